@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cli/cli.h"
+
+int cmd_publish(const struct tld_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	(void)argc;
+	(void)argv;
+	return tld_cli_not_built("publish");
+}
+
+int cmd_serve(const struct tld_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	(void)argc;
+	(void)argv;
+	return tld_cli_not_built("serve");
+}
+
+int cmd_notify(const struct tld_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	(void)argc;
+	(void)argv;
+	return tld_cli_not_built("notify");
+}
+

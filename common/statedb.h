@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The state store: one SQLite database, STATE_DIR/state.db, in WAL mode.
+ *
+ * Each module owns its own tables and creates them itself (CREATE TABLE IF
+ * NOT EXISTS in its own file: hsm/ the keys, policy/ key states and the audit
+ * log, publish/ versions and the journal index).  Every change that spans
+ * more than one statement runs inside tld_statedb_begin()/commit() so a
+ * crash leaves either the old or the new state, never a mix.
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+typedef struct tld_statedb tld_statedb_t;
+
+/*!
+ * \brief Opens (creating if needed) STATE_DIR/state.db; creates STATE_DIR
+ *        (mode 0700) when missing.  WAL, synchronous=FULL, foreign keys on,
+ *        a busy timeout of 10 s.
+ * \param[out] out  caller closes with tld_statedb_close(); written only on success
+ * \return TLD_OK or TLD_ESTATE / TLD_EIO / TLD_ENOMEM
+ */
+int tld_statedb_open(const char *state_dir, tld_statedb_t **out);
+
+/*! Closes the store; NULL is a no-op.  An open transaction is rolled back. */
+void tld_statedb_close(tld_statedb_t *db);
+
+/*! The underlying handle, for prepared statements.  Owned by db. */
+sqlite3 *tld_statedb_handle(tld_statedb_t *db);
+
+/*! BEGIN IMMEDIATE.  \return TLD_OK or TLD_ESTATE (logged) */
+int tld_statedb_begin(tld_statedb_t *db);
+
+/*! COMMIT.  \return TLD_OK or TLD_ESTATE (logged; the transaction is rolled back) */
+int tld_statedb_commit(tld_statedb_t *db);
+
+/*! ROLLBACK; safe to call when no transaction is open. */
+void tld_statedb_rollback(tld_statedb_t *db);
+
+/*! Runs one or more SQL statements without results.  \return TLD_OK or TLD_ESTATE (logged) */
+int tld_statedb_exec(tld_statedb_t *db, const char *sql);
+
+/*! Logs the last SQLite error with context and returns TLD_ESTATE. */
+int tld_statedb_error(tld_statedb_t *db, const char *what);

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Batch signing through the HSM, for the signer.  (Contract between hsm/ and
+ * signer/; the hsm/ issue implements it, the signer issue consumes it.)
+ *
+ * The signer builds every message to sign first (RRSIG RDATA without the
+ * signature, followed by the canonical RRset, RFC 4034 section 3.1.8.1), then
+ * hands the whole batch to tld_signpool_sign().  The pool spreads the batch
+ * over its workers, each with its own PKCS#11 session (worker processes, each
+ * with its own PKCS#11 context, because SoftHSM serialises threads inside one
+ * process), and returns one DNSSEC-format signature per message (ECDSA as
+ * r||s, RSA PKCS#1 v1.5, EdDSA raw) or a per-item error.
+ *
+ * The signer never sees PKCS#11: it only names keys by their index in the
+ * array given to tld_signpool_open().
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+
+typedef struct tld_signpool tld_signpool_t;
+
+/*! A key the pool signs with: identified in the token by CKA_ID. */
+struct tld_signpool_key {
+	uint8_t algorithm;         /*!< DNSSEC algorithm number */
+	uint16_t key_tag;          /*!< for error messages */
+	const char *role;          /*!< "ksk", "zsk", "csk": for error messages */
+	uint8_t id[64];            /*!< CKA_ID */
+	size_t id_len;
+};
+
+/*! One message to sign. */
+struct tld_sign_req {
+	uint32_t key;              /*!< index into the keys given to tld_signpool_open() */
+	uint32_t len;              /*!< length of msg */
+	const uint8_t *msg;        /*!< RRSIG RDATA (without signature) + canonical RRset */
+};
+
+/*! Results of one batch: signature i is sig + offset[i], length len[i]. */
+struct tld_sign_result {
+	uint8_t *sig;              /*!< all signatures, back to back */
+	size_t *offset;
+	uint16_t *len;
+	int *err;                  /*!< TLD_OK or the item's error (len 0 then) */
+	size_t count;
+	size_t failed;             /*!< number of items with err != TLD_OK */
+};
+
+/*!
+ * \brief Opens the pool: loads the module, logs in, finds every key.
+ * \param[in]  cfg      the config (hsm: section)
+ * \param[in]  keys     the keys to sign with (copied)
+ * \param[in]  nkeys    their number
+ * \param[in]  workers  parallel workers (0 = one per CPU)
+ * \param[out] out      caller frees with tld_signpool_close(); written only on success
+ * \return TLD_OK, TLD_EHSM, TLD_EPIN, TLD_EKEY, TLD_ENOMEM
+ */
+int tld_signpool_open(const struct tld_config *cfg, const struct tld_signpool_key *keys,
+                      size_t nkeys, unsigned workers, tld_signpool_t **out);
+
+/*!
+ * \brief Signs a batch.  Items that fail have err set; the call itself fails
+ *        only when the pool cannot work at all (then nothing in *out).
+ * \param[out] out  caller frees with tld_sign_result_free(); written only on success
+ * \return TLD_OK (check out->failed), TLD_EHSM, TLD_ENOMEM
+ */
+int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, size_t n,
+                      struct tld_sign_result **out);
+
+/*! Releases a result; NULL is a no-op. */
+void tld_sign_result_free(struct tld_sign_result *res);
+
+/*! Closes sessions, logs out, stops workers; NULL is a no-op. */
+void tld_signpool_close(tld_signpool_t *pool);
+
+/*! First HSM error of the pool, with the action that failed ("C_Sign on key 12345 (ksk): CKR_..."). */
+const char *tld_signpool_error(const tld_signpool_t *pool);

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* common/: error codes, exit codes, time parsing, durations. */
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "tests/tap/tap.h"
+
+static void test_errors(void)
+{
+	is_str("success", tld_strerror(TLD_OK), "strerror(OK)");
+	is_str("HSM failure", tld_strerror(TLD_EHSM), "strerror(EHSM)");
+	ok(strlen(tld_strerror(TLD_ENOMEM)) > 0, "errno-mapped code has text");
+	is_str("unknown error", tld_strerror(-99999), "unknown code");
+	for (int e = TLD_ERROR_MIN; e <= TLD_ERROR_MAX; e++) {
+		if (strcmp(tld_strerror(e), "unknown error") == 0) {
+			ok(0, "code %d has a text", e);
+		}
+	}
+	is_int(0, tld_exit_code(TLD_OK), "exit ok");
+	is_int(2, tld_exit_code(TLD_ECONFIG), "exit config");
+	is_int(2, tld_exit_code(TLD_EUSAGE), "exit usage");
+	is_int(3, tld_exit_code(TLD_EEXPORT), "exit rejected (export)");
+	is_int(3, tld_exit_code(TLD_EGUARD), "exit rejected (guard)");
+	is_int(4, tld_exit_code(TLD_EHSM), "exit hsm");
+	is_int(4, tld_exit_code(TLD_EPIN), "exit hsm (pin)");
+	is_int(5, tld_exit_code(TLD_EVERIFY), "exit verify");
+	is_int(6, tld_exit_code(TLD_ESECONDARY), "exit secondary");
+	is_int(7, tld_exit_code(TLD_ELOCKED), "exit locked");
+	is_int(1, tld_exit_code(TLD_EIO), "exit failure (io)");
+}
+
+static void test_time(void)
+{
+	tld_time_t t = 0;
+	is_int(TLD_OK, tld_time_parse("1970-01-01T00:00:00Z", &t), "epoch parses");
+	is_int(0, t, "epoch is 0");
+	is_int(TLD_OK, tld_time_parse("2026-11-21T10:00:00Z", &t), "RFC 3339 Z");
+	is_int(1795255200LL, t, "2026-11-21T10:00:00Z");
+	is_int(TLD_OK, tld_time_parse("2026-11-21T11:00:00+01:00", &t), "offset");
+	is_int(1795255200LL, t, "offset applied");
+	is_int(TLD_OK, tld_time_parse("2026-11-21T10:00:00.123Z", &t), "fraction");
+	is_int(1795255200LL, t, "fraction dropped");
+	is_int(TLD_OK, tld_time_parse("1795255200", &t), "unix seconds");
+	is_int(1795255200LL, t, "unix seconds value");
+	is_int(TLD_OK, tld_time_parse("2024-02-29T00:00:00Z", &t), "leap day");
+	const char *bad[] = { "", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+	                      "2025-02-29T00:00:00Z", "2026-11-21", "2026-11-21T10:00:00",
+	                      "2026-11-21T25:00:00Z", "yesterday", "12x", "2026-11-21T10:00:00Zjunk" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		is_int(TLD_EINVAL, tld_time_parse(bad[i], &t), "rejects '%s'", bad[i]);
+	}
+	char buf[32];
+	is_str("2026-11-21T10:00:00Z", tld_time_format(1795255200LL, buf, sizeof(buf)), "format");
+	tld_clock_pin(1234);
+	is_int(1234, tld_now(), "pinned now");
+	ok(tld_clock_is_pinned(), "is pinned");
+}
+
+static void test_durations(void)
+{
+	struct { const char *text; int64_t secs; } good[] = {
+		{ "0", 0 }, { "30", 30 }, { "30s", 30 }, { "5m", 300 }, { "1h", 3600 },
+		{ "14d", 14 * 86400 }, { "2w", 14 * 86400 }, { "1y", 365 * 86400 },
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		int64_t v = -1;
+		int err = tld_duration_parse(good[i].text, &v);
+		ok(err == TLD_OK && v == good[i].secs, "duration '%s' = %lld", good[i].text,
+		   (long long)good[i].secs);
+	}
+	const char *bad[] = { "", "-1d", "1x", "d", "1dd", "1.5h", " 1h", "1h ", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int64_t v;
+		ok(tld_duration_parse(bad[i], &v) != TLD_OK, "duration rejects '%s'", bad[i]);
+	}
+	int64_t v;
+	is_int(TLD_ERANGE, tld_duration_parse("9999999999999999y", &v), "overflow is ERANGE");
+	char buf[32];
+	is_str("90d", tld_duration_format(90 * 86400, buf, sizeof(buf)), "format 90d");
+	is_str("1h30m", tld_duration_format(5400, buf, sizeof(buf)), "format 1h30m");
+	is_str("0s", tld_duration_format(0, buf, sizeof(buf)), "format 0s");
+}
+
+int main(void)
+{
+	plan_lazy();
+	test_errors();
+	test_time();
+	test_durations();
+	return exit_status();
+}
