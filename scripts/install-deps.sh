@@ -9,6 +9,11 @@ libssl-dev libldns-dev libp11-dev libyaml-dev libsqlite3-dev sqlite3
 softhsm2 opensc ldnsutils knot knot-dnssecutils knot-dnsutils
 bind9 bind9-utils bind9-dnsutils nsd unbound postgresql
 python3 python3-yaml time procps iproute2 xxd"
+# Each area may list extra packages, one per line, in scripts/deps.d/*.txt.
+here=$(cd "$(dirname "$0")" && pwd)
+for f in "$here"/deps.d/*.txt; do
+	[ -f "$f" ] && PACKAGES="$PACKAGES $(grep -v '^#' "$f" | tr '\n' ' ')"
+done
 
 missing=""
 for p in $PACKAGES; do
