@@ -119,7 +119,7 @@ static bool want_scalar(struct tld_yctx *ctx, const struct tld_ynode *node, cons
 static int resolve_path(struct tld_yctx *ctx, const char *text, char **out)
 {
 	char *s = NULL;
-	if (text[0] == '/' || ctx->dir == NULL || ctx->dir[0] == '\0') {
+	if (text[0] == '/' || ctx->dir == NULL || ctx->dir[0] == '\0' || strcmp(ctx->dir, ".") == 0) {
 		s = strdup(text);
 	} else if (asprintf(&s, "%s/%s", ctx->dir, text) < 0) {
 		s = NULL;

@@ -222,13 +222,13 @@ static const struct tld_ynode *near(const struct tld_ynode *root, const char *do
 	}
 }
 
-static int cross_checks(struct tld_yctx *ctx, const struct tld_ynode *root, struct tld_policy *pol)
+/* Key combination and RSA size: checked even when other values were bad. */
+static int key_checks(struct tld_yctx *ctx, const struct tld_ynode *root, struct tld_policy *pol)
 {
 	int err = TLD_OK;
 	const struct tld_ynode *keys = tld_ynode_get(root, "keys");
 	bool ksk = tld_ynode_get(keys, "ksk") != NULL, zsk = tld_ynode_get(keys, "zsk") != NULL;
 	bool csk = tld_ynode_get(keys, "csk") != NULL;
-	char a[32], b[32];
 
 	if (csk && (ksk || zsk)) {
 		err = tld_yreport(ctx, near(root, "keys.csk"), "keys.csk", "use either ksk + zsk, or csk alone");
@@ -238,11 +238,20 @@ static int cross_checks(struct tld_yctx *ctx, const struct tld_ynode *root, stru
 		                  ksk ? "zsk" : "ksk");
 	}
 	pol->use_csk = csk && !ksk && !zsk;
-	if (err == TLD_OK && tld_ynode_get(keys, "rsa-bits") != NULL && !tld_algorithm_is_rsa((int)pol->algorithm)) {
+	if (err == TLD_OK && tld_ynode_get(keys, "rsa-bits") != NULL && pol->algorithm != 0 &&
+	    !tld_algorithm_is_rsa((int)pol->algorithm)) {
 		err = tld_yreport(ctx, near(root, "keys.rsa-bits"), "keys.rsa-bits",
 		                  "applies only to RSA algorithms (rsasha256, rsasha512), not %s",
 		                  tld_algorithm_name((int)pol->algorithm));
 	}
+	return err;
+}
+
+/* Timing and denial: checked only when every value passed on its own. */
+static int cross_checks(struct tld_yctx *ctx, const struct tld_ynode *root, struct tld_policy *pol)
+{
+	int err = TLD_OK;
+	char a[32], b[32];
 	const int64_t validity = pol->signatures.validity, refresh = pol->signatures.refresh;
 	if (err == TLD_OK && refresh >= validity) {
 		err = tld_yreport(ctx, near(root, "signatures.refresh"), "signatures.refresh",
@@ -297,7 +306,11 @@ int tld_policy_parse(const char *name, const char *data, size_t len, struct tld_
 	}
 	struct tld_yctx ctx = { .file = name, .dir = NULL, .diag = diag };
 	err = tld_yschema_apply(&ctx, policy_keys, root, "", root, pol);
-	if (err == TLD_OK && ctx.problems == 0) {
+	unsigned value_problems = ctx.problems;
+	if (err == TLD_OK) {
+		err = key_checks(&ctx, root, pol);
+	}
+	if (err == TLD_OK && value_problems == 0) {
 		/* cross-field checks only on values that individually passed */
 		err = cross_checks(&ctx, root, pol);
 	}
