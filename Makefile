@@ -25,7 +25,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTLDSIGN_VERSION='"$(VERSION)"' -I. \
               $(WARN) $(CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -pthread -MMD -MP
 LDLIBS   := $(PKG_LIBS) -ldl -lm -pthread
 
-MODULES  := common zonegen signer hsm policy publish verify
+MODULES  := common zonegen signer hsm policy publish verify run
 LIB_SRC  := $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
 CLI_SRC  := $(wildcard cli/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
