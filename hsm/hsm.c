@@ -206,6 +206,11 @@ int tld_hsm_open(const struct tld_config *cfg, tld_hsm_t **out)
 	}
 	CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
 	rv = hsm->f->C_Initialize(&args);
+	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		ret = tld_hsm_set_error(hsm, TLD_EHSM, "C_Initialize: %s (one tld_hsm_t per process)",
+		                        tld_ckr_name(rv));
+		goto fail;
+	}
 	if (rv != CKR_OK) {
 		ret = tld_hsm_ckr(hsm, rv, TLD_EHSM, "C_Initialize");
 		goto fail;

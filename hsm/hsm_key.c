@@ -345,6 +345,21 @@ int tld_hsm_destroy(tld_hsm_t *hsm, tld_hsm_obj_t obj)
 	return rv == CKR_OK ? TLD_OK : tld_hsm_ckr(hsm, rv, TLD_EHSM, "C_DestroyObject");
 }
 
+/*
+ * The host-side digests, fetched once per process: an implicit fetch per
+ * EVP_Digest() call costs more than the hash of a small RRset.
+ */
+static const EVP_MD *digest_md(const char *name)
+{
+	static EVP_MD *sha256, *sha384, *sha512;
+	EVP_MD **slot = strcmp(name, "SHA256") == 0 ? &sha256 : strcmp(name, "SHA384") == 0 ? &sha384
+	                                                                                   : &sha512;
+	if (*slot == NULL) {
+		*slot = EVP_MD_fetch(NULL, name, NULL); /* kept for the life of the process */
+	}
+	return *slot;
+}
+
 static bool session_lost(CK_RV rv)
 {
 	return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED || rv == CKR_DEVICE_REMOVED ||
@@ -365,7 +380,7 @@ int tld_hsm_sign(tld_hsm_t *hsm, tld_hsm_obj_t priv, int algorithm, const char *
 		unsigned int mdlen = 0;
 		size_t pre = a->digest_info_len;
 		memcpy(buf, a->digest_info, pre);
-		if (EVP_Digest(msg, len, buf + pre, &mdlen, EVP_get_digestbyname(a->digest), NULL) != 1) {
+		if (EVP_Digest(msg, len, buf + pre, &mdlen, digest_md(a->digest), NULL) != 1) {
 			return tld_hsm_set_error(hsm, TLD_ECRYPTO, "%s digest for %s failed", a->digest, what);
 		}
 		data = buf;

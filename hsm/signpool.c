@@ -13,6 +13,8 @@
  */
 #include "hsm/signpool.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,7 @@ struct shared {
 	uint16_t *len;
 	uint8_t *sig;                /* n * max_sig */
 	char (*werr)[ERR_TEXT];      /* first error text per worker */
+	pthread_mutex_t *open_lock;  /* process-shared: workers log in one at a time */
 	void *base;
 	size_t size;
 };
@@ -166,6 +169,14 @@ fail:
 	return ret;
 }
 
+/* Locks the process-shared mutex, recovering it from a worker that died holding it. */
+static void lock_shared(pthread_mutex_t *m)
+{
+	if (pthread_mutex_lock(m) == EOWNERDEAD) {
+		pthread_mutex_consistent(m);
+	}
+}
+
 /* One worker: sign items [from, to).  Runs in the child; never returns. */
 static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_req *reqs,
                        size_t from, size_t to, struct shared *sh)
@@ -174,7 +185,18 @@ static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_r
 	tld_hsm_obj_t *handles = calloc(pool->nkeys ? pool->nkeys : 1, sizeof(*handles));
 	int *found = calloc(pool->nkeys ? pool->nkeys : 1, sizeof(*found));
 	bool reopened = false;
+	/*
+	 * SoftHSM rewrites token files during C_Initialize/C_Login; two processes
+	 * doing it at once read a half-written file (CKR_GENERAL_ERROR, or the
+	 * token seems absent).  So the workers open and log in one at a time.
+	 */
+	lock_shared(sh->open_lock);
 	int ret = handles && found ? tld_hsm_open(&pool->cfg, &hsm) : TLD_ENOMEM;
+	for (size_t k = 0; ret == TLD_OK && k < pool->nkeys; k++) {
+		int r = tld_hsm_find_id(hsm, true, pool->keys[k].id, pool->keys[k].id_len, &handles[k]);
+		found[k] = r == TLD_OK ? 1 : r;
+	}
+	pthread_mutex_unlock(sh->open_lock);
 	if (ret != TLD_OK) {
 		snprintf(sh->werr[w], ERR_TEXT, "%s", hsm ? tld_hsm_error(hsm) : tld_strerror(ret));
 		for (size_t i = from; i < to; i++) {
@@ -211,7 +233,9 @@ static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_r
 			/* Session closed or token removed: re-open and retry once. */
 			reopened = true;
 			memset(found, 0, pool->nkeys * sizeof(*found));
+			lock_shared(sh->open_lock);
 			ret = tld_hsm_reopen(hsm);
+			pthread_mutex_unlock(sh->open_lock);
 			if (ret != TLD_OK) {
 				break;
 			}
@@ -242,7 +266,8 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 	}
 	size_t off_err = 0, off_len = off_err + n * sizeof(int32_t);
 	size_t off_werr = (off_len + n * sizeof(uint16_t) + 7) & ~(size_t)7;
-	size_t off_sig = off_werr + nw * ERR_TEXT;
+	size_t off_lock = off_werr + nw * ERR_TEXT;
+	size_t off_sig = (off_lock + sizeof(pthread_mutex_t) + 63) & ~(size_t)63;
 	sh.size = off_sig + n * pool->max_sig;
 	sh.base = mmap(NULL, sh.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh.base == MAP_FAILED) {
@@ -252,6 +277,17 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 	sh.len = (uint16_t *)((char *)sh.base + off_len);
 	sh.werr = (char(*)[ERR_TEXT])((char *)sh.base + off_werr);
 	sh.sig = (uint8_t *)sh.base + off_sig;
+	sh.open_lock = (pthread_mutex_t *)((char *)sh.base + off_lock);
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	int mret = pthread_mutex_init(sh.open_lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (mret != 0) {
+		munmap(sh.base, sh.size);
+		return TLD_ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
 		sh.err[i] = TLD_EHSM; /* not signed until a worker says so */
 	}
@@ -283,6 +319,7 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 			set_error(pool, text);
 		}
 	}
+	pthread_mutex_destroy(sh.open_lock);
 	if (started == 0) {
 		ret = TLD_EHSM;
 		goto fail;
