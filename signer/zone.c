@@ -419,6 +419,10 @@ int signer_zone_build(struct signer_zone *z)
 	if (z->built) {
 		return TLD_EINVAL;
 	}
+	if (z->nrrs == 0) {
+		tld_error("%s: no records", z->source);
+		return TLD_EZONE;
+	}
 	int ret = make_nodes(z, &map);
 	if (ret != TLD_OK) {
 		return ret;
