@@ -112,6 +112,7 @@ static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_
 	}
 	while (!feof(fp)) {
 		ldns_rr *ds = NULL;
+		int start_line = line;
 		ldns_status s = ldns_rr_new_frm_fp_l(&ds, fp, &ttl, &origin, &prev, &line);
 		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
 		    s == LDNS_STATUS_SYNTAX_ORIGIN) {
@@ -121,12 +122,12 @@ static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_
 			if (feof(fp) && ds == NULL && s == LDNS_STATUS_SYNTAX_ERR) {
 				break;
 			}
-			tld_error("%s:%d: %s", path, line, ldns_get_errorstr_by_id(s));
+			tld_error("%s:%d: %s", path, start_line, ldns_get_errorstr_by_id(s));
 			ret = TLD_EPARSE;
 			goto fail;
 		}
 		if (ldns_rr_get_type(ds) != LDNS_RR_TYPE_DS) {
-			tld_error("%s:%d: not a DS record", path, line);
+			tld_error("%s:%d: not a DS record", path, start_line);
 			ldns_rr_free(ds);
 			ret = TLD_EPARSE;
 			goto fail;
@@ -153,14 +154,14 @@ static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_
 		if (!matched) {
 			vfy_issue_add(fails, NULL, (size_t)-1, ds,
 			              "%s:%d: DS matches no published DNSKEY (key tag %u, algorithm %u, "
-			              "digest type %u)", path, line, tag, alg, dt);
+			              "digest type %u)", path, start_line, tag, alg, dt);
 		} else if (!sep) {
 			vfy_issue_add(fails, NULL, (size_t)-1, ds,
 			              "%s:%d: DS matches DNSKEY %u, which lacks the SEP (KSK) bit",
-			              path, line, tag);
+			              path, start_line, tag);
 		} else {
 			tld_info("%s:%d: DS matches the published KSK with key tag %u algorithm %u",
-			         path, line, tag, alg);
+			         path, start_line, tag, alg);
 		}
 		ldns_rr_free(ds);
 	}

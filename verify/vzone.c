@@ -133,12 +133,11 @@ static int read_records(struct vfy_zone *z, FILE *fp)
 				/* ldns reports a trailing comment/blank as an error at EOF */
 				break;
 			}
-			tld_error("%s:%d: %s", z->path, line > start_line ? line : start_line,
-			          ldns_get_errorstr_by_id(s));
+			tld_error("%s:%d: %s", z->path, start_line, ldns_get_errorstr_by_id(s));
 			ret = TLD_EPARSE;
 			goto fail;
 		}
-		ret = add_record(z, &arena, &cap, rr, line);
+		ret = add_record(z, &arena, &cap, rr, start_line);
 		if (ret != TLD_OK) {
 			ldns_rr_free(rr);
 			goto fail;
