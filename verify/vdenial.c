@@ -82,7 +82,7 @@ static int add_nsec3(struct vfy_zone *z, size_t idx, size_t *cap, struct vfy_iss
 	const ldns_rdf *next = ldns_rr_rdf(rr, 4);
 	const uint8_t *sd = ldns_rdf_data(salt);
 	if (alg != z->n3_alg || iter != z->n3_iterations || ldns_rdf_size(salt) < 1 ||
-	    sd[0] != z->n3_salt_len || memcmp(sd + 1, z->n3_salt, z->n3_salt_len) != 0) {
+	    ldns_rdf_size(salt) < 1u + sd[0] || sd[0] != z->n3_salt_len || memcmp(sd + 1, z->n3_salt, z->n3_salt_len) != 0) {
 		vfy_issue_add(fails, z, idx, rr,
 		              "NSEC3 parameters (algorithm, iterations, salt) differ from the "
 		              "NSEC3PARAM (%u %u)", z->n3_alg, z->n3_iterations);
@@ -132,7 +132,12 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 			vfy_issue_add(fails, z, i, r->rr, "more than one NSEC3PARAM at the apex");
 			continue;
 		}
-		const uint8_t *salt = ldns_rdf_data(ldns_rr_rdf(r->rr, 3));
+		const ldns_rdf *salt_rdf = ldns_rr_rdf(r->rr, 3);
+		const uint8_t *salt = ldns_rdf_data(salt_rdf);
+		if (ldns_rdf_size(salt_rdf) < 1u + salt[0]) {
+			vfy_issue_add(fails, z, i, r->rr, "malformed NSEC3PARAM salt");
+			continue;
+		}
 		z->n3_alg = ldns_rdf2native_int8(ldns_rr_rdf(r->rr, 0));
 		z->n3_iterations = ldns_rdf2native_int16(ldns_rr_rdf(r->rr, 2));
 		z->n3_salt_len = salt[0];
@@ -156,11 +161,14 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 				vfy_issue_add(fails, z, i, z->recs[i].rr,
 				              "NSEC3 records but no NSEC3PARAM at the apex");
 				ldns_rr *rr = z->recs[i].rr;
-				const uint8_t *salt = ldns_rdf_data(ldns_rr_rdf(rr, 3));
-				z->n3_alg = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
-				z->n3_iterations = ldns_rdf2native_int16(ldns_rr_rdf(rr, 2));
-				z->n3_salt_len = salt[0];
-				memcpy(z->n3_salt, salt + 1, salt[0]);
+				const ldns_rdf *salt_rdf = ldns_rr_rdf(rr, 3);
+				const uint8_t *salt = ldns_rdf_data(salt_rdf);
+				if (ldns_rdf_size(salt_rdf) >= 1u + salt[0]) {
+					z->n3_alg = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
+					z->n3_iterations = ldns_rdf2native_int16(ldns_rr_rdf(rr, 2));
+					z->n3_salt_len = salt[0];
+					memcpy(z->n3_salt, salt + 1, salt[0]);
+				}
 			}
 			any_nsec3 = true;
 			if ((ret = add_nsec3(z, i, &cap, fails)) != TLD_OK) {
@@ -175,7 +183,9 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 	if (!any_nsec3 && n_param == 0 && !z->uses_nsec) {
 		vfy_issue_add(fails, z, apex->first, z->soa, "zone has neither an NSEC nor an NSEC3 chain");
 	}
-	qsort(z->nsec3, z->n_nsec3, sizeof(*z->nsec3), nsec3_cmp);
+	if (z->n_nsec3 > 0) {
+		qsort(z->nsec3, z->n_nsec3, sizeof(*z->nsec3), nsec3_cmp);
+	}
 	return TLD_OK;
 }
 

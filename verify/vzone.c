@@ -62,9 +62,35 @@ static int rec_cmp(const void *pa, const void *pb)
 	return a->line < b->line ? -1 : a->line > b->line;
 }
 
+/* Fewest RDATA fields the checks read for each type they look into. */
+static size_t min_rdata_fields(ldns_rr_type type)
+{
+	switch (type) {
+	case LDNS_RR_TYPE_SOA: return 7;
+	case LDNS_RR_TYPE_RRSIG: return 9;
+	case LDNS_RR_TYPE_DNSKEY: return 4;
+	case LDNS_RR_TYPE_DS: return 4;
+	case LDNS_RR_TYPE_NSEC3: return 5;
+	case LDNS_RR_TYPE_NSEC3PARAM: return 4;
+	case LDNS_RR_TYPE_NSEC: return 1;
+	default: return 0;
+	}
+}
+
 static int add_record(struct vfy_zone *z, struct key_arena *arena, size_t *cap, ldns_rr *rr,
                       int line)
 {
+	if (ldns_rr_rd_count(rr) < min_rdata_fields(ldns_rr_get_type(rr))) {
+		tld_error("%s:%d: malformed RDATA for its type", z->path, line);
+		return TLD_EPARSE;
+	}
+	size_t checked = min_rdata_fields(ldns_rr_get_type(rr));
+	for (size_t i = 0; i < checked; i++) {
+		if (ldns_rr_rdf(rr, i) == NULL || ldns_rdf_size(ldns_rr_rdf(rr, i)) == 0) {
+			tld_error("%s:%d: malformed RDATA (empty field)", z->path, line);
+			return TLD_EPARSE;
+		}
+	}
 	uint8_t wire[VFY_NAME_MAX + 1];
 	uint8_t key[VFY_NAME_MAX];
 	size_t klen = 0;
