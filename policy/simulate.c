@@ -38,7 +38,9 @@ struct parent_change {
 };
 
 struct sim {
-	const struct tld_policy *pol;
+	const struct tld_policy *pol;     /* points at polbuf */
+	struct tld_policy polbuf;         /* the policy; a hand-started algorithm rollover changes it */
+	size_t manual_done;
 	const struct tld_sim_options *opt;
 	struct tld_sim_result *res;
 	struct sim_key keys[SIM_MAX_KEYS];
@@ -350,12 +352,48 @@ static int bootstrap(struct sim *s)
 static tld_time_t next_time(const struct sim *s, tld_time_t machine_next)
 {
 	tld_time_t next = machine_next;
+	if (s->manual_done < s->opt->n_manual) {
+		tld_time_t at = s->opt->manual[s->manual_done].at;
+		if (at > s->now && (next == 0 || at < next)) {
+			next = at;
+		}
+	}
 	for (size_t i = 0; i < s->n_pending; i++) {
 		if (next == 0 || s->pending[i].due < next) {
 			next = s->pending[i].due;
 		}
 	}
 	return next;
+}
+
+/* Hand-started rollovers due now: the policy change takes effect through them. */
+static int start_manual(struct sim *s)
+{
+	while (s->manual_done < s->opt->n_manual && s->opt->manual[s->manual_done].at <= s->now) {
+		const struct tld_sim_manual *m = &s->opt->manual[s->manual_done++];
+		struct tld_key_need needs[3];
+		size_t nn = 0;
+		if (m->new_algorithm != 0) {
+			s->polbuf.algorithm = (enum tld_algorithm)m->new_algorithm;
+		}
+		if (m->kind == 0) {
+			continue; /* a policy edit alone: takes effect only through a later rollover */
+		}
+		int ret = tld_keystate_plan_rollover(s->pol, s->live, s->n_live, (enum tld_rollover_kind)m->kind,
+		                                     needs, &nn);
+		if (ret != TLD_OK) {
+			note_break(s, "rollover start", tld_strerror(ret));
+			return ret;
+		}
+		for (size_t i = 0; i < nn && ret == TLD_OK; i++) {
+			ret = new_key(s, needs[i].role, needs[i].algorithm, needs[i].successor_of);
+			s->res->rollovers++;
+		}
+		if (ret != TLD_OK) {
+			return ret;
+		}
+	}
+	return TLD_OK;
 }
 
 static int one_tick(struct sim *s, tld_time_t *machine_next)
@@ -368,6 +406,10 @@ static int one_tick(struct sim *s, tld_time_t *machine_next)
 
 	memcpy(before, s->live, nb * sizeof(*before));
 	memset(&step, 0, sizeof(step));
+	ret = start_manual(s);
+	if (ret != TLD_OK) {
+		return ret;
+	}
 	ret = tld_keystate_step(s->pol, s->live, s->n_live, s->conf, s->n_conf, s->now, &step);
 	s->res->steps++;
 	if (ret != TLD_OK) {
@@ -484,7 +526,8 @@ int tld_simulate(const struct tld_policy *pol, const struct tld_sim_options *opt
 	}
 	struct tld_sim_result out;
 	memset(&out, 0, sizeof(out));
-	s->pol = pol;
+	s->polbuf = *pol;
+	s->pol = &s->polbuf;
 	s->opt = opt;
 	s->res = &out;
 	s->now = opt->from;
@@ -509,9 +552,10 @@ int tld_simulate(const struct tld_policy *pol, const struct tld_sim_options *opt
 			break;
 		}
 		tld_time_t next = next_time(s, machine_next);
-		if (next == 0 || next <= s->now) {
+		if (next == 0 || next < s->now) {
 			break; /* nothing left to happen */
 		}
+		/* next == now: the parent acts at once; the step count bounds this */
 		s->now = next;
 	}
 	if (ret == TLD_OK && opt->svg) {

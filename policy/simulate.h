@@ -17,6 +17,13 @@
 #include "common/clock.h"
 #include "policy/policy.h"
 
+/*! A rollover started by hand during the simulation. */
+struct tld_sim_manual {
+	tld_time_t at;
+	int kind;                     /*!< enum tld_rollover_kind; 0: only edit the policy */
+	int new_algorithm;            /*!< policy algorithm from then on (0: unchanged) */
+};
+
 struct tld_sim_options {
 	tld_time_t from;              /*!< start of simulated time */
 	int years;                    /*!< length (365-day years) */
@@ -24,6 +31,8 @@ struct tld_sim_options {
 	const char *zone;             /*!< zone name for the response size ("test.") */
 	FILE *timeline;               /*!< text table, may be NULL */
 	FILE *svg;                    /*!< SVG of key lifetimes, may be NULL */
+	const struct tld_sim_manual *manual; /*!< hand-started rollovers, by time */
+	size_t n_manual;
 };
 
 struct tld_sim_result {
