@@ -164,6 +164,9 @@ static int check_times(const struct tld_keystate *keys, size_t n, const struct t
 		if (k->active > latest) {
 			latest = k->active;
 		}
+		if (k->last_step > latest) {
+			latest = k->last_step;
+		}
 		if (latest > now) {
 			return TLD_ETIME;
 		}
@@ -219,6 +222,22 @@ static void apply_gone(struct tld_keystate *k, tld_time_t when, struct tld_keyst
 		break;
 	default:
 		break;
+	}
+}
+
+/*
+ * A withdrawal asked for as half of a swap whose other half did not happen
+ * (`ds gone` before `ds seen`) must not go ahead alone: ask to keep the DS.
+ */
+static void keep_unsafe_withdrawals(struct tld_keystate *ks, size_t n, struct tld_keystep *out)
+{
+	for (size_t i = 0; i < n && !tld_keystate_safe(ks, n, NULL, 0); i++) {
+		struct tld_keystate *k = &ks[i];
+		if (k->ds_withdraw != 0 &&
+		    (k->st[TLD_KR_DS] == TLD_KS_RUMOURED || k->st[TLD_KR_DS] == TLD_KS_OMNIPRESENT)) {
+			k->ds_withdraw = 0;
+			note(out, "the parent must keep the DS of key %u: its withdrawal is cancelled", k->key_tag);
+		}
 	}
 }
 
@@ -627,6 +646,7 @@ int tld_keystate_step(const struct tld_policy *pol, const struct tld_keystate *k
 		}
 	}
 	if (n_conf > 0) {
+		keep_unsafe_withdrawals(ks, n, &res);
 		char why[256];
 		if (!tld_keystate_safe(ks, n, why, sizeof(why))) {
 			note(&res, "WARNING: the parent's DS change leaves validators at risk: %s", why);
@@ -669,6 +689,9 @@ int tld_keystate_step(const struct tld_policy *pol, const struct tld_keystate *k
 		}
 	}
 
+	for (size_t i = 0; i < n; i++) {
+		ks[i].last_step = now;
+	}
 	compute_uses(pol, ks, n, res.uses);
 	compute_next(pol, &res, now);
 	compute_needs(pol, &res, now);

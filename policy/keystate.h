@@ -62,6 +62,7 @@ struct tld_keystate {
 	tld_time_t changed[TLD_KR_COUNT]; /*!< time of the last change of st[] */
 	tld_time_t ds_requested;      /*!< DS asked of the parent at; 0 = not asked */
 	tld_time_t ds_withdraw;       /*!< DS withdrawal asked at; 0 = not asked */
+	tld_time_t last_step;         /*!< the "now" of the last step that saw this key */
 };
 
 /*! A parent confirmation (`ds seen KEYTAG`, `ds gone KEYTAG`). */
