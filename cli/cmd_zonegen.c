@@ -89,7 +89,9 @@ int cmd_zonegen(const struct tld_cli *cli, int argc, char **argv)
 			ret = tld_errno(errno);
 			goto fail;
 		}
-		snprintf(report_buf, sizeof(report_buf), "%s/zonegen-report.json", cfg->state_dir);
+		size_t sl = strlen(cfg->state_dir);
+		snprintf(report_buf, sizeof(report_buf), "%s%szonegen-report.json", cfg->state_dir,
+		         sl > 0 && cfg->state_dir[sl - 1] == '/' ? "" : "/");
 		report_path = report_buf;
 	}
 	ret = write_zone(zg, out_path);

@@ -2,13 +2,16 @@
 # zonegen on the golden export (tests/golden/zonegen): byte-identical zone and
 # report, canonical order (ldns-read-zone -z), kzonecheck as a referee, atomic -o.
 . "$(dirname "$0")/lib.sh"
+# until common/config.c is merged the binary cannot read tldsign.yaml
+case $("$TLDSIGN" -c /nonexistent zonegen 2>&1) in
+*"config loader is not in this build yet"*) skip_all "config loader not merged yet" ;;
+esac
 G=$TOP/tests/golden/zonegen
 NOW=2026-11-21T11:00:00Z
 
 cp -r "$G" "$TMP/inst"
 mkdir -p "$TMP/inst/state"
 run_cmd "$TLDSIGN" -c "$TMP/inst/tldsign.yaml" --now "$NOW" zonegen -o "$TMP/z1.zone"
-case $out in *"config loader is not in this build yet"*) skip_all "config loader not merged yet" ;; esac
 is 0 "$rc" "zonegen exits 0 with bad rows present"
 cmp -s "$G/expected.zone" "$TMP/z1.zone"; ok $? "zone matches tests/golden/zonegen/expected.zone"
 [ $? -eq 0 ] || diff "$G/expected.zone" "$TMP/z1.zone" | sed 's/^/# /'

@@ -2,6 +2,10 @@
 # Every refusal of the whole export (DESIGN section 4): exit 3, a clear message,
 # no output written.
 . "$(dirname "$0")/lib.sh"
+# until common/config.c is merged the binary cannot read tldsign.yaml
+case $("$TLDSIGN" -c /nonexistent zonegen 2>&1) in
+*"config loader is not in this build yet"*) skip_all "config loader not merged yet" ;;
+esac
 G=$TOP/tests/golden/zonegen
 NOW=2026-11-21T11:00:00Z
 WM=$G/write-manifest.sh
@@ -15,8 +19,7 @@ fresh() { # fresh NAME: a new instance copy in $TMP/NAME
 refuse() {
 	name=$1 msg=$2 now=${3:-$NOW}
 	run_cmd "$TLDSIGN" -c "$I/tldsign.yaml" --now "$now" zonegen -o "$I/out.zone" --report "$I/r.json"
-	case $out in *"config loader is not in this build yet"*) skip_all "config loader not merged yet" ;; esac
-	is 3 "$rc" "$name: exit 3"
+		is 3 "$rc" "$name: exit 3"
 	echo "$out" | grep -Eq "$msg"; ok $? "$name: message /$msg/"
 	[ $? -eq 0 ] || echo "$out" | sed 's/^/#   /'
 	[ ! -e "$I/out.zone" ]; ok $? "$name: no zone written"
@@ -24,7 +27,6 @@ refuse() {
 
 fresh ok
 run_cmd "$TLDSIGN" -c "$I/tldsign.yaml" --now "$NOW" zonegen -o "$I/out.zone" --report "$I/r.json"
-case $out in *"config loader is not in this build yet"*) skip_all "config loader not merged yet" ;; esac
 is 0 "$rc" "the unmodified export is accepted"
 
 fresh nomanifest; rm "$I/export/manifest.yaml"
