@@ -22,7 +22,7 @@ size_t tld_ds_digest_len(uint8_t digest_type)
 	}
 }
 
-uint16_t tld_keytag(const uint8_t *rdata, size_t len)
+uint16_t tld_zg_keytag(const uint8_t *rdata, size_t len)
 {
 	if (len >= 4 && rdata[3] == 1) {
 		/* RFC 4034 B.1: algorithm 1, the most significant 16 of the last 24 bits */
@@ -39,7 +39,7 @@ uint16_t tld_keytag(const uint8_t *rdata, size_t len)
 	return (uint16_t)(ac & 0xffff);
 }
 
-int tld_ds_from_dnskey(const uint8_t *owner_wire, size_t owner_len, const uint8_t *rdata,
+int tld_zg_ds_from_dnskey(const uint8_t *owner_wire, size_t owner_len, const uint8_t *rdata,
                        size_t rdata_len, uint8_t digest_type, struct tld_ds *out)
 {
 	const EVP_MD *md;
@@ -66,7 +66,7 @@ int tld_ds_from_dnskey(const uint8_t *owner_wire, size_t owner_len, const uint8_
 	    EVP_DigestFinal_ex(ctx, ds.digest, &dlen) != 1) {
 		goto fail;
 	}
-	ds.key_tag = tld_keytag(rdata, rdata_len);
+	ds.key_tag = tld_zg_keytag(rdata, rdata_len);
 	ds.algorithm = rdata[3];
 	ds.digest_type = digest_type;
 	ds.digest_len = (uint8_t)dlen;

@@ -31,7 +31,7 @@ size_t tld_ds_digest_len(uint8_t digest_type);
  * \brief The key tag of a DNSKEY RDATA (RFC 4034 appendix B; algorithm 1 uses
  *        the special rule of B.1).
  */
-uint16_t tld_keytag(const uint8_t *rdata, size_t len);
+uint16_t tld_zg_keytag(const uint8_t *rdata, size_t len);
 
 /*!
  * \brief Computes the DS of a DNSKEY.
@@ -43,7 +43,7 @@ uint16_t tld_keytag(const uint8_t *rdata, size_t len);
  * \param[out] out          the DS
  * \return TLD_OK, TLD_EINVAL (unsupported digest type, short RDATA), TLD_ECRYPTO
  */
-int tld_ds_from_dnskey(const uint8_t *owner_wire, size_t owner_len, const uint8_t *rdata,
+int tld_zg_ds_from_dnskey(const uint8_t *owner_wire, size_t owner_len, const uint8_t *rdata,
                        size_t rdata_len, uint8_t digest_type, struct tld_ds *out);
 
 /*!

@@ -388,7 +388,7 @@ static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld
 	rdata[3] = (uint8_t)alg;
 	uint8_t wire[256];
 	size_t wlen = tld_name_to_wire(dn, wire);
-	ret = tld_ds_from_dnskey(wire, wlen, rdata, 4 + (size_t)klen,
+	ret = tld_zg_ds_from_dnskey(wire, wlen, rdata, 4 + (size_t)klen,
 	                         (uint8_t)cfg->zonegen.keydata_digest, &ds.ds);
 	if (ret != TLD_OK) {
 		return ret;
