@@ -140,7 +140,9 @@ static int rank_hosts(struct tld_zonegen *zg)
 			hosts[n++] = zg->ns[i].host;
 		}
 	}
-	qsort(hosts, n, sizeof(*hosts), cmp_host_wire);
+	if (n > 0) {
+		qsort(hosts, n, sizeof(*hosts), cmp_host_wire);
+	}
 	for (size_t i = 0; i < n; i++) {
 		zg->names[hosts[i]].rank = (uint32_t)i;
 	}
@@ -330,7 +332,9 @@ static int sort_owners(struct tld_zonegen *zg)
 			k++;
 		}
 	}
-	qsort(keys, n, sizeof(*keys), cmp_owner);
+	if (n > 0) {
+		qsort(keys, n, sizeof(*keys), cmp_owner);
+	}
 	for (size_t i = 0; i < n; i++) {
 		zg->order[i] = keys[i].id;
 	}
@@ -350,11 +354,17 @@ int zg_apply_rules(struct tld_zonegen *zg)
 	if (ret != TLD_OK) {
 		return ret;
 	}
-	qsort(zg->ns, zg->ns_count, sizeof(*zg->ns), cmp_ns);
+	if (zg->ns_count > 0) {
+		qsort(zg->ns, zg->ns_count, sizeof(*zg->ns), cmp_ns);
+	}
 	index_ns(zg);
-	qsort(zg->ds, zg->ds_count, sizeof(*zg->ds), cmp_ds);
+	if (zg->ds_count > 0) {
+		qsort(zg->ds, zg->ds_count, sizeof(*zg->ds), cmp_ds);
+	}
 	index_ds(zg);
-	qsort(zg->addrs, zg->addr_count, sizeof(*zg->addrs), cmp_addr);
+	if (zg->addr_count > 0) {
+		qsort(zg->addrs, zg->addr_count, sizeof(*zg->addrs), cmp_addr);
+	}
 	index_addrs(zg);
 
 	for (size_t i = 0; i < zg->name_count; i++) {
