@@ -353,11 +353,17 @@ int zg_apply_rules(struct tld_zonegen *zg)
 	if (ret != TLD_OK) {
 		return ret;
 	}
-	qsort(zg->ns, zg->ns_count, sizeof(*zg->ns), cmp_ns);
+	if (zg->ns_count > 0) {
+		qsort(zg->ns, zg->ns_count, sizeof(*zg->ns), cmp_ns);
+	}
 	index_ns(zg);
-	qsort(zg->ds, zg->ds_count, sizeof(*zg->ds), cmp_ds);
+	if (zg->ds_count > 0) {
+		qsort(zg->ds, zg->ds_count, sizeof(*zg->ds), cmp_ds);
+	}
 	index_ds(zg);
-	qsort(zg->addrs, zg->addr_count, sizeof(*zg->addrs), cmp_addr);
+	if (zg->addr_count > 0) {
+		qsort(zg->addrs, zg->addr_count, sizeof(*zg->addrs), cmp_addr);
+	}
 	index_addrs(zg);
 
 	for (size_t i = 0; i < zg->name_count; i++) {
