@@ -224,8 +224,11 @@ static int decide_glue(struct tld_zonegen *zg)
 	int ret = TLD_OK;
 	for (size_t i = 0; i < zg->name_count && ret == TLD_OK; i++) {
 		struct zg_name *n = &zg->names[i];
-		if (n->flags & ZG_IN_ZONE &&
-		    ancestor_with(zg, n->text, n->len, ZG_DELEGATED, true) != ZG_NONE) {
+		/* only hosts and apex.records owners need to know (saves a lookup per domain) */
+		bool needed = n->addr_count > 0 || (n->flags & (ZG_NS_USED | ZG_APEX_DATA));
+		if (needed && n->flags & ZG_IN_ZONE &&
+		    ((n->flags & ZG_DELEGATED) ||
+		     ancestor_with(zg, n->text, n->len, ZG_DELEGATED, false) != ZG_NONE)) {
 			n->flags |= ZG_BELOW_DELEG;
 		}
 		if (n->addr_count == 0) {
