@@ -310,13 +310,39 @@ int cmd_key_ds(const struct tld_cli *cli, int argc, char **argv)
 }
 
 /*
- * Until the rollover state table decides, a key counts as in use unless the
- * operator states that it is retired (--retired).
+ * In use = the rollover state table (policy/, key_state) has the key in any
+ * DNSKEY, RRSIG or DS state other than hidden (0).  A key the state machine
+ * has never seen counts as in use unless the operator states that it is
+ * retired (--retired).
  */
-static bool in_use_unless_retired(void *ctx, const struct tld_key_record *rec)
+struct delete_check {
+	tld_statedb_t *db;
+	bool retired;
+};
+
+static bool key_in_use(void *ctx, const struct tld_key_record *rec)
 {
-	(void)rec;
-	return !*(const bool *)ctx;
+	const struct delete_check *dc = ctx;
+	sqlite3_stmt *st = NULL;
+	bool in_use = !dc->retired;
+	if (sqlite3_prepare_v2(tld_statedb_handle(dc->db),
+	                       "SELECT dnskey, krrsig, zrrsig, ds FROM key_state WHERE key_id = ?1", -1,
+	                       &st, NULL) != SQLITE_OK) {
+		return in_use; /* no state table yet */
+	}
+	sqlite3_bind_int64(st, 1, rec->id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		in_use = sqlite3_column_int(st, 0) != 0 || sqlite3_column_int(st, 1) != 0 ||
+		         sqlite3_column_int(st, 2) != 0 || sqlite3_column_int(st, 3) != 0;
+		if (in_use) {
+			tld_error("key delete: key %u is not hidden in the rollover state table", rec->key_tag);
+		}
+	} else if (rc != SQLITE_DONE) {
+		in_use = true;
+	}
+	sqlite3_finalize(st);
+	return in_use;
 }
 
 int cmd_key_delete(const struct tld_cli *cli, int argc, char **argv)
@@ -342,7 +368,8 @@ int cmd_key_delete(const struct tld_cli *cli, int argc, char **argv)
 	if (ret != TLD_OK) {
 		return ret;
 	}
-	ret = tld_key_delete(k.cfg, k.db, (uint16_t)tag, in_use_unless_retired, &retired);
+	struct delete_check dc = { .db = k.db, .retired = retired };
+	ret = tld_key_delete(k.cfg, k.db, (uint16_t)tag, key_in_use, &dc);
 	key_ctx_clear(&k);
 	return ret;
 }
