@@ -1,5 +1,24 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Key policy commands: policy simulate, audit list/verify, and (once the
+ * config loader and the HSM key store are in) ds seen/gone, rollover
+ * start/status, ceremony run, policy check.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/statedb.h"
+#include "policy/audit.h"
+#include "policy/examples.h"
+#include "policy/keystate.h"
+#include "policy/simulate.h"
+
+#define MAX_MANUAL 16
 
 int cmd_ds_seen(const struct tld_cli *cli, int argc, char **argv)
 {
@@ -41,20 +60,88 @@ int cmd_ceremony_run(const struct tld_cli *cli, int argc, char **argv)
 	return tld_cli_not_built("ceremony run");
 }
 
+/* ---- audit ---- */
+
+static int open_state(const char *state_dir, tld_statedb_t **db)
+{
+	if (state_dir == NULL) {
+		tld_error("audit: give --state-dir DIR (reading it from tldsign.yaml needs the config loader)");
+		return TLD_EUSAGE;
+	}
+	return tld_statedb_open(state_dir, db);
+}
+
+static int parse_state_dir(int argc, char **argv, const char **state_dir)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's') {
+			*state_dir = optarg;
+		} else {
+			return TLD_EUSAGE;
+		}
+	}
+	if (optind != argc) {
+		tld_error("unexpected argument '%s'", argv[optind]);
+		return TLD_EUSAGE;
+	}
+	return TLD_OK;
+}
+
+static int print_entry(const struct tld_audit_entry *e, void *ctx)
+{
+	(void)ctx;
+	char when[32];
+	printf("%5lld  %s  %-10s  %-16s  tags=%s%s%s%s%s\n", (long long)e->seq,
+	       tld_time_format(e->time, when, sizeof(when)), e->actor, e->operation,
+	       e->key_tags[0] ? e->key_tags : "-", e->detail[0] ? "  " : "", e->detail,
+	       e->ds[0] ? "\n       DS: " : "", e->ds);
+	return 0;
+}
+
 int cmd_audit_list(const struct tld_cli *cli, int argc, char **argv)
 {
+	const char *state_dir = NULL;
+	tld_statedb_t *db = NULL;
 	(void)cli;
-	(void)argc;
-	(void)argv;
-	return tld_cli_not_built("audit list");
+	int ret = parse_state_dir(argc, argv, &state_dir);
+	if (ret == TLD_OK) {
+		ret = open_state(state_dir, &db);
+	}
+	if (ret == TLD_OK) {
+		ret = tld_audit_foreach(db, print_entry, NULL);
+	}
+	tld_statedb_close(db);
+	return ret;
 }
 
 int cmd_audit_verify(const struct tld_cli *cli, int argc, char **argv)
 {
+	const char *state_dir = NULL;
+	tld_statedb_t *db = NULL;
+	char why[512], head[TLD_AUDIT_HASH_HEX];
+	int64_t n = 0;
 	(void)cli;
-	(void)argc;
-	(void)argv;
-	return tld_cli_not_built("audit verify");
+	int ret = parse_state_dir(argc, argv, &state_dir);
+	if (ret == TLD_OK) {
+		ret = open_state(state_dir, &db);
+	}
+	if (ret == TLD_OK) {
+		ret = tld_audit_verify(db, &n, head, why, sizeof(why));
+		if (ret == TLD_OK) {
+			printf("audit log intact: %lld entries, head %s\n", (long long)n, n ? head : "(empty)");
+		} else if (ret == TLD_EVERIFY) {
+			tld_error("audit log broken: %s", why);
+			printf("audit log BROKEN: %s\n", why);
+		}
+	}
+	tld_statedb_close(db);
+	return ret;
 }
 
 int cmd_policy_check(const struct tld_cli *cli, int argc, char **argv)
@@ -65,11 +152,156 @@ int cmd_policy_check(const struct tld_cli *cli, int argc, char **argv)
 	return tld_cli_not_built("policy check");
 }
 
-int cmd_policy_simulate(const struct tld_cli *cli, int argc, char **argv)
+/* ---- policy simulate ---- */
+
+static int parse_manual(const char *text, struct tld_sim_manual *m)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return tld_cli_not_built("policy simulate");
+	/* TIME,KIND[,ALGORITHM-NUMBER] */
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", text);
+	char *kind = strchr(buf, ',');
+	if (kind == NULL) {
+		return TLD_EUSAGE;
+	}
+	*kind++ = '\0';
+	char *alg = strchr(kind, ',');
+	if (alg) {
+		*alg++ = '\0';
+	}
+	memset(m, 0, sizeof(*m));
+	if (tld_time_parse(buf, &m->at) != TLD_OK) {
+		return TLD_EUSAGE;
+	}
+	static const char *kinds[] = { NULL, "ksk", "zsk", "csk", "algorithm" };
+	for (int k = 1; k <= 4; k++) {
+		if (strcmp(kind, kinds[k]) == 0) {
+			m->kind = k;
+		}
+	}
+	if (strcmp(kind, "policy") == 0) {
+		m->kind = 0;
+	} else if (m->kind == 0) {
+		return TLD_EUSAGE;
+	}
+	if (alg) {
+		char *end;
+		long a = strtol(alg, &end, 10);
+		if (*end != '\0' || a < 1 || a > 255) {
+			return TLD_EUSAGE;
+		}
+		m->new_algorithm = (int)a;
+	}
+	return TLD_OK;
 }
 
+int cmd_policy_simulate(const struct tld_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "years", required_argument, NULL, 'y' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "example", required_argument, NULL, 'e' },
+		{ "parent-delay", required_argument, NULL, 'p' },
+		{ "svg", required_argument, NULL, 's' },
+		{ "zone", required_argument, NULL, 'z' },
+		{ "rollover", required_argument, NULL, 'r' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tld_policy pol;
+	struct tld_sim_manual manual[MAX_MANUAL];
+	struct tld_sim_options opt = { .from = cli->now, .years = 5, .parent_delay = 86400, .zone = "test." };
+	const char *example = NULL, *svg_path = NULL;
+	bool quiet = false;
+	FILE *svg = NULL;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'y':
+			opt.years = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || opt.years < 1 || opt.years > 100) {
+				tld_error("--years: a number from 1 to 100, not '%s'", optarg);
+				return TLD_EUSAGE;
+			}
+			break;
+		case 'f':
+			if (tld_time_parse(optarg, &opt.from) != TLD_OK) {
+				tld_error("--from: RFC 3339 time or Unix seconds, not '%s'", optarg);
+				return TLD_EUSAGE;
+			}
+			break;
+		case 'e':
+			example = optarg;
+			break;
+		case 'p':
+			if (tld_duration_parse(optarg, &opt.parent_delay) != TLD_OK) {
+				tld_error("--parent-delay: a duration such as 2d, not '%s'", optarg);
+				return TLD_EUSAGE;
+			}
+			break;
+		case 's':
+			svg_path = optarg;
+			break;
+		case 'z':
+			opt.zone = optarg;
+			break;
+		case 'r':
+			if (opt.n_manual >= MAX_MANUAL || parse_manual(optarg, &manual[opt.n_manual]) != TLD_OK) {
+				tld_error("--rollover: TIME,ksk|zsk|csk|algorithm|policy[,ALGORITHM], not '%s'", optarg);
+				return TLD_EUSAGE;
+			}
+			opt.n_manual++;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		default:
+			return TLD_EUSAGE;
+		}
+	}
+	if (optind != argc) {
+		tld_error("unexpected argument '%s'", argv[optind]);
+		return TLD_EUSAGE;
+	}
+	if (example == NULL) {
+		tld_error("policy simulate: give --example NAME (ecdsa-double-ds, ecdsa-double-ksk, csk, rsa); "
+		          "simulating the configured policy file needs the policy loader");
+		return TLD_EUSAGE;
+	}
+	if (tld_policy_example(example, &pol) != TLD_OK) {
+		tld_error("no example policy '%s' (ecdsa-double-ds, ecdsa-double-ksk, csk, rsa)", example);
+		return TLD_EUSAGE;
+	}
+	opt.manual = manual;
+	opt.timeline = quiet ? NULL : stdout;
+	if (svg_path) {
+		svg = fopen(svg_path, "w");
+		if (svg == NULL) {
+			tld_error("%s: cannot write: %s", svg_path, strerror(errno));
+			return TLD_EIO;
+		}
+		opt.svg = svg;
+	}
+	struct tld_sim_result res;
+	memset(&res, 0, sizeof(res));
+	ret = tld_simulate(&pol, &opt, &res);
+	if (svg && fclose(svg) != 0 && ret == TLD_OK) {
+		tld_error("%s: write failed", svg_path);
+		ret = TLD_EIO;
+	}
+	if (ret != TLD_OK) {
+		tld_error("simulation failed: %s", tld_strerror(ret));
+		return ret;
+	}
+	printf("simulated %d years: %u steps, %u events, %u keys, %u rollovers, largest DNSKEY response "
+	       "%zu bytes%s, %u invariant breaks\n", opt.years, res.steps, res.events, res.keys_total,
+	       res.rollovers, res.max_dnskey_response, res.max_dnskey_response > 1232 ? " (ABOVE 1232)" : "",
+	       res.breaks);
+	if (res.breaks > 0) {
+		tld_error("invariant broken: %s", res.first_break);
+		return TLD_EVERIFY;
+	}
+	return TLD_OK;
+}
