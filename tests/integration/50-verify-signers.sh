@@ -68,6 +68,20 @@ else
 	diag "build/tools/gen-export missing (make tests): zonegen zone not checked"
 fi
 
+# DNSKEY response above 1232 bytes: a warning, not a failure (RSA-4096 KSK and ZSK)
+gen_zone 10 "$TMP/small.zone"
+mkdir -p "$TMP/rsa"
+dnssec-keygen -q -K "$TMP/rsa" -a RSASHA256 -b 4096 -f KSK test. >/dev/null &&
+dnssec-keygen -q -K "$TMP/rsa" -a RSASHA256 -b 4096 test. >/dev/null
+ok $? "RSA-4096 keys"
+( BKDIR=$TMP/rsa; sign_bind "$TMP/small.zone" "$TMP/rsa.zone" )
+V "$TMP/rsa.zone"
+is 0 "$rc" "large DNSKEY response alone does not fail the zone"
+case $out in *"WARNING: "*"DNSKEY"*"above 1232"*) r=0;; *) r=1;; esac
+ok $r "warning names the DNSKEY RRset and the 1232-byte limit"
+size=$(echo "$out" | sed -n 's/.*DNSKEY response \([0-9]*\) bytes.*/\1/p')
+ok "$([ "${size:-0}" -gt 1232 ]; echo $?)" "reported DNSKEY response size $size > 1232"
+
 # DS from the parent's side
 dnssec-dsfromkey -2 "$(ls "$TMP"/bk/K*.key | while read -r k; do grep -q ' 257 ' "$k" && echo "$k"; done)" \
 	> "$TMP/ds.txt" 2>/dev/null
