@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/statedb.h"
 #include "policy/audit.h"
+#include "policy/ceremony.h"
 #include "policy/examples.h"
 #include "policy/keystate.h"
 #include "policy/simulate.h"
@@ -54,10 +55,117 @@ int cmd_rollover_status(const struct tld_cli *cli, int argc, char **argv)
 
 int cmd_ceremony_run(const struct tld_cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return tld_cli_not_built("ceremony run");
+	static const struct option opts[] = {
+		{ "yes", no_argument, NULL, 'y' },
+		{ "participant", required_argument, NULL, 'p' },
+		{ "transcript", required_argument, NULL, 't' },
+		{ "actor", required_argument, NULL, 'a' },
+		{ "key-tag", required_argument, NULL, 'k' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "zone", required_argument, NULL, 'z' },
+		{ "example-policy", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *participants[32];
+	const char *transcript_path = NULL, *actor = NULL, *state_dir = NULL, *zone = NULL;
+	const char *example = "ecdsa-double-ds";
+	struct tld_ceremony_env env;
+	struct tld_ceremony *cer = NULL;
+	struct tld_policy pol;
+	tld_statedb_t *db = NULL;
+	FILE *tr = NULL;
+	int c, ret;
+
+	memset(&env, 0, sizeof(env));
+	env.key_tag = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'y': env.yes = true; break;
+		case 'p':
+			if (env.n_participants >= 32) {
+				tld_error("at most 32 --participant");
+				return TLD_EUSAGE;
+			}
+			participants[env.n_participants++] = optarg;
+			break;
+		case 't': transcript_path = optarg; break;
+		case 'a': actor = optarg; break;
+		case 'k':
+			env.key_tag = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || env.key_tag < 0 || env.key_tag > 65535) {
+				tld_error("--key-tag: a number from 0 to 65535, not '%s'", optarg);
+				return TLD_EUSAGE;
+			}
+			break;
+		case 's': state_dir = optarg; break;
+		case 'z': zone = optarg; break;
+		case 'e': example = optarg; break;
+		default: return TLD_EUSAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		tld_error("ceremony run: give exactly one SCRIPT.yaml");
+		return TLD_EUSAGE;
+	}
+	if (state_dir == NULL || zone == NULL) {
+		tld_error("ceremony run: give --state-dir DIR and --zone NAME (reading them from tldsign.yaml "
+		          "needs the config loader)");
+		return TLD_EUSAGE;
+	}
+	if (tld_policy_example(example, &pol) != TLD_OK) {
+		tld_error("no example policy '%s'", example);
+		return TLD_EUSAGE;
+	}
+	const char *script = argv[optind];
+	ret = tld_ceremony_load(script, &cer);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	for (size_t i = 0; i < cer->n_steps; i++) {
+		if (cer->steps[i].key_tag == TLD_CER_TAG_PARAM && env.key_tag < 0) {
+			tld_error("%s: step %zu (line %u) takes its key tag from the command line: give --key-tag",
+			          script, i + 1, cer->steps[i].line);
+			ret = TLD_EUSAGE;
+			goto out;
+		}
+	}
+	char default_tr[64];
+	if (transcript_path == NULL) {
+		char t[32];
+		snprintf(default_tr, sizeof(default_tr), "ceremony-%s.txt", tld_time_format(cli->now, t, sizeof(t)));
+		transcript_path = default_tr;
+	}
+	ret = tld_statedb_open(state_dir, &db);
+	if (ret != TLD_OK) {
+		goto out;
+	}
+	tr = fopen(transcript_path, "wx");
+	if (tr == NULL) {
+		tld_error("%s: cannot create the transcript: %s", transcript_path, strerror(errno));
+		ret = TLD_EIO;
+		goto out;
+	}
+	env.db = db;
+	env.pol = &pol;
+	env.zone = zone;
+	env.now = cli->now;
+	env.actor = tld_audit_actor(actor);
+	env.participants = participants;
+	env.in = stdin;
+	env.out = stdout;
+	env.transcript = tr;
+	ret = tld_ceremony_run(cer, script, &env);
+	if (fclose(tr) != 0 && ret == TLD_OK) {
+		tld_error("%s: write failed", transcript_path);
+		ret = TLD_EIO;
+	}
+	printf("transcript: %s\n", transcript_path);
+out:
+	tld_statedb_close(db);
+	tld_ceremony_free(cer);
+	return ret;
 }
 
 /* ---- audit ---- */

@@ -11,6 +11,25 @@
 
 #define ACTOR_AUTO "tldsign"
 
+/* BEGIN unless the caller already holds a transaction; *owned says whether we did. */
+static int begin_if_needed(tld_statedb_t *db, bool *owned)
+{
+	*owned = sqlite3_get_autocommit(tld_statedb_handle(db)) != 0;
+	return *owned ? tld_statedb_begin(db) : TLD_OK;
+}
+
+static int end_tx(tld_statedb_t *db, bool owned, int ret)
+{
+	if (!owned) {
+		return ret;
+	}
+	if (ret == TLD_OK) {
+		return tld_statedb_commit(db);
+	}
+	tld_statedb_rollback(db);
+	return ret;
+}
+
 static void audit_changes(tld_statedb_t *db, const struct tld_keystate *before, const struct tld_keystate *after,
                           size_t n, tld_time_t now, int *ret)
 {
@@ -132,9 +151,10 @@ int tld_keyplan_adopt(tld_statedb_t *db, const char *zone, int64_t key_id, uint1
 {
 	struct tld_keystate *keys = NULL;
 	size_t nk = 0;
+	bool owned = false;
 	int ret = tld_keystore_init(db);
 	if (ret == TLD_OK) {
-		ret = tld_statedb_begin(db);
+		ret = begin_if_needed(db, &owned);
 	}
 	if (ret != TLD_OK) {
 		return ret;
@@ -168,15 +188,9 @@ int tld_keyplan_adopt(tld_statedb_t *db, const char *zone, int64_t key_id, uint1
 		         successor_of ? ", successor of an active key (rollover)" : "");
 		ret = tld_audit_append(db, now, actor, "key adopt", tags, NULL, detail, NULL);
 	}
-	if (ret != TLD_OK) {
-		goto fail;
-	}
-	free(keys);
-	return tld_statedb_commit(db);
 fail:
-	tld_statedb_rollback(db);
 	free(keys);
-	return ret;
+	return end_tx(db, owned, ret);
 }
 
 int tld_keyplan_ds_confirm(tld_statedb_t *db, const char *zone, uint16_t key_tag, bool gone,
@@ -184,7 +198,8 @@ int tld_keyplan_ds_confirm(tld_statedb_t *db, const char *zone, uint16_t key_tag
 {
 	struct tld_keystate *keys = NULL;
 	size_t nk = 0;
-	int ret = tld_statedb_begin(db);
+	bool owned = false;
+	int ret = begin_if_needed(db, &owned);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -223,15 +238,9 @@ int tld_keyplan_ds_confirm(tld_statedb_t *db, const char *zone, uint16_t key_tag
 		snprintf(tags, sizeof(tags), "%u", key_tag);
 		ret = tld_audit_append(db, now, actor, gone ? "ds gone" : "ds seen", tags, NULL, NULL, NULL);
 	}
-	if (ret != TLD_OK) {
-		goto fail;
-	}
-	free(keys);
-	return tld_statedb_commit(db);
 fail:
-	tld_statedb_rollback(db);
 	free(keys);
-	return ret;
+	return end_tx(db, owned, ret);
 }
 
 static const char *role_word(uint8_t role)
