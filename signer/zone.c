@@ -163,11 +163,11 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 /* ---- build ---- */
 
 struct name_entry {
-	const uint8_t *key;
+	uint64_t key_off;  /* into the key arena */
 	const uint8_t *wire;
 	uint16_t key_len;
 	uint16_t wire_len;
-	uint32_t id;       /* owner id, or UINT32_MAX for an ancestor */
+	uint32_t id;       /* owner id, or UINT32_MAX for an empty non-terminal */
 };
 
 static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
@@ -180,14 +180,16 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return (al > bl) - (al < bl);
 }
 
+static const uint8_t *sort_keys; /* qsort has no context argument in C11 */
+
 static int name_entry_cmp(const void *pa, const void *pb)
 {
 	const struct name_entry *a = pa, *b = pb;
-	int c = key_cmp(a->key, a->key_len, b->key, b->key_len);
+	int c = key_cmp(sort_keys + a->key_off, a->key_len, sort_keys + b->key_off, b->key_len);
 	if (c != 0) {
 		return c;
 	}
-	/* real owners before ancestors of the same name */
+	/* real owners before empty non-terminals of the same name */
 	return (a->id > b->id) - (a->id < b->id);
 }
 
@@ -218,13 +220,52 @@ static void problem(const struct signer_zone *z, size_t *count, const struct sig
 	          signer_type_name(type, tname, sizeof(tname)), why);
 }
 
+struct entries {
+	struct name_entry *ent;
+	size_t n, cap;
+	uint8_t *keys;
+	size_t keys_len, keys_cap;
+};
+
+static int add_entry(struct entries *e, const uint8_t *wire, uint32_t id)
+{
+	uint8_t key[SIGNER_KEY_MAX];
+	size_t kl = signer_dname_key(wire, key);
+	if (grow((void **)&e->ent, &e->cap, e->n + 1, sizeof(*e->ent)) != TLD_OK ||
+	    grow((void **)&e->keys, &e->keys_cap, e->keys_len + kl, 1) != TLD_OK) {
+		return TLD_ENOMEM;
+	}
+	memcpy(e->keys + e->keys_len, key, kl);
+	e->ent[e->n++] = (struct name_entry){ e->keys_len, wire, (uint16_t)kl,
+	                                      (uint16_t)signer_dname_len(wire, SIGNER_DNAME_MAX), id };
+	e->keys_len += kl;
+	return TLD_OK;
+}
+
+static bool find_entry(const struct entries *e, size_t n, const uint8_t *key, size_t kl)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct name_entry *m = &e->ent[mid];
+		int c = key_cmp(e->keys + m->key_off, m->key_len, key, kl);
+		if (c == 0) {
+			return true;
+		}
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return false;
+}
+
 static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 {
 	int ret = TLD_ENOMEM;
-	struct name_entry *ent = NULL;
-	uint8_t *keys = NULL;
+	struct entries e = { 0 };
 	uint32_t *map = NULL;
-	size_t nent = 0, ent_cap = 0, keys_len = 0, keys_cap = 0;
 	unsigned apex_labels = signer_dname_labels(z->origin);
 	size_t bad = 0;
 
@@ -236,8 +277,7 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	for (size_t i = z->nrrs; i-- > 0;) {
 		first_line[z->rrs[i].node] = z->rrs[i].line;
 	}
-
-	/* the keys reference the owners arena; ancestors point into their owner's wire */
+	/* pass 1: one entry per owner */
 	for (uint32_t id = 0; id < z->nowners; id++) {
 		const uint8_t *w = z->owners + z->owner_off[id];
 		if (!signer_dname_is_sub(w, z->origin)) {
@@ -249,43 +289,48 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 			}
 			continue;
 		}
-		unsigned labels = signer_dname_labels(w);
-		for (unsigned l = labels; l >= apex_labels; l--) {
-			uint8_t key[SIGNER_KEY_MAX];
-			size_t kl = signer_dname_key(w, key);
-			if (grow((void **)&ent, &ent_cap, nent + 1, sizeof(*ent)) != TLD_OK ||
-			    grow((void **)&keys, &keys_cap, keys_len + kl, 1) != TLD_OK) {
-				goto fail;
-			}
-			memcpy(keys + keys_len, key, kl);
-			ent[nent].key = (const uint8_t *)(uintptr_t)keys_len; /* rebased below */
-			ent[nent].key_len = (uint16_t)kl;
-			ent[nent].wire = w;
-			ent[nent].wire_len = (uint16_t)signer_dname_len(w, SIGNER_DNAME_MAX);
-			ent[nent].id = (l == labels) ? id : UINT32_MAX;
-			nent++;
-			keys_len += kl;
-			if (l == 0) {
-				break;
-			}
-			w += 1 + *w;
+		if (add_entry(&e, w, id) != TLD_OK) {
+			goto fail;
 		}
 	}
 	if (bad > 0) {
+		tld_error("%s: %zu names out of zone", z->source, bad);
 		ret = TLD_EZONE;
 		goto fail;
 	}
-	for (size_t i = 0; i < nent; i++) {
-		ent[i].key = keys + (uintptr_t)ent[i].key;
+	sort_keys = e.keys;
+	qsort(e.ent, e.n, sizeof(*e.ent), name_entry_cmp);
+
+	/* pass 2: empty non-terminals: missing ancestors, walking up until one exists */
+	size_t nreal = e.n;
+	for (size_t i = 0; i < nreal; i++) {
+		const uint8_t *w = e.ent[i].wire;
+		unsigned labels = signer_dname_labels(w);
+		for (unsigned l = labels; l > apex_labels; l--) {
+			w += 1 + *w;
+			uint8_t key[SIGNER_KEY_MAX];
+			size_t kl = signer_dname_key(w, key);
+			if (find_entry(&e, nreal, key, kl)) {
+				break;
+			}
+			if (add_entry(&e, w, UINT32_MAX) != TLD_OK) {
+				goto fail;
+			}
+		}
 	}
-	qsort(ent, nent, sizeof(*ent), name_entry_cmp);
+	if (e.n > nreal) {
+		sort_keys = e.keys;
+		qsort(e.ent, e.n, sizeof(*e.ent), name_entry_cmp);
+	}
+	sort_keys = NULL;
 
 	map = malloc((z->nowners ? z->nowners : 1) * sizeof(uint32_t));
 	size_t nnodes = 0, arena = 0;
-	for (size_t i = 0; i < nent; i++) {
-		if (i == 0 || key_cmp(ent[i].key, ent[i].key_len, ent[i - 1].key, ent[i - 1].key_len) != 0) {
+	for (size_t i = 0; i < e.n; i++) {
+		const struct name_entry *c = &e.ent[i], *p = &e.ent[i - (i > 0)];
+		if (i == 0 || key_cmp(e.keys + c->key_off, c->key_len, e.keys + p->key_off, p->key_len) != 0) {
 			nnodes++;
-			arena += ent[i].key_len + ent[i].wire_len;
+			arena += c->key_len + c->wire_len;
 		}
 	}
 	z->nodes = calloc(nnodes ? nnodes : 1, sizeof(struct signer_node));
@@ -295,20 +340,21 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	}
 	size_t n = 0;
 	arena = 0;
-	for (size_t i = 0; i < nent; i++) {
-		bool same = i > 0 && key_cmp(ent[i].key, ent[i].key_len, ent[i - 1].key, ent[i - 1].key_len) == 0;
+	for (size_t i = 0; i < e.n; i++) {
+		const struct name_entry *c = &e.ent[i], *p = &e.ent[i - (i > 0)];
+		bool same = i > 0 && key_cmp(e.keys + c->key_off, c->key_len, e.keys + p->key_off, p->key_len) == 0;
 		if (!same) {
 			struct signer_node *nd = &z->nodes[n++];
 			nd->name_off = arena;
-			nd->wire_len = ent[i].wire_len;
-			nd->key_len = ent[i].key_len;
-			memcpy(z->node_arena + arena, ent[i].wire, ent[i].wire_len);
-			memcpy(z->node_arena + arena + ent[i].wire_len, ent[i].key, ent[i].key_len);
-			arena += ent[i].wire_len + ent[i].key_len;
+			nd->wire_len = c->wire_len;
+			nd->key_len = c->key_len;
+			memcpy(z->node_arena + arena, c->wire, c->wire_len);
+			memcpy(z->node_arena + arena + c->wire_len, e.keys + c->key_off, c->key_len);
+			arena += c->wire_len + c->key_len;
 			nd->flags = SIGNER_NODE_ENT;
 		}
-		if (ent[i].id != UINT32_MAX) {
-			map[ent[i].id] = (uint32_t)(n - 1);
+		if (c->id != UINT32_MAX) {
+			map[c->id] = (uint32_t)(n - 1);
 			z->nodes[n - 1].flags &= ~(uint32_t)SIGNER_NODE_ENT;
 		}
 	}
@@ -319,8 +365,8 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	ret = TLD_OK;
 fail:
 	free(first_line);
-	free(ent);
-	free(keys);
+	free(e.ent);
+	free(e.keys);
 	free(map);
 	return ret;
 }
@@ -418,6 +464,10 @@ int signer_zone_build(struct signer_zone *z)
 	uint32_t *map = NULL;
 	if (z->built) {
 		return TLD_EINVAL;
+	}
+	if (z->nrrs == 0) {
+		tld_error("%s: no records", z->source);
+		return TLD_EZONE;
 	}
 	int ret = make_nodes(z, &map);
 	if (ret != TLD_OK) {

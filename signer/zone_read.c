@@ -1,18 +1,26 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/*
- * Zone file reader on ldns's parser (ldns_rr_new_frm_fp_l).
- */
+/* Zone file reader: the file is mapped and fed to signer_zparse(). */
 #include "signer/zone_read.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <ldns/ldns.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
+#include "signer/dname.h"
 #include "signer/rrtype.h"
+#include "signer/zparse.h"
+
+struct read_ctx {
+	const char *path;
+	struct signer_zone *zone;
+	size_t dropped;
+};
 
 static bool dropped_type(uint16_t t)
 {
@@ -20,122 +28,95 @@ static bool dropped_type(uint16_t t)
 	       t == SIGNER_T_NSEC3PARAM || t == SIGNER_T_DNSKEY;
 }
 
+static int add_record(void *vctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                      const uint8_t *rdata, uint16_t rdlen, uint32_t line)
+{
+	struct read_ctx *ctx = vctx;
+	char name[1024], tname[32];
+	(void)rclass;
+	if (ctx->zone == NULL) {
+		if (type != SIGNER_T_SOA) {
+			signer_dname_to_text(owner, name, sizeof(name));
+			tld_error("%s:%u: %s %s: the first record must be the SOA (or give the origin)", ctx->path,
+			          line, name, signer_type_name(type, tname, sizeof(tname)));
+			return TLD_EPARSE;
+		}
+		int ret = signer_zone_new(owner, ctx->path, &ctx->zone);
+		if (ret != TLD_OK) {
+			return ret;
+		}
+	}
+	if (dropped_type(type)) {
+		ctx->dropped++;
+		return TLD_OK;
+	}
+	int ret = signer_zone_add(ctx->zone, owner, type, ttl, rdata, rdlen, line);
+	if (ret == TLD_EINVAL) {
+		signer_dname_to_text(owner, name, sizeof(name));
+		tld_error("%s:%u: %s %s: malformed RDATA", ctx->path, line, name,
+		          signer_type_name(type, tname, sizeof(tname)));
+		return TLD_EPARSE;
+	}
+	return ret;
+}
+
 int signer_zone_read(const char *path, const char *origin, struct signer_zone **out)
 {
 	int ret = TLD_OK;
-	struct signer_zone *z = NULL;
-	ldns_rdf *orig = NULL, *prev = NULL;
-	ldns_buffer *buf = ldns_buffer_new(4096);
-	uint32_t default_ttl = 3600;
-	int line = 1;
-	size_t dropped = 0;
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL) {
+	struct read_ctx ctx = { .path = path };
+	uint8_t orig[SIGNER_DNAME_MAX];
+	const uint8_t *origp = NULL;
+	void *map = MAP_FAILED;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
 		ret = tld_errno(errno);
 		tld_error("%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (buf == NULL) {
-		ret = TLD_ENOMEM;
-		goto fail;
-	}
 	if (origin != NULL) {
-		if (ldns_str2rdf_dname(&orig, origin) != LDNS_STATUS_OK) {
+		if (signer_zparse_name(origin, strlen(origin), (const uint8_t *)"", orig) == 0) {
 			tld_error("%s: bad origin '%s'", path, origin);
 			ret = TLD_EPARSE;
 			goto fail;
 		}
-		prev = ldns_rdf_clone(orig);
-	}
-	for (;;) {
-		ldns_rr *rr = NULL;
-		int start = line;
-		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &orig, &prev, &line);
-		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
-		    s == LDNS_STATUS_SYNTAX_ORIGIN) {
-			if (feof(fp)) {
-				break;
-			}
-			continue;
-		}
-		if (s == LDNS_STATUS_SYNTAX_INCLUDE) {
-			tld_error("%s:%d: $INCLUDE is not supported", path, line);
-			ret = TLD_EPARSE;
-			goto fail;
-		}
-		if (s != LDNS_STATUS_OK) {
-			if (feof(fp) && s == LDNS_STATUS_SYNTAX_ERR) {
-				/* trailing garbage-free end of file */
-			}
-			tld_error("%s:%d: %s", path, line > start ? line : start, ldns_get_errorstr_by_id(s));
-			ret = TLD_EPARSE;
-			goto fail;
-		}
-		const ldns_rdf *owner = ldns_rr_owner(rr);
-		uint16_t type = (uint16_t)ldns_rr_get_type(rr);
-		if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
-			tld_error("%s:%d: class other than IN", path, line);
-			ldns_rr_free(rr);
-			ret = TLD_EPARSE;
-			goto fail;
-		}
-		if (z == NULL) {
-			const ldns_rdf *apex = orig != NULL && origin != NULL ? orig : owner;
-			if (origin == NULL && type != SIGNER_T_SOA) {
-				tld_error("%s:%d: the first record must be the SOA (or give the origin)", path, line);
-				ldns_rr_free(rr);
-				ret = TLD_EPARSE;
-				goto fail;
-			}
-			ret = signer_zone_new(ldns_rdf_data(apex), path, &z);
-			if (ret != TLD_OK) {
-				ldns_rr_free(rr);
-				goto fail;
-			}
-		}
-		if (dropped_type(type)) {
-			dropped++;
-			ldns_rr_free(rr);
-			continue;
-		}
-		ldns_buffer_clear(buf);
-		if (ldns_rr_rdata2buffer_wire(buf, rr) != LDNS_STATUS_OK ||
-		    ldns_buffer_position(buf) > 65535) {
-			tld_error("%s:%d: RDATA cannot be encoded", path, line);
-			ldns_rr_free(rr);
-			ret = TLD_EPARSE;
-			goto fail;
-		}
-		ret = signer_zone_add(z, ldns_rdf_data(owner), type, ldns_rr_ttl(rr),
-		                      ldns_buffer_begin(buf), (uint16_t)ldns_buffer_position(buf),
-		                      (uint32_t)line);
-		ldns_rr_free(rr);
-		if (ret == TLD_EINVAL) {
-			tld_error("%s:%d: malformed RDATA", path, line);
-			ret = TLD_EPARSE;
-		}
+		origp = orig;
+		ret = signer_zone_new(orig, path, &ctx.zone);
 		if (ret != TLD_OK) {
 			goto fail;
 		}
 	}
-	if (z == NULL) {
+	if (st.st_size > 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED) {
+			ret = tld_errno(errno);
+			tld_error("%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+		ret = signer_zparse(path, map, (size_t)st.st_size, origp, add_record, &ctx);
+		if (ret != TLD_OK) {
+			goto fail;
+		}
+	}
+	if (ctx.zone == NULL) {
 		tld_error("%s: no records", path);
 		ret = TLD_EPARSE;
 		goto fail;
 	}
-	if (dropped > 0) {
+	if (ctx.dropped > 0) {
 		tld_notice("%s: %zu DNSSEC records of the input dropped (RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY)",
-		           path, dropped);
+		           path, ctx.dropped);
 	}
-	*out = z;
-	z = NULL;
+	*out = ctx.zone;
+	ctx.zone = NULL;
 fail:
-	if (fp != NULL) {
-		fclose(fp);
+	if (map != MAP_FAILED) {
+		munmap(map, (size_t)st.st_size);
 	}
-	ldns_buffer_free(buf);
-	ldns_rdf_deep_free(orig);
-	ldns_rdf_deep_free(prev);
-	signer_zone_free(z);
+	if (fd >= 0) {
+		close(fd);
+	}
+	signer_zone_free(ctx.zone);
 	return ret;
 }
