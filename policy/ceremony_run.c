@@ -64,26 +64,57 @@ static int confirm(struct tld_ceremony_env *env)
 	return strcmp(line, "yes") == 0 ? TLD_OK : TLD_ECANCELED;
 }
 
-static int print_key(struct tld_ceremony_env *env, int64_t key_id, uint16_t tag, FILE *f)
+static int print_key(struct tld_ceremony_env *env, uint16_t tag, FILE *f)
 {
 	fprintf(f, "  key tag %u\n", tag);
-	return env->print_key ? env->print_key(env->hook_ctx, key_id, f) : TLD_OK;
+	return env->print_key ? env->print_key(env->hook_ctx, tag, f) : TLD_OK;
 }
 
-static int do_generate(struct tld_ceremony_env *env, uint8_t role, uint8_t alg, int64_t successor_of, FILE *f)
+/*
+ * Generates the keys (each committed to the key store by the generator),
+ * then adopts them all in one transaction; on failure the new keys leave
+ * the token again, so nothing is half-done.
+ */
+static int generate_and_adopt(struct tld_ceremony_env *env, const struct tld_key_need *needs, size_t nn,
+                              const char *what, FILE *f)
 {
-	int64_t id = 0;
-	uint16_t tag = 0;
+	int64_t ids[3];
+	uint16_t tags[3];
+	size_t made = 0;
+	int ret = TLD_OK;
 	if (env->generate == NULL) {
-		fprintf(f, "  key generation needs the HSM key store, which this build of tldsign lacks\n");
+		fprintf(f, "  key generation needs the HSM key store and the config (not given: rehearsal)\n");
 		return TLD_ENOTIMPL;
 	}
-	int ret = env->generate(env->hook_ctx, role, alg, &id, &tag);
-	if (ret == TLD_OK) {
-		ret = tld_keyplan_adopt(env->db, env->zone, id, tag, alg, role, successor_of, env->now, env->actor);
+	for (size_t i = 0; i < nn && i < 3 && ret == TLD_OK; i++) {
+		ret = env->generate(env->hook_ctx, needs[i].role, needs[i].algorithm, &ids[i], &tags[i]);
+		made += ret == TLD_OK;
 	}
 	if (ret == TLD_OK) {
-		ret = print_key(env, id, tag, f);
+		ret = tld_statedb_begin(env->db);
+		for (size_t i = 0; i < made && ret == TLD_OK; i++) {
+			ret = tld_keyplan_adopt(env->db, env->zone, ids[i], tags[i], needs[i].algorithm, needs[i].role,
+			                        needs[i].successor_of, env->now, env->actor);
+		}
+		if (ret == TLD_OK && what != NULL) {
+			ret = tld_audit_append(env->db, env->now, env->actor, "rollover start", "", NULL, what, NULL);
+		}
+		if (ret == TLD_OK) {
+			ret = tld_statedb_commit(env->db);
+		} else {
+			tld_statedb_rollback(env->db);
+		}
+	}
+	if (ret != TLD_OK) {
+		for (size_t i = 0; i < made; i++) {
+			if (env->discard == NULL || env->discard(env->hook_ctx, tags[i]) != TLD_OK) {
+				tld_error("key %u was generated but could not be removed again", tags[i]);
+			}
+		}
+		return ret;
+	}
+	for (size_t i = 0; i < made && ret == TLD_OK; i++) {
+		ret = print_key(env, tags[i], f);
 	}
 	return ret;
 }
@@ -93,11 +124,7 @@ static int do_rollover(struct tld_ceremony_env *env, int kind, FILE *f)
 	struct tld_keystate *keys = NULL;
 	struct tld_key_need needs[3];
 	size_t nk = 0, nn = 0;
-	int ret = tld_statedb_begin(env->db);
-	if (ret != TLD_OK) {
-		return ret;
-	}
-	ret = tld_keystore_load(env->db, env->zone, &keys, &nk);
+	int ret = tld_keystore_load(env->db, env->zone, &keys, &nk);
 	if (ret == TLD_OK) {
 		ret = tld_keystate_plan_rollover(env->pol, keys, nk, (enum tld_rollover_kind)kind, needs, &nn);
 		if (ret == TLD_EPOLICY) {
@@ -105,20 +132,13 @@ static int do_rollover(struct tld_ceremony_env *env, int kind, FILE *f)
 			        "algorithm is unchanged\n");
 		}
 	}
-	for (size_t i = 0; i < nn && ret == TLD_OK; i++) {
-		ret = do_generate(env, needs[i].role, needs[i].algorithm, needs[i].successor_of, f);
-	}
+	free(keys);
 	if (ret == TLD_OK) {
 		char detail[64];
 		snprintf(detail, sizeof(detail), "%s rollover, %zu new key(s)",
 		         tld_rollover_kind_name((enum tld_rollover_kind)kind), nn);
-		ret = tld_audit_append(env->db, env->now, env->actor, "rollover start", "", NULL, detail, NULL);
+		ret = generate_and_adopt(env, needs, nn, detail, f);
 	}
-	free(keys);
-	if (ret == TLD_OK) {
-		return tld_statedb_commit(env->db);
-	}
-	tld_statedb_rollback(env->db);
 	return ret;
 }
 
@@ -176,26 +196,21 @@ static int perform(const struct tld_cer_step *st, struct tld_ceremony_env *env, 
 		return ret;
 	}
 	case TLD_CER_KEY_GENERATE: {
-		ret = tld_statedb_begin(env->db);
-		if (ret == TLD_OK) {
-			ret = do_generate(env, (uint8_t)st->role, (uint8_t)env->pol->algorithm, 0, f);
-			if (ret == TLD_OK) {
-				ret = tld_statedb_commit(env->db);
-			} else {
-				tld_statedb_rollback(env->db);
-			}
-		}
-		return ret;
+		struct tld_key_need need = { (uint8_t)st->role, (uint8_t)env->pol->algorithm, 0 };
+		return generate_and_adopt(env, &need, 1, NULL, f);
 	}
 	case TLD_CER_ROLLOVER_START:
 		return do_rollover(env, st->kind, f);
 	case TLD_CER_DS_SEEN:
 	case TLD_CER_DS_GONE:
 		ret = tld_keyplan_ds_confirm(env->db, env->zone, (uint16_t)key_tag, st->action == TLD_CER_DS_GONE,
-		                             env->now, env->actor);
+		                             env->now, env->actor, NULL);
 		if (ret == TLD_OK) {
 			fprintf(f, "  recorded: DS of key %d %s at the parent\n", key_tag,
 			        st->action == TLD_CER_DS_GONE ? "gone" : "seen");
+			if (env->print_key && env->print_key(env->hook_ctx, (uint16_t)key_tag, f) != TLD_OK) {
+				fprintf(f, "  (the DS cannot be printed: key %d is not in the key store)\n", key_tag);
+			}
 		}
 		return ret;
 	}

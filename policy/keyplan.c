@@ -194,7 +194,7 @@ fail:
 }
 
 int tld_keyplan_ds_confirm(tld_statedb_t *db, const char *zone, uint16_t key_tag, bool gone,
-                           tld_time_t now, const char *actor)
+                           tld_time_t now, const char *actor, const char *ds_text)
 {
 	struct tld_keystate *keys = NULL;
 	size_t nk = 0;
@@ -236,7 +236,7 @@ int tld_keyplan_ds_confirm(tld_statedb_t *db, const char *zone, uint16_t key_tag
 	if (ret == TLD_OK) {
 		char tags[16];
 		snprintf(tags, sizeof(tags), "%u", key_tag);
-		ret = tld_audit_append(db, now, actor, gone ? "ds gone" : "ds seen", tags, NULL, NULL, NULL);
+		ret = tld_audit_append(db, now, actor, gone ? "ds gone" : "ds seen", tags, ds_text, NULL, NULL);
 	}
 fail:
 	free(keys);

@@ -52,12 +52,13 @@ int tld_keyplan_adopt(tld_statedb_t *db, const char *zone, int64_t key_id, uint1
 
 /*!
  * \brief Records `ds seen` / `ds gone` for a key tag; applied by the next
- *        tld_keyplan_now().  Audited.  Joins an open transaction.
+ *        tld_keyplan_now().  Audited (with ds_text, the DS concerned, if
+ *        not NULL).  Joins an open transaction.
  * \return TLD_OK; TLD_ENOENT (no such key tag in the zone); TLD_EPOLICY
  *         (the key has no DS: a ZSK); TLD_ESTATE
  */
 int tld_keyplan_ds_confirm(tld_statedb_t *db, const char *zone, uint16_t key_tag, bool gone,
-                           tld_time_t now, const char *actor);
+                           tld_time_t now, const char *actor, const char *ds_text);
 
 /*!
  * \brief Writes, in words, where each key and rollover stands, what it waits

@@ -104,9 +104,9 @@ int main(void)
 	is_int(1, w, "a DS waiting more than 7 days is a warning");
 	free(ks);
 
-	is_int(TLD_ENOENT, tld_keyplan_ds_confirm(db, "test.", 9999, false, T0 + 5 * DAY, "bob"), "unknown tag");
-	is_int(TLD_EPOLICY, tld_keyplan_ds_confirm(db, "test.", 2222, false, T0 + 5 * DAY, "bob"), "ZSK has no DS");
-	is_int(TLD_OK, tld_keyplan_ds_confirm(db, "test.", 1111, false, T0 + 5 * DAY, "bob"), "ds seen recorded");
+	is_int(TLD_ENOENT, tld_keyplan_ds_confirm(db, "test.", 9999, false, T0 + 5 * DAY, "bob", NULL), "unknown tag");
+	is_int(TLD_EPOLICY, tld_keyplan_ds_confirm(db, "test.", 2222, false, T0 + 5 * DAY, "bob", NULL), "ZSK has no DS");
+	is_int(TLD_OK, tld_keyplan_ds_confirm(db, "test.", 1111, false, T0 + 5 * DAY, "bob", NULL), "ds seen recorded");
 	is_int(TLD_OK, tld_keyplan_now(&pol, db, "test.", T0 + 5 * DAY, &u, &n, &next), "keyplan applies it");
 	free(u);
 	tld_keystore_load(db, "test.", &ks, &nk);
