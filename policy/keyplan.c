@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "policy/audit.h"
 #include "policy/keyplan.h"
+#include "policy/keyplan_hsm.h"
 #include "policy/keystore.h"
 
 #define ACTOR_AUTO "tldsign"
@@ -75,7 +76,7 @@ int tld_keyplan_now(const struct tld_policy *pol, tld_statedb_t *db, const char 
 	int ret;
 
 	memset(&step, 0, sizeof(step));
-	ret = tld_keystore_init(db);
+	ret = tld_keyplan_sync(db, zone, now, ACTOR_AUTO);
 	if (ret == TLD_OK) {
 		ret = tld_statedb_begin(db);
 	}
