@@ -7,8 +7,8 @@ ADOPT="$TLDSIGN_TOOLS/policy-adopt-key"
 [ -x "$ADOPT" ] || skip_all "build/tools/policy-adopt-key not built"
 S="$TMP/state"
 T0=2026-11-21T10:00:00Z
-"$ADOPT" "$S" test. 1 11111 13 ksk $T0 ; ok $? "KSK adopted"
-"$ADOPT" "$S" test. 2 22222 13 zsk $T0 ; ok $? "ZSK adopted"
+"$ADOPT" "$S" test. 11111 13 ksk $T0 >/dev/null ; ok $? "KSK adopted"
+"$ADOPT" "$S" test. 22222 13 zsk $T0 >/dev/null ; ok $? "ZSK adopted"
 CER="$TOP/etc/ceremonies"
 cd "$TMP" || exit 1
 
