@@ -199,8 +199,14 @@ static int parse_root(const struct parse_ctx *p, struct tld_ceremony *c)
 			return problem(p, k, "keys must be texts%s", NULL);
 		}
 		if (strcmp(key, "ceremony") == 0) {
+			if (c->name != NULL) {
+				return problem(p, k, "duplicate key '%s'", key);
+			}
 			ret = dup_scalar(p, v, key, &c->name);
 		} else if (strcmp(key, "participants") == 0) {
+			if (c->participants != NULL) {
+				return problem(p, k, "duplicate key '%s'", key);
+			}
 			if (v->type != YAML_SEQUENCE_NODE) {
 				return problem(p, v, "participants: a list of names%s", NULL);
 			}
@@ -218,6 +224,9 @@ static int parse_root(const struct parse_ctx *p, struct tld_ceremony *c)
 				c->n_participants = i + 1;
 			}
 		} else if (strcmp(key, "steps") == 0) {
+			if (steps != NULL) {
+				return problem(p, k, "duplicate key '%s'", key);
+			}
 			steps = v;
 		} else {
 			return problem(p, k, "unknown key '%s' (ceremony, participants, steps)", key);

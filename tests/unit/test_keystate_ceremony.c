@@ -53,6 +53,9 @@ int main(void)
 		"ceremony: x\nsteps: {a: b}\n",
 		"ceremony: 'unterminated\n",
 		"ceremony: x\nsteps:\n  - action: note\n    text: [1, 2]\n",
+		"ceremony: x\nparticipants: [a]\nparticipants: [b]\nsteps:\n  - action: status\n",
+		"ceremony: x\nceremony: y\nsteps:\n  - action: status\n",
+		"ceremony: x\nsteps:\n  - action: status\nsteps:\n  - action: status\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		c = NULL;
