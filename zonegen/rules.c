@@ -286,6 +286,7 @@ static int find_lame(struct tld_zonegen *zg)
 }
 
 struct owner_key {
+	uint64_t prefix;           /*!< first 8 key bytes, big-endian: most comparisons end here */
 	uint32_t id;
 	uint32_t len;
 	const unsigned char *key;
@@ -294,6 +295,9 @@ struct owner_key {
 static int cmp_owner(const void *a, const void *b)
 {
 	const struct owner_key *x = a, *y = b;
+	if (x->prefix != y->prefix) {
+		return x->prefix < y->prefix ? -1 : 1;
+	}
 	size_t l = x->len < y->len ? x->len : y->len;
 	int c = memcmp(x->key, y->key, l);
 	if (c != 0) {
@@ -329,6 +333,11 @@ static int sort_owners(struct tld_zonegen *zg)
 			keys[k].id = (uint32_t)i;
 			keys[k].key = store + used;
 			keys[k].len = (uint32_t)tld_name_canon_key(x->text, store + used);
+			keys[k].prefix = 0;
+			for (unsigned b = 0; b < 8; b++) {
+				keys[k].prefix = keys[k].prefix << 8 |
+				                 (b < keys[k].len ? store[used + b] : 0);
+			}
 			used += keys[k].len;
 			k++;
 		}
@@ -404,6 +413,10 @@ int zg_apply_rules(struct tld_zonegen *zg)
 			                  n->text);
 		}
 	}
+	/* no lookups after this point: the slots go before the sort needs memory */
+	zg->apex_id = zg_lookup(zg, zg->zone, zg->zone_len);
+	free(zg->slots);
+	zg->slots = NULL;
 	if (ret == TLD_OK) {
 		ret = sort_owners(zg);
 	}

@@ -186,9 +186,8 @@ static void w_apex(struct wbuf *w, const struct tld_zonegen *zg, char **ns, size
 		w_str(w, ns[i]);
 		w_mem(w, "\n", 1);
 	}
-	uint32_t apex_id = zg_lookup(zg, zg->zone, zg->zone_len);
-	if (apex_id != ZG_NONE) {
-		w_extras(w, zg, apex_id);
+	if (zg->apex_id != ZG_NONE) {
+		w_extras(w, zg, zg->apex_id);
 	}
 }
 
