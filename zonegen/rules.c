@@ -140,7 +140,9 @@ static int rank_hosts(struct tld_zonegen *zg)
 			hosts[n++] = zg->ns[i].host;
 		}
 	}
-	qsort(hosts, n, sizeof(*hosts), cmp_host_wire);
+	if (n > 0) {
+		qsort(hosts, n, sizeof(*hosts), cmp_host_wire);
+	}
 	for (size_t i = 0; i < n; i++) {
 		zg->names[hosts[i]].rank = (uint32_t)i;
 	}
@@ -342,7 +344,9 @@ static int sort_owners(struct tld_zonegen *zg)
 			k++;
 		}
 	}
-	qsort(keys, n, sizeof(*keys), cmp_owner);
+	if (n > 0) {
+		qsort(keys, n, sizeof(*keys), cmp_owner);
+	}
 	for (size_t i = 0; i < n; i++) {
 		zg->order[i] = keys[i].id;
 	}
