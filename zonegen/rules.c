@@ -327,20 +327,25 @@ static int sort_owners(struct tld_zonegen *zg)
 		free(store);
 		return TLD_ENOMEM;
 	}
+	/* every owner here is below the zone: its key starts with the zone's key,
+	 * which is skipped so that the 8-byte prefix holds the distinguishing bytes */
+	unsigned char zone_key[2 * TLD_NAME_MAX_TEXT];
+	size_t skip = tld_name_canon_key(zg->zone, zone_key);
 	size_t k = 0, used = 0;
 	for (size_t i = 0; i < zg->name_count; i++) {
 		const struct zg_name *x = &zg->names[i];
 		if (x->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA) &&
 		    !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0)) {
 			keys[k].id = (uint32_t)i;
-			keys[k].key = store + used;
-			keys[k].len = (uint32_t)tld_name_canon_key(x->text, store + used);
+			size_t klen = tld_name_canon_key(x->text, store + used);
+			keys[k].key = store + used + skip;
+			keys[k].len = (uint32_t)(klen - skip);
 			keys[k].prefix = 0;
 			for (unsigned b = 0; b < 8; b++) {
 				keys[k].prefix = keys[k].prefix << 8 |
-				                 (b < keys[k].len ? store[used + b] : 0);
+				                 (b < keys[k].len ? keys[k].key[b] : 0);
 			}
-			used += keys[k].len;
+			used += klen;
 			k++;
 		}
 	}
