@@ -101,6 +101,9 @@ static int state_path(const struct run *r, const char *name, char *buf, size_t s
 static int stage_load(struct run *r)
 {
 	int err = tld_config_load(r->opts->config_path, &r->cfg);
+	if (err == TLD_ENOENT || err == TLD_EACCES || err == TLD_EIO) {
+		return TLD_ECONFIG; /* logged by the loader; for cron, a configuration error */
+	}
 	if (err != TLD_OK) {
 		return err;
 	}

@@ -1,0 +1,186 @@
+#!/bin/sh
+# tldsign run, the cron loop (DESIGN section 3): init, run, change the export
+# (new, deleted, held domains, new and removed DS), run again, every published
+# version validated by dnssec-verify; nothing changed -> nothing published;
+# each guard refuses (exit 3, naming guard, figures and the override) and
+# --force overrides once and is audited; a concurrent run gets exit 7.
+. "$(dirname "$0")/lib.sh"
+WM=$TOP/tests/golden/zonegen/write-manifest.sh
+I=$TMP/inst
+C=$I/tldsign.yaml
+S=$I/state
+T0=1795255200               # 2026-11-21T10:00:00Z; each run one minute later
+at() { echo $((T0 + $1 * 60)); }
+skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $*"; }
+# export_at STEP: rewrite the manifest, exported one minute before run STEP
+export_at() { "$WM" "$I/export" "$(date -u -d "@$(($(at "$1") - 60))" +%Y-%m-%dT%H:%M:%SZ)"; }
+# run_at STEP [ARGS]: tldsign run at minute STEP
+run_at() { step=$1; shift; run_cmd "$TLDSIGN" -c "$C" --now "$(at "$step")" run "$@"; }
+current_file() { sqlite3 "$S/state.db" "SELECT file FROM publish_versions ORDER BY id DESC LIMIT 1" 2>/dev/null; }
+versions() { sqlite3 "$S/state.db" "SELECT count(*) FROM publish_versions" 2>/dev/null || echo 0; }
+json() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$S/last-run.json" "$1"; }
+zone_ok() { # zone_ok DESC: the current version validates with dnssec-verify
+	f=$(current_file)
+	dnssec-verify -q -o test. -x "$f" >"$TMP/dv" 2>&1; ok $? "$1: dnssec-verify accepts $(basename "$f")"
+	[ $? -eq 0 ] || sed 's/^/#   /' "$TMP/dv" | head -20
+}
+
+run_cmd "$TLDSIGN" --now "$(at 0)" init "$I" --zone test
+is 0 "$rc" "init exits 0"
+NO_KEYS=0
+echo "$out" | grep -q "keys are not created by this build" && NO_KEYS=1
+
+# --- usage ---------------------------------------------------------------
+run_cmd "$TLDSIGN" -c "$C" run --force ""
+is 2 "$rc" "--force without a reason is a usage error"
+run_cmd "$TLDSIGN" -c "$C" run extra
+is 2 "$rc" "an extra argument is a usage error"
+run_cmd "$TLDSIGN" -c "$TMP/none.yaml" run
+is 2 "$rc" "a missing config is exit 2"
+
+# --- the lock: a second run while one holds it -----------------------------
+export_at 1
+run_cmd flock "$S/lock" "$TLDSIGN" -c "$C" --now "$(at 1)" run
+is 7 "$rc" "run while another process holds STATE_DIR/lock exits 7"
+echo "$out" | grep -q "lock"; ok $? "the refusal names the lock"
+[ ! -e "$S/last-run.json" ]; ok $? "a locked-out run writes no report"
+
+# --- export refused: too old (on a copy: the run's time enters the history) --
+cp -r "$I" "$TMP/old"
+run_cmd "$TLDSIGN" -c "$TMP/old/tldsign.yaml" --now "$(at 200)" run
+is 3 "$rc" "an export older than max-export-age is refused with exit 3"
+echo "$out" | grep -q "max-export-age"; ok $? "the refusal names max-export-age"
+is 0 "$(sqlite3 "$TMP/old/state/state.db" 'SELECT count(*) FROM publish_versions')" "nothing published"
+
+# --- the first run ----------------------------------------------------------
+run_at 1
+FULL=0
+if [ "$rc" -eq 0 ]; then
+	FULL=1
+	ok 0 "first run exits 0"
+elif echo "$out" | grep -q "signer (signer_sign_file) is not built"; then
+	diag "the signer is not linked into this build: signing stages skipped"
+	is 2 "$rc" "without a signer the run stops with exit 2"
+elif [ "$NO_KEYS" = 1 ] && [ "$rc" -eq 4 ]; then
+	diag "init made no HSM keys in this build: signing stages skipped"
+	ok 0 "without keys the run stops with exit 4"
+else
+	is 0 "$rc" "first run exits 0"
+	echo "$out" | sed 's/^/#   /'
+fi
+[ -s "$S/unsigned.zone" ]; ok $? "the unsigned zone is in the state directory"
+kzonecheck -o test. "$S/unsigned.zone" >/dev/null 2>&1; ok $? "kzonecheck accepts the unsigned zone"
+[ -s "$S/last-run.json" ] && [ -s "$S/metrics.prom" ]; ok $? "last-run.json and metrics.prom written"
+/usr/bin/python3 -m json.tool "$S/last-run.json" >/dev/null; ok $? "last-run.json is valid JSON"
+is 99 "$(json delegations)" "last-run.json: 99 delegations"
+grep -q '^tldsign_stage_duration_seconds{stage="export"} ' "$S/metrics.prom"; ok $? "metrics.prom: stage durations"
+grep -q "^tldsign_last_run_exit_code $rc\$" "$S/metrics.prom"; ok $? "metrics.prom: exit code $rc"
+is 1 "$(sqlite3 "$S/state.db" 'SELECT count(*) FROM run_history')" "one history row per run"
+run_cmd "$TLDSIGN" -c "$C" --now "$(at 1)" status --timeout 0
+is 0 "$rc" "status exits 0"
+echo "$out" | grep -q "^last run: .*2026-11-21T10:01:00Z"; ok $? "status shows the last run"
+
+# --- bad rows: refused, then forced ----------------------------------------
+cp -r "$I/export" "$TMP/export.orig"
+printf 'bad_name.test,ok\n-lead.test,ok\nx..test,ok\n' >>"$I/export/domains.csv"
+export_at 2
+run_at 2
+is 3 "$rc" "3 bad rows of 436 (> 0.5%) are refused with exit 3"
+echo "$out" | grep -q "guard max-bad-rows refused the run: max-bad-rows: 3 of 436 export rows rejected"
+ok $? "the refusal names the guard and the figures"
+echo "$out" | grep -q -- "--force REASON"; ok $? "the refusal names the override"
+is "failed" "$(json result)" "last-run.json: failed"
+run_at 2 --force "ticket 4711: three broken rows accepted"
+if [ "$FULL" = 1 ]; then is 0 "$rc" "--force overrides the bad-rows guard"; else
+	[ "$rc" -ne 3 ]; ok $? "--force gets past the guards (exit $rc at the signing stage)"; fi
+echo "$out" | grep -q "guard max-bad-rows overridden"; ok $? "the override is logged"
+run_cmd "$TLDSIGN" -c "$C" audit list --state-dir "$S"
+echo "$out" | grep "run --force" | grep -q "ticket 4711"; ok $? "the override is in the audit log with its reason"
+run_cmd "$TLDSIGN" -c "$C" audit verify --state-dir "$S"
+is 0 "$rc" "the audit chain verifies"
+is "ticket 4711: three broken rows accepted" "$(json forced)" "last-run.json names the override"
+rm -rf "$I/export" && cp -r "$TMP/export.orig" "$I/export"
+
+# --- the clock guard ----------------------------------------------------------
+export_at 0
+run_at 0
+is 3 "$rc" "a run at an earlier time than the last run is refused"
+echo "$out" | grep -q "clock-monotonic"; ok $? "the refusal names clock-monotonic"
+
+if [ "$FULL" != 1 ]; then
+	for t in "published zone validates" "unchanged run publishes nothing" \
+		"changed export publishes a new serial" "delegation-drop guard" "ds-drop guard" \
+		"apex-change guard" "verification gate"; do skip "needs the signer: $t"; done
+	done_testing
+fi
+
+# --- the full loop (signer and keys present) ----------------------------------
+export_at 3
+run_at 3
+is 0 "$rc" "run 3 exits 0"
+zone_ok "run 3"
+v=$(versions)
+run_at 4
+is 0 "$rc" "run with nothing changed exits 0"
+echo "$out" | grep -q "unchanged"; ok $? "the summary says unchanged"
+is "$v" "$(versions)" "nothing new published"
+
+# new, deleted, held domains; new and removed DS
+ds1=$(sed -n 2p "$I/export/ds.csv" | cut -d, -f1)
+sed -i 2d "$I/export/ds.csv"
+sec=$(grep -m1 ',257,' "$I/export/dnskeys.csv" | cut -d, -f1)
+new1=$(sed -n 3p "$I/export/domains.csv" | cut -d, -f1)
+echo "brandnew.test,ok" >>"$I/export/domains.csv"
+echo "brandnew.test,ns1.example.net" >>"$I/export/nameservers.csv"
+echo "brandnew.test,12345,13,2,$(printf x | sha256sum | cut -d' ' -f1)" >>"$I/export/ds.csv"
+held=$(sed -n 4p "$I/export/domains.csv" | cut -d, -f1)
+sed -i "s/^$held,.*/$held,clientHold/" "$I/export/domains.csv"
+gone=$(sed -n 5p "$I/export/domains.csv" | cut -d, -f1)
+sed -i "/^$gone,/d" "$I/export/domains.csv" "$I/export/nameservers.csv" "$I/export/ds.csv" "$I/export/dnskeys.csv"
+export_at 5
+old=$(current_file)
+run_at 5
+is 0 "$rc" "run after the export changed exits 0"
+[ "$(current_file)" != "$old" ]; ok $? "a new version is published"
+zone_ok "run 5"
+f=$(current_file)
+grep -q '^brandnew\.test\..*DS' "$f"; ok $? "the new domain's DS is published"
+! grep -q "^$held\..*NS" "$f"; ok $? "the held domain is not delegated"
+! grep -q "^$gone\." "$f"; ok $? "the deleted domain is gone"
+! grep -q "^$ds1\..*DS.*" "$f" || [ "$ds1" = "$sec" ]; ok $? "the removed DS is gone"
+: "$new1"
+
+# delegation drop: remove 10 of ~99 delegated domains
+cp -r "$I/export" "$TMP/export.5"
+for d in $(sed -n '2,11p' "$I/export/domains.csv" | cut -d, -f1); do
+	sed -i "/^$d,/d" "$I/export/domains.csv" "$I/export/nameservers.csv" "$I/export/ds.csv" "$I/export/dnskeys.csv"
+done
+export_at 6
+run_at 6
+is 3 "$rc" "a 10% delegation drop is refused"
+echo "$out" | grep -q "max-delegation-drop: delegations fell from"; ok $? "the refusal names the guard and the figures"
+run_at 6 --force "ticket 4712: registrar cleanup"
+is 0 "$rc" "--force publishes the drop once"
+zone_ok "forced run"
+
+# DS drop: remove every DS
+cp "$I/export/ds.csv" "$TMP/ds.csv"
+head -1 "$TMP/ds.csv" >"$I/export/ds.csv"
+head -1 "$I/export/dnskeys.csv" >"$TMP/dk" && cp "$TMP/dk" "$I/export/dnskeys.csv"
+export_at 7
+run_at 7
+is 3 "$rc" "removing every DS is refused"
+echo "$out" | grep -q "max-ds-drop"; ok $? "the refusal names max-ds-drop"
+
+# apex change: a different NS set in the config
+cp "$TMP/ds.csv" "$I/export/ds.csv"; export_at 8
+sed -i 's/ns2.nic.test./ns3.nic.test./' "$C"
+run_at 8
+is 3 "$rc" "an apex NS change is refused"
+echo "$out" | grep -q "apex-change"; ok $? "the refusal names apex-change"
+sed -i 's/ns3.nic.test./ns2.nic.test./' "$C"
+
+run_cmd "$TLDSIGN" -c "$C" --now "$(at 8)" status --timeout 0
+echo "$out" | grep -q "^published: *serial"; ok $? "status shows the published serial"
+echo "$out" | grep -q "^rrsig expiry: 20"; ok $? "status shows the earliest RRSIG expiry"
+done_testing
