@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* `tldsign run`: the stages of DESIGN.md section 3, in order (run/pipeline.h). */
+#include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/atomic_file.h"
 #include "common/config.h"
@@ -97,6 +100,37 @@ static int state_path(const struct run *r, const char *name, char *buf, size_t s
 	return TLD_OK;
 }
 
+/*
+ * Removes the temporary files a killed run left behind in STATE_DIR (the
+ * run's own outputs only: "NAME.tmp.XXXXXX" of tld_atomic_file_open()).
+ * Called under the lock, so no writer is active.
+ */
+static void remove_stale_temporaries(const char *state_dir)
+{
+	static const char *const ours[] = {
+		"unsigned.zone.tmp.", "signed.zone.tmp.", "last-run.json.tmp.", "metrics.prom.tmp.",
+		"zonegen-report.json.tmp.",
+	};
+	DIR *dir = opendir(state_dir);
+	if (dir == NULL) {
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL) {
+		for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+			if (strncmp(de->d_name, ours[i], strlen(ours[i])) == 0 &&
+			    strlen(de->d_name) == strlen(ours[i]) + 6) {
+				char path[4096];
+				snprintf(path, sizeof(path), "%s/%s", state_dir, de->d_name);
+				if (unlink(path) == 0) {
+					tld_info("run: removed %s left by an interrupted run", path);
+				}
+			}
+		}
+	}
+	closedir(dir);
+}
+
 /* Stage 1-2: config, lock, policy, state store and its tables. */
 static int stage_load(struct run *r)
 {
@@ -112,6 +146,7 @@ static int stage_load(struct run *r)
 	if (err != TLD_OK) {
 		return err;
 	}
+	remove_stale_temporaries(r->cfg->state_dir);
 	err = tld_policy_load(r->cfg->policy_path, &r->pol);
 	if (err != TLD_OK) {
 		return err;
@@ -153,8 +188,13 @@ static int stage_export(struct run *r)
 	if ((err = tld_atomic_file_open(r->unsigned_path, 0644, &af)) != TLD_OK) {
 		return err;
 	}
+	errno = 0;
 	err = tld_zonegen_write(r->zg, tld_atomic_file_stream(af));
 	if (err != TLD_OK) {
+		/* the stream's failing write(2) left its reason in errno (ENOSPC, EDQUOT, ...) */
+		if (errno != 0) {
+			err = tld_errno(errno);
+		}
 		tld_error("%s: writing the unsigned zone failed: %s", r->unsigned_path, tld_strerror(err));
 		tld_atomic_file_abort(af);
 		return err;
