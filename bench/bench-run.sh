@@ -61,7 +61,7 @@ for n in ${BENCH_SIZES:-100000 1000000}; do
 		# the peers' key set-up is tiny and counted (sign_* from verify-common.inc)
 		inc=". $TOP/tests/integration/verify-common.inc; TMP=$TMP"
 		measure kzonesign sh -c "$inc; sign_knot '$z' '$TMP/knot.zone'"
-		measure dnssec-signzone sh -c "$inc; make_keys_bind '$TMP/bind' && sign_bind '$z' '$TMP/bind.zone' -n $(nproc)"
+		measure dnssec-signzone sh -c "$inc; make_keys_bind '$TMP/bind' && sign_bind '$z' '$TMP/bind.zone' -n $(nproc) -d '$TMP'"
 		measure ldns-signzone sh -c "$inc; make_keys_ldns '$TMP/ldns' && sign_ldns '$z' '$TMP/ldns.zone' -n -p -t 0"
 	fi
 	awk '

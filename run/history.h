@@ -52,3 +52,20 @@ int tld_history_record(tld_statedb_t *db, const struct tld_run_report *report,
  * \return TLD_OK or TLD_ESTATE
  */
 int tld_history_last(tld_statedb_t *db, const char *zone, struct tld_history_row *row, bool *found);
+
+/*!
+ * \brief Earliest RRSIG expiration of the version the last successful run
+ *        published or kept (exit 0 or 6).
+ * \param[out] expiry  0 when unknown
+ * \return TLD_OK or TLD_ESTATE
+ */
+int tld_history_published_expiry(tld_statedb_t *db, const char *zone, tld_time_t *expiry);
+
+/*!
+ * \brief Digest of the unsigned zone the current version was built from:
+ *        that of the last run that published or kept a version (exit 0 or 6).
+ * \param[out] hex    65 bytes; "" when not found
+ * \param[out] found  false when unknown
+ * \return TLD_OK or TLD_ESTATE
+ */
+int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char hex[65], bool *found);

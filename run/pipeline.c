@@ -30,13 +30,6 @@
 #include "verify/verify.h"
 #include "zonegen/zonegen.h"
 
-/*
- * The signer's entry point is implemented on the signer branch; until it is
- * linked (cli/cmd_sign.c references it), the sign stage says so and the run
- * stops there with nothing published.
- */
-#pragma weak signer_sign_file
-
 #define MAX_MESSAGES (TLD_GUARD_COUNT + 4)
 #define KEY_CLASSES 4
 
@@ -203,6 +196,9 @@ static int stage_export(struct run *r)
 		return err;
 	}
 
+	if ((err = tld_run_file_digest(r->unsigned_path, r->cur.unsigned_digest)) != TLD_OK) {
+		return err;
+	}
 	const struct tld_zonegen_stats *zs = tld_zonegen_stats(r->zg);
 	r->cur.delegations = zs->delegated;
 	r->cur.ds_records = zs->ds_records;
@@ -336,21 +332,109 @@ static int stage_keys(struct run *r)
 	return err;
 }
 
+/* The SOA serial of a zone file written by the signer (first SOA record). */
+static bool zone_file_serial(const char *path, uint32_t *serial)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		return false;
+	}
+	char line[2048];
+	bool found = false;
+	for (int i = 0; i < 64 && !found && fgets(line, sizeof(line), f) != NULL; i++) {
+		char *soa = strstr(line, "\tSOA\t");
+		if (soa == NULL) {
+			soa = strstr(line, " SOA ");
+		}
+		char mname[1024], rname[1024];
+		unsigned long v = 0;
+		if (soa != NULL && sscanf(soa + 5, "%1023s %1023s %lu", mname, rname, &v) == 3 &&
+		    v <= UINT32_MAX) {
+			*serial = (uint32_t)v;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The previous version for signature reuse: STATE_DIR/previous.zone (the
+ * signer's output that was last published, with its side file) when its
+ * serial is the published one; else the published file itself (correct
+ * serial, no side file: nothing reused).
+ */
+static const char *choose_previous(struct run *r, char *buf, size_t size)
+{
+	if (!r->have_current) {
+		return NULL;
+	}
+	char sigs[4096 + 8];
+	uint32_t serial = 0;
+	if (state_path(r, "previous.zone", buf, size) == TLD_OK &&
+	    snprintf(sigs, sizeof(sigs), "%s%s", buf, ".sigs") < (int)sizeof(sigs) &&
+	    access(sigs, R_OK) == 0 && zone_file_serial(buf, &serial) && serial == r->current.serial) {
+		return buf;
+	}
+	tld_info("run: no side file for the published serial %" PRIu32 "; signing from %s without "
+	         "signature reuse", r->current.serial, r->current.file);
+	return r->current.file;
+}
+
+/* Hard-links from to to, replacing to atomically. */
+static int link_replace(const char *from, const char *to)
+{
+	char tmp[4096 + 16];
+	snprintf(tmp, sizeof(tmp), "%s.linktmp", to);
+	(void)unlink(tmp);
+	if (link(from, tmp) != 0 || rename(tmp, to) != 0) {
+		int e = errno;
+		(void)unlink(tmp);
+		tld_warning("run: %s -> %s: %s (the next run reuses no signatures)", from, to, strerror(e));
+		return tld_errno(e);
+	}
+	return TLD_OK;
+}
+
+/* After a publish: keep the signer's output and side file as the next run's previous version. */
+static void keep_previous(struct run *r)
+{
+	char prev[4096], from_sigs[4096 + 8], to_sigs[4096 + 8];
+	if (state_path(r, "previous.zone", prev, sizeof(prev)) != TLD_OK) {
+		return;
+	}
+	snprintf(from_sigs, sizeof(from_sigs), "%s.sigs", r->signed_path);
+	snprintf(to_sigs, sizeof(to_sigs), "%s.sigs", prev);
+	if (link_replace(from_sigs, to_sigs) == TLD_OK) {
+		(void)link_replace(r->signed_path, prev);
+	}
+}
+
+/*
+ * Whether the unsigned zone differs from the one the current version was
+ * built from (run history); unknown counts as changed.
+ */
+static bool unsigned_zone_changed(struct run *r)
+{
+	char kept[65];
+	bool found = false;
+	if (tld_history_kept_unsigned_digest(r->db, r->cfg->zone, kept, &found) != TLD_OK || !found) {
+		return true;
+	}
+	return strcmp(kept, r->cur.unsigned_digest) != 0;
+}
+
 /* Stage 7: sign, reusing the published version's signatures. */
 static int stage_sign(struct run *r)
 {
-	if (signer_sign_file == NULL) {
-		tld_error("run: the signer (signer_sign_file) is not built into this binary yet; "
-		          "nothing published");
-		return TLD_ENOTIMPL;
-	}
+	char previous[4096];
 	struct signer_sign_opts so = {
 		.cfg = r->cfg,
 		.policy = r->pol,
 		.db = r->db,
 		.input = r->unsigned_path,
 		.output = r->signed_path,
-		.previous = r->have_current ? r->current.file : NULL,
+		.previous = choose_previous(r, previous, sizeof(previous)),
 		.now = r->opts->now,
 		.workers = r->opts->workers,
 		.keep_serial_if_unchanged = true,
@@ -358,6 +442,17 @@ static int stage_sign(struct run *r)
 	int err = signer_sign_file(&so, &r->sig);
 	if (err != TLD_OK) {
 		return err;
+	}
+	if (r->sig.unchanged && unsigned_zone_changed(r)) {
+		/* Defence in depth: never keep a version whose unsigned zone differs. */
+		tld_warning("run: the signer reported nothing changed, but the unsigned zone differs "
+		            "from the one serial %" PRIu32 " was built from; signing a new version",
+		            r->current.serial);
+		so.keep_serial_if_unchanged = false;
+		memset(&r->sig, 0, sizeof(r->sig));
+		if ((err = signer_sign_file(&so, &r->sig)) != TLD_OK) {
+			return err;
+		}
 	}
 	r->report.serial = r->sig.serial;
 	r->report.sigs_new = r->sig.sigs_new;
@@ -381,9 +476,31 @@ static int stage_sign(struct run *r)
 	return TLD_OK;
 }
 
+/*
+ * Test hook of the verification gate (tests/integration/81-crash.sh): with
+ * TLDSIGN_TEST_BREAK_SIGNED=1 in the environment, an unsigned apex TXT
+ * RRset is appended to the signed zone before it is verified.  The gate must
+ * then refuse; the hook can only make a run fail, never publish anything.
+ */
+static void test_break_signed(const struct run *r)
+{
+	const char *v = getenv("TLDSIGN_TEST_BREAK_SIGNED");
+	if (v == NULL || strcmp(v, "1") != 0) {
+		return;
+	}
+	FILE *f = fopen(r->signed_path, "a");
+	if (f != NULL) {
+		tld_warning("run: TLDSIGN_TEST_BREAK_SIGNED: damaging %s before verification",
+		            r->signed_path);
+		fprintf(f, "%s\t3600\tIN\tTXT\t\"not signed\"\n", r->cfg->zone);
+		fclose(f);
+	}
+}
+
 /* Stage 8: the independent verifier is the publish gate. */
 static int stage_verify(struct run *r)
 {
+	test_break_signed(r);
 	struct tld_verify_opts vo = {
 		.now = r->opts->now,
 		.refresh_window = r->pol->signatures.refresh,
@@ -412,6 +529,9 @@ static int stage_publish(struct run *r)
 	}
 	r->report.published = !r->pub.unchanged;
 	r->report.serial = r->pub.serial;
+	if (r->report.published) {
+		keep_previous(r);
+	}
 	return err;
 }
 

@@ -54,3 +54,10 @@ int tld_run_pipeline(const struct tld_run_opts *opts);
  */
 int tld_run_apex_digest(char *const *ns, size_t ns_count, const char *mname, const char *rname,
                         char hex[65]);
+
+/*!
+ * \brief SHA-256 of a file's content, hex.
+ * \param[out] hex  65 bytes
+ * \return TLD_OK, TLD_EIO / errno-mapped (logged), TLD_ECRYPTO, TLD_ENOMEM
+ */
+int tld_run_file_digest(const char *path, char hex[65]);

@@ -45,8 +45,7 @@ static void print_age(FILE *out, tld_time_t t, tld_time_t now)
 	        delta < 0 ? "ago" : "from now");
 }
 
-static int print_last_run(tld_statedb_t *db, const char *zone, tld_time_t now, FILE *out,
-                          tld_time_t *expiry)
+static int print_last_run(tld_statedb_t *db, const char *zone, tld_time_t now, FILE *out)
 {
 	struct tld_history_row row;
 	bool found = false;
@@ -71,7 +70,6 @@ static int print_last_run(tld_statedb_t *db, const char *zone, tld_time_t now, F
 	if (row.forced_reason[0] != '\0') {
 		fprintf(out, "              forced: %s\n", row.forced_reason);
 	}
-	*expiry = row.earliest_expiration;
 	return TLD_OK;
 }
 
@@ -150,7 +148,8 @@ int tld_status_print(const char *config_path, tld_time_t now, int64_t query_time
 	char t[32];
 	fprintf(out, "zone:         %s (now %s)\n", cfg->zone, tld_time_format(now, t, sizeof(t)));
 	tld_time_t expiry = 0;
-	if ((err = print_last_run(db, cfg->zone, now, out, &expiry)) != TLD_OK) {
+	if ((err = print_last_run(db, cfg->zone, now, out)) != TLD_OK ||
+	    (err = tld_history_published_expiry(db, cfg->zone, &expiry)) != TLD_OK) {
 		goto fail;
 	}
 	struct tld_version_info cur;

@@ -8,19 +8,21 @@
 # mount namespace), a signed zone the verifier rejects (exit 5) -- each with
 # nothing published.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-hsm.sh"
+. "$(dirname "$0")/lib-run.sh"
+hsm_require
 command -v sqlite3 >/dev/null || skip_all "sqlite3 missing"
 I=$TMP/inst
 C=$I/tldsign.yaml
 S=$I/state
 PORT=15710
-T0=1795255200               # 2026-11-21T10:00:00Z
+T0=$(run_t0)
 at() { echo $((T0 + $1 * 60)); }
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $*"; }
 q() { sqlite3 "$S/state.db" "$1" 2>/dev/null; }
 
-run_cmd "$TLDSIGN" --now "$(at 0)" init "$I" --zone test
-is 0 "$rc" "init exits 0"
+run_init "$I" "$(at 0)"; ok $? "init, token and keys"
 rm -rf "$I/export"
 "$TLDSIGN_TOOLS/gen-export" --delegations 20000 --seed 81 --tld test. \
 	--exported-at "$(iso "$(at 0)")" -o "$I/export" >/dev/null
@@ -43,16 +45,9 @@ change() {
 run_at() { step=$1; shift; run_cmd "$TLDSIGN" -c "$C" --now "$(at "$step")" run "$@"; }
 
 run_at 1
-FULL=0
-if [ "$rc" -eq 0 ]; then
-	FULL=1; ok 0 "first run publishes"
-elif echo "$out" | grep -q "signer (signer_sign_file) is not built"; then
-	diag "the signer is not linked into this build: checks of the published version skipped"
-	is 2 "$rc" "without a signer the run stops with exit 2"
-else
-	is 0 "$rc" "first run publishes"; echo "$out" | sed 's/^/#   /'
-fi
-
+is 0 "$rc" "first run publishes"
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+FULL=1
 SERVE_PID=
 if [ "$FULL" = 1 ]; then
 	"$TLDSIGN" -c "$C" serve >"$TMP/serve.log" 2>&1 &
@@ -95,9 +90,6 @@ if [ "$FULL" = 1 ]; then
 	f=$(q "SELECT file FROM publish_versions ORDER BY id DESC LIMIT 1")
 	dnssec-verify -q -o test. -x "$f" >"$TMP/dv" 2>&1; ok $? "dnssec-verify accepts the version after the kills"
 	published_intact "after the kills"
-else
-	is 2 "$rc" "the run after the kills reaches the signing stage again"
-	kzonecheck -o test. "$S/unsigned.zone" >/dev/null 2>&1; ok $? "the unsigned zone after the kills is whole"
 fi
 is 0 "$(ls "$S" | grep -c '\.tmp\.')" "no temporary file of a killed run is left in the state directory"
 step=$((step + 1))
@@ -142,12 +134,6 @@ else
 fi
 step=$((step + 1))
 
-if [ "$FULL" != 1 ]; then
-	skip "HSM token gone: needs the signer"
-	skip "verification failure: needs the signer"
-	done_testing
-fi
-
 # --- HSM gone: the token directory disappears ----------------------------------
 tokdir=$(awk -F= '/directories.tokendir/ { gsub(/[ \t]/, "", $2); print $2 }' "$I/hsm/softhsm2.conf")
 before=$(q "SELECT count(*) FROM publish_versions")
@@ -160,18 +146,17 @@ mv "$tokdir.away" "$tokdir"
 published_intact "HSM token gone"
 step=$((step + 1))
 
-# --- verification gate: signatures that expire inside the refresh window ------
-# (a real misconfiguration: refresh longer than the validity; the verifier
-# must stop it before publishing)
-cp "$I/policy.yaml" "$TMP/policy.yaml"
-sed -i 's/^  refresh: .*/  refresh: 20d/' "$I/policy.yaml"
+# --- verification gate: a damaged signed zone (the run's test hook appends an
+# unsigned RRset between signing and verification) ------------------------------
 change $step
-run_at $step
-is 5 "$rc" "signatures inside the refresh window: verification fails, exit 5"
+export TLDSIGN_TEST_BREAK_SIGNED=1; run_at $step; unset TLDSIGN_TEST_BREAK_SIGNED
+is 5 "$rc" "a damaged signed zone: verification fails, exit 5"
+echo "$out" | grep -q "failed verification"; ok $? "the failure is reported"
 is "$before" "$(q 'SELECT count(*) FROM publish_versions')" "verification failure: nothing published"
 published_intact "verification failure"
-cp "$TMP/policy.yaml" "$I/policy.yaml"
 step=$((step + 1))
 run_at $step
-is 0 "$rc" "with the policy restored the next run publishes"
+is 0 "$rc" "without the damage the next run publishes"
+f=$(q "SELECT file FROM publish_versions ORDER BY id DESC LIMIT 1")
+dnssec-verify -q -o test. -x "$f" >"$TMP/dv" 2>&1; ok $? "dnssec-verify accepts it"
 done_testing
