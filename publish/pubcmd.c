@@ -20,6 +20,8 @@ static int notify_and_check(const struct tld_config *cfg, uint32_t serial)
 	if (cfg->publish.secondaries_count == 0) {
 		return TLD_OK;
 	}
+	/* the server picks the version up within a second; NOTIFY only then */
+	tld_primary_wait(cfg, serial, 10);
 	int r = tld_notify_all(cfg, serial, &st, &n);
 	if (r != TLD_OK && r != TLD_ESECONDARY) {
 		return r;

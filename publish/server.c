@@ -101,7 +101,7 @@ struct tld_server_limits tld_server_limits_default(void)
 {
 	struct tld_server_limits l = {
 		.max_connections = 256, .max_per_client = 16,
-		.idle_timeout_ms = 20000, .reload_interval_ms = 1000,
+		.idle_timeout_ms = 20000, .reload_interval_ms = 250,
 	};
 	return l;
 }

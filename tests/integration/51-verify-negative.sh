@@ -98,6 +98,28 @@ expect_fail "$TMP/c-refresh.zone" "www\.test\..*RRSIG.*TXT" "within the refresh 
 run_cmd "$TLDSIGN" --now "$VFY_NOW" verify "$TMP/c-refresh.zone" --refresh 5d
 is 0 "$rc" "same zone passes with a refresh window that ends before the expiry"
 
+# the refresh window from the instance policy (signatures.refresh) when a config is given
+mkdir -p "$TMP/inst"
+cat > "$TMP/inst/tldsign.yaml" <<'CFG'
+zone: test.
+export: export/
+state-dir: state/
+policy: policy.yaml
+hsm:
+  token: unused
+  pin-env: TLDSIGN_PIN
+apex:
+  soa: {mname: ns1.nic.test., rname: hostmaster.nic.test.}
+  ns: [ns1.nic.test., ns2.nic.test.]
+CFG
+printf 'algorithm: ecdsap256sha256\nsignatures: {validity: 30d, refresh: 14d}\n' > "$TMP/inst/policy.yaml"
+run_cmd "$TLDSIGN" -c "$TMP/inst/tldsign.yaml" --now "$VFY_NOW" verify "$TMP/c-refresh.zone"
+is 5 "$rc" "refresh window of 14d taken from the policy (-c)"
+case $out in *"within the refresh window (14d)"*) r=0;; *) r=1;; esac
+ok $r "policy refresh window named in the reason"
+run_cmd "$TLDSIGN" -c "$TMP/inst/tldsign.yaml" --now "$VFY_NOW" verify "$TMP/c-refresh.zone" --refresh 1d
+is 0 "$rc" "--refresh overrides the policy"
+
 # 8. two NSEC3PARAM
 { cat "$TMP/good.zone"; echo "test. 3600 IN NSEC3PARAM 1 0 5 AABBCCDD"; } > "$TMP/c8.zone"
 expect_fail "$TMP/c8.zone" "^FAIL: .*test\..*NSEC3PARAM" "more than one NSEC3PARAM" "two NSEC3PARAM"
