@@ -542,6 +542,9 @@ static int stage_notify(struct run *r)
 		return TLD_OK;
 	}
 	uint32_t serial = r->report.serial;
+	/* secondaries NOTIFYed before our server loaded the version would back off */
+	int64_t wait = r->cfg->publish.notify_timeout > 0 ? r->cfg->publish.notify_timeout : 10;
+	(void)tld_primary_wait(r->cfg, serial, wait); /* logged; NOTIFY anyway */
 	int err = tld_notify_all(r->cfg, serial, &r->sec, &r->n_sec);
 	if (err != TLD_OK && err != TLD_ESECONDARY) {
 		return err;

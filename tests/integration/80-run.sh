@@ -30,6 +30,53 @@ zone_ok() { # zone_ok DESC: the current version validates with dnssec-verify
 
 run_init "$I" "$(at 0)"; ok $? "init, token and keys"
 
+# a real NSD secondary pulling from `tldsign serve` with TSIG
+PRIMARY=15720 SECONDARY=15721
+SECRET=c2VjcmV0LWZvci10ZXN0aW5nLW9ubHktMzItYnl0ZXM=
+cat >>"$C" <<EOF
+publish:
+  listen: ["127.0.0.1@$PRIMARY"]
+  tsig: [{name: xfr, algorithm: hmac-sha256, secret: "$SECRET"}]
+  acl: [{key: xfr, from: ["127.0.0.0/8"]}]
+  secondaries: [{address: "127.0.0.1@$SECONDARY", key: xfr}]
+  notify-timeout: 5s
+  confirm-timeout: 10s
+EOF
+mkdir -p "$TMP/nsd"
+cat >"$TMP/nsd/nsd.conf" <<EOF
+server:
+  ip-address: 127.0.0.1@$SECONDARY
+  username: ""
+  chroot: ""
+  zonesdir: "$TMP/nsd"
+  database: ""
+  zonelistfile: "$TMP/nsd/zone.list"
+  xfrdfile: "$TMP/nsd/xfrd.state"
+  xfrdir: "$TMP/nsd"
+  pidfile: "$TMP/nsd/nsd.pid"
+  logfile: "$TMP/nsd/nsd.log"
+  server-count: 1
+remote-control:
+  control-enable: no
+key:
+  name: xfr
+  algorithm: hmac-sha256
+  secret: "$SECRET"
+zone:
+  name: test.
+  zonefile: "test.zone"
+  request-xfr: 127.0.0.1@$PRIMARY xfr
+  allow-notify: 127.0.0.1 xfr
+EOF
+"$TLDSIGN" -c "$C" serve >"$TMP/serve.log" 2>&1 &
+SERVE_PID=$!
+at_exit "kill $SERVE_PID; wait $SERVE_PID"
+start_nsd() { nsd -d -c "$TMP/nsd/nsd.conf" >>"$TMP/nsd/stdout.log" 2>&1 & NSD_PID=$!; }
+start_nsd
+at_exit 'kill $NSD_PID; wait $NSD_PID'
+secondary_serial() { dig @127.0.0.1 -p $SECONDARY +short +time=2 +tries=1 test. SOA | awk '{ print $3 }'; }
+published_serial() { sqlite3 "$S/state.db" "SELECT serial FROM publish_versions ORDER BY id DESC LIMIT 1"; }
+
 # --- usage ---------------------------------------------------------------
 run_cmd "$TLDSIGN" -c "$C" run --force ""
 is 2 "$rc" "--force without a reason is a usage error"
@@ -57,6 +104,7 @@ run_at 1
 is 0 "$rc" "first run exits 0"
 [ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
 zone_ok "run 1"
+is "$(published_serial)" "$(secondary_serial)" "run 1: the NSD secondary serves the published serial"
 [ -s "$S/unsigned.zone" ]; ok $? "the unsigned zone is in the state directory"
 kzonecheck -o test. "$S/unsigned.zone" >/dev/null 2>&1; ok $? "kzonecheck accepts the unsigned zone"
 [ -s "$S/last-run.json" ] && [ -s "$S/metrics.prom" ]; ok $? "last-run.json and metrics.prom written"
@@ -129,6 +177,7 @@ is 0 "$rc" "run after the export changed exits 0"
 [ "$rc" -eq 0 ] || echo "$out" | sed "s/^/#   /"
 [ "$(current_file)" != "$old" ]; ok $? "a new version is published"
 zone_ok "run 5"
+is "$(published_serial)" "$(secondary_serial)" "run 5: the NSD secondary follows"
 f=$(current_file)
 grep -q '^brandnew1\.test\..*DS' "$f"; ok $? "the new domain's DS is published"
 ! grep -q "^$held\..*NS" "$f"; ok $? "the held domain is not delegated"
@@ -150,23 +199,40 @@ is 0 "$rc" "--force publishes the drop once"
 zone_ok "forced run"
 
 # DS drop: remove every DS
-cp "$I/export/ds.csv" "$TMP/ds.csv"
+cp "$I/export/ds.csv" "$TMP/ds.csv"; cp "$I/export/dnskeys.csv" "$TMP/dnskeys.csv"
 head -1 "$TMP/ds.csv" >"$I/export/ds.csv"
-head -1 "$I/export/dnskeys.csv" >"$TMP/dk" && cp "$TMP/dk" "$I/export/dnskeys.csv"
+head -1 "$TMP/dnskeys.csv" >"$I/export/dnskeys.csv"
 export_at 7
 run_at 7
 is 3 "$rc" "removing every DS is refused"
 echo "$out" | grep -q "max-ds-drop"; ok $? "the refusal names max-ds-drop"
 
 # apex change: a different NS set in the config
-cp "$TMP/ds.csv" "$I/export/ds.csv"; export_at 8
+cp "$TMP/ds.csv" "$I/export/ds.csv"; cp "$TMP/dnskeys.csv" "$I/export/dnskeys.csv"; export_at 8
 sed -i 's/ns2.nic.test./ns3.nic.test./' "$C"
 run_at 8
 is 3 "$rc" "an apex NS change is refused"
 echo "$out" | grep -q "apex-change"; ok $? "the refusal names apex-change"
 sed -i 's/ns3.nic.test./ns2.nic.test./' "$C"
 
-run_cmd "$TLDSIGN" -c "$C" --now "$(at 8)" status --timeout 0
+# a secondary that does not follow: published, exit 6; the next run re-notifies
+kill $NSD_PID; wait $NSD_PID 2>/dev/null
+echo "late.test,ok" >>"$I/export/domains.csv"
+echo "late.test,ns1.example.net" >>"$I/export/nameservers.csv"
+export_at 9
+run_at 9
+is 6 "$rc" "the secondary is down: published, exit 6"
+echo "$out" | grep -q "secondaries 0/1 confirmed"; ok $? "the summary says 0/1 confirmed"
+grep -q 'tldsign_secondary_serial_lag{secondary="127.0.0.1@15721"} -1' "$S/metrics.prom"; ok $? "metrics.prom: lag unknown"
+start_nsd
+run_at 10
+is 0 "$rc" "with the secondary back, the next run (nothing changed) gets it confirmed"
+echo "$out" | grep -q "notifying again"; ok $? "it says it notifies again"
+is "$(published_serial)" "$(secondary_serial)" "the secondary serves the published serial"
+
+run_cmd "$TLDSIGN" -c "$C" --now "$(at 10)" status --timeout 3
+echo "$out" | grep -q "127.0.0.1@15721 *serial .* (current)"; ok $? "status: the secondary is current"
+run_cmd "$TLDSIGN" -c "$C" --now "$(at 10)" status --timeout 0
 echo "$out" | grep -q "^published: *serial"; ok $? "status shows the published serial"
 echo "$out" | grep -q "^rrsig expiry: 20"; ok $? "status shows the earliest RRSIG expiry"
 done_testing
