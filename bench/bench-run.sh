@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 TOP=$PWD
 TMP=$TOP/build/bench/run/tmp
 . tests/integration/verify-common.inc
+. tests/integration/lib-hsm.sh
 TLDSIGN=${TLDSIGN:-$PWD/build/tldsign}
 W=build/bench/run
 mkdir -p "$W" "$TMP"
@@ -37,7 +38,13 @@ measure() {
 for n in ${BENCH_SIZES:-100000 1000000}; do
 	I=$W/inst-$n
 	rm -rf "$I"
-	"$TLDSIGN" --now "$T0" init "$I" --zone test. >/dev/null 2>&1 || { echo "init failed"; exit 1; }
+	"$TLDSIGN" --now "$T0" init "$I" --zone test. >"$W/init.log" 2>&1 || { cat "$W/init.log"; exit 1; }
+	if grep -q "keys are not created by this build" "$W/init.log"; then
+		hsm_make_token "$I/hsm" tldsign >/dev/null &&
+		"$TLDSIGN" -c "$I/tldsign.yaml" --now "$T0" key generate --role ksk >/dev/null 2>&1 &&
+		"$TLDSIGN" -c "$I/tldsign.yaml" --now "$T0" key generate --role zsk >/dev/null 2>&1 ||
+			{ echo "token or keys failed"; exit 1; }
+	fi
 	rm -rf "$I/export"
 	build/tools/gen-export --delegations "$n" --ds-share 0.1 --seed 1 --tld test. \
 		--exported-at "$(iso $((T0 - 60)))" -o "$I/export" || exit 1
