@@ -25,7 +25,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTLDSIGN_VERSION='"$(VERSION)"' -I. \
               $(WARN) $(CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -pthread -MMD -MP
 LDLIBS   := $(PKG_LIBS) -ldl -lm -pthread
 
-MODULES  := common zonegen signer hsm policy publish verify
+MODULES  := common zonegen signer hsm policy publish verify run
 LIB_SRC  := $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
 CLI_SRC  := $(wildcard cli/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -47,25 +47,34 @@ BIN      := $(BUILD)/tldsign
 
 all: $(BIN)
 
+# `make V=1` shows the full command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TAP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(TAP_OBJ) $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(TAP_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 tests: $(BIN) $(TESTS) $(TOOLS)
 tools: $(TOOLS)

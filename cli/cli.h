@@ -73,3 +73,4 @@ int cmd_audit_list(const struct tld_cli *cli, int argc, char **argv);
 int cmd_audit_verify(const struct tld_cli *cli, int argc, char **argv);
 int cmd_policy_check(const struct tld_cli *cli, int argc, char **argv);
 int cmd_policy_simulate(const struct tld_cli *cli, int argc, char **argv);
+int cmd_config_check(const struct tld_cli *cli, int argc, char **argv);

@@ -94,5 +94,10 @@ const struct tld_command tld_commands[] = {
 	  "simulate the policy's rollovers over time",
 	  "Runs the key state machine through simulated time and checks that\n"
 	  "validation never breaks.\n" },
+	{ "config", "check", cmd_config_check, "config check [FILE]",
+	  "validate the instance config and its policy",
+	  "Loads FILE (default: -c, $TLDSIGN_CONFIG or ./tldsign.yaml) and the policy\n"
+	  "it names, and prints every problem as file:line:column: key: problem.\n"
+	  "Exit 0 when both are valid, 2 otherwise.\n" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -151,3 +151,26 @@ const struct tld_tsig_key *tld_config_tsig_key(const struct tld_config *cfg, con
  *        else "./tldsign.yaml".  Returns a pointer to static or given storage.
  */
 const char *tld_config_default_path(const char *explicit_path);
+
+struct tld_diag;
+
+/*!
+ * \brief Parses and validates config text from memory (the loader behind
+ *        tld_config_load(); also used by the fuzzer and the unit tests).
+ * \param[in]  name  file name used in messages and kept as cfg->path
+ * \param[in]  dir   directory for relative paths (NULL or "" = as written)
+ * \param[in]  data  the YAML text
+ * \param[in]  len   its length
+ * \param[in]  diag  every problem is added here as "file:line:column: problem"
+ * \param[out] out   caller frees with tld_config_free(); written only on success
+ * \return TLD_OK, TLD_ECONFIG, TLD_ENOMEM
+ */
+int tld_config_parse(const char *name, const char *dir, const char *data, size_t len,
+                     struct tld_diag *diag, struct tld_config **out);
+
+/*!
+ * \brief Like tld_config_load(), but collects the problems into diag instead
+ *        of logging them (a file that cannot be read is reported there too).
+ * \return TLD_OK, TLD_ECONFIG, TLD_ENOENT/TLD_EIO/TLD_EACCES, TLD_ENOMEM
+ */
+int tld_config_load_diag(const char *path, struct tld_diag *diag, struct tld_config **out);

@@ -13,6 +13,20 @@
  *
  * The signer never sees PKCS#11: it only names keys by their index in the
  * array given to tld_signpool_open().
+ *
+ * Implementation (hsm/signpool.c): tld_signpool_open() checks module, token,
+ * PIN, mechanisms and every key in the parent, then finalises its PKCS#11
+ * context.  Each tld_signpool_sign() forks the workers (one per CPU by
+ * default, never more than n/256 + 1), each with its own C_Initialize,
+ * session and login; worker w signs items [w*n/W, (w+1)*n/W) into a
+ * MAP_SHARED area; the parent copies the results out after waitpid().  A
+ * session lost mid-batch (closed, token removed) is re-opened and the item
+ * retried once.  Items a worker never reached (it died) fail with TLD_EHSM.
+ * Rules for callers: no hsm/hsm.h context (tld_hsm_t) may be open in the
+ * calling process while the pool is opened or signs (one PKCS#11 context
+ * per process); build the whole batch first -- each call costs a fork and a
+ * login per worker (a few ms), so batch sizes in the thousands amortise it.
+ * Key roles in tld_signpool_key are only read during tld_signpool_open().
  */
 #pragma once
 

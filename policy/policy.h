@@ -107,3 +107,27 @@ const char *tld_role_name(enum tld_key_role role);
 
 /*! Role from "ksk"/"zsk"/"csk"; 0 if unknown. */
 int tld_role_from_name(const char *name);
+
+struct tld_diag;
+
+/*!
+ * \brief Parses and validates policy text from memory (behind tld_policy_load();
+ *        also used by the fuzzer and the unit tests).
+ * \param[in]  name  file name used in messages and kept as pol->path
+ * \param[in]  data  the YAML text
+ * \param[in]  len   its length
+ * \param[in]  diag  every problem is added as "file:line:column: problem"
+ * \param[out] out   caller frees with tld_policy_free(); written only on success
+ * \return TLD_OK, TLD_ECONFIG, TLD_ENOMEM
+ */
+int tld_policy_parse(const char *name, const char *data, size_t len, struct tld_diag *diag,
+                     struct tld_policy **out);
+
+/*!
+ * \brief Like tld_policy_load(), but collects problems into diag instead of logging.
+ * \return TLD_OK, TLD_ECONFIG, TLD_ENOENT/TLD_EIO/TLD_EACCES, TLD_ENOMEM
+ */
+int tld_policy_load_diag(const char *path, struct tld_diag *diag, struct tld_policy **out);
+
+/*! Whether an algorithm is RSA (8 or 10). */
+bool tld_algorithm_is_rsa(int algorithm);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "common/yaml_schema.h"
 #include "publish/server.h"
 
 #include <arpa/inet.h>
@@ -117,33 +118,6 @@ static int64_t wall_now(void)
 	return (int64_t)time(NULL);
 }
 
-int tld_prefix_match(const struct tld_prefix *prefix, const struct sockaddr_storage *addr)
-{
-	const uint8_t *a;
-	size_t alen;
-	if (addr->ss_family == AF_INET && prefix->family == AF_INET) {
-		a = (const uint8_t *)&((const struct sockaddr_in *)addr)->sin_addr;
-		alen = 4;
-	} else if (addr->ss_family == AF_INET6 && prefix->family == AF_INET6) {
-		a = (const uint8_t *)&((const struct sockaddr_in6 *)addr)->sin6_addr;
-		alen = 16;
-	} else {
-		return 0;
-	}
-	unsigned bits = prefix->bits > alen * 8 ? (unsigned)alen * 8 : prefix->bits;
-	for (unsigned i = 0; i < bits / 8; i++) {
-		if (a[i] != prefix->addr[i]) {
-			return 0;
-		}
-	}
-	if (bits % 8) {
-		uint8_t mask = (uint8_t)(0xFF << (8 - bits % 8));
-		if ((a[bits / 8] & mask) != (prefix->addr[bits / 8] & mask)) {
-			return 0;
-		}
-	}
-	return 1;
-}
 
 static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t size)
 {
@@ -441,7 +415,7 @@ static bool acl_allows(const struct tld_server *srv, const struct sockaddr_stora
 			return true;
 		}
 		for (size_t j = 0; j < e->from_count; j++) {
-			if (tld_prefix_match(&e->from[j], src)) {
+			if (tld_prefix_match(&e->from[j], (const struct sockaddr *)src)) {
 				return true;
 			}
 		}

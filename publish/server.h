@@ -45,7 +45,3 @@ int tld_server_run(tld_server_t *srv, volatile sig_atomic_t *stop);
 /*! Closes the sockets and releases everything; NULL is a no-op. */
 void tld_server_free(tld_server_t *srv);
 
-/*!
- * \brief Whether addr (struct sockaddr_storage) is inside prefix.
- */
-int tld_prefix_match(const struct tld_prefix *prefix, const struct sockaddr_storage *addr);

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Atomic file replacement: write to a temporary file in the same directory,
+ * fsync it, rename it over the target, fsync the directory.  A crash at any
+ * instant leaves either the old file or the new one, complete.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct tld_atomic_file tld_atomic_file_t;
+
+/*!
+ * \brief Starts writing `path` (mode 0644 unless `mode` != 0).
+ * \param[out] out  finish with tld_atomic_file_commit() or _abort(); written only on success
+ * \return TLD_OK or an errno-mapped code (logged)
+ */
+int tld_atomic_file_open(const char *path, unsigned mode, tld_atomic_file_t **out);
+
+/*! The stream to write to (owned by the handle). */
+FILE *tld_atomic_file_stream(tld_atomic_file_t *f);
+
+/*!
+ * \brief Flushes, fsyncs, renames over the target, fsyncs the directory and frees f.
+ * \return TLD_OK, or an error (logged; then the target is untouched and f is freed)
+ */
+int tld_atomic_file_commit(tld_atomic_file_t *f);
+
+/*! Discards the temporary file and frees f; NULL is a no-op. */
+void tld_atomic_file_abort(tld_atomic_file_t *f);
+
+/*! Writes a whole buffer atomically to path.  \return TLD_OK or an error (logged) */
+int tld_atomic_write(const char *path, const void *data, size_t len, unsigned mode);

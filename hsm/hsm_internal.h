@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Internal: the PKCS#11 context struct, shared by hsm/hsm*.c only. */
+#pragma once
+
+#include "hsm/algorithm.h"
+#include "hsm/hsm.h"
+#include "hsm/p11.h"
+
+struct tld_hsm {
+	void *dl;
+	CK_FUNCTION_LIST *f;
+	bool initialized;
+	bool have_session;
+	bool pin_rejected;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE session;
+	char module_path[1024];
+	char token[64];
+	char pin[256];
+	char error[512];
+};
+
+/*! Records "ACTION: CKR_NAME" as the first error; returns code. */
+int tld_hsm_ckr(tld_hsm_t *hsm, unsigned long rv, int code, const char *action);

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Batch signing over worker processes; see hsm/signpool.h.
+ *
+ * tld_signpool_open() checks everything in the parent (module, token, PIN,
+ * every key by CKA_ID, the token's mechanisms), then finalises its PKCS#11
+ * context so that forked children start clean.  tld_signpool_sign() maps one
+ * MAP_SHARED result area, forks the workers (the batch is visible to them
+ * copy-on-write), each opens its own PKCS#11 context and session
+ * (C_Initialize after fork) and signs a contiguous, deterministic share
+ * [i*n/W, (i+1)*n/W).  Every item starts as "not signed" (TLD_EHSM), so a
+ * worker that dies leaves only its unfinished items failed.
+ */
+#include "hsm/signpool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "hsm/algorithm.h"
+#include "hsm/hsm.h"
+
+/* Below this many items per worker a fork costs more than it saves. */
+#define MIN_ITEMS_PER_WORKER 256
+#define ERR_TEXT 512
+
+struct tld_signpool {
+	struct tld_config cfg;       /* only hsm.* and zone are set; strings owned */
+	struct tld_signpool_key *keys;
+	char (*whats)[48];           /* "key 12345 (ksk)" per key */
+	size_t nkeys;
+	unsigned workers;
+	size_t max_sig;
+	char error[ERR_TEXT];
+};
+
+/* The shared result area of one batch. */
+struct shared {
+	int32_t *err;
+	uint16_t *len;
+	uint8_t *sig;                /* n * max_sig */
+	char (*werr)[ERR_TEXT];      /* first error text per worker */
+	pthread_mutex_t *open_lock;  /* process-shared: workers log in one at a time */
+	void *base;
+	size_t size;
+};
+
+static void set_error(tld_signpool_t *pool, const char *text)
+{
+	if (pool->error[0] == '\0' && text != NULL && text[0] != '\0') {
+		snprintf(pool->error, sizeof(pool->error), "%s", text);
+	}
+}
+
+const char *tld_signpool_error(const tld_signpool_t *pool)
+{
+	return pool == NULL ? "" : pool->error;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+void tld_signpool_close(tld_signpool_t *pool)
+{
+	if (pool == NULL) {
+		return;
+	}
+	free(pool->cfg.hsm.module);
+	free(pool->cfg.hsm.token);
+	free(pool->cfg.hsm.pin_file);
+	free(pool->cfg.hsm.pin_env);
+	free(pool->cfg.hsm.softhsm_conf);
+	free(pool->keys);
+	free(pool->whats);
+	free(pool);
+}
+
+/* Signature size bound of a key (RSA: modulus bytes; read from the token). */
+static size_t key_max_sig(const struct tld_alg_info *ai)
+{
+	return ai->sig_len != 0 ? ai->sig_len : TLD_SIG_MAX;
+}
+
+int tld_signpool_open(const struct tld_config *cfg, const struct tld_signpool_key *keys,
+                      size_t nkeys, unsigned workers, tld_signpool_t **out)
+{
+	tld_hsm_t *hsm = NULL;
+	int ret = TLD_ENOMEM;
+	tld_signpool_t *pool = calloc(1, sizeof(*pool));
+	if (pool == NULL) {
+		return TLD_ENOMEM;
+	}
+	pool->cfg.hsm.module = dup_or_null(cfg->hsm.module);
+	pool->cfg.hsm.token = dup_or_null(cfg->hsm.token);
+	pool->cfg.hsm.pin_file = dup_or_null(cfg->hsm.pin_file);
+	pool->cfg.hsm.pin_env = dup_or_null(cfg->hsm.pin_env);
+	pool->cfg.hsm.softhsm_conf = dup_or_null(cfg->hsm.softhsm_conf);
+	pool->keys = calloc(nkeys ? nkeys : 1, sizeof(*keys));
+	pool->whats = calloc(nkeys ? nkeys : 1, sizeof(*pool->whats));
+	if (pool->keys == NULL || pool->whats == NULL ||
+	    (cfg->hsm.module && !pool->cfg.hsm.module) || (cfg->hsm.token && !pool->cfg.hsm.token) ||
+	    (cfg->hsm.pin_file && !pool->cfg.hsm.pin_file) ||
+	    (cfg->hsm.pin_env && !pool->cfg.hsm.pin_env) ||
+	    (cfg->hsm.softhsm_conf && !pool->cfg.hsm.softhsm_conf)) {
+		goto fail;
+	}
+	if (nkeys > 0) {
+		memcpy(pool->keys, keys, nkeys * sizeof(*keys));
+	}
+	pool->nkeys = nkeys;
+	if (workers == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		workers = c > 0 ? (unsigned)c : 1;
+	}
+	pool->workers = workers > 256 ? 256 : workers;
+	ret = tld_hsm_open(cfg, &hsm);
+	if (ret != TLD_OK) {
+		set_error(pool, tld_hsm_error(hsm));
+		goto fail;
+	}
+	for (size_t i = 0; i < nkeys; i++) {
+		const struct tld_alg_info *ai = tld_alg_info(keys[i].algorithm);
+		tld_hsm_obj_t obj;
+		snprintf(pool->whats[i], sizeof(pool->whats[i]), "key %u (%s)", keys[i].key_tag,
+		         keys[i].role ? keys[i].role : "?");
+		pool->keys[i].role = NULL; /* not owned; whats[] keeps the text */
+		if (ai == NULL) {
+			tld_error("signing pool: %s has unsupported algorithm %u", pool->whats[i],
+			          keys[i].algorithm);
+			ret = TLD_EKEY;
+			goto fail;
+		}
+		if (!tld_hsm_supports(hsm, ai->number)) {
+			tld_error("signing pool: token \"%s\" cannot sign with algorithm %u (%s)",
+			          cfg->hsm.token, ai->number, ai->name);
+			ret = TLD_EKEY;
+			goto fail;
+		}
+		ret = tld_hsm_find_id(hsm, true, keys[i].id, keys[i].id_len, &obj);
+		if (ret != TLD_OK) {
+			tld_error("signing pool: %s: %s", pool->whats[i], tld_hsm_error(hsm));
+			set_error(pool, tld_hsm_error(hsm));
+			goto fail;
+		}
+		size_t ms = key_max_sig(ai);
+		if (ms > pool->max_sig) {
+			pool->max_sig = ms;
+		}
+	}
+	if (pool->max_sig == 0) {
+		pool->max_sig = 64;
+	}
+	tld_hsm_close(hsm); /* children C_Initialize on their own */
+	*out = pool;
+	return TLD_OK;
+fail:
+	tld_hsm_close(hsm);
+	tld_signpool_close(pool);
+	return ret;
+}
+
+/* Locks the process-shared mutex, recovering it from a worker that died holding it. */
+static void lock_shared(pthread_mutex_t *m)
+{
+	if (pthread_mutex_lock(m) == EOWNERDEAD) {
+		pthread_mutex_consistent(m);
+	}
+}
+
+/* One worker: sign items [from, to).  Runs in the child; never returns. */
+static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_req *reqs,
+                       size_t from, size_t to, struct shared *sh)
+{
+	tld_hsm_t *hsm = NULL;
+	tld_hsm_obj_t *handles = calloc(pool->nkeys ? pool->nkeys : 1, sizeof(*handles));
+	int *found = calloc(pool->nkeys ? pool->nkeys : 1, sizeof(*found));
+	bool reopened = false;
+	/*
+	 * SoftHSM rewrites token files during C_Initialize/C_Login; two processes
+	 * doing it at once read a half-written file (CKR_GENERAL_ERROR, or the
+	 * token seems absent).  So the workers open and log in one at a time.
+	 */
+	lock_shared(sh->open_lock);
+	int ret = handles && found ? tld_hsm_open(&pool->cfg, &hsm) : TLD_ENOMEM;
+	for (size_t k = 0; ret == TLD_OK && k < pool->nkeys; k++) {
+		int r = tld_hsm_find_id(hsm, true, pool->keys[k].id, pool->keys[k].id_len, &handles[k]);
+		found[k] = r == TLD_OK ? 1 : r;
+	}
+	pthread_mutex_unlock(sh->open_lock);
+	if (ret != TLD_OK) {
+		snprintf(sh->werr[w], ERR_TEXT, "%s", hsm ? tld_hsm_error(hsm) : tld_strerror(ret));
+		for (size_t i = from; i < to; i++) {
+			sh->err[i] = ret;
+		}
+		_exit(1);
+	}
+	for (size_t i = from; i < to; i++) {
+		uint32_t k = reqs[i].key;
+		if (k >= pool->nkeys) {
+			sh->err[i] = TLD_EINVAL;
+			continue;
+		}
+		for (int attempt = 0; attempt < 2; attempt++) {
+			if (found[k] == 0) {
+				const struct tld_signpool_key *key = &pool->keys[k];
+				int r = tld_hsm_find_id(hsm, true, key->id, key->id_len, &handles[k]);
+				found[k] = r == TLD_OK ? 1 : r;
+			}
+			if (found[k] != 1) {
+				ret = found[k];
+				break;
+			}
+			size_t slen = 0;
+			ret = tld_hsm_sign(hsm, handles[k], pool->keys[k].algorithm, pool->whats[k],
+			                   reqs[i].msg, reqs[i].len, sh->sig + i * pool->max_sig, &slen);
+			if (ret == TLD_OK) {
+				sh->len[i] = (uint16_t)slen;
+				break;
+			}
+			if (ret != TLD_EAGAIN || reopened) {
+				break;
+			}
+			/* Session closed or token removed: re-open and retry once. */
+			reopened = true;
+			memset(found, 0, pool->nkeys * sizeof(*found));
+			lock_shared(sh->open_lock);
+			ret = tld_hsm_reopen(hsm);
+			pthread_mutex_unlock(sh->open_lock);
+			if (ret != TLD_OK) {
+				break;
+			}
+		}
+		if (ret == TLD_EAGAIN) {
+			tld_hsm_set_error(hsm, TLD_EHSM, "C_Sign on %s: session lost twice",
+			                  pool->whats[k]);
+			ret = TLD_EHSM;
+		}
+		sh->err[i] = ret;
+	}
+	snprintf(sh->werr[w], ERR_TEXT, "%s", tld_hsm_error(hsm));
+	tld_hsm_close(hsm);
+	_exit(0);
+}
+
+int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, size_t n,
+                      struct tld_sign_result **out)
+{
+	struct shared sh = { 0 };
+	struct tld_sign_result *res = NULL;
+	pid_t pids[256];
+	unsigned nw = pool->workers;
+	int ret = TLD_ENOMEM;
+
+	if (n / MIN_ITEMS_PER_WORKER + 1 < nw) {
+		nw = (unsigned)(n / MIN_ITEMS_PER_WORKER + 1);
+	}
+	size_t off_err = 0, off_len = off_err + n * sizeof(int32_t);
+	size_t off_werr = (off_len + n * sizeof(uint16_t) + 7) & ~(size_t)7;
+	size_t off_lock = off_werr + nw * ERR_TEXT;
+	size_t off_sig = (off_lock + sizeof(pthread_mutex_t) + 63) & ~(size_t)63;
+	sh.size = off_sig + n * pool->max_sig;
+	sh.base = mmap(NULL, sh.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh.base == MAP_FAILED) {
+		return TLD_ENOMEM;
+	}
+	sh.err = (int32_t *)((char *)sh.base + off_err);
+	sh.len = (uint16_t *)((char *)sh.base + off_len);
+	sh.werr = (char(*)[ERR_TEXT])((char *)sh.base + off_werr);
+	sh.sig = (uint8_t *)sh.base + off_sig;
+	sh.open_lock = (pthread_mutex_t *)((char *)sh.base + off_lock);
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	int mret = pthread_mutex_init(sh.open_lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (mret != 0) {
+		munmap(sh.base, sh.size);
+		return TLD_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sh.err[i] = TLD_EHSM; /* not signed until a worker says so */
+	}
+	fflush(NULL);
+	unsigned started = 0;
+	for (unsigned w = 0; w < nw; w++) {
+		size_t from = n * w / nw, to = n * (w + 1) / nw;
+		pid_t pid = fork();
+		if (pid < 0) {
+			set_error(pool, "fork of a signing worker failed");
+			break;
+		}
+		if (pid == 0) {
+			worker_run(pool, w, reqs, from, to, &sh);
+		}
+		pids[started++] = pid;
+	}
+	for (unsigned w = 0; w < started; w++) {
+		int status = 0;
+		while (waitpid(pids[w], &status, 0) < 0) {
+			;
+		}
+		set_error(pool, sh.werr[w]);
+		if (WIFSIGNALED(status)) {
+			char text[128];
+			snprintf(text, sizeof(text), "signing worker %u died of signal %d", w,
+			         WTERMSIG(status));
+			tld_error("%s", text);
+			set_error(pool, text);
+		}
+	}
+	pthread_mutex_destroy(sh.open_lock);
+	if (started == 0) {
+		ret = TLD_EHSM;
+		goto fail;
+	}
+	res = calloc(1, sizeof(*res));
+	if (res == NULL) {
+		goto fail;
+	}
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		total += sh.err[i] == TLD_OK ? sh.len[i] : 0;
+	}
+	res->sig = malloc(total ? total : 1);
+	res->offset = calloc(n ? n : 1, sizeof(*res->offset));
+	res->len = calloc(n ? n : 1, sizeof(*res->len));
+	res->err = calloc(n ? n : 1, sizeof(*res->err));
+	if (res->sig == NULL || res->offset == NULL || res->len == NULL || res->err == NULL) {
+		goto fail;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		res->offset[i] = o;
+		res->err[i] = sh.err[i];
+		if (sh.err[i] == TLD_OK) {
+			res->len[i] = sh.len[i];
+			memcpy(res->sig + o, sh.sig + i * pool->max_sig, sh.len[i]);
+			o += sh.len[i];
+		} else {
+			res->failed++;
+		}
+	}
+	res->count = n;
+	munmap(sh.base, sh.size);
+	*out = res;
+	return TLD_OK;
+fail:
+	munmap(sh.base, sh.size);
+	tld_sign_result_free(res);
+	return ret;
+}
+
+void tld_sign_result_free(struct tld_sign_result *res)
+{
+	if (res == NULL) {
+		return;
+	}
+	free(res->sig);
+	free(res->offset);
+	free(res->len);
+	free(res->err);
+	free(res);
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <string.h>
+
+#include "common/error.h"
+#include "run/history.h"
+
+/* -- public API -- */
+
+int tld_history_init(tld_statedb_t *db)
+{
+	return tld_statedb_exec(db,
+		"CREATE TABLE IF NOT EXISTS run_history ("
+		" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+		" zone TEXT NOT NULL,"
+		" started INTEGER NOT NULL,"
+		" duration REAL NOT NULL,"
+		" exit_code INTEGER NOT NULL,"
+		" published INTEGER NOT NULL,"
+		" serial INTEGER,"
+		" delegations INTEGER NOT NULL,"
+		" ds_records INTEGER NOT NULL,"
+		" rows_total INTEGER NOT NULL,"
+		" rows_bad INTEGER NOT NULL,"
+		" apex_digest TEXT NOT NULL,"
+		" sigs_new INTEGER NOT NULL,"
+		" sigs_reused INTEGER NOT NULL,"
+		" forced_reason TEXT);"
+		"CREATE INDEX IF NOT EXISTS run_history_zone ON run_history(zone, id);");
+}
+
+int tld_history_last_published(tld_statedb_t *db, const char *zone, struct tld_zone_stats *stats,
+                               bool *found)
+{
+	sqlite3 *h = tld_statedb_handle(db);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(h,
+	                       "SELECT delegations, ds_records, rows_total, rows_bad, apex_digest, serial"
+	                       " FROM run_history WHERE zone = ?1 AND published = 1"
+	                       " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+		return tld_statedb_error(db, "reading the run history");
+	}
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int err = TLD_OK;
+	*found = false;
+	if (rc == SQLITE_ROW) {
+		memset(stats, 0, sizeof(*stats));
+		stats->delegations = (uint64_t)sqlite3_column_int64(st, 0);
+		stats->ds_records = (uint64_t)sqlite3_column_int64(st, 1);
+		stats->rows_total = (uint64_t)sqlite3_column_int64(st, 2);
+		stats->rows_bad = (uint64_t)sqlite3_column_int64(st, 3);
+		const unsigned char *d = sqlite3_column_text(st, 4);
+		if (d != NULL) {
+			strncpy(stats->apex_digest, (const char *)d, sizeof(stats->apex_digest) - 1);
+		}
+		stats->has_serial = sqlite3_column_type(st, 5) != SQLITE_NULL;
+		stats->serial = (uint32_t)sqlite3_column_int64(st, 5);
+		*found = true;
+	} else if (rc != SQLITE_DONE) {
+		err = tld_statedb_error(db, "reading the run history");
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int tld_history_last_run_start(tld_statedb_t *db, const char *zone, tld_time_t *started)
+{
+	sqlite3 *h = tld_statedb_handle(db);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(h, "SELECT MAX(started) FROM run_history WHERE zone = ?1", -1, &st,
+	                       NULL) != SQLITE_OK) {
+		return tld_statedb_error(db, "reading the run history");
+	}
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	int err = TLD_OK;
+	*started = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*started = sqlite3_column_int64(st, 0);
+	} else {
+		err = tld_statedb_error(db, "reading the run history");
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
+                       const struct tld_zone_stats *stats)
+{
+	sqlite3 *h = tld_statedb_handle(db);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(h,
+	                       "INSERT INTO run_history (zone, started, duration, exit_code, published,"
+	                       " serial, delegations, ds_records, rows_total, rows_bad, apex_digest,"
+	                       " sigs_new, sigs_reused, forced_reason)"
+	                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		return tld_statedb_error(db, "recording the run");
+	}
+	sqlite3_bind_text(st, 1, r->zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r->started);
+	sqlite3_bind_double(st, 3, r->duration);
+	sqlite3_bind_int(st, 4, tld_exit_code(r->result));
+	sqlite3_bind_int(st, 5, r->published);
+	if (stats->has_serial) {
+		sqlite3_bind_int64(st, 6, stats->serial);
+	} else {
+		sqlite3_bind_null(st, 6);
+	}
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)stats->delegations);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)stats->ds_records);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)stats->rows_total);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)stats->rows_bad);
+	sqlite3_bind_text(st, 11, stats->apex_digest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)r->sigs_new);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)r->sigs_reused);
+	if (r->forced_reason != NULL) {
+		sqlite3_bind_text(st, 14, r->forced_reason, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(st, 14);
+	}
+	int err = sqlite3_step(st) == SQLITE_DONE ? TLD_OK : tld_statedb_error(db, "recording the run");
+	sqlite3_finalize(st);
+	return err;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Domain names in uncompressed wire form, and their canonical sort key.
+ *
+ * The sort key ("lookup format", after knot_dname_lf and NSD's radname) is
+ * built once per owner: labels from the root down, each lower-cased, with
+ * bytes 0x00 and 0x01 escaped as 0x01 0x01 and 0x01 0x02, each label ended
+ * by 0x00.  memcmp() order of two keys (shorter first on a common prefix) is
+ * then exactly RFC 4034 section 6.1 canonical order.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*! Longest wire name (RFC 1035). */
+#define SIGNER_DNAME_MAX 255
+/*! Longest sort key: each byte may double, plus one terminator per label. */
+#define SIGNER_KEY_MAX (2 * SIGNER_DNAME_MAX + 128)
+
+/*!
+ * \brief Length of a wire name, checking its structure.
+ * \param[in] wire  the name
+ * \param[in] max   bytes available at wire
+ * \return the length (1..255) or 0 when malformed or longer than max
+ */
+size_t signer_dname_len(const uint8_t *wire, size_t max);
+
+/*! \brief Lower-cases a wire name in place (ASCII A-Z only). */
+void signer_dname_lower(uint8_t *wire);
+
+/*! \brief Number of labels, not counting the root (RRSIG "labels" counts the '*' too; callers subtract). */
+unsigned signer_dname_labels(const uint8_t *wire);
+
+/*! \brief True when the first label is the single byte '*'. */
+bool signer_dname_is_wildcard(const uint8_t *wire);
+
+/*!
+ * \brief True when name equals or lies below zone (both lower-case wire).
+ */
+bool signer_dname_is_sub(const uint8_t *name, const uint8_t *zone);
+
+/*!
+ * \brief Builds the canonical sort key of a wire name.
+ * \param[in]  wire  the name (any case)
+ * \param[out] key   at least SIGNER_KEY_MAX bytes
+ * \return the key length
+ */
+size_t signer_dname_key(const uint8_t *wire, uint8_t *key);
+
+/*!
+ * \brief Writes the presentation form ("a.example.", "\\046" escapes).
+ * \param[in]  wire  the name
+ * \param[out] buf   output, at least 4 * 255 + 2 bytes for any name
+ * \param[in]  size  size of buf
+ * \return the length written (without NUL), or 0 when buf is too small
+ */
+size_t signer_dname_to_text(const uint8_t *wire, char *buf, size_t size);

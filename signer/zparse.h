@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Fast master-file parser (RFC 1035 section 5, RFC 3597 generic RDATA).
+ *
+ * Handles what zone files really use: $ORIGIN, $TTL ($INCLUDE is refused),
+ * parentheses across lines, ';' comments, quoted strings, '@', relative
+ * names, omitted owner/TTL/class, \DDD and \X escapes, TTL units (1h30m),
+ * "\# len hex" generic RDATA and TYPEnnn.  RDATA of A, AAAA, NS, CNAME,
+ * DNAME, PTR, MX, SOA, TXT, SPF, HINFO, SRV, DS, CDS, DNSKEY, CDNSKEY is
+ * converted here; any other type is handed to ldns's RDATA parser for that
+ * one record.  Each record goes to a callback; every error names the file,
+ * the line and the record.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*!
+ * \brief Called for each record.
+ * \return TLD_OK to go on, an error to stop (returned by the parser)
+ */
+typedef int (*signer_zparse_cb)(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rclass,
+                                uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, uint32_t line);
+
+/*!
+ * \brief Parses zone text in memory.
+ * \param[in] file     name for messages
+ * \param[in] text     the text (need not be NUL-terminated)
+ * \param[in] len      its length
+ * \param[in] origin   initial origin in wire form, or NULL (then relative
+ *                     names before a $ORIGIN are an error)
+ * \param[in] cb, ctx  record sink
+ * \return TLD_OK, TLD_EPARSE (logged), TLD_ENOMEM, or the callback's error
+ */
+int signer_zparse(const char *file, const char *text, size_t len, const uint8_t *origin,
+                  signer_zparse_cb cb, void *ctx);
+
+/*!
+ * \brief Presentation name to wire form ("a.b", "@", "\\046", relative to origin).
+ * \param[out] out  at least 255 bytes
+ * \return its length, 0 when malformed
+ */
+size_t signer_zparse_name(const char *text, size_t len, const uint8_t *origin, uint8_t *out);

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The RFC 4180 CSV reader: quoting, line ends, BOM, headers, malformed input. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/error.h"
+#include "tests/tap/tap.h"
+#include "zonegen/csv.h"
+
+static struct tld_csv *open_text(const char *text, size_t len)
+{
+	struct tld_csv *csv = NULL;
+	if (tld_csv_open_mem(text, len, &csv) != TLD_OK) {
+		return NULL;
+	}
+	return csv;
+}
+
+static void test_quoting(void)
+{
+	static const char text[] = "a,b,c\r\n"
+	                           "\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
+	                           "plain,,\"\"\n"
+	                           "last,row,no-newline";
+	struct tld_csv *csv = open_text(text, sizeof(text) - 1);
+	struct tld_csv_record r;
+	is_int(1, tld_csv_next(csv, &r), "header read");
+	is_int(3, r.count, "3 header fields");
+	is_str("c", r.field[2], "CRLF stripped from the last field");
+	is_int(1, tld_csv_next(csv, &r), "record with quotes");
+	is_int(2, r.line, "record starts on line 2");
+	is_str("x, y", r.field[0], "embedded comma");
+	is_str("say \"hi\"", r.field[1], "doubled quotes");
+	is_str("two\nlines", r.field[2], "embedded newline");
+	ok(r.error == NULL, "well-formed");
+	is_int(1, tld_csv_next(csv, &r), "next record");
+	is_int(4, r.line, "line numbers count physical lines");
+	is_int(3, r.count, "empty fields kept");
+	is_str("", r.field[1], "empty unquoted field");
+	is_str("", r.field[2], "empty quoted field");
+	is_int(1, tld_csv_next(csv, &r), "last record without newline");
+	is_str("no-newline", r.field[2], "last field");
+	is_int(0, tld_csv_next(csv, &r), "end of file");
+	is_int(4, tld_csv_records(csv), "records counted (header included)");
+	uint8_t md[32], want[32];
+	unsigned int mdlen;
+	EVP_Digest(text, sizeof(text) - 1, want, &mdlen, EVP_sha256(), NULL);
+	is_int(TLD_OK, tld_csv_sha256(csv, md), "sha256 available at end");
+	ok(memcmp(md, want, 32) == 0, "sha256 of every byte read");
+	tld_csv_free(csv);
+}
+
+static void test_bom_and_header(void)
+{
+	static const char text[] = "\xef\xbb\xbf" "Extra,NAME,statuses\nz,example.test,ok\n";
+	struct tld_csv *csv = open_text(text, sizeof(text) - 1);
+	const char *names[] = { "name", "statuses" };
+	size_t idx[2];
+	const char *why, *missing;
+	is_int(TLD_OK, tld_csv_header(csv, names, 2, idx, &why, &missing),
+	       "BOM skipped, header by name (case-insensitive), extra column ignored");
+	is_int(1, idx[0], "name is column 1");
+	is_int(2, idx[1], "statuses is column 2");
+	struct tld_csv_record r;
+	is_int(1, tld_csv_next(csv, &r), "row");
+	is_str("example.test", r.field[idx[0]], "field by header name");
+	is_int(1, tld_csv_records(csv), "header not counted as a row");
+	tld_csv_free(csv);
+
+	static const char t2[] = "name,other\nx,y\n";
+	csv = open_text(t2, sizeof(t2) - 1);
+	is_int(TLD_EPARSE, tld_csv_header(csv, names, 2, idx, &why, &missing),
+	       "missing required column refused");
+	is_str("statuses", missing, "the missing column is named");
+	tld_csv_free(csv);
+
+	static const char t3[] = "name,statuses,name\n";
+	csv = open_text(t3, sizeof(t3) - 1);
+	is_int(TLD_EPARSE, tld_csv_header(csv, names, 2, idx, &why, &missing),
+	       "duplicate column refused");
+	tld_csv_free(csv);
+
+	csv = open_text("", 0);
+	is_int(TLD_EPARSE, tld_csv_header(csv, names, 2, idx, &why, &missing),
+	       "empty file refused");
+	tld_csv_free(csv);
+}
+
+static void test_malformed(void)
+{
+	struct tld_csv_record r;
+	static const char t1[] = "a,\"unterminated\nb,c\n";
+	struct tld_csv *csv = open_text(t1, sizeof(t1) - 1);
+	is_int(TLD_EPARSE, tld_csv_next(csv, &r), "unterminated quote at EOF is fatal");
+	ok(strstr(tld_csv_error(csv), "line 1") != NULL, "error names the line: %s",
+	   tld_csv_error(csv));
+	tld_csv_free(csv);
+
+	static const char t2[] = "ab\"c,d\n\"x\"y,z\nok,fine\n";
+	csv = open_text(t2, sizeof(t2) - 1);
+	is_int(1, tld_csv_next(csv, &r), "record with stray quote");
+	ok(r.error != NULL, "stray quote flagged: %s", r.error ? r.error : "");
+	is_int(1, tld_csv_next(csv, &r), "record with text after closing quote");
+	ok(r.error != NULL, "text after quote flagged");
+	is_int(1, tld_csv_next(csv, &r), "reader stays in step");
+	ok(r.error == NULL && strcmp(r.field[0], "ok") == 0 && r.line == 3,
+	   "following record intact");
+	tld_csv_free(csv);
+
+	static const char t3[] = "a,b\0c\nd,e\n";
+	csv = open_text(t3, sizeof(t3) - 1);
+	is_int(1, tld_csv_next(csv, &r), "record with NUL");
+	ok(r.error && strstr(r.error, "NUL"), "NUL byte flagged");
+	is_int(1, tld_csv_next(csv, &r), "next record after NUL");
+	ok(r.error == NULL && r.line == 2, "NUL does not break the next record");
+	tld_csv_free(csv);
+
+	size_t big = TLD_CSV_MAX_FIELD + 100;
+	char *t4 = malloc(big + 10);
+	memset(t4, 'x', big);
+	memcpy(t4 + big, "\nok\n", 4);
+	csv = open_text(t4, big + 4);
+	is_int(1, tld_csv_next(csv, &r), "overlong record");
+	ok(r.error && strstr(r.error, "too long"), "overlong field flagged");
+	is_int(1, tld_csv_next(csv, &r), "next record after overlong");
+	is_str("ok", r.field[0], "overlong field does not spill");
+	tld_csv_free(csv);
+	free(t4);
+
+	static const char t5[] = "a\rb,c\n";
+	csv = open_text(t5, sizeof(t5) - 1);
+	is_int(1, tld_csv_next(csv, &r), "record with bare CR");
+	ok(r.error != NULL, "bare CR flagged");
+	tld_csv_free(csv);
+
+	char many[3 * TLD_CSV_MAX_FIELDS + 10];
+	size_t k = 0;
+	for (int i = 0; i < TLD_CSV_MAX_FIELDS + 5; i++) {
+		many[k++] = 'x';
+		many[k++] = ',';
+	}
+	many[k - 1] = '\n';
+	csv = open_text(many, k);
+	is_int(1, tld_csv_next(csv, &r), "record with too many fields");
+	ok(r.error && strstr(r.error, "too many"), "too many fields flagged");
+	tld_csv_free(csv);
+}
+
+static void test_file(void)
+{
+	char path[] = "/tmp/test_csv.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		skip("no temp file");
+		return;
+	}
+	/* larger than the 1 MiB read buffer, quotes across the boundary */
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "name,statuses\n");
+	for (int i = 0; i < 60000; i++) {
+		fprintf(f, "d%d.test,\"a,\"\"b\"\"\nc\"\n", i);
+	}
+	fclose(f);
+	struct tld_csv *csv = NULL;
+	is_int(TLD_OK, tld_csv_open(path, &csv), "open file");
+	struct tld_csv_record r;
+	tld_csv_next(csv, &r);
+	int good = 0, n = 0;
+	unsigned long last_line = 0;
+	while (tld_csv_next(csv, &r) == 1) {
+		n++;
+		good += r.error == NULL && strcmp(r.field[1], "a,\"b\"\nc") == 0;
+		last_line = r.line;
+	}
+	is_int(60000, n, "every record of a 2 MB file");
+	is_int(60000, good, "fields intact across buffer refills");
+	is_int(2 + 2 * 59999, last_line, "line numbers across refills");
+	tld_csv_free(csv);
+	unlink(path);
+	struct tld_csv *none = NULL;
+	is_int(TLD_ENOENT, tld_csv_open("/nonexistent/x.csv", &none), "missing file: ENOENT");
+}
+
+int main(void)
+{
+	plan_lazy();
+	test_quoting();
+	test_bom_and_header();
+	test_malformed();
+	test_file();
+	return exit_status();
+}

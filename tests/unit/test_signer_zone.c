@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Zone model: canonical order (RFC 4034 section 6.1), empty non-terminals,
+ * node flags, and every content rejection, each with a malformed zone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ldns/ldns.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "signer/dname.h"
+#include "signer/rrtype.h"
+#include "signer/zone.h"
+#include "signer/zone_read.h"
+#include "tests/tap/tap.h"
+
+static char tmpdir[] = "/tmp/test_signer_zone.XXXXXX";
+
+static int load_text(const char *text, struct signer_zone **out)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
+	FILE *fp = fopen(path, "w");
+	if (fp == NULL) {
+		return TLD_EIO;
+	}
+	fputs(text, fp);
+	fclose(fp);
+	struct signer_zone *z = NULL;
+	int ret = signer_zone_read(path, NULL, &z);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	ret = signer_zone_build(z);
+	if (ret != TLD_OK) {
+		signer_zone_free(z);
+		return ret;
+	}
+	*out = z;
+	return TLD_OK;
+}
+
+#define HEAD "$ORIGIN example.\n$TTL 3600\n@ SOA ns1 h 1 2 3 4 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+
+static void test_canonical_order(void)
+{
+	/* RFC 4034 section 6.1, in canonical order */
+	const char *names[] = { "example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.",
+	                        "zABC.a.EXAMPLE.", "z.example.", "\\001.z.example.", "*.z.example.",
+	                        "\\200.z.example." };
+	uint8_t prev[SIGNER_KEY_MAX];
+	size_t prev_len = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ldns_rdf *rdf = NULL;
+		ldns_str2rdf_dname(&rdf, names[i]);
+		uint8_t key[SIGNER_KEY_MAX];
+		size_t kl = signer_dname_key(ldns_rdf_data(rdf), key);
+		if (i > 0) {
+			size_t m = kl < prev_len ? kl : prev_len;
+			int c = memcmp(prev, key, m);
+			ok(c < 0 || (c == 0 && prev_len < kl), "%s < %s", names[i - 1], names[i]);
+		}
+		memcpy(prev, key, kl);
+		prev_len = kl;
+		ldns_rdf_deep_free(rdf);
+	}
+	/* a label with a zero byte sorts before any longer label with that prefix */
+	uint8_t a[] = { 2, 'a', 0, 0 }, b[] = { 2, 'y', 'y', 1, 'a', 0 };
+	uint8_t ka[SIGNER_KEY_MAX], kb[SIGNER_KEY_MAX];
+	size_t la = signer_dname_key(a, ka), lb = signer_dname_key(b, kb);
+	ok(memcmp(kb, ka, la < lb ? la : lb) < 0, "yy.a. < a\\000. (escaped zero byte)");
+	char text[64];
+	signer_dname_to_text(a, text, sizeof(text));
+	is_str("a\\000.", text, "zero byte written escaped");
+}
+
+static void test_model(void)
+{
+	struct signer_zone *z = NULL;
+	int ret = load_text(HEAD
+	                    "b.c.d A 192.0.2.2\n"
+	                    "sec NS ns.sec\nsec DS 1 13 2 0011223344556677889900112233445566778899001122334455667788990011\n"
+	                    "ns.sec A 192.0.2.3\n"
+	                    "ins NS ns.ins.\n"
+	                    "deep.glue.ins A 192.0.2.4\n"
+	                    "*.w MX 1 MAIL.Example.\n"
+	                    "B.c.d A 192.0.2.2\n", &z);
+	is_int(TLD_OK, ret, "zone builds");
+	if (z == NULL) {
+		return;
+	}
+	uint32_t i;
+	i = signer_zone_find(z, (const uint8_t *)"\1d\7example");
+	ok(i != UINT32_MAX && (z->nodes[i].flags & SIGNER_NODE_ENT), "d.example. is an empty non-terminal");
+	i = signer_zone_find(z, (const uint8_t *)"\1c\7example");
+	ok(i == UINT32_MAX, "c.example. does not exist");
+	i = signer_zone_find(z, (const uint8_t *)"\1c\1d\7example");
+	ok(i != UINT32_MAX && (z->nodes[i].flags & SIGNER_NODE_ENT), "c.d.example. is an ENT");
+	i = signer_zone_find(z, (const uint8_t *)"\1B\1c\1d\7example");
+	ok(i != UINT32_MAX && z->nodes[i].rr_count == 1, "duplicate record (case differs) dropped");
+	i = signer_zone_find(z, (const uint8_t *)"\3sec\7example");
+	ok(i != UINT32_MAX && (z->nodes[i].flags & SIGNER_NODE_SECURE) && (z->nodes[i].flags & SIGNER_NODE_DELEG),
+	   "sec.example. secure delegation");
+	i = signer_zone_find(z, (const uint8_t *)"\3ins\7example");
+	ok(i != UINT32_MAX && !(z->nodes[i].flags & SIGNER_NODE_SECURE) && (z->nodes[i].flags & SIGNER_NODE_DELEG),
+	   "ins.example. insecure delegation");
+	i = signer_zone_find(z, (const uint8_t *)"\4glue\3ins\7example");
+	ok(i != UINT32_MAX && (z->nodes[i].flags & SIGNER_NODE_OCCLUDED) && (z->nodes[i].flags & SIGNER_NODE_ENT),
+	   "ENT below a cut is occluded");
+	i = signer_zone_find(z, (const uint8_t *)"\4deep\4glue\3ins\7example");
+	ok(i != UINT32_MAX && (z->nodes[i].flags & SIGNER_NODE_OCCLUDED), "glue is occluded");
+	i = signer_zone_find(z, (const uint8_t *)"\1*\1w\7example");
+	ok(i != UINT32_MAX && (z->nodes[i].flags & SIGNER_NODE_WILDCARD), "wildcard flagged");
+	if (i != UINT32_MAX) {
+		const struct signer_rr *rr = &z->rrs[z->nodes[i].rr_first];
+		ok(memcmp(signer_rr_rdata(z, rr) + 2, "\4mail\7example", 14) == 0, "MX target lower-cased");
+	}
+	ok(z->nodes[0].flags & SIGNER_NODE_APEX, "first node is the apex");
+	for (size_t k = 1; k < z->nnodes; k++) {
+		const struct signer_node *p = &z->nodes[k - 1], *n = &z->nodes[k];
+		size_t m = p->key_len < n->key_len ? p->key_len : n->key_len;
+		int c = memcmp(signer_node_key(z, p), signer_node_key(z, n), m);
+		if (!(c < 0 || (c == 0 && p->key_len < n->key_len))) {
+			ok(0, "nodes %zu and %zu out of order", k - 1, k);
+		}
+	}
+	signer_zone_free(z);
+}
+
+struct bad_case {
+	const char *what;
+	const char *text;
+	int err;
+};
+
+static void test_rejections(void)
+{
+	static const struct bad_case cases[] = {
+		{ "CNAME beside other data", HEAD "x CNAME y\nx A 192.0.2.1\n", TLD_EZONE },
+		{ "two CNAMEs", HEAD "x CNAME y\nx CNAME z\n", TLD_EZONE },
+		{ "CNAME at the apex", HEAD "@ CNAME y\n", TLD_EZONE },
+		{ "out-of-zone data", HEAD "other.test. A 192.0.2.1\n", TLD_EZONE },
+		{ "second SOA", HEAD "@ SOA ns2 h 2 2 3 4 300\n", TLD_EZONE },
+		{ "SOA below the apex", HEAD "x SOA ns2 h 2 2 3 4 300\n", TLD_EZONE },
+		{ "no SOA", "$ORIGIN example.\n$TTL 1\n@ NS ns1\n", TLD_EPARSE },
+		{ "no apex NS", "$ORIGIN example.\n$TTL 1\n@ SOA ns1 h 1 2 3 4 5\n", TLD_EZONE },
+		{ "two DNAMEs", HEAD "x DNAME y.\nx DNAME z.\n", TLD_EZONE },
+		{ "data below a DNAME", HEAD "x DNAME y.\na.x A 192.0.2.1\n", TLD_EZONE },
+		{ "DS at the apex", HEAD "@ DS 1 13 2 00112233445566778899001122334455667788990011223344556677889900AA\n", TLD_EZONE },
+		{ "DS without NS", HEAD "x DS 1 13 2 00112233445566778899001122334455667788990011223344556677889900AA\n", TLD_EZONE },
+		{ "RRset with two TTLs", HEAD "x 10 A 192.0.2.1\nx 20 A 192.0.2.2\n", TLD_EZONE },
+		{ "$INCLUDE", HEAD "$INCLUDE /etc/passwd\n", TLD_EPARSE },
+		{ "syntax error", HEAD "x A 300.1.1.1\n", TLD_EPARSE },
+		{ "unknown type", HEAD "x FOO 1\n", TLD_EPARSE },
+		{ "class CH", HEAD "x CH A 1.2.3.4\n", TLD_EPARSE },
+		{ "empty file", "", TLD_EPARSE },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct signer_zone *z = NULL;
+		int ret = load_text(cases[i].text, &z);
+		is_int(cases[i].err, ret, "rejected: %s", cases[i].what);
+		signer_zone_free(z);
+	}
+}
+
+int main(void)
+{
+	plan_lazy();
+	tld_log_init(TLD_LOG_WARNING, false);
+	if (mkdtemp(tmpdir) == NULL) {
+		skip_all("no temporary directory");
+	}
+	test_canonical_order();
+	test_model();
+	test_rejections();
+	char path[512];
+	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	return exit_status();
+}

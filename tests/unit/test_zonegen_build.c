@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The zone rules end to end on small exports: delegations, holds, glue, DS, order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "tests/tap/tap.h"
+#include "tests/unit/zonegen_fixture.h"
+
+#define NOW "2026-11-21T10:00:00Z"
+
+static char tmpdir[256];
+
+static char *build(const struct fx_file *files, size_t n, struct tld_zonegen **zg, int *ret)
+{
+	static int seq;
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/e%d", tmpdir, seq++);
+	if (fx_export(dir, files, n, NOW, "test.") != 0) {
+		*ret = -1;
+		return NULL;
+	}
+	static char dirbuf[512];
+	strcpy(dirbuf, dir);
+	static struct tld_config cfg;
+	fx_config(&cfg, dirbuf);
+	return fx_zone(&cfg, zg, ret);
+}
+
+static bool has_line(const char *zone, const char *line)
+{
+	size_t l = strlen(line);
+	for (const char *p = zone; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, line, l) == 0 && (p[l] == '\n' || p[l] == '\0')) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int main(void)
+{
+	plan_lazy();
+	tld_time_t now;
+	tld_time_parse(NOW, &now);
+	tld_clock_pin(now);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_zonegen_build.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL) {
+		skip_all("no temp dir");
+	}
+
+	const struct fx_file basic[] = {
+		{ "domains.csv", "name,statuses\n"
+		                 "Example.TEST,ok\n"
+		                 "held.test,clientHold\n"
+		                 "sheld.test,serverHold clientTransferProhibited\n"
+		                 "glue.test,ok\n"
+		                 "a.test,ok\n"
+		                 "nons.test,ok\n"
+		                 "sub.a.test,ok\n"
+		                 "other.example,ok\n"
+		                 "xn--bcher-kva.test,ok\n"
+		                 "b\xc3\xbc" "cher.test,ok\n" },
+		{ "nameservers.csv", "domain,host\n"
+		                     "example.test,ns2.provider.net.\n"
+		                     "example.test,NS1.provider.net\n"
+		                     "example.test,ns1.provider.net\n"
+		                     "held.test,ns1.held.test\n"
+		                     "sheld.test,ns1.provider.net\n"
+		                     "glue.test,ns1.glue.test\n"
+		                     "glue.test,ns2.glue.test\n"
+		                     "a.test,ns1.glue.test\n"
+		                     "a.test,ns.lame.test\n"
+		                     "xn--bcher-kva.test,ns1.held.test\n"
+		                     "sub.a.test,ns1.provider.net\n"
+		                     "missing.test,ns1.provider.net\n" },
+		{ "hosts.csv", "host,address\n"
+		               "ns1.glue.test,192.0.2.1\n"
+		               "ns1.glue.test,2001:db8::1\n"
+		               "ns1.glue.test,192.0.2.1\n"
+		               "ns2.glue.test,192.0.2.2\n"
+		               "ns1.held.test,192.0.2.9\n"
+		               "unused.glue.test,192.0.2.10\n"
+		               "ns1.provider.net,198.51.100.1\n"
+		               "ns1.glue.test,not-an-address\n" },
+		{ "ds.csv", "domain,key_tag,algorithm,digest_type,digest\n"
+		            "example.test,12345,13,2,"
+		            "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789\n"
+		            "example.test,12345,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n"
+		            "example.test,1,13,2,abcd\n"
+		            "example.test,2,5,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n"
+		            "example.test,3,13,1,abcdef0123456789abcdef0123456789abcdef01\n"
+		            "held.test,4,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n" },
+	};
+	struct tld_zonegen *zg = NULL;
+	int ret;
+	char *zone = build(basic, 4, &zg, &ret);
+	is_int(TLD_OK, ret, "basic export builds");
+	if (zone == NULL) {
+		return exit_status();
+	}
+	ok(strncmp(zone, "test.\t3600\tIN\tSOA\tns1.nic.test. hostmaster.nic.test. 0 1800 900 "
+	                 "1209600 3600\n", 62) == 0, "SOA first, serial placeholder 0");
+	ok(has_line(zone, "test.\t172800\tIN\tNS\tns1.nic.test."), "apex NS");
+	ok(has_line(zone, "example.test.\t172800\tIN\tNS\tns1.provider.net."),
+	   "names lower-cased, trailing dot added");
+	ok(strstr(zone, "held.test.\t172800\tIN\tNS") == NULL, "clientHold not delegated");
+	ok(strstr(zone, "sheld.test.") == NULL, "serverHold not delegated");
+	ok(strstr(zone, "nons.test.") == NULL, "domain without NS not delegated");
+	ok(strstr(zone, "sub.a.test.") == NULL, "nested delegation not published");
+	ok(strstr(zone, "other.example") == NULL, "name outside the TLD not published");
+	ok(has_line(zone, "ns1.glue.test.\t172800\tIN\tA\t192.0.2.1"), "in-zone glue A");
+	ok(has_line(zone, "ns1.glue.test.\t172800\tIN\tAAAA\t2001:db8::1"), "in-zone glue AAAA");
+	ok(strstr(zone, "192.0.2.9") == NULL, "glue under a held domain is orphan");
+	ok(strstr(zone, "192.0.2.10") == NULL, "glue not used as NS is orphan");
+	ok(strstr(zone, "198.51.100.1") == NULL, "address of out-of-zone host not published");
+	ok(has_line(zone, "xn--bcher-kva.test.\t172800\tIN\tNS\tns1.held.test."),
+	   "A-label accepted");
+	ok(has_line(zone, "example.test.\t86400\tIN\tDS\t12345 13 2 "
+	                  "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"),
+	   "DS published in lower case");
+	const char *first = strstr(zone, "DS\t12345");
+	ok(first != NULL && strstr(first + 1, "DS\t12345") == NULL, "duplicate DS collapsed");
+	ok(strstr(zone, "DS\t1 13 2") == NULL, "short digest rejected");
+	ok(strstr(zone, "DS\t2 5 2") == NULL, "algorithm not in the allow-list rejected");
+	ok(strstr(zone, "DS\t3 13 1") == NULL, "digest type not in the allow-list rejected");
+	const struct tld_zonegen_stats *s = tld_zonegen_stats(zg);
+	is_int(4, s->delegated, "delegations: example, glue, a, xn--bcher-kva (not sub.a)");
+	is_int(2, s->held, "held domains counted");
+	is_int(1, s->without_ns, "domain without NS counted");
+	is_int(3, s->glue_records, "glue records");
+	is_int(3, s->orphan_glue, "orphan glue counted (held, unused, out of zone)");
+	is_int(2, s->lame, "lame: ns.lame.test and ns1.held.test");
+	is_int(3, s->duplicates, "duplicates collapsed (NS, A, DS)");
+	/* bad rows: other.example, bücher, sub.a nested, missing.test NS, bad address,
+	 * short digest, alg 5, digest type 1, held DS is fine (not published, no error) */
+	is_int(8, s->bad_rows, "bad rows counted");
+	char rpath[600];
+	snprintf(rpath, sizeof(rpath), "%s/report.json", tmpdir);
+	is_int(TLD_OK, tld_zonegen_write_report(zg, rpath), "JSON report written");
+	size_t rlen;
+	char *report = tap_read_file(rpath, &rlen);
+	ok(report && strstr(report, "\"domains.csv:9: name other.example.: outside") == NULL &&
+	   strstr(report, "domains.csv:9: name other.example. is outside the zone test.") != NULL,
+	   "report lists file:line: reason");
+	ok(report && strstr(report, "nameservers.csv:13: domain missing.test. is not in domains.csv"),
+	   "report: NS of an unknown domain");
+	ok(report && strstr(report, "hosts.csv:9: host ns1.glue.test.: bad address"),
+	   "report: bad address with line");
+	ok(report && strstr(report, "U-label"), "report: U-label rejected");
+	ok(report && strstr(report, "\"bad_rows\": 8"), "report counts");
+	free(report);
+
+	/* canonical order: a.test < example.test < glue.test < ns1.glue.test < ns2.glue.test
+	 * < xn--bcher-kva.test */
+	const char *pa = strstr(zone, "\na.test."), *pe = strstr(zone, "\nexample.test.");
+	const char *pg = strstr(zone, "\nglue.test."), *pn1 = strstr(zone, "\nns1.glue.test.");
+	const char *pn2 = strstr(zone, "\nns2.glue.test."), *px = strstr(zone, "\nxn--bcher");
+	ok(pa && pe && pg && pn1 && pn2 && px && pa < pe && pe < pg && pg < pn1 && pn1 < pn2 &&
+	   pn2 < px, "owners in canonical order");
+	const char *ns1 = strstr(zone, "example.test.\t172800\tIN\tNS\tns1.provider.net.");
+	const char *ns2 = strstr(zone, "example.test.\t172800\tIN\tNS\tns2.provider.net.");
+	ok(ns1 && ns2 && ns1 < ns2, "NS RDATA in canonical order");
+
+	/* byte-identical across runs */
+	struct tld_zonegen *zg2 = NULL;
+	char *zone2 = build(basic, 4, &zg2, &ret);
+	ok(zone2 && strcmp(zone, zone2) == 0, "byte-identical output for the same input");
+	free(zone2);
+	tld_zonegen_free(zg2);
+	free(zone);
+	tld_zonegen_free(zg);
+
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0) {
+		diag("cleanup of %s failed", tmpdir);
+	}
+	return exit_status();
+}

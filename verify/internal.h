@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Internals of the verifier, shared by the files of verify/ and the unit tests.
+ * Nothing here is used outside verify/ (and tests/unit/test_verify_*.c).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+#include <openssl/evp.h>
+
+#include "verify/verify.h"
+
+#define VFY_NAME_MAX 255
+#define VFY_HASH_MAX 64
+
+/* ---- canonical name keys (vname.c) ---- */
+
+/*!
+ * \brief Turns a wire-format domain name into a key whose memcmp order is
+ *        RFC 4034 §6.1 canonical order: labels reversed, lower-cased, each
+ *        followed by a 0 byte.  A descendant's key starts with its
+ *        ancestor's key.
+ * \param[in]  wire  uncompressed wire name
+ * \param[in]  len   its length
+ * \param[out] key   at least VFY_NAME_MAX bytes
+ * \param[out] klen  key length
+ * \return TLD_OK or TLD_EINVAL (malformed name, or a label holding a 0 byte)
+ */
+int vfy_name_key(const uint8_t *wire, size_t len, uint8_t *key, size_t *klen);
+
+/*! Back from a key to the lower-cased wire name; returns the wire length. */
+size_t vfy_key_to_wire(const uint8_t *key, size_t klen, uint8_t *wire);
+
+/*! Number of labels in a key (root = 0). */
+unsigned vfy_key_labels(const uint8_t *key, size_t klen);
+
+/*! Whether key a (length alen) is b itself or an ancestor of b. */
+bool vfy_key_is_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/*! Compares two keys in canonical order (<0, 0, >0). */
+int vfy_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/* ---- NSEC3 hash (nsec3hash.c) ---- */
+
+/*!
+ * \brief RFC 5155 §5 iterated hash, SHA-1 (algorithm 1) only.
+ * \param[in]  ctx    a digest context owned by the caller (reused)
+ * \param[in]  md     EVP SHA-1
+ * \param[in]  wire   lower-cased wire name
+ * \param[out] out    20 bytes
+ * \return TLD_OK or TLD_ECRYPTO
+ */
+int vfy_nsec3_hash(EVP_MD_CTX *ctx, const EVP_MD *md, const uint8_t *wire, size_t wlen,
+                   const uint8_t *salt, size_t salt_len, unsigned iterations,
+                   uint8_t out[20]);
+
+/*!
+ * \brief Decodes base32hex (RFC 4648, no padding, either case).
+ * \param[out] out  decoded bytes (at least len*5/8)
+ * \return decoded length, or -1 on a bad character or trailing bits
+ */
+int vfy_base32hex_decode(const char *text, size_t len, uint8_t *out);
+
+/*! Encodes base32hex lower-case into out (NUL-terminated); returns length. */
+size_t vfy_base32hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* ---- type bitmaps (bitmap.c) ---- */
+
+/*! A set of RR types (all 65536). */
+struct vfy_typeset {
+	uint8_t bits[8192];
+};
+
+void vfy_typeset_clear(struct vfy_typeset *s);
+void vfy_typeset_add(struct vfy_typeset *s, uint16_t type);
+bool vfy_typeset_has(const struct vfy_typeset *s, uint16_t type);
+bool vfy_typeset_equal(const struct vfy_typeset *a, const struct vfy_typeset *b);
+
+/*!
+ * \brief Decodes an RFC 4034 §4.1.2 type bitmap (window blocks).
+ * \return TLD_OK or TLD_EINVAL (windows out of order or repeated, bad
+ *         length, trailing zero octets)
+ */
+int vfy_bitmap_decode(const uint8_t *data, size_t len, struct vfy_typeset *out);
+
+/*! Writes a type set as "A NS RRSIG" into buf (truncated to size). */
+void vfy_typeset_format(const struct vfy_typeset *s, char *buf, size_t size);
+
+/* ---- DNSKEY response size (respsize.c) ---- */
+
+/*!
+ * \brief Size of a DNS response to "apex DNSKEY" with EDNS (no options):
+ *        header, question, the DNSKEY RRs and their RRSIGs (owners
+ *        compressed to the question name), an OPT RR.
+ * \param[in] apex_wire_len  wire length of the apex name
+ * \param[in] rdlens         RDATA length of each answer record
+ * \param[in] n              number of answer records
+ */
+size_t vfy_dnskey_response_size(size_t apex_wire_len, const size_t *rdlens, size_t n);
+
+/* ---- RRSIG verification with OpenSSL EVP (vcrypto.c) ---- */
+
+/*! A DNSKEY made ready for verification once. */
+struct vfy_key {
+	EVP_PKEY *pkey;
+	EVP_MD *md;                /*!< NULL for EdDSA */
+	uint8_t alg;
+	size_t ecdsa_len;          /*!< r and s length for ECDSA, else 0 */
+};
+
+/*!
+ * \brief Builds the EVP key of a DNSKEY.
+ * \param[out] out  written only on success; clear with vfy_key_clear()
+ * \return TLD_OK, TLD_ENOTIMPL (algorithm not handled here), TLD_EKEY (bad key)
+ */
+int vfy_key_build(const ldns_rr *dnskey, struct vfy_key *out);
+void vfy_key_clear(struct vfy_key *key);
+
+/*! Per-thread buffers for building signed data. */
+struct vfy_crypto;
+struct vfy_crypto *vfy_crypto_new(void);
+void vfy_crypto_free(struct vfy_crypto *c);
+
+/*!
+ * \brief Verifies one RRSIG over an RRset (RFC 4034 3.1.8.1, 6.2, 6.3).
+ * \return TLD_OK (valid), TLD_EVERIFY (invalid), TLD_ENOMEM, TLD_ECRYPTO
+ */
+int vfy_rrsig_verify(struct vfy_crypto *c, ldns_rr *const *rrs, size_t n_rrs,
+                     const ldns_rr *sig, const struct vfy_key *key);
+
+/* ---- the loaded zone (vzone.c) ---- */
+
+/*! One record as read, with its canonical sort key. */
+struct vfy_rec {
+	ldns_rr *rr;
+	uint8_t *key;              /*!< canonical key of the owner (shared by a name's records) */
+	uint32_t line;
+	uint16_t klen;
+	uint16_t type;             /*!< RR type, or the covered type for RRSIG */
+	uint8_t is_sig;
+};
+
+enum vfy_name_flag {
+	VFY_APEX = 1 << 0,
+	VFY_DELEG = 1 << 1,        /*!< NS below the apex: a zone cut */
+	VFY_SECURE = 1 << 2,       /*!< delegation with DS */
+	VFY_OCCLUDED = 1 << 3,     /*!< below a zone cut (glue) */
+	VFY_ENT = 1 << 4,          /*!< empty non-terminal (no records) */
+	VFY_DENIAL_ONLY = 1 << 5,  /*!< holds only NSEC3 (and its RRSIGs): not a zone name */
+	VFY_NEEDS_DENIAL = 1 << 6, /*!< must have its own NSEC3 (no opt-out allowed) */
+	VFY_OUTSIDE = 1 << 7,      /*!< not at or below the apex */
+};
+
+/*! An owner name: a run of records in the sorted array, or an ENT. */
+struct vfy_name {
+	size_t first;              /*!< index of the first record (ENT: 0) */
+	uint32_t count;            /*!< records (ENT: 0) */
+	uint16_t flags;
+	uint8_t *key;              /*!< ENT: owned by the zone's ent_keys */
+	uint16_t klen;
+	uint8_t hash[20];          /*!< NSEC3 hash, when the zone uses NSEC3 */
+};
+
+/*! An NSEC3 record of the chain, decoded. */
+struct vfy_nsec3 {
+	uint8_t hash[VFY_HASH_MAX];
+	uint8_t next[VFY_HASH_MAX];
+	uint8_t hash_len;
+	uint8_t next_len;
+	uint8_t flags;
+	size_t rec;                /*!< index into recs */
+	bool matched;
+};
+
+struct vfy_zone {
+	const char *path;
+	struct vfy_rec *recs;
+	size_t n_recs;
+	struct vfy_name *names;    /*!< in canonical order, ENTs included */
+	size_t n_names;
+	uint8_t **key_blocks;      /*!< every owner key allocation */
+	size_t n_key_blocks;
+	uint8_t apex_key[VFY_NAME_MAX];
+	size_t apex_klen;
+	uint8_t apex_wire[VFY_NAME_MAX];
+	size_t apex_wlen;
+	size_t apex_name;          /*!< index into names */
+	ldns_rr *soa;
+	ldns_rr_list *dnskeys;     /*!< the apex DNSKEY RRset (not owned) */
+	uint16_t *key_tags;        /*!< key tag of each DNSKEY */
+	struct vfy_key *keys;      /*!< EVP key of each DNSKEY (pkey NULL: use ldns) */
+	bool alg_present[256];     /*!< algorithms of the DNSKEY set (zone keys) */
+	/* denial */
+	bool uses_nsec3;
+	bool uses_nsec;
+	uint8_t n3_alg;
+	uint16_t n3_iterations;
+	uint8_t n3_salt[255];
+	uint8_t n3_salt_len;
+	struct vfy_nsec3 *nsec3;   /*!< sorted by hash */
+	size_t n_nsec3;
+};
+
+/*!
+ * \brief Reads a zone file with ldns's parser and builds the sorted index.
+ * \param[in]  path  zone file
+ * \param[out] out   written only on success; free with vfy_zone_free()
+ * \return TLD_OK, TLD_EPARSE (logged with file:line), TLD_EIO, TLD_ENOMEM,
+ *         TLD_EZONE (no SOA, two SOA)
+ */
+int vfy_zone_load(const char *path, struct vfy_zone **out);
+void vfy_zone_free(struct vfy_zone *z);
+
+/* ---- issue collection (vreport.c) ---- */
+
+/*! Issues collected by one worker; sorted by position and merged at the end. */
+struct vfy_issue_list {
+	struct vfy_issue {
+		size_t pos;            /*!< ordering key: record index */
+		size_t seq;
+		struct tld_verify_issue issue;
+	} *items;
+	size_t n, cap;
+	int err;                   /*!< first allocation failure */
+};
+
+/*! Adds an issue naming record rec (may be NULL) with a printf reason. */
+void vfy_issue_add(struct vfy_issue_list *l, const struct vfy_zone *z, size_t rec_index,
+                   const ldns_rr *rr, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void vfy_issue_list_clear(struct vfy_issue_list *l);
+/*! Moves the issues of several lists, sorted, into a report array. */
+int vfy_issue_merge(struct vfy_issue_list *lists, size_t n,
+                    struct tld_verify_issue **out, size_t *n_out);
+
+/* ---- checks ---- */
+
+/*! Counters a worker accumulates. */
+struct vfy_counts {
+	size_t rrsets_signed, rrsigs_verified;
+};
+
+/*! Signature checks for the names [from, to) (vsig.c). */
+void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
+                          const struct tld_verify_opts *opts,
+                          struct vfy_issue_list *fails, struct vfy_counts *counts);
+
+/*! Finds NSEC3PARAM and the NSEC3 records, checks their parameters (vdenial.c). */
+int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails);
+
+/*! NSEC3 hashes of the names [from, to) (vdenial.c). */
+int vfy_hash_names(struct vfy_zone *z, size_t from, size_t to);
+
+/*! The NSEC3 or NSEC chain, sequentially (vdenial.c). */
+void vfy_check_denial(struct vfy_zone *z, struct vfy_issue_list *fails);
+
+/*! The set of types at a name as its NSEC/NSEC3 bitmap must show. */
+void vfy_name_types(const struct vfy_zone *z, const struct vfy_name *n, struct vfy_typeset *s);

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tld_verify_zone_file(): load, then the checks.  Hashing and signature
+ * checks run on all cores, each worker on its own slice of owner names in
+ * canonical order with its own failure list; the lists are merged in zone
+ * order after join so the report does not depend on the thread count.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "verify/internal.h"
+
+#define MAX_THREADS 256
+
+static double elapsed(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+struct worker {
+	pthread_t thread;
+	struct vfy_zone *z;
+	const struct tld_verify_opts *opts;
+	size_t from, to;
+	int phase;                 /* 0 hash, 1 signatures */
+	int err;
+	struct vfy_issue_list fails;
+	struct vfy_counts counts;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	if (w->phase == 0) {
+		w->err = vfy_hash_names(w->z, w->from, w->to);
+	} else {
+		vfy_check_signatures(w->z, w->from, w->to, w->opts, &w->fails, &w->counts);
+	}
+	return NULL;
+}
+
+/* Runs one phase over all names split into nt owner ranges. */
+static int run_parallel(struct worker *ws, unsigned nt, int phase)
+{
+	unsigned started = 0;
+	int ret = TLD_OK;
+
+	for (unsigned t = 0; t < nt; t++) {
+		ws[t].phase = phase;
+		if (nt == 1) {
+			worker_run(&ws[t]);
+			started = 1;
+			continue;
+		}
+		if (pthread_create(&ws[t].thread, NULL, worker_run, &ws[t]) != 0) {
+			ret = TLD_ENOMEM;
+			break;
+		}
+		started++;
+	}
+	for (unsigned t = 0; t < started && nt > 1; t++) {
+		pthread_join(ws[t].thread, NULL);
+	}
+	for (unsigned t = 0; t < started; t++) {
+		if (ws[t].err != TLD_OK && ret == TLD_OK) {
+			ret = ws[t].err;
+		}
+	}
+	return ret;
+}
+
+static size_t rdata_wire_size(const ldns_rr *rr)
+{
+	size_t s = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		s += ldns_rdf_size(ldns_rr_rdf(rr, i));
+	}
+	return s;
+}
+
+static void check_dnskey_response(struct vfy_zone *z, struct vfy_issue_list *warns,
+                                  struct tld_verify_report *rep)
+{
+	const struct vfy_name *apex = &z->names[z->apex_name];
+	size_t rdlens[256];
+	size_t n = 0;
+
+	for (size_t i = apex->first; i < apex->first + apex->count && n < 256; i++) {
+		if (z->recs[i].type == LDNS_RR_TYPE_DNSKEY) {
+			rdlens[n++] = rdata_wire_size(z->recs[i].rr);
+		}
+	}
+	rep->dnskey_response_size = vfy_dnskey_response_size(z->apex_wlen, rdlens, n);
+	if (rep->dnskey_response_size > 1232) {
+		vfy_issue_add(warns, z, apex->first, ldns_rr_list_rr(z->dnskeys, 0),
+		              "the DNSKEY response (DNSKEY RRset and RRSIGs, with EDNS) is %zu "
+		              "bytes, above 1232: it will be truncated over UDP",
+		              rep->dnskey_response_size);
+	}
+}
+
+static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_list *fails)
+{
+	FILE *fp = fopen(path, "r");
+	uint32_t ttl = 3600;
+	ldns_rdf *origin = NULL, *prev = NULL;
+	int line = 1, ret = TLD_OK;
+	size_t n_ds = 0;
+
+	if (fp == NULL) {
+		tld_error("%s: %s", path, strerror(errno));
+		return TLD_EIO;
+	}
+	while (!feof(fp)) {
+		ldns_rr *ds = NULL;
+		int start_line = line;
+		ldns_status s = ldns_rr_new_frm_fp_l(&ds, fp, &ttl, &origin, &prev, &line);
+		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
+		    s == LDNS_STATUS_SYNTAX_ORIGIN) {
+			continue;
+		}
+		if (s != LDNS_STATUS_OK) {
+			if (feof(fp) && ds == NULL && s == LDNS_STATUS_SYNTAX_ERR) {
+				break;
+			}
+			tld_error("%s:%d: %s", path, start_line, ldns_get_errorstr_by_id(s));
+			ret = TLD_EPARSE;
+			goto fail;
+		}
+		if (ldns_rr_get_type(ds) != LDNS_RR_TYPE_DS) {
+			tld_error("%s:%d: not a DS record", path, start_line);
+			ldns_rr_free(ds);
+			ret = TLD_EPARSE;
+			goto fail;
+		}
+		n_ds++;
+		uint16_t tag = ldns_rdf2native_int16(ldns_rr_rdf(ds, 0));
+		uint8_t alg = ldns_rdf2native_int8(ldns_rr_rdf(ds, 1));
+		uint8_t dt = ldns_rdf2native_int8(ldns_rr_rdf(ds, 2));
+		bool matched = false, sep = false;
+		for (size_t k = 0; k < ldns_rr_list_rr_count(z->dnskeys) && !matched; k++) {
+			ldns_rr *key = ldns_rr_list_rr(z->dnskeys, k);
+			if (z->key_tags[k] != tag || ldns_rdf2native_int8(ldns_rr_rdf(key, 2)) != alg) {
+				continue;
+			}
+			ldns_rr *calc = ldns_key_rr2ds(key, (ldns_hash)dt);
+			if (calc != NULL && ldns_rr_compare_ds(calc, ds) &&
+			    ldns_rdf_compare(ldns_rr_rdf(calc, 3), ldns_rr_rdf(ds, 3)) == 0 &&
+			    ldns_dname_compare(ldns_rr_owner(ds), ldns_rr_owner(key)) == 0) {
+				matched = true;
+				sep = (ldns_rdf2native_int16(ldns_rr_rdf(key, 0)) & LDNS_KEY_SEP_KEY) != 0;
+			}
+			ldns_rr_free(calc);
+		}
+		if (!matched) {
+			vfy_issue_add(fails, NULL, (size_t)-1, ds,
+			              "%s:%d: DS matches no published DNSKEY (key tag %u, algorithm %u, "
+			              "digest type %u)", path, start_line, tag, alg, dt);
+		} else if (!sep) {
+			vfy_issue_add(fails, NULL, (size_t)-1, ds,
+			              "%s:%d: DS matches DNSKEY %u, which lacks the SEP (KSK) bit",
+			              path, start_line, tag);
+		} else {
+			tld_info("%s:%d: DS matches the published KSK with key tag %u algorithm %u",
+			         path, start_line, tag, alg);
+		}
+		ldns_rr_free(ds);
+	}
+	if (n_ds == 0) {
+		tld_error("%s: no DS record", path);
+		ret = TLD_EPARSE;
+	}
+fail:
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	fclose(fp);
+	return ret;
+}
+
+static unsigned thread_count(const struct tld_verify_opts *opts)
+{
+	long n = opts->threads ? (long)opts->threads : sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1u : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
+}
+
+int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
+                         struct tld_verify_report **out)
+{
+	struct vfy_zone *z = NULL;
+	struct tld_verify_report *rep = NULL;
+	struct worker *ws = NULL;
+	struct vfy_issue_list seq = { 0 }, warns = { 0 };
+	unsigned nt = thread_count(opts);
+	struct timespec t0;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((ret = vfy_zone_load(path, &z)) != TLD_OK) {
+		return ret;
+	}
+	tld_info("verify: loaded %zu records in %.2f s", z->n_recs, elapsed(&t0));
+	rep = calloc(1, sizeof(*rep));
+	ws = calloc(nt, sizeof(*ws));
+	if (rep == NULL || ws == NULL || (rep->path = strdup(path)) == NULL) {
+		ret = TLD_ENOMEM;
+		goto fail;
+	}
+	if ((ret = vfy_denial_prepare(z, &seq)) != TLD_OK) {
+		goto fail;
+	}
+	if (nt > z->n_names / 64 + 1) {
+		nt = (unsigned)(z->n_names / 64 + 1);
+	}
+	for (unsigned t = 0; t < nt; t++) {
+		ws[t].z = z;
+		ws[t].opts = opts;
+		ws[t].from = z->n_names * t / nt;
+		ws[t].to = z->n_names * (t + 1) / nt;
+	}
+	if ((ret = run_parallel(ws, nt, 0)) != TLD_OK) {
+		goto fail;
+	}
+	tld_info("verify: hashed names at %.2f s", elapsed(&t0));
+	if ((ret = run_parallel(ws, nt, 1)) != TLD_OK) {
+		goto fail;
+	}
+	tld_info("verify: signatures checked at %.2f s (%u threads)", elapsed(&t0), nt);
+	vfy_check_denial(z, &seq);
+	tld_info("verify: denial chain checked at %.2f s", elapsed(&t0));
+	check_dnskey_response(z, &warns, rep);
+	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, &seq)) != TLD_OK) {
+		goto fail;
+	}
+
+	for (unsigned t = 0; t < nt; t++) {
+		rep->rrsets_signed += ws[t].counts.rrsets_signed;
+		rep->rrsigs_verified += ws[t].counts.rrsigs_verified;
+	}
+	struct vfy_issue_list lists[MAX_THREADS + 1];
+	for (unsigned t = 0; t < nt; t++) {
+		lists[t] = ws[t].fails;
+		memset(&ws[t].fails, 0, sizeof(ws[t].fails));
+	}
+	lists[nt] = seq;
+	memset(&seq, 0, sizeof(seq));
+	ret = vfy_issue_merge(lists, nt + 1, &rep->failures, &rep->n_failures);
+	for (unsigned t = 0; t <= nt; t++) {
+		vfy_issue_list_clear(&lists[t]);
+	}
+	if (ret != TLD_OK || (ret = vfy_issue_merge(&warns, 1, &rep->warnings, &rep->n_warnings)) != TLD_OK) {
+		goto fail;
+	}
+	rep->records = z->n_recs;
+	for (size_t i = 0; i < z->n_names; i++) {
+		uint16_t f = z->names[i].flags;
+		rep->names += !(f & (VFY_ENT | VFY_DENIAL_ONLY));
+		rep->empty_nonterminals += (f & VFY_ENT) != 0;
+		rep->delegations_secure += (f & VFY_DELEG) && (f & VFY_SECURE);
+		rep->delegations_insecure += (f & VFY_DELEG) && !(f & VFY_SECURE);
+	}
+	rep->nsec3 = z->n_nsec3;
+	for (size_t i = 0; i < z->n_recs; i++) {
+		rep->nsec += z->recs[i].type == LDNS_RR_TYPE_NSEC && !z->recs[i].is_sig;
+	}
+	rep->threads = nt;
+	free(ws);
+	vfy_zone_free(z);
+	*out = rep;
+	return rep->n_failures ? TLD_EVERIFY : TLD_OK;
+fail:
+	if (ws != NULL) {
+		for (unsigned t = 0; t < nt; t++) {
+			vfy_issue_list_clear(&ws[t].fails);
+		}
+	}
+	vfy_issue_list_clear(&seq);
+	vfy_issue_list_clear(&warns);
+	free(ws);
+	tld_verify_report_free(rep);
+	vfy_zone_free(z);
+	return ret;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The independent verifier: the publish gate and `tldsign verify`.
+ *
+ * A code path separate from signer/: its own zone loading (ldns's parser) and
+ * index, its own NSEC3 hashing and chain checks, and ldns for the
+ * cryptographic checks.  It never calls into signer/.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/clock.h"
+
+/*! What the verifier is asked to check. */
+struct tld_verify_opts {
+	tld_time_t now;            /*!< the instant for every time check (tld_now()) */
+	int64_t refresh_window;    /*!< a signature expiring before now + this fails */
+	const char *ds_file;       /*!< optional: DS records the parent publishes */
+	unsigned threads;          /*!< worker threads; 0 = all online cores */
+};
+
+/*! One failed check (or warning): the record and the reason. */
+struct tld_verify_issue {
+	char *record;              /*!< the record in presentation format */
+	char *reason;              /*!< why it fails */
+	unsigned long line;        /*!< line in the zone file, 0 if not from the file */
+};
+
+/*! Result of a verification; produced by tld_verify_zone_file(). */
+struct tld_verify_report {
+	char *path;                         /*!< the zone file */
+	struct tld_verify_issue *failures;  /*!< in zone (canonical) order */
+	size_t n_failures;
+	struct tld_verify_issue *warnings;
+	size_t n_warnings;
+	/* counts */
+	size_t records;            /*!< resource records read */
+	size_t names;              /*!< owner names holding data (not NSEC3 owners) */
+	size_t empty_nonterminals;
+	size_t rrsets_signed;      /*!< authoritative RRsets checked */
+	size_t rrsigs_verified;    /*!< RRSIGs whose signature verified */
+	size_t delegations_secure;
+	size_t delegations_insecure;
+	size_t nsec3;              /*!< NSEC3 records in the chain */
+	size_t nsec;               /*!< NSEC records in the chain */
+	size_t dnskey_response_size; /*!< DNSKEY RRset + RRSIGs as an EDNS response, bytes */
+	unsigned threads;          /*!< worker threads used */
+};
+
+/*!
+ * \brief Loads a signed zone file and runs every check.
+ * \param[in]  path  the signed zone file (origin taken from its SOA)
+ * \param[in]  opts  what to check
+ * \param[out] out   the report (caller frees with tld_verify_report_free());
+ *                   written when the return is TLD_OK or TLD_EVERIFY
+ * \return TLD_OK when every check passes, TLD_EVERIFY when one fails (the
+ *         report lists them), TLD_EPARSE for an unparsable file (logged with
+ *         file and line), TLD_EIO, TLD_ENOMEM
+ */
+int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
+                         struct tld_verify_report **out);
+
+/*!
+ * \brief Prints each failure ("FILE:LINE: RECORD\n  -> REASON"), the
+ *        warnings and a one-line summary with the counts.
+ * \param[in] fp      where to print
+ * \param[in] report  the report
+ */
+void tld_verify_report_print(FILE *fp, const struct tld_verify_report *report);
+
+/*!
+ * \brief Frees a report and everything it holds (NULL is fine).
+ * \param[in] report  the report
+ */
+void tld_verify_report_free(struct tld_verify_report *report);

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/error.h"
+#include "zonegen/csv.h"
+
+#define CSV_BUF_SIZE (1u << 20)
+/* Storage for the fields of one record: every field plus its NUL. */
+#define CSV_REC_SIZE (TLD_CSV_MAX_FIELDS * (TLD_CSV_MAX_FIELD + 1))
+
+struct tld_csv {
+	int fd;                 /*!< -1 for a memory reader */
+	const char *mem;
+	size_t mem_len, mem_pos;
+	char *buf;              /*!< read buffer (file readers) */
+	const char *cur;        /*!< unread bytes: cur .. end */
+	const char *end;
+	bool eof;
+	bool started;           /*!< BOM check done */
+	unsigned long line;     /*!< current physical line */
+	uint64_t records;
+	EVP_MD_CTX *md;
+	char *rec;              /*!< field storage of the current record */
+	char errbuf[160];
+};
+
+/* -- internal API -- */
+
+/* Refills the buffer; returns 1 if bytes are available, 0 at EOF, <0 on error. */
+static int fill(struct tld_csv *csv)
+{
+	if (csv->cur < csv->end) {
+		return 1;
+	}
+	if (csv->eof) {
+		return 0;
+	}
+	if (csv->fd < 0) {
+		if (csv->mem_pos >= csv->mem_len) {
+			csv->eof = true;
+			return 0;
+		}
+		csv->cur = csv->mem + csv->mem_pos;
+		csv->end = csv->mem + csv->mem_len;
+		csv->mem_pos = csv->mem_len;
+	} else {
+		ssize_t n;
+		do {
+			n = read(csv->fd, csv->buf, CSV_BUF_SIZE);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			snprintf(csv->errbuf, sizeof(csv->errbuf), "line %lu: read error: %s",
+			         csv->line, strerror(errno));
+			return TLD_EIO;
+		}
+		if (n == 0) {
+			csv->eof = true;
+			return 0;
+		}
+		csv->cur = csv->buf;
+		csv->end = csv->buf + n;
+	}
+	if (EVP_DigestUpdate(csv->md, csv->cur, (size_t)(csv->end - csv->cur)) != 1) {
+		return TLD_ECRYPTO;
+	}
+	return 1;
+}
+
+/* Next byte or -1 at EOF, < -1 on error. */
+static inline int get_byte(struct tld_csv *csv)
+{
+	if (csv->cur == csv->end) {
+		int r = fill(csv);
+		if (r <= 0) {
+			return r == 0 ? -1 : r;
+		}
+	}
+	return (unsigned char)*csv->cur++;
+}
+
+static inline int peek_byte(struct tld_csv *csv)
+{
+	if (csv->cur == csv->end) {
+		int r = fill(csv);
+		if (r <= 0) {
+			return r == 0 ? -1 : r;
+		}
+	}
+	return (unsigned char)*csv->cur;
+}
+
+static int csv_new(struct tld_csv **out)
+{
+	struct tld_csv *csv = calloc(1, sizeof(*csv));
+	if (csv == NULL) {
+		return TLD_ENOMEM;
+	}
+	csv->fd = -1;
+	csv->line = 1;
+	csv->rec = malloc(CSV_REC_SIZE);
+	csv->md = EVP_MD_CTX_new();
+	if (csv->rec == NULL || csv->md == NULL ||
+	    EVP_DigestInit_ex(csv->md, EVP_sha256(), NULL) != 1) {
+		tld_csv_free(csv);
+		return TLD_ENOMEM;
+	}
+	*out = csv;
+	return TLD_OK;
+}
+
+static void mark(struct tld_csv_record *rec, const char *why)
+{
+	if (rec->error == NULL) {
+		rec->error = why;
+	}
+}
+
+/* -- public API -- */
+
+int tld_csv_open(const char *path, struct tld_csv **out)
+{
+	struct tld_csv *csv = NULL;
+	int ret = csv_new(&csv);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	csv->buf = malloc(CSV_BUF_SIZE);
+	if (csv->buf == NULL) {
+		tld_csv_free(csv);
+		return TLD_ENOMEM;
+	}
+	csv->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (csv->fd < 0) {
+		ret = tld_errno(errno);
+		tld_csv_free(csv);
+		return ret;
+	}
+	*out = csv;
+	return TLD_OK;
+}
+
+int tld_csv_open_mem(const char *data, size_t len, struct tld_csv **out)
+{
+	struct tld_csv *csv = NULL;
+	int ret = csv_new(&csv);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	csv->mem = data;
+	csv->mem_len = len;
+	*out = csv;
+	return TLD_OK;
+}
+
+void tld_csv_free(struct tld_csv *csv)
+{
+	if (csv == NULL) {
+		return;
+	}
+	if (csv->fd >= 0) {
+		close(csv->fd);
+	}
+	EVP_MD_CTX_free(csv->md);
+	free(csv->buf);
+	free(csv->rec);
+	free(csv);
+}
+
+const char *tld_csv_error(const struct tld_csv *csv)
+{
+	return csv->errbuf;
+}
+
+uint64_t tld_csv_records(const struct tld_csv *csv)
+{
+	return csv->records;
+}
+
+int tld_csv_sha256(struct tld_csv *csv, uint8_t digest[32])
+{
+	if (!csv->eof) {
+		return TLD_EINVAL;
+	}
+	unsigned int len = 0;
+	if (EVP_DigestFinal_ex(csv->md, digest, &len) != 1 || len != 32) {
+		return TLD_ECRYPTO;
+	}
+	return TLD_OK;
+}
+
+int tld_csv_next(struct tld_csv *csv, struct tld_csv_record *rec)
+{
+	rec->count = 0;
+	rec->error = NULL;
+	rec->line = csv->line;
+
+	if (!csv->started) {
+		csv->started = true;
+		/* UTF-8 BOM: EF BB BF, only at the very start */
+		int b = peek_byte(csv);
+		if (b < -1) {
+			return b;
+		}
+		if (b == 0xef) {
+			if (csv->end - csv->cur >= 3 && memcmp(csv->cur, "\xef\xbb\xbf", 3) == 0) {
+				csv->cur += 3;
+			}
+		}
+	}
+	int c = get_byte(csv);
+	if (c == -1) {
+		return 0;
+	}
+	if (c < -1) {
+		return c;
+	}
+
+	char *store = csv->rec;
+	size_t flen = 0;
+	bool quoted = false;      /* the field started with a quote */
+	bool in_quotes = false;   /* inside the quoted part */
+	bool after_quote = false; /* closing quote seen, expecting , or end */
+	bool field_open = true;
+
+	for (;;) {
+		if (c < -1) {
+			return c;
+		}
+		if (c == -1) {
+			if (in_quotes) {
+				snprintf(csv->errbuf, sizeof(csv->errbuf),
+				         "line %lu: unterminated quoted field at end of file", rec->line);
+				return TLD_EPARSE;
+			}
+			break; /* last record without line end */
+		}
+		if (in_quotes) {
+			if (c == '"') {
+				int n = peek_byte(csv);
+				if (n < -1) {
+					return n;
+				}
+				if (n == '"') {
+					csv->cur++;
+					goto store_char;
+				}
+				in_quotes = false;
+				after_quote = true;
+				goto next;
+			}
+			if (c == '\n') {
+				csv->line++;
+			}
+			goto store_char;
+		}
+		if (c == ',' || c == '\n' || c == '\r') {
+			if (c == '\r') {
+				int n = peek_byte(csv);
+				if (n < -1) {
+					return n;
+				}
+				if (n != '\n') {
+					mark(rec, "bare CR outside quotes");
+					goto store_char;
+				}
+				csv->cur++;
+			}
+			/* end of field */
+			if (rec->count < TLD_CSV_MAX_FIELDS) {
+				store[flen] = '\0';
+				rec->field[rec->count] = store;
+				rec->len[rec->count] = flen;
+				store += flen + 1;
+			} else {
+				mark(rec, "too many fields");
+			}
+			rec->count++;
+			flen = 0;
+			quoted = after_quote = false;
+			field_open = false;
+			if (c != ',') {
+				csv->line++;
+				break;
+			}
+			field_open = true;
+			goto next;
+		}
+		if (c == '"') {
+			if (flen == 0 && !quoted && !after_quote) {
+				quoted = in_quotes = true;
+				goto next;
+			}
+			mark(rec, "quote inside an unquoted field");
+			goto store_char;
+		}
+		if (after_quote) {
+			mark(rec, "text after a closing quote");
+		}
+	store_char:
+		if (c == 0) {
+			mark(rec, "NUL byte");
+		}
+		if (flen < TLD_CSV_MAX_FIELD) {
+			if (rec->count < TLD_CSV_MAX_FIELDS) {
+				store[flen] = (char)c;
+			}
+			flen++;
+		} else {
+			mark(rec, "field too long");
+		}
+	next:
+		c = get_byte(csv);
+	}
+	if (field_open) {
+		if (rec->count < TLD_CSV_MAX_FIELDS) {
+			store[flen] = '\0';
+			rec->field[rec->count] = store;
+			rec->len[rec->count] = flen;
+		} else {
+			mark(rec, "too many fields");
+		}
+		rec->count++;
+	}
+	if (rec->count > TLD_CSV_MAX_FIELDS) {
+		rec->count = TLD_CSV_MAX_FIELDS;
+	}
+	csv->records++;
+	return 1;
+}
+
+int tld_csv_header(struct tld_csv *csv, const char *const *names, size_t count, size_t *index,
+                   const char **why, const char **missing)
+{
+	struct tld_csv_record rec;
+	*missing = NULL;
+	int r = tld_csv_next(csv, &rec);
+	if (r < 0) {
+		*why = tld_csv_error(csv);
+		return r;
+	}
+	if (r == 0) {
+		*why = "empty file (no header)";
+		return TLD_EPARSE;
+	}
+	if (rec.error != NULL) {
+		*why = rec.error;
+		return TLD_EPARSE;
+	}
+	csv->records--; /* the header is not a row */
+	for (size_t i = 0; i < count; i++) {
+		bool found = false;
+		for (size_t f = 0; f < rec.count; f++) {
+			if (strcasecmp(rec.field[f], names[i]) != 0) {
+				continue;
+			}
+			if (found) {
+				*why = "duplicate column";
+				*missing = names[i];
+				return TLD_EPARSE;
+			}
+			found = true;
+			index[i] = f;
+		}
+		if (!found) {
+			*why = "missing column";
+			*missing = names[i];
+			return TLD_EPARSE;
+		}
+	}
+	return TLD_OK;
+}

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Reads the CSV files of the export into the builder's tables, row by row. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "zonegen/csv.h"
+#include "zonegen/name.h"
+#include "zonegen/zg_internal.h"
+
+#define MAX_COLUMNS 5
+
+struct file_kind {
+	const char *file;
+	const char *columns[MAX_COLUMNS];
+	size_t count;
+	int (*row)(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
+	           const size_t *col);
+};
+
+/* -- internal API -- */
+
+static const char *const epp_statuses[] = {
+	"clientDeleteProhibited", "clientHold", "clientRenewProhibited",
+	"clientTransferProhibited", "clientUpdateProhibited", "inactive", "ok",
+	"pendingCreate", "pendingDelete", "pendingRenew", "pendingTransfer", "pendingUpdate",
+	"serverDeleteProhibited", "serverHold", "serverRenewProhibited",
+	"serverTransferProhibited", "serverUpdateProhibited",
+};
+
+static bool parse_uint(const char *s, size_t len, unsigned long max, unsigned long *out)
+{
+	if (len == 0 || len > 10) {
+		return false;
+	}
+	unsigned long v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			return false;
+		}
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > max) {
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool in_list(const uint8_t *list, size_t count, unsigned long v)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (list[i] == v) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z') {
+		return c - 'A';
+	}
+	if (c >= 'a' && c <= 'z') {
+		return c - 'a' + 26;
+	}
+	if (c >= '0' && c <= '9') {
+		return c - '0' + 52;
+	}
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Strict base64 (padding required); returns the decoded length or -1. */
+static long base64_decode(const char *s, size_t len, uint8_t *out, size_t max)
+{
+	if (len == 0 || len % 4 != 0) {
+		return -1;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4];
+		int pad = 0;
+		for (int k = 0; k < 4; k++) {
+			if (s[i + k] == '=' && i + 4 == len && k >= 2) {
+				v[k] = 0;
+				pad++;
+			} else if (pad > 0 || (v[k] = b64val(s[i + k])) < 0) {
+				return -1;
+			}
+		}
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+		             (uint32_t)v[3];
+		if (o + 3 - (size_t)pad > max) {
+			return -1;
+		}
+		out[o++] = (uint8_t)(w >> 16);
+		if (pad < 2) {
+			out[o++] = (uint8_t)(w >> 8);
+		}
+		if (pad < 1) {
+			out[o++] = (uint8_t)w;
+		}
+	}
+	return (long)o;
+}
+
+/* Normalises a domain field that must name a known domain. */
+static int known_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
+                        size_t col, uint32_t *id)
+{
+	char norm[TLD_NAME_MAX_TEXT];
+	const char *why = NULL;
+	size_t len = tld_name_normalize(rec->field[col], rec->len[col], norm, &why);
+	if (len == 0) {
+		return zg_reject(zg, file, rec->line, "domain '%.80s': %s", rec->field[col], why) ?: 1;
+	}
+	uint32_t d = zg->last_domain;
+	if (d == ZG_NONE || zg->names[d].len != len || memcmp(zg->names[d].text, norm, len) != 0) {
+		d = zg_lookup(zg, norm, len);
+		zg->last_domain = d;
+	}
+	if (d == ZG_NONE || !(zg->names[d].flags & ZG_DOMAIN)) {
+		return zg_reject(zg, file, rec->line, "domain %s is not in domains.csv", norm) ?: 1;
+	}
+	*id = d;
+	return TLD_OK;
+}
+
+static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
+                      const size_t *col)
+{
+	char norm[TLD_NAME_MAX_TEXT];
+	const char *why = NULL;
+	size_t len = tld_name_normalize(rec->field[col[0]], rec->len[col[0]], norm, &why);
+	if (len == 0) {
+		return zg_reject(zg, file, rec->line, "name '%.80s': %s", rec->field[col[0]], why);
+	}
+	if (!tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
+		return zg_reject(zg, file, rec->line, "name %s is outside the zone %s", norm, zg->zone);
+	}
+	/* statuses: space-separated EPP statuses */
+	bool held = false;
+	const char *p = rec->field[col[1]];
+	const char *unknown = NULL;
+	size_t unknown_len = 0;
+	while (*p) {
+		while (*p == ' ') {
+			p++;
+		}
+		size_t l = strcspn(p, " ");
+		if (l == 0) {
+			break;
+		}
+		bool known = false;
+		for (size_t i = 0; i < sizeof(epp_statuses) / sizeof(epp_statuses[0]); i++) {
+			if (strlen(epp_statuses[i]) == l && strncasecmp(p, epp_statuses[i], l) == 0) {
+				known = true;
+				held |= (i == 1 || i == 13);
+			}
+		}
+		if (!known && unknown == NULL) {
+			unknown = p;
+			unknown_len = l;
+		}
+		p += l;
+	}
+	uint32_t id;
+	int ret = zg_intern(zg, norm, len, &id);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	struct zg_name *n = &zg->names[id];
+	if (n->flags & ZG_DOMAIN) {
+		zg->stats.duplicates++;
+	} else {
+		n->domain_line = (uint32_t)rec->line;
+		zg->stats.domains++;
+	}
+	n->flags |= ZG_DOMAIN | ZG_IN_ZONE | (held ? ZG_HELD : 0);
+	if (unknown != NULL) {
+		/* the domain stays, with the statuses that are known */
+		return zg_reject(zg, file, rec->line, "unknown EPP status '%.*s' (ignored)",
+		                 (int)(unknown_len > 40 ? 40 : unknown_len), unknown);
+	}
+	return TLD_OK;
+}
+
+static int row_nameserver(struct tld_zonegen *zg, const char *file,
+                          const struct tld_csv_record *rec, const size_t *col)
+{
+	uint32_t d;
+	int ret = known_domain(zg, file, rec, col[0], &d);
+	if (ret != TLD_OK) {
+		return ret < 0 ? ret : TLD_OK;
+	}
+	char norm[TLD_NAME_MAX_TEXT];
+	const char *why = NULL;
+	size_t len = tld_name_normalize(rec->field[col[1]], rec->len[col[1]], norm, &why);
+	if (len == 0) {
+		return zg_reject(zg, file, rec->line, "host '%.80s': %s", rec->field[col[1]], why);
+	}
+	if (len == zg->zone_len && memcmp(norm, zg->zone, len) == 0) {
+		return zg_reject(zg, file, rec->line, "host %s is the zone apex", norm);
+	}
+	uint32_t h;
+	ret = zg_intern(zg, norm, len, &h);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	if (tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
+		zg->names[h].flags |= ZG_IN_ZONE;
+	}
+	if (zg->ns_count == zg->ns_cap) {
+		size_t cap = zg->ns_cap ? zg->ns_cap * 2 : 4096;
+		struct zg_ns *ns = realloc(zg->ns, cap * sizeof(*ns));
+		if (ns == NULL) {
+			return TLD_ENOMEM;
+		}
+		zg->ns = ns;
+		zg->ns_cap = cap;
+	}
+	zg->ns[zg->ns_count++] = (struct zg_ns){ .domain = d, .host = h, .line = (uint32_t)rec->line };
+	return TLD_OK;
+}
+
+static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
+                    const size_t *col)
+{
+	char norm[TLD_NAME_MAX_TEXT];
+	const char *why = NULL;
+	size_t len = tld_name_normalize(rec->field[col[0]], rec->len[col[0]], norm, &why);
+	if (len == 0) {
+		return zg_reject(zg, file, rec->line, "host '%.80s': %s", rec->field[col[0]], why);
+	}
+	struct zg_addr a = { .line = (uint32_t)rec->line };
+	const char *text = rec->field[col[1]];
+	if (inet_pton(AF_INET, text, a.addr) == 1) {
+		a.family = 4;
+	} else if (inet_pton(AF_INET6, text, a.addr) == 1) {
+		a.family = 6;
+	} else {
+		return zg_reject(zg, file, rec->line, "host %s: bad address '%.60s'", norm, text);
+	}
+	int ret = zg_intern(zg, norm, len, &a.host);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	if (tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
+		zg->names[a.host].flags |= ZG_IN_ZONE;
+	}
+	if (zg->addr_count == zg->addr_cap) {
+		size_t cap = zg->addr_cap ? zg->addr_cap * 2 : 4096;
+		struct zg_addr *addrs = realloc(zg->addrs, cap * sizeof(*addrs));
+		if (addrs == NULL) {
+			return TLD_ENOMEM;
+		}
+		zg->addrs = addrs;
+		zg->addr_cap = cap;
+	}
+	zg->addrs[zg->addr_count++] = a;
+	return TLD_OK;
+}
+
+static int add_ds(struct tld_zonegen *zg, const struct zg_ds *ds)
+{
+	if (zg->ds_count == zg->ds_cap) {
+		size_t cap = zg->ds_cap ? zg->ds_cap * 2 : 1024;
+		struct zg_ds *v = realloc(zg->ds, cap * sizeof(*v));
+		if (v == NULL) {
+			return TLD_ENOMEM;
+		}
+		zg->ds = v;
+		zg->ds_cap = cap;
+	}
+	zg->ds[zg->ds_count++] = *ds;
+	return TLD_OK;
+}
+
+static int row_ds(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
+                  const size_t *col)
+{
+	const struct tld_config *cfg = zg->cfg;
+	struct zg_ds ds = { .line = (uint32_t)rec->line };
+	int ret = known_domain(zg, file, rec, col[0], &ds.domain);
+	if (ret != TLD_OK) {
+		return ret < 0 ? ret : TLD_OK;
+	}
+	const char *dn = zg->names[ds.domain].text;
+	unsigned long tag, alg, dtype;
+	if (!parse_uint(rec->field[col[1]], rec->len[col[1]], 65535, &tag)) {
+		return zg_reject(zg, file, rec->line, "%s: key_tag '%.20s' is not 0..65535", dn,
+		                 rec->field[col[1]]);
+	}
+	if (!parse_uint(rec->field[col[2]], rec->len[col[2]], 255, &alg)) {
+		return zg_reject(zg, file, rec->line, "%s: algorithm '%.20s' is not 0..255", dn,
+		                 rec->field[col[2]]);
+	}
+	if (!parse_uint(rec->field[col[3]], rec->len[col[3]], 255, &dtype)) {
+		return zg_reject(zg, file, rec->line, "%s: digest_type '%.20s' is not 0..255", dn,
+		                 rec->field[col[3]]);
+	}
+	if (!in_list(cfg->zonegen.ds_algorithms, cfg->zonegen.ds_algorithms_count, alg)) {
+		return zg_reject(zg, file, rec->line,
+		                 "%s: DS algorithm %lu not allowed (zonegen.ds-algorithms)", dn, alg);
+	}
+	if (!in_list(cfg->zonegen.ds_digest_types, cfg->zonegen.ds_digest_types_count, dtype)) {
+		return zg_reject(zg, file, rec->line,
+		                 "%s: DS digest type %lu not allowed (zonegen.ds-digest-types)", dn,
+		                 dtype);
+	}
+	size_t want = tld_ds_digest_len((uint8_t)dtype);
+	const char *hex = rec->field[col[4]];
+	size_t hlen = rec->len[col[4]];
+	if (want == 0) {
+		return zg_reject(zg, file, rec->line, "%s: unknown DS digest type %lu", dn, dtype);
+	}
+	if (hlen != 2 * want) {
+		return zg_reject(zg, file, rec->line,
+		                 "%s: digest of %zu hex digits, digest type %lu needs %zu", dn, hlen,
+		                 dtype, 2 * want);
+	}
+	for (size_t i = 0; i < want; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			return zg_reject(zg, file, rec->line, "%s: digest is not hexadecimal", dn);
+		}
+		ds.ds.digest[i] = (uint8_t)(hi << 4 | lo);
+	}
+	ds.ds.key_tag = (uint16_t)tag;
+	ds.ds.algorithm = (uint8_t)alg;
+	ds.ds.digest_type = (uint8_t)dtype;
+	ds.ds.digest_len = (uint8_t)want;
+	return add_ds(zg, &ds);
+}
+
+static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
+                      const size_t *col)
+{
+	const struct tld_config *cfg = zg->cfg;
+	struct zg_ds ds = { .line = (uint32_t)rec->line, .from_keydata = true };
+	int ret = known_domain(zg, file, rec, col[0], &ds.domain);
+	if (ret != TLD_OK) {
+		return ret < 0 ? ret : TLD_OK;
+	}
+	const char *dn = zg->names[ds.domain].text;
+	unsigned long flags, proto, alg;
+	if (!parse_uint(rec->field[col[1]], rec->len[col[1]], 65535, &flags)) {
+		return zg_reject(zg, file, rec->line, "%s: flags '%.20s' is not 0..65535", dn,
+		                 rec->field[col[1]]);
+	}
+	if (!(flags & 0x0100)) {
+		return zg_reject(zg, file, rec->line, "%s: flags %lu lack the Zone Key bit (256)", dn,
+		                 flags);
+	}
+	if (flags & 0x0080) {
+		return zg_reject(zg, file, rec->line, "%s: flags %lu: key is revoked", dn, flags);
+	}
+	if (!parse_uint(rec->field[col[2]], rec->len[col[2]], 255, &proto) || proto != 3) {
+		return zg_reject(zg, file, rec->line, "%s: protocol must be 3", dn);
+	}
+	if (!parse_uint(rec->field[col[3]], rec->len[col[3]], 255, &alg)) {
+		return zg_reject(zg, file, rec->line, "%s: algorithm '%.20s' is not 0..255", dn,
+		                 rec->field[col[3]]);
+	}
+	if (!in_list(cfg->zonegen.ds_algorithms, cfg->zonegen.ds_algorithms_count, alg)) {
+		return zg_reject(zg, file, rec->line,
+		                 "%s: key algorithm %lu not allowed (zonegen.ds-algorithms)", dn, alg);
+	}
+	uint8_t rdata[4 + TLD_CSV_MAX_FIELD];
+	long klen = base64_decode(rec->field[col[4]], rec->len[col[4]], rdata + 4,
+	                          sizeof(rdata) - 4);
+	if (klen <= 0) {
+		return zg_reject(zg, file, rec->line, "%s: public_key is not valid base64", dn);
+	}
+	rdata[0] = (uint8_t)(flags >> 8);
+	rdata[1] = (uint8_t)flags;
+	rdata[2] = (uint8_t)proto;
+	rdata[3] = (uint8_t)alg;
+	uint8_t wire[256];
+	size_t wlen = tld_name_to_wire(dn, wire);
+	ret = tld_zg_ds_from_dnskey(wire, wlen, rdata, 4 + (size_t)klen,
+	                         (uint8_t)cfg->zonegen.keydata_digest, &ds.ds);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	return add_ds(zg, &ds);
+}
+
+static const struct file_kind kinds[] = {
+	{ "domains.csv", { "name", "statuses" }, 2, row_domain },
+	{ "nameservers.csv", { "domain", "host" }, 2, row_nameserver },
+	{ "hosts.csv", { "host", "address" }, 2, row_host },
+	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, row_ds },
+	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5,
+	  row_dnskey },
+};
+
+/* -- public API -- */
+
+int zg_load_file(struct tld_zonegen *zg, const char *dir, const char *file, uint64_t *rows,
+                 uint8_t sha256[32])
+{
+	const struct file_kind *kind = NULL;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(kinds[i].file, file) == 0) {
+			kind = &kinds[i];
+		}
+	}
+	if (kind == NULL) {
+		tld_error("%s/%s: not a file of the export format", dir, file);
+		return TLD_EEXPORT;
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	struct tld_csv *csv = NULL;
+	int ret = tld_csv_open(path, &csv);
+	if (ret != TLD_OK) {
+		tld_error("%s: cannot open: %s", path, tld_strerror(ret));
+		return ret == TLD_ENOMEM ? ret : TLD_EEXPORT;
+	}
+	size_t col[MAX_COLUMNS];
+	const char *why = NULL, *missing = NULL;
+	ret = tld_csv_header(csv, kind->columns, kind->count, col, &why, &missing);
+	if (ret != TLD_OK) {
+		tld_error("%s:1: bad header: %s%s%s", path, why, missing ? " " : "",
+		          missing ? missing : "");
+		ret = TLD_EEXPORT;
+		goto fail;
+	}
+	struct tld_csv_record rec;
+	size_t header_fields = 0;
+	for (size_t i = 0; i < kind->count; i++) {
+		header_fields = col[i] + 1 > header_fields ? col[i] + 1 : header_fields;
+	}
+	for (;;) {
+		int r = tld_csv_next(csv, &rec);
+		if (r == 0) {
+			break;
+		}
+		if (r < 0) {
+			tld_error("%s: %s", path, tld_csv_error(csv));
+			ret = TLD_EEXPORT;
+			goto fail;
+		}
+		zg->stats.total_rows++;
+		if (rec.error != NULL) {
+			ret = zg_reject(zg, file, rec.line, "malformed CSV: %s", rec.error);
+		} else if (rec.count < header_fields) {
+			ret = zg_reject(zg, file, rec.line, "%zu fields, the header has more", rec.count);
+		} else {
+			ret = kind->row(zg, file, &rec, col);
+		}
+		if (ret < 0) {
+			goto fail;
+		}
+	}
+	*rows = tld_csv_records(csv);
+	ret = tld_csv_sha256(csv, sha256);
+fail:
+	tld_csv_free(csv);
+	return ret;
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <string.h>
+
+#include "zonegen/name.h"
+
+/* -- internal API -- */
+
+static inline bool is_ldh(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+static inline unsigned char lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* Appends one key byte with the escapes of tld_name_canon_key_wire(). */
+static inline size_t key_byte(unsigned char *key, size_t k, unsigned char c)
+{
+	if (c <= 1) {
+		key[k++] = 1;
+		key[k++] = (unsigned char)(c + 1);
+	} else {
+		key[k++] = c;
+	}
+	return k;
+}
+
+/* -- public API -- */
+
+size_t tld_name_normalize(const char *in, size_t len, char *out, const char **why)
+{
+	if (len > 0 && in[len - 1] == '.') {
+		len--;
+	}
+	if (len == 0) {
+		*why = "empty name";
+		return 0;
+	}
+	if (len > 253) {
+		*why = "name longer than 255 octets";
+		return 0;
+	}
+	size_t label_start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = i < len ? lower((unsigned char)in[i]) : '.';
+		if (c == '.') {
+			size_t llen = i - label_start;
+			if (llen == 0) {
+				*why = "empty label";
+				return 0;
+			}
+			if (llen > 63) {
+				*why = "label longer than 63 octets";
+				return 0;
+			}
+			if (out[label_start] == '-' || out[i - 1] == '-') {
+				*why = "label starts or ends with a hyphen";
+				return 0;
+			}
+			if (llen >= 4 && out[label_start + 2] == '-' && out[label_start + 3] == '-' &&
+			    !(out[label_start] == 'x' && out[label_start + 1] == 'n')) {
+				*why = "hyphens in positions 3 and 4 (reserved; only xn-- A-labels)";
+				return 0;
+			}
+			out[i] = '.';
+			label_start = i + 1;
+			continue;
+		}
+		if (c >= 0x80) {
+			*why = "non-ASCII name (U-label); the export must use A-labels (xn--)";
+			return 0;
+		}
+		if (!is_ldh(c)) {
+			*why = "character not allowed in a host name (letters, digits, hyphen)";
+			return 0;
+		}
+		out[i] = (char)c;
+	}
+	out[len + 1] = '\0';
+	return len + 1;
+}
+
+bool tld_name_under(const char *name, size_t name_len, const char *zone, size_t zone_len,
+                    bool strictly)
+{
+	if (zone_len == 1 && zone[0] == '.') {
+		return !strictly || name_len > 1;
+	}
+	if (name_len < zone_len) {
+		return false;
+	}
+	if (name_len == zone_len) {
+		return !strictly && memcmp(name, zone, zone_len) == 0;
+	}
+	return name[name_len - zone_len - 1] == '.' &&
+	       memcmp(name + name_len - zone_len, zone, zone_len) == 0;
+}
+
+size_t tld_name_labels(const char *name)
+{
+	if (name[0] == '.' && name[1] == '\0') {
+		return 0;
+	}
+	size_t n = 0;
+	for (const char *p = name; *p; p++) {
+		n += (*p == '.');
+	}
+	return n;
+}
+
+int tld_name_wire_cmp(const char *a, const char *b)
+{
+	for (;;) {
+		size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+		if (la != lb) {
+			return la < lb ? -1 : 1;
+		}
+		if (la == 0) {
+			return 0;
+		}
+		int c = memcmp(a, b, la);
+		if (c != 0) {
+			return c;
+		}
+		a += la + (a[la] == '.');
+		b += lb + (b[lb] == '.');
+	}
+}
+
+size_t tld_name_canon_key_wire(const unsigned char *wire, unsigned char *key)
+{
+	const unsigned char *labels[128];
+	size_t n = 0;
+	for (const unsigned char *p = wire; *p != 0 && n < 128; p += *p + 1) {
+		labels[n++] = p;
+	}
+	size_t k = 0;
+	while (n > 0) {
+		const unsigned char *l = labels[--n];
+		for (unsigned i = 1; i <= l[0]; i++) {
+			k = key_byte(key, k, lower(l[i]));
+		}
+		key[k++] = 0;
+	}
+	return k;
+}
+
+size_t tld_name_canon_key(const char *name, unsigned char *key)
+{
+	size_t len = strlen(name);
+	size_t k = 0;
+	/* walk labels right to left; name ends with '.' */
+	size_t end = len > 0 ? len - 1 : 0; /* index of the trailing dot */
+	while (end > 0) {
+		size_t start = end;
+		while (start > 0 && name[start - 1] != '.') {
+			start--;
+		}
+		for (size_t i = start; i < end; i++) {
+			k = key_byte(key, k, lower((unsigned char)name[i]));
+		}
+		key[k++] = 0;
+		if (start == 0) {
+			break;
+		}
+		end = start - 1;
+	}
+	return k;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The name table: every name of the export interned once (open addressing). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "zonegen/zg_internal.h"
+
+#define ARENA_BLOCK (1u << 20)
+
+/* -- internal API -- */
+
+static uint64_t hash_name(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+/* A slot holds the upper 32 bits of the hash and the name id: most misses
+ * are decided without touching the name. */
+#define SLOT_EMPTY UINT64_MAX
+#define SLOT(h, id) (((h) & 0xffffffff00000000ULL) | (id))
+
+static int grow_slots(struct tld_zonegen *zg)
+{
+	size_t n = zg->slot_mask ? (zg->slot_mask + 1) * 2 : 1u << 16;
+	uint64_t *slots = malloc(n * sizeof(*slots));
+	if (slots == NULL) {
+		return TLD_ENOMEM;
+	}
+	memset(slots, 0xff, n * sizeof(*slots));
+	for (size_t i = 0; i < zg->name_count; i++) {
+		uint64_t h = hash_name(zg->names[i].text, zg->names[i].len);
+		size_t s = h & (n - 1);
+		while (slots[s] != SLOT_EMPTY) {
+			s = (s + 1) & (n - 1);
+		}
+		slots[s] = SLOT(h, i);
+	}
+	free(zg->slots);
+	zg->slots = slots;
+	zg->slot_mask = n - 1;
+	return TLD_OK;
+}
+
+static char *arena_copy(struct tld_zonegen *zg, const char *text, size_t len)
+{
+	if (zg->arena_count == 0 || zg->arena_used + len + 1 > ARENA_BLOCK) {
+		char **blocks = realloc(zg->arena, (zg->arena_count + 1) * sizeof(*blocks));
+		if (blocks == NULL) {
+			return NULL;
+		}
+		zg->arena = blocks;
+		blocks[zg->arena_count] = malloc(ARENA_BLOCK);
+		if (blocks[zg->arena_count] == NULL) {
+			return NULL;
+		}
+		zg->arena_count++;
+		zg->arena_used = 0;
+	}
+	char *p = zg->arena[zg->arena_count - 1] + zg->arena_used;
+	memcpy(p, text, len);
+	p[len] = '\0';
+	zg->arena_used += len + 1;
+	return p;
+}
+
+/* -- public API -- */
+
+uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len)
+{
+	if (zg->slots == NULL) {
+		return ZG_NONE;
+	}
+	uint64_t h = hash_name(text, len);
+	size_t s = h & zg->slot_mask;
+	for (;;) {
+		uint64_t slot = zg->slots[s];
+		if (slot == SLOT_EMPTY) {
+			return ZG_NONE;
+		}
+		uint32_t id = (uint32_t)slot;
+		if ((slot ^ h) >> 32 == 0 && zg->names[id].len == len &&
+		    memcmp(zg->names[id].text, text, len) == 0) {
+			return id;
+		}
+		s = (s + 1) & zg->slot_mask;
+	}
+}
+
+int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id)
+{
+	uint32_t found = zg_lookup(zg, text, len);
+	if (found != ZG_NONE) {
+		*id = found;
+		return TLD_OK;
+	}
+	if (zg->slots == NULL || (zg->name_count + 1) * 2 > zg->slot_mask + 1) {
+		int ret = grow_slots(zg);
+		if (ret != TLD_OK) {
+			return ret;
+		}
+	}
+	if (zg->name_count == zg->name_cap) {
+		size_t cap = zg->name_cap ? zg->name_cap * 2 : 4096;
+		struct zg_name *names = realloc(zg->names, cap * sizeof(*names));
+		if (names == NULL) {
+			return TLD_ENOMEM;
+		}
+		zg->names = names;
+		zg->name_cap = cap;
+	}
+	const char *copy = arena_copy(zg, text, len);
+	if (copy == NULL) {
+		return TLD_ENOMEM;
+	}
+	uint32_t n = (uint32_t)zg->name_count++;
+	zg->names[n] = (struct zg_name){ .text = copy, .len = (uint32_t)len, .rank = ZG_NONE };
+	uint64_t h = hash_name(text, len);
+	size_t s = h & zg->slot_mask;
+	while (zg->slots[s] != SLOT_EMPTY) {
+		s = (s + 1) & zg->slot_mask;
+	}
+	zg->slots[s] = SLOT(h, n);
+	*id = n;
+	return TLD_OK;
+}
+
+void zg_names_free(struct tld_zonegen *zg)
+{
+	for (size_t i = 0; i < zg->arena_count; i++) {
+		free(zg->arena[i]);
+	}
+	free(zg->arena);
+	free(zg->slots);
+	free(zg->names);
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The zone rules of DESIGN.md section 4: nested delegations, holds,
+ * duplicates, glue and orphan glue, lame delegations, and the canonical
+ * order of the owners.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "zonegen/name.h"
+#include "zonegen/zg_internal.h"
+
+/* qsort has no context argument; the builder being sorted. */
+static const struct tld_zonegen *sort_zg;
+
+/* -- internal API -- */
+
+/* The nearest name with any of the flags at or above name (below the zone). */
+static uint32_t ancestor_with(const struct tld_zonegen *zg, const char *name, size_t len,
+                              uint32_t flags, bool include_self)
+{
+	const char *p = name;
+	size_t l = len;
+	if (!include_self) {
+		size_t skip = strcspn(p, ".") + 1;
+		p += skip;
+		l -= skip;
+	}
+	while (l > zg->zone_len) {
+		uint32_t id = zg_lookup(zg, p, l);
+		if (id != ZG_NONE && (zg->names[id].flags & flags)) {
+			return id;
+		}
+		size_t skip = strcspn(p, ".") + 1;
+		p += skip;
+		l -= skip;
+	}
+	return ZG_NONE;
+}
+
+static int cmp_host_wire(const void *a, const void *b)
+{
+	const struct zg_name *n = sort_zg->names;
+	return tld_name_wire_cmp(n[*(const uint32_t *)a].text, n[*(const uint32_t *)b].text);
+}
+
+static int cmp_ns(const void *a, const void *b)
+{
+	const struct zg_ns *x = a, *y = b;
+	const struct zg_name *n = sort_zg->names;
+	if (x->domain != y->domain) {
+		return x->domain < y->domain ? -1 : 1;
+	}
+	uint32_t rx = n[x->host].rank, ry = n[y->host].rank;
+	if (rx != ry) {
+		return rx < ry ? -1 : 1;
+	}
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* DS RDATA order: key tag, algorithm, digest type, digest (wire octets). */
+static int cmp_ds(const void *a, const void *b)
+{
+	const struct zg_ds *x = a, *y = b;
+	if (x->domain != y->domain) {
+		return x->domain < y->domain ? -1 : 1;
+	}
+	if (x->ds.key_tag != y->ds.key_tag) {
+		return x->ds.key_tag < y->ds.key_tag ? -1 : 1;
+	}
+	if (x->ds.algorithm != y->ds.algorithm) {
+		return x->ds.algorithm < y->ds.algorithm ? -1 : 1;
+	}
+	if (x->ds.digest_type != y->ds.digest_type) {
+		return x->ds.digest_type < y->ds.digest_type ? -1 : 1;
+	}
+	size_t l = x->ds.digest_len < y->ds.digest_len ? x->ds.digest_len : y->ds.digest_len;
+	int c = memcmp(x->ds.digest, y->ds.digest, l);
+	if (c != 0) {
+		return c;
+	}
+	if (x->ds.digest_len != y->ds.digest_len) {
+		return x->ds.digest_len < y->ds.digest_len ? -1 : 1;
+	}
+	/* keep a dsData row before an equal keyData row, then by line */
+	if (x->from_keydata != y->from_keydata) {
+		return x->from_keydata ? 1 : -1;
+	}
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct zg_addr *x = a, *y = b;
+	if (x->host != y->host) {
+		return x->host < y->host ? -1 : 1;
+	}
+	if (x->family != y->family) {
+		return x->family < y->family ? -1 : 1;
+	}
+	int c = memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
+	if (c != 0) {
+		return c;
+	}
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void reject_nested(struct tld_zonegen *zg)
+{
+	for (size_t i = 0; i < zg->name_count; i++) {
+		struct zg_name *n = &zg->names[i];
+		if (!(n->flags & ZG_DOMAIN)) {
+			continue;
+		}
+		uint32_t up = ancestor_with(zg, n->text, n->len, ZG_DOMAIN | ZG_REJECTED, false);
+		if (up == ZG_NONE) {
+			continue;
+		}
+		zg_reject(zg, "domains.csv", n->domain_line,
+		          "%s is nested below the registered domain %s (not delegated)", n->text,
+		          zg->names[up].text);
+		n->flags = (n->flags & ~ZG_DOMAIN) | ZG_REJECTED;
+		zg->stats.domains--;
+	}
+}
+
+static int rank_hosts(struct tld_zonegen *zg)
+{
+	uint32_t *hosts = malloc((zg->ns_count ? zg->ns_count : 1) * sizeof(*hosts));
+	if (hosts == NULL) {
+		return TLD_ENOMEM;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < zg->ns_count; i++) {
+		struct zg_name *h = &zg->names[zg->ns[i].host];
+		if (h->rank == ZG_NONE) {
+			h->rank = 0;
+			hosts[n++] = zg->ns[i].host;
+		}
+	}
+	if (n > 0) {
+		qsort(hosts, n, sizeof(*hosts), cmp_host_wire);
+	}
+	for (size_t i = 0; i < n; i++) {
+		zg->names[hosts[i]].rank = (uint32_t)i;
+	}
+	free(hosts);
+	return TLD_OK;
+}
+
+static void index_ns(struct tld_zonegen *zg)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < zg->ns_count; i++) {
+		struct zg_ns *r = &zg->ns[i];
+		if (w > 0 && zg->ns[w - 1].domain == r->domain && zg->ns[w - 1].host == r->host) {
+			zg->stats.duplicates++;
+			continue;
+		}
+		struct zg_name *d = &zg->names[r->domain];
+		if (!(d->flags & ZG_DOMAIN)) {
+			continue; /* rejected (nested) domain: reported with its row */
+		}
+		if (d->ns_count == 0) {
+			d->ns_first = (uint32_t)w;
+		}
+		d->ns_count++;
+		zg->ns[w++] = *r;
+	}
+	zg->ns_count = w;
+}
+
+static void index_ds(struct tld_zonegen *zg)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < zg->ds_count; i++) {
+		struct zg_ds *r = &zg->ds[i];
+		if (w > 0 && zg->ds[w - 1].domain == r->domain) {
+			const struct tld_ds *p = &zg->ds[w - 1].ds;
+			if (p->key_tag == r->ds.key_tag && p->algorithm == r->ds.algorithm &&
+			    p->digest_type == r->ds.digest_type && p->digest_len == r->ds.digest_len &&
+			    memcmp(p->digest, r->ds.digest, p->digest_len) == 0) {
+				zg->stats.duplicates++;
+				continue;
+			}
+		}
+		struct zg_name *d = &zg->names[r->domain];
+		if (!(d->flags & ZG_DOMAIN)) {
+			continue;
+		}
+		if (d->ds_count == 0) {
+			d->ds_first = (uint32_t)w;
+		}
+		d->ds_count++;
+		zg->ds[w++] = *r;
+	}
+	zg->ds_count = w;
+}
+
+static void index_addrs(struct tld_zonegen *zg)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < zg->addr_count; i++) {
+		struct zg_addr *r = &zg->addrs[i];
+		if (w > 0 && zg->addrs[w - 1].host == r->host && zg->addrs[w - 1].family == r->family &&
+		    memcmp(zg->addrs[w - 1].addr, r->addr, 16) == 0) {
+			zg->stats.duplicates++;
+			continue;
+		}
+		struct zg_name *h = &zg->names[r->host];
+		if (h->addr_count == 0) {
+			h->addr_first = (uint32_t)w;
+		}
+		h->addr_count++;
+		zg->addrs[w++] = *r;
+	}
+	zg->addr_count = w;
+}
+
+static int decide_glue(struct tld_zonegen *zg)
+{
+	int ret = TLD_OK;
+	for (size_t i = 0; i < zg->name_count && ret == TLD_OK; i++) {
+		struct zg_name *n = &zg->names[i];
+		/* only hosts and apex.records owners need to know (saves a lookup per domain) */
+		bool needed = n->addr_count > 0 || (n->flags & (ZG_NS_USED | ZG_APEX_DATA));
+		if (needed && n->flags & ZG_IN_ZONE &&
+		    ((n->flags & ZG_DELEGATED) ||
+		     ancestor_with(zg, n->text, n->len, ZG_DELEGATED, false) != ZG_NONE)) {
+			n->flags |= ZG_BELOW_DELEG;
+		}
+		if (n->addr_count == 0) {
+			continue;
+		}
+		const char *why = NULL;
+		if (!(n->flags & ZG_IN_ZONE)) {
+			why = "host outside the zone (not glue)";
+		} else if (!(n->flags & ZG_BELOW_DELEG)) {
+			why = "host not at or below a delegated domain";
+		} else if (!(n->flags & ZG_NS_USED)) {
+			why = "host not used as NS by a delegated domain";
+		}
+		if (why == NULL) {
+			n->flags |= ZG_GLUE;
+			zg->stats.glue_records += n->addr_count;
+			continue;
+		}
+		for (uint32_t a = 0; a < n->addr_count && ret == TLD_OK; a++) {
+			zg->stats.orphan_glue++;
+			ret = zg_list_add(&zg->orphans, "hosts.csv:%u: %s: address dropped: %s",
+			                  zg->addrs[n->addr_first + a].line, n->text, why);
+		}
+	}
+	return ret;
+}
+
+static int find_lame(struct tld_zonegen *zg)
+{
+	for (size_t i = 0; i < zg->name_count; i++) {
+		struct zg_name *d = &zg->names[i];
+		if (!(d->flags & ZG_DELEGATED)) {
+			continue;
+		}
+		for (uint32_t k = 0; k < d->ns_count; k++) {
+			const struct zg_ns *r = &zg->ns[d->ns_first + k];
+			const struct zg_name *h = &zg->names[r->host];
+			if (!(h->flags & ZG_IN_ZONE)) {
+				continue;
+			}
+			bool has = (h->flags & ZG_BELOW_DELEG) ? h->addr_count > 0
+			                                      : (h->flags & ZG_APEX_DATA) != 0;
+			if (has) {
+				continue;
+			}
+			zg->stats.lame++;
+			int ret = zg_list_add(&zg->lame,
+			                      "nameservers.csv:%u: %s NS %s: in-zone host without "
+			                      "address (lame)",
+			                      r->line, d->text, h->text);
+			if (ret != TLD_OK) {
+				return ret;
+			}
+		}
+	}
+	return TLD_OK;
+}
+
+struct owner_key {
+	uint32_t id;
+	uint32_t len;
+	const unsigned char *key;
+};
+
+static int cmp_owner(const void *a, const void *b)
+{
+	const struct owner_key *x = a, *y = b;
+	size_t l = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->key, y->key, l);
+	if (c != 0) {
+		return c;
+	}
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int sort_owners(struct tld_zonegen *zg)
+{
+	size_t n = 0, bytes = 0;
+	for (size_t i = 0; i < zg->name_count; i++) {
+		const struct zg_name *x = &zg->names[i];
+		if (x->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA) &&
+		    !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0)) {
+			n++;
+			bytes += 2 * (size_t)x->len + 2;
+		}
+	}
+	struct owner_key *keys = malloc((n ? n : 1) * sizeof(*keys));
+	unsigned char *store = malloc(bytes ? bytes : 1);
+	zg->order = malloc((n ? n : 1) * sizeof(*zg->order));
+	if (keys == NULL || store == NULL || zg->order == NULL) {
+		free(keys);
+		free(store);
+		return TLD_ENOMEM;
+	}
+	size_t k = 0, used = 0;
+	for (size_t i = 0; i < zg->name_count; i++) {
+		const struct zg_name *x = &zg->names[i];
+		if (x->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA) &&
+		    !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0)) {
+			keys[k].id = (uint32_t)i;
+			keys[k].key = store + used;
+			keys[k].len = (uint32_t)tld_name_canon_key(x->text, store + used);
+			used += keys[k].len;
+			k++;
+		}
+	}
+	if (n > 0) {
+		qsort(keys, n, sizeof(*keys), cmp_owner);
+	}
+	for (size_t i = 0; i < n; i++) {
+		zg->order[i] = keys[i].id;
+	}
+	zg->order_count = n;
+	free(keys);
+	free(store);
+	return TLD_OK;
+}
+
+/* -- public API -- */
+
+int zg_apply_rules(struct tld_zonegen *zg)
+{
+	sort_zg = zg;
+	reject_nested(zg);
+	int ret = rank_hosts(zg);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	if (zg->ns_count > 0) {
+		qsort(zg->ns, zg->ns_count, sizeof(*zg->ns), cmp_ns);
+	}
+	index_ns(zg);
+	if (zg->ds_count > 0) {
+		qsort(zg->ds, zg->ds_count, sizeof(*zg->ds), cmp_ds);
+	}
+	index_ds(zg);
+	if (zg->addr_count > 0) {
+		qsort(zg->addrs, zg->addr_count, sizeof(*zg->addrs), cmp_addr);
+	}
+	index_addrs(zg);
+
+	for (size_t i = 0; i < zg->name_count; i++) {
+		struct zg_name *d = &zg->names[i];
+		if (!(d->flags & ZG_DOMAIN)) {
+			continue;
+		}
+		if (d->flags & ZG_HELD) {
+			zg->stats.held++;
+		} else if (d->ns_count == 0) {
+			zg->stats.without_ns++;
+		} else {
+			d->flags |= ZG_DELEGATED;
+			zg->stats.delegated++;
+			zg->stats.ns_records += d->ns_count;
+			zg->stats.ds_records += d->ds_count;
+			for (uint32_t k = 0; k < d->ns_count; k++) {
+				zg->names[zg->ns[d->ns_first + k].host].flags |= ZG_NS_USED;
+			}
+			for (uint32_t k = 0; k < d->ds_count; k++) {
+				zg->stats.ds_from_keydata += zg->ds[d->ds_first + k].from_keydata;
+			}
+		}
+	}
+	ret = decide_glue(zg);
+	if (ret == TLD_OK) {
+		ret = find_lame(zg);
+	}
+	for (size_t i = 0; i < zg->name_count && ret == TLD_OK; i++) {
+		struct zg_name *n = &zg->names[i];
+		if ((n->flags & ZG_APEX_DATA) && (n->flags & ZG_BELOW_DELEG)) {
+			/* apex.records data under a delegation would be occluded */
+			n->flags &= ~ZG_APEX_DATA;
+			tld_warning("apex records: %s is at or below a delegated domain; dropped", n->text);
+			zg->stats.bad_rows++;
+			ret = zg_list_add(&zg->rejected,
+			                  "apex records: %s is at or below a delegated domain; dropped",
+			                  n->text);
+		}
+	}
+	if (ret == TLD_OK) {
+		ret = sort_owners(zg);
+	}
+	sort_zg = NULL;
+	return ret;
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Internal data of the zone builder, shared by the files of zonegen/. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "zonegen/ds.h"
+#include "zonegen/zonegen.h"
+
+#define ZG_NONE UINT32_MAX
+
+enum zg_flags {
+	ZG_DOMAIN = 1u << 0,      /*!< a valid row in domains.csv */
+	ZG_HELD = 1u << 1,        /*!< clientHold or serverHold */
+	ZG_DELEGATED = 1u << 2,   /*!< published with NS */
+	ZG_IN_ZONE = 1u << 3,     /*!< strictly below the zone */
+	ZG_NS_USED = 1u << 4,     /*!< used as NS by a delegated domain */
+	ZG_GLUE = 1u << 5,        /*!< its addresses are published as glue */
+	ZG_APEX_DATA = 1u << 6,   /*!< owns data from apex.records */
+	ZG_REJECTED = 1u << 7,    /*!< its domain row was rejected (nested) */
+	ZG_BELOW_DELEG = 1u << 8, /*!< at or below a delegated domain */
+};
+
+/*! An interned name (absolute, lower case). */
+struct zg_name {
+	const char *text;
+	uint32_t len;
+	uint32_t flags;
+	uint32_t domain_line;      /*!< line in domains.csv */
+	uint32_t rank;             /*!< wire-order rank among NS hosts */
+	uint32_t ns_first, ns_count;
+	uint32_t ds_first, ds_count;
+	uint32_t addr_first, addr_count;
+};
+
+struct zg_ns {
+	uint32_t domain, host;
+	uint32_t line;
+};
+
+struct zg_addr {
+	uint32_t host;
+	uint32_t line;
+	uint8_t family;            /*!< 4 or 6 */
+	uint8_t addr[16];
+};
+
+struct zg_ds {
+	uint32_t domain;
+	uint32_t line;
+	bool from_keydata;
+	struct tld_ds ds;
+};
+
+/*! A record of apex.records: owner, type, and text after the owner. */
+struct zg_extra {
+	uint32_t owner;
+	uint16_t type;
+	uint8_t *rdata;            /*!< wire, for RDATA order */
+	size_t rdata_len;
+	char *text;                /*!< "TTL\tIN\tTYPE\tRDATA" */
+};
+
+struct zg_problem {
+	char *text;                /*!< "file:line: reason" or a sentence */
+};
+
+struct zg_list {
+	struct zg_problem *items;
+	size_t count, cap;
+};
+
+struct tld_zonegen {
+	const struct tld_config *cfg;
+	char *zone;                /*!< normalised zone name */
+	size_t zone_len;
+
+	/* the name table: open addressing over names[] */
+	struct zg_name *names;
+	size_t name_count, name_cap;
+	uint64_t *slots;           /*!< hash bits | name id */
+	size_t slot_mask;
+	char **arena;              /*!< blocks of name text */
+	size_t arena_count, arena_used;
+
+	struct zg_ns *ns;
+	size_t ns_count, ns_cap;
+	struct zg_addr *addrs;
+	size_t addr_count, addr_cap;
+	struct zg_ds *ds;
+	size_t ds_count, ds_cap;
+	struct zg_extra *extra;
+	size_t extra_count, extra_cap;
+
+	uint32_t *order;           /*!< owners below the apex, canonical order */
+	size_t order_count;
+
+	struct zg_list rejected;   /*!< bad rows */
+	struct zg_list orphans;    /*!< dropped glue */
+	struct zg_list lame;       /*!< lame delegations */
+	struct tld_zonegen_stats stats;
+	unsigned logged;           /*!< bad rows logged so far (bounded) */
+	uint32_t last_domain;      /*!< known_domain() cache: consecutive rows share a domain */
+};
+
+/* nametab.c */
+int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id);
+uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len);
+void zg_names_free(struct tld_zonegen *zg);
+
+/* report.c */
+int zg_reject(struct tld_zonegen *zg, const char *file, unsigned long line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int zg_list_add(struct zg_list *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void zg_list_free(struct zg_list *list);
+
+/* load.c: one CSV file each; TLD_EEXPORT refuses the export */
+int zg_load_file(struct tld_zonegen *zg, const char *dir, const char *file, uint64_t *rows,
+                 uint8_t sha256[32]);
+
+/* rules.c */
+int zg_apply_rules(struct tld_zonegen *zg);
+
+/* apex.c */
+int zg_load_apex_records(struct tld_zonegen *zg);
+void zg_extra_free(struct tld_zonegen *zg);
+
+/* write.c: qsort order of apex.records data (owner id, type, RDATA) */
+int zg_cmp_extra(const void *a, const void *b);

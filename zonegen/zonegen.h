@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Registry export -> unsigned TLD zone (DESIGN.md section 4).
+ *
+ *   struct tld_zonegen *zg;
+ *   tld_zonegen_build(cfg, NULL, &zg);     // manifest check, CSV, rules
+ *   tld_zonegen_write(zg, stdout);         // canonical order, lower case
+ *   tld_zonegen_write_report(zg, path);    // JSON: counts, rejected rows
+ *   tld_zonegen_free(zg);
+ *
+ * The SOA serial written is a placeholder (0): the signer assigns the real
+ * serial (policy `serial:`).
+ */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/config.h"
+
+/*! What the build found; every count is also in the JSON report. */
+struct tld_zonegen_stats {
+	uint64_t domains;          /*!< valid domain rows (after collapsing duplicates) */
+	uint64_t delegated;        /*!< domains published with NS */
+	uint64_t held;             /*!< clientHold / serverHold: not delegated */
+	uint64_t without_ns;       /*!< not held, but no valid NS */
+	uint64_t ns_records;
+	uint64_t ds_records;       /*!< incl. those computed from keyData */
+	uint64_t ds_from_keydata;
+	uint64_t glue_records;
+	uint64_t orphan_glue;      /*!< host addresses dropped (not publishable as glue) */
+	uint64_t lame;             /*!< NS pointing to an in-zone host without address */
+	uint64_t duplicates;       /*!< duplicate rows collapsed */
+	uint64_t bad_rows;         /*!< rows rejected (file:line: reason) */
+	uint64_t total_rows;       /*!< data rows read from every CSV */
+};
+
+struct tld_zonegen;
+
+/*!
+ * \brief Reads the export named by the config (or export_dir), checks the
+ *        manifest, validates every row and builds the zone in memory.
+ *
+ * Refusals of the whole export (manifest mismatch, missing or unlisted file,
+ * too old, unreadable or broken CSV, missing column) are logged and return
+ * TLD_EEXPORT.  Bad rows are not fatal: they are logged as file:line: reason,
+ * counted and kept for the report.
+ *
+ * \param[in]  cfg         the instance config (zone, apex, ttl, zonegen, guards)
+ * \param[in]  export_dir  overrides cfg->export_dir when not NULL
+ * \param[out] out         caller frees with tld_zonegen_free(); written only on success
+ * \return TLD_OK, TLD_EEXPORT, TLD_ECONFIG (bad apex records), TLD_ENOMEM, TLD_EIO
+ */
+int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
+                      struct tld_zonegen **out);
+
+/*!
+ * \brief Writes the zone as a zone file in canonical order (RFC 4034 6.1),
+ *        lower case, one RR per line, byte-identical for the same input.
+ * \return TLD_OK or TLD_EIO
+ */
+int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f);
+
+/*!
+ * \brief Writes the JSON report (counts, rejected rows, orphan glue, lame
+ *        delegations) to path, atomically (temp file + rename).
+ * \return TLD_OK, TLD_EIO
+ */
+int tld_zonegen_write_report(const struct tld_zonegen *zg, const char *path);
+
+/*! The counts of a build. */
+const struct tld_zonegen_stats *tld_zonegen_stats(const struct tld_zonegen *zg);
+
+/*! Releases a build; NULL is a no-op. */
+void tld_zonegen_free(struct tld_zonegen *zg);
