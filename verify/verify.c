@@ -76,15 +76,6 @@ static int run_parallel(struct worker *ws, unsigned nt, int phase)
 	return ret;
 }
 
-static size_t rdata_wire_size(const ldns_rr *rr)
-{
-	size_t s = 0;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		s += ldns_rdf_size(ldns_rr_rdf(rr, i));
-	}
-	return s;
-}
-
 static void check_dnskey_response(struct vfy_zone *z, struct vfy_issue_list *warns,
                                   struct tld_verify_report *rep)
 {
@@ -94,12 +85,12 @@ static void check_dnskey_response(struct vfy_zone *z, struct vfy_issue_list *war
 
 	for (size_t i = apex->first; i < apex->first + apex->count && n < 256; i++) {
 		if (z->recs[i].type == LDNS_RR_TYPE_DNSKEY) {
-			rdlens[n++] = rdata_wire_size(z->recs[i].rr);
+			vfy_rdata(&z->recs[i], &rdlens[n++]);
 		}
 	}
 	rep->dnskey_response_size = vfy_dnskey_response_size(z->apex_wlen, rdlens, n);
 	if (rep->dnskey_response_size > 1232) {
-		vfy_issue_add(warns, z, apex->first, ldns_rr_list_rr(z->dnskeys, 0),
+		vfy_issue_rec(warns, z, z->dnskey_recs[0],
 		              "the DNSKEY response (DNSKEY RRset and RRSIGs, with EDNS) is %zu "
 		              "bytes, above 1232: it will be truncated over UDP",
 		              rep->dnskey_response_size);
@@ -160,11 +151,11 @@ static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_
 			ldns_rr_free(calc);
 		}
 		if (!matched) {
-			vfy_issue_add(fails, NULL, (size_t)-1, ds,
+			vfy_issue_add(fails, (size_t)-1, ds,
 			              "%s:%d: DS matches no published DNSKEY (key tag %u, algorithm %u, "
 			              "digest type %u)", path, start_line, tag, alg, dt);
 		} else if (!sep) {
-			vfy_issue_add(fails, NULL, (size_t)-1, ds,
+			vfy_issue_add(fails, (size_t)-1, ds,
 			              "%s:%d: DS matches DNSKEY %u, which lacks the SEP (KSK) bit",
 			              path, start_line, tag);
 		} else {

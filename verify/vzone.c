@@ -11,38 +11,45 @@
 #include "common/log.h"
 #include "verify/internal.h"
 
-#define KEY_BLOCK_SIZE (1u << 20)
+#define ARENA_BLOCK_SIZE (4u << 20)
 
-struct key_arena {
-	struct vfy_zone *z;
+/* Bump allocator: blocks listed in *blocks, freed with the zone. */
+struct arena {
+	uint8_t ***blocks;
+	size_t *n_blocks;
+	size_t cap_blocks;
 	uint8_t *block;
 	size_t used;
-	size_t cap_blocks;
 };
 
-static uint8_t *arena_copy(struct key_arena *a, const uint8_t *key, size_t klen)
+static uint8_t *arena_copy(struct arena *a, const uint8_t *data, size_t len)
 {
-	if (a->block == NULL || a->used + klen > KEY_BLOCK_SIZE) {
-		struct vfy_zone *z = a->z;
-		if (z->n_key_blocks == a->cap_blocks) {
+	if (a->block == NULL || a->used + len > ARENA_BLOCK_SIZE) {
+		if (*a->n_blocks == a->cap_blocks) {
 			size_t cap = a->cap_blocks ? a->cap_blocks * 2 : 16;
-			uint8_t **b = realloc(z->key_blocks, cap * sizeof(*b));
+			uint8_t **b = realloc(*a->blocks, cap * sizeof(*b));
 			if (b == NULL) {
 				return NULL;
 			}
-			z->key_blocks = b;
+			*a->blocks = b;
 			a->cap_blocks = cap;
 		}
-		a->block = malloc(KEY_BLOCK_SIZE);
-		if (a->block == NULL) {
+		size_t size = len > ARENA_BLOCK_SIZE ? len : ARENA_BLOCK_SIZE;
+		uint8_t *blk = malloc(size);
+		if (blk == NULL) {
 			return NULL;
 		}
-		z->key_blocks[z->n_key_blocks++] = a->block;
+		(*a->blocks)[(*a->n_blocks)++] = blk;
+		if (len > ARENA_BLOCK_SIZE) {
+			memcpy(blk, data, len); /* a block of its own; keep filling the current one */
+			return blk;
+		}
+		a->block = blk;
 		a->used = 0;
 	}
 	uint8_t *p = a->block + a->used;
-	memcpy(p, key, klen);
-	a->used += klen;
+	memcpy(p, data, len);
+	a->used += len;
 	return p;
 }
 
@@ -62,90 +69,81 @@ static int rec_cmp(const void *pa, const void *pb)
 	return a->line < b->line ? -1 : a->line > b->line;
 }
 
-/* Fewest RDATA fields the checks read for each type they look into. */
-static size_t min_rdata_fields(ldns_rr_type type)
-{
-	switch (type) {
-	case LDNS_RR_TYPE_SOA: return 7;
-	case LDNS_RR_TYPE_RRSIG: return 9;
-	case LDNS_RR_TYPE_DNSKEY: return 4;
-	case LDNS_RR_TYPE_DS: return 4;
-	case LDNS_RR_TYPE_NSEC3: return 5;
-	case LDNS_RR_TYPE_NSEC3PARAM: return 4;
-	case LDNS_RR_TYPE_NSEC: return 1;
-	default: return 0;
-	}
-}
+struct loader {
+	struct vfy_zone *z;
+	struct arena keys, wires;
+	size_t cap;
+	ldns_buffer *buf;
+};
 
-static int add_record(struct vfy_zone *z, struct key_arena *arena, size_t *cap, ldns_rr *rr,
-                      int line)
+static int add_record(struct loader *ld, ldns_rr *rr, int line)
 {
-	if (ldns_rr_rd_count(rr) < min_rdata_fields(ldns_rr_get_type(rr))) {
-		tld_error("%s:%d: malformed RDATA for its type", z->path, line);
-		return TLD_EPARSE;
-	}
-	size_t checked = min_rdata_fields(ldns_rr_get_type(rr));
-	for (size_t i = 0; i < checked; i++) {
-		if (ldns_rr_rdf(rr, i) == NULL || ldns_rdf_size(ldns_rr_rdf(rr, i)) == 0) {
-			tld_error("%s:%d: malformed RDATA (empty field)", z->path, line);
-			return TLD_EPARSE;
-		}
-	}
-	uint8_t wire[VFY_NAME_MAX + 1];
+	struct vfy_zone *z = ld->z;
 	uint8_t key[VFY_NAME_MAX];
 	size_t klen = 0;
-	const ldns_rdf *owner = ldns_rr_owner(rr);
 
-	if (ldns_rdf_size(owner) > sizeof(wire) ||
-	    vfy_name_key(ldns_rdf_data(owner), ldns_rdf_size(owner), key, &klen) != TLD_OK) {
+	ldns_buffer_clear(ld->buf);
+	if (ldns_rr2buffer_wire_canonical(ld->buf, rr, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) {
+		return TLD_ENOMEM;
+	}
+	const uint8_t *w = ldns_buffer_begin(ld->buf);
+	size_t wlen = ldns_buffer_position(ld->buf);
+	size_t olen = ldns_rdf_size(ldns_rr_owner(rr));
+	if (olen > VFY_NAME_MAX || olen + 10 > wlen ||
+	    vfy_name_key(w, olen, key, &klen) != TLD_OK) {
 		tld_error("%s:%d: unsupported owner name", z->path, line);
 		return TLD_EPARSE;
 	}
-	if (z->n_recs == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 65536;
+	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+	if (vfy_rdata_check(type, w + olen + 10, wlen - olen - 10) != TLD_OK) {
+		tld_error("%s:%d: malformed RDATA for its type", z->path, line);
+		return TLD_EPARSE;
+	}
+	if (z->n_recs == ld->cap) {
+		size_t ncap = ld->cap ? ld->cap * 2 : 65536;
 		struct vfy_rec *r = realloc(z->recs, ncap * sizeof(*r));
 		if (r == NULL) {
 			return TLD_ENOMEM;
 		}
 		z->recs = r;
-		*cap = ncap;
+		ld->cap = ncap;
 	}
 	struct vfy_rec *rec = &z->recs[z->n_recs];
 	struct vfy_rec *prev = z->n_recs ? &z->recs[z->n_recs - 1] : NULL;
 	if (prev != NULL && prev->klen == klen && memcmp(prev->key, key, klen) == 0) {
 		rec->key = prev->key;
-	} else {
-		rec->key = arena_copy(arena, key, klen);
-		if (rec->key == NULL) {
-			return TLD_ENOMEM;
-		}
+	} else if ((rec->key = arena_copy(&ld->keys, key, klen)) == NULL) {
+		return TLD_ENOMEM;
 	}
+	if ((rec->wire = arena_copy(&ld->wires, w, wlen)) == NULL) {
+		return TLD_ENOMEM;
+	}
+	rec->wire_len = (uint32_t)wlen;
+	rec->owner_len = (uint8_t)olen;
 	rec->klen = (uint16_t)klen;
-	rec->rr = rr;
 	rec->line = (uint32_t)line;
-	rec->is_sig = ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG;
-	rec->type = (uint16_t)ldns_rr_get_type(rr);
-	if (rec->is_sig) {
-		const ldns_rdf *covered = ldns_rr_rrsig_typecovered(rr);
-		if (covered == NULL || ldns_rdf_size(covered) != 2) {
-			tld_error("%s:%d: RRSIG without a type covered", z->path, line);
-			return TLD_EPARSE;
-		}
-		rec->type = ldns_rdf2native_int16(covered);
-	}
+	rec->is_sig = type == LDNS_RR_TYPE_RRSIG;
+	rec->type = rec->is_sig ? (uint16_t)((w[olen + 10] << 8) | w[olen + 11]) : type;
 	z->n_recs++;
 	return TLD_OK;
 }
 
 static int read_records(struct vfy_zone *z, FILE *fp)
 {
-	struct key_arena arena = { .z = z };
-	size_t cap = 0;
+	struct loader ld = {
+		.z = z,
+		.keys = { .blocks = &z->key_blocks, .n_blocks = &z->n_key_blocks },
+		.wires = { .blocks = &z->wire_blocks, .n_blocks = &z->n_wire_blocks },
+	};
 	uint32_t default_ttl = 3600;
 	ldns_rdf *origin = NULL, *prev = NULL;
 	int line = 1;
 	int ret = TLD_OK;
 
+	ld.buf = ldns_buffer_new(65536 + 512);
+	if (ld.buf == NULL) {
+		return TLD_ENOMEM;
+	}
 	while (!feof(fp)) {
 		ldns_rr *rr = NULL;
 		int start_line = line;
@@ -163,13 +161,14 @@ static int read_records(struct vfy_zone *z, FILE *fp)
 			ret = TLD_EPARSE;
 			goto fail;
 		}
-		ret = add_record(z, &arena, &cap, rr, start_line);
+		ret = add_record(&ld, rr, start_line);
+		ldns_rr_free(rr);
 		if (ret != TLD_OK) {
-			ldns_rr_free(rr);
 			goto fail;
 		}
 	}
 fail:
+	ldns_buffer_free(ld.buf);
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
 	return ret;
@@ -193,7 +192,12 @@ static int find_apex(struct vfy_zone *z)
 		tld_error("%s: no SOA record", z->path);
 		return TLD_EZONE;
 	}
-	z->soa = z->recs[soa].rr;
+	size_t rdlen;
+	const uint8_t *rd = vfy_rdata(&z->recs[soa], &rdlen);
+	z->soa = soa;
+	z->soa_ttl = vfy_rec_ttl(&z->recs[soa]);
+	z->soa_minimum = ((uint32_t)rd[rdlen - 4] << 24) | ((uint32_t)rd[rdlen - 3] << 16) |
+	                 ((uint32_t)rd[rdlen - 2] << 8) | rd[rdlen - 1];
 	z->apex_klen = z->recs[soa].klen;
 	memcpy(z->apex_key, z->recs[soa].key, z->apex_klen);
 	z->apex_wlen = vfy_key_to_wire(z->apex_key, z->apex_klen, z->apex_wire);
@@ -357,33 +361,39 @@ fail:
 static int collect_dnskeys(struct vfy_zone *z)
 {
 	const struct vfy_name *apex = &z->names[z->apex_name];
+	size_t nk = 0;
 
 	z->dnskeys = ldns_rr_list_new();
-	if (z->dnskeys == NULL) {
+	z->dnskey_recs = calloc(apex->count + 1, sizeof(*z->dnskey_recs));
+	z->key_tags = calloc(apex->count + 1, sizeof(*z->key_tags));
+	z->keys = calloc(apex->count + 1, sizeof(*z->keys));
+	if (z->dnskeys == NULL || z->dnskey_recs == NULL || z->key_tags == NULL || z->keys == NULL) {
 		return TLD_ENOMEM;
 	}
 	for (size_t i = apex->first; i < apex->first + apex->count; i++) {
-		if (z->recs[i].type == LDNS_RR_TYPE_DNSKEY && !z->recs[i].is_sig &&
-		    !ldns_rr_list_push_rr(z->dnskeys, z->recs[i].rr)) {
+		const struct vfy_rec *r = &z->recs[i];
+		if (r->type != LDNS_RR_TYPE_DNSKEY || r->is_sig) {
+			continue;
+		}
+		ldns_rr *k = vfy_rec_to_ldns(r);
+		if (k == NULL || !ldns_rr_list_push_rr(z->dnskeys, k)) {
+			ldns_rr_free(k);
 			return TLD_ENOMEM;
 		}
-	}
-	size_t nk = ldns_rr_list_rr_count(z->dnskeys);
-	z->key_tags = calloc(nk ? nk : 1, sizeof(*z->key_tags));
-	z->keys = calloc(nk ? nk : 1, sizeof(*z->keys));
-	if (z->key_tags == NULL || z->keys == NULL) {
-		return TLD_ENOMEM;
-	}
-	for (size_t i = 0; i < nk; i++) {
-		ldns_rr *k = ldns_rr_list_rr(z->dnskeys, i);
-		z->key_tags[i] = ldns_calc_keytag(k);
-		if (ldns_rr_rd_count(k) == 4) {
-			(void)vfy_key_build(k, &z->keys[i]); /* on failure ldns verifies this key */
+		size_t len;
+		const uint8_t *rd = vfy_rdata(r, &len);
+		const uint8_t *pk;
+		size_t pk_len;
+		uint16_t flags;
+		uint8_t alg;
+		vfy_parse_dnskey(rd, len, &flags, &alg, &pk, &pk_len);
+		z->dnskey_recs[nk] = i;
+		z->key_tags[nk] = vfy_keytag(rd, len);
+		if (flags & LDNS_KEY_ZONE_KEY) {
+			z->alg_present[alg] = true;
 		}
-		if (ldns_rr_rd_count(k) == 4 &&
-		    (ldns_rdf2native_int16(ldns_rr_rdf(k, 0)) & LDNS_KEY_ZONE_KEY)) {
-			z->alg_present[ldns_rdf2native_int8(ldns_rr_rdf(k, 2))] = true;
-		}
+		(void)vfy_key_build(rd, len, &z->keys[nk]); /* on failure ldns verifies this key */
+		nk++;
 	}
 	return TLD_OK;
 }
@@ -430,23 +440,25 @@ void vfy_zone_free(struct vfy_zone *z)
 	if (z == NULL) {
 		return;
 	}
-	for (size_t i = 0; i < z->n_recs; i++) {
-		ldns_rr_free(z->recs[i].rr);
-	}
 	free(z->recs);
 	free(z->names);
 	for (size_t i = 0; i < z->n_key_blocks; i++) {
 		free(z->key_blocks[i]);
 	}
 	free(z->key_blocks);
-	free(z->key_tags);
+	for (size_t i = 0; i < z->n_wire_blocks; i++) {
+		free(z->wire_blocks[i]);
+	}
+	free(z->wire_blocks);
 	if (z->keys != NULL) {
 		for (size_t i = 0; i < ldns_rr_list_rr_count(z->dnskeys); i++) {
 			vfy_key_clear(&z->keys[i]);
 		}
 	}
 	free(z->keys);
-	ldns_rr_list_free(z->dnskeys);
+	free(z->key_tags);
+	free(z->dnskey_recs);
+	ldns_rr_list_deep_free(z->dnskeys);
 	free(z->nsec3);
 	free(z);
 }
