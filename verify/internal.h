@@ -298,13 +298,15 @@ struct vfy_zone {
 };
 
 /*!
- * \brief Reads a zone file with ldns's parser and builds the sorted index.
- * \param[in]  path  zone file
+ * \brief Reads a zone file with ldns's parser (slices of the file on several
+ *        threads) and builds the sorted index.
+ * \param[in]  path     zone file
+ * \param[in]  threads  parser threads
  * \param[out] out   written only on success; free with vfy_zone_free()
  * \return TLD_OK, TLD_EPARSE (logged with file:line), TLD_EIO, TLD_ENOMEM,
  *         TLD_EZONE (no SOA, two SOA)
  */
-int vfy_zone_load(const char *path, struct vfy_zone **out);
+int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out);
 void vfy_zone_free(struct vfy_zone *z);
 
 /* ---- issue collection (vreport.c) ---- */

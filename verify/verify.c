@@ -201,7 +201,7 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((ret = vfy_zone_load(path, &z)) != TLD_OK) {
+	if ((ret = vfy_zone_load(path, nt, &z)) != TLD_OK) {
 		return ret;
 	}
 	tld_info("verify: loaded %zu records in %.2f s (cpu %.2f s)", z->n_recs, elapsed(&t0),

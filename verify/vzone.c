@@ -4,6 +4,7 @@
  * by canonical owner key, grouped into names, empty non-terminals inserted,
  * and one pass that flags apex, delegations, glue and what needs denial.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,16 +70,26 @@ static int rec_cmp(const void *pa, const void *pb)
 	return a->line < b->line ? -1 : a->line > b->line;
 }
 
+/* One slice of the file, parsed by one thread into its own arrays and arenas. */
 struct loader {
-	struct vfy_zone *z;
+	const char *path;
+	const char *text;          /*!< the slice */
+	size_t len;
+	int first_line;
+	char origin[VFY_NAME_MAX * 4 + 2]; /*!< $ORIGIN in effect at the start ("" none) */
+	uint32_t default_ttl;
+	struct vfy_rec *recs;
+	size_t n_recs, cap;
+	uint8_t **key_blocks, **wire_blocks;
+	size_t n_key_blocks, n_wire_blocks;
 	struct arena keys, wires;
-	size_t cap;
 	ldns_buffer *buf;
+	pthread_t thread;
+	int ret;
 };
 
 static int add_record(struct loader *ld, ldns_rr *rr, int line)
 {
-	struct vfy_zone *z = ld->z;
 	uint8_t key[VFY_NAME_MAX];
 	size_t klen = 0;
 
@@ -91,25 +102,25 @@ static int add_record(struct loader *ld, ldns_rr *rr, int line)
 	size_t olen = ldns_rdf_size(ldns_rr_owner(rr));
 	if (olen > VFY_NAME_MAX || olen + 10 > wlen ||
 	    vfy_name_key(w, olen, key, &klen) != TLD_OK) {
-		tld_error("%s:%d: unsupported owner name", z->path, line);
+		tld_error("%s:%d: unsupported owner name", ld->path, line);
 		return TLD_EPARSE;
 	}
 	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
 	if (vfy_rdata_check(type, w + olen + 10, wlen - olen - 10) != TLD_OK) {
-		tld_error("%s:%d: malformed RDATA for its type", z->path, line);
+		tld_error("%s:%d: malformed RDATA for its type", ld->path, line);
 		return TLD_EPARSE;
 	}
-	if (z->n_recs == ld->cap) {
+	if (ld->n_recs == ld->cap) {
 		size_t ncap = ld->cap ? ld->cap * 2 : 65536;
-		struct vfy_rec *r = realloc(z->recs, ncap * sizeof(*r));
+		struct vfy_rec *r = realloc(ld->recs, ncap * sizeof(*r));
 		if (r == NULL) {
 			return TLD_ENOMEM;
 		}
-		z->recs = r;
+		ld->recs = r;
 		ld->cap = ncap;
 	}
-	struct vfy_rec *rec = &z->recs[z->n_recs];
-	struct vfy_rec *prev = z->n_recs ? &z->recs[z->n_recs - 1] : NULL;
+	struct vfy_rec *rec = &ld->recs[ld->n_recs];
+	struct vfy_rec *prev = ld->n_recs ? &ld->recs[ld->n_recs - 1] : NULL;
 	if (prev != NULL && prev->klen == klen && memcmp(prev->key, key, klen) == 0) {
 		rec->key = prev->key;
 	} else if ((rec->key = arena_copy(&ld->keys, key, klen)) == NULL) {
@@ -124,53 +135,268 @@ static int add_record(struct loader *ld, ldns_rr *rr, int line)
 	rec->line = (uint32_t)line;
 	rec->is_sig = type == LDNS_RR_TYPE_RRSIG;
 	rec->type = rec->is_sig ? (uint16_t)((w[olen + 10] << 8) | w[olen + 11]) : type;
-	z->n_recs++;
+	ld->n_recs++;
 	return TLD_OK;
 }
 
-static int read_records(struct vfy_zone *z, FILE *fp)
+/* Whether text holds only blanks and comments. */
+static bool only_blank(const char *p, size_t n)
 {
-	struct loader ld = {
-		.z = z,
-		.keys = { .blocks = &z->key_blocks, .n_blocks = &z->n_key_blocks },
-		.wires = { .blocks = &z->wire_blocks, .n_blocks = &z->n_wire_blocks },
-	};
-	uint32_t default_ttl = 3600;
+	bool comment = false;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			comment = false;
+		} else if (p[i] == ';') {
+			comment = true;
+		} else if (!comment && p[i] != ' ' && p[i] != '\t' && p[i] != '\r') {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void *parse_slice(void *arg)
+{
+	struct loader *ld = arg;
+	uint32_t default_ttl = ld->default_ttl;
 	ldns_rdf *origin = NULL, *prev = NULL;
-	int line = 1;
+	int line = ld->first_line;
+	FILE *fp = NULL;
 	int ret = TLD_OK;
 
-	ld.buf = ldns_buffer_new(65536 + 512);
-	if (ld.buf == NULL) {
-		return TLD_ENOMEM;
+	ld->keys = (struct arena){ .blocks = &ld->key_blocks, .n_blocks = &ld->n_key_blocks };
+	ld->wires = (struct arena){ .blocks = &ld->wire_blocks, .n_blocks = &ld->n_wire_blocks };
+	ld->buf = ldns_buffer_new(65536 + 512);
+	if (ld->buf == NULL) {
+		ret = TLD_ENOMEM;
+		goto fail;
 	}
-	while (!feof(fp)) {
+	if (ld->origin[0] != 0 && (origin = ldns_dname_new_frm_str(ld->origin)) == NULL) {
+		tld_error("%s:%d: bad $ORIGIN", ld->path, line);
+		ret = TLD_EPARSE;
+		goto fail;
+	}
+	if (ld->len == 0) {
+		goto fail;
+	}
+	fp = fmemopen((void *)ld->text, ld->len, "r");
+	if (fp == NULL) {
+		ret = TLD_ENOMEM;
+		goto fail;
+	}
+	for (;;) {
 		ldns_rr *rr = NULL;
 		int start_line = line;
+		long start_pos = ftell(fp);
+		if (start_pos < 0 || (size_t)start_pos >= ld->len) {
+			break;
+		}
 		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
 		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
 		    s == LDNS_STATUS_SYNTAX_ORIGIN) {
 			continue;
 		}
 		if (s != LDNS_STATUS_OK) {
-			if (feof(fp) && s == LDNS_STATUS_SYNTAX_ERR && rr == NULL) {
-				/* ldns reports a trailing comment/blank as an error at EOF */
-				break;
+			ldns_rr_free(rr);
+			if (feof(fp) && only_blank(ld->text + start_pos, ld->len - (size_t)start_pos)) {
+				break; /* ldns reports trailing blanks or comments as an error */
 			}
-			tld_error("%s:%d: %s", z->path, start_line, ldns_get_errorstr_by_id(s));
+			tld_error("%s:%d: %s", ld->path, start_line, ldns_get_errorstr_by_id(s));
 			ret = TLD_EPARSE;
 			goto fail;
 		}
-		ret = add_record(&ld, rr, start_line);
+		ret = add_record(ld, rr, start_line);
 		ldns_rr_free(rr);
 		if (ret != TLD_OK) {
 			goto fail;
 		}
 	}
 fail:
-	ldns_buffer_free(ld.buf);
+	if (fp != NULL) {
+		fclose(fp);
+	}
+	ldns_buffer_free(ld->buf);
+	ld->buf = NULL;
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
+	ld->ret = ret;
+	return NULL;
+}
+
+/*
+ * Splits the text into up to n slices at record boundaries: the start of a
+ * line with an owner name, outside parentheses, quotes and comments.  Notes
+ * the $ORIGIN and $TTL in effect at each boundary.  Returns the number of
+ * slices, or 0 when the file must be read in one piece ($INCLUDE, a relative
+ * $ORIGIN).
+ */
+static size_t split_slices(const char *text, size_t len, struct loader *ld, size_t n)
+{
+	size_t k = 0, depth = 0, line = 1;
+	bool quote = false, comment = false, line_start = true;
+	char origin[sizeof(ld->origin)] = "";
+	uint32_t ttl = 3600;
+
+	ld[0].text = text;
+	ld[0].first_line = 1;
+	ld[0].origin[0] = 0;
+	ld[0].default_ttl = ttl;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (line_start && depth == 0 && !quote) {
+			line_start = false;
+			if (c == '$') {
+				const char *e = memchr(text + i, '\n', len - i);
+				size_t l = e ? (size_t)(e - (text + i)) : len - i;
+				char dir[sizeof(origin) + 16];
+				if (l >= sizeof(dir)) {
+					return 0;
+				}
+				memcpy(dir, text + i, l);
+				dir[l] = 0;
+				char *cmt = strchr(dir, ';');
+				if (cmt) {
+					*cmt = 0;
+				}
+				char word[16], arg[sizeof(origin)];
+				if (sscanf(dir, "%15s %1020s", word, arg) != 2) {
+					return 0;
+				}
+				if (strcmp(word, "$ORIGIN") == 0) {
+					if (arg[strlen(arg) - 1] != '.') {
+						return 0;
+					}
+					snprintf(origin, sizeof(origin), "%s", arg);
+				} else if (strcmp(word, "$TTL") == 0) {
+					const char *end = NULL;
+					ttl = ldns_str2period(arg, &end);
+					if (end == NULL || *end != 0) {
+						return 0;
+					}
+				} else {
+					return 0;
+				}
+			} else if (k + 1 < n && i >= len * (k + 1) / n && c != ' ' && c != '\t' &&
+			           c != ';' && c != '\n' && c != '\r') {
+				ld[k].len = (size_t)(text + i - ld[k].text);
+				k++;
+				ld[k].text = text + i;
+				ld[k].first_line = (int)line;
+				snprintf(ld[k].origin, sizeof(ld[k].origin), "%s", origin);
+				ld[k].default_ttl = ttl;
+			}
+		}
+		if (comment) {
+			if (c == '\n') {
+				comment = false;
+			} else {
+				continue;
+			}
+		}
+		switch (c) {
+		case '\\':
+			i++; /* escaped character */
+			break;
+		case '"':
+			quote = !quote;
+			break;
+		case ';':
+			comment = !quote;
+			break;
+		case '(':
+			depth += !quote;
+			break;
+		case ')':
+			if (!quote && depth > 0) {
+				depth--;
+			}
+			break;
+		case '\n':
+			line++;
+			line_start = true;
+			break;
+		default:
+			break;
+		}
+	}
+	ld[k].len = (size_t)(text + len - ld[k].text);
+	return k + 1;
+}
+
+static int read_records(struct vfy_zone *z, const char *text, size_t len, unsigned threads)
+{
+	struct loader *ld = calloc(threads, sizeof(*ld));
+	size_t n;
+	int ret = TLD_OK;
+
+	if (ld == NULL) {
+		return TLD_ENOMEM;
+	}
+	n = threads > 1 && len > (1u << 20) ? split_slices(text, len, ld, threads) : 0;
+	if (n == 0) {
+		memset(ld, 0, sizeof(*ld));
+		ld[0].text = text;
+		ld[0].len = len;
+		ld[0].first_line = 1;
+		ld[0].default_ttl = 3600;
+		n = 1;
+	}
+	size_t started = 0;
+	for (size_t i = 0; i < n; i++) {
+		ld[i].path = z->path;
+		if (n == 1) {
+			parse_slice(&ld[0]);
+			started = 1;
+		} else if (pthread_create(&ld[i].thread, NULL, parse_slice, &ld[i]) == 0) {
+			started++;
+		} else {
+			ret = TLD_ENOMEM;
+			break;
+		}
+	}
+	for (size_t i = 0; i < started && n > 1; i++) {
+		pthread_join(ld[i].thread, NULL);
+	}
+	size_t total = 0, kb = 0, wb = 0;
+	for (size_t i = 0; i < started; i++) {
+		if (ld[i].ret != TLD_OK && ret == TLD_OK) {
+			ret = ld[i].ret;
+		}
+		total += ld[i].n_recs;
+		kb += ld[i].n_key_blocks;
+		wb += ld[i].n_wire_blocks;
+	}
+	/* the zone takes every block, whatever happens, and frees them with itself */
+	z->key_blocks = calloc(kb + 1, sizeof(*z->key_blocks));
+	z->wire_blocks = calloc(wb + 1, sizeof(*z->wire_blocks));
+	z->recs = ret == TLD_OK ? malloc((total + 1) * sizeof(*z->recs)) : NULL;
+	for (size_t i = 0; i < started; i++) {
+		for (size_t j = 0; j < ld[i].n_key_blocks; j++) {
+			if (z->key_blocks != NULL) {
+				z->key_blocks[z->n_key_blocks++] = ld[i].key_blocks[j];
+			} else {
+				free(ld[i].key_blocks[j]);
+			}
+		}
+		for (size_t j = 0; j < ld[i].n_wire_blocks; j++) {
+			if (z->wire_blocks != NULL) {
+				z->wire_blocks[z->n_wire_blocks++] = ld[i].wire_blocks[j];
+			} else {
+				free(ld[i].wire_blocks[j]);
+			}
+		}
+		if (z->recs != NULL) {
+			memcpy(z->recs + z->n_recs, ld[i].recs, ld[i].n_recs * sizeof(*z->recs));
+			z->n_recs += ld[i].n_recs;
+		}
+		free(ld[i].key_blocks);
+		free(ld[i].wire_blocks);
+		free(ld[i].recs);
+	}
+	if (ret == TLD_OK && (z->recs == NULL || z->key_blocks == NULL || z->wire_blocks == NULL)) {
+		ret = TLD_ENOMEM;
+	}
+	free(ld);
 	return ret;
 }
 
@@ -398,23 +624,67 @@ static int collect_dnskeys(struct vfy_zone *z)
 	return TLD_OK;
 }
 
-int vfy_zone_load(const char *path, struct vfy_zone **out)
+/* Reads a whole file into memory (NUL-terminated); caller frees. */
+static int read_file(const char *path, char **out, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (fp == NULL) {
+		int e = errno;
+		tld_error("%s: %s", path, strerror(e));
+		return tld_errno(e);
+	}
+	for (;;) {
+		if (n + 65536 + 1 > cap) {
+			size_t ncap = cap ? cap * 2 : (1u << 20);
+			char *p = realloc(buf, ncap);
+			if (p == NULL) {
+				free(buf);
+				fclose(fp);
+				return TLD_ENOMEM;
+			}
+			buf = p;
+			cap = ncap;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, fp);
+		n += r;
+		if (r == 0) {
+			break;
+		}
+	}
+	if (ferror(fp)) {
+		int e = errno;
+		tld_error("%s: %s", path, strerror(e));
+		free(buf);
+		fclose(fp);
+		return tld_errno(e);
+	}
+	fclose(fp);
+	buf[n] = 0;
+	*out = buf;
+	*len = n;
+	return TLD_OK;
+}
+
+int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out)
 {
 	struct vfy_zone *z = calloc(1, sizeof(*z));
-	FILE *fp = NULL;
+	char *text = NULL;
+	size_t len = 0;
 	int ret;
 
 	if (z == NULL) {
 		return TLD_ENOMEM;
 	}
 	z->path = path;
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		ret = tld_errno(errno);
-		tld_error("%s: %s", path, strerror(errno));
+	if ((ret = read_file(path, &text, &len)) != TLD_OK) {
 		goto fail;
 	}
-	if ((ret = read_records(z, fp)) != TLD_OK) {
+	ret = read_records(z, text, len, threads ? threads : 1);
+	free(text);
+	if (ret != TLD_OK) {
 		goto fail;
 	}
 	if ((ret = find_apex(z)) != TLD_OK) {
@@ -424,13 +694,9 @@ int vfy_zone_load(const char *path, struct vfy_zone **out)
 	if ((ret = build_names(z)) != TLD_OK || (ret = collect_dnskeys(z)) != TLD_OK) {
 		goto fail;
 	}
-	fclose(fp);
 	*out = z;
 	return TLD_OK;
 fail:
-	if (fp != NULL) {
-		fclose(fp);
-	}
 	vfy_zone_free(z);
 	return ret;
 }

@@ -88,6 +88,22 @@ dnssec-dsfromkey -2 "$(ls "$TMP"/bk/K*.key | while read -r k; do grep -q ' 257 '
 V "$TMP/bind.zone" --ds "$TMP/ds.txt"
 is 0 "$rc" "--ds with the KSK's DS passes"
 
+# the file is parsed in slices on several threads: $ORIGIN, $TTL, relative
+# names and line numbers must come out as when read in one piece
+gen_zone 15000 "$TMP/big.zone"
+printf '$ORIGIN sub.test.\n$TTL 600\nrel 172800 IN NS ns.example.net.\nx IN TXT "x"\n' >> "$TMP/big.zone"
+"$TLDSIGN" --now "$VFY_NOW" verify --threads 1 "$TMP/big.zone" > "$TMP/one.out" 2>&1
+"$TLDSIGN" --now "$VFY_NOW" verify --threads 3 "$TMP/big.zone" > "$TMP/three.out" 2>&1
+is "$(sed 's/, [0-9]* threads//' "$TMP/one.out" | md5sum)" "$(sed 's/, [0-9]* threads//' "$TMP/three.out" | md5sum)" \
+	"unsigned 15000-delegation zone: same report from 1 and 3 parser threads"
+grep -q "x.sub.test. 600 IN TXT" "$TMP/three.out"; ok $? "relative name and \$TTL after a late \$ORIGIN"
+lines=$(wc -l < "$TMP/big.zone")
+echo "www.test. 3600 IN A 300.1.2.3" >> "$TMP/big.zone"
+V "$TMP/big.zone" --threads 3
+is 3 "$rc" "parse error in the last slice: exit 3"
+case $out in *"big.zone:$((lines + 1)):"*) r=0;; *) r=1;; esac
+ok $r "parse error in the last slice names line $((lines + 1))"
+
 # usage and unparsable input
 run_cmd "$TLDSIGN" verify
 is 2 "$rc" "no FILE: exit 2"
