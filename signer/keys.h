@@ -29,6 +29,13 @@ struct signer_key_use {
 };
 
 /*!
+ * \brief The interim rule for one key (see signer_select_keys()), without
+ *        the checks on the whole set.
+ * \param[out] use  what the key does
+ */
+void signer_interim_use(const struct signer_key *key, struct signer_key_use *use);
+
+/*!
  * \brief Decides publication and signing for every key.  Interim rule until
  *        the rollover state machine lands: every non-deleted key is
  *        published; KSK and CSK sign the key RRsets; ZSK and CSK sign the

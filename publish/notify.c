@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "publish/notify.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "publish/dnswire.h"
+#include "publish/tsig.h"
+
+#define QUERY_MAX 1024
+#define FIRST_RETRY_MS 500
+#define MAX_RETRY_MS 8000
+#define CHECK_INTERVAL_MS 500
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum mode { MODE_NOTIFY, MODE_SOA };
+
+struct peer {
+	int fd;
+	const struct tld_tsig_key *key;
+	uint16_t id;
+	struct tld_tsig_ctx tsig;
+	int64_t next_send;
+	int64_t interval;
+	bool done;
+};
+
+static const struct tld_tsig_key *find_key(const struct tld_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->publish.tsig_count; i++) {
+		if (strcasecmp(cfg->publish.tsig[i].name, name) == 0) {
+			return &cfg->publish.tsig[i];
+		}
+	}
+	return NULL;
+}
+
+static uint16_t random_id(void)
+{
+	uint16_t id = 0;
+	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
+		id = (uint16_t)(mono_ms() * 2654435761u >> 16);
+	}
+	return id;
+}
+
+static int build_query(const struct tld_config *cfg, struct peer *p, enum mode mode,
+                       uint8_t *buf, size_t *len)
+{
+	static struct tld_msg_writer w;  /* used by one thread at a time: the publisher */
+	uint8_t apex[TLD_DNS_MAXNAME];
+	size_t apex_len;
+	if (tld_name_from_text(cfg->zone, apex, &apex_len) != TLD_OK) {
+		return TLD_ECONFIG;
+	}
+	p->id = random_id();
+	uint16_t flags = mode == MODE_NOTIFY ? (uint16_t)(TLD_OP_NOTIFY << 11 | 0x0400) : 0;
+	tld_writer_init(&w, buf, QUERY_MAX - 200, QUERY_MAX - 200, p->id, flags);
+	tld_writer_question(&w, apex, apex_len, TLD_RR_SOA, TLD_CLASS_IN);
+	tld_writer_finish(&w);
+	*len = w.len;
+	if (p->key != NULL) {
+		return tld_tsig_sign_request(&p->tsig, p->key, buf, len, QUERY_MAX, (int64_t)time(NULL));
+	}
+	return TLD_OK;
+}
+
+/* Checks a response; returns true when it completes this peer's exchange. */
+static bool take_response(struct peer *p, enum mode mode, const uint8_t *buf, size_t len,
+                          uint32_t serial, struct tld_secondary_status *st)
+{
+	struct tld_msg m;
+	if (tld_msg_parse(buf, len, &m) != TLD_OK || m.id != p->id || !(m.flags & 0x8000)) {
+		return false;
+	}
+	int opcode = (m.flags >> 11) & 0xF, rcode = m.flags & 0xF;
+	if (opcode != (mode == MODE_NOTIFY ? TLD_OP_NOTIFY : TLD_OP_QUERY)) {
+		return false;
+	}
+	if (p->key != NULL && tld_tsig_verify_response(&p->tsig, &m, (int64_t)time(NULL)) != TLD_OK) {
+		snprintf(st->error, sizeof(st->error), "response TSIG did not verify (rcode %d)", rcode);
+		return false;
+	}
+	if (rcode != TLD_RCODE_NOERROR) {
+		snprintf(st->error, sizeof(st->error), "%s answered rcode %d",
+		         mode == MODE_NOTIFY ? "NOTIFY" : "SOA query", rcode);
+		return false;
+	}
+	if (mode == MODE_NOTIFY) {
+		st->acked = true;
+		st->error[0] = 0;
+		return true;
+	}
+	if (!m.has_soa) {
+		snprintf(st->error, sizeof(st->error), "SOA answer without SOA");
+		return false;
+	}
+	st->have_serial = true;
+	st->serial = m.soa_serial;
+	st->error[0] = 0;
+	return m.soa_serial == serial;
+}
+
+/* Where a query goes: address and TSIG key name (NULL = unsigned). */
+struct target {
+	const struct tld_sockaddr *address;
+	const char *key;
+};
+
+static int exchange_all(const struct tld_config *cfg, const struct target *targets, size_t n,
+                        enum mode mode, uint32_t serial, int64_t timeout_ms,
+                        struct tld_secondary_status *st)
+{
+	struct peer *peers = calloc(n ? n : 1, sizeof(*peers));
+	struct pollfd *pfd = calloc(n ? n : 1, sizeof(*pfd));
+	uint8_t buf[QUERY_MAX], in[4096];
+	int64_t start = mono_ms(), deadline = start + timeout_ms;
+	int r = TLD_OK;
+
+	if (peers == NULL || pfd == NULL) {
+		r = TLD_ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct target *s = &targets[i];
+		peers[i].fd = -1;
+		if (s->key != NULL && (peers[i].key = find_key(cfg, s->key)) == NULL) {
+			snprintf(st[i].error, sizeof(st[i].error), "TSIG key %s not configured", s->key);
+			peers[i].done = true;
+			continue;
+		}
+		peers[i].fd = socket(s->address->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (peers[i].fd < 0 ||
+		    connect(peers[i].fd, (const struct sockaddr *)&s->address->ss, s->address->len) != 0) {
+			snprintf(st[i].error, sizeof(st[i].error), "socket: %s", strerror(errno));
+			peers[i].done = true;
+			continue;
+		}
+		peers[i].next_send = start;
+		peers[i].interval = mode == MODE_NOTIFY ? FIRST_RETRY_MS : CHECK_INTERVAL_MS;
+	}
+	for (;;) {
+		int64_t now = mono_ms(), wake = deadline;
+		bool pending = false;
+		for (size_t i = 0; i < n; i++) {
+			struct peer *p = &peers[i];
+			pfd[i] = (struct pollfd){ .fd = p->done ? -1 : p->fd, .events = POLLIN };
+			if (p->done) {
+				continue;
+			}
+			pending = true;
+			if (now >= p->next_send) {
+				size_t len = 0;
+				if (build_query(cfg, p, mode, buf, &len) == TLD_OK) {
+					if (send(p->fd, buf, len, 0) < 0) {
+						snprintf(st[i].error, sizeof(st[i].error), "send: %s", strerror(errno));
+					}
+					if (mode == MODE_NOTIFY) {
+						st[i].notify_attempts++;
+					}
+				}
+				p->next_send = now + p->interval;
+				if (mode == MODE_NOTIFY && p->interval < MAX_RETRY_MS) {
+					p->interval *= 2;
+				}
+			}
+			if (p->next_send < wake) {
+				wake = p->next_send;
+			}
+		}
+		if (!pending || now >= deadline) {
+			break;
+		}
+		int pr = poll(pfd, n, (int)(wake > now ? wake - now : 0));
+		if (pr < 0 && errno != EINTR) {
+			r = TLD_ENET;
+			goto fail;
+		}
+		for (size_t i = 0; pr > 0 && i < n; i++) {
+			if (!(pfd[i].revents & POLLIN)) {
+				continue;
+			}
+			ssize_t got = recv(peers[i].fd, in, sizeof(in), 0);
+			if (got < 0) {
+				snprintf(st[i].error, sizeof(st[i].error), "recv: %s", strerror(errno));
+				continue;
+			}
+			if (take_response(&peers[i], mode, in, (size_t)got, serial, &st[i])) {
+				peers[i].done = true;
+				if (mode == MODE_NOTIFY) {
+					st[i].ack_ms = mono_ms() - start;
+				} else {
+					st[i].confirmed = true;
+					st[i].lag_ms = mono_ms() - start;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool good = mode == MODE_NOTIFY ? st[i].acked : st[i].confirmed;
+		if (!good) {
+			r = TLD_ESECONDARY;
+			if (st[i].error[0] == 0) {
+				snprintf(st[i].error, sizeof(st[i].error), "no answer within %lld s",
+				         (long long)(timeout_ms / 1000));
+			}
+		}
+	}
+fail:
+	for (size_t i = 0; peers && i < n; i++) {
+		if (peers[i].fd >= 0) {
+			close(peers[i].fd);
+		}
+	}
+	free(peers);
+	free(pfd);
+	return r;
+}
+
+static int secondary_exchange(const struct tld_config *cfg, enum mode mode, uint32_t serial,
+                              int64_t timeout_ms, struct tld_secondary_status *st)
+{
+	size_t n = cfg->publish.secondaries_count;
+	struct target *t = calloc(n ? n : 1, sizeof(*t));
+	if (t == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		t[i].address = &cfg->publish.secondaries[i].address;
+		t[i].key = cfg->publish.secondaries[i].key;
+	}
+	int r = exchange_all(cfg, t, n, mode, serial, timeout_ms, st);
+	free(t);
+	return r;
+}
+
+int tld_primary_wait(const struct tld_config *cfg, uint32_t serial, int64_t timeout_s)
+{
+	struct tld_secondary_status st;
+	struct target t;
+	if (cfg->publish.listen_count == 0) {
+		return TLD_OK;
+	}
+	memset(&st, 0, sizeof(st));
+	t.address = &cfg->publish.listen[0];
+	t.key = NULL;
+	/* query with the key the ACL asks for, if any */
+	for (size_t i = 0; i < cfg->publish.acl_count && t.key == NULL; i++) {
+		t.key = cfg->publish.acl[i].key;
+	}
+	int r = exchange_all(cfg, &t, 1, MODE_SOA, serial, timeout_s * 1000, &st);
+	if (r == TLD_OK) {
+		tld_info("our transfer server serves serial %u", serial);
+	} else {
+		tld_warning("our transfer server at %s does not serve serial %u yet (%s); NOTIFY anyway",
+		            t.address->text ? t.address->text : "?", serial, st.error);
+	}
+	return r;
+}
+
+static struct tld_secondary_status *new_status(const struct tld_config *cfg)
+{
+	size_t n = cfg->publish.secondaries_count;
+	struct tld_secondary_status *st = calloc(n ? n : 1, sizeof(*st));
+	for (size_t i = 0; st && i < n; i++) {
+		snprintf(st[i].address, sizeof(st[i].address), "%s",
+		         cfg->publish.secondaries[i].address.text ? cfg->publish.secondaries[i].address.text : "?");
+	}
+	return st;
+}
+
+int tld_notify_all(const struct tld_config *cfg, uint32_t serial,
+                   struct tld_secondary_status **out, size_t *n)
+{
+	struct tld_secondary_status *st = new_status(cfg);
+	if (st == NULL) {
+		return TLD_ENOMEM;
+	}
+	int64_t timeout = cfg->publish.notify_timeout > 0 ? cfg->publish.notify_timeout : 30;
+	int r = secondary_exchange(cfg, MODE_NOTIFY, serial, timeout * 1000, st);
+	if (r != TLD_OK && r != TLD_ESECONDARY) {
+		free(st);
+		return r;
+	}
+	for (size_t i = 0; i < cfg->publish.secondaries_count; i++) {
+		if (st[i].acked) {
+			tld_notice("NOTIFY serial %u to %s acknowledged after %u attempt(s), %lld ms", serial,
+			           st[i].address, st[i].notify_attempts, (long long)st[i].ack_ms);
+		} else {
+			tld_warning("NOTIFY serial %u to %s not acknowledged: %s", serial, st[i].address,
+			            st[i].error);
+		}
+	}
+	*out = st;
+	*n = cfg->publish.secondaries_count;
+	return r;
+}
+
+int tld_secondaries_check(const struct tld_config *cfg, uint32_t serial, int64_t timeout_s,
+                          struct tld_secondary_status *status, struct tld_secondary_status **out)
+{
+	struct tld_secondary_status *st = status ? status : new_status(cfg);
+	if (st == NULL) {
+		return TLD_ENOMEM;
+	}
+	int r = secondary_exchange(cfg, MODE_SOA, serial, timeout_s * 1000, st);
+	if (r != TLD_OK && r != TLD_ESECONDARY) {
+		if (status == NULL) {
+			free(st);
+		}
+		return r;
+	}
+	for (size_t i = 0; i < cfg->publish.secondaries_count; i++) {
+		if (st[i].confirmed) {
+			tld_notice("secondary %s serves serial %u (after %lld ms)", st[i].address, serial,
+			           (long long)st[i].lag_ms);
+		} else if (st[i].have_serial) {
+			tld_warning("secondary %s still serves serial %u, not %u", st[i].address, st[i].serial,
+			            serial);
+		} else {
+			tld_warning("secondary %s: serial unknown: %s", st[i].address, st[i].error);
+		}
+	}
+	if (out != NULL) {
+		*out = st;
+	}
+	return r;
+}

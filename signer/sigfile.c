@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "signer/sigfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+
+#define MAGIC "TLDSIGS"
+#define BOM 0x01020304u
+#define VERSION 1
+
+/* -- internal API -- */
+
+static int item_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct signer_sigfile_item *)a)->hash, ((const struct signer_sigfile_item *)b)->hash,
+	              SIGNER_SIGFILE_HASH);
+}
+
+static bool put(FILE *out, const void *p, size_t n)
+{
+	return n == 0 || fwrite(p, 1, n, out) == n;
+}
+
+/* -- public API -- */
+
+int signer_sigfile_open(const char *path, struct signer_sigfile **out)
+{
+	int ret = TLD_EPARSE;
+	struct stat st;
+	struct signer_sigfile *sf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return errno == ENOENT ? TLD_ENOENT : tld_errno(errno);
+	}
+	if (fstat(fd, &st) != 0) {
+		ret = tld_errno(errno);
+		goto fail;
+	}
+	size_t size = (size_t)st.st_size;
+	if (size < sizeof(struct signer_sigfile_header)) {
+		tld_warning("%s: too short for a signature side file; not reused", path);
+		goto fail;
+	}
+	sf = calloc(1, sizeof(*sf));
+	if (sf == NULL) {
+		ret = TLD_ENOMEM;
+		goto fail;
+	}
+	sf->map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (sf->map == MAP_FAILED) {
+		sf->map = NULL;
+		ret = tld_errno(errno);
+		goto fail;
+	}
+	sf->size = size;
+	sf->hdr = sf->map;
+	const struct signer_sigfile_header *h = sf->hdr;
+	uint64_t table = (uint64_t)sizeof(*h);
+	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || h->version != VERSION ||
+	    h->origin_len == 0 || h->origin_len > 255 || h->nentries > size / sizeof(struct signer_sigfile_entry) ||
+	    table + h->nentries * sizeof(struct signer_sigfile_entry) + h->blob_len != size) {
+		tld_warning("%s: not a signature side file of this version and host; not reused", path);
+		goto fail;
+	}
+	sf->entries = (const struct signer_sigfile_entry *)((const uint8_t *)sf->map + table);
+	sf->blob = (const uint8_t *)(sf->entries + h->nentries);
+	close(fd);
+	*out = sf;
+	return TLD_OK;
+fail:
+	close(fd);
+	signer_sigfile_close(sf);
+	return ret;
+}
+
+void signer_sigfile_close(struct signer_sigfile *sf)
+{
+	if (sf == NULL) {
+		return;
+	}
+	if (sf->map != NULL) {
+		munmap(sf->map, sf->size);
+	}
+	free(sf);
+}
+
+const struct signer_sigfile_entry *signer_sigfile_find(const struct signer_sigfile *sf, const uint8_t *hash)
+{
+	size_t lo = 0, hi = (size_t)sf->hdr->nentries;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(sf->entries[mid].hash, hash, SIGNER_SIGFILE_HASH);
+		if (c == 0) {
+			return &sf->entries[mid];
+		}
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return NULL;
+}
+
+bool signer_sigfile_next(const struct signer_sigfile *sf, const struct signer_sigfile_entry *e, size_t *pos,
+                         const uint8_t **rdata, uint16_t *len)
+{
+	if (e->off > sf->hdr->blob_len || e->len > sf->hdr->blob_len - e->off || *pos + 2 > e->len) {
+		return false;
+	}
+	const uint8_t *p = sf->blob + e->off + *pos;
+	uint16_t l;
+	memcpy(&l, p, 2);
+	if (*pos + 2 + l > e->len) {
+		return false;
+	}
+	*rdata = p + 2;
+	*len = l;
+	*pos += 2 + (size_t)l;
+	return true;
+}
+
+int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, uint32_t serial,
+                         struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx)
+{
+	if (origin_len == 0 || origin_len > 255) {
+		return TLD_EINVAL;
+	}
+	qsort(items, n, sizeof(*items), item_cmp);
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (w > 0 && memcmp(items[w - 1].hash, items[i].hash, SIGNER_SIGFILE_HASH) == 0) {
+			continue;
+		}
+		items[w++] = items[i];
+	}
+	n = w;
+	struct signer_sigfile_header h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, MAGIC, sizeof(MAGIC));
+	h.bom = BOM;
+	h.version = VERSION;
+	h.serial = serial;
+	h.origin_len = (uint32_t)origin_len;
+	memcpy(h.origin, origin, origin_len);
+	h.nentries = n;
+	/* pass 1: entries with their blob offsets */
+	uint64_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (uint32_t s = 0; s < items[i].nsigs; s++) {
+			uint16_t l;
+			sig(ctx, items[i].sig_first + s, &l);
+			off += 2 + (uint64_t)l;
+		}
+	}
+	h.blob_len = off;
+	if (!put(out, &h, sizeof(h))) {
+		return TLD_EIO;
+	}
+	off = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct signer_sigfile_entry e;
+		memset(&e, 0, sizeof(e));
+		memcpy(e.hash, items[i].hash, SIGNER_SIGFILE_HASH);
+		e.off = off;
+		e.nsigs = (uint16_t)items[i].nsigs;
+		for (uint32_t s = 0; s < items[i].nsigs; s++) {
+			uint16_t l;
+			sig(ctx, items[i].sig_first + s, &l);
+			e.len += 2 + (uint32_t)l;
+		}
+		off += e.len;
+		if (!put(out, &e, sizeof(e))) {
+			return TLD_EIO;
+		}
+	}
+	/* pass 2: the blob */
+	for (size_t i = 0; i < n; i++) {
+		for (uint32_t s = 0; s < items[i].nsigs; s++) {
+			uint16_t l;
+			const uint8_t *rd = sig(ctx, items[i].sig_first + s, &l);
+			if (!put(out, &l, 2) || !put(out, rd, l)) {
+				return TLD_EIO;
+			}
+		}
+	}
+	return TLD_OK;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The signature side file next to each signed zone ("ZONEFILE.sigs"): what
+ * the next run needs to reuse signatures without re-parsing the text.
+ *
+ * Layout (host byte order; the header carries a byte-order mark):
+ *   header   struct signer_sigfile_header
+ *   entries  nentries x struct signer_sigfile_entry, sorted by hash
+ *   blob     per entry: nsigs x ( u16 length | RRSIG RDATA )
+ *
+ * hash = the first 16 bytes of SHA-256 over the RRset in the canonical form
+ * it is signed in (RFC 4034 section 3.1.8.1: owner | type | class | TTL |
+ * RDLENGTH | RDATA for each RR in canonical order).  Equal hashes mean the
+ * same owner, type, TTL and RDATA set, so an RRSIG stored under that hash
+ * still covers the RRset.  The file is read with one mmap and looked up by
+ * binary search.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SIGNER_SIGFILE_HASH 16
+#define SIGNER_SIGFILE_SUFFIX ".sigs"
+
+struct signer_sigfile_header {
+	char magic[8];           /*!< "TLDSIGS\0" */
+	uint32_t bom;            /*!< 0x01020304 as written by this host */
+	uint32_t version;        /*!< 1 */
+	uint32_t serial;         /*!< SOA serial of the signed zone */
+	uint32_t origin_len;
+	uint64_t nentries;
+	uint64_t blob_len;
+	uint8_t origin[256];     /*!< apex, wire, lower case */
+};
+
+struct signer_sigfile_entry {
+	uint8_t hash[SIGNER_SIGFILE_HASH];
+	uint64_t off;            /*!< into the blob */
+	uint32_t len;            /*!< bytes of its signatures in the blob */
+	uint16_t nsigs;
+	uint16_t pad;
+};
+
+/*! A mapped side file. */
+struct signer_sigfile {
+	void *map;
+	size_t size;
+	const struct signer_sigfile_header *hdr;
+	const struct signer_sigfile_entry *entries;
+	const uint8_t *blob;
+};
+
+/*!
+ * \brief Maps and checks a side file.
+ * \param[in]  path  the file
+ * \param[out] out   caller frees with signer_sigfile_close(); written only on success
+ * \return TLD_OK, TLD_ENOENT (no such file), TLD_EPARSE (damaged or foreign: logged), TLD_EIO
+ */
+int signer_sigfile_open(const char *path, struct signer_sigfile **out);
+
+/*! Unmaps; NULL is a no-op. */
+void signer_sigfile_close(struct signer_sigfile *sf);
+
+/*!
+ * \brief Finds the entry of an RRset hash.
+ * \return the entry, or NULL
+ */
+const struct signer_sigfile_entry *signer_sigfile_find(const struct signer_sigfile *sf, const uint8_t *hash);
+
+/*!
+ * \brief Iterates the RRSIG RDATA of an entry.
+ * \param[in,out] pos  byte position inside the entry's blob area; start at 0
+ * \param[out] rdata, len  the next RRSIG RDATA
+ * \return false at the end or on a damaged entry
+ */
+bool signer_sigfile_next(const struct signer_sigfile *sf, const struct signer_sigfile_entry *e, size_t *pos,
+                         const uint8_t **rdata, uint16_t *len);
+
+/*! One RRset for signer_sigfile_write(): its hash and RRSIGs. */
+struct signer_sigfile_item {
+	uint8_t hash[SIGNER_SIGFILE_HASH];
+	uint32_t sig_first;      /*!< index into the caller's signature list */
+	uint32_t nsigs;
+};
+
+/*!
+ * \brief Callback giving the i-th RRSIG RDATA of the caller's signature list.
+ */
+typedef const uint8_t *(*signer_sigfile_sig_fn)(void *ctx, size_t i, uint16_t *len);
+
+/*!
+ * \brief Writes a side file to a stream.  items are sorted by hash in place;
+ *        two items with one hash are written once (they are the same RRset).
+ * \return TLD_OK, TLD_EIO
+ */
+int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, uint32_t serial,
+                         struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx);

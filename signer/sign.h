@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Signing a zone file end to end: the entry point `tldsign sign` and
+ * `tldsign run` call.  (Contract between signer/ and the callers; the signer
+ * implements it.)
+ *
+ * Reads the unsigned zone, takes the zone's keys from the key store
+ * (hsm/keydb.h) and what each key does from the key plan (policy/keyplan.h:
+ * tld_keyplan_now(); until a key is under the state machine the interim rule
+ * of signer_select_keys() applies), adds the DNSKEY (and CDS/CDNSKEY) RRsets,
+ * builds the denial chain the policy names, signs through the HSM sign pool,
+ * reusing every signature of the previous signed version (its binary side
+ * file) whose RRset is unchanged, whose key still signs and whose expiration
+ * lies beyond the refresh window, and writes the signed zone atomically (plus
+ * its side file).  The SOA serial follows the policy scheme and always
+ * increases over the previous version's serial (RFC 1982).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/statedb.h"
+#include "policy/policy.h"
+
+struct signer_sign_opts {
+	const struct tld_config *cfg;      /*!< zone, hsm */
+	const struct tld_policy *policy;   /*!< denial, signatures, serial, ttl */
+	tld_statedb_t *db;                 /*!< key store and key states */
+	const char *input;                 /*!< unsigned zone file */
+	const char *output;                /*!< signed zone file (written atomically) */
+	const char *previous;              /*!< previous signed version, or NULL: for reuse and serial */
+	tld_time_t now;
+	unsigned workers;                  /*!< HSM workers; 0 = one per CPU */
+	bool keep_serial_if_unchanged;     /*!< nothing changed: keep the previous serial, sign nothing */
+};
+
+struct signer_sign_stats {
+	uint32_t serial;
+	bool unchanged;                    /*!< input, keys and signatures all as in the previous version */
+	uint64_t records_in;               /*!< records read */
+	uint64_t rrsets_signed;            /*!< authoritative RRsets */
+	uint64_t nsec_records;             /*!< NSEC or NSEC3 records */
+	uint64_t sigs_new;
+	uint64_t sigs_reused;
+	tld_time_t earliest_expiration;
+	double seconds_read, seconds_chain, seconds_sign, seconds_write;
+};
+
+/*!
+ * \brief Signs opts->input into opts->output.
+ * \param[out] stats  filled on success
+ * \return TLD_OK; TLD_EPARSE / TLD_EZONE (bad input, logged with file:line);
+ *         TLD_EKEY (no usable key set); TLD_EHSM / TLD_EPIN; TLD_EIO; TLD_ENOMEM
+ */
+int signer_sign_file(const struct signer_sign_opts *opts, struct signer_sign_stats *stats);

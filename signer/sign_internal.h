@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * State of one signer_sign_file() run, shared by sign.c (planning, reuse,
+ * batch signing) and sign_write.c (the zone text and the side file).
+ *
+ * Every RRset that gets signatures is a "slot": the authoritative RRsets of
+ * the zone in node order (kind ZONE), the node's NSEC right after them
+ * (kind NSEC), then the NSEC3 records in hash order (kind NSEC3).  Each slot
+ * owns sigs[sig_first .. sig_first + nsigs), whose RRSIG RDATA lies in the
+ * signature arena.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "hsm/signpool.h"
+#include "signer/keyset.h"
+#include "signer/nsec.h"
+#include "signer/nsec3.h"
+#include "signer/sigfile.h"
+#include "signer/sign.h"
+#include "signer/zone.h"
+
+enum slot_kind { SLOT_ZONE = 0, SLOT_NSEC = 1, SLOT_NSEC3 = 2 };
+
+struct slot {
+	uint32_t node;       /*!< ZONE, NSEC: zone node; NSEC3: chain index */
+	uint32_t rr_first;   /*!< ZONE: first record; NSEC: chain index */
+	uint32_t rr_count;   /*!< ZONE: records */
+	uint16_t type;
+	uint8_t kind;        /*!< enum slot_kind */
+	uint8_t key_rrset;   /*!< DNSKEY/CDS/CDNSKEY at the apex: signed by sign_keys keys */
+	uint32_t sig_first;
+	uint32_t nsigs;
+	uint8_t hash[SIGNER_SIGFILE_HASH];
+};
+
+struct sig {
+	uint64_t off;        /*!< RRSIG RDATA in the arena */
+	uint32_t len;        /*!< 0 while waiting for the HSM */
+	uint32_t slot;
+};
+
+struct sign_run {
+	const struct signer_sign_opts *o;
+	struct signer_zone *z;
+	struct signer_keyset *ks;
+	struct signer_nsec3_params n3p;
+	struct signer_nsec3_chain *n3;
+	struct signer_nsec_chain *nsec;
+	struct signer_sigfile *prev;
+	uint64_t seed;
+
+	struct slot *slots;
+	size_t nslots, nzone_slots, slots_cap;
+	struct sig *sigs;
+	size_t nsigs, sigs_cap;
+	uint8_t *arena;
+	size_t arena_len, arena_cap;
+
+	/* scratch: one RRset in canonical form, one denial RDATA */
+	uint8_t *tail;
+	size_t tail_len, tail_cap;
+	uint8_t *rdbuf;
+	EVP_MD_CTX *md;
+	EVP_MD *sha256;
+
+	/* the batch waiting for the HSM */
+	tld_signpool_t *pool;
+	struct tld_sign_req *reqs;
+	uint64_t *req_off;   /*!< message offsets in msgs */
+	uint32_t *req_sig;   /*!< the sig each fills */
+	uint16_t *req_hlen;  /*!< RRSIG header length at the start of the message */
+	size_t nreqs, reqs_cap;
+	uint8_t *msgs;
+	size_t msgs_len, msgs_cap;
+	size_t batches;
+
+	uint64_t reused, fresh, dropped, matched;
+};
+
+/*!
+ * \brief Owner, TTL and type of a slot, and its RRset in canonical signed
+ *        form in run->tail (owner | type | class | TTL | RDLENGTH | RDATA per RR).
+ * \param[out] owner  wire owner (points into the zone or run->rdbuf area)
+ * \return TLD_OK, TLD_ENOMEM, TLD_ERANGE
+ */
+int sign_slot_tail(struct sign_run *run, const struct slot *s, uint8_t *owner, uint32_t *ttl);
+
+/*!
+ * \brief RDATA of a denial slot (NSEC or NSEC3) into run->rdbuf.
+ * \return its length (0 on failure)
+ */
+size_t sign_denial_rdata(struct sign_run *run, const struct slot *s, uint8_t *owner, size_t *owner_len);
+
+/*!
+ * \brief Writes the signed zone (text, canonical order, SOA first) and its side file.
+ * \return TLD_OK, TLD_EIO, TLD_ENOMEM
+ */
+int sign_write(struct sign_run *run, const char *path);

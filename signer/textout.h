@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Fast presentation-format writer for the signed zone: records are formatted
+ * by hand into one large buffer that is flushed to a stream when full (no
+ * printf per record).  The types a TLD zone is made of (SOA, NS, A, AAAA, DS,
+ * DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY, MX, TXT, CNAME,
+ * DNAME, PTR) are written here; any other type through ldns, and RFC 3597
+ * "\# len hex" when even ldns cannot.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/clock.h"
+
+struct signer_textout {
+	FILE *out;             /*!< destination (not owned) */
+	char *buf;
+	size_t len, cap;
+	int err;               /*!< first write error (TLD_EIO), sticky */
+	tld_time_t now;        /*!< RRSIG times are shown as the date nearest to now */
+};
+
+/*!
+ * \brief Prepares a writer with a buffer of cap bytes (at least 128 KiB used).
+ * \return TLD_OK, TLD_ENOMEM
+ */
+int signer_textout_init(struct signer_textout *t, FILE *out, size_t cap, tld_time_t now);
+
+/*! Flushes and releases the buffer. \return TLD_OK or the first write error */
+int signer_textout_finish(struct signer_textout *t);
+
+/*!
+ * \brief Writes one record: "owner TTL IN TYPE RDATA\n".
+ * \param[in] owner  wire name
+ * \return TLD_OK, TLD_EIO (write failed)
+ */
+int signer_textout_rr(struct signer_textout *t, const uint8_t *owner, uint32_t ttl, uint16_t type,
+                      const uint8_t *rdata, uint16_t rdlen);
+
+/*!
+ * \brief Writes a 32-bit RRSIG time as YYYYMMDDHHMMSS, taking the instant
+ *        nearest to now (RFC 4034 section 3.1.5 serial arithmetic).
+ * \param[out] out  at least 15 bytes
+ */
+void signer_rrsig_time_text(uint32_t t, tld_time_t now, char *out);
+
+/*! The 64-bit instant of a 32-bit RRSIG time, nearest to now. */
+tld_time_t signer_rrsig_time_abs(uint32_t t, tld_time_t now);
