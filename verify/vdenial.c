@@ -39,10 +39,17 @@ static int nsec3_cmp(const void *pa, const void *pb)
 
 void vfy_name_types(const struct vfy_zone *z, const struct vfy_name *n, struct vfy_typeset *s)
 {
+	/* at a delegation only NS and the parent's authoritative types (DS, NSEC)
+	 * appear; other data at the cut is not the parent's (RFC 4034 4.1.2) */
+	bool cut = (n->flags & VFY_DELEG) != 0;
 	vfy_typeset_clear(s);
 	for (size_t i = n->first; i < n->first + n->count; i++) {
 		const struct vfy_rec *r = &z->recs[i];
 		if (r->type == LDNS_RR_TYPE_NSEC3) {
+			continue;
+		}
+		bool parent_data = r->type == LDNS_RR_TYPE_DS || r->type == LDNS_RR_TYPE_NSEC;
+		if (cut && !parent_data && (r->is_sig || r->type != LDNS_RR_TYPE_NS)) {
 			continue;
 		}
 		vfy_typeset_add(s, r->is_sig ? LDNS_RR_TYPE_RRSIG : r->type);
