@@ -94,31 +94,29 @@ static int state_path(const struct run *r, const char *name, char *buf, size_t s
 }
 
 /*
- * Removes the temporary files a killed run left behind in STATE_DIR (the
- * run's own outputs only: "NAME.tmp.XXXXXX" of tld_atomic_file_open()).
+ * Removes the temporary files a killed run left behind in STATE_DIR
+ * ("NAME.tmp.XXXXXX" of tld_atomic_file_open(), whoever the writer was).
  * Called under the lock, so no writer is active.
  */
 static void remove_stale_temporaries(const char *state_dir)
 {
-	static const char *const ours[] = {
-		"unsigned.zone.tmp.", "signed.zone.tmp.", "last-run.json.tmp.", "metrics.prom.tmp.",
-		"zonegen-report.json.tmp.",
-	};
 	DIR *dir = opendir(state_dir);
 	if (dir == NULL) {
 		return;
 	}
 	struct dirent *de;
 	while ((de = readdir(dir)) != NULL) {
-		for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
-			if (strncmp(de->d_name, ours[i], strlen(ours[i])) == 0 &&
-			    strlen(de->d_name) == strlen(ours[i]) + 6) {
-				char path[4096];
-				snprintf(path, sizeof(path), "%s/%s", state_dir, de->d_name);
-				if (unlink(path) == 0) {
-					tld_info("run: removed %s left by an interrupted run", path);
-				}
-			}
+		/* every writer of STATE_DIR uses tld_atomic_file_open(): NAME.tmp.XXXXXX */
+		const char *tmp = strstr(de->d_name, ".tmp.");
+		if (tmp == NULL || tmp == de->d_name || strlen(tmp) != strlen(".tmp.") + 6) {
+			continue;
+		}
+		char path[4096];
+		if (snprintf(path, sizeof(path), "%s/%s", state_dir, de->d_name) >= (int)sizeof(path)) {
+			continue;
+		}
+		if (unlink(path) == 0) {
+			tld_info("run: removed %s left by an interrupted run", path);
 		}
 	}
 	closedir(dir);

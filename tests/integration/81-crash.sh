@@ -63,7 +63,13 @@ published_intact() {
 	serial=${row%%|*}; rest=${row#*|}; file=${rest%%|*}; digest=${rest#*|}
 	[ -n "$row" ] && [ "$(sha256sum "$file" | cut -d' ' -f1)" = "$digest" ]
 	ok $? "$1: published serial $serial intact (digest as recorded)"
-	got=$(dig @127.0.0.1 -p $PORT -y "hmac-sha256:xfr:$SECRET" +short +time=2 +tries=2 test. SOA | awk '{ print $3 }')
+	# serve picks up a committed version within a poll interval: wait up to ~5 s
+	i=0
+	while :; do
+		got=$(dig @127.0.0.1 -p $PORT -y "hmac-sha256:xfr:$SECRET" +short +time=2 +tries=2 test. SOA | awk '{ print $3 }')
+		[ "$got" = "$serial" ] || [ $i -ge 25 ] && break
+		i=$((i + 1)); sleep 0.2
+	done
 	is "$serial" "$got" "$1: serve answers serial $serial"
 }
 
