@@ -130,7 +130,7 @@ bool signer_sigfile_next(const struct signer_sigfile *sf, const struct signer_si
 }
 
 int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, uint32_t serial,
-                         struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx)
+                         const uint8_t *unsigned_hash, struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx)
 {
 	if (origin_len == 0 || origin_len > 255) {
 		return TLD_EINVAL;
@@ -152,6 +152,7 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 	h.serial = serial;
 	h.origin_len = (uint32_t)origin_len;
 	memcpy(h.origin, origin, origin_len);
+	memcpy(h.unsigned_hash, unsigned_hash, sizeof(h.unsigned_hash));
 	h.nentries = n;
 	/* pass 1: entries with their blob offsets */
 	uint64_t off = 0;

@@ -34,6 +34,7 @@ struct signer_sigfile_header {
 	uint64_t nentries;
 	uint64_t blob_len;
 	uint8_t origin[256];     /*!< apex, wire, lower case */
+	uint8_t unsigned_hash[32]; /*!< SHA-256 over the records no RRSIG covers (delegation NS, glue) */
 };
 
 struct signer_sigfile_entry {
@@ -92,9 +93,9 @@ struct signer_sigfile_item {
 typedef const uint8_t *(*signer_sigfile_sig_fn)(void *ctx, size_t i, uint16_t *len);
 
 /*!
- * \brief Writes a side file to a stream.  items are sorted by hash in place;
+ * \brief Writes a side file to a stream (unsigned_hash: 32 bytes, see the header).  items are sorted by hash in place;
  *        two items with one hash are written once (they are the same RRset).
  * \return TLD_OK, TLD_EIO
  */
 int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, uint32_t serial,
-                         struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx);
+                         const uint8_t *unsigned_hash, struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx);

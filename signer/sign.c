@@ -544,11 +544,45 @@ static int plan_slot(struct sign_run *run, uint32_t si, bool dry, bool *all_kept
 	return TLD_OK;
 }
 
+/* SHA-256 over what no RRSIG covers: delegation NS and other records at cuts, glue. */
+static int hash_unsigned(struct sign_run *run)
+{
+	const struct signer_zone *z = run->z;
+	unsigned int len = 0;
+	if (EVP_DigestInit_ex2(run->md, run->sha256, NULL) != 1) {
+		return TLD_ECRYPTO;
+	}
+	for (size_t i = 0; i < z->nnodes; i++) {
+		const struct signer_node *n = &z->nodes[i];
+		if (!(n->flags & (SIGNER_NODE_OCCLUDED | SIGNER_NODE_DELEG))) {
+			continue;
+		}
+		for (uint32_t r = 0; r < n->rr_count; r++) {
+			const struct signer_rr *rr = &z->rrs[n->rr_first + r];
+			if (!(n->flags & SIGNER_NODE_OCCLUDED) && rr->type == SIGNER_T_DS) {
+				continue;
+			}
+			uint8_t fixed[10];
+			put16(put32(put16(put16(fixed, rr->type), 1), rr->ttl), rr->rdlen);
+			if (EVP_DigestUpdate(run->md, signer_node_wire(z, n), n->wire_len) != 1 ||
+			    EVP_DigestUpdate(run->md, fixed, sizeof(fixed)) != 1 ||
+			    EVP_DigestUpdate(run->md, signer_rr_rdata(z, rr), rr->rdlen) != 1) {
+				return TLD_ECRYPTO;
+			}
+		}
+	}
+	if (EVP_DigestFinal_ex(run->md, run->unsigned_hash, &len) != 1 || len != 32) {
+		return TLD_ECRYPTO;
+	}
+	return TLD_OK;
+}
+
 /* Would this run change nothing against the previous version (SOA serial set to the old one)? */
 static int unchanged_against_prev(struct sign_run *run, bool *unchanged)
 {
 	*unchanged = false;
-	if (run->prev == NULL || run->prev->hdr->nentries != run->nslots) {
+	if (run->prev == NULL || run->prev->hdr->nentries != run->nslots ||
+	    memcmp(run->prev->hdr->unsigned_hash, run->unsigned_hash, sizeof(run->unsigned_hash)) != 0) {
 		return TLD_OK;
 	}
 	for (size_t i = 0; i < run->nslots; i++) {
@@ -745,6 +779,9 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	}
 	if (ret == TLD_OK) {
 		ret = make_slots(&run);
+	}
+	if (ret == TLD_OK) {
+		ret = hash_unsigned(&run);
 	}
 	if (ret != TLD_OK) {
 		goto fail;
