@@ -379,7 +379,9 @@ int tld_hsm_sign(tld_hsm_t *hsm, tld_hsm_obj_t priv, int algorithm, const char *
 	if (a->digest != NULL) {
 		unsigned int mdlen = 0;
 		size_t pre = a->digest_info_len;
-		memcpy(buf, a->digest_info, pre);
+		if (pre > 0) {
+			memcpy(buf, a->digest_info, pre);
+		}
 		if (EVP_Digest(msg, len, buf + pre, &mdlen, digest_md(a->digest), NULL) != 1) {
 			return tld_hsm_set_error(hsm, TLD_ECRYPTO, "%s digest for %s failed", a->digest, what);
 		}

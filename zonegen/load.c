@@ -128,7 +128,11 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 	if (len == 0) {
 		return zg_reject(zg, file, rec->line, "domain '%.80s': %s", rec->field[col], why) ?: 1;
 	}
-	uint32_t d = zg_lookup(zg, norm, len);
+	uint32_t d = zg->last_domain;
+	if (d == ZG_NONE || zg->names[d].len != len || memcmp(zg->names[d].text, norm, len) != 0) {
+		d = zg_lookup(zg, norm, len);
+		zg->last_domain = d;
+	}
 	if (d == ZG_NONE || !(zg->names[d].flags & ZG_DOMAIN)) {
 		return zg_reject(zg, file, rec->line, "domain %s is not in domains.csv", norm) ?: 1;
 	}

@@ -19,10 +19,15 @@ static uint64_t hash_name(const char *s, size_t len)
 	return h ^ (h >> 29);
 }
 
+/* A slot holds the upper 32 bits of the hash and the name id: most misses
+ * are decided without touching the name. */
+#define SLOT_EMPTY UINT64_MAX
+#define SLOT(h, id) (((h) & 0xffffffff00000000ULL) | (id))
+
 static int grow_slots(struct tld_zonegen *zg)
 {
 	size_t n = zg->slot_mask ? (zg->slot_mask + 1) * 2 : 1u << 16;
-	uint32_t *slots = malloc(n * sizeof(*slots));
+	uint64_t *slots = malloc(n * sizeof(*slots));
 	if (slots == NULL) {
 		return TLD_ENOMEM;
 	}
@@ -30,10 +35,10 @@ static int grow_slots(struct tld_zonegen *zg)
 	for (size_t i = 0; i < zg->name_count; i++) {
 		uint64_t h = hash_name(zg->names[i].text, zg->names[i].len);
 		size_t s = h & (n - 1);
-		while (slots[s] != ZG_NONE) {
+		while (slots[s] != SLOT_EMPTY) {
 			s = (s + 1) & (n - 1);
 		}
-		slots[s] = (uint32_t)i;
+		slots[s] = SLOT(h, i);
 	}
 	free(zg->slots);
 	zg->slots = slots;
@@ -70,13 +75,16 @@ uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len)
 	if (zg->slots == NULL) {
 		return ZG_NONE;
 	}
-	size_t s = hash_name(text, len) & zg->slot_mask;
+	uint64_t h = hash_name(text, len);
+	size_t s = h & zg->slot_mask;
 	for (;;) {
-		uint32_t id = zg->slots[s];
-		if (id == ZG_NONE) {
+		uint64_t slot = zg->slots[s];
+		if (slot == SLOT_EMPTY) {
 			return ZG_NONE;
 		}
-		if (zg->names[id].len == len && memcmp(zg->names[id].text, text, len) == 0) {
+		uint32_t id = (uint32_t)slot;
+		if ((slot ^ h) >> 32 == 0 && zg->names[id].len == len &&
+		    memcmp(zg->names[id].text, text, len) == 0) {
 			return id;
 		}
 		s = (s + 1) & zg->slot_mask;
@@ -111,11 +119,12 @@ int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id
 	}
 	uint32_t n = (uint32_t)zg->name_count++;
 	zg->names[n] = (struct zg_name){ .text = copy, .len = (uint32_t)len, .rank = ZG_NONE };
-	size_t s = hash_name(text, len) & zg->slot_mask;
-	while (zg->slots[s] != ZG_NONE) {
+	uint64_t h = hash_name(text, len);
+	size_t s = h & zg->slot_mask;
+	while (zg->slots[s] != SLOT_EMPTY) {
 		s = (s + 1) & zg->slot_mask;
 	}
-	zg->slots[s] = n;
+	zg->slots[s] = SLOT(h, n);
 	*id = n;
 	return TLD_OK;
 }

@@ -140,7 +140,9 @@ static int rank_hosts(struct tld_zonegen *zg)
 			hosts[n++] = zg->ns[i].host;
 		}
 	}
-	qsort(hosts, n, sizeof(*hosts), cmp_host_wire);
+	if (n > 0) {
+		qsort(hosts, n, sizeof(*hosts), cmp_host_wire);
+	}
 	for (size_t i = 0; i < n; i++) {
 		zg->names[hosts[i]].rank = (uint32_t)i;
 	}
@@ -222,8 +224,11 @@ static int decide_glue(struct tld_zonegen *zg)
 	int ret = TLD_OK;
 	for (size_t i = 0; i < zg->name_count && ret == TLD_OK; i++) {
 		struct zg_name *n = &zg->names[i];
-		if (n->flags & ZG_IN_ZONE &&
-		    ancestor_with(zg, n->text, n->len, ZG_DELEGATED, true) != ZG_NONE) {
+		/* only hosts and apex.records owners need to know (saves a lookup per domain) */
+		bool needed = n->addr_count > 0 || (n->flags & (ZG_NS_USED | ZG_APEX_DATA));
+		if (needed && n->flags & ZG_IN_ZONE &&
+		    ((n->flags & ZG_DELEGATED) ||
+		     ancestor_with(zg, n->text, n->len, ZG_DELEGATED, false) != ZG_NONE)) {
 			n->flags |= ZG_BELOW_DELEG;
 		}
 		if (n->addr_count == 0) {
@@ -330,7 +335,9 @@ static int sort_owners(struct tld_zonegen *zg)
 			k++;
 		}
 	}
-	qsort(keys, n, sizeof(*keys), cmp_owner);
+	if (n > 0) {
+		qsort(keys, n, sizeof(*keys), cmp_owner);
+	}
 	for (size_t i = 0; i < n; i++) {
 		zg->order[i] = keys[i].id;
 	}
@@ -350,11 +357,17 @@ int zg_apply_rules(struct tld_zonegen *zg)
 	if (ret != TLD_OK) {
 		return ret;
 	}
-	qsort(zg->ns, zg->ns_count, sizeof(*zg->ns), cmp_ns);
+	if (zg->ns_count > 0) {
+		qsort(zg->ns, zg->ns_count, sizeof(*zg->ns), cmp_ns);
+	}
 	index_ns(zg);
-	qsort(zg->ds, zg->ds_count, sizeof(*zg->ds), cmp_ds);
+	if (zg->ds_count > 0) {
+		qsort(zg->ds, zg->ds_count, sizeof(*zg->ds), cmp_ds);
+	}
 	index_ds(zg);
-	qsort(zg->addrs, zg->addr_count, sizeof(*zg->addrs), cmp_addr);
+	if (zg->addr_count > 0) {
+		qsort(zg->addrs, zg->addr_count, sizeof(*zg->addrs), cmp_addr);
+	}
 	index_addrs(zg);
 
 	for (size_t i = 0; i < zg->name_count; i++) {

@@ -81,7 +81,7 @@ struct tld_zonegen {
 	/* the name table: open addressing over names[] */
 	struct zg_name *names;
 	size_t name_count, name_cap;
-	uint32_t *slots;
+	uint64_t *slots;           /*!< hash bits | name id */
 	size_t slot_mask;
 	char **arena;              /*!< blocks of name text */
 	size_t arena_count, arena_used;
@@ -103,6 +103,7 @@ struct tld_zonegen {
 	struct zg_list lame;       /*!< lame delegations */
 	struct tld_zonegen_stats stats;
 	unsigned logged;           /*!< bad rows logged so far (bounded) */
+	uint32_t last_domain;      /*!< known_domain() cache: consecutive rows share a domain */
 };
 
 /* nametab.c */

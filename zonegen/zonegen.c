@@ -128,6 +128,7 @@ int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
 		return TLD_ENOMEM;
 	}
 	zg->cfg = cfg;
+	zg->last_domain = ZG_NONE;
 	char zone[TLD_NAME_MAX_TEXT];
 	const char *why = NULL;
 	if (cfg->zone == NULL) {
@@ -169,7 +170,9 @@ int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
 	if (ret != TLD_OK) {
 		goto fail;
 	}
-	qsort(zg->extra, zg->extra_count, sizeof(*zg->extra), zg_cmp_extra);
+	if (zg->extra_count > 0) {
+		qsort(zg->extra, zg->extra_count, sizeof(*zg->extra), zg_cmp_extra);
+	}
 	tld_info("zonegen: %" PRIu64 " delegations, %" PRIu64 " DS, %" PRIu64 " glue, %" PRIu64
 	         " bad rows, %" PRIu64 " orphan glue, %" PRIu64 " lame",
 	         zg->stats.delegated, zg->stats.ds_records, zg->stats.glue_records,

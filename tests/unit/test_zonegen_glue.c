@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Glue rules (DESIGN section 4): in-bailiwick addresses are published only
+ * when the host is at or below a delegated domain and is NS of a delegated
+ * domain; sibling glue; a host at the delegation point itself; orphan glue;
+ * lame in-zone hosts; apex.records hosts; apex data under a delegation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "tests/tap/tap.h"
+#include "tests/unit/zonegen_fixture.h"
+
+static char tmpdir[] = "/tmp/test_zonegen_glue.XXXXXX";
+
+static char *run(const char *domains, const char *ns, const char *hosts, const char *apex,
+                 struct tld_zonegen **zg)
+{
+	static int seq;
+	static char dir[512], apex_path[600];
+	snprintf(dir, sizeof(dir), "%s/e%d", tmpdir, seq++);
+	const struct fx_file files[] = {
+		{ "domains.csv", domains },
+		{ "nameservers.csv", ns },
+		{ "hosts.csv", hosts },
+	};
+	fx_export(dir, files, 3, "2026-11-21T10:00:00Z", "test.");
+	static struct tld_config cfg;
+	fx_config(&cfg, dir);
+	if (apex != NULL) {
+		snprintf(apex_path, sizeof(apex_path), "%s/apex.zone", dir);
+		FILE *f = fopen(apex_path, "w");
+		fputs(apex, f);
+		fclose(f);
+		cfg.apex.records = apex_path;
+	}
+	int ret;
+	char *zone = fx_zone(&cfg, zg, &ret);
+	if (zone == NULL) {
+		diag("build failed: %d", ret);
+	}
+	return zone;
+}
+
+int main(void)
+{
+	plan_lazy();
+	tld_time_t now;
+	tld_time_parse("2026-11-21T10:00:00Z", &now);
+	tld_clock_pin(now);
+	if (mkdtemp(tmpdir) == NULL) {
+		skip_all("no temp dir");
+	}
+	struct tld_zonegen *zg = NULL;
+
+	/* sibling glue: ns.b.test (under delegated b.test) serves a.test only */
+	char *zone = run("name,statuses\na.test,ok\nb.test,ok\n",
+	                 "domain,host\na.test,ns.b.test\nb.test,ns.provider.net\n",
+	                 "host,address\nns.b.test,192.0.2.1\n", NULL, &zg);
+	ok(zone && strstr(zone, "ns.b.test.\t172800\tIN\tA\t192.0.2.1\n"),
+	   "sibling glue published (host under delegated b.test, NS of a.test)");
+	is_int(0, zg ? (long long)tld_zonegen_stats(zg)->orphan_glue : -1, "no orphan");
+	free(zone);
+	tld_zonegen_free(zg);
+
+	/* the host is the delegated name itself */
+	zone = run("name,statuses\nself.test,ok\n", "domain,host\nself.test,self.test\n",
+	           "host,address\nself.test,192.0.2.5\nself.test,2001:db8::5\n", NULL, &zg);
+	const char *a = zone ? strstr(zone, "self.test.\t172800\tIN\tA\t") : NULL;
+	const char *n = zone ? strstr(zone, "self.test.\t172800\tIN\tNS\tself.test.") : NULL;
+	const char *aaaa = zone ? strstr(zone, "self.test.\t172800\tIN\tAAAA\t") : NULL;
+	ok(a && n && aaaa && a < n && n < aaaa, "glue at the delegation point: A, NS, AAAA in type order");
+	free(zone);
+	tld_zonegen_free(zg);
+
+	/* the delegation holding the host is held: glue orphan, user lame */
+	zone = run("name,statuses\na.test,ok\nb.test,serverHold\n",
+	           "domain,host\na.test,ns.b.test\nb.test,ns.provider.net\n",
+	           "host,address\nns.b.test,192.0.2.1\n", NULL, &zg);
+	ok(zone && strstr(zone, "192.0.2.1") == NULL, "no glue under a held domain");
+	ok(zg && tld_zonegen_stats(zg)->orphan_glue == 1 && tld_zonegen_stats(zg)->lame == 1,
+	   "orphan counted, a.test lame");
+	ok(zone && strstr(zone, "a.test.\t172800\tIN\tNS\tns.b.test.\n"),
+	   "the lame NS stays published");
+	free(zone);
+	tld_zonegen_free(zg);
+
+	/* host under a delegated domain but used only by a held domain: orphan */
+	zone = run("name,statuses\nh.test,clientHold\nb.test,ok\n",
+	           "domain,host\nh.test,ns.b.test\nb.test,ns.provider.net\n",
+	           "host,address\nns.b.test,192.0.2.1\n", NULL, &zg);
+	ok(zone && strstr(zone, "192.0.2.1") == NULL, "glue used only by a held domain dropped");
+	is_int(1, zg ? (long long)tld_zonegen_stats(zg)->orphan_glue : -1, "counted as orphan");
+	free(zone);
+	tld_zonegen_free(zg);
+
+	/* in-zone host with data in apex.records is not lame */
+	zone = run("name,statuses\na.test,ok\n", "domain,host\na.test,ns1.nic.test\n",
+	           "host,address\n", "ns1.nic.test. 3600 IN A 192.0.2.53\n", &zg);
+	ok(zone && strstr(zone, "ns1.nic.test.\t3600\tIN\tA\t192.0.2.53\n"), "apex.records data published");
+	is_int(0, zg ? (long long)tld_zonegen_stats(zg)->lame : -1, "host with apex.records address is not lame");
+	free(zone);
+	tld_zonegen_free(zg);
+
+	/* apex.records data below a delegation is dropped and reported */
+	zone = run("name,statuses\nnic.test,ok\n", "domain,host\nnic.test,ns.provider.net\n",
+	           "host,address\n", "ns1.nic.test. 3600 IN A 192.0.2.53\n", &zg);
+	ok(zone && strstr(zone, "192.0.2.53") == NULL, "apex.records under a delegation not published");
+	is_int(1, zg ? (long long)tld_zonegen_stats(zg)->bad_rows : -1, "and reported");
+	free(zone);
+	tld_zonegen_free(zg);
+
+	/* out-of-zone NS hosts need no glue and are never lame */
+	zone = run("name,statuses\na.test,ok\n", "domain,host\na.test,ns.example.net\n",
+	           "host,address\nns.example.net,192.0.2.7\n", NULL, &zg);
+	ok(zone && strstr(zone, "192.0.2.7") == NULL, "address of an out-of-zone host not published");
+	ok(zg && tld_zonegen_stats(zg)->lame == 0 && tld_zonegen_stats(zg)->orphan_glue == 1,
+	   "not lame; address counted as dropped");
+	free(zone);
+	tld_zonegen_free(zg);
+
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0) {
+		diag("cleanup failed");
+	}
+	return exit_status();
+}
