@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "signer/sort.h"
 
 #define MAGIC "TLDSIGS"
 #define BOM 0x01020304u
@@ -19,8 +20,9 @@
 
 /* -- internal API -- */
 
-static int item_cmp(const void *a, const void *b)
+static int item_cmp(const void *a, const void *b, void *ctx)
 {
+	(void)ctx;
 	return memcmp(((const struct signer_sigfile_item *)a)->hash, ((const struct signer_sigfile_item *)b)->hash,
 	              SIGNER_SIGFILE_HASH);
 }
@@ -135,7 +137,7 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 	if (origin_len == 0 || origin_len > 255) {
 		return TLD_EINVAL;
 	}
-	qsort(items, n, sizeof(*items), item_cmp);
+	signer_sort(items, n, sizeof(*items), item_cmp, NULL);
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (w > 0 && memcmp(items[w - 1].hash, items[i].hash, SIGNER_SIGFILE_HASH) == 0) {

@@ -36,6 +36,25 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Peak resident memory so far (VmHWM), MiB; 0 when unknown */
+static unsigned long peak_mib(void)
+{
+	char line[256];
+	unsigned long kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (f == NULL) {
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "VmHWM:", 6) == 0) {
+			kib = strtoul(line + 6, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kib / 1024;
+}
+
 static int grow(void **buf, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap) {
@@ -753,6 +772,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		goto fail;
 	}
 	st.records_in = run.z->nrrs;
+	tld_debug("signing: read %zu records in %.2f s, peak %lu MiB", run.z->nrrs, mono() - t0, peak_mib());
 	ret = check_origin(&run);
 	if (ret == TLD_OK) {
 		ret = signer_keyset_load(o->cfg, pol, o->db, o->now, &run.ks);
@@ -768,6 +788,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	}
 	run.seed = zone_seed(run.z->origin, run.z->origin_len);
 	double t1 = mono();
+	tld_debug("signing: read and built in %.2f s, peak %lu MiB", t1 - t0, peak_mib());
 
 	/* denial chain */
 	if (pol->denial.type == TLD_DENIAL_NSEC3) {
@@ -787,6 +808,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		goto fail;
 	}
 	double t2 = mono();
+	tld_debug("signing: chain in %.2f s, peak %lu MiB", t2 - t1, peak_mib());
 
 	/* serial: the previous version's, kept only when nothing else changes */
 	bool have_prev = false;
@@ -834,6 +856,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	tld_signpool_close(run.pool);
 	run.pool = NULL;
 	double t3 = mono();
+	tld_debug("signing: signatures in %.2f s, peak %lu MiB", t3 - t2, peak_mib());
 
 	ret = sign_write(&run, o->output);
 	if (ret != TLD_OK) {
@@ -858,8 +881,9 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	st.seconds_sign = t3 - t2;
 	st.seconds_write = t4 - t3;
 	tld_info("signing: %zu keys (%zu planned, %zu interim), %zu RRsets with signatures, %" PRIu64
-	         " matched in the side file, %" PRIu64 " old signatures dropped, %zu HSM batches",
-	         run.ks->n, run.ks->planned, run.ks->interim, run.nslots, run.matched, run.dropped, run.batches);
+	         " matched in the side file, %" PRIu64 " old signatures dropped, %zu HSM batches, peak %lu MiB",
+	         run.ks->n, run.ks->planned, run.ks->interim, run.nslots, run.matched, run.dropped, run.batches,
+	         peak_mib());
 	*stats = st;
 	ret = TLD_OK;
 fail:

@@ -24,6 +24,7 @@
 #include "signer/rrtype.h"
 #include "signer/sigfile.h"
 #include "signer/sign.h"
+#include "signer/sort.h"
 #include "signer/textout.h"
 #include "signer/zone.h"
 #include "signer/zone_read.h"
@@ -280,6 +281,48 @@ static void test_keyset_check(void)
 	ok(signer_keyset_check(three, u3, 3) == TLD_EKEYTAG, "keyset: two published keys with one tag");
 }
 
+/* ---- in-place sort ---- */
+
+static int u32_cmp(const void *a, const void *b, void *ctx)
+{
+	uint32_t x, y;
+	memcpy(&x, a, 4);
+	memcpy(&y, b, 4);
+	++*(size_t *)ctx;
+	return (x > y) - (x < y);
+}
+
+static int u32_qcmp(const void *a, const void *b)
+{
+	size_t dummy = 0;
+	return u32_cmp(a, b, &dummy);
+}
+
+static void test_sort(void)
+{
+	static uint32_t a[20000], b[20000];
+	uint64_t x = 88172645463325252ULL;
+	const char *shapes[] = { "random", "sorted", "reversed", "few values", "all equal" };
+	for (int shape = 0; shape < 5; shape++) {
+		for (size_t n = 0; n <= 20000; n = n ? n * 5 : 1) {
+			for (size_t i = 0; i < n; i++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				a[i] = shape == 0 ? (uint32_t)x : shape == 1 ? (uint32_t)i : shape == 2 ? (uint32_t)(n - i)
+				     : shape == 3 ? (uint32_t)(x % 3) : 7u;
+			}
+			memcpy(b, a, n * sizeof(*a));
+			size_t calls = 0, lg = 1;
+			for (size_t m = n; m > 1; m >>= 1) {
+				lg++;
+			}
+			signer_sort(a, n, sizeof(*a), u32_cmp, &calls);
+			qsort(b, n, sizeof(*b), u32_qcmp);
+			ok(memcmp(a, b, n * sizeof(*a)) == 0 && calls <= 4 * n * lg + 16,
+			   "sort: %s, %zu elements (%zu comparisons)", shapes[shape], n, calls);
+		}
+	}
+}
+
 /* ---- end to end through SoftHSM ---- */
 
 static struct tld_policy make_policy(enum tld_denial_type denial, bool opt_out)
@@ -400,6 +443,7 @@ int main(void)
 	test_sigfile();
 	test_nsec_chain();
 	test_keyset_check();
+	test_sort();
 	test_sign_end_to_end();
 	if (getenv("KEEP_TMP") == NULL) {
 		char cmd[600];
