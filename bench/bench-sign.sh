@@ -150,7 +150,7 @@ for n in ${BENCH_SIZES:-1000000}; do
 			printf "%-24s %9s %9s %9s %6s %9s %9s %s\n", "tool", "wall s", "cpu s", "peak MiB", "exit", "wall x", "mem x", "(x = ratio to kzonesign)"
 			for (i = 1; i <= NR; i++)
 				printf "%-24s %9.2f %9.2f %9.0f %6d %9.2f %9.2f\n", name[i], wall[i], cpu[i], rss[i], rc[i],
-				       bw > 0 ? wall[i] / bw : 0, bm > 0 ? rss[i] / bm : 0
+				       (bw > 0) ? wall[i] / bw : 0, (bm > 0) ? rss[i] / bm : 0
 		}' "$W/results"
 	echo "# tldsign signs through SoftHSM (one PKCS#11 session per worker); the others sign in software."
 done

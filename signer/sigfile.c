@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -32,7 +33,40 @@ static bool put(FILE *out, const void *p, size_t n)
 	return n == 0 || fwrite(p, 1, n, out) == n;
 }
 
+/* Checks header and sizes and sets the pointers into data. */
+static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
+{
+	if (size < sizeof(struct signer_sigfile_header) || ((uintptr_t)data & 7) != 0) {
+		return false;
+	}
+	const struct signer_sigfile_header *h = data;
+	uint64_t table = (uint64_t)sizeof(*h);
+	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || h->version != VERSION ||
+	    h->origin_len == 0 || h->origin_len > 255 || h->nentries > size / sizeof(struct signer_sigfile_entry) ||
+	    h->blob_len > size || table + h->nentries * sizeof(struct signer_sigfile_entry) + h->blob_len != size) {
+		return false;
+	}
+	sf->hdr = h;
+	sf->entries = (const struct signer_sigfile_entry *)((const uint8_t *)data + table);
+	sf->blob = (const uint8_t *)(sf->entries + h->nentries);
+	return true;
+}
+
 /* -- public API -- */
+
+int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigfile **out)
+{
+	struct signer_sigfile *sf = calloc(1, sizeof(*sf));
+	if (sf == NULL) {
+		return TLD_ENOMEM;
+	}
+	if (!layout_ok(sf, data, size)) {
+		free(sf);
+		return TLD_EPARSE;
+	}
+	*out = sf;
+	return TLD_OK;
+}
 
 int signer_sigfile_open(const char *path, struct signer_sigfile **out)
 {
@@ -64,17 +98,10 @@ int signer_sigfile_open(const char *path, struct signer_sigfile **out)
 		goto fail;
 	}
 	sf->size = size;
-	sf->hdr = sf->map;
-	const struct signer_sigfile_header *h = sf->hdr;
-	uint64_t table = (uint64_t)sizeof(*h);
-	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || h->version != VERSION ||
-	    h->origin_len == 0 || h->origin_len > 255 || h->nentries > size / sizeof(struct signer_sigfile_entry) ||
-	    table + h->nentries * sizeof(struct signer_sigfile_entry) + h->blob_len != size) {
+	if (!layout_ok(sf, sf->map, size)) {
 		tld_warning("%s: not a signature side file of this version and host; not reused", path);
 		goto fail;
 	}
-	sf->entries = (const struct signer_sigfile_entry *)((const uint8_t *)sf->map + table);
-	sf->blob = (const uint8_t *)(sf->entries + h->nentries);
 	close(fd);
 	*out = sf;
 	return TLD_OK;

@@ -47,7 +47,7 @@ struct signer_sigfile_entry {
 
 /*! A mapped side file. */
 struct signer_sigfile {
-	void *map;
+	void *map;               /*!< NULL when the memory is the caller's */
 	size_t size;
 	const struct signer_sigfile_header *hdr;
 	const struct signer_sigfile_entry *entries;
@@ -61,6 +61,14 @@ struct signer_sigfile {
  * \return TLD_OK, TLD_ENOENT (no such file), TLD_EPARSE (damaged or foreign: logged), TLD_EIO
  */
 int signer_sigfile_open(const char *path, struct signer_sigfile **out);
+
+/*!
+ * \brief Checks a side file held in memory (8-byte aligned); the memory must
+ *        outlive the handle and is not freed by signer_sigfile_close().
+ * \param[out] out  written only on success
+ * \return TLD_OK, TLD_EPARSE, TLD_ENOMEM
+ */
+int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigfile **out);
 
 /*! Unmaps; NULL is a no-op. */
 void signer_sigfile_close(struct signer_sigfile *sf);
