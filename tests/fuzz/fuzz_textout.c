@@ -20,8 +20,8 @@ struct rec {
 	uint16_t type;
 	uint32_t ttl;
 	uint16_t rdlen;
-	uint8_t rdata[65536];
 	int seen;
+	uint8_t rdata[65536];
 };
 
 static int check_cb(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
@@ -30,6 +30,8 @@ static int check_cb(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rcl
 	struct rec *r = ctx;
 	(void)rclass, (void)line, (void)owner;
 	if (r->seen++ || type != r->type || ttl != r->ttl || rdlen != r->rdlen || memcmp(rdata, r->rdata, rdlen) != 0) {
+		fprintf(stderr, "round trip differs: type %u/%u ttl %u/%u rdlen %u/%u seen %d\n", type, r->type, ttl,
+		        r->ttl, rdlen, r->rdlen, r->seen);
 		abort();
 	}
 	return TLD_OK;
