@@ -130,9 +130,9 @@ for n in ${BENCH_SIZES:-1000000}; do
 	rm -rf "$B" && mkdir -p "$B"
 	dnssec-keygen -q -K "$B" -a ECDSAP256SHA256 -f KSK test. >/dev/null &&
 		dnssec-keygen -q -K "$B" -a ECDSAP256SHA256 test. >/dev/null || exit 1
-	measure "dnssec-signzone -n2" dnssec-signzone -q -S -K "$B" -3 - -H 0 -A -n 2 -s "$INC" -e "$EXP" \
+	measure "dnssec-signzone -n2" dnssec-signzone -q -S -K "$B" -d "$B" -3 - -H 0 -A -n 2 -s "$INC" -e "$EXP" \
 		-o test. -f "$B/signed.zone" "$z"
-	measure "dnssec-signzone -n2 -P" dnssec-signzone -q -S -K "$B" -3 - -H 0 -A -n 2 -P -s "$INC" -e "$EXP" \
+	measure "dnssec-signzone -n2 -P" dnssec-signzone -q -S -K "$B" -d "$B" -3 - -H 0 -A -n 2 -P -s "$INC" -e "$EXP" \
 		-o test. -f "$B/signed-P.zone" "$z"
 
 	# ldns-signzone (software keys, one thread)
