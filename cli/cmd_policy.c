@@ -1,155 +1,45 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/*
- * Key policy commands: policy simulate, audit list/verify, and (once the
- * config loader and the HSM key store are in) ds seen/gone, rollover
- * start/status, ceremony run, policy check.
- */
+/* policy check FILE, policy simulate. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/policy_ctx.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "common/statedb.h"
-#include "policy/audit.h"
+#include "policy/lint.h"
 #include "policy/examples.h"
 #include "policy/keystate.h"
 #include "policy/simulate.h"
 
 #define MAX_MANUAL 16
 
-int cmd_ds_seen(const struct tld_cli *cli, int argc, char **argv)
-{
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return tld_cli_not_built("ds seen");
-}
+/* ---- policy check ---- */
 
-int cmd_ds_gone(const struct tld_cli *cli, int argc, char **argv)
+static void print_warning(const char *key, const char *message, void *ctx)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return tld_cli_not_built("ds gone");
-}
-
-int cmd_rollover_start(const struct tld_cli *cli, int argc, char **argv)
-{
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return tld_cli_not_built("rollover start");
-}
-
-int cmd_rollover_status(const struct tld_cli *cli, int argc, char **argv)
-{
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return tld_cli_not_built("rollover status");
-}
-
-int cmd_ceremony_run(const struct tld_cli *cli, int argc, char **argv)
-{
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return tld_cli_not_built("ceremony run");
-}
-
-/* ---- audit ---- */
-
-static int open_state(const char *state_dir, tld_statedb_t **db)
-{
-	if (state_dir == NULL) {
-		tld_error("audit: give --state-dir DIR (reading it from tldsign.yaml needs the config loader)");
-		return TLD_EUSAGE;
-	}
-	return tld_statedb_open(state_dir, db);
-}
-
-static int parse_state_dir(int argc, char **argv, const char **state_dir)
-{
-	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 's') {
-			*state_dir = optarg;
-		} else {
-			return TLD_EUSAGE;
-		}
-	}
-	if (optind != argc) {
-		tld_error("unexpected argument '%s'", argv[optind]);
-		return TLD_EUSAGE;
-	}
-	return TLD_OK;
-}
-
-static int print_entry(const struct tld_audit_entry *e, void *ctx)
-{
-	(void)ctx;
-	char when[32];
-	printf("%5lld  %s  %-10s  %-16s  tags=%s%s%s%s%s\n", (long long)e->seq,
-	       tld_time_format(e->time, when, sizeof(when)), e->actor, e->operation,
-	       e->key_tags[0] ? e->key_tags : "-", e->detail[0] ? "  " : "", e->detail,
-	       e->ds[0] ? "\n       DS: " : "", e->ds);
-	return 0;
-}
-
-int cmd_audit_list(const struct tld_cli *cli, int argc, char **argv)
-{
-	const char *state_dir = NULL;
-	tld_statedb_t *db = NULL;
-	(void)cli;
-	int ret = parse_state_dir(argc, argv, &state_dir);
-	if (ret == TLD_OK) {
-		ret = open_state(state_dir, &db);
-	}
-	if (ret == TLD_OK) {
-		ret = tld_audit_foreach(db, print_entry, NULL);
-	}
-	tld_statedb_close(db);
-	return ret;
-}
-
-int cmd_audit_verify(const struct tld_cli *cli, int argc, char **argv)
-{
-	const char *state_dir = NULL;
-	tld_statedb_t *db = NULL;
-	char why[512], head[TLD_AUDIT_HASH_HEX];
-	int64_t n = 0;
-	(void)cli;
-	int ret = parse_state_dir(argc, argv, &state_dir);
-	if (ret == TLD_OK) {
-		ret = open_state(state_dir, &db);
-	}
-	if (ret == TLD_OK) {
-		ret = tld_audit_verify(db, &n, head, why, sizeof(why));
-		if (ret == TLD_OK) {
-			printf("audit log intact: %lld entries, head %s\n", (long long)n, n ? head : "(empty)");
-		} else if (ret == TLD_EVERIFY) {
-			tld_error("audit log broken: %s", why);
-			printf("audit log BROKEN: %s\n", why);
-		}
-	}
-	tld_statedb_close(db);
-	return ret;
+	const char *file = ctx;
+	printf("%s: warning: %s: %s\n", file, key, message);
 }
 
 int cmd_policy_check(const struct tld_cli *cli, int argc, char **argv)
 {
+	struct tld_policy *pol = NULL;
 	(void)cli;
-	(void)argc;
-	(void)argv;
-	return tld_cli_not_built("policy check");
+	if (argc != 2 || argv[1][0] == '-') {
+		tld_error("usage: policy check FILE");
+		return TLD_EUSAGE;
+	}
+	int ret = tld_policy_load(argv[1], &pol);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	unsigned n = tld_policy_lint(pol, print_warning, argv[1]);
+	printf("%s: valid policy, %u warning(s)\n", argv[1], n);
+	tld_policy_free(pol);
+	return TLD_OK;
 }
 
 /* ---- policy simulate ---- */
@@ -200,6 +90,7 @@ int cmd_policy_simulate(const struct tld_cli *cli, int argc, char **argv)
 		{ "years", required_argument, NULL, 'y' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "example", required_argument, NULL, 'e' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "parent-delay", required_argument, NULL, 'p' },
 		{ "svg", required_argument, NULL, 's' },
 		{ "zone", required_argument, NULL, 'z' },
@@ -210,7 +101,9 @@ int cmd_policy_simulate(const struct tld_cli *cli, int argc, char **argv)
 	struct tld_policy pol;
 	struct tld_sim_manual manual[MAX_MANUAL];
 	struct tld_sim_options opt = { .from = cli->now, .years = 5, .parent_delay = 86400, .zone = "test." };
-	const char *example = NULL, *svg_path = NULL;
+	const char *example = NULL, *svg_path = NULL, *policy_file = NULL;
+	struct tld_policy *loaded = NULL;
+	struct tld_config *cfg = NULL;
 	bool quiet = false;
 	FILE *svg = NULL;
 	int c, ret;
@@ -234,6 +127,9 @@ int cmd_policy_simulate(const struct tld_cli *cli, int argc, char **argv)
 			break;
 		case 'e':
 			example = optarg;
+			break;
+		case 'P':
+			policy_file = optarg;
 			break;
 		case 'p':
 			if (tld_duration_parse(optarg, &opt.parent_delay) != TLD_OK) {
@@ -265,27 +161,40 @@ int cmd_policy_simulate(const struct tld_cli *cli, int argc, char **argv)
 		tld_error("unexpected argument '%s'", argv[optind]);
 		return TLD_EUSAGE;
 	}
-	if (example == NULL) {
-		tld_error("policy simulate: give --example NAME (ecdsa-double-ds, ecdsa-double-ksk, csk, rsa); "
-		          "simulating the configured policy file needs the policy loader");
-		return TLD_EUSAGE;
-	}
-	if (tld_policy_example(example, &pol) != TLD_OK) {
-		tld_error("no example policy '%s' (ecdsa-double-ds, ecdsa-double-ksk, csk, rsa)", example);
-		return TLD_EUSAGE;
+	if (example != NULL) {
+		if (tld_policy_example(example, &pol) != TLD_OK) {
+			tld_error("no example policy '%s' (ecdsa-double-ds, ecdsa-double-ksk, csk, rsa)", example);
+			return TLD_EUSAGE;
+		}
+	} else {
+		if (policy_file == NULL) {
+			ret = tld_config_load(cli->config_path, &cfg);
+			if (ret != TLD_OK) {
+				tld_error("policy simulate: give --policy FILE or --example NAME, or a config (-c)");
+				return ret;
+			}
+			policy_file = cfg->policy_path;
+		}
+		ret = tld_policy_load(policy_file, &loaded);
+		if (ret != TLD_OK) {
+			tld_config_free(cfg);
+			return ret;
+		}
+		pol = *loaded;
 	}
 	opt.manual = manual;
 	opt.timeline = quiet ? NULL : stdout;
+	struct tld_sim_result res;
+	memset(&res, 0, sizeof(res));
 	if (svg_path) {
 		svg = fopen(svg_path, "w");
 		if (svg == NULL) {
 			tld_error("%s: cannot write: %s", svg_path, strerror(errno));
-			return TLD_EIO;
+			ret = TLD_EIO;
+			goto out;
 		}
 		opt.svg = svg;
 	}
-	struct tld_sim_result res;
-	memset(&res, 0, sizeof(res));
 	ret = tld_simulate(&pol, &opt, &res);
 	if (svg && fclose(svg) != 0 && ret == TLD_OK) {
 		tld_error("%s: write failed", svg_path);
@@ -293,7 +202,7 @@ int cmd_policy_simulate(const struct tld_cli *cli, int argc, char **argv)
 	}
 	if (ret != TLD_OK) {
 		tld_error("simulation failed: %s", tld_strerror(ret));
-		return ret;
+		goto out;
 	}
 	printf("simulated %d years: %u steps, %u events, %u keys, %u rollovers, largest DNSKEY response "
 	       "%zu bytes%s, %u invariant breaks\n", opt.years, res.steps, res.events, res.keys_total,
@@ -301,7 +210,10 @@ int cmd_policy_simulate(const struct tld_cli *cli, int argc, char **argv)
 	       res.breaks);
 	if (res.breaks > 0) {
 		tld_error("invariant broken: %s", res.first_break);
-		return TLD_EVERIFY;
+		ret = TLD_EVERIFY;
 	}
-	return TLD_OK;
+out:
+	tld_policy_free(loaded);
+	tld_config_free(cfg);
+	return ret;
 }

@@ -4,12 +4,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "policy/policy.h"
 #include "verify/verify.h"
+
+/* signatures.refresh of the instance policy: -c/$TLDSIGN_CONFIG, or
+ * ./tldsign.yaml when it exists; 0 without a config. */
+static int refresh_from_policy(const struct tld_cli *cli, int64_t *out)
+{
+	struct tld_config *cfg = NULL;
+	struct tld_policy *pol = NULL;
+	int ret;
+
+	if (!cli->config_explicit && access(cli->config_path, F_OK) != 0) {
+		*out = 0;
+		return TLD_OK;
+	}
+	if ((ret = tld_config_load(cli->config_path, &cfg)) != TLD_OK) {
+		return ret;
+	}
+	if ((ret = tld_policy_load(cfg->policy_path, &pol)) == TLD_OK) {
+		*out = pol->signatures.refresh;
+		tld_info("verify: refresh window %llds from %s", (long long)*out, cfg->policy_path);
+		tld_policy_free(pol);
+	}
+	tld_config_free(cfg);
+	return ret;
+}
 
 static int usage(void)
 {
@@ -65,9 +92,10 @@ int cmd_verify(const struct tld_cli *cli, int argc, char **argv)
 		return usage();
 	}
 	if (!refresh_given) {
-		/* TODO(config): take signatures.refresh from the instance policy once
-		 * tld_config_load()/tld_policy_load() land; until then 0. */
-		opts.refresh_window = 0;
+		int r = refresh_from_policy(cli, &opts.refresh_window);
+		if (r != TLD_OK) {
+			return r;
+		}
 	}
 	int ret = tld_verify_zone_file(argv[optind], &opts, &report);
 	if (report != NULL) {

@@ -7,9 +7,29 @@
 #include "common/log.h"
 #include "policy/audit.h"
 #include "policy/keyplan.h"
+#include "policy/keyplan_hsm.h"
 #include "policy/keystore.h"
 
 #define ACTOR_AUTO "tldsign"
+
+/* BEGIN unless the caller already holds a transaction; *owned says whether we did. */
+static int begin_if_needed(tld_statedb_t *db, bool *owned)
+{
+	*owned = sqlite3_get_autocommit(tld_statedb_handle(db)) != 0;
+	return *owned ? tld_statedb_begin(db) : TLD_OK;
+}
+
+static int end_tx(tld_statedb_t *db, bool owned, int ret)
+{
+	if (!owned) {
+		return ret;
+	}
+	if (ret == TLD_OK) {
+		return tld_statedb_commit(db);
+	}
+	tld_statedb_rollback(db);
+	return ret;
+}
 
 static void audit_changes(tld_statedb_t *db, const struct tld_keystate *before, const struct tld_keystate *after,
                           size_t n, tld_time_t now, int *ret)
@@ -56,7 +76,7 @@ int tld_keyplan_now(const struct tld_policy *pol, tld_statedb_t *db, const char 
 	int ret;
 
 	memset(&step, 0, sizeof(step));
-	ret = tld_keystore_init(db);
+	ret = tld_keyplan_sync(db, zone, now, ACTOR_AUTO);
 	if (ret == TLD_OK) {
 		ret = tld_statedb_begin(db);
 	}
@@ -132,9 +152,10 @@ int tld_keyplan_adopt(tld_statedb_t *db, const char *zone, int64_t key_id, uint1
 {
 	struct tld_keystate *keys = NULL;
 	size_t nk = 0;
+	bool owned = false;
 	int ret = tld_keystore_init(db);
 	if (ret == TLD_OK) {
-		ret = tld_statedb_begin(db);
+		ret = begin_if_needed(db, &owned);
 	}
 	if (ret != TLD_OK) {
 		return ret;
@@ -168,23 +189,18 @@ int tld_keyplan_adopt(tld_statedb_t *db, const char *zone, int64_t key_id, uint1
 		         successor_of ? ", successor of an active key (rollover)" : "");
 		ret = tld_audit_append(db, now, actor, "key adopt", tags, NULL, detail, NULL);
 	}
-	if (ret != TLD_OK) {
-		goto fail;
-	}
-	free(keys);
-	return tld_statedb_commit(db);
 fail:
-	tld_statedb_rollback(db);
 	free(keys);
-	return ret;
+	return end_tx(db, owned, ret);
 }
 
 int tld_keyplan_ds_confirm(tld_statedb_t *db, const char *zone, uint16_t key_tag, bool gone,
-                           tld_time_t now, const char *actor)
+                           tld_time_t now, const char *actor, const char *ds_text)
 {
 	struct tld_keystate *keys = NULL;
 	size_t nk = 0;
-	int ret = tld_statedb_begin(db);
+	bool owned = false;
+	int ret = begin_if_needed(db, &owned);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -221,17 +237,11 @@ int tld_keyplan_ds_confirm(tld_statedb_t *db, const char *zone, uint16_t key_tag
 	if (ret == TLD_OK) {
 		char tags[16];
 		snprintf(tags, sizeof(tags), "%u", key_tag);
-		ret = tld_audit_append(db, now, actor, gone ? "ds gone" : "ds seen", tags, NULL, NULL, NULL);
+		ret = tld_audit_append(db, now, actor, gone ? "ds gone" : "ds seen", tags, ds_text, NULL, NULL);
 	}
-	if (ret != TLD_OK) {
-		goto fail;
-	}
-	free(keys);
-	return tld_statedb_commit(db);
 fail:
-	tld_statedb_rollback(db);
 	free(keys);
-	return ret;
+	return end_tx(db, owned, ret);
 }
 
 static const char *role_word(uint8_t role)

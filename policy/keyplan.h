@@ -41,7 +41,8 @@ int tld_keyplan_now(const struct tld_policy *pol, tld_statedb_t *db, const char 
 /*!
  * \brief Takes a key of the HSM key store (keys.id) under the state machine,
  *        hidden with the goal "omnipresent"; with successor_of, the
- *        predecessor's goal becomes "leave".  Audited.
+ *        predecessor's goal becomes "leave".  Audited.  Joins the caller's
+ *        transaction if one is open (so several keys adopt all or nothing).
  * \return TLD_OK, TLD_EEXIST (already adopted), TLD_EINVAL (unknown
  *         predecessor), TLD_ESTATE
  */
@@ -51,12 +52,13 @@ int tld_keyplan_adopt(tld_statedb_t *db, const char *zone, int64_t key_id, uint1
 
 /*!
  * \brief Records `ds seen` / `ds gone` for a key tag; applied by the next
- *        tld_keyplan_now().  Audited.
+ *        tld_keyplan_now().  Audited (with ds_text, the DS concerned, if
+ *        not NULL).  Joins an open transaction.
  * \return TLD_OK; TLD_ENOENT (no such key tag in the zone); TLD_EPOLICY
  *         (the key has no DS: a ZSK); TLD_ESTATE
  */
 int tld_keyplan_ds_confirm(tld_statedb_t *db, const char *zone, uint16_t key_tag, bool gone,
-                           tld_time_t now, const char *actor);
+                           tld_time_t now, const char *actor, const char *ds_text);
 
 /*!
  * \brief Writes, in words, where each key and rollover stands, what it waits

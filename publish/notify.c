@@ -117,10 +117,16 @@ static bool take_response(struct peer *p, enum mode mode, const uint8_t *buf, si
 	return m.soa_serial == serial;
 }
 
-static int exchange_all(const struct tld_config *cfg, enum mode mode, uint32_t serial,
-                        int64_t timeout_ms, struct tld_secondary_status *st)
+/* Where a query goes: address and TSIG key name (NULL = unsigned). */
+struct target {
+	const struct tld_sockaddr *address;
+	const char *key;
+};
+
+static int exchange_all(const struct tld_config *cfg, const struct target *targets, size_t n,
+                        enum mode mode, uint32_t serial, int64_t timeout_ms,
+                        struct tld_secondary_status *st)
 {
-	size_t n = cfg->publish.secondaries_count;
 	struct peer *peers = calloc(n ? n : 1, sizeof(*peers));
 	struct pollfd *pfd = calloc(n ? n : 1, sizeof(*pfd));
 	uint8_t buf[QUERY_MAX], in[4096];
@@ -132,16 +138,16 @@ static int exchange_all(const struct tld_config *cfg, enum mode mode, uint32_t s
 		goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct tld_secondary *s = &cfg->publish.secondaries[i];
+		const struct target *s = &targets[i];
 		peers[i].fd = -1;
 		if (s->key != NULL && (peers[i].key = find_key(cfg, s->key)) == NULL) {
 			snprintf(st[i].error, sizeof(st[i].error), "TSIG key %s not configured", s->key);
 			peers[i].done = true;
 			continue;
 		}
-		peers[i].fd = socket(s->address.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		peers[i].fd = socket(s->address->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (peers[i].fd < 0 ||
-		    connect(peers[i].fd, (const struct sockaddr *)&s->address.ss, s->address.len) != 0) {
+		    connect(peers[i].fd, (const struct sockaddr *)&s->address->ss, s->address->len) != 0) {
 			snprintf(st[i].error, sizeof(st[i].error), "socket: %s", strerror(errno));
 			peers[i].done = true;
 			continue;
@@ -227,6 +233,47 @@ fail:
 	return r;
 }
 
+static int secondary_exchange(const struct tld_config *cfg, enum mode mode, uint32_t serial,
+                              int64_t timeout_ms, struct tld_secondary_status *st)
+{
+	size_t n = cfg->publish.secondaries_count;
+	struct target *t = calloc(n ? n : 1, sizeof(*t));
+	if (t == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		t[i].address = &cfg->publish.secondaries[i].address;
+		t[i].key = cfg->publish.secondaries[i].key;
+	}
+	int r = exchange_all(cfg, t, n, mode, serial, timeout_ms, st);
+	free(t);
+	return r;
+}
+
+int tld_primary_wait(const struct tld_config *cfg, uint32_t serial, int64_t timeout_s)
+{
+	struct tld_secondary_status st;
+	struct target t;
+	if (cfg->publish.listen_count == 0) {
+		return TLD_OK;
+	}
+	memset(&st, 0, sizeof(st));
+	t.address = &cfg->publish.listen[0];
+	t.key = NULL;
+	/* query with the key the ACL asks for, if any */
+	for (size_t i = 0; i < cfg->publish.acl_count && t.key == NULL; i++) {
+		t.key = cfg->publish.acl[i].key;
+	}
+	int r = exchange_all(cfg, &t, 1, MODE_SOA, serial, timeout_s * 1000, &st);
+	if (r == TLD_OK) {
+		tld_info("our transfer server serves serial %u", serial);
+	} else {
+		tld_warning("our transfer server at %s does not serve serial %u yet (%s); NOTIFY anyway",
+		            t.address->text ? t.address->text : "?", serial, st.error);
+	}
+	return r;
+}
+
 static struct tld_secondary_status *new_status(const struct tld_config *cfg)
 {
 	size_t n = cfg->publish.secondaries_count;
@@ -246,7 +293,7 @@ int tld_notify_all(const struct tld_config *cfg, uint32_t serial,
 		return TLD_ENOMEM;
 	}
 	int64_t timeout = cfg->publish.notify_timeout > 0 ? cfg->publish.notify_timeout : 30;
-	int r = exchange_all(cfg, MODE_NOTIFY, serial, timeout * 1000, st);
+	int r = secondary_exchange(cfg, MODE_NOTIFY, serial, timeout * 1000, st);
 	if (r != TLD_OK && r != TLD_ESECONDARY) {
 		free(st);
 		return r;
@@ -272,7 +319,7 @@ int tld_secondaries_check(const struct tld_config *cfg, uint32_t serial, int64_t
 	if (st == NULL) {
 		return TLD_ENOMEM;
 	}
-	int r = exchange_all(cfg, MODE_SOA, serial, timeout_s * 1000, st);
+	int r = secondary_exchange(cfg, MODE_SOA, serial, timeout_s * 1000, st);
 	if (r != TLD_OK && r != TLD_ESECONDARY) {
 		if (status == NULL) {
 			free(st);

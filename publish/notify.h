@@ -47,3 +47,11 @@ int tld_notify_all(const struct tld_config *cfg, uint32_t serial,
  */
 int tld_secondaries_check(const struct tld_config *cfg, uint32_t serial, int64_t timeout_s,
                           struct tld_secondary_status *status, struct tld_secondary_status **out);
+
+/*!
+ * \brief Waits until our own transfer server (the first publish.listen
+ *        address) serves serial, so that secondaries NOTIFYed next find it.
+ *        Queries SOA every 0.5 s with the ACL's key.
+ * \return TLD_OK, or TLD_ESECONDARY when it did not within timeout_s (logged)
+ */
+int tld_primary_wait(const struct tld_config *cfg, uint32_t serial, int64_t timeout_s);

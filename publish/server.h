@@ -22,7 +22,7 @@ struct tld_server_limits {
 	int reload_interval_ms;       /*!< how often the state store is checked */
 };
 
-/*! The defaults: 256 connections, 16 per client, 20 s idle, 1 s reload check. */
+/*! The defaults: 256 connections, 16 per client, 20 s idle, 0.25 s reload check. */
 struct tld_server_limits tld_server_limits_default(void);
 
 typedef struct tld_server tld_server_t;

@@ -102,6 +102,36 @@ void vfy_typeset_format(const struct vfy_typeset *s, char *buf, size_t size);
  */
 size_t vfy_dnskey_response_size(size_t apex_wire_len, const size_t *rdlens, size_t n);
 
+/* ---- RRSIG verification with OpenSSL EVP (vcrypto.c) ---- */
+
+/*! A DNSKEY made ready for verification once. */
+struct vfy_key {
+	EVP_PKEY *pkey;
+	EVP_MD *md;                /*!< NULL for EdDSA */
+	uint8_t alg;
+	size_t ecdsa_len;          /*!< r and s length for ECDSA, else 0 */
+};
+
+/*!
+ * \brief Builds the EVP key of a DNSKEY.
+ * \param[out] out  written only on success; clear with vfy_key_clear()
+ * \return TLD_OK, TLD_ENOTIMPL (algorithm not handled here), TLD_EKEY (bad key)
+ */
+int vfy_key_build(const ldns_rr *dnskey, struct vfy_key *out);
+void vfy_key_clear(struct vfy_key *key);
+
+/*! Per-thread buffers for building signed data. */
+struct vfy_crypto;
+struct vfy_crypto *vfy_crypto_new(void);
+void vfy_crypto_free(struct vfy_crypto *c);
+
+/*!
+ * \brief Verifies one RRSIG over an RRset (RFC 4034 3.1.8.1, 6.2, 6.3).
+ * \return TLD_OK (valid), TLD_EVERIFY (invalid), TLD_ENOMEM, TLD_ECRYPTO
+ */
+int vfy_rrsig_verify(struct vfy_crypto *c, ldns_rr *const *rrs, size_t n_rrs,
+                     const ldns_rr *sig, const struct vfy_key *key);
+
 /* ---- the loaded zone (vzone.c) ---- */
 
 /*! One record as read, with its canonical sort key. */
@@ -162,6 +192,7 @@ struct vfy_zone {
 	ldns_rr *soa;
 	ldns_rr_list *dnskeys;     /*!< the apex DNSKEY RRset (not owned) */
 	uint16_t *key_tags;        /*!< key tag of each DNSKEY */
+	struct vfy_key *keys;      /*!< EVP key of each DNSKEY (pkey NULL: use ldns) */
 	bool alg_present[256];     /*!< algorithms of the DNSKEY set (zone keys) */
 	/* denial */
 	bool uses_nsec3;

@@ -16,6 +16,7 @@ struct sig_ctx {
 	struct vfy_issue_list *fails;
 	struct vfy_counts *counts;
 	ldns_rr_list *rrset;
+	struct vfy_crypto *crypto;
 };
 
 static tld_time_t serial_time(tld_time_t now, uint32_t t)
@@ -89,9 +90,22 @@ static void check_one_sig(struct sig_ctx *c, size_t idx, bool good[256], bool se
 			continue;
 		}
 		found = true;
-		time_t at = (time_t)ldns_rdf2native_time_t(ldns_rr_rrsig_inception(sig));
-		last = ldns_verify_rrsig_time(c->rrset, sig, key, at);
-		if (last == LDNS_STATUS_OK) {
+		bool valid;
+		if (z->keys[k].pkey != NULL) {
+			int v = vfy_rrsig_verify(c->crypto, (ldns_rr *const *)c->rrset->_rrs,
+			                         ldns_rr_list_rr_count(c->rrset), sig, &z->keys[k]);
+			if (v != TLD_OK && v != TLD_EVERIFY) {
+				c->fails->err = v;
+				return;
+			}
+			valid = v == TLD_OK;
+			last = valid ? LDNS_STATUS_OK : LDNS_STATUS_CRYPTO_BOGUS;
+		} else {
+			time_t at = (time_t)ldns_rdf2native_time_t(ldns_rr_rrsig_inception(sig));
+			last = ldns_verify_rrsig_time(c->rrset, sig, key, at);
+			valid = last == LDNS_STATUS_OK;
+		}
+		if (valid) {
 			good[alg] = true;
 			if (ldns_rdf2native_int16(ldns_rr_rdf(key, 0)) & LDNS_KEY_SEP_KEY) {
 				sep_good[alg] = true;
@@ -172,7 +186,10 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 	struct sig_ctx c = { .z = z, .opts = opts, .fails = fails, .counts = counts };
 
 	c.rrset = ldns_rr_list_new();
-	if (c.rrset == NULL) {
+	c.crypto = vfy_crypto_new();
+	if (c.rrset == NULL || c.crypto == NULL) {
+		ldns_rr_list_free(c.rrset);
+		vfy_crypto_free(c.crypto);
 		fails->err = TLD_ENOMEM;
 		return;
 	}
@@ -203,4 +220,5 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 	}
 	ldns_rr_list_set_rr_count(c.rrset, 0);
 	ldns_rr_list_free(c.rrset);
+	vfy_crypto_free(c.crypto);
 }

@@ -370,12 +370,16 @@ static int collect_dnskeys(struct vfy_zone *z)
 	}
 	size_t nk = ldns_rr_list_rr_count(z->dnskeys);
 	z->key_tags = calloc(nk ? nk : 1, sizeof(*z->key_tags));
-	if (z->key_tags == NULL) {
+	z->keys = calloc(nk ? nk : 1, sizeof(*z->keys));
+	if (z->key_tags == NULL || z->keys == NULL) {
 		return TLD_ENOMEM;
 	}
 	for (size_t i = 0; i < nk; i++) {
 		ldns_rr *k = ldns_rr_list_rr(z->dnskeys, i);
 		z->key_tags[i] = ldns_calc_keytag(k);
+		if (ldns_rr_rd_count(k) == 4) {
+			(void)vfy_key_build(k, &z->keys[i]); /* on failure ldns verifies this key */
+		}
 		if (ldns_rr_rd_count(k) == 4 &&
 		    (ldns_rdf2native_int16(ldns_rr_rdf(k, 0)) & LDNS_KEY_ZONE_KEY)) {
 			z->alg_present[ldns_rdf2native_int8(ldns_rr_rdf(k, 2))] = true;
@@ -435,8 +439,14 @@ void vfy_zone_free(struct vfy_zone *z)
 		free(z->key_blocks[i]);
 	}
 	free(z->key_blocks);
-	ldns_rr_list_free(z->dnskeys);
 	free(z->key_tags);
+	if (z->keys != NULL) {
+		for (size_t i = 0; i < ldns_rr_list_rr_count(z->dnskeys); i++) {
+			vfy_key_clear(&z->keys[i]);
+		}
+	}
+	free(z->keys);
+	ldns_rr_list_free(z->dnskeys);
 	free(z->nsec3);
 	free(z);
 }

@@ -98,6 +98,28 @@ expect_fail "$TMP/c-refresh.zone" "www\.test\..*RRSIG.*TXT" "within the refresh 
 run_cmd "$TLDSIGN" --now "$VFY_NOW" verify "$TMP/c-refresh.zone" --refresh 5d
 is 0 "$rc" "same zone passes with a refresh window that ends before the expiry"
 
+# the refresh window from the instance policy (signatures.refresh) when a config is given
+mkdir -p "$TMP/inst"
+cat > "$TMP/inst/tldsign.yaml" <<'CFG'
+zone: test.
+export: export/
+state-dir: state/
+policy: policy.yaml
+hsm:
+  token: unused
+  pin-env: TLDSIGN_PIN
+apex:
+  soa: {mname: ns1.nic.test., rname: hostmaster.nic.test.}
+  ns: [ns1.nic.test., ns2.nic.test.]
+CFG
+printf 'algorithm: ecdsap256sha256\nsignatures: {validity: 30d, refresh: 14d}\n' > "$TMP/inst/policy.yaml"
+run_cmd "$TLDSIGN" -c "$TMP/inst/tldsign.yaml" --now "$VFY_NOW" verify "$TMP/c-refresh.zone"
+is 5 "$rc" "refresh window of 14d taken from the policy (-c)"
+case $out in *"within the refresh window (14d)"*) r=0;; *) r=1;; esac
+ok $r "policy refresh window named in the reason"
+run_cmd "$TLDSIGN" -c "$TMP/inst/tldsign.yaml" --now "$VFY_NOW" verify "$TMP/c-refresh.zone" --refresh 1d
+is 0 "$rc" "--refresh overrides the policy"
+
 # 8. two NSEC3PARAM
 { cat "$TMP/good.zone"; echo "test. 3600 IN NSEC3PARAM 1 0 5 AABBCCDD"; } > "$TMP/c8.zone"
 expect_fail "$TMP/c8.zone" "^FAIL: .*test\..*NSEC3PARAM" "more than one NSEC3PARAM" "two NSEC3PARAM"
@@ -135,10 +157,17 @@ expect_fail "$TMP/c11b.zone" "$h.*NSEC3" "duplicate NSEC3 owner hash" "duplicate
 
 # 12. DS that matches no key; DS of a key without the SEP bit
 printf 'test. 86400 IN DS 12345 13 2 %064x\n' 1 > "$TMP/ds-bad.txt"
-expect_fail "$TMP/good.zone" "DS 12345 13 2" "DS matches no published DNSKEY" "DS matching no key" --ds "$TMP/ds-bad.txt"
+expect_fail "$TMP/good.zone" "DS 12345 13 2" "no DS of algorithm 13 matches a published KSK" "DS matching no key" --ds "$TMP/ds-bad.txt"
 zsk=$(grep -L ' 257 ' "$TMP"/bk/K*.key | head -1)
 dnssec-dsfromkey -2 "$zsk" > "$TMP/ds-zsk.txt"
-expect_fail "$TMP/good.zone" "IN.*DS" "lacks the SEP" "DS of a ZSK" --ds "$TMP/ds-zsk.txt"
+expect_fail "$TMP/good.zone" "IN.*DS" "no DS of algorithm 13 matches a published KSK" "DS of a ZSK" --ds "$TMP/ds-zsk.txt"
+# a double-DS rollover: the new KSK's DS is at the parent before its DNSKEY is
+# published; the chain holds through the old DS, so this passes with a warning
+ksk=$(grep -l ' 257 ' "$TMP"/bk/K*.key | head -1)
+{ dnssec-dsfromkey -2 "$ksk"; cat "$TMP/ds-bad.txt"; } > "$TMP/ds-double.txt"
+run_cmd "$TLDSIGN" --now "$VFY_NOW" verify "$TMP/good.zone" --ds "$TMP/ds-double.txt"
+is 0 "$rc" "double-DS phase (one DS without its key yet) passes"
+echo "$out" | grep -q "DS matches no published DNSKEY" ; ok $? "the DS without a key is warned about"
 
 # 13. glue must not be signed: ns1.d00005's A signed where d00005 was not a cut
 grep -v -E "^d00005 " "$TMP/in.zone" > "$TMP/in13.zone"

@@ -29,6 +29,8 @@ sqlite3 "$S/state.db" "DELETE FROM audit WHERE seq = 3"
 run_cmd "$TLDSIGN" audit verify --state-dir "$S"
 is 5 "$rc" "removed last row: exit 5"
 
-run_cmd "$TLDSIGN" audit verify
-is 2 "$rc" "no state dir: usage error"
+cd "$TMP" || exit 1
+run_cmd "$TLDSIGN" -c "$TMP/none.yaml" audit verify
+ok $([ "$rc" -ne 0 ] && echo 0 || echo 1) "no --state-dir and no config: fails ($rc)"
+echo "$out" | grep -q "none.yaml" ; ok $? "the missing config is named"
 done_testing

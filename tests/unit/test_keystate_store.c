@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/statedb.h"
+#include "hsm/keydb.h"
 #include "policy/audit.h"
 #include "policy/examples.h"
 #include "policy/keyplan.h"
@@ -20,11 +21,28 @@
 #define T0 1795255200LL
 #define DAY 86400LL
 
-/* The HSM key store owns `keys`; a stand-in with the columns key_state refers to. */
-static void make_keys_table(tld_statedb_t *db)
+/* Records in the HSM key store's table (the token itself is not needed here). */
+static int64_t record_key(tld_statedb_t *db, enum tld_key_role role, uint16_t tag, tld_time_t created)
 {
-	tld_statedb_exec(db, "CREATE TABLE IF NOT EXISTS keys (id INTEGER PRIMARY KEY, zone TEXT);"
-	                     "INSERT INTO keys (id, zone) VALUES (1, 'test.'), (2, 'test.'), (3, 'test.');");
+	struct tld_key_record rec;
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.zone, sizeof(rec.zone), "test.");
+	rec.role = role;
+	rec.algorithm = 13;
+	rec.key_tag = tag;
+	rec.flags = role == TLD_ROLE_ZSK ? 256 : 257;
+	snprintf(rec.cka_id, sizeof(rec.cka_id), "%04x", tag);
+	snprintf(rec.label, sizeof(rec.label), "test.-key-%u", tag);
+	rec.dnskey[0] = (uint8_t)(rec.flags >> 8);
+	rec.dnskey[1] = (uint8_t)rec.flags;
+	rec.dnskey[2] = 3;
+	rec.dnskey[3] = 13;
+	rec.dnskey_len = 4 + 64;
+	rec.created = created;
+	if (tld_keydb_init(db) != TLD_OK || tld_keydb_insert(db, &rec) != TLD_OK) {
+		return -1;
+	}
+	return rec.id;
 }
 
 static const struct tld_key_use *use_of(const struct tld_key_use *u, size_t n, int64_t id)
@@ -65,7 +83,8 @@ int main(void)
 	}
 	tld_statedb_t *db = NULL;
 	is_int(TLD_OK, tld_statedb_open(dir, &db), "state store opens");
-	make_keys_table(db);
+	is_int(1, record_key(db, TLD_ROLE_KSK, 1111, T0), "KSK recorded as keys.id 1");
+	is_int(2, record_key(db, TLD_ROLE_ZSK, 2222, T0), "ZSK recorded as keys.id 2");
 	struct tld_policy pol;
 	tld_policy_example("ecdsa-double-ds", &pol);
 	pol.ksk_lifetime = pol.zsk_lifetime = 0;
@@ -104,9 +123,9 @@ int main(void)
 	is_int(1, w, "a DS waiting more than 7 days is a warning");
 	free(ks);
 
-	is_int(TLD_ENOENT, tld_keyplan_ds_confirm(db, "test.", 9999, false, T0 + 5 * DAY, "bob"), "unknown tag");
-	is_int(TLD_EPOLICY, tld_keyplan_ds_confirm(db, "test.", 2222, false, T0 + 5 * DAY, "bob"), "ZSK has no DS");
-	is_int(TLD_OK, tld_keyplan_ds_confirm(db, "test.", 1111, false, T0 + 5 * DAY, "bob"), "ds seen recorded");
+	is_int(TLD_ENOENT, tld_keyplan_ds_confirm(db, "test.", 9999, false, T0 + 5 * DAY, "bob", NULL), "unknown tag");
+	is_int(TLD_EPOLICY, tld_keyplan_ds_confirm(db, "test.", 2222, false, T0 + 5 * DAY, "bob", NULL), "ZSK has no DS");
+	is_int(TLD_OK, tld_keyplan_ds_confirm(db, "test.", 1111, false, T0 + 5 * DAY, "bob", NULL), "ds seen recorded");
 	is_int(TLD_OK, tld_keyplan_now(&pol, db, "test.", T0 + 5 * DAY, &u, &n, &next), "keyplan applies it");
 	free(u);
 	tld_keystore_load(db, "test.", &ks, &nk);
@@ -126,6 +145,7 @@ int main(void)
 
 	/* a ZSK rollover through adopt(successor_of) */
 	advance(&pol, db, T0 + 5 * DAY, T0 + 10 * DAY);
+	is_int(3, record_key(db, TLD_ROLE_ZSK, 3333, T0 + 10 * DAY), "successor recorded as keys.id 3");
 	is_int(TLD_OK, tld_keyplan_adopt(db, "test.", 3, 3333, 13, TLD_ROLE_ZSK, 2, T0 + 10 * DAY, "alice"),
 	       "successor ZSK adopted");
 	is_int(TLD_OK, tld_keyplan_now(&pol, db, "test.", T0 + 10 * DAY, &u, &n, &next), "keyplan after adopt");
@@ -136,6 +156,17 @@ int main(void)
 	is_int(TLD_OK, tld_keyplan_now(&pol, db, "test.", T0 + 20 * DAY, &u, &n, &next), "keyplan at the end");
 	ok(!use_of(u, n, 2)->publish_dnskey && !use_of(u, n, 2)->sign_zone, "old ZSK gone");
 	ok(use_of(u, n, 3)->sign_zone, "new ZSK signs");
+	free(u);
+
+	/* a key recorded by `key generate` comes under the policy by itself; a deleted one stops signing */
+	is_int(4, record_key(db, TLD_ROLE_KSK, 4444, T0 + 20 * DAY), "standby KSK recorded");
+	is_int(TLD_OK, tld_keyplan_now(&pol, db, "test.", T0 + 20 * DAY, &u, &n, &next), "keyplan adopts it");
+	ok(use_of(u, n, 4) && use_of(u, n, 4)->publish_dnskey, "standby KSK published");
+	free(u);
+	is_int(TLD_OK, tld_keydb_mark_deleted(db, 4, T0 + 21 * DAY), "standby KSK deleted from the store");
+	is_int(TLD_OK, tld_keyplan_now(&pol, db, "test.", T0 + 21 * DAY, &u, &n, &next), "keyplan after deletion");
+	ok(use_of(u, n, 4) && !use_of(u, n, 4)->sign_dnskey, "deleted key no longer signs");
+	ok(use_of(u, n, 1)->sign_dnskey, "the active KSK still signs");
 	free(u);
 
 	int64_t entries = 0;

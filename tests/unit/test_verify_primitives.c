@@ -136,6 +136,56 @@ static void test_response_size(void)
 	is_int(12 + 5 + 11, (long long)vfy_dnskey_response_size(1, NULL, 0), "empty answer at the root");
 }
 
+/* The formula against ldns's own packet encoder, on the RFC 5155 zone's keys. */
+static void test_response_size_vs_ldns(void)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/rfc5155/signed.zone", tap_vectors_dir());
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL) {
+		skip("no %s", path);
+		return;
+	}
+	ldns_zone *zone = NULL;
+	int line = 0;
+	if (ldns_zone_new_frm_fp_l(&zone, fp, NULL, 0, LDNS_RR_CLASS_IN, &line) != LDNS_STATUS_OK) {
+		fclose(fp);
+		ok(0, "parse %s", path);
+		return;
+	}
+	fclose(fp);
+	ldns_rdf *apex = ldns_dname_new_frm_str("example.");
+	ldns_pkt *pkt = ldns_pkt_query_new(ldns_rdf_clone(apex), LDNS_RR_TYPE_DNSKEY,
+	                                   LDNS_RR_CLASS_IN, 0);
+	size_t rdlens[16], n = 0;
+	ldns_rr_list *rrs = ldns_zone_rrs(zone);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs) && n < 16; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+		bool key = ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY;
+		bool sig = ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+		           ldns_rdf2native_int16(ldns_rr_rrsig_typecovered(rr)) == LDNS_RR_TYPE_DNSKEY;
+		if (!key && !sig) {
+			continue;
+		}
+		ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(rr));
+		size_t len = 0;
+		for (size_t f = 0; f < ldns_rr_rd_count(rr); f++) {
+			len += ldns_rdf_size(ldns_rr_rdf(rr, f));
+		}
+		rdlens[n++] = len;
+	}
+	ldns_pkt_set_edns_udp_size(pkt, 1232);
+	uint8_t *wire = NULL;
+	size_t wire_len = 0;
+	ok(ldns_pkt2wire(&wire, pkt, &wire_len) == LDNS_STATUS_OK, "ldns encodes the response");
+	is_int((long long)wire_len, (long long)vfy_dnskey_response_size(ldns_rdf_size(apex), rdlens, n),
+	       "DNSKEY response size equals ldns's encoding (%zu records)", n);
+	free(wire);
+	ldns_pkt_free(pkt);
+	ldns_rdf_deep_free(apex);
+	ldns_zone_deep_free(zone);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -144,5 +194,6 @@ int main(void)
 	test_keys();
 	test_bitmaps();
 	test_response_size();
+	test_response_size_vs_ldns();
 	return exit_status();
 }

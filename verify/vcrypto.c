@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * RRSIG verification written for the verifier with OpenSSL EVP: each DNSKEY
+ * becomes an EVP_PKEY once; the signed data (RFC 4034 §3.1.8.1: RRSIG RDATA
+ * without the signature, then the RRset in canonical form and order, with the
+ * original TTL and wildcard owner) is built here; ldns only serialises each
+ * record in canonical wire form.  Algorithms 5, 7, 8, 10, 13, 14, 15, 16.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/param_build.h>
+
+#include "common/error.h"
+#include "verify/internal.h"
+
+static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	EVP_PKEY *pkey = NULL;
+
+	if (params == NULL || pctx == NULL || EVP_PKEY_fromdata_init(pctx) <= 0 ||
+	    EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+		pkey = NULL;
+	}
+	EVP_PKEY_CTX_free(pctx);
+	OSSL_PARAM_free(params);
+	return pkey;
+}
+
+static EVP_PKEY *rsa_key(const uint8_t *k, size_t len)
+{
+	size_t elen, off;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *e = NULL, *n = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+
+	if (len < 3) {
+		return NULL;
+	}
+	if (k[0] != 0) {
+		elen = k[0];
+		off = 1;
+	} else {
+		elen = ((size_t)k[1] << 8) | k[2];
+		off = 3;
+	}
+	if (elen == 0 || off + elen >= len) {
+		return NULL;
+	}
+	e = BN_bin2bn(k + off, (int)elen, NULL);
+	n = BN_bin2bn(k + off + elen, (int)(len - off - elen), NULL);
+	bld = OSSL_PARAM_BLD_new();
+	if (e != NULL && n != NULL && bld != NULL &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e)) {
+		pkey = pkey_from_params("RSA", bld);
+	}
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(e);
+	BN_free(n);
+	return pkey;
+}
+
+static EVP_PKEY *ec_key(const char *group, const uint8_t *k, size_t len, size_t want)
+{
+	uint8_t point[1 + 96];
+	EVP_PKEY *pkey = NULL;
+	OSSL_PARAM_BLD *bld;
+
+	if (len != want) {
+		return NULL;
+	}
+	point[0] = 0x04;
+	memcpy(point + 1, k, len);
+	bld = OSSL_PARAM_BLD_new();
+	if (bld != NULL &&
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, len + 1)) {
+		pkey = pkey_from_params("EC", bld);
+	}
+	OSSL_PARAM_BLD_free(bld);
+	return pkey;
+}
+
+int vfy_key_build(const ldns_rr *dnskey, struct vfy_key *out)
+{
+	const ldns_rdf *pk = ldns_rr_rdf(dnskey, 3);
+	const uint8_t *k = ldns_rdf_data(pk);
+	size_t len = ldns_rdf_size(pk);
+	struct vfy_key key = { .alg = ldns_rdf2native_int8(ldns_rr_rdf(dnskey, 2)) };
+	const char *md = NULL;
+
+	switch (key.alg) {
+	case LDNS_RSASHA1:
+	case LDNS_RSASHA1_NSEC3:
+		md = "SHA1";
+		key.pkey = rsa_key(k, len);
+		break;
+	case LDNS_RSASHA256:
+		md = "SHA256";
+		key.pkey = rsa_key(k, len);
+		break;
+	case LDNS_RSASHA512:
+		md = "SHA512";
+		key.pkey = rsa_key(k, len);
+		break;
+	case LDNS_ECDSAP256SHA256:
+		md = "SHA256";
+		key.pkey = ec_key("P-256", k, len, 64);
+		key.ecdsa_len = 32;
+		break;
+	case LDNS_ECDSAP384SHA384:
+		md = "SHA384";
+		key.pkey = ec_key("P-384", k, len, 96);
+		key.ecdsa_len = 48;
+		break;
+	case LDNS_ED25519:
+		key.pkey = len == 32 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, k, len) : NULL;
+		break;
+	case LDNS_ED448:
+		key.pkey = len == 57 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED448, NULL, k, len) : NULL;
+		break;
+	default:
+		return TLD_ENOTIMPL;
+	}
+	if (key.pkey == NULL) {
+		return TLD_EKEY;
+	}
+	if (md != NULL && (key.md = EVP_MD_fetch(NULL, md, NULL)) == NULL) {
+		EVP_PKEY_free(key.pkey);
+		return TLD_ECRYPTO;
+	}
+	*out = key;
+	return TLD_OK;
+}
+
+void vfy_key_clear(struct vfy_key *key)
+{
+	EVP_PKEY_free(key->pkey);
+	EVP_MD_free(key->md);
+	memset(key, 0, sizeof(*key));
+}
+
+/* ---- signed data ---- */
+
+struct rr_slot {
+	size_t off, len;           /* in the record buffer */
+	size_t rdata;              /* offset of RDATA within the record */
+};
+
+struct vfy_crypto {
+	ldns_buffer *wire;
+	uint8_t *recs;
+	size_t recs_len, recs_cap;
+	struct rr_slot *slots;
+	size_t n_slots, cap_slots;
+	uint8_t *data;
+	size_t data_cap;
+	EVP_MD_CTX *md;
+};
+
+struct vfy_crypto *vfy_crypto_new(void)
+{
+	struct vfy_crypto *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		return NULL;
+	}
+	c->wire = ldns_buffer_new(4096);
+	c->md = EVP_MD_CTX_new();
+	if (c->wire == NULL || c->md == NULL) {
+		vfy_crypto_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void vfy_crypto_free(struct vfy_crypto *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	ldns_buffer_free(c->wire);
+	EVP_MD_CTX_free(c->md);
+	free(c->recs);
+	free(c->slots);
+	free(c->data);
+	free(c);
+}
+
+static int reserve(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap) {
+		return TLD_OK;
+	}
+	size_t n = *cap ? *cap : 4096;
+	while (n < need) {
+		n *= 2;
+	}
+	uint8_t *p = realloc(*buf, n);
+	if (p == NULL) {
+		return TLD_ENOMEM;
+	}
+	*buf = p;
+	*cap = n;
+	return TLD_OK;
+}
+
+static size_t wire_name_len(const uint8_t *w, size_t max, unsigned *labels)
+{
+	size_t p = 0;
+	unsigned n = 0;
+	while (p < max && w[p] != 0) {
+		p += 1 + w[p];
+		n++;
+	}
+	*labels = n;
+	return p < max ? p + 1 : 0;
+}
+
+static int slot_cmp(const void *pa, const void *pb, void *base_arg)
+{
+	const struct rr_slot *a = pa, *b = pb;
+	const uint8_t *g_sort_base = base_arg;
+	size_t al = a->len - a->rdata, bl = b->len - b->rdata;
+	int c = memcmp(g_sort_base + a->off + a->rdata, g_sort_base + b->off + b->rdata,
+	               al < bl ? al : bl);
+	return c != 0 ? c : (al < bl ? -1 : al > bl);
+}
+
+/* Appends one RR in canonical form with the RRSIG's TTL and wildcard owner. */
+static int add_rr(struct vfy_crypto *c, const ldns_rr *rr, uint8_t sig_labels,
+                  const uint8_t ttl[4])
+{
+	unsigned labels;
+	ldns_buffer_clear(c->wire);
+	if (ldns_rr2buffer_wire_canonical(c->wire, rr, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) {
+		return TLD_ENOMEM;
+	}
+	const uint8_t *w = ldns_buffer_begin(c->wire);
+	size_t wlen = ldns_buffer_position(c->wire);
+	size_t olen = wire_name_len(w, wlen, &labels);
+	if (olen == 0 || olen + 10 > wlen || sig_labels > labels) {
+		return TLD_EINVAL;
+	}
+	/* owner: "*." plus the last sig_labels labels when the RRSIG was made for a wildcard */
+	const uint8_t *owner = w;
+	size_t owner_len = olen;
+	bool wildcard = sig_labels < labels;
+	if (wildcard) {
+		for (unsigned skip = labels - sig_labels; skip > 0; skip--) {
+			owner_len -= 1u + owner[0];
+			owner += 1 + owner[0];
+		}
+	}
+	size_t len = (wildcard ? 2 : 0) + owner_len + (wlen - olen);
+	if (reserve(&c->recs, &c->recs_cap, c->recs_len + len) != TLD_OK) {
+		return TLD_ENOMEM;
+	}
+	if (c->n_slots == c->cap_slots) {
+		size_t n = c->cap_slots ? c->cap_slots * 2 : 64;
+		struct rr_slot *s = realloc(c->slots, n * sizeof(*s));
+		if (s == NULL) {
+			return TLD_ENOMEM;
+		}
+		c->slots = s;
+		c->cap_slots = n;
+	}
+	uint8_t *d = c->recs + c->recs_len;
+	size_t p = 0;
+	if (wildcard) {
+		d[p++] = 1;
+		d[p++] = '*';
+	}
+	memcpy(d + p, owner, owner_len);
+	p += owner_len;
+	memcpy(d + p, w + olen, 4);             /* type, class */
+	memcpy(d + p + 4, ttl, 4);              /* original TTL */
+	memcpy(d + p + 8, w + olen + 8, wlen - olen - 8); /* RDLENGTH, RDATA */
+	c->slots[c->n_slots++] = (struct rr_slot){ .off = c->recs_len, .len = len, .rdata = p + 10 };
+	c->recs_len += len;
+	return TLD_OK;
+}
+
+static int ecdsa_to_der(const uint8_t *sig, size_t len, size_t half, uint8_t **der, int *der_len)
+{
+	ECDSA_SIG *s = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(sig, (int)half, NULL);
+	BIGNUM *ss = BN_bin2bn(sig + half, (int)half, NULL);
+	int ret = TLD_ECRYPTO;
+
+	if (len != 2 * half || s == NULL || r == NULL || ss == NULL || !ECDSA_SIG_set0(s, r, ss)) {
+		BN_free(r);
+		BN_free(ss);
+		ECDSA_SIG_free(s);
+		return len != 2 * half ? TLD_EVERIFY : TLD_ECRYPTO;
+	}
+	*der = NULL;
+	*der_len = i2d_ECDSA_SIG(s, der);
+	if (*der_len > 0) {
+		ret = TLD_OK;
+	}
+	ECDSA_SIG_free(s);
+	return ret;
+}
+
+int vfy_rrsig_verify(struct vfy_crypto *c, ldns_rr *const *rrs, size_t n_rrs,
+                     const ldns_rr *sig, const struct vfy_key *key)
+{
+	uint8_t ttl[4];
+	uint8_t sig_labels = ldns_rdf2native_int8(ldns_rr_rdf(sig, 2));
+	const ldns_rdf *orig_ttl = ldns_rr_rdf(sig, 3);
+	const ldns_rdf *signer = ldns_rr_rdf(sig, 7);
+	const ldns_rdf *sigdata = ldns_rr_rdf(sig, 8);
+	int ret;
+
+	if (ldns_rdf_size(orig_ttl) != 4) {
+		return TLD_EVERIFY;
+	}
+	memcpy(ttl, ldns_rdf_data(orig_ttl), 4);
+	c->recs_len = 0;
+	c->n_slots = 0;
+	for (size_t i = 0; i < n_rrs; i++) {
+		if ((ret = add_rr(c, rrs[i], sig_labels, ttl)) != TLD_OK) {
+			return ret == TLD_EINVAL ? TLD_EVERIFY : ret;
+		}
+	}
+	/* canonical order of the RRset (RFC 4034 6.3) */
+	if (c->n_slots > 1) {
+		qsort_r(c->slots, c->n_slots, sizeof(*c->slots), slot_cmp, c->recs);
+	}
+	/* the RRSIG RDATA up to the signer name (lower-cased) */
+	size_t head = 18 + ldns_rdf_size(signer);
+	if ((ret = reserve(&c->data, &c->data_cap, head + c->recs_len)) != TLD_OK) {
+		return ret;
+	}
+	size_t p = 0;
+	for (size_t i = 0; i < 7; i++) {
+		const ldns_rdf *f = ldns_rr_rdf(sig, i);
+		memcpy(c->data + p, ldns_rdf_data(f), ldns_rdf_size(f));
+		p += ldns_rdf_size(f);
+	}
+	if (p != 18) {
+		return TLD_EVERIFY;
+	}
+	for (size_t i = 0; i < ldns_rdf_size(signer); i++) {
+		uint8_t ch = ldns_rdf_data(signer)[i];
+		c->data[p++] = (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch + 32) : ch;
+	}
+	for (size_t i = 0; i < c->n_slots; i++) {
+		const struct rr_slot *s = &c->slots[i];
+		if (i > 0 && s->len == c->slots[i - 1].len &&
+		    memcmp(c->recs + s->off, c->recs + c->slots[i - 1].off, s->len) == 0) {
+			continue; /* duplicate RRs count once */
+		}
+		memcpy(c->data + p, c->recs + s->off, s->len);
+		p += s->len;
+	}
+
+	const uint8_t *sg = ldns_rdf_data(sigdata);
+	size_t sglen = ldns_rdf_size(sigdata);
+	uint8_t *der = NULL;
+	int der_len = 0;
+	if (key->ecdsa_len) {
+		if ((ret = ecdsa_to_der(sg, sglen, key->ecdsa_len, &der, &der_len)) != TLD_OK) {
+			return ret;
+		}
+		sg = der;
+		sglen = (size_t)der_len;
+	}
+	ret = TLD_ECRYPTO;
+	if (EVP_DigestVerifyInit(c->md, NULL, key->md, NULL, key->pkey) == 1) {
+		int v = EVP_DigestVerify(c->md, sg, sglen, c->data, p);
+		ret = v == 1 ? TLD_OK : v == 0 ? TLD_EVERIFY : TLD_ECRYPTO;
+	}
+	if (ret == TLD_ECRYPTO) {
+		ret = TLD_EVERIFY; /* a malformed signature is a bad signature */
+	}
+	EVP_MD_CTX_reset(c->md);
+	OPENSSL_free(der);
+	return ret;
+}
