@@ -387,7 +387,7 @@ static void test_sign_end_to_end(void)
 	struct signer_sign_stats st;
 	memset(&st, 0, sizeof(st));
 	int ret = signer_sign_file(&o, &st);
-	is_int(TLD_OK, ret, "e2e: signed (NSEC3 opt-out, interim key rule)");
+	is_int(TLD_OK, ret, "e2e: signed (NSEC3 opt-out)");
 	is_int(7, st.serial, "e2e: counter serial without a previous version is the input's");
 	ok(st.sigs_new > 0 && st.sigs_reused == 0, "e2e: %llu new signatures", (unsigned long long)st.sigs_new);
 	ok(verifies(tmp_path("out.zone"), NOW), "e2e: the verifier accepts the zone");
@@ -406,10 +406,16 @@ static void test_sign_end_to_end(void)
 	ret = signer_sign_file(&o, &st);
 	ok(ret == TLD_OK && st.unchanged && st.serial == 8 && st.sigs_new == 0, "e2e: nothing changed: unchanged, serial kept");
 
-	/* keys under the key plan; NSEC */
-	ok(tld_keyplan_adopt(db, "test.", ksk.id, ksk.key_tag, 13, TLD_ROLE_KSK, 0, NOW, "test") == TLD_OK &&
-	       tld_keyplan_adopt(db, "test.", zsk.id, zsk.key_tag, 13, TLD_ROLE_ZSK, 0, NOW, "test") == TLD_OK,
-	   "e2e: keys adopted by the key plan");
+	/* the keys are under the key plan (tld_keyplan_now adopts new keys of the key store); NSEC */
+	struct tld_key_use *uses = NULL;
+	size_t nuses = 0;
+	ok(tld_keyplan_now(&pol, db, "test.", NOW, &uses, &nuses, NULL) == TLD_OK && nuses == 2 &&
+	       uses[0].publish_dnskey && uses[1].publish_dnskey && (uses[0].sign_zone || uses[1].sign_zone),
+	   "e2e: both keys under the key plan, published and signing");
+	free(uses);
+	ok(tld_keyplan_adopt(db, "test.", ksk.id, ksk.key_tag, 13, TLD_ROLE_KSK, 0, NOW, "test") == TLD_EEXIST,
+	   "e2e: adopting again is refused (already adopted by the signing run)");
+	(void)zsk;
 	pol = make_policy(TLD_DENIAL_NSEC, false);
 	o.keep_serial_if_unchanged = false;
 	o.output = tmp_path("nsec.zone");
