@@ -104,6 +104,8 @@ size_t vfy_dnskey_response_size(size_t apex_wire_len, const size_t *rdlens, size
 
 /* ---- RRSIG verification with OpenSSL EVP (vcrypto.c) ---- */
 
+struct vfy_rec;
+
 /*! A DNSKEY made ready for verification once. */
 struct vfy_key {
 	EVP_PKEY *pkey;
@@ -117,7 +119,7 @@ struct vfy_key {
  * \param[out] out  written only on success; clear with vfy_key_clear()
  * \return TLD_OK, TLD_ENOTIMPL (algorithm not handled here), TLD_EKEY (bad key)
  */
-int vfy_key_build(const ldns_rr *dnskey, struct vfy_key *out);
+int vfy_key_build(const uint8_t *rdata, size_t len, struct vfy_key *out);
 void vfy_key_clear(struct vfy_key *key);
 
 /*! Per-thread buffers for building signed data. */
@@ -129,20 +131,106 @@ void vfy_crypto_free(struct vfy_crypto *c);
  * \brief Verifies one RRSIG over an RRset (RFC 4034 3.1.8.1, 6.2, 6.3).
  * \return TLD_OK (valid), TLD_EVERIFY (invalid), TLD_ENOMEM, TLD_ECRYPTO
  */
-int vfy_rrsig_verify(struct vfy_crypto *c, ldns_rr *const *rrs, size_t n_rrs,
-                     const ldns_rr *sig, const struct vfy_key *key);
+int vfy_rrsig_verify(struct vfy_crypto *c, const struct vfy_rec *rrs, size_t n_rrs,
+                     const struct vfy_rec *sig, const struct vfy_key *key);
 
 /* ---- the loaded zone (vzone.c) ---- */
 
-/*! One record as read, with its canonical sort key. */
+/*!
+ * One record as read: its canonical wire form (RFC 4034 6.2: owner and the
+ * names in RDATA lower-cased; owner, TYPE, CLASS, TTL, RDLENGTH, RDATA) in
+ * the zone's arena, and its canonical owner key.  ldns's parsed form is not
+ * kept: it costs several times the wire size.
+ */
 struct vfy_rec {
-	ldns_rr *rr;
 	uint8_t *key;              /*!< canonical key of the owner (shared by a name's records) */
+	uint8_t *wire;             /*!< canonical wire form */
+	uint32_t wire_len;
 	uint32_t line;
 	uint16_t klen;
 	uint16_t type;             /*!< RR type, or the covered type for RRSIG */
+	uint8_t owner_len;         /*!< wire length of the owner (offset of TYPE) */
 	uint8_t is_sig;
 };
+
+/*! RDATA of a record, and its length. */
+static inline const uint8_t *vfy_rdata(const struct vfy_rec *r, size_t *len)
+{
+	*len = r->wire_len - r->owner_len - 10u;
+	return r->wire + r->owner_len + 10;
+}
+
+static inline uint32_t vfy_rec_ttl(const struct vfy_rec *r)
+{
+	const uint8_t *p = r->wire + r->owner_len + 4;
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/*! Rebuilds ldns's form of a record (for printing and ldns fallbacks); caller frees. */
+ldns_rr *vfy_rec_to_ldns(const struct vfy_rec *r);
+
+/*! RRSIG RDATA fields (pointers into the record). */
+struct vfy_rrsig {
+	uint16_t covered;
+	uint8_t alg, labels;
+	uint32_t orig_ttl, expiration, inception;
+	uint16_t tag;
+	const uint8_t *signer;
+	size_t signer_len;
+	const uint8_t *sig;
+	size_t sig_len;
+};
+
+/*! NSEC3 RDATA fields. */
+struct vfy_nsec3_rdata {
+	uint8_t alg, flags;
+	uint16_t iterations;
+	const uint8_t *salt;
+	uint8_t salt_len;
+	const uint8_t *next;
+	uint8_t next_len;
+	const uint8_t *bitmap;
+	size_t bitmap_len;
+};
+
+/*! Parsers of RDATA; each returns TLD_OK or TLD_EINVAL (malformed). */
+int vfy_parse_rrsig(const uint8_t *rd, size_t len, struct vfy_rrsig *out);
+int vfy_parse_nsec3(const uint8_t *rd, size_t len, struct vfy_nsec3_rdata *out);
+/*! NSEC3PARAM: the same fields as NSEC3 up to the salt. */
+int vfy_parse_nsec3param(const uint8_t *rd, size_t len, struct vfy_nsec3_rdata *out);
+/*! NSEC: next owner name and bitmap. */
+int vfy_parse_nsec(const uint8_t *rd, size_t len, const uint8_t **next, size_t *next_len,
+                   const uint8_t **bitmap, size_t *bitmap_len);
+/*! DNSKEY: flags, algorithm and the public key. */
+int vfy_parse_dnskey(const uint8_t *rd, size_t len, uint16_t *flags, uint8_t *alg,
+                     const uint8_t **key, size_t *key_len);
+/*! The parsers applied to a record's RDATA. */
+static inline int vfy_rec_nsec3(const struct vfy_rec *r, struct vfy_nsec3_rdata *out)
+{
+	size_t len;
+	const uint8_t *rd = vfy_rdata(r, &len);
+	return vfy_parse_nsec3(rd, len, out);
+}
+
+static inline int vfy_rec_nsec3param(const struct vfy_rec *r, struct vfy_nsec3_rdata *out)
+{
+	size_t len;
+	const uint8_t *rd = vfy_rdata(r, &len);
+	return vfy_parse_nsec3param(rd, len, out);
+}
+
+static inline int vfy_rec_nsec(const struct vfy_rec *r, const uint8_t **next, size_t *next_len,
+                               const uint8_t **bitmap, size_t *bitmap_len)
+{
+	size_t len;
+	const uint8_t *rd = vfy_rdata(r, &len);
+	return vfy_parse_nsec(rd, len, next, next_len, bitmap, bitmap_len);
+}
+
+/*! Checks the RDATA of the types the verifier reads; TLD_EINVAL if malformed. */
+int vfy_rdata_check(uint16_t type, const uint8_t *rd, size_t len);
+/*! Key tag (RFC 4034 App. B) of DNSKEY RDATA. */
+uint16_t vfy_keytag(const uint8_t *rd, size_t len);
 
 enum vfy_name_flag {
 	VFY_APEX = 1 << 0,
@@ -180,6 +268,8 @@ struct vfy_zone {
 	const char *path;
 	struct vfy_rec *recs;
 	size_t n_recs;
+	uint8_t **wire_blocks;     /*!< arena of the records' wire forms */
+	size_t n_wire_blocks;
 	struct vfy_name *names;    /*!< in canonical order, ENTs included */
 	size_t n_names;
 	uint8_t **key_blocks;      /*!< every owner key allocation */
@@ -189,8 +279,10 @@ struct vfy_zone {
 	uint8_t apex_wire[VFY_NAME_MAX];
 	size_t apex_wlen;
 	size_t apex_name;          /*!< index into names */
-	ldns_rr *soa;
-	ldns_rr_list *dnskeys;     /*!< the apex DNSKEY RRset (not owned) */
+	size_t soa;                /*!< index of the SOA record */
+	uint32_t soa_ttl, soa_minimum;
+	ldns_rr_list *dnskeys;     /*!< the apex DNSKEY RRset, rebuilt in ldns form (owned) */
+	size_t *dnskey_recs;       /*!< record index of each DNSKEY */
 	uint16_t *key_tags;        /*!< key tag of each DNSKEY */
 	struct vfy_key *keys;      /*!< EVP key of each DNSKEY (pkey NULL: use ldns) */
 	bool alg_present[256];     /*!< algorithms of the DNSKEY set (zone keys) */
@@ -206,13 +298,15 @@ struct vfy_zone {
 };
 
 /*!
- * \brief Reads a zone file with ldns's parser and builds the sorted index.
- * \param[in]  path  zone file
+ * \brief Reads a zone file with ldns's parser (slices of the file on several
+ *        threads) and builds the sorted index.
+ * \param[in]  path     zone file
+ * \param[in]  threads  parser threads
  * \param[out] out   written only on success; free with vfy_zone_free()
  * \return TLD_OK, TLD_EPARSE (logged with file:line), TLD_EIO, TLD_ENOMEM,
  *         TLD_EZONE (no SOA, two SOA)
  */
-int vfy_zone_load(const char *path, struct vfy_zone **out);
+int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out);
 void vfy_zone_free(struct vfy_zone *z);
 
 /* ---- issue collection (vreport.c) ---- */
@@ -228,10 +322,12 @@ struct vfy_issue_list {
 	int err;                   /*!< first allocation failure */
 };
 
-/*! Adds an issue naming record rec (may be NULL) with a printf reason. */
-void vfy_issue_add(struct vfy_issue_list *l, const struct vfy_zone *z, size_t rec_index,
-                   const ldns_rr *rr, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+/*! Adds an issue naming record rec_index (ordered there) with a printf reason. */
+void vfy_issue_rec(struct vfy_issue_list *l, const struct vfy_zone *z, size_t rec_index,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*! Adds an issue ordered at pos naming rr (may be NULL: no record) with a reason. */
+void vfy_issue_add(struct vfy_issue_list *l, size_t pos, const ldns_rr *rr,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void vfy_issue_list_clear(struct vfy_issue_list *l);
 /*! Moves the issues of several lists, sorted, into a report array. */
 int vfy_issue_merge(struct vfy_issue_list *lists, size_t n,

@@ -3,8 +3,8 @@
  * RRSIG verification written for the verifier with OpenSSL EVP: each DNSKEY
  * becomes an EVP_PKEY once; the signed data (RFC 4034 §3.1.8.1: RRSIG RDATA
  * without the signature, then the RRset in canonical form and order, with the
- * original TTL and wildcard owner) is built here; ldns only serialises each
- * record in canonical wire form.  Algorithms 5, 7, 8, 10, 13, 14, 15, 16.
+ * original TTL and wildcard owner) is built here from the records' canonical
+ * wire form.  Algorithms 5, 7, 8, 10, 13, 14, 15, 16.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -86,13 +86,17 @@ static EVP_PKEY *ec_key(const char *group, const uint8_t *k, size_t len, size_t 
 	return pkey;
 }
 
-int vfy_key_build(const ldns_rr *dnskey, struct vfy_key *out)
+int vfy_key_build(const uint8_t *rdata, size_t rdlen, struct vfy_key *out)
 {
-	const ldns_rdf *pk = ldns_rr_rdf(dnskey, 3);
-	const uint8_t *k = ldns_rdf_data(pk);
-	size_t len = ldns_rdf_size(pk);
-	struct vfy_key key = { .alg = ldns_rdf2native_int8(ldns_rr_rdf(dnskey, 2)) };
+	const uint8_t *k;
+	size_t len;
+	uint16_t flags;
+	struct vfy_key key = { 0 };
 	const char *md = NULL;
+
+	if (vfy_parse_dnskey(rdata, rdlen, &flags, &key.alg, &k, &len) != TLD_OK) {
+		return TLD_EKEY;
+	}
 
 	switch (key.alg) {
 	case LDNS_RSASHA1:
@@ -153,7 +157,6 @@ struct rr_slot {
 };
 
 struct vfy_crypto {
-	ldns_buffer *wire;
 	uint8_t *recs;
 	size_t recs_len, recs_cap;
 	struct rr_slot *slots;
@@ -169,9 +172,8 @@ struct vfy_crypto *vfy_crypto_new(void)
 	if (c == NULL) {
 		return NULL;
 	}
-	c->wire = ldns_buffer_new(4096);
 	c->md = EVP_MD_CTX_new();
-	if (c->wire == NULL || c->md == NULL) {
+	if (c->md == NULL) {
 		vfy_crypto_free(c);
 		return NULL;
 	}
@@ -183,7 +185,6 @@ void vfy_crypto_free(struct vfy_crypto *c)
 	if (c == NULL) {
 		return;
 	}
-	ldns_buffer_free(c->wire);
 	EVP_MD_CTX_free(c->md);
 	free(c->recs);
 	free(c->slots);
@@ -231,17 +232,13 @@ static int slot_cmp(const void *pa, const void *pb, void *base_arg)
 	return c != 0 ? c : (al < bl ? -1 : al > bl);
 }
 
-/* Appends one RR in canonical form with the RRSIG's TTL and wildcard owner. */
-static int add_rr(struct vfy_crypto *c, const ldns_rr *rr, uint8_t sig_labels,
+/* Appends one RR (already canonical) with the RRSIG's TTL and wildcard owner. */
+static int add_rr(struct vfy_crypto *c, const struct vfy_rec *rec, uint8_t sig_labels,
                   const uint8_t ttl[4])
 {
 	unsigned labels;
-	ldns_buffer_clear(c->wire);
-	if (ldns_rr2buffer_wire_canonical(c->wire, rr, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) {
-		return TLD_ENOMEM;
-	}
-	const uint8_t *w = ldns_buffer_begin(c->wire);
-	size_t wlen = ldns_buffer_position(c->wire);
+	const uint8_t *w = rec->wire;
+	size_t wlen = rec->wire_len;
 	size_t olen = wire_name_len(w, wlen, &labels);
 	if (olen == 0 || olen + 10 > wlen || sig_labels > labels) {
 		return TLD_EINVAL;
@@ -307,24 +304,23 @@ static int ecdsa_to_der(const uint8_t *sig, size_t len, size_t half, uint8_t **d
 	return ret;
 }
 
-int vfy_rrsig_verify(struct vfy_crypto *c, ldns_rr *const *rrs, size_t n_rrs,
-                     const ldns_rr *sig, const struct vfy_key *key)
+int vfy_rrsig_verify(struct vfy_crypto *c, const struct vfy_rec *rrs, size_t n_rrs,
+                     const struct vfy_rec *sigrec, const struct vfy_key *key)
 {
 	uint8_t ttl[4];
-	uint8_t sig_labels = ldns_rdf2native_int8(ldns_rr_rdf(sig, 2));
-	const ldns_rdf *orig_ttl = ldns_rr_rdf(sig, 3);
-	const ldns_rdf *signer = ldns_rr_rdf(sig, 7);
-	const ldns_rdf *sigdata = ldns_rr_rdf(sig, 8);
+	struct vfy_rrsig sig;
+	size_t rdlen;
+	const uint8_t *rd = vfy_rdata(sigrec, &rdlen);
 	int ret;
 
-	if (ldns_rdf_size(orig_ttl) != 4) {
+	if (vfy_parse_rrsig(rd, rdlen, &sig) != TLD_OK) {
 		return TLD_EVERIFY;
 	}
-	memcpy(ttl, ldns_rdf_data(orig_ttl), 4);
+	memcpy(ttl, rd + 4, 4);
 	c->recs_len = 0;
 	c->n_slots = 0;
 	for (size_t i = 0; i < n_rrs; i++) {
-		if ((ret = add_rr(c, rrs[i], sig_labels, ttl)) != TLD_OK) {
+		if ((ret = add_rr(c, &rrs[i], sig.labels, ttl)) != TLD_OK) {
 			return ret == TLD_EINVAL ? TLD_EVERIFY : ret;
 		}
 	}
@@ -332,24 +328,17 @@ int vfy_rrsig_verify(struct vfy_crypto *c, ldns_rr *const *rrs, size_t n_rrs,
 	if (c->n_slots > 1) {
 		qsort_r(c->slots, c->n_slots, sizeof(*c->slots), slot_cmp, c->recs);
 	}
-	/* the RRSIG RDATA up to the signer name (lower-cased) */
-	size_t head = 18 + ldns_rdf_size(signer);
+	/* the RRSIG RDATA up to and with the signer name (lower-cased at load) */
+	size_t head = 18 + sig.signer_len;
 	if ((ret = reserve(&c->data, &c->data_cap, head + c->recs_len)) != TLD_OK) {
 		return ret;
 	}
-	size_t p = 0;
-	for (size_t i = 0; i < 7; i++) {
-		const ldns_rdf *f = ldns_rr_rdf(sig, i);
-		memcpy(c->data + p, ldns_rdf_data(f), ldns_rdf_size(f));
-		p += ldns_rdf_size(f);
+	memcpy(c->data, rd, head);
+	for (size_t i = 18; i < head; i++) {
+		uint8_t ch = c->data[i];
+		c->data[i] = (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch + 32) : ch;
 	}
-	if (p != 18) {
-		return TLD_EVERIFY;
-	}
-	for (size_t i = 0; i < ldns_rdf_size(signer); i++) {
-		uint8_t ch = ldns_rdf_data(signer)[i];
-		c->data[p++] = (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch + 32) : ch;
-	}
+	size_t p = head;
 	for (size_t i = 0; i < c->n_slots; i++) {
 		const struct rr_slot *s = &c->slots[i];
 		if (i > 0 && s->len == c->slots[i - 1].len &&
@@ -360,8 +349,8 @@ int vfy_rrsig_verify(struct vfy_crypto *c, ldns_rr *const *rrs, size_t n_rrs,
 		p += s->len;
 	}
 
-	const uint8_t *sg = ldns_rdf_data(sigdata);
-	size_t sglen = ldns_rdf_size(sigdata);
+	const uint8_t *sg = sig.sig;
+	size_t sglen = sig.sig_len;
 	uint8_t *der = NULL;
 	int der_len = 0;
 	if (key->ecdsa_len) {

@@ -13,9 +13,7 @@
 
 static uint32_t denial_ttl(const struct vfy_zone *z)
 {
-	uint32_t ttl = ldns_rr_ttl(z->soa);
-	uint32_t min = ldns_rdf2native_int32(ldns_rr_rdf(z->soa, 6));
-	return ttl < min ? ttl : min;
+	return z->soa_ttl < z->soa_minimum ? z->soa_ttl : z->soa_minimum;
 }
 
 static void name_text(const uint8_t *key, size_t klen, char *buf, size_t size)
@@ -41,10 +39,17 @@ static int nsec3_cmp(const void *pa, const void *pb)
 
 void vfy_name_types(const struct vfy_zone *z, const struct vfy_name *n, struct vfy_typeset *s)
 {
+	/* at a delegation only NS and the parent's authoritative types (DS, NSEC)
+	 * appear; other data at the cut is not the parent's (RFC 4034 4.1.2) */
+	bool cut = (n->flags & VFY_DELEG) != 0;
 	vfy_typeset_clear(s);
 	for (size_t i = n->first; i < n->first + n->count; i++) {
 		const struct vfy_rec *r = &z->recs[i];
 		if (r->type == LDNS_RR_TYPE_NSEC3) {
+			continue;
+		}
+		bool parent_data = r->type == LDNS_RR_TYPE_DS || r->type == LDNS_RR_TYPE_NSEC;
+		if (cut && !parent_data && (r->is_sig || r->type != LDNS_RR_TYPE_NS)) {
 			continue;
 		}
 		vfy_typeset_add(s, r->is_sig ? LDNS_RR_TYPE_RRSIG : r->type);
@@ -54,54 +59,44 @@ void vfy_name_types(const struct vfy_zone *z, const struct vfy_name *n, struct v
 static int add_nsec3(struct vfy_zone *z, size_t idx, size_t *cap, struct vfy_issue_list *fails)
 {
 	const struct vfy_rec *r = &z->recs[idx];
-	ldns_rr *rr = r->rr;
 	struct vfy_nsec3 n3 = { .rec = idx };
+	struct vfy_nsec3_rdata rd;
 
 	/* owner: one base32hex label directly below the apex */
 	size_t label_len = r->klen - z->apex_klen - 1;
 	if (!vfy_key_is_prefix(z->apex_key, z->apex_klen, r->key, r->klen) ||
 	    r->klen <= z->apex_klen || memchr(r->key + z->apex_klen, 0, label_len) != NULL ||
 	    label_len > 103) {
-		vfy_issue_add(fails, z, idx, rr, "NSEC3 owner is not one label below the apex");
+		vfy_issue_rec(fails, z, idx, "NSEC3 owner is not one label below the apex");
 		return TLD_OK;
 	}
 	int hl = vfy_base32hex_decode((const char *)r->key + z->apex_klen, label_len, n3.hash);
 	if (hl <= 0) {
-		vfy_issue_add(fails, z, idx, rr, "NSEC3 owner label is not base32hex");
+		vfy_issue_rec(fails, z, idx, "NSEC3 owner label is not base32hex");
 		return TLD_OK;
 	}
 	n3.hash_len = (uint8_t)hl;
-	if (ldns_rr_rd_count(rr) < 5) {
-		vfy_issue_add(fails, z, idx, rr, "malformed NSEC3 RDATA");
-		return TLD_OK;
-	}
-	uint8_t alg = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
-	n3.flags = ldns_rdf2native_int8(ldns_rr_rdf(rr, 1));
-	uint16_t iter = ldns_rdf2native_int16(ldns_rr_rdf(rr, 2));
-	const ldns_rdf *salt = ldns_rr_rdf(rr, 3);
-	const ldns_rdf *next = ldns_rr_rdf(rr, 4);
-	const uint8_t *sd = ldns_rdf_data(salt);
-	if (alg != z->n3_alg || iter != z->n3_iterations || ldns_rdf_size(salt) < 1 ||
-	    ldns_rdf_size(salt) < 1u + sd[0] || sd[0] != z->n3_salt_len || memcmp(sd + 1, z->n3_salt, z->n3_salt_len) != 0) {
-		vfy_issue_add(fails, z, idx, rr,
+	vfy_rec_nsec3(r, &rd); /* checked at load */
+	n3.flags = rd.flags;
+	if (rd.alg != z->n3_alg || rd.iterations != z->n3_iterations ||
+	    rd.salt_len != z->n3_salt_len || memcmp(rd.salt, z->n3_salt, rd.salt_len) != 0) {
+		vfy_issue_rec(fails, z, idx,
 		              "NSEC3 parameters (algorithm, iterations, salt) differ from the "
 		              "NSEC3PARAM (%u %u)", z->n3_alg, z->n3_iterations);
 	}
 	if (n3.flags & ~1u) {
-		vfy_issue_add(fails, z, idx, rr, "NSEC3 flags %u: unknown flag bits", n3.flags);
+		vfy_issue_rec(fails, z, idx, "NSEC3 flags %u: unknown flag bits", n3.flags);
 	}
-	const uint8_t *nd = ldns_rdf_data(next);
-	if (ldns_rdf_size(next) < 1 || nd[0] != ldns_rdf_size(next) - 1 || nd[0] > VFY_HASH_MAX ||
-	    nd[0] != n3.hash_len) {
-		vfy_issue_add(fails, z, idx, rr, "NSEC3 next hashed owner has the wrong length");
+	if (rd.next_len > VFY_HASH_MAX || rd.next_len != n3.hash_len) {
+		vfy_issue_rec(fails, z, idx, "NSEC3 next hashed owner has the wrong length");
 		return TLD_OK;
 	}
-	n3.next_len = nd[0];
-	memcpy(n3.next, nd + 1, nd[0]);
-	if (ldns_rr_ttl(rr) != denial_ttl(z)) {
-		vfy_issue_add(fails, z, idx, rr,
+	n3.next_len = rd.next_len;
+	memcpy(n3.next, rd.next, rd.next_len);
+	if (vfy_rec_ttl(r) != denial_ttl(z)) {
+		vfy_issue_rec(fails, z, idx,
 		              "NSEC3 TTL %u, must be min(SOA TTL, SOA MINIMUM) = %u (RFC 9077)",
-		              ldns_rr_ttl(rr), denial_ttl(z));
+		              vfy_rec_ttl(r), denial_ttl(z));
 	}
 	if (z->n_nsec3 == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 4096;
@@ -116,6 +111,14 @@ static int add_nsec3(struct vfy_zone *z, size_t idx, size_t *cap, struct vfy_iss
 	return TLD_OK;
 }
 
+static void take_params(struct vfy_zone *z, const struct vfy_nsec3_rdata *rd)
+{
+	z->n3_alg = rd->alg;
+	z->n3_iterations = rd->iterations;
+	z->n3_salt_len = rd->salt_len;
+	memcpy(z->n3_salt, rd->salt, rd->salt_len);
+}
+
 int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 {
 	const struct vfy_name *apex = &z->names[z->apex_name];
@@ -125,50 +128,36 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 
 	for (size_t i = apex->first; i < apex->first + apex->count; i++) {
 		const struct vfy_rec *r = &z->recs[i];
+		struct vfy_nsec3_rdata rd;
 		if (r->type != LDNS_RR_TYPE_NSEC3PARAM || r->is_sig) {
 			continue;
 		}
 		if (++n_param > 1) {
-			vfy_issue_add(fails, z, i, r->rr, "more than one NSEC3PARAM at the apex");
+			vfy_issue_rec(fails, z, i, "more than one NSEC3PARAM at the apex");
 			continue;
 		}
-		const ldns_rdf *salt_rdf = ldns_rr_rdf(r->rr, 3);
-		const uint8_t *salt = ldns_rdf_data(salt_rdf);
-		if (ldns_rdf_size(salt_rdf) < 1u + salt[0]) {
-			vfy_issue_add(fails, z, i, r->rr, "malformed NSEC3PARAM salt");
-			continue;
-		}
-		z->n3_alg = ldns_rdf2native_int8(ldns_rr_rdf(r->rr, 0));
-		z->n3_iterations = ldns_rdf2native_int16(ldns_rr_rdf(r->rr, 2));
-		z->n3_salt_len = salt[0];
-		memcpy(z->n3_salt, salt + 1, salt[0]);
-		if (ldns_rdf2native_int8(ldns_rr_rdf(r->rr, 1)) != 0) {
-			vfy_issue_add(fails, z, i, r->rr, "NSEC3PARAM flags must be 0");
+		vfy_rec_nsec3param(r, &rd);
+		take_params(z, &rd);
+		if (rd.flags != 0) {
+			vfy_issue_rec(fails, z, i, "NSEC3PARAM flags must be 0");
 		}
 		if (z->n3_alg != LDNS_SHA1) {
-			vfy_issue_add(fails, z, i, r->rr, "NSEC3 hash algorithm %u is not supported",
-			              z->n3_alg);
+			vfy_issue_rec(fails, z, i, "NSEC3 hash algorithm %u is not supported", z->n3_alg);
 		}
 	}
 	for (size_t i = 0; i < z->n_recs; i++) {
-		if (z->recs[i].is_sig) {
+		const struct vfy_rec *r = &z->recs[i];
+		if (r->is_sig) {
 			continue;
 		}
-		if (z->recs[i].type == LDNS_RR_TYPE_NSEC) {
+		if (r->type == LDNS_RR_TYPE_NSEC) {
 			z->uses_nsec = true;
-		} else if (z->recs[i].type == LDNS_RR_TYPE_NSEC3) {
+		} else if (r->type == LDNS_RR_TYPE_NSEC3) {
 			if (!any_nsec3 && n_param == 0) {
-				vfy_issue_add(fails, z, i, z->recs[i].rr,
-				              "NSEC3 records but no NSEC3PARAM at the apex");
-				ldns_rr *rr = z->recs[i].rr;
-				const ldns_rdf *salt_rdf = ldns_rr_rdf(rr, 3);
-				const uint8_t *salt = ldns_rdf_data(salt_rdf);
-				if (ldns_rdf_size(salt_rdf) >= 1u + salt[0]) {
-					z->n3_alg = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
-					z->n3_iterations = ldns_rdf2native_int16(ldns_rr_rdf(rr, 2));
-					z->n3_salt_len = salt[0];
-					memcpy(z->n3_salt, salt + 1, salt[0]);
-				}
+				struct vfy_nsec3_rdata rd;
+				vfy_issue_rec(fails, z, i, "NSEC3 records but no NSEC3PARAM at the apex");
+				vfy_rec_nsec3(r, &rd);
+				take_params(z, &rd);
 			}
 			any_nsec3 = true;
 			if ((ret = add_nsec3(z, i, &cap, fails)) != TLD_OK) {
@@ -178,10 +167,10 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 	}
 	z->uses_nsec3 = (any_nsec3 || n_param > 0) && z->n3_alg == LDNS_SHA1;
 	if (!any_nsec3 && n_param > 0) {
-		vfy_issue_add(fails, z, apex->first, NULL, "NSEC3PARAM at the apex but no NSEC3 chain");
+		vfy_issue_add(fails, apex->first, NULL, "NSEC3PARAM at the apex but no NSEC3 chain");
 	}
 	if (!any_nsec3 && n_param == 0 && !z->uses_nsec) {
-		vfy_issue_add(fails, z, apex->first, z->soa, "zone has neither an NSEC nor an NSEC3 chain");
+		vfy_issue_rec(fails, z, z->soa, "zone has neither an NSEC nor an NSEC3 chain");
 	}
 	if (z->n_nsec3 > 0) {
 		qsort(z->nsec3, z->n_nsec3, sizeof(*z->nsec3), nsec3_cmp);
@@ -242,47 +231,44 @@ static size_t nsec3_find(const struct vfy_zone *z, const uint8_t *h, bool *exact
 }
 
 static void check_bitmap(struct vfy_zone *z, const struct vfy_name *n, size_t rec,
-                         const ldns_rdf *bitmap, struct vfy_issue_list *fails)
+                         const uint8_t *bitmap, size_t bitmap_len, struct vfy_issue_list *fails)
 {
 	struct vfy_typeset want, have;
 	char nb[VFY_NAME_MAX * 4 + 8], wb[512], hb[512];
-	ldns_rr *rr = z->recs[rec].rr;
 
 	if (n->flags & VFY_ENT) {
 		vfy_typeset_clear(&want);
 	} else {
 		vfy_name_types(z, n, &want);
 	}
-	if (bitmap == NULL) {
-		vfy_typeset_clear(&have);
-	} else if (vfy_bitmap_decode(ldns_rdf_data(bitmap), ldns_rdf_size(bitmap), &have) != TLD_OK) {
-		vfy_issue_add(fails, z, rec, rr, "malformed type bitmap");
+	if (vfy_bitmap_decode(bitmap, bitmap_len, &have) != TLD_OK) {
+		vfy_issue_rec(fails, z, rec, "malformed type bitmap");
 		return;
 	}
 	if (!vfy_typeset_equal(&want, &have)) {
 		name_text(n->key, n->klen, nb, sizeof(nb));
 		vfy_typeset_format(&have, hb, sizeof(hb));
 		vfy_typeset_format(&want, wb, sizeof(wb));
-		vfy_issue_add(fails, z, rec, rr,
-		              "type bitmap [%s] does not match the data at %s [%s]", hb, nb, wb);
+		vfy_issue_rec(fails, z, rec, "type bitmap [%s] does not match the data at %s [%s]", hb,
+		              nb, wb);
 	}
 }
 
 static void check_nsec3_chain(struct vfy_zone *z, struct vfy_issue_list *fails)
 {
-	char nb[VFY_NAME_MAX * 4 + 8], hb[128], xb[128];
+	char nb[VFY_NAME_MAX * 4 + 8], hb[128], xb[128], reason[2048];
 
 	for (size_t i = 0; i < z->n_nsec3; i++) {
 		struct vfy_nsec3 *a = &z->nsec3[i];
 		struct vfy_nsec3 *b = &z->nsec3[(i + 1) % z->n_nsec3];
 		if (i + 1 < z->n_nsec3 && nsec3_cmp(a, b) == 0) {
-			vfy_issue_add(fails, z, b->rec, z->recs[b->rec].rr,
-			              "duplicate NSEC3 owner hash (also line %u)", z->recs[a->rec].line);
+			vfy_issue_rec(fails, z, b->rec, "duplicate NSEC3 owner hash (also line %u)",
+			              z->recs[a->rec].line);
 			continue;
 		}
 		if (a->next_len != b->hash_len || memcmp(a->next, b->hash, a->next_len) != 0) {
 			vfy_base32hex_encode(b->hash, b->hash_len, hb);
-			vfy_issue_add(fails, z, a->rec, z->recs[a->rec].rr,
+			vfy_issue_rec(fails, z, a->rec,
 			              "NSEC3 chain broken: next hashed owner is not the next hash in "
 			              "order (%s)", hb);
 		}
@@ -302,32 +288,39 @@ static void check_nsec3_chain(struct vfy_zone *z, struct vfy_issue_list *fails)
 		struct vfy_nsec3 *n3 = &z->nsec3[k];
 		if (exact) {
 			n3->matched = true;
-			check_bitmap(z, n, n3->rec, ldns_rr_rdf(z->recs[n3->rec].rr, 5), fails);
+			struct vfy_nsec3_rdata rd;
+			vfy_rec_nsec3(&z->recs[n3->rec], &rd);
+			check_bitmap(z, n, n3->rec, rd.bitmap, rd.bitmap_len, fails);
 			continue;
 		}
 		name_text(n->key, n->klen, nb, sizeof(nb));
 		vfy_base32hex_encode(n->hash, 20, hb);
 		vfy_base32hex_encode(n3->hash, n3->hash_len, xb);
-		const ldns_rr *named = (n->flags & VFY_ENT) ? NULL : z->recs[n->first].rr;
 		if (n->flags & VFY_NEEDS_DENIAL) {
 			const char *what = (n->flags & VFY_SECURE) ? "secure delegation"
 			                   : (n->flags & VFY_ENT) ? "empty non-terminal"
 			                                          : "authoritative name";
-			vfy_issue_add(fails, z, pos, named,
-			              "%s %s has no NSEC3 (hash %s); it falls in the %sspan of NSEC3 %s%s",
-			              what, nb, hb, (n3->flags & 1) ? "opt-out " : "", xb,
-			              (n3->flags & 1) ? " (an opt-out span may cover only insecure delegations)"
-			                              : "");
+			snprintf(reason, sizeof(reason),
+			         "%s %s has no NSEC3 (hash %s); it falls in the %sspan of NSEC3 %s%s",
+			         what, nb, hb, (n3->flags & 1) ? "opt-out " : "", xb,
+			         (n3->flags & 1) ? " (an opt-out span may cover only insecure delegations)"
+			                         : "");
 		} else if (!(n3->flags & 1)) {
-			vfy_issue_add(fails, z, pos, named,
-			              "%s (hash %s) has no NSEC3 and the covering NSEC3 %s has no "
-			              "opt-out flag", nb, hb, xb);
+			snprintf(reason, sizeof(reason),
+			         "%s (hash %s) has no NSEC3 and the covering NSEC3 %s has no opt-out flag",
+			         nb, hb, xb);
+		} else {
+			continue;
+		}
+		if (n->flags & VFY_ENT) {
+			vfy_issue_add(fails, pos, NULL, "%s", reason);
+		} else {
+			vfy_issue_rec(fails, z, n->first, "%s", reason);
 		}
 	}
 	for (size_t i = 0; i < z->n_nsec3; i++) {
 		if (!z->nsec3[i].matched) {
-			vfy_issue_add(fails, z, z->nsec3[i].rec, z->recs[z->nsec3[i].rec].rr,
-			              "NSEC3 matches no name of the zone");
+			vfy_issue_rec(fails, z, z->nsec3[i].rec, "NSEC3 matches no name of the zone");
 		}
 	}
 }
@@ -349,9 +342,9 @@ static void check_nsec_chain(struct vfy_zone *z, struct vfy_issue_list *fails)
 					continue;
 				}
 				if (n->flags & VFY_OCCLUDED) {
-					vfy_issue_add(fails, z, r, z->recs[r].rr, "NSEC below a zone cut");
+					vfy_issue_rec(fails, z, r, "NSEC below a zone cut");
 				} else if (nsec != (size_t)-1) {
-					vfy_issue_add(fails, z, r, z->recs[r].rr, "a second NSEC at this name");
+					vfy_issue_rec(fails, z, r, "a second NSEC at this name");
 				} else {
 					nsec = r;
 				}
@@ -361,27 +354,33 @@ static void check_nsec_chain(struct vfy_zone *z, struct vfy_issue_list *fails)
 			}
 			if (nsec == (size_t)-1) {
 				name_text(n->key, n->klen, nb, sizeof(nb));
-				vfy_issue_add(fails, z, n->first, z->recs[n->first].rr,
-				              "name %s has no NSEC", nb);
+				vfy_issue_rec(fails, z, n->first, "name %s has no NSEC", nb);
 			} else {
-				check_bitmap(z, n, nsec, ldns_rr_rdf(z->recs[nsec].rr, 1), fails);
-				if (ldns_rr_ttl(z->recs[nsec].rr) != denial_ttl(z)) {
-					vfy_issue_add(fails, z, nsec, z->recs[nsec].rr,
+				const uint8_t *next, *bm;
+				size_t next_len, bm_len;
+				vfy_rec_nsec(&z->recs[nsec], &next, &next_len, &bm,
+				               &bm_len);
+				check_bitmap(z, n, nsec, bm, bm_len, fails);
+				if (vfy_rec_ttl(&z->recs[nsec]) != denial_ttl(z)) {
+					vfy_issue_rec(fails, z, nsec,
 					              "NSEC TTL %u, must be min(SOA TTL, SOA MINIMUM) = %u",
-					              ldns_rr_ttl(z->recs[nsec].rr), denial_ttl(z));
+					              vfy_rec_ttl(&z->recs[nsec]), denial_ttl(z));
 				}
 			}
 		}
 		size_t cur = n != NULL ? i : first;
 		if (prev_nsec != (size_t)-1 && cur != (size_t)-1) {
-			const ldns_rdf *next = ldns_rr_rdf(z->recs[prev_nsec].rr, 0);
+			const uint8_t *next, *bm;
+			size_t next_len, bm_len;
 			uint8_t key[VFY_NAME_MAX];
 			size_t klen = 0;
 			const struct vfy_name *want = &z->names[cur];
-			if (vfy_name_key(ldns_rdf_data(next), ldns_rdf_size(next), key, &klen) != TLD_OK ||
-			    klen != want->klen || memcmp(key, want->key, klen) != 0) {
+			vfy_rec_nsec(&z->recs[prev_nsec], &next, &next_len, &bm,
+			               &bm_len);
+			if (vfy_name_key(next, next_len, key, &klen) != TLD_OK || klen != want->klen ||
+			    memcmp(key, want->key, klen) != 0) {
 				name_text(want->key, want->klen, nb, sizeof(nb));
-				vfy_issue_add(fails, z, prev_nsec, z->recs[prev_nsec].rr,
+				vfy_issue_rec(fails, z, prev_nsec,
 				              "NSEC chain broken: the next name in canonical order is %s", nb);
 			}
 		}

@@ -24,6 +24,14 @@ static double elapsed(const struct timespec *since)
 	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
+/* CPU seconds of the whole process so far. */
+static double cpu_seconds(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
 struct worker {
 	pthread_t thread;
 	struct vfy_zone *z;
@@ -76,15 +84,6 @@ static int run_parallel(struct worker *ws, unsigned nt, int phase)
 	return ret;
 }
 
-static size_t rdata_wire_size(const ldns_rr *rr)
-{
-	size_t s = 0;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		s += ldns_rdf_size(ldns_rr_rdf(rr, i));
-	}
-	return s;
-}
-
 static void check_dnskey_response(struct vfy_zone *z, struct vfy_issue_list *warns,
                                   struct tld_verify_report *rep)
 {
@@ -94,20 +93,31 @@ static void check_dnskey_response(struct vfy_zone *z, struct vfy_issue_list *war
 
 	for (size_t i = apex->first; i < apex->first + apex->count && n < 256; i++) {
 		if (z->recs[i].type == LDNS_RR_TYPE_DNSKEY) {
-			rdlens[n++] = rdata_wire_size(z->recs[i].rr);
+			vfy_rdata(&z->recs[i], &rdlens[n++]);
 		}
 	}
 	rep->dnskey_response_size = vfy_dnskey_response_size(z->apex_wlen, rdlens, n);
 	if (rep->dnskey_response_size > 1232) {
-		vfy_issue_add(warns, z, apex->first, ldns_rr_list_rr(z->dnskeys, 0),
+		vfy_issue_rec(warns, z, z->dnskey_recs[0],
 		              "the DNSKEY response (DNSKEY RRset and RRSIGs, with EDNS) is %zu "
 		              "bytes, above 1232: it will be truncated over UDP",
 		              rep->dnskey_response_size);
 	}
 }
 
-static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_list *fails)
+/*
+ * The parent's DS set.  The chain of trust holds when, for every algorithm in
+ * the DS set, at least one DS of that algorithm matches a published KSK (RFC
+ * 4035 section 5.2, RFC 6840 section 5.11).  A DS that matches no key is
+ * normal in a double-DS rollover (the new KSK's DS is published before its
+ * DNSKEY) and only warned about.
+ */
+static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_list *fails,
+                         struct vfy_issue_list *warns)
 {
+	bool alg_seen[256] = { false }, alg_ok[256] = { false };
+	ldns_rr *alg_first[256] = { NULL };
+	int alg_line[256] = { 0 };
 	FILE *fp = fopen(path, "r");
 	uint32_t ttl = 3600;
 	ldns_rdf *origin = NULL, *prev = NULL;
@@ -159,25 +169,43 @@ static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_
 			}
 			ldns_rr_free(calc);
 		}
+		alg_seen[alg] = true;
 		if (!matched) {
-			vfy_issue_add(fails, NULL, (size_t)-1, ds,
+			vfy_issue_add(warns, (size_t)-1, ds,
 			              "%s:%d: DS matches no published DNSKEY (key tag %u, algorithm %u, "
-			              "digest type %u)", path, start_line, tag, alg, dt);
+			              "digest type %u); fine only while another DS of the algorithm matches",
+			              path, start_line, tag, alg, dt);
 		} else if (!sep) {
-			vfy_issue_add(fails, NULL, (size_t)-1, ds,
+			vfy_issue_add(warns, (size_t)-1, ds,
 			              "%s:%d: DS matches DNSKEY %u, which lacks the SEP (KSK) bit",
 			              path, start_line, tag);
 		} else {
 			tld_info("%s:%d: DS matches the published KSK with key tag %u algorithm %u",
 			         path, start_line, tag, alg);
+			alg_ok[alg] = true;
 		}
-		ldns_rr_free(ds);
+		if (alg_first[alg] == NULL) {
+			alg_first[alg] = ds;
+			alg_line[alg] = start_line;
+		} else {
+			ldns_rr_free(ds);
+		}
 	}
 	if (n_ds == 0) {
 		tld_error("%s: no DS record", path);
 		ret = TLD_EPARSE;
 	}
+	for (int a = 0; a < 256; a++) {
+		if (alg_seen[a] && !alg_ok[a]) {
+			vfy_issue_add(fails, (size_t)-1, alg_first[a],
+			              "%s:%d: no DS of algorithm %d matches a published KSK: the chain "
+			              "of trust from the parent is broken", path, alg_line[a], a);
+		}
+	}
 fail:
+	for (int a = 0; a < 256; a++) {
+		ldns_rr_free(alg_first[a]);
+	}
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
 	fclose(fp);
@@ -202,10 +230,11 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((ret = vfy_zone_load(path, &z)) != TLD_OK) {
+	if ((ret = vfy_zone_load(path, nt, &z)) != TLD_OK) {
 		return ret;
 	}
-	tld_info("verify: loaded %zu records in %.2f s", z->n_recs, elapsed(&t0));
+	tld_info("verify: loaded %zu records in %.2f s (cpu %.2f s)", z->n_recs, elapsed(&t0),
+	         cpu_seconds());
 	rep = calloc(1, sizeof(*rep));
 	ws = calloc(nt, sizeof(*ws));
 	if (rep == NULL || ws == NULL || (rep->path = strdup(path)) == NULL) {
@@ -227,15 +256,16 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	if ((ret = run_parallel(ws, nt, 0)) != TLD_OK) {
 		goto fail;
 	}
-	tld_info("verify: hashed names at %.2f s", elapsed(&t0));
+	tld_info("verify: hashed names at %.2f s (cpu %.2f s)", elapsed(&t0), cpu_seconds());
 	if ((ret = run_parallel(ws, nt, 1)) != TLD_OK) {
 		goto fail;
 	}
-	tld_info("verify: signatures checked at %.2f s (%u threads)", elapsed(&t0), nt);
+	tld_info("verify: signatures checked at %.2f s (cpu %.2f s, %u threads)", elapsed(&t0),
+	         cpu_seconds(), nt);
 	vfy_check_denial(z, &seq);
-	tld_info("verify: denial chain checked at %.2f s", elapsed(&t0));
+	tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(&t0), cpu_seconds());
 	check_dnskey_response(z, &warns, rep);
-	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, &seq)) != TLD_OK) {
+	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, &seq, &warns)) != TLD_OK) {
 		goto fail;
 	}
 

@@ -28,10 +28,9 @@ static char *record_text(const ldns_rr *rr)
 	return s;
 }
 
-void vfy_issue_add(struct vfy_issue_list *l, const struct vfy_zone *z, size_t rec_index,
-                   const ldns_rr *rr, const char *fmt, ...)
+static void issue_push(struct vfy_issue_list *l, size_t pos, const ldns_rr *rr,
+                       unsigned long line, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *reason = NULL;
 
 	if (l->n == l->cap) {
@@ -44,9 +43,7 @@ void vfy_issue_add(struct vfy_issue_list *l, const struct vfy_zone *z, size_t re
 		l->items = p;
 		l->cap = cap;
 	}
-	va_start(ap, fmt);
 	int r = vasprintf(&reason, fmt, ap);
-	va_end(ap);
 	char *record = record_text(rr);
 	if (r < 0 || record == NULL) {
 		if (r >= 0) {
@@ -57,13 +54,37 @@ void vfy_issue_add(struct vfy_issue_list *l, const struct vfy_zone *z, size_t re
 		return;
 	}
 	struct vfy_issue *it = &l->items[l->n];
-	it->pos = rec_index;
+	it->pos = pos;
 	it->seq = l->n;
 	it->issue.record = record;
 	it->issue.reason = reason;
-	it->issue.line = (z != NULL && rr != NULL && rec_index < z->n_recs &&
-	                  z->recs[rec_index].rr == rr) ? z->recs[rec_index].line : 0;
+	it->issue.line = line;
 	l->n++;
+}
+
+void vfy_issue_add(struct vfy_issue_list *l, size_t pos, const ldns_rr *rr, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	issue_push(l, pos, rr, 0, fmt, ap);
+	va_end(ap);
+}
+
+void vfy_issue_rec(struct vfy_issue_list *l, const struct vfy_zone *z, size_t rec_index,
+                   const char *fmt, ...)
+{
+	va_list ap;
+	const struct vfy_rec *r = &z->recs[rec_index];
+	ldns_rr *rr = vfy_rec_to_ldns(r);
+
+	if (rr == NULL) {
+		l->err = TLD_ENOMEM;
+		return;
+	}
+	va_start(ap, fmt);
+	issue_push(l, rec_index, rr, r->line, fmt, ap);
+	va_end(ap);
+	ldns_rr_free(rr);
 }
 
 void vfy_issue_list_clear(struct vfy_issue_list *l)

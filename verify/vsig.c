@@ -2,8 +2,8 @@
 /*
  * Signature checks: every authoritative RRset signed by every algorithm of
  * the DNSKEY set (RFC 4035 §2.2), every RRSIG verifying against a published
- * key (ldns does the cryptography), validity times, nothing signed that must
- * not be (delegation NS, glue).
+ * key (OpenSSL EVP in vcrypto.c; ldns for algorithms not handled there),
+ * validity times, nothing signed that must not be (delegation NS, glue).
  */
 #include <string.h>
 
@@ -15,7 +15,6 @@ struct sig_ctx {
 	const struct tld_verify_opts *opts;
 	struct vfy_issue_list *fails;
 	struct vfy_counts *counts;
-	ldns_rr_list *rrset;
 	struct vfy_crypto *crypto;
 };
 
@@ -35,22 +34,22 @@ static bool is_authoritative(const struct vfy_name *n, uint16_t type)
 	return true;
 }
 
-static void check_times(struct sig_ctx *c, size_t idx, const ldns_rr *sig)
+static void check_times(struct sig_ctx *c, size_t idx, const struct vfy_rrsig *sig)
 {
 	char a[32], b[32], w[32];
 	tld_time_t now = c->opts->now;
-	tld_time_t exp = serial_time(now, ldns_rdf2native_time_t(ldns_rr_rrsig_expiration(sig)));
-	tld_time_t inc = serial_time(now, ldns_rdf2native_time_t(ldns_rr_rrsig_inception(sig)));
+	tld_time_t exp = serial_time(now, sig->expiration);
+	tld_time_t inc = serial_time(now, sig->inception);
 
 	if (inc > now) {
-		vfy_issue_add(c->fails, c->z, idx, sig, "signature not yet valid: inception %s is after now (%s)",
+		vfy_issue_rec(c->fails, c->z, idx, "signature not yet valid: inception %s is after now (%s)",
 		              tld_time_format(inc, a, sizeof(a)), tld_time_format(now, b, sizeof(b)));
 	}
 	if (exp < now) {
-		vfy_issue_add(c->fails, c->z, idx, sig, "signature expired at %s (now %s)",
+		vfy_issue_rec(c->fails, c->z, idx, "signature expired at %s (now %s)",
 		              tld_time_format(exp, a, sizeof(a)), tld_time_format(now, b, sizeof(b)));
 	} else if (exp < now + c->opts->refresh_window) {
-		vfy_issue_add(c->fails, c->z, idx, sig,
+		vfy_issue_rec(c->fails, c->z, idx,
 		              "signature expires at %s, within the refresh window (%s) ending %s",
 		              tld_time_format(exp, a, sizeof(a)),
 		              tld_duration_format(c->opts->refresh_window, w, sizeof(w)),
@@ -58,70 +57,99 @@ static void check_times(struct sig_ctx *c, size_t idx, const ldns_rr *sig)
 	}
 }
 
-static bool signer_is_apex(const struct vfy_zone *z, const ldns_rr *sig)
+static bool signer_is_apex(const struct vfy_zone *z, const struct vfy_rrsig *sig)
 {
-	const ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
 	uint8_t key[VFY_NAME_MAX];
 	size_t klen;
 
-	return signer != NULL &&
-	       vfy_name_key(ldns_rdf_data(signer), ldns_rdf_size(signer), key, &klen) == TLD_OK &&
+	return vfy_name_key(sig->signer, sig->signer_len, key, &klen) == TLD_OK &&
 	       klen == z->apex_klen && memcmp(key, z->apex_key, klen) == 0;
 }
 
+/* ldns's own verification, for keys vcrypto.c does not handle. */
+static int verify_with_ldns(const struct vfy_zone *z, size_t data, size_t n_data, size_t sig_idx,
+                            size_t key_index)
+{
+	ldns_rr_list *set = ldns_rr_list_new();
+	ldns_rr *sig = vfy_rec_to_ldns(&z->recs[sig_idx]);
+	int ret = TLD_ENOMEM;
+
+	if (set == NULL || sig == NULL) {
+		goto out;
+	}
+	for (size_t i = data; i < data + n_data; i++) {
+		ldns_rr *rr = vfy_rec_to_ldns(&z->recs[i]);
+		if (rr == NULL || !ldns_rr_list_push_rr(set, rr)) {
+			ldns_rr_free(rr);
+			goto out;
+		}
+	}
+	time_t at = (time_t)ldns_rdf2native_time_t(ldns_rr_rrsig_inception(sig));
+	ldns_status st = ldns_verify_rrsig_time(set, sig, ldns_rr_list_rr(z->dnskeys, key_index), at);
+	ret = st == LDNS_STATUS_OK ? TLD_OK : TLD_EVERIFY;
+out:
+	ldns_rr_list_deep_free(set);
+	ldns_rr_free(sig);
+	return ret;
+}
+
 /* Verifies one RRSIG; sets good[alg] (and sep_good[alg] for a SEP key). */
-static void check_one_sig(struct sig_ctx *c, size_t idx, bool good[256], bool sep_good[256])
+static void check_one_sig(struct sig_ctx *c, size_t data, size_t n_data, size_t idx,
+                          bool good[256], bool sep_good[256])
 {
 	const struct vfy_zone *z = c->z;
-	ldns_rr *sig = z->recs[idx].rr;
-	uint8_t alg = ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(sig));
-	uint16_t tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
+	struct vfy_rrsig sig;
+	size_t len;
+	const uint8_t *rd = vfy_rdata(&z->recs[idx], &len);
 	bool found = false;
-	ldns_status last = LDNS_STATUS_CRYPTO_BOGUS;
 
-	check_times(c, idx, sig);
-	if (!signer_is_apex(z, sig)) {
-		vfy_issue_add(c->fails, z, idx, sig, "signer name is not the zone apex");
+	vfy_parse_rrsig(rd, len, &sig); /* checked at load */
+	check_times(c, idx, &sig);
+	if (!signer_is_apex(z, &sig)) {
+		vfy_issue_rec(c->fails, z, idx, "signer name is not the zone apex");
 		return;
 	}
 	for (size_t k = 0; k < ldns_rr_list_rr_count(z->dnskeys); k++) {
-		ldns_rr *key = ldns_rr_list_rr(z->dnskeys, k);
-		if (z->key_tags[k] != tag || ldns_rdf2native_int8(ldns_rr_rdf(key, 2)) != alg) {
+		size_t klen;
+		const uint8_t *krd = vfy_rdata(&z->recs[z->dnskey_recs[k]], &klen);
+		if (z->key_tags[k] != sig.tag || krd[3] != sig.alg) {
 			continue;
 		}
 		found = true;
-		bool valid;
-		if (z->keys[k].pkey != NULL) {
-			int v = vfy_rrsig_verify(c->crypto, (ldns_rr *const *)c->rrset->_rrs,
-			                         ldns_rr_list_rr_count(c->rrset), sig, &z->keys[k]);
-			if (v != TLD_OK && v != TLD_EVERIFY) {
-				c->fails->err = v;
-				return;
-			}
-			valid = v == TLD_OK;
-			last = valid ? LDNS_STATUS_OK : LDNS_STATUS_CRYPTO_BOGUS;
-		} else {
-			time_t at = (time_t)ldns_rdf2native_time_t(ldns_rr_rrsig_inception(sig));
-			last = ldns_verify_rrsig_time(c->rrset, sig, key, at);
-			valid = last == LDNS_STATUS_OK;
+		int v = z->keys[k].pkey != NULL
+		                ? vfy_rrsig_verify(c->crypto, &z->recs[data], n_data, &z->recs[idx],
+		                                   &z->keys[k])
+		                : verify_with_ldns(z, data, n_data, idx, k);
+		if (v != TLD_OK && v != TLD_EVERIFY) {
+			c->fails->err = v;
+			return;
 		}
-		if (valid) {
-			good[alg] = true;
-			if (ldns_rdf2native_int16(ldns_rr_rdf(key, 0)) & LDNS_KEY_SEP_KEY) {
-				sep_good[alg] = true;
+		if (v == TLD_OK) {
+			good[sig.alg] = true;
+			if (((krd[0] << 8) | krd[1]) & LDNS_KEY_SEP_KEY) {
+				sep_good[sig.alg] = true;
 			}
 			c->counts->rrsigs_verified++;
 			return;
 		}
 	}
 	if (!found) {
-		vfy_issue_add(c->fails, z, idx, sig,
+		vfy_issue_rec(c->fails, z, idx,
 		              "signed by key tag %u algorithm %u, which is not in the published DNSKEY set",
-		              tag, alg);
+		              sig.tag, sig.alg);
 	} else {
-		vfy_issue_add(c->fails, z, idx, sig, "signature does not verify: %s",
-		              ldns_get_errorstr_by_id(last));
+		vfy_issue_rec(c->fails, z, idx, "signature does not verify with DNSKEY %u", sig.tag);
 	}
+}
+
+static const char *type_name(uint16_t type, char *buf, size_t size)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+	if (d != NULL && d->_name != NULL) {
+		return d->_name;
+	}
+	snprintf(buf, size, "TYPE%u", type);
+	return buf;
 }
 
 static void check_rrset(struct sig_ctx *c, const struct vfy_name *n, size_t data, size_t n_data,
@@ -130,17 +158,17 @@ static void check_rrset(struct sig_ctx *c, const struct vfy_name *n, size_t data
 	const struct vfy_zone *z = c->z;
 	uint16_t type = z->recs[n_data ? data : sigs].type;
 	bool good[256] = { false }, sep_good[256] = { false };
+	char tb[16];
 
 	if (n_data == 0) {
 		for (size_t i = sigs; i < sigs + n_sigs; i++) {
-			vfy_issue_add(c->fails, z, i, z->recs[i].rr,
-			              "RRSIG covers a type that has no RRset at this name");
+			vfy_issue_rec(c->fails, z, i, "RRSIG covers a type that has no RRset at this name");
 		}
 		return;
 	}
 	if (!is_authoritative(n, type)) {
 		for (size_t i = sigs; i < sigs + n_sigs; i++) {
-			vfy_issue_add(c->fails, z, i, z->recs[i].rr, "%s",
+			vfy_issue_rec(c->fails, z, i, "%s",
 			              (n->flags & VFY_OCCLUDED)
 			                      ? "glue (below a zone cut) must not be signed"
 			                      : "delegation NS must not be signed");
@@ -149,31 +177,23 @@ static void check_rrset(struct sig_ctx *c, const struct vfy_name *n, size_t data
 	}
 	c->counts->rrsets_signed++;
 	if (n_sigs == 0) {
-		vfy_issue_add(c->fails, z, data, z->recs[data].rr,
-		              "authoritative RRset is not signed");
+		vfy_issue_rec(c->fails, z, data, "authoritative RRset is not signed");
 		return;
 	}
-	ldns_rr_list_set_rr_count(c->rrset, 0);
-	for (size_t i = data; i < data + n_data; i++) {
-		if (!ldns_rr_list_push_rr(c->rrset, z->recs[i].rr)) {
-			c->fails->err = TLD_ENOMEM;
-			return;
-		}
-	}
 	for (size_t i = sigs; i < sigs + n_sigs; i++) {
-		check_one_sig(c, i, good, sep_good);
+		check_one_sig(c, data, n_data, i, good, sep_good);
 	}
 	for (unsigned alg = 0; alg < 256; alg++) {
 		if (!z->alg_present[alg]) {
 			continue;
 		}
 		if (!good[alg]) {
-			vfy_issue_add(c->fails, z, data, z->recs[data].rr,
+			vfy_issue_rec(c->fails, z, data,
 			              "no valid signature of algorithm %u over this %s RRset "
 			              "(RFC 4035 2.2: each algorithm of the DNSKEY set signs every RRset)",
-			              alg, ldns_rr_descript(type) ? ldns_rr_descript(type)->_name : "?");
+			              alg, type_name(type, tb, sizeof(tb)));
 		} else if (type == LDNS_RR_TYPE_DNSKEY && !sep_good[alg]) {
-			vfy_issue_add(c->fails, z, data, z->recs[data].rr,
+			vfy_issue_rec(c->fails, z, data,
 			              "DNSKEY RRset is not signed by a SEP key (KSK) of algorithm %u", alg);
 		}
 	}
@@ -185,11 +205,8 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 {
 	struct sig_ctx c = { .z = z, .opts = opts, .fails = fails, .counts = counts };
 
-	c.rrset = ldns_rr_list_new();
 	c.crypto = vfy_crypto_new();
-	if (c.rrset == NULL || c.crypto == NULL) {
-		ldns_rr_list_free(c.rrset);
-		vfy_crypto_free(c.crypto);
+	if (c.crypto == NULL) {
 		fails->err = TLD_ENOMEM;
 		return;
 	}
@@ -200,7 +217,7 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 		}
 		if (n->flags & VFY_OUTSIDE) {
 			for (size_t i = n->first; i < n->first + n->count; i++) {
-				vfy_issue_add(fails, z, i, z->recs[i].rr, "record is outside the zone");
+				vfy_issue_rec(fails, z, i, "record is outside the zone");
 			}
 			continue;
 		}
@@ -218,7 +235,5 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 			check_rrset(&c, n, data, sigs - data, sigs, i - sigs);
 		}
 	}
-	ldns_rr_list_set_rr_count(c.rrset, 0);
-	ldns_rr_list_free(c.rrset);
 	vfy_crypto_free(c.crypto);
 }

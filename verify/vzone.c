@@ -4,6 +4,7 @@
  * by canonical owner key, grouped into names, empty non-terminals inserted,
  * and one pass that flags apex, delegations, glue and what needs denial.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,38 +12,45 @@
 #include "common/log.h"
 #include "verify/internal.h"
 
-#define KEY_BLOCK_SIZE (1u << 20)
+#define ARENA_BLOCK_SIZE (4u << 20)
 
-struct key_arena {
-	struct vfy_zone *z;
+/* Bump allocator: blocks listed in *blocks, freed with the zone. */
+struct arena {
+	uint8_t ***blocks;
+	size_t *n_blocks;
+	size_t cap_blocks;
 	uint8_t *block;
 	size_t used;
-	size_t cap_blocks;
 };
 
-static uint8_t *arena_copy(struct key_arena *a, const uint8_t *key, size_t klen)
+static uint8_t *arena_copy(struct arena *a, const uint8_t *data, size_t len)
 {
-	if (a->block == NULL || a->used + klen > KEY_BLOCK_SIZE) {
-		struct vfy_zone *z = a->z;
-		if (z->n_key_blocks == a->cap_blocks) {
+	if (a->block == NULL || a->used + len > ARENA_BLOCK_SIZE) {
+		if (*a->n_blocks == a->cap_blocks) {
 			size_t cap = a->cap_blocks ? a->cap_blocks * 2 : 16;
-			uint8_t **b = realloc(z->key_blocks, cap * sizeof(*b));
+			uint8_t **b = realloc(*a->blocks, cap * sizeof(*b));
 			if (b == NULL) {
 				return NULL;
 			}
-			z->key_blocks = b;
+			*a->blocks = b;
 			a->cap_blocks = cap;
 		}
-		a->block = malloc(KEY_BLOCK_SIZE);
-		if (a->block == NULL) {
+		size_t size = len > ARENA_BLOCK_SIZE ? len : ARENA_BLOCK_SIZE;
+		uint8_t *blk = malloc(size);
+		if (blk == NULL) {
 			return NULL;
 		}
-		z->key_blocks[z->n_key_blocks++] = a->block;
+		(*a->blocks)[(*a->n_blocks)++] = blk;
+		if (len > ARENA_BLOCK_SIZE) {
+			memcpy(blk, data, len); /* a block of its own; keep filling the current one */
+			return blk;
+		}
+		a->block = blk;
 		a->used = 0;
 	}
 	uint8_t *p = a->block + a->used;
-	memcpy(p, key, klen);
-	a->used += klen;
+	memcpy(p, data, len);
+	a->used += len;
 	return p;
 }
 
@@ -62,116 +70,333 @@ static int rec_cmp(const void *pa, const void *pb)
 	return a->line < b->line ? -1 : a->line > b->line;
 }
 
-/* Fewest RDATA fields the checks read for each type they look into. */
-static size_t min_rdata_fields(ldns_rr_type type)
-{
-	switch (type) {
-	case LDNS_RR_TYPE_SOA: return 7;
-	case LDNS_RR_TYPE_RRSIG: return 9;
-	case LDNS_RR_TYPE_DNSKEY: return 4;
-	case LDNS_RR_TYPE_DS: return 4;
-	case LDNS_RR_TYPE_NSEC3: return 5;
-	case LDNS_RR_TYPE_NSEC3PARAM: return 4;
-	case LDNS_RR_TYPE_NSEC: return 1;
-	default: return 0;
-	}
-}
+/* One slice of the file, parsed by one thread into its own arrays and arenas. */
+struct loader {
+	const char *path;
+	const char *text;          /*!< the slice */
+	size_t len;
+	int first_line;
+	char origin[VFY_NAME_MAX * 4 + 2]; /*!< $ORIGIN in effect at the start ("" none) */
+	uint32_t default_ttl;
+	struct vfy_rec *recs;
+	size_t n_recs, cap;
+	uint8_t **key_blocks, **wire_blocks;
+	size_t n_key_blocks, n_wire_blocks;
+	struct arena keys, wires;
+	ldns_buffer *buf;
+	pthread_t thread;
+	int ret;
+};
 
-static int add_record(struct vfy_zone *z, struct key_arena *arena, size_t *cap, ldns_rr *rr,
-                      int line)
+static int add_record(struct loader *ld, ldns_rr *rr, int line)
 {
-	if (ldns_rr_rd_count(rr) < min_rdata_fields(ldns_rr_get_type(rr))) {
-		tld_error("%s:%d: malformed RDATA for its type", z->path, line);
-		return TLD_EPARSE;
-	}
-	size_t checked = min_rdata_fields(ldns_rr_get_type(rr));
-	for (size_t i = 0; i < checked; i++) {
-		if (ldns_rr_rdf(rr, i) == NULL || ldns_rdf_size(ldns_rr_rdf(rr, i)) == 0) {
-			tld_error("%s:%d: malformed RDATA (empty field)", z->path, line);
-			return TLD_EPARSE;
-		}
-	}
-	uint8_t wire[VFY_NAME_MAX + 1];
 	uint8_t key[VFY_NAME_MAX];
 	size_t klen = 0;
-	const ldns_rdf *owner = ldns_rr_owner(rr);
 
-	if (ldns_rdf_size(owner) > sizeof(wire) ||
-	    vfy_name_key(ldns_rdf_data(owner), ldns_rdf_size(owner), key, &klen) != TLD_OK) {
-		tld_error("%s:%d: unsupported owner name", z->path, line);
+	ldns_buffer_clear(ld->buf);
+	if (ldns_rr2buffer_wire_canonical(ld->buf, rr, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) {
+		return TLD_ENOMEM;
+	}
+	const uint8_t *w = ldns_buffer_begin(ld->buf);
+	size_t wlen = ldns_buffer_position(ld->buf);
+	size_t olen = ldns_rdf_size(ldns_rr_owner(rr));
+	if (olen > VFY_NAME_MAX || olen + 10 > wlen ||
+	    vfy_name_key(w, olen, key, &klen) != TLD_OK) {
+		tld_error("%s:%d: unsupported owner name", ld->path, line);
 		return TLD_EPARSE;
 	}
-	if (z->n_recs == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 65536;
-		struct vfy_rec *r = realloc(z->recs, ncap * sizeof(*r));
+	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+	if (vfy_rdata_check(type, w + olen + 10, wlen - olen - 10) != TLD_OK) {
+		tld_error("%s:%d: malformed RDATA for its type", ld->path, line);
+		return TLD_EPARSE;
+	}
+	if (ld->n_recs == ld->cap) {
+		size_t ncap = ld->cap ? ld->cap * 2 : 65536;
+		struct vfy_rec *r = realloc(ld->recs, ncap * sizeof(*r));
 		if (r == NULL) {
 			return TLD_ENOMEM;
 		}
-		z->recs = r;
-		*cap = ncap;
+		ld->recs = r;
+		ld->cap = ncap;
 	}
-	struct vfy_rec *rec = &z->recs[z->n_recs];
-	struct vfy_rec *prev = z->n_recs ? &z->recs[z->n_recs - 1] : NULL;
+	struct vfy_rec *rec = &ld->recs[ld->n_recs];
+	struct vfy_rec *prev = ld->n_recs ? &ld->recs[ld->n_recs - 1] : NULL;
 	if (prev != NULL && prev->klen == klen && memcmp(prev->key, key, klen) == 0) {
 		rec->key = prev->key;
-	} else {
-		rec->key = arena_copy(arena, key, klen);
-		if (rec->key == NULL) {
-			return TLD_ENOMEM;
-		}
+	} else if ((rec->key = arena_copy(&ld->keys, key, klen)) == NULL) {
+		return TLD_ENOMEM;
 	}
+	if ((rec->wire = arena_copy(&ld->wires, w, wlen)) == NULL) {
+		return TLD_ENOMEM;
+	}
+	rec->wire_len = (uint32_t)wlen;
+	rec->owner_len = (uint8_t)olen;
 	rec->klen = (uint16_t)klen;
-	rec->rr = rr;
 	rec->line = (uint32_t)line;
-	rec->is_sig = ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG;
-	rec->type = (uint16_t)ldns_rr_get_type(rr);
-	if (rec->is_sig) {
-		const ldns_rdf *covered = ldns_rr_rrsig_typecovered(rr);
-		if (covered == NULL || ldns_rdf_size(covered) != 2) {
-			tld_error("%s:%d: RRSIG without a type covered", z->path, line);
-			return TLD_EPARSE;
-		}
-		rec->type = ldns_rdf2native_int16(covered);
-	}
-	z->n_recs++;
+	rec->is_sig = type == LDNS_RR_TYPE_RRSIG;
+	rec->type = rec->is_sig ? (uint16_t)((w[olen + 10] << 8) | w[olen + 11]) : type;
+	ld->n_recs++;
 	return TLD_OK;
 }
 
-static int read_records(struct vfy_zone *z, FILE *fp)
+/* Whether text holds only blanks and comments. */
+static bool only_blank(const char *p, size_t n)
 {
-	struct key_arena arena = { .z = z };
-	size_t cap = 0;
-	uint32_t default_ttl = 3600;
+	bool comment = false;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			comment = false;
+		} else if (p[i] == ';') {
+			comment = true;
+		} else if (!comment && p[i] != ' ' && p[i] != '\t' && p[i] != '\r') {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void *parse_slice(void *arg)
+{
+	struct loader *ld = arg;
+	uint32_t default_ttl = ld->default_ttl;
 	ldns_rdf *origin = NULL, *prev = NULL;
-	int line = 1;
+	int line = ld->first_line;
+	FILE *fp = NULL;
 	int ret = TLD_OK;
 
-	while (!feof(fp)) {
+	ld->keys = (struct arena){ .blocks = &ld->key_blocks, .n_blocks = &ld->n_key_blocks };
+	ld->wires = (struct arena){ .blocks = &ld->wire_blocks, .n_blocks = &ld->n_wire_blocks };
+	ld->buf = ldns_buffer_new(65536 + 512);
+	if (ld->buf == NULL) {
+		ret = TLD_ENOMEM;
+		goto fail;
+	}
+	if (ld->origin[0] != 0 && (origin = ldns_dname_new_frm_str(ld->origin)) == NULL) {
+		tld_error("%s:%d: bad $ORIGIN", ld->path, line);
+		ret = TLD_EPARSE;
+		goto fail;
+	}
+	if (ld->len == 0) {
+		goto fail;
+	}
+	fp = fmemopen((void *)ld->text, ld->len, "r");
+	if (fp == NULL) {
+		ret = TLD_ENOMEM;
+		goto fail;
+	}
+	for (;;) {
 		ldns_rr *rr = NULL;
 		int start_line = line;
+		long start_pos = ftell(fp);
+		if (start_pos < 0 || (size_t)start_pos >= ld->len) {
+			break;
+		}
 		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
 		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
 		    s == LDNS_STATUS_SYNTAX_ORIGIN) {
 			continue;
 		}
 		if (s != LDNS_STATUS_OK) {
-			if (feof(fp) && s == LDNS_STATUS_SYNTAX_ERR && rr == NULL) {
-				/* ldns reports a trailing comment/blank as an error at EOF */
-				break;
+			ldns_rr_free(rr);
+			if (feof(fp) && only_blank(ld->text + start_pos, ld->len - (size_t)start_pos)) {
+				break; /* ldns reports trailing blanks or comments as an error */
 			}
-			tld_error("%s:%d: %s", z->path, start_line, ldns_get_errorstr_by_id(s));
+			tld_error("%s:%d: %s", ld->path, start_line, ldns_get_errorstr_by_id(s));
 			ret = TLD_EPARSE;
 			goto fail;
 		}
-		ret = add_record(z, &arena, &cap, rr, start_line);
+		ret = add_record(ld, rr, start_line);
+		ldns_rr_free(rr);
 		if (ret != TLD_OK) {
-			ldns_rr_free(rr);
 			goto fail;
 		}
 	}
 fail:
+	if (fp != NULL) {
+		fclose(fp);
+	}
+	ldns_buffer_free(ld->buf);
+	ld->buf = NULL;
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
+	ld->ret = ret;
+	return NULL;
+}
+
+/*
+ * Splits the text into up to n slices at record boundaries: the start of a
+ * line with an owner name, outside parentheses, quotes and comments.  Notes
+ * the $ORIGIN and $TTL in effect at each boundary.  Returns the number of
+ * slices, or 0 when the file must be read in one piece ($INCLUDE, a relative
+ * $ORIGIN).
+ */
+static size_t split_slices(const char *text, size_t len, struct loader *ld, size_t n)
+{
+	size_t k = 0, depth = 0, line = 1;
+	bool quote = false, comment = false, line_start = true;
+	char origin[sizeof(ld->origin)] = "";
+	uint32_t ttl = 3600;
+
+	ld[0].text = text;
+	ld[0].first_line = 1;
+	ld[0].origin[0] = 0;
+	ld[0].default_ttl = ttl;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (line_start && depth == 0 && !quote) {
+			line_start = false;
+			if (c == '$') {
+				const char *e = memchr(text + i, '\n', len - i);
+				size_t l = e ? (size_t)(e - (text + i)) : len - i;
+				char dir[sizeof(origin) + 16];
+				if (l >= sizeof(dir)) {
+					return 0;
+				}
+				memcpy(dir, text + i, l);
+				dir[l] = 0;
+				char *cmt = strchr(dir, ';');
+				if (cmt) {
+					*cmt = 0;
+				}
+				char word[16], arg[sizeof(origin)];
+				if (sscanf(dir, "%15s %1020s", word, arg) != 2) {
+					return 0;
+				}
+				if (strcmp(word, "$ORIGIN") == 0) {
+					if (arg[strlen(arg) - 1] != '.') {
+						return 0;
+					}
+					snprintf(origin, sizeof(origin), "%s", arg);
+				} else if (strcmp(word, "$TTL") == 0) {
+					const char *end = NULL;
+					ttl = ldns_str2period(arg, &end);
+					if (end == NULL || *end != 0) {
+						return 0;
+					}
+				} else {
+					return 0;
+				}
+			} else if (k + 1 < n && i >= len * (k + 1) / n && c != ' ' && c != '\t' &&
+			           c != ';' && c != '\n' && c != '\r') {
+				ld[k].len = (size_t)(text + i - ld[k].text);
+				k++;
+				ld[k].text = text + i;
+				ld[k].first_line = (int)line;
+				snprintf(ld[k].origin, sizeof(ld[k].origin), "%s", origin);
+				ld[k].default_ttl = ttl;
+			}
+		}
+		if (comment) {
+			if (c == '\n') {
+				comment = false;
+			} else {
+				continue;
+			}
+		}
+		switch (c) {
+		case '\\':
+			i++; /* escaped character */
+			break;
+		case '"':
+			quote = !quote;
+			break;
+		case ';':
+			comment = !quote;
+			break;
+		case '(':
+			depth += !quote;
+			break;
+		case ')':
+			if (!quote && depth > 0) {
+				depth--;
+			}
+			break;
+		case '\n':
+			line++;
+			line_start = true;
+			break;
+		default:
+			break;
+		}
+	}
+	ld[k].len = (size_t)(text + len - ld[k].text);
+	return k + 1;
+}
+
+static int read_records(struct vfy_zone *z, const char *text, size_t len, unsigned threads)
+{
+	struct loader *ld = calloc(threads, sizeof(*ld));
+	size_t n;
+	int ret = TLD_OK;
+
+	if (ld == NULL) {
+		return TLD_ENOMEM;
+	}
+	n = threads > 1 && len > (1u << 20) ? split_slices(text, len, ld, threads) : 0;
+	if (n == 0) {
+		memset(ld, 0, sizeof(*ld));
+		ld[0].text = text;
+		ld[0].len = len;
+		ld[0].first_line = 1;
+		ld[0].default_ttl = 3600;
+		n = 1;
+	}
+	size_t started = 0;
+	for (size_t i = 0; i < n; i++) {
+		ld[i].path = z->path;
+		if (n == 1) {
+			parse_slice(&ld[0]);
+			started = 1;
+		} else if (pthread_create(&ld[i].thread, NULL, parse_slice, &ld[i]) == 0) {
+			started++;
+		} else {
+			ret = TLD_ENOMEM;
+			break;
+		}
+	}
+	for (size_t i = 0; i < started && n > 1; i++) {
+		pthread_join(ld[i].thread, NULL);
+	}
+	size_t total = 0, kb = 0, wb = 0;
+	for (size_t i = 0; i < started; i++) {
+		if (ld[i].ret != TLD_OK && ret == TLD_OK) {
+			ret = ld[i].ret;
+		}
+		total += ld[i].n_recs;
+		kb += ld[i].n_key_blocks;
+		wb += ld[i].n_wire_blocks;
+	}
+	/* the zone takes every block, whatever happens, and frees them with itself */
+	z->key_blocks = calloc(kb + 1, sizeof(*z->key_blocks));
+	z->wire_blocks = calloc(wb + 1, sizeof(*z->wire_blocks));
+	z->recs = ret == TLD_OK ? malloc((total + 1) * sizeof(*z->recs)) : NULL;
+	for (size_t i = 0; i < started; i++) {
+		for (size_t j = 0; j < ld[i].n_key_blocks; j++) {
+			if (z->key_blocks != NULL) {
+				z->key_blocks[z->n_key_blocks++] = ld[i].key_blocks[j];
+			} else {
+				free(ld[i].key_blocks[j]);
+			}
+		}
+		for (size_t j = 0; j < ld[i].n_wire_blocks; j++) {
+			if (z->wire_blocks != NULL) {
+				z->wire_blocks[z->n_wire_blocks++] = ld[i].wire_blocks[j];
+			} else {
+				free(ld[i].wire_blocks[j]);
+			}
+		}
+		if (z->recs != NULL) {
+			memcpy(z->recs + z->n_recs, ld[i].recs, ld[i].n_recs * sizeof(*z->recs));
+			z->n_recs += ld[i].n_recs;
+		}
+		free(ld[i].key_blocks);
+		free(ld[i].wire_blocks);
+		free(ld[i].recs);
+	}
+	if (ret == TLD_OK && (z->recs == NULL || z->key_blocks == NULL || z->wire_blocks == NULL)) {
+		ret = TLD_ENOMEM;
+	}
+	free(ld);
 	return ret;
 }
 
@@ -193,7 +418,12 @@ static int find_apex(struct vfy_zone *z)
 		tld_error("%s: no SOA record", z->path);
 		return TLD_EZONE;
 	}
-	z->soa = z->recs[soa].rr;
+	size_t rdlen;
+	const uint8_t *rd = vfy_rdata(&z->recs[soa], &rdlen);
+	z->soa = soa;
+	z->soa_ttl = vfy_rec_ttl(&z->recs[soa]);
+	z->soa_minimum = ((uint32_t)rd[rdlen - 4] << 24) | ((uint32_t)rd[rdlen - 3] << 16) |
+	                 ((uint32_t)rd[rdlen - 2] << 8) | rd[rdlen - 1];
 	z->apex_klen = z->recs[soa].klen;
 	memcpy(z->apex_key, z->recs[soa].key, z->apex_klen);
 	z->apex_wlen = vfy_key_to_wire(z->apex_key, z->apex_klen, z->apex_wire);
@@ -357,54 +587,104 @@ fail:
 static int collect_dnskeys(struct vfy_zone *z)
 {
 	const struct vfy_name *apex = &z->names[z->apex_name];
+	size_t nk = 0;
 
 	z->dnskeys = ldns_rr_list_new();
-	if (z->dnskeys == NULL) {
+	z->dnskey_recs = calloc(apex->count + 1, sizeof(*z->dnskey_recs));
+	z->key_tags = calloc(apex->count + 1, sizeof(*z->key_tags));
+	z->keys = calloc(apex->count + 1, sizeof(*z->keys));
+	if (z->dnskeys == NULL || z->dnskey_recs == NULL || z->key_tags == NULL || z->keys == NULL) {
 		return TLD_ENOMEM;
 	}
 	for (size_t i = apex->first; i < apex->first + apex->count; i++) {
-		if (z->recs[i].type == LDNS_RR_TYPE_DNSKEY && !z->recs[i].is_sig &&
-		    !ldns_rr_list_push_rr(z->dnskeys, z->recs[i].rr)) {
+		const struct vfy_rec *r = &z->recs[i];
+		if (r->type != LDNS_RR_TYPE_DNSKEY || r->is_sig) {
+			continue;
+		}
+		ldns_rr *k = vfy_rec_to_ldns(r);
+		if (k == NULL || !ldns_rr_list_push_rr(z->dnskeys, k)) {
+			ldns_rr_free(k);
 			return TLD_ENOMEM;
 		}
-	}
-	size_t nk = ldns_rr_list_rr_count(z->dnskeys);
-	z->key_tags = calloc(nk ? nk : 1, sizeof(*z->key_tags));
-	z->keys = calloc(nk ? nk : 1, sizeof(*z->keys));
-	if (z->key_tags == NULL || z->keys == NULL) {
-		return TLD_ENOMEM;
-	}
-	for (size_t i = 0; i < nk; i++) {
-		ldns_rr *k = ldns_rr_list_rr(z->dnskeys, i);
-		z->key_tags[i] = ldns_calc_keytag(k);
-		if (ldns_rr_rd_count(k) == 4) {
-			(void)vfy_key_build(k, &z->keys[i]); /* on failure ldns verifies this key */
+		size_t len;
+		const uint8_t *rd = vfy_rdata(r, &len);
+		const uint8_t *pk;
+		size_t pk_len;
+		uint16_t flags;
+		uint8_t alg;
+		vfy_parse_dnskey(rd, len, &flags, &alg, &pk, &pk_len);
+		z->dnskey_recs[nk] = i;
+		z->key_tags[nk] = vfy_keytag(rd, len);
+		if (flags & LDNS_KEY_ZONE_KEY) {
+			z->alg_present[alg] = true;
 		}
-		if (ldns_rr_rd_count(k) == 4 &&
-		    (ldns_rdf2native_int16(ldns_rr_rdf(k, 0)) & LDNS_KEY_ZONE_KEY)) {
-			z->alg_present[ldns_rdf2native_int8(ldns_rr_rdf(k, 2))] = true;
-		}
+		(void)vfy_key_build(rd, len, &z->keys[nk]); /* on failure ldns verifies this key */
+		nk++;
 	}
 	return TLD_OK;
 }
 
-int vfy_zone_load(const char *path, struct vfy_zone **out)
+/* Reads a whole file into memory (NUL-terminated); caller frees. */
+static int read_file(const char *path, char **out, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (fp == NULL) {
+		int e = errno;
+		tld_error("%s: %s", path, strerror(e));
+		return tld_errno(e);
+	}
+	for (;;) {
+		if (n + 65536 + 1 > cap) {
+			size_t ncap = cap ? cap * 2 : (1u << 20);
+			char *p = realloc(buf, ncap);
+			if (p == NULL) {
+				free(buf);
+				fclose(fp);
+				return TLD_ENOMEM;
+			}
+			buf = p;
+			cap = ncap;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, fp);
+		n += r;
+		if (r == 0) {
+			break;
+		}
+	}
+	if (ferror(fp)) {
+		int e = errno;
+		tld_error("%s: %s", path, strerror(e));
+		free(buf);
+		fclose(fp);
+		return tld_errno(e);
+	}
+	fclose(fp);
+	buf[n] = 0;
+	*out = buf;
+	*len = n;
+	return TLD_OK;
+}
+
+int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out)
 {
 	struct vfy_zone *z = calloc(1, sizeof(*z));
-	FILE *fp = NULL;
+	char *text = NULL;
+	size_t len = 0;
 	int ret;
 
 	if (z == NULL) {
 		return TLD_ENOMEM;
 	}
 	z->path = path;
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		ret = tld_errno(errno);
-		tld_error("%s: %s", path, strerror(errno));
+	if ((ret = read_file(path, &text, &len)) != TLD_OK) {
 		goto fail;
 	}
-	if ((ret = read_records(z, fp)) != TLD_OK) {
+	ret = read_records(z, text, len, threads ? threads : 1);
+	free(text);
+	if (ret != TLD_OK) {
 		goto fail;
 	}
 	if ((ret = find_apex(z)) != TLD_OK) {
@@ -414,13 +694,9 @@ int vfy_zone_load(const char *path, struct vfy_zone **out)
 	if ((ret = build_names(z)) != TLD_OK || (ret = collect_dnskeys(z)) != TLD_OK) {
 		goto fail;
 	}
-	fclose(fp);
 	*out = z;
 	return TLD_OK;
 fail:
-	if (fp != NULL) {
-		fclose(fp);
-	}
 	vfy_zone_free(z);
 	return ret;
 }
@@ -430,23 +706,25 @@ void vfy_zone_free(struct vfy_zone *z)
 	if (z == NULL) {
 		return;
 	}
-	for (size_t i = 0; i < z->n_recs; i++) {
-		ldns_rr_free(z->recs[i].rr);
-	}
 	free(z->recs);
 	free(z->names);
 	for (size_t i = 0; i < z->n_key_blocks; i++) {
 		free(z->key_blocks[i]);
 	}
 	free(z->key_blocks);
-	free(z->key_tags);
+	for (size_t i = 0; i < z->n_wire_blocks; i++) {
+		free(z->wire_blocks[i]);
+	}
+	free(z->wire_blocks);
 	if (z->keys != NULL) {
 		for (size_t i = 0; i < ldns_rr_list_rr_count(z->dnskeys); i++) {
 			vfy_key_clear(&z->keys[i]);
 		}
 	}
 	free(z->keys);
-	ldns_rr_list_free(z->dnskeys);
+	free(z->key_tags);
+	free(z->dnskey_recs);
+	ldns_rr_list_deep_free(z->dnskeys);
 	free(z->nsec3);
 	free(z);
 }

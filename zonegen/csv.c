@@ -28,6 +28,7 @@ struct tld_csv {
 	bool started;           /*!< BOM check done */
 	unsigned long line;     /*!< current physical line */
 	uint64_t records;
+	size_t header_fields;    /*!< set by tld_csv_header() */
 	EVP_MD_CTX *md;
 	char *rec;              /*!< field storage of the current record */
 	char errbuf[160];
@@ -178,6 +179,11 @@ void tld_csv_free(struct tld_csv *csv)
 const char *tld_csv_error(const struct tld_csv *csv)
 {
 	return csv->errbuf;
+}
+
+size_t tld_csv_header_fields(const struct tld_csv *csv)
+{
+	return csv->header_fields;
 }
 
 uint64_t tld_csv_records(const struct tld_csv *csv)
@@ -356,6 +362,7 @@ int tld_csv_header(struct tld_csv *csv, const char *const *names, size_t count, 
 		return TLD_EPARSE;
 	}
 	csv->records--; /* the header is not a row */
+	csv->header_fields = rec.count;
 	for (size_t i = 0; i < count; i++) {
 		bool found = false;
 		for (size_t f = 0; f < rec.count; f++) {

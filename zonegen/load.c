@@ -442,10 +442,7 @@ int zg_load_file(struct tld_zonegen *zg, const char *dir, const char *file, uint
 		goto fail;
 	}
 	struct tld_csv_record rec;
-	size_t header_fields = 0;
-	for (size_t i = 0; i < kind->count; i++) {
-		header_fields = col[i] + 1 > header_fields ? col[i] + 1 : header_fields;
-	}
+	size_t header_fields = tld_csv_header_fields(csv);
 	for (;;) {
 		int r = tld_csv_next(csv, &rec);
 		if (r == 0) {
@@ -459,8 +456,9 @@ int zg_load_file(struct tld_zonegen *zg, const char *dir, const char *file, uint
 		zg->stats.total_rows++;
 		if (rec.error != NULL) {
 			ret = zg_reject(zg, file, rec.line, "malformed CSV: %s", rec.error);
-		} else if (rec.count < header_fields) {
-			ret = zg_reject(zg, file, rec.line, "%zu fields, the header has more", rec.count);
+		} else if (rec.count != header_fields) {
+			ret = zg_reject(zg, file, rec.line, "%zu fields, the header has %zu", rec.count,
+			                header_fields);
 		} else {
 			ret = kind->row(zg, file, &rec, col);
 		}

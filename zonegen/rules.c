@@ -288,52 +288,63 @@ static int find_lame(struct tld_zonegen *zg)
 }
 
 struct owner_key {
+	uint64_t prefix;           /*!< 8 key bytes after the zone, big-endian */
 	uint32_t id;
-	uint32_t len;
-	const unsigned char *key;
 };
 
+/* The canonical key of a name: only computed when two prefixes tie. */
 static int cmp_owner(const void *a, const void *b)
 {
 	const struct owner_key *x = a, *y = b;
-	size_t l = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->key, y->key, l);
+	if (x->prefix != y->prefix) {
+		return x->prefix < y->prefix ? -1 : 1;
+	}
+	unsigned char kx[2 * TLD_NAME_MAX_TEXT], ky[2 * TLD_NAME_MAX_TEXT];
+	size_t lx = tld_name_canon_key(sort_zg->names[x->id].text, kx);
+	size_t ly = tld_name_canon_key(sort_zg->names[y->id].text, ky);
+	int c = memcmp(kx, ky, lx < ly ? lx : ly);
 	if (c != 0) {
 		return c;
 	}
-	return x->len < y->len ? -1 : x->len > y->len;
+	return lx < ly ? -1 : lx > ly;
+}
+
+static bool is_owner(const struct tld_zonegen *zg, const struct zg_name *x)
+{
+	return (x->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA)) &&
+	       !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0);
 }
 
 static int sort_owners(struct tld_zonegen *zg)
 {
-	size_t n = 0, bytes = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < zg->name_count; i++) {
-		const struct zg_name *x = &zg->names[i];
-		if (x->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA) &&
-		    !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0)) {
-			n++;
-			bytes += 2 * (size_t)x->len + 2;
-		}
+		n += is_owner(zg, &zg->names[i]);
 	}
 	struct owner_key *keys = malloc((n ? n : 1) * sizeof(*keys));
-	unsigned char *store = malloc(bytes ? bytes : 1);
 	zg->order = malloc((n ? n : 1) * sizeof(*zg->order));
-	if (keys == NULL || store == NULL || zg->order == NULL) {
+	if (keys == NULL || zg->order == NULL) {
 		free(keys);
-		free(store);
 		return TLD_ENOMEM;
 	}
-	size_t k = 0, used = 0;
+	/* every owner here is below the zone: its key starts with the zone's key,
+	 * which is skipped so that the prefix holds the distinguishing bytes */
+	unsigned char key[2 * TLD_NAME_MAX_TEXT];
+	size_t skip = tld_name_canon_key(zg->zone, key);
+	size_t k = 0;
 	for (size_t i = 0; i < zg->name_count; i++) {
 		const struct zg_name *x = &zg->names[i];
-		if (x->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA) &&
-		    !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0)) {
-			keys[k].id = (uint32_t)i;
-			keys[k].key = store + used;
-			keys[k].len = (uint32_t)tld_name_canon_key(x->text, store + used);
-			used += keys[k].len;
-			k++;
+		if (!is_owner(zg, x)) {
+			continue;
 		}
+		size_t klen = tld_name_canon_key(x->text, key);
+		uint64_t prefix = 0;
+		for (size_t b = skip; b < skip + 8; b++) {
+			prefix = prefix << 8 | (b < klen ? key[b] : 0);
+		}
+		keys[k].prefix = prefix;
+		keys[k].id = (uint32_t)i;
+		k++;
 	}
 	if (n > 0) {
 		qsort(keys, n, sizeof(*keys), cmp_owner);
@@ -343,7 +354,6 @@ static int sort_owners(struct tld_zonegen *zg)
 	}
 	zg->order_count = n;
 	free(keys);
-	free(store);
 	return TLD_OK;
 }
 
@@ -408,6 +418,10 @@ int zg_apply_rules(struct tld_zonegen *zg)
 			                  n->text);
 		}
 	}
+	/* no lookups after this point: the slots go before the sort needs memory */
+	zg->apex_id = zg_lookup(zg, zg->zone, zg->zone_len);
+	free(zg->slots);
+	zg->slots = NULL;
 	if (ret == TLD_OK) {
 		ret = sort_owners(zg);
 	}

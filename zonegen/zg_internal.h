@@ -95,6 +95,7 @@ struct tld_zonegen {
 	struct zg_extra *extra;
 	size_t extra_count, extra_cap;
 
+	uint32_t apex_id;          /*!< the zone apex in the name table, or ZG_NONE */
 	uint32_t *order;           /*!< owners below the apex, canonical order */
 	size_t order_count;
 
