@@ -385,7 +385,7 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 				free(ld[i].wire_blocks[j]);
 			}
 		}
-		if (z->recs != NULL) {
+		if (z->recs != NULL && ld[i].n_recs > 0) {
 			memcpy(z->recs + z->n_recs, ld[i].recs, ld[i].n_recs * sizeof(*z->recs));
 			z->n_recs += ld[i].n_recs;
 		}
