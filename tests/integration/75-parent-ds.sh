@@ -177,7 +177,11 @@ TAG2=$(echo "$DS2" | awk '{print $4}')
 # a parent that swapped instead of adding: nobody asked for that set
 parent_set pa "$DS2"
 parent_set pb "$DS2"
-sign_step
+step=$((step + 1))
+"$TLDSIGN" $C --now "$(now)" sign -i "$TMP/unsigned.zone" -o "$TMP/signed.$step" >"$TMP/sign.$step.log" 2>&1
+ok $? "step $step $(now): sign with the parent broken"
+"$TLDSIGN" $C --now "$(now)" verify "$TMP/signed.$step" --ds "$TMP/pa/ds" >"$TMP/verify.$step.pa.log" 2>&1
+is 5 "$?" "step $step: the parent's swapped DS set breaks the chain (tldsign verify exit 5)"
 run_cmd "$TLDSIGN" $C --now "$(now)" rollover status
 echo "$out" | grep -q "parent check: WARNING (unexpected DS set)" ; ok $? "old DS dropped early: unexpected set reported"
 echo "$out" | grep -q "KSK $TAG2 .*DS hidden" ; ok $? "unexpected set: no advance"
