@@ -150,6 +150,10 @@ submit_ds() { status | sed -n 's/^DS to submit to the parent: //p'; }
 advance_until "DS to submit to the parent" 12; ok $? "the first KSK's DS is asked of the parent"
 DS1=$(submit_ds)
 TAG1=$(echo "$DS1" | awk '{print $4}')
+later=$(date -u -d "@$((T + 4 * 86400))" +%Y-%m-%dT%H:%M:%SZ)
+run_cmd "$TLDSIGN" $C --now "$later" rollover status
+echo "$out" | grep -q "WARNING: the parent has not published this DS for more than 3d" ; ok $? "waiting longer than parent.ds-wait-warning (3d): a warning"
+echo "$out" | grep -q "parent check: all 2 parent server(s) still serve the DS set {} (waiting for DS $TAG1 to appear)" ; ok $? "rollover status: neither server has it yet, in words"
 parent_set pa "$DS1"
 sign_step
 grep -q "parent check (servers disagree)" "$TMP/sign.$step.log"; ok $? "signing run logs that the servers disagree"
