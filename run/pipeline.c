@@ -296,16 +296,14 @@ static int key_summary(struct run *r, const struct tld_key_use *uses, size_t n)
 	if (err != TLD_OK) {
 		return err;
 	}
-	for (size_t i = 0; i < nks; i++) {
-		tld_time_t since = 0;
-		if (ks[i].ds_requested != 0 && ks[i].st[TLD_KR_DS] != TLD_KS_OMNIPRESENT) {
-			since = ks[i].ds_requested;
-		} else if (ks[i].ds_withdraw != 0 && ks[i].st[TLD_KR_DS] != TLD_KS_HIDDEN) {
-			since = ks[i].ds_withdraw;
-		}
-		if (since != 0 && (double)(r->opts->now - since) > r->report.rollover_waiting_seconds) {
-			r->report.rollover_waiting_seconds = (double)(r->opts->now - since);
-		}
+	int64_t waiting = tld_keyplan_waiting_seconds(ks, nks, r->opts->now);
+	r->report.rollover_waiting_seconds = (double)waiting;
+	if (r->pol->parent.ds_wait_warning > 0 && waiting > r->pol->parent.ds_wait_warning) {
+		char msg[160], d[32];
+		snprintf(msg, sizeof(msg), "a rollover has waited on the parent for %s (parent.ds-wait-warning)",
+		         tld_duration_format(waiting, d, sizeof(d)));
+		tld_warning("run: %s", msg);
+		add_message(r, msg);
 	}
 	free(ks);
 	return TLD_OK;

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "hsm/keys.h"
+#include "policy/keyplan.h"
 #include "signer/dname.h"
 #include "signer/rrsig.h"
 #include "signer/rrtype.h"
@@ -211,6 +212,15 @@ static int add_signer_records(struct sign_run *run)
 			if (ret == TLD_OK) {
 				ret = signer_zone_add(z, z->origin, SIGNER_T_CDNSKEY, key_ttl, k->dnskey, k->dnskey_len, 0);
 			}
+		}
+	}
+	if (ret == TLD_OK && tld_keyplan_cds_delete(pol)) { /* RFC 8078: the only CDS/CDNSKEY */
+		size_t len = 0;
+		const uint8_t *rd = tld_cds_delete_rdata(&len);
+		ret = signer_zone_add(z, z->origin, SIGNER_T_CDS, key_ttl, rd, (uint16_t)len, 0);
+		rd = tld_cdnskey_delete_rdata(&len);
+		if (ret == TLD_OK) {
+			ret = signer_zone_add(z, z->origin, SIGNER_T_CDNSKEY, key_ttl, rd, (uint16_t)len, 0);
 		}
 	}
 	if (ret == TLD_OK && pol->denial.type == TLD_DENIAL_NSEC3) {
