@@ -118,24 +118,46 @@ static long base64_decode(const char *s, size_t len, uint8_t *out, size_t max)
 	return (long)o;
 }
 
+static inline bool same_name(const struct zg_name *n, const char *text, size_t len)
+{
+	return n->len == len && memcmp(n->text, text, len) == 0;
+}
+
 /* Normalises a domain field that must name a known domain. */
 static int known_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
                         size_t col, uint32_t *id)
 {
+	/* the same text as the previous row's known domain: the same domain */
+	const char *raw = rec->field[col];
+	size_t raw_len = rec->len[col];
+	if (raw_len != 0 && raw_len == zg->last_raw_len && memcmp(raw, zg->last_raw, raw_len) == 0) {
+		*id = zg->last_raw_id;
+		return TLD_OK;
+	}
 	char norm[TLD_NAME_MAX_TEXT];
 	const char *why = NULL;
-	size_t len = tld_name_normalize(rec->field[col], rec->len[col], norm, &why);
+	size_t len = tld_name_normalize(raw, raw_len, norm, &why);
 	if (len == 0) {
-		return zg_reject(zg, file, rec->line, "domain '%.80s': %s", rec->field[col], why) ?: 1;
+		return zg_reject(zg, file, rec->line, "domain '%.80s': %s", raw, why) ?: 1;
 	}
+	/* the files of an export are each sorted by domain (export-registry.sh):
+	 * the row names the previous row's domain or, most often, the next one
+	 * of domains.csv; only otherwise is the name table searched */
 	uint32_t d = zg->last_domain;
-	if (d == ZG_NONE || zg->names[d].len != len || memcmp(zg->names[d].text, norm, len) != 0) {
-		d = zg_lookup(zg, norm, len);
+	if (d == ZG_NONE || !same_name(&zg->names[d], norm, len)) {
+		if (d != ZG_NONE && d + 1 < zg->name_count && same_name(&zg->names[d + 1], norm, len)) {
+			d++;
+		} else {
+			d = zg_lookup(zg, norm, len);
+		}
 		zg->last_domain = d;
 	}
 	if (d == ZG_NONE || !(zg->names[d].flags & ZG_DOMAIN)) {
 		return zg_reject(zg, file, rec->line, "domain %s is not in domains.csv", norm) ?: 1;
 	}
+	zg->last_raw_len = raw_len < sizeof(zg->last_raw) ? raw_len : 0;
+	memcpy(zg->last_raw, raw, zg->last_raw_len);
+	zg->last_raw_id = d;
 	*id = d;
 	return TLD_OK;
 }

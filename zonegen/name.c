@@ -45,6 +45,10 @@ size_t tld_name_normalize(const char *in, size_t len, char *out, const char **wh
 	size_t label_start = 0;
 	for (size_t i = 0; i <= len; i++) {
 		unsigned char c = i < len ? lower((unsigned char)in[i]) : '.';
+		if (c >= 'a' && c <= 'z') {
+			out[i] = (char)c; /* the common case */
+			continue;
+		}
 		if (c == '.') {
 			size_t llen = i - label_start;
 			if (llen == 0) {
@@ -68,12 +72,10 @@ size_t tld_name_normalize(const char *in, size_t len, char *out, const char **wh
 			label_start = i + 1;
 			continue;
 		}
-		if (c >= 0x80) {
-			*why = "non-ASCII name (U-label); the export must use A-labels (xn--)";
-			return 0;
-		}
 		if (!is_ldh(c)) {
-			*why = "character not allowed in a host name (letters, digits, hyphen)";
+			*why = c >= 0x80
+			               ? "non-ASCII name (U-label); the export must use A-labels (xn--)"
+			               : "character not allowed in a host name (letters, digits, hyphen)";
 			return 0;
 		}
 		out[i] = (char)c;

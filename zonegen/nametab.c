@@ -10,13 +10,27 @@
 
 /* -- internal API -- */
 
-static uint64_t hash_name(const char *s, size_t len)
+/* Eight bytes at a time, then the 64-bit finaliser of MurmurHash3: the
+ * slot position and the tag are taken from the upper half. */
+static inline uint64_t hash_name(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
-	return h ^ (h >> 29);
+	uint64_t w = 0;
+	memcpy(&w, s + i, len - i);
+	h ^= w;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
 }
 
 /* A slot holds the upper 32 bits of the hash and the name id: most misses

@@ -4,6 +4,7 @@
  * duplicates, glue and orphan glue, lame delegations, and the canonical
  * order of the owners.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,10 @@
 #include "common/log.h"
 #include "zonegen/name.h"
 #include "zonegen/zg_internal.h"
+
+_Static_assert(sizeof(struct zg_ns) <= ZG_SORT_MAX_ELEM, "zg_ns too large to sort");
+_Static_assert(sizeof(struct zg_ds) <= ZG_SORT_MAX_ELEM, "zg_ds too large to sort");
+_Static_assert(sizeof(struct zg_addr) <= ZG_SORT_MAX_ELEM, "zg_addr too large to sort");
 
 /* qsort has no context argument; the builder being sorted. */
 static const struct tld_zonegen *sort_zg;
@@ -40,10 +45,40 @@ static uint32_t ancestor_with(const struct tld_zonegen *zg, const char *name, si
 	return ZG_NONE;
 }
 
+/* Wire order of two hosts: the first 8 wire bytes, then the whole names. */
 static int cmp_host_wire(const void *a, const void *b)
 {
+	const struct zg_prefixed *x = a, *y = b;
+	if (x->prefix != y->prefix) {
+		return x->prefix < y->prefix ? -1 : 1;
+	}
 	const struct zg_name *n = sort_zg->names;
-	return tld_name_wire_cmp(n[*(const uint32_t *)a].text, n[*(const uint32_t *)b].text);
+	return tld_name_wire_cmp(n[x->id].text, n[y->id].text);
+}
+
+/* The first 8 bytes of a normalised name's wire form, big-endian, 0-padded. */
+static uint64_t wire_prefix(const char *name, size_t len)
+{
+	unsigned char w[8] = { 0 };
+	size_t k = 0, label = 0;
+	for (size_t i = 0; i < len && k < 8; i++) {
+		if (i == label) {
+			w[k++] = (unsigned char)strcspn(name + i, ".");
+			if (k == 8) {
+				break;
+			}
+		}
+		if (name[i] == '.') {
+			label = i + 1;
+			continue;
+		}
+		w[k++] = (unsigned char)name[i];
+	}
+	uint64_t p = 0;
+	for (size_t i = 0; i < 8; i++) {
+		p = p << 8 | w[i];
+	}
+	return p;
 }
 
 static int cmp_ns(const void *a, const void *b)
@@ -128,7 +163,7 @@ static void reject_nested(struct tld_zonegen *zg)
 
 static int rank_hosts(struct tld_zonegen *zg)
 {
-	uint32_t *hosts = malloc((zg->ns_count ? zg->ns_count : 1) * sizeof(*hosts));
+	struct zg_prefixed *hosts = malloc((zg->ns_count ? zg->ns_count : 1) * sizeof(*hosts));
 	if (hosts == NULL) {
 		return TLD_ENOMEM;
 	}
@@ -137,17 +172,16 @@ static int rank_hosts(struct tld_zonegen *zg)
 		struct zg_name *h = &zg->names[zg->ns[i].host];
 		if (h->rank == ZG_NONE) {
 			h->rank = 0;
-			hosts[n++] = zg->ns[i].host;
+			hosts[n].prefix = wire_prefix(h->text, h->len);
+			hosts[n++].id = zg->ns[i].host;
 		}
 	}
-	if (n > 0) {
-		qsort(hosts, n, sizeof(*hosts), cmp_host_wire);
-	}
-	for (size_t i = 0; i < n; i++) {
-		zg->names[hosts[i]].rank = (uint32_t)i;
+	int ret = zg_sort_prefixed(hosts, n, cmp_host_wire);
+	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
+		zg->names[hosts[i].id].rank = (uint32_t)i;
 	}
 	free(hosts);
-	return TLD_OK;
+	return ret;
 }
 
 static void index_ns(struct tld_zonegen *zg)
@@ -287,15 +321,10 @@ static int find_lame(struct tld_zonegen *zg)
 	return TLD_OK;
 }
 
-struct owner_key {
-	uint64_t prefix;           /*!< 8 key bytes after the zone, big-endian */
-	uint32_t id;
-};
-
 /* The canonical key of a name: only computed when two prefixes tie. */
 static int cmp_owner(const void *a, const void *b)
 {
-	const struct owner_key *x = a, *y = b;
+	const struct zg_prefixed *x = a, *y = b;
 	if (x->prefix != y->prefix) {
 		return x->prefix < y->prefix ? -1 : 1;
 	}
@@ -321,7 +350,7 @@ static int sort_owners(struct tld_zonegen *zg)
 	for (size_t i = 0; i < zg->name_count; i++) {
 		n += is_owner(zg, &zg->names[i]);
 	}
-	struct owner_key *keys = malloc((n ? n : 1) * sizeof(*keys));
+	struct zg_prefixed *keys = malloc((n ? n : 1) * sizeof(*keys));
 	zg->order = malloc((n ? n : 1) * sizeof(*zg->order));
 	if (keys == NULL || zg->order == NULL) {
 		free(keys);
@@ -346,8 +375,10 @@ static int sort_owners(struct tld_zonegen *zg)
 		keys[k].id = (uint32_t)i;
 		k++;
 	}
-	if (n > 0) {
-		qsort(keys, n, sizeof(*keys), cmp_owner);
+	int ret = zg_sort_prefixed(keys, n, cmp_owner);
+	if (ret != TLD_OK) {
+		free(keys);
+		return ret;
 	}
 	for (size_t i = 0; i < n; i++) {
 		zg->order[i] = keys[i].id;
@@ -367,16 +398,22 @@ int zg_apply_rules(struct tld_zonegen *zg)
 	if (ret != TLD_OK) {
 		return ret;
 	}
-	if (zg->ns_count > 0) {
-		qsort(zg->ns, zg->ns_count, sizeof(*zg->ns), cmp_ns);
+	ret = zg_sort_grouped(zg->ns, zg->ns_count, sizeof(*zg->ns), offsetof(struct zg_ns, domain),
+	                      zg->name_count, cmp_ns);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	index_ns(zg);
-	if (zg->ds_count > 0) {
-		qsort(zg->ds, zg->ds_count, sizeof(*zg->ds), cmp_ds);
+	ret = zg_sort_grouped(zg->ds, zg->ds_count, sizeof(*zg->ds), offsetof(struct zg_ds, domain),
+	                      zg->name_count, cmp_ds);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	index_ds(zg);
-	if (zg->addr_count > 0) {
-		qsort(zg->addrs, zg->addr_count, sizeof(*zg->addrs), cmp_addr);
+	ret = zg_sort_grouped(zg->addrs, zg->addr_count, sizeof(*zg->addrs),
+	                      offsetof(struct zg_addr, host), zg->name_count, cmp_addr);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	index_addrs(zg);
 

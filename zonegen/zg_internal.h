@@ -8,6 +8,7 @@
 
 #include "common/config.h"
 #include "zonegen/ds.h"
+#include "zonegen/name.h"
 #include "zonegen/zonegen.h"
 
 #define ZG_NONE UINT32_MAX
@@ -105,6 +106,9 @@ struct tld_zonegen {
 	struct tld_zonegen_stats stats;
 	unsigned logged;           /*!< bad rows logged so far (bounded) */
 	uint32_t last_domain;      /*!< known_domain() cache: consecutive rows share a domain */
+	uint32_t last_raw_id;      /*!< the known domain whose field text is last_raw */
+	size_t last_raw_len;       /*!< 0: no such field */
+	char last_raw[TLD_NAME_MAX_TEXT]; /*!< the field as written (not normalised) */
 };
 
 /* nametab.c */
@@ -128,6 +132,33 @@ int zg_apply_rules(struct tld_zonegen *zg);
 /* apex.c */
 int zg_load_apex_records(struct tld_zonegen *zg);
 void zg_extra_free(struct tld_zonegen *zg);
+
+/* sort.c */
+#define ZG_SORT_MAX_ELEM 128
+
+/*! A sort item: 8 big-endian bytes of a key, and what it sorts. */
+struct zg_prefixed {
+	uint64_t prefix;
+	uint32_t id;
+};
+
+/*
+ * Sorts items (size bytes each, at most ZG_SORT_MAX_ELEM) into the total order
+ * cmp, whose first key is the uint32_t at key_off (values < key_range):
+ * grouped by that key in linear time (nothing moves when the items are
+ * already grouped), each group then sorted by cmp.
+ * Returns TLD_OK or TLD_ENOMEM (items unchanged).
+ */
+int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size_t key_range,
+                    int (*cmp)(const void *, const void *));
+
+/*
+ * Sorts items into the total order cmp, whose first key is the prefix
+ * (radix sort on the prefix, cmp only within runs of equal prefixes).
+ * Returns TLD_OK or TLD_ENOMEM (items unchanged).
+ */
+int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
+                     int (*cmp)(const void *, const void *));
 
 /* write.c: qsort order of apex.records data (owner id, type, RDATA) */
 int zg_cmp_extra(const void *a, const void *b);
