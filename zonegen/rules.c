@@ -321,21 +321,57 @@ static int find_lame(struct tld_zonegen *zg)
 	return TLD_OK;
 }
 
-/* The canonical key of a name: only computed when two prefixes tie. */
+static inline unsigned char lower_byte(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* The label of text[0 .. end) that ends at end: its start. */
+static inline size_t label_start(const char *text, size_t end)
+{
+	size_t s = end;
+	while (s > 0 && text[s - 1] != '.') {
+		s--;
+	}
+	return s;
+}
+
+/* Owners with equal prefixes: the whole names decide. */
 static int cmp_owner(const void *a, const void *b)
 {
 	const struct zg_prefixed *x = a, *y = b;
 	if (x->prefix != y->prefix) {
 		return x->prefix < y->prefix ? -1 : 1;
 	}
-	unsigned char kx[2 * TLD_NAME_MAX_TEXT], ky[2 * TLD_NAME_MAX_TEXT];
-	size_t lx = tld_name_canon_key(sort_zg->names[x->id].text, kx);
-	size_t ly = tld_name_canon_key(sort_zg->names[y->id].text, ky);
-	int c = memcmp(kx, ky, lx < ly ? lx : ly);
-	if (c != 0) {
-		return c;
+	const struct zg_name *nx = &sort_zg->names[x->id], *ny = &sort_zg->names[y->id];
+	return tld_name_canon_cmp(nx->text, nx->len, ny->text, ny->len);
+}
+
+/* The 8 bytes of a name's canonical key that follow the zone's key. */
+static uint64_t canon_prefix(const struct tld_zonegen *zg, const struct zg_name *x)
+{
+	/* the labels in front of the zone: text[0 .. end) */
+	size_t cut = zg->zone_len + (zg->zone_len > 1 ? 1 : 0);
+	size_t end = x->len > cut ? x->len - cut : 0;
+	unsigned char key[8] = { 0 };
+	size_t k = 0;
+	bool more = end > 0;
+	while (more && k < 8) {
+		size_t s = label_start(x->text, end);
+		for (size_t i = s; i < end && k < 8; i++) {
+			key[k++] = lower_byte((unsigned char)x->text[i]);
+		}
+		if (k < 8) {
+			key[k++] = 0;
+		}
+		more = s > 0;
+		end = s - 1;
 	}
-	return lx < ly ? -1 : lx > ly;
+	uint64_t prefix = 0;
+	for (size_t i = 0; i < 8; i++) {
+		prefix = prefix << 8 | key[i];
+	}
+	return prefix;
 }
 
 static bool is_owner(const struct tld_zonegen *zg, const struct zg_name *x)
@@ -358,20 +394,13 @@ static int sort_owners(struct tld_zonegen *zg)
 	}
 	/* every owner here is below the zone: its key starts with the zone's key,
 	 * which is skipped so that the prefix holds the distinguishing bytes */
-	unsigned char key[2 * TLD_NAME_MAX_TEXT];
-	size_t skip = tld_name_canon_key(zg->zone, key);
 	size_t k = 0;
 	for (size_t i = 0; i < zg->name_count; i++) {
 		const struct zg_name *x = &zg->names[i];
 		if (!is_owner(zg, x)) {
 			continue;
 		}
-		size_t klen = tld_name_canon_key(x->text, key);
-		uint64_t prefix = 0;
-		for (size_t b = skip; b < skip + 8; b++) {
-			prefix = prefix << 8 | (b < klen ? key[b] : 0);
-		}
-		keys[k].prefix = prefix;
+		keys[k].prefix = canon_prefix(zg, x);
 		keys[k].id = (uint32_t)i;
 		k++;
 	}
