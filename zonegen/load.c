@@ -32,6 +32,18 @@ static const char *const epp_statuses[] = {
 	"serverTransferProhibited", "serverUpdateProhibited",
 };
 
+#define L(s) (sizeof(s) - 1)
+static const unsigned char epp_status_len[] = {
+	L("clientDeleteProhibited"), L("clientHold"), L("clientRenewProhibited"),
+	L("clientTransferProhibited"), L("clientUpdateProhibited"), L("inactive"), L("ok"),
+	L("pendingCreate"), L("pendingDelete"), L("pendingRenew"), L("pendingTransfer"),
+	L("pendingUpdate"), L("serverDeleteProhibited"), L("serverHold"),
+	L("serverRenewProhibited"), L("serverTransferProhibited"), L("serverUpdateProhibited"),
+};
+#undef L
+_Static_assert(sizeof(epp_status_len) == sizeof(epp_statuses) / sizeof(epp_statuses[0]),
+               "one length per EPP status");
+
 static bool parse_uint(const char *s, size_t len, unsigned long max, unsigned long *out)
 {
 	if (len == 0 || len > 10) {
@@ -189,7 +201,7 @@ static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld
 		}
 		bool known = false;
 		for (size_t i = 0; i < sizeof(epp_statuses) / sizeof(epp_statuses[0]); i++) {
-			if (strlen(epp_statuses[i]) == l && strncasecmp(p, epp_statuses[i], l) == 0) {
+			if (epp_status_len[i] == l && strncasecmp(p, epp_statuses[i], l) == 0) {
 				known = true;
 				held |= (i == 1 || i == 13);
 			}
@@ -229,16 +241,34 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 	if (ret != TLD_OK) {
 		return ret < 0 ? ret : TLD_OK;
 	}
+	/* a few hosts serve most domains: their field text, as written, is
+	 * remembered with the name it was accepted as */
+	const char *raw = rec->field[col[1]];
+	size_t raw_len = rec->len[col[1]];
+	struct zg_raw_host *e = NULL;
+	uint32_t h;
+	if (raw_len > 0 && raw_len <= ZG_RAW_HOST_MAX) {
+		if (zg->host_cache == NULL) {
+			zg->host_cache = calloc(ZG_HOST_CACHE_SIZE, sizeof(*zg->host_cache));
+			if (zg->host_cache == NULL) {
+				return TLD_ENOMEM;
+			}
+		}
+		e = &zg->host_cache[zg_hash(raw, raw_len) & (ZG_HOST_CACHE_SIZE - 1)];
+		if (e->len == raw_len && memcmp(e->raw, raw, raw_len) == 0) {
+			h = e->id;
+			goto add;
+		}
+	}
 	char norm[TLD_NAME_MAX_TEXT];
 	const char *why = NULL;
-	size_t len = tld_name_normalize(rec->field[col[1]], rec->len[col[1]], norm, &why);
+	size_t len = tld_name_normalize(raw, raw_len, norm, &why);
 	if (len == 0) {
-		return zg_reject(zg, file, rec->line, "host '%.80s': %s", rec->field[col[1]], why);
+		return zg_reject(zg, file, rec->line, "host '%.80s': %s", raw, why);
 	}
 	if (len == zg->zone_len && memcmp(norm, zg->zone, len) == 0) {
 		return zg_reject(zg, file, rec->line, "host %s is the zone apex", norm);
 	}
-	uint32_t h;
 	ret = zg_intern(zg, norm, len, &h);
 	if (ret != TLD_OK) {
 		return ret;
@@ -246,6 +276,12 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 	if (tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		zg->names[h].flags |= ZG_IN_ZONE;
 	}
+	if (e != NULL) {
+		e->id = h;
+		e->len = (uint8_t)raw_len;
+		memcpy(e->raw, raw, raw_len);
+	}
+add:
 	if (zg->ns_count == zg->ns_cap) {
 		size_t cap = zg->ns_cap ? zg->ns_cap * 2 : 4096;
 		struct zg_ns *ns = realloc(zg->ns, cap * sizeof(*ns));

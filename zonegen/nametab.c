@@ -12,29 +12,6 @@
 
 /* -- internal API -- */
 
-/* Eight bytes at a time, then the 64-bit finaliser of MurmurHash3: the
- * slot position and the tag are taken from the upper half. */
-static inline uint64_t hash_name(const char *s, size_t len)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	uint64_t w = 0;
-	memcpy(&w, s + i, len - i);
-	h ^= w;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 /* A slot holds the upper 32 bits of the hash and the name id: most misses
  * are decided without touching the name. */
 #define SLOT_EMPTY UINT64_MAX
@@ -122,12 +99,12 @@ uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len)
 	if (zg->slots == NULL) {
 		return ZG_NONE;
 	}
-	return lookup_hashed(zg, text, len, hash_name(text, len));
+	return lookup_hashed(zg, text, len, zg_hash(text, len));
 }
 
 int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id)
 {
-	uint64_t h = hash_name(text, len);
+	uint64_t h = zg_hash(text, len);
 	uint32_t found = zg->slots ? lookup_hashed(zg, text, len, h) : ZG_NONE;
 	if (found != ZG_NONE) {
 		*id = found;
