@@ -34,6 +34,14 @@ struct tld_csv {
 	char errbuf[160];
 };
 
+/* Bytes that end a run of plain field bytes: outside and inside quotes. */
+static const unsigned char plain_stop[256] = {
+	[0] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1, ['"'] = 1,
+};
+static const unsigned char quoted_stop[256] = {
+	[0] = 1, ['\n'] = 1, ['"'] = 1,
+};
+
 /* -- internal API -- */
 
 /* Refills the buffer; returns 1 if bytes are available, 0 at EOF, <0 on error. */
@@ -322,6 +330,22 @@ int tld_csv_next(struct tld_csv *csv, struct tld_csv_record *rec)
 			flen++;
 		} else {
 			mark(rec, "field too long");
+		}
+		/* fast path: the plain bytes that follow in the buffer are stored
+		 * just as the byte loop would store them */
+		if (!after_quote && rec->count < TLD_CSV_MAX_FIELDS && flen < TLD_CSV_MAX_FIELD) {
+			const unsigned char *p = (const unsigned char *)csv->cur;
+			size_t room = TLD_CSV_MAX_FIELD - flen;
+			size_t avail = (size_t)((const unsigned char *)csv->end - p);
+			size_t n = avail < room ? avail : room;
+			const unsigned char *stop = in_quotes ? quoted_stop : plain_stop;
+			size_t k = 0;
+			while (k < n && !stop[p[k]]) {
+				k++;
+			}
+			memcpy(store + flen, p, k);
+			flen += k;
+			csv->cur += k;
 		}
 	next:
 		c = get_byte(csv);

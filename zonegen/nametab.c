@@ -2,22 +2,15 @@
 /* The name table: every name of the export interned once (open addressing). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/error.h"
 #include "zonegen/zg_internal.h"
 
 #define ARENA_BLOCK (1u << 20)
+#define HUGE_PAGE (2u << 20)
 
 /* -- internal API -- */
-
-static uint64_t hash_name(const char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	}
-	return h ^ (h >> 29);
-}
 
 /* A slot holds the upper 32 bits of the hash and the name id: most misses
  * are decided without touching the name. */
@@ -27,7 +20,16 @@ static uint64_t hash_name(const char *s, size_t len)
 static int grow_slots(struct tld_zonegen *zg)
 {
 	size_t n = zg->slot_mask ? (zg->slot_mask + 1) * 2 : 1u << 16;
-	uint64_t *slots = malloc(n * sizeof(*slots));
+	uint64_t *slots = NULL;
+	if (n * sizeof(*slots) >= HUGE_PAGE) {
+		/* random probes over tens of MiB: huge pages spare a TLB miss each */
+		slots = aligned_alloc(HUGE_PAGE, n * sizeof(*slots));
+		if (slots != NULL) {
+			madvise(slots, n * sizeof(*slots), MADV_HUGEPAGE);
+		}
+	} else {
+		slots = malloc(n * sizeof(*slots));
+	}
 	if (slots == NULL) {
 		return TLD_ENOMEM;
 	}
@@ -97,12 +99,12 @@ uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len)
 	if (zg->slots == NULL) {
 		return ZG_NONE;
 	}
-	return lookup_hashed(zg, text, len, hash_name(text, len));
+	return lookup_hashed(zg, text, len, zg_hash(text, len));
 }
 
 int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id)
 {
-	uint64_t h = hash_name(text, len);
+	uint64_t h = zg_hash(text, len);
 	uint32_t found = zg->slots ? lookup_hashed(zg, text, len, h) : ZG_NONE;
 	if (found != ZG_NONE) {
 		*id = found;

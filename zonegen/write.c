@@ -14,6 +14,8 @@
 #include "zonegen/zg_internal.h"
 
 #define WBUF_SIZE (1u << 20)
+/* Owners ahead of the one written whose data is fetched into the cache. */
+#define PREFETCH_AHEAD 8
 
 struct wbuf {
 	FILE *f;
@@ -240,6 +242,19 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 	h.aaaa_len = make_head(h.aaaa, sizeof(h.aaaa), cfg->ttl.glue, "AAAA");
 	w_apex(&w, zg, ns, cfg->apex.ns_count);
 	for (size_t i = 0; i < zg->order_count; i++) {
+		/* owners come in canonical order, their data in file order: fetch
+		 * ahead what the next owners need from memory */
+		if (i + 2 * PREFETCH_AHEAD < zg->order_count) {
+			__builtin_prefetch(&zg->names[zg->order[i + 2 * PREFETCH_AHEAD]]);
+		}
+		if (i + PREFETCH_AHEAD < zg->order_count) {
+			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD]];
+			__builtin_prefetch(p->text);
+			__builtin_prefetch(&zg->ns[p->ns_first]);
+			if (p->ds_count > 0) {
+				__builtin_prefetch(&zg->ds[p->ds_first]);
+			}
+		}
 		uint32_t id = zg->order[i];
 		const struct zg_name *n = &zg->names[id];
 		if (n->flags & ZG_APEX_DATA) {

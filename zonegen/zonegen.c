@@ -197,6 +197,7 @@ void tld_zonegen_free(struct tld_zonegen *zg)
 		return;
 	}
 	zg_names_free(zg);
+	free(zg->host_cache);
 	zg_extra_free(zg);
 	zg_list_free(&zg->rejected);
 	zg_list_free(&zg->orphans);
