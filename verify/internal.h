@@ -68,6 +68,19 @@ int vfy_base32hex_decode(const char *text, size_t len, uint8_t *out);
 /*! Encodes base32hex lower-case into out (NUL-terminated); returns length. */
 size_t vfy_base32hex_encode(const uint8_t *in, size_t len, char *out);
 
+/* ---- the fast path of the loader (fastparse.c) ---- */
+
+/*!
+ * \brief Parses one line holding an NS, DS, A, AAAA, RRSIG or NSEC3 record
+ *        with an absolute owner, a TTL and class IN into canonical wire form.
+ * \param[out] wire       at least 1024 bytes (cap)
+ * \param[out] wire_len   the record's length
+ * \param[out] owner_len  the owner's wire length
+ * \return TLD_OK, or TLD_ENOTIMPL: not for the fast path (ldns parses it)
+ */
+int vfy_fast_parse(const char *line, size_t len, uint8_t *wire, size_t cap, size_t *wire_len,
+                   size_t *owner_len);
+
 /* ---- type bitmaps (bitmap.c) ---- */
 
 /*! A set of RR types (all 65536). */

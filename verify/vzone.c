@@ -13,6 +13,7 @@
 #include "verify/internal.h"
 
 #define ARENA_BLOCK_SIZE (4u << 20)
+#define WIRE_MAX (65536u + 512u)
 
 /* Bump allocator: blocks listed in *blocks, freed with the zone. */
 struct arena {
@@ -84,28 +85,23 @@ struct loader {
 	size_t n_key_blocks, n_wire_blocks;
 	struct arena keys, wires;
 	ldns_buffer *buf;
+	uint8_t *wire;             /*!< the fast path's output */
 	pthread_t thread;
 	int ret;
 };
 
-static int add_record(struct loader *ld, ldns_rr *rr, int line)
+/* Adds one record given in canonical wire form (owner olen bytes). */
+static int add_wire(struct loader *ld, const uint8_t *w, size_t wlen, size_t olen, int line)
 {
 	uint8_t key[VFY_NAME_MAX];
 	size_t klen = 0;
 
-	ldns_buffer_clear(ld->buf);
-	if (ldns_rr2buffer_wire_canonical(ld->buf, rr, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) {
-		return TLD_ENOMEM;
-	}
-	const uint8_t *w = ldns_buffer_begin(ld->buf);
-	size_t wlen = ldns_buffer_position(ld->buf);
-	size_t olen = ldns_rdf_size(ldns_rr_owner(rr));
 	if (olen > VFY_NAME_MAX || olen + 10 > wlen ||
 	    vfy_name_key(w, olen, key, &klen) != TLD_OK) {
 		tld_error("%s:%d: unsupported owner name", ld->path, line);
 		return TLD_EPARSE;
 	}
-	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+	uint16_t type = (uint16_t)((w[olen] << 8) | w[olen + 1]);
 	if (vfy_rdata_check(type, w + olen + 10, wlen - olen - 10) != TLD_OK) {
 		tld_error("%s:%d: malformed RDATA for its type", ld->path, line);
 		return TLD_EPARSE;
@@ -139,6 +135,43 @@ static int add_record(struct loader *ld, ldns_rr *rr, int line)
 	return TLD_OK;
 }
 
+static int add_record(struct loader *ld, ldns_rr *rr, int line)
+{
+	ldns_buffer_clear(ld->buf);
+	if (ldns_rr2buffer_wire_canonical(ld->buf, rr, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) {
+		return TLD_ENOMEM;
+	}
+	return add_wire(ld, ldns_buffer_begin(ld->buf), ldns_buffer_position(ld->buf),
+	                ldns_rdf_size(ldns_rr_owner(rr)), line);
+}
+
+/* TLDSIGN_VERIFY_CROSSCHECK=1: every fast-path record is parsed by ldns too. */
+static int crosscheck(struct loader *ld, const char *text, size_t len, const uint8_t *w,
+                      size_t wlen, int line)
+{
+	char *str = strndup(text, len);
+	ldns_rr *rr = NULL;
+	int ret = TLD_EPARSE;
+
+	if (str == NULL) {
+		return TLD_ENOMEM;
+	}
+	if (ldns_rr_new_frm_str(&rr, str, 3600, NULL, NULL) == LDNS_STATUS_OK) {
+		ldns_buffer_clear(ld->buf);
+		if (ldns_rr2buffer_wire_canonical(ld->buf, rr, LDNS_SECTION_ANSWER) == LDNS_STATUS_OK &&
+		    ldns_buffer_position(ld->buf) == wlen &&
+		    memcmp(ldns_buffer_begin(ld->buf), w, wlen) == 0) {
+			ret = TLD_OK;
+		}
+	}
+	if (ret != TLD_OK) {
+		tld_error("%s:%d: the fast parser and ldns disagree on this record", ld->path, line);
+	}
+	ldns_rr_free(rr);
+	free(str);
+	return ret;
+}
+
 /* Whether text holds only blanks and comments. */
 static bool only_blank(const char *p, size_t n)
 {
@@ -166,8 +199,9 @@ static void *parse_slice(void *arg)
 
 	ld->keys = (struct arena){ .blocks = &ld->key_blocks, .n_blocks = &ld->n_key_blocks };
 	ld->wires = (struct arena){ .blocks = &ld->wire_blocks, .n_blocks = &ld->n_wire_blocks };
-	ld->buf = ldns_buffer_new(65536 + 512);
-	if (ld->buf == NULL) {
+	ld->buf = ldns_buffer_new(WIRE_MAX);
+	ld->wire = malloc(WIRE_MAX);
+	if (ld->buf == NULL || ld->wire == NULL) {
 		ret = TLD_ENOMEM;
 		goto fail;
 	}
@@ -184,24 +218,61 @@ static void *parse_slice(void *arg)
 		ret = TLD_ENOMEM;
 		goto fail;
 	}
-	for (;;) {
-		ldns_rr *rr = NULL;
-		int start_line = line;
-		long start_pos = ftell(fp);
-		if (start_pos < 0 || (size_t)start_pos >= ld->len) {
-			break;
-		}
-		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
-		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
-		    s == LDNS_STATUS_SYNTAX_ORIGIN) {
+	const char *check_env = getenv("TLDSIGN_VERIFY_CROSSCHECK");
+	bool check = check_env != NULL && strcmp(check_env, "1") == 0;
+	uint8_t fast_owner[VFY_NAME_MAX];
+	size_t fast_owner_len = 0; /* owner of the last record, when the fast path read it */
+	size_t pos = 0;
+	while (pos < ld->len) {
+		const char *lp = ld->text + pos;
+		const char *e = memchr(lp, '\n', ld->len - pos);
+		size_t llen = e ? (size_t)(e - lp) : ld->len - pos;
+		size_t wlen, olen;
+		if (vfy_fast_parse(lp, llen, ld->wire, WIRE_MAX, &wlen, &olen) == TLD_OK) {
+			if (check && (ret = crosscheck(ld, lp, llen, ld->wire, wlen, line)) != TLD_OK) {
+				goto fail;
+			}
+			if ((ret = add_wire(ld, ld->wire, wlen, olen, line)) != TLD_OK) {
+				goto fail;
+			}
+			memcpy(fast_owner, ld->wire, olen);
+			fast_owner_len = olen;
+			pos += llen + (e != NULL);
+			line++;
 			continue;
 		}
-		if (s != LDNS_STATUS_OK) {
+		if (fast_owner_len > 0) {
+			/* ldns's idea of the previous owner, for a record without one */
+			ldns_rdf_deep_free(prev);
+			prev = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, fast_owner_len, fast_owner);
+			fast_owner_len = 0;
+			if (prev == NULL) {
+				ret = TLD_ENOMEM;
+				goto fail;
+			}
+		}
+		if (fseek(fp, (long)pos, SEEK_SET) != 0) {
+			ret = TLD_EIO;
+			goto fail;
+		}
+		ldns_rr *rr = NULL;
+		int start_line = line;
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
+		long np = ftell(fp);
+		if (np < 0 || (size_t)np <= pos) {
+			np = (long)ld->len; /* nothing consumed: end of the slice */
+		}
+		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
+		    st == LDNS_STATUS_SYNTAX_ORIGIN) {
+			pos = (size_t)np;
+			continue;
+		}
+		if (st != LDNS_STATUS_OK) {
 			ldns_rr_free(rr);
-			if (feof(fp) && only_blank(ld->text + start_pos, ld->len - (size_t)start_pos)) {
+			if (only_blank(lp, ld->len - pos)) {
 				break; /* ldns reports trailing blanks or comments as an error */
 			}
-			tld_error("%s:%d: %s", ld->path, start_line, ldns_get_errorstr_by_id(s));
+			tld_error("%s:%d: %s", ld->path, start_line, ldns_get_errorstr_by_id(st));
 			ret = TLD_EPARSE;
 			goto fail;
 		}
@@ -210,6 +281,7 @@ static void *parse_slice(void *arg)
 		if (ret != TLD_OK) {
 			goto fail;
 		}
+		pos = (size_t)np;
 	}
 fail:
 	if (fp != NULL) {
@@ -217,6 +289,8 @@ fail:
 	}
 	ldns_buffer_free(ld->buf);
 	ld->buf = NULL;
+	free(ld->wire);
+	ld->wire = NULL;
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
 	ld->ret = ret;
