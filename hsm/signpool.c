@@ -245,9 +245,7 @@ static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_r
 			}
 		}
 		if (ret == TLD_EAGAIN) {
-			tld_hsm_set_error(hsm, TLD_EHSM, "C_Sign on %s: session lost twice",
-			                  pool->whats[k]);
-			ret = TLD_EHSM;
+			ret = tld_hsm_lost_error(hsm); /* "C_Sign on key N (zsk): CKR_..." */
 		}
 		sh->err[i] = ret;
 	}
