@@ -21,6 +21,8 @@
 #include "hsm/keydb.h"
 #include "hsm/keys.h"
 #include "hsm/signpool.h"
+#include "policy/keystate.h"
+#include "policy/keystore.h"
 #include "policy/policy.h"
 
 /* The instance: config, state store and (when it loads) the policy. */
@@ -172,6 +174,75 @@ int cmd_key_import(const struct tld_cli *cli, int argc, char **argv)
 	return ret;
 }
 
+/*
+ * The key state machine's view of a key (policy/keystate.h), in one word:
+ *   generated  goal "be in the zone", every record still hidden
+ *   published  being introduced (some record rumoured)
+ *   standby    DNSKEY omnipresent, not signing (a pre-published key)
+ *   active     every record of its role omnipresent
+ *   retiring   goal "leave", some record not yet hidden
+ *   removed    goal "leave", every record hidden (may be deleted)
+ * and when its next record can move on: the earliest rumoured/unretentive
+ * record's change time plus the policy's wait for it (as `rollover status`
+ * reports it), or "ds seen"/"ds gone" when it waits on the parent.
+ */
+static const char *state_word(const struct tld_keystate *ks)
+{
+	bool all_hidden = true, all_omni = true;
+	for (int r = 0; r < TLD_KR_COUNT; r++) {
+		if (ks->st[r] == TLD_KS_NA) {
+			continue;
+		}
+		all_hidden &= ks->st[r] == TLD_KS_HIDDEN;
+		all_omni &= ks->st[r] == TLD_KS_OMNIPRESENT;
+	}
+	if (!ks->goal) {
+		return all_hidden ? "removed" : "retiring";
+	}
+	if (all_omni) {
+		return "active";
+	}
+	if (all_hidden) {
+		return "generated";
+	}
+	enum tld_kstate sig = ks->st[ks->role == TLD_ROLE_KSK ? TLD_KR_KRRSIG : TLD_KR_ZRRSIG];
+	if (ks->st[TLD_KR_DNSKEY] == TLD_KS_OMNIPRESENT && sig == TLD_KS_HIDDEN) {
+		return "standby";
+	}
+	return "published";
+}
+
+static void next_transition(const struct tld_policy *pol, const struct tld_keystate *ks, char *buf,
+                            size_t size)
+{
+	tld_time_t next = 0;
+	snprintf(buf, size, "-");
+	if (ks->st[TLD_KR_DS] == TLD_KS_HIDDEN && ks->ds_requested && ks->goal) {
+		snprintf(buf, size, "ds seen");
+		return;
+	}
+	if (ks->st[TLD_KR_DS] != TLD_KS_HIDDEN && ks->st[TLD_KR_DS] != TLD_KS_NA && ks->ds_withdraw) {
+		snprintf(buf, size, "ds gone");
+		return;
+	}
+	if (pol == NULL) {
+		return;
+	}
+	for (int r = 0; r < TLD_KR_COUNT; r++) {
+		bool retire = ks->st[r] == TLD_KS_UNRETENTIVE;
+		if (ks->st[r] != TLD_KS_RUMOURED && !retire) {
+			continue;
+		}
+		tld_time_t due = ks->changed[r] + tld_keystate_wait(pol, (enum tld_krec)r, retire);
+		if (next == 0 || due < next) {
+			next = due;
+		}
+	}
+	if (next != 0) {
+		tld_time_format(next, buf, size);
+	}
+}
+
 int cmd_key_list(const struct tld_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "all", no_argument, NULL, 'A' }, { NULL, 0, NULL, 0 } };
@@ -194,18 +265,31 @@ int cmd_key_list(const struct tld_cli *cli, int argc, char **argv)
 	if (ret != TLD_OK) {
 		return ret;
 	}
+	struct tld_keystate *states = NULL;
+	size_t nstates = 0;
 	ret = tld_keydb_list(k.db, k.cfg->zone, all, &recs, &n);
 	if (ret == TLD_OK) {
-		printf("%-6s %-4s %-16s %-8s %-20s %s\n", "TAG", "ROLE", "ALGORITHM", "STATE", "CREATED",
-		       "LABEL");
+		ret = tld_keystore_load(k.db, k.cfg->zone, &states, &nstates);
+	}
+	if (ret == TLD_OK) {
+		printf("%-6s %-4s %-16s %-9s %-20s %-20s %s\n", "TAG", "ROLE", "ALGORITHM", "STATE",
+		       "NEXT", "CREATED", "LABEL");
 		for (size_t i = 0; i < n; i++) {
-			char when[40];
+			char when[40], next[40] = "-";
+			const char *state = recs[i].deleted ? "deleted" : "present";
+			for (size_t j = 0; !recs[i].deleted && j < nstates; j++) {
+				if (states[j].key_id == recs[i].id) {
+					state = state_word(&states[j]);
+					next_transition(k.pol, &states[j], next, sizeof(next));
+				}
+			}
 			tld_time_format((tld_time_t)recs[i].created, when, sizeof(when));
-			printf("%-6u %-4s %-16s %-8s %-20s %s\n", recs[i].key_tag,
-			       tld_key_role_name(recs[i].role), alg_name(recs[i].algorithm),
-			       recs[i].deleted ? "deleted" : "present", when, recs[i].label);
+			printf("%-6u %-4s %-16s %-9s %-20s %-20s %s\n", recs[i].key_tag,
+			       tld_key_role_name(recs[i].role), alg_name(recs[i].algorithm), state, next, when,
+			       recs[i].label);
 		}
 	}
+	free(states);
 	tld_key_records_free(recs, n);
 	key_ctx_clear(&k);
 	return ret;
