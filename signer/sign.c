@@ -725,7 +725,7 @@ int sign_slot_tail(struct sign_run *run, const struct slot *s, uint8_t *owner, u
 		return TLD_OK;
 	}
 	size_t ol = 0;
-	size_t len = sign_denial_rdata(run, s, owner, &ol);
+	size_t len = sign_denial_rdata(run, s, run->rdbuf, owner, &ol);
 	if (len == 0) {
 		return TLD_ENOMEM;
 	}
@@ -737,20 +737,21 @@ int sign_slot_tail(struct sign_run *run, const struct slot *s, uint8_t *owner, u
 	return TLD_OK;
 }
 
-size_t sign_denial_rdata(struct sign_run *run, const struct slot *s, uint8_t *owner, size_t *owner_len)
+size_t sign_denial_rdata(const struct sign_run *run, const struct slot *s, uint8_t *rdbuf, uint8_t *owner,
+                         size_t *owner_len)
 {
 	const struct signer_zone *z = run->z;
 	if (s->kind == SLOT_NSEC) {
 		const struct signer_node *n = &z->nodes[s->node];
 		memcpy(owner, signer_node_wire(z, n), n->wire_len);
 		*owner_len = n->wire_len;
-		return signer_nsec_rdata(z, run->nsec, s->rr_first, run->rdbuf);
+		return signer_nsec_rdata(z, run->nsec, s->rr_first, rdbuf);
 	}
 	*owner_len = signer_nsec3_owner(z, run->n3, s->node, owner);
 	if (*owner_len == 0) {
 		return 0;
 	}
-	return signer_nsec3_rdata(z, run->n3, s->node, run->rdbuf);
+	return signer_nsec3_rdata(z, run->n3, s->node, rdbuf);
 }
 
 int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats *stats)
@@ -765,7 +766,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 
 	run.md = EVP_MD_CTX_new();
 	run.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	run.rdbuf = malloc(300 + SIGNER_BITMAP_MAX + SIGNER_DNAME_MAX);
+	run.rdbuf = malloc(SIGN_RDBUF_SIZE);
 	int ret = TLD_ENOMEM;
 	if (run.md == NULL || run.sha256 == NULL || run.rdbuf == NULL) {
 		goto fail;
