@@ -221,19 +221,27 @@ static size_t first_slot_of(const struct sign_run *run, size_t i)
 	return lo;
 }
 
-static unsigned writer_threads(const struct sign_run *run)
+/*
+ * Threads and nodes per part.  TLDSIGN_SIGN_TEXT_PART=N (tests only) sets
+ * the part size and forces at least two threads, so that small zones take
+ * the parallel path too.
+ */
+static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *env = getenv("TLDSIGN_SIGN_TEXT_PART");
+	long forced = env != NULL ? strtol(env, NULL, 10) : 0;
+	*part_nodes = TEXT_PART_NODES;
 	if (n < 1) {
 		n = 1;
 	}
-	if (n > TEXT_THREADS_MAX) {
-		n = TEXT_THREADS_MAX;
-	}
-	if (run->z->nnodes < 4 * TEXT_PART_NODES) {
+	if (forced > 0) {
+		*part_nodes = (size_t)forced;
+		n = n < 2 ? 2 : n;
+	} else if (run->z->nnodes < 4 * TEXT_PART_NODES) {
 		n = 1;
 	}
-	return (unsigned)n;
+	return (unsigned)(n > TEXT_THREADS_MAX ? TEXT_THREADS_MAX : n);
 }
 
 /*
@@ -243,7 +251,8 @@ static unsigned writer_threads(const struct sign_run *run)
 static int write_text(const struct sign_run *run, FILE *out)
 {
 	const struct signer_zone *z = run->z;
-	unsigned nt = writer_threads(run);
+	size_t part_nodes = 0;
+	unsigned nt = writer_threads(run, &part_nodes);
 	struct text_part *parts = calloc(nt, sizeof(*parts));
 	pthread_t tid[TEXT_THREADS_MAX];
 	int ret = TLD_ENOMEM;
@@ -262,7 +271,7 @@ static int write_text(const struct sign_run *run, FILE *out)
 		unsigned used = 0, started = 0;
 		for (; used < nt && from < z->nnodes; used++) {
 			struct text_part *tp = &parts[used];
-			size_t to = z->nnodes - from > TEXT_PART_NODES ? from + TEXT_PART_NODES : z->nnodes;
+			size_t to = z->nnodes - from > part_nodes ? from + part_nodes : z->nnodes;
 			tp->node_from = from;
 			tp->node_to = to;
 			tp->slot = first_slot_of(run, from);
