@@ -24,9 +24,13 @@
 #include "signer/zone_read.h"
 #include "signer/zparse.h"
 
-/* New signatures per HSM batch, and the most message bytes held at once. */
-#define BATCH_ITEMS 200000
-#define BATCH_BYTES (64u << 20)
+/*
+ * New signatures per HSM batch, and the most message bytes held at once.
+ * Each batch costs a fork and a login per worker (a few ms); 50,000 items
+ * amortise that and keep the messages of a batch to a few MiB.
+ */
+#define BATCH_ITEMS 50000
+#define BATCH_BYTES (16u << 20)
 
 /* -- internal API -- */
 
@@ -651,6 +655,23 @@ static int check_origin(const struct sign_run *run)
 	return TLD_OK;
 }
 
+/* Frees the batch buffers (messages and requests). */
+static void release_batch(struct sign_run *run)
+{
+	free(run->reqs);
+	free(run->req_off);
+	free(run->req_sig);
+	free(run->req_hlen);
+	free(run->msgs);
+	run->reqs = NULL;
+	run->req_off = NULL;
+	run->req_sig = NULL;
+	run->req_hlen = NULL;
+	run->msgs = NULL;
+	run->nreqs = run->reqs_cap = 0;
+	run->msgs_len = run->msgs_cap = 0;
+}
+
 static void run_clear(struct sign_run *run)
 {
 	tld_signpool_close(run->pool);
@@ -664,11 +685,7 @@ static void run_clear(struct sign_run *run)
 	free(run->arena);
 	free(run->tail);
 	free(run->rdbuf);
-	free(run->reqs);
-	free(run->req_off);
-	free(run->req_sig);
-	free(run->req_hlen);
-	free(run->msgs);
+	release_batch(run);
 	EVP_MD_CTX_free(run->md);
 	EVP_MD_free(run->sha256);
 }
@@ -866,6 +883,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	}
 	tld_signpool_close(run.pool);
 	run.pool = NULL;
+	release_batch(&run); /* before the writing phase: it is not needed any more */
 	double t3 = mono();
 	tld_debug("signing: signatures in %.2f s, peak %lu MiB", t3 - t2, peak_mib());
 
