@@ -293,6 +293,9 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	/* empty non-terminals: missing ancestors, walking up until one exists */
 	uint8_t last_ent[SIGNER_KEY_MAX]; /* the lowest one the previous owner added */
 	size_t last_ent_len = 0;
+	uint8_t apex_key[SIGNER_KEY_MAX];
+	size_t apex_key_len = signer_dname_key(z->origin, apex_key);
+	bool have_apex = find_key(z, nowners, apex_key, apex_key_len); /* then most parents need no search */
 	for (size_t i = 0; i < nowners; i++) {
 		bool first = true;
 		uint8_t wire[SIGNER_DNAME_MAX];
@@ -301,6 +304,9 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 		unsigned labels = signer_dname_labels(w);
 		for (unsigned l = labels; l > apex_labels; l--) {
 			w += 1 + *w;
+			if (l == apex_labels + 1 && have_apex) {
+				break;
+			}
 			uint8_t key[SIGNER_KEY_MAX];
 			size_t kl = signer_dname_key(w, key);
 			if (find_key(z, nowners, key, kl) || (kl == last_ent_len && memcmp(key, last_ent, kl) == 0)) {
@@ -348,6 +354,48 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	}
 	*id_to_node = map;
 	return TLD_OK;
+}
+
+/*
+ * Records into node order by bucket placement (each record moves once:
+ * O(n), no extra memory: rr_first/rr_count/parent of the nodes serve as
+ * bucket start, size and fill pointer), then each node's few records by
+ * type and canonical RDATA.
+ */
+static void sort_rrs(struct signer_zone *z)
+{
+	struct signer_node *nodes = z->nodes;
+	struct signer_rr *rrs = z->rrs;
+	for (size_t k = 0; k < z->nnodes; k++) {
+		nodes[k].rr_count = 0;
+	}
+	for (size_t i = 0; i < z->nrrs; i++) {
+		nodes[rrs[i].node].rr_count++;
+	}
+	uint32_t at = 0;
+	for (size_t k = 0; k < z->nnodes; k++) {
+		nodes[k].rr_first = at;
+		nodes[k].parent = at; /* next free place in the bucket */
+		at += nodes[k].rr_count;
+	}
+	for (size_t k = 0; k < z->nnodes; k++) {
+		uint32_t end = nodes[k].rr_first + nodes[k].rr_count;
+		while (nodes[k].parent < end) {
+			uint32_t d = rrs[nodes[k].parent].node;
+			if (d == k) {
+				nodes[k].parent++;
+				continue;
+			}
+			struct signer_rr tmp = rrs[nodes[d].parent];
+			rrs[nodes[d].parent++] = rrs[nodes[k].parent];
+			rrs[nodes[k].parent] = tmp;
+		}
+	}
+	for (size_t k = 0; k < z->nnodes; k++) {
+		if (nodes[k].rr_count > 1) {
+			signer_sort(rrs + nodes[k].rr_first, nodes[k].rr_count, sizeof(*rrs), rr_cmp, z);
+		}
+	}
 }
 
 /* parent links: ancestors precede descendants and all exist */
@@ -457,7 +505,10 @@ int signer_zone_build(struct signer_zone *z)
 	}
 	free(map);
 
-	signer_sort(z->rrs, z->nrrs, sizeof(*z->rrs), rr_cmp, z);
+	sort_rrs(z);
+	for (size_t i = 0; i < z->nnodes; i++) {
+		z->nodes[i].rr_count = 0; /* counted again below, without duplicates */
+	}
 
 	/* drop exact duplicates (same owner, type, RDATA) */
 	size_t w = 0, dups = 0;
