@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "hsm/init.h"
 #include "common/atomic_file.h"
 #include "common/clock.h"
 #include "common/error.h"
@@ -132,10 +133,7 @@ static int write_apex(const char *dir, const char *zone)
  */
 static int init_hsm(const char *dir)
 {
-	tld_notice("%s: config, policy, sample export and state directory created; the HSM "
-	           "token and keys are not created by this build yet",
-	           dir);
-	return TLD_OK;
+	return tld_init_hsm_instance(dir); /* hsm/init.h */
 }
 
 /* -- public API -- */

@@ -413,8 +413,8 @@ int cmd_hsm_speed(const struct tld_cli *cli, int argc, char **argv)
 	bool have_key = false;
 	struct tld_sign_req *reqs = NULL;
 	uint8_t *msgs = NULL;
-	enum { PER_SESSION = 20000, MSG = 160 };
-	size_t batch = 0;
+	enum { MIN_PER_SESSION = 256, MAX_PER_SESSION = 50000, MSG = 160 };
+	size_t max_batch = 0;
 	int ret = tld_config_load(cli->config_path, &cfg);
 	if (ret != TLD_OK) {
 		return ret;
@@ -444,23 +444,24 @@ int cmd_hsm_speed(const struct tld_cli *cli, int argc, char **argv)
 	/* One PKCS#11 context per process: the pool's workers open their own. */
 	tld_hsm_close(hsm);
 	hsm = NULL;
-	batch = PER_SESSION * sessions;
-	reqs = calloc(batch, sizeof(*reqs));
-	msgs = malloc(batch * MSG);
+	max_batch = MAX_PER_SESSION * sessions;
+	reqs = calloc(max_batch, sizeof(*reqs));
+	msgs = malloc(max_batch * MSG);
 	if (reqs == NULL || msgs == NULL) {
 		ret = TLD_ENOMEM;
 		goto fail;
 	}
-	RAND_bytes(msgs, (int)(batch * MSG));
-	for (size_t i = 0; i < batch; i++) {
+	RAND_bytes(msgs, (int)(max_batch * MSG));
+	for (size_t i = 0; i < max_batch; i++) {
 		reqs[i] = (struct tld_sign_req){ .key = 0, .len = MSG, .msg = msgs + i * MSG };
 	}
 	ret = tld_signpool_open(cfg, &key, 1, (unsigned)sessions, &pool);
 	if (ret != TLD_OK) {
 		goto fail;
 	}
+	/* Batches sized to about one second of work, after a small first one. */
 	double start = now_seconds(), elapsed = 0;
-	size_t done = 0;
+	size_t done = 0, batch = MIN_PER_SESSION * sessions;
 	while (elapsed < (double)seconds) {
 		struct tld_sign_result *res = NULL;
 		ret = tld_signpool_sign(pool, reqs, batch, &res);
@@ -474,6 +475,10 @@ int cmd_hsm_speed(const struct tld_cli *cli, int argc, char **argv)
 		}
 		done += batch;
 		elapsed = now_seconds() - start;
+		double next = (double)done / elapsed;
+		batch = next < (double)(MIN_PER_SESSION * sessions) ? MIN_PER_SESSION * sessions
+		        : next > (double)max_batch                  ? max_batch
+		                                                    : (size_t)next;
 	}
 	printf("algorithm %u (%s%s), %lu session%s: %zu signatures in %.2f s = %.0f signatures/s\n",
 	       alg->number, alg->name, alg->kind == TLD_KIND_RSA ? (bits == 2048 ? ", 2048 bits" : ", RSA") : "",

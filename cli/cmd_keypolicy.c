@@ -13,8 +13,7 @@
 #include "policy/keyplan.h"
 #include "policy/keyplan_hsm.h"
 #include "policy/keystore.h"
-
-#define DS_WAIT_WARNING (7 * 86400) /* a DS change the parent has not made after this is a warning */
+#include "policy/parentds.h"
 
 /* Options shared by these commands: --actor NAME; returns the first operand index. */
 static int parse_actor(int argc, char **argv, const char **actor, int64_t *warn_after)
@@ -121,10 +120,37 @@ int cmd_rollover_start(const struct tld_cli *cli, int argc, char **argv)
 	return ret;
 }
 
+/* The parent DS check in words (nothing recorded: the next run does that). */
+static unsigned print_parent_check(const struct policy_ctx *p, tld_time_t now)
+{
+	struct tld_parent_result res;
+	if (p->pol->parent.nameservers_count == 0) {
+		return 0;
+	}
+	if (tld_parent_check(p->pol, p->db, p->cfg->zone, now, false, &res) != TLD_OK) {
+		printf("parent check: could not read the key states\n");
+		return 1;
+	}
+	switch (res.verdict) {
+	case TLD_PARENT_IDLE:
+		printf("parent check (%zu server(s)): nothing waits on the parent\n", p->pol->parent.nameservers_count);
+		return 0;
+	case TLD_PARENT_DONE:
+		printf("parent check: %s; the next run records it\n", res.words);
+		return 0;
+	case TLD_PARENT_NOT_YET:
+		printf("parent check: %s\n", res.words);
+		return 0;
+	default:
+		printf("parent check: WARNING (%s): %s\n", tld_parent_verdict_name(res.verdict), res.words);
+		return 1;
+	}
+}
+
 int cmd_rollover_status(const struct tld_cli *cli, int argc, char **argv)
 {
 	const char *actor = NULL;
-	int64_t warn_after = DS_WAIT_WARNING;
+	int64_t warn_after = -1; /* default: policy parent.ds-wait-warning */
 	struct policy_ctx p;
 	struct tld_keystate *keys = NULL;
 	size_t n = 0;
@@ -142,8 +168,16 @@ int cmd_rollover_status(const struct tld_cli *cli, int argc, char **argv)
 	}
 	if (ret == TLD_OK) {
 		char t[32];
+		if (warn_after < 0) {
+			warn_after = p.pol->parent.ds_wait_warning;
+		}
 		printf("zone %s at %s: %zu key(s)\n", p.cfg->zone, tld_time_format(cli->now, t, sizeof(t)), n);
 		unsigned w = tld_keyplan_describe(p.pol, keys, n, cli->now, warn_after, stdout);
+		w += print_parent_check(&p, cli->now);
+		if (tld_keyplan_cds_delete(p.pol)) {
+			printf("CDS/CDNSKEY delete records are published (policy parent.cds: delete): the parent is "
+			       "asked to remove every DS and the zone goes insecure\n");
+		}
 		for (size_t i = 0; i < n; i++) {
 			char ds[256];
 			if (keys[i].st[TLD_KR_DS] == TLD_KS_HIDDEN && keys[i].ds_requested &&

@@ -4,24 +4,33 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "publish/pubcmd.h"
-
-/*
- * The configuration loader lands from the config branch; until it is linked
- * these commands say so instead of failing to build.
- */
-#pragma weak tld_config_load
-#pragma weak tld_config_free
+#include "verify/verify.h"
 
 static int load_config(const struct tld_cli *cli, struct tld_config **cfg)
 {
-	if (tld_config_load == NULL || tld_config_free == NULL) {
-		return tld_cli_not_built("configuration loader");
-	}
 	return tld_config_load(cli->config_path, cfg);
+}
+
+/* The publish gate: the independent verifier must pass the whole zone. */
+static int verify_gate(const char *input)
+{
+	struct tld_verify_opts opts = { .now = tld_now(), .refresh_window = 0, .ds_file = NULL,
+	                                .threads = 0 };
+	struct tld_verify_report *report = NULL;
+	int r = tld_verify_zone_file(input, &opts, &report);
+	if (r == TLD_EVERIFY) {
+		tld_verify_report_print(stderr, report);
+		tld_error("%s: verification failed; nothing published", input);
+	} else if (r == TLD_OK) {
+		tld_info("%s: verified (%zu records)", input, report->records);
+	}
+	tld_verify_report_free(report);
+	return r;
 }
 
 int cmd_publish(const struct tld_cli *cli, int argc, char **argv)
@@ -51,8 +60,10 @@ int cmd_publish(const struct tld_cli *cli, int argc, char **argv)
 	if (r != TLD_OK) {
 		return r;
 	}
-	/* TODO(verify branch): tld_verify_zone_file(input, ...) gate once verify/verify.h lands */
-	r = tld_publish_command(cfg, input, notify);
+	r = verify_gate(input);
+	if (r == TLD_OK) {
+		r = tld_publish_command(cfg, input, notify);
+	}
 	tld_config_free(cfg);
 	return r;
 }

@@ -17,11 +17,15 @@ const struct tld_command tld_commands[] = {
 	  "manifest, validates every row and writes the unsigned TLD zone in canonical\n"
 	  "order (stdout unless -o).  Rejected rows are listed as file:line: reason\n"
 	  "and in a JSON report (--report FILE, default STATE_DIR/zonegen-report.json).\n" },
-	{ "sign", NULL, cmd_sign, "sign [-i FILE] [-o FILE] [--policy FILE]",
+	{ "sign", NULL, cmd_sign,
+	  "sign [-i FILE] [-o FILE] [--policy FILE] [--previous FILE] [--workers N] [--keep-serial]",
 	  "sign a zone file with the zone's current keys",
 	  "Signs a zone file (default: the zonegen result) with the zone's current keys\n"
 	  "in the HSM, NSEC3 opt-out (or as the policy says), reusing signatures of\n"
-	  "the previous signed version where they are still good.\n" },
+	  "the previous signed version where they are still good.\n"
+	  "Defaults: -i STATE_DIR/unsigned.zone, -o STATE_DIR/signed.zone, --previous\n"
+	  "the existing output (its side file OUTPUT.sigs), --workers one per CPU.\n"
+	  "--keep-serial: nothing changed -> keep the previous serial, sign nothing.\n" },
 	{ "verify", NULL, cmd_verify, "verify FILE [--ds FILE]",
 	  "validate a signed zone completely",
 	  "Validates every RRSIG, the denial chain, algorithm coverage, key presence,\n"

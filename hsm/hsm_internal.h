@@ -22,3 +22,11 @@ struct tld_hsm {
 
 /*! Records "ACTION: CKR_NAME" as the first error; returns code. */
 int tld_hsm_ckr(tld_hsm_t *hsm, unsigned long rv, int code, const char *action);
+
+/*!
+ * \brief Unwraps a DER OCTET STRING (CKA_EC_POINT as tokens return it); a value
+ *        that is not exactly one OCTET STRING is returned as it is (some
+ *        tokens give the raw point).  *val points into p.
+ * \return TLD_OK or TLD_EKEY (malformed long-form length)
+ */
+int tld_hsm_der_octets(const uint8_t *p, size_t len, const uint8_t **val, size_t *vlen);

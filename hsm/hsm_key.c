@@ -233,7 +233,7 @@ int tld_hsm_key_algorithm(tld_hsm_t *hsm, tld_hsm_obj_t pub, int hint, int *algo
 }
 
 /* Unwraps a DER OCTET STRING (CKA_EC_POINT); accepts a bare value too. */
-static int der_octets(const uint8_t *p, size_t len, const uint8_t **val, size_t *vlen)
+int tld_hsm_der_octets(const uint8_t *p, size_t len, const uint8_t **val, size_t *vlen)
 {
 	if (len >= 2 && p[0] == 0x04) {
 		size_t l = p[1], hdr = 2;
@@ -304,7 +304,7 @@ int tld_hsm_public_key(tld_hsm_t *hsm, tld_hsm_obj_t pub, int algorithm, uint8_t
 	}
 	const uint8_t *pt = NULL;
 	size_t plen = 0;
-	der_octets(v1, l1, &pt, &plen);
+	tld_hsm_der_octets(v1, l1, &pt, &plen);
 	if (a->kind == TLD_KIND_EC) {
 		/* RFC 6605 section 4: X || Y, without the 0x04 uncompressed marker. */
 		if (plen != a->point_len + 1 || pt[0] != 0x04) {

@@ -253,3 +253,21 @@ fail:
 	tld_statedb_close(db);
 	return ret;
 }
+
+int tld_init_hsm_instance(const char *dir)
+{
+	char path[4096];
+	struct tld_config *cfg = NULL;
+	struct tld_policy *pol = NULL;
+	snprintf(path, sizeof(path), "%s/tldsign.yaml", dir);
+	int ret = tld_config_load(path, &cfg);
+	if (ret == TLD_OK) {
+		ret = tld_policy_load(cfg->policy_path, &pol);
+	}
+	if (ret == TLD_OK) {
+		ret = tld_init_hsm(dir, cfg->zone, pol, cfg->hsm.module, cfg->state_dir);
+	}
+	tld_policy_free(pol);
+	tld_config_free(cfg);
+	return ret;
+}

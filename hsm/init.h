@@ -27,3 +27,11 @@
  */
 int tld_init_hsm(const char *dir, const char *zone, const struct tld_policy *pol,
                  const char *module, const char *state_dir);
+
+/*!
+ * \brief The HSM step of `tldsign init`: loads DIR/tldsign.yaml and the policy
+ *        it names, then tld_init_hsm() with the config's zone, module and
+ *        state directory.
+ * \return as tld_init_hsm(), or the loaders' errors
+ */
+int tld_init_hsm_instance(const char *dir);

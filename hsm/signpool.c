@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -190,6 +191,8 @@ static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_r
 	 * doing it at once read a half-written file (CKR_GENERAL_ERROR, or the
 	 * token seems absent).  So the workers open and log in one at a time.
 	 */
+	struct timespec t0, t1, t2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	lock_shared(sh->open_lock);
 	int ret = handles && found ? tld_hsm_open(&pool->cfg, &hsm) : TLD_ENOMEM;
 	for (size_t k = 0; ret == TLD_OK && k < pool->nkeys; k++) {
@@ -197,6 +200,7 @@ static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_r
 		found[k] = r == TLD_OK ? 1 : r;
 	}
 	pthread_mutex_unlock(sh->open_lock);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret != TLD_OK) {
 		snprintf(sh->werr[w], ERR_TEXT, "%s", hsm ? tld_hsm_error(hsm) : tld_strerror(ret));
 		for (size_t i = from; i < to; i++) {
@@ -248,6 +252,10 @@ static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_r
 		sh->err[i] = ret;
 	}
 	snprintf(sh->werr[w], ERR_TEXT, "%s", tld_hsm_error(hsm));
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	tld_debug("signing worker %u: login %.3f s, %zu items %.3f s", w,
+	          (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, to - from,
+	          (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9);
 	tld_hsm_close(hsm);
 	_exit(0);
 }

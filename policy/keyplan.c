@@ -9,6 +9,7 @@
 #include "policy/keyplan.h"
 #include "policy/keyplan_hsm.h"
 #include "policy/keystore.h"
+#include "policy/parentds.h"
 
 #define ACTOR_AUTO "tldsign"
 
@@ -65,6 +66,27 @@ static void audit_changes(tld_statedb_t *db, const struct tld_keystate *before, 
 	}
 }
 
+/* The parent DS check before the step (outside the step's transaction: it queries the network). */
+static int parent_check(const struct tld_policy *pol, tld_statedb_t *db, const char *zone, tld_time_t now)
+{
+	struct tld_parent_result res;
+	int ret = tld_parent_check(pol, db, zone, now, true, &res);
+	switch (res.verdict) {
+	case TLD_PARENT_IDLE:
+		break;
+	case TLD_PARENT_DONE:
+		tld_notice("parent check: %s", res.words);
+		break;
+	case TLD_PARENT_NOT_YET:
+		tld_info("parent check: %s", res.words);
+		break;
+	default:
+		tld_warning("parent check (%s): %s", tld_parent_verdict_name(res.verdict), res.words);
+		break;
+	}
+	return ret;
+}
+
 int tld_keyplan_now(const struct tld_policy *pol, tld_statedb_t *db, const char *zone, tld_time_t now,
                     struct tld_key_use **out, size_t *n, tld_time_t *next_event)
 {
@@ -77,6 +99,9 @@ int tld_keyplan_now(const struct tld_policy *pol, tld_statedb_t *db, const char 
 
 	memset(&step, 0, sizeof(step));
 	ret = tld_keyplan_sync(db, zone, now, ACTOR_AUTO);
+	if (ret == TLD_OK) {
+		ret = parent_check(pol, db, zone, now);
+	}
 	if (ret == TLD_OK) {
 		ret = tld_statedb_begin(db);
 	}
@@ -303,4 +328,42 @@ unsigned tld_keyplan_describe(const struct tld_policy *pol, const struct tld_key
 		}
 	}
 	return warnings;
+}
+
+int64_t tld_keyplan_waiting_seconds(const struct tld_keystate *keys, size_t n, tld_time_t now)
+{
+	int64_t longest = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct tld_keystate *k = &keys[i];
+		enum tld_kstate ds = k->st[TLD_KR_DS];
+		tld_time_t since = 0;
+		if (ds == TLD_KS_HIDDEN && k->ds_requested != 0) {
+			since = k->ds_requested;
+		} else if ((ds == TLD_KS_RUMOURED || ds == TLD_KS_OMNIPRESENT) && k->ds_withdraw != 0) {
+			since = k->ds_withdraw;
+		}
+		if (since != 0 && now - since > longest) {
+			longest = now - since;
+		}
+	}
+	return longest;
+}
+
+bool tld_keyplan_cds_delete(const struct tld_policy *pol)
+{
+	return pol->parent.cds == TLD_CDS_DELETE;
+}
+
+const uint8_t *tld_cds_delete_rdata(size_t *len)
+{
+	static const uint8_t rdata[] = { 0, 0, 0, 0, 0 }; /* key tag 0, algorithm 0, digest type 0, digest 00 */
+	*len = sizeof(rdata);
+	return rdata;
+}
+
+const uint8_t *tld_cdnskey_delete_rdata(size_t *len)
+{
+	static const uint8_t rdata[] = { 0, 0, 3, 0, 0 }; /* flags 0, protocol 3, algorithm 0, key AA== */
+	*len = sizeof(rdata);
+	return rdata;
 }

@@ -25,6 +25,11 @@
 
 /*!
  * \brief Advances the zone's key states to now and says what each key does.
+ *        When the policy lists parent nameservers, first runs the parent DS
+ *        check (policy/parentds.h): a DS the plan waits for that every
+ *        parent server serves exactly is recorded as seen/gone (actor
+ *        "parent-check") and applied by this step; anything else is logged
+ *        and the states wait.
  * \param[in]  pol         the policy
  * \param[in]  db          the state store
  * \param[in]  zone        zone name ("test.")
@@ -68,3 +73,30 @@ int tld_keyplan_ds_confirm(tld_statedb_t *db, const char *zone, uint16_t key_tag
  */
 unsigned tld_keyplan_describe(const struct tld_policy *pol, const struct tld_keystate *keys, size_t n,
                               tld_time_t now, int64_t warn_after, FILE *out);
+
+/*!
+ * \brief How long the longest DS change has been waiting on the parent
+ *        (a DS asked for and not yet seen, or a withdrawal asked for and
+ *        not yet gone).  Pure.  For the run report and metrics
+ *        (rollover_waiting_seconds); compare with pol->parent.ds_wait_warning.
+ * \param[in] keys  key states (tld_keystore_load())
+ * \param[in] n     count
+ * \param[in] now   the instant
+ * \return seconds, 0 when nothing waits on the parent
+ */
+int64_t tld_keyplan_waiting_seconds(const struct tld_keystate *keys, size_t n, tld_time_t now);
+
+/*!
+ * \brief Whether the policy asks the parent to delete every DS (RFC 8078):
+ *        the signer then publishes only the delete records
+ *        (tld_cds_delete_rdata(), tld_cdnskey_delete_rdata()) as CDS and
+ *        CDNSKEY, signed by the keys that sign the DNSKEY RRset, and no
+ *        per-key CDS/CDNSKEY.
+ */
+bool tld_keyplan_cds_delete(const struct tld_policy *pol);
+
+/*! RDATA of the RFC 8078 delete CDS "0 0 0 00"; *len set to 5. */
+const uint8_t *tld_cds_delete_rdata(size_t *len);
+
+/*! RDATA of the RFC 8078 delete CDNSKEY "0 3 0 AA=="; *len set to 5. */
+const uint8_t *tld_cdnskey_delete_rdata(size_t *len);

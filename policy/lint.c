@@ -89,5 +89,13 @@ unsigned tld_policy_lint(const struct tld_policy *pol, tld_lint_fn fn, void *ctx
 		n += warn(fn, ctx, "parent", "no CDS and no parent nameservers: every DS change needs `tldsign ds "
 		          "seen`/`ds gone` by hand");
 	}
+	if (pol->parent.cds == TLD_CDS_DELETE) {
+		n += warn(fn, ctx, "parent.cds", "delete: the zone publishes CDS/CDNSKEY delete records (RFC 8078) "
+		          "asking the parent to remove every DS; the zone becomes insecure");
+	}
+	if (pol->parent.ds_wait_warning > 0 && pol->parent.ds_wait_warning < pol->parent.propagation_delay) {
+		n += warn(fn, ctx, "parent.ds-wait-warning", "shorter than parent.propagation-delay: every DS "
+		          "change will be flagged");
+	}
 	return n;
 }

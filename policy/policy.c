@@ -109,7 +109,8 @@ static const struct tld_yenum serial_names[] = {
 	{ "counter", TLD_SERIAL_COUNTER }, { NULL, 0 },
 };
 static const struct tld_yenum cds_names[] = {
-	{ "none", TLD_CDS_NONE }, { "rollover", TLD_CDS_ROLLOVER }, { "always", TLD_CDS_ALWAYS }, { NULL, 0 },
+	{ "none", TLD_CDS_NONE }, { "rollover", TLD_CDS_ROLLOVER }, { "always", TLD_CDS_ALWAYS },
+	{ "delete", TLD_CDS_DELETE }, { NULL, 0 },
 };
 static const struct tld_yenum digest_names[] = { { "sha256", 2 }, { "sha384", 4 }, { NULL, 0 } };
 
@@ -179,6 +180,7 @@ static const struct tld_yitem parent_keys[] = {
 	  .size = sizeof(enum tld_cds_mode) },
 	{ .key = "nameservers", .type = TLD_Y_SEQ, .max = 64, .offset = P(parent.nameservers),
 	  .count_offset = P(parent.nameservers_count), .size = sizeof(char *), .children = &ns_elem },
+	DUR("ds-wait-warning", parent.ds_wait_warning, 0, "7d"),
 	{ .key = NULL },
 };
 

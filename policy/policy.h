@@ -31,7 +31,12 @@ enum tld_ksk_rollover { TLD_KSK_DOUBLE_DS = 1, TLD_KSK_DOUBLE_KSK = 2 };
 enum tld_zsk_rollover { TLD_ZSK_PRE_PUBLISH = 1 };
 enum tld_denial_type { TLD_DENIAL_NSEC = 1, TLD_DENIAL_NSEC3 = 2 };
 enum tld_serial_scheme { TLD_SERIAL_UNIXTIME = 1, TLD_SERIAL_DATECOUNTER = 2, TLD_SERIAL_COUNTER = 3 };
-enum tld_cds_mode { TLD_CDS_NONE = 0, TLD_CDS_ROLLOVER = 1, TLD_CDS_ALWAYS = 2 };
+enum tld_cds_mode {
+	TLD_CDS_NONE = 0,
+	TLD_CDS_ROLLOVER = 1,
+	TLD_CDS_ALWAYS = 2,
+	TLD_CDS_DELETE = 3,           /*!< RFC 8078 delete records: ask the parent to remove every DS */
+};
 
 struct tld_policy {
 	char *path;
@@ -76,6 +81,7 @@ struct tld_policy {
 		enum tld_cds_mode cds;
 		char **nameservers;           /*!< "addr" or "addr@port" strings */
 		size_t nameservers_count;
+		int64_t ds_wait_warning;      /*!< a DS change waiting on the parent longer is a warning */
 	} parent;
 
 	struct {

@@ -360,7 +360,9 @@ int tld_writer_rr(struct tld_msg_writer *w, int section, const uint8_t *owner, s
 	tld_put16(p + 2, rclass);
 	tld_put32(p + 4, ttl);
 	tld_put16(p + 8, rdlen);
-	memcpy(p + 10, rdata, rdlen);
+	if (rdlen > 0) {
+		memcpy(p + 10, rdata, rdlen);
+	}
 	w->len += 10 + (size_t)rdlen;
 	w->count[section]++;
 	return TLD_OK;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/lock.h"
 #include "common/log.h"
 #include "common/statedb.h"
 #include "publish/notify.h"
@@ -36,15 +37,21 @@ int tld_publish_command(const struct tld_config *cfg, const char *signed_path, b
 {
 	struct tld_publish_result res;
 	tld_statedb_t *db = NULL;
-	int r = tld_statedb_open(cfg->state_dir, &db);
+	tld_lock_t *lock = NULL;
+	memset(&res, 0, sizeof(res));
+	int r = tld_lock_acquire(cfg->state_dir, &lock);
 	if (r != TLD_OK) {
 		return r;
 	}
-	r = tld_versions_init(db);
+	r = tld_statedb_open(cfg->state_dir, &db);
+	if (r == TLD_OK) {
+		r = tld_versions_init(db);
+	}
 	if (r == TLD_OK) {
 		r = tld_publish_zone_file(cfg, db, signed_path, &res);
 	}
 	tld_statedb_close(db);
+	tld_lock_release(lock);
 	if (r != TLD_OK && !(r == TLD_EIO && res.after_publish_ran)) {
 		return r;
 	}

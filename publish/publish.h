@@ -43,7 +43,9 @@ struct tld_publish_result {
  * \brief Publishes signed_path as the next version: atomic files, state
  *        store rows (versions, journal), pruning to output.keep versions and
  *        the journal bounds, current-version symlink, after-publish command.
- *        Does not verify and does not NOTIFY (the caller does both).
+ *        Does not verify and does not NOTIFY (the caller does both).  The
+ *        caller holds the state-directory lock (common/lock.h); temporary
+ *        files left by an interrupted publish are removed.
  * \param[in]  cfg          instance configuration (zone, output, state-dir)
  * \param[in]  db           open state store
  * \param[in]  signed_path  signed zone file

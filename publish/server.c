@@ -766,18 +766,9 @@ static void finish_stream(struct conn *c)
 	c->streaming = false;
 }
 
-/* Reads and answers queries; returns false to close the connection. */
-static bool conn_read(struct tld_server *srv, struct conn *c)
+/* Answers the next complete query in c->in, if any; false to close the connection. */
+static bool conn_process(struct tld_server *srv, struct conn *c)
 {
-	ssize_t n = read(c->fd, c->in + c->in_len, 2 + MSG_MAX - c->in_len);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		return false;
-	}
-	if (n < 0) {
-		return true;
-	}
-	c->in_len += (size_t)n;
-	c->last_active_ms = mono_ms();
 	if (c->in_len < 2) {
 		return true;
 	}
@@ -802,22 +793,44 @@ static bool conn_read(struct tld_server *srv, struct conn *c)
 	} else {
 		return false;
 	}
-	/* one query at a time: the rest of the input waits */
+	/* one query at a time: a pipelined next query waits for this answer */
 	memmove(c->in, c->in + 2 + mlen, c->in_len - 2 - mlen);
 	c->in_len -= 2 + mlen;
 	return true;
+}
+
+/* Reads what the client sent and answers; false to close the connection. */
+static bool conn_read(struct tld_server *srv, struct conn *c)
+{
+	ssize_t n = read(c->fd, c->in + c->in_len, 2 + MSG_MAX - c->in_len);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		return false;
+	}
+	if (n < 0) {
+		return true;
+	}
+	c->in_len += (size_t)n;
+	c->last_active_ms = mono_ms();
+	return conn_process(srv, c);
 }
 
 static bool conn_write(struct tld_server *srv, struct conn *c)
 {
 	for (int burst = 0; burst < 16; burst++) {
 		if (c->out_pos == c->out_len) {
-			if (!c->streaming) {
-				return true;
-			}
-			if (!next_message(srv, c)) {
+			if (c->streaming && !next_message(srv, c)) {
 				finish_stream(c);
-				return true;
+			}
+			if (!c->streaming && c->out_pos == c->out_len) {
+				/* answered: take the next pipelined query, if complete */
+				size_t before = c->in_len;
+				if (!conn_process(srv, c)) {
+					return false;
+				}
+				if (c->in_len == before) {
+					return true;
+				}
+				continue;
 			}
 		}
 		ssize_t n = write(c->fd, c->out + c->out_pos, c->out_len - c->out_pos);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -351,6 +352,28 @@ fail:
 	return r;
 }
 
+/* Removes temporary files left by a publish that was killed (the caller holds the lock). */
+static void remove_stale_temporaries(const char *dir, const char *stem)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t sl = strlen(stem);
+	char path[PATH_MAX];
+	if (d == NULL) {
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name[0] == '.' ? e->d_name + 1 : e->d_name;
+		if (strncmp(n, stem, sl) == 0 && n[sl] == '.' && strstr(n, ".tmp.") != NULL &&
+		    path_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) == TLD_OK) {
+			if (unlink(path) == 0) {
+				tld_info("removed %s, left by an interrupted publish", path);
+			}
+		}
+	}
+	closedir(d);
+}
+
 static int run_after_publish(const char *cmd, const char *file, uint32_t serial,
                              struct tld_publish_result *res)
 {
@@ -485,6 +508,10 @@ int tld_publish_zone_file(const struct tld_config *cfg, tld_statedb_t *db,
 	if (r != TLD_OK) {
 		tld_error("%s: cannot create: %s", cfg->output.dir, tld_strerror(r));
 		goto fail;
+	}
+	remove_stale_temporaries(cfg->output.dir, stem);
+	if (path_fmt(jdir, sizeof(jdir), "%s/journal", cfg->state_dir) == TLD_OK) {
+		remove_stale_temporaries(jdir, stem);
 	}
 	path_fmt(res->file, sizeof(res->file), "%s/%s.%u.zone", cfg->output.dir, stem, img->serial);
 	path_fmt(image, sizeof(image), "%s/%s.%u.img", cfg->output.dir, stem, img->serial);

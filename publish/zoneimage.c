@@ -92,13 +92,33 @@ static uint32_t soa_serial(const struct tld_image_rr *rr)
 	return tld_get32(rr->rdata + n1 + n2);
 }
 
+/* The text of line number `line` (1-based) of a file, for error messages. */
+static void zone_line(const char *path, int line, char *out, size_t size)
+{
+	FILE *fp = fopen(path, "r");
+	char buf[4096];
+	out[0] = 0;
+	for (int i = 1; fp != NULL && fgets(buf, sizeof(buf), fp) != NULL; i++) {
+		if (i == line) {
+			size_t n = strcspn(buf, "\r\n");
+			n = n < size - 1 ? n : size - 1;
+			memcpy(out, buf, n);
+			out[n] = 0;
+			break;
+		}
+	}
+	if (fp != NULL) {
+		fclose(fp);
+	}
+}
+
 int tld_image_from_zone_file(const char *path, struct tld_zone_image **out)
 {
 	FILE *fp = NULL;
 	ldns_zone *zone = NULL;
 	ldns_buffer *buf = NULL;
 	struct builder b = { 0 };
-	int line = 1, r = TLD_ENOMEM;
+	int line = 0, r = TLD_ENOMEM;
 	uint8_t rec[1 + 255 + 10 + 65535];
 
 	b.img = calloc(1, sizeof(*b.img));
@@ -114,7 +134,9 @@ int tld_image_from_zone_file(const char *path, struct tld_zone_image **out)
 	}
 	ldns_status st = ldns_zone_new_frm_fp_l(&zone, fp, NULL, 0, LDNS_RR_CLASS_IN, &line);
 	if (st != LDNS_STATUS_OK) {
-		tld_error("%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
+		char text[160];
+		zone_line(path, line, text, sizeof(text));
+		tld_error("%s:%d: %s: \"%s\"", path, line, ldns_get_errorstr_by_id(st), text);
 		r = TLD_EPARSE;
 		goto fail;
 	}

@@ -21,6 +21,7 @@ struct tld_zone_stats {
 	uint64_t rows_total;       /*!< export rows read */
 	uint64_t rows_bad;         /*!< export rows rejected */
 	char apex_digest[65];      /*!< hex SHA-256 over the apex NS set, SOA mname and rname */
+	char unsigned_digest[65];  /*!< hex SHA-256 of the unsigned zone file ("" unknown) */
 	uint32_t serial;
 	bool has_serial;
 };

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -24,7 +25,9 @@ int tld_history_init(tld_statedb_t *db)
 		" apex_digest TEXT NOT NULL,"
 		" sigs_new INTEGER NOT NULL,"
 		" sigs_reused INTEGER NOT NULL,"
-		" forced_reason TEXT);"
+		" forced_reason TEXT,"
+		" earliest_expiration INTEGER NOT NULL DEFAULT 0,"
+		" unsigned_digest TEXT NOT NULL DEFAULT '');"
 		"CREATE INDEX IF NOT EXISTS run_history_zone ON run_history(zone, id);");
 }
 
@@ -91,8 +94,9 @@ int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
 	if (sqlite3_prepare_v2(h,
 	                       "INSERT INTO run_history (zone, started, duration, exit_code, published,"
 	                       " serial, delegations, ds_records, rows_total, rows_bad, apex_digest,"
-	                       " sigs_new, sigs_reused, forced_reason)"
-	                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	                       " sigs_new, sigs_reused, forced_reason, earliest_expiration, unsigned_digest)"
+	                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+	                       " ?16)",
 	                       -1, &st, NULL) != SQLITE_OK) {
 		return tld_statedb_error(db, "recording the run");
 	}
@@ -118,7 +122,101 @@ int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
 	} else {
 		sqlite3_bind_null(st, 14);
 	}
+	sqlite3_bind_int64(st, 15, r->earliest_expiration);
+	sqlite3_bind_text(st, 16, stats->unsigned_digest, -1, SQLITE_STATIC);
 	int err = sqlite3_step(st) == SQLITE_DONE ? TLD_OK : tld_statedb_error(db, "recording the run");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int tld_history_last(tld_statedb_t *db, const char *zone, struct tld_history_row *row, bool *found)
+{
+	sqlite3 *h = tld_statedb_handle(db);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(h,
+	                       "SELECT started, duration, exit_code, published, serial, delegations,"
+	                       " ds_records, rows_bad, sigs_new, sigs_reused, forced_reason,"
+	                       " earliest_expiration FROM run_history WHERE zone = ?1"
+	                       " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+		return tld_statedb_error(db, "reading the run history");
+	}
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int err = TLD_OK;
+	*found = false;
+	if (rc == SQLITE_ROW) {
+		memset(row, 0, sizeof(*row));
+		row->started = sqlite3_column_int64(st, 0);
+		row->duration = sqlite3_column_double(st, 1);
+		row->exit_code = sqlite3_column_int(st, 2);
+		row->published = sqlite3_column_int(st, 3) != 0;
+		row->has_serial = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		row->serial = (uint32_t)sqlite3_column_int64(st, 4);
+		row->delegations = (uint64_t)sqlite3_column_int64(st, 5);
+		row->ds_records = (uint64_t)sqlite3_column_int64(st, 6);
+		row->rows_bad = (uint64_t)sqlite3_column_int64(st, 7);
+		row->sigs_new = (uint64_t)sqlite3_column_int64(st, 8);
+		row->sigs_reused = (uint64_t)sqlite3_column_int64(st, 9);
+		const unsigned char *f = sqlite3_column_text(st, 10);
+		if (f != NULL) {
+			snprintf(row->forced_reason, sizeof(row->forced_reason), "%s", (const char *)f);
+		}
+		row->earliest_expiration = sqlite3_column_int64(st, 11);
+		*found = true;
+	} else if (rc != SQLITE_DONE) {
+		err = tld_statedb_error(db, "reading the run history");
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int tld_history_published_expiry(tld_statedb_t *db, const char *zone, tld_time_t *expiry)
+{
+	sqlite3 *h = tld_statedb_handle(db);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(h,
+	                       "SELECT earliest_expiration FROM run_history WHERE zone = ?1"
+	                       " AND earliest_expiration > 0 AND exit_code IN (0, 6)"
+	                       " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+		return tld_statedb_error(db, "reading the run history");
+	}
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int err = TLD_OK;
+	*expiry = 0;
+	if (rc == SQLITE_ROW) {
+		*expiry = sqlite3_column_int64(st, 0);
+	} else if (rc != SQLITE_DONE) {
+		err = tld_statedb_error(db, "reading the run history");
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char hex[65], bool *found)
+{
+	sqlite3 *h = tld_statedb_handle(db);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(h,
+	                       "SELECT unsigned_digest FROM run_history WHERE zone = ?1"
+	                       " AND exit_code IN (0, 6) AND serial IS NOT NULL"
+	                       " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+		return tld_statedb_error(db, "reading the run history");
+	}
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int err = TLD_OK;
+	*found = false;
+	hex[0] = '\0';
+	if (rc == SQLITE_ROW) {
+		const unsigned char *d = sqlite3_column_text(st, 0);
+		if (d != NULL && d[0] != '\0') {
+			snprintf(hex, 65, "%s", (const char *)d);
+			*found = true;
+		}
+	} else if (rc != SQLITE_DONE) {
+		err = tld_statedb_error(db, "reading the run history");
+	}
 	sqlite3_finalize(st);
 	return err;
 }

@@ -7,10 +7,24 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/statedb.h"
 #include "run/guards.h"
 #include "run/report.h"
+
+/*! One row of the run history, as `tldsign status` shows it. */
+struct tld_history_row {
+	tld_time_t started;
+	double duration;               /*!< seconds */
+	int exit_code;                 /*!< process exit code of the run */
+	bool published;
+	bool has_serial;
+	uint32_t serial;
+	uint64_t delegations, ds_records, rows_bad, sigs_new, sigs_reused;
+	char forced_reason[256];       /*!< "" when not forced */
+	tld_time_t earliest_expiration; /*!< 0 unknown */
+};
 
 /*! Creates the table if needed.  \return TLD_OK or TLD_ESTATE */
 int tld_history_init(tld_statedb_t *db);
@@ -30,3 +44,28 @@ int tld_history_last_run_start(tld_statedb_t *db, const char *zone, tld_time_t *
 /*! Appends a run.  \return TLD_OK or TLD_ESTATE */
 int tld_history_record(tld_statedb_t *db, const struct tld_run_report *report,
                        const struct tld_zone_stats *stats);
+
+/*!
+ * \brief The latest run of the zone (any result).
+ * \param[out] row    written when found
+ * \param[out] found  false when the zone never ran
+ * \return TLD_OK or TLD_ESTATE
+ */
+int tld_history_last(tld_statedb_t *db, const char *zone, struct tld_history_row *row, bool *found);
+
+/*!
+ * \brief Earliest RRSIG expiration of the version the last successful run
+ *        published or kept (exit 0 or 6).
+ * \param[out] expiry  0 when unknown
+ * \return TLD_OK or TLD_ESTATE
+ */
+int tld_history_published_expiry(tld_statedb_t *db, const char *zone, tld_time_t *expiry);
+
+/*!
+ * \brief Digest of the unsigned zone the current version was built from:
+ *        that of the last run that published or kept a version (exit 0 or 6).
+ * \param[out] hex    65 bytes; "" when not found
+ * \param[out] found  false when unknown
+ * \return TLD_OK or TLD_ESTATE
+ */
+int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char hex[65], bool *found);

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "signer/dname.h"
 #include "signer/rrtype.h"
+#include "signer/sort.h"
 #include "signer/typebitmap.h"
 
 static int hash_with(EVP_MD_CTX *ctx, const struct signer_nsec3_params *p, const uint8_t *name,
@@ -67,8 +68,9 @@ size_t signer_base32hex(const uint8_t *in, size_t len, char *out)
 	return o;
 }
 
-static int nsec3_cmp(const void *pa, const void *pb)
+static int nsec3_cmp(const void *pa, const void *pb, void *ctx)
 {
+	(void)ctx;
 	const struct signer_nsec3 *a = pa, *b = pb;
 	return memcmp(a->hash, b->hash, SIGNER_NSEC3_HASH_LEN);
 }
@@ -151,7 +153,7 @@ int signer_nsec3_chain_build(const struct signer_zone *z, const struct signer_ns
 			goto fail;
 		}
 	}
-	qsort(c->items, c->count, sizeof(*c->items), nsec3_cmp);
+	signer_sort(c->items, c->count, sizeof(*c->items), nsec3_cmp, NULL);
 	ret = TLD_OK;
 	for (size_t i = 1; i < c->count; i++) {
 		if (memcmp(c->items[i - 1].hash, c->items[i].hash, SIGNER_NSEC3_HASH_LEN) == 0) {

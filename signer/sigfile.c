@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "signer/sort.h"
 
 #define MAGIC "TLDSIGS"
 #define BOM 0x01020304u
@@ -19,8 +21,9 @@
 
 /* -- internal API -- */
 
-static int item_cmp(const void *a, const void *b)
+static int item_cmp(const void *a, const void *b, void *ctx)
 {
+	(void)ctx;
 	return memcmp(((const struct signer_sigfile_item *)a)->hash, ((const struct signer_sigfile_item *)b)->hash,
 	              SIGNER_SIGFILE_HASH);
 }
@@ -30,7 +33,40 @@ static bool put(FILE *out, const void *p, size_t n)
 	return n == 0 || fwrite(p, 1, n, out) == n;
 }
 
+/* Checks header and sizes and sets the pointers into data. */
+static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
+{
+	if (size < sizeof(struct signer_sigfile_header) || ((uintptr_t)data & 7) != 0) {
+		return false;
+	}
+	const struct signer_sigfile_header *h = data;
+	uint64_t table = (uint64_t)sizeof(*h);
+	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || h->version != VERSION ||
+	    h->origin_len == 0 || h->origin_len > 255 || h->nentries > size / sizeof(struct signer_sigfile_entry) ||
+	    h->blob_len > size || table + h->nentries * sizeof(struct signer_sigfile_entry) + h->blob_len != size) {
+		return false;
+	}
+	sf->hdr = h;
+	sf->entries = (const struct signer_sigfile_entry *)((const uint8_t *)data + table);
+	sf->blob = (const uint8_t *)(sf->entries + h->nentries);
+	return true;
+}
+
 /* -- public API -- */
+
+int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigfile **out)
+{
+	struct signer_sigfile *sf = calloc(1, sizeof(*sf));
+	if (sf == NULL) {
+		return TLD_ENOMEM;
+	}
+	if (!layout_ok(sf, data, size)) {
+		free(sf);
+		return TLD_EPARSE;
+	}
+	*out = sf;
+	return TLD_OK;
+}
 
 int signer_sigfile_open(const char *path, struct signer_sigfile **out)
 {
@@ -62,17 +98,10 @@ int signer_sigfile_open(const char *path, struct signer_sigfile **out)
 		goto fail;
 	}
 	sf->size = size;
-	sf->hdr = sf->map;
-	const struct signer_sigfile_header *h = sf->hdr;
-	uint64_t table = (uint64_t)sizeof(*h);
-	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || h->version != VERSION ||
-	    h->origin_len == 0 || h->origin_len > 255 || h->nentries > size / sizeof(struct signer_sigfile_entry) ||
-	    table + h->nentries * sizeof(struct signer_sigfile_entry) + h->blob_len != size) {
+	if (!layout_ok(sf, sf->map, size)) {
 		tld_warning("%s: not a signature side file of this version and host; not reused", path);
 		goto fail;
 	}
-	sf->entries = (const struct signer_sigfile_entry *)((const uint8_t *)sf->map + table);
-	sf->blob = (const uint8_t *)(sf->entries + h->nentries);
 	close(fd);
 	*out = sf;
 	return TLD_OK;
@@ -130,12 +159,12 @@ bool signer_sigfile_next(const struct signer_sigfile *sf, const struct signer_si
 }
 
 int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, uint32_t serial,
-                         struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx)
+                         const uint8_t *unsigned_hash, struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx)
 {
 	if (origin_len == 0 || origin_len > 255) {
 		return TLD_EINVAL;
 	}
-	qsort(items, n, sizeof(*items), item_cmp);
+	signer_sort(items, n, sizeof(*items), item_cmp, NULL);
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (w > 0 && memcmp(items[w - 1].hash, items[i].hash, SIGNER_SIGFILE_HASH) == 0) {
@@ -152,6 +181,7 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 	h.serial = serial;
 	h.origin_len = (uint32_t)origin_len;
 	memcpy(h.origin, origin, origin_len);
+	memcpy(h.unsigned_hash, unsigned_hash, sizeof(h.unsigned_hash));
 	h.nentries = n;
 	/* pass 1: entries with their blob offsets */
 	uint64_t off = 0;

@@ -34,6 +34,7 @@ struct signer_sigfile_header {
 	uint64_t nentries;
 	uint64_t blob_len;
 	uint8_t origin[256];     /*!< apex, wire, lower case */
+	uint8_t unsigned_hash[32]; /*!< SHA-256 over the records no RRSIG covers (delegation NS, glue) */
 };
 
 struct signer_sigfile_entry {
@@ -46,7 +47,7 @@ struct signer_sigfile_entry {
 
 /*! A mapped side file. */
 struct signer_sigfile {
-	void *map;
+	void *map;               /*!< NULL when the memory is the caller's */
 	size_t size;
 	const struct signer_sigfile_header *hdr;
 	const struct signer_sigfile_entry *entries;
@@ -60,6 +61,14 @@ struct signer_sigfile {
  * \return TLD_OK, TLD_ENOENT (no such file), TLD_EPARSE (damaged or foreign: logged), TLD_EIO
  */
 int signer_sigfile_open(const char *path, struct signer_sigfile **out);
+
+/*!
+ * \brief Checks a side file held in memory (8-byte aligned); the memory must
+ *        outlive the handle and is not freed by signer_sigfile_close().
+ * \param[out] out  written only on success
+ * \return TLD_OK, TLD_EPARSE, TLD_ENOMEM
+ */
+int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigfile **out);
 
 /*! Unmaps; NULL is a no-op. */
 void signer_sigfile_close(struct signer_sigfile *sf);
@@ -92,9 +101,9 @@ struct signer_sigfile_item {
 typedef const uint8_t *(*signer_sigfile_sig_fn)(void *ctx, size_t i, uint16_t *len);
 
 /*!
- * \brief Writes a side file to a stream.  items are sorted by hash in place;
+ * \brief Writes a side file to a stream (unsigned_hash: 32 bytes, see the header).  items are sorted by hash in place;
  *        two items with one hash are written once (they are the same RRset).
  * \return TLD_OK, TLD_EIO
  */
 int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, uint32_t serial,
-                         struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx);
+                         const uint8_t *unsigned_hash, struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx);

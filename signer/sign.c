@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "hsm/keys.h"
+#include "policy/keyplan.h"
 #include "signer/dname.h"
 #include "signer/rrsig.h"
 #include "signer/rrtype.h"
@@ -34,6 +35,25 @@ static double mono(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Peak resident memory so far (VmHWM), MiB; 0 when unknown */
+static unsigned long peak_mib(void)
+{
+	char line[256];
+	unsigned long kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (f == NULL) {
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "VmHWM:", 6) == 0) {
+			kib = strtoul(line + 6, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kib / 1024;
 }
 
 static int grow(void **buf, size_t *cap, size_t need, size_t elem)
@@ -192,6 +212,15 @@ static int add_signer_records(struct sign_run *run)
 			if (ret == TLD_OK) {
 				ret = signer_zone_add(z, z->origin, SIGNER_T_CDNSKEY, key_ttl, k->dnskey, k->dnskey_len, 0);
 			}
+		}
+	}
+	if (ret == TLD_OK && tld_keyplan_cds_delete(pol)) { /* RFC 8078: the only CDS/CDNSKEY */
+		size_t len = 0;
+		const uint8_t *rd = tld_cds_delete_rdata(&len);
+		ret = signer_zone_add(z, z->origin, SIGNER_T_CDS, key_ttl, rd, (uint16_t)len, 0);
+		rd = tld_cdnskey_delete_rdata(&len);
+		if (ret == TLD_OK) {
+			ret = signer_zone_add(z, z->origin, SIGNER_T_CDNSKEY, key_ttl, rd, (uint16_t)len, 0);
 		}
 	}
 	if (ret == TLD_OK && pol->denial.type == TLD_DENIAL_NSEC3) {
@@ -544,11 +573,45 @@ static int plan_slot(struct sign_run *run, uint32_t si, bool dry, bool *all_kept
 	return TLD_OK;
 }
 
+/* SHA-256 over what no RRSIG covers: delegation NS and other records at cuts, glue. */
+static int hash_unsigned(struct sign_run *run)
+{
+	const struct signer_zone *z = run->z;
+	unsigned int len = 0;
+	if (EVP_DigestInit_ex2(run->md, run->sha256, NULL) != 1) {
+		return TLD_ECRYPTO;
+	}
+	for (size_t i = 0; i < z->nnodes; i++) {
+		const struct signer_node *n = &z->nodes[i];
+		if (!(n->flags & (SIGNER_NODE_OCCLUDED | SIGNER_NODE_DELEG))) {
+			continue;
+		}
+		for (uint32_t r = 0; r < n->rr_count; r++) {
+			const struct signer_rr *rr = &z->rrs[n->rr_first + r];
+			if (!(n->flags & SIGNER_NODE_OCCLUDED) && rr->type == SIGNER_T_DS) {
+				continue;
+			}
+			uint8_t fixed[10];
+			put16(put32(put16(put16(fixed, rr->type), 1), rr->ttl), rr->rdlen);
+			if (EVP_DigestUpdate(run->md, signer_node_wire(z, n), n->wire_len) != 1 ||
+			    EVP_DigestUpdate(run->md, fixed, sizeof(fixed)) != 1 ||
+			    EVP_DigestUpdate(run->md, signer_rr_rdata(z, rr), rr->rdlen) != 1) {
+				return TLD_ECRYPTO;
+			}
+		}
+	}
+	if (EVP_DigestFinal_ex(run->md, run->unsigned_hash, &len) != 1 || len != 32) {
+		return TLD_ECRYPTO;
+	}
+	return TLD_OK;
+}
+
 /* Would this run change nothing against the previous version (SOA serial set to the old one)? */
 static int unchanged_against_prev(struct sign_run *run, bool *unchanged)
 {
 	*unchanged = false;
-	if (run->prev == NULL || run->prev->hdr->nentries != run->nslots) {
+	if (run->prev == NULL || run->prev->hdr->nentries != run->nslots ||
+	    memcmp(run->prev->hdr->unsigned_hash, run->unsigned_hash, sizeof(run->unsigned_hash)) != 0) {
 		return TLD_OK;
 	}
 	for (size_t i = 0; i < run->nslots; i++) {
@@ -719,6 +782,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		goto fail;
 	}
 	st.records_in = run.z->nrrs;
+	tld_debug("signing: read %zu records in %.2f s, peak %lu MiB", run.z->nrrs, mono() - t0, peak_mib());
 	ret = check_origin(&run);
 	if (ret == TLD_OK) {
 		ret = signer_keyset_load(o->cfg, pol, o->db, o->now, &run.ks);
@@ -734,6 +798,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	}
 	run.seed = zone_seed(run.z->origin, run.z->origin_len);
 	double t1 = mono();
+	tld_debug("signing: read and built in %.2f s, peak %lu MiB", t1 - t0, peak_mib());
 
 	/* denial chain */
 	if (pol->denial.type == TLD_DENIAL_NSEC3) {
@@ -746,10 +811,14 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	if (ret == TLD_OK) {
 		ret = make_slots(&run);
 	}
+	if (ret == TLD_OK) {
+		ret = hash_unsigned(&run);
+	}
 	if (ret != TLD_OK) {
 		goto fail;
 	}
 	double t2 = mono();
+	tld_debug("signing: chain in %.2f s, peak %lu MiB", t2 - t1, peak_mib());
 
 	/* serial: the previous version's, kept only when nothing else changes */
 	bool have_prev = false;
@@ -797,6 +866,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	tld_signpool_close(run.pool);
 	run.pool = NULL;
 	double t3 = mono();
+	tld_debug("signing: signatures in %.2f s, peak %lu MiB", t3 - t2, peak_mib());
 
 	ret = sign_write(&run, o->output);
 	if (ret != TLD_OK) {
@@ -821,8 +891,9 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	st.seconds_sign = t3 - t2;
 	st.seconds_write = t4 - t3;
 	tld_info("signing: %zu keys (%zu planned, %zu interim), %zu RRsets with signatures, %" PRIu64
-	         " matched in the side file, %" PRIu64 " old signatures dropped, %zu HSM batches",
-	         run.ks->n, run.ks->planned, run.ks->interim, run.nslots, run.matched, run.dropped, run.batches);
+	         " matched in the side file, %" PRIu64 " old signatures dropped, %zu HSM batches, peak %lu MiB",
+	         run.ks->n, run.ks->planned, run.ks->interim, run.nslots, run.matched, run.dropped, run.batches,
+	         peak_mib());
 	*stats = st;
 	ret = TLD_OK;
 fail:

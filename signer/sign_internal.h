@@ -80,6 +80,7 @@ struct sign_run {
 	size_t msgs_len, msgs_cap;
 	size_t batches;
 
+	uint8_t unsigned_hash[32]; /*!< over the records no RRSIG covers */
 	uint64_t reused, fresh, dropped, matched;
 };
 

@@ -174,7 +174,7 @@ static int write_sidefile(struct sign_run *run, const char *path, uint32_t seria
 	}
 	int ret = tld_atomic_file_open(path, 0644, &af);
 	if (ret == TLD_OK) {
-		ret = signer_sigfile_write(tld_atomic_file_stream(af), run->z->origin, run->z->origin_len, serial, items,
+		ret = signer_sigfile_write(tld_atomic_file_stream(af), run->z->origin, run->z->origin_len, serial, run->unsigned_hash, items,
 		                           run->nslots, sig_at, run);
 		if (ret != TLD_OK) {
 			tld_error("%s: writing the signature side file failed: %s", path, tld_strerror(ret));

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "signer/dname.h"
 #include "signer/rrtype.h"
+#include "signer/sort.h"
 
 /* Problems listed before the rest is only counted. */
 #define MAX_LISTED_PROBLEMS 50
@@ -180,11 +181,10 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return (al > bl) - (al < bl);
 }
 
-static const uint8_t *sort_keys; /* qsort has no context argument in C11 */
-
-static int name_entry_cmp(const void *pa, const void *pb)
+static int name_entry_cmp(const void *pa, const void *pb, void *ctx)
 {
 	const struct name_entry *a = pa, *b = pb;
+	const uint8_t *sort_keys = ctx;
 	int c = key_cmp(sort_keys + a->key_off, a->key_len, sort_keys + b->key_off, b->key_len);
 	if (c != 0) {
 		return c;
@@ -193,11 +193,10 @@ static int name_entry_cmp(const void *pa, const void *pb)
 	return (a->id > b->id) - (a->id < b->id);
 }
 
-static const struct signer_zone *sort_zone; /* qsort has no context argument in C11 */
-
-static int rr_cmp(const void *pa, const void *pb)
+static int rr_cmp(const void *pa, const void *pb, void *ctx)
 {
 	const struct signer_rr *a = pa, *b = pb;
+	const struct signer_zone *sort_zone = ctx;
 	if (a->node != b->node) {
 		return a->node < b->node ? -1 : 1;
 	}
@@ -298,8 +297,7 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 		ret = TLD_EZONE;
 		goto fail;
 	}
-	sort_keys = e.keys;
-	qsort(e.ent, e.n, sizeof(*e.ent), name_entry_cmp);
+	signer_sort(e.ent, e.n, sizeof(*e.ent), name_entry_cmp, e.keys);
 
 	/* pass 2: empty non-terminals: missing ancestors, walking up until one exists */
 	size_t nreal = e.n;
@@ -319,10 +317,8 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 		}
 	}
 	if (e.n > nreal) {
-		sort_keys = e.keys;
-		qsort(e.ent, e.n, sizeof(*e.ent), name_entry_cmp);
+		signer_sort(e.ent, e.n, sizeof(*e.ent), name_entry_cmp, e.keys);
 	}
-	sort_keys = NULL;
 
 	map = malloc((z->nowners ? z->nowners : 1) * sizeof(uint32_t));
 	size_t nnodes = 0, arena = 0;
@@ -483,9 +479,7 @@ int signer_zone_build(struct signer_zone *z)
 	z->owner_off = NULL;
 	z->nowners = 0;
 
-	sort_zone = z;
-	qsort(z->rrs, z->nrrs, sizeof(*z->rrs), rr_cmp);
-	sort_zone = NULL;
+	signer_sort(z->rrs, z->nrrs, sizeof(*z->rrs), rr_cmp, z);
 
 	/* drop exact duplicates (same owner, type, RDATA) */
 	size_t w = 0, dups = 0;

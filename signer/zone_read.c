@@ -94,7 +94,7 @@ int signer_zone_read(const char *path, const char *origin, struct signer_zone **
 			goto fail;
 		}
 		madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-		ret = signer_zparse(path, map, (size_t)st.st_size, origp, add_record, &ctx);
+		ret = signer_zparse_mapped(path, map, (size_t)st.st_size, origp, add_record, &ctx);
 		if (ret != TLD_OK) {
 			goto fail;
 		}

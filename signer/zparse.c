@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <strings.h>
 
 #include <ldns/ldns.h>
@@ -43,6 +44,7 @@ struct parser {
 
 	signer_zparse_cb cb;
 	void *ctx;
+	const char *release_from; /* mapped text: pages before the entry read are dropped from memory */
 	uint8_t rd[65536];
 	size_t rdlen;
 	char msg_owner[1024];
@@ -720,8 +722,19 @@ static int entry(struct parser *ps)
 	return ps->cb(ps->ctx, ps->owner, type, 1, ttl, ps->rd, (uint16_t)ps->rdlen, ps->entry_line);
 }
 
-int signer_zparse(const char *file, const char *text, size_t len, const uint8_t *origin,
-                  signer_zparse_cb cb, void *ctx)
+/* Drops the mapped pages the parser has left behind (re-read from the file if ever touched again). */
+static void release_behind(struct parser *ps)
+{
+	const size_t chunk = 16u << 20;
+	uintptr_t from = (uintptr_t)ps->release_from, to = (uintptr_t)ps->p & ~(uintptr_t)4095;
+	if (to > from && to - from >= chunk) {
+		madvise((void *)from, to - from, MADV_DONTNEED);
+		ps->release_from = (const char *)to;
+	}
+}
+
+static int parse(const char *file, const char *text, size_t len, const uint8_t *origin, signer_zparse_cb cb,
+                 void *ctx, bool release)
 {
 	struct parser *ps = calloc(1, sizeof(*ps));
 	if (ps == NULL) {
@@ -733,6 +746,7 @@ int signer_zparse(const char *file, const char *text, size_t len, const uint8_t 
 	ps->line = 1;
 	ps->cb = cb;
 	ps->ctx = ctx;
+	ps->release_from = release && ((uintptr_t)text & 4095) == 0 ? text : NULL;
 	if (origin != NULL) {
 		memcpy(ps->origin, origin, signer_dname_len(origin, SIGNER_DNAME_MAX));
 		ps->have_origin = true;
@@ -747,8 +761,23 @@ int signer_zparse(const char *file, const char *text, size_t len, const uint8_t 
 		if (ret != TLD_OK) {
 			break;
 		}
+		if (ps->release_from != NULL) {
+			release_behind(ps);
+		}
 	}
 	free(ps->toks);
 	free(ps);
 	return ret;
+}
+
+int signer_zparse(const char *file, const char *text, size_t len, const uint8_t *origin,
+                  signer_zparse_cb cb, void *ctx)
+{
+	return parse(file, text, len, origin, cb, ctx, false);
+}
+
+int signer_zparse_mapped(const char *file, const char *text, size_t len, const uint8_t *origin,
+                         signer_zparse_cb cb, void *ctx)
+{
+	return parse(file, text, len, origin, cb, ctx, true);
 }

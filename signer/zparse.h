@@ -37,6 +37,14 @@ int signer_zparse(const char *file, const char *text, size_t len, const uint8_t 
                   signer_zparse_cb cb, void *ctx);
 
 /*!
+ * \brief As signer_zparse(), for text mapped from a file (page-aligned,
+ *        MAP_PRIVATE, read-only): pages behind the parser are released
+ *        (MADV_DONTNEED) as it goes, so a large file does not stay resident.
+ */
+int signer_zparse_mapped(const char *file, const char *text, size_t len, const uint8_t *origin,
+                         signer_zparse_cb cb, void *ctx);
+
+/*!
  * \brief Presentation name to wire form ("a.b", "@", "\\046", relative to origin).
  * \param[out] out  at least 255 bytes
  * \return its length, 0 when malformed

@@ -105,8 +105,19 @@ static void check_dnskey_response(struct vfy_zone *z, struct vfy_issue_list *war
 	}
 }
 
-static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_list *fails)
+/*
+ * The parent's DS set.  The chain of trust holds when, for every algorithm in
+ * the DS set, at least one DS of that algorithm matches a published KSK (RFC
+ * 4035 section 5.2, RFC 6840 section 5.11).  A DS that matches no key is
+ * normal in a double-DS rollover (the new KSK's DS is published before its
+ * DNSKEY) and only warned about.
+ */
+static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_list *fails,
+                         struct vfy_issue_list *warns)
 {
+	bool alg_seen[256] = { false }, alg_ok[256] = { false };
+	ldns_rr *alg_first[256] = { NULL };
+	int alg_line[256] = { 0 };
 	FILE *fp = fopen(path, "r");
 	uint32_t ttl = 3600;
 	ldns_rdf *origin = NULL, *prev = NULL;
@@ -158,25 +169,43 @@ static int check_ds_file(struct vfy_zone *z, const char *path, struct vfy_issue_
 			}
 			ldns_rr_free(calc);
 		}
+		alg_seen[alg] = true;
 		if (!matched) {
-			vfy_issue_add(fails, (size_t)-1, ds,
+			vfy_issue_add(warns, (size_t)-1, ds,
 			              "%s:%d: DS matches no published DNSKEY (key tag %u, algorithm %u, "
-			              "digest type %u)", path, start_line, tag, alg, dt);
+			              "digest type %u); fine only while another DS of the algorithm matches",
+			              path, start_line, tag, alg, dt);
 		} else if (!sep) {
-			vfy_issue_add(fails, (size_t)-1, ds,
+			vfy_issue_add(warns, (size_t)-1, ds,
 			              "%s:%d: DS matches DNSKEY %u, which lacks the SEP (KSK) bit",
 			              path, start_line, tag);
 		} else {
 			tld_info("%s:%d: DS matches the published KSK with key tag %u algorithm %u",
 			         path, start_line, tag, alg);
+			alg_ok[alg] = true;
 		}
-		ldns_rr_free(ds);
+		if (alg_first[alg] == NULL) {
+			alg_first[alg] = ds;
+			alg_line[alg] = start_line;
+		} else {
+			ldns_rr_free(ds);
+		}
 	}
 	if (n_ds == 0) {
 		tld_error("%s: no DS record", path);
 		ret = TLD_EPARSE;
 	}
+	for (int a = 0; a < 256; a++) {
+		if (alg_seen[a] && !alg_ok[a]) {
+			vfy_issue_add(fails, (size_t)-1, alg_first[a],
+			              "%s:%d: no DS of algorithm %d matches a published KSK: the chain "
+			              "of trust from the parent is broken", path, alg_line[a], a);
+		}
+	}
 fail:
+	for (int a = 0; a < 256; a++) {
+		ldns_rr_free(alg_first[a]);
+	}
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
 	fclose(fp);
@@ -236,7 +265,7 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	vfy_check_denial(z, &seq);
 	tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(&t0), cpu_seconds());
 	check_dnskey_response(z, &warns, rep);
-	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, &seq)) != TLD_OK) {
+	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, &seq, &warns)) != TLD_OK) {
 		goto fail;
 	}
 

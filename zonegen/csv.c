@@ -28,9 +28,18 @@ struct tld_csv {
 	bool started;           /*!< BOM check done */
 	unsigned long line;     /*!< current physical line */
 	uint64_t records;
+	size_t header_fields;    /*!< set by tld_csv_header() */
 	EVP_MD_CTX *md;
 	char *rec;              /*!< field storage of the current record */
 	char errbuf[160];
+};
+
+/* Bytes that end a run of plain field bytes: outside and inside quotes. */
+static const unsigned char plain_stop[256] = {
+	[0] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1, ['"'] = 1,
+};
+static const unsigned char quoted_stop[256] = {
+	[0] = 1, ['\n'] = 1, ['"'] = 1,
 };
 
 /* -- internal API -- */
@@ -180,6 +189,11 @@ const char *tld_csv_error(const struct tld_csv *csv)
 	return csv->errbuf;
 }
 
+size_t tld_csv_header_fields(const struct tld_csv *csv)
+{
+	return csv->header_fields;
+}
+
 uint64_t tld_csv_records(const struct tld_csv *csv)
 {
 	return csv->records;
@@ -317,6 +331,22 @@ int tld_csv_next(struct tld_csv *csv, struct tld_csv_record *rec)
 		} else {
 			mark(rec, "field too long");
 		}
+		/* fast path: the plain bytes that follow in the buffer are stored
+		 * just as the byte loop would store them */
+		if (!after_quote && rec->count < TLD_CSV_MAX_FIELDS && flen < TLD_CSV_MAX_FIELD) {
+			const unsigned char *p = (const unsigned char *)csv->cur;
+			size_t room = TLD_CSV_MAX_FIELD - flen;
+			size_t avail = (size_t)((const unsigned char *)csv->end - p);
+			size_t n = avail < room ? avail : room;
+			const unsigned char *stop = in_quotes ? quoted_stop : plain_stop;
+			size_t k = 0;
+			while (k < n && !stop[p[k]]) {
+				k++;
+			}
+			memcpy(store + flen, p, k);
+			flen += k;
+			csv->cur += k;
+		}
 	next:
 		c = get_byte(csv);
 	}
@@ -356,6 +386,7 @@ int tld_csv_header(struct tld_csv *csv, const char *const *names, size_t count, 
 		return TLD_EPARSE;
 	}
 	csv->records--; /* the header is not a row */
+	csv->header_fields = rec.count;
 	for (size_t i = 0; i < count; i++) {
 		bool found = false;
 		for (size_t f = 0; f < rec.count; f++) {

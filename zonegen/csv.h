@@ -70,6 +70,9 @@ int tld_csv_next(struct tld_csv *csv, struct tld_csv_record *rec);
 /*! The reason of the last fatal error, with its line ("line 7: ..."); "" if none. */
 const char *tld_csv_error(const struct tld_csv *csv);
 
+/*! Number of fields of the header read by tld_csv_header() (0 before). */
+size_t tld_csv_header_fields(const struct tld_csv *csv);
+
 /*! Records returned so far (malformed ones included). */
 uint64_t tld_csv_records(const struct tld_csv *csv);
 

@@ -32,6 +32,18 @@ static const char *const epp_statuses[] = {
 	"serverTransferProhibited", "serverUpdateProhibited",
 };
 
+#define L(s) (sizeof(s) - 1)
+static const unsigned char epp_status_len[] = {
+	L("clientDeleteProhibited"), L("clientHold"), L("clientRenewProhibited"),
+	L("clientTransferProhibited"), L("clientUpdateProhibited"), L("inactive"), L("ok"),
+	L("pendingCreate"), L("pendingDelete"), L("pendingRenew"), L("pendingTransfer"),
+	L("pendingUpdate"), L("serverDeleteProhibited"), L("serverHold"),
+	L("serverRenewProhibited"), L("serverTransferProhibited"), L("serverUpdateProhibited"),
+};
+#undef L
+_Static_assert(sizeof(epp_status_len) == sizeof(epp_statuses) / sizeof(epp_statuses[0]),
+               "one length per EPP status");
+
 static bool parse_uint(const char *s, size_t len, unsigned long max, unsigned long *out)
 {
 	if (len == 0 || len > 10) {
@@ -118,24 +130,46 @@ static long base64_decode(const char *s, size_t len, uint8_t *out, size_t max)
 	return (long)o;
 }
 
+static inline bool same_name(const struct zg_name *n, const char *text, size_t len)
+{
+	return n->len == len && memcmp(n->text, text, len) == 0;
+}
+
 /* Normalises a domain field that must name a known domain. */
 static int known_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
                         size_t col, uint32_t *id)
 {
+	/* the same text as the previous row's known domain: the same domain */
+	const char *raw = rec->field[col];
+	size_t raw_len = rec->len[col];
+	if (raw_len != 0 && raw_len == zg->last_raw_len && memcmp(raw, zg->last_raw, raw_len) == 0) {
+		*id = zg->last_raw_id;
+		return TLD_OK;
+	}
 	char norm[TLD_NAME_MAX_TEXT];
 	const char *why = NULL;
-	size_t len = tld_name_normalize(rec->field[col], rec->len[col], norm, &why);
+	size_t len = tld_name_normalize(raw, raw_len, norm, &why);
 	if (len == 0) {
-		return zg_reject(zg, file, rec->line, "domain '%.80s': %s", rec->field[col], why) ?: 1;
+		return zg_reject(zg, file, rec->line, "domain '%.80s': %s", raw, why) ?: 1;
 	}
+	/* the files of an export are each sorted by domain (export-registry.sh):
+	 * the row names the previous row's domain or, most often, the next one
+	 * of domains.csv; only otherwise is the name table searched */
 	uint32_t d = zg->last_domain;
-	if (d == ZG_NONE || zg->names[d].len != len || memcmp(zg->names[d].text, norm, len) != 0) {
-		d = zg_lookup(zg, norm, len);
+	if (d == ZG_NONE || !same_name(&zg->names[d], norm, len)) {
+		if (d != ZG_NONE && d + 1 < zg->name_count && same_name(&zg->names[d + 1], norm, len)) {
+			d++;
+		} else {
+			d = zg_lookup(zg, norm, len);
+		}
 		zg->last_domain = d;
 	}
 	if (d == ZG_NONE || !(zg->names[d].flags & ZG_DOMAIN)) {
 		return zg_reject(zg, file, rec->line, "domain %s is not in domains.csv", norm) ?: 1;
 	}
+	zg->last_raw_len = raw_len < sizeof(zg->last_raw) ? raw_len : 0;
+	memcpy(zg->last_raw, raw, zg->last_raw_len);
+	zg->last_raw_id = d;
 	*id = d;
 	return TLD_OK;
 }
@@ -167,7 +201,7 @@ static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld
 		}
 		bool known = false;
 		for (size_t i = 0; i < sizeof(epp_statuses) / sizeof(epp_statuses[0]); i++) {
-			if (strlen(epp_statuses[i]) == l && strncasecmp(p, epp_statuses[i], l) == 0) {
+			if (epp_status_len[i] == l && strncasecmp(p, epp_statuses[i], l) == 0) {
 				known = true;
 				held |= (i == 1 || i == 13);
 			}
@@ -207,16 +241,34 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 	if (ret != TLD_OK) {
 		return ret < 0 ? ret : TLD_OK;
 	}
+	/* a few hosts serve most domains: their field text, as written, is
+	 * remembered with the name it was accepted as */
+	const char *raw = rec->field[col[1]];
+	size_t raw_len = rec->len[col[1]];
+	struct zg_raw_host *e = NULL;
+	uint32_t h;
+	if (raw_len > 0 && raw_len <= ZG_RAW_HOST_MAX) {
+		if (zg->host_cache == NULL) {
+			zg->host_cache = calloc(ZG_HOST_CACHE_SIZE, sizeof(*zg->host_cache));
+			if (zg->host_cache == NULL) {
+				return TLD_ENOMEM;
+			}
+		}
+		e = &zg->host_cache[zg_hash(raw, raw_len) & (ZG_HOST_CACHE_SIZE - 1)];
+		if (e->len == raw_len && memcmp(e->raw, raw, raw_len) == 0) {
+			h = e->id;
+			goto add;
+		}
+	}
 	char norm[TLD_NAME_MAX_TEXT];
 	const char *why = NULL;
-	size_t len = tld_name_normalize(rec->field[col[1]], rec->len[col[1]], norm, &why);
+	size_t len = tld_name_normalize(raw, raw_len, norm, &why);
 	if (len == 0) {
-		return zg_reject(zg, file, rec->line, "host '%.80s': %s", rec->field[col[1]], why);
+		return zg_reject(zg, file, rec->line, "host '%.80s': %s", raw, why);
 	}
 	if (len == zg->zone_len && memcmp(norm, zg->zone, len) == 0) {
 		return zg_reject(zg, file, rec->line, "host %s is the zone apex", norm);
 	}
-	uint32_t h;
 	ret = zg_intern(zg, norm, len, &h);
 	if (ret != TLD_OK) {
 		return ret;
@@ -224,6 +276,12 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 	if (tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		zg->names[h].flags |= ZG_IN_ZONE;
 	}
+	if (e != NULL) {
+		e->id = h;
+		e->len = (uint8_t)raw_len;
+		memcpy(e->raw, raw, raw_len);
+	}
+add:
 	if (zg->ns_count == zg->ns_cap) {
 		size_t cap = zg->ns_cap ? zg->ns_cap * 2 : 4096;
 		struct zg_ns *ns = realloc(zg->ns, cap * sizeof(*ns));
@@ -442,10 +500,7 @@ int zg_load_file(struct tld_zonegen *zg, const char *dir, const char *file, uint
 		goto fail;
 	}
 	struct tld_csv_record rec;
-	size_t header_fields = 0;
-	for (size_t i = 0; i < kind->count; i++) {
-		header_fields = col[i] + 1 > header_fields ? col[i] + 1 : header_fields;
-	}
+	size_t header_fields = tld_csv_header_fields(csv);
 	for (;;) {
 		int r = tld_csv_next(csv, &rec);
 		if (r == 0) {
@@ -459,8 +514,9 @@ int zg_load_file(struct tld_zonegen *zg, const char *dir, const char *file, uint
 		zg->stats.total_rows++;
 		if (rec.error != NULL) {
 			ret = zg_reject(zg, file, rec.line, "malformed CSV: %s", rec.error);
-		} else if (rec.count < header_fields) {
-			ret = zg_reject(zg, file, rec.line, "%zu fields, the header has more", rec.count);
+		} else if (rec.count != header_fields) {
+			ret = zg_reject(zg, file, rec.line, "%zu fields, the header has %zu", rec.count,
+			                header_fields);
 		} else {
 			ret = kind->row(zg, file, &rec, col);
 		}

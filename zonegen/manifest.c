@@ -11,6 +11,9 @@
 #include "zonegen/manifest.h"
 #include "zonegen/name.h"
 
+/* A manifest lists five files; anything near this size is not a manifest. */
+#define MANIFEST_MAX (1u << 20)
+
 /* -- internal API -- */
 
 static const char *scalar(yaml_document_t *doc, yaml_node_t *n)
@@ -109,21 +112,59 @@ static int parse_file(yaml_document_t *doc, const char *path, yaml_node_t *key,
 
 int tld_manifest_load(const char *path, struct tld_manifest **out, char *err, size_t errlen)
 {
-	int ret = TLD_EEXPORT;
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	bool have_doc = false;
-	struct tld_manifest *m = NULL;
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return TLD_EEXPORT;
 	}
+	char *data = NULL;
+	size_t len = 0, cap = 0;
+	int ret = TLD_OK;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if (cap > MANIFEST_MAX) {
+				snprintf(err, errlen, "%s: larger than %u bytes", path, MANIFEST_MAX);
+				ret = TLD_EEXPORT;
+				break;
+			}
+			char *p = realloc(data, cap);
+			if (p == NULL) {
+				ret = TLD_ENOMEM;
+				break;
+			}
+			data = p;
+		}
+		size_t n = fread(data + len, 1, cap - len, f);
+		len += n;
+		if (n == 0) {
+			if (ferror(f)) {
+				snprintf(err, errlen, "%s: read error", path);
+				ret = TLD_EEXPORT;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	if (ret == TLD_OK) {
+		ret = tld_manifest_parse(path, data, len, out, err, errlen);
+	}
+	free(data);
+	return ret;
+}
+
+int tld_manifest_parse(const char *path, const char *data, size_t len, struct tld_manifest **out,
+                       char *err, size_t errlen)
+{
+	int ret = TLD_EEXPORT;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	bool have_doc = false;
+	struct tld_manifest *m = NULL;
 	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
 		return TLD_ENOMEM;
 	}
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		snprintf(err, errlen, "%s:%lu:%lu: %s", path, (unsigned long)parser.problem_mark.line + 1,
 		         (unsigned long)parser.problem_mark.column + 1,
@@ -166,8 +207,8 @@ int tld_manifest_load(const char *path, struct tld_manifest **out, char *err, si
 				snprintf(err, errlen, "%s:%lu: tld must be a name", path, node_line(v));
 				goto fail;
 			}
-			size_t len = tld_name_normalize(vs, strlen(vs), norm, &why);
-			if (len == 0) {
+			size_t nlen = tld_name_normalize(vs, strlen(vs), norm, &why);
+			if (nlen == 0) {
 				snprintf(err, errlen, "%s:%lu: tld '%s': %s", path, node_line(v), vs, why);
 				goto fail;
 			}
@@ -234,7 +275,6 @@ fail:
 		yaml_document_delete(&doc);
 	}
 	yaml_parser_delete(&parser);
-	fclose(f);
 	return ret;
 }
 

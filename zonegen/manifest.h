@@ -41,6 +41,13 @@ struct tld_manifest {
  */
 int tld_manifest_load(const char *path, struct tld_manifest **out, char *err, size_t errlen);
 
+/*!
+ * \brief Like tld_manifest_load(), from memory (tests, fuzzing).
+ * \param[in] name  used in messages in place of the path
+ */
+int tld_manifest_parse(const char *name, const char *data, size_t len, struct tld_manifest **out,
+                       char *err, size_t errlen);
+
 /*! Releases a manifest; NULL is a no-op. */
 void tld_manifest_free(struct tld_manifest *m);
 

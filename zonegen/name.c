@@ -15,6 +15,16 @@ static inline unsigned char lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* The label of text[0 .. end) that ends at end: its start. */
+static inline size_t label_start(const char *text, size_t end)
+{
+	size_t s = end;
+	while (s > 0 && text[s - 1] != '.') {
+		s--;
+	}
+	return s;
+}
+
 /* Appends one key byte with the escapes of tld_name_canon_key_wire(). */
 static inline size_t key_byte(unsigned char *key, size_t k, unsigned char c)
 {
@@ -45,6 +55,10 @@ size_t tld_name_normalize(const char *in, size_t len, char *out, const char **wh
 	size_t label_start = 0;
 	for (size_t i = 0; i <= len; i++) {
 		unsigned char c = i < len ? lower((unsigned char)in[i]) : '.';
+		if (c >= 'a' && c <= 'z') {
+			out[i] = (char)c; /* the common case */
+			continue;
+		}
 		if (c == '.') {
 			size_t llen = i - label_start;
 			if (llen == 0) {
@@ -68,12 +82,10 @@ size_t tld_name_normalize(const char *in, size_t len, char *out, const char **wh
 			label_start = i + 1;
 			continue;
 		}
-		if (c >= 0x80) {
-			*why = "non-ASCII name (U-label); the export must use A-labels (xn--)";
-			return 0;
-		}
 		if (!is_ldh(c)) {
-			*why = "character not allowed in a host name (letters, digits, hyphen)";
+			*why = c >= 0x80
+			               ? "non-ASCII name (U-label); the export must use A-labels (xn--)"
+			               : "character not allowed in a host name (letters, digits, hyphen)";
 			return 0;
 		}
 		out[i] = (char)c;
@@ -168,4 +180,29 @@ size_t tld_name_canon_key(const char *name, unsigned char *key)
 		end = start - 1;
 	}
 	return k;
+}
+
+int tld_name_canon_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t ea = alen > 0 ? alen - 1 : 0, eb = blen > 0 ? blen - 1 : 0; /* trailing dots */
+	for (;;) {
+		if (ea == 0 || eb == 0) {
+			return ea == 0 ? (eb == 0 ? 0 : -1) : 1;
+		}
+		size_t sa = label_start(a, ea), sb = label_start(b, eb);
+		size_t la = ea - sa, lb = eb - sb;
+		size_t l = la < lb ? la : lb;
+		for (size_t i = 0; i < l; i++) {
+			unsigned char ca = lower((unsigned char)a[sa + i]);
+			unsigned char cb = lower((unsigned char)b[sb + i]);
+			if (ca != cb) {
+				return ca < cb ? -1 : 1;
+			}
+		}
+		if (la != lb) {
+			return la < lb ? -1 : 1; /* the shorter label's 0x00 comes first */
+		}
+		ea = sa > 0 ? sa - 1 : 0;
+		eb = sb > 0 ? sb - 1 : 0;
+	}
 }

@@ -59,3 +59,14 @@ size_t tld_name_canon_key_wire(const unsigned char *wire, unsigned char *key);
 
 /*! The same key from a normalised presentation name (LDH, no escapes). */
 size_t tld_name_canon_key(const char *name, unsigned char *key);
+
+/*!
+ * \brief Compares two absolute presentation names (no escapes) in canonical
+ *        order (RFC 4034 section 6.1) without building keys: the result has
+ *        the sign of memcmp() of their tld_name_canon_key() keys (a key that
+ *        is a prefix of the other first).
+ * \param[in] a, alen  first name and its length (trailing dot included)
+ * \param[in] b, blen  second name and its length
+ * \return <0, 0, >0
+ */
+int tld_name_canon_cmp(const char *a, size_t alen, const char *b, size_t blen);

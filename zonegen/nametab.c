@@ -2,22 +2,15 @@
 /* The name table: every name of the export interned once (open addressing). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/error.h"
 #include "zonegen/zg_internal.h"
 
 #define ARENA_BLOCK (1u << 20)
+#define HUGE_PAGE (2u << 20)
 
 /* -- internal API -- */
-
-static uint64_t hash_name(const char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	}
-	return h ^ (h >> 29);
-}
 
 /* A slot holds the upper 32 bits of the hash and the name id: most misses
  * are decided without touching the name. */
@@ -27,18 +20,31 @@ static uint64_t hash_name(const char *s, size_t len)
 static int grow_slots(struct tld_zonegen *zg)
 {
 	size_t n = zg->slot_mask ? (zg->slot_mask + 1) * 2 : 1u << 16;
-	uint64_t *slots = malloc(n * sizeof(*slots));
+	uint64_t *slots = NULL;
+	if (n * sizeof(*slots) >= HUGE_PAGE) {
+		/* random probes over tens of MiB: huge pages spare a TLB miss each */
+		slots = aligned_alloc(HUGE_PAGE, n * sizeof(*slots));
+		if (slots != NULL) {
+			madvise(slots, n * sizeof(*slots), MADV_HUGEPAGE);
+		}
+	} else {
+		slots = malloc(n * sizeof(*slots));
+	}
 	if (slots == NULL) {
 		return TLD_ENOMEM;
 	}
 	memset(slots, 0xff, n * sizeof(*slots));
-	for (size_t i = 0; i < zg->name_count; i++) {
-		uint64_t h = hash_name(zg->names[i].text, zg->names[i].len);
-		size_t s = h & (n - 1);
+	for (size_t i = 0; zg->slots != NULL && i <= zg->slot_mask; i++) {
+		/* the position comes from the stored hash bits: no rehash of the text */
+		uint64_t old = zg->slots[i];
+		if (old == SLOT_EMPTY) {
+			continue;
+		}
+		size_t s = (old >> 32) & (n - 1);
 		while (slots[s] != SLOT_EMPTY) {
 			s = (s + 1) & (n - 1);
 		}
-		slots[s] = SLOT(h, i);
+		slots[s] = old;
 	}
 	free(zg->slots);
 	zg->slots = slots;
@@ -68,15 +74,10 @@ static char *arena_copy(struct tld_zonegen *zg, const char *text, size_t len)
 	return p;
 }
 
-/* -- public API -- */
-
-uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len)
+static uint32_t lookup_hashed(const struct tld_zonegen *zg, const char *text, size_t len,
+                              uint64_t h)
 {
-	if (zg->slots == NULL) {
-		return ZG_NONE;
-	}
-	uint64_t h = hash_name(text, len);
-	size_t s = h & zg->slot_mask;
+	size_t s = (h >> 32) & zg->slot_mask;
 	for (;;) {
 		uint64_t slot = zg->slots[s];
 		if (slot == SLOT_EMPTY) {
@@ -91,9 +92,20 @@ uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len)
 	}
 }
 
+/* -- public API -- */
+
+uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len)
+{
+	if (zg->slots == NULL) {
+		return ZG_NONE;
+	}
+	return lookup_hashed(zg, text, len, zg_hash(text, len));
+}
+
 int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id)
 {
-	uint32_t found = zg_lookup(zg, text, len);
+	uint64_t h = zg_hash(text, len);
+	uint32_t found = zg->slots ? lookup_hashed(zg, text, len, h) : ZG_NONE;
 	if (found != ZG_NONE) {
 		*id = found;
 		return TLD_OK;
@@ -119,8 +131,7 @@ int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id
 	}
 	uint32_t n = (uint32_t)zg->name_count++;
 	zg->names[n] = (struct zg_name){ .text = copy, .len = (uint32_t)len, .rank = ZG_NONE };
-	uint64_t h = hash_name(text, len);
-	size_t s = h & zg->slot_mask;
+	size_t s = (h >> 32) & zg->slot_mask;
 	while (zg->slots[s] != SLOT_EMPTY) {
 		s = (s + 1) & zg->slot_mask;
 	}

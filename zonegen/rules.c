@@ -4,6 +4,7 @@
  * duplicates, glue and orphan glue, lame delegations, and the canonical
  * order of the owners.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,10 @@
 #include "common/log.h"
 #include "zonegen/name.h"
 #include "zonegen/zg_internal.h"
+
+_Static_assert(sizeof(struct zg_ns) <= ZG_SORT_MAX_ELEM, "zg_ns too large to sort");
+_Static_assert(sizeof(struct zg_ds) <= ZG_SORT_MAX_ELEM, "zg_ds too large to sort");
+_Static_assert(sizeof(struct zg_addr) <= ZG_SORT_MAX_ELEM, "zg_addr too large to sort");
 
 /* qsort has no context argument; the builder being sorted. */
 static const struct tld_zonegen *sort_zg;
@@ -40,10 +45,40 @@ static uint32_t ancestor_with(const struct tld_zonegen *zg, const char *name, si
 	return ZG_NONE;
 }
 
+/* Wire order of two hosts: the first 8 wire bytes, then the whole names. */
 static int cmp_host_wire(const void *a, const void *b)
 {
+	const struct zg_prefixed *x = a, *y = b;
+	if (x->prefix != y->prefix) {
+		return x->prefix < y->prefix ? -1 : 1;
+	}
 	const struct zg_name *n = sort_zg->names;
-	return tld_name_wire_cmp(n[*(const uint32_t *)a].text, n[*(const uint32_t *)b].text);
+	return tld_name_wire_cmp(n[x->id].text, n[y->id].text);
+}
+
+/* The first 8 bytes of a normalised name's wire form, big-endian, 0-padded. */
+static uint64_t wire_prefix(const char *name, size_t len)
+{
+	unsigned char w[8] = { 0 };
+	size_t k = 0, label = 0;
+	for (size_t i = 0; i < len && k < 8; i++) {
+		if (i == label) {
+			w[k++] = (unsigned char)strcspn(name + i, ".");
+			if (k == 8) {
+				break;
+			}
+		}
+		if (name[i] == '.') {
+			label = i + 1;
+			continue;
+		}
+		w[k++] = (unsigned char)name[i];
+	}
+	uint64_t p = 0;
+	for (size_t i = 0; i < 8; i++) {
+		p = p << 8 | w[i];
+	}
+	return p;
 }
 
 static int cmp_ns(const void *a, const void *b)
@@ -128,7 +163,7 @@ static void reject_nested(struct tld_zonegen *zg)
 
 static int rank_hosts(struct tld_zonegen *zg)
 {
-	uint32_t *hosts = malloc((zg->ns_count ? zg->ns_count : 1) * sizeof(*hosts));
+	struct zg_prefixed *hosts = malloc((zg->ns_count ? zg->ns_count : 1) * sizeof(*hosts));
 	if (hosts == NULL) {
 		return TLD_ENOMEM;
 	}
@@ -137,17 +172,16 @@ static int rank_hosts(struct tld_zonegen *zg)
 		struct zg_name *h = &zg->names[zg->ns[i].host];
 		if (h->rank == ZG_NONE) {
 			h->rank = 0;
-			hosts[n++] = zg->ns[i].host;
+			hosts[n].prefix = wire_prefix(h->text, h->len);
+			hosts[n++].id = zg->ns[i].host;
 		}
 	}
-	if (n > 0) {
-		qsort(hosts, n, sizeof(*hosts), cmp_host_wire);
-	}
-	for (size_t i = 0; i < n; i++) {
-		zg->names[hosts[i]].rank = (uint32_t)i;
+	int ret = zg_sort_prefixed(hosts, n, cmp_host_wire);
+	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
+		zg->names[hosts[i].id].rank = (uint32_t)i;
 	}
 	free(hosts);
-	return TLD_OK;
+	return ret;
 }
 
 static void index_ns(struct tld_zonegen *zg)
@@ -287,63 +321,99 @@ static int find_lame(struct tld_zonegen *zg)
 	return TLD_OK;
 }
 
-struct owner_key {
-	uint32_t id;
-	uint32_t len;
-	const unsigned char *key;
-};
+static inline unsigned char lower_byte(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
 
+/* The label of text[0 .. end) that ends at end: its start. */
+static inline size_t label_start(const char *text, size_t end)
+{
+	size_t s = end;
+	while (s > 0 && text[s - 1] != '.') {
+		s--;
+	}
+	return s;
+}
+
+/* Owners with equal prefixes: the whole names decide. */
 static int cmp_owner(const void *a, const void *b)
 {
-	const struct owner_key *x = a, *y = b;
-	size_t l = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->key, y->key, l);
-	if (c != 0) {
-		return c;
+	const struct zg_prefixed *x = a, *y = b;
+	if (x->prefix != y->prefix) {
+		return x->prefix < y->prefix ? -1 : 1;
 	}
-	return x->len < y->len ? -1 : x->len > y->len;
+	const struct zg_name *nx = &sort_zg->names[x->id], *ny = &sort_zg->names[y->id];
+	return tld_name_canon_cmp(nx->text, nx->len, ny->text, ny->len);
+}
+
+/* The 8 bytes of a name's canonical key that follow the zone's key. */
+static uint64_t canon_prefix(const struct tld_zonegen *zg, const struct zg_name *x)
+{
+	/* the labels in front of the zone: text[0 .. end) */
+	size_t cut = zg->zone_len + (zg->zone_len > 1 ? 1 : 0);
+	size_t end = x->len > cut ? x->len - cut : 0;
+	unsigned char key[8] = { 0 };
+	size_t k = 0;
+	bool more = end > 0;
+	while (more && k < 8) {
+		size_t s = label_start(x->text, end);
+		for (size_t i = s; i < end && k < 8; i++) {
+			key[k++] = lower_byte((unsigned char)x->text[i]);
+		}
+		if (k < 8) {
+			key[k++] = 0;
+		}
+		more = s > 0;
+		end = s - 1;
+	}
+	uint64_t prefix = 0;
+	for (size_t i = 0; i < 8; i++) {
+		prefix = prefix << 8 | key[i];
+	}
+	return prefix;
+}
+
+static bool is_owner(const struct tld_zonegen *zg, const struct zg_name *x)
+{
+	return (x->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA)) &&
+	       !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0);
 }
 
 static int sort_owners(struct tld_zonegen *zg)
 {
-	size_t n = 0, bytes = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < zg->name_count; i++) {
-		const struct zg_name *x = &zg->names[i];
-		if (x->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA) &&
-		    !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0)) {
-			n++;
-			bytes += 2 * (size_t)x->len + 2;
-		}
+		n += is_owner(zg, &zg->names[i]);
 	}
-	struct owner_key *keys = malloc((n ? n : 1) * sizeof(*keys));
-	unsigned char *store = malloc(bytes ? bytes : 1);
+	struct zg_prefixed *keys = malloc((n ? n : 1) * sizeof(*keys));
 	zg->order = malloc((n ? n : 1) * sizeof(*zg->order));
-	if (keys == NULL || store == NULL || zg->order == NULL) {
+	if (keys == NULL || zg->order == NULL) {
 		free(keys);
-		free(store);
 		return TLD_ENOMEM;
 	}
-	size_t k = 0, used = 0;
+	/* every owner here is below the zone: its key starts with the zone's key,
+	 * which is skipped so that the prefix holds the distinguishing bytes */
+	size_t k = 0;
 	for (size_t i = 0; i < zg->name_count; i++) {
 		const struct zg_name *x = &zg->names[i];
-		if (x->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA) &&
-		    !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0)) {
-			keys[k].id = (uint32_t)i;
-			keys[k].key = store + used;
-			keys[k].len = (uint32_t)tld_name_canon_key(x->text, store + used);
-			used += keys[k].len;
-			k++;
+		if (!is_owner(zg, x)) {
+			continue;
 		}
+		keys[k].prefix = canon_prefix(zg, x);
+		keys[k].id = (uint32_t)i;
+		k++;
 	}
-	if (n > 0) {
-		qsort(keys, n, sizeof(*keys), cmp_owner);
+	int ret = zg_sort_prefixed(keys, n, cmp_owner);
+	if (ret != TLD_OK) {
+		free(keys);
+		return ret;
 	}
 	for (size_t i = 0; i < n; i++) {
 		zg->order[i] = keys[i].id;
 	}
 	zg->order_count = n;
 	free(keys);
-	free(store);
 	return TLD_OK;
 }
 
@@ -357,16 +427,22 @@ int zg_apply_rules(struct tld_zonegen *zg)
 	if (ret != TLD_OK) {
 		return ret;
 	}
-	if (zg->ns_count > 0) {
-		qsort(zg->ns, zg->ns_count, sizeof(*zg->ns), cmp_ns);
+	ret = zg_sort_grouped(zg->ns, zg->ns_count, sizeof(*zg->ns), offsetof(struct zg_ns, domain),
+	                      zg->name_count, cmp_ns);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	index_ns(zg);
-	if (zg->ds_count > 0) {
-		qsort(zg->ds, zg->ds_count, sizeof(*zg->ds), cmp_ds);
+	ret = zg_sort_grouped(zg->ds, zg->ds_count, sizeof(*zg->ds), offsetof(struct zg_ds, domain),
+	                      zg->name_count, cmp_ds);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	index_ds(zg);
-	if (zg->addr_count > 0) {
-		qsort(zg->addrs, zg->addr_count, sizeof(*zg->addrs), cmp_addr);
+	ret = zg_sort_grouped(zg->addrs, zg->addr_count, sizeof(*zg->addrs),
+	                      offsetof(struct zg_addr, host), zg->name_count, cmp_addr);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	index_addrs(zg);
 
@@ -408,6 +484,10 @@ int zg_apply_rules(struct tld_zonegen *zg)
 			                  n->text);
 		}
 	}
+	/* no lookups after this point: the slots go before the sort needs memory */
+	zg->apex_id = zg_lookup(zg, zg->zone, zg->zone_len);
+	free(zg->slots);
+	zg->slots = NULL;
 	if (ret == TLD_OK) {
 		ret = sort_owners(zg);
 	}

@@ -14,12 +14,20 @@
 #include "zonegen/zg_internal.h"
 
 #define WBUF_SIZE (1u << 20)
+/* Owners ahead of the one written whose data is fetched into the cache. */
+#define PREFETCH_AHEAD 8
 
 struct wbuf {
 	FILE *f;
 	char *buf;
 	size_t used;
 	bool failed;
+};
+
+/* "\tTTL\tIN\tTYPE\t" of the delegation record types, made once per write. */
+struct heads {
+	char ns[32], ds[32], a[32], aaaa[32];
+	size_t ns_len, ds_len, a_len, aaaa_len;
 };
 
 /* -- internal API -- */
@@ -74,8 +82,21 @@ static void w_head(struct wbuf *w, const struct zg_name *owner, uint32_t ttl, co
 	w_mem(w, "\t", 1);
 }
 
-static void w_addrs(struct wbuf *w, const struct tld_zonegen *zg, const struct zg_name *n,
-                    uint8_t family)
+static size_t make_head(char *buf, size_t size, uint32_t ttl, const char *type)
+{
+	int n = snprintf(buf, size, "\t%u\tIN\t%s\t", ttl, type);
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+static inline void w_owner_head(struct wbuf *w, const struct zg_name *owner, const char *head,
+                                size_t head_len)
+{
+	w_mem(w, owner->text, owner->len);
+	w_mem(w, head, head_len);
+}
+
+static void w_addrs(struct wbuf *w, const struct tld_zonegen *zg, const struct heads *h,
+                    const struct zg_name *n, uint8_t family)
 {
 	for (uint32_t i = 0; i < n->addr_count; i++) {
 		const struct zg_addr *a = &zg->addrs[n->addr_first + i];
@@ -84,18 +105,23 @@ static void w_addrs(struct wbuf *w, const struct tld_zonegen *zg, const struct z
 		}
 		char text[INET6_ADDRSTRLEN];
 		inet_ntop(family == 4 ? AF_INET : AF_INET6, a->addr, text, sizeof(text));
-		w_head(w, n, zg->cfg->ttl.glue, family == 4 ? "A" : "AAAA");
+		if (family == 4) {
+			w_owner_head(w, n, h->a, h->a_len);
+		} else {
+			w_owner_head(w, n, h->aaaa, h->aaaa_len);
+		}
 		w_str(w, text);
 		w_mem(w, "\n", 1);
 	}
 }
 
-static void w_ds(struct wbuf *w, const struct tld_zonegen *zg, const struct zg_name *n)
+static void w_ds(struct wbuf *w, const struct tld_zonegen *zg, const struct heads *h,
+                 const struct zg_name *n)
 {
 	static const char hex[] = "0123456789abcdef";
 	for (uint32_t i = 0; i < n->ds_count; i++) {
 		const struct tld_ds *ds = &zg->ds[n->ds_first + i].ds;
-		w_head(w, n, zg->cfg->ttl.ds, "DS");
+		w_owner_head(w, n, h->ds, h->ds_len);
 		w_u32(w, ds->key_tag);
 		w_mem(w, " ", 1);
 		w_u32(w, ds->algorithm);
@@ -186,9 +212,8 @@ static void w_apex(struct wbuf *w, const struct tld_zonegen *zg, char **ns, size
 		w_str(w, ns[i]);
 		w_mem(w, "\n", 1);
 	}
-	uint32_t apex_id = zg_lookup(zg, zg->zone, zg->zone_len);
-	if (apex_id != ZG_NONE) {
-		w_extras(w, zg, apex_id);
+	if (zg->apex_id != ZG_NONE) {
+		w_extras(w, zg, zg->apex_id);
 	}
 }
 
@@ -210,29 +235,47 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 	}
 	qsort(ns, cfg->apex.ns_count, sizeof(*ns), cmp_wire_str);
 
+	struct heads h;
+	h.ns_len = make_head(h.ns, sizeof(h.ns), cfg->ttl.delegation_ns, "NS");
+	h.ds_len = make_head(h.ds, sizeof(h.ds), cfg->ttl.ds, "DS");
+	h.a_len = make_head(h.a, sizeof(h.a), cfg->ttl.glue, "A");
+	h.aaaa_len = make_head(h.aaaa, sizeof(h.aaaa), cfg->ttl.glue, "AAAA");
 	w_apex(&w, zg, ns, cfg->apex.ns_count);
 	for (size_t i = 0; i < zg->order_count; i++) {
+		/* owners come in canonical order, their data in file order: fetch
+		 * ahead what the next owners need from memory */
+		if (i + 2 * PREFETCH_AHEAD < zg->order_count) {
+			__builtin_prefetch(&zg->names[zg->order[i + 2 * PREFETCH_AHEAD]]);
+		}
+		if (i + PREFETCH_AHEAD < zg->order_count) {
+			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD]];
+			__builtin_prefetch(p->text);
+			__builtin_prefetch(&zg->ns[p->ns_first]);
+			if (p->ds_count > 0) {
+				__builtin_prefetch(&zg->ds[p->ds_first]);
+			}
+		}
 		uint32_t id = zg->order[i];
 		const struct zg_name *n = &zg->names[id];
 		if (n->flags & ZG_APEX_DATA) {
 			w_extras(&w, zg, id);
 		}
 		if (n->flags & ZG_GLUE) {
-			w_addrs(&w, zg, n, 4);
+			w_addrs(&w, zg, &h, n, 4);
 		}
 		if (n->flags & ZG_DELEGATED) {
 			for (uint32_t k = 0; k < n->ns_count; k++) {
-				const struct zg_name *h = &zg->names[zg->ns[n->ns_first + k].host];
-				w_head(&w, n, cfg->ttl.delegation_ns, "NS");
-				w_mem(&w, h->text, h->len);
+				const struct zg_name *host = &zg->names[zg->ns[n->ns_first + k].host];
+				w_owner_head(&w, n, h.ns, h.ns_len);
+				w_mem(&w, host->text, host->len);
 				w_mem(&w, "\n", 1);
 			}
 		}
 		if (n->flags & ZG_GLUE) {
-			w_addrs(&w, zg, n, 6);
+			w_addrs(&w, zg, &h, n, 6);
 		}
 		if (n->flags & ZG_DELEGATED) {
-			w_ds(&w, zg, n);
+			w_ds(&w, zg, &h, n);
 		}
 	}
 	w_flush(&w);

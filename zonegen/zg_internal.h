@@ -5,9 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/config.h"
 #include "zonegen/ds.h"
+#include "zonegen/name.h"
 #include "zonegen/zonegen.h"
 
 #define ZG_NONE UINT32_MAX
@@ -64,6 +66,15 @@ struct zg_extra {
 	char *text;                /*!< "TTL\tIN\tTYPE\tRDATA" */
 };
 
+/*! A host field as written, and the name it was accepted as. */
+#define ZG_RAW_HOST_MAX 59
+#define ZG_HOST_CACHE_SIZE 4096 /* entries, a power of 2 */
+struct zg_raw_host {
+	uint32_t id;
+	uint8_t len;               /*!< 0: empty entry */
+	char raw[ZG_RAW_HOST_MAX];
+};
+
 struct zg_problem {
 	char *text;                /*!< "file:line: reason" or a sentence */
 };
@@ -95,6 +106,7 @@ struct tld_zonegen {
 	struct zg_extra *extra;
 	size_t extra_count, extra_cap;
 
+	uint32_t apex_id;          /*!< the zone apex in the name table, or ZG_NONE */
 	uint32_t *order;           /*!< owners below the apex, canonical order */
 	size_t order_count;
 
@@ -103,10 +115,37 @@ struct tld_zonegen {
 	struct zg_list lame;       /*!< lame delegations */
 	struct tld_zonegen_stats stats;
 	unsigned logged;           /*!< bad rows logged so far (bounded) */
+	struct zg_raw_host *host_cache; /*!< row_nameserver(): host field text -> name */
 	uint32_t last_domain;      /*!< known_domain() cache: consecutive rows share a domain */
+	uint32_t last_raw_id;      /*!< the known domain whose field text is last_raw */
+	size_t last_raw_len;       /*!< 0: no such field */
+	char last_raw[TLD_NAME_MAX_TEXT]; /*!< the field as written (not normalised) */
 };
 
 /* nametab.c */
+/* Eight bytes at a time, then the 64-bit finaliser of MurmurHash3: the
+ * slot position and the tag are taken from the upper half. */
+static inline uint64_t zg_hash(const char *s, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	uint64_t w = 0;
+	memcpy(&w, s + i, len - i);
+	h ^= w;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
 int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id);
 uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len);
 void zg_names_free(struct tld_zonegen *zg);
@@ -127,6 +166,33 @@ int zg_apply_rules(struct tld_zonegen *zg);
 /* apex.c */
 int zg_load_apex_records(struct tld_zonegen *zg);
 void zg_extra_free(struct tld_zonegen *zg);
+
+/* sort.c */
+#define ZG_SORT_MAX_ELEM 128
+
+/*! A sort item: 8 big-endian bytes of a key, and what it sorts. */
+struct zg_prefixed {
+	uint64_t prefix;
+	uint32_t id;
+};
+
+/*
+ * Sorts items (size bytes each, at most ZG_SORT_MAX_ELEM) into the total order
+ * cmp, whose first key is the uint32_t at key_off (values < key_range):
+ * grouped by that key in linear time (nothing moves when the items are
+ * already grouped), each group then sorted by cmp.
+ * Returns TLD_OK or TLD_ENOMEM (items unchanged).
+ */
+int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size_t key_range,
+                    int (*cmp)(const void *, const void *));
+
+/*
+ * Sorts items into the total order cmp, whose first key is the prefix
+ * (radix sort on the prefix, cmp only within runs of equal prefixes).
+ * Returns TLD_OK or TLD_ENOMEM (items unchanged).
+ */
+int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
+                     int (*cmp)(const void *, const void *));
 
 /* write.c: qsort order of apex.records data (owner id, type, RDATA) */
 int zg_cmp_extra(const void *a, const void *b);

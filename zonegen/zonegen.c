@@ -129,6 +129,7 @@ int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
 	}
 	zg->cfg = cfg;
 	zg->last_domain = ZG_NONE;
+	zg->apex_id = ZG_NONE;
 	char zone[TLD_NAME_MAX_TEXT];
 	const char *why = NULL;
 	if (cfg->zone == NULL) {
@@ -196,6 +197,7 @@ void tld_zonegen_free(struct tld_zonegen *zg)
 		return;
 	}
 	zg_names_free(zg);
+	free(zg->host_cache);
 	zg_extra_free(zg);
 	zg_list_free(&zg->rejected);
 	zg_list_free(&zg->orphans);

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/publib.sh"
 need kdig knotd nsd named ldns-signzone ldns-keygen ldns-verify-zone
-[ -x "$TLDPUB" ] || skip_all "tldpub not built"
+[ -x "$TLDSIGN" ] || skip_all "tldsign not built"
 
 P=$PORT_PRIMARY; PK=15311; PN=15312; PB=15313
 SECRET=$(new_secret)
@@ -13,12 +13,35 @@ KEY="hmac-sha256:xfr:$SECRET"
 make_zone 2026112101 300 0 "$TMP/v1.unsigned"; sign_zone "$TMP/v1.unsigned" "$TMP/v1.zone"
 make_zone 2026112102 300 7 "$TMP/v2.unsigned"; sign_zone "$TMP/v2.unsigned" "$TMP/v2.zone"
 
-# (no spaces in these values: $TMP is mktemp's, the secret is base64)
-PUBOPTS="--zone test. --state $TMP/state --out $TMP/out --listen 127.0.0.1@$P --listen ::1@$P
- --tsig xfr:hmac-sha256:$SECRET --acl xfr:127.0.0.0/8,::1/128
- --secondary 127.0.0.1@$PK:xfr --secondary 127.0.0.1@$PN:xfr --secondary 127.0.0.1@$PB:xfr
- --notify-timeout 10 --confirm-timeout 20"
-pub() { "$TLDPUB" $PUBOPTS "$@"; }
+# tldsign itself, through its CLI and tldsign.yaml
+cat > "$TMP/tldsign.yaml" <<CONF
+zone: test.
+state-dir: state/
+hsm: {module: /usr/lib/softhsm/libsofthsm2.so, token: unused, pin-env: TLDSIGN_PIN}
+apex:
+  soa: {mname: ns1.nic.test., rname: hostmaster.nic.test., refresh: 1800, retry: 900,
+        expire: 1209600, minimum: 3600, ttl: 3600}
+  ns: [ns1.nic.test., ns2.nic.test.]
+output: {dir: zones/, keep: 5}
+publish:
+  listen: ["127.0.0.1@$P", "::1@$P"]
+  tsig: [{name: xfr, algorithm: hmac-sha256, secret: "$SECRET"}]
+  acl: [{key: xfr, from: ["127.0.0.0/8", "::1/128"]}]
+  secondaries:
+    - {address: "127.0.0.1@$PK", key: xfr}
+    - {address: "127.0.0.1@$PN", key: xfr}
+    - {address: "127.0.0.1@$PB", key: xfr}
+  notify-timeout: 10s
+  confirm-timeout: 20s
+CONF
+NOW=2026-11-21T00:00:00Z
+pub() { "$TLDSIGN" --now $NOW -c "$TMP/tldsign.yaml" "$@"; }
+
+# --- tldsign first: version 1 and the server (the secondaries find it at start-up)
+run_cmd pub publish -i "$TMP/v1.zone" --no-notify; is 0 "$rc" "publish v1 (verified first)"; [ "$rc" = 0 ] || diag "$out"
+start_bg "$TMP/serve.pid" "$TMP/serve.log" "$TLDSIGN" -c "$TMP/tldsign.yaml" serve
+wait_for 20 serial_is $P 2026112101 "$KEY"; ok $? "tldsign serves serial 2026112101"
+
 
 # --- Knot secondary
 mkdir -p "$TMP/knot"
@@ -117,11 +140,6 @@ wait_for 20 kdig @127.0.0.1 -p $PK +time=1 +retry=0 nic.test. A; ok $? "knotd an
 wait_for 20 kdig @127.0.0.1 -p $PN +time=1 +retry=0 nic.test. A; ok $? "nsd answers"
 wait_for 20 kdig @127.0.0.1 -p $PB +time=1 +retry=0 nic.test. A; ok $? "named answers"
 
-# --- tldsign: version 1, serve, NOTIFY
-run_cmd pub publish-quiet "$TMP/v1.zone"; is 0 "$rc" "publish v1"; [ "$rc" = 0 ] || diag "$out"
-start_bg "$TMP/serve.pid" "$TMP/serve.log" "$TLDPUB" $PUBOPTS serve
-wait_for 20 serial_is $P 2026112101 "$KEY"; ok $? "tldsign serves serial 2026112101"
-
 run_cmd pub notify; is 0 "$rc" "NOTIFY acknowledged and serial 1 confirmed by all three"; [ "$rc" = 0 ] || diag "$out"
 for port in $PK $PN $PB; do
 	wait_for 20 serial_is $port 2026112101; ok $? "secondary on $port serves serial 2026112101"
@@ -129,8 +147,14 @@ done
 n=$(grep -c 'transfer AXFR to 127.0.0.1@.* serial 2026112101' "$TMP/serve.log")
 is 3 "$n" "three AXFRs of version 1 in the transfer log"
 
+# --- the publish gate: a zone whose signatures do not verify is refused
+sed 's/^ns1\.nic\.test\.\(.*\)127\.0\.0\.1$/ns1.nic.test.\1127.0.0.9/' "$TMP/v2.zone" > "$TMP/broken.zone"
+cmp -s "$TMP/v2.zone" "$TMP/broken.zone"; ok $((! $?)) "broken copy differs (an A record changed, RRSIG kept)"
+run_cmd pub publish -i "$TMP/broken.zone"; is 5 "$rc" "publish refuses a zone that fails verification (exit 5)"
+serial_is $P 2026112101 "$KEY"; ok $? "still serving serial 2026112101"
+
 # --- version 2: a few changed delegations, by IXFR
-run_cmd pub publish "$TMP/v2.zone"; is 0 "$rc" "publish v2, NOTIFY, all secondaries confirm"; [ "$rc" = 0 ] || diag "$out"
+run_cmd pub publish -i "$TMP/v2.zone"; is 0 "$rc" "publish v2, NOTIFY, all secondaries confirm"; [ "$rc" = 0 ] || diag "$out"
 for port in $PK $PN $PB; do
 	wait_for 20 serial_is $port 2026112102; ok $? "secondary on $port serves serial 2026112102"
 done

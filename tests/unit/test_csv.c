@@ -63,6 +63,7 @@ static void test_bom_and_header(void)
 	is_int(TLD_OK, tld_csv_header(csv, names, 2, idx, &why, &missing),
 	       "BOM skipped, header by name (case-insensitive), extra column ignored");
 	is_int(1, idx[0], "name is column 1");
+	is_int(3, tld_csv_header_fields(csv), "header field count");
 	is_int(2, idx[1], "statuses is column 2");
 	struct tld_csv_record r;
 	is_int(1, tld_csv_next(csv, &r), "row");

@@ -2,6 +2,7 @@
 /* Name rules: A-labels, LDH, lengths, lower case, zone membership, canonical order. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "tests/tap/tap.h"
@@ -108,5 +109,41 @@ int main(void)
 	uint8_t wire[256];
 	size_t wl = tld_name_to_wire("ab.test.", wire);
 	ok(wl == 9 && memcmp(wire, "\002ab\004test\000", 9) == 0, "name to wire");
+	/* tld_name_canon_cmp agrees with memcmp of the canonical keys */
+	static const char alphabet[] = "abyzAZ09-";
+	uint32_t seed = 12345;
+	bool agree = true;
+	for (int t = 0; t < 20000 && agree; t++) {
+		char names[2][64];
+		for (int k = 0; k < 2; k++) {
+			size_t p = 0;
+			seed = seed * 1103515245u + 12345u;
+			int labels = 1 + (int)(seed >> 16) % 4;
+			for (int l = 0; l < labels; l++) {
+				seed = seed * 1103515245u + 12345u;
+				int ll = 1 + (int)(seed >> 16) % 3;
+				for (int c = 0; c < ll; c++) {
+					seed = seed * 1103515245u + 12345u;
+					names[k][p++] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+				}
+				names[k][p++] = '.';
+			}
+			names[k][p] = '\0';
+		}
+		unsigned char rk0[512], rk1[512];
+		size_t rl0 = tld_name_canon_key(names[0], rk0), rl1 = tld_name_canon_key(names[1], rk1);
+		int c = memcmp(rk0, rk1, rl0 < rl1 ? rl0 : rl1);
+		int rwant = c != 0 ? (c < 0 ? -1 : 1) : (rl0 < rl1 ? -1 : rl0 > rl1);
+		int got = tld_name_canon_cmp(names[0], strlen(names[0]), names[1], strlen(names[1]));
+		got = got < 0 ? -1 : got > 0;
+		if (got != rwant) {
+			diag("%s vs %s: canon_cmp %d, keys %d", names[0], names[1], got, rwant);
+			agree = false;
+		}
+	}
+	ok(agree, "tld_name_canon_cmp orders 20000 random name pairs as their canonical keys");
+	is_int(0, tld_name_canon_cmp(".", 1, ".", 1), "canon_cmp: root equals root");
+	ok(tld_name_canon_cmp(".", 1, "a.", 2) < 0, "canon_cmp: root first");
+	ok(tld_name_canon_cmp("a.b.", 4, "B.", 2) > 0, "canon_cmp: a.b. after B. (case folded)");
 	return exit_status();
 }

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* publish/versions + zoneimage: atomic versions, journal, pruning, serial rules. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/statedb.h"
+#include "publish/dnswire.h"
+#include "publish/publish.h"
+#include "publish/zoneimage.h"
+#include "tests/tap/tap.h"
+
+static char dir[256];
+
+static void write_zone(const char *path, unsigned serial, int variant)
+{
+	FILE *fp = fopen(path, "w");
+	fprintf(fp, "test. 3600 IN SOA ns1.nic.test. hostmaster.nic.test. %u 1800 900 1209600 3600\n", serial);
+	fprintf(fp, "test. 3600 IN NS ns1.nic.test.\nns1.nic.test. 3600 IN A 192.0.2.1\n");
+	for (int i = 0; i < 100; i++) {
+		fprintf(fp, "dom%d.test. 3600 IN NS ns%d.example.\n", i, (i % 10 == 0) ? variant : 0);
+	}
+	fclose(fp);
+}
+
+static int count_files(const char *sub, const char *suffix)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "ls %s/%s 2>/dev/null | grep -c '%s$'", dir, sub, suffix);
+	FILE *p = popen(cmd, "r");
+	int n = 0;
+	if (fscanf(p, "%d", &n) != 1) {
+		n = -1;
+	}
+	pclose(p);
+	return n;
+}
+
+int main(void)
+{
+	struct tld_config cfg;
+	tld_statedb_t *db = NULL;
+	struct tld_publish_result res;
+	char zone[300], state[300], out[300];
+
+	plan_lazy();
+	tld_log_init(TLD_LOG_ERROR, false);
+	snprintf(dir, sizeof(dir), "%s/tldpubtest.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		skip_all("no temporary directory");
+	}
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(out, sizeof(out), "%s/zones", dir);
+	snprintf(zone, sizeof(zone), "%s/in.zone", dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.zone = "test.";
+	cfg.state_dir = state;
+	cfg.output.dir = out;
+	cfg.output.keep = 2;
+
+	is_int(TLD_OK, tld_statedb_open(state, &db), "state store opens");
+	struct tld_version_info v;
+	is_int(TLD_ENOENT, tld_versions_current(db, &v), "nothing published yet");
+
+	write_zone(zone, 10, 1);
+	is_int(TLD_OK, tld_publish_zone_file(&cfg, db, zone, &res), "publish serial 10");
+	is_int(10, res.serial, "serial 10");
+	ok(!res.had_previous, "first version");
+	is_int(103, (long long)res.records, "103 records");
+	is_int(TLD_OK, tld_versions_current(db, &v), "current version recorded");
+	is_int(10, v.serial, "current serial 10");
+	is_int(64, (long long)strlen(v.digest), "SHA-256 digest recorded");
+
+	is_int(TLD_OK, tld_publish_zone_file(&cfg, db, zone, &res), "same file again");
+	ok(res.unchanged, "reported unchanged");
+
+	write_zone(zone, 9, 1);
+	is_int(TLD_EZONE, tld_publish_zone_file(&cfg, db, zone, &res), "older serial refused");
+	write_zone(zone, 10, 2);
+	is_int(TLD_EZONE, tld_publish_zone_file(&cfg, db, zone, &res), "same serial, other content refused");
+
+	write_zone(zone, 11, 2);
+	is_int(TLD_OK, tld_publish_zone_file(&cfg, db, zone, &res), "publish serial 11");
+	is_int(10, (long long)res.removed, "10 records removed");
+	is_int(10, (long long)res.added, "10 records added");
+
+	struct tld_journal_info *j = NULL;
+	size_t nj = 0;
+	is_int(TLD_OK, tld_journal_list(db, &j, &nj), "journal lists");
+	is_int(1, (long long)nj, "one journal entry");
+	if (nj == 1) {
+		is_int(10, j[0].from_serial, "from 10");
+		is_int(11, j[0].to_serial, "to 11");
+		struct tld_zone_image *d = NULL;
+		is_int(TLD_OK, tld_image_load(j[0].file, &d), "journal entry loads");
+		if (d) {
+			struct tld_image_rr rr;
+			tld_image_rr(d, 0, &rr);
+			is_int(TLD_RR_SOA, rr.type, "starts with the old SOA");
+			tld_image_rr(d, 11, &rr);
+			is_int(TLD_RR_SOA, rr.type, "new SOA after the 10 removed records");
+			is_int(22, (long long)d->count, "2 SOAs + 10 removed + 10 added");
+			tld_image_free(d);
+		}
+	}
+	free(j);
+
+	/* serial arithmetic (RFC 1982): a jump of 2^31 or more is not "newer" */
+	write_zone(zone, 4294967295u, 3);
+	is_int(TLD_EZONE, tld_publish_zone_file(&cfg, db, zone, &res), "11 -> 4294967295 is not newer");
+	write_zone(zone, 2147483000u, 3);
+	is_int(TLD_OK, tld_publish_zone_file(&cfg, db, zone, &res), "serial 2147483000");
+	write_zone(zone, 4294960000u, 3);
+	is_int(TLD_OK, tld_publish_zone_file(&cfg, db, zone, &res), "serial 4294960000");
+	write_zone(zone, 5, 4);
+	is_int(TLD_OK, tld_publish_zone_file(&cfg, db, zone, &res), "serial wraps to 5");
+	is_int(2, count_files("zones", ".zone") - 1, "keep=2: two versions (plus the current link)");
+	is_int(2, count_files("zones", ".img"), "keep=2: two images");
+	is_int(0, count_files("zones", "tmp.*"), "no temporary files left");
+
+	/* a corrupt image is refused, never half-served */
+	is_int(TLD_OK, tld_versions_current(db, &v), "current");
+	struct tld_zone_image *img = NULL;
+	is_int(TLD_OK, tld_image_load(v.image, &img), "current image loads");
+	tld_image_free(img);
+	img = NULL;
+	FILE *fp = fopen(v.image, "r+");
+	fseek(fp, -3, SEEK_END);
+	fputc(0x7f, fp);
+	fclose(fp);
+	if (truncate(v.image, 200) != 0) {
+		diag("truncate failed");
+	}
+	ok(tld_image_load(v.image, &img) != TLD_OK, "a truncated image is rejected");
+
+	/* a zone with its SOA elsewhere than the apex is refused */
+	fp = fopen(zone, "w");
+	fprintf(fp, "other. 3600 IN SOA a. b. 6 1 1 1 1\n");
+	fclose(fp);
+	is_int(TLD_EZONE, tld_publish_zone_file(&cfg, db, zone, &res), "SOA of another zone refused");
+
+	tld_statedb_close(db);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0) {
+		diag("could not remove %s", dir);
+	}
+	return exit_status();
+}

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * signer_sign_file() end to end through a SoftHSM token: keys from the key
+ * store (interim rule, then under the key plan), NSEC3 and NSEC, the output
+ * checked by the independent verifier, signature reuse from the side file,
+ * serials, refusals.  Also the pieces: the text writer (round trip through
+ * the parser), the side file (round trip and damaged files), the NSEC chain
+ * and the key-set checks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/statedb.h"
+#include "hsm/keydb.h"
+#include "hsm/keys.h"
+#include "policy/keyplan.h"
+#include "signer/dname.h"
+#include "signer/keyset.h"
+#include "signer/nsec.h"
+#include "signer/rrtype.h"
+#include "signer/sigfile.h"
+#include "signer/sign.h"
+#include "signer/sort.h"
+#include "signer/textout.h"
+#include "signer/zone.h"
+#include "signer/zone_read.h"
+#include "signer/zparse.h"
+#include "tests/tap/tap.h"
+#include "tests/unit/hsm_test_token.h"
+#include "verify/verify.h"
+
+#define NOW 1767225600 /* 2026-01-01T00:00:00Z */
+
+static char tmpdir[256];
+
+static const char *tmp_path(const char *name)
+{
+	static char buf[8][512];
+	static int i;
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
+	return buf[i];
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+/* ---- text writer: every record written reads back to the same wire form ---- */
+
+struct collect {
+	struct signer_textout *t;
+	size_t n;
+};
+
+static int write_cb(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                    const uint8_t *rdata, uint16_t rdlen, uint32_t line)
+{
+	struct collect *c = ctx;
+	(void)rclass, (void)line;
+	c->n++;
+	return signer_textout_rr(c->t, owner, ttl, type, rdata, rdlen);
+}
+
+struct compare {
+	FILE *wire;
+	size_t n, same;
+};
+
+static void test_textout_roundtrip(void)
+{
+	static const char zone[] =
+		"$ORIGIN example.\n$TTL 300\n"
+		"@ SOA ns1 host.master 2026010100 1800 900 1209600 3600\n"
+		"@ NS ns1\n@ MX 10 mail\n"
+		"@ TXT \"a \\\"quoted\\\" \\\\ word\" \"\\007bell\" \"\"\n"
+		"ns1 A 192.0.2.1\nns1 AAAA 2001:db8::1\n"
+		"d DS 12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+		"@ DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n"
+		"@ RRSIG SOA 13 1 300 20260201000000 20260101000000 12345 example. "
+		"aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd29ybGQ=\n"
+		"@ NSEC a.example. NS SOA MX TXT RRSIG NSEC DNSKEY TYPE1234\n"
+		"x NSEC3 1 1 0 - 2vptu5timamqttgl4luu9kg21e0aor3s A RRSIG\n"
+		"@ NSEC3PARAM 1 0 12 aabbccdd\n"
+		"srv SRV 0 5 5060 sip.example.\nw CNAME www.example.org.\n"
+		"u TYPE65000 \\# 3 abcdef\n"
+		"e\\.dot TXT x\n";
+	const uint8_t origin[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *mem = open_memstream(&text, &text_len);
+	struct signer_textout t;
+	ok(signer_textout_init(&t, mem, 0, NOW) == TLD_OK, "textout: init");
+	struct collect c = { &t, 0 };
+	ok(signer_zparse("rt", zone, strlen(zone), origin, write_cb, &c) == TLD_OK, "textout: source parses");
+	ok(signer_textout_finish(&t) == TLD_OK, "textout: finish");
+	fclose(mem);
+	ok(strstr(text, "example.\t300\tIN\tSOA\tns1.example. host.master.example. 2026010100 1800 900 1209600 3600\n") != NULL,
+	   "textout: SOA");
+	ok(strstr(text, "\"a \\\"quoted\\\" \\\\ word\" \"\\007bell\" \"\"") != NULL, "textout: TXT escapes");
+	ok(strstr(text, "RRSIG\tSOA 13 1 300 20260201000000 20260101000000 12345 example. aGVsbG8") != NULL,
+	   "textout: RRSIG with dates");
+	ok(strstr(text, "NSEC\ta.example. NS SOA MX TXT RRSIG NSEC DNSKEY TYPE1234\n") != NULL, "textout: NSEC bitmap");
+	ok(strstr(text, "NSEC3\t1 1 0 - 2vptu5timamqttgl4luu9kg21e0aor3s A RRSIG\n") != NULL, "textout: NSEC3");
+	ok(strstr(text, "NSEC3PARAM\t1 0 12 AABBCCDD\n") != NULL, "textout: NSEC3PARAM");
+	ok(strstr(text, "SRV\t0 5 5060 sip.example.\n") != NULL, "textout: other types through ldns");
+	ok(strstr(text, "TYPE65000\t\\# 3 abcdef\n") != NULL, "textout: unknown type as RFC 3597");
+	ok(strstr(text, "e\\.dot.example.") != NULL, "textout: escaped dot in a label");
+
+	/* parse what was written and compare record by record in wire form */
+	struct signer_zone *a = NULL, *b = NULL;
+	write_file(tmp_path("rt-a.zone"), zone);
+	write_file(tmp_path("rt-b.zone"), text);
+	ok(signer_zone_read(tmp_path("rt-a.zone"), NULL, &a) == TLD_OK &&
+	       signer_zone_read(tmp_path("rt-b.zone"), NULL, &b) == TLD_OK,
+	   "textout: the output reads back");
+	if (a != NULL && b != NULL) {
+		bool same = a->nrrs == b->nrrs;
+		for (size_t i = 0; same && i < a->nrrs; i++) {
+			same = a->rrs[i].type == b->rrs[i].type && a->rrs[i].rdlen == b->rrs[i].rdlen &&
+			       a->rrs[i].ttl == b->rrs[i].ttl &&
+			       memcmp(a->rdata + a->rrs[i].rdoff, b->rdata + b->rrs[i].rdoff, a->rrs[i].rdlen) == 0;
+		}
+		ok(same, "textout: %zu records identical after the round trip", a->nrrs);
+	} else {
+		ok(false, "textout: round trip");
+	}
+	signer_zone_free(a);
+	signer_zone_free(b);
+	free(text);
+}
+
+/* ---- side file ---- */
+
+static const uint8_t *sig_of(void *ctx, size_t i, uint16_t *len)
+{
+	static const uint8_t sigs[3][4] = { { 1, 2, 3, 4 }, { 5, 6, 7, 8 }, { 9, 9, 9, 9 } };
+	(void)ctx;
+	*len = (uint16_t)(i == 2 ? 2 : 4);
+	return sigs[i];
+}
+
+static void test_sigfile(void)
+{
+	const uint8_t origin[] = { 4, 't', 'e', 's', 't', 0 };
+	uint8_t h0[32] = { 0 };
+	struct signer_sigfile_item items[3];
+	memset(items, 0, sizeof(items));
+	memset(items[0].hash, 0xcc, 16);
+	items[0].sig_first = 0;
+	items[0].nsigs = 2;
+	memset(items[1].hash, 0x11, 16);
+	items[1].sig_first = 2;
+	items[1].nsigs = 1;
+	memset(items[2].hash, 0x77, 16);
+	FILE *f = fopen(tmp_path("s.sigs"), "w");
+	ok(signer_sigfile_write(f, origin, sizeof(origin), 42, h0, items, 3, sig_of, NULL) == TLD_OK, "sigfile: write");
+	fclose(f);
+	struct signer_sigfile *sf = NULL;
+	ok(signer_sigfile_open(tmp_path("s.sigs"), &sf) == TLD_OK, "sigfile: open");
+	if (sf == NULL) {
+		return;
+	}
+	is_int(42, sf->hdr->serial, "sigfile: serial");
+	uint8_t key[16];
+	memset(key, 0xcc, 16);
+	const struct signer_sigfile_entry *e = signer_sigfile_find(sf, key);
+	ok(e != NULL && e->nsigs == 2, "sigfile: entry found with two signatures");
+	size_t pos = 0, n = 0;
+	const uint8_t *rd;
+	uint16_t len;
+	while (e != NULL && signer_sigfile_next(sf, e, &pos, &rd, &len)) {
+		n++;
+		if (n == 2) {
+			ok(len == 4 && memcmp(rd, "\x05\x06\x07\x08", 4) == 0, "sigfile: second signature intact");
+		}
+	}
+	is_int(2, (long long)n, "sigfile: iterates two signatures");
+	memset(key, 0x11, 16);
+	ok(signer_sigfile_find(sf, key) != NULL, "sigfile: second entry found");
+	memset(key, 0x12, 16);
+	ok(signer_sigfile_find(sf, key) == NULL, "sigfile: absent hash not found");
+	signer_sigfile_close(sf);
+
+	/* damaged: truncated, wrong magic, a blob offset pointing outside */
+	FILE *in = fopen(tmp_path("s.sigs"), "rb");
+	static uint8_t buf[65536];
+	size_t size = fread(buf, 1, sizeof(buf), in);
+	fclose(in);
+	FILE *o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size - 1, o);
+	fclose(o);
+	sf = NULL;
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE && sf == NULL, "sigfile: truncated file refused");
+	buf[0] ^= 1;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: wrong magic refused");
+	buf[0] ^= 1;
+	struct signer_sigfile_entry *ent = (struct signer_sigfile_entry *)(buf + sizeof(struct signer_sigfile_header));
+	ent[0].off = 1u << 30;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_OK, "sigfile: bad offset opens (checked per entry)");
+	if (sf != NULL) {
+		pos = 0;
+		ok(!signer_sigfile_next(sf, &sf->entries[0], &pos, &rd, &len), "sigfile: bad offset yields nothing");
+		signer_sigfile_close(sf);
+	}
+	ok(signer_sigfile_open(tmp_path("none.sigs"), &sf) == TLD_ENOENT, "sigfile: missing file is TLD_ENOENT");
+}
+
+/* ---- NSEC chain ---- */
+
+static void test_nsec_chain(void)
+{
+	write_file(tmp_path("n.zone"), "$ORIGIN example.\n$TTL 600\n"
+	                               "@ SOA ns1 host 1 2 3 4 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+	                               "b.a NS ns.b.a\nns.b.a A 192.0.2.2\nc DS 1 13 2 00\nc NS ns.other.\n");
+	struct signer_zone *z = NULL;
+	struct signer_nsec_chain *c = NULL;
+	ok(signer_zone_read(tmp_path("n.zone"), NULL, &z) == TLD_OK && signer_zone_build(z) == TLD_OK,
+	   "nsec: zone builds");
+	ok(z != NULL && signer_nsec_chain_build(z, &c) == TLD_OK, "nsec: chain builds");
+	if (c == NULL) {
+		signer_zone_free(z);
+		return;
+	}
+	/* example, b.a (delegation), c (secure delegation), ns1; not a (ENT), not ns.b.a (glue) */
+	is_int(4, (long long)c->count, "nsec: apex, two delegations and ns1; no ENT, no glue");
+	is_int(300, c->ttl, "nsec: TTL min(SOA TTL, MINIMUM)");
+	uint8_t rd[SIGNER_DNAME_MAX + 8192];
+	char text[1024];
+	size_t len = signer_nsec_rdata(z, c, c->count - 1, rd);
+	signer_dname_to_text(rd, text, sizeof(text));
+	is_str("example.", text, "nsec: the last points back to the apex");
+	ok(len > 0, "nsec: rdata written");
+	len = signer_nsec_rdata(z, c, 2, rd); /* c.example: NS DS RRSIG NSEC */
+	size_t nl = signer_dname_len(rd, len);
+	static const uint8_t bitmap[] = { 0, 6, 0x20, 0, 0, 0, 0, 0x13 }; /* NS(2) DS(43) RRSIG(46) NSEC(47) */
+	ok(len - nl == sizeof(bitmap) && memcmp(rd + nl, bitmap, sizeof(bitmap)) == 0,
+	   "nsec: secure delegation lists NS DS RRSIG NSEC");
+	signer_nsec_chain_free(c);
+	signer_zone_free(z);
+}
+
+/* ---- key set checks ---- */
+
+static void test_keyset_check(void)
+{
+	static const uint8_t dk[] = { 1, 1, 3, 13, 0xaa, 0xbb, 0xcc, 0xdd };
+	static const uint8_t dz[] = { 1, 0, 3, 13, 0x12, 0x34, 0x56, 0x78 };
+	struct signer_key keys[2] = {
+		{ .algorithm = 13, .key_tag = tld_keytag(dk, sizeof(dk)), .role = TLD_ROLE_KSK, .dnskey = dk, .dnskey_len = 8 },
+		{ .algorithm = 13, .key_tag = tld_keytag(dz, sizeof(dz)), .role = TLD_ROLE_ZSK, .dnskey = dz, .dnskey_len = 8 },
+	};
+	struct signer_key_use use[2] = { { true, true, false }, { true, false, true } };
+	ok(signer_keyset_check(keys, use, 2) == TLD_OK, "keyset: KSK + ZSK accepted");
+	use[0].sign_keys = false;
+	ok(signer_keyset_check(keys, use, 2) == TLD_EKEY, "keyset: nothing signs the DNSKEY RRset");
+	use[0] = (struct signer_key_use){ false, true, false };
+	ok(signer_keyset_check(keys, use, 2) == TLD_EKEY, "keyset: a signing key must be published");
+	use[0] = (struct signer_key_use){ true, true, false };
+	keys[0].key_tag++;
+	ok(signer_keyset_check(keys, use, 2) == TLD_EKEY, "keyset: DNSKEY not matching its key tag");
+	keys[0].key_tag--;
+	keys[1].algorithm = 8;
+	ok(signer_keyset_check(keys, use, 2) == TLD_EKEY, "keyset: DNSKEY not matching its algorithm");
+	keys[1].algorithm = 13;
+	struct signer_key three[3] = { keys[0], keys[1], keys[1] };
+	struct signer_key_use u3[3] = { use[0], use[1], { true, false, false } };
+	ok(signer_keyset_check(three, u3, 3) == TLD_EKEYTAG, "keyset: two published keys with one tag");
+}
+
+/* ---- in-place sort ---- */
+
+static int u32_cmp(const void *a, const void *b, void *ctx)
+{
+	uint32_t x, y;
+	memcpy(&x, a, 4);
+	memcpy(&y, b, 4);
+	++*(size_t *)ctx;
+	return (x > y) - (x < y);
+}
+
+static int u32_qcmp(const void *a, const void *b)
+{
+	size_t dummy = 0;
+	return u32_cmp(a, b, &dummy);
+}
+
+static void test_sort(void)
+{
+	static uint32_t a[20000], b[20000];
+	uint64_t x = 88172645463325252ULL;
+	const char *shapes[] = { "random", "sorted", "reversed", "few values", "all equal" };
+	for (int shape = 0; shape < 5; shape++) {
+		for (size_t n = 0; n <= 20000; n = n ? n * 5 : 1) {
+			for (size_t i = 0; i < n; i++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				a[i] = shape == 0 ? (uint32_t)x : shape == 1 ? (uint32_t)i : shape == 2 ? (uint32_t)(n - i)
+				     : shape == 3 ? (uint32_t)(x % 3) : 7u;
+			}
+			memcpy(b, a, n * sizeof(*a));
+			size_t calls = 0, lg = 1;
+			for (size_t m = n; m > 1; m >>= 1) {
+				lg++;
+			}
+			signer_sort(a, n, sizeof(*a), u32_cmp, &calls);
+			qsort(b, n, sizeof(*b), u32_qcmp);
+			ok(memcmp(a, b, n * sizeof(*a)) == 0 && calls <= 4 * n * lg + 16,
+			   "sort: %s, %zu elements (%zu comparisons)", shapes[shape], n, calls);
+		}
+	}
+}
+
+/* ---- end to end through SoftHSM ---- */
+
+static struct tld_policy make_policy(enum tld_denial_type denial, bool opt_out)
+{
+	struct tld_policy p;
+	memset(&p, 0, sizeof(p));
+	p.algorithm = TLD_ALG_ECDSAP256SHA256;
+	p.denial.type = denial;
+	p.denial.opt_out = opt_out;
+	p.signatures.validity = 3650 * 86400LL;
+	p.signatures.dnskey_validity = 3650 * 86400LL;
+	p.signatures.refresh = 7 * 86400;
+	p.signatures.jitter = 43200;
+	p.signatures.inception_offset = 3600;
+	p.serial = TLD_SERIAL_COUNTER;
+	p.ttl.dnskey = 3600;
+	p.parent.ds_digest = 2;
+	p.ksk_rollover = TLD_KSK_DOUBLE_KSK;
+	p.zsk_rollover = TLD_ZSK_PRE_PUBLISH;
+	p.parent.propagation_delay = 3600;
+	p.parent.ds_ttl = 86400;
+	p.timing.propagation_delay = 300;
+	p.timing.publish_safety = 3600;
+	p.timing.retire_safety = 3600;
+	return p;
+}
+
+static bool verifies(const char *path, tld_time_t now)
+{
+	struct tld_verify_opts vo = { .now = now, .refresh_window = 86400, .threads = 1 };
+	struct tld_verify_report *rep = NULL;
+	int ret = tld_verify_zone_file(path, &vo, &rep);
+	bool good = ret == TLD_OK && rep != NULL && rep->n_failures == 0;
+	if (!good && rep != NULL) {
+		tld_verify_report_print(stderr, rep);
+	}
+	tld_verify_report_free(rep);
+	return good;
+}
+
+static void test_sign_end_to_end(void)
+{
+	struct test_token tok;
+	test_token_make(&tok, "signer");
+	tld_statedb_t *db = NULL;
+	ok(tld_statedb_open(tok.dir, &db) == TLD_OK, "e2e: state store");
+	struct tld_key_record ksk, zsk;
+	ok(tld_key_generate(&tok.cfg, db, TLD_ROLE_KSK, 13, 0, &ksk) == TLD_OK &&
+	       tld_key_generate(&tok.cfg, db, TLD_ROLE_ZSK, 13, 0, &zsk) == TLD_OK,
+	   "e2e: KSK and ZSK generated in the token");
+	write_file(tmp_path("in.zone"),
+	           "$ORIGIN test.\n$TTL 3600\n@ SOA ns1.nic hostmaster.nic 7 1800 900 1209600 3600\n"
+	           "@ NS ns1.nic\n@ NS ns2.nic\nns1.nic A 192.0.2.1\nns2.nic AAAA 2001:db8::2\n"
+	           "*.w TXT \"wild\"\nsec 86400 DS 1 13 2 0011223344556677889900112233445566778899001122334455667788990011\n"
+	           "sec 172800 NS ns.sec\nns.sec 172800 A 198.51.100.1\nins 172800 NS ns.example.net.\n"
+	           "a.b.c TXT \"deep\"\n");
+	struct tld_policy pol = make_policy(TLD_DENIAL_NSEC3, true);
+	struct signer_sign_opts o = {
+		.cfg = &tok.cfg, .policy = &pol, .db = db, .input = tmp_path("in.zone"),
+		.output = tmp_path("out.zone"), .previous = NULL, .now = NOW, .workers = 2,
+	};
+	struct signer_sign_stats st;
+	memset(&st, 0, sizeof(st));
+	int ret = signer_sign_file(&o, &st);
+	is_int(TLD_OK, ret, "e2e: signed (NSEC3 opt-out)");
+	is_int(7, st.serial, "e2e: counter serial without a previous version is the input's");
+	ok(st.sigs_new > 0 && st.sigs_reused == 0, "e2e: %llu new signatures", (unsigned long long)st.sigs_new);
+	ok(verifies(tmp_path("out.zone"), NOW), "e2e: the verifier accepts the zone");
+	uint64_t first_new = st.sigs_new;
+
+	/* again with the previous version: all but the SOA reused */
+	o.previous = tmp_path("out.zone");
+	ret = signer_sign_file(&o, &st);
+	is_int(TLD_OK, ret, "e2e: re-signed");
+	is_int(8, st.serial, "e2e: counter serial previous + 1");
+	is_int(1, (long long)st.sigs_new, "e2e: only the SOA signed anew");
+	is_int((long long)first_new - 1, (long long)st.sigs_reused, "e2e: the rest reused");
+	ok(verifies(tmp_path("out.zone"), NOW), "e2e: the verifier accepts the re-signed zone");
+
+	o.keep_serial_if_unchanged = true;
+	ret = signer_sign_file(&o, &st);
+	ok(ret == TLD_OK && st.unchanged && st.serial == 8 && st.sigs_new == 0, "e2e: nothing changed: unchanged, serial kept");
+
+	/* the keys are under the key plan (tld_keyplan_now adopts new keys of the key store); NSEC */
+	struct tld_key_use *uses = NULL;
+	size_t nuses = 0;
+	ok(tld_keyplan_now(&pol, db, "test.", NOW, &uses, &nuses, NULL) == TLD_OK && nuses == 2 &&
+	       uses[0].publish_dnskey && uses[1].publish_dnskey && (uses[0].sign_zone || uses[1].sign_zone),
+	   "e2e: both keys under the key plan, published and signing");
+	free(uses);
+	ok(tld_keyplan_adopt(db, "test.", ksk.id, ksk.key_tag, 13, TLD_ROLE_KSK, 0, NOW, "test") == TLD_EEXIST,
+	   "e2e: adopting again is refused (already adopted by the signing run)");
+	(void)zsk;
+	pol = make_policy(TLD_DENIAL_NSEC, false);
+	o.keep_serial_if_unchanged = false;
+	o.output = tmp_path("nsec.zone");
+	ret = signer_sign_file(&o, &st);
+	is_int(TLD_OK, ret, "e2e: signed with NSEC under the key plan");
+	ok(st.nsec_records == 7, "e2e: %llu NSEC records (apex, 2 nic hosts, wildcard, 2 delegations, a.b.c; no ENT, no glue)",
+	   (unsigned long long)st.nsec_records);
+	ok(verifies(tmp_path("nsec.zone"), NOW), "e2e: the verifier accepts the NSEC zone");
+
+	/* refusals: wrong zone, bad input; the output stays */
+	write_file(tmp_path("other.zone"), "other. 3600 IN SOA a. b. 1 2 3 4 5\nother. 3600 IN NS a.\n");
+	o.input = tmp_path("other.zone");
+	is_int(TLD_EZONE, signer_sign_file(&o, &st), "e2e: zone of another name refused");
+	write_file(tmp_path("bad.zone"), "test. 3600 IN SOA a. b. 1 2 3 4 5\nx.test. 3600 IN A 1.2.3\n");
+	o.input = tmp_path("bad.zone");
+	is_int(TLD_EPARSE, signer_sign_file(&o, &st), "e2e: malformed input refused");
+	ok(verifies(tmp_path("nsec.zone"), NOW), "e2e: the previous output is untouched");
+
+	tld_statedb_close(db);
+	test_token_remove(&tok);
+}
+
+int main(void)
+{
+	plan_lazy();
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_signer_sign.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		skip_all("mkdtemp failed");
+	}
+	test_textout_roundtrip();
+	test_sigfile();
+	test_nsec_chain();
+	test_keyset_check();
+	test_sort();
+	test_sign_end_to_end();
+	if (getenv("KEEP_TMP") == NULL) {
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0) {
+			diag("could not remove %s", tmpdir);
+		}
+	}
+	return exit_status();
+}

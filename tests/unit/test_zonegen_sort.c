@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The linear-time sorts of zonegen (zonegen/sort.c) give exactly the order of
+ * qsort with the same total comparison: grouped and ungrouped input, small
+ * and large groups, many equal prefixes, empty input.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "tests/tap/tap.h"
+#include "zonegen/zg_internal.h"
+
+struct item {
+	uint32_t group;
+	uint32_t value;
+	uint32_t line;
+};
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint32_t next_random(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 11);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	if (x->group != y->group) {
+		return x->group < y->group ? -1 : 1;
+	}
+	if (x->value != y->value) {
+		return x->value < y->value ? -1 : 1;
+	}
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Ties of the prefix are decided by the id's "full key": id % 7, then id. */
+static int cmp_pref(const void *a, const void *b)
+{
+	const struct zg_prefixed *x = a, *y = b;
+	if (x->prefix != y->prefix) {
+		return x->prefix < y->prefix ? -1 : 1;
+	}
+	if (x->id % 7 != y->id % 7) {
+		return x->id % 7 < y->id % 7 ? -1 : 1;
+	}
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void check_grouped(const char *what, size_t n, uint32_t groups, uint32_t values,
+                          bool presorted_groups)
+{
+	struct item *a = malloc((n ? n : 1) * sizeof(*a));
+	struct item *b = malloc((n ? n : 1) * sizeof(*b));
+	for (size_t i = 0; i < n; i++) {
+		a[i].group = presorted_groups ? (uint32_t)(i * groups / n) : next_random() % groups;
+		a[i].value = next_random() % values;
+		a[i].line = (uint32_t)i + 2;
+	}
+	memcpy(b, a, n * sizeof(*a));
+	if (n > 0) {
+		qsort(b, n, sizeof(*b), cmp_item);
+	}
+	int ret = zg_sort_grouped(a, n, sizeof(*a), offsetof(struct item, group), groups, cmp_item);
+	is_int(TLD_OK, ret, "%s: sorted", what);
+	ok(n == 0 || memcmp(a, b, n * sizeof(*a)) == 0, "%s: the order of qsort", what);
+	free(a);
+	free(b);
+}
+
+static void check_prefixed(const char *what, size_t n, uint64_t prefixes, int shift)
+{
+	struct zg_prefixed *a = calloc(n ? n : 1, sizeof(*a));
+	struct zg_prefixed *b = calloc(n ? n : 1, sizeof(*b));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t p = ((uint64_t)next_random() << 32 | next_random()) % prefixes;
+		a[i].prefix = p << shift;
+		a[i].id = (uint32_t)(n - i);
+	}
+	memcpy(b, a, n * sizeof(*a));
+	if (n > 0) {
+		qsort(b, n, sizeof(*b), cmp_pref);
+	}
+	is_int(TLD_OK, zg_sort_prefixed(a, n, cmp_pref), "%s: sorted", what);
+	bool same = true;
+	for (size_t i = 0; i < n; i++) {
+		same &= a[i].prefix == b[i].prefix && a[i].id == b[i].id;
+	}
+	ok(same, "%s: the order of qsort", what);
+	free(a);
+	free(b);
+}
+
+int main(void)
+{
+	plan_lazy();
+	check_grouped("empty", 0, 1, 1, false);
+	check_grouped("one item", 1, 1, 1, false);
+	check_grouped("grouped input, small groups", 10000, 4000, 50, true);
+	check_grouped("ungrouped input, small groups", 10000, 4000, 50, false);
+	check_grouped("ungrouped input, large groups (qsort inside)", 20000, 7, 1000, false);
+	check_grouped("grouped input, equal values (line decides)", 5000, 100, 2, true);
+	check_prefixed("empty", 0, 1, 0);
+	check_prefixed("distinct prefixes", 50000, UINT64_MAX, 0);
+	check_prefixed("few prefixes (long tie runs)", 20000, 3, 0);
+	check_prefixed("prefixes differing only in the top byte", 5000, 200, 56);
+	check_prefixed("some ties", 30000, 10000, 20);
+	return exit_status();
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Linear-time sorts of the zone builder.  Every comparison used with them is
+ * a total order (ties end on the source line), so the result is exactly that
+ * of a comparison sort, whatever the input order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "zonegen/zg_internal.h"
+
+/* Groups up to this size are sorted by insertion; larger ones by qsort. */
+#define SMALL_GROUP 16
+
+/* -- internal API -- */
+
+static inline uint32_t key_at(const unsigned char *base, size_t i, size_t size, size_t off)
+{
+	uint32_t k;
+	memcpy(&k, base + i * size + off, sizeof(k));
+	return k;
+}
+
+/* Insertion sort of a small run (elements up to ZG_SORT_MAX_ELEM bytes). */
+static void insertion_sort(unsigned char *base, size_t n, size_t size,
+                           int (*cmp)(const void *, const void *))
+{
+	unsigned char tmp[ZG_SORT_MAX_ELEM];
+	for (size_t i = 1; i < n; i++) {
+		if (cmp(base + (i - 1) * size, base + i * size) <= 0) {
+			continue;
+		}
+		memcpy(tmp, base + i * size, size);
+		size_t j = i;
+		while (j > 0 && cmp(base + (j - 1) * size, tmp) > 0) {
+			j--;
+		}
+		memmove(base + (j + 1) * size, base + j * size, (i - j) * size);
+		memcpy(base + j * size, tmp, size);
+	}
+}
+
+static void sort_run(unsigned char *base, size_t n, size_t size,
+                     int (*cmp)(const void *, const void *))
+{
+	if (n <= 1) {
+		return;
+	}
+	if (n <= SMALL_GROUP) {
+		insertion_sort(base, n, size, cmp);
+	} else {
+		qsort(base, n, size, cmp);
+	}
+}
+
+/* -- public API -- */
+
+int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size_t key_range,
+                    int (*cmp)(const void *, const void *))
+{
+	unsigned char *base = items;
+	if (count == 0) {
+		return TLD_OK;
+	}
+	bool grouped = true;
+	for (size_t i = 1; i < count && grouped; i++) {
+		grouped = key_at(base, i - 1, size, key_off) <= key_at(base, i, size, key_off);
+	}
+	if (!grouped) {
+		/* stable counting sort by the key */
+		uint32_t *start = calloc(key_range + 1, sizeof(*start));
+		unsigned char *out = malloc(count * size);
+		if (start == NULL || out == NULL) {
+			free(start);
+			free(out);
+			return TLD_ENOMEM;
+		}
+		for (size_t i = 0; i < count; i++) {
+			start[key_at(base, i, size, key_off) + 1]++;
+		}
+		for (size_t k = 1; k <= key_range; k++) {
+			start[k] += start[k - 1];
+		}
+		for (size_t i = 0; i < count; i++) {
+			memcpy(out + (size_t)start[key_at(base, i, size, key_off)]++ * size,
+			       base + i * size, size);
+		}
+		memcpy(base, out, count * size);
+		free(out);
+		free(start);
+	}
+	size_t run = 0;
+	for (size_t i = 1; i <= count; i++) {
+		if (i == count || key_at(base, i, size, key_off) != key_at(base, run, size, key_off)) {
+			sort_run(base + run * size, i - run, size, cmp);
+			run = i;
+		}
+	}
+	return TLD_OK;
+}
+
+int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
+                     int (*cmp)(const void *, const void *))
+{
+	if (count == 0) {
+		return TLD_OK;
+	}
+	struct zg_prefixed *tmp = malloc(count * sizeof(*tmp));
+	size_t *hist = malloc(8 * 256 * sizeof(*hist));
+	if (tmp == NULL || hist == NULL) {
+		free(tmp);
+		free(hist);
+		return TLD_ENOMEM;
+	}
+	/* LSD radix sort on the prefix, one byte per pass; passes in which
+	 * every key has the same byte are skipped */
+	memset(hist, 0, 8 * 256 * sizeof(*hist));
+	for (size_t i = 0; i < count; i++) {
+		uint64_t p = items[i].prefix;
+		for (unsigned b = 0; b < 8; b++) {
+			hist[b * 256 + ((p >> (8 * b)) & 0xff)]++;
+		}
+	}
+	struct zg_prefixed *src = items, *dst = tmp;
+	for (unsigned b = 0; b < 8; b++) {
+		size_t *h = hist + b * 256;
+		if (h[(src[0].prefix >> (8 * b)) & 0xff] == count) {
+			continue;
+		}
+		size_t pos = 0;
+		for (unsigned v = 0; v < 256; v++) {
+			size_t c = h[v];
+			h[v] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < count; i++) {
+			dst[h[(src[i].prefix >> (8 * b)) & 0xff]++] = src[i];
+		}
+		struct zg_prefixed *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != items) {
+		memcpy(items, src, count * sizeof(*items));
+	}
+	free(tmp);
+	free(hist);
+	/* equal prefixes: the full comparison decides */
+	size_t run = 0;
+	for (size_t i = 1; i <= count; i++) {
+		if (i == count || items[i].prefix != items[run].prefix) {
+			sort_run((unsigned char *)(items + run), i - run, sizeof(*items), cmp);
+			run = i;
+		}
+	}
+	return TLD_OK;
+}
