@@ -887,7 +887,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	double t3 = mono();
 	tld_debug("signing: signatures in %.2f s, peak %lu MiB", t3 - t2, peak_mib());
 
-	ret = sign_write(&run, o->output);
+	ret = sign_write(&run, o->output, unchanged);
 	if (ret != TLD_OK) {
 		goto fail;
 	}
