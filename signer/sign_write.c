@@ -254,10 +254,14 @@ static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
 /* Where the text goes: a stream, or a comparison with the existing file. */
 struct text_sink {
 	FILE *out;                /* stream, or NULL: compare with old[] */
-	const char *old;
+	const char *old;          /* mapped (page-aligned) */
 	size_t old_len, pos;
+	size_t released;          /* old[0 .. released) dropped from memory */
 	bool differs;
 };
+
+/* Compared pages are dropped as the comparison goes, so the old file does not stay resident. */
+#define SINK_RELEASE_CHUNK (4u << 20)
 
 static int sink_put(struct text_sink *k, const char *buf, size_t len)
 {
@@ -268,6 +272,11 @@ static int sink_put(struct text_sink *k, const char *buf, size_t len)
 		k->differs = true;
 	}
 	k->pos += len;
+	size_t behind = k->pos < k->old_len ? k->pos & ~(size_t)4095 : k->old_len & ~(size_t)4095;
+	if (behind - k->released >= SINK_RELEASE_CHUNK) {
+		madvise((void *)(k->old + k->released), behind - k->released, MADV_DONTNEED);
+		k->released = behind;
+	}
 	return TLD_OK;
 }
 
@@ -379,42 +388,14 @@ static int write_sidefile(struct sign_run *run, const char *path, uint32_t seria
 	return ret;
 }
 
-/* Whether the side file at path holds exactly what this run would write. */
-static bool sidefile_matches(const struct sign_run *run, const char *path, uint32_t serial)
+static ssize_t sink_cookie_write(void *cookie, const char *buf, size_t len)
 {
-	char *mem = NULL;
-	size_t mem_len = 0;
-	bool same = false;
-	FILE *m = open_memstream(&mem, &mem_len);
-	if (m == NULL) {
-		return false;
-	}
-	int ret = sidefile_to(run, m, serial);
-	if (fclose(m) != 0) {
-		ret = TLD_ENOMEM;
-	}
-	FILE *f = ret == TLD_OK ? fopen(path, "rb") : NULL;
-	if (f != NULL) {
-		size_t at = 0;
-		char buf[65536];
-		size_t got;
-		same = true;
-		while (same && (got = fread(buf, 1, sizeof(buf), f)) > 0) {
-			same = got <= mem_len - at && memcmp(mem + at, buf, got) == 0;
-			at += got;
-		}
-		same = same && !ferror(f) && at == mem_len;
-		fclose(f);
-	}
-	free(mem);
-	return same;
+	return sink_put(cookie, buf, len) == TLD_OK ? (ssize_t)len : -1;
 }
 
-/*
- * Whether the file at path (and its side file) already holds exactly what
- * would be written: the text is formatted and compared, not written.
- */
-static bool same_as_existing(const struct sign_run *run, const char *path, uint32_t serial)
+/* Whether the file at path holds exactly the bytes emit() writes (compared as they come, not kept). */
+static bool file_matches(const struct sign_run *run, const char *path, uint32_t serial,
+                         int (*emit)(const struct sign_run *run, struct text_sink *sink, uint32_t serial))
 {
 	struct text_sink sink = { 0 };
 	bool same = false;
@@ -429,16 +410,45 @@ static bool same_as_existing(const struct sign_run *run, const char *path, uint3
 			madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
 			sink.old = map;
 			sink.old_len = (size_t)st.st_size;
-			same = write_text(run, &sink) == TLD_OK && !sink.differs && sink.pos == sink.old_len;
+			same = emit(run, &sink, serial) == TLD_OK && !sink.differs && sink.pos == sink.old_len;
 			munmap(map, (size_t)st.st_size);
 		}
 	}
 	close(fd);
+	return same;
+}
+
+static int emit_text(const struct sign_run *run, struct text_sink *sink, uint32_t serial)
+{
+	(void)serial;
+	return write_text(run, sink);
+}
+
+static int emit_sidefile(const struct sign_run *run, struct text_sink *sink, uint32_t serial)
+{
+	cookie_io_functions_t io = { .write = sink_cookie_write };
+	FILE *f = fopencookie(sink, "w", io);
+	if (f == NULL) {
+		return TLD_ENOMEM;
+	}
+	int ret = sidefile_to(run, f, serial);
+	if (fclose(f) != 0 && ret == TLD_OK) {
+		ret = TLD_EIO;
+	}
+	return ret;
+}
+
+/*
+ * Whether the file at path and its side file already hold exactly what would
+ * be written: both are formatted and compared, not written.
+ */
+static bool same_as_existing(const struct sign_run *run, const char *path, uint32_t serial)
+{
 	char side[4096];
-	if (!same || snprintf(side, sizeof(side), "%s%s", path, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
+	if (snprintf(side, sizeof(side), "%s%s", path, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
 		return false;
 	}
-	return sidefile_matches(run, side, serial);
+	return file_matches(run, side, serial, emit_sidefile) && file_matches(run, path, serial, emit_text);
 }
 
 /* -- public API -- */
