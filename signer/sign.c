@@ -884,10 +884,12 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	tld_signpool_close(run.pool);
 	run.pool = NULL;
 	release_batch(&run); /* before the writing phase: it is not needed any more */
+	signer_sigfile_close(run.prev); /* kept signatures were copied out */
+	run.prev = NULL;
 	double t3 = mono();
 	tld_debug("signing: signatures in %.2f s, peak %lu MiB", t3 - t2, peak_mib());
 
-	ret = sign_write(&run, o->output);
+	ret = sign_write(&run, o->output, unchanged);
 	if (ret != TLD_OK) {
 		goto fail;
 	}

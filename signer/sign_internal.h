@@ -106,6 +106,9 @@ size_t sign_denial_rdata(const struct sign_run *run, const struct slot *s, uint8
 
 /*!
  * \brief Writes the signed zone (text, canonical order, SOA first) and its side file.
+ * \param[in] unchanged  nothing changed against the previous version: when
+ *                       the files at path already hold byte for byte what
+ *                       would be written, they are left alone
  * \return TLD_OK, TLD_EIO, TLD_ENOMEM
  */
-int sign_write(struct sign_run *run, const char *path);
+int sign_write(struct sign_run *run, const char *path, bool unchanged);

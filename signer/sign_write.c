@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/atomic_file.h"
@@ -248,7 +251,36 @@ static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
  * The zone text: rounds of one part of TEXT_PART_NODES nodes per thread,
  * formatted in parallel into memory, written in order.
  */
-static int write_text(const struct sign_run *run, FILE *out)
+/* Where the text goes: a stream, or a comparison with the existing file. */
+struct text_sink {
+	FILE *out;                /* stream, or NULL: compare with old[] */
+	const char *old;          /* mapped (page-aligned) */
+	size_t old_len, pos;
+	size_t released;          /* old[0 .. released) dropped from memory */
+	bool differs;
+};
+
+/* Compared pages are dropped as the comparison goes, so the old file does not stay resident. */
+#define SINK_RELEASE_CHUNK (4u << 20)
+
+static int sink_put(struct text_sink *k, const char *buf, size_t len)
+{
+	if (k->out != NULL) {
+		return fwrite(buf, 1, len, k->out) == len ? TLD_OK : TLD_EIO;
+	}
+	if (!k->differs && (k->old_len - k->pos < len || memcmp(k->old + k->pos, buf, len) != 0)) {
+		k->differs = true;
+	}
+	k->pos += len;
+	size_t behind = k->pos < k->old_len ? k->pos & ~(size_t)4095 : k->old_len & ~(size_t)4095;
+	if (behind - k->released >= SINK_RELEASE_CHUNK) {
+		madvise((void *)(k->old + k->released), behind - k->released, MADV_DONTNEED);
+		k->released = behind;
+	}
+	return TLD_OK;
+}
+
+static int write_text(const struct sign_run *run, struct text_sink *sink)
 {
 	const struct signer_zone *z = run->z;
 	size_t part_nodes = 0;
@@ -296,12 +328,15 @@ static int write_text(const struct sign_run *run, FILE *out)
 		}
 		for (unsigned k = 0; k < used && ret == TLD_OK; k++) {
 			ret = parts[k].ret;
-			if (ret == TLD_OK && parts[k].t.len > 0 && fwrite(parts[k].t.buf, 1, parts[k].t.len, out) != parts[k].t.len) {
-				ret = TLD_EIO;
+			if (ret == TLD_OK && parts[k].t.len > 0) {
+				ret = sink_put(sink, parts[k].t.buf, parts[k].t.len);
 			}
 		}
+		if (sink->out == NULL && sink->differs) {
+			break; /* no need to go on comparing */
+		}
 	}
-	if (ret == TLD_OK && fflush(out) != 0) {
+	if (ret == TLD_OK && sink->out != NULL && fflush(sink->out) != 0) {
 		ret = TLD_EIO;
 	}
 fail:
@@ -319,10 +354,10 @@ static const uint8_t *sig_at(void *ctx, size_t i, uint16_t *len)
 	return run->arena + run->sigs[i].off;
 }
 
-static int write_sidefile(struct sign_run *run, const char *path, uint32_t serial)
+/* The side file of this run to a stream. */
+static int sidefile_to(const struct sign_run *run, FILE *out, uint32_t serial)
 {
 	struct signer_sigfile_item *items = malloc((run->nslots ? run->nslots : 1) * sizeof(*items));
-	tld_atomic_file_t *af = NULL;
 	if (items == NULL) {
 		return TLD_ENOMEM;
 	}
@@ -331,10 +366,18 @@ static int write_sidefile(struct sign_run *run, const char *path, uint32_t seria
 		items[i].sig_first = run->slots[i].sig_first;
 		items[i].nsigs = run->slots[i].nsigs;
 	}
+	int ret = signer_sigfile_write(out, run->z->origin, run->z->origin_len, serial, run->unsigned_hash, items,
+	                               run->nslots, sig_at, (void *)run);
+	free(items);
+	return ret;
+}
+
+static int write_sidefile(struct sign_run *run, const char *path, uint32_t serial)
+{
+	tld_atomic_file_t *af = NULL;
 	int ret = tld_atomic_file_open(path, 0644, &af);
 	if (ret == TLD_OK) {
-		ret = signer_sigfile_write(tld_atomic_file_stream(af), run->z->origin, run->z->origin_len, serial, run->unsigned_hash, items,
-		                           run->nslots, sig_at, run);
+		ret = sidefile_to(run, tld_atomic_file_stream(af), serial);
 		if (ret != TLD_OK) {
 			tld_error("%s: writing the signature side file failed: %s", path, tld_strerror(ret));
 			tld_atomic_file_abort(af);
@@ -342,19 +385,85 @@ static int write_sidefile(struct sign_run *run, const char *path, uint32_t seria
 			ret = tld_atomic_file_commit(af);
 		}
 	}
-	free(items);
 	return ret;
+}
+
+static ssize_t sink_cookie_write(void *cookie, const char *buf, size_t len)
+{
+	return sink_put(cookie, buf, len) == TLD_OK ? (ssize_t)len : -1;
+}
+
+/* Whether the file at path holds exactly the bytes emit() writes (compared as they come, not kept). */
+static bool file_matches(const struct sign_run *run, const char *path, uint32_t serial,
+                         int (*emit)(const struct sign_run *run, struct text_sink *sink, uint32_t serial))
+{
+	struct text_sink sink = { 0 };
+	bool same = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0) {
+		return false;
+	}
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && S_ISREG(st.st_mode)) {
+		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map != MAP_FAILED) {
+			madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+			sink.old = map;
+			sink.old_len = (size_t)st.st_size;
+			same = emit(run, &sink, serial) == TLD_OK && !sink.differs && sink.pos == sink.old_len;
+			munmap(map, (size_t)st.st_size);
+		}
+	}
+	close(fd);
+	return same;
+}
+
+static int emit_text(const struct sign_run *run, struct text_sink *sink, uint32_t serial)
+{
+	(void)serial;
+	return write_text(run, sink);
+}
+
+static int emit_sidefile(const struct sign_run *run, struct text_sink *sink, uint32_t serial)
+{
+	cookie_io_functions_t io = { .write = sink_cookie_write };
+	FILE *f = fopencookie(sink, "w", io);
+	if (f == NULL) {
+		return TLD_ENOMEM;
+	}
+	int ret = sidefile_to(run, f, serial);
+	if (fclose(f) != 0 && ret == TLD_OK) {
+		ret = TLD_EIO;
+	}
+	return ret;
+}
+
+/*
+ * Whether the file at path and its side file already hold exactly what would
+ * be written: both are formatted and compared, not written.
+ */
+static bool same_as_existing(const struct sign_run *run, const char *path, uint32_t serial)
+{
+	char side[4096];
+	if (snprintf(side, sizeof(side), "%s%s", path, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
+		return false;
+	}
+	return file_matches(run, side, serial, emit_sidefile) && file_matches(run, path, serial, emit_text);
 }
 
 /* -- public API -- */
 
-int sign_write(struct sign_run *run, const char *path)
+int sign_write(struct sign_run *run, const char *path, bool unchanged)
 {
 	const uint8_t *soa = run->z->rdata + run->z->rrs[run->z->soa_rr].rdoff + run->z->rrs[run->z->soa_rr].rdlen - 20;
 	uint32_t serial = (uint32_t)soa[0] << 24 | (uint32_t)soa[1] << 16 | (uint32_t)soa[2] << 8 | soa[3];
 	char side[4096];
 	if (snprintf(side, sizeof(side), "%s%s", path, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
 		return TLD_EINVAL;
+	}
+	if (unchanged && same_as_existing(run, path, serial)) {
+		tld_info("%s: unchanged and identical to the file there: not rewritten", path);
+		return TLD_OK;
 	}
 	/* side file first: it is content-addressed, so a crash between the two only costs reuse */
 	int ret = write_sidefile(run, side, serial);
@@ -366,7 +475,8 @@ int sign_write(struct sign_run *run, const char *path)
 	if (ret != TLD_OK) {
 		return ret;
 	}
-	ret = write_text(run, tld_atomic_file_stream(af));
+	struct text_sink sink = { .out = tld_atomic_file_stream(af) };
+	ret = write_text(run, &sink);
 	if (ret != TLD_OK) {
 		tld_error("%s: writing the signed zone failed: %s", path, tld_strerror(ret));
 		tld_atomic_file_abort(af);

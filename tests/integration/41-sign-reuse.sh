@@ -65,10 +65,19 @@ cp "$T/signed.zone" "$T/v4.zone"
 
 # nothing changed, --keep-serial: unchanged, same serial, same bytes
 serial4=$(summary_serial "$out")
-run_cmd $S --now 2026-01-01T04:00:00Z sign --keep-serial -i "$T/in3.zone" -o "$T/signed.zone"
+inode() { ls -i "$1" | cut -d' ' -f1; }
+ino4=$(inode "$T/signed.zone")
+run_cmd $S -v --now 2026-01-01T04:00:00Z sign --keep-serial -i "$T/in3.zone" -o "$T/signed.zone"
 is 0 "$rc" "--keep-serial run exits 0"
 echo "$out" | grep -q "^unchanged test\. serial $serial4: .* 0 new and $total reused"; ok $? "reports unchanged ($out)"
 cmp -s "$T/v4.zone" "$T/signed.zone"; ok $? "output identical to the previous version"
+is "$ino4" "$(inode "$T/signed.zone")" "unchanged and identical: the file is not rewritten"
+echo "$out" | grep -q "not rewritten"; ok $? "says it was not rewritten"
+# the same run over a file that differs (here: a line appended) rewrites it
+echo "; edited" >>"$T/signed.zone"
+run_cmd $S --now 2026-01-01T04:00:00Z sign --keep-serial -i "$T/in3.zone" -o "$T/signed.zone"
+echo "$out" | grep -q "^unchanged test\. serial $serial4: "; ok $? "edited output, nothing else changed: still unchanged"
+cmp -s "$T/v4.zone" "$T/signed.zone"; ok $? "the edited file is written anew, identical to the previous version"
 run_cmd $S --now 2026-01-01T04:00:00Z sign --keep-serial -i "$T/in2.zone" -o "$T/signed.zone"
 echo "$out" | grep -q "^signed test\. .* 1 new"; ok $? "--keep-serial with a change: signed, new serial ($out)"
 
