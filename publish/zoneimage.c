@@ -455,3 +455,39 @@ fail:
 	tld_image_free(b.img);
 	return r;
 }
+
+int tld_image_load_soa(const char *path, uint8_t *rec, size_t cap)
+{
+	uint8_t hdr[28];
+	int r = TLD_EPARSE;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return tld_errno(errno);
+	}
+	size_t got = 0;
+	ssize_t n = read(fd, hdr, sizeof(hdr));
+	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, IMAGE_MAGIC, 8) != 0 || cap < 1 + 255 + 10) {
+		goto done;
+	}
+	/* owner length, owner, fixed fields; then the rdata */
+	while (got < cap && (n = read(fd, rec + got, cap - got)) > 0) {
+		got += (size_t)n;
+		if (got >= 1 && got >= 1 + (size_t)rec[0] + 10) {
+			break;
+		}
+	}
+	if (got < 1 || got < 1 + (size_t)rec[0] + 10 || tld_name_len(rec + 1, rec[0]) != rec[0]) {
+		goto done;
+	}
+	size_t need = tld_image_record_len(rec);
+	while (got < need && need <= cap && (n = read(fd, rec + got, need - got)) > 0) {
+		got += (size_t)n;
+	}
+	if (need > cap || got < need || tld_get16(rec + 1 + rec[0]) != TLD_RR_SOA) {
+		goto done;
+	}
+	r = TLD_OK;
+done:
+	close(fd);
+	return r;
+}

@@ -108,6 +108,15 @@ int tld_image_save(const struct tld_zone_image *img, const char *path);
 int tld_image_load(const char *path, struct tld_zone_image **out);
 
 /*!
+ * \brief Reads only the first record of an image file (a zone image holds its
+ *        SOA there), for NOTIFY and status without loading the zone.
+ * \param[in]  path  image file
+ * \param[out] rec   image-layout record (tld_image_record_len()), cap bytes
+ * \return TLD_OK, TLD_ENOENT, TLD_EIO, TLD_EPARSE (not an image, or no SOA first)
+ */
+int tld_image_load_soa(const char *path, uint8_t *rec, size_t cap);
+
+/*!
  * \brief Computes the IXFR difference old -> new: old SOA, removed RRs, new
  *        SOA, added RRs, by one merge walk over the two images in canonical
  *        order (an image not yet in that order is sorted first).
