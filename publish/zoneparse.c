@@ -56,8 +56,8 @@ static uint8_t lower(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
-/* Text name to wire; relative names get the origin.  FAST_NO for anything unusual. */
-static int fast_name(const struct reader *rd, const struct token *t, bool canon, uint8_t *out,
+/* Text name to wire as written; relative names get the origin.  FAST_NO for anything unusual. */
+static int fast_name(const struct reader *rd, const struct token *t, uint8_t *out,
                      size_t *out_len)
 {
 	size_t o = 0, i = 0;
@@ -88,7 +88,7 @@ static int fast_name(const struct reader *rd, const struct token *t, bool canon,
 		}
 		out[o++] = (uint8_t)l;
 		for (size_t k = start; k < i; k++) {
-			out[o++] = canon ? lower((uint8_t)t->s[k]) : (uint8_t)t->s[k];
+			out[o++] = (uint8_t)t->s[k];  /* as written; owners are lower-cased by the caller */
 		}
 		if (i < t->len) {
 			i++;  /* the dot */
@@ -382,9 +382,9 @@ static int fast_rdata(const struct reader *rd, uint16_t type, const struct token
 		*out_len = 16;
 		return FAST_OK;
 	case 2:
-		return n == 1 ? fast_name(rd, &t[0], false, out, out_len) : FAST_NO;
+		return n == 1 ? fast_name(rd, &t[0], out, out_len) : FAST_NO;
 	case 6:
-		if (n != 7 || fast_name(rd, &t[0], false, out, &l) || fast_name(rd, &t[1], false, out + l, &l2)) {
+		if (n != 7 || fast_name(rd, &t[0], out, &l) || fast_name(rd, &t[1], out + l, &l2)) {
 			return FAST_NO;
 		}
 		l += l2;
@@ -421,7 +421,7 @@ static int fast_rdata(const struct reader *rd, uint16_t type, const struct token
 		if (n < 9 || fast_type(&t[0], &covered) || fast_uint(&t[1], 0xff, &v[0]) ||
 		    fast_uint(&t[2], 0xff, &v[1]) || fast_uint(&t[3], 0xffffffffu, &v[2]) ||
 		    fast_time(&t[4], &t1) || fast_time(&t[5], &t2) || fast_uint(&t[6], 0xffff, &v[3]) ||
-		    fast_name(rd, &t[7], false, out + 18, &l) ||
+		    fast_name(rd, &t[7], out + 18, &l) ||
 		    fast_base64(t + 8, n - 8, out + 18 + l, cap - 18 - l, &l2)) {
 			return FAST_NO;
 		}
@@ -513,7 +513,7 @@ static int fast_line(struct reader *rd, const char *s, size_t len)
 		return FAST_NO;
 	}
 	uint8_t *rec = rd->rec, owner[TLD_DNS_MAXNAME];
-	if (fast_name(rd, &t[0], false, owner, &ol)) {
+	if (fast_name(rd, &t[0], owner, &ol)) {
 		return FAST_NO;
 	}
 	for (size_t i = 0; i < ol; i++) {
@@ -571,7 +571,7 @@ static int directive(struct reader *rd, size_t line, const char *s, size_t len)
 		size_t nl;
 		static const struct reader root = { .origin = { 0 }, .origin_len = 1 };
 		/* ldns reads a relative $ORIGIN as absolute; so do we */
-		if (n == 2 && fast_name(&root, &t[1], false, name, &nl) == FAST_OK) {
+		if (n == 2 && fast_name(&root, &t[1], name, &nl) == FAST_OK) {
 			memcpy(rd->origin, name, nl);
 			rd->origin_len = nl;
 			return TLD_OK;

@@ -49,6 +49,21 @@ static void crosscheck_file(const char *path)
 	}
 	int rf = tld_image_from_zone_file(path, &fast);
 	int rr = tld_image_from_zone_file_ldns(path, &ref);
+	if (rf == TLD_EZONE && rr == TLD_EZONE) {
+		/* a vector file of records only: compare them behind a root SOA */
+		size_t len = 0;
+		char *text = tap_read_file(path, &len);
+		FILE *fp = fopen(tmpzone, "w");
+		if (text != NULL && fp != NULL) {
+			fprintf(fp, ". 3600 IN SOA a. b. 1 1 1 1 1\n%s", text);
+		}
+		if (fp != NULL) {
+			fclose(fp);
+		}
+		free(text);
+		rf = tld_image_from_zone_file(tmpzone, &fast);
+		rr = tld_image_from_zone_file_ldns(tmpzone, &ref);
+	}
 	if (rf == TLD_OK && rr == TLD_OK) {
 		ok(same_image(fast, ref, path), "%s: fast reader = ldns (%zu records)", path, fast->count);
 	} else {
