@@ -171,10 +171,12 @@ static int stage_load(struct run *r)
 /* Stage 3-4: read and check the export, build, write STATE_DIR/unsigned.zone. */
 static int stage_export(struct run *r)
 {
+	double t0 = mono_seconds();
 	int err = tld_zonegen_build(r->cfg, NULL, &r->zg);
 	if (err != TLD_OK) {
 		return err;
 	}
+	double t_built = mono_seconds();
 	char report_path[4096];
 	if ((err = state_path(r, "zonegen-report.json", report_path, sizeof(report_path))) != TLD_OK ||
 	    (err = tld_zonegen_write_report(r->zg, report_path)) != TLD_OK) {
@@ -198,10 +200,12 @@ static int stage_export(struct run *r)
 	if ((err = tld_atomic_file_commit(af)) != TLD_OK) {
 		return err;
 	}
-
+	double t_written = mono_seconds();
 	if ((err = tld_run_file_digest(r->unsigned_path, r->cur.unsigned_digest)) != TLD_OK) {
 		return err;
 	}
+	tld_info("run: export: read and built in %.2f s, unsigned zone written in %.2f s, "
+	         "digest in %.2f s", t_built - t0, t_written - t_built, mono_seconds() - t_written);
 	const struct tld_zonegen_stats *zs = tld_zonegen_stats(r->zg);
 	r->cur.delegations = zs->delegated;
 	r->cur.ds_records = zs->ds_records;
@@ -543,15 +547,19 @@ static int stage_verify(struct run *r)
 /* Stage 9a: publish (the commit point). */
 static int stage_publish(struct run *r)
 {
+	double t0 = mono_seconds();
 	int err = tld_publish_zone_file(r->cfg, r->db, r->signed_path, &r->pub);
 	if (err != TLD_OK && !(err == TLD_EIO && r->pub.after_publish_ran)) {
 		return err;
 	}
+	double t_published = mono_seconds();
 	r->report.published = !r->pub.unchanged;
 	r->report.serial = r->pub.serial;
 	if (r->report.published) {
 		keep_previous(r);
 	}
+	tld_info("run: publish: tld_publish_zone_file %.2f s, previous version kept in %.2f s",
+	         t_published - t0, mono_seconds() - t_published);
 	return err;
 }
 
