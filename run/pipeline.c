@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/atomic_file.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "common/lock.h"
@@ -108,7 +107,8 @@ static void remove_stale_temporaries(const char *state_dir)
 	}
 	struct dirent *de;
 	while ((de = readdir(dir)) != NULL) {
-		/* every writer of STATE_DIR uses tld_atomic_file_open(): NAME.tmp.XXXXXX */
+		/* every writer of STATE_DIR uses tld_atomic_file_open() or the
+		 * same pattern (tld_run_write_unsigned()): NAME.tmp.XXXXXX */
 		const char *tmp = strstr(de->d_name, ".tmp.");
 		if (tmp == NULL || tmp == de->d_name || strlen(tmp) != strlen(".tmp.") + 6) {
 			continue;
@@ -182,30 +182,11 @@ static int stage_export(struct run *r)
 	    (err = tld_zonegen_write_report(r->zg, report_path)) != TLD_OK) {
 		return err;
 	}
-	tld_atomic_file_t *af = NULL;
-	if ((err = tld_atomic_file_open(r->unsigned_path, 0644, &af)) != TLD_OK) {
+	if ((err = tld_run_write_unsigned(r->zg, r->unsigned_path, r->cur.unsigned_digest)) != TLD_OK) {
 		return err;
 	}
-	errno = 0;
-	err = tld_zonegen_write(r->zg, tld_atomic_file_stream(af));
-	if (err != TLD_OK) {
-		/* the stream's failing write(2) left its reason in errno (ENOSPC, EDQUOT, ...) */
-		if (errno != 0) {
-			err = tld_errno(errno);
-		}
-		tld_error("%s: writing the unsigned zone failed: %s", r->unsigned_path, tld_strerror(err));
-		tld_atomic_file_abort(af);
-		return err;
-	}
-	if ((err = tld_atomic_file_commit(af)) != TLD_OK) {
-		return err;
-	}
-	double t_written = mono_seconds();
-	if ((err = tld_run_file_digest(r->unsigned_path, r->cur.unsigned_digest)) != TLD_OK) {
-		return err;
-	}
-	tld_info("run: export: read and built in %.2f s, unsigned zone written in %.2f s, "
-	         "digest in %.2f s", t_built - t0, t_written - t_built, mono_seconds() - t_written);
+	tld_info("run: export: read and built in %.2f s, unsigned zone written and hashed in %.2f s",
+	         t_built - t0, mono_seconds() - t_built);
 	const struct tld_zonegen_stats *zs = tld_zonegen_stats(r->zg);
 	r->cur.delegations = zs->delegated;
 	r->cur.ds_records = zs->ds_records;
