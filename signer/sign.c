@@ -24,9 +24,13 @@
 #include "signer/zone_read.h"
 #include "signer/zparse.h"
 
-/* New signatures per HSM batch, and the most message bytes held at once. */
-#define BATCH_ITEMS 200000
-#define BATCH_BYTES (64u << 20)
+/*
+ * New signatures per HSM batch, and the most message bytes held at once.
+ * Each batch costs a fork and a login per worker (a few ms); 50,000 items
+ * amortise that and keep the messages of a batch to a few MiB.
+ */
+#define BATCH_ITEMS 50000
+#define BATCH_BYTES (16u << 20)
 
 /* -- internal API -- */
 
@@ -651,6 +655,23 @@ static int check_origin(const struct sign_run *run)
 	return TLD_OK;
 }
 
+/* Frees the batch buffers (messages and requests). */
+static void release_batch(struct sign_run *run)
+{
+	free(run->reqs);
+	free(run->req_off);
+	free(run->req_sig);
+	free(run->req_hlen);
+	free(run->msgs);
+	run->reqs = NULL;
+	run->req_off = NULL;
+	run->req_sig = NULL;
+	run->req_hlen = NULL;
+	run->msgs = NULL;
+	run->nreqs = run->reqs_cap = 0;
+	run->msgs_len = run->msgs_cap = 0;
+}
+
 static void run_clear(struct sign_run *run)
 {
 	tld_signpool_close(run->pool);
@@ -664,11 +685,7 @@ static void run_clear(struct sign_run *run)
 	free(run->arena);
 	free(run->tail);
 	free(run->rdbuf);
-	free(run->reqs);
-	free(run->req_off);
-	free(run->req_sig);
-	free(run->req_hlen);
-	free(run->msgs);
+	release_batch(run);
 	EVP_MD_CTX_free(run->md);
 	EVP_MD_free(run->sha256);
 }
@@ -725,7 +742,7 @@ int sign_slot_tail(struct sign_run *run, const struct slot *s, uint8_t *owner, u
 		return TLD_OK;
 	}
 	size_t ol = 0;
-	size_t len = sign_denial_rdata(run, s, owner, &ol);
+	size_t len = sign_denial_rdata(run, s, run->rdbuf, owner, &ol);
 	if (len == 0) {
 		return TLD_ENOMEM;
 	}
@@ -737,20 +754,21 @@ int sign_slot_tail(struct sign_run *run, const struct slot *s, uint8_t *owner, u
 	return TLD_OK;
 }
 
-size_t sign_denial_rdata(struct sign_run *run, const struct slot *s, uint8_t *owner, size_t *owner_len)
+size_t sign_denial_rdata(const struct sign_run *run, const struct slot *s, uint8_t *rdbuf, uint8_t *owner,
+                         size_t *owner_len)
 {
 	const struct signer_zone *z = run->z;
 	if (s->kind == SLOT_NSEC) {
 		const struct signer_node *n = &z->nodes[s->node];
 		memcpy(owner, signer_node_wire(z, n), n->wire_len);
 		*owner_len = n->wire_len;
-		return signer_nsec_rdata(z, run->nsec, s->rr_first, run->rdbuf);
+		return signer_nsec_rdata(z, run->nsec, s->rr_first, rdbuf);
 	}
 	*owner_len = signer_nsec3_owner(z, run->n3, s->node, owner);
 	if (*owner_len == 0) {
 		return 0;
 	}
-	return signer_nsec3_rdata(z, run->n3, s->node, run->rdbuf);
+	return signer_nsec3_rdata(z, run->n3, s->node, rdbuf);
 }
 
 int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats *stats)
@@ -765,7 +783,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 
 	run.md = EVP_MD_CTX_new();
 	run.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	run.rdbuf = malloc(300 + SIGNER_BITMAP_MAX + SIGNER_DNAME_MAX);
+	run.rdbuf = malloc(SIGN_RDBUF_SIZE);
 	int ret = TLD_ENOMEM;
 	if (run.md == NULL || run.sha256 == NULL || run.rdbuf == NULL) {
 		goto fail;
@@ -865,6 +883,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	}
 	tld_signpool_close(run.pool);
 	run.pool = NULL;
+	release_batch(&run); /* before the writing phase: it is not needed any more */
 	double t3 = mono();
 	tld_debug("signing: signatures in %.2f s, peak %lu MiB", t3 - t2, peak_mib());
 

@@ -22,6 +22,7 @@
 #include "signer/nsec.h"
 #include "signer/nsec3.h"
 #include "signer/sigfile.h"
+#include "signer/typebitmap.h"
 #include "signer/sign.h"
 #include "signer/zone.h"
 
@@ -93,10 +94,15 @@ struct sign_run {
 int sign_slot_tail(struct sign_run *run, const struct slot *s, uint8_t *owner, uint32_t *ttl);
 
 /*!
- * \brief RDATA of a denial slot (NSEC or NSEC3) into run->rdbuf.
+ * \brief RDATA of a denial slot (NSEC or NSEC3) into rdbuf (run->rdbuf, or a
+ *        thread's own buffer of the same size: the run is only read).
  * \return its length (0 on failure)
  */
-size_t sign_denial_rdata(struct sign_run *run, const struct slot *s, uint8_t *owner, size_t *owner_len);
+size_t sign_denial_rdata(const struct sign_run *run, const struct slot *s, uint8_t *rdbuf, uint8_t *owner,
+                         size_t *owner_len);
+
+/*! Size of run->rdbuf and of any buffer given to sign_denial_rdata(). */
+#define SIGN_RDBUF_SIZE (300 + SIGNER_BITMAP_MAX + SIGNER_DNAME_MAX)
 
 /*!
  * \brief Writes the signed zone (text, canonical order, SOA first) and its side file.

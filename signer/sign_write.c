@@ -4,9 +4,12 @@
  * each RRset followed by its RRSIGs, NSEC3 records merged in by owner) and
  * the signature side file, both atomically.
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -17,6 +20,9 @@
 #include "signer/textout.h"
 
 #define TEXT_BUFFER (8u << 20)
+/* Nodes per part of the parallel text writer (a few MiB of text), and threads at most. */
+#define TEXT_PART_NODES 16384
+#define TEXT_THREADS_MAX 16
 
 /* -- internal API -- */
 
@@ -30,14 +36,27 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return (al > bl) - (al < bl);
 }
 
-static int write_sigs(struct sign_run *run, struct signer_textout *t, const uint8_t *owner, uint32_t slot)
+/* One writer: its text buffer and its scratch RDATA buffer. */
+struct text_part {
+	const struct sign_run *run;
+	struct signer_textout t;
+	uint8_t rdbuf[SIGN_RDBUF_SIZE];
+	size_t node_from, node_to; /* nodes [from, to) */
+	size_t slot;               /* first zone slot of node_from */
+	size_t j;                  /* first NSEC3 not written before node_from */
+	bool last;                 /* also writes the NSEC3 records after the last node */
+	int ret;
+};
+
+static int write_sigs(struct text_part *tp, const uint8_t *owner, uint32_t slot)
 {
+	const struct sign_run *run = tp->run;
 	const struct slot *s = &run->slots[slot];
 	for (uint32_t i = 0; i < s->nsigs; i++) {
 		const struct sig *sg = &run->sigs[s->sig_first + i];
-		int ret = signer_textout_rr(t, owner, (uint32_t)(run->arena[sg->off + 4] << 24 | run->arena[sg->off + 5] << 16 |
-		                                                  run->arena[sg->off + 6] << 8 | run->arena[sg->off + 7]),
-		                            SIGNER_T_RRSIG, run->arena + sg->off, (uint16_t)sg->len);
+		const uint8_t *rd = run->arena + sg->off;
+		uint32_t ttl = (uint32_t)rd[4] << 24 | (uint32_t)rd[5] << 16 | (uint32_t)rd[6] << 8 | rd[7];
+		int ret = signer_textout_rr(&tp->t, owner, ttl, SIGNER_T_RRSIG, rd, (uint16_t)sg->len);
 		if (ret != TLD_OK) {
 			return ret;
 		}
@@ -45,56 +64,59 @@ static int write_sigs(struct sign_run *run, struct signer_textout *t, const uint
 	return TLD_OK;
 }
 
-static int write_denial(struct sign_run *run, struct signer_textout *t, uint32_t slot)
+static int write_denial(struct text_part *tp, uint32_t slot)
 {
+	const struct sign_run *run = tp->run;
 	const struct slot *s = &run->slots[slot];
 	uint8_t owner[SIGNER_DNAME_MAX];
 	size_t ol = 0;
-	size_t len = sign_denial_rdata(run, s, owner, &ol);
+	size_t len = sign_denial_rdata(run, s, tp->rdbuf, owner, &ol);
 	if (len == 0) {
 		return TLD_ENOMEM;
 	}
 	uint32_t ttl = s->kind == SLOT_NSEC ? run->nsec->ttl : run->n3->ttl;
-	int ret = signer_textout_rr(t, owner, ttl, s->type, run->rdbuf, (uint16_t)len);
+	int ret = signer_textout_rr(&tp->t, owner, ttl, s->type, tp->rdbuf, (uint16_t)len);
 	if (ret == TLD_OK) {
-		ret = write_sigs(run, t, owner, slot);
+		ret = write_sigs(tp, owner, slot);
 	}
 	return ret;
 }
 
 /* One RRset of a node and, when it is signed, its RRSIGs. */
-static int write_rrset(struct sign_run *run, struct signer_textout *t, const struct signer_node *n, uint32_t first,
-                       uint32_t count, size_t s_begin, size_t s_end)
+static int write_rrset(struct text_part *tp, const struct signer_node *n, uint32_t first, uint32_t count,
+                       size_t s_begin, size_t s_end)
 {
+	const struct sign_run *run = tp->run;
 	const struct signer_zone *z = run->z;
 	const uint8_t *owner = signer_node_wire(z, n);
 	uint16_t type = z->rrs[first].type;
 	for (uint32_t i = 0; i < count; i++) {
 		const struct signer_rr *rr = &z->rrs[first + i];
-		int ret = signer_textout_rr(t, owner, rr->ttl, rr->type, signer_rr_rdata(z, rr), rr->rdlen);
+		int ret = signer_textout_rr(&tp->t, owner, rr->ttl, rr->type, signer_rr_rdata(z, rr), rr->rdlen);
 		if (ret != TLD_OK) {
 			return ret;
 		}
 	}
 	for (size_t s = s_begin; s < s_end; s++) {
 		if (run->slots[s].kind == SLOT_ZONE && run->slots[s].type == type) {
-			return write_sigs(run, t, owner, (uint32_t)s);
+			return write_sigs(tp, owner, (uint32_t)s);
 		}
 	}
 	return TLD_OK;
 }
 
-static int write_node(struct sign_run *run, struct signer_textout *t, size_t i, size_t *slot)
+static int write_node(struct text_part *tp, size_t i)
 {
+	const struct sign_run *run = tp->run;
 	const struct signer_zone *z = run->z;
 	const struct signer_node *n = &z->nodes[i];
-	size_t s_begin = *slot, s_end = *slot;
+	size_t s_begin = tp->slot, s_end = tp->slot;
 	while (s_end < run->nzone_slots && run->slots[s_end].node == i) {
 		s_end++;
 	}
 	int ret = TLD_OK;
 	if (n->flags & SIGNER_NODE_APEX) { /* the SOA opens the file */
-		ret = write_rrset(run, t, n, z->soa_rr, 1, s_begin, s_end);
+		ret = write_rrset(tp, n, z->soa_rr, 1, s_begin, s_end);
 	}
 	for (uint32_t r = 0; r < n->rr_count && ret == TLD_OK;) {
 		uint32_t first = n->rr_first + r, count = 0;
@@ -106,51 +128,188 @@ static int write_node(struct sign_run *run, struct signer_textout *t, size_t i, 
 		if ((n->flags & SIGNER_NODE_APEX) && type == SIGNER_T_SOA) {
 			continue;
 		}
-		ret = write_rrset(run, t, n, first, count, s_begin, s_end);
+		ret = write_rrset(tp, n, first, count, s_begin, s_end);
 	}
 	for (size_t s = s_begin; s < s_end && ret == TLD_OK; s++) {
 		if (run->slots[s].kind == SLOT_NSEC) {
-			ret = write_denial(run, t, (uint32_t)s);
+			ret = write_denial(tp, (uint32_t)s);
 		}
 	}
-	*slot = s_end;
+	tp->slot = s_end;
 	return ret;
 }
 
-static int write_text(struct sign_run *run, FILE *out)
+/* Sort key of NSEC3 owner j */
+static size_t nsec3_key(const struct sign_run *run, size_t j, uint8_t *key)
 {
+	uint8_t owner[SIGNER_DNAME_MAX];
+	if (signer_nsec3_owner(run->z, run->n3, j, owner) == 0) {
+		return 0;
+	}
+	return signer_dname_key(owner, key);
+}
+
+/* Writes nodes [node_from, node_to) with the NSEC3 records that sort among them, into tp->t. */
+static void write_part(struct text_part *tp)
+{
+	const struct sign_run *run = tp->run;
 	const struct signer_zone *z = run->z;
-	struct signer_textout t;
-	int ret = signer_textout_init(&t, out, TEXT_BUFFER, run->o->now);
-	if (ret != TLD_OK) {
-		return ret;
-	}
-	size_t slot = 0, j = 0, nn3 = run->n3 ? run->n3->count : 0;
-	uint8_t owner[SIGNER_DNAME_MAX], key[SIGNER_KEY_MAX];
-	size_t key_len = 0;
-	if (nn3 > 0) {
-		signer_nsec3_owner(z, run->n3, 0, owner);
-		key_len = signer_dname_key(owner, key);
-	}
-	for (size_t i = 0; i < z->nnodes && ret == TLD_OK; i++) {
+	size_t j = tp->j, nn3 = run->n3 ? run->n3->count : 0;
+	uint8_t key[SIGNER_KEY_MAX];
+	size_t key_len = j < nn3 ? nsec3_key(run, j, key) : 0;
+	int ret = TLD_OK;
+	for (size_t i = tp->node_from; i < tp->node_to && ret == TLD_OK; i++) {
 		const struct signer_node *n = &z->nodes[i];
 		/* NSEC3 owners that sort before this node (never before the apex) */
 		while (i > 0 && j < nn3 && ret == TLD_OK && key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
-			ret = write_denial(run, &t, (uint32_t)(run->nzone_slots + j));
+			ret = write_denial(tp, (uint32_t)(run->nzone_slots + j));
 			if (++j < nn3) {
-				signer_nsec3_owner(z, run->n3, j, owner);
-				key_len = signer_dname_key(owner, key);
+				key_len = nsec3_key(run, j, key);
 			}
 		}
 		if (ret == TLD_OK) {
-			ret = write_node(run, &t, i, &slot);
+			ret = write_node(tp, i);
 		}
 	}
-	for (; j < nn3 && ret == TLD_OK; j++) {
-		ret = write_denial(run, &t, (uint32_t)(run->nzone_slots + j));
+	for (; tp->last && j < nn3 && ret == TLD_OK; j++) {
+		ret = write_denial(tp, (uint32_t)(run->nzone_slots + j));
 	}
-	int fret = signer_textout_finish(&t);
-	return ret != TLD_OK ? ret : fret;
+	tp->ret = ret;
+}
+
+static void *write_part_thread(void *arg)
+{
+	write_part(arg);
+	return NULL;
+}
+
+/* First NSEC3 written at or after node i: those sorting before node i - 1 come earlier. */
+static size_t first_nsec3_of(const struct sign_run *run, size_t i)
+{
+	size_t nn3 = run->n3 ? run->n3->count : 0;
+	if (i <= 1 || nn3 == 0) {
+		return 0;
+	}
+	const struct signer_node *prev = &run->z->nodes[i - 1];
+	const uint8_t *pk = signer_node_key(run->z, prev);
+	size_t lo = 0, hi = nn3;
+	while (lo < hi) { /* count of NSEC3 keys below the previous node's */
+		size_t mid = lo + (hi - lo) / 2;
+		uint8_t key[SIGNER_KEY_MAX];
+		size_t kl = nsec3_key(run, mid, key);
+		if (key_cmp(key, kl, pk, prev->key_len) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+/* First zone slot of node i or after it. */
+static size_t first_slot_of(const struct sign_run *run, size_t i)
+{
+	size_t lo = 0, hi = run->nzone_slots;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (run->slots[mid].node < i) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+/*
+ * Threads and nodes per part.  TLDSIGN_SIGN_TEXT_PART=N (tests only) sets
+ * the part size and forces at least two threads, so that small zones take
+ * the parallel path too.
+ */
+static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *env = getenv("TLDSIGN_SIGN_TEXT_PART");
+	long forced = env != NULL ? strtol(env, NULL, 10) : 0;
+	*part_nodes = TEXT_PART_NODES;
+	if (n < 1) {
+		n = 1;
+	}
+	if (forced > 0) {
+		*part_nodes = (size_t)forced;
+		n = n < 2 ? 2 : n;
+	} else if (run->z->nnodes < 4 * TEXT_PART_NODES) {
+		n = 1;
+	}
+	return (unsigned)(n > TEXT_THREADS_MAX ? TEXT_THREADS_MAX : n);
+}
+
+/*
+ * The zone text: rounds of one part of TEXT_PART_NODES nodes per thread,
+ * formatted in parallel into memory, written in order.
+ */
+static int write_text(const struct sign_run *run, FILE *out)
+{
+	const struct signer_zone *z = run->z;
+	size_t part_nodes = 0;
+	unsigned nt = writer_threads(run, &part_nodes);
+	struct text_part *parts = calloc(nt, sizeof(*parts));
+	pthread_t tid[TEXT_THREADS_MAX];
+	int ret = TLD_ENOMEM;
+	unsigned ready = 0;
+	if (parts == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (; ready < nt; ready++) {
+		parts[ready].run = run;
+		if (signer_textout_init(&parts[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK) {
+			goto fail;
+		}
+	}
+	ret = TLD_OK;
+	for (size_t from = 0; from < z->nnodes && ret == TLD_OK;) {
+		unsigned used = 0, started = 0;
+		for (; used < nt && from < z->nnodes; used++) {
+			struct text_part *tp = &parts[used];
+			size_t to = z->nnodes - from > part_nodes ? from + part_nodes : z->nnodes;
+			tp->node_from = from;
+			tp->node_to = to;
+			tp->slot = first_slot_of(run, from);
+			tp->j = first_nsec3_of(run, from);
+			tp->last = to == z->nnodes;
+			tp->t.len = 0;
+			tp->ret = TLD_OK;
+			from = to;
+		}
+		for (unsigned k = 1; k < used; k++) {
+			if (pthread_create(&tid[k - 1], NULL, write_part_thread, &parts[k]) != 0) {
+				break;
+			}
+			started = k;
+		}
+		for (unsigned k = started + 1; k < used; k++) { /* no thread for these: here */
+			write_part(&parts[k]);
+		}
+		write_part(&parts[0]);
+		for (unsigned k = 1; k <= started; k++) {
+			pthread_join(tid[k - 1], NULL);
+		}
+		for (unsigned k = 0; k < used && ret == TLD_OK; k++) {
+			ret = parts[k].ret;
+			if (ret == TLD_OK && parts[k].t.len > 0 && fwrite(parts[k].t.buf, 1, parts[k].t.len, out) != parts[k].t.len) {
+				ret = TLD_EIO;
+			}
+		}
+	}
+	if (ret == TLD_OK && fflush(out) != 0) {
+		ret = TLD_EIO;
+	}
+fail:
+	for (unsigned k = 0; k < ready; k++) {
+		signer_textout_finish(&parts[k].t);
+	}
+	free(parts);
+	return ret;
 }
 
 static const uint8_t *sig_at(void *ctx, size_t i, uint16_t *len)

@@ -21,6 +21,18 @@
 
 static int flush(struct signer_textout *t)
 {
+	if (t->out == NULL) { /* memory mode: keep everything, grow */
+		if (t->err == TLD_OK) {
+			char *n = realloc(t->buf, t->cap * 2);
+			if (n == NULL) {
+				t->err = TLD_ENOMEM;
+			} else {
+				t->buf = n;
+				t->cap *= 2;
+			}
+		}
+		return t->err;
+	}
 	if (t->len > 0 && t->err == TLD_OK) {
 		if (fwrite(t->buf, 1, t->len, t->out) != t->len) {
 			t->err = TLD_EIO;
@@ -410,7 +422,7 @@ int signer_textout_init(struct signer_textout *t, FILE *out, size_t cap, tld_tim
 
 int signer_textout_finish(struct signer_textout *t)
 {
-	int ret = flush(t);
+	int ret = t->out != NULL ? flush(t) : t->err;
 	free(t->buf);
 	t->buf = NULL;
 	return ret;

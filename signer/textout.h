@@ -16,7 +16,9 @@
 #include "common/clock.h"
 
 struct signer_textout {
-	FILE *out;             /*!< destination (not owned) */
+	FILE *out;             /*!< destination (not owned); NULL: memory mode, the
+	                        *   text stays in buf[0 .. len) (the buffer grows), the
+	                        *   caller takes it from there and may reset len to 0 */
 	char *buf;
 	size_t len, cap;
 	int err;               /*!< first write error (TLD_EIO), sticky */
@@ -24,18 +26,20 @@ struct signer_textout {
 };
 
 /*!
- * \brief Prepares a writer with a buffer of cap bytes (at least 128 KiB used).
+ * \brief Prepares a writer with a buffer of cap bytes (at least 2 records of
+ *        the largest size are used).
+ * \param[in] out  destination stream, or NULL for memory mode
  * \return TLD_OK, TLD_ENOMEM
  */
 int signer_textout_init(struct signer_textout *t, FILE *out, size_t cap, tld_time_t now);
 
-/*! Flushes and releases the buffer. \return TLD_OK or the first write error */
+/*! Flushes (unless in memory mode) and releases the buffer. \return TLD_OK or the first error */
 int signer_textout_finish(struct signer_textout *t);
 
 /*!
  * \brief Writes one record: "owner TTL IN TYPE RDATA\n".
  * \param[in] owner  wire name
- * \return TLD_OK, TLD_EIO (write failed)
+ * \return TLD_OK, TLD_EIO (write failed), TLD_ENOMEM (memory mode)
  */
 int signer_textout_rr(struct signer_textout *t, const uint8_t *owner, uint32_t ttl, uint16_t type,
                       const uint8_t *rdata, uint16_t rdlen);

@@ -46,8 +46,6 @@ void signer_zone_free(struct signer_zone *zone)
 	free(zone->source);
 	free(zone->rrs);
 	free(zone->rdata);
-	free(zone->owners);
-	free(zone->owner_off);
 	free(zone->nodes);
 	free(zone->node_arena);
 	free(zone);
@@ -109,6 +107,27 @@ static int lower_rdata_names(uint16_t type, uint8_t *rd, size_t len)
 	return TLD_OK;
 }
 
+/* Appends a node (wire name + its sort key) to the arenas; id goes into parent. */
+static int append_node(struct signer_zone *z, const uint8_t *wire, size_t wl, const uint8_t *key, size_t kl,
+                       uint32_t id)
+{
+	if (z->nnodes >= UINT32_MAX - 1 || z->node_arena_len + wl + kl > UINT32_MAX) {
+		return TLD_ERANGE;
+	}
+	if (grow((void **)&z->node_arena, &z->node_arena_cap, z->node_arena_len + wl + kl, 1) != TLD_OK ||
+	    grow((void **)&z->nodes, &z->nodes_cap, z->nnodes + 1, sizeof(*z->nodes)) != TLD_OK) {
+		return TLD_ENOMEM;
+	}
+	memcpy(z->node_arena + z->node_arena_len, wire, wl);
+	memcpy(z->node_arena + z->node_arena_len + wl, key, kl);
+	z->nodes[z->nnodes++] = (struct signer_node){ .name_off = (uint32_t)z->node_arena_len,
+	                                              .wire_len = (uint16_t)wl,
+	                                              .key_len = (uint16_t)kl,
+	                                              .parent = id };
+	z->node_arena_len += wl + kl;
+	return TLD_OK;
+}
+
 int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, uint32_t ttl,
                     const uint8_t *rdata, uint16_t rdlen, uint32_t line)
 {
@@ -119,24 +138,22 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 	if (ol == 0) {
 		return TLD_EINVAL;
 	}
-	/* zone files repeat owners back to back: share the previous copy */
-	uint32_t id;
+	/* zone files repeat owners back to back: share the previous node */
 	uint8_t tmp[SIGNER_DNAME_MAX];
 	memcpy(tmp, owner, ol);
 	signer_dname_lower(tmp);
-	if (z->nowners > 0 && z->owners_len - z->owner_off[z->nowners - 1] == ol &&
-	    memcmp(z->owners + z->owner_off[z->nowners - 1], tmp, ol) == 0) {
-		id = (uint32_t)(z->nowners - 1);
-	} else {
-		if (z->nowners >= UINT32_MAX - 1 ||
-		    grow((void **)&z->owners, &z->owners_cap, z->owners_len + ol, 1) != TLD_OK ||
-		    grow((void **)&z->owner_off, &z->owner_cap, z->nowners + 1, sizeof(uint64_t)) != TLD_OK) {
-			return TLD_ENOMEM;
+	const struct signer_node *last = z->nnodes > 0 ? &z->nodes[z->nnodes - 1] : NULL;
+	if (last == NULL || last->wire_len != ol || memcmp(signer_node_wire(z, last), tmp, ol) != 0) {
+		uint8_t key[SIGNER_KEY_MAX];
+		size_t kl = signer_dname_key(tmp, key);
+		int ret = append_node(z, tmp, ol, key, kl, (uint32_t)z->nnodes);
+		if (ret != TLD_OK) {
+			return ret;
 		}
-		memcpy(z->owners + z->owners_len, tmp, ol);
-		z->owner_off[z->nowners] = z->owners_len;
-		z->owners_len += ol;
-		id = (uint32_t)z->nowners++;
+	}
+	uint32_t id = (uint32_t)(z->nnodes - 1);
+	if (z->rdata_len + rdlen > UINT32_MAX) {
+		return TLD_ERANGE;
 	}
 	if (grow((void **)&z->rrs, &z->rrs_cap, z->nrrs + 1, sizeof(struct signer_rr)) != TLD_OK ||
 	    grow((void **)&z->rdata, &z->rdata_cap, z->rdata_len + rdlen + 1, 1) != TLD_OK) {
@@ -156,20 +173,12 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 	rr->rdlen = rdlen;
 	rr->ttl = ttl;
 	rr->line = line;
-	rr->rdoff = z->rdata_len;
+	rr->rdoff = (uint32_t)z->rdata_len;
 	z->rdata_len += rdlen;
 	return TLD_OK;
 }
 
 /* ---- build ---- */
-
-struct name_entry {
-	uint64_t key_off;  /* into the key arena */
-	const uint8_t *wire;
-	uint16_t key_len;
-	uint16_t wire_len;
-	uint32_t id;       /* owner id, or UINT32_MAX for an empty non-terminal */
-};
 
 static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
@@ -181,16 +190,16 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return (al > bl) - (al < bl);
 }
 
-static int name_entry_cmp(const void *pa, const void *pb, void *ctx)
+/* Canonical order; real owners (by id) before empty non-terminals (id UINT32_MAX) of the same name. */
+static int node_cmp(const void *pa, const void *pb, void *ctx)
 {
-	const struct name_entry *a = pa, *b = pb;
-	const uint8_t *sort_keys = ctx;
-	int c = key_cmp(sort_keys + a->key_off, a->key_len, sort_keys + b->key_off, b->key_len);
+	const struct signer_node *a = pa, *b = pb;
+	const struct signer_zone *sort_zone = ctx;
+	int c = key_cmp(signer_node_key(sort_zone, a), a->key_len, signer_node_key(sort_zone, b), b->key_len);
 	if (c != 0) {
 		return c;
 	}
-	/* real owners before empty non-terminals of the same name */
-	return (a->id > b->id) - (a->id < b->id);
+	return (a->parent > b->parent) - (a->parent < b->parent);
 }
 
 static int rr_cmp(const void *pa, const void *pb, void *ctx)
@@ -219,35 +228,14 @@ static void problem(const struct signer_zone *z, size_t *count, const struct sig
 	          signer_type_name(type, tname, sizeof(tname)), why);
 }
 
-struct entries {
-	struct name_entry *ent;
-	size_t n, cap;
-	uint8_t *keys;
-	size_t keys_len, keys_cap;
-};
-
-static int add_entry(struct entries *e, const uint8_t *wire, uint32_t id)
-{
-	uint8_t key[SIGNER_KEY_MAX];
-	size_t kl = signer_dname_key(wire, key);
-	if (grow((void **)&e->ent, &e->cap, e->n + 1, sizeof(*e->ent)) != TLD_OK ||
-	    grow((void **)&e->keys, &e->keys_cap, e->keys_len + kl, 1) != TLD_OK) {
-		return TLD_ENOMEM;
-	}
-	memcpy(e->keys + e->keys_len, key, kl);
-	e->ent[e->n++] = (struct name_entry){ e->keys_len, wire, (uint16_t)kl,
-	                                      (uint16_t)signer_dname_len(wire, SIGNER_DNAME_MAX), id };
-	e->keys_len += kl;
-	return TLD_OK;
-}
-
-static bool find_entry(const struct entries *e, size_t n, const uint8_t *key, size_t kl)
+/* Whether a sort key is among the sorted nodes [0, n). */
+static bool find_key(const struct signer_zone *z, size_t n, const uint8_t *key, size_t kl)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct name_entry *m = &e->ent[mid];
-		int c = key_cmp(e->keys + m->key_off, m->key_len, key, kl);
+		const struct signer_node *m = &z->nodes[mid];
+		int c = key_cmp(signer_node_key(z, m), m->key_len, key, kl);
 		if (c == 0) {
 			return true;
 		}
@@ -260,111 +248,154 @@ static bool find_entry(const struct entries *e, size_t n, const uint8_t *key, si
 	return false;
 }
 
+/* First source line of the records of an owner id (for messages only). */
+static uint32_t first_line_of(const struct signer_zone *z, uint32_t id)
+{
+	for (size_t i = 0; i < z->nrrs; i++) {
+		if (z->rrs[i].node == id) {
+			return z->rrs[i].line;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Turns the owners (nodes as added, parent = owner id) into the sorted node
+ * array in place: out-of-zone check, sort, empty non-terminals appended and
+ * sorted in, duplicates merged.  *id_to_node maps owner ids to nodes.
+ */
 static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 {
-	int ret = TLD_ENOMEM;
-	struct entries e = { 0 };
-	uint32_t *map = NULL;
 	unsigned apex_labels = signer_dname_labels(z->origin);
-	size_t bad = 0;
+	size_t nowners = z->nnodes, bad = 0;
 
-	/* first line of each owner id, for messages */
-	uint32_t *first_line = calloc(z->nowners ? z->nowners : 1, sizeof(uint32_t));
-	if (first_line == NULL) {
-		goto fail;
-	}
-	for (size_t i = z->nrrs; i-- > 0;) {
-		first_line[z->rrs[i].node] = z->rrs[i].line;
-	}
-	/* pass 1: one entry per owner */
-	for (uint32_t id = 0; id < z->nowners; id++) {
-		const uint8_t *w = z->owners + z->owner_off[id];
+	for (size_t id = 0; id < nowners; id++) {
+		const uint8_t *w = signer_node_wire(z, &z->nodes[id]);
 		if (!signer_dname_is_sub(w, z->origin)) {
 			char name[1024];
 			signer_dname_to_text(w, name, sizeof(name));
 			if (++bad <= MAX_LISTED_PROBLEMS) {
 				tld_error("%s:%u: %s: out of zone (not below the origin)", z->source,
-				          first_line[id], name);
+				          first_line_of(z, (uint32_t)id), name);
 			}
-			continue;
-		}
-		if (add_entry(&e, w, id) != TLD_OK) {
-			goto fail;
 		}
 	}
 	if (bad > 0) {
 		tld_error("%s: %zu names out of zone", z->source, bad);
-		ret = TLD_EZONE;
-		goto fail;
+		return TLD_EZONE;
 	}
-	signer_sort(e.ent, e.n, sizeof(*e.ent), name_entry_cmp, e.keys);
+	uint32_t *map = malloc((nowners ? nowners : 1) * sizeof(uint32_t));
+	if (map == NULL) {
+		return TLD_ENOMEM;
+	}
+	signer_sort(z->nodes, nowners, sizeof(*z->nodes), node_cmp, z);
 
-	/* pass 2: empty non-terminals: missing ancestors, walking up until one exists */
-	size_t nreal = e.n;
-	for (size_t i = 0; i < nreal; i++) {
-		const uint8_t *w = e.ent[i].wire;
+	/* empty non-terminals: missing ancestors, walking up until one exists */
+	uint8_t last_ent[SIGNER_KEY_MAX]; /* the lowest one the previous owner added */
+	size_t last_ent_len = 0;
+	uint8_t apex_key[SIGNER_KEY_MAX];
+	size_t apex_key_len = signer_dname_key(z->origin, apex_key);
+	bool have_apex = find_key(z, nowners, apex_key, apex_key_len); /* then most parents need no search */
+	for (size_t i = 0; i < nowners; i++) {
+		bool first = true;
+		uint8_t wire[SIGNER_DNAME_MAX];
+		memcpy(wire, signer_node_wire(z, &z->nodes[i]), z->nodes[i].wire_len); /* the arena may move */
+		const uint8_t *w = wire;
 		unsigned labels = signer_dname_labels(w);
 		for (unsigned l = labels; l > apex_labels; l--) {
 			w += 1 + *w;
-			uint8_t key[SIGNER_KEY_MAX];
-			size_t kl = signer_dname_key(w, key);
-			if (find_entry(&e, nreal, key, kl)) {
+			if (l == apex_labels + 1 && have_apex) {
 				break;
 			}
-			if (add_entry(&e, w, UINT32_MAX) != TLD_OK) {
-				goto fail;
+			uint8_t key[SIGNER_KEY_MAX];
+			size_t kl = signer_dname_key(w, key);
+			if (find_key(z, nowners, key, kl) || (kl == last_ent_len && memcmp(key, last_ent, kl) == 0)) {
+				break; /* exists, or added with its ancestors already */
+			}
+			int ret = append_node(z, w, signer_dname_len(w, SIGNER_DNAME_MAX), key, kl, UINT32_MAX);
+			if (ret != TLD_OK) {
+				free(map);
+				return ret;
+			}
+			if (first) {
+				memcpy(last_ent, key, kl);
+				last_ent_len = kl;
+				first = false;
 			}
 		}
 	}
-	if (e.n > nreal) {
-		signer_sort(e.ent, e.n, sizeof(*e.ent), name_entry_cmp, e.keys);
+	if (z->nnodes > nowners) {
+		signer_sort(z->nodes, z->nnodes, sizeof(*z->nodes), node_cmp, z);
 	}
 
-	map = malloc((z->nowners ? z->nowners : 1) * sizeof(uint32_t));
-	size_t nnodes = 0, arena = 0;
-	for (size_t i = 0; i < e.n; i++) {
-		const struct name_entry *c = &e.ent[i], *p = &e.ent[i - (i > 0)];
-		if (i == 0 || key_cmp(e.keys + c->key_off, c->key_len, e.keys + p->key_off, p->key_len) != 0) {
-			nnodes++;
-			arena += c->key_len + c->wire_len;
-		}
-	}
-	z->nodes = calloc(nnodes ? nnodes : 1, sizeof(struct signer_node));
-	z->node_arena = malloc(arena ? arena : 1);
-	if (map == NULL || z->nodes == NULL || z->node_arena == NULL) {
-		goto fail;
-	}
+	/* merge nodes of one name (an owner seen twice, ENTs added twice) */
 	size_t n = 0;
-	arena = 0;
-	for (size_t i = 0; i < e.n; i++) {
-		const struct name_entry *c = &e.ent[i], *p = &e.ent[i - (i > 0)];
-		bool same = i > 0 && key_cmp(e.keys + c->key_off, c->key_len, e.keys + p->key_off, p->key_len) == 0;
-		if (!same) {
-			struct signer_node *nd = &z->nodes[n++];
-			nd->name_off = arena;
-			nd->wire_len = c->wire_len;
-			nd->key_len = c->key_len;
-			memcpy(z->node_arena + arena, c->wire, c->wire_len);
-			memcpy(z->node_arena + arena + c->wire_len, e.keys + c->key_off, c->key_len);
-			arena += c->wire_len + c->key_len;
-			nd->flags = SIGNER_NODE_ENT;
+	for (size_t i = 0; i < z->nnodes; i++) {
+		struct signer_node c = z->nodes[i];
+		const struct signer_node *p = n > 0 ? &z->nodes[n - 1] : NULL;
+		if (p == NULL || key_cmp(signer_node_key(z, p), p->key_len, signer_node_key(z, &c), c.key_len) != 0) {
+			uint32_t id = c.parent;
+			c.rr_first = 0;
+			c.rr_count = 0;
+			c.flags = SIGNER_NODE_ENT;
+			z->nodes[n++] = c;
+			c.parent = id;
 		}
-		if (c->id != UINT32_MAX) {
-			map[c->id] = (uint32_t)(n - 1);
+		if (c.parent != UINT32_MAX) {
+			map[c.parent] = (uint32_t)(n - 1);
 			z->nodes[n - 1].flags &= ~(uint32_t)SIGNER_NODE_ENT;
 		}
 	}
 	z->nnodes = n;
-	z->node_arena_len = arena;
+	struct signer_node *shrunk = realloc(z->nodes, (n ? n : 1) * sizeof(*z->nodes));
+	if (shrunk != NULL) {
+		z->nodes = shrunk;
+		z->nodes_cap = n ? n : 1;
+	}
 	*id_to_node = map;
-	map = NULL;
-	ret = TLD_OK;
-fail:
-	free(first_line);
-	free(e.ent);
-	free(e.keys);
-	free(map);
-	return ret;
+	return TLD_OK;
+}
+
+/*
+ * Records into node order by bucket placement (each record moves once:
+ * O(n), no extra memory: rr_first/rr_count/parent of the nodes serve as
+ * bucket start, size and fill pointer), then each node's few records by
+ * type and canonical RDATA.
+ */
+static void sort_rrs(struct signer_zone *z)
+{
+	struct signer_node *nodes = z->nodes;
+	struct signer_rr *rrs = z->rrs;
+	for (size_t k = 0; k < z->nnodes; k++) {
+		nodes[k].rr_count = 0;
+	}
+	for (size_t i = 0; i < z->nrrs; i++) {
+		nodes[rrs[i].node].rr_count++;
+	}
+	uint32_t at = 0;
+	for (size_t k = 0; k < z->nnodes; k++) {
+		nodes[k].rr_first = at;
+		nodes[k].parent = at; /* next free place in the bucket */
+		at += nodes[k].rr_count;
+	}
+	for (size_t k = 0; k < z->nnodes; k++) {
+		uint32_t end = nodes[k].rr_first + nodes[k].rr_count;
+		while (nodes[k].parent < end) {
+			uint32_t d = rrs[nodes[k].parent].node;
+			if (d == k) {
+				nodes[k].parent++;
+				continue;
+			}
+			struct signer_rr tmp = rrs[nodes[d].parent];
+			rrs[nodes[d].parent++] = rrs[nodes[k].parent];
+			rrs[nodes[k].parent] = tmp;
+		}
+	}
+	for (size_t k = 0; k < z->nnodes; k++) {
+		if (nodes[k].rr_count > 1) {
+			signer_sort(rrs + nodes[k].rr_first, nodes[k].rr_count, sizeof(*rrs), rr_cmp, z);
+		}
+	}
 }
 
 /* parent links: ancestors precede descendants and all exist */
@@ -473,13 +504,11 @@ int signer_zone_build(struct signer_zone *z)
 		z->rrs[i].node = map[z->rrs[i].node];
 	}
 	free(map);
-	free(z->owners);
-	free(z->owner_off);
-	z->owners = NULL;
-	z->owner_off = NULL;
-	z->nowners = 0;
 
-	signer_sort(z->rrs, z->nrrs, sizeof(*z->rrs), rr_cmp, z);
+	sort_rrs(z);
+	for (size_t i = 0; i < z->nnodes; i++) {
+		z->nodes[i].rr_count = 0; /* counted again below, without duplicates */
+	}
 
 	/* drop exact duplicates (same owner, type, RDATA) */
 	size_t w = 0, dups = 0;

@@ -17,8 +17,12 @@
  *     Each problem is logged as "file:line: owner TYPE: reason".
  * Chains (signer/nsec3.h) read only the flags set here.
  *
- * Memory: per record 24 bytes plus RDATA; per node 28 bytes plus its wire
- * name and key.
+ * Memory: per record 20 bytes plus RDATA; per node 24 bytes plus its wire
+ * name and sort key, which signer_zone_add() stores once (the node array is
+ * built in place: no second copy of the names during the build).  Offsets are
+ * 32-bit: the RDATA arena and the name arena are each limited to 4 GiB
+ * (signer_zone_add() fails with TLD_ERANGE beyond that, about 80 million
+ * delegations).
  */
 #pragma once
 
@@ -44,15 +48,15 @@ struct signer_rr {
 	uint16_t rdlen;
 	uint32_t ttl;
 	uint32_t line;     /*!< source line, 0 when added by the signer */
-	uint64_t rdoff;    /*!< offset of the RDATA in the zone's RDATA arena */
+	uint32_t rdoff;    /*!< offset of the RDATA in the zone's RDATA arena */
 };
 
 /*! One owner name (or empty non-terminal), in canonical order. */
 struct signer_node {
-	uint64_t name_off; /*!< wire name, then sort key, in the node arena */
+	uint32_t name_off; /*!< wire name, then sort key, in the node arena */
 	uint16_t wire_len;
 	uint16_t key_len;
-	uint32_t parent;   /*!< UINT32_MAX for the apex */
+	uint32_t parent;   /*!< UINT32_MAX for the apex (before build: the owner id) */
 	uint32_t rr_first; /*!< its records: rrs[rr_first .. rr_first + rr_count) */
 	uint32_t rr_count;
 	uint32_t flags;    /*!< enum signer_node_flag */
@@ -68,17 +72,12 @@ struct signer_zone {
 	uint8_t *rdata;               /*!< RDATA arena */
 	size_t rdata_len, rdata_cap;
 
-	/* before build: owner names by id (rr.node holds the id) */
-	uint8_t *owners;
-	size_t owners_len, owners_cap;
-	uint64_t *owner_off;
-	size_t nowners, owner_cap;
-
-	/* after build */
+	/* before build: one node per owner as added, unsorted (rr.node holds
+	 * its index); after build: the nodes in canonical order */
 	struct signer_node *nodes;
-	size_t nnodes;
+	size_t nnodes, nodes_cap;
 	uint8_t *node_arena;
-	size_t node_arena_len;
+	size_t node_arena_len, node_arena_cap;
 	uint32_t soa_rr;              /*!< index of the SOA record */
 	bool built;
 };
@@ -105,7 +104,8 @@ void signer_zone_free(struct signer_zone *zone);
  * \param[in] rdata  uncompressed wire RDATA (copied)
  * \param[in] rdlen  its length
  * \param[in] line   source line for messages (0 when none)
- * \return TLD_OK, TLD_EINVAL (malformed name or RDATA), TLD_ENOMEM
+ * \return TLD_OK, TLD_EINVAL (malformed name or RDATA), TLD_ERANGE (an arena
+ *         would pass 4 GiB), TLD_ENOMEM
  */
 int signer_zone_add(struct signer_zone *zone, const uint8_t *owner, uint16_t type, uint32_t ttl,
                     const uint8_t *rdata, uint16_t rdlen, uint32_t line);

@@ -57,6 +57,11 @@ static int add_record(void *vctx, const uint8_t *owner, uint16_t type, uint16_t 
 		          signer_type_name(type, tname, sizeof(tname)));
 		return TLD_EPARSE;
 	}
+	if (ret == TLD_ERANGE) {
+		signer_dname_to_text(owner, name, sizeof(name));
+		tld_error("%s:%u: %s %s: zone too large for the signer (more than 4 GiB of RDATA or of names)",
+		          ctx->path, line, name, signer_type_name(type, tname, sizeof(tname)));
+	}
 	return ret;
 }
 

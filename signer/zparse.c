@@ -49,11 +49,27 @@ struct parser {
 	size_t rdlen;
 	char msg_owner[1024];
 	char msg_type[32];
+	bool msg_owner_lazy;   /* msg_owner is ps->owner, not yet written as text */
+	uint16_t msg_type_lazy; /* msg_type is this type, not yet written as text */
 };
+
+/* The owner and type of the record for messages: text made only when needed. */
+static void fill_msg(struct parser *ps)
+{
+	if (ps->msg_owner_lazy) {
+		signer_dname_to_text(ps->owner, ps->msg_owner, sizeof(ps->msg_owner));
+		ps->msg_owner_lazy = false;
+	}
+	if (ps->msg_type_lazy != 0) {
+		signer_type_name(ps->msg_type_lazy, ps->msg_type, sizeof(ps->msg_type));
+		ps->msg_type_lazy = 0;
+	}
+}
 
 static int perr(struct parser *ps, const char *fmt, const char *arg)
 {
 	char what[512];
+	fill_msg(ps);
 	snprintf(what, sizeof(what), fmt, arg);
 	if (ps->msg_owner[0] != 0) {
 		tld_error("%s:%u: %s %s: %s", ps->file, ps->entry_line, ps->msg_owner, ps->msg_type, what);
@@ -504,6 +520,7 @@ static int rdata_by_ldns(struct parser *ps, uint16_t type, size_t from)
 	if (line == NULL) {
 		return TLD_ENOMEM;
 	}
+	fill_msg(ps);
 	int o = snprintf(line, cap + 64, "%s 0 IN %s", ps->msg_owner, ps->msg_type);
 	for (size_t k = from; k < ps->ntok; k++) {
 		const struct tok *t = &ps->toks[k];
@@ -650,6 +667,8 @@ static int entry(struct parser *ps)
 	size_t i = 0;
 	ps->msg_owner[0] = 0;
 	ps->msg_type[0] = 0;
+	ps->msg_owner_lazy = false;
+	ps->msg_type_lazy = 0;
 	if (!ps->leading_ws && ps->toks[0].len > 0 && ps->toks[0].s[0] == '$' && !ps->toks[0].quoted) {
 		return directive(ps);
 	}
@@ -664,7 +683,9 @@ static int entry(struct parser *ps)
 	} else if (!ps->have_owner) {
 		return perr(ps, "%s", "record without an owner name");
 	}
-	signer_dname_to_text(ps->owner, ps->msg_owner, sizeof(ps->msg_owner));
+	ps->msg_owner[0] = '.'; /* placeholder: perr() writes the owner when it reports */
+	ps->msg_owner[1] = 0;
+	ps->msg_owner_lazy = true;
 	bool have_ttl = false, have_class = false;
 	uint32_t ttl = 0;
 	uint16_t type = 0;
@@ -696,7 +717,7 @@ static int entry(struct parser *ps)
 	if (type == 0) {
 		return perr(ps, "%s", "no RR type");
 	}
-	signer_type_name(type, ps->msg_type, sizeof(ps->msg_type));
+	ps->msg_type_lazy = type;
 	if (!have_ttl) {
 		if (ps->have_default_ttl) {
 			ttl = ps->default_ttl;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Reads the CSV files of the export into the builder's tables, row by row. */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,12 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "zonegen/csv.h"
+#include "zonegen/manifest.h"
+#include "zonegen/reader.h"
 #include "zonegen/name.h"
 #include "zonegen/zg_internal.h"
 
-#define MAX_COLUMNS 5
+#define MAX_COLUMNS ZG_READER_MAX_COLUMNS
 
 struct file_kind {
 	const char *file;
@@ -469,64 +472,117 @@ static const struct file_kind kinds[] = {
 
 /* -- public API -- */
 
-int zg_load_file(struct tld_zonegen *zg, const char *dir, const char *file, uint64_t *rows,
-                 uint8_t sha256[32])
+int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_manifest *m,
+                   const char *const *files, size_t count)
 {
-	const struct file_kind *kind = NULL;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (strcmp(kinds[i].file, file) == 0) {
-			kind = &kinds[i];
+	struct zg_reader_file rf[sizeof(kinds) / sizeof(kinds[0])] = { 0 };
+	const struct file_kind *fk[sizeof(kinds) / sizeof(kinds[0])];
+	const struct tld_manifest_file *mf[sizeof(kinds) / sizeof(kinds[0])];
+	char path[sizeof(kinds) / sizeof(kinds[0])][4096];
+	size_t n = 0;
+	for (size_t f = 0; f < count; f++) {
+		const struct tld_manifest_file *e = tld_manifest_find(m, files[f]);
+		if (e == NULL) {
+			continue;
 		}
+		const struct file_kind *kind = NULL;
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+			if (strcmp(kinds[i].file, e->name) == 0) {
+				kind = &kinds[i];
+			}
+		}
+		if (kind == NULL || n == sizeof(kinds) / sizeof(kinds[0])) {
+			tld_error("%s/%s: not a file of the export format", dir, e->name);
+			return TLD_EEXPORT;
+		}
+		snprintf(path[n], sizeof(path[n]), "%s/%s", dir, e->name);
+		rf[n] = (struct zg_reader_file){ path[n], kind->columns, kind->count };
+		fk[n] = kind;
+		mf[n] = e;
+		n++;
 	}
-	if (kind == NULL) {
-		tld_error("%s/%s: not a file of the export format", dir, file);
-		return TLD_EEXPORT;
-	}
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	struct tld_csv *csv = NULL;
-	int ret = tld_csv_open(path, &csv);
+	struct zg_reader *rd = NULL;
+	int ret = zg_reader_start(rf, n, &rd);
 	if (ret != TLD_OK) {
-		tld_error("%s: cannot open: %s", path, tld_strerror(ret));
-		return ret == TLD_ENOMEM ? ret : TLD_EEXPORT;
+		return ret;
 	}
-	size_t col[MAX_COLUMNS];
-	const char *why = NULL, *missing = NULL;
-	ret = tld_csv_header(csv, kind->columns, kind->count, col, &why, &missing);
-	if (ret != TLD_OK) {
-		tld_error("%s:1: bad header: %s%s%s", path, why, missing ? " " : "",
-		          missing ? missing : "");
-		ret = TLD_EEXPORT;
-		goto fail;
-	}
+	static const size_t col[MAX_COLUMNS] = { 0, 1, 2, 3, 4 };
 	struct tld_csv_record rec;
-	size_t header_fields = tld_csv_header_fields(csv);
-	for (;;) {
-		int r = tld_csv_next(csv, &rec);
-		if (r == 0) {
-			break;
-		}
-		if (r < 0) {
-			tld_error("%s: %s", path, tld_csv_error(csv));
-			ret = TLD_EEXPORT;
-			goto fail;
-		}
-		zg->stats.total_rows++;
-		if (rec.error != NULL) {
-			ret = zg_reject(zg, file, rec.line, "malformed CSV: %s", rec.error);
-		} else if (rec.count != header_fields) {
-			ret = zg_reject(zg, file, rec.line, "%zu fields, the header has %zu", rec.count,
-			                header_fields);
-		} else {
-			ret = kind->row(zg, file, &rec, col);
-		}
-		if (ret < 0) {
-			goto fail;
+	struct zg_block *b = NULL;
+	for (size_t f = 0; f < n; f++) {
+		const char *file = mf[f]->name;
+		bool end = false;
+		while (!end) {
+			ret = zg_reader_next(rd, &b);
+			if (ret != TLD_OK) {
+				b = NULL;
+				goto fail;
+			}
+			switch (b->kind) {
+			case ZG_BLOCK_OPEN_FAILED:
+				tld_error("%s: cannot open: %s", path[f], tld_strerror(b->code));
+				ret = b->code == TLD_ENOMEM ? b->code : TLD_EEXPORT;
+				goto fail;
+			case ZG_BLOCK_BAD_HEADER:
+				tld_error("%s:1: bad header: %s%s%s", path[f], b->why, b->missing ? " " : "",
+				          b->missing ? b->missing : "");
+				ret = TLD_EEXPORT;
+				goto fail;
+			case ZG_BLOCK_BROKEN:
+				tld_error("%s: %s", path[f], b->why);
+				ret = TLD_EEXPORT;
+				goto fail;
+			case ZG_BLOCK_END:
+				if (b->code != TLD_OK) {
+					ret = b->code;
+					goto fail;
+				}
+				if (b->records != mf[f]->rows) {
+					tld_error("export %s: %s has %" PRIu64 " rows, the manifest says %" PRIu64,
+					          dir, file, b->records, mf[f]->rows);
+					ret = TLD_EEXPORT;
+					goto fail;
+				}
+				if (memcmp(b->sha256, mf[f]->sha256, 32) != 0) {
+					tld_error("export %s: %s: SHA-256 does not match the manifest", dir, file);
+					ret = TLD_EEXPORT;
+					goto fail;
+				}
+				end = true;
+				break;
+			case ZG_BLOCK_ROWS:
+				for (size_t i = 0; i < b->count; i++) {
+					const struct zg_row *r = &b->rows[i];
+					zg->stats.total_rows++;
+					if (r->error != NULL) {
+						ret = zg_reject(zg, file, r->line, "malformed CSV: %s", r->error);
+					} else if (r->fields != b->header_fields) {
+						ret = zg_reject(zg, file, r->line, "%zu fields, the header has %zu",
+						                r->fields, b->header_fields);
+					} else {
+						rec.line = r->line;
+						for (size_t k = 0; k < fk[f]->count; k++) {
+							rec.field[k] = b->text + r->off[k];
+							rec.len[k] = r->len[k];
+						}
+						ret = fk[f]->row(zg, file, &rec, col);
+					}
+					if (ret < 0) {
+						goto fail;
+					}
+				}
+				ret = TLD_OK;
+				break;
+			}
+			zg_reader_release(rd, b);
+			b = NULL;
 		}
 	}
-	*rows = tld_csv_records(csv);
-	ret = tld_csv_sha256(csv, sha256);
+	ret = TLD_OK;
 fail:
-	tld_csv_free(csv);
+	if (b != NULL) {
+		zg_reader_release(rd, b);
+	}
+	zg_reader_free(rd);
 	return ret;
 }

@@ -193,6 +193,14 @@ int tld_manifest_parse(const char *path, const char *data, size_t len, struct tl
 			snprintf(err, errlen, "%s:%lu: keys must be scalars", path, node_line(k));
 			goto fail;
 		}
+		/* a key given twice is refused: a manifest is never ambiguous */
+		for (yaml_node_pair_t *e = root->data.mapping.pairs.start; e < p; e++) {
+			const char *es = scalar(&doc, yaml_document_get_node(&doc, e->key));
+			if (es != NULL && strcmp(es, ks) == 0) {
+				snprintf(err, errlen, "%s:%lu: key '%s' given twice", path, node_line(k), ks);
+				goto fail;
+			}
+		}
 		if (strcmp(ks, "format") == 0) {
 			if (vs == NULL || strcmp(vs, "1") != 0) {
 				snprintf(err, errlen, "%s:%lu: unsupported format '%s' (expected 1)", path,

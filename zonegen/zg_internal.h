@@ -156,9 +156,12 @@ int zg_reject(struct tld_zonegen *zg, const char *file, unsigned long line, cons
 int zg_list_add(struct zg_list *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void zg_list_free(struct zg_list *list);
 
-/* load.c: one CSV file each; TLD_EEXPORT refuses the export */
-int zg_load_file(struct tld_zonegen *zg, const char *dir, const char *file, uint64_t *rows,
-                 uint8_t sha256[32]);
+/* load.c: the files of the manifest named in files[], in that order (read
+ * ahead by a thread), each checked against the manifest; TLD_EEXPORT refuses
+ * the export */
+struct tld_manifest;
+int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_manifest *m,
+                   const char *const *files, size_t count);
 
 /* rules.c */
 int zg_apply_rules(struct tld_zonegen *zg);

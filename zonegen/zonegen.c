@@ -91,28 +91,11 @@ static int check_manifest(const struct tld_zonegen *zg, const char *dir,
 
 static int read_files(struct tld_zonegen *zg, const char *dir, const struct tld_manifest *m)
 {
+	const char *names[EXPORT_FILES];
 	for (size_t k = 0; k < EXPORT_FILES; k++) {
-		const struct tld_manifest_file *mf = tld_manifest_find(m, export_files[k].name);
-		if (mf == NULL) {
-			continue;
-		}
-		uint64_t rows = 0;
-		uint8_t sha[32];
-		int ret = zg_load_file(zg, dir, mf->name, &rows, sha);
-		if (ret != TLD_OK) {
-			return ret;
-		}
-		if (rows != mf->rows) {
-			tld_error("export %s: %s has %" PRIu64 " rows, the manifest says %" PRIu64, dir,
-			          mf->name, rows, mf->rows);
-			return TLD_EEXPORT;
-		}
-		if (memcmp(sha, mf->sha256, 32) != 0) {
-			tld_error("export %s: %s: SHA-256 does not match the manifest", dir, mf->name);
-			return TLD_EEXPORT;
-		}
+		names[k] = export_files[k].name;
 	}
-	return TLD_OK;
+	return zg_load_export(zg, dir, m, names, EXPORT_FILES);
 }
 
 /* -- public API -- */

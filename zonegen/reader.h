@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Reads the CSV files of an export in a thread of its own: tokenising, the
+ * header check, record counts and SHA-256 run there, while the builder
+ * validates the rows already read.  The files are read in the order given;
+ * what the reader found comes back as a sequence of blocks per file:
+ * ZG_BLOCK_ROWS* then one of ZG_BLOCK_END, ZG_BLOCK_OPEN_FAILED,
+ * ZG_BLOCK_BAD_HEADER, ZG_BLOCK_BROKEN (the reader then stops).
+ *
+ * The reader only reads; every message is written by the caller.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*! Most required columns of a file of the export. */
+#define ZG_READER_MAX_COLUMNS 5
+
+/*! One file to read: where, and which columns it must have. */
+struct zg_reader_file {
+	const char *path;
+	const char *const *columns;
+	size_t column_count;
+};
+
+enum zg_block_kind {
+	ZG_BLOCK_ROWS,        /*!< rows of the file */
+	ZG_BLOCK_END,         /*!< end of the file: records, sha256 */
+	ZG_BLOCK_OPEN_FAILED, /*!< code: why */
+	ZG_BLOCK_BAD_HEADER,  /*!< code, why, missing */
+	ZG_BLOCK_BROKEN,      /*!< code, why (tld_csv_error()) */
+};
+
+/*! A row: its line, its malformation, and the required columns' texts. */
+struct zg_row {
+	unsigned long line;
+	const char *error;            /*!< static text or NULL */
+	size_t fields;                /*!< fields in the record */
+	uint32_t off[ZG_READER_MAX_COLUMNS]; /*!< into the block's text, NUL-terminated */
+	uint32_t len[ZG_READER_MAX_COLUMNS];
+};
+
+struct zg_block {
+	enum zg_block_kind kind;
+	size_t file;                  /*!< index into the files given */
+	size_t header_fields;         /*!< ROWS: fields of the file's header */
+	struct zg_row *rows;
+	size_t count, cap;
+	char *text;
+	size_t text_len, text_cap;
+	int code;                     /*!< TLD_* of the failure, or of the SHA-256 */
+	char why[192];
+	const char *missing;          /*!< header: the offending column name */
+	uint64_t records;             /*!< END: data records read */
+	uint8_t sha256[32];           /*!< END */
+	struct zg_block *next;        /*!< queue link */
+};
+
+struct zg_reader;
+
+/*!
+ * \brief Starts reading files[0..count) in a new thread.
+ * \param[in]  files  must outlive the reader
+ * \param[out] out    caller frees with zg_reader_free(); written only on success
+ * \return TLD_OK, TLD_ENOMEM, TLD_EAGAIN (no thread)
+ */
+int zg_reader_start(const struct zg_reader_file *files, size_t count, struct zg_reader **out);
+
+/*!
+ * \brief Waits for the next block.
+ * \param[out] out  the block; give it back with zg_reader_release()
+ * \return TLD_OK, or TLD_ENOENT when the reader has nothing more
+ */
+int zg_reader_next(struct zg_reader *rd, struct zg_block **out);
+
+/*! Gives a block back to the reader for reuse. */
+void zg_reader_release(struct zg_reader *rd, struct zg_block *b);
+
+/*! Stops the reader (if still reading), waits for its thread, frees all; NULL is a no-op. */
+void zg_reader_free(struct zg_reader *rd);
