@@ -35,6 +35,17 @@ measure() {
 	tail -1 "$W/out.$$" | cut -c1-160 | sed "s/^/#   $_name: /"
 }
 
+# stages NAME: the stage durations of the last run (STATE_DIR/last-run.json)
+stages() {
+	/usr/bin/python3 - "$I/state/last-run.json" "$1" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+st = " ".join("%s %.2f" % (k, v) for k, v in j["stage_seconds"].items() if v >= 0.005)
+print("#   %s stages (s): %s; verify: %s of %s RRSIGs from its cache" % (
+    sys.argv[2], st, j.get("verify_rrsigs_cached", "?"), j.get("verify_rrsigs_valid", "?")))
+PY
+}
+
 for n in ${BENCH_SIZES:-100000 1000000}; do
 	I=$W/inst-$n
 	rm -rf "$I"
@@ -51,6 +62,7 @@ for n in ${BENCH_SIZES:-100000 1000000}; do
 	: >"$W/results"
 	echo "export: $n delegations; $(nproc) cores"
 	measure run-full "$TLDSIGN" -c "$I/tldsign.yaml" --now $((T0 + 60)) run
+	stages run-full
 
 	# 1% of the delegations get another NS set, 0.1% a new DS
 	awk -F, -v step=100 'BEGIN { OFS = "," } NR > 1 && NR % step == 0 { $2 = "ns1.changed.example" } { print }' \
@@ -59,6 +71,7 @@ for n in ${BENCH_SIZES:-100000 1000000}; do
 		"$I/export/domains.csv" >>"$I/export/ds.csv"
 	tests/golden/zonegen/write-manifest.sh "$I/export" "$(iso $((T0 + 240)))"
 	measure run-incremental "$TLDSIGN" -c "$I/tldsign.yaml" --now $((T0 + 300)) run
+	stages run-incremental
 
 	z=$I/state/unsigned.zone
 	if [ -s "$z" ]; then

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* tldsign verify FILE [--ds FILE] [--refresh DURATION] [--threads N] */
+/*
+ * tldsign verify FILE [--ds FILE] [--refresh DURATION] [--threads N] [--cache FILE]
+ *
+ * --cache FILE: the verified-signature cache (verify/vcache.h).  Read before
+ * the checks when it exists (damaged or of another zone: ignored with a
+ * warning), then replaced by this verification's cache.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +46,8 @@ static int refresh_from_policy(const struct tld_cli *cli, int64_t *out)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: tldsign verify FILE [--ds FILE] [--refresh DURATION] [--threads N]\n");
+	fprintf(stderr, "usage: tldsign verify FILE [--ds FILE] [--refresh DURATION] [--threads N] "
+	                "[--cache FILE]\n");
 	return TLD_EUSAGE;
 }
 
@@ -50,6 +57,7 @@ int cmd_verify(const struct tld_cli *cli, int argc, char **argv)
 		{ "ds", required_argument, NULL, 'd' },
 		{ "refresh", required_argument, NULL, 'r' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "cache", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -81,8 +89,13 @@ int cmd_verify(const struct tld_cli *cli, int argc, char **argv)
 			opts.threads = (unsigned)n;
 			break;
 		}
+		case 'C':
+			opts.cache_in = optarg;
+			opts.cache_out = optarg;
+			break;
 		case 'h':
-			printf("usage: tldsign verify FILE [--ds FILE] [--refresh DURATION] [--threads N]\n");
+			printf("usage: tldsign verify FILE [--ds FILE] [--refresh DURATION] [--threads N] "
+		       "[--cache FILE]\n");
 			return TLD_OK;
 		default:
 			return usage();

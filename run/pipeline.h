@@ -55,6 +55,20 @@ int tld_run_pipeline(const struct tld_run_opts *opts);
 int tld_run_apex_digest(char *const *ns, size_t ns_count, const char *mname, const char *rname,
                         char hex[65]);
 
+struct tld_zonegen;
+
+/*!
+ * \brief Writes the built zone to path (STATE_DIR/unsigned.zone) through a
+ *        temporary file renamed into place, hashing it on the way.  No fsync:
+ *        the file is an intermediate each run rebuilds (run/unsigned_zone.c).
+ * \param[in]  zg    the built zone
+ * \param[in]  path  the file
+ * \param[out] hex   SHA-256 of the content, hex, 65 bytes; written only on success
+ * \return TLD_OK, or errno-mapped (TLD_ENOSPC, TLD_EIO, ...; logged with the
+ *         path), TLD_ENOMEM, TLD_ECRYPTO; on failure path is untouched
+ */
+int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char hex[65]);
+
 /*!
  * \brief SHA-256 of a file's content, hex.
  * \param[out] hex  65 bytes

@@ -131,6 +131,8 @@ int tld_report_json(const struct tld_run_report *r, FILE *out)
 	        r->rows_total, r->rows_bad);
 	fprintf(out, "  \"signatures_new\": %" PRIu64 ",\n  \"signatures_reused\": %" PRIu64 ",\n",
 	        r->sigs_new, r->sigs_reused);
+	fprintf(out, "  \"verify_rrsigs_valid\": %" PRIu64 ",\n  \"verify_rrsigs_cached\": %" PRIu64 ",\n",
+	        r->verify_rrsigs, r->verify_cached);
 	fputs("  \"earliest_rrsig_expiration\": ", out);
 	if (r->earliest_expiration > 0) {
 		fprintf(out, "\"%s\",\n", tld_time_format(r->earliest_expiration, t, sizeof(t)));
@@ -211,6 +213,12 @@ int tld_report_metrics(const struct tld_run_report *r, FILE *out)
 	      "# TYPE tldsign_signatures gauge\n", out);
 	fprintf(out, "tldsign_signatures{kind=\"new\"} %" PRIu64 "\n", r->sigs_new);
 	fprintf(out, "tldsign_signatures{kind=\"reused\"} %" PRIu64 "\n", r->sigs_reused);
+	fputs("# HELP tldsign_verify_signatures Signatures the verifier found valid in the last run, "
+	      "by the public key or from its cache of the last published version.\n"
+	      "# TYPE tldsign_verify_signatures gauge\n", out);
+	fprintf(out, "tldsign_verify_signatures{how=\"public-key\"} %" PRIu64 "\n",
+	        r->verify_rrsigs - r->verify_cached);
+	fprintf(out, "tldsign_verify_signatures{how=\"cache\"} %" PRIu64 "\n", r->verify_cached);
 	fputs("# HELP tldsign_rrsig_earliest_expiration_timestamp_seconds Earliest RRSIG expiration in the published zone.\n"
 	      "# TYPE tldsign_rrsig_earliest_expiration_timestamp_seconds gauge\n", out);
 	fprintf(out, "tldsign_rrsig_earliest_expiration_timestamp_seconds %" PRId64 "\n",

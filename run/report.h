@@ -50,6 +50,8 @@ struct tld_run_report {
 	uint32_t serial;
 	uint64_t delegations, ds_records, rows_total, rows_bad;
 	uint64_t sigs_new, sigs_reused;
+	uint64_t verify_rrsigs;           /*!< RRSIGs the verifier found valid */
+	uint64_t verify_cached;           /*!< of those, from its cache (no public-key operation) */
 	tld_time_t earliest_expiration;   /*!< 0 unknown */
 	double stage_seconds[TLD_STAGE_COUNT];
 	const struct tld_report_secondary *secondaries;

@@ -12,6 +12,7 @@
 #include <ldns/ldns.h>
 #include <openssl/evp.h>
 
+#include "verify/vcache.h"
 #include "verify/verify.h"
 
 #define VFY_NAME_MAX 255
@@ -146,6 +147,28 @@ void vfy_crypto_free(struct vfy_crypto *c);
  */
 int vfy_rrsig_verify(struct vfy_crypto *c, const struct vfy_rec *rrs, size_t n_rrs,
                      const struct vfy_rec *sig, const struct vfy_key *key);
+
+/*! The verified-signature cache's part in one check (verify/vcache.h). */
+struct vfy_cache_probe {
+	const struct vfy_vcache *in;   /*!< previous cache, or NULL */
+	const uint8_t *key_rdata;      /*!< RDATA of the DNSKEY tried */
+	size_t key_rdlen;
+	uint8_t hash[VFY_VCACHE_HASH]; /*!< out: the entry of this check */
+	bool hit;                      /*!< out: found in `in`; no public-key operation done */
+};
+
+/*!
+ * \brief vfy_rrsig_verify() that also computes the check's cache entry and,
+ *        when the entry is in probe->in, returns TLD_OK without the
+ *        public-key operation.  Everything before it (signed data built from
+ *        the records, labels check) runs as without a cache.
+ * \param[in,out] probe  NULL: plain vfy_rrsig_verify()
+ * \return as vfy_rrsig_verify(); probe->hash is set when the signed data
+ *         could be built (TLD_OK, and TLD_EVERIFY from the key operation)
+ */
+int vfy_rrsig_verify_probe(struct vfy_crypto *c, const struct vfy_rec *rrs, size_t n_rrs,
+                           const struct vfy_rec *sig, const struct vfy_key *key,
+                           struct vfy_cache_probe *probe);
 
 /* ---- the loaded zone (vzone.c) ---- */
 
@@ -350,12 +373,18 @@ int vfy_issue_merge(struct vfy_issue_list *lists, size_t n,
 
 /*! Counters a worker accumulates. */
 struct vfy_counts {
-	size_t rrsets_signed, rrsigs_verified;
+	size_t rrsets_signed, rrsigs_verified, rrsigs_cached;
 };
 
-/*! Signature checks for the names [from, to) (vsig.c). */
+/*!
+ * \brief Signature checks for the names [from, to) (vsig.c).
+ * \param[in]  cache_in   previous verified-signature cache, or NULL
+ * \param[out] cache_out  receives the entry of every RRSIG that verified
+ *                        (in zone order), or NULL
+ */
 void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
                           const struct tld_verify_opts *opts,
+                          const struct vfy_vcache *cache_in, struct vfy_hashvec *cache_out,
                           struct vfy_issue_list *fails, struct vfy_counts *counts);
 
 /*! Finds NSEC3PARAM and the NSEC3 records, checks their parameters (vdenial.c). */

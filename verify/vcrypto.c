@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "verify/internal.h"
+#include "verify/vcache.h"
 
 static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
 {
@@ -164,6 +165,8 @@ struct vfy_crypto {
 	uint8_t *data;
 	size_t data_cap;
 	EVP_MD_CTX *md;
+	EVP_MD_CTX *cache_md;      /* the cache entry's SHA-256 */
+	EVP_MD *sha256;
 };
 
 struct vfy_crypto *vfy_crypto_new(void)
@@ -173,7 +176,9 @@ struct vfy_crypto *vfy_crypto_new(void)
 		return NULL;
 	}
 	c->md = EVP_MD_CTX_new();
-	if (c->md == NULL) {
+	c->cache_md = EVP_MD_CTX_new();
+	c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (c->md == NULL || c->cache_md == NULL || c->sha256 == NULL) {
 		vfy_crypto_free(c);
 		return NULL;
 	}
@@ -186,6 +191,8 @@ void vfy_crypto_free(struct vfy_crypto *c)
 		return;
 	}
 	EVP_MD_CTX_free(c->md);
+	EVP_MD_CTX_free(c->cache_md);
+	EVP_MD_free(c->sha256);
 	free(c->recs);
 	free(c->slots);
 	free(c->data);
@@ -307,6 +314,13 @@ static int ecdsa_to_der(const uint8_t *sig, size_t len, size_t half, uint8_t **d
 int vfy_rrsig_verify(struct vfy_crypto *c, const struct vfy_rec *rrs, size_t n_rrs,
                      const struct vfy_rec *sigrec, const struct vfy_key *key)
 {
+	return vfy_rrsig_verify_probe(c, rrs, n_rrs, sigrec, key, NULL);
+}
+
+int vfy_rrsig_verify_probe(struct vfy_crypto *c, const struct vfy_rec *rrs, size_t n_rrs,
+                           const struct vfy_rec *sigrec, const struct vfy_key *key,
+                           struct vfy_cache_probe *probe)
+{
 	uint8_t ttl[4];
 	struct vfy_rrsig sig;
 	size_t rdlen;
@@ -349,6 +363,18 @@ int vfy_rrsig_verify(struct vfy_crypto *c, const struct vfy_rec *rrs, size_t n_r
 		p += s->len;
 	}
 
+	if (probe != NULL) {
+		/* the entry covers exactly what the public-key check below consumes */
+		probe->hit = false;
+		if ((ret = vfy_vcache_hash(c->cache_md, c->sha256, probe->key_rdata, probe->key_rdlen,
+		                           sig.sig, sig.sig_len, c->data, p, probe->hash)) != TLD_OK) {
+			return ret;
+		}
+		if (vfy_vcache_has(probe->in, probe->hash)) {
+			probe->hit = true;
+			return TLD_OK;
+		}
+	}
 	const uint8_t *sg = sig.sig;
 	size_t sglen = sig.sig_len;
 	uint8_t *der = NULL;

@@ -36,6 +36,8 @@ struct worker {
 	pthread_t thread;
 	struct vfy_zone *z;
 	const struct tld_verify_opts *opts;
+	const struct vfy_vcache *cache_in;
+	struct vfy_hashvec cache_out;
 	size_t from, to;
 	int phase;                 /* 0 hash, 1 signatures */
 	int err;
@@ -49,7 +51,9 @@ static void *worker_run(void *arg)
 	if (w->phase == 0) {
 		w->err = vfy_hash_names(w->z, w->from, w->to);
 	} else {
-		vfy_check_signatures(w->z, w->from, w->to, w->opts, &w->fails, &w->counts);
+		vfy_check_signatures(w->z, w->from, w->to, w->opts, w->cache_in,
+		                     w->opts->cache_out != NULL ? &w->cache_out : NULL, &w->fails,
+		                     &w->counts);
 	}
 	return NULL;
 }
@@ -212,6 +216,45 @@ fail:
 	return ret;
 }
 
+/* The previous verified-signature cache; NULL when there is none to use. */
+static int load_cache(const struct tld_verify_opts *opts, const struct vfy_zone *z,
+                      struct vfy_vcache **out)
+{
+	*out = NULL;
+	if (opts->cache_in == NULL) {
+		return TLD_OK;
+	}
+	int ret = vfy_vcache_load(opts->cache_in, z->apex_wire, z->apex_wlen, out);
+	if (ret == TLD_ENOENT) {
+		tld_info("verify: no verified-signature cache %s; verifying every signature",
+		         opts->cache_in);
+	} else if (ret == TLD_OK) {
+		tld_info("verify: %zu entries in the verified-signature cache %s",
+		         vfy_vcache_count(*out), opts->cache_in);
+	}
+	return ret == TLD_ENOMEM ? ret : TLD_OK; /* anything else: warned, full verification */
+}
+
+/* Writes this verification's cache; a failure only loses the next run's speed. */
+static void write_cache(const struct tld_verify_opts *opts, const struct vfy_zone *z,
+                        struct worker *ws, unsigned nt)
+{
+	struct vfy_hashvec vecs[MAX_THREADS];
+	for (unsigned t = 0; t < nt; t++) {
+		if (ws[t].cache_out.err != TLD_OK) {
+			tld_warning("%s: out of memory collecting the verified-signature cache; not written",
+			            opts->cache_out);
+			return;
+		}
+		vecs[t] = ws[t].cache_out;
+	}
+	int ret = vfy_vcache_write(opts->cache_out, z->apex_wire, z->apex_wlen, vecs, nt);
+	if (ret != TLD_OK) {
+		tld_warning("%s: verified-signature cache not written: %s", opts->cache_out,
+		            tld_strerror(ret));
+	}
+}
+
 static unsigned thread_count(const struct tld_verify_opts *opts)
 {
 	long n = opts->threads ? (long)opts->threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -222,6 +265,7 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
                          struct tld_verify_report **out)
 {
 	struct vfy_zone *z = NULL;
+	struct vfy_vcache *cache = NULL;
 	struct tld_verify_report *rep = NULL;
 	struct worker *ws = NULL;
 	struct vfy_issue_list seq = { 0 }, warns = { 0 };
@@ -241,7 +285,8 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		ret = TLD_ENOMEM;
 		goto fail;
 	}
-	if ((ret = vfy_denial_prepare(z, &seq)) != TLD_OK) {
+	if ((ret = vfy_denial_prepare(z, &seq)) != TLD_OK ||
+	    (ret = load_cache(opts, z, &cache)) != TLD_OK) {
 		goto fail;
 	}
 	if (nt > z->n_names / 64 + 1) {
@@ -250,6 +295,7 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	for (unsigned t = 0; t < nt; t++) {
 		ws[t].z = z;
 		ws[t].opts = opts;
+		ws[t].cache_in = cache;
 		ws[t].from = z->n_names * t / nt;
 		ws[t].to = z->n_names * (t + 1) / nt;
 	}
@@ -262,6 +308,16 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	}
 	tld_info("verify: signatures checked at %.2f s (cpu %.2f s, %u threads)", elapsed(&t0),
 	         cpu_seconds(), nt);
+	for (unsigned t = 0; t < nt; t++) {
+		rep->rrsigs_cached += ws[t].counts.rrsigs_cached;
+	}
+	if (opts->cache_in != NULL) {
+		tld_info("verify: %zu signatures verified from the cache, the others with the public key",
+		         rep->rrsigs_cached);
+	}
+	if (opts->cache_out != NULL) {
+		write_cache(opts, z, ws, nt);
+	}
 	vfy_check_denial(z, &seq);
 	tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(&t0), cpu_seconds());
 	check_dnskey_response(z, &warns, rep);
@@ -300,7 +356,11 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		rep->nsec += z->recs[i].type == LDNS_RR_TYPE_NSEC && !z->recs[i].is_sig;
 	}
 	rep->threads = nt;
+	for (unsigned t = 0; t < nt; t++) {
+		vfy_hashvec_clear(&ws[t].cache_out);
+	}
 	free(ws);
+	vfy_vcache_free(cache);
 	vfy_zone_free(z);
 	*out = rep;
 	return rep->n_failures ? TLD_EVERIFY : TLD_OK;
@@ -308,11 +368,13 @@ fail:
 	if (ws != NULL) {
 		for (unsigned t = 0; t < nt; t++) {
 			vfy_issue_list_clear(&ws[t].fails);
+			vfy_hashvec_clear(&ws[t].cache_out);
 		}
 	}
 	vfy_issue_list_clear(&seq);
 	vfy_issue_list_clear(&warns);
 	free(ws);
+	vfy_vcache_free(cache);
 	tld_verify_report_free(rep);
 	vfy_zone_free(z);
 	return ret;

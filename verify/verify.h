@@ -19,6 +19,20 @@ struct tld_verify_opts {
 	int64_t refresh_window;    /*!< a signature expiring before now + this fails */
 	const char *ds_file;       /*!< optional: DS records the parent publishes */
 	unsigned threads;          /*!< worker threads; 0 = all online cores */
+	/*!
+	 * Optional verified-signature cache read before the checks (see
+	 * verify/vcache.h).  A signature whose hash (DNSKEY RDATA, RRSIG RDATA,
+	 * canonical RRset) is in it skips only the public-key operation; every
+	 * other check runs in full.  Missing: nothing skipped.  Damaged,
+	 * truncated or of another zone: ignored with a warning.
+	 */
+	const char *cache_in;
+	/*!
+	 * Optional: where to write the cache of this verification (every RRSIG
+	 * that verified, from the cache or by the public-key operation), written
+	 * atomically; may equal cache_in.  A failure to write it is a warning.
+	 */
+	const char *cache_out;
 };
 
 /*! One failed check (or warning): the record and the reason. */
@@ -41,6 +55,7 @@ struct tld_verify_report {
 	size_t empty_nonterminals;
 	size_t rrsets_signed;      /*!< authoritative RRsets checked */
 	size_t rrsigs_verified;    /*!< RRSIGs whose signature verified */
+	size_t rrsigs_cached;      /*!< of those, verified by a cache hit (no public-key operation) */
 	size_t delegations_secure;
 	size_t delegations_insecure;
 	size_t nsec3;              /*!< NSEC3 records in the chain */

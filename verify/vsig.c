@@ -16,6 +16,8 @@ struct sig_ctx {
 	struct vfy_issue_list *fails;
 	struct vfy_counts *counts;
 	struct vfy_crypto *crypto;
+	const struct vfy_vcache *cache_in;
+	struct vfy_hashvec *cache_out;
 };
 
 static tld_time_t serial_time(tld_time_t now, uint32_t t)
@@ -116,9 +118,11 @@ static void check_one_sig(struct sig_ctx *c, size_t data, size_t n_data, size_t 
 			continue;
 		}
 		found = true;
+		struct vfy_cache_probe probe = { .in = c->cache_in, .key_rdata = krd, .key_rdlen = klen };
+		bool probed = z->keys[k].pkey != NULL && (c->cache_in != NULL || c->cache_out != NULL);
 		int v = z->keys[k].pkey != NULL
-		                ? vfy_rrsig_verify(c->crypto, &z->recs[data], n_data, &z->recs[idx],
-		                                   &z->keys[k])
+		                ? vfy_rrsig_verify_probe(c->crypto, &z->recs[data], n_data, &z->recs[idx],
+		                                         &z->keys[k], probed ? &probe : NULL)
 		                : verify_with_ldns(z, data, n_data, idx, k);
 		if (v != TLD_OK && v != TLD_EVERIFY) {
 			c->fails->err = v;
@@ -130,6 +134,12 @@ static void check_one_sig(struct sig_ctx *c, size_t data, size_t n_data, size_t 
 				sep_good[sig.alg] = true;
 			}
 			c->counts->rrsigs_verified++;
+			if (probed && probe.hit) {
+				c->counts->rrsigs_cached++;
+			}
+			if (probed && c->cache_out != NULL) {
+				vfy_hashvec_push(c->cache_out, probe.hash);
+			}
 			return;
 		}
 	}
@@ -200,10 +210,12 @@ static void check_rrset(struct sig_ctx *c, const struct vfy_name *n, size_t data
 }
 
 void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
-                          const struct tld_verify_opts *opts, struct vfy_issue_list *fails,
+                          const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
+                          struct vfy_hashvec *cache_out, struct vfy_issue_list *fails,
                           struct vfy_counts *counts)
 {
-	struct sig_ctx c = { .z = z, .opts = opts, .fails = fails, .counts = counts };
+	struct sig_ctx c = { .z = z, .opts = opts, .fails = fails, .counts = counts,
+	                     .cache_in = cache_in, .cache_out = cache_out };
 
 	c.crypto = vfy_crypto_new();
 	if (c.crypto == NULL) {

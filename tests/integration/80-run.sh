@@ -175,6 +175,11 @@ old=$(current_file)
 run_at 5
 is 0 "$rc" "run after the export changed exits 0"
 [ "$rc" -eq 0 ] || echo "$out" | sed "s/^/#   /"
+# the verifier's cache of the last published version spared most public-key checks
+cached=$(json verify_rrsigs_cached) valid=$(json verify_rrsigs_valid)
+[ "$cached" -gt 0 ] && [ "$cached" -lt "$valid" ]
+ok $? "run 5: $cached of $valid signatures verified from the verifier's cache, the rest by public key"
+[ -s "$S/previous.zone.vcache" ]; ok $? "the verifier's cache of the published version is kept"
 [ "$(current_file)" != "$old" ]; ok $? "a new version is published"
 zone_ok "run 5"
 is "$(published_serial)" "$(secondary_serial)" "run 5: the NSD secondary follows"

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The verified-signature cache file (verify/vcache.h): entries, round trip, rejection. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "tests/tap/tap.h"
+#include "verify/vcache.h"
+
+static const uint8_t apex[] = { 4, 't', 'e', 's', 't', 0 };
+static const uint8_t other[] = { 5, 'o', 't', 'h', 'e', 'r', 0 };
+
+static void entry(EVP_MD_CTX *ctx, const EVP_MD *md, const char *key, const char *sig,
+                  const char *data, uint8_t *out)
+{
+	vfy_vcache_hash(ctx, md, (const uint8_t *)key, strlen(key), (const uint8_t *)sig, strlen(sig),
+	                (const uint8_t *)data, strlen(data), out);
+}
+
+static void entries_are_sensitive(EVP_MD_CTX *ctx, const EVP_MD *md)
+{
+	uint8_t a[VFY_VCACHE_HASH], b[VFY_VCACHE_HASH];
+	entry(ctx, md, "key", "sig", "data", a);
+	entry(ctx, md, "key", "sig", "data", b);
+	ok(memcmp(a, b, sizeof(a)) == 0, "entry is a function of its inputs");
+	entry(ctx, md, "kex", "sig", "data", b);
+	ok(memcmp(a, b, sizeof(a)) != 0, "another key, another entry");
+	entry(ctx, md, "key", "sif", "data", b);
+	ok(memcmp(a, b, sizeof(a)) != 0, "another signature, another entry");
+	entry(ctx, md, "key", "sig", "datb", b);
+	ok(memcmp(a, b, sizeof(a)) != 0, "other signed data, another entry");
+	/* length prefixes: moving a byte from the key to the signature changes the entry */
+	entry(ctx, md, "keys", "ig", "data", b);
+	ok(memcmp(a, b, sizeof(a)) != 0, "field boundaries are part of the entry");
+}
+
+static int write_file(const char *path, const uint8_t *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (f == NULL) {
+		return -1;
+	}
+	size_t w = fwrite(buf, 1, len, f);
+	return fclose(f) == 0 && w == len ? 0 : -1;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = malloc(1 << 20);
+	*len = f != NULL && buf != NULL ? fread(buf, 1, 1 << 20, f) : 0;
+	if (f != NULL) {
+		fclose(f);
+	}
+	return buf;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/test-vcache.XXXXXX", path[128], bad[128];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	struct vfy_hashvec v[2] = { { 0 }, { 0 } };
+	struct vfy_vcache *c = NULL;
+	uint8_t h[VFY_VCACHE_HASH];
+
+	tld_log_init(TLD_LOG_ERROR, false);
+	plan_lazy();
+	if (mkdtemp(dir) == NULL || ctx == NULL || md == NULL) {
+		skip_all("setup failed");
+	}
+	snprintf(path, sizeof(path), "%s/signed.zone.vcache", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.vcache", dir);
+	entries_are_sensitive(ctx, md);
+
+	/* 3000 entries over two workers, one duplicated */
+	for (int i = 0; i < 3000; i++) {
+		char data[32];
+		snprintf(data, sizeof(data), "rrset %d", i);
+		entry(ctx, md, "key", "sig", data, h);
+		vfy_hashvec_push(&v[i % 2], h);
+	}
+	vfy_hashvec_push(&v[1], v[0].h);
+	is_int(TLD_OK, vfy_vcache_write(path, apex, sizeof(apex), v, 2), "cache written");
+	is_int(TLD_ENOENT, vfy_vcache_load("/nonexistent/x.vcache", apex, sizeof(apex), &c),
+	       "missing file: TLD_ENOENT");
+	is_int(TLD_OK, vfy_vcache_load(path, apex, sizeof(apex), &c), "cache read back");
+	is_int(3000, (long long)vfy_vcache_count(c), "3000 entries (duplicate removed)");
+	int found = 0;
+	for (int i = 0; i < 3000; i++) {
+		found += vfy_vcache_has(c, v[i % 2].h + (size_t)(i / 2) * VFY_VCACHE_HASH);
+	}
+	is_int(3000, found, "every entry found");
+	entry(ctx, md, "key", "sig", "rrset 3000", h);
+	ok(!vfy_vcache_has(c, h), "an entry never written is not found");
+	ok(!vfy_vcache_has(NULL, h), "no cache: nothing found");
+	vfy_vcache_free(c);
+	c = NULL;
+	is_int(TLD_EINVAL, vfy_vcache_load(path, other, sizeof(other), &c),
+	       "read for another zone: refused");
+
+	size_t len = 0;
+	uint8_t *buf = slurp(path, &len);
+	ok(len == 33 + sizeof(apex) + 3000 * VFY_VCACHE_HASH + 32, "file size as documented (%zu)", len);
+	for (size_t cut = 0; cut < len; cut += len / 7 + 1) {
+		write_file(bad, buf, cut);
+		is_int(TLD_EINVAL, vfy_vcache_load(bad, apex, sizeof(apex), &c), "truncated at %zu: refused",
+		       cut);
+	}
+	for (size_t pos = 0; pos < len; pos += len / 9 + 1) {
+		buf[pos] ^= 0x40;
+		write_file(bad, buf, len);
+		is_int(TLD_EINVAL, vfy_vcache_load(bad, apex, sizeof(apex), &c),
+		       "byte %zu changed: refused", pos);
+		buf[pos] ^= 0x40;
+	}
+	write_file(bad, buf, len);
+	is_int(TLD_OK, vfy_vcache_load(bad, apex, sizeof(apex), &c), "restored copy accepted");
+	vfy_vcache_free(c);
+
+	struct vfy_hashvec empty = { 0 };
+	is_int(TLD_OK, vfy_vcache_write(path, apex, sizeof(apex), &empty, 1), "empty cache written");
+	c = NULL;
+	is_int(TLD_OK, vfy_vcache_load(path, apex, sizeof(apex), &c), "empty cache read");
+	is_int(0, (long long)vfy_vcache_count(c), "no entries");
+	vfy_vcache_free(c);
+
+	free(buf);
+	unlink(path);
+	unlink(bad);
+	rmdir(dir);
+	vfy_hashvec_clear(&v[0]);
+	vfy_hashvec_clear(&v[1]);
+	EVP_MD_free(md);
+	EVP_MD_CTX_free(ctx);
+	return exit_status();
+}
