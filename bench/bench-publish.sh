@@ -1,14 +1,16 @@
 #!/bin/sh
 # Publisher benchmark: publish, AXFR out and IXFR of a 1% change, tldsign's
 # hidden primary side by side with knotd serving the same signed zone.
-# Zone sizes: BENCH_SIZES (default "100000 1000000"); ports 15400-15402.
+# Zone sizes: BENCH_SIZES (default "100000 1000000"); ports 15400-15404.
+# "AXFR to a real secondary": a knotd secondary started empty against each
+# primary, timed from its start until it answers with the zone's serial.
 set -u
 cd "$(dirname "$0")/.."
 TLDSIGN=$PWD/build/tldsign
 W=$PWD/build/bench/publish
 rm -rf "$W"; mkdir -p "$W"
 TIME="/usr/bin/time -f %e_%U_%S_%M"
-P=15400 PK=15401
+P=15400 PK=15401 PS1=15403 PS2=15404
 SECRET=$(head -c 32 /dev/urandom | base64)
 KEY="hmac-sha256:xfr:$SECRET"
 cleanup() { for f in "$W"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; }
@@ -60,7 +62,7 @@ CONF
 	"$TLDSIGN" -c "$W/tldsign.yaml" serve > "$W/serve.log" 2>&1 & echo $! > "$W/serve.pid"
 	i=0; while [ $i -lt 300 ] && ! kdig @127.0.0.1 -p $P -y "$KEY" +short +time=1 +retry=0 test. SOA 2>/dev/null | grep -q ' 1 '; do sleep 0.2; i=$((i+1)); done
 	# knotd as primary on the same file
-	mkdir -p "$W/knot"; cp "$W/v1.zone" "$W/knot/test.zone"
+	mkdir -p "$W/knot/db"; cp "$W/v1.zone" "$W/knot/test.zone"
 	cat > "$W/knot/knot.conf" <<CONF
 server:
   rundir: "$W/knot"
@@ -96,10 +98,66 @@ CONF
 	t "AXFR to kdig from knotd" kdig @127.0.0.1 -p $PK -y "$KEY" +noall +stats test. AXFR
 	b=$(cat "$W/last"); grep -o 'Received [0-9]* B' "$W/out" | sed 's/^/    /'
 	echo "    ratio tldsign/knotd AXFR wall: $(echo "scale=2; $a / ($b + 0.001)" | bc)"
+	# a real secondary (knotd) bootstrapping the zone from each primary
+	for src in tldsign:$P knotd:$PK; do
+		name=${src%%:*} port=${src#*:} sp=$PS1
+		[ "$name" = knotd ] && sp=$PS2
+		d="$W/sec-$name"; mkdir -p "$d/db"
+		cat > "$d/knot.conf" <<CONF
+server:
+  rundir: "$d"
+  listen: 127.0.0.1@$sp
+log:
+  - target: "$d/knot.log"
+    any: info
+key:
+  - id: xfr
+    algorithm: hmac-sha256
+    secret: $SECRET
+remote:
+  - id: primary
+    address: 127.0.0.1@$port
+    key: xfr
+acl:
+  - id: notify
+    address: 127.0.0.1
+    key: xfr
+    action: notify
+database:
+  storage: "$d/db"
+template:
+  - id: default
+    storage: "$d"
+    journal-content: changes
+zone:
+  - domain: test.
+    master: primary
+    acl: notify
+    file: test.zone
+    zonefile-sync: -1
+CONF
+		start=$(date +%s.%N)
+		knotd -c "$d/knot.conf" > /dev/null 2>&1 & echo $! > "$W/sec-$name.pid"
+		i=0; while [ $i -lt 6000 ] && ! kdig @127.0.0.1 -p $sp +short +time=1 +retry=0 test. SOA 2>/dev/null | grep -q ' 1 '; do sleep 0.1; i=$((i+1)); done
+		end=$(date +%s.%N)
+		printf '%-40s %8.2f s   (knotd secondary, start until it serves serial 1)\n' "AXFR to a knotd secondary from $name" "$(echo "$end - $start" | bc)"
+		echo "$(echo "$end - $start" | bc)" > "$W/sec-$name.time"
+		grep -E 'AXFR, incoming.*finished' "$d/knot.log" | sed 's/^.*finished/    AXFR finished/' | head -1
+		grep -E 'refresh.*zone updated' "$d/knot.log" | sed 's/^.*zone updated/    zone updated (transfer + load, knotd log)/' | head -1
+	done
+	echo "    ratio tldsign/knotd secondary load: $(echo "scale=2; $(cat "$W/sec-tldsign.time") / ($(cat "$W/sec-knotd.time") + 0.001)" | bc)"
 	t "tldsign publish v2 (1% changed)" "$TLDSIGN" --now 2026-11-21T00:00:00Z -c "$W/tldsign.yaml" publish -i "$W/v2.zone" --no-notify
 	i=0; while [ $i -lt 300 ] && ! kdig @127.0.0.1 -p $P -y "$KEY" +short +time=1 +retry=0 test. SOA 2>/dev/null | grep -q ' 2 '; do sleep 0.2; i=$((i+1)); done
 	t "IXFR 1->2 (1% change) from tldsign" kdig @127.0.0.1 -p $P -y "$KEY" +noall +stats test. IXFR=1
 	grep -o 'Received [0-9]* B ([0-9]* messages, [0-9]* records)' "$W/out" | sed 's/^/    /'
 	grep 'loaded serial' "$W/serve.log" | sed 's/^/    serve: /'
+	# the tldsign-fed secondary follows by IXFR after a NOTIFY-equivalent refresh
+	start=$(date +%s.%N)
+	knotc -c "$W/sec-tldsign/knot.conf" zone-refresh test. > /dev/null 2>&1
+	i=0; while [ $i -lt 3000 ] && ! kdig @127.0.0.1 -p $PS1 +short +time=1 +retry=0 test. SOA 2>/dev/null | grep -q ' 2 '; do sleep 0.1; i=$((i+1)); done
+	end=$(date +%s.%N)
+	printf '%-40s %8.2f s\n' "knotd secondary at serial 2 (refresh)" "$(echo "$end - $start" | bc)"
+	grep -E 'IXFR, incoming.*finished|AXFR, incoming.*finished' "$W/sec-tldsign/knot.log" | tail -1 | sed 's/^.*\([AI]XFR\), incoming.*finished/    \1 finished/'
+	grep -E 'refresh.*zone updated' "$W/sec-tldsign/knot.log" | tail -1 | sed 's/^.*zone updated/    zone updated/'
 	cleanup; sleep 0.5
 done

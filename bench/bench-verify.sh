@@ -33,7 +33,7 @@ for n in ${BENCH_SIZES:-100000 1000000}; do
 		rm -rf "$W/keys" && mkdir -p "$W/keys"
 		make_keys_bind "$W/keys"
 		BKDIR=$W/keys
-		dnssec-signzone -q -S -K "$W/keys" -3 - -H 0 -A -O full -P -n 2 \
+		dnssec-signzone -q -S -K "$W/keys" -d "$W" -3 - -H 0 -A -O full -P -n 2 \
 			-s "$VFY_INC" -e "$VFY_EXP" -o test. -f "$z" "$W/in-$n.zone" >/dev/null || exit 1
 	fi
 	: > "$W/results"

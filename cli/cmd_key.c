@@ -21,6 +21,8 @@
 #include "hsm/keydb.h"
 #include "hsm/keys.h"
 #include "hsm/signpool.h"
+#include "policy/keystate.h"
+#include "policy/keystore.h"
 #include "policy/policy.h"
 
 /* The instance: config, state store and (when it loads) the policy. */
@@ -172,6 +174,75 @@ int cmd_key_import(const struct tld_cli *cli, int argc, char **argv)
 	return ret;
 }
 
+/*
+ * The key state machine's view of a key (policy/keystate.h), in one word:
+ *   generated  goal "be in the zone", every record still hidden
+ *   published  being introduced (some record rumoured)
+ *   standby    DNSKEY omnipresent, not signing (a pre-published key)
+ *   active     every record of its role omnipresent
+ *   retiring   goal "leave", some record not yet hidden
+ *   removed    goal "leave", every record hidden (may be deleted)
+ * and when its next record can move on: the earliest rumoured/unretentive
+ * record's change time plus the policy's wait for it (as `rollover status`
+ * reports it), or "ds seen"/"ds gone" when it waits on the parent.
+ */
+static const char *state_word(const struct tld_keystate *ks)
+{
+	bool all_hidden = true, all_omni = true;
+	for (int r = 0; r < TLD_KR_COUNT; r++) {
+		if (ks->st[r] == TLD_KS_NA) {
+			continue;
+		}
+		all_hidden &= ks->st[r] == TLD_KS_HIDDEN;
+		all_omni &= ks->st[r] == TLD_KS_OMNIPRESENT;
+	}
+	if (!ks->goal) {
+		return all_hidden ? "removed" : "retiring";
+	}
+	if (all_omni) {
+		return "active";
+	}
+	if (all_hidden) {
+		return "generated";
+	}
+	enum tld_kstate sig = ks->st[ks->role == TLD_ROLE_KSK ? TLD_KR_KRRSIG : TLD_KR_ZRRSIG];
+	if (ks->st[TLD_KR_DNSKEY] == TLD_KS_OMNIPRESENT && sig == TLD_KS_HIDDEN) {
+		return "standby";
+	}
+	return "published";
+}
+
+static void next_transition(const struct tld_policy *pol, const struct tld_keystate *ks, char *buf,
+                            size_t size)
+{
+	tld_time_t next = 0;
+	snprintf(buf, size, "-");
+	if (ks->st[TLD_KR_DS] == TLD_KS_HIDDEN && ks->ds_requested && ks->goal) {
+		snprintf(buf, size, "ds seen");
+		return;
+	}
+	if (ks->st[TLD_KR_DS] != TLD_KS_HIDDEN && ks->st[TLD_KR_DS] != TLD_KS_NA && ks->ds_withdraw) {
+		snprintf(buf, size, "ds gone");
+		return;
+	}
+	if (pol == NULL) {
+		return;
+	}
+	for (int r = 0; r < TLD_KR_COUNT; r++) {
+		bool retire = ks->st[r] == TLD_KS_UNRETENTIVE;
+		if (ks->st[r] != TLD_KS_RUMOURED && !retire) {
+			continue;
+		}
+		tld_time_t due = ks->changed[r] + tld_keystate_wait(pol, (enum tld_krec)r, retire);
+		if (next == 0 || due < next) {
+			next = due;
+		}
+	}
+	if (next != 0) {
+		tld_time_format(next, buf, size);
+	}
+}
+
 int cmd_key_list(const struct tld_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "all", no_argument, NULL, 'A' }, { NULL, 0, NULL, 0 } };
@@ -194,18 +265,31 @@ int cmd_key_list(const struct tld_cli *cli, int argc, char **argv)
 	if (ret != TLD_OK) {
 		return ret;
 	}
+	struct tld_keystate *states = NULL;
+	size_t nstates = 0;
 	ret = tld_keydb_list(k.db, k.cfg->zone, all, &recs, &n);
 	if (ret == TLD_OK) {
-		printf("%-6s %-4s %-16s %-8s %-20s %s\n", "TAG", "ROLE", "ALGORITHM", "STATE", "CREATED",
-		       "LABEL");
+		ret = tld_keystore_load(k.db, k.cfg->zone, &states, &nstates);
+	}
+	if (ret == TLD_OK) {
+		printf("%-6s %-4s %-16s %-9s %-20s %-20s %s\n", "TAG", "ROLE", "ALGORITHM", "STATE",
+		       "NEXT", "CREATED", "LABEL");
 		for (size_t i = 0; i < n; i++) {
-			char when[40];
+			char when[40], next[40] = "-";
+			const char *state = recs[i].deleted ? "deleted" : "present";
+			for (size_t j = 0; !recs[i].deleted && j < nstates; j++) {
+				if (states[j].key_id == recs[i].id) {
+					state = state_word(&states[j]);
+					next_transition(k.pol, &states[j], next, sizeof(next));
+				}
+			}
 			tld_time_format((tld_time_t)recs[i].created, when, sizeof(when));
-			printf("%-6u %-4s %-16s %-8s %-20s %s\n", recs[i].key_tag,
-			       tld_key_role_name(recs[i].role), alg_name(recs[i].algorithm),
-			       recs[i].deleted ? "deleted" : "present", when, recs[i].label);
+			printf("%-6u %-4s %-16s %-9s %-20s %-20s %s\n", recs[i].key_tag,
+			       tld_key_role_name(recs[i].role), alg_name(recs[i].algorithm), state, next, when,
+			       recs[i].label);
 		}
 	}
+	free(states);
 	tld_key_records_free(recs, n);
 	key_ctx_clear(&k);
 	return ret;
@@ -374,27 +458,39 @@ int cmd_key_delete(const struct tld_cli *cli, int argc, char **argv)
 	return ret;
 }
 
-static double now_seconds(void)
+static double now_seconds(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* hsm speed: signs batches with a throw-away key until the time is up. */
+/*
+ * hsm speed: signs batches with a throw-away key (or an existing one named
+ * by --label, so that concurrent runs need no key generation) until the time
+ * is up.  Prints the rate and, second, the signing window in wall-clock
+ * seconds ("window START END COUNT"), so that a benchmark can add up
+ * concurrent runs over the time they really overlapped.
+ */
 int cmd_hsm_speed(const struct tld_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "algorithm", required_argument, NULL, 'a' },
 		                              { "sessions", required_argument, NULL, 'n' },
 		                              { "seconds", required_argument, NULL, 's' },
 		                              { "bits", required_argument, NULL, 'b' },
+		                              { "label", required_argument, NULL, 'l' },
 		                              { NULL, 0, NULL, 0 } };
-	const char *syn = "hsm speed [--algorithm A] [--sessions N] [--seconds S] [--bits N]";
+	const char *syn = "hsm speed [--algorithm A] [--sessions N] [--seconds S] [--bits N] [--label L]";
+	const char *label = NULL;
 	const struct tld_alg_info *alg = tld_alg_info(13);
 	unsigned long sessions = 1, seconds = 3, bits = 2048;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "a:n:s:b:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:n:s:b:l:", opts, NULL)) != -1) {
+		if (c == 'l') {
+			label = optarg;
+			continue;
+		}
 		if ((c == 'a' && (alg = tld_alg_info_parse(optarg)) != NULL) ||
 		    (c == 'n' && parse_uint(optarg, 256, &sessions) == TLD_OK && sessions > 0) ||
 		    (c == 's' && parse_uint(optarg, 3600, &seconds) == TLD_OK && seconds > 0) ||
@@ -431,16 +527,40 @@ int cmd_hsm_speed(const struct tld_cli *cli, int argc, char **argv)
 		ret = TLD_EINVAL;
 		goto fail;
 	}
-	ret = tld_hsm_random(hsm, key.id, key.id_len);
-	if (ret == TLD_OK) {
-		ret = tld_hsm_generate(hsm, alg->number, (unsigned)bits, key.id, key.id_len,
-		                       "tldsign-hsm-speed", &pub, &priv);
+	if (label != NULL) {
+		/* An existing key pair: its algorithm comes from the key (RSA: 8, or 10 if asked). */
+		int a = 0;
+		unsigned kb = 0;
+		ret = tld_hsm_find_label(hsm, true, label, &priv);
+		if (ret == TLD_OK) {
+			ret = tld_hsm_find_label(hsm, false, label, &pub);
+		}
+		if (ret == TLD_OK) {
+			ret = tld_hsm_get_id(hsm, priv, key.id, sizeof(key.id), &key.id_len);
+		}
+		if (ret == TLD_OK) {
+			ret = tld_hsm_key_algorithm(hsm, pub, alg->number, &a, &kb);
+		}
+		if (ret != TLD_OK) {
+			tld_error("hsm speed: key \"%s\": %s", label, tld_hsm_error(hsm)[0] ? tld_hsm_error(hsm)
+			                                                             : tld_strerror(ret));
+			goto fail;
+		}
+		alg = tld_alg_info(a);
+		key.algorithm = (uint8_t)a;
+		bits = kb;
+	} else {
+		ret = tld_hsm_random(hsm, key.id, key.id_len);
+		if (ret == TLD_OK) {
+			ret = tld_hsm_generate(hsm, alg->number, (unsigned)bits, key.id, key.id_len,
+			                       "tldsign-hsm-speed", &pub, &priv);
+		}
+		if (ret != TLD_OK) {
+			tld_error("hsm speed: %s", tld_hsm_error(hsm));
+			goto fail;
+		}
+		have_key = true;
 	}
-	if (ret != TLD_OK) {
-		tld_error("hsm speed: %s", tld_hsm_error(hsm));
-		goto fail;
-	}
-	have_key = true;
 	/* One PKCS#11 context per process: the pool's workers open their own. */
 	tld_hsm_close(hsm);
 	hsm = NULL;
@@ -460,7 +580,8 @@ int cmd_hsm_speed(const struct tld_cli *cli, int argc, char **argv)
 		goto fail;
 	}
 	/* Batches sized to about one second of work, after a small first one. */
-	double start = now_seconds(), elapsed = 0;
+	double wall_start = now_seconds(CLOCK_REALTIME);
+	double start = now_seconds(CLOCK_MONOTONIC), elapsed = 0;
 	size_t done = 0, batch = MIN_PER_SESSION * sessions;
 	while (elapsed < (double)seconds) {
 		struct tld_sign_result *res = NULL;
@@ -474,7 +595,7 @@ int cmd_hsm_speed(const struct tld_cli *cli, int argc, char **argv)
 			goto fail;
 		}
 		done += batch;
-		elapsed = now_seconds() - start;
+		elapsed = now_seconds(CLOCK_MONOTONIC) - start;
 		double next = (double)done / elapsed;
 		batch = next < (double)(MIN_PER_SESSION * sessions) ? MIN_PER_SESSION * sessions
 		        : next > (double)max_batch                  ? max_batch
@@ -483,6 +604,7 @@ int cmd_hsm_speed(const struct tld_cli *cli, int argc, char **argv)
 	printf("algorithm %u (%s%s), %lu session%s: %zu signatures in %.2f s = %.0f signatures/s\n",
 	       alg->number, alg->name, alg->kind == TLD_KIND_RSA ? (bits == 2048 ? ", 2048 bits" : ", RSA") : "",
 	       sessions, sessions == 1 ? "" : "s", done, elapsed, (double)done / elapsed);
+	printf("window %.3f %.3f %zu\n", wall_start, now_seconds(CLOCK_REALTIME), done);
 fail:
 	tld_signpool_close(pool);
 	if (have_key && hsm == NULL && tld_hsm_open(cfg, &hsm) == TLD_OK &&

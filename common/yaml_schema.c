@@ -127,6 +127,10 @@ static int resolve_path(struct tld_yctx *ctx, const char *text, char **out)
 	if (s == NULL) {
 		return TLD_ENOMEM;
 	}
+	/* "zones/" and "zones" name the same directory: drop trailing slashes */
+	for (size_t len = strlen(s); len > 1 && s[len - 1] == '/'; len--) {
+		s[len - 1] = '\0';
+	}
 	*out = s;
 	return TLD_OK;
 }

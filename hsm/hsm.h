@@ -154,5 +154,13 @@ int tld_hsm_destroy(tld_hsm_t *hsm, tld_hsm_obj_t obj);
 int tld_hsm_sign(tld_hsm_t *hsm, tld_hsm_obj_t priv, int algorithm, const char *what,
                  const uint8_t *msg, size_t len, uint8_t *sig, size_t *sig_len);
 
+/*!
+ * \brief Records the last session loss tld_hsm_sign() reported as TLD_EAGAIN
+ *        ("C_Sign on key 12345 (zsk): CKR_DEVICE_REMOVED") as the first
+ *        error, for a caller that gives up after its one retry.
+ * \return TLD_EHSM
+ */
+int tld_hsm_lost_error(tld_hsm_t *hsm);
+
 /*! Name of a CKR_* code ("CKR_PIN_INCORRECT"). */
 const char *tld_ckr_name(unsigned long rv);

@@ -18,6 +18,7 @@ struct tld_hsm {
 	char token[64];
 	char pin[256];
 	char error[512];
+	char lost[256];   /* last session-lost sign error, not yet recorded */
 };
 
 /*! Records "ACTION: CKR_NAME" as the first error; returns code. */

@@ -409,7 +409,13 @@ int tld_hsm_sign(tld_hsm_t *hsm, tld_hsm_obj_t priv, int algorithm, const char *
 		snprintf(action, sizeof(action), "C_SignInit on %s", what);
 	}
 	if (session_lost(rv)) {
+		snprintf(hsm->lost, sizeof(hsm->lost), "%s: %s", action, tld_ckr_name(rv));
 		return TLD_EAGAIN;
 	}
 	return tld_hsm_ckr(hsm, rv, rv == CKR_KEY_HANDLE_INVALID ? TLD_EKEY : TLD_EHSM, action);
+}
+
+int tld_hsm_lost_error(tld_hsm_t *hsm)
+{
+	return tld_hsm_set_error(hsm, TLD_EHSM, "%s", hsm->lost[0] ? hsm->lost : "session lost");
 }

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "hsm/algorithm.h"
 #include "hsm/hsm.h"
+#include "hsm/keyaudit.h"
 
 #define KEYGEN_ATTEMPTS 16
 #define CKA_ID_LEN 20
@@ -156,6 +157,9 @@ int tld_key_generate(const struct tld_config *cfg, tld_statedb_t *db, enum tld_k
 	}
 	ret = tld_keydb_insert(db, &rec);
 	if (ret == TLD_OK) {
+		ret = tld_key_audit(db, "key generate", &rec, NULL);
+	}
+	if (ret == TLD_OK) {
 		ret = tld_statedb_commit(db);
 	} else {
 		tld_statedb_rollback(db);
@@ -233,7 +237,12 @@ int tld_key_import(const struct tld_config *cfg, tld_statedb_t *db, const char *
 		ret = TLD_EKEY;
 		goto fail;
 	}
-	if (!attrs.is_private || !attrs.sensitive || attrs.extractable) {
+	bool custody_ok = attrs.is_private && attrs.sensitive && !attrs.extractable;
+	char custody[160];
+	snprintf(custody, sizeof(custody), "NOT under HSM custody: private %s, sensitive %s, extractable %s",
+	         attrs.is_private ? "yes" : "no", attrs.sensitive ? "yes" : "no",
+	         attrs.extractable ? "yes" : "no");
+	if (!custody_ok) {
 		tld_warning("key import: private key \"%s\" is%s private, is%s sensitive and is%s "
 		            "extractable; a key that can leave the HSM is not under HSM custody",
 		            label, attrs.is_private ? "" : " NOT", attrs.sensitive ? "" : " NOT",
@@ -279,6 +288,9 @@ int tld_key_import(const struct tld_config *cfg, tld_statedb_t *db, const char *
 		goto fail;
 	}
 	ret = tld_keydb_insert(db, &rec);
+	if (ret == TLD_OK) {
+		ret = tld_key_audit(db, "key import", &rec, custody_ok ? NULL : custody);
+	}
 	if (ret == TLD_OK) {
 		ret = tld_statedb_commit(db);
 	} else {
@@ -339,11 +351,15 @@ int tld_key_delete(const struct tld_config *cfg, tld_statedb_t *db, uint16_t key
 		goto fail;
 	}
 	/* Token objects go first; the mark commits only when both are gone. */
+	const char *missing = NULL;
 	for (int is_private = 1; is_private >= 0; is_private--) {
 		ret = tld_hsm_find_id(hsm, is_private, rec.cka_id_raw, rec.cka_id_len, &obj);
 		if (ret == TLD_EKEY) {
 			tld_warning("key delete: %s key of %u was already missing from the token",
 			            is_private ? "private" : "public", key_tag);
+			missing = is_private ? "the private key was already missing from the token"
+			                     : missing ? "both objects were already missing from the token"
+			                               : "the public key was already missing from the token";
 			ret = TLD_OK;
 			continue;
 		}
@@ -354,6 +370,12 @@ int tld_key_delete(const struct tld_config *cfg, tld_statedb_t *db, uint16_t key
 			tld_statedb_rollback(db);
 			goto fail;
 		}
+	}
+	ret = tld_key_audit(db, "key delete", &rec, missing);
+	if (ret != TLD_OK) {
+		/* the token objects are gone already; the row stays unmarked */
+		tld_statedb_rollback(db);
+		goto fail;
 	}
 	ret = tld_statedb_commit(db);
 	if (ret != TLD_OK) {

@@ -7,9 +7,11 @@
  * context so that forked children start clean.  tld_signpool_sign() maps one
  * MAP_SHARED result area, forks the workers (the batch is visible to them
  * copy-on-write), each opens its own PKCS#11 context and session
- * (C_Initialize after fork) and signs a contiguous, deterministic share
- * [i*n/W, (i+1)*n/W).  Every item starts as "not signed" (TLD_EHSM), so a
- * worker that dies leaves only its unfinished items failed.
+ * (C_Initialize after fork) and claims chunks of items from a shared
+ * atomic counter until none is left, writing each signature at its item's
+ * index (so the result does not depend on which worker signed what).
+ * Every item starts as "not signed" (TLD_EHSM), so a worker that dies or
+ * gives up leaves only the items it had claimed and not finished failed.
  */
 #include "hsm/signpool.h"
 
@@ -32,6 +34,14 @@
 /* Below this many items per worker a fork costs more than it saves. */
 #define MIN_ITEMS_PER_WORKER 256
 #define ERR_TEXT 512
+/*
+ * Work is claimed in chunks from a shared counter (not split in fixed
+ * shares): on a shared or uneven machine a fixed share makes the batch as
+ * slow as its slowest worker.  About 32 chunks per worker, 8 to 128 items.
+ */
+#define CHUNKS_PER_WORKER 32
+#define MIN_CHUNK 8
+#define MAX_CHUNK 128
 
 struct tld_signpool {
 	struct tld_config cfg;       /* only hsm.* and zone are set; strings owned */
@@ -50,6 +60,8 @@ struct shared {
 	uint8_t *sig;                /* n * max_sig */
 	char (*werr)[ERR_TEXT];      /* first error text per worker */
 	pthread_mutex_t *open_lock;  /* process-shared: workers log in one at a time */
+	size_t *next;                /* next unclaimed item, taken atomically in chunks */
+	size_t chunk;
 	void *base;
 	size_t size;
 };
@@ -178,14 +190,79 @@ static void lock_shared(pthread_mutex_t *m)
 	}
 }
 
-/* One worker: sign items [from, to).  Runs in the child; never returns. */
-static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_req *reqs,
-                       size_t from, size_t to, struct shared *sh)
+/* One worker's PKCS#11 context and key handles (in the child). */
+struct worker {
+	tld_signpool_t *pool;
+	struct shared *sh;
+	tld_hsm_t *hsm;
+	tld_hsm_obj_t *handles;
+	int *found;                  /* per key: 0 not looked up, 1 found, else the error */
+	bool reopened;               /* its one re-open is used */
+	bool given_up;               /* session lost again, or the re-open failed */
+};
+
+/* Signs item i, re-opening the session once per worker if it is lost. */
+static int sign_item(struct worker *wk, const struct tld_sign_req *req, size_t i)
 {
-	tld_hsm_t *hsm = NULL;
-	tld_hsm_obj_t *handles = calloc(pool->nkeys ? pool->nkeys : 1, sizeof(*handles));
-	int *found = calloc(pool->nkeys ? pool->nkeys : 1, sizeof(*found));
-	bool reopened = false;
+	tld_signpool_t *pool = wk->pool;
+	uint32_t k = req->key;
+	int ret = TLD_EINVAL;
+	if (k >= pool->nkeys) {
+		return TLD_EINVAL;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (wk->found[k] == 0) {
+			const struct tld_signpool_key *key = &pool->keys[k];
+			int r = tld_hsm_find_id(wk->hsm, true, key->id, key->id_len, &wk->handles[k]);
+			wk->found[k] = r == TLD_OK ? 1 : r;
+		}
+		if (wk->found[k] != 1) {
+			return wk->found[k];
+		}
+		size_t slen = 0;
+		ret = tld_hsm_sign(wk->hsm, wk->handles[k], pool->keys[k].algorithm, pool->whats[k], req->msg,
+		                   req->len, wk->sh->sig + i * pool->max_sig, &slen);
+		if (ret == TLD_OK) {
+			wk->sh->len[i] = (uint16_t)slen;
+			return TLD_OK;
+		}
+		if (ret != TLD_EAGAIN) {
+			return ret;
+		}
+		if (wk->reopened) {
+			wk->given_up = true;
+			return tld_hsm_lost_error(wk->hsm); /* "C_Sign on key N (zsk): CKR_..." */
+		}
+		/* Session closed or token removed: re-open and retry once. */
+		wk->reopened = true;
+		memset(wk->found, 0, pool->nkeys * sizeof(*wk->found));
+		lock_shared(wk->sh->open_lock);
+		ret = tld_hsm_reopen(wk->hsm);
+		pthread_mutex_unlock(wk->sh->open_lock);
+		if (ret != TLD_OK) {
+			wk->given_up = true;
+			return ret;
+		}
+	}
+	return ret;
+}
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/*
+ * One worker: claims chunks of items from the shared counter until none is
+ * left, or until it gives up (session lost again after its one re-open; the
+ * rest is left to the other workers).  Runs in the child; never returns.
+ */
+static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_req *reqs, size_t n,
+                       struct shared *sh)
+{
+	struct worker wk = { .pool = pool, .sh = sh };
+	wk.handles = calloc(pool->nkeys ? pool->nkeys : 1, sizeof(*wk.handles));
+	wk.found = calloc(pool->nkeys ? pool->nkeys : 1, sizeof(*wk.found));
 	/*
 	 * SoftHSM rewrites token files during C_Initialize/C_Login; two processes
 	 * doing it at once read a half-written file (CKR_GENERAL_ERROR, or the
@@ -194,69 +271,34 @@ static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_r
 	struct timespec t0, t1, t2;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	lock_shared(sh->open_lock);
-	int ret = handles && found ? tld_hsm_open(&pool->cfg, &hsm) : TLD_ENOMEM;
+	int ret = wk.handles && wk.found ? tld_hsm_open(&pool->cfg, &wk.hsm) : TLD_ENOMEM;
 	for (size_t k = 0; ret == TLD_OK && k < pool->nkeys; k++) {
-		int r = tld_hsm_find_id(hsm, true, pool->keys[k].id, pool->keys[k].id_len, &handles[k]);
-		found[k] = r == TLD_OK ? 1 : r;
+		int r = tld_hsm_find_id(wk.hsm, true, pool->keys[k].id, pool->keys[k].id_len, &wk.handles[k]);
+		wk.found[k] = r == TLD_OK ? 1 : r;
 	}
 	pthread_mutex_unlock(sh->open_lock);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret != TLD_OK) {
-		snprintf(sh->werr[w], ERR_TEXT, "%s", hsm ? tld_hsm_error(hsm) : tld_strerror(ret));
-		for (size_t i = from; i < to; i++) {
-			sh->err[i] = ret;
-		}
-		_exit(1);
+		snprintf(sh->werr[w], ERR_TEXT, "%s", wk.hsm ? tld_hsm_error(wk.hsm) : tld_strerror(ret));
+		_exit(1); /* it claimed nothing: the other workers sign everything */
 	}
-	for (size_t i = from; i < to; i++) {
-		uint32_t k = reqs[i].key;
-		if (k >= pool->nkeys) {
-			sh->err[i] = TLD_EINVAL;
-			continue;
+	size_t done = 0;
+	while (!wk.given_up) {
+		size_t from = __atomic_fetch_add(sh->next, sh->chunk, __ATOMIC_RELAXED);
+		if (from >= n) {
+			break;
 		}
-		for (int attempt = 0; attempt < 2; attempt++) {
-			if (found[k] == 0) {
-				const struct tld_signpool_key *key = &pool->keys[k];
-				int r = tld_hsm_find_id(hsm, true, key->id, key->id_len, &handles[k]);
-				found[k] = r == TLD_OK ? 1 : r;
-			}
-			if (found[k] != 1) {
-				ret = found[k];
-				break;
-			}
-			size_t slen = 0;
-			ret = tld_hsm_sign(hsm, handles[k], pool->keys[k].algorithm, pool->whats[k],
-			                   reqs[i].msg, reqs[i].len, sh->sig + i * pool->max_sig, &slen);
-			if (ret == TLD_OK) {
-				sh->len[i] = (uint16_t)slen;
-				break;
-			}
-			if (ret != TLD_EAGAIN || reopened) {
-				break;
-			}
-			/* Session closed or token removed: re-open and retry once. */
-			reopened = true;
-			memset(found, 0, pool->nkeys * sizeof(*found));
-			lock_shared(sh->open_lock);
-			ret = tld_hsm_reopen(hsm);
-			pthread_mutex_unlock(sh->open_lock);
-			if (ret != TLD_OK) {
-				break;
-			}
+		size_t to = from + sh->chunk < n ? from + sh->chunk : n;
+		for (size_t i = from; i < to && !wk.given_up; i++) {
+			sh->err[i] = sign_item(&wk, &reqs[i], i);
+			done += sh->err[i] == TLD_OK;
 		}
-		if (ret == TLD_EAGAIN) {
-			tld_hsm_set_error(hsm, TLD_EHSM, "C_Sign on %s: session lost twice",
-			                  pool->whats[k]);
-			ret = TLD_EHSM;
-		}
-		sh->err[i] = ret;
 	}
-	snprintf(sh->werr[w], ERR_TEXT, "%s", tld_hsm_error(hsm));
+	snprintf(sh->werr[w], ERR_TEXT, "%s", tld_hsm_error(wk.hsm));
 	clock_gettime(CLOCK_MONOTONIC, &t2);
-	tld_debug("signing worker %u: login %.3f s, %zu items %.3f s", w,
-	          (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, to - from,
-	          (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9);
-	tld_hsm_close(hsm);
+	tld_debug("signing worker %u: login %.3f s, %zu items %.3f s%s", w, seconds_between(&t0, &t1),
+	          done, seconds_between(&t1, &t2), wk.given_up ? ", then gave up" : "");
+	tld_hsm_close(wk.hsm);
 	_exit(0);
 }
 
@@ -275,7 +317,8 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 	size_t off_err = 0, off_len = off_err + n * sizeof(int32_t);
 	size_t off_werr = (off_len + n * sizeof(uint16_t) + 7) & ~(size_t)7;
 	size_t off_lock = off_werr + nw * ERR_TEXT;
-	size_t off_sig = (off_lock + sizeof(pthread_mutex_t) + 63) & ~(size_t)63;
+	size_t off_next = (off_lock + sizeof(pthread_mutex_t) + 63) & ~(size_t)63;
+	size_t off_sig = (off_next + sizeof(size_t) + 63) & ~(size_t)63;
 	sh.size = off_sig + n * pool->max_sig;
 	sh.base = mmap(NULL, sh.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh.base == MAP_FAILED) {
@@ -286,6 +329,9 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 	sh.werr = (char(*)[ERR_TEXT])((char *)sh.base + off_werr);
 	sh.sig = (uint8_t *)sh.base + off_sig;
 	sh.open_lock = (pthread_mutex_t *)((char *)sh.base + off_lock);
+	sh.next = (size_t *)((char *)sh.base + off_next); /* 0: zero-filled mapping */
+	sh.chunk = n / ((size_t)nw * CHUNKS_PER_WORKER);
+	sh.chunk = sh.chunk < MIN_CHUNK ? MIN_CHUNK : sh.chunk > MAX_CHUNK ? MAX_CHUNK : sh.chunk;
 	pthread_mutexattr_t ma;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
@@ -302,14 +348,13 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 	fflush(NULL);
 	unsigned started = 0;
 	for (unsigned w = 0; w < nw; w++) {
-		size_t from = n * w / nw, to = n * (w + 1) / nw;
 		pid_t pid = fork();
 		if (pid < 0) {
 			set_error(pool, "fork of a signing worker failed");
 			break;
 		}
 		if (pid == 0) {
-			worker_run(pool, w, reqs, from, to, &sh);
+			worker_run(pool, w, reqs, n, &sh);
 		}
 		pids[started++] = pid;
 	}

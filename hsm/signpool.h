@@ -18,10 +18,13 @@
  * PIN, mechanisms and every key in the parent, then finalises its PKCS#11
  * context.  Each tld_signpool_sign() forks the workers (one per CPU by
  * default, never more than n/256 + 1), each with its own C_Initialize,
- * session and login; worker w signs items [w*n/W, (w+1)*n/W) into a
- * MAP_SHARED area; the parent copies the results out after waitpid().  A
- * session lost mid-batch (closed, token removed) is re-opened and the item
- * retried once.  Items a worker never reached (it died) fail with TLD_EHSM.
+ * session and login; the workers claim chunks of items from a shared
+ * atomic counter (so a slow or busy worker does not hold up the batch) and
+ * write each signature at its item's index in a MAP_SHARED area; the parent
+ * copies the results out after waitpid().  A session lost mid-batch
+ * (closed, token removed) is re-opened and the item retried once per
+ * worker and batch; a worker that loses it again gives up and claims no
+ * more.  Items no worker finished (it died or gave up) fail with TLD_EHSM.
  * Rules for callers: no hsm/hsm.h context (tld_hsm_t) may be open in the
  * calling process while the pool is opened or signs (one PKCS#11 context
  * per process); build the whole batch first -- each call costs a fork and a

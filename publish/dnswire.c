@@ -340,32 +340,106 @@ int tld_writer_question(struct tld_msg_writer *w, const uint8_t *name, size_t na
 	return TLD_OK;
 }
 
+/* True when a wire name has no upper-case letter (compression may then share it). */
+static bool name_is_lower(const uint8_t *name, size_t len)
+{
+	for (size_t i = 0; i < len; i += 1 + (size_t)name[i]) {
+		for (size_t k = 1; k <= name[i] && i + k < len; k++) {
+			if (name[i + k] >= 'A' && name[i + k] <= 'Z') {
+				return false;
+			}
+		}
+		if (name[i] == 0) {
+			break;
+		}
+	}
+	return true;
+}
+
+static bool write_raw(struct tld_msg_writer *w, const uint8_t *data, size_t len)
+{
+	if (w->len + len > w->cap) {
+		return false;
+	}
+	if (len > 0) {
+		memcpy(w->buf + w->len, data, len);
+	}
+	w->len += len;
+	return true;
+}
+
+/* A whole, lower-case name of exactly len bytes at p? */
+static bool whole_name(const uint8_t *p, size_t len)
+{
+	return len > 0 && tld_name_len(p, len) == len && name_is_lower(p, len);
+}
+
+/*
+ * RDATA, with the names compressed in the types RFC 1035 defines and RFC
+ * 3597 section 4 allows compression for (NS, CNAME, PTR, MX, SOA); every
+ * other type, and names with upper case, copied as they are.
+ */
+static bool write_rdata(struct tld_msg_writer *w, uint16_t type, const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t n1, n2;
+	switch (type) {
+	case TLD_RR_NS:
+	case 5:   /* CNAME */
+	case 12:  /* PTR */
+		if (whole_name(rdata, rdlen)) {
+			return write_name(w, rdata, rdlen) != 0;
+		}
+		break;
+	case 15:  /* MX */
+		if (rdlen > 2 && whole_name(rdata + 2, (size_t)rdlen - 2)) {
+			return write_raw(w, rdata, 2) && write_name(w, rdata + 2, (size_t)rdlen - 2) != 0;
+		}
+		break;
+	case TLD_RR_SOA:
+		n1 = tld_name_len(rdata, rdlen);
+		n2 = n1 ? tld_name_len(rdata + n1, rdlen - n1) : 0;
+		if (n1 && n2 && n1 + n2 + 20 == rdlen && name_is_lower(rdata, n1) &&
+		    name_is_lower(rdata + n1, n2)) {
+			return write_name(w, rdata, n1) != 0 && write_name(w, rdata + n1, n2) != 0 &&
+			       write_raw(w, rdata + n1 + n2, 20);
+		}
+		break;
+	default:
+		break;
+	}
+	return write_raw(w, rdata, rdlen);
+}
+
 int tld_writer_rr(struct tld_msg_writer *w, int section, const uint8_t *owner, size_t owner_len,
                   uint16_t type, uint16_t rclass, uint32_t ttl,
                   const uint8_t *rdata, uint16_t rdlen)
 {
 	size_t save = w->len, save_used = w->nused;
-	if (write_name(w, owner, owner_len) == 0 || w->len + 10 + rdlen > w->cap ||
-	    (w->len + 10 + rdlen > w->limit && w->count[1] + w->count[2] + w->count[3] > 0)) {
-		/* undo compression entries that point past the rollback point */
-		for (size_t i = save_used; i < w->nused; i++) {
-			w->slot[w->used[i]].hash = 0;
-		}
-		w->nused = save_used;
-		w->len = save;
-		return TLD_ENOSPC;
+	if (write_name(w, owner, owner_len) == 0 || w->len + 10 > w->cap) {
+		goto nospace;
 	}
 	uint8_t *p = w->buf + w->len;
 	tld_put16(p, type);
 	tld_put16(p + 2, rclass);
 	tld_put32(p + 4, ttl);
-	tld_put16(p + 8, rdlen);
-	if (rdlen > 0) {
-		memcpy(p + 10, rdata, rdlen);
+	size_t rdlen_at = w->len + 8;
+	w->len += 10;
+	size_t rstart = w->len;
+	if (!write_rdata(w, type, rdata, rdlen) ||
+	    (w->len > w->limit && w->count[1] + w->count[2] + w->count[3] > 0)) {
+		goto nospace;
 	}
-	w->len += 10 + (size_t)rdlen;
+	tld_put16(w->buf + rdlen_at, (uint16_t)(w->len - rstart));
 	w->count[section]++;
 	return TLD_OK;
+nospace:
+	/* undo compression entries that point past the rollback point */
+	for (size_t i = save_used; i < w->nused; i++) {
+		w->slot[w->used[i]].hash = 0;
+	}
+	w->nused = save_used;
+	w->len = save;
+	return TLD_ENOSPC;
 }
 
 void tld_writer_rcode(struct tld_msg_writer *w, int rcode)

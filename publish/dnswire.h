@@ -114,7 +114,9 @@ int tld_writer_question(struct tld_msg_writer *w, const uint8_t *name, size_t na
 
 /*!
  * \brief Appends an RR to a section (1 answer, 2 authority, 3 additional),
- *        compressing the owner name; rdata is copied as is.
+ *        compressing the owner name, and the names inside the rdata of NS,
+ *        CNAME, PTR, MX and SOA (RFC 3597 4) when they are in lower case;
+ *        any other rdata is copied as is.
  * \return TLD_OK or TLD_ENOSPC (message unchanged)
  */
 int tld_writer_rr(struct tld_msg_writer *w, int section, const uint8_t *owner, size_t owner_len,

@@ -14,8 +14,12 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/statedb.h"
 #include "publish/dnswire.h"
+#include "publish/publish.h"
+#include "publish/secstate.h"
 #include "publish/tsig.h"
+#include "publish/zoneimage.h"
 
 #define QUERY_MAX 1024
 #define FIRST_RETRY_MS 500
@@ -61,7 +65,7 @@ static uint16_t random_id(void)
 }
 
 static int build_query(const struct tld_config *cfg, struct peer *p, enum mode mode,
-                       uint8_t *buf, size_t *len)
+                       const uint8_t *soa, uint8_t *buf, size_t *len)
 {
 	static struct tld_msg_writer w;  /* used by one thread at a time: the publisher */
 	uint8_t apex[TLD_DNS_MAXNAME];
@@ -73,6 +77,17 @@ static int build_query(const struct tld_config *cfg, struct peer *p, enum mode m
 	uint16_t flags = mode == MODE_NOTIFY ? (uint16_t)(TLD_OP_NOTIFY << 11 | 0x0400) : 0;
 	tld_writer_init(&w, buf, QUERY_MAX - 200, QUERY_MAX - 200, p->id, flags);
 	tld_writer_question(&w, apex, apex_len, TLD_RR_SOA, TLD_CLASS_IN);
+	if (mode == MODE_NOTIFY && soa != NULL) {
+		/* RFC 1996 3.7: the new SOA in the answer section (secondaries log its serial) */
+		struct tld_zone_image one = { .data = (uint8_t *)soa, .len = tld_image_record_len(soa),
+		                              .rr = &(size_t){ 0 }, .count = 1 };
+		struct tld_image_rr rr;
+		tld_image_rr(&one, 0, &rr);
+		if (tld_writer_rr(&w, 1, rr.owner, rr.owner_len, rr.type, rr.rclass, rr.ttl, rr.rdata,
+		                  rr.rdlen) != TLD_OK) {
+			return TLD_ERANGE;
+		}
+	}
 	tld_writer_finish(&w);
 	*len = w.len;
 	if (p->key != NULL) {
@@ -124,7 +139,7 @@ struct target {
 };
 
 static int exchange_all(const struct tld_config *cfg, const struct target *targets, size_t n,
-                        enum mode mode, uint32_t serial, int64_t timeout_ms,
+                        enum mode mode, uint32_t serial, const uint8_t *soa, int64_t timeout_ms,
                         struct tld_secondary_status *st)
 {
 	struct peer *peers = calloc(n ? n : 1, sizeof(*peers));
@@ -167,7 +182,7 @@ static int exchange_all(const struct tld_config *cfg, const struct target *targe
 			pending = true;
 			if (now >= p->next_send) {
 				size_t len = 0;
-				if (build_query(cfg, p, mode, buf, &len) == TLD_OK) {
+				if (build_query(cfg, p, mode, soa, buf, &len) == TLD_OK) {
 					if (send(p->fd, buf, len, 0) < 0) {
 						snprintf(st[i].error, sizeof(st[i].error), "send: %s", strerror(errno));
 					}
@@ -234,7 +249,7 @@ fail:
 }
 
 static int secondary_exchange(const struct tld_config *cfg, enum mode mode, uint32_t serial,
-                              int64_t timeout_ms, struct tld_secondary_status *st)
+                              const uint8_t *soa, int64_t timeout_ms, struct tld_secondary_status *st)
 {
 	size_t n = cfg->publish.secondaries_count;
 	struct target *t = calloc(n ? n : 1, sizeof(*t));
@@ -245,7 +260,7 @@ static int secondary_exchange(const struct tld_config *cfg, enum mode mode, uint
 		t[i].address = &cfg->publish.secondaries[i].address;
 		t[i].key = cfg->publish.secondaries[i].key;
 	}
-	int r = exchange_all(cfg, t, n, mode, serial, timeout_ms, st);
+	int r = exchange_all(cfg, t, n, mode, serial, soa, timeout_ms, st);
 	free(t);
 	return r;
 }
@@ -264,7 +279,7 @@ int tld_primary_wait(const struct tld_config *cfg, uint32_t serial, int64_t time
 	for (size_t i = 0; i < cfg->publish.acl_count && t.key == NULL; i++) {
 		t.key = cfg->publish.acl[i].key;
 	}
-	int r = exchange_all(cfg, &t, 1, MODE_SOA, serial, timeout_s * 1000, &st);
+	int r = exchange_all(cfg, &t, 1, MODE_SOA, serial, NULL, timeout_s * 1000, &st);
 	if (r == TLD_OK) {
 		tld_info("our transfer server serves serial %u", serial);
 	} else {
@@ -285,15 +300,37 @@ static struct tld_secondary_status *new_status(const struct tld_config *cfg)
 	return st;
 }
 
+/* The published SOA of serial from its image (first record); false when unavailable. */
+static bool published_soa(const struct tld_config *cfg, uint32_t serial, uint8_t *rec, size_t cap)
+{
+	struct tld_version_info v;
+	tld_statedb_t *db = NULL;
+	bool found = false;
+	if (cfg->state_dir == NULL || tld_statedb_open(cfg->state_dir, &db) != TLD_OK) {
+		return false;
+	}
+	if (tld_versions_current(db, &v) == TLD_OK && v.serial == serial &&
+	    tld_image_load_soa(v.image, rec, cap) == TLD_OK) {
+		found = true;
+	}
+	tld_statedb_close(db);
+	return found;
+}
+
 int tld_notify_all(const struct tld_config *cfg, uint32_t serial,
                    struct tld_secondary_status **out, size_t *n)
 {
+	uint8_t soa[1 + TLD_DNS_MAXNAME + 10 + 2 * TLD_DNS_MAXNAME + 20];
 	struct tld_secondary_status *st = new_status(cfg);
 	if (st == NULL) {
 		return TLD_ENOMEM;
 	}
+	bool have_soa = published_soa(cfg, serial, soa, sizeof(soa));
+	if (!have_soa) {
+		tld_info("serial %u: no published SOA found; NOTIFY without answer section", serial);
+	}
 	int64_t timeout = cfg->publish.notify_timeout > 0 ? cfg->publish.notify_timeout : 30;
-	int r = secondary_exchange(cfg, MODE_NOTIFY, serial, timeout * 1000, st);
+	int r = secondary_exchange(cfg, MODE_NOTIFY, serial, have_soa ? soa : NULL, timeout * 1000, st);
 	if (r != TLD_OK && r != TLD_ESECONDARY) {
 		free(st);
 		return r;
@@ -307,6 +344,7 @@ int tld_notify_all(const struct tld_config *cfg, uint32_t serial,
 			            st[i].error);
 		}
 	}
+	tld_secondaries_store_cfg(cfg, serial, st, cfg->publish.secondaries_count, true);
 	*out = st;
 	*n = cfg->publish.secondaries_count;
 	return r;
@@ -319,7 +357,7 @@ int tld_secondaries_check(const struct tld_config *cfg, uint32_t serial, int64_t
 	if (st == NULL) {
 		return TLD_ENOMEM;
 	}
-	int r = secondary_exchange(cfg, MODE_SOA, serial, timeout_s * 1000, st);
+	int r = secondary_exchange(cfg, MODE_SOA, serial, NULL, timeout_s * 1000, st);
 	if (r != TLD_OK && r != TLD_ESECONDARY) {
 		if (status == NULL) {
 			free(st);
@@ -337,8 +375,11 @@ int tld_secondaries_check(const struct tld_config *cfg, uint32_t serial, int64_t
 			tld_warning("secondary %s: serial unknown: %s", st[i].address, st[i].error);
 		}
 	}
+	tld_secondaries_store_cfg(cfg, serial, st, cfg->publish.secondaries_count, false);
 	if (out != NULL) {
 		*out = st;
+	} else if (status == NULL) {
+		free(st);
 	}
 	return r;
 }

@@ -29,7 +29,7 @@
 #define MAX_LISTEN 32
 #define MSG_MAX 65535
 #define MSG_RESERVE 400          /* room kept for OPT and TSIG */
-#define AXFR_MSG_LIMIT 60000
+#define AXFR_MSG_LIMIT 16000         /* compression pointers reach 16383 bytes */
 #define MAX_SEGMENTS (TLD_JOURNAL_MAX_ENTRIES + 4)
 #define UDP_EDNS_SIZE 1232
 

@@ -9,8 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <ldns/ldns.h>
-
 #include "common/error.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
@@ -40,13 +38,7 @@ void tld_image_free(struct tld_zone_image *img)
 	free(img);
 }
 
-/* Growable image under construction. */
-struct builder {
-	struct tld_zone_image *img;
-	size_t cap, rr_cap;
-};
-
-static int builder_add(struct builder *b, const uint8_t *rec, size_t len)
+int tld_image_builder_add(struct tld_image_builder *b, const uint8_t *rec, size_t len)
 {
 	struct tld_zone_image *img = b->img;
 	if (img->len + len > b->cap) {
@@ -76,7 +68,7 @@ static int builder_add(struct builder *b, const uint8_t *rec, size_t len)
 	return TLD_OK;
 }
 
-static size_t record_len(const uint8_t *p)
+size_t tld_image_record_len(const uint8_t *p)
 {
 	size_t ol = p[0];
 	return 1 + ol + 10 + tld_get16(p + 1 + ol + 8);
@@ -90,111 +82,6 @@ static uint32_t soa_serial(const struct tld_image_rr *rr)
 		return 0;
 	}
 	return tld_get32(rr->rdata + n1 + n2);
-}
-
-/* The text of line number `line` (1-based) of a file, for error messages. */
-static void zone_line(const char *path, int line, char *out, size_t size)
-{
-	FILE *fp = fopen(path, "r");
-	char buf[4096];
-	out[0] = 0;
-	for (int i = 1; fp != NULL && fgets(buf, sizeof(buf), fp) != NULL; i++) {
-		if (i == line) {
-			size_t n = strcspn(buf, "\r\n");
-			n = n < size - 1 ? n : size - 1;
-			memcpy(out, buf, n);
-			out[n] = 0;
-			break;
-		}
-	}
-	if (fp != NULL) {
-		fclose(fp);
-	}
-}
-
-int tld_image_from_zone_file(const char *path, struct tld_zone_image **out)
-{
-	FILE *fp = NULL;
-	ldns_zone *zone = NULL;
-	ldns_buffer *buf = NULL;
-	struct builder b = { 0 };
-	int line = 0, r = TLD_ENOMEM;
-	uint8_t rec[1 + 255 + 10 + 65535];
-
-	b.img = calloc(1, sizeof(*b.img));
-	buf = ldns_buffer_new(4096);
-	if (b.img == NULL || buf == NULL) {
-		goto fail;
-	}
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		r = tld_errno(errno);
-		tld_error("%s: cannot open: %s", path, strerror(errno));
-		goto fail;
-	}
-	ldns_status st = ldns_zone_new_frm_fp_l(&zone, fp, NULL, 0, LDNS_RR_CLASS_IN, &line);
-	if (st != LDNS_STATUS_OK) {
-		char text[160];
-		zone_line(path, line, text, sizeof(text));
-		tld_error("%s:%d: %s: \"%s\"", path, line, ldns_get_errorstr_by_id(st), text);
-		r = TLD_EPARSE;
-		goto fail;
-	}
-	ldns_rr *soa = ldns_zone_soa(zone);
-	ldns_rr_list *rrs = ldns_zone_rrs(zone);
-	if (soa == NULL) {
-		tld_error("%s: no SOA record", path);
-		r = TLD_EZONE;
-		goto fail;
-	}
-	size_t n = ldns_rr_list_rr_count(rrs);
-	for (size_t i = 0; i <= n; i++) {
-		ldns_rr *rr = i == 0 ? soa : ldns_rr_list_rr(rrs, i - 1);
-		if (i > 0 && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
-			tld_error("%s: more than one SOA record", path);
-			r = TLD_EZONE;
-			goto fail;
-		}
-		ldns_dname2canonical(ldns_rr_owner(rr));
-		ldns_buffer_clear(buf);
-		if (ldns_rr2buffer_wire(buf, rr, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) {
-			tld_error("%s: record %zu cannot be converted to wire format", path, i);
-			r = TLD_EZONE;
-			goto fail;
-		}
-		size_t wl = ldns_buffer_position(buf);
-		const uint8_t *w = ldns_buffer_begin(buf);
-		size_t ol = tld_name_len(w, wl);
-		if (ol == 0 || wl > sizeof(rec) - 1) {
-			r = TLD_EZONE;
-			goto fail;
-		}
-		rec[0] = (uint8_t)ol;
-		memcpy(rec + 1, w, wl);
-		r = builder_add(&b, rec, wl + 1);
-		if (r != TLD_OK) {
-			goto fail;
-		}
-	}
-	struct tld_image_rr s;
-	b.img->soa = 0;
-	tld_image_rr(b.img, 0, &s);
-	b.img->serial = soa_serial(&s);
-	ldns_zone_deep_free(zone);
-	ldns_buffer_free(buf);
-	fclose(fp);
-	*out = b.img;
-	return TLD_OK;
-fail:
-	if (zone) {
-		ldns_zone_deep_free(zone);
-	}
-	ldns_buffer_free(buf);
-	if (fp) {
-		fclose(fp);
-	}
-	tld_image_free(b.img);
-	return r;
 }
 
 static int write_all(int fd, const void *data, size_t len)
@@ -229,9 +116,26 @@ int tld_image_save(const struct tld_zone_image *img, const char *path)
 	tld_put32(hdr + 20, (uint32_t)(img->len >> 32));
 	tld_put32(hdr + 24, (uint32_t)img->len);
 	int r = write_all(fd, hdr, sizeof(hdr));
-	if (r == TLD_OK) {
-		r = write_all(fd, img->data, img->len);
+	/* records in the order of rr[] (SOA first, then canonical order), staged */
+	uint8_t *stage = malloc(1 << 20);
+	size_t staged = 0;
+	if (stage == NULL && r == TLD_OK) {
+		r = TLD_ENOMEM;
 	}
+	for (size_t i = 0; r == TLD_OK && i < img->count; i++) {
+		const uint8_t *p = img->data + img->rr[i];
+		size_t l = tld_image_record_len(p);
+		if (staged + l > (1 << 20)) {
+			r = write_all(fd, stage, staged);
+			staged = 0;
+		}
+		memcpy(stage + staged, p, l);
+		staged += l;
+	}
+	if (r == TLD_OK && staged > 0) {
+		r = write_all(fd, stage, staged);
+	}
+	free(stage);
 	if (r == TLD_OK && fsync(fd) != 0) {
 		r = tld_errno(errno);
 	}
@@ -289,7 +193,7 @@ int tld_image_load(const char *path, struct tld_zone_image **out)
 		if (pos + 1 > len || pos + 1 + img->data[pos] + 10 > len) {
 			goto fail;
 		}
-		size_t rl = record_len(img->data + pos);
+		size_t rl = tld_image_record_len(img->data + pos);
 		if (pos + rl > len || tld_name_len(img->data + pos + 1, img->data[pos]) != img->data[pos]) {
 			goto fail;
 		}
@@ -316,18 +220,163 @@ fail:
 	return r;
 }
 
-static const struct tld_zone_image *sort_img;
-
-static int cmp_rec(const void *a, const void *b)
+/* Canonical comparison of two lower-case wire names (RFC 4034 6.1). */
+static int canon_name_cmp(const uint8_t *a, const uint8_t *b)
 {
-	const uint8_t *ra = sort_img->data + *(const size_t *)a;
-	const uint8_t *rb = sort_img->data + *(const size_t *)b;
-	size_t la = record_len(ra), lb = record_len(rb);
-	int c = memcmp(ra, rb, la < lb ? la : lb);
-	return c ? c : (la < lb ? -1 : la > lb);
+	const uint8_t *la[128], *lb[128];
+	int na = 0, nb = 0;
+	for (const uint8_t *p = a; *p && na < 128; p += 1 + *p) {
+		la[na++] = p;
+	}
+	for (const uint8_t *p = b; *p && nb < 128; p += 1 + *p) {
+		lb[nb++] = p;
+	}
+	while (na > 0 && nb > 0) {
+		const uint8_t *x = la[--na], *y = lb[--nb];
+		size_t l = x[0] < y[0] ? x[0] : y[0];
+		int c = memcmp(x + 1, y + 1, l);
+		if (c != 0) {
+			return c;
+		}
+		if (x[0] != y[0]) {
+			return x[0] < y[0] ? -1 : 1;
+		}
+	}
+	return na > 0 ? 1 : (nb > 0 ? -1 : 0);
 }
 
-/* Sorted copy of the record offsets without the SOA. */
+int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b)
+{
+	int c = a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0 ? 0 : canon_name_cmp(a + 1, b + 1);
+	if (c != 0) {
+		return c;
+	}
+	const uint8_t *fa = a + 1 + a[0], *fb = b + 1 + b[0];
+	uint16_t ta = tld_get16(fa), tb = tld_get16(fb);
+	if (ta != tb) {
+		return ta < tb ? -1 : 1;
+	}
+	uint16_t ca = tld_get16(fa + 2), cb = tld_get16(fb + 2);
+	if (ca != cb) {
+		return ca < cb ? -1 : 1;
+	}
+	size_t ra = tld_get16(fa + 8), rb = tld_get16(fb + 8);
+	c = memcmp(fa + 10, fb + 10, ra < rb ? ra : rb);
+	if (c != 0) {
+		return c;
+	}
+	if (ra != rb) {
+		return ra < rb ? -1 : 1;
+	}
+	uint32_t xa = tld_get32(fa + 4), xb = tld_get32(fb + 4);
+	return xa < xb ? -1 : (xa > xb);
+}
+
+/* Merges the sorted runs o[lo..mid) and o[mid..hi) through tmp. */
+static void merge_runs(const uint8_t *data, size_t *o, size_t *tmp, size_t lo, size_t mid, size_t hi)
+{
+	size_t i = lo, j = mid, k = lo;
+	if (tld_image_canon_cmp(data + o[mid - 1], data + o[mid]) <= 0) {
+		return;  /* already in order */
+	}
+	while (i < mid && j < hi) {
+		tmp[k++] = tld_image_canon_cmp(data + o[i], data + o[j]) <= 0 ? o[i++] : o[j++];
+	}
+	while (i < mid) {
+		tmp[k++] = o[i++];
+	}
+	while (j < hi) {
+		tmp[k++] = o[j++];
+	}
+	memcpy(o + lo, tmp + lo, (k - lo) * sizeof(*o));
+}
+
+/*
+ * Natural merge sort of record offsets into canonical order: the runs the
+ * input already has (a signer writes canonical order) are found in one pass,
+ * so sorted input costs n comparisons.
+ */
+static int sort_offsets(const uint8_t *data, size_t *o, size_t n)
+{
+	size_t *runs = NULL, *tmp = NULL, nr = 0, cap = 0;
+	int r = TLD_ENOMEM;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && tld_image_canon_cmp(data + o[j - 1], data + o[j]) <= 0) {
+			j++;
+		}
+		if (nr + 1 >= cap) {
+			cap = cap ? cap * 2 : 64;
+			size_t *nrun = realloc(runs, cap * sizeof(*nrun));
+			if (nrun == NULL) {
+				goto fail;
+			}
+			runs = nrun;
+		}
+		runs[nr++] = i;
+		i = j;
+	}
+	if (nr > 1) {
+		tmp = malloc(n * sizeof(*tmp));
+		if (tmp == NULL) {
+			goto fail;
+		}
+		runs[nr] = n;
+		while (nr > 1) {
+			size_t k = 0;
+			for (size_t i = 0; i + 1 < nr; i += 2) {
+				merge_runs(data, o, tmp, runs[i], runs[i + 1], runs[i + 2]);
+				runs[k++] = runs[i];
+			}
+			if (nr % 2) {
+				runs[k++] = runs[nr - 1];
+			}
+			runs[k] = n;
+			nr = k;
+		}
+	}
+	r = TLD_OK;
+fail:
+	free(runs);
+	free(tmp);
+	return r;
+}
+
+int tld_image_builder_finish(struct tld_image_builder *b, const char *what, struct tld_zone_image **out)
+{
+	struct tld_zone_image *img = b->img;
+	size_t soa = SIZE_MAX;
+	for (size_t i = 0; i < img->count; i++) {
+		const uint8_t *p = img->data + img->rr[i];
+		if (tld_get16(p + 1 + p[0]) == TLD_RR_SOA) {
+			if (soa != SIZE_MAX) {
+				tld_error("%s: more than one SOA record", what);
+				return TLD_EZONE;
+			}
+			soa = i;
+		}
+	}
+	if (soa == SIZE_MAX) {
+		tld_error("%s: no SOA record", what);
+		return TLD_EZONE;
+	}
+	size_t soa_off = img->rr[soa];
+	memmove(img->rr + 1, img->rr, soa * sizeof(size_t));
+	img->rr[0] = soa_off;
+	img->soa = 0;
+	int r = sort_offsets(img->data, img->rr + 1, img->count - 1);
+	if (r != TLD_OK) {
+		return r;
+	}
+	struct tld_image_rr s;
+	tld_image_rr(img, 0, &s);
+	img->serial = soa_serial(&s);
+	*out = img;
+	b->img = NULL;
+	return TLD_OK;
+}
+
+/* Record offsets without the SOA, in canonical order (a copy sorted only when needed). */
 static size_t *sorted_offsets(const struct tld_zone_image *img, size_t *n)
 {
 	size_t *o = malloc((img->count ? img->count : 1) * sizeof(*o));
@@ -340,8 +389,10 @@ static size_t *sorted_offsets(const struct tld_zone_image *img, size_t *n)
 			o[k++] = img->rr[i];
 		}
 	}
-	sort_img = img;  /* publish runs single-threaded */
-	qsort(o, k, sizeof(*o), cmp_rec);
+	if (sort_offsets(img->data, o, k) != TLD_OK) {
+		free(o);
+		return NULL;
+	}
 	*n = k;
 	return o;
 }
@@ -349,55 +400,42 @@ static size_t *sorted_offsets(const struct tld_zone_image *img, size_t *n)
 int tld_image_diff(const struct tld_zone_image *old_img, const struct tld_zone_image *new_img,
                    struct tld_zone_image **out)
 {
-	size_t no, nn, i = 0, j = 0;
+	size_t no = 0, nn = 0, na = 0, i = 0, j = 0;
 	size_t *so = sorted_offsets(old_img, &no);
 	size_t *sn = sorted_offsets(new_img, &nn);
-	struct builder b = { 0 };
+	size_t *added = NULL;
+	struct tld_image_builder b = { 0 };
 	int r = TLD_ENOMEM;
 
 	b.img = calloc(1, sizeof(*b.img));
-	if (so == NULL || sn == NULL || b.img == NULL) {
+	added = malloc((nn ? nn : 1) * sizeof(*added));
+	if (so == NULL || sn == NULL || b.img == NULL || added == NULL) {
 		goto fail;
 	}
 	const uint8_t *old_soa = old_img->data + old_img->rr[old_img->soa];
 	const uint8_t *new_soa = new_img->data + new_img->rr[new_img->soa];
-	/* pass 1: removed (in old, not in new); pass 2: added */
-	r = builder_add(&b, old_soa, record_len(old_soa));
-	for (int pass = 0; pass < 2 && r == TLD_OK; pass++) {
-		if (pass == 1) {
-			r = builder_add(&b, new_soa, record_len(new_soa));
+	/* one merge walk: removed records go out at once, added ones are remembered */
+	r = tld_image_builder_add(&b, old_soa, tld_image_record_len(old_soa));
+	while (r == TLD_OK && (i < no || j < nn)) {
+		const uint8_t *a = i < no ? old_img->data + so[i] : NULL;
+		const uint8_t *c = j < nn ? new_img->data + sn[j] : NULL;
+		int cmp = a == NULL ? 1 : c == NULL ? -1 : tld_image_canon_cmp(a, c);
+		if (cmp == 0) {
+			i++;
+			j++;
+		} else if (cmp < 0) {
+			r = tld_image_builder_add(&b, a, tld_image_record_len(a));
+			i++;
+		} else {
+			added[na++] = sn[j++];
 		}
-		i = j = 0;
-		while (r == TLD_OK && (i < no || j < nn)) {
-			const uint8_t *a = i < no ? old_img->data + so[i] : NULL;
-			const uint8_t *c = j < nn ? new_img->data + sn[j] : NULL;
-			int cmp;
-			if (a == NULL) {
-				cmp = 1;
-			} else if (c == NULL) {
-				cmp = -1;
-			} else {
-				size_t la = record_len(a), lc = record_len(c);
-				cmp = memcmp(a, c, la < lc ? la : lc);
-				if (cmp == 0) {
-					cmp = la < lc ? -1 : la > lc;
-				}
-			}
-			if (cmp == 0) {
-				i++;
-				j++;
-			} else if (cmp < 0) {
-				if (pass == 0) {
-					r = builder_add(&b, a, record_len(a));
-				}
-				i++;
-			} else {
-				if (pass == 1) {
-					r = builder_add(&b, c, record_len(c));
-				}
-				j++;
-			}
-		}
+	}
+	if (r == TLD_OK) {
+		r = tld_image_builder_add(&b, new_soa, tld_image_record_len(new_soa));
+	}
+	for (size_t k = 0; r == TLD_OK && k < na; k++) {
+		const uint8_t *c = new_img->data + added[k];
+		r = tld_image_builder_add(&b, c, tld_image_record_len(c));
 	}
 	if (r != TLD_OK) {
 		goto fail;
@@ -407,11 +445,49 @@ int tld_image_diff(const struct tld_zone_image *old_img, const struct tld_zone_i
 	b.img->from_serial = old_img->serial;
 	free(so);
 	free(sn);
+	free(added);
 	*out = b.img;
 	return TLD_OK;
 fail:
 	free(so);
 	free(sn);
+	free(added);
 	tld_image_free(b.img);
+	return r;
+}
+
+int tld_image_load_soa(const char *path, uint8_t *rec, size_t cap)
+{
+	uint8_t hdr[28];
+	int r = TLD_EPARSE;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return tld_errno(errno);
+	}
+	size_t got = 0;
+	ssize_t n = read(fd, hdr, sizeof(hdr));
+	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, IMAGE_MAGIC, 8) != 0 || cap < 1 + 255 + 10) {
+		goto done;
+	}
+	/* owner length, owner, fixed fields; then the rdata */
+	while (got < cap && (n = read(fd, rec + got, cap - got)) > 0) {
+		got += (size_t)n;
+		if (got >= 1 && got >= 1 + (size_t)rec[0] + 10) {
+			break;
+		}
+	}
+	if (got < 1 || got < 1 + (size_t)rec[0] + 10 || tld_name_len(rec + 1, rec[0]) != rec[0]) {
+		goto done;
+	}
+	size_t need = tld_image_record_len(rec);
+	while (got < need && need <= cap && (n = read(fd, rec + got, need - got)) > 0) {
+		got += (size_t)n;
+	}
+	if (need > cap || got < need || tld_get16(rec + 1 + rec[0]) != TLD_RR_SOA) {
+		goto done;
+	}
+	r = TLD_OK;
+done:
+	close(fd);
 	return r;
 }

@@ -39,13 +39,59 @@ struct tld_image_rr {
 void tld_image_rr(const struct tld_zone_image *img, size_t i, struct tld_image_rr *out);
 
 /*!
- * \brief Parses a zone file (with ldns) into an image.  Exactly one SOA, at
- *        the apex, is required.
+ * \brief Parses a zone file into an image: a fast reader for the records a
+ *        signer writes (one record per line, absolute owner, TTL, class IN;
+ *        SOA NS DS A AAAA RRSIG NSEC3 NSEC3PARAM DNSKEY), ldns for any other
+ *        record.  Exactly one SOA is required; the image holds the SOA
+ *        first, then every other record in canonical order.
  * \param[in]  path   zone file
  * \param[out] out    caller frees with tld_image_free(); written only on success
- * \return TLD_OK, TLD_ENOENT/TLD_EIO, TLD_EPARSE (logged with file and line), TLD_EZONE, TLD_ENOMEM
+ * \return TLD_OK, TLD_ENOENT/TLD_EIO, TLD_EPARSE (logged with file, line and
+ *         record), TLD_EZONE, TLD_ENOMEM
  */
 int tld_image_from_zone_file(const char *path, struct tld_zone_image **out);
+
+/*!
+ * \brief tld_image_from_zone_file() on text in memory (fuzzing, tests).
+ * \param[in]  name  file name used in error messages
+ * \param[in]  text  zone text, len bytes (need not be NUL-terminated)
+ * \param[out] out   caller frees; written only on success
+ * \return as tld_image_from_zone_file()
+ */
+int tld_image_from_zone_text(const char *name, const char *text, size_t len,
+                             struct tld_zone_image **out);
+
+/*!
+ * \brief The reference reader: the whole file through ldns (the publisher's
+ *        fast reader is cross-checked against it); same image layout.
+ * \return as tld_image_from_zone_file()
+ */
+int tld_image_from_zone_file_ldns(const char *path, struct tld_zone_image **out);
+
+/*! Growable image under construction (records appended in any order). */
+struct tld_image_builder {
+	struct tld_zone_image *img;  /*!< owned; allocate with calloc before the first add */
+	size_t cap, rr_cap;
+};
+
+/*! \brief Appends one record (image layout).  \return TLD_OK or TLD_ENOMEM */
+int tld_image_builder_add(struct tld_image_builder *b, const uint8_t *rec, size_t len);
+
+/*!
+ * \brief Completes a zone image: exactly one SOA (moved first), every other
+ *        record in canonical order, serial set.  On success b->img moves to
+ *        *out (b->img becomes NULL); on failure b->img stays with the caller.
+ * \param[in] what  name for error messages
+ * \return TLD_OK, TLD_EZONE (no SOA / several), TLD_ENOMEM
+ */
+int tld_image_builder_finish(struct tld_image_builder *b, const char *what,
+                             struct tld_zone_image **out);
+
+/*! Length of the image record at p. */
+size_t tld_image_record_len(const uint8_t *p);
+
+/*! Canonical order of two image records (RFC 4034 6.3: owner, type, class, rdata; then TTL). */
+int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b);
 
 /*!
  * \brief Writes an image file (not atomically: the caller writes a temporary
@@ -62,8 +108,18 @@ int tld_image_save(const struct tld_zone_image *img, const char *path);
 int tld_image_load(const char *path, struct tld_zone_image **out);
 
 /*!
+ * \brief Reads only the first record of an image file (a zone image holds its
+ *        SOA there), for NOTIFY and status without loading the zone.
+ * \param[in]  path  image file
+ * \param[out] rec   image-layout record (tld_image_record_len()), cap bytes
+ * \return TLD_OK, TLD_ENOENT, TLD_EIO, TLD_EPARSE (not an image, or no SOA first)
+ */
+int tld_image_load_soa(const char *path, uint8_t *rec, size_t cap);
+
+/*!
  * \brief Computes the IXFR difference old -> new: old SOA, removed RRs, new
- *        SOA, added RRs.
+ *        SOA, added RRs, by one merge walk over the two images in canonical
+ *        order (an image not yet in that order is sorted first).
  * \param[out] out  journal entry image; caller frees; written only on success
  * \return TLD_OK or TLD_ENOMEM
  */

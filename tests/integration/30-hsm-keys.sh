@@ -59,4 +59,16 @@ printf '%s\n' "$out" | grep -q "signatures/s"; ok $? "hsm speed reports signatur
 pkcs11-tool --module "$HSM_MODULE" --token-label tldsign --login --pin "$HSM_PIN" -O 2>/dev/null \
 	| grep -c "tldsign-hsm-speed" >"$TMP/count"
 is 0 "$(cat "$TMP/count")" "hsm speed removed its test key"
+printf '%s\n' "$out" | grep -Eq '^window [0-9.]+ [0-9.]+ [0-9]+$'; ok $? "hsm speed reports its signing window"
+
+# --label: an existing key, kept afterwards; its algorithm comes from the key
+run_cmd "$TLDSIGN" hsm speed --seconds 1 --label "test.-ksk-$HSM_KSK_TAG"
+is 0 "$rc" "hsm speed --label on the KSK"
+printf '%s\n' "$out" | grep -q "^algorithm 13 (ecdsap256sha256), 1 session: "; ok $? "algorithm taken from the key"
+n=$(pkcs11-tool --module "$HSM_MODULE" --token-label tldsign --login --pin "$HSM_PIN" -O 2>/dev/null |
+	grep -c "test.-ksk-$HSM_KSK_TAG")
+is 2 "$n" "the KSK pair is still in the token"
+run_cmd "$TLDSIGN" hsm speed --seconds 1 --label no-such-key
+is 4 "$rc" "hsm speed --label of a missing key: HSM error"
+printf '%s\n' "$out" | grep -q 'no-such-key'; ok $? "the label is named"
 done_testing

@@ -178,4 +178,12 @@ done
 kdig @127.0.0.1 -p $PB +dnssec +norec dom50.test. NS | grep -q 'ns7.other.example'
 ok $? "named answers a changed delegation"
 
+# --- NOTIFY carries the SOA (RFC 1996 3.7): named logs the serial it announced
+grep -q "notify from 127.0.0.1#[0-9]*: serial 2026112102" "$TMP/bind/stderr"
+ok $? "named saw serial 2026112102 in the NOTIFY"
+# --- per-secondary results in the state store (for tldsign status)
+rows=$(sqlite3 "$TMP/state/state.db" "SELECT address || ' ' || expected || ' ' || acked || ' ' || confirmed || ' ' || serial FROM publish_secondaries ORDER BY address" 2>&1)
+n=$(printf '%s\n' "$rows" | grep -c ' 2026112102 1 1 2026112102$')
+is 3 "$n" "state store: three secondaries acked and serving 2026112102"; [ "$n" = 3 ] || diag "$rows"
+
 done_testing

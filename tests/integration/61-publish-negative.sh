@@ -5,32 +5,47 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/publib.sh"
 need kdig ldns-signzone ldns-keygen
-[ -x "$TLDPUB" ] || skip_all "tldpub not built"
+[ -x "$TLDSIGN" ] || skip_all "tldsign not built"
 PY=/usr/bin/python3
 P=15320
 SECRET=$(new_secret)
 KEY="hmac-sha256:xfr:$SECRET"
 KEY512="hmac-sha512:x512:$(new_secret)"
-PUBOPTS="--zone test. --state $TMP/state --out $TMP/out --keep 2 --listen 127.0.0.1@$P --listen ::1@$P
- --tsig xfr:hmac-sha256:$SECRET --tsig x512:hmac-sha512:${KEY512#hmac-sha512:x512:}
- --acl xfr:127.0.0.0/8 --acl x512:127.0.0.1/32"
-pub() { "$TLDPUB" $PUBOPTS "$@"; }
+cat > "$TMP/tldsign.yaml" <<CONF
+zone: test.
+state-dir: state/
+hsm: {module: /usr/lib/softhsm/libsofthsm2.so, token: unused, pin-env: TLDSIGN_PIN}
+apex:
+  soa: {mname: ns1.nic.test., rname: hostmaster.nic.test., refresh: 1800, retry: 900,
+        expire: 1209600, minimum: 3600, ttl: 3600}
+  ns: [ns1.nic.test., ns2.nic.test.]
+output: {dir: out/, keep: 2}
+publish:
+  listen: ["127.0.0.1@$P", "::1@$P"]
+  tsig:
+    - {name: xfr, algorithm: hmac-sha256, secret: "$SECRET"}
+    - {name: x512, algorithm: hmac-sha512, secret: "${KEY512#hmac-sha512:x512:}"}
+  acl:
+    - {key: xfr, from: ["127.0.0.0/8"]}
+    - {key: x512, from: ["127.0.0.1/32"]}
+CONF
+pub() { "$TLDSIGN" --now 2026-11-21T00:00:00Z -c "$TMP/tldsign.yaml" publish --no-notify -i "$@"; }
 
 make_zone 1000 3000 0 "$TMP/v1.unsigned"; sign_zone "$TMP/v1.unsigned" "$TMP/v1.zone"
 make_zone 1001 3000 3 "$TMP/v2.unsigned"; sign_zone "$TMP/v2.unsigned" "$TMP/v2.zone"
 make_zone 1002 3000 4 "$TMP/v3.unsigned"; sign_zone "$TMP/v3.unsigned" "$TMP/v3.zone"
 
-run_cmd pub publish-quiet "$TMP/v1.zone"; is 0 "$rc" "publish version 1"
-run_cmd pub publish-quiet "$TMP/v1.zone"; is 0 "$rc" "publishing the same version again is a no-op"
+run_cmd pub "$TMP/v1.zone"; is 0 "$rc" "publish version 1"
+run_cmd pub "$TMP/v1.zone"; is 0 "$rc" "publishing the same version again is a no-op"
 echo "$out" | grep -q "already published"; ok $? "... and says so"
 sed 's/ 1000 1800 / 999 1800 /' "$TMP/v1.unsigned" > "$TMP/old.unsigned"; sign_zone "$TMP/old.unsigned" "$TMP/old.zone"
-run_cmd pub publish-quiet "$TMP/old.zone"; is 3 "$rc" "an older serial is refused (exit 3)"
+run_cmd pub "$TMP/old.zone"; is 3 "$rc" "an older serial is refused (exit 3)"
 echo "$out" | grep -q "not newer"; ok $? "... with a clear message"
 printf 'test. 3600 IN SOA a. b. 5 1 1 1 1\nbroken line here\n' > "$TMP/bad.zone"
-run_cmd pub publish-quiet "$TMP/bad.zone"; is 3 "$rc" "a zone file that does not parse is refused"
+run_cmd pub "$TMP/bad.zone"; is 3 "$rc" "a zone file that does not parse is refused"
 echo "$out" | grep -q "bad.zone:2"; ok $? "... naming file and line"
 
-start_bg "$TMP/serve.pid" "$TMP/serve.log" "$TLDPUB" $PUBOPTS serve
+start_bg "$TMP/serve.pid" "$TMP/serve.log" "$TLDSIGN" -c "$TMP/tldsign.yaml" serve
 wait_for 20 serial_is $P 1000 "$KEY"; ok $? "server up with serial 1000"
 
 # refusals
@@ -72,8 +87,8 @@ done
 is 6 "$good" "six simultaneous AXFRs complete"
 
 # IXFR
-run_cmd pub publish-quiet "$TMP/v2.zone"; is 0 "$rc" "publish version 2"
-run_cmd pub publish-quiet "$TMP/v3.zone"; is 0 "$rc" "publish version 3"
+run_cmd pub "$TMP/v2.zone"; is 0 "$rc" "publish version 2"
+run_cmd pub "$TMP/v3.zone"; is 0 "$rc" "publish version 3"
 wait_for 20 serial_is $P 1002 "$KEY"; ok $? "new version picked up without restart"
 kdig @127.0.0.1 -p $P -y "$KEY" test. IXFR=1000 +noall +answer > "$TMP/ixfr" 2>&1
 n=$(grep -c 'IN	SOA' "$TMP/ixfr"); is 6 "$n" "IXFR 1000 -> 1002 is a two-step difference (6 SOAs)"

@@ -63,3 +63,25 @@ start_bg() {
 	echo $! > "$_pidf"
 	at_exit "kill \$(cat '$_pidf') 2>/dev/null; sleep 0.2; kill -9 \$(cat '$_pidf') 2>/dev/null"
 }
+
+# cli_config FILE PORT SECRET KEEP: a tldsign.yaml for the real CLI serving
+# test. on 127.0.0.1@PORT and ::1@PORT with TSIG key "xfr" (127.0.0.0/8, ::1)
+cli_config() {
+	cat > "$1" <<CONF
+zone: test.
+state-dir: state/
+hsm: {module: /usr/lib/softhsm/libsofthsm2.so, token: unused, pin-env: TLDSIGN_PIN}
+apex:
+  soa: {mname: ns1.nic.test., rname: hostmaster.nic.test., refresh: 1800, retry: 900,
+        expire: 1209600, minimum: 3600, ttl: 3600}
+  ns: [ns1.nic.test., ns2.nic.test.]
+output: {dir: zones/, keep: $4}
+publish:
+  listen: ["127.0.0.1@$2"]
+  tsig: [{name: xfr, algorithm: hmac-sha256, secret: "$3"}]
+  acl: [{key: xfr, from: ["127.0.0.0/8"]}]
+CONF
+}
+
+# now_ms: wall clock in milliseconds
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

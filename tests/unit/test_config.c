@@ -45,8 +45,8 @@ static void test_sample(void)
 		return;
 	}
 	is_str("test.", cfg->zone, "zone");
-	is_str("etc/export/", cfg->export_dir, "export resolved against the config dir");
-	is_str("etc/state/", cfg->state_dir, "state-dir");
+	is_str("etc/export", cfg->export_dir, "export resolved against the config dir");
+	is_str("etc/state", cfg->state_dir, "state-dir");
 	is_str("etc/policy.yaml", cfg->policy_path, "policy");
 	is_str("/usr/lib/softhsm/libsofthsm2.so", cfg->hsm.module, "absolute module path kept");
 	is_str("tldsign", cfg->hsm.token, "token");
@@ -70,7 +70,7 @@ static void test_sample(void)
 	is_int(16, cfg->zonegen.ds_algorithms_count == 6 ? cfg->zonegen.ds_algorithms[5] : 0, "last is 16");
 	is_int(2, cfg->zonegen.ds_digest_types_count, "two digest types");
 	is_int(TLD_DIGEST_SHA256, cfg->zonegen.keydata_digest, "keydata-digest");
-	is_str("etc/zones/", cfg->output.dir, "output dir");
+	is_str("etc/zones", cfg->output.dir, "output dir");
 	is_int(10, cfg->output.keep, "keep");
 	ok(cfg->output.after_publish == NULL, "empty after-publish is NULL");
 	is_int(1, cfg->publish.listen_count, "one listen address");
@@ -123,10 +123,10 @@ static void test_defaults(void)
 	}
 	is_str("example.", cfg->zone, "zone lower-cased, dot added");
 	is_str("hostmaster.nic.example.", cfg->apex.soa.rname, "rname normalised");
-	is_str("/etc/tld/export/", cfg->export_dir, "default export");
-	is_str("/etc/tld/state/", cfg->state_dir, "default state-dir");
+	is_str("/etc/tld/export", cfg->export_dir, "default export");
+	is_str("/etc/tld/state", cfg->state_dir, "default state-dir");
 	is_str("/etc/tld/policy.yaml", cfg->policy_path, "default policy");
-	is_str("/etc/tld/zones/", cfg->output.dir, "default output dir");
+	is_str("/etc/tld/zones", cfg->output.dir, "default output dir");
 	is_str("/usr/lib/softhsm/libsofthsm2.so", cfg->hsm.module, "default module");
 	is_str("PIN", cfg->hsm.pin_env, "pin-env");
 	ok(cfg->hsm.pin_file == NULL && cfg->hsm.softhsm_conf == NULL, "optional paths NULL");

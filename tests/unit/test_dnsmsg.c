@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* publish/dnswire: the bounded parser and the compressing writer (ldns as referee). */
+#include <stdlib.h>
 #include <string.h>
 
 #include <ldns/ldns.h>
@@ -127,6 +128,66 @@ static void test_names(void)
 	is_int(1, (long long)l, "root length");
 }
 
+/* RDATA names of NS, MX, SOA compressed; ldns reads back the same records. */
+static void test_rdata_compression(void)
+{
+	static struct tld_msg_writer w;
+	static uint8_t buf[4096];
+	uint8_t owner[256], ns[256], ns2[256], soa[600], mx[300], upper[256];
+	size_t ol, nl, n2l, l1, l2, ul;
+	tld_name_from_text("dom1.test.", owner, &ol);
+	tld_name_from_text("ns1.dom1.test.", ns, &nl);
+	tld_name_from_text("ns1.example.", ns2, &n2l);
+	tld_name_from_text("ns1.nic.test.", soa, &l1);
+	tld_name_from_text("hostmaster.nic.test.", soa + l1, &l2);
+	memset(soa + l1 + l2, 7, 20);
+	mx[0] = 0;
+	mx[1] = 10;
+	memcpy(mx + 2, ns, nl);
+	memcpy(upper, ns2, n2l);
+	upper[1] = 'N';  /* "Ns1.example." stays as written */
+	ul = n2l;
+
+	tld_writer_init(&w, buf, sizeof(buf), sizeof(buf), 7, 0x8400);
+	ok(tld_writer_rr(&w, 1, soa, l1, TLD_RR_SOA, TLD_CLASS_IN, 3600, soa, (uint16_t)(l1 + l2 + 20)) == TLD_OK &&
+	   tld_writer_rr(&w, 1, owner, ol, TLD_RR_NS, TLD_CLASS_IN, 3600, ns, (uint16_t)nl) == TLD_OK &&
+	   tld_writer_rr(&w, 1, owner, ol, TLD_RR_NS, TLD_CLASS_IN, 3600, ns2, (uint16_t)n2l) == TLD_OK &&
+	   tld_writer_rr(&w, 1, owner, ol, 15, TLD_CLASS_IN, 3600, mx, (uint16_t)(2 + nl)) == TLD_OK &&
+	   tld_writer_rr(&w, 1, owner, ol, TLD_RR_NS, TLD_CLASS_IN, 3600, upper, (uint16_t)ul) == TLD_OK,
+	   "SOA, NS, NS, MX, NS written");
+	tld_writer_finish(&w);
+	size_t plain = 12 + (l1 + 10 + l1 + l2 + 20) + (ol + 10 + nl) + (ol + 10 + n2l) + (ol + 10 + 2 + nl) + (ol + 10 + ul);
+	ok(w.len < plain - 40, "compressed: %zu bytes, %zu without any compression", w.len, plain);
+
+	ldns_pkt *pkt = NULL;
+	is_int(LDNS_STATUS_OK, ldns_wire2pkt(&pkt, buf, w.len), "ldns parses the message");
+	if (pkt != NULL) {
+		ldns_rr_list *an = ldns_pkt_answer(pkt);
+		is_int(5, (long long)ldns_rr_list_rr_count(an), "five answers");
+		const char *want[] = { "ns1.nic.test.", "ns1.dom1.test.", "ns1.example.", "ns1.dom1.test.", "Ns1.example." };
+		size_t field[] = { 0, 0, 0, 1, 0 };
+		for (size_t i = 0; i < 5 && i < ldns_rr_list_rr_count(an); i++) {
+			char *t = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(an, i), field[i]));
+			is_str(want[i], t, "record %zu: rdata name", i);
+			free(t);
+		}
+		ldns_rr *s0 = ldns_rr_list_rr(an, 0);
+		char *rn = ldns_rdf2str(ldns_rr_rdf(s0, 1));
+		is_str("hostmaster.nic.test.", rn, "SOA rname");
+		free(rn);
+		ok(ldns_rdf2native_int32(ldns_rr_rdf(s0, 2)) == 0x07070707u, "SOA serial kept");
+		/* the upper-case name was copied as is: its bytes are in the message */
+		ok(memmem(buf, w.len, upper, ul) != NULL, "an upper-case rdata name is not compressed");
+		ldns_pkt_free(pkt);
+	}
+	/* a message too small for the compressed record: ENOSPC and nothing changed */
+	tld_writer_init(&w, buf, 12 + ol + 10 + 3, 12 + ol + 10 + 3, 7, 0x8400);
+	size_t before = w.len;
+	is_int(TLD_ENOSPC, tld_writer_rr(&w, 1, owner, ol, TLD_RR_NS, TLD_CLASS_IN, 3600, ns2, (uint16_t)n2l),
+	       "no room: ENOSPC");
+	is_int((long long)before, (long long)w.len, "message unchanged");
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -134,5 +195,6 @@ int main(void)
 	test_parse_malformed();
 	test_writer_compression();
 	test_names();
+	test_rdata_compression();
 	return exit_status();
 }

@@ -11,6 +11,7 @@
 #include "common/statedb.h"
 #include "hsm/init.h"
 #include "hsm/keydb.h"
+#include "policy/audit.h"
 #include "tests/tap/tap.h"
 
 #define MODULE "/usr/lib/softhsm/libsofthsm2.so"
@@ -40,6 +41,40 @@ static size_t count_keys(const char *dir, const char *zone, enum tld_key_role *r
 	return n;
 }
 
+/* The audit log: key generate entries, a DS on KSK/CSK entries only, chain intact. */
+struct audit_seen {
+	int generate, with_ds, zsk_with_ds;
+};
+
+static int on_entry(const struct tld_audit_entry *e, void *ctx)
+{
+	struct audit_seen *s = ctx;
+	if (strcmp(e->operation, "key generate") == 0) {
+		s->generate++;
+		s->with_ds += e->ds[0] != '\0';
+		s->zsk_with_ds += e->ds[0] != '\0' && strstr(e->detail, "zsk key") != NULL;
+	}
+	return 0;
+}
+
+static void check_audit(const char *dir, int keys, const char *what)
+{
+	char state[600], head[TLD_AUDIT_HASH_HEX], why[256];
+	tld_statedb_t *db = NULL;
+	struct audit_seen seen = { 0 };
+	int64_t entries = 0;
+	snprintf(state, sizeof(state), "%s/state", dir);
+	if (!is_int(TLD_OK, tld_statedb_open(state, &db), "%s: state store", what)) {
+		return;
+	}
+	is_int(TLD_OK, tld_audit_foreach(db, on_entry, &seen), "%s: audit log readable", what);
+	is_int(keys, seen.generate, "%s: one key generate entry per key", what);
+	is_int(1, seen.with_ds, "%s: the KSK/CSK entry carries its DS", what);
+	is_int(0, seen.zsk_with_ds, "%s: no DS on a ZSK entry", what);
+	is_int(TLD_OK, tld_audit_verify(db, &entries, head, why, sizeof(why)), "%s: chain verifies", what);
+	tld_statedb_close(db);
+}
+
 int main(void)
 {
 	char dir[256], dir2[256];
@@ -61,12 +96,14 @@ int main(void)
 	ok(mode_of(dir, "hsm/softhsm2.conf") >= 0, "own softhsm2.conf");
 	is_int(2, (long long)count_keys(dir, "test.", roles), "two keys recorded");
 	ok(roles[0] == TLD_ROLE_KSK && roles[1] == TLD_ROLE_ZSK, "KSK then ZSK");
+	check_audit(dir, 2, "KSK + ZSK");
 	is_int(TLD_EEXIST, tld_init_hsm(dir, "test.", &pol, NULL, NULL), "second init refused");
 
 	struct tld_policy csk = { .algorithm = TLD_ALG_ED25519, .use_csk = true };
 	is_int(TLD_OK, tld_init_hsm(dir2, "example.", &csk, NULL, NULL), "init with a CSK policy");
 	is_int(1, (long long)count_keys(dir2, "example.", roles), "one key");
 	is_int(TLD_ROLE_CSK, roles[0], "a CSK");
+	check_audit(dir2, 1, "CSK");
 	if (getenv("KEEP_TMP") == NULL) {
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, dir2);

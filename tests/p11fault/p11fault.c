@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * p11fault: a fault-injecting PKCS#11 module for tests.
+ *
+ * It loads the real module (SoftHSM2), forwards every call to it through a
+ * copy of its function list, and injects faults on demand, configured by
+ * environment variables read at every C_GetFunctionList:
+ *
+ *   P11FAULT_MODULE     the real module (default /usr/lib/softhsm/libsofthsm2.so)
+ *   P11FAULT_LOG        file; one line per C_Login and per injected fault
+ *                       ("C_Login PID", "FAULT C_Sign CKR_DEVICE_REMOVED PID"),
+ *                       appended with one write(2) so that forked workers'
+ *                       lines never interleave
+ *   P11FAULT_SIGN_N     the Nth C_Sign after C_Initialize fails (1-based)
+ *   P11FAULT_SIGN_RV    with CKR_SESSION_HANDLE_INVALID, CKR_DEVICE_REMOVED
+ *                       or CKR_TOKEN_NOT_PRESENT (default CKR_DEVICE_REMOVED)
+ *   P11FAULT_SIGN_MODE  "once": only one fault in all processes together
+ *                       (the first to create P11FAULT_LOG.once wins; needs
+ *                       P11FAULT_LOG); "always": every C_Sign from the Nth on
+ *   P11FAULT_LOGIN_RV   C_Login returns this (CKR_PIN_INCORRECT) without
+ *                       reaching the token
+ *
+ * The faults are real, not only return codes: before returning a session
+ * error the session is closed in the real module (CKR_SESSION_HANDLE_INVALID:
+ * that session; CKR_DEVICE_REMOVED / CKR_TOKEN_NOT_PRESENT: every session
+ * of the slot, which also logs the user out), so a caller that retries
+ * without opening a new session and logging in again fails.
+ *
+ * Build: cc -shared -fPIC -I. tests/p11fault/p11fault.c -o p11fault.so -ldl
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hsm/p11.h"
+
+static CK_FUNCTION_LIST *real;
+static CK_FUNCTION_LIST wrapped;
+static unsigned long sign_n;       /* 0: no sign fault */
+static CK_RV sign_rv = CKR_DEVICE_REMOVED;
+static int sign_always;
+static CK_RV login_rv = CKR_OK;
+static char log_path[1024];
+static unsigned long sign_count;   /* C_Sign calls in this process */
+
+static CK_RV rv_by_name(const char *s, CK_RV dflt)
+{
+	static const struct { const char *name; CK_RV rv; } names[] = {
+		{ "CKR_SESSION_HANDLE_INVALID", CKR_SESSION_HANDLE_INVALID },
+		{ "CKR_SESSION_CLOSED", CKR_SESSION_CLOSED },
+		{ "CKR_DEVICE_REMOVED", CKR_DEVICE_REMOVED },
+		{ "CKR_TOKEN_NOT_PRESENT", CKR_TOKEN_NOT_PRESENT },
+		{ "CKR_PIN_INCORRECT", CKR_PIN_INCORRECT },
+		{ "CKR_PIN_LOCKED", CKR_PIN_LOCKED },
+		{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR },
+	};
+	if (s == NULL || s[0] == '\0') {
+		return dflt;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i].name) == 0) {
+			return names[i].rv;
+		}
+	}
+	return CKR_GENERAL_ERROR;
+}
+
+static const char *rv_name(CK_RV rv)
+{
+	switch (rv) {
+	case CKR_SESSION_HANDLE_INVALID: return "CKR_SESSION_HANDLE_INVALID";
+	case CKR_SESSION_CLOSED: return "CKR_SESSION_CLOSED";
+	case CKR_DEVICE_REMOVED: return "CKR_DEVICE_REMOVED";
+	case CKR_TOKEN_NOT_PRESENT: return "CKR_TOKEN_NOT_PRESENT";
+	case CKR_PIN_INCORRECT: return "CKR_PIN_INCORRECT";
+	case CKR_PIN_LOCKED: return "CKR_PIN_LOCKED";
+	default: return "CKR_GENERAL_ERROR";
+	}
+}
+
+static void log_line(const char *what, const char *detail)
+{
+	if (log_path[0] == '\0') {
+		return;
+	}
+	char line[256];
+	int n = snprintf(line, sizeof(line), "%s%s%s %ld\n", what, detail ? " " : "",
+	                 detail ? detail : "", (long)getpid());
+	int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, line, (size_t)n) != n) {
+			/* a test log: nothing better to do */
+		}
+		close(fd);
+	}
+}
+
+/* "once" mode: the first process to create the marker injects the fault. */
+static int claim_once(void)
+{
+	char marker[1100];
+	if (log_path[0] == '\0') {
+		return 0;
+	}
+	snprintf(marker, sizeof(marker), "%s.once", log_path);
+	int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
+/* Makes the fault real in the underlying module before reporting it. */
+static void break_session(CK_SESSION_HANDLE s, CK_RV rv)
+{
+	if (rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED) {
+		real->C_CloseSession(s);
+		return;
+	}
+	CK_SESSION_INFO info;
+	if (real->C_GetSessionInfo(s, &info) == CKR_OK) {
+		real->C_CloseAllSessions(info.slotID);
+	}
+}
+
+static CK_RV fault_Login(CK_SESSION_HANDLE s, CK_USER_TYPE type, CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	log_line("C_Login", NULL);
+	if (login_rv != CKR_OK) {
+		log_line("FAULT C_Login", rv_name(login_rv));
+		return login_rv;
+	}
+	return real->C_Login(s, type, pin, len);
+}
+
+static CK_RV fault_Sign(CK_SESSION_HANDLE s, CK_BYTE *data, CK_ULONG len, CK_BYTE *sig,
+                        CK_ULONG *sig_len)
+{
+	if (sig != NULL) { /* a size query is not a signature */
+		sign_count++;
+	}
+	if (sig != NULL && sign_n != 0 &&
+	    (sign_always ? sign_count >= sign_n : (sign_count == sign_n && claim_once()))) {
+		log_line("FAULT C_Sign", rv_name(sign_rv));
+		break_session(s, sign_rv);
+		return sign_rv;
+	}
+	return real->C_Sign(s, data, len, sig, sig_len);
+}
+
+static CK_RV fault_Initialize(void *args)
+{
+	sign_count = 0; /* "the Nth C_Sign" counts from C_Initialize */
+	return real->C_Initialize(args);
+}
+
+/* The faults are read again at every C_GetFunctionList: a test process may
+ * change them between two contexts while the module stays loaded. */
+static void read_config(void)
+{
+	const char *v = getenv("P11FAULT_LOG");
+	snprintf(log_path, sizeof(log_path), "%s", v ? v : "");
+	v = getenv("P11FAULT_SIGN_N");
+	sign_n = v ? strtoul(v, NULL, 10) : 0;
+	sign_rv = rv_by_name(getenv("P11FAULT_SIGN_RV"), CKR_DEVICE_REMOVED);
+	v = getenv("P11FAULT_SIGN_MODE");
+	sign_always = v != NULL && strcmp(v, "always") == 0;
+	login_rv = rv_by_name(getenv("P11FAULT_LOGIN_RV"), CKR_OK);
+}
+
+CK_RV C_GetFunctionList(CK_FUNCTION_LIST **list)
+{
+	if (list == NULL) {
+		return CKR_ARGUMENTS_BAD;
+	}
+	if (real == NULL) {
+		const char *path = getenv("P11FAULT_MODULE");
+		void *dl = dlopen(path && path[0] ? path : "/usr/lib/softhsm/libsofthsm2.so",
+		                  RTLD_NOW | RTLD_LOCAL);
+		if (dl == NULL) {
+			return CKR_GENERAL_ERROR;
+		}
+		CK_C_GetFunctionList gfl = (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList");
+		if (gfl == NULL || gfl(&real) != CKR_OK || real == NULL) {
+			real = NULL;
+			return CKR_GENERAL_ERROR;
+		}
+		wrapped = *real; /* forward everything ... */
+		wrapped.C_Initialize = fault_Initialize; /* ... except what we watch */
+		wrapped.C_Login = fault_Login;
+		wrapped.C_Sign = fault_Sign;
+	}
+	read_config();
+	*list = &wrapped;
+	return CKR_OK;
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Session loss and token removal mid-run, at unit level, through the real
+ * fault-injecting PKCS#11 module tests/p11fault/p11fault.c (built here with
+ * cc into the token directory) in front of SoftHSM2:
+ *  - tld_hsm_sign: a lost session is TLD_EAGAIN and not recorded;
+ *    tld_hsm_reopen() makes the retry work; tld_hsm_lost_error() names it;
+ *  - the pool: one transient loss per kind is re-opened and retried once,
+ *    every signature verifies (ldns); a persistent loss fails every item the
+ *    worker could not sign, with "C_Sign on key N (zsk): CKR_..." as the
+ *    pool's first error;
+ *  - CKR_PIN_INCORRECT reaches the module exactly once (counted by it).
+ */
+#include <ldns/ldns.h>
+#include <openssl/ec.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "hsm/algorithm.h"
+#include "hsm/hsm.h"
+#include "hsm/keys.h"
+#include "hsm/signpool.h"
+#include "tests/tap/tap.h"
+#include "tests/unit/hsm_test_token.h"
+
+#define FAULT_SRC "tests/p11fault/p11fault.c"
+enum { N = 700 };
+
+static char log_path[400];
+static uint8_t msgs[N][100];
+static struct tld_sign_req reqs[N];
+
+/* Lines of the module's log that start with prefix. */
+static long log_count(const char *prefix)
+{
+	char line[256];
+	long n = 0;
+	FILE *f = fopen(log_path, "r");
+	if (f == NULL) {
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n += strncmp(line, prefix, strlen(prefix)) == 0;
+	}
+	fclose(f);
+	return n;
+}
+
+static void reset_faults(void)
+{
+	char once[420];
+	snprintf(once, sizeof(once), "%s.once", log_path);
+	unlink(log_path);
+	unlink(once);
+	unsetenv("P11FAULT_SIGN_N");
+	unsetenv("P11FAULT_SIGN_RV");
+	unsetenv("P11FAULT_SIGN_MODE");
+	unsetenv("P11FAULT_LOGIN_RV");
+}
+
+static void set_sign_fault(const char *n, const char *rv, const char *mode)
+{
+	reset_faults();
+	setenv("P11FAULT_SIGN_N", n, 1);
+	setenv("P11FAULT_SIGN_RV", rv, 1);
+	setenv("P11FAULT_SIGN_MODE", mode, 1);
+}
+
+/* ECDSA r||s -> DER for ldns' raw verifier. */
+static bool verify_p256(const uint8_t *sig, size_t slen, const uint8_t *msg, size_t mlen,
+                        const struct tld_key_record *rec)
+{
+	unsigned char *der = NULL;
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	ECDSA_SIG_set0(es, BN_bin2bn(sig, (int)slen / 2, NULL), BN_bin2bn(sig + slen / 2, (int)slen / 2, NULL));
+	int dlen = i2d_ECDSA_SIG(es, &der);
+	ECDSA_SIG_free(es);
+	ldns_buffer *buf = ldns_buffer_new(mlen);
+	ldns_buffer_write(buf, msg, mlen);
+	bool good = dlen > 0 && ldns_verify_rrsig_buffers_raw(der, (size_t)dlen, buf, (uint8_t *)rec->dnskey + 4,
+	                                                      rec->dnskey_len - 4, 13) == LDNS_STATUS_OK;
+	ldns_buffer_free(buf);
+	OPENSSL_free(der);
+	return good;
+}
+
+static void pool_transient(const struct tld_config *cfg, const struct tld_signpool_key *key,
+                           const struct tld_key_record *rec, const char *rv)
+{
+	tld_signpool_t *pool = NULL;
+	struct tld_sign_result *res = NULL;
+	set_sign_fault("30", rv, "once");
+	if (!is_int(TLD_OK, tld_signpool_open(cfg, key, 1, 2, &pool), "%s once: pool opens", rv)) {
+		return;
+	}
+	if (is_int(TLD_OK, tld_signpool_sign(pool, reqs, N, &res), "%s once: batch signed", rv)) {
+		is_int(0, (long long)res->failed, "%s once: no item failed", rv);
+		size_t good = 0;
+		for (size_t i = 0; i < N; i++) {
+			good += res->err[i] == TLD_OK &&
+			        verify_p256(res->sig + res->offset[i], res->len[i], reqs[i].msg, reqs[i].len, rec);
+		}
+		is_int(N, (long long)good, "%s once: all %d signatures verify with ldns", rv, N);
+	}
+	is_int(1, log_count("FAULT C_Sign"), "%s once: the module injected exactly one fault", rv);
+	/* parent + 2 workers + 1 re-open */
+	is_int(4, log_count("C_Login"), "%s once: one extra login (the re-open)", rv);
+	is_str("", tld_signpool_error(pool), "%s once: no error kept", rv);
+	tld_sign_result_free(res);
+	tld_signpool_close(pool);
+}
+
+static void pool_persistent(const struct tld_config *cfg, const struct tld_signpool_key *key,
+                            const char *rv)
+{
+	tld_signpool_t *pool = NULL;
+	struct tld_sign_result *res = NULL;
+	char want[128];
+	set_sign_fault("10", rv, "always");
+	if (!is_int(TLD_OK, tld_signpool_open(cfg, key, 1, 2, &pool), "%s always: pool opens", rv)) {
+		return;
+	}
+	if (is_int(TLD_OK, tld_signpool_sign(pool, reqs, N, &res), "%s always: the call itself works", rv)) {
+		/* each worker signed 9 items, then lost the session twice */
+		is_int(N - 2 * 9, (long long)res->failed, "%s always: every item after the fault failed", rv);
+		size_t bad_ok = 0;
+		for (size_t i = 0; i < N; i++) {
+			bad_ok += res->err[i] != TLD_OK && res->len[i] != 0;
+		}
+		is_int(0, (long long)bad_ok, "%s always: failed items carry no signature", rv);
+	}
+	snprintf(want, sizeof(want), "C_Sign on key %u (zsk): %s", key->key_tag, rv);
+	is_str(want, tld_signpool_error(pool), "%s always: first error names action, key and code", rv);
+	/* parent + 2 workers + one re-open each */
+	is_int(5, log_count("C_Login"), "%s always: one re-open per worker, then given up", rv);
+	tld_sign_result_free(res);
+	tld_signpool_close(pool);
+}
+
+static void direct(const struct tld_config *cfg, const struct tld_signpool_key *key)
+{
+	tld_hsm_t *hsm = NULL;
+	tld_hsm_obj_t priv;
+	uint8_t sig[TLD_SIG_MAX];
+	size_t slen = 0;
+	set_sign_fault("2", "CKR_SESSION_HANDLE_INVALID", "once");
+	if (!is_int(TLD_OK, tld_hsm_open(cfg, &hsm), "direct: token opens through the fault module")) {
+		return;
+	}
+	is_int(TLD_OK, tld_hsm_find_id(hsm, true, key->id, key->id_len, &priv), "direct: key found");
+	is_int(TLD_OK, tld_hsm_sign(hsm, priv, 13, "key x (zsk)", msgs[0], 50, sig, &slen), "direct: 1st sign");
+	is_int(TLD_EAGAIN, tld_hsm_sign(hsm, priv, 13, "key x (zsk)", msgs[0], 50, sig, &slen),
+	       "direct: session lost is TLD_EAGAIN");
+	is_str("", tld_hsm_error(hsm), "direct: a retryable loss is not recorded");
+	is_int(TLD_EAGAIN, tld_hsm_sign(hsm, priv, 13, "key x (zsk)", msgs[0], 50, sig, &slen),
+	       "direct: the session is really gone (no retry without re-open)");
+	is_int(TLD_OK, tld_hsm_reopen(hsm), "direct: re-open");
+	is_int(TLD_OK, tld_hsm_find_id(hsm, true, key->id, key->id_len, &priv), "direct: key found again");
+	is_int(TLD_OK, tld_hsm_sign(hsm, priv, 13, "key x (zsk)", msgs[0], 50, sig, &slen),
+	       "direct: retry after re-open signs");
+	is_int(TLD_EHSM, tld_hsm_lost_error(hsm), "direct: giving up is TLD_EHSM");
+	is_str("C_SignInit on key x (zsk): CKR_SESSION_HANDLE_INVALID", tld_hsm_error(hsm),
+	       "direct: the loss as first error");
+	tld_hsm_close(hsm);
+}
+
+static void pin_incorrect(const struct tld_config *cfg, const struct tld_signpool_key *key)
+{
+	tld_signpool_t *pool = NULL;
+	tld_hsm_t *hsm = NULL;
+	reset_faults();
+	setenv("P11FAULT_LOGIN_RV", "CKR_PIN_INCORRECT", 1);
+	is_int(TLD_EPIN, tld_signpool_open(cfg, key, 1, 2, &pool), "PIN incorrect: pool refuses (TLD_EPIN)");
+	ok(pool == NULL, "PIN incorrect: no pool");
+	is_int(1, log_count("C_Login"), "PIN incorrect: exactly one C_Login reached the module");
+	is_int(TLD_EPIN, tld_hsm_open(cfg, &hsm), "PIN incorrect: tld_hsm_open is TLD_EPIN");
+	is_int(2, log_count("C_Login"), "PIN incorrect: again exactly one C_Login");
+	reset_faults();
+}
+
+int main(void)
+{
+	struct test_token t;
+	tld_statedb_t *db = NULL;
+	struct tld_key_record rec;
+	char so[400], cmd[1200];
+	plan_lazy();
+	tld_log_init(TLD_LOG_ERROR, false);
+	if (access(FAULT_SRC, R_OK) != 0 || system("command -v cc >/dev/null") != 0) {
+		skip_all("needs %s and cc (run from the top directory)", FAULT_SRC);
+	}
+	test_token_make(&t, "unit-fault");
+	snprintf(so, sizeof(so), "%s/p11fault.so", t.dir);
+	snprintf(log_path, sizeof(log_path), "%s/fault.log", t.dir);
+	snprintf(cmd, sizeof(cmd), "cc -std=c11 -D_GNU_SOURCE -shared -fPIC -I. %s -o %s -ldl", FAULT_SRC, so);
+	if (!is_int(0, system(cmd), "fault module builds") ||
+	    !is_int(TLD_OK, tld_statedb_open(t.dir, &db), "state store") ||
+	    !is_int(TLD_OK, tld_key_generate(&t.cfg, db, TLD_ROLE_ZSK, 13, 0, &rec), "P-256 ZSK generated")) {
+		return exit_status();
+	}
+	struct tld_signpool_key key = { .algorithm = 13, .key_tag = rec.key_tag, .role = "zsk" };
+	memcpy(key.id, rec.cka_id_raw, rec.cka_id_len);
+	key.id_len = rec.cka_id_len;
+	RAND_bytes(&msgs[0][0], sizeof(msgs));
+	for (size_t i = 0; i < N; i++) {
+		reqs[i] = (struct tld_sign_req){ .key = 0, .len = (uint32_t)(20 + i % 80), .msg = msgs[i] };
+	}
+	setenv("P11FAULT_MODULE", t.module, 1);
+	setenv("P11FAULT_LOG", log_path, 1);
+	struct tld_config cfg = t.cfg;
+	cfg.hsm.module = so;
+
+	direct(&cfg, &key);
+	pool_transient(&cfg, &key, &rec, "CKR_SESSION_HANDLE_INVALID");
+	pool_transient(&cfg, &key, &rec, "CKR_DEVICE_REMOVED");
+	pool_transient(&cfg, &key, &rec, "CKR_TOKEN_NOT_PRESENT");
+	pool_persistent(&cfg, &key, "CKR_DEVICE_REMOVED");
+	pool_persistent(&cfg, &key, "CKR_TOKEN_NOT_PRESENT");
+	pin_incorrect(&cfg, &key);
+
+	tld_statedb_close(db);
+	test_token_remove(&t);
+	return exit_status();
+}
