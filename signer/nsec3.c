@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "signer/nsec3.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -13,17 +15,21 @@
 #include "signer/sort.h"
 #include "signer/typebitmap.h"
 
-static int hash_with(EVP_MD_CTX *ctx, const struct signer_nsec3_params *p, const uint8_t *name,
-                     uint8_t *hash)
+/* Threads hashing owner names at most, and names per thread at least. */
+#define HASH_THREADS_MAX 16
+#define HASH_MIN_ITEMS 1024
+
+static int hash_with(EVP_MD_CTX *ctx, const EVP_MD *sha1, const struct signer_nsec3_params *p,
+                     const uint8_t *name, uint8_t *hash)
 {
 	size_t nl = signer_dname_len(name, SIGNER_DNAME_MAX);
 	unsigned int len = 0;
-	if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 || EVP_DigestUpdate(ctx, name, nl) != 1 ||
+	if (EVP_DigestInit_ex(ctx, sha1, NULL) != 1 || EVP_DigestUpdate(ctx, name, nl) != 1 ||
 	    EVP_DigestUpdate(ctx, p->salt, p->salt_len) != 1 || EVP_DigestFinal_ex(ctx, hash, &len) != 1) {
 		return TLD_ECRYPTO;
 	}
 	for (unsigned i = 0; i < p->iterations; i++) {
-		if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
+		if (EVP_DigestInit_ex(ctx, sha1, NULL) != 1 ||
 		    EVP_DigestUpdate(ctx, hash, SIGNER_NSEC3_HASH_LEN) != 1 ||
 		    EVP_DigestUpdate(ctx, p->salt, p->salt_len) != 1 ||
 		    EVP_DigestFinal_ex(ctx, hash, &len) != 1) {
@@ -42,7 +48,7 @@ int signer_nsec3_hash(const struct signer_nsec3_params *p, const uint8_t *name, 
 	if (ctx == NULL) {
 		return TLD_ENOMEM;
 	}
-	int ret = hash_with(ctx, p, name, hash);
+	int ret = hash_with(ctx, EVP_sha1(), p, name, hash);
 	EVP_MD_CTX_free(ctx);
 	return ret;
 }
@@ -93,13 +99,75 @@ uint32_t signer_zone_denial_ttl(const struct signer_zone *z)
 	return soa->ttl < minimum ? soa->ttl : minimum;
 }
 
+/* One thread's share of the owner hashes: items [from, to). */
+struct hash_job {
+	const struct signer_zone *z;
+	const struct signer_nsec3_params *p;
+	const EVP_MD *sha1;
+	struct signer_nsec3 *items;
+	size_t from, to;
+	int ret;
+};
+
+static void *hash_job_run(void *arg)
+{
+	struct hash_job *j = arg;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	j->ret = ctx != NULL ? TLD_OK : TLD_ENOMEM;
+	for (size_t i = j->from; i < j->to && j->ret == TLD_OK; i++) {
+		j->ret = hash_with(ctx, j->sha1, j->p, signer_node_wire(j->z, &j->z->nodes[j->items[i].node]),
+		                   j->items[i].hash);
+	}
+	EVP_MD_CTX_free(ctx);
+	return NULL;
+}
+
+/* The hashes of items[0 .. n) (their nodes set), on all cores. */
+static int hash_items(const struct signer_zone *z, const struct signer_nsec3_params *p, struct signer_nsec3 *items,
+                      size_t n)
+{
+	struct hash_job jobs[HASH_THREADS_MAX];
+	pthread_t tid[HASH_THREADS_MAX];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = cpus < 1 ? 1 : cpus > HASH_THREADS_MAX ? HASH_THREADS_MAX : (size_t)cpus, started = 0;
+	if (nt > n / HASH_MIN_ITEMS + 1) {
+		nt = n / HASH_MIN_ITEMS + 1;
+	}
+	EVP_MD *sha1 = EVP_MD_fetch(NULL, "SHA1", NULL); /* once, not per hash */
+	if (sha1 == NULL) {
+		return TLD_ECRYPTO;
+	}
+	for (size_t k = 0; k < nt; k++) {
+		jobs[k] = (struct hash_job){ z, p, sha1, items, n * k / nt, n * (k + 1) / nt, TLD_OK };
+	}
+	for (size_t k = 1; k < nt; k++) {
+		if (pthread_create(&tid[k - 1], NULL, hash_job_run, &jobs[k]) != 0) {
+			break;
+		}
+		started = k;
+	}
+	for (size_t k = started + 1; k < nt; k++) { /* no thread for these: here */
+		hash_job_run(&jobs[k]);
+	}
+	hash_job_run(&jobs[0]);
+	for (size_t k = 1; k <= started; k++) {
+		pthread_join(tid[k - 1], NULL);
+	}
+	EVP_MD_free(sha1);
+	for (size_t k = 0; k < nt; k++) {
+		if (jobs[k].ret != TLD_OK) {
+			return jobs[k].ret;
+		}
+	}
+	return TLD_OK;
+}
+
 int signer_nsec3_chain_build(const struct signer_zone *z, const struct signer_nsec3_params *p,
                              struct signer_nsec3_chain **out)
 {
 	int ret = TLD_ENOMEM;
 	struct signer_nsec3_chain *c = NULL;
 	uint8_t *below = NULL; /* node has a descendant that gets an NSEC3 */
-	EVP_MD_CTX *ctx = NULL;
 
 	if (!z->built || z->soa_rr == UINT32_MAX) {
 		return TLD_EINVAL;
@@ -109,8 +177,7 @@ int signer_nsec3_chain_build(const struct signer_zone *z, const struct signer_ns
 	}
 	c = calloc(1, sizeof(*c));
 	below = calloc(z->nnodes ? z->nnodes : 1, 1);
-	ctx = EVP_MD_CTX_new();
-	if (c == NULL || below == NULL || ctx == NULL) {
+	if (c == NULL || below == NULL) {
 		goto fail;
 	}
 	c->params = *p;
@@ -146,12 +213,11 @@ int signer_nsec3_chain_build(const struct signer_zone *z, const struct signer_ns
 		if (!(below[i] & 2)) {
 			continue;
 		}
-		struct signer_nsec3 *it = &c->items[c->count++];
-		it->node = (uint32_t)i;
-		ret = hash_with(ctx, p, signer_node_wire(z, &z->nodes[i]), it->hash);
-		if (ret != TLD_OK) {
-			goto fail;
-		}
+		c->items[c->count++].node = (uint32_t)i;
+	}
+	ret = hash_items(z, p, c->items, c->count);
+	if (ret != TLD_OK) {
+		goto fail;
 	}
 	signer_sort(c->items, c->count, sizeof(*c->items), nsec3_cmp, NULL);
 	ret = TLD_OK;
@@ -170,7 +236,6 @@ int signer_nsec3_chain_build(const struct signer_zone *z, const struct signer_ns
 	*out = c;
 	c = NULL;
 fail:
-	EVP_MD_CTX_free(ctx);
 	free(below);
 	signer_nsec3_chain_free(c);
 	return ret;

@@ -5,10 +5,12 @@
  * HSM pool, write.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -31,6 +33,10 @@
  */
 #define BATCH_ITEMS 50000
 #define BATCH_BYTES (16u << 20)
+
+/* Threads hashing the RRsets at most, and slots per thread at least. */
+#define HASH_THREADS_MAX 16
+#define HASH_MIN_SLOTS 256
 
 /* -- internal API -- */
 
@@ -502,19 +508,137 @@ static bool reusable(const struct sign_run *run, const struct slot *s, const uin
 	return false;
 }
 
+/* Owner and TTL of a slot without building its RRset. */
+static void slot_owner_ttl(const struct sign_run *run, const struct slot *s, uint8_t *owner, uint32_t *ttl)
+{
+	const struct signer_zone *z = run->z;
+	if (s->kind == SLOT_NSEC3) {
+		signer_nsec3_owner(z, run->n3, s->node, owner);
+		*ttl = run->n3->ttl;
+		return;
+	}
+	const struct signer_node *n = &z->nodes[s->node];
+	memcpy(owner, signer_node_wire(z, n), n->wire_len);
+	*ttl = s->kind == SLOT_NSEC ? run->nsec->ttl : z->rrs[s->rr_first].ttl;
+}
+
+/* One thread of hash_all_slots(): a shallow copy of the run with its own scratch buffers. */
+struct hash_job {
+	struct sign_run local;
+	size_t from, to;
+	int ret;
+};
+
+static void *hash_job_run(void *arg)
+{
+	struct hash_job *j = arg;
+	uint8_t owner[SIGNER_DNAME_MAX];
+	uint32_t ttl;
+	for (size_t i = j->from; i < j->to && j->ret == TLD_OK; i++) {
+		struct slot *s = &j->local.slots[i];
+		j->ret = sign_slot_tail(&j->local, s, owner, &ttl);
+		if (j->ret == TLD_OK) {
+			j->ret = hash_tail(&j->local, s->hash);
+		}
+	}
+	return NULL;
+}
+
 /*
- * Plans one slot: hash its RRset, keep what the previous version has that is
- * still good, queue the rest.  With dry, only says whether everything would
- * be kept (and nothing dropped).
+ * The hash of every slot's RRset, on all cores (contiguous slot ranges; each
+ * thread writes only the hashes of its range).  The rest of the run is only
+ * read meanwhile.
+ */
+static int hash_all_slots(struct sign_run *run)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = cpus < 1 ? 1 : cpus > HASH_THREADS_MAX ? HASH_THREADS_MAX : (size_t)cpus;
+	if (nt > run->nslots / HASH_MIN_SLOTS + 1) {
+		nt = run->nslots / HASH_MIN_SLOTS + 1;
+	}
+	struct hash_job *jobs = calloc(nt, sizeof(*jobs));
+	pthread_t tid[HASH_THREADS_MAX];
+	size_t started = 0, ready = 0;
+	int ret = TLD_ENOMEM;
+	if (jobs == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (; ready < nt; ready++) {
+		struct hash_job *j = &jobs[ready];
+		j->local = *run;
+		j->local.tail = NULL;
+		j->local.tail_len = j->local.tail_cap = 0;
+		j->local.rdbuf = malloc(SIGN_RDBUF_SIZE);
+		j->local.md = EVP_MD_CTX_new();
+		j->from = run->nslots * ready / nt;
+		j->to = run->nslots * (ready + 1) / nt;
+		if (j->local.rdbuf == NULL || j->local.md == NULL) {
+			ready++;
+			goto fail;
+		}
+	}
+	for (size_t k = 1; k < nt; k++) {
+		if (pthread_create(&tid[k - 1], NULL, hash_job_run, &jobs[k]) != 0) {
+			break;
+		}
+		started = k;
+	}
+	for (size_t k = started + 1; k < nt; k++) { /* no thread for these: here */
+		hash_job_run(&jobs[k]);
+	}
+	hash_job_run(&jobs[0]);
+	for (size_t k = 1; k <= started; k++) {
+		pthread_join(tid[k - 1], NULL);
+	}
+	ret = TLD_OK;
+	for (size_t k = 0; k < nt && ret == TLD_OK; k++) {
+		ret = jobs[k].ret;
+	}
+	run->hashed = ret == TLD_OK;
+fail:
+	for (size_t k = 0; k < ready; k++) {
+		free(jobs[k].local.tail);
+		free(jobs[k].local.rdbuf);
+		EVP_MD_CTX_free(jobs[k].local.md);
+	}
+	free(jobs);
+	return ret;
+}
+
+/* Hashes the SOA RRset again (its serial changed after hash_all_slots()). */
+static int rehash_soa(struct sign_run *run)
+{
+	uint8_t owner[SIGNER_DNAME_MAX];
+	uint32_t ttl;
+	for (size_t i = 0; i < run->nzone_slots && run->slots[i].node == 0; i++) {
+		struct slot *s = &run->slots[i];
+		if (s->kind == SLOT_ZONE && s->type == SIGNER_T_SOA) {
+			int ret = sign_slot_tail(run, s, owner, &ttl);
+			return ret == TLD_OK ? hash_tail(run, s->hash) : ret;
+		}
+	}
+	return TLD_OK;
+}
+
+/*
+ * Plans one slot: hash its RRset (unless hash_all_slots() did), keep what the
+ * previous version has that is still good, queue the rest.  With dry, only
+ * says whether everything would be kept (and nothing dropped).
  */
 static int plan_slot(struct sign_run *run, uint32_t si, bool dry, bool *all_kept)
 {
 	struct slot *s = &run->slots[si];
 	uint8_t owner[SIGNER_DNAME_MAX];
 	uint32_t ttl;
-	int ret = sign_slot_tail(run, s, owner, &ttl);
-	if (ret == TLD_OK) {
-		ret = hash_tail(run, s->hash);
+	bool have_tail = !run->hashed;
+	int ret = TLD_OK;
+	if (run->hashed) {
+		slot_owner_ttl(run, s, owner, &ttl);
+	} else {
+		ret = sign_slot_tail(run, s, owner, &ttl);
+		if (ret == TLD_OK) {
+			ret = hash_tail(run, s->hash);
+		}
 	}
 	if (ret != TLD_OK) {
 		return ret;
@@ -560,6 +684,13 @@ static int plan_slot(struct sign_run *run, uint32_t si, bool dry, bool *all_kept
 		}
 		needed++;
 		if (!dry) {
+			if (!have_tail) { /* the RRset itself only now: it is signed */
+				ret = sign_slot_tail(run, s, owner, &ttl);
+				if (ret != TLD_OK) {
+					return ret;
+				}
+				have_tail = true;
+			}
 			ret = queue_sig(run, si, k, owner, ttl);
 			if (ret != TLD_OK) {
 				return ret;
@@ -853,12 +984,18 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	uint8_t *serial_at = soa_serial_at(run.z);
 	uint32_t input_serial = get32(serial_at);
 	bool unchanged = false;
-	if (have_prev && o->keep_serial_if_unchanged && run.prev != NULL && run.prev->hdr->serial == prev_serial) {
+	bool may_keep = have_prev && o->keep_serial_if_unchanged && run.prev != NULL &&
+	                run.prev->hdr->serial == prev_serial;
+	if (may_keep) {
 		put32(serial_at, prev_serial);
+	}
+	uint32_t hashed_serial = get32(serial_at);
+	ret = hash_all_slots(&run);
+	if (ret == TLD_OK && may_keep) {
 		ret = unchanged_against_prev(&run, &unchanged);
-		if (ret != TLD_OK) {
-			goto fail;
-		}
+	}
+	if (ret != TLD_OK) {
+		goto fail;
 	}
 	uint32_t serial = prev_serial;
 	if (!unchanged) {
@@ -869,6 +1006,12 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		}
 	}
 	put32(serial_at, serial);
+	if (serial != hashed_serial) {
+		ret = rehash_soa(&run);
+		if (ret != TLD_OK) {
+			goto fail;
+		}
+	}
 
 	/* plan every slot, signing as batches fill, then the rest */
 	for (size_t i = 0; i < run.nslots; i++) {

@@ -81,6 +81,7 @@ struct sign_run {
 	size_t msgs_len, msgs_cap;
 	size_t batches;
 
+	bool hashed;               /*!< every slots[].hash is current (hash_all_slots) */
 	uint8_t unsigned_hash[32]; /*!< over the records no RRSIG covers */
 	uint64_t reused, fresh, dropped, matched;
 };

@@ -493,11 +493,27 @@ static bool put_base64(struct parser *ps, size_t from)
 	return chars > 0 && chars % 4 == 0 && pad <= 2;
 }
 
+/* The types a TLD zone is made of, looked up before ldns's list of every type. */
+static const struct {
+	const char *name;
+	uint8_t len;
+	uint16_t type;
+} common_types[] = {
+	{ "NS", 2, 2 },     { "DS", 2, 43 },    { "A", 1, 1 },       { "AAAA", 4, 28 },
+	{ "SOA", 3, 6 },    { "TXT", 3, 16 },   { "DNSKEY", 6, 48 }, { "MX", 2, 15 },
+	{ "CNAME", 5, 5 },  { "RRSIG", 5, 46 }, { "NSEC3", 5, 50 },  { "NSEC", 4, 47 },
+};
+
 static uint16_t type_from(const struct tok *t)
 {
 	char buf[32];
 	if (t->quoted || t->len == 0 || t->len >= sizeof(buf)) {
 		return 0;
+	}
+	for (size_t k = 0; k < sizeof(common_types) / sizeof(common_types[0]); k++) {
+		if (t->len == common_types[k].len && strncasecmp(t->s, common_types[k].name, t->len) == 0) {
+			return common_types[k].type;
+		}
 	}
 	memcpy(buf, t->s, t->len);
 	buf[t->len] = 0;
