@@ -77,8 +77,10 @@ static int fast_name(const struct reader *rd, const struct token *t, uint8_t *ou
 	while (i < t->len) {
 		size_t start = i;
 		while (i < t->len && t->s[i] != '.') {
-			if (t->s[i] == '\\' || t->s[i] == '@') {
-				return FAST_NO;  /* escapes, and '@' where ldns has its own rules */
+			unsigned char c = (unsigned char)t->s[i];
+			if (c == '\\' || c == '@' || c < 0x21 || c > 0x7e) {
+				/* escapes, '@', and bytes outside printable ASCII: ldns has its own rules */
+				return FAST_NO;
 			}
 			i++;
 		}
