@@ -16,13 +16,23 @@
 #include "zonegen/zg_internal.h"
 
 #define MAX_COLUMNS ZG_READER_MAX_COLUMNS
+/* Rows ahead of the one built whose name-table slot is fetched. */
+#define PREFETCH_AHEAD 8
+
+/*! The first column's name as the reader normalised it; len 0: not done. */
+struct pre_name {
+	const char *text;
+	size_t len;
+	uint64_t hash;
+};
 
 struct file_kind {
 	const char *file;
 	const char *columns[MAX_COLUMNS];
 	size_t count;
+	bool interns;              /*!< mostly new names: fetch their slots ahead */
 	int (*row)(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-	           const size_t *col);
+	           const size_t *col, const struct pre_name *pre);
 };
 
 /* -- internal API -- */
@@ -140,7 +150,7 @@ static inline bool same_name(const struct zg_name *n, const char *text, size_t l
 
 /* Normalises a domain field that must name a known domain. */
 static int known_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                        size_t col, uint32_t *id)
+                        size_t col, const struct pre_name *pre, uint32_t *id)
 {
 	/* the same text as the previous row's known domain: the same domain */
 	const char *raw = rec->field[col];
@@ -149,11 +159,18 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 		*id = zg->last_raw_id;
 		return TLD_OK;
 	}
-	char norm[TLD_NAME_MAX_TEXT];
-	const char *why = NULL;
-	size_t len = tld_name_normalize(raw, raw_len, norm, &why);
+	char buf[TLD_NAME_MAX_TEXT];
+	const char *norm = pre->text;
+	size_t len = pre->len;
+	uint64_t h = pre->hash;
 	if (len == 0) {
-		return zg_reject(zg, file, rec->line, "domain '%.80s': %s", raw, why) ?: 1;
+		const char *why = NULL;
+		len = tld_name_normalize(raw, raw_len, buf, &why);
+		if (len == 0) {
+			return zg_reject(zg, file, rec->line, "domain '%.80s': %s", raw, why) ?: 1;
+		}
+		norm = buf;
+		h = zg_hash(norm, len);
 	}
 	/* the files of an export are each sorted by domain (export-registry.sh):
 	 * the row names the previous row's domain or, most often, the next one
@@ -163,7 +180,7 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 		if (d != ZG_NONE && d + 1 < zg->name_count && same_name(&zg->names[d + 1], norm, len)) {
 			d++;
 		} else {
-			d = zg_lookup(zg, norm, len);
+			d = zg_lookup_hashed(zg, norm, len, h);
 		}
 		zg->last_domain = d;
 	}
@@ -178,13 +195,20 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 }
 
 static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                      const size_t *col)
+                      const size_t *col, const struct pre_name *pre)
 {
-	char norm[TLD_NAME_MAX_TEXT];
-	const char *why = NULL;
-	size_t len = tld_name_normalize(rec->field[col[0]], rec->len[col[0]], norm, &why);
+	char buf[TLD_NAME_MAX_TEXT];
+	const char *norm = pre->text;
+	size_t len = pre->len;
+	uint64_t h = pre->hash;
 	if (len == 0) {
-		return zg_reject(zg, file, rec->line, "name '%.80s': %s", rec->field[col[0]], why);
+		const char *why = NULL;
+		len = tld_name_normalize(rec->field[col[0]], rec->len[col[0]], buf, &why);
+		if (len == 0) {
+			return zg_reject(zg, file, rec->line, "name '%.80s': %s", rec->field[col[0]], why);
+		}
+		norm = buf;
+		h = zg_hash(norm, len);
 	}
 	if (!tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		return zg_reject(zg, file, rec->line, "name %s is outside the zone %s", norm, zg->zone);
@@ -216,7 +240,7 @@ static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld
 		p += l;
 	}
 	uint32_t id;
-	int ret = zg_intern(zg, norm, len, &id);
+	int ret = zg_intern_hashed(zg, norm, len, h, &id);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -237,10 +261,11 @@ static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld
 }
 
 static int row_nameserver(struct tld_zonegen *zg, const char *file,
-                          const struct tld_csv_record *rec, const size_t *col)
+                          const struct tld_csv_record *rec, const size_t *col,
+                          const struct pre_name *pre)
 {
 	uint32_t d;
-	int ret = known_domain(zg, file, rec, col[0], &d);
+	int ret = known_domain(zg, file, rec, col[0], pre, &d);
 	if (ret != TLD_OK) {
 		return ret < 0 ? ret : TLD_OK;
 	}
@@ -299,13 +324,20 @@ add:
 }
 
 static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                    const size_t *col)
+                    const size_t *col, const struct pre_name *pre)
 {
-	char norm[TLD_NAME_MAX_TEXT];
-	const char *why = NULL;
-	size_t len = tld_name_normalize(rec->field[col[0]], rec->len[col[0]], norm, &why);
+	char buf[TLD_NAME_MAX_TEXT];
+	const char *norm = pre->text;
+	size_t len = pre->len;
+	uint64_t h = pre->hash;
 	if (len == 0) {
-		return zg_reject(zg, file, rec->line, "host '%.80s': %s", rec->field[col[0]], why);
+		const char *why = NULL;
+		len = tld_name_normalize(rec->field[col[0]], rec->len[col[0]], buf, &why);
+		if (len == 0) {
+			return zg_reject(zg, file, rec->line, "host '%.80s': %s", rec->field[col[0]], why);
+		}
+		norm = buf;
+		h = zg_hash(norm, len);
 	}
 	struct zg_addr a = { .line = (uint32_t)rec->line };
 	const char *text = rec->field[col[1]];
@@ -316,7 +348,7 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 	} else {
 		return zg_reject(zg, file, rec->line, "host %s: bad address '%.60s'", norm, text);
 	}
-	int ret = zg_intern(zg, norm, len, &a.host);
+	int ret = zg_intern_hashed(zg, norm, len, h, &a.host);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -352,11 +384,11 @@ static int add_ds(struct tld_zonegen *zg, const struct zg_ds *ds)
 }
 
 static int row_ds(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                  const size_t *col)
+                  const size_t *col, const struct pre_name *pre)
 {
 	const struct tld_config *cfg = zg->cfg;
 	struct zg_ds ds = { .line = (uint32_t)rec->line };
-	int ret = known_domain(zg, file, rec, col[0], &ds.domain);
+	int ret = known_domain(zg, file, rec, col[0], pre, &ds.domain);
 	if (ret != TLD_OK) {
 		return ret < 0 ? ret : TLD_OK;
 	}
@@ -409,11 +441,11 @@ static int row_ds(struct tld_zonegen *zg, const char *file, const struct tld_csv
 }
 
 static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                      const size_t *col)
+                      const size_t *col, const struct pre_name *pre)
 {
 	const struct tld_config *cfg = zg->cfg;
 	struct zg_ds ds = { .line = (uint32_t)rec->line, .from_keydata = true };
-	int ret = known_domain(zg, file, rec, col[0], &ds.domain);
+	int ret = known_domain(zg, file, rec, col[0], pre, &ds.domain);
 	if (ret != TLD_OK) {
 		return ret < 0 ? ret : TLD_OK;
 	}
@@ -462,11 +494,12 @@ static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld
 }
 
 static const struct file_kind kinds[] = {
-	{ "domains.csv", { "name", "statuses" }, 2, row_domain },
-	{ "nameservers.csv", { "domain", "host" }, 2, row_nameserver },
-	{ "hosts.csv", { "host", "address" }, 2, row_host },
-	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, row_ds },
-	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5,
+	{ "domains.csv", { "name", "statuses" }, 2, true, row_domain },
+	{ "nameservers.csv", { "domain", "host" }, 2, false, row_nameserver },
+	{ "hosts.csv", { "host", "address" }, 2, true, row_host },
+	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, false,
+	  row_ds },
+	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5, false,
 	  row_dnskey },
 };
 
@@ -496,7 +529,7 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 			return TLD_EEXPORT;
 		}
 		snprintf(path[n], sizeof(path[n]), "%s/%s", dir, e->name);
-		rf[n] = (struct zg_reader_file){ path[n], kind->columns, kind->count };
+		rf[n] = (struct zg_reader_file){ path[n], kind->columns, kind->count, true };
 		fk[n] = kind;
 		mf[n] = e;
 		n++;
@@ -553,6 +586,10 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 			case ZG_BLOCK_ROWS:
 				for (size_t i = 0; i < b->count; i++) {
 					const struct zg_row *r = &b->rows[i];
+					if (fk[f]->interns && i + PREFETCH_AHEAD < b->count &&
+					    r[PREFETCH_AHEAD].norm_len > 0) {
+						zg_prefetch_slot(zg, r[PREFETCH_AHEAD].hash);
+					}
 					zg->stats.total_rows++;
 					if (r->error != NULL) {
 						ret = zg_reject(zg, file, r->line, "malformed CSV: %s", r->error);
@@ -565,7 +602,8 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 							rec.field[k] = b->text + r->off[k];
 							rec.len[k] = r->len[k];
 						}
-						ret = fk[f]->row(zg, file, &rec, col);
+						struct pre_name pre = { b->text + r->norm_off, r->norm_len, r->hash };
+						ret = fk[f]->row(zg, file, &rec, col, &pre);
 					}
 					if (ret < 0) {
 						goto fail;

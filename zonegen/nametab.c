@@ -96,15 +96,25 @@ static uint32_t lookup_hashed(const struct tld_zonegen *zg, const char *text, si
 
 uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len)
 {
+	return zg_lookup_hashed(zg, text, len, zg_hash(text, len));
+}
+
+uint32_t zg_lookup_hashed(const struct tld_zonegen *zg, const char *text, size_t len, uint64_t h)
+{
 	if (zg->slots == NULL) {
 		return ZG_NONE;
 	}
-	return lookup_hashed(zg, text, len, zg_hash(text, len));
+	return lookup_hashed(zg, text, len, h);
 }
 
 int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id)
 {
-	uint64_t h = zg_hash(text, len);
+	return zg_intern_hashed(zg, text, len, zg_hash(text, len), id);
+}
+
+int zg_intern_hashed(struct tld_zonegen *zg, const char *text, size_t len, uint64_t h,
+                     uint32_t *id)
+{
 	uint32_t found = zg->slots ? lookup_hashed(zg, text, len, h) : ZG_NONE;
 	if (found != ZG_NONE) {
 		*id = found;

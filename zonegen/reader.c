@@ -8,7 +8,9 @@
 
 #include "common/error.h"
 #include "zonegen/csv.h"
+#include "zonegen/name.h"
 #include "zonegen/reader.h"
+#include "zonegen/zg_internal.h"
 
 /* Rows per block, and blocks in flight: bounds the memory read ahead. */
 #define ROWS_PER_BLOCK 4096
@@ -113,8 +115,38 @@ static int add_text(struct zg_block *b, const char *s, size_t len, uint32_t *off
 	return TLD_OK;
 }
 
+/* The last first-column name normalised: consecutive rows often repeat it. */
+struct last_name {
+	size_t raw_len;             /*!< 0: none */
+	char raw[TLD_NAME_MAX_TEXT];
+	size_t norm_len;            /*!< 0: invalid */
+	char norm[TLD_NAME_MAX_TEXT];
+	uint64_t hash;
+};
+
+static int add_name(struct zg_block *b, struct zg_row *r, const char *raw, size_t raw_len,
+                    struct last_name *last)
+{
+	if (raw_len == 0 || raw_len >= sizeof(last->raw)) {
+		return TLD_OK; /* the caller finds out why */
+	}
+	if (raw_len != last->raw_len || memcmp(raw, last->raw, raw_len) != 0) {
+		const char *why = NULL;
+		last->norm_len = tld_name_normalize(raw, raw_len, last->norm, &why);
+		last->hash = last->norm_len ? zg_hash(last->norm, last->norm_len) : 0;
+		memcpy(last->raw, raw, raw_len);
+		last->raw_len = raw_len;
+	}
+	if (last->norm_len == 0) {
+		return TLD_OK;
+	}
+	r->hash = last->hash;
+	r->norm_len = (uint32_t)last->norm_len;
+	return add_text(b, last->norm, last->norm_len, &r->norm_off);
+}
+
 static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const size_t *col,
-                   size_t columns)
+                   size_t columns, struct last_name *last)
 {
 	if (b->rows == NULL) {
 		b->rows = malloc(ROWS_PER_BLOCK * sizeof(*b->rows));
@@ -135,6 +167,15 @@ static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const s
 			return ret;
 		}
 	}
+	r->norm_len = 0;
+	r->norm_off = 0;
+	r->hash = 0;
+	if (last != NULL && rec->error == NULL && col[0] < rec->count) {
+		int ret = add_name(b, r, rec->field[col[0]], rec->len[col[0]], last);
+		if (ret != TLD_OK) {
+			return ret;
+		}
+	}
 	b->count++;
 	return TLD_OK;
 }
@@ -145,6 +186,7 @@ static bool read_file(struct zg_reader *rd, size_t i)
 	const struct zg_reader_file *f = &rd->files[i];
 	struct tld_csv *csv = NULL;
 	struct zg_block *b = NULL;
+	struct last_name *last = NULL;
 	bool go_on = false;
 	int ret = tld_csv_open(f->path, &csv);
 	if (ret != TLD_OK) {
@@ -171,6 +213,15 @@ static bool read_file(struct zg_reader *rd, size_t i)
 		goto fail;
 	}
 	struct tld_csv_record rec;
+	if (f->normalize_first) {
+		last = calloc(1, sizeof(*last));
+		if (last == NULL) {
+			pthread_mutex_lock(&rd->lock);
+			rd->error = TLD_ENOMEM;
+			pthread_mutex_unlock(&rd->lock);
+			goto fail;
+		}
+	}
 	for (;;) {
 		int r = tld_csv_next(csv, &rec);
 		if (r == 0) {
@@ -193,7 +244,7 @@ static bool read_file(struct zg_reader *rd, size_t i)
 				goto fail;
 			}
 		}
-		if (add_row(b, &rec, col, f->column_count) != TLD_OK) {
+		if (add_row(b, &rec, col, f->column_count, last) != TLD_OK) {
 			pthread_mutex_lock(&rd->lock);
 			rd->error = TLD_ENOMEM;
 			pthread_mutex_unlock(&rd->lock);
@@ -223,6 +274,7 @@ fail:
 			queue(rd, b);
 		}
 	}
+	free(last);
 	tld_csv_free(csv);
 	return go_on;
 }

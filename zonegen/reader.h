@@ -7,10 +7,14 @@
  * ZG_BLOCK_ROWS* then one of ZG_BLOCK_END, ZG_BLOCK_OPEN_FAILED,
  * ZG_BLOCK_BAD_HEADER, ZG_BLOCK_BROKEN (the reader then stops).
  *
+ * With normalize_first, the first column's name is also normalised and
+ * hashed here, so that the caller can fetch its name-table slot ahead.
+ *
  * The reader only reads; every message is written by the caller.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +26,7 @@ struct zg_reader_file {
 	const char *path;
 	const char *const *columns;
 	size_t column_count;
+	bool normalize_first;         /*!< normalise and hash the first column's name */
 };
 
 enum zg_block_kind {
@@ -39,6 +44,11 @@ struct zg_row {
 	size_t fields;                /*!< fields in the record */
 	uint32_t off[ZG_READER_MAX_COLUMNS]; /*!< into the block's text, NUL-terminated */
 	uint32_t len[ZG_READER_MAX_COLUMNS];
+	/* normalize_first: the first column as tld_name_normalize() gives it and
+	 * its zg_hash(); norm_len 0 when not done or the name is invalid (the
+	 * caller then normalises the field itself, for the message) */
+	uint32_t norm_off, norm_len;
+	uint64_t hash;
 };
 
 struct zg_block {

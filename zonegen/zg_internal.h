@@ -148,6 +148,18 @@ static inline uint64_t zg_hash(const char *s, size_t len)
 
 int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id);
 uint32_t zg_lookup(const struct tld_zonegen *zg, const char *text, size_t len);
+/* The same with h = zg_hash(text, len) already known. */
+int zg_intern_hashed(struct tld_zonegen *zg, const char *text, size_t len, uint64_t h,
+                     uint32_t *id);
+uint32_t zg_lookup_hashed(const struct tld_zonegen *zg, const char *text, size_t len, uint64_t h);
+
+/* Fetches the first slot a name of hash h probes into the cache. */
+static inline void zg_prefetch_slot(const struct tld_zonegen *zg, uint64_t h)
+{
+	if (zg->slots != NULL) {
+		__builtin_prefetch(&zg->slots[(h >> 32) & zg->slot_mask]);
+	}
+}
 void zg_names_free(struct tld_zonegen *zg);
 
 /* report.c */
