@@ -2,25 +2,36 @@
 /*
  * Writes the built zone: the apex (SOA with a placeholder serial, NS,
  * apex.records), then every owner in canonical order (RFC 4034 6.1), each
- * owner's RRs by type and RDATA order.  Large buffered writes, no printf per
- * record.
+ * owner's RRs by type and RDATA order.  No printf per record.
+ *
+ * The zone is built, so formatting is split: ranges of owners ("chunks") are
+ * formatted into buffers of their own by the calling thread and one helper
+ * thread, and the calling thread writes the chunks in order.  When the
+ * output is a regular file, the kernel is told to start writing each chunk
+ * back to disk at once, so that the caller's fsync() finds little to do.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 #include "zonegen/name.h"
 #include "zonegen/zg_internal.h"
 
-#define WBUF_SIZE (1u << 20)
 /* Owners ahead of the one written whose data is fetched into the cache. */
 #define PREFETCH_AHEAD 8
+/* Owners per chunk, and chunk buffers in flight (bounds the memory). */
+#define CHUNK_OWNERS 16384
+#define CHUNK_BUFFERS 4
+#define WBUF_START (1u << 20)
 
+/*! A growing text buffer; failed once out of memory. */
 struct wbuf {
-	FILE *f;
 	char *buf;
-	size_t used;
+	size_t used, cap;
 	bool failed;
 };
 
@@ -32,24 +43,29 @@ struct heads {
 
 /* -- internal API -- */
 
-static void w_flush(struct wbuf *w)
+static bool w_grow(struct wbuf *w, size_t len)
 {
-	if (w->used > 0 && fwrite(w->buf, 1, w->used, w->f) != w->used) {
-		w->failed = true;
+	if (w->failed) {
+		return false;
 	}
-	w->used = 0;
+	size_t cap = w->cap ? w->cap : WBUF_START;
+	while (cap - w->used < len) {
+		cap *= 2;
+	}
+	char *b = realloc(w->buf, cap);
+	if (b == NULL) {
+		w->failed = true;
+		return false;
+	}
+	w->buf = b;
+	w->cap = cap;
+	return true;
 }
 
 static inline void w_mem(struct wbuf *w, const char *s, size_t len)
 {
-	if (WBUF_SIZE - w->used < len) {
-		w_flush(w);
-		if (len > WBUF_SIZE) {
-			if (fwrite(s, 1, len, w->f) != len) {
-				w->failed = true;
-			}
-			return;
-		}
+	if (w->cap - w->used < len && !w_grow(w, len)) {
+		return;
 	}
 	memcpy(w->buf + w->used, s, len);
 	w->used += len;
@@ -217,31 +233,11 @@ static void w_apex(struct wbuf *w, const struct tld_zonegen *zg, char **ns, size
 	}
 }
 
-/* -- public API -- */
-
-int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
+/* Formats owners order[from..to) into w. */
+static void w_owners(struct wbuf *w, const struct tld_zonegen *zg, const struct heads *h,
+                     size_t from, size_t to)
 {
-	const struct tld_config *cfg = zg->cfg;
-	struct wbuf w = { .f = f, .buf = malloc(WBUF_SIZE) };
-	char **ns = calloc(cfg->apex.ns_count ? cfg->apex.ns_count : 1, sizeof(*ns));
-	if (w.buf == NULL || ns == NULL) {
-		free(w.buf);
-		free(ns);
-		return TLD_ENOMEM;
-	}
-	/* RDATA order of the apex NS set; names already lower case with dot */
-	for (size_t i = 0; i < cfg->apex.ns_count; i++) {
-		ns[i] = cfg->apex.ns[i];
-	}
-	qsort(ns, cfg->apex.ns_count, sizeof(*ns), cmp_wire_str);
-
-	struct heads h;
-	h.ns_len = make_head(h.ns, sizeof(h.ns), cfg->ttl.delegation_ns, "NS");
-	h.ds_len = make_head(h.ds, sizeof(h.ds), cfg->ttl.ds, "DS");
-	h.a_len = make_head(h.a, sizeof(h.a), cfg->ttl.glue, "A");
-	h.aaaa_len = make_head(h.aaaa, sizeof(h.aaaa), cfg->ttl.glue, "AAAA");
-	w_apex(&w, zg, ns, cfg->apex.ns_count);
-	for (size_t i = 0; i < zg->order_count; i++) {
+	for (size_t i = from; i < to; i++) {
 		/* owners come in canonical order, their data in file order: fetch
 		 * ahead what the next owners need from memory */
 		if (i + 2 * PREFETCH_AHEAD < zg->order_count) {
@@ -258,29 +254,202 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 		uint32_t id = zg->order[i];
 		const struct zg_name *n = &zg->names[id];
 		if (n->flags & ZG_APEX_DATA) {
-			w_extras(&w, zg, id);
+			w_extras(w, zg, id);
 		}
 		if (n->flags & ZG_GLUE) {
-			w_addrs(&w, zg, &h, n, 4);
+			w_addrs(w, zg, h, n, 4);
 		}
 		if (n->flags & ZG_DELEGATED) {
 			for (uint32_t k = 0; k < n->ns_count; k++) {
 				const struct zg_name *host = &zg->names[zg->ns[n->ns_first + k].host];
-				w_owner_head(&w, n, h.ns, h.ns_len);
-				w_mem(&w, host->text, host->len);
-				w_mem(&w, "\n", 1);
+				w_owner_head(w, n, h->ns, h->ns_len);
+				w_mem(w, host->text, host->len);
+				w_mem(w, "\n", 1);
 			}
 		}
 		if (n->flags & ZG_GLUE) {
-			w_addrs(&w, zg, &h, n, 6);
+			w_addrs(w, zg, h, n, 6);
 		}
 		if (n->flags & ZG_DELEGATED) {
-			w_ds(&w, zg, &h, n);
+			w_ds(w, zg, h, n);
 		}
 	}
-	w_flush(&w);
-	int ret = (w.failed || fflush(f) != 0 || ferror(f)) ? TLD_EIO : TLD_OK;
-	free(w.buf);
+}
+
+/*
+ * The chunks of one write.  Chunk c is formatted into buf[c % CHUNK_BUFFERS],
+ * which is free once chunk c - CHUNK_BUFFERS has been written: a chunk may
+ * be claimed while c < written + CHUNK_BUFFERS.
+ */
+struct chunks {
+	const struct tld_zonegen *zg;
+	const struct heads *h;
+	size_t count;               /*!< chunks of the zone */
+	pthread_mutex_t lock;
+	pthread_cond_t changed;     /*!< a chunk formatted or written, stop */
+	size_t claimed;             /*!< chunks given to a formatter */
+	size_t written;             /*!< chunks written, in order */
+	bool ready[CHUNK_BUFFERS];  /*!< buf[k] holds its chunk, formatted */
+	bool stop;                  /*!< the write failed: format no more */
+	struct wbuf buf[CHUNK_BUFFERS];
+};
+
+/* With the lock held: claims the next chunk to format, if its buffer is free. */
+static bool claim(struct chunks *c, size_t *chunk)
+{
+	if (c->stop || c->claimed >= c->count || c->claimed >= c->written + CHUNK_BUFFERS) {
+		return false;
+	}
+	*chunk = c->claimed++;
+	return true;
+}
+
+/* Formats a claimed chunk (lock not held), then marks it ready. */
+static void format_chunk(struct chunks *c, size_t chunk)
+{
+	struct wbuf *w = &c->buf[chunk % CHUNK_BUFFERS];
+	size_t from = chunk * CHUNK_OWNERS;
+	size_t to = from + CHUNK_OWNERS < c->zg->order_count ? from + CHUNK_OWNERS
+	                                                      : c->zg->order_count;
+	w->used = 0;
+	w_owners(w, c->zg, c->h, from, to);
+	pthread_mutex_lock(&c->lock);
+	c->ready[chunk % CHUNK_BUFFERS] = true;
+	pthread_cond_broadcast(&c->changed);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void *helper_main(void *arg)
+{
+	struct chunks *c = arg;
+	pthread_mutex_lock(&c->lock);
+	while (!c->stop && c->claimed < c->count) {
+		size_t chunk;
+		if (!claim(c, &chunk)) {
+			pthread_cond_wait(&c->changed, &c->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&c->lock);
+		format_chunk(c, chunk);
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* Output the kernel may write back as it comes: a regular file's descriptor. */
+struct sink {
+	FILE *f;
+	int fd;                     /*!< -1: not a regular file */
+	off_t synced;               /*!< bytes handed to sync_file_range() */
+};
+
+static bool sink_write(struct sink *s, const struct wbuf *w)
+{
+	if (w->used > 0 && fwrite(w->buf, 1, w->used, s->f) != w->used) {
+		return false;
+	}
+	if (s->fd >= 0 && fflush(s->f) == 0) {
+		off_t end = ftello(s->f);
+		if (end > s->synced) {
+			/* start the write-back only: a hint, its failure is fsync()'s */
+			(void)sync_file_range(s->fd, s->synced, end - s->synced,
+			                      SYNC_FILE_RANGE_WRITE);
+			s->synced = end;
+		}
+	}
+	return true;
+}
+
+/* Formats and writes every chunk in order, with the helper if there is one. */
+static bool write_chunks(struct chunks *c, struct sink *s)
+{
+	bool ok = true;
+	pthread_mutex_lock(&c->lock);
+	while (c->written < c->count) {
+		size_t k = c->written % CHUNK_BUFFERS, chunk;
+		if (c->ready[k]) {
+			pthread_mutex_unlock(&c->lock);
+			ok = !c->buf[k].failed && sink_write(s, &c->buf[k]);
+			pthread_mutex_lock(&c->lock);
+			if (!ok) {
+				break;
+			}
+			c->ready[k] = false;
+			c->written++;
+			pthread_cond_broadcast(&c->changed);
+		} else if (claim(c, &chunk)) {
+			pthread_mutex_unlock(&c->lock);
+			format_chunk(c, chunk);
+			pthread_mutex_lock(&c->lock);
+		} else {
+			pthread_cond_wait(&c->changed, &c->lock);
+		}
+	}
+	c->stop = true;
+	pthread_cond_broadcast(&c->changed);
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
+/* -- public API -- */
+
+int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
+{
+	const struct tld_config *cfg = zg->cfg;
+	struct wbuf apex = { 0 };
+	char **ns = calloc(cfg->apex.ns_count ? cfg->apex.ns_count : 1, sizeof(*ns));
+	if (ns == NULL) {
+		return TLD_ENOMEM;
+	}
+	/* RDATA order of the apex NS set; names already lower case with dot */
+	for (size_t i = 0; i < cfg->apex.ns_count; i++) {
+		ns[i] = cfg->apex.ns[i];
+	}
+	qsort(ns, cfg->apex.ns_count, sizeof(*ns), cmp_wire_str);
+
+	struct heads h;
+	h.ns_len = make_head(h.ns, sizeof(h.ns), cfg->ttl.delegation_ns, "NS");
+	h.ds_len = make_head(h.ds, sizeof(h.ds), cfg->ttl.ds, "DS");
+	h.a_len = make_head(h.a, sizeof(h.a), cfg->ttl.glue, "A");
+	h.aaaa_len = make_head(h.aaaa, sizeof(h.aaaa), cfg->ttl.glue, "AAAA");
+
+	struct sink s = { .f = f, .fd = -1 };
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && fflush(f) == 0) {
+		off_t at = ftello(f);
+		if (at >= 0) {
+			s.fd = fileno(f);
+			s.synced = at;
+		}
+	}
+	w_apex(&apex, zg, ns, cfg->apex.ns_count);
+	bool ok = !apex.failed && sink_write(&s, &apex);
+	free(apex.buf);
 	free(ns);
-	return ret;
+
+	struct chunks c = { .zg = zg, .h = &h };
+	c.count = (zg->order_count + CHUNK_OWNERS - 1) / CHUNK_OWNERS;
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.changed, NULL);
+	pthread_t helper;
+	/* no helper (one chunk, or no thread to be had): the same output, slower */
+	bool helped = ok && c.count > 1 && pthread_create(&helper, NULL, helper_main, &c) == 0;
+	if (ok) {
+		ok = write_chunks(&c, &s);
+	}
+	if (helped) {
+		pthread_join(helper, NULL);
+	}
+	bool out_of_memory = false;
+	for (size_t k = 0; k < CHUNK_BUFFERS; k++) {
+		out_of_memory |= c.buf[k].failed;
+		free(c.buf[k].buf);
+	}
+	pthread_cond_destroy(&c.changed);
+	pthread_mutex_destroy(&c.lock);
+	if (!ok && (out_of_memory || apex.failed)) {
+		return TLD_ENOMEM;
+	}
+	return (!ok || fflush(f) != 0 || ferror(f)) ? TLD_EIO : TLD_OK;
 }
