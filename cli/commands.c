@@ -28,7 +28,7 @@ const struct tld_command tld_commands[] = {
 	  "Defaults: -i STATE_DIR/unsigned.zone, -o STATE_DIR/signed.zone, --previous\n"
 	  "the existing output (its side file OUTPUT.sigs), --workers one per CPU.\n"
 	  "--keep-serial: nothing changed -> keep the previous serial, sign nothing.\n" },
-	{ "verify", NULL, cmd_verify, "verify FILE [--ds FILE] [--refresh D] [--threads N]",
+	{ "verify", NULL, cmd_verify, "verify FILE [--ds FILE] [--refresh D] [--threads N] [--cache FILE]",
 	  "validate a signed zone completely",
 	  "Validates every RRSIG, the denial chain, algorithm coverage, key presence,\n"
 	  "DS match (--ds) and signature expiry against the refresh window.  Prints\n"
@@ -39,6 +39,8 @@ const struct tld_command tld_commands[] = {
 	  "--refresh D    fail signatures expiring within D of --now (default: the\n"
 	  "               policy's signatures.refresh when a config is found, else 0)\n"
 	  "--threads N    worker threads (default: one per CPU)\n"
+	  "--cache FILE   verified-signature cache: signatures whose exact bytes verified\n"
+	  "               before skip only the public-key operation; rewritten after\n"
 	  "Exit 5 when a check fails, 3 when the file cannot be parsed.\n" },
 	{ "run", NULL, cmd_run, "run [--force REASON] [--workers N]",
 	  "the whole pipeline, for cron",
@@ -88,10 +90,10 @@ const struct tld_command tld_commands[] = {
 	  "Deletes a key from the token and marks it deleted in the state store.\n"
 	  "Refuses a key that is still published or signing.  --retired confirms a\n"
 	  "key the rollover state machine has never seen is no longer used.\n" },
-	{ "hsm", "speed", cmd_hsm_speed, "hsm speed [--algorithm A] [--sessions N] [--seconds S]",
+	{ "hsm", "speed", cmd_hsm_speed, "hsm speed [--algorithm A] [--sessions N] [--seconds S] [--label L]",
 	  "measure signatures per second through the HSM",
-	  "Generates a throw-away key, signs with N workers for S seconds and prints\n"
-	  "signatures per second.\n" },
+	  "Generates a throw-away key (or uses the token key labelled L), signs with N\n"
+	  "workers for S seconds and prints signatures per second.\n" },
 	{ "ds", "seen", cmd_ds_seen, "ds seen KEYTAG [--actor NAME]",
 	  "confirm the parent publishes the DS of a key", "Ceremony staff confirm a DS is in the root zone.\n" },
 	{ "ds", "gone", cmd_ds_gone, "ds gone KEYTAG [--actor NAME]",

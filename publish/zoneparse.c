@@ -657,6 +657,17 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 			r = TLD_EPARSE;
 			goto fail;
 		}
+		/* Signers write names and strings with \DDD escapes; a raw control
+		 * or non-ASCII byte is refused rather than guessed at (ldns and
+		 * other readers disagree on them). */
+		for (size_t b = 0; b < ll; b++) {
+			unsigned char c = (unsigned char)s[b];
+			if ((c < 0x20 && c != '\t' && c != '\r') || c >= 0x7f) {
+				report(rd, line, "raw control or non-ASCII byte (write it as \\DDD)", s, ll);
+				r = TLD_EPARSE;
+				goto fail;
+			}
+		}
 		size_t cl = content_len(s, ll, &parens, &special);
 		size_t k = 0;
 		while (k < cl && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r')) {

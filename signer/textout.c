@@ -166,6 +166,9 @@ static bool put_bitmap(struct signer_textout *t, const uint8_t *p, size_t n)
 		unsigned window = p[i], blen = p[i + 1];
 		for (unsigned b = 0; b < blen * 8; b++) {
 			if (p[i + 2 + b / 8] & (0x80 >> (b % 8))) {
+				if (window == 0 && b == 0) {
+					return false;  /* type 0 has no presentation; generic form */
+				}
 				putc1(t, ' ');
 				put_type(t, (uint16_t)(window * 256 + b));
 			}
@@ -290,7 +293,9 @@ static bool put_rdata_fast(struct signer_textout *t, uint16_t type, const uint8_
 	}
 	case SIGNER_T_NSEC:
 		nl = signer_dname_len(rd, n);
-		if (nl == 0) {
+		/* an NSEC always lists at least NSEC and RRSIG; an empty bitmap
+		 * would not read back, so it goes out in the generic form */
+		if (nl == 0 || nl == n) {
 			return false;
 		}
 		put_name(t, rd, nl);
