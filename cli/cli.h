@@ -44,8 +44,6 @@ extern const struct tld_command tld_commands[];
 /*! Prints the help of a command to stdout. */
 void tld_cli_print_command_help(const struct tld_command *cmd);
 
-/*! Reports an unimplemented command (logged) and returns TLD_ENOTIMPL. */
-int tld_cli_not_built(const char *what);
 
 /* Subcommand entry points, one file each (cli/cmd_NAME.c). */
 int cmd_init(const struct tld_cli *cli, int argc, char **argv);

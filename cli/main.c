@@ -121,12 +121,6 @@ void tld_cli_print_command_help(const struct tld_command *cmd)
 	       "            5 verification failed, 6 secondaries not confirmed, 7 locked\n");
 }
 
-int tld_cli_not_built(const char *what)
-{
-	tld_error("'%s' is not built yet in this version of tldsign", what);
-	return TLD_ENOTIMPL;
-}
-
 int main(int argc, char **argv)
 {
 	struct tld_cli cli = { 0 };

@@ -91,6 +91,21 @@ int tld_statedb_error(tld_statedb_t *db, const char *what)
 	return TLD_ESTATE;
 }
 
+int tld_statedb_prepare(tld_statedb_t *db, const char *sql, const char *zone, const char *what,
+                        sqlite3_stmt **out)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db->handle, sql, -1, &st, NULL) != SQLITE_OK) {
+		return tld_statedb_error(db, what);
+	}
+	if (zone != NULL && sqlite3_bind_text(st, 1, zone, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return tld_statedb_error(db, what);
+	}
+	*out = st;
+	return TLD_OK;
+}
+
 int tld_statedb_exec(tld_statedb_t *db, const char *sql)
 {
 	char *msg = NULL;

@@ -41,5 +41,13 @@ void tld_statedb_rollback(tld_statedb_t *db);
 /*! Runs one or more SQL statements without results.  \return TLD_OK or TLD_ESTATE (logged) */
 int tld_statedb_exec(tld_statedb_t *db, const char *sql);
 
+/*!
+ * \brief Prepares a statement and binds `zone` to ?1 (NULL: binds nothing).
+ * \param[out] out  caller finalizes with sqlite3_finalize(); written only on success
+ * \return TLD_OK or TLD_ESTATE (logged with `what`)
+ */
+int tld_statedb_prepare(tld_statedb_t *db, const char *sql, const char *zone, const char *what,
+                        sqlite3_stmt **out);
+
 /*! Logs the last SQLite error with context and returns TLD_ESTATE. */
 int tld_statedb_error(tld_statedb_t *db, const char *what);

@@ -36,15 +36,15 @@ int tld_history_init(tld_statedb_t *db)
 int tld_history_last_published(tld_statedb_t *db, const char *zone, struct tld_zone_stats *stats,
                                bool *found)
 {
-	sqlite3 *h = tld_statedb_handle(db);
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h,
-	                       "SELECT delegations, ds_records, rows_total, rows_bad, apex_digest, serial"
-	                       " FROM run_history WHERE zone = ?1 AND published = 1"
-	                       " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
-		return tld_statedb_error(db, "reading the run history");
+	int perr = tld_statedb_prepare(db,
+	                               "SELECT delegations, ds_records, rows_total, rows_bad, apex_digest, serial"
+	                               " FROM run_history WHERE zone = ?1 AND published = 1"
+	                               " ORDER BY id DESC LIMIT 1",
+	                               zone, "reading the run history", &st);
+	if (perr != TLD_OK) {
+		return perr;
 	}
-	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	int err = TLD_OK;
 	*found = false;
@@ -70,13 +70,13 @@ int tld_history_last_published(tld_statedb_t *db, const char *zone, struct tld_z
 
 int tld_history_last_run_start(tld_statedb_t *db, const char *zone, tld_time_t *started)
 {
-	sqlite3 *h = tld_statedb_handle(db);
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h, "SELECT MAX(started) FROM run_history WHERE zone = ?1", -1, &st,
-	                       NULL) != SQLITE_OK) {
-		return tld_statedb_error(db, "reading the run history");
+	int perr = tld_statedb_prepare(db,
+	                               "SELECT MAX(started) FROM run_history WHERE zone = ?1",
+	                               zone, "reading the run history", &st);
+	if (perr != TLD_OK) {
+		return perr;
 	}
-	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	int err = TLD_OK;
 	*started = 0;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -91,16 +91,16 @@ int tld_history_last_run_start(tld_statedb_t *db, const char *zone, tld_time_t *
 int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
                        const struct tld_zone_stats *stats)
 {
-	sqlite3 *h = tld_statedb_handle(db);
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h,
-	                       "INSERT INTO run_history (zone, started, duration, exit_code, published,"
-	                       " serial, delegations, ds_records, rows_total, rows_bad, apex_digest,"
-	                       " sigs_new, sigs_reused, forced_reason, earliest_expiration, unsigned_digest)"
-	                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	                       " ?16)",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		return tld_statedb_error(db, "recording the run");
+	int perr = tld_statedb_prepare(db,
+	                               "INSERT INTO run_history (zone, started, duration, exit_code, published,"
+	                               " serial, delegations, ds_records, rows_total, rows_bad, apex_digest,"
+	                               " sigs_new, sigs_reused, forced_reason, earliest_expiration, unsigned_digest)"
+	                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+	                               " ?16)",
+	                               NULL, "recording the run", &st);
+	if (perr != TLD_OK) {
+		return perr;
 	}
 	sqlite3_bind_text(st, 1, r->zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, r->started);
@@ -133,16 +133,16 @@ int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
 
 int tld_history_last(tld_statedb_t *db, const char *zone, struct tld_history_row *row, bool *found)
 {
-	sqlite3 *h = tld_statedb_handle(db);
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h,
-	                       "SELECT started, duration, exit_code, published, serial, delegations,"
-	                       " ds_records, rows_bad, sigs_new, sigs_reused, forced_reason,"
-	                       " earliest_expiration FROM run_history WHERE zone = ?1"
-	                       " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
-		return tld_statedb_error(db, "reading the run history");
+	int perr = tld_statedb_prepare(db,
+	                               "SELECT started, duration, exit_code, published, serial, delegations,"
+	                               " ds_records, rows_bad, sigs_new, sigs_reused, forced_reason,"
+	                               " earliest_expiration FROM run_history WHERE zone = ?1"
+	                               " ORDER BY id DESC LIMIT 1",
+	                               zone, "reading the run history", &st);
+	if (perr != TLD_OK) {
+		return perr;
 	}
-	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	int err = TLD_OK;
 	*found = false;
@@ -174,15 +174,15 @@ int tld_history_last(tld_statedb_t *db, const char *zone, struct tld_history_row
 
 int tld_history_published_expiry(tld_statedb_t *db, const char *zone, tld_time_t *expiry)
 {
-	sqlite3 *h = tld_statedb_handle(db);
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h,
-	                       "SELECT earliest_expiration FROM run_history WHERE zone = ?1"
-	                       " AND earliest_expiration > 0 AND exit_code IN (0, 6)"
-	                       " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
-		return tld_statedb_error(db, "reading the run history");
+	int perr = tld_statedb_prepare(db,
+	                               "SELECT earliest_expiration FROM run_history WHERE zone = ?1"
+	                               " AND earliest_expiration > 0 AND exit_code IN (0, 6)"
+	                               " ORDER BY id DESC LIMIT 1",
+	                               zone, "reading the run history", &st);
+	if (perr != TLD_OK) {
+		return perr;
 	}
-	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	int err = TLD_OK;
 	*expiry = 0;
@@ -197,15 +197,15 @@ int tld_history_published_expiry(tld_statedb_t *db, const char *zone, tld_time_t
 
 int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char hex[65], bool *found)
 {
-	sqlite3 *h = tld_statedb_handle(db);
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h,
-	                       "SELECT unsigned_digest FROM run_history WHERE zone = ?1"
-	                       " AND exit_code IN (0, 6) AND serial IS NOT NULL"
-	                       " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
-		return tld_statedb_error(db, "reading the run history");
+	int perr = tld_statedb_prepare(db,
+	                               "SELECT unsigned_digest FROM run_history WHERE zone = ?1"
+	                               " AND exit_code IN (0, 6) AND serial IS NOT NULL"
+	                               " ORDER BY id DESC LIMIT 1",
+	                               zone, "reading the run history", &st);
+	if (perr != TLD_OK) {
+		return perr;
 	}
-	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	int err = TLD_OK;
 	*found = false;

@@ -69,9 +69,3 @@ struct tld_zonegen;
  */
 int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char hex[65]);
 
-/*!
- * \brief SHA-256 of a file's content, hex.
- * \param[out] hex  65 bytes
- * \return TLD_OK, TLD_EIO / errno-mapped (logged), TLD_ECRYPTO, TLD_ENOMEM
- */
-int tld_run_file_digest(const char *path, char hex[65]);
