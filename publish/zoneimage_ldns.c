@@ -60,6 +60,12 @@ int tld_image_add_ldns_text(struct tld_image_builder *b, const char *text, uint3
 		r = TLD_EPARSE;
 		goto fail;
 	}
+	if (ldns_rr_get_type(rr) == 0) {
+		/* ldns makes type 0 of some garbage; it is reserved (RFC 6895 3.1) */
+		*err = "record type 0 is reserved";
+		r = TLD_EPARSE;
+		goto fail;
+	}
 	size_t ol = ldns_rdf_size(ldns_rr_owner(rr));
 	if (ol > TLD_DNS_MAXNAME) {
 		*err = "owner name too long";

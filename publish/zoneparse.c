@@ -560,7 +560,7 @@ static bool is_directive(const char *s, size_t len, const char *name)
 }
 
 /*
- * $ORIGIN / $TTL (upper case, as ldns); $INCLUDE is refused.
+ * $ORIGIN / $TTL (upper case, as ldns); $INCLUDE and unknown directives are refused.
  * \return TLD_OK, FAST_NO (not a directive: a record) or TLD_EPARSE
  */
 static int directive(struct reader *rd, size_t line, const char *s, size_t len)
@@ -599,6 +599,11 @@ static int directive(struct reader *rd, size_t line, const char *s, size_t len)
 		}
 	} else if (len >= 8 && memcmp(s, "$INCLUDE", 8) == 0) {
 		report(rd, line, "$INCLUDE is not supported", s, len);
+		return TLD_EPARSE;
+	} else if (len > 0 && s[0] == '$') {
+		/* as the signer's reader: a line starting with '$' is a directive;
+		 * an unknown one is refused, never read as an owner name */
+		report(rd, line, "unknown directive", s, len);
 		return TLD_EPARSE;
 	} else {
 		return FAST_NO;
@@ -737,7 +742,9 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 		{
 			/* comments end at their line; the newlines are gone, so blank them here */
 			for (size_t i = 0, q = 0; i + 1 < need; i++) {
-				if (joined[i] == '"') {
+				if (joined[i] == '\\' && i + 2 < need) {
+					i++;  /* an escaped '"' or ';' neither opens a string nor a comment */
+				} else if (joined[i] == '"') {
 					q = !q;
 				} else if (!q && joined[i] == ';') {
 					while (i + 1 < need && text[(size_t)(s - text) + i] != '\n') {

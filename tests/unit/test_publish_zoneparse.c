@@ -151,6 +151,7 @@ int main(void)
 		"ljkve0l4q4hjc8p037ajojp25aih9ga9.test.\t3600\tIN\tNSEC3\t1 1 1 -  LJM08DG7N4U2997V4S2DE436VMT39KS9 NS SOA RRSIG DNSKEY NSEC3PARAM TYPE1234 CAA\n"
 		"ljkve0l4q4hjc8p037ajojp25aih9gaa.test. 3600 IN NSEC3 1 1 0 - ljm08dg7n4u2997v4s2de436vmt39ks9\n"
 		"txt 300 IN TXT \"a b ; c\" \"d\"\n"
+		"txt2 300 IN TXT \"a\\\";b\" c ; fuzz finding: the escaped quote closed the string, ';b' was cut\n"
 		"x 300 IN TYPE65534 \\# 3 010203\n"
 		"y.test. 300 IN A 192.0.2.2 ; comment\n"
 		"w.test. 300 A 192.0.2.4\n"
@@ -174,6 +175,11 @@ int main(void)
 	reject(buf, TLD_EPARSE, "unbalanced parentheses");
 	snprintf(buf, sizeof(buf), "%s$INCLUDE /etc/passwd\n", SOA);
 	reject(buf, TLD_EPARSE, "$INCLUDE");
+	/* fuzz finding: an unknown directive was read as a record owned by "$ORRSIGRIGIN" */
+	snprintf(buf, sizeof(buf), "%s$ORRSIGRIGIN example.\n", SOA);
+	reject(buf, TLD_EPARSE, "unknown directive");
+	snprintf(buf, sizeof(buf), "%sx.test. 300 IN TYPE0 \\# 0\n", SOA);
+	reject(buf, TLD_EPARSE, "type 0");
 	snprintf(buf, sizeof(buf), "%sx.test. 3600 IN NSEC3 1 1 1 - zzzz NS\n", SOA);
 	reject(buf, TLD_EPARSE, "bad base32hex");
 	snprintf(buf, sizeof(buf), "%s%s", SOA, "test. 3600 IN SOA a. b. 8 1 1 1 1\n");
