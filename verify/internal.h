@@ -287,6 +287,15 @@ struct vfy_name {
 	uint8_t *key;              /*!< ENT: owned by the zone's ent_keys */
 	uint16_t klen;
 	uint8_t hash[20];          /*!< NSEC3 hash, when the zone uses NSEC3 */
+	uint8_t n3_found;          /*!< VFY_N3_* found by vfy_hash_names() */
+	uint32_t n3;               /*!< index into nsec3 of the NSEC3 matching or covering hash */
+};
+
+/*! What vfy_hash_names() found for a name in the NSEC3 chain. */
+enum vfy_n3_found {
+	VFY_N3_LOOKED = 1 << 0,    /*!< n3 is set */
+	VFY_N3_EXACT = 1 << 1,     /*!< the NSEC3 at n3 has this name's hash */
+	VFY_N3_BITMAP_OK = 1 << 2, /*!< and its type bitmap is the name's types exactly */
 };
 
 /*! An NSEC3 record of the chain, decoded. */
@@ -390,7 +399,12 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 /*! Finds NSEC3PARAM and the NSEC3 records, checks their parameters (vdenial.c). */
 int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails);
 
-/*! NSEC3 hashes of the names [from, to) (vdenial.c). */
+/*!
+ * \brief NSEC3 hashes of the names [from, to), each looked up in the sorted
+ *        NSEC3 chain (the matching or covering record, and whether a match's
+ *        type bitmap is right): the per-name work of vfy_check_denial(), done
+ *        on all cores; the checks that report stay sequential (vdenial.c).
+ */
 int vfy_hash_names(struct vfy_zone *z, size_t from, size_t to);
 
 /*! The NSEC3 or NSEC chain, sequentially (vdenial.c). */

@@ -4,9 +4,16 @@
  * by canonical owner key, grouped into names, empty non-terminals inserted,
  * and one pass that flags apex, delegations, glue and what needs denial.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "common/error.h"
 #include "common/log.h"
@@ -328,6 +335,35 @@ fail:
 	return NULL;
 }
 
+/* Characters that change the state of split_slices(). */
+static const bool special_char[256] = {
+	['\\'] = true, ['"'] = true, [';'] = true, ['('] = true, [')'] = true, ['\n'] = true,
+};
+
+/* Index of the first special_char at or after i (len if none). */
+static size_t next_special(const char *text, size_t i, size_t len)
+{
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n'), bs = _mm_set1_epi8('\\');
+	const __m128i qu = _mm_set1_epi8('"'), sc = _mm_set1_epi8(';');
+	const __m128i lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, bs)),
+		                         _mm_or_si128(_mm_cmpeq_epi8(v, qu), _mm_cmpeq_epi8(v, sc)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, lp), _mm_cmpeq_epi8(v, rp)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask != 0) {
+			return i + (unsigned)__builtin_ctz(mask);
+		}
+	}
+#endif
+	while (i < len && !special_char[(uint8_t)text[i]]) {
+		i++;
+	}
+	return i;
+}
+
 /*
  * Splits the text into up to n slices at record boundaries: the start of a
  * line with an owner name, outside parentheses, quotes and comments.  Notes
@@ -392,11 +428,14 @@ static size_t split_slices(const char *text, size_t len, struct loader *ld, size
 			}
 		}
 		if (comment) {
-			if (c == '\n') {
-				comment = false;
-			} else {
-				continue;
+			/* the rest of the line */
+			const char *e = memchr(text + i, '\n', len - i);
+			if (e == NULL) {
+				break;
 			}
+			i = (size_t)(e - text);
+			c = '\n';
+			comment = false;
 		}
 		switch (c) {
 		case '\\':
@@ -419,9 +458,14 @@ static size_t split_slices(const char *text, size_t len, struct loader *ld, size
 		case '\n':
 			line++;
 			line_start = true;
-			break;
+			continue;
 		default:
 			break;
+		}
+		/* nothing but the characters above changes the state: skip to the next
+		 * (a line start still pending inside parentheses or quotes is not skipped) */
+		if (!comment && !line_start && i + 1 < len) {
+			i = next_special(text, i + 1, len) - 1;
 		}
 	}
 	ld[k].len = (size_t)(text + len - ld[k].text);
@@ -773,22 +817,54 @@ static int read_file(const char *path, char **out, size_t *len)
 	return TLD_OK;
 }
 
+/*
+ * Maps a regular file read-only (no copy of a few hundred MB through read(),
+ * no fresh pages to clear); anything else (a pipe, an empty file, a failed
+ * mmap) is read into memory.  *mapped tells which: munmap() or free().
+ */
+static int load_file(const char *path, char **out, size_t *len, bool *mapped)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*mapped = false;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (p != MAP_FAILED) {
+			close(fd);
+			*out = p;
+			*len = (size_t)st.st_size;
+			*mapped = true;
+			return TLD_OK;
+		}
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	return read_file(path, out, len);
+}
+
 int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out)
 {
 	struct vfy_zone *z = calloc(1, sizeof(*z));
 	char *text = NULL;
 	size_t len = 0;
+	bool mapped = false;
 	int ret;
 
 	if (z == NULL) {
 		return TLD_ENOMEM;
 	}
 	z->path = path;
-	if ((ret = read_file(path, &text, &len)) != TLD_OK) {
+	if ((ret = load_file(path, &text, &len, &mapped)) != TLD_OK) {
 		goto fail;
 	}
 	ret = read_records(z, text, len, threads ? threads : 1);
-	free(text);
+	if (mapped) {
+		munmap(text, len);
+	} else {
+		free(text);
+	}
 	if (ret != TLD_OK) {
 		goto fail;
 	}
