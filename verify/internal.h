@@ -390,11 +390,15 @@ struct vfy_counts {
  * \param[in]  cache_in   previous verified-signature cache, or NULL
  * \param[out] cache_out  receives the entry of every RRSIG that verified
  *                        (in zone order), or NULL
+ * \param[in]  crypto     the calling thread's buffers and key contexts
+ *                        (vfy_crypto_new(), kept across calls), or NULL: made
+ *                        and freed here
  */
 void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
                           const struct tld_verify_opts *opts,
                           const struct vfy_vcache *cache_in, struct vfy_hashvec *cache_out,
-                          struct vfy_issue_list *fails, struct vfy_counts *counts);
+                          struct vfy_issue_list *fails, struct vfy_counts *counts,
+                          struct vfy_crypto *crypto);
 
 /*! Finds NSEC3PARAM and the NSEC3 records, checks their parameters (vdenial.c). */
 int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails);

@@ -6,6 +6,7 @@
  * order after join so the report does not depend on the thread count.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,53 +33,83 @@ static double cpu_seconds(void)
 	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
-struct worker {
-	pthread_t thread;
+/*
+ * The names are cut into chunks of consecutive names that the workers take in
+ * turn (an atomic counter): a worker slowed down by other load on the machine
+ * takes fewer chunks instead of holding everyone up.  Each chunk has its own
+ * failure list; the lists merge in chunk order, so the report does not depend
+ * on which worker took which chunk.
+ */
+struct pool {
 	struct vfy_zone *z;
 	const struct tld_verify_opts *opts;
 	const struct vfy_vcache *cache_in;
-	struct vfy_hashvec cache_out;
-	size_t from, to;
+	size_t chunk;              /* names per chunk */
+	size_t n_chunks;
+	struct vfy_issue_list *fails; /* one per chunk */
+	atomic_size_t next;        /* the next chunk to take */
 	int phase;                 /* 0 hash, 1 signatures */
+};
+
+struct worker {
+	pthread_t thread;
+	struct pool *pool;
 	int err;
-	struct vfy_issue_list fails;
+	struct vfy_hashvec cache_out;
 	struct vfy_counts counts;
 };
 
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	if (w->phase == 0) {
-		w->err = vfy_hash_names(w->z, w->from, w->to);
-	} else {
-		vfy_check_signatures(w->z, w->from, w->to, w->opts, w->cache_in,
-		                     w->opts->cache_out != NULL ? &w->cache_out : NULL, &w->fails,
-		                     &w->counts);
+	struct pool *p = w->pool;
+	struct vfy_crypto *crypto = NULL;
+	size_t c;
+
+	if (p->phase == 1 && (crypto = vfy_crypto_new()) == NULL) {
+		w->err = TLD_ENOMEM;
+		return NULL;
 	}
+	while (w->err == TLD_OK && (c = atomic_fetch_add(&p->next, 1)) < p->n_chunks) {
+		size_t from = c * p->chunk;
+		size_t to = from + p->chunk < p->z->n_names ? from + p->chunk : p->z->n_names;
+		if (p->phase == 0) {
+			w->err = vfy_hash_names(p->z, from, to);
+		} else {
+			vfy_check_signatures(p->z, from, to, p->opts, p->cache_in,
+			                     p->opts->cache_out != NULL ? &w->cache_out : NULL,
+			                     &p->fails[c], &w->counts, crypto);
+		}
+	}
+	vfy_crypto_free(crypto);
 	return NULL;
 }
 
-/* Runs one phase over all names split into nt owner ranges. */
-static int run_parallel(struct worker *ws, unsigned nt, int phase)
+/*
+ * Runs one phase over all chunks on nt workers.  When a thread cannot be
+ * started, the ones that did take all the chunks (none: this thread does).
+ */
+static int run_parallel(struct pool *p, struct worker *ws, unsigned nt, int phase)
 {
 	unsigned started = 0;
 	int ret = TLD_OK;
 
-	for (unsigned t = 0; t < nt; t++) {
-		ws[t].phase = phase;
-		if (nt == 1) {
-			worker_run(&ws[t]);
-			started = 1;
-			continue;
-		}
+	p->phase = phase;
+	atomic_store(&p->next, 0);
+	for (unsigned t = 0; t < nt && nt > 1; t++) {
+		ws[t].pool = p;
 		if (pthread_create(&ws[t].thread, NULL, worker_run, &ws[t]) != 0) {
-			ret = TLD_ENOMEM;
 			break;
 		}
 		started++;
 	}
-	for (unsigned t = 0; t < started && nt > 1; t++) {
+	for (unsigned t = 0; t < started; t++) {
 		pthread_join(ws[t].thread, NULL);
+	}
+	if (started == 0) {
+		ws[0].pool = p;
+		worker_run(&ws[0]);
+		started = 1;
 	}
 	for (unsigned t = 0; t < started; t++) {
 		if (ws[t].err != TLD_OK && ret == TLD_OK) {
@@ -268,6 +299,7 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	struct vfy_vcache *cache = NULL;
 	struct tld_verify_report *rep = NULL;
 	struct worker *ws = NULL;
+	struct pool pool = { 0 };
 	struct vfy_issue_list seq = { 0 }, warns = { 0 };
 	unsigned nt = thread_count(opts);
 	struct timespec t0;
@@ -292,18 +324,21 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	if (nt > z->n_names / 64 + 1) {
 		nt = (unsigned)(z->n_names / 64 + 1);
 	}
-	for (unsigned t = 0; t < nt; t++) {
-		ws[t].z = z;
-		ws[t].opts = opts;
-		ws[t].cache_in = cache;
-		ws[t].from = z->n_names * t / nt;
-		ws[t].to = z->n_names * (t + 1) / nt;
+	pool.z = z;
+	pool.opts = opts;
+	pool.cache_in = cache;
+	pool.chunk = z->n_names / ((size_t)nt * 32);
+	pool.chunk = pool.chunk < 64 ? 64 : pool.chunk > 8192 ? 8192 : pool.chunk;
+	pool.n_chunks = (z->n_names + pool.chunk - 1) / pool.chunk;
+	if ((pool.fails = calloc(pool.n_chunks + 1, sizeof(*pool.fails))) == NULL) {
+		ret = TLD_ENOMEM;
+		goto fail;
 	}
-	if ((ret = run_parallel(ws, nt, 0)) != TLD_OK) {
+	if ((ret = run_parallel(&pool, ws, nt, 0)) != TLD_OK) {
 		goto fail;
 	}
 	tld_info("verify: hashed names at %.2f s (cpu %.2f s)", elapsed(&t0), cpu_seconds());
-	if ((ret = run_parallel(ws, nt, 1)) != TLD_OK) {
+	if ((ret = run_parallel(&pool, ws, nt, 1)) != TLD_OK) {
 		goto fail;
 	}
 	tld_info("verify: signatures checked at %.2f s (cpu %.2f s, %u threads)", elapsed(&t0),
@@ -329,17 +364,15 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		rep->rrsets_signed += ws[t].counts.rrsets_signed;
 		rep->rrsigs_verified += ws[t].counts.rrsigs_verified;
 	}
-	struct vfy_issue_list lists[MAX_THREADS + 1];
-	for (unsigned t = 0; t < nt; t++) {
-		lists[t] = ws[t].fails;
-		memset(&ws[t].fails, 0, sizeof(ws[t].fails));
-	}
-	lists[nt] = seq;
+	/* the chunks' lists in zone order, then the sequential checks' */
+	pool.fails[pool.n_chunks] = seq;
 	memset(&seq, 0, sizeof(seq));
-	ret = vfy_issue_merge(lists, nt + 1, &rep->failures, &rep->n_failures);
-	for (unsigned t = 0; t <= nt; t++) {
-		vfy_issue_list_clear(&lists[t]);
+	ret = vfy_issue_merge(pool.fails, pool.n_chunks + 1, &rep->failures, &rep->n_failures);
+	for (size_t c = 0; c <= pool.n_chunks; c++) {
+		vfy_issue_list_clear(&pool.fails[c]);
 	}
+	free(pool.fails);
+	pool.fails = NULL;
 	if (ret != TLD_OK || (ret = vfy_issue_merge(&warns, 1, &rep->warnings, &rep->n_warnings)) != TLD_OK) {
 		goto fail;
 	}
@@ -367,9 +400,14 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 fail:
 	if (ws != NULL) {
 		for (unsigned t = 0; t < nt; t++) {
-			vfy_issue_list_clear(&ws[t].fails);
 			vfy_hashvec_clear(&ws[t].cache_out);
 		}
+	}
+	if (pool.fails != NULL) {
+		for (size_t c = 0; c <= pool.n_chunks; c++) {
+			vfy_issue_list_clear(&pool.fails[c]);
+		}
+		free(pool.fails);
 	}
 	vfy_issue_list_clear(&seq);
 	vfy_issue_list_clear(&warns);

@@ -212,13 +212,12 @@ static void check_rrset(struct sig_ctx *c, const struct vfy_name *n, size_t data
 void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
                           const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
                           struct vfy_hashvec *cache_out, struct vfy_issue_list *fails,
-                          struct vfy_counts *counts)
+                          struct vfy_counts *counts, struct vfy_crypto *crypto)
 {
 	struct sig_ctx c = { .z = z, .opts = opts, .fails = fails, .counts = counts,
-	                     .cache_in = cache_in, .cache_out = cache_out };
+	                     .cache_in = cache_in, .cache_out = cache_out, .crypto = crypto };
 
-	c.crypto = vfy_crypto_new();
-	if (c.crypto == NULL) {
+	if (c.crypto == NULL && (c.crypto = vfy_crypto_new()) == NULL) {
 		fails->err = TLD_ENOMEM;
 		return;
 	}
@@ -247,5 +246,7 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 			check_rrset(&c, n, data, sigs - data, sigs, i - sigs);
 		}
 	}
-	vfy_crypto_free(c.crypto);
+	if (crypto == NULL) {
+		vfy_crypto_free(c.crypto);
+	}
 }
