@@ -267,7 +267,18 @@ static bool put_type(const struct tok *t, uint16_t *out)
 		return false;
 	}
 	for (size_t i = 0; i < sizeof(common_types) / sizeof(common_types[0]); i++) {
-		if (common_types[i].len == t->n && strncasecmp(t->p, common_types[i].name, t->n) == 0) {
+		if (common_types[i].len != t->n) {
+			continue;
+		}
+		size_t j = 0;
+		while (j < t->n) {
+			char c = t->p[j];
+			if ((c >= 'a' && c <= 'z' ? c - 32 : c) != common_types[i].name[j]) {
+				break;
+			}
+			j++;
+		}
+		if (j == t->n) {
 			*out = common_types[i].type;
 			return true;
 		}
@@ -365,7 +376,8 @@ int vfy_fast_parse(const char *line, size_t len, uint8_t *wire, size_t cap, size
 	uint16_t type;
 	size_t olen, p;
 	if (nt < 5 || !put_name(&t[0], wire, VFY_NAME_MAX, &olen) || !get_uint(&t[1], INT32_MAX, &ttl) ||
-	    t[2].n != 2 || strncasecmp(t[2].p, "IN", 2) != 0 || !put_type(&t[3], &type)) {
+	    t[2].n != 2 || (t[2].p[0] | 0x20) != 'i' || (t[2].p[1] | 0x20) != 'n' ||
+	    !put_type(&t[3], &type)) {
 		return TLD_ENOTIMPL;
 	}
 	p = olen;

@@ -340,6 +340,8 @@ struct vfy_zone {
 	uint8_t n3_salt_len;
 	struct vfy_nsec3 *nsec3;   /*!< sorted by hash */
 	size_t n_nsec3;
+	uint64_t *n3_prefix;       /*!< first 8 bytes of each nsec3 hash, big-endian (owned) */
+	uint32_t *n3_bucket;       /*!< 65537 entries: the nsec3 whose hash starts with b are [b], [b+1]) */
 };
 
 /*!

@@ -119,6 +119,39 @@ static void take_params(struct vfy_zone *z, const struct vfy_nsec3_rdata *rd)
 	memcpy(z->n3_salt, rd->salt, rd->salt_len);
 }
 
+static uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) {
+		v = (v << 8) | p[i];
+	}
+	return v;
+}
+
+/*
+ * The lookup index of the sorted chain: the hashes' first 8 bytes in an array
+ * of their own (a few MB that stay in cache, where the records are 150 bytes
+ * each) and the range of records for each value of the first two bytes.
+ */
+static int build_index(struct vfy_zone *z)
+{
+	z->n3_prefix = malloc(z->n_nsec3 * sizeof(*z->n3_prefix));
+	z->n3_bucket = malloc(65537 * sizeof(*z->n3_bucket));
+	if (z->n3_prefix == NULL || z->n3_bucket == NULL || z->n_nsec3 > UINT32_MAX) {
+		return TLD_ENOMEM;
+	}
+	size_t i = 0;
+	for (uint32_t b = 0; b < 65536; b++) {
+		z->n3_bucket[b] = (uint32_t)i;
+		while (i < z->n_nsec3 && ((uint32_t)z->nsec3[i].hash[0] << 8 | z->nsec3[i].hash[1]) == b) {
+			z->n3_prefix[i] = load_be64(z->nsec3[i].hash);
+			i++;
+		}
+	}
+	z->n3_bucket[65536] = (uint32_t)z->n_nsec3;
+	return TLD_OK;
+}
+
 int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 {
 	const struct vfy_name *apex = &z->names[z->apex_name];
@@ -174,6 +207,7 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 	}
 	if (z->n_nsec3 > 0) {
 		qsort(z->nsec3, z->n_nsec3, sizeof(*z->nsec3), nsec3_cmp);
+		return build_index(z);
 	}
 	return TLD_OK;
 }
@@ -183,23 +217,16 @@ static bool hashable(const struct vfy_name *n)
 	return !(n->flags & (VFY_OUTSIDE | VFY_DENIAL_ONLY | VFY_OCCLUDED));
 }
 
-static uint64_t load_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++) {
-		v = (v << 8) | p[i];
-	}
-	return v;
-}
-
 /* Index of the NSEC3 whose hash equals h, or of the one covering it (*exact false). */
 static size_t nsec3_find(const struct vfy_zone *z, const uint8_t *h, bool *exact)
 {
-	size_t lo = 0, hi = z->n_nsec3;
+	/* only the records in h's bucket can equal it; all before are smaller */
+	unsigned b = (unsigned)h[0] << 8 | h[1];
+	size_t lo = z->n3_bucket[b], hi = z->n3_bucket[b + 1];
 	uint64_t h8 = load_be64(h);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		uint64_t m8 = load_be64(z->nsec3[mid].hash);
+		uint64_t m8 = z->n3_prefix[mid];
 		int c = m8 < h8 ? -1 : m8 > h8 ? 1 : memcmp(z->nsec3[mid].hash + 8, h + 8, 12);
 		if (c == 0) {
 			*exact = true;

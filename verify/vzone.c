@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -21,6 +22,13 @@
 
 #define ARENA_BLOCK_SIZE (4u << 20)
 #define WIRE_MAX (65536u + 512u)
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 /* Bump allocator: blocks listed in *blocks, freed with the zone. */
 struct arena {
@@ -117,8 +125,10 @@ struct loader {
 	int first_line;
 	char origin[VFY_NAME_MAX * 4 + 2]; /*!< $ORIGIN in effect at the start ("" none) */
 	uint32_t default_ttl;
-	struct vfy_rec *recs;
+	struct vfy_rec *recs;      /*!< own (grown), or a part of the zone's array (fixed) */
 	size_t n_recs, cap;
+	bool fixed;                /*!< recs is the zone's: cap is a bound, never grown */
+	size_t newlines;           /*!< '\n' bytes in the slice (split_slices()) */
 	uint8_t **key_blocks, **wire_blocks;
 	size_t n_key_blocks, n_wire_blocks;
 	struct arena keys, wires;
@@ -133,9 +143,12 @@ static int add_wire(struct loader *ld, const uint8_t *w, size_t wlen, size_t ole
 {
 	uint8_t key[VFY_NAME_MAX];
 	size_t klen = 0;
+	struct vfy_rec *prev = ld->n_recs ? &ld->recs[ld->n_recs - 1] : NULL;
+	/* the same owner as the record before (canonical wire: same bytes): same key */
+	bool same_owner = prev != NULL && prev->owner_len == olen && memcmp(prev->wire, w, olen) == 0;
 
 	if (olen > VFY_NAME_MAX || olen + 10 > wlen ||
-	    vfy_name_key(w, olen, key, &klen) != TLD_OK) {
+	    (!same_owner && vfy_name_key(w, olen, key, &klen) != TLD_OK)) {
 		tld_error("%s:%d: unsupported owner name", ld->path, line);
 		return TLD_EPARSE;
 	}
@@ -145,6 +158,11 @@ static int add_wire(struct loader *ld, const uint8_t *w, size_t wlen, size_t ole
 		return TLD_EPARSE;
 	}
 	if (ld->n_recs == ld->cap) {
+		if (ld->fixed) {
+			/* cannot be: a record takes at least one line */
+			tld_error("%s:%d: more records than lines in a slice", ld->path, line);
+			return TLD_EPARSE;
+		}
 		size_t ncap = ld->cap ? ld->cap * 2 : 65536;
 		struct vfy_rec *r = realloc(ld->recs, ncap * sizeof(*r));
 		if (r == NULL) {
@@ -152,10 +170,13 @@ static int add_wire(struct loader *ld, const uint8_t *w, size_t wlen, size_t ole
 		}
 		ld->recs = r;
 		ld->cap = ncap;
+		prev = ld->n_recs ? &ld->recs[ld->n_recs - 1] : NULL;
 	}
 	struct vfy_rec *rec = &ld->recs[ld->n_recs];
-	struct vfy_rec *prev = ld->n_recs ? &ld->recs[ld->n_recs - 1] : NULL;
-	if (prev != NULL && prev->klen == klen && memcmp(prev->key, key, klen) == 0) {
+	if (same_owner) {
+		rec->key = prev->key;
+		klen = prev->klen;
+	} else if (prev != NULL && prev->klen == klen && memcmp(prev->key, key, klen) == 0) {
 		rec->key = prev->key;
 	} else if ((rec->key = arena_copy(&ld->keys, key, klen)) == NULL) {
 		return TLD_ENOMEM;
@@ -279,6 +300,13 @@ static void *parse_slice(void *arg)
 			line++;
 			continue;
 		}
+		if (only_blank(lp, llen)) {
+			/* blank or comment only: skipped here so that the next record
+			 * gets its own line number, not the first line ldns would skip */
+			pos += llen + (e != NULL);
+			line++;
+			continue;
+		}
 		if (fast_owner_len > 0) {
 			/* ldns's idea of the previous owner, for a record without one */
 			ldns_rdf_deep_free(prev);
@@ -332,6 +360,10 @@ fail:
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
 	ld->ret = ret;
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	tld_debug("verify: slice from line %d: %zu records, thread cpu %.3f s", ld->first_line,
+	          ld->n_recs, (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
 	return NULL;
 }
 
@@ -373,7 +405,7 @@ static size_t next_special(const char *text, size_t i, size_t len)
  */
 static size_t split_slices(const char *text, size_t len, struct loader *ld, size_t n)
 {
-	size_t k = 0, depth = 0, line = 1;
+	size_t k = 0, depth = 0, line = 1, newlines = 0, slice_nl = 0;
 	bool quote = false, comment = false, line_start = true;
 	char origin[sizeof(ld->origin)] = "";
 	uint32_t ttl = 3600;
@@ -420,6 +452,8 @@ static size_t split_slices(const char *text, size_t len, struct loader *ld, size
 			} else if (k + 1 < n && i >= len * (k + 1) / n && c != ' ' && c != '\t' &&
 			           c != ';' && c != '\n' && c != '\r') {
 				ld[k].len = (size_t)(text + i - ld[k].text);
+				ld[k].newlines = newlines - slice_nl;
+				slice_nl = newlines;
 				k++;
 				ld[k].text = text + i;
 				ld[k].first_line = (int)line;
@@ -440,6 +474,7 @@ static size_t split_slices(const char *text, size_t len, struct loader *ld, size
 		switch (c) {
 		case '\\':
 			i++; /* escaped character */
+			newlines += i < len && text[i] == '\n';
 			break;
 		case '"':
 			quote = !quote;
@@ -457,6 +492,7 @@ static size_t split_slices(const char *text, size_t len, struct loader *ld, size
 			break;
 		case '\n':
 			line++;
+			newlines++;
 			line_start = true;
 			continue;
 		default:
@@ -469,6 +505,7 @@ static size_t split_slices(const char *text, size_t len, struct loader *ld, size
 		}
 	}
 	ld[k].len = (size_t)(text + len - ld[k].text);
+	ld[k].newlines = newlines - slice_nl;
 	return k + 1;
 }
 
@@ -482,6 +519,9 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 		return TLD_ENOMEM;
 	}
 	n = threads > 1 && len > (1u << 20) ? split_slices(text, len, ld, threads) : 0;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tld_debug("verify: split into %zu slices", n);
 	if (n == 0) {
 		memset(ld, 0, sizeof(*ld));
 		ld[0].text = text;
@@ -489,6 +529,29 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 		ld[0].first_line = 1;
 		ld[0].default_ttl = 3600;
 		n = 1;
+	} else {
+		/*
+		 * One array for the zone, each slice writing its part in place: a
+		 * slice holds at most one record per line (its newlines), and
+		 * the parts close up after, moving nothing when no line is blank, a
+		 * comment or a directive.  Pages never written cost nothing.
+		 */
+		size_t bound = 0;
+		for (size_t i = 0; i < n; i++) {
+			/* a slice but the last ends with the newline before the next's start */
+			ld[i].cap = ld[i].newlines + (i + 1 == n);
+			bound += ld[i].cap;
+		}
+		if ((z->recs = malloc(bound * sizeof(*z->recs))) == NULL) {
+			free(ld);
+			return TLD_ENOMEM;
+		}
+		bound = 0;
+		for (size_t i = 0; i < n; i++) {
+			ld[i].recs = z->recs + bound;
+			ld[i].fixed = true;
+			bound += ld[i].cap;
+		}
 	}
 	size_t started = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -506,19 +569,24 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 	for (size_t i = 0; i < started && n > 1; i++) {
 		pthread_join(ld[i].thread, NULL);
 	}
-	size_t total = 0, kb = 0, wb = 0;
+	tld_debug("verify: slices parsed in %.3f s", since(&t0));
+	size_t kb = 0, wb = 0;
 	for (size_t i = 0; i < started; i++) {
 		if (ld[i].ret != TLD_OK && ret == TLD_OK) {
 			ret = ld[i].ret;
 		}
-		total += ld[i].n_recs;
 		kb += ld[i].n_key_blocks;
 		wb += ld[i].n_wire_blocks;
 	}
 	/* the zone takes every block, whatever happens, and frees them with itself */
 	z->key_blocks = calloc(kb + 1, sizeof(*z->key_blocks));
 	z->wire_blocks = calloc(wb + 1, sizeof(*z->wire_blocks));
-	z->recs = ret == TLD_OK ? malloc((total + 1) * sizeof(*z->recs)) : NULL;
+	if (!ld[0].fixed) {
+		/* one slice: its array is the zone's */
+		z->recs = ld[0].recs;
+		z->n_recs = ld[0].n_recs;
+		ld[0].recs = NULL;
+	}
 	for (size_t i = 0; i < started; i++) {
 		for (size_t j = 0; j < ld[i].n_key_blocks; j++) {
 			if (z->key_blocks != NULL) {
@@ -534,15 +602,19 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 				free(ld[i].wire_blocks[j]);
 			}
 		}
-		if (z->recs != NULL && ld[i].n_recs > 0) {
-			memcpy(z->recs + z->n_recs, ld[i].recs, ld[i].n_recs * sizeof(*z->recs));
+		if (ld[i].fixed && ld[i].n_recs > 0) {
+			if (ld[i].recs != z->recs + z->n_recs) {
+				memmove(z->recs + z->n_recs, ld[i].recs, ld[i].n_recs * sizeof(*z->recs));
+			}
 			z->n_recs += ld[i].n_recs;
 		}
 		free(ld[i].key_blocks);
 		free(ld[i].wire_blocks);
-		free(ld[i].recs);
+		if (!ld[i].fixed) {
+			free(ld[i].recs);
+		}
 	}
-	if (ret == TLD_OK && (z->recs == NULL || z->key_blocks == NULL || z->wire_blocks == NULL)) {
+	if (ret == TLD_OK && (z->key_blocks == NULL || z->wire_blocks == NULL)) {
 		ret = TLD_ENOMEM;
 	}
 	free(ld);
@@ -850,7 +922,10 @@ int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out)
 	char *text = NULL;
 	size_t len = 0;
 	bool mapped = false;
+	struct timespec t0;
 	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	if (z == NULL) {
 		return TLD_ENOMEM;
@@ -859,7 +934,9 @@ int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out)
 	if ((ret = load_file(path, &text, &len, &mapped)) != TLD_OK) {
 		goto fail;
 	}
+	tld_debug("verify: %zu bytes of %s at %.3f s", len, path, since(&t0));
 	ret = read_records(z, text, len, threads ? threads : 1);
+	tld_debug("verify: %zu records read at %.3f s", z->n_recs, since(&t0));
 	if (mapped) {
 		munmap(text, len);
 	} else {
@@ -874,9 +951,11 @@ int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out)
 	if (!sort_by_owner_runs(z)) {
 		qsort(z->recs, z->n_recs, sizeof(*z->recs), rec_cmp);
 	}
+	tld_debug("verify: records sorted at %.3f s", since(&t0));
 	if ((ret = build_names(z)) != TLD_OK || (ret = collect_dnskeys(z)) != TLD_OK) {
 		goto fail;
 	}
+	tld_debug("verify: %zu names at %.3f s", z->n_names, since(&t0));
 	*out = z;
 	return TLD_OK;
 fail:
@@ -909,5 +988,7 @@ void vfy_zone_free(struct vfy_zone *z)
 	free(z->dnskey_recs);
 	ldns_rr_list_deep_free(z->dnskeys);
 	free(z->nsec3);
+	free(z->n3_prefix);
+	free(z->n3_bucket);
 	free(z);
 }
