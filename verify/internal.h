@@ -331,6 +331,8 @@ struct vfy_zone {
 	uint16_t *key_tags;        /*!< key tag of each DNSKEY */
 	struct vfy_key *keys;      /*!< EVP key of each DNSKEY (pkey NULL: use ldns) */
 	bool alg_present[256];     /*!< algorithms of the DNSKEY set (zone keys) */
+	uint8_t algs[256];         /*!< the same, as a list in ascending order */
+	size_t n_algs;
 	/* denial */
 	bool uses_nsec3;
 	bool uses_nsec;

@@ -108,8 +108,19 @@ static bool sort_by_owner_runs(struct vfy_zone *z)
 			return false;
 		}
 		if (c > 0) {
-			if (i - start > 1) {
+			if (i - start > 16) {
 				qsort(z->recs + start, i - start, sizeof(*z->recs), rec_cmp);
+			} else {
+				/* a name's few records, mostly in order already */
+				for (size_t j = start + 1; j < i; j++) {
+					struct vfy_rec r = z->recs[j];
+					size_t k = j;
+					while (k > start && rec_cmp(&z->recs[k - 1], &r) > 0) {
+						z->recs[k] = z->recs[k - 1];
+						k--;
+					}
+					z->recs[k] = r;
+				}
 			}
 			start = i;
 		}
@@ -518,10 +529,10 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 	if (ld == NULL) {
 		return TLD_ENOMEM;
 	}
-	n = threads > 1 && len > (1u << 20) ? split_slices(text, len, ld, threads) : 0;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	tld_debug("verify: split into %zu slices", n);
+	n = threads > 1 && len > (1u << 20) ? split_slices(text, len, ld, threads) : 0;
+	tld_debug("verify: split into %zu slices in %.3f s", n, since(&t0));
 	if (n == 0) {
 		memset(ld, 0, sizeof(*ld));
 		ld[0].text = text;
@@ -841,6 +852,11 @@ static int collect_dnskeys(struct vfy_zone *z)
 		}
 		(void)vfy_key_build(rd, len, &z->keys[nk]); /* on failure ldns verifies this key */
 		nk++;
+	}
+	for (unsigned a = 0; a < 256; a++) {
+		if (z->alg_present[a]) {
+			z->algs[z->n_algs++] = (uint8_t)a;
+		}
 	}
 	return TLD_OK;
 }
