@@ -12,6 +12,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "common/error.h"
 #include "verify/internal.h"
@@ -25,6 +28,55 @@ static const uint8_t char_class[256] = {
 	['('] = CC_REJECT, [')'] = CC_REJECT, ['"'] = CC_REJECT, ['\\'] = CC_REJECT,
 	[';'] = CC_REJECT, ['\n'] = CC_REJECT, ['\r'] = CC_REJECT, [0] = CC_REJECT,
 };
+
+/* Whether the line holds a CC_REJECT character. */
+static bool has_reject_char(const char *line, size_t len)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i c0 = _mm_set1_epi8('('), c1 = _mm_set1_epi8(')'), c2 = _mm_set1_epi8('"');
+	const __m128i c3 = _mm_set1_epi8('\\'), c4 = _mm_set1_epi8(';'), c5 = _mm_set1_epi8('\n');
+	const __m128i c6 = _mm_set1_epi8('\r'), c7 = _mm_setzero_si128();
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(line + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, c0), _mm_cmpeq_epi8(v, c1)),
+		                         _mm_or_si128(_mm_cmpeq_epi8(v, c2), _mm_cmpeq_epi8(v, c3)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, c4),
+		                                              _mm_cmpeq_epi8(v, c5)),
+		                                 _mm_or_si128(_mm_cmpeq_epi8(v, c6),
+		                                              _mm_cmpeq_epi8(v, c7))));
+		if (_mm_movemask_epi8(m) != 0) {
+			return true;
+		}
+	}
+#endif
+	for (; i < len; i++) {
+		if (char_class[(uint8_t)line[i]] == CC_REJECT) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Index of the first blank at or after i (len if none). */
+static size_t next_blank(const char *line, size_t i, size_t len)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(line + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(
+		        _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab)));
+		if (m != 0) {
+			return i + (unsigned)__builtin_ctz(m);
+		}
+	}
+#endif
+	while (i < len && line[i] != ' ' && line[i] != '\t') {
+		i++;
+	}
+	return i;
+}
 
 struct tok {
 	const char *p;
@@ -353,22 +405,20 @@ int vfy_fast_parse(const char *line, size_t len, uint8_t *wire, size_t cap, size
 	if (len == 0 || line[0] == ' ' || line[0] == '\t' || cap < 1024) {
 		return TLD_ENOTIMPL;
 	}
+	/* a line with any of these characters anywhere is ldns's */
+	if (has_reject_char(line, len)) {
+		return TLD_ENOTIMPL;
+	}
 	while (i < len) {
-		uint8_t cls = char_class[(uint8_t)line[i]];
-		if (cls == CC_BLANK) {
+		if (line[i] == ' ' || line[i] == '\t') {
 			i++;
 			continue;
 		}
-		if (cls == CC_REJECT || line[i] == '$' || nt == MAX_TOKENS) {
+		if (line[i] == '$' || nt == MAX_TOKENS) {
 			return TLD_ENOTIMPL;
 		}
 		t[nt].p = line + i;
-		while (i < len && (cls = char_class[(uint8_t)line[i]]) == CC_PLAIN) {
-			i++;
-		}
-		if (i < len && cls == CC_REJECT) {
-			return TLD_ENOTIMPL;
-		}
+		i = next_blank(line, i + 1, len);
 		t[nt].n = (size_t)(line + i - t[nt].p);
 		nt++;
 	}
