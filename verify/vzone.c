@@ -408,6 +408,47 @@ static size_t next_special(const char *text, size_t i, size_t len)
 }
 
 /*
+ * From a line start outside parentheses and quotes, skips 16 bytes at a time
+ * while they hold none of the special characters, no '$' at a line start
+ * and stay before target (where the next slice may begin), counting the
+ * newlines.  Returns where split_slices() goes on (i when nothing skipped).
+ */
+static size_t skip_plain_lines(const char *text, size_t i, size_t len, size_t target,
+                               size_t *line, size_t *newlines)
+{
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n'), bs = _mm_set1_epi8('\\');
+	const __m128i qu = _mm_set1_epi8('"'), sc = _mm_set1_epi8(';');
+	const __m128i lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
+	const __m128i dl = _mm_set1_epi8('$');
+	unsigned carry = 1; /* i is a line start */
+	for (; i + 16 <= len && i + 16 <= target; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, bs), _mm_cmpeq_epi8(v, qu)),
+		                         _mm_or_si128(_mm_cmpeq_epi8(v, sc), _mm_cmpeq_epi8(v, lp)));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, rp));
+		unsigned nls = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+		unsigned dls = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dl));
+		unsigned starts = ((nls << 1) | carry) & 0xffffu;
+		if (_mm_movemask_epi8(m) != 0 || (starts & dls) != 0) {
+			break;
+		}
+		unsigned count = (unsigned)__builtin_popcount(nls);
+		*line += count;
+		*newlines += count;
+		carry = nls >> 15;
+	}
+#else
+	(void)text;
+	(void)len;
+	(void)target;
+	(void)line;
+	(void)newlines;
+#endif
+	return i;
+}
+
+/*
  * Splits the text into up to n slices at record boundaries: the start of a
  * line with an owner name, outside parentheses, quotes and comments.  Notes
  * the $ORIGIN and $TTL in effect at each boundary.  Returns the number of
@@ -426,6 +467,15 @@ static size_t split_slices(const char *text, size_t len, struct loader *ld, size
 	ld[0].origin[0] = 0;
 	ld[0].default_ttl = ttl;
 	for (size_t i = 0; i < len; i++) {
+		if (line_start && depth == 0 && !quote) {
+			size_t target = k + 1 < n ? len * (k + 1) / n : len;
+			size_t j = skip_plain_lines(text, i, len, target, &line, &newlines);
+			if (j != i) {
+				line_start = text[j - 1] == '\n';
+				i = j - 1;
+				continue;
+			}
+		}
 		char c = text[i];
 		if (line_start && depth == 0 && !quote) {
 			line_start = false;
