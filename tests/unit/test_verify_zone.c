@@ -21,13 +21,25 @@ static bool write_zone(const char *path, bool plain)
 	if (fp == NULL) {
 		return false;
 	}
-	fprintf(fp, "; a comment first\n$TTL 3600\n");
-	fprintf(fp, "test. 3600 IN SOA ns1.test. h.test. ( 1 ; serial\n\t7200 3600\n"
-	            "\t1209600 3600 )\n");
+	if (plain) {
+		/* as signers write: one record a line, comments, blank lines, nothing else */
+		fprintf(fp, "; a comment first\n\ntest. 3600 IN SOA ns1.test. h.test. 1 7200 3600 "
+		            "1209600 3600\n");
+	} else {
+		fprintf(fp, "; a comment first\n$TTL 3600\n");
+		fprintf(fp, "test. 3600 IN SOA ns1.test. h.test. ( 1 ; serial\n\t7200 3600\n"
+		            "\t1209600 3600 )\n");
+	}
 	fprintf(fp, "test. 3600 IN NS ns1.test.\n");
 	for (int i = 0; i < 40000; i++) {
 		fprintf(fp, "d%05d.test. 86400 IN NS ns1.d%05d.test.\n", i, i);
 		if (plain) {
+			if (i % 1000 == 0) {
+				fprintf(fp, "; resign=20360101000000\n\n\t\n");
+			}
+			if (i % 3 == 0) {
+				fprintf(fp, "ns1.d%05d.test. 3600 IN A 192.0.2.1\n", i);
+			}
 			continue;
 		}
 		switch (i % 7) {
