@@ -93,39 +93,92 @@ static int rec_cmp(const void *pa, const void *pb)
  * sort would (rec_cmp orders by owner first, and is total: the line breaks
  * ties).  Returns false when an owner is out of order: then sort it all.
  */
-static bool sort_by_owner_runs(struct vfy_zone *z)
+static bool sort_by_owner_runs(struct vfy_rec *recs, size_t n_recs, const char *path)
 {
 	size_t start = 0;
-	for (size_t i = 1; i <= z->n_recs; i++) {
+	for (size_t i = 1; i <= n_recs; i++) {
 		int c = 1;
-		if (i < z->n_recs) {
-			const struct vfy_rec *a = &z->recs[i - 1], *b = &z->recs[i];
+		if (i < n_recs) {
+			const struct vfy_rec *a = &recs[i - 1], *b = &recs[i];
 			c = a->key == b->key ? 0 : vfy_key_cmp(b->key, b->klen, a->key, a->klen);
 		}
 		if (c < 0) {
-			tld_debug("verify: line %u: owners out of canonical order; sorting all records",
-			          z->recs[i].line);
+			tld_debug("verify: %s:%u: owners out of canonical order; sorting all records",
+			          path, recs[i].line);
 			return false;
 		}
 		if (c > 0) {
 			if (i - start > 16) {
-				qsort(z->recs + start, i - start, sizeof(*z->recs), rec_cmp);
+				qsort(recs + start, i - start, sizeof(*recs), rec_cmp);
 			} else {
 				/* a name's few records, mostly in order already */
 				for (size_t j = start + 1; j < i; j++) {
-					struct vfy_rec r = z->recs[j];
+					struct vfy_rec r = recs[j];
 					size_t k = j;
-					while (k > start && rec_cmp(&z->recs[k - 1], &r) > 0) {
-						z->recs[k] = z->recs[k - 1];
+					while (k > start && rec_cmp(&recs[k - 1], &r) > 0) {
+						recs[k] = recs[k - 1];
 						k--;
 					}
-					z->recs[k] = r;
+					recs[k] = r;
 				}
 			}
 			start = i;
 		}
 	}
 	return true;
+}
+
+/* Sorts records by rec_cmp: by owner runs when the owners are in order. */
+static void sort_records(struct vfy_rec *recs, size_t n_recs, const char *path)
+{
+	if (!sort_by_owner_runs(recs, n_recs, path)) {
+		qsort(recs, n_recs, sizeof(*recs), rec_cmp);
+	}
+}
+
+/*
+ * Merges n sorted runs (run k: [start[k], start[k] + count[k]) of recs) into
+ * one sorted array; *out is a new array, or recs itself when the runs follow
+ * each other in order already.
+ */
+static int merge_runs(struct vfy_rec *recs, size_t total, const size_t *start, const size_t *count,
+                      size_t n, struct vfy_rec **out)
+{
+	bool ordered = true;
+	size_t last = (size_t)-1;
+	for (size_t k = 0; k < n; k++) {
+		if (count[k] == 0) {
+			continue;
+		}
+		if (last != (size_t)-1 && rec_cmp(&recs[last], &recs[start[k]]) > 0) {
+			ordered = false;
+		}
+		last = start[k] + count[k] - 1;
+	}
+	if (ordered) {
+		*out = recs;
+		return TLD_OK;
+	}
+	struct vfy_rec *dst = malloc((total ? total : 1) * sizeof(*dst));
+	size_t *pos = calloc(n, sizeof(*pos));
+	if (dst == NULL || pos == NULL) {
+		free(dst);
+		free(pos);
+		return TLD_ENOMEM;
+	}
+	for (size_t o = 0; o < total; o++) {
+		size_t best = n;
+		for (size_t k = 0; k < n; k++) {
+			if (pos[k] < count[k] &&
+			    (best == n || rec_cmp(&recs[start[k] + pos[k]], &recs[start[best] + pos[best]]) < 0)) {
+				best = k;
+			}
+		}
+		dst[o] = recs[start[best] + pos[best]++];
+	}
+	free(pos);
+	*out = dst;
+	return TLD_OK;
 }
 
 /* One slice of the file, parsed by one thread into its own arrays and arenas. */
@@ -370,6 +423,10 @@ fail:
 	ld->wire = NULL;
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
+	if (ret == TLD_OK) {
+		/* each slice sorted on its thread; read_records() merges */
+		sort_records(ld->recs, ld->n_recs, ld->path);
+	}
 	ld->ret = ret;
 	struct timespec cpu;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
@@ -570,13 +627,18 @@ static size_t split_slices(const char *text, size_t len, struct loader *ld, size
 	return k + 1;
 }
 
-/* Counts a slice's newlines and notes whether it holds a character of the
- * splitter's state ('(', ')', '"', '\\', '$'); on its own thread. */
+/*
+ * Counts a slice's newlines and checks that the splitter's state stays plain
+ * through it: no '(', ')', '\\' or '$', and an even number of '"' on every
+ * line (then no quoted string goes on past its line: a comment starts outside
+ * quotes, after an even number of them).  On its own thread.
+ */
 static void *count_slice(void *arg)
 {
 	struct loader *ld = arg;
 	const char *p = ld->text;
 	size_t i = 0, nl = 0;
+	unsigned odd = 0; /* quotes so far on this line */
 	bool plain = true;
 #ifdef __SSE2__
 	const __m128i n = _mm_set1_epi8('\n'), lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
@@ -584,27 +646,44 @@ static void *count_slice(void *arg)
 	__m128i any = _mm_setzero_si128();
 	for (; i + 16 <= ld->len; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		nl += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, n)));
+		unsigned nm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, n));
+		unsigned qm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, qu));
+		nl += (size_t)__builtin_popcount(nm);
 		any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lp),
 		                                                  _mm_cmpeq_epi8(v, rp)),
-		                                     _mm_or_si128(_mm_cmpeq_epi8(v, qu),
-		                                                  _mm_or_si128(_mm_cmpeq_epi8(v, bs),
-		                                                               _mm_cmpeq_epi8(v, dl)))));
+		                                     _mm_or_si128(_mm_cmpeq_epi8(v, bs),
+		                                                  _mm_cmpeq_epi8(v, dl))));
+		if (qm == 0) {
+			plain &= !(odd && nm != 0);
+			continue;
+		}
+		/* quotes and newlines of the block in order */
+		for (unsigned bits = qm | nm; bits != 0; bits &= bits - 1) {
+			unsigned b = (unsigned)__builtin_ctz(bits);
+			if (qm >> b & 1) {
+				odd ^= 1;
+			} else {
+				plain &= !odd;
+			}
+		}
 	}
-	plain = _mm_movemask_epi8(any) == 0;
+	plain &= _mm_movemask_epi8(any) == 0;
 #endif
 	for (; i < ld->len; i++) {
-		nl += p[i] == '\n';
-		plain &= p[i] != '(' && p[i] != ')' && p[i] != '"' && p[i] != '\\' && p[i] != '$';
+		char c = p[i];
+		nl += c == '\n';
+		plain &= c != '(' && c != ')' && c != '\\' && c != '$' && !(c == '\n' && odd);
+		odd ^= c == '"';
 	}
 	ld->newlines = nl;
-	ld->ret = plain ? TLD_OK : TLD_ENOTIMPL;
+	ld->ret = plain && !odd ? TLD_OK : TLD_ENOTIMPL;
 	return NULL;
 }
 
 /*
  * split_slices() without its sequential pass over the whole file, for the
- * files signers write: no parentheses, quotes, escapes or directives.  The
+ * files signers write: no parentheses, escapes or directives, quoted strings
+ * that end on their line.  The
  * slices start where split_slices() would start them when the file holds
  * none of those (the first line at or after each n-th of the file that
  * starts with a name); the slices' threads then count their newlines (for
@@ -670,7 +749,7 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 		n = split_slices(text, len, ld, threads);
 	}
 	tld_debug("verify: split into %zu slices in %.3f s%s", n, since(&t0),
-	          scanned ? " (scanned: parentheses, quotes, escapes or directives)" : "");
+	          scanned ? " (scanned: parentheses, escapes, directives or quotes over lines)" : "");
 	if (n == 0) {
 		memset(ld, 0, sizeof(*ld));
 		ld[0].text = text;
@@ -765,6 +844,26 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 	}
 	if (ret == TLD_OK && (z->key_blocks == NULL || z->wire_blocks == NULL)) {
 		ret = TLD_ENOMEM;
+	}
+	if (ret == TLD_OK && ld[0].fixed) {
+		/* the slices came sorted: in order one after the other, or merged */
+		size_t *start = calloc(n, sizeof(*start)), *count = calloc(n, sizeof(*count));
+		struct vfy_rec *merged = NULL;
+		size_t off = 0;
+		for (size_t i = 0; i < n && start != NULL && count != NULL; i++) {
+			start[i] = off;
+			count[i] = ld[i].n_recs;
+			off += ld[i].n_recs;
+		}
+		ret = start != NULL && count != NULL
+		              ? merge_runs(z->recs, z->n_recs, start, count, n, &merged)
+		              : TLD_ENOMEM;
+		if (ret == TLD_OK && merged != z->recs) {
+			free(z->recs);
+			z->recs = merged;
+		}
+		free(start);
+		free(count);
 	}
 	free(ld);
 	return ret;
@@ -1101,9 +1200,6 @@ int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out)
 	}
 	if ((ret = find_apex(z)) != TLD_OK) {
 		goto fail;
-	}
-	if (!sort_by_owner_runs(z)) {
-		qsort(z->recs, z->n_recs, sizeof(*z->recs), rec_cmp);
 	}
 	tld_debug("verify: records sorted at %.3f s", since(&t0));
 	if ((ret = build_names(z)) != TLD_OK || (ret = collect_dnskeys(z)) != TLD_OK) {

@@ -15,8 +15,9 @@
 #include "verify/internal.h"
 
 /* Writes a zone of about 3 MB mixing every construct; returns the path. */
-static bool write_zone(const char *path, bool plain)
+static bool write_zone(const char *path, int variant)
 {
+	bool plain = variant != 0;
 	FILE *fp = fopen(path, "w");
 	if (fp == NULL) {
 		return false;
@@ -39,6 +40,10 @@ static bool write_zone(const char *path, bool plain)
 			}
 			if (i % 3 == 0) {
 				fprintf(fp, "ns1.d%05d.test. 3600 IN A 192.0.2.1\n", i);
+			}
+			if (variant == 2 && i % 5 == 0) {
+				/* quoted strings that end on their line, ';' and '"' inside */
+				fprintf(fp, "d%05d.test. 3600 IN TXT \"a;b\" \"c d\" ; \"x\" \"y\"\n", i);
 			}
 			continue;
 		}
@@ -99,18 +104,17 @@ int main(void)
 		return exit_status();
 	}
 	close(fd);
-	for (int plain = 1; plain >= 0; plain--) {
+	static const char *const names[] = { "mixed", "plain", "quoted" };
+	for (int v = 2; v >= 0; v--) {
 		struct vfy_zone *one = NULL, *many[3] = { NULL, NULL, NULL };
 		const unsigned threads[3] = { 2, 3, 7 };
-		ok(write_zone(path, plain), "%s zone written", plain ? "plain" : "mixed");
-		is_int(TLD_OK, vfy_zone_load(path, 1, &one), "%s zone read in one piece",
-		       plain ? "plain" : "mixed");
+		ok(write_zone(path, v), "%s zone written", names[v]);
+		is_int(TLD_OK, vfy_zone_load(path, 1, &one), "%s zone read in one piece", names[v]);
 		for (size_t t = 0; t < 3; t++) {
 			is_int(TLD_OK, vfy_zone_load(path, threads[t], &many[t]), "read with %u threads",
 			       threads[t]);
 			ok(one != NULL && many[t] != NULL && same_records(one, many[t]),
-			   "%s zone: same records, lines and order with %u threads",
-			   plain ? "plain" : "mixed", threads[t]);
+			   "%s zone: same records, lines and order with %u threads", names[v], threads[t]);
 			vfy_zone_free(many[t]);
 		}
 		ok(one != NULL && one->n_recs > 40000, "%zu records", one ? one->n_recs : 0);
