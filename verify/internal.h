@@ -82,6 +82,29 @@ size_t vfy_base32hex_encode(const uint8_t *in, size_t len, char *out);
 int vfy_fast_parse(const char *line, size_t len, uint8_t *wire, size_t cap, size_t *wire_len,
                    size_t *owner_len);
 
+/* ---- cutting a zone file into slices (vsplit.c) ---- */
+
+/*! A slice of a zone file's text and the parser state at its start. */
+struct vfy_slice {
+	const char *text;
+	size_t len;
+	int first_line;
+	char origin[VFY_NAME_MAX * 4 + 2]; /*!< $ORIGIN in effect at the start ("" none) */
+	uint32_t default_ttl;      /*!< $TTL in effect at the start */
+	size_t newlines;           /*!< '\n' bytes in the slice */
+	bool plain;                /*!< (inside vsplit.c) no state to carry over */
+};
+
+/*!
+ * \brief Cuts text into up to n slices at record starts.
+ * \param[out] out      n slices; the first k written
+ * \param[out] scanned  whether it took the sequential pass (not a plain file)
+ * \return k, or 0: read the text in one piece (a $INCLUDE, a relative
+ *         $ORIGIN, a directive it cannot read, or n < 2)
+ */
+size_t vfy_split_text(const char *text, size_t len, struct vfy_slice *out, size_t n,
+                      bool *scanned);
+
 /* ---- type bitmaps (bitmap.c) ---- */
 
 /*! A set of RR types (all 65536). */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tld_verify_zone_file(): load, then the checks.  Hashing and signature
- * checks run on all cores, each worker on its own slice of owner names in
- * canonical order with its own failure list; the lists are merged in zone
+ * tld_verify_zone_file(): load, then the checks.  NSEC3 hashing and the
+ * signature checks run on all cores over chunks of owner names in canonical
+ * order, each chunk with its own failure list; the lists are merged in zone
  * order after join so the report does not depend on the thread count.
  */
 #include <pthread.h>

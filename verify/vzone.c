@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The verifier's own zone index: every record read with ldns's parser, sorted
- * by canonical owner key, grouped into names, empty non-terminals inserted,
- * and one pass that flags apex, delegations, glue and what needs denial.
+ * The verifier's own zone index: the file mapped and cut into slices
+ * (vsplit.c) that threads parse (the fast path of fastparse.c, else ldns's
+ * parser) and sort, the sorted slices merged by canonical owner key, grouped
+ * into names, empty non-terminals inserted, and one pass that flags apex,
+ * delegations, glue and what needs denial.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,9 +14,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "common/error.h"
 #include "common/log.h"
@@ -184,15 +183,10 @@ static int merge_runs(struct vfy_rec *recs, size_t total, const size_t *start, c
 /* One slice of the file, parsed by one thread into its own arrays and arenas. */
 struct loader {
 	const char *path;
-	const char *text;          /*!< the slice */
-	size_t len;
-	int first_line;
-	char origin[VFY_NAME_MAX * 4 + 2]; /*!< $ORIGIN in effect at the start ("" none) */
-	uint32_t default_ttl;
+	struct vfy_slice s;        /*!< the slice of the file, and the state at its start */
 	struct vfy_rec *recs;      /*!< own (grown), or a part of the zone's array (fixed) */
 	size_t n_recs, cap;
 	bool fixed;                /*!< recs is the zone's: cap is a bound, never grown */
-	size_t newlines;           /*!< '\n' bytes in the slice (split_slices()) */
 	uint8_t **key_blocks, **wire_blocks;
 	size_t n_key_blocks, n_wire_blocks;
 	struct arena keys, wires;
@@ -314,9 +308,9 @@ static bool only_blank(const char *p, size_t n)
 static void *parse_slice(void *arg)
 {
 	struct loader *ld = arg;
-	uint32_t default_ttl = ld->default_ttl;
+	uint32_t default_ttl = ld->s.default_ttl;
 	ldns_rdf *origin = NULL, *prev = NULL;
-	int line = ld->first_line;
+	int line = ld->s.first_line;
 	FILE *fp = NULL;
 	int ret = TLD_OK;
 
@@ -328,15 +322,15 @@ static void *parse_slice(void *arg)
 		ret = TLD_ENOMEM;
 		goto fail;
 	}
-	if (ld->origin[0] != 0 && (origin = ldns_dname_new_frm_str(ld->origin)) == NULL) {
+	if (ld->s.origin[0] != 0 && (origin = ldns_dname_new_frm_str(ld->s.origin)) == NULL) {
 		tld_error("%s:%d: bad $ORIGIN", ld->path, line);
 		ret = TLD_EPARSE;
 		goto fail;
 	}
-	if (ld->len == 0) {
+	if (ld->s.len == 0) {
 		goto fail;
 	}
-	fp = fmemopen((void *)ld->text, ld->len, "r");
+	fp = fmemopen((void *)ld->s.text, ld->s.len, "r");
 	if (fp == NULL) {
 		ret = TLD_ENOMEM;
 		goto fail;
@@ -346,10 +340,10 @@ static void *parse_slice(void *arg)
 	uint8_t fast_owner[VFY_NAME_MAX];
 	size_t fast_owner_len = 0; /* owner of the last record, when the fast path read it */
 	size_t pos = 0;
-	while (pos < ld->len) {
-		const char *lp = ld->text + pos;
-		const char *e = memchr(lp, '\n', ld->len - pos);
-		size_t llen = e ? (size_t)(e - lp) : ld->len - pos;
+	while (pos < ld->s.len) {
+		const char *lp = ld->s.text + pos;
+		const char *e = memchr(lp, '\n', ld->s.len - pos);
+		size_t llen = e ? (size_t)(e - lp) : ld->s.len - pos;
 		size_t wlen, olen;
 		if (vfy_fast_parse(lp, llen, ld->wire, WIRE_MAX, &wlen, &olen) == TLD_OK) {
 			if (check && (ret = crosscheck(ld, lp, llen, ld->wire, wlen, line)) != TLD_OK) {
@@ -390,7 +384,7 @@ static void *parse_slice(void *arg)
 		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
 		long np = ftell(fp);
 		if (np < 0 || (size_t)np <= pos) {
-			np = (long)ld->len; /* nothing consumed: end of the slice */
+			np = (long)ld->s.len; /* nothing consumed: end of the slice */
 		}
 		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
 		    st == LDNS_STATUS_SYNTAX_ORIGIN) {
@@ -399,7 +393,7 @@ static void *parse_slice(void *arg)
 		}
 		if (st != LDNS_STATUS_OK) {
 			ldns_rr_free(rr);
-			if (only_blank(lp, ld->len - pos)) {
+			if (only_blank(lp, ld->s.len - pos)) {
 				break; /* ldns reports trailing blanks or comments as an error */
 			}
 			tld_error("%s:%d: %s", ld->path, start_line, ldns_get_errorstr_by_id(st));
@@ -430,315 +424,9 @@ fail:
 	ld->ret = ret;
 	struct timespec cpu;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-	tld_debug("verify: slice from line %d: %zu records, thread cpu %.3f s", ld->first_line,
+	tld_debug("verify: slice from line %d: %zu records, thread cpu %.3f s", ld->s.first_line,
 	          ld->n_recs, (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
 	return NULL;
-}
-
-/* Characters that change the state of split_slices(). */
-static const bool special_char[256] = {
-	['\\'] = true, ['"'] = true, [';'] = true, ['('] = true, [')'] = true, ['\n'] = true,
-};
-
-/* Index of the first special_char at or after i (len if none). */
-static size_t next_special(const char *text, size_t i, size_t len)
-{
-#ifdef __SSE2__
-	const __m128i nl = _mm_set1_epi8('\n'), bs = _mm_set1_epi8('\\');
-	const __m128i qu = _mm_set1_epi8('"'), sc = _mm_set1_epi8(';');
-	const __m128i lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
-	for (; i + 16 <= len; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, bs)),
-		                         _mm_or_si128(_mm_cmpeq_epi8(v, qu), _mm_cmpeq_epi8(v, sc)));
-		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, lp), _mm_cmpeq_epi8(v, rp)));
-		unsigned mask = (unsigned)_mm_movemask_epi8(m);
-		if (mask != 0) {
-			return i + (unsigned)__builtin_ctz(mask);
-		}
-	}
-#endif
-	while (i < len && !special_char[(uint8_t)text[i]]) {
-		i++;
-	}
-	return i;
-}
-
-/* Bits set in a 16-bit mask (no popcnt instruction assumed, no libgcc call). */
-static inline unsigned popcount16(unsigned x)
-{
-	x = x - ((x >> 1) & 0x5555u);
-	x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
-	x = (x + (x >> 4)) & 0x0f0fu;
-	return (x + (x >> 8)) & 0x1fu;
-}
-
-/*
- * From a line start outside parentheses and quotes, skips 16 bytes at a time
- * while they hold none of the special characters, no '$' at a line start
- * and stay before target (where the next slice may begin), counting the
- * newlines.  Returns where split_slices() goes on (i when nothing skipped).
- */
-static size_t skip_plain_lines(const char *text, size_t i, size_t len, size_t target,
-                               size_t *line, size_t *newlines)
-{
-#ifdef __SSE2__
-	const __m128i nl = _mm_set1_epi8('\n'), bs = _mm_set1_epi8('\\');
-	const __m128i qu = _mm_set1_epi8('"'), sc = _mm_set1_epi8(';');
-	const __m128i lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
-	const __m128i dl = _mm_set1_epi8('$');
-	unsigned carry = 1; /* i is a line start */
-	for (; i + 16 <= len && i + 16 <= target; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, bs), _mm_cmpeq_epi8(v, qu)),
-		                         _mm_or_si128(_mm_cmpeq_epi8(v, sc), _mm_cmpeq_epi8(v, lp)));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, rp));
-		unsigned nls = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
-		unsigned dls = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dl));
-		unsigned starts = ((nls << 1) | carry) & 0xffffu;
-		if (_mm_movemask_epi8(m) != 0 || (starts & dls) != 0) {
-			break;
-		}
-		unsigned count = popcount16(nls);
-		*line += count;
-		*newlines += count;
-		carry = nls >> 15;
-	}
-#else
-	(void)text;
-	(void)len;
-	(void)target;
-	(void)line;
-	(void)newlines;
-#endif
-	return i;
-}
-
-/*
- * Splits the text into up to n slices at record boundaries: the start of a
- * line with an owner name, outside parentheses, quotes and comments.  Notes
- * the $ORIGIN and $TTL in effect at each boundary.  Returns the number of
- * slices, or 0 when the file must be read in one piece ($INCLUDE, a relative
- * $ORIGIN).
- */
-static size_t split_slices(const char *text, size_t len, struct loader *ld, size_t n)
-{
-	size_t k = 0, depth = 0, line = 1, newlines = 0, slice_nl = 0;
-	bool quote = false, comment = false, line_start = true;
-	char origin[sizeof(ld->origin)] = "";
-	uint32_t ttl = 3600;
-
-	ld[0].text = text;
-	ld[0].first_line = 1;
-	ld[0].origin[0] = 0;
-	ld[0].default_ttl = ttl;
-	for (size_t i = 0; i < len; i++) {
-		if (line_start && depth == 0 && !quote) {
-			size_t target = k + 1 < n ? len * (k + 1) / n : len;
-			size_t j = skip_plain_lines(text, i, len, target, &line, &newlines);
-			if (j != i) {
-				line_start = text[j - 1] == '\n';
-				i = j - 1;
-				continue;
-			}
-		}
-		char c = text[i];
-		if (line_start && depth == 0 && !quote) {
-			line_start = false;
-			if (c == '$') {
-				const char *e = memchr(text + i, '\n', len - i);
-				size_t l = e ? (size_t)(e - (text + i)) : len - i;
-				char dir[sizeof(origin) + 16];
-				if (l >= sizeof(dir)) {
-					return 0;
-				}
-				memcpy(dir, text + i, l);
-				dir[l] = 0;
-				char *cmt = strchr(dir, ';');
-				if (cmt) {
-					*cmt = 0;
-				}
-				char word[16], arg[sizeof(origin)];
-				if (sscanf(dir, "%15s %1020s", word, arg) != 2) {
-					return 0;
-				}
-				if (strcmp(word, "$ORIGIN") == 0) {
-					if (arg[strlen(arg) - 1] != '.') {
-						return 0;
-					}
-					snprintf(origin, sizeof(origin), "%s", arg);
-				} else if (strcmp(word, "$TTL") == 0) {
-					const char *end = NULL;
-					ttl = ldns_str2period(arg, &end);
-					if (end == NULL || *end != 0) {
-						return 0;
-					}
-				} else {
-					return 0;
-				}
-			} else if (k + 1 < n && i >= len * (k + 1) / n && c != ' ' && c != '\t' &&
-			           c != ';' && c != '\n' && c != '\r') {
-				ld[k].len = (size_t)(text + i - ld[k].text);
-				ld[k].newlines = newlines - slice_nl;
-				slice_nl = newlines;
-				k++;
-				ld[k].text = text + i;
-				ld[k].first_line = (int)line;
-				snprintf(ld[k].origin, sizeof(ld[k].origin), "%s", origin);
-				ld[k].default_ttl = ttl;
-			}
-		}
-		if (comment) {
-			/* the rest of the line */
-			const char *e = memchr(text + i, '\n', len - i);
-			if (e == NULL) {
-				break;
-			}
-			i = (size_t)(e - text);
-			c = '\n';
-			comment = false;
-		}
-		switch (c) {
-		case '\\':
-			i++; /* escaped character */
-			newlines += i < len && text[i] == '\n';
-			break;
-		case '"':
-			quote = !quote;
-			break;
-		case ';':
-			comment = !quote;
-			break;
-		case '(':
-			depth += !quote;
-			break;
-		case ')':
-			if (!quote && depth > 0) {
-				depth--;
-			}
-			break;
-		case '\n':
-			line++;
-			newlines++;
-			line_start = true;
-			continue;
-		default:
-			break;
-		}
-		/* nothing but the characters above changes the state: skip to the next
-		 * (a line start still pending inside parentheses or quotes is not skipped) */
-		if (!comment && !line_start && i + 1 < len) {
-			i = next_special(text, i + 1, len) - 1;
-		}
-	}
-	ld[k].len = (size_t)(text + len - ld[k].text);
-	ld[k].newlines = newlines - slice_nl;
-	return k + 1;
-}
-
-/*
- * Counts a slice's newlines and checks that the splitter's state stays plain
- * through it: no '(', ')', '\\' or '$', and an even number of '"' on every
- * line (then no quoted string goes on past its line: a comment starts outside
- * quotes, after an even number of them).  On its own thread.
- */
-static void *count_slice(void *arg)
-{
-	struct loader *ld = arg;
-	const char *p = ld->text;
-	size_t i = 0, nl = 0;
-	unsigned odd = 0; /* quotes so far on this line */
-	bool plain = true;
-#ifdef __SSE2__
-	const __m128i n = _mm_set1_epi8('\n'), lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
-	const __m128i qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), dl = _mm_set1_epi8('$');
-	__m128i any = _mm_setzero_si128();
-	for (; i + 16 <= ld->len; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		unsigned nm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, n));
-		unsigned qm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, qu));
-		nl += popcount16(nm);
-		any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lp),
-		                                                  _mm_cmpeq_epi8(v, rp)),
-		                                     _mm_or_si128(_mm_cmpeq_epi8(v, bs),
-		                                                  _mm_cmpeq_epi8(v, dl))));
-		if (qm == 0) {
-			plain &= !(odd && nm != 0);
-			continue;
-		}
-		/* quotes and newlines of the block in order */
-		for (unsigned bits = qm | nm; bits != 0; bits &= bits - 1) {
-			unsigned b = (unsigned)__builtin_ctz(bits);
-			if (qm >> b & 1) {
-				odd ^= 1;
-			} else {
-				plain &= !odd;
-			}
-		}
-	}
-	plain &= _mm_movemask_epi8(any) == 0;
-#endif
-	for (; i < ld->len; i++) {
-		char c = p[i];
-		nl += c == '\n';
-		plain &= c != '(' && c != ')' && c != '\\' && c != '$' && !(c == '\n' && odd);
-		odd ^= c == '"';
-	}
-	ld->newlines = nl;
-	ld->ret = plain && !odd ? TLD_OK : TLD_ENOTIMPL;
-	return NULL;
-}
-
-/*
- * split_slices() without its sequential pass over the whole file, for the
- * files signers write: no parentheses, escapes or directives, quoted strings
- * that end on their line.  The
- * slices start where split_slices() would start them when the file holds
- * none of those (the first line at or after each n-th of the file that
- * starts with a name); the slices' threads then count their newlines (for
- * the line numbers and record bounds) and check that the file is indeed
- * plain.  Returns the number of slices, or 0: use split_slices().
- */
-static size_t split_plain(const char *text, size_t len, struct loader *ld, size_t n)
-{
-	size_t k = 1;
-	ld[0].text = text;
-	for (size_t i = 1; i < len && k < n; i++) {
-		if (i < len * k / n) {
-			i = len * k / n - 1;
-			continue;
-		}
-		char c = text[i];
-		if (text[i - 1] == '\n' && c != ' ' && c != '\t' && c != ';' && c != '\n' && c != '\r') {
-			ld[k - 1].len = (size_t)(text + i - ld[k - 1].text);
-			ld[k].text = text + i;
-			k++;
-		}
-	}
-	ld[k - 1].len = (size_t)(text + len - ld[k - 1].text);
-	size_t started = 0;
-	for (size_t i = 0; i < k; i++) {
-		if (pthread_create(&ld[i].thread, NULL, count_slice, &ld[i]) != 0) {
-			break;
-		}
-		started++;
-	}
-	bool plain = started == k;
-	for (size_t i = 0; i < started; i++) {
-		pthread_join(ld[i].thread, NULL);
-		plain &= ld[i].ret == TLD_OK;
-	}
-	if (!plain) {
-		return 0;
-	}
-	int line = 1;
-	for (size_t i = 0; i < k; i++) {
-		ld[i].first_line = line;
-		ld[i].origin[0] = 0;
-		ld[i].default_ttl = 3600;
-		line += (int)ld[i].newlines;
-	}
-	return k;
 }
 
 static int read_records(struct vfy_zone *z, const char *text, size_t len, unsigned threads)
@@ -751,20 +439,25 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 		return TLD_ENOMEM;
 	}
 	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	n = threads > 1 && len > (1u << 20) ? split_plain(text, len, ld, threads) : 0;
-	bool scanned = n == 0 && threads > 1 && len > (1u << 20);
-	if (scanned) {
-		n = split_slices(text, len, ld, threads);
+	struct vfy_slice *sl = calloc(threads, sizeof(*sl));
+	bool scanned = false;
+	if (sl == NULL) {
+		free(ld);
+		return TLD_ENOMEM;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = threads > 1 && len > (1u << 20) ? vfy_split_text(text, len, sl, threads, &scanned) : 0;
 	tld_debug("verify: split into %zu slices in %.3f s%s", n, since(&t0),
 	          scanned ? " (scanned: parentheses, escapes, directives or quotes over lines)" : "");
+	for (size_t i = 0; i < n; i++) {
+		ld[i].s = sl[i];
+	}
+	free(sl);
 	if (n == 0) {
-		memset(ld, 0, sizeof(*ld));
-		ld[0].text = text;
-		ld[0].len = len;
-		ld[0].first_line = 1;
-		ld[0].default_ttl = 3600;
+		ld[0].s.text = text;
+		ld[0].s.len = len;
+		ld[0].s.first_line = 1;
+		ld[0].s.default_ttl = 3600;
 		n = 1;
 	} else {
 		/*
@@ -776,7 +469,7 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 		size_t bound = 0;
 		for (size_t i = 0; i < n; i++) {
 			/* a slice but the last ends with the newline before the next's start */
-			ld[i].cap = ld[i].newlines + (i + 1 == n);
+			ld[i].cap = ld[i].s.newlines + (i + 1 == n);
 			bound += ld[i].cap;
 		}
 		if ((z->recs = malloc(bound * sizeof(*z->recs))) == NULL) {
