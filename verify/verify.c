@@ -287,6 +287,22 @@ static void write_cache(const struct tld_verify_opts *opts, const struct vfy_zon
 	}
 }
 
+/* write_cache() on a thread of its own, beside the denial checks. */
+struct cache_writer {
+	pthread_t thread;
+	const struct tld_verify_opts *opts;
+	const struct vfy_zone *z;
+	struct worker *ws;
+	unsigned nt;
+};
+
+static void *cache_writer_run(void *arg)
+{
+	struct cache_writer *cw = arg;
+	write_cache(cw->opts, cw->z, cw->ws, cw->nt);
+	return NULL;
+}
+
 static unsigned thread_count(const struct tld_verify_opts *opts)
 {
 	long n = opts->threads ? (long)opts->threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -352,10 +368,17 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		tld_info("verify: %zu signatures verified from the cache, the others with the public key",
 		         rep->rrsigs_cached);
 	}
-	if (opts->cache_out != NULL) {
+	/* the cache file (sorted, hashed, written and synced) while the chain is checked */
+	struct cache_writer cw = { .opts = opts, .z = z, .ws = ws, .nt = nt };
+	bool writing = false;
+	if (opts->cache_out != NULL &&
+	    !(writing = pthread_create(&cw.thread, NULL, cache_writer_run, &cw) == 0)) {
 		write_cache(opts, z, ws, nt);
 	}
 	vfy_check_denial(z, &seq);
+	if (writing) {
+		pthread_join(cw.thread, NULL);
+	}
 	tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(&t0), cpu_seconds());
 	check_dnskey_response(z, &warns, rep);
 	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, &seq, &warns)) != TLD_OK) {
