@@ -159,7 +159,12 @@ struct vfy_key {
 int vfy_key_build(const uint8_t *rdata, size_t len, struct vfy_key *out);
 void vfy_key_clear(struct vfy_key *key);
 
-/*! Per-thread buffers for building signed data. */
+/*!
+ * Per-thread buffers for building signed data, and an EVP_PKEY_CTX per key
+ * verified with (made on first use, found again by the key's address: a
+ * struct vfy_key used with it must stay unchanged at its address until
+ * vfy_crypto_free()).
+ */
 struct vfy_crypto;
 struct vfy_crypto *vfy_crypto_new(void);
 void vfy_crypto_free(struct vfy_crypto *c);
