@@ -1024,6 +1024,8 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	if (ret != TLD_OK) {
 		goto fail;
 	}
+	struct tld_signpool_stats ps;
+	tld_signpool_get_stats(run.pool, &ps);
 	tld_signpool_close(run.pool);
 	run.pool = NULL;
 	release_batch(&run); /* before the writing phase: it is not needed any more */
@@ -1054,6 +1056,15 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	st.seconds_chain = t2 - t1;
 	st.seconds_sign = t3 - t2;
 	st.seconds_write = t4 - t3;
+	st.hsm_signatures = ps.signatures;
+	st.seconds_hsm = ps.seconds;
+	st.hsm_batches = ps.batches;
+	if (ps.batches > 0) {
+		tld_info("signing: HSM %" PRIu64 " signatures in %zu batches, %.2f s in the HSM pool = %.0f signatures/s; "
+		         "%" PRIu64 " session key copies (%" PRIu64 " destroyed), %" PRIu64 " keys used on the token object",
+		         ps.signatures, ps.batches, ps.seconds, ps.seconds > 0 ? (double)ps.signatures / ps.seconds : 0.0,
+		         ps.key_copies, ps.key_copies_destroyed, ps.token_key_uses);
+	}
 	tld_info("signing: %zu keys (%zu planned, %zu interim), %zu RRsets with signatures, %" PRIu64
 	         " matched in the side file, %" PRIu64 " old signatures dropped, %zu HSM batches, peak %lu MiB",
 	         run.ks->n, run.ks->planned, run.ks->interim, run.nslots, run.matched, run.dropped, run.batches,
