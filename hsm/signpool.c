@@ -59,7 +59,7 @@ struct worker_stats {
 	uint32_t copies;             /* session copies made (re-opens included) */
 	uint32_t destroyed;          /* of those, destroyed at the end */
 	uint32_t fallbacks;          /* keys signed with the token object: copy refused or off */
-	uint32_t left;               /* private keys with the CKA_ID beyond the token object after the destroys */
+	uint32_t left;               /* keys whose CKA_ID C_FindObjects does not find exactly once after the destroy */
 	uint64_t done;               /* items signed */
 };
 
@@ -271,13 +271,13 @@ static void worker_drop_copies(struct worker *wk)
 		if (wk->found[k] != 1 || !wk->copied[k]) {
 			continue;
 		}
-		if (tld_hsm_destroy(wk->hsm, wk->handles[k]) == TLD_OK) {
-			st->destroyed++;
-		} else {
+		wk->copied[k] = false;
+		if (tld_hsm_destroy(wk->hsm, wk->handles[k]) != TLD_OK) {
 			tld_debug("signing worker %u: %s: destroying the session copy failed (%s); it goes with the session",
 			          wk->w, pool->whats[k], tld_hsm_error(wk->hsm));
+			continue;
 		}
-		wk->copied[k] = false;
+		st->destroyed++;
 		tld_hsm_obj_t obj;
 		const struct tld_signpool_key *key = &pool->keys[k];
 		st->left += tld_hsm_find_id(wk->hsm, true, key->id, key->id_len, &obj) != TLD_OK;

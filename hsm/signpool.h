@@ -119,8 +119,8 @@ struct tld_signpool_stats {
 	uint64_t key_copies;           /*!< session copies made (per worker, key, batch and re-open) */
 	uint64_t key_copies_destroyed; /*!< of those, destroyed at the end of their batch */
 	uint64_t token_key_uses;       /*!< keys a worker signed with through the token object */
-	uint64_t copies_left;          /*!< keys for which C_FindObjects still found more than the token
-	                                    object after the copies were destroyed (should be 0) */
+	uint64_t copies_left;          /*!< copies after whose destroy C_FindObjects did not find exactly
+	                                    one object (the token key) with the CKA_ID (should be 0) */
 };
 
 /*! Copies the pool's statistics into out (all zero for NULL). */
