@@ -441,6 +441,10 @@ static void test_sign_end_to_end(void)
 	is_int(7, st.serial, "e2e: counter serial without a previous version is the input's");
 	ok(st.sigs_new > 0 && st.sigs_reused == 0, "e2e: %llu new signatures", (unsigned long long)st.sigs_new);
 	ok(verifies(tmp_path("out.zone"), NOW), "e2e: the verifier accepts the zone");
+	is_int((long long)st.sigs_new, (long long)st.hsm_signatures, "e2e: the HSM made every new signature");
+	ok(st.hsm_batches >= 1 && st.seconds_hsm > 0 && st.seconds_hsm <= st.seconds_sign,
+	   "e2e: HSM time reported (%zu batches, %.3f s of %.3f s signing)", st.hsm_batches, st.seconds_hsm,
+	   st.seconds_sign);
 	uint64_t first_new = st.sigs_new;
 
 	/* again with the previous version: all but the SOA reused */
@@ -455,6 +459,7 @@ static void test_sign_end_to_end(void)
 	o.keep_serial_if_unchanged = true;
 	ret = signer_sign_file(&o, &st);
 	ok(ret == TLD_OK && st.unchanged && st.serial == 8 && st.sigs_new == 0, "e2e: nothing changed: unchanged, serial kept");
+	ok(st.hsm_batches == 0 && st.hsm_signatures == 0 && st.seconds_hsm == 0, "e2e: unchanged: no HSM batch reported");
 
 	/* the keys are under the key plan (tld_keyplan_now adopts new keys of the key store); NSEC */
 	struct tld_key_use *uses = NULL;
