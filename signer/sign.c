@@ -753,6 +753,23 @@ static int hash_unsigned(struct sign_run *run)
 	return TLD_OK;
 }
 
+/*
+ * hash_unsigned() on its own thread while the chain is built: it only reads
+ * the zone (built, not changed by the chain) and uses run->md, which nothing
+ * else touches until it is joined.
+ */
+struct unsigned_job {
+	struct sign_run *run;
+	int ret;
+};
+
+static void *unsigned_thread(void *arg)
+{
+	struct unsigned_job *j = arg;
+	j->ret = hash_unsigned(j->run);
+	return NULL;
+}
+
 /* Would this run change nothing against the previous version (SOA serial set to the old one)? */
 static int unchanged_against_prev(struct sign_run *run, bool *unchanged)
 {
@@ -961,7 +978,13 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	double t1 = mono(), c1 = cpu_seconds();
 	tld_debug("signing: read and built in %.2f s (cpu %.2f s), peak %lu MiB", t1 - t0, c1 - c0, peak_mib());
 
-	/* denial chain */
+	/* denial chain; meanwhile the records no RRSIG covers are hashed on a thread of their own */
+	struct unsigned_job uj = { .run = &run, .ret = TLD_OK };
+	pthread_t uj_tid;
+	bool uj_thread = pthread_create(&uj_tid, NULL, unsigned_thread, &uj) == 0;
+	if (!uj_thread) {
+		unsigned_thread(&uj);
+	}
 	if (pol->denial.type == TLD_DENIAL_NSEC3) {
 		ret = signer_nsec3_chain_build(run.z, &run.n3p, &run.n3);
 		st.nsec_records = run.n3 ? run.n3->count : 0;
@@ -972,8 +995,11 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	if (ret == TLD_OK) {
 		ret = make_slots(&run);
 	}
+	if (uj_thread) {
+		pthread_join(uj_tid, NULL);
+	}
 	if (ret == TLD_OK) {
-		ret = hash_unsigned(&run);
+		ret = uj.ret;
 	}
 	if (ret != TLD_OK) {
 		goto fail;
