@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,12 +246,9 @@ static int canon_name_cmp(const uint8_t *a, const uint8_t *b)
 	return na > 0 ? 1 : (nb > 0 ? -1 : 0);
 }
 
-int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b)
+/* Canonical order of two records of the same owner: type, class, rdata, then TTL. */
+static int rest_cmp(const uint8_t *a, const uint8_t *b)
 {
-	int c = a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0 ? 0 : canon_name_cmp(a + 1, b + 1);
-	if (c != 0) {
-		return c;
-	}
 	const uint8_t *fa = a + 1 + a[0], *fb = b + 1 + b[0];
 	uint16_t ta = tld_get16(fa), tb = tld_get16(fb);
 	if (ta != tb) {
@@ -261,7 +259,7 @@ int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b)
 		return ca < cb ? -1 : 1;
 	}
 	size_t ra = tld_get16(fa + 8), rb = tld_get16(fb + 8);
-	c = memcmp(fa + 10, fb + 10, ra < rb ? ra : rb);
+	int c = memcmp(fa + 10, fb + 10, ra < rb ? ra : rb);
 	if (c != 0) {
 		return c;
 	}
@@ -270,6 +268,12 @@ int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b)
 	}
 	uint32_t xa = tld_get32(fa + 4), xb = tld_get32(fb + 4);
 	return xa < xb ? -1 : (xa > xb);
+}
+
+int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b)
+{
+	int c = a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0 ? 0 : canon_name_cmp(a + 1, b + 1);
+	return c != 0 ? c : rest_cmp(a, b);
 }
 
 /* Merges the sorted runs o[lo..mid) and o[mid..hi) through tmp. */
@@ -291,15 +295,67 @@ static void merge_runs(const uint8_t *data, size_t *o, size_t *tmp, size_t lo, s
 	memcpy(o + lo, tmp + lo, (k - lo) * sizeof(*o));
 }
 
+static bool same_owner(const uint8_t *a, const uint8_t *b)
+{
+	return a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0;
+}
+
+/* Largest group of one owner's records sorted in place by sort_by_owner(). */
+#define OWNER_GROUP_MAX 64
+
 /*
- * Natural merge sort of record offsets into canonical order: the runs the
- * input already has (a signer writes canonical order) are found in one pass,
- * so sorted input costs n comparisons.
+ * The order a signer writes: owners in canonical order, each owner's records
+ * together, but within an owner not always in type order (an RRSIG next to
+ * the RRset it covers, the SOA first).  Sorts each owner's records in place
+ * (insertion sort: a handful each) and checks that every owner follows the
+ * previous one; false when the input is not of that form (o may then be
+ * permuted; the caller sorts in general).  Costs about one comparison per
+ * record and one name comparison per owner.
+ */
+static bool sort_by_owner(const uint8_t *data, size_t *o, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 1; i <= n; i++) {
+		if (i < n && same_owner(data + o[start], data + o[i])) {
+			continue;
+		}
+		bool in_order = true;
+		for (size_t k = start + 1; k < i && in_order; k++) {
+			in_order = rest_cmp(data + o[k - 1], data + o[k]) <= 0;
+		}
+		if (!in_order) {
+			if (i - start > OWNER_GROUP_MAX) {
+				return false;
+			}
+			for (size_t k = start + 1; k < i; k++) {
+				size_t x = o[k], j = k;
+				for (; j > start && rest_cmp(data + o[j - 1], data + x) > 0; j--) {
+					o[j] = o[j - 1];
+				}
+				o[j] = x;
+			}
+		}
+		/* owners strictly increasing: the same owner twice means scattered records */
+		if (start > 0 && canon_name_cmp(data + o[start - 1] + 1, data + o[start] + 1) >= 0) {
+			return false;
+		}
+		start = i;
+	}
+	return true;
+}
+
+/*
+ * Sorts record offsets into canonical order.  Input in a signer's order
+ * (sort_by_owner()) costs about n comparisons; anything else goes through a
+ * natural merge sort: the runs the input already has are found in one pass.
  */
 static int sort_offsets(const uint8_t *data, size_t *o, size_t n)
 {
 	size_t *runs = NULL, *tmp = NULL, nr = 0, cap = 0;
 	int r = TLD_ENOMEM;
+	if (sort_by_owner(data, o, n)) {
+		return TLD_OK;
+	}
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && tld_image_canon_cmp(data + o[j - 1], data + o[j]) <= 0) {
@@ -368,12 +424,20 @@ int tld_image_builder_finish(struct tld_image_builder *b, const char *what, stru
 	if (r != TLD_OK) {
 		return r;
 	}
+	img->sorted = true;
 	struct tld_image_rr s;
 	tld_image_rr(img, 0, &s);
 	img->serial = soa_serial(&s);
 	*out = img;
 	b->img = NULL;
 	return TLD_OK;
+}
+
+/* Byte-identical records (most of two consecutive versions): equal without a canonical comparison. */
+static bool same_record(const uint8_t *a, const uint8_t *b)
+{
+	size_t la = tld_image_record_len(a);
+	return la == tld_image_record_len(b) && memcmp(a, b, la) == 0;
 }
 
 /* Record offsets without the SOA, in canonical order (a copy sorted only when needed). */
@@ -389,7 +453,7 @@ static size_t *sorted_offsets(const struct tld_zone_image *img, size_t *n)
 			o[k++] = img->rr[i];
 		}
 	}
-	if (sort_offsets(img->data, o, k) != TLD_OK) {
+	if (!(img->sorted && img->soa == 0) && sort_offsets(img->data, o, k) != TLD_OK) {
 		free(o);
 		return NULL;
 	}
@@ -419,7 +483,7 @@ int tld_image_diff(const struct tld_zone_image *old_img, const struct tld_zone_i
 	while (r == TLD_OK && (i < no || j < nn)) {
 		const uint8_t *a = i < no ? old_img->data + so[i] : NULL;
 		const uint8_t *c = j < nn ? new_img->data + sn[j] : NULL;
-		int cmp = a == NULL ? 1 : c == NULL ? -1 : tld_image_canon_cmp(a, c);
+		int cmp = a == NULL ? 1 : c == NULL ? -1 : same_record(a, c) ? 0 : tld_image_canon_cmp(a, c);
 		if (cmp == 0) {
 			i++;
 			j++;

@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ struct tld_zone_image {
 	size_t soa;          /*!< index of the SOA record */
 	uint32_t serial;     /*!< SOA serial (of the new version for a journal entry) */
 	uint32_t from_serial;/*!< journal entries: the old serial */
+	bool sorted;         /*!< rr[1..count) known to be in canonical order (tld_image_builder_finish()) */
 };
 
 /*! One record decoded from an image (pointers into the image). */

@@ -247,20 +247,29 @@ static int fast_base32hex(const struct token *t, uint8_t *out, size_t cap, size_
 /* The types the fast path knows by mnemonic (for RRSIG and NSEC3 bitmaps too). */
 static const struct {
 	const char *name;
+	uint8_t len;
 	uint16_t type;
 } TYPES[] = {
-	{ "A", 1 }, { "NS", 2 }, { "CNAME", 5 }, { "SOA", 6 }, { "PTR", 12 }, { "MX", 15 },
-	{ "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 }, { "DS", 43 }, { "SSHFP", 44 },
-	{ "RRSIG", 46 }, { "NSEC", 47 }, { "DNSKEY", 48 }, { "NSEC3", 50 }, { "NSEC3PARAM", 51 },
-	{ "TLSA", 52 }, { "CDS", 59 }, { "CDNSKEY", 60 }, { "ZONEMD", 63 }, { "SVCB", 64 },
-	{ "HTTPS", 65 }, { "CAA", 257 },
+	{ "A", 1, 1 }, { "NS", 2, 2 }, { "CNAME", 5, 5 }, { "SOA", 3, 6 }, { "PTR", 3, 12 },
+	{ "MX", 2, 15 }, { "TXT", 3, 16 }, { "AAAA", 4, 28 }, { "SRV", 3, 33 }, { "DS", 2, 43 },
+	{ "SSHFP", 5, 44 }, { "RRSIG", 5, 46 }, { "NSEC", 4, 47 }, { "DNSKEY", 6, 48 },
+	{ "NSEC3", 5, 50 }, { "NSEC3PARAM", 10, 51 }, { "TLSA", 4, 52 }, { "CDS", 3, 59 },
+	{ "CDNSKEY", 7, 60 }, { "ZONEMD", 6, 63 }, { "SVCB", 4, 64 }, { "HTTPS", 5, 65 },
+	{ "CAA", 3, 257 },
 };
 
 static int fast_type(const struct token *t, uint16_t *type)
 {
+	char up[12];
+	if (t->len == 0 || t->len > 10) {
+		return FAST_NO;
+	}
+	for (size_t i = 0; i < t->len; i++) {
+		char c = t->s[i];
+		up[i] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+	}
 	for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
-		size_t l = strlen(TYPES[i].name);
-		if (l == t->len && strncasecmp(TYPES[i].name, t->s, l) == 0) {
+		if (TYPES[i].len == t->len && memcmp(TYPES[i].name, up, t->len) == 0) {
 			*type = TYPES[i].type;
 			return FAST_OK;
 		}
@@ -499,17 +508,73 @@ static size_t tokenize(const char *s, size_t len, struct token *t, size_t max)
 	return n;
 }
 
-/* The fast path for one line.  \return FAST_OK, FAST_NO or a TLD_E* code */
-static int fast_line(struct reader *rd, const char *s, size_t len)
+/*
+ * One pass over a line of the common form ("owner TTL IN TYPE rdata", only
+ * printable ASCII, blanks): finds its end and splits it into tokens.  Sets
+ * *plain false when the line holds anything else (control or non-ASCII
+ * bytes, quotes, escapes, parentheses, a comment): then only the returned
+ * length is meaningful and the general path reads the line.  *n is
+ * MAX_TOKENS + 1 when the line has more tokens than t holds.
+ * \return the line length without its newline
+ */
+static size_t scan_line(const char *s, size_t rem, struct token *t, size_t *n, bool *plain)
 {
-	struct token t[MAX_TOKENS];
+	size_t i = 0, nt = 0, start = 0;
+	bool in_token = false;
+	*plain = true;
+	for (; i < rem; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c > 0x20 && c < 0x7f) {
+			if (c == '"' || c == '(' || c == ')' || c == ';' || c == '\\') {
+				*plain = false;
+				break;
+			}
+			if (!in_token) {
+				in_token = true;
+				start = i;
+			}
+			continue;
+		}
+		if (in_token) {
+			if (nt < MAX_TOKENS) {
+				t[nt].s = s + start;
+				t[nt].len = i - start;
+			}
+			nt += nt <= MAX_TOKENS;
+			in_token = false;
+		}
+		if (c == '\n') {
+			break;
+		}
+		if (c != ' ' && c != '\t' && c != '\r') {
+			*plain = false;
+			break;
+		}
+	}
+	if (!*plain) {
+		const char *nl = memchr(s + i, '\n', rem - i);
+		return nl ? (size_t)(nl - s) : rem;
+	}
+	if (in_token) {
+		if (nt < MAX_TOKENS) {
+			t[nt].s = s + start;
+			t[nt].len = i - start;
+		}
+		nt += nt <= MAX_TOKENS;
+	}
+	*n = nt;
+	return i;
+}
+
+/* The fast path for one line split into n tokens t.  \return FAST_OK, FAST_NO or a TLD_E* code */
+static int fast_tokens(struct reader *rd, const char *s, size_t len, const struct token *t, size_t n)
+{
 	uint64_t ttl;
 	uint16_t type;
 	size_t ol = 0, rl = 0;
 	if (len == 0 || s[0] == ' ' || s[0] == '\t') {
 		return FAST_NO;  /* owner inherited */
 	}
-	size_t n = tokenize(s, len, t, MAX_TOKENS);
 	if (n < 5 || n > MAX_TOKENS || fast_uint(&t[1], 0x7fffffff, &ttl) ||
 	    t[2].len != 2 || strncasecmp(t[2].s, "IN", 2) != 0 || fast_type(&t[3], &type)) {
 		return FAST_NO;
@@ -533,6 +598,14 @@ static int fast_line(struct reader *rd, const char *s, size_t len)
 	memcpy(rd->prev, owner, ol);  /* as written: ldns expands @ and relative names with it */
 	rd->prev_len = ol;
 	return tld_image_builder_add(&rd->b, rec, 1 + ol + 10 + rl);
+}
+
+/* The fast path for one line.  \return FAST_OK, FAST_NO or a TLD_E* code */
+static int fast_line(struct reader *rd, const char *s, size_t len)
+{
+	struct token t[MAX_TOKENS];
+	size_t n = tokenize(s, len, t, MAX_TOKENS);
+	return fast_tokens(rd, s, len, t, n);
 }
 
 static void report(const struct reader *rd, size_t line, const char *msg, const char *s, size_t len)
@@ -651,12 +724,28 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 	size_t pos = 0, line = 0;
 	while (pos < len) {
 		const char *s = text + pos;
-		const char *nl = memchr(s, '\n', len - pos);
-		size_t ll = nl ? (size_t)(nl - s) : len - pos;
+		struct token tok[MAX_TOKENS];
+		size_t ntok = 0;
+		bool plain;
+		size_t ll = scan_line(s, len - pos, tok, &ntok, &plain);
 		size_t first_line = ++line;
 		int parens = 0;
 		bool special = false;
-		pos += ll + (nl != NULL);
+		pos += ll + (pos + ll < len);
+		if (plain && ntok == 0) {
+			continue;  /* blank */
+		}
+		if (plain && s[0] != '$') {
+			/* the common case: one pass over the line, then the fast path */
+			r = fast_tokens(rd, s, ll, tok, ntok);
+			if (r == FAST_OK) {
+				after_record(rd);
+				continue;
+			}
+			if (r < 0) {
+				goto fail;
+			}
+		}
 		if (memchr(s, 0, ll) != NULL) {
 			report(rd, line, "NUL byte in zone text", s, ll);
 			r = TLD_EPARSE;

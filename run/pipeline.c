@@ -3,11 +3,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "common/lock.h"
@@ -32,6 +34,19 @@
 #define MAX_MESSAGES (TLD_GUARD_COUNT + 4)
 #define KEY_CLASSES 4
 
+struct run;
+
+/* The publish preparation, run beside the verification (stages 8-9). */
+struct prep_job {
+	struct run *r;
+	pthread_t thread;
+	bool started;                       /* the thread runs or ran: join before anything else */
+	tld_publish_prep_t *prep;           /* on success; committed or aborted by the main thread */
+	int err;
+	double seconds;                     /* how long the preparation took */
+	double done_at;                     /* mono_seconds() when it ended */
+};
+
 /* Everything one run holds; released by run_free(). */
 struct run {
 	const struct tld_run_opts *opts;
@@ -48,6 +63,7 @@ struct run {
 	bool have_current;
 
 	struct signer_sign_stats sig;
+	struct prep_job prep;
 	struct tld_publish_result pub;
 	struct tld_secondary_status *sec;
 	size_t n_sec;
@@ -475,6 +491,8 @@ static int stage_sign(struct run *r)
  * TLDSIGN_TEST_BREAK_SIGNED=1 in the environment, an unsigned apex TXT
  * RRset is appended to the signed zone before it is verified.  The gate must
  * then refuse; the hook can only make a run fail, never publish anything.
+ * The damaged file replaces signed.zone by rename: the file there may be
+ * linked elsewhere (a published version), so it is never written in place.
  */
 static void test_break_signed(const struct run *r)
 {
@@ -482,13 +500,24 @@ static void test_break_signed(const struct run *r)
 	if (v == NULL || strcmp(v, "1") != 0) {
 		return;
 	}
-	FILE *f = fopen(r->signed_path, "a");
-	if (f != NULL) {
-		tld_warning("run: TLDSIGN_TEST_BREAK_SIGNED: damaging %s before verification",
-		            r->signed_path);
-		fprintf(f, "%s\t3600\tIN\tTXT\t\"not signed\"\n", r->cfg->zone);
-		fclose(f);
+	FILE *in = fopen(r->signed_path, "r");
+	tld_atomic_file_t *af = NULL;
+	if (in == NULL || tld_atomic_file_open(r->signed_path, 0644, &af) != TLD_OK) {
+		if (in != NULL) {
+			fclose(in);
+		}
+		return;
 	}
+	FILE *out = tld_atomic_file_stream(af);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+		fwrite(buf, 1, n, out);
+	}
+	fclose(in);
+	tld_warning("run: TLDSIGN_TEST_BREAK_SIGNED: damaging %s before verification", r->signed_path);
+	fprintf(out, "%s\t3600\tIN\tTXT\t\"not signed\"\n", r->cfg->zone);
+	(void)tld_atomic_file_commit(af);
 }
 
 /*
@@ -499,7 +528,6 @@ static void test_break_signed(const struct run *r)
  */
 static int stage_verify(struct run *r)
 {
-	test_break_signed(r);
 	struct tld_verify_opts vo = {
 		.now = r->opts->now,
 		.refresh_window = r->pol->signatures.refresh,
@@ -525,11 +553,60 @@ static int stage_verify(struct run *r)
 	return err;
 }
 
-/* Stage 9a: publish (the commit point). */
+/* The publish preparation (publish/publish.h); in its own thread beside the verification. */
+static void *prepare_publish(void *arg)
+{
+	struct prep_job *job = arg;
+	struct run *r = job->r;
+	double t0 = mono_seconds();
+	/* signed.zone is written by rename and fsynced (signer): the version may link it */
+	struct tld_publish_opts po = { .link_input = true };
+	job->err = tld_publish_prepare(r->cfg, r->have_current ? &r->current : NULL, r->signed_path,
+	                               &po, &job->prep);
+	job->done_at = mono_seconds();
+	job->seconds = job->done_at - t0;
+	return NULL;
+}
+
+/*
+ * Starts the publish preparation beside the verification when there is a
+ * thread for it: it reads the same signed.zone and writes only temporaries;
+ * nothing is committed before the verification passed (stage_publish()).
+ */
+static void start_prepare(struct run *r)
+{
+	r->prep.r = r;
+	r->prep.started = pthread_create(&r->prep.thread, NULL, prepare_publish, &r->prep) == 0;
+	if (!r->prep.started) {
+		tld_info("run: publish: no thread for the preparation; it follows the verification");
+	}
+}
+
+/* Waits for the preparation (a no-op when none runs). */
+static void join_prepare(struct run *r)
+{
+	if (r->prep.started) {
+		pthread_join(r->prep.thread, NULL);
+		r->prep.started = false;
+	}
+}
+
+/* Stage 9a: publish (the commit point), once the preparation is complete. */
 static int stage_publish(struct run *r)
 {
 	double t0 = mono_seconds();
-	int err = tld_publish_zone_file(r->cfg, r->db, r->signed_path, &r->pub);
+	bool beside = r->prep.started;
+	join_prepare(r);
+	if (!beside && r->prep.prep == NULL && r->prep.err == TLD_OK) {
+		prepare_publish(&r->prep);
+	}
+	if (r->prep.err != TLD_OK) {
+		return r->prep.err;
+	}
+	double t_prepared = mono_seconds();
+	tld_publish_prep_t *prep = r->prep.prep;
+	r->prep.prep = NULL;
+	int err = tld_publish_commit(prep, r->db, &r->pub);
 	if (err != TLD_OK && !(err == TLD_EIO && r->pub.after_publish_ran)) {
 		return err;
 	}
@@ -539,8 +616,10 @@ static int stage_publish(struct run *r)
 	if (r->report.published) {
 		keep_previous(r);
 	}
-	tld_info("run: publish: tld_publish_zone_file %.2f s, previous version kept in %.2f s",
-	         t_published - t0, mono_seconds() - t_published);
+	tld_info("run: publish: prepared in %.2f s%s (waited %.2f s for it), committed in %.2f s, "
+	         "previous version kept in %.2f s", r->prep.seconds,
+	         beside ? " beside the verification" : "", t_prepared - t0,
+	         t_published - t_prepared, mono_seconds() - t_published);
 	return err;
 }
 
@@ -631,7 +710,13 @@ static int run_stages(struct run *r)
 		           " on every secondary; notifying again", r->current.serial);
 		return run_stage(r, TLD_STAGE_NOTIFY, stage_notify);
 	}
+	test_break_signed(r);
+	start_prepare(r);
 	if ((err = run_stage(r, TLD_STAGE_VERIFY, stage_verify)) != TLD_OK) {
+		/* the gate refused: the preparation's temporaries go, nothing was visible */
+		join_prepare(r);
+		tld_publish_abort(r->prep.prep);
+		r->prep.prep = NULL;
 		return err;
 	}
 	err = run_stage(r, TLD_STAGE_PUBLISH, stage_publish);
@@ -667,6 +752,8 @@ static void report(struct run *r, int result)
 
 static void run_free(struct run *r)
 {
+	join_prepare(r);
+	tld_publish_abort(r->prep.prep);
 	for (size_t i = 0; i < r->n_messages; i++) {
 		free(r->messages[i]);
 	}

@@ -159,6 +159,9 @@ export TLDSIGN_TEST_BREAK_SIGNED=1; run_at $step; unset TLDSIGN_TEST_BREAK_SIGNE
 is 5 "$rc" "a damaged signed zone: verification fails, exit 5"
 echo "$out" | grep -q "failed verification"; ok $? "the failure is reported"
 is "$before" "$(q 'SELECT count(*) FROM publish_versions')" "verification failure: nothing published"
+# the publish was prepared beside the verification: its temporaries are gone
+is 0 "$(ls "$I/zones" "$S/journal" 2>/dev/null | grep -c '\.tmp\.')" \
+	"verification failure: no temporary file left in the output directory or the journal"
 published_intact "verification failure"
 step=$((step + 1))
 run_at $step

@@ -104,6 +104,93 @@ static void reject(const char *text, int expected, const char *what)
 
 static const char *SOA = "test. 3600 IN SOA ns1.nic.test. hostmaster.nic.test. 7 1800 900 1209600 3600\n";
 
+/* Whether img holds its SOA first and every other record in canonical order. */
+static bool canonical(const struct tld_zone_image *img)
+{
+	struct tld_image_rr rr;
+	tld_image_rr(img, 0, &rr);
+	if (rr.type != TLD_RR_SOA) {
+		return false;
+	}
+	for (size_t i = 2; i < img->count; i++) {
+		if (tld_image_canon_cmp(img->data + img->rr[i - 1], img->data + img->rr[i]) > 0) {
+			diag("records %zu and %zu out of canonical order", i - 1, i);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* text (built by the caller) read into canonical order and equal to what ldns reads. */
+static void sorted_as_ldns(const char *text, size_t records, const char *what)
+{
+	struct tld_zone_image *img = NULL;
+	is_int(TLD_OK, tld_image_from_zone_text(what, text, strlen(text), &img), "%s: read", what);
+	if (img != NULL) {
+		is_int((long long)records, (long long)img->count, "%s: %zu records", what, records);
+		ok(canonical(img), "%s: SOA first, then canonical order", what);
+		ok(img->sorted, "%s: the image says it is sorted", what);
+	}
+	tld_image_free(img);
+	crosscheck_text(text, what);
+}
+
+/*
+ * The orders the image sort meets: a signer's (owners in order, types not:
+ * RRSIG after what it covers), an owner's records out of order (few, and
+ * more than one insertion sort takes), owners scattered or descending.
+ */
+static void sort_orders(void)
+{
+	static char text[65536];
+	size_t len = 0, n = 0;
+#define ADD(...) (len += (size_t)snprintf(text + len, sizeof(text) - len, __VA_ARGS__), n++)
+	/* a signer's order */
+	ADD("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n");
+	ADD("test. 3600 IN RRSIG SOA 13 1 3600 20261205074635 20261121091000 1 test. AAAA\n");
+	ADD("test. 3600 IN NS ns1.test.\n");
+	ADD("test. 3600 IN RRSIG NS 13 1 3600 20261205074635 20261121091000 1 test. AAAA\n");
+	for (int i = 0; i < 20; i++) {
+		ADD("%c%c.test. 3600 IN NSEC3 1 1 0 - 00000000 NS DS RRSIG\n", 'a' + i / 10, '0' + i % 10);
+		ADD("%c%c.test. 3600 IN RRSIG NSEC3 13 2 3600 20261205074635 20261121091000 1 test. AAAA\n",
+		    'a' + i / 10, '0' + i % 10);
+		ADD("%c%c.test. 3600 IN DS 1 13 2 00\n", 'a' + i / 10, '0' + i % 10);
+		ADD("%c%c.test. 3600 IN NS ns.example.\n", 'a' + i / 10, '0' + i % 10);
+	}
+	sorted_as_ldns(text, n, "a signer's order");
+
+	/* one owner's records in reverse order: 10 (sorted in place), 70 (the general sort) */
+	for (int many = 10; many <= 70; many += 60) {
+		len = 0;
+		n = 0;
+		ADD("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n");
+		ADD("a.test. 3600 IN NS ns.example.\n");
+		for (int i = many; i > 0; i--) {
+			ADD("m.test. 3600 IN TXT \"%03d\"\n", i);
+		}
+		ADD("z.test. 3600 IN NS ns.example.\n");
+		sorted_as_ldns(text, n, many == 10 ? "10 records of one owner reversed" :
+		                                    "70 records of one owner reversed");
+	}
+
+	/* owners scattered, owners descending */
+	len = 0;
+	n = 0;
+	ADD("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n");
+	ADD("a.test. 3600 IN NS ns.example.\nb.test. 3600 IN NS ns.example.\n");
+	ADD("a.test. 3600 IN DS 1 13 2 00\nsub.a.test. 3600 IN NS ns.example.\n");
+	n += 2;
+	sorted_as_ldns(text, n, "an owner's records scattered");
+	len = 0;
+	n = 0;
+	ADD("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n");
+	for (int i = 25; i >= 0; i--) {
+		ADD("%c.test. 3600 IN NS ns.example.\n", 'a' + i);
+	}
+	sorted_as_ldns(text, n, "owners descending");
+#undef ADD
+}
+
 int main(void)
 {
 	static const char *vectors[] = {
@@ -193,6 +280,8 @@ int main(void)
 		struct tld_zone_image *img = NULL;
 		is_int(TLD_EPARSE, tld_image_from_zone_text("nul.zone", nul, sizeof(nul) - 1, &img), "NUL byte rejected");
 	}
+
+	sort_orders();
 
 	/* order: SOA first, the rest canonical; diff by merge walk */
 	const char *v1 = "test. 3600 IN SOA a. b. 1 1 1 1 1\nb.test. 60 IN NS ns.\na.test. 60 IN NS ns.\n"
