@@ -316,13 +316,18 @@ static void prepare_journal(struct tld_publish_prep *p, const struct tld_version
                             const struct tld_zone_image *img)
 {
 	struct tld_zone_image *prev_img = NULL, *diff = NULL;
-	if (tld_image_load(current->image, &prev_img) != TLD_OK ||
-	    tld_image_diff(prev_img, img, &diff) != TLD_OK) {
+	/* the previous image streamed, not loaded: one zone in memory, not two */
+	int r = tld_image_diff_file(current->image, img, &diff);
+	if (r == TLD_EPARSE && (tld_image_load(current->image, &prev_img) != TLD_OK ||
+	                        tld_image_diff(prev_img, img, &diff) != TLD_OK)) {
+		r = TLD_EPARSE;
+	} else if (r == TLD_EPARSE) {
+		r = TLD_OK;  /* an image out of canonical order, loaded and sorted */
+	}
+	if (r != TLD_OK) {
 		tld_warning("previous version image %s unusable; no journal entry", current->image);
 		goto done;
 	}
-	tld_image_free(prev_img);
-	prev_img = NULL;
 	/* removed = records between the two SOAs */
 	for (size_t i = 1; i < diff->count; i++) {
 		struct tld_image_rr rr;

@@ -555,3 +555,204 @@ done:
 	close(fd);
 	return r;
 }
+
+/* Sequential reader of an image file's records through a window (tld_image_diff_file()). */
+struct image_stream {
+	int fd;
+	uint8_t *buf;
+	size_t cap, start, end;     /*!< unread bytes: buf[start..end) */
+	uint64_t left;              /*!< bytes of records not yet in the window */
+	size_t records_left;
+	const char *path;
+};
+
+#define STREAM_WINDOW (4u << 20)
+#define STREAM_RECORD_MAX (1 + 255 + 10 + 65535)
+
+/*
+ * Makes at least need bytes available from buf[start], keeping the bytes
+ * from buf[keep] on (keep <= start): they move to the front.
+ * \return TLD_OK, TLD_EIO, TLD_EPARSE (the file ends early)
+ */
+static int stream_fill(struct image_stream *s, size_t need, size_t *keep)
+{
+	if (s->end - s->start >= need) {
+		return TLD_OK;
+	}
+	size_t from = *keep;
+	memmove(s->buf, s->buf + from, s->end - from);
+	s->start -= from;
+	s->end -= from;
+	*keep = 0;
+	while (s->end - s->start < need) {
+		if (s->left == 0) {
+			return TLD_EPARSE;
+		}
+		size_t room = s->cap - s->end;
+		ssize_t n = read(s->fd, s->buf + s->end, room < s->left ? room : (size_t)s->left);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			return n == 0 ? TLD_EPARSE : TLD_EIO;
+		}
+		s->end += (size_t)n;
+		s->left -= (uint64_t)n;
+	}
+	return TLD_OK;
+}
+
+/*
+ * The next record, checked as tld_image_load() checks it, at buf + *at
+ * (valid until the next call); keep as for stream_fill().
+ * \return TLD_OK, TLD_ENOENT (no record left), TLD_EIO, TLD_EPARSE
+ */
+static int stream_next(struct image_stream *s, size_t *keep, size_t *at)
+{
+	if (s->records_left == 0) {
+		return s->end == s->start && s->left == 0 ? TLD_ENOENT : TLD_EPARSE;
+	}
+	int r = stream_fill(s, 1, keep);
+	if (r == TLD_OK) {
+		r = stream_fill(s, 1 + (size_t)s->buf[s->start] + 10, keep);
+	}
+	if (r != TLD_OK) {
+		return r;
+	}
+	size_t rl = tld_image_record_len(s->buf + s->start);
+	if ((r = stream_fill(s, rl, keep)) != TLD_OK) {
+		return r;
+	}
+	const uint8_t *p = s->buf + s->start;
+	if (tld_name_len(p + 1, p[0]) != p[0]) {
+		return TLD_EPARSE;
+	}
+	*at = s->start;
+	s->start += rl;
+	s->records_left--;
+	return TLD_OK;
+}
+
+int tld_image_diff_file(const char *old_path, const struct tld_zone_image *new_img,
+                        struct tld_zone_image **out)
+{
+	struct image_stream s = { .fd = -1, .path = old_path };
+	struct tld_image_builder b = { 0 };
+	size_t *sn = NULL, *added = NULL, nn = 0, na = 0, j = 0;
+	uint8_t *old_soa = NULL;
+	uint8_t hdr[28];
+	uint32_t old_serial = 0;
+	bool unordered = false;
+	int r = TLD_EPARSE;
+
+	s.fd = open(old_path, O_RDONLY | O_CLOEXEC);
+	if (s.fd < 0) {
+		return tld_errno(errno);
+	}
+	struct stat st;
+	if (fstat(s.fd, &st) != 0 || read(s.fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, IMAGE_MAGIC, 8) != 0) {
+		goto fail;
+	}
+	s.left = (uint64_t)tld_get32(hdr + 20) << 32 | tld_get32(hdr + 24);
+	s.records_left = tld_get32(hdr + 16);
+	old_serial = tld_get32(hdr + 8);
+	if (s.left != (uint64_t)st.st_size - sizeof(hdr) || s.records_left == 0 ||
+	    s.records_left > s.left / 12) {
+		goto fail;
+	}
+	r = TLD_ENOMEM;
+	s.cap = STREAM_WINDOW + 2 * STREAM_RECORD_MAX;
+	sn = sorted_offsets(new_img, &nn);
+	if ((s.buf = malloc(s.cap)) == NULL || sn == NULL ||
+	    (b.img = calloc(1, sizeof(*b.img))) == NULL ||
+	    (added = malloc((nn ? nn : 1) * sizeof(*added))) == NULL) {
+		goto fail;
+	}
+	/* the old SOA opens the image */
+	size_t keep = 0, at = 0, prev = SIZE_MAX;
+	if ((r = stream_next(&s, &keep, &at)) != TLD_OK) {
+		goto fail;
+	}
+	size_t soa_len = tld_image_record_len(s.buf + at);
+	if (tld_get16(s.buf + at + 1 + s.buf[at]) != TLD_RR_SOA) {
+		r = TLD_EPARSE;
+		goto fail;
+	}
+	if ((old_soa = malloc(soa_len)) == NULL) {
+		r = TLD_ENOMEM;
+		goto fail;
+	}
+	memcpy(old_soa, s.buf + at, soa_len);
+	r = tld_image_builder_add(&b, old_soa, soa_len);
+	/* one merge walk; the old records must come in canonical order (checked on the way) */
+	bool have_old = false;
+	keep = s.start;
+	while (r == TLD_OK) {
+		if (!have_old) {
+			r = stream_next(&s, &keep, &at);
+			if (r == TLD_ENOENT) {
+				r = TLD_OK;
+				break;
+			}
+			if (r != TLD_OK) {
+				break;
+			}
+			if (prev != SIZE_MAX) {
+				prev = keep;  /* the window may have moved: keep follows the previous record */
+			}
+			if (prev != SIZE_MAX && tld_image_canon_cmp(s.buf + prev, s.buf + at) > 0) {
+				tld_info("%s: records not in canonical order", old_path);
+				unordered = true;  /* not an image we wrote: the caller loads and sorts */
+				r = TLD_EPARSE;
+				break;
+			}
+			have_old = true;
+		}
+		const uint8_t *a = s.buf + at;
+		const uint8_t *c = j < nn ? new_img->data + sn[j] : NULL;
+		int cmp = c == NULL ? -1 : same_record(a, c) ? 0 : tld_image_canon_cmp(a, c);
+		if (cmp > 0) {
+			added[na++] = sn[j++];
+			continue;
+		}
+		if (cmp < 0) {
+			r = tld_image_builder_add(&b, a, tld_image_record_len(a));
+		} else {
+			j++;
+		}
+		have_old = false;
+		prev = at;        /* kept in the window for the order check */
+		keep = prev;
+	}
+	while (r == TLD_OK && j < nn) {
+		added[na++] = sn[j++];
+	}
+	if (r == TLD_OK) {
+		const uint8_t *new_soa = new_img->data + new_img->rr[new_img->soa];
+		r = tld_image_builder_add(&b, new_soa, tld_image_record_len(new_soa));
+	}
+	for (size_t k = 0; r == TLD_OK && k < na; k++) {
+		const uint8_t *c = new_img->data + added[k];
+		r = tld_image_builder_add(&b, c, tld_image_record_len(c));
+	}
+	if (r != TLD_OK) {
+		goto fail;
+	}
+	b.img->soa = 0;
+	b.img->serial = new_img->serial;
+	b.img->from_serial = old_serial;
+	*out = b.img;
+	b.img = NULL;
+fail:
+	if (r == TLD_EPARSE && !unordered) {
+		tld_error("%s: corrupt zone image", old_path);
+	}
+	close(s.fd);
+	free(s.buf);
+	free(sn);
+	free(added);
+	free(old_soa);
+	tld_image_free(b.img);
+	return r;
+}

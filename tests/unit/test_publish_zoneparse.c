@@ -191,6 +191,73 @@ static void sort_orders(void)
 #undef ADD
 }
 
+static bool same_bytes(const struct tld_zone_image *a, const struct tld_zone_image *b)
+{
+	return a != NULL && b != NULL && a->count == b->count && a->len == b->len &&
+	       a->serial == b->serial && a->from_serial == b->from_serial &&
+	       memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* tld_image_diff_file() against old saved as a file: the same entry as the in-memory diff d. */
+static void diff_from_file(const struct tld_zone_image *old_img, const struct tld_zone_image *new_img,
+                           const struct tld_zone_image *d)
+{
+	char path[300];
+	struct tld_zone_image *df = NULL;
+	snprintf(path, sizeof(path), "%s.img", tmpzone);
+	is_int(TLD_OK, tld_image_save(old_img, path), "old image saved");
+	is_int(TLD_OK, tld_image_diff_file(path, new_img, &df), "diff 1 -> 2 from the old image file");
+	ok(same_bytes(d, df), "the streamed diff is the in-memory diff, byte for byte");
+	tld_image_free(df);
+	df = NULL;
+
+	/* records out of canonical order: refused (the caller loads and sorts) */
+	struct tld_zone_image shuffled = *old_img;
+	size_t rr[64];
+	if (old_img->count >= 3 && old_img->count <= 64) {
+		memcpy(rr, old_img->rr, old_img->count * sizeof(rr[0]));
+		size_t t = rr[1];
+		rr[1] = rr[2];
+		rr[2] = t;
+		shuffled.rr = rr;
+		is_int(TLD_OK, tld_image_save(&shuffled, path), "an image out of order saved");
+		is_int(TLD_EPARSE, tld_image_diff_file(path, new_img, &df), "out of order: refused");
+		ok(df == NULL, "out of order: no entry");
+	}
+	/* a truncated image: refused */
+	is_int(TLD_OK, tld_image_save(old_img, path), "old image saved again");
+	if (truncate(path, 40) != 0) {
+		diag("truncate failed");
+	}
+	is_int(TLD_EPARSE, tld_image_diff_file(path, new_img, &df), "a truncated image: refused");
+	unlink(path);
+
+	/* a window's worth and more: 200,000 records, every 1000th changed */
+	static char big[16 << 20];
+	size_t len = 0;
+	struct tld_zone_image *b1 = NULL, *b2 = NULL, *bd = NULL, *bf = NULL;
+	for (int v = 1; v <= 2; v++) {
+		len = (size_t)snprintf(big, sizeof(big), "test. 3600 IN SOA a. b. %d 1 1 1 1\n", v);
+		for (int i = 0; i < 200000 && len + 100 < sizeof(big); i++) {
+			len += (size_t)snprintf(big + len, sizeof(big) - len, "d%06d.test. 60 IN NS ns%d.example.\n",
+			                        i, (v == 2 && i % 1000 == 0) ? 2 : 1);
+		}
+		is_int(TLD_OK, tld_image_from_zone_text("big", big, len, v == 1 ? &b1 : &b2), "big zone %d read", v);
+	}
+	if (b1 != NULL && b2 != NULL) {
+		is_int(TLD_OK, tld_image_save(b1, path), "big old image saved");
+		is_int(TLD_OK, tld_image_diff(b1, b2, &bd), "big diff in memory");
+		is_int(TLD_OK, tld_image_diff_file(path, b2, &bf), "big diff from the file");
+		ok(same_bytes(bd, bf), "big: the same entry (%zu records)", bd != NULL ? bd->count : 0);
+		is_int(402, bd != NULL ? (long long)bd->count : -1, "big: 2 SOA + 200 removed + 200 added");
+	}
+	unlink(path);
+	tld_image_free(b1);
+	tld_image_free(b2);
+	tld_image_free(bd);
+	tld_image_free(bf);
+}
+
 int main(void)
 {
 	static const char *vectors[] = {
@@ -315,6 +382,7 @@ int main(void)
 			tld_image_rr(d, 5, &rr);
 			is_int(120, rr.ttl, "a TTL change is a remove and an add");
 		}
+		diff_from_file(i1, i2, d);
 	}
 	tld_image_free(i1);
 	tld_image_free(i2);
