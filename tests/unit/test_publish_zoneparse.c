@@ -349,6 +349,20 @@ int main(void)
 	}
 
 	sort_orders();
+	/* base64 as one token of whole quads (the quad decoder) and otherwise */
+	crosscheck_text("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n"
+	                "test. 3600 IN DNSKEY 256 3 13 AwEAAQ==\n"
+	                "test. 3600 IN DNSKEY 256 3 13 AwEAAbc=\n"
+	                "test. 3600 IN DNSKEY 256 3 13 AwEAAbcd\n"
+	                "test. 3600 IN DNSKEY 256 3 13 AwEA AbcdEA==\n"
+	                "test. 3600 IN DNSKEY 257 3 13 +/+/+/+/\n", "base64 with 0, 1, 2 pads, split");
+	/* bits beyond the last byte set: ldns refuses, so does the reader */
+	reject("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\ntest. 3600 IN DNSKEY 256 3 13 AbcdEF==\n",
+	       TLD_EPARSE, "base64 with stray bits before '=='");
+	reject("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\ntest. 3600 IN DNSKEY 256 3 13 AwEA AbcdEF==\n",
+	       TLD_EPARSE, "split base64 with stray bits before '=='");
+	reject("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\ntest. 3600 IN DNSKEY 256 3 13 AbcdEFG=\n",
+	       TLD_EPARSE, "base64 with stray bits before '='");
 
 	/* order: SOA first, the rest canonical; diff by merge walk */
 	const char *v1 = "test. 3600 IN SOA a. b. 1 1 1 1 1\nb.test. 60 IN NS ns.\na.test. 60 IN NS ns.\n"
