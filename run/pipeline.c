@@ -678,15 +678,17 @@ static bool secondaries_need_check(struct run *r)
 
 typedef int (*stage_fn)(struct run *r);
 
-/* CPU seconds of the whole process so far (every thread). */
+/* CPU seconds so far: every thread, and the children waited for (the HSM signing workers). */
 static double cpu_seconds(void)
 {
-	struct rusage ru;
-	if (getrusage(RUSAGE_SELF, &ru) != 0) {
+	struct rusage self, children;
+	if (getrusage(RUSAGE_SELF, &self) != 0 || getrusage(RUSAGE_CHILDREN, &children) != 0) {
 		return 0;
 	}
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + children.ru_utime.tv_sec +
+	                children.ru_stime.tv_sec) +
+	       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + children.ru_utime.tv_usec +
+	                children.ru_stime.tv_usec) / 1e6;
 }
 
 static int run_stage(struct run *r, enum tld_stage stage, stage_fn fn)
@@ -698,7 +700,7 @@ static int run_stage(struct run *r, enum tld_stage stage, stage_fn fn)
 	double wall = mono_seconds() - t0;
 	r->report.stage_seconds[stage] += wall;
 	/* CPU beside wall time: on a shared machine the wall time alone misleads */
-	tld_info("run: stage %s: %.2f s, %.2f s CPU (every thread)", tld_stage_name(stage), wall,
+	tld_info("run: stage %s: %.2f s, %.2f s CPU", tld_stage_name(stage), wall,
 	         cpu_seconds() - c0);
 	if (err != TLD_OK && err != TLD_ESECONDARY) {
 		tld_debug("run: stage %s failed: %s", tld_stage_name(stage), tld_strerror(err));
