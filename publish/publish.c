@@ -404,11 +404,10 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 		tld_error("%s: cannot create: %s", cfg->output.dir, tld_strerror(r));
 		goto fail;
 	}
-	remove_stale_temporaries(cfg->output.dir, p->stem);
+	tld_publish_sweep(cfg);
 	if ((r = path_fmt(p->jdir, sizeof(p->jdir), "%s/journal", cfg->state_dir)) != TLD_OK) {
 		goto fail;
 	}
-	remove_stale_temporaries(p->jdir, p->stem);
 	long pid = (long)getpid();
 	if ((r = path_fmt(p->res.file, sizeof(p->res.file), "%s/%s.%u.zone", cfg->output.dir, p->stem,
 	                  img->serial)) != TLD_OK ||
@@ -452,6 +451,16 @@ void tld_publish_abort(tld_publish_prep_t *p)
 		}
 	}
 	free(p);
+}
+
+void tld_publish_sweep(const struct tld_config *cfg)
+{
+	char stem[256], jdir[PATH_MAX];
+	zone_stem(cfg->zone, stem, sizeof(stem));
+	remove_stale_temporaries(cfg->output.dir, stem);
+	if (path_fmt(jdir, sizeof(jdir), "%s/journal", cfg->state_dir) == TLD_OK) {
+		remove_stale_temporaries(jdir, stem);
+	}
 }
 
 bool tld_publish_prep_unchanged(const tld_publish_prep_t *p)

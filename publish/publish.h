@@ -92,6 +92,13 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
                         const char *signed_path, const struct tld_publish_opts *opts,
                         tld_publish_prep_t **out);
 
+/*!
+ * \brief Removes the temporaries an interrupted publish left in the output
+ *        directory and the journal directory (tld_publish_prepare() does it
+ *        too).  The caller holds the state-directory lock.
+ */
+void tld_publish_sweep(const struct tld_config *cfg);
+
 /*! Whether the preparation found the same serial and content already published. */
 bool tld_publish_prep_unchanged(const tld_publish_prep_t *prep);
 

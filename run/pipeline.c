@@ -157,6 +157,7 @@ static int stage_load(struct run *r)
 		return err;
 	}
 	remove_stale_temporaries(r->cfg->state_dir);
+	tld_publish_sweep(r->cfg);  /* a killed run's prepared publish: zone link, image, journal */
 	err = tld_policy_load(r->cfg->policy_path, &r->pol);
 	if (err != TLD_OK) {
 		return err;

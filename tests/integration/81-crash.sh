@@ -98,6 +98,8 @@ if [ "$FULL" = 1 ]; then
 	published_intact "after the kills"
 fi
 is 0 "$(ls "$S" | grep -c '\.tmp\.')" "no temporary file of a killed run is left in the state directory"
+is 0 "$(ls "$I/zones" "$S/journal" 2>/dev/null | grep -c '\.tmp\.')" \
+	"no temporary file of a killed run's publish is left in the output directory or the journal"
 step=$((step + 1))
 
 # --- disk full: the instance on a 24 MB tmpfs, filled up (private mount namespace)

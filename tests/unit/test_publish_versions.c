@@ -97,6 +97,24 @@ static void prepare_commit_abort(const struct tld_config *cfg, tld_statedb_t *db
 	is_int(TLD_OK, tld_versions_current(db, &after), "current version after the refusal");
 	is_int(6, after.serial, "serial 6 stays current");
 
+	/* what a killed run's preparation leaves is swept; other files stay */
+	char path[600];
+	const char *names[] = { "zones/test.9.zone.tmp.123", "zones/test.9.img.tmp.123",
+	                        "state/journal/test.6-9.ixfr.tmp.123", "zones/other.txt" };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		FILE *f = fopen(path, "w");
+		if (f != NULL) {
+			fclose(f);
+		}
+	}
+	tld_publish_sweep(cfg);
+	is_int(0, count_files("zones", "tmp.*") + count_files("state/journal", "tmp.*"),
+	       "sweep: a killed preparation's temporaries removed");
+	snprintf(path, sizeof(path), "%s/zones/other.txt", dir);
+	ok(access(path, F_OK) == 0, "sweep: other files stay");
+	unlink(path);
+
 	/* without link_input the version's zone file is a copy */
 	is_int(TLD_OK, tld_publish_prepare(cfg, &after, zone, NULL, &p), "prepare serial 7 (copy)");
 	is_int(TLD_OK, tld_publish_commit(p, db, &res), "commit serial 7");
