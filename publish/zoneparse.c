@@ -783,13 +783,21 @@ static int directive(struct reader *rd, size_t line, const char *s, size_t len)
 	return TLD_EPARSE;
 }
 
-/* Line end: offset of the comment (outside quotes) or len; sets *special for quotes, parentheses. */
-static size_t content_len(const char *s, size_t len, int *parens, bool *special)
+/*
+ * Line end: offset of the comment (outside quotes) or len; sets *special for
+ * quotes, parentheses, escapes, and *escaped_newline for a backslash that
+ * ends the line (ldns's reader would join the next line to it).
+ */
+static size_t content_len(const char *s, size_t len, int *parens, bool *special,
+                          bool *escaped_newline)
 {
 	bool quoted = false;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
-		if (c == '\\' && i + 1 < len) {
+		if (c == '\\' && i + 1 == len) {
+			*special = true;
+			*escaped_newline = true;
+		} else if (c == '\\') {
 			*special = true;
 			i++;
 		} else if (c == '"') {
@@ -860,7 +868,8 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 				goto fail;
 			}
 		}
-		size_t cl = content_len(s, ll, &parens, &special);
+		bool escaped_newline = false;
+		size_t cl = content_len(s, ll, &parens, &special, &escaped_newline);
 		size_t k = 0;
 		while (k < cl && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r')) {
 			k++;
@@ -900,9 +909,15 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 			const char *s2 = text + rec_end;
 			const char *nl2 = memchr(s2, '\n', len - rec_end);
 			size_t l2 = nl2 ? (size_t)(nl2 - s2) : len - rec_end;
-			content_len(s2, l2, &parens, &special);
+			content_len(s2, l2, &parens, &special, &escaped_newline);
 			rec_end += l2 + (nl2 != NULL);
 			line++;
+		}
+		if (escaped_newline) {
+			/* signers write \DDD; a line joined to the next is not guessed at */
+			report(rd, first_line, "a backslash at the end of a line (an escaped newline)", s, ll);
+			r = TLD_EPARSE;
+			goto fail;
 		}
 		if (parens != 0) {
 			report(rd, first_line, "unbalanced parentheses", s, ll);
