@@ -608,6 +608,7 @@ static int stage_publish(struct run *r)
 		return r->prep.err;
 	}
 	double t_prepared = mono_seconds();
+	r->report.publish_prepared_seconds = r->prep.seconds;
 	tld_publish_prep_t *prep = r->prep.prep;
 	r->prep.prep = NULL;
 	int err = tld_publish_commit(prep, r->db, &r->pub);
