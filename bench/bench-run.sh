@@ -41,8 +41,9 @@ stages() {
 import json, sys
 j = json.load(open(sys.argv[1]))
 st = " ".join("%s %.2f" % (k, v) for k, v in j["stage_seconds"].items() if v >= 0.005)
-print("#   %s stages (s): %s; verify: %s of %s RRSIGs from its cache" % (
-    sys.argv[2], st, j.get("verify_rrsigs_cached", "?"), j.get("verify_rrsigs_valid", "?")))
+print("#   %s stages (s): %s (publish prepared in %.2f beside verify); verify: %s of %s RRSIGs from its cache" % (
+    sys.argv[2], st, j.get("publish_prepared_seconds", 0), j.get("verify_rrsigs_cached", "?"),
+    j.get("verify_rrsigs_valid", "?")))
 PY
 }
 

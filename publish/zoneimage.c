@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,12 +246,9 @@ static int canon_name_cmp(const uint8_t *a, const uint8_t *b)
 	return na > 0 ? 1 : (nb > 0 ? -1 : 0);
 }
 
-int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b)
+/* Canonical order of two records of the same owner: type, class, rdata, then TTL. */
+static int rest_cmp(const uint8_t *a, const uint8_t *b)
 {
-	int c = a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0 ? 0 : canon_name_cmp(a + 1, b + 1);
-	if (c != 0) {
-		return c;
-	}
 	const uint8_t *fa = a + 1 + a[0], *fb = b + 1 + b[0];
 	uint16_t ta = tld_get16(fa), tb = tld_get16(fb);
 	if (ta != tb) {
@@ -261,7 +259,7 @@ int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b)
 		return ca < cb ? -1 : 1;
 	}
 	size_t ra = tld_get16(fa + 8), rb = tld_get16(fb + 8);
-	c = memcmp(fa + 10, fb + 10, ra < rb ? ra : rb);
+	int c = memcmp(fa + 10, fb + 10, ra < rb ? ra : rb);
 	if (c != 0) {
 		return c;
 	}
@@ -270,6 +268,12 @@ int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b)
 	}
 	uint32_t xa = tld_get32(fa + 4), xb = tld_get32(fb + 4);
 	return xa < xb ? -1 : (xa > xb);
+}
+
+int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b)
+{
+	int c = a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0 ? 0 : canon_name_cmp(a + 1, b + 1);
+	return c != 0 ? c : rest_cmp(a, b);
 }
 
 /* Merges the sorted runs o[lo..mid) and o[mid..hi) through tmp. */
@@ -291,15 +295,67 @@ static void merge_runs(const uint8_t *data, size_t *o, size_t *tmp, size_t lo, s
 	memcpy(o + lo, tmp + lo, (k - lo) * sizeof(*o));
 }
 
+static bool same_owner(const uint8_t *a, const uint8_t *b)
+{
+	return a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0;
+}
+
+/* Largest group of one owner's records sorted in place by sort_by_owner(). */
+#define OWNER_GROUP_MAX 64
+
 /*
- * Natural merge sort of record offsets into canonical order: the runs the
- * input already has (a signer writes canonical order) are found in one pass,
- * so sorted input costs n comparisons.
+ * The order a signer writes: owners in canonical order, each owner's records
+ * together, but within an owner not always in type order (an RRSIG next to
+ * the RRset it covers, the SOA first).  Sorts each owner's records in place
+ * (insertion sort: a handful each) and checks that every owner follows the
+ * previous one; false when the input is not of that form (o may then be
+ * permuted; the caller sorts in general).  Costs about one comparison per
+ * record and one name comparison per owner.
+ */
+static bool sort_by_owner(const uint8_t *data, size_t *o, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 1; i <= n; i++) {
+		if (i < n && same_owner(data + o[start], data + o[i])) {
+			continue;
+		}
+		bool in_order = true;
+		for (size_t k = start + 1; k < i && in_order; k++) {
+			in_order = rest_cmp(data + o[k - 1], data + o[k]) <= 0;
+		}
+		if (!in_order) {
+			if (i - start > OWNER_GROUP_MAX) {
+				return false;
+			}
+			for (size_t k = start + 1; k < i; k++) {
+				size_t x = o[k], j = k;
+				for (; j > start && rest_cmp(data + o[j - 1], data + x) > 0; j--) {
+					o[j] = o[j - 1];
+				}
+				o[j] = x;
+			}
+		}
+		/* owners strictly increasing: the same owner twice means scattered records */
+		if (start > 0 && canon_name_cmp(data + o[start - 1] + 1, data + o[start] + 1) >= 0) {
+			return false;
+		}
+		start = i;
+	}
+	return true;
+}
+
+/*
+ * Sorts record offsets into canonical order.  Input in a signer's order
+ * (sort_by_owner()) costs about n comparisons; anything else goes through a
+ * natural merge sort: the runs the input already has are found in one pass.
  */
 static int sort_offsets(const uint8_t *data, size_t *o, size_t n)
 {
 	size_t *runs = NULL, *tmp = NULL, nr = 0, cap = 0;
 	int r = TLD_ENOMEM;
+	if (sort_by_owner(data, o, n)) {
+		return TLD_OK;
+	}
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && tld_image_canon_cmp(data + o[j - 1], data + o[j]) <= 0) {
@@ -368,12 +424,20 @@ int tld_image_builder_finish(struct tld_image_builder *b, const char *what, stru
 	if (r != TLD_OK) {
 		return r;
 	}
+	img->sorted = true;
 	struct tld_image_rr s;
 	tld_image_rr(img, 0, &s);
 	img->serial = soa_serial(&s);
 	*out = img;
 	b->img = NULL;
 	return TLD_OK;
+}
+
+/* Byte-identical records (most of two consecutive versions): equal without a canonical comparison. */
+static bool same_record(const uint8_t *a, const uint8_t *b)
+{
+	size_t la = tld_image_record_len(a);
+	return la == tld_image_record_len(b) && memcmp(a, b, la) == 0;
 }
 
 /* Record offsets without the SOA, in canonical order (a copy sorted only when needed). */
@@ -389,7 +453,7 @@ static size_t *sorted_offsets(const struct tld_zone_image *img, size_t *n)
 			o[k++] = img->rr[i];
 		}
 	}
-	if (sort_offsets(img->data, o, k) != TLD_OK) {
+	if (!(img->sorted && img->soa == 0) && sort_offsets(img->data, o, k) != TLD_OK) {
 		free(o);
 		return NULL;
 	}
@@ -419,7 +483,7 @@ int tld_image_diff(const struct tld_zone_image *old_img, const struct tld_zone_i
 	while (r == TLD_OK && (i < no || j < nn)) {
 		const uint8_t *a = i < no ? old_img->data + so[i] : NULL;
 		const uint8_t *c = j < nn ? new_img->data + sn[j] : NULL;
-		int cmp = a == NULL ? 1 : c == NULL ? -1 : tld_image_canon_cmp(a, c);
+		int cmp = a == NULL ? 1 : c == NULL ? -1 : same_record(a, c) ? 0 : tld_image_canon_cmp(a, c);
 		if (cmp == 0) {
 			i++;
 			j++;
@@ -489,5 +553,206 @@ int tld_image_load_soa(const char *path, uint8_t *rec, size_t cap)
 	r = TLD_OK;
 done:
 	close(fd);
+	return r;
+}
+
+/* Sequential reader of an image file's records through a window (tld_image_diff_file()). */
+struct image_stream {
+	int fd;
+	uint8_t *buf;
+	size_t cap, start, end;     /*!< unread bytes: buf[start..end) */
+	uint64_t left;              /*!< bytes of records not yet in the window */
+	size_t records_left;
+	const char *path;
+};
+
+#define STREAM_WINDOW (4u << 20)
+#define STREAM_RECORD_MAX (1 + 255 + 10 + 65535)
+
+/*
+ * Makes at least need bytes available from buf[start], keeping the bytes
+ * from buf[keep] on (keep <= start): they move to the front.
+ * \return TLD_OK, TLD_EIO, TLD_EPARSE (the file ends early)
+ */
+static int stream_fill(struct image_stream *s, size_t need, size_t *keep)
+{
+	if (s->end - s->start >= need) {
+		return TLD_OK;
+	}
+	size_t from = *keep;
+	memmove(s->buf, s->buf + from, s->end - from);
+	s->start -= from;
+	s->end -= from;
+	*keep = 0;
+	while (s->end - s->start < need) {
+		if (s->left == 0) {
+			return TLD_EPARSE;
+		}
+		size_t room = s->cap - s->end;
+		ssize_t n = read(s->fd, s->buf + s->end, room < s->left ? room : (size_t)s->left);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			return n == 0 ? TLD_EPARSE : TLD_EIO;
+		}
+		s->end += (size_t)n;
+		s->left -= (uint64_t)n;
+	}
+	return TLD_OK;
+}
+
+/*
+ * The next record, checked as tld_image_load() checks it, at buf + *at
+ * (valid until the next call); keep as for stream_fill().
+ * \return TLD_OK, TLD_ENOENT (no record left), TLD_EIO, TLD_EPARSE
+ */
+static int stream_next(struct image_stream *s, size_t *keep, size_t *at)
+{
+	if (s->records_left == 0) {
+		return s->end == s->start && s->left == 0 ? TLD_ENOENT : TLD_EPARSE;
+	}
+	int r = stream_fill(s, 1, keep);
+	if (r == TLD_OK) {
+		r = stream_fill(s, 1 + (size_t)s->buf[s->start] + 10, keep);
+	}
+	if (r != TLD_OK) {
+		return r;
+	}
+	size_t rl = tld_image_record_len(s->buf + s->start);
+	if ((r = stream_fill(s, rl, keep)) != TLD_OK) {
+		return r;
+	}
+	const uint8_t *p = s->buf + s->start;
+	if (tld_name_len(p + 1, p[0]) != p[0]) {
+		return TLD_EPARSE;
+	}
+	*at = s->start;
+	s->start += rl;
+	s->records_left--;
+	return TLD_OK;
+}
+
+int tld_image_diff_file(const char *old_path, const struct tld_zone_image *new_img,
+                        struct tld_zone_image **out)
+{
+	struct image_stream s = { .fd = -1, .path = old_path };
+	struct tld_image_builder b = { 0 };
+	size_t *sn = NULL, *added = NULL, nn = 0, na = 0, j = 0;
+	uint8_t *old_soa = NULL;
+	uint8_t hdr[28];
+	uint32_t old_serial = 0;
+	bool unordered = false;
+	int r = TLD_EPARSE;
+
+	s.fd = open(old_path, O_RDONLY | O_CLOEXEC);
+	if (s.fd < 0) {
+		return tld_errno(errno);
+	}
+	struct stat st;
+	if (fstat(s.fd, &st) != 0 || read(s.fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, IMAGE_MAGIC, 8) != 0) {
+		goto fail;
+	}
+	s.left = (uint64_t)tld_get32(hdr + 20) << 32 | tld_get32(hdr + 24);
+	s.records_left = tld_get32(hdr + 16);
+	old_serial = tld_get32(hdr + 8);
+	if (s.left != (uint64_t)st.st_size - sizeof(hdr) || s.records_left == 0 ||
+	    s.records_left > s.left / 12) {
+		goto fail;
+	}
+	r = TLD_ENOMEM;
+	s.cap = STREAM_WINDOW + 2 * STREAM_RECORD_MAX;
+	sn = sorted_offsets(new_img, &nn);
+	if ((s.buf = malloc(s.cap)) == NULL || sn == NULL ||
+	    (b.img = calloc(1, sizeof(*b.img))) == NULL ||
+	    (added = malloc((nn ? nn : 1) * sizeof(*added))) == NULL) {
+		goto fail;
+	}
+	/* the old SOA opens the image */
+	size_t keep = 0, at = 0, prev = SIZE_MAX;
+	if ((r = stream_next(&s, &keep, &at)) != TLD_OK) {
+		goto fail;
+	}
+	size_t soa_len = tld_image_record_len(s.buf + at);
+	if (tld_get16(s.buf + at + 1 + s.buf[at]) != TLD_RR_SOA) {
+		r = TLD_EPARSE;
+		goto fail;
+	}
+	if ((old_soa = malloc(soa_len)) == NULL) {
+		r = TLD_ENOMEM;
+		goto fail;
+	}
+	memcpy(old_soa, s.buf + at, soa_len);
+	r = tld_image_builder_add(&b, old_soa, soa_len);
+	/* one merge walk; the old records must come in canonical order (checked on the way) */
+	bool have_old = false;
+	keep = s.start;
+	while (r == TLD_OK) {
+		if (!have_old) {
+			r = stream_next(&s, &keep, &at);
+			if (r == TLD_ENOENT) {
+				r = TLD_OK;
+				break;
+			}
+			if (r != TLD_OK) {
+				break;
+			}
+			if (prev != SIZE_MAX) {
+				prev = keep;  /* the window may have moved: keep follows the previous record */
+			}
+			if (prev != SIZE_MAX && tld_image_canon_cmp(s.buf + prev, s.buf + at) > 0) {
+				tld_info("%s: records not in canonical order", old_path);
+				unordered = true;  /* not an image we wrote: the caller loads and sorts */
+				r = TLD_EPARSE;
+				break;
+			}
+			have_old = true;
+		}
+		const uint8_t *a = s.buf + at;
+		const uint8_t *c = j < nn ? new_img->data + sn[j] : NULL;
+		int cmp = c == NULL ? -1 : same_record(a, c) ? 0 : tld_image_canon_cmp(a, c);
+		if (cmp > 0) {
+			added[na++] = sn[j++];
+			continue;
+		}
+		if (cmp < 0) {
+			r = tld_image_builder_add(&b, a, tld_image_record_len(a));
+		} else {
+			j++;
+		}
+		have_old = false;
+		prev = at;        /* kept in the window for the order check */
+		keep = prev;
+	}
+	while (r == TLD_OK && j < nn) {
+		added[na++] = sn[j++];
+	}
+	if (r == TLD_OK) {
+		const uint8_t *new_soa = new_img->data + new_img->rr[new_img->soa];
+		r = tld_image_builder_add(&b, new_soa, tld_image_record_len(new_soa));
+	}
+	for (size_t k = 0; r == TLD_OK && k < na; k++) {
+		const uint8_t *c = new_img->data + added[k];
+		r = tld_image_builder_add(&b, c, tld_image_record_len(c));
+	}
+	if (r != TLD_OK) {
+		goto fail;
+	}
+	b.img->soa = 0;
+	b.img->serial = new_img->serial;
+	b.img->from_serial = old_serial;
+	*out = b.img;
+	b.img = NULL;
+fail:
+	if (r == TLD_EPARSE && !unordered) {
+		tld_error("%s: corrupt zone image", old_path);
+	}
+	close(s.fd);
+	free(s.buf);
+	free(sn);
+	free(added);
+	free(old_soa);
+	tld_image_free(b.img);
 	return r;
 }

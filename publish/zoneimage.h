@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ struct tld_zone_image {
 	size_t soa;          /*!< index of the SOA record */
 	uint32_t serial;     /*!< SOA serial (of the new version for a journal entry) */
 	uint32_t from_serial;/*!< journal entries: the old serial */
+	bool sorted;         /*!< rr[1..count) known to be in canonical order (tld_image_builder_finish()) */
 };
 
 /*! One record decoded from an image (pointers into the image). */
@@ -125,6 +127,20 @@ int tld_image_load_soa(const char *path, uint8_t *rec, size_t cap);
  */
 int tld_image_diff(const struct tld_zone_image *old_img, const struct tld_zone_image *new_img,
                    struct tld_zone_image **out);
+
+/*!
+ * \brief tld_image_diff() with the old version read from its image file
+ *        record by record through a small window instead of loaded whole
+ *        (the memory of a second zone); the file is checked as
+ *        tld_image_load() checks it, and its records must be in canonical
+ *        order, as tld_image_save() writes a built image.
+ * \param[out] out  journal entry image; caller frees; written only on success
+ * \return TLD_OK, TLD_ENOENT, TLD_EIO, TLD_EPARSE (corrupt or not in order:
+ *         logged; tld_image_load() + tld_image_diff() still work on an image
+ *         out of order), TLD_ENOMEM
+ */
+int tld_image_diff_file(const char *old_path, const struct tld_zone_image *new_img,
+                        struct tld_zone_image **out);
 
 /*! Releases an image; NULL is a no-op. */
 void tld_image_free(struct tld_zone_image *img);

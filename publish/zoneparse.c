@@ -177,11 +177,75 @@ static int b64val(char c)
 	return -1;
 }
 
+/* Base64 digit values; -1 for every other byte. */
+static const int8_t B64[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+/*
+ * One base64 token of whole quads with at most two '=' at its end (what
+ * signers write).  \return FAST_OK, or FAST_NO for anything else (then the
+ * general decoder below judges)
+ */
+static int fast_base64_quads(const struct token *t, uint8_t *out, size_t cap, size_t *out_len)
+{
+	const unsigned char *p = (const unsigned char *)t->s;
+	size_t len = t->len, o = 0;
+	if (len == 0 || len % 4 != 0 || len / 4 * 3 > cap) {
+		return FAST_NO;
+	}
+	size_t pad = p[len - 1] == '=' ? (p[len - 2] == '=' ? 2 : 1) : 0;
+	size_t full = len - (pad ? 4 : 0);
+	for (size_t i = 0; i < full; i += 4) {
+		int a = B64[p[i]], b = B64[p[i + 1]], c = B64[p[i + 2]], d = B64[p[i + 3]];
+		if ((a | b | c | d) < 0) {
+			return FAST_NO;
+		}
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		out[o++] = (uint8_t)(v >> 16);
+		out[o++] = (uint8_t)(v >> 8);
+		out[o++] = (uint8_t)v;
+	}
+	if (pad) {
+		int a = B64[p[full]], b = B64[p[full + 1]];
+		int c = pad == 1 ? B64[p[full + 2]] : 0;
+		/* bits beyond the last byte must be zero (as ldns requires) */
+		if ((a | b | c) < 0 || (pad == 2 ? (b & 0xf) : (c & 0x3)) != 0) {
+			return FAST_NO;
+		}
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
+		out[o++] = (uint8_t)(v >> 16);
+		if (pad == 1) {
+			out[o++] = (uint8_t)(v >> 8);
+		}
+	}
+	*out_len = o;
+	return FAST_OK;
+}
+
 /* Base64 of tokens t[0..n) concatenated; strict (padding only at the end). */
 static int fast_base64(const struct token *t, size_t n, uint8_t *out, size_t cap, size_t *out_len)
 {
 	size_t o = 0, pad = 0, chars = 0;
 	uint32_t acc = 0;
+	if (n == 1 && fast_base64_quads(t, out, cap, out_len) == FAST_OK) {
+		return FAST_OK;
+	}
 	for (size_t k = 0; k < n; k++) {
 		for (size_t i = 0; i < t[k].len; i++) {
 			char c = t[k].s[i];
@@ -196,7 +260,8 @@ static int fast_base64(const struct token *t, size_t n, uint8_t *out, size_t cap
 				acc = acc << 6 | (uint32_t)v;
 			}
 			if (++chars % 4 == 0) {
-				if (pad > 2 || o + 3 > cap) {
+				/* pad > 2, or bits beyond the last byte not zero: ldns judges */
+				if (pad > 2 || o + 3 > cap || (pad > 0 && (acc & ((1u << (8 * pad)) - 1)) != 0)) {
 					return FAST_NO;
 				}
 				out[o++] = (uint8_t)(acc >> 16);
@@ -247,20 +312,29 @@ static int fast_base32hex(const struct token *t, uint8_t *out, size_t cap, size_
 /* The types the fast path knows by mnemonic (for RRSIG and NSEC3 bitmaps too). */
 static const struct {
 	const char *name;
+	uint8_t len;
 	uint16_t type;
 } TYPES[] = {
-	{ "A", 1 }, { "NS", 2 }, { "CNAME", 5 }, { "SOA", 6 }, { "PTR", 12 }, { "MX", 15 },
-	{ "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 }, { "DS", 43 }, { "SSHFP", 44 },
-	{ "RRSIG", 46 }, { "NSEC", 47 }, { "DNSKEY", 48 }, { "NSEC3", 50 }, { "NSEC3PARAM", 51 },
-	{ "TLSA", 52 }, { "CDS", 59 }, { "CDNSKEY", 60 }, { "ZONEMD", 63 }, { "SVCB", 64 },
-	{ "HTTPS", 65 }, { "CAA", 257 },
+	{ "A", 1, 1 }, { "NS", 2, 2 }, { "CNAME", 5, 5 }, { "SOA", 3, 6 }, { "PTR", 3, 12 },
+	{ "MX", 2, 15 }, { "TXT", 3, 16 }, { "AAAA", 4, 28 }, { "SRV", 3, 33 }, { "DS", 2, 43 },
+	{ "SSHFP", 5, 44 }, { "RRSIG", 5, 46 }, { "NSEC", 4, 47 }, { "DNSKEY", 6, 48 },
+	{ "NSEC3", 5, 50 }, { "NSEC3PARAM", 10, 51 }, { "TLSA", 4, 52 }, { "CDS", 3, 59 },
+	{ "CDNSKEY", 7, 60 }, { "ZONEMD", 6, 63 }, { "SVCB", 4, 64 }, { "HTTPS", 5, 65 },
+	{ "CAA", 3, 257 },
 };
 
 static int fast_type(const struct token *t, uint16_t *type)
 {
+	char up[12];
+	if (t->len == 0 || t->len > 10) {
+		return FAST_NO;
+	}
+	for (size_t i = 0; i < t->len; i++) {
+		char c = t->s[i];
+		up[i] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+	}
 	for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
-		size_t l = strlen(TYPES[i].name);
-		if (l == t->len && strncasecmp(TYPES[i].name, t->s, l) == 0) {
+		if (TYPES[i].len == t->len && memcmp(TYPES[i].name, up, t->len) == 0) {
 			*type = TYPES[i].type;
 			return FAST_OK;
 		}
@@ -499,17 +573,106 @@ static size_t tokenize(const char *s, size_t len, struct token *t, size_t max)
 	return n;
 }
 
-/* The fast path for one line.  \return FAST_OK, FAST_NO or a TLD_E* code */
-static int fast_line(struct reader *rd, const char *s, size_t len)
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/*
+ * Bit i set when byte i of the 16 at p cannot continue a plain token: a
+ * blank, a control or non-ASCII byte (signed compare: >= 0x80 is negative),
+ * DEL, a quote, an escape, a parenthesis or ';'.
+ */
+static inline unsigned nontoken_mask16(const char *p)
 {
-	struct token t[MAX_TOKENS];
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)),
+	                         _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(';')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('(')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(')')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/*
+ * One pass over a line of the common form ("owner TTL IN TYPE rdata", only
+ * printable ASCII, blanks): finds its end and splits it into tokens.  Sets
+ * *plain false when the line holds anything else (control or non-ASCII
+ * bytes, quotes, escapes, parentheses, a comment): then only the returned
+ * length is meaningful and the general path reads the line.  *n is
+ * MAX_TOKENS + 1 when the line has more tokens than t holds.
+ * \return the line length without its newline
+ */
+static size_t scan_line(const char *s, size_t rem, struct token *t, size_t *n, bool *plain)
+{
+	size_t i = 0, nt = 0, start = 0;
+	bool in_token = false;
+	*plain = true;
+	for (; i < rem; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c > 0x20 && c < 0x7f) {
+			if (c == '"' || c == '(' || c == ')' || c == ';' || c == '\\') {
+				*plain = false;
+				break;
+			}
+			if (!in_token) {
+				in_token = true;
+				start = i;
+			}
+#if defined(__SSE2__)
+			/* the rest of a long token (names, base64), 16 bytes at a time */
+			while (i + 17 <= rem) {
+				unsigned m = nontoken_mask16(s + i + 1);
+				if (m != 0) {
+					i += (size_t)__builtin_ctz(m);  /* i: the token's last byte */
+					break;
+				}
+				i += 16;
+			}
+#endif
+			continue;
+		}
+		if (in_token) {
+			if (nt < MAX_TOKENS) {
+				t[nt].s = s + start;
+				t[nt].len = i - start;
+			}
+			nt += nt <= MAX_TOKENS;
+			in_token = false;
+		}
+		if (c == '\n') {
+			break;
+		}
+		if (c != ' ' && c != '\t' && c != '\r') {
+			*plain = false;
+			break;
+		}
+	}
+	if (!*plain) {
+		const char *nl = memchr(s + i, '\n', rem - i);
+		return nl ? (size_t)(nl - s) : rem;
+	}
+	if (in_token) {
+		if (nt < MAX_TOKENS) {
+			t[nt].s = s + start;
+			t[nt].len = i - start;
+		}
+		nt += nt <= MAX_TOKENS;
+	}
+	*n = nt;
+	return i;
+}
+
+/* The fast path for one line split into n tokens t.  \return FAST_OK, FAST_NO or a TLD_E* code */
+static int fast_tokens(struct reader *rd, const char *s, size_t len, const struct token *t, size_t n)
+{
 	uint64_t ttl;
 	uint16_t type;
 	size_t ol = 0, rl = 0;
 	if (len == 0 || s[0] == ' ' || s[0] == '\t') {
 		return FAST_NO;  /* owner inherited */
 	}
-	size_t n = tokenize(s, len, t, MAX_TOKENS);
 	if (n < 5 || n > MAX_TOKENS || fast_uint(&t[1], 0x7fffffff, &ttl) ||
 	    t[2].len != 2 || strncasecmp(t[2].s, "IN", 2) != 0 || fast_type(&t[3], &type)) {
 		return FAST_NO;
@@ -533,6 +696,14 @@ static int fast_line(struct reader *rd, const char *s, size_t len)
 	memcpy(rd->prev, owner, ol);  /* as written: ldns expands @ and relative names with it */
 	rd->prev_len = ol;
 	return tld_image_builder_add(&rd->b, rec, 1 + ol + 10 + rl);
+}
+
+/* The fast path for one line.  \return FAST_OK, FAST_NO or a TLD_E* code */
+static int fast_line(struct reader *rd, const char *s, size_t len)
+{
+	struct token t[MAX_TOKENS];
+	size_t n = tokenize(s, len, t, MAX_TOKENS);
+	return fast_tokens(rd, s, len, t, n);
 }
 
 static void report(const struct reader *rd, size_t line, const char *msg, const char *s, size_t len)
@@ -612,13 +783,21 @@ static int directive(struct reader *rd, size_t line, const char *s, size_t len)
 	return TLD_EPARSE;
 }
 
-/* Line end: offset of the comment (outside quotes) or len; sets *special for quotes, parentheses. */
-static size_t content_len(const char *s, size_t len, int *parens, bool *special)
+/*
+ * Line end: offset of the comment (outside quotes) or len; sets *special for
+ * quotes, parentheses, escapes, and *escaped_newline for a backslash that
+ * ends the line (ldns's reader would join the next line to it).
+ */
+static size_t content_len(const char *s, size_t len, int *parens, bool *special,
+                          bool *escaped_newline)
 {
 	bool quoted = false;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
-		if (c == '\\' && i + 1 < len) {
+		if (c == '\\' && i + 1 == len) {
+			*special = true;
+			*escaped_newline = true;
+		} else if (c == '\\') {
 			*special = true;
 			i++;
 		} else if (c == '"') {
@@ -651,12 +830,28 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 	size_t pos = 0, line = 0;
 	while (pos < len) {
 		const char *s = text + pos;
-		const char *nl = memchr(s, '\n', len - pos);
-		size_t ll = nl ? (size_t)(nl - s) : len - pos;
+		struct token tok[MAX_TOKENS];
+		size_t ntok = 0;
+		bool plain;
+		size_t ll = scan_line(s, len - pos, tok, &ntok, &plain);
 		size_t first_line = ++line;
 		int parens = 0;
 		bool special = false;
-		pos += ll + (nl != NULL);
+		pos += ll + (pos + ll < len);
+		if (plain && ntok == 0) {
+			continue;  /* blank */
+		}
+		if (plain && s[0] != '$') {
+			/* the common case: one pass over the line, then the fast path */
+			r = fast_tokens(rd, s, ll, tok, ntok);
+			if (r == FAST_OK) {
+				after_record(rd);
+				continue;
+			}
+			if (r < 0) {
+				goto fail;
+			}
+		}
 		if (memchr(s, 0, ll) != NULL) {
 			report(rd, line, "NUL byte in zone text", s, ll);
 			r = TLD_EPARSE;
@@ -673,7 +868,8 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 				goto fail;
 			}
 		}
-		size_t cl = content_len(s, ll, &parens, &special);
+		bool escaped_newline = false;
+		size_t cl = content_len(s, ll, &parens, &special, &escaped_newline);
 		size_t k = 0;
 		while (k < cl && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r')) {
 			k++;
@@ -713,9 +909,15 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 			const char *s2 = text + rec_end;
 			const char *nl2 = memchr(s2, '\n', len - rec_end);
 			size_t l2 = nl2 ? (size_t)(nl2 - s2) : len - rec_end;
-			content_len(s2, l2, &parens, &special);
+			content_len(s2, l2, &parens, &special, &escaped_newline);
 			rec_end += l2 + (nl2 != NULL);
 			line++;
+		}
+		if (escaped_newline) {
+			/* signers write \DDD; a line joined to the next is not guessed at */
+			report(rd, first_line, "a backslash at the end of a line (an escaped newline)", s, ll);
+			r = TLD_EPARSE;
+			goto fail;
 		}
 		if (parens != 0) {
 			report(rd, first_line, "unbalanced parentheses", s, ll);

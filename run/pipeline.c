@@ -3,11 +3,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "common/lock.h"
@@ -32,6 +35,19 @@
 #define MAX_MESSAGES (TLD_GUARD_COUNT + 4)
 #define KEY_CLASSES 4
 
+struct run;
+
+/* The publish preparation, run beside the verification (stages 8-9). */
+struct prep_job {
+	struct run *r;
+	pthread_t thread;
+	bool started;                       /* the thread runs or ran: join before anything else */
+	tld_publish_prep_t *prep;           /* on success; committed or aborted by the main thread */
+	int err;
+	double seconds;                     /* how long the preparation took */
+	double done_at;                     /* mono_seconds() when it ended */
+};
+
 /* Everything one run holds; released by run_free(). */
 struct run {
 	const struct tld_run_opts *opts;
@@ -48,6 +64,7 @@ struct run {
 	bool have_current;
 
 	struct signer_sign_stats sig;
+	struct prep_job prep;
 	struct tld_publish_result pub;
 	struct tld_secondary_status *sec;
 	size_t n_sec;
@@ -140,6 +157,7 @@ static int stage_load(struct run *r)
 		return err;
 	}
 	remove_stale_temporaries(r->cfg->state_dir);
+	tld_publish_sweep(r->cfg);  /* a killed run's prepared publish: zone link, image, journal */
 	err = tld_policy_load(r->cfg->policy_path, &r->pol);
 	if (err != TLD_OK) {
 		return err;
@@ -448,6 +466,8 @@ static int stage_sign(struct run *r)
 			return err;
 		}
 	}
+	tld_info("run: sign: read %.2f s, denial chain %.2f s, signatures %.2f s, written %.2f s",
+	         r->sig.seconds_read, r->sig.seconds_chain, r->sig.seconds_sign, r->sig.seconds_write);
 	r->report.serial = r->sig.serial;
 	r->report.sigs_new = r->sig.sigs_new;
 	r->report.sigs_reused = r->sig.sigs_reused;
@@ -475,6 +495,8 @@ static int stage_sign(struct run *r)
  * TLDSIGN_TEST_BREAK_SIGNED=1 in the environment, an unsigned apex TXT
  * RRset is appended to the signed zone before it is verified.  The gate must
  * then refuse; the hook can only make a run fail, never publish anything.
+ * The damaged file replaces signed.zone by rename: the file there may be
+ * linked elsewhere (a published version), so it is never written in place.
  */
 static void test_break_signed(const struct run *r)
 {
@@ -482,13 +504,24 @@ static void test_break_signed(const struct run *r)
 	if (v == NULL || strcmp(v, "1") != 0) {
 		return;
 	}
-	FILE *f = fopen(r->signed_path, "a");
-	if (f != NULL) {
-		tld_warning("run: TLDSIGN_TEST_BREAK_SIGNED: damaging %s before verification",
-		            r->signed_path);
-		fprintf(f, "%s\t3600\tIN\tTXT\t\"not signed\"\n", r->cfg->zone);
-		fclose(f);
+	FILE *in = fopen(r->signed_path, "r");
+	tld_atomic_file_t *af = NULL;
+	if (in == NULL || tld_atomic_file_open(r->signed_path, 0644, &af) != TLD_OK) {
+		if (in != NULL) {
+			fclose(in);
+		}
+		return;
 	}
+	FILE *out = tld_atomic_file_stream(af);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+		fwrite(buf, 1, n, out);
+	}
+	fclose(in);
+	tld_warning("run: TLDSIGN_TEST_BREAK_SIGNED: damaging %s before verification", r->signed_path);
+	fprintf(out, "%s\t3600\tIN\tTXT\t\"not signed\"\n", r->cfg->zone);
+	(void)tld_atomic_file_commit(af);
 }
 
 /*
@@ -499,7 +532,6 @@ static void test_break_signed(const struct run *r)
  */
 static int stage_verify(struct run *r)
 {
-	test_break_signed(r);
 	struct tld_verify_opts vo = {
 		.now = r->opts->now,
 		.refresh_window = r->pol->signatures.refresh,
@@ -525,11 +557,61 @@ static int stage_verify(struct run *r)
 	return err;
 }
 
-/* Stage 9a: publish (the commit point). */
+/* The publish preparation (publish/publish.h); in its own thread beside the verification. */
+static void *prepare_publish(void *arg)
+{
+	struct prep_job *job = arg;
+	struct run *r = job->r;
+	double t0 = mono_seconds();
+	/* signed.zone is written by rename and fsynced (signer): the version may link it */
+	struct tld_publish_opts po = { .link_input = true };
+	job->err = tld_publish_prepare(r->cfg, r->have_current ? &r->current : NULL, r->signed_path,
+	                               &po, &job->prep);
+	job->done_at = mono_seconds();
+	job->seconds = job->done_at - t0;
+	return NULL;
+}
+
+/*
+ * Starts the publish preparation beside the verification when there is a
+ * thread for it: it reads the same signed.zone and writes only temporaries;
+ * nothing is committed before the verification passed (stage_publish()).
+ */
+static void start_prepare(struct run *r)
+{
+	r->prep.r = r;
+	r->prep.started = pthread_create(&r->prep.thread, NULL, prepare_publish, &r->prep) == 0;
+	if (!r->prep.started) {
+		tld_info("run: publish: no thread for the preparation; it follows the verification");
+	}
+}
+
+/* Waits for the preparation (a no-op when none runs). */
+static void join_prepare(struct run *r)
+{
+	if (r->prep.started) {
+		pthread_join(r->prep.thread, NULL);
+		r->prep.started = false;
+	}
+}
+
+/* Stage 9a: publish (the commit point), once the preparation is complete. */
 static int stage_publish(struct run *r)
 {
 	double t0 = mono_seconds();
-	int err = tld_publish_zone_file(r->cfg, r->db, r->signed_path, &r->pub);
+	bool beside = r->prep.started;
+	join_prepare(r);
+	if (!beside && r->prep.prep == NULL && r->prep.err == TLD_OK) {
+		prepare_publish(&r->prep);
+	}
+	if (r->prep.err != TLD_OK) {
+		return r->prep.err;
+	}
+	double t_prepared = mono_seconds();
+	r->report.publish_prepared_seconds = r->prep.seconds;
+	tld_publish_prep_t *prep = r->prep.prep;
+	r->prep.prep = NULL;
+	int err = tld_publish_commit(prep, r->db, &r->pub);
 	if (err != TLD_OK && !(err == TLD_EIO && r->pub.after_publish_ran)) {
 		return err;
 	}
@@ -539,8 +621,10 @@ static int stage_publish(struct run *r)
 	if (r->report.published) {
 		keep_previous(r);
 	}
-	tld_info("run: publish: tld_publish_zone_file %.2f s, previous version kept in %.2f s",
-	         t_published - t0, mono_seconds() - t_published);
+	tld_info("run: publish: prepared in %.2f s%s (waited %.2f s for it), committed in %.2f s, "
+	         "previous version kept in %.2f s", r->prep.seconds,
+	         beside ? " beside the verification" : "", t_prepared - t0,
+	         t_published - t_prepared, mono_seconds() - t_published);
 	return err;
 }
 
@@ -596,13 +680,30 @@ static bool secondaries_need_check(struct run *r)
 
 typedef int (*stage_fn)(struct run *r);
 
+/* CPU seconds so far: every thread, and the children waited for (the HSM signing workers). */
+static double cpu_seconds(void)
+{
+	struct rusage self, children;
+	if (getrusage(RUSAGE_SELF, &self) != 0 || getrusage(RUSAGE_CHILDREN, &children) != 0) {
+		return 0;
+	}
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + children.ru_utime.tv_sec +
+	                children.ru_stime.tv_sec) +
+	       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + children.ru_utime.tv_usec +
+	                children.ru_stime.tv_usec) / 1e6;
+}
+
 static int run_stage(struct run *r, enum tld_stage stage, stage_fn fn)
 {
-	double t0 = mono_seconds();
+	double t0 = mono_seconds(), c0 = cpu_seconds();
 	tld_progress_update(&r->progress, (uint64_t)stage);
 	tld_debug("run: stage %s", tld_stage_name(stage));
 	int err = fn(r);
-	r->report.stage_seconds[stage] += mono_seconds() - t0;
+	double wall = mono_seconds() - t0;
+	r->report.stage_seconds[stage] += wall;
+	/* CPU beside wall time: on a shared machine the wall time alone misleads */
+	tld_info("run: stage %s: %.2f s, %.2f s CPU", tld_stage_name(stage), wall,
+	         cpu_seconds() - c0);
 	if (err != TLD_OK && err != TLD_ESECONDARY) {
 		tld_debug("run: stage %s failed: %s", tld_stage_name(stage), tld_strerror(err));
 	}
@@ -631,7 +732,13 @@ static int run_stages(struct run *r)
 		           " on every secondary; notifying again", r->current.serial);
 		return run_stage(r, TLD_STAGE_NOTIFY, stage_notify);
 	}
+	test_break_signed(r);
+	start_prepare(r);
 	if ((err = run_stage(r, TLD_STAGE_VERIFY, stage_verify)) != TLD_OK) {
+		/* the gate refused: the preparation's temporaries go, nothing was visible */
+		join_prepare(r);
+		tld_publish_abort(r->prep.prep);
+		r->prep.prep = NULL;
 		return err;
 	}
 	err = run_stage(r, TLD_STAGE_PUBLISH, stage_publish);
@@ -667,6 +774,8 @@ static void report(struct run *r, int result)
 
 static void run_free(struct run *r)
 {
+	join_prepare(r);
+	tld_publish_abort(r->prep.prep);
 	for (size_t i = 0; i < r->n_messages; i++) {
 		free(r->messages[i]);
 	}

@@ -143,7 +143,8 @@ int tld_report_json(const struct tld_run_report *r, FILE *out)
 	for (int s = 0; s < TLD_STAGE_COUNT; s++) {
 		fprintf(out, "%s\"%s\": %.3f", s ? ", " : "", tld_stage_name(s), r->stage_seconds[s]);
 	}
-	fputs("},\n  \"secondaries\": [", out);
+	fprintf(out, "},\n  \"publish_prepared_seconds\": %.3f,\n", r->publish_prepared_seconds);
+	fputs("  \"secondaries\": [", out);
 	for (size_t i = 0; i < r->secondaries_count; i++) {
 		const struct tld_report_secondary *s = &r->secondaries[i];
 		fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", out);

@@ -54,6 +54,7 @@ struct tld_run_report {
 	uint64_t verify_cached;           /*!< of those, from its cache (no public-key operation) */
 	tld_time_t earliest_expiration;   /*!< 0 unknown */
 	double stage_seconds[TLD_STAGE_COUNT];
+	double publish_prepared_seconds;  /*!< the publish preparation, run beside the verification */
 	const struct tld_report_secondary *secondaries;
 	size_t secondaries_count;
 	const struct tld_report_keycount *keys;

@@ -98,6 +98,8 @@ if [ "$FULL" = 1 ]; then
 	published_intact "after the kills"
 fi
 is 0 "$(ls "$S" | grep -c '\.tmp\.')" "no temporary file of a killed run is left in the state directory"
+is 0 "$(ls "$I/zones" "$S/journal" 2>/dev/null | grep -c '\.tmp\.')" \
+	"no temporary file of a killed run's publish is left in the output directory or the journal"
 step=$((step + 1))
 
 # --- disk full: the instance on a 24 MB tmpfs, filled up (private mount namespace)
@@ -159,6 +161,9 @@ export TLDSIGN_TEST_BREAK_SIGNED=1; run_at $step; unset TLDSIGN_TEST_BREAK_SIGNE
 is 5 "$rc" "a damaged signed zone: verification fails, exit 5"
 echo "$out" | grep -q "failed verification"; ok $? "the failure is reported"
 is "$before" "$(q 'SELECT count(*) FROM publish_versions')" "verification failure: nothing published"
+# the publish was prepared beside the verification: its temporaries are gone
+is 0 "$(ls "$I/zones" "$S/journal" 2>/dev/null | grep -c '\.tmp\.')" \
+	"verification failure: no temporary file left in the output directory or the journal"
 published_intact "verification failure"
 step=$((step + 1))
 run_at $step

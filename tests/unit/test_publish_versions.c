@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* publish/versions + zoneimage: atomic versions, journal, pruning, serial rules. */
+/*
+ * publish/versions + zoneimage: atomic versions, journal, pruning, serial
+ * rules; the two halves of a publish (prepare: temporaries only; commit;
+ * abort) and the hard-linked zone file.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +42,87 @@ static int count_files(const char *sub, const char *suffix)
 	}
 	pclose(p);
 	return n;
+}
+
+/* tld_publish_prepare() / _commit() / _abort(), from serial 5 published (keep = 2). */
+static void prepare_commit_abort(const struct tld_config *cfg, tld_statedb_t *db, const char *zone)
+{
+	struct tld_version_info cur, after;
+	struct tld_publish_result res;
+	tld_publish_prep_t *p = NULL;
+	struct tld_publish_opts link = { .link_input = true };
+
+	is_int(TLD_OK, tld_versions_current(db, &cur), "current version before preparing");
+	write_zone(zone, 6, 5);
+	is_int(TLD_OK, tld_publish_prepare(cfg, &cur, zone, &link, &p), "prepare serial 6");
+	ok(p != NULL && !tld_publish_prep_unchanged(p), "a new version prepared");
+	is_int(3, count_files("zones", "tmp.*") + count_files("state/journal", "tmp.*"),
+	       "prepared: zone file, image and journal entry under temporary names");
+	is_int(3, count_files("zones", ".zone"), "prepared: no new version file visible");
+	is_int(TLD_OK, tld_versions_current(db, &after), "current version after preparing");
+	is_int(cur.serial, after.serial, "prepared: the current version is still serial 5");
+	tld_publish_abort(p);
+	p = NULL;
+	is_int(0, count_files("zones", "tmp.*") + count_files("state/journal", "tmp.*"),
+	       "abort: every temporary removed");
+	is_int(TLD_OK, tld_versions_current(db, &after), "current version after the abort");
+	is_int(cur.serial, after.serial, "abort: serial 5 stays current");
+
+	/* commit: the zone file is the input file itself (a hard link) */
+	is_int(TLD_OK, tld_publish_prepare(cfg, &cur, zone, &link, &p), "prepare serial 6 again");
+	is_int(TLD_OK, tld_publish_commit(p, db, &res), "commit serial 6");
+	is_int(6, res.serial, "serial 6 published");
+	is_int(5, res.previous_serial, "over serial 5");
+	struct stat a, b;
+	ok(stat(zone, &a) == 0 && stat(res.file, &b) == 0 && a.st_ino == b.st_ino &&
+	   a.st_dev == b.st_dev, "link_input: the version's zone file is a hard link to the input");
+	is_int(0, count_files("zones", "tmp.*") + count_files("state/journal", "tmp.*"),
+	       "commit: no temporary left");
+	is_int(TLD_OK, tld_versions_current(db, &after), "current version after the commit");
+	is_int(6, after.serial, "commit: serial 6 current");
+
+	/* the same content again: an unchanged preparation, nothing written */
+	is_int(TLD_OK, tld_publish_prepare(cfg, &after, zone, &link, &p), "prepare the same serial 6");
+	ok(p != NULL && tld_publish_prep_unchanged(p), "unchanged");
+	is_int(TLD_OK, tld_publish_commit(p, db, &res), "commit of an unchanged preparation");
+	ok(res.unchanged, "reported unchanged");
+
+	/* a preparation against a version that is no longer current is not committed */
+	unlink(zone);  /* a new file: the published version's link stays as it was */
+	write_zone(zone, 7, 6);
+	is_int(TLD_OK, tld_publish_prepare(cfg, &cur, zone, NULL, &p), "prepare serial 7 against serial 5");
+	is_int(TLD_ESTATE, tld_publish_commit(p, db, &res), "commit refused: serial 6 is current now");
+	is_int(0, count_files("zones", "tmp.*") + count_files("state/journal", "tmp.*"),
+	       "refused commit: temporaries removed");
+	is_int(TLD_OK, tld_versions_current(db, &after), "current version after the refusal");
+	is_int(6, after.serial, "serial 6 stays current");
+
+	/* what a killed run's preparation leaves is swept; other files stay */
+	char path[600];
+	const char *names[] = { "zones/test.9.zone.tmp.123", "zones/test.9.img.tmp.123",
+	                        "state/journal/test.6-9.ixfr.tmp.123", "zones/other.txt" };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		FILE *f = fopen(path, "w");
+		if (f != NULL) {
+			fclose(f);
+		}
+	}
+	tld_publish_sweep(cfg);
+	is_int(0, count_files("zones", "tmp.*") + count_files("state/journal", "tmp.*"),
+	       "sweep: a killed preparation's temporaries removed");
+	snprintf(path, sizeof(path), "%s/zones/other.txt", dir);
+	ok(access(path, F_OK) == 0, "sweep: other files stay");
+	unlink(path);
+
+	/* without link_input the version's zone file is a copy */
+	is_int(TLD_OK, tld_publish_prepare(cfg, &after, zone, NULL, &p), "prepare serial 7 (copy)");
+	is_int(TLD_OK, tld_publish_commit(p, db, &res), "commit serial 7");
+	ok(stat(zone, &a) == 0 && stat(res.file, &b) == 0 && a.st_ino != b.st_ino,
+	   "without link_input the zone file is a copy");
+	is_int(7, res.serial, "serial 7 published");
+	is_int(10, (long long)res.removed, "journal entry 6 -> 7: 10 removed");
+	is_int(10, (long long)res.added, "journal entry 6 -> 7: 10 added");
 }
 
 int main(void)
@@ -121,6 +206,8 @@ int main(void)
 	is_int(2, count_files("zones", ".zone") - 1, "keep=2: two versions (plus the current link)");
 	is_int(2, count_files("zones", ".img"), "keep=2: two images");
 	is_int(0, count_files("zones", "tmp.*"), "no temporary files left");
+
+	prepare_commit_abort(&cfg, db, zone);
 
 	/* a corrupt image is refused, never half-served */
 	is_int(TLD_OK, tld_versions_current(db, &v), "current");

@@ -104,6 +104,160 @@ static void reject(const char *text, int expected, const char *what)
 
 static const char *SOA = "test. 3600 IN SOA ns1.nic.test. hostmaster.nic.test. 7 1800 900 1209600 3600\n";
 
+/* Whether img holds its SOA first and every other record in canonical order. */
+static bool canonical(const struct tld_zone_image *img)
+{
+	struct tld_image_rr rr;
+	tld_image_rr(img, 0, &rr);
+	if (rr.type != TLD_RR_SOA) {
+		return false;
+	}
+	for (size_t i = 2; i < img->count; i++) {
+		if (tld_image_canon_cmp(img->data + img->rr[i - 1], img->data + img->rr[i]) > 0) {
+			diag("records %zu and %zu out of canonical order", i - 1, i);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* text (built by the caller) read into canonical order and equal to what ldns reads. */
+static void sorted_as_ldns(const char *text, size_t records, const char *what)
+{
+	struct tld_zone_image *img = NULL;
+	is_int(TLD_OK, tld_image_from_zone_text(what, text, strlen(text), &img), "%s: read", what);
+	if (img != NULL) {
+		is_int((long long)records, (long long)img->count, "%s: %zu records", what, records);
+		ok(canonical(img), "%s: SOA first, then canonical order", what);
+		ok(img->sorted, "%s: the image says it is sorted", what);
+	}
+	tld_image_free(img);
+	crosscheck_text(text, what);
+}
+
+/*
+ * The orders the image sort meets: a signer's (owners in order, types not:
+ * RRSIG after what it covers), an owner's records out of order (few, and
+ * more than one insertion sort takes), owners scattered or descending.
+ */
+static void sort_orders(void)
+{
+	static char text[65536];
+	size_t len = 0, n = 0;
+#define ADD(...) (len += (size_t)snprintf(text + len, sizeof(text) - len, __VA_ARGS__), n++)
+	/* a signer's order */
+	ADD("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n");
+	ADD("test. 3600 IN RRSIG SOA 13 1 3600 20261205074635 20261121091000 1 test. AAAA\n");
+	ADD("test. 3600 IN NS ns1.test.\n");
+	ADD("test. 3600 IN RRSIG NS 13 1 3600 20261205074635 20261121091000 1 test. AAAA\n");
+	for (int i = 0; i < 20; i++) {
+		ADD("%c%c.test. 3600 IN NSEC3 1 1 0 - 00000000 NS DS RRSIG\n", 'a' + i / 10, '0' + i % 10);
+		ADD("%c%c.test. 3600 IN RRSIG NSEC3 13 2 3600 20261205074635 20261121091000 1 test. AAAA\n",
+		    'a' + i / 10, '0' + i % 10);
+		ADD("%c%c.test. 3600 IN DS 1 13 2 00\n", 'a' + i / 10, '0' + i % 10);
+		ADD("%c%c.test. 3600 IN NS ns.example.\n", 'a' + i / 10, '0' + i % 10);
+	}
+	sorted_as_ldns(text, n, "a signer's order");
+
+	/* one owner's records in reverse order: 10 (sorted in place), 70 (the general sort) */
+	for (int many = 10; many <= 70; many += 60) {
+		len = 0;
+		n = 0;
+		ADD("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n");
+		ADD("a.test. 3600 IN NS ns.example.\n");
+		for (int i = many; i > 0; i--) {
+			ADD("m.test. 3600 IN TXT \"%03d\"\n", i);
+		}
+		ADD("z.test. 3600 IN NS ns.example.\n");
+		sorted_as_ldns(text, n, many == 10 ? "10 records of one owner reversed" :
+		                                    "70 records of one owner reversed");
+	}
+
+	/* owners scattered, owners descending */
+	len = 0;
+	n = 0;
+	ADD("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n");
+	ADD("a.test. 3600 IN NS ns.example.\nb.test. 3600 IN NS ns.example.\n");
+	ADD("a.test. 3600 IN DS 1 13 2 00\nsub.a.test. 3600 IN NS ns.example.\n");
+	n += 2;
+	sorted_as_ldns(text, n, "an owner's records scattered");
+	len = 0;
+	n = 0;
+	ADD("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n");
+	for (int i = 25; i >= 0; i--) {
+		ADD("%c.test. 3600 IN NS ns.example.\n", 'a' + i);
+	}
+	sorted_as_ldns(text, n, "owners descending");
+#undef ADD
+}
+
+static bool same_bytes(const struct tld_zone_image *a, const struct tld_zone_image *b)
+{
+	return a != NULL && b != NULL && a->count == b->count && a->len == b->len &&
+	       a->serial == b->serial && a->from_serial == b->from_serial &&
+	       memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* tld_image_diff_file() against old saved as a file: the same entry as the in-memory diff d. */
+static void diff_from_file(const struct tld_zone_image *old_img, const struct tld_zone_image *new_img,
+                           const struct tld_zone_image *d)
+{
+	char path[300];
+	struct tld_zone_image *df = NULL;
+	snprintf(path, sizeof(path), "%s.img", tmpzone);
+	is_int(TLD_OK, tld_image_save(old_img, path), "old image saved");
+	is_int(TLD_OK, tld_image_diff_file(path, new_img, &df), "diff 1 -> 2 from the old image file");
+	ok(same_bytes(d, df), "the streamed diff is the in-memory diff, byte for byte");
+	tld_image_free(df);
+	df = NULL;
+
+	/* records out of canonical order: refused (the caller loads and sorts) */
+	struct tld_zone_image shuffled = *old_img;
+	size_t rr[64];
+	if (old_img->count >= 3 && old_img->count <= 64) {
+		memcpy(rr, old_img->rr, old_img->count * sizeof(rr[0]));
+		size_t t = rr[1];
+		rr[1] = rr[2];
+		rr[2] = t;
+		shuffled.rr = rr;
+		is_int(TLD_OK, tld_image_save(&shuffled, path), "an image out of order saved");
+		is_int(TLD_EPARSE, tld_image_diff_file(path, new_img, &df), "out of order: refused");
+		ok(df == NULL, "out of order: no entry");
+	}
+	/* a truncated image: refused */
+	is_int(TLD_OK, tld_image_save(old_img, path), "old image saved again");
+	if (truncate(path, 40) != 0) {
+		diag("truncate failed");
+	}
+	is_int(TLD_EPARSE, tld_image_diff_file(path, new_img, &df), "a truncated image: refused");
+	unlink(path);
+
+	/* a window's worth and more: 200,000 records, every 1000th changed */
+	static char big[16 << 20];
+	size_t len = 0;
+	struct tld_zone_image *b1 = NULL, *b2 = NULL, *bd = NULL, *bf = NULL;
+	for (int v = 1; v <= 2; v++) {
+		len = (size_t)snprintf(big, sizeof(big), "test. 3600 IN SOA a. b. %d 1 1 1 1\n", v);
+		for (int i = 0; i < 200000 && len + 100 < sizeof(big); i++) {
+			len += (size_t)snprintf(big + len, sizeof(big) - len, "d%06d.test. 60 IN NS ns%d.example.\n",
+			                        i, (v == 2 && i % 1000 == 0) ? 2 : 1);
+		}
+		is_int(TLD_OK, tld_image_from_zone_text("big", big, len, v == 1 ? &b1 : &b2), "big zone %d read", v);
+	}
+	if (b1 != NULL && b2 != NULL) {
+		is_int(TLD_OK, tld_image_save(b1, path), "big old image saved");
+		is_int(TLD_OK, tld_image_diff(b1, b2, &bd), "big diff in memory");
+		is_int(TLD_OK, tld_image_diff_file(path, b2, &bf), "big diff from the file");
+		ok(same_bytes(bd, bf), "big: the same entry (%zu records)", bd != NULL ? bd->count : 0);
+		is_int(402, bd != NULL ? (long long)bd->count : -1, "big: 2 SOA + 200 removed + 200 added");
+	}
+	unlink(path);
+	tld_image_free(b1);
+	tld_image_free(b2);
+	tld_image_free(bd);
+	tld_image_free(bf);
+}
+
 int main(void)
 {
 	static const char *vectors[] = {
@@ -194,6 +348,25 @@ int main(void)
 		is_int(TLD_EPARSE, tld_image_from_zone_text("nul.zone", nul, sizeof(nul) - 1, &img), "NUL byte rejected");
 	}
 
+	sort_orders();
+	/* base64 as one token of whole quads (the quad decoder) and otherwise */
+	crosscheck_text("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n"
+	                "test. 3600 IN DNSKEY 256 3 13 AwEAAQ==\n"
+	                "test. 3600 IN DNSKEY 256 3 13 AwEAAbc=\n"
+	                "test. 3600 IN DNSKEY 256 3 13 AwEAAbcd\n"
+	                "test. 3600 IN DNSKEY 256 3 13 AwEA AbcdEA==\n"
+	                "test. 3600 IN DNSKEY 257 3 13 +/+/+/+/\n", "base64 with 0, 1, 2 pads, split");
+	/* a backslash ending a line: ldns joins the next line, the reader refuses (fuzz finding) */
+	reject("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\nx.test. 3600 IN NS ns.example.\\\n"
+	       "y.test. 3600 IN NS ns.example.\n", TLD_EPARSE, "an escaped newline");
+	/* bits beyond the last byte set: ldns refuses, so does the reader */
+	reject("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\ntest. 3600 IN DNSKEY 256 3 13 AbcdEF==\n",
+	       TLD_EPARSE, "base64 with stray bits before '=='");
+	reject("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\ntest. 3600 IN DNSKEY 256 3 13 AwEA AbcdEF==\n",
+	       TLD_EPARSE, "split base64 with stray bits before '=='");
+	reject("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\ntest. 3600 IN DNSKEY 256 3 13 AbcdEFG=\n",
+	       TLD_EPARSE, "base64 with stray bits before '='");
+
 	/* order: SOA first, the rest canonical; diff by merge walk */
 	const char *v1 = "test. 3600 IN SOA a. b. 1 1 1 1 1\nb.test. 60 IN NS ns.\na.test. 60 IN NS ns.\n"
 	                 "z.a.test. 60 IN NS ns.\nc.test. 60 IN NS ns.\n";
@@ -226,6 +399,7 @@ int main(void)
 			tld_image_rr(d, 5, &rr);
 			is_int(120, rr.ttl, "a TTL change is a remove and an add");
 		}
+		diff_from_file(i1, i2, d);
 	}
 	tld_image_free(i1);
 	tld_image_free(i2);

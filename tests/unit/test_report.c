@@ -31,6 +31,7 @@ int main(void)
 		.messages_count = 1,
 	};
 	r.stage_seconds[TLD_STAGE_SIGN] = 0.75;
+	r.publish_prepared_seconds = 1.5;
 
 	char line[512];
 	tld_report_summary(&r, line, sizeof(line));
@@ -42,7 +43,7 @@ int main(void)
 	snprintf(cmd, sizeof(cmd),
 	         "/usr/bin/python3 -c 'import json,sys; d=json.load(open(\"%s/last-run.json\")); "
 	         "sys.exit(0 if d[\"serial\"]==42 and d[\"secondaries\"][1][\"name\"]==\"::1@53\\\"x\" "
-	         "and d[\"stage_seconds\"][\"sign\"]==0.75 and d[\"forced\"]==\"ops ticket 7\" and "
+	         "and d[\"stage_seconds\"][\"sign\"]==0.75 and d[\"publish_prepared_seconds\"]==1.5 and d[\"forced\"]==\"ops ticket 7\" and "
 	         "d[\"messages\"][0].endswith(\"newline\") else 1)'", dir);
 	is_int(0, system(cmd), "JSON is valid and holds the figures");
 
