@@ -607,7 +607,7 @@ int cmd_hsm_speed(const struct tld_cli *cli, int argc, char **argv)
 	printf("window %.3f %.3f %zu\n", wall_start, now_seconds(CLOCK_REALTIME), done);
 	struct tld_signpool_stats ps;
 	tld_signpool_get_stats(pool, &ps);
-	tld_info("hsm speed: %zu batches, %" PRIu64 " session key copies signed, %" PRIu64
+	tld_info("hsm speed: %zu batches, %" PRIu64 " session key copies made, %" PRIu64
 	         " worker keys used on the token object (hsm.session-key-copies: %s)",
 	         ps.batches, ps.key_copies, ps.token_key_uses, cfg->hsm.session_key_copies ? "true" : "false");
 fail:

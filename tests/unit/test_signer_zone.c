@@ -245,6 +245,59 @@ static void test_pipelined_read(void)
 	unlink(path);
 }
 
+/*
+ * A zone large enough for the parallel node sort (70,000 owners in shuffled
+ * order) with 20,000 empty non-terminals to merge in: the built nodes are in
+ * strictly increasing canonical order, every ENT is there once.
+ */
+static void test_big_build(void)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/build.zone", tmpdir);
+	FILE *fp = fopen(path, "w");
+	if (fp == NULL) {
+		ok(false, "zone written");
+		return;
+	}
+	fputs("$ORIGIN example.\n$TTL 3600\n@ SOA ns1 h 1 2 3 4 300\n@ NS ns1\nns1 A 192.0.2.1\n", fp);
+	uint32_t x = 12345;
+	for (unsigned i = 0; i < 50000; i++) {
+		x = x * 1103515245u + 12345u;
+		fprintf(fp, "d%u-%u NS ns1.other.\n", (x >> 8) % 1000000, i); /* shuffled, distinct */
+	}
+	for (unsigned i = 0; i < 20000; i++) { /* owner x.eN.ents.: eN.ents. (and ents.) are empty non-terminals */
+		fprintf(fp, "x.e%u.ents A 192.0.2.2\n", (i * 7919u) % 20000);
+	}
+	fclose(fp);
+	struct signer_zone *z = NULL;
+	int ret = signer_zone_read(path, NULL, &z);
+	if (ret == TLD_OK) {
+		ret = signer_zone_build(z);
+	}
+	if (!is_int(TLD_OK, ret, "big zone built")) {
+		signer_zone_free(z);
+		return;
+	}
+	/* apex, ns1, 50,000 delegations, 20,000 owners, 20,000 + 1 ENTs */
+	is_int(1 + 1 + 50000 + 20000 + 20001, (long long)z->nnodes, "every owner and every ENT, once");
+	size_t bad = 0, ents = 0;
+	for (size_t i = 0; i < z->nnodes; i++) {
+		const struct signer_node *n = &z->nodes[i];
+		ents += (n->flags & SIGNER_NODE_ENT) != 0;
+		if (i == 0) {
+			continue;
+		}
+		const struct signer_node *p = &z->nodes[i - 1];
+		size_t m = p->key_len < n->key_len ? p->key_len : n->key_len;
+		int c = memcmp(signer_node_key(z, p), signer_node_key(z, n), m);
+		bad += !(c < 0 || (c == 0 && p->key_len < n->key_len));
+	}
+	is_int(0, (long long)bad, "nodes in strictly increasing canonical order");
+	is_int(20001, (long long)ents, "20,001 empty non-terminals flagged");
+	signer_zone_free(z);
+	unlink(path);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -257,6 +310,7 @@ int main(void)
 	test_rejections();
 	tld_log_init(TLD_LOG_ERROR, false);
 	test_pipelined_read();
+	test_big_build();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
 	unlink(path);
