@@ -323,7 +323,8 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((ret = vfy_zone_load(path, nt, &z)) != TLD_OK) {
+	if ((ret = vfy_zone_load(path, nt, &seq, &z)) != TLD_OK) {
+		vfy_issue_list_clear(&seq);
 		return ret;
 	}
 	tld_info("verify: loaded %zu records in %.2f s (cpu %.2f s)", z->n_recs, elapsed(&t0),
@@ -334,10 +335,6 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		ret = TLD_ENOMEM;
 		goto fail;
 	}
-	if ((ret = vfy_denial_prepare(z, &seq)) != TLD_OK) {
-		goto fail;
-	}
-	tld_debug("verify: %zu NSEC3 sorted and indexed at %.3f s", z->n_nsec3, elapsed(&t0));
 	if ((ret = load_cache(opts, z, &cache)) != TLD_OK) {
 		goto fail;
 	}

@@ -109,9 +109,9 @@ int main(void)
 		struct vfy_zone *one = NULL, *many[3] = { NULL, NULL, NULL };
 		const unsigned threads[3] = { 2, 3, 7 };
 		ok(write_zone(path, v), "%s zone written", names[v]);
-		is_int(TLD_OK, vfy_zone_load(path, 1, &one), "%s zone read in one piece", names[v]);
+		is_int(TLD_OK, vfy_zone_load(path, 1, NULL, &one), "%s zone read in one piece", names[v]);
 		for (size_t t = 0; t < 3; t++) {
-			is_int(TLD_OK, vfy_zone_load(path, threads[t], &many[t]), "read with %u threads",
+			is_int(TLD_OK, vfy_zone_load(path, threads[t], NULL, &many[t]), "read with %u threads",
 			       threads[t]);
 			ok(one != NULL && many[t] != NULL && same_records(one, many[t]),
 			   "%s zone: same records, lines and order with %u threads", names[v], threads[t]);
@@ -151,7 +151,7 @@ int main(void)
 		fclose(fp);
 	}
 	struct vfy_zone *z = NULL;
-	is_int(TLD_EPARSE, vfy_zone_load(path, 3, &z), "a bad record in the last slice: parse error");
+	is_int(TLD_EPARSE, vfy_zone_load(path, 3, NULL, &z), "a bad record in the last slice: parse error");
 	unlink(path);
 	return exit_status();
 }
