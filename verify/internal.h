@@ -366,6 +366,7 @@ struct vfy_zone {
 	/* denial */
 	bool uses_nsec3;
 	bool uses_nsec;
+	size_t n_nsec;             /*!< NSEC records (vfy_denial_prepare()) */
 	uint8_t n3_alg;
 	uint16_t n3_iterations;
 	uint8_t n3_salt[255];
@@ -420,6 +421,7 @@ int vfy_issue_merge(struct vfy_issue_list *lists, size_t n,
 /*! Counters a worker accumulates. */
 struct vfy_counts {
 	size_t rrsets_signed, rrsigs_verified, rrsigs_cached;
+	size_t names, ents, delegations_secure, delegations_insecure; /*!< for the report */
 };
 
 /*!

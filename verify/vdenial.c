@@ -198,6 +198,7 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 		}
 		if (r->type == LDNS_RR_TYPE_NSEC) {
 			z->uses_nsec = true;
+			z->n_nsec++;
 		} else if (r->type == LDNS_RR_TYPE_NSEC3) {
 			if (!any_nsec3 && n_param == 0) {
 				struct vfy_nsec3_rdata rd;
