@@ -200,6 +200,8 @@ int vfy_rrsig_verify_probe(struct vfy_crypto *c, const struct vfy_rec *rrs, size
 
 /* ---- the loaded zone (vzone.c) ---- */
 
+struct vfy_issue_list;
+
 /*!
  * One record as read: its canonical wire form (RFC 4034 6.2: owner and the
  * names in RDATA lower-cased; owner, TYPE, CLASS, TTL, RDLENGTH, RDATA) in
@@ -364,6 +366,7 @@ struct vfy_zone {
 	/* denial */
 	bool uses_nsec3;
 	bool uses_nsec;
+	size_t n_nsec;             /*!< NSEC records (vfy_denial_prepare()) */
 	uint8_t n3_alg;
 	uint16_t n3_iterations;
 	uint8_t n3_salt[255];
@@ -379,11 +382,14 @@ struct vfy_zone {
  *        threads) and builds the sorted index.
  * \param[in]  path     zone file
  * \param[in]  threads  parser threads
+ * \param[out] denial_fails  NULL, or: vfy_denial_prepare() is run too (on a
+ *                      thread beside the name index) with these failures
  * \param[out] out   written only on success; free with vfy_zone_free()
  * \return TLD_OK, TLD_EPARSE (logged with file:line), TLD_EIO, TLD_ENOMEM,
  *         TLD_EZONE (no SOA, two SOA)
  */
-int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out);
+int vfy_zone_load(const char *path, unsigned threads, struct vfy_issue_list *denial_fails,
+                  struct vfy_zone **out);
 void vfy_zone_free(struct vfy_zone *z);
 
 /* ---- issue collection (vreport.c) ---- */
@@ -415,6 +421,7 @@ int vfy_issue_merge(struct vfy_issue_list *lists, size_t n,
 /*! Counters a worker accumulates. */
 struct vfy_counts {
 	size_t rrsets_signed, rrsigs_verified, rrsigs_cached;
+	size_t names, ents, delegations_secure, delegations_insecure; /*!< for the report */
 };
 
 /*!
@@ -432,7 +439,12 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
                           struct vfy_issue_list *fails, struct vfy_counts *counts,
                           struct vfy_crypto *crypto);
 
-/*! Finds NSEC3PARAM and the NSEC3 records, checks their parameters (vdenial.c). */
+/*!
+ * \brief Finds NSEC3PARAM and the NSEC3 records, checks their parameters,
+ *        sorts and indexes the chain (vdenial.c).  Needs the sorted records
+ *        and the apex (not the names: vfy_zone_load() runs it beside
+ *        build_names(); it reads no record's key).
+ */
 int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails);
 
 /*!

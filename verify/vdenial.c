@@ -62,15 +62,15 @@ static int add_nsec3(struct vfy_zone *z, size_t idx, size_t *cap, struct vfy_iss
 	struct vfy_nsec3 n3 = { .rec = idx };
 	struct vfy_nsec3_rdata rd;
 
-	/* owner: one base32hex label directly below the apex */
-	size_t label_len = r->klen - z->apex_klen - 1;
-	if (!vfy_key_is_prefix(z->apex_key, z->apex_klen, r->key, r->klen) ||
-	    r->klen <= z->apex_klen || memchr(r->key + z->apex_klen, 0, label_len) != NULL ||
-	    label_len > 103) {
+	/* owner: one base32hex label directly below the apex (read from the wire
+	 * form: build_names() may be rewriting the key pointers meanwhile) */
+	size_t label_len = r->wire[0];
+	if (label_len == 0 || r->owner_len != 1 + label_len + z->apex_wlen ||
+	    memcmp(r->wire + 1 + label_len, z->apex_wire, z->apex_wlen) != 0) {
 		vfy_issue_rec(fails, z, idx, "NSEC3 owner is not one label below the apex");
 		return TLD_OK;
 	}
-	int hl = vfy_base32hex_decode((const char *)r->key + z->apex_klen, label_len, n3.hash);
+	int hl = vfy_base32hex_decode((const char *)r->wire + 1, label_len, n3.hash);
 	if (hl <= 0) {
 		vfy_issue_rec(fails, z, idx, "NSEC3 owner label is not base32hex");
 		return TLD_OK;
@@ -152,14 +152,27 @@ static int build_index(struct vfy_zone *z)
 	return TLD_OK;
 }
 
+/* Whether a record is owned by the apex (by its wire form, not its key). */
+static bool at_apex(const struct vfy_zone *z, const struct vfy_rec *r)
+{
+	return r->owner_len == z->apex_wlen && memcmp(r->wire, z->apex_wire, z->apex_wlen) == 0;
+}
+
 int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 {
-	const struct vfy_name *apex = &z->names[z->apex_name];
 	size_t n_param = 0, cap = 0;
 	bool any_nsec3 = false;
 	int ret;
 
-	for (size_t i = apex->first; i < apex->first + apex->count; i++) {
+	/* the apex's records: the sorted run around the SOA (z->names may not be built yet) */
+	size_t apex_first = z->soa, apex_end = z->soa + 1;
+	while (apex_first > 0 && at_apex(z, &z->recs[apex_first - 1])) {
+		apex_first--;
+	}
+	while (apex_end < z->n_recs && at_apex(z, &z->recs[apex_end])) {
+		apex_end++;
+	}
+	for (size_t i = apex_first; i < apex_end; i++) {
 		const struct vfy_rec *r = &z->recs[i];
 		struct vfy_nsec3_rdata rd;
 		if (r->type != LDNS_RR_TYPE_NSEC3PARAM || r->is_sig) {
@@ -185,6 +198,7 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 		}
 		if (r->type == LDNS_RR_TYPE_NSEC) {
 			z->uses_nsec = true;
+			z->n_nsec++;
 		} else if (r->type == LDNS_RR_TYPE_NSEC3) {
 			if (!any_nsec3 && n_param == 0) {
 				struct vfy_nsec3_rdata rd;
@@ -200,7 +214,7 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 	}
 	z->uses_nsec3 = (any_nsec3 || n_param > 0) && z->n3_alg == LDNS_SHA1;
 	if (!any_nsec3 && n_param > 0) {
-		vfy_issue_add(fails, apex->first, NULL, "NSEC3PARAM at the apex but no NSEC3 chain");
+		vfy_issue_add(fails, apex_first, NULL, "NSEC3PARAM at the apex but no NSEC3 chain");
 	}
 	if (!any_nsec3 && n_param == 0 && !z->uses_nsec) {
 		vfy_issue_rec(fails, z, z->soa, "zone has neither an NSEC nor an NSEC3 chain");

@@ -81,6 +81,14 @@ static void *worker_run(void *arg)
 			                     p->opts->cache_out != NULL ? &w->cache_out : NULL,
 			                     &p->fails[c], &w->counts, crypto);
 		}
+		/* the report's name counts, while the chunk's names are in cache */
+		for (size_t i = from; i < to; i++) {
+			uint16_t f = p->z->names[i].flags;
+			w->counts.names += !(f & (VFY_ENT | VFY_DENIAL_ONLY));
+			w->counts.ents += (f & VFY_ENT) != 0;
+			w->counts.delegations_secure += (f & VFY_DELEG) && (f & VFY_SECURE);
+			w->counts.delegations_insecure += (f & VFY_DELEG) && !(f & VFY_SECURE);
+		}
 	}
 	vfy_crypto_free(crypto);
 	return NULL;
@@ -323,7 +331,8 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((ret = vfy_zone_load(path, nt, &z)) != TLD_OK) {
+	if ((ret = vfy_zone_load(path, nt, &seq, &z)) != TLD_OK) {
+		vfy_issue_list_clear(&seq);
 		return ret;
 	}
 	tld_info("verify: loaded %zu records in %.2f s (cpu %.2f s)", z->n_recs, elapsed(&t0),
@@ -334,10 +343,6 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		ret = TLD_ENOMEM;
 		goto fail;
 	}
-	if ((ret = vfy_denial_prepare(z, &seq)) != TLD_OK) {
-		goto fail;
-	}
-	tld_debug("verify: %zu NSEC3 sorted and indexed at %.3f s", z->n_nsec3, elapsed(&t0));
 	if ((ret = load_cache(opts, z, &cache)) != TLD_OK) {
 		goto fail;
 	}
@@ -402,17 +407,14 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		goto fail;
 	}
 	rep->records = z->n_recs;
-	for (size_t i = 0; i < z->n_names; i++) {
-		uint16_t f = z->names[i].flags;
-		rep->names += !(f & (VFY_ENT | VFY_DENIAL_ONLY));
-		rep->empty_nonterminals += (f & VFY_ENT) != 0;
-		rep->delegations_secure += (f & VFY_DELEG) && (f & VFY_SECURE);
-		rep->delegations_insecure += (f & VFY_DELEG) && !(f & VFY_SECURE);
+	for (unsigned t = 0; t < nt; t++) {
+		rep->names += ws[t].counts.names;
+		rep->empty_nonterminals += ws[t].counts.ents;
+		rep->delegations_secure += ws[t].counts.delegations_secure;
+		rep->delegations_insecure += ws[t].counts.delegations_insecure;
 	}
 	rep->nsec3 = z->n_nsec3;
-	for (size_t i = 0; i < z->n_recs; i++) {
-		rep->nsec += z->recs[i].type == LDNS_RR_TYPE_NSEC && !z->recs[i].is_sig;
-	}
+	rep->nsec = z->n_nsec;
 	rep->threads = nt;
 	for (unsigned t = 0; t < nt; t++) {
 		vfy_hashvec_clear(&ws[t].cache_out);

@@ -116,7 +116,12 @@ static size_t split_slices(const char *text, size_t len, struct vfy_slice *sl, s
 	sl[0].origin[0] = 0;
 	sl[0].default_ttl = ttl;
 	for (size_t i = 0; i < len; i++) {
-		if (line_start && depth == 0 && !quote) {
+		if (line_start && (depth != 0 || quote)) {
+			/* a line inside parentheses or quotes: no record starts on it, not
+			 * even after a ')' that closes them (a slice starts on a new line) */
+			line_start = false;
+		}
+		if (line_start) {
 			size_t target = k + 1 < n ? len * (k + 1) / n : len;
 			size_t j = skip_plain_lines(text, i, len, target, &line, &newlines);
 			if (j != i) {
@@ -126,7 +131,7 @@ static size_t split_slices(const char *text, size_t len, struct vfy_slice *sl, s
 			}
 		}
 		char c = text[i];
-		if (line_start && depth == 0 && !quote) {
+		if (line_start) {
 			line_start = false;
 			if (c == '$') {
 				const char *e = memchr(text + i, '\n', len - i);
@@ -208,8 +213,7 @@ static size_t split_slices(const char *text, size_t len, struct vfy_slice *sl, s
 		default:
 			break;
 		}
-		/* nothing but the characters above changes the state: skip to the next
-		 * (a line start still pending inside parentheses or quotes is not skipped) */
+		/* nothing but the characters above changes the state: skip to the next */
 		if (!comment && !line_start && i + 1 < len) {
 			i = next_special(text, i + 1, len) - 1;
 		}

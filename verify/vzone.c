@@ -871,7 +871,23 @@ static int load_file(const char *path, char **out, size_t *len, bool *mapped)
 	return read_file(path, out, len);
 }
 
-int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out)
+/* vfy_denial_prepare() on a thread of its own. */
+struct preparer {
+	pthread_t thread;
+	struct vfy_zone *z;
+	struct vfy_issue_list *fails;
+	int ret;
+};
+
+static void *preparer_run(void *arg)
+{
+	struct preparer *p = arg;
+	p->ret = vfy_denial_prepare(p->z, p->fails);
+	return NULL;
+}
+
+int vfy_zone_load(const char *path, unsigned threads, struct vfy_issue_list *denial_fails,
+                  struct vfy_zone **out)
 {
 	struct vfy_zone *z = calloc(1, sizeof(*z));
 	char *text = NULL;
@@ -903,10 +919,26 @@ int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out)
 	if ((ret = find_apex(z)) != TLD_OK) {
 		goto fail;
 	}
-	if ((ret = build_names(z)) != TLD_OK || (ret = collect_dnskeys(z)) != TLD_OK) {
-		goto fail;
+	/* the NSEC3 chain (sorted, indexed) beside the name index: they share no field */
+	struct preparer prep = { .z = z, .fails = denial_fails, .ret = TLD_OK };
+	bool preparing = denial_fails != NULL && threads > 1 &&
+	                 pthread_create(&prep.thread, NULL, preparer_run, &prep) == 0;
+	if ((ret = build_names(z)) == TLD_OK) {
+		ret = collect_dnskeys(z);
 	}
 	tld_debug("verify: %zu names at %.3f s", z->n_names, since(&t0));
+	if (preparing) {
+		pthread_join(prep.thread, NULL);
+	} else if (denial_fails != NULL && ret == TLD_OK) {
+		prep.ret = vfy_denial_prepare(z, denial_fails);
+	}
+	if (ret == TLD_OK) {
+		ret = prep.ret;
+	}
+	if (ret != TLD_OK) {
+		goto fail;
+	}
+	tld_debug("verify: %zu NSEC3 sorted and indexed at %.3f s", z->n_nsec3, since(&t0));
 	*out = z;
 	return TLD_OK;
 fail:

@@ -109,9 +109,9 @@ int main(void)
 		struct vfy_zone *one = NULL, *many[3] = { NULL, NULL, NULL };
 		const unsigned threads[3] = { 2, 3, 7 };
 		ok(write_zone(path, v), "%s zone written", names[v]);
-		is_int(TLD_OK, vfy_zone_load(path, 1, &one), "%s zone read in one piece", names[v]);
+		is_int(TLD_OK, vfy_zone_load(path, 1, NULL, &one), "%s zone read in one piece", names[v]);
 		for (size_t t = 0; t < 3; t++) {
-			is_int(TLD_OK, vfy_zone_load(path, threads[t], &many[t]), "read with %u threads",
+			is_int(TLD_OK, vfy_zone_load(path, threads[t], NULL, &many[t]), "read with %u threads",
 			       threads[t]);
 			ok(one != NULL && many[t] != NULL && same_records(one, many[t]),
 			   "%s zone: same records, lines and order with %u threads", names[v], threads[t]);
@@ -120,6 +120,30 @@ int main(void)
 		ok(one != NULL && one->n_recs > 40000, "%zu records", one ? one->n_recs : 0);
 		vfy_zone_free(one);
 	}
+	/* a zone full of failures (the mixed one is not signed at all): the same
+	 * report, in the same order, from any number of threads */
+	ok(write_zone(path, 0), "mixed zone written again");
+	struct tld_verify_report *reps[4] = { NULL, NULL, NULL, NULL };
+	const unsigned nts[4] = { 1, 2, 3, 7 };
+	for (size_t t = 0; t < 4; t++) {
+		struct tld_verify_opts opts = { .now = 1800000000, .threads = nts[t] };
+		is_int(TLD_EVERIFY, tld_verify_zone_file(path, &opts, &reps[t]),
+		       "unsigned zone fails verification with %u threads", nts[t]);
+	}
+	for (size_t t = 1; t < 4; t++) {
+		bool same = reps[0] != NULL && reps[t] != NULL &&
+		            reps[0]->n_failures == reps[t]->n_failures && reps[0]->n_failures > 1000;
+		for (size_t i = 0; same && i < reps[0]->n_failures; i++) {
+			const struct tld_verify_issue *a = &reps[0]->failures[i], *b = &reps[t]->failures[i];
+			same = a->line == b->line && strcmp(a->reason, b->reason) == 0 &&
+			       strcmp(a->record ? a->record : "", b->record ? b->record : "") == 0;
+		}
+		ok(same, "%zu failures, the same with %u threads as with 1",
+		   reps[t] ? reps[t]->n_failures : 0, nts[t]);
+	}
+	for (size_t t = 0; t < 4; t++) {
+		tld_verify_report_free(reps[t]);
+	}
 	/* an error in the last slice names its line */
 	FILE *fp = fopen(path, "a");
 	if (fp != NULL) {
@@ -127,7 +151,7 @@ int main(void)
 		fclose(fp);
 	}
 	struct vfy_zone *z = NULL;
-	is_int(TLD_EPARSE, vfy_zone_load(path, 3, &z), "a bad record in the last slice: parse error");
+	is_int(TLD_EPARSE, vfy_zone_load(path, 3, NULL, &z), "a bad record in the last slice: parse error");
 	unlink(path);
 	return exit_status();
 }
