@@ -5,7 +5,8 @@
 # 0 iterations, empty salt.  tldsign signs through SoftHSM (keys in a token),
 # the others with software keys.  Then a 1% incremental re-sign (1% of the DS
 # RRsets changed) by tldsign with the previous version.  Prints wall time,
-# CPU and peak memory side by side, as ratios to kzonesign.
+# CPU and peak memory side by side, as ratios to kzonesign, and the HSM rate
+# while signing against `tldsign hsm speed` (target: at least 80%).
 # BENCH_SIZES (default "1000000") sets the zone sizes; run it once, not in loops.
 set -u
 cd "$(dirname "$0")/.."
@@ -111,6 +112,12 @@ for n in ${BENCH_SIZES:-1000000}; do
 	tldsign_instance "$I" || { echo "tldsign instance failed"; exit 1; }
 	rm -f "$I/signed.zone" "$I/signed.zone.sigs"
 	measure "tldsign" "$TLDSIGN" -c "$I/tldsign.yaml" --now "$NOW" sign -i "$z" -o "$I/signed.zone"
+	sign_rate=$(sed -n 's/.*(HSM \([0-9]*\) signatures\/s over.*/\1/p' "$W/out.$$")
+	# the token's best through the same pool, as many sessions as the signer's workers (one per CPU)
+	best=$("$TLDSIGN" -q -c "$I/tldsign.yaml" hsm speed --sessions "$(nproc)" --seconds 5 2>/dev/null |
+		sed -n 's/.* = \([0-9]*\) signatures\/s$/\1/p')
+	echo "#   HSM while signing: ${sign_rate:-?} signatures/s; hsm speed --sessions $(nproc): ${best:-?} signatures/s" \
+		"($(awk -v a="${sign_rate:-0}" -v b="${best:-0}" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'); target >= 80%)"
 	awk 'BEGIN { srand(1) } $4 == "DS" && !($1 in seen) { seen[$1] = 1; if (rand() < 0.01) pick[$1] = 1 }
 	     $4 == "DS" && ($1 in pick) && !($1 in done) { $8 = "00" substr($8, 3); done[$1] = 1 } { print }' \
 		"$z" >"$W/in-$n-1pct.zone"

@@ -605,6 +605,11 @@ int cmd_hsm_speed(const struct tld_cli *cli, int argc, char **argv)
 	       alg->number, alg->name, alg->kind == TLD_KIND_RSA ? (bits == 2048 ? ", 2048 bits" : ", RSA") : "",
 	       sessions, sessions == 1 ? "" : "s", done, elapsed, (double)done / elapsed);
 	printf("window %.3f %.3f %zu\n", wall_start, now_seconds(CLOCK_REALTIME), done);
+	struct tld_signpool_stats ps;
+	tld_signpool_get_stats(pool, &ps);
+	tld_info("hsm speed: %zu batches, %" PRIu64 " session key copies signed, %" PRIu64
+	         " worker keys used on the token object (hsm.session-key-copies: %s)",
+	         ps.batches, ps.key_copies, ps.token_key_uses, cfg->hsm.session_key_copies ? "true" : "false");
 fail:
 	tld_signpool_close(pool);
 	if (have_key && hsm == NULL && tld_hsm_open(cfg, &hsm) == TLD_OK &&

@@ -33,11 +33,16 @@ static void print_summary(const struct signer_sign_opts *o, const struct signer_
 {
 	char exp[32];
 	double total = s->seconds_read + s->seconds_chain + s->seconds_sign + s->seconds_write;
+	char hsm[96] = "";
+	if (s->hsm_batches > 0 && s->seconds_hsm > 0) {
+		snprintf(hsm, sizeof(hsm), " (HSM %.0f signatures/s over %.2f s)", (double)s->hsm_signatures / s->seconds_hsm,
+		         s->seconds_hsm);
+	}
 	printf("%s %s serial %" PRIu32 ": %" PRIu64 " records in, %" PRIu64 " RRsets signed, %" PRIu64
-	       " %s, %" PRIu64 " new and %" PRIu64 " reused signatures, earliest expiry %s, %.2f s -> %s\n",
+	       " %s, %" PRIu64 " new and %" PRIu64 " reused signatures, earliest expiry %s, %.2f s%s -> %s\n",
 	       s->unchanged ? "unchanged" : "signed", o->cfg->zone, s->serial, s->records_in, s->rrsets_signed,
 	       s->nsec_records, o->policy->denial.type == TLD_DENIAL_NSEC3 ? "NSEC3" : "NSEC", s->sigs_new,
-	       s->sigs_reused, tld_time_format(s->earliest_expiration, exp, sizeof(exp)), total, o->output);
+	       s->sigs_reused, tld_time_format(s->earliest_expiration, exp, sizeof(exp)), total, hsm, o->output);
 	tld_info("sign: read %.2f s, chain %.2f s, sign %.2f s, write %.2f s", s->seconds_read, s->seconds_chain,
 	         s->seconds_sign, s->seconds_write);
 }

@@ -36,6 +36,7 @@ static const struct tld_yitem hsm_keys[] = {
 	{ .key = "pin-file", .type = TLD_Y_PATH, .offset = C(hsm.pin_file) },
 	{ .key = "pin-env", .type = TLD_Y_STR, .offset = C(hsm.pin_env) },
 	{ .key = "softhsm-conf", .type = TLD_Y_PATH, .offset = C(hsm.softhsm_conf) },
+	{ .key = "session-key-copies", .type = TLD_Y_BOOL, .def = "true", .offset = C(hsm.session_key_copies) },
 	{ .key = NULL },
 };
 

@@ -80,6 +80,7 @@ struct tld_config {
 		char *pin_file;        /*!< NULL when pin_env is used */
 		char *pin_env;         /*!< environment variable name, or NULL */
 		char *softhsm_conf;    /*!< NULL when not set */
+		bool session_key_copies; /*!< sign with session copies of the keys (hsm/signpool.h); default true */
 	} hsm;
 
 	struct {

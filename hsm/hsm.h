@@ -142,6 +142,25 @@ int tld_hsm_set_label(tld_hsm_t *hsm, tld_hsm_obj_t obj, const char *label);
 int tld_hsm_destroy(tld_hsm_t *hsm, tld_hsm_obj_t obj);
 
 /*!
+ * \brief Copies a private key into this session (C_CopyObject with
+ *        CKA_TOKEN false) for faster signing; see hsm/signpool.h for why.
+ *
+ * The copy stays inside the token like the original: it is checked with
+ * C_GetAttributeValue to be a session object that is CKA_PRIVATE,
+ * CKA_SENSITIVE, not CKA_EXTRACTABLE and CKA_SIGN, and destroyed and
+ * refused otherwise.  It vanishes with the session; the caller destroys it
+ * earlier with tld_hsm_destroy().  A refusal is not an error of the
+ * context (tld_hsm_error() is left alone): the caller signs with the token
+ * object instead.
+ * \param[out] copy  the session copy; written only on success
+ * \param[out] why   on failure, the reason ("C_CopyObject: CKR_ACTION_PROHIBITED")
+ * \return TLD_OK; TLD_EKEY (the token refuses the copy, e.g. CKA_COPYABLE
+ *         false, or the copy is not safe); TLD_EAGAIN (session lost);
+ *         TLD_EHSM (other token failure)
+ */
+int tld_hsm_session_copy(tld_hsm_t *hsm, tld_hsm_obj_t priv, tld_hsm_obj_t *copy, char *why, size_t why_size);
+
+/*!
  * \brief Signs a message in DNSSEC form: hashes on the host, DigestInfo +
  *        CKM_RSA_PKCS for RSA, raw digest + CKM_ECDSA (r||s, length checked)
  *        for ECDSA, the whole message + CKM_EDDSA for EdDSA.

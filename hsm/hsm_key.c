@@ -366,6 +366,49 @@ static bool session_lost(CK_RV rv)
 	       rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_USER_NOT_LOGGED_IN;
 }
 
+/* Whether C_CopyObject's failure says "this token will not copy this key" (fall back, no error). */
+static bool copy_refused(CK_RV rv)
+{
+	return rv == CKR_ACTION_PROHIBITED || rv == CKR_FUNCTION_NOT_SUPPORTED || rv == CKR_ATTRIBUTE_READ_ONLY ||
+	       rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+	       rv == CKR_TEMPLATE_INCONSISTENT || rv == CKR_TEMPLATE_INCOMPLETE || rv == CKR_KEY_FUNCTION_NOT_PERMITTED ||
+	       rv == CKR_OBJECT_HANDLE_INVALID;
+}
+
+int tld_hsm_session_copy(tld_hsm_t *hsm, tld_hsm_obj_t priv, tld_hsm_obj_t *copy, char *why, size_t why_size)
+{
+	CK_BBOOL f = CK_FALSE;
+	CK_ATTRIBUTE tmpl[] = { { CKA_TOKEN, &f, sizeof(f) } };
+	CK_OBJECT_HANDLE h = 0;
+	CK_RV rv = hsm->f->C_CopyObject(hsm->session, priv, tmpl, 1, &h);
+	if (rv != CKR_OK) {
+		snprintf(why, why_size, "C_CopyObject: %s", tld_ckr_name(rv));
+		return session_lost(rv) ? TLD_EAGAIN : copy_refused(rv) ? TLD_EKEY : TLD_EHSM;
+	}
+	/* The copy must keep the key in the token exactly as the original does. */
+	CK_BBOOL tok = CK_TRUE, prv = CK_FALSE, sens = CK_FALSE, extr = CK_TRUE, sign = CK_FALSE;
+	CK_ATTRIBUTE a[] = { { CKA_TOKEN, &tok, 1 }, { CKA_PRIVATE, &prv, 1 }, { CKA_SENSITIVE, &sens, 1 },
+		             { CKA_EXTRACTABLE, &extr, 1 }, { CKA_SIGN, &sign, 1 } };
+	rv = hsm->f->C_GetAttributeValue(hsm->session, h, a, sizeof(a) / sizeof(a[0]));
+	int ret = TLD_OK;
+	if (rv != CKR_OK) {
+		snprintf(why, why_size, "C_GetAttributeValue on the copy: %s", tld_ckr_name(rv));
+		ret = session_lost(rv) ? TLD_EAGAIN : TLD_EKEY;
+	} else if (tok != CK_FALSE || prv != CK_TRUE || sens != CK_TRUE || extr != CK_FALSE || sign != CK_TRUE) {
+		snprintf(why, why_size,
+		         "the copy is not a private, sensitive, non-extractable session signing key "
+		         "(token %d, private %d, sensitive %d, extractable %d, sign %d)",
+		         tok, prv, sens, extr, sign);
+		ret = TLD_EKEY;
+	}
+	if (ret != TLD_OK) {
+		hsm->f->C_DestroyObject(hsm->session, h); /* best effort: it dies with the session anyway */
+		return ret;
+	}
+	*copy = h;
+	return TLD_OK;
+}
+
 int tld_hsm_sign(tld_hsm_t *hsm, tld_hsm_obj_t priv, int algorithm, const char *what,
                  const uint8_t *msg, size_t len, uint8_t *sig, size_t *sig_len)
 {

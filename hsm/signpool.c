@@ -50,7 +50,17 @@ struct tld_signpool {
 	size_t nkeys;
 	unsigned workers;
 	size_t max_sig;
+	struct tld_signpool_stats stats;
 	char error[ERR_TEXT];
+};
+
+/* What one worker reports of its batch, besides the signatures. */
+struct worker_stats {
+	uint32_t copies;             /* session copies made (re-opens included) */
+	uint32_t destroyed;          /* of those, destroyed at the end */
+	uint32_t fallbacks;          /* keys signed with the token object: copy refused or off */
+	uint32_t left;               /* keys whose CKA_ID C_FindObjects does not find exactly once after the destroy */
+	uint64_t done;               /* items signed */
 };
 
 /* The shared result area of one batch. */
@@ -59,6 +69,7 @@ struct shared {
 	uint16_t *len;
 	uint8_t *sig;                /* n * max_sig */
 	char (*werr)[ERR_TEXT];      /* first error text per worker */
+	struct worker_stats *wstat;  /* per worker */
 	pthread_mutex_t *open_lock;  /* process-shared: workers log in one at a time */
 	size_t *next;                /* next unclaimed item, taken atomically in chunks */
 	size_t chunk;
@@ -76,6 +87,12 @@ static void set_error(tld_signpool_t *pool, const char *text)
 const char *tld_signpool_error(const tld_signpool_t *pool)
 {
 	return pool == NULL ? "" : pool->error;
+}
+
+void tld_signpool_get_stats(const tld_signpool_t *pool, struct tld_signpool_stats *out)
+{
+	static const struct tld_signpool_stats none;
+	*out = pool == NULL ? none : pool->stats;
 }
 
 static char *dup_or_null(const char *s)
@@ -118,6 +135,7 @@ int tld_signpool_open(const struct tld_config *cfg, const struct tld_signpool_ke
 	pool->cfg.hsm.pin_file = dup_or_null(cfg->hsm.pin_file);
 	pool->cfg.hsm.pin_env = dup_or_null(cfg->hsm.pin_env);
 	pool->cfg.hsm.softhsm_conf = dup_or_null(cfg->hsm.softhsm_conf);
+	pool->cfg.hsm.session_key_copies = cfg->hsm.session_key_copies;
 	pool->keys = calloc(nkeys ? nkeys : 1, sizeof(*keys));
 	pool->whats = calloc(nkeys ? nkeys : 1, sizeof(*pool->whats));
 	if (pool->keys == NULL || pool->whats == NULL ||
@@ -194,12 +212,77 @@ static void lock_shared(pthread_mutex_t *m)
 struct worker {
 	tld_signpool_t *pool;
 	struct shared *sh;
+	unsigned w;
 	tld_hsm_t *hsm;
-	tld_hsm_obj_t *handles;
+	tld_hsm_obj_t *handles;      /* per key: what C_SignInit gets (the session copy, or the token object) */
+	tld_hsm_obj_t *token;        /* per key: the token object */
+	bool *copied;                /* per key: handles[k] is a session copy of this session */
 	int *found;                  /* per key: 0 not looked up, 1 found, else the error */
 	bool reopened;               /* its one re-open is used */
 	bool given_up;               /* session lost again, or the re-open failed */
 };
+
+/*
+ * Finds key k in the token and, unless hsm.session-key-copies is false,
+ * copies it into the session to sign with (see signpool.h); a token that
+ * will not copy it (or gives a copy that is not private, sensitive and
+ * non-extractable) leaves the token object in use, with a debug line.
+ */
+static int worker_find_key(struct worker *wk, size_t k)
+{
+	tld_signpool_t *pool = wk->pool;
+	const struct tld_signpool_key *key = &pool->keys[k];
+	struct worker_stats *st = &wk->sh->wstat[wk->w];
+	wk->copied[k] = false;
+	int ret = tld_hsm_find_id(wk->hsm, true, key->id, key->id_len, &wk->token[k]);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	wk->handles[k] = wk->token[k];
+	if (!pool->cfg.hsm.session_key_copies) {
+		st->fallbacks++;
+		return TLD_OK;
+	}
+	char why[256];
+	tld_hsm_obj_t copy;
+	int r = tld_hsm_session_copy(wk->hsm, wk->token[k], &copy, why, sizeof(why));
+	if (r == TLD_OK) {
+		wk->handles[k] = copy;
+		wk->copied[k] = true;
+		st->copies++;
+	} else {
+		st->fallbacks++;
+		tld_debug("signing worker %u: %s: no session copy (%s); signing with the token object", wk->w,
+		          pool->whats[k], why);
+	}
+	return TLD_OK;
+}
+
+/*
+ * Destroys the worker's session copies (they would vanish with the session
+ * anyway) and counts what C_FindObjects still finds beyond the token
+ * object of each key: 0 when nothing was left behind.
+ */
+static void worker_drop_copies(struct worker *wk)
+{
+	tld_signpool_t *pool = wk->pool;
+	struct worker_stats *st = &wk->sh->wstat[wk->w];
+	for (size_t k = 0; k < pool->nkeys; k++) {
+		if (wk->found[k] != 1 || !wk->copied[k]) {
+			continue;
+		}
+		wk->copied[k] = false;
+		if (tld_hsm_destroy(wk->hsm, wk->handles[k]) != TLD_OK) {
+			tld_debug("signing worker %u: %s: destroying the session copy failed (%s); it goes with the session",
+			          wk->w, pool->whats[k], tld_hsm_error(wk->hsm));
+			continue;
+		}
+		st->destroyed++;
+		tld_hsm_obj_t obj;
+		const struct tld_signpool_key *key = &pool->keys[k];
+		st->left += tld_hsm_find_id(wk->hsm, true, key->id, key->id_len, &obj) != TLD_OK;
+	}
+}
 
 /* Signs item i, re-opening the session once per worker if it is lost. */
 static int sign_item(struct worker *wk, const struct tld_sign_req *req, size_t i)
@@ -212,8 +295,7 @@ static int sign_item(struct worker *wk, const struct tld_sign_req *req, size_t i
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (wk->found[k] == 0) {
-			const struct tld_signpool_key *key = &pool->keys[k];
-			int r = tld_hsm_find_id(wk->hsm, true, key->id, key->id_len, &wk->handles[k]);
+			int r = worker_find_key(wk, k);
 			wk->found[k] = r == TLD_OK ? 1 : r;
 		}
 		if (wk->found[k] != 1) {
@@ -233,9 +315,10 @@ static int sign_item(struct worker *wk, const struct tld_sign_req *req, size_t i
 			wk->given_up = true;
 			return tld_hsm_lost_error(wk->hsm); /* "C_Sign on key N (zsk): CKR_..." */
 		}
-		/* Session closed or token removed: re-open and retry once. */
+		/* Session closed or token removed: re-open and retry once (the session copies went with it). */
 		wk->reopened = true;
 		memset(wk->found, 0, pool->nkeys * sizeof(*wk->found));
+		memset(wk->copied, 0, pool->nkeys * sizeof(*wk->copied));
 		lock_shared(wk->sh->open_lock);
 		ret = tld_hsm_reopen(wk->hsm);
 		pthread_mutex_unlock(wk->sh->open_lock);
@@ -260,9 +343,12 @@ static double seconds_between(const struct timespec *a, const struct timespec *b
 static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_req *reqs, size_t n,
                        struct shared *sh)
 {
-	struct worker wk = { .pool = pool, .sh = sh };
-	wk.handles = calloc(pool->nkeys ? pool->nkeys : 1, sizeof(*wk.handles));
-	wk.found = calloc(pool->nkeys ? pool->nkeys : 1, sizeof(*wk.found));
+	struct worker wk = { .pool = pool, .sh = sh, .w = w };
+	size_t nk = pool->nkeys ? pool->nkeys : 1;
+	wk.handles = calloc(nk, sizeof(*wk.handles));
+	wk.token = calloc(nk, sizeof(*wk.token));
+	wk.copied = calloc(nk, sizeof(*wk.copied));
+	wk.found = calloc(nk, sizeof(*wk.found));
 	/*
 	 * SoftHSM rewrites token files during C_Initialize/C_Login; two processes
 	 * doing it at once read a half-written file (CKR_GENERAL_ERROR, or the
@@ -271,9 +357,9 @@ static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_r
 	struct timespec t0, t1, t2;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	lock_shared(sh->open_lock);
-	int ret = wk.handles && wk.found ? tld_hsm_open(&pool->cfg, &wk.hsm) : TLD_ENOMEM;
+	int ret = wk.handles && wk.token && wk.copied && wk.found ? tld_hsm_open(&pool->cfg, &wk.hsm) : TLD_ENOMEM;
 	for (size_t k = 0; ret == TLD_OK && k < pool->nkeys; k++) {
-		int r = tld_hsm_find_id(wk.hsm, true, pool->keys[k].id, pool->keys[k].id_len, &wk.handles[k]);
+		int r = worker_find_key(&wk, k);
 		wk.found[k] = r == TLD_OK ? 1 : r;
 	}
 	pthread_mutex_unlock(sh->open_lock);
@@ -296,8 +382,13 @@ static void worker_run(tld_signpool_t *pool, unsigned w, const struct tld_sign_r
 	}
 	snprintf(sh->werr[w], ERR_TEXT, "%s", tld_hsm_error(wk.hsm));
 	clock_gettime(CLOCK_MONOTONIC, &t2);
-	tld_debug("signing worker %u: login %.3f s, %zu items %.3f s%s", w, seconds_between(&t0, &t1),
-	          done, seconds_between(&t1, &t2), wk.given_up ? ", then gave up" : "");
+	worker_drop_copies(&wk); /* after the error text: a failed destroy is no signing error */
+	struct worker_stats *st = &sh->wstat[w];
+	st->done = done;
+	tld_debug("signing worker %u: login %.3f s, %zu items %.3f s, %u session key copies (%u destroyed), "
+	          "%u keys on the token object%s",
+	          w, seconds_between(&t0, &t1), done, seconds_between(&t1, &t2), st->copies, st->destroyed,
+	          st->fallbacks, wk.given_up ? ", then gave up" : "");
 	tld_hsm_close(wk.hsm);
 	_exit(0);
 }
@@ -316,7 +407,8 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 	}
 	size_t off_err = 0, off_len = off_err + n * sizeof(int32_t);
 	size_t off_werr = (off_len + n * sizeof(uint16_t) + 7) & ~(size_t)7;
-	size_t off_lock = off_werr + nw * ERR_TEXT;
+	size_t off_wstat = (off_werr + nw * ERR_TEXT + 7) & ~(size_t)7;
+	size_t off_lock = (off_wstat + nw * sizeof(struct worker_stats) + 63) & ~(size_t)63;
 	size_t off_next = (off_lock + sizeof(pthread_mutex_t) + 63) & ~(size_t)63;
 	size_t off_sig = (off_next + sizeof(size_t) + 63) & ~(size_t)63;
 	sh.size = off_sig + n * pool->max_sig;
@@ -327,6 +419,7 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 	sh.err = (int32_t *)((char *)sh.base + off_err);
 	sh.len = (uint16_t *)((char *)sh.base + off_len);
 	sh.werr = (char(*)[ERR_TEXT])((char *)sh.base + off_werr);
+	sh.wstat = (struct worker_stats *)((char *)sh.base + off_wstat);
 	sh.sig = (uint8_t *)sh.base + off_sig;
 	sh.open_lock = (pthread_mutex_t *)((char *)sh.base + off_lock);
 	sh.next = (size_t *)((char *)sh.base + off_next); /* 0: zero-filled mapping */
@@ -346,6 +439,8 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 		sh.err[i] = TLD_EHSM; /* not signed until a worker says so */
 	}
 	fflush(NULL);
+	struct timespec b0, b1;
+	clock_gettime(CLOCK_MONOTONIC, &b0);
 	unsigned started = 0;
 	for (unsigned w = 0; w < nw; w++) {
 		pid_t pid = fork();
@@ -373,6 +468,17 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 		}
 	}
 	pthread_mutex_destroy(sh.open_lock);
+	for (unsigned w = 0; w < started; w++) {
+		const struct worker_stats *ws = &sh.wstat[w];
+		pool->stats.signatures += ws->done;
+		pool->stats.key_copies += ws->copies;
+		pool->stats.key_copies_destroyed += ws->destroyed;
+		pool->stats.token_key_uses += ws->fallbacks;
+		pool->stats.copies_left += ws->left;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b1);
+	pool->stats.batches++;
+	pool->stats.seconds += seconds_between(&b0, &b1);
 	if (started == 0) {
 		ret = TLD_EHSM;
 		goto fail;

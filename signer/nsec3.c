@@ -219,7 +219,9 @@ int signer_nsec3_chain_build(const struct signer_zone *z, const struct signer_ns
 	if (ret != TLD_OK) {
 		goto fail;
 	}
-	signer_sort(c->items, c->count, sizeof(*c->items), nsec3_cmp, NULL);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	signer_sort_parallel(c->items, c->count, sizeof(*c->items), nsec3_cmp, NULL,
+	                     cpus < 1 ? 1 : cpus > HASH_THREADS_MAX ? HASH_THREADS_MAX : (unsigned)cpus);
 	ret = TLD_OK;
 	for (size_t i = 1; i < c->count; i++) {
 		if (memcmp(c->items[i - 1].hash, c->items[i].hash, SIGNER_NSEC3_HASH_LEN) == 0) {

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,17 @@ static double mono(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) of the process and its waited-for children (the HSM workers) */
+static double cpu_seconds(void)
+{
+	struct rusage self, kids;
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) +
+	       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) /
+	               1e6;
 }
 
 /* Peak resident memory so far (VmHWM), MiB; 0 when unknown */
@@ -741,6 +753,23 @@ static int hash_unsigned(struct sign_run *run)
 	return TLD_OK;
 }
 
+/*
+ * hash_unsigned() on its own thread while the chain is built: it only reads
+ * the zone (built, not changed by the chain) and uses run->md, which nothing
+ * else touches until it is joined.
+ */
+struct unsigned_job {
+	struct sign_run *run;
+	int ret;
+};
+
+static void *unsigned_thread(void *arg)
+{
+	struct unsigned_job *j = arg;
+	j->ret = hash_unsigned(j->run);
+	return NULL;
+}
+
 /* Would this run change nothing against the previous version (SOA serial set to the old one)? */
 static int unchanged_against_prev(struct sign_run *run, bool *unchanged)
 {
@@ -910,7 +939,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	memset(&run, 0, sizeof(run));
 	memset(&st, 0, sizeof(st));
 	run.o = o;
-	double t0 = mono();
+	double t0 = mono(), c0 = cpu_seconds();
 
 	run.md = EVP_MD_CTX_new();
 	run.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
@@ -946,10 +975,16 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		goto fail;
 	}
 	run.seed = zone_seed(run.z->origin, run.z->origin_len);
-	double t1 = mono();
-	tld_debug("signing: read and built in %.2f s, peak %lu MiB", t1 - t0, peak_mib());
+	double t1 = mono(), c1 = cpu_seconds();
+	tld_debug("signing: read and built in %.2f s (cpu %.2f s), peak %lu MiB", t1 - t0, c1 - c0, peak_mib());
 
-	/* denial chain */
+	/* denial chain; meanwhile the records no RRSIG covers are hashed on a thread of their own */
+	struct unsigned_job uj = { .run = &run, .ret = TLD_OK };
+	pthread_t uj_tid;
+	bool uj_thread = pthread_create(&uj_tid, NULL, unsigned_thread, &uj) == 0;
+	if (!uj_thread) {
+		unsigned_thread(&uj);
+	}
 	if (pol->denial.type == TLD_DENIAL_NSEC3) {
 		ret = signer_nsec3_chain_build(run.z, &run.n3p, &run.n3);
 		st.nsec_records = run.n3 ? run.n3->count : 0;
@@ -960,14 +995,17 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	if (ret == TLD_OK) {
 		ret = make_slots(&run);
 	}
+	if (uj_thread) {
+		pthread_join(uj_tid, NULL);
+	}
 	if (ret == TLD_OK) {
-		ret = hash_unsigned(&run);
+		ret = uj.ret;
 	}
 	if (ret != TLD_OK) {
 		goto fail;
 	}
-	double t2 = mono();
-	tld_debug("signing: chain in %.2f s, peak %lu MiB", t2 - t1, peak_mib());
+	double t2 = mono(), c2 = cpu_seconds();
+	tld_debug("signing: chain in %.2f s (cpu %.2f s), peak %lu MiB", t2 - t1, c2 - c1, peak_mib());
 
 	/* serial: the previous version's, kept only when nothing else changes */
 	bool have_prev = false;
@@ -1024,19 +1062,23 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	if (ret != TLD_OK) {
 		goto fail;
 	}
+	struct tld_signpool_stats ps;
+	tld_signpool_get_stats(run.pool, &ps);
 	tld_signpool_close(run.pool);
 	run.pool = NULL;
 	release_batch(&run); /* before the writing phase: it is not needed any more */
 	signer_sigfile_close(run.prev); /* kept signatures were copied out */
 	run.prev = NULL;
-	double t3 = mono();
-	tld_debug("signing: signatures in %.2f s, peak %lu MiB", t3 - t2, peak_mib());
+	double t3 = mono(), c3 = cpu_seconds();
+	tld_debug("signing: signatures in %.2f s (cpu %.2f s, workers included), peak %lu MiB", t3 - t2, c3 - c2,
+	          peak_mib());
 
 	ret = sign_write(&run, o->output, unchanged);
 	if (ret != TLD_OK) {
 		goto fail;
 	}
 	double t4 = mono();
+	tld_debug("signing: written in %.2f s (cpu %.2f s), peak %lu MiB", t4 - t3, cpu_seconds() - c3, peak_mib());
 
 	st.serial = serial;
 	st.unchanged = unchanged;
@@ -1054,6 +1096,15 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	st.seconds_chain = t2 - t1;
 	st.seconds_sign = t3 - t2;
 	st.seconds_write = t4 - t3;
+	st.hsm_signatures = ps.signatures;
+	st.seconds_hsm = ps.seconds;
+	st.hsm_batches = ps.batches;
+	if (ps.batches > 0) {
+		tld_info("signing: HSM %" PRIu64 " signatures in %zu batches, %.2f s in the HSM pool = %.0f signatures/s; "
+		         "%" PRIu64 " session key copies (%" PRIu64 " destroyed), %" PRIu64 " keys used on the token object",
+		         ps.signatures, ps.batches, ps.seconds, ps.seconds > 0 ? (double)ps.signatures / ps.seconds : 0.0,
+		         ps.key_copies, ps.key_copies_destroyed, ps.token_key_uses);
+	}
 	tld_info("signing: %zu keys (%zu planned, %zu interim), %zu RRsets with signatures, %" PRIu64
 	         " matched in the side file, %" PRIu64 " old signatures dropped, %zu HSM batches, peak %lu MiB",
 	         run.ks->n, run.ks->planned, run.ks->interim, run.nslots, run.matched, run.dropped, run.batches,

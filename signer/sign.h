@@ -47,6 +47,10 @@ struct signer_sign_stats {
 	uint64_t sigs_reused;
 	tld_time_t earliest_expiration;
 	double seconds_read, seconds_chain, seconds_sign, seconds_write;
+	uint64_t hsm_signatures;           /*!< signatures the HSM pool made */
+	double seconds_hsm;                /*!< wall time inside HSM batches: hsm_signatures / seconds_hsm is
+	                                        the HSM rate, comparable with `tldsign hsm speed` */
+	size_t hsm_batches;
 };
 
 /*!

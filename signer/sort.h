@@ -18,3 +18,14 @@ typedef int (*signer_cmp_fn)(const void *a, const void *b, void *ctx);
  * \param[in] ctx  passed to cmp
  */
 void signer_sort(void *base, size_t n, size_t size, signer_cmp_fn cmp, void *ctx);
+
+/*!
+ * \brief signer_sort() on up to threads threads: a range of 64Ki elements
+ *        or more is split around the median of a sample (one partition
+ *        pass), and the two sides are sorted at the same time, recursively
+ *        while threads remain.  cmp must be safe to call concurrently (it
+ *        only reads).  Elements that compare equal may end up in another
+ *        order than signer_sort() leaves them (neither is stable); with a
+ *        total order the result is the same.
+ */
+void signer_sort_parallel(void *base, size_t n, size_t size, signer_cmp_fn cmp, void *ctx, unsigned threads);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
@@ -15,6 +16,8 @@
 
 /* Problems listed before the rest is only counted. */
 #define MAX_LISTED_PROBLEMS 50
+/* Threads for the node sort at most */
+#define SORT_THREADS_MAX 8
 
 int signer_zone_new(const uint8_t *origin, const char *source, struct signer_zone **out)
 {
@@ -228,6 +231,39 @@ static void problem(const struct signer_zone *z, size_t *count, const struct sig
 	          signer_type_name(type, tname, sizeof(tname)), why);
 }
 
+static unsigned sort_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > SORT_THREADS_MAX ? SORT_THREADS_MAX : (unsigned)n;
+}
+
+/*
+ * Sorts the nodes appended after the sorted [0, nsorted) (the empty
+ * non-terminals) and merges them in: O(n + m log m) instead of sorting all
+ * again.  Only the appended ones are copied aside.
+ */
+static int merge_appended(struct signer_zone *z, size_t nsorted)
+{
+	size_t m = z->nnodes - nsorted;
+	signer_sort(z->nodes + nsorted, m, sizeof(*z->nodes), node_cmp, z);
+	struct signer_node *tail = malloc(m * sizeof(*tail));
+	if (tail == NULL) {
+		return TLD_ENOMEM;
+	}
+	memcpy(tail, z->nodes + nsorted, m * sizeof(*tail));
+	/* from the back: the larger of the two last ones goes to the end */
+	size_t a = nsorted, b = m, out = z->nnodes;
+	while (b > 0) {
+		if (a > 0 && node_cmp(&z->nodes[a - 1], &tail[b - 1], z) > 0) {
+			z->nodes[--out] = z->nodes[--a];
+		} else {
+			z->nodes[--out] = tail[--b];
+		}
+	}
+	free(tail);
+	return TLD_OK;
+}
+
 /* Whether a sort key is among the sorted nodes [0, n). */
 static bool find_key(const struct signer_zone *z, size_t n, const uint8_t *key, size_t kl)
 {
@@ -288,7 +324,7 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	if (map == NULL) {
 		return TLD_ENOMEM;
 	}
-	signer_sort(z->nodes, nowners, sizeof(*z->nodes), node_cmp, z);
+	signer_sort_parallel(z->nodes, nowners, sizeof(*z->nodes), node_cmp, z, sort_threads());
 
 	/* empty non-terminals: missing ancestors, walking up until one exists */
 	uint8_t last_ent[SIGNER_KEY_MAX]; /* the lowest one the previous owner added */
@@ -325,7 +361,11 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 		}
 	}
 	if (z->nnodes > nowners) {
-		signer_sort(z->nodes, z->nnodes, sizeof(*z->nodes), node_cmp, z);
+		int ret = merge_appended(z, nowners);
+		if (ret != TLD_OK) {
+			free(map);
+			return ret;
+		}
 	}
 
 	/* merge nodes of one name (an owner seen twice, ENTs added twice) */

@@ -537,7 +537,8 @@ static int rdata_by_ldns(struct parser *ps, uint16_t type, size_t from)
 		return TLD_ENOMEM;
 	}
 	fill_msg(ps);
-	int o = snprintf(line, cap + 64, "%s 0 IN %s", ps->msg_owner, ps->msg_type);
+	/* only the RDATA is taken: a root owner keeps an odd owner's text out of ldns's way */
+	int o = snprintf(line, cap + 64, ". 0 IN %s", ps->msg_type);
 	for (size_t k = from; k < ps->ntok; k++) {
 		const struct tok *t = &ps->toks[k];
 		o += snprintf(line + o, cap + 64 - (size_t)o, t->quoted ? " \"%.*s\"" : " %.*s", (int)t->len, t->s);

@@ -82,6 +82,29 @@ size_t vfy_base32hex_encode(const uint8_t *in, size_t len, char *out);
 int vfy_fast_parse(const char *line, size_t len, uint8_t *wire, size_t cap, size_t *wire_len,
                    size_t *owner_len);
 
+/* ---- cutting a zone file into slices (vsplit.c) ---- */
+
+/*! A slice of a zone file's text and the parser state at its start. */
+struct vfy_slice {
+	const char *text;
+	size_t len;
+	int first_line;
+	char origin[VFY_NAME_MAX * 4 + 2]; /*!< $ORIGIN in effect at the start ("" none) */
+	uint32_t default_ttl;      /*!< $TTL in effect at the start */
+	size_t newlines;           /*!< '\n' bytes in the slice */
+	bool plain;                /*!< (inside vsplit.c) no state to carry over */
+};
+
+/*!
+ * \brief Cuts text into up to n slices at record starts.
+ * \param[out] out      n slices; the first k written
+ * \param[out] scanned  whether it took the sequential pass (not a plain file)
+ * \return k, or 0: read the text in one piece (a $INCLUDE, a relative
+ *         $ORIGIN, a directive it cannot read, or n < 2)
+ */
+size_t vfy_split_text(const char *text, size_t len, struct vfy_slice *out, size_t n,
+                      bool *scanned);
+
 /* ---- type bitmaps (bitmap.c) ---- */
 
 /*! A set of RR types (all 65536). */
@@ -136,7 +159,12 @@ struct vfy_key {
 int vfy_key_build(const uint8_t *rdata, size_t len, struct vfy_key *out);
 void vfy_key_clear(struct vfy_key *key);
 
-/*! Per-thread buffers for building signed data. */
+/*!
+ * Per-thread buffers for building signed data, and an EVP_PKEY_CTX per key
+ * verified with (made on first use, found again by the key's address: a
+ * struct vfy_key used with it must stay unchanged at its address until
+ * vfy_crypto_free()).
+ */
 struct vfy_crypto;
 struct vfy_crypto *vfy_crypto_new(void);
 void vfy_crypto_free(struct vfy_crypto *c);
@@ -287,6 +315,15 @@ struct vfy_name {
 	uint8_t *key;              /*!< ENT: owned by the zone's ent_keys */
 	uint16_t klen;
 	uint8_t hash[20];          /*!< NSEC3 hash, when the zone uses NSEC3 */
+	uint8_t n3_found;          /*!< VFY_N3_* found by vfy_hash_names() */
+	uint32_t n3;               /*!< index into nsec3 of the NSEC3 matching or covering hash */
+};
+
+/*! What vfy_hash_names() found for a name in the NSEC3 chain. */
+enum vfy_n3_found {
+	VFY_N3_LOOKED = 1 << 0,    /*!< n3 is set */
+	VFY_N3_EXACT = 1 << 1,     /*!< the NSEC3 at n3 has this name's hash */
+	VFY_N3_BITMAP_OK = 1 << 2, /*!< and its type bitmap is the name's types exactly */
 };
 
 /*! An NSEC3 record of the chain, decoded. */
@@ -322,6 +359,8 @@ struct vfy_zone {
 	uint16_t *key_tags;        /*!< key tag of each DNSKEY */
 	struct vfy_key *keys;      /*!< EVP key of each DNSKEY (pkey NULL: use ldns) */
 	bool alg_present[256];     /*!< algorithms of the DNSKEY set (zone keys) */
+	uint8_t algs[256];         /*!< the same, as a list in ascending order */
+	size_t n_algs;
 	/* denial */
 	bool uses_nsec3;
 	bool uses_nsec;
@@ -331,6 +370,8 @@ struct vfy_zone {
 	uint8_t n3_salt_len;
 	struct vfy_nsec3 *nsec3;   /*!< sorted by hash */
 	size_t n_nsec3;
+	uint64_t *n3_prefix;       /*!< first 8 bytes of each nsec3 hash, big-endian (owned) */
+	uint32_t *n3_bucket;       /*!< 65537 entries: the nsec3 whose hash starts with b are [b], [b+1]) */
 };
 
 /*!
@@ -381,16 +422,25 @@ struct vfy_counts {
  * \param[in]  cache_in   previous verified-signature cache, or NULL
  * \param[out] cache_out  receives the entry of every RRSIG that verified
  *                        (in zone order), or NULL
+ * \param[in]  crypto     the calling thread's buffers and key contexts
+ *                        (vfy_crypto_new(), kept across calls), or NULL: made
+ *                        and freed here
  */
 void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
                           const struct tld_verify_opts *opts,
                           const struct vfy_vcache *cache_in, struct vfy_hashvec *cache_out,
-                          struct vfy_issue_list *fails, struct vfy_counts *counts);
+                          struct vfy_issue_list *fails, struct vfy_counts *counts,
+                          struct vfy_crypto *crypto);
 
 /*! Finds NSEC3PARAM and the NSEC3 records, checks their parameters (vdenial.c). */
 int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails);
 
-/*! NSEC3 hashes of the names [from, to) (vdenial.c). */
+/*!
+ * \brief NSEC3 hashes of the names [from, to), each looked up in the sorted
+ *        NSEC3 chain (the matching or covering record, and whether a match's
+ *        type bitmap is right): the per-name work of vfy_check_denial(), done
+ *        on all cores; the checks that report stay sequential (vdenial.c).
+ */
 int vfy_hash_names(struct vfy_zone *z, size_t from, size_t to);
 
 /*! The NSEC3 or NSEC chain, sequentially (vdenial.c). */

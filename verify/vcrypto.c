@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
-#include <openssl/ecdsa.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 
 #include "common/error.h"
 #include "verify/internal.h"
@@ -157,7 +157,15 @@ struct rr_slot {
 	size_t rdata;              /* offset of RDATA within the record */
 };
 
+#define PKEY_CTX_MAX 8
+
 struct vfy_crypto {
+	/* EVP_PKEY_CTX made ready for verification once per key and thread */
+	struct {
+		const struct vfy_key *key;
+		EVP_PKEY_CTX *ctx;
+	} pk[PKEY_CTX_MAX];
+	size_t n_pk;
 	uint8_t *recs;
 	size_t recs_len, recs_cap;
 	struct rr_slot *slots;
@@ -189,6 +197,9 @@ void vfy_crypto_free(struct vfy_crypto *c)
 {
 	if (c == NULL) {
 		return;
+	}
+	for (size_t i = 0; i < c->n_pk; i++) {
+		EVP_PKEY_CTX_free(c->pk[i].ctx);
 	}
 	EVP_MD_CTX_free(c->md);
 	EVP_MD_CTX_free(c->cache_md);
@@ -289,26 +300,100 @@ static int add_rr(struct vfy_crypto *c, const struct vfy_rec *rec, uint8_t sig_l
 	return TLD_OK;
 }
 
-static int ecdsa_to_der(const uint8_t *sig, size_t len, size_t half, uint8_t **der, int *der_len)
+/* One DER INTEGER from a big-endian unsigned value; returns the bytes written. */
+static size_t der_uint(uint8_t *out, const uint8_t *v, size_t len)
 {
-	ECDSA_SIG *s = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, (int)half, NULL);
-	BIGNUM *ss = BN_bin2bn(sig + half, (int)half, NULL);
-	int ret = TLD_ECRYPTO;
+	while (len > 1 && v[0] == 0) {
+		v++;
+		len--;
+	}
+	size_t pad = (v[0] & 0x80) != 0;
+	out[0] = 0x02;
+	out[1] = (uint8_t)(len + pad);
+	out[2] = 0;
+	memcpy(out + 2 + pad, v, len);
+	return 2 + pad + len;
+}
 
-	if (len != 2 * half || s == NULL || r == NULL || ss == NULL || !ECDSA_SIG_set0(s, r, ss)) {
-		BN_free(r);
-		BN_free(ss);
-		ECDSA_SIG_free(s);
-		return len != 2 * half ? TLD_EVERIFY : TLD_ECRYPTO;
+/*
+ * The DNSSEC form of an ECDSA signature (r | s, RFC 6605) as the DER
+ * Ecdsa-Sig-Value OpenSSL verifies; out holds at least 8 + 2 * (half + 1).
+ */
+static int ecdsa_to_der(const uint8_t *sig, size_t len, size_t half, uint8_t *out, size_t *out_len)
+{
+	if (len != 2 * half || half == 0 || half > 60) {
+		return TLD_EVERIFY;
 	}
-	*der = NULL;
-	*der_len = i2d_ECDSA_SIG(s, der);
-	if (*der_len > 0) {
-		ret = TLD_OK;
+	size_t n = der_uint(out + 2, sig, half);
+	n += der_uint(out + 2 + n, sig + half, half);
+	out[0] = 0x30;
+	out[1] = (uint8_t)n; /* at most 2 * 63: the short form */
+	*out_len = n + 2;
+	return TLD_OK;
+}
+
+/* This thread's EVP_PKEY_CTX for a key, verify-initialised once; NULL on failure. */
+static EVP_PKEY_CTX *key_ctx(struct vfy_crypto *c, const struct vfy_key *key)
+{
+	for (size_t i = 0; i < c->n_pk; i++) {
+		if (c->pk[i].key == key) {
+			return c->pk[i].ctx;
+		}
 	}
-	ECDSA_SIG_free(s);
-	return ret;
+	if (c->n_pk == PKEY_CTX_MAX) {
+		return NULL;
+	}
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+	if (ctx == NULL || EVP_PKEY_verify_init(ctx) != 1 ||
+	    (key->ecdsa_len == 0 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1) ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, key->md) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	c->pk[c->n_pk].key = key;
+	c->pk[c->n_pk].ctx = ctx;
+	c->n_pk++;
+	return ctx;
+}
+
+/*
+ * The public-key check of data: RSA and ECDSA hash here and verify the digest
+ * with the thread's context for the key (EVP_PKEY_verify() may be called again
+ * on an initialised context: no per-signature context, fetch or key export);
+ * EdDSA signs the message itself.
+ */
+static int pk_verify(struct vfy_crypto *c, const struct vfy_key *key, const uint8_t *sg,
+                     size_t sglen, const uint8_t *data, size_t len)
+{
+	uint8_t der[8 + 2 * 64], dgst[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	int v, ret;
+
+	if (key->ecdsa_len) {
+		size_t der_len = 0;
+		if ((ret = ecdsa_to_der(sg, sglen, key->ecdsa_len, der, &der_len)) != TLD_OK) {
+			return ret;
+		}
+		sg = der;
+		sglen = der_len;
+	}
+	EVP_PKEY_CTX *ctx = key->md != NULL ? key_ctx(c, key) : NULL;
+	if (ctx == NULL) {
+		/* EdDSA, or more keys than contexts kept: the one-shot digest-and-verify */
+		ret = TLD_ECRYPTO;
+		if (EVP_DigestVerifyInit(c->md, NULL, key->md, NULL, key->pkey) == 1) {
+			v = EVP_DigestVerify(c->md, sg, sglen, data, len);
+			ret = v == 1 ? TLD_OK : v == 0 ? TLD_EVERIFY : TLD_ECRYPTO;
+		}
+		EVP_MD_CTX_reset(c->md);
+		return ret;
+	}
+	if (EVP_DigestInit_ex(c->md, key->md, NULL) != 1 || EVP_DigestUpdate(c->md, data, len) != 1 ||
+	    EVP_DigestFinal_ex(c->md, dgst, &dlen) != 1) {
+		return TLD_ECRYPTO;
+	}
+	v = EVP_PKEY_verify(ctx, sg, sglen, dgst, dlen);
+	return v == 1 ? TLD_OK : v == 0 ? TLD_EVERIFY : TLD_ECRYPTO;
 }
 
 int vfy_rrsig_verify(struct vfy_crypto *c, const struct vfy_rec *rrs, size_t n_rrs,
@@ -375,26 +460,9 @@ int vfy_rrsig_verify_probe(struct vfy_crypto *c, const struct vfy_rec *rrs, size
 			return TLD_OK;
 		}
 	}
-	const uint8_t *sg = sig.sig;
-	size_t sglen = sig.sig_len;
-	uint8_t *der = NULL;
-	int der_len = 0;
-	if (key->ecdsa_len) {
-		if ((ret = ecdsa_to_der(sg, sglen, key->ecdsa_len, &der, &der_len)) != TLD_OK) {
-			return ret;
-		}
-		sg = der;
-		sglen = (size_t)der_len;
-	}
-	ret = TLD_ECRYPTO;
-	if (EVP_DigestVerifyInit(c->md, NULL, key->md, NULL, key->pkey) == 1) {
-		int v = EVP_DigestVerify(c->md, sg, sglen, c->data, p);
-		ret = v == 1 ? TLD_OK : v == 0 ? TLD_EVERIFY : TLD_ECRYPTO;
-	}
+	ret = pk_verify(c, key, sig.sig, sig.sig_len, c->data, p);
 	if (ret == TLD_ECRYPTO) {
 		ret = TLD_EVERIFY; /* a malformed signature is a bad signature */
 	}
-	EVP_MD_CTX_reset(c->md);
-	OPENSSL_free(der);
 	return ret;
 }

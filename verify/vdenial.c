@@ -119,6 +119,39 @@ static void take_params(struct vfy_zone *z, const struct vfy_nsec3_rdata *rd)
 	memcpy(z->n3_salt, rd->salt, rd->salt_len);
 }
 
+static uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) {
+		v = (v << 8) | p[i];
+	}
+	return v;
+}
+
+/*
+ * The lookup index of the sorted chain: the hashes' first 8 bytes in an array
+ * of their own (a few MB that stay in cache, where the records are 150 bytes
+ * each) and the range of records for each value of the first two bytes.
+ */
+static int build_index(struct vfy_zone *z)
+{
+	z->n3_prefix = malloc(z->n_nsec3 * sizeof(*z->n3_prefix));
+	z->n3_bucket = malloc(65537 * sizeof(*z->n3_bucket));
+	if (z->n3_prefix == NULL || z->n3_bucket == NULL || z->n_nsec3 > UINT32_MAX) {
+		return TLD_ENOMEM;
+	}
+	size_t i = 0;
+	for (uint32_t b = 0; b < 65536; b++) {
+		z->n3_bucket[b] = (uint32_t)i;
+		while (i < z->n_nsec3 && ((uint32_t)z->nsec3[i].hash[0] << 8 | z->nsec3[i].hash[1]) == b) {
+			z->n3_prefix[i] = load_be64(z->nsec3[i].hash);
+			i++;
+		}
+	}
+	z->n3_bucket[65536] = (uint32_t)z->n_nsec3;
+	return TLD_OK;
+}
+
 int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 {
 	const struct vfy_name *apex = &z->names[z->apex_name];
@@ -174,6 +207,7 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 	}
 	if (z->n_nsec3 > 0) {
 		qsort(z->nsec3, z->n_nsec3, sizeof(*z->nsec3), nsec3_cmp);
+		return build_index(z);
 	}
 	return TLD_OK;
 }
@@ -183,39 +217,17 @@ static bool hashable(const struct vfy_name *n)
 	return !(n->flags & (VFY_OUTSIDE | VFY_DENIAL_ONLY | VFY_OCCLUDED));
 }
 
-int vfy_hash_names(struct vfy_zone *z, size_t from, size_t to)
-{
-	EVP_MD_CTX *ctx;
-	uint8_t wire[VFY_NAME_MAX + 1];
-	int ret = TLD_OK;
-
-	if (!z->uses_nsec3) {
-		return TLD_OK;
-	}
-	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL) {
-		return TLD_ENOMEM;
-	}
-	for (size_t i = from; i < to && ret == TLD_OK; i++) {
-		struct vfy_name *n = &z->names[i];
-		if (!hashable(n)) {
-			continue;
-		}
-		size_t wlen = vfy_key_to_wire(n->key, n->klen, wire);
-		ret = vfy_nsec3_hash(ctx, EVP_sha1(), wire, wlen, z->n3_salt, z->n3_salt_len,
-		                     z->n3_iterations, n->hash);
-	}
-	EVP_MD_CTX_free(ctx);
-	return ret;
-}
-
 /* Index of the NSEC3 whose hash equals h, or of the one covering it (*exact false). */
 static size_t nsec3_find(const struct vfy_zone *z, const uint8_t *h, bool *exact)
 {
-	size_t lo = 0, hi = z->n_nsec3;
+	/* only the records in h's bucket can equal it; all before are smaller */
+	unsigned b = (unsigned)h[0] << 8 | h[1];
+	size_t lo = z->n3_bucket[b], hi = z->n3_bucket[b + 1];
+	uint64_t h8 = load_be64(h);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(z->nsec3[mid].hash, h, 20);
+		uint64_t m8 = z->n3_prefix[mid];
+		int c = m8 < h8 ? -1 : m8 > h8 ? 1 : memcmp(z->nsec3[mid].hash + 8, h + 8, 12);
 		if (c == 0) {
 			*exact = true;
 			return mid;
@@ -228,6 +240,108 @@ static size_t nsec3_find(const struct vfy_zone *z, const uint8_t *h, bool *exact
 	}
 	*exact = false;
 	return lo == 0 ? z->n_nsec3 - 1 : lo - 1; /* before the first: the last wraps */
+}
+
+/*
+ * Whether a type bitmap is exactly the canonical encoding of the name's types
+ * (the types vfy_name_types() gives).  False also when it cannot tell (too
+ * many types): check_bitmap() then compares type sets.
+ */
+static bool bitmap_is_canonical_types(const struct vfy_zone *z, const struct vfy_name *n,
+                                      const uint8_t *bitmap, size_t bitmap_len)
+{
+	uint16_t types[64];
+	uint8_t enc[64 * 34];
+	size_t nty = 0, len = 0;
+	bool cut = (n->flags & VFY_DELEG) != 0;
+
+	for (size_t i = n->first; i < n->first + n->count && !(n->flags & VFY_ENT); i++) {
+		const struct vfy_rec *r = &z->recs[i];
+		if (r->type == LDNS_RR_TYPE_NSEC3) {
+			continue;
+		}
+		bool parent_data = r->type == LDNS_RR_TYPE_DS || r->type == LDNS_RR_TYPE_NSEC;
+		if (cut && !parent_data && (r->is_sig || r->type != LDNS_RR_TYPE_NS)) {
+			continue;
+		}
+		uint16_t t = r->is_sig ? LDNS_RR_TYPE_RRSIG : r->type;
+		size_t j = nty;
+		while (j > 0 && types[j - 1] > t) {
+			j--;
+		}
+		if (j > 0 && types[j - 1] == t) {
+			continue;
+		}
+		if (nty == 64) {
+			return false;
+		}
+		memmove(types + j + 1, types + j, (nty - j) * sizeof(*types));
+		types[j] = t;
+		nty++;
+	}
+	for (size_t i = 0; i < nty;) {
+		unsigned win = types[i] >> 8;
+		size_t end = i;
+		while (end < nty && (types[end] >> 8) == win) {
+			end++;
+		}
+		size_t blen = ((types[end - 1] & 0xffu) >> 3) + 1;
+		enc[len++] = (uint8_t)win;
+		enc[len++] = (uint8_t)blen;
+		memset(enc + len, 0, blen);
+		for (; i < end; i++) {
+			enc[len + ((types[i] & 0xffu) >> 3)] |= (uint8_t)(0x80u >> (types[i] & 7));
+		}
+		len += blen;
+	}
+	return len == bitmap_len && memcmp(enc, bitmap, len) == 0;
+}
+
+int vfy_hash_names(struct vfy_zone *z, size_t from, size_t to)
+{
+	EVP_MD_CTX *ctx;
+	EVP_MD *sha1;
+	uint8_t wire[VFY_NAME_MAX + 1];
+	int ret = TLD_OK;
+
+	if (!z->uses_nsec3) {
+		return TLD_OK;
+	}
+	/* fetched once: EVP_sha1() would be looked up in the provider on every hash */
+	ctx = EVP_MD_CTX_new();
+	sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	if (ctx == NULL || sha1 == NULL) {
+		EVP_MD_CTX_free(ctx);
+		EVP_MD_free(sha1);
+		return sha1 == NULL && ctx != NULL ? TLD_ECRYPTO : TLD_ENOMEM;
+	}
+	for (size_t i = from; i < to && ret == TLD_OK; i++) {
+		struct vfy_name *n = &z->names[i];
+		n->n3_found = 0;
+		if (!hashable(n)) {
+			continue;
+		}
+		size_t wlen = vfy_key_to_wire(n->key, n->klen, wire);
+		ret = vfy_nsec3_hash(ctx, sha1, wire, wlen, z->n3_salt, z->n3_salt_len,
+		                     z->n3_iterations, n->hash);
+		if (ret != TLD_OK || z->n_nsec3 == 0) {
+			continue;
+		}
+		bool exact = false;
+		n->n3 = (uint32_t)nsec3_find(z, n->hash, &exact);
+		n->n3_found = VFY_N3_LOOKED;
+		if (exact) {
+			struct vfy_nsec3_rdata rd;
+			n->n3_found |= VFY_N3_EXACT;
+			vfy_rec_nsec3(&z->recs[z->nsec3[n->n3].rec], &rd);
+			if (bitmap_is_canonical_types(z, n, rd.bitmap, rd.bitmap_len)) {
+				n->n3_found |= VFY_N3_BITMAP_OK;
+			}
+		}
+	}
+	EVP_MD_CTX_free(ctx);
+	EVP_MD_free(sha1);
+	return ret;
 }
 
 static void check_bitmap(struct vfy_zone *z, const struct vfy_name *n, size_t rec,
@@ -284,10 +398,14 @@ static void check_nsec3_chain(struct vfy_zone *z, struct vfy_issue_list *fails)
 		if (z->n_nsec3 == 0) {
 			break;
 		}
-		size_t k = nsec3_find(z, n->hash, &exact);
+		size_t k = (n->n3_found & VFY_N3_LOOKED) ? n->n3 : nsec3_find(z, n->hash, &exact);
+		exact = (n->n3_found & VFY_N3_LOOKED) ? (n->n3_found & VFY_N3_EXACT) != 0 : exact;
 		struct vfy_nsec3 *n3 = &z->nsec3[k];
 		if (exact) {
 			n3->matched = true;
+			if (n->n3_found & VFY_N3_BITMAP_OK) {
+				continue; /* the bitmap is the name's types exactly */
+			}
 			struct vfy_nsec3_rdata rd;
 			vfy_rec_nsec3(&z->recs[n3->rec], &rd);
 			check_bitmap(z, n, n3->rec, rd.bitmap, rd.bitmap_len, fails);

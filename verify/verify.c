@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tld_verify_zone_file(): load, then the checks.  Hashing and signature
- * checks run on all cores, each worker on its own slice of owner names in
- * canonical order with its own failure list; the lists are merged in zone
+ * tld_verify_zone_file(): load, then the checks.  NSEC3 hashing and the
+ * signature checks run on all cores over chunks of owner names in canonical
+ * order, each chunk with its own failure list; the lists are merged in zone
  * order after join so the report does not depend on the thread count.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,53 +33,84 @@ static double cpu_seconds(void)
 	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
-struct worker {
-	pthread_t thread;
+/*
+ * The names are cut into chunks of consecutive names that the workers take in
+ * turn (an atomic counter): a worker slowed down by other load on the machine
+ * takes fewer chunks instead of holding everyone up.  Each chunk has its own
+ * failure list; the lists merge in chunk order, so the report does not depend
+ * on which worker took which chunk.
+ */
+struct pool {
 	struct vfy_zone *z;
 	const struct tld_verify_opts *opts;
 	const struct vfy_vcache *cache_in;
-	struct vfy_hashvec cache_out;
-	size_t from, to;
-	int phase;                 /* 0 hash, 1 signatures */
+	size_t chunk;              /* names per chunk */
+	size_t n_chunks;
+	struct vfy_issue_list *fails; /* one per chunk */
+	atomic_size_t next;        /* the next chunk to take */
+	int phase;                 /* 0 hash, 1 signatures, 2 both */
+};
+
+struct worker {
+	pthread_t thread;
+	struct pool *pool;
 	int err;
-	struct vfy_issue_list fails;
+	struct vfy_hashvec cache_out;
 	struct vfy_counts counts;
 };
 
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	if (w->phase == 0) {
-		w->err = vfy_hash_names(w->z, w->from, w->to);
-	} else {
-		vfy_check_signatures(w->z, w->from, w->to, w->opts, w->cache_in,
-		                     w->opts->cache_out != NULL ? &w->cache_out : NULL, &w->fails,
-		                     &w->counts);
+	struct pool *p = w->pool;
+	struct vfy_crypto *crypto = NULL;
+	size_t c;
+
+	if (p->phase != 0 && (crypto = vfy_crypto_new()) == NULL) {
+		w->err = TLD_ENOMEM;
+		return NULL;
 	}
+	while (w->err == TLD_OK && (c = atomic_fetch_add(&p->next, 1)) < p->n_chunks) {
+		size_t from = c * p->chunk;
+		size_t to = from + p->chunk < p->z->n_names ? from + p->chunk : p->z->n_names;
+		if (p->phase != 1 && (w->err = vfy_hash_names(p->z, from, to)) != TLD_OK) {
+			break;
+		}
+		if (p->phase != 0) {
+			vfy_check_signatures(p->z, from, to, p->opts, p->cache_in,
+			                     p->opts->cache_out != NULL ? &w->cache_out : NULL,
+			                     &p->fails[c], &w->counts, crypto);
+		}
+	}
+	vfy_crypto_free(crypto);
 	return NULL;
 }
 
-/* Runs one phase over all names split into nt owner ranges. */
-static int run_parallel(struct worker *ws, unsigned nt, int phase)
+/*
+ * Runs one phase over all chunks on nt workers.  When a thread cannot be
+ * started, the ones that did take all the chunks (none: this thread does).
+ */
+static int run_parallel(struct pool *p, struct worker *ws, unsigned nt, int phase)
 {
 	unsigned started = 0;
 	int ret = TLD_OK;
 
-	for (unsigned t = 0; t < nt; t++) {
-		ws[t].phase = phase;
-		if (nt == 1) {
-			worker_run(&ws[t]);
-			started = 1;
-			continue;
-		}
+	p->phase = phase;
+	atomic_store(&p->next, 0);
+	for (unsigned t = 0; t < nt && nt > 1; t++) {
+		ws[t].pool = p;
 		if (pthread_create(&ws[t].thread, NULL, worker_run, &ws[t]) != 0) {
-			ret = TLD_ENOMEM;
 			break;
 		}
 		started++;
 	}
-	for (unsigned t = 0; t < started && nt > 1; t++) {
+	for (unsigned t = 0; t < started; t++) {
 		pthread_join(ws[t].thread, NULL);
+	}
+	if (started == 0) {
+		ws[0].pool = p;
+		worker_run(&ws[0]);
+		started = 1;
 	}
 	for (unsigned t = 0; t < started; t++) {
 		if (ws[t].err != TLD_OK && ret == TLD_OK) {
@@ -255,6 +287,22 @@ static void write_cache(const struct tld_verify_opts *opts, const struct vfy_zon
 	}
 }
 
+/* write_cache() on a thread of its own, beside the denial checks. */
+struct cache_writer {
+	pthread_t thread;
+	const struct tld_verify_opts *opts;
+	const struct vfy_zone *z;
+	struct worker *ws;
+	unsigned nt;
+};
+
+static void *cache_writer_run(void *arg)
+{
+	struct cache_writer *cw = arg;
+	write_cache(cw->opts, cw->z, cw->ws, cw->nt);
+	return NULL;
+}
+
 static unsigned thread_count(const struct tld_verify_opts *opts)
 {
 	long n = opts->threads ? (long)opts->threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -268,6 +316,7 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 	struct vfy_vcache *cache = NULL;
 	struct tld_verify_report *rep = NULL;
 	struct worker *ws = NULL;
+	struct pool pool = { 0 };
 	struct vfy_issue_list seq = { 0 }, warns = { 0 };
 	unsigned nt = thread_count(opts);
 	struct timespec t0;
@@ -285,29 +334,33 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		ret = TLD_ENOMEM;
 		goto fail;
 	}
-	if ((ret = vfy_denial_prepare(z, &seq)) != TLD_OK ||
-	    (ret = load_cache(opts, z, &cache)) != TLD_OK) {
+	if ((ret = vfy_denial_prepare(z, &seq)) != TLD_OK) {
 		goto fail;
 	}
+	tld_debug("verify: %zu NSEC3 sorted and indexed at %.3f s", z->n_nsec3, elapsed(&t0));
+	if ((ret = load_cache(opts, z, &cache)) != TLD_OK) {
+		goto fail;
+	}
+	tld_debug("verify: cache read at %.3f s", elapsed(&t0));
 	if (nt > z->n_names / 64 + 1) {
 		nt = (unsigned)(z->n_names / 64 + 1);
 	}
-	for (unsigned t = 0; t < nt; t++) {
-		ws[t].z = z;
-		ws[t].opts = opts;
-		ws[t].cache_in = cache;
-		ws[t].from = z->n_names * t / nt;
-		ws[t].to = z->n_names * (t + 1) / nt;
-	}
-	if ((ret = run_parallel(ws, nt, 0)) != TLD_OK) {
+	pool.z = z;
+	pool.opts = opts;
+	pool.cache_in = cache;
+	pool.chunk = z->n_names / ((size_t)nt * 32);
+	pool.chunk = pool.chunk < 64 ? 64 : pool.chunk > 8192 ? 8192 : pool.chunk;
+	pool.n_chunks = (z->n_names + pool.chunk - 1) / pool.chunk;
+	if ((pool.fails = calloc(pool.n_chunks + 1, sizeof(*pool.fails))) == NULL) {
+		ret = TLD_ENOMEM;
 		goto fail;
 	}
-	tld_info("verify: hashed names at %.2f s (cpu %.2f s)", elapsed(&t0), cpu_seconds());
-	if ((ret = run_parallel(ws, nt, 1)) != TLD_OK) {
+	/* NSEC3 hashing and signature checks are independent: one pass over the chunks */
+	if ((ret = run_parallel(&pool, ws, nt, 2)) != TLD_OK) {
 		goto fail;
 	}
-	tld_info("verify: signatures checked at %.2f s (cpu %.2f s, %u threads)", elapsed(&t0),
-	         cpu_seconds(), nt);
+	tld_info("verify: names hashed and signatures checked at %.2f s (cpu %.2f s, %u threads)",
+	         elapsed(&t0), cpu_seconds(), nt);
 	for (unsigned t = 0; t < nt; t++) {
 		rep->rrsigs_cached += ws[t].counts.rrsigs_cached;
 	}
@@ -315,10 +368,17 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		tld_info("verify: %zu signatures verified from the cache, the others with the public key",
 		         rep->rrsigs_cached);
 	}
-	if (opts->cache_out != NULL) {
+	/* the cache file (sorted, hashed, written and synced) while the chain is checked */
+	struct cache_writer cw = { .opts = opts, .z = z, .ws = ws, .nt = nt };
+	bool writing = false;
+	if (opts->cache_out != NULL &&
+	    !(writing = pthread_create(&cw.thread, NULL, cache_writer_run, &cw) == 0)) {
 		write_cache(opts, z, ws, nt);
 	}
 	vfy_check_denial(z, &seq);
+	if (writing) {
+		pthread_join(cw.thread, NULL);
+	}
 	tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(&t0), cpu_seconds());
 	check_dnskey_response(z, &warns, rep);
 	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, &seq, &warns)) != TLD_OK) {
@@ -329,17 +389,15 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		rep->rrsets_signed += ws[t].counts.rrsets_signed;
 		rep->rrsigs_verified += ws[t].counts.rrsigs_verified;
 	}
-	struct vfy_issue_list lists[MAX_THREADS + 1];
-	for (unsigned t = 0; t < nt; t++) {
-		lists[t] = ws[t].fails;
-		memset(&ws[t].fails, 0, sizeof(ws[t].fails));
-	}
-	lists[nt] = seq;
+	/* the chunks' lists in zone order, then the sequential checks' */
+	pool.fails[pool.n_chunks] = seq;
 	memset(&seq, 0, sizeof(seq));
-	ret = vfy_issue_merge(lists, nt + 1, &rep->failures, &rep->n_failures);
-	for (unsigned t = 0; t <= nt; t++) {
-		vfy_issue_list_clear(&lists[t]);
+	ret = vfy_issue_merge(pool.fails, pool.n_chunks + 1, &rep->failures, &rep->n_failures);
+	for (size_t c = 0; c <= pool.n_chunks; c++) {
+		vfy_issue_list_clear(&pool.fails[c]);
 	}
+	free(pool.fails);
+	pool.fails = NULL;
 	if (ret != TLD_OK || (ret = vfy_issue_merge(&warns, 1, &rep->warnings, &rep->n_warnings)) != TLD_OK) {
 		goto fail;
 	}
@@ -367,9 +425,14 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 fail:
 	if (ws != NULL) {
 		for (unsigned t = 0; t < nt; t++) {
-			vfy_issue_list_clear(&ws[t].fails);
 			vfy_hashvec_clear(&ws[t].cache_out);
 		}
+	}
+	if (pool.fails != NULL) {
+		for (size_t c = 0; c <= pool.n_chunks; c++) {
+			vfy_issue_list_clear(&pool.fails[c]);
+		}
+		free(pool.fails);
 	}
 	vfy_issue_list_clear(&seq);
 	vfy_issue_list_clear(&warns);

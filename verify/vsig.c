@@ -167,7 +167,7 @@ static void check_rrset(struct sig_ctx *c, const struct vfy_name *n, size_t data
 {
 	const struct vfy_zone *z = c->z;
 	uint16_t type = z->recs[n_data ? data : sigs].type;
-	bool good[256] = { false }, sep_good[256] = { false };
+	bool good[256], sep_good[256];
 	char tb[16];
 
 	if (n_data == 0) {
@@ -190,13 +190,14 @@ static void check_rrset(struct sig_ctx *c, const struct vfy_name *n, size_t data
 		vfy_issue_rec(c->fails, z, data, "authoritative RRset is not signed");
 		return;
 	}
+	/* cleared only here: most RRsets (delegation NS, glue) return above */
+	memset(good, 0, sizeof(good));
+	memset(sep_good, 0, sizeof(sep_good));
 	for (size_t i = sigs; i < sigs + n_sigs; i++) {
 		check_one_sig(c, data, n_data, i, good, sep_good);
 	}
-	for (unsigned alg = 0; alg < 256; alg++) {
-		if (!z->alg_present[alg]) {
-			continue;
-		}
+	for (size_t a = 0; a < z->n_algs; a++) {
+		unsigned alg = z->algs[a];
 		if (!good[alg]) {
 			vfy_issue_rec(c->fails, z, data,
 			              "no valid signature of algorithm %u over this %s RRset "
@@ -212,13 +213,12 @@ static void check_rrset(struct sig_ctx *c, const struct vfy_name *n, size_t data
 void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
                           const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
                           struct vfy_hashvec *cache_out, struct vfy_issue_list *fails,
-                          struct vfy_counts *counts)
+                          struct vfy_counts *counts, struct vfy_crypto *crypto)
 {
 	struct sig_ctx c = { .z = z, .opts = opts, .fails = fails, .counts = counts,
-	                     .cache_in = cache_in, .cache_out = cache_out };
+	                     .cache_in = cache_in, .cache_out = cache_out, .crypto = crypto };
 
-	c.crypto = vfy_crypto_new();
-	if (c.crypto == NULL) {
+	if (c.crypto == NULL && (c.crypto = vfy_crypto_new()) == NULL) {
 		fails->err = TLD_ENOMEM;
 		return;
 	}
@@ -247,5 +247,7 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 			check_rrset(&c, n, data, sigs - data, sigs, i - sigs);
 		}
 	}
-	vfy_crypto_free(c.crypto);
+	if (crypto == NULL) {
+		vfy_crypto_free(c.crypto);
+	}
 }

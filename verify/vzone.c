@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The verifier's own zone index: every record read with ldns's parser, sorted
- * by canonical owner key, grouped into names, empty non-terminals inserted,
- * and one pass that flags apex, delegations, glue and what needs denial.
+ * The verifier's own zone index: the file mapped and cut into slices
+ * (vsplit.c) that threads parse (the fast path of fastparse.c, else ldns's
+ * parser) and sort, the sorted slices merged by canonical owner key, grouped
+ * into names, empty non-terminals inserted, and one pass that flags apex,
+ * delegations, glue and what needs denial.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -14,6 +21,13 @@
 
 #define ARENA_BLOCK_SIZE (4u << 20)
 #define WIRE_MAX (65536u + 512u)
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 /* Bump allocator: blocks listed in *blocks, freed with the zone. */
 struct arena {
@@ -78,23 +92,34 @@ static int rec_cmp(const void *pa, const void *pb)
  * sort would (rec_cmp orders by owner first, and is total: the line breaks
  * ties).  Returns false when an owner is out of order: then sort it all.
  */
-static bool sort_by_owner_runs(struct vfy_zone *z)
+static bool sort_by_owner_runs(struct vfy_rec *recs, size_t n_recs, const char *path)
 {
 	size_t start = 0;
-	for (size_t i = 1; i <= z->n_recs; i++) {
+	for (size_t i = 1; i <= n_recs; i++) {
 		int c = 1;
-		if (i < z->n_recs) {
-			const struct vfy_rec *a = &z->recs[i - 1], *b = &z->recs[i];
+		if (i < n_recs) {
+			const struct vfy_rec *a = &recs[i - 1], *b = &recs[i];
 			c = a->key == b->key ? 0 : vfy_key_cmp(b->key, b->klen, a->key, a->klen);
 		}
 		if (c < 0) {
-			tld_debug("verify: line %u: owners out of canonical order; sorting all records",
-			          z->recs[i].line);
+			tld_debug("verify: %s:%u: owners out of canonical order; sorting all records",
+			          path, recs[i].line);
 			return false;
 		}
 		if (c > 0) {
-			if (i - start > 1) {
-				qsort(z->recs + start, i - start, sizeof(*z->recs), rec_cmp);
+			if (i - start > 16) {
+				qsort(recs + start, i - start, sizeof(*recs), rec_cmp);
+			} else {
+				/* a name's few records, mostly in order already */
+				for (size_t j = start + 1; j < i; j++) {
+					struct vfy_rec r = recs[j];
+					size_t k = j;
+					while (k > start && rec_cmp(&recs[k - 1], &r) > 0) {
+						recs[k] = recs[k - 1];
+						k--;
+					}
+					recs[k] = r;
+				}
 			}
 			start = i;
 		}
@@ -102,16 +127,66 @@ static bool sort_by_owner_runs(struct vfy_zone *z)
 	return true;
 }
 
+/* Sorts records by rec_cmp: by owner runs when the owners are in order. */
+static void sort_records(struct vfy_rec *recs, size_t n_recs, const char *path)
+{
+	if (!sort_by_owner_runs(recs, n_recs, path)) {
+		qsort(recs, n_recs, sizeof(*recs), rec_cmp);
+	}
+}
+
+/*
+ * Merges n sorted runs (run k: [start[k], start[k] + count[k]) of recs) into
+ * one sorted array; *out is a new array, or recs itself when the runs follow
+ * each other in order already.
+ */
+static int merge_runs(struct vfy_rec *recs, size_t total, const size_t *start, const size_t *count,
+                      size_t n, struct vfy_rec **out)
+{
+	bool ordered = true;
+	size_t last = (size_t)-1;
+	for (size_t k = 0; k < n; k++) {
+		if (count[k] == 0) {
+			continue;
+		}
+		if (last != (size_t)-1 && rec_cmp(&recs[last], &recs[start[k]]) > 0) {
+			ordered = false;
+		}
+		last = start[k] + count[k] - 1;
+	}
+	if (ordered) {
+		*out = recs;
+		return TLD_OK;
+	}
+	struct vfy_rec *dst = malloc((total ? total : 1) * sizeof(*dst));
+	size_t *pos = calloc(n, sizeof(*pos));
+	if (dst == NULL || pos == NULL) {
+		free(dst);
+		free(pos);
+		return TLD_ENOMEM;
+	}
+	for (size_t o = 0; o < total; o++) {
+		size_t best = n;
+		for (size_t k = 0; k < n; k++) {
+			if (pos[k] < count[k] &&
+			    (best == n || rec_cmp(&recs[start[k] + pos[k]], &recs[start[best] + pos[best]]) < 0)) {
+				best = k;
+			}
+		}
+		dst[o] = recs[start[best] + pos[best]++];
+	}
+	free(pos);
+	*out = dst;
+	return TLD_OK;
+}
+
 /* One slice of the file, parsed by one thread into its own arrays and arenas. */
 struct loader {
 	const char *path;
-	const char *text;          /*!< the slice */
-	size_t len;
-	int first_line;
-	char origin[VFY_NAME_MAX * 4 + 2]; /*!< $ORIGIN in effect at the start ("" none) */
-	uint32_t default_ttl;
-	struct vfy_rec *recs;
+	struct vfy_slice s;        /*!< the slice of the file, and the state at its start */
+	struct vfy_rec *recs;      /*!< own (grown), or a part of the zone's array (fixed) */
 	size_t n_recs, cap;
+	bool fixed;                /*!< recs is the zone's: cap is a bound, never grown */
 	uint8_t **key_blocks, **wire_blocks;
 	size_t n_key_blocks, n_wire_blocks;
 	struct arena keys, wires;
@@ -126,9 +201,12 @@ static int add_wire(struct loader *ld, const uint8_t *w, size_t wlen, size_t ole
 {
 	uint8_t key[VFY_NAME_MAX];
 	size_t klen = 0;
+	struct vfy_rec *prev = ld->n_recs ? &ld->recs[ld->n_recs - 1] : NULL;
+	/* the same owner as the record before (canonical wire: same bytes): same key */
+	bool same_owner = prev != NULL && prev->owner_len == olen && memcmp(prev->wire, w, olen) == 0;
 
 	if (olen > VFY_NAME_MAX || olen + 10 > wlen ||
-	    vfy_name_key(w, olen, key, &klen) != TLD_OK) {
+	    (!same_owner && vfy_name_key(w, olen, key, &klen) != TLD_OK)) {
 		tld_error("%s:%d: unsupported owner name", ld->path, line);
 		return TLD_EPARSE;
 	}
@@ -138,6 +216,11 @@ static int add_wire(struct loader *ld, const uint8_t *w, size_t wlen, size_t ole
 		return TLD_EPARSE;
 	}
 	if (ld->n_recs == ld->cap) {
+		if (ld->fixed) {
+			/* cannot be: a record takes at least one line */
+			tld_error("%s:%d: more records than lines in a slice", ld->path, line);
+			return TLD_EPARSE;
+		}
 		size_t ncap = ld->cap ? ld->cap * 2 : 65536;
 		struct vfy_rec *r = realloc(ld->recs, ncap * sizeof(*r));
 		if (r == NULL) {
@@ -145,10 +228,13 @@ static int add_wire(struct loader *ld, const uint8_t *w, size_t wlen, size_t ole
 		}
 		ld->recs = r;
 		ld->cap = ncap;
+		prev = ld->n_recs ? &ld->recs[ld->n_recs - 1] : NULL;
 	}
 	struct vfy_rec *rec = &ld->recs[ld->n_recs];
-	struct vfy_rec *prev = ld->n_recs ? &ld->recs[ld->n_recs - 1] : NULL;
-	if (prev != NULL && prev->klen == klen && memcmp(prev->key, key, klen) == 0) {
+	if (same_owner) {
+		rec->key = prev->key;
+		klen = prev->klen;
+	} else if (prev != NULL && prev->klen == klen && memcmp(prev->key, key, klen) == 0) {
 		rec->key = prev->key;
 	} else if ((rec->key = arena_copy(&ld->keys, key, klen)) == NULL) {
 		return TLD_ENOMEM;
@@ -222,9 +308,9 @@ static bool only_blank(const char *p, size_t n)
 static void *parse_slice(void *arg)
 {
 	struct loader *ld = arg;
-	uint32_t default_ttl = ld->default_ttl;
+	uint32_t default_ttl = ld->s.default_ttl;
 	ldns_rdf *origin = NULL, *prev = NULL;
-	int line = ld->first_line;
+	int line = ld->s.first_line;
 	FILE *fp = NULL;
 	int ret = TLD_OK;
 
@@ -236,15 +322,15 @@ static void *parse_slice(void *arg)
 		ret = TLD_ENOMEM;
 		goto fail;
 	}
-	if (ld->origin[0] != 0 && (origin = ldns_dname_new_frm_str(ld->origin)) == NULL) {
+	if (ld->s.origin[0] != 0 && (origin = ldns_dname_new_frm_str(ld->s.origin)) == NULL) {
 		tld_error("%s:%d: bad $ORIGIN", ld->path, line);
 		ret = TLD_EPARSE;
 		goto fail;
 	}
-	if (ld->len == 0) {
+	if (ld->s.len == 0) {
 		goto fail;
 	}
-	fp = fmemopen((void *)ld->text, ld->len, "r");
+	fp = fmemopen((void *)ld->s.text, ld->s.len, "r");
 	if (fp == NULL) {
 		ret = TLD_ENOMEM;
 		goto fail;
@@ -254,10 +340,10 @@ static void *parse_slice(void *arg)
 	uint8_t fast_owner[VFY_NAME_MAX];
 	size_t fast_owner_len = 0; /* owner of the last record, when the fast path read it */
 	size_t pos = 0;
-	while (pos < ld->len) {
-		const char *lp = ld->text + pos;
-		const char *e = memchr(lp, '\n', ld->len - pos);
-		size_t llen = e ? (size_t)(e - lp) : ld->len - pos;
+	while (pos < ld->s.len) {
+		const char *lp = ld->s.text + pos;
+		const char *e = memchr(lp, '\n', ld->s.len - pos);
+		size_t llen = e ? (size_t)(e - lp) : ld->s.len - pos;
 		size_t wlen, olen;
 		if (vfy_fast_parse(lp, llen, ld->wire, WIRE_MAX, &wlen, &olen) == TLD_OK) {
 			if (check && (ret = crosscheck(ld, lp, llen, ld->wire, wlen, line)) != TLD_OK) {
@@ -268,6 +354,13 @@ static void *parse_slice(void *arg)
 			}
 			memcpy(fast_owner, ld->wire, olen);
 			fast_owner_len = olen;
+			pos += llen + (e != NULL);
+			line++;
+			continue;
+		}
+		if (only_blank(lp, llen)) {
+			/* blank or comment only: skipped here so that the next record
+			 * gets its own line number, not the first line ldns would skip */
 			pos += llen + (e != NULL);
 			line++;
 			continue;
@@ -291,7 +384,7 @@ static void *parse_slice(void *arg)
 		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
 		long np = ftell(fp);
 		if (np < 0 || (size_t)np <= pos) {
-			np = (long)ld->len; /* nothing consumed: end of the slice */
+			np = (long)ld->s.len; /* nothing consumed: end of the slice */
 		}
 		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
 		    st == LDNS_STATUS_SYNTAX_ORIGIN) {
@@ -300,7 +393,7 @@ static void *parse_slice(void *arg)
 		}
 		if (st != LDNS_STATUS_OK) {
 			ldns_rr_free(rr);
-			if (only_blank(lp, ld->len - pos)) {
+			if (only_blank(lp, ld->s.len - pos)) {
 				break; /* ldns reports trailing blanks or comments as an error */
 			}
 			tld_error("%s:%d: %s", ld->path, start_line, ldns_get_errorstr_by_id(st));
@@ -324,108 +417,16 @@ fail:
 	ld->wire = NULL;
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
-	ld->ret = ret;
-	return NULL;
-}
-
-/*
- * Splits the text into up to n slices at record boundaries: the start of a
- * line with an owner name, outside parentheses, quotes and comments.  Notes
- * the $ORIGIN and $TTL in effect at each boundary.  Returns the number of
- * slices, or 0 when the file must be read in one piece ($INCLUDE, a relative
- * $ORIGIN).
- */
-static size_t split_slices(const char *text, size_t len, struct loader *ld, size_t n)
-{
-	size_t k = 0, depth = 0, line = 1;
-	bool quote = false, comment = false, line_start = true;
-	char origin[sizeof(ld->origin)] = "";
-	uint32_t ttl = 3600;
-
-	ld[0].text = text;
-	ld[0].first_line = 1;
-	ld[0].origin[0] = 0;
-	ld[0].default_ttl = ttl;
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		if (line_start && depth == 0 && !quote) {
-			line_start = false;
-			if (c == '$') {
-				const char *e = memchr(text + i, '\n', len - i);
-				size_t l = e ? (size_t)(e - (text + i)) : len - i;
-				char dir[sizeof(origin) + 16];
-				if (l >= sizeof(dir)) {
-					return 0;
-				}
-				memcpy(dir, text + i, l);
-				dir[l] = 0;
-				char *cmt = strchr(dir, ';');
-				if (cmt) {
-					*cmt = 0;
-				}
-				char word[16], arg[sizeof(origin)];
-				if (sscanf(dir, "%15s %1020s", word, arg) != 2) {
-					return 0;
-				}
-				if (strcmp(word, "$ORIGIN") == 0) {
-					if (arg[strlen(arg) - 1] != '.') {
-						return 0;
-					}
-					snprintf(origin, sizeof(origin), "%s", arg);
-				} else if (strcmp(word, "$TTL") == 0) {
-					const char *end = NULL;
-					ttl = ldns_str2period(arg, &end);
-					if (end == NULL || *end != 0) {
-						return 0;
-					}
-				} else {
-					return 0;
-				}
-			} else if (k + 1 < n && i >= len * (k + 1) / n && c != ' ' && c != '\t' &&
-			           c != ';' && c != '\n' && c != '\r') {
-				ld[k].len = (size_t)(text + i - ld[k].text);
-				k++;
-				ld[k].text = text + i;
-				ld[k].first_line = (int)line;
-				snprintf(ld[k].origin, sizeof(ld[k].origin), "%s", origin);
-				ld[k].default_ttl = ttl;
-			}
-		}
-		if (comment) {
-			if (c == '\n') {
-				comment = false;
-			} else {
-				continue;
-			}
-		}
-		switch (c) {
-		case '\\':
-			i++; /* escaped character */
-			break;
-		case '"':
-			quote = !quote;
-			break;
-		case ';':
-			comment = !quote;
-			break;
-		case '(':
-			depth += !quote;
-			break;
-		case ')':
-			if (!quote && depth > 0) {
-				depth--;
-			}
-			break;
-		case '\n':
-			line++;
-			line_start = true;
-			break;
-		default:
-			break;
-		}
+	if (ret == TLD_OK) {
+		/* each slice sorted on its thread; read_records() merges */
+		sort_records(ld->recs, ld->n_recs, ld->path);
 	}
-	ld[k].len = (size_t)(text + len - ld[k].text);
-	return k + 1;
+	ld->ret = ret;
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	tld_debug("verify: slice from line %d: %zu records, thread cpu %.3f s", ld->s.first_line,
+	          ld->n_recs, (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
+	return NULL;
 }
 
 static int read_records(struct vfy_zone *z, const char *text, size_t len, unsigned threads)
@@ -437,14 +438,50 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 	if (ld == NULL) {
 		return TLD_ENOMEM;
 	}
-	n = threads > 1 && len > (1u << 20) ? split_slices(text, len, ld, threads) : 0;
+	struct timespec t0;
+	struct vfy_slice *sl = calloc(threads, sizeof(*sl));
+	bool scanned = false;
+	if (sl == NULL) {
+		free(ld);
+		return TLD_ENOMEM;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = threads > 1 && len > (1u << 20) ? vfy_split_text(text, len, sl, threads, &scanned) : 0;
+	tld_debug("verify: split into %zu slices in %.3f s%s", n, since(&t0),
+	          scanned ? " (scanned: parentheses, escapes, directives or quotes over lines)" : "");
+	for (size_t i = 0; i < n; i++) {
+		ld[i].s = sl[i];
+	}
+	free(sl);
 	if (n == 0) {
-		memset(ld, 0, sizeof(*ld));
-		ld[0].text = text;
-		ld[0].len = len;
-		ld[0].first_line = 1;
-		ld[0].default_ttl = 3600;
+		ld[0].s.text = text;
+		ld[0].s.len = len;
+		ld[0].s.first_line = 1;
+		ld[0].s.default_ttl = 3600;
 		n = 1;
+	} else {
+		/*
+		 * One array for the zone, each slice writing its part in place: a
+		 * slice holds at most one record per line (its newlines), and
+		 * the parts close up after, moving nothing when no line is blank, a
+		 * comment or a directive.  Pages never written cost nothing.
+		 */
+		size_t bound = 0;
+		for (size_t i = 0; i < n; i++) {
+			/* a slice but the last ends with the newline before the next's start */
+			ld[i].cap = ld[i].s.newlines + (i + 1 == n);
+			bound += ld[i].cap;
+		}
+		if ((z->recs = malloc(bound * sizeof(*z->recs))) == NULL) {
+			free(ld);
+			return TLD_ENOMEM;
+		}
+		bound = 0;
+		for (size_t i = 0; i < n; i++) {
+			ld[i].recs = z->recs + bound;
+			ld[i].fixed = true;
+			bound += ld[i].cap;
+		}
 	}
 	size_t started = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -462,19 +499,24 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 	for (size_t i = 0; i < started && n > 1; i++) {
 		pthread_join(ld[i].thread, NULL);
 	}
-	size_t total = 0, kb = 0, wb = 0;
+	tld_debug("verify: slices parsed in %.3f s", since(&t0));
+	size_t kb = 0, wb = 0;
 	for (size_t i = 0; i < started; i++) {
 		if (ld[i].ret != TLD_OK && ret == TLD_OK) {
 			ret = ld[i].ret;
 		}
-		total += ld[i].n_recs;
 		kb += ld[i].n_key_blocks;
 		wb += ld[i].n_wire_blocks;
 	}
 	/* the zone takes every block, whatever happens, and frees them with itself */
 	z->key_blocks = calloc(kb + 1, sizeof(*z->key_blocks));
 	z->wire_blocks = calloc(wb + 1, sizeof(*z->wire_blocks));
-	z->recs = ret == TLD_OK ? malloc((total + 1) * sizeof(*z->recs)) : NULL;
+	if (!ld[0].fixed) {
+		/* one slice: its array is the zone's */
+		z->recs = ld[0].recs;
+		z->n_recs = ld[0].n_recs;
+		ld[0].recs = NULL;
+	}
 	for (size_t i = 0; i < started; i++) {
 		for (size_t j = 0; j < ld[i].n_key_blocks; j++) {
 			if (z->key_blocks != NULL) {
@@ -490,16 +532,40 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 				free(ld[i].wire_blocks[j]);
 			}
 		}
-		if (z->recs != NULL && ld[i].n_recs > 0) {
-			memcpy(z->recs + z->n_recs, ld[i].recs, ld[i].n_recs * sizeof(*z->recs));
+		if (ld[i].fixed && ld[i].n_recs > 0) {
+			if (ld[i].recs != z->recs + z->n_recs) {
+				memmove(z->recs + z->n_recs, ld[i].recs, ld[i].n_recs * sizeof(*z->recs));
+			}
 			z->n_recs += ld[i].n_recs;
 		}
 		free(ld[i].key_blocks);
 		free(ld[i].wire_blocks);
-		free(ld[i].recs);
+		if (!ld[i].fixed) {
+			free(ld[i].recs);
+		}
 	}
-	if (ret == TLD_OK && (z->recs == NULL || z->key_blocks == NULL || z->wire_blocks == NULL)) {
+	if (ret == TLD_OK && (z->key_blocks == NULL || z->wire_blocks == NULL)) {
 		ret = TLD_ENOMEM;
+	}
+	if (ret == TLD_OK && ld[0].fixed) {
+		/* the slices came sorted: in order one after the other, or merged */
+		size_t *start = calloc(n, sizeof(*start)), *count = calloc(n, sizeof(*count));
+		struct vfy_rec *merged = NULL;
+		size_t off = 0;
+		for (size_t i = 0; i < n && start != NULL && count != NULL; i++) {
+			start[i] = off;
+			count[i] = ld[i].n_recs;
+			off += ld[i].n_recs;
+		}
+		ret = start != NULL && count != NULL
+		              ? merge_runs(z->recs, z->n_recs, start, count, n, &merged)
+		              : TLD_ENOMEM;
+		if (ret == TLD_OK && merged != z->recs) {
+			free(z->recs);
+			z->recs = merged;
+		}
+		free(start);
+		free(count);
 	}
 	free(ld);
 	return ret;
@@ -726,6 +792,11 @@ static int collect_dnskeys(struct vfy_zone *z)
 		(void)vfy_key_build(rd, len, &z->keys[nk]); /* on failure ldns verifies this key */
 		nk++;
 	}
+	for (unsigned a = 0; a < 256; a++) {
+		if (z->alg_present[a]) {
+			z->algs[z->n_algs++] = (uint8_t)a;
+		}
+	}
 	return TLD_OK;
 }
 
@@ -773,34 +844,69 @@ static int read_file(const char *path, char **out, size_t *len)
 	return TLD_OK;
 }
 
+/*
+ * Maps a regular file read-only (no copy of a few hundred MB through read(),
+ * no fresh pages to clear); anything else (a pipe, an empty file, a failed
+ * mmap) is read into memory.  *mapped tells which: munmap() or free().
+ */
+static int load_file(const char *path, char **out, size_t *len, bool *mapped)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*mapped = false;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (p != MAP_FAILED) {
+			close(fd);
+			*out = p;
+			*len = (size_t)st.st_size;
+			*mapped = true;
+			return TLD_OK;
+		}
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	return read_file(path, out, len);
+}
+
 int vfy_zone_load(const char *path, unsigned threads, struct vfy_zone **out)
 {
 	struct vfy_zone *z = calloc(1, sizeof(*z));
 	char *text = NULL;
 	size_t len = 0;
+	bool mapped = false;
+	struct timespec t0;
 	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	if (z == NULL) {
 		return TLD_ENOMEM;
 	}
 	z->path = path;
-	if ((ret = read_file(path, &text, &len)) != TLD_OK) {
+	if ((ret = load_file(path, &text, &len, &mapped)) != TLD_OK) {
 		goto fail;
 	}
+	tld_debug("verify: %zu bytes of %s at %.3f s", len, path, since(&t0));
 	ret = read_records(z, text, len, threads ? threads : 1);
-	free(text);
+	tld_debug("verify: %zu records read at %.3f s", z->n_recs, since(&t0));
+	if (mapped) {
+		munmap(text, len);
+	} else {
+		free(text);
+	}
 	if (ret != TLD_OK) {
 		goto fail;
 	}
 	if ((ret = find_apex(z)) != TLD_OK) {
 		goto fail;
 	}
-	if (!sort_by_owner_runs(z)) {
-		qsort(z->recs, z->n_recs, sizeof(*z->recs), rec_cmp);
-	}
 	if ((ret = build_names(z)) != TLD_OK || (ret = collect_dnskeys(z)) != TLD_OK) {
 		goto fail;
 	}
+	tld_debug("verify: %zu names at %.3f s", z->n_names, since(&t0));
 	*out = z;
 	return TLD_OK;
 fail:
@@ -833,5 +939,7 @@ void vfy_zone_free(struct vfy_zone *z)
 	free(z->dnskey_recs);
 	ldns_rr_list_deep_free(z->dnskeys);
 	free(z->nsec3);
+	free(z->n3_prefix);
+	free(z->n3_bucket);
 	free(z);
 }

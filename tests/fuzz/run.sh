@@ -56,7 +56,7 @@ for src in $targets; do
 		fi
 		dict=""
 		[ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
-		if ASAN_OPTIONS=detect_leaks=1 "$bin" $dict $limits -max_total_time="$secs" -rss_limit_mb=2048 \
+		if ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 "$bin" $dict $limits -max_total_time="$secs" -rss_limit_mb=2048 \
 			-artifact_prefix="build-fuzz/crash-$name-" -print_final_stats=1 "$corpus" \
 			>"$log/$name.log" 2>&1; then
 			pass=1

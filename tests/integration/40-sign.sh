@@ -16,6 +16,8 @@ run_cmd "$TLDSIGN" -c "$R/tldsign.yaml" --now "$SIGN_NOW" sign -i "$VECTORS/rfc5
 is 0 "$rc" "sign the RFC 5155 zone exits 0"
 echo "$out" | grep -Eq "^signed example\. serial .*1[0-9] NSEC3, [0-9]+ new and 0 reused"
 ok $? "summary line: serial, NSEC3 records, every signature new ($out)"
+echo "$out" | grep -Eq "[0-9.]+ s \(HSM [0-9]+ signatures/s over [0-9.]+ s\) -> "
+ok $? "summary line: the HSM rate while signing"
 referees example. "$R/signed.zone" "RFC 5155 zone"
 # the chain is the RFC's: same hashed owner names (salt aabbccdd, 12 iterations)
 awk '$4 == "NSEC3" {print tolower($1)}' "$VECTORS/rfc5155/signed.zone" | sort >"$TMP/rfc.owners"

@@ -19,6 +19,16 @@
  *                       P11FAULT_LOG); "always": every C_Sign from the Nth on
  *   P11FAULT_LOGIN_RV   C_Login returns this (CKR_PIN_INCORRECT) without
  *                       reaching the token
+ *   P11FAULT_COPY_RV    C_CopyObject returns this (CKR_ACTION_PROHIBITED,
+ *                       CKR_FUNCTION_NOT_SUPPORTED) without reaching the token
+ *   P11FAULT_COPY_UNSAFE  "extractable" or "not-sensitive": C_CopyObject
+ *                       copies, and C_GetAttributeValue then reports the
+ *                       copy CKA_EXTRACTABLE true or CKA_SENSITIVE false
+ *                       (a token that would hand out a weaker copy)
+ *
+ * Every C_CopyObject that made a copy logs "C_CopyObject PID" and every
+ * C_DestroyObject "C_DestroyObject PID", so a test can count copies made
+ * and destroyed across forked workers.
  *
  * The faults are real, not only return codes: before returning a session
  * error the session is closed in the real module (CKR_SESSION_HANDLE_INVALID:
@@ -44,6 +54,9 @@ static unsigned long sign_n;       /* 0: no sign fault */
 static CK_RV sign_rv = CKR_DEVICE_REMOVED;
 static int sign_always;
 static CK_RV login_rv = CKR_OK;
+static CK_RV copy_rv = CKR_OK;
+static int copy_unsafe;            /* 0, 1 extractable, 2 not sensitive */
+static CK_OBJECT_HANDLE unsafe_copy; /* the copy C_GetAttributeValue lies about */
 static char log_path[1024];
 static unsigned long sign_count;   /* C_Sign calls in this process */
 
@@ -57,6 +70,8 @@ static CK_RV rv_by_name(const char *s, CK_RV dflt)
 		{ "CKR_PIN_INCORRECT", CKR_PIN_INCORRECT },
 		{ "CKR_PIN_LOCKED", CKR_PIN_LOCKED },
 		{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR },
+		{ "CKR_ACTION_PROHIBITED", CKR_ACTION_PROHIBITED },
+		{ "CKR_FUNCTION_NOT_SUPPORTED", CKR_FUNCTION_NOT_SUPPORTED },
 	};
 	if (s == NULL || s[0] == '\0') {
 		return dflt;
@@ -78,6 +93,8 @@ static const char *rv_name(CK_RV rv)
 	case CKR_TOKEN_NOT_PRESENT: return "CKR_TOKEN_NOT_PRESENT";
 	case CKR_PIN_INCORRECT: return "CKR_PIN_INCORRECT";
 	case CKR_PIN_LOCKED: return "CKR_PIN_LOCKED";
+	case CKR_ACTION_PROHIBITED: return "CKR_ACTION_PROHIBITED";
+	case CKR_FUNCTION_NOT_SUPPORTED: return "CKR_FUNCTION_NOT_SUPPORTED";
 	default: return "CKR_GENERAL_ERROR";
 	}
 }
@@ -153,6 +170,55 @@ static CK_RV fault_Sign(CK_SESSION_HANDLE s, CK_BYTE *data, CK_ULONG len, CK_BYT
 	return real->C_Sign(s, data, len, sig, sig_len);
 }
 
+static CK_RV fault_CopyObject(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                               CK_OBJECT_HANDLE *out)
+{
+	if (copy_rv != CKR_OK) {
+		log_line("FAULT C_CopyObject", rv_name(copy_rv));
+		return copy_rv;
+	}
+	CK_RV rv = real->C_CopyObject(s, obj, tmpl, n, out);
+	if (rv == CKR_OK) {
+		log_line("C_CopyObject", NULL);
+		if (copy_unsafe) {
+			log_line("FAULT C_CopyObject", copy_unsafe == 1 ? "extractable" : "not-sensitive");
+			unsafe_copy = *out;
+		}
+	}
+	return rv;
+}
+
+static CK_RV fault_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	CK_RV rv = real->C_GetAttributeValue(s, obj, tmpl, n);
+	if (rv != CKR_OK || unsafe_copy == 0 || obj != unsafe_copy) {
+		return rv;
+	}
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (tmpl[i].pValue == NULL || tmpl[i].ulValueLen != sizeof(CK_BBOOL)) {
+			continue;
+		}
+		if (copy_unsafe == 1 && tmpl[i].type == CKA_EXTRACTABLE) {
+			*(CK_BBOOL *)tmpl[i].pValue = CK_TRUE;
+		} else if (copy_unsafe == 2 && tmpl[i].type == CKA_SENSITIVE) {
+			*(CK_BBOOL *)tmpl[i].pValue = CK_FALSE;
+		}
+	}
+	return rv;
+}
+
+static CK_RV fault_DestroyObject(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj)
+{
+	CK_RV rv = real->C_DestroyObject(s, obj);
+	if (rv == CKR_OK) {
+		log_line("C_DestroyObject", NULL);
+		if (obj == unsafe_copy) {
+			unsafe_copy = 0;
+		}
+	}
+	return rv;
+}
+
 static CK_RV fault_Initialize(void *args)
 {
 	sign_count = 0; /* "the Nth C_Sign" counts from C_Initialize */
@@ -171,6 +237,9 @@ static void read_config(void)
 	v = getenv("P11FAULT_SIGN_MODE");
 	sign_always = v != NULL && strcmp(v, "always") == 0;
 	login_rv = rv_by_name(getenv("P11FAULT_LOGIN_RV"), CKR_OK);
+	copy_rv = rv_by_name(getenv("P11FAULT_COPY_RV"), CKR_OK);
+	v = getenv("P11FAULT_COPY_UNSAFE");
+	copy_unsafe = v == NULL ? 0 : strcmp(v, "extractable") == 0 ? 1 : strcmp(v, "not-sensitive") == 0 ? 2 : 0;
 }
 
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST **list)
@@ -194,6 +263,9 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST **list)
 		wrapped.C_Initialize = fault_Initialize; /* ... except what we watch */
 		wrapped.C_Login = fault_Login;
 		wrapped.C_Sign = fault_Sign;
+		wrapped.C_CopyObject = fault_CopyObject;
+		wrapped.C_GetAttributeValue = fault_GetAttributeValue;
+		wrapped.C_DestroyObject = fault_DestroyObject;
 	}
 	read_config();
 	*list = &wrapped;

@@ -68,6 +68,7 @@ static inline void test_token_make(struct test_token *t, const char *label)
 	t->cfg.hsm.token = (char *)label;
 	t->cfg.hsm.pin_file = t->pin_file;
 	t->cfg.hsm.softhsm_conf = t->conf;
+	t->cfg.hsm.session_key_copies = true; /* the default of a loaded config */
 }
 
 static inline void test_token_remove(struct test_token *t)

@@ -53,6 +53,7 @@ static void test_sample(void)
 	is_str("etc/hsm/pin", cfg->hsm.pin_file, "pin-file");
 	ok(cfg->hsm.pin_env == NULL, "pin-env unset");
 	is_str("etc/hsm/softhsm2.conf", cfg->hsm.softhsm_conf, "softhsm-conf");
+	ok(cfg->hsm.session_key_copies, "session-key-copies");
 	is_str("ns1.nic.test.", cfg->apex.soa.mname, "soa mname");
 	is_str("hostmaster.nic.test.", cfg->apex.soa.rname, "soa rname");
 	is_int(1800, cfg->apex.soa.refresh, "soa refresh");
@@ -130,6 +131,7 @@ static void test_defaults(void)
 	is_str("/usr/lib/softhsm/libsofthsm2.so", cfg->hsm.module, "default module");
 	is_str("PIN", cfg->hsm.pin_env, "pin-env");
 	ok(cfg->hsm.pin_file == NULL && cfg->hsm.softhsm_conf == NULL, "optional paths NULL");
+	ok(cfg->hsm.session_key_copies, "session-key-copies defaults to true");
 	is_int(1800, cfg->apex.soa.refresh, "default soa refresh");
 	is_int(1209600, cfg->apex.soa.expire, "default soa expire");
 	is_int(172800, cfg->ttl.delegation_ns, "default ttl delegation-ns");
@@ -163,6 +165,20 @@ static void test_defaults(void)
 		is_int(53, ntohs(in->sin_port), "default port 53");
 	}
 	tld_config_free(cfg);
+
+#define WITH_COPIES(v) \
+	"zone: example\n" \
+	"hsm: {token: t, pin-env: PIN, session-key-copies: " v "}\n" \
+	"apex:\n" \
+	"  soa: {mname: ns1.nic.example, rname: hostmaster.nic.example.}\n" \
+	"  ns: [ns1.nic.example]\n"
+	is_int(TLD_OK, parse(WITH_COPIES("false"), &cfg, first, sizeof(first)), "session-key-copies: false loads");
+	ok(cfg != NULL && !cfg->hsm.session_key_copies, "session-key-copies false is kept");
+	tld_config_free(cfg);
+	cfg = NULL;
+	ok(parse(WITH_COPIES("maybe"), NULL, first, sizeof(first)) != TLD_OK, "session-key-copies: maybe is refused");
+	ok(strstr(first, "session-key-copies") != NULL, "the error names the key: %s", first);
+#undef WITH_COPIES
 }
 
 int main(void)

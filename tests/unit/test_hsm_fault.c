@@ -9,7 +9,13 @@
  *    every signature verifies (ldns); a persistent loss fails every item the
  *    worker could not sign, with "C_Sign on key N (zsk): CKR_..." as the
  *    pool's first error;
- *  - CKR_PIN_INCORRECT reaches the module exactly once (counted by it).
+ *  - CKR_PIN_INCORRECT reaches the module exactly once (counted by it);
+ *  - session key copies: a lost session takes its copy along and the
+ *    re-opened one copies again; a token that refuses the copy
+ *    (CKR_FUNCTION_NOT_SUPPORTED, CKR_ACTION_PROHIBITED) or hands out a copy
+ *    that is extractable or not sensitive is signed with through the token
+ *    object (the weak copy destroyed at once), with no error; every copy
+ *    made is destroyed (counted by the module across the workers).
  */
 #include <ldns/ldns.h>
 #include <openssl/ec.h>
@@ -58,6 +64,8 @@ static void reset_faults(void)
 	unsetenv("P11FAULT_SIGN_RV");
 	unsetenv("P11FAULT_SIGN_MODE");
 	unsetenv("P11FAULT_LOGIN_RV");
+	unsetenv("P11FAULT_COPY_RV");
+	unsetenv("P11FAULT_COPY_UNSAFE");
 }
 
 static void set_sign_fault(const char *n, const char *rv, const char *mode)
@@ -108,6 +116,45 @@ static void pool_transient(const struct tld_config *cfg, const struct tld_signpo
 	/* parent + 2 workers + 1 re-open */
 	is_int(4, log_count("C_Login"), "%s once: one extra login (the re-open)", rv);
 	is_str("", tld_signpool_error(pool), "%s once: no error kept", rv);
+	struct tld_signpool_stats st;
+	tld_signpool_get_stats(pool, &st);
+	/* the lost session took its copy along; the re-opened one copied again */
+	is_int(3, (long long)st.key_copies, "%s once: 3 session copies (2 workers + the re-open)", rv);
+	is_int(3, log_count("C_CopyObject"), "%s once: the module made 3 copies", rv);
+	is_int(2, (long long)st.key_copies_destroyed, "%s once: the 2 living copies destroyed at the end", rv);
+	is_int(2, log_count("C_DestroyObject"), "%s once: the module destroyed 2 objects", rv);
+	is_int(0, (long long)st.copies_left, "%s once: only the token key is left", rv);
+	tld_sign_result_free(res);
+	tld_signpool_close(pool);
+}
+
+/* The token will not copy, or copies unsafely: the pool signs with the token object. */
+static void pool_no_copy(const struct tld_config *cfg, const struct tld_signpool_key *key,
+                         const struct tld_key_record *rec, const char *env, const char *value)
+{
+	tld_signpool_t *pool = NULL;
+	struct tld_sign_result *res = NULL;
+	reset_faults();
+	setenv(env, value, 1);
+	if (!is_int(TLD_OK, tld_signpool_open(cfg, key, 1, 2, &pool), "%s: pool opens", value)) {
+		return;
+	}
+	if (is_int(TLD_OK, tld_signpool_sign(pool, reqs, N, &res), "%s: batch signed", value)) {
+		is_int(0, (long long)res->failed, "%s: no item failed", value);
+		size_t good = 0;
+		for (size_t i = 0; i < N; i++) {
+			good += res->err[i] == TLD_OK &&
+			        verify_p256(res->sig + res->offset[i], res->len[i], reqs[i].msg, reqs[i].len, rec);
+		}
+		is_int(N, (long long)good, "%s: all %d signatures verify with ldns", value, N);
+	}
+	struct tld_signpool_stats st;
+	tld_signpool_get_stats(pool, &st);
+	is_int(2, log_count("FAULT C_CopyObject"), "%s: each worker's copy was refused or made weak", value);
+	is_int(0, (long long)st.key_copies, "%s: no copy used", value);
+	is_int(2, (long long)st.token_key_uses, "%s: both workers signed with the token object", value);
+	is_int(log_count("C_CopyObject"), log_count("C_DestroyObject"), "%s: every copy made was destroyed", value);
+	is_str("", tld_signpool_error(pool), "%s: no error kept", value);
 	tld_sign_result_free(res);
 	tld_signpool_close(pool);
 }
@@ -219,6 +266,10 @@ int main(void)
 	pool_persistent(&cfg, &key, "CKR_DEVICE_REMOVED");
 	pool_persistent(&cfg, &key, "CKR_TOKEN_NOT_PRESENT");
 	pin_incorrect(&cfg, &key);
+	pool_no_copy(&cfg, &key, &rec, "P11FAULT_COPY_RV", "CKR_FUNCTION_NOT_SUPPORTED");
+	pool_no_copy(&cfg, &key, &rec, "P11FAULT_COPY_RV", "CKR_ACTION_PROHIBITED");
+	pool_no_copy(&cfg, &key, &rec, "P11FAULT_COPY_UNSAFE", "extractable");
+	pool_no_copy(&cfg, &key, &rec, "P11FAULT_COPY_UNSAFE", "not-sensitive");
 
 	tld_statedb_close(db);
 	test_token_remove(&t);

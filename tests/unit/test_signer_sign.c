@@ -323,6 +323,56 @@ static void test_sort(void)
 	}
 }
 
+/* the comparator of the parallel sort: called from several threads */
+static int u32_cmp_mt(const void *a, const void *b, void *ctx)
+{
+	uint32_t x, y;
+	memcpy(&x, a, 4);
+	memcpy(&y, b, 4);
+	__atomic_fetch_add((size_t *)ctx, 1, __ATOMIC_RELAXED);
+	return (x > y) - (x < y);
+}
+
+static void test_sort_parallel(void)
+{
+	enum { MAX = 300000 };
+	uint32_t *a = malloc(MAX * sizeof(*a)), *b = malloc(MAX * sizeof(*b));
+	uint64_t x = 88172645463325252ULL;
+	static const size_t sizes[] = { 0, 1, 5000, 65536, 70001, MAX };
+	static const unsigned threads[] = { 1, 2, 3, 8 };
+	const char *shapes[] = { "random", "sorted", "reversed", "few values", "all equal", "one big outlier" };
+	if (a == NULL || b == NULL) {
+		ok(false, "parallel sort: memory");
+		free(a);
+		free(b);
+		return;
+	}
+	for (int shape = 0; shape < 6; shape++) {
+		for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+			size_t n = sizes[si];
+			for (size_t ti = 0; ti < sizeof(threads) / sizeof(threads[0]); ti++) {
+				for (size_t i = 0; i < n; i++) {
+					x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+					a[i] = shape == 0 ? (uint32_t)x : shape == 1 ? (uint32_t)i : shape == 2 ? (uint32_t)(n - i)
+					     : shape == 3 ? (uint32_t)(x % 3) : shape == 4 ? 7u : (i == n / 2 ? UINT32_MAX : 5u);
+				}
+				memcpy(b, a, n * sizeof(*a));
+				size_t calls = 0, lg = 1;
+				for (size_t m = n; m > 1; m >>= 1) {
+					lg++;
+				}
+				signer_sort_parallel(a, n, sizeof(*a), u32_cmp_mt, &calls, threads[ti]);
+				qsort(b, n, sizeof(*b), u32_qcmp);
+				ok(memcmp(a, b, n * sizeof(*a)) == 0 && calls <= 4 * n * lg + 64 * lg + 16,
+				   "parallel sort: %s, %zu elements, %u threads (%zu comparisons)", shapes[shape], n,
+				   threads[ti], calls);
+			}
+		}
+	}
+	free(a);
+	free(b);
+}
+
 /* ---- end to end through SoftHSM ---- */
 
 static struct tld_policy make_policy(enum tld_denial_type denial, bool opt_out)
@@ -391,6 +441,10 @@ static void test_sign_end_to_end(void)
 	is_int(7, st.serial, "e2e: counter serial without a previous version is the input's");
 	ok(st.sigs_new > 0 && st.sigs_reused == 0, "e2e: %llu new signatures", (unsigned long long)st.sigs_new);
 	ok(verifies(tmp_path("out.zone"), NOW), "e2e: the verifier accepts the zone");
+	is_int((long long)st.sigs_new, (long long)st.hsm_signatures, "e2e: the HSM made every new signature");
+	ok(st.hsm_batches >= 1 && st.seconds_hsm > 0 && st.seconds_hsm <= st.seconds_sign,
+	   "e2e: HSM time reported (%zu batches, %.3f s of %.3f s signing)", st.hsm_batches, st.seconds_hsm,
+	   st.seconds_sign);
 	uint64_t first_new = st.sigs_new;
 
 	/* again with the previous version: all but the SOA reused */
@@ -405,6 +459,7 @@ static void test_sign_end_to_end(void)
 	o.keep_serial_if_unchanged = true;
 	ret = signer_sign_file(&o, &st);
 	ok(ret == TLD_OK && st.unchanged && st.serial == 8 && st.sigs_new == 0, "e2e: nothing changed: unchanged, serial kept");
+	ok(st.hsm_batches == 0 && st.hsm_signatures == 0 && st.seconds_hsm == 0, "e2e: unchanged: no HSM batch reported");
 
 	/* the keys are under the key plan (tld_keyplan_now adopts new keys of the key store); NSEC */
 	struct tld_key_use *uses = NULL;
@@ -450,6 +505,7 @@ int main(void)
 	test_nsec_chain();
 	test_keyset_check();
 	test_sort();
+	test_sort_parallel();
 	test_sign_end_to_end();
 	if (getenv("KEEP_TMP") == NULL) {
 		char cmd[600];

@@ -167,6 +167,84 @@ static void test_rejections(void)
 	}
 }
 
+/* Reads path with the two-thread reader on (pipe "1") or off ("0"). */
+static int read_with(const char *path, const char *pipe, struct signer_zone **z)
+{
+	setenv("TLDSIGN_READ_PIPELINE", pipe, 1);
+	*z = NULL;
+	int ret = signer_zone_read(path, NULL, z);
+	unsetenv("TLDSIGN_READ_PIPELINE");
+	return ret;
+}
+
+static bool same_zone(const struct signer_zone *a, const struct signer_zone *b)
+{
+	return a->nrrs == b->nrrs && a->nnodes == b->nnodes && a->rdata_len == b->rdata_len &&
+	       a->node_arena_len == b->node_arena_len && a->soa_rr == b->soa_rr &&
+	       memcmp(a->rrs, b->rrs, a->nrrs * sizeof(*a->rrs)) == 0 &&
+	       memcmp(a->nodes, b->nodes, a->nnodes * sizeof(*a->nodes)) == 0 &&
+	       memcmp(a->rdata, b->rdata, a->rdata_len) == 0 &&
+	       memcmp(a->node_arena, b->node_arena, a->node_arena_len) == 0;
+}
+
+/*
+ * The two-thread reader (parser thread + adder, a ring of 8 chunks of 1 MiB)
+ * gives the very zone the one-thread reader gives, on a file large enough to
+ * fill the ring many times over; errors of either side end the read with
+ * the same code.
+ */
+static void test_pipelined_read(void)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/big.zone", tmpdir);
+	FILE *fp = fopen(path, "w");
+	if (fp == NULL) {
+		ok(false, "big zone written");
+		return;
+	}
+	fputs("$ORIGIN example.\n$TTL 3600\n@ SOA ns1 h 1 2 3 4 300\n@ NS ns1\nns1 A 192.0.2.1\n", fp);
+	for (unsigned i = 0; i < 120000; i++) { /* ~25 MiB of records in the ring */
+		fprintf(fp, "d%u NS ns1.provider%u.net.\n NS ns2.provider%u.net.\n", i, i % 997, i % 997);
+		if (i % 10 == 0) {
+			fprintf(fp, "d%u 86400 DS %u 13 2 %064x\n", i, i & 0xffff, i);
+		}
+		if (i % 7 == 0) {
+			fprintf(fp, "$TTL %u\nns.d%u A 10.%u.%u.1\n", 3600 + i % 5, i, i % 250, i / 250 % 250);
+		}
+		if (i % 50000 == 0) {
+			fprintf(fp, "big%u TXT", i);
+			for (int k = 0; k < 200; k++) {
+				fprintf(fp, " \"%0200d\"", k);
+			}
+			fputc('\n', fp);
+		}
+	}
+	fclose(fp);
+	struct signer_zone *a = NULL, *b = NULL;
+	is_int(TLD_OK, read_with(path, "0", &a), "one thread reads the big zone");
+	is_int(TLD_OK, read_with(path, "1", &b), "two threads read the big zone");
+	ok(a != NULL && b != NULL && same_zone(a, b), "the same zone either way (%zu records)", a ? a->nrrs : 0);
+	signer_zone_free(a);
+	signer_zone_free(b);
+
+	/* a syntax error near the end (parser side) and a malformed RDATA early (adder side) */
+	fp = fopen(path, "a");
+	fputs("late A 999.1.1.1\n", fp);
+	fclose(fp);
+	is_int(TLD_EPARSE, read_with(path, "0", &a), "one thread: the bad line at the end is refused");
+	is_int(TLD_EPARSE, read_with(path, "1", &b), "two threads: the bad line at the end is refused");
+	ok(a == NULL && b == NULL, "no zone either way");
+	fp = fopen(path, "w");
+	fputs("$ORIGIN example.\n$TTL 3600\nd1 NS ns1\n@ SOA ns1 h 1 2 3 4 300\n", fp);
+	for (unsigned i = 0; i < 60000; i++) {
+		fprintf(fp, "d%u NS ns1.provider%u.net.\n", i, i % 997);
+	}
+	fclose(fp);
+	is_int(TLD_EPARSE, read_with(path, "1", &b), "two threads: a zone not opened by its SOA is refused (adder side)");
+	ok(b == NULL, "no zone");
+	unlink(path);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -177,6 +255,8 @@ int main(void)
 	test_canonical_order();
 	test_model();
 	test_rejections();
+	tld_log_init(TLD_LOG_ERROR, false);
+	test_pipelined_read();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
 	unlink(path);
