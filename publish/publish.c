@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +209,59 @@ static int sha256_hex(const char *data, size_t len, char hex[65])
 	return TLD_OK;
 }
 
+/*
+ * A piece of the preparation on a thread of its own (the digest beside the
+ * parse, the image file beside the journal entry); run inline when no
+ * thread can be had.
+ */
+struct side_job {
+	void (*fn)(struct side_job *job);
+	pthread_t thread;
+	bool started;
+	int err;
+	/* the digest */
+	const char *text;
+	size_t len;
+	char *hex;
+	/* the image file */
+	const struct tld_zone_image *img;
+	const char *path;
+};
+
+static void *side_main(void *arg)
+{
+	struct side_job *job = arg;
+	job->fn(job);
+	return NULL;
+}
+
+static void side_start(struct side_job *job)
+{
+	job->started = pthread_create(&job->thread, NULL, side_main, job) == 0;
+	if (!job->started) {
+		job->fn(job);
+	}
+}
+
+static int side_join(struct side_job *job)
+{
+	if (job->started) {
+		pthread_join(job->thread, NULL);
+		job->started = false;
+	}
+	return job->err;
+}
+
+static void digest_job(struct side_job *job)
+{
+	job->err = sha256_hex(job->text, job->len, job->hex);
+}
+
+static void save_job(struct side_job *job)
+{
+	job->err = tld_image_save(job->img, job->path);
+}
+
 static int write_all(int fd, const char *data, size_t len)
 {
 	while (len > 0) {
@@ -377,10 +431,15 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 		p->res.had_previous = true;
 		p->res.previous_serial = current->serial;
 	}
-	if ((r = text_open(signed_path, &zt)) != TLD_OK ||
-	    (r = sha256_hex(zt.text, zt.len, p->res.digest)) != TLD_OK ||
-	    (r = tld_image_from_zone_text(signed_path, zt.text, zt.len, &img)) != TLD_OK ||
-	    (r = check_apex(cfg, img, signed_path)) != TLD_OK) {
+	if ((r = text_open(signed_path, &zt)) != TLD_OK) {
+		goto fail;
+	}
+	struct side_job digest = { .fn = digest_job, .text = zt.text, .len = zt.len,
+	                           .hex = p->res.digest };
+	side_start(&digest);
+	r = tld_image_from_zone_text(signed_path, zt.text, zt.len, &img);
+	int rd = side_join(&digest);
+	if (r != TLD_OK || (r = rd) != TLD_OK || (r = check_apex(cfg, img, signed_path)) != TLD_OK) {
 		goto fail;
 	}
 	p->res.serial = img->serial;
@@ -423,11 +482,13 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 		goto fail;
 	}
 	text_close(&zt);  /* the text is no longer needed: the image holds the zone */
-	if ((r = tld_image_save(img, p->image_tmp)) != TLD_OK) {
-		goto fail;
-	}
+	struct side_job save = { .fn = save_job, .img = img, .path = p->image_tmp };
+	side_start(&save);
 	if (current != NULL) {
 		prepare_journal(p, current, img);
+	}
+	if ((r = side_join(&save)) != TLD_OK) {
+		goto fail;
 	}
 	tld_image_free(img);
 	*out = p;

@@ -69,6 +69,37 @@ int tld_image_builder_add(struct tld_image_builder *b, const uint8_t *rec, size_
 	return TLD_OK;
 }
 
+int tld_image_builder_append(struct tld_image_builder *b, const struct tld_zone_image *part)
+{
+	struct tld_zone_image *img = b->img;
+	if (part->count == 0) {
+		return TLD_OK;
+	}
+	if (img->len + part->len > b->cap) {
+		uint8_t *d = realloc(img->data, img->len + part->len);
+		if (d == NULL) {
+			return TLD_ENOMEM;
+		}
+		img->data = d;
+		b->cap = img->len + part->len;
+	}
+	if (img->count + part->count > b->rr_cap) {
+		size_t *r = realloc(img->rr, (img->count + part->count) * sizeof(*r));
+		if (r == NULL) {
+			return TLD_ENOMEM;
+		}
+		img->rr = r;
+		b->rr_cap = img->count + part->count;
+	}
+	memcpy(img->data + img->len, part->data, part->len);
+	for (size_t i = 0; i < part->count; i++) {
+		img->rr[img->count + i] = img->len + part->rr[i];
+	}
+	img->count += part->count;
+	img->len += part->len;
+	return TLD_OK;
+}
+
 size_t tld_image_record_len(const uint8_t *p)
 {
 	size_t ol = p[0];

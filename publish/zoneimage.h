@@ -64,6 +64,17 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
                              struct tld_zone_image **out);
 
 /*!
+ * \brief tld_image_from_zone_text() with the size from which the text is
+ *        read in two parts at once (a second thread reads the part after the
+ *        middle when all of it is lines of the fast path's form; else the
+ *        first reader reads on through it): the same image either way.
+ *        tld_image_from_zone_text() splits texts of 8 MiB or more; tests
+ *        split small ones.
+ */
+int tld_image_from_zone_text_parts(const char *name, const char *text, size_t len, size_t part_min,
+                                   struct tld_zone_image **out);
+
+/*!
  * \brief The reference reader: the whole file through ldns (the publisher's
  *        fast reader is cross-checked against it); same image layout.
  * \return as tld_image_from_zone_file()
@@ -88,6 +99,12 @@ int tld_image_builder_add(struct tld_image_builder *b, const uint8_t *rec, size_
  */
 int tld_image_builder_finish(struct tld_image_builder *b, const char *what,
                              struct tld_zone_image **out);
+
+/*!
+ * \brief Appends every record of part (an image under construction, records
+ *        in their order) after those of b.  \return TLD_OK or TLD_ENOMEM
+ */
+int tld_image_builder_append(struct tld_image_builder *b, const struct tld_zone_image *part);
 
 /*! Length of the image record at p. */
 size_t tld_image_record_len(const uint8_t *p);

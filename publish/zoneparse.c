@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -816,19 +817,17 @@ static size_t content_len(const char *s, size_t len, int *parens, bool *special,
 	return len;
 }
 
-int tld_image_from_zone_text(const char *name, const char *text, size_t len,
-                             struct tld_zone_image **out)
+/*
+ * Reads the records that start before stop (a record in parentheses may run
+ * on past it, to len) from *pos on, counting lines in *line.
+ * \return TLD_OK or the error (logged)
+ */
+static int read_records(struct reader *rd, const char *text, size_t len, size_t stop, size_t *pos_io,
+                        size_t *line_io, char **joined, size_t *jcap)
 {
-	struct reader *rd = calloc(1, sizeof(*rd));
-	char *joined = NULL;
-	size_t jcap = 0;
-	int r = TLD_ENOMEM;
-	if (rd == NULL || (rd->b.img = calloc(1, sizeof(*rd->b.img))) == NULL) {
-		goto fail;
-	}
-	rd->name = name;
-	size_t pos = 0, line = 0;
-	while (pos < len) {
+	size_t pos = *pos_io, line = *line_io;
+	int r = TLD_OK;
+	while (pos < stop) {
 		const char *s = text + pos;
 		struct token tok[MAX_TOKENS];
 		size_t ntok = 0;
@@ -849,13 +848,13 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 				continue;
 			}
 			if (r < 0) {
-				goto fail;
+				return r;
 			}
 		}
 		if (memchr(s, 0, ll) != NULL) {
 			report(rd, line, "NUL byte in zone text", s, ll);
 			r = TLD_EPARSE;
-			goto fail;
+			return r;
 		}
 		/* Signers write names and strings with \DDD escapes; a raw control
 		 * or non-ASCII byte is refused rather than guessed at (ldns and
@@ -865,7 +864,7 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 			if ((c < 0x20 && c != '\t' && c != '\r') || c >= 0x7f) {
 				report(rd, line, "raw control or non-ASCII byte (write it as \\DDD)", s, ll);
 				r = TLD_EPARSE;
-				goto fail;
+				return r;
 			}
 		}
 		bool escaped_newline = false;
@@ -882,7 +881,7 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 		if (s[0] == '$' && special) {
 			report(rd, line, "quotes, parentheses or escapes in a directive", s, ll);
 			r = TLD_EPARSE;
-			goto fail;
+			return r;
 		}
 		if (s[0] == '$') {
 			r = directive(rd, line, s, cl);
@@ -890,7 +889,7 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 				continue;
 			}
 			if (r != FAST_NO) {
-				goto fail;
+				return r;
 			}
 		}
 		if (!special) {
@@ -900,7 +899,7 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 				continue;
 			}
 			if (r < 0) {
-				goto fail;
+				return r;
 			}
 		}
 		/* ldns for this record; a parenthesised record runs to its ')' */
@@ -917,47 +916,47 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 			/* signers write \DDD; a line joined to the next is not guessed at */
 			report(rd, first_line, "a backslash at the end of a line (an escaped newline)", s, ll);
 			r = TLD_EPARSE;
-			goto fail;
+			return r;
 		}
 		if (parens != 0) {
 			report(rd, first_line, "unbalanced parentheses", s, ll);
 			r = TLD_EPARSE;
-			goto fail;
+			return r;
 		}
 		need = rec_end - (size_t)(s - text) + 1;
-		if (need > jcap) {
-			char *j = realloc(joined, need);
+		if (need > *jcap) {
+			char *j = realloc((*joined), need);
 			if (j == NULL) {
 				r = TLD_ENOMEM;
-				goto fail;
+				return r;
 			}
-			joined = j;
-			jcap = need;
+			(*joined) = j;
+			*jcap = need;
 		}
-		memcpy(joined, s, need - 1);
-		joined[need - 1] = 0;
+		memcpy((*joined), s, need - 1);
+		(*joined)[need - 1] = 0;
 		for (size_t i = 0; i + 1 < need; i++) {
-			if (joined[i] == '\n') {
-				joined[i] = ' ';
+			if ((*joined)[i] == '\n') {
+				(*joined)[i] = ' ';
 			}
 		}
 		{
 			/* comments end at their line; the newlines are gone, so blank them here */
 			for (size_t i = 0, q = 0; i + 1 < need; i++) {
-				if (joined[i] == '\\' && i + 2 < need) {
+				if ((*joined)[i] == '\\' && i + 2 < need) {
 					i++;  /* an escaped '"' or ';' neither opens a string nor a comment */
-				} else if (joined[i] == '"') {
+				} else if ((*joined)[i] == '"') {
 					q = !q;
-				} else if (!q && joined[i] == ';') {
+				} else if (!q && (*joined)[i] == ';') {
 					while (i + 1 < need && text[(size_t)(s - text) + i] != '\n') {
-						joined[i++] = ' ';
+						(*joined)[i++] = ' ';
 					}
 				}
 			}
 		}
-		for (size_t e = need - 1; e > 0 && (joined[e - 1] == ' ' || joined[e - 1] == '\t' ||
-		                                    joined[e - 1] == '\r'); e--) {
-			joined[e - 1] = 0;  /* ldns takes trailing blanks after a quoted string for more text */
+		for (size_t e = need - 1; e > 0 && ((*joined)[e - 1] == ' ' || (*joined)[e - 1] == '\t' ||
+		                                    (*joined)[e - 1] == '\r'); e--) {
+			(*joined)[e - 1] = 0;  /* ldns takes trailing blanks after a quoted string for more text */
 		}
 		pos = rec_end;
 		const char *err = NULL;
@@ -967,7 +966,7 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 		 * own corner cases here; a signed zone states every TTL.)
 		 */
 		uint32_t dflt = rd->dollar_ttl_set ? rd->dollar_ttl : rd->have_last ? rd->last_ttl : 3600;
-		r = tld_image_add_ldns_text(&rd->b, joined, dflt, rd->origin, rd->origin_len,
+		r = tld_image_add_ldns_text(&rd->b, (*joined), dflt, rd->origin, rd->origin_len,
 		                            rd->prev, &rd->prev_len, &err);
 		if (r == TLD_EPARSE) {
 			report(rd, first_line, err ? err : "syntax error", s, ll);
@@ -975,17 +974,126 @@ int tld_image_from_zone_text(const char *name, const char *text, size_t len,
 			after_record(rd);
 		}
 		if (r != TLD_OK) {
+			return r;
+		}
+	}
+	*pos_io = pos;
+	*line_io = line;
+	return TLD_OK;
+}
+
+/*
+ * The second part of a long text, read on a thread of its own while the
+ * first part is read: only lines the fast path takes whatever came before
+ * (absolute names, no directive, nothing for ldns); anything else and the
+ * part is given up, then the first reader goes on through it.
+ */
+struct part_job {
+	struct reader *rd;             /*!< its own reader: no origin, so relative names give up */
+	const char *text;
+	size_t len;
+	int r;                         /*!< TLD_OK, FAST_NO (given up) or TLD_ENOMEM */
+};
+
+static void *read_part(void *arg)
+{
+	struct part_job *job = arg;
+	size_t pos = 0;
+	job->r = TLD_OK;
+	while (pos < job->len) {
+		const char *s = job->text + pos;
+		struct token tok[MAX_TOKENS];
+		size_t ntok = 0;
+		bool plain;
+		size_t ll = scan_line(s, job->len - pos, tok, &ntok, &plain);
+		pos += ll + (pos + ll < job->len);
+		if (!plain || (ntok > 0 && s[0] == '$')) {
+			job->r = FAST_NO;
+			return NULL;
+		}
+		if (ntok > 0 && (job->r = fast_tokens(job->rd, s, ll, tok, ntok)) != FAST_OK) {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Texts at least this long are read in two parts at once. */
+#define PART_MIN ((size_t)8 << 20)
+
+int tld_image_from_zone_text_parts(const char *name, const char *text, size_t len, size_t part_min,
+                                   struct tld_zone_image **out)
+{
+	struct reader *rd = calloc(1, sizeof(*rd)), *rd2 = NULL;
+	struct part_job job = { .r = FAST_NO };
+	pthread_t thread;
+	bool started = false;
+	char *joined = NULL;
+	size_t jcap = 0, pos = 0, line = 0, stop = len;
+	int r = TLD_ENOMEM;
+	if (rd == NULL || (rd->b.img = calloc(1, sizeof(*rd->b.img))) == NULL) {
+		goto fail;
+	}
+	rd->name = name;
+	/* the second part starts at a line near the middle */
+	const char *mid = len >= part_min && len >= 2 ? memchr(text + len / 2, '\n', len - len / 2) : NULL;
+	if (mid != NULL && mid + 1 < text + len && (rd2 = calloc(1, sizeof(*rd2))) != NULL &&
+	    (rd2->b.img = calloc(1, sizeof(*rd2->b.img))) != NULL) {
+		rd2->name = name;
+		job.rd = rd2;
+		job.text = mid + 1;
+		job.len = (size_t)(text + len - (mid + 1));
+		started = pthread_create(&thread, NULL, read_part, &job) == 0;
+		if (started) {
+			stop = (size_t)(mid + 1 - text);
+		}
+	}
+	r = read_records(rd, text, len, stop, &pos, &line, &joined, &jcap);
+	if (started) {
+		pthread_join(thread, NULL);
+		started = false;
+	}
+	if (r != TLD_OK) {
+		goto fail;
+	}
+	if (stop < len) {
+		tld_debug("%s: second part from byte %zu %s", name, stop,
+		          job.r == TLD_OK && pos == stop ? "read beside the first" : "read after the first");
+	}
+	if (pos < len) {
+		/* the part was read when it was wholly plain and the first part ended at its start */
+		if (job.r == TLD_OK && pos == stop) {
+			r = tld_image_builder_append(&rd->b, rd2->b.img);
+		} else if (job.r < 0) {
+			r = job.r;
+		} else {
+			r = read_records(rd, text, len, len, &pos, &line, &joined, &jcap);
+		}
+		if (r != TLD_OK) {
 			goto fail;
 		}
 	}
 	r = tld_image_builder_finish(&rd->b, name, out);
 fail:
+	if (started) {
+		pthread_join(thread, NULL);
+	}
 	if (rd != NULL) {
 		tld_image_free(rd->b.img);
 	}
+	if (rd2 != NULL) {
+		tld_image_free(rd2->b.img);
+	}
 	free(rd);
+	free(rd2);
 	free(joined);
 	return r;
+}
+
+int tld_image_from_zone_text(const char *name, const char *text, size_t len,
+                             struct tld_zone_image **out)
+{
+	return tld_image_from_zone_text_parts(name, text, len, PART_MIN, out);
 }
 
 int tld_image_from_zone_file(const char *path, struct tld_zone_image **out)

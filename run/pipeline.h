@@ -9,6 +9,11 @@
  *   gate) -> publish (the commit point) -> NOTIFY + secondary serial check
  *   -> report (summary line, last-run.json, metrics.prom, history row).
  *
+ * The publish is prepared on a thread of its own while the verifier runs
+ * (tld_publish_prepare(): the version's files under temporary names, nothing
+ * visible) and committed only when the verification passed; a refused
+ * verification aborts the preparation and removes its temporaries.
+ *
  * Every file the run writes is written atomically; the published version is
  * only replaced by tld_publish_zone_file()'s commit, so a run killed at any
  * instant leaves the last published version intact and the next run starts

@@ -40,9 +40,23 @@ static bool same_image(const struct tld_zone_image *a, const struct tld_zone_ima
 	return true;
 }
 
+/* The text read in two parts at once (split at its middle) gives the image read in one. */
+static void two_parts(const char *text, size_t len, const struct tld_zone_image *whole, const char *what)
+{
+	struct tld_zone_image *split = NULL;
+	int r = tld_image_from_zone_text_parts(what, text, len, 1, &split);
+	if (whole == NULL) {
+		ok(r != TLD_OK, "%s: refused in two parts as in one", what);
+	} else {
+		ok(r == TLD_OK && same_image(split, whole, what), "%s: two parts, the same image", what);
+	}
+	tld_image_free(split);
+}
+
 static void crosscheck_file(const char *path)
 {
 	struct tld_zone_image *fast = NULL, *ref = NULL;
+	const char *parsed = path;
 	if (access(path, R_OK) != 0) {
 		skip("%s not present", path);
 		return;
@@ -63,9 +77,16 @@ static void crosscheck_file(const char *path)
 		free(text);
 		rf = tld_image_from_zone_file(tmpzone, &fast);
 		rr = tld_image_from_zone_file_ldns(tmpzone, &ref);
+		parsed = tmpzone;
 	}
 	if (rf == TLD_OK && rr == TLD_OK) {
 		ok(same_image(fast, ref, path), "%s: fast reader = ldns (%zu records)", path, fast->count);
+		size_t len = 0;
+		char *text = tap_read_file(parsed, &len);
+		if (text != NULL) {
+			two_parts(text, len, fast, path);
+		}
+		free(text);
 	} else {
 		is_int(rr, rf, "%s: fast reader and ldns agree on the error", path);
 	}
@@ -90,6 +111,7 @@ static void crosscheck_text(const char *text, const char *what)
 		ok(0, "%s: no image to compare", what);
 	} else {
 		ok(same_image(fast, ref, what), "%s: same image as ldns (%zu records)", what, fast->count);
+		two_parts(text, strlen(text), fast, what);
 	}
 	tld_image_free(fast);
 	tld_image_free(ref);
@@ -349,6 +371,24 @@ int main(void)
 	}
 
 	sort_orders();
+	{
+		/* the middle inside a record in parentheses; relative names and $ORIGIN after it */
+		static char t[8192];
+		size_t l = (size_t)snprintf(t, sizeof(t), "test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n");
+		for (int i = 0; i < 40; i++) {
+			l += (size_t)snprintf(t + l, sizeof(t) - l, "a%02d.test. 3600 IN NS ns.example.\n", i);
+		}
+		l += (size_t)snprintf(t + l, sizeof(t) - l, "m.test. 3600 IN DS ( 1 13 2\n 00\n 11 )\n");
+		for (int i = 0; i < 30; i++) {
+			l += (size_t)snprintf(t + l, sizeof(t) - l, "b%02d.test. 3600 IN NS ns.example.\n", i);
+		}
+		crosscheck_text(t, "a record in parentheses across the middle");
+		l = (size_t)snprintf(t, sizeof(t), "$ORIGIN test.\n@ 3600 IN SOA a b 1 1 1 1 1\n");
+		for (int i = 0; i < 40; i++) {
+			l += (size_t)snprintf(t + l, sizeof(t) - l, "c%02d 3600 IN NS ns.example.\n", i);
+		}
+		crosscheck_text(t, "relative names on both sides of the middle");
+	}
 	/* base64 as one token of whole quads (the quad decoder) and otherwise */
 	crosscheck_text("test. 3600 IN SOA a.test. b.test. 1 1 1 1 1\n"
 	                "test. 3600 IN DNSKEY 256 3 13 AwEAAQ==\n"
