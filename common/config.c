@@ -292,7 +292,15 @@ int tld_config_load_diag(const char *path, struct tld_diag *diag, struct tld_con
 		free(data);
 		return TLD_ENOMEM;
 	}
-	err = tld_config_parse(path, dirname(copy), data, len, diag, out);
+	/*
+	 * Paths in the file are relative to its directory, made absolute here:
+	 * the state store records version paths, and a `serve` or `status`
+	 * started from another working directory must find the same files.
+	 */
+	const char *dir = dirname(copy);
+	char *abs_dir = realpath(dir, NULL);
+	err = tld_config_parse(path, abs_dir != NULL ? abs_dir : dir, data, len, diag, out);
+	free(abs_dir);
 	free(copy);
 	free(data);
 	return err;

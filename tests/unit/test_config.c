@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/error.h"
@@ -36,6 +37,17 @@ static int parse(const char *text, struct tld_config **cfg, char *first, size_t 
 	"  soa: {mname: ns1.nic.example, rname: HostMaster.nic.example.}\n" \
 	"  ns: [ns1.nic.example]\n"
 
+/* PATH under the working directory, as the loader makes config-relative paths absolute */
+static const char *in_cwd(const char *path)
+{
+	static char buf[8][4096];
+	static int next;
+	char cwd[2048];
+	char *b = buf[next++ % 8];
+	snprintf(b, sizeof(buf[0]), "%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".", path);
+	return b;
+}
+
 static void test_sample(void)
 {
 	struct tld_config *cfg = NULL;
@@ -45,14 +57,14 @@ static void test_sample(void)
 		return;
 	}
 	is_str("test.", cfg->zone, "zone");
-	is_str("etc/export", cfg->export_dir, "export resolved against the config dir");
-	is_str("etc/state", cfg->state_dir, "state-dir");
-	is_str("etc/policy.yaml", cfg->policy_path, "policy");
+	is_str(in_cwd("etc/export"), cfg->export_dir, "export resolved against the config dir");
+	is_str(in_cwd("etc/state"), cfg->state_dir, "state-dir");
+	is_str(in_cwd("etc/policy.yaml"), cfg->policy_path, "policy");
 	is_str("/usr/lib/softhsm/libsofthsm2.so", cfg->hsm.module, "absolute module path kept");
 	is_str("tldsign", cfg->hsm.token, "token");
-	is_str("etc/hsm/pin", cfg->hsm.pin_file, "pin-file");
+	is_str(in_cwd("etc/hsm/pin"), cfg->hsm.pin_file, "pin-file");
 	ok(cfg->hsm.pin_env == NULL, "pin-env unset");
-	is_str("etc/hsm/softhsm2.conf", cfg->hsm.softhsm_conf, "softhsm-conf");
+	is_str(in_cwd("etc/hsm/softhsm2.conf"), cfg->hsm.softhsm_conf, "softhsm-conf");
 	ok(cfg->hsm.session_key_copies, "session-key-copies");
 	is_str("ns1.nic.test.", cfg->apex.soa.mname, "soa mname");
 	is_str("hostmaster.nic.test.", cfg->apex.soa.rname, "soa rname");
@@ -71,7 +83,7 @@ static void test_sample(void)
 	is_int(16, cfg->zonegen.ds_algorithms_count == 6 ? cfg->zonegen.ds_algorithms[5] : 0, "last is 16");
 	is_int(2, cfg->zonegen.ds_digest_types_count, "two digest types");
 	is_int(TLD_DIGEST_SHA256, cfg->zonegen.keydata_digest, "keydata-digest");
-	is_str("etc/zones", cfg->output.dir, "output dir");
+	is_str(in_cwd("etc/zones"), cfg->output.dir, "output dir");
 	is_int(10, cfg->output.keep, "keep");
 	ok(cfg->output.after_publish == NULL, "empty after-publish is NULL");
 	is_int(1, cfg->publish.listen_count, "one listen address");
