@@ -91,6 +91,7 @@ static void test_textout_roundtrip(void)
 		"@ NSEC3PARAM 1 0 12 aabbccdd\n"
 		"srv SRV 0 5 5060 sip.example.\nw CNAME www.example.org.\n"
 		"u TYPE65000 \\# 3 abcdef\n"
+		"uri TYPE256 \\# 2 abcd\n"
 		"e\\.dot TXT x\n";
 	const uint8_t origin[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
 	char *text = NULL;
@@ -112,6 +113,8 @@ static void test_textout_roundtrip(void)
 	ok(strstr(text, "NSEC3PARAM\t1 0 12 AABBCCDD\n") != NULL, "textout: NSEC3PARAM");
 	ok(strstr(text, "SRV\t0 5 5060 sip.example.\n") != NULL, "textout: other types through ldns");
 	ok(strstr(text, "TYPE65000\t\\# 3 abcdef\n") != NULL, "textout: unknown type as RFC 3597");
+	/* fuzz finding: ldns printed this truncated URI as "43981", which does not read back */
+	ok(strstr(text, "TYPE256\t\\# 2 ") != NULL, "textout: a URI ldns would print wrongly as RFC 3597");
 	ok(strstr(text, "e\\.dot.example.") != NULL, "textout: escaped dot in a label");
 
 	/* parse what was written and compare record by record in wire form */
