@@ -369,6 +369,18 @@ static void test_sort_parallel(void)
 			}
 		}
 	}
+	/* input already in order: one pass; one pair out of order at the end: sorted all the same */
+	for (size_t i = 0; i < MAX; i++) {
+		a[i] = (uint32_t)i / 3;
+	}
+	size_t calls = 0;
+	signer_sort_parallel(a, MAX, sizeof(*a), u32_cmp_mt, &calls, 2);
+	ok(calls == MAX - 1, "parallel sort: input in order costs one pass (%zu comparisons)", calls);
+	a[MAX - 1] = 0;
+	memcpy(b, a, MAX * sizeof(*a));
+	signer_sort_parallel(a, MAX, sizeof(*a), u32_cmp_mt, &calls, 2);
+	qsort(b, MAX, sizeof(*b), u32_qcmp);
+	ok(memcmp(a, b, MAX * sizeof(*a)) == 0, "parallel sort: in order but for the last element");
 	free(a);
 	free(b);
 }
