@@ -840,6 +840,7 @@ static void run_clear(struct sign_run *run)
 	signer_nsec_chain_free(run->nsec);
 	signer_sigfile_close(run->prev);
 	signer_zone_free(run->z);
+	free(run->prev_blocks);
 	free(run->slots);
 	free(run->sigs);
 	free(run->arena);
@@ -872,6 +873,29 @@ static int open_previous(struct sign_run *run, const char *previous)
 		signer_sigfile_close(run->prev);
 		run->prev = NULL;
 	}
+	return TLD_OK;
+}
+
+/*
+ * Keeps the previous version's text index when the side file belongs to the
+ * previous zone file (same SOA serial): sign_write() then copies the text of
+ * unchanged stretches from that file.
+ */
+static int keep_text_index(struct sign_run *run, const char *previous, uint32_t prev_serial)
+{
+	const struct signer_sigfile *p = run->prev;
+	if (p == NULL || p->text == NULL || p->text->nblocks == 0 || p->hdr->serial != prev_serial) {
+		return TLD_OK;
+	}
+	size_t n = (size_t)p->text->nblocks;
+	run->prev_blocks = malloc(n * sizeof(*run->prev_blocks));
+	if (run->prev_blocks == NULL) {
+		return TLD_ENOMEM;
+	}
+	memcpy(run->prev_blocks, p->blocks, n * sizeof(*run->prev_blocks));
+	run->nprev_blocks = n;
+	run->prev_text_size = p->text->text_size;
+	run->prev_text = previous;
 	return TLD_OK;
 }
 
@@ -1014,6 +1038,9 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		ret = previous_serial(o->previous, run.z->origin, &have_prev, &prev_serial);
 		if (ret == TLD_OK && have_prev) {
 			ret = open_previous(&run, o->previous);
+		}
+		if (ret == TLD_OK && have_prev) {
+			ret = keep_text_index(&run, o->previous, prev_serial);
 		}
 		if (ret != TLD_OK) {
 			goto fail;

@@ -485,3 +485,20 @@ int signer_textout_rr(struct signer_textout *t, const uint8_t *owner, uint32_t t
 	putc1(t, '\n');
 	return TLD_OK;
 }
+
+int signer_textout_raw(struct signer_textout *t, const char *text, size_t len)
+{
+	while (t->cap - t->len < len) {
+		if (t->out != NULL && t->len == 0) { /* larger than the buffer: straight through */
+			if (t->err == TLD_OK && fwrite(text, 1, len, t->out) != len) {
+				t->err = TLD_EIO;
+			}
+			return t->err;
+		}
+		if (flush(t) != TLD_OK) {
+			return t->err;
+		}
+	}
+	put(t, text, len);
+	return TLD_OK;
+}

@@ -45,6 +45,13 @@ int signer_textout_rr(struct signer_textout *t, const uint8_t *owner, uint32_t t
                       const uint8_t *rdata, uint16_t rdlen);
 
 /*!
+ * \brief Appends text as it is (already formatted records, e.g. copied from
+ *        a previous file).
+ * \return TLD_OK, TLD_EIO, TLD_ENOMEM (memory mode)
+ */
+int signer_textout_raw(struct signer_textout *t, const char *text, size_t len);
+
+/*!
  * \brief Writes a 32-bit RRSIG time as YYYYMMDDHHMMSS, taking the instant
  *        nearest to now (RFC 4034 section 3.1.5 serial arithmetic).
  * \param[out] out  at least 15 bytes

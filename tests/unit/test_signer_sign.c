@@ -162,6 +162,14 @@ static void test_sigfile(void)
 	memset(items[2].hash, 0x77, 16);
 	FILE *f = fopen(tmp_path("s.sigs"), "w");
 	ok(signer_sigfile_write(f, origin, sizeof(origin), 42, h0, items, 3, sig_of, NULL) == TLD_OK, "sigfile: write");
+	struct signer_sigfile_block blocks[2];
+	memset(blocks, 0, sizeof(blocks));
+	memset(blocks[0].digest, 0xaa, 16);
+	blocks[0].len = 100;
+	memset(blocks[1].digest, 0xbb, 16);
+	blocks[1].off = 100;
+	blocks[1].len = 23;
+	ok(signer_sigfile_write_text(f, 123, blocks, 2) == TLD_OK, "sigfile: text index written");
 	fclose(f);
 	struct signer_sigfile *sf = NULL;
 	ok(signer_sigfile_open(tmp_path("s.sigs"), &sf) == TLD_OK, "sigfile: open");
@@ -169,6 +177,8 @@ static void test_sigfile(void)
 		return;
 	}
 	is_int(42, sf->hdr->serial, "sigfile: serial");
+	ok(sf->text != NULL && sf->text->text_size == 123 && sf->text->nblocks == 2 && sf->blocks[1].off == 100 &&
+	   sf->blocks[1].len == 23 && sf->blocks[1].digest[0] == 0xbb, "sigfile: text index read back");
 	uint8_t key[16];
 	memset(key, 0xcc, 16);
 	const struct signer_sigfile_entry *e = signer_sigfile_find(sf, key);
@@ -216,6 +226,28 @@ static void test_sigfile(void)
 		ok(!signer_sigfile_next(sf, &sf->entries[0], &pos, &rd, &len), "sigfile: bad offset yields nothing");
 		signer_sigfile_close(sf);
 	}
+	ent[0].off = 0;
+
+	/* a text index whose blocks do not tile the text is refused */
+	struct signer_sigfile_block *bl = (struct signer_sigfile_block *)(buf + size - 2 * sizeof(*bl));
+	bl[1].off = 99;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: text index with a gap refused");
+	bl[1].off = 100;
+
+	/* a version 1 file (no padding, no text index) is still read */
+	struct signer_sigfile_header *hd = (struct signer_sigfile_header *)buf;
+	size_t v1 = sizeof(*hd) + hd->nentries * sizeof(struct signer_sigfile_entry) + hd->blob_len;
+	hd->version = 1;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, v1, o);
+	fclose(o);
+	sf = NULL;
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_OK && sf->text == NULL &&
+	   signer_sigfile_find(sf, key) == NULL, "sigfile: version 1 file read, without a text index");
+	signer_sigfile_close(sf);
 	ok(signer_sigfile_open(tmp_path("none.sigs"), &sf) == TLD_ENOENT, "sigfile: missing file is TLD_ENOENT");
 }
 
