@@ -4,6 +4,7 @@
  * each RRset followed by its RRSIGs, NSEC3 records merged in by owner) and
  * the signature side file, both atomically.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -57,8 +58,7 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 
 /* The previous zone text to copy unchanged blocks from (read only, shared by the writers). */
 struct text_src {
-	const char *text;                          /* mapped previous zone file */
-	size_t size;
+	int fd;                                    /* the previous zone file (pread), or -1 */
 	const struct signer_sigfile_block *blocks; /* its index, file order */
 	size_t n;
 	uint32_t *by_digest;                       /* block numbers sorted by digest */
@@ -93,6 +93,8 @@ struct text_part {
 	struct signer_sigfile_block *out; /* the part's blocks: digest and length (offsets: write_text) */
 	size_t nout, out_cap;
 	size_t cursor;             /* previous block expected next */
+	uint64_t pend_off;         /* previous text to read in one go before anything else is written */
+	size_t pend_len;
 	uint64_t copied;           /* bytes copied from the previous text */
 	int ret;
 };
@@ -318,6 +320,46 @@ static const struct signer_sigfile_block *find_prev(struct text_part *tp, const 
 	return NULL;
 }
 
+/* Reads the pending stretch of the previous text into the part's text. */
+static int flush_copy(struct text_part *tp)
+{
+	if (tp->pend_len == 0) {
+		return TLD_OK;
+	}
+	char *at = signer_textout_reserve(&tp->t, tp->pend_len);
+	if (at == NULL) {
+		return tp->t.err;
+	}
+	size_t done = 0;
+	while (done < tp->pend_len) {
+		ssize_t r = pread(tp->src->fd, at + done, tp->pend_len - done, (off_t)(tp->pend_off + done));
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR) {
+				continue;
+			}
+			tld_error("signing: reading the previous zone text: %s", r < 0 ? strerror(errno) : "short file");
+			return TLD_EIO;
+		}
+		done += (size_t)r;
+	}
+	tp->copied += tp->pend_len;
+	tp->pend_len = 0;
+	return TLD_OK;
+}
+
+/* Copies a previous block: joined to the pending stretch when it follows it in the previous file. */
+static int copy_block(struct text_part *tp, const struct signer_sigfile_block *pb)
+{
+	if (tp->pend_len > 0 && tp->pend_off + tp->pend_len == pb->off) {
+		tp->pend_len += pb->len;
+		return TLD_OK;
+	}
+	int ret = flush_copy(tp);
+	tp->pend_off = pb->off;
+	tp->pend_len = pb->len;
+	return ret;
+}
+
 static int add_out_block(struct text_part *tp, const uint8_t *digest, size_t len)
 {
 	if (len > UINT32_MAX) {
@@ -356,6 +398,7 @@ static void write_part(struct text_part *tp)
 	tp->nout = 0;
 	tp->copied = 0;
 	tp->cursor = SIZE_MAX;
+	tp->pend_len = 0;
 	for (size_t b = tp->block_from; b < tp->block_to && ret == TLD_OK; b++) {
 		size_t n0 = tb->start[b], n1 = b + 1 < tb->n ? tb->start[b + 1] : z->nnodes;
 		/* the NSEC3 records written before its nodes (the last block: all the rest) */
@@ -373,12 +416,19 @@ static void write_part(struct text_part *tp)
 			}
 		}
 		uint8_t digest[SIGNER_SIGFILE_HASH];
-		size_t slot = tp->slot, before = tp->t.len;
+		size_t slot = tp->slot, len = 0;
 		ret = block_digest(tp, n0, n1, j, j1, &slot, digest);
 		const struct signer_sigfile_block *pb = ret == TLD_OK ? find_prev(tp, digest) : NULL;
+		if (ret == TLD_OK && pb == NULL) {
+			ret = flush_copy(tp);
+		}
+		size_t before = tp->t.len;
+		if (ret != TLD_OK) {
+			break;
+		}
 		if (pb != NULL) {
-			ret = signer_textout_raw(&tp->t, tp->src->text + pb->off, pb->len);
-			tp->copied += pb->len;
+			ret = copy_block(tp, pb);
+			len = pb->len;
 			tp->slot = slot;
 			if (j1 != j) {
 				j = j1;
@@ -406,10 +456,14 @@ static void write_part(struct text_part *tp)
 				ret = TLD_EINVAL; /* the digest did not cover what was written: a bug */
 				tld_error("signing: text block %zu: digest and text disagree", b);
 			}
+			len = tp->t.len - before;
 		}
 		if (ret == TLD_OK) {
-			ret = add_out_block(tp, digest, tp->t.len - before);
+			ret = add_out_block(tp, digest, len);
 		}
+	}
+	if (ret == TLD_OK) {
+		ret = flush_copy(tp);
 	}
 	tp->ret = ret;
 }
@@ -665,10 +719,11 @@ fail:
 	return ret;
 }
 
-/* Maps the previous text when the run kept its index and the file still has the indexed size. */
+/* Opens the previous text when the run kept its index and the file still has the indexed size. */
 static void text_src_open(const struct sign_run *run, struct text_src *src)
 {
 	memset(src, 0, sizeof(*src));
+	src->fd = -1;
 	const char *env = getenv("TLDSIGN_SIGN_TEXT_COPY"); /* "0": format everything (tests) */
 	if (run->prev_blocks == NULL || run->prev_text == NULL || (env != NULL && strcmp(env, "0") == 0)) {
 		return;
@@ -678,39 +733,36 @@ static void text_src_open(const struct sign_run *run, struct text_src *src)
 	if (fd < 0) {
 		return;
 	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == run->prev_text_size &&
-	    st.st_size > 0 && run->nprev_blocks < UINT32_MAX) {
-		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		uint32_t *by = malloc(run->nprev_blocks * sizeof(*by));
-		if (map != MAP_FAILED && by != NULL) {
-			for (size_t i = 0; i < run->nprev_blocks; i++) {
-				by[i] = (uint32_t)i;
-			}
-			signer_sort(by, run->nprev_blocks, sizeof(*by), digest_cmp, run->prev_blocks);
-			src->text = map;
-			src->size = (size_t)st.st_size;
-			src->blocks = run->prev_blocks;
-			src->n = run->nprev_blocks;
-			src->by_digest = by;
-		} else {
-			if (map != MAP_FAILED) {
-				munmap(map, (size_t)st.st_size);
-			}
-			free(by);
-		}
-	} else {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != run->prev_text_size ||
+	    run->nprev_blocks >= UINT32_MAX) {
 		tld_info("%s: not the file its side file indexes; the zone text is formatted anew", run->prev_text);
+		close(fd);
+		return;
 	}
-	close(fd);
+	uint32_t *by = malloc(run->nprev_blocks * sizeof(*by));
+	if (by == NULL) {
+		close(fd);
+		return;
+	}
+	for (size_t i = 0; i < run->nprev_blocks; i++) {
+		by[i] = (uint32_t)i;
+	}
+	signer_sort(by, run->nprev_blocks, sizeof(*by), digest_cmp, run->prev_blocks);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	src->fd = fd;
+	src->blocks = run->prev_blocks;
+	src->n = run->nprev_blocks;
+	src->by_digest = by;
 }
 
 static void text_src_close(struct text_src *src)
 {
-	if (src->text != NULL) {
-		munmap((void *)src->text, src->size);
+	if (src->fd >= 0) {
+		close(src->fd);
 	}
 	free(src->by_digest);
 	memset(src, 0, sizeof(*src));
+	src->fd = -1;
 }
 
 static const uint8_t *sig_at(void *ctx, size_t i, uint16_t *len)

@@ -486,19 +486,24 @@ int signer_textout_rr(struct signer_textout *t, const uint8_t *owner, uint32_t t
 	return TLD_OK;
 }
 
-int signer_textout_raw(struct signer_textout *t, const char *text, size_t len)
+char *signer_textout_reserve(struct signer_textout *t, size_t len)
 {
 	while (t->cap - t->len < len) {
-		if (t->out != NULL && t->len == 0) { /* larger than the buffer: straight through */
-			if (t->err == TLD_OK && fwrite(text, 1, len, t->out) != len) {
-				t->err = TLD_EIO;
+		if (t->out != NULL && t->len == 0) { /* larger than the buffer */
+			char *n = t->err == TLD_OK ? realloc(t->buf, len) : NULL;
+			if (n == NULL) {
+				t->err = t->err == TLD_OK ? TLD_ENOMEM : t->err;
+				return NULL;
 			}
-			return t->err;
+			t->buf = n;
+			t->cap = len;
+			break;
 		}
 		if (flush(t) != TLD_OK) {
-			return t->err;
+			return NULL;
 		}
 	}
-	put(t, text, len);
-	return TLD_OK;
+	char *at = t->buf + t->len;
+	t->len += len;
+	return at;
 }

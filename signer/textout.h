@@ -45,11 +45,12 @@ int signer_textout_rr(struct signer_textout *t, const uint8_t *owner, uint32_t t
                       const uint8_t *rdata, uint16_t rdlen);
 
 /*!
- * \brief Appends text as it is (already formatted records, e.g. copied from
- *        a previous file).
- * \return TLD_OK, TLD_EIO, TLD_ENOMEM (memory mode)
+ * \brief Room for len bytes of text the caller fills itself (already
+ *        formatted records, e.g. read from a previous file): they count as
+ *        written from now on.
+ * \return where to put them, or NULL (t->err: TLD_EIO, TLD_ENOMEM)
  */
-int signer_textout_raw(struct signer_textout *t, const char *text, size_t len);
+char *signer_textout_reserve(struct signer_textout *t, size_t len);
 
 /*!
  * \brief Writes a 32-bit RRSIG time as YYYYMMDDHHMMSS, taking the instant
