@@ -324,7 +324,24 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	if (map == NULL) {
 		return TLD_ENOMEM;
 	}
-	signer_sort_parallel(z->nodes, nowners, sizeof(*z->nodes), node_cmp, z, sort_threads());
+	/*
+	 * A zone file in canonical order (zonegen's) gives the owners in order
+	 * but for the apex records the signer adds at the end (DNSKEY, CDS,
+	 * NSEC3PARAM): a short unsorted tail is sorted alone and merged in.
+	 */
+	size_t in_order = 1;
+	while (in_order < nowners && node_cmp(&z->nodes[in_order - 1], &z->nodes[in_order], z) < 0) {
+		in_order++;
+	}
+	if (in_order < nowners && nowners - in_order <= nowners / 8) {
+		int ret = merge_appended(z, in_order);
+		if (ret != TLD_OK) {
+			free(map);
+			return ret;
+		}
+	} else if (in_order < nowners) {
+		signer_sort_parallel(z->nodes, nowners, sizeof(*z->nodes), node_cmp, z, sort_threads());
+	}
 
 	/* empty non-terminals: missing ancestors, walking up until one exists */
 	uint8_t last_ent[SIGNER_KEY_MAX]; /* the lowest one the previous owner added */
