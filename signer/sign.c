@@ -963,6 +963,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	memset(&run, 0, sizeof(run));
 	memset(&st, 0, sizeof(st));
 	run.o = o;
+	run.z = o->zone; /* ours now: freed by run_clear() */
 	double t0 = mono(), c0 = cpu_seconds();
 
 	run.md = EVP_MD_CTX_new();
@@ -979,7 +980,11 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	memcpy(run.n3p.salt, pol->denial.salt, pol->denial.salt_len);
 
 	/* read; keys; the records the signer owns; build */
-	ret = signer_zone_read(o->input, NULL, &run.z);
+	if (run.z != NULL) {
+		ret = run.z->built ? TLD_EINVAL : TLD_OK;
+	} else {
+		ret = signer_zone_read(o->input, NULL, &run.z);
+	}
 	if (ret != TLD_OK) {
 		goto fail;
 	}
@@ -1126,6 +1131,8 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	st.hsm_signatures = ps.signatures;
 	st.seconds_hsm = ps.seconds;
 	st.hsm_batches = ps.batches;
+	st.text_copied = run.text_copied;
+	st.text_formatted = run.text_formatted;
 	if (ps.batches > 0) {
 		tld_info("signing: HSM %" PRIu64 " signatures in %zu batches, %.2f s in the HSM pool = %.0f signatures/s; "
 		         "%" PRIu64 " session key copies (%" PRIu64 " destroyed), %" PRIu64 " keys used on the token object",
@@ -1133,9 +1140,10 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		         ps.key_copies, ps.key_copies_destroyed, ps.token_key_uses);
 	}
 	tld_info("signing: %zu keys (%zu planned, %zu interim), %zu RRsets with signatures, %" PRIu64
-	         " matched in the side file, %" PRIu64 " old signatures dropped, %zu HSM batches, peak %lu MiB",
+	         " matched in the side file, %" PRIu64 " old signatures dropped, %zu HSM batches, zone text %.1f MiB "
+	         "copied from the previous version and %.1f MiB formatted, peak %lu MiB",
 	         run.ks->n, run.ks->planned, run.ks->interim, run.nslots, run.matched, run.dropped, run.batches,
-	         peak_mib());
+	         (double)run.text_copied / 1048576.0, (double)run.text_formatted / 1048576.0, peak_mib());
 	*stats = st;
 	ret = TLD_OK;
 fail:

@@ -500,7 +500,19 @@ static void test_sign_end_to_end(void)
 	is_int((long long)first_new - 1, (long long)st.sigs_reused, "e2e: the rest reused");
 	ok(verifies(tmp_path("out.zone"), NOW), "e2e: the verifier accepts the re-signed zone");
 
+	ok(st.text_copied > 0 && st.text_formatted > 0,
+	   "e2e: re-sign: %llu bytes of text copied from the previous version, %llu formatted (the SOA's block)",
+	   (unsigned long long)st.text_copied, (unsigned long long)st.text_formatted);
+
+	/* the copied text is byte for byte what formatting gives: an unchanged run that formats it all leaves it */
+	struct stat before, after;
 	o.keep_serial_if_unchanged = true;
+	setenv("TLDSIGN_SIGN_TEXT_COPY", "0", 1);
+	ok(stat(tmp_path("out.zone"), &before) == 0, "e2e: output there");
+	ret = signer_sign_file(&o, &st);
+	unsetenv("TLDSIGN_SIGN_TEXT_COPY");
+	ok(ret == TLD_OK && st.unchanged && stat(tmp_path("out.zone"), &after) == 0 && after.st_ino == before.st_ino,
+	   "e2e: formatting everything gives the same bytes as the copied text (file left alone)");
 	ret = signer_sign_file(&o, &st);
 	ok(ret == TLD_OK && st.unchanged && st.serial == 8 && st.sigs_new == 0, "e2e: nothing changed: unchanged, serial kept");
 	ok(st.hsm_batches == 0 && st.hsm_signatures == 0 && st.seconds_hsm == 0, "e2e: unchanged: no HSM batch reported");
@@ -523,6 +535,24 @@ static void test_sign_end_to_end(void)
 	ok(st.nsec_records == 7, "e2e: %llu NSEC records (apex, 2 nic hosts, wildcard, 2 delegations, a.b.c; no ENT, no glue)",
 	   (unsigned long long)st.nsec_records);
 	ok(verifies(tmp_path("nsec.zone"), NOW), "e2e: the verifier accepts the NSEC zone");
+
+	/* the unsigned zone handed over in memory instead of as a file */
+	struct signer_zone *mz = NULL;
+	ok(signer_zone_read(tmp_path("in.zone"), NULL, &mz) == TLD_OK, "e2e: zone in memory");
+	o.zone = mz;
+	o.output = tmp_path("mem.zone");
+	o.previous = NULL;
+	ret = signer_sign_file(&o, &st);
+	o.zone = NULL;
+	ok(ret == TLD_OK && st.records_in == 11 && verifies(tmp_path("mem.zone"), NOW),
+	   "e2e: a zone in memory is signed like its file");
+	mz = NULL;
+	write_file(tmp_path("other.zone"), "other. 3600 IN SOA a. b. 1 2 3 4 5\nother. 3600 IN NS a.\n");
+	ok(signer_zone_read(tmp_path("other.zone"), NULL, &mz) == TLD_OK, "e2e: another zone in memory");
+	o.zone = mz; /* refused, and freed by the signer */
+	is_int(TLD_EZONE, signer_sign_file(&o, &st), "e2e: a zone in memory of another name refused");
+	o.zone = NULL;
+	o.output = tmp_path("nsec.zone");
 
 	/* refusals: wrong zone, bad input; the output stays */
 	write_file(tmp_path("other.zone"), "other. 3600 IN SOA a. b. 1 2 3 4 5\nother. 3600 IN NS a.\n");

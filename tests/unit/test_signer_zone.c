@@ -298,6 +298,56 @@ static void test_big_build(void)
 	unlink(path);
 }
 
+/*
+ * Owners already in canonical order but for records added at the apex after
+ * them (as the signer adds DNSKEY and NSEC3PARAM to a zonegen file), and a
+ * few stragglers: the short unsorted tail is merged in, and the result is
+ * the same strict canonical order with one node per name.
+ */
+static void test_sorted_with_tail(void)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/sorted.zone", tmpdir);
+	FILE *fp = fopen(path, "w");
+	if (fp == NULL) {
+		ok(false, "zone written");
+		return;
+	}
+	fputs("example. 3600 IN SOA ns1.example. h.example. 1 2 3 4 300\nexample. 3600 IN NS ns1.example.\n", fp);
+	for (unsigned i = 0; i < 5000; i++) { /* d00000 .. d04999: canonical order */
+		fprintf(fp, "d%05u.example. 3600 IN NS ns1.other.\n", i);
+	}
+	fputs("ns1.example. 3600 IN A 192.0.2.1\n", fp);
+	fputs("d00100x.example. 3600 IN NS ns1.other.\nd00007.example. 3600 IN DS 1 13 2 00\n", fp); /* stragglers */
+	fclose(fp);
+	struct signer_zone *z = NULL;
+	int ret = signer_zone_read(path, NULL, &z);
+	static const uint8_t key[] = { 1, 2, 3 };
+	if (ret == TLD_OK) {
+		ret = signer_zone_add(z, z->origin, 48, 3600, key, sizeof(key), 0); /* DNSKEY at the apex, last */
+	}
+	if (ret == TLD_OK) {
+		ret = signer_zone_build(z);
+	}
+	if (!is_int(TLD_OK, ret, "zone in order with an unsorted tail built")) {
+		signer_zone_free(z);
+		return;
+	}
+	is_int(1 + 5000 + 1 + 1, (long long)z->nnodes, "apex, 5,000 delegations, ns1, the straggler: each once");
+	size_t bad = 0;
+	for (size_t i = 1; i < z->nnodes; i++) {
+		const struct signer_node *p = &z->nodes[i - 1], *n = &z->nodes[i];
+		size_t m = p->key_len < n->key_len ? p->key_len : n->key_len;
+		int c = memcmp(signer_node_key(z, p), signer_node_key(z, n), m);
+		bad += !(c < 0 || (c == 0 && p->key_len < n->key_len));
+	}
+	is_int(0, (long long)bad, "nodes in strictly increasing canonical order");
+	ok(z->nodes[0].flags & SIGNER_NODE_APEX && signer_node_has_type(z, &z->nodes[0], 48) &&
+	   signer_node_has_type(z, &z->nodes[0], 6), "the apex has its SOA and the DNSKEY added last");
+	signer_zone_free(z);
+	unlink(path);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -311,6 +361,7 @@ int main(void)
 	tld_log_init(TLD_LOG_ERROR, false);
 	test_pipelined_read();
 	test_big_build();
+	test_sorted_with_tail();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
 	unlink(path);
