@@ -36,6 +36,12 @@
  * apex, whose SOA changes every version, is a block of its own).
  */
 #define BLOCK_NODES 8
+/*
+ * Goes into every block digest: bump it whenever the text signer/textout.c
+ * writes for the same records changes, so that no text of the old form is
+ * copied next to text of the new one.
+ */
+#define TEXT_FORMAT_VERSION 1
 
 /* -- internal API -- */
 
@@ -249,7 +255,7 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 {
 	const struct sign_run *run = tp->run;
 	const struct signer_zone *z = run->z;
-	uint64_t head[2] = { n1 - n0, j1 - j0 };
+	uint64_t head[3] = { TEXT_FORMAT_VERSION, n1 - n0, j1 - j0 };
 	tp->dlen = 0;
 	int ret = dput(tp, head, sizeof(head));
 	for (size_t j = j0; j < j1 && ret == TLD_OK; j++) {

@@ -6,6 +6,10 @@
  * DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY, MX, TXT, CNAME,
  * DNAME, PTR) are written here; any other type through ldns, and RFC 3597
  * "\# len hex" when even ldns cannot.
+ *
+ * A re-sign copies unchanged stretches of the previous zone text instead of
+ * formatting them (signer/sign_write.c): a change to the text written for
+ * any record must bump TEXT_FORMAT_VERSION there.
  */
 #pragma once
 
