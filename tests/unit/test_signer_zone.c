@@ -3,6 +3,7 @@
  * Zone model: canonical order (RFC 4034 section 6.1), empty non-terminals,
  * node flags, and every content rejection, each with a malformed zone.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,13 +168,15 @@ static void test_rejections(void)
 	}
 }
 
-/* Reads path with the two-thread reader on (pipe "1") or off ("0"). */
+/* Reads path with the parser/adder ring on (pipe "1") or off ("0"); never in two slices. */
 static int read_with(const char *path, const char *pipe, struct signer_zone **z)
 {
 	setenv("TLDSIGN_READ_PIPELINE", pipe, 1);
+	setenv("TLDSIGN_READ_SLICES", "0", 1); /* the ring itself, not the two slices */
 	*z = NULL;
 	int ret = signer_zone_read(path, NULL, z);
 	unsetenv("TLDSIGN_READ_PIPELINE");
+	unsetenv("TLDSIGN_READ_SLICES");
 	return ret;
 }
 
@@ -348,6 +351,105 @@ static void test_sorted_with_tail(void)
 	unlink(path);
 }
 
+/* Reads and builds path; slices: "0" reads in one pass, NULL lets the reader cut the file in two. */
+static int read_built(const char *path, const char *slices, struct signer_zone **z)
+{
+	setenv("TLDSIGN_READ_PIPELINE", "1", 1);
+	if (slices != NULL) {
+		setenv("TLDSIGN_READ_SLICES", slices, 1);
+	}
+	*z = NULL;
+	int ret = signer_zone_read(path, NULL, z);
+	unsetenv("TLDSIGN_READ_PIPELINE");
+	unsetenv("TLDSIGN_READ_SLICES");
+	if (ret == TLD_OK) {
+		ret = signer_zone_build(*z);
+	}
+	return ret;
+}
+
+/* Whether two built zones hold the same nodes and records (with their source lines). */
+static bool same_built_zone(const struct signer_zone *a, const struct signer_zone *b)
+{
+	if (a->nnodes != b->nnodes || a->nrrs != b->nrrs || a->origin_len != b->origin_len ||
+	    memcmp(a->origin, b->origin, a->origin_len) != 0) {
+		return false;
+	}
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct signer_node *x = &a->nodes[i], *y = &b->nodes[i];
+		if (x->wire_len != y->wire_len || x->flags != y->flags || x->rr_first != y->rr_first ||
+		    x->rr_count != y->rr_count || memcmp(signer_node_wire(a, x), signer_node_wire(b, y), x->wire_len) != 0) {
+			return false;
+		}
+	}
+	for (size_t i = 0; i < a->nrrs; i++) {
+		const struct signer_rr *x = &a->rrs[i], *y = &b->rrs[i];
+		if (x->node != y->node || x->type != y->type || x->ttl != y->ttl || x->line != y->line ||
+		    x->rdlen != y->rdlen || memcmp(signer_rr_rdata(a, x), signer_rr_rdata(b, y), x->rdlen) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The reader cuts a large file in two slices read on two threads: the zone
+ * is the same as one pass gives, also when the second slice depends on the
+ * first ($TTL, $ORIGIN, parentheses across the cut: then it reads in one
+ * pass), and an error in the second half is reported with its line.
+ */
+static void test_sliced_read(void)
+{
+	static const char *const variants[] = { "plain", "$TTL", "$ORIGIN", "parentheses", "owner omitted" };
+	char path[512];
+	snprintf(path, sizeof(path), "%s/slices.zone", tmpdir);
+	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+		FILE *fp = fopen(path, "w");
+		if (fp == NULL) {
+			ok(false, "zone written");
+			return;
+		}
+		if (v == 1) {
+			fputs("$TTL 300\n", fp);
+		}
+		fputs("example. 3600 IN SOA ns1.example. h.example. 1 2 3 4 300\nexample. 3600 IN NS ns1.example.\n", fp);
+		if (v == 2) {
+			fputs("$ORIGIN example.\n", fp);
+		}
+		for (unsigned i = 0; i < 4000; i++) {
+			const char *ttl = v == 1 ? "" : "3600 ";
+			if (v == 2) {
+				fprintf(fp, "d%05u %sIN NS ns1.d%05u\nns1.d%05u 3600 IN A 192.0.2.1\n", i, ttl, i, i);
+			} else if (v == 3 && i % 50 == 0) {
+				fprintf(fp, "d%05u.example. %sIN NS ns1.other.\nd%05u.example. %sIN DS ( 1 13 2\n00ff )\n", i, ttl,
+				        i, ttl);
+			} else if (v == 4) {
+				fprintf(fp, "d%05u.example. 3600 IN NS ns1.d%05u.example.\n 3600 IN NS ns2.other.\n", i, i);
+			} else {
+				fprintf(fp, "d%05u.example. %sIN NS ns1.d%05u.example.\nns1.d%05u.example. %sIN A 192.0.2.1\n", i,
+				        ttl, i, i, ttl);
+			}
+		}
+		fclose(fp);
+		struct signer_zone *one = NULL, *two = NULL;
+		int r1 = read_built(path, "0", &one), r2 = read_built(path, NULL, &two);
+		ok(r1 == TLD_OK && r2 == TLD_OK && same_built_zone(one, two), "sliced read (%s): the zone of one pass",
+		   variants[v]);
+		signer_zone_free(one);
+		signer_zone_free(two);
+	}
+	/* a bad record in the second half: refused, with its line */
+	FILE *fp = fopen(path, "a");
+	if (fp != NULL) {
+		fputs("bad.example. 3600 IN A 1.2.3\n", fp);
+		fclose(fp);
+	}
+	struct signer_zone *z = NULL;
+	is_int(TLD_EPARSE, read_built(path, NULL, &z), "sliced read: an error in the second half is refused");
+	ok(z == NULL, "sliced read: no zone on error");
+	unlink(path);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -362,6 +464,7 @@ int main(void)
 	test_pipelined_read();
 	test_big_build();
 	test_sorted_with_tail();
+	test_sliced_read();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
 	unlink(path);
