@@ -2,7 +2,10 @@
 /*
  * Writing a signed zone: the text in canonical order (the SOA RRset first,
  * each RRset followed by its RRSIGs, NSEC3 records merged in by owner) and
- * the signature side file, both atomically.
+ * the signature side file, both atomically.  The text is made of blocks
+ * (a few nodes each, see BLOCK_NODES); a block whose digest the previous
+ * version's text index lists is read from the previous file instead of
+ * formatted, and the index of this text ends the side file (sigfile.h).
  */
 #include <errno.h>
 #include <pthread.h>
