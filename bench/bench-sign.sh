@@ -3,9 +3,11 @@
 # and ldns-signzone on the same generated TLD zone (tests/tools/make-zone.sh:
 # N delegations, 10% DS, 10% in-zone glue), ECDSA P-256, NSEC3 opt-out,
 # 0 iterations, empty salt.  tldsign signs through SoftHSM (keys in a token),
-# the others with software keys.  Then a 1% incremental re-sign (1% of the DS
-# RRsets changed) by tldsign with the previous version.  Prints wall time,
-# CPU and peak memory side by side, as ratios to kzonesign, and the HSM rate
+# the others with software keys.  Then re-signs by tldsign with the previous
+# version: 1% of the DS RRsets changed, nothing changed (--keep-serial), and
+# issue 7's incremental (1% of the delegations and 0.1% of the DS changed).
+# Prints wall time, CPU and peak memory side by side, as ratios to kzonesign,
+# and the HSM rate
 # while signing against `tldsign hsm speed` (target: at least 80%).
 # BENCH_SIZES (default "1000000") sets the zone sizes; run it once, not in loops.
 set -u
@@ -125,6 +127,14 @@ for n in ${BENCH_SIZES:-1000000}; do
 		-i "$W/in-$n-1pct.zone" -o "$I/signed.zone"
 	measure "tldsign-resign-same" "$TLDSIGN" -c "$I/tldsign.yaml" --now 2026-01-01T02:00:00Z sign \
 		--keep-serial -i "$W/in-$n-1pct.zone" -o "$I/signed.zone"
+	# issue 7's incremental run: 1% of the delegations changed (their NS set), 0.1% of the DS RRsets
+	awk 'BEGIN { srand(2) } $4 == "NS" && $1 != "test." && !($1 in seen) { seen[$1] = 1; if (rand() < 0.01) pick[$1] = 1 }
+	     $4 == "NS" && ($1 in pick) { $5 = "ns9.changed" length(pick) ".net." }
+	     $4 == "DS" && !($1 in dseen) { dseen[$1] = 1; if (rand() < 0.001) dpick[$1] = 1 }
+	     $4 == "DS" && ($1 in dpick) && !($1 in ddone) { $8 = "11" substr($8, 3); ddone[$1] = 1 } { print }' \
+		"$W/in-$n-1pct.zone" >"$W/in-$n-1pct-deleg.zone"
+	measure "tldsign-resign-deleg" "$TLDSIGN" -c "$I/tldsign.yaml" --now 2026-01-01T03:00:00Z sign \
+		-i "$W/in-$n-1pct-deleg.zone" -o "$I/signed.zone"
 
 	# kzonesign (software keys, all cores)
 	K=$W/knot

@@ -17,7 +17,8 @@
 
 #define MAGIC "TLDSIGS"
 #define BOM 0x01020304u
-#define VERSION 1
+#define VERSION 2
+#define TEXT_MAGIC "TEXTIDX"
 
 /* -- internal API -- */
 
@@ -41,14 +42,44 @@ static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 	}
 	const struct signer_sigfile_header *h = data;
 	uint64_t table = (uint64_t)sizeof(*h);
-	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || h->version != VERSION ||
+	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || (h->version != 1 && h->version != VERSION) ||
 	    h->origin_len == 0 || h->origin_len > 255 || h->nentries > size / sizeof(struct signer_sigfile_entry) ||
-	    h->blob_len > size || table + h->nentries * sizeof(struct signer_sigfile_entry) + h->blob_len != size) {
+	    h->blob_len > size || table + h->nentries * sizeof(struct signer_sigfile_entry) + h->blob_len > size) {
 		return false;
 	}
+	uint64_t end = table + h->nentries * sizeof(struct signer_sigfile_entry) + h->blob_len;
 	sf->hdr = h;
 	sf->entries = (const struct signer_sigfile_entry *)((const uint8_t *)data + table);
 	sf->blob = (const uint8_t *)(sf->entries + h->nentries);
+	sf->text = NULL;
+	sf->blocks = NULL;
+	if (h->version == 1) {
+		return end == size;
+	}
+	end = (end + 7) & ~(uint64_t)7;
+	if (end > size || size - end < sizeof(struct signer_sigfile_text)) {
+		return false;
+	}
+	const struct signer_sigfile_text *t = (const void *)((const uint8_t *)data + end);
+	end += sizeof(*t);
+	if (memcmp(t->magic, TEXT_MAGIC, sizeof(TEXT_MAGIC)) != 0 ||
+	    t->nblocks > (size - end) / sizeof(struct signer_sigfile_block) ||
+	    end + t->nblocks * sizeof(struct signer_sigfile_block) != size) {
+		return false;
+	}
+	const struct signer_sigfile_block *b = (const void *)((const uint8_t *)data + end);
+	uint64_t off = 0;
+	for (uint64_t i = 0; i < t->nblocks; i++) { /* contiguous, within the text */
+		if (b[i].off != off || b[i].len > t->text_size - off) {
+			return false;
+		}
+		off += b[i].len;
+	}
+	if (off != t->text_size) {
+		return false;
+	}
+	sf->text = t;
+	sf->blocks = b;
 	return true;
 }
 
@@ -213,7 +244,7 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 			return TLD_EIO;
 		}
 	}
-	/* pass 2: the blob */
+	/* pass 2: the blob, padded to 8 bytes for the text index */
 	for (size_t i = 0; i < n; i++) {
 		for (uint32_t s = 0; s < items[i].nsigs; s++) {
 			uint16_t l;
@@ -222,6 +253,24 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 				return TLD_EIO;
 			}
 		}
+	}
+	static const uint8_t zeros[8];
+	size_t end = sizeof(h) + n * sizeof(struct signer_sigfile_entry) + (size_t)h.blob_len;
+	if (!put(out, zeros, (8 - end % 8) % 8)) {
+		return TLD_EIO;
+	}
+	return TLD_OK;
+}
+
+int signer_sigfile_write_text(FILE *out, uint64_t text_size, const struct signer_sigfile_block *blocks, size_t n)
+{
+	struct signer_sigfile_text t;
+	memset(&t, 0, sizeof(t));
+	memcpy(t.magic, TEXT_MAGIC, sizeof(TEXT_MAGIC));
+	t.text_size = text_size;
+	t.nblocks = n;
+	if (!put(out, &t, sizeof(t)) || !put(out, blocks, n * sizeof(*blocks))) {
+		return TLD_EIO;
 	}
 	return TLD_OK;
 }

@@ -14,6 +14,15 @@
  * same owner, type, TTL and RDATA set, so an RRSIG stored under that hash
  * still covers the RRset.  The file is read with one mmap and looked up by
  * binary search.
+ *
+ * Version 2 appends, after the blob padded to 8 bytes, the text index of the
+ * signed zone file written with it: struct signer_sigfile_text, then
+ * nblocks x struct signer_sigfile_block in file order.  A block is a stretch
+ * of the zone text (a few nodes with their records, RRSIGs and the NSEC3
+ * records written among them) named by a digest of everything its text is
+ * made from; the next run copies the text of a block with the same digest
+ * from the previous file instead of formatting it again (signer/sign_write.c).
+ * Version 1 files (no index) are still read.
  */
 #pragma once
 
@@ -45,6 +54,21 @@ struct signer_sigfile_entry {
 	uint16_t pad;
 };
 
+/*! Version 2: the text index trailer. */
+struct signer_sigfile_text {
+	char magic[8];           /*!< "TEXTIDX\0" */
+	uint64_t text_size;      /*!< bytes of the zone file the index describes */
+	uint64_t nblocks;
+};
+
+/*! One stretch of the zone text. */
+struct signer_sigfile_block {
+	uint8_t digest[SIGNER_SIGFILE_HASH];
+	uint64_t off;            /*!< in the zone file */
+	uint32_t len;
+	uint32_t pad;
+};
+
 /*! A mapped side file. */
 struct signer_sigfile {
 	void *map;               /*!< NULL when the memory is the caller's */
@@ -52,6 +76,8 @@ struct signer_sigfile {
 	const struct signer_sigfile_header *hdr;
 	const struct signer_sigfile_entry *entries;
 	const uint8_t *blob;
+	const struct signer_sigfile_text *text;      /*!< NULL in a version 1 file */
+	const struct signer_sigfile_block *blocks;   /*!< text->nblocks, file order, checked to lie in text_size */
 };
 
 /*!
@@ -103,7 +129,15 @@ typedef const uint8_t *(*signer_sigfile_sig_fn)(void *ctx, size_t i, uint16_t *l
 /*!
  * \brief Writes a side file to a stream (unsigned_hash: 32 bytes, see the header).  items are sorted by hash in place;
  *        two items with one hash are written once (they are the same RRset).
+ *        The file is complete only after signer_sigfile_write_text().
  * \return TLD_OK, TLD_EIO
  */
 int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, uint32_t serial,
                          const uint8_t *unsigned_hash, struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx);
+
+/*!
+ * \brief Appends the text index (after signer_sigfile_write() on the same stream).
+ * \param[in] blocks  n blocks in file order, contiguous from offset 0 to text_size
+ * \return TLD_OK, TLD_EIO
+ */
+int signer_sigfile_write_text(FILE *out, uint64_t text_size, const struct signer_sigfile_block *blocks, size_t n);

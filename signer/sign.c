@@ -840,6 +840,7 @@ static void run_clear(struct sign_run *run)
 	signer_nsec_chain_free(run->nsec);
 	signer_sigfile_close(run->prev);
 	signer_zone_free(run->z);
+	free(run->prev_blocks);
 	free(run->slots);
 	free(run->sigs);
 	free(run->arena);
@@ -872,6 +873,29 @@ static int open_previous(struct sign_run *run, const char *previous)
 		signer_sigfile_close(run->prev);
 		run->prev = NULL;
 	}
+	return TLD_OK;
+}
+
+/*
+ * Keeps the previous version's text index when the side file belongs to the
+ * previous zone file (same SOA serial): sign_write() then copies the text of
+ * unchanged stretches from that file.
+ */
+static int keep_text_index(struct sign_run *run, const char *previous, uint32_t prev_serial)
+{
+	const struct signer_sigfile *p = run->prev;
+	if (p == NULL || p->text == NULL || p->text->nblocks == 0 || p->hdr->serial != prev_serial) {
+		return TLD_OK;
+	}
+	size_t n = (size_t)p->text->nblocks;
+	run->prev_blocks = malloc(n * sizeof(*run->prev_blocks));
+	if (run->prev_blocks == NULL) {
+		return TLD_ENOMEM;
+	}
+	memcpy(run->prev_blocks, p->blocks, n * sizeof(*run->prev_blocks));
+	run->nprev_blocks = n;
+	run->prev_text_size = p->text->text_size;
+	run->prev_text = previous;
 	return TLD_OK;
 }
 
@@ -939,6 +963,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	memset(&run, 0, sizeof(run));
 	memset(&st, 0, sizeof(st));
 	run.o = o;
+	run.z = o->zone; /* ours now: freed by run_clear() */
 	double t0 = mono(), c0 = cpu_seconds();
 
 	run.md = EVP_MD_CTX_new();
@@ -955,7 +980,11 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	memcpy(run.n3p.salt, pol->denial.salt, pol->denial.salt_len);
 
 	/* read; keys; the records the signer owns; build */
-	ret = signer_zone_read(o->input, NULL, &run.z);
+	if (run.z != NULL) {
+		ret = run.z->built ? TLD_EINVAL : TLD_OK;
+	} else {
+		ret = signer_zone_read(o->input, NULL, &run.z);
+	}
 	if (ret != TLD_OK) {
 		goto fail;
 	}
@@ -1014,6 +1043,9 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		ret = previous_serial(o->previous, run.z->origin, &have_prev, &prev_serial);
 		if (ret == TLD_OK && have_prev) {
 			ret = open_previous(&run, o->previous);
+		}
+		if (ret == TLD_OK && have_prev) {
+			ret = keep_text_index(&run, o->previous, prev_serial);
 		}
 		if (ret != TLD_OK) {
 			goto fail;
@@ -1099,6 +1131,8 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	st.hsm_signatures = ps.signatures;
 	st.seconds_hsm = ps.seconds;
 	st.hsm_batches = ps.batches;
+	st.text_copied = run.text_copied;
+	st.text_formatted = run.text_formatted;
 	if (ps.batches > 0) {
 		tld_info("signing: HSM %" PRIu64 " signatures in %zu batches, %.2f s in the HSM pool = %.0f signatures/s; "
 		         "%" PRIu64 " session key copies (%" PRIu64 " destroyed), %" PRIu64 " keys used on the token object",
@@ -1106,9 +1140,10 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		         ps.key_copies, ps.key_copies_destroyed, ps.token_key_uses);
 	}
 	tld_info("signing: %zu keys (%zu planned, %zu interim), %zu RRsets with signatures, %" PRIu64
-	         " matched in the side file, %" PRIu64 " old signatures dropped, %zu HSM batches, peak %lu MiB",
+	         " matched in the side file, %" PRIu64 " old signatures dropped, %zu HSM batches, zone text %.1f MiB "
+	         "copied from the previous version and %.1f MiB formatted, peak %lu MiB",
 	         run.ks->n, run.ks->planned, run.ks->interim, run.nslots, run.matched, run.dropped, run.batches,
-	         peak_mib());
+	         (double)run.text_copied / 1048576.0, (double)run.text_formatted / 1048576.0, peak_mib());
 	*stats = st;
 	ret = TLD_OK;
 fail:

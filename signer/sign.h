@@ -25,11 +25,18 @@
 #include "common/statedb.h"
 #include "policy/policy.h"
 
+struct signer_zone;
+
 struct signer_sign_opts {
 	const struct tld_config *cfg;      /*!< zone, hsm */
 	const struct tld_policy *policy;   /*!< denial, signatures, serial, ttl */
 	tld_statedb_t *db;                 /*!< key store and key states */
-	const char *input;                 /*!< unsigned zone file */
+	const char *input;                 /*!< unsigned zone file (with zone: only its name in messages) */
+	struct signer_zone *zone;          /*!< or the unsigned zone in memory instead of a file: made with
+	                                        signer_zone_new()/signer_zone_add() (signer/zone.h), not built,
+	                                        without RRSIG/NSEC/NSEC3/NSEC3PARAM/DNSKEY records (the
+	                                        signer makes them); signer_sign_file() takes it over and
+	                                        frees it, success or not.  Saves writing and parsing the text */
 	const char *output;                /*!< signed zone file (written atomically) */
 	const char *previous;              /*!< previous signed version, or NULL: for reuse and serial */
 	tld_time_t now;
@@ -51,6 +58,8 @@ struct signer_sign_stats {
 	double seconds_hsm;                /*!< wall time inside HSM batches: hsm_signatures / seconds_hsm is
 	                                        the HSM rate, comparable with `tldsign hsm speed` */
 	size_t hsm_batches;
+	uint64_t text_copied;              /*!< bytes of the zone text copied from the previous version */
+	uint64_t text_formatted;           /*!< bytes formatted anew (0 with both when the file was left alone) */
 };
 
 /*!

@@ -2,8 +2,12 @@
 /*
  * Writing a signed zone: the text in canonical order (the SOA RRset first,
  * each RRset followed by its RRSIGs, NSEC3 records merged in by owner) and
- * the signature side file, both atomically.
+ * the signature side file, both atomically.  The text is made of blocks
+ * (a few nodes each, see BLOCK_NODES); a block whose digest the previous
+ * version's text index lists is read from the previous file instead of
+ * formatted, and the index of this text ends the side file (sigfile.h).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,12 +25,26 @@
 #include "signer/dname.h"
 #include "signer/rrtype.h"
 #include "signer/sign_internal.h"
+#include "signer/sort.h"
 #include "signer/textout.h"
 
 #define TEXT_BUFFER (8u << 20)
 /* Nodes per part of the parallel text writer (a few MiB of text), and threads at most. */
 #define TEXT_PART_NODES 16384
 #define TEXT_THREADS_MAX 16
+/*
+ * Text blocks (see sigfile.h): a block starts at a node whose sort key hashes
+ * to 0 modulo BLOCK_NODES (so about BLOCK_NODES nodes each, and a changed
+ * node moves no other block's boundary), and at the first two nodes (the
+ * apex, whose SOA changes every version, is a block of its own).
+ */
+#define BLOCK_NODES 8
+/*
+ * Goes into every block digest: bump it whenever the text signer/textout.c
+ * writes for the same records changes, so that no text of the old form is
+ * copied next to text of the new one.
+ */
+#define TEXT_FORMAT_VERSION 1
 
 /* -- internal API -- */
 
@@ -47,15 +65,46 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return (al > bl) - (al < bl);
 }
 
+/* The previous zone text to copy unchanged blocks from (read only, shared by the writers). */
+struct text_src {
+	int fd;                                    /* the previous zone file (pread), or -1 */
+	const struct signer_sigfile_block *blocks; /* its index, file order */
+	size_t n;
+	uint32_t *by_digest;                       /* block numbers sorted by digest */
+};
+
+/* The text index of the file being written (or compared). */
+struct text_index {
+	struct signer_sigfile_block *blocks;
+	size_t n, cap;
+	uint64_t size;
+};
+
+/* Where the blocks start: node numbers, ascending. */
+struct text_blocks {
+	uint32_t *start;
+	size_t n;
+};
+
 /* One writer: its text buffer and its scratch RDATA buffer. */
 struct text_part {
 	const struct sign_run *run;
+	const struct text_src *src;   /* NULL: format everything */
+	const struct text_blocks *tb;
 	struct signer_textout t;
 	uint8_t rdbuf[SIGN_RDBUF_SIZE];
-	size_t node_from, node_to; /* nodes [from, to) */
-	size_t slot;               /* first zone slot of node_from */
-	size_t j;                  /* first NSEC3 not written before node_from */
-	bool last;                 /* also writes the NSEC3 records after the last node */
+	size_t block_from, block_to;  /* blocks [from, to) */
+	size_t slot;               /* first zone slot of the first node */
+	size_t j;                  /* first NSEC3 not written before the first node */
+	EVP_MD_CTX *md;
+	uint8_t *dbuf;             /* what a block's digest is taken over */
+	size_t dlen, dcap;
+	struct signer_sigfile_block *out; /* the part's blocks: digest and length (offsets: write_text) */
+	size_t nout, out_cap;
+	size_t cursor;             /* previous block expected next */
+	uint64_t pend_off;         /* previous text to read in one go before anything else is written */
+	size_t pend_len;
+	uint64_t copied;           /* bytes copied from the previous text */
 	int ret;
 };
 
@@ -160,30 +209,270 @@ static size_t nsec3_key(const struct sign_run *run, size_t j, uint8_t *key)
 	return signer_dname_key(owner, key);
 }
 
-/* Writes nodes [node_from, node_to) with the NSEC3 records that sort among them, into tp->t. */
+static int dput(struct text_part *tp, const void *p, size_t len)
+{
+	if (tp->dcap - tp->dlen < len) {
+		size_t cap = tp->dcap ? tp->dcap : 4096;
+		while (cap - tp->dlen < len) {
+			cap *= 2;
+		}
+		uint8_t *n = realloc(tp->dbuf, cap);
+		if (n == NULL) {
+			return TLD_ENOMEM;
+		}
+		tp->dbuf = n;
+		tp->dcap = cap;
+	}
+	memcpy(tp->dbuf + tp->dlen, p, len);
+	tp->dlen += len;
+	return TLD_OK;
+}
+
+/* A slot's hash and signatures into the digest input. */
+static int dput_slot(struct text_part *tp, const struct slot *s)
+{
+	const struct sign_run *run = tp->run;
+	uint32_t head[2] = { (uint32_t)s->type << 8 | s->kind, s->nsigs };
+	int ret = dput(tp, s->hash, sizeof(s->hash));
+	if (ret == TLD_OK) {
+		ret = dput(tp, head, sizeof(head));
+	}
+	for (uint32_t i = 0; i < s->nsigs && ret == TLD_OK; i++) {
+		const struct sig *sg = &run->sigs[s->sig_first + i];
+		ret = dput(tp, &sg->len, sizeof(sg->len));
+		if (ret == TLD_OK) {
+			ret = dput(tp, run->arena + sg->off, sg->len);
+		}
+	}
+	return ret;
+}
+
+/*
+ * The digest of a block: nodes [n0, n1) (names, flags, every record, the
+ * hash and RRSIGs of every slot) and NSEC3 records [j0, j1) (hash and
+ * RRSIGs).  The text is a function of exactly these (their order follows
+ * from the names).  *slot advances past the block's zone slots.
+ */
+static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, size_t j1, size_t *slot,
+                        uint8_t *digest)
+{
+	const struct sign_run *run = tp->run;
+	const struct signer_zone *z = run->z;
+	uint64_t head[3] = { TEXT_FORMAT_VERSION, n1 - n0, j1 - j0 };
+	tp->dlen = 0;
+	int ret = dput(tp, head, sizeof(head));
+	for (size_t j = j0; j < j1 && ret == TLD_OK; j++) {
+		ret = dput_slot(tp, &run->slots[run->nzone_slots + j]);
+	}
+	for (size_t i = n0; i < n1 && ret == TLD_OK; i++) {
+		const struct signer_node *n = &z->nodes[i];
+		uint32_t nh[3] = { n->wire_len, n->flags, n->rr_count };
+		ret = dput(tp, nh, sizeof(nh));
+		if (ret == TLD_OK) {
+			ret = dput(tp, signer_node_wire(z, n), n->wire_len);
+		}
+		for (uint32_t r = 0; r < n->rr_count && ret == TLD_OK; r++) {
+			const struct signer_rr *rr = &z->rrs[n->rr_first + r];
+			uint32_t rh[3] = { rr->type, rr->ttl, rr->rdlen };
+			ret = dput(tp, rh, sizeof(rh));
+			if (ret == TLD_OK) {
+				ret = dput(tp, signer_rr_rdata(z, rr), rr->rdlen);
+			}
+		}
+		while (ret == TLD_OK && *slot < run->nzone_slots && run->slots[*slot].node == i) {
+			ret = dput_slot(tp, &run->slots[(*slot)++]);
+		}
+	}
+	uint8_t full[32];
+	unsigned int len = 0;
+	if (ret == TLD_OK && (EVP_DigestInit_ex2(tp->md, run->sha256, NULL) != 1 ||
+	                      EVP_DigestUpdate(tp->md, tp->dbuf, tp->dlen) != 1 ||
+	                      EVP_DigestFinal_ex(tp->md, full, &len) != 1 || len != 32)) {
+		ret = TLD_ECRYPTO;
+	}
+	if (ret == TLD_OK) {
+		memcpy(digest, full, SIGNER_SIGFILE_HASH);
+	}
+	return ret;
+}
+
+static int digest_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct signer_sigfile_block *blocks = ctx;
+	return memcmp(blocks[*(const uint32_t *)a].digest, blocks[*(const uint32_t *)b].digest, SIGNER_SIGFILE_HASH);
+}
+
+/* The previous block with this digest: the one after the last found, else searched. */
+static const struct signer_sigfile_block *find_prev(struct text_part *tp, const uint8_t *digest)
+{
+	const struct text_src *src = tp->src;
+	if (src == NULL) {
+		return NULL;
+	}
+	if (tp->cursor < src->n && memcmp(src->blocks[tp->cursor].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
+		return &src->blocks[tp->cursor++];
+	}
+	size_t lo = 0, hi = src->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(src->blocks[src->by_digest[mid]].digest, digest, SIGNER_SIGFILE_HASH);
+		if (c == 0) {
+			tp->cursor = (size_t)src->by_digest[mid] + 1;
+			return &src->blocks[src->by_digest[mid]];
+		}
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return NULL;
+}
+
+/* Reads the pending stretch of the previous text into the part's text. */
+static int flush_copy(struct text_part *tp)
+{
+	if (tp->pend_len == 0) {
+		return TLD_OK;
+	}
+	char *at = signer_textout_reserve(&tp->t, tp->pend_len);
+	if (at == NULL) {
+		return tp->t.err;
+	}
+	size_t done = 0;
+	while (done < tp->pend_len) {
+		ssize_t r = pread(tp->src->fd, at + done, tp->pend_len - done, (off_t)(tp->pend_off + done));
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR) {
+				continue;
+			}
+			tld_error("signing: reading the previous zone text: %s", r < 0 ? strerror(errno) : "short file");
+			return TLD_EIO;
+		}
+		done += (size_t)r;
+	}
+	tp->copied += tp->pend_len;
+	tp->pend_len = 0;
+	return TLD_OK;
+}
+
+/* Copies a previous block: joined to the pending stretch when it follows it in the previous file. */
+static int copy_block(struct text_part *tp, const struct signer_sigfile_block *pb)
+{
+	if (tp->pend_len > 0 && tp->pend_off + tp->pend_len == pb->off) {
+		tp->pend_len += pb->len;
+		return TLD_OK;
+	}
+	int ret = flush_copy(tp);
+	tp->pend_off = pb->off;
+	tp->pend_len = pb->len;
+	return ret;
+}
+
+static int add_out_block(struct text_part *tp, const uint8_t *digest, size_t len)
+{
+	if (len > UINT32_MAX) {
+		return TLD_ERANGE;
+	}
+	if (tp->nout >= tp->out_cap) {
+		size_t cap = tp->out_cap ? tp->out_cap * 2 : 1024;
+		void *n = realloc(tp->out, cap * sizeof(*tp->out));
+		if (n == NULL) {
+			return TLD_ENOMEM;
+		}
+		tp->out = n;
+		tp->out_cap = cap;
+	}
+	struct signer_sigfile_block *b = &tp->out[tp->nout++];
+	memset(b, 0, sizeof(*b));
+	memcpy(b->digest, digest, SIGNER_SIGFILE_HASH);
+	b->len = (uint32_t)len;
+	return TLD_OK;
+}
+
+/*
+ * Writes blocks [block_from, block_to) into tp->t: each is copied from the
+ * previous text when that has a block of the same digest, else formatted
+ * (nodes with the NSEC3 records that sort among them).
+ */
 static void write_part(struct text_part *tp)
 {
 	const struct sign_run *run = tp->run;
 	const struct signer_zone *z = run->z;
+	const struct text_blocks *tb = tp->tb;
 	size_t j = tp->j, nn3 = run->n3 ? run->n3->count : 0;
-	uint8_t key[SIGNER_KEY_MAX];
+	uint8_t key[SIGNER_KEY_MAX], k2[SIGNER_KEY_MAX];
 	size_t key_len = j < nn3 ? nsec3_key(run, j, key) : 0;
 	int ret = TLD_OK;
-	for (size_t i = tp->node_from; i < tp->node_to && ret == TLD_OK; i++) {
-		const struct signer_node *n = &z->nodes[i];
-		/* NSEC3 owners that sort before this node (never before the apex) */
-		while (i > 0 && j < nn3 && ret == TLD_OK && key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
-			ret = write_denial(tp, (uint32_t)(run->nzone_slots + j));
-			if (++j < nn3) {
-				key_len = nsec3_key(run, j, key);
+	tp->nout = 0;
+	tp->copied = 0;
+	tp->cursor = SIZE_MAX;
+	tp->pend_len = 0;
+	for (size_t b = tp->block_from; b < tp->block_to && ret == TLD_OK; b++) {
+		size_t n0 = tb->start[b], n1 = b + 1 < tb->n ? tb->start[b + 1] : z->nnodes;
+		/* the NSEC3 records written before its nodes (the last block: all the rest) */
+		size_t j1 = j;
+		if (n1 == z->nnodes) {
+			j1 = nn3;
+		} else if (n1 - 1 > 0) {
+			const struct signer_node *ln = &z->nodes[n1 - 1];
+			size_t kl = key_len;
+			memcpy(k2, key, kl);
+			while (j1 < nn3 && key_cmp(k2, kl, signer_node_key(z, ln), ln->key_len) < 0) {
+				if (++j1 < nn3) {
+					kl = nsec3_key(run, j1, k2);
+				}
 			}
 		}
+		uint8_t digest[SIGNER_SIGFILE_HASH];
+		size_t slot = tp->slot, len = 0;
+		ret = block_digest(tp, n0, n1, j, j1, &slot, digest);
+		const struct signer_sigfile_block *pb = ret == TLD_OK ? find_prev(tp, digest) : NULL;
+		if (ret == TLD_OK && pb == NULL) {
+			ret = flush_copy(tp);
+		}
+		size_t before = tp->t.len;
+		if (ret != TLD_OK) {
+			break;
+		}
+		if (pb != NULL) {
+			ret = copy_block(tp, pb);
+			len = pb->len;
+			tp->slot = slot;
+			if (j1 != j) {
+				j = j1;
+				key_len = j < nn3 ? nsec3_key(run, j, key) : 0;
+			}
+		} else {
+			for (size_t i = n0; i < n1 && ret == TLD_OK; i++) {
+				const struct signer_node *n = &z->nodes[i];
+				/* NSEC3 owners that sort before this node (never before the apex) */
+				while (i > 0 && j < nn3 && ret == TLD_OK &&
+				       key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
+					ret = write_denial(tp, (uint32_t)(run->nzone_slots + j));
+					if (++j < nn3) {
+						key_len = nsec3_key(run, j, key);
+					}
+				}
+				if (ret == TLD_OK) {
+					ret = write_node(tp, i);
+				}
+			}
+			for (; n1 == z->nnodes && j < nn3 && ret == TLD_OK; j++) {
+				ret = write_denial(tp, (uint32_t)(run->nzone_slots + j));
+			}
+			if (ret == TLD_OK && (j != j1 || tp->slot != slot)) {
+				ret = TLD_EINVAL; /* the digest did not cover what was written: a bug */
+				tld_error("signing: text block %zu: digest and text disagree", b);
+			}
+			len = tp->t.len - before;
+		}
 		if (ret == TLD_OK) {
-			ret = write_node(tp, i);
+			ret = add_out_block(tp, digest, len);
 		}
 	}
-	for (; tp->last && j < nn3 && ret == TLD_OK; j++) {
-		ret = write_denial(tp, (uint32_t)(run->nzone_slots + j));
+	if (ret == TLD_OK) {
+		ret = flush_copy(tp);
 	}
 	tp->ret = ret;
 }
@@ -192,6 +481,43 @@ static void *write_part_thread(void *arg)
 {
 	write_part(arg);
 	return NULL;
+}
+
+/* FNV-1a of a sort key: where blocks start. */
+static uint32_t key_hash(const uint8_t *k, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ k[i]) * 16777619u;
+	}
+	return h;
+}
+
+static int make_blocks(const struct sign_run *run, struct text_blocks *tb)
+{
+	const struct signer_zone *z = run->z;
+	tb->n = 0;
+	tb->start = malloc((z->nnodes / 4 + 16) * sizeof(*tb->start));
+	size_t cap = z->nnodes / 4 + 16;
+	if (tb->start == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (size_t i = 0; i < z->nnodes; i++) {
+		const struct signer_node *n = &z->nodes[i];
+		if (i > 1 && key_hash(signer_node_key(z, n), n->key_len) % BLOCK_NODES != 0) {
+			continue;
+		}
+		if (tb->n >= cap) {
+			void *m = realloc(tb->start, cap * 2 * sizeof(*tb->start));
+			if (m == NULL) {
+				return TLD_ENOMEM;
+			}
+			tb->start = m;
+			cap *= 2;
+		}
+		tb->start[tb->n++] = (uint32_t)i;
+	}
+	return TLD_OK;
 }
 
 /* First NSEC3 written at or after node i: those sorting before node i - 1 come earlier. */
@@ -288,40 +614,71 @@ static int sink_put(struct text_sink *k, const char *buf, size_t len)
 	return TLD_OK;
 }
 
-static int write_text(const struct sign_run *run, struct text_sink *sink)
+static int index_add(struct text_index *ix, const struct signer_sigfile_block *b)
 {
-	const struct signer_zone *z = run->z;
+	if (ix->n >= ix->cap) {
+		size_t cap = ix->cap ? ix->cap * 2 : 4096;
+		void *n = realloc(ix->blocks, cap * sizeof(*ix->blocks));
+		if (n == NULL) {
+			return TLD_ENOMEM;
+		}
+		ix->blocks = n;
+		ix->cap = cap;
+	}
+	ix->blocks[ix->n] = *b;
+	ix->blocks[ix->n++].off = ix->size;
+	ix->size += b->len;
+	return TLD_OK;
+}
+
+/*
+ * The zone text: rounds of one part (whole blocks, TEXT_PART_NODES nodes or
+ * more) per thread, copied or formatted in parallel into memory, written in
+ * order; the text index of what was written goes to ix.
+ */
+static int write_text(const struct sign_run *run, const struct text_src *src, struct text_sink *sink,
+                      struct text_index *ix, uint64_t *copied)
+{
 	size_t part_nodes = 0;
 	unsigned nt = writer_threads(run, &part_nodes);
 	struct text_part *parts = calloc(nt, sizeof(*parts));
+	struct text_blocks tb = { 0 };
 	pthread_t tid[TEXT_THREADS_MAX];
 	int ret = TLD_ENOMEM;
 	unsigned ready = 0;
-	if (parts == NULL) {
-		return TLD_ENOMEM;
+	*copied = 0;
+	if (parts == NULL || make_blocks(run, &tb) != TLD_OK) {
+		goto fail;
 	}
 	for (; ready < nt; ready++) {
 		parts[ready].run = run;
-		if (signer_textout_init(&parts[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK) {
+		parts[ready].src = src;
+		parts[ready].tb = &tb;
+		parts[ready].md = EVP_MD_CTX_new();
+		if (signer_textout_init(&parts[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK ||
+		    parts[ready].md == NULL) {
+			ready++;
 			goto fail;
 		}
 	}
 	ret = TLD_OK;
 	double t_format = 0, t_put = 0;
-	for (size_t from = 0; from < z->nnodes && ret == TLD_OK;) {
+	for (size_t b = 0; b < tb.n && ret == TLD_OK;) {
 		unsigned used = 0, started = 0;
 		double r0 = mono();
-		for (; used < nt && from < z->nnodes; used++) {
+		for (; used < nt && b < tb.n; used++) {
 			struct text_part *tp = &parts[used];
-			size_t to = z->nnodes - from > part_nodes ? from + part_nodes : z->nnodes;
-			tp->node_from = from;
-			tp->node_to = to;
+			size_t from = tb.start[b], e = b + 1;
+			while (e < tb.n && tb.start[e] - from < part_nodes) {
+				e++;
+			}
+			tp->block_from = b;
+			tp->block_to = e;
 			tp->slot = first_slot_of(run, from);
 			tp->j = first_nsec3_of(run, from);
-			tp->last = to == z->nnodes;
 			tp->t.len = 0;
 			tp->ret = TLD_OK;
-			from = to;
+			b = e;
 		}
 		for (unsigned k = 1; k < used; k++) {
 			if (pthread_create(&tid[k - 1], NULL, write_part_thread, &parts[k]) != 0) {
@@ -339,9 +696,13 @@ static int write_text(const struct sign_run *run, struct text_sink *sink)
 		double r1 = mono();
 		for (unsigned k = 0; k < used && ret == TLD_OK; k++) {
 			ret = parts[k].ret;
+			for (size_t i = 0; i < parts[k].nout && ret == TLD_OK; i++) {
+				ret = index_add(ix, &parts[k].out[i]);
+			}
 			if (ret == TLD_OK && parts[k].t.len > 0) {
 				ret = sink_put(sink, parts[k].t.buf, parts[k].t.len);
 			}
+			*copied += parts[k].copied;
 		}
 		t_format += r1 - r0;
 		t_put += mono() - r1;
@@ -352,13 +713,65 @@ static int write_text(const struct sign_run *run, struct text_sink *sink)
 	if (ret == TLD_OK && sink->out != NULL && fflush(sink->out) != 0) {
 		ret = TLD_EIO;
 	}
-	tld_debug("signing: zone text: %u threads formatting %.2f s, written in order %.2f s", nt, t_format, t_put);
+	tld_debug("signing: zone text: %u threads copying or formatting %zu blocks %.2f s (%.1f of %.1f MiB copied "
+	          "from the previous version), written in order %.2f s",
+	          nt, tb.n, t_format, (double)*copied / 1048576.0, (double)ix->size / 1048576.0, t_put);
 fail:
 	for (unsigned k = 0; k < ready; k++) {
 		signer_textout_finish(&parts[k].t);
+		EVP_MD_CTX_free(parts[k].md);
+		free(parts[k].dbuf);
+		free(parts[k].out);
 	}
 	free(parts);
+	free(tb.start);
 	return ret;
+}
+
+/* Opens the previous text when the run kept its index and the file still has the indexed size. */
+static void text_src_open(const struct sign_run *run, struct text_src *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->fd = -1;
+	const char *env = getenv("TLDSIGN_SIGN_TEXT_COPY"); /* "0": format everything (tests) */
+	if (run->prev_blocks == NULL || run->prev_text == NULL || (env != NULL && strcmp(env, "0") == 0)) {
+		return;
+	}
+	struct stat st;
+	int fd = open(run->prev_text, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != run->prev_text_size ||
+	    run->nprev_blocks >= UINT32_MAX) {
+		tld_info("%s: not the file its side file indexes; the zone text is formatted anew", run->prev_text);
+		close(fd);
+		return;
+	}
+	uint32_t *by = malloc(run->nprev_blocks * sizeof(*by));
+	if (by == NULL) {
+		close(fd);
+		return;
+	}
+	for (size_t i = 0; i < run->nprev_blocks; i++) {
+		by[i] = (uint32_t)i;
+	}
+	signer_sort(by, run->nprev_blocks, sizeof(*by), digest_cmp, run->prev_blocks);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	src->fd = fd;
+	src->blocks = run->prev_blocks;
+	src->n = run->nprev_blocks;
+	src->by_digest = by;
+}
+
+static void text_src_close(struct text_src *src)
+{
+	if (src->fd >= 0) {
+		close(src->fd);
+	}
+	free(src->by_digest);
+	memset(src, 0, sizeof(*src));
+	src->fd = -1;
 }
 
 static const uint8_t *sig_at(void *ctx, size_t i, uint16_t *len)
@@ -368,7 +781,7 @@ static const uint8_t *sig_at(void *ctx, size_t i, uint16_t *len)
 	return run->arena + run->sigs[i].off;
 }
 
-/* The side file of this run to a stream. */
+/* The side file of this run to a stream, without its text index (signer_sigfile_write_text() completes it). */
 static int sidefile_to(const struct sign_run *run, FILE *out, uint32_t serial)
 {
 	struct signer_sigfile_item *items = malloc((run->nslots ? run->nslots : 1) * sizeof(*items));
@@ -386,27 +799,16 @@ static int sidefile_to(const struct sign_run *run, FILE *out, uint32_t serial)
 	return ret;
 }
 
-static int write_sidefile(struct sign_run *run, const char *path, uint32_t serial)
-{
-	tld_atomic_file_t *af = NULL;
-	int ret = tld_atomic_file_open(path, 0644, &af);
-	if (ret == TLD_OK) {
-		ret = sidefile_to(run, tld_atomic_file_stream(af), serial);
-		if (ret != TLD_OK) {
-			tld_error("%s: writing the signature side file failed: %s", path, tld_strerror(ret));
-			tld_atomic_file_abort(af);
-		} else {
-			ret = tld_atomic_file_commit(af);
-		}
-	}
-	return ret;
-}
-
-/* The side file, on a thread of its own (see sign_write()). */
+/*
+ * The side file, on a thread of its own (see sign_write()): everything but
+ * the text index into its temporary file, which sign_write() completes and
+ * commits (or aborts).
+ */
 struct side_job {
 	struct sign_run *run;
 	const char *path;
 	uint32_t serial;
+	tld_atomic_file_t *af;
 	int ret;
 	double seconds;
 };
@@ -415,7 +817,10 @@ static void *side_thread(void *arg)
 {
 	struct side_job *j = arg;
 	double t0 = mono();
-	j->ret = write_sidefile(j->run, j->path, j->serial);
+	j->ret = tld_atomic_file_open(j->path, 0644, &j->af);
+	if (j->ret == TLD_OK) {
+		j->ret = sidefile_to(j->run, tld_atomic_file_stream(j->af), j->serial);
+	}
 	j->seconds = mono() - t0;
 	return NULL;
 }
@@ -425,9 +830,17 @@ static ssize_t sink_cookie_write(void *cookie, const char *buf, size_t len)
 	return sink_put(cookie, buf, len) == TLD_OK ? (ssize_t)len : -1;
 }
 
+/* What file_matches() compares against: the text (which fills ix) or the side file (which writes ix). */
+struct emit_ctx {
+	const struct sign_run *run;
+	const struct text_src *src;
+	struct text_index *ix;
+	uint32_t serial;
+};
+
 /* Whether the file at path holds exactly the bytes emit() writes (compared as they come, not kept). */
-static bool file_matches(const struct sign_run *run, const char *path, uint32_t serial,
-                         int (*emit)(const struct sign_run *run, struct text_sink *sink, uint32_t serial))
+static bool file_matches(struct emit_ctx *ec, const char *path,
+                         int (*emit)(struct emit_ctx *ec, struct text_sink *sink))
 {
 	struct text_sink sink = { 0 };
 	bool same = false;
@@ -442,7 +855,7 @@ static bool file_matches(const struct sign_run *run, const char *path, uint32_t 
 			madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
 			sink.old = map;
 			sink.old_len = (size_t)st.st_size;
-			same = emit(run, &sink, serial) == TLD_OK && !sink.differs && sink.pos == sink.old_len;
+			same = emit(ec, &sink) == TLD_OK && !sink.differs && sink.pos == sink.old_len;
 			munmap(map, (size_t)st.st_size);
 		}
 	}
@@ -450,20 +863,23 @@ static bool file_matches(const struct sign_run *run, const char *path, uint32_t 
 	return same;
 }
 
-static int emit_text(const struct sign_run *run, struct text_sink *sink, uint32_t serial)
+static int emit_text(struct emit_ctx *ec, struct text_sink *sink)
 {
-	(void)serial;
-	return write_text(run, sink);
+	uint64_t copied = 0;
+	return write_text(ec->run, ec->src, sink, ec->ix, &copied);
 }
 
-static int emit_sidefile(const struct sign_run *run, struct text_sink *sink, uint32_t serial)
+static int emit_sidefile(struct emit_ctx *ec, struct text_sink *sink)
 {
 	cookie_io_functions_t io = { .write = sink_cookie_write };
 	FILE *f = fopencookie(sink, "w", io);
 	if (f == NULL) {
 		return TLD_ENOMEM;
 	}
-	int ret = sidefile_to(run, f, serial);
+	int ret = sidefile_to(ec->run, f, ec->serial);
+	if (ret == TLD_OK) {
+		ret = signer_sigfile_write_text(f, ec->ix->size, ec->ix->blocks, ec->ix->n);
+	}
 	if (fclose(f) != 0 && ret == TLD_OK) {
 		ret = TLD_EIO;
 	}
@@ -472,15 +888,21 @@ static int emit_sidefile(const struct sign_run *run, struct text_sink *sink, uin
 
 /*
  * Whether the file at path and its side file already hold exactly what would
- * be written: both are formatted and compared, not written.
+ * be written: both are made (the text copied or formatted) and compared, not
+ * written.  The text first: it gives the side file's text index.
  */
-static bool same_as_existing(const struct sign_run *run, const char *path, uint32_t serial)
+static bool same_as_existing(const struct sign_run *run, const struct text_src *src, const char *path,
+                             uint32_t serial)
 {
 	char side[4096];
+	struct text_index ix = { 0 };
+	struct emit_ctx ec = { .run = run, .src = src, .ix = &ix, .serial = serial };
 	if (snprintf(side, sizeof(side), "%s%s", path, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
 		return false;
 	}
-	return file_matches(run, side, serial, emit_sidefile) && file_matches(run, path, serial, emit_text);
+	bool same = file_matches(&ec, path, emit_text) && file_matches(&ec, side, emit_sidefile);
+	free(ix.blocks);
+	return same;
 }
 
 /* -- public API -- */
@@ -493,17 +915,24 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	if (snprintf(side, sizeof(side), "%s%s", path, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
 		return TLD_EINVAL;
 	}
-	if (unchanged && same_as_existing(run, path, serial)) {
+	struct text_src src;
+	text_src_open(run, &src);
+	if (unchanged && same_as_existing(run, &src, path, serial)) {
 		tld_info("%s: unchanged and identical to the file there: not rewritten", path);
+		text_src_close(&src);
 		return TLD_OK;
 	}
 	/*
 	 * The side file is written on its own thread while the text is
-	 * formatted, and renamed into place before the text: it is
-	 * content-addressed, so a crash between the two renames only costs reuse.
+	 * copied or formatted, completed with the text index, and renamed into
+	 * place before the text: it is content-addressed and its index names the
+	 * text's size and serial, so a crash between the two renames only costs
+	 * reuse.
 	 */
 	double t0 = mono();
 	struct side_job sj = { .run = run, .path = side, .serial = serial };
+	struct text_index ix = { 0 };
+	uint64_t copied = 0;
 	pthread_t tid;
 	bool threaded = pthread_create(&tid, NULL, side_thread, &sj) == 0;
 	if (!threaded) {
@@ -513,26 +942,43 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	int ret = tld_atomic_file_open(path, 0644, &af);
 	if (ret == TLD_OK) {
 		struct text_sink sink = { .out = tld_atomic_file_stream(af) };
-		ret = write_text(run, &sink);
+		ret = write_text(run, &src, &sink, &ix, &copied);
 		if (ret != TLD_OK) {
 			tld_error("%s: writing the signed zone failed: %s", path, tld_strerror(ret));
 		}
 	}
+	text_src_close(&src);
 	double t1 = mono();
 	if (threaded) {
 		pthread_join(tid, NULL);
 	}
 	double t2 = mono();
+	if (sj.ret == TLD_OK) {
+		sj.ret = signer_sigfile_write_text(tld_atomic_file_stream(sj.af), ix.size, ix.blocks, ix.n);
+	}
+	if (sj.ret != TLD_OK) {
+		tld_error("%s: writing the signature side file failed: %s", side, tld_strerror(sj.ret));
+	}
+	free(ix.blocks);
 	if (ret == TLD_OK && sj.ret != TLD_OK) {
-		ret = sj.ret; /* logged by write_sidefile() */
+		ret = sj.ret;
+	}
+	if (ret == TLD_OK) {
+		ret = tld_atomic_file_commit(sj.af);
+		sj.af = NULL;
 	}
 	if (ret != TLD_OK) {
+		if (sj.af != NULL) {
+			tld_atomic_file_abort(sj.af);
+		}
 		if (af != NULL) {
 			tld_atomic_file_abort(af);
 		}
 		return ret;
 	}
 	ret = tld_atomic_file_commit(af);
+	run->text_copied = copied;
+	run->text_formatted = ix.size - copied;
 	tld_debug("signing: side file (on its own thread) %.2f s, zone text %.2f s, waited %.2f s for the side file, "
 	          "fsync and rename %.2f s",
 	          sj.seconds, t1 - t0, t2 - t1, mono() - t2);

@@ -24,7 +24,8 @@ void signer_sort(void *base, size_t n, size_t size, signer_cmp_fn cmp, void *ctx
  *        or more is split around the median of a sample (one partition
  *        pass), and the two sides are sorted at the same time, recursively
  *        while threads remain.  cmp must be safe to call concurrently (it
- *        only reads).  Elements that compare equal may end up in another
+ *        only reads).  Input already in order costs one pass of n - 1
+ *        comparisons and is left as it is.  Elements that compare equal may end up in another
  *        order than signer_sort() leaves them (neither is stable); with a
  *        total order the result is the same.
  */

@@ -522,3 +522,25 @@ int signer_textout_rr(struct signer_textout *t, const uint8_t *owner, uint32_t t
 	putc1(t, '\n');
 	return TLD_OK;
 }
+
+char *signer_textout_reserve(struct signer_textout *t, size_t len)
+{
+	while (t->cap - t->len < len) {
+		if (t->out != NULL && t->len == 0) { /* larger than the buffer */
+			char *n = t->err == TLD_OK ? realloc(t->buf, len) : NULL;
+			if (n == NULL) {
+				t->err = t->err == TLD_OK ? TLD_ENOMEM : t->err;
+				return NULL;
+			}
+			t->buf = n;
+			t->cap = len;
+			break;
+		}
+		if (flush(t) != TLD_OK) {
+			return NULL;
+		}
+	}
+	char *at = t->buf + t->len;
+	t->len += len;
+	return at;
+}

@@ -6,6 +6,10 @@
  * DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY, MX, TXT, CNAME,
  * DNAME, PTR) are written here; any other type through ldns, and RFC 3597
  * "\# len hex" when even ldns cannot.
+ *
+ * A re-sign copies unchanged stretches of the previous zone text instead of
+ * formatting them (signer/sign_write.c): a change to the text written for
+ * any record must bump TEXT_FORMAT_VERSION there.
  */
 #pragma once
 
@@ -43,6 +47,14 @@ int signer_textout_finish(struct signer_textout *t);
  */
 int signer_textout_rr(struct signer_textout *t, const uint8_t *owner, uint32_t ttl, uint16_t type,
                       const uint8_t *rdata, uint16_t rdlen);
+
+/*!
+ * \brief Room for len bytes of text the caller fills itself (already
+ *        formatted records, e.g. read from a previous file): they count as
+ *        written from now on.
+ * \return where to put them, or NULL (t->err: TLD_EIO, TLD_ENOMEM)
+ */
+char *signer_textout_reserve(struct signer_textout *t, size_t len);
 
 /*!
  * \brief Writes a 32-bit RRSIG time as YYYYMMDDHHMMSS, taking the instant

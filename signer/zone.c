@@ -181,6 +181,86 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 	return TLD_OK;
 }
 
+/* Offsets of the appended zone's records and nodes in the whole. */
+struct append_fix {
+	uint32_t node0, rd0, name0;
+};
+
+static void fix_rr(void *e, const struct append_fix *f)
+{
+	struct signer_rr *rr = e;
+	rr->node += f->node0; /* owner ids: node indexes before the build */
+	rr->rdoff += f->rd0;
+}
+
+static void fix_node(void *e, const struct append_fix *f)
+{
+	struct signer_node *n = e;
+	n->name_off += f->name0;
+	n->parent += f->node0; /* the owner id before the build */
+}
+
+/* Bytes moved per step of move_back() */
+#define APPEND_STEP (4u << 20)
+
+/*
+ * Moves n bytes of the array *src to dst, from the end backwards, shrinking
+ * *src after each step: its memory is given back as the copy grows, so the
+ * two never take twice the room.  fix adjusts each element moved.
+ */
+static void move_back(uint8_t *dst, void **src, size_t n, size_t elem,
+                      void (*fix)(void *e, const struct append_fix *f), const struct append_fix *f)
+{
+	size_t step = APPEND_STEP / elem * elem;
+	while (n > 0) {
+		size_t k = n > step ? step : n;
+		memcpy(dst + n - k, (uint8_t *)*src + n - k, k);
+		for (size_t i = n - k; fix != NULL && i < n; i += elem) {
+			fix(dst + i, f);
+		}
+		n -= k;
+		void *shrunk = realloc(*src, n > 0 ? n : 1);
+		if (shrunk != NULL) {
+			*src = shrunk;
+		}
+	}
+}
+
+int signer_zone_append(struct signer_zone *z, struct signer_zone *tail)
+{
+	int ret = TLD_OK;
+	if (z->built || tail->built) {
+		ret = TLD_EINVAL;
+	} else if (z->nnodes + tail->nnodes >= UINT32_MAX - 1 || z->nrrs + tail->nrrs >= UINT32_MAX ||
+	           z->rdata_len + tail->rdata_len > UINT32_MAX ||
+	           z->node_arena_len + tail->node_arena_len > UINT32_MAX) {
+		ret = TLD_ERANGE;
+	} else if (grow((void **)&z->rrs, &z->rrs_cap, z->nrrs + tail->nrrs, sizeof(*z->rrs)) != TLD_OK ||
+	           grow((void **)&z->rdata, &z->rdata_cap, z->rdata_len + tail->rdata_len + 1, 1) != TLD_OK ||
+	           grow((void **)&z->nodes, &z->nodes_cap, z->nnodes + tail->nnodes, sizeof(*z->nodes)) != TLD_OK ||
+	           grow((void **)&z->node_arena, &z->node_arena_cap, z->node_arena_len + tail->node_arena_len, 1) !=
+	                   TLD_OK) {
+		ret = TLD_ENOMEM;
+	}
+	if (ret != TLD_OK) {
+		signer_zone_free(tail);
+		return ret;
+	}
+	struct append_fix fix = { (uint32_t)z->nnodes, (uint32_t)z->rdata_len, (uint32_t)z->node_arena_len };
+	move_back((uint8_t *)(z->rrs + z->nrrs), (void **)&tail->rrs, tail->nrrs * sizeof(*z->rrs), sizeof(*z->rrs),
+	          fix_rr, &fix);
+	move_back((uint8_t *)(z->nodes + z->nnodes), (void **)&tail->nodes, tail->nnodes * sizeof(*z->nodes),
+	          sizeof(*z->nodes), fix_node, &fix);
+	move_back(z->rdata + z->rdata_len, (void **)&tail->rdata, tail->rdata_len, 1, NULL, NULL);
+	move_back(z->node_arena + z->node_arena_len, (void **)&tail->node_arena, tail->node_arena_len, 1, NULL, NULL);
+	z->nrrs += tail->nrrs;
+	z->nnodes += tail->nnodes;
+	z->rdata_len += tail->rdata_len;
+	z->node_arena_len += tail->node_arena_len;
+	signer_zone_free(tail);
+	return TLD_OK;
+}
+
 /* ---- build ---- */
 
 static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
@@ -324,7 +404,24 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	if (map == NULL) {
 		return TLD_ENOMEM;
 	}
-	signer_sort_parallel(z->nodes, nowners, sizeof(*z->nodes), node_cmp, z, sort_threads());
+	/*
+	 * A zone file in canonical order (zonegen's) gives the owners in order
+	 * but for the apex records the signer adds at the end (DNSKEY, CDS,
+	 * NSEC3PARAM): a short unsorted tail is sorted alone and merged in.
+	 */
+	size_t in_order = 1;
+	while (in_order < nowners && node_cmp(&z->nodes[in_order - 1], &z->nodes[in_order], z) < 0) {
+		in_order++;
+	}
+	if (in_order < nowners && nowners - in_order <= nowners / 8) {
+		int ret = merge_appended(z, in_order);
+		if (ret != TLD_OK) {
+			free(map);
+			return ret;
+		}
+	} else if (in_order < nowners) {
+		signer_sort_parallel(z->nodes, nowners, sizeof(*z->nodes), node_cmp, z, sort_threads());
+	}
 
 	/* empty non-terminals: missing ancestors, walking up until one exists */
 	uint8_t last_ent[SIGNER_KEY_MAX]; /* the lowest one the previous owner added */

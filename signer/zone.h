@@ -111,6 +111,16 @@ int signer_zone_add(struct signer_zone *zone, const uint8_t *owner, uint16_t typ
                     const uint8_t *rdata, uint16_t rdlen, uint32_t line);
 
 /*!
+ * \brief Appends the records of another zone not built yet (as if they had
+ *        been added after z's with signer_zone_add(); its origin does not
+ *        matter) and frees it.  For readers that fill parts of one zone on
+ *        several threads.
+ * \param[in] tail  freed, success or not
+ * \return TLD_OK, TLD_EINVAL (either built), TLD_ERANGE (past the 4 GiB limits), TLD_ENOMEM
+ */
+int signer_zone_append(struct signer_zone *z, struct signer_zone *tail);
+
+/*!
  * \brief Sorts, creates empty non-terminals, flags nodes, checks the content.
  * \return TLD_OK, TLD_EZONE (problems logged), TLD_ENOMEM
  */

@@ -45,6 +45,9 @@ struct parser {
 	signer_zparse_cb cb;
 	void *ctx;
 	const char *release_from; /* mapped text: pages before the entry read are dropped from memory */
+	bool fresh;               /* a slice from the middle of a file: no state from before it may be needed */
+	bool quiet;               /* errors are not logged */
+	bool origin_changed;      /* a $ORIGIN was met */
 	uint8_t rd[65536];
 	size_t rdlen;
 	char msg_owner[1024];
@@ -69,6 +72,9 @@ static void fill_msg(struct parser *ps)
 static int perr(struct parser *ps, const char *fmt, const char *arg)
 {
 	char what[512];
+	if (ps->quiet) {
+		return TLD_EPARSE;
+	}
 	fill_msg(ps);
 	snprintf(what, sizeof(what), fmt, arg);
 	if (ps->msg_owner[0] != 0) {
@@ -662,6 +668,7 @@ static int directive(struct parser *ps)
 		}
 		memcpy(ps->origin, next, l);
 		ps->have_origin = true;
+		ps->origin_changed = true;
 		return TLD_OK;
 	}
 	if (t[0].len == 4 && strncasecmp(t[0].s, "$TTL", 4) == 0) {
@@ -735,6 +742,10 @@ static int entry(struct parser *ps)
 		return perr(ps, "%s", "no RR type");
 	}
 	ps->msg_type_lazy = type;
+	if (!have_ttl && ps->fresh && !ps->have_default_ttl) {
+		/* the TTL would come from before the slice (a $TTL there comes first, then the last TTL) */
+		return perr(ps, "%s", "no TTL and no $TTL in this slice");
+	}
 	if (!have_ttl) {
 		if (ps->have_default_ttl) {
 			ttl = ps->default_ttl;
@@ -772,7 +783,7 @@ static void release_behind(struct parser *ps)
 }
 
 static int parse(const char *file, const char *text, size_t len, const uint8_t *origin, signer_zparse_cb cb,
-                 void *ctx, bool release)
+                 void *ctx, bool release, struct signer_zparse_slice *sl)
 {
 	struct parser *ps = calloc(1, sizeof(*ps));
 	if (ps == NULL) {
@@ -781,10 +792,13 @@ static int parse(const char *file, const char *text, size_t len, const uint8_t *
 	ps->file = file;
 	ps->p = text;
 	ps->end = text + len;
-	ps->line = 1;
+	ps->line = sl != NULL && sl->first_line > 0 ? sl->first_line : 1;
 	ps->cb = cb;
 	ps->ctx = ctx;
-	ps->release_from = release && ((uintptr_t)text & 4095) == 0 ? text : NULL;
+	ps->fresh = sl != NULL && sl->fresh;
+	ps->quiet = sl != NULL && sl->quiet;
+	/* from the first page boundary in the text (a slice may begin inside a page) */
+	ps->release_from = release ? (const char *)(((uintptr_t)text + 4095) & ~(uintptr_t)4095) : NULL;
 	if (origin != NULL) {
 		memcpy(ps->origin, origin, signer_dname_len(origin, SIGNER_DNAME_MAX));
 		ps->have_origin = true;
@@ -803,6 +817,9 @@ static int parse(const char *file, const char *text, size_t len, const uint8_t *
 			release_behind(ps);
 		}
 	}
+	if (sl != NULL) {
+		sl->origin_changed = ps->origin_changed;
+	}
 	free(ps->toks);
 	free(ps);
 	return ret;
@@ -811,11 +828,17 @@ static int parse(const char *file, const char *text, size_t len, const uint8_t *
 int signer_zparse(const char *file, const char *text, size_t len, const uint8_t *origin,
                   signer_zparse_cb cb, void *ctx)
 {
-	return parse(file, text, len, origin, cb, ctx, false);
+	return parse(file, text, len, origin, cb, ctx, false, NULL);
 }
 
 int signer_zparse_mapped(const char *file, const char *text, size_t len, const uint8_t *origin,
                          signer_zparse_cb cb, void *ctx)
 {
-	return parse(file, text, len, origin, cb, ctx, true);
+	return parse(file, text, len, origin, cb, ctx, true, NULL);
+}
+
+int signer_zparse_slice(const char *file, const char *text, size_t len, const uint8_t *origin,
+                        struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx)
+{
+	return parse(file, text, len, origin, cb, ctx, true, sl);
 }

@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,3 +51,20 @@ int signer_zparse_mapped(const char *file, const char *text, size_t len, const u
  * \return its length, 0 when malformed
  */
 size_t signer_zparse_name(const char *text, size_t len, const uint8_t *origin, uint8_t *out);
+
+/*! Options and results of signer_zparse_slice(). */
+struct signer_zparse_slice {
+	uint32_t first_line;   /*!< in: line number of text[0] (0 or 1: the start of the file) */
+	bool fresh;            /*!< in: the slice begins inside a file whose state there is unknown:
+	                            a record that would take its owner or TTL from before is an error */
+	bool quiet;            /*!< in: errors are returned, not logged */
+	bool origin_changed;   /*!< out: a $ORIGIN was met */
+};
+
+/*!
+ * \brief As signer_zparse_mapped(), for a slice of a mapped file (any
+ *        start): the parser for the threads of signer/zone_read.c.
+ * \param[in,out] sl  options and results
+ */
+int signer_zparse_slice(const char *file, const char *text, size_t len, const uint8_t *origin,
+                        struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx);

@@ -165,6 +165,14 @@ static void test_sigfile(void)
 	memset(items[2].hash, 0x77, 16);
 	FILE *f = fopen(tmp_path("s.sigs"), "w");
 	ok(signer_sigfile_write(f, origin, sizeof(origin), 42, h0, items, 3, sig_of, NULL) == TLD_OK, "sigfile: write");
+	struct signer_sigfile_block blocks[2];
+	memset(blocks, 0, sizeof(blocks));
+	memset(blocks[0].digest, 0xaa, 16);
+	blocks[0].len = 100;
+	memset(blocks[1].digest, 0xbb, 16);
+	blocks[1].off = 100;
+	blocks[1].len = 23;
+	ok(signer_sigfile_write_text(f, 123, blocks, 2) == TLD_OK, "sigfile: text index written");
 	fclose(f);
 	struct signer_sigfile *sf = NULL;
 	ok(signer_sigfile_open(tmp_path("s.sigs"), &sf) == TLD_OK, "sigfile: open");
@@ -172,6 +180,8 @@ static void test_sigfile(void)
 		return;
 	}
 	is_int(42, sf->hdr->serial, "sigfile: serial");
+	ok(sf->text != NULL && sf->text->text_size == 123 && sf->text->nblocks == 2 && sf->blocks[1].off == 100 &&
+	   sf->blocks[1].len == 23 && sf->blocks[1].digest[0] == 0xbb, "sigfile: text index read back");
 	uint8_t key[16];
 	memset(key, 0xcc, 16);
 	const struct signer_sigfile_entry *e = signer_sigfile_find(sf, key);
@@ -219,6 +229,28 @@ static void test_sigfile(void)
 		ok(!signer_sigfile_next(sf, &sf->entries[0], &pos, &rd, &len), "sigfile: bad offset yields nothing");
 		signer_sigfile_close(sf);
 	}
+	ent[0].off = 0;
+
+	/* a text index whose blocks do not tile the text is refused */
+	struct signer_sigfile_block *bl = (struct signer_sigfile_block *)(buf + size - 2 * sizeof(*bl));
+	bl[1].off = 99;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: text index with a gap refused");
+	bl[1].off = 100;
+
+	/* a version 1 file (no padding, no text index) is still read */
+	struct signer_sigfile_header *hd = (struct signer_sigfile_header *)buf;
+	size_t v1 = sizeof(*hd) + hd->nentries * sizeof(struct signer_sigfile_entry) + hd->blob_len;
+	hd->version = 1;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, v1, o);
+	fclose(o);
+	sf = NULL;
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_OK && sf->text == NULL &&
+	   signer_sigfile_find(sf, key) == NULL, "sigfile: version 1 file read, without a text index");
+	signer_sigfile_close(sf);
 	ok(signer_sigfile_open(tmp_path("none.sigs"), &sf) == TLD_ENOENT, "sigfile: missing file is TLD_ENOENT");
 }
 
@@ -372,6 +404,18 @@ static void test_sort_parallel(void)
 			}
 		}
 	}
+	/* input already in order: one pass; one pair out of order at the end: sorted all the same */
+	for (size_t i = 0; i < MAX; i++) {
+		a[i] = (uint32_t)i / 3;
+	}
+	size_t calls = 0;
+	signer_sort_parallel(a, MAX, sizeof(*a), u32_cmp_mt, &calls, 2);
+	ok(calls == MAX - 1, "parallel sort: input in order costs one pass (%zu comparisons)", calls);
+	a[MAX - 1] = 0;
+	memcpy(b, a, MAX * sizeof(*a));
+	signer_sort_parallel(a, MAX, sizeof(*a), u32_cmp_mt, &calls, 2);
+	qsort(b, MAX, sizeof(*b), u32_qcmp);
+	ok(memcmp(a, b, MAX * sizeof(*a)) == 0, "parallel sort: in order but for the last element");
 	free(a);
 	free(b);
 }
@@ -459,7 +503,19 @@ static void test_sign_end_to_end(void)
 	is_int((long long)first_new - 1, (long long)st.sigs_reused, "e2e: the rest reused");
 	ok(verifies(tmp_path("out.zone"), NOW), "e2e: the verifier accepts the re-signed zone");
 
+	ok(st.text_copied > 0 && st.text_formatted > 0,
+	   "e2e: re-sign: %llu bytes of text copied from the previous version, %llu formatted (the SOA's block)",
+	   (unsigned long long)st.text_copied, (unsigned long long)st.text_formatted);
+
+	/* the copied text is byte for byte what formatting gives: an unchanged run that formats it all leaves it */
+	struct stat before, after;
 	o.keep_serial_if_unchanged = true;
+	setenv("TLDSIGN_SIGN_TEXT_COPY", "0", 1);
+	ok(stat(tmp_path("out.zone"), &before) == 0, "e2e: output there");
+	ret = signer_sign_file(&o, &st);
+	unsetenv("TLDSIGN_SIGN_TEXT_COPY");
+	ok(ret == TLD_OK && st.unchanged && stat(tmp_path("out.zone"), &after) == 0 && after.st_ino == before.st_ino,
+	   "e2e: formatting everything gives the same bytes as the copied text (file left alone)");
 	ret = signer_sign_file(&o, &st);
 	ok(ret == TLD_OK && st.unchanged && st.serial == 8 && st.sigs_new == 0, "e2e: nothing changed: unchanged, serial kept");
 	ok(st.hsm_batches == 0 && st.hsm_signatures == 0 && st.seconds_hsm == 0, "e2e: unchanged: no HSM batch reported");
@@ -482,6 +538,24 @@ static void test_sign_end_to_end(void)
 	ok(st.nsec_records == 7, "e2e: %llu NSEC records (apex, 2 nic hosts, wildcard, 2 delegations, a.b.c; no ENT, no glue)",
 	   (unsigned long long)st.nsec_records);
 	ok(verifies(tmp_path("nsec.zone"), NOW), "e2e: the verifier accepts the NSEC zone");
+
+	/* the unsigned zone handed over in memory instead of as a file */
+	struct signer_zone *mz = NULL;
+	ok(signer_zone_read(tmp_path("in.zone"), NULL, &mz) == TLD_OK, "e2e: zone in memory");
+	o.zone = mz;
+	o.output = tmp_path("mem.zone");
+	o.previous = NULL;
+	ret = signer_sign_file(&o, &st);
+	o.zone = NULL;
+	ok(ret == TLD_OK && st.records_in == 11 && verifies(tmp_path("mem.zone"), NOW),
+	   "e2e: a zone in memory is signed like its file");
+	mz = NULL;
+	write_file(tmp_path("other.zone"), "other. 3600 IN SOA a. b. 1 2 3 4 5\nother. 3600 IN NS a.\n");
+	ok(signer_zone_read(tmp_path("other.zone"), NULL, &mz) == TLD_OK, "e2e: another zone in memory");
+	o.zone = mz; /* refused, and freed by the signer */
+	is_int(TLD_EZONE, signer_sign_file(&o, &st), "e2e: a zone in memory of another name refused");
+	o.zone = NULL;
+	o.output = tmp_path("nsec.zone");
 
 	/* refusals: wrong zone, bad input; the output stays */
 	write_file(tmp_path("other.zone"), "other. 3600 IN SOA a. b. 1 2 3 4 5\nother. 3600 IN NS a.\n");

@@ -3,6 +3,7 @@
  * Zone model: canonical order (RFC 4034 section 6.1), empty non-terminals,
  * node flags, and every content rejection, each with a malformed zone.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,13 +168,15 @@ static void test_rejections(void)
 	}
 }
 
-/* Reads path with the two-thread reader on (pipe "1") or off ("0"). */
+/* Reads path with the parser/adder ring on (pipe "1") or off ("0"); never in two slices. */
 static int read_with(const char *path, const char *pipe, struct signer_zone **z)
 {
 	setenv("TLDSIGN_READ_PIPELINE", pipe, 1);
+	setenv("TLDSIGN_READ_SLICES", "0", 1); /* the ring itself, not the two slices */
 	*z = NULL;
 	int ret = signer_zone_read(path, NULL, z);
 	unsetenv("TLDSIGN_READ_PIPELINE");
+	unsetenv("TLDSIGN_READ_SLICES");
 	return ret;
 }
 
@@ -298,6 +301,155 @@ static void test_big_build(void)
 	unlink(path);
 }
 
+/*
+ * Owners already in canonical order but for records added at the apex after
+ * them (as the signer adds DNSKEY and NSEC3PARAM to a zonegen file), and a
+ * few stragglers: the short unsorted tail is merged in, and the result is
+ * the same strict canonical order with one node per name.
+ */
+static void test_sorted_with_tail(void)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/sorted.zone", tmpdir);
+	FILE *fp = fopen(path, "w");
+	if (fp == NULL) {
+		ok(false, "zone written");
+		return;
+	}
+	fputs("example. 3600 IN SOA ns1.example. h.example. 1 2 3 4 300\nexample. 3600 IN NS ns1.example.\n", fp);
+	for (unsigned i = 0; i < 5000; i++) { /* d00000 .. d04999: canonical order */
+		fprintf(fp, "d%05u.example. 3600 IN NS ns1.other.\n", i);
+	}
+	fputs("ns1.example. 3600 IN A 192.0.2.1\n", fp);
+	fputs("d00100x.example. 3600 IN NS ns1.other.\nd00007.example. 3600 IN DS 1 13 2 00\n", fp); /* stragglers */
+	fclose(fp);
+	struct signer_zone *z = NULL;
+	int ret = signer_zone_read(path, NULL, &z);
+	static const uint8_t key[] = { 1, 2, 3 };
+	if (ret == TLD_OK) {
+		ret = signer_zone_add(z, z->origin, 48, 3600, key, sizeof(key), 0); /* DNSKEY at the apex, last */
+	}
+	if (ret == TLD_OK) {
+		ret = signer_zone_build(z);
+	}
+	if (!is_int(TLD_OK, ret, "zone in order with an unsorted tail built")) {
+		signer_zone_free(z);
+		return;
+	}
+	is_int(1 + 5000 + 1 + 1, (long long)z->nnodes, "apex, 5,000 delegations, ns1, the straggler: each once");
+	size_t bad = 0;
+	for (size_t i = 1; i < z->nnodes; i++) {
+		const struct signer_node *p = &z->nodes[i - 1], *n = &z->nodes[i];
+		size_t m = p->key_len < n->key_len ? p->key_len : n->key_len;
+		int c = memcmp(signer_node_key(z, p), signer_node_key(z, n), m);
+		bad += !(c < 0 || (c == 0 && p->key_len < n->key_len));
+	}
+	is_int(0, (long long)bad, "nodes in strictly increasing canonical order");
+	ok(z->nodes[0].flags & SIGNER_NODE_APEX && signer_node_has_type(z, &z->nodes[0], 48) &&
+	   signer_node_has_type(z, &z->nodes[0], 6), "the apex has its SOA and the DNSKEY added last");
+	signer_zone_free(z);
+	unlink(path);
+}
+
+/* Reads and builds path; slices: "0" reads in one pass, NULL lets the reader cut the file in two. */
+static int read_built(const char *path, const char *slices, struct signer_zone **z)
+{
+	setenv("TLDSIGN_READ_PIPELINE", "1", 1);
+	if (slices != NULL) {
+		setenv("TLDSIGN_READ_SLICES", slices, 1);
+	}
+	*z = NULL;
+	int ret = signer_zone_read(path, NULL, z);
+	unsetenv("TLDSIGN_READ_PIPELINE");
+	unsetenv("TLDSIGN_READ_SLICES");
+	if (ret == TLD_OK) {
+		ret = signer_zone_build(*z);
+	}
+	return ret;
+}
+
+/* Whether two built zones hold the same nodes and records (with their source lines). */
+static bool same_built_zone(const struct signer_zone *a, const struct signer_zone *b)
+{
+	if (a->nnodes != b->nnodes || a->nrrs != b->nrrs || a->origin_len != b->origin_len ||
+	    memcmp(a->origin, b->origin, a->origin_len) != 0) {
+		return false;
+	}
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct signer_node *x = &a->nodes[i], *y = &b->nodes[i];
+		if (x->wire_len != y->wire_len || x->flags != y->flags || x->rr_first != y->rr_first ||
+		    x->rr_count != y->rr_count || memcmp(signer_node_wire(a, x), signer_node_wire(b, y), x->wire_len) != 0) {
+			return false;
+		}
+	}
+	for (size_t i = 0; i < a->nrrs; i++) {
+		const struct signer_rr *x = &a->rrs[i], *y = &b->rrs[i];
+		if (x->node != y->node || x->type != y->type || x->ttl != y->ttl || x->line != y->line ||
+		    x->rdlen != y->rdlen || memcmp(signer_rr_rdata(a, x), signer_rr_rdata(b, y), x->rdlen) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The reader cuts a large file in two slices read on two threads: the zone
+ * is the same as one pass gives, also when the second slice depends on the
+ * first ($TTL, $ORIGIN, parentheses across the cut: then it reads in one
+ * pass), and an error in the second half is reported with its line.
+ */
+static void test_sliced_read(void)
+{
+	static const char *const variants[] = { "plain", "$TTL", "$ORIGIN", "parentheses", "owner omitted" };
+	char path[512];
+	snprintf(path, sizeof(path), "%s/slices.zone", tmpdir);
+	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+		FILE *fp = fopen(path, "w");
+		if (fp == NULL) {
+			ok(false, "zone written");
+			return;
+		}
+		if (v == 1) {
+			fputs("$TTL 300\n", fp);
+		}
+		fputs("example. 3600 IN SOA ns1.example. h.example. 1 2 3 4 300\nexample. 3600 IN NS ns1.example.\n", fp);
+		if (v == 2) {
+			fputs("$ORIGIN example.\n", fp);
+		}
+		for (unsigned i = 0; i < 4000; i++) {
+			const char *ttl = v == 1 ? "" : "3600 ";
+			if (v == 2) {
+				fprintf(fp, "d%05u %sIN NS ns1.d%05u\nns1.d%05u 3600 IN A 192.0.2.1\n", i, ttl, i, i);
+			} else if (v == 3 && i % 50 == 0) {
+				fprintf(fp, "d%05u.example. %sIN NS ns1.other.\nd%05u.example. %sIN DS ( 1 13 2\n00ff )\n", i, ttl,
+				        i, ttl);
+			} else if (v == 4) {
+				fprintf(fp, "d%05u.example. 3600 IN NS ns1.d%05u.example.\n 3600 IN NS ns2.other.\n", i, i);
+			} else {
+				fprintf(fp, "d%05u.example. %sIN NS ns1.d%05u.example.\nns1.d%05u.example. %sIN A 192.0.2.1\n", i,
+				        ttl, i, i, ttl);
+			}
+		}
+		fclose(fp);
+		struct signer_zone *one = NULL, *two = NULL;
+		int r1 = read_built(path, "0", &one), r2 = read_built(path, NULL, &two);
+		ok(r1 == TLD_OK && r2 == TLD_OK && same_built_zone(one, two), "sliced read (%s): the zone of one pass",
+		   variants[v]);
+		signer_zone_free(one);
+		signer_zone_free(two);
+	}
+	/* a bad record in the second half: refused, with its line */
+	FILE *fp = fopen(path, "a");
+	if (fp != NULL) {
+		fputs("bad.example. 3600 IN A 1.2.3\n", fp);
+		fclose(fp);
+	}
+	struct signer_zone *z = NULL;
+	is_int(TLD_EPARSE, read_built(path, NULL, &z), "sliced read: an error in the second half is refused");
+	ok(z == NULL, "sliced read: no zone on error");
+	unlink(path);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -311,6 +463,8 @@ int main(void)
 	tld_log_init(TLD_LOG_ERROR, false);
 	test_pipelined_read();
 	test_big_build();
+	test_sorted_with_tail();
+	test_sliced_read();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
 	unlink(path);
