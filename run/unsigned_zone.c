@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * STATE_DIR/unsigned.zone, written once with its SHA-256 computed on the way
- * (run/pipeline.h).  The file is an intermediate of one run: the run's own
- * signer reads it (through the page cache) and every run rebuilds it from
+ * (run/unsigned.h).  The file is for operators and `tldsign sign`: the run's
+ * own signer gets the zone in memory, and every run rebuilds the file from
  * the export, so it is renamed into place without fsync; a crash leaves the
  * previous file or the new one, and the next run rewrites it either way.
  */
@@ -18,7 +18,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "run/pipeline.h"
+#include "run/unsigned.h"
 #include "zonegen/zonegen.h"
 
 /* A FILE that hashes what passes through it into the file underneath. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * signer_sign_file(): read, add the key RRsets, build, chain, plan every
- * signature (reuse or new), sign the new ones in large batches through the
- * HSM pool, write.
+ * signer_sign_file(): read, then signer_sign_zone(): add the key RRsets,
+ * build, chain, plan every signature (reuse or new), sign the new ones in
+ * large batches through the HSM pool, write.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -809,7 +809,7 @@ static int check_origin(const struct sign_run *run)
 	    memcmp(want, run->z->origin, wl) != 0) {
 		char have[1024];
 		signer_dname_to_text(run->z->origin, have, sizeof(have));
-		tld_error("%s: the zone is %s but the configuration signs %s", run->o->input, have, run->o->cfg->zone);
+		tld_error("%s: the zone is %s but the configuration signs %s", run->z->source, have, run->o->cfg->zone);
 		return TLD_EZONE;
 	}
 	return TLD_OK;
@@ -931,7 +931,7 @@ size_t sign_denial_rdata(const struct sign_run *run, const struct slot *s, uint8
 	return signer_nsec3_rdata(z, run->n3, s->node, rdbuf);
 }
 
-int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats *stats)
+int signer_sign_zone(const struct signer_sign_opts *o, struct signer_zone *z, struct signer_sign_stats *stats)
 {
 	struct sign_run run;
 	struct signer_sign_stats st;
@@ -939,6 +939,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	memset(&run, 0, sizeof(run));
 	memset(&st, 0, sizeof(st));
 	run.o = o;
+	run.z = z; /* ours from here: run_clear() frees it */
 	double t0 = mono(), c0 = cpu_seconds();
 
 	run.md = EVP_MD_CTX_new();
@@ -954,13 +955,8 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	run.n3p.salt_len = pol->denial.salt_len;
 	memcpy(run.n3p.salt, pol->denial.salt, pol->denial.salt_len);
 
-	/* read; keys; the records the signer owns; build */
-	ret = signer_zone_read(o->input, NULL, &run.z);
-	if (ret != TLD_OK) {
-		goto fail;
-	}
+	/* keys; the records the signer owns; build */
 	st.records_in = run.z->nrrs;
-	tld_debug("signing: read %zu records in %.2f s, peak %lu MiB", run.z->nrrs, mono() - t0, peak_mib());
 	ret = check_origin(&run);
 	if (ret == TLD_OK) {
 		ret = signer_keyset_load(o->cfg, pol, o->db, o->now, &run.ks);
@@ -1113,5 +1109,22 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	ret = TLD_OK;
 fail:
 	run_clear(&run);
+	return ret;
+}
+
+int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats *stats)
+{
+	struct signer_zone *z = NULL;
+	double t0 = mono();
+	int ret = signer_zone_read(o->input, NULL, &z);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	double t_read = mono() - t0;
+	tld_debug("signing: read %zu records in %.2f s, peak %lu MiB", z->nrrs, t_read, peak_mib());
+	ret = signer_sign_zone(o, z, stats);
+	if (ret == TLD_OK) {
+		stats->seconds_read += t_read;
+	}
 	return ret;
 }

@@ -29,7 +29,7 @@ struct signer_sign_opts {
 	const struct tld_config *cfg;      /*!< zone, hsm */
 	const struct tld_policy *policy;   /*!< denial, signatures, serial, ttl */
 	tld_statedb_t *db;                 /*!< key store and key states */
-	const char *input;                 /*!< unsigned zone file */
+	const char *input;                 /*!< unsigned zone file (signer_sign_file() only) */
 	const char *output;                /*!< signed zone file (written atomically) */
 	const char *previous;              /*!< previous signed version, or NULL: for reuse and serial */
 	tld_time_t now;
@@ -60,3 +60,21 @@ struct signer_sign_stats {
  *         TLD_EKEY (no usable key set); TLD_EHSM / TLD_EPIN; TLD_EIO; TLD_ENOMEM
  */
 int signer_sign_file(const struct signer_sign_opts *opts, struct signer_sign_stats *stats);
+
+struct signer_zone;
+
+/*!
+ * \brief Signs a zone already in memory into opts->output: everything
+ *        signer_sign_file() does after reading opts->input.
+ * \param[in]  zone   the unsigned zone as signer_zone_read() leaves it: filled
+ *                    with signer_zone_add() (signer/zone.h), not built, no
+ *                    RRSIG, NSEC, NSEC3, NSEC3PARAM or DNSKEY records.  Its
+ *                    source names it in messages.  Ownership passes to the
+ *                    signer on every call, success or failure: it is freed
+ *                    before the function returns.
+ * \param[out] stats  filled on success; seconds_read is the time of the keys
+ *                    and the build only
+ * \return as signer_sign_file(), except TLD_EPARSE
+ */
+int signer_sign_zone(const struct signer_sign_opts *opts, struct signer_zone *zone,
+                     struct signer_sign_stats *stats);

@@ -171,9 +171,8 @@ int zg_cmp_extra(const void *a, const void *b)
 	return x->rdata_len < y->rdata_len ? -1 : x->rdata_len > y->rdata_len;
 }
 
-static void w_extras(struct wbuf *w, const struct tld_zonegen *zg, uint32_t owner)
+size_t zg_extra_first(const struct tld_zonegen *zg, uint32_t owner)
 {
-	const struct zg_name *n = &zg->names[owner];
 	/* extras are sorted by owner id: binary search for the first */
 	size_t lo = 0, hi = zg->extra_count;
 	while (lo < hi) {
@@ -184,11 +183,23 @@ static void w_extras(struct wbuf *w, const struct tld_zonegen *zg, uint32_t owne
 			hi = mid;
 		}
 	}
+	return lo;
+}
+
+bool zg_extra_repeats(const struct zg_extra *prev, const struct zg_extra *x)
+{
+	return prev != NULL && prev->type == x->type && prev->rdata_len == x->rdata_len &&
+	       memcmp(prev->rdata, x->rdata, x->rdata_len) == 0;
+}
+
+static void w_extras(struct wbuf *w, const struct tld_zonegen *zg, uint32_t owner)
+{
+	const struct zg_name *n = &zg->names[owner];
 	const struct zg_extra *prev = NULL;
-	for (size_t i = lo; i < zg->extra_count && zg->extra[i].owner == owner; i++) {
+	for (size_t i = zg_extra_first(zg, owner); i < zg->extra_count && zg->extra[i].owner == owner;
+	     i++) {
 		const struct zg_extra *x = &zg->extra[i];
-		if (prev != NULL && prev->type == x->type && prev->rdata_len == x->rdata_len &&
-		    memcmp(prev->rdata, x->rdata, x->rdata_len) == 0) {
+		if (zg_extra_repeats(prev, x)) {
 			continue; /* duplicate RR */
 		}
 		w_mem(w, n->text, n->len);
@@ -394,10 +405,9 @@ static bool write_chunks(struct chunks *c, struct sink *s)
 
 /* -- public API -- */
 
-int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
+int zg_apex_ns_sorted(const struct tld_zonegen *zg, char ***out)
 {
 	const struct tld_config *cfg = zg->cfg;
-	struct wbuf apex = { 0 };
 	char **ns = calloc(cfg->apex.ns_count ? cfg->apex.ns_count : 1, sizeof(*ns));
 	if (ns == NULL) {
 		return TLD_ENOMEM;
@@ -407,6 +417,18 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 		ns[i] = cfg->apex.ns[i];
 	}
 	qsort(ns, cfg->apex.ns_count, sizeof(*ns), cmp_wire_str);
+	*out = ns;
+	return TLD_OK;
+}
+
+int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
+{
+	const struct tld_config *cfg = zg->cfg;
+	struct wbuf apex = { 0 };
+	char **ns = NULL;
+	if (zg_apex_ns_sorted(zg, &ns) != TLD_OK) {
+		return TLD_ENOMEM;
+	}
 
 	struct heads h;
 	h.ns_len = make_head(h.ns, sizeof(h.ns), cfg->ttl.delegation_ns, "NS");
