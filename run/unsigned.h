@@ -42,7 +42,8 @@ int tld_run_unsigned_zone(const struct tld_zonegen *zg, const char *origin, cons
 /*!
  * \brief Writes the built zone to path (STATE_DIR/unsigned.zone) through a
  *        temporary file ("path.tmp.XXXXXX") renamed into place, hashing it
- *        on the way.  No fsync: the file is an intermediate each run rebuilds.
+ *        on the way, formatted on the calling thread alone
+ *        (tld_zonegen_write_alone()).  No fsync: each run rebuilds the file.
  * \param[out] hex  SHA-256 of the content, hex, 65 bytes; written only on success
  * \return TLD_OK, or errno-mapped (TLD_ENOSPC, TLD_EIO, ...; logged with the
  *         path), TLD_ENOMEM, TLD_ECRYPTO; on failure path is untouched

@@ -53,7 +53,7 @@ static int write_through(const struct tld_zonegen *zg, struct tee *t)
 		return TLD_ENOMEM;
 	}
 	errno = 0;
-	int err = tld_zonegen_write(zg, f);
+	int err = tld_zonegen_write_alone(zg, f); /* beside the run: one core at most */
 	int e = errno;
 	if (fclose(f) != 0 && err == TLD_OK) {
 		err = TLD_EIO;

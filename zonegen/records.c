@@ -205,6 +205,19 @@ int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void
 				__builtin_prefetch(&zg->ds[p->ds_first]);
 			}
 		}
+		/* then the name servers' names, and their text */
+		if (i + PREFETCH_AHEAD / 2 < zg->order_count) {
+			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD / 2]];
+			for (uint32_t k = 0; k < p->ns_count && k < 4; k++) {
+				__builtin_prefetch(&zg->names[zg->ns[p->ns_first + k].host]);
+			}
+		}
+		if (i + PREFETCH_AHEAD / 4 < zg->order_count) {
+			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD / 4]];
+			for (uint32_t k = 0; k < p->ns_count && k < 4; k++) {
+				__builtin_prefetch(zg->names[zg->ns[p->ns_first + k].host].text);
+			}
+		}
 		err = emit_owner(&w, zg, zg->order[i]);
 	}
 	return err;

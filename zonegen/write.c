@@ -6,9 +6,10 @@
  *
  * The zone is built, so formatting is split: ranges of owners ("chunks") are
  * formatted into buffers of their own by the calling thread and one helper
- * thread, and the calling thread writes the chunks in order.  When the
- * output is a regular file, the kernel is told to start writing each chunk
- * back to disk at once, so that the caller's fsync() finds little to do.
+ * thread (tld_zonegen_write_alone(): the calling thread alone), and the
+ * calling thread writes the chunks in order.  When the output is a regular
+ * file, the kernel is told to start writing each chunk back to disk at once,
+ * so that the caller's fsync() finds little to do.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -403,8 +404,6 @@ static bool write_chunks(struct chunks *c, struct sink *s)
 	return ok;
 }
 
-/* -- public API -- */
-
 int zg_apex_ns_sorted(const struct tld_zonegen *zg, char ***out)
 {
 	const struct tld_config *cfg = zg->cfg;
@@ -421,7 +420,8 @@ int zg_apex_ns_sorted(const struct tld_zonegen *zg, char ***out)
 	return TLD_OK;
 }
 
-int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
+/* tld_zonegen_write(), with a helper thread formatting beside the writer when helper is set */
+static int write_zone(const struct tld_zonegen *zg, FILE *f, bool helper)
 {
 	const struct tld_config *cfg = zg->cfg;
 	struct wbuf apex = { 0 };
@@ -454,14 +454,15 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 	c.count = (zg->order_count + CHUNK_OWNERS - 1) / CHUNK_OWNERS;
 	pthread_mutex_init(&c.lock, NULL);
 	pthread_cond_init(&c.changed, NULL);
-	pthread_t helper;
+	pthread_t helper_thread;
 	/* no helper (one chunk, or no thread to be had): the same output, slower */
-	bool helped = ok && c.count > 1 && pthread_create(&helper, NULL, helper_main, &c) == 0;
+	bool helped = helper && ok && c.count > 1 &&
+	              pthread_create(&helper_thread, NULL, helper_main, &c) == 0;
 	if (ok) {
 		ok = write_chunks(&c, &s);
 	}
 	if (helped) {
-		pthread_join(helper, NULL);
+		pthread_join(helper_thread, NULL);
 	}
 	bool out_of_memory = false;
 	for (size_t k = 0; k < CHUNK_BUFFERS; k++) {
@@ -474,4 +475,16 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 		return TLD_ENOMEM;
 	}
 	return (!ok || fflush(f) != 0 || ferror(f)) ? TLD_EIO : TLD_OK;
+}
+
+/* -- public API -- */
+
+int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
+{
+	return write_zone(zg, f, true);
+}
+
+int tld_zonegen_write_alone(const struct tld_zonegen *zg, FILE *f)
+{
+	return write_zone(zg, f, false);
 }

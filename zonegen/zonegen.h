@@ -62,6 +62,14 @@ int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
  */
 int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f);
 
+/*!
+ * \brief tld_zonegen_write() on the calling thread alone (no helper thread
+ *        formatting beside it): the same bytes, for a write that runs beside
+ *        other work and should take no more than one core from it.
+ * \return TLD_OK, TLD_EIO or TLD_ENOMEM
+ */
+int tld_zonegen_write_alone(const struct tld_zonegen *zg, FILE *f);
+
 /*! One record of the built zone in wire form (RFC 1035 3.2.1, names uncompressed). */
 struct tld_zonegen_rr {
 	const uint8_t *owner;      /*!< wire name, lower case */

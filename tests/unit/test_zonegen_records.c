@@ -3,7 +3,8 @@
  * tld_zonegen_records(): the records of tld_zonegen_write() in wire form.
  * The text is parsed back with the signer's zone parser and compared record
  * by record (owner, type, class, TTL, RDATA, line) with the wire walk, on a
- * hand-made export with apex.records and on a generated one; and
+ * hand-made export with apex.records and on a generated one;
+ * tld_zonegen_write_alone() against tld_zonegen_write(); and
  * tld_name_text_to_wire() on its own.
  */
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "tests/tap/tap.h"
 #include "tests/unit/zonegen_fixture.h"
 #include "zonegen/name.h"
+#include "zonegen/zg_internal.h"
 
 #define NOW "2026-11-21T10:00:00Z"
 
@@ -202,6 +204,17 @@ static void generated(size_t n)
 	is_int(TLD_OK, ret, "a generated export of %zu domains builds", n);
 	if (text != NULL) {
 		same_records(zg, text, "generated export");
+		char *alone = NULL;
+		size_t alone_len = 0;
+		FILE *f = open_memstream(&alone, &alone_len);
+		is_int(TLD_OK, f ? tld_zonegen_write_alone(zg, f) : TLD_ENOMEM, "written on one thread");
+		if (f != NULL) {
+			fclose(f);
+		}
+		ok(zg->order_count > 16384, "%zu owners: several chunks of the writer", zg->order_count);
+		ok(alone != NULL && strcmp(alone, text) == 0,
+		   "on one thread the same bytes as with the helper (%zu bytes)", alone_len);
+		free(alone);
 	}
 	free(text);
 	tld_zonegen_free(zg);
@@ -280,7 +293,7 @@ int main(void)
 	free(text);
 	tld_zonegen_free(zg);
 
-	generated(3000);
+	generated(12000); /* over 16384 owners: more than one chunk of the writer */
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
