@@ -59,6 +59,7 @@ struct run {
 	tld_statedb_t *db;
 	struct tld_zonegen *zg;
 	struct tld_run_unsigned_job *unsigned_job; /* STATE_DIR/unsigned.zone and its digest */
+	bool unsigned_due;                  /* the export stage got as far as the file */
 	bool unsigned_started;              /* start_unsigned_file() was called */
 	int unsigned_err;                   /* its result, once joined */
 
@@ -193,7 +194,7 @@ static int stage_load(struct run *r)
 
 /*
  * Stage 3-4: read and check the export, build (STATE_DIR/unsigned.zone and
- * the unsigned digest follow on a thread from the sign stage on, start_unsigned_file()).
+ * the unsigned digest follow on a thread, start_unsigned_file()).
  */
 static int stage_export(struct run *r)
 {
@@ -210,6 +211,7 @@ static int stage_export(struct run *r)
 	}
 	tld_info("run: export: read and built in %.2f s, report written in %.2f s", t_built - t0,
 	         mono_seconds() - t_built);
+	r->unsigned_due = true;
 	const struct tld_zonegen_stats *zs = tld_zonegen_stats(r->zg);
 	r->cur.delegations = zs->delegated;
 	r->cur.ds_records = zs->ds_records;
@@ -429,13 +431,14 @@ static void keep_previous(struct run *r)
 
 /*
  * Starts writing STATE_DIR/unsigned.zone and hashing it on a thread (once;
- * nothing before the zone is built).  The file is nobody's input in the run:
- * it is written beside the signing, once the signer has its zone, so that
- * it takes no time from the handover.
+ * nothing before the export stage has built the zone and written its
+ * report).  The file is nobody's input in the run: it is written beside the
+ * signing, once the signer has its zone, so that it takes no time from the
+ * handover; a run that ends before (a guard) writes it at its report.
  */
 static int start_unsigned_file(struct run *r)
 {
-	if (r->zg == NULL || r->unsigned_job != NULL || r->unsigned_started) {
+	if (!r->unsigned_due || r->unsigned_started) {
 		return TLD_OK;
 	}
 	r->unsigned_started = true;
@@ -794,9 +797,6 @@ static int run_stages(struct run *r)
 		r->report.serial = r->current.serial;
 		tld_notice("run: nothing changed and no signature due; serial %" PRIu32
 		           " stays published, nothing new published", r->current.serial);
-		if ((err = wait_unsigned_file(r)) != TLD_OK) {
-			return err;
-		}
 		if (!secondaries_need_check(r)) {
 			return TLD_OK;
 		}
