@@ -455,12 +455,12 @@ static int wait_unsigned_file(struct run *r)
 	if (r->unsigned_job == NULL) {
 		return r->unsigned_err;
 	}
-	double t0 = mono_seconds(), took = 0;
-	r->unsigned_err = tld_run_unsigned_finish(r->unsigned_job, r->cur.unsigned_digest, &took);
+	double t0 = mono_seconds(), took = 0, cpu = 0;
+	r->unsigned_err = tld_run_unsigned_finish(r->unsigned_job, r->cur.unsigned_digest, &took, &cpu);
 	r->unsigned_job = NULL;
 	if (r->unsigned_err == TLD_OK) {
-		tld_info("run: %s written and hashed beside the run in %.2f s (waited %.2f s for it)",
-		         r->unsigned_path, took, mono_seconds() - t0);
+		tld_info("run: %s written and hashed beside the run in %.2f s, %.2f s CPU (waited %.2f s "
+		         "for it)", r->unsigned_path, took, cpu, mono_seconds() - t0);
 	}
 	return r->unsigned_err;
 }
@@ -857,7 +857,7 @@ static void run_free(struct run *r)
 	}
 	free(r->rsec);
 	free(r->sec);
-	(void)tld_run_unsigned_finish(r->unsigned_job, NULL, NULL); /* it reads zg: before the free */
+	(void)tld_run_unsigned_finish(r->unsigned_job, NULL, NULL, NULL); /* it reads zg: before the free */
 	tld_zonegen_free(r->zg);
 	tld_statedb_close(r->db);
 	tld_policy_free(r->pol);

@@ -5,7 +5,7 @@
  *   tld_run_unsigned_start(zg, STATE_DIR/unsigned.zone, &job);    // thread: file + digest
  *   tld_run_unsigned_zone(zg, zone, STATE_DIR/unsigned.zone, &z); // the signer's zone, here
  *   signer_sign_zone(&opts, z, &stats);                           // takes z
- *   tld_run_unsigned_finish(job, hex, NULL);                      // file written, its digest
+ *   tld_run_unsigned_finish(job, hex, NULL, NULL);                // file written, its digest
  *
  * Neither text formatting nor parsing lies on the run's critical path: the
  * signer's zone is filled from zonegen's records in wire form
@@ -67,7 +67,9 @@ int tld_run_unsigned_start(const struct tld_zonegen *zg, const char *path,
  * \brief Waits for the file and releases the job; NULL is a no-op (TLD_OK).
  * \param[out] hex      the file's SHA-256, hex, 65 bytes; written only on
  *                      success (may be NULL)
- * \param[out] seconds  how long the write took (may be NULL)
+ * \param[out] seconds      how long the write took, wall time (may be NULL)
+ * \param[out] cpu_seconds  the CPU time it took (may be NULL)
  * \return the result of tld_run_write_unsigned()
  */
-int tld_run_unsigned_finish(struct tld_run_unsigned_job *job, char hex[65], double *seconds);
+int tld_run_unsigned_finish(struct tld_run_unsigned_job *job, char hex[65], double *seconds,
+                            double *cpu_seconds);

@@ -14,26 +14,28 @@ struct tld_run_unsigned_job {
 	const char *path;
 	pthread_t thread;
 	bool threaded;
-	int err;                    /*!< with hex and seconds: read after the join */
+	int err;                    /*!< with hex and the times: read after the join */
 	char hex[65];
-	double seconds;
+	double seconds;             /*!< wall time */
+	double cpu_seconds;         /*!< CPU time of the writing thread */
 };
 
 /* -- internal API -- */
 
-static double mono_seconds(void)
+static double clock_seconds(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void *job_main(void *arg)
 {
 	struct tld_run_unsigned_job *j = arg;
-	double t0 = mono_seconds();
+	double t0 = clock_seconds(CLOCK_MONOTONIC), c0 = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 	j->err = tld_run_write_unsigned(j->zg, j->path, j->hex);
-	j->seconds = mono_seconds() - t0;
+	j->seconds = clock_seconds(CLOCK_MONOTONIC) - t0;
+	j->cpu_seconds = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
 	return NULL;
 }
 
@@ -56,7 +58,8 @@ int tld_run_unsigned_start(const struct tld_zonegen *zg, const char *path,
 	return TLD_OK;
 }
 
-int tld_run_unsigned_finish(struct tld_run_unsigned_job *j, char hex[65], double *seconds)
+int tld_run_unsigned_finish(struct tld_run_unsigned_job *j, char hex[65], double *seconds,
+                            double *cpu_seconds)
 {
 	if (j == NULL) {
 		return TLD_OK;
@@ -70,6 +73,9 @@ int tld_run_unsigned_finish(struct tld_run_unsigned_job *j, char hex[65], double
 	}
 	if (seconds != NULL) {
 		*seconds = j->seconds;
+	}
+	if (cpu_seconds != NULL) {
+		*cpu_seconds = j->cpu_seconds;
 	}
 	free(j);
 	return err;

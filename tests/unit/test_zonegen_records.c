@@ -202,6 +202,7 @@ static void generated(size_t n)
 	int ret;
 	char *text = build_at("gen", files, 4, NULL, &cfg, &zg, &ret);
 	is_int(TLD_OK, ret, "a generated export of %zu domains builds", n);
+	is_int(0, zg ? (long long)tld_zonegen_stats(zg)->bad_rows : -1, "no row rejected");
 	if (text != NULL) {
 		same_records(zg, text, "generated export");
 		char *alone = NULL;
