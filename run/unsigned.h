@@ -56,9 +56,11 @@ struct tld_run_unsigned_job;
 /*!
  * \brief Starts tld_run_write_unsigned() on a thread beside the caller (in
  *        the caller when no thread can be had).  zg and path must live until
- *        tld_run_unsigned_finish().
+ *        tld_run_unsigned_finish().  The hash is set up here, on the calling
+ *        thread: the thread takes no lock of OpenSSL's, so the signer may fork
+ *        its HSM workers while it runs.
  * \param[out] out  finish with tld_run_unsigned_finish(); written only on success
- * \return TLD_OK or TLD_ENOMEM
+ * \return TLD_OK, TLD_ENOMEM or TLD_ECRYPTO
  */
 int tld_run_unsigned_start(const struct tld_zonegen *zg, const char *path,
                            struct tld_run_unsigned_job **out);
