@@ -28,7 +28,9 @@
 #include "run/history.h"
 #include "run/pipeline.h"
 #include "run/report.h"
+#include "run/unsigned.h"
 #include "signer/sign.h"
+#include "signer/zone.h"
 #include "verify/verify.h"
 #include "zonegen/zonegen.h"
 
@@ -56,6 +58,10 @@ struct run {
 	tld_lock_t *lock;
 	tld_statedb_t *db;
 	struct tld_zonegen *zg;
+	struct tld_run_unsigned_job *unsigned_job; /* STATE_DIR/unsigned.zone and its digest */
+	bool unsigned_due;                  /* the export stage got as far as the file */
+	bool unsigned_started;              /* start_unsigned_file() was called */
+	int unsigned_err;                   /* its result, once joined */
 
 	struct tld_zone_stats cur;          /* this run's figures */
 	struct tld_zone_stats prev;         /* the last published version's */
@@ -186,7 +192,10 @@ static int stage_load(struct run *r)
 	return state_path(r, "signed.zone", r->signed_path, sizeof(r->signed_path));
 }
 
-/* Stage 3-4: read and check the export, build, write STATE_DIR/unsigned.zone. */
+/*
+ * Stage 3-4: read and check the export, build (STATE_DIR/unsigned.zone and
+ * the unsigned digest follow on a thread, start_unsigned_file()).
+ */
 static int stage_export(struct run *r)
 {
 	double t0 = mono_seconds();
@@ -200,11 +209,9 @@ static int stage_export(struct run *r)
 	    (err = tld_zonegen_write_report(r->zg, report_path)) != TLD_OK) {
 		return err;
 	}
-	if ((err = tld_run_write_unsigned(r->zg, r->unsigned_path, r->cur.unsigned_digest)) != TLD_OK) {
-		return err;
-	}
-	tld_info("run: export: read and built in %.2f s, unsigned zone written and hashed in %.2f s",
-	         t_built - t0, mono_seconds() - t_built);
+	tld_info("run: export: read and built in %.2f s, report written in %.2f s", t_built - t0,
+	         mono_seconds() - t_built);
+	r->unsigned_due = true;
 	const struct tld_zonegen_stats *zs = tld_zonegen_stats(r->zg);
 	r->cur.delegations = zs->delegated;
 	r->cur.ds_records = zs->ds_records;
@@ -423,6 +430,42 @@ static void keep_previous(struct run *r)
 }
 
 /*
+ * Starts writing STATE_DIR/unsigned.zone and hashing it on a thread (once;
+ * nothing before the export stage has built the zone and written its
+ * report).  The file is nobody's input in the run: it is written beside the
+ * signing, once the signer has its zone, so that it takes no time from the
+ * handover; a run that ends before (a guard) writes it at its report.
+ */
+static int start_unsigned_file(struct run *r)
+{
+	if (!r->unsigned_due || r->unsigned_started) {
+		return TLD_OK;
+	}
+	r->unsigned_started = true;
+	r->unsigned_err = tld_run_unsigned_start(r->zg, r->unsigned_path, &r->unsigned_job);
+	return r->unsigned_err;
+}
+
+/*
+ * Waits until STATE_DIR/unsigned.zone is written and its digest is in
+ * cur.unsigned_digest (a no-op after the first call); returns the write's result.
+ */
+static int wait_unsigned_file(struct run *r)
+{
+	if (r->unsigned_job == NULL) {
+		return r->unsigned_err;
+	}
+	double t0 = mono_seconds(), took = 0, cpu = 0;
+	r->unsigned_err = tld_run_unsigned_finish(r->unsigned_job, r->cur.unsigned_digest, &took, &cpu);
+	r->unsigned_job = NULL;
+	if (r->unsigned_err == TLD_OK) {
+		tld_info("run: %s written and hashed beside the run in %.2f s, %.2f s CPU (waited %.2f s "
+		         "for it)", r->unsigned_path, took, cpu, mono_seconds() - t0);
+	}
+	return r->unsigned_err;
+}
+
+/*
  * Whether the unsigned zone differs from the one the current version was
  * built from (run history); unknown counts as changed.
  */
@@ -436,6 +479,29 @@ static bool unsigned_zone_changed(struct run *r)
 	return strcmp(kept, r->cur.unsigned_digest) != 0;
 }
 
+/*
+ * The signer's zone from zonegen's records in memory, then signed (the
+ * signer takes the zone); the time of the handover counts as the read.
+ */
+static int sign_from_memory(struct run *r, const struct signer_sign_opts *so)
+{
+	double t0 = mono_seconds();
+	struct signer_zone *z = NULL;
+	int err = tld_run_unsigned_zone(r->zg, r->cfg->zone, r->unsigned_path, &z);
+	if (err != TLD_OK) {
+		return err;
+	}
+	double handed = mono_seconds() - t0;
+	tld_debug("run: sign: %zu records handed over from zonegen in %.2f s", z->nrrs, handed);
+	if ((err = start_unsigned_file(r)) != TLD_OK) {
+		signer_zone_free(z);
+		return err;
+	}
+	err = signer_sign_zone(so, z, &r->sig);
+	r->sig.seconds_read += handed;
+	return err;
+}
+
 /* Stage 7: sign, reusing the published version's signatures. */
 static int stage_sign(struct run *r)
 {
@@ -444,16 +510,18 @@ static int stage_sign(struct run *r)
 		.cfg = r->cfg,
 		.policy = r->pol,
 		.db = r->db,
-		.input = r->unsigned_path,
 		.output = r->signed_path,
 		.previous = choose_previous(r, previous, sizeof(previous)),
 		.now = r->opts->now,
 		.workers = r->opts->workers,
 		.keep_serial_if_unchanged = true,
 	};
-	int err = signer_sign_file(&so, &r->sig);
+	int err = sign_from_memory(r, &so);
 	if (err != TLD_OK) {
 		return err;
+	}
+	if (r->sig.unchanged && (err = wait_unsigned_file(r)) != TLD_OK) {
+		return err; /* the digest comes with the file */
 	}
 	if (r->sig.unchanged && unsigned_zone_changed(r)) {
 		/* Defence in depth: never keep a version whose unsigned zone differs. */
@@ -462,7 +530,7 @@ static int stage_sign(struct run *r)
 		            r->current.serial);
 		so.keep_serial_if_unchanged = false;
 		memset(&r->sig, 0, sizeof(r->sig));
-		if ((err = signer_sign_file(&so, &r->sig)) != TLD_OK) {
+		if ((err = sign_from_memory(r, &so)) != TLD_OK) {
 			return err;
 		}
 	}
@@ -600,6 +668,10 @@ static int stage_publish(struct run *r)
 {
 	double t0 = mono_seconds();
 	bool beside = r->prep.started;
+	int err = wait_unsigned_file(r); /* a failed write fails the run: nothing published */
+	if (err != TLD_OK) {
+		return err;
+	}
 	join_prepare(r);
 	if (!beside && r->prep.prep == NULL && r->prep.err == TLD_OK) {
 		prepare_publish(&r->prep);
@@ -611,7 +683,7 @@ static int stage_publish(struct run *r)
 	r->report.publish_prepared_seconds = r->prep.seconds;
 	tld_publish_prep_t *prep = r->prep.prep;
 	r->prep.prep = NULL;
-	int err = tld_publish_commit(prep, r->db, &r->pub);
+	err = tld_publish_commit(prep, r->db, &r->pub);
 	if (err != TLD_OK && !(err == TLD_EIO && r->pub.after_publish_ran)) {
 		return err;
 	}
@@ -757,6 +829,10 @@ static void report(struct run *r, int result)
 	r->report.messages = (const char *const *)r->messages;
 	r->report.messages_count = r->n_messages;
 	if (r->db != NULL) {
+		/* a run that ended before signing writes the file too (for the operator) */
+		if (start_unsigned_file(r) == TLD_OK) {
+			(void)wait_unsigned_file(r); /* the digest; "" when it failed (the run failed) */
+		}
 		r->cur.serial = r->report.serial;
 		r->cur.has_serial = r->report.published || r->report.unchanged;
 		if (tld_history_record(r->db, &r->report, &r->cur) != TLD_OK) {
@@ -781,6 +857,7 @@ static void run_free(struct run *r)
 	}
 	free(r->rsec);
 	free(r->sec);
+	(void)tld_run_unsigned_finish(r->unsigned_job, NULL, NULL, NULL); /* it reads zg: before the free */
 	tld_zonegen_free(r->zg);
 	tld_statedb_close(r->db);
 	tld_policy_free(r->pol);

@@ -3,9 +3,11 @@
  * The cron pipeline, `tldsign run` (DESIGN.md section 3):
  *
  *   load config -> lock STATE_DIR -> load policy, open the state store
- *   -> export + build (STATE_DIR/unsigned.zone) -> guards (vs run history)
- *   -> key management (tld_keyplan_now) -> sign (STATE_DIR/signed.zone,
- *   reusing the published version's signatures) -> verify (the publish
+ *   -> export + build (in memory; the unsigned digest and STATE_DIR/unsigned.zone
+ *   on a thread beside the run, run/unsigned.h) -> guards (vs run history)
+ *   -> key management (tld_keyplan_now) -> sign (the zone handed over in
+ *   memory -> STATE_DIR/signed.zone, reusing the published version's
+ *   signatures) -> verify (the publish
  *   gate) -> publish (the commit point) -> NOTIFY + secondary serial check
  *   -> report (summary line, last-run.json, metrics.prom, history row).
  *
@@ -59,18 +61,3 @@ int tld_run_pipeline(const struct tld_run_opts *opts);
  */
 int tld_run_apex_digest(char *const *ns, size_t ns_count, const char *mname, const char *rname,
                         char hex[65]);
-
-struct tld_zonegen;
-
-/*!
- * \brief Writes the built zone to path (STATE_DIR/unsigned.zone) through a
- *        temporary file renamed into place, hashing it on the way.  No fsync:
- *        the file is an intermediate each run rebuilds (run/unsigned_zone.c).
- * \param[in]  zg    the built zone
- * \param[in]  path  the file
- * \param[out] hex   SHA-256 of the content, hex, 65 bytes; written only on success
- * \return TLD_OK, or errno-mapped (TLD_ENOSPC, TLD_EIO, ...; logged with the
- *         path), TLD_ENOMEM, TLD_ECRYPTO; on failure path is untouched
- */
-int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char hex[65]);
-

@@ -1,24 +1,27 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * STATE_DIR/unsigned.zone, written once with its SHA-256 computed on the way
- * (run/pipeline.h).  The file is an intermediate of one run: the run's own
- * signer reads it (through the page cache) and every run rebuilds it from
- * the export, so it is renamed into place without fsync; a crash leaves the
- * previous file or the new one, and the next run rewrites it either way.
+ * STATE_DIR/unsigned.zone, written once with its SHA-256 computed on the way,
+ * here or on a thread beside the run (run/unsigned.h).  The file is for
+ * operators and `tldsign sign`: the run's own signer gets the zone in memory,
+ * and every run rebuilds the file from the export, so it is renamed into
+ * place without fsync; a crash leaves the previous file or the new one, and
+ * the next run rewrites it either way.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "common/error.h"
 #include "common/log.h"
-#include "run/pipeline.h"
+#include "run/unsigned.h"
 #include "zonegen/zonegen.h"
 
 /* A FILE that hashes what passes through it into the file underneath. */
@@ -53,7 +56,7 @@ static int write_through(const struct tld_zonegen *zg, struct tee *t)
 		return TLD_ENOMEM;
 	}
 	errno = 0;
-	int err = tld_zonegen_write(zg, f);
+	int err = tld_zonegen_write_alone(zg, f); /* beside the run: one core at most */
 	int e = errno;
 	if (fclose(f) != 0 && err == TLD_OK) {
 		err = TLD_EIO;
@@ -65,19 +68,30 @@ static int write_through(const struct tld_zonegen *zg, struct tee *t)
 	return err;
 }
 
-/* -- public API -- */
+/* A SHA-256 context, initialised; NULL when out of memory or the digest is missing. */
+static EVP_MD_CTX *sha256_new(void)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		md = NULL;
+	}
+	return md;
+}
 
-int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char hex[65])
+/* tld_run_write_unsigned() with the hash context given, initialised (not freed here). */
+static int write_hashed(const struct tld_zonegen *zg, const char *path, EVP_MD_CTX *md,
+                        char hex[65])
 {
 	size_t len = strlen(path) + sizeof(".tmp.XXXXXX");
 	char *tmp = malloc(len);
-	struct tee t = { 0 };
+	struct tee t = { .md = md };
 	int fd = -1, err = TLD_ENOMEM;
 	bool created = false;
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned dlen = 0;
 
-	if (tmp == NULL || (t.md = EVP_MD_CTX_new()) == NULL) {
+	if (tmp == NULL) {
 		goto fail;
 	}
 	snprintf(tmp, len, "%s.tmp.XXXXXX", path); /* swept by the next run if this one dies */
@@ -94,10 +108,6 @@ int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char 
 		goto fail;
 	}
 	fd = -1;
-	if (EVP_DigestInit_ex(t.md, EVP_sha256(), NULL) != 1) {
-		err = TLD_ECRYPTO;
-		goto fail;
-	}
 	if ((err = write_through(zg, &t)) != TLD_OK) {
 		goto fail;
 	}
@@ -119,7 +129,6 @@ int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char 
 	for (unsigned i = 0; i < dlen; i++) {
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	}
-	EVP_MD_CTX_free(t.md);
 	free(tmp);
 	return TLD_OK;
 fail:
@@ -135,7 +144,95 @@ fail:
 	if (err != TLD_ENOMEM && err != TLD_ECRYPTO) {
 		tld_error("%s: writing the unsigned zone failed: %s", path, tld_strerror(err));
 	}
-	EVP_MD_CTX_free(t.md);
 	free(tmp);
+	return err;
+}
+
+struct tld_run_unsigned_job {
+	const struct tld_zonegen *zg;
+	const char *path;
+	EVP_MD_CTX *md;             /*!< initialised by the caller of tld_run_unsigned_start() */
+	pthread_t thread;
+	bool threaded;
+	int err;                    /*!< with hex and the times: read after the join */
+	char hex[65];
+	double seconds;             /*!< wall time */
+	double cpu_seconds;         /*!< CPU time of the writing thread */
+};
+
+static double clock_seconds(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *job_main(void *arg)
+{
+	struct tld_run_unsigned_job *j = arg;
+	double t0 = clock_seconds(CLOCK_MONOTONIC), c0 = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
+	j->err = write_hashed(j->zg, j->path, j->md, j->hex);
+	j->seconds = clock_seconds(CLOCK_MONOTONIC) - t0;
+	j->cpu_seconds = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
+	return NULL;
+}
+
+/* -- public API -- */
+
+int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char hex[65])
+{
+	EVP_MD_CTX *md = sha256_new();
+	if (md == NULL) {
+		return TLD_ECRYPTO;
+	}
+	int err = write_hashed(zg, path, md, hex);
+	EVP_MD_CTX_free(md);
+	return err;
+}
+
+int tld_run_unsigned_start(const struct tld_zonegen *zg, const char *path,
+                           struct tld_run_unsigned_job **out)
+{
+	struct tld_run_unsigned_job *j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		return TLD_ENOMEM;
+	}
+	/* here, not on the thread: the fetch of the digest takes OpenSSL's locks,
+	 * which must not be held by a thread when the signer forks its HSM workers */
+	if ((j->md = sha256_new()) == NULL) {
+		free(j);
+		return TLD_ECRYPTO;
+	}
+	j->zg = zg;
+	j->path = path;
+	j->threaded = pthread_create(&j->thread, NULL, job_main, j) == 0;
+	if (!j->threaded) {
+		job_main(j); /* no thread to be had: the same work, here */
+	}
+	*out = j;
+	return TLD_OK;
+}
+
+int tld_run_unsigned_finish(struct tld_run_unsigned_job *j, char hex[65], double *seconds,
+                            double *cpu_seconds)
+{
+	if (j == NULL) {
+		return TLD_OK;
+	}
+	if (j->threaded) {
+		pthread_join(j->thread, NULL);
+	}
+	int err = j->err;
+	if (err == TLD_OK && hex != NULL) {
+		memcpy(hex, j->hex, 65);
+	}
+	if (seconds != NULL) {
+		*seconds = j->seconds;
+	}
+	if (cpu_seconds != NULL) {
+		*cpu_seconds = j->cpu_seconds;
+	}
+	EVP_MD_CTX_free(j->md);
+	free(j);
 	return err;
 }

@@ -28,7 +28,8 @@ static int add_extra(struct tld_zonegen *zg, ldns_rr *rr, uint32_t owner)
 		zg->extra = v;
 		zg->extra_cap = cap;
 	}
-	struct zg_extra x = { .owner = owner, .type = (uint16_t)ldns_rr_get_type(rr) };
+	struct zg_extra x = { .owner = owner, .type = (uint16_t)ldns_rr_get_type(rr),
+	                      .ttl = ldns_rr_ttl(rr), .rclass = (uint16_t)ldns_rr_get_class(rr) };
 	ldns_buffer *buf = ldns_buffer_new(512);
 	if (buf == NULL) {
 		return TLD_ENOMEM;

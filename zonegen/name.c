@@ -94,6 +94,60 @@ size_t tld_name_normalize(const char *in, size_t len, char *out, const char **wh
 	return len + 1;
 }
 
+size_t tld_name_text_to_wire(const char *name, size_t len, unsigned char *wire)
+{
+	if (len == 1 && name[0] == '.') {
+		wire[0] = 0;
+		return 1;
+	}
+	size_t o = 0, lpos = 0, llen = 0; /* lpos: the current label's length byte */
+	bool in_label = false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = (unsigned char)name[i];
+		if (c == '.') {
+			if (!in_label) {
+				return 0; /* empty label */
+			}
+			wire[lpos] = (unsigned char)llen;
+			in_label = false;
+			continue;
+		}
+		if (c == '\\') {
+			if (i + 1 >= len) {
+				return 0;
+			}
+			c = (unsigned char)name[++i];
+			if (c >= '0' && c <= '9') {
+				if (i + 2 >= len || name[i + 1] < '0' || name[i + 1] > '9' || name[i + 2] < '0' ||
+				    name[i + 2] > '9') {
+					return 0;
+				}
+				c = (c - '0') * 100 + (unsigned)(name[i + 1] - '0') * 10 +
+				    (unsigned)(name[i + 2] - '0');
+				i += 2;
+				if (c > 255) {
+					return 0;
+				}
+			}
+		}
+		if (!in_label) {
+			lpos = o++;
+			llen = 0;
+			in_label = true;
+		}
+		if (llen == 63 || o >= 254) {
+			return 0; /* label over 63 octets, name over 255 */
+		}
+		wire[o++] = (unsigned char)c;
+		llen++;
+	}
+	if (in_label) {
+		wire[lpos] = (unsigned char)llen;
+	}
+	wire[o++] = 0;
+	return o;
+}
+
 bool tld_name_under(const char *name, size_t name_len, const char *zone, size_t zone_len,
                     bool strictly)
 {

@@ -36,6 +36,19 @@ size_t tld_name_normalize(const char *in, size_t len, char *out, const char **wh
 bool tld_name_under(const char *name, size_t name_len, const char *zone, size_t zone_len,
                     bool strictly);
 
+/*!
+ * \brief Wire form of an absolute name in presentation form, any name (unlike
+ *        tld_name_to_wire() of zonegen/ds.h): labels as written (no case
+ *        change), escapes \X and \DDD (RFC 1035 5.1) decoded; the trailing
+ *        dot may be left out.
+ * \param[in]  name  the name (".": the root)
+ * \param[in]  len   its length
+ * \param[out] wire  at least 255 bytes
+ * \return the wire length, or 0 when the name has no wire form (empty label,
+ *         label over 63 octets, name over 255 octets, bad escape)
+ */
+size_t tld_name_text_to_wire(const char *name, size_t len, unsigned char *wire);
+
 /*! Number of labels of a normalised absolute name (root = 0). */
 size_t tld_name_labels(const char *name);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "zonegen/zg_internal.h"
@@ -101,15 +102,13 @@ int zg_reject(struct tld_zonegen *zg, const char *file, unsigned long line, cons
 
 int tld_zonegen_write_report(const struct tld_zonegen *zg, const char *path)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-		return TLD_EINVAL;
+	/* NAME.tmp.XXXXXX: a run killed meanwhile leaves a name its next run sweeps */
+	tld_atomic_file_t *af = NULL;
+	int ret = tld_atomic_file_open(path, 0644, &af);
+	if (ret != TLD_OK) {
+		return ret; /* logged */
 	}
-	FILE *f = fopen(tmp, "w");
-	if (f == NULL) {
-		tld_error("%s: %s", tmp, strerror(errno));
-		return tld_errno(errno);
-	}
+	FILE *f = tld_atomic_file_stream(af);
 	const struct tld_zonegen_stats *s = &zg->stats;
 	fprintf(f, "{\n  \"zone\": ");
 	json_string(f, zg->zone);
@@ -127,19 +126,9 @@ int tld_zonegen_write_report(const struct tld_zonegen *zg, const char *path)
 	json_list(f, "orphan_glue", &zg->orphans, false);
 	json_list(f, "lame", &zg->lame, true);
 	fprintf(f, "}\n");
-	int ret = TLD_OK;
-	if (ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		ret = TLD_EIO;
-	}
-	if (fclose(f) != 0) {
-		ret = TLD_EIO;
-	}
-	if (ret == TLD_OK && rename(tmp, path) != 0) {
-		ret = tld_errno(errno);
-	}
+	ret = tld_atomic_file_commit(af); /* flush, fsync, rename; errors logged */
 	if (ret != TLD_OK) {
 		tld_error("%s: writing the report failed: %s", path, tld_strerror(ret));
-		unlink(tmp);
 	}
 	return ret;
 }

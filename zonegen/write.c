@@ -6,9 +6,10 @@
  *
  * The zone is built, so formatting is split: ranges of owners ("chunks") are
  * formatted into buffers of their own by the calling thread and one helper
- * thread, and the calling thread writes the chunks in order.  When the
- * output is a regular file, the kernel is told to start writing each chunk
- * back to disk at once, so that the caller's fsync() finds little to do.
+ * thread (tld_zonegen_write_alone(): the calling thread alone), and the
+ * calling thread writes the chunks in order.  When the output is a regular
+ * file, the kernel is told to start writing each chunk back to disk at once,
+ * so that the caller's fsync() finds little to do.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -171,9 +172,8 @@ int zg_cmp_extra(const void *a, const void *b)
 	return x->rdata_len < y->rdata_len ? -1 : x->rdata_len > y->rdata_len;
 }
 
-static void w_extras(struct wbuf *w, const struct tld_zonegen *zg, uint32_t owner)
+size_t zg_extra_first(const struct tld_zonegen *zg, uint32_t owner)
 {
-	const struct zg_name *n = &zg->names[owner];
 	/* extras are sorted by owner id: binary search for the first */
 	size_t lo = 0, hi = zg->extra_count;
 	while (lo < hi) {
@@ -184,11 +184,23 @@ static void w_extras(struct wbuf *w, const struct tld_zonegen *zg, uint32_t owne
 			hi = mid;
 		}
 	}
+	return lo;
+}
+
+bool zg_extra_repeats(const struct zg_extra *prev, const struct zg_extra *x)
+{
+	return prev != NULL && prev->type == x->type && prev->rdata_len == x->rdata_len &&
+	       memcmp(prev->rdata, x->rdata, x->rdata_len) == 0;
+}
+
+static void w_extras(struct wbuf *w, const struct tld_zonegen *zg, uint32_t owner)
+{
+	const struct zg_name *n = &zg->names[owner];
 	const struct zg_extra *prev = NULL;
-	for (size_t i = lo; i < zg->extra_count && zg->extra[i].owner == owner; i++) {
+	for (size_t i = zg_extra_first(zg, owner); i < zg->extra_count && zg->extra[i].owner == owner;
+	     i++) {
 		const struct zg_extra *x = &zg->extra[i];
-		if (prev != NULL && prev->type == x->type && prev->rdata_len == x->rdata_len &&
-		    memcmp(prev->rdata, x->rdata, x->rdata_len) == 0) {
+		if (zg_extra_repeats(prev, x)) {
 			continue; /* duplicate RR */
 		}
 		w_mem(w, n->text, n->len);
@@ -392,12 +404,9 @@ static bool write_chunks(struct chunks *c, struct sink *s)
 	return ok;
 }
 
-/* -- public API -- */
-
-int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
+int zg_apex_ns_sorted(const struct tld_zonegen *zg, char ***out)
 {
 	const struct tld_config *cfg = zg->cfg;
-	struct wbuf apex = { 0 };
 	char **ns = calloc(cfg->apex.ns_count ? cfg->apex.ns_count : 1, sizeof(*ns));
 	if (ns == NULL) {
 		return TLD_ENOMEM;
@@ -407,6 +416,19 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 		ns[i] = cfg->apex.ns[i];
 	}
 	qsort(ns, cfg->apex.ns_count, sizeof(*ns), cmp_wire_str);
+	*out = ns;
+	return TLD_OK;
+}
+
+/* tld_zonegen_write(), with a helper thread formatting beside the writer when helper is set */
+static int write_zone(const struct tld_zonegen *zg, FILE *f, bool helper)
+{
+	const struct tld_config *cfg = zg->cfg;
+	struct wbuf apex = { 0 };
+	char **ns = NULL;
+	if (zg_apex_ns_sorted(zg, &ns) != TLD_OK) {
+		return TLD_ENOMEM;
+	}
 
 	struct heads h;
 	h.ns_len = make_head(h.ns, sizeof(h.ns), cfg->ttl.delegation_ns, "NS");
@@ -432,14 +454,15 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 	c.count = (zg->order_count + CHUNK_OWNERS - 1) / CHUNK_OWNERS;
 	pthread_mutex_init(&c.lock, NULL);
 	pthread_cond_init(&c.changed, NULL);
-	pthread_t helper;
+	pthread_t helper_thread;
 	/* no helper (one chunk, or no thread to be had): the same output, slower */
-	bool helped = ok && c.count > 1 && pthread_create(&helper, NULL, helper_main, &c) == 0;
+	bool helped = helper && ok && c.count > 1 &&
+	              pthread_create(&helper_thread, NULL, helper_main, &c) == 0;
 	if (ok) {
 		ok = write_chunks(&c, &s);
 	}
 	if (helped) {
-		pthread_join(helper, NULL);
+		pthread_join(helper_thread, NULL);
 	}
 	bool out_of_memory = false;
 	for (size_t k = 0; k < CHUNK_BUFFERS; k++) {
@@ -452,4 +475,16 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 		return TLD_ENOMEM;
 	}
 	return (!ok || fflush(f) != 0 || ferror(f)) ? TLD_EIO : TLD_OK;
+}
+
+/* -- public API -- */
+
+int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
+{
+	return write_zone(zg, f, true);
+}
+
+int tld_zonegen_write_alone(const struct tld_zonegen *zg, FILE *f)
+{
+	return write_zone(zg, f, false);
 }

@@ -63,6 +63,8 @@ struct zg_extra {
 	uint16_t type;
 	uint8_t *rdata;            /*!< wire, for RDATA order */
 	size_t rdata_len;
+	uint32_t ttl;
+	uint16_t rclass;
 	char *text;                /*!< "TTL\tIN\tTYPE\tRDATA" */
 };
 
@@ -211,3 +213,9 @@ int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
 
 /* write.c: qsort order of apex.records data (owner id, type, RDATA) */
 int zg_cmp_extra(const void *a, const void *b);
+/* write.c: the first of the (sorted) apex.records data of owner, or extra_count */
+size_t zg_extra_first(const struct tld_zonegen *zg, uint32_t owner);
+/* write.c: whether x repeats prev (same type and RDATA): written once */
+bool zg_extra_repeats(const struct zg_extra *prev, const struct zg_extra *x);
+/* write.c: the apex NS names in RDATA order, repeats left in (caller frees the array) */
+int zg_apex_ns_sorted(const struct tld_zonegen *zg, char ***out);

@@ -5,6 +5,7 @@
  *   struct tld_zonegen *zg;
  *   tld_zonegen_build(cfg, NULL, &zg);     // manifest check, CSV, rules
  *   tld_zonegen_write(zg, stdout);         // canonical order, lower case
+ *   tld_zonegen_records(zg, fn, ctx);      // the same records in wire form
  *   tld_zonegen_write_report(zg, path);    // JSON: counts, rejected rows
  *   tld_zonegen_free(zg);
  *
@@ -60,6 +61,43 @@ int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
  * \return TLD_OK or TLD_EIO
  */
 int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f);
+
+/*!
+ * \brief tld_zonegen_write() on the calling thread alone (no helper thread
+ *        formatting beside it): the same bytes, for a write that runs beside
+ *        other work and should take no more than one core from it.
+ * \return TLD_OK, TLD_EIO or TLD_ENOMEM
+ */
+int tld_zonegen_write_alone(const struct tld_zonegen *zg, FILE *f);
+
+/*! One record of the built zone in wire form (RFC 1035 3.2.1, names uncompressed). */
+struct tld_zonegen_rr {
+	const uint8_t *owner;      /*!< wire name, lower case */
+	size_t owner_len;
+	uint16_t type;
+	uint16_t rclass;           /*!< IN, except what apex.records says otherwise */
+	uint32_t ttl;
+	const uint8_t *rdata;      /*!< uncompressed wire RDATA */
+	uint16_t rdlen;
+	unsigned long line;        /*!< the line tld_zonegen_write() writes it on (1 = the SOA) */
+};
+
+/*!
+ * \brief Called for each record by tld_zonegen_records(); the record's
+ *        memory is valid only during the call.
+ * \return TLD_OK to go on; any other code stops the walk and is returned
+ */
+typedef int (*tld_zonegen_rr_fn)(void *ctx, const struct tld_zonegen_rr *rr);
+
+/*!
+ * \brief Hands every record of the zone to fn in wire form: the records
+ *        tld_zonegen_write() writes, in the same order (the n-th record is
+ *        the file's line n), the SOA serial the same placeholder 0.  No text
+ *        is formatted.  Read-only: several walks may run at once.
+ * \return TLD_OK, fn's code, TLD_ENOMEM, TLD_EINVAL (a name that has no
+ *         wire form: not after a successful build)
+ */
+int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void *ctx);
 
 /*!
  * \brief Writes the JSON report (counts, rejected rows, orphan glue, lame

@@ -107,6 +107,12 @@ zone_ok "run 1"
 is "$(published_serial)" "$(secondary_serial)" "run 1: the NSD secondary serves the published serial"
 [ -s "$S/unsigned.zone" ]; ok $? "the unsigned zone is in the state directory"
 kzonecheck -o test. "$S/unsigned.zone" >/dev/null 2>&1; ok $? "kzonecheck accepts the unsigned zone"
+# the run signs the zone handed over in memory; the file beside is the text `tldsign zonegen` writes
+"$TLDSIGN" -c "$C" --now "$(at 1)" zonegen -o "$TMP/zonegen.zone" >/dev/null 2>&1
+cmp -s "$TMP/zonegen.zone" "$S/unsigned.zone"; ok $? "unsigned.zone is the text tldsign zonegen writes"
+is "$(sha256sum "$S/unsigned.zone" | cut -d' ' -f1)" \
+	"$(sqlite3 "$S/state.db" 'SELECT unsigned_digest FROM run_history ORDER BY id DESC LIMIT 1')" \
+	"the run history's unsigned digest is the SHA-256 of unsigned.zone"
 [ -s "$S/last-run.json" ] && [ -s "$S/metrics.prom" ]; ok $? "last-run.json and metrics.prom written"
 /usr/bin/python3 -m json.tool "$S/last-run.json" >/dev/null; ok $? "last-run.json is valid JSON"
 is 99 "$(json delegations)" "last-run.json: 99 delegations"

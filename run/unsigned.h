@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The unsigned zone of a run, handed from zonegen to the signer in memory:
+ *
+ *   tld_run_unsigned_start(zg, STATE_DIR/unsigned.zone, &job);    // thread: file + digest
+ *   tld_run_unsigned_zone(zg, zone, STATE_DIR/unsigned.zone, &z); // the signer's zone, here
+ *   signer_sign_zone(&opts, z, &stats);                           // takes z
+ *   tld_run_unsigned_finish(job, hex, NULL, NULL);                // file written, its digest
+ *
+ * Neither text formatting nor parsing lies on the run's critical path: the
+ * signer's zone is filled from zonegen's records in wire form
+ * (tld_zonegen_records()), and STATE_DIR/unsigned.zone -- for operators and
+ * `tldsign sign`, the same text `tldsign zonegen` writes -- is written on a
+ * thread beside the signing, its SHA-256 (the unsigned digest of the run
+ * history, run/history.h) computed on the way as before.  Records name the
+ * file and the line the file has them on, so the signer's messages point
+ * into it.
+ */
+#pragma once
+
+#include "zonegen/zonegen.h"
+
+struct signer_zone;
+
+/*!
+ * \brief Fills a new signer zone with the built zone's records, as
+ *        signer_zone_read() would from the zone file: RRSIG, NSEC, NSEC3,
+ *        NSEC3PARAM and DNSKEY records (apex.records) dropped with a notice,
+ *        a class other than IN or a TTL over 2^31-1 refused.
+ * \param[in]  zg      the built zone
+ * \param[in]  origin  the zone name ("test.")
+ * \param[in]  source  file name for messages (STATE_DIR/unsigned.zone: each
+ *                     record's line is its line in that file)
+ * \param[out] out     caller frees with signer_zone_free() or hands it to
+ *                     signer_sign_zone(); written only on success
+ * \return TLD_OK, TLD_EPARSE (logged as source:line: owner TYPE: reason),
+ *         TLD_ERANGE (zone too large, logged), TLD_ENOMEM
+ */
+int tld_run_unsigned_zone(const struct tld_zonegen *zg, const char *origin, const char *source,
+                          struct signer_zone **out);
+
+/*!
+ * \brief Writes the built zone to path (STATE_DIR/unsigned.zone) through a
+ *        temporary file ("path.tmp.XXXXXX") renamed into place, hashing it
+ *        on the way, formatted on the calling thread alone
+ *        (tld_zonegen_write_alone()).  No fsync: each run rebuilds the file.
+ * \param[out] hex  SHA-256 of the content, hex, 65 bytes; written only on success
+ * \return TLD_OK, or errno-mapped (TLD_ENOSPC, TLD_EIO, ...; logged with the
+ *         path), TLD_ENOMEM, TLD_ECRYPTO; on failure path is untouched
+ */
+int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char hex[65]);
+
+/*! tld_run_write_unsigned() on a thread of its own. */
+struct tld_run_unsigned_job;
+
+/*!
+ * \brief Starts tld_run_write_unsigned() on a thread beside the caller (in
+ *        the caller when no thread can be had).  zg and path must live until
+ *        tld_run_unsigned_finish().  The hash is set up here, on the calling
+ *        thread: the thread takes no lock of OpenSSL's, so the signer may fork
+ *        its HSM workers while it runs.
+ * \param[out] out  finish with tld_run_unsigned_finish(); written only on success
+ * \return TLD_OK, TLD_ENOMEM or TLD_ECRYPTO
+ */
+int tld_run_unsigned_start(const struct tld_zonegen *zg, const char *path,
+                           struct tld_run_unsigned_job **out);
+
+/*!
+ * \brief Waits for the file and releases the job; NULL is a no-op (TLD_OK).
+ * \param[out] hex      the file's SHA-256, hex, 65 bytes; written only on
+ *                      success (may be NULL)
+ * \param[out] seconds      how long the write took, wall time (may be NULL)
+ * \param[out] cpu_seconds  the CPU time it took (may be NULL)
+ * \return the result of tld_run_write_unsigned()
+ */
+int tld_run_unsigned_finish(struct tld_run_unsigned_job *job, char hex[65], double *seconds,
+                            double *cpu_seconds);

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The run's unsigned zone (run/unsigned.h): the signer's zone filled in
+ * memory equals the one signer_zone_read() makes of STATE_DIR/unsigned.zone
+ * (records, RDATA, owners, lines), with one thread and with two; apex.records
+ * data the file path drops or refuses is dropped or refused the same way;
+ * the file written beside the run has the digest it reports.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "run/unsigned.h"
+#include "signer/zone.h"
+#include "signer/zone_read.h"
+#include "tests/tap/tap.h"
+#include "tests/unit/zonegen_fixture.h"
+
+#define NOW "2026-11-21T10:00:00Z"
+
+static char tmpdir[256];
+
+/* Two zones as filled (not built): the same records, RDATA, owners and lines. */
+static bool same_zone(const struct signer_zone *a, const struct signer_zone *b)
+{
+	if (a->nrrs != b->nrrs || a->nnodes != b->nnodes || a->rdata_len != b->rdata_len ||
+	    a->node_arena_len != b->node_arena_len || a->origin_len != b->origin_len ||
+	    memcmp(a->origin, b->origin, a->origin_len) != 0 ||
+	    memcmp(a->rdata, b->rdata, a->rdata_len) != 0 ||
+	    memcmp(a->node_arena, b->node_arena, a->node_arena_len) != 0) {
+		return false;
+	}
+	for (size_t i = 0; i < a->nrrs; i++) {
+		const struct signer_rr *x = &a->rrs[i], *y = &b->rrs[i];
+		if (x->node != y->node || x->type != y->type || x->rdlen != y->rdlen || x->ttl != y->ttl ||
+		    x->line != y->line || x->rdoff != y->rdoff) {
+			return false;
+		}
+	}
+	for (size_t i = 0; i < a->nnodes; i++) {
+		if (memcmp(&a->nodes[i], &b->nodes[i], sizeof(a->nodes[i])) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void sha256_hex(const char *text, size_t len, char hex[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+	EVP_Digest(text, len, md, &n, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	}
+}
+
+/* Builds the export in dir (apex.records from apex when not NULL). */
+static struct tld_zonegen *build(const char *sub, const struct fx_file *files, size_t n,
+                                 const char *apex, struct tld_config *cfg)
+{
+	static char dirs[8][512], apex_paths[8][600];
+	static int seq;
+	int k = seq++ % 8;
+	snprintf(dirs[k], sizeof(dirs[k]), "%s/%s", tmpdir, sub);
+	if (fx_export(dirs[k], files, n, NOW, "test.") != 0) {
+		return NULL;
+	}
+	fx_config(cfg, dirs[k]);
+	if (apex != NULL) {
+		snprintf(apex_paths[k], sizeof(apex_paths[k]), "%s/%s.apex", tmpdir, sub);
+		FILE *f = fopen(apex_paths[k], "w");
+		if (f == NULL) {
+			return NULL;
+		}
+		fputs(apex, f);
+		fclose(f);
+		cfg->apex.records = apex_paths[k];
+	}
+	struct tld_zonegen *zg = NULL;
+	int ret = 0;
+	free(fx_zone(cfg, &zg, &ret)); /* builds; the text is not needed here */
+	return ret == TLD_OK ? zg : NULL;
+}
+
+/* The file, its digest, and the zone in memory against the zone read from the file. */
+static void against_file(struct tld_zonegen *zg, const char *what)
+{
+	char path[600], hex[65] = "", job_hex[65] = "";
+	snprintf(path, sizeof(path), "%s/unsigned.zone", tmpdir);
+	struct tld_run_unsigned_job *job = NULL;
+	double took = -1, cpu = -1;
+	is_int(TLD_OK, tld_run_unsigned_start(zg, path, &job), "%s: the writer starts", what);
+	is_int(TLD_OK, tld_run_unsigned_finish(job, job_hex, &took, &cpu), "%s: the file is written", what);
+	ok(took >= 0 && cpu >= 0, "%s: the write's wall and CPU time are reported", what);
+	size_t len = 0;
+	char *text = tap_read_file(path, &len);
+	if (text != NULL) {
+		sha256_hex(text, len, hex);
+	}
+	is_str(hex, job_hex, "%s: the digest is the file's SHA-256", what);
+	char again[65] = "";
+	is_int(TLD_OK, tld_run_write_unsigned(zg, path, again), "%s: written again", what);
+	is_str(job_hex, again, "%s: the same digest again", what);
+	free(text);
+
+	struct signer_zone *from_file = NULL;
+	is_int(TLD_OK, signer_zone_read(path, NULL, &from_file), "%s: the file reads", what);
+	const char *modes[] = { "0", "1" };
+	for (int m = 0; m < 2; m++) {
+		setenv("TLDSIGN_FILL_PIPELINE", modes[m], 1);
+		struct signer_zone *mem = NULL;
+		is_int(TLD_OK, tld_run_unsigned_zone(zg, "test.", path, &mem), "%s: filled in memory (%s)",
+		       what, m ? "two threads" : "one thread");
+		ok(from_file && mem && same_zone(from_file, mem),
+		   "%s: the same zone as read from the file (%zu records, %s)", what,
+		   mem ? mem->nrrs : 0, m ? "two threads" : "one thread");
+		ok(mem && strcmp(mem->source, path) == 0, "%s: messages name the file", what);
+		signer_zone_free(mem);
+	}
+	unsetenv("TLDSIGN_FILL_PIPELINE");
+	signer_zone_free(from_file);
+}
+
+/* A generated export of n domains, glue of both families and DS on some. */
+static struct tld_zonegen *generated(size_t n, struct tld_config *cfg, char **bufs)
+{
+	size_t cap = n * 200 + 1024;
+	for (int i = 0; i < 4; i++) {
+		if ((bufs[i] = malloc(cap)) == NULL) {
+			return NULL;
+		}
+	}
+	char *dom = bufs[0], *ns = bufs[1], *hosts = bufs[2], *ds = bufs[3];
+	size_t ld = (size_t)sprintf(dom, "name,statuses\n");
+	size_t ln = (size_t)sprintf(ns, "domain,host\n");
+	size_t lh = (size_t)sprintf(hosts, "host,address\n");
+	size_t ls = (size_t)sprintf(ds, "domain,key_tag,algorithm,digest_type,digest\n");
+	for (size_t i = 0; i < n; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "g%zx.test", i * 2654435761u % 1000003);
+		ld += (size_t)sprintf(dom + ld, "%s,ok\n", name);
+		if (i % 4 == 0) {
+			ln += (size_t)sprintf(ns + ln, "%s,ns1.%s\n", name, name);
+			lh += (size_t)sprintf(hosts + lh, "ns1.%s,192.0.2.%zu\nns1.%s,2001:db8:%zx::%zx\n",
+			                      name, i % 250 + 1, name, i >> 16, (i & 0xffff) + 1);
+		} else {
+			ln += (size_t)sprintf(ns + ln, "%s,ns%zu.provider.net\n%s,ns.other.example\n", name,
+			                      i % 7, name);
+		}
+		if (i % 9 == 0) {
+			ls += (size_t)sprintf(ds + ls, "%s,%zu,13,2,%064zx\n", name, i % 65536, i * 7919);
+		}
+	}
+	const struct fx_file files[] = {
+		{ "domains.csv", dom }, { "nameservers.csv", ns }, { "hosts.csv", hosts }, { "ds.csv", ds },
+	};
+	return build("gen", files, 4, NULL, cfg);
+}
+
+int main(void)
+{
+	plan_lazy();
+	tld_time_t now;
+	tld_time_parse(NOW, &now);
+	tld_clock_pin(now);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_run_unsigned.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL) {
+		skip_all("no temp dir");
+	}
+
+	const struct fx_file basic[] = {
+		{ "domains.csv", "name,statuses\n"
+		                 "example.test,ok\n"
+		                 "glue.test,ok\n"
+		                 "a.test,ok\n" },
+		{ "nameservers.csv", "domain,host\n"
+		                     "example.test,ns2.provider.net\n"
+		                     "example.test,ns1.provider.net\n"
+		                     "glue.test,ns1.glue.test\n"
+		                     "a.test,ns1.glue.test\n" },
+		{ "hosts.csv", "host,address\n"
+		               "ns1.glue.test,192.0.2.1\n"
+		               "ns1.glue.test,2001:db8::1\n" },
+		{ "ds.csv", "domain,key_tag,algorithm,digest_type,digest\n"
+		            "example.test,12345,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n" },
+	};
+	const char *apex = "ns1.nic.test. 3600 IN A 192.0.2.53\n"
+	                   "test. 600 IN TXT \"registry\"\n"
+	                   "test. 300 IN MX 10 Mail.NIC.test.\n"
+	                   "_dmarc.test. 600 IN TXT \"v=DMARC1; p=none\"\n";
+	struct tld_config cfg;
+	struct tld_zonegen *zg = build("basic", basic, 4, apex, &cfg);
+	ok(zg != NULL, "the hand-made export builds");
+	if (zg != NULL) {
+		against_file(zg, "hand-made export");
+	}
+	tld_zonegen_free(zg);
+
+	char *bufs[4] = { 0 };
+	struct tld_config gcfg;
+	zg = generated(100000, &gcfg, bufs); /* over 8 MiB of records: the ring wraps */
+	ok(zg != NULL && tld_zonegen_stats(zg)->bad_rows == 0,
+	   "a generated export of 100000 domains builds, no row rejected");
+	if (zg != NULL) {
+		against_file(zg, "generated export");
+	}
+	tld_zonegen_free(zg);
+	for (int i = 0; i < 4; i++) {
+		free(bufs[i]);
+	}
+
+	/* DNSKEY in apex.records: dropped, as the file reader drops it */
+	const char *with_key = "test. 3600 IN DNSKEY 257 3 13 "
+	                       "V8z78HWPFqltewsK859e7PcvYQpuz9Qz5MJg1bNJ5NMWp6INZQgJF2ZA9W7EwlCC67EzGJ3DYpk0WG92arU90w==\n"
+	                       "test. 600 IN TXT \"kept\"\n";
+	zg = build("key", basic, 4, with_key, &cfg);
+	ok(zg != NULL, "an export with a DNSKEY in apex.records builds");
+	if (zg != NULL) {
+		against_file(zg, "DNSKEY in apex.records");
+		struct signer_zone *z = NULL;
+		tld_run_unsigned_zone(zg, "test.", "unsigned.zone", &z);
+		bool key = false;
+		for (size_t i = 0; z != NULL && i < z->nrrs; i++) {
+			key |= z->rrs[i].type == 48;
+		}
+		ok(z != NULL && !key, "the DNSKEY record is dropped");
+		signer_zone_free(z);
+	}
+	tld_zonegen_free(zg);
+
+	/* a class other than IN: refused, as the file reader refuses it */
+	zg = build("chaos", basic, 4, "test. 600 CH TXT \"chaos\"\n", &cfg);
+	ok(zg != NULL, "an export with a CH record in apex.records builds");
+	if (zg != NULL) {
+		char path[600];
+		snprintf(path, sizeof(path), "%s/chaos.zone", tmpdir);
+		char hex[65];
+		struct signer_zone *z = NULL;
+		is_int(TLD_OK, tld_run_write_unsigned(zg, path, hex), "its file is written");
+		is_int(TLD_EPARSE, signer_zone_read(path, NULL, &z), "the file reader refuses it");
+		signer_zone_free(z);
+		for (int m = 0; m < 2; m++) {
+			setenv("TLDSIGN_FILL_PIPELINE", m ? "1" : "0", 1);
+			z = NULL;
+			is_int(TLD_EPARSE, tld_run_unsigned_zone(zg, "test.", path, &z),
+			       "the zone in memory is refused the same way (%s)",
+			       m ? "two threads: the walker stops" : "one thread");
+			ok(z == NULL, "no zone on failure");
+		}
+		unsetenv("TLDSIGN_FILL_PIPELINE");
+	}
+	tld_zonegen_free(zg);
+
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0) {
+		diag("cleanup of %s failed", tmpdir);
+	}
+	return exit_status();
+}

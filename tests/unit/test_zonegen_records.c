@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tld_zonegen_records(): the records of tld_zonegen_write() in wire form.
+ * The text is parsed back with the signer's zone parser and compared record
+ * by record (owner, type, class, TTL, RDATA, line) with the wire walk, on a
+ * hand-made export with apex.records and on a generated one;
+ * tld_zonegen_write_alone() against tld_zonegen_write(); and
+ * tld_name_text_to_wire() on its own.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "signer/zparse.h"
+#include "tests/tap/tap.h"
+#include "tests/unit/zonegen_fixture.h"
+#include "zonegen/name.h"
+#include "zonegen/zg_internal.h"
+
+#define NOW "2026-11-21T10:00:00Z"
+
+static char tmpdir[256];
+
+/* Records as a flat list: line(4) type(2) class(2) ttl(4) owner_len(1) rdlen(2) owner rdata. */
+struct rrlist {
+	unsigned char *buf;
+	size_t len, cap;
+	size_t count;
+	int stop_after;            /* > 0: fail with TLD_ECANCELED after that many */
+};
+
+static int push(struct rrlist *l, const uint8_t *owner, size_t ol, uint16_t type, uint16_t rclass,
+                uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, uint32_t line)
+{
+	if (l->stop_after > 0 && l->count == (size_t)l->stop_after) {
+		return TLD_ECANCELED;
+	}
+	size_t need = 15 + ol + rdlen;
+	if (l->len + need > l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 65536;
+		while (cap < l->len + need) {
+			cap *= 2;
+		}
+		unsigned char *b = realloc(l->buf, cap);
+		if (b == NULL) {
+			return TLD_ENOMEM;
+		}
+		l->buf = b;
+		l->cap = cap;
+	}
+	unsigned char *p = l->buf + l->len;
+	uint32_t v[3] = { line, (uint32_t)type << 16 | rclass, ttl };
+	memcpy(p, v, sizeof(v));
+	p[12] = (unsigned char)ol;
+	memcpy(p + 13, &rdlen, 2);
+	memcpy(p + 15, owner, ol);
+	memcpy(p + 15 + ol, rdata, rdlen);
+	l->len += need;
+	l->count++;
+	return TLD_OK;
+}
+
+static int from_text(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                     const uint8_t *rdata, uint16_t rdlen, uint32_t line)
+{
+	size_t ol = 0;
+	while (owner[ol] != 0) {
+		ol += owner[ol] + 1u;
+	}
+	return push(ctx, owner, ol + 1, type, rclass, ttl, rdata, rdlen, line);
+}
+
+static int from_wire(void *ctx, const struct tld_zonegen_rr *rr)
+{
+	return push(ctx, rr->owner, rr->owner_len, rr->type, rr->rclass, rr->ttl, rr->rdata, rr->rdlen,
+	            (uint32_t)rr->line);
+}
+
+/* The zone's text parsed by the signer and the wire walk give the same records. */
+static void same_records(struct tld_zonegen *zg, const char *text, const char *what)
+{
+	struct rrlist a = { 0 }, b = { 0 };
+	int pa = signer_zparse("unsigned.zone", text, strlen(text), NULL, from_text, &a);
+	int pb = tld_zonegen_records(zg, from_wire, &b);
+	is_int(TLD_OK, pa, "%s: the text parses", what);
+	is_int(TLD_OK, pb, "%s: the wire walk succeeds", what);
+	ok(a.count > 0 && a.count == b.count, "%s: %zu records each way (%zu)", what, a.count, b.count);
+	ok(a.len == b.len && memcmp(a.buf, b.buf, a.len) == 0,
+	   "%s: same owners, types, classes, TTLs, RDATA and lines, in the same order", what);
+	free(a.buf);
+	free(b.buf);
+}
+
+static void name_wire(const char *text, const char *want, size_t want_len)
+{
+	unsigned char wire[256];
+	size_t len = tld_name_text_to_wire(text, strlen(text), wire);
+	ok(len == want_len && memcmp(wire, want, want_len) == 0, "'%.40s' -> %zu octets", text, want_len);
+}
+
+static void name_bad(const char *text)
+{
+	unsigned char wire[256];
+	is_int(0, tld_name_text_to_wire(text, strlen(text), wire), "'%.40s' has no wire form", text);
+}
+
+static void names(void)
+{
+	name_wire(".", "", 1);
+	name_wire("ab.test.", "\2ab\4test", 9);
+	name_wire("ab.test", "\2ab\4test", 9);
+	name_wire("Ab.TEST.", "\2Ab\4TEST", 9);
+	name_wire("a\\.b.test.", "\3a.b\4test", 10);
+	name_wire("\\065\\032b.test.", "\3A b\4test", 10);
+	name_wire("*._tcp.test.", "\1*\4_tcp\4test", 13);
+	name_bad("a..test.");
+	name_bad(".test.");
+	name_bad("a\\");
+	name_bad("a\\25.test.");
+	name_bad("a\\256.test.");
+	char label[80], name[400];
+	memset(label, 'a', 63);
+	label[63] = '\0';
+	snprintf(name, sizeof(name), "%s.test.", label);
+	unsigned char wire[256];
+	is_int(70, tld_name_text_to_wire(name, strlen(name), wire), "63-octet label");
+	snprintf(name, sizeof(name), "a%s.test.", label);
+	name_bad(name);
+	/* 4 labels of 63 + "a": 4 * 64 + 2 + 1 = 259 octets; 3 of 63 + 61: 255 */
+	snprintf(name, sizeof(name), "%s.%s.%s.%.61s.", label, label, label, label);
+	is_int(255, tld_name_text_to_wire(name, strlen(name), wire), "255-octet name");
+	snprintf(name, sizeof(name), "%s.%s.%s.%.62s.", label, label, label, label);
+	name_bad(name);
+}
+
+static char *build_at(const char *sub, const struct fx_file *files, size_t n, const char *apex,
+                      struct tld_config *cfg, struct tld_zonegen **zg, int *ret)
+{
+	static char dirs[4][512];
+	static int seq;
+	char *dir = dirs[seq++ % 4];
+	snprintf(dir, 512, "%s/%s", tmpdir, sub);
+	if (fx_export(dir, files, n, NOW, "test.") != 0) {
+		*ret = -1;
+		return NULL;
+	}
+	fx_config(cfg, dir);
+	if (apex != NULL) {
+		static char apex_path[600];
+		snprintf(apex_path, sizeof(apex_path), "%s/apex.zone", tmpdir);
+		FILE *f = fopen(apex_path, "w");
+		if (f == NULL) {
+			*ret = -1;
+			return NULL;
+		}
+		fputs(apex, f);
+		fclose(f);
+		cfg->apex.records = apex_path;
+	}
+	return fx_zone(cfg, zg, ret);
+}
+
+/* A generated export of n domains: NS in and out of the zone, glue of both families, DS. */
+static void generated(size_t n)
+{
+	size_t cap = n * 200 + 1024;
+	char *dom = malloc(cap), *ns = malloc(cap), *hosts = malloc(cap), *ds = malloc(cap);
+	if (dom == NULL || ns == NULL || hosts == NULL || ds == NULL) {
+		ok(0, "memory for the generated export");
+		goto out;
+	}
+	size_t ld = (size_t)sprintf(dom, "name,statuses\n");
+	size_t ln = (size_t)sprintf(ns, "domain,host\n");
+	size_t lh = (size_t)sprintf(hosts, "host,address\n");
+	size_t ls = (size_t)sprintf(ds, "domain,key_tag,algorithm,digest_type,digest\n");
+	unsigned long x = 12345;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+		char name[64];
+		snprintf(name, sizeof(name), "d%lx-%zu.test", (x >> 40) & 0xfff, i);
+		ld += (size_t)sprintf(dom + ld, "%s,%s\n", name, (x >> 20) % 17 == 0 ? "clientHold" : "ok");
+		if ((x >> 8) % 3 == 0) { /* in-zone name servers with glue */
+			ln += (size_t)sprintf(ns + ln, "%s,ns1.%s\n%s,ns2.%s\n", name, name, name, name);
+			lh += (size_t)sprintf(hosts + lh, "ns1.%s,192.0.2.%zu\nns1.%s,2001:db8::%zx\n"
+			                      "ns2.%s,198.51.100.%zu\n", name, i % 250 + 1, name, i + 1, name,
+			                      (i * 7) % 250 + 1);
+		} else {
+			ln += (size_t)sprintf(ns + ln, "%s,ns%lu.provider%lu.net\n%s,ns.other.example\n",
+			                      name, (x >> 30) % 4, (x >> 12) % 50, name);
+		}
+		if ((x >> 16) % 10 == 0) {
+			ls += (size_t)sprintf(ds + ls, "%s,%lu,13,2,%016lx%016lx%016lx%016lx\n", name,
+			                      (x >> 24) % 65536, x, x * 3, x * 5, x * 7);
+		}
+	}
+	const struct fx_file files[] = {
+		{ "domains.csv", dom }, { "nameservers.csv", ns }, { "hosts.csv", hosts }, { "ds.csv", ds },
+	};
+	struct tld_config cfg;
+	struct tld_zonegen *zg = NULL;
+	int ret;
+	char *text = build_at("gen", files, 4, NULL, &cfg, &zg, &ret);
+	is_int(TLD_OK, ret, "a generated export of %zu domains builds", n);
+	is_int(0, zg ? (long long)tld_zonegen_stats(zg)->bad_rows : -1, "no row rejected");
+	if (text != NULL) {
+		same_records(zg, text, "generated export");
+		char *alone = NULL;
+		size_t alone_len = 0;
+		FILE *f = open_memstream(&alone, &alone_len);
+		is_int(TLD_OK, f ? tld_zonegen_write_alone(zg, f) : TLD_ENOMEM, "written on one thread");
+		if (f != NULL) {
+			fclose(f);
+		}
+		ok(zg->order_count > 16384, "%zu owners: several chunks of the writer", zg->order_count);
+		ok(alone != NULL && strcmp(alone, text) == 0,
+		   "on one thread the same bytes as with the helper (%zu bytes)", alone_len);
+		free(alone);
+	}
+	free(text);
+	tld_zonegen_free(zg);
+out:
+	free(dom);
+	free(ns);
+	free(hosts);
+	free(ds);
+}
+
+int main(void)
+{
+	plan_lazy();
+	tld_time_t now;
+	tld_time_parse(NOW, &now);
+	tld_clock_pin(now);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_zonegen_records.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL) {
+		skip_all("no temp dir");
+	}
+	names();
+
+	const struct fx_file basic[] = {
+		{ "domains.csv", "name,statuses\n"
+		                 "example.test,ok\n"
+		                 "held.test,clientHold\n"
+		                 "glue.test,ok\n"
+		                 "a.test,ok\n"
+		                 "xn--bcher-kva.test,ok\n" },
+		{ "nameservers.csv", "domain,host\n"
+		                     "example.test,ns2.provider.net.\n"
+		                     "example.test,NS1.provider.net\n"
+		                     "held.test,ns1.held.test\n"
+		                     "glue.test,ns1.glue.test\n"
+		                     "glue.test,ns2.glue.test\n"
+		                     "a.test,ns1.glue.test\n"
+		                     "xn--bcher-kva.test,ns1.nic.test\n" },
+		{ "hosts.csv", "host,address\n"
+		               "ns1.glue.test,192.0.2.1\n"
+		               "ns1.glue.test,2001:db8::1\n"
+		               "ns2.glue.test,192.0.2.2\n" },
+		{ "ds.csv", "domain,key_tag,algorithm,digest_type,digest\n"
+		            "example.test,12345,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n"
+		            "example.test,54321,14,4,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+		            "abcdef0123456789abcdef0123456789\n" },
+		{ "dnskeys.csv", "domain,flags,protocol,algorithm,public_key\n"
+		                 "glue.test,257,3,13,"
+		                 "V8z78HWPFqltewsK859e7PcvYQpuz9Qz5MJg1bNJ5NMWp6INZQgJF2ZA9W7EwlCC67EzGJ3DYpk0WG92arU90w==\n" },
+	};
+	/* apex data: several types, a repeated record, escaped and wildcard owners, TTLs of its own */
+	const char *apex = "$TTL 600\n"
+	                   "ns1.nic.test. 3600 IN A 192.0.2.53\n"
+	                   "ns1.nic.test. 3600 IN AAAA 2001:db8::53\n"
+	                   "ns1.nic.test. 3600 IN A 192.0.2.53\n"
+	                   "test. IN TXT \"registry\" \"two strings\"\n"
+	                   "test. 300 IN MX 10 Mail.NIC.test.\n"
+	                   "_dmarc.test. IN TXT \"v=DMARC1; p=none\"\n"
+	                   "*.wild.test. 60 IN TXT \"wild\"\n"
+	                   "a\\.b.test. IN TXT \"escaped dot\"\n"
+	                   "test. IN CAA 0 issue \"ca.example\"\n";
+	struct tld_config cfg;
+	struct tld_zonegen *zg = NULL;
+	int ret;
+	char *text = build_at("basic", basic, 5, apex, &cfg, &zg, &ret);
+	is_int(TLD_OK, ret, "the export builds");
+	if (text != NULL) {
+		same_records(zg, text, "hand-made export with apex.records");
+		struct rrlist l = { .stop_after = 3 };
+		is_int(TLD_ECANCELED, tld_zonegen_records(zg, from_wire, &l),
+		       "the callback's error stops the walk and is returned");
+		is_int(3, l.count, "no record after the error");
+		free(l.buf);
+	}
+	free(text);
+	tld_zonegen_free(zg);
+
+	generated(12000); /* over 16384 owners: more than one chunk of the writer */
+
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0) {
+		diag("cleanup of %s failed", tmpdir);
+	}
+	return exit_status();
+}
