@@ -1,5 +1,6 @@
 #!/bin/sh
-# make bench: runs every bench/bench-*.sh in order; each prints its own table.
+# make bench: runs every bench/bench-*.sh in order; each prints its own table
+# (bench/ab-run.sh, an A/B of two binaries, is run by hand).
 # BENCH_SIZES (default "100000 1000000") selects the zone sizes where a bench takes it.
 set -u
 cd "$(dirname "$0")/.."

@@ -8,9 +8,9 @@
 # signed zones are the same but for the RRSIG signatures (ECDSA signatures
 # differ run to run).
 #
-#   bench/bench-run-ab.sh OLD_TLDSIGN NEW_TLDSIGN [INSTANCE] [RUNS]
+#   bench/ab-run.sh OLD_TLDSIGN NEW_TLDSIGN [INSTANCE] [RUNS]
 #
-# e.g. bench/bench-run-ab.sh /tmp/tldsign.before build/tldsign build/bench/run/inst-100000 8
+# e.g. bench/ab-run.sh /tmp/tldsign.before build/tldsign build/bench/run/inst-100000 8
 # The copies go to build/bench/ab/ (the instance is only read).
 set -u
 cd "$(dirname "$0")/.."
