@@ -20,40 +20,18 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "signer/dname.h"
+#include "signer/record_ring.h"
 #include "signer/rrtype.h"
 #include "signer/zparse.h"
 
 /* Files from this size on are parsed and added by two threads (TLDSIGN_READ_PIPELINE=1, tests only: all). */
 #define PIPE_MIN_SIZE (8u << 20)
-/* The ring between them: chunks of records, each record at most 1 + 255 + 12 + 65535 bytes. */
-#define PIPE_CHUNK (1u << 20)
-#define PIPE_CHUNKS 8
 
 struct read_ctx {
 	const char *path;
 	struct signer_zone *zone;
 	size_t dropped;
 	bool quiet;               /* a slice: errors returned, not logged (the file is read again to report them) */
-};
-
-/*
- * The ring: the parser fills chunk tail % PIPE_CHUNKS while fewer than
- * PIPE_CHUNKS are waiting, the adder empties chunk head % PIPE_CHUNKS.
- * head, tail, done, parse_ret and stop are guarded by mu.
- */
-struct pipe {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	uint8_t *buf[PIPE_CHUNKS];
-	size_t len[PIPE_CHUNKS];
-	size_t head, tail;
-	size_t fill;              /* bytes in the chunk being filled (parser only) */
-	bool done;                /* the parser finished ... */
-	int parse_ret;            /* ... with this */
-	bool stop;                /* the adder failed: the parser stops */
-	const char *path, *text;
-	size_t text_len;
-	const uint8_t *origin;
 };
 
 static bool dropped_type(uint16_t t)
@@ -105,159 +83,46 @@ static int add_record(void *vctx, const uint8_t *owner, uint16_t type, uint16_t 
 	return ret;
 }
 
-/* Parser side: hands the chunk being filled over, then waits for a free one. */
-static int pipe_publish(struct pipe *pp)
-{
-	int ret = TLD_OK;
-	pthread_mutex_lock(&pp->mu);
-	pp->len[pp->tail % PIPE_CHUNKS] = pp->fill;
-	pp->tail++;
-	pthread_cond_broadcast(&pp->cv);
-	while (pp->tail - pp->head >= PIPE_CHUNKS && !pp->stop) {
-		pthread_cond_wait(&pp->cv, &pp->mu);
-	}
-	if (pp->stop) {
-		ret = TLD_ECANCELED;
-	}
-	pthread_mutex_unlock(&pp->mu);
-	pp->fill = 0;
-	return ret;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Parser side: one record into the ring (owner length, owner, type, TTL, line, RDLENGTH, RDATA). */
-static int pipe_record(void *vctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+/* Parser side: one record into the ring. */
+static int ring_record(void *vctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
                        const uint8_t *rdata, uint16_t rdlen, uint32_t line)
 {
-	struct pipe *pp = vctx;
-	(void)rclass;
-	size_t ol = signer_dname_len(owner, SIGNER_DNAME_MAX);
-	size_t need = 1 + ol + 12 + rdlen;
-	if (pp->fill + need > PIPE_CHUNK) {
-		int ret = pipe_publish(pp);
-		if (ret != TLD_OK) {
-			return ret;
-		}
-	}
-	uint8_t *p = pp->buf[pp->tail % PIPE_CHUNKS] + pp->fill;
-	p[0] = (uint8_t)ol;
-	memcpy(p + 1, owner, ol);
-	p += 1 + ol;
-	put16(p, type);
-	put32(p + 2, ttl);
-	put32(p + 6, line);
-	put16(p + 10, rdlen);
-	memcpy(p + 12, rdata, rdlen);
-	pp->fill += need;
-	return TLD_OK;
+	struct signer_ring_rr rr = { .owner = owner,
+	                             .owner_len = (uint8_t)signer_dname_len(owner, SIGNER_DNAME_MAX),
+	                             .type = type, .rclass = rclass, .ttl = ttl, .line = line,
+	                             .rdata = rdata, .rdlen = rdlen };
+	return signer_ring_put(vctx, &rr);
 }
 
-static void *pipe_parser(void *arg)
+struct ring_parse {
+	const char *path, *text;
+	size_t text_len;
+	const uint8_t *origin;
+};
+
+static int ring_parse(void *vctx, struct signer_ring *ring)
 {
-	struct pipe *pp = arg;
-	int ret = signer_zparse_mapped(pp->path, pp->text, pp->text_len, pp->origin, pipe_record, pp);
-	pthread_mutex_lock(&pp->mu);
-	if (pp->fill > 0 && !pp->stop) { /* the last chunk: there is room, the last publish made sure */
-		pp->len[pp->tail % PIPE_CHUNKS] = pp->fill;
-		pp->tail++;
-	}
-	pp->done = true;
-	pp->parse_ret = ret;
-	pthread_cond_broadcast(&pp->cv);
-	pthread_mutex_unlock(&pp->mu);
-	return NULL;
+	const struct ring_parse *rp = vctx;
+	return signer_zparse_mapped(rp->path, rp->text, rp->text_len, rp->origin, ring_record, ring);
+}
+
+/* Adder side: one record out of the ring. */
+static int ring_add(void *vctx, const struct signer_ring_rr *rr)
+{
+	return add_record(vctx, rr->owner, rr->type, 1, rr->ttl, rr->rdata, rr->rdlen, rr->line);
 }
 
 /*
- * Parses on a second thread and adds here, chunk by chunk, in file order.
- * An error of the adder stops the parser (which may have logged an error of
- * a later line meanwhile); otherwise the parser's result is the result.
+ * Parses on a second thread and adds here, chunk by chunk, in file order,
+ * through the bounded ring (signer/record_ring.h).  An error of the adder
+ * stops the parser (which may have logged an error of a later line
+ * meanwhile); otherwise the parser's result is the result.
  */
 static int parse_pipelined(const char *path, const char *text, size_t len, const uint8_t *origin,
                            struct read_ctx *ctx)
 {
-	struct pipe pp = { .path = path, .text = text, .text_len = len, .origin = origin };
-	int ret = TLD_OK;
-	size_t nbuf = 0;
-	for (; nbuf < PIPE_CHUNKS; nbuf++) {
-		pp.buf[nbuf] = malloc(PIPE_CHUNK);
-		if (pp.buf[nbuf] == NULL) {
-			ret = TLD_ENOMEM;
-			goto out;
-		}
-	}
-	pthread_mutex_init(&pp.mu, NULL);
-	pthread_cond_init(&pp.cv, NULL);
-	pthread_t tid;
-	if (pthread_create(&tid, NULL, pipe_parser, &pp) != 0) {
-		ret = signer_zparse_mapped(path, text, len, origin, add_record, ctx); /* one thread, then */
-		goto destroy;
-	}
-	for (;;) {
-		pthread_mutex_lock(&pp.mu);
-		while (pp.head == pp.tail && !pp.done) {
-			pthread_cond_wait(&pp.cv, &pp.mu);
-		}
-		if (pp.head == pp.tail) { /* done, all taken */
-			pthread_mutex_unlock(&pp.mu);
-			break;
-		}
-		const uint8_t *p = pp.buf[pp.head % PIPE_CHUNKS];
-		const uint8_t *end = p + pp.len[pp.head % PIPE_CHUNKS];
-		pthread_mutex_unlock(&pp.mu);
-		while (p < end && ret == TLD_OK) {
-			const uint8_t *owner = p + 1;
-			p += 1 + p[0];
-			uint16_t rdlen = get16(p + 10);
-			ret = add_record(ctx, owner, get16(p), 1, get32(p + 2), p + 12, rdlen, get32(p + 6));
-			p += 12 + rdlen;
-		}
-		pthread_mutex_lock(&pp.mu);
-		pp.head++;
-		if (ret != TLD_OK) {
-			pp.stop = true;
-		}
-		pthread_cond_broadcast(&pp.cv);
-		pthread_mutex_unlock(&pp.mu);
-		if (ret != TLD_OK) {
-			break;
-		}
-	}
-	pthread_join(tid, NULL);
-	if (ret == TLD_OK) {
-		ret = pp.parse_ret;
-	}
-destroy:
-	pthread_cond_destroy(&pp.cv);
-	pthread_mutex_destroy(&pp.mu);
-out:
-	for (size_t i = 0; i < nbuf; i++) {
-		free(pp.buf[i]);
-	}
-	return ret;
+	struct ring_parse rp = { .path = path, .text = text, .text_len = len, .origin = origin };
+	return signer_ring_run(ring_parse, &rp, ring_add, ctx);
 }
 
 /*
