@@ -58,7 +58,7 @@ int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
 /*!
  * \brief Writes the zone as a zone file in canonical order (RFC 4034 6.1),
  *        lower case, one RR per line, byte-identical for the same input.
- * \return TLD_OK or TLD_EIO
+ * \return TLD_OK, TLD_EIO or TLD_ENOMEM
  */
 int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f);
 
