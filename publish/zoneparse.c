@@ -168,16 +168,6 @@ static int fast_hex(const struct token *t, size_t n, uint8_t *out, size_t cap, s
 	return FAST_OK;
 }
 
-static int b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
 /* Base64 digit values; -1 for every other byte. */
 static const int8_t B64[256] = {
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -254,7 +244,7 @@ static int fast_base64(const struct token *t, size_t n, uint8_t *out, size_t cap
 				pad++;
 				acc <<= 6;
 			} else {
-				int v = b64val(c);
+				int v = B64[(unsigned char)c];
 				if (v < 0 || pad > 0) {
 					return FAST_NO;
 				}

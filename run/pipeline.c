@@ -497,7 +497,9 @@ static int sign_from_memory(struct run *r, const struct signer_sign_opts *so)
 		signer_zone_free(z);
 		return err;
 	}
-	err = signer_sign_zone(so, z, &r->sig);
+	struct signer_sign_opts with_zone = *so;
+	with_zone.zone = z; /* the signer takes it over, success or not */
+	err = signer_sign_file(&with_zone, &r->sig);
 	r->sig.seconds_read += handed;
 	return err;
 }

@@ -4,7 +4,7 @@
  *
  *   tld_run_unsigned_start(zg, STATE_DIR/unsigned.zone, &job);    // thread: file + digest
  *   tld_run_unsigned_zone(zg, zone, STATE_DIR/unsigned.zone, &z); // the signer's zone, here
- *   signer_sign_zone(&opts, z, &stats);                           // takes z
+ *   opts.zone = z; signer_sign_file(&opts, &stats);             // takes z
  *   tld_run_unsigned_finish(job, hex, NULL, NULL);                // file written, its digest
  *
  * Neither text formatting nor parsing lies on the run's critical path: the
@@ -32,7 +32,7 @@ struct signer_zone;
  * \param[in]  source  file name for messages (STATE_DIR/unsigned.zone: each
  *                     record's line is its line in that file)
  * \param[out] out     caller frees with signer_zone_free() or hands it to
- *                     signer_sign_zone(); written only on success
+ *                     signer_sign_file() through signer_sign_opts.zone; written only on success
  * \return TLD_OK, TLD_EPARSE (logged as source:line: owner TYPE: reason),
  *         TLD_ERANGE (zone too large, logged), TLD_ENOMEM
  */

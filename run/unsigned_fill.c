@@ -39,13 +39,6 @@ struct fill {
 
 /* -- internal API -- */
 
-/* The signer makes these itself (zone_read.c drops them from a file the same way). */
-static bool dropped_type(uint16_t t)
-{
-	return t == SIGNER_T_RRSIG || t == SIGNER_T_NSEC || t == SIGNER_T_NSEC3 ||
-	       t == SIGNER_T_NSEC3PARAM || t == SIGNER_T_DNSKEY;
-}
-
 static int refuse(const struct fill *f, const struct tld_zonegen_rr *rr, const char *why)
 {
 	char name[1024], tname[32];
@@ -64,7 +57,7 @@ static int add(void *ctx, const struct tld_zonegen_rr *rr)
 	if (rr->ttl > TTL_MAX) {
 		return refuse(f, rr, "bad TTL");
 	}
-	if (dropped_type(rr->type)) {
+	if (signer_rrtype_made_by_signer(rr->type)) {
 		f->dropped++;
 		return TLD_OK;
 	}

@@ -34,3 +34,9 @@ bool signer_rrtype_rdata_names(uint16_t type, size_t *skip, unsigned *names)
 		return false;
 	}
 }
+
+bool signer_rrtype_made_by_signer(uint16_t t)
+{
+	return t == SIGNER_T_RRSIG || t == SIGNER_T_NSEC || t == SIGNER_T_NSEC3 ||
+	       t == SIGNER_T_NSEC3PARAM || t == SIGNER_T_DNSKEY;
+}

@@ -27,3 +27,10 @@ enum signer_rrtype {
  * \return false when the type's RDATA has no such names
  */
 bool signer_rrtype_rdata_names(uint16_t type, size_t *skip, unsigned *names);
+
+/*!
+ * \brief Whether the signer makes records of this type itself (RRSIG, NSEC,
+ *        NSEC3, NSEC3PARAM, DNSKEY): an unsigned zone's records of these
+ *        types are dropped when it is read or handed over, never signed.
+ */
+bool signer_rrtype_made_by_signer(uint16_t type);

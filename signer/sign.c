@@ -1150,10 +1150,3 @@ fail:
 	run_clear(&run);
 	return ret;
 }
-
-int signer_sign_zone(const struct signer_sign_opts *o, struct signer_zone *z, struct signer_sign_stats *stats)
-{
-	struct signer_sign_opts with_zone = *o;
-	with_zone.zone = z;
-	return signer_sign_file(&with_zone, stats);
-}

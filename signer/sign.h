@@ -69,14 +69,3 @@ struct signer_sign_stats {
  *         TLD_EKEY (no usable key set); TLD_EHSM / TLD_EPIN; TLD_EIO; TLD_ENOMEM
  */
 int signer_sign_file(const struct signer_sign_opts *opts, struct signer_sign_stats *stats);
-
-/*!
- * \brief signer_sign_file() with opts->zone set to zone: signs a zone already
- *        in memory (filled with signer_zone_add(), not built, no RRSIG, NSEC,
- *        NSEC3, NSEC3PARAM or DNSKEY records; its source names it in messages).
- *        Ownership of zone passes to the signer on every call, success or
- *        failure: it is freed before the function returns.
- * \return as signer_sign_file()
- */
-int signer_sign_zone(const struct signer_sign_opts *opts, struct signer_zone *zone,
-                     struct signer_sign_stats *stats);

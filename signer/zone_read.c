@@ -34,12 +34,6 @@ struct read_ctx {
 	bool quiet;               /* a slice: errors returned, not logged (the file is read again to report them) */
 };
 
-static bool dropped_type(uint16_t t)
-{
-	return t == SIGNER_T_RRSIG || t == SIGNER_T_NSEC || t == SIGNER_T_NSEC3 ||
-	       t == SIGNER_T_NSEC3PARAM || t == SIGNER_T_DNSKEY;
-}
-
 static int add_record(void *vctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
                       const uint8_t *rdata, uint16_t rdlen, uint32_t line)
 {
@@ -61,7 +55,7 @@ static int add_record(void *vctx, const uint8_t *owner, uint16_t type, uint16_t 
 			return ret;
 		}
 	}
-	if (dropped_type(type)) {
+	if (signer_rrtype_made_by_signer(type)) {
 		ctx->dropped++;
 		return TLD_OK;
 	}
