@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* tldsign run [--force REASON] [--workers N]: the cron pipeline (run/pipeline.h). */
+/* tldsign run [--force REASON] [--workers N] [--full-verify]: the cron pipeline (run/pipeline.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@ int cmd_run(const struct tld_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "force", required_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "full-verify", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tld_run_opts ro = {
@@ -43,12 +44,16 @@ int cmd_run(const struct tld_cli *cli, int argc, char **argv)
 			ro.workers = (unsigned)w;
 			break;
 		}
+		case 'V':
+			ro.full_verify = true;
+			break;
 		default:
 			return TLD_EUSAGE;
 		}
 	}
 	if (optind != argc) {
-		tld_error("run: unexpected argument '%s' (usage: tldsign run [--force REASON])",
+		tld_error("run: unexpected argument '%s' (usage: tldsign run [--force REASON] [--workers N] "
+		          "[--full-verify])",
 		          argv[optind]);
 		return TLD_EUSAGE;
 	}

@@ -42,14 +42,16 @@ const struct tld_command tld_commands[] = {
 	  "--cache FILE   verified-signature cache: signatures whose exact bytes verified\n"
 	  "               before skip only the public-key operation; rewritten after\n"
 	  "Exit 5 when a check fails, 3 when the file cannot be parsed.\n" },
-	{ "run", NULL, cmd_run, "run [--force REASON] [--workers N]",
+	{ "run", NULL, cmd_run, "run [--force REASON] [--workers N] [--full-verify]",
 	  "the whole pipeline, for cron",
 	  "Lock, load, read the export, build, guards, key management, sign, verify,\n"
 	  "publish, NOTIFY, check secondaries, report (summary line on stdout,\n"
 	  "STATE_DIR/last-run.json, STATE_DIR/metrics.prom).  Nothing changed: nothing\n"
 	  "is published.\n"
 	  "--force REASON  override the guards for this one run; recorded in the audit log\n"
-	  "--workers N     HSM signing workers (default: one per CPU)\n" },
+	  "--workers N     HSM signing workers (default: one per CPU)\n"
+	  "--full-verify   verify the new version from scratch, not as its changes from\n"
+	  "                the last verified version (done at least every verify.full-every)\n" },
 	{ "publish", NULL, cmd_publish, "publish -i FILE [--no-notify]",
 	  "verify a signed zone and publish it as the next version",
 	  "Verifies the signed zone FILE, publishes it as the next version (atomic\n"

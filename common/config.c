@@ -153,6 +153,12 @@ static const struct tld_yitem guard_keys[] = {
 	{ .key = NULL },
 };
 
+static const struct tld_yitem verify_keys[] = {
+	{ .key = "full-every", .type = TLD_Y_DURATION, .min = 0, .max = DUR_MAX, .def = "24h",
+	  .offset = C(verify.full_every) },
+	{ .key = NULL },
+};
+
 static const struct tld_yitem config_keys[] = {
 	{ .key = "zone", .type = TLD_Y_NAME, .flags = TLD_YF_REQUIRED, .offset = C(zone) },
 	{ .key = "export", .type = TLD_Y_PATH, .def = "export/", .offset = C(export_dir) },
@@ -165,6 +171,7 @@ static const struct tld_yitem config_keys[] = {
 	{ .key = "output", .type = TLD_Y_MAP, .children = output_keys },
 	{ .key = "publish", .type = TLD_Y_MAP, .children = publish_keys },
 	{ .key = "guards", .type = TLD_Y_MAP, .children = guard_keys },
+	{ .key = "verify", .type = TLD_Y_MAP, .children = verify_keys },
 	{ .key = NULL },
 };
 

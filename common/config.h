@@ -127,6 +127,16 @@ struct tld_config {
 		double max_bad_rows;
 		int64_t max_export_age;      /*!< seconds */
 	} guards;
+
+	struct {
+		/*!
+		 * Seconds: `tldsign run` verifies a new version from scratch (every
+		 * record parsed and checked) at least this often; between, it may
+		 * verify it as the changes from the last verified version
+		 * (verify/vstate.h).  0: always from scratch.
+		 */
+		int64_t full_every;
+	} verify;
 };
 
 /*!

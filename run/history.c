@@ -7,9 +7,25 @@
 
 /* -- public API -- */
 
+/* Whether run_history has the column (state stores made before it was added). */
+static int has_column(tld_statedb_t *db, const char *column, bool *has)
+{
+	sqlite3_stmt *st = NULL;
+	int perr = tld_statedb_prepare(db, "SELECT COUNT(*) FROM pragma_table_info('run_history') WHERE name = ?1",
+	                               column, "reading the run history's columns", &st);
+	if (perr != TLD_OK) {
+		return perr;
+	}
+	int rc = sqlite3_step(st);
+	*has = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+	int err = rc == SQLITE_ROW ? TLD_OK : tld_statedb_error(db, "reading the run history's columns");
+	sqlite3_finalize(st);
+	return err;
+}
+
 int tld_history_init(tld_statedb_t *db)
 {
-	return tld_statedb_exec(db,
+	int err = tld_statedb_exec(db,
 		"CREATE TABLE IF NOT EXISTS run_history ("
 		" id INTEGER PRIMARY KEY AUTOINCREMENT,"
 		" zone TEXT NOT NULL,"
@@ -27,10 +43,17 @@ int tld_history_init(tld_statedb_t *db)
 		" sigs_reused INTEGER NOT NULL,"
 		" forced_reason TEXT,"
 		" earliest_expiration INTEGER NOT NULL DEFAULT 0,"
-		" unsigned_digest TEXT NOT NULL DEFAULT '');"
+		" unsigned_digest TEXT NOT NULL DEFAULT '',"
+		" verify_full INTEGER NOT NULL DEFAULT 0);"
 		"CREATE INDEX IF NOT EXISTS run_history_zone ON run_history(zone, id);"
 		/* the clock guard's MAX(started) without a scan of years of cron runs */
 		"CREATE INDEX IF NOT EXISTS run_history_started ON run_history(zone, started);");
+	bool has = true;
+	if (err == TLD_OK && (err = has_column(db, "verify_full", &has)) == TLD_OK && !has) {
+		/* a state store of an earlier release: no run of it counts as verified from scratch */
+		err = tld_statedb_exec(db, "ALTER TABLE run_history ADD COLUMN verify_full INTEGER NOT NULL DEFAULT 0;");
+	}
+	return err;
 }
 
 int tld_history_last_published(tld_statedb_t *db, const char *zone, struct tld_zone_stats *stats,
@@ -95,9 +118,10 @@ int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
 	int perr = tld_statedb_prepare(db,
 	                               "INSERT INTO run_history (zone, started, duration, exit_code, published,"
 	                               " serial, delegations, ds_records, rows_total, rows_bad, apex_digest,"
-	                               " sigs_new, sigs_reused, forced_reason, earliest_expiration, unsigned_digest)"
+	                               " sigs_new, sigs_reused, forced_reason, earliest_expiration, unsigned_digest,"
+	                               " verify_full)"
 	                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	                               " ?16)",
+	                               " ?16, ?17)",
 	                               NULL, "recording the run", &st);
 	if (perr != TLD_OK) {
 		return perr;
@@ -126,6 +150,7 @@ int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
 	}
 	sqlite3_bind_int64(st, 15, r->earliest_expiration);
 	sqlite3_bind_text(st, 16, stats->unsigned_digest, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 17, r->verify_mode == TLD_VERIFY_MODE_FULL && r->result == TLD_OK);
 	int err = sqlite3_step(st) == SQLITE_DONE ? TLD_OK : tld_statedb_error(db, "recording the run");
 	sqlite3_finalize(st);
 	return err;
@@ -219,6 +244,22 @@ int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char h
 	} else if (rc != SQLITE_DONE) {
 		err = tld_statedb_error(db, "reading the run history");
 	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int tld_history_last_full_verify(tld_statedb_t *db, const char *zone, tld_time_t *started)
+{
+	sqlite3_stmt *st = NULL;
+	int perr = tld_statedb_prepare(db,
+	                               "SELECT MAX(started) FROM run_history WHERE zone = ?1 AND verify_full = 1",
+	                               zone, "reading the run history", &st);
+	if (perr != TLD_OK) {
+		return perr;
+	}
+	int rc = sqlite3_step(st);
+	*started = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	int err = rc == SQLITE_ROW ? TLD_OK : tld_statedb_error(db, "reading the run history");
 	sqlite3_finalize(st);
 	return err;
 }

@@ -69,3 +69,12 @@ int tld_history_published_expiry(tld_statedb_t *db, const char *zone, tld_time_t
  * \return TLD_OK or TLD_ESTATE
  */
 int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char hex[65], bool *found);
+
+/*!
+ * \brief Start time of the latest run of the zone whose verification checked
+ *        the new version from scratch and passed (0 if none): `tldsign run`
+ *        verifies from scratch again once verify.full-every has passed.
+ * \param[out] started  0 when none
+ * \return TLD_OK or TLD_ESTATE
+ */
+int tld_history_last_full_verify(tld_statedb_t *db, const char *zone, tld_time_t *started);

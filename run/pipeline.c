@@ -85,6 +85,7 @@ struct run {
 	char signed_path[4096];
 	char vcache_path[4096];             /* the verifier's cache of signed.zone */
 	char prev_vcache_path[4096];        /* ... of the last published version */
+	char full_reason[256];              /* why this run verifies from scratch */
 	double t_start;
 	struct tld_progress progress;
 };
@@ -595,6 +596,35 @@ static void test_break_signed(const struct run *r)
 }
 
 /*
+ * Whether this run must verify the new version from scratch rather than as
+ * its changes from the last verified version: --full-verify,
+ * verify.full-every 0, or no run verified from scratch within
+ * verify.full-every.  The reason goes to r->full_reason.
+ */
+static bool must_verify_from_scratch(struct run *r)
+{
+	int64_t every = r->cfg->verify.full_every;
+	tld_time_t last = 0;
+	char when[32], dur[32];
+	if (r->opts->full_verify) {
+		snprintf(r->full_reason, sizeof(r->full_reason), "--full-verify");
+	} else if (every == 0) {
+		snprintf(r->full_reason, sizeof(r->full_reason), "verify.full-every is 0");
+	} else if (tld_history_last_full_verify(r->db, r->cfg->zone, &last) != TLD_OK || last == 0) {
+		snprintf(r->full_reason, sizeof(r->full_reason), "no run of the zone verified from scratch yet");
+	} else if (r->opts->now - last >= every || r->opts->now < last) {
+		tld_duration_format(every, dur, sizeof(dur));
+		snprintf(r->full_reason, sizeof(r->full_reason),
+		         "the last verification from scratch was at %s (verify.full-every %s)",
+		         tld_time_format(last, when, sizeof(when)), dur);
+	} else {
+		r->full_reason[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+/*
  * Stage 8: the independent verifier is the publish gate.  Its cache of the
  * last published version (STATE_DIR/previous.zone.vcache, written by the
  * verifier, never by the signer) spares the public-key operation of the
@@ -609,6 +639,11 @@ static int stage_verify(struct run *r)
 		.cache_in = r->prev_vcache_path,
 		.cache_out = r->vcache_path,
 	};
+	if (must_verify_from_scratch(r)) {
+		r->report.verify_full_reason = r->full_reason;
+		tld_info("run: verify: from scratch: %s", r->full_reason);
+	}
+	r->report.verify_mode = TLD_VERIFY_MODE_FULL;
 	struct tld_verify_report *rep = NULL;
 	int err = tld_verify_zone_file(r->signed_path, &vo, &rep);
 	if (err == TLD_EVERIFY) {

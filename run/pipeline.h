@@ -23,6 +23,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "common/clock.h"
@@ -33,6 +34,7 @@ struct tld_run_opts {
 	tld_time_t now;            /*!< the instant of the run (tld_now()) */
 	const char *force_reason;  /*!< --force REASON: override tripped guards once; NULL = none */
 	unsigned workers;          /*!< signing workers; 0 = one per CPU */
+	bool full_verify;          /*!< --full-verify: verify from scratch even when verify.full-every allows the delta */
 	FILE *summary;             /*!< where the one-line summary goes (stdout); NULL = nowhere */
 };
 
