@@ -102,7 +102,7 @@ CONF
 	for src in tldsign:$P knotd:$PK; do
 		name=${src%%:*} port=${src#*:} sp=$PS1
 		[ "$name" = knotd ] && sp=$PS2
-		d="$W/sec-$name"; mkdir -p "$d/db"
+		d="$W/sec-$name"; rm -rf "$d"; mkdir -p "$d/db"  # a fresh log per size
 		cat > "$d/knot.conf" <<CONF
 server:
   rundir: "$d"
