@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Internals of `tldsign run` shared by its files: the state of one run
+ * (struct run, owned by tld_run_pipeline() and released by its run_free())
+ * and the stages each file implements.  Nothing outside run/ uses it.
+ *   run/pipeline.c    load, export, guards, keys, the order of the stages, report
+ *   run/stage_sign.c  sign (and STATE_DIR/unsigned.zone beside it)
+ *   run/stage_gate.c  verify (the publish gate), publish, NOTIFY
+ */
+#pragma once
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/atomic_file.h"
+#include "common/config.h"
+#include "common/error.h"
+#include "common/lock.h"
+#include "common/log.h"
+#include "common/progress.h"
+#include "common/statedb.h"
+#include "hsm/keydb.h"
+#include "policy/audit.h"
+#include "policy/keyplan.h"
+#include "policy/keystore.h"
+#include "policy/policy.h"
+#include "publish/notify.h"
+#include "publish/publish.h"
+#include "run/guards.h"
+#include "run/history.h"
+#include "run/pipeline.h"
+#include "run/report.h"
+#include "run/unsigned.h"
+#include "signer/sign.h"
+#include "signer/zone.h"
+#include "verify/verify.h"
+#include "zonegen/zonegen.h"
+
+#define MAX_MESSAGES (TLD_GUARD_COUNT + 4)
+#define KEY_CLASSES 4
+
+struct run;
+
+/* The publish preparation, run beside the verification (stages 8-9). */
+struct prep_job {
+	struct run *r;
+	pthread_t thread;
+	bool started;                       /* the thread runs or ran: join before anything else */
+	tld_publish_prep_t *prep;           /* on success; committed or aborted by the main thread */
+	int err;
+	double seconds;                     /* how long the preparation took */
+	double done_at;                     /* mono_seconds() when it ended */
+};
+
+/* Everything one run holds; released by run_free(). */
+struct run {
+	const struct tld_run_opts *opts;
+	struct tld_config *cfg;
+	struct tld_policy *pol;
+	tld_lock_t *lock;
+	tld_statedb_t *db;
+	struct tld_zonegen *zg;
+	struct tld_run_unsigned_job *unsigned_job; /* STATE_DIR/unsigned.zone and its digest */
+	bool unsigned_due;                  /* the export stage got as far as the file */
+	bool unsigned_started;              /* start_unsigned_file() was called */
+	int unsigned_err;                   /* its result, once joined */
+
+	struct tld_zone_stats cur;          /* this run's figures */
+	struct tld_zone_stats prev;         /* the last published version's */
+	bool have_prev;
+	struct tld_version_info current;    /* published version before this run */
+	bool have_current;
+
+	struct signer_sign_stats sig;
+	struct prep_job prep;
+	struct tld_publish_result pub;
+	struct tld_secondary_status *sec;
+	size_t n_sec;
+
+	struct tld_run_report report;
+	struct tld_report_secondary *rsec;
+	struct tld_report_keycount keys[KEY_CLASSES];
+	char *messages[MAX_MESSAGES];
+	size_t n_messages;
+
+	char unsigned_path[4096];
+	char signed_path[4096];
+	char vcache_path[4096];             /* the verifier's cache of signed.zone */
+	char prev_vcache_path[4096];        /* ... of the last published version */
+	char full_reason[256];              /* why this run verifies from scratch */
+	double t_start;
+	struct tld_progress progress;
+};
+
+/* -- shared helpers (run/pipeline.c) -- */
+
+/*! Monotonic clock, seconds. */
+double run_mono_seconds(void);
+
+/*! Adds a refusal or warning to the run's report (copied; dropped when the list is full). */
+void run_add_message(struct run *r, const char *text);
+
+/*! STATE_DIR/name into buf.  \return TLD_OK or TLD_EINVAL (path too long, logged) */
+int run_state_path(const struct run *r, const char *name, char *buf, size_t size);
+
+/* -- stage 7 (run/stage_sign.c) -- */
+
+/*! Starts writing STATE_DIR/unsigned.zone on a thread (once).  \return the start's result */
+int run_start_unsigned_file(struct run *r);
+
+/*! Waits for STATE_DIR/unsigned.zone and its digest.  \return the write's result */
+int run_wait_unsigned_file(struct run *r);
+
+/*! Stage 7: sign, reusing the published version's signatures.  \return TLD_OK or the error */
+int run_stage_sign(struct run *r);
+
+/* -- stages 8-9 (run/stage_gate.c) -- */
+
+/*! Test hook: TLDSIGN_TEST_BREAK_SIGNED=1 damages signed.zone before verification. */
+void run_test_break_signed(const struct run *r);
+
+/*! Starts the publish preparation beside the verification (when a thread is available). */
+void run_start_prepare(struct run *r);
+
+/*! Waits for the publish preparation (a no-op when none runs). */
+void run_join_prepare(struct run *r);
+
+/*! Stage 8: the verification gate.  \return TLD_OK, TLD_EVERIFY or another error */
+int run_stage_verify(struct run *r);
+
+/*! Stage 9a: publish (the commit point).  \return TLD_OK or the error */
+int run_stage_publish(struct run *r);
+
+/*! Stage 9b: NOTIFY and the secondaries' serials.  \return TLD_OK, TLD_ESECONDARY or another error */
+int run_stage_notify(struct run *r);
