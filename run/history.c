@@ -150,7 +150,7 @@ int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
 	}
 	sqlite3_bind_int64(st, 15, r->earliest_expiration);
 	sqlite3_bind_text(st, 16, stats->unsigned_digest, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 17, r->verify_mode == TLD_VERIFY_MODE_FULL && r->result == TLD_OK);
+	sqlite3_bind_int(st, 17, r->verify_mode == TLD_RUN_VERIFY_FULL && r->result == TLD_OK);
 	int err = sqlite3_step(st) == SQLITE_DONE ? TLD_OK : tld_statedb_error(db, "recording the run");
 	sqlite3_finalize(st);
 	return err;

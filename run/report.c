@@ -69,12 +69,12 @@ static int write_file(const struct tld_run_report *r, const char *dir, const cha
 
 /* -- public API -- */
 
-const char *tld_verify_mode_name(enum tld_verify_mode mode)
+const char *tld_run_verify_mode_name(enum tld_run_verify_mode mode)
 {
 	switch (mode) {
-	case TLD_VERIFY_MODE_FULL: return "full";
-	case TLD_VERIFY_MODE_DELTA: return "delta";
-	case TLD_VERIFY_MODE_NONE: break;
+	case TLD_RUN_VERIFY_FULL: return "full";
+	case TLD_RUN_VERIFY_DELTA: return "delta";
+	case TLD_RUN_VERIFY_NONE: break;
 	}
 	return "none";
 }
@@ -143,7 +143,7 @@ int tld_report_json(const struct tld_run_report *r, FILE *out)
 	        r->sigs_new, r->sigs_reused);
 	fprintf(out, "  \"verify_rrsigs_valid\": %" PRIu64 ",\n  \"verify_rrsigs_cached\": %" PRIu64 ",\n",
 	        r->verify_rrsigs, r->verify_cached);
-	fprintf(out, "  \"verify_mode\": \"%s\",\n", tld_verify_mode_name(r->verify_mode));
+	fprintf(out, "  \"verify_mode\": \"%s\",\n", tld_run_verify_mode_name(r->verify_mode));
 	if (r->verify_full_reason != NULL) {
 		fputs("  \"verify_full_reason\": ", out);
 		tld_json_string(out, r->verify_full_reason);
@@ -239,7 +239,7 @@ int tld_report_metrics(const struct tld_run_report *r, FILE *out)
 	fputs("# HELP tldsign_verify_delta 1 when the last run verified the new version as its changes from "
 	      "the last verified version, 0 from scratch (or no verification).\n"
 	      "# TYPE tldsign_verify_delta gauge\n", out);
-	fprintf(out, "tldsign_verify_delta %d\n", r->verify_mode == TLD_VERIFY_MODE_DELTA);
+	fprintf(out, "tldsign_verify_delta %d\n", r->verify_mode == TLD_RUN_VERIFY_DELTA);
 	fputs("# HELP tldsign_rrsig_earliest_expiration_timestamp_seconds Earliest RRSIG expiration in the published zone.\n"
 	      "# TYPE tldsign_rrsig_earliest_expiration_timestamp_seconds gauge\n", out);
 	fprintf(out, "tldsign_rrsig_earliest_expiration_timestamp_seconds %" PRId64 "\n",

@@ -41,10 +41,10 @@ struct tld_report_keycount {
 
 /*! Everything a run reports.  Strings and arrays are borrowed (not freed here). */
 /*! How the run's verification went about it. */
-enum tld_verify_mode {
-	TLD_VERIFY_MODE_NONE = 0,   /*!< no verification ran (nothing to publish, or the run ended before) */
-	TLD_VERIFY_MODE_FULL,       /*!< every record parsed and checked */
-	TLD_VERIFY_MODE_DELTA,      /*!< the changes from the last verified version (verify/vstate.h) */
+enum tld_run_verify_mode {
+	TLD_RUN_VERIFY_NONE = 0,   /*!< no verification ran (nothing to publish, or the run ended before) */
+	TLD_RUN_VERIFY_FULL,       /*!< every record parsed and checked */
+	TLD_RUN_VERIFY_DELTA,      /*!< the changes from the last verified version (verify/vstate.h) */
 };
 
 struct tld_run_report {
@@ -59,7 +59,7 @@ struct tld_run_report {
 	uint64_t sigs_new, sigs_reused;
 	uint64_t verify_rrsigs;           /*!< RRSIGs the verifier found valid */
 	uint64_t verify_cached;           /*!< of those, from its cache (no public-key operation) */
-	enum tld_verify_mode verify_mode;
+	enum tld_run_verify_mode verify_mode;
 	const char *verify_full_reason;   /*!< why the run verified from scratch, or NULL */
 	tld_time_t earliest_expiration;   /*!< 0 unknown */
 	double stage_seconds[TLD_STAGE_COUNT];
@@ -75,7 +75,7 @@ struct tld_run_report {
 };
 
 /*! "full", "delta" or "none" (last-run.json's verify_mode). */
-const char *tld_verify_mode_name(enum tld_verify_mode mode);
+const char *tld_run_verify_mode_name(enum tld_run_verify_mode mode);
 
 /*! Stage name as in metrics labels ("sign"). */
 const char *tld_stage_name(enum tld_stage stage);

@@ -122,7 +122,7 @@ int run_stage_verify(struct run *r)
 		r->report.verify_full_reason = r->full_reason;
 		tld_info("run: verify: from scratch: %s", r->full_reason);
 	}
-	r->report.verify_mode = TLD_VERIFY_MODE_FULL;
+	r->report.verify_mode = TLD_RUN_VERIFY_FULL;
 	struct tld_verify_report *rep = NULL;
 	int err = tld_verify_zone_file(r->signed_path, &vo, &rep);
 	if (err == TLD_EVERIFY) {
