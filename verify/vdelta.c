@@ -64,12 +64,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
 #include "common/error.h"
 #include "common/log.h"
 #include "verify/internal.h"
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 /* ---- SHA-256 of a file's text, and its line check, on a thread ---- */
 
@@ -801,6 +809,9 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	char apex[VFY_NAME_MAX * 4 + 2];
 	int ret;
 
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	*out = NULL;
 	if (d == NULL) {
 		return TLD_ENOMEM;
@@ -811,6 +822,7 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 		vfy_delta_free(d);
 		return ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
 	}
+	tld_debug("verify: files mapped at %.3f s", since(&t0));
 	d->prev_sha = (struct vfy_sha_job){ .text = d->prev.text, .len = d->prev.len };
 	vfy_sha_start(&d->prev_sha);
 	if (opts->state_out != NULL) {
@@ -840,6 +852,7 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	d->w.apex = NULL;
 	tld_info("verify: %s against %s: %zu changed subtrees (%zu and %zu bytes)", path,
 	         opts->previous, d->w.groups, d->w.ro.bytes, d->w.rn.bytes);
+	tld_debug("verify: files walked at %.3f s", since(&t0));
 	if ((ret = load_part(opts->previous, &d->w.o, &d->w.ro, threads, &d->oz_path, &d->oz, why)) ==
 	            TLD_OK &&
 	    (ret = load_part(path, &d->w.n, &d->w.rn, threads, &d->nz_path, &d->nz, why)) == TLD_OK) {
@@ -849,6 +862,7 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 			ret = TLD_EAGAIN;
 		}
 	}
+	tld_debug("verify: changed parts and state loaded at %.3f s", since(&t0));
 	if (ret == TLD_OK && d->oz->apex_wlen != d->nz->apex_wlen) {
 		*why = "the apex changed";
 		ret = TLD_EAGAIN;
@@ -911,8 +925,10 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		ret = TLD_EAGAIN;
 		goto out;
 	}
+	tld_debug("verify: whole-zone checks done");
 	vfy_sha_wait(&d->prev_sha);
 	vfy_sha_wait(&d->cur_sha);
+	tld_debug("verify: SHA-256 of the files done");
 	if (d->prev_sha.ret != TLD_OK || memcmp(d->prev_sha.md, d->state.file_sha256, 32) != 0) {
 		*why = "the previous file is not the one the verification state describes";
 		ret = TLD_EAGAIN;

@@ -607,6 +607,7 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 	rep->nsec = 0;
 	if (opts->state_out != NULL) {
 		write_state(opts, &facts);
+		tld_debug("verify: state written at %.3f s", elapsed(&t0));
 	}
 	*out = rep;
 	rep = NULL;

@@ -148,6 +148,18 @@ static bool sig_covers(const char *line, const char *type)
 	       strcasecmp(t, "RRSIG") == 0 && strcasecmp(cov, type) == 0;
 }
 
+/* Removes every line of an owner. */
+static void drop_owner(struct lines *l, const char *owner)
+{
+	for (size_t k = 0; k < l->n;) {
+		if (owner_is(l->v[k], owner)) {
+			lines_del(l, k);
+		} else {
+			k++;
+		}
+	}
+}
+
 static size_t find_line(const struct lines *l, const char *owner, const char *type)
 {
 	for (size_t i = 0; i < l->n; i++) {
@@ -261,13 +273,7 @@ static void drop_nsec3(struct lines *l, const char *name)
 	}
 	get_field(l->v[i], 8, next, sizeof(next));
 	snprintf(label, sizeof(label), "%.*s", (int)strcspn(h, "."), h);
-	for (size_t k = 0; k < l->n;) {
-		if (owner_is(l->v[k], h)) {
-			lines_del(l, k);
-		} else {
-			k++;
-		}
-	}
+	drop_owner(l, h);
 	for (size_t k = 0; k < l->n; k++) {
 		get_field(l->v[k], 8, f, sizeof(f));
 		if (type_is(l->v[k], "NSEC3") && strcasecmp(f, label) == 0) {
@@ -534,13 +540,8 @@ static void good_changes(const struct lines *p, const char *state)
 	lines_free(&n);
 
 	lines_copy(&n, p);
-	for (size_t k = 0; k < n.n;) {
-		if (owner_is(n.v[k], "d03.test.") || owner_is(n.v[k], "ns1.d03.test.")) {
-			lines_del(&n, k);
-		} else {
-			k++;
-		}
-	}
+	drop_owner(&n, "d03.test.");
+	drop_owner(&n, "ns1.d03.test.");
 	differential("an insecure delegation and its glue removed", &n, NOW, state, PASS_DELTA);
 	lines_free(&n);
 
@@ -586,13 +587,7 @@ static void bad_changes(const struct lines *p, const char *state)
 	i = nsec3_line(&n, "d08.test.");
 	char owner[256];
 	get_field(n.v[i], 0, owner, sizeof(owner));
-	for (size_t k = 0; k < n.n;) {
-		if (owner_is(n.v[k], owner)) {
-			lines_del(&n, k);
-		} else {
-			k++;
-		}
-	}
+	drop_owner(&n, owner);
 	differential("an NSEC3 removed", &n, NOW, state, FAIL);
 	lines_free(&n);
 
@@ -633,13 +628,7 @@ static void bad_changes(const struct lines *p, const char *state)
 	lines_free(&n);
 
 	lines_copy(&n, p);
-	for (size_t k = 0; k < n.n;) {
-		if (owner_is(n.v[k], "d06.test.")) {
-			lines_del(&n, k);
-		} else {
-			k++;
-		}
-	}
+	drop_owner(&n, "d06.test.");
 	differential("a delegation removed, its glue left (unsigned authoritative data)", &n, NOW,
 	             state, FAIL);
 	lines_free(&n);
