@@ -488,11 +488,23 @@ static int name_cmp(const struct vfy_vs_name *a, const struct vfy_vs_name *b)
 	return c != 0 ? c : (int)a->needs - (int)b->needs;
 }
 
-/* Merges the names: false when a removed one is not in the old facts. */
+/*
+ * Merges the names into out (empty): false when a removed one is not in the
+ * old facts, or out of memory (out->err).
+ */
 static bool merge_names(const struct vfy_facts *old, const struct vfy_facts *rem,
                         const struct vfy_facts *add, struct vfy_facts *out)
 {
-	size_t i = 0, r = 0, a = 0;
+	size_t i = 0, r = 0, a = 0, k = 0;
+	size_t cap = old->n_names - rem->n_names + add->n_names;
+
+	if (rem->n_names > old->n_names) {
+		return false;
+	}
+	if ((out->names = malloc((cap ? cap : 1) * sizeof(*out->names))) == NULL) {
+		out->err = TLD_ENOMEM;
+		return false;
+	}
 	while (i < old->n_names || a < add->n_names) {
 		if (i < old->n_names && r < rem->n_names) {
 			int c = name_cmp(&rem->names[r], &old->names[i]);
@@ -507,8 +519,11 @@ static bool merge_names(const struct vfy_facts *old, const struct vfy_facts *rem
 		}
 		bool take_old = i < old->n_names &&
 		                (a == add->n_names || name_cmp(&old->names[i], &add->names[a]) <= 0);
-		const struct vfy_vs_name *n = take_old ? &old->names[i++] : &add->names[a++];
-		vfy_facts_add_name(out, n->hash, n->needs);
+		if (k == cap) {
+			return false;
+		}
+		out->names[k++] = take_old ? old->names[i++] : add->names[a++];
+		out->n_names = k;
 	}
 	return r == rem->n_names;
 }

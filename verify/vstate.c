@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -41,7 +44,11 @@ struct caps {
 
 void vfy_facts_clear(struct vfy_facts *f)
 {
-	free(f->names);
+	if (f->map != NULL) {
+		munmap(f->map, f->map_len); /* names pointed into it */
+	} else {
+		free(f->names);
+	}
 	free(f->nsec3);
 	free(f->expirations);
 	free(f->inceptions);
@@ -158,22 +165,48 @@ void vfy_facts_sort(struct vfy_facts *f)
 
 /* ---- the file ---- */
 
-struct wbuf {
-	uint8_t *b;
+_Static_assert(sizeof(struct vfy_vs_name) == NAME_LEN, "names are stored as they are in memory");
+
+/* The file written through a stream, hashed as it goes; bytes staged in buf. */
+struct writer {
+	FILE *fp;
+	EVP_MD_CTX *ctx;
+	uint8_t buf[65536];
 	size_t len;
+	bool bad;
 };
 
-static void put(struct wbuf *w, const void *p, size_t n)
+static void flush_buf(struct writer *w)
 {
-	memcpy(w->b + w->len, p, n);
+	if (w->len > 0 && !w->bad) {
+		w->bad = EVP_DigestUpdate(w->ctx, w->buf, w->len) != 1 ||
+		         fwrite(w->buf, 1, w->len, w->fp) != w->len;
+	}
+	w->len = 0;
+}
+
+static void put(struct writer *w, const void *p, size_t n)
+{
+	if (n > sizeof(w->buf) / 2) {
+		/* large runs (the names) straight from memory */
+		flush_buf(w);
+		w->bad = w->bad || EVP_DigestUpdate(w->ctx, p, n) != 1 || fwrite(p, 1, n, w->fp) != n;
+		return;
+	}
+	if (w->len + n > sizeof(w->buf)) {
+		flush_buf(w);
+	}
+	memcpy(w->buf + w->len, p, n);
 	w->len += n;
 }
 
-static void put_be(struct wbuf *w, uint64_t v, int n)
+static void put_be(struct writer *w, uint64_t v, int n)
 {
-	for (int i = n - 1; i >= 0; i--) {
-		w->b[w->len++] = (uint8_t)(v >> (8 * i));
+	uint8_t b[8];
+	for (int i = 0; i < n; i++) {
+		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
 	}
+	put(w, b, (size_t)n);
 }
 
 static void counts_array(const struct vfy_vs_counts *c, uint64_t v[N_COUNTS])
@@ -200,10 +233,48 @@ static void counts_from_array(struct vfy_vs_counts *c, const uint64_t v[N_COUNTS
 	c->nsec3 = v[7];
 }
 
-int vfy_vstate_write(const char *path, const struct vfy_facts *f)
+static void put_facts(struct writer *w, const struct vfy_facts *f)
 {
 	uint64_t counts[N_COUNTS];
+
+	put(w, MAGIC, MAGIC_LEN);
+	put_be(w, VERSION, 4);
+	put_be(w, f->apex_len, 1);
+	put(w, f->apex, f->apex_len);
+	put(w, f->file_sha256, DIGEST_LEN);
+	put(w, f->apex_digest, DIGEST_LEN);
+	counts_array(&f->counts, counts);
+	for (int i = 0; i < N_COUNTS; i++) {
+		put_be(w, counts[i], 8);
+	}
+	put_be(w, f->n_names, 8);
+	put_be(w, f->n_nsec3, 8);
+	put_be(w, f->n_sigs, 8);
+	put(w, f->names, f->n_names * NAME_LEN);
+	for (size_t i = 0; i < f->n_nsec3; i++) {
+		const struct vfy_vs_nsec3 *n = &f->nsec3[i];
+		put(w, n->hash, VFY_VS_HASH);
+		put(w, n->next, VFY_VS_HASH);
+		put_be(w, n->flags, 1);
+		put_be(w, n->bm_len, 2);
+		put(w, f->bitmaps + n->bm_off, n->bm_len);
+	}
+	for (size_t i = 0; i < f->n_sigs; i++) {
+		put_be(w, f->expirations[i], 4);
+	}
+	for (size_t i = 0; i < f->n_sigs; i++) {
+		put_be(w, f->inceptions[i], 4);
+	}
+	flush_buf(w);
+}
+
+int vfy_vstate_write(const char *path, const struct vfy_facts *f)
+{
+	tld_atomic_file_t *af = NULL;
+	struct writer *w = NULL;
+	uint8_t md[DIGEST_LEN];
 	unsigned mdlen = 0;
+	int ret;
 
 	if (f->apex_len == 0 || f->apex_len > 255) {
 		return TLD_EINVAL;
@@ -213,50 +284,33 @@ int vfy_vstate_write(const char *path, const struct vfy_facts *f)
 			return TLD_EINVAL; /* the chain has duplicates: such a zone does not pass */
 		}
 	}
-	size_t len = MAGIC_LEN + 4 + 1 + f->apex_len + 2 * DIGEST_LEN + 8 * N_COUNTS + 24 +
-	             f->n_names * NAME_LEN + f->n_nsec3 * (2 * VFY_VS_HASH + 3) + f->bitmaps_len +
-	             f->n_sigs * 8 + DIGEST_LEN;
-	struct wbuf w = { .b = malloc(len) };
-	if (w.b == NULL) {
-		return TLD_ENOMEM;
+	if ((w = calloc(1, sizeof(*w))) == NULL || (w->ctx = EVP_MD_CTX_new()) == NULL) {
+		ret = TLD_ENOMEM;
+		goto out;
 	}
-	put(&w, MAGIC, MAGIC_LEN);
-	put_be(&w, VERSION, 4);
-	put_be(&w, f->apex_len, 1);
-	put(&w, f->apex, f->apex_len);
-	put(&w, f->file_sha256, DIGEST_LEN);
-	put(&w, f->apex_digest, DIGEST_LEN);
-	counts_array(&f->counts, counts);
-	for (int i = 0; i < N_COUNTS; i++) {
-		put_be(&w, counts[i], 8);
+	if (EVP_DigestInit_ex(w->ctx, EVP_sha256(), NULL) != 1) {
+		ret = TLD_ECRYPTO;
+		goto out;
 	}
-	put_be(&w, f->n_names, 8);
-	put_be(&w, f->n_nsec3, 8);
-	put_be(&w, f->n_sigs, 8);
-	for (size_t i = 0; i < f->n_names; i++) {
-		put(&w, f->names[i].hash, VFY_VS_HASH);
-		put_be(&w, f->names[i].needs, 1);
+	if ((ret = tld_atomic_file_open(path, 0644, &af)) != TLD_OK) {
+		goto out;
 	}
-	for (size_t i = 0; i < f->n_nsec3; i++) {
-		const struct vfy_vs_nsec3 *n = &f->nsec3[i];
-		put(&w, n->hash, VFY_VS_HASH);
-		put(&w, n->next, VFY_VS_HASH);
-		put_be(&w, n->flags, 1);
-		put_be(&w, n->bm_len, 2);
-		put(&w, f->bitmaps + n->bm_off, n->bm_len);
+	w->fp = tld_atomic_file_stream(af);
+	put_facts(w, f);
+	if (w->bad || EVP_DigestFinal_ex(w->ctx, md, &mdlen) != 1 ||
+	    fwrite(md, 1, DIGEST_LEN, w->fp) != DIGEST_LEN) {
+		tld_error("%s: cannot write the verification state", path);
+		ret = TLD_EIO;
+		goto out;
 	}
-	for (size_t i = 0; i < f->n_sigs; i++) {
-		put_be(&w, f->expirations[i], 4);
+	ret = tld_atomic_file_commit(af);
+	af = NULL;
+out:
+	tld_atomic_file_abort(af);
+	if (w != NULL) {
+		EVP_MD_CTX_free(w->ctx);
 	}
-	for (size_t i = 0; i < f->n_sigs; i++) {
-		put_be(&w, f->inceptions[i], 4);
-	}
-	int ret = TLD_ECRYPTO;
-	if (EVP_Digest(w.b, w.len, w.b + w.len, &mdlen, EVP_sha256(), NULL) == 1) {
-		w.len += DIGEST_LEN;
-		ret = tld_atomic_write(path, w.b, w.len, 0644);
-	}
-	free(w.b);
+	free(w);
 	return ret;
 }
 
@@ -288,38 +342,33 @@ static uint64_t get_be(struct rbuf *r, int n)
 	return v;
 }
 
-static int read_whole(const char *path, uint8_t **buf, size_t *len)
+/* Maps the file read-only (its names are used in place). */
+static int map_file(const char *path, uint8_t **buf, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 
-	if (fp == NULL) {
+	if (fd < 0) {
 		int e = errno;
 		if (e != ENOENT) {
 			tld_warning("%s: %s; verifying in full", path, strerror(e));
 		}
 		return e == ENOENT ? TLD_ENOENT : TLD_EIO;
 	}
-	if (fstat(fileno(fp), &st) != 0 || st.st_size < 0) {
-		tld_warning("%s: %s; verifying in full", path, strerror(errno));
-		fclose(fp);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+		tld_warning("%s: not a regular file with data; verifying in full", path);
+		close(fd);
 		return TLD_EIO;
 	}
-	uint8_t *b = malloc((size_t)st.st_size + 1);
-	if (b == NULL) {
-		fclose(fp);
-		return TLD_ENOMEM;
-	}
-	size_t got = fread(b, 1, (size_t)st.st_size, fp);
-	bool bad = got != (size_t)st.st_size || ferror(fp);
-	fclose(fp);
-	if (bad) {
-		tld_warning("%s: short read; verifying in full", path);
-		free(b);
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	int e = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		tld_warning("%s: %s; verifying in full", path, strerror(e));
 		return TLD_EIO;
 	}
-	*buf = b;
-	*len = got;
+	*buf = p;
+	*len = (size_t)st.st_size;
 	return TLD_OK;
 }
 
@@ -361,28 +410,24 @@ static const char *parse(const uint8_t *b, size_t len, const uint8_t *apex, size
 	memcpy(f->file_sha256, sha, DIGEST_LEN);
 	memcpy(f->apex_digest, ad, DIGEST_LEN);
 	counts_from_array(&f->counts, counts);
-	f->names = malloc((nn ? nn : 1) * sizeof(*f->names));
 	f->nsec3 = malloc((n3 ? n3 : 1) * sizeof(*f->nsec3));
 	f->expirations = malloc((ns ? ns : 1) * sizeof(uint32_t));
 	f->inceptions = malloc((ns ? ns : 1) * sizeof(uint32_t));
 	f->bitmaps = malloc(len);
-	if (f->names == NULL || f->nsec3 == NULL || f->expirations == NULL || f->inceptions == NULL ||
+	if (f->nsec3 == NULL || f->expirations == NULL || f->inceptions == NULL ||
 	    f->bitmaps == NULL) {
 		f->err = TLD_ENOMEM;
 		return "out of memory";
 	}
 	f->bitmaps_cap = len;
+	/* the names in place: the file holds them as they are in memory */
+	f->names = (struct vfy_vs_name *)(uintptr_t)take(&r, (size_t)nn * NAME_LEN);
 	for (uint64_t i = 0; i < nn && !r.bad; i++) {
-		const uint8_t *p = take(&r, NAME_LEN);
-		if (p != NULL) {
-			memcpy(f->names[i].hash, p, VFY_VS_HASH);
-			f->names[i].needs = p[VFY_VS_HASH];
-			if (p[VFY_VS_HASH] > 1 || (i > 0 && name_cmp(&f->names[i - 1], &f->names[i]) > 0)) {
-				return "damaged (names out of order)";
-			}
+		if (f->names[i].needs > 1 || (i > 0 && name_cmp(&f->names[i - 1], &f->names[i]) > 0)) {
+			return "damaged (names out of order)";
 		}
 	}
-	f->n_names = (size_t)nn;
+	f->n_names = r.bad ? 0 : (size_t)nn;
 	for (uint64_t i = 0; i < n3 && !r.bad; i++) {
 		const uint8_t *h = take(&r, VFY_VS_HASH), *nx = take(&r, VFY_VS_HASH);
 		uint8_t flags = (uint8_t)get_be(&r, 1);
@@ -427,14 +472,15 @@ int vfy_vstate_load(const char *path, const uint8_t *apex_wire, size_t apex_len,
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int ret = read_whole(path, &buf, &len);
+	int ret = map_file(path, &buf, &len);
 
 	memset(out, 0, sizeof(*out));
 	if (ret != TLD_OK) {
 		return ret;
 	}
+	out->map = buf;
+	out->map_len = len;
 	const char *why = parse(buf, len, apex_wire, apex_len, out);
-	free(buf);
 	if (why != NULL) {
 		ret = out->err == TLD_ENOMEM ? TLD_ENOMEM : TLD_EINVAL;
 		if (ret == TLD_EINVAL) {

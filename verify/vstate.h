@@ -89,12 +89,14 @@ struct vfy_facts {
 	uint8_t *bitmaps;          /*!< owned: the NSEC3 type bitmaps */
 	size_t bitmaps_len, bitmaps_cap;
 	int err;                   /*!< first allocation failure of the add functions */
+	void *map;                 /*!< read from a file: its mapping, which names points into */
+	size_t map_len;
 };
 
 /*! Frees what the facts own and empties them. */
 void vfy_facts_clear(struct vfy_facts *f);
 
-/*! Appends a name (on allocation failure sets f->err). */
+/*! Appends a name (on allocation failure sets f->err); not to facts read from a file. */
 void vfy_facts_add_name(struct vfy_facts *f, const uint8_t *hash, bool needs);
 /*! Appends an NSEC3 (its bitmap copied; on allocation failure sets f->err). */
 void vfy_facts_add_nsec3(struct vfy_facts *f, const uint8_t *hash, const uint8_t *next,
