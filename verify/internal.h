@@ -185,6 +185,7 @@ struct vfy_cache_probe {
 	size_t key_rdlen;
 	uint8_t hash[VFY_VCACHE_HASH]; /*!< out: the entry of this check */
 	bool hit;                      /*!< out: found in `in`; no public-key operation done */
+	bool hash_only;                /*!< in: never the public-key operation (a miss: TLD_EVERIFY) */
 };
 
 /*!
@@ -469,6 +470,16 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
                           struct vfy_crypto *crypto);
 
 /*!
+ * \brief The entries of cache_in that the RRSIGs of the names [from, to)
+ *        hit, into out (vsig.c): what a delta verification drops from the
+ *        cache with the previous version's changed part.  No public-key
+ *        operation; nothing is reported.
+ */
+void vfy_cache_hits(const struct vfy_zone *z, size_t from, size_t to,
+                    const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
+                    struct vfy_hashvec *out);
+
+/*!
  * \brief The counts vfy_check_signatures() gives for the names [from, to) of
  *        a zone that passes every check (every RRSIG verifies once), without
  *        the checks (vsig.c): RRsets signed and RRSIGs verified.
@@ -511,13 +522,14 @@ struct vfy_sha_job {
 	uint8_t md[32];            /*!< out */
 	bool line_oriented;        /*!< out, when check_lines */
 	int ret;                   /*!< out: TLD_OK or TLD_ECRYPTO */
+	struct vfy_sha_job *then;  /*!< in: NULL, or a job run next on the same thread */
 	pthread_t thread;
 	bool started;
 };
 
-/*! Starts a job (on this thread when no thread can be made). */
+/*! Starts a job and its `then` jobs on one thread (on this thread when none can be made). */
 void vfy_sha_start(struct vfy_sha_job *j);
-/*! Waits for a job (fine when never started or already waited for). */
+/*! Waits for a job and its `then` jobs (fine when never started or already waited for). */
 void vfy_sha_wait(struct vfy_sha_job *j);
 
 /*!

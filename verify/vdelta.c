@@ -79,6 +79,14 @@ static double since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* CPU seconds of the calling thread. */
+static double thread_cpu(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
 /* ---- SHA-256 of a file's text, and its line check, on a thread ---- */
 
 /* Whether the byte may appear in a line-oriented record (see above). */
@@ -124,13 +132,14 @@ bool vfy_text_line_oriented(const char *text, size_t len)
 
 static void *sha_run(void *arg)
 {
-	struct vfy_sha_job *j = arg;
-	unsigned mdlen = 0;
-	j->ret = EVP_Digest(j->text, j->len, j->md, &mdlen, EVP_sha256(), NULL) == 1
-	                 ? TLD_OK
-	                 : TLD_ECRYPTO;
-	if (j->check_lines) {
-		j->line_oriented = vfy_text_line_oriented(j->text, j->len);
+	for (struct vfy_sha_job *j = arg; j != NULL; j = j->then) {
+		unsigned mdlen = 0;
+		j->ret = EVP_Digest(j->text, j->len, j->md, &mdlen, EVP_sha256(), NULL) == 1
+		                 ? TLD_OK
+		                 : TLD_ECRYPTO;
+		if (j->check_lines) {
+			j->line_oriented = vfy_text_line_oriented(j->text, j->len);
+		}
 	}
 	return NULL;
 }
@@ -772,7 +781,6 @@ void vfy_delta_free(struct vfy_delta *d)
 		return;
 	}
 	vfy_sha_wait(&d->prev_sha);
-	vfy_sha_wait(&d->cur_sha);
 	vfy_text_unmap(&d->prev);
 	vfy_text_unmap(&d->cur);
 	vfy_facts_clear(&d->state);
@@ -837,13 +845,14 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 		vfy_delta_free(d);
 		return ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
 	}
-	tld_debug("verify: files mapped at %.3f s", since(&t0));
+	tld_debug("verify: files mapped at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
+	/* both on one thread: the other core stays the walk's and the checks' */
 	d->prev_sha = (struct vfy_sha_job){ .text = d->prev.text, .len = d->prev.len };
-	vfy_sha_start(&d->prev_sha);
 	if (opts->state_out != NULL) {
 		d->cur_sha = (struct vfy_sha_job){ .text = d->cur.text, .len = d->cur.len };
-		vfy_sha_start(&d->cur_sha);
+		d->prev_sha.then = &d->cur_sha;
 	}
+	vfy_sha_start(&d->prev_sha);
 	/* the apex, from the SOA line the previous file begins with */
 	struct file pf = { d->prev.text, d->prev.len };
 	size_t l0 = line_len(&pf, 0), ol = 0;
@@ -867,7 +876,7 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	d->w.apex = NULL;
 	tld_info("verify: %s against %s: %zu changed subtrees (%zu and %zu bytes)", path,
 	         opts->previous, d->w.groups, d->w.ro.bytes, d->w.rn.bytes);
-	tld_debug("verify: files walked at %.3f s", since(&t0));
+	tld_debug("verify: files walked at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
 	if ((ret = load_part(opts->previous, &d->w.o, &d->w.ro, threads, &d->oz_path, &d->oz, why)) ==
 	            TLD_OK &&
 	    (ret = load_part(path, &d->w.n, &d->w.rn, threads, &d->nz_path, &d->nz, why)) == TLD_OK) {
@@ -877,7 +886,7 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 			ret = TLD_EAGAIN;
 		}
 	}
-	tld_debug("verify: changed parts and state loaded at %.3f s", since(&t0));
+	tld_debug("verify: changed parts and state loaded at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
 	if (ret == TLD_OK && d->oz->apex_wlen != d->nz->apex_wlen) {
 		*why = "the apex changed";
 		ret = TLD_EAGAIN;
@@ -898,6 +907,7 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 	int ret;
 
 	memset(facts, 0, sizeof(*facts));
+	tld_debug("verify: whole-zone checks start (thread cpu %.3f s)", thread_cpu());
 	vfy_apex_digest(d->nz, digest);
 	if (memcmp(digest, d->state.apex_digest, 32) != 0) {
 		*why = "the DNSKEY set, the NSEC3PARAM or the SOA TTLs changed";
@@ -910,6 +920,7 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		ret = ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
 		goto out;
 	}
+	tld_debug("verify: facts of the changed parts taken (thread cpu %.3f s)", thread_cpu());
 	size_t ns = d->state.n_sigs - rem.n_sigs + add.n_sigs;
 	if (rem.n_sigs > d->state.n_sigs || rem.n_names > d->state.n_names ||
 	    rem.n_nsec3 > d->state.n_nsec3) {
@@ -935,14 +946,14 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		ret = facts->err == TLD_ENOMEM ? TLD_ENOMEM : TLD_EAGAIN;
 		goto out;
 	}
+	tld_debug("verify: facts merged (thread cpu %.3f s)", thread_cpu());
 	if ((*why = check_chain(facts)) != NULL || (*why = check_times(facts, opts)) != NULL ||
 	    (*why = check_bitmaps(d->nz, &add, &d->state, facts)) != NULL) {
 		ret = TLD_EAGAIN;
 		goto out;
 	}
-	tld_debug("verify: whole-zone checks done");
+	tld_debug("verify: whole-zone checks done (thread cpu %.3f s)", thread_cpu());
 	vfy_sha_wait(&d->prev_sha);
-	vfy_sha_wait(&d->cur_sha);
 	tld_debug("verify: SHA-256 of the files done");
 	if (d->prev_sha.ret != TLD_OK || memcmp(d->prev_sha.md, d->state.file_sha256, 32) != 0) {
 		*why = "the previous file is not the one the verification state describes";

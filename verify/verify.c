@@ -532,26 +532,6 @@ fail:
 	return ret;
 }
 
-/*
- * The cache entries of the previous file's changed part, to drop from the
- * cache (cache hits: no public-key operation for signatures verified before).
- */
-static int old_part_entries(const struct vfy_zone *oz, const struct tld_verify_opts *opts,
-                            const struct vfy_vcache *cache, struct vfy_hashvec *out)
-{
-	struct vfy_issue_list ignored = { 0 };
-	struct vfy_counts counts = { 0 };
-	int ret;
-
-	if (cache == NULL || opts->cache_out == NULL) {
-		return TLD_OK;
-	}
-	vfy_check_signatures(oz, 0, oz->n_names, opts, cache, out, &ignored, &counts, NULL);
-	ret = ignored.err != TLD_OK ? ignored.err : out->err;
-	vfy_issue_list_clear(&ignored);
-	return ret;
-}
-
 /* TLD_EAGAIN with *why: run the full path. */
 static int verify_delta(const char *path, const struct tld_verify_opts *opts, const char **why,
                         struct tld_verify_report **out)
@@ -577,9 +557,16 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 		ret = TLD_ENOMEM;
 		goto out;
 	}
-	if ((ret = load_cache(opts, z, &cache)) != TLD_OK ||
-	    (ret = old_part_entries(vfy_delta_old_zone(d), opts, cache, &dropped)) != TLD_OK) {
+	if ((ret = load_cache(opts, z, &cache)) != TLD_OK) {
 		goto out;
+	}
+	if (cache != NULL && opts->cache_out != NULL) {
+		/* the previous changed part's entries leave the cache (the new part's come in) */
+		const struct vfy_zone *oz = vfy_delta_old_zone(d);
+		vfy_cache_hits(oz, 0, oz->n_names, opts, cache, &dropped);
+		if ((ret = dropped.err) != TLD_OK) {
+			goto out;
+		}
 	}
 	if ((ret = check_zone(z, opts, nt, false, &seq, &dropped, cache, rep, &t0)) != TLD_OK) {
 		goto out;

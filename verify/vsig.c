@@ -19,6 +19,7 @@ struct sig_ctx {
 	const struct vfy_vcache *cache_in;
 	struct vfy_hashvec *cache_out;
 	bool count_only;           /* vfy_count_signatures(): the counts of a zone known to pass */
+	bool hash_only;            /* vfy_cache_hits(): cache entries, no public-key operation */
 };
 
 static tld_time_t serial_time(tld_time_t now, uint32_t t)
@@ -119,8 +120,12 @@ static void check_one_sig(struct sig_ctx *c, size_t data, size_t n_data, size_t 
 			continue;
 		}
 		found = true;
-		struct vfy_cache_probe probe = { .in = c->cache_in, .key_rdata = krd, .key_rdlen = klen };
+		struct vfy_cache_probe probe = { .in = c->cache_in, .key_rdata = krd, .key_rdlen = klen,
+		                                 .hash_only = c->hash_only };
 		bool probed = z->keys[k].pkey != NULL && (c->cache_in != NULL || c->cache_out != NULL);
+		if (c->hash_only && !probed) {
+			continue;
+		}
 		int v = z->keys[k].pkey != NULL
 		                ? vfy_rrsig_verify_probe(c->crypto, &z->recs[data], n_data, &z->recs[idx],
 		                                         &z->keys[k], probed ? &probe : NULL)
@@ -247,13 +252,15 @@ static void walk_rrsets(struct sig_ctx *c, size_t from, size_t to)
 	}
 }
 
-void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
-                          const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
-                          struct vfy_hashvec *cache_out, struct vfy_issue_list *fails,
-                          struct vfy_counts *counts, struct vfy_crypto *crypto)
+static void check_signatures_mode(const struct vfy_zone *z, size_t from, size_t to,
+                                  const struct tld_verify_opts *opts,
+                                  const struct vfy_vcache *cache_in, struct vfy_hashvec *cache_out,
+                                  struct vfy_issue_list *fails, struct vfy_counts *counts,
+                                  struct vfy_crypto *crypto, bool hash_only)
 {
 	struct sig_ctx c = { .z = z, .opts = opts, .fails = fails, .counts = counts,
-	                     .cache_in = cache_in, .cache_out = cache_out, .crypto = crypto };
+	                     .cache_in = cache_in, .cache_out = cache_out, .crypto = crypto,
+	                     .hash_only = hash_only };
 
 	if (c.crypto == NULL && (c.crypto = vfy_crypto_new()) == NULL) {
 		fails->err = TLD_ENOMEM;
@@ -263,6 +270,25 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 	if (crypto == NULL) {
 		vfy_crypto_free(c.crypto);
 	}
+}
+
+void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
+                          const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
+                          struct vfy_hashvec *cache_out, struct vfy_issue_list *fails,
+                          struct vfy_counts *counts, struct vfy_crypto *crypto)
+{
+	check_signatures_mode(z, from, to, opts, cache_in, cache_out, fails, counts, crypto, false);
+}
+
+void vfy_cache_hits(const struct vfy_zone *z, size_t from, size_t to,
+                    const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
+                    struct vfy_hashvec *out)
+{
+	struct vfy_issue_list ignored = { 0 };
+	struct vfy_counts counts = { 0 };
+
+	check_signatures_mode(z, from, to, opts, cache_in, out, &ignored, &counts, NULL, true);
+	vfy_issue_list_clear(&ignored);
 }
 
 void vfy_count_signatures(const struct vfy_zone *z, size_t from, size_t to,
