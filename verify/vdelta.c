@@ -965,7 +965,8 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 	memcpy(facts->apex_digest, digest, 32);
 	if (opts->state_out != NULL) {
 		if (d->cur_sha.ret != TLD_OK) {
-			ret = d->cur_sha.ret;
+			*why = "the new file's SHA-256 failed";
+			ret = TLD_EAGAIN;
 			goto out;
 		}
 		memcpy(facts->file_sha256, d->cur_sha.md, 32);

@@ -285,6 +285,33 @@ static void drop_nsec3(struct lines *l, const char *name)
 	}
 }
 
+/*
+ * Adds the NSEC3 of a name with the given types, in the chain after its
+ * predecessor (whose next hashed owner it takes), both signed.
+ */
+static void add_nsec3(struct lines *l, const char *name, const char *types)
+{
+	char h[256], label[128], pred[256] = "", next[128], f[128], line[1024];
+	nsec3_owner(name, h, sizeof(h));
+	snprintf(label, sizeof(label), "%.*s", (int)strcspn(h, "."), h);
+	/* the predecessor: the last NSEC3 whose owner hash sorts before the new one (or the last) */
+	for (size_t k = 0; k < l->n; k++) {
+		char o[256];
+		get_field(l->v[k], 0, o, sizeof(o));
+		if (type_is(l->v[k], "NSEC3") && (pred[0] == 0 || strcasecmp(o, h) < 0)) {
+			snprintf(pred, sizeof(pred), "%s", o);
+		}
+	}
+	size_t i = find_line(l, pred, "NSEC3");
+	get_field(l->v[i], 8, next, sizeof(next));
+	set_field(l, i, 8, label);
+	resign(l, pred, "NSEC3");
+	get_field(l->v[i], 1, f, sizeof(f));
+	snprintf(line, sizeof(line), "%s\t%s\tIN\tNSEC3\t1 1 0 - %s %s", h, f, next, types);
+	insert_sorted(l, line);
+	resign(l, h, "NSEC3");
+}
+
 /* ---- the zone P ---- */
 
 static ldns_key *make_key(uint16_t flags)
@@ -553,6 +580,14 @@ static void good_changes(const struct lines *p, const char *state)
 	differential("a new serial, re-signed", &n, NOW, state, PASS_DELTA);
 	lines_free(&n);
 
+	/* a new authoritative name with its NSEC3 spliced into the chain */
+	lines_copy(&n, p);
+	insert_sorted(&n, "mail.test.\t3600\tIN\tA\t192.0.2.25");
+	resign(&n, "mail.test.", "A");
+	add_nsec3(&n, "mail.test.", "A RRSIG");
+	differential("a new signed name with its own NSEC3", &n, NOW, state, PASS_DELTA);
+	lines_free(&n);
+
 	/* a DS added to an insecure delegation: a new NSEC3, its neighbour's next */
 	lines_copy(&n, p);
 	insert_sorted(&n, "d05.test.\t86400\tIN\tDS\t5555 13 2 "
@@ -642,6 +677,21 @@ static void bad_changes(const struct lines *p, const char *state)
 	lines_copy(&n, p);
 	insert_sorted(&n, "new.test.\t3600\tIN\tA\t192.0.2.99");
 	differential("an unsigned RRset added", &n, NOW, state, FAIL);
+	lines_free(&n);
+
+	/* a name's types change, signed, but its (unchanged) NSEC3 bitmap does not follow */
+	lines_copy(&n, p);
+	insert_sorted(&n, "www.test.\t3600\tIN\tAAAA\t2001:db8::80");
+	resign(&n, "www.test.", "AAAA");
+	differential("a new type at a name, its NSEC3 bitmap unchanged", &n, NOW, state, FAIL);
+	lines_free(&n);
+
+	/* a new name with an NSEC3 whose bitmap is wrong */
+	lines_copy(&n, p);
+	insert_sorted(&n, "mail.test.\t3600\tIN\tA\t192.0.2.25");
+	resign(&n, "mail.test.", "A");
+	add_nsec3(&n, "mail.test.", "AAAA RRSIG");
+	differential("a new name whose new NSEC3 has a wrong bitmap", &n, NOW, state, FAIL);
 	lines_free(&n);
 
 	/* time moved on: the changed part (the apex, re-signed to expire later) is fine, the
