@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tldsign verify FILE [--ds FILE] [--refresh DURATION] [--threads N] [--cache FILE]
+ *                     [--previous FILE] [--state]
  *
  * --cache FILE: the verified-signature cache (verify/vcache.h).  Read before
  * the checks when it exists (damaged or of another zone: ignored with a
  * warning), then replaced by this verification's cache.
+ *
+ * --previous PREV: delta verification (verify/vdelta.c) against PREV, a
+ * version verified before with its state PREV.vstate (verify/vstate.h); when
+ * it cannot be used, FILE is verified in full.  Writes FILE.vstate when FILE
+ * passes.  --state alone only writes FILE.vstate (after a full verification).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -44,11 +50,35 @@ static int refresh_from_policy(const struct tld_cli *cli, int64_t *out)
 	return ret;
 }
 
+#define USAGE                                                                                  \
+	"usage: tldsign verify FILE [--ds FILE] [--refresh DURATION] [--threads N] [--cache FILE]\n" \
+	"                           [--previous PREV] [--state]\n"
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: tldsign verify FILE [--ds FILE] [--refresh DURATION] [--threads N] "
-	                "[--cache FILE]\n");
+	fprintf(stderr, USAGE);
 	return TLD_EUSAGE;
+}
+
+static void help(void)
+{
+	printf(USAGE
+	       "  --ds FILE          DS records the parent publishes: the chain of trust is checked\n"
+	       "  --refresh DURATION a signature expiring within it fails (default: the policy's)\n"
+	       "  --threads N        worker threads (default: all cores)\n"
+	       "  --cache FILE       verified-signature cache: read, then replaced\n"
+	       "  --previous PREV    verify only the changes against PREV, verified before, with its\n"
+	       "                     state PREV.vstate; falls back to a full verification when the\n"
+	       "                     state is missing, damaged or not PREV's, or the keys changed;\n"
+	       "                     writes FILE.vstate when FILE passes\n"
+	       "  --state            write FILE.vstate when FILE passes (for a later --previous)\n");
+}
+
+/* path + suffix, in buf */
+static const char *suffixed(char *buf, size_t size, const char *path, const char *suffix)
+{
+	int n = snprintf(buf, size, "%s%s", path, suffix);
+	return n > 0 && (size_t)n < size ? buf : NULL;
 }
 
 int cmd_verify(const struct tld_cli *cli, int argc, char **argv)
@@ -58,12 +88,15 @@ int cmd_verify(const struct tld_cli *cli, int argc, char **argv)
 		{ "refresh", required_argument, NULL, 'r' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "cache", required_argument, NULL, 'C' },
+		{ "previous", required_argument, NULL, 'P' },
+		{ "state", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tld_verify_opts opts = { .now = cli->now };
 	struct tld_verify_report *report = NULL;
-	bool refresh_given = false;
+	bool refresh_given = false, state = false;
+	char state_in[4096], state_out[4096];
 	int c;
 
 	optind = 1;
@@ -93,9 +126,15 @@ int cmd_verify(const struct tld_cli *cli, int argc, char **argv)
 			opts.cache_in = optarg;
 			opts.cache_out = optarg;
 			break;
+		case 'P':
+			opts.previous = optarg;
+			state = true;
+			break;
+		case 'S':
+			state = true;
+			break;
 		case 'h':
-			printf("usage: tldsign verify FILE [--ds FILE] [--refresh DURATION] [--threads N] "
-		       "[--cache FILE]\n");
+			help();
 			return TLD_OK;
 		default:
 			return usage();
@@ -103,6 +142,16 @@ int cmd_verify(const struct tld_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		return usage();
+	}
+	if (opts.previous != NULL &&
+	    (opts.state_in = suffixed(state_in, sizeof(state_in), opts.previous, ".vstate")) == NULL) {
+		tld_error("--previous: path too long");
+		return TLD_EUSAGE;
+	}
+	if (state &&
+	    (opts.state_out = suffixed(state_out, sizeof(state_out), argv[optind], ".vstate")) == NULL) {
+		tld_error("%s: path too long", argv[optind]);
+		return TLD_EUSAGE;
 	}
 	if (!refresh_given) {
 		int r = refresh_from_policy(cli, &opts.refresh_window);

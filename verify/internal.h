@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "verify/vcache.h"
+#include "verify/vstate.h"
 #include "verify/verify.h"
 
 #define VFY_NAME_MAX 255
@@ -183,6 +185,7 @@ struct vfy_cache_probe {
 	size_t key_rdlen;
 	uint8_t hash[VFY_VCACHE_HASH]; /*!< out: the entry of this check */
 	bool hit;                      /*!< out: found in `in`; no public-key operation done */
+	bool hash_only;                /*!< in: never the public-key operation (a miss: TLD_EVERIFY) */
 };
 
 /*!
@@ -321,6 +324,12 @@ struct vfy_name {
 	uint32_t n3;               /*!< index into nsec3 of the NSEC3 matching or covering hash */
 };
 
+/*! Whether a name is in the NSEC3 chain's domain (hashed, matched or covered). */
+static inline bool vfy_name_hashable(const struct vfy_name *n)
+{
+	return !(n->flags & (VFY_OUTSIDE | VFY_DENIAL_ONLY | VFY_OCCLUDED));
+}
+
 /*! What vfy_hash_names() found for a name in the NSEC3 chain. */
 enum vfy_n3_found {
 	VFY_N3_LOOKED = 1 << 0,    /*!< n3 is set */
@@ -375,7 +384,28 @@ struct vfy_zone {
 	size_t n_nsec3;
 	uint64_t *n3_prefix;       /*!< first 8 bytes of each nsec3 hash, big-endian (owned) */
 	uint32_t *n3_bucket;       /*!< 65537 entries: the nsec3 whose hash starts with b are [b], [b+1]) */
+	bool owners_ordered;       /*!< the file's owners came in canonical order (each owner's lines together) */
+	bool partial;              /*!< a part of a zone (verify/vdelta.c): no whole-zone denial checks */
 };
+
+/*! A zone file's text: mapped read-only, or read into memory. */
+struct vfy_text {
+	char *text;
+	size_t len;
+	bool mapped;
+};
+
+/*! Maps (or reads) a file; TLD_OK or an error (logged with the file). */
+int vfy_text_map(const char *path, struct vfy_text *out);
+/*! Unmaps or frees the text (an empty struct is fine). */
+void vfy_text_unmap(struct vfy_text *t);
+
+/*!
+ * \brief vfy_zone_load() on text in memory (path names it in messages).
+ * \param[in] partial  the text is a part of a zone (vfy_zone.partial)
+ */
+int vfy_zone_load_text(const char *path, const char *text, size_t len, unsigned threads,
+                       bool partial, struct vfy_issue_list *denial_fails, struct vfy_zone **out);
 
 /*!
  * \brief Reads a zone file with ldns's parser (slices of the file on several
@@ -440,6 +470,24 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
                           struct vfy_crypto *crypto);
 
 /*!
+ * \brief The entries of cache_in that the RRSIGs of the names [from, to)
+ *        hit, into out (vsig.c): what a delta verification drops from the
+ *        cache with the previous version's changed part.  No public-key
+ *        operation; nothing is reported.
+ */
+void vfy_cache_hits(const struct vfy_zone *z, size_t from, size_t to,
+                    const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
+                    struct vfy_hashvec *out);
+
+/*!
+ * \brief The counts vfy_check_signatures() gives for the names [from, to) of
+ *        a zone that passes every check (every RRSIG verifies once), without
+ *        the checks (vsig.c): RRsets signed and RRSIGs verified.
+ */
+void vfy_count_signatures(const struct vfy_zone *z, size_t from, size_t to,
+                          struct vfy_counts *counts);
+
+/*!
  * \brief Finds NSEC3PARAM and the NSEC3 records, checks their parameters,
  *        sorts and indexes the chain (vdenial.c).  Needs the sorted records
  *        and the apex (not the names: vfy_zone_load() runs it beside
@@ -460,3 +508,81 @@ void vfy_check_denial(struct vfy_zone *z, struct vfy_issue_list *fails);
 
 /*! The set of types at a name as its NSEC/NSEC3 bitmap must show. */
 void vfy_name_types(const struct vfy_zone *z, const struct vfy_name *n, struct vfy_typeset *s);
+
+/*! The report's name counts (names, ENTs, delegations) of the names [from, to) (vzone.c). */
+void vfy_count_names(const struct vfy_zone *z, size_t from, size_t to, struct vfy_counts *counts);
+
+/* ---- delta verification (vdelta.c) ---- */
+
+/*! SHA-256 of a text (and, when asked, whether it is line-oriented) on a thread. */
+struct vfy_sha_job {
+	const char *text;
+	size_t len;
+	bool check_lines;          /*!< in: also run vfy_text_line_oriented() */
+	uint8_t md[32];            /*!< out */
+	bool line_oriented;        /*!< out, when check_lines */
+	int ret;                   /*!< out: TLD_OK or TLD_ECRYPTO */
+	struct vfy_sha_job *then;  /*!< in: NULL, or a job run next on the same thread */
+	pthread_t thread;
+	bool started;
+};
+
+/*! Starts a job and its `then` jobs on one thread (on this thread when none can be made). */
+void vfy_sha_start(struct vfy_sha_job *j);
+/*! Waits for a job and its `then` jobs (fine when never started or already waited for). */
+void vfy_sha_wait(struct vfy_sha_job *j);
+
+/*!
+ * Whether every line of a text is one whole record with an absolute owner:
+ * no directive, comment, blank line, parenthesis, quote or escape (vdelta.c).
+ */
+bool vfy_text_line_oriented(const char *text, size_t len);
+
+/*! SHA-256 of the apex's DNSKEY and NSEC3PARAM records and min(SOA TTL, MINIMUM). */
+void vfy_apex_digest(const struct vfy_zone *z, uint8_t out[32]);
+
+/*!
+ * \brief The facts of a zone (or of a part of one) for the state file:
+ *        apex, apex digest, names (hashed already: vfy_hash_names()), NSEC3
+ *        records, RRSIG times, counts (as of a zone that passes); sorted.
+ * \param[out] f  empty facts; filled (vfy_facts_clear() in any case)
+ * \return TLD_OK, TLD_EINVAL (an NSEC3 hash of another length than SHA-1's),
+ *         TLD_ENOMEM
+ */
+int vfy_zone_facts(const struct vfy_zone *z, struct vfy_facts *f);
+
+struct vfy_delta;
+
+/*!
+ * \brief Starts a delta verification of path against opts->previous and
+ *        opts->state_in: maps both, starts their SHA-256 on threads, walks
+ *        them, loads the changed parts (with the apex) of both as partial
+ *        zones and reads the state.
+ * \param[out] out  on TLD_OK; free with vfy_delta_free()
+ * \param[out] why  on TLD_EAGAIN: why the full path must run (static text)
+ * \return TLD_OK, TLD_EAGAIN (not possible: verify in full), TLD_ENOMEM
+ */
+int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigned threads,
+                   struct vfy_delta **out, const char **why);
+
+/*! The new file's changed part: the caller runs the per-name checks on it (names hashed). */
+struct vfy_zone *vfy_delta_zone(struct vfy_delta *d);
+/*! The previous file's changed part. */
+const struct vfy_zone *vfy_delta_old_zone(const struct vfy_delta *d);
+/*! Number of changed subtrees. */
+size_t vfy_delta_subtrees(const struct vfy_delta *d);
+
+/*!
+ * \brief Once the new part passed every per-name check with no failure: the
+ *        new version's facts (state - previous part + new part) and the
+ *        whole-zone checks on them, then the previous file's SHA-256 against
+ *        the state's.
+ * \param[out] facts  on TLD_OK: the new version's (file SHA-256 set when
+ *                    opts->state_out); vfy_facts_clear() them
+ * \return TLD_OK (the new version passes), TLD_EAGAIN (*why: verify in
+ *         full), TLD_ENOMEM
+ */
+int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
+                     struct vfy_facts *facts, const char **why);
+
+void vfy_delta_free(struct vfy_delta *d);

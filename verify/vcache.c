@@ -350,3 +350,34 @@ fail:
 	free(buf);
 	return ret;
 }
+
+static int hash_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, VFY_VCACHE_HASH);
+}
+
+int vfy_vcache_write_delta(const char *path, const uint8_t *apex_wire, size_t apex_len,
+                           const struct vfy_vcache *in, struct vfy_hashvec *dropped,
+                           const struct vfy_hashvec *vecs, size_t n)
+{
+	struct vfy_hashvec *all = calloc(n + 1, sizeof(*all));
+	int ret;
+
+	if (all == NULL) {
+		return TLD_ENOMEM;
+	}
+	if (dropped->n > 1) {
+		qsort(dropped->h, dropped->n, VFY_VCACHE_HASH, hash_cmp);
+	}
+	for (size_t i = 0; in != NULL && i < in->n; i++) {
+		const uint8_t *h = in->hashes + i * VFY_VCACHE_HASH;
+		if (dropped->n == 0 || bsearch(h, dropped->h, dropped->n, VFY_VCACHE_HASH, hash_cmp) == NULL) {
+			vfy_hashvec_push(&all[0], h);
+		}
+	}
+	memcpy(all + 1, vecs, n * sizeof(*vecs));
+	ret = all[0].err != TLD_OK ? all[0].err : vfy_vcache_write(path, apex_wire, apex_len, all, n + 1);
+	vfy_hashvec_clear(&all[0]);
+	free(all);
+	return ret;
+}

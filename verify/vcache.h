@@ -131,3 +131,14 @@ void vfy_hashvec_clear(struct vfy_hashvec *v);
  */
 int vfy_vcache_write(const char *path, const uint8_t *apex_wire, size_t apex_len,
                      const struct vfy_hashvec *vecs, size_t n);
+
+/*!
+ * \brief vfy_vcache_write() of the entries of `in` but those in `dropped`,
+ *        and of the vectors: the cache after a delta verification.
+ * \param[in]     in       the cache read before (NULL: none)
+ * \param[in,out] dropped  entries to leave out (sorted here)
+ * \return as vfy_vcache_write()
+ */
+int vfy_vcache_write_delta(const char *path, const uint8_t *apex_wire, size_t apex_len,
+                           const struct vfy_vcache *in, struct vfy_hashvec *dropped,
+                           const struct vfy_hashvec *vecs, size_t n);

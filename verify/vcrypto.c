@@ -459,6 +459,9 @@ int vfy_rrsig_verify_probe(struct vfy_crypto *c, const struct vfy_rec *rrs, size
 			probe->hit = true;
 			return TLD_OK;
 		}
+		if (probe->hash_only) {
+			return TLD_EVERIFY;
+		}
 	}
 	ret = pk_verify(c, key, sig.sig, sig.sig_len, c->data, p);
 	if (ret == TLD_ECRYPTO) {

@@ -213,10 +213,10 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 		}
 	}
 	z->uses_nsec3 = (any_nsec3 || n_param > 0) && z->n3_alg == LDNS_SHA1;
-	if (!any_nsec3 && n_param > 0) {
+	if (!any_nsec3 && n_param > 0 && !z->partial) {
 		vfy_issue_add(fails, apex_first, NULL, "NSEC3PARAM at the apex but no NSEC3 chain");
 	}
-	if (!any_nsec3 && n_param == 0 && !z->uses_nsec) {
+	if (!any_nsec3 && n_param == 0 && !z->uses_nsec && !z->partial) {
 		vfy_issue_rec(fails, z, z->soa, "zone has neither an NSEC nor an NSEC3 chain");
 	}
 	if (z->n_nsec3 > 0) {
@@ -224,11 +224,6 @@ int vfy_denial_prepare(struct vfy_zone *z, struct vfy_issue_list *fails)
 		return build_index(z);
 	}
 	return TLD_OK;
-}
-
-static bool hashable(const struct vfy_name *n)
-{
-	return !(n->flags & (VFY_OUTSIDE | VFY_DENIAL_ONLY | VFY_OCCLUDED));
 }
 
 /* Index of the NSEC3 whose hash equals h, or of the one covering it (*exact false). */
@@ -332,7 +327,7 @@ int vfy_hash_names(struct vfy_zone *z, size_t from, size_t to)
 	for (size_t i = from; i < to && ret == TLD_OK; i++) {
 		struct vfy_name *n = &z->names[i];
 		n->n3_found = 0;
-		if (!hashable(n)) {
+		if (!vfy_name_hashable(n)) {
 			continue;
 		}
 		size_t wlen = vfy_key_to_wire(n->key, n->klen, wire);
@@ -403,7 +398,7 @@ static void check_nsec3_chain(struct vfy_zone *z, struct vfy_issue_list *fails)
 	}
 	for (size_t i = 0; i < z->n_names; i++) {
 		struct vfy_name *n = &z->names[i];
-		if (!hashable(n)) {
+		if (!vfy_name_hashable(n)) {
 			continue;
 		}
 		size_t pos = (n->flags & VFY_ENT) ? (i + 1 < z->n_names ? z->names[i + 1].first : 0)

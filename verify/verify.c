@@ -82,13 +82,7 @@ static void *worker_run(void *arg)
 			                     &p->fails[c], &w->counts, crypto);
 		}
 		/* the report's name counts, while the chunk's names are in cache */
-		for (size_t i = from; i < to; i++) {
-			uint16_t f = p->z->names[i].flags;
-			w->counts.names += !(f & (VFY_ENT | VFY_DENIAL_ONLY));
-			w->counts.ents += (f & VFY_ENT) != 0;
-			w->counts.delegations_secure += (f & VFY_DELEG) && (f & VFY_SECURE);
-			w->counts.delegations_insecure += (f & VFY_DELEG) && !(f & VFY_SECURE);
-		}
+		vfy_count_names(p->z, from, to, &w->counts);
 	}
 	vfy_crypto_free(crypto);
 	return NULL;
@@ -275,9 +269,15 @@ static int load_cache(const struct tld_verify_opts *opts, const struct vfy_zone 
 	return ret == TLD_ENOMEM ? ret : TLD_OK; /* anything else: warned, full verification */
 }
 
-/* Writes this verification's cache; a failure only loses the next run's speed. */
+/*
+ * Writes this verification's cache; a failure only loses the next run's
+ * speed.  A delta verification (dropped != NULL) checked only the changed
+ * part: the cache keeps the entries of cache_in but those of the previous
+ * file's changed part (dropped), and adds the new part's.
+ */
 static void write_cache(const struct tld_verify_opts *opts, const struct vfy_zone *z,
-                        struct worker *ws, unsigned nt)
+                        struct worker *ws, unsigned nt, const struct vfy_vcache *cache_in,
+                        struct vfy_hashvec *dropped)
 {
 	struct vfy_hashvec vecs[MAX_THREADS];
 	for (unsigned t = 0; t < nt; t++) {
@@ -288,7 +288,9 @@ static void write_cache(const struct tld_verify_opts *opts, const struct vfy_zon
 		}
 		vecs[t] = ws[t].cache_out;
 	}
-	int ret = vfy_vcache_write(opts->cache_out, z->apex_wire, z->apex_wlen, vecs, nt);
+	int ret = dropped != NULL ? vfy_vcache_write_delta(opts->cache_out, z->apex_wire, z->apex_wlen,
+	                                                   cache_in, dropped, vecs, nt)
+	                          : vfy_vcache_write(opts->cache_out, z->apex_wire, z->apex_wlen, vecs, nt);
 	if (ret != TLD_OK) {
 		tld_warning("%s: verified-signature cache not written: %s", opts->cache_out,
 		            tld_strerror(ret));
@@ -302,12 +304,14 @@ struct cache_writer {
 	const struct vfy_zone *z;
 	struct worker *ws;
 	unsigned nt;
+	const struct vfy_vcache *cache_in;
+	struct vfy_hashvec *dropped;
 };
 
 static void *cache_writer_run(void *arg)
 {
 	struct cache_writer *cw = arg;
-	write_cache(cw->opts, cw->z, cw->ws, cw->nt);
+	write_cache(cw->opts, cw->z, cw->ws, cw->nt, cw->cache_in, cw->dropped);
 	return NULL;
 }
 
@@ -317,36 +321,24 @@ static unsigned thread_count(const struct tld_verify_opts *opts)
 	return n < 1 ? 1u : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
 }
 
-int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
-                         struct tld_verify_report **out)
+/*
+ * The checks of a loaded zone (whole = the whole file; else the changed part
+ * of a delta verification, whose denial chain is checked on the facts by
+ * vdelta.c), into rep: failures, warnings, counts.  dropped: see write_cache().
+ */
+static int check_zone(struct vfy_zone *z, const struct tld_verify_opts *opts, unsigned nt,
+                      bool whole, struct vfy_issue_list *seq, struct vfy_hashvec *dropped,
+                      struct vfy_vcache *cache, struct tld_verify_report *rep,
+                      const struct timespec *t0)
 {
-	struct vfy_zone *z = NULL;
-	struct vfy_vcache *cache = NULL;
-	struct tld_verify_report *rep = NULL;
-	struct worker *ws = NULL;
+	struct worker *ws = calloc(nt, sizeof(*ws));
 	struct pool pool = { 0 };
-	struct vfy_issue_list seq = { 0 }, warns = { 0 };
-	unsigned nt = thread_count(opts);
-	struct timespec t0;
+	struct vfy_issue_list warns = { 0 };
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((ret = vfy_zone_load(path, nt, &seq, &z)) != TLD_OK) {
-		vfy_issue_list_clear(&seq);
-		return ret;
+	if (ws == NULL) {
+		return TLD_ENOMEM;
 	}
-	tld_info("verify: loaded %zu records in %.2f s (cpu %.2f s)", z->n_recs, elapsed(&t0),
-	         cpu_seconds());
-	rep = calloc(1, sizeof(*rep));
-	ws = calloc(nt, sizeof(*ws));
-	if (rep == NULL || ws == NULL || (rep->path = strdup(path)) == NULL) {
-		ret = TLD_ENOMEM;
-		goto fail;
-	}
-	if ((ret = load_cache(opts, z, &cache)) != TLD_OK) {
-		goto fail;
-	}
-	tld_debug("verify: cache read at %.3f s", elapsed(&t0));
 	if (nt > z->n_names / 64 + 1) {
 		nt = (unsigned)(z->n_names / 64 + 1);
 	}
@@ -365,7 +357,7 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		goto fail;
 	}
 	tld_info("verify: names hashed and signatures checked at %.2f s (cpu %.2f s, %u threads)",
-	         elapsed(&t0), cpu_seconds(), nt);
+	         elapsed(t0), cpu_seconds(), nt);
 	for (unsigned t = 0; t < nt; t++) {
 		rep->rrsigs_cached += ws[t].counts.rrsigs_cached;
 	}
@@ -374,73 +366,259 @@ int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
 		         rep->rrsigs_cached);
 	}
 	/* the cache file (sorted, hashed, written and synced) while the chain is checked */
-	struct cache_writer cw = { .opts = opts, .z = z, .ws = ws, .nt = nt };
+	struct cache_writer cw = { .opts = opts, .z = z, .ws = ws, .nt = nt, .cache_in = cache,
+	                           .dropped = dropped };
 	bool writing = false;
 	if (opts->cache_out != NULL &&
 	    !(writing = pthread_create(&cw.thread, NULL, cache_writer_run, &cw) == 0)) {
-		write_cache(opts, z, ws, nt);
+		write_cache(opts, z, ws, nt, cache, dropped);
 	}
-	vfy_check_denial(z, &seq);
+	if (whole) {
+		vfy_check_denial(z, seq);
+	}
 	if (writing) {
 		pthread_join(cw.thread, NULL);
 	}
-	tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(&t0), cpu_seconds());
+	tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(t0), cpu_seconds());
 	check_dnskey_response(z, &warns, rep);
-	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, &seq, &warns)) != TLD_OK) {
+	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, seq, &warns)) != TLD_OK) {
 		goto fail;
 	}
-
 	for (unsigned t = 0; t < nt; t++) {
 		rep->rrsets_signed += ws[t].counts.rrsets_signed;
 		rep->rrsigs_verified += ws[t].counts.rrsigs_verified;
-	}
-	/* the chunks' lists in zone order, then the sequential checks' */
-	pool.fails[pool.n_chunks] = seq;
-	memset(&seq, 0, sizeof(seq));
-	ret = vfy_issue_merge(pool.fails, pool.n_chunks + 1, &rep->failures, &rep->n_failures);
-	for (size_t c = 0; c <= pool.n_chunks; c++) {
-		vfy_issue_list_clear(&pool.fails[c]);
-	}
-	free(pool.fails);
-	pool.fails = NULL;
-	if (ret != TLD_OK || (ret = vfy_issue_merge(&warns, 1, &rep->warnings, &rep->n_warnings)) != TLD_OK) {
-		goto fail;
-	}
-	rep->records = z->n_recs;
-	for (unsigned t = 0; t < nt; t++) {
 		rep->names += ws[t].counts.names;
 		rep->empty_nonterminals += ws[t].counts.ents;
 		rep->delegations_secure += ws[t].counts.delegations_secure;
 		rep->delegations_insecure += ws[t].counts.delegations_insecure;
 	}
+	/* the chunks' lists in zone order, then the sequential checks' */
+	pool.fails[pool.n_chunks] = *seq;
+	memset(seq, 0, sizeof(*seq));
+	ret = vfy_issue_merge(pool.fails, pool.n_chunks + 1, &rep->failures, &rep->n_failures);
+	if (ret == TLD_OK) {
+		ret = vfy_issue_merge(&warns, 1, &rep->warnings, &rep->n_warnings);
+	}
+	rep->records = z->n_recs;
 	rep->nsec3 = z->n_nsec3;
 	rep->nsec = z->n_nsec;
 	rep->threads = nt;
+	rep->names_checked = z->n_names;
+fail:
 	for (unsigned t = 0; t < nt; t++) {
 		vfy_hashvec_clear(&ws[t].cache_out);
 	}
 	free(ws);
-	vfy_vcache_free(cache);
-	vfy_zone_free(z);
-	*out = rep;
-	return rep->n_failures ? TLD_EVERIFY : TLD_OK;
-fail:
-	if (ws != NULL) {
-		for (unsigned t = 0; t < nt; t++) {
-			vfy_hashvec_clear(&ws[t].cache_out);
-		}
-	}
 	if (pool.fails != NULL) {
 		for (size_t c = 0; c <= pool.n_chunks; c++) {
 			vfy_issue_list_clear(&pool.fails[c]);
 		}
 		free(pool.fails);
 	}
-	vfy_issue_list_clear(&seq);
 	vfy_issue_list_clear(&warns);
-	free(ws);
+	return ret;
+}
+
+static struct tld_verify_report *report_new(const char *path)
+{
+	struct tld_verify_report *rep = calloc(1, sizeof(*rep));
+	if (rep != NULL && (rep->path = strdup(path)) == NULL) {
+		free(rep);
+		rep = NULL;
+	}
+	return rep;
+}
+
+/* Writes the verification state of a zone that passed; a failure is a warning. */
+static void write_state(const struct tld_verify_opts *opts, struct vfy_facts *f)
+{
+	int ret = vfy_vstate_write(opts->state_out, f);
+	if (ret != TLD_OK) {
+		tld_warning("%s: verification state not written: %s", opts->state_out, tld_strerror(ret));
+	}
+}
+
+/* The facts of a whole zone that passed, checked against its report, written. */
+static void write_full_state(const struct tld_verify_opts *opts, const struct vfy_zone *z,
+                             const struct vfy_sha_job *sha, const struct tld_verify_report *rep)
+{
+	struct vfy_facts f = { 0 };
+	const char *why = NULL;
+
+	if (sha->ret != TLD_OK) {
+		why = "the file's SHA-256 failed";
+	} else if (!sha->line_oriented) {
+		why = "not one whole record a line (directives, comments, parentheses, quotes, escapes)";
+	} else if (!z->owners_ordered) {
+		why = "owners not in canonical order";
+	} else if (!z->uses_nsec3 || z->uses_nsec || z->apex_wlen < 2) {
+		why = "not an NSEC3 zone below the root";
+	} else if (vfy_zone_facts(z, &f) != TLD_OK) {
+		why = "NSEC3 hashes of another length, or out of memory";
+	} else if (f.counts.records != rep->records || f.counts.names != rep->names ||
+	           f.counts.ents != rep->empty_nonterminals ||
+	           f.counts.rrsets_signed != rep->rrsets_signed ||
+	           f.counts.rrsigs_verified != rep->rrsigs_verified ||
+	           f.counts.delegations_secure != rep->delegations_secure ||
+	           f.counts.delegations_insecure != rep->delegations_insecure ||
+	           f.counts.nsec3 != rep->nsec3) {
+		why = "its counts differ from the report's (a bug: please report it)";
+	}
+	if (why != NULL) {
+		tld_info("verify: %s: no verification state written (the next verification will be "
+		         "in full): %s", opts->state_out, why);
+	} else {
+		memcpy(f.file_sha256, sha->md, sizeof(f.file_sha256));
+		write_state(opts, &f);
+	}
+	vfy_facts_clear(&f);
+}
+
+static int verify_full(const char *path, const struct tld_verify_opts *opts, const char *reason,
+                       struct tld_verify_report **out)
+{
+	struct vfy_zone *z = NULL;
+	struct vfy_vcache *cache = NULL;
+	struct tld_verify_report *rep = NULL;
+	struct vfy_issue_list seq = { 0 };
+	struct vfy_text text = { 0 };
+	struct vfy_sha_job sha = { 0 };
+	unsigned nt = thread_count(opts);
+	struct timespec t0;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((ret = vfy_text_map(path, &text)) != TLD_OK) {
+		return ret;
+	}
+	if (opts->state_out != NULL) {
+		/* the state names the very bytes parsed: hashed from the same mapping */
+		sha = (struct vfy_sha_job){ .text = text.text, .len = text.len, .check_lines = true };
+		vfy_sha_start(&sha);
+	}
+	ret = vfy_zone_load_text(path, text.text, text.len, nt, false, &seq, &z);
+	vfy_sha_wait(&sha);
+	vfy_text_unmap(&text);
+	if (ret != TLD_OK) {
+		vfy_issue_list_clear(&seq);
+		return ret;
+	}
+	tld_info("verify: loaded %zu records in %.2f s (cpu %.2f s)", z->n_recs, elapsed(&t0),
+	         cpu_seconds());
+	if ((rep = report_new(path)) == NULL) {
+		ret = TLD_ENOMEM;
+		goto fail;
+	}
+	rep->full_reason = reason;
+	if ((ret = load_cache(opts, z, &cache)) != TLD_OK) {
+		goto fail;
+	}
+	tld_debug("verify: cache read at %.3f s", elapsed(&t0));
+	if ((ret = check_zone(z, opts, nt, true, &seq, NULL, cache, rep, &t0)) != TLD_OK) {
+		goto fail;
+	}
+	if (rep->n_failures == 0 && opts->state_out != NULL) {
+		write_full_state(opts, z, &sha, rep);
+	}
+	vfy_vcache_free(cache);
+	vfy_zone_free(z);
+	*out = rep;
+	return rep->n_failures ? TLD_EVERIFY : TLD_OK;
+fail:
+	vfy_issue_list_clear(&seq);
 	vfy_vcache_free(cache);
 	tld_verify_report_free(rep);
 	vfy_zone_free(z);
 	return ret;
+}
+
+/* TLD_EAGAIN with *why: run the full path. */
+static int verify_delta(const char *path, const struct tld_verify_opts *opts, const char **why,
+                        struct tld_verify_report **out)
+{
+	struct vfy_delta *d = NULL;
+	struct vfy_vcache *cache = NULL;
+	struct tld_verify_report *rep = NULL;
+	struct vfy_issue_list seq = { 0 };
+	struct vfy_hashvec dropped = { 0 };
+	struct vfy_facts facts = { 0 };
+	unsigned nt = thread_count(opts);
+	struct timespec t0;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((ret = vfy_delta_open(path, opts, nt, &d, why)) != TLD_OK) {
+		return ret;
+	}
+	struct vfy_zone *z = vfy_delta_zone(d);
+	tld_info("verify: changed parts loaded in %.2f s (cpu %.2f s): %zu records", elapsed(&t0),
+	         cpu_seconds(), z->n_recs);
+	if ((rep = report_new(path)) == NULL) {
+		ret = TLD_ENOMEM;
+		goto out;
+	}
+	if ((ret = load_cache(opts, z, &cache)) != TLD_OK) {
+		goto out;
+	}
+	if (cache != NULL && opts->cache_out != NULL) {
+		/* the previous changed part's entries leave the cache (the new part's come in) */
+		const struct vfy_zone *oz = vfy_delta_old_zone(d);
+		vfy_cache_hits(oz, 0, oz->n_names, opts, cache, &dropped);
+		if ((ret = dropped.err) != TLD_OK) {
+			goto out;
+		}
+	}
+	if ((ret = check_zone(z, opts, nt, false, &seq, &dropped, cache, rep, &t0)) != TLD_OK) {
+		goto out;
+	}
+	if (rep->n_failures > 0) {
+		*why = "the changed part fails a check";
+		ret = TLD_EAGAIN;
+		goto out;
+	}
+	if ((ret = vfy_delta_finish(d, opts, &facts, why)) != TLD_OK) {
+		goto out;
+	}
+	tld_info("verify: whole-zone checks on the updated facts at %.2f s (cpu %.2f s)",
+	         elapsed(&t0), cpu_seconds());
+	rep->mode = TLD_VERIFY_DELTA;
+	rep->subtrees_changed = vfy_delta_subtrees(d);
+	rep->records = facts.counts.records;
+	rep->names = facts.counts.names;
+	rep->empty_nonterminals = facts.counts.ents;
+	rep->rrsets_signed = facts.counts.rrsets_signed;
+	rep->rrsigs_verified = facts.counts.rrsigs_verified;
+	rep->delegations_secure = facts.counts.delegations_secure;
+	rep->delegations_insecure = facts.counts.delegations_insecure;
+	rep->nsec3 = facts.counts.nsec3;
+	rep->nsec = 0;
+	if (opts->state_out != NULL) {
+		write_state(opts, &facts);
+		tld_debug("verify: state written at %.3f s", elapsed(&t0));
+	}
+	*out = rep;
+	rep = NULL;
+out:
+	vfy_facts_clear(&facts);
+	vfy_hashvec_clear(&dropped);
+	vfy_issue_list_clear(&seq);
+	vfy_vcache_free(cache);
+	tld_verify_report_free(rep);
+	vfy_delta_free(d);
+	return ret;
+}
+
+int tld_verify_zone_file(const char *path, const struct tld_verify_opts *opts,
+                         struct tld_verify_report **out)
+{
+	const char *why = NULL;
+
+	if (opts->previous != NULL && opts->state_in != NULL) {
+		int ret = verify_delta(path, opts, &why, out);
+		if (ret != TLD_EAGAIN) {
+			return ret;
+		}
+		tld_info("verify: %s: verifying in full: %s", path, why);
+	}
+	return verify_full(path, opts, why, out);
 }

@@ -33,6 +33,35 @@ struct tld_verify_opts {
 	 * atomically; may equal cache_in.  A failure to write it is a warning.
 	 */
 	const char *cache_out;
+	/*!
+	 * Optional delta verification (verify/vdelta.c, verify/vstate.h): the
+	 * previously verified version of the zone file and its verification
+	 * state.  Both given, the state intact and describing exactly the bytes
+	 * of `previous`, the apex keys and NSEC3 parameters unchanged and both
+	 * files one record a line in canonical order by subtree: only the
+	 * changed subtrees (and the apex) are parsed and checked per name, the
+	 * whole-zone checks run on the state's facts updated by the changes.
+	 * The delta path only concludes "passes": anything else (a failure, a
+	 * precondition not met) and the full path runs, so the verdict and
+	 * report are the full path's.  Missing, damaged or of another file:
+	 * the full path, with an info line saying why.
+	 */
+	const char *previous;
+	const char *state_in;
+	/*!
+	 * Optional: where to write this version's verification state when it
+	 * passes (either path), atomically; may equal state_in.  Not written
+	 * when the verification fails or the zone does not qualify (not NSEC3,
+	 * not one record a line in canonical order); a failure to write it is
+	 * a warning.
+	 */
+	const char *state_out;
+};
+
+/*! Which path a verification took. */
+enum tld_verify_mode {
+	TLD_VERIFY_FULL = 0,       /*!< the whole file parsed and checked */
+	TLD_VERIFY_DELTA = 1,      /*!< only the changes (opts.previous, opts.state_in) */
 };
 
 /*! One failed check (or warning): the record and the reason. */
@@ -62,6 +91,10 @@ struct tld_verify_report {
 	size_t nsec;               /*!< NSEC records in the chain */
 	size_t dnskey_response_size; /*!< DNSKEY RRset + RRSIGs as an EDNS response, bytes */
 	unsigned threads;          /*!< worker threads used */
+	enum tld_verify_mode mode; /*!< the path that gave this report */
+	size_t names_checked;      /*!< names whose per-name checks ran (delta: the changed subtrees' and the apex) */
+	size_t subtrees_changed;   /*!< delta: changed top-level subtrees */
+	const char *full_reason;   /*!< full path while a delta was asked: why (static text), else NULL */
 };
 
 /*!

@@ -160,17 +160,26 @@ static void print_issues(FILE *fp, const char *path, const char *what,
 
 void tld_verify_report_print(FILE *fp, const struct tld_verify_report *r)
 {
+	char mode[160];
+	if (r->mode == TLD_VERIFY_DELTA) {
+		snprintf(mode, sizeof(mode), "delta verification (%zu changed subtrees, %zu names checked)",
+		         r->subtrees_changed, r->names_checked);
+	} else if (r->full_reason != NULL) {
+		snprintf(mode, sizeof(mode), "full verification (no delta: %s)", r->full_reason);
+	} else {
+		snprintf(mode, sizeof(mode), "full verification");
+	}
 	print_issues(fp, r->path, "FAIL", r->failures, r->n_failures);
 	print_issues(fp, r->path, "WARNING", r->warnings, r->n_warnings);
 	fprintf(fp,
 	        "%s: %s: %zu failure(s), %zu warning(s); %zu records, %zu names, %zu empty "
 	        "non-terminals, %zu secure and %zu insecure delegations, %zu RRsets signed, "
 	        "%zu RRSIGs verified, %zu NSEC3, %zu NSEC, DNSKEY response %zu bytes, "
-	        "%u threads\n",
+	        "%u threads, %s\n",
 	        r->path, r->n_failures ? "FAILED" : "OK", r->n_failures, r->n_warnings, r->records,
 	        r->names, r->empty_nonterminals, r->delegations_secure, r->delegations_insecure,
 	        r->rrsets_signed, r->rrsigs_verified, r->nsec3, r->nsec, r->dnskey_response_size,
-	        r->threads);
+	        r->threads, mode);
 }
 
 static void free_issues(struct tld_verify_issue *v, size_t n)

@@ -18,6 +18,8 @@ struct sig_ctx {
 	struct vfy_crypto *crypto;
 	const struct vfy_vcache *cache_in;
 	struct vfy_hashvec *cache_out;
+	bool count_only;           /* vfy_count_signatures(): the counts of a zone known to pass */
+	bool hash_only;            /* vfy_cache_hits(): cache entries, no public-key operation */
 };
 
 static tld_time_t serial_time(tld_time_t now, uint32_t t)
@@ -118,8 +120,12 @@ static void check_one_sig(struct sig_ctx *c, size_t data, size_t n_data, size_t 
 			continue;
 		}
 		found = true;
-		struct vfy_cache_probe probe = { .in = c->cache_in, .key_rdata = krd, .key_rdlen = klen };
+		struct vfy_cache_probe probe = { .in = c->cache_in, .key_rdata = krd, .key_rdlen = klen,
+		                                 .hash_only = c->hash_only };
 		bool probed = z->keys[k].pkey != NULL && (c->cache_in != NULL || c->cache_out != NULL);
+		if (c->hash_only && !probed) {
+			continue;
+		}
 		int v = z->keys[k].pkey != NULL
 		                ? vfy_rrsig_verify_probe(c->crypto, &z->recs[data], n_data, &z->recs[idx],
 		                                         &z->keys[k], probed ? &probe : NULL)
@@ -186,6 +192,10 @@ static void check_rrset(struct sig_ctx *c, const struct vfy_name *n, size_t data
 		return;
 	}
 	c->counts->rrsets_signed++;
+	if (c->count_only) {
+		c->counts->rrsigs_verified += n_sigs;
+		return;
+	}
 	if (n_sigs == 0) {
 		vfy_issue_rec(c->fails, z, data, "authoritative RRset is not signed");
 		return;
@@ -210,26 +220,19 @@ static void check_rrset(struct sig_ctx *c, const struct vfy_name *n, size_t data
 	}
 }
 
-void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
-                          const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
-                          struct vfy_hashvec *cache_out, struct vfy_issue_list *fails,
-                          struct vfy_counts *counts, struct vfy_crypto *crypto)
+/* Every RRset of the names [from, to), to check_rrset(). */
+static void walk_rrsets(struct sig_ctx *c, size_t from, size_t to)
 {
-	struct sig_ctx c = { .z = z, .opts = opts, .fails = fails, .counts = counts,
-	                     .cache_in = cache_in, .cache_out = cache_out, .crypto = crypto };
+	const struct vfy_zone *z = c->z;
 
-	if (c.crypto == NULL && (c.crypto = vfy_crypto_new()) == NULL) {
-		fails->err = TLD_ENOMEM;
-		return;
-	}
 	for (size_t ni = from; ni < to; ni++) {
 		const struct vfy_name *n = &z->names[ni];
 		if (n->flags & VFY_ENT) {
 			continue;
 		}
 		if (n->flags & VFY_OUTSIDE) {
-			for (size_t i = n->first; i < n->first + n->count; i++) {
-				vfy_issue_rec(fails, z, i, "record is outside the zone");
+			for (size_t i = n->first; i < n->first + n->count && !c->count_only; i++) {
+				vfy_issue_rec(c->fails, z, i, "record is outside the zone");
 			}
 			continue;
 		}
@@ -244,10 +247,56 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 			while (i < end && z->recs[i].type == type && z->recs[i].is_sig) {
 				i++;
 			}
-			check_rrset(&c, n, data, sigs - data, sigs, i - sigs);
+			check_rrset(c, n, data, sigs - data, sigs, i - sigs);
 		}
 	}
+}
+
+static void check_signatures_mode(const struct vfy_zone *z, size_t from, size_t to,
+                                  const struct tld_verify_opts *opts,
+                                  const struct vfy_vcache *cache_in, struct vfy_hashvec *cache_out,
+                                  struct vfy_issue_list *fails, struct vfy_counts *counts,
+                                  struct vfy_crypto *crypto, bool hash_only)
+{
+	struct sig_ctx c = { .z = z, .opts = opts, .fails = fails, .counts = counts,
+	                     .cache_in = cache_in, .cache_out = cache_out, .crypto = crypto,
+	                     .hash_only = hash_only };
+
+	if (c.crypto == NULL && (c.crypto = vfy_crypto_new()) == NULL) {
+		fails->err = TLD_ENOMEM;
+		return;
+	}
+	walk_rrsets(&c, from, to);
 	if (crypto == NULL) {
 		vfy_crypto_free(c.crypto);
 	}
+}
+
+void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
+                          const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
+                          struct vfy_hashvec *cache_out, struct vfy_issue_list *fails,
+                          struct vfy_counts *counts, struct vfy_crypto *crypto)
+{
+	check_signatures_mode(z, from, to, opts, cache_in, cache_out, fails, counts, crypto, false);
+}
+
+void vfy_cache_hits(const struct vfy_zone *z, size_t from, size_t to,
+                    const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
+                    struct vfy_hashvec *out)
+{
+	struct vfy_issue_list ignored = { 0 };
+	struct vfy_counts counts = { 0 };
+
+	check_signatures_mode(z, from, to, opts, cache_in, out, &ignored, &counts, NULL, true);
+	vfy_issue_list_clear(&ignored);
+}
+
+void vfy_count_signatures(const struct vfy_zone *z, size_t from, size_t to,
+                          struct vfy_counts *counts)
+{
+	struct vfy_issue_list none = { 0 };
+	struct sig_ctx c = { .z = z, .fails = &none, .counts = counts, .count_only = true };
+
+	walk_rrsets(&c, from, to);
+	vfy_issue_list_clear(&none);
 }

@@ -127,21 +127,23 @@ static bool sort_by_owner_runs(struct vfy_rec *recs, size_t n_recs, const char *
 	return true;
 }
 
-/* Sorts records by rec_cmp: by owner runs when the owners are in order. */
-static void sort_records(struct vfy_rec *recs, size_t n_recs, const char *path)
+/* Sorts records by rec_cmp: by owner runs when the owners are in order (returned). */
+static bool sort_records(struct vfy_rec *recs, size_t n_recs, const char *path)
 {
 	if (!sort_by_owner_runs(recs, n_recs, path)) {
 		qsort(recs, n_recs, sizeof(*recs), rec_cmp);
+		return false;
 	}
+	return true;
 }
 
 /*
  * Merges n sorted runs (run k: [start[k], start[k] + count[k]) of recs) into
  * one sorted array; *out is a new array, or recs itself when the runs follow
- * each other in order already.
+ * each other in order already (*in_order).
  */
 static int merge_runs(struct vfy_rec *recs, size_t total, const size_t *start, const size_t *count,
-                      size_t n, struct vfy_rec **out)
+                      size_t n, struct vfy_rec **out, bool *in_order)
 {
 	bool ordered = true;
 	size_t last = (size_t)-1;
@@ -154,6 +156,7 @@ static int merge_runs(struct vfy_rec *recs, size_t total, const size_t *start, c
 		}
 		last = start[k] + count[k] - 1;
 	}
+	*in_order = ordered;
 	if (ordered) {
 		*out = recs;
 		return TLD_OK;
@@ -187,6 +190,7 @@ struct loader {
 	struct vfy_rec *recs;      /*!< own (grown), or a part of the zone's array (fixed) */
 	size_t n_recs, cap;
 	bool fixed;                /*!< recs is the zone's: cap is a bound, never grown */
+	bool ordered;              /*!< the slice's owners came in canonical order */
 	uint8_t **key_blocks, **wire_blocks;
 	size_t n_key_blocks, n_wire_blocks;
 	struct arena keys, wires;
@@ -419,7 +423,7 @@ fail:
 	ldns_rdf_deep_free(prev);
 	if (ret == TLD_OK) {
 		/* each slice sorted on its thread; read_records() merges */
-		sort_records(ld->recs, ld->n_recs, ld->path);
+		ld->ordered = sort_records(ld->recs, ld->n_recs, ld->path);
 	}
 	ld->ret = ret;
 	struct timespec cpu;
@@ -547,10 +551,15 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 	if (ret == TLD_OK && (z->key_blocks == NULL || z->wire_blocks == NULL)) {
 		ret = TLD_ENOMEM;
 	}
+	z->owners_ordered = true;
+	for (size_t i = 0; i < started; i++) {
+		z->owners_ordered &= ld[i].ordered;
+	}
 	if (ret == TLD_OK && ld[0].fixed) {
 		/* the slices came sorted: in order one after the other, or merged */
 		size_t *start = calloc(n, sizeof(*start)), *count = calloc(n, sizeof(*count));
 		struct vfy_rec *merged = NULL;
+		bool in_order = false;
 		size_t off = 0;
 		for (size_t i = 0; i < n && start != NULL && count != NULL; i++) {
 			start[i] = off;
@@ -558,8 +567,9 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 			off += ld[i].n_recs;
 		}
 		ret = start != NULL && count != NULL
-		              ? merge_runs(z->recs, z->n_recs, start, count, n, &merged)
+		              ? merge_runs(z->recs, z->n_recs, start, count, n, &merged, &in_order)
 		              : TLD_ENOMEM;
+		z->owners_ordered &= in_order;
 		if (ret == TLD_OK && merged != z->recs) {
 			free(z->recs);
 			z->recs = merged;
@@ -886,33 +896,21 @@ static void *preparer_run(void *arg)
 	return NULL;
 }
 
-int vfy_zone_load(const char *path, unsigned threads, struct vfy_issue_list *denial_fails,
-                  struct vfy_zone **out)
+int vfy_zone_load_text(const char *path, const char *text, size_t len, unsigned threads,
+                       bool partial, struct vfy_issue_list *denial_fails, struct vfy_zone **out)
 {
 	struct vfy_zone *z = calloc(1, sizeof(*z));
-	char *text = NULL;
-	size_t len = 0;
-	bool mapped = false;
 	struct timespec t0;
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-
 	if (z == NULL) {
 		return TLD_ENOMEM;
 	}
 	z->path = path;
-	if ((ret = load_file(path, &text, &len, &mapped)) != TLD_OK) {
-		goto fail;
-	}
-	tld_debug("verify: %zu bytes of %s at %.3f s", len, path, since(&t0));
+	z->partial = partial;
 	ret = read_records(z, text, len, threads ? threads : 1);
 	tld_debug("verify: %zu records read at %.3f s", z->n_recs, since(&t0));
-	if (mapped) {
-		munmap(text, len);
-	} else {
-		free(text);
-	}
 	if (ret != TLD_OK) {
 		goto fail;
 	}
@@ -944,6 +942,48 @@ int vfy_zone_load(const char *path, unsigned threads, struct vfy_issue_list *den
 fail:
 	vfy_zone_free(z);
 	return ret;
+}
+
+int vfy_text_map(const char *path, struct vfy_text *out)
+{
+	memset(out, 0, sizeof(*out));
+	return load_file(path, &out->text, &out->len, &out->mapped);
+}
+
+void vfy_text_unmap(struct vfy_text *t)
+{
+	if (t->mapped) {
+		munmap(t->text, t->len);
+	} else {
+		free(t->text);
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+int vfy_zone_load(const char *path, unsigned threads, struct vfy_issue_list *denial_fails,
+                  struct vfy_zone **out)
+{
+	struct vfy_text t;
+	int ret = vfy_text_map(path, &t);
+
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	tld_debug("verify: %zu bytes of %s", t.len, path);
+	ret = vfy_zone_load_text(path, t.text, t.len, threads, false, denial_fails, out);
+	vfy_text_unmap(&t);
+	return ret;
+}
+
+void vfy_count_names(const struct vfy_zone *z, size_t from, size_t to, struct vfy_counts *counts)
+{
+	for (size_t i = from; i < to; i++) {
+		uint16_t f = z->names[i].flags;
+		counts->names += !(f & (VFY_ENT | VFY_DENIAL_ONLY));
+		counts->ents += (f & VFY_ENT) != 0;
+		counts->delegations_secure += (f & VFY_DELEG) && (f & VFY_SECURE);
+		counts->delegations_insecure += (f & VFY_DELEG) && !(f & VFY_SECURE);
+	}
 }
 
 void vfy_zone_free(struct vfy_zone *z)

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The verification state file (verify/vstate.h): round trip, and every damaged form refused. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "tests/tap/tap.h"
+#include "verify/vstate.h"
+
+static const uint8_t apex[] = { 4, 't', 'e', 's', 't', 0 };
+static const uint8_t other[] = { 5, 'o', 't', 'h', 'e', 'r', 0 };
+
+static void hash_of(int i, uint8_t h[VFY_VS_HASH])
+{
+	for (int k = 0; k < VFY_VS_HASH; k++) {
+		h[k] = (uint8_t)(i * 37 + k * 11);
+	}
+}
+
+static void make_facts(struct vfy_facts *f, bool sorted)
+{
+	uint8_t h[VFY_VS_HASH], n[VFY_VS_HASH];
+	static const uint8_t bm[] = { 0, 6, 0x20, 0, 0, 0, 0, 0x13 };
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->apex, apex, sizeof(apex));
+	f->apex_len = sizeof(apex);
+	memset(f->file_sha256, 0xab, sizeof(f->file_sha256));
+	memset(f->apex_digest, 0xcd, sizeof(f->apex_digest));
+	f->counts = (struct vfy_vs_counts){ 10, 5, 1, 4, 4, 2, 2, 3 };
+	for (int i = 5; i > 0; i--) {
+		hash_of(i, h);
+		vfy_facts_add_name(f, h, i % 2);
+	}
+	for (int i = 3; i > 0; i--) {
+		hash_of(i, h);
+		hash_of(i % 3 + 1, n);
+		vfy_facts_add_nsec3(f, h, n, 1, bm, (size_t)i * 2 + 2 > sizeof(bm) ? sizeof(bm) : 4);
+	}
+	vfy_facts_add_sig(f, 100, 900);
+	vfy_facts_add_sig(f, 50, 700);
+	if (sorted) {
+		vfy_facts_sort(f);
+	}
+}
+
+static bool same_facts(const struct vfy_facts *a, const struct vfy_facts *b)
+{
+	if (a->apex_len != b->apex_len || memcmp(a->apex, b->apex, a->apex_len) != 0 ||
+	    memcmp(a->file_sha256, b->file_sha256, 32) != 0 ||
+	    memcmp(a->apex_digest, b->apex_digest, 32) != 0 ||
+	    memcmp(&a->counts, &b->counts, sizeof(a->counts)) != 0 || a->n_names != b->n_names ||
+	    a->n_nsec3 != b->n_nsec3 || a->n_sigs != b->n_sigs) {
+		return false;
+	}
+	for (size_t i = 0; i < a->n_names; i++) {
+		if (memcmp(&a->names[i], &b->names[i], sizeof(a->names[i])) != 0) {
+			return false;
+		}
+	}
+	for (size_t i = 0; i < a->n_nsec3; i++) {
+		const struct vfy_vs_nsec3 *x = &a->nsec3[i], *y = &b->nsec3[i];
+		if (memcmp(x->hash, y->hash, VFY_VS_HASH) != 0 || memcmp(x->next, y->next, VFY_VS_HASH) != 0 ||
+		    x->flags != y->flags || x->bm_len != y->bm_len ||
+		    memcmp(a->bitmaps + x->bm_off, b->bitmaps + y->bm_off, x->bm_len) != 0) {
+			return false;
+		}
+	}
+	for (size_t i = 0; i < a->n_sigs; i++) {
+		if (a->expirations[i] != b->expirations[i] || a->inceptions[i] != b->inceptions[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = malloc(1 << 16);
+	*len = f != NULL && buf != NULL ? fread(buf, 1, 1 << 16, f) : 0;
+	if (f != NULL) {
+		fclose(f);
+	}
+	return buf;
+}
+
+static void spill(const char *path, const uint8_t *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (f != NULL) {
+		fwrite(buf, 1, len, f);
+		fclose(f);
+	}
+}
+
+/* The file's trailing SHA-256 made right again after an edit. */
+static void reseal(uint8_t *buf, size_t len)
+{
+	unsigned mdlen = 0;
+	EVP_Digest(buf, len - 32, buf + len - 32, &mdlen, EVP_sha256(), NULL);
+}
+
+static int load(const char *path, const uint8_t *a, size_t alen)
+{
+	struct vfy_facts f;
+	int ret = vfy_vstate_load(path, a, alen, &f);
+	vfy_facts_clear(&f);
+	return ret;
+}
+
+int main(void)
+{
+	char path[] = "/tmp/test_verify_vstate.XXXXXX";
+	int fd = mkstemp(path);
+	struct vfy_facts f, g;
+	size_t len;
+
+	plan_lazy();
+	tld_log_init(TLD_LOG_ERROR, false);
+	if (fd < 0) {
+		ok(0, "temporary file");
+		return exit_status();
+	}
+	close(fd);
+
+	make_facts(&f, true);
+	is_int(TLD_OK, f.err, "facts built");
+	is_int(TLD_OK, vfy_vstate_write(path, &f), "state written");
+	is_int(TLD_OK, vfy_vstate_load(path, apex, sizeof(apex), &g), "state read back");
+	ok(same_facts(&f, &g), "the same facts");
+	ok(g.n_names == 5 && g.n_nsec3 == 3 && g.n_sigs == 2 && g.expirations[0] == 700 &&
+	   g.inceptions[1] == 100, "names, NSEC3 records and sorted times");
+	vfy_facts_clear(&g);
+	is_int(TLD_EINVAL, load(path, other, sizeof(other)), "another zone's apex: refused");
+
+	uint8_t *good = slurp(path, &len);
+	uint8_t *bad = malloc(len);
+	for (size_t at = 0; at < len; at += len / 23 + 1) {
+		memcpy(bad, good, len);
+		bad[at] ^= 0x40;
+		spill(path, bad, len);
+		is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "a byte changed at %zu: refused", at);
+	}
+	spill(path, good, len - 1);
+	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "truncated: refused");
+	spill(path, good, 10);
+	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "a stub: refused");
+
+	/* well sealed but inconsistent: too many names for its length */
+	memcpy(bad, good, len);
+	size_t counts_at = 16 + 4 + 1 + sizeof(apex) + 64 + 64;
+	bad[counts_at] = 0x7f;
+	reseal(bad, len);
+	spill(path, bad, len);
+	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "sealed, a huge name count: refused");
+	memcpy(bad, good, len);
+	bad[counts_at + 7] = 4; /* one name fewer: the rest does not fit */
+	reseal(bad, len);
+	spill(path, bad, len);
+	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "sealed, a wrong name count: refused");
+	memcpy(bad, good, len);
+	bad[counts_at + 8 + 8 + 8 + 20] = 7; /* first name's flag */
+	reseal(bad, len);
+	spill(path, bad, len);
+	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "sealed, a bad name flag: refused");
+	vfy_facts_clear(&f);
+
+	make_facts(&f, false); /* the NSEC3 records in descending order */
+	is_int(TLD_EINVAL, vfy_vstate_write(path, &f), "NSEC3 out of order: not written");
+	vfy_facts_clear(&f);
+	make_facts(&f, false);
+	vfy_facts_sort(&f);
+	struct vfy_vs_name t = f.names[0];
+	f.names[0] = f.names[1];
+	f.names[1] = t;
+	is_int(TLD_OK, vfy_vstate_write(path, &f), "names out of order written (the writer trusts)");
+	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "names out of order: refused");
+	vfy_facts_clear(&f);
+
+	unlink(path);
+	is_int(TLD_ENOENT, load(path, apex, sizeof(apex)), "no file: TLD_ENOENT");
+	free(good);
+	free(bad);
+	return exit_status();
+}

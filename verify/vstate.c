@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The verification state file (verify/vstate.h): facts, reading, writing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "verify/vstate.h"
+
+#define MAGIC "TLDSIGN-VSTATE\n"
+#define MAGIC_LEN 16
+#define VERSION 1
+#define DIGEST_LEN 32
+#define N_COUNTS 8
+#define NAME_LEN (VFY_VS_HASH + 1)
+
+#define GROW(arr, n, cap, f)                                                     \
+	do {                                                                     \
+		if ((n) == (cap)) {                                              \
+			size_t ncap_ = (cap) ? (cap) * 2 : 1024;                 \
+			void *p_ = realloc((arr), ncap_ * sizeof(*(arr)));       \
+			if (p_ == NULL) {                                        \
+				(f)->err = TLD_ENOMEM;                           \
+				return;                                          \
+			}                                                        \
+			(arr) = p_;                                              \
+			(cap) = ncap_;                                           \
+		}                                                                \
+	} while (0)
+
+/* capacities, kept beside the facts (the struct holds only counts) */
+struct caps {
+	size_t names, nsec3, sigs;
+};
+
+void vfy_facts_clear(struct vfy_facts *f)
+{
+	if (f->map != NULL) {
+		munmap(f->map, f->map_len); /* names pointed into it */
+	} else {
+		free(f->names);
+	}
+	free(f->nsec3);
+	free(f->expirations);
+	free(f->inceptions);
+	free(f->bitmaps);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The arrays grow by doubling: the capacity is the next power of two >= n. */
+static size_t cap_of(size_t n)
+{
+	size_t c = 1024;
+	while (c < n) {
+		c *= 2;
+	}
+	return n == 0 ? 0 : c;
+}
+
+void vfy_facts_add_name(struct vfy_facts *f, const uint8_t *hash, bool needs)
+{
+	size_t cap = cap_of(f->n_names);
+	if (f->err != TLD_OK) {
+		return;
+	}
+	GROW(f->names, f->n_names, cap, f);
+	memcpy(f->names[f->n_names].hash, hash, VFY_VS_HASH);
+	f->names[f->n_names].needs = needs ? 1 : 0;
+	f->n_names++;
+}
+
+void vfy_facts_add_nsec3(struct vfy_facts *f, const uint8_t *hash, const uint8_t *next,
+                         uint8_t flags, const uint8_t *bm, size_t bm_len)
+{
+	size_t cap = cap_of(f->n_nsec3);
+	if (f->err != TLD_OK) {
+		return;
+	}
+	if (bm_len > UINT16_MAX) {
+		f->err = TLD_EINVAL;
+		return;
+	}
+	while (f->bitmaps_len + bm_len > f->bitmaps_cap) {
+		size_t ncap = f->bitmaps_cap ? f->bitmaps_cap * 2 : 65536;
+		uint8_t *p = realloc(f->bitmaps, ncap);
+		if (p == NULL) {
+			f->err = TLD_ENOMEM;
+			return;
+		}
+		f->bitmaps = p;
+		f->bitmaps_cap = ncap;
+	}
+	GROW(f->nsec3, f->n_nsec3, cap, f);
+	struct vfy_vs_nsec3 *n = &f->nsec3[f->n_nsec3++];
+	memcpy(n->hash, hash, VFY_VS_HASH);
+	memcpy(n->next, next, VFY_VS_HASH);
+	n->flags = flags;
+	n->bm_len = (uint16_t)bm_len;
+	n->bm_off = f->bitmaps_len;
+	if (bm_len > 0) {
+		memcpy(f->bitmaps + f->bitmaps_len, bm, bm_len);
+	}
+	f->bitmaps_len += bm_len;
+}
+
+void vfy_facts_add_sig(struct vfy_facts *f, uint32_t inception, uint32_t expiration)
+{
+	size_t cap = cap_of(f->n_sigs), cap2 = cap;
+	if (f->err != TLD_OK) {
+		return;
+	}
+	GROW(f->expirations, f->n_sigs, cap, f);
+	GROW(f->inceptions, f->n_sigs, cap2, f);
+	f->expirations[f->n_sigs] = expiration;
+	f->inceptions[f->n_sigs] = inception;
+	f->n_sigs++;
+}
+
+int vfy_vs_hash_cmp(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, VFY_VS_HASH);
+}
+
+static int name_cmp(const void *pa, const void *pb)
+{
+	const struct vfy_vs_name *a = pa, *b = pb;
+	int c = vfy_vs_hash_cmp(a->hash, b->hash);
+	return c != 0 ? c : (int)a->needs - (int)b->needs;
+}
+
+static int nsec3_cmp(const void *pa, const void *pb)
+{
+	const struct vfy_vs_nsec3 *a = pa, *b = pb;
+	return vfy_vs_hash_cmp(a->hash, b->hash);
+}
+
+static int u32_cmp(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+void vfy_facts_sort(struct vfy_facts *f)
+{
+	if (f->n_names > 1) {
+		qsort(f->names, f->n_names, sizeof(*f->names), name_cmp);
+	}
+	if (f->n_nsec3 > 1) {
+		qsort(f->nsec3, f->n_nsec3, sizeof(*f->nsec3), nsec3_cmp);
+	}
+	if (f->n_sigs > 1) {
+		qsort(f->expirations, f->n_sigs, sizeof(uint32_t), u32_cmp);
+		qsort(f->inceptions, f->n_sigs, sizeof(uint32_t), u32_cmp);
+	}
+}
+
+/* ---- the file ---- */
+
+_Static_assert(sizeof(struct vfy_vs_name) == NAME_LEN, "names are stored as they are in memory");
+
+/* The file written through a stream, hashed as it goes; bytes staged in buf. */
+struct writer {
+	FILE *fp;
+	EVP_MD_CTX *ctx;
+	uint8_t buf[65536];
+	size_t len;
+	bool bad;
+};
+
+static void flush_buf(struct writer *w)
+{
+	if (w->len > 0 && !w->bad) {
+		w->bad = EVP_DigestUpdate(w->ctx, w->buf, w->len) != 1 ||
+		         fwrite(w->buf, 1, w->len, w->fp) != w->len;
+	}
+	w->len = 0;
+}
+
+static void put(struct writer *w, const void *p, size_t n)
+{
+	if (n > sizeof(w->buf) / 2) {
+		/* large runs (the names) straight from memory */
+		flush_buf(w);
+		w->bad = w->bad || EVP_DigestUpdate(w->ctx, p, n) != 1 || fwrite(p, 1, n, w->fp) != n;
+		return;
+	}
+	if (w->len + n > sizeof(w->buf)) {
+		flush_buf(w);
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+static void put_be(struct writer *w, uint64_t v, int n)
+{
+	uint8_t b[8];
+	for (int i = 0; i < n; i++) {
+		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	}
+	put(w, b, (size_t)n);
+}
+
+static void counts_array(const struct vfy_vs_counts *c, uint64_t v[N_COUNTS])
+{
+	v[0] = c->records;
+	v[1] = c->names;
+	v[2] = c->ents;
+	v[3] = c->rrsets_signed;
+	v[4] = c->rrsigs_verified;
+	v[5] = c->delegations_secure;
+	v[6] = c->delegations_insecure;
+	v[7] = c->nsec3;
+}
+
+static void counts_from_array(struct vfy_vs_counts *c, const uint64_t v[N_COUNTS])
+{
+	c->records = v[0];
+	c->names = v[1];
+	c->ents = v[2];
+	c->rrsets_signed = v[3];
+	c->rrsigs_verified = v[4];
+	c->delegations_secure = v[5];
+	c->delegations_insecure = v[6];
+	c->nsec3 = v[7];
+}
+
+static void put_facts(struct writer *w, const struct vfy_facts *f)
+{
+	uint64_t counts[N_COUNTS];
+
+	put(w, MAGIC, MAGIC_LEN);
+	put_be(w, VERSION, 4);
+	put_be(w, f->apex_len, 1);
+	put(w, f->apex, f->apex_len);
+	put(w, f->file_sha256, DIGEST_LEN);
+	put(w, f->apex_digest, DIGEST_LEN);
+	counts_array(&f->counts, counts);
+	for (int i = 0; i < N_COUNTS; i++) {
+		put_be(w, counts[i], 8);
+	}
+	put_be(w, f->n_names, 8);
+	put_be(w, f->n_nsec3, 8);
+	put_be(w, f->n_sigs, 8);
+	put(w, f->names, f->n_names * NAME_LEN);
+	for (size_t i = 0; i < f->n_nsec3; i++) {
+		const struct vfy_vs_nsec3 *n = &f->nsec3[i];
+		put(w, n->hash, VFY_VS_HASH);
+		put(w, n->next, VFY_VS_HASH);
+		put_be(w, n->flags, 1);
+		put_be(w, n->bm_len, 2);
+		put(w, f->bitmaps + n->bm_off, n->bm_len);
+	}
+	for (size_t i = 0; i < f->n_sigs; i++) {
+		put_be(w, f->expirations[i], 4);
+	}
+	for (size_t i = 0; i < f->n_sigs; i++) {
+		put_be(w, f->inceptions[i], 4);
+	}
+	flush_buf(w);
+}
+
+int vfy_vstate_write(const char *path, const struct vfy_facts *f)
+{
+	tld_atomic_file_t *af = NULL;
+	struct writer *w = NULL;
+	uint8_t md[DIGEST_LEN];
+	unsigned mdlen = 0;
+	int ret;
+
+	if (f->apex_len == 0 || f->apex_len > 255) {
+		return TLD_EINVAL;
+	}
+	for (size_t i = 1; i < f->n_nsec3; i++) {
+		if (vfy_vs_hash_cmp(f->nsec3[i - 1].hash, f->nsec3[i].hash) >= 0) {
+			return TLD_EINVAL; /* the chain has duplicates: such a zone does not pass */
+		}
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL || (w->ctx = EVP_MD_CTX_new()) == NULL) {
+		ret = TLD_ENOMEM;
+		goto out;
+	}
+	if (EVP_DigestInit_ex(w->ctx, EVP_sha256(), NULL) != 1) {
+		ret = TLD_ECRYPTO;
+		goto out;
+	}
+	if ((ret = tld_atomic_file_open(path, 0644, &af)) != TLD_OK) {
+		goto out;
+	}
+	w->fp = tld_atomic_file_stream(af);
+	put_facts(w, f);
+	if (w->bad || EVP_DigestFinal_ex(w->ctx, md, &mdlen) != 1 ||
+	    fwrite(md, 1, DIGEST_LEN, w->fp) != DIGEST_LEN) {
+		tld_error("%s: cannot write the verification state", path);
+		ret = TLD_EIO;
+		goto out;
+	}
+	ret = tld_atomic_file_commit(af);
+	af = NULL;
+out:
+	tld_atomic_file_abort(af);
+	if (w != NULL) {
+		EVP_MD_CTX_free(w->ctx);
+	}
+	free(w);
+	return ret;
+}
+
+/* A reader over the file's bytes that fails (once, for good) past the end. */
+struct rbuf {
+	const uint8_t *b;
+	size_t len, pos;
+	bool bad;
+};
+
+static const uint8_t *take(struct rbuf *r, size_t n)
+{
+	if (r->bad || n > r->len - r->pos) {
+		r->bad = true;
+		return NULL;
+	}
+	const uint8_t *p = r->b + r->pos;
+	r->pos += n;
+	return p;
+}
+
+static uint64_t get_be(struct rbuf *r, int n)
+{
+	const uint8_t *p = take(r, (size_t)n);
+	uint64_t v = 0;
+	for (int i = 0; p != NULL && i < n; i++) {
+		v = (v << 8) | p[i];
+	}
+	return v;
+}
+
+/* Maps the file read-only (its names are used in place). */
+static int map_file(const char *path, uint8_t **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0) {
+		int e = errno;
+		if (e != ENOENT) {
+			tld_warning("%s: %s; verifying in full", path, strerror(e));
+		}
+		return e == ENOENT ? TLD_ENOENT : TLD_EIO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+		tld_warning("%s: not a regular file with data; verifying in full", path);
+		close(fd);
+		return TLD_EIO;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	int e = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		tld_warning("%s: %s; verifying in full", path, strerror(e));
+		return TLD_EIO;
+	}
+	*buf = p;
+	*len = (size_t)st.st_size;
+	return TLD_OK;
+}
+
+/* Parses the file into f; NULL when fine, else the reason. */
+static const char *parse(const uint8_t *b, size_t len, const uint8_t *apex, size_t apex_len,
+                         struct vfy_facts *f)
+{
+	struct rbuf r = { .b = b, .len = len };
+	uint8_t md[DIGEST_LEN];
+	unsigned mdlen = 0;
+	uint64_t counts[N_COUNTS];
+
+	if (len < MAGIC_LEN + DIGEST_LEN || memcmp(b, MAGIC, MAGIC_LEN) != 0) {
+		return "not a verification state (bad magic or too short)";
+	}
+	if (EVP_Digest(b, len - DIGEST_LEN, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != DIGEST_LEN || memcmp(md, b + len - DIGEST_LEN, DIGEST_LEN) != 0) {
+		return "damaged (its SHA-256 does not match)";
+	}
+	r.len = len - DIGEST_LEN;
+	take(&r, MAGIC_LEN);
+	if (get_be(&r, 4) != VERSION) {
+		return "another format version";
+	}
+	f->apex_len = (size_t)get_be(&r, 1);
+	const uint8_t *a = take(&r, f->apex_len);
+	if (a == NULL || f->apex_len != apex_len || memcmp(a, apex, apex_len) != 0) {
+		return "written for another zone";
+	}
+	memcpy(f->apex, a, apex_len);
+	const uint8_t *sha = take(&r, DIGEST_LEN), *ad = take(&r, DIGEST_LEN);
+	for (int i = 0; i < N_COUNTS; i++) {
+		counts[i] = get_be(&r, 8);
+	}
+	uint64_t nn = get_be(&r, 8), n3 = get_be(&r, 8), ns = get_be(&r, 8);
+	if (r.bad || nn > len / NAME_LEN || n3 > len / (2 * VFY_VS_HASH + 3) || ns > len / 8) {
+		return "truncated or damaged (its counts do not fit its length)";
+	}
+	memcpy(f->file_sha256, sha, DIGEST_LEN);
+	memcpy(f->apex_digest, ad, DIGEST_LEN);
+	counts_from_array(&f->counts, counts);
+	f->nsec3 = malloc((n3 ? n3 : 1) * sizeof(*f->nsec3));
+	f->expirations = malloc((ns ? ns : 1) * sizeof(uint32_t));
+	f->inceptions = malloc((ns ? ns : 1) * sizeof(uint32_t));
+	f->bitmaps = malloc(len);
+	if (f->nsec3 == NULL || f->expirations == NULL || f->inceptions == NULL ||
+	    f->bitmaps == NULL) {
+		f->err = TLD_ENOMEM;
+		return "out of memory";
+	}
+	f->bitmaps_cap = len;
+	/* the names in place: the file holds them as they are in memory */
+	f->names = (struct vfy_vs_name *)(uintptr_t)take(&r, (size_t)nn * NAME_LEN);
+	for (uint64_t i = 0; i < nn && !r.bad; i++) {
+		if (f->names[i].needs > 1 || (i > 0 && name_cmp(&f->names[i - 1], &f->names[i]) > 0)) {
+			return "damaged (names out of order)";
+		}
+	}
+	f->n_names = r.bad ? 0 : (size_t)nn;
+	for (uint64_t i = 0; i < n3 && !r.bad; i++) {
+		const uint8_t *h = take(&r, VFY_VS_HASH), *nx = take(&r, VFY_VS_HASH);
+		uint8_t flags = (uint8_t)get_be(&r, 1);
+		size_t bl = (size_t)get_be(&r, 2);
+		const uint8_t *bm = take(&r, bl);
+		if (r.bad) {
+			break;
+		}
+		if (i > 0 && vfy_vs_hash_cmp(f->nsec3[i - 1].hash, h) >= 0) {
+			return "damaged (NSEC3 records out of order)";
+		}
+		struct vfy_vs_nsec3 *n = &f->nsec3[i];
+		memcpy(n->hash, h, VFY_VS_HASH);
+		memcpy(n->next, nx, VFY_VS_HASH);
+		n->flags = flags;
+		n->bm_len = (uint16_t)bl;
+		n->bm_off = f->bitmaps_len;
+		memcpy(f->bitmaps + f->bitmaps_len, bm, bl);
+		f->bitmaps_len += bl;
+	}
+	f->n_nsec3 = (size_t)n3;
+	for (uint64_t i = 0; i < ns && !r.bad; i++) {
+		f->expirations[i] = (uint32_t)get_be(&r, 4);
+	}
+	for (uint64_t i = 0; i < ns && !r.bad; i++) {
+		f->inceptions[i] = (uint32_t)get_be(&r, 4);
+	}
+	f->n_sigs = (size_t)ns;
+	if (r.bad || r.pos != r.len) {
+		return "truncated or damaged (its length does not match its contents)";
+	}
+	for (size_t i = 1; i < f->n_sigs; i++) {
+		if (f->expirations[i - 1] > f->expirations[i] || f->inceptions[i - 1] > f->inceptions[i]) {
+			return "damaged (times out of order)";
+		}
+	}
+	return NULL;
+}
+
+int vfy_vstate_load(const char *path, const uint8_t *apex_wire, size_t apex_len,
+                    struct vfy_facts *out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret = map_file(path, &buf, &len);
+
+	memset(out, 0, sizeof(*out));
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	out->map = buf;
+	out->map_len = len;
+	const char *why = parse(buf, len, apex_wire, apex_len, out);
+	if (why != NULL) {
+		ret = out->err == TLD_ENOMEM ? TLD_ENOMEM : TLD_EINVAL;
+		if (ret == TLD_EINVAL) {
+			tld_warning("%s: verification state ignored: %s; verifying in full", path, why);
+		}
+		vfy_facts_clear(out);
+	}
+	return ret;
+}

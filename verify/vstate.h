@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The verification state file ("SIGNED.zone.vstate"): what the verifier
+ * established about one zone file it verified and found correct, so that the
+ * next version can be verified by its changes (verify/vdelta.c).  Written by
+ * the verifier only, atomically, and only when a verification passed with no
+ * failure; never by the signer.
+ *
+ * What it holds (the facts the whole-zone checks need that are not local to
+ * one top-level subtree of the zone, see vdelta.c):
+ *   - the zone apex, and the SHA-256 of the exact bytes of the zone file it
+ *     describes: a state is used only for a file whose SHA-256, computed
+ *     anew, is that one;
+ *   - the SHA-256 of the apex's denial and key inputs (every DNSKEY record,
+ *     every NSEC3PARAM record, min(SOA TTL, SOA MINIMUM)): vfy_apex_digest();
+ *   - the report's counts;
+ *   - every name that must be matched or covered in the NSEC3 chain (apex,
+ *     authoritative names, delegations, empty non-terminals; not glue, not
+ *     NSEC3 owners) as its NSEC3 hash and whether it needs its own NSEC3
+ *     (anything but an insecure delegation or an empty non-terminal leading
+ *     only to them), sorted;
+ *   - every NSEC3 record of the chain: owner hash, next hash, flags, type
+ *     bitmap, sorted by hash;
+ *   - the multiset of every RRSIG's expiration and of every RRSIG's
+ *     inception, each sorted, so that the time checks against a new "now"
+ *     and refresh window are exact for the signatures that did not change.
+ *
+ * File format (big-endian):
+ *   16 bytes  magic "TLDSIGN-VSTATE\n\0"
+ *   u32       format version (1)
+ *   u8        length L of the apex (canonical wire form), then L bytes
+ *   32 bytes  SHA-256 of the zone file
+ *   32 bytes  apex digest
+ *   8 x u64   counts: records, names, empty non-terminals, RRsets signed,
+ *             RRSIGs verified, secure delegations, insecure delegations, NSEC3
+ *   u64 x 3   number of names N, of NSEC3 records M, of RRSIGs S
+ *   N x 21    hash (20), needs-own-NSEC3 (0 or 1); sorted, hashes ascending
+ *   M x (20 hash, 20 next, u8 flags, u16 bitmap length B, B bytes); hashes
+ *             strictly ascending
+ *   S x u32   expirations, ascending; S x u32 inceptions, ascending
+ *   32 bytes  SHA-256 of everything before (damage check)
+ * Anything else (magic, version, lengths, order, digest, apex) makes the file
+ * ignored with a warning: the verification runs in full.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VFY_VSTATE_SUFFIX ".vstate"
+#define VFY_VS_HASH 20
+
+/*! A name of the chain's domain. */
+struct vfy_vs_name {
+	uint8_t hash[VFY_VS_HASH];
+	uint8_t needs;             /*!< 1: must have its own NSEC3 (no opt-out) */
+};
+
+/*! An NSEC3 record of the chain. */
+struct vfy_vs_nsec3 {
+	uint8_t hash[VFY_VS_HASH];
+	uint8_t next[VFY_VS_HASH];
+	uint8_t flags;
+	uint16_t bm_len;
+	size_t bm_off;             /*!< the type bitmap: the facts' bitmaps + bm_off */
+};
+
+/*! The report's counts of a zone. */
+struct vfy_vs_counts {
+	uint64_t records, names, ents, rrsets_signed, rrsigs_verified, delegations_secure,
+		delegations_insecure, nsec3;
+};
+
+/*! The facts of one verified zone file (or of a part of one: vdelta.c). */
+struct vfy_facts {
+	uint8_t apex[255];
+	size_t apex_len;
+	uint8_t file_sha256[32];
+	uint8_t apex_digest[32];
+	struct vfy_vs_counts counts;
+	struct vfy_vs_name *names; /*!< owned */
+	size_t n_names;
+	struct vfy_vs_nsec3 *nsec3; /*!< owned */
+	size_t n_nsec3;
+	uint32_t *expirations;     /*!< owned, n_sigs */
+	uint32_t *inceptions;      /*!< owned, n_sigs */
+	size_t n_sigs;
+	uint8_t *bitmaps;          /*!< owned: the NSEC3 type bitmaps */
+	size_t bitmaps_len, bitmaps_cap;
+	int err;                   /*!< first allocation failure of the add functions */
+	void *map;                 /*!< read from a file: its mapping, which names points into */
+	size_t map_len;
+};
+
+/*! Frees what the facts own and empties them. */
+void vfy_facts_clear(struct vfy_facts *f);
+
+/*! Appends a name (on allocation failure sets f->err); not to facts read from a file. */
+void vfy_facts_add_name(struct vfy_facts *f, const uint8_t *hash, bool needs);
+/*! Appends an NSEC3 (its bitmap copied; on allocation failure sets f->err). */
+void vfy_facts_add_nsec3(struct vfy_facts *f, const uint8_t *hash, const uint8_t *next,
+                         uint8_t flags, const uint8_t *bm, size_t bm_len);
+/*! Appends one RRSIG's times (on allocation failure sets f->err). */
+void vfy_facts_add_sig(struct vfy_facts *f, uint32_t inception, uint32_t expiration);
+
+/*! Sorts the names, NSEC3 records and times (the order of the file). */
+void vfy_facts_sort(struct vfy_facts *f);
+
+/*! Compares two hashes (memcmp order). */
+int vfy_vs_hash_cmp(const uint8_t *a, const uint8_t *b);
+
+/*!
+ * \brief Reads a state file for the zone whose apex is apex_wire.
+ * \param[out] out  filled only on success; vfy_facts_clear() it
+ * \return TLD_OK; TLD_ENOENT (no such file: nothing logged); TLD_EINVAL
+ *         (damaged, another format or zone: warned with the reason);
+ *         TLD_EIO (warned); TLD_ENOMEM
+ */
+int vfy_vstate_load(const char *path, const uint8_t *apex_wire, size_t apex_len,
+                    struct vfy_facts *out);
+
+/*!
+ * \brief Writes sorted facts as a state file, atomically.
+ * \return TLD_OK, TLD_EINVAL (facts out of order or too big), TLD_ENOMEM,
+ *         TLD_EIO (logged)
+ */
+int vfy_vstate_write(const char *path, const struct vfy_facts *f);
