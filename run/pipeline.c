@@ -99,7 +99,11 @@ static int stage_load(struct run *r)
 	if ((err = run_state_path(r, "unsigned.zone", r->unsigned_path, sizeof(r->unsigned_path))) != TLD_OK ||
 	    (err = run_state_path(r, "signed.zone.vcache", r->vcache_path, sizeof(r->vcache_path))) != TLD_OK ||
 	    (err = run_state_path(r, "previous.zone.vcache", r->prev_vcache_path,
-	                      sizeof(r->prev_vcache_path))) != TLD_OK) {
+	                      sizeof(r->prev_vcache_path))) != TLD_OK ||
+	    (err = run_state_path(r, "signed.zone.vstate", r->vstate_path, sizeof(r->vstate_path))) != TLD_OK ||
+	    (err = run_state_path(r, "previous.zone.vstate", r->prev_vstate_path,
+	                      sizeof(r->prev_vstate_path))) != TLD_OK ||
+	    (err = run_state_path(r, "previous.zone", r->prev_path, sizeof(r->prev_path))) != TLD_OK) {
 		return err;
 	}
 	return run_state_path(r, "signed.zone", r->signed_path, sizeof(r->signed_path));

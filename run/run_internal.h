@@ -93,6 +93,9 @@ struct run {
 	char signed_path[4096];
 	char vcache_path[4096];             /* the verifier's cache of signed.zone */
 	char prev_vcache_path[4096];        /* ... of the last published version */
+	char vstate_path[4096];             /* the verifier's state of signed.zone (verify/vstate.h) */
+	char prev_vstate_path[4096];        /* ... of the last published version */
+	char prev_path[4096];               /* STATE_DIR/previous.zone: the last published signer output */
 	char full_reason[256];              /* why this run verifies from scratch */
 	double t_start;
 	struct tld_progress progress;

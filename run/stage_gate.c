@@ -23,10 +23,17 @@ static int link_replace(const char *from, const char *to)
  */
 static void keep_previous(struct run *r)
 {
+	/* never a cache or state older than the published version: the verifier ties a
+	 * state to its file's SHA-256 anyway, and a stale cache only costs time */
 	if (access(r->vcache_path, F_OK) == 0) {
 		(void)link_replace(r->vcache_path, r->prev_vcache_path);
 	} else {
-		(void)unlink(r->prev_vcache_path); /* never a cache older than the published version */
+		(void)unlink(r->prev_vcache_path);
+	}
+	if (access(r->vstate_path, F_OK) == 0) {
+		(void)link_replace(r->vstate_path, r->prev_vstate_path);
+	} else {
+		(void)unlink(r->prev_vstate_path);
 	}
 	char prev[4096], from_sigs[4096 + 8], to_sigs[4096 + 8];
 	if (run_state_path(r, "previous.zone", prev, sizeof(prev)) != TLD_OK) {
@@ -117,10 +124,16 @@ int run_stage_verify(struct run *r)
 		.threads = r->opts->workers,
 		.cache_in = r->prev_vcache_path,
 		.cache_out = r->vcache_path,
+		.state_out = r->vstate_path,
 	};
+	(void)unlink(r->vstate_path); /* a state of an earlier signed.zone never outlives it */
 	if (must_verify_from_scratch(r)) {
 		r->report.verify_full_reason = r->full_reason;
 		tld_info("run: verify: from scratch: %s", r->full_reason);
+	} else {
+		/* by the changes from the last published version, which passed this gate */
+		vo.previous = r->prev_path;
+		vo.state_in = r->prev_vstate_path;
 	}
 	r->report.verify_mode = TLD_RUN_VERIFY_FULL;
 	struct tld_verify_report *rep = NULL;
@@ -136,6 +149,19 @@ int run_stage_verify(struct run *r)
 	if (rep != NULL) {
 		r->report.verify_rrsigs = rep->rrsigs_verified;
 		r->report.verify_cached = rep->rrsigs_cached;
+		r->report.verify_mode = rep->mode == TLD_VERIFY_DELTA ? TLD_RUN_VERIFY_DELTA : TLD_RUN_VERIFY_FULL;
+		if (rep->mode == TLD_VERIFY_FULL && vo.previous != NULL) {
+			/* asked for the delta, the verifier went the full way: say why */
+			snprintf(r->full_reason, sizeof(r->full_reason), "%s",
+			         rep->full_reason != NULL ? rep->full_reason : "the verifier took the full path");
+			r->report.verify_full_reason = r->full_reason;
+		}
+		if (rep->mode == TLD_VERIFY_DELTA) {
+			tld_info("run: verify: by the changes from %s: %zu subtrees changed, %zu names checked",
+			         r->prev_path, rep->subtrees_changed, rep->names_checked);
+		} else if (vo.previous != NULL) {
+			tld_info("run: verify: from scratch: %s", r->full_reason);
+		}
 	}
 	tld_verify_report_free(rep);
 	return err;

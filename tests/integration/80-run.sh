@@ -186,6 +186,8 @@ cached=$(json verify_rrsigs_cached) valid=$(json verify_rrsigs_valid)
 [ "$cached" -gt 0 ] && [ "$cached" -lt "$valid" ]
 ok $? "run 5: $cached of $valid signatures verified from the verifier's cache, the rest by public key"
 [ -s "$S/previous.zone.vcache" ]; ok $? "the verifier's cache of the published version is kept"
+is delta "$(json verify_mode)" "run 5: verified by its changes from the published version (verified from scratch at run 1)"
+[ -s "$S/previous.zone.vstate" ]; ok $? "the verifier's state of the published version is kept"
 [ "$(current_file)" != "$old" ]; ok $? "a new version is published"
 zone_ok "run 5"
 is "$(published_serial)" "$(secondary_serial)" "run 5: the NSD secondary follows"
