@@ -518,7 +518,7 @@ static bool nsec3_same(const struct vfy_facts *fa, const struct vfy_vs_nsec3 *a,
 {
 	return memcmp(a->hash, b->hash, VFY_VS_HASH) == 0 && memcmp(a->next, b->next, VFY_VS_HASH) == 0 &&
 	       a->flags == b->flags && a->bm_len == b->bm_len &&
-	       memcmp(fa->bitmaps + a->bm_off, fb->bitmaps + b->bm_off, a->bm_len) == 0;
+	       memcmp(vfy_facts_bitmap(fa, a), vfy_facts_bitmap(fb, b), a->bm_len) == 0;
 }
 
 static int name_cmp(const struct vfy_vs_name *a, const struct vfy_vs_name *b)
@@ -588,7 +588,8 @@ static bool merge_nsec3(const struct vfy_facts *old, const struct vfy_facts *rem
 		                 vfy_vs_hash_cmp(old->nsec3[i].hash, add->nsec3[a].hash) <= 0);
 		const struct vfy_facts *src = take_old ? old : add;
 		const struct vfy_vs_nsec3 *n = take_old ? &old->nsec3[i++] : &add->nsec3[a++];
-		vfy_facts_add_nsec3(out, n->hash, n->next, n->flags, src->bitmaps + n->bm_off, n->bm_len);
+		vfy_facts_add_nsec3(out, n->hash, n->next, n->flags, vfy_facts_bitmap(src, n),
+		                    n->bm_len);
 	}
 	return r == rem->n_nsec3;
 }
@@ -755,7 +756,7 @@ static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_fac
 			vfy_name_types(nz, n, &want);
 		}
 		const struct vfy_vs_nsec3 *x = &f->nsec3[j];
-		if (vfy_bitmap_decode(f->bitmaps + x->bm_off, x->bm_len, &have) != TLD_OK ||
+		if (vfy_bitmap_decode(vfy_facts_bitmap(f, x), x->bm_len, &have) != TLD_OK ||
 		    !vfy_typeset_equal(&want, &have)) {
 			return "a changed name's NSEC3 bitmap is not its types";
 		}
@@ -770,8 +771,8 @@ static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_fac
 			return "an unchanged name gets an NSEC3 it did not have";
 		}
 		const struct vfy_vs_nsec3 *o = &old->nsec3[j];
-		if (vfy_bitmap_decode(add->bitmaps + x->bm_off, x->bm_len, &have) != TLD_OK ||
-		    vfy_bitmap_decode(old->bitmaps + o->bm_off, o->bm_len, &was) != TLD_OK ||
+		if (vfy_bitmap_decode(vfy_facts_bitmap(add, x), x->bm_len, &have) != TLD_OK ||
+		    vfy_bitmap_decode(vfy_facts_bitmap(old, o), o->bm_len, &was) != TLD_OK ||
 		    !vfy_typeset_equal(&have, &was)) {
 			return "the NSEC3 bitmap of an unchanged name changed";
 		}

@@ -229,6 +229,9 @@ static void flush_buf(struct writer *w)
 
 static void put(struct writer *w, const void *p, size_t n)
 {
+	if (n == 0) {
+		return;
+	}
 	if (n > sizeof(w->buf) / 2) {
 		/* large runs (the names) straight from memory */
 		flush_buf(w);
@@ -299,7 +302,7 @@ static void put_facts(struct writer *w, const struct vfy_facts *f)
 		put(w, n->next, VFY_VS_HASH);
 		put_be(w, n->flags, 1);
 		put_be(w, n->bm_len, 2);
-		put(w, f->bitmaps + n->bm_off, n->bm_len);
+		put(w, vfy_facts_bitmap(f, n), n->bm_len);
 	}
 	for (size_t i = 0; i < f->n_sigs; i++) {
 		put_be(w, f->expirations[i], 4);
@@ -487,7 +490,9 @@ static const char *parse(const uint8_t *b, size_t len, const uint8_t *apex, size
 		n->flags = flags;
 		n->bm_len = (uint16_t)bl;
 		n->bm_off = f->bitmaps_len;
-		memcpy(f->bitmaps + f->bitmaps_len, bm, bl);
+		if (bl > 0) {
+			memcpy(f->bitmaps + f->bitmaps_len, bm, bl);
+		}
 		f->bitmaps_len += bl;
 	}
 	f->n_nsec3 = (size_t)n3;
