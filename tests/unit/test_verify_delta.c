@@ -783,9 +783,9 @@ static void states(const struct lines *p, const char *state)
 }
 
 /* Random single-line mutations: the delta path's verdict is the full path's. */
-static void mutations(const struct lines *p, const char *state, unsigned count)
+static void mutations(const struct lines *p, const char *state, unsigned count, unsigned seed)
 {
-	unsigned seed = 12345, delta = 0;
+	unsigned delta = 0;
 	for (unsigned m = 0; m < count; m++) {
 		struct lines n;
 		char what[128];
@@ -863,7 +863,9 @@ int main(void)
 	good_changes(&p, state);
 	bad_changes(&p, state);
 	states(&p, state);
-	mutations(&p, state, 300);
+	/* MUTATIONS=N SEED=S for a longer run by hand */
+	const char *mn = getenv("MUTATIONS"), *ms = getenv("SEED");
+	mutations(&p, state, mn ? (unsigned)atoi(mn) : 300, ms ? (unsigned)atoi(ms) : 12345);
 
 	lines_free(&p);
 	ldns_key_list_free(keys);
