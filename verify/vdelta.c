@@ -65,6 +65,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #ifdef __SSE2__
@@ -869,6 +870,11 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	*out = NULL;
 	if (d == NULL) {
 		return TLD_ENOMEM;
+	}
+	if (access(opts->previous, R_OK) != 0 || access(opts->state_in, R_OK) != 0) {
+		*why = access(opts->previous, R_OK) != 0 ? "no previous file" : "no verification state";
+		vfy_delta_free(d);
+		return TLD_EAGAIN;
 	}
 	if ((ret = vfy_text_map(opts->previous, &d->prev)) != TLD_OK ||
 	    (ret = vfy_text_map(path, &d->cur)) != TLD_OK) {
