@@ -60,20 +60,6 @@ static int usage(void)
 	return TLD_EUSAGE;
 }
 
-static void help(void)
-{
-	printf(USAGE
-	       "  --ds FILE          DS records the parent publishes: the chain of trust is checked\n"
-	       "  --refresh DURATION a signature expiring within it fails (default: the policy's)\n"
-	       "  --threads N        worker threads (default: all cores)\n"
-	       "  --cache FILE       verified-signature cache: read, then replaced\n"
-	       "  --previous PREV    verify only the changes against PREV, verified before, with its\n"
-	       "                     state PREV.vstate; falls back to a full verification when the\n"
-	       "                     state is missing, damaged or not PREV's, or the keys changed;\n"
-	       "                     writes FILE.vstate when FILE passes\n"
-	       "  --state            write FILE.vstate when FILE passes (for a later --previous)\n");
-}
-
 /* path + suffix, in buf */
 static const char *suffixed(char *buf, size_t size, const char *path, const char *suffix)
 {
@@ -134,7 +120,7 @@ int cmd_verify(const struct tld_cli *cli, int argc, char **argv)
 			state = true;
 			break;
 		case 'h':
-			help();
+			printf(USAGE);
 			return TLD_OK;
 		default:
 			return usage();

@@ -28,7 +28,9 @@ const struct tld_command tld_commands[] = {
 	  "Defaults: -i STATE_DIR/unsigned.zone, -o STATE_DIR/signed.zone, --previous\n"
 	  "the existing output (its side file OUTPUT.sigs), --workers one per CPU.\n"
 	  "--keep-serial: nothing changed -> keep the previous serial, sign nothing.\n" },
-	{ "verify", NULL, cmd_verify, "verify FILE [--ds FILE] [--refresh D] [--threads N] [--cache FILE]",
+	{ "verify", NULL, cmd_verify,
+	  "verify FILE [--ds FILE] [--refresh D] [--threads N] [--cache FILE] [--previous PREV] "
+	  "[--state]",
 	  "validate a signed zone completely",
 	  "Validates every RRSIG, the denial chain, algorithm coverage, key presence,\n"
 	  "DS match (--ds) and signature expiry against the refresh window.  Prints\n"
@@ -41,6 +43,17 @@ const struct tld_command tld_commands[] = {
 	  "--threads N    worker threads (default: one per CPU)\n"
 	  "--cache FILE   verified-signature cache: signatures whose exact bytes verified\n"
 	  "               before skip only the public-key operation; rewritten after\n"
+	  "--previous PREV  delta verification: FILE is checked by its changes against\n"
+	  "               PREV, a version that passed before with --state (its state\n"
+	  "               PREV.vstate): only the changed subtrees are parsed and checked\n"
+	  "               name by name, the NSEC3 chain, opt-out, bitmaps and signature\n"
+	  "               times on the state's facts.  A missing, damaged or foreign\n"
+	  "               state, a PREV edited since, changed keys or NSEC3 parameters,\n"
+	  "               a file not one record a line in canonical order, or any\n"
+	  "               failure: FILE is verified in full (same verdict and report).\n"
+	  "               Writes FILE.vstate when FILE passes\n"
+	  "--state        write FILE.vstate when FILE passes (for a later --previous)\n"
+	  "The summary line says which verification ran (full or delta).\n"
 	  "Exit 5 when a check fails, 3 when the file cannot be parsed.\n" },
 	{ "run", NULL, cmd_run, "run [--force REASON] [--workers N] [--full-verify]",
 	  "the whole pipeline, for cron",

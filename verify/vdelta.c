@@ -65,8 +65,12 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "common/error.h"
 #include "common/log.h"
@@ -89,14 +93,40 @@ static double thread_cpu(void)
 
 /* ---- SHA-256 of a file's text, and its line check, on a thread ---- */
 
-/* Whether the byte may appear in a line-oriented record (see above). */
+/* Whether the byte may not appear in a line-oriented record (see above). */
 static bool bad_char(unsigned char c)
 {
 	return c == '(' || c == ')' || c == '"' || c == '\\' || c == ';' || c == 0;
 }
 
-/* One line: whole record, absolute owner; the first byte not blank, '$', ';'. */
-static bool line_ok(const char *p, size_t len)
+/* Whether any byte of p is a bad_char(): 16 at a time where SSE2 is there. */
+static bool has_bad_byte(const char *p, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i a = _mm_set1_epi8('('), b = _mm_set1_epi8(')'), q = _mm_set1_epi8('"'),
+	              s = _mm_set1_epi8('\\'), c = _mm_set1_epi8(';'), z = _mm_setzero_si128();
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i m = _mm_or_si128(
+		        _mm_or_si128(_mm_cmpeq_epi8(v, a), _mm_cmpeq_epi8(v, b)),
+		        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, s)),
+		                     _mm_or_si128(_mm_cmpeq_epi8(v, c), _mm_cmpeq_epi8(v, z))));
+		if (_mm_movemask_epi8(m) != 0) {
+			return true;
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		if (bad_char((unsigned char)p[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A line's start: not blank, no directive; an absolute owner, then a blank. */
+static bool line_start_ok(const char *p, size_t len)
 {
 	if (len == 0 || p[0] == ' ' || p[0] == '\t' || p[0] == '$' || p[0] == '\r') {
 		return false;
@@ -105,24 +135,25 @@ static bool line_ok(const char *p, size_t len)
 	while (ol < len && p[ol] != ' ' && p[ol] != '\t') {
 		ol++;
 	}
-	if (ol == len || p[ol - 1] != '.') {
-		return false;
-	}
-	for (size_t i = 0; i < len; i++) {
-		if (bad_char((unsigned char)p[i])) {
-			return false;
-		}
-	}
-	return true;
+	return ol < len && p[ol - 1] == '.';
+}
+
+/* One line: whole record with an absolute owner, nothing that depends on other lines. */
+static bool line_ok(const char *p, size_t len)
+{
+	return line_start_ok(p, len) && !has_bad_byte(p, len);
 }
 
 bool vfy_text_line_oriented(const char *text, size_t len)
 {
+	if (has_bad_byte(text, len)) {
+		return false;
+	}
 	size_t pos = 0;
 	while (pos < len) {
 		const char *e = memchr(text + pos, '\n', len - pos);
 		size_t l = e ? (size_t)(e - (text + pos)) : len - pos;
-		if (!line_ok(text + pos, l)) {
+		if (!line_start_ok(text + pos, l)) {
 			return false;
 		}
 		pos += l + 1;
@@ -488,7 +519,7 @@ static bool nsec3_same(const struct vfy_facts *fa, const struct vfy_vs_nsec3 *a,
 {
 	return memcmp(a->hash, b->hash, VFY_VS_HASH) == 0 && memcmp(a->next, b->next, VFY_VS_HASH) == 0 &&
 	       a->flags == b->flags && a->bm_len == b->bm_len &&
-	       memcmp(fa->bitmaps + a->bm_off, fb->bitmaps + b->bm_off, a->bm_len) == 0;
+	       memcmp(vfy_facts_bitmap(fa, a), vfy_facts_bitmap(fb, b), a->bm_len) == 0;
 }
 
 static int name_cmp(const struct vfy_vs_name *a, const struct vfy_vs_name *b)
@@ -558,7 +589,8 @@ static bool merge_nsec3(const struct vfy_facts *old, const struct vfy_facts *rem
 		                 vfy_vs_hash_cmp(old->nsec3[i].hash, add->nsec3[a].hash) <= 0);
 		const struct vfy_facts *src = take_old ? old : add;
 		const struct vfy_vs_nsec3 *n = take_old ? &old->nsec3[i++] : &add->nsec3[a++];
-		vfy_facts_add_nsec3(out, n->hash, n->next, n->flags, src->bitmaps + n->bm_off, n->bm_len);
+		vfy_facts_add_nsec3(out, n->hash, n->next, n->flags, vfy_facts_bitmap(src, n),
+		                    n->bm_len);
 	}
 	return r == rem->n_nsec3;
 }
@@ -725,7 +757,7 @@ static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_fac
 			vfy_name_types(nz, n, &want);
 		}
 		const struct vfy_vs_nsec3 *x = &f->nsec3[j];
-		if (vfy_bitmap_decode(f->bitmaps + x->bm_off, x->bm_len, &have) != TLD_OK ||
+		if (vfy_bitmap_decode(vfy_facts_bitmap(f, x), x->bm_len, &have) != TLD_OK ||
 		    !vfy_typeset_equal(&want, &have)) {
 			return "a changed name's NSEC3 bitmap is not its types";
 		}
@@ -740,8 +772,8 @@ static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_fac
 			return "an unchanged name gets an NSEC3 it did not have";
 		}
 		const struct vfy_vs_nsec3 *o = &old->nsec3[j];
-		if (vfy_bitmap_decode(add->bitmaps + x->bm_off, x->bm_len, &have) != TLD_OK ||
-		    vfy_bitmap_decode(old->bitmaps + o->bm_off, o->bm_len, &was) != TLD_OK ||
+		if (vfy_bitmap_decode(vfy_facts_bitmap(add, x), x->bm_len, &have) != TLD_OK ||
+		    vfy_bitmap_decode(vfy_facts_bitmap(old, o), o->bm_len, &was) != TLD_OK ||
 		    !vfy_typeset_equal(&have, &was)) {
 			return "the NSEC3 bitmap of an unchanged name changed";
 		}
@@ -838,6 +870,11 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	*out = NULL;
 	if (d == NULL) {
 		return TLD_ENOMEM;
+	}
+	if (access(opts->previous, R_OK) != 0 || access(opts->state_in, R_OK) != 0) {
+		*why = access(opts->previous, R_OK) != 0 ? "no previous file" : "no verification state";
+		vfy_delta_free(d);
+		return TLD_EAGAIN;
 	}
 	if ((ret = vfy_text_map(opts->previous, &d->prev)) != TLD_OK ||
 	    (ret = vfy_text_map(path, &d->cur)) != TLD_OK) {

@@ -379,7 +379,10 @@ static int check_zone(struct vfy_zone *z, const struct tld_verify_opts *opts, un
 	if (writing) {
 		pthread_join(cw.thread, NULL);
 	}
-	tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(t0), cpu_seconds());
+	if (whole) {
+		tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(t0),
+		         cpu_seconds());
+	}
 	check_dnskey_response(z, &warns, rep);
 	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, seq, &warns)) != TLD_OK) {
 		goto fail;

@@ -93,6 +93,12 @@ struct vfy_facts {
 	size_t map_len;
 };
 
+/*! The type bitmap of one of the facts' NSEC3 records (bm_len bytes; never NULL). */
+static inline const uint8_t *vfy_facts_bitmap(const struct vfy_facts *f, const struct vfy_vs_nsec3 *n)
+{
+	return f->bitmaps != NULL ? f->bitmaps + n->bm_off : (const uint8_t *)"";
+}
+
 /*! Frees what the facts own and empties them. */
 void vfy_facts_clear(struct vfy_facts *f);
 

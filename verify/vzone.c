@@ -29,6 +29,20 @@ static double since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/*
+ * An error in the text: logged as an error, or for a part of a zone (a
+ * delta verification's, vdelta.c) only as debug: the verification then runs
+ * in full and reports it with the file's own line numbers.
+ */
+#define load_error(partial, ...)                   \
+	do {                                        \
+		if (partial) {                      \
+			tld_debug(__VA_ARGS__);     \
+		} else {                            \
+			tld_error(__VA_ARGS__);     \
+		}                                   \
+	} while (0)
+
 /* Bump allocator: blocks listed in *blocks, freed with the zone. */
 struct arena {
 	uint8_t ***blocks;
@@ -191,6 +205,7 @@ struct loader {
 	size_t n_recs, cap;
 	bool fixed;                /*!< recs is the zone's: cap is a bound, never grown */
 	bool ordered;              /*!< the slice's owners came in canonical order */
+	bool partial;              /*!< the zone's partial: errors logged as debug */
 	uint8_t **key_blocks, **wire_blocks;
 	size_t n_key_blocks, n_wire_blocks;
 	struct arena keys, wires;
@@ -211,12 +226,12 @@ static int add_wire(struct loader *ld, const uint8_t *w, size_t wlen, size_t ole
 
 	if (olen > VFY_NAME_MAX || olen + 10 > wlen ||
 	    (!same_owner && vfy_name_key(w, olen, key, &klen) != TLD_OK)) {
-		tld_error("%s:%d: unsupported owner name", ld->path, line);
+		load_error(ld->partial, "%s:%d: unsupported owner name", ld->path, line);
 		return TLD_EPARSE;
 	}
 	uint16_t type = (uint16_t)((w[olen] << 8) | w[olen + 1]);
 	if (vfy_rdata_check(type, w + olen + 10, wlen - olen - 10) != TLD_OK) {
-		tld_error("%s:%d: malformed RDATA for its type", ld->path, line);
+		load_error(ld->partial, "%s:%d: malformed RDATA for its type", ld->path, line);
 		return TLD_EPARSE;
 	}
 	if (ld->n_recs == ld->cap) {
@@ -327,7 +342,7 @@ static void *parse_slice(void *arg)
 		goto fail;
 	}
 	if (ld->s.origin[0] != 0 && (origin = ldns_dname_new_frm_str(ld->s.origin)) == NULL) {
-		tld_error("%s:%d: bad $ORIGIN", ld->path, line);
+		load_error(ld->partial, "%s:%d: bad $ORIGIN", ld->path, line);
 		ret = TLD_EPARSE;
 		goto fail;
 	}
@@ -400,7 +415,7 @@ static void *parse_slice(void *arg)
 			if (only_blank(lp, ld->s.len - pos)) {
 				break; /* ldns reports trailing blanks or comments as an error */
 			}
-			tld_error("%s:%d: %s", ld->path, start_line, ldns_get_errorstr_by_id(st));
+			load_error(ld->partial, "%s:%d: %s", ld->path, start_line, ldns_get_errorstr_by_id(st));
 			ret = TLD_EPARSE;
 			goto fail;
 		}
@@ -490,6 +505,7 @@ static int read_records(struct vfy_zone *z, const char *text, size_t len, unsign
 	size_t started = 0;
 	for (size_t i = 0; i < n; i++) {
 		ld[i].path = z->path;
+		ld[i].partial = z->partial;
 		if (n == 1) {
 			parse_slice(&ld[0]);
 			started = 1;
@@ -588,15 +604,16 @@ static int find_apex(struct vfy_zone *z)
 	for (size_t i = 0; i < z->n_recs; i++) {
 		if (z->recs[i].type == LDNS_RR_TYPE_SOA && !z->recs[i].is_sig) {
 			if (soa != (size_t)-1) {
-				tld_error("%s:%u: a second SOA record (the first is on line %u)",
-				          z->path, z->recs[i].line, z->recs[soa].line);
+				load_error(z->partial,
+				           "%s:%u: a second SOA record (the first is on line %u)", z->path,
+				           z->recs[i].line, z->recs[soa].line);
 				return TLD_EZONE;
 			}
 			soa = i;
 		}
 	}
 	if (soa == (size_t)-1) {
-		tld_error("%s: no SOA record", z->path);
+		load_error(z->partial, "%s: no SOA record", z->path);
 		return TLD_EZONE;
 	}
 	size_t rdlen;
@@ -753,7 +770,7 @@ static int build_names(struct vfy_zone *z)
 		}
 	}
 	if (!have_apex) {
-		tld_error("%s: no records at the apex", z->path);
+		load_error(z->partial, "%s: no records at the apex", z->path);
 		ret = TLD_EZONE;
 		goto fail;
 	}

@@ -198,8 +198,10 @@ static void resign(struct lines *l, const char *owner, const char *type)
 			lines_del(l, i);
 			continue;
 		}
-		if (owner_is(l->v[i], owner) && type_is(l->v[i], type)) {
-			ldns_rr_list_push_rr(set, line_rr(l->v[i]));
+		ldns_rr *rr = NULL;
+		if (owner_is(l->v[i], owner) && type_is(l->v[i], type) &&
+		    (rr = line_rr(l->v[i])) != NULL) {
+			ldns_rr_list_push_rr(set, rr);
 			last = i;
 		}
 		i++;
@@ -208,7 +210,7 @@ static void resign(struct lines *l, const char *owner, const char *type)
 	for (size_t k = 0; k < ldns_key_list_key_count(keys); k++) {
 		ldns_key_set_use(ldns_key_list_key(keys, k), true);
 	}
-	ldns_rr_list *sigs = ldns_sign_public(set, keys);
+	ldns_rr_list *sigs = ldns_rr_list_rr_count(set) > 0 ? ldns_sign_public(set, keys) : NULL;
 	for (size_t k = 0; sigs != NULL && k < ldns_rr_list_rr_count(sigs); k++) {
 		char *s = rr_line(ldns_rr_list_rr(sigs, k));
 		lines_push(l, last + 1 + k, s);
@@ -781,9 +783,9 @@ static void states(const struct lines *p, const char *state)
 }
 
 /* Random single-line mutations: the delta path's verdict is the full path's. */
-static void mutations(const struct lines *p, const char *state, unsigned count)
+static void mutations(const struct lines *p, const char *state, unsigned count, unsigned seed)
 {
-	unsigned seed = 12345, delta = 0;
+	unsigned delta = 0;
 	for (unsigned m = 0; m < count; m++) {
 		struct lines n;
 		char what[128];
@@ -801,10 +803,20 @@ static void mutations(const struct lines *p, const char *state, unsigned count)
 			snprintf(what, sizeof(what), "mutation %u: line %zu twice", m, i + 1);
 			break;
 		case 2: {
-			char *s = n.v[i];
+			char *s = n.v[i], owner[256], type[32];
 			size_t len = strlen(s), at = (seed >> 4) % len;
 			s[at] = s[at] == 'a' ? 'b' : s[at] == '0' ? '1' : s[at] == '\t' ? '\t' : 'a';
-			snprintf(what, sizeof(what), "mutation %u: line %zu byte %zu", m, i + 1, at);
+			get_field(s, 0, owner, sizeof(owner));
+			get_field(s, 3, type, sizeof(type));
+			/* every other one signed again: only the structural checks can refuse it */
+			ldns_rr *parsed = line_rr(s);
+			bool again = (m & 1) && strcasecmp(type, "RRSIG") != 0 && parsed != NULL;
+			ldns_rr_free(parsed);
+			if (again) {
+				resign(&n, owner, type);
+			}
+			snprintf(what, sizeof(what), "mutation %u: line %zu byte %zu%s", m, i + 1, at,
+			         again ? ", signed again" : "");
 			break;
 		}
 		default:
@@ -851,7 +863,9 @@ int main(void)
 	good_changes(&p, state);
 	bad_changes(&p, state);
 	states(&p, state);
-	mutations(&p, state, 150);
+	/* MUTATIONS=N SEED=S for a longer run by hand */
+	const char *mn = getenv("MUTATIONS"), *ms = getenv("SEED");
+	mutations(&p, state, mn ? (unsigned)atoi(mn) : 300, ms ? (unsigned)atoi(ms) : 12345);
 
 	lines_free(&p);
 	ldns_key_list_free(keys);

@@ -183,6 +183,32 @@ int main(void)
 	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "names out of order: refused");
 	vfy_facts_clear(&f);
 
+	/* many names: the bucket sort */
+	memset(&f, 0, sizeof(f));
+	unsigned seed = 7;
+	for (int i = 0; i < 20000; i++) {
+		uint8_t h[VFY_VS_HASH];
+		for (int k = 0; k < VFY_VS_HASH; k++) {
+			seed = seed * 1103515245u + 12345u;
+			h[k] = (uint8_t)(seed >> 16);
+		}
+		if (i % 7 == 0) {
+			h[0] = h[1] = 0x42; /* a crowded bucket */
+		}
+		vfy_facts_add_name(&f, h, i % 3 == 0);
+		if (i % 1000 == 0) {
+			vfy_facts_add_name(&f, h, i % 3 != 0); /* the same hash, the other flag */
+		}
+	}
+	vfy_facts_sort(&f);
+	bool sorted = f.n_names == 20020;
+	for (size_t i = 1; i < f.n_names && sorted; i++) {
+		int c = memcmp(f.names[i - 1].hash, f.names[i].hash, VFY_VS_HASH);
+		sorted = c < 0 || (c == 0 && f.names[i - 1].needs <= f.names[i].needs);
+	}
+	ok(sorted, "20020 names sorted by hash, then flag");
+	vfy_facts_clear(&f);
+
 	unlink(path);
 	is_int(TLD_ENOENT, load(path, apex, sizeof(apex)), "no file: TLD_ENOENT");
 	free(good);
