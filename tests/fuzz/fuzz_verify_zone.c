@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "tests/fuzz/fuzz_memfile.h"
 #include "verify/verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,12 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tld_log_init(TLD_LOG_ERROR, false);
 		init = 1;
 	}
-	int fd = memfd_create("zone", 0);
-	if (fd < 0) {
-		return 0;
-	}
-	if (write(fd, data, size) == (ssize_t)size) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	int fd = fuzz_memfile(data, size, path);
+	if (fd >= 0) {
 		tld_verify_zone_file(path, &opts, &rep);
 		if (rep != NULL) {
 			FILE *null = fopen("/dev/null", "w");
@@ -37,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		tld_verify_report_free(rep);
+		close(fd);
 	}
-	close(fd);
 	return 0;
 }

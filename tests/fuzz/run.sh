@@ -18,7 +18,8 @@ else
 	# developer's run did; the time limit is only a safety net
 	secs=${FUZZ_SECONDS:-120}
 fi
-targets=$(ls tests/fuzz/fuzz_*.c 2>/dev/null)
+# FUZZ_ONLY=NAME runs one target (e.g. FUZZ_ONLY=fuzz_csv)
+targets=$(ls tests/fuzz/${FUZZ_ONLY:-fuzz_*}.c 2>/dev/null)
 if [ -z "$targets" ]; then
 	echo "fuzz: no targets"
 	exit 0
