@@ -25,6 +25,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
+#include "publish/plainbytes.h"
 #include "publish/zoneimage_ldns.h"
 
 #define MAX_TOKENS 96
@@ -565,8 +566,6 @@ static size_t tokenize(const char *s, size_t len, struct token *t, size_t max)
 }
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
-
 /*
  * Bit i set when byte i of the 16 at p cannot continue a plain token: a
  * blank, a control or non-ASCII byte (signed compare: >= 0x80 is negative),
@@ -575,13 +574,7 @@ static size_t tokenize(const char *s, size_t len, struct token *t, size_t max)
 static inline unsigned nontoken_mask16(const char *p)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-	__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)),
-	                         _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
-	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
-	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(';')));
-	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('(')));
-	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(')')));
-	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+	__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), tld_plain_stops16(v));
 	return (unsigned)_mm_movemask_epi8(m);
 }
 #endif
@@ -1122,4 +1115,68 @@ fail:
 	}
 	free(text);
 	return r;
+}
+
+/* -- single lines (the delta path, publish/zonedelta.c) -- */
+
+struct tld_line_reader {
+	struct reader rd;
+};
+
+int tld_line_reader_new(const char *name, tld_line_reader_t **out)
+{
+	struct tld_line_reader *lr = calloc(1, sizeof(*lr));
+	if (lr == NULL || (lr->rd.b.img = calloc(1, sizeof(*lr->rd.b.img))) == NULL) {
+		free(lr);
+		return TLD_ENOMEM;
+	}
+	lr->rd.name = name;
+	*out = lr;
+	return TLD_OK;
+}
+
+int tld_line_reader_read(tld_line_reader_t *lr, const char *line, size_t len)
+{
+	struct token tok[MAX_TOKENS];
+	size_t ntok = 0;
+	bool plain;
+	if (len == 0 || line[0] == '$' || scan_line(line, len, tok, &ntok, &plain) != len || !plain ||
+	    ntok == 0) {
+		return TLD_EAGAIN;
+	}
+	int r = fast_tokens(&lr->rd, line, len, tok, ntok);
+	if (r == FAST_OK) {
+		after_record(&lr->rd);
+		return TLD_OK;
+	}
+	return r == FAST_NO ? TLD_EAGAIN : r;
+}
+
+int tld_line_reader_owner(const tld_line_reader_t *lr, const char *line, size_t len, uint8_t *owner,
+                          size_t *owner_len)
+{
+	struct token t = { .s = line, .len = 0 };
+	while (t.len < len && line[t.len] != ' ' && line[t.len] != '\t') {
+		t.len++;
+	}
+	if (t.len == 0 || fast_name(&lr->rd, &t, owner, owner_len) != FAST_OK) {
+		return TLD_EAGAIN;
+	}
+	for (size_t i = 0; i < *owner_len; i++) {
+		owner[i] = lower(owner[i]);
+	}
+	return TLD_OK;
+}
+
+const struct tld_zone_image *tld_line_reader_records(const tld_line_reader_t *lr)
+{
+	return lr->rd.b.img;
+}
+
+void tld_line_reader_free(tld_line_reader_t *lr)
+{
+	if (lr != NULL) {
+		tld_image_free(lr->rd.b.img);
+		free(lr);
+	}
 }
