@@ -11,19 +11,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
-#include "publish/plainbytes.h"
 
 /* Lines of one owner matched as a set at most; records an added one's place may be from its line's. */
 #define GROUP_MAX 256
 #define SEARCH_MAX 4096
-/* Runs of current records at least this long are written straight from the mapping. */
-#define DIRECT_MIN ((size_t)64 << 10)
-#define STAGE_SIZE ((size_t)1 << 20)
 
 struct mapped {
 	int fd;
@@ -118,49 +115,61 @@ static bool special_byte(unsigned char c)
 	       c == '(' || c == ')' || c == ';' || c == '\\' || c == '$';
 }
 
-#if defined(__SSE2__)
-static inline unsigned special_mask16(__m128i v)
+/* 32 bytes as lanes (GCC vector extensions: SIMD code on every target, AVX2 where it runs). */
+typedef unsigned char lanes __attribute__((vector_size(32)));
+typedef unsigned long long words __attribute__((vector_size(32)));
+
+/* Sum of the lanes of *v, each at most 31 (vectors by pointer: no vector ABI). */
+static inline size_t lane_sum(const lanes *v)
 {
-	/* signed compare: controls, and bytes >= 0x80 (negative) */
-	__m128i ctl = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
-	__m128i blank = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
-	                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
-	                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
-	__m128i m = _mm_or_si128(_mm_andnot_si128(blank, ctl), tld_plain_stops16(v));
-	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
-	return (unsigned)_mm_movemask_epi8(m);
+	words w = (words)*v;
+	size_t sum = 0;
+	for (int k = 0; k < 4; k++) {
+		sum += (size_t)((w[k] * 0x0101010101010101ull) >> 56);
+	}
+	return sum;
 }
-#endif
+
+/* Sets in *acc the lanes of *p that special_byte() refuses. */
+static inline void special_lanes(const lanes *p, lanes *acc)
+{
+	lanes v = *p;
+	lanes ctl = (lanes)((v < 0x20) & (v != '\t') & (v != '\n') & (v != '\r'));
+	*acc |= ctl | (lanes)(v >= 0x7f) | (lanes)(v == '"') | (lanes)(v == '(') | (lanes)(v == ')') |
+	        (lanes)(v == ';') | (lanes)(v == '\\') | (lanes)(v == '$');
+}
 
 /*
  * Length of the common prefix of a and b (n bytes at most); adds the
  * newlines in it to *nl and sets *special when it holds a special byte.
+ * 32 bytes at a time up to the block where they differ, then byte by byte.
  */
+__attribute__((target_clones("avx2", "default")))
 static size_t common_prefix(const char *a, const char *b, size_t n, size_t *nl, bool *special)
 {
 	size_t i = 0, lines = 0;
-	bool sp = false;
-#if defined(__SSE2__)
-	const __m128i newline = _mm_set1_epi8('\n');
-	unsigned acc = 0;
-	for (; i + 16 <= n; i += 16) {
-		__m128i va = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
-		__m128i vb = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
-		unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(va, vb));
-		unsigned nlm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(va, newline));
-		unsigned spm = special_mask16(va);
-		if (eq != 0xffff) {
-			unsigned at = (unsigned)__builtin_ctz(~eq & 0xffff);
-			unsigned upto = (1u << at) - 1;
-			*nl += lines + (size_t)__builtin_popcount(nlm & upto);
-			*special |= (acc | (spm & upto)) != 0;
-			return i + at;
+	lanes acc = { 0 }, counts = { 0 };
+	unsigned blocks = 0;
+	bool sp;
+	for (; i + 32 <= n; i += 32) {
+		lanes va, vb;
+		memcpy(&va, a + i, 32);
+		memcpy(&vb, b + i, 32);
+		words ne = (words)(va ^ vb);
+		if ((ne[0] | ne[1] | ne[2] | ne[3]) != 0) {
+			break;
 		}
-		lines += (size_t)__builtin_popcount(nlm);
-		acc |= spm;
+		counts -= (lanes)(va == '\n');
+		special_lanes(&va, &acc);
+		if (++blocks == 31) {
+			lines += lane_sum(&counts);
+			counts = (lanes){ 0 };
+			blocks = 0;
+		}
 	}
-	sp = acc != 0;
-#endif
+	lines += lane_sum(&counts);
+	words w = (words)acc;
+	sp = (w[0] | w[1] | w[2] | w[3]) != 0;
 	for (; i < n && a[i] == b[i]; i++) {
 		lines += a[i] == '\n';
 		sp |= special_byte((unsigned char)a[i]);
@@ -690,31 +699,49 @@ size_t tld_zone_delta_records(const struct tld_zone_delta *d)
 	return d->new_count;
 }
 
-/* Output through a stage; long runs straight from their memory. */
+/* Output gathered: the runs straight from the mapped image, IOV_BATCH pieces a call. */
+#define IOV_BATCH 1024
+
 struct writer {
 	int fd;
-	uint8_t *stage;
-	size_t staged;
+	struct iovec v[IOV_BATCH];
+	int n;
 	int r;
 };
 
-static void put(struct writer *w, const void *p, size_t len)
+static void flush(struct writer *w)
 {
-	if (w->r != TLD_OK) {
-		return;
-	}
-	if (w->staged + len > STAGE_SIZE || len >= DIRECT_MIN) {
-		w->r = tld_image_write_all(w->fd, w->stage, w->staged);
-		w->staged = 0;
-		if (w->r == TLD_OK && len >= DIRECT_MIN) {
-			w->r = tld_image_write_all(w->fd, p, len);
-			return;
+	struct iovec *v = w->v;
+	int n = w->n;
+	w->n = 0;
+	while (w->r == TLD_OK && n > 0) {
+		ssize_t k = writev(w->fd, v, n);
+		if (k < 0 && errno == EINTR) {
+			continue;
+		}
+		if (k <= 0) {
+			w->r = k < 0 ? tld_errno(errno) : TLD_EIO;
+			break;
+		}
+		for (; n > 0 && (size_t)k >= v->iov_len; v++, n--) {
+			k -= (ssize_t)v->iov_len;
+		}
+		if (n > 0) {
+			v->iov_base = (char *)v->iov_base + k;
+			v->iov_len -= (size_t)k;
 		}
 	}
-	if (w->r == TLD_OK) {
-		memcpy(w->stage + w->staged, p, len);
-		w->staged += len;
+}
+
+static void put(struct writer *w, const void *p, size_t len)
+{
+	if (len == 0) {
+		return;
 	}
+	if (w->n == IOV_BATCH) {
+		flush(w);
+	}
+	w->v[w->n++] = (struct iovec){ .iov_base = (void *)p, .iov_len = len };
 }
 
 int tld_zone_delta_save(const struct tld_zone_delta *d, const char *path)
@@ -725,7 +752,7 @@ int tld_zone_delta_save(const struct tld_zone_delta *d, const char *path)
 		tld_error("%s: cannot create: %s", path, strerror(errno));
 		return tld_errno(errno);
 	}
-	w.r = (w.stage = malloc(STAGE_SIZE)) != NULL ? TLD_OK : TLD_ENOMEM;
+	w.r = TLD_OK;
 	tld_image_header_write(hdr, d->serial, 0, d->new_count, d->new_len);
 	put(&w, hdr, sizeof(hdr));
 	put(&w, d->soa, tld_image_record_len(d->soa));
@@ -747,10 +774,7 @@ int tld_zone_delta_save(const struct tld_zone_delta *d, const char *path)
 			break;
 		}
 	}
-	if (w.r == TLD_OK && w.staged > 0) {
-		w.r = tld_image_write_all(w.fd, w.stage, w.staged);
-	}
-	free(w.stage);
+	flush(&w);
 	if (w.r == TLD_OK && fsync(w.fd) != 0) {
 		w.r = tld_errno(errno);
 	}

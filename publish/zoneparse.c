@@ -25,7 +25,6 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
-#include "publish/plainbytes.h"
 #include "publish/zoneimage_ldns.h"
 
 #define MAX_TOKENS 96
@@ -566,6 +565,8 @@ static size_t tokenize(const char *s, size_t len, struct token *t, size_t max)
 }
 
 #if defined(__SSE2__)
+#include <emmintrin.h>
+
 /*
  * Bit i set when byte i of the 16 at p cannot continue a plain token: a
  * blank, a control or non-ASCII byte (signed compare: >= 0x80 is negative),
@@ -574,7 +575,13 @@ static size_t tokenize(const char *s, size_t len, struct token *t, size_t max)
 static inline unsigned nontoken_mask16(const char *p)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-	__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), tld_plain_stops16(v));
+	__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)),
+	                         _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(';')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('(')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(')')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
 	return (unsigned)_mm_movemask_epi8(m);
 }
 #endif
