@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -582,35 +583,58 @@ static int place_added(struct tld_zone_delta *d, const char *name)
 	return TLD_OK;
 }
 
-static int map_current(struct tld_zone_delta *d, const char *text_path, const char *image_path,
-                       uint32_t serial, const char *name)
+/* The current image mapped and indexed, on a thread of its own beside the text walk. */
+struct image_job {
+	struct tld_zone_delta *d;
+	const char *path, *name;
+	uint32_t serial;
+	pthread_t thread;
+	bool started;
+	int r;
+};
+
+static void *map_image(void *arg)
 {
+	struct image_job *job = arg;
+	struct tld_zone_delta *d = job->d;
 	uint32_t hserial, from;
 	uint64_t len;
-	int r;
-	if ((r = map_file(text_path, &d->old_text)) != TLD_OK) {
-		return r == TLD_ENOMEM ? r : give_up(name, "%s: %s", text_path, tld_strerror(r));
-	}
-	if ((r = map_file(image_path, &d->old_image)) != TLD_OK) {
-		return r == TLD_ENOMEM ? r : give_up(name, "%s: %s", image_path, tld_strerror(r));
+	int r = map_file(job->path, &d->old_image);
+	if (r != TLD_OK) {
+		job->r = r == TLD_ENOMEM ? r : give_up(job->name, "%s: %s", job->path, tld_strerror(r));
+		return NULL;
 	}
 	if (d->old_image.len < TLD_IMAGE_HEADER_LEN ||
 	    tld_image_header_read((const uint8_t *)d->old_image.p, d->old_image.len, &hserial, &from,
-	                          &d->count, &len) != TLD_OK || hserial != serial) {
-		return give_up(name, "%s: not the image of serial %u", image_path, serial);
+	                          &d->count, &len) != TLD_OK || hserial != job->serial) {
+		job->r = give_up(job->name, "%s: not the image of serial %u", job->path, job->serial);
+		return NULL;
 	}
 	d->img = (const uint8_t *)d->old_image.p + TLD_IMAGE_HEADER_LEN;
 	d->img_len = (size_t)len;
 	d->old_serial = hserial;
 	if ((d->rr = malloc((d->count + 1) * sizeof(*d->rr))) == NULL) {
-		return TLD_ENOMEM;
+		job->r = TLD_ENOMEM;
+		return NULL;
 	}
 	if (tld_image_index(d->img, d->img_len, d->rr, d->count) != TLD_OK ||
-	    tld_get16(d->img + 1 + d->img[0] + 0) != TLD_RR_SOA) {
-		return give_up(name, "%s: corrupt zone image", image_path);
+	    tld_get16(d->img + 1 + d->img[0]) != TLD_RR_SOA) {
+		job->r = give_up(job->name, "%s: corrupt zone image", job->path);
+		return NULL;
 	}
 	d->rr[d->count] = d->img_len;
-	return TLD_OK;
+	job->r = TLD_OK;
+	return NULL;
+}
+
+/* Waits for the image job.  \return its result */
+static int image_join(struct image_job *job)
+{
+	if (job->started) {
+		pthread_join(job->thread, NULL);
+		job->started = false;
+	}
+	return job->r;
 }
 
 int tld_zone_delta_plan(const char *old_text_path, const char *old_image_path, uint32_t old_serial,
@@ -618,21 +642,30 @@ int tld_zone_delta_plan(const char *old_text_path, const char *old_image_path, u
                         struct tld_zone_delta **out)
 {
 	struct tld_zone_delta *d = calloc(1, sizeof(*d));
+	struct image_job job = { .d = d, .path = old_image_path, .name = name, .serial = old_serial };
 	size_t lines = 0;
 	int r = TLD_ENOMEM;
 	if (d == NULL) {
 		return TLD_ENOMEM;
 	}
 	d->old_text.fd = d->old_image.fd = -1;
-	if ((r = map_current(d, old_text_path, old_image_path, old_serial, name)) != TLD_OK ||
-	    (r = tld_line_reader_new(old_text_path, &d->old_rd)) != TLD_OK ||
+	job.started = pthread_create(&job.thread, NULL, map_image, &job) == 0;
+	if (!job.started) {
+		map_image(&job);
+	}
+	if ((r = map_file(old_text_path, &d->old_text)) != TLD_OK) {
+		r = r == TLD_ENOMEM ? r : give_up(name, "%s: %s", old_text_path, tld_strerror(r));
+		goto fail;
+	}
+	if ((r = tld_line_reader_new(old_text_path, &d->old_rd)) != TLD_OK ||
 	    (r = tld_line_reader_new(name, &d->new_rd)) != TLD_OK) {
 		goto fail;
 	}
 	struct side o = { .t = d->old_text.p, .len = d->old_text.len, .rd = d->old_rd,
 	                  .name = old_text_path };
 	struct side n = { .t = text, .len = len, .rd = d->new_rd, .name = name };
-	if ((r = walk(&o, &n, &d->removed, &d->added, &lines)) != TLD_OK) {
+	if ((r = walk(&o, &n, &d->removed, &d->added, &lines)) != TLD_OK ||
+	    (r = image_join(&job)) != TLD_OK) {
 		goto fail;
 	}
 	if (lines != d->count) {
@@ -680,6 +713,7 @@ int tld_zone_delta_plan(const char *old_text_path, const char *old_image_path, u
 	*out = d;
 	return TLD_OK;
 fail:
+	image_join(&job);
 	tld_zone_delta_free(d);
 	return r;
 }
