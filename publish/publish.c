@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +29,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "common/error.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
+#include "publish/sidejob.h"
 #include "publish/versions_db.h"
 #include "publish/zonedelta.h"
 #include "publish/zoneimage.h"
@@ -197,33 +195,13 @@ static void text_close(struct zone_text *zt)
 	zt->fd = -1;
 }
 
-static int sha256_hex(const char *data, size_t len, char hex[65])
-{
-	uint8_t md[32];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	         EVP_DigestUpdate(ctx, data, len) == 1 && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 &&
-	         mdlen == 32;
-	EVP_MD_CTX_free(ctx);
-	if (!ok) {
-		return TLD_ECRYPTO;
-	}
-	for (unsigned i = 0; i < 32; i++) {
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	}
-	return TLD_OK;
-}
-
 /*
  * A piece of the preparation on a thread of its own (the digest beside the
  * parse, the image file beside the journal entry); run inline when no
  * thread can be had.
  */
 struct side_job {
-	void (*fn)(struct side_job *job);
-	pthread_t thread;
-	bool started;
+	struct tld_side_job run;
 	int err;
 	/* the digest */
 	const char *text;
@@ -235,37 +213,21 @@ struct side_job {
 	const char *path;
 };
 
-static void *side_main(void *arg)
-{
-	struct side_job *job = arg;
-	job->fn(job);
-	return NULL;
-}
-
-static void side_start(struct side_job *job)
-{
-	job->started = pthread_create(&job->thread, NULL, side_main, job) == 0;
-	if (!job->started) {
-		job->fn(job);
-	}
-}
-
 static int side_join(struct side_job *job)
 {
-	if (job->started) {
-		pthread_join(job->thread, NULL);
-		job->started = false;
-	}
+	tld_side_join(&job->run);
 	return job->err;
 }
 
-static void digest_job(struct side_job *job)
+static void digest_job(void *arg)
 {
-	job->err = sha256_hex(job->text, job->len, job->hex);
+	struct side_job *job = arg;
+	job->err = tld_zone_text_digest(job->text, job->len, job->hex);
 }
 
-static void save_job(struct side_job *job)
+static void save_job(void *arg)
 {
+	struct side_job *job = arg;
 	job->err = job->delta != NULL ? tld_zone_delta_save(job->delta, job->path)
 	                              : tld_image_save(job->img, job->path);
 }
@@ -431,13 +393,11 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	if ((r = text_open(signed_path, &zt)) != TLD_OK) {
 		goto fail;
 	}
-	struct side_job digest = { .fn = digest_job, .text = zt.text, .len = zt.len,
-	                           .hex = p->res.digest };
-	side_start(&digest);
+	struct side_job digest = { .text = zt.text, .len = zt.len, .hex = p->res.digest };
+	tld_side_start(&digest.run, digest_job, &digest);
 	/* from the current version and the lines that changed, else from the whole text */
 	r = current == NULL ? TLD_EAGAIN
-	                    : tld_zone_delta_plan(current->file, current->image, current->serial,
-	                                          signed_path, zt.text, zt.len, &delta);
+	                    : tld_zone_delta_plan(current, signed_path, zt.text, zt.len, &delta);
 	if (r != TLD_OK) {
 		tld_info("%s: preparing from the whole text", signed_path);
 		r = tld_image_from_zone_text(signed_path, zt.text, zt.len, &img);
@@ -452,6 +412,8 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	}
 	p->res.serial = delta != NULL ? tld_zone_delta_serial(delta) : img->serial;
 	p->res.records = delta != NULL ? tld_zone_delta_records(delta) : img->count;
+	snprintf(p->res.image_check, sizeof(p->res.image_check), "%016llx",
+	         (unsigned long long)(delta != NULL ? tld_zone_delta_check(delta) : tld_image_check(img)));
 	if (current != NULL && !tld_serial_lt(current->serial, p->res.serial)) {
 		if (current->serial == p->res.serial && strcmp(p->res.digest, current->digest) == 0) {
 			/* the same serial with the same content: unchanged */
@@ -491,8 +453,8 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 		goto fail;
 	}
 	text_close(&zt);  /* the text is no longer needed: the image holds the zone */
-	struct side_job save = { .fn = save_job, .img = img, .delta = delta, .path = p->image_tmp };
-	side_start(&save);
+	struct side_job save = { .img = img, .delta = delta, .path = p->image_tmp };
+	tld_side_start(&save.run, save_job, &save);
 	if (current != NULL) {
 		prepare_journal(p, current, img, delta);
 	}

@@ -39,6 +39,7 @@ struct tld_version_info {
 	char image[4096];
 	char digest[65];
 	int64_t time;
+	char image_check[17];       /*!< tld_image_check() of the image, hex; "" when not recorded */
 };
 
 struct tld_publish_result {
@@ -47,6 +48,7 @@ struct tld_publish_result {
 	bool had_previous;
 	uint32_t previous_serial;
 	char digest[65];            /*!< SHA-256 of the zone file, hex */
+	char image_check[17];       /*!< tld_image_check() of its image, hex */
 	char file[4096];            /*!< the published zone file */
 	size_t records;
 	size_t removed, added;      /*!< journal entry content (0 when no previous version) */

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,9 +14,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "common/error.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
+#include "publish/sidejob.h"
 
 /* Lines of one owner matched as a set at most; records an added one's place may be from its line's. */
 #define GROUP_MAX 256
@@ -56,6 +58,8 @@ struct tld_zone_delta {
 	size_t img_len, count;
 	size_t *rr;                /*!< their offsets in img */
 	uint32_t old_serial;
+	uint64_t old_check;        /*!< the current image's check as recorded */
+	uint64_t new_check;        /*!< the new image's */
 	tld_line_reader_t *old_rd, *new_rd;
 	struct change_list removed, added;   /*!< after cancelling, in canonical order */
 	size_t *removed_at;        /*!< current index of each removed record, ascending */
@@ -583,93 +587,129 @@ static int place_added(struct tld_zone_delta *d, const char *name)
 	return TLD_OK;
 }
 
-/* The current image mapped and indexed, on a thread of its own beside the text walk. */
-struct image_job {
+int tld_zone_text_digest(const char *text, size_t len, char hex[65])
+{
+	uint8_t md[32];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	         EVP_DigestUpdate(ctx, text, len) == 1 && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 &&
+	         mdlen == 32;
+	EVP_MD_CTX_free(ctx);
+	if (!ok) {
+		return TLD_ECRYPTO;
+	}
+	for (unsigned i = 0; i < 32; i++) {
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	}
+	return TLD_OK;
+}
+
+/* A check of the current version beside the text walk. */
+struct check_job {
+	struct tld_side_job run;
 	struct tld_zone_delta *d;
-	const char *path, *name;
-	uint32_t serial;
-	pthread_t thread;
-	bool started;
+	const struct tld_version_info *cur;
+	const char *name;
 	int r;
 };
 
-static void *map_image(void *arg)
+/* Waits for a check.  \return its result */
+static int check_join(struct check_job *job)
 {
-	struct image_job *job = arg;
+	tld_side_join(&job->run);
+	return job->r;
+}
+
+/* The current image: mapped, its header, every record checked and indexed, its check the recorded one. */
+static void check_image(void *arg)
+{
+	struct check_job *job = arg;
 	struct tld_zone_delta *d = job->d;
+	const char *path = job->cur->image;
 	uint32_t hserial, from;
-	uint64_t len;
-	int r = map_file(job->path, &d->old_image);
+	uint64_t len, sum = 0;
+	int r = map_file(path, &d->old_image);
 	if (r != TLD_OK) {
-		job->r = r == TLD_ENOMEM ? r : give_up(job->name, "%s: %s", job->path, tld_strerror(r));
-		return NULL;
+		job->r = r == TLD_ENOMEM ? r : give_up(job->name, "%s: %s", path, tld_strerror(r));
+		return;
 	}
 	if (d->old_image.len < TLD_IMAGE_HEADER_LEN ||
 	    tld_image_header_read((const uint8_t *)d->old_image.p, d->old_image.len, &hserial, &from,
-	                          &d->count, &len) != TLD_OK || hserial != job->serial) {
-		job->r = give_up(job->name, "%s: not the image of serial %u", job->path, job->serial);
-		return NULL;
+	                          &d->count, &len) != TLD_OK || hserial != job->cur->serial) {
+		job->r = give_up(job->name, "%s: not the image of serial %u", path, job->cur->serial);
+		return;
 	}
 	d->img = (const uint8_t *)d->old_image.p + TLD_IMAGE_HEADER_LEN;
 	d->img_len = (size_t)len;
 	d->old_serial = hserial;
 	if ((d->rr = malloc((d->count + 1) * sizeof(*d->rr))) == NULL) {
 		job->r = TLD_ENOMEM;
-		return NULL;
+		return;
 	}
 	if (tld_image_index(d->img, d->img_len, d->rr, d->count) != TLD_OK ||
 	    tld_get16(d->img + 1 + d->img[0]) != TLD_RR_SOA) {
-		job->r = give_up(job->name, "%s: corrupt zone image", job->path);
-		return NULL;
+		job->r = give_up(job->name, "%s: corrupt zone image", path);
+		return;
 	}
 	d->rr[d->count] = d->img_len;
-	job->r = TLD_OK;
-	return NULL;
-}
-
-/* Waits for the image job.  \return its result */
-static int image_join(struct image_job *job)
-{
-	if (job->started) {
-		pthread_join(job->thread, NULL);
-		job->started = false;
+	for (size_t i = 0; i < d->count; i++) {
+		sum += tld_image_record_check(d->img + d->rr[i]);
 	}
-	return job->r;
+	if (sum != d->old_check) {
+		job->r = give_up(job->name, "%s: not the image recorded (its check differs)", path);
+		return;
+	}
+	job->r = TLD_OK;
 }
 
-int tld_zone_delta_plan(const char *old_text_path, const char *old_image_path, uint32_t old_serial,
-                        const char *name, const char *text, size_t len,
-                        struct tld_zone_delta **out)
+/* The current zone file: the one recorded (its digest). */
+static void check_text(void *arg)
+{
+	struct check_job *job = arg;
+	char hex[65];
+	job->r = tld_zone_text_digest(job->d->old_text.p, job->d->old_text.len, hex);
+	if (job->r == TLD_OK && strcmp(hex, job->cur->digest) != 0) {
+		job->r = give_up(job->name, "%s: not the file recorded (its digest differs)", job->cur->file);
+	}
+}
+
+int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, const char *text,
+                        size_t len, struct tld_zone_delta **out)
 {
 	struct tld_zone_delta *d = calloc(1, sizeof(*d));
-	struct image_job job = { .d = d, .path = old_image_path, .name = name, .serial = old_serial };
+	struct check_job image = { .d = d, .cur = cur, .name = name };
+	struct check_job file = { .d = d, .cur = cur, .name = name };
 	size_t lines = 0;
+	char *end = NULL;
 	int r = TLD_ENOMEM;
 	if (d == NULL) {
 		return TLD_ENOMEM;
 	}
 	d->old_text.fd = d->old_image.fd = -1;
-	job.started = pthread_create(&job.thread, NULL, map_image, &job) == 0;
-	if (!job.started) {
-		map_image(&job);
-	}
-	if ((r = map_file(old_text_path, &d->old_text)) != TLD_OK) {
-		r = r == TLD_ENOMEM ? r : give_up(name, "%s: %s", old_text_path, tld_strerror(r));
+	d->old_check = strtoull(cur->image_check, &end, 16);
+	if (cur->image_check[0] == 0 || end == NULL || *end != 0) {
+		r = give_up(name, "no check of image %s recorded", cur->image);
 		goto fail;
 	}
-	if ((r = tld_line_reader_new(old_text_path, &d->old_rd)) != TLD_OK ||
+	tld_side_start(&image.run, check_image, &image);
+	if ((r = map_file(cur->file, &d->old_text)) != TLD_OK) {
+		r = r == TLD_ENOMEM ? r : give_up(name, "%s: %s", cur->file, tld_strerror(r));
+		goto fail;
+	}
+	tld_side_start(&file.run, check_text, &file);
+	if ((r = tld_line_reader_new(cur->file, &d->old_rd)) != TLD_OK ||
 	    (r = tld_line_reader_new(name, &d->new_rd)) != TLD_OK) {
 		goto fail;
 	}
-	struct side o = { .t = d->old_text.p, .len = d->old_text.len, .rd = d->old_rd,
-	                  .name = old_text_path };
+	struct side o = { .t = d->old_text.p, .len = d->old_text.len, .rd = d->old_rd, .name = cur->file };
 	struct side n = { .t = text, .len = len, .rd = d->new_rd, .name = name };
 	if ((r = walk(&o, &n, &d->removed, &d->added, &lines)) != TLD_OK ||
-	    (r = image_join(&job)) != TLD_OK) {
+	    (r = check_join(&image)) != TLD_OK) {
 		goto fail;
 	}
 	if (lines != d->count) {
-		r = give_up(name, "%s has %zu lines, its image %zu records", old_text_path, lines, d->count);
+		r = give_up(name, "%s has %zu lines, its image %zu records", cur->file, lines, d->count);
 		goto fail;
 	}
 	if ((r = read_changes(&o, &d->removed)) != TLD_OK || (r = read_changes(&n, &d->added)) != TLD_OK) {
@@ -678,7 +718,7 @@ int tld_zone_delta_plan(const char *old_text_path, const char *old_image_path, u
 	/* the current SOA line read again is the image's SOA */
 	const uint8_t *old_soa = tld_line_reader_records(d->old_rd)->data;
 	if (!tld_image_same_record(old_soa, d->img)) {
-		r = give_up(name, "%s: its SOA is not the image's", old_text_path);
+		r = give_up(name, "%s: its SOA is not the image's", cur->file);
 		goto fail;
 	}
 	size_t changed = d->removed.n + d->added.n;
@@ -698,24 +738,37 @@ int tld_zone_delta_plan(const char *old_text_path, const char *old_image_path, u
 	d->serial = tld_get32(soa.rdata + soa.rdlen - 20);
 	d->new_count = d->count - d->removed.n + d->added.n;
 	d->new_len = d->img_len - tld_image_record_len(d->img) + tld_image_record_len(d->soa);
+	d->new_check = d->old_check - tld_image_record_check(d->img) + tld_image_record_check(d->soa);
 	for (size_t k = 0; k < d->removed.n; k++) {
 		d->new_len -= tld_image_record_len(d->removed.v[k].rec);
+		d->new_check -= tld_image_record_check(d->removed.v[k].rec);
 	}
 	for (size_t k = 0; k < d->added.n; k++) {
 		d->new_len += tld_image_record_len(d->added.v[k].rec);
+		d->new_check += tld_image_record_check(d->added.v[k].rec);
 	}
 	if (d->new_count > UINT32_MAX) {
 		r = give_up(name, "too many records");
 		goto fail;
 	}
+	/* last: the current file is the one recorded (the slowest check) */
+	if ((r = check_join(&file)) != TLD_OK) {
+		goto fail;
+	}
 	tld_info("%s: delta from serial %u: %zu lines differ, %zu records removed, %zu added", name,
-	         old_serial, changed, d->removed.n, d->added.n);
+	         cur->serial, changed, d->removed.n, d->added.n);
 	*out = d;
 	return TLD_OK;
 fail:
-	image_join(&job);
+	check_join(&image);
+	check_join(&file);
 	tld_zone_delta_free(d);
 	return r;
+}
+
+uint64_t tld_zone_delta_check(const struct tld_zone_delta *d)
+{
+	return d->new_check;
 }
 
 const uint8_t *tld_zone_delta_soa(const struct tld_zone_delta *d)

@@ -20,14 +20,16 @@
  *  - The current image is the image of the current zone file: both were
  *    written by the publish that recorded them (tld_image_save() of the
  *    whole-text reader's image, or of this path's), renamed into place and
- *    recorded in one transaction; neither is ever rewritten.  Checked where
- *    it is cheap: the image's structure (every record within bounds, a valid
- *    owner), its record count equal to the file's line count, its serial
- *    and its SOA record equal to the file's SOA line read again, each
- *    removed record found byte for byte where the file's line puts it, and
- *    the canonical order around every change.  Not checked: the bytes of
- *    the records no change touches (a corrupted image was being served
- *    already; the next full preparation, `tldsign publish`, rebuilds it).
+ *    recorded in one transaction with the file's SHA-256 and the image's
+ *    check (tld_image_check()).  Checked, beside the walk: the file's
+ *    SHA-256 and the image's check are the recorded ones (a file or image
+ *    damaged, edited or replaced since is not used), the image's structure
+ *    (every record within bounds, a valid owner), its serial, its record
+ *    count equal to the file's line count, its SOA record equal to the
+ *    file's SOA line read again, each removed record found byte for byte
+ *    where the file's line puts it, and the canonical order around every
+ *    change.  The image's order elsewhere is the order the publish that
+ *    wrote it gave it (canonical: tld_image_builder_finish(), or this path).
  *  - Every line of both texts is one record whose reading depends on
  *    nothing before it but what both texts have alike: both start with
  *    their SOA lines, with the same owner text (the origin of relative
@@ -49,6 +51,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "publish/publish.h"
 #include "publish/zoneimage.h"
 
 /*! A planned delta: the current version's files mapped, the changes read. */
@@ -56,18 +59,22 @@ struct tld_zone_delta;
 
 /*!
  * \brief Plans the next version's image from the current version's.
- * \param[in]  old_text_path  the current version's zone file
- * \param[in]  old_image_path its image
- * \param[in]  old_serial     its serial as recorded
- * \param[in]  name           name of the new text for messages
- * \param[in]  text, len      the new zone text (read during the call only)
- * \param[out] out            free with tld_zone_delta_free(); written only on success
+ * \param[in]  current  the current version: zone file, image, serial, and
+ *                      the digest and image check recorded with them
+ * \param[in]  name     name of the new text for messages
+ * \param[in]  text, len the new zone text (read during the call only)
+ * \param[out] out      free with tld_zone_delta_free(); written only on success
  * \return TLD_OK; TLD_EAGAIN when a precondition does not hold (logged at
- *         info: take the whole-text path); TLD_ENOMEM
+ *         info: take the whole-text path); TLD_ENOMEM, TLD_ECRYPTO
  */
-int tld_zone_delta_plan(const char *old_text_path, const char *old_image_path, uint32_t old_serial,
-                        const char *name, const char *text, size_t len,
-                        struct tld_zone_delta **out);
+int tld_zone_delta_plan(const struct tld_version_info *current, const char *name, const char *text,
+                        size_t len, struct tld_zone_delta **out);
+
+/*! The SHA-256 of a zone text as a version records it (lower-case hex).  \return TLD_OK or TLD_ECRYPTO */
+int tld_zone_text_digest(const char *text, size_t len, char hex[65]);
+
+/*! The new image's tld_image_check(). */
+uint64_t tld_zone_delta_check(const struct tld_zone_delta *d);
 
 /*! The new SOA record (image layout), valid while the delta lives. */
 const uint8_t *tld_zone_delta_soa(const struct tld_zone_delta *d);

@@ -29,6 +29,30 @@ void tld_image_rr(const struct tld_zone_image *img, size_t i, struct tld_image_r
 	out->rdata = p + 10;
 }
 
+uint64_t tld_image_record_check(const uint8_t *rec)
+{
+	size_t len = tld_image_record_len(rec), i = 0;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, rec + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, rec + i, len - i);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
+uint64_t tld_image_check(const struct tld_zone_image *img)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < img->count; i++) {
+		sum += tld_image_record_check(img->data + img->rr[i]);
+	}
+	return sum;
+}
+
 int tld_image_header_read(const uint8_t *hdr, uint64_t file_size, uint32_t *serial,
                           uint32_t *from_serial, size_t *count, uint64_t *len)
 {

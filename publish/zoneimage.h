@@ -178,6 +178,22 @@ void tld_image_header_write(uint8_t *hdr, uint32_t serial, uint32_t from_serial,
  */
 int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count);
 
+/*!
+ * \brief A 64-bit hash of one image record (tld_image_check()).  Host byte
+ *        order: a state directory moved to a host of the other order sees
+ *        every recorded check differ (the delta path is not taken, once).
+ */
+uint64_t tld_image_record_check(const uint8_t *rec);
+
+/*!
+ * \brief The check of an image recorded with each version: the sum (mod
+ *        2^64) of tld_image_record_check() over its records.  It does not
+ *        depend on their order, so the next version's follows from the
+ *        records removed and added (publish/zonedelta.h); it catches a
+ *        damaged or replaced image file (not a malicious one).
+ */
+uint64_t tld_image_check(const struct tld_zone_image *img);
+
 /*! Canonical order of two image records (RFC 4034 6.3: owner, type, class, rdata; then TTL). */
 int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b);
 

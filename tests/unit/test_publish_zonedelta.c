@@ -25,6 +25,8 @@
 
 static char dir[256], old_zone[1100], old_img[1100], full_img[300], delta_img[300];
 static char full_j[300], delta_j[300];
+/* what the current version's row records: its file's digest, its image's check */
+static char cur_digest[65], cur_check[17];
 
 static bool write_file(const char *path, const char *text, size_t len)
 {
@@ -57,7 +59,12 @@ static int delta_vs_full_files(const char *new_text, uint32_t old_serial, const 
 	struct tld_zone_image *img = NULL, *jf = NULL, *jd = NULL;
 	struct tld_zone_delta *d = NULL;
 	int rf = tld_image_from_zone_text("new", new_text, len, &img);
-	int r = tld_zone_delta_plan(old_zone, old_img, old_serial, "new", new_text, len, &d);
+	struct tld_version_info cur = { .id = 1, .serial = old_serial };
+	snprintf(cur.file, sizeof(cur.file), "%s", old_zone);
+	snprintf(cur.image, sizeof(cur.image), "%s", old_img);
+	snprintf(cur.digest, sizeof(cur.digest), "%s", cur_digest);
+	snprintf(cur.image_check, sizeof(cur.image_check), "%s", cur_check);
+	int r = tld_zone_delta_plan(&cur, "new", new_text, len, &d);
 	if (r != TLD_OK) {
 		ok(d == NULL, "%s: no delta", what);
 		goto done;
@@ -70,6 +77,7 @@ static int delta_vs_full_files(const char *new_text, uint32_t old_serial, const 
 	   img->count);
 	is_int((long long)img->count, (long long)tld_zone_delta_records(d), "%s: record count", what);
 	is_int(img->serial, tld_zone_delta_serial(d), "%s: serial", what);
+	ok(tld_image_check(img) == tld_zone_delta_check(d), "%s: the same image check", what);
 	good = tld_image_diff_file(old_img, img, &jf) == TLD_OK &&
 	       tld_zone_delta_journal(d, &jd) == TLD_OK && tld_image_save(jf, full_j) == TLD_OK &&
 	       tld_image_save(jd, delta_j) == TLD_OK;
@@ -91,10 +99,12 @@ static uint32_t set_current(const char *old_text, const char *image_text)
 	uint32_t serial = 0;
 	if (!write_file(old_zone, old_text, strlen(old_text)) ||
 	    tld_image_from_zone_text("current", it, strlen(it), &img) != TLD_OK ||
-	    tld_image_save(img, old_img) != TLD_OK) {
+	    tld_image_save(img, old_img) != TLD_OK ||
+	    tld_zone_text_digest(old_text, strlen(old_text), cur_digest) != TLD_OK) {
 		diag("current version not written");
 	} else {
 		serial = img->serial;
+		snprintf(cur_check, sizeof(cur_check), "%016llx", (unsigned long long)tld_image_check(img));
 	}
 	tld_image_free(img);
 	return serial;
@@ -540,6 +550,38 @@ static void wrong_images(void)
 	serial = set_current(old, NULL);
 	unlink(old_zone);
 	is_int(TLD_EAGAIN, delta_vs_full_files(next, serial, "no current file"), "no current file: not taken");
+	/* recorded, then the image replaced: another record where no change is */
+	serial = set_current(old, NULL);
+	other = m;
+	other.d[10].ns += 3;
+	t = render(&other);
+	struct tld_zone_image *oi = NULL;
+	if (tld_image_from_zone_text("other", t, strlen(t), &oi) != TLD_OK || tld_image_save(oi, old_img) != TLD_OK) {
+		diag("other image not written");
+	}
+	tld_image_free(oi);
+	free(t);
+	is_int(TLD_EAGAIN, delta_vs_full_files(next, serial, "image replaced"),
+	       "an image other than the recorded one (a record no change touches): not taken");
+	/* recorded, then the file edited: the changed line already as in the new text */
+	serial = set_current(old, NULL);
+	t = replace_line(old, domain_line(old, 150), "");
+	char *edited = insert_at(t, t + (domain_line(old, 150) - old), "");
+	free(t);
+	{
+		const char *nl = domain_line(next, 150);
+		char line150[512];
+		snprintf(line150, sizeof(line150), "%.*s", (int)(strchr(nl, '\n') + 1 - nl), nl);
+		t = insert_at(edited, edited + (domain_line(old, 150) - old), line150);
+	}
+	free(edited);
+	write_file(old_zone, t, strlen(t));
+	free(t);
+	is_int(TLD_EAGAIN, delta_vs_full_files(next, serial, "file edited"),
+	       "a current file other than the recorded one: not taken");
+	serial = set_current(old, NULL);
+	cur_check[0] = 0;
+	is_int(TLD_EAGAIN, delta_vs_full_files(next, serial, "no check"), "no image check recorded: not taken");
 	/* the right image, to be sure the cases above failed for their reason */
 	serial = set_current(old, NULL);
 	is_int(TLD_OK, delta_vs_full_files(next, serial, "the right image"), "the right image: taken");
@@ -565,6 +607,13 @@ static void real_pair(const char *spec)
 	}
 	snprintf(old_zone, sizeof(old_zone), "%s", buf[0]);
 	snprintf(old_img, sizeof(old_img), "%s", buf[1]);
+	size_t olen = 0;
+	char *otext = tap_read_file(buf[0], &olen);
+	if (otext == NULL || tld_zone_text_digest(otext, olen, cur_digest) != TLD_OK) {
+		ok(0, "%s not readable", buf[0]);
+	}
+	free(otext);
+	snprintf(cur_check, sizeof(cur_check), "%016llx", (unsigned long long)tld_image_check(cur));
 	is_int(TLD_OK, delta_vs_full_files(text, cur->serial, buf[2]), "%s: delta taken", buf[2]);
 	tld_image_free(cur);
 	free(text);
