@@ -75,7 +75,10 @@ typedef struct tld_publish_prep tld_publish_prep_t;
  * \brief The first half of a publish: reads signed_path once, checks it
  *        (SOA at the apex, serial newer than current's), builds its image
  *        and the journal entry from current, and writes the version's zone
- *        file, image and journal entry under temporary names.  Nothing
+ *        file, image and journal entry under temporary names.  The image
+ *        and journal entry come from current's image and the lines that
+ *        changed when current checks out (publish/zonedelta.h), else from
+ *        the whole text: the same bytes either way.  Nothing
  *        becomes visible or served and the state store is not used, so the
  *        caller may run it in another thread while it verifies the same file
  *        (`tldsign run`); then tld_publish_commit() or tld_publish_abort().

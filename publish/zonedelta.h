@@ -5,8 +5,9 @@
  * which the two zone files differ, instead of from the whole new file, for
  * the same bytes.
  *
- * How: the two zone texts are walked together (a comparison that also
- * counts newlines and looks for bytes the plain form does not have); only
+ * How: the two zone texts are walked together (publish/zonewalk.h: a
+ * comparison that also counts newlines and looks for bytes the plain form
+ * does not have); only
  * the lines that differ are read (owners compared canonically tell a removed
  * line from an added one; lines of one owner are matched as a set); the
  * removed and added records that are the same bytes cancel; each removed
@@ -43,6 +44,8 @@
  *    of the current one less the removed plus the added, whatever the order
  *    of the lines; the image's order is canonical order, which is the same
  *    for the same multiset.
+ * Refused as well: owners out of canonical order where lines differ, more
+ * than about one changed line in sixteen (the whole text costs no more).
  * Anything else returns TLD_EAGAIN with the reason logged at info, and the
  * caller takes the whole-text path.
  */
