@@ -207,6 +207,7 @@ struct side_job {
 	const char *text;
 	size_t len;
 	char *hex;
+	uint64_t check;
 	/* the image file: from img, or from delta */
 	const struct tld_zone_image *img;
 	const struct tld_zone_delta *delta;
@@ -223,6 +224,7 @@ static void digest_job(void *arg)
 {
 	struct side_job *job = arg;
 	job->err = tld_zone_text_digest(job->text, job->len, job->hex);
+	job->check = tld_zone_text_check(job->text, job->len);
 }
 
 static void save_job(void *arg)
@@ -412,6 +414,7 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	}
 	p->res.serial = delta != NULL ? tld_zone_delta_serial(delta) : img->serial;
 	p->res.records = delta != NULL ? tld_zone_delta_records(delta) : img->count;
+	snprintf(p->res.text_check, sizeof(p->res.text_check), "%016llx", (unsigned long long)digest.check);
 	snprintf(p->res.image_check, sizeof(p->res.image_check), "%016llx",
 	         (unsigned long long)(delta != NULL ? tld_zone_delta_check(delta) : tld_image_check(img)));
 	if (current != NULL && !tld_serial_lt(current->serial, p->res.serial)) {

@@ -40,6 +40,7 @@ struct tld_version_info {
 	char digest[65];
 	int64_t time;
 	char image_check[17];       /*!< tld_image_check() of the image, hex; "" when not recorded */
+	char text_check[17];        /*!< tld_zone_text_check() of the file, hex; "" when not recorded */
 };
 
 struct tld_publish_result {
@@ -49,6 +50,7 @@ struct tld_publish_result {
 	uint32_t previous_serial;
 	char digest[65];            /*!< SHA-256 of the zone file, hex */
 	char image_check[17];       /*!< tld_image_check() of its image, hex */
+	char text_check[17];        /*!< tld_zone_text_check() of the zone file, hex */
 	char file[4096];            /*!< the published zone file */
 	size_t records;
 	size_t removed, added;      /*!< journal entry content (0 when no previous version) */

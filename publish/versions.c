@@ -25,7 +25,7 @@ int tld_versions_init(tld_statedb_t *db)
 		"CREATE TABLE IF NOT EXISTS publish_versions ("
 		" id INTEGER PRIMARY KEY AUTOINCREMENT, serial INTEGER NOT NULL,"
 		" digest TEXT NOT NULL, file TEXT NOT NULL, image TEXT NOT NULL,"
-		" records INTEGER NOT NULL, time INTEGER NOT NULL, image_check TEXT);"
+		" records INTEGER NOT NULL, time INTEGER NOT NULL, image_check TEXT, text_check TEXT);"
 		"CREATE TABLE IF NOT EXISTS publish_journal ("
 		" id INTEGER PRIMARY KEY AUTOINCREMENT, from_serial INTEGER NOT NULL,"
 		" to_serial INTEGER NOT NULL, file TEXT NOT NULL, bytes INTEGER NOT NULL,"
@@ -33,7 +33,7 @@ int tld_versions_init(tld_statedb_t *db)
 	if (r != TLD_OK) {
 		return r;
 	}
-	/* a state store made before image_check: the column added (NULL: not recorded) */
+	/* a state store made before the checks: the columns added (NULL: not recorded) */
 	if (sqlite3_prepare_v2(tld_statedb_handle(db), "SELECT count(*) FROM pragma_table_info("
 	                       "'publish_versions') WHERE name = 'image_check'", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
@@ -43,7 +43,8 @@ int tld_versions_init(tld_statedb_t *db)
 	bool have = sqlite3_column_int(st, 0) > 0;
 	sqlite3_finalize(st);
 	return have ? TLD_OK
-	            : tld_statedb_exec(db, "ALTER TABLE publish_versions ADD COLUMN image_check TEXT;");
+	            : tld_statedb_exec(db, "ALTER TABLE publish_versions ADD COLUMN image_check TEXT;"
+	                                   "ALTER TABLE publish_versions ADD COLUMN text_check TEXT;");
 }
 
 static void copy_text(char *dst, size_t size, const unsigned char *src)
@@ -59,7 +60,7 @@ int tld_versions_current(tld_statedb_t *db, struct tld_version_info *out)
 	if (r != TLD_OK) {
 		return r;
 	}
-	if (sqlite3_prepare_v2(h, "SELECT id, serial, file, image, digest, time, image_check"
+	if (sqlite3_prepare_v2(h, "SELECT id, serial, file, image, digest, time, image_check, text_check"
 	                       " FROM publish_versions ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
 		return tld_statedb_error(db, "reading the current version");
 	}
@@ -72,6 +73,7 @@ int tld_versions_current(tld_statedb_t *db, struct tld_version_info *out)
 		copy_text(out->digest, sizeof(out->digest), sqlite3_column_text(st, 4));
 		out->time = sqlite3_column_int64(st, 5);
 		copy_text(out->image_check, sizeof(out->image_check), sqlite3_column_text(st, 6));
+		copy_text(out->text_check, sizeof(out->text_check), sqlite3_column_text(st, 7));
 		r = TLD_OK;
 	} else if (rc == SQLITE_DONE) {
 		r = TLD_ENOENT;
@@ -228,7 +230,8 @@ int tld_versions_record(tld_statedb_t *db, const struct tld_publish_result *res,
 		return r;
 	}
 	if (sqlite3_prepare_v2(h, "INSERT INTO publish_versions (serial, digest, file, image, records,"
-	                       " time, image_check) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
+	                       " time, image_check, text_check) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &st,
+	                       NULL) != SQLITE_OK) {
 		goto fail;
 	}
 	sqlite3_bind_int64(st, 1, res->serial);
@@ -237,10 +240,13 @@ int tld_versions_record(tld_statedb_t *db, const struct tld_publish_result *res,
 	sqlite3_bind_text(st, 4, image, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)res->records);
 	sqlite3_bind_int64(st, 6, tld_now());
-	if (res->image_check[0] != 0) {
-		sqlite3_bind_text(st, 7, res->image_check, -1, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_null(st, 7);
+	const char *checks[2] = { res->image_check, res->text_check };
+	for (int k = 0; k < 2; k++) {
+		if (checks[k][0] != 0) {
+			sqlite3_bind_text(st, 7 + k, checks[k], -1, SQLITE_STATIC);
+		} else {
+			sqlite3_bind_null(st, 7 + k);
+		}
 	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		goto fail;

@@ -21,10 +21,10 @@
  *  - The current image is the image of the current zone file: both were
  *    written by the publish that recorded them (tld_image_save() of the
  *    whole-text reader's image, or of this path's), renamed into place and
- *    recorded in one transaction with the file's SHA-256 and the image's
- *    check (tld_image_check()).  Checked, beside the walk: the file's
- *    SHA-256 and the image's check are the recorded ones (a file or image
- *    damaged, edited or replaced since is not used), the image's structure
+ *    recorded in one transaction with the checks of both
+ *    (tld_zone_text_check(), tld_image_check()).  Checked, beside the walk:
+ *    both checks are the recorded ones (a file or image damaged, edited or
+ *    replaced since is not used), the image's structure
  *    (every record within bounds, a valid owner), its serial, its record
  *    count equal to the file's line count, its SOA record equal to the
  *    file's SOA line read again, each removed record found byte for byte
@@ -75,6 +75,14 @@ int tld_zone_delta_plan(const struct tld_version_info *current, const char *name
 
 /*! The SHA-256 of a zone text as a version records it (lower-case hex).  \return TLD_OK or TLD_ECRYPTO */
 int tld_zone_text_digest(const char *text, size_t len, char hex[65]);
+
+/*!
+ * \brief The check of a zone file recorded with each version: a 64-bit hash
+ *        of its bytes (four lanes of 8-byte words; host byte order), cheap
+ *        beside the SHA-256, to tell that the current file is still the one
+ *        recorded (damaged, edited or replaced files; not malicious ones).
+ */
+uint64_t tld_zone_text_check(const char *text, size_t len);
 
 /*! The new image's tld_image_check(). */
 uint64_t tld_zone_delta_check(const struct tld_zone_delta *d);

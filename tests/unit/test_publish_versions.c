@@ -15,6 +15,7 @@
 #include "common/statedb.h"
 #include "publish/dnswire.h"
 #include "publish/publish.h"
+#include "publish/zonedelta.h"
 #include "publish/zoneimage.h"
 #include "tests/tap/tap.h"
 
@@ -170,7 +171,8 @@ static void older_store(void)
 		"INSERT INTO publish_versions (serial, digest, file, image, records, time)"
 		" VALUES (3, 'x', '/nonexistent.zone', '/nonexistent.img', 1, 0);"), "a table without image_check");
 	is_int(TLD_OK, tld_versions_current(db, &v), "its version reads");
-	is_str("", v.image_check, "recorded without a check");
+	is_str("", v.image_check, "recorded without an image check");
+	is_str("", v.text_check, "recorded without a file check");
 	for (unsigned serial = 4; serial <= 6; serial++) {
 		write_zone_canonical(zone, serial, (int)serial);
 		is_int(TLD_OK, tld_publish_zone_file(&cfg, db, zone, &res), "serial %u published", serial);
@@ -180,6 +182,12 @@ static void older_store(void)
 			char hex[17];
 			snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)tld_image_check(img));
 			is_str(hex, v.image_check, "serial %u: the check of its image recorded", serial);
+			size_t tl = 0;
+			char *text = tap_read_file(zone, &tl);
+			snprintf(hex, sizeof(hex), "%016llx",
+			         (unsigned long long)(text != NULL ? tld_zone_text_check(text, tl) : 0));
+			free(text);
+			is_str(hex, v.text_check, "serial %u: the check of its file recorded", serial);
 			ok(img->count == whole->count && img->len == whole->len &&
 			   memcmp(img->data, whole->data, img->len) == 0,
 			   "serial %u: the image of the whole text", serial);

@@ -25,8 +25,8 @@
 
 static char dir[256], old_zone[1100], old_img[1100], full_img[300], delta_img[300];
 static char full_j[300], delta_j[300];
-/* what the current version's row records: its file's digest, its image's check */
-static char cur_digest[65], cur_check[17];
+/* what the current version's row records: its file's digest and check, its image's check */
+static char cur_digest[65], cur_check[17], cur_text_check[17];
 
 static bool write_file(const char *path, const char *text, size_t len)
 {
@@ -64,6 +64,7 @@ static int delta_vs_full_files(const char *new_text, uint32_t old_serial, const 
 	snprintf(cur.image, sizeof(cur.image), "%s", old_img);
 	snprintf(cur.digest, sizeof(cur.digest), "%s", cur_digest);
 	snprintf(cur.image_check, sizeof(cur.image_check), "%s", cur_check);
+	snprintf(cur.text_check, sizeof(cur.text_check), "%s", cur_text_check);
 	int r = tld_zone_delta_plan(&cur, "new", new_text, len, &d);
 	if (r != TLD_OK) {
 		ok(d == NULL, "%s: no delta", what);
@@ -105,6 +106,8 @@ static uint32_t set_current(const char *old_text, const char *image_text)
 	} else {
 		serial = img->serial;
 		snprintf(cur_check, sizeof(cur_check), "%016llx", (unsigned long long)tld_image_check(img));
+		snprintf(cur_text_check, sizeof(cur_text_check), "%016llx",
+		         (unsigned long long)tld_zone_text_check(old_text, strlen(old_text)));
 	}
 	tld_image_free(img);
 	return serial;
@@ -582,6 +585,9 @@ static void wrong_images(void)
 	serial = set_current(old, NULL);
 	cur_check[0] = 0;
 	is_int(TLD_EAGAIN, delta_vs_full_files(next, serial, "no check"), "no image check recorded: not taken");
+	serial = set_current(old, NULL);
+	cur_text_check[0] = 0;
+	is_int(TLD_EAGAIN, delta_vs_full_files(next, serial, "no text check"), "no file check recorded: not taken");
 	/* the right image, to be sure the cases above failed for their reason */
 	serial = set_current(old, NULL);
 	is_int(TLD_OK, delta_vs_full_files(next, serial, "the right image"), "the right image: taken");
@@ -611,6 +617,9 @@ static void real_pair(const char *spec)
 	char *otext = tap_read_file(buf[0], &olen);
 	if (otext == NULL || tld_zone_text_digest(otext, olen, cur_digest) != TLD_OK) {
 		ok(0, "%s not readable", buf[0]);
+	} else {
+		snprintf(cur_text_check, sizeof(cur_text_check), "%016llx",
+		         (unsigned long long)tld_zone_text_check(otext, olen));
 	}
 	free(otext);
 	snprintf(cur_check, sizeof(cur_check), "%016llx", (unsigned long long)tld_image_check(cur));
