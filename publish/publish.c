@@ -380,6 +380,7 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	struct tld_zone_image *img = NULL;
 	struct tld_zone_delta *delta = NULL;
 	struct zone_text zt = { .fd = -1 };
+	struct side_job digest = { .hex = NULL };
 	int r = TLD_ENOMEM;
 	if (p == NULL) {
 		return TLD_ENOMEM;
@@ -395,7 +396,8 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	if ((r = text_open(signed_path, &zt)) != TLD_OK) {
 		goto fail;
 	}
-	struct side_job digest = { .text = zt.text, .len = zt.len, .hex = p->res.digest };
+	/* the digest on a thread of its own until it is needed: when the serial is not newer, or at the end */
+	digest = (struct side_job){ .text = zt.text, .len = zt.len, .hex = p->res.digest };
 	tld_side_start(&digest.run, digest_job, &digest);
 	/* from the current version and the lines that changed, else from the whole text */
 	r = current == NULL ? TLD_EAGAIN
@@ -404,8 +406,7 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 		tld_info("%s: preparing from the whole text", signed_path);
 		r = tld_image_from_zone_text(signed_path, zt.text, zt.len, &img);
 	}
-	int rd = side_join(&digest);
-	if (r != TLD_OK || (r = rd) != TLD_OK) {
+	if (r != TLD_OK) {
 		goto fail;
 	}
 	const uint8_t *soa = delta != NULL ? tld_zone_delta_soa(delta) : img->data + img->rr[img->soa];
@@ -414,10 +415,12 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	}
 	p->res.serial = delta != NULL ? tld_zone_delta_serial(delta) : img->serial;
 	p->res.records = delta != NULL ? tld_zone_delta_records(delta) : img->count;
-	snprintf(p->res.text_check, sizeof(p->res.text_check), "%016llx", (unsigned long long)digest.check);
 	snprintf(p->res.image_check, sizeof(p->res.image_check), "%016llx",
 	         (unsigned long long)(delta != NULL ? tld_zone_delta_check(delta) : tld_image_check(img)));
 	if (current != NULL && !tld_serial_lt(current->serial, p->res.serial)) {
+		if ((r = side_join(&digest)) != TLD_OK) {
+			goto fail;
+		}
 		if (current->serial == p->res.serial && strcmp(p->res.digest, current->digest) == 0) {
 			/* the same serial with the same content: unchanged */
 			p->res.unchanged = true;
@@ -455,20 +458,22 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	if ((r = write_zone_tmp(&zt, opts != NULL && opts->link_input, p->zone_tmp)) != TLD_OK) {
 		goto fail;
 	}
-	text_close(&zt);  /* the text is no longer needed: the image holds the zone */
 	struct side_job save = { .img = img, .delta = delta, .path = p->image_tmp };
 	tld_side_start(&save.run, save_job, &save);
 	if (current != NULL) {
 		prepare_journal(p, current, img, delta);
 	}
-	if ((r = side_join(&save)) != TLD_OK) {
+	if ((r = side_join(&save)) != TLD_OK || (r = side_join(&digest)) != TLD_OK) {
 		goto fail;
 	}
+	snprintf(p->res.text_check, sizeof(p->res.text_check), "%016llx", (unsigned long long)digest.check);
+	text_close(&zt);
 	tld_image_free(img);
 	tld_zone_delta_free(delta);
 	*out = p;
 	return TLD_OK;
 fail:
+	side_join(&digest);  /* before the text goes */
 	text_close(&zt);
 	tld_image_free(img);
 	tld_zone_delta_free(delta);
