@@ -366,6 +366,85 @@ static char *replace_line(const char *text, const char *p, const char *s)
 	return t;
 }
 
+/* Line starts of text (at most max). */
+static size_t line_starts(const char *text, size_t *at, size_t max)
+{
+	size_t n = 0;
+	for (const char *p = text; *p && n < max; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		at[n++] = (size_t)(p - text);
+	}
+	return n;
+}
+
+/* One random edit of text: a line deleted, doubled, moved, a byte changed, a line of another's. */
+static char *text_mutation(const char *text)
+{
+	static size_t at[4096];
+	static const char bytes[] = " \t0123456789abcxyz.-;()\"$\\@*\r";
+	size_t n = line_starts(text, at, 4096), len = strlen(text);
+	size_t i = 1 + rnd((unsigned)(n - 1)), j = 1 + rnd((unsigned)(n - 1));
+	const char *li = text + at[i], *lj = text + at[j];
+	size_t li_len = (size_t)(strchr(li, '\n') + 1 - li), lj_len = (size_t)(strchr(lj, '\n') + 1 - lj);
+	char *t = malloc(len + 1024), *line = NULL;
+	switch (rnd(5)) {
+	case 0:  /* deleted */
+		memcpy(t, text, at[i]);
+		memcpy(t + at[i], li + li_len, len - at[i] - li_len + 1);
+		break;
+	case 1:  /* doubled */
+		memcpy(t, text, at[i] + li_len);
+		memcpy(t + at[i] + li_len, li, len - at[i] + 1);
+		break;
+	case 2:  /* a byte changed */
+		memcpy(t, text, len + 1);
+		t[at[i] + rnd((unsigned)li_len - 1)] = bytes[rnd(sizeof(bytes) - 1)];
+		break;
+	default:  /* line j's copy before line i (out of place, or a duplicate) */
+		line = strndup(lj, lj_len);
+		memcpy(t, text, at[i]);
+		memcpy(t + at[i], line, lj_len);
+		memcpy(t + at[i] + lj_len, li, len - at[i] + 1);
+		free(line);
+		break;
+	}
+	return t;
+}
+
+/* Random edits of the texts: the delta is never wrong (taken: the same bytes; else refused). */
+static void random_text_mutations(void)
+{
+	struct model m;
+	model_init(&m);
+	int taken = 0, refused = 0;
+	for (int round = 0; round < 150; round++) {
+		struct model m2 = m;
+		mutate(&m2, 1 + (int)rnd(4));
+		char *old = render(&m), *next = render(&m2), *t;
+		int edits = 1 + (int)rnd(2);
+		bool edit_old = rnd(4) == 0;
+		for (int e = 0; e < edits; e++) {
+			char **which = edit_old && e == 0 ? &old : &next;
+			t = text_mutation(*which);
+			free(*which);
+			*which = t;
+		}
+		char what[64];
+		snprintf(what, sizeof(what), "text edit round %d", round);
+		struct tld_zone_image *probe = NULL;
+		if (tld_image_from_zone_text("probe", old, strlen(old), &probe) != TLD_OK) {
+			refused++;  /* a current text no publish would have recorded */
+		} else {
+			int r = delta_vs_full(old, next, what);
+			taken += r == TLD_OK;
+			refused += r != TLD_OK;
+		}
+		tld_image_free(probe);
+		free(old);
+		free(next);
+	}
+	ok(taken > 0 && refused > 0, "text edits: %d taken (each the same bytes), %d refused", taken, refused);
+}
+
 /* Small texts where a delta that took its lines for what they say alone would be wrong. */
 static void context(void)
 {
@@ -645,6 +724,7 @@ int main(void)
 
 	places();
 	random_mutations();
+	random_text_mutations();
 	context();
 	fallbacks();
 	wrong_images();
