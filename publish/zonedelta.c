@@ -103,7 +103,9 @@ static int read_changes(const struct tld_walk_text *s, struct tld_line_changes *
 			return tld_zone_delta_refuse(s->name, "line %zu: a second SOA", l->v[i].line + 1);
 		}
 	}
-	qsort(l->v, l->n, sizeof(*l->v), change_cmp);
+	if (l->n > 1) {
+		qsort(l->v, l->n, sizeof(*l->v), change_cmp);
+	}
 	return TLD_OK;
 }
 

@@ -496,7 +496,7 @@ static void fallbacks(void)
 	m2.serial++;
 	m2.d[150].ns++;
 	char *next = render(&m2);
-	char *mid = domain_line(next, 150), *t, name[128], line[256];
+	char *mid = domain_line(next, 150), *t, name[128], line[640];
 	domain_name(150, name, sizeof(name));
 
 	/* lines of domain 150's owner (in order, so that only the form is at fault) */
