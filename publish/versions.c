@@ -33,18 +33,24 @@ int tld_versions_init(tld_statedb_t *db)
 	if (r != TLD_OK) {
 		return r;
 	}
-	/* a state store made before the checks: the columns added (NULL: not recorded) */
-	if (sqlite3_prepare_v2(tld_statedb_handle(db), "SELECT count(*) FROM pragma_table_info("
-	                       "'publish_versions') WHERE name = 'image_check'", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
+	/* a state store made before the checks: each column added (NULL: not recorded) */
+	static const char *const columns[] = { "image_check", "text_check" };
+	for (size_t i = 0; r == TLD_OK && i < sizeof(columns) / sizeof(columns[0]); i++) {
+		char sql[128];
+		if (sqlite3_prepare_v2(tld_statedb_handle(db), "SELECT count(*) FROM pragma_table_info("
+		                       "'publish_versions') WHERE name = ?", -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 1, columns[i], -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			return tld_statedb_error(db, "reading the versions table");
+		}
+		bool have = sqlite3_column_int(st, 0) > 0;
 		sqlite3_finalize(st);
-		return tld_statedb_error(db, "reading the versions table");
+		st = NULL;
+		snprintf(sql, sizeof(sql), "ALTER TABLE publish_versions ADD COLUMN %s TEXT;", columns[i]);
+		r = have ? TLD_OK : tld_statedb_exec(db, sql);
 	}
-	bool have = sqlite3_column_int(st, 0) > 0;
-	sqlite3_finalize(st);
-	return have ? TLD_OK
-	            : tld_statedb_exec(db, "ALTER TABLE publish_versions ADD COLUMN image_check TEXT;"
-	                                   "ALTER TABLE publish_versions ADD COLUMN text_check TEXT;");
+	return r;
 }
 
 static void copy_text(char *dst, size_t size, const unsigned char *src)

@@ -145,17 +145,17 @@ static void write_zone_canonical(const char *path, unsigned serial, int variant)
 	fclose(fp);
 }
 
-static void older_store(void)
+static void older_store(const char *tag, const char *columns)
 {
-	char state[300], out[300], zone[300], img_path[400];
+	char state[300], out[300], zone[300], img_path[400], sql[600];
 	struct tld_config cfg;
 	tld_statedb_t *db = NULL;
 	struct tld_publish_result res;
 	struct tld_version_info v;
 	struct tld_zone_image *img = NULL, *whole = NULL;
-	snprintf(state, sizeof(state), "%s/old-state", dir);
-	snprintf(out, sizeof(out), "%s/old-zones", dir);
-	snprintf(zone, sizeof(zone), "%s/old-in.zone", dir);
+	snprintf(state, sizeof(state), "%s/%s-state", dir, tag);
+	snprintf(out, sizeof(out), "%s/%s-zones", dir, tag);
+	snprintf(zone, sizeof(zone), "%s/%s-in.zone", dir, tag);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.zone = "test.";
 	cfg.state_dir = state;
@@ -164,12 +164,13 @@ static void older_store(void)
 	if (!is_int(TLD_OK, tld_statedb_open(state, &db), "older store opens")) {
 		return;
 	}
-	is_int(TLD_OK, tld_statedb_exec(db,
-		"CREATE TABLE publish_versions (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-		" serial INTEGER NOT NULL, digest TEXT NOT NULL, file TEXT NOT NULL, image TEXT NOT NULL,"
-		" records INTEGER NOT NULL, time INTEGER NOT NULL);"
-		"INSERT INTO publish_versions (serial, digest, file, image, records, time)"
-		" VALUES (3, 'x', '/nonexistent.zone', '/nonexistent.img', 1, 0);"), "a table without image_check");
+	snprintf(sql, sizeof(sql),
+	         "CREATE TABLE publish_versions (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	         " serial INTEGER NOT NULL, digest TEXT NOT NULL, file TEXT NOT NULL, image TEXT NOT NULL,"
+	         " records INTEGER NOT NULL, time INTEGER NOT NULL%s);"
+	         "INSERT INTO publish_versions (serial, digest, file, image, records, time)"
+	         " VALUES (3, 'x', '/nonexistent.zone', '/nonexistent.img', 1, 0);", columns);
+	is_int(TLD_OK, tld_statedb_exec(db, sql), "%s: a table of an older state store", tag);
 	is_int(TLD_OK, tld_versions_current(db, &v), "its version reads");
 	is_str("", v.image_check, "recorded without an image check");
 	is_str("", v.text_check, "recorded without a file check");
@@ -307,7 +308,8 @@ int main(void)
 	is_int(TLD_EZONE, tld_publish_zone_file(&cfg, db, zone, &res), "SOA of another zone refused");
 
 	tld_statedb_close(db);
-	older_store();
+	older_store("no-checks", "");
+	older_store("image-check-only", ", image_check TEXT");
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0) {
