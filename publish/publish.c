@@ -396,7 +396,7 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	if ((r = text_open(signed_path, &zt)) != TLD_OK) {
 		goto fail;
 	}
-	/* the digest on a thread of its own until it is needed: when the serial is not newer, or at the end */
+	/* the digest on a thread of its own until needed: a serial not newer, or the end */
 	digest = (struct side_job){ .text = zt.text, .len = zt.len, .hex = p->res.digest };
 	tld_side_start(&digest.run, digest_job, &digest);
 	/* from the current version and the lines that changed, else from the whole text */

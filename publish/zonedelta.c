@@ -83,7 +83,8 @@ static void unmap_file(struct mapped *m)
 /* Canonical order of changes by their records. */
 static int change_cmp(const void *a, const void *b)
 {
-	return tld_image_canon_cmp(((const struct tld_line_change *)a)->rec, ((const struct tld_line_change *)b)->rec);
+	const struct tld_line_change *x = a, *y = b;
+	return tld_image_canon_cmp(x->rec, y->rec);
 }
 
 /* Reads the changed lines of one text; records sorted in canonical order. */
@@ -92,15 +93,16 @@ static int read_changes(const struct tld_walk_text *s, struct tld_line_changes *
 	for (size_t i = 0; i < l->n; i++) {
 		int r = tld_line_reader_read(s->rd, s->t + l->v[i].off, l->v[i].len);
 		if (r != TLD_OK) {
-			return r == TLD_EAGAIN ? tld_zone_delta_refuse(s->name, "line %zu: not a plain record line",
-			                                 l->v[i].line + 1) : r;
+			return r == TLD_EAGAIN ? tld_delta_refuse(s->name, "line %zu: not a plain record line",
+			                                          l->v[i].line + 1)
+			                       : r;
 		}
 	}
 	const struct tld_zone_image *img = tld_line_reader_records(s->rd);
 	for (size_t i = 0; i < l->n; i++) {
 		l->v[i].rec = img->data + img->rr[i + 1];  /* record 0: the SOA */
 		if (tld_get16(l->v[i].rec + 1 + l->v[i].rec[0]) == TLD_RR_SOA) {
-			return tld_zone_delta_refuse(s->name, "line %zu: a second SOA", l->v[i].line + 1);
+			return tld_delta_refuse(s->name, "line %zu: a second SOA", l->v[i].line + 1);
 		}
 	}
 	if (l->n > 1) {
@@ -114,7 +116,8 @@ static void cancel_alike(struct tld_line_changes *rem, struct tld_line_changes *
 {
 	size_t i = 0, j = 0, ki = 0, kj = 0;
 	while (i < rem->n || j < add->n) {
-		int c = i == rem->n ? 1 : j == add->n ? -1 : tld_image_canon_cmp(rem->v[i].rec, add->v[j].rec);
+		int c = i == rem->n ? 1
+		        : j == add->n ? -1 : tld_image_canon_cmp(rem->v[i].rec, add->v[j].rec);
 		if (c == 0) {
 			i++;
 			j++;
@@ -140,8 +143,8 @@ static int place_removed(struct tld_zone_delta *d, const char *name)
 		const struct tld_line_change *c = &d->removed.v[k];
 		size_t h = c->hint, i;
 		if (h < 1 || h >= d->count || !same_owner(d->img + d->rr[h], c->rec)) {
-			return tld_zone_delta_refuse(name, "current line %zu: its record is not at its place in the image",
-			               c->line + 1);
+			return tld_delta_refuse(name, "current line %zu: its record is not at its place in "
+			                        "the image", c->line + 1);
 		}
 		i = h;
 		while (i > 1 && h - i < SEARCH_MAX && same_owner(d->img + d->rr[i - 1], c->rec)) {
@@ -152,17 +155,19 @@ static int place_removed(struct tld_zone_delta *d, const char *name)
 		    i <= d->removed_at[k - 1]) {
 			i = d->removed_at[k - 1] + 1;
 		}
-		for (size_t lim = h + SEARCH_MAX; i < d->count && i < lim && same_owner(d->img + d->rr[i], c->rec);
-		     i++) {
+		for (size_t lim = h + SEARCH_MAX;
+		     i < d->count && i < lim && same_owner(d->img + d->rr[i], c->rec); i++) {
 			if (tld_image_same_record(d->img + d->rr[i], c->rec)) {
 				break;
 			}
 		}
 		if (i == d->count || !tld_image_same_record(d->img + d->rr[i], c->rec)) {
-			return tld_zone_delta_refuse(name, "current line %zu: its record is not in the image", c->line + 1);
+			return tld_delta_refuse(name, "current line %zu: its record is not in the image",
+			                        c->line + 1);
 		}
 		if (k > 0 && i <= d->removed_at[k - 1]) {
-			return tld_zone_delta_refuse(name, "current image not in canonical order near record %zu", i);
+			return tld_delta_refuse(name, "current image not in canonical order near record %zu",
+			                        i);
 		}
 		d->removed_at[k] = i;
 	}
@@ -184,8 +189,8 @@ static int place_added(struct tld_zone_delta *d, const char *name)
 			p--;
 		}
 		if (steps >= SEARCH_MAX || (k > 0 && p < d->added_at[k - 1])) {
-			return tld_zone_delta_refuse(name, "line %zu: no place for its record near its line's",
-			               c->line + 1);
+			return tld_delta_refuse(name, "line %zu: no place for its record near its line's",
+			                        c->line + 1);
 		}
 		d->added_at[k] = p;
 	}
@@ -236,13 +241,14 @@ static void check_image(void *arg)
 	uint64_t len, sum = 0;
 	int r = map_file(path, &d->old_image);
 	if (r != TLD_OK) {
-		job->r = r == TLD_ENOMEM ? r : tld_zone_delta_refuse(job->name, "%s: %s", path, tld_strerror(r));
+		job->r = r == TLD_ENOMEM ? r : tld_delta_refuse(job->name, "%s: %s", path, tld_strerror(r));
 		return;
 	}
 	if (d->old_image.len < TLD_IMAGE_HEADER_LEN ||
 	    tld_image_header_read((const uint8_t *)d->old_image.p, d->old_image.len, &hserial, &from,
 	                          &d->count, &len) != TLD_OK || hserial != job->cur->serial) {
-		job->r = tld_zone_delta_refuse(job->name, "%s: not the image of serial %u", path, job->cur->serial);
+		job->r = tld_delta_refuse(job->name, "%s: not the image of serial %u", path,
+		                          job->cur->serial);
 		return;
 	}
 	d->img = (const uint8_t *)d->old_image.p + TLD_IMAGE_HEADER_LEN;
@@ -254,7 +260,7 @@ static void check_image(void *arg)
 	}
 	if (tld_image_index(d->img, d->img_len, d->rr, d->count) != TLD_OK ||
 	    tld_get16(d->img + 1 + d->img[0]) != TLD_RR_SOA) {
-		job->r = tld_zone_delta_refuse(job->name, "%s: corrupt zone image", path);
+		job->r = tld_delta_refuse(job->name, "%s: corrupt zone image", path);
 		return;
 	}
 	d->rr[d->count] = d->img_len;
@@ -262,7 +268,7 @@ static void check_image(void *arg)
 		sum += tld_image_record_check(d->img + d->rr[i]);
 	}
 	if (sum != d->old_check) {
-		job->r = tld_zone_delta_refuse(job->name, "%s: not the image recorded (its check differs)", path);
+		job->r = tld_delta_refuse(job->name, "%s: not the image recorded (its check differs)", path);
 		return;
 	}
 	job->r = TLD_OK;
@@ -303,10 +309,10 @@ static void check_text(void *arg)
 	char *end = NULL;
 	uint64_t want = strtoull(job->cur->text_check, &end, 16);
 	if (job->cur->text_check[0] == 0 || end == NULL || *end != 0) {
-		job->r = tld_zone_delta_refuse(job->name, "no check of %s recorded", job->cur->file);
+		job->r = tld_delta_refuse(job->name, "no check of %s recorded", job->cur->file);
 	} else if (tld_zone_text_check(job->d->old_text.p, job->d->old_text.len) != want) {
-		job->r = tld_zone_delta_refuse(job->name, "%s: not the file recorded (its check differs)",
-		                               job->cur->file);
+		job->r = tld_delta_refuse(job->name, "%s: not the file recorded (its check differs)",
+		                          job->cur->file);
 	} else {
 		job->r = TLD_OK;
 	}
@@ -327,12 +333,12 @@ int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, co
 	d->old_text.fd = d->old_image.fd = -1;
 	d->old_check = strtoull(cur->image_check, &end, 16);
 	if (cur->image_check[0] == 0 || end == NULL || *end != 0) {
-		r = tld_zone_delta_refuse(name, "no check of image %s recorded", cur->image);
+		r = tld_delta_refuse(name, "no check of image %s recorded", cur->image);
 		goto fail;
 	}
 	tld_side_start(&image.run, check_image, &image);
 	if ((r = map_file(cur->file, &d->old_text)) != TLD_OK) {
-		r = r == TLD_ENOMEM ? r : tld_zone_delta_refuse(name, "%s: %s", cur->file, tld_strerror(r));
+		r = r == TLD_ENOMEM ? r : tld_delta_refuse(name, "%s: %s", cur->file, tld_strerror(r));
 		goto fail;
 	}
 	tld_side_start(&file.run, check_text, &file);
@@ -340,14 +346,16 @@ int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, co
 	    (r = tld_line_reader_new(name, &d->new_rd)) != TLD_OK) {
 		goto fail;
 	}
-	struct tld_walk_text o = { .t = d->old_text.p, .len = d->old_text.len, .rd = d->old_rd, .name = cur->file };
+	struct tld_walk_text o = { .t = d->old_text.p, .len = d->old_text.len, .rd = d->old_rd,
+	                           .name = cur->file };
 	struct tld_walk_text n = { .t = text, .len = len, .rd = d->new_rd, .name = name };
 	if ((r = tld_zone_walk(&o, &n, &d->removed, &d->added, &lines)) != TLD_OK ||
 	    (r = check_join(&image)) != TLD_OK) {
 		goto fail;
 	}
 	if (lines != d->count) {
-		r = tld_zone_delta_refuse(name, "%s has %zu lines, its image %zu records", cur->file, lines, d->count);
+		r = tld_delta_refuse(name, "%s has %zu lines, its image %zu records", cur->file, lines,
+		                     d->count);
 		goto fail;
 	}
 	if ((r = read_changes(&o, &d->removed)) != TLD_OK || (r = read_changes(&n, &d->added)) != TLD_OK) {
@@ -356,7 +364,7 @@ int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, co
 	/* the current SOA line read again is the image's SOA */
 	const uint8_t *old_soa = tld_line_reader_records(d->old_rd)->data;
 	if (!tld_image_same_record(old_soa, d->img)) {
-		r = tld_zone_delta_refuse(name, "%s: its SOA is not the image's", cur->file);
+		r = tld_delta_refuse(name, "%s: its SOA is not the image's", cur->file);
 		goto fail;
 	}
 	size_t changed = d->removed.n + d->added.n;
@@ -386,7 +394,7 @@ int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, co
 		d->new_check += tld_image_record_check(d->added.v[k].rec);
 	}
 	if (d->new_count > UINT32_MAX) {
-		r = tld_zone_delta_refuse(name, "too many records");
+		r = tld_delta_refuse(name, "too many records");
 		goto fail;
 	}
 	/* and the current file is the one recorded */

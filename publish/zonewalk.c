@@ -15,7 +15,7 @@
 /* Lines of one owner matched as a set, at most. */
 #define GROUP_MAX 256
 
-int tld_zone_delta_refuse(const char *name, const char *fmt, ...)
+int tld_delta_refuse(const char *name, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -185,15 +185,19 @@ static int check_order(const struct tld_walk_text *s, size_t len)
 	size_t al, bl;
 	if (tld_line_reader_owner(s->rd, start, pl, a, &al) != TLD_OK ||
 	    tld_line_reader_owner(s->rd, s->t + s->pos, len, b, &bl) != TLD_OK) {
-		return tld_zone_delta_refuse(s->name, "line %zu: an owner the fast reader does not read", s->line + 1);
+		return tld_delta_refuse(s->name, "line %zu: an owner the fast reader does not read",
+		                        s->line + 1);
 	}
 	if (tld_wire_name_canon_cmp(a, b) >= 0) {
-		return tld_zone_delta_refuse(s->name, "line %zu: owner out of canonical order", s->line + 1);
+		return tld_delta_refuse(s->name, "line %zu: owner out of canonical order", s->line + 1);
 	}
 	return TLD_OK;
 }
 
-/* Lines from s->pos on whose owner token is tok: their lengths in lens, their number returned (0: too many). */
+/*
+ * Lines from s->pos on whose owner token is tok: their lengths in lens, their
+ * number returned (0: none of that form, or too many).
+ */
 static size_t owner_group(const struct tld_walk_text *s, const char *tok, size_t tl, size_t *lens)
 {
 	struct tld_walk_text c = *s;
@@ -217,8 +221,8 @@ static size_t owner_group(const struct tld_walk_text *s, const char *tok, size_t
  * The lines of one owner in both texts (the first lines of o and n): those
  * alike in both are matched as a set, the others are removed or added.
  */
-static int owner_step(struct tld_walk_text *o, struct tld_walk_text *n, size_t tl, struct tld_line_changes *rem,
-                      struct tld_line_changes *add)
+static int owner_step(struct tld_walk_text *o, struct tld_walk_text *n, size_t tl,
+                      struct tld_line_changes *rem, struct tld_line_changes *add)
 {
 	size_t ol[GROUP_MAX], nlen[GROUP_MAX];
 	bool nmatched[GROUP_MAX] = { false };
@@ -227,8 +231,8 @@ static int owner_step(struct tld_walk_text *o, struct tld_walk_text *n, size_t t
 	size_t hint = o->line;
 	int r;
 	if (no == 0 || nn == 0) {
-		return tld_zone_delta_refuse(n->name, "line %zu: more than %d lines of one owner changed", n->line + 1,
-		               GROUP_MAX);
+		return tld_delta_refuse(n->name, "line %zu: lines of one owner not of the plain form, or "
+		                        "more than %d", n->line + 1, GROUP_MAX);
 	}
 	if ((r = check_order(o, ol[0])) != TLD_OK || (r = check_order(n, nlen[0])) != TLD_OK) {
 		return r;
@@ -251,7 +255,8 @@ static int owner_step(struct tld_walk_text *o, struct tld_walk_text *n, size_t t
 		if (j < nn) {
 			nmatched[j] = true;
 			if (!plain_line(s, ol[i])) {
-				return tld_zone_delta_refuse(o->name, "line %zu: not a plain record line", o->line + 1);
+				return tld_delta_refuse(o->name, "line %zu: not a plain record line",
+				                        o->line + 1);
 			}
 		} else if ((r = change_add(rem, o, ol[i], hint)) != TLD_OK) {
 			return r;
@@ -288,7 +293,8 @@ static int change_step(struct tld_walk_text *o, struct tld_walk_text *n, struct 
 	const char *so = o->t + o->pos, *sn = n->t + n->pos;
 	size_t to = owner_token_len(so, lo), tn = owner_token_len(sn, ln);
 	if (to == 0 || tn == 0) {
-		return tld_zone_delta_refuse(n->name, "line %zu or current line %zu: no owner", n->line + 1, o->line + 1);
+		return tld_delta_refuse(n->name, "line %zu or current line %zu: no owner", n->line + 1,
+		                        o->line + 1);
 	}
 	if (to == tn && memcmp(so, sn, to) == 0) {
 		return owner_step(o, n, to, rem, add);
@@ -297,11 +303,12 @@ static int change_step(struct tld_walk_text *o, struct tld_walk_text *n, struct 
 	size_t al, bl;
 	if (tld_line_reader_owner(o->rd, so, lo, a, &al) != TLD_OK ||
 	    tld_line_reader_owner(n->rd, sn, ln, b, &bl) != TLD_OK) {
-		return tld_zone_delta_refuse(n->name, "line %zu: an owner the fast reader does not read", n->line + 1);
+		return tld_delta_refuse(n->name, "line %zu: an owner the fast reader does not read",
+		                        n->line + 1);
 	}
 	int c = tld_wire_name_canon_cmp(a, b);
 	if (c == 0) {
-		return tld_zone_delta_refuse(n->name, "line %zu: an owner written otherwise", n->line + 1);
+		return tld_delta_refuse(n->name, "line %zu: an owner written otherwise", n->line + 1);
 	}
 	struct tld_walk_text *s = c < 0 ? o : n;
 	size_t len = c < 0 ? lo : ln;
@@ -320,20 +327,21 @@ static int read_soas(struct tld_walk_text *o, struct tld_walk_text *n)
 	size_t l[2] = { lo, ln };
 	int r;
 	if (lo == ln && memcmp(o->t, n->t, lo) == 0) {
-		return tld_zone_delta_refuse(n->name, "the SOA line did not change");
+		return tld_delta_refuse(n->name, "the SOA line did not change");
 	}
 	for (int k = 0; k < 2; k++) {
 		if ((r = tld_line_reader_read(s[k]->rd, s[k]->t, l[k])) != TLD_OK) {
-			return r == TLD_EAGAIN ? tld_zone_delta_refuse(s[k]->name, "line 1: not a plain record line") : r;
+			return r == TLD_EAGAIN ? tld_delta_refuse(s[k]->name, "line 1: not a plain record line")
+			                       : r;
 		}
 		const uint8_t *rec = tld_line_reader_records(s[k]->rd)->data;
 		if (tld_get16(rec + 1 + rec[0]) != TLD_RR_SOA) {
-			return tld_zone_delta_refuse(s[k]->name, "line 1: not the SOA");
+			return tld_delta_refuse(s[k]->name, "line 1: not the SOA");
 		}
 	}
 	size_t to = owner_token_len(o->t, lo);
 	if (to != owner_token_len(n->t, ln) || memcmp(o->t, n->t, to) != 0) {
-		return tld_zone_delta_refuse(n->name, "line 1: the SOA owner is written otherwise");
+		return tld_delta_refuse(n->name, "line 1: the SOA owner is written otherwise");
 	}
 	next_line(o, lo);
 	next_line(n, ln);
@@ -354,16 +362,16 @@ int tld_zone_walk(struct tld_walk_text *o, struct tld_walk_text *n, struct tld_l
 		/* the lines here must name owner and TTL: what follows reads alike in both */
 		if ((o->pos < o->len && !names_owner_and_ttl(o->t + o->pos, line_len(o))) ||
 		    (n->pos < n->len && !names_owner_and_ttl(n->t + n->pos, line_len(n)))) {
-			return tld_zone_delta_refuse(n->name, "line %zu or current line %zu: owner or TTL not named",
-			               n->line + 1, o->line + 1);
+			return tld_delta_refuse(n->name, "line %zu or current line %zu: owner or TTL not named",
+			                        n->line + 1, o->line + 1);
 		}
 		size_t rest = o->len - o->pos < n->len - n->pos ? o->len - o->pos : n->len - n->pos;
 		size_t nl = 0;
 		bool special = false;
 		size_t m = common_prefix(o->t + o->pos, n->t + n->pos, rest, &nl, &special);
 		if (special) {
-			return tld_zone_delta_refuse(o->name, "after line %zu: a directive, comment, parenthesis, quote, "
-			               "escape or control byte", o->line + 1);
+			return tld_delta_refuse(o->name, "after line %zu: a directive, comment, parenthesis, "
+			                        "quote, escape or control byte", o->line + 1);
 		}
 		/* back to the start of the line where they differ */
 		size_t back = 0;
@@ -383,10 +391,9 @@ int tld_zone_walk(struct tld_walk_text *o, struct tld_walk_text *n, struct tld_l
 			return r;
 		}
 		if (rem->n + add->n > most) {
-			return tld_zone_delta_refuse(n->name, "more than %zu lines changed", most);
+			return tld_delta_refuse(n->name, "more than %zu lines changed", most);
 		}
 	}
 	*lines = o->line;
 	return r;
 }
-

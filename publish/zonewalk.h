@@ -53,4 +53,4 @@ int tld_zone_walk(struct tld_walk_text *cur, struct tld_walk_text *next,
  * \brief Logs at info why the delta path is not taken for the text name.
  * \return TLD_EAGAIN
  */
-int tld_zone_delta_refuse(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int tld_delta_refuse(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
