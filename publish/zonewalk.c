@@ -62,7 +62,13 @@ static inline void special_lanes(const lanes *p, lanes *acc)
  * newlines in it to *nl and sets *special when it holds a special byte.
  * 32 bytes at a time up to the block where they differ, then byte by byte.
  */
-__attribute__((target_clones("avx2", "default")))
+#if defined(__x86_64__) && !defined(__clang__)
+#define WIDE_LANES __attribute__((target_clones("avx2", "default")))
+#else
+#define WIDE_LANES
+#endif
+
+WIDE_LANES
 static size_t common_prefix(const char *a, const char *b, size_t n, size_t *nl, bool *special)
 {
 	size_t i = 0, lines = 0;
