@@ -8,13 +8,17 @@
  * while the caller verifies the same file.  tld_publish_commit() renames the
  * files into place and records the version in the state store, the commit
  * point; tld_publish_abort() removes the temporaries.
+ *
+ * The image and the journal entry come from the current version's image and
+ * the lines that changed when that is possible (publish/zonedelta.h: the
+ * same bytes, for the cost of a comparison of the two texts), else from the
+ * whole text; the log says at info which, and why.
  */
 #include "publish/publish.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +29,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "common/error.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
+#include "publish/sidejob.h"
 #include "publish/versions_db.h"
+#include "publish/zonedelta.h"
 #include "publish/zoneimage.h"
 
 struct tld_publish_prep {
@@ -191,91 +195,43 @@ static void text_close(struct zone_text *zt)
 	zt->fd = -1;
 }
 
-static int sha256_hex(const char *data, size_t len, char hex[65])
-{
-	uint8_t md[32];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	         EVP_DigestUpdate(ctx, data, len) == 1 && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 &&
-	         mdlen == 32;
-	EVP_MD_CTX_free(ctx);
-	if (!ok) {
-		return TLD_ECRYPTO;
-	}
-	for (unsigned i = 0; i < 32; i++) {
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	}
-	return TLD_OK;
-}
-
 /*
  * A piece of the preparation on a thread of its own (the digest beside the
  * parse, the image file beside the journal entry); run inline when no
  * thread can be had.
  */
 struct side_job {
-	void (*fn)(struct side_job *job);
-	pthread_t thread;
-	bool started;
+	struct tld_side_job run;
 	int err;
 	/* the digest */
 	const char *text;
 	size_t len;
 	char *hex;
-	/* the image file */
+	uint64_t check;
+	/* the image file: from img, or from delta */
 	const struct tld_zone_image *img;
+	const struct tld_zone_delta *delta;
 	const char *path;
 };
 
-static void *side_main(void *arg)
-{
-	struct side_job *job = arg;
-	job->fn(job);
-	return NULL;
-}
-
-static void side_start(struct side_job *job)
-{
-	job->started = pthread_create(&job->thread, NULL, side_main, job) == 0;
-	if (!job->started) {
-		job->fn(job);
-	}
-}
-
 static int side_join(struct side_job *job)
 {
-	if (job->started) {
-		pthread_join(job->thread, NULL);
-		job->started = false;
-	}
+	tld_side_join(&job->run);
 	return job->err;
 }
 
-static void digest_job(struct side_job *job)
+static void digest_job(void *arg)
 {
-	job->err = sha256_hex(job->text, job->len, job->hex);
+	struct side_job *job = arg;
+	job->err = tld_zone_text_digest(job->text, job->len, job->hex);
+	job->check = tld_zone_text_check(job->text, job->len);
 }
 
-static void save_job(struct side_job *job)
+static void save_job(void *arg)
 {
-	job->err = tld_image_save(job->img, job->path);
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w < 0) {
-			return tld_errno(errno);
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	return TLD_OK;
+	struct side_job *job = arg;
+	job->err = job->delta != NULL ? tld_zone_delta_save(job->delta, job->path)
+	                              : tld_image_save(job->img, job->path);
 }
 
 /* Writes the text to tmp (a new file) and fsyncs it.  \return TLD_OK or the error (logged) */
@@ -287,7 +243,7 @@ static int copy_text_to(const struct zone_text *zt, const char *tmp)
 		tld_error("%s: cannot create: %s", tmp, strerror(e));
 		return tld_errno(e);
 	}
-	int r = write_all(fd, zt->text, zt->len);
+	int r = tld_image_write_all(fd, zt->text, zt->len);
 	if (r == TLD_OK && fsync(fd) != 0) {
 		r = tld_errno(errno);
 	}
@@ -345,16 +301,13 @@ static int run_after_publish(const char *cmd, const char *file, uint32_t serial,
 	return TLD_OK;
 }
 
-/* The SOA must be at the configured apex.  \return TLD_OK or TLD_EZONE (logged) */
-static int check_apex(const struct tld_config *cfg, const struct tld_zone_image *img,
-                      const char *path)
+/* The SOA (an image record) must be at the configured apex.  \return TLD_OK or TLD_EZONE (logged) */
+static int check_apex(const struct tld_config *cfg, const uint8_t *soa, const char *path)
 {
-	struct tld_image_rr soa;
 	uint8_t apex[TLD_DNS_MAXNAME];
 	size_t apex_len;
-	tld_image_rr(img, img->soa, &soa);
-	if (tld_name_from_text(cfg->zone, apex, &apex_len) != TLD_OK || apex_len != soa.owner_len ||
-	    memcmp(apex, soa.owner, apex_len) != 0) {
+	if (tld_name_from_text(cfg->zone, apex, &apex_len) != TLD_OK || apex_len != soa[0] ||
+	    memcmp(apex, soa + 1, apex_len) != 0) {
 		tld_error("%s: the SOA is not at the apex of zone %s", path, cfg->zone);
 		return TLD_EZONE;
 	}
@@ -362,21 +315,28 @@ static int check_apex(const struct tld_config *cfg, const struct tld_zone_image 
 }
 
 /*
- * The journal entry current -> img under its temporary name.  A journal
- * entry is an optimisation (secondaries fall back to AXFR): failures are
- * warnings and leave p->journal_tmp empty.
+ * The journal entry current -> the new version under its temporary name,
+ * from the delta, else from the image img.  A journal entry is an
+ * optimisation (secondaries fall back to AXFR): failures are warnings and
+ * leave p->journal_tmp empty.
  */
 static void prepare_journal(struct tld_publish_prep *p, const struct tld_version_info *current,
-                            const struct tld_zone_image *img)
+                            const struct tld_zone_image *img, const struct tld_zone_delta *delta)
 {
 	struct tld_zone_image *prev_img = NULL, *diff = NULL;
-	/* the previous image streamed, not loaded: one zone in memory, not two */
-	int r = tld_image_diff_file(current->image, img, &diff);
-	if (r == TLD_EPARSE && (tld_image_load(current->image, &prev_img) != TLD_OK ||
-	                        tld_image_diff(prev_img, img, &diff) != TLD_OK)) {
-		r = TLD_EPARSE;
-	} else if (r == TLD_EPARSE) {
-		r = TLD_OK;  /* an image out of canonical order, loaded and sorted */
+	uint32_t serial = p->res.serial;
+	int r;
+	if (delta != NULL) {
+		r = tld_zone_delta_journal(delta, &diff);
+	} else {
+		/* the previous image streamed, not loaded: one zone in memory, not two */
+		r = tld_image_diff_file(current->image, img, &diff);
+		if (r == TLD_EPARSE && (tld_image_load(current->image, &prev_img) != TLD_OK ||
+		                        tld_image_diff(prev_img, img, &diff) != TLD_OK)) {
+			r = TLD_EPARSE;
+		} else if (r == TLD_EPARSE) {
+			r = TLD_OK;  /* an image out of canonical order, loaded and sorted */
+		}
 	}
 	if (r != TLD_OK) {
 		tld_warning("previous version image %s unusable; no journal entry", current->image);
@@ -394,7 +354,7 @@ static void prepare_journal(struct tld_publish_prep *p, const struct tld_version
 	}
 	p->res.journal_bytes = diff->len;
 	if (path_fmt(p->journal, sizeof(p->journal), "%s/%s.%u-%u.ixfr", p->jdir, p->stem,
-	             current->serial, img->serial) != TLD_OK ||
+	             current->serial, serial) != TLD_OK ||
 	    path_fmt(p->journal_tmp, sizeof(p->journal_tmp), "%s.tmp.%ld", p->journal,
 	             (long)getpid()) != TLD_OK ||
 	    mkdir_p(p->jdir) != TLD_OK || tld_image_save(diff, p->journal_tmp) != TLD_OK) {
@@ -403,7 +363,7 @@ static void prepare_journal(struct tld_publish_prep *p, const struct tld_version
 		}
 		p->journal_tmp[0] = 0;
 		tld_warning("journal entry %u -> %u not written; secondaries will use AXFR",
-		            current->serial, img->serial);
+		            current->serial, serial);
 	}
 done:
 	tld_image_free(prev_img);
@@ -418,7 +378,9 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 {
 	struct tld_publish_prep *p = calloc(1, sizeof(*p));
 	struct tld_zone_image *img = NULL;
+	struct tld_zone_delta *delta = NULL;
 	struct zone_text zt = { .fd = -1 };
+	struct side_job digest = { .hex = NULL };
 	int r = TLD_ENOMEM;
 	if (p == NULL) {
 		return TLD_ENOMEM;
@@ -434,28 +396,43 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	if ((r = text_open(signed_path, &zt)) != TLD_OK) {
 		goto fail;
 	}
-	struct side_job digest = { .fn = digest_job, .text = zt.text, .len = zt.len,
-	                           .hex = p->res.digest };
-	side_start(&digest);
-	r = tld_image_from_zone_text(signed_path, zt.text, zt.len, &img);
-	int rd = side_join(&digest);
-	if (r != TLD_OK || (r = rd) != TLD_OK || (r = check_apex(cfg, img, signed_path)) != TLD_OK) {
+	/* the digest on a thread of its own until needed: a serial not newer, or the end */
+	digest = (struct side_job){ .text = zt.text, .len = zt.len, .hex = p->res.digest };
+	tld_side_start(&digest.run, digest_job, &digest);
+	/* from the current version and the lines that changed, else from the whole text */
+	r = current == NULL ? TLD_EAGAIN
+	                    : tld_zone_delta_plan(current, signed_path, zt.text, zt.len, &delta);
+	if (r != TLD_OK) {
+		tld_info("%s: preparing from the whole text", signed_path);
+		r = tld_image_from_zone_text(signed_path, zt.text, zt.len, &img);
+	}
+	if (r != TLD_OK) {
 		goto fail;
 	}
-	p->res.serial = img->serial;
-	p->res.records = img->count;
-	if (current != NULL && !tld_serial_lt(current->serial, img->serial)) {
-		if (current->serial == img->serial && strcmp(p->res.digest, current->digest) == 0) {
+	const uint8_t *soa = delta != NULL ? tld_zone_delta_soa(delta) : img->data + img->rr[img->soa];
+	if ((r = check_apex(cfg, soa, signed_path)) != TLD_OK) {
+		goto fail;
+	}
+	p->res.serial = delta != NULL ? tld_zone_delta_serial(delta) : img->serial;
+	p->res.records = delta != NULL ? tld_zone_delta_records(delta) : img->count;
+	snprintf(p->res.image_check, sizeof(p->res.image_check), "%016llx",
+	         (unsigned long long)(delta != NULL ? tld_zone_delta_check(delta) : tld_image_check(img)));
+	if (current != NULL && !tld_serial_lt(current->serial, p->res.serial)) {
+		if ((r = side_join(&digest)) != TLD_OK) {
+			goto fail;
+		}
+		if (current->serial == p->res.serial && strcmp(p->res.digest, current->digest) == 0) {
 			/* the same serial with the same content: unchanged */
 			p->res.unchanged = true;
 			snprintf(p->res.file, sizeof(p->res.file), "%s", current->file);
 			tld_image_free(img);
+			tld_zone_delta_free(delta);
 			text_close(&zt);
 			*out = p;
 			return TLD_OK;
 		}
 		tld_error("%s: serial %u is not newer than the published serial %u", signed_path,
-		          img->serial, current->serial);
+		          p->res.serial, current->serial);
 		r = TLD_EZONE;
 		goto fail;
 	}
@@ -469,9 +446,9 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	}
 	long pid = (long)getpid();
 	if ((r = path_fmt(p->res.file, sizeof(p->res.file), "%s/%s.%u.zone", cfg->output.dir, p->stem,
-	                  img->serial)) != TLD_OK ||
+	                  p->res.serial)) != TLD_OK ||
 	    (r = path_fmt(p->image, sizeof(p->image), "%s/%s.%u.img", cfg->output.dir, p->stem,
-	                  img->serial)) != TLD_OK ||
+	                  p->res.serial)) != TLD_OK ||
 	    (r = path_fmt(p->zone_tmp, sizeof(p->zone_tmp), "%s.tmp.%ld", p->res.file, pid)) != TLD_OK ||
 	    (r = path_fmt(p->image_tmp, sizeof(p->image_tmp), "%s.tmp.%ld", p->image, pid)) != TLD_OK) {
 		p->zone_tmp[0] = p->image_tmp[0] = 0;
@@ -481,21 +458,25 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	if ((r = write_zone_tmp(&zt, opts != NULL && opts->link_input, p->zone_tmp)) != TLD_OK) {
 		goto fail;
 	}
-	text_close(&zt);  /* the text is no longer needed: the image holds the zone */
-	struct side_job save = { .fn = save_job, .img = img, .path = p->image_tmp };
-	side_start(&save);
+	struct side_job save = { .img = img, .delta = delta, .path = p->image_tmp };
+	tld_side_start(&save.run, save_job, &save);
 	if (current != NULL) {
-		prepare_journal(p, current, img);
+		prepare_journal(p, current, img, delta);
 	}
-	if ((r = side_join(&save)) != TLD_OK) {
+	if ((r = side_join(&save)) != TLD_OK || (r = side_join(&digest)) != TLD_OK) {
 		goto fail;
 	}
+	snprintf(p->res.text_check, sizeof(p->res.text_check), "%016llx", (unsigned long long)digest.check);
+	text_close(&zt);
 	tld_image_free(img);
+	tld_zone_delta_free(delta);
 	*out = p;
 	return TLD_OK;
 fail:
+	side_join(&digest);  /* before the text goes */
 	text_close(&zt);
 	tld_image_free(img);
+	tld_zone_delta_free(delta);
 	tld_publish_abort(p);
 	return r;
 }

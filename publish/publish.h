@@ -39,6 +39,8 @@ struct tld_version_info {
 	char image[4096];
 	char digest[65];
 	int64_t time;
+	char image_check[17];       /*!< tld_image_check() of the image, hex; "" when not recorded */
+	char text_check[17];        /*!< tld_zone_text_check() of the file, hex; "" when not recorded */
 };
 
 struct tld_publish_result {
@@ -47,6 +49,8 @@ struct tld_publish_result {
 	bool had_previous;
 	uint32_t previous_serial;
 	char digest[65];            /*!< SHA-256 of the zone file, hex */
+	char image_check[17];       /*!< tld_image_check() of its image, hex */
+	char text_check[17];        /*!< tld_zone_text_check() of the zone file, hex */
 	char file[4096];            /*!< the published zone file */
 	size_t records;
 	size_t removed, added;      /*!< journal entry content (0 when no previous version) */
@@ -73,7 +77,10 @@ typedef struct tld_publish_prep tld_publish_prep_t;
  * \brief The first half of a publish: reads signed_path once, checks it
  *        (SOA at the apex, serial newer than current's), builds its image
  *        and the journal entry from current, and writes the version's zone
- *        file, image and journal entry under temporary names.  Nothing
+ *        file, image and journal entry under temporary names.  The image
+ *        and journal entry come from current's image and the lines that
+ *        changed when current checks out (publish/zonedelta.h), else from
+ *        the whole text: the same bytes either way.  Nothing
  *        becomes visible or served and the state store is not used, so the
  *        caller may run it in another thread while it verifies the same file
  *        (`tldsign run`); then tld_publish_commit() or tld_publish_abort().

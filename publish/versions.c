@@ -7,6 +7,7 @@
  * (publish/publish.h, publish/versions_db.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +20,37 @@
 
 int tld_versions_init(tld_statedb_t *db)
 {
-	return tld_statedb_exec(db,
+	sqlite3_stmt *st = NULL;
+	int r = tld_statedb_exec(db,
 		"CREATE TABLE IF NOT EXISTS publish_versions ("
 		" id INTEGER PRIMARY KEY AUTOINCREMENT, serial INTEGER NOT NULL,"
 		" digest TEXT NOT NULL, file TEXT NOT NULL, image TEXT NOT NULL,"
-		" records INTEGER NOT NULL, time INTEGER NOT NULL);"
+		" records INTEGER NOT NULL, time INTEGER NOT NULL, image_check TEXT, text_check TEXT);"
 		"CREATE TABLE IF NOT EXISTS publish_journal ("
 		" id INTEGER PRIMARY KEY AUTOINCREMENT, from_serial INTEGER NOT NULL,"
 		" to_serial INTEGER NOT NULL, file TEXT NOT NULL, bytes INTEGER NOT NULL,"
 		" time INTEGER NOT NULL);");
+	if (r != TLD_OK) {
+		return r;
+	}
+	/* a state store made before the checks: each column added (NULL: not recorded) */
+	static const char *const columns[] = { "image_check", "text_check" };
+	for (size_t i = 0; r == TLD_OK && i < sizeof(columns) / sizeof(columns[0]); i++) {
+		char sql[128];
+		if (sqlite3_prepare_v2(tld_statedb_handle(db), "SELECT count(*) FROM pragma_table_info("
+		                       "'publish_versions') WHERE name = ?", -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 1, columns[i], -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			return tld_statedb_error(db, "reading the versions table");
+		}
+		bool have = sqlite3_column_int(st, 0) > 0;
+		sqlite3_finalize(st);
+		st = NULL;
+		snprintf(sql, sizeof(sql), "ALTER TABLE publish_versions ADD COLUMN %s TEXT;", columns[i]);
+		r = have ? TLD_OK : tld_statedb_exec(db, sql);
+	}
+	return r;
 }
 
 static void copy_text(char *dst, size_t size, const unsigned char *src)
@@ -43,8 +66,8 @@ int tld_versions_current(tld_statedb_t *db, struct tld_version_info *out)
 	if (r != TLD_OK) {
 		return r;
 	}
-	if (sqlite3_prepare_v2(h, "SELECT id, serial, file, image, digest, time FROM publish_versions"
-	                       " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(h, "SELECT id, serial, file, image, digest, time, image_check, text_check"
+	                       " FROM publish_versions ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
 		return tld_statedb_error(db, "reading the current version");
 	}
 	int rc = sqlite3_step(st);
@@ -55,6 +78,8 @@ int tld_versions_current(tld_statedb_t *db, struct tld_version_info *out)
 		copy_text(out->image, sizeof(out->image), sqlite3_column_text(st, 3));
 		copy_text(out->digest, sizeof(out->digest), sqlite3_column_text(st, 4));
 		out->time = sqlite3_column_int64(st, 5);
+		copy_text(out->image_check, sizeof(out->image_check), sqlite3_column_text(st, 6));
+		copy_text(out->text_check, sizeof(out->text_check), sqlite3_column_text(st, 7));
 		r = TLD_OK;
 	} else if (rc == SQLITE_DONE) {
 		r = TLD_ENOENT;
@@ -211,7 +236,8 @@ int tld_versions_record(tld_statedb_t *db, const struct tld_publish_result *res,
 		return r;
 	}
 	if (sqlite3_prepare_v2(h, "INSERT INTO publish_versions (serial, digest, file, image, records,"
-	                       " time) VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
+	                       " time, image_check, text_check) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &st,
+	                       NULL) != SQLITE_OK) {
 		goto fail;
 	}
 	sqlite3_bind_int64(st, 1, res->serial);
@@ -220,6 +246,14 @@ int tld_versions_record(tld_statedb_t *db, const struct tld_publish_result *res,
 	sqlite3_bind_text(st, 4, image, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)res->records);
 	sqlite3_bind_int64(st, 6, tld_now());
+	const char *checks[2] = { res->image_check, res->text_check };
+	for (int k = 0; k < 2; k++) {
+		if (checks[k][0] != 0) {
+			sqlite3_bind_text(st, 7 + k, checks[k], -1, SQLITE_STATIC);
+		} else {
+			sqlite3_bind_null(st, 7 + k);
+		}
+	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		goto fail;
 	}

@@ -29,6 +29,74 @@ void tld_image_rr(const struct tld_zone_image *img, size_t i, struct tld_image_r
 	out->rdata = p + 10;
 }
 
+uint64_t tld_image_record_check(const uint8_t *rec)
+{
+	size_t len = tld_image_record_len(rec), i = 0;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, rec + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, rec + i, len - i);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
+uint64_t tld_image_check(const struct tld_zone_image *img)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < img->count; i++) {
+		sum += tld_image_record_check(img->data + img->rr[i]);
+	}
+	return sum;
+}
+
+int tld_image_header_read(const uint8_t *hdr, uint64_t file_size, uint32_t *serial,
+                          uint32_t *from_serial, size_t *count, uint64_t *len)
+{
+	if (memcmp(hdr, IMAGE_MAGIC, 8) != 0 || file_size < TLD_IMAGE_HEADER_LEN) {
+		return TLD_EPARSE;
+	}
+	*len = (uint64_t)tld_get32(hdr + 20) << 32 | tld_get32(hdr + 24);
+	*count = tld_get32(hdr + 16);
+	if (*len != file_size - TLD_IMAGE_HEADER_LEN || *count == 0 || *count > *len / 12) {
+		return TLD_EPARSE;
+	}
+	*serial = tld_get32(hdr + 8);
+	*from_serial = tld_get32(hdr + 12);
+	return TLD_OK;
+}
+
+void tld_image_header_write(uint8_t *hdr, uint32_t serial, uint32_t from_serial, size_t count,
+                            uint64_t len)
+{
+	memcpy(hdr, IMAGE_MAGIC, 8);
+	tld_put32(hdr + 8, serial);
+	tld_put32(hdr + 12, from_serial);
+	tld_put32(hdr + 16, (uint32_t)count);
+	tld_put32(hdr + 20, (uint32_t)(len >> 32));
+	tld_put32(hdr + 24, (uint32_t)len);
+}
+
+int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count)
+{
+	size_t pos = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (pos + 1 > len || pos + 1 + data[pos] + 10 > len) {
+			return TLD_EPARSE;
+		}
+		size_t rl = tld_image_record_len(data + pos);
+		if (pos + rl > len || tld_name_len(data + pos + 1, data[pos]) != data[pos]) {
+			return TLD_EPARSE;
+		}
+		rr[i] = pos;
+		pos += rl;
+	}
+	return pos == len ? TLD_OK : TLD_EPARSE;
+}
+
 void tld_image_free(struct tld_zone_image *img)
 {
 	if (img == NULL) {
@@ -116,7 +184,7 @@ static uint32_t soa_serial(const struct tld_image_rr *rr)
 	return tld_get32(rr->rdata + n1 + n2);
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int tld_image_write_all(int fd, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	while (len > 0) {
@@ -135,19 +203,14 @@ static int write_all(int fd, const void *data, size_t len)
 
 int tld_image_save(const struct tld_zone_image *img, const char *path)
 {
-	uint8_t hdr[8 + 4 + 4 + 4 + 8];
+	uint8_t hdr[TLD_IMAGE_HEADER_LEN];
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		tld_error("%s: cannot create: %s", path, strerror(errno));
 		return tld_errno(errno);
 	}
-	memcpy(hdr, IMAGE_MAGIC, 8);
-	tld_put32(hdr + 8, img->serial);
-	tld_put32(hdr + 12, img->from_serial);
-	tld_put32(hdr + 16, (uint32_t)img->count);
-	tld_put32(hdr + 20, (uint32_t)(img->len >> 32));
-	tld_put32(hdr + 24, (uint32_t)img->len);
-	int r = write_all(fd, hdr, sizeof(hdr));
+	tld_image_header_write(hdr, img->serial, img->from_serial, img->count, img->len);
+	int r = tld_image_write_all(fd, hdr, sizeof(hdr));
 	/* records in the order of rr[] (SOA first, then canonical order), staged */
 	uint8_t *stage = malloc(1 << 20);
 	size_t staged = 0;
@@ -158,14 +221,14 @@ int tld_image_save(const struct tld_zone_image *img, const char *path)
 		const uint8_t *p = img->data + img->rr[i];
 		size_t l = tld_image_record_len(p);
 		if (staged + l > (1 << 20)) {
-			r = write_all(fd, stage, staged);
+			r = tld_image_write_all(fd, stage, staged);
 			staged = 0;
 		}
 		memcpy(stage + staged, p, l);
 		staged += l;
 	}
 	if (r == TLD_OK && staged > 0) {
-		r = write_all(fd, stage, staged);
+		r = tld_image_write_all(fd, stage, staged);
 	}
 	free(stage);
 	if (r == TLD_OK && fsync(fd) != 0) {
@@ -182,7 +245,7 @@ int tld_image_save(const struct tld_zone_image *img, const char *path)
 
 int tld_image_load(const char *path, struct tld_zone_image **out)
 {
-	uint8_t hdr[28];
+	uint8_t hdr[TLD_IMAGE_HEADER_LEN];
 	struct tld_zone_image *img = NULL;
 	int r = TLD_EPARSE;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -190,13 +253,12 @@ int tld_image_load(const char *path, struct tld_zone_image **out)
 		return tld_errno(errno);
 	}
 	struct stat st;
+	uint32_t serial, from_serial;
+	uint64_t len;
+	size_t count;
 	if (fstat(fd, &st) != 0 || read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, IMAGE_MAGIC, 8) != 0) {
-		goto fail;
-	}
-	uint64_t len = (uint64_t)tld_get32(hdr + 20) << 32 | tld_get32(hdr + 24);
-	size_t count = tld_get32(hdr + 16);
-	if (len != (uint64_t)st.st_size - sizeof(hdr) || count == 0 || count > len / 12) {
+	    tld_image_header_read(hdr, (uint64_t)st.st_size, &serial, &from_serial, &count, &len) !=
+	        TLD_OK) {
 		goto fail;
 	}
 	r = TLD_ENOMEM;
@@ -207,8 +269,8 @@ int tld_image_load(const char *path, struct tld_zone_image **out)
 	}
 	img->len = len;
 	img->count = count;
-	img->serial = tld_get32(hdr + 8);
-	img->from_serial = tld_get32(hdr + 12);
+	img->serial = serial;
+	img->from_serial = from_serial;
 	size_t got = 0;
 	while (got < len) {
 		ssize_t n = read(fd, img->data + got, len - got);
@@ -219,20 +281,7 @@ int tld_image_load(const char *path, struct tld_zone_image **out)
 		got += (size_t)n;
 	}
 	/* walk and validate every record */
-	r = TLD_EPARSE;
-	size_t pos = 0;
-	for (size_t i = 0; i < count; i++) {
-		if (pos + 1 > len || pos + 1 + img->data[pos] + 10 > len) {
-			goto fail;
-		}
-		size_t rl = tld_image_record_len(img->data + pos);
-		if (pos + rl > len || tld_name_len(img->data + pos + 1, img->data[pos]) != img->data[pos]) {
-			goto fail;
-		}
-		img->rr[i] = pos;
-		pos += rl;
-	}
-	if (pos != len) {
+	if ((r = tld_image_index(img->data, len, img->rr, count)) != TLD_OK) {
 		goto fail;
 	}
 	struct tld_image_rr s;
@@ -252,8 +301,7 @@ fail:
 	return r;
 }
 
-/* Canonical comparison of two lower-case wire names (RFC 4034 6.1). */
-static int canon_name_cmp(const uint8_t *a, const uint8_t *b)
+int tld_wire_name_canon_cmp(const uint8_t *a, const uint8_t *b)
 {
 	const uint8_t *la[128], *lb[128];
 	int na = 0, nb = 0;
@@ -303,7 +351,7 @@ static int rest_cmp(const uint8_t *a, const uint8_t *b)
 
 int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b)
 {
-	int c = a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0 ? 0 : canon_name_cmp(a + 1, b + 1);
+	int c = a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0 ? 0 : tld_wire_name_canon_cmp(a + 1, b + 1);
 	return c != 0 ? c : rest_cmp(a, b);
 }
 
@@ -367,7 +415,7 @@ static bool sort_by_owner(const uint8_t *data, size_t *o, size_t n)
 			}
 		}
 		/* owners strictly increasing: the same owner twice means scattered records */
-		if (start > 0 && canon_name_cmp(data + o[start - 1] + 1, data + o[start] + 1) >= 0) {
+		if (start > 0 && tld_wire_name_canon_cmp(data + o[start - 1] + 1, data + o[start] + 1) >= 0) {
 			return false;
 		}
 		start = i;
@@ -465,7 +513,7 @@ int tld_image_builder_finish(struct tld_image_builder *b, const char *what, stru
 }
 
 /* Byte-identical records (most of two consecutive versions): equal without a canonical comparison. */
-static bool same_record(const uint8_t *a, const uint8_t *b)
+bool tld_image_same_record(const uint8_t *a, const uint8_t *b)
 {
 	size_t la = tld_image_record_len(a);
 	return la == tld_image_record_len(b) && memcmp(a, b, la) == 0;
@@ -514,7 +562,8 @@ int tld_image_diff(const struct tld_zone_image *old_img, const struct tld_zone_i
 	while (r == TLD_OK && (i < no || j < nn)) {
 		const uint8_t *a = i < no ? old_img->data + so[i] : NULL;
 		const uint8_t *c = j < nn ? new_img->data + sn[j] : NULL;
-		int cmp = a == NULL ? 1 : c == NULL ? -1 : same_record(a, c) ? 0 : tld_image_canon_cmp(a, c);
+		int cmp = a == NULL ? 1 : c == NULL ? -1 :
+		          tld_image_same_record(a, c) ? 0 : tld_image_canon_cmp(a, c);
 		if (cmp == 0) {
 			i++;
 			j++;
@@ -671,8 +720,8 @@ int tld_image_diff_file(const char *old_path, const struct tld_zone_image *new_i
 	struct tld_image_builder b = { 0 };
 	size_t *sn = NULL, *added = NULL, nn = 0, na = 0, j = 0;
 	uint8_t *old_soa = NULL;
-	uint8_t hdr[28];
-	uint32_t old_serial = 0;
+	uint8_t hdr[TLD_IMAGE_HEADER_LEN];
+	uint32_t old_serial = 0, old_from;
 	bool unordered = false;
 	int r = TLD_EPARSE;
 
@@ -682,14 +731,8 @@ int tld_image_diff_file(const char *old_path, const struct tld_zone_image *new_i
 	}
 	struct stat st;
 	if (fstat(s.fd, &st) != 0 || read(s.fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, IMAGE_MAGIC, 8) != 0) {
-		goto fail;
-	}
-	s.left = (uint64_t)tld_get32(hdr + 20) << 32 | tld_get32(hdr + 24);
-	s.records_left = tld_get32(hdr + 16);
-	old_serial = tld_get32(hdr + 8);
-	if (s.left != (uint64_t)st.st_size - sizeof(hdr) || s.records_left == 0 ||
-	    s.records_left > s.left / 12) {
+	    tld_image_header_read(hdr, (uint64_t)st.st_size, &old_serial, &old_from, &s.records_left,
+	                          &s.left) != TLD_OK) {
 		goto fail;
 	}
 	r = TLD_ENOMEM;
@@ -742,7 +785,7 @@ int tld_image_diff_file(const char *old_path, const struct tld_zone_image *new_i
 		}
 		const uint8_t *a = s.buf + at;
 		const uint8_t *c = j < nn ? new_img->data + sn[j] : NULL;
-		int cmp = c == NULL ? -1 : same_record(a, c) ? 0 : tld_image_canon_cmp(a, c);
+		int cmp = c == NULL ? -1 : tld_image_same_record(a, c) ? 0 : tld_image_canon_cmp(a, c);
 		if (cmp > 0) {
 			added[na++] = sn[j++];
 			continue;

@@ -81,6 +81,41 @@ int tld_image_from_zone_text_parts(const char *name, const char *text, size_t le
  */
 int tld_image_from_zone_file_ldns(const char *path, struct tld_zone_image **out);
 
+/*!
+ * A reader of single lines, each read as the whole-text reader reads it when
+ * nothing before it matters but the SOA line: the plain form "owner TTL IN
+ * TYPE rdata" of a type the fast reader knows (publish/zoneparse.c), names
+ * absolute or relative to the owner of the SOA read first.  Its records stay
+ * in the order read (no SOA moved first, no sorting).  For the delta path
+ * (publish/zonedelta.h).
+ */
+typedef struct tld_line_reader tld_line_reader_t;
+
+/*! \brief A new line reader; name for messages.  \return TLD_OK or TLD_ENOMEM */
+int tld_line_reader_new(const char *name, tld_line_reader_t **out);
+
+/*!
+ * \brief Reads one line (no newline in it) and appends its record.
+ * \return TLD_OK; TLD_EAGAIN when the line is not of that form (the
+ *         whole-text reader would read it otherwise, or refuse it);
+ *         TLD_ENOMEM
+ */
+int tld_line_reader_read(tld_line_reader_t *lr, const char *line, size_t len);
+
+/*!
+ * \brief The owner of a line (its first token) as lower-case wire.
+ * \param[out] owner  TLD_DNS_MAXNAME bytes
+ * \return TLD_OK or TLD_EAGAIN (a name the fast reader leaves to ldns)
+ */
+int tld_line_reader_owner(const tld_line_reader_t *lr, const char *line, size_t len, uint8_t *owner,
+                          size_t *owner_len);
+
+/*! The records read so far, in the order read (owned by the reader). */
+const struct tld_zone_image *tld_line_reader_records(const tld_line_reader_t *lr);
+
+/*! Releases a line reader; NULL is a no-op. */
+void tld_line_reader_free(tld_line_reader_t *lr);
+
 /*! Growable image under construction (records appended in any order). */
 struct tld_image_builder {
 	struct tld_zone_image *img;  /*!< owned; allocate with calloc before the first add */
@@ -109,6 +144,56 @@ int tld_image_builder_append(struct tld_image_builder *b, const struct tld_zone_
 /*! Length of the image record at p. */
 size_t tld_image_record_len(const uint8_t *p);
 
+/*! Canonical order of two lower-case wire names (RFC 4034 6.1). */
+int tld_wire_name_canon_cmp(const uint8_t *a, const uint8_t *b);
+
+/*! Whether two image records are the same bytes. */
+bool tld_image_same_record(const uint8_t *a, const uint8_t *b);
+
+/*! Length of an image file's header (tld_image_save()). */
+#define TLD_IMAGE_HEADER_LEN 28
+
+/*!
+ * \brief Checks an image file's header against the file's size and reads it.
+ * \param[in]  hdr        TLD_IMAGE_HEADER_LEN bytes
+ * \param[in]  file_size  size of the whole file
+ * \param[out] serial, from_serial, count, len  the header's fields
+ * \return TLD_OK or TLD_EPARSE (not an image, or sizes that do not fit)
+ */
+int tld_image_header_read(const uint8_t *hdr, uint64_t file_size, uint32_t *serial,
+                          uint32_t *from_serial, size_t *count, uint64_t *len);
+
+/*!
+ * \brief Writes an image file's header for count records of len bytes.
+ * \param[out] hdr  TLD_IMAGE_HEADER_LEN bytes
+ */
+void tld_image_header_write(uint8_t *hdr, uint32_t serial, uint32_t from_serial, size_t count,
+                            uint64_t len);
+
+/*!
+ * \brief Walks count records in data[0..len), checking each as
+ *        tld_image_load() does (within the data, owner a valid name) and
+ *        noting their offsets in rr (count entries).
+ * \return TLD_OK or TLD_EPARSE (the records do not fill len exactly)
+ */
+int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count);
+
+/*!
+ * \brief A 64-bit hash of one image record (tld_image_check()).  Host byte
+ *        order: a state directory moved to a host of the other order sees
+ *        every recorded check differ (the delta path is not taken, once).
+ */
+uint64_t tld_image_record_check(const uint8_t *rec);
+
+/*!
+ * \brief The check of an image recorded with each version: the sum (mod
+ *        2^64) of tld_image_record_check() over its records.  It does not
+ *        depend on their order, so the next version's follows from the
+ *        records removed and added (publish/zonedelta.h); it catches a
+ *        damaged or replaced image file (not a malicious one).
+ */
+uint64_t tld_image_check(const struct tld_zone_image *img);
+
 /*! Canonical order of two image records (RFC 4034 6.3: owner, type, class, rdata; then TTL). */
 int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b);
 
@@ -118,6 +203,9 @@ int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b);
  * \return TLD_OK or TLD_EIO
  */
 int tld_image_save(const struct tld_zone_image *img, const char *path);
+
+/*! \brief write(2) until all len bytes are written.  \return TLD_OK or the error */
+int tld_image_write_all(int fd, const void *data, size_t len);
 
 /*!
  * \brief Reads an image file, checking its structure completely.

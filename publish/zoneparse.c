@@ -1123,3 +1123,67 @@ fail:
 	free(text);
 	return r;
 }
+
+/* -- single lines (the delta path, publish/zonedelta.c) -- */
+
+struct tld_line_reader {
+	struct reader rd;
+};
+
+int tld_line_reader_new(const char *name, tld_line_reader_t **out)
+{
+	struct tld_line_reader *lr = calloc(1, sizeof(*lr));
+	if (lr == NULL || (lr->rd.b.img = calloc(1, sizeof(*lr->rd.b.img))) == NULL) {
+		free(lr);
+		return TLD_ENOMEM;
+	}
+	lr->rd.name = name;
+	*out = lr;
+	return TLD_OK;
+}
+
+int tld_line_reader_read(tld_line_reader_t *lr, const char *line, size_t len)
+{
+	struct token tok[MAX_TOKENS];
+	size_t ntok = 0;
+	bool plain;
+	if (len == 0 || line[0] == '$' || scan_line(line, len, tok, &ntok, &plain) != len || !plain ||
+	    ntok == 0) {
+		return TLD_EAGAIN;
+	}
+	int r = fast_tokens(&lr->rd, line, len, tok, ntok);
+	if (r == FAST_OK) {
+		after_record(&lr->rd);
+		return TLD_OK;
+	}
+	return r == FAST_NO ? TLD_EAGAIN : r;
+}
+
+int tld_line_reader_owner(const tld_line_reader_t *lr, const char *line, size_t len, uint8_t *owner,
+                          size_t *owner_len)
+{
+	struct token t = { .s = line, .len = 0 };
+	while (t.len < len && line[t.len] != ' ' && line[t.len] != '\t') {
+		t.len++;
+	}
+	if (t.len == 0 || fast_name(&lr->rd, &t, owner, owner_len) != FAST_OK) {
+		return TLD_EAGAIN;
+	}
+	for (size_t i = 0; i < *owner_len; i++) {
+		owner[i] = lower(owner[i]);
+	}
+	return TLD_OK;
+}
+
+const struct tld_zone_image *tld_line_reader_records(const tld_line_reader_t *lr)
+{
+	return lr->rd.b.img;
+}
+
+void tld_line_reader_free(tld_line_reader_t *lr)
+{
+	if (lr != NULL) {
+		tld_image_free(lr->rd.b.img);
+		free(lr);
+	}
+}

@@ -15,6 +15,7 @@
 #include "common/statedb.h"
 #include "publish/dnswire.h"
 #include "publish/publish.h"
+#include "publish/zonedelta.h"
 #include "publish/zoneimage.h"
 #include "tests/tap/tap.h"
 
@@ -125,6 +126,82 @@ static void prepare_commit_abort(const struct tld_config *cfg, tld_statedb_t *db
 	is_int(10, (long long)res.added, "journal entry 6 -> 7: 10 added");
 }
 
+/*
+ * A state store from before image checks: the column is added, the version
+ * recorded without one reads as "" (the whole-text path), the next ones are
+ * recorded with the check of their image; and the version after that (the
+ * delta path) is the image the whole text gives.
+ */
+/* write_zone() in canonical order (what the delta path takes) */
+static void write_zone_canonical(const char *path, unsigned serial, int variant)
+{
+	FILE *fp = fopen(path, "w");
+	fprintf(fp, "test. 3600 IN SOA ns1.nic.test. hostmaster.nic.test. %u 1800 900 1209600 3600\n", serial);
+	fprintf(fp, "test. 3600 IN NS ns1.nic.test.\n");
+	for (int i = 0; i < 100; i++) {
+		fprintf(fp, "d%03d.test. 3600 IN NS ns%d.example.\n", i, (i % 10 == 0) ? variant : 0);
+	}
+	fprintf(fp, "ns1.nic.test. 3600 IN A 192.0.2.1\n");
+	fclose(fp);
+}
+
+static void older_store(const char *tag, const char *columns)
+{
+	char state[300], out[300], zone[300], img_path[400], sql[600];
+	struct tld_config cfg;
+	tld_statedb_t *db = NULL;
+	struct tld_publish_result res;
+	struct tld_version_info v;
+	struct tld_zone_image *img = NULL, *whole = NULL;
+	snprintf(state, sizeof(state), "%s/%s-state", dir, tag);
+	snprintf(out, sizeof(out), "%s/%s-zones", dir, tag);
+	snprintf(zone, sizeof(zone), "%s/%s-in.zone", dir, tag);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.zone = "test.";
+	cfg.state_dir = state;
+	cfg.output.dir = out;
+	cfg.output.keep = 2;
+	if (!is_int(TLD_OK, tld_statedb_open(state, &db), "older store opens")) {
+		return;
+	}
+	snprintf(sql, sizeof(sql),
+	         "CREATE TABLE publish_versions (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	         " serial INTEGER NOT NULL, digest TEXT NOT NULL, file TEXT NOT NULL, image TEXT NOT NULL,"
+	         " records INTEGER NOT NULL, time INTEGER NOT NULL%s);"
+	         "INSERT INTO publish_versions (serial, digest, file, image, records, time)"
+	         " VALUES (3, 'x', '/nonexistent.zone', '/nonexistent.img', 1, 0);", columns);
+	is_int(TLD_OK, tld_statedb_exec(db, sql), "%s: a table of an older state store", tag);
+	is_int(TLD_OK, tld_versions_current(db, &v), "its version reads");
+	is_str("", v.image_check, "recorded without an image check");
+	is_str("", v.text_check, "recorded without a file check");
+	for (unsigned serial = 4; serial <= 6; serial++) {
+		write_zone_canonical(zone, serial, (int)serial);
+		is_int(TLD_OK, tld_publish_zone_file(&cfg, db, zone, &res), "serial %u published", serial);
+		is_int(TLD_OK, tld_versions_current(db, &v), "serial %u recorded", serial);
+		snprintf(img_path, sizeof(img_path), "%s/test.%u.img", out, serial);
+		if (tld_image_load(img_path, &img) == TLD_OK && tld_image_from_zone_file(zone, &whole) == TLD_OK) {
+			char hex[17];
+			snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)tld_image_check(img));
+			is_str(hex, v.image_check, "serial %u: the check of its image recorded", serial);
+			size_t tl = 0;
+			char *text = tap_read_file(zone, &tl);
+			snprintf(hex, sizeof(hex), "%016llx",
+			         (unsigned long long)(text != NULL ? tld_zone_text_check(text, tl) : 0));
+			free(text);
+			is_str(hex, v.text_check, "serial %u: the check of its file recorded", serial);
+			ok(img->count == whole->count && img->len == whole->len &&
+			   memcmp(img->data, whole->data, img->len) == 0,
+			   "serial %u: the image of the whole text", serial);
+		} else {
+			ok(0, "serial %u: images not read", serial);
+		}
+		tld_image_free(img);
+		tld_image_free(whole);
+		img = whole = NULL;
+	}
+	tld_statedb_close(db);
+}
+
 int main(void)
 {
 	struct tld_config cfg;
@@ -133,7 +210,7 @@ int main(void)
 	char zone[300], state[300], out[300];
 
 	plan_lazy();
-	tld_log_init(TLD_LOG_ERROR, false);
+	tld_log_init(getenv("TLDSIGN_TEST_VERBOSE") ? TLD_LOG_INFO : TLD_LOG_ERROR, false);
 	snprintf(dir, sizeof(dir), "%s/tldpubtest.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(dir) == NULL) {
 		skip_all("no temporary directory");
@@ -231,6 +308,8 @@ int main(void)
 	is_int(TLD_EZONE, tld_publish_zone_file(&cfg, db, zone, &res), "SOA of another zone refused");
 
 	tld_statedb_close(db);
+	older_store("no-checks", "");
+	older_store("image-check-only", ", image_check TEXT");
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0) {

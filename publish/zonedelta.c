@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The delta path of a publish preparation: see publish/zonedelta.h for what it relies on. */
+#include "publish/zonedelta.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "publish/dnswire.h"
+#include "publish/sidejob.h"
+#include "publish/zonewalk.h"
+
+/* Records an added one's place may be from its line's, at most. */
+#define SEARCH_MAX 4096
+
+struct mapped {
+	int fd;
+	const char *p;
+	size_t len;
+};
+
+struct tld_zone_delta {
+	struct mapped old_text, old_image;
+	const uint8_t *img;        /*!< the current image's records */
+	size_t img_len, count;
+	size_t *rr;                /*!< their offsets in img */
+	uint32_t old_serial;
+	uint64_t old_check;        /*!< the current image's check as recorded */
+	uint64_t new_check;        /*!< the new image's */
+	tld_line_reader_t *old_rd, *new_rd;
+	struct tld_line_changes removed, added;   /*!< after cancelling, in canonical order */
+	size_t *removed_at;        /*!< current index of each removed record, ascending */
+	size_t *added_at;          /*!< current index each added record goes before, non-decreasing */
+	const uint8_t *soa;
+	uint32_t serial;
+	size_t new_count;
+	uint64_t new_len;
+};
+
+/* Maps path whole.  \return TLD_OK, or the error of open/mmap */
+static int map_file(const char *path, struct mapped *m)
+{
+	struct stat st;
+	m->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (m->fd < 0 || fstat(m->fd, &st) != 0) {
+		return tld_errno(errno);
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		return TLD_EINVAL;
+	}
+	m->len = (size_t)st.st_size;
+	void *p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, m->fd, 0);
+	if (p == MAP_FAILED) {
+		return tld_errno(errno);
+	}
+	m->p = p;
+	return TLD_OK;
+}
+
+static void unmap_file(struct mapped *m)
+{
+	if (m->p != NULL) {
+		munmap((void *)m->p, m->len);
+	}
+	if (m->fd >= 0) {
+		close(m->fd);
+	}
+	m->p = NULL;
+	m->fd = -1;
+}
+
+/* Canonical order of changes by their records. */
+static int change_cmp(const void *a, const void *b)
+{
+	const struct tld_line_change *x = a, *y = b;
+	return tld_image_canon_cmp(x->rec, y->rec);
+}
+
+/* Reads the changed lines of one text; records sorted in canonical order. */
+static int read_changes(const struct tld_walk_text *s, struct tld_line_changes *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int r = tld_line_reader_read(s->rd, s->t + l->v[i].off, l->v[i].len);
+		if (r != TLD_OK) {
+			return r == TLD_EAGAIN ? tld_delta_refuse(s->name, "line %zu: not a plain record line",
+			                                          l->v[i].line + 1)
+			                       : r;
+		}
+	}
+	const struct tld_zone_image *img = tld_line_reader_records(s->rd);
+	for (size_t i = 0; i < l->n; i++) {
+		l->v[i].rec = img->data + img->rr[i + 1];  /* record 0: the SOA */
+		if (tld_get16(l->v[i].rec + 1 + l->v[i].rec[0]) == TLD_RR_SOA) {
+			return tld_delta_refuse(s->name, "line %zu: a second SOA", l->v[i].line + 1);
+		}
+	}
+	if (l->n > 1) {
+		qsort(l->v, l->n, sizeof(*l->v), change_cmp);
+	}
+	return TLD_OK;
+}
+
+/* Drops the records removed and added alike (a line written otherwise, the same record). */
+static void cancel_alike(struct tld_line_changes *rem, struct tld_line_changes *add)
+{
+	size_t i = 0, j = 0, ki = 0, kj = 0;
+	while (i < rem->n || j < add->n) {
+		int c = i == rem->n ? 1
+		        : j == add->n ? -1 : tld_image_canon_cmp(rem->v[i].rec, add->v[j].rec);
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			rem->v[ki++] = rem->v[i++];
+		} else {
+			add->v[kj++] = add->v[j++];
+		}
+	}
+	rem->n = ki;
+	add->n = kj;
+}
+
+static bool same_owner(const uint8_t *a, const uint8_t *b)
+{
+	return a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0;
+}
+
+/* Finds each removed record in the current image, among the records of its owner at its line's place. */
+static int place_removed(struct tld_zone_delta *d, const char *name)
+{
+	for (size_t k = 0; k < d->removed.n; k++) {
+		const struct tld_line_change *c = &d->removed.v[k];
+		size_t h = c->hint, i;
+		if (h < 1 || h >= d->count || !same_owner(d->img + d->rr[h], c->rec)) {
+			return tld_delta_refuse(name, "current line %zu: its record is not at its place in "
+			                        "the image", c->line + 1);
+		}
+		i = h;
+		while (i > 1 && h - i < SEARCH_MAX && same_owner(d->img + d->rr[i - 1], c->rec)) {
+			i--;
+		}
+		/* the same record removed twice: the next one */
+		if (k > 0 && tld_image_same_record(d->removed.v[k - 1].rec, c->rec) &&
+		    i <= d->removed_at[k - 1]) {
+			i = d->removed_at[k - 1] + 1;
+		}
+		for (size_t lim = h + SEARCH_MAX;
+		     i < d->count && i < lim && same_owner(d->img + d->rr[i], c->rec); i++) {
+			if (tld_image_same_record(d->img + d->rr[i], c->rec)) {
+				break;
+			}
+		}
+		if (i == d->count || !tld_image_same_record(d->img + d->rr[i], c->rec)) {
+			return tld_delta_refuse(name, "current line %zu: its record is not in the image",
+			                        c->line + 1);
+		}
+		if (k > 0 && i <= d->removed_at[k - 1]) {
+			return tld_delta_refuse(name, "current image not in canonical order near record %zu",
+			                        i);
+		}
+		d->removed_at[k] = i;
+	}
+	return TLD_OK;
+}
+
+/* Finds where each added record goes: before the first current record not before it. */
+static int place_added(struct tld_zone_delta *d, const char *name)
+{
+	for (size_t k = 0; k < d->added.n; k++) {
+		const struct tld_line_change *c = &d->added.v[k];
+		size_t p = c->hint < 1 ? 1 : c->hint > d->count ? d->count : c->hint, steps = 0;
+		while (p < d->count && tld_image_canon_cmp(d->img + d->rr[p], c->rec) < 0 &&
+		       steps++ < SEARCH_MAX) {
+			p++;
+		}
+		while (p > 1 && tld_image_canon_cmp(d->img + d->rr[p - 1], c->rec) > 0 &&
+		       steps++ < SEARCH_MAX) {
+			p--;
+		}
+		if (steps >= SEARCH_MAX || (k > 0 && p < d->added_at[k - 1])) {
+			return tld_delta_refuse(name, "line %zu: no place for its record near its line's",
+			                        c->line + 1);
+		}
+		d->added_at[k] = p;
+	}
+	return TLD_OK;
+}
+
+int tld_zone_text_digest(const char *text, size_t len, char hex[65])
+{
+	uint8_t md[32];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	         EVP_DigestUpdate(ctx, text, len) == 1 && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 &&
+	         mdlen == 32;
+	EVP_MD_CTX_free(ctx);
+	if (!ok) {
+		return TLD_ECRYPTO;
+	}
+	for (unsigned i = 0; i < 32; i++) {
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	}
+	return TLD_OK;
+}
+
+/* A check of the current version beside the text walk. */
+struct check_job {
+	struct tld_side_job run;
+	struct tld_zone_delta *d;
+	const struct tld_version_info *cur;
+	const char *name;
+	int r;
+};
+
+/* Waits for a check.  \return its result */
+static int check_join(struct check_job *job)
+{
+	tld_side_join(&job->run);
+	return job->r;
+}
+
+/* The current image: mapped, its header, every record checked and indexed, its check the recorded one. */
+static void check_image(void *arg)
+{
+	struct check_job *job = arg;
+	struct tld_zone_delta *d = job->d;
+	const char *path = job->cur->image;
+	uint32_t hserial, from;
+	uint64_t len, sum = 0;
+	int r = map_file(path, &d->old_image);
+	if (r != TLD_OK) {
+		job->r = r == TLD_ENOMEM ? r : tld_delta_refuse(job->name, "%s: %s", path, tld_strerror(r));
+		return;
+	}
+	if (d->old_image.len < TLD_IMAGE_HEADER_LEN ||
+	    tld_image_header_read((const uint8_t *)d->old_image.p, d->old_image.len, &hserial, &from,
+	                          &d->count, &len) != TLD_OK || hserial != job->cur->serial) {
+		job->r = tld_delta_refuse(job->name, "%s: not the image of serial %u", path,
+		                          job->cur->serial);
+		return;
+	}
+	d->img = (const uint8_t *)d->old_image.p + TLD_IMAGE_HEADER_LEN;
+	d->img_len = (size_t)len;
+	d->old_serial = hserial;
+	if ((d->rr = malloc((d->count + 1) * sizeof(*d->rr))) == NULL) {
+		job->r = TLD_ENOMEM;
+		return;
+	}
+	if (tld_image_index(d->img, d->img_len, d->rr, d->count) != TLD_OK ||
+	    tld_get16(d->img + 1 + d->img[0]) != TLD_RR_SOA) {
+		job->r = tld_delta_refuse(job->name, "%s: corrupt zone image", path);
+		return;
+	}
+	d->rr[d->count] = d->img_len;
+	for (size_t i = 0; i < d->count; i++) {
+		sum += tld_image_record_check(d->img + d->rr[i]);
+	}
+	if (sum != d->old_check) {
+		job->r = tld_delta_refuse(job->name, "%s: not the image recorded (its check differs)", path);
+		return;
+	}
+	job->r = TLD_OK;
+}
+
+uint64_t tld_zone_text_check(const char *text, size_t len)
+{
+	uint64_t h[4] = { 0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull,
+	                  0x082efa98ec4e6c89ull }, w;
+	size_t i = 0;
+	for (; i + 32 <= len; i += 32) {
+		for (int k = 0; k < 4; k++) {
+			memcpy(&w, text + i + 8 * (size_t)k, 8);
+			h[k] = (h[k] ^ w) * 0x9e3779b97f4a7c15ull;
+			h[k] ^= h[k] >> 31;
+		}
+	}
+	for (int k = 0; i < len; k = (k + 1) % 4) {
+		size_t n = len - i < 8 ? len - i : 8;
+		w = 0;
+		memcpy(&w, text + i, n);
+		h[k] = (h[k] ^ w) * 0x9e3779b97f4a7c15ull;
+		h[k] ^= h[k] >> 31;
+		i += n;
+	}
+	uint64_t x = (uint64_t)len;
+	for (int k = 0; k < 4; k++) {
+		x = (x ^ h[k]) * 0xff51afd7ed558ccdull;
+		x ^= x >> 33;
+	}
+	return x;
+}
+
+/* The current zone file: the one recorded (its check). */
+static void check_text(void *arg)
+{
+	struct check_job *job = arg;
+	char *end = NULL;
+	uint64_t want = strtoull(job->cur->text_check, &end, 16);
+	if (job->cur->text_check[0] == 0 || end == NULL || *end != 0) {
+		job->r = tld_delta_refuse(job->name, "no check of %s recorded", job->cur->file);
+	} else if (tld_zone_text_check(job->d->old_text.p, job->d->old_text.len) != want) {
+		job->r = tld_delta_refuse(job->name, "%s: not the file recorded (its check differs)",
+		                          job->cur->file);
+	} else {
+		job->r = TLD_OK;
+	}
+}
+
+int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, const char *text,
+                        size_t len, struct tld_zone_delta **out)
+{
+	struct tld_zone_delta *d = calloc(1, sizeof(*d));
+	struct check_job image = { .d = d, .cur = cur, .name = name };
+	struct check_job file = { .d = d, .cur = cur, .name = name };
+	size_t lines = 0;
+	char *end = NULL;
+	int r = TLD_ENOMEM;
+	if (d == NULL) {
+		return TLD_ENOMEM;
+	}
+	d->old_text.fd = d->old_image.fd = -1;
+	d->old_check = strtoull(cur->image_check, &end, 16);
+	if (cur->image_check[0] == 0 || end == NULL || *end != 0) {
+		r = tld_delta_refuse(name, "no check of image %s recorded", cur->image);
+		goto fail;
+	}
+	tld_side_start(&image.run, check_image, &image);
+	if ((r = map_file(cur->file, &d->old_text)) != TLD_OK) {
+		r = r == TLD_ENOMEM ? r : tld_delta_refuse(name, "%s: %s", cur->file, tld_strerror(r));
+		goto fail;
+	}
+	tld_side_start(&file.run, check_text, &file);
+	if ((r = tld_line_reader_new(cur->file, &d->old_rd)) != TLD_OK ||
+	    (r = tld_line_reader_new(name, &d->new_rd)) != TLD_OK) {
+		goto fail;
+	}
+	struct tld_walk_text o = { .t = d->old_text.p, .len = d->old_text.len, .rd = d->old_rd,
+	                           .name = cur->file };
+	struct tld_walk_text n = { .t = text, .len = len, .rd = d->new_rd, .name = name };
+	if ((r = tld_zone_walk(&o, &n, &d->removed, &d->added, &lines)) != TLD_OK ||
+	    (r = check_join(&image)) != TLD_OK) {
+		goto fail;
+	}
+	if (lines != d->count) {
+		r = tld_delta_refuse(name, "%s has %zu lines, its image %zu records", cur->file, lines,
+		                     d->count);
+		goto fail;
+	}
+	if ((r = read_changes(&o, &d->removed)) != TLD_OK || (r = read_changes(&n, &d->added)) != TLD_OK) {
+		goto fail;
+	}
+	/* the current SOA line read again is the image's SOA */
+	const uint8_t *old_soa = tld_line_reader_records(d->old_rd)->data;
+	if (!tld_image_same_record(old_soa, d->img)) {
+		r = tld_delta_refuse(name, "%s: its SOA is not the image's", cur->file);
+		goto fail;
+	}
+	size_t changed = d->removed.n + d->added.n;
+	cancel_alike(&d->removed, &d->added);
+	r = TLD_ENOMEM;
+	if ((d->removed_at = malloc((d->removed.n + 1) * sizeof(size_t))) == NULL ||
+	    (d->added_at = malloc((d->added.n + 1) * sizeof(size_t))) == NULL) {
+		goto fail;
+	}
+	if ((r = place_removed(d, name)) != TLD_OK || (r = place_added(d, name)) != TLD_OK) {
+		goto fail;
+	}
+	d->soa = tld_line_reader_records(d->new_rd)->data;
+	struct tld_image_rr soa;
+	struct tld_zone_image one = { .data = (uint8_t *)d->soa, .rr = &(size_t){ 0 }, .count = 1 };
+	tld_image_rr(&one, 0, &soa);
+	d->serial = tld_get32(soa.rdata + soa.rdlen - 20);
+	d->new_count = d->count - d->removed.n + d->added.n;
+	d->new_len = d->img_len - tld_image_record_len(d->img) + tld_image_record_len(d->soa);
+	d->new_check = d->old_check - tld_image_record_check(d->img) + tld_image_record_check(d->soa);
+	for (size_t k = 0; k < d->removed.n; k++) {
+		d->new_len -= tld_image_record_len(d->removed.v[k].rec);
+		d->new_check -= tld_image_record_check(d->removed.v[k].rec);
+	}
+	for (size_t k = 0; k < d->added.n; k++) {
+		d->new_len += tld_image_record_len(d->added.v[k].rec);
+		d->new_check += tld_image_record_check(d->added.v[k].rec);
+	}
+	if (d->new_count > UINT32_MAX) {
+		r = tld_delta_refuse(name, "too many records");
+		goto fail;
+	}
+	/* and the current file is the one recorded */
+	if ((r = check_join(&file)) != TLD_OK) {
+		goto fail;
+	}
+	tld_info("%s: delta from serial %u: %zu lines differ, %zu records removed, %zu added", name,
+	         cur->serial, changed, d->removed.n, d->added.n);
+	*out = d;
+	return TLD_OK;
+fail:
+	check_join(&image);
+	check_join(&file);
+	tld_zone_delta_free(d);
+	return r;
+}
+
+uint64_t tld_zone_delta_check(const struct tld_zone_delta *d)
+{
+	return d->new_check;
+}
+
+const uint8_t *tld_zone_delta_soa(const struct tld_zone_delta *d)
+{
+	return d->soa;
+}
+
+uint32_t tld_zone_delta_serial(const struct tld_zone_delta *d)
+{
+	return d->serial;
+}
+
+size_t tld_zone_delta_records(const struct tld_zone_delta *d)
+{
+	return d->new_count;
+}
+
+/* Output gathered: the runs straight from the mapped image, IOV_BATCH pieces a call. */
+#define IOV_BATCH 1024
+
+/* Writeback is started every WRITEBACK_STEP bytes, so that the final fsync waits for little. */
+#define WRITEBACK_STEP ((off_t)32 << 20)
+
+struct writer {
+	int fd;
+	struct iovec v[IOV_BATCH];
+	int n;
+	int r;
+	off_t written, started;     /*!< bytes written; bytes whose writeback was started */
+};
+
+static void flush(struct writer *w)
+{
+	struct iovec *v = w->v;
+	int n = w->n;
+	w->n = 0;
+	while (w->r == TLD_OK && n > 0) {
+		ssize_t k = writev(w->fd, v, n);
+		if (k < 0 && errno == EINTR) {
+			continue;
+		}
+		if (k <= 0) {
+			w->r = k < 0 ? tld_errno(errno) : TLD_EIO;
+			break;
+		}
+		w->written += (off_t)k;
+		for (; n > 0 && (size_t)k >= v->iov_len; v++, n--) {
+			k -= (ssize_t)v->iov_len;
+		}
+		if (n > 0) {
+			v->iov_base = (char *)v->iov_base + k;
+			v->iov_len -= (size_t)k;
+		}
+	}
+	if (w->r == TLD_OK && w->written - w->started >= WRITEBACK_STEP) {
+		/* a hint: failures show at the fsync */
+		(void)sync_file_range(w->fd, w->started, w->written - w->started, SYNC_FILE_RANGE_WRITE);
+		w->started = w->written;
+	}
+}
+
+static void put(struct writer *w, const void *p, size_t len)
+{
+	if (len == 0) {
+		return;
+	}
+	if (w->n == IOV_BATCH) {
+		flush(w);
+	}
+	w->v[w->n++] = (struct iovec){ .iov_base = (void *)p, .iov_len = len };
+}
+
+int tld_zone_delta_save(const struct tld_zone_delta *d, const char *path)
+{
+	struct writer w = { .fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) };
+	uint8_t hdr[TLD_IMAGE_HEADER_LEN];
+	if (w.fd < 0) {
+		tld_error("%s: cannot create: %s", path, strerror(errno));
+		return tld_errno(errno);
+	}
+	w.r = TLD_OK;
+	tld_image_header_write(hdr, d->serial, 0, d->new_count, d->new_len);
+	put(&w, hdr, sizeof(hdr));
+	put(&w, d->soa, tld_image_record_len(d->soa));
+	/* current records 1.. in runs, less the removed, the added before their places */
+	size_t run = 1, ri = 0, ai = 0;
+	for (;;) {
+		size_t next_r = ri < d->removed.n ? d->removed_at[ri] : d->count;
+		size_t next_a = ai < d->added.n ? d->added_at[ai] : d->count;
+		size_t stop = next_r < next_a ? next_r : next_a;
+		put(&w, d->img + d->rr[run], d->rr[stop] - d->rr[run]);
+		run = stop;
+		if (ai < d->added.n && next_a <= next_r) {
+			put(&w, d->added.v[ai].rec, tld_image_record_len(d->added.v[ai].rec));
+			ai++;
+		} else if (ri < d->removed.n) {
+			run = next_r + 1;
+			ri++;
+		} else {
+			break;
+		}
+	}
+	flush(&w);
+	if (w.r == TLD_OK && fsync(w.fd) != 0) {
+		w.r = tld_errno(errno);
+	}
+	if (close(w.fd) != 0 && w.r == TLD_OK) {
+		w.r = TLD_EIO;
+	}
+	if (w.r != TLD_OK) {
+		tld_error("%s: write failed: %s", path, tld_strerror(w.r));
+	}
+	return w.r;
+}
+
+int tld_zone_delta_journal(const struct tld_zone_delta *d, struct tld_zone_image **out)
+{
+	struct tld_image_builder b = { .img = calloc(1, sizeof(struct tld_zone_image)) };
+	int r = b.img != NULL ? TLD_OK : TLD_ENOMEM;
+	if (r == TLD_OK) {
+		r = tld_image_builder_add(&b, d->img, tld_image_record_len(d->img));
+	}
+	for (size_t k = 0; r == TLD_OK && k < d->removed.n; k++) {
+		r = tld_image_builder_add(&b, d->removed.v[k].rec, tld_image_record_len(d->removed.v[k].rec));
+	}
+	if (r == TLD_OK) {
+		r = tld_image_builder_add(&b, d->soa, tld_image_record_len(d->soa));
+	}
+	for (size_t k = 0; r == TLD_OK && k < d->added.n; k++) {
+		r = tld_image_builder_add(&b, d->added.v[k].rec, tld_image_record_len(d->added.v[k].rec));
+	}
+	if (r != TLD_OK) {
+		tld_image_free(b.img);
+		return r;
+	}
+	b.img->soa = 0;
+	b.img->serial = d->serial;
+	b.img->from_serial = d->old_serial;
+	*out = b.img;
+	return TLD_OK;
+}
+
+void tld_zone_delta_free(struct tld_zone_delta *d)
+{
+	if (d == NULL) {
+		return;
+	}
+	unmap_file(&d->old_text);
+	unmap_file(&d->old_image);
+	tld_line_reader_free(d->old_rd);
+	tld_line_reader_free(d->new_rd);
+	free(d->rr);
+	free(d->removed.v);
+	free(d->added.v);
+	free(d->removed_at);
+	free(d->added_at);
+	free(d);
+}
