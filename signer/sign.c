@@ -840,7 +840,6 @@ static void run_clear(struct sign_run *run)
 	signer_nsec_chain_free(run->nsec);
 	signer_sigfile_close(run->prev);
 	signer_zone_free(run->z);
-	free(run->prev_blocks);
 	free(run->slots);
 	free(run->sigs);
 	free(run->arena);
@@ -887,13 +886,8 @@ static int keep_text_index(struct sign_run *run, const char *previous, uint32_t 
 	if (p == NULL || p->text == NULL || p->text->nblocks == 0 || p->hdr->serial != prev_serial) {
 		return TLD_OK;
 	}
-	size_t n = (size_t)p->text->nblocks;
-	run->prev_blocks = malloc(n * sizeof(*run->prev_blocks));
-	if (run->prev_blocks == NULL) {
-		return TLD_ENOMEM;
-	}
-	memcpy(run->prev_blocks, p->blocks, n * sizeof(*run->prev_blocks));
-	run->nprev_blocks = n;
+	run->prev_blocks = p->blocks; /* run->prev stays open until the text is written */
+	run->nprev_blocks = (size_t)p->text->nblocks;
 	run->prev_text_size = p->text->text_size;
 	run->prev_text = previous;
 	return TLD_OK;
@@ -1099,8 +1093,10 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	tld_signpool_close(run.pool);
 	run.pool = NULL;
 	release_batch(&run); /* before the writing phase: it is not needed any more */
-	signer_sigfile_close(run.prev); /* kept signatures were copied out */
-	run.prev = NULL;
+	if (run.prev_blocks == NULL) {
+		signer_sigfile_close(run.prev); /* kept signatures were copied out */
+		run.prev = NULL;
+	}
 	double t3 = mono(), c3 = cpu_seconds();
 	tld_debug("signing: signatures in %.2f s (cpu %.2f s, workers included), peak %lu MiB", t3 - t2, c3 - c2,
 	          peak_mib());

@@ -3,9 +3,19 @@
  * Writing a signed zone: the text in canonical order (the SOA RRset first,
  * each RRset followed by its RRSIGs, NSEC3 records merged in by owner) and
  * the signature side file, both atomically.  The text is made of blocks
- * (a few nodes each, see BLOCK_NODES); a block whose digest the previous
- * version's text index lists is read from the previous file instead of
- * formatted, and the index of this text ends the side file (sigfile.h).
+ * (a node each, see below); a block whose digest the previous version's
+ * text index lists is copied from the previous file instead of formatted,
+ * and the index of this text ends the side file (sigfile.h).
+ *
+ * What the copy relies on: a block's digest (SHA-256, 128 bits kept) covers
+ * everything its text is formatted from -- the node's name, flags and
+ * records, the hash and RRSIG RDATA of each of its RRsets, the same of the
+ * NSEC3 records written with it -- and TEXT_FORMAT_VERSION; the formatter is
+ * a function of these alone.  So the previous text of a block with the same
+ * digest is the text formatting would give.  The previous file is used only
+ * when its side file's serial is the file's SOA serial and its size is the
+ * size the index gives (so the index describes that file), and the index's
+ * blocks are checked to tile it (sigfile.c).  Anything else: formatted.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,12 +43,11 @@
 #define TEXT_PART_NODES 16384
 #define TEXT_THREADS_MAX 16
 /*
- * Text blocks (see sigfile.h): a block starts at a node whose sort key hashes
- * to 0 modulo BLOCK_NODES (so about BLOCK_NODES nodes each, and a changed
- * node moves no other block's boundary), and at the first two nodes (the
- * apex, whose SOA changes every version, is a block of its own).
+ * Text blocks (see sigfile.h): every node is a block of its own, with the
+ * NSEC3 records written just before it (those sorting between the node
+ * before and it; the last node's block also ends with every NSEC3 record
+ * sorting after it).  A change costs the text of the nodes it touches only.
  */
-#define BLOCK_NODES 8
 /*
  * Goes into every block digest: bump it whenever the text signer/textout.c
  * writes for the same records changes, so that no text of the old form is
@@ -65,12 +74,18 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return (al > bl) - (al < bl);
 }
 
-/* The previous zone text to copy unchanged blocks from (read only, shared by the writers). */
+/*
+ * The previous zone text to copy unchanged blocks from (read only, shared by
+ * the writers): the file mapped, its index, and a hash table of the index by
+ * digest (open addressing; block number + 1, 0 for an empty place).
+ */
 struct text_src {
-	int fd;                                    /* the previous zone file (pread), or -1 */
-	const struct signer_sigfile_block *blocks; /* its index, file order */
+	const char *map;                           /* the previous zone file, or NULL: nothing to copy */
+	size_t map_len;
+	const struct signer_sigfile_block *blocks; /* its index, file order, within map_len */
 	size_t n;
-	uint32_t *by_digest;                       /* block numbers sorted by digest */
+	uint32_t *table;
+	size_t mask;                               /* table size - 1 (a power of two) */
 };
 
 /* The text index of the file being written (or compared). */
@@ -80,20 +95,20 @@ struct text_index {
 	uint64_t size;
 };
 
-/* Where the blocks start: node numbers, ascending. */
-struct text_blocks {
-	uint32_t *start;
-	size_t n;
+/* A stretch of the previous text that goes after the part's own text t.buf[0 .. at). */
+struct copy_seg {
+	size_t at;
+	uint64_t off;
+	size_t len;
 };
 
 /* One writer: its text buffer and its scratch RDATA buffer. */
 struct text_part {
 	const struct sign_run *run;
 	const struct text_src *src;   /* NULL: format everything */
-	const struct text_blocks *tb;
-	struct signer_textout t;
+	struct signer_textout t;      /* the text formatted (memory mode) */
 	uint8_t rdbuf[SIGN_RDBUF_SIZE];
-	size_t block_from, block_to;  /* blocks [from, to) */
+	size_t node_from, node_to;    /* nodes [from, to): a block each */
 	size_t slot;               /* first zone slot of the first node */
 	size_t j;                  /* first NSEC3 not written before the first node */
 	EVP_MD_CTX *md;
@@ -102,8 +117,8 @@ struct text_part {
 	struct signer_sigfile_block *out; /* the part's blocks: digest and length (offsets: write_text) */
 	size_t nout, out_cap;
 	size_t cursor;             /* previous block expected next */
-	uint64_t pend_off;         /* previous text to read in one go before anything else is written */
-	size_t pend_len;
+	struct copy_seg *segs;     /* the previous text copied, in order, among the formatted text */
+	size_t nsegs, segs_cap;
 	uint64_t copied;           /* bytes copied from the previous text */
 	int ret;
 };
@@ -296,13 +311,14 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 	return ret;
 }
 
-static int digest_cmp(const void *a, const void *b, void *ctx)
+static uint64_t digest_slot(const uint8_t *digest)
 {
-	const struct signer_sigfile_block *blocks = ctx;
-	return memcmp(blocks[*(const uint32_t *)a].digest, blocks[*(const uint32_t *)b].digest, SIGNER_SIGFILE_HASH);
+	uint64_t h;
+	memcpy(&h, digest, sizeof(h));
+	return h;
 }
 
-/* The previous block with this digest: the one after the last found, else searched. */
+/* The previous block with this digest: the one after the last found, else looked up. */
 static const struct signer_sigfile_block *find_prev(struct text_part *tp, const uint8_t *digest)
 {
 	const struct text_src *src = tp->src;
@@ -312,61 +328,36 @@ static const struct signer_sigfile_block *find_prev(struct text_part *tp, const 
 	if (tp->cursor < src->n && memcmp(src->blocks[tp->cursor].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
 		return &src->blocks[tp->cursor++];
 	}
-	size_t lo = 0, hi = src->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(src->blocks[src->by_digest[mid]].digest, digest, SIGNER_SIGFILE_HASH);
-		if (c == 0) {
-			tp->cursor = (size_t)src->by_digest[mid] + 1;
-			return &src->blocks[src->by_digest[mid]];
-		}
-		if (c < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
+	for (size_t h = digest_slot(digest) & src->mask; src->table[h] != 0; h = (h + 1) & src->mask) {
+		size_t b = src->table[h] - 1;
+		if (memcmp(src->blocks[b].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
+			tp->cursor = b + 1;
+			return &src->blocks[b];
 		}
 	}
 	return NULL;
 }
 
-/* Reads the pending stretch of the previous text into the part's text. */
-static int flush_copy(struct text_part *tp)
-{
-	if (tp->pend_len == 0) {
-		return TLD_OK;
-	}
-	char *at = signer_textout_reserve(&tp->t, tp->pend_len);
-	if (at == NULL) {
-		return tp->t.err;
-	}
-	size_t done = 0;
-	while (done < tp->pend_len) {
-		ssize_t r = pread(tp->src->fd, at + done, tp->pend_len - done, (off_t)(tp->pend_off + done));
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR) {
-				continue;
-			}
-			tld_error("signing: reading the previous zone text: %s", r < 0 ? strerror(errno) : "short file");
-			return TLD_EIO;
-		}
-		done += (size_t)r;
-	}
-	tp->copied += tp->pend_len;
-	tp->pend_len = 0;
-	return TLD_OK;
-}
-
-/* Copies a previous block: joined to the pending stretch when it follows it in the previous file. */
+/* Copies a previous block after the text so far: joined to the last stretch when it follows it in both. */
 static int copy_block(struct text_part *tp, const struct signer_sigfile_block *pb)
 {
-	if (tp->pend_len > 0 && tp->pend_off + tp->pend_len == pb->off) {
-		tp->pend_len += pb->len;
+	struct copy_seg *last = tp->nsegs > 0 ? &tp->segs[tp->nsegs - 1] : NULL;
+	tp->copied += pb->len;
+	if (last != NULL && last->at == tp->t.len && last->off + last->len == pb->off) {
+		last->len += pb->len;
 		return TLD_OK;
 	}
-	int ret = flush_copy(tp);
-	tp->pend_off = pb->off;
-	tp->pend_len = pb->len;
-	return ret;
+	if (tp->nsegs >= tp->segs_cap) {
+		size_t cap = tp->segs_cap ? tp->segs_cap * 2 : 256;
+		void *n = realloc(tp->segs, cap * sizeof(*tp->segs));
+		if (n == NULL) {
+			return TLD_ENOMEM;
+		}
+		tp->segs = n;
+		tp->segs_cap = cap;
+	}
+	tp->segs[tp->nsegs++] = (struct copy_seg){ .at = tp->t.len, .off = pb->off, .len = pb->len };
+	return TLD_OK;
 }
 
 static int add_out_block(struct text_part *tp, const uint8_t *digest, size_t len)
@@ -390,48 +381,49 @@ static int add_out_block(struct text_part *tp, const uint8_t *digest, size_t len
 	return TLD_OK;
 }
 
+/* Formats NSEC3 records [j0, j1). */
+static int write_nsec3s(struct text_part *tp, size_t j0, size_t j1)
+{
+	int ret = TLD_OK;
+	for (size_t j = j0; j < j1 && ret == TLD_OK; j++) {
+		ret = write_denial(tp, (uint32_t)(tp->run->nzone_slots + j));
+	}
+	return ret;
+}
+
 /*
- * Writes blocks [block_from, block_to) into tp->t: each is copied from the
- * previous text when that has a block of the same digest, else formatted
- * (nodes with the NSEC3 records that sort among them).
+ * Writes the blocks of nodes [node_from, node_to): each is copied from the
+ * previous text when that has a block of the same digest (recorded in
+ * tp->segs, nothing read here), else formatted into tp->t: the NSEC3
+ * records sorting between the node before and this one, the node, and after
+ * the last node every NSEC3 record left.
  */
 static void write_part(struct text_part *tp)
 {
 	const struct sign_run *run = tp->run;
 	const struct signer_zone *z = run->z;
-	const struct text_blocks *tb = tp->tb;
 	size_t j = tp->j, nn3 = run->n3 ? run->n3->count : 0;
-	uint8_t key[SIGNER_KEY_MAX], k2[SIGNER_KEY_MAX];
+	uint8_t key[SIGNER_KEY_MAX];
 	size_t key_len = j < nn3 ? nsec3_key(run, j, key) : 0;
 	int ret = TLD_OK;
 	tp->nout = 0;
+	tp->nsegs = 0;
 	tp->copied = 0;
 	tp->cursor = SIZE_MAX;
-	tp->pend_len = 0;
-	for (size_t b = tp->block_from; b < tp->block_to && ret == TLD_OK; b++) {
-		size_t n0 = tb->start[b], n1 = b + 1 < tb->n ? tb->start[b + 1] : z->nnodes;
-		/* the NSEC3 records written before its nodes (the last block: all the rest) */
-		size_t j1 = j;
-		if (n1 == z->nnodes) {
-			j1 = nn3;
-		} else if (n1 - 1 > 0) {
-			const struct signer_node *ln = &z->nodes[n1 - 1];
-			size_t kl = key_len;
-			memcpy(k2, key, kl);
-			while (j1 < nn3 && key_cmp(k2, kl, signer_node_key(z, ln), ln->key_len) < 0) {
-				if (++j1 < nn3) {
-					kl = nsec3_key(run, j1, k2);
-				}
+	for (size_t i = tp->node_from; i < tp->node_to && ret == TLD_OK; i++) {
+		const struct signer_node *n = &z->nodes[i];
+		/* NSEC3 records [j, jb) before the node (never before the apex), [jb, j1) after it */
+		size_t jb = j;
+		while (i > 0 && jb < nn3 && key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
+			if (++jb < nn3) {
+				key_len = nsec3_key(run, jb, key);
 			}
 		}
+		size_t j1 = i + 1 == z->nnodes ? nn3 : jb;
 		uint8_t digest[SIGNER_SIGFILE_HASH];
 		size_t slot = tp->slot, len = 0;
-		ret = block_digest(tp, n0, n1, j, j1, &slot, digest);
+		ret = block_digest(tp, i, i + 1, j, j1, &slot, digest);
 		const struct signer_sigfile_block *pb = ret == TLD_OK ? find_prev(tp, digest) : NULL;
-		if (ret == TLD_OK && pb == NULL) {
-			ret = flush_copy(tp);
-		}
-		size_t before = tp->t.len;
 		if (ret != TLD_OK) {
 			break;
 		}
@@ -439,85 +431,33 @@ static void write_part(struct text_part *tp)
 			ret = copy_block(tp, pb);
 			len = pb->len;
 			tp->slot = slot;
-			if (j1 != j) {
-				j = j1;
-				key_len = j < nn3 ? nsec3_key(run, j, key) : 0;
-			}
 		} else {
-			for (size_t i = n0; i < n1 && ret == TLD_OK; i++) {
-				const struct signer_node *n = &z->nodes[i];
-				/* NSEC3 owners that sort before this node (never before the apex) */
-				while (i > 0 && j < nn3 && ret == TLD_OK &&
-				       key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
-					ret = write_denial(tp, (uint32_t)(run->nzone_slots + j));
-					if (++j < nn3) {
-						key_len = nsec3_key(run, j, key);
-					}
-				}
-				if (ret == TLD_OK) {
-					ret = write_node(tp, i);
-				}
+			size_t before = tp->t.len;
+			ret = write_nsec3s(tp, j, jb);
+			if (ret == TLD_OK) {
+				ret = write_node(tp, i);
 			}
-			for (; n1 == z->nnodes && j < nn3 && ret == TLD_OK; j++) {
-				ret = write_denial(tp, (uint32_t)(run->nzone_slots + j));
+			if (ret == TLD_OK) {
+				ret = write_nsec3s(tp, jb, j1);
 			}
-			if (ret == TLD_OK && (j != j1 || tp->slot != slot)) {
+			if (ret == TLD_OK && tp->slot != slot) {
 				ret = TLD_EINVAL; /* the digest did not cover what was written: a bug */
-				tld_error("signing: text block %zu: digest and text disagree", b);
+				tld_error("signing: text block of node %zu: digest and text disagree", i);
 			}
 			len = tp->t.len - before;
 		}
+		j = j1;
 		if (ret == TLD_OK) {
 			ret = add_out_block(tp, digest, len);
 		}
 	}
-	if (ret == TLD_OK) {
-		ret = flush_copy(tp);
-	}
-	tp->ret = ret;
+	tp->ret = ret == TLD_OK ? tp->t.err : ret;
 }
 
 static void *write_part_thread(void *arg)
 {
 	write_part(arg);
 	return NULL;
-}
-
-/* FNV-1a of a sort key: where blocks start. */
-static uint32_t key_hash(const uint8_t *k, size_t len)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ k[i]) * 16777619u;
-	}
-	return h;
-}
-
-static int make_blocks(const struct sign_run *run, struct text_blocks *tb)
-{
-	const struct signer_zone *z = run->z;
-	tb->n = 0;
-	tb->start = malloc((z->nnodes / 4 + 16) * sizeof(*tb->start));
-	size_t cap = z->nnodes / 4 + 16;
-	if (tb->start == NULL) {
-		return TLD_ENOMEM;
-	}
-	for (size_t i = 0; i < z->nnodes; i++) {
-		const struct signer_node *n = &z->nodes[i];
-		if (i > 1 && key_hash(signer_node_key(z, n), n->key_len) % BLOCK_NODES != 0) {
-			continue;
-		}
-		if (tb->n >= cap) {
-			void *m = realloc(tb->start, cap * 2 * sizeof(*tb->start));
-			if (m == NULL) {
-				return TLD_ENOMEM;
-			}
-			tb->start = m;
-			cap *= 2;
-		}
-		tb->start[tb->n++] = (uint32_t)i;
-	}
-	return TLD_OK;
 }
 
 /* First NSEC3 written at or after node i: those sorting before node i - 1 come earlier. */
@@ -581,10 +521,6 @@ static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
 	return (unsigned)(n > TEXT_THREADS_MAX ? TEXT_THREADS_MAX : n);
 }
 
-/*
- * The zone text: rounds of one part of TEXT_PART_NODES nodes per thread,
- * formatted in parallel into memory, written in order.
- */
 /* Where the text goes: a stream, or a comparison with the existing file. */
 struct text_sink {
 	FILE *out;                /* stream, or NULL: compare with old[] */
@@ -631,29 +567,84 @@ static int index_add(struct text_index *ix, const struct signer_sigfile_block *b
 	return TLD_OK;
 }
 
+/* A finished part into the sink (its text with the previous text it copies, in order) and its blocks into ix. */
+static int part_emit(const struct text_part *tp, struct text_sink *sink, struct text_index *ix, uint64_t *copied)
+{
+	int ret = tp->ret;
+	for (size_t i = 0; i < tp->nout && ret == TLD_OK; i++) {
+		ret = index_add(ix, &tp->out[i]);
+	}
+	size_t pos = 0;
+	for (size_t i = 0; i < tp->nsegs && ret == TLD_OK; i++) {
+		const struct copy_seg *s = &tp->segs[i];
+		if (s->at > pos) {
+			ret = sink_put(sink, tp->t.buf + pos, s->at - pos);
+		}
+		if (ret == TLD_OK) {
+			ret = sink_put(sink, tp->src->map + s->off, s->len);
+		}
+		pos = s->at;
+	}
+	if (ret == TLD_OK && tp->t.len > pos) {
+		ret = sink_put(sink, tp->t.buf + pos, tp->t.len - pos);
+	}
+	*copied += tp->copied;
+	return ret;
+}
+
+/* Starts a round: the parts of up to nt parts' worth of nodes from *next on, on threads of their own. */
+static unsigned round_start(const struct sign_run *run, struct text_part *set, unsigned nt, size_t part_nodes,
+                            size_t *next, pthread_t *tid, bool *threaded)
+{
+	unsigned used = 0;
+	for (; used < nt && *next < run->z->nnodes; used++) {
+		struct text_part *tp = &set[used];
+		tp->node_from = *next;
+		tp->node_to = run->z->nnodes - *next > part_nodes ? *next + part_nodes : run->z->nnodes;
+		tp->slot = first_slot_of(run, tp->node_from);
+		tp->j = first_nsec3_of(run, tp->node_from);
+		tp->t.len = 0;
+		tp->ret = TLD_OK;
+		*next = tp->node_to;
+		threaded[used] = pthread_create(&tid[used], NULL, write_part_thread, tp) == 0;
+		if (!threaded[used]) { /* no thread for it: here */
+			write_part(tp);
+		}
+	}
+	return used;
+}
+
+static void round_join(unsigned used, const pthread_t *tid, const bool *threaded)
+{
+	for (unsigned k = 0; k < used; k++) {
+		if (threaded[k]) {
+			pthread_join(tid[k], NULL);
+		}
+	}
+}
+
 /*
- * The zone text: rounds of one part (whole blocks, TEXT_PART_NODES nodes or
- * more) per thread, copied or formatted in parallel into memory, written in
- * order; the text index of what was written goes to ix.
+ * The zone text: rounds of one part (part_nodes nodes) per thread, copied or
+ * formatted in parallel into memory while this thread writes the round
+ * before in order; the text index of what was written goes to ix.
  */
 static int write_text(const struct sign_run *run, const struct text_src *src, struct text_sink *sink,
                       struct text_index *ix, uint64_t *copied)
 {
 	size_t part_nodes = 0;
 	unsigned nt = writer_threads(run, &part_nodes);
-	struct text_part *parts = calloc(nt, sizeof(*parts));
-	struct text_blocks tb = { 0 };
-	pthread_t tid[TEXT_THREADS_MAX];
+	struct text_part *parts = calloc(2 * (size_t)nt, sizeof(*parts));
+	pthread_t tid[2][TEXT_THREADS_MAX];
+	bool threaded[2][TEXT_THREADS_MAX];
+	unsigned used[2] = { 0, 0 }, ready = 0;
 	int ret = TLD_ENOMEM;
-	unsigned ready = 0;
 	*copied = 0;
-	if (parts == NULL || make_blocks(run, &tb) != TLD_OK) {
-		goto fail;
+	if (parts == NULL) {
+		return TLD_ENOMEM;
 	}
-	for (; ready < nt; ready++) {
+	for (; ready < 2 * nt; ready++) {
 		parts[ready].run = run;
-		parts[ready].src = src;
-		parts[ready].tb = &tb;
+		parts[ready].src = src->map != NULL ? src : NULL;
 		parts[ready].md = EVP_MD_CTX_new();
 		if (signer_textout_init(&parts[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK ||
 		    parts[ready].md == NULL) {
@@ -662,79 +653,60 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 		}
 	}
 	ret = TLD_OK;
-	double t_format = 0, t_put = 0;
-	for (size_t b = 0; b < tb.n && ret == TLD_OK;) {
-		unsigned used = 0, started = 0;
-		double r0 = mono();
-		for (; used < nt && b < tb.n; used++) {
-			struct text_part *tp = &parts[used];
-			size_t from = tb.start[b], e = b + 1;
-			while (e < tb.n && tb.start[e] - from < part_nodes) {
-				e++;
+	double t0 = mono(), t_put = 0;
+	size_t next = 0;
+	for (unsigned r = 0;; r++) {
+		unsigned cur = r % 2, prev = 1 - cur;
+		used[cur] = ret == TLD_OK ? round_start(run, &parts[cur * nt], nt, part_nodes, &next, tid[cur],
+		                                        threaded[cur]) : 0;
+		double p0 = mono();
+		for (unsigned k = 0; k < used[prev] && ret == TLD_OK; k++) {
+			ret = part_emit(&parts[prev * nt + k], sink, ix, copied);
+			if (sink->out == NULL && sink->differs) {
+				ret = TLD_ECANCELED; /* no need to go on comparing */
 			}
-			tp->block_from = b;
-			tp->block_to = e;
-			tp->slot = first_slot_of(run, from);
-			tp->j = first_nsec3_of(run, from);
-			tp->t.len = 0;
-			tp->ret = TLD_OK;
-			b = e;
 		}
-		for (unsigned k = 1; k < used; k++) {
-			if (pthread_create(&tid[k - 1], NULL, write_part_thread, &parts[k]) != 0) {
-				break;
-			}
-			started = k;
+		t_put += mono() - p0;
+		round_join(used[cur], tid[cur], threaded[cur]);
+		if (used[cur] == 0) {
+			break;
 		}
-		for (unsigned k = started + 1; k < used; k++) { /* no thread for these: here */
-			write_part(&parts[k]);
-		}
-		write_part(&parts[0]);
-		for (unsigned k = 1; k <= started; k++) {
-			pthread_join(tid[k - 1], NULL);
-		}
-		double r1 = mono();
-		for (unsigned k = 0; k < used && ret == TLD_OK; k++) {
-			ret = parts[k].ret;
-			for (size_t i = 0; i < parts[k].nout && ret == TLD_OK; i++) {
-				ret = index_add(ix, &parts[k].out[i]);
-			}
-			if (ret == TLD_OK && parts[k].t.len > 0) {
-				ret = sink_put(sink, parts[k].t.buf, parts[k].t.len);
-			}
-			*copied += parts[k].copied;
-		}
-		t_format += r1 - r0;
-		t_put += mono() - r1;
-		if (sink->out == NULL && sink->differs) {
-			break; /* no need to go on comparing */
-		}
+		used[prev] = 0;
+	}
+	if (ret == TLD_ECANCELED) {
+		ret = TLD_OK; /* sink->differs tells */
 	}
 	if (ret == TLD_OK && sink->out != NULL && fflush(sink->out) != 0) {
 		ret = TLD_EIO;
 	}
-	tld_debug("signing: zone text: %u threads copying or formatting %zu blocks %.2f s (%.1f of %.1f MiB copied "
-	          "from the previous version), written in order %.2f s",
-	          nt, tb.n, t_format, (double)*copied / 1048576.0, (double)ix->size / 1048576.0, t_put);
+	tld_debug("signing: zone text: %u threads copying or formatting %zu nodes in %.2f s (%.1f of %.1f MiB copied "
+	          "from the previous version), written in order beside them %.2f s",
+	          nt, run->z->nnodes, mono() - t0, (double)*copied / 1048576.0, (double)ix->size / 1048576.0, t_put);
 fail:
 	for (unsigned k = 0; k < ready; k++) {
 		signer_textout_finish(&parts[k].t);
 		EVP_MD_CTX_free(parts[k].md);
 		free(parts[k].dbuf);
 		free(parts[k].out);
+		free(parts[k].segs);
 	}
 	free(parts);
-	free(tb.start);
 	return ret;
 }
 
-/* Opens the previous text when the run kept its index and the file still has the indexed size. */
+/*
+ * Maps the previous text when the run kept its index and the file still has
+ * the indexed size (the index's blocks lie within it: sigfile.c checks), and
+ * hashes the index by digest.  Otherwise src->map stays NULL: everything is
+ * formatted.  The file is the previous version, which nothing changes while
+ * the run holds the state directory.
+ */
 static void text_src_open(const struct sign_run *run, struct text_src *src)
 {
 	memset(src, 0, sizeof(*src));
-	src->fd = -1;
 	const char *env = getenv("TLDSIGN_SIGN_TEXT_COPY"); /* "0": format everything (tests) */
-	if (run->prev_blocks == NULL || run->prev_text == NULL || (env != NULL && strcmp(env, "0") == 0)) {
+	if (run->prev_blocks == NULL || run->prev_text == NULL || run->prev_text_size == 0 ||
+	    (env != NULL && strcmp(env, "0") == 0)) {
 		return;
 	}
 	struct stat st;
@@ -743,35 +715,48 @@ static void text_src_open(const struct sign_run *run, struct text_src *src)
 		return;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != run->prev_text_size ||
-	    run->nprev_blocks >= UINT32_MAX) {
+	    run->nprev_blocks >= UINT32_MAX / 2) {
 		tld_info("%s: not the file its side file indexes; the zone text is formatted anew", run->prev_text);
 		close(fd);
 		return;
 	}
-	uint32_t *by = malloc(run->nprev_blocks * sizeof(*by));
-	if (by == NULL) {
-		close(fd);
+	size_t size = 1;
+	while (size < 2 * run->nprev_blocks) {
+		size *= 2;
+	}
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	src->table = calloc(size, sizeof(*src->table));
+	if (map == MAP_FAILED || src->table == NULL) {
+		if (map != MAP_FAILED) {
+			munmap(map, (size_t)st.st_size);
+		}
+		free(src->table);
+		src->table = NULL;
 		return;
 	}
+	madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	src->mask = size - 1;
 	for (size_t i = 0; i < run->nprev_blocks; i++) {
-		by[i] = (uint32_t)i;
+		size_t h = digest_slot(run->prev_blocks[i].digest) & src->mask;
+		while (src->table[h] != 0) {
+			h = (h + 1) & src->mask;
+		}
+		src->table[h] = (uint32_t)(i + 1);
 	}
-	signer_sort(by, run->nprev_blocks, sizeof(*by), digest_cmp, run->prev_blocks);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	src->fd = fd;
+	src->map = map;
+	src->map_len = (size_t)st.st_size;
 	src->blocks = run->prev_blocks;
 	src->n = run->nprev_blocks;
-	src->by_digest = by;
 }
 
 static void text_src_close(struct text_src *src)
 {
-	if (src->fd >= 0) {
-		close(src->fd);
+	if (src->map != NULL) {
+		munmap((void *)src->map, src->map_len);
 	}
-	free(src->by_digest);
+	free(src->table);
 	memset(src, 0, sizeof(*src));
-	src->fd = -1;
 }
 
 static const uint8_t *sig_at(void *ctx, size_t i, uint16_t *len)
