@@ -18,8 +18,8 @@
  * Version 2 appends, after the blob padded to 8 bytes, the text index of the
  * signed zone file written with it: struct signer_sigfile_text, then
  * nblocks x struct signer_sigfile_block in file order.  A block is a stretch
- * of the zone text (a node with its records and RRSIGs and the NSEC3 records
- * written just before it) named by a digest of everything its text is made
+ * of the zone text (a node with its records and RRSIGs, or an NSEC3 record
+ * with its RRSIGs) named by a digest of everything its text is made
  * from; the next run copies the text of a block with the same digest from
  * the previous file instead of formatting it again (signer/sign_write.c).
  * Blocks are content-addressed, so an index of coarser blocks (a few nodes

@@ -3,7 +3,7 @@
  * Writing a signed zone: the text in canonical order (the SOA RRset first,
  * each RRset followed by its RRSIGs, NSEC3 records merged in by owner) and
  * the signature side file, both atomically.  The text is made of blocks
- * (a node each, see below); a block whose digest the previous version's
+ * (a node or an NSEC3 record each); a block whose digest the previous version's
  * text index lists is copied from the previous file instead of formatted,
  * and the index of this text ends the side file (sigfile.h).
  *
@@ -43,10 +43,9 @@
 #define TEXT_PART_NODES 16384
 #define TEXT_THREADS_MAX 16
 /*
- * Text blocks (see sigfile.h): every node is a block of its own, with the
- * NSEC3 records written just before it (those sorting between the node
- * before and it; the last node's block also ends with every NSEC3 record
- * sorting after it).  A change costs the text of the nodes it touches only.
+ * Text blocks (see sigfile.h): every node (with its records and RRSIGs) and
+ * every NSEC3 record (with its RRSIGs) is a block of its own, so a change
+ * costs only the text of the nodes and NSEC3 records it touches.
  */
 /*
  * Goes into every block digest: bump it whenever the text signer/textout.c
@@ -392,11 +391,43 @@ static int write_nsec3s(struct text_part *tp, size_t j0, size_t j1)
 }
 
 /*
- * Writes the blocks of nodes [node_from, node_to): each is copied from the
- * previous text when that has a block of the same digest (recorded in
- * tp->segs, nothing read here), else formatted into tp->t: the NSEC3
- * records sorting between the node before and this one, the node, and after
- * the last node every NSEC3 record left.
+ * One block: NSEC3 records [j, j1) and nodes [i, i1) (one of them, see
+ * write_part()).  Copied from the previous text when that has a block of the
+ * same digest (recorded in tp->segs, nothing read here), else formatted
+ * into tp->t.
+ */
+static int write_block(struct text_part *tp, size_t i, size_t i1, size_t j, size_t j1)
+{
+	uint8_t digest[SIGNER_SIGFILE_HASH];
+	size_t slot = tp->slot, len = 0;
+	int ret = block_digest(tp, i, i1, j, j1, &slot, digest);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	const struct signer_sigfile_block *pb = find_prev(tp, digest);
+	if (pb != NULL) {
+		ret = copy_block(tp, pb);
+		len = pb->len;
+		tp->slot = slot;
+	} else {
+		size_t before = tp->t.len;
+		ret = write_nsec3s(tp, j, j1);
+		for (size_t k = i; k < i1 && ret == TLD_OK; k++) {
+			ret = write_node(tp, k);
+		}
+		if (ret == TLD_OK && tp->slot != slot) {
+			ret = TLD_EINVAL; /* the digest did not cover what was written: a bug */
+			tld_error("signing: text block of node %zu: digest and text disagree", i);
+		}
+		len = tp->t.len - before;
+	}
+	return ret == TLD_OK ? add_out_block(tp, digest, len) : ret;
+}
+
+/*
+ * Writes the blocks of nodes [node_from, node_to) and of the NSEC3 records
+ * among them: one per node, one per NSEC3 record (before each node those
+ * sorting between the node before and it; after the last node the rest).
  */
 static void write_part(struct text_part *tp)
 {
@@ -412,44 +443,22 @@ static void write_part(struct text_part *tp)
 	tp->cursor = SIZE_MAX;
 	for (size_t i = tp->node_from; i < tp->node_to && ret == TLD_OK; i++) {
 		const struct signer_node *n = &z->nodes[i];
-		/* NSEC3 records [j, jb) before the node (never before the apex), [jb, j1) after it */
+		/* NSEC3 records [j, jb) sort between the node before and this one (none before the apex) */
 		size_t jb = j;
 		while (i > 0 && jb < nn3 && key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
 			if (++jb < nn3) {
 				key_len = nsec3_key(run, jb, key);
 			}
 		}
-		size_t j1 = i + 1 == z->nnodes ? nn3 : jb;
-		uint8_t digest[SIGNER_SIGFILE_HASH];
-		size_t slot = tp->slot, len = 0;
-		ret = block_digest(tp, i, i + 1, j, j1, &slot, digest);
-		const struct signer_sigfile_block *pb = ret == TLD_OK ? find_prev(tp, digest) : NULL;
-		if (ret != TLD_OK) {
-			break;
+		for (; j < jb && ret == TLD_OK; j++) {
+			ret = write_block(tp, i, i, j, j + 1);
 		}
-		if (pb != NULL) {
-			ret = copy_block(tp, pb);
-			len = pb->len;
-			tp->slot = slot;
-		} else {
-			size_t before = tp->t.len;
-			ret = write_nsec3s(tp, j, jb);
-			if (ret == TLD_OK) {
-				ret = write_node(tp, i);
-			}
-			if (ret == TLD_OK) {
-				ret = write_nsec3s(tp, jb, j1);
-			}
-			if (ret == TLD_OK && tp->slot != slot) {
-				ret = TLD_EINVAL; /* the digest did not cover what was written: a bug */
-				tld_error("signing: text block of node %zu: digest and text disagree", i);
-			}
-			len = tp->t.len - before;
-		}
-		j = j1;
 		if (ret == TLD_OK) {
-			ret = add_out_block(tp, digest, len);
+			ret = write_block(tp, i, i + 1, j, j);
 		}
+	}
+	for (; tp->node_to == z->nnodes && j < nn3 && ret == TLD_OK; j++) {
+		ret = write_block(tp, z->nnodes, z->nnodes, j, j + 1);
 	}
 	tp->ret = ret == TLD_OK ? tp->t.err : ret;
 }
