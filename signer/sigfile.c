@@ -83,6 +83,38 @@ static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 	return true;
 }
 
+/* The first 1 to 16 bits of an entry hash: its bucket in the directory. */
+static size_t bucket_of(const struct signer_sigfile *sf, const uint8_t *hash)
+{
+	return ((size_t)hash[0] << 8 | hash[1]) >> (16 - sf->dir_bits);
+}
+
+/*
+ * The directory of the entries by the first dir_bits bits of their hash:
+ * bucket b holds entries [dir[b], dir[b + 1]) (the entries are sorted by
+ * hash).  About one entry per bucket, at most 2^16 buckets.  Without one
+ * (no memory, too many entries) lookups search the whole table.
+ */
+static void build_dir(struct signer_sigfile *sf)
+{
+	uint64_t n = sf->hdr->nentries;
+	unsigned bits = 1;
+	while (bits < 16 && ((uint64_t)1 << bits) < n) {
+		bits++;
+	}
+	if (n >= UINT32_MAX || (sf->dir = malloc((((size_t)1 << bits) + 1) * sizeof(*sf->dir))) == NULL) {
+		return;
+	}
+	sf->dir_bits = bits;
+	size_t e = 0;
+	for (size_t b = 0; b <= (size_t)1 << bits; b++) {
+		while (e < n && bucket_of(sf, sf->entries[e].hash) < b) {
+			e++;
+		}
+		sf->dir[b] = (uint32_t)e;
+	}
+}
+
 /* -- public API -- */
 
 int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigfile **out)
@@ -95,6 +127,7 @@ int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigf
 		free(sf);
 		return TLD_EPARSE;
 	}
+	build_dir(sf);
 	*out = sf;
 	return TLD_OK;
 }
@@ -134,6 +167,7 @@ int signer_sigfile_open(const char *path, struct signer_sigfile **out)
 		goto fail;
 	}
 	close(fd);
+	build_dir(sf);
 	*out = sf;
 	return TLD_OK;
 fail:
@@ -150,12 +184,18 @@ void signer_sigfile_close(struct signer_sigfile *sf)
 	if (sf->map != NULL) {
 		munmap(sf->map, sf->size);
 	}
+	free(sf->dir);
 	free(sf);
 }
 
 const struct signer_sigfile_entry *signer_sigfile_find(const struct signer_sigfile *sf, const uint8_t *hash)
 {
 	size_t lo = 0, hi = (size_t)sf->hdr->nentries;
+	if (sf->dir != NULL) {
+		size_t b = bucket_of(sf, hash);
+		lo = sf->dir[b];
+		hi = sf->dir[b + 1];
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = memcmp(sf->entries[mid].hash, hash, SIGNER_SIGFILE_HASH);

@@ -13,7 +13,9 @@
  * RDLENGTH | RDATA for each RR in canonical order).  Equal hashes mean the
  * same owner, type, TTL and RDATA set, so an RRSIG stored under that hash
  * still covers the RRset.  The file is read with one mmap and looked up by
- * binary search.
+ * binary search within the bucket of a directory by the hash's first bits
+ * (made when the file is opened: the hashes are uniform, so a bucket holds
+ * about one entry).
  *
  * Version 2 appends, after the blob padded to 8 bytes, the text index of the
  * signed zone file written with it: struct signer_sigfile_text, then
@@ -80,6 +82,8 @@ struct signer_sigfile {
 	const uint8_t *blob;
 	const struct signer_sigfile_text *text;      /*!< NULL in a version 1 file */
 	const struct signer_sigfile_block *blocks;   /*!< text->nblocks, file order, checked to lie in text_size */
+	uint32_t *dir;           /*!< entries by the first dir_bits bits of their hash (sigfile.c), or NULL */
+	unsigned dir_bits;
 };
 
 /*!

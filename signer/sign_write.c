@@ -533,6 +533,7 @@ static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
 /* Where the text goes: a stream, or a comparison with the existing file. */
 struct text_sink {
 	FILE *out;                /* stream, or NULL: compare with old[] */
+	uint64_t flushed;         /* bytes of out handed to the kernel for writeback (sink_writeback) */
 	const char *old;          /* mapped (page-aligned) */
 	size_t old_len, pos;
 	size_t released;          /* old[0 .. released) dropped from memory */
@@ -541,6 +542,8 @@ struct text_sink {
 
 /* Compared pages are dropped as the comparison goes, so the old file does not stay resident. */
 #define SINK_RELEASE_CHUNK (4u << 20)
+/* Written text is handed to the kernel's writeback in stretches of this size. */
+#define SINK_WRITEBACK_CHUNK (16u << 20)
 
 static int sink_put(struct text_sink *k, const char *buf, size_t len)
 {
@@ -574,6 +577,20 @@ static int index_add(struct text_index *ix, const struct signer_sigfile_block *b
 	ix->blocks[ix->n++].off = ix->size;
 	ix->size += b->len;
 	return TLD_OK;
+}
+
+/*
+ * Starts the writeback of what the stream holds so far (without waiting for
+ * it): the fsync that commits the file then finds most of it on its way.
+ * Only a hint; nothing depends on it.
+ */
+static void sink_writeback(struct text_sink *k, uint64_t size)
+{
+	if (k->out == NULL || size - k->flushed < SINK_WRITEBACK_CHUNK || fflush(k->out) != 0) {
+		return;
+	}
+	(void)sync_file_range(fileno(k->out), (off_t)k->flushed, (off_t)(size - k->flushed), SYNC_FILE_RANGE_WRITE);
+	k->flushed = size;
 }
 
 /* A finished part into the sink (its text with the previous text it copies, in order) and its blocks into ix. */
@@ -675,6 +692,7 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 				ret = TLD_ECANCELED; /* no need to go on comparing */
 			}
 		}
+		sink_writeback(sink, ix->size);
 		t_put += mono() - p0;
 		round_join(used[cur], tid[cur], threaded[cur]);
 		if (used[cur] == 0) {

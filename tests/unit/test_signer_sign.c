@@ -254,6 +254,54 @@ static void test_sigfile(void)
 	ok(signer_sigfile_open(tmp_path("none.sigs"), &sf) == TLD_ENOENT, "sigfile: missing file is TLD_ENOENT");
 }
 
+/* Many entries: each found through the directory of hash prefixes, absent hashes not; hashes at the edges too. */
+static void test_sigfile_many(void)
+{
+	const uint8_t origin[] = { 4, 't', 'e', 's', 't', 0 };
+	uint8_t h0[32] = { 0 };
+	enum { N = 5000 };
+	struct signer_sigfile_item *items = calloc(N, sizeof(*items));
+	uint8_t (*want)[16] = calloc(N, 16);
+	uint64_t x = 88172645463325252ULL;
+	for (size_t i = 0; items != NULL && want != NULL && i < N; i++) {
+		for (int k = 0; k < 16; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			items[i].hash[k] = (uint8_t)(i % 7 == 0 ? (x & 0x0f) : x); /* some crowd the first buckets */
+		}
+		if (i == 1) {
+			memset(items[i].hash, 0x00, 16);
+		} else if (i == 2) {
+			memset(items[i].hash, 0xff, 16);
+		}
+		items[i].sig_first = 0;
+		items[i].nsigs = 1;
+		memcpy(want[i], items[i].hash, 16);
+	}
+	FILE *f = fopen(tmp_path("many.sigs"), "w");
+	bool written = items != NULL && want != NULL && f != NULL &&
+	               signer_sigfile_write(f, origin, sizeof(origin), 1, h0, items, N, sig_of, NULL) == TLD_OK &&
+	               signer_sigfile_write_text(f, 0, NULL, 0) == TLD_OK;
+	if (f != NULL) {
+		fclose(f);
+	}
+	struct signer_sigfile *sf = NULL;
+	ok(written && signer_sigfile_open(tmp_path("many.sigs"), &sf) == TLD_OK, "sigfile: %d entries written and opened",
+	   N);
+	size_t found = 0, absent = 0;
+	for (size_t i = 0; sf != NULL && i < N; i++) {
+		const struct signer_sigfile_entry *e = signer_sigfile_find(sf, want[i]);
+		found += e != NULL && memcmp(e->hash, want[i], 16) == 0;
+		uint8_t other[16];
+		memcpy(other, want[i], 16);
+		other[15] ^= 0x5a;
+		absent += signer_sigfile_find(sf, other) == NULL;
+	}
+	ok(found == N && absent == N, "sigfile: every entry found (%zu), no absent hash found (%zu)", found, absent);
+	signer_sigfile_close(sf);
+	free(items);
+	free(want);
+}
+
 /* ---- NSEC chain ---- */
 
 static void test_nsec_chain(void)
@@ -782,6 +830,7 @@ int main(void)
 	}
 	test_textout_roundtrip();
 	test_sigfile();
+	test_sigfile_many();
 	test_nsec_chain();
 	test_keyset_check();
 	test_sort();
