@@ -17,7 +17,7 @@
 
 #define MAGIC "TLDSIGS"
 #define BOM 0x01020304u
-#define VERSION 2
+#define VERSION 3
 #define TEXT_MAGIC "TEXTIDX"
 
 /* -- internal API -- */
@@ -34,7 +34,11 @@ static bool put(FILE *out, const void *p, size_t n)
 	return n == 0 || fwrite(p, 1, n, out) == n;
 }
 
-/* Checks header and sizes and sets the pointers into data. */
+/*
+ * Checks header and sizes and sets the pointers into data.  Version 1 has
+ * no text index; the index of version 2 (blocks of another layout) is
+ * ignored; version 3's is checked to fit the file exactly.
+ */
 static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 {
 	if (size < sizeof(struct signer_sigfile_header) || ((uintptr_t)data & 7) != 0) {
@@ -42,7 +46,7 @@ static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 	}
 	const struct signer_sigfile_header *h = data;
 	uint64_t table = (uint64_t)sizeof(*h);
-	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || (h->version != 1 && h->version != VERSION) ||
+	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || h->version < 1 || h->version > VERSION ||
 	    h->origin_len == 0 || h->origin_len > 255 || h->nentries > size / sizeof(struct signer_sigfile_entry) ||
 	    h->blob_len > size || table + h->nentries * sizeof(struct signer_sigfile_entry) + h->blob_len > size) {
 		return false;
@@ -60,6 +64,9 @@ static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 	if (end > size || size - end < sizeof(struct signer_sigfile_text)) {
 		return false;
 	}
+	if (h->version == 2) {
+		return true; /* its text index is not of this layout: not used */
+	}
 	const struct signer_sigfile_text *t = (const void *)((const uint8_t *)data + end);
 	end += sizeof(*t);
 	if (memcmp(t->magic, TEXT_MAGIC, sizeof(TEXT_MAGIC)) != 0 ||
@@ -67,19 +74,43 @@ static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 	    end + t->nblocks * sizeof(struct signer_sigfile_block) != size) {
 		return false;
 	}
-	const struct signer_sigfile_block *b = (const void *)((const uint8_t *)data + end);
-	uint64_t off = 0;
-	for (uint64_t i = 0; i < t->nblocks; i++) { /* contiguous, within the text */
-		if (b[i].off != off || b[i].len > t->text_size - off) {
+	sf->text = t;
+	sf->blocks = (const void *)((const uint8_t *)data + end);
+	return true;
+}
+
+/*
+ * The offsets of the text blocks (the sums of the lengths before each),
+ * which must add up to the text's size.  Without memory the index is
+ * dropped (nothing is copied).
+ * \return false when the lengths do not tile the text
+ */
+static bool index_text(struct signer_sigfile *sf)
+{
+	if (sf->text == NULL) {
+		return true;
+	}
+	uint64_t n = sf->text->nblocks, off = 0;
+	sf->block_off = n < SIZE_MAX / sizeof(*sf->block_off) - 1 ? malloc(((size_t)n + 1) * sizeof(*sf->block_off))
+	                                                          : NULL;
+	for (uint64_t i = 0; i < n; i++) {
+		if (sf->blocks[i].len > sf->text->text_size - off) {
 			return false;
 		}
-		off += b[i].len;
+		if (sf->block_off != NULL) {
+			sf->block_off[i] = off;
+		}
+		off += sf->blocks[i].len;
 	}
-	if (off != t->text_size) {
+	if (off != sf->text->text_size) {
 		return false;
 	}
-	sf->text = t;
-	sf->blocks = b;
+	if (sf->block_off == NULL) {
+		sf->text = NULL;
+		sf->blocks = NULL;
+		return true;
+	}
+	sf->block_off[n] = off;
 	return true;
 }
 
@@ -123,8 +154,8 @@ int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigf
 	if (sf == NULL) {
 		return TLD_ENOMEM;
 	}
-	if (!layout_ok(sf, data, size)) {
-		free(sf);
+	if (!layout_ok(sf, data, size) || !index_text(sf)) {
+		signer_sigfile_close(sf);
 		return TLD_EPARSE;
 	}
 	build_dir(sf);
@@ -162,7 +193,7 @@ int signer_sigfile_open(const char *path, struct signer_sigfile **out)
 		goto fail;
 	}
 	sf->size = size;
-	if (!layout_ok(sf, sf->map, size)) {
+	if (!layout_ok(sf, sf->map, size) || !index_text(sf)) {
 		tld_warning("%s: not a signature side file of this version and host; not reused", path);
 		goto fail;
 	}
@@ -185,6 +216,7 @@ void signer_sigfile_close(struct signer_sigfile *sf)
 		munmap(sf->map, sf->size);
 	}
 	free(sf->dir);
+	free(sf->block_off);
 	free(sf);
 }
 

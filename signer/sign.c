@@ -887,6 +887,7 @@ static int keep_text_index(struct sign_run *run, const char *previous, uint32_t 
 		return TLD_OK;
 	}
 	run->prev_blocks = p->blocks; /* run->prev stays open until the text is written */
+	run->prev_block_off = p->block_off;
 	run->nprev_blocks = (size_t)p->text->nblocks;
 	run->prev_text_size = p->text->text_size;
 	run->prev_text = previous;

@@ -85,6 +85,7 @@ struct sign_run {
 	 * its zone file can be copied from: side file serial = the file's SOA serial */
 	const char *prev_text;     /*!< the previous signed zone file */
 	const struct signer_sigfile_block *prev_blocks;
+	const uint64_t *prev_block_off; /*!< nprev_blocks + 1 offsets into prev_text */
 	size_t nprev_blocks;
 	uint64_t prev_text_size;
 	uint64_t text_copied, text_formatted; /*!< bytes of zone text copied / formatted (sign_write) */

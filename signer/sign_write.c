@@ -81,7 +81,8 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 struct text_src {
 	const char *map;                           /* the previous zone file, or NULL: nothing to copy */
 	size_t map_len;
-	const struct signer_sigfile_block *blocks; /* its index, file order, within map_len */
+	const struct signer_sigfile_block *blocks; /* its index, file order */
+	const uint64_t *off;                       /* n + 1 offsets: block b is map[off[b] .. off[b + 1]) */
 	size_t n;
 	uint32_t *table;
 	size_t mask;                               /* table size - 1 (a power of two) */
@@ -317,33 +318,35 @@ static uint64_t digest_slot(const uint8_t *digest)
 	return h;
 }
 
-/* The previous block with this digest: the one after the last found, else looked up. */
-static const struct signer_sigfile_block *find_prev(struct text_part *tp, const uint8_t *digest)
+/* The previous block with this digest: the one after the last found, else looked up; SIZE_MAX if none. */
+static size_t find_prev(struct text_part *tp, const uint8_t *digest)
 {
 	const struct text_src *src = tp->src;
 	if (src == NULL) {
-		return NULL;
+		return SIZE_MAX;
 	}
 	if (tp->cursor < src->n && memcmp(src->blocks[tp->cursor].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
-		return &src->blocks[tp->cursor++];
+		return tp->cursor++;
 	}
 	for (size_t h = digest_slot(digest) & src->mask; src->table[h] != 0; h = (h + 1) & src->mask) {
 		size_t b = src->table[h] - 1;
 		if (memcmp(src->blocks[b].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
 			tp->cursor = b + 1;
-			return &src->blocks[b];
+			return b;
 		}
 	}
-	return NULL;
+	return SIZE_MAX;
 }
 
-/* Copies a previous block after the text so far: joined to the last stretch when it follows it in both. */
-static int copy_block(struct text_part *tp, const struct signer_sigfile_block *pb)
+/* Copies previous block b after the text so far: joined to the last stretch when it follows it in both. */
+static int copy_block(struct text_part *tp, size_t b)
 {
 	struct copy_seg *last = tp->nsegs > 0 ? &tp->segs[tp->nsegs - 1] : NULL;
-	tp->copied += pb->len;
-	if (last != NULL && last->at == tp->t.len && last->off + last->len == pb->off) {
-		last->len += pb->len;
+	uint64_t off = tp->src->off[b];
+	size_t len = tp->src->blocks[b].len;
+	tp->copied += len;
+	if (last != NULL && last->at == tp->t.len && last->off + last->len == off) {
+		last->len += len;
 		return TLD_OK;
 	}
 	if (tp->nsegs >= tp->segs_cap) {
@@ -355,7 +358,7 @@ static int copy_block(struct text_part *tp, const struct signer_sigfile_block *p
 		tp->segs = n;
 		tp->segs_cap = cap;
 	}
-	tp->segs[tp->nsegs++] = (struct copy_seg){ .at = tp->t.len, .off = pb->off, .len = pb->len };
+	tp->segs[tp->nsegs++] = (struct copy_seg){ .at = tp->t.len, .off = off, .len = len };
 	return TLD_OK;
 }
 
@@ -404,10 +407,10 @@ static int write_block(struct text_part *tp, size_t i, size_t i1, size_t j, size
 	if (ret != TLD_OK) {
 		return ret;
 	}
-	const struct signer_sigfile_block *pb = find_prev(tp, digest);
-	if (pb != NULL) {
+	size_t pb = find_prev(tp, digest);
+	if (pb != SIZE_MAX) {
 		ret = copy_block(tp, pb);
-		len = pb->len;
+		len = tp->src->blocks[pb].len;
 		tp->slot = slot;
 	} else {
 		size_t before = tp->t.len;
@@ -573,8 +576,7 @@ static int index_add(struct text_index *ix, const struct signer_sigfile_block *b
 		ix->blocks = n;
 		ix->cap = cap;
 	}
-	ix->blocks[ix->n] = *b;
-	ix->blocks[ix->n++].off = ix->size;
+	ix->blocks[ix->n++] = *b;
 	ix->size += b->len;
 	return TLD_OK;
 }
@@ -732,7 +734,7 @@ static void text_src_open(const struct sign_run *run, struct text_src *src)
 {
 	memset(src, 0, sizeof(*src));
 	const char *env = getenv("TLDSIGN_SIGN_TEXT_COPY"); /* "0": format everything (tests) */
-	if (run->prev_blocks == NULL || run->prev_text == NULL || run->prev_text_size == 0 ||
+	if (run->prev_blocks == NULL || run->prev_block_off == NULL || run->prev_text == NULL || run->prev_text_size == 0 ||
 	    (env != NULL && strcmp(env, "0") == 0)) {
 		return;
 	}
@@ -774,6 +776,7 @@ static void text_src_open(const struct sign_run *run, struct text_src *src)
 	src->map = map;
 	src->map_len = (size_t)st.st_size;
 	src->blocks = run->prev_blocks;
+	src->off = run->prev_block_off;
 	src->n = run->nprev_blocks;
 }
 

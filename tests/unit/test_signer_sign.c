@@ -170,7 +170,6 @@ static void test_sigfile(void)
 	memset(blocks[0].digest, 0xaa, 16);
 	blocks[0].len = 100;
 	memset(blocks[1].digest, 0xbb, 16);
-	blocks[1].off = 100;
 	blocks[1].len = 23;
 	ok(signer_sigfile_write_text(f, 123, blocks, 2) == TLD_OK, "sigfile: text index written");
 	fclose(f);
@@ -180,8 +179,9 @@ static void test_sigfile(void)
 		return;
 	}
 	is_int(42, sf->hdr->serial, "sigfile: serial");
-	ok(sf->text != NULL && sf->text->text_size == 123 && sf->text->nblocks == 2 && sf->blocks[1].off == 100 &&
-	   sf->blocks[1].len == 23 && sf->blocks[1].digest[0] == 0xbb, "sigfile: text index read back");
+	ok(sf->text != NULL && sf->text->text_size == 123 && sf->text->nblocks == 2 && sf->block_off[1] == 100 &&
+	   sf->blocks[1].len == 23 && sf->blocks[1].digest[0] == 0xbb && sf->block_off[2] == 123,
+	   "sigfile: text index read back");
 	uint8_t key[16];
 	memset(key, 0xcc, 16);
 	const struct signer_sigfile_entry *e = signer_sigfile_find(sf, key);
@@ -231,14 +231,37 @@ static void test_sigfile(void)
 	}
 	ent[0].off = 0;
 
-	/* a text index whose blocks do not tile the text is refused */
+	/* a text index whose blocks do not tile the text is refused: short of it, beyond it */
 	struct signer_sigfile_block *bl = (struct signer_sigfile_block *)(buf + size - 2 * sizeof(*bl));
-	bl[1].off = 99;
+	bl[1].len = 22;
 	o = fopen(tmp_path("t.sigs"), "wb");
 	fwrite(buf, 1, size, o);
 	fclose(o);
-	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: text index with a gap refused");
-	bl[1].off = 100;
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: text index short of the text refused");
+	bl[1].len = UINT32_MAX;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: text index beyond the text refused");
+	bl[1].len = 23;
+
+	/* a version 2 file: its text index (of another layout) ignored, its signatures used */
+	((struct signer_sigfile_header *)buf)->version = 2;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	memset(key, 0x11, 16);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_OK && sf->text == NULL && sf->blocks == NULL &&
+	   signer_sigfile_find(sf, key) != NULL, "sigfile: version 2 file read for its signatures, text index ignored");
+	signer_sigfile_close(sf);
+	sf = NULL;
+	((struct signer_sigfile_header *)buf)->version = 4;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: a later version refused");
+	((struct signer_sigfile_header *)buf)->version = 3;
+	memset(key, 0x12, 16);
 
 	/* a version 1 file (no padding, no text index) is still read */
 	struct signer_sigfile_header *hd = (struct signer_sigfile_header *)buf;
