@@ -97,7 +97,7 @@ static int lower_rdata_names(uint16_t type, uint8_t *rd, size_t len)
 		if (nl == 0) {
 			return TLD_EINVAL;
 		}
-		signer_dname_lower(rd + pos);
+		signer_dname_copy_lower(rd + pos, rd + pos, nl);
 		pos += nl;
 	}
 	if (pos > len || (type != SIGNER_T_SOA && pos != len && names > 0 && type != SIGNER_T_NAPTR &&
@@ -143,8 +143,7 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 	}
 	/* zone files repeat owners back to back: share the previous node */
 	uint8_t tmp[SIGNER_DNAME_MAX];
-	memcpy(tmp, owner, ol);
-	signer_dname_lower(tmp);
+	signer_dname_copy_lower(tmp, owner, ol);
 	const struct signer_node *last = z->nnodes > 0 ? &z->nodes[z->nnodes - 1] : NULL;
 	if (last == NULL || last->wire_len != ol || memcmp(signer_node_wire(z, last), tmp, ol) != 0) {
 		uint8_t key[SIGNER_KEY_MAX];
