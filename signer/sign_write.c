@@ -4,7 +4,7 @@
  * each RRset followed by its RRSIGs, NSEC3 records merged in by owner) and
  * the signature side file, both atomically.  The text is made of blocks
  * (a node or an NSEC3 record each); a block whose digest the previous version's
- * text index lists is copied from the previous file instead of formatted,
+ * text index lists is read from the previous file instead of formatted,
  * and the index of this text ends the side file (sigfile.h).
  *
  * What the copy relies on: a block's digest (SHA-256, 128 bits kept) covers
@@ -75,14 +75,13 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 
 /*
  * The previous zone text to copy unchanged blocks from (read only, shared by
- * the writers): the file mapped, its index, and a hash table of the index by
+ * the writers): the file, its index, and a hash table of the index by
  * digest (open addressing; block number + 1, 0 for an empty place).
  */
 struct text_src {
-	const char *map;                           /* the previous zone file, or NULL: nothing to copy */
-	size_t map_len;
+	int fd;                                    /* the previous zone file (pread), or -1: nothing to copy */
 	const struct signer_sigfile_block *blocks; /* its index, file order */
-	const uint64_t *off;                       /* n + 1 offsets: block b is map[off[b] .. off[b + 1]) */
+	const uint64_t *off;                       /* n + 1 offsets: block b is [off[b], off[b + 1]) in the file */
 	size_t n;
 	uint32_t *table;
 	size_t mask;                               /* table size - 1 (a power of two) */
@@ -95,18 +94,11 @@ struct text_index {
 	uint64_t size;
 };
 
-/* A stretch of the previous text that goes after the part's own text t.buf[0 .. at). */
-struct copy_seg {
-	size_t at;
-	uint64_t off;
-	size_t len;
-};
-
 /* One writer: its text buffer and its scratch RDATA buffer. */
 struct text_part {
 	const struct sign_run *run;
 	const struct text_src *src;   /* NULL: format everything */
-	struct signer_textout t;      /* the text formatted (memory mode) */
+	struct signer_textout t;      /* the part's text, copied or formatted (memory mode) */
 	uint8_t rdbuf[SIGN_RDBUF_SIZE];
 	size_t node_from, node_to;    /* nodes [from, to): a block each */
 	size_t slot;               /* first zone slot of the first node */
@@ -117,8 +109,8 @@ struct text_part {
 	struct signer_sigfile_block *out; /* the part's blocks: digest and length (offsets: write_text) */
 	size_t nout, out_cap;
 	size_t cursor;             /* previous block expected next */
-	struct copy_seg *segs;     /* the previous text copied, in order, among the formatted text */
-	size_t nsegs, segs_cap;
+	uint64_t pend_off;         /* previous text to read in one go before anything else is written */
+	size_t pend_len;
 	uint64_t copied;           /* bytes copied from the previous text */
 	int ret;
 };
@@ -338,28 +330,46 @@ static size_t find_prev(struct text_part *tp, const uint8_t *digest)
 	return SIZE_MAX;
 }
 
-/* Copies previous block b after the text so far: joined to the last stretch when it follows it in both. */
-static int copy_block(struct text_part *tp, size_t b)
+/* Reads the pending stretch of the previous text into the part's text. */
+static int flush_copy(struct text_part *tp)
 {
-	struct copy_seg *last = tp->nsegs > 0 ? &tp->segs[tp->nsegs - 1] : NULL;
-	uint64_t off = tp->src->off[b];
-	size_t len = tp->src->blocks[b].len;
-	tp->copied += len;
-	if (last != NULL && last->at == tp->t.len && last->off + last->len == off) {
-		last->len += len;
+	if (tp->pend_len == 0) {
 		return TLD_OK;
 	}
-	if (tp->nsegs >= tp->segs_cap) {
-		size_t cap = tp->segs_cap ? tp->segs_cap * 2 : 256;
-		void *n = realloc(tp->segs, cap * sizeof(*tp->segs));
-		if (n == NULL) {
-			return TLD_ENOMEM;
-		}
-		tp->segs = n;
-		tp->segs_cap = cap;
+	char *at = signer_textout_reserve(&tp->t, tp->pend_len);
+	if (at == NULL) {
+		return tp->t.err;
 	}
-	tp->segs[tp->nsegs++] = (struct copy_seg){ .at = tp->t.len, .off = off, .len = len };
+	size_t done = 0;
+	while (done < tp->pend_len) {
+		ssize_t r = pread(tp->src->fd, at + done, tp->pend_len - done, (off_t)(tp->pend_off + done));
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR) {
+				continue;
+			}
+			tld_error("signing: reading the previous zone text: %s", r < 0 ? strerror(errno) : "short file");
+			return TLD_EIO;
+		}
+		done += (size_t)r;
+	}
+	tp->copied += tp->pend_len;
+	tp->pend_len = 0;
 	return TLD_OK;
+}
+
+/* Copies previous block b: joined to the pending stretch when it follows it in the previous file. */
+static int copy_block(struct text_part *tp, size_t b)
+{
+	uint64_t off = tp->src->off[b];
+	size_t len = tp->src->blocks[b].len;
+	if (tp->pend_len > 0 && tp->pend_off + tp->pend_len == off) {
+		tp->pend_len += len;
+		return TLD_OK;
+	}
+	int ret = flush_copy(tp);
+	tp->pend_off = off;
+	tp->pend_len = len;
+	return ret;
 }
 
 static int add_out_block(struct text_part *tp, const uint8_t *digest, size_t len)
@@ -396,8 +406,8 @@ static int write_nsec3s(struct text_part *tp, size_t j0, size_t j1)
 /*
  * One block: NSEC3 records [j, j1) and nodes [i, i1) (one of them, see
  * write_part()).  Copied from the previous text when that has a block of the
- * same digest (recorded in tp->segs, nothing read here), else formatted
- * into tp->t.
+ * same digest (read with the stretch of copied blocks it belongs to), else
+ * formatted into tp->t.
  */
 static int write_block(struct text_part *tp, size_t i, size_t i1, size_t j, size_t j1)
 {
@@ -413,8 +423,11 @@ static int write_block(struct text_part *tp, size_t i, size_t i1, size_t j, size
 		len = tp->src->blocks[pb].len;
 		tp->slot = slot;
 	} else {
+		ret = flush_copy(tp);
 		size_t before = tp->t.len;
-		ret = write_nsec3s(tp, j, j1);
+		if (ret == TLD_OK) {
+			ret = write_nsec3s(tp, j, j1);
+		}
 		for (size_t k = i; k < i1 && ret == TLD_OK; k++) {
 			ret = write_node(tp, k);
 		}
@@ -441,7 +454,7 @@ static void write_part(struct text_part *tp)
 	size_t key_len = j < nn3 ? nsec3_key(run, j, key) : 0;
 	int ret = TLD_OK;
 	tp->nout = 0;
-	tp->nsegs = 0;
+	tp->pend_len = 0;
 	tp->copied = 0;
 	tp->cursor = SIZE_MAX;
 	for (size_t i = tp->node_from; i < tp->node_to && ret == TLD_OK; i++) {
@@ -462,6 +475,9 @@ static void write_part(struct text_part *tp)
 	}
 	for (; tp->node_to == z->nnodes && j < nn3 && ret == TLD_OK; j++) {
 		ret = write_block(tp, z->nnodes, z->nnodes, j, j + 1);
+	}
+	if (ret == TLD_OK) {
+		ret = flush_copy(tp);
 	}
 	tp->ret = ret == TLD_OK ? tp->t.err : ret;
 }
@@ -595,26 +611,15 @@ static void sink_writeback(struct text_sink *k, uint64_t size)
 	k->flushed = size;
 }
 
-/* A finished part into the sink (its text with the previous text it copies, in order) and its blocks into ix. */
+/* A finished part into the sink and its blocks into ix. */
 static int part_emit(const struct text_part *tp, struct text_sink *sink, struct text_index *ix, uint64_t *copied)
 {
 	int ret = tp->ret;
 	for (size_t i = 0; i < tp->nout && ret == TLD_OK; i++) {
 		ret = index_add(ix, &tp->out[i]);
 	}
-	size_t pos = 0;
-	for (size_t i = 0; i < tp->nsegs && ret == TLD_OK; i++) {
-		const struct copy_seg *s = &tp->segs[i];
-		if (s->at > pos) {
-			ret = sink_put(sink, tp->t.buf + pos, s->at - pos);
-		}
-		if (ret == TLD_OK) {
-			ret = sink_put(sink, tp->src->map + s->off, s->len);
-		}
-		pos = s->at;
-	}
-	if (ret == TLD_OK && tp->t.len > pos) {
-		ret = sink_put(sink, tp->t.buf + pos, tp->t.len - pos);
+	if (ret == TLD_OK && tp->t.len > 0) {
+		ret = sink_put(sink, tp->t.buf, tp->t.len);
 	}
 	*copied += tp->copied;
 	return ret;
@@ -672,7 +677,7 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 	}
 	for (; ready < 2 * nt; ready++) {
 		parts[ready].run = run;
-		parts[ready].src = src->map != NULL ? src : NULL;
+		parts[ready].src = src->fd >= 0 ? src : NULL;
 		parts[ready].md = EVP_MD_CTX_new();
 		if (signer_textout_init(&parts[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK ||
 		    parts[ready].md == NULL) {
@@ -717,24 +722,23 @@ fail:
 		EVP_MD_CTX_free(parts[k].md);
 		free(parts[k].dbuf);
 		free(parts[k].out);
-		free(parts[k].segs);
 	}
 	free(parts);
 	return ret;
 }
 
 /*
- * Maps the previous text when the run kept its index and the file still has
- * the indexed size (the index's blocks lie within it: sigfile.c checks), and
- * hashes the index by digest.  Otherwise src->map stays NULL: everything is
- * formatted.  The file is the previous version, which nothing changes while
- * the run holds the state directory.
+ * Opens the previous text when the run kept its index and the file still has
+ * the indexed size (the index's blocks tile it: sigfile.c checks), and
+ * hashes the index by digest.  Otherwise src->fd stays -1: everything is
+ * formatted.
  */
 static void text_src_open(const struct sign_run *run, struct text_src *src)
 {
 	memset(src, 0, sizeof(*src));
+	src->fd = -1;
 	const char *env = getenv("TLDSIGN_SIGN_TEXT_COPY"); /* "0": format everything (tests) */
-	if (run->prev_blocks == NULL || run->prev_block_off == NULL || run->prev_text == NULL || run->prev_text_size == 0 ||
+	if (run->prev_blocks == NULL || run->prev_block_off == NULL || run->prev_text == NULL ||
 	    (env != NULL && strcmp(env, "0") == 0)) {
 		return;
 	}
@@ -750,21 +754,14 @@ static void text_src_open(const struct sign_run *run, struct text_src *src)
 		return;
 	}
 	size_t size = 1;
-	while (size < 2 * run->nprev_blocks) {
+	while (size < run->nprev_blocks + run->nprev_blocks / 2) { /* at most 2/3 full */
 		size *= 2;
 	}
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
 	src->table = calloc(size, sizeof(*src->table));
-	if (map == MAP_FAILED || src->table == NULL) {
-		if (map != MAP_FAILED) {
-			munmap(map, (size_t)st.st_size);
-		}
-		free(src->table);
-		src->table = NULL;
+	if (src->table == NULL) {
+		close(fd);
 		return;
 	}
-	madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
 	src->mask = size - 1;
 	for (size_t i = 0; i < run->nprev_blocks; i++) {
 		size_t h = digest_slot(run->prev_blocks[i].digest) & src->mask;
@@ -773,8 +770,8 @@ static void text_src_open(const struct sign_run *run, struct text_src *src)
 		}
 		src->table[h] = (uint32_t)(i + 1);
 	}
-	src->map = map;
-	src->map_len = (size_t)st.st_size;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	src->fd = fd;
 	src->blocks = run->prev_blocks;
 	src->off = run->prev_block_off;
 	src->n = run->nprev_blocks;
@@ -782,11 +779,12 @@ static void text_src_open(const struct sign_run *run, struct text_src *src)
 
 static void text_src_close(struct text_src *src)
 {
-	if (src->map != NULL) {
-		munmap((void *)src->map, src->map_len);
+	if (src->fd >= 0) {
+		close(src->fd);
 	}
 	free(src->table);
 	memset(src, 0, sizeof(*src));
+	src->fd = -1;
 }
 
 static const uint8_t *sig_at(void *ctx, size_t i, uint16_t *len)
