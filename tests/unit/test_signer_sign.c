@@ -839,6 +839,16 @@ static void test_text_copy(void)
 	}
 	free(side);
 	check_copy(o, base, MUT_FIRST, NULL, "side file of another version", COPY_NONE);
+
+	/* NSEC: the NSEC records are written with their nodes (a new name moves its predecessor's NSEC) */
+	pol = make_policy(TLD_DENIAL_NSEC, false);
+	o.previous = NULL;
+	o.output = base;
+	o.input = in;
+	o.keep_serial_if_unchanged = false;
+	ok(signer_sign_file(&o, &st) == TLD_OK, "text copy: base version signed with NSEC");
+	check_copy(o, base, MUT_ADD_DEL, NULL, "NSEC, delegation added and removed", COPY_MOST);
+	check_copy(o, base, MUT_ALL, "3", "NSEC, all of them, parts of 3 nodes", COPY_SOME);
 	(void)ksk, (void)zsk;
 	tld_statedb_close(db);
 	test_token_remove(&tok);
