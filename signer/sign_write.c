@@ -832,7 +832,12 @@ static void *side_thread(void *arg)
 	double t0 = mono();
 	j->ret = tld_atomic_file_open(j->path, 0644, &j->af);
 	if (j->ret == TLD_OK) {
-		j->ret = sidefile_to(j->run, tld_atomic_file_stream(j->af), j->serial);
+		struct text_sink sink = { .out = tld_atomic_file_stream(j->af) };
+		j->ret = sidefile_to(j->run, sink.out, j->serial);
+		off_t end = ftello(sink.out);
+		if (j->ret == TLD_OK && end > 0) {
+			sink_writeback(&sink, (uint64_t)end); /* on its way to the disk before the commit */
+		}
 	}
 	j->seconds = mono() - t0;
 	return NULL;
