@@ -114,6 +114,40 @@ static bool index_text(struct signer_sigfile *sf)
 	return true;
 }
 
+static size_t block_slot(const struct signer_sigfile *sf, const uint8_t *digest)
+{
+	uint64_t h;
+	memcpy(&h, digest, sizeof(h));
+	return (size_t)h & sf->block_mask;
+}
+
+/*
+ * The hash table of the text blocks by digest (open addressing, block
+ * number + 1, 0 for an empty place; at most 2/3 full).  Without memory the
+ * index is dropped (nothing is copied).
+ */
+static void hash_blocks(struct signer_sigfile *sf)
+{
+	uint64_t n = sf->text != NULL ? sf->text->nblocks : 0;
+	size_t size = 1;
+	while (n > 0 && n < UINT32_MAX / 2 && size < n + n / 2) {
+		size *= 2;
+	}
+	if (n == 0 || n >= UINT32_MAX / 2 || (sf->block_table = calloc(size, sizeof(*sf->block_table))) == NULL) {
+		sf->text = NULL;
+		sf->blocks = NULL;
+		return;
+	}
+	sf->block_mask = size - 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t h = block_slot(sf, sf->blocks[i].digest);
+		while (sf->block_table[h] != 0) {
+			h = (h + 1) & sf->block_mask;
+		}
+		sf->block_table[h] = (uint32_t)(i + 1);
+	}
+}
+
 /* The first 1 to 16 bits of an entry hash: its bucket in the directory. */
 static size_t bucket_of(const struct signer_sigfile *sf, const uint8_t *hash)
 {
@@ -159,6 +193,7 @@ int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigf
 		return TLD_EPARSE;
 	}
 	build_dir(sf);
+	hash_blocks(sf);
 	*out = sf;
 	return TLD_OK;
 }
@@ -199,6 +234,7 @@ int signer_sigfile_open(const char *path, struct signer_sigfile **out)
 	}
 	close(fd);
 	build_dir(sf);
+	hash_blocks(sf);
 	*out = sf;
 	return TLD_OK;
 fail:
@@ -217,6 +253,7 @@ void signer_sigfile_close(struct signer_sigfile *sf)
 	}
 	free(sf->dir);
 	free(sf->block_off);
+	free(sf->block_table);
 	free(sf);
 }
 
@@ -241,6 +278,20 @@ const struct signer_sigfile_entry *signer_sigfile_find(const struct signer_sigfi
 		}
 	}
 	return NULL;
+}
+
+size_t signer_sigfile_find_block(const struct signer_sigfile *sf, const uint8_t *digest)
+{
+	if (sf->block_table == NULL) {
+		return SIZE_MAX;
+	}
+	for (size_t h = block_slot(sf, digest); sf->block_table[h] != 0; h = (h + 1) & sf->block_mask) {
+		size_t b = sf->block_table[h] - 1;
+		if (memcmp(sf->blocks[b].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
+			return b;
+		}
+	}
+	return SIZE_MAX;
 }
 
 bool signer_sigfile_next(const struct signer_sigfile *sf, const struct signer_sigfile_entry *e, size_t *pos,

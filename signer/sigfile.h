@@ -15,7 +15,8 @@
  * still covers the RRset.  The file is read with one mmap and looked up by
  * binary search within the bucket of a directory by the hash's first bits
  * (made when the file is opened: the hashes are uniform, so a bucket holds
- * about one entry).
+ * about one entry); the text blocks by digest through a hash table, made
+ * then too.
  *
  * Version 3 appends, after the blob padded to 8 bytes, the text index of the
  * signed zone file written with it: struct signer_sigfile_text, then
@@ -82,6 +83,8 @@ struct signer_sigfile {
 	const struct signer_sigfile_text *text;      /*!< NULL without a text index of version 3 */
 	const struct signer_sigfile_block *blocks;   /*!< text->nblocks, file order */
 	uint64_t *block_off;     /*!< text->nblocks + 1: block i is the text [block_off[i], block_off[i + 1]) */
+	uint32_t *block_table;   /*!< the blocks by digest (sigfile.c), for signer_sigfile_find_block() */
+	size_t block_mask;
 	uint32_t *dir;           /*!< entries by the first dir_bits bits of their hash (sigfile.c), or NULL */
 	unsigned dir_bits;
 };
@@ -110,6 +113,12 @@ void signer_sigfile_close(struct signer_sigfile *sf);
  * \return the entry, or NULL
  */
 const struct signer_sigfile_entry *signer_sigfile_find(const struct signer_sigfile *sf, const uint8_t *hash);
+
+/*!
+ * \brief Finds a text block by its digest.
+ * \return its number (an index into blocks and block_off), or SIZE_MAX (none, or no text index)
+ */
+size_t signer_sigfile_find_block(const struct signer_sigfile *sf, const uint8_t *digest);
 
 /*!
  * \brief Iterates the RRSIG RDATA of an entry.

@@ -73,18 +73,10 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return (al > bl) - (al < bl);
 }
 
-/*
- * The previous zone text to copy unchanged blocks from (read only, shared by
- * the writers): the file, its index, and a hash table of the index by
- * digest (open addressing; block number + 1, 0 for an empty place).
- */
+/* The previous zone text to copy unchanged blocks from (read only, shared by the writers). */
 struct text_src {
 	int fd;                                    /* the previous zone file (pread), or -1: nothing to copy */
-	const struct signer_sigfile_block *blocks; /* its index, file order */
-	const uint64_t *off;                       /* n + 1 offsets: block b is [off[b], off[b + 1]) in the file */
-	size_t n;
-	uint32_t *table;
-	size_t mask;                               /* table size - 1 (a power of two) */
+	const struct signer_sigfile *sf;           /* its side file: the text index (sigfile.h) */
 };
 
 /* The text index of the file being written (or compared). */
@@ -303,13 +295,6 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 	return ret;
 }
 
-static uint64_t digest_slot(const uint8_t *digest)
-{
-	uint64_t h;
-	memcpy(&h, digest, sizeof(h));
-	return h;
-}
-
 /* The previous block with this digest: the one after the last found, else looked up; SIZE_MAX if none. */
 static size_t find_prev(struct text_part *tp, const uint8_t *digest)
 {
@@ -317,17 +302,15 @@ static size_t find_prev(struct text_part *tp, const uint8_t *digest)
 	if (src == NULL) {
 		return SIZE_MAX;
 	}
-	if (tp->cursor < src->n && memcmp(src->blocks[tp->cursor].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
+	if (tp->cursor < src->sf->text->nblocks &&
+	    memcmp(src->sf->blocks[tp->cursor].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
 		return tp->cursor++;
 	}
-	for (size_t h = digest_slot(digest) & src->mask; src->table[h] != 0; h = (h + 1) & src->mask) {
-		size_t b = src->table[h] - 1;
-		if (memcmp(src->blocks[b].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
-			tp->cursor = b + 1;
-			return b;
-		}
+	size_t b = signer_sigfile_find_block(src->sf, digest);
+	if (b != SIZE_MAX) {
+		tp->cursor = b + 1;
 	}
-	return SIZE_MAX;
+	return b;
 }
 
 /* Reads the pending stretch of the previous text into the part's text. */
@@ -360,8 +343,8 @@ static int flush_copy(struct text_part *tp)
 /* Copies previous block b: joined to the pending stretch when it follows it in the previous file. */
 static int copy_block(struct text_part *tp, size_t b)
 {
-	uint64_t off = tp->src->off[b];
-	size_t len = tp->src->blocks[b].len;
+	uint64_t off = tp->src->sf->block_off[b];
+	size_t len = tp->src->sf->blocks[b].len;
 	if (tp->pend_len > 0 && tp->pend_off + tp->pend_len == off) {
 		tp->pend_len += len;
 		return TLD_OK;
@@ -420,7 +403,7 @@ static int write_block(struct text_part *tp, size_t i, size_t i1, size_t j, size
 	size_t pb = find_prev(tp, digest);
 	if (pb != SIZE_MAX) {
 		ret = copy_block(tp, pb);
-		len = tp->src->blocks[pb].len;
+		len = tp->src->sf->blocks[pb].len;
 		tp->slot = slot;
 	} else {
 		ret = flush_copy(tp);
@@ -728,17 +711,16 @@ fail:
 }
 
 /*
- * Opens the previous text when the run kept its index and the file still has
- * the indexed size (the index's blocks tile it: sigfile.c checks), and
- * hashes the index by digest.  Otherwise src->fd stays -1: everything is
- * formatted.
+ * Opens the previous text when the run kept its side file's text index and
+ * the file still has the indexed size (the index's blocks tile it:
+ * sigfile.c checks).  Otherwise src->fd stays -1: everything is formatted.
  */
 static void text_src_open(const struct sign_run *run, struct text_src *src)
 {
 	memset(src, 0, sizeof(*src));
 	src->fd = -1;
 	const char *env = getenv("TLDSIGN_SIGN_TEXT_COPY"); /* "0": format everything (tests) */
-	if (run->prev_blocks == NULL || run->prev_block_off == NULL || run->prev_text == NULL ||
+	if (run->prev_text == NULL || run->prev == NULL || run->prev->text == NULL ||
 	    (env != NULL && strcmp(env, "0") == 0)) {
 		return;
 	}
@@ -747,34 +729,14 @@ static void text_src_open(const struct sign_run *run, struct text_src *src)
 	if (fd < 0) {
 		return;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != run->prev_text_size ||
-	    run->nprev_blocks >= UINT32_MAX / 2) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != run->prev->text->text_size) {
 		tld_info("%s: not the file its side file indexes; the zone text is formatted anew", run->prev_text);
 		close(fd);
 		return;
 	}
-	size_t size = 1;
-	while (size < run->nprev_blocks + run->nprev_blocks / 2) { /* at most 2/3 full */
-		size *= 2;
-	}
-	src->table = calloc(size, sizeof(*src->table));
-	if (src->table == NULL) {
-		close(fd);
-		return;
-	}
-	src->mask = size - 1;
-	for (size_t i = 0; i < run->nprev_blocks; i++) {
-		size_t h = digest_slot(run->prev_blocks[i].digest) & src->mask;
-		while (src->table[h] != 0) {
-			h = (h + 1) & src->mask;
-		}
-		src->table[h] = (uint32_t)(i + 1);
-	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	src->fd = fd;
-	src->blocks = run->prev_blocks;
-	src->off = run->prev_block_off;
-	src->n = run->nprev_blocks;
+	src->sf = run->prev;
 }
 
 static void text_src_close(struct text_src *src)
@@ -782,7 +744,6 @@ static void text_src_close(struct text_src *src)
 	if (src->fd >= 0) {
 		close(src->fd);
 	}
-	free(src->table);
 	memset(src, 0, sizeof(*src));
 	src->fd = -1;
 }

@@ -182,6 +182,14 @@ static void test_sigfile(void)
 	ok(sf->text != NULL && sf->text->text_size == 123 && sf->text->nblocks == 2 && sf->block_off[1] == 100 &&
 	   sf->blocks[1].len == 23 && sf->blocks[1].digest[0] == 0xbb && sf->block_off[2] == 123,
 	   "sigfile: text index read back");
+	uint8_t dg[16];
+	memset(dg, 0xbb, 16);
+	size_t b1 = signer_sigfile_find_block(sf, dg);
+	memset(dg, 0xaa, 16);
+	size_t b0 = signer_sigfile_find_block(sf, dg);
+	dg[15] = 0xab;
+	ok(b1 == 1 && b0 == 0 && signer_sigfile_find_block(sf, dg) == SIZE_MAX,
+	   "sigfile: text blocks found by digest, an absent digest not");
 	uint8_t key[16];
 	memset(key, 0xcc, 16);
 	const struct signer_sigfile_entry *e = signer_sigfile_find(sf, key);
@@ -251,8 +259,10 @@ static void test_sigfile(void)
 	fwrite(buf, 1, size, o);
 	fclose(o);
 	memset(key, 0x11, 16);
+	memset(dg, 0xbb, 16);
 	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_OK && sf->text == NULL && sf->blocks == NULL &&
-	   signer_sigfile_find(sf, key) != NULL, "sigfile: version 2 file read for its signatures, text index ignored");
+	   signer_sigfile_find(sf, key) != NULL && signer_sigfile_find_block(sf, dg) == SIZE_MAX,
+	   "sigfile: version 2 file read for its signatures, text index ignored");
 	signer_sigfile_close(sf);
 	sf = NULL;
 	((struct signer_sigfile_header *)buf)->version = 4;
