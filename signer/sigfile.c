@@ -243,6 +243,15 @@ fail:
 	return ret;
 }
 
+void signer_sigfile_drop_signatures(const struct signer_sigfile *sf)
+{
+	if (sf == NULL || sf->map == NULL) {
+		return;
+	}
+	size_t end = sizeof(*sf->hdr) + (size_t)sf->hdr->nentries * sizeof(*sf->entries) + (size_t)sf->hdr->blob_len;
+	(void)madvise(sf->map, end & ~(size_t)4095, MADV_DONTNEED); /* whole pages; the text index after them stays */
+}
+
 void signer_sigfile_close(struct signer_sigfile *sf)
 {
 	if (sf == NULL) {

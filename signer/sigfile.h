@@ -109,6 +109,13 @@ int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigf
 void signer_sigfile_close(struct signer_sigfile *sf);
 
 /*!
+ * \brief Gives the memory of the entries and signatures of a mapped file
+ *        back (they are read again from the file if looked at); the text
+ *        index stays.  For a caller done with the signatures.
+ */
+void signer_sigfile_drop_signatures(const struct signer_sigfile *sf);
+
+/*!
  * \brief Finds the entry of an RRset hash.
  * \return the entry, or NULL
  */

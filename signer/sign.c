@@ -1123,6 +1123,8 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	if (run.prev_text == NULL) {
 		signer_sigfile_close(run.prev); /* kept signatures were copied out */
 		run.prev = NULL;
+	} else {
+		signer_sigfile_drop_signatures(run.prev); /* only its text index is needed from here on */
 	}
 	double t3 = mono(), c3 = cpu_seconds();
 	tld_debug("signing: signatures in %.2f s (cpu %.2f s, workers included), peak %lu MiB", t3 - t2, c3 - c2,

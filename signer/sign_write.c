@@ -913,6 +913,11 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	double t0 = mono();
 	struct side_job sj = { .run = run, .path = side, .serial = serial };
 	struct text_index ix = { 0 };
+	if (src.sf != NULL) { /* about as many blocks as before: no doubling past them */
+		ix.cap = (size_t)src.sf->text->nblocks + (size_t)src.sf->text->nblocks / 16 + 1024;
+		ix.blocks = malloc(ix.cap * sizeof(*ix.blocks));
+		ix.cap = ix.blocks != NULL ? ix.cap : 0;
+	}
 	uint64_t copied = 0;
 	pthread_t tid;
 	bool threaded = pthread_create(&tid, NULL, side_thread, &sj) == 0;
