@@ -465,12 +465,6 @@ static void write_part(struct text_part *tp)
 	tp->ret = ret == TLD_OK ? tp->t.err : ret;
 }
 
-static void *write_part_thread(void *arg)
-{
-	write_part(arg);
-	return NULL;
-}
-
 /* First NSEC3 written at or after node i: those sorting before node i - 1 come earlier. */
 static size_t first_nsec3_of(const struct sign_run *run, size_t i)
 {
@@ -608,88 +602,127 @@ static int part_emit(const struct text_part *tp, struct text_sink *sink, struct 
 	return ret;
 }
 
-/* Starts a round: the parts of up to nt parts' worth of nodes from *next on, on threads of their own. */
-static unsigned round_start(const struct sign_run *run, struct text_part *set, unsigned nt, size_t part_nodes,
-                            size_t *next, pthread_t *tid, bool *threaded)
+/*
+ * The writers: nt threads take the parts in order, each into the next of
+ * 2 x nt slots once the writer has emitted the part that held it; the
+ * writer (the caller) emits them in order as they are done.  guarded by mu:
+ * claimed, emitted, done[], stop.
+ */
+struct text_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const struct sign_run *run;
+	struct text_part *slots;
+	size_t nslots, nparts, part_nodes;
+	size_t claimed, emitted;
+	bool *done;
+	bool stop;
+};
+
+/* Sets part k up in its slot: its nodes, first zone slot and first NSEC3 record. */
+static struct text_part *part_setup(struct text_pool *p, size_t k)
 {
-	unsigned used = 0;
-	for (; used < nt && *next < run->z->nnodes; used++) {
-		struct text_part *tp = &set[used];
-		tp->node_from = *next;
-		tp->node_to = run->z->nnodes - *next > part_nodes ? *next + part_nodes : run->z->nnodes;
-		tp->slot = first_slot_of(run, tp->node_from);
-		tp->j = first_nsec3_of(run, tp->node_from);
-		tp->t.len = 0;
-		tp->ret = TLD_OK;
-		*next = tp->node_to;
-		threaded[used] = pthread_create(&tid[used], NULL, write_part_thread, tp) == 0;
-		if (!threaded[used]) { /* no thread for it: here */
-			write_part(tp);
-		}
-	}
-	return used;
+	struct text_part *tp = &p->slots[k % p->nslots];
+	size_t nn = p->run->z->nnodes;
+	tp->node_from = k * p->part_nodes;
+	tp->node_to = nn - tp->node_from > p->part_nodes ? tp->node_from + p->part_nodes : nn;
+	tp->slot = first_slot_of(p->run, tp->node_from);
+	tp->j = first_nsec3_of(p->run, tp->node_from);
+	tp->t.len = 0;
+	tp->ret = TLD_OK;
+	return tp;
 }
 
-static void round_join(unsigned used, const pthread_t *tid, const bool *threaded)
+static void *pool_worker(void *arg)
 {
-	for (unsigned k = 0; k < used; k++) {
-		if (threaded[k]) {
-			pthread_join(tid[k], NULL);
+	struct text_pool *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->stop && p->claimed < p->nparts && p->claimed >= p->emitted + p->nslots) {
+			pthread_cond_wait(&p->cv, &p->mu);
 		}
+		if (p->stop || p->claimed >= p->nparts) {
+			break;
+		}
+		size_t k = p->claimed++;
+		pthread_mutex_unlock(&p->mu);
+		write_part(part_setup(p, k));
+		pthread_mutex_lock(&p->mu);
+		p->done[k % p->nslots] = true;
+		pthread_cond_broadcast(&p->cv);
 	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
 }
 
 /*
- * The zone text: rounds of one part (part_nodes nodes) per thread, copied or
- * formatted in parallel into memory while this thread writes the round
- * before in order; the text index of what was written goes to ix.
+ * The zone text: parts of part_nodes nodes copied or formatted into memory
+ * by the pool's threads while this thread writes the finished ones in
+ * order; the text index of what was written goes to ix.  Without threads
+ * the parts are made here, one after the other.
  */
 static int write_text(const struct sign_run *run, const struct text_src *src, struct text_sink *sink,
                       struct text_index *ix, uint64_t *copied)
 {
-	size_t part_nodes = 0;
-	unsigned nt = writer_threads(run, &part_nodes);
-	struct text_part *parts = calloc(2 * (size_t)nt, sizeof(*parts));
-	pthread_t tid[2][TEXT_THREADS_MAX];
-	bool threaded[2][TEXT_THREADS_MAX];
-	unsigned used[2] = { 0, 0 }, ready = 0;
+	struct text_pool p = { .run = run };
+	unsigned nt = writer_threads(run, &p.part_nodes), started = 0, ready = 0;
+	pthread_t tid[TEXT_THREADS_MAX];
+	p.nslots = 2 * (size_t)nt;
+	p.nparts = (run->z->nnodes + p.part_nodes - 1) / p.part_nodes;
+	p.slots = calloc(p.nslots, sizeof(*p.slots));
+	p.done = calloc(p.nslots, sizeof(*p.done));
 	int ret = TLD_ENOMEM;
 	*copied = 0;
-	if (parts == NULL) {
-		return TLD_ENOMEM;
+	if (p.slots == NULL || p.done == NULL) {
+		goto fail;
 	}
-	for (; ready < 2 * nt; ready++) {
-		parts[ready].run = run;
-		parts[ready].src = src->fd >= 0 ? src : NULL;
-		parts[ready].md = EVP_MD_CTX_new();
-		if (signer_textout_init(&parts[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK ||
-		    parts[ready].md == NULL) {
+	for (; ready < p.nslots; ready++) {
+		p.slots[ready].run = run;
+		p.slots[ready].src = src->fd >= 0 ? src : NULL;
+		p.slots[ready].md = EVP_MD_CTX_new();
+		if (signer_textout_init(&p.slots[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK ||
+		    p.slots[ready].md == NULL) {
 			ready++;
 			goto fail;
 		}
 	}
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	for (; started < nt && pthread_create(&tid[started], NULL, pool_worker, &p) == 0; started++) {
+	}
 	ret = TLD_OK;
 	double t0 = mono(), t_put = 0;
-	size_t next = 0;
-	for (unsigned r = 0;; r++) {
-		unsigned cur = r % 2, prev = 1 - cur;
-		used[cur] = ret == TLD_OK ? round_start(run, &parts[cur * nt], nt, part_nodes, &next, tid[cur],
-		                                        threaded[cur]) : 0;
-		double p0 = mono();
-		for (unsigned k = 0; k < used[prev] && ret == TLD_OK; k++) {
-			ret = part_emit(&parts[prev * nt + k], sink, ix, copied);
-			if (sink->out == NULL && sink->differs) {
-				ret = TLD_ECANCELED; /* no need to go on comparing */
+	for (size_t k = 0; k < p.nparts && ret == TLD_OK; k++) {
+		struct text_part *tp;
+		if (started == 0) { /* no thread to be had: here */
+			write_part(tp = part_setup(&p, k));
+		} else {
+			pthread_mutex_lock(&p.mu);
+			while (!p.done[k % p.nslots]) {
+				pthread_cond_wait(&p.cv, &p.mu);
 			}
+			pthread_mutex_unlock(&p.mu);
+			tp = &p.slots[k % p.nslots];
+		}
+		double p0 = mono();
+		ret = part_emit(tp, sink, ix, copied);
+		if (ret == TLD_OK && sink->out == NULL && sink->differs) {
+			ret = TLD_ECANCELED; /* no need to go on comparing */
 		}
 		sink_writeback(sink, ix->size);
 		t_put += mono() - p0;
-		round_join(used[cur], tid[cur], threaded[cur]);
-		if (used[cur] == 0) {
-			break;
-		}
-		used[prev] = 0;
+		pthread_mutex_lock(&p.mu);
+		p.done[k % p.nslots] = false;
+		p.emitted++;
+		p.stop = ret != TLD_OK;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
 	}
+	for (unsigned k = 0; k < started; k++) {
+		pthread_join(tid[k], NULL);
+	}
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
 	if (ret == TLD_ECANCELED) {
 		ret = TLD_OK; /* sink->differs tells */
 	}
@@ -698,15 +731,17 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 	}
 	tld_debug("signing: zone text: %u threads copying or formatting %zu nodes in %.2f s (%.1f of %.1f MiB copied "
 	          "from the previous version), written in order beside them %.2f s",
-	          nt, run->z->nnodes, mono() - t0, (double)*copied / 1048576.0, (double)ix->size / 1048576.0, t_put);
+	          started, run->z->nnodes, mono() - t0, (double)*copied / 1048576.0, (double)ix->size / 1048576.0,
+	          t_put);
 fail:
 	for (unsigned k = 0; k < ready; k++) {
-		signer_textout_finish(&parts[k].t);
-		EVP_MD_CTX_free(parts[k].md);
-		free(parts[k].dbuf);
-		free(parts[k].out);
+		signer_textout_finish(&p.slots[k].t);
+		EVP_MD_CTX_free(p.slots[k].md);
+		free(p.slots[k].dbuf);
+		free(p.slots[k].out);
 	}
-	free(parts);
+	free(p.slots);
+	free(p.done);
 	return ret;
 }
 
