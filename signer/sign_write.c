@@ -50,9 +50,10 @@
 /*
  * Goes into every block digest: bump it whenever the text signer/textout.c
  * writes for the same records changes, so that no text of the old form is
- * copied next to text of the new one.
+ * copied next to text of the new one (and whenever what block_digest()
+ * takes its digest over changes: 2 since it is packed).
  */
-#define TEXT_FORMAT_VERSION 1
+#define TEXT_FORMAT_VERSION 2
 
 /* -- internal API -- */
 
@@ -257,7 +258,8 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 {
 	const struct sign_run *run = tp->run;
 	const struct signer_zone *z = run->z;
-	uint64_t head[3] = { TEXT_FORMAT_VERSION, n1 - n0, j1 - j0 };
+	/* packed small (fewer SHA-256 blocks per node), every field whole: wire names delimit themselves */
+	uint32_t head[3] = { TEXT_FORMAT_VERSION, (uint32_t)(n1 - n0), (uint32_t)(j1 - j0) };
 	tp->dlen = 0;
 	int ret = dput(tp, head, sizeof(head));
 	for (size_t j = j0; j < j1 && ret == TLD_OK; j++) {
@@ -265,14 +267,14 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 	}
 	for (size_t i = n0; i < n1 && ret == TLD_OK; i++) {
 		const struct signer_node *n = &z->nodes[i];
-		uint32_t nh[3] = { n->wire_len, n->flags, n->rr_count };
+		uint32_t nh[2] = { n->flags, n->rr_count };
 		ret = dput(tp, nh, sizeof(nh));
 		if (ret == TLD_OK) {
 			ret = dput(tp, signer_node_wire(z, n), n->wire_len);
 		}
 		for (uint32_t r = 0; r < n->rr_count && ret == TLD_OK; r++) {
 			const struct signer_rr *rr = &z->rrs[n->rr_first + r];
-			uint32_t rh[3] = { rr->type, rr->ttl, rr->rdlen };
+			uint32_t rh[2] = { (uint32_t)rr->type << 16 | rr->rdlen, rr->ttl };
 			ret = dput(tp, rh, sizeof(rh));
 			if (ret == TLD_OK) {
 				ret = dput(tp, signer_rr_rdata(z, rr), rr->rdlen);
