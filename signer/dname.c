@@ -28,6 +28,14 @@ static inline uint8_t lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
+void signer_dname_copy_lower(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	for (size_t i = 0; i < len; i++) { /* branch-free: the compiler vectorises it */
+		uint8_t c = src[i];
+		dst[i] = (uint8_t)(c | (uint8_t)((uint8_t)(c - 'A') < 26) << 5);
+	}
+}
+
 void signer_dname_lower(uint8_t *wire)
 {
 	while (*wire) {

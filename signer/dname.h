@@ -30,6 +30,13 @@ size_t signer_dname_len(const uint8_t *wire, size_t max);
 /*! \brief Lower-cases a wire name in place (ASCII A-Z only). */
 void signer_dname_lower(uint8_t *wire);
 
+/*!
+ * \brief Copies a wire name of len bytes (signer_dname_len()) lower-cased:
+ *        every byte at once, as its length octets (below 64) are never
+ *        letters.  dst and src may be the same.
+ */
+void signer_dname_copy_lower(uint8_t *dst, const uint8_t *src, size_t len);
+
 /*! \brief Number of labels, not counting the root (RRSIG "labels" counts the '*' too; callers subtract). */
 unsigned signer_dname_labels(const uint8_t *wire);
 

@@ -17,7 +17,7 @@
 
 #define MAGIC "TLDSIGS"
 #define BOM 0x01020304u
-#define VERSION 2
+#define VERSION 3
 #define TEXT_MAGIC "TEXTIDX"
 
 /* -- internal API -- */
@@ -34,7 +34,11 @@ static bool put(FILE *out, const void *p, size_t n)
 	return n == 0 || fwrite(p, 1, n, out) == n;
 }
 
-/* Checks header and sizes and sets the pointers into data. */
+/*
+ * Checks header and sizes and sets the pointers into data.  Version 1 has
+ * no text index; the index of version 2 (blocks of another layout) is
+ * ignored; version 3's is checked to fit the file exactly.
+ */
 static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 {
 	if (size < sizeof(struct signer_sigfile_header) || ((uintptr_t)data & 7) != 0) {
@@ -42,7 +46,7 @@ static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 	}
 	const struct signer_sigfile_header *h = data;
 	uint64_t table = (uint64_t)sizeof(*h);
-	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || (h->version != 1 && h->version != VERSION) ||
+	if (memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 || h->bom != BOM || h->version < 1 || h->version > VERSION ||
 	    h->origin_len == 0 || h->origin_len > 255 || h->nentries > size / sizeof(struct signer_sigfile_entry) ||
 	    h->blob_len > size || table + h->nentries * sizeof(struct signer_sigfile_entry) + h->blob_len > size) {
 		return false;
@@ -60,6 +64,9 @@ static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 	if (end > size || size - end < sizeof(struct signer_sigfile_text)) {
 		return false;
 	}
+	if (h->version == 2) {
+		return true; /* its text index is not of this layout: not used */
+	}
 	const struct signer_sigfile_text *t = (const void *)((const uint8_t *)data + end);
 	end += sizeof(*t);
 	if (memcmp(t->magic, TEXT_MAGIC, sizeof(TEXT_MAGIC)) != 0 ||
@@ -67,20 +74,110 @@ static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 	    end + t->nblocks * sizeof(struct signer_sigfile_block) != size) {
 		return false;
 	}
-	const struct signer_sigfile_block *b = (const void *)((const uint8_t *)data + end);
-	uint64_t off = 0;
-	for (uint64_t i = 0; i < t->nblocks; i++) { /* contiguous, within the text */
-		if (b[i].off != off || b[i].len > t->text_size - off) {
+	sf->text = t;
+	sf->blocks = (const void *)((const uint8_t *)data + end);
+	return true;
+}
+
+/*
+ * The offsets of the text blocks (the sums of the lengths before each),
+ * which must add up to the text's size.  Without memory the index is
+ * dropped (nothing is copied).
+ * \return false when the lengths do not tile the text
+ */
+static bool index_text(struct signer_sigfile *sf)
+{
+	if (sf->text == NULL) {
+		return true;
+	}
+	uint64_t n = sf->text->nblocks, off = 0;
+	sf->block_off = n < SIZE_MAX / sizeof(*sf->block_off) - 1 ? malloc(((size_t)n + 1) * sizeof(*sf->block_off))
+	                                                          : NULL;
+	for (uint64_t i = 0; i < n; i++) {
+		if (sf->blocks[i].len > sf->text->text_size - off) {
 			return false;
 		}
-		off += b[i].len;
+		if (sf->block_off != NULL) {
+			sf->block_off[i] = off;
+		}
+		off += sf->blocks[i].len;
 	}
-	if (off != t->text_size) {
+	if (off != sf->text->text_size) {
 		return false;
 	}
-	sf->text = t;
-	sf->blocks = b;
+	if (sf->block_off == NULL) {
+		sf->text = NULL;
+		sf->blocks = NULL;
+		return true;
+	}
+	sf->block_off[n] = off;
 	return true;
+}
+
+static size_t block_slot(const struct signer_sigfile *sf, const uint8_t *digest)
+{
+	uint64_t h;
+	memcpy(&h, digest, sizeof(h));
+	return (size_t)h & sf->block_mask;
+}
+
+/*
+ * The hash table of the text blocks by digest (open addressing, block
+ * number + 1, 0 for an empty place; at most 2/3 full).  Without memory the
+ * index is dropped (nothing is copied).
+ */
+static void hash_blocks(struct signer_sigfile *sf)
+{
+	uint64_t n = sf->text != NULL ? sf->text->nblocks : 0;
+	size_t size = 1;
+	while (n > 0 && n < UINT32_MAX / 2 && size < n + n / 2) {
+		size *= 2;
+	}
+	if (n == 0 || n >= UINT32_MAX / 2 || (sf->block_table = calloc(size, sizeof(*sf->block_table))) == NULL) {
+		sf->text = NULL;
+		sf->blocks = NULL;
+		return;
+	}
+	sf->block_mask = size - 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t h = block_slot(sf, sf->blocks[i].digest);
+		while (sf->block_table[h] != 0) {
+			h = (h + 1) & sf->block_mask;
+		}
+		sf->block_table[h] = (uint32_t)(i + 1);
+	}
+}
+
+/* The first 1 to 16 bits of an entry hash: its bucket in the directory. */
+static size_t bucket_of(const struct signer_sigfile *sf, const uint8_t *hash)
+{
+	return ((size_t)hash[0] << 8 | hash[1]) >> (16 - sf->dir_bits);
+}
+
+/*
+ * The directory of the entries by the first dir_bits bits of their hash:
+ * bucket b holds entries [dir[b], dir[b + 1]) (the entries are sorted by
+ * hash).  About one entry per bucket, at most 2^16 buckets.  Without one
+ * (no memory, too many entries) lookups search the whole table.
+ */
+static void build_dir(struct signer_sigfile *sf)
+{
+	uint64_t n = sf->hdr->nentries;
+	unsigned bits = 1;
+	while (bits < 16 && ((uint64_t)1 << bits) < n) {
+		bits++;
+	}
+	if (n >= UINT32_MAX || (sf->dir = malloc((((size_t)1 << bits) + 1) * sizeof(*sf->dir))) == NULL) {
+		return;
+	}
+	sf->dir_bits = bits;
+	size_t e = 0;
+	for (size_t b = 0; b <= (size_t)1 << bits; b++) {
+		while (e < n && bucket_of(sf, sf->entries[e].hash) < b) {
+			e++;
+		}
+		sf->dir[b] = (uint32_t)e;
+	}
 }
 
 /* -- public API -- */
@@ -91,10 +188,12 @@ int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigf
 	if (sf == NULL) {
 		return TLD_ENOMEM;
 	}
-	if (!layout_ok(sf, data, size)) {
-		free(sf);
+	if (!layout_ok(sf, data, size) || !index_text(sf)) {
+		signer_sigfile_close(sf);
 		return TLD_EPARSE;
 	}
+	build_dir(sf);
+	hash_blocks(sf);
 	*out = sf;
 	return TLD_OK;
 }
@@ -129,17 +228,28 @@ int signer_sigfile_open(const char *path, struct signer_sigfile **out)
 		goto fail;
 	}
 	sf->size = size;
-	if (!layout_ok(sf, sf->map, size)) {
+	if (!layout_ok(sf, sf->map, size) || !index_text(sf)) {
 		tld_warning("%s: not a signature side file of this version and host; not reused", path);
 		goto fail;
 	}
 	close(fd);
+	build_dir(sf);
+	hash_blocks(sf);
 	*out = sf;
 	return TLD_OK;
 fail:
 	close(fd);
 	signer_sigfile_close(sf);
 	return ret;
+}
+
+void signer_sigfile_drop_signatures(const struct signer_sigfile *sf)
+{
+	if (sf == NULL || sf->map == NULL) {
+		return;
+	}
+	size_t end = sizeof(*sf->hdr) + (size_t)sf->hdr->nentries * sizeof(*sf->entries) + (size_t)sf->hdr->blob_len;
+	(void)madvise(sf->map, end & ~(size_t)4095, MADV_DONTNEED); /* whole pages; the text index after them stays */
 }
 
 void signer_sigfile_close(struct signer_sigfile *sf)
@@ -150,12 +260,20 @@ void signer_sigfile_close(struct signer_sigfile *sf)
 	if (sf->map != NULL) {
 		munmap(sf->map, sf->size);
 	}
+	free(sf->dir);
+	free(sf->block_off);
+	free(sf->block_table);
 	free(sf);
 }
 
 const struct signer_sigfile_entry *signer_sigfile_find(const struct signer_sigfile *sf, const uint8_t *hash)
 {
 	size_t lo = 0, hi = (size_t)sf->hdr->nentries;
+	if (sf->dir != NULL) {
+		size_t b = bucket_of(sf, hash);
+		lo = sf->dir[b];
+		hi = sf->dir[b + 1];
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = memcmp(sf->entries[mid].hash, hash, SIGNER_SIGFILE_HASH);
@@ -169,6 +287,20 @@ const struct signer_sigfile_entry *signer_sigfile_find(const struct signer_sigfi
 		}
 	}
 	return NULL;
+}
+
+size_t signer_sigfile_find_block(const struct signer_sigfile *sf, const uint8_t *digest)
+{
+	if (sf->block_table == NULL) {
+		return SIZE_MAX;
+	}
+	for (size_t h = block_slot(sf, digest); sf->block_table[h] != 0; h = (h + 1) & sf->block_mask) {
+		size_t b = sf->block_table[h] - 1;
+		if (memcmp(sf->blocks[b].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
+			return b;
+		}
+	}
+	return SIZE_MAX;
 }
 
 bool signer_sigfile_next(const struct signer_sigfile *sf, const struct signer_sigfile_entry *e, size_t *pos,

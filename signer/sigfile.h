@@ -13,16 +13,22 @@
  * RDLENGTH | RDATA for each RR in canonical order).  Equal hashes mean the
  * same owner, type, TTL and RDATA set, so an RRSIG stored under that hash
  * still covers the RRset.  The file is read with one mmap and looked up by
- * binary search.
+ * binary search within the bucket of a directory by the hash's first bits
+ * (made when the file is opened: the hashes are uniform, so a bucket holds
+ * about one entry); the text blocks by digest through a hash table, made
+ * then too.
  *
- * Version 2 appends, after the blob padded to 8 bytes, the text index of the
+ * Version 3 appends, after the blob padded to 8 bytes, the text index of the
  * signed zone file written with it: struct signer_sigfile_text, then
- * nblocks x struct signer_sigfile_block in file order.  A block is a stretch
- * of the zone text (a few nodes with their records, RRSIGs and the NSEC3
- * records written among them) named by a digest of everything its text is
- * made from; the next run copies the text of a block with the same digest
- * from the previous file instead of formatting it again (signer/sign_write.c).
- * Version 1 files (no index) are still read.
+ * nblocks x struct signer_sigfile_block in file order (each block starts
+ * where the one before ends; their lengths add up to the text's size).  A block is a stretch
+ * of the zone text (a node with its records and RRSIGs, or an NSEC3 record
+ * with its RRSIGs) named by a digest of everything its text is made
+ * from; the next run copies the text of a block with the same digest from
+ * the previous file instead of formatting it again (signer/sign_write.c).
+ * Version 1 (no index) and version 2 files (an index of another layout,
+ * blocks of a few nodes) are still read for their signatures; their text is
+ * formatted anew once.
  */
 #pragma once
 
@@ -37,7 +43,7 @@
 struct signer_sigfile_header {
 	char magic[8];           /*!< "TLDSIGS\0" */
 	uint32_t bom;            /*!< 0x01020304 as written by this host */
-	uint32_t version;        /*!< 1 */
+	uint32_t version;        /*!< 3 (1 and 2 are still read) */
 	uint32_t serial;         /*!< SOA serial of the signed zone */
 	uint32_t origin_len;
 	uint64_t nentries;
@@ -61,12 +67,10 @@ struct signer_sigfile_text {
 	uint64_t nblocks;
 };
 
-/*! One stretch of the zone text. */
+/*! One stretch of the zone text (20 bytes: a zone of a million delegations has over a million). */
 struct signer_sigfile_block {
 	uint8_t digest[SIGNER_SIGFILE_HASH];
-	uint64_t off;            /*!< in the zone file */
 	uint32_t len;
-	uint32_t pad;
 };
 
 /*! A mapped side file. */
@@ -76,8 +80,13 @@ struct signer_sigfile {
 	const struct signer_sigfile_header *hdr;
 	const struct signer_sigfile_entry *entries;
 	const uint8_t *blob;
-	const struct signer_sigfile_text *text;      /*!< NULL in a version 1 file */
-	const struct signer_sigfile_block *blocks;   /*!< text->nblocks, file order, checked to lie in text_size */
+	const struct signer_sigfile_text *text;      /*!< NULL without a text index of version 3 */
+	const struct signer_sigfile_block *blocks;   /*!< text->nblocks, file order */
+	uint64_t *block_off;     /*!< text->nblocks + 1: block i is the text [block_off[i], block_off[i + 1]) */
+	uint32_t *block_table;   /*!< the blocks by digest (sigfile.c), for signer_sigfile_find_block() */
+	size_t block_mask;
+	uint32_t *dir;           /*!< entries by the first dir_bits bits of their hash (sigfile.c), or NULL */
+	unsigned dir_bits;
 };
 
 /*!
@@ -100,10 +109,23 @@ int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigf
 void signer_sigfile_close(struct signer_sigfile *sf);
 
 /*!
+ * \brief Gives the memory of the entries and signatures of a mapped file
+ *        back (they are read again from the file if looked at); the text
+ *        index stays.  For a caller done with the signatures.
+ */
+void signer_sigfile_drop_signatures(const struct signer_sigfile *sf);
+
+/*!
  * \brief Finds the entry of an RRset hash.
  * \return the entry, or NULL
  */
 const struct signer_sigfile_entry *signer_sigfile_find(const struct signer_sigfile *sf, const uint8_t *hash);
+
+/*!
+ * \brief Finds a text block by its digest.
+ * \return its number (an index into blocks and block_off), or SIZE_MAX (none, or no text index)
+ */
+size_t signer_sigfile_find_block(const struct signer_sigfile *sf, const uint8_t *digest);
 
 /*!
  * \brief Iterates the RRSIG RDATA of an entry.
@@ -137,7 +159,7 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 
 /*!
  * \brief Appends the text index (after signer_sigfile_write() on the same stream).
- * \param[in] blocks  n blocks in file order, contiguous from offset 0 to text_size
+ * \param[in] blocks  n blocks in file order, their lengths adding up to text_size
  * \return TLD_OK, TLD_EIO
  */
 int signer_sigfile_write_text(FILE *out, uint64_t text_size, const struct signer_sigfile_block *blocks, size_t n);

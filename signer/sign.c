@@ -840,7 +840,6 @@ static void run_clear(struct sign_run *run)
 	signer_nsec_chain_free(run->nsec);
 	signer_sigfile_close(run->prev);
 	signer_zone_free(run->z);
-	free(run->prev_blocks);
 	free(run->slots);
 	free(run->sigs);
 	free(run->arena);
@@ -881,22 +880,40 @@ static int open_previous(struct sign_run *run, const char *previous)
  * previous zone file (same SOA serial): sign_write() then copies the text of
  * unchanged stretches from that file.
  */
-static int keep_text_index(struct sign_run *run, const char *previous, uint32_t prev_serial)
+static void keep_text_index(struct sign_run *run, const char *previous, uint32_t prev_serial)
 {
 	const struct signer_sigfile *p = run->prev;
-	if (p == NULL || p->text == NULL || p->text->nblocks == 0 || p->hdr->serial != prev_serial) {
-		return TLD_OK;
+	if (p != NULL && p->text != NULL && p->text->nblocks > 0 && p->hdr->serial == prev_serial) {
+		run->prev_text = previous; /* run->prev stays open until the text is written */
 	}
-	size_t n = (size_t)p->text->nblocks;
-	run->prev_blocks = malloc(n * sizeof(*run->prev_blocks));
-	if (run->prev_blocks == NULL) {
-		return TLD_ENOMEM;
+}
+
+/*
+ * The previous version (its serial, its side file with the lookups
+ * sigfile.c makes when it opens one, its text index), on a thread of its
+ * own while the zone is built: it needs only the origin and writes only
+ * have_prev, prev_serial, run->prev and run->prev_text, which nothing reads
+ * before the join.
+ */
+struct prev_job {
+	struct sign_run *run;
+	bool have_prev;
+	uint32_t prev_serial;
+	int ret;
+};
+
+static void *prev_thread(void *arg)
+{
+	struct prev_job *j = arg;
+	const char *previous = j->run->o->previous;
+	j->ret = previous_serial(previous, j->run->z->origin, &j->have_prev, &j->prev_serial);
+	if (j->ret == TLD_OK && j->have_prev) {
+		j->ret = open_previous(j->run, previous);
 	}
-	memcpy(run->prev_blocks, p->blocks, n * sizeof(*run->prev_blocks));
-	run->nprev_blocks = n;
-	run->prev_text_size = p->text->text_size;
-	run->prev_text = previous;
-	return TLD_OK;
+	if (j->ret == TLD_OK && j->have_prev) {
+		keep_text_index(j->run, previous, j->prev_serial);
+	}
+	return NULL;
 }
 
 /* -- public API -- */
@@ -960,6 +977,9 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	struct sign_run run;
 	struct signer_sign_stats st;
 	const struct tld_policy *pol = o->policy;
+	struct prev_job pj = { .run = &run, .ret = TLD_OK };
+	pthread_t pj_tid;
+	bool pj_running = false; /* prev_thread() to join */
 	memset(&run, 0, sizeof(run));
 	memset(&st, 0, sizeof(st));
 	run.o = o;
@@ -991,6 +1011,12 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	st.records_in = run.z->nrrs;
 	tld_debug("signing: read %zu records in %.2f s, peak %lu MiB", run.z->nrrs, mono() - t0, peak_mib());
 	ret = check_origin(&run);
+	if (ret == TLD_OK && o->previous != NULL) { /* the previous version beside the build */
+		pj_running = pthread_create(&pj_tid, NULL, prev_thread, &pj) == 0;
+		if (!pj_running) {
+			prev_thread(&pj);
+		}
+	}
 	if (ret == TLD_OK) {
 		ret = signer_keyset_load(o->cfg, pol, o->db, o->now, &run.ks);
 	}
@@ -1037,19 +1063,14 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	tld_debug("signing: chain in %.2f s (cpu %.2f s), peak %lu MiB", t2 - t1, c2 - c1, peak_mib());
 
 	/* serial: the previous version's, kept only when nothing else changes */
-	bool have_prev = false;
-	uint32_t prev_serial = 0;
-	if (o->previous != NULL) {
-		ret = previous_serial(o->previous, run.z->origin, &have_prev, &prev_serial);
-		if (ret == TLD_OK && have_prev) {
-			ret = open_previous(&run, o->previous);
-		}
-		if (ret == TLD_OK && have_prev) {
-			ret = keep_text_index(&run, o->previous, prev_serial);
-		}
-		if (ret != TLD_OK) {
-			goto fail;
-		}
+	if (pj_running) {
+		pthread_join(pj_tid, NULL);
+		pj_running = false;
+	}
+	bool have_prev = pj.have_prev;
+	uint32_t prev_serial = pj.prev_serial;
+	if ((ret = pj.ret) != TLD_OK) {
+		goto fail;
 	}
 	uint8_t *serial_at = soa_serial_at(run.z);
 	uint32_t input_serial = get32(serial_at);
@@ -1099,8 +1120,12 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	tld_signpool_close(run.pool);
 	run.pool = NULL;
 	release_batch(&run); /* before the writing phase: it is not needed any more */
-	signer_sigfile_close(run.prev); /* kept signatures were copied out */
-	run.prev = NULL;
+	if (run.prev_text == NULL) {
+		signer_sigfile_close(run.prev); /* kept signatures were copied out */
+		run.prev = NULL;
+	} else {
+		signer_sigfile_drop_signatures(run.prev); /* only its text index is needed from here on */
+	}
 	double t3 = mono(), c3 = cpu_seconds();
 	tld_debug("signing: signatures in %.2f s (cpu %.2f s, workers included), peak %lu MiB", t3 - t2, c3 - c2,
 	          peak_mib());
@@ -1147,6 +1172,9 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	*stats = st;
 	ret = TLD_OK;
 fail:
+	if (pj_running) {
+		pthread_join(pj_tid, NULL);
+	}
 	run_clear(&run);
 	return ret;
 }

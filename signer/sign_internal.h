@@ -81,12 +81,10 @@ struct sign_run {
 	size_t msgs_len, msgs_cap;
 	size_t batches;
 
-	/* the previous version's text index (copied out of its side file) when
-	 * its zone file can be copied from: side file serial = the file's SOA serial */
-	const char *prev_text;     /*!< the previous signed zone file */
-	struct signer_sigfile_block *prev_blocks;
-	size_t nprev_blocks;
-	uint64_t prev_text_size;
+	/* the previous signed zone file when its text can be copied from: prev
+	 * (kept open until the text is written) has a text index, and its serial
+	 * is the file's SOA serial */
+	const char *prev_text;
 	uint64_t text_copied, text_formatted; /*!< bytes of zone text copied / formatted (sign_write) */
 
 	bool hashed;               /*!< every slots[].hash is current (hash_all_slots) */

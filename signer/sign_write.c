@@ -3,9 +3,19 @@
  * Writing a signed zone: the text in canonical order (the SOA RRset first,
  * each RRset followed by its RRSIGs, NSEC3 records merged in by owner) and
  * the signature side file, both atomically.  The text is made of blocks
- * (a few nodes each, see BLOCK_NODES); a block whose digest the previous
- * version's text index lists is read from the previous file instead of
- * formatted, and the index of this text ends the side file (sigfile.h).
+ * (a node or an NSEC3 record each); a block whose digest the previous version's
+ * text index lists is read from the previous file instead of formatted,
+ * and the index of this text ends the side file (sigfile.h).
+ *
+ * What the copy relies on: a block's digest (SHA-256, 128 bits kept) covers
+ * everything its text is formatted from -- the node's name, flags and
+ * records, the hash and RRSIG RDATA of each of its RRsets, the same of the
+ * NSEC3 records written with it -- and TEXT_FORMAT_VERSION; the formatter is
+ * a function of these alone.  So the previous text of a block with the same
+ * digest is the text formatting would give.  The previous file is used only
+ * when its side file's serial is the file's SOA serial and its size is the
+ * size the index gives (so the index describes that file), and the index's
+ * blocks are checked to tile it (sigfile.c).  Anything else: formatted.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,18 +43,17 @@
 #define TEXT_PART_NODES 16384
 #define TEXT_THREADS_MAX 16
 /*
- * Text blocks (see sigfile.h): a block starts at a node whose sort key hashes
- * to 0 modulo BLOCK_NODES (so about BLOCK_NODES nodes each, and a changed
- * node moves no other block's boundary), and at the first two nodes (the
- * apex, whose SOA changes every version, is a block of its own).
+ * Text blocks (see sigfile.h): every node (with its records and RRSIGs) and
+ * every NSEC3 record (with its RRSIGs) is a block of its own, so a change
+ * costs only the text of the nodes and NSEC3 records it touches.
  */
-#define BLOCK_NODES 8
 /*
  * Goes into every block digest: bump it whenever the text signer/textout.c
  * writes for the same records changes, so that no text of the old form is
- * copied next to text of the new one.
+ * copied next to text of the new one (and whenever what block_digest()
+ * takes its digest over changes: 2 since it is packed).
  */
-#define TEXT_FORMAT_VERSION 1
+#define TEXT_FORMAT_VERSION 2
 
 /* -- internal API -- */
 
@@ -67,10 +76,8 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 
 /* The previous zone text to copy unchanged blocks from (read only, shared by the writers). */
 struct text_src {
-	int fd;                                    /* the previous zone file (pread), or -1 */
-	const struct signer_sigfile_block *blocks; /* its index, file order */
-	size_t n;
-	uint32_t *by_digest;                       /* block numbers sorted by digest */
+	int fd;                                    /* the previous zone file (pread), or -1: nothing to copy */
+	const struct signer_sigfile *sf;           /* its side file: the text index (sigfile.h) */
 };
 
 /* The text index of the file being written (or compared). */
@@ -80,20 +87,13 @@ struct text_index {
 	uint64_t size;
 };
 
-/* Where the blocks start: node numbers, ascending. */
-struct text_blocks {
-	uint32_t *start;
-	size_t n;
-};
-
 /* One writer: its text buffer and its scratch RDATA buffer. */
 struct text_part {
 	const struct sign_run *run;
 	const struct text_src *src;   /* NULL: format everything */
-	const struct text_blocks *tb;
-	struct signer_textout t;
+	struct signer_textout t;      /* the part's text, copied or formatted (memory mode) */
 	uint8_t rdbuf[SIGN_RDBUF_SIZE];
-	size_t block_from, block_to;  /* blocks [from, to) */
+	size_t node_from, node_to;    /* nodes [from, to): a block each */
 	size_t slot;               /* first zone slot of the first node */
 	size_t j;                  /* first NSEC3 not written before the first node */
 	EVP_MD_CTX *md;
@@ -258,7 +258,8 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 {
 	const struct sign_run *run = tp->run;
 	const struct signer_zone *z = run->z;
-	uint64_t head[3] = { TEXT_FORMAT_VERSION, n1 - n0, j1 - j0 };
+	/* packed small (fewer SHA-256 blocks per node), every field whole: wire names delimit themselves */
+	uint32_t head[3] = { TEXT_FORMAT_VERSION, (uint32_t)(n1 - n0), (uint32_t)(j1 - j0) };
 	tp->dlen = 0;
 	int ret = dput(tp, head, sizeof(head));
 	for (size_t j = j0; j < j1 && ret == TLD_OK; j++) {
@@ -266,14 +267,14 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 	}
 	for (size_t i = n0; i < n1 && ret == TLD_OK; i++) {
 		const struct signer_node *n = &z->nodes[i];
-		uint32_t nh[3] = { n->wire_len, n->flags, n->rr_count };
+		uint32_t nh[2] = { n->flags, n->rr_count };
 		ret = dput(tp, nh, sizeof(nh));
 		if (ret == TLD_OK) {
 			ret = dput(tp, signer_node_wire(z, n), n->wire_len);
 		}
 		for (uint32_t r = 0; r < n->rr_count && ret == TLD_OK; r++) {
 			const struct signer_rr *rr = &z->rrs[n->rr_first + r];
-			uint32_t rh[3] = { rr->type, rr->ttl, rr->rdlen };
+			uint32_t rh[2] = { (uint32_t)rr->type << 16 | rr->rdlen, rr->ttl };
 			ret = dput(tp, rh, sizeof(rh));
 			if (ret == TLD_OK) {
 				ret = dput(tp, signer_rr_rdata(z, rr), rr->rdlen);
@@ -296,37 +297,22 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 	return ret;
 }
 
-static int digest_cmp(const void *a, const void *b, void *ctx)
-{
-	const struct signer_sigfile_block *blocks = ctx;
-	return memcmp(blocks[*(const uint32_t *)a].digest, blocks[*(const uint32_t *)b].digest, SIGNER_SIGFILE_HASH);
-}
-
-/* The previous block with this digest: the one after the last found, else searched. */
-static const struct signer_sigfile_block *find_prev(struct text_part *tp, const uint8_t *digest)
+/* The previous block with this digest: the one after the last found, else looked up; SIZE_MAX if none. */
+static size_t find_prev(struct text_part *tp, const uint8_t *digest)
 {
 	const struct text_src *src = tp->src;
 	if (src == NULL) {
-		return NULL;
+		return SIZE_MAX;
 	}
-	if (tp->cursor < src->n && memcmp(src->blocks[tp->cursor].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
-		return &src->blocks[tp->cursor++];
+	if (tp->cursor < src->sf->text->nblocks &&
+	    memcmp(src->sf->blocks[tp->cursor].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
+		return tp->cursor++;
 	}
-	size_t lo = 0, hi = src->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(src->blocks[src->by_digest[mid]].digest, digest, SIGNER_SIGFILE_HASH);
-		if (c == 0) {
-			tp->cursor = (size_t)src->by_digest[mid] + 1;
-			return &src->blocks[src->by_digest[mid]];
-		}
-		if (c < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
+	size_t b = signer_sigfile_find_block(src->sf, digest);
+	if (b != SIZE_MAX) {
+		tp->cursor = b + 1;
 	}
-	return NULL;
+	return b;
 }
 
 /* Reads the pending stretch of the previous text into the part's text. */
@@ -356,16 +342,18 @@ static int flush_copy(struct text_part *tp)
 	return TLD_OK;
 }
 
-/* Copies a previous block: joined to the pending stretch when it follows it in the previous file. */
-static int copy_block(struct text_part *tp, const struct signer_sigfile_block *pb)
+/* Copies previous block b: joined to the pending stretch when it follows it in the previous file. */
+static int copy_block(struct text_part *tp, size_t b)
 {
-	if (tp->pend_len > 0 && tp->pend_off + tp->pend_len == pb->off) {
-		tp->pend_len += pb->len;
+	uint64_t off = tp->src->sf->block_off[b];
+	size_t len = tp->src->sf->blocks[b].len;
+	if (tp->pend_len > 0 && tp->pend_off + tp->pend_len == off) {
+		tp->pend_len += len;
 		return TLD_OK;
 	}
 	int ret = flush_copy(tp);
-	tp->pend_off = pb->off;
-	tp->pend_len = pb->len;
+	tp->pend_off = off;
+	tp->pend_len = len;
 	return ret;
 }
 
@@ -390,134 +378,93 @@ static int add_out_block(struct text_part *tp, const uint8_t *digest, size_t len
 	return TLD_OK;
 }
 
+/* Formats NSEC3 records [j0, j1). */
+static int write_nsec3s(struct text_part *tp, size_t j0, size_t j1)
+{
+	int ret = TLD_OK;
+	for (size_t j = j0; j < j1 && ret == TLD_OK; j++) {
+		ret = write_denial(tp, (uint32_t)(tp->run->nzone_slots + j));
+	}
+	return ret;
+}
+
 /*
- * Writes blocks [block_from, block_to) into tp->t: each is copied from the
- * previous text when that has a block of the same digest, else formatted
- * (nodes with the NSEC3 records that sort among them).
+ * One block: NSEC3 records [j, j1) and nodes [i, i1) (one of them, see
+ * write_part()).  Copied from the previous text when that has a block of the
+ * same digest (read with the stretch of copied blocks it belongs to), else
+ * formatted into tp->t.
+ */
+static int write_block(struct text_part *tp, size_t i, size_t i1, size_t j, size_t j1)
+{
+	uint8_t digest[SIGNER_SIGFILE_HASH];
+	size_t slot = tp->slot, len = 0;
+	int ret = block_digest(tp, i, i1, j, j1, &slot, digest);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	size_t pb = find_prev(tp, digest);
+	if (pb != SIZE_MAX) {
+		ret = copy_block(tp, pb);
+		len = tp->src->sf->blocks[pb].len;
+		tp->slot = slot;
+	} else {
+		ret = flush_copy(tp);
+		size_t before = tp->t.len;
+		if (ret == TLD_OK) {
+			ret = write_nsec3s(tp, j, j1);
+		}
+		for (size_t k = i; k < i1 && ret == TLD_OK; k++) {
+			ret = write_node(tp, k);
+		}
+		if (ret == TLD_OK && tp->slot != slot) {
+			ret = TLD_EINVAL; /* the digest did not cover what was written: a bug */
+			tld_error("signing: text block of node %zu: digest and text disagree", i);
+		}
+		len = tp->t.len - before;
+	}
+	return ret == TLD_OK ? add_out_block(tp, digest, len) : ret;
+}
+
+/*
+ * Writes the blocks of nodes [node_from, node_to) and of the NSEC3 records
+ * among them: one per node, one per NSEC3 record (before each node those
+ * sorting between the node before and it; after the last node the rest).
  */
 static void write_part(struct text_part *tp)
 {
 	const struct sign_run *run = tp->run;
 	const struct signer_zone *z = run->z;
-	const struct text_blocks *tb = tp->tb;
 	size_t j = tp->j, nn3 = run->n3 ? run->n3->count : 0;
-	uint8_t key[SIGNER_KEY_MAX], k2[SIGNER_KEY_MAX];
+	uint8_t key[SIGNER_KEY_MAX];
 	size_t key_len = j < nn3 ? nsec3_key(run, j, key) : 0;
 	int ret = TLD_OK;
 	tp->nout = 0;
+	tp->pend_len = 0;
 	tp->copied = 0;
 	tp->cursor = SIZE_MAX;
-	tp->pend_len = 0;
-	for (size_t b = tp->block_from; b < tp->block_to && ret == TLD_OK; b++) {
-		size_t n0 = tb->start[b], n1 = b + 1 < tb->n ? tb->start[b + 1] : z->nnodes;
-		/* the NSEC3 records written before its nodes (the last block: all the rest) */
-		size_t j1 = j;
-		if (n1 == z->nnodes) {
-			j1 = nn3;
-		} else if (n1 - 1 > 0) {
-			const struct signer_node *ln = &z->nodes[n1 - 1];
-			size_t kl = key_len;
-			memcpy(k2, key, kl);
-			while (j1 < nn3 && key_cmp(k2, kl, signer_node_key(z, ln), ln->key_len) < 0) {
-				if (++j1 < nn3) {
-					kl = nsec3_key(run, j1, k2);
-				}
+	for (size_t i = tp->node_from; i < tp->node_to && ret == TLD_OK; i++) {
+		const struct signer_node *n = &z->nodes[i];
+		/* NSEC3 records [j, jb) sort between the node before and this one (none before the apex) */
+		size_t jb = j;
+		while (i > 0 && jb < nn3 && key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
+			if (++jb < nn3) {
+				key_len = nsec3_key(run, jb, key);
 			}
 		}
-		uint8_t digest[SIGNER_SIGFILE_HASH];
-		size_t slot = tp->slot, len = 0;
-		ret = block_digest(tp, n0, n1, j, j1, &slot, digest);
-		const struct signer_sigfile_block *pb = ret == TLD_OK ? find_prev(tp, digest) : NULL;
-		if (ret == TLD_OK && pb == NULL) {
-			ret = flush_copy(tp);
-		}
-		size_t before = tp->t.len;
-		if (ret != TLD_OK) {
-			break;
-		}
-		if (pb != NULL) {
-			ret = copy_block(tp, pb);
-			len = pb->len;
-			tp->slot = slot;
-			if (j1 != j) {
-				j = j1;
-				key_len = j < nn3 ? nsec3_key(run, j, key) : 0;
-			}
-		} else {
-			for (size_t i = n0; i < n1 && ret == TLD_OK; i++) {
-				const struct signer_node *n = &z->nodes[i];
-				/* NSEC3 owners that sort before this node (never before the apex) */
-				while (i > 0 && j < nn3 && ret == TLD_OK &&
-				       key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
-					ret = write_denial(tp, (uint32_t)(run->nzone_slots + j));
-					if (++j < nn3) {
-						key_len = nsec3_key(run, j, key);
-					}
-				}
-				if (ret == TLD_OK) {
-					ret = write_node(tp, i);
-				}
-			}
-			for (; n1 == z->nnodes && j < nn3 && ret == TLD_OK; j++) {
-				ret = write_denial(tp, (uint32_t)(run->nzone_slots + j));
-			}
-			if (ret == TLD_OK && (j != j1 || tp->slot != slot)) {
-				ret = TLD_EINVAL; /* the digest did not cover what was written: a bug */
-				tld_error("signing: text block %zu: digest and text disagree", b);
-			}
-			len = tp->t.len - before;
+		for (; j < jb && ret == TLD_OK; j++) {
+			ret = write_block(tp, i, i, j, j + 1);
 		}
 		if (ret == TLD_OK) {
-			ret = add_out_block(tp, digest, len);
+			ret = write_block(tp, i, i + 1, j, j);
 		}
+	}
+	for (; tp->node_to == z->nnodes && j < nn3 && ret == TLD_OK; j++) {
+		ret = write_block(tp, z->nnodes, z->nnodes, j, j + 1);
 	}
 	if (ret == TLD_OK) {
 		ret = flush_copy(tp);
 	}
-	tp->ret = ret;
-}
-
-static void *write_part_thread(void *arg)
-{
-	write_part(arg);
-	return NULL;
-}
-
-/* FNV-1a of a sort key: where blocks start. */
-static uint32_t key_hash(const uint8_t *k, size_t len)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ k[i]) * 16777619u;
-	}
-	return h;
-}
-
-static int make_blocks(const struct sign_run *run, struct text_blocks *tb)
-{
-	const struct signer_zone *z = run->z;
-	tb->n = 0;
-	tb->start = malloc((z->nnodes / 4 + 16) * sizeof(*tb->start));
-	size_t cap = z->nnodes / 4 + 16;
-	if (tb->start == NULL) {
-		return TLD_ENOMEM;
-	}
-	for (size_t i = 0; i < z->nnodes; i++) {
-		const struct signer_node *n = &z->nodes[i];
-		if (i > 1 && key_hash(signer_node_key(z, n), n->key_len) % BLOCK_NODES != 0) {
-			continue;
-		}
-		if (tb->n >= cap) {
-			void *m = realloc(tb->start, cap * 2 * sizeof(*tb->start));
-			if (m == NULL) {
-				return TLD_ENOMEM;
-			}
-			tb->start = m;
-			cap *= 2;
-		}
-		tb->start[tb->n++] = (uint32_t)i;
-	}
-	return TLD_OK;
+	tp->ret = ret == TLD_OK ? tp->t.err : ret;
 }
 
 /* First NSEC3 written at or after node i: those sorting before node i - 1 come earlier. */
@@ -581,13 +528,10 @@ static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
 	return (unsigned)(n > TEXT_THREADS_MAX ? TEXT_THREADS_MAX : n);
 }
 
-/*
- * The zone text: rounds of one part of TEXT_PART_NODES nodes per thread,
- * formatted in parallel into memory, written in order.
- */
 /* Where the text goes: a stream, or a comparison with the existing file. */
 struct text_sink {
 	FILE *out;                /* stream, or NULL: compare with old[] */
+	uint64_t flushed;         /* bytes of out handed to the kernel for writeback (sink_writeback) */
 	const char *old;          /* mapped (page-aligned) */
 	size_t old_len, pos;
 	size_t released;          /* old[0 .. released) dropped from memory */
@@ -596,6 +540,8 @@ struct text_sink {
 
 /* Compared pages are dropped as the comparison goes, so the old file does not stay resident. */
 #define SINK_RELEASE_CHUNK (4u << 20)
+/* Written text is handed to the kernel's writeback in stretches of this size. */
+#define SINK_WRITEBACK_CHUNK (16u << 20)
 
 static int sink_put(struct text_sink *k, const char *buf, size_t len)
 {
@@ -625,116 +571,194 @@ static int index_add(struct text_index *ix, const struct signer_sigfile_block *b
 		ix->blocks = n;
 		ix->cap = cap;
 	}
-	ix->blocks[ix->n] = *b;
-	ix->blocks[ix->n++].off = ix->size;
+	ix->blocks[ix->n++] = *b;
 	ix->size += b->len;
 	return TLD_OK;
 }
 
 /*
- * The zone text: rounds of one part (whole blocks, TEXT_PART_NODES nodes or
- * more) per thread, copied or formatted in parallel into memory, written in
- * order; the text index of what was written goes to ix.
+ * Starts the writeback of what the stream holds so far (without waiting for
+ * it): the fsync that commits the file then finds most of it on its way.
+ * Only a hint; nothing depends on it.
+ */
+static void sink_writeback(struct text_sink *k, uint64_t size)
+{
+	if (k->out == NULL || size - k->flushed < SINK_WRITEBACK_CHUNK || fflush(k->out) != 0) {
+		return;
+	}
+	(void)sync_file_range(fileno(k->out), (off_t)k->flushed, (off_t)(size - k->flushed), SYNC_FILE_RANGE_WRITE);
+	k->flushed = size;
+}
+
+/* A finished part into the sink and its blocks into ix. */
+static int part_emit(const struct text_part *tp, struct text_sink *sink, struct text_index *ix, uint64_t *copied)
+{
+	int ret = tp->ret;
+	for (size_t i = 0; i < tp->nout && ret == TLD_OK; i++) {
+		ret = index_add(ix, &tp->out[i]);
+	}
+	if (ret == TLD_OK && tp->t.len > 0) {
+		ret = sink_put(sink, tp->t.buf, tp->t.len);
+	}
+	*copied += tp->copied;
+	return ret;
+}
+
+/*
+ * The writers: nt threads take the parts in order, each into the next of
+ * 2 x nt slots once the writer has emitted the part that held it; the
+ * writer (the caller) emits them in order as they are done.  guarded by mu:
+ * claimed, emitted, done[], stop.
+ */
+struct text_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const struct sign_run *run;
+	struct text_part *slots;
+	size_t nslots, nparts, part_nodes;
+	size_t claimed, emitted;
+	bool *done;
+	bool stop;
+};
+
+/* Sets part k up in its slot: its nodes, first zone slot and first NSEC3 record. */
+static struct text_part *part_setup(struct text_pool *p, size_t k)
+{
+	struct text_part *tp = &p->slots[k % p->nslots];
+	size_t nn = p->run->z->nnodes;
+	tp->node_from = k * p->part_nodes;
+	tp->node_to = nn - tp->node_from > p->part_nodes ? tp->node_from + p->part_nodes : nn;
+	tp->slot = first_slot_of(p->run, tp->node_from);
+	tp->j = first_nsec3_of(p->run, tp->node_from);
+	tp->t.len = 0;
+	tp->ret = TLD_OK;
+	return tp;
+}
+
+static void *pool_worker(void *arg)
+{
+	struct text_pool *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->stop && p->claimed < p->nparts && p->claimed >= p->emitted + p->nslots) {
+			pthread_cond_wait(&p->cv, &p->mu);
+		}
+		if (p->stop || p->claimed >= p->nparts) {
+			break;
+		}
+		size_t k = p->claimed++;
+		pthread_mutex_unlock(&p->mu);
+		write_part(part_setup(p, k));
+		pthread_mutex_lock(&p->mu);
+		p->done[k % p->nslots] = true;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/*
+ * The zone text: parts of part_nodes nodes copied or formatted into memory
+ * by the pool's threads while this thread writes the finished ones in
+ * order; the text index of what was written goes to ix.  Without threads
+ * the parts are made here, one after the other.
  */
 static int write_text(const struct sign_run *run, const struct text_src *src, struct text_sink *sink,
                       struct text_index *ix, uint64_t *copied)
 {
-	size_t part_nodes = 0;
-	unsigned nt = writer_threads(run, &part_nodes);
-	struct text_part *parts = calloc(nt, sizeof(*parts));
-	struct text_blocks tb = { 0 };
+	struct text_pool p = { .run = run };
+	unsigned nt = writer_threads(run, &p.part_nodes), started = 0, ready = 0;
 	pthread_t tid[TEXT_THREADS_MAX];
+	p.nslots = 2 * (size_t)nt;
+	p.nparts = (run->z->nnodes + p.part_nodes - 1) / p.part_nodes;
+	p.slots = calloc(p.nslots, sizeof(*p.slots));
+	p.done = calloc(p.nslots, sizeof(*p.done));
 	int ret = TLD_ENOMEM;
-	unsigned ready = 0;
 	*copied = 0;
-	if (parts == NULL || make_blocks(run, &tb) != TLD_OK) {
+	if (p.slots == NULL || p.done == NULL) {
 		goto fail;
 	}
-	for (; ready < nt; ready++) {
-		parts[ready].run = run;
-		parts[ready].src = src;
-		parts[ready].tb = &tb;
-		parts[ready].md = EVP_MD_CTX_new();
-		if (signer_textout_init(&parts[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK ||
-		    parts[ready].md == NULL) {
+	for (; ready < p.nslots; ready++) {
+		p.slots[ready].run = run;
+		p.slots[ready].src = src->fd >= 0 ? src : NULL;
+		p.slots[ready].md = EVP_MD_CTX_new();
+		if (signer_textout_init(&p.slots[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK ||
+		    p.slots[ready].md == NULL) {
 			ready++;
 			goto fail;
 		}
 	}
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	for (; started < nt && pthread_create(&tid[started], NULL, pool_worker, &p) == 0; started++) {
+	}
 	ret = TLD_OK;
-	double t_format = 0, t_put = 0;
-	for (size_t b = 0; b < tb.n && ret == TLD_OK;) {
-		unsigned used = 0, started = 0;
-		double r0 = mono();
-		for (; used < nt && b < tb.n; used++) {
-			struct text_part *tp = &parts[used];
-			size_t from = tb.start[b], e = b + 1;
-			while (e < tb.n && tb.start[e] - from < part_nodes) {
-				e++;
+	double t0 = mono(), t_put = 0;
+	for (size_t k = 0; k < p.nparts && ret == TLD_OK; k++) {
+		struct text_part *tp;
+		if (started == 0) { /* no thread to be had: here */
+			write_part(tp = part_setup(&p, k));
+		} else {
+			pthread_mutex_lock(&p.mu);
+			while (!p.done[k % p.nslots]) {
+				pthread_cond_wait(&p.cv, &p.mu);
 			}
-			tp->block_from = b;
-			tp->block_to = e;
-			tp->slot = first_slot_of(run, from);
-			tp->j = first_nsec3_of(run, from);
-			tp->t.len = 0;
-			tp->ret = TLD_OK;
-			b = e;
+			pthread_mutex_unlock(&p.mu);
+			tp = &p.slots[k % p.nslots];
 		}
-		for (unsigned k = 1; k < used; k++) {
-			if (pthread_create(&tid[k - 1], NULL, write_part_thread, &parts[k]) != 0) {
-				break;
-			}
-			started = k;
+		double p0 = mono();
+		ret = part_emit(tp, sink, ix, copied);
+		if (ret == TLD_OK && sink->out == NULL && sink->differs) {
+			ret = TLD_ECANCELED; /* no need to go on comparing */
 		}
-		for (unsigned k = started + 1; k < used; k++) { /* no thread for these: here */
-			write_part(&parts[k]);
-		}
-		write_part(&parts[0]);
-		for (unsigned k = 1; k <= started; k++) {
-			pthread_join(tid[k - 1], NULL);
-		}
-		double r1 = mono();
-		for (unsigned k = 0; k < used && ret == TLD_OK; k++) {
-			ret = parts[k].ret;
-			for (size_t i = 0; i < parts[k].nout && ret == TLD_OK; i++) {
-				ret = index_add(ix, &parts[k].out[i]);
-			}
-			if (ret == TLD_OK && parts[k].t.len > 0) {
-				ret = sink_put(sink, parts[k].t.buf, parts[k].t.len);
-			}
-			*copied += parts[k].copied;
-		}
-		t_format += r1 - r0;
-		t_put += mono() - r1;
-		if (sink->out == NULL && sink->differs) {
-			break; /* no need to go on comparing */
-		}
+		sink_writeback(sink, ix->size);
+		t_put += mono() - p0;
+		pthread_mutex_lock(&p.mu);
+		p.done[k % p.nslots] = false;
+		p.emitted++;
+		p.stop = ret != TLD_OK;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+	}
+	for (unsigned k = 0; k < started; k++) {
+		pthread_join(tid[k], NULL);
+	}
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	if (ret == TLD_ECANCELED) {
+		ret = TLD_OK; /* sink->differs tells */
 	}
 	if (ret == TLD_OK && sink->out != NULL && fflush(sink->out) != 0) {
 		ret = TLD_EIO;
 	}
-	tld_debug("signing: zone text: %u threads copying or formatting %zu blocks %.2f s (%.1f of %.1f MiB copied "
-	          "from the previous version), written in order %.2f s",
-	          nt, tb.n, t_format, (double)*copied / 1048576.0, (double)ix->size / 1048576.0, t_put);
+	tld_debug("signing: zone text: %u threads copying or formatting %zu nodes in %.2f s (%.1f of %.1f MiB copied "
+	          "from the previous version), written in order beside them %.2f s",
+	          started, run->z->nnodes, mono() - t0, (double)*copied / 1048576.0, (double)ix->size / 1048576.0,
+	          t_put);
 fail:
 	for (unsigned k = 0; k < ready; k++) {
-		signer_textout_finish(&parts[k].t);
-		EVP_MD_CTX_free(parts[k].md);
-		free(parts[k].dbuf);
-		free(parts[k].out);
+		signer_textout_finish(&p.slots[k].t);
+		EVP_MD_CTX_free(p.slots[k].md);
+		free(p.slots[k].dbuf);
+		free(p.slots[k].out);
 	}
-	free(parts);
-	free(tb.start);
+	free(p.slots);
+	free(p.done);
 	return ret;
 }
 
-/* Opens the previous text when the run kept its index and the file still has the indexed size. */
+/*
+ * Opens the previous text when the run kept its side file's text index and
+ * the file still has the indexed size (the index's blocks tile it:
+ * sigfile.c checks).  Otherwise src->fd stays -1: everything is formatted.
+ */
 static void text_src_open(const struct sign_run *run, struct text_src *src)
 {
 	memset(src, 0, sizeof(*src));
 	src->fd = -1;
 	const char *env = getenv("TLDSIGN_SIGN_TEXT_COPY"); /* "0": format everything (tests) */
-	if (run->prev_blocks == NULL || run->prev_text == NULL || (env != NULL && strcmp(env, "0") == 0)) {
+	if (run->prev_text == NULL || run->prev == NULL || run->prev->text == NULL ||
+	    (env != NULL && strcmp(env, "0") == 0)) {
 		return;
 	}
 	struct stat st;
@@ -742,26 +766,14 @@ static void text_src_open(const struct sign_run *run, struct text_src *src)
 	if (fd < 0) {
 		return;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != run->prev_text_size ||
-	    run->nprev_blocks >= UINT32_MAX) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != run->prev->text->text_size) {
 		tld_info("%s: not the file its side file indexes; the zone text is formatted anew", run->prev_text);
 		close(fd);
 		return;
 	}
-	uint32_t *by = malloc(run->nprev_blocks * sizeof(*by));
-	if (by == NULL) {
-		close(fd);
-		return;
-	}
-	for (size_t i = 0; i < run->nprev_blocks; i++) {
-		by[i] = (uint32_t)i;
-	}
-	signer_sort(by, run->nprev_blocks, sizeof(*by), digest_cmp, run->prev_blocks);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	src->fd = fd;
-	src->blocks = run->prev_blocks;
-	src->n = run->nprev_blocks;
-	src->by_digest = by;
+	src->sf = run->prev;
 }
 
 static void text_src_close(struct text_src *src)
@@ -769,7 +781,6 @@ static void text_src_close(struct text_src *src)
 	if (src->fd >= 0) {
 		close(src->fd);
 	}
-	free(src->by_digest);
 	memset(src, 0, sizeof(*src));
 	src->fd = -1;
 }
@@ -819,7 +830,12 @@ static void *side_thread(void *arg)
 	double t0 = mono();
 	j->ret = tld_atomic_file_open(j->path, 0644, &j->af);
 	if (j->ret == TLD_OK) {
-		j->ret = sidefile_to(j->run, tld_atomic_file_stream(j->af), j->serial);
+		struct text_sink sink = { .out = tld_atomic_file_stream(j->af) };
+		j->ret = sidefile_to(j->run, sink.out, j->serial);
+		off_t end = ftello(sink.out);
+		if (j->ret == TLD_OK && end > 0) {
+			sink_writeback(&sink, (uint64_t)end); /* on its way to the disk before the commit */
+		}
 	}
 	j->seconds = mono() - t0;
 	return NULL;
@@ -916,7 +932,9 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 		return TLD_EINVAL;
 	}
 	struct text_src src;
+	double t_open = mono();
 	text_src_open(run, &src);
+	t_open = mono() - t_open;
 	if (unchanged && same_as_existing(run, &src, path, serial)) {
 		tld_info("%s: unchanged and identical to the file there: not rewritten", path);
 		text_src_close(&src);
@@ -932,6 +950,11 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	double t0 = mono();
 	struct side_job sj = { .run = run, .path = side, .serial = serial };
 	struct text_index ix = { 0 };
+	if (src.sf != NULL) { /* about as many blocks as before: no doubling past them */
+		ix.cap = (size_t)src.sf->text->nblocks + (size_t)src.sf->text->nblocks / 16 + 1024;
+		ix.blocks = malloc(ix.cap * sizeof(*ix.blocks));
+		ix.cap = ix.blocks != NULL ? ix.cap : 0;
+	}
 	uint64_t copied = 0;
 	pthread_t tid;
 	bool threaded = pthread_create(&tid, NULL, side_thread, &sj) == 0;
@@ -979,8 +1002,8 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	ret = tld_atomic_file_commit(af);
 	run->text_copied = copied;
 	run->text_formatted = ix.size - copied;
-	tld_debug("signing: side file (on its own thread) %.2f s, zone text %.2f s, waited %.2f s for the side file, "
-	          "fsync and rename %.2f s",
-	          sj.seconds, t1 - t0, t2 - t1, mono() - t2);
+	tld_debug("signing: previous text opened and its index hashed in %.2f s; side file (on its own thread) %.2f s, "
+	          "zone text %.2f s, waited %.2f s for the side file, fsync and rename %.2f s",
+	          t_open, sj.seconds, t1 - t0, t2 - t1, mono() - t2);
 	return ret;
 }

@@ -97,7 +97,7 @@ static int lower_rdata_names(uint16_t type, uint8_t *rd, size_t len)
 		if (nl == 0) {
 			return TLD_EINVAL;
 		}
-		signer_dname_lower(rd + pos);
+		signer_dname_copy_lower(rd + pos, rd + pos, nl);
 		pos += nl;
 	}
 	if (pos > len || (type != SIGNER_T_SOA && pos != len && names > 0 && type != SIGNER_T_NAPTR &&
@@ -108,6 +108,17 @@ static int lower_rdata_names(uint16_t type, uint8_t *rd, size_t len)
 		return TLD_EINVAL;
 	}
 	return TLD_OK;
+}
+
+/* Canonical order of two sort keys (memcmp, the shorter first on a common prefix). */
+static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t m = al < bl ? al : bl;
+	int c = memcmp(a, b, m);
+	if (c != 0) {
+		return c;
+	}
+	return (al > bl) - (al < bl);
 }
 
 /* Appends a node (wire name + its sort key) to the arenas; id goes into parent. */
@@ -143,15 +154,20 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 	}
 	/* zone files repeat owners back to back: share the previous node */
 	uint8_t tmp[SIGNER_DNAME_MAX];
-	memcpy(tmp, owner, ol);
-	signer_dname_lower(tmp);
+	signer_dname_copy_lower(tmp, owner, ol);
 	const struct signer_node *last = z->nnodes > 0 ? &z->nodes[z->nnodes - 1] : NULL;
 	if (last == NULL || last->wire_len != ol || memcmp(signer_node_wire(z, last), tmp, ol) != 0) {
 		uint8_t key[SIGNER_KEY_MAX];
 		size_t kl = signer_dname_key(tmp, key);
+		/* still in order (as zonegen gives them): the build need not check these nodes again */
+		bool in_order = z->nodes_in_order == z->nnodes &&
+		                (last == NULL || key_cmp(signer_node_key(z, last), last->key_len, key, kl) < 0);
 		int ret = append_node(z, tmp, ol, key, kl, (uint32_t)z->nnodes);
 		if (ret != TLD_OK) {
 			return ret;
+		}
+		if (in_order) {
+			z->nodes_in_order = z->nnodes;
 		}
 	}
 	uint32_t id = (uint32_t)(z->nnodes - 1);
@@ -262,16 +278,6 @@ int signer_zone_append(struct signer_zone *z, struct signer_zone *tail)
 }
 
 /* ---- build ---- */
-
-static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t m = al < bl ? al : bl;
-	int c = memcmp(a, b, m);
-	if (c != 0) {
-		return c;
-	}
-	return (al > bl) - (al < bl);
-}
 
 /* Canonical order; real owners (by id) before empty non-terminals (id UINT32_MAX) of the same name. */
 static int node_cmp(const void *pa, const void *pb, void *ctx)
@@ -409,7 +415,7 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	 * but for the apex records the signer adds at the end (DNSKEY, CDS,
 	 * NSEC3PARAM): a short unsorted tail is sorted alone and merged in.
 	 */
-	size_t in_order = 1;
+	size_t in_order = z->nodes_in_order > 1 ? z->nodes_in_order : 1; /* signer_zone_add() compared these */
 	while (in_order < nowners && node_cmp(&z->nodes[in_order - 1], &z->nodes[in_order], z) < 0) {
 		in_order++;
 	}
@@ -493,6 +499,17 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	return TLD_OK;
 }
 
+/* Whether a node's records are in order already (as zonegen gives them): then they need no sort. */
+static bool rrs_in_order(const struct signer_zone *z, const struct signer_rr *rrs, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (rr_cmp(&rrs[i - 1], &rrs[i], (void *)z) > 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /*
  * Records into node order by bucket placement (each record moves once:
  * O(n), no extra memory: rr_first/rr_count/parent of the nodes serve as
@@ -529,7 +546,7 @@ static void sort_rrs(struct signer_zone *z)
 		}
 	}
 	for (size_t k = 0; k < z->nnodes; k++) {
-		if (nodes[k].rr_count > 1) {
+		if (nodes[k].rr_count > 1 && !rrs_in_order(z, rrs + nodes[k].rr_first, nodes[k].rr_count)) {
 			signer_sort(rrs + nodes[k].rr_first, nodes[k].rr_count, sizeof(*rrs), rr_cmp, z);
 		}
 	}

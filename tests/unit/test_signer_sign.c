@@ -170,7 +170,6 @@ static void test_sigfile(void)
 	memset(blocks[0].digest, 0xaa, 16);
 	blocks[0].len = 100;
 	memset(blocks[1].digest, 0xbb, 16);
-	blocks[1].off = 100;
 	blocks[1].len = 23;
 	ok(signer_sigfile_write_text(f, 123, blocks, 2) == TLD_OK, "sigfile: text index written");
 	fclose(f);
@@ -180,8 +179,17 @@ static void test_sigfile(void)
 		return;
 	}
 	is_int(42, sf->hdr->serial, "sigfile: serial");
-	ok(sf->text != NULL && sf->text->text_size == 123 && sf->text->nblocks == 2 && sf->blocks[1].off == 100 &&
-	   sf->blocks[1].len == 23 && sf->blocks[1].digest[0] == 0xbb, "sigfile: text index read back");
+	ok(sf->text != NULL && sf->text->text_size == 123 && sf->text->nblocks == 2 && sf->block_off[1] == 100 &&
+	   sf->blocks[1].len == 23 && sf->blocks[1].digest[0] == 0xbb && sf->block_off[2] == 123,
+	   "sigfile: text index read back");
+	uint8_t dg[16];
+	memset(dg, 0xbb, 16);
+	size_t b1 = signer_sigfile_find_block(sf, dg);
+	memset(dg, 0xaa, 16);
+	size_t b0 = signer_sigfile_find_block(sf, dg);
+	dg[15] = 0xab;
+	ok(b1 == 1 && b0 == 0 && signer_sigfile_find_block(sf, dg) == SIZE_MAX,
+	   "sigfile: text blocks found by digest, an absent digest not");
 	uint8_t key[16];
 	memset(key, 0xcc, 16);
 	const struct signer_sigfile_entry *e = signer_sigfile_find(sf, key);
@@ -231,14 +239,39 @@ static void test_sigfile(void)
 	}
 	ent[0].off = 0;
 
-	/* a text index whose blocks do not tile the text is refused */
+	/* a text index whose blocks do not tile the text is refused: short of it, beyond it */
 	struct signer_sigfile_block *bl = (struct signer_sigfile_block *)(buf + size - 2 * sizeof(*bl));
-	bl[1].off = 99;
+	bl[1].len = 22;
 	o = fopen(tmp_path("t.sigs"), "wb");
 	fwrite(buf, 1, size, o);
 	fclose(o);
-	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: text index with a gap refused");
-	bl[1].off = 100;
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: text index short of the text refused");
+	bl[1].len = UINT32_MAX;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: text index beyond the text refused");
+	bl[1].len = 23;
+
+	/* a version 2 file: its text index (of another layout) ignored, its signatures used */
+	((struct signer_sigfile_header *)buf)->version = 2;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	memset(key, 0x11, 16);
+	memset(dg, 0xbb, 16);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_OK && sf->text == NULL && sf->blocks == NULL &&
+	   signer_sigfile_find(sf, key) != NULL && signer_sigfile_find_block(sf, dg) == SIZE_MAX,
+	   "sigfile: version 2 file read for its signatures, text index ignored");
+	signer_sigfile_close(sf);
+	sf = NULL;
+	((struct signer_sigfile_header *)buf)->version = 4;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: a later version refused");
+	((struct signer_sigfile_header *)buf)->version = 3;
+	memset(key, 0x12, 16);
 
 	/* a version 1 file (no padding, no text index) is still read */
 	struct signer_sigfile_header *hd = (struct signer_sigfile_header *)buf;
@@ -252,6 +285,54 @@ static void test_sigfile(void)
 	   signer_sigfile_find(sf, key) == NULL, "sigfile: version 1 file read, without a text index");
 	signer_sigfile_close(sf);
 	ok(signer_sigfile_open(tmp_path("none.sigs"), &sf) == TLD_ENOENT, "sigfile: missing file is TLD_ENOENT");
+}
+
+/* Many entries: each found through the directory of hash prefixes, absent hashes not; hashes at the edges too. */
+static void test_sigfile_many(void)
+{
+	const uint8_t origin[] = { 4, 't', 'e', 's', 't', 0 };
+	uint8_t h0[32] = { 0 };
+	enum { N = 5000 };
+	struct signer_sigfile_item *items = calloc(N, sizeof(*items));
+	uint8_t (*want)[16] = calloc(N, 16);
+	uint64_t x = 88172645463325252ULL;
+	for (size_t i = 0; items != NULL && want != NULL && i < N; i++) {
+		for (int k = 0; k < 16; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			items[i].hash[k] = (uint8_t)(i % 7 == 0 ? (x & 0x0f) : x); /* some crowd the first buckets */
+		}
+		if (i == 1) {
+			memset(items[i].hash, 0x00, 16);
+		} else if (i == 2) {
+			memset(items[i].hash, 0xff, 16);
+		}
+		items[i].sig_first = 0;
+		items[i].nsigs = 1;
+		memcpy(want[i], items[i].hash, 16);
+	}
+	FILE *f = fopen(tmp_path("many.sigs"), "w");
+	bool written = items != NULL && want != NULL && f != NULL &&
+	               signer_sigfile_write(f, origin, sizeof(origin), 1, h0, items, N, sig_of, NULL) == TLD_OK &&
+	               signer_sigfile_write_text(f, 0, NULL, 0) == TLD_OK;
+	if (f != NULL) {
+		fclose(f);
+	}
+	struct signer_sigfile *sf = NULL;
+	ok(written && signer_sigfile_open(tmp_path("many.sigs"), &sf) == TLD_OK, "sigfile: %d entries written and opened",
+	   N);
+	size_t found = 0, absent = 0;
+	for (size_t i = 0; sf != NULL && i < N; i++) {
+		const struct signer_sigfile_entry *e = signer_sigfile_find(sf, want[i]);
+		found += e != NULL && memcmp(e->hash, want[i], 16) == 0;
+		uint8_t other[16];
+		memcpy(other, want[i], 16);
+		other[15] ^= 0x5a;
+		absent += signer_sigfile_find(sf, other) == NULL;
+	}
+	ok(found == N && absent == N, "sigfile: every entry found (%zu), no absent hash found (%zu)", found, absent);
+	signer_sigfile_close(sf);
+	free(items);
+	free(want);
 }
 
 /* ---- NSEC chain ---- */
@@ -607,6 +688,182 @@ static void test_sign_end_to_end(void)
 	test_token_remove(&tok);
 }
 
+/* ---- the copied text: node by node, equal to the text formatted anew ---- */
+
+enum {
+	MUT_FIRST = 1 << 0,   /* the first node after the apex: its NS */
+	MUT_LAST = 1 << 1,    /* the last node: its NS */
+	MUT_ADJACENT = 1 << 2, /* two adjacent delegations */
+	MUT_DS_ADD = 1 << 3,  /* a DS added: an NSEC3 record comes, its neighbour's next hash moves */
+	MUT_DS_DEL = 1 << 4,  /* a DS removed: an NSEC3 record goes */
+	MUT_TTL = 1 << 5,     /* only a TTL */
+	MUT_ADD_DEL = 1 << 6, /* a secure delegation added, another removed */
+	MUT_GLUE = 1 << 7,    /* glue address */
+	MUT_ALL = (1 << 8) - 1,
+};
+
+/* A zone of 40 delegations d00 .. d39 (glue under the even ones, DS at every third), mutated. */
+static void write_mutated_zone(const char *path, unsigned mut)
+{
+	FILE *f = fopen(path, "w");
+	fputs("$ORIGIN test.\n$TTL 3600\n@ SOA ns1.example.net. hostmaster.example.net. 7 1800 900 1209600 3600\n"
+	      "@ NS ns1.example.net.\n@ NS ns2.example.net.\n", f);
+	for (int i = 0; i < 40; i++) {
+		if (i == 25 && (mut & MUT_ADD_DEL)) {
+			continue;
+		}
+		bool changed = (i == 0 && (mut & MUT_FIRST)) || (i == 39 && (mut & MUT_LAST)) ||
+		               ((i == 10 || i == 11) && (mut & MUT_ADJACENT));
+		unsigned ttl = i == 30 && (mut & MUT_TTL) ? 86400 : 172800;
+		fprintf(f, "d%02d %u NS ns1.d%02d\nd%02d %u NS %s\n", i, ttl, i, i, ttl,
+		        changed ? "ns.changed.example." : "ns2.example.net.");
+		if (i % 2 == 0) {
+			fprintf(f, "ns1.d%02d 172800 A 198.51.100.%d\n", i, i == 12 && (mut & MUT_GLUE) ? 200 : i);
+		}
+		bool ds = (i % 3 == 0 && !(i == 3 && (mut & MUT_DS_DEL))) || (i == 20 && (mut & MUT_DS_ADD));
+		if (ds) {
+			fprintf(f, "d%02d 86400 DS %d 13 2 %064x\n", i, 1000 + i, i + 1);
+		}
+		if (i == 15 && (mut & MUT_ADD_DEL)) {
+			fprintf(f, "d15x 172800 NS ns1.example.net.\nd15x 86400 DS 7 13 2 %064x\n", 99);
+		}
+	}
+	fclose(f);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	size_t la = 0, lb = 0;
+	char *ta = tap_read_file(a, &la), *tb = tap_read_file(b, &lb);
+	bool same = ta != NULL && tb != NULL && la == lb && memcmp(ta, tb, la) == 0;
+	free(ta);
+	free(tb);
+	return same;
+}
+
+/*
+ * Signs the mutated zone once from the base version, copying its text, and
+ * then formats the very same version anew: signed again from the copied one
+ * with nothing to change (keep_serial_if_unchanged: every signature and the
+ * serial reused) and TLDSIGN_SIGN_TEXT_COPY=0.  The two files must be equal
+ * byte for byte.
+ */
+enum copy_expect { COPY_NONE, COPY_SOME, COPY_MOST };
+
+static void check_copy(struct signer_sign_opts o, const char *base, unsigned mut, const char *part, const char *what,
+                       enum copy_expect expect)
+{
+	static char in[512], copied[512], formatted[512];
+	snprintf(in, sizeof(in), "%s", tmp_path("mut.zone"));
+	snprintf(copied, sizeof(copied), "%s", tmp_path("mut-copied.zone"));
+	snprintf(formatted, sizeof(formatted), "%s", tmp_path("mut-formatted.zone"));
+	write_mutated_zone(in, mut);
+	unlink(formatted);
+	if (part != NULL) {
+		setenv("TLDSIGN_SIGN_TEXT_PART", part, 1);
+	}
+	struct signer_sign_stats sc, sf;
+	memset(&sc, 0, sizeof(sc));
+	memset(&sf, 0, sizeof(sf));
+	o.input = in;
+	o.previous = base;
+	o.output = copied;
+	o.keep_serial_if_unchanged = false;
+	int rc = signer_sign_file(&o, &sc);
+	o.previous = copied;
+	o.output = formatted;
+	o.keep_serial_if_unchanged = true;
+	setenv("TLDSIGN_SIGN_TEXT_COPY", "0", 1);
+	int rf = signer_sign_file(&o, &sf);
+	unsetenv("TLDSIGN_SIGN_TEXT_COPY");
+	unsetenv("TLDSIGN_SIGN_TEXT_PART");
+	ok(rc == TLD_OK && rf == TLD_OK && sf.unchanged && sf.text_copied == 0 && sf.sigs_new == 0,
+	   "text copy, %s: signed copying, then the same version formatted anew", what);
+	if (expect == COPY_MOST) {
+		ok(sc.text_copied > 0 && sc.text_formatted < sc.text_copied / 2,
+		   "text copy, %s: %llu bytes copied, only %llu formatted", what, (unsigned long long)sc.text_copied,
+		   (unsigned long long)sc.text_formatted);
+	} else if (expect == COPY_SOME) {
+		ok(sc.text_copied > 0, "text copy, %s: %llu bytes copied, %llu formatted", what,
+		   (unsigned long long)sc.text_copied, (unsigned long long)sc.text_formatted);
+	} else {
+		ok(sc.text_copied == 0, "text copy, %s: nothing copied", what);
+	}
+	ok(same_file(copied, formatted), "text copy, %s: the copied text equals the formatted text byte for byte", what);
+	ok(verifies(copied, NOW), "text copy, %s: the verifier accepts it", what);
+}
+
+static void test_text_copy(void)
+{
+	struct test_token tok;
+	test_token_make(&tok, "textcopy");
+	tld_statedb_t *db = NULL;
+	struct tld_key_record ksk, zsk;
+	ok(tld_statedb_open(tok.dir, &db) == TLD_OK && tld_key_generate(&tok.cfg, db, TLD_ROLE_KSK, 13, 0, &ksk) == TLD_OK &&
+	       tld_key_generate(&tok.cfg, db, TLD_ROLE_ZSK, 13, 0, &zsk) == TLD_OK,
+	   "text copy: state store and keys");
+	struct tld_policy pol = make_policy(TLD_DENIAL_NSEC3, true);
+	static char base[512], in[512];
+	snprintf(base, sizeof(base), "%s", tmp_path("base.zone"));
+	snprintf(in, sizeof(in), "%s", tmp_path("base-in.zone"));
+	write_mutated_zone(in, 0);
+	struct signer_sign_opts o = { .cfg = &tok.cfg, .policy = &pol, .db = db, .input = in, .output = base,
+	                              .now = NOW, .workers = 1 };
+	struct signer_sign_stats st;
+	ok(signer_sign_file(&o, &st) == TLD_OK && st.text_copied == 0, "text copy: base version signed");
+
+	static const struct { unsigned mut; const char *what; } cases[] = {
+		{ MUT_FIRST, "first node" }, { MUT_LAST, "last node" }, { MUT_ADJACENT, "adjacent nodes" },
+		{ MUT_DS_ADD, "DS added (NSEC3 record added)" }, { MUT_DS_DEL, "DS removed (NSEC3 record removed)" },
+		{ MUT_TTL, "TTL change" }, { MUT_ADD_DEL, "delegation added and removed" }, { MUT_GLUE, "glue changed" },
+		{ MUT_ALL, "all of them" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check_copy(o, base, cases[i].mut, NULL, cases[i].what, cases[i].mut == MUT_ALL ? COPY_SOME : COPY_MOST);
+	}
+	/* parts of 3 nodes on two threads: part boundaries among the changes, text written round by round */
+	check_copy(o, base, MUT_ALL, "3", "all of them, parts of 3 nodes", COPY_SOME);
+	check_copy(o, base, MUT_DS_ADD | MUT_LAST, "1", "DS added and last node, parts of 1 node", COPY_SOME);
+
+	/* a previous text that is not the indexed file (grown by a byte): nothing copied, still right */
+	FILE *f = fopen(base, "a");
+	fputc('\n', f);
+	fclose(f);
+	check_copy(o, base, MUT_ALL, NULL, "previous file not the one indexed", COPY_NONE);
+
+	/* the side file of another version (serial of another file): nothing copied */
+	static char other[600], side_path[600];
+	snprintf(other, sizeof(other), "%s%s", tmp_path("mut-copied.zone"), SIGNER_SIGFILE_SUFFIX);
+	snprintf(side_path, sizeof(side_path), "%s%s", base, SIGNER_SIGFILE_SUFFIX);
+	o.input = in;
+	o.output = base;
+	ok(signer_sign_file(&o, &st) == TLD_OK, "text copy: base signed again (the grown byte gone)");
+	size_t len = 0;
+	char *side = tap_read_file(other, &len);
+	f = fopen(side_path, "w");
+	if (side != NULL && f != NULL) {
+		fwrite(side, 1, len, f);
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	free(side);
+	check_copy(o, base, MUT_FIRST, NULL, "side file of another version", COPY_NONE);
+
+	/* NSEC: the NSEC records are written with their nodes (a new name moves its predecessor's NSEC) */
+	pol = make_policy(TLD_DENIAL_NSEC, false);
+	o.previous = NULL;
+	o.output = base;
+	o.input = in;
+	o.keep_serial_if_unchanged = false;
+	ok(signer_sign_file(&o, &st) == TLD_OK, "text copy: base version signed with NSEC");
+	check_copy(o, base, MUT_ADD_DEL, NULL, "NSEC, delegation added and removed", COPY_MOST);
+	check_copy(o, base, MUT_ALL, "3", "NSEC, all of them, parts of 3 nodes", COPY_SOME);
+	(void)ksk, (void)zsk;
+	tld_statedb_close(db);
+	test_token_remove(&tok);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -616,11 +873,13 @@ int main(void)
 	}
 	test_textout_roundtrip();
 	test_sigfile();
+	test_sigfile_many();
 	test_nsec_chain();
 	test_keyset_check();
 	test_sort();
 	test_sort_parallel();
 	test_sign_end_to_end();
+	test_text_copy();
 	if (getenv("KEEP_TMP") == NULL) {
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

@@ -79,6 +79,38 @@ static void test_canonical_order(void)
 	is_str("a\\000.", text, "zero byte written escaped");
 }
 
+/* Lower-casing a whole name at once equals doing it label by label: every byte value, length octets kept. */
+static void test_copy_lower(void)
+{
+	uint8_t name[256], a[256], b[256];
+	size_t len = 0, same = 0;
+	for (int v = 0; v < 256;) { /* labels of up to 63 bytes holding every byte value */
+		size_t l = 256 - v < 63 ? (size_t)(256 - v) : 63;
+		if (len + 1 + l + 1 > 255) {
+			break;
+		}
+		name[len++] = (uint8_t)l;
+		for (size_t i = 0; i < l; i++) {
+			name[len++] = (uint8_t)v++;
+		}
+	}
+	name[len++] = 0;
+	for (int round = 0; round < 2; round++) {
+		memcpy(a, name, len);
+		signer_dname_lower(a);
+		signer_dname_copy_lower(b, name, len);
+		same += memcmp(a, b, len) == 0;
+		for (size_t i = 0; i < len; i++) { /* then with the letters already lower case */
+			name[i] = a[i];
+		}
+	}
+	ok(same == 2 && signer_dname_len(b, sizeof(b)) == len, "copy_lower: same bytes as label by label (%zu bytes)",
+	   len);
+	memcpy(a, name, len);
+	signer_dname_copy_lower(a, a, len);
+	ok(memcmp(a, b, len) == 0, "copy_lower: in place");
+}
+
 static void test_model(void)
 {
 	struct signer_zone *z = NULL;
@@ -326,6 +358,8 @@ static void test_sorted_with_tail(void)
 	struct signer_zone *z = NULL;
 	int ret = signer_zone_read(path, NULL, &z);
 	static const uint8_t key[] = { 1, 2, 3 };
+	ok(ret == TLD_OK && z->nodes_in_order == 1 + 5000 + 1 && z->nnodes == 1 + 5000 + 1 + 2,
+	   "the nodes added in order are counted up to the first straggler (the build checks the rest)");
 	if (ret == TLD_OK) {
 		ret = signer_zone_add(z, z->origin, 48, 3600, key, sizeof(key), 0); /* DNSKEY at the apex, last */
 	}
@@ -458,6 +492,7 @@ int main(void)
 		skip_all("no temporary directory");
 	}
 	test_canonical_order();
+	test_copy_lower();
 	test_model();
 	test_rejections();
 	tld_log_init(TLD_LOG_ERROR, false);
