@@ -67,6 +67,38 @@ int main(void)
 	}
 	strcat(longname, "test");
 	norm_bad(longname, "255");
+	/* each rule in the first, a middle and the last label, upper and lower case */
+	norm_ok("NS1.Provider-9.NET.", "ns1.provider-9.net.");
+	norm_ok("XN--BCHER-KVA.xn--p1ai", "xn--bcher-kva.xn--p1ai.");
+	norm_bad("a-.b.test", "hyphen");
+	norm_bad("a.b.test-", "hyphen");
+	norm_bad("a.-b.test", "hyphen");
+	norm_bad("xn--", "hyphen");
+	norm_bad("a.AB--cd", "positions 3 and 4");
+	norm_ok("ab-c.ab-cd.abc--d.test", "ab-c.ab-cd.abc--d.test.");
+	norm_bad("a.b..", "empty label");
+	norm_bad(".a.test", "empty label");
+	norm_bad("a.test..", "empty label");
+	norm_bad("a/b.test", "not allowed");
+	norm_bad("a.b\x7f", "not allowed");
+	char nul[] = "ab\0c.test";
+	char nout[TLD_NAME_MAX_TEXT];
+	const char *nwhy = "";
+	ok(tld_name_normalize(nul, sizeof(nul) - 1, nout, &nwhy) == 0 && strstr(nwhy, "not allowed"),
+	   "a NUL byte inside the name rejected: %s", nwhy);
+	/* 253 octets of text (255 in wire form) is the longest name */
+	char name253[260];
+	memset(name253, 'a', 253);
+	for (int i = 63; i < 253; i += 64) {
+		name253[i] = '.';
+	}
+	name253[253] = '\0';
+	char want253[sizeof(name253) + 1];
+	snprintf(want253, sizeof(want253), "%s.", name253);
+	norm_ok(name253, want253);
+	name253[253] = 'b';
+	name253[254] = '\0';
+	norm_bad(name253, "255");
 
 	ok(tld_name_under("a.test.", 7, "test.", 5, true), "a.test. strictly under test.");
 	ok(!tld_name_under("test.", 5, "test.", 5, true), "apex not strictly under itself");
