@@ -4,6 +4,7 @@
  * duplicates, glue and orphan glue, lame delegations, and the canonical
  * order of the owners.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,41 +381,86 @@ static bool is_owner(const struct tld_zonegen *zg, const struct zg_name *x)
 	       !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0);
 }
 
-static int sort_owners(struct tld_zonegen *zg)
+/*
+ * The owners' canonical order, sorted beside the other rules: every owner is
+ * strictly below the zone (a domain row, glue, an apex.records name other
+ * than the apex), so the names flagged ZG_IN_ZONE once the rows are read
+ * include them all, and the rules only ever take flags away from a name that
+ * has it.  Sorting those names (a total order: the names are distinct) and
+ * keeping the owners gives the order a sort of the owners alone gives.  The
+ * sort reads only the names' text and length, which the rules do not
+ * change (the flags are read before it starts), and no name is added while
+ * it runs.
+ */
+struct owner_sort {
+	const struct tld_zonegen *zg;
+	struct zg_prefixed *keys;  /*!< the in-zone names, sorted by the thread */
+	size_t count;
+	int ret;
+	pthread_t thread;
+	bool threaded;
+};
+
+static void *owner_sort_main(void *arg)
 {
+	struct owner_sort *os = arg;
+	/* every name here is below the zone: its key starts with the zone's key,
+	 * which is skipped so that the prefix holds the distinguishing bytes */
+	for (size_t i = 0; i < os->count; i++) {
+		os->keys[i].prefix = canon_prefix(os->zg, &os->zg->names[os->keys[i].id]);
+	}
+	os->ret = zg_sort_prefixed(os->keys, os->count, cmp_owner);
+	return NULL;
+}
+
+/* Starts sorting the in-zone names (on a thread if one can be had). */
+static int start_owner_sort(const struct tld_zonegen *zg, struct owner_sort *os)
+{
+	*os = (struct owner_sort){ .zg = zg };
 	size_t n = 0;
 	for (size_t i = 0; i < zg->name_count; i++) {
-		n += is_owner(zg, &zg->names[i]);
+		n += (zg->names[i].flags & ZG_IN_ZONE) != 0;
 	}
-	struct zg_prefixed *keys = malloc((n ? n : 1) * sizeof(*keys));
-	zg->order = malloc((n ? n : 1) * sizeof(*zg->order));
-	if (keys == NULL || zg->order == NULL) {
-		free(keys);
+	os->keys = malloc((n ? n : 1) * sizeof(*os->keys));
+	if (os->keys == NULL) {
 		return TLD_ENOMEM;
 	}
-	/* every owner here is below the zone: its key starts with the zone's key,
-	 * which is skipped so that the prefix holds the distinguishing bytes */
-	size_t k = 0;
 	for (size_t i = 0; i < zg->name_count; i++) {
-		const struct zg_name *x = &zg->names[i];
-		if (!is_owner(zg, x)) {
-			continue;
+		if (zg->names[i].flags & ZG_IN_ZONE) {
+			os->keys[os->count++].id = (uint32_t)i;
 		}
-		keys[k].prefix = canon_prefix(zg, x);
-		keys[k].id = (uint32_t)i;
-		k++;
 	}
-	int ret = zg_sort_prefixed(keys, n, cmp_owner);
-	if (ret != TLD_OK) {
-		free(keys);
-		return ret;
+	os->threaded = pthread_create(&os->thread, NULL, owner_sort_main, os) == 0;
+	return TLD_OK;
+}
+
+/* Waits for the sort (or sorts here) and keeps the owners as zg->order;
+ * with ret != TLD_OK only waits and frees. */
+static int finish_owner_sort(struct tld_zonegen *zg, struct owner_sort *os, int ret)
+{
+	if (os->threaded) {
+		pthread_join(os->thread, NULL);
+	} else if (os->keys != NULL && ret == TLD_OK) {
+		owner_sort_main(os);
 	}
-	for (size_t i = 0; i < n; i++) {
-		zg->order[i] = keys[i].id;
+	if (ret == TLD_OK) {
+		ret = os->ret;
+	}
+	if (ret == TLD_OK) {
+		zg->order = malloc((os->count ? os->count : 1) * sizeof(*zg->order));
+		ret = zg->order != NULL ? TLD_OK : TLD_ENOMEM;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < os->count && ret == TLD_OK; i++) {
+		uint32_t id = os->keys[i].id;
+		if (is_owner(zg, &zg->names[id])) {
+			zg->order[n++] = id;
+		}
 	}
 	zg->order_count = n;
-	free(keys);
-	return TLD_OK;
+	free(os->keys);
+	os->keys = NULL;
+	return ret;
 }
 
 /* -- public API -- */
@@ -423,25 +469,28 @@ int zg_apply_rules(struct tld_zonegen *zg)
 {
 	sort_zg = zg;
 	reject_nested(zg);
-	int ret = rank_hosts(zg);
-	if (ret != TLD_OK) {
-		return ret;
+	struct owner_sort os;
+	int ret = start_owner_sort(zg, &os);
+	if (ret == TLD_OK) {
+		ret = rank_hosts(zg);
 	}
-	ret = zg_sort_grouped(zg->ns, zg->ns_count, sizeof(*zg->ns), offsetof(struct zg_ns, domain),
-	                      zg->name_count, cmp_ns);
-	if (ret != TLD_OK) {
-		return ret;
+	if (ret == TLD_OK) {
+		ret = zg_sort_grouped(zg->ns, zg->ns_count, sizeof(*zg->ns),
+		                      offsetof(struct zg_ns, domain), zg->name_count, cmp_ns);
 	}
-	index_ns(zg);
-	ret = zg_sort_grouped(zg->ds, zg->ds_count, sizeof(*zg->ds), offsetof(struct zg_ds, domain),
-	                      zg->name_count, cmp_ds);
-	if (ret != TLD_OK) {
-		return ret;
+	if (ret == TLD_OK) {
+		index_ns(zg);
+		ret = zg_sort_grouped(zg->ds, zg->ds_count, sizeof(*zg->ds),
+		                      offsetof(struct zg_ds, domain), zg->name_count, cmp_ds);
 	}
-	index_ds(zg);
-	ret = zg_sort_grouped(zg->addrs, zg->addr_count, sizeof(*zg->addrs),
-	                      offsetof(struct zg_addr, host), zg->name_count, cmp_addr);
+	if (ret == TLD_OK) {
+		index_ds(zg);
+		ret = zg_sort_grouped(zg->addrs, zg->addr_count, sizeof(*zg->addrs),
+		                      offsetof(struct zg_addr, host), zg->name_count, cmp_addr);
+	}
 	if (ret != TLD_OK) {
+		finish_owner_sort(zg, &os, ret);
+		sort_zg = NULL;
 		return ret;
 	}
 	index_addrs(zg);
@@ -484,13 +533,11 @@ int zg_apply_rules(struct tld_zonegen *zg)
 			                  n->text);
 		}
 	}
-	/* no lookups after this point: the slots go before the sort needs memory */
+	/* no lookups after this point */
 	zg->apex_id = zg_lookup(zg, zg->zone, zg->zone_len);
 	free(zg->slots);
 	zg->slots = NULL;
-	if (ret == TLD_OK) {
-		ret = sort_owners(zg);
-	}
+	ret = finish_owner_sort(zg, &os, ret);
 	sort_zg = NULL;
 	return ret;
 }
