@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -493,7 +494,10 @@ static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld
 	return add_ds(zg, &ds);
 }
 
-static const struct file_kind kinds[] = {
+/* The files, in the order of kinds[]. */
+enum { K_DOMAINS, K_NAMESERVERS, K_HOSTS, K_DS, K_DNSKEYS, K_COUNT };
+
+static const struct file_kind kinds[K_COUNT] = {
 	{ "domains.csv", { "name", "statuses" }, 2, true, row_domain },
 	{ "nameservers.csv", { "domain", "host" }, 2, false, row_nameserver },
 	{ "hosts.csv", { "host", "address" }, 2, true, row_host },
@@ -502,6 +506,55 @@ static const struct file_kind kinds[] = {
 	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5, false,
 	  row_dnskey },
 };
+
+/* items grown to want entries of size bytes ahead, *cap updated; only a
+ * hint (see zg_names_reserve()): items as they were on failure or for too
+ * many. */
+static void *reserve(void *items, size_t *cap, size_t want, size_t size)
+{
+	if (want <= *cap || want > ZG_RESERVE_MAX) {
+		return items;
+	}
+	void *p = realloc(items, want * size);
+	if (p == NULL) {
+		return items;
+	}
+	*cap = want;
+	return p;
+}
+
+/* Shortest row counted on for a reservation: a manifest that claims more
+ * rows than the file could hold gets no room ahead (it is refused anyway
+ * when the rows are counted), so what is reserved stays in proportion to
+ * the bytes on disk. */
+#define MIN_ROW_BYTES 8
+
+/* The rows the manifest gives a file, when its size allows them; else 0. */
+static uint64_t rows_hint(const struct tld_manifest_file *f, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || f->rows > (uint64_t)st.st_size / MIN_ROW_BYTES ||
+	    f->rows > ZG_RESERVE_MAX) {
+		return 0;
+	}
+	return f->rows;
+}
+
+/* Room ahead for what the files will add, by their rows: the names (the
+ * domains, and the hosts, most of them named in hosts.csv), NS, addresses,
+ * DS. */
+static void reserve_rows(struct tld_zonegen *zg, const struct file_kind *const *fk,
+                         const struct tld_manifest_file *const *mf, char (*path)[4096], size_t n)
+{
+	uint64_t rows[K_COUNT] = { 0 };
+	for (size_t f = 0; f < n; f++) {
+		rows[fk[f] - kinds] = rows_hint(mf[f], path[f]);
+	}
+	zg_names_reserve(zg, zg->name_count + rows[K_DOMAINS] + rows[K_HOSTS]);
+	zg->ns = reserve(zg->ns, &zg->ns_cap, rows[K_NAMESERVERS], sizeof(*zg->ns));
+	zg->addrs = reserve(zg->addrs, &zg->addr_cap, rows[K_HOSTS], sizeof(*zg->addrs));
+	zg->ds = reserve(zg->ds, &zg->ds_cap, rows[K_DS] + rows[K_DNSKEYS], sizeof(*zg->ds));
+}
 
 /* -- public API -- */
 
@@ -534,6 +587,7 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 		mf[n] = e;
 		n++;
 	}
+	reserve_rows(zg, fk, mf, path, n);
 	struct zg_reader *rd = NULL;
 	int ret = zg_reader_start(rf, n, &rd);
 	if (ret != TLD_OK) {

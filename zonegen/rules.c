@@ -417,11 +417,8 @@ static void *owner_sort_main(void *arg)
 static int start_owner_sort(const struct tld_zonegen *zg, struct owner_sort *os)
 {
 	*os = (struct owner_sort){ .zg = zg };
-	size_t n = 0;
-	for (size_t i = 0; i < zg->name_count; i++) {
-		n += (zg->names[i].flags & ZG_IN_ZONE) != 0;
-	}
-	os->keys = malloc((n ? n : 1) * sizeof(*os->keys));
+	/* room for every name: what is not used is never touched */
+	os->keys = malloc((zg->name_count ? zg->name_count : 1) * sizeof(*os->keys));
 	if (os->keys == NULL) {
 		return TLD_ENOMEM;
 	}

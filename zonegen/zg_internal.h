@@ -162,6 +162,12 @@ static inline void zg_prefetch_slot(const struct tld_zonegen *zg, uint64_t h)
 		__builtin_prefetch(&zg->slots[(h >> 32) & zg->slot_mask]);
 	}
 }
+/* Most entries reserved ahead from the manifest's row counts (a hint). */
+#define ZG_RESERVE_MAX (1u << 26)
+/* Makes room for count names in all: the slots and the array need not
+ * grow while they come.  Only a hint: too
+ * large a count, or no memory for it, changes nothing. */
+void zg_names_reserve(struct tld_zonegen *zg, size_t count);
 void zg_names_free(struct tld_zonegen *zg);
 
 /* report.c */
