@@ -137,8 +137,19 @@ static inline uint64_t zg_hash(const char *s, size_t len)
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
 	}
+	/* the last 0-7 bytes in the order memcpy() puts them (little-endian),
+	 * without a copy of variable length */
+	size_t r = len - i;
 	uint64_t w = 0;
-	memcpy(&w, s + i, len - i);
+	if (r >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s + i, 4);
+		memcpy(&hi, s + i + r - 4, 4);
+		w = lo | (uint64_t)hi << (8 * (r - 4));
+	} else if (r > 0) {
+		w = (uint64_t)(unsigned char)s[i] | (uint64_t)(unsigned char)s[i + r / 2] << (8 * (r / 2)) |
+		    (uint64_t)(unsigned char)s[i + r - 1] << (8 * (r - 1));
+	}
 	h ^= w;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;

@@ -99,6 +99,15 @@ int main(void)
 	name253[253] = 'b';
 	name253[254] = '\0';
 	norm_bad(name253, "255");
+	/* the most labels a name can have, and a name of dots only */
+	for (int i = 0; i < 253; i++) {
+		name253[i] = i % 2 ? '.' : 'a';
+	}
+	name253[253] = '\0';
+	snprintf(want253, sizeof(want253), "%s.", name253);
+	norm_ok(name253, want253);
+	memset(name253, '.', 253);
+	norm_bad(name253, "empty");
 
 	ok(tld_name_under("a.test.", 7, "test.", 5, true), "a.test. strictly under test.");
 	ok(!tld_name_under("test.", 5, "test.", 5, true), "apex not strictly under itself");
