@@ -36,7 +36,11 @@
 
 struct tld_csv;
 
-/*! One record; valid until the next tld_csv_next() call. */
+/*!
+ * One record; valid until the next tld_csv_next() call.  Its fields lie one
+ * after the other in memory, each followed by its NUL: field[k + 1] ==
+ * field[k] + len[k] + 1 (the reader of an export copies a record at once).
+ */
 struct tld_csv_record {
 	size_t count;                 /*!< number of fields */
 	const char *field[TLD_CSV_MAX_FIELDS]; /*!< NUL-terminated field texts */

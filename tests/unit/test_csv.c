@@ -37,6 +37,8 @@ static void test_quoting(void)
 	is_str("say \"hi\"", r.field[1], "doubled quotes");
 	is_str("two\nlines", r.field[2], "embedded newline");
 	ok(r.error == NULL, "well-formed");
+	ok(r.field[1] == r.field[0] + r.len[0] + 1 && r.field[2] == r.field[1] + r.len[1] + 1,
+	   "quoted fields lie one after the other");
 	is_int(1, tld_csv_next(csv, &r), "next record");
 	is_int(4, r.line, "line numbers count physical lines");
 	is_int(3, r.count, "empty fields kept");
@@ -182,7 +184,8 @@ static void test_plain_alignment(void)
 		bool same = r.count == 3 && r.error == NULL && r.line == (unsigned long)i + 1;
 		for (int f = 0; f < 3 && same; f++) {
 			size_t len = (size_t)((i * 3 + f) % 18);
-			same = r.len[f] == len && strlen(r.field[f]) == len;
+			same = r.len[f] == len && strlen(r.field[f]) == len &&
+			       (f == 0 || r.field[f] == r.field[f - 1] + r.len[f - 1] + 1);
 			for (size_t j = 0; j < len && same; j++) {
 				same = r.field[f][j] == (char)('a' + (j + (size_t)f) % 26);
 			}
