@@ -40,7 +40,7 @@ static inline size_t key_byte(unsigned char *key, size_t k, unsigned char c)
 /* A letter lowered, a digit, hyphen or dot as it is, 0 for any other byte. */
 #define LDH_LOWER(c)                                                                   \
 	((c) >= 'A' && (c) <= 'Z'                                                          \
-	         ? (c) + 32                                                                \
+	         ? (c) | 0x20                                                              \
 	         : ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') || (c) == '-' || \
 	                           (c) == '.'                                              \
 	                   ? (c)                                                           \
