@@ -222,7 +222,8 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 
 /*
  * Sorts items into the total order cmp, whose first key is the prefix
- * (radix sort on the prefix, cmp only within runs of equal prefixes).
+ * (radix sort on the prefix: of many items the top 16 bits first, then each
+ * bucket in the cache; cmp only within runs of equal prefixes).
  * Returns TLD_OK or TLD_ENOMEM (items unchanged).
  */
 int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
