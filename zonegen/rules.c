@@ -254,14 +254,39 @@ static void index_addrs(struct tld_zonegen *zg)
 	zg->addr_count = w;
 }
 
+/* Whether decide_glue() decides if n is at or below a delegation: only
+ * hosts and apex.records owners need to know (saves a lookup per domain). */
+static bool below_deleg_needed(const struct zg_name *n)
+{
+	return (n->addr_count > 0 || (n->flags & (ZG_NS_USED | ZG_APEX_DATA))) &&
+	       (n->flags & ZG_IN_ZONE);
+}
+
+/* Fetches the name-table slot of n's parent (ancestor_with()'s first lookup). */
+static void prefetch_parent(const struct tld_zonegen *zg, const struct zg_name *n)
+{
+	size_t skip = strcspn(n->text, ".") + 1;
+	if (n->len > skip && n->len - skip > zg->zone_len) {
+		zg_prefetch_slot(zg, zg_hash(n->text + skip, n->len - skip));
+	}
+}
+
+/* Names ahead of the one decided whose parent's slot is fetched. */
+#define GLUE_AHEAD 8
+
 static int decide_glue(struct tld_zonegen *zg)
 {
 	int ret = TLD_OK;
+	size_t ahead = 0;
 	for (size_t i = 0; i < zg->name_count && ret == TLD_OK; i++) {
+		for (; ahead < zg->name_count && ahead <= i + GLUE_AHEAD; ahead++) {
+			const struct zg_name *a = &zg->names[ahead];
+			if (below_deleg_needed(a) && !(a->flags & ZG_DELEGATED)) {
+				prefetch_parent(zg, a);
+			}
+		}
 		struct zg_name *n = &zg->names[i];
-		/* only hosts and apex.records owners need to know (saves a lookup per domain) */
-		bool needed = n->addr_count > 0 || (n->flags & (ZG_NS_USED | ZG_APEX_DATA));
-		if (needed && n->flags & ZG_IN_ZONE &&
+		if (below_deleg_needed(n) &&
 		    ((n->flags & ZG_DELEGATED) ||
 		     ancestor_with(zg, n->text, n->len, ZG_DELEGATED, false) != ZG_NONE)) {
 			n->flags |= ZG_BELOW_DELEG;
