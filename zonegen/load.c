@@ -20,11 +20,14 @@
 /* Rows ahead of the one built whose name-table slot is fetched. */
 #define PREFETCH_AHEAD 8
 
-/*! The first column's name as the reader normalised it; len 0: not done. */
-struct pre_name {
+/*! What the reader found out about a row ahead. */
+struct pre_row {
+	/* the first column's name as the reader normalised it; len 0: not done */
 	const char *text;
 	size_t len;
 	uint64_t hash;
+	bool second_hashed;        /*!< second_hash is zg_hash() of the second column's text */
+	uint64_t second_hash;
 };
 
 struct file_kind {
@@ -32,8 +35,9 @@ struct file_kind {
 	const char *columns[MAX_COLUMNS];
 	size_t count;
 	bool interns;              /*!< mostly new names: fetch their slots ahead */
+	bool host_second;          /*!< the second column is a host: its cache entry fetched ahead */
 	int (*row)(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-	           const size_t *col, const struct pre_name *pre);
+	           const size_t *col, const struct pre_row *pre);
 };
 
 /* -- internal API -- */
@@ -151,7 +155,7 @@ static inline bool same_name(const struct zg_name *n, const char *text, size_t l
 
 /* Normalises a domain field that must name a known domain. */
 static int known_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                        size_t col, const struct pre_name *pre, uint32_t *id)
+                        size_t col, const struct pre_row *pre, uint32_t *id)
 {
 	/* the same text as the previous row's known domain: the same domain */
 	const char *raw = rec->field[col];
@@ -196,7 +200,7 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 }
 
 static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                      const size_t *col, const struct pre_name *pre)
+                      const size_t *col, const struct pre_row *pre)
 {
 	char buf[TLD_NAME_MAX_TEXT];
 	const char *norm = pre->text;
@@ -263,7 +267,7 @@ static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld
 
 static int row_nameserver(struct tld_zonegen *zg, const char *file,
                           const struct tld_csv_record *rec, const size_t *col,
-                          const struct pre_name *pre)
+                          const struct pre_row *pre)
 {
 	uint32_t d;
 	int ret = known_domain(zg, file, rec, col[0], pre, &d);
@@ -283,7 +287,7 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 				return TLD_ENOMEM;
 			}
 		}
-		e = &zg->host_cache[zg_hash(raw, raw_len) & (ZG_HOST_CACHE_SIZE - 1)];
+		e = zg_host_cache_entry(zg, pre->second_hashed ? pre->second_hash : zg_hash(raw, raw_len));
 		if (e->len == raw_len && memcmp(e->raw, raw, raw_len) == 0) {
 			h = e->id;
 			goto add;
@@ -325,7 +329,7 @@ add:
 }
 
 static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                    const size_t *col, const struct pre_name *pre)
+                    const size_t *col, const struct pre_row *pre)
 {
 	char buf[TLD_NAME_MAX_TEXT];
 	const char *norm = pre->text;
@@ -385,7 +389,7 @@ static int add_ds(struct tld_zonegen *zg, const struct zg_ds *ds)
 }
 
 static int row_ds(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                  const size_t *col, const struct pre_name *pre)
+                  const size_t *col, const struct pre_row *pre)
 {
 	const struct tld_config *cfg = zg->cfg;
 	struct zg_ds ds = { .line = (uint32_t)rec->line };
@@ -442,7 +446,7 @@ static int row_ds(struct tld_zonegen *zg, const char *file, const struct tld_csv
 }
 
 static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                      const size_t *col, const struct pre_name *pre)
+                      const size_t *col, const struct pre_row *pre)
 {
 	const struct tld_config *cfg = zg->cfg;
 	struct zg_ds ds = { .line = (uint32_t)rec->line, .from_keydata = true };
@@ -498,13 +502,13 @@ static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld
 enum { K_DOMAINS, K_NAMESERVERS, K_HOSTS, K_DS, K_DNSKEYS, K_COUNT };
 
 static const struct file_kind kinds[K_COUNT] = {
-	{ "domains.csv", { "name", "statuses" }, 2, true, row_domain },
-	{ "nameservers.csv", { "domain", "host" }, 2, false, row_nameserver },
-	{ "hosts.csv", { "host", "address" }, 2, true, row_host },
-	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, false,
+	{ "domains.csv", { "name", "statuses" }, 2, true, false, row_domain },
+	{ "nameservers.csv", { "domain", "host" }, 2, false, true, row_nameserver },
+	{ "hosts.csv", { "host", "address" }, 2, true, false, row_host },
+	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, false, false,
 	  row_ds },
 	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5, false,
-	  row_dnskey },
+	  false, row_dnskey },
 };
 
 /* items grown to want entries of size bytes ahead, *cap updated; only a
@@ -582,7 +586,8 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 			return TLD_EEXPORT;
 		}
 		snprintf(path[n], sizeof(path[n]), "%s/%s", dir, e->name);
-		rf[n] = (struct zg_reader_file){ path[n], kind->columns, kind->count, true };
+		rf[n] = (struct zg_reader_file){ path[n], kind->columns, kind->count, true,
+			                         kind->host_second };
 		fk[n] = kind;
 		mf[n] = e;
 		n++;
@@ -644,6 +649,10 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 					    r[PREFETCH_AHEAD].norm_len > 0) {
 						zg_prefetch_slot(zg, r[PREFETCH_AHEAD].hash);
 					}
+					if (fk[f]->host_second && i + PREFETCH_AHEAD < b->count &&
+					    zg->host_cache != NULL) {
+						__builtin_prefetch(zg_host_cache_entry(zg, r[PREFETCH_AHEAD].second_hash));
+					}
 					zg->stats.total_rows++;
 					if (r->error != NULL) {
 						ret = zg_reject(zg, file, r->line, "malformed CSV: %s", r->error);
@@ -656,7 +665,8 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 							rec.field[k] = b->text + r->off[k];
 							rec.len[k] = r->len[k];
 						}
-						struct pre_name pre = { b->text + r->norm_off, r->norm_len, r->hash };
+						struct pre_row pre = { b->text + r->norm_off, r->norm_len, r->hash,
+							               fk[f]->host_second, r->second_hash };
 						ret = fk[f]->row(zg, file, &rec, col, &pre);
 					}
 					if (ret < 0) {

@@ -156,8 +156,9 @@ static int add_name(struct zg_block *b, struct zg_row *r, const char *raw, size_
 }
 
 static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const size_t *col,
-                   size_t columns, struct last_name *last)
+                   const struct zg_reader_file *f, struct last_name *last)
 {
+	size_t columns = f->column_count;
 	if (b->rows == NULL) {
 		b->rows = malloc(ROWS_PER_BLOCK * sizeof(*b->rows));
 		if (b->rows == NULL) {
@@ -196,6 +197,10 @@ static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const s
 	r->norm_len = 0;
 	r->norm_off = 0;
 	r->hash = 0;
+	r->second_hash = 0;
+	if (f->hash_second && columns > 1 && col[1] < rec->count) {
+		r->second_hash = zg_hash(rec->field[col[1]], rec->len[col[1]]);
+	}
 	if (last != NULL && rec->error == NULL && col[0] < rec->count) {
 		ret = add_name(b, r, rec->field[col[0]], rec->len[col[0]], last);
 		if (ret != TLD_OK) {
@@ -270,7 +275,7 @@ static bool read_file(struct zg_reader *rd, size_t i)
 				goto fail;
 			}
 		}
-		if (add_row(b, &rec, col, f->column_count, last) != TLD_OK) {
+		if (add_row(b, &rec, col, f, last) != TLD_OK) {
 			pthread_mutex_lock(&rd->lock);
 			rd->error = TLD_ENOMEM;
 			pthread_mutex_unlock(&rd->lock);

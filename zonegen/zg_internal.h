@@ -124,6 +124,12 @@ struct tld_zonegen {
 	char last_raw[TLD_NAME_MAX_TEXT]; /*!< the field as written (not normalised) */
 };
 
+/* The host cache entry of a host field whose text has hash h (zg_hash()). */
+static inline struct zg_raw_host *zg_host_cache_entry(const struct tld_zonegen *zg, uint64_t h)
+{
+	return &zg->host_cache[h & (ZG_HOST_CACHE_SIZE - 1)];
+}
+
 /* nametab.c */
 /* Eight bytes at a time, then the 64-bit finaliser of MurmurHash3: the
  * slot position and the tag are taken from the upper half. */
