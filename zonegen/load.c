@@ -34,7 +34,7 @@ struct file_kind {
 	const char *file;
 	const char *columns[MAX_COLUMNS];
 	size_t count;
-	bool interns;              /*!< mostly new names: fetch their slots ahead */
+	bool fetch_first;          /*!< the first column is looked up on most rows: slot fetched ahead */
 	bool host_second;          /*!< the second column is a host: its cache entry fetched ahead */
 	int (*row)(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
 	           const size_t *col, const struct pre_row *pre);
@@ -505,9 +505,9 @@ static const struct file_kind kinds[K_COUNT] = {
 	{ "domains.csv", { "name", "statuses" }, 2, true, false, row_domain },
 	{ "nameservers.csv", { "domain", "host" }, 2, false, true, row_nameserver },
 	{ "hosts.csv", { "host", "address" }, 2, true, false, row_host },
-	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, false, false,
+	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, true, false,
 	  row_ds },
-	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5, false,
+	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5, true,
 	  false, row_dnskey },
 };
 
@@ -645,7 +645,7 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 			case ZG_BLOCK_ROWS:
 				for (size_t i = 0; i < b->count; i++) {
 					const struct zg_row *r = &b->rows[i];
-					if (fk[f]->interns && i + PREFETCH_AHEAD < b->count &&
+					if (fk[f]->fetch_first && i + PREFETCH_AHEAD < b->count &&
 					    r[PREFETCH_AHEAD].norm_len > 0) {
 						zg_prefetch_slot(zg, r[PREFETCH_AHEAD].hash);
 					}
