@@ -117,26 +117,26 @@ size_t tld_name_normalize(const char *in, size_t len, char *out, const char **wh
 		return normalize_checked(in, len, out, why);
 	}
 	unsigned char bad = 0;
-	unsigned char end[256]; /* where each label ends: n + 1 of them at most, n <= 253 */
-	size_t labels = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = ldh_lower[(unsigned char)in[i]];
 		out[i] = (char)c;
 		bad |= c == 0;
-		end[labels] = (unsigned char)i;
-		labels += c == '.';
 	}
-	end[labels++] = (unsigned char)n;
-	for (size_t k = 0, s = 0; k < labels && !bad; s = end[k++] + 1) {
-		size_t e = end[k], l = e - s;
+	out[n] = '.'; /* the labels end at a dot, the last one at this one */
+	for (size_t s = 0, e; !bad; s = e + 1) {
+		for (e = s; out[e] != '.'; e++) {
+		}
+		size_t l = e - s;
 		bad = l == 0 || l > 63 || out[s] == '-' || out[e - 1] == '-' ||
 		      (l >= 4 && out[s + 2] == '-' && out[s + 3] == '-' &&
 		       !(out[s] == 'x' && out[s + 1] == 'n'));
+		if (e == n) {
+			break;
+		}
 	}
 	if (bad) {
 		return normalize_checked(in, len, out, why);
 	}
-	out[n] = '.';
 	out[n + 1] = '\0';
 	return n + 1;
 }
