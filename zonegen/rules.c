@@ -143,23 +143,21 @@ static int cmp_addr(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static void reject_nested(struct tld_zonegen *zg)
+/* Rejects the domain n if it is nested below another (names in id order). */
+static void reject_if_nested(struct tld_zonegen *zg, struct zg_name *n)
 {
-	for (size_t i = 0; i < zg->name_count; i++) {
-		struct zg_name *n = &zg->names[i];
-		if (!(n->flags & ZG_DOMAIN)) {
-			continue;
-		}
-		uint32_t up = ancestor_with(zg, n->text, n->len, ZG_DOMAIN | ZG_REJECTED, false);
-		if (up == ZG_NONE) {
-			continue;
-		}
-		zg_reject(zg, "domains.csv", n->domain_line,
-		          "%s is nested below the registered domain %s (not delegated)", n->text,
-		          zg->names[up].text);
-		n->flags = (n->flags & ~ZG_DOMAIN) | ZG_REJECTED;
-		zg->stats.domains--;
+	if (!(n->flags & ZG_DOMAIN)) {
+		return;
 	}
+	uint32_t up = ancestor_with(zg, n->text, n->len, ZG_DOMAIN | ZG_REJECTED, false);
+	if (up == ZG_NONE) {
+		return;
+	}
+	zg_reject(zg, "domains.csv", n->domain_line,
+	          "%s is nested below the registered domain %s (not delegated)", n->text,
+	          zg->names[up].text);
+	n->flags = (n->flags & ~ZG_DOMAIN) | ZG_REJECTED;
+	zg->stats.domains--;
 }
 
 static int rank_hosts(struct tld_zonegen *zg)
@@ -421,6 +419,7 @@ struct owner_sort {
 	const struct tld_zonegen *zg;
 	struct zg_prefixed *keys;  /*!< the in-zone names, sorted by the thread */
 	size_t count;
+	unsigned char *owner;      /*!< by name id: is_owner(), once the rules are done */
 	int ret;
 	pthread_t thread;
 	bool threaded;
@@ -438,19 +437,23 @@ static void *owner_sort_main(void *arg)
 	return NULL;
 }
 
-/* Starts sorting the in-zone names (on a thread if one can be had). */
-static int start_owner_sort(const struct tld_zonegen *zg, struct owner_sort *os)
+/* The first pass over the names: the nested domains rejected, the in-zone
+ * names listed, whose sort then starts (on a thread if one can be had). */
+static int reject_nested_start_sort(struct tld_zonegen *zg, struct owner_sort *os)
 {
 	*os = (struct owner_sort){ .zg = zg };
 	/* room for every name: what is not used is never touched */
-	os->keys = malloc((zg->name_count ? zg->name_count : 1) * sizeof(*os->keys));
-	if (os->keys == NULL) {
-		return TLD_ENOMEM;
-	}
+	size_t room = zg->name_count ? zg->name_count : 1;
+	os->keys = malloc(room * sizeof(*os->keys));
+	os->owner = malloc(room);
 	for (size_t i = 0; i < zg->name_count; i++) {
-		if (zg->names[i].flags & ZG_IN_ZONE) {
+		reject_if_nested(zg, &zg->names[i]);
+		if ((zg->names[i].flags & ZG_IN_ZONE) && os->keys != NULL) {
 			os->keys[os->count++].id = (uint32_t)i;
 		}
+	}
+	if (os->keys == NULL || os->owner == NULL) {
+		return TLD_ENOMEM;
 	}
 	os->threaded = pthread_create(&os->thread, NULL, owner_sort_main, os) == 0;
 	return TLD_OK;
@@ -475,13 +478,15 @@ static int finish_owner_sort(struct tld_zonegen *zg, struct owner_sort *os, int 
 	size_t n = 0;
 	for (size_t i = 0; i < os->count && ret == TLD_OK; i++) {
 		uint32_t id = os->keys[i].id;
-		if (is_owner(zg, &zg->names[id])) {
+		if (os->owner[id]) {
 			zg->order[n++] = id;
 		}
 	}
 	zg->order_count = n;
 	free(os->keys);
+	free(os->owner);
 	os->keys = NULL;
+	os->owner = NULL;
 	return ret;
 }
 
@@ -490,9 +495,8 @@ static int finish_owner_sort(struct tld_zonegen *zg, struct owner_sort *os, int 
 int zg_apply_rules(struct tld_zonegen *zg)
 {
 	sort_zg = zg;
-	reject_nested(zg);
 	struct owner_sort os;
-	int ret = start_owner_sort(zg, &os);
+	int ret = reject_nested_start_sort(zg, &os);
 	if (ret == TLD_OK) {
 		ret = rank_hosts(zg);
 	}
@@ -554,6 +558,7 @@ int zg_apply_rules(struct tld_zonegen *zg)
 			                  "apex records: %s is at or below a delegated domain; dropped",
 			                  n->text);
 		}
+		os.owner[i] = is_owner(zg, n); /* its flags are final here */
 	}
 	/* no lookups after this point */
 	zg->apex_id = zg_lookup(zg, zg->zone, zg->zone_len);
