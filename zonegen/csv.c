@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "common/error.h"
+#include "zonegen/bytes8.h"
 #include "zonegen/csv.h"
 
 #define CSV_BUF_SIZE (1u << 18)
@@ -218,18 +219,11 @@ int tld_csv_sha256(struct tld_csv *csv, uint8_t digest[32])
 
 /* Eight bytes at a time: a high bit in each byte equal to one of the line's
  * special bytes (the lowest one found is exact; those above it may not be). */
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-static inline uint64_t zero_bytes(uint64_t v)
-{
-	return (v - ONES) & ~v & HIGHS;
-}
-
 static inline uint64_t special_bytes(uint64_t w)
 {
-	return zero_bytes(w ^ (ONES * ',')) | zero_bytes(w ^ (ONES * '\n')) |
-	       zero_bytes(w ^ (ONES * '"')) | zero_bytes(w ^ (ONES * '\r')) | zero_bytes(w);
+	return bytes8_zero(w ^ (BYTES8_ONES * ',')) | bytes8_zero(w ^ (BYTES8_ONES * '\n')) |
+	       bytes8_zero(w ^ (BYTES8_ONES * '"')) | bytes8_zero(w ^ (BYTES8_ONES * '\r')) |
+	       bytes8_zero(w);
 }
 
 /* The index of the first special byte of w read from memory, given

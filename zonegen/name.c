@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdint.h>
 #include <string.h>
 
+#include "zonegen/bytes8.h"
 #include "zonegen/name.h"
 
 /* -- internal API -- */
@@ -49,6 +51,22 @@ static inline size_t key_byte(unsigned char *key, size_t k, unsigned char c)
 #define LDH16(c) LDH4(c), LDH4((c) + 4), LDH4((c) + 8), LDH4((c) + 12)
 #define LDH64(c) LDH16(c), LDH16((c) + 16), LDH16((c) + 32), LDH16((c) + 48)
 static const unsigned char ldh_lower[256] = { LDH64(0), LDH64(64), LDH64(128), LDH64(192) };
+
+/* Eight bytes of a name lowered into *out as ldh_lower[] would; false if
+ * any of them is not a letter, digit, hyphen or dot (*out then unspecified). */
+static inline bool lower8(const char *in, char *out)
+{
+	uint64_t x;
+	memcpy(&x, in, 8);
+	uint64_t xh = x | BYTES8_HIGHS, ascii = ~x & BYTES8_HIGHS;
+	uint64_t upper = bytes8_between(xh, 'A', 'Z') & ascii;
+	uint64_t other = (bytes8_between(xh, 'a', 'z') | bytes8_between(xh, '0', '9') |
+	                  bytes8_between(xh, '-', '.')) &
+	                 ascii;
+	x += upper >> 2; /* 0x20 in each upper-case letter: no carry past 'z' */
+	memcpy(out, &x, 8);
+	return (upper | other) == BYTES8_HIGHS;
+}
 
 /* The checks and messages of tld_name_normalize(), byte by byte. */
 static size_t normalize_checked(const char *in, size_t len, char *out, const char **why)
@@ -117,7 +135,11 @@ size_t tld_name_normalize(const char *in, size_t len, char *out, const char **wh
 		return normalize_checked(in, len, out, why);
 	}
 	unsigned char bad = 0;
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	for (; i + 8 <= n && !bad; i += 8) {
+		bad = !lower8(in + i, out + i);
+	}
+	for (; i < n; i++) {
 		unsigned char c = ldh_lower[(unsigned char)in[i]];
 		out[i] = (char)c;
 		bad |= c == 0;

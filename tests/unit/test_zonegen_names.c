@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Name rules: A-labels, LDH, lengths, lower case, zone membership, canonical order. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -99,6 +100,26 @@ int main(void)
 	name253[253] = 'b';
 	name253[254] = '\0';
 	norm_bad(name253, "255");
+	/* every byte value inside a name, at every offset of the words it is
+	 * checked in: accepted (lower-cased) exactly when LDH or a dot */
+	int right = 0, cases = 0;
+	for (int pos = 1; pos < 22; pos++) {
+		for (int b = 0; b < 256; b++) {
+			char in[24], out[TLD_NAME_MAX_TEXT];
+			memcpy(in, "abcdefghijklmnopqrstuvw", 23);
+			in[pos] = (char)b;
+			const char *why = "";
+			size_t len = tld_name_normalize(in, 23, out, &why);
+			bool ldh = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+			           (b >= '0' && b <= '9') || b == '-' || b == '.';
+			char want = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+			cases++;
+			right += ldh ? len == 24 && out[pos] == want && out[23] == '.' &&
+			                       memcmp(out, in, (size_t)pos) == 0
+			             : len == 0 && (strstr(why, "not allowed") || strstr(why, "U-label"));
+		}
+	}
+	is_int(cases, right, "every byte at every offset: accepted exactly when LDH or a dot");
 	/* the most labels a name can have, and a name of dots only */
 	for (int i = 0; i < 253; i++) {
 		name253[i] = i % 2 ? '.' : 'a';
