@@ -36,6 +36,7 @@ struct file_kind {
 	size_t count;
 	bool fetch_first;          /*!< the first column is looked up on most rows: slot fetched ahead */
 	bool host_second;          /*!< the second column is a host: its cache entry fetched ahead */
+	bool normalize_first;      /*!< the reader normalises the first column's name */
 	int (*row)(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
 	           const size_t *col, const struct pre_row *pre);
 };
@@ -153,6 +154,15 @@ static inline bool same_name(const struct zg_name *n, const char *text, size_t l
 	return n->len == len && memcmp(n->text, text, len) == 0;
 }
 
+/* Whether raw, as written in a field, is the text of the domain n (with or
+ * without its trailing dot): then tld_name_normalize() of raw is n's text,
+ * which that function made of the domain's row. */
+static inline bool written_as(const struct zg_name *n, const char *raw, size_t raw_len)
+{
+	return (n->flags & ZG_DOMAIN) && n->len > 1 && (n->len == raw_len || n->len == raw_len + 1) &&
+	       memcmp(n->text, raw, raw_len) == 0;
+}
+
 /* Normalises a domain field that must name a known domain. */
 static int known_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
                         size_t col, const struct pre_row *pre, uint32_t *id)
@@ -163,6 +173,22 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 	if (raw_len != 0 && raw_len == zg->last_raw_len && memcmp(raw, zg->last_raw, raw_len) == 0) {
 		*id = zg->last_raw_id;
 		return TLD_OK;
+	}
+	/* the files of an export are each sorted by domain (export-registry.sh):
+	 * the row names the previous row's domain or, most often, the next one
+	 * of domains.csv; only otherwise is the name table searched.  A field
+	 * written as such a domain is normalised (its text with or without the
+	 * trailing dot: a domain's text is what tld_name_normalize() made of its
+	 * row) names it without being normalised again */
+	uint32_t d = zg->last_domain;
+	if (pre->len == 0 && d != ZG_NONE) {
+		if (written_as(&zg->names[d], raw, raw_len)) {
+			goto found;
+		}
+		if (d + 1 < zg->name_count && written_as(&zg->names[d + 1], raw, raw_len)) {
+			zg->last_domain = ++d;
+			goto found;
+		}
 	}
 	char buf[TLD_NAME_MAX_TEXT];
 	const char *norm = pre->text;
@@ -177,10 +203,6 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 		norm = buf;
 		h = zg_hash(norm, len);
 	}
-	/* the files of an export are each sorted by domain (export-registry.sh):
-	 * the row names the previous row's domain or, most often, the next one
-	 * of domains.csv; only otherwise is the name table searched */
-	uint32_t d = zg->last_domain;
 	if (d == ZG_NONE || !same_name(&zg->names[d], norm, len)) {
 		if (d != ZG_NONE && d + 1 < zg->name_count && same_name(&zg->names[d + 1], norm, len)) {
 			d++;
@@ -192,6 +214,7 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 	if (d == ZG_NONE || !(zg->names[d].flags & ZG_DOMAIN)) {
 		return zg_reject(zg, file, rec->line, "domain %s is not in domains.csv", norm) ?: 1;
 	}
+found:
 	zg->last_raw_len = raw_len < sizeof(zg->last_raw) ? raw_len : 0;
 	memcpy(zg->last_raw, raw, zg->last_raw_len);
 	zg->last_raw_id = d;
@@ -502,13 +525,15 @@ static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld
 enum { K_DOMAINS, K_NAMESERVERS, K_HOSTS, K_DS, K_DNSKEYS, K_COUNT };
 
 static const struct file_kind kinds[K_COUNT] = {
-	{ "domains.csv", { "name", "statuses" }, 2, true, false, row_domain },
-	{ "nameservers.csv", { "domain", "host" }, 2, false, true, row_nameserver },
-	{ "hosts.csv", { "host", "address" }, 2, true, false, row_host },
+	{ "domains.csv", { "name", "statuses" }, 2, true, false, true, row_domain },
+	/* its domains are written as in domains.csv and in its order: known_domain()
+	 * finds them without normalising */
+	{ "nameservers.csv", { "domain", "host" }, 2, false, true, false, row_nameserver },
+	{ "hosts.csv", { "host", "address" }, 2, true, false, true, row_host },
 	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, true, false,
-	  row_ds },
+	  true, row_ds },
 	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5, true,
-	  false, row_dnskey },
+	  false, true, row_dnskey },
 };
 
 /* items grown to want entries of size bytes ahead, *cap updated; only a
@@ -586,8 +611,8 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 			return TLD_EEXPORT;
 		}
 		snprintf(path[n], sizeof(path[n]), "%s/%s", dir, e->name);
-		rf[n] = (struct zg_reader_file){ path[n], kind->columns, kind->count, true,
-			                         kind->host_second };
+		rf[n] = (struct zg_reader_file){ path[n], kind->columns, kind->count,
+			                         kind->normalize_first, kind->host_second };
 		fk[n] = kind;
 		mf[n] = e;
 		n++;
