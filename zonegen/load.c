@@ -312,6 +312,7 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 		}
 		e = zg_host_cache_entry(zg, pre->second_hashed ? pre->second_hash : zg_hash(raw, raw_len));
 		if (e->len == raw_len && memcmp(e->raw, raw, raw_len) == 0) {
+			e->used = 1;
 			h = e->id;
 			goto add;
 		}
@@ -332,7 +333,11 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 	if (tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		zg->names[h].flags |= ZG_IN_ZONE;
 	}
-	if (e != NULL) {
+	if (e != NULL && e->used) {
+		/* most hosts serve one domain: one that was found again is spared
+		 * once, so that such hosts do not push out the shared ones */
+		e->used = 0;
+	} else if (e != NULL) {
 		e->id = h;
 		e->len = (uint8_t)raw_len;
 		memcpy(e->raw, raw, raw_len);

@@ -69,11 +69,12 @@ struct zg_extra {
 };
 
 /*! A host field as written, and the name it was accepted as. */
-#define ZG_RAW_HOST_MAX 59
+#define ZG_RAW_HOST_MAX 58
 #define ZG_HOST_CACHE_SIZE 4096 /* entries, a power of 2 */
 struct zg_raw_host {
 	uint32_t id;
 	uint8_t len;               /*!< 0: empty entry */
+	uint8_t used;              /*!< found again since it came or was last spared */
 	char raw[ZG_RAW_HOST_MAX];
 };
 
