@@ -201,7 +201,8 @@ struct tld_manifest;
 int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_manifest *m,
                    const char *const *files, size_t count);
 
-/* rules.c */
+/* rules.c: the owners' canonical order is sorted on a thread of its own
+ * beside the other rules (the in-zone names, a superset; see rules.c) */
 int zg_apply_rules(struct tld_zonegen *zg);
 
 /* apex.c */
