@@ -82,14 +82,17 @@ static uint64_t wire_prefix(const char *name, size_t len)
 	return p;
 }
 
+/* By name id: the wire-order rank of the NS hosts (rank_hosts()), for cmp_ns;
+ * an array of its own, small enough to stay in the cache. */
+static const uint32_t *sort_rank;
+
 static int cmp_ns(const void *a, const void *b)
 {
 	const struct zg_ns *x = a, *y = b;
-	const struct zg_name *n = sort_zg->names;
 	if (x->domain != y->domain) {
 		return x->domain < y->domain ? -1 : 1;
 	}
-	uint32_t rx = n[x->host].rank, ry = n[y->host].rank;
+	uint32_t rx = sort_rank[x->host], ry = sort_rank[y->host];
 	if (rx != ry) {
 		return rx < ry ? -1 : 1;
 	}
@@ -160,27 +163,38 @@ static void reject_if_nested(struct tld_zonegen *zg, struct zg_name *n)
 	zg->stats.domains--;
 }
 
-static int rank_hosts(struct tld_zonegen *zg)
+/* *rank (caller frees): by name id, the wire-order rank of each NS host. */
+static int rank_hosts(const struct tld_zonegen *zg, uint32_t **rank)
 {
 	struct zg_prefixed *hosts = malloc((zg->ns_count ? zg->ns_count : 1) * sizeof(*hosts));
-	if (hosts == NULL) {
+	uint32_t *r = malloc((zg->name_count ? zg->name_count : 1) * sizeof(*r));
+	if (hosts == NULL || r == NULL) {
+		free(hosts);
+		free(r);
 		return TLD_ENOMEM;
 	}
+	memset(r, 0xff, zg->name_count * sizeof(*r)); /* ZG_NONE */
 	size_t n = 0;
 	for (size_t i = 0; i < zg->ns_count; i++) {
-		struct zg_name *h = &zg->names[zg->ns[i].host];
-		if (h->rank == ZG_NONE) {
-			h->rank = 0;
+		uint32_t id = zg->ns[i].host;
+		if (r[id] == ZG_NONE) {
+			const struct zg_name *h = &zg->names[id];
+			r[id] = 0;
 			hosts[n].prefix = wire_prefix(h->text, h->len);
-			hosts[n++].id = zg->ns[i].host;
+			hosts[n++].id = id;
 		}
 	}
 	int ret = zg_sort_prefixed(hosts, n, cmp_host_wire);
 	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
-		zg->names[hosts[i].id].rank = (uint32_t)i;
+		r[hosts[i].id] = (uint32_t)i;
 	}
 	free(hosts);
-	return ret;
+	if (ret != TLD_OK) {
+		free(r);
+		return ret;
+	}
+	*rank = r;
+	return TLD_OK;
 }
 
 static void index_ns(struct tld_zonegen *zg)
@@ -497,12 +511,16 @@ int zg_apply_rules(struct tld_zonegen *zg)
 	sort_zg = zg;
 	struct owner_sort os;
 	int ret = reject_nested_start_sort(zg, &os);
+	uint32_t *rank = NULL;
 	if (ret == TLD_OK) {
-		ret = rank_hosts(zg);
+		ret = rank_hosts(zg, &rank);
 	}
 	if (ret == TLD_OK) {
+		sort_rank = rank;
 		ret = zg_sort_grouped(zg->ns, zg->ns_count, sizeof(*zg->ns),
 		                      offsetof(struct zg_ns, domain), zg->name_count, cmp_ns);
+		sort_rank = NULL;
+		free(rank);
 	}
 	if (ret == TLD_OK) {
 		index_ns(zg);

@@ -32,7 +32,6 @@ struct zg_name {
 	uint32_t len;
 	uint32_t flags;
 	uint32_t domain_line;      /*!< line in domains.csv */
-	uint32_t rank;             /*!< wire-order rank among NS hosts */
 	uint32_t ns_first, ns_count;
 	uint32_t ds_first, ds_count;
 	uint32_t addr_first, addr_count;
