@@ -332,6 +332,13 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 	}
 	if (tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		zg->names[h].flags |= ZG_IN_ZONE;
+		/* most in-zone hosts are one label below the domain they serve:
+		 * noted, the glue rules need not search for that name */
+		const struct zg_name *dn = &zg->names[d];
+		size_t skip = strcspn(norm, ".") + 1;
+		if (len > skip && len - skip == dn->len && memcmp(norm + skip, dn->text, dn->len) == 0) {
+			zg->names[h].parent = d;
+		}
 	}
 	if (e != NULL && e->used) {
 		/* most hosts serve one domain: one that was found again is spared

@@ -144,7 +144,7 @@ int zg_intern_hashed(struct tld_zonegen *zg, const char *text, size_t len, uint6
 		return TLD_ENOMEM;
 	}
 	uint32_t n = (uint32_t)zg->name_count++;
-	zg->names[n] = (struct zg_name){ .text = copy, .len = (uint32_t)len };
+	zg->names[n] = (struct zg_name){ .text = copy, .len = (uint32_t)len, .parent = ZG_NONE };
 	size_t s = (h >> 32) & zg->slot_mask;
 	while (zg->slots[s] != SLOT_EMPTY) {
 		s = (s + 1) & zg->slot_mask;

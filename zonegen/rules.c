@@ -274,13 +274,26 @@ static bool below_deleg_needed(const struct zg_name *n)
 	       (n->flags & ZG_IN_ZONE);
 }
 
-/* Fetches the name-table slot of n's parent (ancestor_with()'s first lookup). */
+/* Fetches n's parent, or the name-table slot where ancestor_with() looks it up. */
 static void prefetch_parent(const struct tld_zonegen *zg, const struct zg_name *n)
 {
+	if (n->parent != ZG_NONE) {
+		__builtin_prefetch(&zg->names[n->parent]);
+		return;
+	}
 	size_t skip = strcspn(n->text, ".") + 1;
 	if (n->len > skip && n->len - skip > zg->zone_len) {
 		zg_prefetch_slot(zg, zg_hash(n->text + skip, n->len - skip));
 	}
+}
+
+/* Whether n is at or below a delegated domain: itself, its parent when
+ * known (what ancestor_with() would find first), or an ancestor searched. */
+static bool below_delegation(const struct tld_zonegen *zg, const struct zg_name *n)
+{
+	return (n->flags & ZG_DELEGATED) ||
+	       (n->parent != ZG_NONE && (zg->names[n->parent].flags & ZG_DELEGATED)) ||
+	       ancestor_with(zg, n->text, n->len, ZG_DELEGATED, false) != ZG_NONE;
 }
 
 /* Names ahead of the one decided whose parent's slot is fetched. */
@@ -298,9 +311,7 @@ static int decide_glue(struct tld_zonegen *zg)
 			}
 		}
 		struct zg_name *n = &zg->names[i];
-		if (below_deleg_needed(n) &&
-		    ((n->flags & ZG_DELEGATED) ||
-		     ancestor_with(zg, n->text, n->len, ZG_DELEGATED, false) != ZG_NONE)) {
+		if (below_deleg_needed(n) && below_delegation(zg, n)) {
 			n->flags |= ZG_BELOW_DELEG;
 		}
 		if (n->addr_count == 0) {

@@ -32,6 +32,7 @@ struct zg_name {
 	uint32_t len;
 	uint32_t flags;
 	uint32_t domain_line;      /*!< line in domains.csv */
+	uint32_t parent;           /*!< the name one label up, when known (else ZG_NONE) */
 	uint32_t ns_first, ns_count;
 	uint32_t ds_first, ds_count;
 	uint32_t addr_first, addr_count;

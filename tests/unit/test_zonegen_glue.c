@@ -121,6 +121,25 @@ int main(void)
 	free(zone);
 	tld_zonegen_free(zg);
 
+	/* glue one label below the domain it serves, two labels below, below a
+	 * held domain, below a domain that serves with another host only */
+	zone = run("name,statuses\na.test,ok\nh.test,clientHold\nc.test,ok\n",
+	           "domain,host\na.test,ns1.a.test\na.test,x.ns2.a.test\nh.test,ns1.h.test\n"
+	           "c.test,ns1.a.test\na.test,ns1.c.test\n",
+	           "host,address\nns1.a.test,192.0.2.1\nx.ns2.a.test,192.0.2.2\n"
+	           "ns1.h.test,192.0.2.3\nns1.c.test,192.0.2.4\n",
+	           NULL, &zg);
+	ok(zone && strstr(zone, "ns1.a.test.\t172800\tIN\tA\t192.0.2.1\n") &&
+	   strstr(zone, "x.ns2.a.test.\t172800\tIN\tA\t192.0.2.2\n"),
+	   "glue one and two labels below a delegated domain");
+	ok(zone && strstr(zone, "192.0.2.3") == NULL &&
+	   strstr(zone, "ns1.c.test.\t172800\tIN\tA\t192.0.2.4\n"),
+	   "no glue below a held domain; glue below a delegated domain it does not serve");
+	is_int(1, zg ? (long long)tld_zonegen_stats(zg)->orphan_glue : -1,
+	       "the held domain's address dropped");
+	free(zone);
+	tld_zonegen_free(zg);
+
 	/* the domain column of nameservers.csv as written: the domain's text with
 	 * or without its dot, in another case, out of order, an apex.records name
 	 * that is no host name, one that is, an unknown domain */
