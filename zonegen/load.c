@@ -629,12 +629,13 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 		mf[n] = e;
 		n++;
 	}
-	reserve_rows(zg, fk, mf, path, n);
 	struct zg_reader *rd = NULL;
 	int ret = zg_reader_start(rf, n, &rd);
 	if (ret != TLD_OK) {
 		return ret;
 	}
+	/* while the reader reads the first rows */
+	reserve_rows(zg, fk, mf, path, n);
 	static const size_t col[MAX_COLUMNS] = { 0, 1, 2, 3, 4 };
 	struct tld_csv_record rec;
 	struct zg_block *b = NULL;
