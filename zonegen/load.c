@@ -340,6 +340,20 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 			zg->names[h].parent = d;
 		}
 	}
+	if (!(zg->names[h].flags & ZG_NS_HOST)) {
+		/* listed once, when first met: a host found in the cache was met */
+		if (zg->ns_host_count == zg->ns_host_cap) {
+			size_t cap = zg->ns_host_cap ? zg->ns_host_cap * 2 : 4096;
+			uint32_t *v = realloc(zg->ns_hosts, cap * sizeof(*v));
+			if (v == NULL) {
+				return TLD_ENOMEM;
+			}
+			zg->ns_hosts = v;
+			zg->ns_host_cap = cap;
+		}
+		zg->ns_hosts[zg->ns_host_count++] = h;
+		zg->names[h].flags |= ZG_NS_HOST;
+	}
 	if (e != NULL && e->used) {
 		/* most hosts serve one domain: one that was found again is spared
 		 * once, so that such hosts do not push out the shared ones */

@@ -166,7 +166,8 @@ static void reject_if_nested(struct tld_zonegen *zg, struct zg_name *n)
 /* *rank (caller frees): by name id, the wire-order rank of each NS host. */
 static int rank_hosts(const struct tld_zonegen *zg, uint32_t **rank)
 {
-	struct zg_prefixed *hosts = malloc((zg->ns_count ? zg->ns_count : 1) * sizeof(*hosts));
+	size_t n = zg->ns_host_count;
+	struct zg_prefixed *hosts = malloc((n ? n : 1) * sizeof(*hosts));
 	uint32_t *r = malloc((zg->name_count ? zg->name_count : 1) * sizeof(*r));
 	if (hosts == NULL || r == NULL) {
 		free(hosts);
@@ -174,15 +175,10 @@ static int rank_hosts(const struct tld_zonegen *zg, uint32_t **rank)
 		return TLD_ENOMEM;
 	}
 	memset(r, 0xff, zg->name_count * sizeof(*r)); /* ZG_NONE */
-	size_t n = 0;
-	for (size_t i = 0; i < zg->ns_count; i++) {
-		uint32_t id = zg->ns[i].host;
-		if (r[id] == ZG_NONE) {
-			const struct zg_name *h = &zg->names[id];
-			r[id] = 0;
-			hosts[n].prefix = wire_prefix(h->text, h->len);
-			hosts[n++].id = id;
-		}
+	for (size_t i = 0; i < n; i++) {
+		const struct zg_name *h = &zg->names[zg->ns_hosts[i]];
+		hosts[i].prefix = wire_prefix(h->text, h->len);
+		hosts[i].id = zg->ns_hosts[i];
 	}
 	int ret = zg_sort_prefixed(hosts, n, cmp_host_wire);
 	for (size_t i = 0; i < n && ret == TLD_OK; i++) {

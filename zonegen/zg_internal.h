@@ -24,6 +24,7 @@ enum zg_flags {
 	ZG_APEX_DATA = 1u << 6,   /*!< owns data from apex.records */
 	ZG_REJECTED = 1u << 7,    /*!< its domain row was rejected (nested) */
 	ZG_BELOW_DELEG = 1u << 8, /*!< at or below a delegated domain */
+	ZG_NS_HOST = 1u << 9,     /*!< named as a host in nameservers.csv (in ns_hosts) */
 };
 
 /*! An interned name (absolute, lower case). */
@@ -102,6 +103,8 @@ struct tld_zonegen {
 
 	struct zg_ns *ns;
 	size_t ns_count, ns_cap;
+	uint32_t *ns_hosts;        /*!< the hosts of ns[], each once */
+	size_t ns_host_count, ns_host_cap;
 	struct zg_addr *addrs;
 	size_t addr_count, addr_cap;
 	struct zg_ds *ds;
