@@ -149,6 +149,25 @@ static long base64_decode(const char *s, size_t len, uint8_t *out, size_t max)
 	return (long)o;
 }
 
+/* items with room for one more after count (*cap entries of size bytes):
+ * doubled (from first) when full; as they were with *ret = TLD_ENOMEM when
+ * there is no memory. */
+static void *room_for_one(void *items, size_t count, size_t *cap, size_t size, size_t first,
+                          int *ret)
+{
+	if (count < *cap) {
+		return items;
+	}
+	size_t want = *cap ? *cap * 2 : first;
+	void *p = realloc(items, want * size);
+	if (p == NULL) {
+		*ret = TLD_ENOMEM;
+		return items;
+	}
+	*cap = want;
+	return p;
+}
+
 static inline bool same_name(const struct zg_name *n, const char *text, size_t len)
 {
 	return n->len == len && memcmp(n->text, text, len) == 0;
@@ -342,14 +361,10 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 	}
 	if (!(zg->names[h].flags & ZG_NS_HOST)) {
 		/* listed once, when first met: a host found in the cache was met */
-		if (zg->ns_host_count == zg->ns_host_cap) {
-			size_t cap = zg->ns_host_cap ? zg->ns_host_cap * 2 : 4096;
-			uint32_t *v = realloc(zg->ns_hosts, cap * sizeof(*v));
-			if (v == NULL) {
-				return TLD_ENOMEM;
-			}
-			zg->ns_hosts = v;
-			zg->ns_host_cap = cap;
+		zg->ns_hosts = room_for_one(zg->ns_hosts, zg->ns_host_count, &zg->ns_host_cap,
+		                            sizeof(*zg->ns_hosts), 4096, &ret);
+		if (ret != TLD_OK) {
+			return ret;
 		}
 		zg->ns_hosts[zg->ns_host_count++] = h;
 		zg->names[h].flags |= ZG_NS_HOST;
@@ -364,14 +379,9 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 		memcpy(e->raw, raw, raw_len);
 	}
 add:
-	if (zg->ns_count == zg->ns_cap) {
-		size_t cap = zg->ns_cap ? zg->ns_cap * 2 : 4096;
-		struct zg_ns *ns = realloc(zg->ns, cap * sizeof(*ns));
-		if (ns == NULL) {
-			return TLD_ENOMEM;
-		}
-		zg->ns = ns;
-		zg->ns_cap = cap;
+	zg->ns = room_for_one(zg->ns, zg->ns_count, &zg->ns_cap, sizeof(*zg->ns), 4096, &ret);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	zg->ns[zg->ns_count++] = (struct zg_ns){ .domain = d, .host = h, .line = (uint32_t)rec->line };
 	return TLD_OK;
@@ -409,14 +419,10 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 	if (tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		zg->names[a.host].flags |= ZG_IN_ZONE;
 	}
-	if (zg->addr_count == zg->addr_cap) {
-		size_t cap = zg->addr_cap ? zg->addr_cap * 2 : 4096;
-		struct zg_addr *addrs = realloc(zg->addrs, cap * sizeof(*addrs));
-		if (addrs == NULL) {
-			return TLD_ENOMEM;
-		}
-		zg->addrs = addrs;
-		zg->addr_cap = cap;
+	zg->addrs = room_for_one(zg->addrs, zg->addr_count, &zg->addr_cap, sizeof(*zg->addrs), 4096,
+	                         &ret);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	zg->addrs[zg->addr_count++] = a;
 	return TLD_OK;
@@ -424,14 +430,10 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 
 static int add_ds(struct tld_zonegen *zg, const struct zg_ds *ds)
 {
-	if (zg->ds_count == zg->ds_cap) {
-		size_t cap = zg->ds_cap ? zg->ds_cap * 2 : 1024;
-		struct zg_ds *v = realloc(zg->ds, cap * sizeof(*v));
-		if (v == NULL) {
-			return TLD_ENOMEM;
-		}
-		zg->ds = v;
-		zg->ds_cap = cap;
+	int ret = TLD_OK;
+	zg->ds = room_for_one(zg->ds, zg->ds_count, &zg->ds_cap, sizeof(*zg->ds), 1024, &ret);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	zg->ds[zg->ds_count++] = *ds;
 	return TLD_OK;
