@@ -335,35 +335,46 @@ static int decide_glue(struct tld_zonegen *zg)
 	return ret;
 }
 
-static int find_lame(struct tld_zonegen *zg)
+/* The lame NS of the domain d, if delegated (after decide_glue()). */
+static int find_lame(struct tld_zonegen *zg, const struct zg_name *d)
 {
-	for (size_t i = 0; i < zg->name_count; i++) {
-		struct zg_name *d = &zg->names[i];
-		if (!(d->flags & ZG_DELEGATED)) {
+	if (!(d->flags & ZG_DELEGATED)) {
+		return TLD_OK;
+	}
+	for (uint32_t k = 0; k < d->ns_count; k++) {
+		const struct zg_ns *r = &zg->ns[d->ns_first + k];
+		const struct zg_name *h = &zg->names[r->host];
+		if (!(h->flags & ZG_IN_ZONE)) {
 			continue;
 		}
-		for (uint32_t k = 0; k < d->ns_count; k++) {
-			const struct zg_ns *r = &zg->ns[d->ns_first + k];
-			const struct zg_name *h = &zg->names[r->host];
-			if (!(h->flags & ZG_IN_ZONE)) {
-				continue;
-			}
-			bool has = (h->flags & ZG_BELOW_DELEG) ? h->addr_count > 0
-			                                      : (h->flags & ZG_APEX_DATA) != 0;
-			if (has) {
-				continue;
-			}
-			zg->stats.lame++;
-			int ret = zg_list_add(&zg->lame,
-			                      "nameservers.csv:%u: %s NS %s: in-zone host without "
-			                      "address (lame)",
-			                      r->line, d->text, h->text);
-			if (ret != TLD_OK) {
-				return ret;
-			}
+		bool has = (h->flags & ZG_BELOW_DELEG) ? h->addr_count > 0
+		                                      : (h->flags & ZG_APEX_DATA) != 0;
+		if (has) {
+			continue;
+		}
+		zg->stats.lame++;
+		int ret = zg_list_add(&zg->lame,
+		                      "nameservers.csv:%u: %s NS %s: in-zone host without "
+		                      "address (lame)",
+		                      r->line, d->text, h->text);
+		if (ret != TLD_OK) {
+			return ret;
 		}
 	}
 	return TLD_OK;
+}
+
+/* Drops n's apex.records data if a delegation at or above it occludes it. */
+static int drop_occluded(struct tld_zonegen *zg, struct zg_name *n)
+{
+	if (!(n->flags & ZG_APEX_DATA) || !(n->flags & ZG_BELOW_DELEG)) {
+		return TLD_OK;
+	}
+	n->flags &= ~ZG_APEX_DATA;
+	tld_warning("apex records: %s is at or below a delegated domain; dropped", n->text);
+	zg->stats.bad_rows++;
+	return zg_list_add(&zg->rejected,
+	                   "apex records: %s is at or below a delegated domain; dropped", n->text);
 }
 
 static inline unsigned char lower_byte(unsigned char c)
@@ -569,19 +580,14 @@ int zg_apply_rules(struct tld_zonegen *zg)
 		}
 	}
 	ret = decide_glue(zg);
-	if (ret == TLD_OK) {
-		ret = find_lame(zg);
-	}
+	/* one pass for the lame NS (which read the hosts' ZG_APEX_DATA only when
+	 * not below a delegation) and the occluded apex.records data (dropped
+	 * only below one): independent, each in the order of the names */
 	for (size_t i = 0; i < zg->name_count && ret == TLD_OK; i++) {
 		struct zg_name *n = &zg->names[i];
-		if ((n->flags & ZG_APEX_DATA) && (n->flags & ZG_BELOW_DELEG)) {
-			/* apex.records data under a delegation would be occluded */
-			n->flags &= ~ZG_APEX_DATA;
-			tld_warning("apex records: %s is at or below a delegated domain; dropped", n->text);
-			zg->stats.bad_rows++;
-			ret = zg_list_add(&zg->rejected,
-			                  "apex records: %s is at or below a delegated domain; dropped",
-			                  n->text);
+		ret = find_lame(zg, n);
+		if (ret == TLD_OK) {
+			ret = drop_occluded(zg, n);
 		}
 		os.owner[i] = is_owner(zg, n); /* its flags are final here */
 	}
