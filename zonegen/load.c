@@ -260,11 +260,15 @@ static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld
 	if (!tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		return zg_reject(zg, file, rec->line, "name %s is outside the zone %s", norm, zg->zone);
 	}
-	/* statuses: space-separated EPP statuses */
+	/* statuses: space-separated EPP statuses ("ok" alone, the most common,
+	 * is known and not a hold: nothing to look up) */
 	bool held = false;
 	const char *p = rec->field[col[1]];
 	const char *unknown = NULL;
 	size_t unknown_len = 0;
+	if (rec->len[col[1]] == 2 && p[0] == 'o' && p[1] == 'k') {
+		p += 2;
+	}
 	while (*p) {
 		while (*p == ' ') {
 			p++;
