@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,10 @@
 #include <openssl/evp.h>
 
 #include "common/error.h"
+#include "zonegen/bytes8.h"
 #include "zonegen/csv.h"
 
-#define CSV_BUF_SIZE (1u << 20)
+#define CSV_BUF_SIZE (1u << 18)
 /* Storage for the fields of one record: every field plus its NUL. */
 #define CSV_REC_SIZE (TLD_CSV_MAX_FIELDS * (TLD_CSV_MAX_FIELD + 1))
 
@@ -40,6 +42,10 @@ static const unsigned char plain_stop[256] = {
 };
 static const unsigned char quoted_stop[256] = {
 	[0] = 1, ['\n'] = 1, ['"'] = 1,
+};
+/* Bytes of a line that next_plain_line() must look at. */
+static const unsigned char line_stop[256] = {
+	[0] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1, ['"'] = 1,
 };
 
 /* -- internal API -- */
@@ -211,11 +217,103 @@ int tld_csv_sha256(struct tld_csv *csv, uint8_t digest[32])
 	return TLD_OK;
 }
 
+/* Eight bytes at a time: a high bit in each byte equal to one of the line's
+ * special bytes (the lowest one found is exact; those above it may not be). */
+static inline uint64_t special_bytes(uint64_t w)
+{
+	return bytes8_zero(w ^ (BYTES8_ONES * ',')) | bytes8_zero(w ^ (BYTES8_ONES * '\n')) |
+	       bytes8_zero(w ^ (BYTES8_ONES * '"')) | bytes8_zero(w ^ (BYTES8_ONES * '\r')) |
+	       bytes8_zero(w);
+}
+
+/* The index of the first special byte of w read from memory, given
+ * special_bytes() != 0. */
+static inline size_t first_special(uint64_t m)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) / 8;
+#else
+	return (size_t)__builtin_clzll(m) / 8;
+#endif
+}
+
+/*
+ * The common record: a whole line in the buffer, without quotes, CR (other
+ * than a CRLF end), NUL, too many or too long fields.  Its fields are the
+ * bytes between the commas, which is what the byte loop of tld_csv_next()
+ * makes of such a line; any other line is left to that loop.
+ * Returns true if the record was read.
+ */
+static bool next_plain_line(struct tld_csv *csv, struct tld_csv_record *rec)
+{
+	const unsigned char *p = (const unsigned char *)csv->cur;
+	size_t avail = (size_t)(csv->end - csv->cur);
+	/* word copies stay inside the field storage */
+	size_t lim = avail < CSV_REC_SIZE - 8 ? avail : CSV_REC_SIZE - 8;
+	char *store = csv->rec;
+	size_t i = 0, count = 0, start = 0, body;
+	rec->field[0] = store;
+	for (;;) {
+		/* the next special byte: at i */
+		for (;;) {
+			if (i + 8 > lim) {
+				while (i < lim && !line_stop[p[i]]) {
+					store[i] = (char)p[i];
+					i++;
+				}
+				if (i == lim) {
+					return false; /* no line end in the buffer */
+				}
+				break;
+			}
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			memcpy(store + i, &w, 8);
+			uint64_t m = special_bytes(w);
+			if (m != 0) {
+				i += first_special(m);
+				break;
+			}
+			i += 8;
+		}
+		if (i - start > TLD_CSV_MAX_FIELD) {
+			return false;
+		}
+		if (p[i] == ',') {
+			if (count + 1 >= TLD_CSV_MAX_FIELDS) {
+				return false;
+			}
+			store[i] = '\0';
+			rec->len[count++] = i - start;
+			start = ++i;
+			rec->field[count] = store + start;
+			continue;
+		}
+		body = i;
+		if (p[i] == '\r' && i + 1 < avail && p[i + 1] == '\n') {
+			i++;
+		} else if (p[i] != '\n') {
+			return false; /* the byte loop decides */
+		}
+		break;
+	}
+	store[body] = '\0';
+	rec->len[count++] = body - start;
+	rec->count = count;
+	csv->cur += i + 1;
+	csv->line++;
+	csv->records++;
+	return true;
+}
+
 int tld_csv_next(struct tld_csv *csv, struct tld_csv_record *rec)
 {
 	rec->count = 0;
 	rec->error = NULL;
 	rec->line = csv->line;
+	if (csv->started && next_plain_line(csv, rec)) {
+		return 1;
+	}
 
 	if (!csv->started) {
 		csv->started = true;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -19,20 +20,25 @@
 /* Rows ahead of the one built whose name-table slot is fetched. */
 #define PREFETCH_AHEAD 8
 
-/*! The first column's name as the reader normalised it; len 0: not done. */
-struct pre_name {
+/*! What the reader found out about a row ahead. */
+struct pre_row {
+	/* the first column's name as the reader normalised it; len 0: not done */
 	const char *text;
 	size_t len;
 	uint64_t hash;
+	bool second_hashed;        /*!< second_hash is zg_hash() of the second column's text */
+	uint64_t second_hash;
 };
 
 struct file_kind {
 	const char *file;
 	const char *columns[MAX_COLUMNS];
 	size_t count;
-	bool interns;              /*!< mostly new names: fetch their slots ahead */
+	bool fetch_first;          /*!< the first column is looked up on most rows: slot fetched ahead */
+	bool host_second;          /*!< the second column is a host: its cache entry fetched ahead */
+	bool normalize_first;      /*!< the reader normalises the first column's name */
 	int (*row)(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-	           const size_t *col, const struct pre_name *pre);
+	           const size_t *col, const struct pre_row *pre);
 };
 
 /* -- internal API -- */
@@ -143,14 +149,42 @@ static long base64_decode(const char *s, size_t len, uint8_t *out, size_t max)
 	return (long)o;
 }
 
+/* items with room for one more after count (*cap entries of size bytes):
+ * doubled (from first) when full; as they were with *ret = TLD_ENOMEM when
+ * there is no memory. */
+static void *room_for_one(void *items, size_t count, size_t *cap, size_t size, size_t first,
+                          int *ret)
+{
+	if (count < *cap) {
+		return items;
+	}
+	size_t want = *cap ? *cap * 2 : first;
+	void *p = realloc(items, want * size);
+	if (p == NULL) {
+		*ret = TLD_ENOMEM;
+		return items;
+	}
+	*cap = want;
+	return p;
+}
+
 static inline bool same_name(const struct zg_name *n, const char *text, size_t len)
 {
 	return n->len == len && memcmp(n->text, text, len) == 0;
 }
 
+/* Whether raw, as written in a field, is the text of the domain n (with or
+ * without its trailing dot): then tld_name_normalize() of raw is n's text,
+ * which that function made of the domain's row. */
+static inline bool written_as(const struct zg_name *n, const char *raw, size_t raw_len)
+{
+	return (n->flags & ZG_DOMAIN) && n->len > 1 && (n->len == raw_len || n->len == raw_len + 1) &&
+	       memcmp(n->text, raw, raw_len) == 0;
+}
+
 /* Normalises a domain field that must name a known domain. */
 static int known_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                        size_t col, const struct pre_name *pre, uint32_t *id)
+                        size_t col, const struct pre_row *pre, uint32_t *id)
 {
 	/* the same text as the previous row's known domain: the same domain */
 	const char *raw = rec->field[col];
@@ -158,6 +192,22 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 	if (raw_len != 0 && raw_len == zg->last_raw_len && memcmp(raw, zg->last_raw, raw_len) == 0) {
 		*id = zg->last_raw_id;
 		return TLD_OK;
+	}
+	/* the files of an export are each sorted by domain (export-registry.sh):
+	 * the row names the previous row's domain or, most often, the next one
+	 * of domains.csv; only otherwise is the name table searched.  A field
+	 * written as such a domain is normalised (its text with or without the
+	 * trailing dot: a domain's text is what tld_name_normalize() made of its
+	 * row) names it without being normalised again */
+	uint32_t d = zg->last_domain;
+	if (pre->len == 0 && d != ZG_NONE) {
+		if (written_as(&zg->names[d], raw, raw_len)) {
+			goto found;
+		}
+		if (d + 1 < zg->name_count && written_as(&zg->names[d + 1], raw, raw_len)) {
+			zg->last_domain = ++d;
+			goto found;
+		}
 	}
 	char buf[TLD_NAME_MAX_TEXT];
 	const char *norm = pre->text;
@@ -172,10 +222,6 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 		norm = buf;
 		h = zg_hash(norm, len);
 	}
-	/* the files of an export are each sorted by domain (export-registry.sh):
-	 * the row names the previous row's domain or, most often, the next one
-	 * of domains.csv; only otherwise is the name table searched */
-	uint32_t d = zg->last_domain;
 	if (d == ZG_NONE || !same_name(&zg->names[d], norm, len)) {
 		if (d != ZG_NONE && d + 1 < zg->name_count && same_name(&zg->names[d + 1], norm, len)) {
 			d++;
@@ -187,6 +233,7 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 	if (d == ZG_NONE || !(zg->names[d].flags & ZG_DOMAIN)) {
 		return zg_reject(zg, file, rec->line, "domain %s is not in domains.csv", norm) ?: 1;
 	}
+found:
 	zg->last_raw_len = raw_len < sizeof(zg->last_raw) ? raw_len : 0;
 	memcpy(zg->last_raw, raw, zg->last_raw_len);
 	zg->last_raw_id = d;
@@ -195,7 +242,7 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 }
 
 static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                      const size_t *col, const struct pre_name *pre)
+                      const size_t *col, const struct pre_row *pre)
 {
 	char buf[TLD_NAME_MAX_TEXT];
 	const char *norm = pre->text;
@@ -213,11 +260,15 @@ static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld
 	if (!tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		return zg_reject(zg, file, rec->line, "name %s is outside the zone %s", norm, zg->zone);
 	}
-	/* statuses: space-separated EPP statuses */
+	/* statuses: space-separated EPP statuses ("ok" alone, the most common,
+	 * is known and not a hold: nothing to look up) */
 	bool held = false;
 	const char *p = rec->field[col[1]];
 	const char *unknown = NULL;
 	size_t unknown_len = 0;
+	if (rec->len[col[1]] == 2 && p[0] == 'o' && p[1] == 'k') {
+		p += 2;
+	}
 	while (*p) {
 		while (*p == ' ') {
 			p++;
@@ -262,7 +313,7 @@ static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld
 
 static int row_nameserver(struct tld_zonegen *zg, const char *file,
                           const struct tld_csv_record *rec, const size_t *col,
-                          const struct pre_name *pre)
+                          const struct pre_row *pre)
 {
 	uint32_t d;
 	int ret = known_domain(zg, file, rec, col[0], pre, &d);
@@ -282,8 +333,9 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 				return TLD_ENOMEM;
 			}
 		}
-		e = &zg->host_cache[zg_hash(raw, raw_len) & (ZG_HOST_CACHE_SIZE - 1)];
+		e = zg_host_cache_entry(zg, pre->second_hashed ? pre->second_hash : zg_hash(raw, raw_len));
 		if (e->len == raw_len && memcmp(e->raw, raw, raw_len) == 0) {
+			e->used = 1;
 			h = e->id;
 			goto add;
 		}
@@ -303,28 +355,44 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 	}
 	if (tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		zg->names[h].flags |= ZG_IN_ZONE;
+		/* most in-zone hosts are one label below the domain they serve:
+		 * noted, the glue rules need not search for that name */
+		const struct zg_name *dn = &zg->names[d];
+		size_t skip = strcspn(norm, ".") + 1;
+		if (len > skip && len - skip == dn->len && memcmp(norm + skip, dn->text, dn->len) == 0) {
+			zg->names[h].parent = d;
+		}
 	}
-	if (e != NULL) {
+	if (!(zg->names[h].flags & ZG_NS_HOST)) {
+		/* listed once, when first met: a host found in the cache was met */
+		zg->ns_hosts = room_for_one(zg->ns_hosts, zg->ns_host_count, &zg->ns_host_cap,
+		                            sizeof(*zg->ns_hosts), 4096, &ret);
+		if (ret != TLD_OK) {
+			return ret;
+		}
+		zg->ns_hosts[zg->ns_host_count++] = h;
+		zg->names[h].flags |= ZG_NS_HOST;
+	}
+	if (e != NULL && e->used) {
+		/* most hosts serve one domain: one that was found again is spared
+		 * once, so that such hosts do not push out the shared ones */
+		e->used = 0;
+	} else if (e != NULL) {
 		e->id = h;
 		e->len = (uint8_t)raw_len;
 		memcpy(e->raw, raw, raw_len);
 	}
 add:
-	if (zg->ns_count == zg->ns_cap) {
-		size_t cap = zg->ns_cap ? zg->ns_cap * 2 : 4096;
-		struct zg_ns *ns = realloc(zg->ns, cap * sizeof(*ns));
-		if (ns == NULL) {
-			return TLD_ENOMEM;
-		}
-		zg->ns = ns;
-		zg->ns_cap = cap;
+	zg->ns = room_for_one(zg->ns, zg->ns_count, &zg->ns_cap, sizeof(*zg->ns), 4096, &ret);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	zg->ns[zg->ns_count++] = (struct zg_ns){ .domain = d, .host = h, .line = (uint32_t)rec->line };
 	return TLD_OK;
 }
 
 static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                    const size_t *col, const struct pre_name *pre)
+                    const size_t *col, const struct pre_row *pre)
 {
 	char buf[TLD_NAME_MAX_TEXT];
 	const char *norm = pre->text;
@@ -355,14 +423,10 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 	if (tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		zg->names[a.host].flags |= ZG_IN_ZONE;
 	}
-	if (zg->addr_count == zg->addr_cap) {
-		size_t cap = zg->addr_cap ? zg->addr_cap * 2 : 4096;
-		struct zg_addr *addrs = realloc(zg->addrs, cap * sizeof(*addrs));
-		if (addrs == NULL) {
-			return TLD_ENOMEM;
-		}
-		zg->addrs = addrs;
-		zg->addr_cap = cap;
+	zg->addrs = room_for_one(zg->addrs, zg->addr_count, &zg->addr_cap, sizeof(*zg->addrs), 4096,
+	                         &ret);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	zg->addrs[zg->addr_count++] = a;
 	return TLD_OK;
@@ -370,21 +434,17 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 
 static int add_ds(struct tld_zonegen *zg, const struct zg_ds *ds)
 {
-	if (zg->ds_count == zg->ds_cap) {
-		size_t cap = zg->ds_cap ? zg->ds_cap * 2 : 1024;
-		struct zg_ds *v = realloc(zg->ds, cap * sizeof(*v));
-		if (v == NULL) {
-			return TLD_ENOMEM;
-		}
-		zg->ds = v;
-		zg->ds_cap = cap;
+	int ret = TLD_OK;
+	zg->ds = room_for_one(zg->ds, zg->ds_count, &zg->ds_cap, sizeof(*zg->ds), 1024, &ret);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	zg->ds[zg->ds_count++] = *ds;
 	return TLD_OK;
 }
 
 static int row_ds(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                  const size_t *col, const struct pre_name *pre)
+                  const size_t *col, const struct pre_row *pre)
 {
 	const struct tld_config *cfg = zg->cfg;
 	struct zg_ds ds = { .line = (uint32_t)rec->line };
@@ -441,7 +501,7 @@ static int row_ds(struct tld_zonegen *zg, const char *file, const struct tld_csv
 }
 
 static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
-                      const size_t *col, const struct pre_name *pre)
+                      const size_t *col, const struct pre_row *pre)
 {
 	const struct tld_config *cfg = zg->cfg;
 	struct zg_ds ds = { .line = (uint32_t)rec->line, .from_keydata = true };
@@ -493,15 +553,69 @@ static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld
 	return add_ds(zg, &ds);
 }
 
-static const struct file_kind kinds[] = {
-	{ "domains.csv", { "name", "statuses" }, 2, true, row_domain },
-	{ "nameservers.csv", { "domain", "host" }, 2, false, row_nameserver },
-	{ "hosts.csv", { "host", "address" }, 2, true, row_host },
-	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, false,
-	  row_ds },
-	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5, false,
-	  row_dnskey },
+/* The files, in the order of kinds[]. */
+enum { K_DOMAINS, K_NAMESERVERS, K_HOSTS, K_DS, K_DNSKEYS, K_COUNT };
+
+static const struct file_kind kinds[K_COUNT] = {
+	{ "domains.csv", { "name", "statuses" }, 2, true, false, true, row_domain },
+	/* its domains are written as in domains.csv and in its order: known_domain()
+	 * finds them without normalising */
+	{ "nameservers.csv", { "domain", "host" }, 2, false, true, false, row_nameserver },
+	{ "hosts.csv", { "host", "address" }, 2, true, false, true, row_host },
+	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, true, false,
+	  true, row_ds },
+	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5, true,
+	  false, true, row_dnskey },
 };
+
+/* items grown to want entries of size bytes ahead, *cap updated; only a
+ * hint (see zg_names_reserve()): items as they were on failure or for too
+ * many. */
+static void *reserve(void *items, size_t *cap, size_t want, size_t size)
+{
+	if (want <= *cap || want > ZG_RESERVE_MAX) {
+		return items;
+	}
+	void *p = realloc(items, want * size);
+	if (p == NULL) {
+		return items;
+	}
+	*cap = want;
+	return p;
+}
+
+/* Shortest row counted on for a reservation: a manifest that claims more
+ * rows than the file could hold gets no room ahead (it is refused anyway
+ * when the rows are counted), so what is reserved stays in proportion to
+ * the bytes on disk. */
+#define MIN_ROW_BYTES 8
+
+/* The rows the manifest gives a file, when its size allows them; else 0. */
+static uint64_t rows_hint(const struct tld_manifest_file *f, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || f->rows > (uint64_t)st.st_size / MIN_ROW_BYTES ||
+	    f->rows > ZG_RESERVE_MAX) {
+		return 0;
+	}
+	return f->rows;
+}
+
+/* Room ahead for what the files will add, by their rows: the names (the
+ * domains, and the hosts, most of them named in hosts.csv), NS, addresses,
+ * DS. */
+static void reserve_rows(struct tld_zonegen *zg, const struct file_kind *const *fk,
+                         const struct tld_manifest_file *const *mf, char (*path)[4096], size_t n)
+{
+	uint64_t rows[K_COUNT] = { 0 };
+	for (size_t f = 0; f < n; f++) {
+		rows[fk[f] - kinds] = rows_hint(mf[f], path[f]);
+	}
+	zg_names_reserve(zg, zg->name_count + rows[K_DOMAINS] + rows[K_HOSTS]);
+	zg->ns = reserve(zg->ns, &zg->ns_cap, rows[K_NAMESERVERS], sizeof(*zg->ns));
+	zg->addrs = reserve(zg->addrs, &zg->addr_cap, rows[K_HOSTS], sizeof(*zg->addrs));
+	zg->ds = reserve(zg->ds, &zg->ds_cap, rows[K_DS] + rows[K_DNSKEYS], sizeof(*zg->ds));
+}
 
 /* -- public API -- */
 
@@ -529,7 +643,8 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 			return TLD_EEXPORT;
 		}
 		snprintf(path[n], sizeof(path[n]), "%s/%s", dir, e->name);
-		rf[n] = (struct zg_reader_file){ path[n], kind->columns, kind->count, true };
+		rf[n] = (struct zg_reader_file){ path[n], kind->columns, kind->count,
+			                         kind->normalize_first, kind->host_second };
 		fk[n] = kind;
 		mf[n] = e;
 		n++;
@@ -539,6 +654,8 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 	if (ret != TLD_OK) {
 		return ret;
 	}
+	/* while the reader reads the first rows */
+	reserve_rows(zg, fk, mf, path, n);
 	static const size_t col[MAX_COLUMNS] = { 0, 1, 2, 3, 4 };
 	struct tld_csv_record rec;
 	struct zg_block *b = NULL;
@@ -586,9 +703,13 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 			case ZG_BLOCK_ROWS:
 				for (size_t i = 0; i < b->count; i++) {
 					const struct zg_row *r = &b->rows[i];
-					if (fk[f]->interns && i + PREFETCH_AHEAD < b->count &&
+					if (fk[f]->fetch_first && i + PREFETCH_AHEAD < b->count &&
 					    r[PREFETCH_AHEAD].norm_len > 0) {
 						zg_prefetch_slot(zg, r[PREFETCH_AHEAD].hash);
+					}
+					if (fk[f]->host_second && i + PREFETCH_AHEAD < b->count &&
+					    zg->host_cache != NULL) {
+						__builtin_prefetch(zg_host_cache_entry(zg, r[PREFETCH_AHEAD].second_hash));
 					}
 					zg->stats.total_rows++;
 					if (r->error != NULL) {
@@ -602,7 +723,8 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 							rec.field[k] = b->text + r->off[k];
 							rec.len[k] = r->len[k];
 						}
-						struct pre_name pre = { b->text + r->norm_off, r->norm_len, r->hash };
+						struct pre_row pre = { b->text + r->norm_off, r->norm_len, r->hash,
+							               fk[f]->host_second, r->second_hash };
 						ret = fk[f]->row(zg, file, &rec, col, &pre);
 					}
 					if (ret < 0) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdint.h>
 #include <string.h>
 
+#include "zonegen/bytes8.h"
 #include "zonegen/name.h"
 
 /* -- internal API -- */
@@ -37,9 +39,37 @@ static inline size_t key_byte(unsigned char *key, size_t k, unsigned char c)
 	return k;
 }
 
-/* -- public API -- */
+/* A letter lowered, a digit, hyphen or dot as it is, 0 for any other byte. */
+#define LDH_LOWER(c)                                                                   \
+	((c) >= 'A' && (c) <= 'Z'                                                          \
+	         ? (c) | 0x20                                                              \
+	         : ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') || (c) == '-' || \
+	                           (c) == '.'                                              \
+	                   ? (c)                                                           \
+	                   : 0)
+#define LDH4(c) LDH_LOWER(c), LDH_LOWER((c) + 1), LDH_LOWER((c) + 2), LDH_LOWER((c) + 3)
+#define LDH16(c) LDH4(c), LDH4((c) + 4), LDH4((c) + 8), LDH4((c) + 12)
+#define LDH64(c) LDH16(c), LDH16((c) + 16), LDH16((c) + 32), LDH16((c) + 48)
+static const unsigned char ldh_lower[256] = { LDH64(0), LDH64(64), LDH64(128), LDH64(192) };
 
-size_t tld_name_normalize(const char *in, size_t len, char *out, const char **why)
+/* Eight bytes of a name lowered into *out as ldh_lower[] would; false if
+ * any of them is not a letter, digit, hyphen or dot (*out then unspecified). */
+static inline bool lower8(const char *in, char *out)
+{
+	uint64_t x;
+	memcpy(&x, in, 8);
+	uint64_t xh = x | BYTES8_HIGHS, ascii = ~x & BYTES8_HIGHS;
+	uint64_t upper = bytes8_between(xh, 'A', 'Z') & ascii;
+	uint64_t other = (bytes8_between(xh, 'a', 'z') | bytes8_between(xh, '0', '9') |
+	                  bytes8_between(xh, '-', '.')) &
+	                 ascii;
+	x += upper >> 2; /* 0x20 in each upper-case letter: no carry past 'z' */
+	memcpy(out, &x, 8);
+	return (upper | other) == BYTES8_HIGHS;
+}
+
+/* The checks and messages of tld_name_normalize(), byte by byte. */
+static size_t normalize_checked(const char *in, size_t len, char *out, const char **why)
 {
 	if (len > 0 && in[len - 1] == '.') {
 		len--;
@@ -92,6 +122,45 @@ size_t tld_name_normalize(const char *in, size_t len, char *out, const char **wh
 	}
 	out[len + 1] = '\0';
 	return len + 1;
+}
+
+/* -- public API -- */
+
+size_t tld_name_normalize(const char *in, size_t len, char *out, const char **why)
+{
+	/* a valid name in one pass without branches per byte, then its labels;
+	 * anything else (and every message) is normalize_checked()'s */
+	size_t n = len > 0 && in[len - 1] == '.' ? len - 1 : len;
+	if (n == 0 || n > 253) {
+		return normalize_checked(in, len, out, why);
+	}
+	unsigned char bad = 0;
+	size_t i = 0;
+	for (; i + 8 <= n && !bad; i += 8) {
+		bad = !lower8(in + i, out + i);
+	}
+	for (; i < n; i++) {
+		unsigned char c = ldh_lower[(unsigned char)in[i]];
+		out[i] = (char)c;
+		bad |= c == 0;
+	}
+	out[n] = '.'; /* the labels end at a dot, the last one at this one */
+	for (size_t s = 0, e; !bad; s = e + 1) {
+		for (e = s; out[e] != '.'; e++) {
+		}
+		size_t l = e - s;
+		bad = l == 0 || l > 63 || out[s] == '-' || out[e - 1] == '-' ||
+		      (l >= 4 && out[s + 2] == '-' && out[s + 3] == '-' &&
+		       !(out[s] == 'x' && out[s + 1] == 'n'));
+		if (e == n) {
+			break;
+		}
+	}
+	if (bad) {
+		return normalize_checked(in, len, out, why);
+	}
+	out[n + 1] = '\0';
+	return n + 1;
 }
 
 size_t tld_name_text_to_wire(const char *name, size_t len, unsigned char *wire)

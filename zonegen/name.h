@@ -19,7 +19,9 @@
  * A-labels), characters other than letters, digits and hyphens, a hyphen at
  * the start or end of a label, hyphens in positions 3 and 4 unless the label
  * starts with "xn--", labels over 63 octets, names over 255 octets in wire
- * form.  A trailing dot in the input is optional.
+ * form.  A trailing dot in the input is optional.  A valid name is checked
+ * in one pass over a table and then label by label; an invalid one is
+ * checked again byte by byte for the message (the same result either way).
  *
  * \param[in]  in    the name as written (not NUL-terminated necessarily)
  * \param[in]  len   its length

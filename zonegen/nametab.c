@@ -17,9 +17,13 @@
 #define SLOT_EMPTY UINT64_MAX
 #define SLOT(h, id) (((h) & 0xffffffff00000000ULL) | (id))
 
-static int grow_slots(struct tld_zonegen *zg)
+/* Doubles the slots, or makes them at least min_slots (a power of 2). */
+static int grow_slots_to(struct tld_zonegen *zg, size_t min_slots)
 {
 	size_t n = zg->slot_mask ? (zg->slot_mask + 1) * 2 : 1u << 16;
+	while (n < min_slots) {
+		n *= 2;
+	}
 	uint64_t *slots = NULL;
 	if (n * sizeof(*slots) >= HUGE_PAGE) {
 		/* random probes over tens of MiB: huge pages spare a TLB miss each */
@@ -121,7 +125,7 @@ int zg_intern_hashed(struct tld_zonegen *zg, const char *text, size_t len, uint6
 		return TLD_OK;
 	}
 	if (zg->slots == NULL || (zg->name_count + 1) * 2 > zg->slot_mask + 1) {
-		int ret = grow_slots(zg);
+		int ret = grow_slots_to(zg, 0);
 		if (ret != TLD_OK) {
 			return ret;
 		}
@@ -140,7 +144,7 @@ int zg_intern_hashed(struct tld_zonegen *zg, const char *text, size_t len, uint6
 		return TLD_ENOMEM;
 	}
 	uint32_t n = (uint32_t)zg->name_count++;
-	zg->names[n] = (struct zg_name){ .text = copy, .len = (uint32_t)len, .rank = ZG_NONE };
+	zg->names[n] = (struct zg_name){ .text = copy, .len = (uint32_t)len, .parent = ZG_NONE };
 	size_t s = (h >> 32) & zg->slot_mask;
 	while (zg->slots[s] != SLOT_EMPTY) {
 		s = (s + 1) & zg->slot_mask;
@@ -148,6 +152,24 @@ int zg_intern_hashed(struct tld_zonegen *zg, const char *text, size_t len, uint6
 	zg->slots[s] = SLOT(h, n);
 	*id = n;
 	return TLD_OK;
+}
+
+void zg_names_reserve(struct tld_zonegen *zg, size_t count)
+{
+	if (count == 0 || count > ZG_RESERVE_MAX) {
+		return;
+	}
+	if (count > zg->name_cap) {
+		struct zg_name *names = realloc(zg->names, count * sizeof(*names));
+		if (names == NULL) {
+			return; /* a hint: the table grows as it goes */
+		}
+		zg->names = names;
+		zg->name_cap = count;
+	}
+	if (zg->slots == NULL || count * 2 > zg->slot_mask + 1) {
+		(void)grow_slots_to(zg, count * 2);
+	}
 }
 
 void zg_names_free(struct tld_zonegen *zg)

@@ -94,11 +94,12 @@ static void queue(struct zg_reader *rd, struct zg_block *b)
 	pthread_mutex_unlock(&rd->lock);
 }
 
-static int add_text(struct zg_block *b, const char *s, size_t len, uint32_t *off)
+/* Room for len more bytes of text. */
+static int reserve_text(struct zg_block *b, size_t len)
 {
-	if (b->text_cap - b->text_len < len + 1) {
+	if (b->text_cap - b->text_len < len) {
 		size_t cap = b->text_cap ? b->text_cap : TEXT_START;
-		while (cap - b->text_len < len + 1) {
+		while (cap - b->text_len < len) {
 			cap *= 2;
 		}
 		char *t = realloc(b->text, cap);
@@ -107,6 +108,15 @@ static int add_text(struct zg_block *b, const char *s, size_t len, uint32_t *off
 		}
 		b->text = t;
 		b->text_cap = cap;
+	}
+	return TLD_OK;
+}
+
+static int add_text(struct zg_block *b, const char *s, size_t len, uint32_t *off)
+{
+	int ret = reserve_text(b, len + 1);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	*off = (uint32_t)b->text_len;
 	memcpy(b->text + b->text_len, s, len);
@@ -146,8 +156,9 @@ static int add_name(struct zg_block *b, struct zg_row *r, const char *raw, size_
 }
 
 static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const size_t *col,
-                   size_t columns, struct last_name *last)
+                   const struct zg_reader_file *f, struct last_name *last)
 {
+	size_t columns = f->column_count;
 	if (b->rows == NULL) {
 		b->rows = malloc(ROWS_PER_BLOCK * sizeof(*b->rows));
 		if (b->rows == NULL) {
@@ -159,19 +170,39 @@ static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const s
 	r->line = rec->line;
 	r->error = rec->error;
 	r->fields = rec->count;
+	/* the fields lie one after the other, each NUL-terminated (csv.h): the
+	 * span that holds the columns needed is copied at once; a column the
+	 * record lacks is an empty text after it */
+	size_t span = 0;
+	for (size_t k = 0; k < columns; k++) {
+		if (col[k] < rec->count) {
+			size_t end = (size_t)(rec->field[col[k]] - rec->field[0]) + rec->len[col[k]] + 1;
+			span = end > span ? end : span;
+		}
+	}
+	int ret = reserve_text(b, span + 1);
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	size_t base = b->text_len;
+	memcpy(b->text + base, rec->field[0], span);
+	b->text[base + span] = '\0';
+	b->text_len += span + 1;
 	for (size_t k = 0; k < columns; k++) {
 		bool have = col[k] < rec->count;
 		r->len[k] = have ? (uint32_t)rec->len[col[k]] : 0;
-		int ret = add_text(b, have ? rec->field[col[k]] : "", r->len[k], &r->off[k]);
-		if (ret != TLD_OK) {
-			return ret;
-		}
+		r->off[k] = (uint32_t)(have ? base + (size_t)(rec->field[col[k]] - rec->field[0])
+		                            : base + span);
 	}
 	r->norm_len = 0;
 	r->norm_off = 0;
 	r->hash = 0;
+	r->second_hash = 0;
+	if (f->hash_second && columns > 1 && col[1] < rec->count) {
+		r->second_hash = zg_hash(rec->field[col[1]], rec->len[col[1]]);
+	}
 	if (last != NULL && rec->error == NULL && col[0] < rec->count) {
-		int ret = add_name(b, r, rec->field[col[0]], rec->len[col[0]], last);
+		ret = add_name(b, r, rec->field[col[0]], rec->len[col[0]], last);
 		if (ret != TLD_OK) {
 			return ret;
 		}
@@ -244,7 +275,7 @@ static bool read_file(struct zg_reader *rd, size_t i)
 				goto fail;
 			}
 		}
-		if (add_row(b, &rec, col, f->column_count, last) != TLD_OK) {
+		if (add_row(b, &rec, col, f, last) != TLD_OK) {
 			pthread_mutex_lock(&rd->lock);
 			rd->error = TLD_ENOMEM;
 			pthread_mutex_unlock(&rd->lock);

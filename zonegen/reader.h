@@ -27,6 +27,7 @@ struct zg_reader_file {
 	const char *const *columns;
 	size_t column_count;
 	bool normalize_first;         /*!< normalise and hash the first column's name */
+	bool hash_second;             /*!< zg_hash() the second column's text as written */
 };
 
 enum zg_block_kind {
@@ -49,6 +50,9 @@ struct zg_row {
 	 * caller then normalises the field itself, for the message) */
 	uint32_t norm_off, norm_len;
 	uint64_t hash;
+	/* hash_second: zg_hash() of the second column's text (0 if absent), so
+	 * that the caller can fetch what it keeps by that text ahead */
+	uint64_t second_hash;
 };
 
 struct zg_block {

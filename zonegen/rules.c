@@ -4,6 +4,7 @@
  * duplicates, glue and orphan glue, lame delegations, and the canonical
  * order of the owners.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,14 +82,17 @@ static uint64_t wire_prefix(const char *name, size_t len)
 	return p;
 }
 
+/* By name id: the wire-order rank of the NS hosts (rank_hosts()), for cmp_ns;
+ * an array of its own, small enough to stay in the cache. */
+static const uint32_t *sort_rank;
+
 static int cmp_ns(const void *a, const void *b)
 {
 	const struct zg_ns *x = a, *y = b;
-	const struct zg_name *n = sort_zg->names;
 	if (x->domain != y->domain) {
 		return x->domain < y->domain ? -1 : 1;
 	}
-	uint32_t rx = n[x->host].rank, ry = n[y->host].rank;
+	uint32_t rx = sort_rank[x->host], ry = sort_rank[y->host];
 	if (rx != ry) {
 		return rx < ry ? -1 : 1;
 	}
@@ -142,46 +146,51 @@ static int cmp_addr(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static void reject_nested(struct tld_zonegen *zg)
+/* Rejects the domain n if it is nested below another (names in id order). */
+static void reject_if_nested(struct tld_zonegen *zg, struct zg_name *n)
 {
-	for (size_t i = 0; i < zg->name_count; i++) {
-		struct zg_name *n = &zg->names[i];
-		if (!(n->flags & ZG_DOMAIN)) {
-			continue;
-		}
-		uint32_t up = ancestor_with(zg, n->text, n->len, ZG_DOMAIN | ZG_REJECTED, false);
-		if (up == ZG_NONE) {
-			continue;
-		}
-		zg_reject(zg, "domains.csv", n->domain_line,
-		          "%s is nested below the registered domain %s (not delegated)", n->text,
-		          zg->names[up].text);
-		n->flags = (n->flags & ~ZG_DOMAIN) | ZG_REJECTED;
-		zg->stats.domains--;
+	if (!(n->flags & ZG_DOMAIN)) {
+		return;
 	}
+	uint32_t up = ancestor_with(zg, n->text, n->len, ZG_DOMAIN | ZG_REJECTED, false);
+	if (up == ZG_NONE) {
+		return;
+	}
+	zg_reject(zg, "domains.csv", n->domain_line,
+	          "%s is nested below the registered domain %s (not delegated)", n->text,
+	          zg->names[up].text);
+	n->flags = (n->flags & ~ZG_DOMAIN) | ZG_REJECTED;
+	zg->stats.domains--;
 }
 
-static int rank_hosts(struct tld_zonegen *zg)
+/* *rank (caller frees): by name id, the wire-order rank of each NS host. */
+static int rank_hosts(const struct tld_zonegen *zg, uint32_t **rank)
 {
-	struct zg_prefixed *hosts = malloc((zg->ns_count ? zg->ns_count : 1) * sizeof(*hosts));
-	if (hosts == NULL) {
+	size_t n = zg->ns_host_count;
+	struct zg_prefixed *hosts = malloc((n ? n : 1) * sizeof(*hosts));
+	uint32_t *r = malloc((zg->name_count ? zg->name_count : 1) * sizeof(*r));
+	if (hosts == NULL || r == NULL) {
+		free(hosts);
+		free(r);
 		return TLD_ENOMEM;
 	}
-	size_t n = 0;
-	for (size_t i = 0; i < zg->ns_count; i++) {
-		struct zg_name *h = &zg->names[zg->ns[i].host];
-		if (h->rank == ZG_NONE) {
-			h->rank = 0;
-			hosts[n].prefix = wire_prefix(h->text, h->len);
-			hosts[n++].id = zg->ns[i].host;
-		}
+	memset(r, 0xff, zg->name_count * sizeof(*r)); /* ZG_NONE */
+	for (size_t i = 0; i < n; i++) {
+		const struct zg_name *h = &zg->names[zg->ns_hosts[i]];
+		hosts[i].prefix = wire_prefix(h->text, h->len);
+		hosts[i].id = zg->ns_hosts[i];
 	}
 	int ret = zg_sort_prefixed(hosts, n, cmp_host_wire);
 	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
-		zg->names[hosts[i].id].rank = (uint32_t)i;
+		r[hosts[i].id] = (uint32_t)i;
 	}
 	free(hosts);
-	return ret;
+	if (ret != TLD_OK) {
+		free(r);
+		return ret;
+	}
+	*rank = r;
+	return TLD_OK;
 }
 
 static void index_ns(struct tld_zonegen *zg)
@@ -253,16 +262,52 @@ static void index_addrs(struct tld_zonegen *zg)
 	zg->addr_count = w;
 }
 
+/* Whether decide_glue() decides if n is at or below a delegation: only
+ * hosts and apex.records owners need to know (saves a lookup per domain). */
+static bool below_deleg_needed(const struct zg_name *n)
+{
+	return (n->addr_count > 0 || (n->flags & (ZG_NS_USED | ZG_APEX_DATA))) &&
+	       (n->flags & ZG_IN_ZONE);
+}
+
+/* Fetches n's parent, or the name-table slot where ancestor_with() looks it up. */
+static void prefetch_parent(const struct tld_zonegen *zg, const struct zg_name *n)
+{
+	if (n->parent != ZG_NONE) {
+		__builtin_prefetch(&zg->names[n->parent]);
+		return;
+	}
+	size_t skip = strcspn(n->text, ".") + 1;
+	if (n->len > skip && n->len - skip > zg->zone_len) {
+		zg_prefetch_slot(zg, zg_hash(n->text + skip, n->len - skip));
+	}
+}
+
+/* Whether n is at or below a delegated domain: itself, its parent when
+ * known (what ancestor_with() would find first), or an ancestor searched. */
+static bool below_delegation(const struct tld_zonegen *zg, const struct zg_name *n)
+{
+	return (n->flags & ZG_DELEGATED) ||
+	       (n->parent != ZG_NONE && (zg->names[n->parent].flags & ZG_DELEGATED)) ||
+	       ancestor_with(zg, n->text, n->len, ZG_DELEGATED, false) != ZG_NONE;
+}
+
+/* Names ahead of the one decided whose parent's slot is fetched. */
+#define GLUE_AHEAD 8
+
 static int decide_glue(struct tld_zonegen *zg)
 {
 	int ret = TLD_OK;
+	size_t ahead = 0;
 	for (size_t i = 0; i < zg->name_count && ret == TLD_OK; i++) {
+		for (; ahead < zg->name_count && ahead <= i + GLUE_AHEAD; ahead++) {
+			const struct zg_name *a = &zg->names[ahead];
+			if (below_deleg_needed(a) && !(a->flags & ZG_DELEGATED)) {
+				prefetch_parent(zg, a);
+			}
+		}
 		struct zg_name *n = &zg->names[i];
-		/* only hosts and apex.records owners need to know (saves a lookup per domain) */
-		bool needed = n->addr_count > 0 || (n->flags & (ZG_NS_USED | ZG_APEX_DATA));
-		if (needed && n->flags & ZG_IN_ZONE &&
-		    ((n->flags & ZG_DELEGATED) ||
-		     ancestor_with(zg, n->text, n->len, ZG_DELEGATED, false) != ZG_NONE)) {
+		if (below_deleg_needed(n) && below_delegation(zg, n)) {
 			n->flags |= ZG_BELOW_DELEG;
 		}
 		if (n->addr_count == 0) {
@@ -290,35 +335,46 @@ static int decide_glue(struct tld_zonegen *zg)
 	return ret;
 }
 
-static int find_lame(struct tld_zonegen *zg)
+/* The lame NS of the domain d, if delegated (after decide_glue()). */
+static int find_lame(struct tld_zonegen *zg, const struct zg_name *d)
 {
-	for (size_t i = 0; i < zg->name_count; i++) {
-		struct zg_name *d = &zg->names[i];
-		if (!(d->flags & ZG_DELEGATED)) {
+	if (!(d->flags & ZG_DELEGATED)) {
+		return TLD_OK;
+	}
+	for (uint32_t k = 0; k < d->ns_count; k++) {
+		const struct zg_ns *r = &zg->ns[d->ns_first + k];
+		const struct zg_name *h = &zg->names[r->host];
+		if (!(h->flags & ZG_IN_ZONE)) {
 			continue;
 		}
-		for (uint32_t k = 0; k < d->ns_count; k++) {
-			const struct zg_ns *r = &zg->ns[d->ns_first + k];
-			const struct zg_name *h = &zg->names[r->host];
-			if (!(h->flags & ZG_IN_ZONE)) {
-				continue;
-			}
-			bool has = (h->flags & ZG_BELOW_DELEG) ? h->addr_count > 0
-			                                      : (h->flags & ZG_APEX_DATA) != 0;
-			if (has) {
-				continue;
-			}
-			zg->stats.lame++;
-			int ret = zg_list_add(&zg->lame,
-			                      "nameservers.csv:%u: %s NS %s: in-zone host without "
-			                      "address (lame)",
-			                      r->line, d->text, h->text);
-			if (ret != TLD_OK) {
-				return ret;
-			}
+		bool has = (h->flags & ZG_BELOW_DELEG) ? h->addr_count > 0
+		                                      : (h->flags & ZG_APEX_DATA) != 0;
+		if (has) {
+			continue;
+		}
+		zg->stats.lame++;
+		int ret = zg_list_add(&zg->lame,
+		                      "nameservers.csv:%u: %s NS %s: in-zone host without "
+		                      "address (lame)",
+		                      r->line, d->text, h->text);
+		if (ret != TLD_OK) {
+			return ret;
 		}
 	}
 	return TLD_OK;
+}
+
+/* Drops n's apex.records data if a delegation at or above it occludes it. */
+static int drop_occluded(struct tld_zonegen *zg, struct zg_name *n)
+{
+	if (!(n->flags & ZG_APEX_DATA) || !(n->flags & ZG_BELOW_DELEG)) {
+		return TLD_OK;
+	}
+	n->flags &= ~ZG_APEX_DATA;
+	tld_warning("apex records: %s is at or below a delegated domain; dropped", n->text);
+	zg->stats.bad_rows++;
+	return zg_list_add(&zg->rejected,
+	                   "apex records: %s is at or below a delegated domain; dropped", n->text);
 }
 
 static inline unsigned char lower_byte(unsigned char c)
@@ -380,41 +436,90 @@ static bool is_owner(const struct tld_zonegen *zg, const struct zg_name *x)
 	       !(x->len == zg->zone_len && memcmp(x->text, zg->zone, x->len) == 0);
 }
 
-static int sort_owners(struct tld_zonegen *zg)
+/*
+ * The owners' canonical order, sorted beside the other rules: every owner is
+ * strictly below the zone (a domain row, glue, an apex.records name other
+ * than the apex), so the names flagged ZG_IN_ZONE once the rows are read
+ * include them all, and the rules only ever take flags away from a name that
+ * has it.  Sorting those names (a total order: the names are distinct) and
+ * keeping the owners gives the order a sort of the owners alone gives.  The
+ * sort reads only the names' text and length, which the rules do not
+ * change (the flags are read before it starts), and no name is added while
+ * it runs.
+ */
+struct owner_sort {
+	const struct tld_zonegen *zg;
+	struct zg_prefixed *keys;  /*!< the in-zone names, sorted by the thread */
+	size_t count;
+	unsigned char *owner;      /*!< by name id: is_owner(), once the rules are done */
+	int ret;
+	pthread_t thread;
+	bool threaded;
+};
+
+static void *owner_sort_main(void *arg)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < zg->name_count; i++) {
-		n += is_owner(zg, &zg->names[i]);
+	struct owner_sort *os = arg;
+	/* every name here is below the zone: its key starts with the zone's key,
+	 * which is skipped so that the prefix holds the distinguishing bytes */
+	for (size_t i = 0; i < os->count; i++) {
+		os->keys[i].prefix = canon_prefix(os->zg, &os->zg->names[os->keys[i].id]);
 	}
-	struct zg_prefixed *keys = malloc((n ? n : 1) * sizeof(*keys));
-	zg->order = malloc((n ? n : 1) * sizeof(*zg->order));
-	if (keys == NULL || zg->order == NULL) {
-		free(keys);
+	os->ret = zg_sort_prefixed(os->keys, os->count, cmp_owner);
+	return NULL;
+}
+
+/* The first pass over the names: the nested domains rejected, the in-zone
+ * names listed, whose sort then starts (on a thread if one can be had). */
+static int reject_nested_start_sort(struct tld_zonegen *zg, struct owner_sort *os)
+{
+	*os = (struct owner_sort){ .zg = zg };
+	/* room for every name: what is not used is never touched */
+	size_t room = zg->name_count ? zg->name_count : 1;
+	os->keys = malloc(room * sizeof(*os->keys));
+	os->owner = malloc(room);
+	for (size_t i = 0; i < zg->name_count; i++) {
+		reject_if_nested(zg, &zg->names[i]);
+		if ((zg->names[i].flags & ZG_IN_ZONE) && os->keys != NULL) {
+			os->keys[os->count++].id = (uint32_t)i;
+		}
+	}
+	if (os->keys == NULL || os->owner == NULL) {
 		return TLD_ENOMEM;
 	}
-	/* every owner here is below the zone: its key starts with the zone's key,
-	 * which is skipped so that the prefix holds the distinguishing bytes */
-	size_t k = 0;
-	for (size_t i = 0; i < zg->name_count; i++) {
-		const struct zg_name *x = &zg->names[i];
-		if (!is_owner(zg, x)) {
-			continue;
+	os->threaded = pthread_create(&os->thread, NULL, owner_sort_main, os) == 0;
+	return TLD_OK;
+}
+
+/* Waits for the sort (or sorts here) and keeps the owners as zg->order;
+ * with ret != TLD_OK only waits and frees. */
+static int finish_owner_sort(struct tld_zonegen *zg, struct owner_sort *os, int ret)
+{
+	if (os->threaded) {
+		pthread_join(os->thread, NULL);
+	} else if (os->keys != NULL && ret == TLD_OK) {
+		owner_sort_main(os);
+	}
+	if (ret == TLD_OK) {
+		ret = os->ret;
+	}
+	if (ret == TLD_OK) {
+		zg->order = malloc((os->count ? os->count : 1) * sizeof(*zg->order));
+		ret = zg->order != NULL ? TLD_OK : TLD_ENOMEM;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < os->count && ret == TLD_OK; i++) {
+		uint32_t id = os->keys[i].id;
+		if (os->owner[id]) {
+			zg->order[n++] = id;
 		}
-		keys[k].prefix = canon_prefix(zg, x);
-		keys[k].id = (uint32_t)i;
-		k++;
-	}
-	int ret = zg_sort_prefixed(keys, n, cmp_owner);
-	if (ret != TLD_OK) {
-		free(keys);
-		return ret;
-	}
-	for (size_t i = 0; i < n; i++) {
-		zg->order[i] = keys[i].id;
 	}
 	zg->order_count = n;
-	free(keys);
-	return TLD_OK;
+	free(os->keys);
+	free(os->owner);
+	os->keys = NULL;
+	os->owner = NULL;
+	return ret;
 }
 
 /* -- public API -- */
@@ -422,26 +527,32 @@ static int sort_owners(struct tld_zonegen *zg)
 int zg_apply_rules(struct tld_zonegen *zg)
 {
 	sort_zg = zg;
-	reject_nested(zg);
-	int ret = rank_hosts(zg);
-	if (ret != TLD_OK) {
-		return ret;
+	struct owner_sort os;
+	int ret = reject_nested_start_sort(zg, &os);
+	uint32_t *rank = NULL;
+	if (ret == TLD_OK) {
+		ret = rank_hosts(zg, &rank);
 	}
-	ret = zg_sort_grouped(zg->ns, zg->ns_count, sizeof(*zg->ns), offsetof(struct zg_ns, domain),
-	                      zg->name_count, cmp_ns);
-	if (ret != TLD_OK) {
-		return ret;
+	if (ret == TLD_OK) {
+		sort_rank = rank;
+		ret = zg_sort_grouped(zg->ns, zg->ns_count, sizeof(*zg->ns),
+		                      offsetof(struct zg_ns, domain), zg->name_count, cmp_ns);
+		sort_rank = NULL;
+		free(rank);
 	}
-	index_ns(zg);
-	ret = zg_sort_grouped(zg->ds, zg->ds_count, sizeof(*zg->ds), offsetof(struct zg_ds, domain),
-	                      zg->name_count, cmp_ds);
-	if (ret != TLD_OK) {
-		return ret;
+	if (ret == TLD_OK) {
+		index_ns(zg);
+		ret = zg_sort_grouped(zg->ds, zg->ds_count, sizeof(*zg->ds),
+		                      offsetof(struct zg_ds, domain), zg->name_count, cmp_ds);
 	}
-	index_ds(zg);
-	ret = zg_sort_grouped(zg->addrs, zg->addr_count, sizeof(*zg->addrs),
-	                      offsetof(struct zg_addr, host), zg->name_count, cmp_addr);
+	if (ret == TLD_OK) {
+		index_ds(zg);
+		ret = zg_sort_grouped(zg->addrs, zg->addr_count, sizeof(*zg->addrs),
+		                      offsetof(struct zg_addr, host), zg->name_count, cmp_addr);
+	}
 	if (ret != TLD_OK) {
+		finish_owner_sort(zg, &os, ret);
+		sort_zg = NULL;
 		return ret;
 	}
 	index_addrs(zg);
@@ -469,28 +580,22 @@ int zg_apply_rules(struct tld_zonegen *zg)
 		}
 	}
 	ret = decide_glue(zg);
-	if (ret == TLD_OK) {
-		ret = find_lame(zg);
-	}
+	/* one pass for the lame NS (which read the hosts' ZG_APEX_DATA only when
+	 * not below a delegation) and the occluded apex.records data (dropped
+	 * only below one): independent, each in the order of the names */
 	for (size_t i = 0; i < zg->name_count && ret == TLD_OK; i++) {
 		struct zg_name *n = &zg->names[i];
-		if ((n->flags & ZG_APEX_DATA) && (n->flags & ZG_BELOW_DELEG)) {
-			/* apex.records data under a delegation would be occluded */
-			n->flags &= ~ZG_APEX_DATA;
-			tld_warning("apex records: %s is at or below a delegated domain; dropped", n->text);
-			zg->stats.bad_rows++;
-			ret = zg_list_add(&zg->rejected,
-			                  "apex records: %s is at or below a delegated domain; dropped",
-			                  n->text);
+		ret = find_lame(zg, n);
+		if (ret == TLD_OK) {
+			ret = drop_occluded(zg, n);
 		}
+		os.owner[i] = is_owner(zg, n); /* its flags are final here */
 	}
-	/* no lookups after this point: the slots go before the sort needs memory */
+	/* no lookups after this point */
 	zg->apex_id = zg_lookup(zg, zg->zone, zg->zone_len);
 	free(zg->slots);
 	zg->slots = NULL;
-	if (ret == TLD_OK) {
-		ret = sort_owners(zg);
-	}
+	ret = finish_owner_sort(zg, &os, ret);
 	sort_zg = NULL;
 	return ret;
 }

@@ -54,6 +54,47 @@ static void sort_run(unsigned char *base, size_t n, size_t size,
 	}
 }
 
+/*
+ * LSD radix sort of src[0..n) on bytes [0, bytes) of the prefix, one byte a
+ * pass (a pass in which every key has the same byte is skipped), through
+ * dst; hist has room for bytes * 256 counts.  Returns where the sorted items
+ * are: src or dst.
+ */
+static struct zg_prefixed *lsd_sort(struct zg_prefixed *src, struct zg_prefixed *dst, size_t n,
+                                    unsigned bytes, size_t *hist)
+{
+	memset(hist, 0, bytes * 256 * sizeof(*hist));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t p = src[i].prefix;
+		for (unsigned b = 0; b < bytes; b++) {
+			hist[b * 256 + ((p >> (8 * b)) & 0xff)]++;
+		}
+	}
+	for (unsigned b = 0; b < bytes; b++) {
+		size_t *h = hist + b * 256;
+		if (h[(src[0].prefix >> (8 * b)) & 0xff] == n) {
+			continue;
+		}
+		size_t pos = 0;
+		for (unsigned v = 0; v < 256; v++) {
+			size_t c = h[v];
+			h[v] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++) {
+			dst[h[(src[i].prefix >> (8 * b)) & 0xff]++] = src[i];
+		}
+		struct zg_prefixed *t = src;
+		src = dst;
+		dst = t;
+	}
+	return src;
+}
+
+/* Above this many items the top 16 bits go first (see zg_sort_prefixed()). */
+#define MSD_MIN 8192
+#define MSD_BUCKETS 65536
+
 /* -- public API -- */
 
 int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size_t key_range,
@@ -108,44 +149,47 @@ int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
 	}
 	struct zg_prefixed *tmp = malloc(count * sizeof(*tmp));
 	size_t *hist = malloc(8 * 256 * sizeof(*hist));
-	if (tmp == NULL || hist == NULL) {
+	size_t *start = count >= MSD_MIN ? calloc(MSD_BUCKETS + 1, sizeof(*start)) : NULL;
+	if (tmp == NULL || hist == NULL || (count >= MSD_MIN && start == NULL)) {
 		free(tmp);
 		free(hist);
+		free(start);
 		return TLD_ENOMEM;
 	}
-	/* LSD radix sort on the prefix, one byte per pass; passes in which
-	 * every key has the same byte are skipped */
-	memset(hist, 0, 8 * 256 * sizeof(*hist));
-	for (size_t i = 0; i < count; i++) {
-		uint64_t p = items[i].prefix;
-		for (unsigned b = 0; b < 8; b++) {
-			hist[b * 256 + ((p >> (8 * b)) & 0xff)]++;
+	if (start == NULL) {
+		struct zg_prefixed *sorted = lsd_sort(items, tmp, count, 8, hist);
+		if (sorted != items) {
+			memcpy(items, sorted, count * sizeof(*items));
 		}
-	}
-	struct zg_prefixed *src = items, *dst = tmp;
-	for (unsigned b = 0; b < 8; b++) {
-		size_t *h = hist + b * 256;
-		if (h[(src[0].prefix >> (8 * b)) & 0xff] == count) {
-			continue;
+	} else {
+		/* many items: one pass into buckets by the top 16 bits, then each
+		 * bucket (small enough to stay in the cache) by the other 48 bits;
+		 * the same order as the radix sort of all 64 bits at once */
+		for (size_t i = 0; i < count; i++) {
+			start[(items[i].prefix >> 48) + 1]++;
 		}
-		size_t pos = 0;
-		for (unsigned v = 0; v < 256; v++) {
-			size_t c = h[v];
-			h[v] = pos;
-			pos += c;
+		for (size_t k = 1; k <= MSD_BUCKETS; k++) {
+			start[k] += start[k - 1];
 		}
 		for (size_t i = 0; i < count; i++) {
-			dst[h[(src[i].prefix >> (8 * b)) & 0xff]++] = src[i];
+			tmp[start[items[i].prefix >> 48]++] = items[i];
 		}
-		struct zg_prefixed *t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != items) {
-		memcpy(items, src, count * sizeof(*items));
+		/* start[k] is now where bucket k ends */
+		for (size_t k = 0, from = 0; k < MSD_BUCKETS; from = start[k++]) {
+			size_t n = start[k] - from;
+			if (n == 0) {
+				continue;
+			}
+			struct zg_prefixed *sorted = n == 1 ? tmp + from
+			                                    : lsd_sort(tmp + from, items + from, n, 6, hist);
+			if (sorted != items + from) {
+				memcpy(items + from, sorted, n * sizeof(*items));
+			}
+		}
 	}
 	free(tmp);
 	free(hist);
+	free(start);
 	/* equal prefixes: the full comparison decides */
 	size_t run = 0;
 	for (size_t i = 1; i <= count; i++) {

@@ -24,6 +24,7 @@ enum zg_flags {
 	ZG_APEX_DATA = 1u << 6,   /*!< owns data from apex.records */
 	ZG_REJECTED = 1u << 7,    /*!< its domain row was rejected (nested) */
 	ZG_BELOW_DELEG = 1u << 8, /*!< at or below a delegated domain */
+	ZG_NS_HOST = 1u << 9,     /*!< named as a host in nameservers.csv (in ns_hosts) */
 };
 
 /*! An interned name (absolute, lower case). */
@@ -32,7 +33,7 @@ struct zg_name {
 	uint32_t len;
 	uint32_t flags;
 	uint32_t domain_line;      /*!< line in domains.csv */
-	uint32_t rank;             /*!< wire-order rank among NS hosts */
+	uint32_t parent;           /*!< the name one label up, when known (else ZG_NONE) */
 	uint32_t ns_first, ns_count;
 	uint32_t ds_first, ds_count;
 	uint32_t addr_first, addr_count;
@@ -69,11 +70,12 @@ struct zg_extra {
 };
 
 /*! A host field as written, and the name it was accepted as. */
-#define ZG_RAW_HOST_MAX 59
+#define ZG_RAW_HOST_MAX 58
 #define ZG_HOST_CACHE_SIZE 4096 /* entries, a power of 2 */
 struct zg_raw_host {
 	uint32_t id;
 	uint8_t len;               /*!< 0: empty entry */
+	uint8_t used;              /*!< found again since it came or was last spared */
 	char raw[ZG_RAW_HOST_MAX];
 };
 
@@ -101,6 +103,8 @@ struct tld_zonegen {
 
 	struct zg_ns *ns;
 	size_t ns_count, ns_cap;
+	uint32_t *ns_hosts;        /*!< the hosts of ns[], each once */
+	size_t ns_host_count, ns_host_cap;
 	struct zg_addr *addrs;
 	size_t addr_count, addr_cap;
 	struct zg_ds *ds;
@@ -124,6 +128,12 @@ struct tld_zonegen {
 	char last_raw[TLD_NAME_MAX_TEXT]; /*!< the field as written (not normalised) */
 };
 
+/* The host cache entry of a host field whose text has hash h (zg_hash()). */
+static inline struct zg_raw_host *zg_host_cache_entry(const struct tld_zonegen *zg, uint64_t h)
+{
+	return &zg->host_cache[h & (ZG_HOST_CACHE_SIZE - 1)];
+}
+
 /* nametab.c */
 /* Eight bytes at a time, then the 64-bit finaliser of MurmurHash3: the
  * slot position and the tag are taken from the upper half. */
@@ -137,8 +147,19 @@ static inline uint64_t zg_hash(const char *s, size_t len)
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
 	}
+	/* the last 0-7 bytes in the order memcpy() puts them (little-endian),
+	 * without a copy of variable length */
+	size_t r = len - i;
 	uint64_t w = 0;
-	memcpy(&w, s + i, len - i);
+	if (r >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s + i, 4);
+		memcpy(&hi, s + i + r - 4, 4);
+		w = lo | (uint64_t)hi << (8 * (r - 4));
+	} else if (r > 0) {
+		w = (uint64_t)(unsigned char)s[i] | (uint64_t)(unsigned char)s[i + r / 2] << (8 * (r / 2)) |
+		    (uint64_t)(unsigned char)s[i + r - 1] << (8 * (r - 1));
+	}
 	h ^= w;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
@@ -162,6 +183,12 @@ static inline void zg_prefetch_slot(const struct tld_zonegen *zg, uint64_t h)
 		__builtin_prefetch(&zg->slots[(h >> 32) & zg->slot_mask]);
 	}
 }
+/* Most entries reserved ahead from the manifest's row counts (a hint). */
+#define ZG_RESERVE_MAX (1u << 26)
+/* Makes room for count names in all: the slots and the array need not
+ * grow while they come.  Only a hint: too
+ * large a count, or no memory for it, changes nothing. */
+void zg_names_reserve(struct tld_zonegen *zg, size_t count);
 void zg_names_free(struct tld_zonegen *zg);
 
 /* report.c */
@@ -177,7 +204,8 @@ struct tld_manifest;
 int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_manifest *m,
                    const char *const *files, size_t count);
 
-/* rules.c */
+/* rules.c: the owners' canonical order is sorted on a thread of its own
+ * beside the other rules (the in-zone names, a superset; see rules.c) */
 int zg_apply_rules(struct tld_zonegen *zg);
 
 /* apex.c */
@@ -205,7 +233,8 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 
 /*
  * Sorts items into the total order cmp, whose first key is the prefix
- * (radix sort on the prefix, cmp only within runs of equal prefixes).
+ * (radix sort on the prefix: of many items the top 16 bits first, then each
+ * bucket in the cache; cmp only within runs of equal prefixes).
  * Returns TLD_OK or TLD_ENOMEM (items unchanged).
  */
 int zg_sort_prefixed(struct zg_prefixed *items, size_t count,

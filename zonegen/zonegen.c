@@ -186,6 +186,7 @@ void tld_zonegen_free(struct tld_zonegen *zg)
 	zg_list_free(&zg->orphans);
 	zg_list_free(&zg->lame);
 	free(zg->ns);
+	free(zg->ns_hosts);
 	free(zg->addrs);
 	free(zg->ds);
 	free(zg->order);

@@ -47,10 +47,17 @@ struct tld_zonegen;
  * TLD_EEXPORT.  Bad rows are not fatal: they are logged as file:line: reason,
  * counted and kept for the report.
  *
+ * Besides the calling thread it runs one helper thread at a time: the CSV
+ * reader while the rows are read (zonegen/reader.h), then the sort of the
+ * owners while the rules run (zonegen/rules.c); when no thread can be had
+ * the build fails with TLD_EAGAIN (reader) or sorts on the calling thread
+ * (owners).
+ *
  * \param[in]  cfg         the instance config (zone, apex, ttl, zonegen, guards)
  * \param[in]  export_dir  overrides cfg->export_dir when not NULL
  * \param[out] out         caller frees with tld_zonegen_free(); written only on success
- * \return TLD_OK, TLD_EEXPORT, TLD_ECONFIG (bad apex records), TLD_ENOMEM, TLD_EIO
+ * \return TLD_OK, TLD_EEXPORT, TLD_ECONFIG (bad apex records), TLD_ENOMEM, TLD_EIO,
+ *         TLD_EAGAIN (no thread for the reader)
  */
 int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
                       struct tld_zonegen **out);

@@ -34,6 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (rec.error == NULL && strlen(rec.field[i]) != rec.len[i]) {
 				abort(); /* a NUL inside a field must be flagged */
 			}
+			if (i > 0 && rec.field[i] != rec.field[i - 1] + rec.len[i - 1] + 1) {
+				abort(); /* the fields lie one after the other (csv.h) */
+			}
 		}
 	}
 	if (r == 0) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The RFC 4180 CSV reader: quoting, line ends, BOM, headers, malformed input. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +37,8 @@ static void test_quoting(void)
 	is_str("say \"hi\"", r.field[1], "doubled quotes");
 	is_str("two\nlines", r.field[2], "embedded newline");
 	ok(r.error == NULL, "well-formed");
+	ok(r.field[1] == r.field[0] + r.len[0] + 1 && r.field[2] == r.field[1] + r.len[1] + 1,
+	   "quoted fields lie one after the other");
 	is_int(1, tld_csv_next(csv, &r), "next record");
 	is_int(4, r.line, "line numbers count physical lines");
 	is_int(3, r.count, "empty fields kept");
@@ -150,6 +153,141 @@ static void test_malformed(void)
 	tld_csv_free(csv);
 }
 
+/* Plain records (no quotes): fields split exactly wherever the commas and
+ * line ends fall in the 8-byte words the reader scans. */
+static void test_plain_alignment(void)
+{
+	char text[4096];
+	size_t k = 0;
+	int lines = 0;
+	/* field lengths 0..17 in turn: every comma at every offset of a word */
+	for (int i = 0; i < 60; i++, lines++) {
+		for (int f = 0; f < 3; f++) {
+			size_t len = (size_t)((i * 3 + f) % 18);
+			for (size_t j = 0; j < len; j++) {
+				text[k++] = (char)('a' + (j + (size_t)f) % 26);
+			}
+			text[k++] = f < 2 ? ',' : '\r';
+		}
+		if (i % 2 == 0) {
+			k--; /* LF alone on every other line */
+		}
+		text[k++] = '\n';
+	}
+	struct tld_csv *csv = open_text(text, k);
+	struct tld_csv_record r;
+	int good = 0;
+	for (int i = 0; i < lines; i++) {
+		if (tld_csv_next(csv, &r) != 1) {
+			break;
+		}
+		bool same = r.count == 3 && r.error == NULL && r.line == (unsigned long)i + 1;
+		for (int f = 0; f < 3 && same; f++) {
+			size_t len = (size_t)((i * 3 + f) % 18);
+			same = r.len[f] == len && strlen(r.field[f]) == len &&
+			       (f == 0 || r.field[f] == r.field[f - 1] + r.len[f - 1] + 1);
+			for (size_t j = 0; j < len && same; j++) {
+				same = r.field[f][j] == (char)('a' + (j + (size_t)f) % 26);
+			}
+		}
+		good += same;
+	}
+	is_int(lines, good, "plain records split at every word offset, LF and CRLF");
+	is_int(0, tld_csv_next(csv, &r), "then end of file");
+	tld_csv_free(csv);
+}
+
+/* A quote, NUL or bare CR at any offset of a plain-looking line: flagged as
+ * before, and the next record intact. */
+static void test_plain_specials(void)
+{
+	static const char specials[] = { '"', '\0', '\r' };
+	int flagged = 0, intact = 0, total = 0;
+	for (size_t s = 0; s < sizeof(specials); s++) {
+		for (size_t pos = 0; pos < 20; pos++) {
+			char text[64];
+			memcpy(text, "abcdefgh,ijklmnopqrst\nnext,row\n", 32);
+			text[pos] = specials[s];
+			struct tld_csv *csv = open_text(text, 32);
+			struct tld_csv_record r;
+			total++;
+			if (tld_csv_next(csv, &r) == 1 && r.error != NULL) {
+				flagged++;
+			}
+			if (tld_csv_next(csv, &r) == 1 && r.error == NULL && r.line == 2 &&
+			    strcmp(r.field[0], "next") == 0 && strcmp(r.field[1], "row") == 0) {
+				intact++;
+			}
+			tld_csv_free(csv);
+		}
+	}
+	/* a quote at the start of a field is a quoted field: "abc... runs to
+	 * "next... and is not flagged; every other position is */
+	ok(flagged >= total - 2, "special bytes flagged (%d of %d)", flagged, total);
+	ok(intact >= total - 2, "the next record intact (%d of %d)", intact, total);
+
+	static const char t1[] = "a,b\r";
+	struct tld_csv *csv = open_text(t1, sizeof(t1) - 1);
+	struct tld_csv_record r;
+	is_int(1, tld_csv_next(csv, &r), "CR at the end of the input");
+	ok(r.error != NULL && strstr(r.error, "bare CR"), "flagged as a bare CR");
+	tld_csv_free(csv);
+
+	static const char t2[] = "x,y\nlast,no-newline";
+	csv = open_text(t2, sizeof(t2) - 1);
+	is_int(1, tld_csv_next(csv, &r), "plain record");
+	is_int(1, tld_csv_next(csv, &r), "last record without a line end");
+	ok(r.count == 2 && strcmp(r.field[1], "no-newline") == 0 && r.error == NULL,
+	   "read whole");
+	is_int(0, tld_csv_next(csv, &r), "end of file");
+	tld_csv_free(csv);
+}
+
+/* The limits: a field of TLD_CSV_MAX_FIELD bytes and TLD_CSV_MAX_FIELDS
+ * fields are fine, one more is flagged, on lines without quotes. */
+static void test_plain_limits(void)
+{
+	size_t n = 2 * (TLD_CSV_MAX_FIELD + 1) + 16;
+	char *t = malloc(n);
+	size_t k = 0;
+	memset(t, 'y', TLD_CSV_MAX_FIELD);
+	k += TLD_CSV_MAX_FIELD;
+	t[k++] = '\n';
+	memset(t + k, 'z', TLD_CSV_MAX_FIELD + 1);
+	k += TLD_CSV_MAX_FIELD + 1;
+	t[k++] = '\n';
+	struct tld_csv *csv = open_text(t, k);
+	struct tld_csv_record r;
+	is_int(1, tld_csv_next(csv, &r), "field of the longest length");
+	ok(r.error == NULL && r.len[0] == TLD_CSV_MAX_FIELD, "accepted whole");
+	is_int(1, tld_csv_next(csv, &r), "field one byte longer");
+	ok(r.error != NULL && strstr(r.error, "too long"), "flagged too long");
+	tld_csv_free(csv);
+	free(t);
+
+	char many[3 * TLD_CSV_MAX_FIELDS + 10];
+	k = 0;
+	for (int i = 0; i < TLD_CSV_MAX_FIELDS; i++) {
+		many[k++] = (char)('a' + i % 26);
+		many[k++] = ',';
+	}
+	many[k - 1] = '\n';
+	csv = open_text(many, k);
+	is_int(1, tld_csv_next(csv, &r), "record with the most fields");
+	ok(r.error == NULL && r.count == TLD_CSV_MAX_FIELDS &&
+	   r.field[TLD_CSV_MAX_FIELDS - 1][0] == (char)('a' + (TLD_CSV_MAX_FIELDS - 1) % 26),
+	   "every field read");
+	tld_csv_free(csv);
+	many[k - 1] = ',';
+	many[k++] = 'q';
+	many[k++] = '\n';
+	csv = open_text(many, k);
+	is_int(1, tld_csv_next(csv, &r), "record with one field more");
+	ok(r.error && strstr(r.error, "too many"), "too many fields flagged");
+	is_int(TLD_CSV_MAX_FIELDS, r.count, "fields kept to the limit");
+	tld_csv_free(csv);
+}
+
 static void test_file(void)
 {
 	char path[] = "/tmp/test_csv.XXXXXX";
@@ -158,7 +296,7 @@ static void test_file(void)
 		skip("no temp file");
 		return;
 	}
-	/* larger than the 1 MiB read buffer, quotes across the boundary */
+	/* larger than the read buffer, quotes across its boundary */
 	FILE *f = fdopen(fd, "w");
 	fprintf(f, "name,statuses\n");
 	for (int i = 0; i < 60000; i++) {
@@ -191,6 +329,9 @@ int main(void)
 	test_quoting();
 	test_bom_and_header();
 	test_malformed();
+	test_plain_alignment();
+	test_plain_specials();
+	test_plain_limits();
 	test_file();
 	return exit_status();
 }

@@ -39,6 +39,76 @@ static bool has_line(const char *zone, const char *line)
 	return false;
 }
 
+/* Rewrites the rows the manifest of the last export built gives file. */
+static void set_manifest_rows(const char *dir, const char *file, const char *rows)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/manifest.yaml", dir);
+	size_t len;
+	char *m = tap_read_file(path, &len);
+	FILE *f = fopen(path, "w");
+	for (char *line = m ? strtok(m, "\n") : NULL; line != NULL && f != NULL;
+	     line = strtok(NULL, "\n")) {
+		const char *at = strstr(line, file);
+		const char *sha = strstr(line, ", sha256:");
+		if (at != NULL && sha != NULL) {
+			fprintf(f, "  %s: {rows: %s%s\n", file, rows, sha);
+		} else {
+			fprintf(f, "%s\n", line);
+		}
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	free(m);
+}
+
+/* A manifest whose row counts are wrong is refused for them, whatever room
+ * they would have had the builder reserve. */
+static void test_manifest_rows(void)
+{
+	const struct fx_file files[] = {
+		{ "domains.csv", "name,statuses\na.test,ok\nb.test,ok\n" },
+		{ "nameservers.csv", "domain,host\na.test,ns1.p.net\nb.test,ns1.b.test\n" },
+		{ "hosts.csv", "host,address\nns1.b.test,192.0.2.1\n" },
+	};
+	static const struct {
+		const char *file, *rows, *what;
+	} cases[] = {
+		{ "domains.csv", "3", "one row more than the file" },
+		{ "domains.csv", "1", "one row less" },
+		{ "nameservers.csv", "60000000", "far more rows than the file could hold" },
+		{ "hosts.csv", "4000000000", "more rows than any reservation" },
+		{ "domains.csv", "18446744073709551615", "the largest count" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char dir[512];
+		snprintf(dir, sizeof(dir), "%s/rows%zu", tmpdir, i);
+		if (fx_export(dir, files, 3, NOW, "test.") != 0) {
+			ok(0, "export written");
+			continue;
+		}
+		set_manifest_rows(dir, cases[i].file, cases[i].rows);
+		struct tld_config cfg;
+		fx_config(&cfg, dir);
+		struct tld_zonegen *zg = NULL;
+		int ret = tld_zonegen_build(&cfg, NULL, &zg);
+		is_int(TLD_EEXPORT, ret, "%s rows %s: refused (%s)", cases[i].file, cases[i].rows,
+		       cases[i].what);
+		tld_zonegen_free(zg);
+	}
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/rows-ok", tmpdir);
+	fx_export(dir, files, 3, NOW, "test.");
+	struct tld_config cfg;
+	fx_config(&cfg, dir);
+	struct tld_zonegen *zg = NULL;
+	is_int(TLD_OK, tld_zonegen_build(&cfg, NULL, &zg), "the same export with its rows: built");
+	ok(zg && tld_zonegen_stats(zg)->delegated == 2 && tld_zonegen_stats(zg)->glue_records == 1,
+	   "with its delegations and glue");
+	tld_zonegen_free(zg);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -174,6 +244,8 @@ int main(void)
 	tld_zonegen_free(zg2);
 	free(zone);
 	tld_zonegen_free(zg);
+
+	test_manifest_rows();
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

@@ -121,6 +121,57 @@ int main(void)
 	free(zone);
 	tld_zonegen_free(zg);
 
+	/* glue one label below the domain it serves, two labels below, below a
+	 * held domain, below a domain that serves with another host only */
+	zone = run("name,statuses\na.test,ok\nh.test,clientHold\nc.test,ok\n",
+	           "domain,host\na.test,ns1.a.test\na.test,x.ns2.a.test\nh.test,ns1.h.test\n"
+	           "c.test,ns1.a.test\na.test,ns1.c.test\n",
+	           "host,address\nns1.a.test,192.0.2.1\nx.ns2.a.test,192.0.2.2\n"
+	           "ns1.h.test,192.0.2.3\nns1.c.test,192.0.2.4\n",
+	           NULL, &zg);
+	ok(zone && strstr(zone, "ns1.a.test.\t172800\tIN\tA\t192.0.2.1\n") &&
+	   strstr(zone, "x.ns2.a.test.\t172800\tIN\tA\t192.0.2.2\n"),
+	   "glue one and two labels below a delegated domain");
+	ok(zone && strstr(zone, "192.0.2.3") == NULL &&
+	   strstr(zone, "ns1.c.test.\t172800\tIN\tA\t192.0.2.4\n"),
+	   "no glue below a held domain; glue below a delegated domain it does not serve");
+	is_int(1, zg ? (long long)tld_zonegen_stats(zg)->orphan_glue : -1,
+	       "the held domain's address dropped");
+	free(zone);
+	tld_zonegen_free(zg);
+
+	/* the domain column of nameservers.csv as written: the domain's text with
+	 * or without its dot, in another case, out of order, an apex.records name
+	 * that is no host name, one that is, an unknown domain */
+	zone = run("name,statuses\na.test,ok\nb.test,ok\nc.test,ok\n",
+	           "domain,host\na.test,ns1.p.net\na.test.,ns2.p.net\nA.TEST,ns3.p.net\n"
+	           "c.test,ns1.p.net\nb.test,ns1.p.net\nb.test.,ns2.p.net\n_x.test,ns1.p.net\n"
+	           "nic.test,ns1.p.net\nzz.test,ns1.p.net\n",
+	           "host,address\n", "_x.test. 3600 IN TXT \"v\"\nnic.test. 3600 IN A 192.0.2.1\n",
+	           &zg);
+	ok(zone && strstr(zone, "a.test.\t172800\tIN\tNS\tns1.p.net.\n"
+	                        "a.test.\t172800\tIN\tNS\tns2.p.net.\n"
+	                        "a.test.\t172800\tIN\tNS\tns3.p.net.\n"),
+	   "a.test, a.test. and A.TEST name the same domain");
+	ok(zone && strstr(zone, "b.test.\t172800\tIN\tNS\tns1.p.net.\n"
+	                        "b.test.\t172800\tIN\tNS\tns2.p.net.\n") &&
+	   strstr(zone, "c.test.\t172800\tIN\tNS\tns1.p.net.\n"),
+	   "domains out of the order of domains.csv");
+	char rpath[600];
+	snprintf(rpath, sizeof(rpath), "%s/ns-report.json", tmpdir);
+	size_t rlen = 0;
+	char *report = zg && tld_zonegen_write_report(zg, rpath) == 0 ? tap_read_file(rpath, &rlen)
+	                                                                 : NULL;
+	ok(report && strstr(report, "nameservers.csv:8: domain '_x.test': character not allowed"),
+	   "an apex.records name that is no host name: refused as written");
+	ok(report && strstr(report, "nameservers.csv:9: domain nic.test. is not in domains.csv") &&
+	   strstr(report, "nameservers.csv:10: domain zz.test. is not in domains.csv"),
+	   "an apex.records name and an unknown name: not in domains.csv");
+	is_int(3, zg ? (long long)tld_zonegen_stats(zg)->bad_rows : -1, "three rows refused");
+	free(report);
+	free(zone);
+	tld_zonegen_free(zg);
+
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Name rules: A-labels, LDH, lengths, lower case, zone membership, canonical order. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -67,6 +68,67 @@ int main(void)
 	}
 	strcat(longname, "test");
 	norm_bad(longname, "255");
+	/* each rule in the first, a middle and the last label, upper and lower case */
+	norm_ok("NS1.Provider-9.NET.", "ns1.provider-9.net.");
+	norm_ok("XN--BCHER-KVA.xn--p1ai", "xn--bcher-kva.xn--p1ai.");
+	norm_bad("a-.b.test", "hyphen");
+	norm_bad("a.b.test-", "hyphen");
+	norm_bad("a.-b.test", "hyphen");
+	norm_bad("xn--", "hyphen");
+	norm_bad("a.AB--cd", "positions 3 and 4");
+	norm_ok("ab-c.ab-cd.abc--d.test", "ab-c.ab-cd.abc--d.test.");
+	norm_bad("a.b..", "empty label");
+	norm_bad(".a.test", "empty label");
+	norm_bad("a.test..", "empty label");
+	norm_bad("a/b.test", "not allowed");
+	norm_bad("a.b\x7f", "not allowed");
+	char nul[] = "ab\0c.test";
+	char nout[TLD_NAME_MAX_TEXT];
+	const char *nwhy = "";
+	ok(tld_name_normalize(nul, sizeof(nul) - 1, nout, &nwhy) == 0 && strstr(nwhy, "not allowed"),
+	   "a NUL byte inside the name rejected: %s", nwhy);
+	/* 253 octets of text (255 in wire form) is the longest name */
+	char name253[260];
+	memset(name253, 'a', 253);
+	for (int i = 63; i < 253; i += 64) {
+		name253[i] = '.';
+	}
+	name253[253] = '\0';
+	char want253[sizeof(name253) + 1];
+	snprintf(want253, sizeof(want253), "%s.", name253);
+	norm_ok(name253, want253);
+	name253[253] = 'b';
+	name253[254] = '\0';
+	norm_bad(name253, "255");
+	/* every byte value inside a name, at every offset of the words it is
+	 * checked in: accepted (lower-cased) exactly when LDH or a dot */
+	int right = 0, cases = 0;
+	for (int pos = 1; pos < 22; pos++) {
+		for (int b = 0; b < 256; b++) {
+			char in[24], out[TLD_NAME_MAX_TEXT];
+			memcpy(in, "abcdefghijklmnopqrstuvw", 23);
+			in[pos] = (char)b;
+			const char *why = "";
+			size_t len = tld_name_normalize(in, 23, out, &why);
+			bool ldh = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+			           (b >= '0' && b <= '9') || b == '-' || b == '.';
+			char want = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+			cases++;
+			right += ldh ? len == 24 && out[pos] == want && out[23] == '.' &&
+			                       memcmp(out, in, (size_t)pos) == 0
+			             : len == 0 && (strstr(why, "not allowed") || strstr(why, "U-label"));
+		}
+	}
+	is_int(cases, right, "every byte at every offset: accepted exactly when LDH or a dot");
+	/* the most labels a name can have, and a name of dots only */
+	for (int i = 0; i < 253; i++) {
+		name253[i] = i % 2 ? '.' : 'a';
+	}
+	name253[253] = '\0';
+	snprintf(want253, sizeof(want253), "%s.", name253);
+	norm_ok(name253, want253);
+	memset(name253, '.', 253);
+	norm_bad(name253, "empty");
 
 	ok(tld_name_under("a.test.", 7, "test.", 5, true), "a.test. strictly under test.");
 	ok(!tld_name_under("test.", 5, "test.", 5, true), "apex not strictly under itself");

@@ -74,15 +74,10 @@ static void check_grouped(const char *what, size_t n, uint32_t groups, uint32_t 
 	free(b);
 }
 
-static void check_prefixed(const char *what, size_t n, uint64_t prefixes, int shift)
+/* Sorts a (n items) and checks the result is qsort's; frees a. */
+static void sort_like_qsort(const char *what, struct zg_prefixed *a, size_t n)
 {
-	struct zg_prefixed *a = calloc(n ? n : 1, sizeof(*a));
 	struct zg_prefixed *b = calloc(n ? n : 1, sizeof(*b));
-	for (size_t i = 0; i < n; i++) {
-		uint64_t p = ((uint64_t)next_random() << 32 | next_random()) % prefixes;
-		a[i].prefix = p << shift;
-		a[i].id = (uint32_t)(n - i);
-	}
 	memcpy(b, a, n * sizeof(*a));
 	if (n > 0) {
 		qsort(b, n, sizeof(*b), cmp_pref);
@@ -95,6 +90,35 @@ static void check_prefixed(const char *what, size_t n, uint64_t prefixes, int sh
 	ok(same, "%s: the order of qsort", what);
 	free(a);
 	free(b);
+}
+
+static void check_prefixed(const char *what, size_t n, uint64_t prefixes, int shift)
+{
+	struct zg_prefixed *a = calloc(n ? n : 1, sizeof(*a));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t p = ((uint64_t)next_random() << 32 | next_random()) % prefixes;
+		a[i].prefix = p << shift;
+		a[i].id = (uint32_t)(n - i);
+	}
+	sort_like_qsort(what, a, n);
+}
+
+/* Prefixes like those of names: 1-10 letters and digits, then zero bytes;
+ * many of the same first letters (buckets of every size), some equal. */
+static void check_prefixed_names(const char *what, size_t n, unsigned alphabet)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+	struct zg_prefixed *a = calloc(n ? n : 1, sizeof(*a));
+	for (size_t i = 0; i < n; i++) {
+		unsigned len = 1 + next_random() % 10;
+		uint64_t p = 0;
+		for (unsigned k = 0; k < 8; k++) {
+			p = p << 8 | (k < len ? (unsigned char)chars[next_random() % alphabet] : 0);
+		}
+		a[i].prefix = p;
+		a[i].id = (uint32_t)i;
+	}
+	sort_like_qsort(what, a, n);
 }
 
 int main(void)
@@ -111,5 +135,10 @@ int main(void)
 	check_prefixed("few prefixes (long tie runs)", 20000, 3, 0);
 	check_prefixed("prefixes differing only in the top byte", 5000, 200, 56);
 	check_prefixed("some ties", 30000, 10000, 20);
+	check_prefixed("just below the bucket pass", 8191, UINT64_MAX, 0);
+	check_prefixed("just at the bucket pass", 8192, 300, 48);
+	check_prefixed("buckets by the top 16 bits only", 40000, 5000, 48);
+	check_prefixed_names("name-like prefixes", 200000, 37);
+	check_prefixed_names("name-like prefixes, 3 letters (many ties)", 50000, 3);
 	return exit_status();
 }
