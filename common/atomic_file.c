@@ -48,6 +48,15 @@ static void handle_free(tld_atomic_file_t *f)
 
 int tld_atomic_file_open(const char *path, unsigned mode, tld_atomic_file_t **out)
 {
+	/* the rename would put a regular file in the place of a device (/dev/null,
+	 * /dev/stdout's target), a FIFO or a socket: refuse what is not one */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		tld_error("%s exists and is not a regular file: not replaced (files are written to a "
+		          "temporary file and renamed into place; name a regular file, or '-' for standard "
+		          "output where the command takes it)", path);
+		return TLD_EINVAL;
+	}
 	tld_atomic_file_t *f = calloc(1, sizeof(*f));
 	if (f == NULL) {
 		return TLD_ENOMEM;

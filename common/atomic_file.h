@@ -14,7 +14,9 @@ typedef struct tld_atomic_file tld_atomic_file_t;
 /*!
  * \brief Starts writing `path` (mode 0644 unless `mode` != 0).
  * \param[out] out  finish with tld_atomic_file_commit() or _abort(); written only on success
- * \return TLD_OK or an errno-mapped code (logged)
+ * \return TLD_OK; TLD_EINVAL when path exists and is not a regular file (after
+ *         symbolic links: a device such as /dev/null, a FIFO, a directory), which
+ *         the rename would replace; or an errno-mapped code (logged)
  */
 int tld_atomic_file_open(const char *path, unsigned mode, tld_atomic_file_t **out);
 
