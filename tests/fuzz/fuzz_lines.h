@@ -8,7 +8,12 @@
  * from a signed zone by line operations keep valid signatures, so they reach
  * the whole-zone logic instead of failing at the first changed signature.
  * A target defines LLVMFuzzerCustomMutator/CustomCrossOver as calls of
- * fuzz_lines_mutate()/fuzz_lines_crossover().
+ * fuzz_lines_mutate()/fuzz_lines_crossover().  fuzz_lines_mutate_ordered()
+ * and fuzz_lines_crossover_ordered() keep the lines in their order
+ * (deletions, one character of a line's last field changed within its
+ * class or to its other case, two lines of one owner swapped, a line replaced by another
+ * input's line of the same owner), for
+ * code that refuses any other order.
  */
 #pragma once
 
@@ -198,3 +203,97 @@ static inline size_t fuzz_lines_crossover(const uint8_t *d1, size_t s1, const ui
 	return s1 - alen + blen;
 }
 
+
+/*
+ * Order-keeping mutations: delete a line, an RRset with its RRSIGs or an
+ * owner, or change one character of a line's last field (base64, hex or a
+ * number) to another of its class; a tenth of the time libFuzzer's own.
+ */
+static inline size_t fuzz_lines_mutate_ordered(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	srand(seed);
+	size_t n = count_lines(data, size);
+	if (rand() % 10 == 0 || n < 2) {
+		return LLVMFuzzerMutate(data, size, max_size);
+	}
+	size_t a, alen;
+	if (!line_at(data, size, (size_t)rand() % n, &a, &alen)) {
+		return size;
+	}
+	switch (rand() % 5) {
+	case 4: { /* line a and the next change places when they have one owner */
+		size_t c, clen;
+		const uint8_t *oa, *oc;
+		size_t la, lc;
+		uint8_t copy[4096];
+		if (a + alen >= size || alen > sizeof(copy) ||
+		    !line_at(data + a + alen, size - a - alen, 0, &c, &clen) ||
+		    !field(data + a, alen, 0, &oa, &la) || !field(data + a + alen, clen, 0, &oc, &lc) ||
+		    la != lc || memcmp(oa, oc, la) != 0) {
+			return size;
+		}
+		memcpy(copy, data + a, alen);
+		memmove(data + a, data + a + alen, clen);
+		memcpy(data + a + clen, copy, alen);
+		return size;
+	}
+	case 0:
+		memmove(data + a, data + a + alen, size - a - alen);
+		return size - alen;
+	case 1:
+		return delete_owner(data, size, a, alen, true);
+	case 2:
+		return delete_owner(data, size, a, alen, false);
+	default: {
+		size_t end = alen;
+		while (end > 0 && (data[a + end - 1] == '\n' || data[a + end - 1] == '\r')) {
+			end--;
+		}
+		size_t st = end;
+		while (st > 0 && data[a + st - 1] != ' ' && data[a + st - 1] != '\t') {
+			st--;
+		}
+		if (st == end) {
+			return size;
+		}
+		uint8_t *c = data + a + st + (size_t)rand() % (end - st);
+		static const char digits[] = "0123456789", upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+		                  lower[] = "abcdefghijklmnopqrstuvwxyz";
+		if (((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')) && rand() % 3 == 0) {
+			*c ^= 0x20; /* the other case: the same name in a name field */
+		} else if (*c >= '0' && *c <= '9') {
+			*c = (uint8_t)digits[rand() % 10];
+		} else if (*c >= 'A' && *c <= 'Z') {
+			*c = (uint8_t)upper[rand() % 26];
+		} else if (*c >= 'a' && *c <= 'z') {
+			*c = (uint8_t)lower[rand() % 26];
+		}
+		return size;
+	}
+	}
+}
+
+/* d1 with one of its lines replaced by a line of d2 with the same owner (0: none found). */
+static inline size_t fuzz_lines_crossover_ordered(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
+                                                  uint8_t *out, size_t max_out, unsigned int seed)
+{
+	srand(seed);
+	size_t n1 = count_lines(d1, s1), n2 = count_lines(d2, s2);
+	size_t a, alen, b, blen;
+	const uint8_t *oa, *ob;
+	size_t la, lb;
+	if (n1 == 0 || n2 == 0 || !line_at(d1, s1, (size_t)rand() % n1, &a, &alen) ||
+	    !field(d1 + a, alen, 0, &oa, &la)) {
+		return 0;
+	}
+	for (size_t k = 0, start = (size_t)rand() % n2; k < n2; k++) {
+		if (line_at(d2, s2, (start + k) % n2, &b, &blen) && field(d2 + b, blen, 0, &ob, &lb) &&
+		    la == lb && memcmp(oa, ob, la) == 0 && s1 - alen + blen <= max_out) {
+			memcpy(out, d1, a);
+			memcpy(out + a, d2 + b, blen);
+			memcpy(out + a + blen, d1 + a + alen, s1 - a - alen);
+			return s1 - alen + blen;
+		}
+	}
+	return 0;
+}

@@ -4,12 +4,12 @@
  * (publish/zonedelta.h) must make exactly the image and journal entry the
  * whole-text path makes, or refuse.  The current version is a real signed
  * zone (tests/fuzz/data/signed-sample.zone) with its image and recorded
- * checks, written once; each input is a new version's text.  Line-level
- * mutations (tests/fuzz/fuzz_lines.h) keep most of it alike, as versions
- * are; an input whose first line carries the current serial gets the next
- * one (same length), as a new version would.  A delta taken where the
- * whole-text path refuses the text, or a
- * different image, record count, serial, check or journal entry, aborts.
+ * checks, written once; each input is a new version's text.  Order-keeping
+ * line mutations (tests/fuzz/fuzz_lines.h) keep most of it alike and in
+ * order, as versions are; an input whose first line carries the current
+ * serial gets the next one (same length), as a new version would.  A delta
+ * taken where the whole-text path refuses the text, or a different image,
+ * record count, serial, check or journal entry, aborts.
  * Run from the source tree's top (tests/fuzz/run.sh does).
  */
 #include <stdint.h>
@@ -33,13 +33,13 @@ size_t LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1, const uint8_t *d2
 
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
-	return fuzz_lines_mutate(data, size, max_size, seed);
+	return fuzz_lines_mutate_ordered(data, size, max_size, seed);
 }
 
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2, uint8_t *out,
                                  size_t max_out, unsigned int seed)
 {
-	return fuzz_lines_crossover(d1, s1, d2, s2, out, max_out, seed);
+	return fuzz_lines_crossover_ordered(d1, s1, d2, s2, out, max_out, seed);
 }
 
 static struct tld_version_info cur;
