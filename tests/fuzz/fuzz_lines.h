@@ -129,6 +129,25 @@ static inline size_t delete_owner(uint8_t *data, size_t size, size_t a, size_t a
 	return out;
 }
 
+/* Line a (alen bytes) and the next line change places (only when they have one owner, if asked). */
+static inline size_t swap_with_next(uint8_t *data, size_t size, size_t a, size_t alen, bool same_owner)
+{
+	uint8_t copy[4096];
+	size_t c, clen, la, lc;
+	const uint8_t *oa, *oc;
+	if (a + alen >= size || alen > sizeof(copy) || !line_at(data + a + alen, size - a - alen, 0, &c, &clen)) {
+		return size;
+	}
+	if (same_owner && (!field(data + a, alen, 0, &oa, &la) || !field(data + a + alen, clen, 0, &oc, &lc) ||
+	                   la != lc || memcmp(oa, oc, la) != 0)) {
+		return size;
+	}
+	memcpy(copy, data + a, alen);
+	memmove(data + a, data + a + alen, clen);
+	memcpy(data + a + clen, copy, alen);
+	return size;
+}
+
 static inline size_t fuzz_lines_mutate(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
 	srand(seed);
@@ -172,18 +191,18 @@ static inline size_t fuzz_lines_mutate(uint8_t *data, size_t size, size_t max_si
 		}
 		return insert(data, size, b, copy, alen);
 	default: /* line a and the next one change places */
-		if (a + alen >= size || alen > sizeof(copy)) {
-			return size;
-		}
-		size_t c, clen;
-		if (!line_at(data + a + alen, size - a - alen, 0, &c, &clen)) {
-			return size;
-		}
-		memcpy(copy, data + a, alen);
-		memmove(data + a, data + a + alen, clen);
-		memcpy(data + a + clen, copy, alen);
-		return size;
+		return swap_with_next(data, size, a, alen, false);
 	}
+}
+
+/* d1 with its line at a (alen bytes) replaced by src (slen bytes), into out; returns the size. */
+static inline size_t replace_line_into(const uint8_t *d1, size_t s1, size_t a, size_t alen, const uint8_t *src,
+                                       size_t slen, uint8_t *out)
+{
+	memcpy(out, d1, a);
+	memcpy(out + a, src, slen);
+	memcpy(out + a + slen, d1 + a + alen, s1 - a - alen);
+	return s1 - alen + slen;
 }
 
 static inline size_t fuzz_lines_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
@@ -197,10 +216,7 @@ static inline size_t fuzz_lines_crossover(const uint8_t *d1, size_t s1, const ui
 	    !line_at(d2, s2, (size_t)rand() % n2, &b, &blen) || s1 - alen + blen > max_out) {
 		return 0;
 	}
-	memcpy(out, d1, a);
-	memcpy(out + a, d2 + b, blen);
-	memcpy(out + a + blen, d1 + a + alen, s1 - a - alen);
-	return s1 - alen + blen;
+	return replace_line_into(d1, s1, a, alen, d2 + b, blen, out);
 }
 
 
@@ -221,22 +237,8 @@ static inline size_t fuzz_lines_mutate_ordered(uint8_t *data, size_t size, size_
 		return size;
 	}
 	switch (rand() % 5) {
-	case 4: { /* line a and the next change places when they have one owner */
-		size_t c, clen;
-		const uint8_t *oa, *oc;
-		size_t la, lc;
-		uint8_t copy[4096];
-		if (a + alen >= size || alen > sizeof(copy) ||
-		    !line_at(data + a + alen, size - a - alen, 0, &c, &clen) ||
-		    !field(data + a, alen, 0, &oa, &la) || !field(data + a + alen, clen, 0, &oc, &lc) ||
-		    la != lc || memcmp(oa, oc, la) != 0) {
-			return size;
-		}
-		memcpy(copy, data + a, alen);
-		memmove(data + a, data + a + alen, clen);
-		memcpy(data + a + clen, copy, alen);
-		return size;
-	}
+	case 4: /* line a and the next change places when they have one owner */
+		return swap_with_next(data, size, a, alen, true);
 	case 0:
 		memmove(data + a, data + a + alen, size - a - alen);
 		return size - alen;
@@ -289,10 +291,7 @@ static inline size_t fuzz_lines_crossover_ordered(const uint8_t *d1, size_t s1, 
 	for (size_t k = 0, start = (size_t)rand() % n2; k < n2; k++) {
 		if (line_at(d2, s2, (start + k) % n2, &b, &blen) && field(d2 + b, blen, 0, &ob, &lb) &&
 		    la == lb && memcmp(oa, ob, la) == 0 && s1 - alen + blen <= max_out) {
-			memcpy(out, d1, a);
-			memcpy(out + a, d2 + b, blen);
-			memcpy(out + a + blen, d1 + a + alen, s1 - a - alen);
-			return s1 - alen + blen;
+			return replace_line_into(d1, s1, a, alen, d2 + b, blen, out);
 		}
 	}
 	return 0;
