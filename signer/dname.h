@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*! Longest wire name (RFC 1035). */
 #define SIGNER_DNAME_MAX 255
@@ -55,6 +56,21 @@ bool signer_dname_is_sub(const uint8_t *name, const uint8_t *zone);
  * \return the key length
  */
 size_t signer_dname_key(const uint8_t *wire, uint8_t *key);
+
+/*!
+ * \brief Compares two sort keys (or any byte strings) in canonical order:
+ *        memcmp, the shorter first on a common prefix.
+ * \return <0, 0, >0
+ */
+static inline int signer_key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t m = al < bl ? al : bl;
+	int c = memcmp(a, b, m);
+	if (c != 0) {
+		return c;
+	}
+	return (al > bl) - (al < bl);
+}
 
 /*!
  * \brief Writes the presentation form ("a.example.", "\\046" escapes).

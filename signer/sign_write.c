@@ -64,16 +64,6 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t m = al < bl ? al : bl;
-	int c = memcmp(a, b, m);
-	if (c != 0) {
-		return c;
-	}
-	return (al > bl) - (al < bl);
-}
-
 /* The previous zone text to copy unchanged blocks from (read only, shared by the writers). */
 struct text_src {
 	int fd;                                    /* the previous zone file (pread), or -1: nothing to copy */
@@ -446,7 +436,7 @@ static void write_part(struct text_part *tp)
 		const struct signer_node *n = &z->nodes[i];
 		/* NSEC3 records [j, jb) sort between the node before and this one (none before the apex) */
 		size_t jb = j;
-		while (i > 0 && jb < nn3 && key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
+		while (i > 0 && jb < nn3 && signer_key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
 			if (++jb < nn3) {
 				key_len = nsec3_key(run, jb, key);
 			}
@@ -481,7 +471,7 @@ static size_t first_nsec3_of(const struct sign_run *run, size_t i)
 		size_t mid = lo + (hi - lo) / 2;
 		uint8_t key[SIGNER_KEY_MAX];
 		size_t kl = nsec3_key(run, mid, key);
-		if (key_cmp(key, kl, pk, prev->key_len) < 0) {
+		if (signer_key_cmp(key, kl, pk, prev->key_len) < 0) {
 			lo = mid + 1;
 		} else {
 			hi = mid;

@@ -110,17 +110,6 @@ static int lower_rdata_names(uint16_t type, uint8_t *rd, size_t len)
 	return TLD_OK;
 }
 
-/* Canonical order of two sort keys (memcmp, the shorter first on a common prefix). */
-static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t m = al < bl ? al : bl;
-	int c = memcmp(a, b, m);
-	if (c != 0) {
-		return c;
-	}
-	return (al > bl) - (al < bl);
-}
-
 /* Appends a node (wire name + its sort key) to the arenas; id goes into parent. */
 static int append_node(struct signer_zone *z, const uint8_t *wire, size_t wl, const uint8_t *key, size_t kl,
                        uint32_t id)
@@ -161,7 +150,7 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 		size_t kl = signer_dname_key(tmp, key);
 		/* still in order (as zonegen gives them): the build need not check these nodes again */
 		bool in_order = z->nodes_in_order == z->nnodes &&
-		                (last == NULL || key_cmp(signer_node_key(z, last), last->key_len, key, kl) < 0);
+		                (last == NULL || signer_key_cmp(signer_node_key(z, last), last->key_len, key, kl) < 0);
 		int ret = append_node(z, tmp, ol, key, kl, (uint32_t)z->nnodes);
 		if (ret != TLD_OK) {
 			return ret;
@@ -284,7 +273,7 @@ static int node_cmp(const void *pa, const void *pb, void *ctx)
 {
 	const struct signer_node *a = pa, *b = pb;
 	const struct signer_zone *sort_zone = ctx;
-	int c = key_cmp(signer_node_key(sort_zone, a), a->key_len, signer_node_key(sort_zone, b), b->key_len);
+	int c = signer_key_cmp(signer_node_key(sort_zone, a), a->key_len, signer_node_key(sort_zone, b), b->key_len);
 	if (c != 0) {
 		return c;
 	}
@@ -302,7 +291,7 @@ static int rr_cmp(const void *pa, const void *pb, void *ctx)
 		return a->type < b->type ? -1 : 1;
 	}
 	/* RFC 4034 6.3: canonical RDATA order, shorter first on a common prefix */
-	return key_cmp(sort_zone->rdata + a->rdoff, a->rdlen, sort_zone->rdata + b->rdoff, b->rdlen);
+	return signer_key_cmp(sort_zone->rdata + a->rdoff, a->rdlen, sort_zone->rdata + b->rdoff, b->rdlen);
 }
 
 static void problem(const struct signer_zone *z, size_t *count, const struct signer_node *n,
@@ -357,7 +346,7 @@ static bool find_key(const struct signer_zone *z, size_t n, const uint8_t *key, 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct signer_node *m = &z->nodes[mid];
-		int c = key_cmp(signer_node_key(z, m), m->key_len, key, kl);
+		int c = signer_key_cmp(signer_node_key(z, m), m->key_len, key, kl);
 		if (c == 0) {
 			return true;
 		}
@@ -476,7 +465,7 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	for (size_t i = 0; i < z->nnodes; i++) {
 		struct signer_node c = z->nodes[i];
 		const struct signer_node *p = n > 0 ? &z->nodes[n - 1] : NULL;
-		if (p == NULL || key_cmp(signer_node_key(z, p), p->key_len, signer_node_key(z, &c), c.key_len) != 0) {
+		if (p == NULL || signer_key_cmp(signer_node_key(z, p), p->key_len, signer_node_key(z, &c), c.key_len) != 0) {
 			uint32_t id = c.parent;
 			c.rr_first = 0;
 			c.rr_count = 0;
@@ -744,7 +733,7 @@ uint32_t signer_zone_find(const struct signer_zone *z, const uint8_t *wire)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct signer_node *n = &z->nodes[mid];
-		int c = key_cmp(signer_node_key(z, n), n->key_len, key, kl);
+		int c = signer_key_cmp(signer_node_key(z, n), n->key_len, key, kl);
 		if (c == 0) {
 			return (uint32_t)mid;
 		}
