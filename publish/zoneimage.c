@@ -540,6 +540,27 @@ static size_t *sorted_offsets(const struct tld_zone_image *img, size_t *n)
 	return o;
 }
 
+/*
+ * The end of a journal entry after its removed records: the new SOA, the
+ * added records (offsets in new_img), the entry's SOA index and serials.
+ */
+static int journal_finish(struct tld_image_builder *b, const struct tld_zone_image *new_img,
+                          const size_t *added, size_t na, uint32_t old_serial)
+{
+	const uint8_t *new_soa = new_img->data + new_img->rr[new_img->soa];
+	int r = tld_image_builder_add(b, new_soa, tld_image_record_len(new_soa));
+	for (size_t k = 0; r == TLD_OK && k < na; k++) {
+		const uint8_t *c = new_img->data + added[k];
+		r = tld_image_builder_add(b, c, tld_image_record_len(c));
+	}
+	if (r == TLD_OK) {
+		b->img->soa = 0;
+		b->img->serial = new_img->serial;
+		b->img->from_serial = old_serial;
+	}
+	return r;
+}
+
 int tld_image_diff(const struct tld_zone_image *old_img, const struct tld_zone_image *new_img,
                    struct tld_zone_image **out)
 {
@@ -556,7 +577,6 @@ int tld_image_diff(const struct tld_zone_image *old_img, const struct tld_zone_i
 		goto fail;
 	}
 	const uint8_t *old_soa = old_img->data + old_img->rr[old_img->soa];
-	const uint8_t *new_soa = new_img->data + new_img->rr[new_img->soa];
 	/* one merge walk: removed records go out at once, added ones are remembered */
 	r = tld_image_builder_add(&b, old_soa, tld_image_record_len(old_soa));
 	while (r == TLD_OK && (i < no || j < nn)) {
@@ -575,18 +595,11 @@ int tld_image_diff(const struct tld_zone_image *old_img, const struct tld_zone_i
 		}
 	}
 	if (r == TLD_OK) {
-		r = tld_image_builder_add(&b, new_soa, tld_image_record_len(new_soa));
-	}
-	for (size_t k = 0; r == TLD_OK && k < na; k++) {
-		const uint8_t *c = new_img->data + added[k];
-		r = tld_image_builder_add(&b, c, tld_image_record_len(c));
+		r = journal_finish(&b, new_img, added, na, old_img->serial);
 	}
 	if (r != TLD_OK) {
 		goto fail;
 	}
-	b.img->soa = 0;
-	b.img->serial = new_img->serial;
-	b.img->from_serial = old_img->serial;
 	free(so);
 	free(sn);
 	free(added);
@@ -803,19 +816,11 @@ int tld_image_diff_file(const char *old_path, const struct tld_zone_image *new_i
 		added[na++] = sn[j++];
 	}
 	if (r == TLD_OK) {
-		const uint8_t *new_soa = new_img->data + new_img->rr[new_img->soa];
-		r = tld_image_builder_add(&b, new_soa, tld_image_record_len(new_soa));
-	}
-	for (size_t k = 0; r == TLD_OK && k < na; k++) {
-		const uint8_t *c = new_img->data + added[k];
-		r = tld_image_builder_add(&b, c, tld_image_record_len(c));
+		r = journal_finish(&b, new_img, added, na, old_serial);
 	}
 	if (r != TLD_OK) {
 		goto fail;
 	}
-	b.img->soa = 0;
-	b.img->serial = new_img->serial;
-	b.img->from_serial = old_serial;
 	*out = b.img;
 	b.img = NULL;
 fail:

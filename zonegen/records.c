@@ -192,19 +192,7 @@ int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void
 	w.rr.owner = w.owner;
 	int err = emit_apex(&w, zg);
 	for (size_t i = 0; i < zg->order_count && err == TLD_OK; i++) {
-		/* owners come in canonical order, their data in file order: fetch
-		 * ahead what the next owners need from memory */
-		if (i + 2 * PREFETCH_AHEAD < zg->order_count) {
-			__builtin_prefetch(&zg->names[zg->order[i + 2 * PREFETCH_AHEAD]]);
-		}
-		if (i + PREFETCH_AHEAD < zg->order_count) {
-			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD]];
-			__builtin_prefetch(p->text);
-			__builtin_prefetch(&zg->ns[p->ns_first]);
-			if (p->ds_count > 0) {
-				__builtin_prefetch(&zg->ds[p->ds_first]);
-			}
-		}
+		zg_prefetch_owner(zg, i, PREFETCH_AHEAD);
 		/* then the name servers' names, and their text */
 		if (i + PREFETCH_AHEAD / 2 < zg->order_count) {
 			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD / 2]];

@@ -250,19 +250,7 @@ static void w_owners(struct wbuf *w, const struct tld_zonegen *zg, const struct 
                      size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++) {
-		/* owners come in canonical order, their data in file order: fetch
-		 * ahead what the next owners need from memory */
-		if (i + 2 * PREFETCH_AHEAD < zg->order_count) {
-			__builtin_prefetch(&zg->names[zg->order[i + 2 * PREFETCH_AHEAD]]);
-		}
-		if (i + PREFETCH_AHEAD < zg->order_count) {
-			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD]];
-			__builtin_prefetch(p->text);
-			__builtin_prefetch(&zg->ns[p->ns_first]);
-			if (p->ds_count > 0) {
-				__builtin_prefetch(&zg->ds[p->ds_first]);
-			}
-		}
+		zg_prefetch_owner(zg, i, PREFETCH_AHEAD);
 		uint32_t id = zg->order[i];
 		const struct zg_name *n = &zg->names[id];
 		if (n->flags & ZG_APEX_DATA) {

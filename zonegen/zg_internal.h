@@ -183,6 +183,25 @@ static inline void zg_prefetch_slot(const struct tld_zonegen *zg, uint64_t h)
 		__builtin_prefetch(&zg->slots[(h >> 32) & zg->slot_mask]);
 	}
 }
+/*
+ * Owners come in canonical order (zg->order), their data in file order:
+ * fetches ahead, while owner i is written, the name of owner i + 2 * ahead
+ * and the text, NS and DS rows of owner i + ahead.
+ */
+static inline void zg_prefetch_owner(const struct tld_zonegen *zg, size_t i, size_t ahead)
+{
+	if (i + 2 * ahead < zg->order_count) {
+		__builtin_prefetch(&zg->names[zg->order[i + 2 * ahead]]);
+	}
+	if (i + ahead < zg->order_count) {
+		const struct zg_name *p = &zg->names[zg->order[i + ahead]];
+		__builtin_prefetch(p->text);
+		__builtin_prefetch(&zg->ns[p->ns_first]);
+		if (p->ds_count > 0) {
+			__builtin_prefetch(&zg->ds[p->ds_first]);
+		}
+	}
+}
 /* Most entries reserved ahead from the manifest's row counts (a hint). */
 #define ZG_RESERVE_MAX (1u << 26)
 /* Makes room for count names in all: the slots and the array need not
