@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* PKCS#11 context: module, token, session, login, first error.  See hsm/hsm.h. */
 #include "hsm/hsm_internal.h"
+#include "hsm/softhsm_store.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -133,6 +134,7 @@ static int find_slot(tld_hsm_t *hsm)
 	}
 	ret = tld_hsm_set_error(hsm, TLD_EHSM, "token \"%s\" not found in %s", hsm->token,
 	                        hsm->module_path);
+	tld_softhsm_explain_missing_token();
 fail:
 	free(slots);
 	return ret;
