@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,28 @@ int tld_statedb_prepare(tld_statedb_t *db, const char *sql, const char *zone, co
 	}
 	*out = st;
 	return TLD_OK;
+}
+
+int tld_statedb_add_column(tld_statedb_t *db, const char *table, const char *column, const char *decl)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db->handle, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
+	                       NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return tld_statedb_error(db, "reading a table's columns");
+	}
+	bool have = sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	if (have) {
+		return TLD_OK;
+	}
+	char sql[256];
+	if (snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s;", table, column, decl) >= (int)sizeof(sql)) {
+		return TLD_EINVAL;
+	}
+	return tld_statedb_exec(db, sql);
 }
 
 int tld_statedb_exec(tld_statedb_t *db, const char *sql)

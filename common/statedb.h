@@ -49,5 +49,14 @@ int tld_statedb_exec(tld_statedb_t *db, const char *sql);
 int tld_statedb_prepare(tld_statedb_t *db, const char *sql, const char *zone, const char *what,
                         sqlite3_stmt **out);
 
+/*!
+ * \brief Adds a column to a table made by an earlier release, when it is
+ *        missing (CREATE TABLE IF NOT EXISTS does not add it).
+ * \param[in] table, column  SQL names (the caller's constants, not input)
+ * \param[in] decl           the column's type and constraints, e.g. "TEXT"
+ * \return TLD_OK or TLD_ESTATE (logged)
+ */
+int tld_statedb_add_column(tld_statedb_t *db, const char *table, const char *column, const char *decl);
+
 /*! Logs the last SQLite error with context and returns TLD_ESTATE. */
 int tld_statedb_error(tld_statedb_t *db, const char *what);

@@ -20,7 +20,6 @@
 
 int tld_versions_init(tld_statedb_t *db)
 {
-	sqlite3_stmt *st = NULL;
 	int r = tld_statedb_exec(db,
 		"CREATE TABLE IF NOT EXISTS publish_versions ("
 		" id INTEGER PRIMARY KEY AUTOINCREMENT, serial INTEGER NOT NULL,"
@@ -34,21 +33,8 @@ int tld_versions_init(tld_statedb_t *db)
 		return r;
 	}
 	/* a state store made before the checks: each column added (NULL: not recorded) */
-	static const char *const columns[] = { "image_check", "text_check" };
-	for (size_t i = 0; r == TLD_OK && i < sizeof(columns) / sizeof(columns[0]); i++) {
-		char sql[128];
-		if (sqlite3_prepare_v2(tld_statedb_handle(db), "SELECT count(*) FROM pragma_table_info("
-		                       "'publish_versions') WHERE name = ?", -1, &st, NULL) != SQLITE_OK ||
-		    sqlite3_bind_text(st, 1, columns[i], -1, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_finalize(st);
-			return tld_statedb_error(db, "reading the versions table");
-		}
-		bool have = sqlite3_column_int(st, 0) > 0;
-		sqlite3_finalize(st);
-		st = NULL;
-		snprintf(sql, sizeof(sql), "ALTER TABLE publish_versions ADD COLUMN %s TEXT;", columns[i]);
-		r = have ? TLD_OK : tld_statedb_exec(db, sql);
+	if ((r = tld_statedb_add_column(db, "publish_versions", "image_check", "TEXT")) == TLD_OK) {
+		r = tld_statedb_add_column(db, "publish_versions", "text_check", "TEXT");
 	}
 	return r;
 }

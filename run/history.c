@@ -7,22 +7,6 @@
 
 /* -- public API -- */
 
-/* Whether run_history has the column (state stores made before it was added). */
-static int has_column(tld_statedb_t *db, const char *column, bool *has)
-{
-	sqlite3_stmt *st = NULL;
-	int perr = tld_statedb_prepare(db, "SELECT COUNT(*) FROM pragma_table_info('run_history') WHERE name = ?1",
-	                               column, "reading the run history's columns", &st);
-	if (perr != TLD_OK) {
-		return perr;
-	}
-	int rc = sqlite3_step(st);
-	*has = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-	int err = rc == SQLITE_ROW ? TLD_OK : tld_statedb_error(db, "reading the run history's columns");
-	sqlite3_finalize(st);
-	return err;
-}
-
 int tld_history_init(tld_statedb_t *db)
 {
 	int err = tld_statedb_exec(db,
@@ -48,12 +32,9 @@ int tld_history_init(tld_statedb_t *db)
 		"CREATE INDEX IF NOT EXISTS run_history_zone ON run_history(zone, id);"
 		/* the clock guard's MAX(started) without a scan of years of cron runs */
 		"CREATE INDEX IF NOT EXISTS run_history_started ON run_history(zone, started);");
-	bool has = true;
-	if (err == TLD_OK && (err = has_column(db, "verify_full", &has)) == TLD_OK && !has) {
-		/* a state store of an earlier release: no run of it counts as verified from scratch */
-		err = tld_statedb_exec(db, "ALTER TABLE run_history ADD COLUMN verify_full INTEGER NOT NULL DEFAULT 0;");
-	}
-	return err;
+	/* a state store of an earlier release: no run of it counts as verified from scratch */
+	return err != TLD_OK ? err : tld_statedb_add_column(db, "run_history", "verify_full",
+	                                                    "INTEGER NOT NULL DEFAULT 0");
 }
 
 int tld_history_last_published(tld_statedb_t *db, const char *zone, struct tld_zone_stats *stats,
