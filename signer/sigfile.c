@@ -17,7 +17,7 @@
 
 #define MAGIC "TLDSIGS"
 #define BOM 0x01020304u
-#define VERSION 3
+#define VERSION SIGNER_SIGFILE_VERSION
 #define TEXT_MAGIC "TEXTIDX"
 
 /* -- internal API -- */
@@ -37,7 +37,7 @@ static bool put(FILE *out, const void *p, size_t n)
 /*
  * Checks header and sizes and sets the pointers into data.  Version 1 has
  * no text index; the index of version 2 (blocks of another layout) is
- * ignored; version 3's is checked to fit the file exactly.
+ * ignored; that of versions 3 and 4 is checked to fit the file exactly.
  */
 static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 {
@@ -67,6 +67,7 @@ static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 	if (h->version == 2) {
 		return true; /* its text index is not of this layout: not used */
 	}
+	/* versions 3 and 4: the same layout (4 takes the unsigned hash otherwise) */
 	const struct signer_sigfile_text *t = (const void *)((const uint8_t *)data + end);
 	end += sizeof(*t);
 	if (memcmp(t->magic, TEXT_MAGIC, sizeof(TEXT_MAGIC)) != 0 ||

@@ -29,6 +29,12 @@
  * Version 1 (no index) and version 2 files (an index of another layout,
  * blocks of a few nodes) are still read for their signatures; their text is
  * formatted anew once.
+ *
+ * Version 4 has the layout of version 3; its unsigned_hash is made of node
+ * digests (signer/sign_digest.c) where version 3 took SHA-256 over the
+ * records themselves.  A file of an earlier version is read for its
+ * signatures and text index, but its unsigned_hash is never taken as equal
+ * to this run's (signer/sign.c): the next version then gets a new serial.
  */
 #pragma once
 
@@ -38,18 +44,21 @@
 #include <stdio.h>
 
 #define SIGNER_SIGFILE_HASH 16
+/*! The version written (1 to 3 are still read). */
+#define SIGNER_SIGFILE_VERSION 4
 #define SIGNER_SIGFILE_SUFFIX ".sigs"
 
 struct signer_sigfile_header {
 	char magic[8];           /*!< "TLDSIGS\0" */
 	uint32_t bom;            /*!< 0x01020304 as written by this host */
-	uint32_t version;        /*!< 3 (1 and 2 are still read) */
+	uint32_t version;        /*!< SIGNER_SIGFILE_VERSION (1 to 3 are still read) */
 	uint32_t serial;         /*!< SOA serial of the signed zone */
 	uint32_t origin_len;
 	uint64_t nentries;
 	uint64_t blob_len;
 	uint8_t origin[256];     /*!< apex, wire, lower case */
-	uint8_t unsigned_hash[32]; /*!< SHA-256 over the records no RRSIG covers (delegation NS, glue) */
+	uint8_t unsigned_hash[32]; /*!< over the records no RRSIG covers (delegation NS, glue): version 4
+	                            *   signer/sign_digest.c, before SHA-256 over the records */
 };
 
 struct signer_sigfile_entry {
@@ -80,7 +89,7 @@ struct signer_sigfile {
 	const struct signer_sigfile_header *hdr;
 	const struct signer_sigfile_entry *entries;
 	const uint8_t *blob;
-	const struct signer_sigfile_text *text;      /*!< NULL without a text index of version 3 */
+	const struct signer_sigfile_text *text;      /*!< NULL without a text index of version 3 or 4 */
 	const struct signer_sigfile_block *blocks;   /*!< text->nblocks, file order */
 	uint64_t *block_off;     /*!< text->nblocks + 1: block i is the text [block_off[i], block_off[i + 1]) */
 	uint32_t *block_table;   /*!< the blocks by digest (sigfile.c), for signer_sigfile_find_block() */

@@ -720,53 +720,21 @@ static int plan_slot(struct sign_run *run, uint32_t si, bool dry, bool *all_kept
 	return TLD_OK;
 }
 
-/* SHA-256 over what no RRSIG covers: delegation NS and other records at cuts, glue. */
-static int hash_unsigned(struct sign_run *run)
-{
-	const struct signer_zone *z = run->z;
-	unsigned int len = 0;
-	if (EVP_DigestInit_ex2(run->md, run->sha256, NULL) != 1) {
-		return TLD_ECRYPTO;
-	}
-	for (size_t i = 0; i < z->nnodes; i++) {
-		const struct signer_node *n = &z->nodes[i];
-		if (!(n->flags & (SIGNER_NODE_OCCLUDED | SIGNER_NODE_DELEG))) {
-			continue;
-		}
-		for (uint32_t r = 0; r < n->rr_count; r++) {
-			const struct signer_rr *rr = &z->rrs[n->rr_first + r];
-			if (!(n->flags & SIGNER_NODE_OCCLUDED) && rr->type == SIGNER_T_DS) {
-				continue;
-			}
-			uint8_t fixed[10];
-			put16(put32(put16(put16(fixed, rr->type), 1), rr->ttl), rr->rdlen);
-			if (EVP_DigestUpdate(run->md, signer_node_wire(z, n), n->wire_len) != 1 ||
-			    EVP_DigestUpdate(run->md, fixed, sizeof(fixed)) != 1 ||
-			    EVP_DigestUpdate(run->md, signer_rr_rdata(z, rr), rr->rdlen) != 1) {
-				return TLD_ECRYPTO;
-			}
-		}
-	}
-	if (EVP_DigestFinal_ex(run->md, run->unsigned_hash, &len) != 1 || len != 32) {
-		return TLD_ECRYPTO;
-	}
-	return TLD_OK;
-}
-
 /*
- * hash_unsigned() on its own thread while the chain is built: it only reads
- * the zone (built, not changed by the chain) and uses run->md, which nothing
- * else touches until it is joined.
+ * sign_node_digests() on its own thread while the chain is built: it only
+ * reads the zone (built, not changed by the chain) and run->sha256, and
+ * writes only run->node_digest and run->unsigned_hash, which nothing reads
+ * until it is joined.
  */
-struct unsigned_job {
+struct digest_job {
 	struct sign_run *run;
 	int ret;
 };
 
-static void *unsigned_thread(void *arg)
+static void *digest_thread(void *arg)
 {
-	struct unsigned_job *j = arg;
-	j->ret = hash_unsigned(j->run);
+	struct digest_job *j = arg;
+	j->ret = sign_node_digests(j->run);
 	return NULL;
 }
 
@@ -774,7 +742,9 @@ static void *unsigned_thread(void *arg)
 static int unchanged_against_prev(struct sign_run *run, bool *unchanged)
 {
 	*unchanged = false;
-	if (run->prev == NULL || run->prev->hdr->nentries != run->nslots ||
+	/* before version 4 the unsigned hash was taken otherwise: never equal */
+	if (run->prev == NULL || run->prev->hdr->version < SIGNER_SIGFILE_VERSION ||
+	    run->prev->hdr->nentries != run->nslots ||
 	    memcmp(run->prev->hdr->unsigned_hash, run->unsigned_hash, sizeof(run->unsigned_hash)) != 0) {
 		return TLD_OK;
 	}
@@ -845,6 +815,7 @@ static void run_clear(struct sign_run *run)
 	free(run->arena);
 	free(run->tail);
 	free(run->rdbuf);
+	free(run->node_digest);
 	release_batch(run);
 	EVP_MD_CTX_free(run->md);
 	EVP_MD_free(run->sha256);
@@ -1033,12 +1004,12 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	double t1 = mono(), c1 = cpu_seconds();
 	tld_debug("signing: read and built in %.2f s (cpu %.2f s), peak %lu MiB", t1 - t0, c1 - c0, peak_mib());
 
-	/* denial chain; meanwhile the records no RRSIG covers are hashed on a thread of their own */
-	struct unsigned_job uj = { .run = &run, .ret = TLD_OK };
+	/* denial chain; meanwhile the node digests and the unsigned hash on threads of their own */
+	struct digest_job uj = { .run = &run, .ret = TLD_OK };
 	pthread_t uj_tid;
-	bool uj_thread = pthread_create(&uj_tid, NULL, unsigned_thread, &uj) == 0;
+	bool uj_thread = pthread_create(&uj_tid, NULL, digest_thread, &uj) == 0;
 	if (!uj_thread) {
-		unsigned_thread(&uj);
+		digest_thread(&uj);
 	}
 	if (pol->denial.type == TLD_DENIAL_NSEC3) {
 		ret = signer_nsec3_chain_build(run.z, &run.n3p, &run.n3);

@@ -88,9 +88,49 @@ struct sign_run {
 	uint64_t text_copied, text_formatted; /*!< bytes of zone text copied / formatted (sign_write) */
 
 	bool hashed;               /*!< every slots[].hash is current (hash_all_slots) */
-	uint8_t unsigned_hash[32]; /*!< over the records no RRSIG covers */
+	uint8_t *node_digest;      /*!< SIGN_NODE_DIGEST per node (sign_node_digests()) */
+	uint8_t unsigned_hash[32]; /*!< over the records no RRSIG covers (sign_node_digests()) */
 	uint64_t reused, fresh, dropped, matched;
 };
+
+/*
+ * Goes into every node and block digest: bump it whenever the text
+ * signer/textout.c writes for the same records changes, so that no text of
+ * the old form is copied next to text of the new one (and whenever what the
+ * digests are taken over changes: 2 since block digests are packed, 3 since
+ * they are made of node digests).
+ */
+#define SIGN_TEXT_FORMAT_VERSION 3
+
+/*! Bytes of each node's digest kept (the first of its SHA-256) for the text block digests. */
+#define SIGN_NODE_DIGEST 16
+/*! Nodes per part of the unsigned hash (sign_digest.c): fixed, not a matter of threads. */
+#define SIGN_DIGEST_PART 16384
+
+/*! A buffer in front of EVP_DigestUpdate (one call per few KiB, not per field); md is the caller's. */
+struct sign_packer {
+	EVP_MD_CTX *md;
+	size_t len;
+	int ret;
+	uint8_t buf[4096];
+};
+
+/*!
+ * \brief The digest of node i (sign_digest.c: over its flags, name and records).
+ * \param[in]  pk    scratch; pk->md the context to use
+ * \param[out] full  32 bytes
+ * \return TLD_OK, TLD_ECRYPTO
+ */
+int sign_node_digest(const struct signer_zone *z, size_t i, struct sign_packer *pk, const EVP_MD *sha256,
+                     uint8_t *full);
+
+/*!
+ * \brief Every node's digest into run->node_digest (allocated; run_clear()
+ *        frees it) and the unsigned hash from them, on all cores.  Reads only
+ *        the built zone and run->sha256.
+ * \return TLD_OK, TLD_ENOMEM, TLD_ECRYPTO
+ */
+int sign_node_digests(struct sign_run *run);
 
 /*!
  * \brief Owner, TTL and type of a slot, and its RRset in canonical signed

@@ -9,9 +9,14 @@
  *
  * What the copy relies on: a block's digest (SHA-256, 128 bits kept) covers
  * everything its text is formatted from -- the node's name, flags and
- * records, the hash and RRSIG RDATA of each of its RRsets, the same of the
- * NSEC3 records written with it -- and TEXT_FORMAT_VERSION; the formatter is
- * a function of these alone.  So the previous text of a block with the same
+ * records (through its node digest, sign_digest.c, which is the block's
+ * digest when nothing else is written with the node), the hash and RRSIG
+ * RDATA of each of its RRsets, the same of the NSEC3 records written with
+ * it -- and SIGN_TEXT_FORMAT_VERSION; the formatter is a function of these
+ * alone.  Node digests and block digest inputs cannot be taken for each
+ * other: the second word of a node digest's input is a marker no block
+ * header holds.  The apex's node digest is taken again here: its SOA serial
+ * is set after the node digests.  So the previous text of a block with the same
  * digest is the text formatting would give.  The previous file is used only
  * when its side file's serial is the file's SOA serial and its size is the
  * size the index gives (so the index describes that file), and the index's
@@ -47,13 +52,7 @@
  * every NSEC3 record (with its RRSIGs) is a block of its own, so a change
  * costs only the text of the nodes and NSEC3 records it touches.
  */
-/*
- * Goes into every block digest: bump it whenever the text signer/textout.c
- * writes for the same records changes, so that no text of the old form is
- * copied next to text of the new one (and whenever what block_digest()
- * takes its digest over changes: 2 since it is packed).
- */
-#define TEXT_FORMAT_VERSION 2
+/* The version of the text and its digests: SIGN_TEXT_FORMAT_VERSION (sign_internal.h). */
 
 /* -- internal API -- */
 
@@ -87,6 +86,7 @@ struct text_part {
 	size_t slot;               /* first zone slot of the first node */
 	size_t j;                  /* first NSEC3 not written before the first node */
 	EVP_MD_CTX *md;
+	struct sign_packer pk;     /* the apex's node digest (pk.md = md) */
 	uint8_t *dbuf;             /* what a block's digest is taken over */
 	size_t dlen, dcap;
 	struct signer_sigfile_block *out; /* the part's blocks: digest and length (offsets: write_text) */
@@ -237,38 +237,47 @@ static int dput_slot(struct text_part *tp, const struct slot *s)
 	return ret;
 }
 
+/* The node digest of node i (sign_digest.c); the apex's taken again: its SOA serial was set after. */
+static int node_digest(struct text_part *tp, size_t i, uint8_t *digest)
+{
+	const struct sign_run *run = tp->run;
+	if (!(run->z->nodes[i].flags & SIGNER_NODE_APEX)) {
+		memcpy(digest, run->node_digest + i * SIGN_NODE_DIGEST, SIGN_NODE_DIGEST);
+		return TLD_OK;
+	}
+	uint8_t full[32];
+	tp->pk.md = tp->md;
+	int ret = sign_node_digest(run->z, i, &tp->pk, run->sha256, full);
+	memcpy(digest, full, SIGN_NODE_DIGEST);
+	return ret;
+}
+
 /*
- * The digest of a block: nodes [n0, n1) (names, flags, every record, the
- * hash and RRSIGs of every slot) and NSEC3 records [j0, j1) (hash and
- * RRSIGs).  The text is a function of exactly these (their order follows
- * from the names).  *slot advances past the block's zone slots.
+ * The digest of a block: nodes [n0, n1) (their node digests, the hash and
+ * RRSIGs of every slot) and NSEC3 records [j0, j1) (hash and RRSIGs).  The
+ * text is a function of exactly these (their order follows from the names).
+ * A lone node without slots: its node digest itself.  *slot advances past
+ * the block's zone slots.
  */
 static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, size_t j1, size_t *slot,
                         uint8_t *digest)
 {
 	const struct sign_run *run = tp->run;
-	const struct signer_zone *z = run->z;
-	/* packed small (fewer SHA-256 blocks per node), every field whole: wire names delimit themselves */
-	uint32_t head[3] = { TEXT_FORMAT_VERSION, (uint32_t)(n1 - n0), (uint32_t)(j1 - j0) };
+	if (n1 == n0 + 1 && j1 == j0 && (*slot >= run->nzone_slots || run->slots[*slot].node != n0)) {
+		return node_digest(tp, n0, digest);
+	}
+	/* packed small (fewer SHA-256 blocks per node), every field whole */
+	uint32_t head[3] = { SIGN_TEXT_FORMAT_VERSION, (uint32_t)(n1 - n0), (uint32_t)(j1 - j0) };
 	tp->dlen = 0;
 	int ret = dput(tp, head, sizeof(head));
 	for (size_t j = j0; j < j1 && ret == TLD_OK; j++) {
 		ret = dput_slot(tp, &run->slots[run->nzone_slots + j]);
 	}
 	for (size_t i = n0; i < n1 && ret == TLD_OK; i++) {
-		const struct signer_node *n = &z->nodes[i];
-		uint32_t nh[2] = { n->flags, n->rr_count };
-		ret = dput(tp, nh, sizeof(nh));
+		uint8_t nd[SIGN_NODE_DIGEST];
+		ret = node_digest(tp, i, nd);
 		if (ret == TLD_OK) {
-			ret = dput(tp, signer_node_wire(z, n), n->wire_len);
-		}
-		for (uint32_t r = 0; r < n->rr_count && ret == TLD_OK; r++) {
-			const struct signer_rr *rr = &z->rrs[n->rr_first + r];
-			uint32_t rh[2] = { (uint32_t)rr->type << 16 | rr->rdlen, rr->ttl };
-			ret = dput(tp, rh, sizeof(rh));
-			if (ret == TLD_OK) {
-				ret = dput(tp, signer_rr_rdata(z, rr), rr->rdlen);
-			}
+			ret = dput(tp, nd, sizeof(nd));
 		}
 		while (ret == TLD_OK && *slot < run->nzone_slots && run->slots[*slot].node == i) {
 			ret = dput_slot(tp, &run->slots[(*slot)++]);

@@ -9,7 +9,7 @@
  *
  * A re-sign copies unchanged stretches of the previous zone text instead of
  * formatting them (signer/sign_write.c): a change to the text written for
- * any record must bump TEXT_FORMAT_VERSION there.
+ * any record must bump SIGN_TEXT_FORMAT_VERSION (signer/sign_internal.h).
  */
 #pragma once
 

@@ -179,6 +179,7 @@ static void test_sigfile(void)
 		return;
 	}
 	is_int(42, sf->hdr->serial, "sigfile: serial");
+	is_int(SIGNER_SIGFILE_VERSION, sf->hdr->version, "sigfile: version 4 written");
 	ok(sf->text != NULL && sf->text->text_size == 123 && sf->text->nblocks == 2 && sf->block_off[1] == 100 &&
 	   sf->blocks[1].len == 23 && sf->blocks[1].digest[0] == 0xbb && sf->block_off[2] == 123,
 	   "sigfile: text index read back");
@@ -265,12 +266,22 @@ static void test_sigfile(void)
 	   "sigfile: version 2 file read for its signatures, text index ignored");
 	signer_sigfile_close(sf);
 	sf = NULL;
-	((struct signer_sigfile_header *)buf)->version = 4;
+	/* a version 3 file (the layout of 4, another unsigned hash): signatures and text index read */
+	((struct signer_sigfile_header *)buf)->version = 3;
+	o = fopen(tmp_path("t.sigs"), "wb");
+	fwrite(buf, 1, size, o);
+	fclose(o);
+	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_OK && sf->hdr->version == 3 && sf->text != NULL &&
+	   signer_sigfile_find(sf, key) != NULL && signer_sigfile_find_block(sf, dg) == 1,
+	   "sigfile: version 3 file read for its signatures and text index");
+	signer_sigfile_close(sf);
+	sf = NULL;
+	((struct signer_sigfile_header *)buf)->version = SIGNER_SIGFILE_VERSION + 1;
 	o = fopen(tmp_path("t.sigs"), "wb");
 	fwrite(buf, 1, size, o);
 	fclose(o);
 	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE, "sigfile: a later version refused");
-	((struct signer_sigfile_header *)buf)->version = 3;
+	((struct signer_sigfile_header *)buf)->version = SIGNER_SIGFILE_VERSION;
 	memset(key, 0x12, 16);
 
 	/* a version 1 file (no padding, no text index) is still read */
@@ -637,6 +648,48 @@ static void test_sign_end_to_end(void)
 	ret = signer_sign_file(&o, &st);
 	ok(ret == TLD_OK && st.unchanged && st.serial == 8 && st.sigs_new == 0, "e2e: nothing changed: unchanged, serial kept");
 	ok(st.hsm_batches == 0 && st.hsm_signatures == 0 && st.seconds_hsm == 0, "e2e: unchanged: no HSM batch reported");
+
+	/* only glue changed (nothing signed covers it): not unchanged, a new serial, only the SOA signed */
+	{
+		static char glue_path[512];
+		snprintf(glue_path, sizeof(glue_path), "%s", tmp_path("glue.zone"));
+		size_t len = 0;
+		char *text = tap_read_file(in_path, &len), *at = text ? strstr(text, "198.51.100.1") : NULL;
+		if (at != NULL) {
+			at[11] = '2';
+			write_file(glue_path, text);
+		}
+		free(text);
+		o.input = glue_path;
+		ret = signer_sign_file(&o, &st);
+		ok(at != NULL && ret == TLD_OK && !st.unchanged && st.serial == 9 && st.sigs_new == 1,
+		   "e2e: only glue changed: a new version (serial %u, %llu new signatures)", st.serial,
+		   (unsigned long long)st.sigs_new);
+		o.input = in_path;
+		ret = signer_sign_file(&o, &st);
+		ok(ret == TLD_OK && !st.unchanged && st.serial == 10, "e2e: glue back: a new version again");
+		ret = signer_sign_file(&o, &st);
+		ok(ret == TLD_OK && st.unchanged && st.serial == 10, "e2e: then nothing changed: unchanged");
+	}
+	/* a version 3 side file (its unsigned hash taken otherwise): its signatures reused, never "unchanged" */
+	{
+		static char side[600];
+		snprintf(side, sizeof(side), "%s.sigs", out_path);
+		FILE *sfp = fopen(side, "r+b");
+		struct signer_sigfile_header hd;
+		bool patched = sfp != NULL && fread(&hd, sizeof(hd), 1, sfp) == 1 && hd.version == SIGNER_SIGFILE_VERSION;
+		hd.version = 3;
+		patched = patched && fseek(sfp, 0, SEEK_SET) == 0 && fwrite(&hd, sizeof(hd), 1, sfp) == 1;
+		if (sfp != NULL) {
+			fclose(sfp);
+		}
+		ret = signer_sign_file(&o, &st);
+		ok(patched && ret == TLD_OK && !st.unchanged && st.serial == 11 && st.sigs_new == 1 && st.sigs_reused > 0,
+		   "e2e: version 3 side file: signatures reused (%llu), not unchanged: serial %u",
+		   (unsigned long long)st.sigs_reused, st.serial);
+		ret = signer_sign_file(&o, &st);
+		ok(ret == TLD_OK && st.unchanged && st.serial == 11, "e2e: then, from version 4, unchanged");
+	}
 
 	/* the keys are under the key plan (tld_keyplan_now adopts new keys of the key store); NSEC */
 	struct tld_key_use *uses = NULL;
