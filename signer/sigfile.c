@@ -34,6 +34,36 @@ static bool put(FILE *out, const void *p, size_t n)
 	return n == 0 || fwrite(p, 1, n, out) == n;
 }
 
+/* Many small pieces into a stream: gathered and written a large buffer at a time. */
+struct outbuf {
+	FILE *out;
+	size_t len;
+	bool failed;
+	uint8_t buf[1u << 16];
+};
+
+static bool ob_flush(struct outbuf *ob)
+{
+	if (!ob->failed && !put(ob->out, ob->buf, ob->len)) {
+		ob->failed = true;
+	}
+	ob->len = 0;
+	return !ob->failed;
+}
+
+static void ob_put(struct outbuf *ob, const void *p, size_t n)
+{
+	if (sizeof(ob->buf) - ob->len < n) {
+		ob_flush(ob);
+		if (n > sizeof(ob->buf)) {
+			ob->failed = ob->failed || !put(ob->out, p, n);
+			return;
+		}
+	}
+	memcpy(ob->buf + ob->len, p, n);
+	ob->len += n;
+}
+
 /*
  * Checks header and sizes and sets the pointers into data.  Version 1 has
  * no text index; the index of version 2 (blocks of another layout) is
@@ -328,7 +358,13 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 	if (origin_len == 0 || origin_len > 255) {
 		return TLD_EINVAL;
 	}
-	signer_sort(items, n, sizeof(*items), item_cmp, NULL);
+	bool sorted = true;
+	for (size_t i = 1; i < n && sorted; i++) {
+		sorted = memcmp(items[i - 1].hash, items[i].hash, SIGNER_SIGFILE_HASH) <= 0;
+	}
+	if (!sorted) {
+		signer_sort(items, n, sizeof(*items), item_cmp, NULL);
+	}
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (w > 0 && memcmp(items[w - 1].hash, items[i].hash, SIGNER_SIGFILE_HASH) == 0) {
@@ -337,6 +373,22 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 		items[w++] = items[i];
 	}
 	n = w;
+	/* pass 1: the bytes of each entry's signatures */
+	uint32_t *elen = malloc((n ? n : 1) * sizeof(*elen));
+	if (elen == NULL) {
+		return TLD_ENOMEM;
+	}
+	uint64_t blob_len = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len = 0;
+		for (uint32_t s = 0; s < items[i].nsigs; s++) {
+			uint16_t l;
+			sig(ctx, items[i].sig_first + s, &l);
+			len += 2 + (uint64_t)l;
+		}
+		elen[i] = (uint32_t)len;
+		blob_len += len;
+	}
 	struct signer_sigfile_header h;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, MAGIC, sizeof(MAGIC));
@@ -347,52 +399,34 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 	memcpy(h.origin, origin, origin_len);
 	memcpy(h.unsigned_hash, unsigned_hash, sizeof(h.unsigned_hash));
 	h.nentries = n;
-	/* pass 1: entries with their blob offsets */
+	h.blob_len = blob_len;
+	struct outbuf ob = { .out = out };
+	ob_put(&ob, &h, sizeof(h));
 	uint64_t off = 0;
-	for (size_t i = 0; i < n; i++) {
-		for (uint32_t s = 0; s < items[i].nsigs; s++) {
-			uint16_t l;
-			sig(ctx, items[i].sig_first + s, &l);
-			off += 2 + (uint64_t)l;
-		}
-	}
-	h.blob_len = off;
-	if (!put(out, &h, sizeof(h))) {
-		return TLD_EIO;
-	}
-	off = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct signer_sigfile_entry e;
 		memset(&e, 0, sizeof(e));
 		memcpy(e.hash, items[i].hash, SIGNER_SIGFILE_HASH);
 		e.off = off;
 		e.nsigs = (uint16_t)items[i].nsigs;
-		for (uint32_t s = 0; s < items[i].nsigs; s++) {
-			uint16_t l;
-			sig(ctx, items[i].sig_first + s, &l);
-			e.len += 2 + (uint32_t)l;
-		}
+		e.len = elen[i];
 		off += e.len;
-		if (!put(out, &e, sizeof(e))) {
-			return TLD_EIO;
-		}
+		ob_put(&ob, &e, sizeof(e));
 	}
+	free(elen);
 	/* pass 2: the blob, padded to 8 bytes for the text index */
 	for (size_t i = 0; i < n; i++) {
 		for (uint32_t s = 0; s < items[i].nsigs; s++) {
 			uint16_t l;
 			const uint8_t *rd = sig(ctx, items[i].sig_first + s, &l);
-			if (!put(out, &l, 2) || !put(out, rd, l)) {
-				return TLD_EIO;
-			}
+			ob_put(&ob, &l, 2);
+			ob_put(&ob, rd, l);
 		}
 	}
 	static const uint8_t zeros[8];
 	size_t end = sizeof(h) + n * sizeof(struct signer_sigfile_entry) + (size_t)h.blob_len;
-	if (!put(out, zeros, (8 - end % 8) % 8)) {
-		return TLD_EIO;
-	}
-	return TLD_OK;
+	ob_put(&ob, zeros, (8 - end % 8) % 8);
+	return ob_flush(&ob) ? TLD_OK : TLD_EIO;
 }
 
 int signer_sigfile_write_text(FILE *out, uint64_t text_size, const struct signer_sigfile_block *blocks, size_t n)

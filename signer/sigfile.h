@@ -158,10 +158,11 @@ struct signer_sigfile_item {
 typedef const uint8_t *(*signer_sigfile_sig_fn)(void *ctx, size_t i, uint16_t *len);
 
 /*!
- * \brief Writes a side file to a stream (unsigned_hash: 32 bytes, see the header).  items are sorted by hash in place;
+ * \brief Writes a side file to a stream (unsigned_hash: 32 bytes, see the header).  items are sorted by hash in place
+ *        (items already in that order are left as they are);
  *        two items with one hash are written once (they are the same RRset).
  *        The file is complete only after signer_sigfile_write_text().
- * \return TLD_OK, TLD_EIO
+ * \return TLD_OK, TLD_EIO, TLD_ENOMEM
  */
 int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, uint32_t serial,
                          const uint8_t *unsigned_hash, struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx);

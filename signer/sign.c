@@ -35,6 +35,9 @@
 #define BATCH_ITEMS 50000
 #define BATCH_BYTES (16u << 20)
 
+/* Slots ahead whose previous signatures are fetched into the cache while one is planned. */
+#define PLAN_AHEAD 8
+
 /* Threads hashing the RRsets at most, and slots per thread at least. */
 #define HASH_THREADS_MAX 16
 #define HASH_MIN_SLOTS 256
@@ -659,7 +662,9 @@ static int plan_slot(struct sign_run *run, uint32_t si, bool dry, bool *all_kept
 	bool covered[64] = { false };
 	size_t nkeys = run->ks->n < 64 ? run->ks->n : 64;
 	size_t kept = 0, dropped = 0;
-	const struct signer_sigfile_entry *e = run->prev ? signer_sigfile_find(run->prev, s->hash) : NULL;
+	const struct signer_sigfile_entry *e = run->match != NULL ? run->match[si]
+	                                       : run->prev != NULL ? signer_sigfile_find(run->prev, s->hash)
+	                                                           : NULL;
 	if (!dry) {
 		s->sig_first = (uint32_t)run->nsigs;
 		s->nsigs = 0;
@@ -816,6 +821,8 @@ static void run_clear(struct sign_run *run)
 	free(run->tail);
 	free(run->rdbuf);
 	free(run->node_digest);
+	free(run->order);
+	free(run->match);
 	release_batch(run);
 	EVP_MD_CTX_free(run->md);
 	EVP_MD_free(run->sha256);
@@ -1075,8 +1082,24 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		}
 	}
 
-	/* plan every slot, signing as batches fill, then the rest */
+	/* plan every slot (its entry matched in one pass), signing as batches fill, then the rest */
+	ret = sign_order_slots(&run);
+	if (ret == TLD_OK) {
+		ret = sign_match_previous(&run);
+	}
+	if (ret == TLD_OK && run.prev != NULL) { /* about the signatures of the previous version */
+		ret = grow((void **)&run.arena, &run.arena_cap, (size_t)run.prev->hdr->blob_len + 65536, 1);
+	}
+	if (ret == TLD_OK) {
+		ret = grow((void **)&run.sigs, &run.sigs_cap, run.nslots + run.nslots / 4 + 1024, sizeof(*run.sigs));
+	}
+	if (ret != TLD_OK) {
+		goto fail;
+	}
 	for (size_t i = 0; i < run.nslots; i++) {
+		if (run.match != NULL && i + PLAN_AHEAD < run.nslots && run.match[i + PLAN_AHEAD] != NULL) {
+			__builtin_prefetch(run.prev->blob + run.match[i + PLAN_AHEAD]->off);
+		}
 		ret = plan_slot(&run, (uint32_t)i, false, NULL);
 		if (ret != TLD_OK) {
 			goto fail;
@@ -1091,6 +1114,8 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	tld_signpool_close(run.pool);
 	run.pool = NULL;
 	release_batch(&run); /* before the writing phase: it is not needed any more */
+	free(run.match);     /* it points into the previous side file */
+	run.match = NULL;
 	if (run.prev_text == NULL) {
 		signer_sigfile_close(run.prev); /* kept signatures were copied out */
 		run.prev = NULL;

@@ -89,6 +89,8 @@ struct sign_run {
 
 	bool hashed;               /*!< every slots[].hash is current (hash_all_slots) */
 	uint8_t *node_digest;      /*!< SIGN_NODE_DIGEST per node (sign_node_digests()) */
+	uint32_t *order;           /*!< the slots by hash (sign_order_slots()), or NULL */
+	const struct signer_sigfile_entry **match; /*!< per slot: its entry in prev (sign_match_previous()), or NULL */
 	uint8_t unsigned_hash[32]; /*!< over the records no RRSIG covers (sign_node_digests()) */
 	uint64_t reused, fresh, dropped, matched;
 };
@@ -131,6 +133,21 @@ int sign_node_digest(const struct signer_zone *z, size_t i, struct sign_packer *
  * \return TLD_OK, TLD_ENOMEM, TLD_ECRYPTO
  */
 int sign_node_digests(struct sign_run *run);
+
+/*!
+ * \brief The slots in the order of their hashes into run->order (sign_order.c;
+ *        run_clear() frees it), once every slot's hash is final.
+ * \return TLD_OK, TLD_ENOMEM
+ */
+int sign_order_slots(struct sign_run *run);
+
+/*!
+ * \brief Each slot's entry in the previous side file into run->match (NULL
+ *        without a previous side file), in one pass over run->order and the
+ *        entries (sorted by hash: a file that is not only loses matches).
+ * \return TLD_OK, TLD_ENOMEM
+ */
+int sign_match_previous(struct sign_run *run);
 
 /*!
  * \brief Owner, TTL and type of a slot, and its RRset in canonical signed

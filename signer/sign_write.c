@@ -296,7 +296,10 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 	return ret;
 }
 
-/* The previous block with this digest: the one after the last found, else looked up; SIZE_MAX if none. */
+/*
+ * The previous block with this digest: the one after the last found (or the
+ * one after that), else looked up; SIZE_MAX if none.
+ */
 static size_t find_prev(struct text_part *tp, const uint8_t *digest)
 {
 	const struct text_src *src = tp->src;
@@ -306,6 +309,12 @@ static size_t find_prev(struct text_part *tp, const uint8_t *digest)
 	if (tp->cursor < src->sf->text->nblocks &&
 	    memcmp(src->sf->blocks[tp->cursor].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
 		return tp->cursor++;
+	}
+	/* the block after: the one expected was replaced by a block written anew */
+	if (tp->cursor < src->sf->text->nblocks && tp->cursor + 1 < src->sf->text->nblocks &&
+	    memcmp(src->sf->blocks[tp->cursor + 1].digest, digest, SIGNER_SIGFILE_HASH) == 0) {
+		tp->cursor += 2;
+		return tp->cursor - 1;
 	}
 	size_t b = signer_sigfile_find_block(src->sf, digest);
 	if (b != SIZE_MAX) {
@@ -798,10 +807,11 @@ static int sidefile_to(const struct sign_run *run, FILE *out, uint32_t serial)
 	if (items == NULL) {
 		return TLD_ENOMEM;
 	}
-	for (size_t i = 0; i < run->nslots; i++) {
-		memcpy(items[i].hash, run->slots[i].hash, SIGNER_SIGFILE_HASH);
-		items[i].sig_first = run->slots[i].sig_first;
-		items[i].nsigs = run->slots[i].nsigs;
+	for (size_t i = 0; i < run->nslots; i++) { /* in hash order when sign_order_slots() made it */
+		const struct slot *sl = &run->slots[run->order != NULL ? run->order[i] : i];
+		memcpy(items[i].hash, sl->hash, SIGNER_SIGFILE_HASH);
+		items[i].sig_first = sl->sig_first;
+		items[i].nsigs = sl->nsigs;
 	}
 	int ret = signer_sigfile_write(out, run->z->origin, run->z->origin_len, serial, run->unsigned_hash, items,
 	                               run->nslots, sig_at, (void *)run);
