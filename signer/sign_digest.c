@@ -81,7 +81,8 @@ static void *digest_thread(void *arg)
 	const struct signer_zone *z = j->run->z;
 	EVP_MD_CTX *md = EVP_MD_CTX_new(), *part = EVP_MD_CTX_new();
 	struct sign_packer *pk = malloc(sizeof(*pk));
-	if (md == NULL || part == NULL || pk == NULL) {
+	uint8_t *full = malloc(32 * (size_t)SIGN_DIGEST_PART); /* a part's unsigned nodes' digests, hashed at once */
+	if (md == NULL || part == NULL || pk == NULL || full == NULL) {
 		j->ret = TLD_ENOMEM;
 	}
 	for (size_t k; j->ret == TLD_OK && (k = atomic_fetch_add(j->next, 1)) < j->nparts;) {
@@ -92,27 +93,24 @@ static void *digest_thread(void *arg)
 			j->ret = TLD_ECRYPTO;
 			break;
 		}
+		size_t nfull = 0;
+		pk->md = md;
 		for (size_t i = from; i < to && j->ret == TLD_OK; i++) {
-			uint8_t full[32];
-			pk->md = md;
-			j->ret = sign_node_digest(z, i, pk, j->run->sha256, full);
-			if (j->ret != TLD_OK) {
-				break;
-			}
-			memcpy(j->run->node_digest + i * SIGN_NODE_DIGEST, full, SIGN_NODE_DIGEST);
-			if ((z->nodes[i].flags & (SIGNER_NODE_DELEG | SIGNER_NODE_OCCLUDED)) &&
-			    EVP_DigestUpdate(part, full, sizeof(full)) != 1) {
-				j->ret = TLD_ECRYPTO;
-			}
+			uint8_t *d = full + 32 * nfull;
+			j->ret = sign_node_digest(z, i, pk, j->run->sha256, d);
+			memcpy(j->run->node_digest + i * SIGN_NODE_DIGEST, d, SIGN_NODE_DIGEST);
+			nfull += (z->nodes[i].flags & (SIGNER_NODE_DELEG | SIGNER_NODE_OCCLUDED)) != 0;
 		}
 		if (j->ret == TLD_OK &&
-		    (EVP_DigestFinal_ex(part, j->part_digest + 32 * k, &len) != 1 || len != 32)) {
+		    (EVP_DigestUpdate(part, full, 32 * nfull) != 1 ||
+		     EVP_DigestFinal_ex(part, j->part_digest + 32 * k, &len) != 1 || len != 32)) {
 			j->ret = TLD_ECRYPTO;
 		}
 	}
 	EVP_MD_CTX_free(md);
 	EVP_MD_CTX_free(part);
 	free(pk);
+	free(full);
 	return NULL;
 }
 
