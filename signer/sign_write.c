@@ -850,19 +850,6 @@ static void *side_thread(void *arg)
 	return NULL;
 }
 
-/*
- * fdatasync() of the written text (write_text() flushed it) on a thread of
- * its own while sign_write() completes and commits the side file: the
- * text's commit (fsync, rename) then finds it mostly on the disk.  Only a
- * head start: the commit's own fsync is what makes the file durable, and
- * sign_write() joins this thread before it commits or aborts the text.
- */
-static void *sync_thread(void *arg)
-{
-	(void)fdatasync(*(const int *)arg);
-	return NULL;
-}
-
 static ssize_t sink_cookie_write(void *cookie, const char *buf, size_t len)
 {
 	return sink_put(cookie, buf, len) == TLD_OK ? (ssize_t)len : -1;
@@ -994,10 +981,6 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	}
 	text_src_close(&src);
 	double t1 = mono();
-	/* the text on its way to the disk while the side file is completed and committed */
-	pthread_t sync_tid;
-	int text_fd = ret == TLD_OK ? fileno(tld_atomic_file_stream(af)) : -1;
-	bool syncing = text_fd >= 0 && pthread_create(&sync_tid, NULL, sync_thread, &text_fd) == 0;
 	if (threaded) {
 		pthread_join(tid, NULL);
 	}
@@ -1015,9 +998,6 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	if (ret == TLD_OK) {
 		ret = tld_atomic_file_commit(sj.af);
 		sj.af = NULL;
-	}
-	if (syncing) { /* before the text is committed or aborted (which closes text_fd) */
-		pthread_join(sync_tid, NULL);
 	}
 	if (ret != TLD_OK) {
 		if (sj.af != NULL) {
