@@ -731,14 +731,14 @@ static int plan_slot(struct sign_run *run, uint32_t si, bool dry, bool *all_kept
  * writes only run->node_digest and run->unsigned_hash, which nothing reads
  * until it is joined.
  */
-struct digest_job {
+struct nodes_job {
 	struct sign_run *run;
 	int ret;
 };
 
-static void *digest_thread(void *arg)
+static void *nodes_thread(void *arg)
 {
-	struct digest_job *j = arg;
+	struct nodes_job *j = arg;
 	j->ret = sign_node_digests(j->run);
 	return NULL;
 }
@@ -1012,11 +1012,11 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	tld_debug("signing: read and built in %.2f s (cpu %.2f s), peak %lu MiB", t1 - t0, c1 - c0, peak_mib());
 
 	/* denial chain; meanwhile the node digests and the unsigned hash on threads of their own */
-	struct digest_job uj = { .run = &run, .ret = TLD_OK };
+	struct nodes_job uj = { .run = &run, .ret = TLD_OK };
 	pthread_t uj_tid;
-	bool uj_thread = pthread_create(&uj_tid, NULL, digest_thread, &uj) == 0;
+	bool uj_thread = pthread_create(&uj_tid, NULL, nodes_thread, &uj) == 0;
 	if (!uj_thread) {
-		digest_thread(&uj);
+		nodes_thread(&uj);
 	}
 	if (pol->denial.type == TLD_DENIAL_NSEC3) {
 		ret = signer_nsec3_chain_build(run.z, &run.n3p, &run.n3);
@@ -1097,8 +1097,10 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		goto fail;
 	}
 	for (size_t i = 0; i < run.nslots; i++) {
-		if (run.match != NULL && i + PLAN_AHEAD < run.nslots && run.match[i + PLAN_AHEAD] != NULL) {
-			__builtin_prefetch(run.prev->blob + run.match[i + PLAN_AHEAD]->off);
+		const struct signer_sigfile_entry *ahead =
+			run.match != NULL && i + PLAN_AHEAD < run.nslots ? run.match[i + PLAN_AHEAD] : NULL;
+		if (ahead != NULL && ahead->off < run.prev->hdr->blob_len) {
+			__builtin_prefetch(run.prev->blob + ahead->off);
 		}
 		ret = plan_slot(&run, (uint32_t)i, false, NULL);
 		if (ret != TLD_OK) {
