@@ -795,6 +795,30 @@ static bool same_file(const char *a, const char *b)
 }
 
 /*
+ * Signs in from previous into out with the text copied (*st, *rc), then as
+ * o2 says without copying (TLDSIGN_SIGN_TEXT_COPY=0: *st2, *rc2); parts of
+ * part nodes when not NULL (TLDSIGN_SIGN_TEXT_PART).
+ */
+static void sign_copying_then_not(struct signer_sign_opts *o, const char *in, const char *previous, const char *out,
+                                  struct signer_sign_stats *st, const struct signer_sign_opts *o2,
+                                  struct signer_sign_stats *st2, const char *part, int *rc, int *rc2)
+{
+	memset(st, 0, sizeof(*st));
+	memset(st2, 0, sizeof(*st2));
+	if (part != NULL) {
+		setenv("TLDSIGN_SIGN_TEXT_PART", part, 1);
+	}
+	o->input = in;
+	o->previous = previous;
+	o->output = out;
+	*rc = signer_sign_file(o, st);
+	setenv("TLDSIGN_SIGN_TEXT_COPY", "0", 1);
+	*rc2 = signer_sign_file(o2, st2);
+	unsetenv("TLDSIGN_SIGN_TEXT_COPY");
+	unsetenv("TLDSIGN_SIGN_TEXT_PART");
+}
+
+/*
  * Signs the mutated zone once from the base version, copying its text, and
  * then formats the very same version anew: signed again from the copied one
  * with nothing to change (keep_serial_if_unchanged: every signature and the
@@ -812,24 +836,15 @@ static void check_copy(struct signer_sign_opts o, const char *base, unsigned mut
 	snprintf(formatted, sizeof(formatted), "%s", tmp_path("mut-formatted.zone"));
 	write_mutated_zone(in, mut);
 	unlink(formatted);
-	if (part != NULL) {
-		setenv("TLDSIGN_SIGN_TEXT_PART", part, 1);
-	}
 	struct signer_sign_stats sc, sf;
-	memset(&sc, 0, sizeof(sc));
-	memset(&sf, 0, sizeof(sf));
-	o.input = in;
-	o.previous = base;
-	o.output = copied;
 	o.keep_serial_if_unchanged = false;
-	int rc = signer_sign_file(&o, &sc);
-	o.previous = copied;
-	o.output = formatted;
-	o.keep_serial_if_unchanged = true;
-	setenv("TLDSIGN_SIGN_TEXT_COPY", "0", 1);
-	int rf = signer_sign_file(&o, &sf);
-	unsetenv("TLDSIGN_SIGN_TEXT_COPY");
-	unsetenv("TLDSIGN_SIGN_TEXT_PART");
+	struct signer_sign_opts f = o;
+	f.input = in;
+	f.previous = copied;
+	f.output = formatted;
+	f.keep_serial_if_unchanged = true;
+	int rc, rf;
+	sign_copying_then_not(&o, in, base, copied, &sc, &f, &sf, part, &rc, &rf);
 	ok(rc == TLD_OK && rf == TLD_OK && sf.unchanged && sf.text_copied == 0 && sf.sigs_new == 0,
 	   "text copy, %s: signed copying, then the same version formatted anew", what);
 	if (expect == COPY_MOST) {
@@ -917,6 +932,86 @@ static void test_text_copy(void)
 	test_token_remove(&tok);
 }
 
+/*
+ * With Ed25519 (deterministic signatures) the fast path and a signing from
+ * scratch must give the same files byte for byte, new signatures included:
+ * the mutated zone signed from the base version (signatures reused, text
+ * copied, the slots matched to the side file in one pass, the side file
+ * written in hash order) and signed again without a previous version and
+ * without copying -- zone file and side file compared.  Skipped when the
+ * token offers no Ed25519.
+ */
+static void test_ed25519_exact(void)
+{
+	struct test_token tok;
+	test_token_make(&tok, "ed25519");
+	tld_statedb_t *db = NULL;
+	struct tld_key_record ksk, zsk;
+	if (tld_statedb_open(tok.dir, &db) != TLD_OK || tld_key_generate(&tok.cfg, db, TLD_ROLE_KSK, 15, 0, &ksk) != TLD_OK ||
+	    tld_key_generate(&tok.cfg, db, TLD_ROLE_ZSK, 15, 0, &zsk) != TLD_OK) {
+		skip("no Ed25519 keys in this token");
+		tld_statedb_close(db);
+		test_token_remove(&tok);
+		return;
+	}
+	static const struct {
+		enum tld_denial_type denial;
+		unsigned mut;
+		const char *part;
+		const char *what;
+	} cases[] = {
+		{ TLD_DENIAL_NSEC3, MUT_ALL, NULL, "NSEC3 opt-out, all changes" },
+		{ TLD_DENIAL_NSEC3, MUT_DS_ADD | MUT_LAST, "1", "NSEC3 opt-out, DS added and last node, parts of 1 node" },
+		{ TLD_DENIAL_NSEC, MUT_ALL, "3", "NSEC, all changes, parts of 3 nodes" },
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct tld_policy pol = make_policy(cases[c].denial, cases[c].denial == TLD_DENIAL_NSEC3);
+		static char base_in[512], in[512], base[512], fast[512], scratch[512], fs[600], ss[600];
+		snprintf(base_in, sizeof(base_in), "%s", tmp_path("ed-base-in.zone"));
+		snprintf(in, sizeof(in), "%s", tmp_path("ed-in.zone"));
+		snprintf(base, sizeof(base), "%s", tmp_path("ed-base.zone"));
+		snprintf(fast, sizeof(fast), "%s", tmp_path("ed-fast.zone"));
+		snprintf(scratch, sizeof(scratch), "%s", tmp_path("ed-scratch.zone"));
+		snprintf(fs, sizeof(fs), "%s%s", fast, SIGNER_SIGFILE_SUFFIX);
+		snprintf(ss, sizeof(ss), "%s%s", scratch, SIGNER_SIGFILE_SUFFIX);
+		write_mutated_zone(base_in, 0);
+		write_mutated_zone(in, cases[c].mut);
+		/* serial 8 in the input: what the base (serial 7) gives the next version under the counter scheme */
+		size_t len = 0;
+		char *text = tap_read_file(in, &len), *soa = text != NULL ? strstr(text, "net. 7 1800") : NULL;
+		if (soa != NULL) {
+			soa[5] = '8';
+			write_file(in, text);
+		}
+		free(text);
+		unlink(base);
+		unlink(fast);
+		unlink(scratch);
+		struct signer_sign_opts o = { .cfg = &tok.cfg, .policy = &pol, .db = db, .input = base_in, .output = base,
+		                              .now = NOW, .workers = 2 };
+		struct signer_sign_stats sb, sf, sc;
+		memset(&sb, 0, sizeof(sb));
+		memset(&sf, 0, sizeof(sf));
+		memset(&sc, 0, sizeof(sc));
+		int rb = signer_sign_file(&o, &sb);
+		struct signer_sign_opts from_scratch = o;
+		from_scratch.input = in;
+		from_scratch.previous = NULL;
+		from_scratch.output = scratch;
+		int rf, rs;
+		sign_copying_then_not(&o, in, base, fast, &sf, &from_scratch, &sc, cases[c].part, &rf, &rs);
+		ok(rb == TLD_OK && rf == TLD_OK && rs == TLD_OK && sf.sigs_reused > 0 && sf.text_copied > 0 &&
+		       sc.sigs_reused == 0 && sc.text_copied == 0 && sf.serial == sc.serial,
+		   "ed25519, %s: signed from the base (%llu reused, %llu bytes copied) and from scratch", cases[c].what,
+		   (unsigned long long)sf.sigs_reused, (unsigned long long)sf.text_copied);
+		ok(same_file(fast, scratch), "ed25519, %s: the zone files are equal byte for byte", cases[c].what);
+		ok(same_file(fs, ss), "ed25519, %s: the side files are equal byte for byte", cases[c].what);
+	}
+	(void)ksk, (void)zsk;
+	tld_statedb_close(db);
+	test_token_remove(&tok);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -933,6 +1028,7 @@ int main(void)
 	test_sort_parallel();
 	test_sign_end_to_end();
 	test_text_copy();
+	test_ed25519_exact();
 	if (getenv("KEEP_TMP") == NULL) {
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
