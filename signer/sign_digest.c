@@ -66,7 +66,7 @@ static void pk_put(struct sign_packer *p, const void *d, size_t len)
 	p->len += len;
 }
 
-/* The digests of parts [k, ...) taken from the shared counter. */
+/* One thread: parts taken one at a time from the shared counter, their node digests and part digest. */
 struct digest_job {
 	struct sign_run *run;
 	uint8_t *part_digest;        /* 32 per part */

@@ -106,7 +106,11 @@ struct sign_run {
 
 /*! Bytes of each node's digest kept (the first of its SHA-256) for the text block digests. */
 #define SIGN_NODE_DIGEST 16
-/*! Nodes per part of the unsigned hash (sign_digest.c): fixed, not a matter of threads. */
+/*!
+ * Nodes per part of the unsigned hash (sign_digest.c): fixed, not a matter of
+ * threads.  The unsigned hash depends on it: a change needs a new side file
+ * version (signer/sigfile.h), as the node digest input does.
+ */
 #define SIGN_DIGEST_PART 16384
 
 /*! A buffer in front of EVP_DigestUpdate (one call per few KiB, not per field); md is the caller's. */
