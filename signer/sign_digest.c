@@ -20,7 +20,10 @@
  * themselves; it covers every record no RRSIG covers (it covers the DS of a
  * secure delegation and the nodes' flags too, which the slot hashes cover
  * anyway, and the node list, which only makes two zones equal less often).
- * The parts are fixed by the zone, not by the number of threads.
+ * The parts are fixed by the zone, not by the number of threads.  (A bump
+ * of SIGN_TEXT_FORMAT_VERSION changes every node digest and so the unsigned
+ * hash: the version made after it gets a new serial even when nothing else
+ * changed, once -- as after an upgrade from side file version 3.)
  *
  * What it relies on: after the build the zone's records change only in the
  * SOA serial (sign.c sets it once the previous version is known), so the
