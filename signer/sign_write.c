@@ -21,15 +21,6 @@
  * when its side file's serial is the file's SOA serial and its size is the
  * size the index gives (so the index describes that file), and the index's
  * blocks are checked to tile it (sigfile.c).  Anything else: formatted.
- *
- * How the copy is made: runs of consecutive copied blocks are one stretch.
- * Writing to the file, the stretches are not read by the threads that make
- * the parts but noted with their place in the part's text, and the writer
- * hands the part's own text and the stretches of the previous file (mapped)
- * to one writev() per 1024 pieces: the kernel copies them once, from page
- * cache to page cache.  Compared against an existing file (unchanged), or
- * when the file cannot be mapped, they are read with pread() as before.
- * Either way the bytes are those of the same stretch of the same file.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,8 +31,6 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
-#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,15 +67,6 @@ static double mono(void)
 struct text_src {
 	int fd;                                    /* the previous zone file (pread), or -1: nothing to copy */
 	const struct signer_sigfile *sf;           /* its side file: the text index (sigfile.h) */
-	const char *map;                           /* the file mapped (writev() from it), or NULL */
-	size_t map_len;
-};
-
-/* A stretch of the previous text a part copies, written where its text reached offset at (defer mode). */
-struct copy_seg {
-	size_t at;
-	uint64_t off;
-	size_t len;
 };
 
 /* The text index of the file being written (or compared). */
@@ -114,9 +94,6 @@ struct text_part {
 	size_t cursor;             /* previous block expected next */
 	uint64_t pend_off;         /* previous text to read in one go before anything else is written */
 	size_t pend_len;
-	bool defer;                /* copies are not read but noted in segs, and written from src->map */
-	struct copy_seg *segs;     /* defer: the copies among the text, in order */
-	size_t nsegs, segs_cap;
 	uint64_t copied;           /* bytes copied from the previous text */
 	int ret;
 };
@@ -362,19 +339,10 @@ static size_t find_prev(struct text_part *tp, const uint8_t *digest)
 	return b;
 }
 
-/* Reads the pending stretch of the previous text into the part's text (defer: notes it in segs). */
+/* Reads the pending stretch of the previous text into the part's text. */
 static int flush_copy(struct text_part *tp)
 {
 	if (tp->pend_len == 0) {
-		return TLD_OK;
-	}
-	if (tp->defer) {
-		if (room_for_one((void **)&tp->segs, &tp->segs_cap, tp->nsegs, sizeof(*tp->segs)) != TLD_OK) {
-			return TLD_ENOMEM;
-		}
-		tp->segs[tp->nsegs++] = (struct copy_seg){ .at = tp->t.len, .off = tp->pend_off, .len = tp->pend_len };
-		tp->copied += tp->pend_len;
-		tp->pend_len = 0;
 		return TLD_OK;
 	}
 	char *at = signer_textout_reserve(&tp->t, tp->pend_len);
@@ -490,7 +458,6 @@ static void write_part(struct text_part *tp)
 	int ret = TLD_OK;
 	tp->nout = 0;
 	tp->pend_len = 0;
-	tp->nsegs = 0;
 	tp->copied = 0;
 	tp->cursor = SIZE_MAX;
 	for (size_t i = tp->node_from; i < tp->node_to && ret == TLD_OK; i++) {
@@ -586,7 +553,6 @@ struct text_sink {
 	const char *old;          /* mapped (page-aligned) */
 	size_t old_len, pos;
 	size_t released;          /* old[0 .. released) dropped from memory */
-	size_t map_released;      /* the previous text's mapping [0 .. map_released) unmapped from us (sink_put_segs) */
 	bool differs;
 };
 
@@ -636,74 +602,6 @@ static void sink_writeback(struct text_sink *k, uint64_t size)
 	k->flushed = size;
 }
 
-/* Writes all of iov[0 .. n) (none empty) to fd, IOV_MAX pieces at a time; a short write moves on within them. */
-static int writev_all(int fd, struct iovec *iov, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = writev(fd, iov, n < IOV_MAX ? (int)n : IOV_MAX);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return TLD_EIO;
-		}
-		size_t done = (size_t)w;
-		while (n > 0 && done >= iov->iov_len) {
-			done -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + done;
-			iov->iov_len -= done;
-		}
-	}
-	return TLD_OK;
-}
-
-/*
- * A part with deferred copies: its own text and the copied stretches of the
- * previous file's mapping, in order, by writev() on the stream's file (the
- * stream flushed first: nothing of it is written after this but through
- * here or after a flush).
- */
-static int sink_put_segs(struct text_sink *sink, const struct text_part *tp)
-{
-	const struct text_src *src = tp->src;
-	size_t n = 2 * tp->nsegs + 1, k = 0, pos = 0;
-	struct iovec *iov = malloc(n * sizeof(*iov));
-	if (iov == NULL) {
-		return TLD_ENOMEM;
-	}
-	for (size_t i = 0; i < tp->nsegs; i++) {
-		const struct copy_seg *c = &tp->segs[i];
-		if (c->off > src->map_len || c->len > src->map_len - c->off) {
-			free(iov);
-			return TLD_EIO; /* not the file the index describes: cannot be, checked when opened */
-		}
-		if (c->at > pos) {
-			iov[k++] = (struct iovec){ .iov_base = tp->t.buf + pos, .iov_len = c->at - pos };
-		}
-		if (c->len > 0) {
-			iov[k++] = (struct iovec){ .iov_base = (void *)(src->map + c->off), .iov_len = c->len };
-		}
-		pos = c->at;
-	}
-	if (tp->t.len > pos) {
-		iov[k++] = (struct iovec){ .iov_base = tp->t.buf + pos, .iov_len = tp->t.len - pos };
-	}
-	int ret = fflush(sink->out) == 0 ? writev_all(fileno(sink->out), iov, k) : TLD_EIO;
-	free(iov);
-	/* what is written need not stay mapped (it stays in the page cache; a later copy maps it again) */
-	const struct copy_seg *last = &tp->segs[tp->nsegs - 1];
-	size_t behind = (size_t)(last->off + last->len) & ~(size_t)4095;
-	if (ret == TLD_OK && behind > sink->map_released + SINK_RELEASE_CHUNK) {
-		madvise((void *)(src->map + sink->map_released), behind - sink->map_released, MADV_DONTNEED);
-		sink->map_released = behind;
-	}
-	return ret;
-}
-
 /* A finished part into the sink and its blocks into ix. */
 static int part_emit(const struct text_part *tp, struct text_sink *sink, struct text_index *ix, uint64_t *copied)
 {
@@ -711,9 +609,7 @@ static int part_emit(const struct text_part *tp, struct text_sink *sink, struct 
 	for (size_t i = 0; i < tp->nout && ret == TLD_OK; i++) {
 		ret = index_add(ix, &tp->out[i]);
 	}
-	if (ret == TLD_OK && tp->nsegs > 0) {
-		ret = sink_put_segs(sink, tp);
-	} else if (ret == TLD_OK && tp->t.len > 0) {
+	if (ret == TLD_OK && tp->t.len > 0) {
 		ret = sink_put(sink, tp->t.buf, tp->t.len);
 	}
 	*copied += tp->copied;
@@ -797,7 +693,6 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 	for (; ready < p.nslots; ready++) {
 		p.slots[ready].run = run;
 		p.slots[ready].src = src->fd >= 0 ? src : NULL;
-		p.slots[ready].defer = src->fd >= 0 && src->map != NULL && sink->out != NULL;
 		p.slots[ready].md = EVP_MD_CTX_new();
 		if (signer_textout_init(&p.slots[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK ||
 		    p.slots[ready].md == NULL) {
@@ -858,7 +753,6 @@ fail:
 		EVP_MD_CTX_free(p.slots[k].md);
 		free(p.slots[k].dbuf);
 		free(p.slots[k].out);
-		free(p.slots[k].segs);
 	}
 	free(p.slots);
 	free(p.done);
@@ -892,19 +786,10 @@ static void text_src_open(const struct sign_run *run, struct text_src *src)
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	src->fd = fd;
 	src->sf = run->prev;
-	void *map = st.st_size > 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
-	if (map != MAP_FAILED) { /* else copies are read with pread() */
-		madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-		src->map = map;
-		src->map_len = (size_t)st.st_size;
-	}
 }
 
 static void text_src_close(struct text_src *src)
 {
-	if (src->map != NULL) {
-		munmap((void *)src->map, src->map_len);
-	}
 	if (src->fd >= 0) {
 		close(src->fd);
 	}
