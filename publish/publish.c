@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "publish/dnswire.h"
 #include "publish/sidejob.h"
+#include "publish/textcheck.h"
 #include "publish/versions_db.h"
 #include "publish/zonedelta.h"
 #include "publish/zoneimage.h"
@@ -223,8 +224,7 @@ static int side_join(struct side_job *job)
 static void digest_job(void *arg)
 {
 	struct side_job *job = arg;
-	job->err = tld_zone_text_digest(job->text, job->len, job->hex);
-	job->check = tld_zone_text_check(job->text, job->len);
+	job->err = tld_zone_text_digest_check(job->text, job->len, job->hex, &job->check);
 }
 
 static void save_job(void *arg)
@@ -400,12 +400,14 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	digest = (struct side_job){ .text = zt.text, .len = zt.len, .hex = p->res.digest };
 	tld_side_start(&digest.run, digest_job, &digest);
 	/* from the current version and the lines that changed, else from the whole text */
+	double main_cpu = tld_side_thread_cpu();
 	r = current == NULL ? TLD_EAGAIN
 	                    : tld_zone_delta_plan(current, signed_path, zt.text, zt.len, &delta);
 	if (r != TLD_OK) {
 		tld_info("%s: preparing from the whole text", signed_path);
 		r = tld_image_from_zone_text(signed_path, zt.text, zt.len, &img);
 	}
+	double plan_cpu = tld_side_thread_cpu() - main_cpu;
 	if (r != TLD_OK) {
 		goto fail;
 	}
@@ -466,6 +468,9 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	if ((r = side_join(&save)) != TLD_OK || (r = side_join(&digest)) != TLD_OK) {
 		goto fail;
 	}
+	tld_debug("publish: prepared (CPU s): %s %.3f, image file %.3f, SHA-256 and check %.3f, "
+	          "journal and the rest %.3f", delta != NULL ? "delta" : "whole text", plan_cpu,
+	          save.run.cpu_seconds, digest.run.cpu_seconds, tld_side_thread_cpu() - main_cpu - plan_cpu);
 	snprintf(p->res.text_check, sizeof(p->res.text_check), "%016llx", (unsigned long long)digest.check);
 	text_close(&zt);
 	tld_image_free(img);

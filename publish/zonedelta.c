@@ -13,8 +13,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "common/error.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
@@ -197,24 +195,6 @@ static int place_added(struct tld_zone_delta *d, const char *name)
 	return TLD_OK;
 }
 
-int tld_zone_text_digest(const char *text, size_t len, char hex[65])
-{
-	uint8_t md[32];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	         EVP_DigestUpdate(ctx, text, len) == 1 && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 &&
-	         mdlen == 32;
-	EVP_MD_CTX_free(ctx);
-	if (!ok) {
-		return TLD_ECRYPTO;
-	}
-	for (unsigned i = 0; i < 32; i++) {
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	}
-	return TLD_OK;
-}
-
 /* A check of the current version beside the text walk. */
 struct check_job {
 	struct tld_side_job run;
@@ -229,6 +209,24 @@ static int check_join(struct check_job *job)
 {
 	tld_side_join(&job->run);
 	return job->r;
+}
+
+/* Huge pages for an index of this size and more: its page faults cost more than its records' checks. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* An index of n offsets, on huge pages when large (freed with free()).  \return NULL when out of memory */
+static size_t *index_alloc(size_t n)
+{
+	size_t bytes = n * sizeof(size_t);
+	if (bytes < HUGE_PAGE) {
+		return malloc(bytes);
+	}
+	bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	size_t *p = aligned_alloc(HUGE_PAGE, bytes);
+	if (p != NULL) {
+		(void)madvise(p, bytes, MADV_HUGEPAGE);  /* a hint: without it, small pages */
+	}
+	return p;
 }
 
 /* The current image: mapped, its header, every record checked and indexed, its check the recorded one. */
@@ -254,19 +252,17 @@ static void check_image(void *arg)
 	d->img = (const uint8_t *)d->old_image.p + TLD_IMAGE_HEADER_LEN;
 	d->img_len = (size_t)len;
 	d->old_serial = hserial;
-	if ((d->rr = malloc((d->count + 1) * sizeof(*d->rr))) == NULL) {
+	if ((d->rr = index_alloc(d->count + 1)) == NULL) {
 		job->r = TLD_ENOMEM;
 		return;
 	}
-	if (tld_image_index(d->img, d->img_len, d->rr, d->count) != TLD_OK ||
+	/* every record checked and its check summed in one pass */
+	if (tld_image_index(d->img, d->img_len, d->rr, d->count, &sum) != TLD_OK ||
 	    tld_get16(d->img + 1 + d->img[0]) != TLD_RR_SOA) {
 		job->r = tld_delta_refuse(job->name, "%s: corrupt zone image", path);
 		return;
 	}
 	d->rr[d->count] = d->img_len;
-	for (size_t i = 0; i < d->count; i++) {
-		sum += tld_image_record_check(d->img + d->rr[i]);
-	}
 	if (sum != d->old_check) {
 		job->r = tld_delta_refuse(job->name, "%s: not the image recorded (its check differs)", path);
 		return;
@@ -274,48 +270,12 @@ static void check_image(void *arg)
 	job->r = TLD_OK;
 }
 
-uint64_t tld_zone_text_check(const char *text, size_t len)
+/* A recorded check (16 hex digits).  \return false when none is recorded */
+static bool recorded_check(const char *hex, uint64_t *out)
 {
-	uint64_t h[4] = { 0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull,
-	                  0x082efa98ec4e6c89ull }, w;
-	size_t i = 0;
-	for (; i + 32 <= len; i += 32) {
-		for (int k = 0; k < 4; k++) {
-			memcpy(&w, text + i + 8 * (size_t)k, 8);
-			h[k] = (h[k] ^ w) * 0x9e3779b97f4a7c15ull;
-			h[k] ^= h[k] >> 31;
-		}
-	}
-	for (int k = 0; i < len; k = (k + 1) % 4) {
-		size_t n = len - i < 8 ? len - i : 8;
-		w = 0;
-		memcpy(&w, text + i, n);
-		h[k] = (h[k] ^ w) * 0x9e3779b97f4a7c15ull;
-		h[k] ^= h[k] >> 31;
-		i += n;
-	}
-	uint64_t x = (uint64_t)len;
-	for (int k = 0; k < 4; k++) {
-		x = (x ^ h[k]) * 0xff51afd7ed558ccdull;
-		x ^= x >> 33;
-	}
-	return x;
-}
-
-/* The current zone file: the one recorded (its check). */
-static void check_text(void *arg)
-{
-	struct check_job *job = arg;
 	char *end = NULL;
-	uint64_t want = strtoull(job->cur->text_check, &end, 16);
-	if (job->cur->text_check[0] == 0 || end == NULL || *end != 0) {
-		job->r = tld_delta_refuse(job->name, "no check of %s recorded", job->cur->file);
-	} else if (tld_zone_text_check(job->d->old_text.p, job->d->old_text.len) != want) {
-		job->r = tld_delta_refuse(job->name, "%s: not the file recorded (its check differs)",
-		                          job->cur->file);
-	} else {
-		job->r = TLD_OK;
-	}
+	*out = strtoull(hex, &end, 16);
+	return hex[0] != 0 && end != NULL && *end == 0;
 }
 
 int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, const char *text,
@@ -323,17 +283,20 @@ int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, co
 {
 	struct tld_zone_delta *d = calloc(1, sizeof(*d));
 	struct check_job image = { .d = d, .cur = cur, .name = name };
-	struct check_job file = { .d = d, .cur = cur, .name = name };
+	struct tld_text_check old_text_check;
+	uint64_t want_text_check = 0;
 	size_t lines = 0;
-	char *end = NULL;
 	int r = TLD_ENOMEM;
 	if (d == NULL) {
 		return TLD_ENOMEM;
 	}
 	d->old_text.fd = d->old_image.fd = -1;
-	d->old_check = strtoull(cur->image_check, &end, 16);
-	if (cur->image_check[0] == 0 || end == NULL || *end != 0) {
+	if (!recorded_check(cur->image_check, &d->old_check)) {
 		r = tld_delta_refuse(name, "no check of image %s recorded", cur->image);
+		goto fail;
+	}
+	if (!recorded_check(cur->text_check, &want_text_check)) {
+		r = tld_delta_refuse(name, "no check of %s recorded", cur->file);
 		goto fail;
 	}
 	tld_side_start(&image.run, check_image, &image);
@@ -341,16 +304,24 @@ int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, co
 		r = r == TLD_ENOMEM ? r : tld_delta_refuse(name, "%s: %s", cur->file, tld_strerror(r));
 		goto fail;
 	}
-	tld_side_start(&file.run, check_text, &file);
 	if ((r = tld_line_reader_new(cur->file, &d->old_rd)) != TLD_OK ||
 	    (r = tld_line_reader_new(name, &d->new_rd)) != TLD_OK) {
 		goto fail;
 	}
+	/* the current file's check fed by the walk, which reads every byte of it */
+	tld_text_check_init(&old_text_check);
 	struct tld_walk_text o = { .t = d->old_text.p, .len = d->old_text.len, .rd = d->old_rd,
-	                           .name = cur->file };
+	                           .name = cur->file, .check = &old_text_check };
 	struct tld_walk_text n = { .t = text, .len = len, .rd = d->new_rd, .name = name };
-	if ((r = tld_zone_walk(&o, &n, &d->removed, &d->added, &lines)) != TLD_OK ||
-	    (r = check_join(&image)) != TLD_OK) {
+	if ((r = tld_zone_walk(&o, &n, &d->removed, &d->added, &lines)) != TLD_OK) {
+		goto fail;
+	}
+	/* the current file is the one recorded */
+	if (tld_text_check_end(&old_text_check, o.t, o.len) != want_text_check) {
+		r = tld_delta_refuse(name, "%s: not the file recorded (its check differs)", cur->file);
+		goto fail;
+	}
+	if ((r = check_join(&image)) != TLD_OK) {
 		goto fail;
 	}
 	if (lines != d->count) {
@@ -397,17 +368,14 @@ int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, co
 		r = tld_delta_refuse(name, "too many records");
 		goto fail;
 	}
-	/* and the current file is the one recorded */
-	if ((r = check_join(&file)) != TLD_OK) {
-		goto fail;
-	}
 	tld_info("%s: delta from serial %u: %zu lines differ, %zu records removed, %zu added", name,
 	         cur->serial, changed, d->removed.n, d->added.n);
+	tld_debug("publish: delta: current image checked and indexed in %.3f CPU s beside the walk",
+	          image.run.cpu_seconds);
 	*out = d;
 	return TLD_OK;
 fail:
 	check_join(&image);
-	check_join(&file);
 	tld_zone_delta_free(d);
 	return r;
 }

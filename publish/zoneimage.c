@@ -80,9 +80,10 @@ void tld_image_header_write(uint8_t *hdr, uint32_t serial, uint32_t from_serial,
 	tld_put32(hdr + 24, (uint32_t)len);
 }
 
-int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count)
+int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count, uint64_t *check)
 {
 	size_t pos = 0;
+	uint64_t sum = 0;
 	for (size_t i = 0; i < count; i++) {
 		if (pos + 1 > len || pos + 1 + data[pos] + 10 > len) {
 			return TLD_EPARSE;
@@ -91,8 +92,14 @@ int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count)
 		if (pos + rl > len || tld_name_len(data + pos + 1, data[pos]) != data[pos]) {
 			return TLD_EPARSE;
 		}
+		if (check != NULL) {
+			sum += tld_image_record_check(data + pos);
+		}
 		rr[i] = pos;
 		pos += rl;
+	}
+	if (check != NULL) {
+		*check = sum;
 	}
 	return pos == len ? TLD_OK : TLD_EPARSE;
 }
@@ -281,7 +288,7 @@ int tld_image_load(const char *path, struct tld_zone_image **out)
 		got += (size_t)n;
 	}
 	/* walk and validate every record */
-	if ((r = tld_image_index(img->data, len, img->rr, count)) != TLD_OK) {
+	if ((r = tld_image_index(img->data, len, img->rr, count, NULL)) != TLD_OK) {
 		goto fail;
 	}
 	struct tld_image_rr s;

@@ -174,9 +174,11 @@ void tld_image_header_write(uint8_t *hdr, uint32_t serial, uint32_t from_serial,
  * \brief Walks count records in data[0..len), checking each as
  *        tld_image_load() does (within the data, owner a valid name) and
  *        noting their offsets in rr (count entries).
+ * \param[out] check  NULL, or the records' tld_image_check() (computed in
+ *                    the same pass)
  * \return TLD_OK or TLD_EPARSE (the records do not fill len exactly)
  */
-int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count);
+int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count, uint64_t *check);
 
 /*!
  * \brief A 64-bit hash of one image record (tld_image_check()).  Host byte

@@ -674,6 +674,70 @@ static void wrong_images(void)
 	free(old);
 }
 
+/* -- texts of many pieces: the current file's check is fed by the walk piece by piece -- */
+
+#define BIG_LINES 24000
+
+/* A zone of BIG_LINES delegations (about 1.2 MB); every step-th one's NS changed (0: none). */
+static char *big_text(unsigned serial, int step)
+{
+	size_t cap = (size_t)BIG_LINES * 64 + 256, len = 0;
+	char *t = malloc(cap);
+	len += (size_t)snprintf(t, cap, "test.\t3600\tIN\tSOA\tns1.test. h.test. %u 1800 900 1209600 3600\n",
+	                        serial);
+	for (int i = 0; i < BIG_LINES; i++) {
+		len += (size_t)snprintf(t + len, cap - len, "d%07d.test.\t86400\tIN\tNS\tns%d.d%07d.example.\n", i,
+		                        step > 0 && i % step == step - 1 ? 2 : 1, i);
+	}
+	return t;
+}
+
+/* Overwrites line i+1 (delegation i) of the current file with that line of text (the same length). */
+static void edit_current_line(const char *text, int i)
+{
+	size_t len = 0;
+	char *cur = tap_read_file(old_zone, &len);
+	char owner[32];
+	snprintf(owner, sizeof(owner), "\nd%07d.test.", i);
+	char *at = cur != NULL ? strstr(cur, owner) : NULL;
+	const char *from = strstr(text, owner);
+	if (at == NULL || from == NULL) {
+		diag("line of delegation %d not found", i);
+	} else {
+		memcpy(at, from, (size_t)(strchr(from + 1, '\n') - from));
+		write_file(old_zone, cur, len);
+	}
+	free(cur);
+}
+
+static void big_texts(void)
+{
+	char *old = big_text(100, 0), *next = big_text(101, 997);
+	uint32_t serial = set_current(old, NULL);
+	is_int(TLD_OK, delta_vs_full_files(next, serial, "1.2 MB texts"), "1.2 MB texts: taken");
+	/* the file edited where the walk cannot see it: its line already as in the new text */
+	static const int lines[] = { 996, 10 * 997 + 996, 23 * 997 + 996 };
+	for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+		serial = set_current(old, NULL);
+		edit_current_line(next, lines[k]);
+		is_int(TLD_EAGAIN, delta_vs_full_files(next, serial, "file edited"),
+		       "1.2 MB texts, the current file edited at delegation %d: not taken", lines[k]);
+	}
+	/* the last line: the check's last partial block */
+	char *last_old = big_text(100, 0), *last_next = big_text(101, BIG_LINES);
+	serial = set_current(last_old, NULL);
+	edit_current_line(last_next, BIG_LINES - 1);
+	is_int(TLD_EAGAIN, delta_vs_full_files(last_next, serial, "last line edited"),
+	       "1.2 MB texts, the current file's last line edited: not taken");
+	serial = set_current(last_old, NULL);
+	is_int(TLD_OK, delta_vs_full_files(last_next, serial, "last line changed"),
+	       "1.2 MB texts, the last line changed: taken");
+	free(last_old);
+	free(last_next);
+	free(next);
+	free(old);
+}
+
 /* $TLDSIGN_DELTA_PAIR: real files. */
 static void real_pair(const char *spec)
 {
@@ -728,6 +792,7 @@ int main(void)
 	context();
 	fallbacks();
 	wrong_images();
+	big_texts();
 	if (getenv("TLDSIGN_DELTA_PAIR") != NULL) {
 		real_pair(getenv("TLDSIGN_DELTA_PAIR"));
 	}
