@@ -5,7 +5,8 @@
  * valid), whatever pieces it is fed in (random cuts, cuts inside a block,
  * repeated and backward positions); the digest and check in one pass are the
  * two computed apart (texts longer than one piece, lengths not a multiple of
- * 32); tld_image_index()'s check in its pass is tld_image_check().
+ * 32); tld_image_index()'s check in its pass is tld_image_check(), its sparse
+ * offsets those of every stride-th record.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,14 +121,25 @@ static void index_check(void)
 		memcpy(flat + flen, img->data + img->rr[i], l);
 		flen += l;
 	}
-	is_int(TLD_OK, tld_image_index(flat, flen, rr, img->count, &check), "indexed with its check");
+	is_int(TLD_OK, tld_image_index(flat, flen, rr, img->count, 1, &check), "indexed with its check");
 	ok(check == tld_image_check(img), "the check summed in the index pass is tld_image_check()");
+	/* sparse: every stride-th record's offset */
+	for (size_t stride = 2; stride <= img->count + 1; stride++) {
+		size_t marks[8] = { 0 }, bad = 0;
+		uint64_t c2 = 0;
+		int r = tld_image_index(flat, flen, marks, img->count, stride, &c2);
+		for (size_t k = 0; k * stride < img->count; k++) {
+			bad += marks[k] != rr[k * stride];
+		}
+		ok(r == TLD_OK && bad == 0 && c2 == check, "stride %zu: the offsets of every %zu-th record",
+		   stride, stride);
+	}
 	uint64_t before = check;
-	is_int(TLD_EPARSE, tld_image_index(flat, flen - 1, rr, img->count, &check),
+	is_int(TLD_EPARSE, tld_image_index(flat, flen - 1, rr, img->count, 1, &check),
 	       "a truncated image: refused");
 	ok(check == before, "a refused index leaves the check alone");
 	flat[0] = 0xC0;  /* the SOA owner's length byte: not its name's length */
-	is_int(TLD_EPARSE, tld_image_index(flat, flen, rr, img->count, &check), "a bad owner: refused");
+	is_int(TLD_EPARSE, tld_image_index(flat, flen, rr, img->count, 1, &check), "a bad owner: refused");
 	free(flat);
 	free(rr);
 	tld_image_free(img);
