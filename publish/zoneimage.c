@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -199,7 +200,7 @@ static uint32_t soa_serial(const struct tld_image_rr *rr)
 void tld_image_file_reserve(int fd, uint64_t len)
 {
 	if (len > 0 && len <= (uint64_t)INT64_MAX) {
-		(void)fallocate(fd, 0, 0, (off_t)len);
+		(void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)len);
 	}
 }
 

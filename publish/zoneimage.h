@@ -211,7 +211,8 @@ int tld_image_save(const struct tld_zone_image *img, const char *path);
 /*!
  * \brief Allocates the blocks of a new file about to be written whole, len
  *        bytes (fallocate(2)): cheaper than the file system's allocation
- *        page by page as the writes come.  A hint: where it fails (a file
+ *        page by page as the writes come.  The file's size stays what is
+ *        written (FALLOC_FL_KEEP_SIZE).  A hint: where it fails (a file
  *        system without it), the writes allocate and report what fails.
  */
 void tld_image_file_reserve(int fd, uint64_t len);

@@ -6,10 +6,14 @@
  * whenever its preconditions do not hold: identical files, lines out of
  * order, directives, comments, parentheses, lines that do not name owner and
  * TTL, a second SOA, a current image that is not the current file's (another
- * version, a record missing or different, truncated, not an image).
+ * version, a record missing or different, truncated, not an image), a
+ * current file edited since it was recorded (in texts of many pieces too:
+ * its check is fed by the walk); an image file's reserved blocks leave its
+ * size what is written.
  * $TLDSIGN_DELTA_PAIR="current.zone:current.img:new.zone" compares the two
  * paths on real files as well.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -738,6 +742,24 @@ static void big_texts(void)
 	free(old);
 }
 
+/* An image file's blocks allocated ahead: its size is still what is written. */
+static void reserve(void)
+{
+	char path[1200];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/reserved", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (!ok(fd >= 0, "reserve: file created")) {
+		return;
+	}
+	tld_image_file_reserve(fd, (uint64_t)1 << 20);
+	ok(fstat(fd, &st) == 0 && st.st_size == 0, "reserved, nothing written: size 0");
+	is_int(TLD_OK, tld_image_write_all(fd, "0123456789", 10), "10 bytes written");
+	ok(fstat(fd, &st) == 0 && st.st_size == 10, "size 10, not the reservation's");
+	close(fd);
+	unlink(path);
+}
+
 /* $TLDSIGN_DELTA_PAIR: real files. */
 static void real_pair(const char *spec)
 {
@@ -793,6 +815,7 @@ int main(void)
 	fallbacks();
 	wrong_images();
 	big_texts();
+	reserve();
 	if (getenv("TLDSIGN_DELTA_PAIR") != NULL) {
 		real_pair(getenv("TLDSIGN_DELTA_PAIR"));
 	}
