@@ -9,7 +9,15 @@
  * CONFIG's zone and output directory, ROUNDS times (default 1), and
  * discards each preparation (tld_publish_abort(): its temporaries are
  * removed; nothing is committed).  SIGNED may be linked as `tldsign run`
- * links STATE_DIR/signed.zone.  Prints wall and CPU seconds per round.
+ * links STATE_DIR/signed.zone.  Prints wall and CPU seconds per round;
+ * BENCH_VERBOSE=1 logs the preparation's parts (debug).  Use a copy of a
+ * state directory (its store may be upgraded), and never beside a run of
+ * the same instance: a preparation sweeps the instance's publish temporaries.
+ *
+ *   e.g. after `sh /work/incr.sh 1000000 both` (W=DIR):
+ *   cp -a DIR/state-base-1000000 DIR/prepstate
+ *   build/tools/publish-prepare-bench DIR/inst-1000000/tldsign.yaml DIR/prepstate \
+ *       DIR/inst-1000000/state/signed.zone 5
  */
 #include <stdio.h>
 #include <stdlib.h>
