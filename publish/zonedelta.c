@@ -134,8 +134,13 @@ static int read_changes(const struct tld_walk_text *s, struct tld_line_changes *
 			return tld_delta_refuse(s->name, "line %zu: a second SOA", l->v[i].line + 1);
 		}
 	}
-	if (l->n > 1) {
-		qsort(l->v, l->n, sizeof(*l->v), change_cmp);
+	/* the walk meets them in order, mostly: sorted only when they are not (the same order
+	 * either way: records that compare equal are the same bytes) */
+	for (size_t i = 1; i < l->n; i++) {
+		if (change_cmp(&l->v[i - 1], &l->v[i]) > 0) {
+			qsort(l->v, l->n, sizeof(*l->v), change_cmp);
+			break;
+		}
 	}
 	return TLD_OK;
 }
