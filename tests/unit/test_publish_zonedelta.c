@@ -582,6 +582,49 @@ static void fallbacks(void)
 	free(old);
 }
 
+/*
+ * A line alike in both texts among changed lines of its owner: matched, not
+ * read, so its bytes are checked for the plain form on their own (in 32-byte
+ * blocks and a tail): a special byte anywhere in it refuses the delta.
+ */
+static void matched_lines(void)
+{
+	struct model m;
+	model_init(&m);
+	char *old = render(&m);
+	struct model m2 = m;
+	m2.serial++;
+	m2.d[150].ns++;
+	char *next = render(&m2);
+	char name[128], line[256];
+	domain_name(150, name, sizeof(name));
+	static const struct {
+		const char *rdata;
+		int expect;
+		const char *what;
+	} cases[] = {
+		{ "ns9.example.", TLD_OK, "plain" },
+		{ "ns$.example.", TLD_EAGAIN, "a '$' in the first 32 bytes" },
+		{ "ns9.example. ;c", TLD_EAGAIN, "a ';' in the tail after the first 32 bytes" },
+		{ "ns9.example.       ;cccccccccccccccccccccccccccccc", TLD_EAGAIN,
+		  "a ';' in the second block of 32 bytes" },
+		{ "nsxxxxxxxxxxxxxxxx\\.yyyyyyyyyyyyyyyyyyyyyyyy.example.", TLD_EAGAIN,
+		  "an escape in the second block of 32 bytes" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(line, sizeof(line), "%s\t3600\tIN\tNS\t%s\n", name, cases[i].rdata);
+		/* after the owner's first line in both texts */
+		char *po = strchr(domain_line(old, 150), '\n') + 1, *pn = strchr(domain_line(next, 150), '\n') + 1;
+		char *o = insert_at(old, po, line), *n = insert_at(next, pn, line);
+		is_int(cases[i].expect, delta_vs_full(o, n, cases[i].what), "a line alike among changed ones, %s: %s",
+		       cases[i].what, cases[i].expect == TLD_OK ? "taken" : "not taken");
+		free(o);
+		free(n);
+	}
+	free(next);
+	free(old);
+}
+
 /* A current image that is not the current file's: never used. */
 static void wrong_images(void)
 {
@@ -813,6 +856,7 @@ int main(void)
 	random_text_mutations();
 	context();
 	fallbacks();
+	matched_lines();
 	wrong_images();
 	big_texts();
 	reserve();
