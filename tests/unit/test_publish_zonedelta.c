@@ -490,18 +490,25 @@ static void context(void)
 	is_int(TLD_OK, delta_vs_full(o, n, "TTL named"), "every TTL named: taken");
 }
 
+/* The model's zone (m) and its next version with domain 150's NS changed; name: that domain's. */
+static void ns_change(struct model *m, char **old, char **next, char *name, size_t size)
+{
+	model_init(m);
+	*old = render(m);
+	struct model m2 = *m;
+	m2.serial++;
+	m2.d[150].ns++;
+	*next = render(&m2);
+	domain_name(150, name, size);
+}
+
 /* Texts of the model's zone the delta path must not take (or, where noted, may take and must get right). */
 static void fallbacks(void)
 {
 	struct model m;
-	model_init(&m);
-	char *old = render(&m);
-	struct model m2 = m;
-	m2.serial++;
-	m2.d[150].ns++;
-	char *next = render(&m2);
-	char *mid = domain_line(next, 150), *t, name[128], line[640];
-	domain_name(150, name, sizeof(name));
+	char *old, *next, name[128], line[640], *t;
+	ns_change(&m, &old, &next, name, sizeof(name));
+	char *mid = domain_line(next, 150);
 
 	/* lines of domain 150's owner (in order, so that only the form is at fault) */
 	static const struct {
@@ -590,14 +597,8 @@ static void fallbacks(void)
 static void matched_lines(void)
 {
 	struct model m;
-	model_init(&m);
-	char *old = render(&m);
-	struct model m2 = m;
-	m2.serial++;
-	m2.d[150].ns++;
-	char *next = render(&m2);
-	char name[128], line[256];
-	domain_name(150, name, sizeof(name));
+	char *old, *next, name[128], line[256];
+	ns_change(&m, &old, &next, name, sizeof(name));
 	static const struct {
 		const char *rdata;
 		int expect;
