@@ -22,9 +22,11 @@
  *    written by the publish that recorded them (tld_image_save() of the
  *    whole-text reader's image, or of this path's), renamed into place and
  *    recorded in one transaction with the checks of both
- *    (tld_zone_text_check(), tld_image_check()).  Checked, beside the walk:
- *    both checks are the recorded ones (a file or image damaged, edited or
- *    replaced since is not used), the image's structure
+ *    (tld_zone_text_check(), tld_image_check()).  Checked: both checks are
+ *    the recorded ones (a file or image damaged, edited or replaced since is
+ *    not used; the file's check is fed by the walk, which reads every byte
+ *    of it, the image's is summed in the pass that indexes it, on a thread
+ *    beside the walk), the image's structure
  *    (every record within bounds, a valid owner), its serial, its record
  *    count equal to the file's line count, its SOA record equal to the
  *    file's SOA line read again, each removed record found byte for byte
@@ -55,6 +57,7 @@
 #include <stdint.h>
 
 #include "publish/publish.h"
+#include "publish/textcheck.h"
 #include "publish/zoneimage.h"
 
 /*! A planned delta: the current version's files mapped, the changes read. */
@@ -72,17 +75,6 @@ struct tld_zone_delta;
  */
 int tld_zone_delta_plan(const struct tld_version_info *current, const char *name, const char *text,
                         size_t len, struct tld_zone_delta **out);
-
-/*! The SHA-256 of a zone text as a version records it (lower-case hex).  \return TLD_OK or TLD_ECRYPTO */
-int tld_zone_text_digest(const char *text, size_t len, char hex[65]);
-
-/*!
- * \brief The check of a zone file recorded with each version: a 64-bit hash
- *        of its bytes (four lanes of 8-byte words; host byte order), cheap
- *        beside the SHA-256, to tell that the current file is still the one
- *        recorded (damaged, edited or replaced files; not malicious ones).
- */
-uint64_t tld_zone_text_check(const char *text, size_t len);
 
 /*! The new image's tld_image_check(). */
 uint64_t tld_zone_delta_check(const struct tld_zone_delta *d);

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,10 +82,12 @@ void tld_image_header_write(uint8_t *hdr, uint32_t serial, uint32_t from_serial,
 	tld_put32(hdr + 24, (uint32_t)len);
 }
 
-int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count)
+int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count, size_t stride,
+                    uint64_t *check)
 {
 	size_t pos = 0;
-	for (size_t i = 0; i < count; i++) {
+	uint64_t sum = 0;
+	for (size_t i = 0, next_mark = 0; i < count; i++) {
 		if (pos + 1 > len || pos + 1 + data[pos] + 10 > len) {
 			return TLD_EPARSE;
 		}
@@ -91,8 +95,17 @@ int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count)
 		if (pos + rl > len || tld_name_len(data + pos + 1, data[pos]) != data[pos]) {
 			return TLD_EPARSE;
 		}
-		rr[i] = pos;
+		if (check != NULL) {
+			sum += tld_image_record_check(data + pos);
+		}
+		if (i == next_mark) {
+			rr[i / stride] = pos;
+			next_mark += stride;
+		}
 		pos += rl;
+	}
+	if (check != NULL) {
+		*check = sum;
 	}
 	return pos == len ? TLD_OK : TLD_EPARSE;
 }
@@ -184,6 +197,13 @@ static uint32_t soa_serial(const struct tld_image_rr *rr)
 	return tld_get32(rr->rdata + n1 + n2);
 }
 
+void tld_image_file_reserve(int fd, uint64_t len)
+{
+	if (len > 0 && len <= (uint64_t)INT64_MAX) {
+		(void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)len);
+	}
+}
+
 int tld_image_write_all(int fd, const void *data, size_t len)
 {
 	const uint8_t *p = data;
@@ -210,6 +230,7 @@ int tld_image_save(const struct tld_zone_image *img, const char *path)
 		return tld_errno(errno);
 	}
 	tld_image_header_write(hdr, img->serial, img->from_serial, img->count, img->len);
+	tld_image_file_reserve(fd, sizeof(hdr) + (uint64_t)img->len);
 	int r = tld_image_write_all(fd, hdr, sizeof(hdr));
 	/* records in the order of rr[] (SOA first, then canonical order), staged */
 	uint8_t *stage = malloc(1 << 20);
@@ -281,7 +302,7 @@ int tld_image_load(const char *path, struct tld_zone_image **out)
 		got += (size_t)n;
 	}
 	/* walk and validate every record */
-	if ((r = tld_image_index(img->data, len, img->rr, count)) != TLD_OK) {
+	if ((r = tld_image_index(img->data, len, img->rr, count, 1, NULL)) != TLD_OK) {
 		goto fail;
 	}
 	struct tld_image_rr s;

@@ -173,10 +173,14 @@ void tld_image_header_write(uint8_t *hdr, uint32_t serial, uint32_t from_serial,
 /*!
  * \brief Walks count records in data[0..len), checking each as
  *        tld_image_load() does (within the data, owner a valid name) and
- *        noting their offsets in rr (count entries).
+ *        noting the offsets of records 0, stride, 2 stride, ... in rr
+ *        ((count + stride - 1) / stride entries; stride 1: every record).
+ * \param[out] check  NULL, or the records' tld_image_check() (computed in
+ *                    the same pass)
  * \return TLD_OK or TLD_EPARSE (the records do not fill len exactly)
  */
-int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count);
+int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count, size_t stride,
+                    uint64_t *check);
 
 /*!
  * \brief A 64-bit hash of one image record (tld_image_check()).  Host byte
@@ -203,6 +207,15 @@ int tld_image_canon_cmp(const uint8_t *a, const uint8_t *b);
  * \return TLD_OK or TLD_EIO
  */
 int tld_image_save(const struct tld_zone_image *img, const char *path);
+
+/*!
+ * \brief Allocates the blocks of a new file about to be written whole, len
+ *        bytes (fallocate(2)): cheaper than the file system's allocation
+ *        page by page as the writes come.  The file's size stays what is
+ *        written (FALLOC_FL_KEEP_SIZE).  A hint: where it fails (a file
+ *        system without it), the writes allocate and report what fails.
+ */
+void tld_image_file_reserve(int fd, uint64_t len);
 
 /*! \brief write(2) until all len bytes are written.  \return TLD_OK or the error */
 int tld_image_write_all(int fd, const void *data, size_t len);

@@ -15,6 +15,9 @@
 /* Lines of one owner matched as a set, at most. */
 #define GROUP_MAX 256
 
+/* Bytes compared at a time, each piece fed to the checks while it is still in the cache. */
+#define PIECE ((size_t)256 << 10)
+
 int tld_delta_refuse(const char *name, const char *fmt, ...)
 {
 	char msg[512];
@@ -103,6 +106,34 @@ static size_t common_prefix(const char *a, const char *b, size_t n, size_t *nl, 
 	return i;
 }
 
+/* Feeds a text's check the bytes before s->pos + ahead (when it has a check). */
+static void feed_check(const struct tld_walk_text *s, size_t ahead)
+{
+	if (s->check != NULL) {
+		tld_text_check_feed(s->check, s->t, s->pos + ahead);
+	}
+}
+
+/*
+ * common_prefix() of the texts from o->pos and n->pos (rest bytes at most),
+ * piece by piece, each piece fed to the texts' checks after it is compared.
+ */
+static size_t equal_stretch(const struct tld_walk_text *o, const struct tld_walk_text *n, size_t rest,
+                            size_t *nl, bool *special)
+{
+	size_t m = 0;
+	for (;;) {
+		size_t lim = rest - m < PIECE ? rest - m : PIECE;
+		size_t k = common_prefix(o->t + o->pos + m, n->t + n->pos + m, lim, nl, special);
+		m += k;
+		feed_check(o, m);
+		feed_check(n, m);
+		if (k < lim || m == rest) {
+			return m;
+		}
+	}
+}
+
 /* Length of the line at s->pos, without its newline. */
 static size_t line_len(const struct tld_walk_text *s)
 {
@@ -146,7 +177,18 @@ static bool names_owner_and_ttl(const char *s, size_t len)
 /* A line of the plain form that names its owner and TTL (a line matched, not read). */
 static bool plain_line(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
+	size_t i = 0;
+	lanes acc = { 0 };
+	for (; i + 32 <= len; i += 32) {
+		lanes v;
+		memcpy(&v, s + i, 32);
+		special_lanes(&v, &acc);
+	}
+	words w = (words)acc;
+	if ((w[0] | w[1] | w[2] | w[3]) != 0) {
+		return false;
+	}
+	for (; i < len; i++) {
 		if (special_byte((unsigned char)s[i])) {
 			return false;
 		}
@@ -374,7 +416,7 @@ int tld_zone_walk(struct tld_walk_text *o, struct tld_walk_text *n, struct tld_l
 		size_t rest = o->len - o->pos < n->len - n->pos ? o->len - o->pos : n->len - n->pos;
 		size_t nl = 0;
 		bool special = false;
-		size_t m = common_prefix(o->t + o->pos, n->t + n->pos, rest, &nl, &special);
+		size_t m = equal_stretch(o, n, rest, &nl, &special);
 		if (special) {
 			return tld_delta_refuse(o->name, "after line %zu: a directive, comment, parenthesis, "
 			                        "quote, escape or control byte", o->line + 1);

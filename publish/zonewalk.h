@@ -6,7 +6,9 @@
  * lines that differ, told removed or added by their owners' canonical order
  * (the lines of one owner matched as a set), noted with the index of the
  * current image's record near which their record is.  Nothing is read here
- * but owners: the changed lines are read by the caller.
+ * but owners: the changed lines are read by the caller.  A text's check
+ * (publish/textcheck.h) may be fed in the same pass, piece by piece while
+ * the piece is in the cache, instead of in a pass of its own.
  */
 #pragma once
 
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "publish/textcheck.h"
 #include "publish/zoneimage.h"
 
 /* One of the two texts, walked line by line. */
@@ -24,6 +27,7 @@ struct tld_walk_text {
 	size_t line;               /*!< its index (0: the SOA line) */
 	tld_line_reader_t *rd;     /*!< reads this text's SOA line and owners (new, nothing read yet) */
 	const char *name;
+	struct tld_text_check *check; /*!< NULL, or fed the text as the walk reads it (started, nothing fed) */
 };
 
 /* A changed line, and the index of the current image's record near which its record is. */
@@ -41,7 +45,9 @@ struct tld_line_changes {
 /*!
  * \brief Walks the current text cur and the new text next from their starts:
  *        reads both SOA lines (with rd), then notes the lines that differ in
- *        removed (cur's) and added (next's).
+ *        removed (cur's) and added (next's).  A text's check, when given, is
+ *        fed the bytes walked (on success, all of them but a last partial
+ *        block: tld_text_check_end() completes it).
  * \param[out] lines  number of lines of cur
  * \return TLD_OK; TLD_EAGAIN when the texts are not of the form the delta
  *         path needs (logged at info); TLD_ENOMEM

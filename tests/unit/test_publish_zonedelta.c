@@ -6,10 +6,14 @@
  * whenever its preconditions do not hold: identical files, lines out of
  * order, directives, comments, parentheses, lines that do not name owner and
  * TTL, a second SOA, a current image that is not the current file's (another
- * version, a record missing or different, truncated, not an image).
+ * version, a record missing or different, truncated, not an image), a
+ * current file edited since it was recorded (in texts of many pieces too:
+ * its check is fed by the walk); an image file's reserved blocks leave its
+ * size what is written.
  * $TLDSIGN_DELTA_PAIR="current.zone:current.img:new.zone" compares the two
  * paths on real files as well.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,18 +490,25 @@ static void context(void)
 	is_int(TLD_OK, delta_vs_full(o, n, "TTL named"), "every TTL named: taken");
 }
 
+/* The model's zone (m) and its next version with domain 150's NS changed; name: that domain's. */
+static void ns_change(struct model *m, char **old, char **next, char *name, size_t size)
+{
+	model_init(m);
+	*old = render(m);
+	struct model m2 = *m;
+	m2.serial++;
+	m2.d[150].ns++;
+	*next = render(&m2);
+	domain_name(150, name, size);
+}
+
 /* Texts of the model's zone the delta path must not take (or, where noted, may take and must get right). */
 static void fallbacks(void)
 {
 	struct model m;
-	model_init(&m);
-	char *old = render(&m);
-	struct model m2 = m;
-	m2.serial++;
-	m2.d[150].ns++;
-	char *next = render(&m2);
-	char *mid = domain_line(next, 150), *t, name[128], line[640];
-	domain_name(150, name, sizeof(name));
+	char *old, *next, name[128], line[640], *t;
+	ns_change(&m, &old, &next, name, sizeof(name));
+	char *mid = domain_line(next, 150);
 
 	/* lines of domain 150's owner (in order, so that only the form is at fault) */
 	static const struct {
@@ -574,6 +585,43 @@ static void fallbacks(void)
 	is_int(TLD_EAGAIN, delta_vs_full(old, t, "SOA owner written otherwise"),
 	       "the SOA owner written otherwise (the origin): not taken");
 	free(t);
+	free(next);
+	free(old);
+}
+
+/*
+ * A line alike in both texts among changed lines of its owner: matched, not
+ * read, so its bytes are checked for the plain form on their own (in 32-byte
+ * blocks and a tail): a special byte anywhere in it refuses the delta.
+ */
+static void matched_lines(void)
+{
+	struct model m;
+	char *old, *next, name[128], line[256];
+	ns_change(&m, &old, &next, name, sizeof(name));
+	static const struct {
+		const char *rdata;
+		int expect;
+		const char *what;
+	} cases[] = {
+		{ "ns9.example.", TLD_OK, "plain" },
+		{ "ns$.example.", TLD_EAGAIN, "a '$' in the first 32 bytes" },
+		{ "ns9.example. ;c", TLD_EAGAIN, "a ';' in the tail after the first 32 bytes" },
+		{ "ns9.example.       ;cccccccccccccccccccccccccccccc", TLD_EAGAIN,
+		  "a ';' in the second block of 32 bytes" },
+		{ "nsxxxxxxxxxxxxxxxx\\.yyyyyyyyyyyyyyyyyyyyyyyy.example.", TLD_EAGAIN,
+		  "an escape in the second block of 32 bytes" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(line, sizeof(line), "%s\t3600\tIN\tNS\t%s\n", name, cases[i].rdata);
+		/* after the owner's first line in both texts */
+		char *po = strchr(domain_line(old, 150), '\n') + 1, *pn = strchr(domain_line(next, 150), '\n') + 1;
+		char *o = insert_at(old, po, line), *n = insert_at(next, pn, line);
+		is_int(cases[i].expect, delta_vs_full(o, n, cases[i].what), "a line alike among changed ones, %s: %s",
+		       cases[i].what, cases[i].expect == TLD_OK ? "taken" : "not taken");
+		free(o);
+		free(n);
+	}
 	free(next);
 	free(old);
 }
@@ -674,6 +722,88 @@ static void wrong_images(void)
 	free(old);
 }
 
+/* -- texts of many pieces: the current file's check is fed by the walk piece by piece -- */
+
+#define BIG_LINES 24000
+
+/* A zone of BIG_LINES delegations (about 1.2 MB); every step-th one's NS changed (0: none). */
+static char *big_text(unsigned serial, int step)
+{
+	size_t cap = (size_t)BIG_LINES * 64 + 256, len = 0;
+	char *t = malloc(cap);
+	len += (size_t)snprintf(t, cap, "test.\t3600\tIN\tSOA\tns1.test. h.test. %u 1800 900 1209600 3600\n",
+	                        serial);
+	for (int i = 0; i < BIG_LINES; i++) {
+		len += (size_t)snprintf(t + len, cap - len, "d%07d.test.\t86400\tIN\tNS\tns%d.d%07d.example.\n", i,
+		                        step > 0 && i % step == step - 1 ? 2 : 1, i);
+	}
+	return t;
+}
+
+/* Overwrites line i+1 (delegation i) of the current file with that line of text (the same length). */
+static void edit_current_line(const char *text, int i)
+{
+	size_t len = 0;
+	char *cur = tap_read_file(old_zone, &len);
+	char owner[32];
+	snprintf(owner, sizeof(owner), "\nd%07d.test.", i);
+	char *at = cur != NULL ? strstr(cur, owner) : NULL;
+	const char *from = strstr(text, owner);
+	if (at == NULL || from == NULL) {
+		diag("line of delegation %d not found", i);
+	} else {
+		memcpy(at, from, (size_t)(strchr(from + 1, '\n') - from));
+		write_file(old_zone, cur, len);
+	}
+	free(cur);
+}
+
+static void big_texts(void)
+{
+	char *old = big_text(100, 0), *next = big_text(101, 997);
+	uint32_t serial = set_current(old, NULL);
+	is_int(TLD_OK, delta_vs_full_files(next, serial, "1.2 MB texts"), "1.2 MB texts: taken");
+	/* the file edited where the walk cannot see it: its line already as in the new text */
+	static const int lines[] = { 996, 10 * 997 + 996, 23 * 997 + 996 };
+	for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+		serial = set_current(old, NULL);
+		edit_current_line(next, lines[k]);
+		is_int(TLD_EAGAIN, delta_vs_full_files(next, serial, "file edited"),
+		       "1.2 MB texts, the current file edited at delegation %d: not taken", lines[k]);
+	}
+	/* the last line: the check's last partial block */
+	char *last_old = big_text(100, 0), *last_next = big_text(101, BIG_LINES);
+	serial = set_current(last_old, NULL);
+	edit_current_line(last_next, BIG_LINES - 1);
+	is_int(TLD_EAGAIN, delta_vs_full_files(last_next, serial, "last line edited"),
+	       "1.2 MB texts, the current file's last line edited: not taken");
+	serial = set_current(last_old, NULL);
+	is_int(TLD_OK, delta_vs_full_files(last_next, serial, "last line changed"),
+	       "1.2 MB texts, the last line changed: taken");
+	free(last_old);
+	free(last_next);
+	free(next);
+	free(old);
+}
+
+/* An image file's blocks allocated ahead: its size is still what is written. */
+static void reserve(void)
+{
+	char path[1200];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/reserved", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (!ok(fd >= 0, "reserve: file created")) {
+		return;
+	}
+	tld_image_file_reserve(fd, (uint64_t)1 << 20);
+	ok(fstat(fd, &st) == 0 && st.st_size == 0, "reserved, nothing written: size 0");
+	is_int(TLD_OK, tld_image_write_all(fd, "0123456789", 10), "10 bytes written");
+	ok(fstat(fd, &st) == 0 && st.st_size == 10, "size 10, not the reservation's");
+	close(fd);
+	unlink(path);
+}
+
 /* $TLDSIGN_DELTA_PAIR: real files. */
 static void real_pair(const char *spec)
 {
@@ -727,7 +857,10 @@ int main(void)
 	random_text_mutations();
 	context();
 	fallbacks();
+	matched_lines();
 	wrong_images();
+	big_texts();
+	reserve();
 	if (getenv("TLDSIGN_DELTA_PAIR") != NULL) {
 		real_pair(getenv("TLDSIGN_DELTA_PAIR"));
 	}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The SHA-256 and the 64-bit check of a zone text that each version records
+ * (publish/publish.h: digest, text_check), the check computable in pieces:
+ * fed from the pass that reads the bytes for something else (the SHA-256 of
+ * the new text, the walk of the current one, publish/zonewalk.h), so that
+ * no text is read from memory twice for them.  The check is the same value
+ * however the text is cut into pieces.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*! A check under way: the bytes [0, done) of one text fed, done a multiple of 32. */
+struct tld_text_check {
+	uint64_t h[4];
+	size_t done;
+};
+
+/*! \brief Starts a check of a text (nothing fed). */
+void tld_text_check_init(struct tld_text_check *c);
+
+/*!
+ * \brief Feeds text[c->done, upto) in whole 32-byte blocks: the bytes of a
+ *        last partial block wait for a later call or tld_text_check_end().
+ * \param[in] text  the whole text (the same pointer at every call)
+ * \param[in] upto  how far it may be read (at most its length; less than
+ *                  c->done feeds nothing)
+ */
+void tld_text_check_feed(struct tld_text_check *c, const char *text, size_t upto);
+
+/*! \brief Feeds the rest of the text, len bytes in all, and returns its check. */
+uint64_t tld_text_check_end(struct tld_text_check *c, const char *text, size_t len);
+
+/*!
+ * \brief The check of a zone file recorded with each version: a 64-bit hash
+ *        of its bytes (four lanes of 8-byte words; host byte order), cheap
+ *        beside the SHA-256, to tell that the current file is still the one
+ *        recorded (damaged, edited or replaced files; not malicious ones).
+ */
+uint64_t tld_zone_text_check(const char *text, size_t len);
+
+/*! The SHA-256 of a zone text as a version records it (lower-case hex).  \return TLD_OK or TLD_ECRYPTO */
+int tld_zone_text_digest(const char *text, size_t len, char hex[65]);
+
+/*!
+ * \brief tld_zone_text_digest() and tld_zone_text_check() in one pass over
+ *        the text (piece by piece: each piece is checked while it is in the
+ *        cache the digest read it into).
+ * \return TLD_OK or TLD_ECRYPTO
+ */
+int tld_zone_text_digest_check(const char *text, size_t len, char hex[65], uint64_t *check);
