@@ -25,7 +25,8 @@
  *
  * The delta path runs only when all of this holds, else the full path runs:
  *   - the state is intact, of this zone, and describes exactly the bytes of
- *     the previous file (their SHA-256, computed now);
+ *     the previous file (their tag under the state's key, computed now:
+ *     verify/filemac.h);
  *   - the apex digest (DNSKEY records, NSEC3PARAM, min(SOA TTL, MINIMUM)) is
  *     the state's: every unchanged signature was checked against the same
  *     key set and algorithms, every unchanged NSEC3 against the same
@@ -57,8 +58,9 @@
  * part, of the global checks, or anything unexpected, and the verification
  * runs again in full, so a failing zone gets exactly the full path's report.
  * Soundness therefore rests on: the state describing a version that passed
- * (written only then, checksummed, tied to the file by SHA-256; whoever can
- * write it can write the zone beside it too), and the locality above.
+ * (written only then, checksummed, tied to the file by a keyed MAC whose key
+ * only the state holds; whoever can write it can write the zone beside it
+ * too), and the locality above.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -67,6 +69,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -91,7 +94,7 @@ static double thread_cpu(void)
 	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
-/* ---- SHA-256 of a file's text, and its line check, on a thread ---- */
+/* ---- the tag of a file's text, and its line check, on a thread ---- */
 
 /* Whether the byte may not appear in a line-oriented record (see above). */
 static bool bad_char(unsigned char c)
@@ -161,13 +164,10 @@ bool vfy_text_line_oriented(const char *text, size_t len)
 	return true;
 }
 
-static void *sha_run(void *arg)
+static void *mac_run(void *arg)
 {
-	for (struct vfy_sha_job *j = arg; j != NULL; j = j->then) {
-		unsigned mdlen = 0;
-		j->ret = EVP_Digest(j->text, j->len, j->md, &mdlen, EVP_sha256(), NULL) == 1
-		                 ? TLD_OK
-		                 : TLD_ECRYPTO;
+	for (struct vfy_mac_job *j = arg; j != NULL; j = j->then) {
+		j->ret = j->mac != NULL ? vfy_filemac_tag(j->mac, j->text, j->len, j->tag) : TLD_ECRYPTO;
 		if (j->check_lines) {
 			j->line_oriented = vfy_text_line_oriented(j->text, j->len);
 		}
@@ -175,15 +175,15 @@ static void *sha_run(void *arg)
 	return NULL;
 }
 
-void vfy_sha_start(struct vfy_sha_job *j)
+void vfy_mac_start(struct vfy_mac_job *j)
 {
-	j->started = pthread_create(&j->thread, NULL, sha_run, j) == 0;
+	j->started = pthread_create(&j->thread, NULL, mac_run, j) == 0;
 	if (!j->started) {
-		sha_run(j);
+		mac_run(j);
 	}
 }
 
-void vfy_sha_wait(struct vfy_sha_job *j)
+void vfy_mac_wait(struct vfy_mac_job *j)
 {
 	if (j->started) {
 		pthread_join(j->thread, NULL);
@@ -785,8 +785,10 @@ static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_fac
 
 struct vfy_delta {
 	struct vfy_text prev, cur;
-	struct vfy_sha_job prev_sha, cur_sha;
+	struct vfy_mac_job prev_mac, cur_mac;
+	struct vfy_filemac cur_key; /* the new file's key and IV, drawn now */
 	struct vfy_facts state;
+	int state_ret;             /* reading the state: TLD_OK, or why it is not used */
 	struct walk w;
 	struct vfy_zone *oz, *nz;  /* the parts of the previous and the new file */
 	char *oz_path, *nz_path;
@@ -812,7 +814,7 @@ void vfy_delta_free(struct vfy_delta *d)
 	if (d == NULL) {
 		return;
 	}
-	vfy_sha_wait(&d->prev_sha);
+	vfy_mac_wait(&d->prev_mac);
 	vfy_text_unmap(&d->prev);
 	vfy_text_unmap(&d->cur);
 	vfy_facts_clear(&d->state);
@@ -883,13 +885,31 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 		return ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
 	}
 	tld_debug("verify: files mapped at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
-	/* both on one thread: the other core stays the walk's and the checks' */
-	d->prev_sha = (struct vfy_sha_job){ .text = d->prev.text, .len = d->prev.len };
-	if (opts->state_out != NULL) {
-		d->cur_sha = (struct vfy_sha_job){ .text = d->cur.text, .len = d->cur.len };
-		d->prev_sha.then = &d->cur_sha;
+	/*
+	 * The state first: the previous file's tag needs its key.  Whether it
+	 * is usable (and of this zone: its apex is compared with the new
+	 * part's below) is acted on where it was before, after the walk and
+	 * the parts, so that the reason for a full verification is the same.
+	 */
+	d->state_ret = vfy_vstate_load(opts->state_in, NULL, 0, &d->state);
+	if (d->state_ret == TLD_ENOMEM) {
+		vfy_delta_free(d);
+		return TLD_ENOMEM;
 	}
-	vfy_sha_start(&d->prev_sha);
+	tld_debug("verify: state read at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
+	/* both on one thread: the other core stays the walk's and the checks' */
+	d->prev_mac = (struct vfy_mac_job){ .text = d->prev.text, .len = d->prev.len,
+	                                    .mac = d->state_ret == TLD_OK ? &d->state.file_mac : NULL };
+	if (opts->state_out != NULL) {
+		d->cur_mac = (struct vfy_mac_job){ .text = d->cur.text, .len = d->cur.len };
+		d->cur_mac.mac = vfy_filemac_new_key(&d->cur_key) == TLD_OK ? &d->cur_key : NULL;
+		d->prev_mac.then = &d->cur_mac;
+	}
+	if (d->prev_mac.mac != NULL) {
+		vfy_mac_start(&d->prev_mac);
+	} else {
+		d->prev_mac.ret = TLD_ECRYPTO; /* never used: the state is not */
+	}
 	/* the apex, from the SOA line the previous file begins with */
 	struct file pf = { d->prev.text, d->prev.len };
 	size_t l0 = line_len(&pf, 0), ol = 0;
@@ -917,8 +937,14 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	if ((ret = load_part(opts->previous, &d->w.o, &d->w.ro, threads, &d->oz_path, &d->oz, why)) ==
 	            TLD_OK &&
 	    (ret = load_part(path, &d->w.n, &d->w.rn, threads, &d->nz_path, &d->nz, why)) == TLD_OK) {
-		ret = vfy_vstate_load(opts->state_in, d->nz->apex_wire, d->nz->apex_wlen, &d->state);
-		if (ret != TLD_OK && ret != TLD_ENOMEM) {
+		ret = d->state_ret;
+		if (ret == TLD_OK && (d->state.apex_len != d->nz->apex_wlen ||
+		                      memcmp(d->state.apex, d->nz->apex_wire, d->nz->apex_wlen) != 0)) {
+			tld_warning("%s: verification state ignored: written for another zone; verifying "
+			            "in full", opts->state_in);
+			ret = TLD_EINVAL;
+		}
+		if (ret != TLD_OK) {
 			*why = ret == TLD_ENOENT ? "no verification state" : "the verification state is not usable";
 			ret = TLD_EAGAIN;
 		}
@@ -990,9 +1016,10 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		goto out;
 	}
 	tld_debug("verify: whole-zone checks done (thread cpu %.3f s)", thread_cpu());
-	vfy_sha_wait(&d->prev_sha);
-	tld_debug("verify: SHA-256 of the files done");
-	if (d->prev_sha.ret != TLD_OK || memcmp(d->prev_sha.md, d->state.file_sha256, 32) != 0) {
+	vfy_mac_wait(&d->prev_mac);
+	tld_debug("verify: tags of the files done");
+	if (d->prev_mac.ret != TLD_OK ||
+	    CRYPTO_memcmp(d->prev_mac.tag, d->state.file_mac.tag, VFY_FILEMAC_TAG) != 0) {
 		*why = "the previous file is not the one the verification state describes";
 		ret = TLD_EAGAIN;
 		goto out;
@@ -1001,12 +1028,13 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 	facts->apex_len = d->state.apex_len;
 	memcpy(facts->apex_digest, digest, 32);
 	if (opts->state_out != NULL) {
-		if (d->cur_sha.ret != TLD_OK) {
-			*why = "the new file's SHA-256 failed";
+		if (d->cur_mac.ret != TLD_OK) {
+			*why = "the new file's tag failed";
 			ret = TLD_EAGAIN;
 			goto out;
 		}
-		memcpy(facts->file_sha256, d->cur_sha.md, 32);
+		facts->file_mac = d->cur_key;
+		memcpy(facts->file_mac.tag, d->cur_mac.tag, VFY_FILEMAC_TAG);
 	}
 	ret = TLD_OK;
 out:

@@ -443,14 +443,14 @@ static void write_state(const struct tld_verify_opts *opts, struct vfy_facts *f)
 
 /* The facts of a whole zone that passed, checked against its report, written. */
 static void write_full_state(const struct tld_verify_opts *opts, const struct vfy_zone *z,
-                             const struct vfy_sha_job *sha, const struct tld_verify_report *rep)
+                             const struct vfy_mac_job *mac, const struct tld_verify_report *rep)
 {
 	struct vfy_facts f = { 0 };
 	const char *why = NULL;
 
-	if (sha->ret != TLD_OK) {
-		why = "the file's SHA-256 failed";
-	} else if (!sha->line_oriented) {
+	if (mac->ret != TLD_OK) {
+		why = "the file's tag failed";
+	} else if (!mac->line_oriented) {
 		why = "not one whole record a line (directives, comments, parentheses, quotes, escapes)";
 	} else if (!z->owners_ordered) {
 		why = "owners not in canonical order";
@@ -471,7 +471,8 @@ static void write_full_state(const struct tld_verify_opts *opts, const struct vf
 		tld_info("verify: %s: no verification state written (the next verification will be "
 		         "in full): %s", opts->state_out, why);
 	} else {
-		memcpy(f.file_sha256, sha->md, sizeof(f.file_sha256));
+		f.file_mac = *mac->mac;
+		memcpy(f.file_mac.tag, mac->tag, VFY_FILEMAC_TAG);
 		write_state(opts, &f);
 	}
 	vfy_facts_clear(&f);
@@ -485,7 +486,8 @@ static int verify_full(const char *path, const struct tld_verify_opts *opts, con
 	struct tld_verify_report *rep = NULL;
 	struct vfy_issue_list seq = { 0 };
 	struct vfy_text text = { 0 };
-	struct vfy_sha_job sha = { 0 };
+	struct vfy_mac_job mac = { 0 };
+	struct vfy_filemac key;
 	unsigned nt = thread_count(opts);
 	struct timespec t0;
 	int ret;
@@ -495,12 +497,13 @@ static int verify_full(const char *path, const struct tld_verify_opts *opts, con
 		return ret;
 	}
 	if (opts->state_out != NULL) {
-		/* the state names the very bytes parsed: hashed from the same mapping */
-		sha = (struct vfy_sha_job){ .text = text.text, .len = text.len, .check_lines = true };
-		vfy_sha_start(&sha);
+		/* the state names the very bytes parsed: tagged from the same mapping */
+		mac = (struct vfy_mac_job){ .text = text.text, .len = text.len, .check_lines = true };
+		mac.mac = vfy_filemac_new_key(&key) == TLD_OK ? &key : NULL;
+		vfy_mac_start(&mac);
 	}
 	ret = vfy_zone_load_text(path, text.text, text.len, nt, false, &seq, &z);
-	vfy_sha_wait(&sha);
+	vfy_mac_wait(&mac);
 	vfy_text_unmap(&text);
 	if (ret != TLD_OK) {
 		vfy_issue_list_clear(&seq);
@@ -521,7 +524,7 @@ static int verify_full(const char *path, const struct tld_verify_opts *opts, con
 		goto fail;
 	}
 	if (rep->n_failures == 0 && opts->state_out != NULL) {
-		write_full_state(opts, z, &sha, rep);
+		write_full_state(opts, z, &mac, rep);
 	}
 	vfy_vcache_free(cache);
 	vfy_zone_free(z);

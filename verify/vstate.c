@@ -18,7 +18,7 @@
 
 #define MAGIC "TLDSIGN-VSTATE\n"
 #define MAGIC_LEN 16
-#define VERSION 1
+#define VERSION 2 /* 1: a SHA-256 of the zone file where the tag is */
 #define DIGEST_LEN 32
 #define N_COUNTS 8
 #define NAME_LEN (VFY_VS_HASH + 1)
@@ -286,7 +286,9 @@ static void put_facts(struct writer *w, const struct vfy_facts *f)
 	put_be(w, VERSION, 4);
 	put_be(w, f->apex_len, 1);
 	put(w, f->apex, f->apex_len);
-	put(w, f->file_sha256, DIGEST_LEN);
+	put(w, f->file_mac.key, VFY_FILEMAC_KEY);
+	put(w, f->file_mac.iv, VFY_FILEMAC_IV);
+	put(w, f->file_mac.tag, VFY_FILEMAC_TAG);
 	put(w, f->apex_digest, DIGEST_LEN);
 	counts_array(&f->counts, counts);
 	for (int i = 0; i < N_COUNTS; i++) {
@@ -337,7 +339,7 @@ int vfy_vstate_write(const char *path, const struct vfy_facts *f)
 		ret = TLD_ECRYPTO;
 		goto out;
 	}
-	if ((ret = tld_atomic_file_open(path, 0644, &af)) != TLD_OK) {
+	if ((ret = tld_atomic_file_open(path, 0600, &af)) != TLD_OK) {
 		goto out;
 	}
 	w->fp = tld_atomic_file_stream(af);
@@ -440,11 +442,12 @@ static const char *parse(const uint8_t *b, size_t len, const uint8_t *apex, size
 	}
 	f->apex_len = (size_t)get_be(&r, 1);
 	const uint8_t *a = take(&r, f->apex_len);
-	if (a == NULL || f->apex_len != apex_len || memcmp(a, apex, apex_len) != 0) {
+	if (a == NULL || (apex != NULL && (f->apex_len != apex_len || memcmp(a, apex, apex_len) != 0))) {
 		return "written for another zone";
 	}
-	memcpy(f->apex, a, apex_len);
-	const uint8_t *sha = take(&r, DIGEST_LEN), *ad = take(&r, DIGEST_LEN);
+	memcpy(f->apex, a, f->apex_len);
+	const uint8_t *key = take(&r, VFY_FILEMAC_KEY), *iv = take(&r, VFY_FILEMAC_IV),
+	              *tag = take(&r, VFY_FILEMAC_TAG), *ad = take(&r, DIGEST_LEN);
 	for (int i = 0; i < N_COUNTS; i++) {
 		counts[i] = get_be(&r, 8);
 	}
@@ -452,7 +455,9 @@ static const char *parse(const uint8_t *b, size_t len, const uint8_t *apex, size
 	if (r.bad || nn > len / NAME_LEN || n3 > len / (2 * VFY_VS_HASH + 3) || ns > len / 8) {
 		return "truncated or damaged (its counts do not fit its length)";
 	}
-	memcpy(f->file_sha256, sha, DIGEST_LEN);
+	memcpy(f->file_mac.key, key, VFY_FILEMAC_KEY);
+	memcpy(f->file_mac.iv, iv, VFY_FILEMAC_IV);
+	memcpy(f->file_mac.tag, tag, VFY_FILEMAC_TAG);
 	memcpy(f->apex_digest, ad, DIGEST_LEN);
 	counts_from_array(&f->counts, counts);
 	f->nsec3 = malloc((n3 ? n3 : 1) * sizeof(*f->nsec3));

@@ -8,9 +8,9 @@
  *
  * What it holds (the facts the whole-zone checks need that are not local to
  * one top-level subtree of the zone, see vdelta.c):
- *   - the zone apex, and the SHA-256 of the exact bytes of the zone file it
- *     describes: a state is used only for a file whose SHA-256, computed
- *     anew, is that one;
+ *   - the zone apex, and the tag of the exact bytes of the zone file it
+ *     describes, with its key and IV (verify/filemac.h): a state is used
+ *     only for a file whose tag, computed anew, is that one;
  *   - the SHA-256 of the apex's denial and key inputs (every DNSKEY record,
  *     every NSEC3PARAM record, min(SOA TTL, SOA MINIMUM)): vfy_apex_digest();
  *   - the report's counts;
@@ -27,9 +27,10 @@
  *
  * File format (big-endian):
  *   16 bytes  magic "TLDSIGN-VSTATE\n\0"
- *   u32       format version (1)
+ *   u32       format version (2)
  *   u8        length L of the apex (canonical wire form), then L bytes
- *   32 bytes  SHA-256 of the zone file
+ *   32 bytes  the zone file's tag key, 12 bytes its IV, 16 bytes its tag
+ *             (verify/filemac.h; version 1 had a SHA-256 here)
  *   32 bytes  apex digest
  *   8 x u64   counts: records, names, empty non-terminals, RRsets signed,
  *             RRSIGs verified, secure delegations, insecure delegations, NSEC3
@@ -40,13 +41,16 @@
  *   S x u32   expirations, ascending; S x u32 inceptions, ascending
  *   32 bytes  SHA-256 of everything before (damage check)
  * Anything else (magic, version, lengths, order, digest, apex) makes the file
- * ignored with a warning: the verification runs in full.
+ * ignored with a warning: the verification runs in full.  The file holds
+ * the tag's key: it is written readable by its owner only.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "verify/filemac.h"
 
 #define VFY_VSTATE_SUFFIX ".vstate"
 #define VFY_VS_HASH 20
@@ -76,7 +80,7 @@ struct vfy_vs_counts {
 struct vfy_facts {
 	uint8_t apex[255];
 	size_t apex_len;
-	uint8_t file_sha256[32];
+	struct vfy_filemac file_mac; /*!< the zone file's tag, key and IV */
 	uint8_t apex_digest[32];
 	struct vfy_vs_counts counts;
 	struct vfy_vs_name *names; /*!< owned */
@@ -118,6 +122,7 @@ int vfy_vs_hash_cmp(const uint8_t *a, const uint8_t *b);
 
 /*!
  * \brief Reads a state file for the zone whose apex is apex_wire.
+ * \param[in]  apex_wire  NULL: any apex (the caller compares out->apex)
  * \param[out] out  filled only on success; vfy_facts_clear() it
  * \return TLD_OK; TLD_ENOENT (no such file: nothing logged); TLD_EINVAL
  *         (damaged, another format or zone: warned with the reason);
