@@ -528,50 +528,103 @@ static int name_cmp(const struct vfy_vs_name *a, const struct vfy_vs_name *b)
 	return c != 0 ? c : (int)a->needs - (int)b->needs;
 }
 
+/* First position in [from, n) of sorted names whose name is >= x (upper: > x). */
+static size_t names_bound(const struct vfy_vs_name *v, size_t from, size_t n,
+                          const struct vfy_vs_name *x, bool upper)
+{
+	size_t lo = from, hi = n, step = 1;
+	/* galloping from `from`: the next change is mostly a few dozen names on */
+	while (lo + step < n) {
+		int c = name_cmp(&v[lo + step], x);
+		if (!(c < 0 || (upper && c == 0))) {
+			hi = lo + step;
+			break;
+		}
+		lo += step + 1;
+		step *= 2;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = name_cmp(&v[mid], x);
+		if (c < 0 || (upper && c == 0)) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
 /*
  * Merges the names into out (empty): false when a removed one is not in the
  * old facts, or out of memory (out->err).
+ *
+ * The result is that of one merge walk over the three sorted lists (each
+ * removed name takes the first equal old name not taken yet; an added name
+ * goes after the old names equal to it), done by spans: each removed
+ * name's position by binary search from the one before, each added name's
+ * likewise, and the old names between them copied whole.
  */
 static bool merge_names(const struct vfy_facts *old, const struct vfy_facts *rem,
                         const struct vfy_facts *add, struct vfy_facts *out)
 {
-	size_t i = 0, r = 0, a = 0, k = 0;
-	size_t cap = old->n_names - rem->n_names + add->n_names;
+	size_t n_old = old->n_names, cap = n_old - rem->n_names + add->n_names, k = 0;
+	size_t *gone = NULL;
 
-	if (rem->n_names > old->n_names) {
+	if (rem->n_names > n_old) {
 		return false;
 	}
-	if ((out->names = malloc((cap ? cap : 1) * sizeof(*out->names))) == NULL) {
+	if ((out->names = malloc((cap ? cap : 1) * sizeof(*out->names))) == NULL ||
+	    (gone = malloc((rem->n_names + 1) * sizeof(*gone))) == NULL) {
 		out->err = TLD_ENOMEM;
 		return false;
 	}
-	while (i < old->n_names || a < add->n_names) {
-		if (i < old->n_names && r < rem->n_names) {
-			int c = name_cmp(&rem->names[r], &old->names[i]);
-			if (c < 0) {
-				return false;
-			}
-			if (c == 0) {
-				i++;
-				r++;
-				continue;
-			}
-		}
-		bool take_old = i < old->n_names &&
-		                (a == add->n_names || name_cmp(&old->names[i], &add->names[a]) <= 0);
-		if (k == cap) {
+	for (size_t r = 0, i = 0; r < rem->n_names; r++) {
+		size_t j = names_bound(old->names, i, n_old, &rem->names[r], false);
+		if (j == n_old || name_cmp(&old->names[j], &rem->names[r]) != 0) {
+			free(gone);
 			return false;
 		}
-		out->names[k++] = take_old ? old->names[i++] : add->names[a++];
-		out->n_names = k;
+		gone[r] = j;
+		i = j + 1;
 	}
-	return r == rem->n_names;
+	gone[rem->n_names] = n_old;
+	size_t i = 0, g = 0;
+	for (size_t a = 0; a <= add->n_names; a++) {
+		size_t to = a < add->n_names ? names_bound(old->names, i, n_old, &add->names[a], true) : n_old;
+		while (i < to) {
+			size_t end = gone[g] < to ? gone[g] : to;
+			memcpy(out->names + k, old->names + i, (end - i) * sizeof(*out->names));
+			k += end - i;
+			i = end;
+			if (i == gone[g] && i < to) {
+				i++;
+				g++;
+			}
+		}
+		if (a < add->n_names) {
+			out->names[k++] = add->names[a];
+		}
+	}
+	free(gone);
+	out->n_names = k;
+	return k == cap;
 }
 
 static bool merge_nsec3(const struct vfy_facts *old, const struct vfy_facts *rem,
                         const struct vfy_facts *add, struct vfy_facts *out)
 {
-	size_t i = 0, r = 0, a = 0;
+	size_t i = 0, r = 0, a = 0, n3 = old->n_nsec3 + add->n_nsec3;
+	size_t bytes = old->bitmaps_len + add->bitmaps_len;
+
+	/* sized for the most it can take: filled in place, not grown */
+	out->nsec3 = malloc((n3 ? n3 : 1) * sizeof(*out->nsec3));
+	out->bitmaps = malloc(bytes ? bytes : 1);
+	if (out->nsec3 == NULL || out->bitmaps == NULL) {
+		out->err = TLD_ENOMEM;
+		return false;
+	}
+	out->bitmaps_cap = bytes;
 	while (i < old->n_nsec3 || a < add->n_nsec3) {
 		if (i < old->n_nsec3 && r < rem->n_nsec3) {
 			int c = vfy_vs_hash_cmp(rem->nsec3[r].hash, old->nsec3[i].hash);
@@ -589,8 +642,11 @@ static bool merge_nsec3(const struct vfy_facts *old, const struct vfy_facts *rem
 		                 vfy_vs_hash_cmp(old->nsec3[i].hash, add->nsec3[a].hash) <= 0);
 		const struct vfy_facts *src = take_old ? old : add;
 		const struct vfy_vs_nsec3 *n = take_old ? &old->nsec3[i++] : &add->nsec3[a++];
-		vfy_facts_add_nsec3(out, n->hash, n->next, n->flags, vfy_facts_bitmap(src, n),
-		                    n->bm_len);
+		struct vfy_vs_nsec3 *o = &out->nsec3[out->n_nsec3++];
+		*o = *n;
+		o->bm_off = out->bitmaps_len;
+		memcpy(out->bitmaps + o->bm_off, vfy_facts_bitmap(src, n), n->bm_len);
+		out->bitmaps_len += n->bm_len;
 	}
 	return r == rem->n_nsec3;
 }

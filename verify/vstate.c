@@ -125,11 +125,6 @@ void vfy_facts_add_sig(struct vfy_facts *f, uint32_t inception, uint32_t expirat
 	f->n_sigs++;
 }
 
-int vfy_vs_hash_cmp(const uint8_t *a, const uint8_t *b)
-{
-	return memcmp(a, b, VFY_VS_HASH);
-}
-
 static int name_cmp(const void *pa, const void *pb)
 {
 	const struct vfy_vs_name *a = pa, *b = pb;
