@@ -843,12 +843,37 @@ struct vfy_delta {
 	struct vfy_text prev, cur;
 	struct vfy_mac_job prev_mac, cur_mac;
 	struct vfy_filemac cur_key; /* the new file's key and IV, drawn now */
+	const char *state_path;
+	pthread_t state_thread;    /* reads the state, then the previous file's tag */
+	bool state_started;
 	struct vfy_facts state;
 	int state_ret;             /* reading the state: TLD_OK, or why it is not used */
 	struct walk w;
 	struct vfy_zone *oz, *nz;  /* the parts of the previous and the new file */
 	char *oz_path, *nz_path;
 };
+
+/* The state, then the previous file's tag under its key (a thread of its own). */
+static void *state_run(void *arg)
+{
+	struct vfy_delta *d = arg;
+	d->state_ret = vfy_vstate_load(d->state_path, NULL, 0, &d->state);
+	if (d->state_ret == TLD_OK) {
+		d->prev_mac.mac = &d->state.file_mac;
+		mac_run(&d->prev_mac);
+	} else {
+		d->prev_mac.ret = TLD_ECRYPTO; /* never used: the state is not */
+	}
+	return NULL;
+}
+
+static void state_wait(struct vfy_delta *d)
+{
+	if (d->state_started) {
+		pthread_join(d->state_thread, NULL);
+		d->state_started = false;
+	}
+}
 
 struct vfy_zone *vfy_delta_zone(struct vfy_delta *d)
 {
@@ -870,7 +895,8 @@ void vfy_delta_free(struct vfy_delta *d)
 	if (d == NULL) {
 		return;
 	}
-	vfy_mac_wait(&d->prev_mac);
+	state_wait(d);
+	vfy_mac_wait(&d->cur_mac);
 	vfy_text_unmap(&d->prev);
 	vfy_text_unmap(&d->cur);
 	vfy_facts_clear(&d->state);
@@ -942,29 +968,23 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	}
 	tld_debug("verify: files mapped at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
 	/*
-	 * The state first: the previous file's tag needs its key.  Whether it
-	 * is usable (and of this zone: its apex is compared with the new
-	 * part's below) is acted on where it was before, after the walk and
-	 * the parts, so that the reason for a full verification is the same.
+	 * Beside the walk: the state read, then the previous file's tag (it
+	 * needs the state's key), on one thread; the new file's tag, under a
+	 * key drawn now, on another.  Whether the state is usable (and of this
+	 * zone: its apex is compared with the new part's) is acted on after
+	 * the walk and the parts, so that the reason for a full verification
+	 * is the same as when the state was read there.
 	 */
-	d->state_ret = vfy_vstate_load(opts->state_in, NULL, 0, &d->state);
-	if (d->state_ret == TLD_ENOMEM) {
-		vfy_delta_free(d);
-		return TLD_ENOMEM;
+	d->prev_mac = (struct vfy_mac_job){ .text = d->prev.text, .len = d->prev.len };
+	d->state_path = opts->state_in;
+	d->state_started = pthread_create(&d->state_thread, NULL, state_run, d) == 0;
+	if (!d->state_started) {
+		state_run(d);
 	}
-	tld_debug("verify: state read at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
-	/* both on one thread: the other core stays the walk's and the checks' */
-	d->prev_mac = (struct vfy_mac_job){ .text = d->prev.text, .len = d->prev.len,
-	                                    .mac = d->state_ret == TLD_OK ? &d->state.file_mac : NULL };
 	if (opts->state_out != NULL) {
 		d->cur_mac = (struct vfy_mac_job){ .text = d->cur.text, .len = d->cur.len };
 		d->cur_mac.mac = vfy_filemac_new_key(&d->cur_key) == TLD_OK ? &d->cur_key : NULL;
-		d->prev_mac.then = &d->cur_mac;
-	}
-	if (d->prev_mac.mac != NULL) {
-		vfy_mac_start(&d->prev_mac);
-	} else {
-		d->prev_mac.ret = TLD_ECRYPTO; /* never used: the state is not */
+		vfy_mac_start(&d->cur_mac);
 	}
 	/* the apex, from the SOA line the previous file begins with */
 	struct file pf = { d->prev.text, d->prev.len };
@@ -993,6 +1013,7 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	if ((ret = load_part(opts->previous, &d->w.o, &d->w.ro, threads, &d->oz_path, &d->oz, why)) ==
 	            TLD_OK &&
 	    (ret = load_part(path, &d->w.n, &d->w.rn, threads, &d->nz_path, &d->nz, why)) == TLD_OK) {
+		state_wait(d);
 		ret = d->state_ret;
 		if (ret == TLD_OK && (d->state.apex_len != d->nz->apex_wlen ||
 		                      memcmp(d->state.apex, d->nz->apex_wire, d->nz->apex_wlen) != 0)) {
@@ -1072,7 +1093,8 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		goto out;
 	}
 	tld_debug("verify: whole-zone checks done (thread cpu %.3f s)", thread_cpu());
-	vfy_mac_wait(&d->prev_mac);
+	state_wait(d);
+	vfy_mac_wait(&d->cur_mac);
 	tld_debug("verify: tags of the files done");
 	if (d->prev_mac.ret != TLD_OK ||
 	    CRYPTO_memcmp(d->prev_mac.tag, d->state.file_mac.tag, VFY_FILEMAC_TAG) != 0) {
