@@ -22,7 +22,7 @@ int vfy_filemac_new_key(struct vfy_filemac *m)
 	               : TLD_ECRYPTO;
 }
 
-int vfy_filemac_tag(const struct vfy_filemac *m, const void *text, size_t len, uint8_t *tag)
+int vfy_filemac_begin(struct vfy_filemac_stream *s, const struct vfy_filemac *m)
 {
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "GMAC", NULL);
 	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
@@ -31,20 +31,49 @@ int vfy_filemac_tag(const struct vfy_filemac *m, const void *text, size_t len, u
 		OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_IV, (void *)m->iv, sizeof(m->iv)),
 		OSSL_PARAM_construct_end(),
 	};
-	const uint8_t *p = text;
-	size_t out = 0;
-	bool ok = ctx != NULL && EVP_MAC_init(ctx, m->key, sizeof(m->key), params) == 1;
 
-	for (size_t off = 0; ok && off < len; off += PIECE) {
-		ok = EVP_MAC_update(ctx, p + off, len - off < PIECE ? len - off : PIECE) == 1;
+	s->mac = mac;
+	s->ctx = ctx;
+	s->bad = ctx == NULL || EVP_MAC_init(ctx, m->key, sizeof(m->key), params) != 1;
+	if (s->bad) {
+		vfy_filemac_end(s, NULL);
+		return TLD_ECRYPTO;
 	}
-	ok = ok && EVP_MAC_final(ctx, tag, &out, VFY_FILEMAC_TAG) == 1 && out == VFY_FILEMAC_TAG;
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
-	if (!ok) {
+	return TLD_OK;
+}
+
+void vfy_filemac_add(struct vfy_filemac_stream *s, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	for (size_t off = 0; !s->bad && off < len; off += PIECE) {
+		s->bad = EVP_MAC_update(s->ctx, b + off, len - off < PIECE ? len - off : PIECE) != 1;
+	}
+}
+
+int vfy_filemac_end(struct vfy_filemac_stream *s, uint8_t *tag)
+{
+	size_t out = 0;
+	bool ok = !s->bad && tag != NULL && s->ctx != NULL &&
+	          EVP_MAC_final(s->ctx, tag, &out, VFY_FILEMAC_TAG) == 1 && out == VFY_FILEMAC_TAG;
+	EVP_MAC_CTX_free(s->ctx);
+	EVP_MAC_free(s->mac);
+	s->ctx = s->mac = NULL;
+	s->bad = true;
+	if (!ok && tag != NULL) {
 		memset(tag, 0, VFY_FILEMAC_TAG);
 	}
 	return ok ? TLD_OK : TLD_ECRYPTO;
+}
+
+int vfy_filemac_tag(const struct vfy_filemac *m, const void *text, size_t len, uint8_t *tag)
+{
+	struct vfy_filemac_stream s;
+	if (vfy_filemac_begin(&s, m) != TLD_OK) {
+		memset(tag, 0, VFY_FILEMAC_TAG);
+		return TLD_ECRYPTO;
+	}
+	vfy_filemac_add(&s, text, len);
+	return vfy_filemac_end(&s, tag);
 }
 
 bool vfy_filemac_check(const struct vfy_filemac *m, const void *text, size_t len)

@@ -55,6 +55,24 @@ int vfy_filemac_new_key(struct vfy_filemac *m);
  */
 int vfy_filemac_tag(const struct vfy_filemac *m, const void *text, size_t len, uint8_t *tag);
 
+/*! The tag of a text given in pieces. */
+struct vfy_filemac_stream {
+	void *mac;                 /*!< EVP_MAC */
+	void *ctx;                 /*!< EVP_MAC_CTX */
+	bool bad;                  /*!< a step failed: the final tag is refused */
+};
+
+/*! \brief Starts a tag under m's key and IV. \return TLD_OK or TLD_ECRYPTO (freed then) */
+int vfy_filemac_begin(struct vfy_filemac_stream *s, const struct vfy_filemac *m);
+/*! \brief Adds bytes (a failure is remembered for vfy_filemac_end()). */
+void vfy_filemac_add(struct vfy_filemac_stream *s, const void *p, size_t len);
+/*!
+ * \brief The tag, and frees the stream (also fine after a failed begin).
+ * \param[out] tag  VFY_FILEMAC_TAG bytes; NULL: only free
+ * \return TLD_OK or TLD_ECRYPTO
+ */
+int vfy_filemac_end(struct vfy_filemac_stream *s, uint8_t *tag);
+
 /*!
  * \brief Whether text still has m's tag (constant-time comparison).
  * \return true only when the tag was computed and matches

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <ldns/ldns.h>
-#include <openssl/evp.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -25,6 +24,7 @@
 #include "tests/unit/test_slurp.h"
 #include "verify/filemac.h"
 #include "verify/verify.h"
+#include "verify/vstate.h"
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
 #define DAY 86400
@@ -471,12 +471,15 @@ static bool same_counts(const struct tld_verify_report *a, const struct tld_veri
 	       a->nsec == b->nsec && a->dnskey_response_size == b->dnskey_response_size;
 }
 
-/* Whether a state's file tag (verify/filemac.h: after magic, version, apex) is zone's. */
+/* Where a state's apex length is: after magic, version, the seal's key and IV. */
+#define APEX_AT (16 + 4 + VFY_FILEMAC_KEY + VFY_FILEMAC_IV)
+
+/* Whether a state's file tag (verify/filemac.h: after the apex) is zone's. */
 static bool tags_file(const uint8_t *st, size_t len, const uint8_t *zone, size_t zlen)
 {
 	struct vfy_filemac m;
-	size_t at = 21 + (len > 20 ? st[20] : 0);
-	if (len < at + sizeof(m) + 32) {
+	size_t at = APEX_AT + 1 + (len > APEX_AT ? st[APEX_AT] : 0);
+	if (len < at + sizeof(m) + VFY_FILEMAC_TAG) {
 		return false;
 	}
 	memcpy(m.key, st + at, VFY_FILEMAC_KEY);
@@ -486,17 +489,18 @@ static bool tags_file(const uint8_t *st, size_t len, const uint8_t *zone, size_t
 }
 
 /*
- * Whether two states are the same but for the file tag's key and IV (drawn
- * anew by each verification), and so the tag and the trailing seal, and
- * both tag the zone file's bytes.
+ * Whether two states are the same but for the keys and IVs (drawn anew by
+ * each verification) of the seal and the file tag, and so the tag and the
+ * seal, and both tag the zone file's bytes.
  */
 static bool same_state(const char *a, const char *b, const char *zone)
 {
 	size_t la, lb, lz;
 	uint8_t *x = test_slurp(a, &la), *y = test_slurp(b, &lb), *z = test_slurp(zone, &lz);
-	size_t at = 21 + (la > 20 ? x[20] : 0), mac = sizeof(struct vfy_filemac);
-	bool same = la == lb && la > at + mac + 32 && memcmp(x, y, at) == 0 &&
-	            memcmp(x + at + mac, y + at + mac, la - at - mac - 32) == 0 &&
+	size_t at = APEX_AT + 1 + (la > APEX_AT ? x[APEX_AT] : 0), mac = sizeof(struct vfy_filemac);
+	bool same = la == lb && la > at + mac + VFY_FILEMAC_TAG && memcmp(x, y, 20) == 0 &&
+	            memcmp(x + APEX_AT, y + APEX_AT, at - APEX_AT) == 0 &&
+	            memcmp(x + at + mac, y + at + mac, la - at - mac - VFY_FILEMAC_TAG) == 0 &&
 	            tags_file(x, la, z, lz) && tags_file(y, lb, z, lz);
 	free(x);
 	free(y);
@@ -765,11 +769,10 @@ static const char *patched_state(const char *state, const char *name, size_t at,
 	const char *out = path_of(name);
 	size_t len;
 	uint8_t *buf = test_slurp(state, &len);
-	unsigned mdlen = 0;
 
-	if (len > at + 32) {
+	if (len > at + VFY_FILEMAC_TAG) {
 		buf[at] = v;
-		EVP_Digest(buf, len - 32, buf + len - 32, &mdlen, EVP_sha256(), NULL);
+		vfy_vstate_reseal(buf, len);
 		FILE *o = fopen(out, "wb");
 		if (o != NULL) {
 			fwrite(buf, 1, len, o);
@@ -805,7 +808,7 @@ static void states(const struct lines *p, const char *state)
 	                    patched_state(state, "v1.vstate", 19, 1), ANY);
 	ok(mode == TLD_VERIFY_FULL, "a version-1 state: the full path ran");
 	/* the file's tag changed, the state sealed again: the previous file is not the state's */
-	size_t tag_at = 16 + 4 + 1 + 6 + VFY_FILEMAC_KEY + VFY_FILEMAC_IV, slen;
+	size_t tag_at = APEX_AT + 1 + 6 + VFY_FILEMAC_KEY + VFY_FILEMAC_IV, slen;
 	uint8_t *sb = test_slurp(state, &slen);
 	uint8_t tb = slen > tag_at ? sb[tag_at] : 0;
 	free(sb);

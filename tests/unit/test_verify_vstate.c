@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -92,11 +91,10 @@ static void spill(const char *path, const uint8_t *buf, size_t len)
 	}
 }
 
-/* The file's trailing SHA-256 made right again after an edit. */
+/* The file's trailing seal made right again after an edit. */
 static void reseal(uint8_t *buf, size_t len)
 {
-	unsigned mdlen = 0;
-	EVP_Digest(buf, len - 32, buf + len - 32, &mdlen, EVP_sha256(), NULL);
+	vfy_vstate_reseal(buf, len);
 }
 
 static int load(const char *path, const uint8_t *a, size_t alen)
@@ -165,7 +163,8 @@ int main(void)
 
 	/* well sealed but inconsistent: too many names for its length */
 	memcpy(bad, good, len);
-	size_t counts_at = 16 + 4 + 1 + sizeof(apex) + sizeof(struct vfy_filemac) + 32 + 64;
+	size_t counts_at = 16 + 4 + VFY_FILEMAC_KEY + VFY_FILEMAC_IV + 1 + sizeof(apex) +
+	                   sizeof(struct vfy_filemac) + 32 + 64;
 	bad[counts_at] = 0x7f;
 	reseal(bad, len);
 	spill(path, bad, len);
