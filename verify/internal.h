@@ -514,23 +514,27 @@ void vfy_count_names(const struct vfy_zone *z, size_t from, size_t to, struct vf
 
 /* ---- delta verification (vdelta.c) ---- */
 
-/*! SHA-256 of a text (and, when asked, whether it is line-oriented) on a thread. */
-struct vfy_sha_job {
+/*!
+ * The tag of a text (verify/filemac.h) and, when asked, whether it is
+ * line-oriented, on a thread.
+ */
+struct vfy_mac_job {
 	const char *text;
 	size_t len;
+	const struct vfy_filemac *mac; /*!< in: the key and IV; NULL: no tag (ret TLD_ECRYPTO) */
 	bool check_lines;          /*!< in: also run vfy_text_line_oriented() */
-	uint8_t md[32];            /*!< out */
+	uint8_t tag[VFY_FILEMAC_TAG]; /*!< out */
 	bool line_oriented;        /*!< out, when check_lines */
 	int ret;                   /*!< out: TLD_OK or TLD_ECRYPTO */
-	struct vfy_sha_job *then;  /*!< in: NULL, or a job run next on the same thread */
+	struct vfy_mac_job *then;  /*!< in: NULL, or a job run next on the same thread */
 	pthread_t thread;
 	bool started;
 };
 
 /*! Starts a job and its `then` jobs on one thread (on this thread when none can be made). */
-void vfy_sha_start(struct vfy_sha_job *j);
+void vfy_mac_start(struct vfy_mac_job *j);
 /*! Waits for a job and its `then` jobs (fine when never started or already waited for). */
-void vfy_sha_wait(struct vfy_sha_job *j);
+void vfy_mac_wait(struct vfy_mac_job *j);
 
 /*!
  * Whether every line of a text is one whole record with an absolute owner:
@@ -555,7 +559,8 @@ struct vfy_delta;
 
 /*!
  * \brief Starts a delta verification of path against opts->previous and
- *        opts->state_in: maps both, starts their SHA-256 on threads, walks
+ *        opts->state_in: maps both, reads the state, starts the files' tags
+ *        on a thread, walks
  *        them, loads the changed parts (with the apex) of both as partial
  *        zones and reads the state.
  * \param[out] out  on TLD_OK; free with vfy_delta_free()
@@ -575,9 +580,9 @@ size_t vfy_delta_subtrees(const struct vfy_delta *d);
 /*!
  * \brief Once the new part passed every per-name check with no failure: the
  *        new version's facts (state - previous part + new part) and the
- *        whole-zone checks on them, then the previous file's SHA-256 against
+ *        whole-zone checks on them, then the previous file's tag against
  *        the state's.
- * \param[out] facts  on TLD_OK: the new version's (file SHA-256 set when
+ * \param[out] facts  on TLD_OK: the new version's (file tag set when
  *                    opts->state_out); vfy_facts_clear() them
  * \return TLD_OK (the new version passes), TLD_EAGAIN (*why: verify in
  *         full), TLD_ENOMEM

@@ -25,7 +25,8 @@
  *
  * The delta path runs only when all of this holds, else the full path runs:
  *   - the state is intact, of this zone, and describes exactly the bytes of
- *     the previous file (their SHA-256, computed now);
+ *     the previous file (their tag under the state's key, computed now:
+ *     verify/filemac.h);
  *   - the apex digest (DNSKEY records, NSEC3PARAM, min(SOA TTL, MINIMUM)) is
  *     the state's: every unchanged signature was checked against the same
  *     key set and algorithms, every unchanged NSEC3 against the same
@@ -57,8 +58,9 @@
  * part, of the global checks, or anything unexpected, and the verification
  * runs again in full, so a failing zone gets exactly the full path's report.
  * Soundness therefore rests on: the state describing a version that passed
- * (written only then, checksummed, tied to the file by SHA-256; whoever can
- * write it can write the zone beside it too), and the locality above.
+ * (written only then, checksummed, tied to the file by a keyed MAC whose key
+ * only the state holds; whoever can write it can write the zone beside it
+ * too), and the locality above.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -67,6 +69,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -91,7 +94,7 @@ static double thread_cpu(void)
 	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
-/* ---- SHA-256 of a file's text, and its line check, on a thread ---- */
+/* ---- the tag of a file's text, and its line check, on a thread ---- */
 
 /* Whether the byte may not appear in a line-oriented record (see above). */
 static bool bad_char(unsigned char c)
@@ -161,13 +164,10 @@ bool vfy_text_line_oriented(const char *text, size_t len)
 	return true;
 }
 
-static void *sha_run(void *arg)
+static void *mac_run(void *arg)
 {
-	for (struct vfy_sha_job *j = arg; j != NULL; j = j->then) {
-		unsigned mdlen = 0;
-		j->ret = EVP_Digest(j->text, j->len, j->md, &mdlen, EVP_sha256(), NULL) == 1
-		                 ? TLD_OK
-		                 : TLD_ECRYPTO;
+	for (struct vfy_mac_job *j = arg; j != NULL; j = j->then) {
+		j->ret = j->mac != NULL ? vfy_filemac_tag(j->mac, j->text, j->len, j->tag) : TLD_ECRYPTO;
 		if (j->check_lines) {
 			j->line_oriented = vfy_text_line_oriented(j->text, j->len);
 		}
@@ -175,15 +175,15 @@ static void *sha_run(void *arg)
 	return NULL;
 }
 
-void vfy_sha_start(struct vfy_sha_job *j)
+void vfy_mac_start(struct vfy_mac_job *j)
 {
-	j->started = pthread_create(&j->thread, NULL, sha_run, j) == 0;
+	j->started = pthread_create(&j->thread, NULL, mac_run, j) == 0;
 	if (!j->started) {
-		sha_run(j);
+		mac_run(j);
 	}
 }
 
-void vfy_sha_wait(struct vfy_sha_job *j)
+void vfy_mac_wait(struct vfy_mac_job *j)
 {
 	if (j->started) {
 		pthread_join(j->thread, NULL);
@@ -311,13 +311,36 @@ static size_t group_end(struct walk *w, const struct file *f, size_t pos, const 
 	return pos < f->len ? pos : f->len;
 }
 
-/* Length of the common prefix of a and b (n bytes at most), at memcmp speed. */
+/*
+ * Length of the common prefix of a and b (n bytes at most), at memcmp speed:
+ * 4 KiB blocks by memcmp(), then the block that differs 16 bytes at a time
+ * where SSE2 is there (else 8), then bytes.
+ */
 static size_t common_len(const char *a, const char *b, size_t n)
 {
 	size_t i = 0;
 	while (i + 4096 <= n && memcmp(a + i, b + i, 4096) == 0) {
 		i += 4096;
 	}
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+		unsigned same = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+		if (same != 0xffffu) {
+			return i + (size_t)__builtin_ctz(~same);
+		}
+	}
+#else
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y) {
+			break;
+		}
+	}
+#endif
 	while (i < n && a[i] == b[i]) {
 		i++;
 	}
@@ -528,50 +551,103 @@ static int name_cmp(const struct vfy_vs_name *a, const struct vfy_vs_name *b)
 	return c != 0 ? c : (int)a->needs - (int)b->needs;
 }
 
+/* First position in [from, n) of sorted names whose name is >= x (upper: > x). */
+static size_t names_bound(const struct vfy_vs_name *v, size_t from, size_t n,
+                          const struct vfy_vs_name *x, bool upper)
+{
+	size_t lo = from, hi = n, step = 1;
+	/* galloping from `from`: the next change is mostly a few dozen names on */
+	while (lo + step < n) {
+		int c = name_cmp(&v[lo + step], x);
+		if (!(c < 0 || (upper && c == 0))) {
+			hi = lo + step;
+			break;
+		}
+		lo += step + 1;
+		step *= 2;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = name_cmp(&v[mid], x);
+		if (c < 0 || (upper && c == 0)) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
 /*
  * Merges the names into out (empty): false when a removed one is not in the
  * old facts, or out of memory (out->err).
+ *
+ * The result is that of one merge walk over the three sorted lists (each
+ * removed name takes the first equal old name not taken yet; an added name
+ * goes after the old names equal to it), done by spans: each removed
+ * name's position by binary search from the one before, each added name's
+ * likewise, and the old names between them copied whole.
  */
 static bool merge_names(const struct vfy_facts *old, const struct vfy_facts *rem,
                         const struct vfy_facts *add, struct vfy_facts *out)
 {
-	size_t i = 0, r = 0, a = 0, k = 0;
-	size_t cap = old->n_names - rem->n_names + add->n_names;
+	size_t n_old = old->n_names, cap = n_old - rem->n_names + add->n_names, k = 0;
+	size_t *gone = NULL;
 
-	if (rem->n_names > old->n_names) {
+	if (rem->n_names > n_old) {
 		return false;
 	}
-	if ((out->names = malloc((cap ? cap : 1) * sizeof(*out->names))) == NULL) {
+	if ((out->names = malloc((cap ? cap : 1) * sizeof(*out->names))) == NULL ||
+	    (gone = malloc((rem->n_names + 1) * sizeof(*gone))) == NULL) {
 		out->err = TLD_ENOMEM;
 		return false;
 	}
-	while (i < old->n_names || a < add->n_names) {
-		if (i < old->n_names && r < rem->n_names) {
-			int c = name_cmp(&rem->names[r], &old->names[i]);
-			if (c < 0) {
-				return false;
-			}
-			if (c == 0) {
-				i++;
-				r++;
-				continue;
-			}
-		}
-		bool take_old = i < old->n_names &&
-		                (a == add->n_names || name_cmp(&old->names[i], &add->names[a]) <= 0);
-		if (k == cap) {
+	for (size_t r = 0, i = 0; r < rem->n_names; r++) {
+		size_t j = names_bound(old->names, i, n_old, &rem->names[r], false);
+		if (j == n_old || name_cmp(&old->names[j], &rem->names[r]) != 0) {
+			free(gone);
 			return false;
 		}
-		out->names[k++] = take_old ? old->names[i++] : add->names[a++];
-		out->n_names = k;
+		gone[r] = j;
+		i = j + 1;
 	}
-	return r == rem->n_names;
+	gone[rem->n_names] = n_old;
+	size_t i = 0, g = 0;
+	for (size_t a = 0; a <= add->n_names; a++) {
+		size_t to = a < add->n_names ? names_bound(old->names, i, n_old, &add->names[a], true) : n_old;
+		while (i < to) {
+			size_t end = gone[g] < to ? gone[g] : to;
+			memcpy(out->names + k, old->names + i, (end - i) * sizeof(*out->names));
+			k += end - i;
+			i = end;
+			if (i == gone[g] && i < to) {
+				i++;
+				g++;
+			}
+		}
+		if (a < add->n_names) {
+			out->names[k++] = add->names[a];
+		}
+	}
+	free(gone);
+	out->n_names = k;
+	return k == cap;
 }
 
 static bool merge_nsec3(const struct vfy_facts *old, const struct vfy_facts *rem,
                         const struct vfy_facts *add, struct vfy_facts *out)
 {
-	size_t i = 0, r = 0, a = 0;
+	size_t i = 0, r = 0, a = 0, n3 = old->n_nsec3 + add->n_nsec3;
+	size_t bytes = old->bitmaps_len + add->bitmaps_len;
+
+	/* sized for the most it can take: filled in place, not grown */
+	out->nsec3 = malloc((n3 ? n3 : 1) * sizeof(*out->nsec3));
+	out->bitmaps = malloc(bytes ? bytes : 1);
+	if (out->nsec3 == NULL || out->bitmaps == NULL) {
+		out->err = TLD_ENOMEM;
+		return false;
+	}
+	out->bitmaps_cap = bytes;
 	while (i < old->n_nsec3 || a < add->n_nsec3) {
 		if (i < old->n_nsec3 && r < rem->n_nsec3) {
 			int c = vfy_vs_hash_cmp(rem->nsec3[r].hash, old->nsec3[i].hash);
@@ -589,8 +665,11 @@ static bool merge_nsec3(const struct vfy_facts *old, const struct vfy_facts *rem
 		                 vfy_vs_hash_cmp(old->nsec3[i].hash, add->nsec3[a].hash) <= 0);
 		const struct vfy_facts *src = take_old ? old : add;
 		const struct vfy_vs_nsec3 *n = take_old ? &old->nsec3[i++] : &add->nsec3[a++];
-		vfy_facts_add_nsec3(out, n->hash, n->next, n->flags, vfy_facts_bitmap(src, n),
-		                    n->bm_len);
+		struct vfy_vs_nsec3 *o = &out->nsec3[out->n_nsec3++];
+		*o = *n;
+		o->bm_off = out->bitmaps_len;
+		memcpy(out->bitmaps + o->bm_off, vfy_facts_bitmap(src, n), n->bm_len);
+		out->bitmaps_len += n->bm_len;
 	}
 	return r == rem->n_nsec3;
 }
@@ -785,12 +864,39 @@ static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_fac
 
 struct vfy_delta {
 	struct vfy_text prev, cur;
-	struct vfy_sha_job prev_sha, cur_sha;
+	struct vfy_mac_job prev_mac, cur_mac;
+	struct vfy_filemac cur_key; /* the new file's key and IV, drawn now */
+	const char *state_path;
+	pthread_t state_thread;    /* reads the state, then the previous file's tag */
+	bool state_started;
 	struct vfy_facts state;
+	int state_ret;             /* reading the state: TLD_OK, or why it is not used */
 	struct walk w;
 	struct vfy_zone *oz, *nz;  /* the parts of the previous and the new file */
 	char *oz_path, *nz_path;
 };
+
+/* The state, then the previous file's tag under its key (a thread of its own). */
+static void *state_run(void *arg)
+{
+	struct vfy_delta *d = arg;
+	d->state_ret = vfy_vstate_load(d->state_path, NULL, 0, &d->state);
+	if (d->state_ret == TLD_OK) {
+		d->prev_mac.mac = &d->state.file_mac;
+		mac_run(&d->prev_mac);
+	} else {
+		d->prev_mac.ret = TLD_ECRYPTO; /* never used: the state is not */
+	}
+	return NULL;
+}
+
+static void state_wait(struct vfy_delta *d)
+{
+	if (d->state_started) {
+		pthread_join(d->state_thread, NULL);
+		d->state_started = false;
+	}
+}
 
 struct vfy_zone *vfy_delta_zone(struct vfy_delta *d)
 {
@@ -812,7 +918,8 @@ void vfy_delta_free(struct vfy_delta *d)
 	if (d == NULL) {
 		return;
 	}
-	vfy_sha_wait(&d->prev_sha);
+	state_wait(d);
+	vfy_mac_wait(&d->cur_mac);
 	vfy_text_unmap(&d->prev);
 	vfy_text_unmap(&d->cur);
 	vfy_facts_clear(&d->state);
@@ -883,13 +990,25 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 		return ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
 	}
 	tld_debug("verify: files mapped at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
-	/* both on one thread: the other core stays the walk's and the checks' */
-	d->prev_sha = (struct vfy_sha_job){ .text = d->prev.text, .len = d->prev.len };
-	if (opts->state_out != NULL) {
-		d->cur_sha = (struct vfy_sha_job){ .text = d->cur.text, .len = d->cur.len };
-		d->prev_sha.then = &d->cur_sha;
+	/*
+	 * Beside the walk: the state read, then the previous file's tag (it
+	 * needs the state's key), on one thread; the new file's tag, under a
+	 * key drawn now, on another.  Whether the state is usable (and of this
+	 * zone: its apex is compared with the new part's) is acted on after
+	 * the walk and the parts, so that the reason for a full verification
+	 * is the same as when the state was read there.
+	 */
+	d->prev_mac = (struct vfy_mac_job){ .text = d->prev.text, .len = d->prev.len };
+	d->state_path = opts->state_in;
+	d->state_started = pthread_create(&d->state_thread, NULL, state_run, d) == 0;
+	if (!d->state_started) {
+		state_run(d);
 	}
-	vfy_sha_start(&d->prev_sha);
+	if (opts->state_out != NULL) {
+		d->cur_mac = (struct vfy_mac_job){ .text = d->cur.text, .len = d->cur.len };
+		d->cur_mac.mac = vfy_filemac_new_key(&d->cur_key) == TLD_OK ? &d->cur_key : NULL;
+		vfy_mac_start(&d->cur_mac);
+	}
 	/* the apex, from the SOA line the previous file begins with */
 	struct file pf = { d->prev.text, d->prev.len };
 	size_t l0 = line_len(&pf, 0), ol = 0;
@@ -917,8 +1036,15 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	if ((ret = load_part(opts->previous, &d->w.o, &d->w.ro, threads, &d->oz_path, &d->oz, why)) ==
 	            TLD_OK &&
 	    (ret = load_part(path, &d->w.n, &d->w.rn, threads, &d->nz_path, &d->nz, why)) == TLD_OK) {
-		ret = vfy_vstate_load(opts->state_in, d->nz->apex_wire, d->nz->apex_wlen, &d->state);
-		if (ret != TLD_OK && ret != TLD_ENOMEM) {
+		state_wait(d);
+		ret = d->state_ret;
+		if (ret == TLD_OK && (d->state.apex_len != d->nz->apex_wlen ||
+		                      memcmp(d->state.apex, d->nz->apex_wire, d->nz->apex_wlen) != 0)) {
+			tld_warning("%s: verification state ignored: written for another zone; verifying "
+			            "in full", opts->state_in);
+			ret = TLD_EINVAL;
+		}
+		if (ret != TLD_OK) {
 			*why = ret == TLD_ENOENT ? "no verification state" : "the verification state is not usable";
 			ret = TLD_EAGAIN;
 		}
@@ -990,9 +1116,11 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		goto out;
 	}
 	tld_debug("verify: whole-zone checks done (thread cpu %.3f s)", thread_cpu());
-	vfy_sha_wait(&d->prev_sha);
-	tld_debug("verify: SHA-256 of the files done");
-	if (d->prev_sha.ret != TLD_OK || memcmp(d->prev_sha.md, d->state.file_sha256, 32) != 0) {
+	state_wait(d);
+	vfy_mac_wait(&d->cur_mac);
+	tld_debug("verify: tags of the files done");
+	if (d->prev_mac.ret != TLD_OK ||
+	    CRYPTO_memcmp(d->prev_mac.tag, d->state.file_mac.tag, VFY_FILEMAC_TAG) != 0) {
 		*why = "the previous file is not the one the verification state describes";
 		ret = TLD_EAGAIN;
 		goto out;
@@ -1001,12 +1129,13 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 	facts->apex_len = d->state.apex_len;
 	memcpy(facts->apex_digest, digest, 32);
 	if (opts->state_out != NULL) {
-		if (d->cur_sha.ret != TLD_OK) {
-			*why = "the new file's SHA-256 failed";
+		if (d->cur_mac.ret != TLD_OK) {
+			*why = "the new file's tag failed";
 			ret = TLD_EAGAIN;
 			goto out;
 		}
-		memcpy(facts->file_sha256, d->cur_sha.md, 32);
+		facts->file_mac = d->cur_key;
+		memcpy(facts->file_mac.tag, d->cur_mac.tag, VFY_FILEMAC_TAG);
 	}
 	ret = TLD_OK;
 out:

@@ -276,17 +276,15 @@ static int load_cache(const struct tld_verify_opts *opts, const struct vfy_zone 
  * file's changed part (dropped), and adds the new part's.
  */
 static void write_cache(const struct tld_verify_opts *opts, const struct vfy_zone *z,
-                        struct worker *ws, unsigned nt, const struct vfy_vcache *cache_in,
-                        struct vfy_hashvec *dropped)
+                        const struct vfy_hashvec *vecs, unsigned nt,
+                        const struct vfy_vcache *cache_in, struct vfy_hashvec *dropped)
 {
-	struct vfy_hashvec vecs[MAX_THREADS];
 	for (unsigned t = 0; t < nt; t++) {
-		if (ws[t].cache_out.err != TLD_OK) {
+		if (vecs[t].err != TLD_OK) {
 			tld_warning("%s: out of memory collecting the verified-signature cache; not written",
 			            opts->cache_out);
 			return;
 		}
-		vecs[t] = ws[t].cache_out;
 	}
 	int ret = dropped != NULL ? vfy_vcache_write_delta(opts->cache_out, z->apex_wire, z->apex_wlen,
 	                                                   cache_in, dropped, vecs, nt)
@@ -297,12 +295,17 @@ static void write_cache(const struct tld_verify_opts *opts, const struct vfy_zon
 	}
 }
 
-/* write_cache() on a thread of its own, beside the denial checks. */
+/*
+ * write_cache() on a thread of its own, beside the denial checks (a delta
+ * verification: beside the whole-zone checks and the state's writing).  It
+ * owns the workers' hash vectors; z, cache_in and dropped must outlive it.
+ */
 struct cache_writer {
 	pthread_t thread;
+	bool started;
 	const struct tld_verify_opts *opts;
 	const struct vfy_zone *z;
-	struct worker *ws;
+	struct vfy_hashvec vecs[MAX_THREADS];
 	unsigned nt;
 	const struct vfy_vcache *cache_in;
 	struct vfy_hashvec *dropped;
@@ -311,8 +314,41 @@ struct cache_writer {
 static void *cache_writer_run(void *arg)
 {
 	struct cache_writer *cw = arg;
-	write_cache(cw->opts, cw->z, cw->ws, cw->nt, cw->cache_in, cw->dropped);
+	write_cache(cw->opts, cw->z, cw->vecs, cw->nt, cw->cache_in, cw->dropped);
 	return NULL;
+}
+
+/* Takes the workers' hashes and writes them (on a thread when one can be made). */
+static void cache_writer_start(struct cache_writer *cw, const struct tld_verify_opts *opts,
+                               const struct vfy_zone *z, struct worker *ws, unsigned nt,
+                               const struct vfy_vcache *cache_in, struct vfy_hashvec *dropped)
+{
+	cw->opts = opts;
+	cw->z = z;
+	cw->nt = nt;
+	cw->cache_in = cache_in;
+	cw->dropped = dropped;
+	for (unsigned t = 0; t < nt; t++) {
+		cw->vecs[t] = ws[t].cache_out;
+		memset(&ws[t].cache_out, 0, sizeof(ws[t].cache_out));
+	}
+	cw->started = pthread_create(&cw->thread, NULL, cache_writer_run, cw) == 0;
+	if (!cw->started) {
+		cache_writer_run(cw);
+	}
+}
+
+/* Waits for the writing (fine when never started) and frees the hashes. */
+static void cache_writer_join(struct cache_writer *cw)
+{
+	if (cw->started) {
+		pthread_join(cw->thread, NULL);
+		cw->started = false;
+	}
+	for (unsigned t = 0; t < cw->nt; t++) {
+		vfy_hashvec_clear(&cw->vecs[t]);
+	}
+	cw->nt = 0;
 }
 
 static unsigned thread_count(const struct tld_verify_opts *opts)
@@ -325,9 +361,12 @@ static unsigned thread_count(const struct tld_verify_opts *opts)
  * The checks of a loaded zone (whole = the whole file; else the changed part
  * of a delta verification, whose denial chain is checked on the facts by
  * vdelta.c), into rep: failures, warnings, counts.  dropped: see write_cache().
+ * The cache (opts->cache_out) is written by cw, joined here when whole, else
+ * left to the caller's cache_writer_join() (always called, whatever the return).
  */
 static int check_zone(struct vfy_zone *z, const struct tld_verify_opts *opts, unsigned nt,
                       bool whole, struct vfy_issue_list *seq, struct vfy_hashvec *dropped,
+                      struct cache_writer *cw,
                       struct vfy_vcache *cache, struct tld_verify_report *rep,
                       const struct timespec *t0)
 {
@@ -366,20 +405,12 @@ static int check_zone(struct vfy_zone *z, const struct tld_verify_opts *opts, un
 		         rep->rrsigs_cached);
 	}
 	/* the cache file (sorted, hashed, written and synced) while the chain is checked */
-	struct cache_writer cw = { .opts = opts, .z = z, .ws = ws, .nt = nt, .cache_in = cache,
-	                           .dropped = dropped };
-	bool writing = false;
-	if (opts->cache_out != NULL &&
-	    !(writing = pthread_create(&cw.thread, NULL, cache_writer_run, &cw) == 0)) {
-		write_cache(opts, z, ws, nt, cache, dropped);
+	if (opts->cache_out != NULL) {
+		cache_writer_start(cw, opts, z, ws, nt, cache, dropped);
 	}
 	if (whole) {
 		vfy_check_denial(z, seq);
-	}
-	if (writing) {
-		pthread_join(cw.thread, NULL);
-	}
-	if (whole) {
+		cache_writer_join(cw);
 		tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(t0),
 		         cpu_seconds());
 	}
@@ -443,14 +474,14 @@ static void write_state(const struct tld_verify_opts *opts, struct vfy_facts *f)
 
 /* The facts of a whole zone that passed, checked against its report, written. */
 static void write_full_state(const struct tld_verify_opts *opts, const struct vfy_zone *z,
-                             const struct vfy_sha_job *sha, const struct tld_verify_report *rep)
+                             const struct vfy_mac_job *mac, const struct tld_verify_report *rep)
 {
 	struct vfy_facts f = { 0 };
 	const char *why = NULL;
 
-	if (sha->ret != TLD_OK) {
-		why = "the file's SHA-256 failed";
-	} else if (!sha->line_oriented) {
+	if (mac->ret != TLD_OK) {
+		why = "the file's tag failed";
+	} else if (!mac->line_oriented) {
 		why = "not one whole record a line (directives, comments, parentheses, quotes, escapes)";
 	} else if (!z->owners_ordered) {
 		why = "owners not in canonical order";
@@ -471,7 +502,8 @@ static void write_full_state(const struct tld_verify_opts *opts, const struct vf
 		tld_info("verify: %s: no verification state written (the next verification will be "
 		         "in full): %s", opts->state_out, why);
 	} else {
-		memcpy(f.file_sha256, sha->md, sizeof(f.file_sha256));
+		f.file_mac = *mac->mac;
+		memcpy(f.file_mac.tag, mac->tag, VFY_FILEMAC_TAG);
 		write_state(opts, &f);
 	}
 	vfy_facts_clear(&f);
@@ -485,7 +517,8 @@ static int verify_full(const char *path, const struct tld_verify_opts *opts, con
 	struct tld_verify_report *rep = NULL;
 	struct vfy_issue_list seq = { 0 };
 	struct vfy_text text = { 0 };
-	struct vfy_sha_job sha = { 0 };
+	struct vfy_mac_job mac = { 0 };
+	struct vfy_filemac key;
 	unsigned nt = thread_count(opts);
 	struct timespec t0;
 	int ret;
@@ -495,12 +528,13 @@ static int verify_full(const char *path, const struct tld_verify_opts *opts, con
 		return ret;
 	}
 	if (opts->state_out != NULL) {
-		/* the state names the very bytes parsed: hashed from the same mapping */
-		sha = (struct vfy_sha_job){ .text = text.text, .len = text.len, .check_lines = true };
-		vfy_sha_start(&sha);
+		/* the state names the very bytes parsed: tagged from the same mapping */
+		mac = (struct vfy_mac_job){ .text = text.text, .len = text.len, .check_lines = true };
+		mac.mac = vfy_filemac_new_key(&key) == TLD_OK ? &key : NULL;
+		vfy_mac_start(&mac);
 	}
 	ret = vfy_zone_load_text(path, text.text, text.len, nt, false, &seq, &z);
-	vfy_sha_wait(&sha);
+	vfy_mac_wait(&mac);
 	vfy_text_unmap(&text);
 	if (ret != TLD_OK) {
 		vfy_issue_list_clear(&seq);
@@ -517,11 +551,14 @@ static int verify_full(const char *path, const struct tld_verify_opts *opts, con
 		goto fail;
 	}
 	tld_debug("verify: cache read at %.3f s", elapsed(&t0));
-	if ((ret = check_zone(z, opts, nt, true, &seq, NULL, cache, rep, &t0)) != TLD_OK) {
+	struct cache_writer cw = { 0 };
+	ret = check_zone(z, opts, nt, true, &seq, NULL, &cw, cache, rep, &t0);
+	cache_writer_join(&cw);
+	if (ret != TLD_OK) {
 		goto fail;
 	}
 	if (rep->n_failures == 0 && opts->state_out != NULL) {
-		write_full_state(opts, z, &sha, rep);
+		write_full_state(opts, z, &mac, rep);
 	}
 	vfy_vcache_free(cache);
 	vfy_zone_free(z);
@@ -545,6 +582,7 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 	struct vfy_issue_list seq = { 0 };
 	struct vfy_hashvec dropped = { 0 };
 	struct vfy_facts facts = { 0 };
+	struct cache_writer cw = { 0 };
 	unsigned nt = thread_count(opts);
 	struct timespec t0;
 	int ret;
@@ -571,7 +609,8 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 			goto out;
 		}
 	}
-	if ((ret = check_zone(z, opts, nt, false, &seq, &dropped, cache, rep, &t0)) != TLD_OK) {
+	/* the cache is written beside the whole-zone checks and the state's writing */
+	if ((ret = check_zone(z, opts, nt, false, &seq, &dropped, &cw, cache, rep, &t0)) != TLD_OK) {
 		goto out;
 	}
 	if (rep->n_failures > 0) {
@@ -602,6 +641,8 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 	*out = rep;
 	rep = NULL;
 out:
+	cache_writer_join(&cw); /* before what it reads is freed */
+	tld_debug("verify: cache written at %.3f s", elapsed(&t0));
 	vfy_facts_clear(&facts);
 	vfy_hashvec_clear(&dropped);
 	vfy_issue_list_clear(&seq);

@@ -9,7 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -18,8 +18,10 @@
 
 #define MAGIC "TLDSIGN-VSTATE\n"
 #define MAGIC_LEN 16
-#define VERSION 1
+#define VERSION 2 /* 1: a SHA-256 of the zone file where the tag is */
 #define DIGEST_LEN 32
+#define SEAL_LEN VFY_FILEMAC_TAG
+#define HEAD_LEN (MAGIC_LEN + 4 + VFY_FILEMAC_KEY + VFY_FILEMAC_IV) /* magic, version, seal key */
 #define N_COUNTS 8
 #define NAME_LEN (VFY_VS_HASH + 1)
 
@@ -125,11 +127,6 @@ void vfy_facts_add_sig(struct vfy_facts *f, uint32_t inception, uint32_t expirat
 	f->n_sigs++;
 }
 
-int vfy_vs_hash_cmp(const uint8_t *a, const uint8_t *b)
-{
-	return memcmp(a, b, VFY_VS_HASH);
-}
-
 static int name_cmp(const void *pa, const void *pb)
 {
 	const struct vfy_vs_name *a = pa, *b = pb;
@@ -209,10 +206,10 @@ void vfy_facts_sort(struct vfy_facts *f)
 
 _Static_assert(sizeof(struct vfy_vs_name) == NAME_LEN, "names are stored as they are in memory");
 
-/* The file written through a stream, hashed as it goes; bytes staged in buf. */
+/* The file written through a stream, sealed as it goes; bytes staged in buf. */
 struct writer {
 	FILE *fp;
-	EVP_MD_CTX *ctx;
+	struct vfy_filemac_stream seal;
 	uint8_t buf[65536];
 	size_t len;
 	bool bad;
@@ -221,8 +218,8 @@ struct writer {
 static void flush_buf(struct writer *w)
 {
 	if (w->len > 0 && !w->bad) {
-		w->bad = EVP_DigestUpdate(w->ctx, w->buf, w->len) != 1 ||
-		         fwrite(w->buf, 1, w->len, w->fp) != w->len;
+		vfy_filemac_add(&w->seal, w->buf, w->len);
+		w->bad = fwrite(w->buf, 1, w->len, w->fp) != w->len;
 	}
 	w->len = 0;
 }
@@ -235,7 +232,8 @@ static void put(struct writer *w, const void *p, size_t n)
 	if (n > sizeof(w->buf) / 2) {
 		/* large runs (the names) straight from memory */
 		flush_buf(w);
-		w->bad = w->bad || EVP_DigestUpdate(w->ctx, p, n) != 1 || fwrite(p, 1, n, w->fp) != n;
+		vfy_filemac_add(&w->seal, p, n);
+		w->bad = w->bad || fwrite(p, 1, n, w->fp) != n;
 		return;
 	}
 	if (w->len + n > sizeof(w->buf)) {
@@ -278,15 +276,19 @@ static void counts_from_array(struct vfy_vs_counts *c, const uint64_t v[N_COUNTS
 	c->nsec3 = v[7];
 }
 
-static void put_facts(struct writer *w, const struct vfy_facts *f)
+static void put_facts(struct writer *w, const struct vfy_filemac *seal, const struct vfy_facts *f)
 {
 	uint64_t counts[N_COUNTS];
 
 	put(w, MAGIC, MAGIC_LEN);
 	put_be(w, VERSION, 4);
+	put(w, seal->key, VFY_FILEMAC_KEY);
+	put(w, seal->iv, VFY_FILEMAC_IV);
 	put_be(w, f->apex_len, 1);
 	put(w, f->apex, f->apex_len);
-	put(w, f->file_sha256, DIGEST_LEN);
+	put(w, f->file_mac.key, VFY_FILEMAC_KEY);
+	put(w, f->file_mac.iv, VFY_FILEMAC_IV);
+	put(w, f->file_mac.tag, VFY_FILEMAC_TAG);
 	put(w, f->apex_digest, DIGEST_LEN);
 	counts_array(&f->counts, counts);
 	for (int i = 0; i < N_COUNTS; i++) {
@@ -317,8 +319,7 @@ int vfy_vstate_write(const char *path, const struct vfy_facts *f)
 {
 	tld_atomic_file_t *af = NULL;
 	struct writer *w = NULL;
-	uint8_t md[DIGEST_LEN];
-	unsigned mdlen = 0;
+	struct vfy_filemac seal;
 	int ret;
 
 	if (f->apex_len == 0 || f->apex_len > 255) {
@@ -329,21 +330,20 @@ int vfy_vstate_write(const char *path, const struct vfy_facts *f)
 			return TLD_EINVAL; /* the chain has duplicates: such a zone does not pass */
 		}
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL || (w->ctx = EVP_MD_CTX_new()) == NULL) {
-		ret = TLD_ENOMEM;
-		goto out;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		return TLD_ENOMEM;
 	}
-	if (EVP_DigestInit_ex(w->ctx, EVP_sha256(), NULL) != 1) {
-		ret = TLD_ECRYPTO;
-		goto out;
+	if (vfy_filemac_new_key(&seal) != TLD_OK || vfy_filemac_begin(&w->seal, &seal) != TLD_OK) {
+		free(w);
+		return TLD_ECRYPTO;
 	}
-	if ((ret = tld_atomic_file_open(path, 0644, &af)) != TLD_OK) {
+	if ((ret = tld_atomic_file_open(path, 0600, &af)) != TLD_OK) {
 		goto out;
 	}
 	w->fp = tld_atomic_file_stream(af);
-	put_facts(w, f);
-	if (w->bad || EVP_DigestFinal_ex(w->ctx, md, &mdlen) != 1 ||
-	    fwrite(md, 1, DIGEST_LEN, w->fp) != DIGEST_LEN) {
+	put_facts(w, &seal, f);
+	if (w->bad || vfy_filemac_end(&w->seal, seal.tag) != TLD_OK ||
+	    fwrite(seal.tag, 1, SEAL_LEN, w->fp) != SEAL_LEN) {
 		tld_error("%s: cannot write the verification state", path);
 		ret = TLD_EIO;
 		goto out;
@@ -352,9 +352,7 @@ int vfy_vstate_write(const char *path, const struct vfy_facts *f)
 	af = NULL;
 out:
 	tld_atomic_file_abort(af);
-	if (w != NULL) {
-		EVP_MD_CTX_free(w->ctx);
-	}
+	vfy_filemac_end(&w->seal, NULL);
 	free(w);
 	return ret;
 }
@@ -417,34 +415,56 @@ static int map_file(const char *path, uint8_t **buf, size_t *len)
 	return TLD_OK;
 }
 
+/* The seal of a state image: its key and IV from the header. */
+static int seal_of(const uint8_t *b, size_t len, uint8_t *tag)
+{
+	struct vfy_filemac m;
+	if (len < HEAD_LEN + SEAL_LEN) {
+		return TLD_EINVAL;
+	}
+	memcpy(m.key, b + MAGIC_LEN + 4, VFY_FILEMAC_KEY);
+	memcpy(m.iv, b + MAGIC_LEN + 4 + VFY_FILEMAC_KEY, VFY_FILEMAC_IV);
+	return vfy_filemac_tag(&m, b, len - SEAL_LEN, tag);
+}
+
+static bool sealed(const uint8_t *b, size_t len)
+{
+	uint8_t tag[SEAL_LEN];
+	return seal_of(b, len, tag) == TLD_OK && CRYPTO_memcmp(tag, b + len - SEAL_LEN, SEAL_LEN) == 0;
+}
+
+int vfy_vstate_reseal(uint8_t *buf, size_t len)
+{
+	return seal_of(buf, len, buf + len - SEAL_LEN);
+}
+
 /* Parses the file into f; NULL when fine, else the reason. */
 static const char *parse(const uint8_t *b, size_t len, const uint8_t *apex, size_t apex_len,
                          struct vfy_facts *f)
 {
 	struct rbuf r = { .b = b, .len = len };
-	uint8_t md[DIGEST_LEN];
-	unsigned mdlen = 0;
 	uint64_t counts[N_COUNTS];
 
-	if (len < MAGIC_LEN + DIGEST_LEN || memcmp(b, MAGIC, MAGIC_LEN) != 0) {
+	if (len < HEAD_LEN + SEAL_LEN || memcmp(b, MAGIC, MAGIC_LEN) != 0) {
 		return "not a verification state (bad magic or too short)";
 	}
-	if (EVP_Digest(b, len - DIGEST_LEN, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != DIGEST_LEN || memcmp(md, b + len - DIGEST_LEN, DIGEST_LEN) != 0) {
-		return "damaged (its SHA-256 does not match)";
-	}
-	r.len = len - DIGEST_LEN;
 	take(&r, MAGIC_LEN);
 	if (get_be(&r, 4) != VERSION) {
 		return "another format version";
 	}
+	if (!sealed(b, len)) {
+		return "damaged (its seal does not match)";
+	}
+	r.len = len - SEAL_LEN;
+	take(&r, VFY_FILEMAC_KEY + VFY_FILEMAC_IV); /* the seal's key and IV */
 	f->apex_len = (size_t)get_be(&r, 1);
 	const uint8_t *a = take(&r, f->apex_len);
-	if (a == NULL || f->apex_len != apex_len || memcmp(a, apex, apex_len) != 0) {
+	if (a == NULL || (apex != NULL && (f->apex_len != apex_len || memcmp(a, apex, apex_len) != 0))) {
 		return "written for another zone";
 	}
-	memcpy(f->apex, a, apex_len);
-	const uint8_t *sha = take(&r, DIGEST_LEN), *ad = take(&r, DIGEST_LEN);
+	memcpy(f->apex, a, f->apex_len);
+	const uint8_t *key = take(&r, VFY_FILEMAC_KEY), *iv = take(&r, VFY_FILEMAC_IV),
+	              *tag = take(&r, VFY_FILEMAC_TAG), *ad = take(&r, DIGEST_LEN);
 	for (int i = 0; i < N_COUNTS; i++) {
 		counts[i] = get_be(&r, 8);
 	}
@@ -452,7 +472,9 @@ static const char *parse(const uint8_t *b, size_t len, const uint8_t *apex, size
 	if (r.bad || nn > len / NAME_LEN || n3 > len / (2 * VFY_VS_HASH + 3) || ns > len / 8) {
 		return "truncated or damaged (its counts do not fit its length)";
 	}
-	memcpy(f->file_sha256, sha, DIGEST_LEN);
+	memcpy(f->file_mac.key, key, VFY_FILEMAC_KEY);
+	memcpy(f->file_mac.iv, iv, VFY_FILEMAC_IV);
+	memcpy(f->file_mac.tag, tag, VFY_FILEMAC_TAG);
 	memcpy(f->apex_digest, ad, DIGEST_LEN);
 	counts_from_array(&f->counts, counts);
 	f->nsec3 = malloc((n3 ? n3 : 1) * sizeof(*f->nsec3));

@@ -875,6 +875,10 @@ static int read_file(const char *path, char **out, size_t *len)
  * Maps a regular file read-only (no copy of a few hundred MB through read(),
  * no fresh pages to clear); anything else (a pipe, an empty file, a failed
  * mmap) is read into memory.  *mapped tells which: munmap() or free().
+ * Not MAP_POPULATE: the pages are mapped by the threads that read them
+ * first (the kernel maps the cached pages around each fault), which costs
+ * no more CPU than populating them page by page here (0.035 s for the two
+ * 205 MB files of a delta verification) and holds up no one.
  */
 static int load_file(const char *path, char **out, size_t *len, bool *mapped)
 {
@@ -883,7 +887,7 @@ static int load_file(const char *path, char **out, size_t *len, bool *mapped)
 
 	*mapped = false;
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p != MAP_FAILED) {
 			close(fd);
 			*out = p;

@@ -33,14 +33,24 @@ static inline int fuzz_memfile(const uint8_t *data, size_t size, char path[64])
 	return fd;
 }
 
+/*! The SHA-256 of what precedes the last 32 bytes, made those bytes. */
+static inline void fuzz_seal_sha256(uint8_t *b, size_t n)
+{
+	if (n >= 32) {
+		unsigned len = 0;
+		EVP_Digest(b, n - 32, b + n - 32, &len, EVP_sha256(), NULL);
+	}
+}
+
 /*!
- * \brief fuzz_memfile() of a file format that ends in a SHA-256 of what
+ * \brief fuzz_memfile() of a file format that ends in a seal of what
  *        precedes it: the input's first byte is not written; when it is odd,
- *        the last 32 bytes are made that digest, so the checks behind the
- *        damage check are reached.
+ *        seal() makes the seal right, so the checks behind the damage check
+ *        are reached.
  * \return as fuzz_memfile(); -1 for an empty input
  */
-static inline int fuzz_memfile_digest_fixed(const uint8_t *data, size_t size, char path[64])
+static inline int fuzz_memfile_sealed(const uint8_t *data, size_t size, char path[64],
+                                      void (*seal)(uint8_t *, size_t))
 {
 	if (size < 1) {
 		return -1;
@@ -51,11 +61,16 @@ static inline int fuzz_memfile_digest_fixed(const uint8_t *data, size_t size, ch
 		return -1;
 	}
 	memcpy(copy, data + 1, size - 1);
-	if (fix && size - 1 >= 32) {
-		unsigned len = 0;
-		EVP_Digest(copy, size - 1 - 32, copy + size - 1 - 32, &len, EVP_sha256(), NULL);
+	if (fix) {
+		seal(copy, size - 1);
 	}
 	int fd = fuzz_memfile(copy, size - 1, path);
 	free(copy);
 	return fd;
+}
+
+/*! fuzz_memfile_sealed() of a format sealed by a trailing SHA-256. */
+static inline int fuzz_memfile_digest_fixed(const uint8_t *data, size_t size, char path[64])
+{
+	return fuzz_memfile_sealed(data, size, path, fuzz_seal_sha256);
 }

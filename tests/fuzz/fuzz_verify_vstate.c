@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: the verification state reader (verify/vstate.h).  When the
- * input's first byte is odd, the trailing SHA-256 is recomputed over the rest
- * so the checks behind the damage check (order, apex, counts, lengths) are reached.
+ * input's first byte is odd, the trailing seal is recomputed over the rest
+ * (vfy_vstate_reseal()) so the checks behind the damage check (order, apex,
+ * counts, lengths) are reached.
  */
 #include "common/log.h"
 #include "tests/fuzz/fuzz_memfile.h"
 #include "verify/vstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void reseal(uint8_t *b, size_t n)
+{
+	(void)vfy_vstate_reseal(b, n);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -20,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init = 1;
 	}
 	char path[64];
-	int fd = fuzz_memfile_digest_fixed(data, size, path);
+	int fd = fuzz_memfile_sealed(data, size, path, reseal);
 	if (fd < 0) {
 		return 0;
 	}

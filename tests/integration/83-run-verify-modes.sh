@@ -90,6 +90,16 @@ is "$v" "$(versions)" "nothing published"
 run_at 8
 mode_is 8 delta "" "the next run after the refusal"
 
+# a state of an earlier format (version 1: a SHA-256 where the file's tag is),
+# as an upgrade finds it: refused as such, the full way, then by the changes again
+printf '\001' | dd of="$S/previous.zone.vstate" bs=1 seek=19 conv=notrunc 2>/dev/null
+change_at 9; run_at 9
+mode_is 9 full "the verification state is not usable" "a version-1 state"
+echo "$out" | grep -q "verification state ignored: another format version"
+ok $? "the log says the state is of another format version"
+change_at 10; run_at 10
+mode_is 10 delta "" "the run after the upgrade"
+
 # verify.full-every: passed, then 0
 change_at 70; run_at 70
 mode_is 70 full "the last verification from scratch was at .* (verify.full-every 1h)" "an hour after the last run from scratch"

@@ -21,7 +21,10 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "tests/tap/tap.h"
+#include "tests/unit/test_slurp.h"
+#include "verify/filemac.h"
 #include "verify/verify.h"
+#include "verify/vstate.h"
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
 #define DAY 86400
@@ -468,20 +471,40 @@ static bool same_counts(const struct tld_verify_report *a, const struct tld_veri
 	       a->nsec == b->nsec && a->dnskey_response_size == b->dnskey_response_size;
 }
 
-static bool same_file(const char *a, const char *b)
+/* Where a state's apex length is: after magic, version, the seal's key and IV. */
+#define APEX_AT (16 + 4 + VFY_FILEMAC_KEY + VFY_FILEMAC_IV)
+
+/* Whether a state's file tag (verify/filemac.h: after the apex) is zone's. */
+static bool tags_file(const uint8_t *st, size_t len, const uint8_t *zone, size_t zlen)
 {
-	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-	bool same = fa != NULL && fb != NULL;
-	int ca, cb;
-	while (same && ((ca = fgetc(fa)) != EOF) | ((cb = fgetc(fb)) != EOF)) {
-		same = ca == cb;
+	struct vfy_filemac m;
+	size_t at = APEX_AT + 1 + (len > APEX_AT ? st[APEX_AT] : 0);
+	if (len < at + sizeof(m) + VFY_FILEMAC_TAG) {
+		return false;
 	}
-	if (fa != NULL) {
-		fclose(fa);
-	}
-	if (fb != NULL) {
-		fclose(fb);
-	}
+	memcpy(m.key, st + at, VFY_FILEMAC_KEY);
+	memcpy(m.iv, st + at + VFY_FILEMAC_KEY, VFY_FILEMAC_IV);
+	memcpy(m.tag, st + at + VFY_FILEMAC_KEY + VFY_FILEMAC_IV, VFY_FILEMAC_TAG);
+	return vfy_filemac_check(&m, zone, zlen);
+}
+
+/*
+ * Whether two states are the same but for the keys and IVs (drawn anew by
+ * each verification) of the seal and the file tag, and so the tag and the
+ * seal, and both tag the zone file's bytes.
+ */
+static bool same_state(const char *a, const char *b, const char *zone)
+{
+	size_t la, lb, lz;
+	uint8_t *x = test_slurp(a, &la), *y = test_slurp(b, &lb), *z = test_slurp(zone, &lz);
+	size_t at = APEX_AT + 1 + (la > APEX_AT ? x[APEX_AT] : 0), mac = sizeof(struct vfy_filemac);
+	bool same = la == lb && la > at + mac + VFY_FILEMAC_TAG && memcmp(x, y, 20) == 0 &&
+	            memcmp(x + APEX_AT, y + APEX_AT, at - APEX_AT) == 0 &&
+	            memcmp(x + at + mac, y + at + mac, la - at - mac - VFY_FILEMAC_TAG) == 0 &&
+	            tags_file(x, la, z, lz) && tags_file(y, lb, z, lz);
+	free(x);
+	free(y);
+	free(z);
 	return same;
 }
 
@@ -530,7 +553,7 @@ static int differential(const char *what, const struct lines *n, tld_time_t now,
 	if (expect == PASS_DELTA) {
 		ok(ret_d == TLD_OK && mode == TLD_VERIFY_DELTA, "%s: passes by the delta path (%s)", what,
 		   rd && rd->full_reason ? rd->full_reason : "delta");
-		ok(same_file(nstate, fstate), "%s: the delta path writes the full path's state", what);
+		ok(same_state(nstate, fstate, np), "%s: the delta path writes the full path's state", what);
 	} else if (expect == FAIL) {
 		ok(ret_d != TLD_OK && mode != TLD_VERIFY_DELTA, "%s: refused (%s; the delta path: %s)",
 		   what, tld_strerror(ret_d), rd && rd->full_reason ? rd->full_reason : "-");
@@ -618,6 +641,16 @@ static void bad_changes(const struct lines *p, const char *state)
 	char *s = n.v[i];
 	s[strlen(s) - 5] = s[strlen(s) - 5] == 'A' ? 'B' : 'A';
 	differential("an RRSIG byte changed", &n, NOW, state, FAIL);
+	lines_free(&n);
+
+	/* the walk finds a difference in the file's last bytes (its 16-byte steps end short) */
+	lines_copy(&n, p);
+	for (i = n.n; i > 0 && strstr(n.v[i - 1], "\tRRSIG\t") == NULL; i--) {
+	}
+	ok(i + 2 >= n.n, "an RRSIG among the last two lines (%zu of %zu)", i, n.n);
+	s = n.v[i - 1];
+	s[strlen(s) - 5] = s[strlen(s) - 5] == 'A' ? 'B' : 'A';
+	differential("the last RRSIG's byte changed", &n, NOW, state, FAIL);
 	lines_free(&n);
 
 	lines_copy(&n, p);
@@ -740,6 +773,26 @@ static void bad_changes(const struct lines *p, const char *state)
 	lines_free(&n);
 }
 
+/* A copy of a state with one byte set, its trailing SHA-256 made right again. */
+static const char *patched_state(const char *state, const char *name, size_t at, uint8_t v)
+{
+	const char *out = path_of(name);
+	size_t len;
+	uint8_t *buf = test_slurp(state, &len);
+
+	if (len > at + VFY_FILEMAC_TAG) {
+		buf[at] = v;
+		vfy_vstate_reseal(buf, len);
+		FILE *o = fopen(out, "wb");
+		if (o != NULL) {
+			fwrite(buf, 1, len, o);
+			fclose(o);
+		}
+	}
+	free(buf);
+	return out;
+}
+
 static void states(const struct lines *p, const char *state)
 {
 	struct lines n;
@@ -760,6 +813,21 @@ static void states(const struct lines *p, const char *state)
 	ok(mode == TLD_VERIFY_FULL, "a damaged state: the full path ran");
 	mode = differential("no state", &n, NOW, path_of("missing.vstate"), ANY);
 	ok(mode == TLD_VERIFY_FULL, "no state: the full path ran");
+	/* version 1 (a SHA-256 of the file where the tag is), well sealed */
+	mode = differential("a state of format version 1", &n, NOW,
+	                    patched_state(state, "v1.vstate", 19, 1), ANY);
+	ok(mode == TLD_VERIFY_FULL, "a version-1 state: the full path ran");
+	/* the file's tag changed, the state sealed again: the previous file is not the state's */
+	size_t tag_at = APEX_AT + 1 + 6 + VFY_FILEMAC_KEY + VFY_FILEMAC_IV, slen;
+	uint8_t *sb = test_slurp(state, &slen);
+	uint8_t tb = slen > tag_at ? sb[tag_at] : 0;
+	free(sb);
+	mode = differential("a state whose file tag is another", &n, NOW,
+	                    patched_state(state, "tag.vstate", tag_at, (uint8_t)(tb ^ 0x80)), ANY);
+	ok(mode == TLD_VERIFY_FULL, "a wrong file tag: the full path ran");
+	mode = differential("a state whose tag key is another", &n, NOW,
+	                    patched_state(state, "key.vstate", tag_at - VFY_FILEMAC_IV - 1, 0x5a), ANY);
+	ok(mode == TLD_VERIFY_FULL, "a wrong tag key: the full path ran");
 
 	/* a state of another version (N's own) used for P */
 	const char *other = path_of("other.vstate");

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "tests/tap/tap.h"
+#include "tests/unit/test_slurp.h"
 #include "verify/vcache.h"
 
 static const uint8_t apex[] = { 4, 't', 'e', 's', 't', 0 };
@@ -47,17 +48,6 @@ static int write_file(const char *path, const uint8_t *buf, size_t len)
 	}
 	size_t w = fwrite(buf, 1, len, f);
 	return fclose(f) == 0 && w == len ? 0 : -1;
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = malloc(1 << 20);
-	*len = f != NULL && buf != NULL ? fread(buf, 1, 1 << 20, f) : 0;
-	if (f != NULL) {
-		fclose(f);
-	}
-	return buf;
 }
 
 int main(void)
@@ -105,7 +95,7 @@ int main(void)
 	       "read for another zone: refused");
 
 	size_t len = 0;
-	uint8_t *buf = slurp(path, &len);
+	uint8_t *buf = test_slurp(path, &len);
 	ok(len == 33 + sizeof(apex) + 3000 * VFY_VCACHE_HASH + 32, "file size as documented (%zu)", len);
 	for (size_t cut = 0; cut < len; cut += len / 7 + 1) {
 		write_file(bad, buf, cut);

@@ -3,13 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "common/error.h"
 #include "common/log.h"
 #include "tests/tap/tap.h"
+#include "tests/unit/test_slurp.h"
 #include "verify/vstate.h"
 
 static const uint8_t apex[] = { 4, 't', 'e', 's', 't', 0 };
@@ -30,7 +31,9 @@ static void make_facts(struct vfy_facts *f, bool sorted)
 	memset(f, 0, sizeof(*f));
 	memcpy(f->apex, apex, sizeof(apex));
 	f->apex_len = sizeof(apex);
-	memset(f->file_sha256, 0xab, sizeof(f->file_sha256));
+	memset(f->file_mac.key, 0xab, sizeof(f->file_mac.key));
+	memset(f->file_mac.iv, 0xbc, sizeof(f->file_mac.iv));
+	memset(f->file_mac.tag, 0xef, sizeof(f->file_mac.tag));
 	memset(f->apex_digest, 0xcd, sizeof(f->apex_digest));
 	f->counts = (struct vfy_vs_counts){ 10, 5, 1, 4, 4, 2, 2, 3 };
 	for (int i = 5; i > 0; i--) {
@@ -52,7 +55,7 @@ static void make_facts(struct vfy_facts *f, bool sorted)
 static bool same_facts(const struct vfy_facts *a, const struct vfy_facts *b)
 {
 	if (a->apex_len != b->apex_len || memcmp(a->apex, b->apex, a->apex_len) != 0 ||
-	    memcmp(a->file_sha256, b->file_sha256, 32) != 0 ||
+	    memcmp(&a->file_mac, &b->file_mac, sizeof(a->file_mac)) != 0 ||
 	    memcmp(a->apex_digest, b->apex_digest, 32) != 0 ||
 	    memcmp(&a->counts, &b->counts, sizeof(a->counts)) != 0 || a->n_names != b->n_names ||
 	    a->n_nsec3 != b->n_nsec3 || a->n_sigs != b->n_sigs) {
@@ -79,17 +82,6 @@ static bool same_facts(const struct vfy_facts *a, const struct vfy_facts *b)
 	return true;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = malloc(1 << 16);
-	*len = f != NULL && buf != NULL ? fread(buf, 1, 1 << 16, f) : 0;
-	if (f != NULL) {
-		fclose(f);
-	}
-	return buf;
-}
-
 static void spill(const char *path, const uint8_t *buf, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -99,11 +91,10 @@ static void spill(const char *path, const uint8_t *buf, size_t len)
 	}
 }
 
-/* The file's trailing SHA-256 made right again after an edit. */
+/* The file's trailing seal made right again after an edit. */
 static void reseal(uint8_t *buf, size_t len)
 {
-	unsigned mdlen = 0;
-	EVP_Digest(buf, len - 32, buf + len - 32, &mdlen, EVP_sha256(), NULL);
+	vfy_vstate_reseal(buf, len);
 }
 
 static int load(const char *path, const uint8_t *a, size_t alen)
@@ -138,8 +129,15 @@ int main(void)
 	   g.inceptions[1] == 100, "names, NSEC3 records and sorted times");
 	vfy_facts_clear(&g);
 	is_int(TLD_EINVAL, load(path, other, sizeof(other)), "another zone's apex: refused");
+	is_int(TLD_OK, vfy_vstate_load(path, NULL, 0, &g), "any apex: read");
+	ok(g.apex_len == sizeof(apex) && memcmp(g.apex, apex, sizeof(apex)) == 0,
+	   "any apex: the state's apex returned");
+	vfy_facts_clear(&g);
+	struct stat st;
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+	   "readable by its owner only (it holds the tag's key)");
 
-	uint8_t *good = slurp(path, &len);
+	uint8_t *good = test_slurp(path, &len);
 	uint8_t *bad = malloc(len);
 	for (size_t at = 0; at < len; at += len / 23 + 1) {
 		memcpy(bad, good, len);
@@ -149,12 +147,24 @@ int main(void)
 	}
 	spill(path, good, len - 1);
 	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "truncated: refused");
+
+	/* an earlier format version, well sealed: refused (the file held a SHA-256 then) */
+	memcpy(bad, good, len);
+	bad[19] = 1;
+	reseal(bad, len);
+	spill(path, bad, len);
+	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "format version 1: refused");
+	bad[19] = 3;
+	reseal(bad, len);
+	spill(path, bad, len);
+	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "format version 3: refused");
 	spill(path, good, 10);
 	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "a stub: refused");
 
 	/* well sealed but inconsistent: too many names for its length */
 	memcpy(bad, good, len);
-	size_t counts_at = 16 + 4 + 1 + sizeof(apex) + 64 + 64;
+	size_t counts_at = 16 + 4 + VFY_FILEMAC_KEY + VFY_FILEMAC_IV + 1 + sizeof(apex) +
+	                   sizeof(struct vfy_filemac) + 32 + 64;
 	bad[counts_at] = 0x7f;
 	reseal(bad, len);
 	spill(path, bad, len);
