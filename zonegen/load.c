@@ -165,6 +165,7 @@ static void *room_for_one(void *items, size_t count, size_t *cap, size_t size, s
 		return items;
 	}
 	*cap = want;
+	zg_advise_huge(p, want * size);
 	return p;
 }
 
@@ -581,6 +582,7 @@ static void *reserve(void *items, size_t *cap, size_t want, size_t size)
 		return items;
 	}
 	*cap = want;
+	zg_advise_huge(p, want * size);
 	return p;
 }
 

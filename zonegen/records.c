@@ -188,10 +188,21 @@ static int emit_owner(struct walk *w, const struct tld_zonegen *zg, uint32_t id)
 
 int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void *ctx)
 {
+	return tld_zonegen_records_part(zg, 0, 1, fn, ctx, NULL);
+}
+
+int tld_zonegen_records_part(const struct tld_zonegen *zg, unsigned part, unsigned parts,
+                             tld_zonegen_rr_fn fn, void *ctx, unsigned long *count)
+{
+	if (parts == 0 || part >= parts) {
+		return TLD_EINVAL;
+	}
 	struct walk w = { .fn = fn, .ctx = ctx };
 	w.rr.owner = w.owner;
-	int err = emit_apex(&w, zg);
-	for (size_t i = 0; i < zg->order_count && err == TLD_OK; i++) {
+	size_t from = zg->order_count / parts * part;
+	size_t to = part + 1 == parts ? zg->order_count : zg->order_count / parts * (part + 1);
+	int err = part == 0 ? emit_apex(&w, zg) : TLD_OK;
+	for (size_t i = from; i < to && err == TLD_OK; i++) {
 		zg_prefetch_owner(zg, i, PREFETCH_AHEAD);
 		/* then the name servers' names, and their text */
 		if (i + PREFETCH_AHEAD / 2 < zg->order_count) {
@@ -207,6 +218,9 @@ int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void
 			}
 		}
 		err = emit_owner(&w, zg, zg->order[i]);
+	}
+	if (err == TLD_OK && count != NULL) {
+		*count = w.rr.line;
 	}
 	return err;
 }

@@ -107,6 +107,20 @@ typedef int (*tld_zonegen_rr_fn)(void *ctx, const struct tld_zonegen_rr *rr);
 int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void *ctx);
 
 /*!
+ * \brief tld_zonegen_records() over one of parts consecutive parts of the
+ *        zone, for walks on several threads: part 0 is the apex and the
+ *        first owners, each further part the next owners (split at owners,
+ *        never inside one owner's records).  The parts in order hand out
+ *        exactly the records of tld_zonegen_records(), in its order.  Lines
+ *        count from 1 within each part: the record of line L of part k is
+ *        line L + (the counts of parts 0 .. k-1) of the file.  Read-only.
+ * \param[out] count  the records of the part; written only on success (may be NULL)
+ * \return as tld_zonegen_records(); TLD_EINVAL also for part >= parts or parts 0
+ */
+int tld_zonegen_records_part(const struct tld_zonegen *zg, unsigned part, unsigned parts,
+                             tld_zonegen_rr_fn fn, void *ctx, unsigned long *count);
+
+/*!
  * \brief Writes the JSON report (counts, rejected rows, orphan glue, lame
  *        delegations) to path, atomically (temp file + rename).
  * \return TLD_OK, TLD_EIO

@@ -4,10 +4,14 @@
  * memory equals the one signer_zone_read() makes of STATE_DIR/unsigned.zone
  * (records, RDATA, owners, lines), with one thread and with two; apex.records
  * data the file path drops or refuses is dropped or refused the same way;
- * the file written beside the run has the digest it reports.
+ * the file written beside the run has the digest it reports.  A zone filled
+ * in two parts is refused with the message of one pass, word for word (the
+ * line of the refused record in the file), wherever the record lies.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -132,8 +136,45 @@ static void against_file(struct tld_zonegen *zg, const char *what)
 	signer_zone_free(from_file);
 }
 
+/* tld_run_unsigned_zone() with stderr caught: the result, and what was logged (caller frees). */
+static int fill_logged(const struct tld_zonegen *zg, const char *source, char **logged)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/stderr.txt", tmpdir);
+	fflush(stderr);
+	int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (saved < 0 || fd < 0 || dup2(fd, 2) < 0) {
+		*logged = NULL;
+		return -1;
+	}
+	close(fd);
+	struct signer_zone *z = NULL;
+	int err = tld_run_unsigned_zone(zg, "test.", source, &z);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	signer_zone_free(z);
+	size_t len = 0;
+	*logged = tap_read_file(path, &len);
+	return err;
+}
+
+/* The line of the file (1 = first) that starts with prefix, or 0. */
+static unsigned long line_of(const char *text, const char *prefix)
+{
+	unsigned long line = 1;
+	for (const char *p = text; p != NULL && *p != '\0'; line++) {
+		if (strncmp(p, prefix, strlen(prefix)) == 0) {
+			return line;
+		}
+		p = strchr(p, '\n');
+		p = p != NULL ? p + 1 : NULL;
+	}
+	return 0;
+}
+
 /* A generated export of n domains, glue of both families and DS on some. */
-static struct tld_zonegen *generated(size_t n, struct tld_config *cfg, char **bufs)
+static struct tld_zonegen *generated(size_t n, const char *apex, struct tld_config *cfg, char **bufs)
 {
 	size_t cap = n * 200 + 1024;
 	for (int i = 0; i < 4; i++) {
@@ -165,7 +206,49 @@ static struct tld_zonegen *generated(size_t n, struct tld_config *cfg, char **bu
 	const struct fx_file files[] = {
 		{ "domains.csv", dom }, { "nameservers.csv", ns }, { "hosts.csv", hosts }, { "ds.csv", ds },
 	};
-	return build("gen", files, 4, NULL, cfg);
+	return build(apex != NULL ? "gen-apex" : "gen", files, 4, apex, cfg);
+}
+
+/*
+ * A record refused late in the zone (apex.records data at an owner sorted
+ * last, in the second part of a fill in two): one pass and two parts log
+ * the same message, naming the record's line in the file.
+ */
+static void refused_late(void)
+{
+	char *bufs[4] = { 0 };
+	struct tld_config cfg;
+	struct tld_zonegen *zg = generated(20000, "zzzz.test. 600 CH TXT \"late\"\n", &cfg, bufs);
+	ok(zg != NULL, "a generated export with a CH record sorted last builds");
+	if (zg != NULL) {
+		char path[600], hex[65];
+		snprintf(path, sizeof(path), "%s/late.zone", tmpdir);
+		is_int(TLD_OK, tld_run_write_unsigned(zg, path, hex), "its file is written");
+		size_t len = 0;
+		char *text = tap_read_file(path, &len);
+		unsigned long line = text != NULL ? line_of(text, "zzzz.test.") : 0;
+		ok(line > 20000, "the record is far into the file (line %lu)", line);
+		char want[700];
+		snprintf(want, sizeof(want), "%s:%lu: zzzz.test. TXT: class other than IN", path, line);
+		char *logged[2] = { NULL, NULL };
+		for (int m = 0; m < 2; m++) {
+			setenv("TLDSIGN_FILL_PIPELINE", m ? "1" : "0", 1);
+			is_int(TLD_EPARSE, fill_logged(zg, path, &logged[m]), "refused (%s)",
+			       m ? "two parts" : "one pass");
+			ok(logged[m] != NULL && strstr(logged[m], want) != NULL, "the message names line %lu (%s)",
+			   line, m ? "two parts" : "one pass");
+		}
+		unsetenv("TLDSIGN_FILL_PIPELINE");
+		ok(logged[0] != NULL && logged[1] != NULL && strcmp(logged[0], logged[1]) == 0,
+		   "one pass and two parts log the same, once");
+		free(logged[0]);
+		free(logged[1]);
+		free(text);
+	}
+	tld_zonegen_free(zg);
+	for (int i = 0; i < 4; i++) {
+		free(bufs[i]);
+	}
 }
 
 int main(void)
@@ -210,7 +293,7 @@ int main(void)
 
 	char *bufs[4] = { 0 };
 	struct tld_config gcfg;
-	zg = generated(100000, &gcfg, bufs); /* over 8 MiB of records: the ring wraps */
+	zg = generated(100000, NULL, &gcfg, bufs); /* filled in two parts unless told otherwise */
 	ok(zg != NULL && tld_zonegen_stats(zg)->bad_rows == 0,
 	   "a generated export of 100000 domains builds, no row rejected");
 	if (zg != NULL) {
@@ -262,6 +345,8 @@ int main(void)
 		unsetenv("TLDSIGN_FILL_PIPELINE");
 	}
 	tld_zonegen_free(zg);
+
+	refused_late();
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

@@ -4,8 +4,9 @@
  * The text is parsed back with the signer's zone parser and compared record
  * by record (owner, type, class, TTL, RDATA, line) with the wire walk, on a
  * hand-made export with apex.records and on a generated one;
- * tld_zonegen_write_alone() against tld_zonegen_write(); and
- * tld_name_text_to_wire() on its own.
+ * tld_zonegen_write_alone() against tld_zonegen_write();
+ * tld_zonegen_records_part(): the parts in order are the whole walk, lines
+ * moved by the earlier parts' counts; and tld_name_text_to_wire() on its own.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,52 @@ static void same_records(struct tld_zonegen *zg, const char *text, const char *w
 	   "%s: same owners, types, classes, TTLs, RDATA and lines, in the same order", what);
 	free(a.buf);
 	free(b.buf);
+}
+
+/* Line offset added to the records of a part (the lines of the earlier parts). */
+struct shifted {
+	struct rrlist *l;
+	unsigned long offset;
+};
+
+static int from_part(void *ctx, const struct tld_zonegen_rr *rr)
+{
+	struct shifted *s = ctx;
+	return push(s->l, rr->owner, rr->owner_len, rr->type, rr->rclass, rr->ttl, rr->rdata, rr->rdlen,
+	            (uint32_t)(rr->line + s->offset));
+}
+
+/* The parts of 1 .. 5-part walks, in order and with lines moved, are the whole walk. */
+static void same_in_parts(struct tld_zonegen *zg, const char *what)
+{
+	struct rrlist whole = { 0 };
+	is_int(TLD_OK, tld_zonegen_records(zg, from_wire, &whole), "%s: the whole walk", what);
+	for (unsigned parts = 1; parts <= 5; parts++) {
+		struct rrlist l = { 0 };
+		struct shifted s = { .l = &l };
+		int err = TLD_OK;
+		for (unsigned k = 0; k < parts && err == TLD_OK; k++) {
+			unsigned long count = 0;
+			size_t before = l.count;
+			err = tld_zonegen_records_part(zg, k, parts, from_part, &s, &count);
+			if (err == TLD_OK && count != l.count - before) {
+				err = TLD_EINVAL; /* the count given is not the records handed out */
+			}
+			s.offset += count;
+		}
+		is_int(TLD_OK, err, "%s: %u parts walked, each counting its records", what, parts);
+		ok(l.count == whole.count && l.len == whole.len && memcmp(l.buf, whole.buf, l.len) == 0,
+		   "%s: %u parts in order are the whole walk, lines included", what, parts);
+		free(l.buf);
+	}
+	struct rrlist none = { 0 };
+	unsigned long count = 7;
+	is_int(TLD_EINVAL, tld_zonegen_records_part(zg, 2, 2, from_wire, &none, &count),
+	       "%s: a part past the last is refused", what);
+	is_int(TLD_EINVAL, tld_zonegen_records_part(zg, 0, 0, from_wire, &none, &count),
+	       "%s: zero parts are refused", what);
+	ok(none.count == 0 && count == 7, "%s: nothing handed out, the count untouched", what);
+	free(whole.buf);
 }
 
 static void name_wire(const char *text, const char *want, size_t want_len)
@@ -205,6 +252,7 @@ static void generated(size_t n)
 	is_int(0, zg ? (long long)tld_zonegen_stats(zg)->bad_rows : -1, "no row rejected");
 	if (text != NULL) {
 		same_records(zg, text, "generated export");
+		same_in_parts(zg, "generated export");
 		char *alone = NULL;
 		size_t alone_len = 0;
 		FILE *f = open_memstream(&alone, &alone_len);
@@ -285,6 +333,7 @@ int main(void)
 	is_int(TLD_OK, ret, "the export builds");
 	if (text != NULL) {
 		same_records(zg, text, "hand-made export with apex.records");
+		same_in_parts(zg, "hand-made export");
 		struct rrlist l = { .stop_after = 3 };
 		is_int(TLD_ECANCELED, tld_zonegen_records(zg, from_wire, &l),
 		       "the callback's error stops the walk and is returned");
