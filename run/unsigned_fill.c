@@ -116,6 +116,7 @@ struct part {
 	const struct tld_zonegen *zg;
 	unsigned index;
 	struct fill f;
+	struct tld_zonegen_text *text; /* its text, when asked for */
 	unsigned long count;       /* its records (lines) */
 	int err;
 	pthread_t thread;
@@ -125,18 +126,33 @@ struct part {
 static void *part_main(void *arg)
 {
 	struct part *p = arg;
-	p->err = tld_zonegen_records_part(p->zg, p->index, 2, add, &p->f, &p->count);
+	p->err = tld_zonegen_records_part(p->zg, p->index, 2, add, &p->f, p->text, &p->count);
 	return NULL;
+}
+
+/* The parts' texts joined into *text (when asked for, and all went well), else freed. */
+static void join_texts(struct part *p, struct tld_zonegen_text **text)
+{
+	if (text != NULL && p[0].text != NULL && p[1].text != NULL &&
+	    tld_zonegen_text_join(p[0].text, p[1].text) == TLD_OK) { /* frees p[1].text */
+		*text = p[0].text;
+		return;
+	}
+	if (text == NULL || p[0].text == NULL || p[1].text == NULL) {
+		tld_zonegen_text_free(p[1].text);
+	}
+	tld_zonegen_text_free(p[0].text);
 }
 
 /*
  * The fill in two parts, the second on a thread (here after the first when
  * no thread can be had): the zone in *out, the records dropped counted in
- * f.  Any failure: nothing logged, TLD_EAGAIN, *out untouched -- the caller
- * fills in one pass instead.
+ * f, with text the text of the file made beside it (NULL when it could not
+ * be made).  Any failure: nothing logged, TLD_EAGAIN, *out untouched -- the
+ * caller fills in one pass instead.
  */
 static int fill_parts(const struct tld_zonegen *zg, const uint8_t *wire, struct fill *f,
-                      struct signer_zone **out)
+                      struct signer_zone **out, struct tld_zonegen_text **text)
 {
 	struct part p[2];
 	for (unsigned k = 0; k < 2; k++) {
@@ -145,7 +161,11 @@ static int fill_parts(const struct tld_zonegen *zg, const uint8_t *wire, struct 
 		/* the first zone gets room for the whole: the second is appended to it */
 		if (new_zone(zg, wire, f->source, k == 0 ? 2 : 1, 2, &p[k].f.zone) != TLD_OK) {
 			signer_zone_free(p[0].f.zone);
+			tld_zonegen_text_free(p[0].text);
 			return TLD_EAGAIN;
+		}
+		if (text != NULL && tld_zonegen_text_new(zg, &p[k].text) != TLD_OK) {
+			p[k].text = NULL; /* no text: the file is formatted from zonegen */
 		}
 	}
 	p[1].threaded = pthread_create(&p[1].thread, NULL, part_main, &p[1]) == 0;
@@ -162,6 +182,7 @@ static int fill_parts(const struct tld_zonegen *zg, const uint8_t *wire, struct 
 	    p[0].count + p[1].count > UINT32_MAX) {
 		signer_zone_free(z);
 		signer_zone_free(tail);
+		join_texts(p, NULL);
 		return TLD_EAGAIN;
 	}
 	/* the second part's lines are counted from its first record: move them by the first part's */
@@ -170,8 +191,10 @@ static int fill_parts(const struct tld_zonegen *zg, const uint8_t *wire, struct 
 	}
 	if (signer_zone_append(z, tail) != TLD_OK) { /* frees tail */
 		signer_zone_free(z);
+		join_texts(p, NULL);
 		return TLD_EAGAIN;
 	}
+	join_texts(p, text);
 	f->dropped = p[0].f.dropped + p[1].f.dropped;
 	*out = z;
 	return TLD_OK;
@@ -191,8 +214,11 @@ static bool in_parts(const struct tld_zonegen *zg)
 /* -- public API -- */
 
 int tld_run_unsigned_zone(const struct tld_zonegen *zg, const char *origin, const char *source,
-                          struct signer_zone **out)
+                          struct signer_zone **out, struct tld_zonegen_text **text)
 {
+	if (text != NULL) {
+		*text = NULL;
+	}
 	uint8_t wire[SIGNER_DNAME_MAX];
 	struct fill f = { .source = source };
 	if (tld_name_text_to_wire(origin, strlen(origin), wire) == 0) {
@@ -201,7 +227,7 @@ int tld_run_unsigned_zone(const struct tld_zonegen *zg, const char *origin, cons
 	}
 	int err = TLD_EAGAIN;
 	if (in_parts(zg)) {
-		err = fill_parts(zg, wire, &f, &f.zone);
+		err = fill_parts(zg, wire, &f, &f.zone, text);
 	}
 	if (err == TLD_EAGAIN) { /* one pass: small zones, no thread, or a part failed */
 		f.dropped = 0;
@@ -216,6 +242,10 @@ int tld_run_unsigned_zone(const struct tld_zonegen *zg, const char *origin, cons
 	}
 	if (err != TLD_OK) {
 		signer_zone_free(f.zone);
+		if (text != NULL) {
+			tld_zonegen_text_free(*text);
+			*text = NULL;
+		}
 		return err;
 	}
 	if (f.dropped > 0) {

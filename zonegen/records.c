@@ -188,11 +188,12 @@ static int emit_owner(struct walk *w, const struct tld_zonegen *zg, uint32_t id)
 
 int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void *ctx)
 {
-	return tld_zonegen_records_part(zg, 0, 1, fn, ctx, NULL);
+	return tld_zonegen_records_part(zg, 0, 1, fn, ctx, NULL, NULL);
 }
 
 int tld_zonegen_records_part(const struct tld_zonegen *zg, unsigned part, unsigned parts,
-                             tld_zonegen_rr_fn fn, void *ctx, unsigned long *count)
+                             tld_zonegen_rr_fn fn, void *ctx, struct tld_zonegen_text *text,
+                             unsigned long *count)
 {
 	if (parts == 0 || part >= parts) {
 		return TLD_EINVAL;
@@ -202,6 +203,9 @@ int tld_zonegen_records_part(const struct tld_zonegen *zg, unsigned part, unsign
 	size_t from = zg->order_count / parts * part;
 	size_t to = part + 1 == parts ? zg->order_count : zg->order_count / parts * (part + 1);
 	int err = part == 0 ? emit_apex(&w, zg) : TLD_OK;
+	if (part == 0 && text != NULL) {
+		zg_text_apex(text, zg);
+	}
 	for (size_t i = from; i < to && err == TLD_OK; i++) {
 		zg_prefetch_owner(zg, i, PREFETCH_AHEAD);
 		/* then the name servers' names, and their text */
@@ -218,6 +222,9 @@ int tld_zonegen_records_part(const struct tld_zonegen *zg, unsigned part, unsign
 			}
 		}
 		err = emit_owner(&w, zg, zg->order[i]);
+		if (text != NULL) {
+			zg_text_owner(text, zg, i); /* the owner's data still in the cache */
+		}
 	}
 	if (err == TLD_OK && count != NULL) {
 		*count = w.rr.line;

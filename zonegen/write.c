@@ -105,6 +105,14 @@ static size_t make_head(char *buf, size_t size, uint32_t ttl, const char *type)
 	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
+static void make_heads(const struct tld_config *cfg, struct heads *h)
+{
+	h->ns_len = make_head(h->ns, sizeof(h->ns), cfg->ttl.delegation_ns, "NS");
+	h->ds_len = make_head(h->ds, sizeof(h->ds), cfg->ttl.ds, "DS");
+	h->a_len = make_head(h->a, sizeof(h->a), cfg->ttl.glue, "A");
+	h->aaaa_len = make_head(h->aaaa, sizeof(h->aaaa), cfg->ttl.glue, "AAAA");
+}
+
 static inline void w_owner_head(struct wbuf *w, const struct zg_name *owner, const char *head,
                                 size_t head_len)
 {
@@ -419,10 +427,7 @@ static int write_zone(const struct tld_zonegen *zg, FILE *f, bool helper)
 	}
 
 	struct heads h;
-	h.ns_len = make_head(h.ns, sizeof(h.ns), cfg->ttl.delegation_ns, "NS");
-	h.ds_len = make_head(h.ds, sizeof(h.ds), cfg->ttl.ds, "DS");
-	h.a_len = make_head(h.a, sizeof(h.a), cfg->ttl.glue, "A");
-	h.aaaa_len = make_head(h.aaaa, sizeof(h.aaaa), cfg->ttl.glue, "AAAA");
+	make_heads(cfg, &h);
 
 	struct sink s = { .f = f, .fd = -1 };
 	struct stat st;
@@ -465,7 +470,142 @@ static int write_zone(const struct tld_zonegen *zg, FILE *f, bool helper)
 	return (!ok || fflush(f) != 0 || ferror(f)) ? TLD_EIO : TLD_OK;
 }
 
+/* -- the text made beside a walk of the records (zonegen.h) -- */
+
+/* A block's room, and how full a block is closed after its owner: blocks
+ * are never copied to grow (an owner of apex.records over 2 MiB aside). */
+#define TEXT_BLOCK (8u << 20)
+#define TEXT_BLOCK_FULL (6u << 20)
+
+struct text_block {
+	char *buf;
+	size_t len;
+};
+
+struct tld_zonegen_text {
+	struct heads h;
+	struct wbuf cur;            /*!< the block being filled */
+	struct text_block *blocks;  /*!< the blocks before it, in order */
+	size_t count, cap;
+	bool failed;                /*!< out of memory once: the text is incomplete */
+};
+
+/* Closes the block being filled (if it holds anything) onto the list. */
+static void text_close(struct tld_zonegen_text *t)
+{
+	t->failed |= t->cur.failed;
+	if (t->cur.used == 0 || t->failed) {
+		return;
+	}
+	if (t->count == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct text_block *b = realloc(t->blocks, cap * sizeof(*b));
+		if (b == NULL) {
+			t->failed = true;
+			return;
+		}
+		t->blocks = b;
+		t->cap = cap;
+	}
+	t->blocks[t->count++] = (struct text_block){ t->cur.buf, t->cur.used };
+	t->cur = (struct wbuf){ 0 };
+}
+
+/* Room for the next owners' text: a fresh block when the current one is full. */
+static bool text_room(struct tld_zonegen_text *t)
+{
+	if (t->cur.used >= TEXT_BLOCK_FULL) {
+		text_close(t);
+	}
+	if (t->cur.buf == NULL && !t->failed) {
+		t->cur.buf = malloc(TEXT_BLOCK);
+		t->cur.cap = TEXT_BLOCK;
+		t->failed = t->cur.buf == NULL;
+		zg_advise_huge(t->cur.buf, TEXT_BLOCK);
+	}
+	return !t->failed;
+}
+
+void zg_text_apex(struct tld_zonegen_text *t, const struct tld_zonegen *zg)
+{
+	char **ns = NULL;
+	if (!text_room(t) || zg_apex_ns_sorted(zg, &ns) != TLD_OK) {
+		t->failed = true;
+		return;
+	}
+	w_apex(&t->cur, zg, ns, zg->cfg->apex.ns_count);
+	free(ns);
+}
+
+void zg_text_owner(struct tld_zonegen_text *t, const struct tld_zonegen *zg, size_t i)
+{
+	if (text_room(t)) {
+		w_owners(&t->cur, zg, &t->h, i, i + 1);
+	}
+}
+
 /* -- public API -- */
+
+int tld_zonegen_text_new(const struct tld_zonegen *zg, struct tld_zonegen_text **out)
+{
+	struct tld_zonegen_text *t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return TLD_ENOMEM;
+	}
+	make_heads(zg->cfg, &t->h);
+	*out = t;
+	return TLD_OK;
+}
+
+int tld_zonegen_text_join(struct tld_zonegen_text *t, struct tld_zonegen_text *tail)
+{
+	text_close(t);
+	text_close(tail);
+	t->failed |= tail->failed;
+	for (size_t i = 0; i < tail->count && !t->failed; i++) {
+		t->cur = (struct wbuf){ .buf = tail->blocks[i].buf, .used = tail->blocks[i].len,
+		                        .cap = tail->blocks[i].len };
+		tail->blocks[i].buf = NULL;
+		text_close(t);
+		if (t->failed) {
+			free(t->cur.buf); /* not taken into the list: freed here */
+			t->cur = (struct wbuf){ 0 };
+		}
+	}
+	tld_zonegen_text_free(tail);
+	return t->failed ? TLD_ENOMEM : TLD_OK;
+}
+
+int tld_zonegen_text_drain(struct tld_zonegen_text *t, tld_zonegen_text_fn fn, void *ctx)
+{
+	text_close(t);
+	if (t->failed) {
+		return TLD_ENOMEM;
+	}
+	int err = TLD_OK;
+	for (size_t i = 0; i < t->count; i++) {
+		if (err == TLD_OK) {
+			err = fn(ctx, t->blocks[i].buf, t->blocks[i].len);
+		}
+		free(t->blocks[i].buf); /* given back as it goes: the text is not kept twice */
+		t->blocks[i].buf = NULL;
+	}
+	t->count = 0;
+	return err;
+}
+
+void tld_zonegen_text_free(struct tld_zonegen_text *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		free(t->blocks[i].buf);
+	}
+	free(t->blocks);
+	free(t->cur.buf);
+	free(t);
+}
 
 int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 {

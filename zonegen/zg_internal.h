@@ -272,5 +272,9 @@ int zg_cmp_extra(const void *a, const void *b);
 size_t zg_extra_first(const struct tld_zonegen *zg, uint32_t owner);
 /* write.c: whether x repeats prev (same type and RDATA): written once */
 bool zg_extra_repeats(const struct zg_extra *prev, const struct zg_extra *x);
+/* write.c: the text of the apex, then of owner order[i], appended to t
+ * (tld_zonegen_records_part() with a text); t->failed once out of memory */
+void zg_text_apex(struct tld_zonegen_text *t, const struct tld_zonegen *zg);
+void zg_text_owner(struct tld_zonegen_text *t, const struct tld_zonegen *zg, size_t i);
 /* write.c: the apex NS names in RDATA order, repeats left in (caller frees the array) */
 int zg_apex_ns_sorted(const struct tld_zonegen *zg, char ***out);

@@ -107,6 +107,42 @@ typedef int (*tld_zonegen_rr_fn)(void *ctx, const struct tld_zonegen_rr *rr);
 int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void *ctx);
 
 /*!
+ * The text tld_zonegen_write() writes, made beside a walk of the records
+ * (tld_zonegen_records_part()) while each owner's data is in the cache:
+ * the text of each part, joined in part order, is the file, byte for byte
+ * (the same formatting code, owner by owner).  Held in blocks of a few MiB.
+ */
+struct tld_zonegen_text;
+
+/*!
+ * \brief An empty text for one walk.
+ * \param[out] out  caller frees with tld_zonegen_text_free(); written only on success
+ * \return TLD_OK, TLD_ENOMEM
+ */
+int tld_zonegen_text_new(const struct tld_zonegen *zg, struct tld_zonegen_text **out);
+
+/*!
+ * \brief Appends tail's text to t's and frees tail (success or not).
+ * \return TLD_OK, TLD_ENOMEM (t's text is then incomplete: only to be freed)
+ */
+int tld_zonegen_text_join(struct tld_zonegen_text *t, struct tld_zonegen_text *tail);
+
+/*! Called with each block of a text in order; TLD_OK to go on. */
+typedef int (*tld_zonegen_text_fn)(void *ctx, const char *buf, size_t len);
+
+/*!
+ * \brief Hands the text to fn block by block, in order, freeing each block
+ *        after its call (the text is then empty; free it after).
+ * \return TLD_OK, fn's first error (no further call), TLD_ENOMEM when
+ *         memory ran out while the text was made (fn not called: the text
+ *         is incomplete, format the zone instead)
+ */
+int tld_zonegen_text_drain(struct tld_zonegen_text *t, tld_zonegen_text_fn fn, void *ctx);
+
+/*! Releases a text; NULL is a no-op. */
+void tld_zonegen_text_free(struct tld_zonegen_text *t);
+
+/*!
  * \brief tld_zonegen_records() over one of parts consecutive parts of the
  *        zone, for walks on several threads: part 0 is the apex and the
  *        first owners, each further part the next owners (split at owners,
@@ -114,11 +150,14 @@ int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void
  *        exactly the records of tld_zonegen_records(), in its order.  Lines
  *        count from 1 within each part: the record of line L of part k is
  *        line L + (the counts of parts 0 .. k-1) of the file.  Read-only.
+ * \param[in]  text   when not NULL, the part's text is appended to it (the
+ *                    lines of its records)
  * \param[out] count  the records of the part; written only on success (may be NULL)
  * \return as tld_zonegen_records(); TLD_EINVAL also for part >= parts or parts 0
  */
 int tld_zonegen_records_part(const struct tld_zonegen *zg, unsigned part, unsigned parts,
-                             tld_zonegen_rr_fn fn, void *ctx, unsigned long *count);
+                             tld_zonegen_rr_fn fn, void *ctx, struct tld_zonegen_text *text,
+                             unsigned long *count);
 
 /*!
  * \brief Writes the JSON report (counts, rejected rows, orphan glue, lame

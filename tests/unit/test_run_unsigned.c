@@ -90,6 +90,29 @@ static struct tld_zonegen *build(const char *sub, const struct fx_file *files, s
 	return ret == TLD_OK ? zg : NULL;
 }
 
+/*
+ * The file written from the text made beside the fill (taken; NULL: formatted)
+ * is the file formatted from zonegen: the same digest, the same bytes.
+ */
+static void same_file_from_text(const struct tld_zonegen *zg, struct tld_zonegen_text *text,
+                                const char *want_hex, const char *what)
+{
+	char path[600], formatted[600], hex[65] = "";
+	snprintf(path, sizeof(path), "%s/from-text.zone", tmpdir);
+	snprintf(formatted, sizeof(formatted), "%s/unsigned.zone", tmpdir);
+	struct tld_run_unsigned_job *job = NULL;
+	is_int(TLD_OK, tld_run_unsigned_start(zg, text, path, &job), "%s: the writer starts with %s",
+	       what, text != NULL ? "the text made" : "no text");
+	is_int(TLD_OK, tld_run_unsigned_finish(job, hex, NULL, NULL), "%s: written", what);
+	is_str(hex, want_hex, "%s: the same digest as formatted from zonegen", what);
+	size_t a_len = 0, b_len = 0;
+	char *a = tap_read_file(path, &a_len), *b = tap_read_file(formatted, &b_len);
+	ok(a != NULL && b != NULL && a_len == b_len && memcmp(a, b, a_len) == 0,
+	   "%s: the same bytes (%zu)", what, a_len);
+	free(a);
+	free(b);
+}
+
 /* The file, its digest, and the zone in memory against the zone read from the file. */
 static void against_file(struct tld_zonegen *zg, const char *what)
 {
@@ -97,7 +120,7 @@ static void against_file(struct tld_zonegen *zg, const char *what)
 	snprintf(path, sizeof(path), "%s/unsigned.zone", tmpdir);
 	struct tld_run_unsigned_job *job = NULL;
 	double took = -1, cpu = -1;
-	is_int(TLD_OK, tld_run_unsigned_start(zg, path, &job), "%s: the writer starts", what);
+	is_int(TLD_OK, tld_run_unsigned_start(zg, NULL, path, &job), "%s: the writer starts", what);
 	is_int(TLD_OK, tld_run_unsigned_finish(job, job_hex, &took, &cpu), "%s: the file is written", what);
 	ok(took >= 0 && cpu >= 0, "%s: the write's wall and CPU time are reported", what);
 	size_t len = 0;
@@ -124,12 +147,16 @@ static void against_file(struct tld_zonegen *zg, const char *what)
 	for (int m = 0; m < 2; m++) {
 		setenv("TLDSIGN_FILL_PIPELINE", modes[m], 1);
 		struct signer_zone *mem = NULL;
-		is_int(TLD_OK, tld_run_unsigned_zone(zg, "test.", path, &mem), "%s: filled in memory (%s)",
-		       what, m ? "two threads" : "one thread");
+		struct tld_zonegen_text *made = NULL;
+		is_int(TLD_OK, tld_run_unsigned_zone(zg, "test.", path, &mem, &made),
+		       "%s: filled in memory (%s)", what, m ? "two threads" : "one thread");
 		ok(from_file && mem && same_zone(from_file, mem),
 		   "%s: the same zone as read from the file (%zu records, %s)", what,
 		   mem ? mem->nrrs : 0, m ? "two threads" : "one thread");
 		ok(mem && strcmp(mem->source, path) == 0, "%s: messages name the file", what);
+		ok(m ? made != NULL : made == NULL, "%s: the file's text made beside the fill: %s", what,
+		   m ? "yes (two parts)" : "no (one pass)");
+		same_file_from_text(zg, made, job_hex, what);
 		signer_zone_free(mem);
 	}
 	unsetenv("TLDSIGN_FILL_PIPELINE");
@@ -149,7 +176,11 @@ static int fill_logged(const struct tld_zonegen *zg, const char *source, char **
 	}
 	close(fd);
 	struct signer_zone *z = NULL;
-	int err = tld_run_unsigned_zone(zg, "test.", source, &z);
+	struct tld_zonegen_text *text = (struct tld_zonegen_text *)1; /* must be reset */
+	int err = tld_run_unsigned_zone(zg, "test.", source, &z, &text);
+	if (text != NULL) {
+		err = -1; /* a failed fill hands out no text */
+	}
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -313,7 +344,7 @@ int main(void)
 	if (zg != NULL) {
 		against_file(zg, "DNSKEY in apex.records");
 		struct signer_zone *z = NULL;
-		tld_run_unsigned_zone(zg, "test.", "unsigned.zone", &z);
+		tld_run_unsigned_zone(zg, "test.", "unsigned.zone", &z, NULL);
 		bool key = false;
 		for (size_t i = 0; z != NULL && i < z->nrrs; i++) {
 			key |= z->rrs[i].type == 48;
@@ -337,7 +368,7 @@ int main(void)
 		for (int m = 0; m < 2; m++) {
 			setenv("TLDSIGN_FILL_PIPELINE", m ? "1" : "0", 1);
 			z = NULL;
-			is_int(TLD_EPARSE, tld_run_unsigned_zone(zg, "test.", path, &z),
+			is_int(TLD_EPARSE, tld_run_unsigned_zone(zg, "test.", path, &z, NULL),
 			       "the zone in memory is refused the same way (%s)",
 			       m ? "two threads: the walker stops" : "one thread");
 			ok(z == NULL, "no zone on failure");

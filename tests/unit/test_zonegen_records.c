@@ -118,7 +118,7 @@ static void same_in_parts(struct tld_zonegen *zg, const char *what)
 		for (unsigned k = 0; k < parts && err == TLD_OK; k++) {
 			unsigned long count = 0;
 			size_t before = l.count;
-			err = tld_zonegen_records_part(zg, k, parts, from_part, &s, &count);
+			err = tld_zonegen_records_part(zg, k, parts, from_part, &s, NULL, &count);
 			if (err == TLD_OK && count != l.count - before) {
 				err = TLD_EINVAL; /* the count given is not the records handed out */
 			}
@@ -131,9 +131,9 @@ static void same_in_parts(struct tld_zonegen *zg, const char *what)
 	}
 	struct rrlist none = { 0 };
 	unsigned long count = 7;
-	is_int(TLD_EINVAL, tld_zonegen_records_part(zg, 2, 2, from_wire, &none, &count),
+	is_int(TLD_EINVAL, tld_zonegen_records_part(zg, 2, 2, from_wire, &none, NULL, &count),
 	       "%s: a part past the last is refused", what);
-	is_int(TLD_EINVAL, tld_zonegen_records_part(zg, 0, 0, from_wire, &none, &count),
+	is_int(TLD_EINVAL, tld_zonegen_records_part(zg, 0, 0, from_wire, &none, NULL, &count),
 	       "%s: zero parts are refused", what);
 	ok(none.count == 0 && count == 7, "%s: nothing handed out, the count untouched", what);
 	free(whole.buf);
