@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <ldns/ldns.h>
@@ -55,28 +54,6 @@ void signer_zone_free(struct signer_zone *zone)
 	free(zone);
 }
 
-#define HUGE_PAGE (2u << 20)
-/* Arrays from this size on ask for transparent huge pages (see grow()). */
-#define HUGE_MIN (4u << 20)
-
-/*
- * Asks for transparent huge pages on the 2 MiB-aligned interior of a large
- * array: a zone of a million delegations fills hundreds of MiB, and a fault
- * per 4 KiB page, then a TLB miss per random access in the build, cost more
- * than the data.  Only advice: nothing changes when the kernel declines.
- */
-static void advise_huge(void *p, size_t bytes)
-{
-	if (bytes < HUGE_MIN) {
-		return;
-	}
-	uintptr_t from = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-	uintptr_t to = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE_PAGE - 1);
-	if (to > from) {
-		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
-	}
-}
-
 static int grow(void **buf, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap) {
@@ -92,7 +69,6 @@ static int grow(void **buf, size_t *cap, size_t need, size_t elem)
 	}
 	*buf = n;
 	*cap = ncap;
-	advise_huge(n, ncap * elem);
 	return TLD_OK;
 }
 

@@ -165,7 +165,6 @@ static void *room_for_one(void *items, size_t count, size_t *cap, size_t size, s
 		return items;
 	}
 	*cap = want;
-	zg_advise_huge(p, want * size);
 	return p;
 }
 
@@ -582,7 +581,6 @@ static void *reserve(void *items, size_t *cap, size_t want, size_t size)
 		return items;
 	}
 	*cap = want;
-	zg_advise_huge(p, want * size);
 	return p;
 }
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The name table: every name of the export interned once (open addressing). */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -8,8 +7,8 @@
 #include "common/error.h"
 #include "zonegen/zg_internal.h"
 
+#define ARENA_BLOCK (1u << 20)
 #define HUGE_PAGE (2u << 20)
-#define ARENA_BLOCK HUGE_PAGE /* one huge page each */
 
 /* -- internal API -- */
 
@@ -65,11 +64,10 @@ static char *arena_copy(struct tld_zonegen *zg, const char *text, size_t len)
 			return NULL;
 		}
 		zg->arena = blocks;
-		blocks[zg->arena_count] = aligned_alloc(HUGE_PAGE, ARENA_BLOCK);
+		blocks[zg->arena_count] = malloc(ARENA_BLOCK);
 		if (blocks[zg->arena_count] == NULL) {
 			return NULL;
 		}
-		(void)madvise(blocks[zg->arena_count], ARENA_BLOCK, MADV_HUGEPAGE);
 		zg->arena_count++;
 		zg->arena_used = 0;
 	}
@@ -140,7 +138,6 @@ int zg_intern_hashed(struct tld_zonegen *zg, const char *text, size_t len, uint6
 		}
 		zg->names = names;
 		zg->name_cap = cap;
-		zg_advise_huge(names, cap * sizeof(*names));
 	}
 	const char *copy = arena_copy(zg, text, len);
 	if (copy == NULL) {
@@ -169,22 +166,9 @@ void zg_names_reserve(struct tld_zonegen *zg, size_t count)
 		}
 		zg->names = names;
 		zg->name_cap = count;
-		zg_advise_huge(names, count * sizeof(*names));
 	}
 	if (zg->slots == NULL || count * 2 > zg->slot_mask + 1) {
 		(void)grow_slots_to(zg, count * 2);
-	}
-}
-
-void zg_advise_huge(void *p, size_t bytes)
-{
-	if (p == NULL || bytes < ZG_HUGE_MIN) {
-		return;
-	}
-	uintptr_t from = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-	uintptr_t to = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE_PAGE - 1);
-	if (to > from) {
-		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
 	}
 }
 

@@ -478,7 +478,6 @@ static int reject_nested_start_sort(struct tld_zonegen *zg, struct owner_sort *o
 	size_t room = zg->name_count ? zg->name_count : 1;
 	os->keys = malloc(room * sizeof(*os->keys));
 	os->owner = malloc(room);
-	zg_advise_huge(os->keys, room * sizeof(*os->keys));
 	for (size_t i = 0; i < zg->name_count; i++) {
 		reject_if_nested(zg, &zg->names[i]);
 		if ((zg->names[i].flags & ZG_IN_ZONE) && os->keys != NULL) {
@@ -506,7 +505,6 @@ static int finish_owner_sort(struct tld_zonegen *zg, struct owner_sort *os, int 
 	}
 	if (ret == TLD_OK) {
 		zg->order = malloc((os->count ? os->count : 1) * sizeof(*zg->order));
-		zg_advise_huge(zg->order, os->count * sizeof(*zg->order));
 		ret = zg->order != NULL ? TLD_OK : TLD_ENOMEM;
 	}
 	size_t n = 0;

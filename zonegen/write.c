@@ -521,7 +521,6 @@ static bool text_room(struct tld_zonegen_text *t)
 		t->cur.buf = malloc(TEXT_BLOCK);
 		t->cur.cap = TEXT_BLOCK;
 		t->failed = t->cur.buf == NULL;
-		zg_advise_huge(t->cur.buf, TEXT_BLOCK);
 	}
 	return !t->failed;
 }

@@ -208,13 +208,6 @@ static inline void zg_prefetch_owner(const struct tld_zonegen *zg, size_t i, siz
  * grow while they come.  Only a hint: too
  * large a count, or no memory for it, changes nothing. */
 void zg_names_reserve(struct tld_zonegen *zg, size_t count);
-/* Asks for transparent huge pages on the 2 MiB-aligned interior of a large
- * block (p, bytes) not yet touched there: walks in canonical order reach the
- * tables of names, NS, addresses and DS at random, and a TLB miss per access
- * costs more than the access.  Only advice: nothing changes when the kernel
- * declines, and blocks under ZG_HUGE_MIN are left alone. */
-#define ZG_HUGE_MIN (4u << 20)
-void zg_advise_huge(void *p, size_t bytes);
 void zg_names_free(struct tld_zonegen *zg);
 
 /* report.c */
