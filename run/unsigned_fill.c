@@ -234,7 +234,10 @@ int tld_run_unsigned_zone(const struct tld_zonegen *zg, const char *origin, cons
 		if ((err = new_zone(zg, wire, source, 1, 1, &f.zone)) != TLD_OK) {
 			return err;
 		}
-		err = tld_zonegen_records(zg, add, &f);
+		if (text != NULL && tld_zonegen_text_new(zg, text) != TLD_OK) {
+			*text = NULL; /* no text: the file is formatted from zonegen */
+		}
+		err = tld_zonegen_records_part(zg, 0, 1, add, &f, text != NULL ? *text : NULL, NULL);
 	}
 	if (err == TLD_EINVAL) { /* a name of zonegen without wire form: not after a build */
 		tld_error("%s: a name of the built zone has no wire form", source);

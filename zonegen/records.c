@@ -171,8 +171,9 @@ static int emit_owner(struct walk *w, const struct tld_zonegen *zg, uint32_t id)
 	}
 	if (n->flags & ZG_DELEGATED) {
 		for (uint32_t k = 0; k < n->ns_count && err == TLD_OK; k++) {
-			const struct zg_name *host = &zg->names[zg->ns[n->ns_first + k].host];
-			err = emit_name(w, T_NS, zg->cfg->ttl.delegation_ns, host->text, host->len);
+			size_t len;
+			const uint8_t *wire = zg_ns_wire(zg, n->ns_first + k, &len);
+			err = emit(w, T_NS, C_IN, zg->cfg->ttl.delegation_ns, wire, len);
 		}
 	}
 	if (err == TLD_OK && (n->flags & ZG_GLUE)) {
@@ -208,17 +209,11 @@ int tld_zonegen_records_part(const struct tld_zonegen *zg, unsigned part, unsign
 	}
 	for (size_t i = from; i < to && err == TLD_OK; i++) {
 		zg_prefetch_owner(zg, i, PREFETCH_AHEAD);
-		/* then the name servers' names, and their text */
+		/* then the name servers' packed names */
 		if (i + PREFETCH_AHEAD / 2 < zg->order_count) {
 			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD / 2]];
 			for (uint32_t k = 0; k < p->ns_count && k < 4; k++) {
-				__builtin_prefetch(&zg->names[zg->ns[p->ns_first + k].host]);
-			}
-		}
-		if (i + PREFETCH_AHEAD / 4 < zg->order_count) {
-			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD / 4]];
-			for (uint32_t k = 0; k < p->ns_count && k < 4; k++) {
-				__builtin_prefetch(zg->names[zg->ns[p->ns_first + k].host].text);
+				__builtin_prefetch(zg->ns_names + zg->ns_packed[p->ns_first + k]);
 			}
 		}
 		err = emit_owner(&w, zg, zg->order[i]);

@@ -269,9 +269,10 @@ static void w_owners(struct wbuf *w, const struct tld_zonegen *zg, const struct 
 		}
 		if (n->flags & ZG_DELEGATED) {
 			for (uint32_t k = 0; k < n->ns_count; k++) {
-				const struct zg_name *host = &zg->names[zg->ns[n->ns_first + k].host];
+				size_t len;
+				const char *host = zg_ns_text(zg, n->ns_first + k, &len);
 				w_owner_head(w, n, h->ns, h->ns_len);
-				w_mem(w, host->text, host->len);
+				w_mem(w, host, len);
 				w_mem(w, "\n", 1);
 			}
 		}
