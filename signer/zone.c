@@ -155,11 +155,17 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 	if (ol == 0) {
 		return TLD_EINVAL;
 	}
-	/* zone files repeat owners back to back: share the previous node */
-	uint8_t tmp[SIGNER_DNAME_MAX];
-	signer_dname_copy_lower(tmp, owner, ol);
+	/* zone files repeat owners back to back: share the previous node.  An
+	 * owner byte for byte the previous node's (lower-case) name is that
+	 * name lower-cased too: no copy to lower-case then. */
 	const struct signer_node *last = z->nnodes > 0 ? &z->nodes[z->nnodes - 1] : NULL;
-	if (last == NULL || last->wire_len != ol || memcmp(signer_node_wire(z, last), tmp, ol) != 0) {
+	bool same = last != NULL && last->wire_len == ol && memcmp(signer_node_wire(z, last), owner, ol) == 0;
+	uint8_t tmp[SIGNER_DNAME_MAX];
+	if (!same) {
+		signer_dname_copy_lower(tmp, owner, ol);
+		same = last != NULL && last->wire_len == ol && memcmp(signer_node_wire(z, last), tmp, ol) == 0;
+	}
+	if (!same) {
 		uint8_t key[SIGNER_KEY_MAX];
 		size_t kl = signer_dname_key(tmp, key);
 		/* still in order (as zonegen gives them): the build need not check these nodes again */

@@ -544,6 +544,29 @@ static void test_reserve(void)
 	signer_zone_free(silly);
 }
 
+/* Owners repeated back to back share a node whatever their case; the name kept is lower case. */
+static void test_repeated_owner_case(void)
+{
+	struct signer_zone *z = NULL;
+	is_int(TLD_OK, signer_zone_new((const uint8_t *)"\7example", "c.zone", &z), "a zone");
+	if (z == NULL) {
+		return;
+	}
+	const uint8_t a[] = { 192, 0, 2, 1 }, b[] = { 192, 0, 2, 2 }, c[] = { 192, 0, 2, 3 };
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\3www\7example", SIGNER_T_A, 60, a, 4, 1), "lower case");
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\3WwW\7EXAMPLE", SIGNER_T_A, 60, b, 4, 2), "mixed case");
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\3www\7example", SIGNER_T_A, 60, c, 4, 3), "lower again");
+	is_int(1, z->nnodes, "one node for the three");
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\3WWX\7example", SIGNER_T_A, 60, a, 4, 4), "another, upper");
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\3wwx\7example", SIGNER_T_A, 60, b, 4, 5), "the same, lower");
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\4wwxy\7example", SIGNER_T_A, 60, c, 4, 6), "a longer one");
+	is_int(3, z->nnodes, "three nodes in all");
+	ok(z->nnodes == 3 && memcmp(signer_node_wire(z, &z->nodes[1]), "\3wwx\7example", 13) == 0,
+	   "the name kept is lower case");
+	ok(z->nrrs == 6 && z->rrs[4].node == 1 && z->rrs[5].node == 2, "records on their nodes");
+	signer_zone_free(z);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -561,6 +584,7 @@ int main(void)
 	test_sorted_with_tail();
 	test_sliced_read();
 	test_reserve();
+	test_repeated_owner_case();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
 	unlink(path);
