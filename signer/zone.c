@@ -206,9 +206,9 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 	return TLD_OK;
 }
 
-/* Offsets of the appended zone's records and nodes in the whole. */
+/* Offsets of the appended zone's records, nodes and lines in the whole. */
 struct append_fix {
-	uint32_t node0, rd0, name0;
+	uint32_t node0, rd0, name0, line0;
 };
 
 static void fix_rr(void *e, const struct append_fix *f)
@@ -216,6 +216,7 @@ static void fix_rr(void *e, const struct append_fix *f)
 	struct signer_rr *rr = e;
 	rr->node += f->node0; /* owner ids: node indexes before the build */
 	rr->rdoff += f->rd0;
+	rr->line += f->line0;
 }
 
 static void fix_node(void *e, const struct append_fix *f)
@@ -251,7 +252,8 @@ static void move_back(uint8_t *dst, void **src, size_t n, size_t elem,
 	}
 }
 
-int signer_zone_append(struct signer_zone *z, struct signer_zone *tail)
+/* signer_zone_append() with tail's lines moved by line0. */
+static int append(struct signer_zone *z, struct signer_zone *tail, uint32_t line0)
 {
 	int ret = TLD_OK;
 	if (z->built || tail->built) {
@@ -271,7 +273,7 @@ int signer_zone_append(struct signer_zone *z, struct signer_zone *tail)
 		signer_zone_free(tail);
 		return ret;
 	}
-	struct append_fix fix = { (uint32_t)z->nnodes, (uint32_t)z->rdata_len, (uint32_t)z->node_arena_len };
+	struct append_fix fix = { (uint32_t)z->nnodes, (uint32_t)z->rdata_len, (uint32_t)z->node_arena_len, line0 };
 	move_back((uint8_t *)(z->rrs + z->nrrs), (void **)&tail->rrs, tail->nrrs * sizeof(*z->rrs), sizeof(*z->rrs),
 	          fix_rr, &fix);
 	move_back((uint8_t *)(z->nodes + z->nnodes), (void **)&tail->nodes, tail->nnodes * sizeof(*z->nodes),
@@ -284,6 +286,16 @@ int signer_zone_append(struct signer_zone *z, struct signer_zone *tail)
 	z->node_arena_len += tail->node_arena_len;
 	signer_zone_free(tail);
 	return TLD_OK;
+}
+
+int signer_zone_append(struct signer_zone *z, struct signer_zone *tail)
+{
+	return append(z, tail, 0);
+}
+
+int signer_zone_append_lines(struct signer_zone *z, struct signer_zone *tail, uint32_t line0)
+{
+	return append(z, tail, line0);
 }
 
 /* ---- build ---- */

@@ -138,6 +138,15 @@ void signer_zone_reserve(struct signer_zone *z, size_t rrs, size_t rdata_bytes, 
 int signer_zone_append(struct signer_zone *z, struct signer_zone *tail);
 
 /*!
+ * \brief signer_zone_append() with the lines of tail's records moved by
+ *        line0 (tail's lines counted from its own first record; the sum
+ *        must fit 32 bits: the caller checks).
+ * \param[in] tail  freed, success or not
+ * \return as signer_zone_append()
+ */
+int signer_zone_append_lines(struct signer_zone *z, struct signer_zone *tail, uint32_t line0);
+
+/*!
  * \brief Sorts, creates empty non-terminals, flags nodes, checks the content.
  * \return TLD_OK, TLD_EZONE (problems logged), TLD_ENOMEM
  */

@@ -567,6 +567,49 @@ static void test_repeated_owner_case(void)
 	signer_zone_free(z);
 }
 
+/* Adds delegation i (NS, line given) to z. */
+static int add_deleg(struct signer_zone *z, size_t i, uint32_t line)
+{
+	uint8_t owner[64], ns[80];
+	int l = snprintf((char *)owner + 1, sizeof(owner) - 1, "p%05zu", i);
+	owner[0] = (uint8_t)l;
+	memcpy(owner + 1 + l, "\7example", 9);
+	memcpy(ns, "\3ns1", 4);
+	memcpy(ns + 4, owner, (size_t)l + 10);
+	return signer_zone_add(z, owner, SIGNER_T_NS, 3600, ns, (uint16_t)(l + 14), line);
+}
+
+/* signer_zone_append_lines(): a zone filled in two parts, the second's lines counted from 1, is the one filled at once. */
+static void test_append_lines(void)
+{
+	struct signer_zone *whole = NULL, *head = NULL, *tail = NULL;
+	const uint8_t *origin = (const uint8_t *)"\7example";
+	if (signer_zone_new(origin, "a.zone", &whole) != TLD_OK || signer_zone_new(origin, "a.zone", &head) != TLD_OK ||
+	    signer_zone_new(origin, "a.zone", &tail) != TLD_OK) {
+		ok(0, "zones");
+		return;
+	}
+	int ret = TLD_OK;
+	for (size_t i = 0; i < 3000 && ret == TLD_OK; i++) {
+		ret = add_deleg(whole, i, (uint32_t)i + 1);
+		if (ret == TLD_OK) {
+			ret = i < 1200 ? add_deleg(head, i, (uint32_t)i + 1) : add_deleg(tail, i, (uint32_t)(i - 1200) + 1);
+		}
+	}
+	is_int(TLD_OK, ret, "3000 records, 1200 in the head and 1800 in the tail");
+	is_int(TLD_OK, signer_zone_append_lines(head, tail, 1200), "the tail appended, its lines moved by 1200");
+	ok(same_zone(whole, head), "the same zone as filled at once, lines included");
+	ok(head->nrrs == 3000 && head->rrs[1200].line == 1201 && head->rrs[2999].line == 3000,
+	   "the first and last appended records on lines 1201 and 3000");
+	struct signer_zone *empty = NULL;
+	if (signer_zone_new(origin, "a.zone", &empty) == TLD_OK) {
+		is_int(TLD_OK, signer_zone_append_lines(head, empty, 7), "an empty tail appends nothing");
+		ok(same_zone(whole, head), "the zone unchanged");
+	}
+	signer_zone_free(whole);
+	signer_zone_free(head);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -585,6 +628,7 @@ int main(void)
 	test_sliced_read();
 	test_reserve();
 	test_repeated_owner_case();
+	test_append_lines();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
 	unlink(path);
