@@ -12,10 +12,11 @@
  * (tld_zonegen_records()), and STATE_DIR/unsigned.zone -- for operators and
  * `tldsign sign`, the same text `tldsign zonegen` writes -- is written on a
  * thread beside the signing, its SHA-256 (the unsigned digest of the run
- * history, run/history.h) computed on the way as before.  A large zone's
- * text is made by the fill itself, owner by owner while each owner's data
- * is in the cache (zonegen.h, struct tld_zonegen_text: the same formatting
- * code, the same bytes), so that the thread only hashes and writes it.  Records name the
+ * history, run/history.h) computed on the way as before.  The fill copies
+ * what it found for each owner into a stream read in order (zonegen.h,
+ * struct tld_zonegen_text), and the thread formats the text from that
+ * stream with zonegen's own formatting code (the same bytes) without the
+ * random accesses into zonegen's tables a format from scratch makes.  Records name the
  * file and the line the file has them on, so the signer's messages point
  * into it.
  */
@@ -36,7 +37,7 @@ struct signer_zone;
  *                     record's line is its line in that file)
  * \param[out] out     caller frees with signer_zone_free() or hands it to
  *                     signer_sign_file() through signer_sign_opts.zone; written only on success
- * \param[out] text    when not NULL: the text of the file made beside the fill
+ * \param[out] text    when not NULL: the text of the file prepared beside the fill
  *                     (for tld_run_unsigned_start()), or NULL when it was not
  *                     made (a small zone, or no memory for it); NULL on failure
  * \return TLD_OK, TLD_EPARSE (logged as source:line: owner TYPE: reason),
@@ -63,8 +64,8 @@ struct tld_run_unsigned_job;
  * \brief Starts tld_run_write_unsigned() on a thread beside the caller (in
  *        the caller when no thread can be had).  zg and path must live until
  *        tld_run_unsigned_finish().  With text (tld_run_unsigned_zone()'s,
- *        taken, success or not) the file is that text, block by block,
- *        each block freed once written; should the text turn out incomplete,
+ *        taken, success or not) the file is formatted from that stream,
+ *        which is freed as it goes; should the stream turn out incomplete,
  *        the zone is formatted from zg as without it.  The hash is set up here, on the calling
  *        thread: the thread takes no lock of OpenSSL's, so the signer may fork
  *        its HSM workers while it runs.

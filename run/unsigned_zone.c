@@ -66,13 +66,13 @@ static int write_through(const struct tld_zonegen *zg, struct tld_zonegen_text *
 		return TLD_ENOMEM;
 	}
 	errno = 0;
-	int err = TLD_ENOMEM;
+	int err = TLD_EAGAIN;
 	if (text != NULL) {
-		/* TLD_ENOMEM: the text is incomplete and nothing was written; formatted below */
+		/* TLD_EAGAIN: the text is incomplete and nothing was written; formatted below */
 		err = tld_zonegen_text_drain(text, text_block_out, f);
 		tld_zonegen_text_free(text);
 	}
-	if (err == TLD_ENOMEM) {
+	if (err == TLD_EAGAIN) {
 		err = tld_zonegen_write_alone(zg, f); /* beside the run: one core at most */
 	}
 	int e = errno;

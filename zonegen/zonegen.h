@@ -107,10 +107,14 @@ typedef int (*tld_zonegen_rr_fn)(void *ctx, const struct tld_zonegen_rr *rr);
 int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void *ctx);
 
 /*!
- * The text tld_zonegen_write() writes, made beside a walk of the records
+ * The text tld_zonegen_write() writes, prepared beside a walk of the records
  * (tld_zonegen_records_part()) while each owner's data is in the cache:
- * the text of each part, joined in part order, is the file, byte for byte
- * (the same formatting code, owner by owner).  Held in blocks of a few MiB.
+ * the walk copies what it found for each owner (name, addresses, its NS
+ * hosts' packed entries) into a stream read in order, and
+ * tld_zonegen_text_drain() formats the stream later, with the very code of
+ * tld_zonegen_write(), owner by owner, without a random access to the big
+ * tables.  The texts of the parts, joined in part order, are the file,
+ * byte for byte.  The zonegen build must outlive the text.
  */
 struct tld_zonegen_text;
 
@@ -123,19 +127,21 @@ int tld_zonegen_text_new(const struct tld_zonegen *zg, struct tld_zonegen_text *
 
 /*!
  * \brief Appends tail's text to t's and frees tail (success or not).
- * \return TLD_OK, TLD_ENOMEM (t's text is then incomplete: only to be freed)
+ * \return TLD_OK, TLD_ENOMEM (t's text is then incomplete: drain gives TLD_EAGAIN)
  */
 int tld_zonegen_text_join(struct tld_zonegen_text *t, struct tld_zonegen_text *tail);
 
-/*! Called with each block of a text in order; TLD_OK to go on. */
+/*! Called with each piece of a text in order; TLD_OK to go on. */
 typedef int (*tld_zonegen_text_fn)(void *ctx, const char *buf, size_t len);
 
 /*!
- * \brief Hands the text to fn block by block, in order, freeing each block
- *        after its call (the text is then empty; free it after).
- * \return TLD_OK, fn's first error (no further call), TLD_ENOMEM when
- *         memory ran out while the text was made (fn not called: the text
- *         is incomplete, format the zone instead)
+ * \brief Formats the text and hands it to fn piece by piece, in order,
+ *        freeing the stream as it goes (the text is then empty; free it
+ *        after).
+ * \return TLD_OK; TLD_EAGAIN when memory ran out while the text was
+ *         prepared (fn never called: the text is incomplete, format the
+ *         zone instead); fn's first error (no further call); TLD_ENOMEM
+ *         when memory ran out formatting (fn may have been called)
  */
 int tld_zonegen_text_drain(struct tld_zonegen_text *t, tld_zonegen_text_fn fn, void *ctx);
 

@@ -282,6 +282,48 @@ static void refused_late(void)
 	}
 }
 
+/*
+ * Wide owners: one domain with 3000 name servers of its own (glue, both
+ * families), one host with 300 addresses: long entries in the text made
+ * beside the fill, the same file and zone either way.
+ */
+static void wide(void)
+{
+	size_t cap = 1u << 20;
+	char *ns = malloc(cap), *hosts = malloc(cap);
+	if (ns == NULL || hosts == NULL) {
+		free(ns);
+		free(hosts);
+		ok(0, "memory for the wide export");
+		return;
+	}
+	size_t ln = (size_t)sprintf(ns, "domain,host\n"), lh = (size_t)sprintf(hosts, "host,address\n");
+	for (int i = 0; i < 3000; i++) {
+		ln += (size_t)sprintf(ns + ln, "wide.test,ns%d.wide.test\n", i);
+		lh += (size_t)sprintf(hosts + lh, "ns%d.wide.test,10.%d.%d.1\nns%d.wide.test,2001:db8::%x\n", i,
+		                      i / 250, i % 250, i, i + 1);
+	}
+	ln += (size_t)sprintf(ns + ln, "other.test,ns.other.test\n");
+	for (int i = 0; i < 300; i++) {
+		lh += (size_t)sprintf(hosts + lh, "ns.other.test,192.0.2.%d\n", i % 250 + 1);
+		lh += (size_t)sprintf(hosts + lh, "ns.other.test,2001:db8:1::%x\n", i + 1);
+	}
+	const struct fx_file files[] = {
+		{ "domains.csv", "name,statuses\nwide.test,ok\nother.test,ok\n" },
+		{ "nameservers.csv", ns },
+		{ "hosts.csv", hosts },
+	};
+	struct tld_config cfg;
+	struct tld_zonegen *zg = build("wide", files, 3, NULL, &cfg);
+	ok(zg != NULL && tld_zonegen_stats(zg)->ns_records == 3001, "the wide export builds (3001 NS)");
+	if (zg != NULL) {
+		against_file(zg, "wide owners");
+	}
+	tld_zonegen_free(zg);
+	free(ns);
+	free(hosts);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -378,6 +420,7 @@ int main(void)
 	tld_zonegen_free(zg);
 
 	refused_late();
+	wide();
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

@@ -106,6 +106,81 @@ static int from_part(void *ctx, const struct tld_zonegen_rr *rr)
 	            (uint32_t)(rr->line + s->offset));
 }
 
+/* A text drained into memory; after fail_after calls the callback fails (0: never). */
+struct sink {
+	FILE *f;
+	int calls, fail_after;
+};
+
+static int to_sink(void *ctx, const char *buf, size_t len)
+{
+	struct sink *k = ctx;
+	if (k->fail_after > 0 && k->calls == k->fail_after) {
+		return TLD_EIO;
+	}
+	k->calls++;
+	return fwrite(buf, 1, len, k->f) == len ? TLD_OK : TLD_EIO;
+}
+
+/* The text made beside 1 .. 4-part walks, joined in part order and drained,
+ * is what tld_zonegen_write() writes, byte for byte. */
+static void same_text_in_parts(struct tld_zonegen *zg, const char *text, const char *what)
+{
+	for (unsigned parts = 1; parts <= 4; parts++) {
+		struct tld_zonegen_text *t[4] = { NULL };
+		struct rrlist l = { 0 };
+		int err = TLD_OK;
+		for (unsigned k = 0; k < parts && err == TLD_OK; k++) {
+			err = tld_zonegen_text_new(zg, &t[k]);
+			if (err == TLD_OK) {
+				err = tld_zonegen_records_part(zg, k, parts, from_wire, &l, t[k], NULL);
+			}
+		}
+		for (unsigned k = 1; k < parts && err == TLD_OK; k++) {
+			err = tld_zonegen_text_join(t[0], t[k]); /* frees t[k] */
+			t[k] = NULL;
+		}
+		is_int(TLD_OK, err, "%s: the text made beside %u parts and joined", what, parts);
+		char *out = NULL;
+		size_t out_len = 0;
+		struct sink k = { .f = open_memstream(&out, &out_len) };
+		is_int(TLD_OK, k.f != NULL && t[0] != NULL ? tld_zonegen_text_drain(t[0], to_sink, &k) : -1,
+		       "%s: drained (%u parts)", what, parts);
+		fclose(k.f);
+		ok(out != NULL && out_len == strlen(text) && memcmp(out, text, out_len) == 0,
+		   "%s: %u parts: the text of tld_zonegen_write(), byte for byte (%zu bytes)", what, parts,
+		   out_len);
+		free(out);
+		for (unsigned j = 0; j < 4; j++) {
+			tld_zonegen_text_free(t[j]);
+		}
+		free(l.buf);
+	}
+	/* the callback's error stops the drain; an empty text hands out nothing */
+	struct tld_zonegen_text *t = NULL;
+	struct rrlist l = { 0 };
+	char *out = NULL;
+	size_t out_len = 0;
+	struct sink k = { .f = open_memstream(&out, &out_len), .fail_after = 1 };
+	if (tld_zonegen_text_new(zg, &t) == TLD_OK && tld_zonegen_records_part(zg, 0, 1, from_wire, &l, t, NULL) == TLD_OK) {
+		int err = tld_zonegen_text_drain(t, to_sink, &k);
+		ok(strlen(text) <= (1u << 20) || (err == TLD_EIO && k.calls == 1),
+		   "%s: the callback's error stops the drain (%d after %d calls)", what, err, k.calls);
+	}
+	tld_zonegen_text_free(t);
+	fclose(k.f);
+	free(out);
+	free(l.buf);
+	struct sink e = { .f = open_memstream(&out, &out_len) };
+	if (tld_zonegen_text_new(zg, &t) == TLD_OK) {
+		is_int(TLD_OK, tld_zonegen_text_drain(t, to_sink, &e), "%s: an empty text drains", what);
+		is_int(0, e.calls, "%s: and hands out nothing", what);
+	}
+	tld_zonegen_text_free(t);
+	fclose(e.f);
+	free(out);
+}
+
 /* The parts of 1 .. 5-part walks, in order and with lines moved, are the whole walk. */
 static void same_in_parts(struct tld_zonegen *zg, const char *what)
 {
@@ -253,6 +328,7 @@ static void generated(size_t n)
 	if (text != NULL) {
 		same_records(zg, text, "generated export");
 		same_in_parts(zg, "generated export");
+		same_text_in_parts(zg, text, "generated export");
 		char *alone = NULL;
 		size_t alone_len = 0;
 		FILE *f = open_memstream(&alone, &alone_len);
@@ -334,6 +410,7 @@ int main(void)
 	if (text != NULL) {
 		same_records(zg, text, "hand-made export with apex.records");
 		same_in_parts(zg, "hand-made export");
+		same_text_in_parts(zg, text, "hand-made export");
 		struct rrlist l = { .stop_after = 3 };
 		is_int(TLD_ECANCELED, tld_zonegen_records(zg, from_wire, &l),
 		       "the callback's error stops the walk and is returned");
