@@ -53,6 +53,21 @@ static const char *choose_previous(struct run *r, char *buf, size_t size)
 
 
 /*
+ * run_start_unsigned_file() with the text the handover made (taken; NULL:
+ * the thread formats the zone).
+ */
+static int start_unsigned_file(struct run *r, struct tld_zonegen_text *text)
+{
+	if (!r->unsigned_due || r->unsigned_started) {
+		tld_zonegen_text_free(text);
+		return TLD_OK;
+	}
+	r->unsigned_started = true;
+	r->unsigned_err = tld_run_unsigned_start(r->zg, text, r->unsigned_path, &r->unsigned_job);
+	return r->unsigned_err;
+}
+
+/*
  * Starts writing STATE_DIR/unsigned.zone and hashing it on a thread (once;
  * nothing before the export stage has built the zone and written its
  * report).  The file is nobody's input in the run: it is written beside the
@@ -61,12 +76,7 @@ static const char *choose_previous(struct run *r, char *buf, size_t size)
  */
 int run_start_unsigned_file(struct run *r)
 {
-	if (!r->unsigned_due || r->unsigned_started) {
-		return TLD_OK;
-	}
-	r->unsigned_started = true;
-	r->unsigned_err = tld_run_unsigned_start(r->zg, r->unsigned_path, &r->unsigned_job);
-	return r->unsigned_err;
+	return start_unsigned_file(r, NULL);
 }
 
 /*
@@ -110,13 +120,17 @@ static int sign_from_memory(struct run *r, const struct signer_sign_opts *so)
 {
 	double t0 = run_mono_seconds();
 	struct signer_zone *z = NULL;
-	int err = tld_run_unsigned_zone(r->zg, r->cfg->zone, r->unsigned_path, &z);
+	struct tld_zonegen_text *text = NULL;
+	/* the file's text is made beside the handover only while the file is still to be written */
+	int err = tld_run_unsigned_zone(r->zg, r->cfg->zone, r->unsigned_path, &z,
+	                                r->unsigned_due && !r->unsigned_started ? &text : NULL);
 	if (err != TLD_OK) {
 		return err;
 	}
 	double handed = run_mono_seconds() - t0;
-	tld_debug("run: sign: %zu records handed over from zonegen in %.2f s", z->nrrs, handed);
-	if ((err = run_start_unsigned_file(r)) != TLD_OK) {
+	tld_debug("run: sign: %zu records handed over from zonegen in %.2f s%s", z->nrrs, handed,
+	          text != NULL ? ", the text of the unsigned zone made beside them" : "");
+	if ((err = start_unsigned_file(r, text)) != TLD_OK) {
 		signer_zone_free(z);
 		return err;
 	}

@@ -2,17 +2,21 @@
 /*
  * The unsigned zone of a run, handed from zonegen to the signer in memory:
  *
- *   tld_run_unsigned_start(zg, STATE_DIR/unsigned.zone, &job);    // thread: file + digest
- *   tld_run_unsigned_zone(zg, zone, STATE_DIR/unsigned.zone, &z); // the signer's zone, here
- *   opts.zone = z; signer_sign_file(&opts, &stats);             // takes z
- *   tld_run_unsigned_finish(job, hex, NULL, NULL);                // file written, its digest
+ *   tld_run_unsigned_zone(zg, zone, STATE_DIR/unsigned.zone, &z, &text); // the signer's zone
+ *   tld_run_unsigned_start(zg, text, STATE_DIR/unsigned.zone, &job);    // thread: file + digest
+ *   opts.zone = z; signer_sign_file(&opts, &stats);                   // takes z
+ *   tld_run_unsigned_finish(job, hex, NULL, NULL);                      // file written, its digest
  *
  * Neither text formatting nor parsing lies on the run's critical path: the
  * signer's zone is filled from zonegen's records in wire form
  * (tld_zonegen_records()), and STATE_DIR/unsigned.zone -- for operators and
  * `tldsign sign`, the same text `tldsign zonegen` writes -- is written on a
  * thread beside the signing, its SHA-256 (the unsigned digest of the run
- * history, run/history.h) computed on the way as before.  Records name the
+ * history, run/history.h) computed on the way as before.  The fill copies
+ * what it found for each owner into a stream read in order (zonegen.h,
+ * struct tld_zonegen_text), and the thread formats the text from that
+ * stream with zonegen's own formatting code (the same bytes) without the
+ * random accesses into zonegen's tables a format from scratch makes.  Records name the
  * file and the line the file has them on, so the signer's messages point
  * into it.
  */
@@ -33,11 +37,14 @@ struct signer_zone;
  *                     record's line is its line in that file)
  * \param[out] out     caller frees with signer_zone_free() or hands it to
  *                     signer_sign_file() through signer_sign_opts.zone; written only on success
+ * \param[out] text    when not NULL: the text of the file prepared beside the fill
+ *                     (for tld_run_unsigned_start()), or NULL when it was not
+ *                     made (a small zone, or no memory for it); NULL on failure
  * \return TLD_OK, TLD_EPARSE (logged as source:line: owner TYPE: reason),
  *         TLD_ERANGE (zone too large, logged), TLD_ENOMEM
  */
 int tld_run_unsigned_zone(const struct tld_zonegen *zg, const char *origin, const char *source,
-                          struct signer_zone **out);
+                          struct signer_zone **out, struct tld_zonegen_text **text);
 
 /*!
  * \brief Writes the built zone to path (STATE_DIR/unsigned.zone) through a
@@ -56,14 +63,17 @@ struct tld_run_unsigned_job;
 /*!
  * \brief Starts tld_run_write_unsigned() on a thread beside the caller (in
  *        the caller when no thread can be had).  zg and path must live until
- *        tld_run_unsigned_finish().  The hash is set up here, on the calling
+ *        tld_run_unsigned_finish().  With text (tld_run_unsigned_zone()'s,
+ *        taken, success or not) the file is formatted from that stream,
+ *        which is freed as it goes; should the stream turn out incomplete,
+ *        the zone is formatted from zg as without it.  The hash is set up here, on the calling
  *        thread: the thread takes no lock of OpenSSL's, so the signer may fork
  *        its HSM workers while it runs.
  * \param[out] out  finish with tld_run_unsigned_finish(); written only on success
  * \return TLD_OK, TLD_ENOMEM or TLD_ECRYPTO
  */
-int tld_run_unsigned_start(const struct tld_zonegen *zg, const char *path,
-                           struct tld_run_unsigned_job **out);
+int tld_run_unsigned_start(const struct tld_zonegen *zg, struct tld_zonegen_text *text,
+                           const char *path, struct tld_run_unsigned_job **out);
 
 /*!
  * \brief Waits for the file and releases the job; NULL is a no-op (TLD_OK).

@@ -47,16 +47,34 @@ static ssize_t tee_write(void *cookie, const char *buf, size_t size)
 	return (ssize_t)size;
 }
 
-/* Writes the zone through the tee into under; returns TLD_OK or the failure. */
-static int write_through(const struct tld_zonegen *zg, struct tee *t)
+static int text_block_out(void *ctx, const char *buf, size_t len)
+{
+	return fwrite(buf, 1, len, ctx) == len ? TLD_OK : TLD_EIO;
+}
+
+/*
+ * Writes the zone through the tee into under: the text made beside the
+ * fill when there is one (taken), else formatted here; returns TLD_OK or
+ * the failure.
+ */
+static int write_through(const struct tld_zonegen *zg, struct tld_zonegen_text *text, struct tee *t)
 {
 	cookie_io_functions_t io = { .write = tee_write };
 	FILE *f = fopencookie(t, "w", io);
 	if (f == NULL) {
+		tld_zonegen_text_free(text);
 		return TLD_ENOMEM;
 	}
 	errno = 0;
-	int err = tld_zonegen_write_alone(zg, f); /* beside the run: one core at most */
+	int err = TLD_EAGAIN;
+	if (text != NULL) {
+		/* TLD_EAGAIN: the text is incomplete and nothing was written; formatted below */
+		err = tld_zonegen_text_drain(text, text_block_out, f);
+		tld_zonegen_text_free(text);
+	}
+	if (err == TLD_EAGAIN) {
+		err = tld_zonegen_write_alone(zg, f); /* beside the run: one core at most */
+	}
 	int e = errno;
 	if (fclose(f) != 0 && err == TLD_OK) {
 		err = TLD_EIO;
@@ -79,9 +97,10 @@ static EVP_MD_CTX *sha256_new(void)
 	return md;
 }
 
-/* tld_run_write_unsigned() with the hash context given, initialised (not freed here). */
-static int write_hashed(const struct tld_zonegen *zg, const char *path, EVP_MD_CTX *md,
-                        char hex[65])
+/* tld_run_write_unsigned() with the hash context given, initialised (not
+ * freed here), from text when not NULL (taken). */
+static int write_hashed(const struct tld_zonegen *zg, struct tld_zonegen_text *text,
+                        const char *path, EVP_MD_CTX *md, char hex[65])
 {
 	size_t len = strlen(path) + sizeof(".tmp.XXXXXX");
 	char *tmp = malloc(len);
@@ -92,6 +111,7 @@ static int write_hashed(const struct tld_zonegen *zg, const char *path, EVP_MD_C
 	unsigned dlen = 0;
 
 	if (tmp == NULL) {
+		tld_zonegen_text_free(text);
 		goto fail;
 	}
 	snprintf(tmp, len, "%s.tmp.XXXXXX", path); /* swept by the next run if this one dies */
@@ -101,14 +121,16 @@ static int write_hashed(const struct tld_zonegen *zg, const char *path, EVP_MD_C
 	if (fd < 0 || fchmod(fd, 0644) != 0) {
 		err = tld_errno(errno);
 		tld_error("%s: %s", tmp, strerror(errno));
+		tld_zonegen_text_free(text);
 		goto fail;
 	}
 	if ((t.under = fdopen(fd, "w")) == NULL) {
 		err = tld_errno(errno);
+		tld_zonegen_text_free(text);
 		goto fail;
 	}
 	fd = -1;
-	if ((err = write_through(zg, &t)) != TLD_OK) {
+	if ((err = write_through(zg, text, &t)) != TLD_OK) {
 		goto fail;
 	}
 	FILE *under = t.under;
@@ -150,6 +172,7 @@ fail:
 
 struct tld_run_unsigned_job {
 	const struct tld_zonegen *zg;
+	struct tld_zonegen_text *text;  /*!< taken by the write; NULL: formatted from zg */
 	const char *path;
 	EVP_MD_CTX *md;             /*!< initialised by the caller of tld_run_unsigned_start() */
 	pthread_t thread;
@@ -171,7 +194,8 @@ static void *job_main(void *arg)
 {
 	struct tld_run_unsigned_job *j = arg;
 	double t0 = clock_seconds(CLOCK_MONOTONIC), c0 = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
-	j->err = write_hashed(j->zg, j->path, j->md, j->hex);
+	j->err = write_hashed(j->zg, j->text, j->path, j->md, j->hex);
+	j->text = NULL; /* taken */
 	j->seconds = clock_seconds(CLOCK_MONOTONIC) - t0;
 	j->cpu_seconds = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
 	return NULL;
@@ -185,25 +209,28 @@ int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char 
 	if (md == NULL) {
 		return TLD_ECRYPTO;
 	}
-	int err = write_hashed(zg, path, md, hex);
+	int err = write_hashed(zg, NULL, path, md, hex);
 	EVP_MD_CTX_free(md);
 	return err;
 }
 
-int tld_run_unsigned_start(const struct tld_zonegen *zg, const char *path,
-                           struct tld_run_unsigned_job **out)
+int tld_run_unsigned_start(const struct tld_zonegen *zg, struct tld_zonegen_text *text,
+                           const char *path, struct tld_run_unsigned_job **out)
 {
 	struct tld_run_unsigned_job *j = calloc(1, sizeof(*j));
 	if (j == NULL) {
+		tld_zonegen_text_free(text);
 		return TLD_ENOMEM;
 	}
 	/* here, not on the thread: the fetch of the digest takes OpenSSL's locks,
 	 * which must not be held by a thread when the signer forks its HSM workers */
 	if ((j->md = sha256_new()) == NULL) {
+		tld_zonegen_text_free(text);
 		free(j);
 		return TLD_ECRYPTO;
 	}
 	j->zg = zg;
+	j->text = text;
 	j->path = path;
 	j->threaded = pthread_create(&j->thread, NULL, job_main, j) == 0;
 	if (!j->threaded) {

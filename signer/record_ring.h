@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * A bounded producer/consumer ring of records, for a zone filled by two
- * threads: a producer thread (a parser, a walk of zonegen's records) hands
+ * threads: a producer thread (the zone file parser) hands
  * records over in chunks, the calling thread consumes them (adds them to a
  * zone) in the same order.
  *

@@ -72,6 +72,20 @@ static int grow(void **buf, size_t *cap, size_t need, size_t elem)
 	return TLD_OK;
 }
 
+void signer_zone_reserve(struct signer_zone *z, size_t rrs, size_t rdata_bytes, size_t nodes,
+                         size_t name_bytes)
+{
+	/* each node's arena entry is its wire name and its sort key, as long again at most */
+	if (z->built || rrs >= UINT32_MAX || rdata_bytes >= UINT32_MAX || nodes >= UINT32_MAX ||
+	    name_bytes >= UINT32_MAX / 2) {
+		return;
+	}
+	(void)grow((void **)&z->rrs, &z->rrs_cap, rrs, sizeof(*z->rrs));
+	(void)grow((void **)&z->rdata, &z->rdata_cap, rdata_bytes + 1, 1);
+	(void)grow((void **)&z->nodes, &z->nodes_cap, nodes, sizeof(*z->nodes));
+	(void)grow((void **)&z->node_arena, &z->node_arena_cap, 2 * name_bytes, 1);
+}
+
 /* Lower-cases and checks the names inside RDATA where RFC 4034 6.2 / RFC 6840 5.1 say so. */
 static int lower_rdata_names(uint16_t type, uint8_t *rd, size_t len)
 {
@@ -141,11 +155,17 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 	if (ol == 0) {
 		return TLD_EINVAL;
 	}
-	/* zone files repeat owners back to back: share the previous node */
-	uint8_t tmp[SIGNER_DNAME_MAX];
-	signer_dname_copy_lower(tmp, owner, ol);
+	/* zone files repeat owners back to back: share the previous node.  An
+	 * owner byte for byte the previous node's (lower-case) name is that
+	 * name lower-cased too: no copy to lower-case then. */
 	const struct signer_node *last = z->nnodes > 0 ? &z->nodes[z->nnodes - 1] : NULL;
-	if (last == NULL || last->wire_len != ol || memcmp(signer_node_wire(z, last), tmp, ol) != 0) {
+	bool same = last != NULL && last->wire_len == ol && memcmp(signer_node_wire(z, last), owner, ol) == 0;
+	uint8_t tmp[SIGNER_DNAME_MAX];
+	if (!same) {
+		signer_dname_copy_lower(tmp, owner, ol);
+		same = last != NULL && last->wire_len == ol && memcmp(signer_node_wire(z, last), tmp, ol) == 0;
+	}
+	if (!same) {
 		uint8_t key[SIGNER_KEY_MAX];
 		size_t kl = signer_dname_key(tmp, key);
 		/* still in order (as zonegen gives them): the build need not check these nodes again */
@@ -186,9 +206,9 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 	return TLD_OK;
 }
 
-/* Offsets of the appended zone's records and nodes in the whole. */
+/* Offsets of the appended zone's records, nodes and lines in the whole. */
 struct append_fix {
-	uint32_t node0, rd0, name0;
+	uint32_t node0, rd0, name0, line0;
 };
 
 static void fix_rr(void *e, const struct append_fix *f)
@@ -196,6 +216,7 @@ static void fix_rr(void *e, const struct append_fix *f)
 	struct signer_rr *rr = e;
 	rr->node += f->node0; /* owner ids: node indexes before the build */
 	rr->rdoff += f->rd0;
+	rr->line += f->line0;
 }
 
 static void fix_node(void *e, const struct append_fix *f)
@@ -231,7 +252,8 @@ static void move_back(uint8_t *dst, void **src, size_t n, size_t elem,
 	}
 }
 
-int signer_zone_append(struct signer_zone *z, struct signer_zone *tail)
+/* signer_zone_append() with tail's lines moved by line0. */
+static int append(struct signer_zone *z, struct signer_zone *tail, uint32_t line0)
 {
 	int ret = TLD_OK;
 	if (z->built || tail->built) {
@@ -251,7 +273,7 @@ int signer_zone_append(struct signer_zone *z, struct signer_zone *tail)
 		signer_zone_free(tail);
 		return ret;
 	}
-	struct append_fix fix = { (uint32_t)z->nnodes, (uint32_t)z->rdata_len, (uint32_t)z->node_arena_len };
+	struct append_fix fix = { (uint32_t)z->nnodes, (uint32_t)z->rdata_len, (uint32_t)z->node_arena_len, line0 };
 	move_back((uint8_t *)(z->rrs + z->nrrs), (void **)&tail->rrs, tail->nrrs * sizeof(*z->rrs), sizeof(*z->rrs),
 	          fix_rr, &fix);
 	move_back((uint8_t *)(z->nodes + z->nnodes), (void **)&tail->nodes, tail->nnodes * sizeof(*z->nodes),
@@ -264,6 +286,16 @@ int signer_zone_append(struct signer_zone *z, struct signer_zone *tail)
 	z->node_arena_len += tail->node_arena_len;
 	signer_zone_free(tail);
 	return TLD_OK;
+}
+
+int signer_zone_append(struct signer_zone *z, struct signer_zone *tail)
+{
+	return append(z, tail, 0);
+}
+
+int signer_zone_append_lines(struct signer_zone *z, struct signer_zone *tail, uint32_t line0)
+{
+	return append(z, tail, line0);
 }
 
 /* ---- build ---- */

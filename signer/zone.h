@@ -113,6 +113,21 @@ int signer_zone_add(struct signer_zone *zone, const uint8_t *owner, uint16_t typ
                     const uint8_t *rdata, uint16_t rdlen, uint32_t line);
 
 /*!
+ * \brief Makes room ahead for what is about to be added (before
+ *        signer_zone_build()): the arrays need not be copied to grow while
+ *        the records come.  Only a hint: too small a figure means growth as
+ *        usual, too large costs address space only (pages never touched are
+ *        never given memory); counts past the 4 GiB limits, or no memory for
+ *        them, change nothing.
+ * \param[in] rrs          records in all
+ * \param[in] rdata_bytes  bytes of RDATA in all
+ * \param[in] nodes        owners in all
+ * \param[in] name_bytes   bytes of owner names in wire form in all
+ */
+void signer_zone_reserve(struct signer_zone *z, size_t rrs, size_t rdata_bytes, size_t nodes,
+                         size_t name_bytes);
+
+/*!
  * \brief Appends the records of another zone not built yet (as if they had
  *        been added after z's with signer_zone_add(); its origin does not
  *        matter) and frees it.  For readers that fill parts of one zone on
@@ -121,6 +136,15 @@ int signer_zone_add(struct signer_zone *zone, const uint8_t *owner, uint16_t typ
  * \return TLD_OK, TLD_EINVAL (either built), TLD_ERANGE (past the 4 GiB limits), TLD_ENOMEM
  */
 int signer_zone_append(struct signer_zone *z, struct signer_zone *tail);
+
+/*!
+ * \brief signer_zone_append() with the lines of tail's records moved by
+ *        line0 (tail's lines counted from its own first record; the sum
+ *        must fit 32 bits: the caller checks).
+ * \param[in] tail  freed, success or not
+ * \return as signer_zone_append()
+ */
+int signer_zone_append_lines(struct signer_zone *z, struct signer_zone *tail, uint32_t line0);
 
 /*!
  * \brief Sorts, creates empty non-terminals, flags nodes, checks the content.

@@ -171,8 +171,9 @@ static int emit_owner(struct walk *w, const struct tld_zonegen *zg, uint32_t id)
 	}
 	if (n->flags & ZG_DELEGATED) {
 		for (uint32_t k = 0; k < n->ns_count && err == TLD_OK; k++) {
-			const struct zg_name *host = &zg->names[zg->ns[n->ns_first + k].host];
-			err = emit_name(w, T_NS, zg->cfg->ttl.delegation_ns, host->text, host->len);
+			size_t len;
+			const uint8_t *wire = zg_ns_wire(zg, n->ns_first + k, &len);
+			err = emit(w, T_NS, C_IN, zg->cfg->ttl.delegation_ns, wire, len);
 		}
 	}
 	if (err == TLD_OK && (n->flags & ZG_GLUE)) {
@@ -188,25 +189,40 @@ static int emit_owner(struct walk *w, const struct tld_zonegen *zg, uint32_t id)
 
 int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void *ctx)
 {
+	return tld_zonegen_records_part(zg, 0, 1, fn, ctx, NULL, NULL);
+}
+
+int tld_zonegen_records_part(const struct tld_zonegen *zg, unsigned part, unsigned parts,
+                             tld_zonegen_rr_fn fn, void *ctx, struct tld_zonegen_text *text,
+                             unsigned long *count)
+{
+	if (parts == 0 || part >= parts) {
+		return TLD_EINVAL;
+	}
 	struct walk w = { .fn = fn, .ctx = ctx };
 	w.rr.owner = w.owner;
-	int err = emit_apex(&w, zg);
-	for (size_t i = 0; i < zg->order_count && err == TLD_OK; i++) {
+	size_t from = zg->order_count / parts * part;
+	size_t to = part + 1 == parts ? zg->order_count : zg->order_count / parts * (part + 1);
+	int err = part == 0 ? emit_apex(&w, zg) : TLD_OK;
+	if (part == 0 && text != NULL) {
+		zg_text_apex(text, zg);
+	}
+	for (size_t i = from; i < to && err == TLD_OK; i++) {
 		zg_prefetch_owner(zg, i, PREFETCH_AHEAD);
-		/* then the name servers' names, and their text */
+		/* then the name servers' packed names */
 		if (i + PREFETCH_AHEAD / 2 < zg->order_count) {
 			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD / 2]];
 			for (uint32_t k = 0; k < p->ns_count && k < 4; k++) {
-				__builtin_prefetch(&zg->names[zg->ns[p->ns_first + k].host]);
-			}
-		}
-		if (i + PREFETCH_AHEAD / 4 < zg->order_count) {
-			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD / 4]];
-			for (uint32_t k = 0; k < p->ns_count && k < 4; k++) {
-				__builtin_prefetch(zg->names[zg->ns[p->ns_first + k].host].text);
+				__builtin_prefetch(zg->ns_names + zg->ns_packed[p->ns_first + k]);
 			}
 		}
 		err = emit_owner(&w, zg, zg->order[i]);
+		if (text != NULL) {
+			zg_text_owner(text, zg, i); /* the owner's data still in the cache */
+		}
+	}
+	if (err == TLD_OK && count != NULL) {
+		*count = w.rr.line;
 	}
 	return err;
 }

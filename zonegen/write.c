@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -105,6 +106,14 @@ static size_t make_head(char *buf, size_t size, uint32_t ttl, const char *type)
 	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
+static void make_heads(const struct tld_config *cfg, struct heads *h)
+{
+	h->ns_len = make_head(h->ns, sizeof(h->ns), cfg->ttl.delegation_ns, "NS");
+	h->ds_len = make_head(h->ds, sizeof(h->ds), cfg->ttl.ds, "DS");
+	h->a_len = make_head(h->a, sizeof(h->a), cfg->ttl.glue, "A");
+	h->aaaa_len = make_head(h->aaaa, sizeof(h->aaaa), cfg->ttl.glue, "AAAA");
+}
+
 static inline void w_owner_head(struct wbuf *w, const struct zg_name *owner, const char *head,
                                 size_t head_len)
 {
@@ -193,9 +202,9 @@ bool zg_extra_repeats(const struct zg_extra *prev, const struct zg_extra *x)
 	       memcmp(prev->rdata, x->rdata, x->rdata_len) == 0;
 }
 
-static void w_extras(struct wbuf *w, const struct tld_zonegen *zg, uint32_t owner)
+static void w_extras(struct wbuf *w, const struct tld_zonegen *zg, uint32_t owner,
+                     const struct zg_name *n)
 {
-	const struct zg_name *n = &zg->names[owner];
 	const struct zg_extra *prev = NULL;
 	for (size_t i = zg_extra_first(zg, owner); i < zg->extra_count && zg->extra[i].owner == owner;
 	     i++) {
@@ -241,7 +250,38 @@ static void w_apex(struct wbuf *w, const struct tld_zonegen *zg, char **ns, size
 		w_mem(w, "\n", 1);
 	}
 	if (zg->apex_id != ZG_NONE) {
-		w_extras(w, zg, zg->apex_id);
+		w_extras(w, zg, zg->apex_id, &zg->names[zg->apex_id]);
+	}
+}
+
+/*
+ * Formats one owner: its name entry n (id its id, for apex.records data),
+ * its addresses, NS and DS found through n in zg's tables -- zonegen's own,
+ * or those of a view of a stream entry (text_drain()).
+ */
+static void w_owner(struct wbuf *w, const struct tld_zonegen *zg, const struct heads *h, uint32_t id,
+                    const struct zg_name *n)
+{
+	if (n->flags & ZG_APEX_DATA) {
+		w_extras(w, zg, id, n);
+	}
+	if (n->flags & ZG_GLUE) {
+		w_addrs(w, zg, h, n, 4);
+	}
+	if (n->flags & ZG_DELEGATED) {
+		for (uint32_t k = 0; k < n->ns_count; k++) {
+			size_t len;
+			const char *host = zg_ns_text(zg, n->ns_first + k, &len);
+			w_owner_head(w, n, h->ns, h->ns_len);
+			w_mem(w, host, len);
+			w_mem(w, "\n", 1);
+		}
+	}
+	if (n->flags & ZG_GLUE) {
+		w_addrs(w, zg, h, n, 6);
+	}
+	if (n->flags & ZG_DELEGATED) {
+		w_ds(w, zg, h, n);
 	}
 }
 
@@ -252,27 +292,7 @@ static void w_owners(struct wbuf *w, const struct tld_zonegen *zg, const struct 
 	for (size_t i = from; i < to; i++) {
 		zg_prefetch_owner(zg, i, PREFETCH_AHEAD);
 		uint32_t id = zg->order[i];
-		const struct zg_name *n = &zg->names[id];
-		if (n->flags & ZG_APEX_DATA) {
-			w_extras(w, zg, id);
-		}
-		if (n->flags & ZG_GLUE) {
-			w_addrs(w, zg, h, n, 4);
-		}
-		if (n->flags & ZG_DELEGATED) {
-			for (uint32_t k = 0; k < n->ns_count; k++) {
-				const struct zg_name *host = &zg->names[zg->ns[n->ns_first + k].host];
-				w_owner_head(w, n, h->ns, h->ns_len);
-				w_mem(w, host->text, host->len);
-				w_mem(w, "\n", 1);
-			}
-		}
-		if (n->flags & ZG_GLUE) {
-			w_addrs(w, zg, h, n, 6);
-		}
-		if (n->flags & ZG_DELEGATED) {
-			w_ds(w, zg, h, n);
-		}
+		w_owner(w, zg, h, id, &zg->names[id]);
 	}
 }
 
@@ -419,10 +439,7 @@ static int write_zone(const struct tld_zonegen *zg, FILE *f, bool helper)
 	}
 
 	struct heads h;
-	h.ns_len = make_head(h.ns, sizeof(h.ns), cfg->ttl.delegation_ns, "NS");
-	h.ds_len = make_head(h.ds, sizeof(h.ds), cfg->ttl.ds, "DS");
-	h.a_len = make_head(h.a, sizeof(h.a), cfg->ttl.glue, "A");
-	h.aaaa_len = make_head(h.aaaa, sizeof(h.aaaa), cfg->ttl.glue, "AAAA");
+	make_heads(cfg, &h);
 
 	struct sink s = { .f = f, .fd = -1 };
 	struct stat st;
@@ -465,7 +482,247 @@ static int write_zone(const struct tld_zonegen *zg, FILE *f, bool helper)
 	return (!ok || fflush(f) != 0 || ferror(f)) ? TLD_EIO : TLD_OK;
 }
 
+/* -- the text made beside a walk of the records (zonegen.h) -- */
+
+/*
+ * The walk does not format: it copies what it found at random places for
+ * each owner -- the name's entry and text, its addresses, the packed
+ * offsets of its NS hosts -- into a stream read in order, and the text is
+ * formatted from the stream later, on the writer's thread, by w_owner()
+ * itself, through a view of zonegen whose tables are the stream's copies.
+ * Entries are 4-byte aligned: a header, the text (padded), the addresses
+ * (struct zg_addr), the NS offsets (uint32_t).
+ */
+#define STREAM_BLOCK (4u << 20)
+#define DRAIN_OUT (1u << 20) /* text handed out in pieces of about this size */
+
+enum stream_kind { STREAM_APEX = 1, STREAM_OWNER = 2 };
+
+struct stream_entry {
+	uint32_t kind;
+	uint32_t id;                /*!< the owner's name id (apex.records data) */
+	uint32_t flags;
+	uint32_t text_len;
+	uint32_t addr_count;        /*!< addresses copied (glue only) */
+	uint32_t ns_count;          /*!< NS offsets copied (delegations only) */
+	uint32_t ds_first, ds_count; /*!< into zg->ds (delegations only) */
+};
+
+struct stream_block {
+	uint8_t *buf;
+	size_t len;
+};
+
+struct tld_zonegen_text {
+	const struct tld_zonegen *zg;
+	struct stream_block cur;    /*!< the block being filled */
+	size_t cur_cap;
+	struct stream_block *blocks; /*!< the blocks before it, in order */
+	size_t count, cap;
+	bool failed;                /*!< out of memory once: the stream is incomplete */
+};
+
+#define ALIGN4(n) (((n) + 3) & ~(size_t)3)
+_Static_assert(sizeof(struct stream_entry) % 4 == 0 && sizeof(struct zg_addr) % 4 == 0 &&
+                   _Alignof(struct zg_addr) <= 4,
+               "stream entries keep their parts 4-byte aligned");
+
+/* Closes the block being filled (if it holds anything) onto the list. */
+static void stream_close(struct tld_zonegen_text *t)
+{
+	if (t->cur.len == 0 || t->failed) {
+		return;
+	}
+	if (t->count == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct stream_block *b = realloc(t->blocks, cap * sizeof(*b));
+		if (b == NULL) {
+			t->failed = true;
+			return;
+		}
+		t->blocks = b;
+		t->cap = cap;
+	}
+	t->blocks[t->count++] = t->cur;
+	t->cur = (struct stream_block){ 0 };
+	t->cur_cap = 0;
+}
+
+/* Room for an entry of size bytes (a multiple of 4) at the end of the stream, or NULL. */
+static uint8_t *stream_room(struct tld_zonegen_text *t, size_t size)
+{
+	if (t->failed) {
+		return NULL;
+	}
+	if (t->cur_cap - t->cur.len < size) {
+		stream_close(t);
+		size_t cap = size > STREAM_BLOCK ? size : STREAM_BLOCK;
+		if (t->failed || (t->cur.buf = malloc(cap)) == NULL) {
+			t->failed = true;
+			return NULL;
+		}
+		t->cur_cap = cap;
+	}
+	uint8_t *p = t->cur.buf + t->cur.len;
+	t->cur.len += size;
+	return p;
+}
+
+void zg_text_apex(struct tld_zonegen_text *t, const struct tld_zonegen *zg)
+{
+	(void)zg;
+	uint8_t *p = stream_room(t, sizeof(struct stream_entry));
+	if (p != NULL) {
+		struct stream_entry e = { .kind = STREAM_APEX };
+		memcpy(p, &e, sizeof(e));
+	}
+}
+
+void zg_text_owner(struct tld_zonegen_text *t, const struct tld_zonegen *zg, size_t i)
+{
+	uint32_t id = zg->order[i];
+	const struct zg_name *n = &zg->names[id];
+	struct stream_entry e = { .kind = STREAM_OWNER, .id = id, .flags = n->flags, .text_len = n->len };
+	if (n->flags & ZG_GLUE) {
+		e.addr_count = n->addr_count;
+	}
+	if (n->flags & ZG_DELEGATED) {
+		e.ns_count = n->ns_count;
+		e.ds_first = n->ds_first;
+		e.ds_count = n->ds_count;
+	}
+	size_t size = sizeof(e) + ALIGN4(e.text_len) + (size_t)e.addr_count * sizeof(struct zg_addr) +
+	              (size_t)e.ns_count * sizeof(uint32_t);
+	uint8_t *p = stream_room(t, size);
+	if (p == NULL) {
+		return;
+	}
+	memcpy(p, &e, sizeof(e));
+	p += sizeof(e);
+	memcpy(p, n->text, n->len);
+	p += ALIGN4(e.text_len);
+	memcpy(p, zg->addrs + n->addr_first, (size_t)e.addr_count * sizeof(struct zg_addr));
+	p += (size_t)e.addr_count * sizeof(struct zg_addr);
+	memcpy(p, zg->ns_packed + n->ns_first, (size_t)e.ns_count * sizeof(uint32_t));
+}
+
+/*
+ * Formats the entries of one block into out, handing out through fn what
+ * passes DRAIN_OUT.  view is a copy of zonegen whose address and NS tables
+ * are pointed at each entry's copies.  Returns TLD_OK, fn's error, or
+ * TLD_ENOMEM (out of memory formatting).
+ */
+static int drain_block(const struct stream_block *b, struct tld_zonegen *view, const struct heads *h,
+                       struct wbuf *out, tld_zonegen_text_fn fn, void *ctx)
+{
+	const struct tld_zonegen *zg = view;
+	int err = TLD_OK;
+	for (size_t at = 0; at < b->len && err == TLD_OK;) {
+		struct stream_entry e;
+		memcpy(&e, b->buf + at, sizeof(e));
+		const uint8_t *p = b->buf + at + sizeof(e);
+		if (e.kind == STREAM_APEX) {
+			char **ns = NULL;
+			if (zg_apex_ns_sorted(zg, &ns) != TLD_OK) {
+				return TLD_ENOMEM;
+			}
+			w_apex(out, zg, ns, zg->cfg->apex.ns_count);
+			free(ns);
+			at += sizeof(e);
+		} else {
+			struct zg_name n = { .text = (const char *)p, .len = e.text_len, .flags = e.flags,
+			                     .addr_first = 0, .addr_count = e.addr_count, .ns_first = 0,
+			                     .ns_count = e.ns_count, .ds_first = e.ds_first, .ds_count = e.ds_count };
+			p += ALIGN4(e.text_len);
+			view->addrs = (struct zg_addr *)(uintptr_t)p; /* read only, 4-byte aligned */
+			p += (size_t)e.addr_count * sizeof(struct zg_addr);
+			view->ns_packed = (uint32_t *)(uintptr_t)p;
+			p += (size_t)e.ns_count * sizeof(uint32_t);
+			w_owner(out, zg, h, e.id, &n);
+			at = (size_t)(p - b->buf);
+		}
+		if (out->failed) {
+			return TLD_ENOMEM;
+		}
+		if (out->used >= DRAIN_OUT) {
+			err = fn(ctx, out->buf, out->used);
+			out->used = 0;
+		}
+	}
+	return err;
+}
+
 /* -- public API -- */
+
+int tld_zonegen_text_new(const struct tld_zonegen *zg, struct tld_zonegen_text **out)
+{
+	struct tld_zonegen_text *t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return TLD_ENOMEM;
+	}
+	t->zg = zg;
+	*out = t;
+	return TLD_OK;
+}
+
+int tld_zonegen_text_join(struct tld_zonegen_text *t, struct tld_zonegen_text *tail)
+{
+	stream_close(t);
+	stream_close(tail);
+	t->failed |= tail->failed;
+	for (size_t i = 0; i < tail->count && !t->failed; i++) {
+		t->cur = tail->blocks[i];
+		t->cur_cap = tail->blocks[i].len;
+		tail->blocks[i].buf = NULL;
+		stream_close(t);
+		if (t->failed) {
+			free(t->cur.buf); /* not taken into the list: freed here */
+			t->cur = (struct stream_block){ 0 };
+		}
+	}
+	tld_zonegen_text_free(tail);
+	return t->failed ? TLD_ENOMEM : TLD_OK;
+}
+
+int tld_zonegen_text_drain(struct tld_zonegen_text *t, tld_zonegen_text_fn fn, void *ctx)
+{
+	stream_close(t);
+	struct wbuf out = { 0 };
+	if (t->failed || !w_grow(&out, DRAIN_OUT + (DRAIN_OUT >> 2))) {
+		free(out.buf);
+		return TLD_EAGAIN; /* nothing handed out */
+	}
+	struct heads h;
+	make_heads(t->zg->cfg, &h);
+	struct tld_zonegen view = *t->zg; /* its address and NS tables: each entry's copies */
+	int err = TLD_OK;
+	for (size_t i = 0; i < t->count; i++) {
+		if (err == TLD_OK) {
+			err = drain_block(&t->blocks[i], &view, &h, &out, fn, ctx);
+		}
+		free(t->blocks[i].buf); /* given back as it goes */
+		t->blocks[i].buf = NULL;
+	}
+	t->count = 0;
+	if (err == TLD_OK && out.used > 0) {
+		err = fn(ctx, out.buf, out.used);
+	}
+	free(out.buf);
+	return err;
+}
+
+void tld_zonegen_text_free(struct tld_zonegen_text *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		free(t->blocks[i].buf);
+	}
+	free(t->blocks);
+	free(t->cur.buf);
+	free(t);
+}
 
 int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 {

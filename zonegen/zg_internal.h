@@ -104,6 +104,9 @@ struct tld_zonegen {
 	struct zg_ns *ns;
 	size_t ns_count, ns_cap;
 	uint32_t *ns_hosts;        /*!< the hosts of ns[], each once */
+	uint32_t *ns_packed;       /*!< per ns[] entry: its host's entry in ns_names (after the rules) */
+	uint8_t *ns_names;         /*!< NS hosts packed: wire length, wire, text length, text */
+	size_t ns_names_len, ns_names_cap;
 	size_t ns_host_count, ns_host_cap;
 	struct zg_addr *addrs;
 	size_t addr_count, addr_cap;
@@ -196,7 +199,7 @@ static inline void zg_prefetch_owner(const struct tld_zonegen *zg, size_t i, siz
 	if (i + ahead < zg->order_count) {
 		const struct zg_name *p = &zg->names[zg->order[i + ahead]];
 		__builtin_prefetch(p->text);
-		__builtin_prefetch(&zg->ns[p->ns_first]);
+		__builtin_prefetch(&zg->ns_packed[p->ns_first]);
 		if (p->ds_count > 0) {
 			__builtin_prefetch(&zg->ds[p->ds_first]);
 		}
@@ -226,6 +229,26 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 /* rules.c: the owners' canonical order is sorted on a thread of its own
  * beside the other rules (the in-zone names, a superset; see rules.c) */
 int zg_apply_rules(struct tld_zonegen *zg);
+
+/* nshosts.c: each NS host's wire form and text packed once (ns_packed,
+ * ns_names) for the walks, after the rules; TLD_OK, TLD_ENOMEM, TLD_ERANGE */
+int zg_pack_ns_hosts(struct tld_zonegen *zg);
+
+/* The wire form of the host of ns[k] (its length in *len). */
+static inline const uint8_t *zg_ns_wire(const struct tld_zonegen *zg, size_t k, size_t *len)
+{
+	const uint8_t *p = zg->ns_names + zg->ns_packed[k];
+	*len = p[0];
+	return p + 1;
+}
+
+/* The text of the host of ns[k] (its length in *len), as its name entry has it. */
+static inline const char *zg_ns_text(const struct tld_zonegen *zg, size_t k, size_t *len)
+{
+	const uint8_t *p = zg->ns_names + zg->ns_packed[k];
+	*len = p[1 + p[0]];
+	return (const char *)p + 2 + p[0];
+}
 
 /* apex.c */
 int zg_load_apex_records(struct tld_zonegen *zg);
@@ -265,5 +288,9 @@ int zg_cmp_extra(const void *a, const void *b);
 size_t zg_extra_first(const struct tld_zonegen *zg, uint32_t owner);
 /* write.c: whether x repeats prev (same type and RDATA): written once */
 bool zg_extra_repeats(const struct zg_extra *prev, const struct zg_extra *x);
+/* write.c: the text of the apex, then of owner order[i], appended to t
+ * (tld_zonegen_records_part() with a text); t->failed once out of memory */
+void zg_text_apex(struct tld_zonegen_text *t, const struct tld_zonegen *zg);
+void zg_text_owner(struct tld_zonegen_text *t, const struct tld_zonegen *zg, size_t i);
 /* write.c: the apex NS names in RDATA order, repeats left in (caller frees the array) */
 int zg_apex_ns_sorted(const struct tld_zonegen *zg, char ***out);

@@ -151,6 +151,9 @@ int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
 		goto fail;
 	}
 	ret = zg_apply_rules(zg);
+	if (ret == TLD_OK) {
+		ret = zg_pack_ns_hosts(zg);
+	}
 	if (ret != TLD_OK) {
 		goto fail;
 	}
@@ -187,6 +190,8 @@ void tld_zonegen_free(struct tld_zonegen *zg)
 	zg_list_free(&zg->lame);
 	free(zg->ns);
 	free(zg->ns_hosts);
+	free(zg->ns_packed);
+	free(zg->ns_names);
 	free(zg->addrs);
 	free(zg->ds);
 	free(zg->order);

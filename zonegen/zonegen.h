@@ -107,6 +107,65 @@ typedef int (*tld_zonegen_rr_fn)(void *ctx, const struct tld_zonegen_rr *rr);
 int tld_zonegen_records(const struct tld_zonegen *zg, tld_zonegen_rr_fn fn, void *ctx);
 
 /*!
+ * The text tld_zonegen_write() writes, prepared beside a walk of the records
+ * (tld_zonegen_records_part()) while each owner's data is in the cache:
+ * the walk copies what it found for each owner (name, addresses, its NS
+ * hosts' packed entries) into a stream read in order, and
+ * tld_zonegen_text_drain() formats the stream later, with the very code of
+ * tld_zonegen_write(), owner by owner, without a random access to the big
+ * tables.  The texts of the parts, joined in part order, are the file,
+ * byte for byte.  The zonegen build must outlive the text.
+ */
+struct tld_zonegen_text;
+
+/*!
+ * \brief An empty text for one walk.
+ * \param[out] out  caller frees with tld_zonegen_text_free(); written only on success
+ * \return TLD_OK, TLD_ENOMEM
+ */
+int tld_zonegen_text_new(const struct tld_zonegen *zg, struct tld_zonegen_text **out);
+
+/*!
+ * \brief Appends tail's text to t's and frees tail (success or not).
+ * \return TLD_OK, TLD_ENOMEM (t's text is then incomplete: drain gives TLD_EAGAIN)
+ */
+int tld_zonegen_text_join(struct tld_zonegen_text *t, struct tld_zonegen_text *tail);
+
+/*! Called with each piece of a text in order; TLD_OK to go on. */
+typedef int (*tld_zonegen_text_fn)(void *ctx, const char *buf, size_t len);
+
+/*!
+ * \brief Formats the text and hands it to fn piece by piece, in order,
+ *        freeing the stream as it goes (the text is then empty; free it
+ *        after).
+ * \return TLD_OK; TLD_EAGAIN when memory ran out while the text was
+ *         prepared (fn never called: the text is incomplete, format the
+ *         zone instead); fn's first error (no further call); TLD_ENOMEM
+ *         when memory ran out formatting (fn may have been called)
+ */
+int tld_zonegen_text_drain(struct tld_zonegen_text *t, tld_zonegen_text_fn fn, void *ctx);
+
+/*! Releases a text; NULL is a no-op. */
+void tld_zonegen_text_free(struct tld_zonegen_text *t);
+
+/*!
+ * \brief tld_zonegen_records() over one of parts consecutive parts of the
+ *        zone, for walks on several threads: part 0 is the apex and the
+ *        first owners, each further part the next owners (split at owners,
+ *        never inside one owner's records).  The parts in order hand out
+ *        exactly the records of tld_zonegen_records(), in its order.  Lines
+ *        count from 1 within each part: the record of line L of part k is
+ *        line L + (the counts of parts 0 .. k-1) of the file.  Read-only.
+ * \param[in]  text   when not NULL, the part's text is appended to it (the
+ *                    lines of its records)
+ * \param[out] count  the records of the part; written only on success (may be NULL)
+ * \return as tld_zonegen_records(); TLD_EINVAL also for part >= parts or parts 0
+ */
+int tld_zonegen_records_part(const struct tld_zonegen *zg, unsigned part, unsigned parts,
+                             tld_zonegen_rr_fn fn, void *ctx, struct tld_zonegen_text *text,
+                             unsigned long *count);
+
+/*!
  * \brief Writes the JSON report (counts, rejected rows, orphan glue, lame
  *        delegations) to path, atomically (temp file + rename).
  * \return TLD_OK, TLD_EIO

@@ -4,10 +4,14 @@
  * memory equals the one signer_zone_read() makes of STATE_DIR/unsigned.zone
  * (records, RDATA, owners, lines), with one thread and with two; apex.records
  * data the file path drops or refuses is dropped or refused the same way;
- * the file written beside the run has the digest it reports.
+ * the file written beside the run has the digest it reports.  A zone filled
+ * in two parts is refused with the message of one pass, word for word (the
+ * line of the refused record in the file), wherever the record lies.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -86,6 +90,29 @@ static struct tld_zonegen *build(const char *sub, const struct fx_file *files, s
 	return ret == TLD_OK ? zg : NULL;
 }
 
+/*
+ * The file written from the text made beside the fill (taken; NULL: formatted)
+ * is the file formatted from zonegen: the same digest, the same bytes.
+ */
+static void same_file_from_text(const struct tld_zonegen *zg, struct tld_zonegen_text *text,
+                                const char *want_hex, const char *what)
+{
+	char path[600], formatted[600], hex[65] = "";
+	snprintf(path, sizeof(path), "%s/from-text.zone", tmpdir);
+	snprintf(formatted, sizeof(formatted), "%s/unsigned.zone", tmpdir);
+	struct tld_run_unsigned_job *job = NULL;
+	is_int(TLD_OK, tld_run_unsigned_start(zg, text, path, &job), "%s: the writer starts with %s",
+	       what, text != NULL ? "the text made" : "no text");
+	is_int(TLD_OK, tld_run_unsigned_finish(job, hex, NULL, NULL), "%s: written", what);
+	is_str(hex, want_hex, "%s: the same digest as formatted from zonegen", what);
+	size_t a_len = 0, b_len = 0;
+	char *a = tap_read_file(path, &a_len), *b = tap_read_file(formatted, &b_len);
+	ok(a != NULL && b != NULL && a_len == b_len && memcmp(a, b, a_len) == 0,
+	   "%s: the same bytes (%zu)", what, a_len);
+	free(a);
+	free(b);
+}
+
 /* The file, its digest, and the zone in memory against the zone read from the file. */
 static void against_file(struct tld_zonegen *zg, const char *what)
 {
@@ -93,7 +120,7 @@ static void against_file(struct tld_zonegen *zg, const char *what)
 	snprintf(path, sizeof(path), "%s/unsigned.zone", tmpdir);
 	struct tld_run_unsigned_job *job = NULL;
 	double took = -1, cpu = -1;
-	is_int(TLD_OK, tld_run_unsigned_start(zg, path, &job), "%s: the writer starts", what);
+	is_int(TLD_OK, tld_run_unsigned_start(zg, NULL, path, &job), "%s: the writer starts", what);
 	is_int(TLD_OK, tld_run_unsigned_finish(job, job_hex, &took, &cpu), "%s: the file is written", what);
 	ok(took >= 0 && cpu >= 0, "%s: the write's wall and CPU time are reported", what);
 	size_t len = 0;
@@ -120,20 +147,65 @@ static void against_file(struct tld_zonegen *zg, const char *what)
 	for (int m = 0; m < 2; m++) {
 		setenv("TLDSIGN_FILL_PIPELINE", modes[m], 1);
 		struct signer_zone *mem = NULL;
-		is_int(TLD_OK, tld_run_unsigned_zone(zg, "test.", path, &mem), "%s: filled in memory (%s)",
-		       what, m ? "two threads" : "one thread");
+		struct tld_zonegen_text *made = NULL;
+		is_int(TLD_OK, tld_run_unsigned_zone(zg, "test.", path, &mem, &made),
+		       "%s: filled in memory (%s)", what, m ? "two threads" : "one thread");
 		ok(from_file && mem && same_zone(from_file, mem),
 		   "%s: the same zone as read from the file (%zu records, %s)", what,
 		   mem ? mem->nrrs : 0, m ? "two threads" : "one thread");
 		ok(mem && strcmp(mem->source, path) == 0, "%s: messages name the file", what);
+		ok(made != NULL, "%s: the file's text made beside the fill (%s)", what,
+		   m ? "two parts" : "one pass");
+		same_file_from_text(zg, made, job_hex, what);
 		signer_zone_free(mem);
 	}
 	unsetenv("TLDSIGN_FILL_PIPELINE");
 	signer_zone_free(from_file);
 }
 
+/* tld_run_unsigned_zone() with stderr caught: the result, and what was logged (caller frees). */
+static int fill_logged(const struct tld_zonegen *zg, const char *source, char **logged)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/stderr.txt", tmpdir);
+	fflush(stderr);
+	int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (saved < 0 || fd < 0 || dup2(fd, 2) < 0) {
+		*logged = NULL;
+		return -1;
+	}
+	close(fd);
+	struct signer_zone *z = NULL;
+	struct tld_zonegen_text *text = (struct tld_zonegen_text *)1; /* must be reset */
+	int err = tld_run_unsigned_zone(zg, "test.", source, &z, &text);
+	if (text != NULL) {
+		err = -1; /* a failed fill hands out no text */
+	}
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	signer_zone_free(z);
+	size_t len = 0;
+	*logged = tap_read_file(path, &len);
+	return err;
+}
+
+/* The line of the file (1 = first) that starts with prefix, or 0. */
+static unsigned long line_of(const char *text, const char *prefix)
+{
+	unsigned long line = 1;
+	for (const char *p = text; p != NULL && *p != '\0'; line++) {
+		if (strncmp(p, prefix, strlen(prefix)) == 0) {
+			return line;
+		}
+		p = strchr(p, '\n');
+		p = p != NULL ? p + 1 : NULL;
+	}
+	return 0;
+}
+
 /* A generated export of n domains, glue of both families and DS on some. */
-static struct tld_zonegen *generated(size_t n, struct tld_config *cfg, char **bufs)
+static struct tld_zonegen *generated(size_t n, const char *apex, struct tld_config *cfg, char **bufs)
 {
 	size_t cap = n * 200 + 1024;
 	for (int i = 0; i < 4; i++) {
@@ -165,7 +237,91 @@ static struct tld_zonegen *generated(size_t n, struct tld_config *cfg, char **bu
 	const struct fx_file files[] = {
 		{ "domains.csv", dom }, { "nameservers.csv", ns }, { "hosts.csv", hosts }, { "ds.csv", ds },
 	};
-	return build("gen", files, 4, NULL, cfg);
+	return build(apex != NULL ? "gen-apex" : "gen", files, 4, apex, cfg);
+}
+
+/*
+ * A record refused late in the zone (apex.records data at an owner sorted
+ * last, in the second part of a fill in two): one pass and two parts log
+ * the same message, naming the record's line in the file.
+ */
+static void refused_late(void)
+{
+	char *bufs[4] = { 0 };
+	struct tld_config cfg;
+	struct tld_zonegen *zg = generated(20000, "zzzz.test. 600 CH TXT \"late\"\n", &cfg, bufs);
+	ok(zg != NULL, "a generated export with a CH record sorted last builds");
+	if (zg != NULL) {
+		char path[600], hex[65];
+		snprintf(path, sizeof(path), "%s/late.zone", tmpdir);
+		is_int(TLD_OK, tld_run_write_unsigned(zg, path, hex), "its file is written");
+		size_t len = 0;
+		char *text = tap_read_file(path, &len);
+		unsigned long line = text != NULL ? line_of(text, "zzzz.test.") : 0;
+		ok(line > 20000, "the record is far into the file (line %lu)", line);
+		char want[700];
+		snprintf(want, sizeof(want), "%s:%lu: zzzz.test. TXT: class other than IN", path, line);
+		char *logged[2] = { NULL, NULL };
+		for (int m = 0; m < 2; m++) {
+			setenv("TLDSIGN_FILL_PIPELINE", m ? "1" : "0", 1);
+			is_int(TLD_EPARSE, fill_logged(zg, path, &logged[m]), "refused (%s)",
+			       m ? "two parts" : "one pass");
+			ok(logged[m] != NULL && strstr(logged[m], want) != NULL, "the message names line %lu (%s)",
+			   line, m ? "two parts" : "one pass");
+		}
+		unsetenv("TLDSIGN_FILL_PIPELINE");
+		ok(logged[0] != NULL && logged[1] != NULL && strcmp(logged[0], logged[1]) == 0,
+		   "one pass and two parts log the same, once");
+		free(logged[0]);
+		free(logged[1]);
+		free(text);
+	}
+	tld_zonegen_free(zg);
+	for (int i = 0; i < 4; i++) {
+		free(bufs[i]);
+	}
+}
+
+/*
+ * Wide owners: one domain with 3000 name servers of its own (glue, both
+ * families), one host with 300 addresses: long entries in the text made
+ * beside the fill, the same file and zone either way.
+ */
+static void wide(void)
+{
+	size_t cap = 1u << 20;
+	char *ns = malloc(cap), *hosts = malloc(cap);
+	if (ns == NULL || hosts == NULL) {
+		free(ns);
+		free(hosts);
+		ok(0, "memory for the wide export");
+		return;
+	}
+	size_t ln = (size_t)sprintf(ns, "domain,host\n"), lh = (size_t)sprintf(hosts, "host,address\n");
+	for (int i = 0; i < 3000; i++) {
+		ln += (size_t)sprintf(ns + ln, "wide.test,ns%d.wide.test\n", i);
+		lh += (size_t)sprintf(hosts + lh, "ns%d.wide.test,10.%d.%d.1\nns%d.wide.test,2001:db8::%x\n", i,
+		                      i / 250, i % 250, i, i + 1);
+	}
+	ln += (size_t)sprintf(ns + ln, "other.test,ns.other.test\n");
+	for (int i = 0; i < 300; i++) {
+		lh += (size_t)sprintf(hosts + lh, "ns.other.test,192.0.2.%d\n", i % 250 + 1);
+		lh += (size_t)sprintf(hosts + lh, "ns.other.test,2001:db8:1::%x\n", i + 1);
+	}
+	const struct fx_file files[] = {
+		{ "domains.csv", "name,statuses\nwide.test,ok\nother.test,ok\n" },
+		{ "nameservers.csv", ns },
+		{ "hosts.csv", hosts },
+	};
+	struct tld_config cfg;
+	struct tld_zonegen *zg = build("wide", files, 3, NULL, &cfg);
+	ok(zg != NULL && tld_zonegen_stats(zg)->ns_records == 3001, "the wide export builds (3001 NS)");
+	if (zg != NULL) {
+		against_file(zg, "wide owners");
+	}
+	tld_zonegen_free(zg);
+	free(ns);
+	free(hosts);
 }
 
 int main(void)
@@ -210,7 +366,7 @@ int main(void)
 
 	char *bufs[4] = { 0 };
 	struct tld_config gcfg;
-	zg = generated(100000, &gcfg, bufs); /* over 8 MiB of records: the ring wraps */
+	zg = generated(100000, NULL, &gcfg, bufs); /* filled in two parts unless told otherwise */
 	ok(zg != NULL && tld_zonegen_stats(zg)->bad_rows == 0,
 	   "a generated export of 100000 domains builds, no row rejected");
 	if (zg != NULL) {
@@ -230,7 +386,7 @@ int main(void)
 	if (zg != NULL) {
 		against_file(zg, "DNSKEY in apex.records");
 		struct signer_zone *z = NULL;
-		tld_run_unsigned_zone(zg, "test.", "unsigned.zone", &z);
+		tld_run_unsigned_zone(zg, "test.", "unsigned.zone", &z, NULL);
 		bool key = false;
 		for (size_t i = 0; z != NULL && i < z->nrrs; i++) {
 			key |= z->rrs[i].type == 48;
@@ -254,7 +410,7 @@ int main(void)
 		for (int m = 0; m < 2; m++) {
 			setenv("TLDSIGN_FILL_PIPELINE", m ? "1" : "0", 1);
 			z = NULL;
-			is_int(TLD_EPARSE, tld_run_unsigned_zone(zg, "test.", path, &z),
+			is_int(TLD_EPARSE, tld_run_unsigned_zone(zg, "test.", path, &z, NULL),
 			       "the zone in memory is refused the same way (%s)",
 			       m ? "two threads: the walker stops" : "one thread");
 			ok(z == NULL, "no zone on failure");
@@ -262,6 +418,9 @@ int main(void)
 		unsetenv("TLDSIGN_FILL_PIPELINE");
 	}
 	tld_zonegen_free(zg);
+
+	refused_late();
+	wide();
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

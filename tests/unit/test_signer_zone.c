@@ -484,6 +484,132 @@ static void test_sliced_read(void)
 	unlink(path);
 }
 
+/* Adds n delegations (NS and A glue) to z, owners in order. */
+static int add_many(struct signer_zone *z, size_t n)
+{
+	static const uint8_t soa[] = "\3ns1\7example\0\1h\7example\0"
+	                             "\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\4\0\0\1\54";
+	static const uint8_t ns1[] = "\3ns1\7example";
+	int ret = signer_zone_add(z, (const uint8_t *)"\7example", SIGNER_T_SOA, 3600, soa, sizeof(soa) - 1, 1);
+	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
+		uint8_t owner[64], ns[80];
+		int l = snprintf((char *)owner + 1, sizeof(owner) - 1, "d%06zu", i);
+		owner[0] = (uint8_t)l;
+		memcpy(owner + 1 + l, "\7example", 9);
+		ns[0] = 3;
+		memcpy(ns + 1, "NS1", 3);
+		memcpy(ns + 4, owner, (size_t)l + 10);
+		ret = signer_zone_add(z, owner, SIGNER_T_NS, 3600, ns, (uint16_t)(l + 14), (uint32_t)(2 * i + 2));
+		if (ret == TLD_OK) {
+			ret = signer_zone_add(z, ns, SIGNER_T_A, 3600, (const uint8_t *)"\300\0\2\1", 4, (uint32_t)(2 * i + 3));
+		}
+	}
+	if (ret == TLD_OK) {
+		ret = signer_zone_add(z, (const uint8_t *)"\7example", SIGNER_T_NS, 3600, ns1, sizeof(ns1), 0);
+	}
+	return ret;
+}
+
+/* signer_zone_reserve(): room made ahead changes nothing in the zone; nonsense figures are ignored. */
+static void test_reserve(void)
+{
+	struct signer_zone *plain = NULL, *roomy = NULL, *silly = NULL;
+	const uint8_t *origin = (const uint8_t *)"\7example";
+	is_int(TLD_OK, signer_zone_new(origin, "r.zone", &plain), "a zone");
+	is_int(TLD_OK, signer_zone_new(origin, "r.zone", &roomy), "a zone with room made");
+	is_int(TLD_OK, signer_zone_new(origin, "r.zone", &silly), "a zone asked for nonsense room");
+	if (plain == NULL || roomy == NULL || silly == NULL) {
+		return;
+	}
+	signer_zone_reserve(roomy, 50000, 2000000, 50000, 2000000);
+	ok(roomy->rrs_cap >= 50000 && roomy->rdata_cap > 2000000 && roomy->nodes_cap >= 50000 &&
+	   roomy->node_arena_cap >= 4000000 && roomy->nrrs == 0 && roomy->nnodes == 0,
+	   "room made, nothing added");
+	signer_zone_reserve(silly, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX);
+	signer_zone_reserve(silly, (size_t)UINT32_MAX + 1, 10, 10, 10);
+	ok(silly->rrs_cap == 0 && silly->rdata_cap == 0 && silly->nodes_cap == 0 && silly->node_arena_cap == 0,
+	   "figures past the 4 GiB limits change nothing");
+	is_int(TLD_OK, add_many(plain, 30000), "records added to the plain zone");
+	is_int(TLD_OK, add_many(roomy, 30000), "the same records added to the one with room");
+	is_int(TLD_OK, add_many(silly, 30000), "and to the third");
+	ok(same_zone(plain, roomy) && same_zone(plain, silly), "the three zones are the same");
+	is_int(TLD_OK, signer_zone_build(plain), "the plain zone builds");
+	is_int(TLD_OK, signer_zone_build(roomy), "the one with room builds");
+	ok(same_built_zone(plain, roomy), "built, the same");
+	size_t cap = roomy->rrs_cap;
+	signer_zone_reserve(roomy, cap * 4, 10, 10, 10);
+	ok(roomy->rrs_cap == cap, "a built zone is left alone");
+	signer_zone_free(plain);
+	signer_zone_free(roomy);
+	signer_zone_free(silly);
+}
+
+/* Owners repeated back to back share a node whatever their case; the name kept is lower case. */
+static void test_repeated_owner_case(void)
+{
+	struct signer_zone *z = NULL;
+	is_int(TLD_OK, signer_zone_new((const uint8_t *)"\7example", "c.zone", &z), "a zone");
+	if (z == NULL) {
+		return;
+	}
+	const uint8_t a[] = { 192, 0, 2, 1 }, b[] = { 192, 0, 2, 2 }, c[] = { 192, 0, 2, 3 };
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\3www\7example", SIGNER_T_A, 60, a, 4, 1), "lower case");
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\3WwW\7EXAMPLE", SIGNER_T_A, 60, b, 4, 2), "mixed case");
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\3www\7example", SIGNER_T_A, 60, c, 4, 3), "lower again");
+	is_int(1, z->nnodes, "one node for the three");
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\3WWX\7example", SIGNER_T_A, 60, a, 4, 4), "another, upper");
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\3wwx\7example", SIGNER_T_A, 60, b, 4, 5), "the same, lower");
+	is_int(TLD_OK, signer_zone_add(z, (const uint8_t *)"\4wwxy\7example", SIGNER_T_A, 60, c, 4, 6), "a longer one");
+	is_int(3, z->nnodes, "three nodes in all");
+	ok(z->nnodes == 3 && memcmp(signer_node_wire(z, &z->nodes[1]), "\3wwx\7example", 13) == 0,
+	   "the name kept is lower case");
+	ok(z->nrrs == 6 && z->rrs[4].node == 1 && z->rrs[5].node == 2, "records on their nodes");
+	signer_zone_free(z);
+}
+
+/* Adds delegation i (NS, line given) to z. */
+static int add_deleg(struct signer_zone *z, size_t i, uint32_t line)
+{
+	uint8_t owner[64], ns[80];
+	int l = snprintf((char *)owner + 1, sizeof(owner) - 1, "p%05zu", i);
+	owner[0] = (uint8_t)l;
+	memcpy(owner + 1 + l, "\7example", 9);
+	memcpy(ns, "\3ns1", 4);
+	memcpy(ns + 4, owner, (size_t)l + 10);
+	return signer_zone_add(z, owner, SIGNER_T_NS, 3600, ns, (uint16_t)(l + 14), line);
+}
+
+/* signer_zone_append_lines(): a zone filled in two parts, the second's lines counted from 1, is the one filled at once. */
+static void test_append_lines(void)
+{
+	struct signer_zone *whole = NULL, *head = NULL, *tail = NULL;
+	const uint8_t *origin = (const uint8_t *)"\7example";
+	if (signer_zone_new(origin, "a.zone", &whole) != TLD_OK || signer_zone_new(origin, "a.zone", &head) != TLD_OK ||
+	    signer_zone_new(origin, "a.zone", &tail) != TLD_OK) {
+		ok(0, "zones");
+		return;
+	}
+	int ret = TLD_OK;
+	for (size_t i = 0; i < 3000 && ret == TLD_OK; i++) {
+		ret = add_deleg(whole, i, (uint32_t)i + 1);
+		if (ret == TLD_OK) {
+			ret = i < 1200 ? add_deleg(head, i, (uint32_t)i + 1) : add_deleg(tail, i, (uint32_t)(i - 1200) + 1);
+		}
+	}
+	is_int(TLD_OK, ret, "3000 records, 1200 in the head and 1800 in the tail");
+	is_int(TLD_OK, signer_zone_append_lines(head, tail, 1200), "the tail appended, its lines moved by 1200");
+	ok(same_zone(whole, head), "the same zone as filled at once, lines included");
+	ok(head->nrrs == 3000 && head->rrs[1200].line == 1201 && head->rrs[2999].line == 3000,
+	   "the first and last appended records on lines 1201 and 3000");
+	struct signer_zone *empty = NULL;
+	if (signer_zone_new(origin, "a.zone", &empty) == TLD_OK) {
+		is_int(TLD_OK, signer_zone_append_lines(head, empty, 7), "an empty tail appends nothing");
+		ok(same_zone(whole, head), "the zone unchanged");
+	}
+	signer_zone_free(whole);
+	signer_zone_free(head);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -500,6 +626,9 @@ int main(void)
 	test_big_build();
 	test_sorted_with_tail();
 	test_sliced_read();
+	test_reserve();
+	test_repeated_owner_case();
+	test_append_lines();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
 	unlink(path);

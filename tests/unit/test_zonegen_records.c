@@ -4,8 +4,9 @@
  * The text is parsed back with the signer's zone parser and compared record
  * by record (owner, type, class, TTL, RDATA, line) with the wire walk, on a
  * hand-made export with apex.records and on a generated one;
- * tld_zonegen_write_alone() against tld_zonegen_write(); and
- * tld_name_text_to_wire() on its own.
+ * tld_zonegen_write_alone() against tld_zonegen_write();
+ * tld_zonegen_records_part(): the parts in order are the whole walk, lines
+ * moved by the earlier parts' counts; and tld_name_text_to_wire() on its own.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,127 @@ static void same_records(struct tld_zonegen *zg, const char *text, const char *w
 	   "%s: same owners, types, classes, TTLs, RDATA and lines, in the same order", what);
 	free(a.buf);
 	free(b.buf);
+}
+
+/* Line offset added to the records of a part (the lines of the earlier parts). */
+struct shifted {
+	struct rrlist *l;
+	unsigned long offset;
+};
+
+static int from_part(void *ctx, const struct tld_zonegen_rr *rr)
+{
+	struct shifted *s = ctx;
+	return push(s->l, rr->owner, rr->owner_len, rr->type, rr->rclass, rr->ttl, rr->rdata, rr->rdlen,
+	            (uint32_t)(rr->line + s->offset));
+}
+
+/* A text drained into memory; after fail_after calls the callback fails (0: never). */
+struct sink {
+	FILE *f;
+	int calls, fail_after;
+};
+
+static int to_sink(void *ctx, const char *buf, size_t len)
+{
+	struct sink *k = ctx;
+	if (k->fail_after > 0 && k->calls == k->fail_after) {
+		return TLD_EIO;
+	}
+	k->calls++;
+	return fwrite(buf, 1, len, k->f) == len ? TLD_OK : TLD_EIO;
+}
+
+/* The text made beside 1 .. 4-part walks, joined in part order and drained,
+ * is what tld_zonegen_write() writes, byte for byte. */
+static void same_text_in_parts(struct tld_zonegen *zg, const char *text, const char *what)
+{
+	for (unsigned parts = 1; parts <= 4; parts++) {
+		struct tld_zonegen_text *t[4] = { NULL };
+		struct rrlist l = { 0 };
+		int err = TLD_OK;
+		for (unsigned k = 0; k < parts && err == TLD_OK; k++) {
+			err = tld_zonegen_text_new(zg, &t[k]);
+			if (err == TLD_OK) {
+				err = tld_zonegen_records_part(zg, k, parts, from_wire, &l, t[k], NULL);
+			}
+		}
+		for (unsigned k = 1; k < parts && err == TLD_OK; k++) {
+			err = tld_zonegen_text_join(t[0], t[k]); /* frees t[k] */
+			t[k] = NULL;
+		}
+		is_int(TLD_OK, err, "%s: the text made beside %u parts and joined", what, parts);
+		char *out = NULL;
+		size_t out_len = 0;
+		struct sink k = { .f = open_memstream(&out, &out_len) };
+		is_int(TLD_OK, k.f != NULL && t[0] != NULL ? tld_zonegen_text_drain(t[0], to_sink, &k) : -1,
+		       "%s: drained (%u parts)", what, parts);
+		fclose(k.f);
+		ok(out != NULL && out_len == strlen(text) && memcmp(out, text, out_len) == 0,
+		   "%s: %u parts: the text of tld_zonegen_write(), byte for byte (%zu bytes)", what, parts,
+		   out_len);
+		free(out);
+		for (unsigned j = 0; j < 4; j++) {
+			tld_zonegen_text_free(t[j]);
+		}
+		free(l.buf);
+	}
+	/* the callback's error stops the drain; an empty text hands out nothing */
+	struct tld_zonegen_text *t = NULL;
+	struct rrlist l = { 0 };
+	char *out = NULL;
+	size_t out_len = 0;
+	struct sink k = { .f = open_memstream(&out, &out_len), .fail_after = 1 };
+	if (tld_zonegen_text_new(zg, &t) == TLD_OK && tld_zonegen_records_part(zg, 0, 1, from_wire, &l, t, NULL) == TLD_OK) {
+		int err = tld_zonegen_text_drain(t, to_sink, &k);
+		ok(strlen(text) <= (1u << 20) || (err == TLD_EIO && k.calls == 1),
+		   "%s: the callback's error stops the drain (%d after %d calls)", what, err, k.calls);
+	}
+	tld_zonegen_text_free(t);
+	fclose(k.f);
+	free(out);
+	free(l.buf);
+	struct sink e = { .f = open_memstream(&out, &out_len) };
+	if (tld_zonegen_text_new(zg, &t) == TLD_OK) {
+		is_int(TLD_OK, tld_zonegen_text_drain(t, to_sink, &e), "%s: an empty text drains", what);
+		is_int(0, e.calls, "%s: and hands out nothing", what);
+	}
+	tld_zonegen_text_free(t);
+	fclose(e.f);
+	free(out);
+}
+
+/* The parts of 1 .. 5-part walks, in order and with lines moved, are the whole walk. */
+static void same_in_parts(struct tld_zonegen *zg, const char *what)
+{
+	struct rrlist whole = { 0 };
+	is_int(TLD_OK, tld_zonegen_records(zg, from_wire, &whole), "%s: the whole walk", what);
+	for (unsigned parts = 1; parts <= 5; parts++) {
+		struct rrlist l = { 0 };
+		struct shifted s = { .l = &l };
+		int err = TLD_OK;
+		for (unsigned k = 0; k < parts && err == TLD_OK; k++) {
+			unsigned long count = 0;
+			size_t before = l.count;
+			err = tld_zonegen_records_part(zg, k, parts, from_part, &s, NULL, &count);
+			if (err == TLD_OK && count != l.count - before) {
+				err = TLD_EINVAL; /* the count given is not the records handed out */
+			}
+			s.offset += count;
+		}
+		is_int(TLD_OK, err, "%s: %u parts walked, each counting its records", what, parts);
+		ok(l.count == whole.count && l.len == whole.len && memcmp(l.buf, whole.buf, l.len) == 0,
+		   "%s: %u parts in order are the whole walk, lines included", what, parts);
+		free(l.buf);
+	}
+	struct rrlist none = { 0 };
+	unsigned long count = 7;
+	is_int(TLD_EINVAL, tld_zonegen_records_part(zg, 2, 2, from_wire, &none, NULL, &count),
+	       "%s: a part past the last is refused", what);
+	is_int(TLD_EINVAL, tld_zonegen_records_part(zg, 0, 0, from_wire, &none, NULL, &count),
+	       "%s: zero parts are refused", what);
+	ok(none.count == 0 && count == 7, "%s: nothing handed out, the count untouched", what);
+	free(whole.buf);
 }
 
 static void name_wire(const char *text, const char *want, size_t want_len)
@@ -205,6 +327,8 @@ static void generated(size_t n)
 	is_int(0, zg ? (long long)tld_zonegen_stats(zg)->bad_rows : -1, "no row rejected");
 	if (text != NULL) {
 		same_records(zg, text, "generated export");
+		same_in_parts(zg, "generated export");
+		same_text_in_parts(zg, text, "generated export");
 		char *alone = NULL;
 		size_t alone_len = 0;
 		FILE *f = open_memstream(&alone, &alone_len);
@@ -285,6 +409,8 @@ int main(void)
 	is_int(TLD_OK, ret, "the export builds");
 	if (text != NULL) {
 		same_records(zg, text, "hand-made export with apex.records");
+		same_in_parts(zg, "hand-made export");
+		same_text_in_parts(zg, text, "hand-made export");
 		struct rrlist l = { .stop_after = 3 };
 		is_int(TLD_ECANCELED, tld_zonegen_records(zg, from_wire, &l),
 		       "the callback's error stops the walk and is returned");
