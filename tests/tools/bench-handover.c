@@ -24,26 +24,12 @@
 #include "run/unsigned.h"
 #include "signer/zone.h"
 #include "zonegen/zonegen.h"
-
-static double wall_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
+#include "tests/tools/bench_clock.h"
 
 /* Prints the phase since *w, *c and starts the next. */
 static void phase(const char *what, double *w, double *c)
 {
-	double w1 = wall_s(), c1 = cpu_s();
+	double w1 = bench_wall_seconds(), c1 = bench_cpu_seconds();
 	printf("%-9s %.3f s wall %.3f s cpu\n", what, w1 - *w, c1 - *c);
 	*w = w1;
 	*c = c1;
@@ -51,7 +37,7 @@ static void phase(const char *what, double *w, double *c)
 
 static int round_once(const struct tld_config *cfg, const char *path)
 {
-	double w = wall_s(), c = cpu_s();
+	double w = bench_wall_seconds(), c = bench_cpu_seconds();
 	struct tld_zonegen *zg = NULL;
 	struct signer_zone *z = NULL;
 	struct tld_zonegen_text *text = NULL;

@@ -29,21 +29,7 @@
 #include "common/log.h"
 #include "common/statedb.h"
 #include "publish/publish.h"
-
-static double now_wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_cpu(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
+#include "tests/tools/bench_clock.h"
 
 int main(int argc, char **argv)
 {
@@ -65,9 +51,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < rounds && rc == 0; i++) {
 		tld_publish_prep_t *p = NULL;
 		struct tld_publish_opts po = { .link_input = true };
-		double w0 = now_wall(), c0 = now_cpu();
+		double w0 = bench_wall_seconds(), c0 = bench_cpu_seconds();
 		int r = tld_publish_prepare(cfg, &cur, argv[3], &po, &p);
-		double w1 = now_wall(), c1 = now_cpu();
+		double w1 = bench_wall_seconds(), c1 = bench_cpu_seconds();
 		if (r != TLD_OK) {
 			fprintf(stderr, "publish-prepare-bench: %s\n", tld_strerror(r));
 			rc = 1;
