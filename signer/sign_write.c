@@ -85,7 +85,7 @@ struct text_part {
 	size_t node_from, node_to;    /* nodes [from, to): a block each */
 	size_t slot;               /* first zone slot of the first node */
 	size_t j;                  /* first NSEC3 not written before the first node */
-	EVP_MD_CTX *md;
+	struct signer_sha256 *md;
 	struct sign_packer pk;     /* the apex's node digest (pk.md = md) */
 	uint8_t *dbuf;             /* what a block's digest is taken over */
 	size_t dlen, dcap;
@@ -263,7 +263,7 @@ static int node_digest(struct text_part *tp, size_t i, uint8_t *digest)
 	}
 	uint8_t full[32];
 	tp->pk.md = tp->md;
-	int ret = sign_node_digest(run->z, i, &tp->pk, run->sha256, full);
+	int ret = sign_node_digest(run->z, i, &tp->pk, full);
 	memcpy(digest, full, SIGN_NODE_DIGEST);
 	return ret;
 }
@@ -299,12 +299,9 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 			ret = dput_slot(tp, &run->slots[(*slot)++]);
 		}
 	}
-	uint8_t full[32];
-	unsigned int len = 0;
-	if (ret == TLD_OK && (EVP_DigestInit_ex2(tp->md, run->sha256, NULL) != 1 ||
-	                      EVP_DigestUpdate(tp->md, tp->dbuf, tp->dlen) != 1 ||
-	                      EVP_DigestFinal_ex(tp->md, full, &len) != 1 || len != 32)) {
-		ret = TLD_ECRYPTO;
+	uint8_t full[SIGNER_SHA256_LEN];
+	if (ret == TLD_OK) {
+		ret = signer_sha256_of(tp->md, tp->dbuf, tp->dlen, full);
 	}
 	if (ret == TLD_OK) {
 		memcpy(digest, full, SIGNER_SIGFILE_HASH);
@@ -693,9 +690,8 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 	for (; ready < p.nslots; ready++) {
 		p.slots[ready].run = run;
 		p.slots[ready].src = src->fd >= 0 ? src : NULL;
-		p.slots[ready].md = EVP_MD_CTX_new();
 		if (signer_textout_init(&p.slots[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK ||
-		    p.slots[ready].md == NULL) {
+		    signer_sha256_new(run->sha256, &p.slots[ready].md) != TLD_OK) {
 			ready++;
 			goto fail;
 		}
@@ -750,7 +746,7 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 fail:
 	for (unsigned k = 0; k < ready; k++) {
 		signer_textout_finish(&p.slots[k].t);
-		EVP_MD_CTX_free(p.slots[k].md);
+		signer_sha256_free(p.slots[k].md);
 		free(p.slots[k].dbuf);
 		free(p.slots[k].out);
 	}
