@@ -273,6 +273,13 @@ static int append(struct signer_zone *z, struct signer_zone *tail, uint32_t line
 		signer_zone_free(tail);
 		return ret;
 	}
+	/* all of z's nodes in order and the tail's first after z's last: the tail's nodes in order stay so */
+	size_t in_order = z->nodes_in_order;
+	if (z->nodes_in_order == z->nnodes && tail->nodes_in_order > 0 &&
+	    (z->nnodes == 0 || signer_key_cmp(signer_node_key(z, &z->nodes[z->nnodes - 1]), z->nodes[z->nnodes - 1].key_len,
+	                                      signer_node_key(tail, &tail->nodes[0]), tail->nodes[0].key_len) < 0)) {
+		in_order = z->nnodes + tail->nodes_in_order;
+	}
 	struct append_fix fix = { (uint32_t)z->nnodes, (uint32_t)z->rdata_len, (uint32_t)z->node_arena_len, line0 };
 	move_back((uint8_t *)(z->rrs + z->nrrs), (void **)&tail->rrs, tail->nrrs * sizeof(*z->rrs), sizeof(*z->rrs),
 	          fix_rr, &fix);
@@ -284,6 +291,7 @@ static int append(struct signer_zone *z, struct signer_zone *tail, uint32_t line
 	z->nnodes += tail->nnodes;
 	z->rdata_len += tail->rdata_len;
 	z->node_arena_len += tail->node_arena_len;
+	z->nodes_in_order = in_order;
 	signer_zone_free(tail);
 	return TLD_OK;
 }
@@ -436,7 +444,7 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	 * but for the apex records the signer adds at the end (DNSKEY, CDS,
 	 * NSEC3PARAM): a short unsorted tail is sorted alone and merged in.
 	 */
-	size_t in_order = z->nodes_in_order > 1 ? z->nodes_in_order : 1; /* signer_zone_add() compared these */
+	size_t in_order = z->nodes_in_order > 1 ? z->nodes_in_order : 1; /* signer_zone_add(), _append() compared these */
 	while (in_order < nowners && node_cmp(&z->nodes[in_order - 1], &z->nodes[in_order], z) < 0) {
 		in_order++;
 	}

@@ -610,6 +610,100 @@ static void test_append_lines(void)
 	signer_zone_free(head);
 }
 
+/* The apex (SOA, NS) and delegations [from, to) of step 1 or -1 into z; lines from line. */
+static int fill_apex_delegs(struct signer_zone *z, bool apex, long from, long to, uint32_t line)
+{
+	static const uint8_t soa[22] = { 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 1, 44 };
+	int ret = TLD_OK;
+	if (apex) {
+		ret = signer_zone_add(z, z->origin, SIGNER_T_SOA, 3600, soa, sizeof(soa), line++);
+		if (ret == TLD_OK) {
+			ret = signer_zone_add(z, z->origin, SIGNER_T_NS, 3600, (const uint8_t *)"ns1example", 13,
+			                      line++);
+		}
+	}
+	for (long i = from; i != to && ret == TLD_OK; i += from < to ? 1 : -1) {
+		ret = add_deleg(z, (size_t)i, line++);
+	}
+	return ret;
+}
+
+/* Built zones with the same nodes and records (arena places and lines aside). */
+static bool same_built(const struct signer_zone *a, const struct signer_zone *b)
+{
+	if (a->nnodes != b->nnodes || a->nrrs != b->nrrs) {
+		return false;
+	}
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct signer_node *x = &a->nodes[i], *y = &b->nodes[i];
+		if (x->wire_len != y->wire_len || x->flags != y->flags || x->rr_count != y->rr_count ||
+		    x->rr_first != y->rr_first || x->parent != y->parent ||
+		    memcmp(signer_node_wire(a, x), signer_node_wire(b, y), x->wire_len) != 0) {
+			return false;
+		}
+	}
+	for (size_t i = 0; i < a->nrrs; i++) {
+		const struct signer_rr *x = &a->rrs[i], *y = &b->rrs[i];
+		if (x->node != y->node || x->type != y->type || x->ttl != y->ttl || x->rdlen != y->rdlen ||
+		    memcmp(signer_rr_rdata(a, x), signer_rr_rdata(b, y), x->rdlen) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * signer_zone_append(): the count of nodes known to be in order goes on over
+ * the tail only when all of the head is in order and the tail's first owner
+ * follows the head's last; the build is the one of the zone filled at once
+ * in every case (a tail after the head, one starting at the head's last
+ * owner or before it, a head not in order).
+ */
+static void test_append_in_order(void)
+{
+	static const struct {
+		long head_from, head_to, tail_from, tail_to;
+		size_t in_order; /* nodes known in order after the append */
+		const char *what;
+	} cases[] = {
+		{ 0, 1200, 1200, 3000, 3001, "a tail after the head" },
+		{ 0, 1200, 1199, 3000, 1201, "a tail starting at the head's last owner" },
+		{ 0, 1200, 100, 3000, 1201, "a tail starting before the head's last owner" },
+		{ 1199, -1, 1200, 3000, 2, "a head not in order" },
+		{ 0, 1200, 3000, 1200, 1202, "a tail not in order" },
+	};
+	const uint8_t *origin = (const uint8_t *)"\7example";
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct signer_zone *whole = NULL, *head = NULL, *tail = NULL;
+		if (signer_zone_new(origin, "a.zone", &whole) != TLD_OK || signer_zone_new(origin, "a.zone", &head) != TLD_OK ||
+		    signer_zone_new(origin, "a.zone", &tail) != TLD_OK) {
+			ok(0, "zones");
+			return;
+		}
+		int ret = fill_apex_delegs(whole, true, cases[c].head_from, cases[c].head_to, 1);
+		if (ret == TLD_OK) {
+			ret = fill_apex_delegs(whole, false, cases[c].tail_from, cases[c].tail_to, 5000);
+		}
+		if (ret == TLD_OK) {
+			ret = fill_apex_delegs(head, true, cases[c].head_from, cases[c].head_to, 1);
+		}
+		if (ret == TLD_OK) {
+			ret = fill_apex_delegs(tail, false, cases[c].tail_from, cases[c].tail_to, 1);
+		}
+		size_t head_in_order = head->nodes_in_order;
+		is_int(TLD_OK, ret, "%s: filled", cases[c].what);
+		is_int(TLD_OK, signer_zone_append_lines(head, tail, 4999), "%s: appended", cases[c].what);
+		is_int((long long)cases[c].in_order, (long long)head->nodes_in_order,
+		       "%s: %zu nodes known in order (the head's own: %zu)", cases[c].what, cases[c].in_order,
+		       head_in_order);
+		int wb = signer_zone_build(whole), hb = signer_zone_build(head);
+		ok(wb == TLD_OK && hb == TLD_OK && same_built(whole, head),
+		   "%s: built, the zone filled at once (%d, %d)", cases[c].what, wb, hb);
+		signer_zone_free(whole);
+		signer_zone_free(head);
+	}
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -629,6 +723,7 @@ int main(void)
 	test_reserve();
 	test_repeated_owner_case();
 	test_append_lines();
+	test_append_in_order();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
 	unlink(path);
