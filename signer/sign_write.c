@@ -98,13 +98,16 @@ struct text_part {
 	int ret;
 };
 
-/* Room in an array of *cap elements of elem bytes for one more after n (doubling; 1024 at first). */
-static int room_for_one(void **arr, size_t *cap, size_t n, size_t elem)
+/* Room in an array of *cap elements of elem bytes for more after n (doubling; 1024 at first). */
+static int room_for(void **arr, size_t *cap, size_t n, size_t more, size_t elem)
 {
-	if (n < *cap) {
+	if (more <= *cap - n) {
 		return TLD_OK;
 	}
 	size_t ncap = *cap ? *cap * 2 : 1024;
+	while (ncap - n < more) {
+		ncap *= 2;
+	}
 	void *a = realloc(*arr, ncap * elem);
 	if (a == NULL) {
 		return TLD_ENOMEM;
@@ -383,7 +386,7 @@ static int add_out_block(struct text_part *tp, const uint8_t *digest, size_t len
 	if (len > UINT32_MAX) {
 		return TLD_ERANGE;
 	}
-	if (room_for_one((void **)&tp->out, &tp->out_cap, tp->nout, sizeof(*tp->out)) != TLD_OK) {
+	if (room_for((void **)&tp->out, &tp->out_cap, tp->nout, 1, sizeof(*tp->out)) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
 	struct signer_sigfile_block *b = &tp->out[tp->nout++];
@@ -575,13 +578,20 @@ static int sink_put(struct text_sink *k, const char *buf, size_t len)
 	return TLD_OK;
 }
 
-static int index_add(struct text_index *ix, const struct signer_sigfile_block *b)
+/* A part's n blocks at the end of ix, at once. */
+static int index_add(struct text_index *ix, const struct signer_sigfile_block *b, size_t n)
 {
-	if (room_for_one((void **)&ix->blocks, &ix->cap, ix->n, sizeof(*ix->blocks)) != TLD_OK) {
+	if (n == 0) {
+		return TLD_OK;
+	}
+	if (room_for((void **)&ix->blocks, &ix->cap, ix->n, n, sizeof(*ix->blocks)) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
-	ix->blocks[ix->n++] = *b;
-	ix->size += b->len;
+	memcpy(ix->blocks + ix->n, b, n * sizeof(*b));
+	ix->n += n;
+	for (size_t i = 0; i < n; i++) {
+		ix->size += b[i].len;
+	}
 	return TLD_OK;
 }
 
@@ -603,8 +613,8 @@ static void sink_writeback(struct text_sink *k, uint64_t size)
 static int part_emit(const struct text_part *tp, struct text_sink *sink, struct text_index *ix, uint64_t *copied)
 {
 	int ret = tp->ret;
-	for (size_t i = 0; i < tp->nout && ret == TLD_OK; i++) {
-		ret = index_add(ix, &tp->out[i]);
+	if (ret == TLD_OK) {
+		ret = index_add(ix, tp->out, tp->nout);
 	}
 	if (ret == TLD_OK && tp->t.len > 0) {
 		ret = sink_put(sink, tp->t.buf, tp->t.len);
