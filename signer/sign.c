@@ -1008,7 +1008,8 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	}
 	run.seed = zone_seed(run.z->origin, run.z->origin_len);
 	double t1 = mono(), c1 = cpu_seconds();
-	tld_debug("signing: read and built in %.2f s (cpu %.2f s), peak %lu MiB", t1 - t0, c1 - c0, peak_mib());
+	tld_debug("signing: read and built in %.2f s (cpu %.2f s; records %s), peak %lu MiB", t1 - t0, c1 - c0,
+	          run.z->rrs_merged ? "in order, a short tail merged in" : "placed by node", peak_mib());
 
 	/* denial chain; meanwhile the node digests and the unsigned hash on threads of their own */
 	struct nodes_job uj = { .run = &run, .ret = TLD_OK };

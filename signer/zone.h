@@ -81,6 +81,8 @@ struct signer_zone {
 	uint8_t *node_arena;
 	size_t node_arena_len, node_arena_cap;
 	uint32_t soa_rr;              /*!< index of the SOA record */
+	bool rrs_merged;              /*!< after build: the records were in order but for a short tail,
+	                                   merged in (zone.c: merge_rr_tail()) */
 	bool built;
 };
 
