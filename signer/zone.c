@@ -608,6 +608,8 @@ static size_t run_end(const struct signer_rr *rrs, size_t m, uint32_t k)
  * RR_TAIL_MAX of them, without two equal; at most RR_TAIL_MAX such nodes),
  * the tail's records distinct from each other and from those of their node
  * before the tail.  false: nothing moved (tail too long, ties, ...).
+ * Merged, the zone has no duplicates to drop and each node's rr_first and
+ * rr_count from sort_rrs() are final: the build skips drop_duplicates().
  */
 static bool merge_rr_tail(struct signer_zone *z)
 {
@@ -721,6 +723,35 @@ static void sort_rrs(struct signer_zone *z)
 	}
 }
 
+/* Drops exact duplicates (same owner, type, RDATA; sorted records) and counts each node's records again. */
+static void drop_duplicates(struct signer_zone *z)
+{
+	for (size_t i = 0; i < z->nnodes; i++) {
+		z->nodes[i].rr_count = 0; /* counted again below, without duplicates */
+	}
+	size_t w = 0, dups = 0;
+	for (size_t i = 0; i < z->nrrs; i++) {
+		if (w > 0 && z->rrs[w - 1].node == z->rrs[i].node && z->rrs[w - 1].type == z->rrs[i].type &&
+		    z->rrs[w - 1].rdlen == z->rrs[i].rdlen &&
+		    memcmp(z->rdata + z->rrs[w - 1].rdoff, z->rdata + z->rrs[i].rdoff, z->rrs[i].rdlen) == 0) {
+			dups++;
+			continue;
+		}
+		z->rrs[w++] = z->rrs[i];
+	}
+	if (dups > 0) {
+		tld_notice("%s: %zu duplicate records dropped", z->source, dups);
+	}
+	z->nrrs = w;
+	for (size_t i = 0; i < z->nrrs; i++) {
+		struct signer_node *n = &z->nodes[z->rrs[i].node];
+		if (n->rr_count == 0) {
+			n->rr_first = (uint32_t)i;
+		}
+		n->rr_count++;
+	}
+}
+
 /* parent links: ancestors precede descendants and all exist */
 static void link_parents(struct signer_zone *z)
 {
@@ -829,31 +860,8 @@ int signer_zone_build(struct signer_zone *z)
 	free(map);
 
 	sort_rrs(z);
-	for (size_t i = 0; i < z->nnodes; i++) {
-		z->nodes[i].rr_count = 0; /* counted again below, without duplicates */
-	}
-
-	/* drop exact duplicates (same owner, type, RDATA) */
-	size_t w = 0, dups = 0;
-	for (size_t i = 0; i < z->nrrs; i++) {
-		if (w > 0 && z->rrs[w - 1].node == z->rrs[i].node && z->rrs[w - 1].type == z->rrs[i].type &&
-		    z->rrs[w - 1].rdlen == z->rrs[i].rdlen &&
-		    memcmp(z->rdata + z->rrs[w - 1].rdoff, z->rdata + z->rrs[i].rdoff, z->rrs[i].rdlen) == 0) {
-			dups++;
-			continue;
-		}
-		z->rrs[w++] = z->rrs[i];
-	}
-	if (dups > 0) {
-		tld_notice("%s: %zu duplicate records dropped", z->source, dups);
-	}
-	z->nrrs = w;
-	for (size_t i = 0; i < z->nrrs; i++) {
-		struct signer_node *n = &z->nodes[z->rrs[i].node];
-		if (n->rr_count == 0) {
-			n->rr_first = (uint32_t)i;
-		}
-		n->rr_count++;
+	if (!z->rrs_merged) { /* merged: no two records equal, the nodes' ranges already right */
+		drop_duplicates(z);
 	}
 	link_parents(z);
 
