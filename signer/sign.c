@@ -335,15 +335,12 @@ static uint8_t *tail_rr(struct sign_run *run, const uint8_t *owner, size_t ol, u
 
 static int hash_tail(struct sign_run *run, uint8_t *hash)
 {
-	uint8_t full[32];
-	unsigned int len = 0;
-	if (EVP_DigestInit_ex2(run->md, run->sha256, NULL) != 1 ||
-	    EVP_DigestUpdate(run->md, run->tail, run->tail_len) != 1 ||
-	    EVP_DigestFinal_ex(run->md, full, &len) != 1 || len != 32) {
-		return TLD_ECRYPTO;
+	uint8_t full[SIGNER_SHA256_LEN];
+	int ret = signer_sha256_of(run->md, run->tail, run->tail_len, full);
+	if (ret == TLD_OK) {
+		memcpy(hash, full, SIGNER_SIGFILE_HASH);
 	}
-	memcpy(hash, full, SIGNER_SIGFILE_HASH);
-	return TLD_OK;
+	return ret;
 }
 
 /* Which keys sign a slot */
@@ -584,10 +581,11 @@ static int hash_all_slots(struct sign_run *run)
 		j->local.tail = NULL;
 		j->local.tail_len = j->local.tail_cap = 0;
 		j->local.rdbuf = malloc(SIGN_RDBUF_SIZE);
-		j->local.md = EVP_MD_CTX_new();
+		j->local.md = NULL;
 		j->from = run->nslots * ready / nt;
 		j->to = run->nslots * (ready + 1) / nt;
-		if (j->local.rdbuf == NULL || j->local.md == NULL) {
+		ret = j->local.rdbuf == NULL ? TLD_ENOMEM : signer_sha256_new(run->sha256, &j->local.md);
+		if (ret != TLD_OK) {
 			ready++;
 			goto fail;
 		}
@@ -614,7 +612,7 @@ fail:
 	for (size_t k = 0; k < ready; k++) {
 		free(jobs[k].local.tail);
 		free(jobs[k].local.rdbuf);
-		EVP_MD_CTX_free(jobs[k].local.md);
+		signer_sha256_free(jobs[k].local.md);
 	}
 	free(jobs);
 	return ret;
@@ -824,7 +822,7 @@ static void run_clear(struct sign_run *run)
 	free(run->order);
 	free(run->match);
 	release_batch(run);
-	EVP_MD_CTX_free(run->md);
+	signer_sha256_free(run->md);
 	EVP_MD_free(run->sha256);
 }
 
@@ -964,13 +962,14 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	run.z = o->zone; /* ours now: freed by run_clear() */
 	double t0 = mono(), c0 = cpu_seconds();
 
-	run.md = EVP_MD_CTX_new();
 	run.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	run.rdbuf = malloc(SIGN_RDBUF_SIZE);
-	int ret = TLD_ENOMEM;
-	if (run.md == NULL || run.sha256 == NULL || run.rdbuf == NULL) {
+	int ret = run.sha256 == NULL || run.rdbuf == NULL ? TLD_ENOMEM : signer_sha256_new(run.sha256, &run.md);
+	if (ret != TLD_OK) {
 		goto fail;
 	}
+	tld_debug("signing: SHA-256 %s", signer_sha256_direct(run.md) ? "through the provider's functions, one context "
+	                                                                "per thread" : "through the EVP calls");
 	run.n3p.algorithm = SIGNER_NSEC3_SHA1;
 	run.n3p.opt_out = pol->denial.opt_out;
 	run.n3p.iterations = pol->denial.iterations;
@@ -1009,7 +1008,8 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	}
 	run.seed = zone_seed(run.z->origin, run.z->origin_len);
 	double t1 = mono(), c1 = cpu_seconds();
-	tld_debug("signing: read and built in %.2f s (cpu %.2f s), peak %lu MiB", t1 - t0, c1 - c0, peak_mib());
+	tld_debug("signing: read and built in %.2f s (cpu %.2f s; records %s), peak %lu MiB", t1 - t0, c1 - c0,
+	          run.z->rrs_merged ? "in order, a short tail merged in" : "placed by node", peak_mib());
 
 	/* denial chain; meanwhile the node digests and the unsigned hash on threads of their own */
 	struct nodes_job uj = { .run = &run, .ret = TLD_OK };

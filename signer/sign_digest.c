@@ -48,8 +48,8 @@
 
 static void pk_flush(struct sign_packer *p)
 {
-	if (p->len > 0 && p->ret == TLD_OK && EVP_DigestUpdate(p->md, p->buf, p->len) != 1) {
-		p->ret = TLD_ECRYPTO;
+	if (p->len > 0 && p->ret == TLD_OK) {
+		p->ret = signer_sha256_update(p->md, p->buf, p->len);
 	}
 	p->len = 0;
 }
@@ -59,8 +59,8 @@ static void pk_put(struct sign_packer *p, const void *d, size_t len)
 	if (sizeof(p->buf) - p->len < len) {
 		pk_flush(p);
 		if (len > sizeof(p->buf)) {
-			if (p->ret == TLD_OK && EVP_DigestUpdate(p->md, d, len) != 1) {
-				p->ret = TLD_ECRYPTO;
+			if (p->ret == TLD_OK) {
+				p->ret = signer_sha256_update(p->md, d, len);
 			}
 			return;
 		}
@@ -82,36 +82,26 @@ static void *digest_thread(void *arg)
 {
 	struct digest_job *j = arg;
 	const struct signer_zone *z = j->run->z;
-	EVP_MD_CTX *md = EVP_MD_CTX_new(), *part = EVP_MD_CTX_new();
+	struct signer_sha256 *md = NULL;
 	struct sign_packer *pk = malloc(sizeof(*pk));
 	uint8_t *full = malloc(32 * (size_t)SIGN_DIGEST_PART); /* a part's unsigned nodes' digests, hashed at once */
-	if (md == NULL || part == NULL || pk == NULL || full == NULL) {
-		j->ret = TLD_ENOMEM;
-	}
+	j->ret = pk == NULL || full == NULL ? TLD_ENOMEM : signer_sha256_new(j->run->sha256, &md);
 	for (size_t k; j->ret == TLD_OK && (k = atomic_fetch_add(j->next, 1)) < j->nparts;) {
 		size_t from = k * SIGN_DIGEST_PART, to = from + SIGN_DIGEST_PART < z->nnodes ? from + SIGN_DIGEST_PART
 		                                                                            : z->nnodes;
-		unsigned int len = 0;
-		if (EVP_DigestInit_ex2(part, j->run->sha256, NULL) != 1) {
-			j->ret = TLD_ECRYPTO;
-			break;
-		}
 		size_t nfull = 0;
 		pk->md = md;
 		for (size_t i = from; i < to && j->ret == TLD_OK; i++) {
 			uint8_t *d = full + 32 * nfull;
-			j->ret = sign_node_digest(z, i, pk, j->run->sha256, d);
+			j->ret = sign_node_digest(z, i, pk, d);
 			memcpy(j->run->node_digest + i * SIGN_NODE_DIGEST, d, SIGN_NODE_DIGEST);
 			nfull += (z->nodes[i].flags & (SIGNER_NODE_DELEG | SIGNER_NODE_OCCLUDED)) != 0;
 		}
-		if (j->ret == TLD_OK &&
-		    (EVP_DigestUpdate(part, full, 32 * nfull) != 1 ||
-		     EVP_DigestFinal_ex(part, j->part_digest + 32 * k, &len) != 1 || len != 32)) {
-			j->ret = TLD_ECRYPTO;
+		if (j->ret == TLD_OK) {
+			j->ret = signer_sha256_of(md, full, 32 * nfull, j->part_digest + 32 * k);
 		}
 	}
-	EVP_MD_CTX_free(md);
-	EVP_MD_CTX_free(part);
+	signer_sha256_free(md);
 	free(pk);
 	free(full);
 	return NULL;
@@ -119,14 +109,12 @@ static void *digest_thread(void *arg)
 
 /* -- public API -- */
 
-int sign_node_digest(const struct signer_zone *z, size_t i, struct sign_packer *pk, const EVP_MD *sha256,
-                     uint8_t *full)
+int sign_node_digest(const struct signer_zone *z, size_t i, struct sign_packer *pk, uint8_t *full)
 {
 	const struct signer_node *n = &z->nodes[i];
 	uint32_t head[4] = { SIGN_TEXT_FORMAT_VERSION, NODE_MARK, n->flags, n->rr_count };
-	unsigned int len = 0;
 	pk->len = 0;
-	pk->ret = EVP_DigestInit_ex2(pk->md, sha256, NULL) == 1 ? TLD_OK : TLD_ECRYPTO;
+	pk->ret = signer_sha256_begin(pk->md);
 	pk_put(pk, head, sizeof(head));
 	pk_put(pk, signer_node_wire(z, n), n->wire_len);
 	for (uint32_t r = 0; r < n->rr_count; r++) {
@@ -136,8 +124,8 @@ int sign_node_digest(const struct signer_zone *z, size_t i, struct sign_packer *
 		pk_put(pk, signer_rr_rdata(z, rr), rr->rdlen);
 	}
 	pk_flush(pk);
-	if (pk->ret == TLD_OK && (EVP_DigestFinal_ex(pk->md, full, &len) != 1 || len != 32)) {
-		pk->ret = TLD_ECRYPTO;
+	if (pk->ret == TLD_OK) {
+		pk->ret = signer_sha256_end(pk->md, full);
 	}
 	return pk->ret;
 }
@@ -176,14 +164,14 @@ int sign_node_digests(struct sign_run *run)
 	for (size_t k = 0; k < nt && ret == TLD_OK; k++) {
 		ret = jobs[k].ret;
 	}
-	unsigned int len = 0;
-	EVP_MD_CTX *md = ret == TLD_OK ? EVP_MD_CTX_new() : NULL;
-	if (ret == TLD_OK && (md == NULL || EVP_DigestInit_ex2(md, run->sha256, NULL) != 1 ||
-	                      EVP_DigestUpdate(md, parts, nparts * 32) != 1 ||
-	                      EVP_DigestFinal_ex(md, run->unsigned_hash, &len) != 1 || len != 32)) {
-		ret = md == NULL ? TLD_ENOMEM : TLD_ECRYPTO;
+	struct signer_sha256 *md = NULL;
+	if (ret == TLD_OK) {
+		ret = signer_sha256_new(run->sha256, &md);
 	}
-	EVP_MD_CTX_free(md);
+	if (ret == TLD_OK) {
+		ret = signer_sha256_of(md, parts, nparts * 32, run->unsigned_hash);
+	}
+	signer_sha256_free(md);
 	free(parts);
 	return ret;
 }

@@ -21,6 +21,7 @@
 #include "signer/keyset.h"
 #include "signer/nsec.h"
 #include "signer/nsec3.h"
+#include "signer/sha256.h"
 #include "signer/sigfile.h"
 #include "signer/typebitmap.h"
 #include "signer/sign.h"
@@ -67,7 +68,7 @@ struct sign_run {
 	uint8_t *tail;
 	size_t tail_len, tail_cap;
 	uint8_t *rdbuf;
-	EVP_MD_CTX *md;
+	struct signer_sha256 *md;   /* this thread's (signer/sha256.h), over sha256 */
 	EVP_MD *sha256;
 
 	/* the batch waiting for the HSM */
@@ -113,9 +114,9 @@ struct sign_run {
  */
 #define SIGN_DIGEST_PART 16384
 
-/*! A buffer in front of EVP_DigestUpdate (one call per few KiB, not per field); md is the caller's. */
+/*! A buffer in front of signer_sha256_update (one call per few KiB, not per field); md is the caller's. */
 struct sign_packer {
-	EVP_MD_CTX *md;
+	struct signer_sha256 *md;
 	size_t len;
 	int ret;
 	uint8_t buf[4096];
@@ -127,8 +128,7 @@ struct sign_packer {
  * \param[out] full  32 bytes
  * \return TLD_OK, TLD_ECRYPTO
  */
-int sign_node_digest(const struct signer_zone *z, size_t i, struct sign_packer *pk, const EVP_MD *sha256,
-                     uint8_t *full);
+int sign_node_digest(const struct signer_zone *z, size_t i, struct sign_packer *pk, uint8_t *full);
 
 /*!
  * \brief Every node's digest into run->node_digest (allocated; run_clear()

@@ -85,7 +85,7 @@ struct text_part {
 	size_t node_from, node_to;    /* nodes [from, to): a block each */
 	size_t slot;               /* first zone slot of the first node */
 	size_t j;                  /* first NSEC3 not written before the first node */
-	EVP_MD_CTX *md;
+	struct signer_sha256 *md;
 	struct sign_packer pk;     /* the apex's node digest (pk.md = md) */
 	uint8_t *dbuf;             /* what a block's digest is taken over */
 	size_t dlen, dcap;
@@ -98,13 +98,16 @@ struct text_part {
 	int ret;
 };
 
-/* Room in an array of *cap elements of elem bytes for one more after n (doubling; 1024 at first). */
-static int room_for_one(void **arr, size_t *cap, size_t n, size_t elem)
+/* Room in an array of *cap elements of elem bytes for more after n (doubling; 1024 at first). */
+static int room_for(void **arr, size_t *cap, size_t n, size_t more, size_t elem)
 {
-	if (n < *cap) {
+	if (more <= *cap - n) {
 		return TLD_OK;
 	}
 	size_t ncap = *cap ? *cap * 2 : 1024;
+	while (ncap - n < more) {
+		ncap *= 2;
+	}
 	void *a = realloc(*arr, ncap * elem);
 	if (a == NULL) {
 		return TLD_ENOMEM;
@@ -263,7 +266,7 @@ static int node_digest(struct text_part *tp, size_t i, uint8_t *digest)
 	}
 	uint8_t full[32];
 	tp->pk.md = tp->md;
-	int ret = sign_node_digest(run->z, i, &tp->pk, run->sha256, full);
+	int ret = sign_node_digest(run->z, i, &tp->pk, full);
 	memcpy(digest, full, SIGN_NODE_DIGEST);
 	return ret;
 }
@@ -299,12 +302,9 @@ static int block_digest(struct text_part *tp, size_t n0, size_t n1, size_t j0, s
 			ret = dput_slot(tp, &run->slots[(*slot)++]);
 		}
 	}
-	uint8_t full[32];
-	unsigned int len = 0;
-	if (ret == TLD_OK && (EVP_DigestInit_ex2(tp->md, run->sha256, NULL) != 1 ||
-	                      EVP_DigestUpdate(tp->md, tp->dbuf, tp->dlen) != 1 ||
-	                      EVP_DigestFinal_ex(tp->md, full, &len) != 1 || len != 32)) {
-		ret = TLD_ECRYPTO;
+	uint8_t full[SIGNER_SHA256_LEN];
+	if (ret == TLD_OK) {
+		ret = signer_sha256_of(tp->md, tp->dbuf, tp->dlen, full);
 	}
 	if (ret == TLD_OK) {
 		memcpy(digest, full, SIGNER_SIGFILE_HASH);
@@ -386,7 +386,7 @@ static int add_out_block(struct text_part *tp, const uint8_t *digest, size_t len
 	if (len > UINT32_MAX) {
 		return TLD_ERANGE;
 	}
-	if (room_for_one((void **)&tp->out, &tp->out_cap, tp->nout, sizeof(*tp->out)) != TLD_OK) {
+	if (room_for((void **)&tp->out, &tp->out_cap, tp->nout, 1, sizeof(*tp->out)) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
 	struct signer_sigfile_block *b = &tp->out[tp->nout++];
@@ -578,13 +578,20 @@ static int sink_put(struct text_sink *k, const char *buf, size_t len)
 	return TLD_OK;
 }
 
-static int index_add(struct text_index *ix, const struct signer_sigfile_block *b)
+/* A part's n blocks at the end of ix, at once. */
+static int index_add(struct text_index *ix, const struct signer_sigfile_block *b, size_t n)
 {
-	if (room_for_one((void **)&ix->blocks, &ix->cap, ix->n, sizeof(*ix->blocks)) != TLD_OK) {
+	if (n == 0) {
+		return TLD_OK;
+	}
+	if (room_for((void **)&ix->blocks, &ix->cap, ix->n, n, sizeof(*ix->blocks)) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
-	ix->blocks[ix->n++] = *b;
-	ix->size += b->len;
+	memcpy(ix->blocks + ix->n, b, n * sizeof(*b));
+	ix->n += n;
+	for (size_t i = 0; i < n; i++) {
+		ix->size += b[i].len;
+	}
 	return TLD_OK;
 }
 
@@ -606,8 +613,8 @@ static void sink_writeback(struct text_sink *k, uint64_t size)
 static int part_emit(const struct text_part *tp, struct text_sink *sink, struct text_index *ix, uint64_t *copied)
 {
 	int ret = tp->ret;
-	for (size_t i = 0; i < tp->nout && ret == TLD_OK; i++) {
-		ret = index_add(ix, &tp->out[i]);
+	if (ret == TLD_OK) {
+		ret = index_add(ix, tp->out, tp->nout);
 	}
 	if (ret == TLD_OK && tp->t.len > 0) {
 		ret = sink_put(sink, tp->t.buf, tp->t.len);
@@ -693,9 +700,8 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 	for (; ready < p.nslots; ready++) {
 		p.slots[ready].run = run;
 		p.slots[ready].src = src->fd >= 0 ? src : NULL;
-		p.slots[ready].md = EVP_MD_CTX_new();
 		if (signer_textout_init(&p.slots[ready].t, NULL, TEXT_BUFFER / nt, run->o->now) != TLD_OK ||
-		    p.slots[ready].md == NULL) {
+		    signer_sha256_new(run->sha256, &p.slots[ready].md) != TLD_OK) {
 			ready++;
 			goto fail;
 		}
@@ -750,7 +756,7 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 fail:
 	for (unsigned k = 0; k < ready; k++) {
 		signer_textout_finish(&p.slots[k].t);
-		EVP_MD_CTX_free(p.slots[k].md);
+		signer_sha256_free(p.slots[k].md);
 		free(p.slots[k].dbuf);
 		free(p.slots[k].out);
 	}

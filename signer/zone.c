@@ -16,6 +16,8 @@
 
 /* Problems listed before the rest is only counted. */
 #define MAX_LISTED_PROBLEMS 50
+/* Records out of order at the end of a zone otherwise in order that the build merges in (merge_rr_tail()) */
+#define RR_TAIL_MAX 64
 /* Threads for the node sort at most */
 #define SORT_THREADS_MAX 8
 
@@ -273,6 +275,13 @@ static int append(struct signer_zone *z, struct signer_zone *tail, uint32_t line
 		signer_zone_free(tail);
 		return ret;
 	}
+	/* all of z's nodes in order and the tail's first after z's last: the tail's nodes in order stay so */
+	size_t in_order = z->nodes_in_order;
+	if (z->nodes_in_order == z->nnodes && tail->nodes_in_order > 0 &&
+	    (z->nnodes == 0 || signer_key_cmp(signer_node_key(z, &z->nodes[z->nnodes - 1]), z->nodes[z->nnodes - 1].key_len,
+	                                      signer_node_key(tail, &tail->nodes[0]), tail->nodes[0].key_len) < 0)) {
+		in_order = z->nnodes + tail->nodes_in_order;
+	}
 	struct append_fix fix = { (uint32_t)z->nnodes, (uint32_t)z->rdata_len, (uint32_t)z->node_arena_len, line0 };
 	move_back((uint8_t *)(z->rrs + z->nrrs), (void **)&tail->rrs, tail->nrrs * sizeof(*z->rrs), sizeof(*z->rrs),
 	          fix_rr, &fix);
@@ -284,6 +293,7 @@ static int append(struct signer_zone *z, struct signer_zone *tail, uint32_t line
 	z->nnodes += tail->nnodes;
 	z->rdata_len += tail->rdata_len;
 	z->node_arena_len += tail->node_arena_len;
+	z->nodes_in_order = in_order;
 	signer_zone_free(tail);
 	return TLD_OK;
 }
@@ -436,7 +446,7 @@ static int make_nodes(struct signer_zone *z, uint32_t **id_to_node)
 	 * but for the apex records the signer adds at the end (DNSKEY, CDS,
 	 * NSEC3PARAM): a short unsorted tail is sorted alone and merged in.
 	 */
-	size_t in_order = z->nodes_in_order > 1 ? z->nodes_in_order : 1; /* signer_zone_add() compared these */
+	size_t in_order = z->nodes_in_order > 1 ? z->nodes_in_order : 1; /* signer_zone_add(), _append() compared these */
 	while (in_order < nowners && node_cmp(&z->nodes[in_order - 1], &z->nodes[in_order], z) < 0) {
 		in_order++;
 	}
@@ -531,11 +541,143 @@ static bool rrs_in_order(const struct signer_zone *z, const struct signer_rr *rr
 	return true;
 }
 
+/* Whether rrs[0, n) holds two records equal in rr_cmp(); n <= RR_TAIL_MAX.  Sorts a copy. */
+static bool has_tie(const struct signer_zone *z, const struct signer_rr *rrs, size_t n)
+{
+	struct signer_rr copy[RR_TAIL_MAX];
+	memcpy(copy, rrs, n * sizeof(*copy));
+	signer_sort(copy, n, sizeof(*copy), rr_cmp, (void *)z);
+	for (size_t i = 1; i < n; i++) {
+		if (rr_cmp(&copy[i - 1], &copy[i], (void *)z) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether the run rrs[r0, r1) (one node's) holds a record equal to x; sorted: the run is in rr_cmp() order. */
+static bool run_holds(const struct signer_zone *z, size_t r0, size_t r1, bool sorted, const struct signer_rr *x)
+{
+	const struct signer_rr *rrs = z->rrs;
+	while (sorted && r0 < r1) {
+		size_t mid = r0 + (r1 - r0) / 2;
+		int c = rr_cmp(&rrs[mid], x, (void *)z);
+		if (c == 0) {
+			return true;
+		}
+		if (c < 0) {
+			r0 = mid + 1;
+		} else {
+			r1 = mid;
+		}
+	}
+	for (size_t i = r0; !sorted && i < r1; i++) {
+		if (rr_cmp(&rrs[i], x, (void *)z) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The end of node k's records among rrs[0, m), whose nodes do not decrease. */
+static size_t run_end(const struct signer_rr *rrs, size_t m, uint32_t k)
+{
+	size_t lo = 0, hi = m;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (rrs[mid].node <= k) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+/*
+ * The records in node order but for a short tail (zonegen's records, then
+ * the DNSKEY, CDS, CDNSKEY and NSEC3PARAM records the signer adds at the
+ * apex): the tail moved in (the records before it moved up once, in
+ * stretches) and the records of the nodes not in rr_cmp() order yet sorted,
+ * instead of the bucket placement and the check of every node.  Only when no
+ * two records of the zone compare equal in rr_cmp() (same node, type and
+ * RDATA): then the order sorted by rr_cmp() is the only one, and it is the
+ * order the placement and the sort of each node's records give too -- the
+ * same records in the same places.  Checked before anything moves: each
+ * node's records before the tail strictly increasing in rr_cmp() (or at most
+ * RR_TAIL_MAX of them, without two equal; at most RR_TAIL_MAX such nodes),
+ * the tail's records distinct from each other and from those of their node
+ * before the tail.  false: nothing moved (tail too long, ties, ...).
+ * Merged, the zone has no duplicates to drop and each node's rr_first and
+ * rr_count from sort_rrs() are final: the build skips drop_duplicates().
+ */
+static bool merge_rr_tail(struct signer_zone *z)
+{
+	struct signer_rr *rrs = z->rrs;
+	size_t n = z->nrrs, m = 1;
+	while (m < n && rrs[m - 1].node <= rrs[m].node) {
+		m++;
+	}
+	size_t t = n > m ? n - m : 0, nunsorted = 0;
+	uint32_t unsorted[RR_TAIL_MAX]; /* nodes whose records before the tail are not in order */
+	if (n == 0 || t > RR_TAIL_MAX) {
+		return false;
+	}
+	for (size_t r0 = 0, r1; r0 < m; r0 = r1) {
+		bool sorted = true;
+		for (r1 = r0 + 1; r1 < m && rrs[r1].node == rrs[r0].node; r1++) {
+			sorted = sorted && rr_cmp(&rrs[r1 - 1], &rrs[r1], z) < 0;
+		}
+		if (!sorted && (nunsorted == RR_TAIL_MAX || r1 - r0 > RR_TAIL_MAX || has_tie(z, rrs + r0, r1 - r0))) {
+			return false;
+		}
+		if (!sorted) {
+			unsorted[nunsorted++] = rrs[r0].node;
+		}
+	}
+	struct signer_rr tail[RR_TAIL_MAX];
+	size_t at[RR_TAIL_MAX]; /* where tail[b] goes among the records before the tail: after its node's */
+	memcpy(tail, rrs + m, t * sizeof(*tail));
+	if (t > 1 && has_tie(z, tail, t)) {
+		return false;
+	}
+	signer_sort(tail, t, sizeof(*tail), rr_cmp, z);
+	for (size_t b = 0; b < t; b++) {
+		uint32_t k = tail[b].node;
+		at[b] = run_end(rrs, m, k);
+		bool sorted = true;
+		for (size_t u = 0; u < nunsorted; u++) {
+			sorted = sorted && unsorted[u] != k;
+		}
+		size_t r0 = at[b];
+		while (r0 > 0 && rrs[r0 - 1].node == k) {
+			r0--;
+		}
+		if (run_holds(z, r0, at[b], sorted, &tail[b])) {
+			return false;
+		}
+	}
+	size_t a = m; /* records [0, a) not moved yet */
+	for (size_t b = t; b-- > 0;) {
+		memmove(rrs + at[b] + b + 1, rrs + at[b], (a - at[b]) * sizeof(*rrs));
+		rrs[at[b] + b] = tail[b];
+		a = at[b];
+	}
+	for (size_t u = 0; u < nunsorted + t; u++) {
+		const struct signer_node *nd = &z->nodes[u < nunsorted ? unsorted[u] : tail[u - nunsorted].node];
+		if (!rrs_in_order(z, rrs + nd->rr_first, nd->rr_count)) {
+			signer_sort(rrs + nd->rr_first, nd->rr_count, sizeof(*rrs), rr_cmp, z);
+		}
+	}
+	return true;
+}
+
 /*
  * Records into node order by bucket placement (each record moves once:
  * O(n), no extra memory: rr_first/rr_count/parent of the nodes serve as
  * bucket start, size and fill pointer), then each node's few records by
- * type and canonical RDATA.
+ * type and canonical RDATA; or, the records being in that order already but
+ * for a short tail, by merge_rr_tail().
  */
 static void sort_rrs(struct signer_zone *z)
 {
@@ -552,6 +694,14 @@ static void sort_rrs(struct signer_zone *z)
 		nodes[k].rr_first = at;
 		nodes[k].parent = at; /* next free place in the bucket */
 		at += nodes[k].rr_count;
+	}
+	const char *env = getenv("TLDSIGN_BUILD_RR_MERGE"); /* "0": always the placement (tests) */
+	z->rrs_merged = (env == NULL || strcmp(env, "0") != 0) && merge_rr_tail(z);
+	if (z->rrs_merged) {
+		for (size_t k = 0; k < z->nnodes; k++) {
+			nodes[k].parent = nodes[k].rr_first + nodes[k].rr_count; /* as the placement leaves it */
+		}
+		return;
 	}
 	for (size_t k = 0; k < z->nnodes; k++) {
 		uint32_t end = nodes[k].rr_first + nodes[k].rr_count;
@@ -570,6 +720,35 @@ static void sort_rrs(struct signer_zone *z)
 		if (nodes[k].rr_count > 1 && !rrs_in_order(z, rrs + nodes[k].rr_first, nodes[k].rr_count)) {
 			signer_sort(rrs + nodes[k].rr_first, nodes[k].rr_count, sizeof(*rrs), rr_cmp, z);
 		}
+	}
+}
+
+/* Drops exact duplicates (same owner, type, RDATA; sorted records) and counts each node's records again. */
+static void drop_duplicates(struct signer_zone *z)
+{
+	for (size_t i = 0; i < z->nnodes; i++) {
+		z->nodes[i].rr_count = 0; /* counted again below, without duplicates */
+	}
+	size_t w = 0, dups = 0;
+	for (size_t i = 0; i < z->nrrs; i++) {
+		if (w > 0 && z->rrs[w - 1].node == z->rrs[i].node && z->rrs[w - 1].type == z->rrs[i].type &&
+		    z->rrs[w - 1].rdlen == z->rrs[i].rdlen &&
+		    memcmp(z->rdata + z->rrs[w - 1].rdoff, z->rdata + z->rrs[i].rdoff, z->rrs[i].rdlen) == 0) {
+			dups++;
+			continue;
+		}
+		z->rrs[w++] = z->rrs[i];
+	}
+	if (dups > 0) {
+		tld_notice("%s: %zu duplicate records dropped", z->source, dups);
+	}
+	z->nrrs = w;
+	for (size_t i = 0; i < z->nrrs; i++) {
+		struct signer_node *n = &z->nodes[z->rrs[i].node];
+		if (n->rr_count == 0) {
+			n->rr_first = (uint32_t)i;
+		}
+		n->rr_count++;
 	}
 }
 
@@ -681,31 +860,8 @@ int signer_zone_build(struct signer_zone *z)
 	free(map);
 
 	sort_rrs(z);
-	for (size_t i = 0; i < z->nnodes; i++) {
-		z->nodes[i].rr_count = 0; /* counted again below, without duplicates */
-	}
-
-	/* drop exact duplicates (same owner, type, RDATA) */
-	size_t w = 0, dups = 0;
-	for (size_t i = 0; i < z->nrrs; i++) {
-		if (w > 0 && z->rrs[w - 1].node == z->rrs[i].node && z->rrs[w - 1].type == z->rrs[i].type &&
-		    z->rrs[w - 1].rdlen == z->rrs[i].rdlen &&
-		    memcmp(z->rdata + z->rrs[w - 1].rdoff, z->rdata + z->rrs[i].rdoff, z->rrs[i].rdlen) == 0) {
-			dups++;
-			continue;
-		}
-		z->rrs[w++] = z->rrs[i];
-	}
-	if (dups > 0) {
-		tld_notice("%s: %zu duplicate records dropped", z->source, dups);
-	}
-	z->nrrs = w;
-	for (size_t i = 0; i < z->nrrs; i++) {
-		struct signer_node *n = &z->nodes[z->rrs[i].node];
-		if (n->rr_count == 0) {
-			n->rr_first = (uint32_t)i;
-		}
-		n->rr_count++;
+	if (!z->rrs_merged) { /* merged: no two records equal, the nodes' ranges already right */
+		drop_duplicates(z);
 	}
 	link_parents(z);
 

@@ -77,10 +77,12 @@ struct signer_zone {
 	struct signer_node *nodes;
 	size_t nnodes, nodes_cap;
 	size_t nodes_in_order;        /*!< before build: nodes [0, nodes_in_order) are known to be in
-	                                   canonical order (signer_zone_add() keeps the count) */
+	                                   canonical order (signer_zone_add() and signer_zone_append() keep the count) */
 	uint8_t *node_arena;
 	size_t node_arena_len, node_arena_cap;
 	uint32_t soa_rr;              /*!< index of the SOA record */
+	bool rrs_merged;              /*!< after build: the records were in order but for a short tail,
+	                                   merged in (zone.c: merge_rr_tail()) */
 	bool built;
 };
 

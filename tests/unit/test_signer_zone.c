@@ -610,6 +610,246 @@ static void test_append_lines(void)
 	signer_zone_free(head);
 }
 
+/* The apex (SOA, NS) and delegations [from, to) of step 1 or -1 into z; lines from line. */
+static int fill_apex_delegs(struct signer_zone *z, bool apex, long from, long to, uint32_t line)
+{
+	static const uint8_t soa[22] = { 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 1, 44 };
+	int ret = TLD_OK;
+	if (apex) {
+		ret = signer_zone_add(z, z->origin, SIGNER_T_SOA, 3600, soa, sizeof(soa), line++);
+		if (ret == TLD_OK) {
+			ret = signer_zone_add(z, z->origin, SIGNER_T_NS, 3600, (const uint8_t *)"ns1example", 13,
+			                      line++);
+		}
+	}
+	for (long i = from; i != to && ret == TLD_OK; i += from < to ? 1 : -1) {
+		ret = add_deleg(z, (size_t)i, line++);
+	}
+	return ret;
+}
+
+/* Built zones with the same nodes and records (arena places and lines aside). */
+static bool same_built(const struct signer_zone *a, const struct signer_zone *b)
+{
+	if (a->nnodes != b->nnodes || a->nrrs != b->nrrs) {
+		return false;
+	}
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct signer_node *x = &a->nodes[i], *y = &b->nodes[i];
+		if (x->wire_len != y->wire_len || x->flags != y->flags || x->rr_count != y->rr_count ||
+		    x->rr_first != y->rr_first || x->parent != y->parent ||
+		    memcmp(signer_node_wire(a, x), signer_node_wire(b, y), x->wire_len) != 0) {
+			return false;
+		}
+	}
+	for (size_t i = 0; i < a->nrrs; i++) {
+		const struct signer_rr *x = &a->rrs[i], *y = &b->rrs[i];
+		if (x->node != y->node || x->type != y->type || x->ttl != y->ttl || x->rdlen != y->rdlen ||
+		    memcmp(signer_rr_rdata(a, x), signer_rr_rdata(b, y), x->rdlen) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * signer_zone_append(): the count of nodes known to be in order goes on over
+ * the tail only when all of the head is in order and the tail's first owner
+ * follows the head's last; the build is the one of the zone filled at once
+ * in every case (a tail after the head, one starting at the head's last
+ * owner or before it, a head not in order).
+ */
+static void test_append_in_order(void)
+{
+	static const struct {
+		long head_from, head_to, tail_from, tail_to;
+		size_t in_order; /* nodes known in order after the append */
+		const char *what;
+	} cases[] = {
+		{ 0, 1200, 1200, 3000, 3001, "a tail after the head" },
+		{ 0, 1200, 1199, 3000, 1201, "a tail starting at the head's last owner" },
+		{ 0, 1200, 100, 3000, 1201, "a tail starting before the head's last owner" },
+		{ 1199, -1, 1200, 3000, 2, "a head not in order" },
+		{ 0, 1200, 3000, 1200, 1202, "a tail not in order" },
+	};
+	const uint8_t *origin = (const uint8_t *)"\7example";
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct signer_zone *whole = NULL, *head = NULL, *tail = NULL;
+		if (signer_zone_new(origin, "a.zone", &whole) != TLD_OK || signer_zone_new(origin, "a.zone", &head) != TLD_OK ||
+		    signer_zone_new(origin, "a.zone", &tail) != TLD_OK) {
+			ok(0, "zones");
+			return;
+		}
+		int ret = fill_apex_delegs(whole, true, cases[c].head_from, cases[c].head_to, 1);
+		if (ret == TLD_OK) {
+			ret = fill_apex_delegs(whole, false, cases[c].tail_from, cases[c].tail_to, 5000);
+		}
+		if (ret == TLD_OK) {
+			ret = fill_apex_delegs(head, true, cases[c].head_from, cases[c].head_to, 1);
+		}
+		if (ret == TLD_OK) {
+			ret = fill_apex_delegs(tail, false, cases[c].tail_from, cases[c].tail_to, 1);
+		}
+		size_t head_in_order = head->nodes_in_order;
+		is_int(TLD_OK, ret, "%s: filled", cases[c].what);
+		is_int(TLD_OK, signer_zone_append_lines(head, tail, 4999), "%s: appended", cases[c].what);
+		is_int((long long)cases[c].in_order, (long long)head->nodes_in_order,
+		       "%s: %zu nodes known in order (the head's own: %zu)", cases[c].what, cases[c].in_order,
+		       head_in_order);
+		int wb = signer_zone_build(whole), hb = signer_zone_build(head);
+		ok(wb == TLD_OK && hb == TLD_OK && same_built(whole, head),
+		   "%s: built, the zone filled at once (%d, %d)", cases[c].what, wb, hb);
+		signer_zone_free(whole);
+		signer_zone_free(head);
+	}
+}
+
+/* One record of a zone made for test_rr_tail(): owner p<owner>.example (-1: the apex). */
+struct rec {
+	long owner;
+	uint16_t type;
+	uint32_t ttl;
+	uint8_t rd; /* the RDATA: 4 bytes of it */
+};
+
+/* A built zone of recs (after an apex SOA and NS); the tail merged in or not (TLDSIGN_BUILD_RR_MERGE). */
+static struct signer_zone *build_recs(const struct rec *recs, size_t n, bool merge, int *ret)
+{
+	static const uint8_t soa[22] = { 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 1, 44 };
+	struct signer_zone *z = NULL;
+	*ret = signer_zone_new((const uint8_t *)"\7example", "t.zone", &z);
+	if (*ret != TLD_OK) {
+		return NULL;
+	}
+	*ret = signer_zone_add(z, z->origin, SIGNER_T_SOA, 3600, soa, sizeof(soa), 1);
+	if (*ret == TLD_OK) {
+		*ret = signer_zone_add(z, z->origin, SIGNER_T_NS, 3600, (const uint8_t *)"\3ns1\7example", 13, 2);
+	}
+	for (size_t i = 0; i < n && *ret == TLD_OK; i++) {
+		/* NS: the name \1<rd>; the others: 4 bytes */
+		uint8_t owner[64], rd[4] = { 1, recs[i].rd, 0, 0 };
+		uint16_t rdlen = recs[i].type == SIGNER_T_NS ? 3 : 4;
+		if (recs[i].owner < 0) {
+			memcpy(owner, z->origin, z->origin_len);
+		} else {
+			int l = snprintf((char *)owner + 1, sizeof(owner) - 1, "p%05ld", recs[i].owner);
+			owner[0] = (uint8_t)l;
+			memcpy(owner + 1 + l, "\7example", 9);
+		}
+		*ret = signer_zone_add(z, owner, recs[i].type, recs[i].ttl, rd, rdlen, (uint32_t)i + 3);
+	}
+	if (merge) {
+		unsetenv("TLDSIGN_BUILD_RR_MERGE");
+	} else {
+		setenv("TLDSIGN_BUILD_RR_MERGE", "0", 1);
+	}
+	if (*ret == TLD_OK) {
+		*ret = signer_zone_build(z);
+	}
+	unsetenv("TLDSIGN_BUILD_RR_MERGE");
+	return z;
+}
+
+/* recs built with the tail merged in and with the placement: the same zone; whether the merge was taken. */
+static bool same_both_ways(const struct rec *recs, size_t n, bool *merged)
+{
+	int r1 = TLD_OK, r2 = TLD_OK;
+	struct signer_zone *a = build_recs(recs, n, true, &r1), *b = build_recs(recs, n, false, &r2);
+	bool same = a != NULL && b != NULL && r1 == r2 && !b->rrs_merged && same_zone(a, b);
+	if (r1 != TLD_OK || !same) {
+		diag("built: %d and %d, the same: %d", r1, r2, same);
+	}
+	*merged = a != NULL && a->rrs_merged;
+	signer_zone_free(a);
+	signer_zone_free(b);
+	return same;
+}
+
+/*
+ * The build's merge of a short tail of records into a zone otherwise in
+ * order (merge_rr_tail()) gives the zone the bucket placement gives, byte
+ * for byte (lines included): taken for the apex records the signer adds
+ * and for a tail on several nodes and with a node's records out of order
+ * before it; refused (the placement then) for a tail with a record equal
+ * to one before it or to another of the tail, two equal records of a node
+ * before it (other TTLs: which one is kept must not change), a tail too
+ * long, a record of a later node early; and 300 random zones of all kinds.
+ */
+static void test_rr_tail(void)
+{
+	enum { A = SIGNER_T_A, NS = SIGNER_T_NS, DS = SIGNER_T_DS, DNSKEY = SIGNER_T_DNSKEY, TXT = SIGNER_T_TXT };
+	struct rec recs[200];
+	size_t n = 0;
+	for (long i = 0; i < 40; i++) {
+		recs[n++] = (struct rec){ i, NS, 3600, 1 };
+		recs[n++] = (struct rec){ i, NS, 3600, 2 };
+		if (i % 3 == 0) {
+			recs[n++] = (struct rec){ i, DS, 3600, 9 };
+		}
+	}
+	size_t base = n;
+	bool merged = false;
+	ok(same_both_ways(recs, n, &merged) && merged, "rr tail: records all in order: taken, the same zone");
+	recs[n++] = (struct rec){ -1, DNSKEY, 3600, 7 };
+	recs[n++] = (struct rec){ -1, DNSKEY, 3600, 3 };
+	recs[n++] = (struct rec){ -1, TXT, 300, 1 };
+	ok(same_both_ways(recs, n, &merged) && merged, "rr tail: apex records at the end: merged, the same zone");
+	recs[n++] = (struct rec){ 20, TXT, 60, 5 };
+	recs[n++] = (struct rec){ 39, TXT, 60, 5 };
+	recs[n++] = (struct rec){ 0, A, 60, 5 };
+	ok(same_both_ways(recs, n, &merged) && merged, "rr tail: a tail on several nodes, the last and first too: merged");
+	recs[n++] = (struct rec){ 20, NS, 60, 2 }; /* p00020 NS 2 again, other TTL */
+	ok(same_both_ways(recs, n, &merged) && !merged, "rr tail: a record equal to one before the tail: refused");
+	n--;
+	recs[n++] = (struct rec){ -1, DNSKEY, 7200, 7 }; /* the tail's first DNSKEY again */
+	ok(same_both_ways(recs, n, &merged) && !merged, "rr tail: two equal records in the tail: refused");
+	n = base;
+	for (int k = 0; k < 65; k++) {
+		recs[n++] = (struct rec){ -1, TXT, 300, (uint8_t)(200 - k) };
+	}
+	ok(same_both_ways(recs, n, &merged) && !merged, "rr tail: a tail of 65 records: refused");
+	n = base;
+	recs[4] = (struct rec){ 1, NS, 3600, 0 }; /* p00001: NS 1, NS 0 */
+	recs[n++] = (struct rec){ -1, DNSKEY, 3600, 7 };
+	ok(same_both_ways(recs, n, &merged) && merged, "rr tail: a node's records out of order before the tail: merged");
+	recs[2] = (struct rec){ 0, NS, 60, 1 }; /* p00000: NS 1, NS 2, NS 1 (other TTL) */
+	ok(same_both_ways(recs, n, &merged) && !merged, "rr tail: two equal records of a node out of order: refused");
+	recs[2] = (struct rec){ 0, DS, 3600, 9 };
+	recs[3] = (struct rec){ 30, NS, 3600, 0 }; /* a node of later out of place: the tail is long */
+	ok(same_both_ways(recs, n, &merged) && !merged, "rr tail: a record of a later node early: refused");
+
+	/* random: an ordered part, then a tail of records anywhere, now and then equal to another */
+	unsigned seed = 12345;
+	bool all_same = true;
+	size_t taken = 0, refused = 0;
+	for (int trial = 0; trial < 300; trial++) {
+		n = 0;
+		long owners = 1 + (long)(rand_r(&seed) % 30);
+		for (long i = 0; i < owners; i++) {
+			uint8_t rd = 0;
+			bool any = rand_r(&seed) % 4 == 0; /* records out of order, maybe equal */
+			for (int r = 0, nr = rand_r(&seed) % 4; r < nr; r++) {
+				rd = any ? (uint8_t)(rand_r(&seed) % 5) : (uint8_t)(rd + 1 + rand_r(&seed) % 3);
+				recs[n++] = (struct rec){ i, NS, 3600, rd };
+			}
+		}
+		for (int k = 0, nt = rand_r(&seed) % 8; k < nt; k++) {
+			if (n > 0 && rand_r(&seed) % 6 == 0) {
+				recs[n] = recs[rand_r(&seed) % n]; /* a record equal to another, other TTL */
+				recs[n++].ttl = 60;
+			} else {
+				recs[n++] = (struct rec){ (long)(rand_r(&seed) % (owners + 1)) - 1,
+				                          rand_r(&seed) % 2 ? NS : TXT, 3600, (uint8_t)(rand_r(&seed) % 6) };
+			}
+		}
+		all_same &= same_both_ways(recs, n, &merged);
+		taken += merged;
+		refused += !merged;
+	}
+	ok(all_same && taken > 50 && refused > 50, "rr tail: 300 random zones the same both ways (%zu merged, %zu not)",
+	   taken, refused);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -629,6 +869,8 @@ int main(void)
 	test_reserve();
 	test_repeated_owner_case();
 	test_append_lines();
+	test_append_in_order();
+	test_rr_tail();
 	char path[512];
 	snprintf(path, sizeof(path), "%s/z.zone", tmpdir);
 	unlink(path);
