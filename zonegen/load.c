@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "zonegen/bytes8.h"
 #include "zonegen/csv.h"
 #include "zonegen/manifest.h"
 #include "zonegen/reader.h"
@@ -170,7 +171,7 @@ static void *room_for_one(void *items, size_t count, size_t *cap, size_t size, s
 
 static inline bool same_name(const struct zg_name *n, const char *text, size_t len)
 {
-	return n->len == len && memcmp(n->text, text, len) == 0;
+	return n->len == len && bytes8_equal(n->text, text, len);
 }
 
 /* Whether raw, as written in a field, is the text of the domain n (with or
@@ -179,7 +180,7 @@ static inline bool same_name(const struct zg_name *n, const char *text, size_t l
 static inline bool written_as(const struct zg_name *n, const char *raw, size_t raw_len)
 {
 	return (n->flags & ZG_DOMAIN) && n->len > 1 && (n->len == raw_len || n->len == raw_len + 1) &&
-	       memcmp(n->text, raw, raw_len) == 0;
+	       bytes8_equal(n->text, raw, raw_len);
 }
 
 /* Normalises a domain field that must name a known domain. */
@@ -189,7 +190,7 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 	/* the same text as the previous row's known domain: the same domain */
 	const char *raw = rec->field[col];
 	size_t raw_len = rec->len[col];
-	if (raw_len != 0 && raw_len == zg->last_raw_len && memcmp(raw, zg->last_raw, raw_len) == 0) {
+	if (raw_len != 0 && raw_len == zg->last_raw_len && bytes8_equal(raw, zg->last_raw, raw_len)) {
 		*id = zg->last_raw_id;
 		return TLD_OK;
 	}
@@ -334,7 +335,7 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 			}
 		}
 		e = zg_host_cache_entry(zg, pre->second_hashed ? pre->second_hash : zg_hash(raw, raw_len));
-		if (e->len == raw_len && memcmp(e->raw, raw, raw_len) == 0) {
+		if (e->len == raw_len && bytes8_equal(e->raw, raw, raw_len)) {
 			e->used = 1;
 			h = e->id;
 			goto add;
@@ -359,7 +360,7 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 		 * noted, the glue rules need not search for that name */
 		const struct zg_name *dn = &zg->names[d];
 		size_t skip = strcspn(norm, ".") + 1;
-		if (len > skip && len - skip == dn->len && memcmp(norm + skip, dn->text, dn->len) == 0) {
+		if (len > skip && len - skip == dn->len && bytes8_equal(norm + skip, dn->text, dn->len)) {
 			zg->names[h].parent = d;
 		}
 	}
