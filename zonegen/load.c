@@ -93,14 +93,13 @@ static bool in_list(const uint8_t *list, size_t count, unsigned long v)
 	return false;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+/* Each byte's value as a hex digit, plus one; 0: not a hex digit. */
+static const unsigned char hex_plus1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+	['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+	['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+	['F'] = 16,
+};
 
 static int b64val(char c)
 {
@@ -488,11 +487,12 @@ static int row_ds(struct tld_zonegen *zg, const char *file, const struct tld_csv
 		                 dtype, 2 * want);
 	}
 	for (size_t i = 0; i < want; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
+		unsigned hi = hex_plus1[(unsigned char)hex[2 * i]];
+		unsigned lo = hex_plus1[(unsigned char)hex[2 * i + 1]];
+		if (hi == 0 || lo == 0) {
 			return zg_reject(zg, file, rec->line, "%s: digest is not hexadecimal", dn);
 		}
-		ds.ds.digest[i] = (uint8_t)(hi << 4 | lo);
+		ds.ds.digest[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
 	ds.ds.key_tag = (uint16_t)tag;
 	ds.ds.algorithm = (uint8_t)alg;

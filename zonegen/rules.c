@@ -385,11 +385,8 @@ static inline unsigned char lower_byte(unsigned char c)
 /* The label of text[0 .. end) that ends at end: its start. */
 static inline size_t label_start(const char *text, size_t end)
 {
-	size_t s = end;
-	while (s > 0 && text[s - 1] != '.') {
-		s--;
-	}
-	return s;
+	const char *dot = memrchr(text, '.', end);
+	return dot != NULL ? (size_t)(dot - text) + 1 : 0;
 }
 
 /* Owners with equal prefixes: the whole names decide. */

@@ -164,7 +164,20 @@ int main(void)
 		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n"
 		            "example.test,3,13,1,abcdef0123456789abcdef0123456789abcdef01\n"
 		            "held.test,4,13,2,"
-		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n" },
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n"
+		            /* bytes next to the hex digits: not hexadecimal */
+		            "example.test,5,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef012345678g\n"
+		            "example.test,6,13,2,"
+		            "@bcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n"
+		            "example.test,7,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234567:9\n"
+		            "example.test,8,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456`89\n"
+		            "example.test,9,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456/89\n"
+		            "example.test,10,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456\xc1" "89\n" },
 	};
 	struct tld_zonegen *zg = NULL;
 	int ret;
@@ -208,7 +221,7 @@ int main(void)
 	is_int(3, s->duplicates, "duplicates collapsed (NS, A, DS)");
 	/* bad rows: other.example, bücher, sub.a nested, missing.test NS, bad address,
 	 * short digest, alg 5, digest type 1, held DS is fine (not published, no error) */
-	is_int(8, s->bad_rows, "bad rows counted");
+	is_int(14, s->bad_rows, "bad rows counted");
 	char rpath[600];
 	snprintf(rpath, sizeof(rpath), "%s/report.json", tmpdir);
 	is_int(TLD_OK, tld_zonegen_write_report(zg, rpath), "JSON report written");
@@ -222,7 +235,16 @@ int main(void)
 	ok(report && strstr(report, "hosts.csv:9: host ns1.glue.test.: bad address"),
 	   "report: bad address with line");
 	ok(report && strstr(report, "U-label"), "report: U-label rejected");
-	ok(report && strstr(report, "\"bad_rows\": 8"), "report counts");
+	ok(report && strstr(report, "\"bad_rows\": 14"), "report counts");
+	int nonhex = 0;
+	for (int line = 8; line <= 13; line++) {
+		char want[80];
+		snprintf(want, sizeof(want), "ds.csv:%d: example.test.: digest is not hexadecimal", line);
+		nonhex += report != NULL && strstr(report, want) != NULL;
+	}
+	is_int(6, nonhex, "report: digests with a byte next to the hex digits rejected");
+	ok(strstr(zone, "DS\t5 13 2") == NULL && strstr(zone, "DS\t10 13 2") == NULL,
+	   "non-hex digests not in the zone");
 	free(report);
 
 	/* canonical order: a.test < example.test < glue.test < ns1.glue.test < ns2.glue.test
