@@ -29,6 +29,26 @@ struct pre_row {
 	uint64_t hash;
 	bool second_hashed;        /*!< second_hash is zg_hash() of the second column's text */
 	uint64_t second_hash;
+	/* the second column's name as normalised ahead (host_ahead()); len 0: not done */
+	const char *host_text;
+	size_t host_len;
+	uint64_t host_hash;
+};
+
+/*
+ * A host of nameservers.csv normalised a few rows before its row is built,
+ * so that its name-table slot is fetched by then (host_ahead()).  Only done
+ * when the host is not in the host cache at that time, which is what
+ * decides at the row itself; tld_name_normalize() gives the same text of
+ * the same field wherever it is called, so a row built with the text made
+ * ahead is built as without it.
+ */
+#define HOST_RING 16 /* a power of 2 > PREFETCH_AHEAD */
+struct host_ahead {
+	size_t seq;                /*!< the row (counted over the export) it is of */
+	size_t len;                /*!< 0: invalid (normalised again at the row, for the message) */
+	uint64_t hash;
+	char text[TLD_NAME_MAX_TEXT];
 };
 
 struct file_kind {
@@ -340,16 +360,23 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 			goto add;
 		}
 	}
-	char norm[TLD_NAME_MAX_TEXT];
-	const char *why = NULL;
-	size_t len = tld_name_normalize(raw, raw_len, norm, &why);
+	char buf[TLD_NAME_MAX_TEXT];
+	const char *norm = pre->host_text;
+	size_t len = pre->host_len;
+	uint64_t nh = pre->host_hash;
 	if (len == 0) {
-		return zg_reject(zg, file, rec->line, "host '%.80s': %s", raw, why);
+		const char *why = NULL;
+		len = tld_name_normalize(raw, raw_len, buf, &why);
+		if (len == 0) {
+			return zg_reject(zg, file, rec->line, "host '%.80s': %s", raw, why);
+		}
+		norm = buf;
+		nh = zg_hash(norm, len);
 	}
 	if (len == zg->zone_len && memcmp(norm, zg->zone, len) == 0) {
 		return zg_reject(zg, file, rec->line, "host %s is the zone apex", norm);
 	}
-	ret = zg_intern(zg, norm, len, &h);
+	ret = zg_intern_hashed(zg, norm, len, nh, &h);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -554,6 +581,33 @@ static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld
 	return add_ds(zg, &ds);
 }
 
+/* Row a of nameservers.csv (the seq-th row of the export), PREFETCH_AHEAD
+ * rows before it is built: a host not in the host cache now is normalised
+ * into ring[] and its name-table slot fetched. */
+static void host_ahead(const struct tld_zonegen *zg, const struct zg_block *b,
+                       const struct zg_row *a, size_t seq, struct host_ahead *ring)
+{
+	const char *raw = b->text + a->off[1];
+	size_t raw_len = a->len[1];
+	if (a->error != NULL || a->fields != b->header_fields || raw_len == 0) {
+		return;
+	}
+	if (zg->host_cache != NULL && raw_len <= ZG_RAW_HOST_MAX) {
+		const struct zg_raw_host *e = zg_host_cache_entry(zg, a->second_hash);
+		if (e->len == raw_len && bytes8_equal(e->raw, raw, raw_len)) {
+			return;
+		}
+	}
+	struct host_ahead *h = &ring[seq % HOST_RING];
+	const char *why = NULL;
+	h->seq = seq;
+	h->len = tld_name_normalize(raw, raw_len, h->text, &why);
+	if (h->len > 0) {
+		h->hash = zg_hash(h->text, h->len);
+		zg_prefetch_slot(zg, h->hash);
+	}
+}
+
 /* The files, in the order of kinds[]. */
 enum { K_DOMAINS, K_NAMESERVERS, K_HOSTS, K_DS, K_DNSKEYS, K_COUNT };
 
@@ -659,6 +713,11 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 	reserve_rows(zg, fk, mf, path, n);
 	static const size_t col[MAX_COLUMNS] = { 0, 1, 2, 3, 4 };
 	struct tld_csv_record rec;
+	struct host_ahead ring[HOST_RING];
+	for (size_t k = 0; k < HOST_RING; k++) {
+		ring[k].seq = SIZE_MAX;
+	}
+	size_t seq = 0; /* the rows of the export so far */
 	struct zg_block *b = NULL;
 	for (size_t f = 0; f < n; f++) {
 		const char *file = mf[f]->name;
@@ -708,9 +767,13 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 					    r[PREFETCH_AHEAD].norm_len > 0) {
 						zg_prefetch_slot(zg, r[PREFETCH_AHEAD].hash);
 					}
-					if (fk[f]->host_second && i + PREFETCH_AHEAD < b->count &&
+					if (fk[f]->host_second && i + 2 * PREFETCH_AHEAD < b->count &&
 					    zg->host_cache != NULL) {
-						__builtin_prefetch(zg_host_cache_entry(zg, r[PREFETCH_AHEAD].second_hash));
+						__builtin_prefetch(
+							zg_host_cache_entry(zg, r[2 * PREFETCH_AHEAD].second_hash));
+					}
+					if (fk[f]->host_second && i + PREFETCH_AHEAD < b->count) {
+						host_ahead(zg, b, &r[PREFETCH_AHEAD], seq + PREFETCH_AHEAD, ring);
 					}
 					zg->stats.total_rows++;
 					if (r->error != NULL) {
@@ -724,10 +787,14 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 							rec.field[k] = b->text + r->off[k];
 							rec.len[k] = r->len[k];
 						}
+						const struct host_ahead *ha = &ring[seq % HOST_RING];
+						bool have = fk[f]->host_second && ha->seq == seq;
 						struct pre_row pre = { b->text + r->norm_off, r->norm_len, r->hash,
-							               fk[f]->host_second, r->second_hash };
+							               fk[f]->host_second, r->second_hash,
+							               ha->text, have ? ha->len : 0, ha->hash };
 						ret = fk[f]->row(zg, file, &rec, col, &pre);
 					}
+					seq++;
 					if (ret < 0) {
 						goto fail;
 					}
