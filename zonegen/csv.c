@@ -244,13 +244,13 @@ static inline size_t first_special(uint64_t m)
  * makes of such a line; any other line is left to that loop.
  * Returns true if the record was read.
  */
-static bool next_plain_line(struct tld_csv *csv, struct tld_csv_record *rec)
+static bool next_plain_line(struct tld_csv *csv, struct tld_csv_record *rec, char *store,
+                            size_t room)
 {
 	const unsigned char *p = (const unsigned char *)csv->cur;
 	size_t avail = (size_t)(csv->end - csv->cur);
-	/* word copies stay inside the field storage */
-	size_t lim = avail < CSV_REC_SIZE - 8 ? avail : CSV_REC_SIZE - 8;
-	char *store = csv->rec;
+	/* word copies stay inside the field storage (room > 8) */
+	size_t lim = avail < room - 8 ? avail : room - 8;
 	size_t i = 0, count = 0, start = 0, body;
 	rec->field[0] = store;
 	for (;;) {
@@ -308,10 +308,19 @@ static bool next_plain_line(struct tld_csv *csv, struct tld_csv_record *rec)
 
 int tld_csv_next(struct tld_csv *csv, struct tld_csv_record *rec)
 {
+	return tld_csv_next_into(csv, rec, NULL, 0);
+}
+
+int tld_csv_next_into(struct tld_csv *csv, struct tld_csv_record *rec, char *dst, size_t dst_room)
+{
 	rec->count = 0;
 	rec->error = NULL;
 	rec->line = csv->line;
-	if (csv->started && next_plain_line(csv, rec)) {
+	if (dst == NULL || dst_room <= 8) {
+		dst = csv->rec;
+		dst_room = CSV_REC_SIZE;
+	}
+	if (csv->started && next_plain_line(csv, rec, dst, dst_room)) {
 		return 1;
 	}
 

@@ -78,6 +78,20 @@ void tld_csv_free(struct tld_csv *csv);
  */
 int tld_csv_next(struct tld_csv *csv, struct tld_csv_record *rec);
 
+/*!
+ * \brief tld_csv_next(), storing the record's fields at dst when it can.
+ *
+ * A record read by the fast path (see above) whose line fits in room - 8
+ * bytes has its fields stored at dst (field[0] == dst; at most room bytes
+ * are written there); any other record is stored in the reader's own
+ * storage, as tld_csv_next() stores it.  The record, its line, errors,
+ * counts and the digest are the same either way: only where the field texts
+ * lie differs.  The caller that finds field[0] == dst owns those bytes
+ * (field[count - 1] + len[count - 1] + 1 - dst of them); dst NULL or room
+ * <= 8 is tld_csv_next().
+ */
+int tld_csv_next_into(struct tld_csv *csv, struct tld_csv_record *rec, char *dst, size_t room);
+
 /*! The reason of the last fatal error, with its line ("line 7: ..."); "" if none. */
 const char *tld_csv_error(const struct tld_csv *csv);
 

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "zonegen/bytes8.h"
 #include "zonegen/csv.h"
 #include "zonegen/manifest.h"
 #include "zonegen/reader.h"
@@ -28,6 +29,26 @@ struct pre_row {
 	uint64_t hash;
 	bool second_hashed;        /*!< second_hash is zg_hash() of the second column's text */
 	uint64_t second_hash;
+	/* the second column's name as normalised ahead (host_ahead()); len 0: not done */
+	const char *host_text;
+	size_t host_len;
+	uint64_t host_hash;
+};
+
+/*
+ * A host of nameservers.csv normalised a few rows before its row is built,
+ * so that its name-table slot is fetched by then (host_ahead()).  Only done
+ * when the host is not in the host cache at that time, which is what
+ * decides at the row itself; tld_name_normalize() gives the same text of
+ * the same field wherever it is called, so a row built with the text made
+ * ahead is built as without it.
+ */
+#define HOST_RING 16 /* a power of 2 > PREFETCH_AHEAD */
+struct host_ahead {
+	size_t seq;                /*!< the row (counted over the export) it is of */
+	size_t len;                /*!< 0: invalid (normalised again at the row, for the message) */
+	uint64_t hash;
+	char text[TLD_NAME_MAX_TEXT];
 };
 
 struct file_kind {
@@ -92,14 +113,13 @@ static bool in_list(const uint8_t *list, size_t count, unsigned long v)
 	return false;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+/* Each byte's value as a hex digit, plus one; 0: not a hex digit. */
+static const unsigned char hex_plus1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+	['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+	['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+	['F'] = 16,
+};
 
 static int b64val(char c)
 {
@@ -170,7 +190,7 @@ static void *room_for_one(void *items, size_t count, size_t *cap, size_t size, s
 
 static inline bool same_name(const struct zg_name *n, const char *text, size_t len)
 {
-	return n->len == len && memcmp(n->text, text, len) == 0;
+	return n->len == len && bytes8_equal(n->text, text, len);
 }
 
 /* Whether raw, as written in a field, is the text of the domain n (with or
@@ -179,7 +199,7 @@ static inline bool same_name(const struct zg_name *n, const char *text, size_t l
 static inline bool written_as(const struct zg_name *n, const char *raw, size_t raw_len)
 {
 	return (n->flags & ZG_DOMAIN) && n->len > 1 && (n->len == raw_len || n->len == raw_len + 1) &&
-	       memcmp(n->text, raw, raw_len) == 0;
+	       bytes8_equal(n->text, raw, raw_len);
 }
 
 /* Normalises a domain field that must name a known domain. */
@@ -189,7 +209,7 @@ static int known_domain(struct tld_zonegen *zg, const char *file, const struct t
 	/* the same text as the previous row's known domain: the same domain */
 	const char *raw = rec->field[col];
 	size_t raw_len = rec->len[col];
-	if (raw_len != 0 && raw_len == zg->last_raw_len && memcmp(raw, zg->last_raw, raw_len) == 0) {
+	if (raw_len != 0 && raw_len == zg->last_raw_len && bytes8_equal(raw, zg->last_raw, raw_len)) {
 		*id = zg->last_raw_id;
 		return TLD_OK;
 	}
@@ -334,22 +354,29 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 			}
 		}
 		e = zg_host_cache_entry(zg, pre->second_hashed ? pre->second_hash : zg_hash(raw, raw_len));
-		if (e->len == raw_len && memcmp(e->raw, raw, raw_len) == 0) {
+		if (e->len == raw_len && bytes8_equal(e->raw, raw, raw_len)) {
 			e->used = 1;
 			h = e->id;
 			goto add;
 		}
 	}
-	char norm[TLD_NAME_MAX_TEXT];
-	const char *why = NULL;
-	size_t len = tld_name_normalize(raw, raw_len, norm, &why);
+	char buf[TLD_NAME_MAX_TEXT];
+	const char *norm = pre->host_text;
+	size_t len = pre->host_len;
+	uint64_t nh = pre->host_hash;
 	if (len == 0) {
-		return zg_reject(zg, file, rec->line, "host '%.80s': %s", raw, why);
+		const char *why = NULL;
+		len = tld_name_normalize(raw, raw_len, buf, &why);
+		if (len == 0) {
+			return zg_reject(zg, file, rec->line, "host '%.80s': %s", raw, why);
+		}
+		norm = buf;
+		nh = zg_hash(norm, len);
 	}
 	if (len == zg->zone_len && memcmp(norm, zg->zone, len) == 0) {
 		return zg_reject(zg, file, rec->line, "host %s is the zone apex", norm);
 	}
-	ret = zg_intern(zg, norm, len, &h);
+	ret = zg_intern_hashed(zg, norm, len, nh, &h);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -359,7 +386,7 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 		 * noted, the glue rules need not search for that name */
 		const struct zg_name *dn = &zg->names[d];
 		size_t skip = strcspn(norm, ".") + 1;
-		if (len > skip && len - skip == dn->len && memcmp(norm + skip, dn->text, dn->len) == 0) {
+		if (len > skip && len - skip == dn->len && bytes8_equal(norm + skip, dn->text, dn->len)) {
 			zg->names[h].parent = d;
 		}
 	}
@@ -487,11 +514,12 @@ static int row_ds(struct tld_zonegen *zg, const char *file, const struct tld_csv
 		                 dtype, 2 * want);
 	}
 	for (size_t i = 0; i < want; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
+		unsigned hi = hex_plus1[(unsigned char)hex[2 * i]];
+		unsigned lo = hex_plus1[(unsigned char)hex[2 * i + 1]];
+		if (hi == 0 || lo == 0) {
 			return zg_reject(zg, file, rec->line, "%s: digest is not hexadecimal", dn);
 		}
-		ds.ds.digest[i] = (uint8_t)(hi << 4 | lo);
+		ds.ds.digest[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
 	ds.ds.key_tag = (uint16_t)tag;
 	ds.ds.algorithm = (uint8_t)alg;
@@ -551,6 +579,33 @@ static int row_dnskey(struct tld_zonegen *zg, const char *file, const struct tld
 		return ret;
 	}
 	return add_ds(zg, &ds);
+}
+
+/* Row a of nameservers.csv (the seq-th row of the export), PREFETCH_AHEAD
+ * rows before it is built: a host not in the host cache now is normalised
+ * into ring[] and its name-table slot fetched. */
+static void host_ahead(const struct tld_zonegen *zg, const struct zg_block *b,
+                       const struct zg_row *a, size_t seq, struct host_ahead *ring)
+{
+	const char *raw = b->text + a->off[1];
+	size_t raw_len = a->len[1];
+	if (a->error != NULL || a->fields != b->header_fields || raw_len == 0) {
+		return;
+	}
+	if (zg->host_cache != NULL && raw_len <= ZG_RAW_HOST_MAX) {
+		const struct zg_raw_host *e = zg_host_cache_entry(zg, a->second_hash);
+		if (e->len == raw_len && bytes8_equal(e->raw, raw, raw_len)) {
+			return;
+		}
+	}
+	struct host_ahead *h = &ring[seq % HOST_RING];
+	const char *why = NULL;
+	h->seq = seq;
+	h->len = tld_name_normalize(raw, raw_len, h->text, &why);
+	if (h->len > 0) {
+		h->hash = zg_hash(h->text, h->len);
+		zg_prefetch_slot(zg, h->hash);
+	}
 }
 
 /* The files, in the order of kinds[]. */
@@ -658,6 +713,11 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 	reserve_rows(zg, fk, mf, path, n);
 	static const size_t col[MAX_COLUMNS] = { 0, 1, 2, 3, 4 };
 	struct tld_csv_record rec;
+	struct host_ahead ring[HOST_RING];
+	for (size_t k = 0; k < HOST_RING; k++) {
+		ring[k].seq = SIZE_MAX;
+	}
+	size_t seq = 0; /* the rows of the export so far */
 	struct zg_block *b = NULL;
 	for (size_t f = 0; f < n; f++) {
 		const char *file = mf[f]->name;
@@ -707,9 +767,13 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 					    r[PREFETCH_AHEAD].norm_len > 0) {
 						zg_prefetch_slot(zg, r[PREFETCH_AHEAD].hash);
 					}
-					if (fk[f]->host_second && i + PREFETCH_AHEAD < b->count &&
+					if (fk[f]->host_second && i + 2 * PREFETCH_AHEAD < b->count &&
 					    zg->host_cache != NULL) {
-						__builtin_prefetch(zg_host_cache_entry(zg, r[PREFETCH_AHEAD].second_hash));
+						__builtin_prefetch(
+							zg_host_cache_entry(zg, r[2 * PREFETCH_AHEAD].second_hash));
+					}
+					if (fk[f]->host_second && i + PREFETCH_AHEAD < b->count) {
+						host_ahead(zg, b, &r[PREFETCH_AHEAD], seq + PREFETCH_AHEAD, ring);
 					}
 					zg->stats.total_rows++;
 					if (r->error != NULL) {
@@ -723,10 +787,14 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 							rec.field[k] = b->text + r->off[k];
 							rec.len[k] = r->len[k];
 						}
+						const struct host_ahead *ha = &ring[seq % HOST_RING];
+						bool have = fk[f]->host_second && ha->seq == seq;
 						struct pre_row pre = { b->text + r->norm_off, r->norm_len, r->hash,
-							               fk[f]->host_second, r->second_hash };
+							               fk[f]->host_second, r->second_hash,
+							               ha->text, have ? ha->len : 0, ha->hash };
 						ret = fk[f]->row(zg, file, &rec, col, &pre);
 					}
+					seq++;
 					if (ret < 0) {
 						goto fail;
 					}

@@ -53,20 +53,23 @@ static int pack(struct tld_zonegen *zg, const struct zg_name *host, uint32_t *of
 
 int zg_pack_ns_hosts(struct tld_zonegen *zg)
 {
-	uint32_t *at = malloc((zg->name_count ? zg->name_count : 1) * sizeof(*at));
+	/* by name id: its entry's offset plus one, 0 while not packed (zeroed
+	 * by calloc(): only the pages of the hosts' ids are ever touched) */
+	uint32_t *at = calloc(zg->name_count ? zg->name_count : 1, sizeof(*at));
 	zg->ns_packed = malloc((zg->ns_count ? zg->ns_count : 1) * sizeof(*zg->ns_packed));
 	if (at == NULL || zg->ns_packed == NULL) {
 		free(at);
 		return TLD_ENOMEM;
 	}
-	memset(at, 0xff, zg->name_count * sizeof(*at)); /* ZG_NONE: not packed yet */
 	int ret = TLD_OK;
 	for (size_t k = 0; k < zg->ns_count && ret == TLD_OK; k++) {
 		uint32_t h = zg->ns[k].host;
-		if (at[h] == ZG_NONE) {
-			ret = pack(zg, &zg->names[h], &at[h]);
+		if (at[h] == 0) {
+			uint32_t off = 0;
+			ret = pack(zg, &zg->names[h], &off);
+			at[h] = off + 1; /* pack() keeps offsets below UINT32_MAX */
 		}
-		zg->ns_packed[k] = at[h];
+		zg->ns_packed[k] = at[h] - 1;
 	}
 	free(at);
 	return ret;

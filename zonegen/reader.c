@@ -16,6 +16,9 @@
 #define ROWS_PER_BLOCK 4096
 #define MAX_BLOCKS 8
 #define TEXT_START (256u << 10)
+/* Room in a block's text ahead of each record: a line shorter than this
+ * (less the room for its normalised name) is stored there as read. */
+#define ROW_ROOM (4096u + TLD_NAME_MAX_TEXT + 1)
 
 struct zg_reader {
 	const struct zg_reader_file *files;
@@ -171,21 +174,28 @@ static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const s
 	r->error = rec->error;
 	r->fields = rec->count;
 	/* the fields lie one after the other, each NUL-terminated (csv.h): the
-	 * span that holds the columns needed is copied at once; a column the
-	 * record lacks is an empty text after it */
-	size_t span = 0;
-	for (size_t k = 0; k < columns; k++) {
-		if (col[k] < rec->count) {
-			size_t end = (size_t)(rec->field[col[k]] - rec->field[0]) + rec->len[col[k]] + 1;
-			span = end > span ? end : span;
-		}
-	}
-	int ret = reserve_text(b, span + 1);
-	if (ret != TLD_OK) {
-		return ret;
-	}
+	 * span that holds the columns needed is copied at once, unless the
+	 * reader stored the record in the block's text already (read_file());
+	 * a column the record lacks is an empty text after it */
 	size_t base = b->text_len;
-	memcpy(b->text + base, rec->field[0], span);
+	size_t span = 0;
+	if (rec->field[0] == b->text + base) {
+		span = (size_t)(rec->field[rec->count - 1] - rec->field[0]) +
+		       rec->len[rec->count - 1] + 1;
+	} else {
+		for (size_t k = 0; k < columns; k++) {
+			if (col[k] < rec->count) {
+				size_t end = (size_t)(rec->field[col[k]] - rec->field[0]) +
+				             rec->len[col[k]] + 1;
+				span = end > span ? end : span;
+			}
+		}
+		int ret = reserve_text(b, span + 1);
+		if (ret != TLD_OK) {
+			return ret;
+		}
+		memcpy(b->text + base, rec->field[0], span);
+	}
 	b->text[base + span] = '\0';
 	b->text_len += span + 1;
 	for (size_t k = 0; k < columns; k++) {
@@ -202,7 +212,7 @@ static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const s
 		r->second_hash = zg_hash(rec->field[col[1]], rec->len[col[1]]);
 	}
 	if (last != NULL && rec->error == NULL && col[0] < rec->count) {
-		ret = add_name(b, r, rec->field[col[0]], rec->len[col[0]], last);
+		int ret = add_name(b, r, rec->field[col[0]], rec->len[col[0]], last);
 		if (ret != TLD_OK) {
 			return ret;
 		}
@@ -254,7 +264,18 @@ static bool read_file(struct zg_reader *rd, size_t i)
 		}
 	}
 	for (;;) {
-		int r = tld_csv_next(csv, &rec);
+		/* room in the block's text for a plain record, stored there
+		 * directly, and for its normalised name (add_row()) */
+		if (b->count < ROWS_PER_BLOCK && reserve_text(b, ROW_ROOM) != TLD_OK) {
+			pthread_mutex_lock(&rd->lock);
+			rd->error = TLD_ENOMEM;
+			pthread_mutex_unlock(&rd->lock);
+			goto fail;
+		}
+		int r = b->count < ROWS_PER_BLOCK
+		                ? tld_csv_next_into(csv, &rec, b->text + b->text_len,
+		                                    ROW_ROOM - TLD_NAME_MAX_TEXT - 1)
+		                : tld_csv_next(csv, &rec);
 		if (r == 0) {
 			break;
 		}

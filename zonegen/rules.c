@@ -23,6 +23,14 @@ static const struct tld_zonegen *sort_zg;
 
 /* -- internal API -- */
 
+/* The length of p's first label and its dot: strcspn(p, ".") + 1 for the
+ * text p of length l (NUL-terminated there, no NUL before). */
+static inline size_t first_label_skip(const char *p, size_t l)
+{
+	const char *dot = memchr(p, '.', l);
+	return (dot != NULL ? (size_t)(dot - p) : l) + 1;
+}
+
 /* The nearest name with any of the flags at or above name (below the zone). */
 static uint32_t ancestor_with(const struct tld_zonegen *zg, const char *name, size_t len,
                               uint32_t flags, bool include_self)
@@ -30,7 +38,7 @@ static uint32_t ancestor_with(const struct tld_zonegen *zg, const char *name, si
 	const char *p = name;
 	size_t l = len;
 	if (!include_self) {
-		size_t skip = strcspn(p, ".") + 1;
+		size_t skip = first_label_skip(p, l);
 		p += skip;
 		l -= skip;
 	}
@@ -39,7 +47,7 @@ static uint32_t ancestor_with(const struct tld_zonegen *zg, const char *name, si
 		if (id != ZG_NONE && (zg->names[id].flags & flags)) {
 			return id;
 		}
-		size_t skip = strcspn(p, ".") + 1;
+		size_t skip = first_label_skip(p, l);
 		p += skip;
 		l -= skip;
 	}
@@ -168,13 +176,14 @@ static int rank_hosts(const struct tld_zonegen *zg, uint32_t **rank)
 {
 	size_t n = zg->ns_host_count;
 	struct zg_prefixed *hosts = malloc((n ? n : 1) * sizeof(*hosts));
-	uint32_t *r = malloc((zg->name_count ? zg->name_count : 1) * sizeof(*r));
+	/* only the NS hosts' entries are set and read (cmp_ns()): the others
+	 * stay 0, and calloc()'s fresh pages of them are never touched */
+	uint32_t *r = calloc(zg->name_count ? zg->name_count : 1, sizeof(*r));
 	if (hosts == NULL || r == NULL) {
 		free(hosts);
 		free(r);
 		return TLD_ENOMEM;
 	}
-	memset(r, 0xff, zg->name_count * sizeof(*r)); /* ZG_NONE */
 	for (size_t i = 0; i < n; i++) {
 		const struct zg_name *h = &zg->names[zg->ns_hosts[i]];
 		hosts[i].prefix = wire_prefix(h->text, h->len);
@@ -277,7 +286,7 @@ static void prefetch_parent(const struct tld_zonegen *zg, const struct zg_name *
 		__builtin_prefetch(&zg->names[n->parent]);
 		return;
 	}
-	size_t skip = strcspn(n->text, ".") + 1;
+	size_t skip = first_label_skip(n->text, n->len);
 	if (n->len > skip && n->len - skip > zg->zone_len) {
 		zg_prefetch_slot(zg, zg_hash(n->text + skip, n->len - skip));
 	}
@@ -385,11 +394,8 @@ static inline unsigned char lower_byte(unsigned char c)
 /* The label of text[0 .. end) that ends at end: its start. */
 static inline size_t label_start(const char *text, size_t end)
 {
-	size_t s = end;
-	while (s > 0 && text[s - 1] != '.') {
-		s--;
-	}
-	return s;
+	const char *dot = memrchr(text, '.', end);
+	return dot != NULL ? (size_t)(dot - text) + 1 : 0;
 }
 
 /* Owners with equal prefixes: the whole names decide. */

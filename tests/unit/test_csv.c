@@ -288,6 +288,115 @@ static void test_plain_limits(void)
 	tld_csv_free(csv);
 }
 
+/* Reads text with tld_csv_next() and with tld_csv_next_into() (room bytes at
+ * a destination with guard bytes after it): the same records, lines,
+ * errors, counts and digest; fields at the destination only when they fit,
+ * and no byte written past room.  Returns the records stored there. */
+static int compare_into(const char *text, size_t len, size_t room, bool *same)
+{
+	struct tld_csv *a = open_text(text, len), *b = open_text(text, len);
+	char *dst = malloc(room + 64);
+	int into = 0;
+	*same = a != NULL && b != NULL && dst != NULL;
+	if (!*same) {
+		goto out;
+	}
+	memset(dst, 0x5a, room + 64);
+	for (;;) {
+		struct tld_csv_record ra, rb;
+		int x = tld_csv_next(a, &ra);
+		int y = tld_csv_next_into(b, &rb, dst, room);
+		if (x != y) {
+			*same = false;
+			break;
+		}
+		if (x != 1) {
+			break;
+		}
+		bool eq = ra.count == rb.count && ra.line == rb.line &&
+		          (ra.error == NULL) == (rb.error == NULL) &&
+		          (ra.error == NULL || strcmp(ra.error, rb.error) == 0);
+		for (size_t i = 0; eq && i < ra.count; i++) {
+			eq = ra.len[i] == rb.len[i] && memcmp(ra.field[i], rb.field[i], ra.len[i] + 1) == 0;
+		}
+		if (rb.field[0] == dst) {
+			into++;
+			size_t used = (size_t)(rb.field[rb.count - 1] - dst) + rb.len[rb.count - 1] + 1;
+			eq = eq && used <= room;
+		}
+		for (size_t i = room; eq && i < room + 64; i++) {
+			eq = dst[i] == 0x5a;
+		}
+		if (!eq) {
+			*same = false;
+			break;
+		}
+	}
+	uint8_t da[32], db[32];
+	if (*same && (tld_csv_sha256(a, da) != TLD_OK || tld_csv_sha256(b, db) != TLD_OK ||
+	              memcmp(da, db, 32) != 0 || tld_csv_records(a) != tld_csv_records(b))) {
+		*same = false;
+	}
+out:
+	tld_csv_free(a);
+	tld_csv_free(b);
+	free(dst);
+	return into;
+}
+
+/* tld_csv_next_into(): the records tld_csv_next() gives, stored at the
+ * caller's destination when they fit, for plain and malformed lines,
+ * lines longer than the room, every room size around a line's length. */
+static void test_next_into(void)
+{
+	static const char text[] = "domain,host\n"
+	                           "a.test,ns1.a.test\n"
+	                           "b.test,\"quoted,host\"\r\n"
+	                           "c.test,ns1.c.test\r\n"
+	                           "d.test,bad\"quote\n"
+	                           "e.test,bare\rcr\n"
+	                           "f.test,nul\0byte\n"
+	                           "g.test,,,,\n"
+	                           "a-much-longer-domain-name-than-the-others.test,ns1.example\n"
+	                           "last,no-newline";
+	bool all_same = true;
+	int into_small = -1, into_large = -1;
+	for (size_t room = 0; room < 96; room++) {
+		bool same;
+		int into = compare_into(text, sizeof(text) - 1, room, &same);
+		all_same &= same;
+		if (room == 8) {
+			into_small = into;
+		}
+		if (room == 95) {
+			into_large = into;
+		}
+	}
+	ok(all_same, "the same records whatever the room, no byte written past it");
+	is_int(0, into_small, "room of 8 bytes: nothing stored at the destination");
+	/* the header is read first by the byte loop; a, c, g and the long line are plain */
+	is_int(4, into_large, "plain lines stored at the destination");
+
+	/* random bytes of the special kinds, lines of every length */
+	static const char alphabet[] = "ab,\"\r\n\0x";
+	char *t = malloc(20000);
+	unsigned seed = 12345;
+	bool rand_same = true;
+	for (int round = 0; round < 50; round++) {
+		size_t n = 0;
+		for (; n < 20000 - 1; n++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned v = (seed >> 16) % 64;
+			t[n] = v < 9 ? alphabet[v] : (char)('c' + v % 20);
+		}
+		bool same;
+		compare_into(t, n, 9 + (size_t)round * 7, &same);
+		rand_same &= same;
+	}
+	free(t);
+	ok(rand_same, "random input: the same records with a destination");
+}
+
 static void test_file(void)
 {
 	char path[] = "/tmp/test_csv.XXXXXX";
@@ -332,6 +441,7 @@ int main(void)
 	test_plain_alignment();
 	test_plain_specials();
 	test_plain_limits();
+	test_next_into();
 	test_file();
 	return exit_status();
 }

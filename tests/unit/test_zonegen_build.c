@@ -109,6 +109,86 @@ static void test_manifest_rows(void)
 	tld_zonegen_free(zg);
 }
 
+/* nameservers.csv with more rows than the builder looks ahead: hosts met
+ * again within a few rows and much later, in other cases, with and without
+ * the trailing dot, longer than the host cache keeps, invalid ones and the
+ * apex among them: each row built as on its own (its NS record or its
+ * message at its line). */
+static void test_hosts_ahead(void)
+{
+	char domains[4096] = "name,statuses\n", ns[16384] = "domain,host\n", hosts[64] = "host,address\n";
+	size_t dl = strlen(domains), nl = strlen(ns);
+	for (int i = 0; i < 40; i++) {
+		dl += (size_t)snprintf(domains + dl, sizeof(domains) - dl, "d%d.test,ok\n", i);
+	}
+	static const char *const kinds[] = {
+		"ns1.d%d.test", "NS1.D%d.TEST.", "ns.shared.net", "ns.shared.net.",
+		"ns-%d.a-host-name-longer-than-the-host-cache-keeps-of-a-field.example",
+		"bad_host%d.net", "test", "-bad%d.net", "Ns.Shared.Net", "ns2.d%d.test",
+	};
+	for (int i = 0; i < 40; i++) {
+		for (int k = 0; k < 3; k++) {
+			char host[128];
+			snprintf(host, sizeof(host), kinds[(i + k * 3) % 10], i);
+			nl += (size_t)snprintf(ns + nl, sizeof(ns) - nl, "d%d.test,%s\n", i, host);
+		}
+	}
+	const struct fx_file files[] = {
+		{ "domains.csv", domains }, { "nameservers.csv", ns }, { "hosts.csv", hosts },
+	};
+	struct tld_zonegen *zg = NULL;
+	int ret;
+	char *zone = build(files, 3, &zg, &ret);
+	is_int(TLD_OK, ret, "export of 120 NS rows builds");
+	if (zone == NULL) {
+		return;
+	}
+	char rpath[600];
+	snprintf(rpath, sizeof(rpath), "%s/report-ahead.json", tmpdir);
+	tld_zonegen_write_report(zg, rpath);
+	size_t rlen;
+	char *report = tap_read_file(rpath, &rlen);
+	int want_ok = 0, got_ok = 0, want_bad = 0, got_bad = 0;
+	for (int i = 0; i < 40; i++) {
+		for (int k = 0; k < 3; k++) {
+			int kind = (i + k * 3) % 10;
+			unsigned line = (unsigned)(2 + i * 3 + k);
+			char want[256], host[128];
+			if (kind == 5 || kind == 6 || kind == 7) {
+				want_bad++;
+				if (kind == 6) {
+					snprintf(want, sizeof(want),
+					         "nameservers.csv:%u: host test. is the zone apex", line);
+				} else {
+					snprintf(host, sizeof(host), kinds[kind], i);
+					snprintf(want, sizeof(want), "nameservers.csv:%u: host '%s': ", line, host);
+				}
+				got_bad += report != NULL && strstr(report, want) != NULL;
+				continue;
+			}
+			want_ok++;
+			if (kind == 0 || kind == 1) {
+				snprintf(host, sizeof(host), "ns1.d%d.test.", i);
+			} else if (kind == 9) {
+				snprintf(host, sizeof(host), "ns2.d%d.test.", i);
+			} else if (kind == 4) {
+				snprintf(host, sizeof(host), kinds[4], i);
+				strcat(host, ".");
+			} else {
+				snprintf(host, sizeof(host), "ns.shared.net.");
+			}
+			snprintf(want, sizeof(want), "d%d.test.\t172800\tIN\tNS\t%s", i, host);
+			got_ok += has_line(zone, want);
+		}
+	}
+	is_int(want_ok, got_ok, "every good row's NS record");
+	is_int(want_bad, got_bad, "every bad host rejected at its line");
+	ok(report && strstr(report, "\"bad_rows\": 36"), "the bad rows counted once each");
+	free(report);
+	free(zone);
+	tld_zonegen_free(zg);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -164,7 +244,20 @@ int main(void)
 		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n"
 		            "example.test,3,13,1,abcdef0123456789abcdef0123456789abcdef01\n"
 		            "held.test,4,13,2,"
-		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n" },
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n"
+		            /* bytes next to the hex digits: not hexadecimal */
+		            "example.test,5,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef012345678g\n"
+		            "example.test,6,13,2,"
+		            "@bcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n"
+		            "example.test,7,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234567:9\n"
+		            "example.test,8,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456`89\n"
+		            "example.test,9,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456/89\n"
+		            "example.test,10,13,2,"
+		            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456\xc1" "89\n" },
 	};
 	struct tld_zonegen *zg = NULL;
 	int ret;
@@ -208,7 +301,7 @@ int main(void)
 	is_int(3, s->duplicates, "duplicates collapsed (NS, A, DS)");
 	/* bad rows: other.example, bücher, sub.a nested, missing.test NS, bad address,
 	 * short digest, alg 5, digest type 1, held DS is fine (not published, no error) */
-	is_int(8, s->bad_rows, "bad rows counted");
+	is_int(14, s->bad_rows, "bad rows counted");
 	char rpath[600];
 	snprintf(rpath, sizeof(rpath), "%s/report.json", tmpdir);
 	is_int(TLD_OK, tld_zonegen_write_report(zg, rpath), "JSON report written");
@@ -222,7 +315,16 @@ int main(void)
 	ok(report && strstr(report, "hosts.csv:9: host ns1.glue.test.: bad address"),
 	   "report: bad address with line");
 	ok(report && strstr(report, "U-label"), "report: U-label rejected");
-	ok(report && strstr(report, "\"bad_rows\": 8"), "report counts");
+	ok(report && strstr(report, "\"bad_rows\": 14"), "report counts");
+	int nonhex = 0;
+	for (int line = 8; line <= 13; line++) {
+		char want[80];
+		snprintf(want, sizeof(want), "ds.csv:%d: example.test.: digest is not hexadecimal", line);
+		nonhex += report != NULL && strstr(report, want) != NULL;
+	}
+	is_int(6, nonhex, "report: digests with a byte next to the hex digits rejected");
+	ok(strstr(zone, "DS\t5 13 2") == NULL && strstr(zone, "DS\t10 13 2") == NULL,
+	   "non-hex digests not in the zone");
 	free(report);
 
 	/* canonical order: a.test < example.test < glue.test < ns1.glue.test < ns2.glue.test
@@ -246,6 +348,7 @@ int main(void)
 	tld_zonegen_free(zg);
 
 	test_manifest_rows();
+	test_hosts_ahead();
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
