@@ -601,9 +601,13 @@ void zg_text_owner(struct tld_zonegen_text *t, const struct tld_zonegen *zg, siz
 	p += sizeof(e);
 	memcpy(p, n->text, n->len);
 	p += ALIGN4(e.text_len);
-	memcpy(p, zg->addrs + n->addr_first, (size_t)e.addr_count * sizeof(struct zg_addr));
-	p += (size_t)e.addr_count * sizeof(struct zg_addr);
-	memcpy(p, zg->ns_packed + n->ns_first, (size_t)e.ns_count * sizeof(uint32_t));
+	if (e.addr_count > 0) { /* the tables are NULL in a zone without any */
+		memcpy(p, zg->addrs + n->addr_first, (size_t)e.addr_count * sizeof(struct zg_addr));
+		p += (size_t)e.addr_count * sizeof(struct zg_addr);
+	}
+	if (e.ns_count > 0) {
+		memcpy(p, zg->ns_packed + n->ns_first, (size_t)e.ns_count * sizeof(uint32_t));
+	}
 }
 
 /*
