@@ -12,7 +12,11 @@
  *     with a tld_zonegen_text, in 1 to 3 parts, joined and drained): the
  *     same bytes;
  *   - tld_zonegen_records() and the parts: one record per line of the file,
- *     in every split.
+ *     in every split;
+ *   - the signer's zone filled from it as `tldsign run` hands it over
+ *     (tld_run_unsigned_zone(): one pass or two parts on two threads) and
+ *     built (signer_zone_build(): records placed, or merged into zonegen's
+ *     order): the same result, the same zone, the same lines, all four ways.
  * Anything else aborts.  Sanitizers catch the rest.
  */
 #include <stdbool.h>
@@ -25,6 +29,9 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "run/unsigned.h"
+#include "signer/zone.h"
+#include "tests/unit/signer_zone_same.h"
 #include "tests/unit/zonegen_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -124,6 +131,34 @@ static char *render_parts(const struct tld_zonegen *zg, unsigned parts, unsigned
 	return g.buf;
 }
 
+/* The signer's zone from zg all four ways (one pass or two parts; placed or merged): the same. */
+static void same_signer_zone(const struct tld_zonegen *zg)
+{
+	struct signer_zone *first = NULL;
+	int first_ret = TLD_OK;
+	for (int way = 0; way < 4; way++) {
+		setenv("TLDSIGN_FILL_PIPELINE", (way & 1) != 0 ? "1" : "0", 1);
+		setenv("TLDSIGN_BUILD_RR_MERGE", (way & 2) != 0 ? "0" : "1", 1);
+		struct signer_zone *z = NULL;
+		int ret = tld_run_unsigned_zone(zg, "test.", "fuzz", &z, NULL);
+		if (ret == TLD_OK) {
+			ret = signer_zone_build(z);
+		}
+		if (way == 0) {
+			first = z;
+			first_ret = ret;
+			continue;
+		}
+		if (ret != first_ret || (ret == TLD_OK && !signer_zone_same_built(first, z, true))) {
+			abort();
+		}
+		signer_zone_free(z);
+	}
+	signer_zone_free(first);
+	unsetenv("TLDSIGN_FILL_PIPELINE");
+	unsetenv("TLDSIGN_BUILD_RR_MERGE");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (dir[0] == '\0') {
@@ -176,6 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		free(a);
 		free(b);
+		same_signer_zone(zg);
 	}
 	tld_zonegen_free(zg);
 	for (size_t i = 0; i < NFILES; i++) {

@@ -18,6 +18,7 @@
 #include "signer/zone.h"
 #include "signer/zone_read.h"
 #include "tests/tap/tap.h"
+#include "tests/unit/signer_zone_same.h"
 
 static char tmpdir[] = "/tmp/test_signer_zone.XXXXXX";
 
@@ -402,30 +403,6 @@ static int read_built(const char *path, const char *slices, struct signer_zone *
 	return ret;
 }
 
-/* Whether two built zones hold the same nodes and records (with their source lines). */
-static bool same_built_zone(const struct signer_zone *a, const struct signer_zone *b)
-{
-	if (a->nnodes != b->nnodes || a->nrrs != b->nrrs || a->origin_len != b->origin_len ||
-	    memcmp(a->origin, b->origin, a->origin_len) != 0) {
-		return false;
-	}
-	for (size_t i = 0; i < a->nnodes; i++) {
-		const struct signer_node *x = &a->nodes[i], *y = &b->nodes[i];
-		if (x->wire_len != y->wire_len || x->flags != y->flags || x->rr_first != y->rr_first ||
-		    x->rr_count != y->rr_count || memcmp(signer_node_wire(a, x), signer_node_wire(b, y), x->wire_len) != 0) {
-			return false;
-		}
-	}
-	for (size_t i = 0; i < a->nrrs; i++) {
-		const struct signer_rr *x = &a->rrs[i], *y = &b->rrs[i];
-		if (x->node != y->node || x->type != y->type || x->ttl != y->ttl || x->line != y->line ||
-		    x->rdlen != y->rdlen || memcmp(signer_rr_rdata(a, x), signer_rr_rdata(b, y), x->rdlen) != 0) {
-			return false;
-		}
-	}
-	return true;
-}
-
 /*
  * The reader cuts a large file in two slices read on two threads: the zone
  * is the same as one pass gives, also when the second slice depends on the
@@ -467,7 +444,7 @@ static void test_sliced_read(void)
 		fclose(fp);
 		struct signer_zone *one = NULL, *two = NULL;
 		int r1 = read_built(path, "0", &one), r2 = read_built(path, NULL, &two);
-		ok(r1 == TLD_OK && r2 == TLD_OK && same_built_zone(one, two), "sliced read (%s): the zone of one pass",
+		ok(r1 == TLD_OK && r2 == TLD_OK && signer_zone_same_built(one, two, true), "sliced read (%s): the zone of one pass",
 		   variants[v]);
 		signer_zone_free(one);
 		signer_zone_free(two);
@@ -535,7 +512,7 @@ static void test_reserve(void)
 	ok(same_zone(plain, roomy) && same_zone(plain, silly), "the three zones are the same");
 	is_int(TLD_OK, signer_zone_build(plain), "the plain zone builds");
 	is_int(TLD_OK, signer_zone_build(roomy), "the one with room builds");
-	ok(same_built_zone(plain, roomy), "built, the same");
+	ok(signer_zone_same_built(plain, roomy, true), "built, the same");
 	size_t cap = roomy->rrs_cap;
 	signer_zone_reserve(roomy, cap * 4, 10, 10, 10);
 	ok(roomy->rrs_cap == cap, "a built zone is left alone");
@@ -628,30 +605,6 @@ static int fill_apex_delegs(struct signer_zone *z, bool apex, long from, long to
 	return ret;
 }
 
-/* Built zones with the same nodes and records (arena places and lines aside). */
-static bool same_built(const struct signer_zone *a, const struct signer_zone *b)
-{
-	if (a->nnodes != b->nnodes || a->nrrs != b->nrrs) {
-		return false;
-	}
-	for (size_t i = 0; i < a->nnodes; i++) {
-		const struct signer_node *x = &a->nodes[i], *y = &b->nodes[i];
-		if (x->wire_len != y->wire_len || x->flags != y->flags || x->rr_count != y->rr_count ||
-		    x->rr_first != y->rr_first || x->parent != y->parent ||
-		    memcmp(signer_node_wire(a, x), signer_node_wire(b, y), x->wire_len) != 0) {
-			return false;
-		}
-	}
-	for (size_t i = 0; i < a->nrrs; i++) {
-		const struct signer_rr *x = &a->rrs[i], *y = &b->rrs[i];
-		if (x->node != y->node || x->type != y->type || x->ttl != y->ttl || x->rdlen != y->rdlen ||
-		    memcmp(signer_rr_rdata(a, x), signer_rr_rdata(b, y), x->rdlen) != 0) {
-			return false;
-		}
-	}
-	return true;
-}
-
 /*
  * signer_zone_append(): the count of nodes known to be in order goes on over
  * the tail only when all of the head is in order and the tail's first owner
@@ -697,7 +650,7 @@ static void test_append_in_order(void)
 		       "%s: %zu nodes known in order (the head's own: %zu)", cases[c].what, cases[c].in_order,
 		       head_in_order);
 		int wb = signer_zone_build(whole), hb = signer_zone_build(head);
-		ok(wb == TLD_OK && hb == TLD_OK && same_built(whole, head),
+		ok(wb == TLD_OK && hb == TLD_OK && signer_zone_same_built(whole, head, false),
 		   "%s: built, the zone filled at once (%d, %d)", cases[c].what, wb, hb);
 		signer_zone_free(whole);
 		signer_zone_free(head);
