@@ -5,6 +5,24 @@
 #include "common/error.h"
 #include "run/history.h"
 
+/* -- internal API -- */
+
+/* The one value of a "SELECT MAX(started) ... WHERE zone = ?1 ..." query into *started (0: none). */
+static int max_started(tld_statedb_t *db, const char *zone, const char *sql, tld_time_t *started)
+{
+	sqlite3_stmt *st = NULL;
+	*started = 0;
+	int perr = tld_statedb_prepare(db, sql, zone, "reading the run history", &st);
+	if (perr != TLD_OK) {
+		return perr;
+	}
+	int rc = sqlite3_step(st);
+	*started = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	int err = rc == SQLITE_ROW ? TLD_OK : tld_statedb_error(db, "reading the run history");
+	sqlite3_finalize(st);
+	return err;
+}
+
 /* -- public API -- */
 
 int tld_history_init(tld_statedb_t *db)
@@ -74,22 +92,7 @@ int tld_history_last_published(tld_statedb_t *db, const char *zone, struct tld_z
 
 int tld_history_last_run_start(tld_statedb_t *db, const char *zone, tld_time_t *started)
 {
-	sqlite3_stmt *st = NULL;
-	int perr = tld_statedb_prepare(db,
-	                               "SELECT MAX(started) FROM run_history WHERE zone = ?1",
-	                               zone, "reading the run history", &st);
-	if (perr != TLD_OK) {
-		return perr;
-	}
-	int err = TLD_OK;
-	*started = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*started = sqlite3_column_int64(st, 0);
-	} else {
-		err = tld_statedb_error(db, "reading the run history");
-	}
-	sqlite3_finalize(st);
-	return err;
+	return max_started(db, zone, "SELECT MAX(started) FROM run_history WHERE zone = ?1", started);
 }
 
 int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
@@ -231,16 +234,7 @@ int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char h
 
 int tld_history_last_full_verify(tld_statedb_t *db, const char *zone, tld_time_t *started)
 {
-	sqlite3_stmt *st = NULL;
-	int perr = tld_statedb_prepare(db,
-	                               "SELECT MAX(started) FROM run_history WHERE zone = ?1 AND verify_full = 1",
-	                               zone, "reading the run history", &st);
-	if (perr != TLD_OK) {
-		return perr;
-	}
-	int rc = sqlite3_step(st);
-	*started = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	int err = rc == SQLITE_ROW ? TLD_OK : tld_statedb_error(db, "reading the run history");
-	sqlite3_finalize(st);
-	return err;
+	return max_started(db, zone,
+	                   "SELECT MAX(started) FROM run_history WHERE zone = ?1 AND verify_full = 1",
+	                   started);
 }

@@ -24,7 +24,7 @@ static int link_replace(const char *from, const char *to)
 static void keep_previous(struct run *r)
 {
 	/* never a cache or state older than the published version: the verifier ties a
-	 * state to its file's SHA-256 anyway, and a stale cache only costs time */
+	 * state to its file by a keyed tag (GMAC) anyway, and a stale cache only costs time */
 	if (access(r->vcache_path, F_OK) == 0) {
 		(void)link_replace(r->vcache_path, r->prev_vcache_path);
 	} else {
