@@ -35,6 +35,19 @@
  * records themselves.  A file of an earlier version is read for its
  * signatures and text index, but its unsigned_hash is never taken as equal
  * to this run's (signer/sign.c): the next version then gets a new serial.
+ *
+ * Version 5 appends, after the text index (its end is 8-aligned: 24 + 20 n
+ * bytes padded to 8), the patch index: what a patch run (signer/patch.h)
+ * needs of this version besides its text and signatures:
+ *   struct signer_sigfile_patch
+ *   nchain x struct signer_sigfile_chain_item   NSEC3 records, sorted by hash
+ *   nslots x struct signer_sigfile_slot         the RRsets with RRSIGs, in the
+ *                                               run's slot order (sign_internal.h)
+ *   names_len bytes                             wire owner names the items
+ *                                               point into, padded to 8
+ * A version 5 file written by a patch run has flags & SIGNER_SIGFILE_PATCHED
+ * and a zero unsigned_hash (a patch run never sees every node): the full
+ * path never takes it as unchanged.  Versions 1-4 have no patch index.
  */
 #pragma once
 
@@ -44,8 +57,8 @@
 #include <stdio.h>
 
 #define SIGNER_SIGFILE_HASH 16
-/*! The version written (1 to 3 are still read). */
-#define SIGNER_SIGFILE_VERSION 4
+/*! The version written (1 to 4 are still read). */
+#define SIGNER_SIGFILE_VERSION 4 /* 5 when the patch index is written */
 #define SIGNER_SIGFILE_SUFFIX ".sigs"
 
 struct signer_sigfile_header {
@@ -82,6 +95,36 @@ struct signer_sigfile_block {
 	uint32_t len;
 };
 
+/*! Version 5: the patch index header. */
+struct signer_sigfile_patch {
+	char magic[8];           /*!< "PATCHIX\0" */
+	int64_t now;             /*!< the signing run's now */
+	uint8_t keys_digest[32]; /*!< sign_run.keys_digest of the run (sign_internal.h) */
+	uint8_t policy_digest[32]; /*!< sign_run.policy_digest of the run */
+	uint64_t nchain;         /*!< NSEC3 records (0 with NSEC) */
+	uint64_t nslots;         /*!< RRsets with signatures */
+	uint64_t names_len;      /*!< bytes of names (not counting the padding) */
+	uint32_t flags;          /*!< SIGNER_SIGFILE_PATCHED */
+	uint32_t pad;
+};
+#define SIGNER_SIGFILE_PATCHED 1u
+/*! One NSEC3 record: its hash and the node it stands for (24 bytes). */
+struct signer_sigfile_chain_item {
+	uint8_t hash[20];
+	uint32_t name;           /*!< offset of the node's wire name in the names */
+};
+/*! One RRset with signatures (32 bytes). */
+struct signer_sigfile_slot {
+	uint8_t hash[SIGNER_SIGFILE_HASH]; /*!< as the entry's hash */
+	uint32_t name;           /*!< offset of the wire owner name in the names: the node's (for
+	                              an NSEC3 record, the node it stands for, not the hashed name) */
+	uint16_t type;
+	uint8_t kind;            /*!< enum slot_kind (sign_internal.h) */
+	uint8_t nsigs;           /*!< its RRSIGs (at most 255 counted) */
+	uint32_t exp_min;        /*!< earliest expiration of its RRSIGs (RRSIG form, RFC 1982) */
+	uint32_t inc_max;        /*!< latest inception of its RRSIGs (RRSIG form) */
+};
+
 /*! A mapped side file. */
 struct signer_sigfile {
 	void *map;               /*!< NULL when the memory is the caller's */
@@ -95,6 +138,12 @@ struct signer_sigfile {
 	uint32_t *block_table;   /*!< the blocks by digest (sigfile.c), for signer_sigfile_find_block() */
 	size_t block_mask;
 	uint32_t *dir;           /*!< entries by the first dir_bits bits of their hash (sigfile.c), or NULL */
+	const struct signer_sigfile_patch *patch;          /*!< version 5: the patch index, else NULL */
+	const struct signer_sigfile_chain_item *chain;     /*!< patch->nchain, by hash */
+	const struct signer_sigfile_slot *pslots;          /*!< patch->nslots, slot order */
+	const uint8_t *names;                              /*!< patch->names_len; every name offset in
+	                                                        chain and pslots is checked to start a
+	                                                        whole wire name inside it */
 	unsigned dir_bits;
 };
 
@@ -173,3 +222,13 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
  * \return TLD_OK, TLD_EIO
  */
 int signer_sigfile_write_text(FILE *out, uint64_t text_size, const struct signer_sigfile_block *blocks, size_t n);
+
+/*!
+ * \brief Appends the patch index (version 5: after signer_sigfile_write_text()
+ *        on the same stream).  hdr's magic and pad are set here; names_len
+ *        bytes of names, padded to 8 here.
+ * \return TLD_OK, TLD_EIO
+ */
+int signer_sigfile_write_patch(FILE *out, const struct signer_sigfile_patch *hdr,
+                               const struct signer_sigfile_chain_item *chain,
+                               const struct signer_sigfile_slot *slots, const uint8_t *names);

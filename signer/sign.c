@@ -894,6 +894,61 @@ static void *prev_thread(void *arg)
 
 /* -- public API -- */
 
+/* A value into a digest in a fixed width, big-endian (the digests are the same on every host). */
+static int digest_u64(EVP_MD_CTX *c, uint64_t v)
+{
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++) {
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+	}
+	return EVP_DigestUpdate(c, b, sizeof(b)) == 1 ? TLD_OK : TLD_ECRYPTO;
+}
+
+int sign_patch_digests(struct sign_run *run)
+{
+	const struct tld_policy *pol = run->o->policy;
+	const struct signer_keyset *ks = run->ks;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ret = c != NULL && EVP_DigestInit_ex(c, run->sha256, NULL) == 1 ? TLD_OK : TLD_ECRYPTO;
+	/* the keys: what each does and its DNSKEY */
+	ret = ret == TLD_OK ? digest_u64(c, ks->n) : ret;
+	for (size_t i = 0; i < ks->n && ret == TLD_OK; i++) {
+		const struct signer_key *k = &ks->keys[i];
+		const struct signer_key_use *u = &ks->use[i];
+		uint64_t word = (uint64_t)k->key_tag << 32 | (uint64_t)k->algorithm << 24 | (uint64_t)u->publish << 3 |
+		                (uint64_t)u->sign_keys << 2 | (uint64_t)u->sign_zone << 1 | (uint64_t)ks->cds[i];
+		ret = digest_u64(c, word);
+		ret = ret == TLD_OK ? digest_u64(c, k->dnskey_len) : ret;
+		if (ret == TLD_OK && EVP_DigestUpdate(c, k->dnskey, k->dnskey_len) != 1) {
+			ret = TLD_ECRYPTO;
+		}
+	}
+	ret = ret == TLD_OK ? digest_u64(c, tld_keyplan_cds_delete(pol)) : ret;
+	if (ret == TLD_OK && EVP_DigestFinal_ex(c, run->keys_digest, NULL) != 1) {
+		ret = TLD_ECRYPTO;
+	}
+	/* the policy: denial, signature times, key TTL and CDS digest */
+	if (ret == TLD_OK && EVP_DigestInit_ex(c, run->sha256, NULL) != 1) {
+		ret = TLD_ECRYPTO;
+	}
+	const uint64_t words[] = {
+		(uint64_t)pol->denial.type, pol->denial.opt_out, pol->denial.iterations, pol->denial.salt_len,
+		(uint64_t)pol->signatures.validity, (uint64_t)pol->signatures.dnskey_validity,
+		(uint64_t)pol->signatures.refresh, (uint64_t)pol->signatures.jitter,
+		(uint64_t)pol->signatures.inception_offset, pol->ttl.dnskey, pol->parent.ds_digest,
+		SIGN_TEXT_FORMAT_VERSION,
+	};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]) && ret == TLD_OK; i++) {
+		ret = digest_u64(c, words[i]);
+	}
+	if (ret == TLD_OK && (EVP_DigestUpdate(c, pol->denial.salt, pol->denial.salt_len) != 1 ||
+	                      EVP_DigestFinal_ex(c, run->policy_digest, NULL) != 1)) {
+		ret = TLD_ECRYPTO;
+	}
+	EVP_MD_CTX_free(c);
+	return ret;
+}
+
 int sign_slot_tail(struct sign_run *run, const struct slot *s, uint8_t *owner, uint32_t *ttl)
 {
 	const struct signer_zone *z = run->z;
@@ -996,6 +1051,9 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	}
 	if (ret == TLD_OK) {
 		ret = signer_keyset_load(o->cfg, pol, o->db, o->now, &run.ks);
+	}
+	if (ret == TLD_OK) {
+		ret = sign_patch_digests(&run);
 	}
 	if (ret == TLD_OK) {
 		ret = add_signer_records(&run);

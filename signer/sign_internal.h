@@ -94,6 +94,9 @@ struct sign_run {
 	const struct signer_sigfile_entry **match; /*!< per slot: its entry in prev (sign_match_previous()), or NULL */
 	uint8_t unsigned_hash[32]; /*!< over the records no RRSIG covers (sign_node_digests()) */
 	uint64_t reused, fresh, dropped, matched;
+	/* what the patch index (sigfile.h version 5) records of the run: sign_patch_digests() */
+	uint8_t keys_digest[32];   /*!< SHA-256 over each key's tag, algorithm, DNSKEY and use, and CDS/CDNSKEY */
+	uint8_t policy_digest[32]; /*!< SHA-256 over the policy fields signing depends on */
 };
 
 /*
@@ -171,6 +174,15 @@ size_t sign_denial_rdata(const struct sign_run *run, const struct slot *s, uint8
 
 /*! Size of run->rdbuf and of any buffer given to sign_denial_rdata(). */
 #define SIGN_RDBUF_SIZE (300 + SIGNER_BITMAP_MAX + SIGNER_DNAME_MAX)
+
+/*!
+ * \brief run->keys_digest and run->policy_digest from run->ks and the policy
+ *        (sign.c).  Two runs with equal digests sign the same RRsets with the
+ *        same keys, the same times rules and the same denial parameters: a
+ *        patch run (signer/patch.h) requires them equal to the previous run's.
+ * \return TLD_OK, TLD_ECRYPTO
+ */
+int sign_patch_digests(struct sign_run *run);
 
 /*!
  * \brief Writes the signed zone (text, canonical order, SOA first) and its side file.
