@@ -380,6 +380,7 @@ static void run_free(struct run *r)
 	free(r->rsec);
 	free(r->sec);
 	(void)tld_run_unsigned_finish(r->unsigned_job, NULL, NULL, NULL); /* it reads zg: before the free */
+	tld_run_unsigned_text_free(r->unsigned_text, r->unsigned_text_len); /* after the job that wrote it */
 	tld_zonegen_free(r->zg);
 	tld_statedb_close(r->db);
 	tld_policy_free(r->pol);

@@ -70,6 +70,9 @@ struct run {
 	bool unsigned_due;                  /* the export stage got as far as the file */
 	bool unsigned_started;              /* start_unsigned_file() was called */
 	int unsigned_err;                   /* its result, once joined */
+	char *unsigned_text;                /* the unsigned text a patch run made (tld_run_unsigned_text()):
+	                                       the file job writes it; freed after the job (run_free()) */
+	size_t unsigned_text_len;
 
 	struct tld_zone_stats cur;          /* this run's figures */
 	struct tld_zone_stats prev;         /* the last published version's */
@@ -122,6 +125,18 @@ int run_wait_unsigned_file(struct run *r);
 
 /*! Stage 7: sign, reusing the published version's signatures.  \return TLD_OK or the error */
 int run_stage_sign(struct run *r);
+
+/* -- stage 7 as a patch (run/stage_patch.c) -- */
+
+/*!
+ * \brief Signs the zone as a patch of the published version (signer/patch.h)
+ *        when its preconditions hold, with STATE_DIR/unsigned.zone written
+ *        from the text the patch compares.
+ * \param[in] so  the full path's options (previous: the published signer output)
+ * \return TLD_OK (r->sig filled); TLD_EAGAIN: sign the whole zone (why logged
+ *         at info; the unsigned file may have been started); another error
+ */
+int run_sign_patched(struct run *r, const struct signer_sign_opts *so);
 
 /* -- stages 8-9 (run/stage_gate.c) -- */
 

@@ -155,7 +155,11 @@ int run_stage_sign(struct run *r)
 		.workers = r->opts->workers,
 		.keep_serial_if_unchanged = true,
 	};
-	int err = sign_from_memory(r, &so);
+	int err = run_sign_patched(r, &so);
+	if (err == TLD_EAGAIN) {
+		memset(&r->sig, 0, sizeof(r->sig));
+		err = sign_from_memory(r, &so);
+	}
 	if (err != TLD_OK) {
 		return err;
 	}

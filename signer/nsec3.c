@@ -87,6 +87,7 @@ void signer_nsec3_chain_free(struct signer_nsec3_chain *chain)
 		return;
 	}
 	free(chain->items);
+	free(chain->next);
 	free(chain);
 }
 
@@ -256,7 +257,7 @@ size_t signer_nsec3_rdata(const struct signer_zone *z, const struct signer_nsec3
 	memcpy(out + o, p->salt, p->salt_len);
 	o += p->salt_len;
 	out[o++] = SIGNER_NSEC3_HASH_LEN;
-	memcpy(out + o, c->items[(i + 1) % c->count].hash, SIGNER_NSEC3_HASH_LEN);
+	memcpy(out + o, c->next != NULL ? c->next[i] : c->items[(i + 1) % c->count].hash, SIGNER_NSEC3_HASH_LEN);
 	o += SIGNER_NSEC3_HASH_LEN;
 	const struct signer_node *n = &z->nodes[c->items[i].node];
 	uint16_t stack_types[64];

@@ -42,6 +42,11 @@ struct signer_nsec3_chain {
 	struct signer_nsec3 *items;  /*!< sorted by hash; next of the last is the first */
 	size_t count;
 	uint32_t ttl;                /*!< min(SOA TTL, SOA MINIMUM), RFC 9077 */
+	uint8_t (*next)[SIGNER_NSEC3_HASH_LEN]; /*!< NULL: the next hashed owner of item i is item i + 1's
+	                                             (the last's the first's); else count entries, item i's
+	                                             next hashed owner: a patch run (signer/patch.h) signs a
+	                                             part of the chain whose neighbours lie outside it.
+	                                             Freed with the chain */
 };
 
 /*!

@@ -18,6 +18,7 @@
 #include "hsm/keys.h"
 #include "policy/keyplan.h"
 #include "signer/dname.h"
+#include "signer/patch_internal.h"
 #include "signer/rrsig.h"
 #include "signer/rrtype.h"
 #include "signer/sign_internal.h"
@@ -1003,7 +1004,27 @@ size_t sign_denial_rdata(const struct sign_run *run, const struct slot *s, uint8
 	return signer_nsec3_rdata(z, run->n3, s->node, rdbuf);
 }
 
-int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats *stats)
+/* Is the run's key set and policy the previous (patched) version's?  Logged when not. */
+static bool patch_digests_match(const struct sign_run *run, const struct sign_patch *pc)
+{
+	const struct signer_sigfile_patch *p = pc->sf->patch;
+	if (memcmp(p->keys_digest, run->keys_digest, sizeof(run->keys_digest)) != 0) {
+		tld_info("signing: the keys or what they sign differ from the previous run's: the whole zone is signed");
+		return false;
+	}
+	if (memcmp(p->policy_digest, run->policy_digest, sizeof(run->policy_digest)) != 0) {
+		tld_info("signing: the signing policy differs from the previous run's: the whole zone is signed");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * signer_sign_file(), or with pc the replaced names of a patch run
+ * (patch_internal.h): no previous version read here (pc has it), the chain's
+ * next hashes from pc, the text spliced into the previous one.
+ */
+static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, struct signer_sign_stats *stats)
 {
 	struct sign_run run;
 	struct signer_sign_stats st;
@@ -1043,7 +1064,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	st.records_in = run.z->nrrs;
 	tld_debug("signing: read %zu records in %.2f s, peak %lu MiB", run.z->nrrs, mono() - t0, peak_mib());
 	ret = check_origin(&run);
-	if (ret == TLD_OK && o->previous != NULL) { /* the previous version beside the build */
+	if (ret == TLD_OK && pc == NULL && o->previous != NULL) { /* the previous version beside the build */
 		pj_running = pthread_create(&pj_tid, NULL, prev_thread, &pj) == 0;
 		if (!pj_running) {
 			prev_thread(&pj);
@@ -1054,6 +1075,16 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	}
 	if (ret == TLD_OK) {
 		ret = sign_patch_digests(&run);
+	}
+	if (ret == TLD_OK && pc != NULL && !patch_digests_match(&run, pc)) {
+		ret = TLD_EAGAIN;
+	}
+	if (ret == TLD_OK && pc != NULL && pc->nothing) { /* as the full path finds it: nothing to sign or write */
+		memset(stats, 0, sizeof(*stats));
+		stats->serial = pc->prev_serial;
+		stats->unchanged = true;
+		stats->records_in = run.z->nrrs;
+		goto fail; /* ret is TLD_OK: only the clean-up */
 	}
 	if (ret == TLD_OK) {
 		ret = add_signer_records(&run);
@@ -1078,7 +1109,10 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	}
 	if (pol->denial.type == TLD_DENIAL_NSEC3) {
 		ret = signer_nsec3_chain_build(run.z, &run.n3p, &run.n3);
-		st.nsec_records = run.n3 ? run.n3->count : 0;
+		if (ret == TLD_OK && pc != NULL) {
+			ret = sign_patch_chain(&run, pc);
+		}
+		st.nsec_records = pc != NULL ? pc->nchain : run.n3 ? run.n3->count : 0;
 	} else {
 		ret = signer_nsec_chain_build(run.z, &run.nsec);
 		st.nsec_records = run.nsec ? run.nsec->count : 0;
@@ -1103,8 +1137,11 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 		pthread_join(pj_tid, NULL);
 		pj_running = false;
 	}
-	bool have_prev = pj.have_prev;
-	uint32_t prev_serial = pj.prev_serial;
+	bool have_prev = pc != NULL || pj.have_prev;
+	uint32_t prev_serial = pc != NULL ? pc->prev_serial : pj.prev_serial;
+	if (pc != NULL) {
+		run.prev = pc->sf; /* the driver's: let go of before run_clear() */
+	}
 	if ((ret = pj.ret) != TLD_OK) {
 		goto fail;
 	}
@@ -1176,7 +1213,9 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	release_batch(&run); /* before the writing phase: it is not needed any more */
 	free(run.match);     /* it points into the previous side file */
 	run.match = NULL;
-	if (run.prev_text == NULL) {
+	if (pc != NULL) {
+		/* the patch writer reads the previous side file whole */
+	} else if (run.prev_text == NULL) {
 		signer_sigfile_close(run.prev); /* kept signatures were copied out */
 		run.prev = NULL;
 	} else {
@@ -1186,7 +1225,7 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	tld_debug("signing: signatures in %.2f s (cpu %.2f s, workers included), peak %lu MiB", t3 - t2, c3 - c2,
 	          peak_mib());
 
-	ret = sign_write(&run, o->output, unchanged);
+	ret = pc != NULL ? sign_patch_write(&run, pc, o->output, serial) : sign_write(&run, o->output, unchanged);
 	if (ret != TLD_OK) {
 		goto fail;
 	}
@@ -1199,6 +1238,13 @@ int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats 
 	st.sigs_new = run.fresh;
 	st.sigs_reused = run.reused;
 	st.earliest_expiration = 0;
+	if (pc != NULL) { /* the previous version's signatures outside the replaced names count too */
+		st.rrsets_signed = pc->kept_slots + run.nzone_slots; /* kept_slots: zone RRsets only */
+		st.sigs_reused += pc->kept_sigs;
+		if (pc->kept_any) {
+			st.earliest_expiration = signer_rrsig_time_abs(pc->kept_exp_min, o->now);
+		}
+	}
 	for (size_t i = 0; i < run.nsigs; i++) {
 		tld_time_t e = signer_rrsig_time_abs(get32(run.arena + run.sigs[i].off + 8), o->now);
 		if (st.earliest_expiration == 0 || e < st.earliest_expiration) {
@@ -1231,6 +1277,19 @@ fail:
 	if (pj_running) {
 		pthread_join(pj_tid, NULL);
 	}
+	if (pc != NULL) {
+		run.prev = NULL; /* the driver's */
+	}
 	run_clear(&run);
 	return ret;
+}
+
+int signer_sign_file(const struct signer_sign_opts *o, struct signer_sign_stats *stats)
+{
+	return sign_zone(o, NULL, stats);
+}
+
+int sign_zone_patched(const struct signer_sign_opts *o, struct sign_patch *pc, struct signer_sign_stats *stats)
+{
+	return sign_zone(o, pc, stats);
 }

@@ -1026,3 +1026,37 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	          t_open, sj.seconds, t1 - t0, t2 - t1, mono() - t2);
 	return ret;
 }
+
+int sign_write_text_memory(const struct sign_run *run, char **text, size_t *len, struct signer_sigfile_block **blocks,
+                           size_t *nblocks)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	if (f == NULL) {
+		return TLD_ENOMEM;
+	}
+	struct text_src src;
+	memset(&src, 0, sizeof(src));
+	src.fd = -1; /* nothing copied: every block formatted */
+	struct text_sink sink = { .out = f };
+	struct text_index ix = { 0 };
+	uint64_t copied = 0;
+	int ret = write_text(run, &src, &sink, &ix, &copied);
+	if (fclose(f) != 0 && ret == TLD_OK) {
+		ret = TLD_ENOMEM;
+	}
+	if (ret == TLD_OK && size != ix.size) {
+		ret = TLD_EIO;
+	}
+	if (ret != TLD_OK) {
+		free(buf);
+		free(ix.blocks);
+		return ret;
+	}
+	*text = buf;
+	*len = size;
+	*blocks = ix.blocks;
+	*nblocks = ix.n;
+	return TLD_OK;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * `tldsign run` stage 7 as a patch of the published version
+ * (run/run_internal.h, signer/patch.h).  What the patch relies on here: the
+ * previous unsigned text, STATE_DIR/unsigned.zone as the last run left it,
+ * is the one the published version was signed from -- its SHA-256 is the
+ * unsigned digest the run history keeps for that version -- and the
+ * published version is the signer's output kept as STATE_DIR/previous.zone
+ * with its side file (choose_previous() in stage_sign.c).  This run's
+ * unsigned text is made whole in memory first (tld_run_unsigned_text()), the
+ * previous file hashed beside it; the file is then written from it on a
+ * thread while the patch signs.  TLDSIGN_PATCH=0 in the environment turns
+ * the patch off (tests compare the two paths).
+ */
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "run/run_internal.h"
+#include "signer/patch.h"
+
+/* The share of owners (delegations and glue) changed beyond which the whole zone is signed. */
+#define PATCH_MAX_SHARE 8
+
+/* The SHA-256 of the previous unsigned file, on a thread beside the new text. */
+struct old_digest {
+	const char *path;
+	char hex[65];
+	size_t size;
+	int err;
+};
+
+static void *old_digest_main(void *arg)
+{
+	struct old_digest *d = arg;
+	d->err = tld_run_file_sha256_hex(d->path, d->hex, &d->size);
+	return NULL;
+}
+
+static int fall_back(const char *why)
+{
+	tld_info("run: sign: %s: the whole zone is signed", why);
+	return TLD_EAGAIN;
+}
+
+/* The previous unsigned text mapped (*map NULL when there is none). */
+static int map_old_text(const char *path, void **map, size_t *len)
+{
+	*map = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0) {
+		return fall_back("no unsigned zone of the last run");
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return fall_back("no unsigned zone of the last run");
+	}
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		return fall_back("the last run's unsigned zone cannot be mapped");
+	}
+	*map = m;
+	*len = (size_t)st.st_size;
+	return TLD_OK;
+}
+
+/* This run's text and the check of the previous one (its digest the history's). */
+static int texts(struct run *r, const void *old, size_t old_len)
+{
+	char kept[65];
+	bool found = false;
+	if (tld_history_kept_unsigned_digest(r->db, r->cfg->zone, kept, &found) != TLD_OK || !found) {
+		return fall_back("no unsigned digest of the published version in the run history");
+	}
+	struct old_digest od = { .path = r->unsigned_path, .err = TLD_OK };
+	pthread_t tid;
+	bool threaded = pthread_create(&tid, NULL, old_digest_main, &od) == 0;
+	if (!threaded) {
+		old_digest_main(&od);
+	}
+	double t0 = run_mono_seconds();
+	int err = tld_run_unsigned_text(r->zg, &r->unsigned_text, &r->unsigned_text_len);
+	double made = run_mono_seconds() - t0;
+	if (threaded) {
+		pthread_join(tid, NULL);
+	}
+	if (err != TLD_OK) {
+		return err;
+	}
+	tld_debug("run: sign: the unsigned text (%.1f MiB) made in %.2f s, the last run's hashed beside it",
+	          (double)r->unsigned_text_len / 1048576.0, made);
+	if (od.err != TLD_OK || od.size != old_len || strcmp(od.hex, kept) != 0) {
+		return fall_back("the last run's unsigned zone is not the one the published version was signed from");
+	}
+	(void)old;
+	return TLD_OK;
+}
+
+int run_sign_patched(struct run *r, const struct signer_sign_opts *so)
+{
+	const char *env = getenv("TLDSIGN_PATCH");
+	if (env != NULL && strcmp(env, "0") == 0) {
+		return TLD_EAGAIN;
+	}
+	if (so->previous == NULL || strcmp(so->previous, r->prev_path) != 0) {
+		return TLD_EAGAIN; /* choose_previous() said why */
+	}
+	if (!r->unsigned_due || r->unsigned_started) {
+		return TLD_EAGAIN;
+	}
+	double t0 = run_mono_seconds();
+	void *old = NULL;
+	size_t old_len = 0;
+	int err = map_old_text(r->unsigned_path, &old, &old_len);
+	if (err == TLD_OK) {
+		err = texts(r, old, old_len);
+	}
+	if (err == TLD_OK) { /* the file from the text, beside the patch */
+		r->unsigned_started = true;
+		r->unsigned_err = tld_run_unsigned_write_buffer(r->unsigned_text, r->unsigned_text_len, r->unsigned_path,
+		                                                &r->unsigned_job);
+		err = r->unsigned_err;
+	}
+	if (err == TLD_OK) {
+		const struct tld_zonegen_stats *zs = tld_zonegen_stats(r->zg);
+		struct signer_patch_opts po = {
+			.cfg = so->cfg, .policy = so->policy, .db = so->db, .output = so->output,
+			.previous = so->previous, .old_text = old, .old_len = old_len, .new_text = r->unsigned_text,
+			.new_len = r->unsigned_text_len, .source = r->unsigned_path, .now = so->now,
+			.workers = so->workers,
+			.max_changes = (size_t)((zs->delegated + zs->glue_records) / PATCH_MAX_SHARE) + 1024,
+		};
+		err = signer_patch_file(&po, &r->sig);
+	}
+	if (old != NULL) {
+		munmap(old, old_len);
+	}
+	if (err == TLD_OK) {
+		tld_info("run: sign: signed as a patch of serial %" PRIu32 " in %.2f s", r->current.serial,
+		         run_mono_seconds() - t0);
+	}
+	return err;
+}

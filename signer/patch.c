@@ -1,0 +1,834 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * signer_patch_file() (signer/patch.h): which names the patch replaces and
+ * the NSEC3 chain after it, the replaced names' records as a zone of their
+ * own, then signed by sign.c and written by sign_patch_write.c.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "signer/patch.h"
+#include "signer/patch_diff.h"
+#include "signer/patch_internal.h"
+#include "signer/rrsig.h"
+#include "signer/textout.h"
+#include "signer/rrtype.h"
+#include "signer/sign_internal.h"
+#include "signer/zparse.h"
+
+#define CLASS_IN 1
+#define TTL_MAX 2147483647u /* RFC 2181 8, as the zone file parser */
+
+/* -- name sets -- */
+
+static uint64_t name_hash(const uint8_t *w, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ w[i]) * 0x100000001b3ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+static size_t name_find(const struct patch_names *s, const uint8_t *wire, size_t len)
+{
+	size_t i = (size_t)name_hash(wire, len) & s->mask;
+	while (s->slot[i] != NULL && !(s->slot[i][0] == len && memcmp(s->slot[i] + 1, wire, len) == 0)) {
+		i = (i + 1) & s->mask;
+	}
+	return i;
+}
+
+int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
+{
+	if (len == 0 || len > 255) {
+		return TLD_EINVAL;
+	}
+	if (s->slot == NULL || (s->count + 1) * 2 > s->mask + 1) {
+		size_t cap = s->slot == NULL ? 1024 : (s->mask + 1) * 2;
+		struct patch_names n = { .slot = calloc(cap, sizeof(uint8_t *)), .mask = cap - 1 };
+		if (n.slot == NULL) {
+			return TLD_ENOMEM;
+		}
+		for (size_t i = 0; s->slot != NULL && i <= s->mask; i++) {
+			if (s->slot[i] != NULL) {
+				n.slot[name_find(&n, s->slot[i] + 1, s->slot[i][0])] = s->slot[i];
+				n.count++;
+			}
+		}
+		free(s->slot);
+		*s = n;
+	}
+	size_t i = name_find(s, wire, len);
+	if (s->slot[i] != NULL) {
+		return TLD_OK;
+	}
+	uint8_t *copy = malloc(len + 1);
+	if (copy == NULL) {
+		return TLD_ENOMEM;
+	}
+	copy[0] = (uint8_t)len;
+	memcpy(copy + 1, wire, len);
+	s->slot[i] = copy;
+	s->count++;
+	return TLD_OK;
+}
+
+bool patch_names_has(const struct patch_names *s, const uint8_t *wire, size_t len)
+{
+	return s->slot != NULL && len <= 255 && s->slot[name_find(s, wire, len)] != NULL;
+}
+
+void patch_names_free(struct patch_names *s)
+{
+	for (size_t i = 0; s->slot != NULL && i <= s->mask; i++) {
+		free(s->slot[i]);
+	}
+	free(s->slot);
+	memset(s, 0, sizeof(*s));
+}
+
+/* -- the driver -- */
+
+/* A replaced name: its group of lines in the new text. */
+struct replaced {
+	uint8_t name[SIGNER_DNAME_MAX];
+	size_t name_len;
+	size_t off, len;
+};
+
+struct driver {
+	const struct signer_patch_opts *o;
+	struct sign_patch pc;
+	uint8_t origin[SIGNER_DNAME_MAX];
+	size_t origin_len;
+	unsigned origin_labels;
+	struct replaced *r;
+	size_t nr, rcap;
+	void *map;                 /* the previous zone file */
+	size_t map_len;
+	struct signer_zone *zone;  /* the replaced names' records */
+	size_t refresh;            /* names with a signature due */
+	struct patch_names deep_tops; /* names one label below the apex with NSEC3 records below them */
+	struct patch_names tops;   /* of them, those whose whole subtree is replaced */
+	struct signer_nsec3_params n3p;
+};
+
+static int fall_back(const char *why)
+{
+	tld_info("signing: %s: the whole zone is signed", why);
+	return TLD_EAGAIN;
+}
+
+/* The type field of the line at p (owner TTL class type ...), or NULL. */
+static const char *line_type(const char *p, const char *end, size_t *tlen)
+{
+	for (int field = 0; field < 3; field++) {
+		while (p < end && *p != '\t' && *p != ' ' && *p != '\n') {
+			p++;
+		}
+		while (p < end && (*p == '\t' || *p == ' ')) {
+			p++;
+		}
+	}
+	const char *t = p;
+	while (p < end && *p != '\t' && *p != ' ' && *p != '\n') {
+		p++;
+	}
+	*tlen = (size_t)(p - t);
+	return *tlen > 0 ? t : NULL;
+}
+
+/* Whether the group of lines text[off, off + len) holds a record of type name tn. */
+static bool group_has_type(const char *text, size_t off, size_t len, const char *tn)
+{
+	const char *p = text + off, *end = text + off + len;
+	size_t want = strlen(tn);
+	while (p < end) {
+		size_t tl;
+		const char *t = line_type(p, end, &tl);
+		if (t != NULL && tl == want && strncmp(t, tn, tl) == 0) {
+			return true;
+		}
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl != NULL ? nl + 1 : end;
+	}
+	return false;
+}
+
+/* The name one label below the apex at or above name (depth >= 1): a suffix of name. */
+static const uint8_t *top_label_name(const struct driver *d, const uint8_t *name, size_t *len)
+{
+	unsigned depth = signer_dname_labels(name) - d->origin_labels;
+	const uint8_t *p = name;
+	while (depth > 1) {
+		p += 1 + p[0];
+		depth--;
+	}
+	*len = signer_dname_len(p, SIGNER_DNAME_MAX);
+	return p;
+}
+
+/* Is name a delegation (an NS RRset, not the apex) in text? */
+static bool is_delegation_in(const char *text, size_t len, const uint8_t *name, size_t name_len)
+{
+	size_t off = 0, glen = 0;
+	return signer_text_find_owner(text, len, name, name_len, &off, &glen) == TLD_OK &&
+	       group_has_type(text, off, glen, "NS");
+}
+
+/* Adds name to the replaced names with its group in the new text (once). */
+static int replace_name(struct driver *d, const uint8_t *name, size_t len)
+{
+	if (patch_names_has(&d->pc.replaced, name, len)) {
+		return TLD_OK;
+	}
+	size_t off = 0, glen = 0;
+	int ret = signer_text_find_owner(d->o->new_text, d->o->new_len, name, len, &off, &glen);
+	if (ret == TLD_ENOENT) {
+		char text[1024];
+		signer_dname_to_text(name, text, sizeof(text));
+		tld_info("signing: %s is in the previous version's chain or signatures but not in the new text", text);
+		return fall_back("a name to re-sign is not in the unsigned zone");
+	}
+	if (ret != TLD_OK) {
+		return ret == TLD_EPARSE ? fall_back("the unsigned text is not in canonical order") : ret;
+	}
+	if (d->nr == d->rcap) {
+		size_t cap = d->rcap ? d->rcap * 2 : 1024;
+		struct replaced *n = realloc(d->r, cap * sizeof(*n));
+		if (n == NULL) {
+			return TLD_ENOMEM;
+		}
+		d->r = n;
+		d->rcap = cap;
+	}
+	struct replaced *r = &d->r[d->nr++];
+	memcpy(r->name, name, len);
+	r->name_len = len;
+	r->off = off;
+	r->len = glen;
+	return patch_names_add(&d->pc.replaced, name, len);
+}
+
+/* The previous version: its side file with both indexes, its zone file mapped and checked against them. */
+static int open_previous(struct driver *d)
+{
+	char side[4096];
+	const char *prev = d->o->previous;
+	if (prev == NULL || snprintf(side, sizeof(side), "%s%s", prev, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
+		return fall_back("no previous version");
+	}
+	int ret = signer_sigfile_open(side, &d->pc.sf);
+	if (ret != TLD_OK) {
+		return ret == TLD_ENOMEM ? ret : fall_back("no readable side file of the previous version");
+	}
+	const struct signer_sigfile *sf = d->pc.sf;
+	if (sf->patch == NULL || sf->text == NULL) {
+		return fall_back("the previous version's side file has no patch index (written before version 5)");
+	}
+	if (sf->hdr->origin_len != d->origin_len || memcmp(sf->hdr->origin, d->origin, d->origin_len) != 0) {
+		return fall_back("the previous version is of another zone");
+	}
+	int fd = open(prev, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != sf->text->text_size ||
+	    st.st_size == 0) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		return fall_back("the previous zone file is not the one its side file indexes");
+	}
+	d->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (d->map == MAP_FAILED) {
+		d->map = NULL;
+		return fall_back("the previous zone file cannot be mapped");
+	}
+	d->map_len = (size_t)st.st_size;
+	d->pc.prev_text = d->map;
+	d->pc.prev_len = d->map_len;
+	d->pc.prev_serial = sf->hdr->serial;
+	return TLD_OK;
+}
+
+/* The previous file's SOA (its first line) has the side file's serial. */
+struct first_soa {
+	bool found;
+	uint32_t serial;
+};
+
+static int first_soa_cb(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                        const uint8_t *rdata, uint16_t rdlen, uint32_t line)
+{
+	struct first_soa *f = ctx;
+	(void)owner, (void)rclass, (void)ttl, (void)line;
+	if (type == SIGNER_T_SOA && rdlen >= 22) {
+		const uint8_t *p = rdata + rdlen - 20;
+		f->found = true;
+		f->serial = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	}
+	return TLD_ECANCELED;
+}
+
+static int check_previous_serial(struct driver *d)
+{
+	const char *nl = memchr(d->map, '\n', d->map_len);
+	struct first_soa f = { 0 };
+	struct signer_zparse_slice sl = { .first_line = 1, .quiet = true };
+	if (nl != NULL) {
+		(void)signer_zparse_slice(d->o->previous, d->map, (size_t)(nl + 1 - (const char *)d->map), d->origin,
+		                          &sl, first_soa_cb, &f);
+	}
+	if (!f.found || f.serial != d->pc.prev_serial) {
+		return fall_back("the previous zone file does not open with the SOA serial its side file names");
+	}
+	return TLD_OK;
+}
+
+static int replace_subtree(struct driver *d, const uint8_t *top, size_t top_len);
+
+/* Names with a signature due for refresh (or not yet valid) in the previous version: replaced. */
+static int names_due(struct driver *d)
+{
+	const struct signer_sigfile *sf = d->pc.sf;
+	tld_time_t now = d->o->now, refresh = d->o->policy->signatures.refresh;
+	for (uint64_t i = 0; i < sf->patch->nslots; i++) {
+		const struct signer_sigfile_slot *s = &sf->pslots[i];
+		tld_time_t exp = signer_rrsig_time_abs(s->exp_min, now);
+		tld_time_t inc = signer_rrsig_time_abs(s->inc_max, now);
+		if (s->nsigs > 0 && exp > now + refresh && inc <= now) {
+			continue;
+		}
+		const uint8_t *name = sf->names + s->name;
+		size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - s->name));
+		if (patch_names_has(&d->pc.replaced, name, len)) {
+			continue;
+		}
+		if (patch_names_has(&d->pc.removed, name, len)) {
+			continue; /* gone anyway */
+		}
+		d->refresh++;
+		size_t tl = 0;
+		const uint8_t *top = len > d->origin_len ? top_label_name(d, name, &tl) : NULL;
+		int ret = top != NULL && patch_names_has(&d->deep_tops, top, tl) ? replace_subtree(d, top, tl)
+		                                                                 : replace_name(d, name, len);
+		if (ret != TLD_OK) {
+			return ret;
+		}
+	}
+	return TLD_OK;
+}
+
+/* The first line of text whose owner sorts at or after key (a line start, or len). */
+static int text_lower_bound(const char *text, size_t len, const uint8_t *key, size_t klen, size_t *out)
+{
+	size_t lo = 0, hi = len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		while (mid > lo && text[mid - 1] != '\n') {
+			mid--;
+		}
+		uint8_t owner[SIGNER_DNAME_MAX], k[SIGNER_KEY_MAX];
+		size_t ol = 0, end = 0;
+		if (signer_text_line_owner(text, len, mid, owner, &ol, &end, NULL) != TLD_OK) {
+			return TLD_EPARSE;
+		}
+		if (signer_key_cmp(k, signer_dname_key(owner, k), key, klen) < 0) {
+			lo = end;
+		} else {
+			hi = mid;
+		}
+	}
+	*out = lo;
+	return TLD_OK;
+}
+
+/*
+ * A name one label below the apex with signed names below it (the apex's
+ * own data, as ns1.nic.<tld>.): its whole subtree in the new text is
+ * replaced, so that the empty non-terminals and NSEC3 records of the zone
+ * signed come out as the full path's.
+ */
+static int replace_subtree(struct driver *d, const uint8_t *top, size_t top_len)
+{
+	if (patch_names_has(&d->tops, top, top_len)) {
+		return TLD_OK;
+	}
+	int ret = patch_names_add(&d->tops, top, top_len);
+	uint8_t key[SIGNER_KEY_MAX];
+	size_t pos = 0, klen = signer_dname_key(top, key);
+	if (ret == TLD_OK) {
+		ret = text_lower_bound(d->o->new_text, d->o->new_len, key, klen, &pos);
+	}
+	while (ret == TLD_OK && pos < d->o->new_len) {
+		uint8_t owner[SIGNER_DNAME_MAX];
+		size_t ol = 0, end = 0, off = 0, glen = 0;
+		ret = signer_text_line_owner(d->o->new_text, d->o->new_len, pos, owner, &ol, &end, NULL);
+		if (ret != TLD_OK || !signer_dname_is_sub(owner, top)) {
+			break;
+		}
+		ret = signer_text_find_owner(d->o->new_text, d->o->new_len, owner, ol, &off, &glen);
+		if (ret == TLD_OK) {
+			ret = replace_name(d, owner, ol);
+			pos = off + glen;
+		}
+	}
+	return ret == TLD_EPARSE ? fall_back("the unsigned text is not in canonical order") : ret;
+}
+
+/* The tops of the names two or more labels below the apex in the previous chain. */
+static int find_deep_tops(struct driver *d)
+{
+	const struct signer_sigfile *sf = d->pc.sf;
+	for (uint64_t i = 0; i < sf->patch->nchain; i++) {
+		const uint8_t *name = sf->names + sf->chain[i].name;
+		if (signer_dname_labels(name) > d->origin_labels + 1) {
+			size_t tl = 0;
+			const uint8_t *top = top_label_name(d, name, &tl);
+			int ret = patch_names_add(&d->deep_tops, top, tl);
+			if (ret != TLD_OK) {
+				return ret;
+			}
+		}
+	}
+	return TLD_OK;
+}
+
+/* Is name (below the apex) in the subtree of a name with signed names below it? */
+static bool in_deep_subtree(const struct driver *d, const uint8_t *name)
+{
+	size_t tl = 0;
+	const uint8_t *top = top_label_name(d, name, &tl);
+	return patch_names_has(&d->deep_tops, top, tl);
+}
+
+/* The changed owners: replaced (present) or removed, each checked against the preconditions. */
+static int take_changes(struct driver *d, const struct signer_owner_change *ch, size_t n)
+{
+	const struct signer_patch_opts *o = d->o;
+	for (size_t i = 0; i < n; i++) {
+		const struct signer_owner_change *c = &ch[i];
+		if (c->owner_len == d->origin_len && memcmp(c->owner, d->origin, d->origin_len) == 0) {
+			return fall_back("the apex's records changed");
+		}
+		if (!signer_dname_is_sub(c->owner, d->origin)) {
+			return fall_back("a name outside the zone");
+		}
+		if (in_deep_subtree(d, c->owner)) {
+			size_t tl = 0;
+			const uint8_t *top = top_label_name(d, c->owner, &tl);
+			int ret = c->kind == SIGNER_OWNER_REMOVED ? patch_names_add(&d->pc.removed, c->owner, c->owner_len)
+			                                          : TLD_OK;
+			ret = ret == TLD_OK ? replace_subtree(d, top, tl) : ret;
+			if (ret != TLD_OK) {
+				return ret;
+			}
+			continue;
+		}
+		unsigned depth = signer_dname_labels(c->owner) - d->origin_labels;
+		bool present = c->kind != SIGNER_OWNER_REMOVED, was = c->kind != SIGNER_OWNER_ADDED;
+		if (depth == 1 && c->kind == SIGNER_OWNER_CHANGED &&
+		    group_has_type(o->old_text, c->old_off, c->old_len, "NS") !=
+		            group_has_type(o->new_text, c->new_off, c->new_len, "NS")) {
+			return fall_back("a name one label below the apex became or stopped being a delegation");
+		}
+		if (depth >= 2) { /* glue: below a delegation one label below the apex, before and after */
+			size_t tl = 0;
+			const uint8_t *top = top_label_name(d, c->owner, &tl);
+			if ((present && !is_delegation_in(o->new_text, o->new_len, top, tl)) ||
+			    (was && !is_delegation_in(o->old_text, o->old_len, top, tl))) {
+				return fall_back("a changed name two or more labels below the apex is not glue of a "
+				                 "delegation");
+			}
+			if (present) {
+				int ret = replace_name(d, top, tl); /* it occludes the glue in the zone signed */
+				if (ret != TLD_OK) {
+					return ret;
+				}
+			}
+		}
+		int ret = present ? replace_name(d, c->owner, c->owner_len)
+		                  : patch_names_add(&d->pc.removed, c->owner, c->owner_len);
+		if (ret != TLD_OK) {
+			return ret;
+		}
+	}
+	return TLD_OK;
+}
+
+/* Index of the first link with hash >= h. */
+static size_t link_lower(const struct patch_link *v, size_t n, const uint8_t *h)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(v[mid].hash, h, SIGNER_NSEC3_HASH_LEN) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+/* One record of a replaced name's lines into the zone (what the full path's fill takes and drops). */
+static int add_record(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                      const uint8_t *rdata, uint16_t rdlen, uint32_t line)
+{
+	struct signer_zone *z = ctx;
+	if (rclass != CLASS_IN || ttl > TTL_MAX) {
+		return TLD_EPARSE;
+	}
+	if (signer_rrtype_made_by_signer(type)) {
+		return TLD_OK;
+	}
+	return signer_zone_add(z, owner, type, ttl, rdata, rdlen, line);
+}
+
+/* The replaced names' records: a zone of their own (not built). */
+static int make_zone(const struct driver *d, struct signer_zone **out)
+{
+	struct signer_zone *z = NULL;
+	int ret = signer_zone_new(d->origin, d->o->source, &z);
+	for (size_t i = 0; i < d->nr && ret == TLD_OK; i++) {
+		struct signer_zparse_slice sl = { .first_line = 0, .fresh = true, .quiet = true };
+		ret = signer_zparse_slice(d->o->source, d->o->new_text + d->r[i].off, d->r[i].len, d->origin, &sl,
+		                          add_record, z);
+		if (ret == TLD_OK && sl.origin_changed) {
+			ret = TLD_EPARSE;
+		}
+	}
+	if (ret != TLD_OK) {
+		signer_zone_free(z);
+		return ret == TLD_EPARSE || ret == TLD_EINVAL
+		               ? fall_back("a changed name's records are not as the full path takes them")
+		               : ret;
+	}
+	*out = z;
+	return TLD_OK;
+}
+
+/* Is a previous NSEC3 record's name replaced, removed or in a replaced subtree? */
+static bool link_goes(const struct driver *d, const uint8_t *name, size_t len)
+{
+	if (patch_names_has(&d->pc.replaced, name, len) || patch_names_has(&d->pc.removed, name, len)) {
+		return true;
+	}
+	if (len <= d->origin_len) {
+		return false;
+	}
+	size_t tl = 0;
+	const uint8_t *top = top_label_name(d, name, &tl);
+	return patch_names_has(&d->tops, top, tl);
+}
+
+/*
+ * The NSEC3 records of the replaced names: those of the chain of their zone
+ * built on its own (the names' hashes and which have one, as the full path's:
+ * a replaced name's records, its empty non-terminals and its delegation are
+ * all in it).  Every node's name, empty non-terminals too, joins the replaced.
+ */
+static int fresh_links(struct driver *d, struct patch_link **out, size_t *n)
+{
+	struct signer_zone *z = NULL;
+	struct signer_nsec3_chain *c = NULL;
+	int ret = make_zone(d, &z);
+	if (ret == TLD_OK && (ret = signer_zone_build(z)) != TLD_OK) {
+		ret = ret == TLD_ENOMEM ? ret : fall_back("the names to re-sign do not make a zone");
+	}
+	for (size_t i = 0; ret == TLD_OK && i < z->nnodes; i++) {
+		const struct signer_node *nd = &z->nodes[i];
+		ret = patch_names_add(&d->pc.replaced, signer_node_wire(z, nd), nd->wire_len);
+	}
+	if (ret == TLD_OK) {
+		ret = signer_nsec3_chain_build(z, &d->n3p, &c);
+	}
+	if (ret == TLD_OK) {
+		*out = malloc((c->count ? c->count : 1) * sizeof(**out));
+		ret = *out == NULL ? TLD_ENOMEM : TLD_OK;
+	}
+	for (size_t i = 0; ret == TLD_OK && i < c->count; i++) {
+		const struct signer_node *nd = &z->nodes[c->items[i].node];
+		struct patch_link *l = &(*out)[i];
+		memcpy(l->hash, c->items[i].hash, SIGNER_NSEC3_HASH_LEN);
+		/* the set's copy: it outlives the zone */
+		l->name = d->pc.replaced.slot[name_find(&d->pc.replaced, signer_node_wire(z, nd), nd->wire_len)] + 1;
+		l->name_len = (uint8_t)nd->wire_len;
+	}
+	*n = ret == TLD_OK ? c->count : 0;
+	signer_nsec3_chain_free(c);
+	signer_zone_free(z);
+	return ret;
+}
+
+/* Replaces the node before hash h in chain (the chain's only neighbour of h that can change). */
+static int replace_before(struct driver *d, const struct patch_link *chain, size_t n, const uint8_t *h, size_t *added)
+{
+	const struct patch_link *before = &chain[(link_lower(chain, n, h) + n - 1) % n];
+	if (patch_names_has(&d->pc.replaced, before->name, before->name_len)) {
+		return TLD_OK;
+	}
+	(*added)++;
+	if (before->name_len > d->origin_len && in_deep_subtree(d, before->name)) {
+		size_t tl = 0;
+		const uint8_t *top = top_label_name(d, before->name, &tl);
+		return replace_subtree(d, top, tl);
+	}
+	return replace_name(d, before->name, before->name_len);
+}
+
+/* Is hash h among the previous chain's? */
+static bool in_previous_chain(const struct signer_sigfile *sf, const uint8_t *h)
+{
+	size_t lo = 0, hi = (size_t)sf->patch->nchain;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(sf->chain[mid].hash, h, SIGNER_NSEC3_HASH_LEN);
+		if (c == 0) {
+			return true;
+		}
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return false;
+}
+
+/*
+ * One round of the chain after the patch: the previous one without the
+ * records of the replaced and removed names, with the replaced names' own;
+ * *added counts the names before a hash that came or went which were not
+ * replaced yet (they are now: their record's next hashed owner moves).
+ */
+static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *n_out, size_t *added)
+{
+	const struct signer_sigfile *sf = d->pc.sf;
+	const struct signer_sigfile_patch *ph = sf->patch;
+	struct patch_link *fresh = NULL, *chain = NULL;
+	size_t nfresh = 0, n = 0;
+	int ret = fresh_links(d, &fresh, &nfresh);
+	if (ret == TLD_OK) {
+		chain = malloc((size_t)(ph->nchain + nfresh + 1) * sizeof(*chain));
+		ret = chain == NULL ? TLD_ENOMEM : TLD_OK;
+	}
+	size_t j = 0;
+	for (uint64_t i = 0; i < ph->nchain && ret == TLD_OK; i++) {
+		const struct signer_sigfile_chain_item *it = &sf->chain[i];
+		const uint8_t *name = sf->names + it->name;
+		size_t len = signer_dname_len(name, (size_t)(ph->names_len - it->name));
+		if (link_goes(d, name, len)) {
+			continue;
+		}
+		while (j < nfresh && memcmp(fresh[j].hash, it->hash, SIGNER_NSEC3_HASH_LEN) < 0) {
+			chain[n++] = fresh[j++];
+		}
+		if (j < nfresh && memcmp(fresh[j].hash, it->hash, SIGNER_NSEC3_HASH_LEN) == 0) {
+			ret = fall_back("two names with one NSEC3 hash");
+			break;
+		}
+		memcpy(chain[n].hash, it->hash, SIGNER_NSEC3_HASH_LEN);
+		chain[n].name = name;
+		chain[n].name_len = (uint8_t)len;
+		n++;
+	}
+	while (ret == TLD_OK && j < nfresh) {
+		chain[n++] = fresh[j++];
+	}
+	for (size_t i = 1; ret == TLD_OK && i < n; i++) {
+		if (memcmp(chain[i - 1].hash, chain[i].hash, SIGNER_NSEC3_HASH_LEN) == 0) {
+			ret = fall_back("two names with one NSEC3 hash");
+		}
+	}
+	if (ret == TLD_OK && n == 0) {
+		ret = fall_back("no NSEC3 chain");
+	}
+	/* the names before each hash that went or came */
+	d->pc.ngone = 0;
+	for (uint64_t i = 0; i < ph->nchain && ret == TLD_OK; i++) {
+		const uint8_t *h = sf->chain[i].hash;
+		size_t at = link_lower(chain, n, h);
+		if (at < n && memcmp(chain[at].hash, h, SIGNER_NSEC3_HASH_LEN) == 0) {
+			continue;
+		}
+		memcpy(d->pc.gone[d->pc.ngone++], h, SIGNER_NSEC3_HASH_LEN);
+		ret = replace_before(d, chain, n, h, added);
+	}
+	for (size_t i = 0; i < nfresh && ret == TLD_OK; i++) {
+		if (!in_previous_chain(sf, fresh[i].hash)) {
+			ret = replace_before(d, chain, n, fresh[i].hash, added);
+		}
+	}
+	free(fresh);
+	if (ret != TLD_OK) {
+		free(chain);
+		return ret;
+	}
+	*chain_out = chain;
+	*n_out = n;
+	return TLD_OK;
+}
+
+/*
+ * The chain after the patch, in rounds until no further name is replaced
+ * (a name replaced for its neighbour keeps its hash: the second round adds
+ * none; a third is a precondition missed).
+ */
+static int plan_chain(struct driver *d)
+{
+	d->pc.gone = malloc((size_t)(d->pc.sf->patch->nchain + 1) * sizeof(*d->pc.gone));
+	if (d->pc.gone == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (int round = 0; round < 3; round++) {
+		size_t added = 0;
+		free(d->pc.chain);
+		d->pc.chain = NULL;
+		int ret = chain_round(d, &d->pc.chain, &d->pc.nchain, &added);
+		if (ret != TLD_OK || added == 0) {
+			return ret;
+		}
+	}
+	return fall_back("the names to re-sign do not settle");
+}
+
+static int patch(struct driver *d, struct signer_sign_stats *stats)
+{
+	const struct signer_patch_opts *o = d->o;
+	if (o->policy->denial.type != TLD_DENIAL_NSEC3) {
+		return fall_back("the denial is NSEC, not NSEC3");
+	}
+	int ret = open_previous(d);
+	if (ret == TLD_OK) {
+		ret = check_previous_serial(d);
+	}
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	if (o->now < d->pc.sf->patch->now) {
+		return fall_back("the clock is earlier than the previous run's");
+	}
+	if ((ret = find_deep_tops(d)) != TLD_OK) {
+		return ret;
+	}
+	struct signer_owner_change *ch = NULL;
+	size_t nch = 0;
+	const char *why = NULL;
+	ret = signer_text_diff(o->old_text, o->old_len, o->new_text, o->new_len, o->max_changes, &ch, &nch, &why);
+	if (ret == TLD_ERANGE) {
+		return fall_back("more owners changed than a patch takes");
+	}
+	if (ret == TLD_EPARSE) {
+		tld_info("signing: the unsigned texts cannot be compared: %s", why != NULL ? why : "?");
+		return fall_back("no comparison of the unsigned texts");
+	}
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	ret = replace_name(d, d->origin, d->origin_len); /* the SOA serial changes */
+	if (ret == TLD_OK) {
+		ret = take_changes(d, ch, nch);
+	}
+	free(ch);
+	if (ret == TLD_OK) {
+		ret = names_due(d);
+	}
+	d->pc.nothing = nch == 0 && d->refresh == 0;
+	if (ret == TLD_OK) {
+		ret = plan_chain(d);
+	}
+	if (ret == TLD_OK) {
+		ret = make_zone(d, &d->zone);
+	}
+	if (ret != TLD_OK) {
+		return ret;
+	}
+	tld_info("signing: a patch of the previous version: %zu owners changed, %zu names re-signed for a "
+	         "signature due, %zu names signed anew in all, %zu removed, %zu NSEC3 records gone",
+	         nch, d->refresh, d->nr, d->pc.removed.count, d->pc.ngone);
+	struct signer_sign_opts so = {
+		.cfg = o->cfg, .policy = o->policy, .db = o->db, .input = o->source, .zone = d->zone,
+		.output = o->output, .now = o->now, .workers = o->workers,
+	};
+	d->zone = NULL; /* the signer takes it */
+	return sign_zone_patched(&so, &d->pc, stats);
+}
+
+int signer_patch_file(const struct signer_patch_opts *o, struct signer_sign_stats *stats)
+{
+	struct driver d = { .o = o };
+	if (o->cfg == NULL || o->cfg->zone == NULL) {
+		return TLD_EINVAL;
+	}
+	d.origin_len = signer_zparse_name(o->cfg->zone, strlen(o->cfg->zone), NULL, d.origin);
+	if (d.origin_len == 0) {
+		return TLD_EINVAL;
+	}
+	signer_dname_lower(d.origin);
+	d.origin_labels = signer_dname_labels(d.origin);
+	d.n3p.algorithm = SIGNER_NSEC3_SHA1;
+	d.n3p.opt_out = o->policy->denial.opt_out;
+	d.n3p.iterations = o->policy->denial.iterations;
+	d.n3p.salt_len = o->policy->denial.salt_len;
+	memcpy(d.n3p.salt, o->policy->denial.salt, d.n3p.salt_len);
+	int ret = patch(&d, stats);
+	signer_zone_free(d.zone);
+	signer_sigfile_close(d.pc.sf);
+	if (d.map != NULL) {
+		munmap(d.map, d.map_len);
+	}
+	free(d.pc.chain);
+	free(d.pc.gone);
+	patch_names_free(&d.pc.replaced);
+	patch_names_free(&d.pc.removed);
+	patch_names_free(&d.deep_tops);
+	patch_names_free(&d.tops);
+	free(d.r);
+	return ret;
+}
+
+/* -- sign_patch_chain() -- */
+
+int sign_patch_chain(struct sign_run *run, struct sign_patch *pc)
+{
+	const struct signer_zone *z = run->z;
+	struct signer_nsec3_chain *c = run->n3;
+	for (size_t i = 0; i < z->nnodes; i++) {
+		if (z->nodes[i].flags & (SIGNER_NODE_DNAME | SIGNER_NODE_WILDCARD)) {
+			return fall_back("the names to re-sign hold a DNAME or a wildcard");
+		}
+	}
+	size_t mine = 0; /* the records of the chain after the patch that stand for replaced names */
+	for (size_t i = 0; i < pc->nchain; i++) {
+		mine += patch_names_has(&pc->replaced, pc->chain[i].name, pc->chain[i].name_len);
+	}
+	if (c == NULL || c->count != mine) {
+		tld_warning("signing: the patch's NSEC3 records (%zu) are not those planned (%zu)", c ? c->count : 0,
+		            mine);
+		return fall_back("the patch's NSEC3 records are not those planned");
+	}
+	c->next = malloc((c->count ? c->count : 1) * sizeof(*c->next));
+	if (c->next == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (size_t i = 0; i < c->count; i++) {
+		size_t at = link_lower(pc->chain, pc->nchain, c->items[i].hash);
+		const struct signer_node *n = &z->nodes[c->items[i].node];
+		if (at == pc->nchain || memcmp(pc->chain[at].hash, c->items[i].hash, SIGNER_NSEC3_HASH_LEN) != 0 ||
+		    pc->chain[at].name_len != n->wire_len ||
+		    memcmp(pc->chain[at].name, signer_node_wire(z, n), n->wire_len) != 0) {
+			tld_warning("signing: an NSEC3 record of the patch is not in the chain planned");
+			return fall_back("the patch's NSEC3 records are not those planned");
+		}
+		memcpy(c->next[i], pc->chain[(at + 1) % pc->nchain].hash, SIGNER_NSEC3_HASH_LEN);
+	}
+	return TLD_OK;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * What a patch run (signer/patch.h) shares between its driver (patch.c), the
+ * signing code it runs on the replaced names (sign.c) and its writer
+ * (sign_patch_write.c).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "signer/dname.h"
+#include "signer/nsec3.h"
+#include "signer/sigfile.h"
+#include "signer/sign.h"
+
+struct sign_run;
+
+/*! A set of wire names (lower case), owned copies. */
+struct patch_names {
+	uint8_t **slot;            /*!< open addressing; NULL: empty */
+	size_t mask, count;
+};
+
+/*! \return TLD_OK (added or there already), TLD_ENOMEM */
+int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len);
+bool patch_names_has(const struct patch_names *s, const uint8_t *wire, size_t len);
+void patch_names_free(struct patch_names *s);
+
+/*! One NSEC3 record of the chain after the patch. */
+struct patch_link {
+	uint8_t hash[SIGNER_NSEC3_HASH_LEN];
+	const uint8_t *name;       /*!< the node it stands for, wire (into the previous patch index or the new text's parse) */
+	uint8_t name_len;
+};
+
+struct sign_patch {
+	struct signer_sigfile *sf;   /*!< the previous side file (version 5): owned by the driver */
+	const char *prev_text;       /*!< the previous zone file, mapped (the driver's) */
+	size_t prev_len;
+	uint32_t prev_serial;
+	bool nothing;                /*!< nothing changed and no signature due: unchanged, if the keys are too */
+	struct patch_link *chain;    /*!< the chain after the patch, by hash */
+	size_t nchain;
+	struct patch_names replaced; /*!< the names signed anew (the mini zone's owners) */
+	struct patch_names removed;  /*!< the owners gone */
+	uint8_t (*gone)[SIGNER_NSEC3_HASH_LEN]; /*!< NSEC3 records of the previous version not in the new chain */
+	size_t ngone;
+	/* filled by sign_patch_write() for the statistics */
+	uint64_t kept_sigs;          /*!< old signatures kept outside the replaced names */
+	uint64_t kept_slots;         /*!< of them, RRsets of the zone (not NSEC3) */
+	uint32_t kept_exp_min;       /*!< earliest expiration among them (RRSIG form), when kept_any */
+	bool kept_any;
+};
+
+/*!
+ * \brief The next hashed owner of each NSEC3 record of the run's chain (the
+ *        replaced names' records) from pc->chain; checks that the run's chain
+ *        is exactly the replaced names' part of pc->chain (else TLD_EAGAIN,
+ *        logged: a precondition the driver missed).
+ * \return TLD_OK, TLD_EAGAIN, TLD_ENOMEM
+ */
+int sign_patch_chain(struct sign_run *run, struct sign_patch *pc);
+
+/*!
+ * \brief Signs the replaced names (the run's zone) as a patch of pc's
+ *        previous version: sign.c's signer_sign_file() with the patch
+ *        context (sign.c).
+ * \return as signer_sign_file(); TLD_EAGAIN as signer_patch_file()
+ */
+int sign_zone_patched(const struct signer_sign_opts *o, struct sign_patch *pc, struct signer_sign_stats *stats);
+
+/*!
+ * \brief Writes the patched version: the previous text with the replaced
+ *        and removed names' blocks taken out and the run's blocks spliced
+ *        in, and its side file (signatures, text index, patch index).
+ * \return TLD_OK, TLD_EAGAIN (the previous text is not as its index says:
+ *         nothing written), TLD_EIO, TLD_ENOMEM
+ */
+int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *path, uint32_t serial);
+
+/*!
+ * \brief The run's zone text, every block formatted (sign_write.c), into
+ *        memory with its text index: the blocks a patch splices in.
+ * \param[out] text, len       caller frees *text
+ * \param[out] blocks, nblocks caller frees *blocks
+ * \return TLD_OK, TLD_ENOMEM, TLD_EIO
+ */
+int sign_write_text_memory(const struct sign_run *run, char **text, size_t *len, struct signer_sigfile_block **blocks,
+                           size_t *nblocks);
