@@ -104,8 +104,11 @@ int run_sign_patched(struct run *r, const struct signer_sign_opts *so)
 	if (env != NULL && strcmp(env, "0") == 0) {
 		return TLD_EAGAIN;
 	}
-	if (so->previous == NULL || strcmp(so->previous, r->prev_path) != 0) {
-		return TLD_EAGAIN; /* choose_previous() said why */
+	if (so->previous == NULL) {
+		return TLD_EAGAIN; /* a first version */
+	}
+	if (strcmp(so->previous, r->prev_path) != 0) {
+		return fall_back("no side file of the published version");
 	}
 	if (!r->unsigned_due || r->unsigned_started) {
 		return TLD_EAGAIN;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -96,11 +97,20 @@ void patch_names_free(struct patch_names *s)
 
 /* -- the driver -- */
 
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* A replaced name: its group of lines in the new text. */
 struct replaced {
 	uint8_t name[SIGNER_DNAME_MAX];
 	size_t name_len;
-	size_t off, len;
+	size_t off, len;           /* len 0: an empty non-terminal of a replaced subtree */
+	bool n3;                   /* it has an NSEC3 record */
+	uint8_t hash[SIGNER_NSEC3_HASH_LEN];
 };
 
 struct driver {
@@ -183,7 +193,67 @@ static bool is_delegation_in(const char *text, size_t len, const uint8_t *name, 
 	       group_has_type(text, off, glen, "NS");
 }
 
-/* Adds name to the replaced names with its group in the new text (once). */
+static bool in_deep_subtree(const struct driver *d, const uint8_t *name);
+
+/*
+ * Whether a replaced name has an NSEC3 record, as the full path's chain
+ * (signer/nsec3.h) decides for the zone the preconditions allow: the apex;
+ * one label below it, a name with records unless an insecure delegation
+ * under opt-out; below, glue (none) or the apex's own signed names and their
+ * empty non-terminals (all: no delegation among them, else TLD_EAGAIN).
+ */
+static int has_nsec3(const struct driver *d, const struct replaced *r, bool *n3)
+{
+	unsigned depth = signer_dname_labels(r->name) - d->origin_labels;
+	bool deep = depth >= 1 && in_deep_subtree(d, r->name);
+	bool ns = r->len > 0 && group_has_type(d->o->new_text, r->off, r->len, "NS");
+	if (depth == 0 || r->len == 0) {
+		*n3 = true;
+	} else if (deep) {
+		if (ns) {
+			return fall_back("a delegation among the apex's own signed names");
+		}
+		*n3 = true;
+	} else if (depth >= 2) {
+		*n3 = false; /* glue below a delegation: take_changes() checked */
+	} else {
+		*n3 = !ns || !d->o->policy->denial.opt_out || group_has_type(d->o->new_text, r->off, r->len, "DS");
+	}
+	return TLD_OK;
+}
+
+/* Adds a replaced name with its group in the new text (glen 0: an empty non-terminal), once. */
+static int add_replaced(struct driver *d, const uint8_t *name, size_t len, size_t off, size_t glen)
+{
+	if (patch_names_has(&d->pc.replaced, name, len)) {
+		return TLD_OK;
+	}
+	if (d->nr == d->rcap) {
+		size_t cap = d->rcap ? d->rcap * 2 : 1024;
+		struct replaced *n = realloc(d->r, cap * sizeof(*n));
+		if (n == NULL) {
+			return TLD_ENOMEM;
+		}
+		d->r = n;
+		d->rcap = cap;
+	}
+	struct replaced *r = &d->r[d->nr];
+	memcpy(r->name, name, len);
+	r->name_len = len;
+	r->off = off;
+	r->len = glen;
+	int ret = has_nsec3(d, r, &r->n3);
+	if (ret == TLD_OK && r->n3) {
+		ret = signer_nsec3_hash(&d->n3p, r->name, r->hash);
+	}
+	if (ret == TLD_OK) {
+		d->nr++;
+		ret = patch_names_add(&d->pc.replaced, name, len);
+	}
+	return ret;
+}
+
+/* Adds name to the replaced names with its group in the new text, found there (once). */
 static int replace_name(struct driver *d, const uint8_t *name, size_t len)
 {
 	if (patch_names_has(&d->pc.replaced, name, len)) {
@@ -200,21 +270,7 @@ static int replace_name(struct driver *d, const uint8_t *name, size_t len)
 	if (ret != TLD_OK) {
 		return ret == TLD_EPARSE ? fall_back("the unsigned text is not in canonical order") : ret;
 	}
-	if (d->nr == d->rcap) {
-		size_t cap = d->rcap ? d->rcap * 2 : 1024;
-		struct replaced *n = realloc(d->r, cap * sizeof(*n));
-		if (n == NULL) {
-			return TLD_ENOMEM;
-		}
-		d->r = n;
-		d->rcap = cap;
-	}
-	struct replaced *r = &d->r[d->nr++];
-	memcpy(r->name, name, len);
-	r->name_len = len;
-	r->off = off;
-	r->len = glen;
-	return patch_names_add(&d->pc.replaced, name, len);
+	return add_replaced(d, name, len, off, glen);
 }
 
 /* The previous version: its side file with both indexes, its zone file mapped and checked against them. */
@@ -232,6 +288,10 @@ static int open_previous(struct driver *d)
 	const struct signer_sigfile *sf = d->pc.sf;
 	if (sf->patch == NULL || sf->text == NULL) {
 		return fall_back("the previous version's side file has no patch index (written before version 5)");
+	}
+	if (sf->patch->names_len > (1u << 20) + 64 * (sf->patch->nslots + sf->patch->nchain)) {
+		/* each patch appends the names it re-signed: the full path writes them anew, compact */
+		return fall_back("the previous patch index's names have grown: time to write them anew");
 	}
 	if (sf->hdr->origin_len != d->origin_len || memcmp(sf->hdr->origin, d->origin, d->origin_len) != 0) {
 		return fall_back("the previous version is of another zone");
@@ -362,6 +422,7 @@ static int replace_subtree(struct driver *d, const uint8_t *top, size_t top_len)
 		return TLD_OK;
 	}
 	int ret = patch_names_add(&d->tops, top, top_len);
+	size_t first = d->nr;
 	uint8_t key[SIGNER_KEY_MAX];
 	size_t pos = 0, klen = signer_dname_key(top, key);
 	if (ret == TLD_OK) {
@@ -376,8 +437,22 @@ static int replace_subtree(struct driver *d, const uint8_t *top, size_t top_len)
 		}
 		ret = signer_text_find_owner(d->o->new_text, d->o->new_len, owner, ol, &off, &glen);
 		if (ret == TLD_OK) {
-			ret = replace_name(d, owner, ol);
+			ret = add_replaced(d, owner, ol, off, glen);
 			pos = off + glen;
+		}
+	}
+	/* the names between the top and each name below it that have no records: empty non-terminals */
+	for (size_t i = first; i < d->nr && ret == TLD_OK; i++) {
+		const uint8_t *p = d->r[i].name;
+		while (ret == TLD_OK && signer_dname_labels(p) > d->origin_labels + 1) {
+			p += 1 + p[0];
+			size_t pl = signer_dname_len(p, SIGNER_DNAME_MAX);
+			if (!patch_names_has(&d->pc.replaced, p, pl)) {
+				uint8_t ent[SIGNER_DNAME_MAX];
+				memcpy(ent, p, pl); /* d->r may move */
+				ret = add_replaced(d, ent, pl, 0, 0);
+				p = d->r[i].name; /* from the start again: the walk is short */
+			}
 		}
 	}
 	return ret == TLD_EPARSE ? fall_back("the unsigned text is not in canonical order") : ret;
@@ -454,7 +529,7 @@ static int take_changes(struct driver *d, const struct signer_owner_change *ch, 
 				}
 			}
 		}
-		int ret = present ? replace_name(d, c->owner, c->owner_len)
+		int ret = present ? add_replaced(d, c->owner, c->owner_len, c->new_off, c->new_len)
 		                  : patch_names_add(&d->pc.removed, c->owner, c->owner_len);
 		if (ret != TLD_OK) {
 			return ret;
@@ -498,6 +573,9 @@ static int make_zone(const struct driver *d, struct signer_zone **out)
 	struct signer_zone *z = NULL;
 	int ret = signer_zone_new(d->origin, d->o->source, &z);
 	for (size_t i = 0; i < d->nr && ret == TLD_OK; i++) {
+		if (d->r[i].len == 0) {
+			continue; /* an empty non-terminal: the build makes it */
+		}
 		struct signer_zparse_slice sl = { .first_line = 0, .fresh = true, .quiet = true };
 		ret = signer_zparse_slice(d->o->source, d->o->new_text + d->r[i].off, d->r[i].len, d->origin, &sl,
 		                          add_record, z);
@@ -529,43 +607,34 @@ static bool link_goes(const struct driver *d, const uint8_t *name, size_t len)
 	return patch_names_has(&d->tops, top, tl);
 }
 
-/*
- * The NSEC3 records of the replaced names: those of the chain of their zone
- * built on its own (the names' hashes and which have one, as the full path's:
- * a replaced name's records, its empty non-terminals and its delegation are
- * all in it).  Every node's name, empty non-terminals too, joins the replaced.
- */
+static int link_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct patch_link *)a)->hash, ((const struct patch_link *)b)->hash,
+	              SIGNER_NSEC3_HASH_LEN);
+}
+
+/* The NSEC3 records of the replaced names (has_nsec3()), by hash; sign_patch_chain() checks them. */
 static int fresh_links(struct driver *d, struct patch_link **out, size_t *n)
 {
-	struct signer_zone *z = NULL;
-	struct signer_nsec3_chain *c = NULL;
-	int ret = make_zone(d, &z);
-	if (ret == TLD_OK && (ret = signer_zone_build(z)) != TLD_OK) {
-		ret = ret == TLD_ENOMEM ? ret : fall_back("the names to re-sign do not make a zone");
+	size_t k = 0;
+	*out = malloc((d->nr ? d->nr : 1) * sizeof(**out));
+	if (*out == NULL) {
+		return TLD_ENOMEM;
 	}
-	for (size_t i = 0; ret == TLD_OK && i < z->nnodes; i++) {
-		const struct signer_node *nd = &z->nodes[i];
-		ret = patch_names_add(&d->pc.replaced, signer_node_wire(z, nd), nd->wire_len);
+	for (size_t i = 0; i < d->nr; i++) {
+		const struct replaced *r = &d->r[i];
+		if (!r->n3) {
+			continue;
+		}
+		struct patch_link *l = &(*out)[k++];
+		memcpy(l->hash, r->hash, SIGNER_NSEC3_HASH_LEN);
+		/* the set's copy: d->r moves as names are added */
+		l->name = d->pc.replaced.slot[name_find(&d->pc.replaced, r->name, r->name_len)] + 1;
+		l->name_len = (uint8_t)r->name_len;
 	}
-	if (ret == TLD_OK) {
-		ret = signer_nsec3_chain_build(z, &d->n3p, &c);
-	}
-	if (ret == TLD_OK) {
-		*out = malloc((c->count ? c->count : 1) * sizeof(**out));
-		ret = *out == NULL ? TLD_ENOMEM : TLD_OK;
-	}
-	for (size_t i = 0; ret == TLD_OK && i < c->count; i++) {
-		const struct signer_node *nd = &z->nodes[c->items[i].node];
-		struct patch_link *l = &(*out)[i];
-		memcpy(l->hash, c->items[i].hash, SIGNER_NSEC3_HASH_LEN);
-		/* the set's copy: it outlives the zone */
-		l->name = d->pc.replaced.slot[name_find(&d->pc.replaced, signer_node_wire(z, nd), nd->wire_len)] + 1;
-		l->name_len = (uint8_t)nd->wire_len;
-	}
-	*n = ret == TLD_OK ? c->count : 0;
-	signer_nsec3_chain_free(c);
-	signer_zone_free(z);
-	return ret;
+	qsort(*out, k, sizeof(**out), link_cmp);
+	*n = k;
+	return TLD_OK;
 }
 
 /* Replaces the node before hash h in chain (the chain's only neighbour of h that can change). */
@@ -722,6 +791,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	struct signer_owner_change *ch = NULL;
 	size_t nch = 0;
 	const char *why = NULL;
+	double t0 = mono();
 	ret = signer_text_diff(o->old_text, o->old_len, o->new_text, o->new_len, o->max_changes, &ch, &nch, &why);
 	if (ret == TLD_ERANGE) {
 		return fall_back("more owners changed than a patch takes");
@@ -733,6 +803,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	if (ret != TLD_OK) {
 		return ret;
 	}
+	double t1 = mono();
 	ret = replace_name(d, d->origin, d->origin_len); /* the SOA serial changes */
 	if (ret == TLD_OK) {
 		ret = take_changes(d, ch, nch);
@@ -742,15 +813,19 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 		ret = names_due(d);
 	}
 	d->pc.nothing = nch == 0 && d->refresh == 0;
+	double t2 = mono();
 	if (ret == TLD_OK) {
 		ret = plan_chain(d);
 	}
+	double t3 = mono();
 	if (ret == TLD_OK) {
 		ret = make_zone(d, &d->zone);
 	}
 	if (ret != TLD_OK) {
 		return ret;
 	}
+	tld_debug("signing: patch: texts compared in %.3f s, names to replace found in %.3f s, the chain planned in "
+	          "%.3f s, their zone made in %.3f s", t1 - t0, t2 - t1, t3 - t2, mono() - t3);
 	tld_info("signing: a patch of the previous version: %zu owners changed, %zu names re-signed for a "
 	         "signature due, %zu names signed anew in all, %zu removed, %zu NSEC3 records gone",
 	         nch, d->refresh, d->nr, d->pc.removed.count, d->pc.ngone);

@@ -20,7 +20,8 @@ GEN=${TLDSIGN_TOOLS:-$TOP/build/tools}/gen-export
 WM=$TOP/tests/golden/zonegen/write-manifest.sh
 I=$TMP/inst
 C=$I/tldsign.yaml
-T0=$(run_t0)
+# nine days back: the round eight days on still signs in the past, as dnssec-verify checks against the real clock
+T0=$(($(run_t0) - 9 * 86400))
 at() { echo $((T0 + $1 * 60)); }
 export_at() { "$WM" "$1/export" "$(date -u -d "@$(($(at "$2") - 60))" +%Y-%m-%dT%H:%M:%SZ)"; }
 run_in() { # run_in DIR STEP [env...]: a run of the instance in DIR at STEP
@@ -73,7 +74,7 @@ awk -F, 'BEGIN { OFS = "," } NR > 1 && NR % 100 == 0 { $2 = "ns1.changed.example
 round "NS changed" 2 patch
 # 2: DS added to insecure delegations, DS removed from secure ones (NSEC3 records come and go)
 awk -F, 'NR > 1 && NR <= 40 { printf "%s,%d,13,2,%064x\n", $1, NR * 7, NR * 104729 }' "$E/domains.csv" >>"$E/ds.csv"
-awk 'NR == 1 || NR % 10 != 5' "$E/ds.csv" >"$TMP/x" && mv "$TMP/x" "$E/ds.csv"
+awk 'NR == 1 || NR % 40 != 5' "$E/ds.csv" >"$TMP/x" && mv "$TMP/x" "$E/ds.csv"
 round "DS added and removed" 3 patch
 # 3: domains added (with their own glue), removed, held
 for n in 1 2 3 4 5; do
@@ -83,8 +84,13 @@ for n in 1 2 3 4 5; do
 	echo "ns1.patchnew$n.test,192.0.2.$n" >>"$E/hosts.csv"
 	echo "patchnew$n.test,4242,13,2,$(printf '%064x' "$n")" >>"$E/ds.csv"
 done
-awk -F, 'NR == 1 || NR % 97 != 3' "$E/domains.csv" >"$TMP/x" && mv "$TMP/x" "$E/domains.csv"
-awk -F, 'BEGIN { OFS = "," } NR > 1 && NR % 89 == 0 { $2 = "clientHold" } { print }' "$E/domains.csv" >"$TMP/x" &&
+# removed: every row of the domain goes (no bad rows left behind)
+awk -F, 'NR > 1 && NR % 197 == 3 { print $1 }' "$E/domains.csv" >"$TMP/gone"
+for f in domains nameservers ds dnskeys; do
+	awk -F, 'NR == FNR { gone[$1] = 1; next } FNR == 1 || !($1 in gone)' "$TMP/gone" "$E/$f.csv" >"$TMP/x" &&
+		mv "$TMP/x" "$E/$f.csv"
+done
+awk -F, 'BEGIN { OFS = "," } NR > 1 && NR % 189 == 0 && $2 == "ok" { $2 = "clientHold" } { print }' "$E/domains.csv" >"$TMP/x" &&
 	mv "$TMP/x" "$E/domains.csv"
 round "domains added, removed, held" 4 patch
 # 4: glue addresses changed (a patch of a patched version)
