@@ -250,9 +250,10 @@ static int step_order(struct diff *df, const struct group *g, bool old_side)
 }
 
 /*
- * Walks groups from *po (old) and *pn (new), both group starts, until a
- * pair of byte-identical groups of one owner (then *po, *pn are just after
- * it) or the end of both texts.
+ * Walks groups from *po (old) and *pn (new), both group starts, up to and
+ * including the first pair of groups of one owner (changed or not), or to
+ * the end of both texts.  *po and *pn are then group starts again, with
+ * all before them compared: the caller skips from there with memcmp().
  */
 static int walk(struct diff *df, size_t *po, size_t *pn)
 {
@@ -285,9 +286,9 @@ static int walk(struct diff *df, size_t *po, size_t *pn)
 			if (lo == ln && memcmp(df->old_text + go.start, df->new_text + gn.start, lo) == 0) {
 				return TLD_OK;
 			}
-			err = emit(df, SIGNER_OWNER_CHANGED, &go, &gn);
-			have_o = have_n = false;
-		} else if (c < 0) {
+			return emit(df, SIGNER_OWNER_CHANGED, &go, &gn);
+		}
+		if (c < 0) {
 			err = emit(df, SIGNER_OWNER_REMOVED, &go, NULL);
 			*po = go.end;
 			have_o = false;
@@ -302,18 +303,12 @@ static int walk(struct diff *df, size_t *po, size_t *pn)
 	}
 }
 
-/* Makes the owner of the line at pos (the same in both texts) the last one both walks passed. */
-static int set_last(struct diff *df, size_t pos)
+/* Makes g's owner (of a group the same in both texts) the last one both walks passed. */
+static int set_last(struct diff *df, const struct group *g)
 {
-	struct group g;
-	size_t end;
-	int err = read_owner(df->old_text, df->old_len, pos, &g.o, &end, df->why);
-	if (err != TLD_OK) {
-		return err;
-	}
 	df->have_old = df->have_new = false;
-	err = step_order(df, &g, true);
-	return err != TLD_OK ? err : step_order(df, &g, false);
+	int err = step_order(df, g, true);
+	return err != TLD_OK ? err : step_order(df, g, false);
 }
 
 /*
@@ -331,33 +326,34 @@ static int back_up(struct diff *df, size_t po, size_t pn, size_t d, size_t *back
 		return TLD_OK; /* the last owners are the ones the last walk left */
 	}
 	size_t pls = line_start(a, ls - 1), end;
-	struct owner prev;
+	struct group prev;
 	bool in_old = false, in_new = false;
-	int err = read_owner(df->old_text, df->old_len, po + pls, &prev, &end, df->why);
+	int err = read_owner(df->old_text, df->old_len, po + pls, &prev.o, &end, df->why);
 	if (err == TLD_OK && po + ls < df->old_len) {
-		err = has_owner(df->old_text, df->old_len, po + ls, &prev, &in_old, &end, df->why);
+		err = has_owner(df->old_text, df->old_len, po + ls, &prev.o, &in_old, &end, df->why);
 	}
 	if (err == TLD_OK && pn + ls < df->new_len) {
-		err = has_owner(df->new_text, df->new_len, pn + ls, &prev, &in_new, &end, df->why);
+		err = has_owner(df->new_text, df->new_len, pn + ls, &prev.o, &in_new, &end, df->why);
 	}
 	if (err != TLD_OK) {
 		return err;
 	}
 	if (!in_old && !in_new) {
-		return set_last(df, po + pls);
+		return set_last(df, &prev);
 	}
 	/* the line continues the group before it (in one text at least): back to that group's start */
 	size_t g = pls;
 	while (g > 0) {
 		size_t q = line_start(a, g - 1);
 		bool same;
-		err = has_owner(df->old_text, df->old_len, po + q, &prev, &same, &end, df->why);
+		err = has_owner(df->old_text, df->old_len, po + q, &prev.o, &same, &end, df->why);
 		if (err != TLD_OK) {
 			return err;
 		}
 		if (!same) {
 			*back = g;
-			return set_last(df, po + q);
+			err = read_owner(df->old_text, df->old_len, po + q, &prev.o, &end, df->why);
+			return err != TLD_OK ? err : set_last(df, &prev);
 		}
 		g = q;
 	}

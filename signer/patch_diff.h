@@ -15,12 +15,15 @@
  * What it relies on, and why that is exact: equal stretches of the two
  * texts are skipped by memcmp(); at the first differing byte the walk backs
  * up to the start of the group holding it (the bytes before it are the same
- * in both texts, so that start is a group start in both), then compares
- * groups of both texts in canonical order of their owners until a pair of
- * groups with one owner is byte-identical again, and skips from there.
- * Every owner whose group differs in any byte is met by a walk (a walk
- * starts at the group of every differing byte), so none is reported
- * unchanged; an owner outside every walk has the same bytes in both texts.
+ * in both texts, so that start is a group start in both), then merges the
+ * groups of both texts in canonical order of their owners (an owner in one
+ * text only is added or removed) up to the first pair of groups of one
+ * owner (changed when their bytes differ), and skips from there again:
+ * all before is compared, and both places are group starts.  Every owner
+ * whose group differs in any byte is met by a walk (a walk starts at the
+ * group of the first differing byte after the last one), so none is
+ * reported unchanged; an owner outside every walk has the same bytes in
+ * both texts.
  * Owners, order and consecutive lines are checked only where the walk looks
  * (checking all 1M owners would cost more than the whole diff): an owner
  * out of order or split in a stretch that is the same in both texts goes
