@@ -30,9 +30,10 @@
  * unnoticed, which is sound only because both texts are written by
  * zonegen, which writes them in that order.  The rest of a line (TTL,
  * class, type, RDATA) is compared as bytes, never parsed: a record written
- * across lines in parentheses would be taken for several lines (zonegen
- * never writes one).  Any text not as described where the walk looks gives
- * TLD_EPARSE, and the caller signs the whole zone.
+ * across lines (in parentheses, or with a newline escaped or quoted) would
+ * be taken for several lines (zonegen never writes one).  Any text not as
+ * described where the walk looks gives TLD_EPARSE, and the caller signs
+ * the whole zone.
  */
 #pragma once
 

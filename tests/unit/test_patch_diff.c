@@ -203,6 +203,58 @@ static void test_prefixes(void)
 	    "a.aaa1.test.\t1\tIN\tA\t192.0.2.1\n", "a.aaa1.test.\t1\tIN\tA\t192.0.2.2\n");
 }
 
+/* A large apex (n lines) changed in line k (or a line added at its end when k == n); then AAA1. */
+static void big_apex(size_t n, size_t k)
+{
+	struct signer_owner_change *v;
+	size_t cnt;
+	const char *why;
+	size_t cap = 64 * (n + 8);
+	char *o = malloc(cap), *nw = malloc(cap);
+	size_t ol = 0, nl = 0;
+	for (size_t i = 0; i < n; i++) {
+		ol += (size_t)snprintf(o + ol, cap - ol, "test.\t3600\tIN\tTXT\t\"line %zu\"\n", i);
+		nl += (size_t)snprintf(nw + nl, cap - nl, "test.\t3600\tIN\tTXT\t\"line %zu%s\"\n", i, i == k ? "x" : "");
+	}
+	if (k == n) {
+		nl += (size_t)snprintf(nw + nl, cap - nl, "test.\t3600\tIN\tTXT\t\"one more\"\n");
+	}
+	size_t apex_old = ol, apex_new = nl;
+	ol += (size_t)snprintf(o + ol, cap - ol, "%s", AAA1);
+	nl += (size_t)snprintf(nw + nl, cap - nl, "%s", AAA1);
+	o[ol] = nw[nl] = 0;
+	int err = diff(o, nw, 10, &v, &cnt, &why);
+	ok(err == TLD_OK && cnt == 1 && v[0].kind == SIGNER_OWNER_CHANGED && v[0].owner_len == 6 && v[0].old_off == 0 &&
+	   v[0].old_len == apex_old && v[0].new_off == 0 && v[0].new_len == apex_new,
+	   "apex of %zu lines changed in line %zu: one change, the whole group (err %d)", n, k, err);
+	free(v);
+	free(o);
+	free(nw);
+}
+
+static void test_groups(void)
+{
+	big_apex(5000, 0);
+	big_apex(5000, 3999);
+	big_apex(5000, 4999);
+	big_apex(5000, 5000);
+	/* the second change starts where the walk of the first one ended: backing up stops there */
+	const char *bbb2 = "bbb.test.\t172800\tIN\tNS\tns1.p2.net.\nbbb.test.\t172800\tIN\tNS\tns2.p2.net.\n";
+	const char *bbb3 = "bbb.test.\t172800\tIN\tNS\tns1.p2.net.\nbbb.test.\t172800\tIN\tNS\tns3.p2.net.\n";
+	const char *aaa12 = "aaa12.test.\t172800\tIN\tNS\tns2.aaa12.test.\n";
+	char o[4096], n[4096];
+	snprintf(o, sizeof(o), "%s%s%s%s", APEX, AAA1, AAA12, bbb2);
+	snprintf(n, sizeof(n), "%s%s%s%s", APEX, AAA1, aaa12, bbb3);
+	struct signer_owner_change *v;
+	size_t cnt;
+	const char *why;
+	int err = diff(o, n, 10, &v, &cnt, &why);
+	ok(err == TLD_OK && cnt == 2 && change_is(&v[0], SIGNER_OWNER_CHANGED, "aaa12.test.", o, AAA12, n, aaa12) &&
+	   change_is(&v[1], SIGNER_OWNER_CHANGED, "bbb.test.", o, bbb2, n, bbb3),
+	   "neighbouring groups changed, the second in its second line (err %d, %zu)", err, cnt);
+	free(v);
+}
+
 /* Group a in the old text, b in the new, between the apex and after: owner name changed. */
 static void changed_between(const char *label, const char *a, const char *b, const char *after, const char *name)
 {
@@ -467,7 +519,7 @@ static void test_random(void)
 	size_t rounds = 0, failed = 0, total_changes = 0, erange = 0;
 	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
 		for (size_t ri = 0; ri < sizeof(rates) / sizeof(rates[0]); ri++) {
-			for (int rep = 0; rep < (sizes[si] > 3000 ? 2 : 20); rep++) {
+			for (int rep = 0; rep < (sizes[si] > 3000 ? 1 : sizes[si] > 300 ? 4 : 20); rep++) {
 				struct buf o = { 0 }, n = { 0 };
 				random_texts(sizes[si], rates[ri], &o, &n);
 				size_t nc;
@@ -562,6 +614,7 @@ int main(void)
 	test_simple();
 	test_prefixes();
 	test_escapes();
+	test_groups();
 	test_malformed();
 	test_find();
 	test_random();
