@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * patch-diff-bench [--mmap] OLD NEW [ROUNDS] [MAX_CHANGES]: signer_text_diff()
+ * patch-diff-bench [--mmap|--check] OLD NEW [ROUNDS] [MAX_CHANGES]: signer_text_diff()
  * of two unsigned zone texts (signer/patch_diff.h), ROUNDS times (default
  * 5), printing the wall and CPU time of each round and the changes by kind;
  * then signer_text_find_owner() for every changed owner in the text(s) that
@@ -8,7 +8,8 @@
  * run has this run's text in memory); --mmap maps both files instead
  * (MAP_PRIVATE, read-only), so that the first round also pays the faults of
  * the page-cache mapping, as a caller that maps STATE_DIR/unsigned.zone
- * would.  Not installed.  Exit 0 when every round succeeds.
+ * would.  --check: also the plain way of tests/unit/patch_diff_naive.h
+ * (every line read), which must agree.  Not installed.  Exit 0 when every round succeeds.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 #include "common/error.h"
 #include "signer/patch_diff.h"
 #include "tests/tools/bench_clock.h"
+#include "tests/unit/patch_diff_naive.h"
 
 /* The file's bytes: read into the heap, or mapped. */
 static char *load(const char *path, bool map, size_t *len)
@@ -63,10 +65,10 @@ static char *load(const char *path, bool map, size_t *len)
 
 int main(int argc, char **argv)
 {
-	bool map = argc > 1 && strcmp(argv[1], "--mmap") == 0;
-	int a = map ? 2 : 1;
+	bool map = argc > 1 && strcmp(argv[1], "--mmap") == 0, check = argc > 1 && strcmp(argv[1], "--check") == 0;
+	int a = map || check ? 2 : 1;
 	if (argc - a < 2) {
-		fprintf(stderr, "usage: %s [--mmap] OLD NEW [ROUNDS] [MAX_CHANGES]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--mmap|--check] OLD NEW [ROUNDS] [MAX_CHANGES]\n", argv[0]);
 		return 2;
 	}
 	int rounds = argc - a > 2 ? atoi(argv[a + 2]) : 5;
@@ -115,6 +117,17 @@ int main(int argc, char **argv)
 	printf("find      %.1f ms wall %.1f ms cpu: %zu lookups (%.2f us each)\n", (w1 - w) * 1e3, (c1 - c) * 1e3,
 	       lookups, lookups ? (c1 - c) * 1e6 / (double)lookups : 0.0);
 	free(v);
+	if (check) {
+		size_t changes;
+		w = bench_wall_seconds();
+		c = bench_cpu_seconds();
+		const char *verdict = patch_diff_check(o, ol, n, nl, max, &changes);
+		printf("plain way %.1f ms wall %.1f ms cpu: %zu changes, %s\n", (bench_wall_seconds() - w) * 1e3,
+		       (bench_cpu_seconds() - c) * 1e3, changes, verdict != NULL ? verdict : "the same");
+		if (verdict != NULL) {
+			return 1;
+		}
+	}
 	if (!map) {
 		free(o);
 		free(n);
