@@ -181,7 +181,7 @@ struct diff {
 	struct signer_owner_change *v;
 	size_t n, cap, max;
 	const char **why;
-	/* the owner of the last group each side's walk passed (its key), none yet when 0 */
+	/* the key of the last owner each side's walk passed (have_*: one was) */
 	uint8_t last_old[SIGNER_KEY_MAX], last_new[SIGNER_KEY_MAX];
 	size_t last_old_len, last_new_len;
 	bool have_old, have_new;
