@@ -9,7 +9,19 @@
  * (MAP_PRIVATE, read-only), so that the first round also pays the faults of
  * the page-cache mapping, as a caller that maps STATE_DIR/unsigned.zone
  * would.  --check: also the plain way of tests/unit/patch_diff_naive.h
- * (every line read), which must agree.  Not installed.  Exit 0 when every round succeeds.
+ * (every line read), which must agree.  Not installed.  Exit 0 when every
+ * round succeeds.
+ *
+ * The 1M measurement: OLD a copy of a 1M run's STATE_DIR/unsigned.zone,
+ * NEW the same with every 100th delegation's NS set changed and a DS added
+ * to every 1000th, as /work/incr.sh changes the export:
+ *   awk -F'\t' 'BEGIN { OFS = "\t" }
+ *     function flush() { if (ds) { print prev, "86400", "IN", "DS",
+ *         sprintf("%d 13 2 %064x", deleg % 65536, deleg * 104729); ds = 0 } }
+ *     $1 != prev { flush(); if ($4 == "NS" && $1 != "test.") { deleg++;
+ *         change = deleg % 100 == 0; ds = deleg % 1000 == 7 } else { change = 0 }; prev = $1 }
+ *     change && $4 == "NS" { $5 = "ns1.changed.example." }
+ *     { print } END { flush() }' OLD >NEW
  */
 #include <fcntl.h>
 #include <stdbool.h>
