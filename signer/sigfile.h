@@ -239,6 +239,9 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
  */
 int signer_sigfile_write_text(FILE *out, uint64_t text_size, const struct signer_sigfile_block *blocks, size_t n);
 
+/*! Bytes signer_sigfile_write_text() writes for n blocks (its padding included). */
+uint64_t signer_sigfile_text_bytes(uint64_t n);
+
 /*!
  * \brief Appends the patch index (version 5: after signer_sigfile_write_text()
  *        on the same stream).  hdr's magic and pad are set here; names_len

@@ -56,29 +56,35 @@ static int make_names(const struct sign_run *run, struct name_map *m, struct sig
 	for (size_t j = 0; run->n3 != NULL && j < run->n3->count; j++) {
 		mark(m->bits, run->n3->items[j].node);
 	}
-	uint64_t named = 0, len = 0;
+	uint64_t named = 0;
 	for (size_t w = 0; w < nw; w++) {
 		m->before[w] = (uint32_t)named;
-		for (uint64_t b = m->bits[w]; b != 0; b &= b - 1) {
-			len += z->nodes[w * 64 + (size_t)__builtin_ctzll(b)].wire_len;
-			named++;
-		}
+		named += (uint64_t)__builtin_popcountll(m->bits[w]);
 	}
-	if (len > UINT32_MAX) {
-		return TLD_ERANGE;
-	}
+	/* one pass over the named nodes: their names into a buffer grown as needed (about 24 bytes a name) */
+	size_t cap = (size_t)named * 24 + 256, len = 0;
 	m->off = malloc((named ? named : 1) * sizeof(*m->off));
-	pi->names = malloc(len ? len : 1);
+	pi->names = malloc(cap);
 	if (m->off == NULL || pi->names == NULL) {
 		return TLD_ENOMEM;
 	}
-	uint32_t at = 0, k = 0;
+	uint32_t k = 0;
 	for (size_t w = 0; w < nw; w++) {
 		for (uint64_t b = m->bits[w]; b != 0; b &= b - 1) {
 			const struct signer_node *n = &z->nodes[w * 64 + (size_t)__builtin_ctzll(b)];
-			m->off[k++] = at;
-			memcpy(pi->names + at, signer_node_wire(z, n), n->wire_len);
-			at += n->wire_len;
+			if (cap - len < n->wire_len) {
+				uint8_t *more = realloc(pi->names, cap *= 2);
+				if (more == NULL) {
+					return TLD_ENOMEM;
+				}
+				pi->names = more;
+			}
+			if (len + n->wire_len > UINT32_MAX) { /* offsets and names_len are 32-bit */
+				return TLD_ERANGE;
+			}
+			m->off[k++] = (uint32_t)len;
+			memcpy(pi->names + len, signer_node_wire(z, n), n->wire_len);
+			len += n->wire_len;
 		}
 	}
 	pi->hdr.names_len = len;

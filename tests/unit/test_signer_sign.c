@@ -982,6 +982,19 @@ static void test_ed25519_exact(void)
 		   (unsigned long long)sf.sigs_reused, (unsigned long long)sf.text_copied);
 		ok(same_file(fast, scratch), "ed25519, %s: the zone files are equal byte for byte", cases[c].what);
 		ok(same_file(fs, ss), "ed25519, %s: the side files are equal byte for byte", cases[c].what);
+		if (c == 0) { /* no room left for the text index (TLDSIGN_SIGN_PATCH_ROOM=0): the same side file */
+			static char again[512], as[600];
+			snprintf(again, sizeof(again), "%s", tmp_path("ed-again.zone"));
+			snprintf(as, sizeof(as), "%s%s", again, SIGNER_SIGFILE_SUFFIX);
+			struct signer_sign_opts oa = from_scratch;
+			oa.output = again;
+			setenv("TLDSIGN_SIGN_PATCH_ROOM", "0", 1);
+			int ra = signer_sign_file(&oa, &sc);
+			unsetenv("TLDSIGN_SIGN_PATCH_ROOM");
+			ok(ra == TLD_OK && same_file(again, scratch) && same_file(as, ss),
+			   "ed25519, %s: the patch index written after the text index instead of before it: the same files",
+			   cases[c].what);
+		}
 	}
 	(void)ksk, (void)zsk;
 	tld_statedb_close(db);
