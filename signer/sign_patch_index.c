@@ -20,6 +20,9 @@ _Static_assert((int)SLOT_ZONE == (int)SIGNER_SIGFILE_ZONE && (int)SLOT_NSEC == (
                        (int)SLOT_NSEC3 == (int)SIGNER_SIGFILE_NSEC3,
                "the side file stores enum slot_kind as it is");
 
+/* Slots ahead whose first RRSIG is fetched while this one is made: the arena is read out of cache. */
+#define PREFETCH_AHEAD 16
+
 /* -- internal API -- */
 
 /* The nodes named in the index and where each one's name is in the names. */
@@ -96,14 +99,17 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Slot i of the run: its hash, owner, type, kind, and its RRSIGs' earliest expiration and latest inception. */
-static void make_slot(const struct sign_run *run, const struct name_map *m, size_t i, struct signer_sigfile_slot *out)
+/*
+ * Slot i of the run: its hash, owner (name: the caller's), type, kind, and
+ * its RRSIGs' earliest expiration and latest inception.
+ */
+static void make_slot(const struct sign_run *run, size_t i, uint32_t name, struct signer_sigfile_slot *out)
 {
 	const struct slot *s = &run->slots[i];
 	tld_time_t now = run->o->now;
 	memset(out, 0, sizeof(*out));
 	memcpy(out->hash, s->hash, sizeof(out->hash));
-	out->name = name_of(m, s->kind == SLOT_NSEC3 ? run->n3->items[s->node].node : s->node);
+	out->name = name;
 	out->type = s->type;
 	out->kind = s->kind;
 	out->nsigs = (uint8_t)(s->nsigs < 255 ? s->nsigs : 255);
@@ -140,8 +146,20 @@ int sign_patch_index(const struct sign_run *run, struct sign_patch_index *pi)
 		memcpy(pi->chain[j].hash, run->n3->items[j].hash, sizeof(pi->chain[j].hash));
 		pi->chain[j].name = name_of(&m, run->n3->items[j].node);
 	}
+	/* zone slots: a node's slots one after the other; NSEC3 slot nzone_slots + j: chain item j's node */
+	size_t node = SIZE_MAX;
+	uint32_t name = 0;
 	for (size_t i = 0; ret == TLD_OK && i < pi->hdr.nslots; i++) {
-		make_slot(run, &m, i, &pi->slots[i]);
+		if (i >= run->nzone_slots) {
+			name = pi->chain[run->slots[i].node].name; /* node: the chain index */
+		} else if (run->slots[i].node != node) {
+			node = run->slots[i].node;
+			name = name_of(&m, node);
+		}
+		if (i + PREFETCH_AHEAD < pi->hdr.nslots && run->slots[i + PREFETCH_AHEAD].nsigs > 0) {
+			__builtin_prefetch(run->arena + run->sigs[run->slots[i + PREFETCH_AHEAD].sig_first].off + 8);
+		}
+		make_slot(run, i, name, &pi->slots[i]);
 	}
 	free(m.bits);
 	free(m.before);
