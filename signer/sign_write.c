@@ -21,6 +21,15 @@
  * when its side file's serial is the file's SOA serial and its size is the
  * size the index gives (so the index describes that file), and the index's
  * blocks are checked to tile it (sigfile.c).  Anything else: formatted.
+ *
+ * The side file ends with the patch index (sigfile.h version 5,
+ * sign_patch_index.c), made and written on the side file's thread after the
+ * room the text index will take, which is filled once the text is done: the
+ * text has a block per node and per NSEC3 record (write_part()), so the
+ * room is known before the text is written.  Should the text have another
+ * number of blocks, the patch index is written again after the text index
+ * and the file cut there: the bytes are those of writing the two one after
+ * the other either way.
  */
 #include <errno.h>
 #include <inttypes.h>
