@@ -856,7 +856,7 @@ struct side_job {
 	off_t text_at;             /* where the text index goes */
 	uint64_t text_blocks;      /* the blocks it has room for */
 	int ret;
-	double seconds, patch_cpu; /* the thread's, and its CPU seconds for the patch index */
+	double seconds, cpu, patch_cpu; /* the thread's time and CPU seconds, and its CPU seconds for the patch index */
 };
 
 static double thread_cpu(void)
@@ -913,6 +913,7 @@ static void *side_thread(void *arg)
 		}
 	}
 	j->seconds = mono() - t0;
+	j->cpu = thread_cpu();
 	return NULL;
 }
 
@@ -1126,8 +1127,8 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	run->text_copied = copied;
 	run->text_formatted = ix.size - copied;
 	tld_debug("signing: previous text opened and its index hashed in %.2f s; side file (on its own thread) %.3f s "
-	          "(its patch index %.3f CPU s), zone text %.2f s, waited %.3f s for the side file, its text index %.3f s, "
+	          "(%.3f CPU s, its patch index %.3f), zone text %.2f s, waited %.3f s for the side file, its text index %.3f s, "
 	          "fsync and rename %.2f s",
-	          t_open, sj.seconds, sj.patch_cpu, t1 - t0, t2 - t1, t3 - t2, mono() - t3);
+	          t_open, sj.seconds, threaded ? sj.cpu : 0.0, sj.patch_cpu, t1 - t0, t2 - t1, t3 - t2, mono() - t3);
 	return ret;
 }
