@@ -125,8 +125,7 @@ static bool patch_ok(struct signer_sigfile *sf, const uint8_t *data, uint64_t of
 		return false;
 	}
 	left -= p->nslots * sizeof(struct signer_sigfile_slot);
-	if (p->names_len > left || p->names_len > UINT32_MAX || left - p->names_len >= 8 ||
-	    left != ((p->names_len + 7) & ~(uint64_t)7)) {
+	if (p->names_len > left || p->names_len > UINT32_MAX || left != ((p->names_len + 7) & ~(uint64_t)7)) {
 		return false;
 	}
 	const struct signer_sigfile_chain_item *chain = (const void *)(data + off);
