@@ -113,13 +113,17 @@ static void make_slot(const struct sign_run *run, size_t i, uint32_t name, struc
 	out->type = s->type;
 	out->kind = s->kind;
 	out->nsigs = (uint8_t)(s->nsigs < 255 ? s->nsigs : 255);
+	tld_time_t exp_min = 0, inc_max = 0;
 	for (uint32_t k = 0; k < s->nsigs; k++) {
 		const uint8_t *rd = run->arena + run->sigs[s->sig_first + k].off; /* RFC 4034 3.1 */
 		uint32_t exp = get32(rd + 8), inc = get32(rd + 12);
-		if (k == 0 || signer_rrsig_time_abs(exp, now) < signer_rrsig_time_abs(out->exp_min, now)) {
+		tld_time_t e = signer_rrsig_time_abs(exp, now), in = signer_rrsig_time_abs(inc, now);
+		if (k == 0 || e < exp_min) {
+			exp_min = e;
 			out->exp_min = exp;
 		}
-		if (k == 0 || signer_rrsig_time_abs(inc, now) > signer_rrsig_time_abs(out->inc_max, now)) {
+		if (k == 0 || in > inc_max) {
+			inc_max = in;
 			out->inc_max = inc;
 		}
 	}
