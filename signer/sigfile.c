@@ -19,6 +19,7 @@
 #define BOM 0x01020304u
 #define VERSION SIGNER_SIGFILE_VERSION
 #define TEXT_MAGIC "TEXTIDX"
+#define PATCH_MAGIC SIGNER_SIGFILE_PATCH_MAGIC
 
 /* -- internal API -- */
 
@@ -64,10 +65,105 @@ static void ob_put(struct outbuf *ob, const void *p, size_t n)
 	ob->len += n;
 }
 
+static bool zeros(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Whether names[0, len) is whole wire names one after the other (labels of
+ * at most 63 bytes, the root label within 255 bytes); the start of each is
+ * set in starts (len bits, cleared by the caller).
+ */
+static bool walk_names(const uint8_t *names, uint64_t len, uint64_t *starts)
+{
+	for (uint64_t at = 0; at < len;) {
+		starts[at / 64] |= (uint64_t)1 << (at % 64);
+		uint64_t from = at;
+		while (at < len && names[at] != 0) {
+			if (names[at] > 63) {
+				return false;
+			}
+			at += 1 + (uint64_t)names[at];
+		}
+		if (at >= len || at - from + 1 > 255) {
+			return false;
+		}
+		at++;
+	}
+	return true;
+}
+
+static bool starts_name(const uint64_t *starts, uint64_t len, uint32_t off)
+{
+	return off < len && (starts[off / 64] >> (off % 64) & 1) != 0;
+}
+
+/*
+ * The patch index of a version 5 file at data + off, up to size (see
+ * sigfile.h for what is checked); sets sf->patch, chain, pslots, names.
+ */
+static bool patch_ok(struct signer_sigfile *sf, const uint8_t *data, uint64_t off, size_t size)
+{
+	if (size - off < sizeof(struct signer_sigfile_patch)) {
+		return false;
+	}
+	const struct signer_sigfile_patch *p = (const void *)(data + off);
+	off += sizeof(*p);
+	uint64_t left = size - off;
+	if (memcmp(p->magic, PATCH_MAGIC, sizeof(PATCH_MAGIC)) != 0 || (p->flags & ~SIGNER_SIGFILE_PATCHED) != 0 ||
+	    p->pad != 0 || p->nchain > left / sizeof(struct signer_sigfile_chain_item)) {
+		return false;
+	}
+	left -= p->nchain * sizeof(struct signer_sigfile_chain_item);
+	if (p->nslots > left / sizeof(struct signer_sigfile_slot) || p->nchain > p->nslots) {
+		return false;
+	}
+	left -= p->nslots * sizeof(struct signer_sigfile_slot);
+	if (p->names_len > left || p->names_len > UINT32_MAX || left != ((p->names_len + 7) & ~(uint64_t)7)) {
+		return false;
+	}
+	const struct signer_sigfile_chain_item *chain = (const void *)(data + off);
+	const struct signer_sigfile_slot *slots = (const void *)(chain + p->nchain);
+	const uint8_t *names = (const uint8_t *)(slots + p->nslots);
+	uint64_t *starts = calloc((size_t)p->names_len / 64 + 1, sizeof(*starts));
+	bool good = starts != NULL && zeros(names + p->names_len, (size_t)(left - p->names_len)) &&
+	            walk_names(names, p->names_len, starts);
+	for (uint64_t i = 0; good && i < p->nchain; i++) {
+		good = starts_name(starts, p->names_len, chain[i].name) &&
+		       (i == 0 || memcmp(chain[i - 1].hash, chain[i].hash, sizeof(chain[i].hash)) < 0);
+	}
+	uint64_t first_nsec3 = p->nslots - p->nchain;
+	for (uint64_t i = 0; good && i < p->nslots; i++) {
+		const struct signer_sigfile_slot *s = &slots[i];
+		if (i >= first_nsec3) {
+			good = s->kind == SIGNER_SIGFILE_NSEC3 && s->name == chain[i - first_nsec3].name;
+		} else {
+			good = (s->kind == SIGNER_SIGFILE_ZONE || (s->kind == SIGNER_SIGFILE_NSEC && p->nchain == 0)) &&
+			       starts_name(starts, p->names_len, s->name);
+		}
+	}
+	free(starts);
+	if (!good) {
+		return false;
+	}
+	sf->patch = p;
+	sf->chain = chain;
+	sf->pslots = slots;
+	sf->names = names;
+	return true;
+}
+
 /*
  * Checks header and sizes and sets the pointers into data.  Version 1 has
  * no text index; the index of version 2 (blocks of another layout) is
- * ignored; that of versions 3 and 4 is checked to fit the file exactly.
+ * ignored; that of versions 3 and 4 is checked to fit the file exactly, as
+ * are that of version 5 and the patch index after it (patch_ok()).
  */
 static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 {
@@ -97,17 +193,21 @@ static bool layout_ok(struct signer_sigfile *sf, const void *data, size_t size)
 	if (h->version == 2) {
 		return true; /* its text index is not of this layout: not used */
 	}
-	/* versions 3 and 4: the same layout (4 takes the unsigned hash otherwise) */
+	/* versions 3 to 5: the same text index (4 takes the unsigned hash otherwise; 5 pads it, the patch index follows) */
 	const struct signer_sigfile_text *t = (const void *)((const uint8_t *)data + end);
 	end += sizeof(*t);
 	if (memcmp(t->magic, TEXT_MAGIC, sizeof(TEXT_MAGIC)) != 0 ||
-	    t->nblocks > (size - end) / sizeof(struct signer_sigfile_block) ||
-	    end + t->nblocks * sizeof(struct signer_sigfile_block) != size) {
+	    t->nblocks > (size - end) / sizeof(struct signer_sigfile_block)) {
 		return false;
 	}
 	sf->text = t;
 	sf->blocks = (const void *)((const uint8_t *)data + end);
-	return true;
+	end += t->nblocks * sizeof(struct signer_sigfile_block);
+	if (h->version < 5) {
+		return end == size;
+	}
+	uint64_t padded = (end + 7) & ~(uint64_t)7;
+	return padded <= size && zeros((const uint8_t *)data + end, padded - end) && patch_ok(sf, data, padded, size);
 }
 
 /*
@@ -436,7 +536,31 @@ int signer_sigfile_write_text(FILE *out, uint64_t text_size, const struct signer
 	memcpy(t.magic, TEXT_MAGIC, sizeof(TEXT_MAGIC));
 	t.text_size = text_size;
 	t.nblocks = n;
-	if (!put(out, &t, sizeof(t)) || !put(out, blocks, n * sizeof(*blocks))) {
+	static const uint8_t zero[8];
+	size_t pad = (size_t)signer_sigfile_text_bytes(n) - sizeof(t) - n * sizeof(*blocks);
+	if (!put(out, &t, sizeof(t)) || !put(out, blocks, n * sizeof(*blocks)) || !put(out, zero, pad)) {
+		return TLD_EIO;
+	}
+	return TLD_OK;
+}
+
+uint64_t signer_sigfile_text_bytes(uint64_t n)
+{
+	return (sizeof(struct signer_sigfile_text) + n * sizeof(struct signer_sigfile_block) + 7) & ~(uint64_t)7;
+}
+
+int signer_sigfile_write_patch(FILE *out, const struct signer_sigfile_patch *hdr,
+                               const struct signer_sigfile_chain_item *chain,
+                               const struct signer_sigfile_slot *slots, const uint8_t *names)
+{
+	static const uint8_t zero[8];
+	struct signer_sigfile_patch p = *hdr;
+	memset(p.magic, 0, sizeof(p.magic));
+	memcpy(p.magic, PATCH_MAGIC, sizeof(PATCH_MAGIC));
+	p.pad = 0;
+	if (!put(out, &p, sizeof(p)) || !put(out, chain, (size_t)p.nchain * sizeof(*chain)) ||
+	    !put(out, slots, (size_t)p.nslots * sizeof(*slots)) || !put(out, names, (size_t)p.names_len) ||
+	    !put(out, zero, (8 - p.names_len % 8) % 8)) {
 		return TLD_EIO;
 	}
 	return TLD_OK;

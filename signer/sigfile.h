@@ -48,6 +48,16 @@
  * A version 5 file written by a patch run has flags & SIGNER_SIGFILE_PATCHED
  * and a zero unsigned_hash (a patch run never sees every node): the full
  * path never takes it as unchanged.  Versions 1-4 have no patch index.
+ * The names are whole wire names one after the other (the full path,
+ * signer/sign_patch_index.c: each node with a slot or a chain item once, in
+ * node order).  A version 5 file is refused as damaged unless the patch
+ * index fills the rest of the file exactly (zero padding), its magic is
+ * right and its flags known, the chain is strictly sorted by hash, every
+ * slot's kind is known, the NSEC3 slots are exactly the last nchain slots
+ * (none with NSEC, where nchain is 0) each with its chain item's name, and
+ * every name offset is the start of one of the names, which are made of
+ * labels of at most 63 bytes and end at the root label within 255 bytes
+ * and within names_len.
  */
 #pragma once
 
@@ -58,13 +68,15 @@
 
 #define SIGNER_SIGFILE_HASH 16
 /*! The version written (1 to 4 are still read). */
-#define SIGNER_SIGFILE_VERSION 4 /* 5 when the patch index is written */
+#define SIGNER_SIGFILE_VERSION 5
+/*! The first version whose unsigned_hash is made of node digests, as this version's (see above). */
+#define SIGNER_SIGFILE_NODE_DIGESTS 4
 #define SIGNER_SIGFILE_SUFFIX ".sigs"
 
 struct signer_sigfile_header {
 	char magic[8];           /*!< "TLDSIGS\0" */
 	uint32_t bom;            /*!< 0x01020304 as written by this host */
-	uint32_t version;        /*!< SIGNER_SIGFILE_VERSION (1 to 3 are still read) */
+	uint32_t version;        /*!< SIGNER_SIGFILE_VERSION (1 to 4 are still read) */
 	uint32_t serial;         /*!< SOA serial of the signed zone */
 	uint32_t origin_len;
 	uint64_t nentries;
@@ -98,7 +110,8 @@ struct signer_sigfile_block {
 /*! Version 5: the patch index header. */
 struct signer_sigfile_patch {
 	char magic[8];           /*!< "PATCHIX\0" */
-	int64_t now;             /*!< the signing run's now */
+	int64_t now;             /*!< the now of the run that signed (a run that finds the zone unchanged
+	                              leaves the file as it is, this too: signer/sign_write.c) */
 	uint8_t keys_digest[32]; /*!< sign_run.keys_digest of the run (sign_internal.h) */
 	uint8_t policy_digest[32]; /*!< sign_run.policy_digest of the run */
 	uint64_t nchain;         /*!< NSEC3 records (0 with NSEC) */
@@ -107,7 +120,10 @@ struct signer_sigfile_patch {
 	uint32_t flags;          /*!< SIGNER_SIGFILE_PATCHED */
 	uint32_t pad;
 };
+#define SIGNER_SIGFILE_PATCH_MAGIC "PATCHIX"
 #define SIGNER_SIGFILE_PATCHED 1u
+/*! signer_sigfile_slot.kind: the values of enum slot_kind (sign_internal.h asserts them equal). */
+enum signer_sigfile_kind { SIGNER_SIGFILE_ZONE = 0, SIGNER_SIGFILE_NSEC = 1, SIGNER_SIGFILE_NSEC3 = 2 };
 /*! One NSEC3 record: its hash and the node it stands for (24 bytes). */
 struct signer_sigfile_chain_item {
 	uint8_t hash[20];
@@ -121,8 +137,9 @@ struct signer_sigfile_slot {
 	uint16_t type;
 	uint8_t kind;            /*!< enum slot_kind (sign_internal.h) */
 	uint8_t nsigs;           /*!< its RRSIGs (at most 255 counted) */
-	uint32_t exp_min;        /*!< earliest expiration of its RRSIGs (RRSIG form, RFC 1982) */
-	uint32_t inc_max;        /*!< latest inception of its RRSIGs (RRSIG form) */
+	uint32_t exp_min;        /*!< earliest expiration of its RRSIGs (RRSIG form, compared in RFC 1982
+	                              arithmetic around now); 0 without RRSIGs */
+	uint32_t inc_max;        /*!< latest inception of its RRSIGs (RRSIG form); 0 without RRSIGs */
 };
 
 /*! A mapped side file. */
@@ -217,11 +234,15 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
                          const uint8_t *unsigned_hash, struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx);
 
 /*!
- * \brief Appends the text index (after signer_sigfile_write() on the same stream).
+ * \brief Appends the text index (after signer_sigfile_write() on the same stream),
+ *        padded to 8 bytes.  The file is complete only after signer_sigfile_write_patch().
  * \param[in] blocks  n blocks in file order, their lengths adding up to text_size
  * \return TLD_OK, TLD_EIO
  */
 int signer_sigfile_write_text(FILE *out, uint64_t text_size, const struct signer_sigfile_block *blocks, size_t n);
+
+/*! Bytes signer_sigfile_write_text() writes for n blocks (its padding included). */
+uint64_t signer_sigfile_text_bytes(uint64_t n);
 
 /*!
  * \brief Appends the patch index (version 5: after signer_sigfile_write_text()

@@ -745,9 +745,13 @@ static void *nodes_thread(void *arg)
 static int unchanged_against_prev(struct sign_run *run, bool *unchanged)
 {
 	*unchanged = false;
-	/* before version 4 the unsigned hash was taken otherwise: never equal */
-	if (run->prev == NULL || run->prev->hdr->version < SIGNER_SIGFILE_VERSION ||
-	    run->prev->hdr->nentries != run->nslots ||
+	/*
+	 * before version 4 the unsigned hash was taken otherwise: never equal;
+	 * a patch run's file has none (zero): never equal either
+	 */
+	const struct signer_sigfile_patch *pp = run->prev != NULL ? run->prev->patch : NULL;
+	if (run->prev == NULL || run->prev->hdr->version < SIGNER_SIGFILE_NODE_DIGESTS ||
+	    (pp != NULL && (pp->flags & SIGNER_SIGFILE_PATCHED) != 0) || run->prev->hdr->nentries != run->nslots ||
 	    memcmp(run->prev->hdr->unsigned_hash, run->unsigned_hash, sizeof(run->unsigned_hash)) != 0) {
 		return TLD_OK;
 	}

@@ -184,6 +184,25 @@ size_t sign_denial_rdata(const struct sign_run *run, const struct slot *s, uint8
  */
 int sign_patch_digests(struct sign_run *run);
 
+/*! The patch index of a run (sigfile.h, version 5), for signer_sigfile_write_patch(). */
+struct sign_patch_index {
+	struct signer_sigfile_patch hdr; /*!< flags 0: the full path's */
+	struct signer_sigfile_chain_item *chain; /*!< hdr.nchain: run->n3's items, in hash order */
+	struct signer_sigfile_slot *slots;       /*!< hdr.nslots: run->slots, in slot order */
+	uint8_t *names;                          /*!< hdr.names_len bytes */
+};
+
+/*!
+ * \brief The patch index of a signed run (sign_patch_index.c): reads the run
+ *        only (the side file's thread makes it beside the text writers).
+ * \param[out] pi  released with sign_patch_index_free(), also on failure
+ * \return TLD_OK, TLD_ENOMEM, TLD_ERANGE (names beyond 4 GiB)
+ */
+int sign_patch_index(const struct sign_run *run, struct sign_patch_index *pi);
+
+/*! Frees what sign_patch_index() made; a zeroed index is a no-op. */
+void sign_patch_index_free(struct sign_patch_index *pi);
+
 /*!
  * \brief Writes the signed zone (text, canonical order, SOA first) and its side file.
  * \param[in] unchanged  nothing changed against the previous version: when

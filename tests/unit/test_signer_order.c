@@ -125,6 +125,7 @@ static struct mem_file side_file(const uint8_t (*hashes)[SIGNER_SIGFILE_HASH], s
 	FILE *f = open_memstream(&buf, &size);
 	if (signer_sigfile_write(f, origin, sizeof(origin), 1, uh, items, n, sig_index, NULL) == TLD_OK) {
 		signer_sigfile_write_text(f, 0, NULL, 0);
+		signer_sigfile_write_patch(f, &(struct signer_sigfile_patch){ 0 }, NULL, NULL, NULL);
 	}
 	fclose(f);
 	/* 8-byte aligned copy */

@@ -31,20 +31,12 @@
 #include "signer/zparse.h"
 #include "tests/tap/tap.h"
 #include "tests/unit/hsm_test_token.h"
+#include "tests/unit/signer_sigfile_older.h"
+#include "tests/unit/signer_test_policy.h"
+#include "tests/unit/test_tmpdir.h"
 #include "verify/verify.h"
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
-
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name)
-{
-	static char buf[8][512];
-	static int i;
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
-	return buf[i];
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -172,6 +164,8 @@ static void test_sigfile(void)
 	memset(blocks[1].digest, 0xbb, 16);
 	blocks[1].len = 23;
 	ok(signer_sigfile_write_text(f, 123, blocks, 2) == TLD_OK, "sigfile: text index written");
+	struct signer_sigfile_patch ph = { .now = 1 };
+	ok(signer_sigfile_write_patch(f, &ph, NULL, NULL, NULL) == TLD_OK, "sigfile: an empty patch index written");
 	fclose(f);
 	struct signer_sigfile *sf = NULL;
 	ok(signer_sigfile_open(tmp_path("s.sigs"), &sf) == TLD_OK, "sigfile: open");
@@ -179,7 +173,9 @@ static void test_sigfile(void)
 		return;
 	}
 	is_int(42, sf->hdr->serial, "sigfile: serial");
-	is_int(SIGNER_SIGFILE_VERSION, sf->hdr->version, "sigfile: version 4 written");
+	is_int(SIGNER_SIGFILE_VERSION, sf->hdr->version, "sigfile: version 5 written");
+	ok(sf->patch != NULL && sf->patch->now == 1 && sf->patch->nchain == 0 && sf->patch->nslots == 0,
+	   "sigfile: the empty patch index read back");
 	ok(sf->text != NULL && sf->text->text_size == 123 && sf->text->nblocks == 2 && sf->block_off[1] == 100 &&
 	   sf->blocks[1].len == 23 && sf->blocks[1].digest[0] == 0xbb && sf->block_off[2] == 123,
 	   "sigfile: text index read back");
@@ -241,7 +237,8 @@ static void test_sigfile(void)
 	ent[0].off = 0;
 
 	/* a text index whose blocks do not tile the text is refused: short of it, beyond it */
-	struct signer_sigfile_block *bl = (struct signer_sigfile_block *)(buf + size - 2 * sizeof(*bl));
+	struct signer_sigfile_block *bl =
+		(struct signer_sigfile_block *)(buf + size - sizeof(struct signer_sigfile_patch) - 2 * sizeof(*bl));
 	bl[1].len = 22;
 	o = fopen(tmp_path("t.sigs"), "wb");
 	fwrite(buf, 1, size, o);
@@ -266,10 +263,10 @@ static void test_sigfile(void)
 	   "sigfile: version 2 file read for its signatures, text index ignored");
 	signer_sigfile_close(sf);
 	sf = NULL;
-	/* a version 3 file (the layout of 4, another unsigned hash): signatures and text index read */
+	/* a version 3 file (the layout of 4, another unsigned hash; no patch index): signatures and text index read */
 	((struct signer_sigfile_header *)buf)->version = 3;
 	o = fopen(tmp_path("t.sigs"), "wb");
-	fwrite(buf, 1, size, o);
+	fwrite(buf, 1, size - sizeof(struct signer_sigfile_patch), o);
 	fclose(o);
 	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_OK && sf->hdr->version == 3 && sf->text != NULL &&
 	   signer_sigfile_find(sf, key) != NULL && signer_sigfile_find_block(sf, dg) == 1,
@@ -324,7 +321,8 @@ static void test_sigfile_many(void)
 	FILE *f = fopen(tmp_path("many.sigs"), "w");
 	bool written = items != NULL && want != NULL && f != NULL &&
 	               signer_sigfile_write(f, origin, sizeof(origin), 1, h0, items, N, sig_of, NULL) == TLD_OK &&
-	               signer_sigfile_write_text(f, 0, NULL, 0) == TLD_OK;
+	               signer_sigfile_write_text(f, 0, NULL, 0) == TLD_OK &&
+	               signer_sigfile_write_patch(f, &(struct signer_sigfile_patch){ 0 }, NULL, NULL, NULL) == TLD_OK;
 	if (f != NULL) {
 		fclose(f);
 	}
@@ -514,31 +512,6 @@ static void test_sort_parallel(void)
 
 /* ---- end to end through SoftHSM ---- */
 
-static struct tld_policy make_policy(enum tld_denial_type denial, bool opt_out)
-{
-	struct tld_policy p;
-	memset(&p, 0, sizeof(p));
-	p.algorithm = TLD_ALG_ECDSAP256SHA256;
-	p.denial.type = denial;
-	p.denial.opt_out = opt_out;
-	p.signatures.validity = 3650 * 86400LL;
-	p.signatures.dnskey_validity = 3650 * 86400LL;
-	p.signatures.refresh = 7 * 86400;
-	p.signatures.jitter = 43200;
-	p.signatures.inception_offset = 3600;
-	p.serial = TLD_SERIAL_COUNTER;
-	p.ttl.dnskey = 3600;
-	p.parent.ds_digest = 2;
-	p.ksk_rollover = TLD_KSK_DOUBLE_KSK;
-	p.zsk_rollover = TLD_ZSK_PRE_PUBLISH;
-	p.parent.propagation_delay = 3600;
-	p.parent.ds_ttl = 86400;
-	p.timing.propagation_delay = 300;
-	p.timing.publish_safety = 3600;
-	p.timing.retire_safety = 3600;
-	return p;
-}
-
 static bool verifies(const char *path, tld_time_t now)
 {
 	struct tld_verify_opts vo = { .now = now, .refresh_window = 86400, .threads = 1 };
@@ -675,20 +648,13 @@ static void test_sign_end_to_end(void)
 	{
 		static char side[600];
 		snprintf(side, sizeof(side), "%s.sigs", out_path);
-		FILE *sfp = fopen(side, "r+b");
-		struct signer_sigfile_header hd;
-		bool patched = sfp != NULL && fread(&hd, sizeof(hd), 1, sfp) == 1 && hd.version == SIGNER_SIGFILE_VERSION;
-		hd.version = 3;
-		patched = patched && fseek(sfp, 0, SEEK_SET) == 0 && fwrite(&hd, sizeof(hd), 1, sfp) == 1;
-		if (sfp != NULL) {
-			fclose(sfp);
-		}
+		bool patched = signer_sigfile_make_older(side, 3);
 		ret = signer_sign_file(&o, &st);
 		ok(patched && ret == TLD_OK && !st.unchanged && st.serial == 11 && st.sigs_new == 1 && st.sigs_reused > 0,
 		   "e2e: version 3 side file: signatures reused (%llu), not unchanged: serial %u",
 		   (unsigned long long)st.sigs_reused, st.serial);
 		ret = signer_sign_file(&o, &st);
-		ok(ret == TLD_OK && st.unchanged && st.serial == 11, "e2e: then, from version 4, unchanged");
+		ok(ret == TLD_OK && st.unchanged && st.serial == 11, "e2e: then, from this version, unchanged");
 	}
 
 	/* the keys are under the key plan (tld_keyplan_now adopts new keys of the key store); NSEC */
@@ -1006,6 +972,19 @@ static void test_ed25519_exact(void)
 		   (unsigned long long)sf.sigs_reused, (unsigned long long)sf.text_copied);
 		ok(same_file(fast, scratch), "ed25519, %s: the zone files are equal byte for byte", cases[c].what);
 		ok(same_file(fs, ss), "ed25519, %s: the side files are equal byte for byte", cases[c].what);
+		if (c == 0) { /* no room left for the text index (TLDSIGN_SIGN_PATCH_ROOM=0): the same side file */
+			static char again[512], as[600];
+			snprintf(again, sizeof(again), "%s", tmp_path("ed-again.zone"));
+			snprintf(as, sizeof(as), "%s%s", again, SIGNER_SIGFILE_SUFFIX);
+			struct signer_sign_opts oa = from_scratch;
+			oa.output = again;
+			setenv("TLDSIGN_SIGN_PATCH_ROOM", "0", 1);
+			int ra = signer_sign_file(&oa, &sc);
+			unsetenv("TLDSIGN_SIGN_PATCH_ROOM");
+			ok(ra == TLD_OK && same_file(again, scratch) && same_file(as, ss),
+			   "ed25519, %s: the patch index written after the text index instead of before it: the same files",
+			   cases[c].what);
+		}
 	}
 	(void)ksk, (void)zsk;
 	tld_statedb_close(db);
@@ -1015,10 +994,7 @@ static void test_ed25519_exact(void)
 int main(void)
 {
 	plan_lazy();
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_signer_sign.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		skip_all("mkdtemp failed");
-	}
+	tmpdir_make("test_signer_sign");
 	test_textout_roundtrip();
 	test_sigfile();
 	test_sigfile_many();
@@ -1029,12 +1005,6 @@ int main(void)
 	test_sign_end_to_end();
 	test_text_copy();
 	test_ed25519_exact();
-	if (getenv("KEEP_TMP") == NULL) {
-		char cmd[600];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0) {
-			diag("could not remove %s", tmpdir);
-		}
-	}
+	tmpdir_remove();
 	return exit_status();
 }
