@@ -125,8 +125,7 @@ static bool patch_ok(struct signer_sigfile *sf, const uint8_t *data, uint64_t of
 		return false;
 	}
 	left -= p->nslots * sizeof(struct signer_sigfile_slot);
-	if (p->names_len > left || p->names_len > UINT32_MAX || left - p->names_len >= 8 ||
-	    left != ((p->names_len + 7) & ~(uint64_t)7)) {
+	if (p->names_len > left || p->names_len > UINT32_MAX || left != ((p->names_len + 7) & ~(uint64_t)7)) {
 		return false;
 	}
 	const struct signer_sigfile_chain_item *chain = (const void *)(data + off);
@@ -538,11 +537,16 @@ int signer_sigfile_write_text(FILE *out, uint64_t text_size, const struct signer
 	t.text_size = text_size;
 	t.nblocks = n;
 	static const uint8_t zero[8];
-	size_t pad = (8 - (sizeof(t) + n * sizeof(*blocks)) % 8) % 8;
+	size_t pad = (size_t)signer_sigfile_text_bytes(n) - sizeof(t) - n * sizeof(*blocks);
 	if (!put(out, &t, sizeof(t)) || !put(out, blocks, n * sizeof(*blocks)) || !put(out, zero, pad)) {
 		return TLD_EIO;
 	}
 	return TLD_OK;
+}
+
+uint64_t signer_sigfile_text_bytes(uint64_t n)
+{
+	return (sizeof(struct signer_sigfile_text) + n * sizeof(struct signer_sigfile_block) + 7) & ~(uint64_t)7;
 }
 
 int signer_sigfile_write_patch(FILE *out, const struct signer_sigfile_patch *hdr,

@@ -110,7 +110,8 @@ struct signer_sigfile_block {
 /*! Version 5: the patch index header. */
 struct signer_sigfile_patch {
 	char magic[8];           /*!< "PATCHIX\0" */
-	int64_t now;             /*!< the signing run's now */
+	int64_t now;             /*!< the now of the run that signed (a run that finds the zone unchanged
+	                              leaves the file as it is, this too: signer/sign_write.c) */
 	uint8_t keys_digest[32]; /*!< sign_run.keys_digest of the run (sign_internal.h) */
 	uint8_t policy_digest[32]; /*!< sign_run.policy_digest of the run */
 	uint64_t nchain;         /*!< NSEC3 records (0 with NSEC) */
@@ -136,8 +137,9 @@ struct signer_sigfile_slot {
 	uint16_t type;
 	uint8_t kind;            /*!< enum slot_kind (sign_internal.h) */
 	uint8_t nsigs;           /*!< its RRSIGs (at most 255 counted) */
-	uint32_t exp_min;        /*!< earliest expiration of its RRSIGs (RRSIG form, RFC 1982) */
-	uint32_t inc_max;        /*!< latest inception of its RRSIGs (RRSIG form) */
+	uint32_t exp_min;        /*!< earliest expiration of its RRSIGs (RRSIG form, compared in RFC 1982
+	                              arithmetic around now); 0 without RRSIGs */
+	uint32_t inc_max;        /*!< latest inception of its RRSIGs (RRSIG form); 0 without RRSIGs */
 };
 
 /*! A mapped side file. */
@@ -238,6 +240,9 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
  * \return TLD_OK, TLD_EIO
  */
 int signer_sigfile_write_text(FILE *out, uint64_t text_size, const struct signer_sigfile_block *blocks, size_t n);
+
+/*! Bytes signer_sigfile_write_text() writes for n blocks (its padding included). */
+uint64_t signer_sigfile_text_bytes(uint64_t n);
 
 /*!
  * \brief Appends the patch index (version 5: after signer_sigfile_write_text()

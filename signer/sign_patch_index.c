@@ -20,6 +20,9 @@ _Static_assert((int)SLOT_ZONE == (int)SIGNER_SIGFILE_ZONE && (int)SLOT_NSEC == (
                        (int)SLOT_NSEC3 == (int)SIGNER_SIGFILE_NSEC3,
                "the side file stores enum slot_kind as it is");
 
+/* Slots ahead whose first RRSIG is fetched while this one is made: the arena is read out of cache. */
+#define PREFETCH_AHEAD 16
+
 /* -- internal API -- */
 
 /* The nodes named in the index and where each one's name is in the names. */
@@ -56,29 +59,35 @@ static int make_names(const struct sign_run *run, struct name_map *m, struct sig
 	for (size_t j = 0; run->n3 != NULL && j < run->n3->count; j++) {
 		mark(m->bits, run->n3->items[j].node);
 	}
-	uint64_t named = 0, len = 0;
+	uint64_t named = 0;
 	for (size_t w = 0; w < nw; w++) {
 		m->before[w] = (uint32_t)named;
-		for (uint64_t b = m->bits[w]; b != 0; b &= b - 1) {
-			len += z->nodes[w * 64 + (size_t)__builtin_ctzll(b)].wire_len;
-			named++;
-		}
+		named += (uint64_t)__builtin_popcountll(m->bits[w]);
 	}
-	if (len > UINT32_MAX) {
-		return TLD_ERANGE;
-	}
+	/* one pass over the named nodes: their names into a buffer grown as needed (about 24 bytes a name) */
+	size_t cap = (size_t)named * 24 + 256, len = 0;
 	m->off = malloc((named ? named : 1) * sizeof(*m->off));
-	pi->names = malloc(len ? len : 1);
+	pi->names = malloc(cap);
 	if (m->off == NULL || pi->names == NULL) {
 		return TLD_ENOMEM;
 	}
-	uint32_t at = 0, k = 0;
+	uint32_t k = 0;
 	for (size_t w = 0; w < nw; w++) {
 		for (uint64_t b = m->bits[w]; b != 0; b &= b - 1) {
 			const struct signer_node *n = &z->nodes[w * 64 + (size_t)__builtin_ctzll(b)];
-			m->off[k++] = at;
-			memcpy(pi->names + at, signer_node_wire(z, n), n->wire_len);
-			at += n->wire_len;
+			if (cap - len < n->wire_len) {
+				uint8_t *more = realloc(pi->names, cap *= 2);
+				if (more == NULL) {
+					return TLD_ENOMEM;
+				}
+				pi->names = more;
+			}
+			if (len + n->wire_len > UINT32_MAX) { /* offsets and names_len are 32-bit */
+				return TLD_ERANGE;
+			}
+			m->off[k++] = (uint32_t)len;
+			memcpy(pi->names + len, signer_node_wire(z, n), n->wire_len);
+			len += n->wire_len;
 		}
 	}
 	pi->hdr.names_len = len;
@@ -90,24 +99,31 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Slot i of the run: its hash, owner, type, kind, and its RRSIGs' earliest expiration and latest inception. */
-static void make_slot(const struct sign_run *run, const struct name_map *m, size_t i, struct signer_sigfile_slot *out)
+/*
+ * Slot i of the run: its hash, owner (name: the caller's), type, kind, and
+ * its RRSIGs' earliest expiration and latest inception.
+ */
+static void make_slot(const struct sign_run *run, size_t i, uint32_t name, struct signer_sigfile_slot *out)
 {
 	const struct slot *s = &run->slots[i];
 	tld_time_t now = run->o->now;
 	memset(out, 0, sizeof(*out));
 	memcpy(out->hash, s->hash, sizeof(out->hash));
-	out->name = name_of(m, s->kind == SLOT_NSEC3 ? run->n3->items[s->node].node : s->node);
+	out->name = name;
 	out->type = s->type;
 	out->kind = s->kind;
 	out->nsigs = (uint8_t)(s->nsigs < 255 ? s->nsigs : 255);
+	tld_time_t exp_min = 0, inc_max = 0;
 	for (uint32_t k = 0; k < s->nsigs; k++) {
 		const uint8_t *rd = run->arena + run->sigs[s->sig_first + k].off; /* RFC 4034 3.1 */
 		uint32_t exp = get32(rd + 8), inc = get32(rd + 12);
-		if (k == 0 || signer_rrsig_time_abs(exp, now) < signer_rrsig_time_abs(out->exp_min, now)) {
+		tld_time_t e = signer_rrsig_time_abs(exp, now), in = signer_rrsig_time_abs(inc, now);
+		if (k == 0 || e < exp_min) {
+			exp_min = e;
 			out->exp_min = exp;
 		}
-		if (k == 0 || signer_rrsig_time_abs(inc, now) > signer_rrsig_time_abs(out->inc_max, now)) {
+		if (k == 0 || in > inc_max) {
+			inc_max = in;
 			out->inc_max = inc;
 		}
 	}
@@ -134,8 +150,20 @@ int sign_patch_index(const struct sign_run *run, struct sign_patch_index *pi)
 		memcpy(pi->chain[j].hash, run->n3->items[j].hash, sizeof(pi->chain[j].hash));
 		pi->chain[j].name = name_of(&m, run->n3->items[j].node);
 	}
+	/* zone slots: a node's slots one after the other; NSEC3 slot nzone_slots + j: chain item j's node */
+	size_t node = SIZE_MAX;
+	uint32_t name = 0;
 	for (size_t i = 0; ret == TLD_OK && i < pi->hdr.nslots; i++) {
-		make_slot(run, &m, i, &pi->slots[i]);
+		if (i >= run->nzone_slots) {
+			name = pi->chain[run->slots[i].node].name; /* node: the chain index */
+		} else if (run->slots[i].node != node) {
+			node = run->slots[i].node;
+			name = name_of(&m, node);
+		}
+		if (i + PREFETCH_AHEAD < pi->hdr.nslots && run->slots[i + PREFETCH_AHEAD].nsigs > 0) {
+			__builtin_prefetch(run->arena + run->sigs[run->slots[i + PREFETCH_AHEAD].sig_first].off + 8);
+		}
+		make_slot(run, i, name, &pi->slots[i]);
 	}
 	free(m.bits);
 	free(m.before);

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* libFuzzer target: the signature side file reader (header, entry table, blob). */
+/*
+ * libFuzzer target: the signature side file reader (header, entry table,
+ * blob, text index, version 5's patch index: every name an accepted index
+ * points to is walked to its root label, every text block looked up).
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +42,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			(void)sink;
 		}
+		volatile uint8_t sink = 0;
+		for (uint64_t i = 0; sf->text != NULL && i < sf->text->nblocks; i++) {
+			sink ^= (uint8_t)signer_sigfile_find_block(sf, sf->blocks[i].digest);
+		}
+		for (uint64_t i = 0; sf->patch != NULL && i < sf->patch->nchain + sf->patch->nslots; i++) {
+			uint32_t name = i < sf->patch->nchain ? sf->chain[i].name : sf->pslots[i - sf->patch->nchain].name;
+			for (const uint8_t *l = sf->names + name; *l != 0; l += 1 + *l) {
+				sink ^= l[*l];
+			}
+		}
+		(void)sink;
 		signer_sigfile_close(sf);
 	}
 	free(copy);

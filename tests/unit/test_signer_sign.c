@@ -33,20 +33,10 @@
 #include "tests/unit/hsm_test_token.h"
 #include "tests/unit/signer_sigfile_older.h"
 #include "tests/unit/signer_test_policy.h"
+#include "tests/unit/test_tmpdir.h"
 #include "verify/verify.h"
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
-
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name)
-{
-	static char buf[8][512];
-	static int i;
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
-	return buf[i];
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -982,6 +972,19 @@ static void test_ed25519_exact(void)
 		   (unsigned long long)sf.sigs_reused, (unsigned long long)sf.text_copied);
 		ok(same_file(fast, scratch), "ed25519, %s: the zone files are equal byte for byte", cases[c].what);
 		ok(same_file(fs, ss), "ed25519, %s: the side files are equal byte for byte", cases[c].what);
+		if (c == 0) { /* no room left for the text index (TLDSIGN_SIGN_PATCH_ROOM=0): the same side file */
+			static char again[512], as[600];
+			snprintf(again, sizeof(again), "%s", tmp_path("ed-again.zone"));
+			snprintf(as, sizeof(as), "%s%s", again, SIGNER_SIGFILE_SUFFIX);
+			struct signer_sign_opts oa = from_scratch;
+			oa.output = again;
+			setenv("TLDSIGN_SIGN_PATCH_ROOM", "0", 1);
+			int ra = signer_sign_file(&oa, &sc);
+			unsetenv("TLDSIGN_SIGN_PATCH_ROOM");
+			ok(ra == TLD_OK && same_file(again, scratch) && same_file(as, ss),
+			   "ed25519, %s: the patch index written after the text index instead of before it: the same files",
+			   cases[c].what);
+		}
 	}
 	(void)ksk, (void)zsk;
 	tld_statedb_close(db);
@@ -991,10 +994,7 @@ static void test_ed25519_exact(void)
 int main(void)
 {
 	plan_lazy();
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_signer_sign.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		skip_all("mkdtemp failed");
-	}
+	tmpdir_make("test_signer_sign");
 	test_textout_roundtrip();
 	test_sigfile();
 	test_sigfile_many();
@@ -1005,12 +1005,6 @@ int main(void)
 	test_sign_end_to_end();
 	test_text_copy();
 	test_ed25519_exact();
-	if (getenv("KEEP_TMP") == NULL) {
-		char cmd[600];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0) {
-			diag("could not remove %s", tmpdir);
-		}
-	}
+	tmpdir_remove();
 	return exit_status();
 }
