@@ -26,75 +26,6 @@
 #define CLASS_IN 1
 #define TTL_MAX 2147483647u /* RFC 2181 8, as the zone file parser */
 
-/* -- name sets -- */
-
-static uint64_t name_hash(const uint8_t *w, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ w[i]) * 0x100000001b3ULL;
-	}
-	return h ^ (h >> 29);
-}
-
-static size_t name_find(const struct patch_names *s, const uint8_t *wire, size_t len)
-{
-	size_t i = (size_t)name_hash(wire, len) & s->mask;
-	while (s->slot[i] != NULL && !(s->slot[i][0] == len && memcmp(s->slot[i] + 1, wire, len) == 0)) {
-		i = (i + 1) & s->mask;
-	}
-	return i;
-}
-
-int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
-{
-	if (len == 0 || len > 255) {
-		return TLD_EINVAL;
-	}
-	if (s->slot == NULL || (s->count + 1) * 2 > s->mask + 1) {
-		size_t cap = s->slot == NULL ? 1024 : (s->mask + 1) * 2;
-		struct patch_names n = { .slot = calloc(cap, sizeof(uint8_t *)), .mask = cap - 1 };
-		if (n.slot == NULL) {
-			return TLD_ENOMEM;
-		}
-		for (size_t i = 0; s->slot != NULL && i <= s->mask; i++) {
-			if (s->slot[i] != NULL) {
-				n.slot[name_find(&n, s->slot[i] + 1, s->slot[i][0])] = s->slot[i];
-				n.count++;
-			}
-		}
-		free(s->slot);
-		*s = n;
-	}
-	size_t i = name_find(s, wire, len);
-	if (s->slot[i] != NULL) {
-		return TLD_OK;
-	}
-	uint8_t *copy = malloc(len + 1);
-	if (copy == NULL) {
-		return TLD_ENOMEM;
-	}
-	copy[0] = (uint8_t)len;
-	memcpy(copy + 1, wire, len);
-	s->slot[i] = copy;
-	s->count++;
-	return TLD_OK;
-}
-
-bool patch_names_has(const struct patch_names *s, const uint8_t *wire, size_t len)
-{
-	return s->slot != NULL && len <= 255 && s->slot[name_find(s, wire, len)] != NULL;
-}
-
-void patch_names_free(struct patch_names *s)
-{
-	for (size_t i = 0; s->slot != NULL && i <= s->mask; i++) {
-		free(s->slot[i]);
-	}
-	free(s->slot);
-	memset(s, 0, sizeof(*s));
-}
-
 /* -- the driver -- */
 
 static double mono(void)
@@ -629,7 +560,7 @@ static int fresh_links(struct driver *d, struct patch_link **out, size_t *n)
 		struct patch_link *l = &(*out)[k++];
 		memcpy(l->hash, r->hash, SIGNER_NSEC3_HASH_LEN);
 		/* the set's copy: d->r moves as names are added */
-		l->name = d->pc.replaced.slot[name_find(&d->pc.replaced, r->name, r->name_len)] + 1;
+		l->name = d->pc.replaced.slot[patch_names_slot(&d->pc.replaced, r->name, r->name_len)] + 1;
 		l->name_len = (uint8_t)r->name_len;
 	}
 	qsort(*out, k, sizeof(**out), link_cmp);

@@ -26,6 +26,8 @@ struct patch_names {
 /*! \return TLD_OK (added or there already), TLD_ENOMEM */
 int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len);
 bool patch_names_has(const struct patch_names *s, const uint8_t *wire, size_t len);
+/*! The slot of a name: its copy (length byte, then the name) when there, else the empty slot it would take. */
+size_t patch_names_slot(const struct patch_names *s, const uint8_t *wire, size_t len);
 void patch_names_free(struct patch_names *s);
 
 /*! One NSEC3 record of the chain after the patch. */
