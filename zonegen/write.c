@@ -11,7 +11,6 @@
  * file, the kernel is told to start writing each chunk back to disk at once,
  * so that the caller's fsync() finds little to do.
  */
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -20,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "zonegen/addr_text.h"
 #include "zonegen/name.h"
 #include "zonegen/zg_internal.h"
 
@@ -132,15 +132,15 @@ static void w_addrs(struct wbuf *w, const struct tld_zonegen *zg, const struct h
 		if (a->family != family) {
 			continue;
 		}
-		char text[INET6_ADDRSTRLEN];
-		inet_ntop(family == 4 ? AF_INET : AF_INET6, a->addr, text, sizeof(text));
+		char text[TLD_ADDR_TEXT_MAX + 1];
+		size_t len = tld_addr_text(family, a->addr, text);
+		text[len++] = '\n';
 		if (family == 4) {
 			w_owner_head(w, n, h->a, h->a_len);
 		} else {
 			w_owner_head(w, n, h->aaaa, h->aaaa_len);
 		}
-		w_str(w, text);
-		w_mem(w, "\n", 1);
+		w_mem(w, text, len);
 	}
 }
 
@@ -540,7 +540,7 @@ static int write_zone(const struct tld_zonegen *zg, FILE *f, bool helper)
 #define DS_TEXT_MAX (3 * 10 + 3 + 2 * TLD_DS_MAX_DIGEST)
 #define RDATA_TEXT_MAX (TLD_NAME_MAX_TEXT > DS_TEXT_MAX ? TLD_NAME_MAX_TEXT : DS_TEXT_MAX)
 #define LINE_MAX_TEXT (TLD_NAME_MAX_TEXT + HEAD_MAX + RDATA_TEXT_MAX + 1)
-_Static_assert(INET6_ADDRSTRLEN < RDATA_TEXT_MAX, "addresses are shorter than names");
+_Static_assert(TLD_ADDR_TEXT_MAX < RDATA_TEXT_MAX, "addresses are shorter than names");
 
 /* a + b, or SIZE_MAX when it does not fit */
 static size_t add_sat(size_t a, size_t b)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tld_zonegen_records(): the records of tld_zonegen_write() in wire form.
+ * tld_zonegen_records(): the records of tld_zonegen_write() in wire form;
+ * glue address texts (zonegen/addr_text.h) against inet_ntop().
  * The text is parsed back with the signer's zone parser and compared record
  * by record (owner, type, class, TTL, RDATA, line) with the wire walk, on a
  * hand-made export with apex.records and on a generated one;
@@ -8,6 +9,8 @@
  * tld_zonegen_records_part(): the parts in order are the whole walk, lines
  * moved by the earlier parts' counts; and tld_name_text_to_wire() on its own.
  */
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +19,7 @@
 #include "signer/zparse.h"
 #include "tests/tap/tap.h"
 #include "tests/unit/zonegen_fixture.h"
+#include "zonegen/addr_text.h"
 #include "zonegen/name.h"
 #include "zonegen/zg_internal.h"
 
@@ -261,6 +265,68 @@ static void same_formatted(struct tld_zonegen *zg, const char *text, const char 
 	free(buf);
 }
 
+/* tld_addr_text() against inet_ntop() for one address; false (with a diagnostic) when they differ. */
+static bool addr_same(uint8_t family, const uint8_t *a)
+{
+	char want[INET6_ADDRSTRLEN], got[TLD_ADDR_TEXT_MAX + 1];
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, want, sizeof(want));
+	size_t len = tld_addr_text(family, a, got);
+	got[len] = '\0';
+	if (strcmp(want, got) != 0) {
+		diag("address text %s, inet_ntop() %s", got, want);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Glue address texts: IPv4 with every octet value in every place; IPv6 with
+ * every pattern of zero groups (runs of every length, ties, the mapped and
+ * compatible IPv4 forms) under several group values; random addresses.
+ */
+static void addr_texts(void)
+{
+	bool same = true;
+	uint8_t a[16] = { 0 };
+	for (int place = 0; place < 4; place++) {
+		for (int v = 0; v < 256; v++) {
+			memcpy(a, (uint8_t[]){ 192, 0, 2, 1 }, 4);
+			a[place] = (uint8_t)v;
+			same &= addr_same(4, a);
+		}
+	}
+	ok(same, "IPv4: every octet value in every place as inet_ntop() writes it");
+	same = true;
+	static const unsigned values[] = { 1, 0x10, 0xabc, 0xffff, 0x1000, 0xf00d };
+	for (unsigned mask = 0; mask < 256; mask++) {
+		for (unsigned v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+			for (int w = 0; w < 8; w++) {
+				unsigned x = (mask >> w & 1) ? 0 : values[(v + (unsigned)w) % 6];
+				a[2 * w] = (uint8_t)(x >> 8);
+				a[2 * w + 1] = (uint8_t)x;
+			}
+			same &= addr_same(6, a);
+			a[10] = a[11] = 0xff; /* group 5 all ones: the mapped form when 0-4 are zero */
+			same &= addr_same(6, a);
+		}
+	}
+	ok(same, "IPv6: every pattern of zero groups as inet_ntop() writes it");
+	same = true;
+	unsigned long x = 88172645463325252UL;
+	for (int i = 0; i < 100000; i++) {
+		for (int k = 0; k < 16; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			a[k] = (x & 3) == 0 ? 0 : (uint8_t)(x >> 24); /* zero bytes often */
+		}
+		same &= addr_same(4, a) && addr_same(6, a);
+	}
+	ok(same, "100000 random addresses of both families as inet_ntop() writes them");
+	char out[TLD_ADDR_TEXT_MAX];
+	is_int(0, (long long)tld_addr_text(5, a, out), "another family: no text");
+}
+
 /* The parts of 1 .. 5-part walks, in order and with lines moved, are the whole walk. */
 static void same_in_parts(struct tld_zonegen *zg, const char *what)
 {
@@ -442,6 +508,7 @@ int main(void)
 		skip_all("no temp dir");
 	}
 	names();
+	addr_texts();
 
 	const struct fx_file basic[] = {
 		{ "domains.csv", "name,statuses\n"
