@@ -7,6 +7,14 @@
  *   opts.zone = z; signer_sign_file(&opts, &stats);                   // takes z
  *   tld_run_unsigned_finish(job, hex, NULL, NULL);                      // file written, its digest
  *
+ * or, where the whole text is wanted in memory early (the patch run,
+ * docs/incremental-run.md: compared with the previous run's file):
+ *
+ *   tld_run_unsigned_text(zg, &text, &len);                             // both cores, no file
+ *   tld_run_unsigned_write_buffer(text, len, STATE_DIR/unsigned.zone, &job);
+ *   ...; tld_run_unsigned_finish(job, hex, NULL, NULL);                 // the same file and digest
+ *   tld_run_unsigned_text_free(text, len);
+ *
  * Neither text formatting nor parsing lies on the run's critical path: the
  * signer's zone is filled from zonegen's records in wire form
  * (tld_zonegen_records()), and STATE_DIR/unsigned.zone -- for operators and

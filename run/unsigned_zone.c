@@ -6,6 +6,14 @@
  * and every run rebuilds the file from the export, so it is renamed into
  * place without fsync; a crash leaves the previous file or the new one, and
  * the next run rewrites it either way.
+ *
+ * The file is made from zonegen's build (formatted here, or from the text
+ * prepared beside the handover) or, for a run that already holds the whole
+ * text in memory (tld_run_unsigned_text()), from that text: written and
+ * hashed in pieces of 1 MiB, each hashed while it is in the cache and then
+ * written.  The same temporary file, rename and digest either way; the job
+ * (start/finish) is the same.  tld_run_file_sha256_hex() hashes a file
+ * already there (the previous run's) through a mapping.
  */
 #include <errno.h>
 #include <pthread.h>
