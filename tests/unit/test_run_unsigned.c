@@ -9,6 +9,7 @@
  * line of the refused record in the file), wherever the record lies.
  */
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -150,6 +151,75 @@ static void same_text_in_memory(const struct tld_zonegen *zg, const char *file, 
 		free(got);
 		is_int(TLD_OK, tld_run_file_sha256_hex(path, again, &size), "%s: the file hashed again", what);
 		ok(strcmp(again, want_hex) == 0 && size == want_len, "%s: its SHA-256 and length", what);
+		tld_run_unsigned_text_free(text, len);
+	}
+	unsetenv("TLDSIGN_TEXT_SPLIT");
+	free(want);
+}
+
+/* Whether AddressSanitizer is built in (it cannot run in a small address space). */
+static bool under_asan(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return true;
+#else
+	return false;
+#endif
+#else
+	return false;
+#endif
+}
+
+/* The process's address space in bytes (VmSize), or 0 when unknown. */
+static size_t address_space(void)
+{
+	size_t len = 0, kb = 0;
+	char *status = tap_read_file("/proc/self/status", &len);
+	const char *p = status != NULL ? strstr(status, "VmSize:") : NULL;
+	if (p != NULL) {
+		kb = strtoull(p + 7, NULL, 10);
+	}
+	free(status);
+	return kb * 1024;
+}
+
+/*
+ * With the address space too small for the reservation of the text's bound
+ * on both sides, the text is measured first and formatted into a mapping of
+ * its own size: the same bytes.
+ */
+static void text_without_reservation(const struct tld_zonegen *zg, const char *file, const char *what)
+{
+	struct rlimit old;
+	size_t have = address_space(), want_len = 0;
+	if (under_asan()) {
+		skip("under ASan: its allocator wants address space of its own");
+		return;
+	}
+	if (have == 0 || getrlimit(RLIMIT_AS, &old) != 0) {
+		skip("no address-space figures: the reservation cannot be refused");
+		return;
+	}
+	char *want = tap_read_file(file, &want_len);
+	size_t bound = tld_zonegen_text_bound(zg);
+	ok(want != NULL && bound > want_len + (64u << 20),
+	   "%s: the bound (%zu) is far above the text (%zu)", what, bound, want_len);
+	struct rlimit tight = old;
+	tight.rlim_cur = have + want_len + (32u << 20); /* room for the text, not for the bound */
+	for (int m = 0; m < 2; m++) {
+		setenv("TLDSIGN_TEXT_SPLIT", m ? "1" : "0", 1);
+		char *text = NULL;
+		size_t len = 0;
+		int lim = setrlimit(RLIMIT_AS, &tight);
+		int err = tld_run_unsigned_text(zg, &text, &len);
+		setrlimit(RLIMIT_AS, &old);
+		is_int(0, lim, "%s: the address space limited", what);
+		is_int(TLD_OK, err, "%s: the text made all the same (%s)", what, m ? "two threads asked" : "one thread");
+		ok(text != NULL && want != NULL && len == want_len && memcmp(text, want, len) == 0,
+		   "%s: measured first, the same bytes", what);
 		tld_run_unsigned_text_free(text, len);
 	}
 	unsetenv("TLDSIGN_TEXT_SPLIT");
@@ -469,6 +539,9 @@ int main(void)
 	   "a generated export of 100000 domains builds, no row rejected");
 	if (zg != NULL) {
 		against_file(zg, "generated export");
+		char file[600];
+		snprintf(file, sizeof(file), "%s/unsigned.zone", tmpdir);
+		text_without_reservation(zg, file, "generated export");
 	}
 	tld_zonegen_free(zg);
 	for (int i = 0; i < 4; i++) {
