@@ -23,8 +23,6 @@
 #include "zonegen/name.h"
 #include "zonegen/zg_internal.h"
 
-/* Owners read ahead at once before they are formatted (touch_owners()). */
-#define TOUCH_OWNERS 32
 /* Owners per chunk, and chunk buffers in flight (bounds the memory). */
 #define CHUNK_OWNERS 16384
 #define CHUNK_BUFFERS 4
@@ -36,7 +34,7 @@ struct wbuf {
 	size_t used, cap;
 	bool failed;
 	bool fixed;                 /*!< the caller's buffer: never grown (failed once full) */
-	size_t touched;             /*!< what touch_owners() read (kept so that it reads) */
+	size_t touched;             /*!< what zg_touch_owners() read (kept so that it reads) */
 };
 
 /* "\tTTL\tIN\tTYPE\t" of the delegation record types, made once per write. */
@@ -288,45 +286,13 @@ static void w_owner(struct wbuf *w, const struct tld_zonegen *zg, const struct h
 	}
 }
 
-/*
- * Reads, for owners order[from..to), the entries their lines are made of --
- * the name's entry and text, its NS hosts' packed entries, its first DS row
- * and address -- and returns a value made of them (so that the reads are
- * made).  A loop that does nothing else keeps many of these cache misses in
- * flight at once; w_owner(), whose branches and copies depend on each entry,
- * would take them one at a time (measured at 1M delegations: the format of
- * the whole text 0.46 -> 0.26 CPU s with batches of 32 owners).
- */
-static size_t touch_owners(const struct tld_zonegen *zg, size_t from, size_t to)
-{
-	size_t sum = 0;
-	for (size_t i = from; i < to; i++) {
-		const struct zg_name *n = &zg->names[zg->order[i]];
-		sum += (unsigned char)n->text[0] + (unsigned char)n->text[n->len - 1];
-		if (n->flags & ZG_DELEGATED) {
-			for (uint32_t k = 0; k < n->ns_count; k++) {
-				size_t len;
-				const char *host = zg_ns_text(zg, n->ns_first + k, &len);
-				sum += (unsigned char)host[len - 1];
-			}
-			if (n->ds_count > 0) {
-				sum += zg->ds[n->ds_first].ds.digest_len;
-			}
-		}
-		if ((n->flags & ZG_GLUE) && n->addr_count > 0) {
-			sum += zg->addrs[n->addr_first].family;
-		}
-	}
-	return sum;
-}
-
-/* Formats owners order[from..to) into w, read ahead in batches (touch_owners()). */
+/* Formats owners order[from..to) into w, read ahead in batches (zg_touch_owners()). */
 static void w_owners(struct wbuf *w, const struct tld_zonegen *zg, const struct heads *h,
                      size_t from, size_t to)
 {
-	for (size_t batch = from; batch < to; batch += TOUCH_OWNERS) {
-		size_t end = to - batch > TOUCH_OWNERS ? batch + TOUCH_OWNERS : to;
-		w->touched += touch_owners(zg, batch, end);
+	for (size_t batch = from; batch < to; batch += ZG_TOUCH_OWNERS) {
+		size_t end = to - batch > ZG_TOUCH_OWNERS ? batch + ZG_TOUCH_OWNERS : to;
+		w->touched += zg_touch_owners(zg, batch, end);
 		for (size_t i = batch; i < end; i++) {
 			uint32_t id = zg->order[i];
 			w_owner(w, zg, h, id, &zg->names[id]);
