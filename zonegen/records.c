@@ -5,7 +5,8 @@
  * the same process (the run's signer) needs no text in between.  The order
  * here must stay the order of write.c: the apex (SOA, NS, apex.records),
  * then per owner in canonical order apex.records data, A glue, NS, AAAA
- * glue, DS.  The unit test compares the two walks record by record.
+ * glue, DS.  The unit test compares the two walks record by record.  The
+ * owners' entries are read ahead in small batches (zg_touch_owners()).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -10,6 +10,13 @@
  * calling thread writes the chunks in order.  When the output is a regular
  * file, the kernel is told to start writing each chunk back to disk at once,
  * so that the caller's fsync() finds little to do.
+ *
+ * The same lines can be formatted straight into a caller's buffer
+ * (tld_zonegen_format()): the apex and a range of owners, from the start of
+ * the buffer or placed so that they end at its end (groups of owners
+ * formatted in order, in the cache, and copied in front of the groups after
+ * them), so that two threads fill one buffer from a meeting point.  Every
+ * walk reads its owners' entries ahead in small batches (zg_touch_owners()).
  */
 #include <fcntl.h>
 #include <pthread.h>
