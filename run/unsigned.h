@@ -7,6 +7,14 @@
  *   opts.zone = z; signer_sign_file(&opts, &stats);                   // takes z
  *   tld_run_unsigned_finish(job, hex, NULL, NULL);                      // file written, its digest
  *
+ * or, where the whole text is wanted in memory early (the patch run,
+ * docs/incremental-run.md: compared with the previous run's file):
+ *
+ *   tld_run_unsigned_text(zg, &text, &len);                             // both cores, no file
+ *   tld_run_unsigned_write_buffer(text, len, STATE_DIR/unsigned.zone, &job);
+ *   ...; tld_run_unsigned_finish(job, hex, NULL, NULL);                 // the same file and digest
+ *   tld_run_unsigned_text_free(text, len);
+ *
  * Neither text formatting nor parsing lies on the run's critical path: the
  * signer's zone is filled from zonegen's records in wire form
  * (tld_zonegen_records()), and STATE_DIR/unsigned.zone -- for operators and
@@ -57,6 +65,36 @@ int tld_run_unsigned_zone(const struct tld_zonegen *zg, const char *origin, cons
  */
 int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char hex[65]);
 
+/*!
+ * \brief The text of STATE_DIR/unsigned.zone -- the bytes tld_zonegen_write()
+ *        writes -- in memory, whole, formatted by two threads at once for
+ *        a large zone (run/unsigned_text.c: how, and why it is the same
+ *        bytes).  For a run that needs the text early (the patch run,
+ *        docs/incremental-run.md): write it with
+ *        tld_run_unsigned_write_buffer().
+ * \param[out] text  an anonymous mapping of exactly the pages the text
+ *                   spans (the text need not start on a page); the caller
+ *                   frees it with tld_run_unsigned_text_free(*text, *len)
+ *                   (not free()); written only on success
+ * \param[out] len   its length (never 0: the SOA is always there)
+ * \return TLD_OK, TLD_ENOMEM
+ */
+int tld_run_unsigned_text(const struct tld_zonegen *zg, char **text, size_t *len);
+
+/*! Releases a text of tld_run_unsigned_text(); text NULL is a no-op. */
+void tld_run_unsigned_text_free(char *text, size_t len);
+
+/*!
+ * \brief The SHA-256 of an existing file, hex (the unsigned digest of a run
+ *        for STATE_DIR/unsigned.zone: tld_history_kept_unsigned_digest()),
+ *        read through a mapping.
+ * \param[out] hex   65 bytes; written only on success
+ * \param[out] size  the file's length (may be NULL); written only on success
+ * \return TLD_OK, TLD_ENOENT (no such file: not logged), another
+ *         errno-mapped code (logged with the path), TLD_ECRYPTO
+ */
+int tld_run_file_sha256_hex(const char *path, char hex[65], size_t *size);
+
 /*! tld_run_write_unsigned() on a thread of its own. */
 struct tld_run_unsigned_job;
 
@@ -74,6 +112,20 @@ struct tld_run_unsigned_job;
  */
 int tld_run_unsigned_start(const struct tld_zonegen *zg, struct tld_zonegen_text *text,
                            const char *path, struct tld_run_unsigned_job **out);
+
+/*!
+ * \brief Starts writing text[0, len) to path as tld_run_write_unsigned()
+ *        writes the formatted zone (temporary file renamed into place, no
+ *        fsync, the same SHA-256 computed on the way), on a thread beside
+ *        the caller (in the caller when no thread can be had).  text (a
+ *        tld_run_unsigned_text() or any buffer) and path stay the caller's
+ *        and must live, unchanged, until tld_run_unsigned_finish().  The
+ *        hash is set up here, as by tld_run_unsigned_start().
+ * \param[out] out  finish with tld_run_unsigned_finish(); written only on success
+ * \return TLD_OK, TLD_ENOMEM or TLD_ECRYPTO
+ */
+int tld_run_unsigned_write_buffer(const char *text, size_t len, const char *path,
+                                  struct tld_run_unsigned_job **out);
 
 /*!
  * \brief Waits for the file and releases the job; NULL is a no-op (TLD_OK).

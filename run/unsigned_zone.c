@@ -6,6 +6,14 @@
  * and every run rebuilds the file from the export, so it is renamed into
  * place without fsync; a crash leaves the previous file or the new one, and
  * the next run rewrites it either way.
+ *
+ * The file is made from zonegen's build (formatted here, or from the text
+ * prepared beside the handover) or, for a run that already holds the whole
+ * text in memory (tld_run_unsigned_text()), from that text: written and
+ * hashed in pieces of 1 MiB, each hashed while it is in the cache and then
+ * written.  The same temporary file, rename and digest either way; the job
+ * (start/finish) is the same.  tld_run_file_sha256_hex() hashes a file
+ * already there (the previous run's) through a mapping.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +31,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "publish/textcheck.h"
 #include "run/unsigned.h"
 #include "zonegen/zonegen.h"
 
@@ -86,6 +97,40 @@ static int write_through(const struct tld_zonegen *zg, struct tld_zonegen_text *
 	return err;
 }
 
+/* What the file is made of: a text in memory, else zonegen's build (from text when not NULL). */
+struct content {
+	const struct tld_zonegen *zg;
+	struct tld_zonegen_text *text; /*!< taken by the write */
+	const char *buf;               /*!< the caller's, len bytes; NULL: formatted from zg */
+	size_t len;
+};
+
+/* Text written and hashed in pieces that stay in the cache between the two. */
+#define PIECE ((size_t)1 << 20)
+
+/* buf[0, len) hashed into md and written to fd; TLD_OK, the write's errno-mapped failure, TLD_ECRYPTO. */
+static int write_buffer(int fd, const char *buf, size_t len, EVP_MD_CTX *md)
+{
+	for (size_t at = 0; at < len;) {
+		size_t n = len - at < PIECE ? len - at : PIECE;
+		if (EVP_DigestUpdate(md, buf + at, n) != 1) {
+			return TLD_ECRYPTO;
+		}
+		for (size_t done = 0; done < n;) {
+			ssize_t w = write(fd, buf + at + done, n - done);
+			if (w < 0 && errno == EINTR) {
+				continue;
+			}
+			if (w <= 0) {
+				return tld_errno(w < 0 ? errno : EIO);
+			}
+			done += (size_t)w;
+		}
+		at += n;
+	}
+	return TLD_OK;
+}
+
 /* A SHA-256 context, initialised; NULL when out of memory or the digest is missing. */
 static EVP_MD_CTX *sha256_new(void)
 {
@@ -98,10 +143,10 @@ static EVP_MD_CTX *sha256_new(void)
 }
 
 /* tld_run_write_unsigned() with the hash context given, initialised (not
- * freed here), from text when not NULL (taken). */
-static int write_hashed(const struct tld_zonegen *zg, struct tld_zonegen_text *text,
-                        const char *path, EVP_MD_CTX *md, char hex[65])
+ * freed here), of c (its text taken). */
+static int write_hashed(const struct content *c, const char *path, EVP_MD_CTX *md, char hex[65])
 {
+	struct tld_zonegen_text *text = c->text;
 	size_t len = strlen(path) + sizeof(".tmp.XXXXXX");
 	char *tmp = malloc(len);
 	struct tee t = { .md = md };
@@ -124,20 +169,32 @@ static int write_hashed(const struct tld_zonegen *zg, struct tld_zonegen_text *t
 		tld_zonegen_text_free(text);
 		goto fail;
 	}
-	if ((t.under = fdopen(fd, "w")) == NULL) {
-		err = tld_errno(errno);
-		tld_zonegen_text_free(text);
-		goto fail;
-	}
-	fd = -1;
-	if ((err = write_through(zg, text, &t)) != TLD_OK) {
-		goto fail;
-	}
-	FILE *under = t.under;
-	t.under = NULL;
-	if (fclose(under) != 0) {
-		err = tld_errno(errno);
-		goto fail;
+	if (c->buf != NULL) {
+		err = write_buffer(fd, c->buf, c->len, md);
+		int e = close(fd) != 0 ? errno : 0;
+		fd = -1;
+		if (err == TLD_OK && e != 0) {
+			err = tld_errno(e);
+		}
+		if (err != TLD_OK) {
+			goto fail;
+		}
+	} else {
+		if ((t.under = fdopen(fd, "w")) == NULL) {
+			err = tld_errno(errno);
+			tld_zonegen_text_free(text);
+			goto fail;
+		}
+		fd = -1;
+		if ((err = write_through(c->zg, text, &t)) != TLD_OK) {
+			goto fail;
+		}
+		FILE *under = t.under;
+		t.under = NULL;
+		if (fclose(under) != 0) {
+			err = tld_errno(errno);
+			goto fail;
+		}
 	}
 	if (EVP_DigestFinal_ex(t.md, d, &dlen) != 1 || dlen != 32) {
 		err = TLD_ECRYPTO;
@@ -171,8 +228,7 @@ fail:
 }
 
 struct tld_run_unsigned_job {
-	const struct tld_zonegen *zg;
-	struct tld_zonegen_text *text;  /*!< taken by the write; NULL: formatted from zg */
+	struct content content;     /*!< its text taken by the write */
 	const char *path;
 	EVP_MD_CTX *md;             /*!< initialised by the caller of tld_run_unsigned_start() */
 	pthread_t thread;
@@ -194,8 +250,8 @@ static void *job_main(void *arg)
 {
 	struct tld_run_unsigned_job *j = arg;
 	double t0 = clock_seconds(CLOCK_MONOTONIC), c0 = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
-	j->err = write_hashed(j->zg, j->text, j->path, j->md, j->hex);
-	j->text = NULL; /* taken */
+	j->err = write_hashed(&j->content, j->path, j->md, j->hex);
+	j->content.text = NULL; /* taken */
 	j->seconds = clock_seconds(CLOCK_MONOTONIC) - t0;
 	j->cpu_seconds = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
 	return NULL;
@@ -209,28 +265,28 @@ int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char 
 	if (md == NULL) {
 		return TLD_ECRYPTO;
 	}
-	int err = write_hashed(zg, NULL, path, md, hex);
+	struct content c = { .zg = zg };
+	int err = write_hashed(&c, path, md, hex);
 	EVP_MD_CTX_free(md);
 	return err;
 }
 
-int tld_run_unsigned_start(const struct tld_zonegen *zg, struct tld_zonegen_text *text,
-                           const char *path, struct tld_run_unsigned_job **out)
+/* Starts the job writing c (its text taken, success or not). */
+static int job_start(const struct content *c, const char *path, struct tld_run_unsigned_job **out)
 {
 	struct tld_run_unsigned_job *j = calloc(1, sizeof(*j));
 	if (j == NULL) {
-		tld_zonegen_text_free(text);
+		tld_zonegen_text_free(c->text);
 		return TLD_ENOMEM;
 	}
 	/* here, not on the thread: the fetch of the digest takes OpenSSL's locks,
 	 * which must not be held by a thread when the signer forks its HSM workers */
 	if ((j->md = sha256_new()) == NULL) {
-		tld_zonegen_text_free(text);
+		tld_zonegen_text_free(c->text);
 		free(j);
 		return TLD_ECRYPTO;
 	}
-	j->zg = zg;
-	j->text = text;
+	j->content = *c;
 	j->path = path;
 	j->threaded = pthread_create(&j->thread, NULL, job_main, j) == 0;
 	if (!j->threaded) {
@@ -238,6 +294,55 @@ int tld_run_unsigned_start(const struct tld_zonegen *zg, struct tld_zonegen_text
 	}
 	*out = j;
 	return TLD_OK;
+}
+
+int tld_run_unsigned_start(const struct tld_zonegen *zg, struct tld_zonegen_text *text,
+                           const char *path, struct tld_run_unsigned_job **out)
+{
+	struct content c = { .zg = zg, .text = text };
+	return job_start(&c, path, out);
+}
+
+int tld_run_unsigned_write_buffer(const char *text, size_t len, const char *path,
+                                  struct tld_run_unsigned_job **out)
+{
+	struct content c = { .buf = text != NULL ? text : "", .len = text != NULL ? len : 0 };
+	return job_start(&c, path, out);
+}
+
+int tld_run_file_sha256_hex(const char *path, char hex[65], size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		if (fd >= 0) {
+			close(fd);
+		}
+		if (e != ENOENT) {
+			tld_error("%s: %s", path, strerror(e));
+		}
+		return tld_errno(e);
+	}
+	size_t len = (size_t)st.st_size;
+	void *map = len > 0 ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	int e = map == MAP_FAILED ? errno : 0;
+	close(fd);
+	if (map == MAP_FAILED) {
+		tld_error("%s: %s", path, strerror(e));
+		return tld_errno(e);
+	}
+	if (map != NULL) {
+		(void)madvise(map, len, MADV_SEQUENTIAL); /* a hint: read ahead */
+	}
+	int err = tld_zone_text_digest(map != NULL ? map : "", len, hex);
+	if (map != NULL) {
+		munmap(map, len);
+	}
+	if (err == TLD_OK && size != NULL) {
+		*size = len;
+	}
+	return err;
 }
 
 int tld_run_unsigned_finish(struct tld_run_unsigned_job *j, char hex[65], double *seconds,

@@ -5,7 +5,8 @@
  * the same process (the run's signer) needs no text in between.  The order
  * here must stay the order of write.c: the apex (SOA, NS, apex.records),
  * then per owner in canonical order apex.records data, A glue, NS, AAAA
- * glue, DS.  The unit test compares the two walks record by record.
+ * glue, DS.  The unit test compares the two walks record by record.  The
+ * owners' entries are read ahead in small batches (zg_touch_owners()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,6 @@
 #include "common/error.h"
 #include "zonegen/name.h"
 #include "zonegen/zg_internal.h"
-
-/* Owners ahead of the one handed out whose data is fetched into the cache. */
-#define PREFETCH_AHEAD 8
 
 #define T_A 1
 #define T_NS 2
@@ -30,6 +28,7 @@ struct walk {
 	void *ctx;
 	struct tld_zonegen_rr rr;
 	unsigned char owner[256];
+	size_t touched;            /*!< what zg_touch_owners() read (kept so that it reads) */
 };
 
 /* -- internal API -- */
@@ -207,18 +206,14 @@ int tld_zonegen_records_part(const struct tld_zonegen *zg, unsigned part, unsign
 	if (part == 0 && text != NULL) {
 		zg_text_apex(text, zg);
 	}
-	for (size_t i = from; i < to && err == TLD_OK; i++) {
-		zg_prefetch_owner(zg, i, PREFETCH_AHEAD);
-		/* then the name servers' packed names */
-		if (i + PREFETCH_AHEAD / 2 < zg->order_count) {
-			const struct zg_name *p = &zg->names[zg->order[i + PREFETCH_AHEAD / 2]];
-			for (uint32_t k = 0; k < p->ns_count && k < 4; k++) {
-				__builtin_prefetch(zg->ns_names + zg->ns_packed[p->ns_first + k]);
+	for (size_t batch = from; batch < to && err == TLD_OK; batch += ZG_TOUCH_OWNERS) {
+		size_t end = to - batch > ZG_TOUCH_OWNERS ? batch + ZG_TOUCH_OWNERS : to;
+		w.touched += zg_touch_owners(zg, batch, end);
+		for (size_t i = batch; i < end && err == TLD_OK; i++) {
+			err = emit_owner(&w, zg, zg->order[i]);
+			if (text != NULL) {
+				zg_text_owner(text, zg, i); /* the owner's data still in the cache */
 			}
-		}
-		err = emit_owner(&w, zg, zg->order[i]);
-		if (text != NULL) {
-			zg_text_owner(text, zg, i); /* the owner's data still in the cache */
 		}
 	}
 	if (err == TLD_OK && count != NULL) {

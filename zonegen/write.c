@@ -10,8 +10,14 @@
  * calling thread writes the chunks in order.  When the output is a regular
  * file, the kernel is told to start writing each chunk back to disk at once,
  * so that the caller's fsync() finds little to do.
+ *
+ * The same lines can be formatted straight into a caller's buffer
+ * (tld_zonegen_format()): the apex and a range of owners, from the start of
+ * the buffer or placed so that they end at its end (groups of owners
+ * formatted in order, in the cache, and copied in front of the groups after
+ * them), so that two threads fill one buffer from a meeting point.  Every
+ * walk reads its owners' entries ahead in small batches (zg_touch_owners()).
  */
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -20,11 +26,10 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "zonegen/addr_text.h"
 #include "zonegen/name.h"
 #include "zonegen/zg_internal.h"
 
-/* Owners ahead of the one written whose data is fetched into the cache. */
-#define PREFETCH_AHEAD 8
 /* Owners per chunk, and chunk buffers in flight (bounds the memory). */
 #define CHUNK_OWNERS 16384
 #define CHUNK_BUFFERS 4
@@ -35,6 +40,8 @@ struct wbuf {
 	char *buf;
 	size_t used, cap;
 	bool failed;
+	bool fixed;                 /*!< the caller's buffer: never grown (failed once full) */
+	size_t touched;             /*!< what zg_touch_owners() read (kept so that it reads) */
 };
 
 /* "\tTTL\tIN\tTYPE\t" of the delegation record types, made once per write. */
@@ -47,7 +54,8 @@ struct heads {
 
 static bool w_grow(struct wbuf *w, size_t len)
 {
-	if (w->failed) {
+	if (w->failed || w->fixed) {
+		w->failed = true;
 		return false;
 	}
 	size_t cap = w->cap ? w->cap : WBUF_START;
@@ -129,15 +137,15 @@ static void w_addrs(struct wbuf *w, const struct tld_zonegen *zg, const struct h
 		if (a->family != family) {
 			continue;
 		}
-		char text[INET6_ADDRSTRLEN];
-		inet_ntop(family == 4 ? AF_INET : AF_INET6, a->addr, text, sizeof(text));
+		char text[TLD_ADDR_TEXT_MAX + 1];
+		size_t len = tld_addr_text(family, a->addr, text);
+		text[len++] = '\n';
 		if (family == 4) {
 			w_owner_head(w, n, h->a, h->a_len);
 		} else {
 			w_owner_head(w, n, h->aaaa, h->aaaa_len);
 		}
-		w_str(w, text);
-		w_mem(w, "\n", 1);
+		w_mem(w, text, len);
 	}
 }
 
@@ -285,14 +293,17 @@ static void w_owner(struct wbuf *w, const struct tld_zonegen *zg, const struct h
 	}
 }
 
-/* Formats owners order[from..to) into w. */
+/* Formats owners order[from..to) into w, read ahead in batches (zg_touch_owners()). */
 static void w_owners(struct wbuf *w, const struct tld_zonegen *zg, const struct heads *h,
                      size_t from, size_t to)
 {
-	for (size_t i = from; i < to; i++) {
-		zg_prefetch_owner(zg, i, PREFETCH_AHEAD);
-		uint32_t id = zg->order[i];
-		w_owner(w, zg, h, id, &zg->names[id]);
+	for (size_t batch = from; batch < to; batch += ZG_TOUCH_OWNERS) {
+		size_t end = to - batch > ZG_TOUCH_OWNERS ? batch + ZG_TOUCH_OWNERS : to;
+		w->touched += zg_touch_owners(zg, batch, end);
+		for (size_t i = batch; i < end; i++) {
+			uint32_t id = zg->order[i];
+			w_owner(w, zg, h, id, &zg->names[id]);
+		}
 	}
 }
 
@@ -428,13 +439,25 @@ int zg_apex_ns_sorted(const struct tld_zonegen *zg, char ***out)
 	return TLD_OK;
 }
 
+/* The apex's lines (w_apex()) appended to w; TLD_OK or TLD_ENOMEM (w->failed: no room in w) */
+static int w_apex_sorted(struct wbuf *w, const struct tld_zonegen *zg)
+{
+	char **ns = NULL;
+	if (zg_apex_ns_sorted(zg, &ns) != TLD_OK) {
+		return TLD_ENOMEM;
+	}
+	w_apex(w, zg, ns, zg->cfg->apex.ns_count);
+	free(ns);
+	return TLD_OK;
+}
+
 /* tld_zonegen_write(), with a helper thread formatting beside the writer when helper is set */
 static int write_zone(const struct tld_zonegen *zg, FILE *f, bool helper)
 {
 	const struct tld_config *cfg = zg->cfg;
 	struct wbuf apex = { 0 };
-	char **ns = NULL;
-	if (zg_apex_ns_sorted(zg, &ns) != TLD_OK) {
+	if (w_apex_sorted(&apex, zg) != TLD_OK) {
+		free(apex.buf);
 		return TLD_ENOMEM;
 	}
 
@@ -450,10 +473,8 @@ static int write_zone(const struct tld_zonegen *zg, FILE *f, bool helper)
 			s.synced = at;
 		}
 	}
-	w_apex(&apex, zg, ns, cfg->apex.ns_count);
 	bool ok = !apex.failed && sink_write(&s, &apex);
 	free(apex.buf);
-	free(ns);
 
 	struct chunks c = { .zg = zg, .h = &h };
 	c.count = (zg->order_count + CHUNK_OWNERS - 1) / CHUNK_OWNERS;
@@ -480,6 +501,74 @@ static int write_zone(const struct tld_zonegen *zg, FILE *f, bool helper)
 		return TLD_ENOMEM;
 	}
 	return (!ok || fflush(f) != 0 || ferror(f)) ? TLD_EIO : TLD_OK;
+}
+
+/* -- the text formatted into the caller's buffer (zonegen.h, tld_zonegen_format()) -- */
+
+/* Owners formatted at a time when the text is placed from the end (about 150 KB of text). */
+#define GROUP_OWNERS 1024
+
+/* Longest line of a delegation record: owner, "\tTTL\tIN\tTYPE\t", RDATA, newline. */
+#define HEAD_MAX 32
+#define DS_TEXT_MAX (3 * 10 + 3 + 2 * TLD_DS_MAX_DIGEST)
+#define RDATA_TEXT_MAX (TLD_NAME_MAX_TEXT > DS_TEXT_MAX ? TLD_NAME_MAX_TEXT : DS_TEXT_MAX)
+#define LINE_MAX_TEXT (TLD_NAME_MAX_TEXT + HEAD_MAX + RDATA_TEXT_MAX + 1)
+_Static_assert(TLD_ADDR_TEXT_MAX < RDATA_TEXT_MAX, "addresses are shorter than names");
+
+/* a + b, or SIZE_MAX when it does not fit */
+static size_t add_sat(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+/*
+ * Places the len bytes of group at the end of what is already placed
+ * (*placed bytes, ending at buf[room]); TLD_ENOSPC when they do not fit.
+ * buf NULL: measured only.
+ */
+static int place_at_end(char *buf, size_t room, size_t *placed, const struct wbuf *group)
+{
+	if (group->used > room - *placed) {
+		return TLD_ENOSPC;
+	}
+	*placed += group->used;
+	if (buf != NULL && group->used > 0) {
+		memcpy(buf + room - *placed, group->buf, group->used);
+	}
+	return TLD_OK;
+}
+
+/*
+ * tld_zonegen_format() placed at the end of buf (NULL: measured only): the
+ * owners in groups from the last one back, each group formatted in order
+ * into a buffer of its own (in the cache) and copied in front of the
+ * groups after it, the apex last.
+ */
+static int format_to_end(const struct tld_zonegen *zg, const struct heads *h, bool apex,
+                         size_t from, size_t to, char *buf, size_t room, size_t *len)
+{
+	struct wbuf group = { 0 };
+	size_t placed = 0;
+	int err = TLD_OK;
+	for (size_t end = to; end > from && err == TLD_OK;) {
+		size_t start = end - from > GROUP_OWNERS ? end - GROUP_OWNERS : from;
+		group.used = 0;
+		w_owners(&group, zg, h, start, end);
+		err = group.failed ? TLD_ENOMEM : place_at_end(buf, room, &placed, &group);
+		end = start;
+	}
+	if (err == TLD_OK && apex) {
+		group.used = 0;
+		err = w_apex_sorted(&group, zg);
+		if (err == TLD_OK) {
+			err = group.failed ? TLD_ENOMEM : place_at_end(buf, room, &placed, &group);
+		}
+	}
+	free(group.buf);
+	if (err == TLD_OK) {
+		*len = placed;
+	}
+	return err;
 }
 
 /* -- the text made beside a walk of the records (zonegen.h) -- */
@@ -626,12 +715,9 @@ static int drain_block(const struct stream_block *b, struct tld_zonegen *view, c
 		memcpy(&e, b->buf + at, sizeof(e));
 		const uint8_t *p = b->buf + at + sizeof(e);
 		if (e.kind == STREAM_APEX) {
-			char **ns = NULL;
-			if (zg_apex_ns_sorted(zg, &ns) != TLD_OK) {
+			if (w_apex_sorted(out, zg) != TLD_OK) {
 				return TLD_ENOMEM;
 			}
-			w_apex(out, zg, ns, zg->cfg->apex.ns_count);
-			free(ns);
 			at += sizeof(e);
 		} else {
 			struct zg_name n = { .text = (const char *)p, .len = e.text_len, .flags = e.flags,
@@ -736,4 +822,53 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f)
 int tld_zonegen_write_alone(const struct tld_zonegen *zg, FILE *f)
 {
 	return write_zone(zg, f, false);
+}
+
+size_t tld_zonegen_owner_count(const struct tld_zonegen *zg)
+{
+	return zg->order_count;
+}
+
+size_t tld_zonegen_text_bound(const struct tld_zonegen *zg)
+{
+	const struct tld_config *cfg = zg->cfg;
+	const struct tld_soa_config *soa = &cfg->apex.soa;
+	/* the SOA: owner, head, two names, five numbers and their spaces, newline */
+	size_t b = zg->zone_len + HEAD_MAX + strlen(soa->mname) + strlen(soa->rname) + 5 * 11 + 6;
+	for (size_t i = 0; i < cfg->apex.ns_count; i++) {
+		b = add_sat(b, zg->zone_len + HEAD_MAX + strlen(cfg->apex.ns[i]) + 1);
+	}
+	for (size_t i = 0; i < zg->extra_count; i++) { /* owner, tab, the rest of the line */
+		b = add_sat(b, TLD_NAME_MAX_TEXT + 1 + strlen(zg->extra[i].text));
+	}
+	const struct tld_zonegen_stats *st = &zg->stats;
+	uint64_t records = st->ns_records + st->ds_records + st->glue_records;
+	if (records > SIZE_MAX / LINE_MAX_TEXT) {
+		return SIZE_MAX;
+	}
+	return add_sat(b, (size_t)records * LINE_MAX_TEXT);
+}
+
+int tld_zonegen_format(const struct tld_zonegen *zg, bool apex, size_t from, size_t to,
+                       enum tld_zonegen_place place, char *buf, size_t room, size_t *len)
+{
+	if (from > to || to > zg->order_count || (place != TLD_ZONEGEN_MEASURE && buf == NULL)) {
+		return TLD_EINVAL;
+	}
+	struct heads h;
+	make_heads(zg->cfg, &h);
+	if (place != TLD_ZONEGEN_FROM_START) {
+		return format_to_end(zg, &h, apex, from, to, place == TLD_ZONEGEN_MEASURE ? NULL : buf,
+		                     place == TLD_ZONEGEN_MEASURE ? SIZE_MAX : room, len);
+	}
+	struct wbuf w = { .buf = buf, .cap = room, .fixed = true };
+	if (apex && w_apex_sorted(&w, zg) != TLD_OK) {
+		return TLD_ENOMEM;
+	}
+	w_owners(&w, zg, &h, from, to);
+	if (w.failed) {
+		return TLD_ENOSPC; /* a fixed buffer fails only when full */
+	}
+	*len = w.used;
+	return TLD_OK;
 }

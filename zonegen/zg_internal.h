@@ -186,25 +186,6 @@ static inline void zg_prefetch_slot(const struct tld_zonegen *zg, uint64_t h)
 		__builtin_prefetch(&zg->slots[(h >> 32) & zg->slot_mask]);
 	}
 }
-/*
- * Owners come in canonical order (zg->order), their data in file order:
- * fetches ahead, while owner i is written, the name of owner i + 2 * ahead
- * and the text, NS and DS rows of owner i + ahead.
- */
-static inline void zg_prefetch_owner(const struct tld_zonegen *zg, size_t i, size_t ahead)
-{
-	if (i + 2 * ahead < zg->order_count) {
-		__builtin_prefetch(&zg->names[zg->order[i + 2 * ahead]]);
-	}
-	if (i + ahead < zg->order_count) {
-		const struct zg_name *p = &zg->names[zg->order[i + ahead]];
-		__builtin_prefetch(p->text);
-		__builtin_prefetch(&zg->ns_packed[p->ns_first]);
-		if (p->ds_count > 0) {
-			__builtin_prefetch(&zg->ds[p->ds_first]);
-		}
-	}
-}
 /* Most entries reserved ahead from the manifest's row counts (a hint). */
 #define ZG_RESERVE_MAX (1u << 26)
 /* Makes room for count names in all: the slots and the array need not
@@ -248,6 +229,41 @@ static inline const char *zg_ns_text(const struct tld_zonegen *zg, size_t k, siz
 	const uint8_t *p = zg->ns_names + zg->ns_packed[k];
 	*len = p[1 + p[0]];
 	return (const char *)p + 2 + p[0];
+}
+
+/*
+ * Reads, for owners order[from..to), the entries their records are made of
+ * -- the name's entry and text, its NS hosts' packed entries, its first DS
+ * row and address -- and returns a value made of them (the caller keeps it,
+ * so that the reads are made).  A loop that does nothing else keeps many of
+ * these cache misses in flight at once; a walk whose branches and copies
+ * depend on each entry (the text's format, the records handed out) takes
+ * them one at a time when it meets them.  Walks go by batches of
+ * ZG_TOUCH_OWNERS: read ahead, then handled (measured at 1M delegations:
+ * the format of the whole text 0.46 -> 0.26 CPU s).
+ */
+#define ZG_TOUCH_OWNERS 32
+static inline size_t zg_touch_owners(const struct tld_zonegen *zg, size_t from, size_t to)
+{
+	size_t sum = 0;
+	for (size_t i = from; i < to; i++) {
+		const struct zg_name *n = &zg->names[zg->order[i]];
+		sum += (unsigned char)n->text[0] + (unsigned char)n->text[n->len - 1];
+		if (n->flags & ZG_DELEGATED) {
+			for (uint32_t k = 0; k < n->ns_count; k++) {
+				size_t len;
+				const char *host = zg_ns_text(zg, n->ns_first + k, &len);
+				sum += (unsigned char)host[len - 1];
+			}
+			if (n->ds_count > 0) {
+				sum += zg->ds[n->ds_first].ds.digest_len;
+			}
+		}
+		if ((n->flags & ZG_GLUE) && n->addr_count > 0) {
+			sum += zg->addrs[n->addr_first].family;
+		}
+	}
+	return sum;
 }
 
 /* apex.c */

@@ -14,6 +14,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -76,6 +78,47 @@ int tld_zonegen_write(const struct tld_zonegen *zg, FILE *f);
  * \return TLD_OK, TLD_EIO or TLD_ENOMEM
  */
 int tld_zonegen_write_alone(const struct tld_zonegen *zg, FILE *f);
+
+/*!
+ * The text tld_zonegen_write() writes, formatted straight into the caller's
+ * buffer, in parts that may be formatted at the same time on several
+ * threads: the apex's lines, then the lines of the owners below the apex,
+ * which are numbered 0 .. tld_zonegen_owner_count() - 1 in canonical
+ * order.  The texts of [0, m) with the apex and of [m, n) side by side are
+ * the file, byte for byte, for any m.  A part placed at the end of its room
+ * (TLD_ZONEGEN_TO_END) ends exactly where a part placed after it begins
+ * (TLD_ZONEGEN_FROM_START): two threads fill one buffer with no copy and
+ * no need to know how long the first part is.
+ */
+enum tld_zonegen_place {
+	TLD_ZONEGEN_FROM_START,    /*!< the text is buf[0, len) */
+	TLD_ZONEGEN_TO_END,        /*!< the text is buf[room - len, room) */
+	TLD_ZONEGEN_MEASURE,       /*!< nothing written (buf may be NULL): len only */
+};
+
+/*! The owners below the apex, each with one or more lines of the text. */
+size_t tld_zonegen_owner_count(const struct tld_zonegen *zg);
+
+/*!
+ * \brief An upper bound of the length of the whole text (and so of any of
+ *        its parts) from the counts of the build: every line taken at its
+ *        longest (names of TLD_NAME_MAX_TEXT - 1 characters); several times
+ *        the real length, for a reservation of address space.  SIZE_MAX
+ *        when it overflows.
+ */
+size_t tld_zonegen_text_bound(const struct tld_zonegen *zg);
+
+/*!
+ * \brief Formats the apex's lines (when apex is set) and the lines of owners
+ *        [from, to) into buf, room bytes, as place says.  Read-only: several
+ *        parts may be formatted at once.
+ * \param[out] len  the bytes of the text; written only on success
+ * \return TLD_OK; TLD_ENOSPC when room is too small (buf's content is then
+ *         undefined); TLD_ENOMEM; TLD_EINVAL (from > to, to past the owners,
+ *         buf NULL unless measured)
+ */
+int tld_zonegen_format(const struct tld_zonegen *zg, bool apex, size_t from, size_t to,
+                       enum tld_zonegen_place place, char *buf, size_t room, size_t *len);
 
 /*! One record of the built zone in wire form (RFC 1035 3.2.1, names uncompressed). */
 struct tld_zonegen_rr {

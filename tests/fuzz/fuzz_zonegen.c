@@ -11,6 +11,10 @@
  *   - the text prepared beside the record walk (tld_zonegen_records_part()
  *     with a tld_zonegen_text, in 1 to 3 parts, joined and drained): the
  *     same bytes;
+ *   - the text in memory (tld_run_unsigned_text(), one thread or two parts
+ *     meeting in one mapping) and tld_zonegen_format() split at an owner the
+ *     input chooses, each part measured first and formatted into a buffer
+ *     of exactly its size (to its end, from its start): the same bytes;
  *   - tld_zonegen_records() and the parts: one record per line of the file,
  *     in every split;
  *   - the signer's zone filled from it as `tldsign run` hands it over
@@ -131,6 +135,41 @@ static char *render_parts(const struct tld_zonegen *zg, unsigned parts, unsigned
 	return g.buf;
 }
 
+/* The text in memory both ways, and in two parts split at owner cut % (n + 1): the file a. */
+static void same_text_in_memory(const struct tld_zonegen *zg, const char *a, size_t la, size_t cut)
+{
+	for (int m = 0; m < 2; m++) {
+		setenv("TLDSIGN_TEXT_SPLIT", m ? "1" : "0", 1);
+		char *text = NULL;
+		size_t len = 0;
+		if (tld_run_unsigned_text(zg, &text, &len) != TLD_OK || len != la ||
+		    memcmp(text, a, la) != 0) {
+			abort();
+		}
+		tld_run_unsigned_text_free(text, len);
+	}
+	unsetenv("TLDSIGN_TEXT_SPLIT");
+	size_t n = tld_zonegen_owner_count(zg), k = cut % (n + 1), l0 = 0, l1 = 0, g0 = 0, g1 = 0;
+	if (tld_zonegen_format(zg, true, 0, k, TLD_ZONEGEN_MEASURE, NULL, 0, &l0) != TLD_OK ||
+	    tld_zonegen_format(zg, false, k, n, TLD_ZONEGEN_MEASURE, NULL, 0, &l1) != TLD_OK ||
+	    l0 + l1 != la || tld_zonegen_text_bound(zg) < la) {
+		abort();
+	}
+	char *p0 = malloc(l0 + 1), *p1 = malloc(l1 + 1); /* exactly their size: ASan sees an overrun */
+	if (p0 == NULL || p1 == NULL ||
+	    tld_zonegen_format(zg, true, 0, k, TLD_ZONEGEN_TO_END, p0, l0, &g0) != TLD_OK ||
+	    tld_zonegen_format(zg, false, k, n, TLD_ZONEGEN_FROM_START, p1, l1, &g1) != TLD_OK ||
+	    g0 != l0 || g1 != l1 || memcmp(p0, a, l0) != 0 || memcmp(p1, a + l0, l1) != 0) {
+		abort();
+	}
+	if (l1 > 0 && tld_zonegen_format(zg, false, k, n, TLD_ZONEGEN_FROM_START, p1, l1 - 1, &g1) !=
+	                  TLD_ENOSPC) {
+		abort(); /* one byte short: refused */
+	}
+	free(p0);
+	free(p1);
+}
+
 /* The signer's zone from zg all four ways (one pass or two parts; placed or merged): the same. */
 static void same_signer_zone(const struct tld_zonegen *zg)
 {
@@ -209,6 +248,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			free(c);
 		}
+		same_text_in_memory(zg, a, la, size);
 		free(a);
 		free(b);
 		same_signer_zone(zg);

@@ -9,6 +9,7 @@
  * line of the refused record in the file), wherever the record lies.
  */
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,6 +114,118 @@ static void same_file_from_text(const struct tld_zonegen *zg, struct tld_zonegen
 	free(b);
 }
 
+/*
+ * The text in memory (tld_run_unsigned_text(), one thread and two) is the
+ * file's text (file, its digest want_hex); written from memory
+ * (tld_run_unsigned_write_buffer()) it is the same file with the same
+ * digest, which tld_run_file_sha256_hex() finds again.
+ */
+static void same_text_in_memory(const struct tld_zonegen *zg, const char *file, const char *want_hex,
+                                const char *what)
+{
+	size_t want_len = 0;
+	char *want = tap_read_file(file, &want_len);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/from-memory.zone", tmpdir);
+	for (int m = 0; m < 2; m++) {
+		const char *how = m ? "two threads" : "one thread";
+		setenv("TLDSIGN_TEXT_SPLIT", m ? "1" : "0", 1);
+		char *text = NULL;
+		size_t len = 0;
+		is_int(TLD_OK, tld_run_unsigned_text(zg, &text, &len), "%s: the text in memory (%s)", what, how);
+		ok(want != NULL && text != NULL && len == want_len && memcmp(text, want, len) == 0,
+		   "%s: the file's text, byte for byte (%s, %zu bytes)", what, how, len);
+		unlink(path);
+		struct tld_run_unsigned_job *job = NULL;
+		char hex[65] = "", again[65] = "";
+		double took = -1, cpu = -1;
+		is_int(TLD_OK, tld_run_unsigned_write_buffer(text, len, path, &job),
+		       "%s: its writer starts (%s)", what, how);
+		is_int(TLD_OK, tld_run_unsigned_finish(job, hex, &took, &cpu), "%s: written (%s)", what, how);
+		ok(took >= 0 && cpu >= 0, "%s: the write's wall and CPU time are reported", what);
+		is_str(hex, want_hex, "%s: the digest of the present writer (%s)", what, how);
+		size_t got_len = 0, size = 0;
+		char *got = tap_read_file(path, &got_len);
+		ok(got != NULL && want != NULL && got_len == want_len && memcmp(got, want, got_len) == 0,
+		   "%s: the same file (%s)", what, how);
+		free(got);
+		is_int(TLD_OK, tld_run_file_sha256_hex(path, again, &size), "%s: the file hashed again", what);
+		ok(strcmp(again, want_hex) == 0 && size == want_len, "%s: its SHA-256 and length", what);
+		tld_run_unsigned_text_free(text, len);
+	}
+	unsetenv("TLDSIGN_TEXT_SPLIT");
+	free(want);
+}
+
+/* Whether AddressSanitizer is built in (it cannot run in a small address space). */
+static bool under_asan(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return true;
+#else
+	return false;
+#endif
+#else
+	return false;
+#endif
+}
+
+/* The process's address space in bytes (VmSize), or 0 when unknown. */
+static size_t address_space(void)
+{
+	size_t len = 0, kb = 0;
+	char *status = tap_read_file("/proc/self/status", &len);
+	const char *p = status != NULL ? strstr(status, "VmSize:") : NULL;
+	if (p != NULL) {
+		kb = strtoull(p + 7, NULL, 10);
+	}
+	free(status);
+	return kb * 1024;
+}
+
+/*
+ * With the address space too small for the reservation of the text's bound
+ * on both sides, the text is measured first and formatted into a mapping of
+ * its own size: the same bytes.
+ */
+static void text_without_reservation(const struct tld_zonegen *zg, const char *file, const char *what)
+{
+	struct rlimit old;
+	size_t have = address_space(), want_len = 0;
+	if (under_asan()) {
+		skip("under ASan: its allocator wants address space of its own");
+		return;
+	}
+	if (have == 0 || getrlimit(RLIMIT_AS, &old) != 0) {
+		skip("no address-space figures: the reservation cannot be refused");
+		return;
+	}
+	char *want = tap_read_file(file, &want_len);
+	size_t bound = tld_zonegen_text_bound(zg);
+	ok(want != NULL && bound > want_len + (64u << 20),
+	   "%s: the bound (%zu) is far above the text (%zu)", what, bound, want_len);
+	struct rlimit tight = old;
+	tight.rlim_cur = have + want_len + (32u << 20); /* room for the text, not for the bound */
+	for (int m = 0; m < 2; m++) {
+		setenv("TLDSIGN_TEXT_SPLIT", m ? "1" : "0", 1);
+		char *text = NULL;
+		size_t len = 0;
+		int lim = setrlimit(RLIMIT_AS, &tight);
+		int err = tld_run_unsigned_text(zg, &text, &len);
+		setrlimit(RLIMIT_AS, &old);
+		is_int(0, lim, "%s: the address space limited", what);
+		is_int(TLD_OK, err, "%s: the text made all the same (%s)", what, m ? "two threads asked" : "one thread");
+		ok(text != NULL && want != NULL && len == want_len && memcmp(text, want, len) == 0,
+		   "%s: measured first, the same bytes", what);
+		tld_run_unsigned_text_free(text, len);
+	}
+	unsetenv("TLDSIGN_TEXT_SPLIT");
+	free(want);
+}
+
 /* The file, its digest, and the zone in memory against the zone read from the file. */
 static void against_file(struct tld_zonegen *zg, const char *what)
 {
@@ -133,6 +246,7 @@ static void against_file(struct tld_zonegen *zg, const char *what)
 	is_int(TLD_OK, tld_run_write_unsigned(zg, path, again), "%s: written again", what);
 	is_str(job_hex, again, "%s: the same digest again", what);
 	free(text);
+	same_text_in_memory(zg, path, job_hex, what);
 
 	/*
 	 * The reference is the file read in one pass: the two-slice reader may
@@ -324,6 +438,60 @@ static void wide(void)
 	free(hosts);
 }
 
+/* No domain: the text is the apex alone, in memory as in the file, on one thread and two. */
+static void empty_zone(void)
+{
+	const struct fx_file files[] = {
+		{ "domains.csv", "name,statuses\n" },
+		{ "nameservers.csv", "domain,host\n" },
+		{ "hosts.csv", "host,address\n" },
+	};
+	struct tld_config cfg;
+	struct tld_zonegen *zg = build("empty", files, 3, NULL, &cfg);
+	ok(zg != NULL, "an empty export builds");
+	if (zg != NULL) {
+		char path[600], hex[65] = "";
+		snprintf(path, sizeof(path), "%s/empty.zone", tmpdir);
+		is_int(TLD_OK, tld_run_write_unsigned(zg, path, hex), "its file is written");
+		same_text_in_memory(zg, path, hex, "empty export");
+	}
+	tld_zonegen_free(zg);
+}
+
+/*
+ * A text written where no file can be made fails at finish, with nothing
+ * left behind; an empty text makes an empty file; the SHA-256 of a file
+ * that is missing, empty or a directory.
+ */
+static void buffer_failures(void)
+{
+	char path[600], hex[65] = "x";
+	snprintf(path, sizeof(path), "%s/no-such-dir/unsigned.zone", tmpdir);
+	struct tld_run_unsigned_job *job = NULL;
+	is_int(TLD_OK, tld_run_unsigned_write_buffer("a\n", 2, path, &job), "a writer into a missing directory starts");
+	is_int(TLD_ENOENT, tld_run_unsigned_finish(job, hex, NULL, NULL), "and fails at finish");
+	ok(strcmp(hex, "x") == 0 && access(path, F_OK) != 0, "no digest, no file");
+
+	snprintf(path, sizeof(path), "%s/empty-text.zone", tmpdir);
+	const char *empty_sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	job = NULL;
+	is_int(TLD_OK, tld_run_unsigned_write_buffer(NULL, 0, path, &job), "an empty text is written");
+	is_int(TLD_OK, tld_run_unsigned_finish(job, hex, NULL, NULL), "finished");
+	is_str(hex, empty_sha, "the SHA-256 of nothing");
+	size_t size = 7;
+	char again[65] = "";
+	is_int(TLD_OK, tld_run_file_sha256_hex(path, again, &size), "an empty file is hashed");
+	ok(strcmp(again, empty_sha) == 0 && size == 0, "the SHA-256 of nothing, length 0");
+
+	snprintf(path, sizeof(path), "%s/missing.zone", tmpdir);
+	strcpy(again, "x");
+	size = 7;
+	is_int(TLD_ENOENT, tld_run_file_sha256_hex(path, again, &size), "a missing file: TLD_ENOENT");
+	ok(strcmp(again, "x") == 0 && size == 7, "nothing written on failure");
+	ok(tld_run_file_sha256_hex(tmpdir, again, NULL) != TLD_OK, "a directory is refused");
+	tld_run_unsigned_text_free(NULL, 0); /* a no-op */
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -371,6 +539,9 @@ int main(void)
 	   "a generated export of 100000 domains builds, no row rejected");
 	if (zg != NULL) {
 		against_file(zg, "generated export");
+		char file[600];
+		snprintf(file, sizeof(file), "%s/unsigned.zone", tmpdir);
+		text_without_reservation(zg, file, "generated export");
 	}
 	tld_zonegen_free(zg);
 	for (int i = 0; i < 4; i++) {
@@ -421,6 +592,8 @@ int main(void)
 
 	refused_late();
 	wide();
+	empty_zone();
+	buffer_failures();
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

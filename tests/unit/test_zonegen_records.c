@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tld_zonegen_records(): the records of tld_zonegen_write() in wire form.
+ * tld_zonegen_records(): the records of tld_zonegen_write() in wire form;
+ * glue address texts (zonegen/addr_text.h) against inet_ntop().
  * The text is parsed back with the signer's zone parser and compared record
  * by record (owner, type, class, TTL, RDATA, line) with the wire walk, on a
  * hand-made export with apex.records and on a generated one;
@@ -8,6 +9,8 @@
  * tld_zonegen_records_part(): the parts in order are the whole walk, lines
  * moved by the earlier parts' counts; and tld_name_text_to_wire() on its own.
  */
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +19,7 @@
 #include "signer/zparse.h"
 #include "tests/tap/tap.h"
 #include "tests/unit/zonegen_fixture.h"
+#include "zonegen/addr_text.h"
 #include "zonegen/name.h"
 #include "zonegen/zg_internal.h"
 
@@ -181,6 +185,148 @@ static void same_text_in_parts(struct tld_zonegen *zg, const char *text, const c
 	free(out);
 }
 
+/*
+ * tld_zonegen_format(): the apex and any ranges of owners, formatted from
+ * the start or to the end of a buffer, side by side, are the text of
+ * tld_zonegen_write() (text), byte for byte; a buffer one byte short is
+ * refused, never overrun; bad ranges are refused.
+ */
+static void same_formatted(struct tld_zonegen *zg, const char *text, const char *what)
+{
+	size_t len = strlen(text), n = tld_zonegen_owner_count(zg), got = 0;
+	ok(tld_zonegen_text_bound(zg) >= len, "%s: the bound (%zu) holds the text (%zu)", what,
+	   tld_zonegen_text_bound(zg), len);
+	is_int(TLD_OK, tld_zonegen_format(zg, true, 0, n, TLD_ZONEGEN_MEASURE, NULL, 0, &got),
+	       "%s: measured", what);
+	is_int((long long)len, (long long)got, "%s: the length measured is the text's", what);
+	const size_t guard = 64;
+	char *buf = malloc(2 * len + 2 * guard + 2);
+	if (buf == NULL) {
+		ok(0, "memory");
+		return;
+	}
+	/* whole, from the start and to the end, in a room of exactly its size and one byte less */
+	for (int place = 0; place < 2; place++) {
+		enum tld_zonegen_place pl = place ? TLD_ZONEGEN_TO_END : TLD_ZONEGEN_FROM_START;
+		const char *name = place ? "to the end" : "from the start";
+		memset(buf, '#', 2 * len + 2 * guard + 2);
+		got = 0;
+		is_int(TLD_OK, tld_zonegen_format(zg, true, 0, n, pl, buf + guard, len, &got),
+		       "%s: whole, %s, in a room of its size", what, name);
+		ok(got == len && memcmp(buf + guard, text, len) == 0, "%s: %s: the text, byte for byte",
+		   what, name);
+		bool kept = true;
+		for (size_t i = 0; i < guard; i++) {
+			kept &= buf[i] == '#' && buf[guard + len + i] == '#';
+		}
+		ok(kept, "%s: %s: nothing written outside the room", what, name);
+		memset(buf, '#', 2 * len + 2 * guard + 2);
+		got = 7;
+		is_int(TLD_ENOSPC, tld_zonegen_format(zg, true, 0, n, pl, buf + guard, len - 1, &got),
+		       "%s: %s: a room one byte short is refused", what, name);
+		kept = got == 7;
+		for (size_t i = 0; i < guard; i++) {
+			kept &= buf[i] == '#' && buf[guard + len - 1 + i] == '#';
+		}
+		ok(kept, "%s: %s: and not overrun, the length untouched", what, name);
+	}
+	/* two parts meeting at mid: the first placed to the end, the second from there on */
+	size_t cuts[] = { 0, 1, n / 3, n / 2, n > 0 ? n - 1 : 0, n };
+	bool all = true;
+	for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		size_t m = cuts[c] <= n ? cuts[c] : n, a = 0, b = 0;
+		memset(buf, '#', 2 * len + 2 * guard + 2);
+		char *mid = buf + guard + len;
+		int e0 = tld_zonegen_format(zg, true, 0, m, TLD_ZONEGEN_TO_END, buf + guard, len, &a);
+		int e1 = tld_zonegen_format(zg, false, m, n, TLD_ZONEGEN_FROM_START, mid, len + 1, &b);
+		bool same = e0 == TLD_OK && e1 == TLD_OK && a + b == len &&
+		            memcmp(mid - a, text, len) == 0;
+		if (!same) {
+			diag("%s: split at owner %zu of %zu: %d %d, %zu + %zu bytes", what, m, n, e0, e1, a, b);
+		}
+		all &= same;
+		/* three parts, each from the start of its own buffer */
+		size_t c1 = m / 2, l0 = 0, l1 = 0, l2 = 0;
+		memset(buf, '#', 2 * len + 2 * guard + 2);
+		e0 = tld_zonegen_format(zg, true, 0, c1, TLD_ZONEGEN_FROM_START, buf, len + 1, &l0);
+		e1 = tld_zonegen_format(zg, false, c1, m, TLD_ZONEGEN_FROM_START, buf + l0, len + 1, &l1);
+		int e2 = tld_zonegen_format(zg, false, m, n, TLD_ZONEGEN_FROM_START, buf + l0 + l1,
+		                            len + 1, &l2);
+		all &= e0 == TLD_OK && e1 == TLD_OK && e2 == TLD_OK && l0 + l1 + l2 == len &&
+		       memcmp(buf, text, len) == 0;
+	}
+	ok(all, "%s: parts at owners 0, 1, n/3, n/2, n-1, n side by side are the text", what);
+	is_int(TLD_EINVAL, tld_zonegen_format(zg, true, 1, 0, TLD_ZONEGEN_FROM_START, buf, len, &got),
+	       "%s: a range that ends before it starts is refused", what);
+	is_int(TLD_EINVAL, tld_zonegen_format(zg, true, 0, n + 1, TLD_ZONEGEN_TO_END, buf, len, &got),
+	       "%s: a range past the last owner is refused", what);
+	is_int(TLD_EINVAL, tld_zonegen_format(zg, true, 0, n, TLD_ZONEGEN_FROM_START, NULL, len, &got),
+	       "%s: no buffer is refused unless measured", what);
+	free(buf);
+}
+
+/* tld_addr_text() against inet_ntop() for one address; false (with a diagnostic) when they differ. */
+static bool addr_same(uint8_t family, const uint8_t *a)
+{
+	char want[INET6_ADDRSTRLEN], got[TLD_ADDR_TEXT_MAX + 1];
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, want, sizeof(want));
+	size_t len = tld_addr_text(family, a, got);
+	got[len] = '\0';
+	if (strcmp(want, got) != 0) {
+		diag("address text %s, inet_ntop() %s", got, want);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Glue address texts: IPv4 with every octet value in every place; IPv6 with
+ * every pattern of zero groups (runs of every length, ties, the mapped and
+ * compatible IPv4 forms) under several group values; random addresses.
+ */
+static void addr_texts(void)
+{
+	bool same = true;
+	uint8_t a[16] = { 0 };
+	for (int place = 0; place < 4; place++) {
+		for (int v = 0; v < 256; v++) {
+			memcpy(a, (uint8_t[]){ 192, 0, 2, 1 }, 4);
+			a[place] = (uint8_t)v;
+			same &= addr_same(4, a);
+		}
+	}
+	ok(same, "IPv4: every octet value in every place as inet_ntop() writes it");
+	same = true;
+	static const unsigned values[] = { 1, 0x10, 0xabc, 0xffff, 0x1000, 0xf00d };
+	for (unsigned mask = 0; mask < 256; mask++) {
+		for (unsigned v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+			for (int w = 0; w < 8; w++) {
+				unsigned x = (mask >> w & 1) ? 0 : values[(v + (unsigned)w) % 6];
+				a[2 * w] = (uint8_t)(x >> 8);
+				a[2 * w + 1] = (uint8_t)x;
+			}
+			same &= addr_same(6, a);
+			a[10] = a[11] = 0xff; /* group 5 all ones: the mapped form when 0-4 are zero */
+			same &= addr_same(6, a);
+		}
+	}
+	ok(same, "IPv6: every pattern of zero groups as inet_ntop() writes it");
+	same = true;
+	unsigned long x = 88172645463325252UL;
+	for (int i = 0; i < 100000; i++) {
+		for (int k = 0; k < 16; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			a[k] = (x & 3) == 0 ? 0 : (uint8_t)(x >> 24); /* zero bytes often */
+		}
+		same &= addr_same(4, a) && addr_same(6, a);
+	}
+	ok(same, "100000 random addresses of both families as inet_ntop() writes them");
+	char out[TLD_ADDR_TEXT_MAX];
+	is_int(0, (long long)tld_addr_text(5, a, out), "another family: no text");
+}
+
 /* The parts of 1 .. 5-part walks, in order and with lines moved, are the whole walk. */
 static void same_in_parts(struct tld_zonegen *zg, const char *what)
 {
@@ -329,6 +475,7 @@ static void generated(size_t n)
 		same_records(zg, text, "generated export");
 		same_in_parts(zg, "generated export");
 		same_text_in_parts(zg, text, "generated export");
+		same_formatted(zg, text, "generated export");
 		char *alone = NULL;
 		size_t alone_len = 0;
 		FILE *f = open_memstream(&alone, &alone_len);
@@ -361,6 +508,7 @@ int main(void)
 		skip_all("no temp dir");
 	}
 	names();
+	addr_texts();
 
 	const struct fx_file basic[] = {
 		{ "domains.csv", "name,statuses\n"
@@ -411,6 +559,7 @@ int main(void)
 		same_records(zg, text, "hand-made export with apex.records");
 		same_in_parts(zg, "hand-made export");
 		same_text_in_parts(zg, text, "hand-made export");
+		same_formatted(zg, text, "hand-made export");
 		struct rrlist l = { .stop_after = 3 };
 		is_int(TLD_ECANCELED, tld_zonegen_records(zg, from_wire, &l),
 		       "the callback's error stops the walk and is returned");
@@ -419,6 +568,25 @@ int main(void)
 	}
 	free(text);
 	tld_zonegen_free(zg);
+
+	/* no domain at all: the apex alone (with and without apex.records) */
+	const struct fx_file empty[] = {
+		{ "domains.csv", "name,statuses\n" },
+		{ "nameservers.csv", "domain,host\n" },
+		{ "hosts.csv", "host,address\n" },
+	};
+	for (int with_apex = 0; with_apex < 2; with_apex++) {
+		text = build_at(with_apex ? "empty-apex" : "empty", empty, 3, with_apex ? apex : NULL, &cfg,
+		                &zg, &ret);
+		is_int(TLD_OK, ret, "an empty export builds (%s)", with_apex ? "apex.records" : "no apex.records");
+		if (text != NULL) {
+			is_int(with_apex ? 4 : 0, (long long)tld_zonegen_owner_count(zg),
+			       "owners below the apex: those of apex.records only");
+			same_formatted(zg, text, with_apex ? "empty export, apex.records" : "empty export");
+		}
+		free(text);
+		tld_zonegen_free(zg);
+	}
 
 	generated(12000); /* over 16384 owners: more than one chunk of the writer */
 
