@@ -583,7 +583,9 @@ size_t vfy_delta_subtrees(const struct vfy_delta *d);
  *        whole-zone checks on them, then the previous file's tag against
  *        the state's.
  * \param[out] facts  on TLD_OK: the new version's (file tag set when
- *                    opts->state_out); vfy_facts_clear() them
+ *                    opts->state_out); their names are runs into d's state
+ *                    and new part (not copied): used before
+ *                    vfy_delta_free(d); vfy_facts_clear() them
  * \return TLD_OK (the new version passes), TLD_EAGAIN (*why: verify in
  *         full), TLD_ENOMEM
  */

@@ -172,6 +172,7 @@ static void *mac_run(void *arg)
 			j->line_oriented = vfy_text_line_oriented(j->text, j->len);
 		}
 	}
+	tld_debug("verify: a tag%s done, thread cpu %.3f s", ((struct vfy_mac_job *)arg)->check_lines ? " and line check" : "", thread_cpu());
 	return NULL;
 }
 
@@ -578,15 +579,38 @@ static size_t names_bound(const struct vfy_vs_name *v, size_t from, size_t n,
 	return lo;
 }
 
+/* Appends n names at p to out's runs (cap of them), joining a run that ends at p. */
+static bool push_run(struct vfy_facts *out, size_t cap, const struct vfy_vs_name *p, size_t n)
+{
+	if (n == 0) {
+		return true;
+	}
+	if (out->n_runs > 0) {
+		struct vfy_vs_run *last = &out->runs[out->n_runs - 1];
+		if (last->names + last->n == p) {
+			last->n += n;
+			return true;
+		}
+	}
+	if (out->n_runs == cap) {
+		return false; /* more runs than the merge can make: never */
+	}
+	out->runs[out->n_runs++] = (struct vfy_vs_run){ p, n };
+	return true;
+}
+
 /*
- * Merges the names into out (empty): false when a removed one is not in the
- * old facts, or out of memory (out->err).
+ * Merges the names into out (empty) as runs of old's and add's names, not
+ * copied (they must outlive out): false when a removed one is not in the old
+ * facts, or out of memory (out->err).
  *
  * The result is that of one merge walk over the three sorted lists (each
  * removed name takes the first equal old name not taken yet; an added name
  * goes after the old names equal to it), done by spans: each removed
  * name's position by binary search from the one before, each added name's
- * likewise, and the old names between them copied whole.
+ * likewise, and the old names between them taken as one run.  The runs:
+ * at most one of old names before each removed or added name and one after
+ * the last, one for each added name.
  */
 static bool merge_names(const struct vfy_facts *old, const struct vfy_facts *rem,
                         const struct vfy_facts *add, struct vfy_facts *out)
@@ -597,7 +621,8 @@ static bool merge_names(const struct vfy_facts *old, const struct vfy_facts *rem
 	if (rem->n_names > n_old) {
 		return false;
 	}
-	if ((out->names = malloc((cap ? cap : 1) * sizeof(*out->names))) == NULL ||
+	size_t cap_runs = rem->n_names + 2 * add->n_names + 1;
+	if ((out->runs = malloc(cap_runs * sizeof(*out->runs))) == NULL ||
 	    (gone = malloc((rem->n_names + 1) * sizeof(*gone))) == NULL) {
 		out->err = TLD_ENOMEM;
 		return false;
@@ -613,11 +638,12 @@ static bool merge_names(const struct vfy_facts *old, const struct vfy_facts *rem
 	}
 	gone[rem->n_names] = n_old;
 	size_t i = 0, g = 0;
-	for (size_t a = 0; a <= add->n_names; a++) {
+	bool fits = true;
+	for (size_t a = 0; a <= add->n_names && fits; a++) {
 		size_t to = a < add->n_names ? names_bound(old->names, i, n_old, &add->names[a], true) : n_old;
-		while (i < to) {
+		while (i < to && fits) {
 			size_t end = gone[g] < to ? gone[g] : to;
-			memcpy(out->names + k, old->names + i, (end - i) * sizeof(*out->names));
+			fits = push_run(out, cap_runs, old->names + i, end - i);
 			k += end - i;
 			i = end;
 			if (i == gone[g] && i < to) {
@@ -625,13 +651,14 @@ static bool merge_names(const struct vfy_facts *old, const struct vfy_facts *rem
 				g++;
 			}
 		}
-		if (a < add->n_names) {
-			out->names[k++] = add->names[a];
+		if (a < add->n_names && fits) {
+			fits = push_run(out, cap_runs, add->names + a, 1);
+			k++;
 		}
 	}
 	free(gone);
 	out->n_names = k;
-	return k == cap;
+	return fits && k == cap;
 }
 
 static bool merge_nsec3(const struct vfy_facts *old, const struct vfy_facts *rem,
@@ -736,7 +763,7 @@ static size_t nsec3_lower(const struct vfy_facts *f, const uint8_t *h)
 	return lo;
 }
 
-/* Names with hash h in sorted facts. */
+/* Names with hash h in sorted facts (not runs). */
 static size_t names_with(const struct vfy_facts *f, const uint8_t *h)
 {
 	size_t lo = 0, hi = f->n_names;
@@ -776,20 +803,25 @@ static const char *check_chain(const struct vfy_facts *f)
 	}
 	const char *why = NULL;
 	size_t j = 0;
-	for (size_t i = 0; i < f->n_names && why == NULL; i++) {
-		const struct vfy_vs_name *n = &f->names[i];
-		while (j < m && vfy_vs_hash_cmp(f->nsec3[j].hash, n->hash) < 0) {
-			j++;
-		}
-		if (j < m && vfy_vs_hash_cmp(f->nsec3[j].hash, n->hash) == 0) {
-			matched[j] = 1;
-			continue;
-		}
-		const struct vfy_vs_nsec3 *cover = &f->nsec3[j == 0 ? m - 1 : j - 1];
-		if (n->needs) {
-			why = "a name that needs its own NSEC3 has none";
-		} else if (!(cover->flags & 1)) {
-			why = "a name is covered by an NSEC3 without opt-out";
+	struct vfy_vs_run one;
+	const struct vfy_vs_run *runs;
+	size_t n_runs = vfy_facts_name_runs(f, &one, &runs);
+	for (size_t r = 0; r < n_runs && why == NULL; r++) {
+		for (size_t i = 0; i < runs[r].n && why == NULL; i++) {
+			const struct vfy_vs_name *n = &runs[r].names[i];
+			while (j < m && vfy_vs_hash_cmp(f->nsec3[j].hash, n->hash) < 0) {
+				j++;
+			}
+			if (j < m && vfy_vs_hash_cmp(f->nsec3[j].hash, n->hash) == 0) {
+				matched[j] = 1;
+				continue;
+			}
+			const struct vfy_vs_nsec3 *cover = &f->nsec3[j == 0 ? m - 1 : j - 1];
+			if (n->needs) {
+				why = "a name that needs its own NSEC3 has none";
+			} else if (!(cover->flags & 1)) {
+				why = "a name is covered by an NSEC3 without opt-out";
+			}
 		}
 	}
 	for (size_t i = 0; i < m && why == NULL; i++) {
@@ -815,9 +847,14 @@ static const char *check_times(const struct vfy_facts *f, const struct tld_verif
 	return NULL;
 }
 
-/* The bitmap of the new part's names, and of its NSEC3 matched by unchanged names. */
+/*
+ * The bitmap of the new part's names, and of its NSEC3 matched by unchanged
+ * names.  f: old - rem + add (merge_names() checked that rem is in old), so
+ * that the names of f with a hash are those of old, less rem's, with add's.
+ */
 static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_facts *add,
-                                 const struct vfy_facts *old, const struct vfy_facts *f)
+                                 const struct vfy_facts *rem, const struct vfy_facts *old,
+                                 const struct vfy_facts *f)
 {
 	struct vfy_typeset want, have, was;
 
@@ -843,8 +880,8 @@ static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_fac
 	}
 	for (size_t i = 0; i < add->n_nsec3; i++) {
 		const struct vfy_vs_nsec3 *x = &add->nsec3[i];
-		if (names_with(f, x->hash) == names_with(add, x->hash)) {
-			continue; /* matched by changed names only: checked above */
+		if (names_with(old, x->hash) == names_with(rem, x->hash)) {
+			continue; /* matched by changed names only (f's are old's - rem's + add's): checked above */
 		}
 		size_t j = nsec3_lower(old, x->hash);
 		if (j == old->n_nsec3 || vfy_vs_hash_cmp(old->nsec3[j].hash, x->hash) != 0) {
@@ -871,6 +908,7 @@ struct vfy_delta {
 	bool state_started;
 	struct vfy_facts state;
 	int state_ret;             /* reading the state: TLD_OK, or why it is not used */
+	struct vfy_facts add;      /* the new part's facts: the merged facts' runs point here too */
 	struct walk w;
 	struct vfy_zone *oz, *nz;  /* the parts of the previous and the new file */
 	char *oz_path, *nz_path;
@@ -881,6 +919,7 @@ static void *state_run(void *arg)
 {
 	struct vfy_delta *d = arg;
 	d->state_ret = vfy_vstate_load(d->state_path, NULL, 0, &d->state);
+	tld_debug("verify: state read, thread cpu %.3f s", thread_cpu());
 	if (d->state_ret == TLD_OK) {
 		d->prev_mac.mac = &d->state.file_mac;
 		mac_run(&d->prev_mac);
@@ -923,6 +962,7 @@ void vfy_delta_free(struct vfy_delta *d)
 	vfy_text_unmap(&d->prev);
 	vfy_text_unmap(&d->cur);
 	vfy_facts_clear(&d->state);
+	vfy_facts_clear(&d->add);
 	free(d->w.ro.v);
 	free(d->w.rn.v);
 	vfy_zone_free(d->oz);
@@ -1065,11 +1105,12 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
                      struct vfy_facts *facts, const char **why)
 {
-	struct vfy_facts rem = { 0 }, add = { 0 };
+	struct vfy_facts rem = { 0 }, *add = &d->add;
 	uint8_t digest[32];
 	int ret;
 
 	memset(facts, 0, sizeof(*facts));
+	vfy_facts_clear(add);
 	tld_debug("verify: whole-zone checks start (thread cpu %.3f s)", thread_cpu());
 	vfy_apex_digest(d->nz, digest);
 	if (memcmp(digest, d->state.apex_digest, 32) != 0) {
@@ -1078,13 +1119,13 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 	}
 	if ((ret = vfy_hash_names(d->oz, 0, d->oz->n_names)) != TLD_OK ||
 	    (ret = vfy_zone_facts(d->oz, &rem)) != TLD_OK ||
-	    (ret = vfy_zone_facts(d->nz, &add)) != TLD_OK) {
+	    (ret = vfy_zone_facts(d->nz, add)) != TLD_OK) {
 		*why = "the changed part's facts cannot be taken";
 		ret = ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
 		goto out;
 	}
 	tld_debug("verify: facts of the changed parts taken (thread cpu %.3f s)", thread_cpu());
-	size_t ns = d->state.n_sigs - rem.n_sigs + add.n_sigs;
+	size_t ns = d->state.n_sigs - rem.n_sigs + add->n_sigs;
 	if (rem.n_sigs > d->state.n_sigs || rem.n_names > d->state.n_names ||
 	    rem.n_nsec3 > d->state.n_nsec3) {
 		*why = "the verification state does not describe the previous file";
@@ -1098,12 +1139,12 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		goto out;
 	}
 	facts->n_sigs = ns;
-	if (!merge_names(&d->state, &rem, &add, facts) || !merge_nsec3(&d->state, &rem, &add, facts) ||
+	if (!merge_names(&d->state, &rem, add, facts) || !merge_nsec3(&d->state, &rem, add, facts) ||
 	    !merge_times(d->state.expirations, d->state.n_sigs, rem.expirations, rem.n_sigs,
-	                 add.expirations, add.n_sigs, facts->expirations) ||
+	                 add->expirations, add->n_sigs, facts->expirations) ||
 	    !merge_times(d->state.inceptions, d->state.n_sigs, rem.inceptions, rem.n_sigs,
-	                 add.inceptions, add.n_sigs, facts->inceptions) ||
-	    !merge_counts(&d->state.counts, &rem.counts, &add.counts, &facts->counts)) {
+	                 add->inceptions, add->n_sigs, facts->inceptions) ||
+	    !merge_counts(&d->state.counts, &rem.counts, &add->counts, &facts->counts)) {
 		*why = facts->err == TLD_ENOMEM ? "out of memory"
 		                                : "the verification state does not describe the previous file";
 		ret = facts->err == TLD_ENOMEM ? TLD_ENOMEM : TLD_EAGAIN;
@@ -1111,7 +1152,7 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 	}
 	tld_debug("verify: facts merged (thread cpu %.3f s)", thread_cpu());
 	if ((*why = check_chain(facts)) != NULL || (*why = check_times(facts, opts)) != NULL ||
-	    (*why = check_bitmaps(d->nz, &add, &d->state, facts)) != NULL) {
+	    (*why = check_bitmaps(d->nz, add, &rem, &d->state, facts)) != NULL) {
 		ret = TLD_EAGAIN;
 		goto out;
 	}
@@ -1140,7 +1181,6 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 	ret = TLD_OK;
 out:
 	vfy_facts_clear(&rem);
-	vfy_facts_clear(&add);
 	if (ret != TLD_OK) {
 		vfy_facts_clear(facts);
 	}

@@ -51,6 +51,7 @@ void vfy_facts_clear(struct vfy_facts *f)
 	} else {
 		free(f->names);
 	}
+	free(f->runs);
 	free(f->nsec3);
 	free(f->expirations);
 	free(f->inceptions);
@@ -297,7 +298,12 @@ static void put_facts(struct writer *w, const struct vfy_filemac *seal, const st
 	put_be(w, f->n_names, 8);
 	put_be(w, f->n_nsec3, 8);
 	put_be(w, f->n_sigs, 8);
-	put(w, f->names, f->n_names * NAME_LEN);
+	struct vfy_vs_run one;
+	const struct vfy_vs_run *runs;
+	size_t n_runs = vfy_facts_name_runs(f, &one, &runs);
+	for (size_t i = 0; i < n_runs; i++) {
+		put(w, runs[i].names, runs[i].n * NAME_LEN);
+	}
 	for (size_t i = 0; i < f->n_nsec3; i++) {
 		const struct vfy_vs_nsec3 *n = &f->nsec3[i];
 		put(w, n->hash, VFY_VS_HASH);
@@ -324,6 +330,15 @@ int vfy_vstate_write(const char *path, const struct vfy_facts *f)
 
 	if (f->apex_len == 0 || f->apex_len > 255) {
 		return TLD_EINVAL;
+	}
+	struct vfy_vs_run one;
+	const struct vfy_vs_run *runs;
+	size_t n_runs = vfy_facts_name_runs(f, &one, &runs), in_runs = 0;
+	for (size_t i = 0; i < n_runs; i++) {
+		in_runs += runs[i].n;
+	}
+	if (in_runs != f->n_names) {
+		return TLD_EINVAL; /* the count written must be the names written */
 	}
 	for (size_t i = 1; i < f->n_nsec3; i++) {
 		if (vfy_vs_hash_cmp(f->nsec3[i - 1].hash, f->nsec3[i].hash) >= 0) {

@@ -81,6 +81,12 @@ struct vfy_vs_nsec3 {
 	size_t bm_off;             /*!< the type bitmap: the facts' bitmaps + bm_off */
 };
 
+/*! A run of sorted names held by other facts (borrowed: see vfy_facts.runs). */
+struct vfy_vs_run {
+	const struct vfy_vs_name *names;
+	size_t n;
+};
+
 /*! The report's counts of a zone. */
 struct vfy_vs_counts {
 	uint64_t records, names, ents, rrsets_signed, rrsigs_verified, delegations_secure,
@@ -94,8 +100,15 @@ struct vfy_facts {
 	struct vfy_filemac file_mac; /*!< the zone file's tag, key and IV */
 	uint8_t apex_digest[32];
 	struct vfy_vs_counts counts;
-	struct vfy_vs_name *names; /*!< owned */
-	size_t n_names;
+	struct vfy_vs_name *names; /*!< owned; NULL when the names are runs */
+	size_t n_names;            /*!< the names' count (with runs: over all runs) */
+	/*!
+	 * NULL, or owned: the names are these runs one after the other, in
+	 * order (vdelta.c's merge: the old names in place, not copied).  The
+	 * runs point into other facts, which must outlive these.
+	 */
+	struct vfy_vs_run *runs;
+	size_t n_runs;
 	struct vfy_vs_nsec3 *nsec3; /*!< owned */
 	size_t n_nsec3;
 	uint32_t *expirations;     /*!< owned, n_sigs */
@@ -112,6 +125,22 @@ struct vfy_facts {
 static inline const uint8_t *vfy_facts_bitmap(const struct vfy_facts *f, const struct vfy_vs_nsec3 *n)
 {
 	return f->bitmaps != NULL ? f->bitmaps + n->bm_off : (const uint8_t *)"";
+}
+
+/*!
+ * The facts' names as runs: f->runs, or the one run of f->names (made in
+ * *one).  \return the number of runs, *runs set to them
+ */
+static inline size_t vfy_facts_name_runs(const struct vfy_facts *f, struct vfy_vs_run *one,
+                                         const struct vfy_vs_run **runs)
+{
+	if (f->runs != NULL) {
+		*runs = f->runs;
+		return f->n_runs;
+	}
+	*one = (struct vfy_vs_run){ f->names, f->n_names };
+	*runs = one;
+	return 1;
 }
 
 /*! Frees what the facts own and empties them. */
@@ -168,8 +197,10 @@ int vfy_vstate_load(const char *path, const uint8_t *apex_wire, size_t apex_len,
 int vfy_vstate_reseal(uint8_t *buf, size_t len);
 
 /*!
- * \brief Writes sorted facts as a state file, atomically.
- * \return TLD_OK, TLD_EINVAL (facts out of order or too big), TLD_ENOMEM,
+ * \brief Writes sorted facts as a state file, atomically (names given as
+ *        runs are written from where they are, the same bytes).
+ * \return TLD_OK, TLD_EINVAL (facts out of order or too big, runs that do
+ *         not add up to n_names), TLD_ENOMEM,
  *         TLD_EIO (logged)
  */
 int vfy_vstate_write(const char *path, const struct vfy_facts *f);

@@ -14,6 +14,8 @@
 #include "verify/vstate.h"
 
 static const uint8_t apex[] = { 4, 't', 'e', 's', 't', 0 };
+/* where the seal's key and IV end: the rest up to the seal is the facts' */
+#define HEAD_END (16 + 4 + VFY_FILEMAC_KEY + VFY_FILEMAC_IV)
 static const uint8_t other[] = { 5, 'o', 't', 'h', 'e', 'r', 0 };
 
 static void hash_of(int i, uint8_t h[VFY_VS_HASH])
@@ -179,6 +181,28 @@ int main(void)
 	reseal(bad, len);
 	spill(path, bad, len);
 	is_int(TLD_EINVAL, load(path, apex, sizeof(apex)), "sealed, a bad name flag: refused");
+
+	/* names given as runs into other arrays (the delta merge): the same file */
+	struct vfy_facts r = f;
+	struct vfy_vs_name extra = f.names[4];
+	struct vfy_vs_run runs[] = { { f.names, 2 }, { f.names + 2, 0 }, { f.names + 2, 2 }, { &extra, 1 } };
+	r.names = NULL;
+	r.runs = runs;
+	r.n_runs = 4;
+	is_int(TLD_OK, vfy_vstate_write(path, &r), "names as runs: written");
+	is_int(TLD_OK, vfy_vstate_load(path, apex, sizeof(apex), &g), "names as runs: read back");
+	ok(same_facts(&f, &g), "names as runs: the same facts as the names in one array");
+	vfy_facts_clear(&g);
+	uint8_t *from_runs = test_slurp(path, &len);
+	ok(from_runs != NULL && memcmp(from_runs + HEAD_END, good + HEAD_END, len - HEAD_END - 16) == 0,
+	   "names as runs: the same bytes but the seal's key, IV and tag");
+	free(from_runs);
+	runs[3].n = 0;
+	is_int(TLD_EINVAL, vfy_vstate_write(path, &r), "runs one name short of the count: not written");
+	runs[3].n = 2;
+	is_int(TLD_EINVAL, vfy_vstate_write(path, &r), "runs one name over the count: not written");
+	r.n_runs = 0;
+	is_int(TLD_EINVAL, vfy_vstate_write(path, &r), "no runs for five names: not written");
 	vfy_facts_clear(&f);
 
 	make_facts(&f, false); /* the NSEC3 records in descending order */
