@@ -308,6 +308,7 @@ static int run_stage(struct run *r, enum tld_stage stage, stage_fn fn)
 static int run_stages(struct run *r)
 {
 	int err;
+	run_start_verify_ahead(r);
 	if ((err = run_stage(r, TLD_STAGE_EXPORT, stage_export)) != TLD_OK ||
 	    (err = run_stage(r, TLD_STAGE_GUARDS, stage_guards)) != TLD_OK ||
 	    (err = run_stage(r, TLD_STAGE_KEYS, stage_keys)) != TLD_OK ||
@@ -374,6 +375,7 @@ static void run_free(struct run *r)
 {
 	run_join_prepare(r);
 	tld_publish_abort(r->prep.prep);
+	tld_verify_prev_free(r->verify_prev);
 	for (size_t i = 0; i < r->n_messages; i++) {
 		free(r->messages[i]);
 	}

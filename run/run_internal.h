@@ -81,6 +81,8 @@ struct run {
 	bool have_current;
 
 	struct signer_sign_stats sig;
+	tld_verify_prev_t *verify_prev;     /* the verifier's reading ahead of the last published
+	                                       version (run_start_verify_ahead()), or NULL */
 	struct prep_job prep;
 	struct tld_publish_result pub;
 	struct tld_secondary_status *sec;
@@ -145,6 +147,13 @@ void run_test_break_signed(const struct run *r);
 
 /*! Starts the publish preparation beside the verification (when a thread is available). */
 void run_start_prepare(struct run *r);
+
+/*!
+ * Starts the verifier's reading of the last published version (its file,
+ * verification state and tag: tld_verify_prev_start()) beside the stages
+ * before the verification, when the verification will try its delta path.
+ */
+void run_start_verify_ahead(struct run *r);
 
 /*! Waits for the publish preparation (a no-op when none runs). */
 void run_join_prepare(struct run *r);

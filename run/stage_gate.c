@@ -111,6 +111,20 @@ static bool must_verify_from_scratch(struct run *r)
 }
 
 /*
+ * The previous version's side of the delta verification read ahead: its
+ * inputs (STATE_DIR/previous.zone and previous.zone.vstate, the verifier's
+ * own) are there before the run signs and replaced only after the
+ * verification, by rename (keep_previous()); the signer only reads the
+ * file.  The verifier checks what it reads as when it reads it itself.
+ */
+void run_start_verify_ahead(struct run *r)
+{
+	if (!must_verify_from_scratch(r)) {
+		r->verify_prev = tld_verify_prev_start(r->prev_path, r->prev_vstate_path);
+	}
+}
+
+/*
  * Stage 8: the independent verifier is the publish gate.  Its cache of the
  * last published version (STATE_DIR/previous.zone.vcache, written by the
  * verifier, never by the signer) spares the public-key operation of the
@@ -134,10 +148,13 @@ int run_stage_verify(struct run *r)
 		/* by the changes from the last published version, which passed this gate */
 		vo.previous = r->prev_path;
 		vo.state_in = r->prev_vstate_path;
+		vo.prev_ahead = r->verify_prev;
 	}
 	r->report.verify_mode = TLD_RUN_VERIFY_FULL;
 	struct tld_verify_report *rep = NULL;
 	int err = tld_verify_zone_file(r->signed_path, &vo, &rep);
+	tld_verify_prev_free(r->verify_prev); /* its mapping and state: not needed any more */
+	r->verify_prev = NULL;
 	if (err == TLD_EVERIFY) {
 		tld_verify_report_print(stderr, rep);
 		tld_error("%s: the signed zone failed verification (%zu failures); nothing published, "

@@ -555,11 +555,43 @@ void vfy_apex_digest(const struct vfy_zone *z, uint8_t out[32]);
  */
 int vfy_zone_facts(const struct vfy_zone *z, struct vfy_facts *f);
 
+/*!
+ * The previous version's side of a delta verification (vprev.c): the
+ * previous file's text, its state and the previous file's tag under the
+ * state's key, read on a thread.  Read its results after vfy_prev_wait().
+ */
+struct tld_verify_prev {
+	char *previous, *state_in; /*!< owned copies of the paths read */
+	struct vfy_text text;      /*!< the previous file, when map_ret is TLD_OK */
+	int map_ret;
+	pthread_t thread;
+	bool started;
+	struct vfy_facts state;    /*!< when state_ret is TLD_OK */
+	int state_ret;             /*!< vfy_vstate_load()'s */
+	uint8_t tag[VFY_FILEMAC_TAG]; /*!< the previous file's under the state's key */
+	int tag_ret;               /*!< TLD_OK when tag is set */
+};
+
+/*!
+ * \brief Maps previous and starts reading state_in, then the tag, on a
+ *        thread (on this one when none can be made).
+ * \param[out] out  on TLD_OK (also when the file cannot be mapped: map_ret)
+ * \return TLD_OK or TLD_ENOMEM
+ */
+int vfy_prev_open(const char *previous, const char *state_in, struct tld_verify_prev **out);
+/*! Whether p (NULL: no) read these very paths. */
+bool vfy_prev_is(const struct tld_verify_prev *p, const char *previous, const char *state_in);
+/*! Waits for the reading (fine when done already). */
+void vfy_prev_wait(struct tld_verify_prev *p);
+/*! Waits, then frees everything (NULL is fine). */
+void vfy_prev_free(struct tld_verify_prev *p);
+
 struct vfy_delta;
 
 /*!
  * \brief Starts a delta verification of path against opts->previous and
- *        opts->state_in: maps both, reads the state, starts the files' tags
+ *        opts->state_in: maps both, reads the state (or takes
+ *        opts->prev_ahead's reading of them), starts the files' tags
  *        on a thread, walks
  *        them, loads the changed parts (with the apex) of both as partial
  *        zones and reads the state.

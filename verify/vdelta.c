@@ -900,42 +900,16 @@ static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_fac
 /* ---- the delta verification ---- */
 
 struct vfy_delta {
-	struct vfy_text prev, cur;
-	struct vfy_mac_job prev_mac, cur_mac;
+	struct vfy_text cur;
+	struct vfy_mac_job cur_mac;
 	struct vfy_filemac cur_key; /* the new file's key and IV, drawn now */
-	const char *state_path;
-	pthread_t state_thread;    /* reads the state, then the previous file's tag */
-	bool state_started;
-	struct vfy_facts state;
-	int state_ret;             /* reading the state: TLD_OK, or why it is not used */
+	struct tld_verify_prev *pv; /* the previous file, its state and tag (vprev.c) */
+	bool pv_own;               /* pv read here, not the caller's opts->prev_ahead */
 	struct vfy_facts add;      /* the new part's facts: the merged facts' runs point here too */
 	struct walk w;
 	struct vfy_zone *oz, *nz;  /* the parts of the previous and the new file */
 	char *oz_path, *nz_path;
 };
-
-/* The state, then the previous file's tag under its key (a thread of its own). */
-static void *state_run(void *arg)
-{
-	struct vfy_delta *d = arg;
-	d->state_ret = vfy_vstate_load(d->state_path, NULL, 0, &d->state);
-	tld_debug("verify: state read, thread cpu %.3f s", thread_cpu());
-	if (d->state_ret == TLD_OK) {
-		d->prev_mac.mac = &d->state.file_mac;
-		mac_run(&d->prev_mac);
-	} else {
-		d->prev_mac.ret = TLD_ECRYPTO; /* never used: the state is not */
-	}
-	return NULL;
-}
-
-static void state_wait(struct vfy_delta *d)
-{
-	if (d->state_started) {
-		pthread_join(d->state_thread, NULL);
-		d->state_started = false;
-	}
-}
 
 struct vfy_zone *vfy_delta_zone(struct vfy_delta *d)
 {
@@ -957,11 +931,11 @@ void vfy_delta_free(struct vfy_delta *d)
 	if (d == NULL) {
 		return;
 	}
-	state_wait(d);
 	vfy_mac_wait(&d->cur_mac);
-	vfy_text_unmap(&d->prev);
+	if (d->pv_own) {
+		vfy_prev_free(d->pv);
+	}
 	vfy_text_unmap(&d->cur);
-	vfy_facts_clear(&d->state);
 	vfy_facts_clear(&d->add);
 	free(d->w.ro.v);
 	free(d->w.rn.v);
@@ -1023,8 +997,16 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 		vfy_delta_free(d);
 		return TLD_EAGAIN;
 	}
-	if ((ret = vfy_text_map(opts->previous, &d->prev)) != TLD_OK ||
-	    (ret = vfy_text_map(path, &d->cur)) != TLD_OK) {
+	if (vfy_prev_is(opts->prev_ahead, opts->previous, opts->state_in)) {
+		d->pv = opts->prev_ahead;
+		tld_debug("verify: the previous file and state were read ahead");
+	} else if ((ret = vfy_prev_open(opts->previous, opts->state_in, &d->pv)) != TLD_OK) {
+		vfy_delta_free(d);
+		return ret;
+	} else {
+		d->pv_own = true;
+	}
+	if ((ret = d->pv->map_ret) != TLD_OK || (ret = vfy_text_map(path, &d->cur)) != TLD_OK) {
 		*why = "a file cannot be read";
 		vfy_delta_free(d);
 		return ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
@@ -1032,25 +1014,20 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	tld_debug("verify: files mapped at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
 	/*
 	 * Beside the walk: the state read, then the previous file's tag (it
-	 * needs the state's key), on one thread; the new file's tag, under a
-	 * key drawn now, on another.  Whether the state is usable (and of this
+	 * needs the state's key), on one thread (vprev.c; started ahead by the
+	 * caller, or above); the new file's tag, under a key drawn now, on
+	 * another.  Whether the state is usable (and of this
 	 * zone: its apex is compared with the new part's) is acted on after
 	 * the walk and the parts, so that the reason for a full verification
 	 * is the same as when the state was read there.
 	 */
-	d->prev_mac = (struct vfy_mac_job){ .text = d->prev.text, .len = d->prev.len };
-	d->state_path = opts->state_in;
-	d->state_started = pthread_create(&d->state_thread, NULL, state_run, d) == 0;
-	if (!d->state_started) {
-		state_run(d);
-	}
 	if (opts->state_out != NULL) {
 		d->cur_mac = (struct vfy_mac_job){ .text = d->cur.text, .len = d->cur.len };
 		d->cur_mac.mac = vfy_filemac_new_key(&d->cur_key) == TLD_OK ? &d->cur_key : NULL;
 		vfy_mac_start(&d->cur_mac);
 	}
 	/* the apex, from the SOA line the previous file begins with */
-	struct file pf = { d->prev.text, d->prev.len };
+	struct file pf = { d->pv->text.text, d->pv->text.len };
 	size_t l0 = line_len(&pf, 0), ol = 0;
 	while (ol < l0 && pf.t[ol] != ' ' && pf.t[ol] != '\t') {
 		ol++;
@@ -1076,10 +1053,10 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	if ((ret = load_part(opts->previous, &d->w.o, &d->w.ro, threads, &d->oz_path, &d->oz, why)) ==
 	            TLD_OK &&
 	    (ret = load_part(path, &d->w.n, &d->w.rn, threads, &d->nz_path, &d->nz, why)) == TLD_OK) {
-		state_wait(d);
-		ret = d->state_ret;
-		if (ret == TLD_OK && (d->state.apex_len != d->nz->apex_wlen ||
-		                      memcmp(d->state.apex, d->nz->apex_wire, d->nz->apex_wlen) != 0)) {
+		vfy_prev_wait(d->pv);
+		ret = d->pv->state_ret;
+		if (ret == TLD_OK && (d->pv->state.apex_len != d->nz->apex_wlen ||
+		                      memcmp(d->pv->state.apex, d->nz->apex_wire, d->nz->apex_wlen) != 0)) {
 			tld_warning("%s: verification state ignored: written for another zone; verifying "
 			            "in full", opts->state_in);
 			ret = TLD_EINVAL;
@@ -1113,7 +1090,7 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 	vfy_facts_clear(add);
 	tld_debug("verify: whole-zone checks start (thread cpu %.3f s)", thread_cpu());
 	vfy_apex_digest(d->nz, digest);
-	if (memcmp(digest, d->state.apex_digest, 32) != 0) {
+	if (memcmp(digest, d->pv->state.apex_digest, 32) != 0) {
 		*why = "the DNSKEY set, the NSEC3PARAM or the SOA TTLs changed";
 		return TLD_EAGAIN;
 	}
@@ -1125,9 +1102,9 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		goto out;
 	}
 	tld_debug("verify: facts of the changed parts taken (thread cpu %.3f s)", thread_cpu());
-	size_t ns = d->state.n_sigs - rem.n_sigs + add->n_sigs;
-	if (rem.n_sigs > d->state.n_sigs || rem.n_names > d->state.n_names ||
-	    rem.n_nsec3 > d->state.n_nsec3) {
+	size_t ns = d->pv->state.n_sigs - rem.n_sigs + add->n_sigs;
+	if (rem.n_sigs > d->pv->state.n_sigs || rem.n_names > d->pv->state.n_names ||
+	    rem.n_nsec3 > d->pv->state.n_nsec3) {
 		*why = "the verification state does not describe the previous file";
 		ret = TLD_EAGAIN;
 		goto out;
@@ -1139,12 +1116,12 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		goto out;
 	}
 	facts->n_sigs = ns;
-	if (!merge_names(&d->state, &rem, add, facts) || !merge_nsec3(&d->state, &rem, add, facts) ||
-	    !merge_times(d->state.expirations, d->state.n_sigs, rem.expirations, rem.n_sigs,
+	if (!merge_names(&d->pv->state, &rem, add, facts) || !merge_nsec3(&d->pv->state, &rem, add, facts) ||
+	    !merge_times(d->pv->state.expirations, d->pv->state.n_sigs, rem.expirations, rem.n_sigs,
 	                 add->expirations, add->n_sigs, facts->expirations) ||
-	    !merge_times(d->state.inceptions, d->state.n_sigs, rem.inceptions, rem.n_sigs,
+	    !merge_times(d->pv->state.inceptions, d->pv->state.n_sigs, rem.inceptions, rem.n_sigs,
 	                 add->inceptions, add->n_sigs, facts->inceptions) ||
-	    !merge_counts(&d->state.counts, &rem.counts, &add->counts, &facts->counts)) {
+	    !merge_counts(&d->pv->state.counts, &rem.counts, &add->counts, &facts->counts)) {
 		*why = facts->err == TLD_ENOMEM ? "out of memory"
 		                                : "the verification state does not describe the previous file";
 		ret = facts->err == TLD_ENOMEM ? TLD_ENOMEM : TLD_EAGAIN;
@@ -1152,22 +1129,22 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 	}
 	tld_debug("verify: facts merged (thread cpu %.3f s)", thread_cpu());
 	if ((*why = check_chain(facts)) != NULL || (*why = check_times(facts, opts)) != NULL ||
-	    (*why = check_bitmaps(d->nz, add, &rem, &d->state, facts)) != NULL) {
+	    (*why = check_bitmaps(d->nz, add, &rem, &d->pv->state, facts)) != NULL) {
 		ret = TLD_EAGAIN;
 		goto out;
 	}
 	tld_debug("verify: whole-zone checks done (thread cpu %.3f s)", thread_cpu());
-	state_wait(d);
+	vfy_prev_wait(d->pv);
 	vfy_mac_wait(&d->cur_mac);
 	tld_debug("verify: tags of the files done");
-	if (d->prev_mac.ret != TLD_OK ||
-	    CRYPTO_memcmp(d->prev_mac.tag, d->state.file_mac.tag, VFY_FILEMAC_TAG) != 0) {
+	if (d->pv->tag_ret != TLD_OK ||
+	    CRYPTO_memcmp(d->pv->tag, d->pv->state.file_mac.tag, VFY_FILEMAC_TAG) != 0) {
 		*why = "the previous file is not the one the verification state describes";
 		ret = TLD_EAGAIN;
 		goto out;
 	}
-	memcpy(facts->apex, d->state.apex, d->state.apex_len);
-	facts->apex_len = d->state.apex_len;
+	memcpy(facts->apex, d->pv->state.apex, d->pv->state.apex_len);
+	facts->apex_len = d->pv->state.apex_len;
 	memcpy(facts->apex_digest, digest, 32);
 	if (opts->state_out != NULL) {
 		if (d->cur_mac.ret != TLD_OK) {

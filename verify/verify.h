@@ -13,6 +13,8 @@
 
 #include "common/clock.h"
 
+struct tld_verify_prev;
+
 /*! What the verifier is asked to check. */
 struct tld_verify_opts {
 	tld_time_t now;            /*!< the instant for every time check (tld_now()) */
@@ -56,7 +58,34 @@ struct tld_verify_opts {
 	 * a warning.
 	 */
 	const char *state_out;
+	/*!
+	 * Optional: tld_verify_prev_start(previous, state_in) with these very
+	 * paths, started ahead (borrowed; freed by the caller after the
+	 * verification): the delta path takes its reading of them instead of
+	 * reading them again.  Another path's, or NULL: read here.
+	 */
+	struct tld_verify_prev *prev_ahead;
 };
+
+/*! The previous version read ahead for a delta verification (verify/vprev.c). */
+typedef struct tld_verify_prev tld_verify_prev_t;
+
+/*!
+ * \brief Starts reading, on a thread, what a delta verification needs of the
+ *        previous version before the new file exists: the previous file
+ *        mapped, its verification state read, the file's tag under the
+ *        state's key.  The previous file must not be written in place until
+ *        the verification (a replacement by rename, of it or of the state,
+ *        at worst sends the verification the full way: verify/vprev.c).
+ *        Nothing read is trusted before the verification checked it; one
+ *        reading serves one verification.
+ * \return the reading (tld_verify_prev_free() it), or NULL (a file missing,
+ *         out of memory): the verification reads them itself
+ */
+tld_verify_prev_t *tld_verify_prev_start(const char *previous, const char *state_in);
+
+/*! \brief Waits for the reading and frees it (NULL is fine). */
+void tld_verify_prev_free(tld_verify_prev_t *p);
 
 /*! Which path a verification took. */
 enum tld_verify_mode {

@@ -23,6 +23,7 @@
 #include "tests/tap/tap.h"
 #include "tests/unit/test_slurp.h"
 #include "verify/filemac.h"
+#include "verify/internal.h"
 #include "verify/verify.h"
 #include "verify/vstate.h"
 
@@ -510,6 +511,9 @@ static bool same_state(const char *a, const char *b, const char *zone)
 
 enum expect { PASS_DELTA, FAIL, ANY };
 
+/* Whether differential() reads P and its state ahead (tld_verify_prev_start()) for the delta path. */
+static bool ahead;
+
 /*
  * Verifies N (written from lines) against P with the delta path and in full;
  * checks they agree.  Returns the delta run's mode (-1: a load error).
@@ -530,7 +534,9 @@ static int differential(const char *what, const struct lines *n, tld_time_t now,
 	od.state_in = state_in;
 	od.state_out = nstate;
 	of.state_out = fstate;
+	od.prev_ahead = ahead ? tld_verify_prev_start(od.previous, od.state_in) : NULL;
 	int ret_d = tld_verify_zone_file(np, &od, &rd);
+	tld_verify_prev_free(od.prev_ahead);
 	int ret_f = tld_verify_zone_file(np, &of, &rf);
 	bool agree = ret_d == ret_f && (rd == NULL) == (rf == NULL) &&
 	             (rd == NULL || (same_issues(rd->failures, rd->n_failures, rf->failures,
@@ -850,6 +856,71 @@ static void states(const struct lines *p, const char *state)
 	lines_free(&n);
 }
 
+/* The previous version read ahead: used only for its own paths, and as read then. */
+static void read_ahead(const struct lines *p, const char *state)
+{
+	struct lines n;
+	lines_copy(&n, p);
+	size_t i = find_line(&n, "d01.test.", "NS");
+	set_field(&n, i, 4, "ns.ahead.example.");
+	lines_write(&n, path_of("n.zone"));
+
+	ok(tld_verify_prev_start(path_of("p.zone"), path_of("missing.vstate")) == NULL,
+	   "ahead: no state, nothing read ahead");
+	ok(tld_verify_prev_start(path_of("missing.zone"), state) == NULL,
+	   "ahead: no previous file, nothing read ahead");
+
+	/* read ahead, then the state replaced by rename with a damaged one: what was read is used */
+	char keep[512];
+	snprintf(keep, sizeof(keep), "%s", path_of("kept.vstate"));
+	if (link(state, keep) != 0) {
+		ok(0, "ahead: state kept");
+	}
+	struct tld_verify_opts o = base_opts(NOW);
+	struct tld_verify_report *r = NULL;
+	o.previous = path_of("p.zone");
+	o.state_in = state;
+	o.prev_ahead = tld_verify_prev_start(o.previous, o.state_in);
+	ok(o.prev_ahead != NULL, "ahead: started");
+	if (o.prev_ahead != NULL) {
+		vfy_prev_wait(o.prev_ahead); /* read: what is renamed in now is not */
+	}
+	size_t slen;
+	uint8_t *sb = test_slurp(state, &slen);
+	FILE *sw = fopen(path_of("swap.vstate"), "wb");
+	if (sb != NULL && sw != NULL && slen > 200) {
+		sb[200] ^= 1; /* not sealed again: refused when read */
+		fwrite(sb, 1, slen, sw);
+	}
+	if (sw != NULL) {
+		fclose(sw);
+	}
+	free(sb);
+	rename(path_of("swap.vstate"), state);
+	int ret = tld_verify_zone_file(path_of("n.zone"), &o, &r);
+	ok(ret == TLD_OK && r != NULL && r->mode == TLD_VERIFY_DELTA,
+	   "ahead: the state read ahead is the one used (delta path, %s)", tld_strerror(ret));
+	tld_verify_report_free(r);
+	r = NULL;
+
+	/* the same reading for other paths: not used, the damaged state read here: full path */
+	o.state_in = path_of("n.zone.vstate"); /* another path */
+	rename(state, o.state_in);
+	ret = tld_verify_zone_file(path_of("n.zone"), &o, &r);
+	ok(ret == TLD_OK && r != NULL && r->mode == TLD_VERIFY_FULL,
+	   "ahead: a reading of other paths is not used (the damaged state read: full path)");
+	tld_verify_report_free(r);
+	tld_verify_prev_free(o.prev_ahead);
+	rename(keep, state);
+	lines_free(&n);
+
+	/* every verdict with the reading ahead is the full path's, as without */
+	ahead = true;
+	good_changes(p, state);
+	states(p, state);
+	ahead = false;
+}
+
 /* Random single-line mutations: the delta path's verdict is the full path's. */
 static void mutations(const struct lines *p, const char *state, unsigned count, unsigned seed)
 {
@@ -931,6 +1002,7 @@ int main(void)
 	good_changes(&p, state);
 	bad_changes(&p, state);
 	states(&p, state);
+	read_ahead(&p, state);
 	/* MUTATIONS=N SEED=S for a longer run by hand */
 	const char *mn = getenv("MUTATIONS"), *ms = getenv("SEED");
 	mutations(&p, state, mn ? (unsigned)atoi(mn) : 300, ms ? (unsigned)atoi(ms) : 12345);
