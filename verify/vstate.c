@@ -363,7 +363,9 @@ int vfy_vstate_write(const char *path, const struct vfy_facts *f)
 		ret = TLD_EIO;
 		goto out;
 	}
-	ret = tld_atomic_file_commit(af);
+	/* not synced: after a power loss a lost, empty or partial state fails
+	 * its seal or its file tag, and the next verification runs in full */
+	ret = tld_atomic_file_commit_unsynced(af);
 	af = NULL;
 out:
 	tld_atomic_file_abort(af);
