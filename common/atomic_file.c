@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -95,11 +94,10 @@ FILE *tld_atomic_file_stream(tld_atomic_file_t *f)
 	return f->stream;
 }
 
-/* Commits f; durable: the file and the directory fsynced. */
-static int commit(tld_atomic_file_t *f, bool durable)
+int tld_atomic_file_commit(tld_atomic_file_t *f)
 {
 	int err = TLD_OK;
-	if (fflush(f->stream) != 0 || ferror(f->stream) || (durable && fsync(fileno(f->stream)) != 0)) {
+	if (fflush(f->stream) != 0 || ferror(f->stream) || fsync(fileno(f->stream)) != 0) {
 		err = tld_errno(errno);
 		tld_error("cannot write %s: %s", f->path, strerror(errno));
 	}
@@ -114,21 +112,11 @@ static int commit(tld_atomic_file_t *f, bool durable)
 	}
 	if (err != TLD_OK) {
 		unlink(f->tmp);
-	} else if (durable) {
+	} else {
 		err = fsync_dir_of(f->path);
 	}
 	handle_free(f);
 	return err;
-}
-
-int tld_atomic_file_commit(tld_atomic_file_t *f)
-{
-	return commit(f, true);
-}
-
-int tld_atomic_file_commit_unsynced(tld_atomic_file_t *f)
-{
-	return commit(f, false);
 }
 
 void tld_atomic_file_abort(tld_atomic_file_t *f)
@@ -143,8 +131,7 @@ void tld_atomic_file_abort(tld_atomic_file_t *f)
 	handle_free(f);
 }
 
-/* Writes a whole buffer atomically to path; durable: see commit(). */
-static int write_whole(const char *path, const void *data, size_t len, unsigned mode, bool durable)
+int tld_atomic_write(const char *path, const void *data, size_t len, unsigned mode)
 {
 	tld_atomic_file_t *f = NULL;
 	int err = tld_atomic_file_open(path, mode, &f);
@@ -157,15 +144,5 @@ static int write_whole(const char *path, const void *data, size_t len, unsigned 
 		tld_atomic_file_abort(f);
 		return err;
 	}
-	return commit(f, durable);
-}
-
-int tld_atomic_write(const char *path, const void *data, size_t len, unsigned mode)
-{
-	return write_whole(path, data, len, mode, true);
-}
-
-int tld_atomic_write_unsynced(const char *path, const void *data, size_t len, unsigned mode)
-{
-	return write_whole(path, data, len, mode, false);
+	return tld_atomic_file_commit(f);
 }

@@ -29,22 +29,8 @@ FILE *tld_atomic_file_stream(tld_atomic_file_t *f);
  */
 int tld_atomic_file_commit(tld_atomic_file_t *f);
 
-/*!
- * \brief tld_atomic_file_commit() without the fsyncs: the rename is atomic
- *        (a reader sees the old file or the new one, whole), but after a
- *        power loss the file may be the old one, empty or partly written.
- *        Only for files whose loss or damage costs time, never data: their
- *        reader detects a damaged or stale file (a seal, a tag) and does
- *        without (the verifier's state and cache, verify/).
- * \return as tld_atomic_file_commit()
- */
-int tld_atomic_file_commit_unsynced(tld_atomic_file_t *f);
-
 /*! Discards the temporary file and frees f; NULL is a no-op. */
 void tld_atomic_file_abort(tld_atomic_file_t *f);
 
 /*! Writes a whole buffer atomically to path.  \return TLD_OK or an error (logged) */
 int tld_atomic_write(const char *path, const void *data, size_t len, unsigned mode);
-
-/*! tld_atomic_write() committed by tld_atomic_file_commit_unsynced() (its rules). */
-int tld_atomic_write_unsynced(const char *path, const void *data, size_t len, unsigned mode);

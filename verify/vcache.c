@@ -345,9 +345,7 @@ int vfy_vcache_write(const char *path, const uint8_t *apex_wire, size_t apex_len
 		ret = TLD_ECRYPTO;
 		goto fail;
 	}
-	/* not synced: a cache lost or damaged by a power loss fails its SHA-256
-	 * and is ignored; every entry of a stale one is still a fact */
-	ret = tld_atomic_write_unsynced(path, buf, len, 0644);
+	ret = tld_atomic_write(path, buf, len, 0644);
 fail:
 	free(buf);
 	return ret;

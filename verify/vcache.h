@@ -123,8 +123,7 @@ void vfy_hashvec_clear(struct vfy_hashvec *v);
 
 /*!
  * \brief Writes the hashes of several vectors (sorted, duplicates removed)
- *        as a cache file for the zone, atomically; not synced (a cache
- *        lost or damaged by a power loss fails its SHA-256: ignored).
+ *        as a cache file for the zone, atomically.
  * \param[in] path   the cache file
  * \param[in] vecs   the vectors
  * \param[in] n      number of vectors

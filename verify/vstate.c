@@ -363,9 +363,7 @@ int vfy_vstate_write(const char *path, const struct vfy_facts *f)
 		ret = TLD_EIO;
 		goto out;
 	}
-	/* not synced: after a power loss a lost, empty or partial state fails
-	 * its seal or its file tag, and the next verification runs in full */
-	ret = tld_atomic_file_commit_unsynced(af);
+	ret = tld_atomic_file_commit(af);
 	af = NULL;
 out:
 	tld_atomic_file_abort(af);

@@ -198,9 +198,7 @@ int vfy_vstate_reseal(uint8_t *buf, size_t len);
 
 /*!
  * \brief Writes sorted facts as a state file, atomically (names given as
- *        runs are written from where they are, the same bytes); not synced
- *        (tld_atomic_file_commit_unsynced(): a state lost or damaged by a
- *        power loss fails its seal or tag, and costs one full verification).
+ *        runs are written from where they are, the same bytes).
  * \return TLD_OK, TLD_EINVAL (facts out of order or too big, runs that do
  *         not add up to n_names), TLD_ENOMEM,
  *         TLD_EIO (logged)

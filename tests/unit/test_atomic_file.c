@@ -40,21 +40,6 @@ int main(void)
 	is_mem("two\n", 4, text, text != NULL ? len : 0, "an aborted write leaves the file as it was");
 	free(text);
 
-	/* unsynced: the same replacement, the same refusals */
-	is_int(TLD_OK, tld_atomic_write_unsynced(path, "four\n", 5, 0600), "unsynced: replaced");
-	text = tap_read_file(path, &len);
-	is_mem("four\n", 5, text, text != NULL ? len : 0, "unsynced: with the new content");
-	free(text);
-	struct stat us;
-	ok(stat(path, &us) == 0 && (us.st_mode & 0777) == 0600, "unsynced: with the mode asked");
-	is_int(TLD_OK, tld_atomic_file_open(path, 0, &f), "unsynced: opened again");
-	fputs("five\n", tld_atomic_file_stream(f));
-	is_int(TLD_OK, tld_atomic_file_commit_unsynced(f), "unsynced: a stream committed");
-	text = tap_read_file(path, &len);
-	is_mem("five\n", 5, text, text != NULL ? len : 0, "unsynced: the stream's content");
-	free(text);
-	is_int(TLD_EINVAL, tld_atomic_write_unsynced("/dev/null", "x", 1, 0), "unsynced: /dev/null is refused");
-
 	/* what a rename would wrongly replace */
 	struct stat before, after;
 	ok(stat("/dev/null", &before) == 0 && S_ISCHR(before.st_mode), "/dev/null is a device");
