@@ -103,7 +103,9 @@ static int stage_load(struct run *r)
 	    (err = run_state_path(r, "signed.zone.vstate", r->vstate_path, sizeof(r->vstate_path))) != TLD_OK ||
 	    (err = run_state_path(r, "previous.zone.vstate", r->prev_vstate_path,
 	                      sizeof(r->prev_vstate_path))) != TLD_OK ||
-	    (err = run_state_path(r, "previous.zone", r->prev_path, sizeof(r->prev_path))) != TLD_OK) {
+	    (err = run_state_path(r, "previous.zone", r->prev_path, sizeof(r->prev_path))) != TLD_OK ||
+	    (err = run_state_path(r, "previous.zone.sigs", r->prev_sigs_path,
+	                      sizeof(r->prev_sigs_path))) != TLD_OK) {
 		return err;
 	}
 	return run_state_path(r, "signed.zone", r->signed_path, sizeof(r->signed_path));
@@ -308,6 +310,8 @@ static int run_stage(struct run *r, enum tld_stage stage, stage_fn fn)
 static int run_stages(struct run *r)
 {
 	int err;
+	const char *previous[] = { r->prev_path, r->prev_sigs_path, r->prev_vstate_path, r->prev_vcache_path };
+	run_start_remove_replaced(&r->replaced, previous, sizeof(previous) / sizeof(previous[0]));
 	if ((err = run_stage(r, TLD_STAGE_EXPORT, stage_export)) != TLD_OK ||
 	    (err = run_stage(r, TLD_STAGE_GUARDS, stage_guards)) != TLD_OK ||
 	    (err = run_stage(r, TLD_STAGE_KEYS, stage_keys)) != TLD_OK ||
@@ -373,6 +377,7 @@ static void report(struct run *r, int result)
 static void run_free(struct run *r)
 {
 	run_join_prepare(r);
+	run_join_remove_replaced(&r->replaced);
 	tld_publish_abort(r->prep.prep);
 	for (size_t i = 0; i < r->n_messages; i++) {
 		free(r->messages[i]);

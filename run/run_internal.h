@@ -35,6 +35,7 @@
 #include "run/guards.h"
 #include "run/history.h"
 #include "run/pipeline.h"
+#include "run/replaced_files.h"
 #include "run/report.h"
 #include "run/unsigned.h"
 #include "signer/sign.h"
@@ -82,6 +83,7 @@ struct run {
 
 	struct signer_sign_stats sig;
 	struct prep_job prep;
+	struct replaced_job replaced;       /* the files the last publish replaced, removed beside the run */
 	struct tld_publish_result pub;
 	struct tld_secondary_status *sec;
 	size_t n_sec;
@@ -99,6 +101,7 @@ struct run {
 	char vstate_path[4096];             /* the verifier's state of signed.zone (verify/vstate.h) */
 	char prev_vstate_path[4096];        /* ... of the last published version */
 	char prev_path[4096];               /* STATE_DIR/previous.zone: the last published signer output */
+	char prev_sigs_path[4096];          /* ... and its side file (previous.zone.sigs) */
 	char full_reason[256];              /* why this run verifies from scratch */
 	double t_start;
 	struct tld_progress progress;
