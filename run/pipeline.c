@@ -311,7 +311,7 @@ static int run_stages(struct run *r)
 {
 	int err;
 	const char *previous[] = { r->prev_path, r->prev_sigs_path, r->prev_vstate_path, r->prev_vcache_path };
-	run_start_remove_replaced(&r->replaced, previous, sizeof(previous) / sizeof(previous[0]));
+	run_start_remove_replaced(&r->replaced, r->cfg, previous, sizeof(previous) / sizeof(previous[0]));
 	if ((err = run_stage(r, TLD_STAGE_EXPORT, stage_export)) != TLD_OK ||
 	    (err = run_stage(r, TLD_STAGE_GUARDS, stage_guards)) != TLD_OK ||
 	    (err = run_stage(r, TLD_STAGE_KEYS, stage_keys)) != TLD_OK ||

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "publish/publish.h"
 
 #define PATH_CAP (4096 + 16)
 
@@ -28,11 +29,13 @@ static void remove_old(void *arg)
 			job->removed++;
 		}
 	}
+	job->pruned = tld_publish_remove_pruned(job->cfg);
 }
 
-void run_start_remove_replaced(struct replaced_job *job, const char *const *paths, size_t count)
+void run_start_remove_replaced(struct replaced_job *job, const struct tld_config *cfg,
+                               const char *const *paths, size_t count)
 {
-	*job = (struct replaced_job){ .count = count < 4 ? count : 4, .started = true };
+	*job = (struct replaced_job){ .cfg = cfg, .count = count < 4 ? count : 4, .started = true };
 	for (size_t i = 0; i < job->count; i++) {
 		job->paths[i] = paths[i];
 	}
@@ -46,8 +49,9 @@ void run_join_remove_replaced(struct replaced_job *job)
 	}
 	tld_side_join(&job->run);
 	job->started = false;
-	tld_debug("run: %zu files the last publish replaced removed in %.3f s (%.3f CPU s) beside the run",
-	          job->removed, job->run.seconds, job->run.cpu_seconds);
+	tld_debug("run: %zu files the last publish replaced and %zu of versions it pruned removed in "
+	          "%.3f s (%.3f CPU s) beside the run", job->removed, job->pruned, job->run.seconds,
+	          job->run.cpu_seconds);
 }
 
 int run_replace_keeping_old(const char *from, const char *to)

@@ -14,6 +14,10 @@
  * removes the NAME.old files on a thread of its own from its start, beside
  * its export stage, and waits for it before it replaces anything itself.
  *
+ * The files of the versions the publish prunes are left the same way
+ * (publish/publish.h: tld_publish_opts.defer_prune, NAME.pruned in the
+ * output and journal directories) and removed by the same thread.
+ *
  * Why that is sound: NAME is replaced by one rename as before, so it names
  * the old or the new file at every instant, whatever is killed when; a
  * NAME.old is only ever an extra name of a file nothing reads any more (the
@@ -27,23 +31,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/config.h"
 #include "publish/sidejob.h"
 
 /*! The removal of the NAME.old files a run found (run_start_remove_replaced()). */
 struct replaced_job {
 	struct tld_side_job run;            /* join before replacing anything */
 	bool started;
+	const struct tld_config *cfg;       /* whose pruned versions' files go too */
 	const char *paths[4];               /* the NAMEs (owned by the run) */
 	size_t count;
 	size_t removed;                     /* NAME.old files removed */
+	size_t pruned;                      /* pruned versions' files removed */
 };
 
 /*!
  * \brief Starts removing NAME.old for each of count names (at most 4, held
- *        by the caller until run_join_remove_replaced()) on a thread (here
- *        and now when none can be had: freed then as the rename freed them).
+ *        by the caller until run_join_remove_replaced()) and the files of
+ *        cfg's pruned versions (tld_publish_remove_pruned()) on a thread
+ *        (here and now when none can be had: freed then as before).  Join
+ *        before a publish commits.
  */
-void run_start_remove_replaced(struct replaced_job *job, const char *const *paths, size_t count);
+void run_start_remove_replaced(struct replaced_job *job, const struct tld_config *cfg,
+                               const char *const *paths, size_t count);
 
 /*! \brief Waits for the removal (a no-op when none runs); logs what it took at debug. */
 void run_join_remove_replaced(struct replaced_job *job);

@@ -167,7 +167,8 @@ static void *prepare_publish(void *arg)
 	struct run *r = job->r;
 	double t0 = run_mono_seconds();
 	/* signed.zone is written by rename and fsynced (signer): the version may link it */
-	struct tld_publish_opts po = { .link_input = true };
+	/* pruned versions' files are removed by the next run beside its first stages */
+	struct tld_publish_opts po = { .link_input = true, .defer_prune = true };
 	job->err = tld_publish_prepare(r->cfg, r->have_current ? &r->current : NULL, r->signed_path,
 	                               &po, &job->prep);
 	job->done_at = run_mono_seconds();
@@ -218,6 +219,7 @@ int run_stage_publish(struct run *r)
 	r->report.publish_prepared_seconds = r->prep.seconds;
 	tld_publish_prep_t *prep = r->prep.prep;
 	r->prep.prep = NULL;
+	run_join_remove_replaced(&r->replaced);  /* done long since; never beside a commit */
 	err = tld_publish_commit(prep, r->db, &r->pub);
 	if (err != TLD_OK && !(err == TLD_EIO && r->pub.after_publish_ran)) {
 		return err;

@@ -2,7 +2,7 @@
 /*
  * run/replaced_files: a replaced name names the new file at once, the file
  * it named keeps a second name NAME.old until the next run removes it (on a
- * thread); a failed replacement leaves the name as it was; an earlier
+ * thread, with the files of pruned versions); a failed replacement leaves the name as it was; an earlier
  * NAME.old that was never removed is replaced; names that do not exist,
  * paths that do not fit, and removals of nothing are harmless.
  */
@@ -97,15 +97,19 @@ int main(void)
 	/* the next run's removal, on a thread */
 	const char *names[] = { at("previous.zone"), at("previous.zone.sigs"), at("previous.zone.vstate") };
 	struct replaced_job job;
-	run_start_remove_replaced(&job, names, 3);
+	struct tld_config cfg = { .zone = "test.", .state_dir = dir, .output.dir = dir };
+	put("test.7.img.pruned", "a pruned version's image");
+	run_start_remove_replaced(&job, &cfg, names, 3);
 	run_join_remove_replaced(&job);
 	is_int(1, (long long)job.removed, "one NAME.old removed");
+	is_int(1, (long long)job.pruned, "and the pruned version's file");
+	ok(access(at("test.7.img.pruned"), F_OK) != 0, "NAME.pruned is gone");
 	ok(access(at("previous.zone.old"), F_OK) != 0, "NAME.old is gone");
 	is_str("third version", get("previous.zone"), "NAME stays");
 	is_str("third version", get("signed.zone.2"), "and its other names");
-	run_start_remove_replaced(&job, names, 3);
+	run_start_remove_replaced(&job, &cfg, names, 3);
 	run_join_remove_replaced(&job);
-	is_int(0, (long long)job.removed, "nothing to remove: nothing removed");
+	is_int(0, (long long)(job.removed + job.pruned), "nothing to remove: nothing removed");
 	run_join_remove_replaced(&job);
 	ok(true, "joined twice: a no-op");
 
