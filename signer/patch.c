@@ -653,9 +653,12 @@ static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *
 	}
 	/* the names before each hash that went or came */
 	d->pc.ngone = 0;
+	size_t at = 0; /* both chains in hash order: one walk */
 	for (uint64_t i = 0; i < ph->nchain && ret == TLD_OK; i++) {
 		const uint8_t *h = sf->chain[i].hash;
-		size_t at = link_lower(chain, n, h);
+		while (at < n && memcmp(chain[at].hash, h, SIGNER_NSEC3_HASH_LEN) < 0) {
+			at++;
+		}
 		if (at < n && memcmp(chain[at].hash, h, SIGNER_NSEC3_HASH_LEN) == 0) {
 			continue;
 		}
@@ -689,11 +692,17 @@ static int plan_chain(struct driver *d)
 		return TLD_ENOMEM;
 	}
 	for (int round = 0; round < 3; round++) {
-		size_t added = 0;
+		size_t added = 0, tops = d->tops.count;
 		free(d->pc.chain);
 		d->pc.chain = NULL;
 		int ret = chain_round(d, &d->pc.chain, &d->pc.nchain, &added);
-		if (ret != TLD_OK || added == 0) {
+		/*
+		 * A name replaced for its neighbour is in the chain already and keeps
+		 * its hash: the chain stands.  A subtree replaced for it may bring
+		 * empty non-terminals the rules decide anew: another round.  (Should
+		 * the rules and the chain ever disagree, sign_patch_chain() finds it.)
+		 */
+		if (ret != TLD_OK || added == 0 || d->tops.count == tops) {
 			return ret;
 		}
 	}
