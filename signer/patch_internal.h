@@ -21,6 +21,7 @@ struct sign_run;
 struct patch_names {
 	uint8_t **slot;            /*!< open addressing; NULL: empty */
 	size_t mask, count;
+	uint64_t seed;             /*!< of the hash: random, drawn when the set first grows */
 };
 
 /*! \return TLD_OK (added or there already), TLD_ENOMEM */
