@@ -472,16 +472,7 @@ static int take_changes(struct driver *d, const struct signer_owner_change *ch, 
 /* Index of the first link with hash >= h. */
 static size_t link_lower(const struct patch_link *v, size_t n, const uint8_t *h)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (memcmp(v[mid].hash, h, SIGNER_NSEC3_HASH_LEN) < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return lo;
+	return patch_hash_lower(v, n, sizeof(*v), h);
 }
 
 /* One record of a replaced name's lines into the zone (what the full path's fill takes and drops). */
@@ -587,20 +578,7 @@ static int replace_before(struct driver *d, const struct patch_link *chain, size
 /* Is hash h among the previous chain's? */
 static bool in_previous_chain(const struct signer_sigfile *sf, const uint8_t *h)
 {
-	size_t lo = 0, hi = (size_t)sf->patch->nchain;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(sf->chain[mid].hash, h, SIGNER_NSEC3_HASH_LEN);
-		if (c == 0) {
-			return true;
-		}
-		if (c < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return false;
+	return patch_hash_find(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), h) != SIZE_MAX;
 }
 
 /*

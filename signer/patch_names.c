@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The name sets of a patch run (patch_internal.h): open addressing over owned copies. */
+/* The lookups of a patch run (patch_internal.h): name sets (open addressing over owned copies), hash-sorted arrays. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -93,3 +94,29 @@ void patch_names_free(struct patch_names *s)
 	memset(s, 0, sizeof(*s));
 }
 
+
+size_t patch_hash_lower(const void *base, size_t n, size_t stride, const uint8_t *hash)
+{
+	const uint8_t *b = base;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(b + mid * stride, hash, SIGNER_NSEC3_HASH_LEN) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+size_t patch_hash_find(const void *base, size_t n, size_t stride, const uint8_t *hash)
+{
+	size_t at = patch_hash_lower(base, n, stride, hash);
+	return at < n && memcmp((const uint8_t *)base + at * stride, hash, SIGNER_NSEC3_HASH_LEN) == 0 ? at : SIZE_MAX;
+}
+
+/* The arrays patch_hash_lower() is used on begin with their hash. */
+_Static_assert(offsetof(struct patch_link, hash) == 0, "patch_link: hash first");
+_Static_assert(offsetof(struct signer_nsec3, hash) == 0, "signer_nsec3: hash first");
+_Static_assert(offsetof(struct signer_sigfile_chain_item, hash) == 0, "chain item: hash first");

@@ -555,39 +555,13 @@ static void keep_exp(struct sign_patch *pc, const struct signer_sigfile_slot *s,
 /* The run's chain item of a hash (its items are sorted by hash). */
 static size_t run_chain_index(const struct sign_run *run, const uint8_t *hash)
 {
-	size_t lo = 0, hi = run->n3->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(run->n3->items[mid].hash, hash, SIGNER_NSEC3_HASH_LEN);
-		if (c == 0) {
-			return mid;
-		}
-		if (c < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return SIZE_MAX;
+	return patch_hash_find(run->n3->items, run->n3->count, sizeof(*run->n3->items), hash);
 }
 
 /* The previous chain item of a hash. */
 static size_t prev_chain_index(const struct signer_sigfile *sf, const uint8_t *hash)
 {
-	size_t lo = 0, hi = (size_t)sf->patch->nchain;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(sf->chain[mid].hash, hash, SIGNER_NSEC3_HASH_LEN);
-		if (c == 0) {
-			return mid;
-		}
-		if (c < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return SIZE_MAX;
+	return patch_hash_find(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), hash);
 }
 
 /* The patch index after the patch (see the top of the file). */
