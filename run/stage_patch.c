@@ -144,5 +144,15 @@ int run_sign_patched(struct run *r, const struct signer_sign_opts *so)
 		tld_info("run: sign: signed as a patch of serial %" PRIu32 " in %.2f s", r->current.serial,
 		         run_mono_seconds() - t0);
 	}
+	if (err == TLD_OK && !r->sig.unchanged) {
+		/*
+		 * Nothing reads the built export any more (the unsigned file is
+		 * written from the text; an unchanged result could still sign in
+		 * full, so it is kept then): its memory goes back now, for the
+		 * files and buffers of the stages to come to take while it is warm.
+		 */
+		tld_zonegen_free(r->zg);
+		r->zg = NULL;
+	}
 	return err;
 }
