@@ -12,6 +12,7 @@
  * previous version (a patch of a patch of a patch ...).  The zone files
  * must be equal byte for byte and the patch must not fall back.  Then the
  * preconditions: each gives TLD_EAGAIN and leaves the output alone.
+ * PATCH_STEPS (60) and PATCH_SEEDS (3) in the environment make it longer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +252,41 @@ static void differential(bool opt_out, unsigned seed, int steps)
 	     (unsigned long long)refreshed_steps);
 	free(old_text);
 	clock_now = now + 86400;
+}
+
+/*
+ * Nothing changed but a signature of the apex due: the DNSKEY RRset's
+ * (signed for less time than the rest).  The full path signs a new version;
+ * so must the patch (it took "no owner changed, no name due" for unchanged,
+ * and the apex, always replaced, was not counted among the names due: the
+ * DNSKEY signature went on until it expired).
+ */
+static void test_apex_due(void)
+{
+	struct tld_policy pol = ed_policy(true);
+	pol.signatures.validity = 60 * 86400;
+	pol.signatures.dnskey_validity = 14 * 86400;
+	struct pz_zone z;
+	pz_init(&z, 12, 5);
+	char *text = NULL;
+	size_t len = 0;
+	pz_text(&z, &text, &len);
+	static char base[512], full[512], patched[512];
+	snprintf(base, sizeof(base), "%s", tmp_path("apex-base.zone"));
+	snprintf(full, sizeof(full), "%s", tmp_path("apex-full.zone"));
+	snprintf(patched, sizeof(patched), "%s", tmp_path("apex-patch.zone"));
+	struct signer_sign_stats sb, sf, sp;
+	tld_time_t t = clock_now + 8 * 86400;
+	int rb = sign_full(&pol, text, len, NULL, base, clock_now, &sb);
+	int rf = sign_full(&pol, text, len, base, full, t, &sf);
+	int rp = sign_patch(&pol, text, len, text, len, base, patched, t, 100000, &sp);
+	ok(rb == TLD_OK && rf == TLD_OK && !sf.unchanged && sf.sigs_new >= 2,
+	   "apex due: the full path signs a new version for the DNSKEY signature due (%llu new)",
+	   (unsigned long long)sf.sigs_new);
+	ok(rp == TLD_OK && !sp.unchanged && sp.serial == sf.serial && same_file(patched, full),
+	   "apex due: so does the patch, the same file (%s, unchanged %d)", tld_strerror(rp), sp.unchanged);
+	clock_now = t + 86400;
+	free(text);
 }
 
 /* ---- 2. the preconditions ---- */
@@ -636,6 +672,9 @@ static void test_preconditions(void)
 int main(void)
 {
 	plan_lazy();
+	if (getenv("PATCH_VERBOSE") != NULL) {
+		tld_log_init(TLD_LOG_DEBUG, false);
+	}
 	tmpdir_make("test_signer_patch");
 	test_token_make(&tok, "patch");
 	struct tld_key_record ksk, zsk;
@@ -647,6 +686,12 @@ int main(void)
 	differential(true, 1, steps);
 	differential(false, 2, steps);
 	differential(true, 3, steps);
+	/* PATCH_SEEDS=N: more chains, seeds 4 to N, opt-out on even seeds (longer runs by hand) */
+	int seeds = getenv("PATCH_SEEDS") != NULL ? atoi(getenv("PATCH_SEEDS")) : 0;
+	for (int seed = 4; seed <= seeds; seed++) {
+		differential(seed % 2 == 0, (unsigned)seed, steps);
+	}
+	test_apex_due();
 	test_preconditions();
 	tld_statedb_close(db);
 	test_token_remove(&tok);
