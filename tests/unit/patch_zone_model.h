@@ -3,7 +3,7 @@
  * For the patch run's tests (header-only, static): a small TLD zone "test."
  * as a model -- delegations with NS sets (out of bailiwick, or in bailiwick
  * with A/AAAA glue), zero to two DS records, the apex's own names
- * ns1..ns3.nic.test. -- its unsigned text in the form zonegen writes (one
+ * ns1..ns3.nic.test. and x.y.nic.test. -- its unsigned text in the form zonegen writes (one
  * record per line, absolute lower-case owners, tabs, canonical order, SOA
  * serial 0) and the mutations the differential tests apply to it
  * (tests/unit/test_signer_patch.c, tests/fuzz/fuzz_patch.c).
@@ -35,6 +35,7 @@ struct pz_zone {
 	struct pz_deleg d[PZ_MAX];
 	size_t n;
 	uint8_t nic_a[PZ_NS], nic_aaaa[PZ_NS]; /* ns1..ns3.nic.test.; 0: none (ns1, ns2: the apex NS, kept) */
+	uint8_t nic_deep;          /* x.y.nic.test. A (y.nic.test. an empty non-terminal); 0: none */
 };
 
 /* The label of slot i: the ends of the zone's order among them ("0", "zzzzzz"). */
@@ -150,6 +151,9 @@ static inline void pz_text(const struct pz_zone *z, char **text, size_t *len)
 					fprintf(f, "ns%u.nic.test.\t3600\tIN\tAAAA\t2001:db8::53:%x\n", k + 1, z->nic_aaaa[k]);
 				}
 			}
+			if (z->nic_deep != 0) {
+				fprintf(f, "x.y.nic.test.\t3600\tIN\tA\t192.0.2.%u\n", z->nic_deep);
+			}
 			continue;
 		}
 		for (size_t j = 0; j < z->n; j++) {
@@ -221,7 +225,9 @@ static inline void pz_mutate(struct pz_zone *z, unsigned op, unsigned target, un
 		break;
 	case PZ_NIC: {
 		unsigned k = param % PZ_NS;
-		if (param & 4) {
+		if ((param & 0x30) == 0x30) { /* a name two labels below nic.test. comes, goes or changes */
+			z->nic_deep = z->nic_deep && (param & 0x40) ? 0 : (uint8_t)(1 + (z->nic_deep + (param >> 7)) % 250);
+		} else if (param & 4) {
 			z->nic_aaaa[k] = z->nic_aaaa[k] ? 0 : (uint8_t)(1 + (param >> 3) % 200);
 		} else if (k == 2 && (param & 8)) {
 			z->nic_a[2] = z->nic_a[2] ? 0 : (uint8_t)(1 + (param >> 4) % 200); /* ns3.nic comes and goes */

@@ -168,6 +168,9 @@ static void differential(bool opt_out, unsigned seed, int steps)
 	for (int step = 1; step <= steps; step++) {
 		r = r * 1103515245u + 12345u;
 		unsigned nmut = (r >> 16) % 4; /* 0 to 3 mutations: some steps only move the clock */
+		if ((r >> 20) % 16 == 0) {
+			nmut = 20; /* now and then a burst */
+		}
 		for (unsigned m = 0; m < nmut; m++) {
 			r = r * 1103515245u + 12345u;
 			unsigned a = r >> 8;
