@@ -31,12 +31,9 @@
 #include "common/log.h"
 #include "common/statedb.h"
 #include "hsm/keys.h"
-#include "signer/patch.h"
-#include "signer/sigfile.h"
-#include "signer/sign.h"
 #include "tests/unit/hsm_test_token.h"
+#include "tests/unit/patch_sign_pair.h"
 #include "tests/unit/patch_zone_model.h"
-#include "tests/unit/signer_test_policy.h"
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
 #define MAX_VERSIONS 4
@@ -114,14 +111,6 @@ static bool setup(void)
 	return !no_hsm;
 }
 
-static void put_file(const char *p, const char *text, size_t len)
-{
-	FILE *f = fopen(p, "w");
-	if (f == NULL || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
-		abort();
-	}
-}
-
 static char *read_all(const char *p, size_t *len)
 {
 	FILE *f = fopen(p, "rb");
@@ -151,26 +140,13 @@ static bool same_file(const char *a, const char *b)
 	return same;
 }
 
-static const char *side_of(const char *zone)
-{
-	static char buf[2][500];
-	static int i;
-	i = (i + 1) % 2;
-	snprintf(buf[i], sizeof(buf[i]), "%s%s", zone, SIGNER_SIGFILE_SUFFIX);
-	return buf[i];
-}
-
 static int sign_full(tld_statedb_t *db, const struct tld_policy *pol, const char *text, size_t len,
                      const char *previous, const char *out, tld_time_t now, struct signer_sign_stats *st)
 {
-	const char *in = path("in.zone");
-	put_file(in, text, len);
-	struct signer_sign_opts o = {
-		.cfg = &tok.cfg, .policy = pol, .db = db, .input = in, .output = out, .previous = previous,
-		.now = now, .workers = 1, .keep_serial_if_unchanged = true,
-	};
-	memset(st, 0, sizeof(*st));
-	return signer_sign_file(&o, st);
+	static char in[400];
+	snprintf(in, sizeof(in), "%s", path("in.zone"));
+	struct pz_signer s = { .cfg = &tok.cfg, .db = db, .in = in, .workers = 1 };
+	return pz_sign_full(&s, pol, text, len, previous, out, now, st);
 }
 
 static void finding(const char *what, const char *old_text, size_t old_len, const char *text, size_t len)
@@ -184,10 +160,7 @@ static void finding(const char *what, const char *old_text, size_t old_len, cons
 static void run(tld_statedb_t *db, const uint8_t *data, size_t size)
 {
 	bool opt_out = data[0] & 1;
-	struct tld_policy pol = make_policy(TLD_DENIAL_NSEC3, opt_out);
-	pol.algorithm = TLD_ALG_ED25519;
-	pol.signatures.validity = 14 * 86400;
-	pol.signatures.dnskey_validity = 21 * 86400;
+	struct tld_policy pol = pz_policy(opt_out);
 	struct signer_nsec3_params n3p = { .algorithm = SIGNER_NSEC3_SHA1, .opt_out = opt_out };
 	struct pz_zone z;
 	pz_init(&z, 6 + (data[0] >> 1) % 16, data[0] >> 1);
@@ -200,7 +173,7 @@ static void run(tld_statedb_t *db, const uint8_t *data, size_t size)
 	tld_time_t now = NOW;
 	struct signer_sign_stats sf, sp;
 	if (sign_full(db, &pol, old_text, old_len, NULL, fp, now, &sf) != TLD_OK || !copy_file(fp, pp) ||
-	    !copy_file(side_of(fp), side_of(pp))) {
+	    !copy_file(pz_side_of(fp), pz_side_of(pp))) {
 		finding("version 1 not signed", old_text, old_len, old_text, old_len);
 	}
 	unsigned versions = 0, mutations = 0, pending = 0;
@@ -228,13 +201,8 @@ static void run(tld_statedb_t *db, const uint8_t *data, size_t size)
 		unlink(fout);
 		unlink(pout);
 		int rf = sign_full(db, &pol, text, len, fp, fout, now, &sf);
-		struct signer_patch_opts po = {
-			.cfg = &tok.cfg, .policy = &pol, .db = db, .output = pout, .previous = pp, .old_text = old_text,
-			.old_len = old_len, .new_text = text, .new_len = len, .source = "fuzz", .now = now,
-			.workers = 1, .max_changes = 100000,
-		};
-		memset(&sp, 0, sizeof(sp));
-		int rp = signer_patch_file(&po, &sp);
+		struct pz_signer ps = { .cfg = &tok.cfg, .db = db, .workers = 1 };
+		int rp = pz_sign_patch(&ps, &pol, old_text, old_len, text, len, pp, pout, now, 100000, &sp);
 		if (rf != TLD_OK) {
 			finding("the full path failed", old_text, old_len, text, len);
 		}
@@ -258,8 +226,8 @@ static void run(tld_statedb_t *db, const uint8_t *data, size_t size)
 		if (sf.serial != sp.serial || !same_file(fout, pout)) {
 			finding("the patch's zone file is not the full path's", old_text, old_len, text, len);
 		}
-		if (rename(fout, fp) != 0 || rename(side_of(fout), side_of(fp)) != 0 || rename(pout, pp) != 0 ||
-		    rename(side_of(pout), side_of(pp)) != 0) {
+		if (rename(fout, fp) != 0 || rename(pz_side_of(fout), pz_side_of(fp)) != 0 || rename(pout, pp) != 0 ||
+		    rename(pz_side_of(pout), pz_side_of(pp)) != 0) {
 			abort();
 		}
 		free(old_text);

@@ -30,9 +30,9 @@
 #include "signer/sign.h"
 #include "tests/tap/tap.h"
 #include "tests/unit/hsm_test_token.h"
+#include "tests/unit/patch_sign_pair.h"
 #include "tests/unit/patch_zone_model.h"
 #include "tests/unit/signer_sigfile_older.h"
-#include "tests/unit/signer_test_policy.h"
 #include "tests/unit/test_tmpdir.h"
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
@@ -42,26 +42,9 @@ static struct test_token tok;
 static tld_statedb_t *db;
 static tld_time_t clock_now = NOW; /* the key states refuse a clock that goes back: each part starts later */
 
-/* Ed25519, signatures for 14 days refreshed a week before they expire: the clock moved on makes some due. */
-static struct tld_policy ed_policy(bool opt_out)
-{
-	struct tld_policy p = make_policy(TLD_DENIAL_NSEC3, opt_out);
-	p.algorithm = TLD_ALG_ED25519;
-	p.signatures.validity = 14 * 86400;
-	p.signatures.dnskey_validity = 21 * 86400;
-	p.signatures.refresh = 7 * 86400;
-	p.signatures.jitter = 43200;
-	return p;
-}
+static char full_in[512];       /* the file the full path signs from */
+static struct pz_signer signer = { .in = full_in, .workers = 2 };
 
-static void put_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "w");
-	if (f != NULL) {
-		fwrite(text, 1, len, f);
-		fclose(f);
-	}
-}
 
 static bool same_file(const char *a, const char *b)
 {
@@ -95,40 +78,17 @@ static bool file_is(const char *path, const char *text)
 	return same;
 }
 
-static const char *side_of(const char *zone)
-{
-	static char buf[4][600];
-	static int i;
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s%s", zone, SIGNER_SIGFILE_SUFFIX);
-	return buf[i];
-}
-
 static int sign_full(const struct tld_policy *pol, const char *text, size_t len, const char *previous,
                      const char *out, tld_time_t now, struct signer_sign_stats *st)
 {
-	static char in[512];
-	snprintf(in, sizeof(in), "%s", tmp_path("full-in.zone"));
-	put_file(in, text, len);
-	struct signer_sign_opts o = {
-		.cfg = &tok.cfg, .policy = pol, .db = db, .input = in, .output = out, .previous = previous,
-		.now = now, .workers = 2, .keep_serial_if_unchanged = true,
-	};
-	memset(st, 0, sizeof(*st));
-	return signer_sign_file(&o, st);
+	return pz_sign_full(&signer, pol, text, len, previous, out, now, st);
 }
 
 static int sign_patch(const struct tld_policy *pol, const char *old_text, size_t old_len, const char *text,
                       size_t len, const char *previous, const char *out, tld_time_t now, size_t max_changes,
                       struct signer_sign_stats *st)
 {
-	struct signer_patch_opts o = {
-		.cfg = &tok.cfg, .policy = pol, .db = db, .output = out, .previous = previous, .old_text = old_text,
-		.old_len = old_len, .new_text = text, .new_len = len, .source = "patch-in.zone", .now = now,
-		.workers = 2, .max_changes = max_changes,
-	};
-	memset(st, 0, sizeof(*st));
-	return signer_patch_file(&o, st);
+	return pz_sign_patch(&signer, pol, old_text, old_len, text, len, previous, out, now, max_changes, st);
 }
 
 /* The same patch again with the log at info, into a scratch file: the reason it fell back. */
@@ -146,7 +106,7 @@ static void show_reason(const struct tld_policy *pol, const char *old_text, size
 
 static void differential(bool opt_out, unsigned seed, int steps)
 {
-	struct tld_policy pol = ed_policy(opt_out);
+	struct tld_policy pol = pz_policy(opt_out);
 	struct signer_nsec3_params n3p = { .algorithm = SIGNER_NSEC3_SHA1, .opt_out = opt_out };
 	struct pz_zone z;
 	pz_init(&z, 40, seed);
@@ -227,10 +187,21 @@ static void differential(bool opt_out, unsigned seed, int steps)
 			if (getenv("KEEP_TMP") != NULL) {
 				char keep[600];
 				snprintf(keep, sizeof(keep), "%s", tmp_path("d-failed-new.txt"));
-				put_file(keep, text, len);
+				pz_put_file(keep, text, len);
 				snprintf(keep, sizeof(keep), "%s", tmp_path("d-failed-old.txt"));
-				put_file(keep, old_text, old_len);
-				diag("kept: the texts as d-failed-*.txt, the outputs as d-*-n.zone");
+				pz_put_file(keep, old_text, old_len);
+				static const char *const names[][2] = { { "d-full-0.zone", "d-failed-full-0.zone" },
+				                                        { "d-patch-0.zone", "d-failed-patch-0.zone" },
+				                                        { "d-full-n.zone", "d-failed-full-n.zone" },
+				                                        { "d-patch-n.zone", "d-failed-patch-n.zone" } };
+				for (size_t k = 0; k < 4; k++) {
+					char from[600];
+					snprintf(from, sizeof(from), "%s", tmp_path(names[k][0]));
+					rename(from, tmp_path(names[k][1]));
+					snprintf(from, sizeof(from), "%s", pz_side_of(tmp_path(names[k][0])));
+					rename(from, pz_side_of(tmp_path(names[k][1])));
+				}
+				diag("kept: the texts and versions as d-failed-*");
 			}
 			free(text);
 			break;
@@ -238,9 +209,9 @@ static void differential(bool opt_out, unsigned seed, int steps)
 		refreshed_steps += sp.sigs_new > 3; /* more than the apex's SOA, its NSEC3 and a neighbour's */
 		/* the outputs become the previous versions */
 		rename(full_out, full_prev);
-		rename(side_of(full_out), side_of(full_prev));
+		rename(pz_side_of(full_out), pz_side_of(full_prev));
 		rename(patch_out, patch_prev);
-		rename(side_of(patch_out), side_of(patch_prev));
+		rename(pz_side_of(patch_out), pz_side_of(patch_prev));
 		free(old_text);
 		old_text = text;
 		old_len = len;
@@ -266,7 +237,7 @@ static void differential(bool opt_out, unsigned seed, int steps)
  */
 static void test_apex_due(void)
 {
-	struct tld_policy pol = ed_policy(true);
+	struct tld_policy pol = pz_policy(true);
 	pol.signatures.validity = 60 * 86400;
 	pol.signatures.dnskey_validity = 14 * 86400;
 	struct pz_zone z;
@@ -305,7 +276,7 @@ struct pre {
 
 static void pre_setup(struct pre *p)
 {
-	p->pol = ed_policy(true);
+	p->pol = pz_policy(true);
 	struct pz_zone z;
 	pz_init(&z, 24, 99);
 	pz_text(&z, &p->a, &p->alen);
@@ -322,13 +293,13 @@ static void pre_setup(struct pre *p)
 /* The sentinel in the output and its side file before a patch that must not write. */
 static void arm(const struct pre *p)
 {
-	put_file(p->out, SENTINEL, strlen(SENTINEL));
-	put_file(side_of(p->out), SENTINEL, strlen(SENTINEL));
+	pz_put_file(p->out, SENTINEL, strlen(SENTINEL));
+	pz_put_file(pz_side_of(p->out), SENTINEL, strlen(SENTINEL));
 }
 
 static bool untouched(const struct pre *p)
 {
-	return file_is(p->out, SENTINEL) && file_is(side_of(p->out), SENTINEL);
+	return file_is(p->out, SENTINEL) && file_is(pz_side_of(p->out), SENTINEL);
 }
 
 /* A patch of version 1 (at base, previous) with these inputs: TLD_EAGAIN and nothing written. */
@@ -370,7 +341,7 @@ static void copy_file(const char *from, const char *to)
 	size_t len = 0;
 	char *x = tap_read_file(from, &len);
 	if (x != NULL) {
-		put_file(to, x, len);
+		pz_put_file(to, x, len);
 	}
 	free(x);
 }
@@ -381,7 +352,7 @@ static const char *copy_base(const struct pre *p, const char *name)
 	static char path[512];
 	snprintf(path, sizeof(path), "%s", tmp_path(name));
 	copy_file(p->base, path);
-	copy_file(side_of(p->base), side_of(path));
+	copy_file(pz_side_of(p->base), pz_side_of(path));
 	return path;
 }
 
@@ -472,7 +443,7 @@ static void test_preconditions(void)
 
 	/* the patch goes through with these inputs (the cases below each spoil one) */
 	unlink(p.out);
-	unlink(side_of(p.out));
+	unlink(pz_side_of(p.out));
 	int ret = sign_patch(&p.pol, p.a, p.alen, p.b, p.blen, p.base, p.out, t, 100000, &st);
 	ok(ret == TLD_OK && access(p.out, F_OK) == 0, "precondition: the unspoilt patch goes through (%s)",
 	   tld_strerror(ret));
@@ -512,21 +483,21 @@ static void test_preconditions(void)
 
 	/* the side file */
 	const char *prev = copy_base(&p, "pre-noside.zone");
-	unlink(side_of(prev));
+	unlink(pz_side_of(prev));
 	expect_eagain(&p, &p.pol, prev, p.a, p.alen, p.b, p.blen, t, 100000, "side file missing");
 	prev = copy_base(&p, "pre-v4.zone");
-	ok(signer_sigfile_make_older(side_of(prev), 4), "precondition: side file made version 4");
+	ok(signer_sigfile_make_older(pz_side_of(prev), 4), "precondition: side file made version 4");
 	expect_eagain(&p, &p.pol, prev, p.a, p.alen, p.b, p.blen, t, 100000, "side file of version 4");
 	prev = copy_base(&p, "pre-damaged.zone");
-	flip_byte(side_of(prev), 20);
+	flip_byte(pz_side_of(prev), 20);
 	expect_eagain(&p, &p.pol, prev, p.a, p.alen, p.b, p.blen, t, 100000, "side file damaged (header)");
 	prev = copy_base(&p, "pre-damaged2.zone");
-	flip_byte(side_of(prev), -40);
+	flip_byte(pz_side_of(prev), -40);
 	expect_eagain_or_full(&p, prev, t, "side file damaged (its end)");
 	prev = copy_base(&p, "pre-short.zone");
 	{
 		struct stat sb;
-		if (stat(side_of(prev), &sb) == 0 && truncate(side_of(prev), sb.st_size / 2) != 0) {
+		if (stat(pz_side_of(prev), &sb) == 0 && truncate(pz_side_of(prev), sb.st_size / 2) != 0) {
 			diag("truncate failed");
 		}
 	}
@@ -549,7 +520,7 @@ static void test_preconditions(void)
 		int r2 = sign_full(&p.pol, ta, tl, NULL, tz, clock_now, &st);
 		tok.cfg.zone = zone;
 		ok(kr && r2 == TLD_OK, "precondition: a zone tset. signed");
-		copy_file(side_of(tz), side_of(other));
+		copy_file(pz_side_of(tz), pz_side_of(other));
 		expect_eagain(&p, &p.pol, other, p.a, p.alen, p.b, p.blen, t, 100000, "side file of another zone");
 		free(ta);
 	}
@@ -661,7 +632,7 @@ static void test_preconditions(void)
 		ok(tld_statedb_exec(db, "UPDATE keys SET role = 'ksk' WHERE role = 'csk' AND zone = 'test.'") == TLD_OK,
 		   "precondition: the KSK back");
 		unlink(p.out);
-		unlink(side_of(p.out));
+		unlink(pz_side_of(p.out));
 		ret = sign_patch(&p.pol, p.a, p.alen, p.b, p.blen, p.base, p.out, t, 100000, &st);
 		ok(ret == TLD_OK, "precondition: with the KSK back the patch goes through again (%s)", tld_strerror(ret));
 		struct tld_key_record k;
@@ -680,11 +651,14 @@ int main(void)
 	}
 	tmpdir_make("test_signer_patch");
 	test_token_make(&tok, "patch");
+	snprintf(full_in, sizeof(full_in), "%s", tmp_path("full-in.zone"));
 	struct tld_key_record ksk, zsk;
 	if (tld_statedb_open(tok.dir, &db) != TLD_OK || tld_key_generate(&tok.cfg, db, TLD_ROLE_KSK, 15, 0, &ksk) != TLD_OK ||
 	    tld_key_generate(&tok.cfg, db, TLD_ROLE_ZSK, 15, 0, &zsk) != TLD_OK) {
 		skip_all("no Ed25519 keys in this token");
 	}
+	signer.cfg = &tok.cfg;
+	signer.db = db;
 	int steps = getenv("PATCH_STEPS") != NULL ? atoi(getenv("PATCH_STEPS")) : 60;
 	differential(true, 1, steps);
 	differential(false, 2, steps);
