@@ -56,6 +56,7 @@ struct driver {
 	size_t map_len;
 	struct signer_zone *zone;  /* the replaced names' records */
 	size_t refresh;            /* names with a signature due */
+	size_t due;                /* RRsets with a signature due, the replaced names' (the apex's) included */
 	struct patch_names deep_tops; /* names one label below the apex with NSEC3 records below them */
 	struct patch_names tops;   /* of them, those whose whole subtree is replaced */
 	struct signer_nsec3_params n3p;
@@ -297,6 +298,7 @@ static int names_due(struct driver *d)
 		if (s->nsigs > 0 && exp > now + refresh && inc <= now) {
 			continue;
 		}
+		d->due++; /* not "nothing" even when its name is replaced anyway (the apex always is) */
 		const uint8_t *name = sf->names + s->name;
 		size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - s->name));
 		if (patch_names_has(&d->pc.replaced, name, len)) {
@@ -730,7 +732,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	if (ret == TLD_OK) {
 		ret = names_due(d);
 	}
-	d->pc.nothing = nch == 0 && d->refresh == 0;
+	d->pc.nothing = nch == 0 && d->due == 0;
 	double t2 = mono();
 	if (ret == TLD_OK) {
 		ret = plan_chain(d);
