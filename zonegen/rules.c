@@ -601,6 +601,11 @@ int zg_apply_rules(struct tld_zonegen *zg)
 	zg->apex_id = zg_lookup(zg, zg->zone, zg->zone_len);
 	free(zg->slots);
 	zg->slots = NULL;
+	/* while the owners are sorted: it reads only ns[] (final after
+	 * index_ns()) and the names' text, which the sort only reads too */
+	if (ret == TLD_OK) {
+		ret = zg_pack_ns_hosts(zg);
+	}
 	ret = finish_owner_sort(zg, &os, ret);
 	sort_zg = NULL;
 	return ret;
