@@ -65,6 +65,22 @@ int main(void)
 	free(zone);
 	tld_zonegen_free(zg);
 
+	/* EPP statuses in any case (a hold is a hold); a longer word is unknown */
+	zone = run("name,statuses\nup.test,CLIENTHOLD\nmix.test,ok ServerHold\n"
+	           "plain.test,OK clientHoldX\nlast.test,clientTransferProhibited  clienthold\n",
+	           "domain,host\nup.test,ns.provider.net\nmix.test,ns.provider.net\n"
+	           "plain.test,ns.provider.net\nlast.test,ns.provider.net\n",
+	           "host,address\n", NULL, &zg);
+	ok(zone && strstr(zone, "plain.test.\t172800\tIN\tNS\t") != NULL &&
+	   strstr(zone, "up.test.") == NULL && strstr(zone, "mix.test.") == NULL &&
+	   strstr(zone, "last.test.") == NULL,
+	   "statuses matched without regard to case: only plain.test delegated");
+	is_int(3, zg ? (long long)tld_zonegen_stats(zg)->held : -1, "three holds");
+	is_int(1, zg ? (long long)tld_zonegen_stats(zg)->bad_rows : -1,
+	       "clientHoldX: an unknown status (the row stays)");
+	free(zone);
+	tld_zonegen_free(zg);
+
 	/* the host is the delegated name itself */
 	zone = run("name,statuses\nself.test,ok\n", "domain,host\nself.test,self.test\n",
 	           "host,address\nself.test,192.0.2.5\nself.test,2001:db8::5\n", NULL, &zg);
