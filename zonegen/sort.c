@@ -91,52 +91,6 @@ static struct zg_prefixed *lsd_sort(struct zg_prefixed *src, struct zg_prefixed 
 	return src;
 }
 
-/* The items out of order after the grouped ones (the rows an export has
- * appended, say) merged in when at most one in this many of all. */
-#define TAIL_SHARE 16
-
-/* qsort_r() order of items by their key (ctx: its offset). */
-static int cmp_key(const void *a, const void *b, void *ctx)
-{
-	size_t off = *(const size_t *)ctx;
-	uint32_t x = key_at(a, 0, 0, off), y = key_at(b, 0, 0, off);
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Groups base[0..count) by the key when base[0..head) is grouped already:
- * the tail is sorted by the key aside, then merged in from the end (the
- * grouped items with a greater key moved up as blocks).  Within a group the
- * items may end in any order: the caller sorts each group by its total
- * order.  Returns TLD_OK or TLD_ENOMEM (items unchanged).
- */
-static int merge_tail(unsigned char *base, size_t count, size_t size, size_t key_off,
-                      size_t head)
-{
-	size_t tail = count - head;
-	unsigned char *t = malloc(tail * size);
-	if (t == NULL) {
-		return TLD_ENOMEM;
-	}
-	memcpy(t, base + head * size, tail * size);
-	qsort_r(t, tail, size, cmp_key, &key_off);
-	size_t i = head, k = count;
-	for (size_t j = tail; j > 0; j--) {
-		uint32_t kt = key_at(t, j - 1, size, key_off);
-		size_t from = i;
-		while (from > 0 && key_at(base, from - 1, size, key_off) > kt) {
-			from--;
-		}
-		k -= i - from;
-		memmove(base + k * size, base + from * size, (i - from) * size);
-		i = from;
-		k--;
-		memcpy(base + k * size, t + (j - 1) * size, size);
-	}
-	free(t);
-	return TLD_OK;
-}
-
 /* Above this many items the top 16 bits go first (see zg_sort_prefixed()). */
 #define MSD_MIN 8192
 #define MSD_BUCKETS 65536
@@ -150,17 +104,11 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 	if (count == 0) {
 		return TLD_OK;
 	}
-	size_t head = 1; /* the grouped items at the start */
-	while (head < count &&
-	       key_at(base, head - 1, size, key_off) <= key_at(base, head, size, key_off)) {
-		head++;
+	bool grouped = true;
+	for (size_t i = 1; i < count && grouped; i++) {
+		grouped = key_at(base, i - 1, size, key_off) <= key_at(base, i, size, key_off);
 	}
-	if (head < count && (count - head) <= count / TAIL_SHARE) {
-		int ret = merge_tail(base, count, size, key_off, head);
-		if (ret != TLD_OK) {
-			return ret;
-		}
-	} else if (head < count) {
+	if (!grouped) {
 		/* stable counting sort by the key */
 		uint32_t *start = calloc(key_range + 1, sizeof(*start));
 		unsigned char *out = malloc(count * size);

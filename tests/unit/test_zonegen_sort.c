@@ -74,49 +74,6 @@ static void check_grouped(const char *what, size_t n, uint32_t groups, uint32_t 
 	free(b);
 }
 
-/* Grouped items, then tail items in any order (keys anywhere in the range,
- * equal to the grouped ones' too): the order of qsort, by the merge of the
- * tail when it is short, by the counting sort when not. */
-static void check_grouped_tail(const char *what, size_t n, size_t tail, uint32_t groups,
-                               uint32_t values)
-{
-	struct item *a = malloc((n ? n : 1) * sizeof(*a));
-	struct item *b = malloc((n ? n : 1) * sizeof(*b));
-	for (size_t i = 0; i < n; i++) {
-		a[i].group = i < n - tail ? (uint32_t)(i * groups / n) : next_random() % groups;
-		a[i].value = next_random() % values;
-		a[i].line = (uint32_t)i + 2;
-	}
-	memcpy(b, a, n * sizeof(*a));
-	qsort(b, n, sizeof(*b), cmp_item);
-	int ret = zg_sort_grouped(a, n, sizeof(*a), offsetof(struct item, group), groups, cmp_item);
-	is_int(TLD_OK, ret, "%s: sorted", what);
-	ok(memcmp(a, b, n * sizeof(*a)) == 0, "%s: the order of qsort", what);
-	free(a);
-	free(b);
-}
-
-/* A tail whose keys are all below, or all above, the grouped items'. */
-static void check_tail_at_end(const char *what, size_t n, size_t tail, bool below)
-{
-	struct item *a = malloc(n * sizeof(*a));
-	struct item *b = malloc(n * sizeof(*b));
-	for (size_t i = 0; i < n; i++) {
-		bool in_tail = i >= n - tail;
-		a[i].group = in_tail ? (below ? (uint32_t)(n - i) % 3 : 1000 + (uint32_t)(n - i))
-		                     : 10 + (uint32_t)i / 4;
-		a[i].value = next_random() % 5;
-		a[i].line = (uint32_t)i + 2;
-	}
-	memcpy(b, a, n * sizeof(*a));
-	qsort(b, n, sizeof(*b), cmp_item);
-	int ret = zg_sort_grouped(a, n, sizeof(*a), offsetof(struct item, group), 2000, cmp_item);
-	is_int(TLD_OK, ret, "%s: sorted", what);
-	ok(memcmp(a, b, n * sizeof(*a)) == 0, "%s: the order of qsort", what);
-	free(a);
-	free(b);
-}
-
 /* Sorts a (n items) and checks the result is qsort's; frees a. */
 static void sort_like_qsort(const char *what, struct zg_prefixed *a, size_t n)
 {
@@ -173,13 +130,6 @@ int main(void)
 	check_grouped("ungrouped input, small groups", 10000, 4000, 50, false);
 	check_grouped("ungrouped input, large groups (qsort inside)", 20000, 7, 1000, false);
 	check_grouped("grouped input, equal values (line decides)", 5000, 100, 2, true);
-	check_grouped_tail("grouped, then one item", 10000, 1, 4000, 50);
-	check_grouped_tail("grouped, then a short tail (merged)", 16000, 1000, 4000, 50);
-	check_grouped_tail("grouped, then a tail just too long to merge", 16000, 1001, 4000, 50);
-	check_grouped_tail("grouped, tail of equal keys and values (line decides)", 8000, 400, 20, 2);
-	check_grouped_tail("two items, the second out of order", 2, 1, 5, 5);
-	check_tail_at_end("tail below every grouped key", 3200, 200, true);
-	check_tail_at_end("tail above every grouped key", 3200, 200, false);
 	check_prefixed("empty", 0, 1, 0);
 	check_prefixed("distinct prefixes", 50000, UINT64_MAX, 0);
 	check_prefixed("few prefixes (long tie runs)", 20000, 3, 0);
