@@ -279,17 +279,10 @@ static void index_ds(struct tld_zonegen *zg)
 	zg->ds_count = w;
 }
 
-/* Addresses ahead of the one indexed whose host's entry is fetched: the
- * hosts come in the order of hosts.csv, their entries in another. */
-#define ADDR_AHEAD 16
-
 static void index_addrs(struct tld_zonegen *zg)
 {
 	size_t w = 0;
 	for (size_t i = 0; i < zg->addr_count; i++) {
-		if (i + ADDR_AHEAD < zg->addr_count) {
-			__builtin_prefetch(&zg->names[zg->addrs[i + ADDR_AHEAD].host], 1);
-		}
 		struct zg_addr *r = &zg->addrs[i];
 		if (w > 0 && zg->addrs[w - 1].host == r->host && zg->addrs[w - 1].family == r->family &&
 		    memcmp(zg->addrs[w - 1].addr, r->addr, 16) == 0) {
