@@ -59,6 +59,18 @@ struct prep_job {
 	double done_at;                     /* mono_seconds() when it ended */
 };
 
+/* STATE_DIR/zonegen-report.json, written beside the stages after the export
+ * (it reads the builder, which nothing changes once built). */
+struct report_job {
+	pthread_t thread;
+	bool started;                       /* the thread runs or ran: join before zg is freed */
+	bool joined;
+	const struct tld_zonegen *zg;
+	char path[4096];
+	int err;
+	double seconds;                     /* how long the write took */
+};
+
 /* Everything one run holds; released by run_free(). */
 struct run {
 	const struct tld_run_opts *opts;
@@ -67,6 +79,7 @@ struct run {
 	tld_lock_t *lock;
 	tld_statedb_t *db;
 	struct tld_zonegen *zg;
+	struct report_job zg_report;        /* STATE_DIR/zonegen-report.json */
 	struct tld_run_unsigned_job *unsigned_job; /* STATE_DIR/unsigned.zone and its digest */
 	bool unsigned_due;                  /* the export stage got as far as the file */
 	bool unsigned_started;              /* start_unsigned_file() was called */

@@ -252,6 +252,22 @@ is 0 "$rc" "with the secondary back, the next run (nothing changed) gets it conf
 echo "$out" | grep -q "notifying again"; ok $? "it says it notifies again"
 is "$(published_serial)" "$(secondary_serial)" "the secondary serves the published serial"
 
+# the zonegen report is written beside the stages after the export: one that
+# cannot be written still fails the run, and nothing is published
+echo "late2.test,ok" >>"$I/export/domains.csv"
+echo "late2.test,ns1.example.net" >>"$I/export/nameservers.csv"
+export_at 11
+rm -f "$S/zonegen-report.json"; mkdir "$S/zonegen-report.json"
+v=$(versions)
+run_at 11
+[ "$rc" -ne 0 ]; ok $? "a zonegen report that cannot be written fails the run (exit $rc)"
+echo "$out" | grep -q "zonegen-report.json exists and is not a regular file"; ok $? "it names the report"
+is "$v" "$(versions)" "nothing published"
+rmdir "$S/zonegen-report.json"
+run_at 12
+is 0 "$rc" "the next run publishes"
+[ -s "$S/zonegen-report.json" ]; ok $? "and writes the report"
+
 run_cmd "$TLDSIGN" -c "$C" --now "$(at 10)" status --timeout 3
 echo "$out" | grep -q "127.0.0.1@15721 *serial .* (current)"; ok $? "status: the secondary is current"
 run_cmd "$TLDSIGN" -c "$C" --now "$(at 10)" status --timeout 0
