@@ -42,6 +42,7 @@ struct tld_publish_prep {
 	const struct tld_config *cfg;
 	struct tld_publish_result res;   /*!< what the commit reports (file: the final name) */
 	bool had_current;
+	bool defer_prune;                /*!< tld_publish_opts.defer_prune */
 	int64_t current_id;              /*!< the version current when prepared */
 	char stem[256];
 	char image[PATH_MAX], journal[PATH_MAX];          /*!< final names */
@@ -114,26 +115,39 @@ static void zone_stem(const char *zone, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)(zone[l - 1] == '.' ? l - 1 : l), zone);
 }
 
-/* Removes temporary files left by a publish that was killed (the caller holds the lock). */
-static void remove_stale_temporaries(const char *dir, const char *stem)
+/* What remove_named() removes: a killed publish's temporaries, or pruned versions' files. */
+enum left_file { LEFT_TEMPORARY, LEFT_PRUNED };
+
+/*
+ * Removes the files of dir named [.]STEM.* that a publish leaves (the
+ * caller holds the lock): temporaries ("NAME.tmp.PID") of a publish that
+ * was killed, or the files of pruned versions (NAME.pruned).
+ * \return how many were removed
+ */
+static size_t remove_named(const char *dir, const char *stem, enum left_file what)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	size_t sl = strlen(stem);
+	size_t sl = strlen(stem), removed = 0;
 	char path[PATH_MAX];
 	if (d == NULL) {
-		return;
+		return 0;
 	}
 	while ((e = readdir(d)) != NULL) {
 		const char *n = e->d_name[0] == '.' ? e->d_name + 1 : e->d_name;
-		if (strncmp(n, stem, sl) == 0 && n[sl] == '.' && strstr(n, ".tmp.") != NULL &&
-		    path_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) == TLD_OK) {
-			if (unlink(path) == 0) {
+		size_t nl = strlen(n);
+		bool match = what == LEFT_TEMPORARY ? strstr(n, ".tmp.") != NULL
+		                                    : nl > sl + 8 && strcmp(n + nl - 7, ".pruned") == 0;
+		if (strncmp(n, stem, sl) == 0 && n[sl] == '.' && match &&
+		    path_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) == TLD_OK && unlink(path) == 0) {
+			removed++;
+			if (what == LEFT_TEMPORARY) {
 				tld_info("removed %s, left by an interrupted publish", path);
 			}
 		}
 	}
 	closedir(d);
+	return removed;
 }
 
 /* Opens and maps (else reads) path.  \return TLD_OK or the error (logged) */
@@ -388,6 +402,7 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 		return TLD_ENOMEM;
 	}
 	p->cfg = cfg;
+	p->defer_prune = opts != NULL && opts->defer_prune;
 	zone_stem(cfg->zone, p->stem, sizeof(p->stem));
 	if (current != NULL) {
 		p->had_current = true;
@@ -504,14 +519,26 @@ void tld_publish_abort(tld_publish_prep_t *p)
 	free(p);
 }
 
-void tld_publish_sweep(const struct tld_config *cfg)
+/* remove_named() in the output directory and the journal directory.  \return how many were removed */
+static size_t remove_left(const struct tld_config *cfg, enum left_file what)
 {
 	char stem[256], jdir[PATH_MAX];
 	zone_stem(cfg->zone, stem, sizeof(stem));
-	remove_stale_temporaries(cfg->output.dir, stem);
+	size_t removed = remove_named(cfg->output.dir, stem, what);
 	if (path_fmt(jdir, sizeof(jdir), "%s/journal", cfg->state_dir) == TLD_OK) {
-		remove_stale_temporaries(jdir, stem);
+		removed += remove_named(jdir, stem, what);
 	}
+	return removed;
+}
+
+void tld_publish_sweep(const struct tld_config *cfg)
+{
+	(void)remove_left(cfg, LEFT_TEMPORARY);
+}
+
+size_t tld_publish_remove_pruned(const struct tld_config *cfg)
+{
+	return remove_left(cfg, LEFT_PRUNED);
 }
 
 bool tld_publish_prep_unchanged(const tld_publish_prep_t *p)
@@ -567,6 +594,7 @@ int tld_publish_commit(tld_publish_prep_t *p, tld_statedb_t *db, struct tld_publ
 	}
 	/* the commit point is passed; what follows is housekeeping */
 	*res = p->res;
+	bool defer_prune = p->defer_prune;
 	tld_publish_abort(p);  /* removes nothing but a journal temporary that was not renamed */
 	p = NULL;
 	char stem[256];
@@ -582,7 +610,7 @@ int tld_publish_commit(tld_publish_prep_t *p, tld_statedb_t *db, struct tld_publ
 		}
 	}
 	fsync_dir(cfg->output.dir);
-	if (tld_versions_prune(cfg, db) != TLD_OK) {
+	if (tld_versions_prune(cfg, db, defer_prune) != TLD_OK) {
 		tld_warning("old versions were not pruned");
 	}
 	tld_notice("published serial %u (%zu records, %zu removed, %zu added) as %s", res->serial,

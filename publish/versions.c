@@ -122,7 +122,35 @@ fail:
 
 /* -- internal API (publish/versions_db.h) -- */
 
-int tld_versions_prune(const struct tld_config *cfg, tld_statedb_t *db)
+/* Whether path is a file right in dir. */
+static bool right_in(const char *path, const char *dir)
+{
+	size_t dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/') {
+		dl--;
+	}
+	return strncmp(path, dir, dl) == 0 && path[dl] == '/' && path[dl + 1] != 0 &&
+	       strchr(path + dl + 1, '/') == NULL;
+}
+
+/*
+ * Renames a pruned file in the output or journal directory NAME.pruned, for
+ * tld_publish_remove_pruned().  \return false when it is elsewhere or was
+ * not renamed (the caller removes it)
+ */
+static bool renamed_pruned(const struct tld_config *cfg, const char *path)
+{
+	char pruned[4096 + 8], jdir[4096 + 8];
+	int n = snprintf(jdir, sizeof(jdir), "%s/journal", cfg->state_dir);
+	bool jdir_ok = n > 0 && (size_t)n < sizeof(jdir);
+	if ((!right_in(path, cfg->output.dir) && !(jdir_ok && right_in(path, jdir))) ||
+	    snprintf(pruned, sizeof(pruned), "%s.pruned", path) >= (int)sizeof(pruned)) {
+		return false;
+	}
+	return rename(path, pruned) == 0 || errno == ENOENT;
+}
+
+int tld_versions_prune(const struct tld_config *cfg, tld_statedb_t *db, bool defer)
 {
 	sqlite3 *h = tld_statedb_handle(db);
 	sqlite3_stmt *st = NULL;
@@ -195,6 +223,9 @@ int tld_versions_prune(const struct tld_config *cfg, tld_statedb_t *db)
 		goto fail;
 	}
 	for (size_t i = 0; i < nv; i++) {
+		if (defer && renamed_pruned(cfg, victims[i])) {
+			continue;
+		}
 		if (unlink(victims[i]) != 0 && errno != ENOENT) {
 			tld_warning("%s: cannot remove old version file: %s", victims[i], strerror(errno));
 		}

@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "common/config.h"
 #include "common/statedb.h"
 #include "publish/publish.h"
@@ -22,7 +24,10 @@ int tld_versions_record(tld_statedb_t *db, const struct tld_publish_result *res,
 
 /*!
  * \brief Deletes the versions beyond output.keep and the journal entries
- *        beyond the journal bounds: rows first (one transaction), then their files.
+ *        beyond the journal bounds: rows first (one transaction), then their
+ *        files: removed, or with defer renamed NAME.pruned in their
+ *        directory (tld_publish_remove_pruned(); a file outside the output
+ *        and journal directories is removed all the same).
  * \return TLD_OK, TLD_ESTATE or TLD_ENOMEM
  */
-int tld_versions_prune(const struct tld_config *cfg, tld_statedb_t *db);
+int tld_versions_prune(const struct tld_config *cfg, tld_statedb_t *db, bool defer);

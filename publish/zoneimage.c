@@ -82,10 +82,66 @@ void tld_image_header_write(uint8_t *hdr, uint32_t serial, uint32_t from_serial,
 	tld_put32(hdr + 24, (uint32_t)len);
 }
 
+/*
+ * The checks of four records at once, each what tld_image_record_check()
+ * gives: one record's check is a chain of multiplications, each waiting for
+ * the one before, so four chains side by side take little longer than one
+ * (1M delegations: the current image's checks 0.039 -> 0.023 s).  A chain
+ * steps on, reading, until the longest record's words are done, keeping its
+ * value once its own are; so it reads up to 8 bytes past the longest
+ * record's length from its start: the caller makes sure those bytes are
+ * within the data (else tld_image_record_check(), one at a time).
+ */
+static inline uint64_t check_step(uint64_t h, const uint8_t *p, bool live)
+{
+	uint64_t w, x;
+	memcpy(&w, p, 8);
+	x = (h ^ w) * 0xff51afd7ed558ccdull;
+	x ^= x >> 32;
+	return live ? x : h;
+}
+
+/* A chain's last word: the record's last len % 8 bytes, as tld_image_record_check() reads them. */
+static inline uint64_t check_end(uint64_t h, const uint8_t *rec, size_t len)
+{
+	size_t full = len / 8 * 8, rest = len - full;
+	uint64_t w;
+	memcpy(&w, rec + full, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w &= rest != 0 ? ~0ull << (64 - 8 * rest) : 0;
+#else
+	w &= rest != 0 ? ~0ull >> (64 - 8 * rest) : 0;
+#endif
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
+/* The sum of the checks of rec[0..3], len[k] bytes each; see above for what it reads. */
+static uint64_t record_checks4(const uint8_t *const rec[4], const size_t len[4])
+{
+	const uint8_t *r0 = rec[0], *r1 = rec[1], *r2 = rec[2], *r3 = rec[3];
+	size_t w0 = len[0] / 8, w1 = len[1] / 8, w2 = len[2] / 8, w3 = len[3] / 8;
+	size_t most = w0 > w1 ? w0 : w1;
+	most = most > w2 ? most : w2;
+	most = most > w3 ? most : w3;
+	uint64_t h0 = 0x9e3779b97f4a7c15ull ^ len[0], h1 = 0x9e3779b97f4a7c15ull ^ len[1];
+	uint64_t h2 = 0x9e3779b97f4a7c15ull ^ len[2], h3 = 0x9e3779b97f4a7c15ull ^ len[3];
+	for (size_t i = 0; i < most; i++) {
+		h0 = check_step(h0, r0 + 8 * i, i < w0);
+		h1 = check_step(h1, r1 + 8 * i, i < w1);
+		h2 = check_step(h2, r2 + 8 * i, i < w2);
+		h3 = check_step(h3, r3 + 8 * i, i < w3);
+	}
+	return check_end(h0, r0, len[0]) + check_end(h1, r1, len[1]) + check_end(h2, r2, len[2]) +
+	       check_end(h3, r3, len[3]);
+}
+
 int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count, size_t stride,
                     uint64_t *check)
 {
-	size_t pos = 0;
+	size_t pos = 0, held_len[4], most = 0;
+	const uint8_t *held[4];
+	int n_held = 0;
 	uint64_t sum = 0;
 	for (size_t i = 0, next_mark = 0; i < count; i++) {
 		if (pos + 1 > len || pos + 1 + data[pos] + 10 > len) {
@@ -96,13 +152,28 @@ int tld_image_index(const uint8_t *data, size_t len, size_t *rr, size_t count, s
 			return TLD_EPARSE;
 		}
 		if (check != NULL) {
-			sum += tld_image_record_check(data + pos);
+			/* checked four at a time while the reads past them stay within the data */
+			held[n_held] = data + pos;
+			held_len[n_held++] = rl;
+			most = rl > most ? rl : most;
+			if (n_held == 4) {
+				sum += pos + most + 8 <= len ? record_checks4(held, held_len)
+				                             : tld_image_record_check(held[0]) +
+				                                   tld_image_record_check(held[1]) +
+				                                   tld_image_record_check(held[2]) +
+				                                   tld_image_record_check(held[3]);
+				n_held = 0;
+				most = 0;
+			}
 		}
 		if (i == next_mark) {
 			rr[i / stride] = pos;
 			next_mark += stride;
 		}
 		pos += rl;
+	}
+	for (int k = 0; k < n_held; k++) {
+		sum += tld_image_record_check(held[k]);
 	}
 	if (check != NULL) {
 		*check = sum;

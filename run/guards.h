@@ -22,6 +22,7 @@ struct tld_zone_stats {
 	uint64_t rows_bad;         /*!< export rows rejected */
 	char apex_digest[65];      /*!< hex SHA-256 over the apex NS set, SOA mname and rname */
 	char unsigned_digest[65];  /*!< hex SHA-256 of the unsigned zone file ("" unknown) */
+	char unsigned_ident[96];   /*!< the file as written: "dev:ino:size:ctime_ns" (run/history.h; "" unknown) */
 	uint32_t serial;
 	bool has_serial;
 };

@@ -51,8 +51,12 @@ int tld_history_init(tld_statedb_t *db)
 		/* the clock guard's MAX(started) without a scan of years of cron runs */
 		"CREATE INDEX IF NOT EXISTS run_history_started ON run_history(zone, started);");
 	/* a state store of an earlier release: no run of it counts as verified from scratch */
-	return err != TLD_OK ? err : tld_statedb_add_column(db, "run_history", "verify_full",
-	                                                    "INTEGER NOT NULL DEFAULT 0");
+	if (err == TLD_OK) {
+		err = tld_statedb_add_column(db, "run_history", "verify_full", "INTEGER NOT NULL DEFAULT 0");
+	}
+	/* a store of an earlier release: no file identity known, the file is hashed */
+	return err != TLD_OK ? err : tld_statedb_add_column(db, "run_history", "unsigned_ident",
+	                                                    "TEXT NOT NULL DEFAULT ''");
 }
 
 int tld_history_last_published(tld_statedb_t *db, const char *zone, struct tld_zone_stats *stats,
@@ -103,9 +107,9 @@ int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
 	                               "INSERT INTO run_history (zone, started, duration, exit_code, published,"
 	                               " serial, delegations, ds_records, rows_total, rows_bad, apex_digest,"
 	                               " sigs_new, sigs_reused, forced_reason, earliest_expiration, unsigned_digest,"
-	                               " verify_full)"
+	                               " verify_full, unsigned_ident)"
 	                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	                               " ?16, ?17)",
+	                               " ?16, ?17, ?18)",
 	                               NULL, "recording the run", &st);
 	if (perr != TLD_OK) {
 		return perr;
@@ -135,6 +139,7 @@ int tld_history_record(tld_statedb_t *db, const struct tld_run_report *r,
 	sqlite3_bind_int64(st, 15, r->earliest_expiration);
 	sqlite3_bind_text(st, 16, stats->unsigned_digest, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 17, r->verify_mode == TLD_RUN_VERIFY_FULL && r->result == TLD_OK);
+	sqlite3_bind_text(st, 18, stats->unsigned_ident, -1, SQLITE_STATIC);
 	int err = sqlite3_step(st) == SQLITE_DONE ? TLD_OK : tld_statedb_error(db, "recording the run");
 	sqlite3_finalize(st);
 	return err;
@@ -206,9 +211,14 @@ int tld_history_published_expiry(tld_statedb_t *db, const char *zone, tld_time_t
 
 int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char hex[65], bool *found)
 {
+	return tld_history_kept_unsigned(db, zone, hex, NULL, found);
+}
+
+int tld_history_kept_unsigned(tld_statedb_t *db, const char *zone, char hex[65], char ident[96], bool *found)
+{
 	sqlite3_stmt *st = NULL;
 	int perr = tld_statedb_prepare(db,
-	                               "SELECT unsigned_digest FROM run_history WHERE zone = ?1"
+	                               "SELECT unsigned_digest, unsigned_ident FROM run_history WHERE zone = ?1"
 	                               " AND exit_code IN (0, 6) AND serial IS NOT NULL"
 	                               " ORDER BY id DESC LIMIT 1",
 	                               zone, "reading the run history", &st);
@@ -219,11 +229,18 @@ int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char h
 	int err = TLD_OK;
 	*found = false;
 	hex[0] = '\0';
+	if (ident != NULL) {
+		ident[0] = '\0';
+	}
 	if (rc == SQLITE_ROW) {
 		const unsigned char *d = sqlite3_column_text(st, 0);
 		if (d != NULL && d[0] != '\0') {
 			snprintf(hex, 65, "%s", (const char *)d);
 			*found = true;
+			const unsigned char *id = sqlite3_column_text(st, 1);
+			if (ident != NULL && id != NULL) {
+				snprintf(ident, 96, "%s", (const char *)id);
+			}
 		}
 	} else if (rc != SQLITE_DONE) {
 		err = tld_statedb_error(db, "reading the run history");

@@ -71,6 +71,18 @@ int tld_history_published_expiry(tld_statedb_t *db, const char *zone, tld_time_t
 int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char hex[65], bool *found);
 
 /*!
+ * \brief tld_history_kept_unsigned_digest() and the identity that run recorded
+ *        of STATE_DIR/unsigned.zone as it wrote it ("dev:ino:size:ctime_ns",
+ *        tld_run_file_ident(); "" when not recorded).  A file with that
+ *        identity now has not been written, renamed over or had its
+ *        attributes changed since (each sets a new ctime), so it still
+ *        holds the bytes of that digest.
+ * \param[out] ident  96 bytes, or NULL
+ * \return TLD_OK or TLD_ESTATE
+ */
+int tld_history_kept_unsigned(tld_statedb_t *db, const char *zone, char hex[65], char ident[96], bool *found);
+
+/*!
  * \brief Start time of the latest run of the zone whose verification checked
  *        the new version from scratch and passed (0 if none): `tldsign run`
  *        verifies from scratch again once verify.full-every has passed.

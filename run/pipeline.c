@@ -103,15 +103,65 @@ static int stage_load(struct run *r)
 	    (err = run_state_path(r, "signed.zone.vstate", r->vstate_path, sizeof(r->vstate_path))) != TLD_OK ||
 	    (err = run_state_path(r, "previous.zone.vstate", r->prev_vstate_path,
 	                      sizeof(r->prev_vstate_path))) != TLD_OK ||
-	    (err = run_state_path(r, "previous.zone", r->prev_path, sizeof(r->prev_path))) != TLD_OK) {
+	    (err = run_state_path(r, "previous.zone", r->prev_path, sizeof(r->prev_path))) != TLD_OK ||
+	    (err = run_state_path(r, "previous.zone.sigs", r->prev_sigs_path,
+	                      sizeof(r->prev_sigs_path))) != TLD_OK) {
 		return err;
 	}
 	return run_state_path(r, "signed.zone", r->signed_path, sizeof(r->signed_path));
 }
 
+static void *report_main(void *arg)
+{
+	struct report_job *j = arg;
+	double t0 = run_mono_seconds();
+	j->err = tld_zonegen_write_report(j->zg, j->path);
+	j->seconds = run_mono_seconds() - t0;
+	return NULL;
+}
+
+/*
+ * Writes STATE_DIR/zonegen-report.json on a thread (here when none can be
+ * had): the file waits on its fsync()s, which the stages after the export
+ * need not wait for.  The builder is only read from here on (every function
+ * after tld_zonegen_build() takes it const).  Joined by join_report().
+ */
+static int start_report(struct run *r)
+{
+	struct report_job *j = &r->zg_report;
+	int err = run_state_path(r, "zonegen-report.json", j->path, sizeof(j->path));
+	if (err != TLD_OK) {
+		return err;
+	}
+	j->zg = r->zg;
+	j->started = pthread_create(&j->thread, NULL, report_main, j) == 0;
+	if (!j->started) {
+		report_main(j);
+		j->joined = true;
+		return j->err;
+	}
+	return TLD_OK;
+}
+
+/* Waits for the report (once; a no-op when none was started).  \return the write's result */
+static int join_report(struct run *r)
+{
+	struct report_job *j = &r->zg_report;
+	if (j->started && !j->joined) {
+		double t0 = run_mono_seconds();
+		pthread_join(j->thread, NULL);
+		j->joined = true;
+		tld_info("run: export: report written beside the run in %.2f s (waited %.2f s for it)",
+		         j->seconds, run_mono_seconds() - t0);
+	}
+	return j->err;
+}
+
 /*
  * Stage 3-4: read and check the export, build (STATE_DIR/unsigned.zone and
- * the unsigned digest follow on a thread, run_start_unsigned_file()).
+ * the unsigned digest follow on a thread, run_start_unsigned_file(); the
+ * report on another, start_report(): a failed report fails the run before
+ * anything is published, run_stages()).
  */
 static int stage_export(struct run *r)
 {
@@ -121,13 +171,10 @@ static int stage_export(struct run *r)
 		return err;
 	}
 	double t_built = run_mono_seconds();
-	char report_path[4096];
-	if ((err = run_state_path(r, "zonegen-report.json", report_path, sizeof(report_path))) != TLD_OK ||
-	    (err = tld_zonegen_write_report(r->zg, report_path)) != TLD_OK) {
+	if ((err = start_report(r)) != TLD_OK) {
 		return err;
 	}
-	tld_info("run: export: read and built in %.2f s, report written in %.2f s", t_built - t0,
-	         run_mono_seconds() - t_built);
+	tld_info("run: export: read and built in %.2f s", t_built - t0);
 	r->unsigned_due = true;
 	const struct tld_zonegen_stats *zs = tld_zonegen_stats(r->zg);
 	r->cur.delegations = zs->delegated;
@@ -309,10 +356,13 @@ static int run_stages(struct run *r)
 {
 	int err;
 	run_start_verify_ahead(r);
+	const char *previous[] = { r->prev_path, r->prev_sigs_path, r->prev_vstate_path, r->prev_vcache_path };
+	run_start_remove_replaced(&r->replaced, r->cfg, previous, sizeof(previous) / sizeof(previous[0]));
 	if ((err = run_stage(r, TLD_STAGE_EXPORT, stage_export)) != TLD_OK ||
 	    (err = run_stage(r, TLD_STAGE_GUARDS, stage_guards)) != TLD_OK ||
 	    (err = run_stage(r, TLD_STAGE_KEYS, stage_keys)) != TLD_OK ||
-	    (err = run_stage(r, TLD_STAGE_SIGN, run_stage_sign)) != TLD_OK) {
+	    (err = run_stage(r, TLD_STAGE_SIGN, run_stage_sign)) != TLD_OK ||
+	    (err = join_report(r)) != TLD_OK) {
 		return err;
 	}
 	if (r->sig.unchanged && r->have_current) {
@@ -373,7 +423,9 @@ static void report(struct run *r, int result)
 
 static void run_free(struct run *r)
 {
+	(void)join_report(r); /* it reads zg: before the free, and under the lock */
 	run_join_prepare(r);
+	run_join_remove_replaced(&r->replaced);
 	tld_publish_abort(r->prep.prep);
 	tld_verify_prev_free(r->verify_prev);
 	for (size_t i = 0; i < r->n_messages; i++) {
@@ -404,6 +456,11 @@ int tld_run_pipeline(const struct tld_run_opts *opts)
 	int err = run_stage(&r, TLD_STAGE_LOAD, stage_load);
 	if (err == TLD_OK) {
 		err = run_stages(&r);
+	}
+	/* a run that ended before signing has its report too (for the operator) */
+	int report_err = join_report(&r);
+	if (err == TLD_OK) {
+		err = report_err;
 	}
 	tld_progress_end(&r.progress);
 	if (err != TLD_ELOCKED && r.lock != NULL) {

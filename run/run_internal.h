@@ -35,6 +35,7 @@
 #include "run/guards.h"
 #include "run/history.h"
 #include "run/pipeline.h"
+#include "run/replaced_files.h"
 #include "run/report.h"
 #include "run/unsigned.h"
 #include "signer/sign.h"
@@ -58,6 +59,18 @@ struct prep_job {
 	double done_at;                     /* mono_seconds() when it ended */
 };
 
+/* STATE_DIR/zonegen-report.json, written beside the stages after the export
+ * (it reads the builder, which nothing changes once built). */
+struct report_job {
+	pthread_t thread;
+	bool started;                       /* the thread runs or ran: join before zg is freed */
+	bool joined;
+	const struct tld_zonegen *zg;
+	char path[4096];
+	int err;
+	double seconds;                     /* how long the write took */
+};
+
 /* Everything one run holds; released by run_free(). */
 struct run {
 	const struct tld_run_opts *opts;
@@ -66,6 +79,7 @@ struct run {
 	tld_lock_t *lock;
 	tld_statedb_t *db;
 	struct tld_zonegen *zg;
+	struct report_job zg_report;        /* STATE_DIR/zonegen-report.json */
 	struct tld_run_unsigned_job *unsigned_job; /* STATE_DIR/unsigned.zone and its digest */
 	bool unsigned_due;                  /* the export stage got as far as the file */
 	bool unsigned_started;              /* start_unsigned_file() was called */
@@ -84,6 +98,7 @@ struct run {
 	tld_verify_prev_t *verify_prev;     /* the verifier's reading ahead of the last published
 	                                       version (run_start_verify_ahead()), or NULL */
 	struct prep_job prep;
+	struct replaced_job replaced;       /* the files the last publish replaced, removed beside the run */
 	struct tld_publish_result pub;
 	struct tld_secondary_status *sec;
 	size_t n_sec;
@@ -101,6 +116,7 @@ struct run {
 	char vstate_path[4096];             /* the verifier's state of signed.zone (verify/vstate.h) */
 	char prev_vstate_path[4096];        /* ... of the last published version */
 	char prev_path[4096];               /* STATE_DIR/previous.zone: the last published signer output */
+	char prev_sigs_path[4096];          /* ... and its side file (previous.zone.sigs) */
 	char full_reason[256];              /* why this run verifies from scratch */
 	double t_start;
 	struct tld_progress progress;

@@ -2,19 +2,15 @@
 /* `tldsign run` stages 8-9: the verification gate, publish, NOTIFY (run/run_internal.h). */
 #include "run/run_internal.h"
 
-/* Hard-links from to to, replacing to atomically. */
+/* Hard-links from to to, replacing to atomically; the file replaced is freed by the next run. */
 static int link_replace(const char *from, const char *to)
 {
-	char tmp[4096 + 16];
-	snprintf(tmp, sizeof(tmp), "%s.linktmp", to);
-	(void)unlink(tmp);
-	if (link(from, tmp) != 0 || rename(tmp, to) != 0) {
-		int e = errno;
-		(void)unlink(tmp);
-		tld_warning("run: %s -> %s: %s (the next run reuses no signatures)", from, to, strerror(e));
-		return tld_errno(e);
+	int err = run_replace_keeping_old(from, to);
+	if (err != TLD_OK) {
+		tld_warning("run: %s -> %s: %s (the next run reuses no signatures)", from, to,
+		            tld_strerror(err));
 	}
-	return TLD_OK;
+	return err;
 }
 
 /*
@@ -23,6 +19,7 @@ static int link_replace(const char *from, const char *to)
  */
 static void keep_previous(struct run *r)
 {
+	run_join_remove_replaced(&r->replaced);  /* the names it removes are given again here */
 	/* never a cache or state older than the published version: the verifier ties a
 	 * state to its file by a keyed tag (GMAC) anyway, and a stale cache only costs time */
 	if (access(r->vcache_path, F_OK) == 0) {
@@ -35,14 +32,10 @@ static void keep_previous(struct run *r)
 	} else {
 		(void)unlink(r->prev_vstate_path);
 	}
-	char prev[4096], from_sigs[4096 + 8], to_sigs[4096 + 8];
-	if (run_state_path(r, "previous.zone", prev, sizeof(prev)) != TLD_OK) {
-		return;
-	}
+	char from_sigs[4096 + 8];
 	snprintf(from_sigs, sizeof(from_sigs), "%s.sigs", r->signed_path);
-	snprintf(to_sigs, sizeof(to_sigs), "%s.sigs", prev);
-	if (link_replace(from_sigs, to_sigs) == TLD_OK) {
-		(void)link_replace(r->signed_path, prev);
+	if (link_replace(from_sigs, r->prev_sigs_path) == TLD_OK) {
+		(void)link_replace(r->signed_path, r->prev_path);
 	}
 }
 
@@ -191,7 +184,8 @@ static void *prepare_publish(void *arg)
 	struct run *r = job->r;
 	double t0 = run_mono_seconds();
 	/* signed.zone is written by rename and fsynced (signer): the version may link it */
-	struct tld_publish_opts po = { .link_input = true };
+	/* pruned versions' files are removed by the next run beside its first stages */
+	struct tld_publish_opts po = { .link_input = true, .defer_prune = true };
 	job->err = tld_publish_prepare(r->cfg, r->have_current ? &r->current : NULL, r->signed_path,
 	                               &po, &job->prep);
 	job->done_at = run_mono_seconds();
@@ -242,6 +236,7 @@ int run_stage_publish(struct run *r)
 	r->report.publish_prepared_seconds = r->prep.seconds;
 	tld_publish_prep_t *prep = r->prep.prep;
 	r->prep.prep = NULL;
+	run_join_remove_replaced(&r->replaced);  /* done long since; never beside a commit */
 	err = tld_publish_commit(prep, r->db, &r->pub);
 	if (err != TLD_OK && !(err == TLD_EIO && r->pub.after_publish_ran)) {
 		return err;

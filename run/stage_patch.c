@@ -43,8 +43,8 @@ static int fall_back(const char *why)
 	return TLD_EAGAIN;
 }
 
-/* The previous unsigned text mapped (*map NULL when there is none). */
-static int map_old_text(const char *path, void **map, size_t *len)
+/* The previous unsigned text mapped (*map NULL when there is none), and its identity (tld_run_file_ident()). */
+static int map_old_text(const char *path, void **map, size_t *len, char ident[96])
 {
 	*map = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -56,6 +56,7 @@ static int map_old_text(const char *path, void **map, size_t *len)
 		close(fd);
 		return fall_back("no unsigned zone of the last run");
 	}
+	tld_run_file_ident(&st, ident);
 	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED) {
@@ -66,19 +67,30 @@ static int map_old_text(const char *path, void **map, size_t *len)
 	return TLD_OK;
 }
 
-/* This run's text and the check of the previous one (its digest the history's). */
-static int texts(struct run *r, const void *old, size_t old_len)
+/*
+ * This run's text, and the check of the previous one: the digest the history
+ * keeps for the published version, taken of the file beside the text --
+ * unless the file still has the identity that run recorded as it wrote it
+ * (then it still holds those bytes: run/history.h).
+ */
+static int texts(struct run *r, const char *ident, size_t old_len)
 {
-	char kept[65];
+	char kept[65], kept_ident[96];
 	bool found = false;
-	if (tld_history_kept_unsigned_digest(r->db, r->cfg->zone, kept, &found) != TLD_OK || !found) {
+	if (tld_history_kept_unsigned(r->db, r->cfg->zone, kept, kept_ident, &found) != TLD_OK || !found) {
 		return fall_back("no unsigned digest of the published version in the run history");
 	}
-	struct old_digest od = { .path = r->unsigned_path, .err = TLD_OK };
+	bool same_file = kept_ident[0] != '\0' && strcmp(kept_ident, ident) == 0;
+	struct old_digest od = { .path = r->unsigned_path, .err = TLD_OK, .size = old_len };
 	pthread_t tid;
-	bool threaded = pthread_create(&tid, NULL, old_digest_main, &od) == 0;
-	if (!threaded) {
-		old_digest_main(&od);
+	bool threaded = false;
+	if (same_file) {
+		snprintf(od.hex, sizeof(od.hex), "%s", kept);
+	} else {
+		threaded = pthread_create(&tid, NULL, old_digest_main, &od) == 0;
+		if (!threaded) {
+			old_digest_main(&od);
+		}
 	}
 	double t0 = run_mono_seconds();
 	int err = tld_run_unsigned_text(r->zg, &r->unsigned_text, &r->unsigned_text_len);
@@ -89,12 +101,12 @@ static int texts(struct run *r, const void *old, size_t old_len)
 	if (err != TLD_OK) {
 		return err;
 	}
-	tld_debug("run: sign: the unsigned text (%.1f MiB) made in %.2f s, the last run's hashed beside it",
-	          (double)r->unsigned_text_len / 1048576.0, made);
+	tld_info("run: sign: the unsigned text (%.1f MiB) made in %.2f s, the last run's %s",
+	          (double)r->unsigned_text_len / 1048576.0, made,
+	          same_file ? "as it was written (its identity unchanged)" : "hashed beside it");
 	if (od.err != TLD_OK || od.size != old_len || strcmp(od.hex, kept) != 0) {
 		return fall_back("the last run's unsigned zone is not the one the published version was signed from");
 	}
-	(void)old;
 	return TLD_OK;
 }
 
@@ -116,9 +128,10 @@ int run_sign_patched(struct run *r, const struct signer_sign_opts *so)
 	double t0 = run_mono_seconds();
 	void *old = NULL;
 	size_t old_len = 0;
-	int err = map_old_text(r->unsigned_path, &old, &old_len);
+	char ident[96] = "";
+	int err = map_old_text(r->unsigned_path, &old, &old_len, ident);
 	if (err == TLD_OK) {
-		err = texts(r, old, old_len);
+		err = texts(r, ident, old_len);
 	}
 	if (err == TLD_OK) { /* the file from the text, beside the patch */
 		r->unsigned_started = true;
@@ -143,6 +156,16 @@ int run_sign_patched(struct run *r, const struct signer_sign_opts *so)
 	if (err == TLD_OK) {
 		tld_info("run: sign: signed as a patch of serial %" PRIu32 " in %.2f s", r->current.serial,
 		         run_mono_seconds() - t0);
+	}
+	if (err == TLD_OK && !r->sig.unchanged) {
+		/*
+		 * Nothing reads the built export any more (the unsigned file is
+		 * written from the text; an unchanged result could still sign in
+		 * full, so it is kept then): its memory goes back now, for the
+		 * files and buffers of the stages to come to take while it is warm.
+		 */
+		tld_zonegen_free(r->zg);
+		r->zg = NULL;
 	}
 	return err;
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* `tldsign run` stage 7: sign (run/run_internal.h). */
+#include <sys/stat.h>
+
 #include "run/run_internal.h"
 
 /* The SOA serial of a zone file written by the signer (first SOA record). */
@@ -91,6 +93,10 @@ int run_wait_unsigned_file(struct run *r)
 	double t0 = run_mono_seconds(), took = 0, cpu = 0;
 	r->unsigned_err = tld_run_unsigned_finish(r->unsigned_job, r->cur.unsigned_digest, &took, &cpu);
 	r->unsigned_job = NULL;
+	struct stat st;
+	if (r->unsigned_err == TLD_OK && stat(r->unsigned_path, &st) == 0) {
+		tld_run_file_ident(&st, r->cur.unsigned_ident); /* the next run's patch need not hash it again */
+	}
 	if (r->unsigned_err == TLD_OK) {
 		tld_info("run: %s written and hashed beside the run in %.2f s, %.2f s CPU (waited %.2f s "
 		         "for it)", r->unsigned_path, took, cpu, run_mono_seconds() - t0);

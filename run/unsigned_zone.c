@@ -368,3 +368,9 @@ int tld_run_unsigned_finish(struct tld_run_unsigned_job *j, char hex[65], double
 	free(j);
 	return err;
 }
+
+void tld_run_file_ident(const struct stat *st, char out[96])
+{
+	snprintf(out, 96, "%ju:%ju:%jd:%jd.%09ld", (uintmax_t)st->st_dev, (uintmax_t)st->st_ino, (intmax_t)st->st_size,
+	         (intmax_t)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
+}

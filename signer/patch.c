@@ -56,6 +56,7 @@ struct driver {
 	size_t map_len;
 	struct signer_zone *zone;  /* the replaced names' records */
 	size_t refresh;            /* names with a signature due */
+	size_t due;                /* RRsets with a signature due, the replaced names' (the apex's) included */
 	struct patch_names deep_tops; /* names one label below the apex with NSEC3 records below them */
 	struct patch_names tops;   /* of them, those whose whole subtree is replaced */
 	struct signer_nsec3_params n3p;
@@ -297,6 +298,7 @@ static int names_due(struct driver *d)
 		if (s->nsigs > 0 && exp > now + refresh && inc <= now) {
 			continue;
 		}
+		d->due++; /* not "nothing" even when its name is replaced anyway (the apex always is) */
 		const uint8_t *name = sf->names + s->name;
 		size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - s->name));
 		if (patch_names_has(&d->pc.replaced, name, len)) {
@@ -472,16 +474,7 @@ static int take_changes(struct driver *d, const struct signer_owner_change *ch, 
 /* Index of the first link with hash >= h. */
 static size_t link_lower(const struct patch_link *v, size_t n, const uint8_t *h)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (memcmp(v[mid].hash, h, SIGNER_NSEC3_HASH_LEN) < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return lo;
+	return patch_hash_lower(v, n, sizeof(*v), h);
 }
 
 /* One record of a replaced name's lines into the zone (what the full path's fill takes and drops). */
@@ -587,20 +580,7 @@ static int replace_before(struct driver *d, const struct patch_link *chain, size
 /* Is hash h among the previous chain's? */
 static bool in_previous_chain(const struct signer_sigfile *sf, const uint8_t *h)
 {
-	size_t lo = 0, hi = (size_t)sf->patch->nchain;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(sf->chain[mid].hash, h, SIGNER_NSEC3_HASH_LEN);
-		if (c == 0) {
-			return true;
-		}
-		if (c < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return false;
+	return patch_hash_find(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), h) != SIZE_MAX;
 }
 
 /*
@@ -653,9 +633,12 @@ static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *
 	}
 	/* the names before each hash that went or came */
 	d->pc.ngone = 0;
+	size_t at = 0; /* both chains in hash order: one walk */
 	for (uint64_t i = 0; i < ph->nchain && ret == TLD_OK; i++) {
 		const uint8_t *h = sf->chain[i].hash;
-		size_t at = link_lower(chain, n, h);
+		while (at < n && memcmp(chain[at].hash, h, SIGNER_NSEC3_HASH_LEN) < 0) {
+			at++;
+		}
 		if (at < n && memcmp(chain[at].hash, h, SIGNER_NSEC3_HASH_LEN) == 0) {
 			continue;
 		}
@@ -689,11 +672,17 @@ static int plan_chain(struct driver *d)
 		return TLD_ENOMEM;
 	}
 	for (int round = 0; round < 3; round++) {
-		size_t added = 0;
+		size_t added = 0, tops = d->tops.count;
 		free(d->pc.chain);
 		d->pc.chain = NULL;
 		int ret = chain_round(d, &d->pc.chain, &d->pc.nchain, &added);
-		if (ret != TLD_OK || added == 0) {
+		/*
+		 * A name replaced for its neighbour is in the chain already and keeps
+		 * its hash: the chain stands.  A subtree replaced for it may bring
+		 * empty non-terminals the rules decide anew: another round.  (Should
+		 * the rules and the chain ever disagree, sign_patch_chain() finds it.)
+		 */
+		if (ret != TLD_OK || added == 0 || d->tops.count == tops) {
 			return ret;
 		}
 	}
@@ -743,7 +732,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	if (ret == TLD_OK) {
 		ret = names_due(d);
 	}
-	d->pc.nothing = nch == 0 && d->refresh == 0;
+	d->pc.nothing = nch == 0 && d->due == 0;
 	double t2 = mono();
 	if (ret == TLD_OK) {
 		ret = plan_chain(d);

@@ -21,6 +21,7 @@ struct sign_run;
 struct patch_names {
 	uint8_t **slot;            /*!< open addressing; NULL: empty */
 	size_t mask, count;
+	uint64_t seed;             /*!< of the hash: random, drawn when the set first grows */
 };
 
 /*! \return TLD_OK (added or there already), TLD_ENOMEM */
@@ -29,6 +30,15 @@ bool patch_names_has(const struct patch_names *s, const uint8_t *wire, size_t le
 /*! The slot of a name: its copy (length byte, then the name) when there, else the empty slot it would take. */
 size_t patch_names_slot(const struct patch_names *s, const uint8_t *wire, size_t len);
 void patch_names_free(struct patch_names *s);
+
+/*!
+ * \brief In an array of n elements of stride bytes, each starting with an
+ *        NSEC3 hash (SIGNER_NSEC3_HASH_LEN bytes) and sorted by it: the first
+ *        element whose hash is at or after hash (n when none).
+ */
+size_t patch_hash_lower(const void *base, size_t n, size_t stride, const uint8_t *hash);
+/*! \brief As patch_hash_lower(): the element with that hash, or SIZE_MAX. */
+size_t patch_hash_find(const void *base, size_t n, size_t stride, const uint8_t *hash);
 
 /*! One NSEC3 record of the chain after the patch. */
 struct patch_link {

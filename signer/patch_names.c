@@ -1,24 +1,41 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The name sets of a patch run (patch_internal.h): open addressing over owned copies. */
+/* The lookups of a patch run (patch_internal.h): name sets (open addressing over owned copies), hash-sorted arrays. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "common/error.h"
 #include "signer/patch_internal.h"
 
 
-static uint64_t name_hash(const uint8_t *w, size_t len)
+/*
+ * Eight bytes at a time, then a 64-bit finaliser, from the set's random
+ * seed: registrants pick names, so which names share a bucket must not be
+ * known ahead (no run slowed by names made to collide).
+ */
+static uint64_t name_hash(uint64_t seed, const uint8_t *w, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ w[i]) * 0x100000001b3ULL;
+	uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x;
+		memcpy(&x, w + i, 8);
+		h = (h ^ x) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
-	return h ^ (h >> 29);
+	uint64_t x = 0;
+	memcpy(&x, w + i, len - i);
+	h ^= x;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
 }
 
 size_t patch_names_slot(const struct patch_names *s, const uint8_t *wire, size_t len)
 {
-	size_t i = (size_t)name_hash(wire, len) & s->mask;
+	size_t i = (size_t)name_hash(s->seed, wire, len) & s->mask;
 	while (s->slot[i] != NULL && !(s->slot[i][0] == len && memcmp(s->slot[i] + 1, wire, len) == 0)) {
 		i = (i + 1) & s->mask;
 	}
@@ -32,9 +49,12 @@ int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
 	}
 	if (s->slot == NULL || (s->count + 1) * 2 > s->mask + 1) {
 		size_t cap = s->slot == NULL ? 1024 : (s->mask + 1) * 2;
-		struct patch_names n = { .slot = calloc(cap, sizeof(uint8_t *)), .mask = cap - 1 };
+		struct patch_names n = { .slot = calloc(cap, sizeof(uint8_t *)), .mask = cap - 1, .seed = s->seed };
 		if (n.slot == NULL) {
 			return TLD_ENOMEM;
+		}
+		if (s->slot == NULL && getrandom(&n.seed, sizeof(n.seed), 0) != (ssize_t)sizeof(n.seed)) {
+			n.seed = (uint64_t)(uintptr_t)n.slot * 0x9e3779b97f4a7c15ULL; /* no entropy: still not fixed */
 		}
 		for (size_t i = 0; s->slot != NULL && i <= s->mask; i++) {
 			if (s->slot[i] != NULL) {
@@ -74,3 +94,29 @@ void patch_names_free(struct patch_names *s)
 	memset(s, 0, sizeof(*s));
 }
 
+
+size_t patch_hash_lower(const void *base, size_t n, size_t stride, const uint8_t *hash)
+{
+	const uint8_t *b = base;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(b + mid * stride, hash, SIGNER_NSEC3_HASH_LEN) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+size_t patch_hash_find(const void *base, size_t n, size_t stride, const uint8_t *hash)
+{
+	size_t at = patch_hash_lower(base, n, stride, hash);
+	return at < n && memcmp((const uint8_t *)base + at * stride, hash, SIGNER_NSEC3_HASH_LEN) == 0 ? at : SIZE_MAX;
+}
+
+/* The arrays patch_hash_lower() is used on begin with their hash. */
+_Static_assert(offsetof(struct patch_link, hash) == 0, "patch_link: hash first");
+_Static_assert(offsetof(struct signer_nsec3, hash) == 0, "signer_nsec3: hash first");
+_Static_assert(offsetof(struct signer_sigfile_chain_item, hash) == 0, "chain item: hash first");

@@ -46,11 +46,52 @@ static double mono(void)
 }
 
 /* The canonical sort key of the owner of the line at p (its first field), or 0 when it has none. */
+/*
+ * The sort key (signer/dname.h) of an absolute name in presentation form
+ * without escapes, made from the text directly: labels from the last,
+ * lower-cased, each ended by 0 -- what signer_dname_key() makes of its wire
+ * form.  0 when the name is not that simple (the caller parses it).
+ */
+static size_t simple_name_key(const char *p, size_t n, uint8_t *key)
+{
+	if (n < 2 || p[n - 1] != '.' || memchr(p, '\\', n) != NULL) {
+		return 0;
+	}
+	size_t k = 0, end = n - 1, wire = 1;
+	for (;;) {
+		size_t start = end;
+		while (start > 0 && p[start - 1] != '.') {
+			start--;
+		}
+		size_t len = end - start;
+		wire += len + 1;
+		if (len == 0 || len > 63 || wire > SIGNER_DNAME_MAX) {
+			return 0;
+		}
+		for (size_t i = start; i < end; i++) {
+			uint8_t c = (uint8_t)p[i];
+			if (c <= 1) {
+				return 0;
+			}
+			key[k++] = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+		}
+		key[k++] = 0;
+		if (start == 0) {
+			return k;
+		}
+		end = start - 1;
+	}
+}
+
 static size_t line_owner_key(const char *p, const char *end, uint8_t *key)
 {
 	const char *q = p;
 	while (q < end && *q != '\t' && *q != ' ' && *q != '\n') {
 		q++;
+	}
+	size_t fast = q > p ? simple_name_key(p, (size_t)(q - p), key) : 0;
+	if (fast > 0) {
+		return fast;
 	}
 	uint8_t wire[SIGNER_DNAME_MAX];
 	if (q == p || signer_zparse_name(p, (size_t)(q - p), NULL, wire) == 0) {
@@ -514,39 +555,13 @@ static void keep_exp(struct sign_patch *pc, const struct signer_sigfile_slot *s,
 /* The run's chain item of a hash (its items are sorted by hash). */
 static size_t run_chain_index(const struct sign_run *run, const uint8_t *hash)
 {
-	size_t lo = 0, hi = run->n3->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(run->n3->items[mid].hash, hash, SIGNER_NSEC3_HASH_LEN);
-		if (c == 0) {
-			return mid;
-		}
-		if (c < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return SIZE_MAX;
+	return patch_hash_find(run->n3->items, run->n3->count, sizeof(*run->n3->items), hash);
 }
 
 /* The previous chain item of a hash. */
 static size_t prev_chain_index(const struct signer_sigfile *sf, const uint8_t *hash)
 {
-	size_t lo = 0, hi = (size_t)sf->patch->nchain;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(sf->chain[mid].hash, hash, SIGNER_NSEC3_HASH_LEN);
-		if (c == 0) {
-			return mid;
-		}
-		if (c < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return SIZE_MAX;
+	return patch_hash_find(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), hash);
 }
 
 /* The patch index after the patch (see the top of the file). */

@@ -297,9 +297,12 @@ static int row_domain(struct tld_zonegen *zg, const char *file, const struct tld
 		if (l == 0) {
 			break;
 		}
+		/* the statuses are distinct: the first that matches is the only one
+		 * (most are written as spelled here: compared as such first) */
 		bool known = false;
-		for (size_t i = 0; i < sizeof(epp_statuses) / sizeof(epp_statuses[0]); i++) {
-			if (epp_status_len[i] == l && strncasecmp(p, epp_statuses[i], l) == 0) {
+		for (size_t i = 0; i < sizeof(epp_statuses) / sizeof(epp_statuses[0]) && !known; i++) {
+			if (epp_status_len[i] == l && (bytes8_equal(p, epp_statuses[i], l) ||
+			                               strncasecmp(p, epp_statuses[i], l) == 0)) {
 				known = true;
 				held |= (i == 1 || i == 13);
 			}

@@ -54,26 +54,40 @@ static uint32_t ancestor_with(const struct tld_zonegen *zg, const char *name, si
 	return ZG_NONE;
 }
 
-/* Wire order of two hosts: the first 8 wire bytes, then the whole names. */
+/* The NS hosts being ranked (rank_hosts()): by item, bytes 8-15 of its
+ * host's wire form (wire_prefix()); the item's id is its index here. */
+static const uint64_t *sort_wire_next;
+static const uint32_t *sort_hosts;
+
+/* Wire order of two hosts: the first 8 wire bytes, the next 8, then the
+ * whole names.  The wire bytes compared as big-endian numbers (0-padded:
+ * a name's wire form ends with its 0 root label) are the order of the
+ * wire forms, which tld_name_wire_cmp() gives label by label. */
 static int cmp_host_wire(const void *a, const void *b)
 {
 	const struct zg_prefixed *x = a, *y = b;
 	if (x->prefix != y->prefix) {
 		return x->prefix < y->prefix ? -1 : 1;
 	}
+	uint64_t nx = sort_wire_next[x->id], ny = sort_wire_next[y->id];
+	if (nx != ny) {
+		return nx < ny ? -1 : 1;
+	}
 	const struct zg_name *n = sort_zg->names;
-	return tld_name_wire_cmp(n[x->id].text, n[y->id].text);
+	return tld_name_wire_cmp(n[sort_hosts[x->id]].text, n[sort_hosts[y->id]].text);
 }
 
-/* The first 8 bytes of a normalised name's wire form, big-endian, 0-padded. */
-static uint64_t wire_prefix(const char *name, size_t len)
+/* Bytes [0, 16) of a normalised name's wire form, 0-padded, as two
+ * big-endian numbers: first[0] the first 8, first[1] the next 8. */
+static void wire_prefix(const char *name, size_t len, uint64_t first[2])
 {
-	unsigned char w[8] = { 0 };
+	unsigned char w[16] = { 0 };
 	size_t k = 0, label = 0;
-	for (size_t i = 0; i < len && k < 8; i++) {
+	for (size_t i = 0; i < len && k < 16; i++) {
 		if (i == label) {
-			w[k++] = (unsigned char)strcspn(name + i, ".");
-			if (k == 8) {
+			const char *dot = memchr(name + i, '.', len - i);
+			w[k++] = (unsigned char)(dot != NULL ? (size_t)(dot - name) - i : len - i);
+			if (k == 16) {
 				break;
 			}
 		}
@@ -83,11 +97,13 @@ static uint64_t wire_prefix(const char *name, size_t len)
 		}
 		w[k++] = (unsigned char)name[i];
 	}
-	uint64_t p = 0;
-	for (size_t i = 0; i < 8; i++) {
-		p = p << 8 | w[i];
+	for (size_t h = 0; h < 2; h++) {
+		uint64_t p = 0;
+		for (size_t i = 0; i < 8; i++) {
+			p = p << 8 | w[8 * h + i];
+		}
+		first[h] = p;
 	}
-	return p;
 }
 
 /* By name id: the wire-order rank of the NS hosts (rank_hosts()), for cmp_ns;
@@ -176,24 +192,36 @@ static int rank_hosts(const struct tld_zonegen *zg, uint32_t **rank)
 {
 	size_t n = zg->ns_host_count;
 	struct zg_prefixed *hosts = malloc((n ? n : 1) * sizeof(*hosts));
+	uint64_t *next = malloc((n ? n : 1) * sizeof(*next));
 	/* only the NS hosts' entries are set and read (cmp_ns()): the others
 	 * stay 0, and calloc()'s fresh pages of them are never touched */
 	uint32_t *r = calloc(zg->name_count ? zg->name_count : 1, sizeof(*r));
-	if (hosts == NULL || r == NULL) {
+	if (hosts == NULL || next == NULL || r == NULL) {
 		free(hosts);
+		free(next);
 		free(r);
 		return TLD_ENOMEM;
 	}
+	/* most hosts share their first 8 wire bytes with others (ns1.xyz...):
+	 * the next 8 decide without the names' text */
 	for (size_t i = 0; i < n; i++) {
 		const struct zg_name *h = &zg->names[zg->ns_hosts[i]];
-		hosts[i].prefix = wire_prefix(h->text, h->len);
-		hosts[i].id = zg->ns_hosts[i];
+		uint64_t w[2];
+		wire_prefix(h->text, h->len, w);
+		hosts[i].prefix = w[0];
+		hosts[i].id = (uint32_t)i;
+		next[i] = w[1];
 	}
+	sort_wire_next = next;
+	sort_hosts = zg->ns_hosts;
 	int ret = zg_sort_prefixed(hosts, n, cmp_host_wire);
+	sort_wire_next = NULL;
+	sort_hosts = NULL;
 	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
-		r[hosts[i].id] = (uint32_t)i;
+		r[zg->ns_hosts[hosts[i].id]] = (uint32_t)i;
 	}
 	free(hosts);
+	free(next);
 	if (ret != TLD_OK) {
 		free(r);
 		return ret;
@@ -601,6 +629,11 @@ int zg_apply_rules(struct tld_zonegen *zg)
 	zg->apex_id = zg_lookup(zg, zg->zone, zg->zone_len);
 	free(zg->slots);
 	zg->slots = NULL;
+	/* while the owners are sorted: it reads only ns[] (final after
+	 * index_ns()) and the names' text, which the sort only reads too */
+	if (ret == TLD_OK) {
+		ret = zg_pack_ns_hosts(zg);
+	}
 	ret = finish_owner_sort(zg, &os, ret);
 	sort_zg = NULL;
 	return ret;

@@ -208,11 +208,13 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
                    const char *const *files, size_t count);
 
 /* rules.c: the owners' canonical order is sorted on a thread of its own
- * beside the other rules (the in-zone names, a superset; see rules.c) */
+ * beside the other rules (the in-zone names, a superset; see rules.c) and
+ * the NS hosts' packing (zg_pack_ns_hosts()) */
 int zg_apply_rules(struct tld_zonegen *zg);
 
 /* nshosts.c: each NS host's wire form and text packed once (ns_packed,
- * ns_names) for the walks, after the rules; TLD_OK, TLD_ENOMEM, TLD_ERANGE */
+ * ns_names) for the walks, once ns[] is final (zg_apply_rules() calls it);
+ * TLD_OK, TLD_ENOMEM, TLD_ERANGE */
 int zg_pack_ns_hosts(struct tld_zonegen *zg);
 
 /* The wire form of the host of ns[k] (its length in *len). */

@@ -189,6 +189,12 @@ ok $? "run 5: $cached of $valid signatures verified from the verifier's cache, t
 is delta "$(json verify_mode)" "run 5: verified by its changes from the published version (verified from scratch at run 1)"
 [ -s "$S/previous.zone.vstate" ]; ok $? "the verifier's state of the published version is kept"
 [ "$(current_file)" != "$old" ]; ok $? "a new version is published"
+# the files the publish replaced keep a second name until the next run frees them (run/replaced_files.h)
+cmp -s "$S/previous.zone" "$(current_file)"; ok $? "previous.zone is the published version's signer output"
+[ "$(stat -c %i "$S/previous.zone.old")" = "$(stat -c %i "$old")" ]
+ok $? "previous.zone.old is the file it replaced (the version before, $old)"
+replaced=$(stat -c %i "$S/previous.zone.sigs.old" 2>/dev/null)
+[ -n "$replaced" ]; ok $? "previous.zone.sigs.old: the side file replaced"
 zone_ok "run 5"
 is "$(published_serial)" "$(secondary_serial)" "run 5: the NSD secondary follows"
 f=$(current_file)
@@ -206,6 +212,9 @@ done
 export_at 6
 run_at 6
 is 3 "$rc" "a 10% delegation drop is refused"
+[ "$(stat -c %i "$S/previous.zone.sigs.old" 2>/dev/null)" != "$replaced" ] && [ ! -e "$S/previous.zone.old" ]
+ok $? "the next run (even one refused) removed the files the last publish replaced"
+[ -s "$S/previous.zone" ] && [ -s "$S/previous.zone.sigs" ]; ok $? "and kept the published version's"
 echo "$out" | grep -q "max-delegation-drop: delegations fell from"; ok $? "the refusal names the guard and the figures"
 run_at 6 --force "ticket 4712: registrar cleanup"
 is 0 "$rc" "--force publishes the drop once"
@@ -242,6 +251,22 @@ run_at 10
 is 0 "$rc" "with the secondary back, the next run (nothing changed) gets it confirmed"
 echo "$out" | grep -q "notifying again"; ok $? "it says it notifies again"
 is "$(published_serial)" "$(secondary_serial)" "the secondary serves the published serial"
+
+# the zonegen report is written beside the stages after the export: one that
+# cannot be written still fails the run, and nothing is published
+echo "late2.test,ok" >>"$I/export/domains.csv"
+echo "late2.test,ns1.example.net" >>"$I/export/nameservers.csv"
+export_at 11
+rm -f "$S/zonegen-report.json"; mkdir "$S/zonegen-report.json"
+v=$(versions)
+run_at 11
+[ "$rc" -ne 0 ]; ok $? "a zonegen report that cannot be written fails the run (exit $rc)"
+echo "$out" | grep -q "zonegen-report.json exists and is not a regular file"; ok $? "it names the report"
+is "$v" "$(versions)" "nothing published"
+rmdir "$S/zonegen-report.json"
+run_at 12
+is 0 "$rc" "the next run publishes"
+[ -s "$S/zonegen-report.json" ]; ok $? "and writes the report"
 
 run_cmd "$TLDSIGN" -c "$C" --now "$(at 10)" status --timeout 3
 echo "$out" | grep -q "127.0.0.1@15721 *serial .* (current)"; ok $? "status: the secondary is current"

@@ -47,6 +47,8 @@ round() {
 	[ "$rc" -eq 0 ] || echo "$out" | tail -15 | sed 's/^/#   /'
 	if [ "$expect" = patch ]; then
 		echo "$out" | grep -q "a patch of the previous version"; ok $? "$name: signed as a patch"
+		# the last run's unsigned.zone, as that run wrote it, is not hashed again
+		echo "$out" | grep -q "identity unchanged"; ok $? "$name: the last run's unsigned.zone known by its identity"
 	else
 		echo "$out" | grep -q "the whole zone is signed"; ok $? "$name: the whole zone signed (fall-back)"
 	fi
@@ -116,7 +118,18 @@ echo "nosidefile.test,ok" >>"$E/domains.csv"
 echo "nosidefile.test,ns1.example.net" >>"$E/nameservers.csv"
 rm -f "$I/state/previous.zone.sigs"
 round "no side file" $((8 * 24 * 60 + 20)) full
-# 9: and the next run patches again
+# 9: the last run's unsigned.zone edited in place (one byte, same size): not the text the
+# published version was signed from any more, so the whole zone is signed
+echo "edited.test,ok" >>"$E/domains.csv"
+echo "edited.test,ns1.example.net" >>"$E/nameservers.csv"
+at=$(($(stat -c %s "$I/state/unsigned.zone") - 3))
+b=$(dd if="$I/state/unsigned.zone" bs=1 skip="$at" count=1 2>/dev/null)
+[ "$b" = 9 ] && b=8 || b=9
+printf '%s' "$b" | dd of="$I/state/unsigned.zone" bs=1 seek="$at" conv=notrunc 2>/dev/null
+round "unsigned.zone edited" $((8 * 24 * 60 + 25)) full
+echo "$out" | grep -q "not the one the published version was signed from"
+ok $? "unsigned.zone edited: the run says why"
+# 10: and the next run patches again
 echo "again.test,ok" >>"$E/domains.csv"
 echo "again.test,ns1.example.net" >>"$E/nameservers.csv"
 round "patching again" $((8 * 24 * 60 + 30)) patch

@@ -6,7 +6,10 @@
  * repeated and backward positions); the digest and check in one pass are the
  * two computed apart (texts longer than one piece, lengths not a multiple of
  * 32); tld_image_index()'s check in its pass is tld_image_check(), its sparse
- * offsets those of every stride-th record.
+ * offsets those of every stride-th record; its checks made four at a time are
+ * tld_image_record_check()'s one at a time, for records of every length from
+ * the shortest on, in any number, up to the very end of data allocated
+ * without a byte to spare.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +148,56 @@ static void index_check(void)
 	tld_image_free(img);
 }
 
+/* Appends a record of owner "x.<k>." (k < 10) with rdlen bytes of rdata; returns its length. */
+static size_t put_record(uint8_t *p, unsigned k, size_t rdlen, unsigned seed)
+{
+	static const uint8_t owner[] = { 1, 'x', 1, '0', 0 };
+	memcpy(p, (const uint8_t[]){ sizeof(owner) }, 1);
+	memcpy(p + 1, owner, sizeof(owner));
+	p[4] = (uint8_t)('0' + k % 10);
+	uint8_t *f = p + 1 + sizeof(owner);
+	memcpy(f, (const uint8_t[]){ 0, 2, 0, 1, 0, 0, 0x0e, 0x10, (uint8_t)(rdlen >> 8), (uint8_t)rdlen }, 10);
+	for (size_t i = 0; i < rdlen; i++) {
+		f[10 + i] = (uint8_t)(seed * 31 + i * 7 + k);
+	}
+	return 1 + sizeof(owner) + 10 + rdlen;
+}
+
+/* The checks four at a time against tld_image_record_check() one at a time. */
+static void index_check_lanes(void)
+{
+	unsigned seed = 12345;
+	size_t bad = 0, refused = 0, runs = 0;
+	for (size_t count = 1; count <= 41; count++) {
+		for (int shape = 0; shape < 4; shape++) {
+			/* rdata lengths: all short, growing, one long among short, random */
+			size_t rdl[41], total = 0;
+			for (size_t i = 0; i < count; i++) {
+				seed = seed * 1103515245u + 12345u;
+				rdl[i] = shape == 0 ? i % 3
+				         : shape == 1 ? i * 9
+				         : shape == 2 ? (i % 5 == 2 ? 300 : 1)
+				                      : (seed >> 16) % 200;
+				total += 1 + 5 + 10 + rdl[i];
+			}
+			uint8_t *data = malloc(total);  /* not a byte to spare: the last ones checked alone */
+			uint64_t want = 0, got = 0;
+			size_t pos = 0, marks[41];
+			for (size_t i = 0; i < count; i++) {
+				size_t l = put_record(data + pos, (unsigned)i, rdl[i], seed);
+				want += tld_image_record_check(data + pos);
+				pos += l;
+			}
+			refused += tld_image_index(data, total, marks, count, 1, &got) != TLD_OK;
+			bad += got != want;
+			runs++;
+			free(data);
+		}
+	}
+	ok(refused == 0 && bad == 0, "%zu images of 1 to 41 records of 16 to 331 bytes: the checks "
+	   "four at a time are those one at a time", runs);
+}
+
 int main(void)
 {
 	tld_log_init(getenv("TLDSIGN_TEST_VERBOSE") ? TLD_LOG_INFO : TLD_LOG_ERROR, false);
@@ -155,5 +208,6 @@ int main(void)
 	pieces();
 	digest_and_check();
 	index_check();
+	index_check_lanes();
 	return exit_status();
 }

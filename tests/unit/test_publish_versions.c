@@ -124,6 +124,34 @@ static void prepare_commit_abort(const struct tld_config *cfg, tld_statedb_t *db
 	is_int(7, res.serial, "serial 7 published");
 	is_int(10, (long long)res.removed, "journal entry 6 -> 7: 10 removed");
 	is_int(10, (long long)res.added, "journal entry 6 -> 7: 10 added");
+
+	/* defer_prune: the pruned version's files renamed NAME.pruned, removed later */
+	struct tld_publish_opts defer = { .defer_prune = true };
+	int zones_before = count_files("zones", ".zone");
+	is_int(TLD_OK, tld_versions_current(db, &after), "current version before serial 8");
+	unlink(zone);
+	write_zone(zone, 8, 7);
+	is_int(TLD_OK, tld_publish_prepare(cfg, &after, zone, &defer, &p), "prepare serial 8 (defer_prune)");
+	is_int(TLD_OK, tld_publish_commit(p, db, &res), "commit serial 8: serial 6 pruned (keep 2)");
+	is_int(2, count_files("zones", ".pruned"), "the pruned version's zone file and image: NAME.pruned");
+	snprintf(path, sizeof(path), "%s/zones/test.6.zone.pruned", dir);
+	ok(access(path, F_OK) == 0, "test.6.zone.pruned");
+	snprintf(path, sizeof(path), "%s/zones/test.6.zone", dir);
+	ok(access(path, F_OK) != 0, "no test.6.zone: pruned all the same");
+	is_int(zones_before, count_files("zones", ".zone"), "as many versions' zone files as before");
+	snprintf(path, sizeof(path), "%s/zones/test.99.zone.prune", dir);  /* not a pruned file */
+	FILE *f = fopen(path, "w");
+	if (f != NULL) {
+		fclose(f);
+	}
+	is_int(2, (long long)tld_publish_remove_pruned(cfg), "removed later: 2 files");
+	is_int(0, count_files("zones", ".pruned"), "no NAME.pruned left");
+	ok(access(path, F_OK) == 0, "other files stay");
+	unlink(path);
+	is_int(0, (long long)tld_publish_remove_pruned(cfg), "nothing more to remove");
+	is_int(TLD_OK, tld_versions_current(db, &after), "current version after serial 8");
+	ok(after.serial == 8 && access(after.file, F_OK) == 0 && access(after.image, F_OK) == 0,
+	   "serial 8 current, its files in place");
 }
 
 /*

@@ -5,6 +5,7 @@
  * domain; sibling glue; a host at the delegation point itself; orphan glue;
  * lame in-zone hosts; apex.records hosts; apex data under a delegation.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "common/error.h"
 #include "tests/tap/tap.h"
 #include "tests/unit/zonegen_fixture.h"
+#include "zonegen/name.h"
 
 static char tmpdir[] = "/tmp/test_zonegen_glue.XXXXXX";
 
@@ -62,6 +64,64 @@ int main(void)
 	ok(zone && strstr(zone, "ns.b.test.\t172800\tIN\tA\t192.0.2.1\n"),
 	   "sibling glue published (host under delegated b.test, NS of a.test)");
 	is_int(0, zg ? (long long)tld_zonegen_stats(zg)->orphan_glue : -1, "no orphan");
+	free(zone);
+	tld_zonegen_free(zg);
+
+	/* EPP statuses in any case (a hold is a hold); a longer word is unknown */
+	zone = run("name,statuses\nup.test,CLIENTHOLD\nmix.test,ok ServerHold\n"
+	           "plain.test,OK clientHoldX\nlast.test,clientTransferProhibited  clienthold\n",
+	           "domain,host\nup.test,ns.provider.net\nmix.test,ns.provider.net\n"
+	           "plain.test,ns.provider.net\nlast.test,ns.provider.net\n",
+	           "host,address\n", NULL, &zg);
+	ok(zone && strstr(zone, "plain.test.\t172800\tIN\tNS\t") != NULL &&
+	   strstr(zone, "up.test.") == NULL && strstr(zone, "mix.test.") == NULL &&
+	   strstr(zone, "last.test.") == NULL,
+	   "statuses matched without regard to case: only plain.test delegated");
+	is_int(3, zg ? (long long)tld_zonegen_stats(zg)->held : -1, "three holds");
+	is_int(1, zg ? (long long)tld_zonegen_stats(zg)->bad_rows : -1,
+	       "clientHoldX: an unknown status (the row stays)");
+	free(zone);
+	tld_zonegen_free(zg);
+
+	/* NS in the wire order of their hosts: hosts that share their first 8
+	 * wire bytes, or their first 16, or end within them */
+	static const char *const order_hosts[] = {
+		"ns1.provider-b.net", "ns1.provider-aaaaaaaaaaa-2.net", "ns1.prov.netx", "ns2.x.net",
+		"ns1.provider.net", "ns1.provider-aaaaaaaaaaa.net", "a.bc.net", "ns1.prov.ne",
+		"ns1.provider-a.net.example", "ns1.provider-aaaaaaaaaaa-1.net", "ns10.x.net",
+		"ns1.prov.net", "a.b.c.net", "ns1.provider-a.net",
+	};
+	size_t nh = sizeof(order_hosts) / sizeof(order_hosts[0]);
+	char nsrows[2048] = "domain,host\n";
+	char *want[sizeof(order_hosts) / sizeof(order_hosts[0])];
+	for (size_t i = 0; i < nh; i++) {
+		strcat(nsrows, "order.test,");
+		strcat(nsrows, order_hosts[i]);
+		strcat(nsrows, "\n");
+		want[i] = malloc(strlen(order_hosts[i]) + 2);
+		sprintf(want[i], "%s.", order_hosts[i]);
+	}
+	for (size_t i = 1; i < nh; i++) { /* insertion sort by tld_name_wire_cmp() */
+		for (size_t j = i; j > 0 && tld_name_wire_cmp(want[j - 1], want[j]) > 0; j--) {
+			char *t = want[j];
+			want[j] = want[j - 1];
+			want[j - 1] = t;
+		}
+	}
+	zone = run("name,statuses\norder.test,ok\n", nsrows, "host,address\n", NULL, &zg);
+	bool in_order = zone != NULL;
+	const char *at = zone;
+	for (size_t i = 0; i < nh && in_order; i++) {
+		char line[300];
+		snprintf(line, sizeof(line), "order.test.\t172800\tIN\tNS\t%s\n", want[i]);
+		const char *hit = strstr(at, line);
+		in_order = hit != NULL;
+		at = hit != NULL ? hit + strlen(line) : at;
+	}
+	ok(in_order, "NS records in the wire order of their hosts (first 8, 16 wire bytes shared)");
+	for (size_t i = 0; i < nh; i++) {
+		free(want[i]);
+	}
 	free(zone);
 	tld_zonegen_free(zg);
 
