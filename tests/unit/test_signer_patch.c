@@ -263,6 +263,51 @@ static void test_apex_due(void)
 	free(text);
 }
 
+/*
+ * An empty non-terminal of the apex's own names (y.nic.test. above
+ * x.y.nic.test.) goes and comes back: versions 1 (with it, in full), 2
+ * (without) and 3 (with it again) each as a patch of the one before and in
+ * full.  The patch's side file of version 2 kept the signature of the
+ * non-terminal's NSEC3 record, and version 3 took it up again where the
+ * full path signs anew.
+ */
+static void test_ent_back(void)
+{
+	struct tld_policy pol = pz_policy(true);
+	struct pz_zone z;
+	pz_init(&z, 10, 8);
+	char *text[3] = { NULL, NULL, NULL };
+	size_t len[3];
+	for (int v = 0; v < 3; v++) {
+		z.nic_deep = v == 1 ? 0 : 7;
+		pz_text(&z, &text[v], &len[v]);
+	}
+	static char fz[3][512], pzf[3][512];
+	for (int v = 0; v < 3; v++) {
+		char name[64];
+		snprintf(name, sizeof(name), "ent-full-%d.zone", v);
+		snprintf(fz[v], sizeof(fz[v]), "%s", tmp_path(name));
+		snprintf(name, sizeof(name), "ent-patch-%d.zone", v);
+		snprintf(pzf[v], sizeof(pzf[v]), "%s", tmp_path(name));
+	}
+	struct signer_sign_stats sf, sp;
+	tld_time_t t = clock_now;
+	bool good = sign_full(&pol, text[0], len[0], NULL, fz[0], t, &sf) == TLD_OK &&
+	            sign_full(&pol, text[0], len[0], NULL, pzf[0], t, &sp) == TLD_OK;
+	for (int v = 1; v < 3; v++) {
+		t += 3600;
+		int rf = sign_full(&pol, text[v], len[v], fz[v - 1], fz[v], t, &sf);
+		int rp = sign_patch(&pol, text[v - 1], len[v - 1], text[v], len[v], pzf[v - 1], pzf[v], t, 100000, &sp);
+		ok(good && rf == TLD_OK && rp == TLD_OK && same_file(fz[v], pzf[v]),
+		   "an empty non-terminal %s: the patch is the full path's version (%s)", v == 1 ? "gone" : "back",
+		   tld_strerror(rp));
+	}
+	clock_now = t + 86400;
+	for (int v = 0; v < 3; v++) {
+		free(text[v]);
+	}
+}
+
 /* ---- 2. the preconditions ---- */
 
 struct pre {
@@ -669,6 +714,7 @@ int main(void)
 		differential(seed % 2 == 0, (unsigned)seed, steps);
 	}
 	test_apex_due();
+	test_ent_back();
 	test_preconditions();
 	tld_statedb_close(db);
 	test_token_remove(&tok);
