@@ -10,8 +10,8 @@
  * the patch's preconditions, so a fall-back (TLD_EAGAIN) is a finding too,
  * and a fall-back that wrote its output even more so.  Anything else aborts.
  *
- * Input: byte 0: bit 0 opt-out, the rest the model's seed (6 to 21
- * delegations); then commands of 4 bytes: op, target, param, clock.  An op
+ * Input: byte 0: bit 0 opt-out, bit 1 an NSEC3 salt and iteration, the rest
+ * the model's seed (6 to 21 delegations); then commands of 4 bytes: op, target, param, clock.  An op
  * of 0xf0 or more signs a version, the clock moved on by a minute, an hour,
  * three or eight days (clock % 4); else a mutation (pz_mutate(): op modulo
  * its kinds).  Mutations still pending at the end sign a last version.  At
@@ -162,8 +162,14 @@ static void run(tld_statedb_t *db, const uint8_t *data, size_t size)
 	bool opt_out = data[0] & 1;
 	struct tld_policy pol = pz_policy(opt_out);
 	struct signer_nsec3_params n3p = { .algorithm = SIGNER_NSEC3_SHA1, .opt_out = opt_out };
+	if (data[0] & 2) { /* salted, one iteration */
+		pol.denial.salt_len = n3p.salt_len = 2;
+		memcpy(pol.denial.salt, "\xab\x01", 2);
+		memcpy(n3p.salt, pol.denial.salt, 2);
+		pol.denial.iterations = n3p.iterations = 1;
+	}
 	struct pz_zone z;
-	pz_init(&z, 6 + (data[0] >> 1) % 16, data[0] >> 1);
+	pz_init(&z, 6 + (data[0] >> 2) % 16, data[0] >> 2);
 	char *old_text = NULL, *text = NULL;
 	size_t old_len = 0, len = 0;
 	pz_text(&z, &old_text, &old_len);
