@@ -26,6 +26,7 @@
 #include "hsm/keys.h"
 #include "signer/dname.h"
 #include "signer/patch.h"
+#include "signer/patch_diff.h"
 #include "signer/sigfile.h"
 #include "signer/sign.h"
 #include "tests/tap/tap.h"
@@ -651,9 +652,56 @@ static void test_preconditions(void)
 		free(x);
 	}
 
-	/* too many changes; the clock */
-	expect_eagain(&p, &p.pol, p.base, p.a, p.alen, p.b, p.blen, t, 1, "two owners changed, max_changes 1");
-	expect_eagain(&p, &p.pol, p.base, p.a, p.alen, p.b, p.blen, NOW - 1, 100000, "the clock before version 1's");
+	/* too many changes (max_changes: as many as changed goes through, one fewer not); the clock */
+	{
+		struct signer_owner_change *ch = NULL;
+		size_t nch = 0;
+		const char *why = NULL;
+		int rd = signer_text_diff(p.a, p.alen, p.b, p.blen, SIZE_MAX, &ch, &nch, &why);
+		ok(rd == TLD_OK && nch >= 2, "precondition: %zu owners changed", nch);
+		free(ch);
+		unlink(p.out);
+		unlink(pz_side_of(p.out));
+		ret = sign_patch(&p.pol, p.a, p.alen, p.b, p.blen, p.base, p.out, t, nch, &st);
+		ok(ret == TLD_OK, "precondition: max_changes %zu, as many as changed: patched (%s)", nch, tld_strerror(ret));
+		expect_eagain(&p, &p.pol, p.base, p.a, p.alen, p.b, p.blen, t, nch - 1, "one owner more than max_changes");
+	}
+	expect_eagain(&p, &p.pol, p.base, p.a, p.alen, p.b, p.blen, clock_now - 1, 100000,
+	              "the clock a second before version 1's");
+	/* a name one label below the apex stops being a delegation (its NS records a TXT record) */
+	{
+		const char *ns = strstr(p.b, "\tIN\tNS\tns1.provider");
+		const char *line = ns;
+		while (line != NULL && line > p.b && line[-1] != '\n') {
+			line--;
+		}
+		size_t olen = ns != NULL ? strcspn(line, "\t") : 0; /* the owner */
+		char owner[128];
+		snprintf(owner, sizeof(owner), "%.*s", (int)olen, line != NULL ? line : "");
+		char *x = malloc(p.blen + 128);
+		size_t n = 0, at = 0;
+		bool put = false;
+		while (ns != NULL && at < p.blen) { /* the owner's NS lines out, a TXT line in their place */
+			size_t ll = strcspn(p.b + at, "\n") + 1;
+			bool its = strncmp(p.b + at, owner, olen) == 0 && p.b[at + olen] == '\t' &&
+			           strncmp(p.b + at + olen, "\t172800\tIN\tNS\t", 14) == 0;
+			if (its && !put) {
+				n += (size_t)sprintf(x + n, "%s\t3600\tIN\tTXT\t\"no more\"\n", owner);
+				put = true;
+			}
+			if (!its) {
+				memcpy(x + n, p.b + at, ll);
+				n += ll;
+			}
+			at += ll;
+		}
+		ok(put, "precondition: %s's NS records made a TXT record", owner);
+		if (put) {
+			expect_eagain(&p, &p.pol, p.base, p.a, p.alen, x, n, t, 100000,
+			              "a delegation stops being one");
+		}
+		free(x);
+	}
 
 	/* a DNAME, a wildcard among the changed names */
 	{
