@@ -371,21 +371,94 @@ static void expect_eagain(const struct pre *p, const struct tld_policy *pol, con
  * (a spoilt byte the patch's checks do not look at, as the full path's do
  * not) the very file the full path writes from the same previous version.
  */
-static void expect_eagain_or_full(const struct pre *p, const char *previous, tld_time_t now, const char *what)
+static void expect_text_as_full(const struct pre *p, const char *previous, const char *text, size_t len,
+                                tld_time_t now, const char *what)
 {
 	arm(p);
 	struct signer_sign_stats st, sf;
-	int ret = sign_patch(&p->pol, p->a, p->alen, p->b, p->blen, previous, p->out, now, 100000, &st);
+	int ret = sign_patch(&p->pol, p->a, p->alen, text, len, previous, p->out, now, 100000, &st);
 	if (ret == TLD_EAGAIN) {
 		ok(untouched(p), "precondition: %s: TLD_EAGAIN, nothing written", what);
 		return;
 	}
 	static char full[512];
 	snprintf(full, sizeof(full), "%s", tmp_path("pre-full.zone"));
-	int rf = sign_full(&p->pol, p->b, p->blen, previous, full, now, &sf);
-	ok(ret == TLD_OK && rf == TLD_OK && same_file(p->out, full),
+	unlink(full);
+	int rf = sign_full(&p->pol, text, len, previous, full, now, &sf);
+	if (ret != TLD_OK) { /* refused: only where the full path refuses too */
+		ok(rf != TLD_OK && untouched(p), "precondition: %s: refused (%s) as by the full path (%s), nothing written",
+		   what, tld_strerror(ret), tld_strerror(rf));
+		return;
+	}
+	ok(rf == TLD_OK && same_file(p->out, full),
 	   "precondition: %s: patched (%s) as the full path signs from the same previous version", what,
 	   tld_strerror(ret));
+}
+
+static void expect_eagain_or_full(const struct pre *p, const char *previous, tld_time_t now, const char *what)
+{
+	expect_text_as_full(p, previous, p->b, p->blen, now, what);
+}
+
+static char *replace_text(const char *text, const char *from, const char *to, size_t *len);
+
+/*
+ * New texts not in the form zonegen writes, made from the changed one:
+ * the patch falls back, or signs what the full path signs, or refuses where
+ * the full path refuses -- never a zone of its own.
+ */
+static void test_odd_texts(const struct pre *p, tld_time_t t)
+{
+	static const struct {
+		const char *from, *to, *what;
+	} odd[] = {
+		{ "\tIN\tNS\tns1.provider", "\tIN\tNS\tNS1.PROVIDER", "an NS target in upper case" },
+		{ ".test.\t172800\tIN\tNS\tns2.", ".TEST.\t172800\tIN\tNS\tns2.", "an owner in upper case" },
+		{ "\t172800\tIN\tNS\tns2.", " 172800 IN NS ns2.", "spaces for tabs" },
+		{ "\t172800\tIN\tNS\tns2.", "\t172800\tCH\tNS\tns2.", "class CH" },
+		{ "\t172800\tIN\tNS\tns2.", "\t4294967295\tIN\tNS\tns2.", "a TTL beyond 2^31-1" },
+		{ "\t86400\tIN\tDS\t", "\t86400\tIN\tDS\t99999999 ", "a DS key tag out of range" },
+		{ ".test.\t172800\tIN\tNS\tns2.", ".test.\t172800\tIN\tNS\tns2.\n; a comment\nx", "a comment line" },
+		{ "\n", "\r\n", "a CR before a line's end" },
+		{ "test.\t172800\tIN\tNS\tns1.nic.test.\n", "test.\t172800\tIN\tNS\tns1.nic.test.\n$TTL 60\n",
+		  "a $TTL directive" },
+		{ ".test.\t172800\tIN\tNS\tns1.", ".example.\t172800\tIN\tNS\tns1.", "an owner outside the zone" },
+		{ "\tIN\tA\t10.", "\tIN\tRRSIG\tA 15 3 172800 20260101000000 20250101000000 1 test. AAAA\n"
+		  "ns9.x.test.\t1\tIN\tA\t10.", "an RRSIG in the unsigned text" },
+	};
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		size_t n = 0;
+		char *x = replace_text(p->b, odd[i].from, odd[i].to, &n);
+		if (x == NULL) {
+			ok(false, "odd text: %s: no place for it", odd[i].what);
+			continue;
+		}
+		expect_text_as_full(p, p->base, x, n, t, odd[i].what);
+		free(x);
+	}
+	/* the first two owners' lines after the apex's swapped: out of canonical order */
+	{
+		const char *g1 = strstr(p->b, "ns2.nic.test.\n") + strlen("ns2.nic.test.\n");
+		const char *e1 = g1, *e2;
+		size_t ol = strcspn(g1, "\t");
+		while (strncmp(e1, g1, ol) == 0 && e1[ol] == '\t') {
+			e1 += strcspn(e1, "\n") + 1;
+		}
+		ol = strcspn(e1, "\t");
+		for (e2 = e1; strncmp(e2, e1, ol) == 0 && e2[ol] == '\t';) {
+			e2 += strcspn(e2, "\n") + 1;
+		}
+		char *x = malloc(p->blen + 1);
+		size_t pre = (size_t)(g1 - p->b), l1 = (size_t)(e1 - g1), l2 = (size_t)(e2 - e1);
+		memcpy(x, p->b, p->blen);
+		memcpy(x + pre, e1, l2);
+		memcpy(x + pre + l2, g1, l1);
+		expect_text_as_full(p, p->base, x, p->blen, t, "the first two owners out of canonical order");
+		free(x);
+	}
+	expect_text_as_full(p, p->base, "", 0, t, "an empty text");
+	expect_text_as_full(p, p->base, p->b, p->blen - 1, t, "the last line without its newline");
+	expect_text_as_full(p, p->base, p->b, p->blen / 2, t, "the text cut in the middle of a line");
 }
 
 static void copy_file(const char *from, const char *to)
@@ -613,6 +686,8 @@ static void test_preconditions(void)
 		flip_byte(prev, at + edits[i].skip);
 		expect_eagain_or_full(&p, prev, t, edits[i].what);
 	}
+
+	test_odd_texts(&p, t);
 
 	/* the policy */
 	struct tld_policy q = p.pol;
