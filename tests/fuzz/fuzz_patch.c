@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "common/statedb.h"
 #include "hsm/keys.h"
+#include "tests/fuzz/fuzz_files.h"
 #include "tests/unit/hsm_test_token.h"
 #include "tests/unit/patch_sign_pair.h"
 #include "tests/unit/patch_zone_model.h"
@@ -109,35 +110,6 @@ static bool setup(void)
 		no_hsm = true;
 	}
 	return !no_hsm;
-}
-
-static char *read_all(const char *p, size_t *len)
-{
-	FILE *f = fopen(p, "rb");
-	char *buf = NULL;
-	*len = 0;
-	if (f == NULL) {
-		return NULL;
-	}
-	FILE *m = open_memstream(&buf, len);
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		fwrite(chunk, 1, n, m);
-	}
-	fclose(m);
-	fclose(f);
-	return buf;
-}
-
-static bool same_file(const char *a, const char *b)
-{
-	size_t la = 0, lb = 0;
-	char *x = read_all(a, &la), *y = read_all(b, &lb);
-	bool same = x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0;
-	free(x);
-	free(y);
-	return same;
 }
 
 static int sign_full(tld_statedb_t *db, const struct tld_policy *pol, const char *text, size_t len,
@@ -229,7 +201,7 @@ static void run(tld_statedb_t *db, const uint8_t *data, size_t size)
 			text = NULL;
 			continue;
 		}
-		if (sf.serial != sp.serial || !same_file(fout, pout)) {
+		if (sf.serial != sp.serial || !fuzz_same_files(fout, pout)) {
 			finding("the patch's zone file is not the full path's", old_text, old_len, text, len);
 		}
 		if (rename(fout, fp) != 0 || rename(pz_side_of(fout), pz_side_of(fp)) != 0 || rename(pout, pp) != 0 ||
