@@ -14,7 +14,8 @@
  * half way the policy changes (the jitter), the patch falls back and the
  * caller's full version is the next patch's previous.  Then the
  * preconditions: each gives TLD_EAGAIN and leaves the output alone.
- * PATCH_STEPS (60) and PATCH_SEEDS (3) in the environment make it longer.
+ * PATCH_STEPS (60), PATCH_SEEDS (3) and PATCH_ZONE (40 delegations, at most
+ * PZ_MAX) in the environment make it longer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +119,7 @@ static void differential(bool opt_out, unsigned seed, int steps)
 		pol.denial.iterations = n3p.iterations = 1;
 	}
 	struct pz_zone z;
-	pz_init(&z, 40, seed);
+	pz_init(&z, getenv("PATCH_ZONE") != NULL ? (size_t)atoi(getenv("PATCH_ZONE")) : 40, seed);
 	char *old_text = NULL;
 	size_t old_len = 0;
 	pz_text(&z, &old_text, &old_len);
