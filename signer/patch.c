@@ -58,6 +58,8 @@ struct driver {
 	size_t refresh;            /* names with a signature due */
 	size_t due;                /* RRsets with a signature due, the replaced names' (the apex's) included */
 	struct patch_names deep_tops; /* names one label below the apex with NSEC3 records below them */
+	uint64_t *deep;            /* the previous chain's records of names two or more labels below the apex */
+	size_t ndeep;
 	struct patch_names tops;   /* of them, those whose whole subtree is replaced */
 	struct signer_nsec3_params n3p;
 };
@@ -388,16 +390,46 @@ static int replace_subtree(struct driver *d, const uint8_t *top, size_t top_len)
 			}
 		}
 	}
+	/*
+	 * The previous version's names of the subtree that it has no more (its
+	 * empty non-terminals that went: the names with records that went are
+	 * removed owners) join the set, not the zone signed: their NSEC3
+	 * records go with the subtree's (link_goes()) and their signatures
+	 * leave the side file with the replaced names' (sign_patch_write.c),
+	 * as the full path's side file holds only the zone's RRsets.
+	 */
+	const struct signer_sigfile *sf = d->pc.sf;
+	for (size_t i = 0; i < d->ndeep && ret == TLD_OK; i++) {
+		const struct signer_sigfile_chain_item *it = &sf->chain[d->deep[i]];
+		const uint8_t *name = sf->names + it->name;
+		size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - it->name));
+		if (signer_dname_is_sub(name, top) && !patch_names_has(&d->pc.replaced, name, len)) {
+			ret = patch_names_add(&d->pc.replaced, name, len);
+		}
+	}
+	if (ret == TLD_OK && !patch_names_has(&d->pc.replaced, top, top_len)) {
+		ret = patch_names_add(&d->pc.replaced, top, top_len); /* the top itself, when it went */
+	}
 	return ret == TLD_EPARSE ? fall_back("the unsigned text is not in canonical order") : ret;
 }
 
-/* The tops of the names two or more labels below the apex in the previous chain. */
+/* The names two or more labels below the apex in the previous chain, and their tops. */
 static int find_deep_tops(struct driver *d)
 {
 	const struct signer_sigfile *sf = d->pc.sf;
+	size_t cap = 0;
 	for (uint64_t i = 0; i < sf->patch->nchain; i++) {
 		const uint8_t *name = sf->names + sf->chain[i].name;
 		if (signer_dname_labels(name) > d->origin_labels + 1) {
+			if (d->ndeep == cap) {
+				cap = cap ? 2 * cap : 64;
+				uint64_t *n = realloc(d->deep, cap * sizeof(*n));
+				if (n == NULL) {
+					return TLD_ENOMEM;
+				}
+				d->deep = n;
+			}
+			d->deep[d->ndeep++] = i;
 			size_t tl = 0;
 			const uint8_t *top = top_label_name(d, name, &tl);
 			int ret = patch_names_add(&d->deep_tops, top, tl);
@@ -786,6 +818,7 @@ int signer_patch_file(const struct signer_patch_opts *o, struct signer_sign_stat
 	patch_names_free(&d.pc.removed);
 	patch_names_free(&d.deep_tops);
 	patch_names_free(&d.tops);
+	free(d.deep);
 	free(d.r);
 	return ret;
 }

@@ -55,7 +55,8 @@ struct sign_patch {
 	bool nothing;                /*!< nothing changed and no signature due: unchanged, if the keys are too */
 	struct patch_link *chain;    /*!< the chain after the patch, by hash */
 	size_t nchain;
-	struct patch_names replaced; /*!< the names signed anew (the mini zone's owners) */
+	struct patch_names replaced; /*!< the names signed anew (the mini zone's owners), and names of a replaced
+	                                  subtree the previous version has and this one not (patch.c) */
 	struct patch_names removed;  /*!< the owners gone */
 	uint8_t (*gone)[SIGNER_NSEC3_HASH_LEN]; /*!< NSEC3 records of the previous version not in the new chain */
 	size_t ngone;

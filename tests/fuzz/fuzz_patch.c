@@ -10,8 +10,8 @@
  * the patch's preconditions, so a fall-back (TLD_EAGAIN) is a finding too,
  * and a fall-back that wrote its output even more so.  Anything else aborts.
  *
- * Input: byte 0: bit 0 opt-out, the rest the model's seed (6 to 21
- * delegations); then commands of 4 bytes: op, target, param, clock.  An op
+ * Input: byte 0: bit 0 opt-out, bit 1 an NSEC3 salt and iteration, the rest
+ * the model's seed (6 to 21 delegations); then commands of 4 bytes: op, target, param, clock.  An op
  * of 0xf0 or more signs a version, the clock moved on by a minute, an hour,
  * three or eight days (clock % 4); else a mutation (pz_mutate(): op modulo
  * its kinds).  Mutations still pending at the end sign a last version.  At
@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "common/statedb.h"
 #include "hsm/keys.h"
+#include "tests/fuzz/fuzz_files.h"
 #include "tests/unit/hsm_test_token.h"
 #include "tests/unit/patch_sign_pair.h"
 #include "tests/unit/patch_zone_model.h"
@@ -111,35 +112,6 @@ static bool setup(void)
 	return !no_hsm;
 }
 
-static char *read_all(const char *p, size_t *len)
-{
-	FILE *f = fopen(p, "rb");
-	char *buf = NULL;
-	*len = 0;
-	if (f == NULL) {
-		return NULL;
-	}
-	FILE *m = open_memstream(&buf, len);
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		fwrite(chunk, 1, n, m);
-	}
-	fclose(m);
-	fclose(f);
-	return buf;
-}
-
-static bool same_file(const char *a, const char *b)
-{
-	size_t la = 0, lb = 0;
-	char *x = read_all(a, &la), *y = read_all(b, &lb);
-	bool same = x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0;
-	free(x);
-	free(y);
-	return same;
-}
-
 static int sign_full(tld_statedb_t *db, const struct tld_policy *pol, const char *text, size_t len,
                      const char *previous, const char *out, tld_time_t now, struct signer_sign_stats *st)
 {
@@ -162,8 +134,14 @@ static void run(tld_statedb_t *db, const uint8_t *data, size_t size)
 	bool opt_out = data[0] & 1;
 	struct tld_policy pol = pz_policy(opt_out);
 	struct signer_nsec3_params n3p = { .algorithm = SIGNER_NSEC3_SHA1, .opt_out = opt_out };
+	if (data[0] & 2) { /* salted, one iteration */
+		pol.denial.salt_len = n3p.salt_len = 2;
+		memcpy(pol.denial.salt, "\xab\x01", 2);
+		memcpy(n3p.salt, pol.denial.salt, 2);
+		pol.denial.iterations = n3p.iterations = 1;
+	}
 	struct pz_zone z;
-	pz_init(&z, 6 + (data[0] >> 1) % 16, data[0] >> 1);
+	pz_init(&z, 6 + (data[0] >> 2) % 16, data[0] >> 2);
 	char *old_text = NULL, *text = NULL;
 	size_t old_len = 0, len = 0;
 	pz_text(&z, &old_text, &old_len);
@@ -223,7 +201,7 @@ static void run(tld_statedb_t *db, const uint8_t *data, size_t size)
 			text = NULL;
 			continue;
 		}
-		if (sf.serial != sp.serial || !same_file(fout, pout)) {
+		if (sf.serial != sp.serial || !fuzz_same_files(fout, pout)) {
 			finding("the patch's zone file is not the full path's", old_text, old_len, text, len);
 		}
 		if (rename(fout, fp) != 0 || rename(pz_side_of(fout), pz_side_of(fp)) != 0 || rename(pout, pp) != 0 ||

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "publish/zonedelta.h"
 #include "publish/zoneimage.h"
+#include "tests/fuzz/fuzz_files.h"
 #include "tests/fuzz/fuzz_lines.h"
 
 #define CURRENT "tests/fuzz/data/signed-sample.zone"
@@ -45,35 +46,6 @@ size_t LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1, const uint8_t *d2
 static struct tld_version_info cur;
 static char dir[64], full_img[128], delta_img[128], full_j[128], delta_j[128];
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	if (fp != NULL && fseek(fp, 0, SEEK_END) == 0) {
-		long n = ftell(fp);
-		if (n >= 0 && fseek(fp, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL &&
-		    fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)(n >= 0 ? n : 0);
-	}
-	if (fp != NULL) {
-		fclose(fp);
-	}
-	return buf;
-}
-
-static bool same_files(const char *a, const char *b)
-{
-	size_t la = 0, lb = 0;
-	char *x = read_all(a, &la), *y = read_all(b, &lb);
-	bool same = x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0;
-	free(x);
-	free(y);
-	return same;
-}
-
 /* The current version: the sample's text, its image and the checks recorded with them. */
 static void setup(void)
 {
@@ -83,7 +55,7 @@ static void setup(void)
 		abort();
 	}
 	size_t len = 0;
-	char *text = read_all(CURRENT, &len);
+	char *text = fuzz_read_file(CURRENT, &len);
 	struct tld_zone_image *img = NULL;
 	cur.id = 1;
 	snprintf(cur.file, sizeof(cur.file), "%s", CURRENT);
@@ -143,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		disagree("the delta took a text the whole-text path refuses");
 	}
 	if (tld_image_save(img, full_img) != TLD_OK || tld_zone_delta_save(d, delta_img) != TLD_OK ||
-	    !same_files(full_img, delta_img)) {
+	    !fuzz_same_files(full_img, delta_img)) {
 		disagree("image");
 	}
 	if (img->count != tld_zone_delta_records(d) || img->serial != tld_zone_delta_serial(d) ||
@@ -152,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (tld_image_diff_file(cur.image, img, &jf) != TLD_OK || tld_zone_delta_journal(d, &jd) != TLD_OK ||
 	    tld_image_save(jf, full_j) != TLD_OK || tld_image_save(jd, delta_j) != TLD_OK ||
-	    !same_files(full_j, delta_j)) {
+	    !fuzz_same_files(full_j, delta_j)) {
 		disagree("journal entry");
 	}
 	tld_image_free(jd);

@@ -9,7 +9,8 @@
 # Rounds: NS changed, DS added and removed (NSEC3 records come and go),
 # domains added, removed and held, glue changed; a patch of a patch; many
 # signatures due for refresh a week later; nothing changed (unchanged, as the
-# full path); and the fall-backs: a changed policy, a missing side file.
+# full path); and the fall-backs: a changed policy, a missing side file, an
+# edited unsigned zone of the last run.
 # Every published version validates with dnssec-verify.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hsm.sh"
@@ -133,4 +134,12 @@ ok $? "unsigned.zone edited: the run says why"
 echo "again.test,ok" >>"$E/domains.csv"
 echo "again.test,ns1.example.net" >>"$E/nameservers.csv"
 round "patching again" $((8 * 24 * 60 + 30)) patch
+# 10: the last run's unsigned zone is not the one the published version was signed from (a glue address
+# edited in it, the size kept): the whole zone signed (a patch would miss what the edit hides)
+echo "edited.test,ok" >>"$E/domains.csv"
+echo "edited.test,ns1.example.net" >>"$E/nameservers.csv"
+sed -i '0,/\tA\t192\.0\.2\./s/\tA\t192\.0\.2\./\tA\t192.0.3./' "$I/state/unsigned.zone"
+round "the last run's unsigned zone edited" $((8 * 24 * 60 + 40)) full
+echo "$out" | grep -q "unsigned zone is not the one the published version was signed from"
+ok $? "the last run's unsigned zone edited: the fall-back's reason"
 done_testing

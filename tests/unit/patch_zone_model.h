@@ -19,7 +19,7 @@
 #include "signer/nsec3.h"
 #include "signer/zparse.h"
 
-#define PZ_MAX 48
+#define PZ_MAX 1024
 #define PZ_NS 3
 
 struct pz_deleg {

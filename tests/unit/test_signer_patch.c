@@ -10,9 +10,12 @@
  * signatures fall due -- and each version signed twice: in full from the
  * full chain's previous version, and as a patch of the patch chain's
  * previous version (a patch of a patch of a patch ...).  The zone files
- * must be equal byte for byte and the patch must not fall back.  Then the
+ * must be equal byte for byte and the patch must not fall back but once:
+ * half way the policy changes (the jitter), the patch falls back and the
+ * caller's full version is the next patch's previous.  Then the
  * preconditions: each gives TLD_EAGAIN and leaves the output alone.
- * PATCH_STEPS (60) and PATCH_SEEDS (3) in the environment make it longer.
+ * PATCH_STEPS (60), PATCH_SEEDS (3) and PATCH_ZONE (40 delegations, at most
+ * PZ_MAX) in the environment make it longer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,7 @@
 #include "hsm/keys.h"
 #include "signer/dname.h"
 #include "signer/patch.h"
+#include "signer/patch_diff.h"
 #include "signer/sigfile.h"
 #include "signer/sign.h"
 #include "tests/tap/tap.h"
@@ -108,8 +112,14 @@ static void differential(bool opt_out, unsigned seed, int steps)
 {
 	struct tld_policy pol = pz_policy(opt_out);
 	struct signer_nsec3_params n3p = { .algorithm = SIGNER_NSEC3_SHA1, .opt_out = opt_out };
+	if (seed % 3 == 0) { /* a salt and an iteration: the NSEC3 parameters the patch hashes with are the policy's */
+		pol.denial.salt_len = n3p.salt_len = 4;
+		memcpy(pol.denial.salt, "\x5a\x17\xee\x01", 4);
+		memcpy(n3p.salt, pol.denial.salt, 4);
+		pol.denial.iterations = n3p.iterations = 1;
+	}
 	struct pz_zone z;
-	pz_init(&z, 40, seed);
+	pz_init(&z, getenv("PATCH_ZONE") != NULL ? (size_t)atoi(getenv("PATCH_ZONE")) : 40, seed);
 	char *old_text = NULL;
 	size_t old_len = 0;
 	pz_text(&z, &old_text, &old_len);
@@ -145,6 +155,13 @@ static void differential(bool opt_out, unsigned seed, int steps)
 		}
 		char *text = NULL;
 		size_t len = 0;
+		bool policy_step = step == steps / 2 + 1;
+		if (policy_step) { /* the policy changes half way: one fall-back, then patches of its full version */
+			pol.signatures.jitter += 3600;
+			/* and a name (ns1.nic's address): the caller's full version from a patched one is never
+			   unchanged (sigfile.h: no unsigned hash), the full path's from its own could be */
+			pz_mutate(&z, PZ_NIC, 0, 0, &n3p);
+		}
 		pz_text(&z, &text, &len);
 		snprintf(full_out, sizeof(full_out), "%s", tmp_path("d-full-n.zone"));
 		snprintf(patch_out, sizeof(patch_out), "%s", tmp_path("d-patch-n.zone"));
@@ -153,9 +170,11 @@ static void differential(bool opt_out, unsigned seed, int steps)
 		rf = sign_full(&pol, text, len, full_prev, full_out, now, &sf);
 		rp = sign_patch(&pol, old_text, old_len, text, len, patch_prev, patch_out, now, 100000, &sp);
 		if (rp == TLD_EAGAIN) {
-			fell_back++;
-			diag("step %d: the patch fell back", step);
-			show_reason(&pol, old_text, old_len, text, len, patch_prev, now);
+			if (!policy_step) {
+				fell_back++;
+				diag("step %d: the patch fell back", step);
+				show_reason(&pol, old_text, old_len, text, len, patch_prev, now);
+			}
 			if (access(patch_out, F_OK) == 0) {
 				failed++;
 				diag("step %d: the patch fell back but wrote its output", step);
@@ -163,6 +182,10 @@ static void differential(bool opt_out, unsigned seed, int steps)
 			rp = sign_full(&pol, text, len, patch_prev, patch_out, now, &sp); /* as the caller does */
 		} else if (rp == TLD_OK) {
 			patched++;
+			if (policy_step) {
+				fell_back++;
+				diag("step %d: the policy changed, yet the patch did not fall back", step);
+			}
 		}
 		if (rf != TLD_OK || rp != TLD_OK) {
 			failed++;
@@ -219,7 +242,8 @@ static void differential(bool opt_out, unsigned seed, int steps)
 	ok(failed == 0, "differential (opt-out %d, seed %u): every signing succeeded", opt_out, seed);
 	ok(differ == 0, "differential (opt-out %d, seed %u): the patch chain's %d versions are the full path's, byte "
 	   "for byte (%d unchanged as the full path)", opt_out, seed, patched, unchanged);
-	ok(fell_back == 0, "differential (opt-out %d, seed %u): no fall-back (%d)", opt_out, seed, fell_back);
+	ok(fell_back == 0, "differential (opt-out %d, seed %u): no fall-back but where the policy changed (%d)",
+	   opt_out, seed, fell_back);
 	ok(patched >= steps / 2, "differential (opt-out %d, seed %u): %d of %d steps patched", opt_out, seed, patched,
 	   steps);
 	diag("opt-out %d, seed %u: %llu steps re-signed more than a few signatures", opt_out, seed,
@@ -261,6 +285,51 @@ static void test_apex_due(void)
 	   "apex due: so does the patch, the same file (%s, unchanged %d)", tld_strerror(rp), sp.unchanged);
 	clock_now = t + 86400;
 	free(text);
+}
+
+/*
+ * An empty non-terminal of the apex's own names (y.nic.test. above
+ * x.y.nic.test.) goes and comes back: versions 1 (with it, in full), 2
+ * (without) and 3 (with it again) each as a patch of the one before and in
+ * full.  The patch's side file of version 2 kept the signature of the
+ * non-terminal's NSEC3 record, and version 3 took it up again where the
+ * full path signs anew.
+ */
+static void test_ent_back(void)
+{
+	struct tld_policy pol = pz_policy(true);
+	struct pz_zone z;
+	pz_init(&z, 10, 8);
+	char *text[3] = { NULL, NULL, NULL };
+	size_t len[3];
+	for (int v = 0; v < 3; v++) {
+		z.nic_deep = v == 1 ? 0 : 7;
+		pz_text(&z, &text[v], &len[v]);
+	}
+	static char fz[3][512], pzf[3][512];
+	for (int v = 0; v < 3; v++) {
+		char name[64];
+		snprintf(name, sizeof(name), "ent-full-%d.zone", v);
+		snprintf(fz[v], sizeof(fz[v]), "%s", tmp_path(name));
+		snprintf(name, sizeof(name), "ent-patch-%d.zone", v);
+		snprintf(pzf[v], sizeof(pzf[v]), "%s", tmp_path(name));
+	}
+	struct signer_sign_stats sf, sp;
+	tld_time_t t = clock_now;
+	bool good = sign_full(&pol, text[0], len[0], NULL, fz[0], t, &sf) == TLD_OK &&
+	            sign_full(&pol, text[0], len[0], NULL, pzf[0], t, &sp) == TLD_OK;
+	for (int v = 1; v < 3; v++) {
+		t += 3600;
+		int rf = sign_full(&pol, text[v], len[v], fz[v - 1], fz[v], t, &sf);
+		int rp = sign_patch(&pol, text[v - 1], len[v - 1], text[v], len[v], pzf[v - 1], pzf[v], t, 100000, &sp);
+		ok(good && rf == TLD_OK && rp == TLD_OK && same_file(fz[v], pzf[v]),
+		   "an empty non-terminal %s: the patch is the full path's version (%s)", v == 1 ? "gone" : "back",
+		   tld_strerror(rp));
+	}
+	clock_now = t + 86400;
+	for (int v = 0; v < 3; v++) {
+		free(text[v]);
+	}
 }
 
 /* ---- 2. the preconditions ---- */
@@ -319,21 +388,94 @@ static void expect_eagain(const struct pre *p, const struct tld_policy *pol, con
  * (a spoilt byte the patch's checks do not look at, as the full path's do
  * not) the very file the full path writes from the same previous version.
  */
-static void expect_eagain_or_full(const struct pre *p, const char *previous, tld_time_t now, const char *what)
+static void expect_text_as_full(const struct pre *p, const char *previous, const char *text, size_t len,
+                                tld_time_t now, const char *what)
 {
 	arm(p);
 	struct signer_sign_stats st, sf;
-	int ret = sign_patch(&p->pol, p->a, p->alen, p->b, p->blen, previous, p->out, now, 100000, &st);
+	int ret = sign_patch(&p->pol, p->a, p->alen, text, len, previous, p->out, now, 100000, &st);
 	if (ret == TLD_EAGAIN) {
 		ok(untouched(p), "precondition: %s: TLD_EAGAIN, nothing written", what);
 		return;
 	}
 	static char full[512];
 	snprintf(full, sizeof(full), "%s", tmp_path("pre-full.zone"));
-	int rf = sign_full(&p->pol, p->b, p->blen, previous, full, now, &sf);
-	ok(ret == TLD_OK && rf == TLD_OK && same_file(p->out, full),
+	unlink(full);
+	int rf = sign_full(&p->pol, text, len, previous, full, now, &sf);
+	if (ret != TLD_OK) { /* refused: only where the full path refuses too */
+		ok(rf != TLD_OK && untouched(p), "precondition: %s: refused (%s) as by the full path (%s), nothing written",
+		   what, tld_strerror(ret), tld_strerror(rf));
+		return;
+	}
+	ok(rf == TLD_OK && same_file(p->out, full),
 	   "precondition: %s: patched (%s) as the full path signs from the same previous version", what,
 	   tld_strerror(ret));
+}
+
+static void expect_eagain_or_full(const struct pre *p, const char *previous, tld_time_t now, const char *what)
+{
+	expect_text_as_full(p, previous, p->b, p->blen, now, what);
+}
+
+static char *replace_text(const char *text, const char *from, const char *to, size_t *len);
+
+/*
+ * New texts not in the form zonegen writes, made from the changed one:
+ * the patch falls back, or signs what the full path signs, or refuses where
+ * the full path refuses -- never a zone of its own.
+ */
+static void test_odd_texts(const struct pre *p, tld_time_t t)
+{
+	static const struct {
+		const char *from, *to, *what;
+	} odd[] = {
+		{ "\tIN\tNS\tns1.provider", "\tIN\tNS\tNS1.PROVIDER", "an NS target in upper case" },
+		{ ".test.\t172800\tIN\tNS\tns2.", ".TEST.\t172800\tIN\tNS\tns2.", "an owner in upper case" },
+		{ "\t172800\tIN\tNS\tns2.", " 172800 IN NS ns2.", "spaces for tabs" },
+		{ "\t172800\tIN\tNS\tns2.", "\t172800\tCH\tNS\tns2.", "class CH" },
+		{ "\t172800\tIN\tNS\tns2.", "\t4294967295\tIN\tNS\tns2.", "a TTL beyond 2^31-1" },
+		{ "\t86400\tIN\tDS\t", "\t86400\tIN\tDS\t99999999 ", "a DS key tag out of range" },
+		{ ".test.\t172800\tIN\tNS\tns2.", ".test.\t172800\tIN\tNS\tns2.\n; a comment\nx", "a comment line" },
+		{ "\n", "\r\n", "a CR before a line's end" },
+		{ "test.\t172800\tIN\tNS\tns1.nic.test.\n", "test.\t172800\tIN\tNS\tns1.nic.test.\n$TTL 60\n",
+		  "a $TTL directive" },
+		{ ".test.\t172800\tIN\tNS\tns1.", ".example.\t172800\tIN\tNS\tns1.", "an owner outside the zone" },
+		{ "\tIN\tA\t10.", "\tIN\tRRSIG\tA 15 3 172800 20260101000000 20250101000000 1 test. AAAA\n"
+		  "ns9.x.test.\t1\tIN\tA\t10.", "an RRSIG in the unsigned text" },
+	};
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		size_t n = 0;
+		char *x = replace_text(p->b, odd[i].from, odd[i].to, &n);
+		if (x == NULL) {
+			ok(false, "odd text: %s: no place for it", odd[i].what);
+			continue;
+		}
+		expect_text_as_full(p, p->base, x, n, t, odd[i].what);
+		free(x);
+	}
+	/* the first two owners' lines after the apex's swapped: out of canonical order */
+	{
+		const char *g1 = strstr(p->b, "ns2.nic.test.\n") + strlen("ns2.nic.test.\n");
+		const char *e1 = g1, *e2;
+		size_t ol = strcspn(g1, "\t");
+		while (strncmp(e1, g1, ol) == 0 && e1[ol] == '\t') {
+			e1 += strcspn(e1, "\n") + 1;
+		}
+		ol = strcspn(e1, "\t");
+		for (e2 = e1; strncmp(e2, e1, ol) == 0 && e2[ol] == '\t';) {
+			e2 += strcspn(e2, "\n") + 1;
+		}
+		char *x = malloc(p->blen + 1);
+		size_t pre = (size_t)(g1 - p->b), l1 = (size_t)(e1 - g1), l2 = (size_t)(e2 - e1);
+		memcpy(x, p->b, p->blen);
+		memcpy(x + pre, e1, l2);
+		memcpy(x + pre + l2, g1, l1);
+		expect_text_as_full(p, p->base, x, p->blen, t, "the first two owners out of canonical order");
+		free(x);
+	}
+	expect_text_as_full(p, p->base, "", 0, t, "an empty text");
+	expect_text_as_full(p, p->base, p->b, p->blen - 1, t, "the last line without its newline");
+	expect_text_as_full(p, p->base, p->b, p->blen / 2, t, "the text cut in the middle of a line");
 }
 
 static void copy_file(const char *from, const char *to)
@@ -562,6 +704,8 @@ static void test_preconditions(void)
 		expect_eagain_or_full(&p, prev, t, edits[i].what);
 	}
 
+	test_odd_texts(&p, t);
+
 	/* the policy */
 	struct tld_policy q = p.pol;
 	q.signatures.jitter += 1;
@@ -600,9 +744,56 @@ static void test_preconditions(void)
 		free(x);
 	}
 
-	/* too many changes; the clock */
-	expect_eagain(&p, &p.pol, p.base, p.a, p.alen, p.b, p.blen, t, 1, "two owners changed, max_changes 1");
-	expect_eagain(&p, &p.pol, p.base, p.a, p.alen, p.b, p.blen, NOW - 1, 100000, "the clock before version 1's");
+	/* too many changes (max_changes: as many as changed goes through, one fewer not); the clock */
+	{
+		struct signer_owner_change *ch = NULL;
+		size_t nch = 0;
+		const char *why = NULL;
+		int rd = signer_text_diff(p.a, p.alen, p.b, p.blen, SIZE_MAX, &ch, &nch, &why);
+		ok(rd == TLD_OK && nch >= 2, "precondition: %zu owners changed", nch);
+		free(ch);
+		unlink(p.out);
+		unlink(pz_side_of(p.out));
+		ret = sign_patch(&p.pol, p.a, p.alen, p.b, p.blen, p.base, p.out, t, nch, &st);
+		ok(ret == TLD_OK, "precondition: max_changes %zu, as many as changed: patched (%s)", nch, tld_strerror(ret));
+		expect_eagain(&p, &p.pol, p.base, p.a, p.alen, p.b, p.blen, t, nch - 1, "one owner more than max_changes");
+	}
+	expect_eagain(&p, &p.pol, p.base, p.a, p.alen, p.b, p.blen, clock_now - 1, 100000,
+	              "the clock a second before version 1's");
+	/* a name one label below the apex stops being a delegation (its NS records a TXT record) */
+	{
+		const char *ns = strstr(p.b, "\tIN\tNS\tns1.provider");
+		const char *line = ns;
+		while (line != NULL && line > p.b && line[-1] != '\n') {
+			line--;
+		}
+		size_t olen = ns != NULL ? strcspn(line, "\t") : 0; /* the owner */
+		char owner[128];
+		snprintf(owner, sizeof(owner), "%.*s", (int)olen, line != NULL ? line : "");
+		char *x = malloc(p.blen + 128);
+		size_t n = 0, at = 0;
+		bool put = false;
+		while (ns != NULL && at < p.blen) { /* the owner's NS lines out, a TXT line in their place */
+			size_t ll = strcspn(p.b + at, "\n") + 1;
+			bool its = strncmp(p.b + at, owner, olen) == 0 && p.b[at + olen] == '\t' &&
+			           strncmp(p.b + at + olen, "\t172800\tIN\tNS\t", 14) == 0;
+			if (its && !put) {
+				n += (size_t)sprintf(x + n, "%s\t3600\tIN\tTXT\t\"no more\"\n", owner);
+				put = true;
+			}
+			if (!its) {
+				memcpy(x + n, p.b + at, ll);
+				n += ll;
+			}
+			at += ll;
+		}
+		ok(put, "precondition: %s's NS records made a TXT record", owner);
+		if (put) {
+			expect_eagain(&p, &p.pol, p.base, p.a, p.alen, x, n, t, 100000,
+			              "a delegation stops being one");
+		}
+		free(x);
+	}
 
 	/* a DNAME, a wildcard among the changed names */
 	{
@@ -663,12 +854,13 @@ int main(void)
 	differential(true, 1, steps);
 	differential(false, 2, steps);
 	differential(true, 3, steps);
-	/* PATCH_SEEDS=N: more chains, seeds 4 to N, opt-out on even seeds (longer runs by hand) */
+	/* PATCH_SEEDS=N: more chains, seeds 4 to N, opt-out on even seeds, salted on multiples of 3 (longer runs by hand) */
 	int seeds = getenv("PATCH_SEEDS") != NULL ? atoi(getenv("PATCH_SEEDS")) : 0;
 	for (int seed = 4; seed <= seeds; seed++) {
 		differential(seed % 2 == 0, (unsigned)seed, steps);
 	}
 	test_apex_due();
+	test_ent_back();
 	test_preconditions();
 	tld_statedb_close(db);
 	test_token_remove(&tok);
