@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "signer/patch.h"
 #include "signer/patch_diff.h"
+#include "signer/patch_driver.h"
 #include "signer/patch_internal.h"
 #include "signer/rrsig.h"
 #include "signer/textout.h"
@@ -35,36 +36,7 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A replaced name: its group of lines in the new text. */
-struct replaced {
-	uint8_t name[SIGNER_DNAME_MAX];
-	size_t name_len;
-	size_t off, len;           /* len 0: an empty non-terminal of a replaced subtree */
-	bool n3;                   /* it has an NSEC3 record */
-	uint8_t hash[SIGNER_NSEC3_HASH_LEN];
-};
-
-struct driver {
-	const struct signer_patch_opts *o;
-	struct sign_patch pc;
-	uint8_t origin[SIGNER_DNAME_MAX];
-	size_t origin_len;
-	unsigned origin_labels;
-	struct replaced *r;
-	size_t nr, rcap;
-	void *map;                 /* the previous zone file */
-	size_t map_len;
-	struct signer_zone *zone;  /* the replaced names' records */
-	size_t refresh;            /* names with a signature due */
-	size_t due;                /* RRsets with a signature due, the replaced names' (the apex's) included */
-	struct patch_names deep_tops; /* names one label below the apex with NSEC3 records below them */
-	uint64_t *deep;            /* the previous chain's records of names two or more labels below the apex */
-	size_t ndeep;
-	struct patch_names tops;   /* of them, those whose whole subtree is replaced */
-	struct signer_nsec3_params n3p;
-};
-
-static int fall_back(const char *why)
+int patch_fall_back(const char *why)
 {
 	tld_info("signing: %s: the whole zone is signed", why);
 	return TLD_EAGAIN;
@@ -107,7 +79,7 @@ static bool group_has_type(const char *text, size_t off, size_t len, const char 
 }
 
 /* The name one label below the apex at or above name (depth >= 1): a suffix of name. */
-static const uint8_t *top_label_name(const struct driver *d, const uint8_t *name, size_t *len)
+const uint8_t *patch_top_label_name(const struct driver *d, const uint8_t *name, size_t *len)
 {
 	unsigned depth = signer_dname_labels(name) - d->origin_labels;
 	const uint8_t *p = name;
@@ -127,8 +99,6 @@ static bool is_delegation_in(const char *text, size_t len, const uint8_t *name, 
 	       group_has_type(text, off, glen, "NS");
 }
 
-static bool in_deep_subtree(const struct driver *d, const uint8_t *name);
-
 /*
  * Whether a replaced name has an NSEC3 record, as the full path's chain
  * (signer/nsec3.h) decides for the zone the preconditions allow: the apex;
@@ -139,13 +109,13 @@ static bool in_deep_subtree(const struct driver *d, const uint8_t *name);
 static int has_nsec3(const struct driver *d, const struct replaced *r, bool *n3)
 {
 	unsigned depth = signer_dname_labels(r->name) - d->origin_labels;
-	bool deep = depth >= 1 && in_deep_subtree(d, r->name);
+	bool deep = depth >= 1 && patch_in_deep_subtree(d, r->name);
 	bool ns = r->len > 0 && group_has_type(d->o->new_text, r->off, r->len, "NS");
 	if (depth == 0 || r->len == 0) {
 		*n3 = true;
 	} else if (deep) {
 		if (ns) {
-			return fall_back("a delegation among the apex's own signed names");
+			return patch_fall_back("a delegation among the apex's own signed names");
 		}
 		*n3 = true;
 	} else if (depth >= 2) {
@@ -188,7 +158,7 @@ static int add_replaced(struct driver *d, const uint8_t *name, size_t len, size_
 }
 
 /* Adds name to the replaced names with its group in the new text, found there (once). */
-static int replace_name(struct driver *d, const uint8_t *name, size_t len)
+int patch_replace_name(struct driver *d, const uint8_t *name, size_t len)
 {
 	if (patch_names_has(&d->pc.replaced, name, len)) {
 		return TLD_OK;
@@ -199,10 +169,10 @@ static int replace_name(struct driver *d, const uint8_t *name, size_t len)
 		char text[1024];
 		signer_dname_to_text(name, text, sizeof(text));
 		tld_info("signing: %s is in the previous version's chain or signatures but not in the new text", text);
-		return fall_back("a name to re-sign is not in the unsigned zone");
+		return patch_fall_back("a name to re-sign is not in the unsigned zone");
 	}
 	if (ret != TLD_OK) {
-		return ret == TLD_EPARSE ? fall_back("the unsigned text is not in canonical order") : ret;
+		return ret == TLD_EPARSE ? patch_fall_back("the unsigned text is not in canonical order") : ret;
 	}
 	return add_replaced(d, name, len, off, glen);
 }
@@ -213,22 +183,22 @@ static int open_previous(struct driver *d)
 	char side[4096];
 	const char *prev = d->o->previous;
 	if (prev == NULL || snprintf(side, sizeof(side), "%s%s", prev, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
-		return fall_back("no previous version");
+		return patch_fall_back("no previous version");
 	}
 	int ret = signer_sigfile_open(side, &d->pc.sf);
 	if (ret != TLD_OK) {
-		return ret == TLD_ENOMEM ? ret : fall_back("no readable side file of the previous version");
+		return ret == TLD_ENOMEM ? ret : patch_fall_back("no readable side file of the previous version");
 	}
 	const struct signer_sigfile *sf = d->pc.sf;
 	if (sf->patch == NULL || sf->text == NULL) {
-		return fall_back("the previous version's side file has no patch index (written before version 5)");
+		return patch_fall_back("the previous version's side file has no patch index (written before version 5)");
 	}
 	if (sf->patch->names_len > (1u << 20) + 64 * (sf->patch->nslots + sf->patch->nchain)) {
 		/* each patch appends the names it re-signed: the full path writes them anew, compact */
-		return fall_back("the previous patch index's names have grown: time to write them anew");
+		return patch_fall_back("the previous patch index's names have grown: time to write them anew");
 	}
 	if (sf->hdr->origin_len != d->origin_len || memcmp(sf->hdr->origin, d->origin, d->origin_len) != 0) {
-		return fall_back("the previous version is of another zone");
+		return patch_fall_back("the previous version is of another zone");
 	}
 	int fd = open(prev, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -237,13 +207,13 @@ static int open_previous(struct driver *d)
 		if (fd >= 0) {
 			close(fd);
 		}
-		return fall_back("the previous zone file is not the one its side file indexes");
+		return patch_fall_back("the previous zone file is not the one its side file indexes");
 	}
 	d->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (d->map == MAP_FAILED) {
 		d->map = NULL;
-		return fall_back("the previous zone file cannot be mapped");
+		return patch_fall_back("the previous zone file cannot be mapped");
 	}
 	d->map_len = (size_t)st.st_size;
 	d->pc.prev_text = d->map;
@@ -281,12 +251,10 @@ static int check_previous_serial(struct driver *d)
 		                          &sl, first_soa_cb, &f);
 	}
 	if (!f.found || f.serial != d->pc.prev_serial) {
-		return fall_back("the previous zone file does not open with the SOA serial its side file names");
+		return patch_fall_back("the previous zone file does not open with the SOA serial its side file names");
 	}
 	return TLD_OK;
 }
-
-static int replace_subtree(struct driver *d, const uint8_t *top, size_t top_len);
 
 /* Names with a signature due for refresh (or not yet valid) in the previous version: replaced. */
 static int names_due(struct driver *d)
@@ -311,9 +279,9 @@ static int names_due(struct driver *d)
 		}
 		d->refresh++;
 		size_t tl = 0;
-		const uint8_t *top = len > d->origin_len ? top_label_name(d, name, &tl) : NULL;
-		int ret = top != NULL && patch_names_has(&d->deep_tops, top, tl) ? replace_subtree(d, top, tl)
-		                                                                 : replace_name(d, name, len);
+		const uint8_t *top = len > d->origin_len ? patch_top_label_name(d, name, &tl) : NULL;
+		int ret = top != NULL && patch_names_has(&d->deep_tops, top, tl) ? patch_replace_subtree(d, top, tl)
+		                                                                 : patch_replace_name(d, name, len);
 		if (ret != TLD_OK) {
 			return ret;
 		}
@@ -351,7 +319,7 @@ static int text_lower_bound(const char *text, size_t len, const uint8_t *key, si
  * replaced, so that the empty non-terminals and NSEC3 records of the zone
  * signed come out as the full path's.
  */
-static int replace_subtree(struct driver *d, const uint8_t *top, size_t top_len)
+int patch_replace_subtree(struct driver *d, const uint8_t *top, size_t top_len)
 {
 	if (patch_names_has(&d->tops, top, top_len)) {
 		return TLD_OK;
@@ -410,7 +378,7 @@ static int replace_subtree(struct driver *d, const uint8_t *top, size_t top_len)
 	if (ret == TLD_OK && !patch_names_has(&d->pc.replaced, top, top_len)) {
 		ret = patch_names_add(&d->pc.replaced, top, top_len); /* the top itself, when it went */
 	}
-	return ret == TLD_EPARSE ? fall_back("the unsigned text is not in canonical order") : ret;
+	return ret == TLD_EPARSE ? patch_fall_back("the unsigned text is not in canonical order") : ret;
 }
 
 /* The names two or more labels below the apex in the previous chain, and their tops. */
@@ -431,7 +399,7 @@ static int find_deep_tops(struct driver *d)
 			}
 			d->deep[d->ndeep++] = i;
 			size_t tl = 0;
-			const uint8_t *top = top_label_name(d, name, &tl);
+			const uint8_t *top = patch_top_label_name(d, name, &tl);
 			int ret = patch_names_add(&d->deep_tops, top, tl);
 			if (ret != TLD_OK) {
 				return ret;
@@ -442,10 +410,10 @@ static int find_deep_tops(struct driver *d)
 }
 
 /* Is name (below the apex) in the subtree of a name with signed names below it? */
-static bool in_deep_subtree(const struct driver *d, const uint8_t *name)
+bool patch_in_deep_subtree(const struct driver *d, const uint8_t *name)
 {
 	size_t tl = 0;
-	const uint8_t *top = top_label_name(d, name, &tl);
+	const uint8_t *top = patch_top_label_name(d, name, &tl);
 	return patch_names_has(&d->deep_tops, top, tl);
 }
 
@@ -456,17 +424,17 @@ static int take_changes(struct driver *d, const struct signer_owner_change *ch, 
 	for (size_t i = 0; i < n; i++) {
 		const struct signer_owner_change *c = &ch[i];
 		if (c->owner_len == d->origin_len && memcmp(c->owner, d->origin, d->origin_len) == 0) {
-			return fall_back("the apex's records changed");
+			return patch_fall_back("the apex's records changed");
 		}
 		if (!signer_dname_is_sub(c->owner, d->origin)) {
-			return fall_back("a name outside the zone");
+			return patch_fall_back("a name outside the zone");
 		}
-		if (in_deep_subtree(d, c->owner)) {
+		if (patch_in_deep_subtree(d, c->owner)) {
 			size_t tl = 0;
-			const uint8_t *top = top_label_name(d, c->owner, &tl);
+			const uint8_t *top = patch_top_label_name(d, c->owner, &tl);
 			int ret = c->kind == SIGNER_OWNER_REMOVED ? patch_names_add(&d->pc.removed, c->owner, c->owner_len)
 			                                          : TLD_OK;
-			ret = ret == TLD_OK ? replace_subtree(d, top, tl) : ret;
+			ret = ret == TLD_OK ? patch_replace_subtree(d, top, tl) : ret;
 			if (ret != TLD_OK) {
 				return ret;
 			}
@@ -477,18 +445,18 @@ static int take_changes(struct driver *d, const struct signer_owner_change *ch, 
 		if (depth == 1 && c->kind == SIGNER_OWNER_CHANGED &&
 		    group_has_type(o->old_text, c->old_off, c->old_len, "NS") !=
 		            group_has_type(o->new_text, c->new_off, c->new_len, "NS")) {
-			return fall_back("a name one label below the apex became or stopped being a delegation");
+			return patch_fall_back("a name one label below the apex became or stopped being a delegation");
 		}
 		if (depth >= 2) { /* glue: below a delegation one label below the apex, before and after */
 			size_t tl = 0;
-			const uint8_t *top = top_label_name(d, c->owner, &tl);
+			const uint8_t *top = patch_top_label_name(d, c->owner, &tl);
 			if ((present && !is_delegation_in(o->new_text, o->new_len, top, tl)) ||
 			    (was && !is_delegation_in(o->old_text, o->old_len, top, tl))) {
-				return fall_back("a changed name two or more labels below the apex is not glue of a "
+				return patch_fall_back("a changed name two or more labels below the apex is not glue of a "
 				                 "delegation");
 			}
 			if (present) {
-				int ret = replace_name(d, top, tl); /* it occludes the glue in the zone signed */
+				int ret = patch_replace_name(d, top, tl); /* it occludes the glue in the zone signed */
 				if (ret != TLD_OK) {
 					return ret;
 				}
@@ -501,12 +469,6 @@ static int take_changes(struct driver *d, const struct signer_owner_change *ch, 
 		}
 	}
 	return TLD_OK;
-}
-
-/* Index of the first link with hash >= h. */
-static size_t link_lower(const struct patch_link *v, size_t n, const uint8_t *h)
-{
-	return patch_hash_lower(v, n, sizeof(*v), h);
 }
 
 /* One record of a replaced name's lines into the zone (what the full path's fill takes and drops). */
@@ -542,190 +504,18 @@ static int make_zone(const struct driver *d, struct signer_zone **out)
 	if (ret != TLD_OK) {
 		signer_zone_free(z);
 		return ret == TLD_EPARSE || ret == TLD_EINVAL
-		               ? fall_back("a changed name's records are not as the full path takes them")
+		               ? patch_fall_back("a changed name's records are not as the full path takes them")
 		               : ret;
 	}
 	*out = z;
 	return TLD_OK;
 }
 
-/* Is a previous NSEC3 record's name replaced, removed or in a replaced subtree? */
-static bool link_goes(const struct driver *d, const uint8_t *name, size_t len)
-{
-	if (patch_names_has(&d->pc.replaced, name, len) || patch_names_has(&d->pc.removed, name, len)) {
-		return true;
-	}
-	if (len <= d->origin_len) {
-		return false;
-	}
-	size_t tl = 0;
-	const uint8_t *top = top_label_name(d, name, &tl);
-	return patch_names_has(&d->tops, top, tl);
-}
-
-static int link_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct patch_link *)a)->hash, ((const struct patch_link *)b)->hash,
-	              SIGNER_NSEC3_HASH_LEN);
-}
-
-/* The NSEC3 records of the replaced names (has_nsec3()), by hash; sign_patch_chain() checks them. */
-static int fresh_links(struct driver *d, struct patch_link **out, size_t *n)
-{
-	size_t k = 0;
-	*out = malloc((d->nr ? d->nr : 1) * sizeof(**out));
-	if (*out == NULL) {
-		return TLD_ENOMEM;
-	}
-	for (size_t i = 0; i < d->nr; i++) {
-		const struct replaced *r = &d->r[i];
-		if (!r->n3) {
-			continue;
-		}
-		struct patch_link *l = &(*out)[k++];
-		memcpy(l->hash, r->hash, SIGNER_NSEC3_HASH_LEN);
-		/* the set's copy: d->r moves as names are added */
-		l->name = d->pc.replaced.slot[patch_names_slot(&d->pc.replaced, r->name, r->name_len)] + 1;
-		l->name_len = (uint8_t)r->name_len;
-	}
-	qsort(*out, k, sizeof(**out), link_cmp);
-	*n = k;
-	return TLD_OK;
-}
-
-/* Replaces the node before hash h in chain (the chain's only neighbour of h that can change). */
-static int replace_before(struct driver *d, const struct patch_link *chain, size_t n, const uint8_t *h, size_t *added)
-{
-	const struct patch_link *before = &chain[(link_lower(chain, n, h) + n - 1) % n];
-	if (patch_names_has(&d->pc.replaced, before->name, before->name_len)) {
-		return TLD_OK;
-	}
-	(*added)++;
-	if (before->name_len > d->origin_len && in_deep_subtree(d, before->name)) {
-		size_t tl = 0;
-		const uint8_t *top = top_label_name(d, before->name, &tl);
-		return replace_subtree(d, top, tl);
-	}
-	return replace_name(d, before->name, before->name_len);
-}
-
-/* Is hash h among the previous chain's? */
-static bool in_previous_chain(const struct signer_sigfile *sf, const uint8_t *h)
-{
-	return patch_hash_find(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), h) != SIZE_MAX;
-}
-
-/*
- * One round of the chain after the patch: the previous one without the
- * records of the replaced and removed names, with the replaced names' own;
- * *added counts the names before a hash that came or went which were not
- * replaced yet (they are now: their record's next hashed owner moves).
- */
-static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *n_out, size_t *added)
-{
-	const struct signer_sigfile *sf = d->pc.sf;
-	const struct signer_sigfile_patch *ph = sf->patch;
-	struct patch_link *fresh = NULL, *chain = NULL;
-	size_t nfresh = 0, n = 0;
-	int ret = fresh_links(d, &fresh, &nfresh);
-	if (ret == TLD_OK) {
-		chain = malloc((size_t)(ph->nchain + nfresh + 1) * sizeof(*chain));
-		ret = chain == NULL ? TLD_ENOMEM : TLD_OK;
-	}
-	size_t j = 0;
-	for (uint64_t i = 0; i < ph->nchain && ret == TLD_OK; i++) {
-		const struct signer_sigfile_chain_item *it = &sf->chain[i];
-		const uint8_t *name = sf->names + it->name;
-		size_t len = signer_dname_len(name, (size_t)(ph->names_len - it->name));
-		if (link_goes(d, name, len)) {
-			continue;
-		}
-		while (j < nfresh && memcmp(fresh[j].hash, it->hash, SIGNER_NSEC3_HASH_LEN) < 0) {
-			chain[n++] = fresh[j++];
-		}
-		if (j < nfresh && memcmp(fresh[j].hash, it->hash, SIGNER_NSEC3_HASH_LEN) == 0) {
-			ret = fall_back("two names with one NSEC3 hash");
-			break;
-		}
-		memcpy(chain[n].hash, it->hash, SIGNER_NSEC3_HASH_LEN);
-		chain[n].name = name;
-		chain[n].name_len = (uint8_t)len;
-		n++;
-	}
-	while (ret == TLD_OK && j < nfresh) {
-		chain[n++] = fresh[j++];
-	}
-	for (size_t i = 1; ret == TLD_OK && i < n; i++) {
-		if (memcmp(chain[i - 1].hash, chain[i].hash, SIGNER_NSEC3_HASH_LEN) == 0) {
-			ret = fall_back("two names with one NSEC3 hash");
-		}
-	}
-	if (ret == TLD_OK && n == 0) {
-		ret = fall_back("no NSEC3 chain");
-	}
-	/* the names before each hash that went or came */
-	d->pc.ngone = 0;
-	size_t at = 0; /* both chains in hash order: one walk */
-	for (uint64_t i = 0; i < ph->nchain && ret == TLD_OK; i++) {
-		const uint8_t *h = sf->chain[i].hash;
-		while (at < n && memcmp(chain[at].hash, h, SIGNER_NSEC3_HASH_LEN) < 0) {
-			at++;
-		}
-		if (at < n && memcmp(chain[at].hash, h, SIGNER_NSEC3_HASH_LEN) == 0) {
-			continue;
-		}
-		memcpy(d->pc.gone[d->pc.ngone++], h, SIGNER_NSEC3_HASH_LEN);
-		ret = replace_before(d, chain, n, h, added);
-	}
-	for (size_t i = 0; i < nfresh && ret == TLD_OK; i++) {
-		if (!in_previous_chain(sf, fresh[i].hash)) {
-			ret = replace_before(d, chain, n, fresh[i].hash, added);
-		}
-	}
-	free(fresh);
-	if (ret != TLD_OK) {
-		free(chain);
-		return ret;
-	}
-	*chain_out = chain;
-	*n_out = n;
-	return TLD_OK;
-}
-
-/*
- * The chain after the patch, in rounds until no further name is replaced
- * (a name replaced for its neighbour keeps its hash: the second round adds
- * none; a third is a precondition missed).
- */
-static int plan_chain(struct driver *d)
-{
-	d->pc.gone = malloc((size_t)(d->pc.sf->patch->nchain + 1) * sizeof(*d->pc.gone));
-	if (d->pc.gone == NULL) {
-		return TLD_ENOMEM;
-	}
-	for (int round = 0; round < 3; round++) {
-		size_t added = 0, tops = d->tops.count;
-		free(d->pc.chain);
-		d->pc.chain = NULL;
-		int ret = chain_round(d, &d->pc.chain, &d->pc.nchain, &added);
-		/*
-		 * A name replaced for its neighbour is in the chain already and keeps
-		 * its hash: the chain stands.  A subtree replaced for it may bring
-		 * empty non-terminals the rules decide anew: another round.  (Should
-		 * the rules and the chain ever disagree, sign_patch_chain() finds it.)
-		 */
-		if (ret != TLD_OK || added == 0 || d->tops.count == tops) {
-			return ret;
-		}
-	}
-	return fall_back("the names to re-sign do not settle");
-}
-
 static int patch(struct driver *d, struct signer_sign_stats *stats)
 {
 	const struct signer_patch_opts *o = d->o;
 	if (o->policy->denial.type != TLD_DENIAL_NSEC3) {
-		return fall_back("the denial is NSEC, not NSEC3");
+		return patch_fall_back("the denial is NSEC, not NSEC3");
 	}
 	int ret = open_previous(d);
 	if (ret == TLD_OK) {
@@ -735,7 +525,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 		return ret;
 	}
 	if (o->now < d->pc.sf->patch->now) {
-		return fall_back("the clock is earlier than the previous run's");
+		return patch_fall_back("the clock is earlier than the previous run's");
 	}
 	if ((ret = find_deep_tops(d)) != TLD_OK) {
 		return ret;
@@ -746,17 +536,17 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	double t0 = mono();
 	ret = signer_text_diff(o->old_text, o->old_len, o->new_text, o->new_len, o->max_changes, &ch, &nch, &why);
 	if (ret == TLD_ERANGE) {
-		return fall_back("more owners changed than a patch takes");
+		return patch_fall_back("more owners changed than a patch takes");
 	}
 	if (ret == TLD_EPARSE) {
 		tld_info("signing: the unsigned texts cannot be compared: %s", why != NULL ? why : "?");
-		return fall_back("no comparison of the unsigned texts");
+		return patch_fall_back("no comparison of the unsigned texts");
 	}
 	if (ret != TLD_OK) {
 		return ret;
 	}
 	double t1 = mono();
-	ret = replace_name(d, d->origin, d->origin_len); /* the SOA serial changes */
+	ret = patch_replace_name(d, d->origin, d->origin_len); /* the SOA serial changes */
 	if (ret == TLD_OK) {
 		ret = take_changes(d, ch, nch);
 	}
@@ -767,7 +557,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	d->pc.nothing = nch == 0 && d->due == 0;
 	double t2 = mono();
 	if (ret == TLD_OK) {
-		ret = plan_chain(d);
+		ret = patch_plan_chain(d);
 	}
 	double t3 = mono();
 	if (ret == TLD_OK) {
@@ -823,40 +613,3 @@ int signer_patch_file(const struct signer_patch_opts *o, struct signer_sign_stat
 	return ret;
 }
 
-/* -- sign_patch_chain() -- */
-
-int sign_patch_chain(struct sign_run *run, struct sign_patch *pc)
-{
-	const struct signer_zone *z = run->z;
-	struct signer_nsec3_chain *c = run->n3;
-	for (size_t i = 0; i < z->nnodes; i++) {
-		if (z->nodes[i].flags & (SIGNER_NODE_DNAME | SIGNER_NODE_WILDCARD)) {
-			return fall_back("the names to re-sign hold a DNAME or a wildcard");
-		}
-	}
-	size_t mine = 0; /* the records of the chain after the patch that stand for replaced names */
-	for (size_t i = 0; i < pc->nchain; i++) {
-		mine += patch_names_has(&pc->replaced, pc->chain[i].name, pc->chain[i].name_len);
-	}
-	if (c == NULL || c->count != mine) {
-		tld_warning("signing: the patch's NSEC3 records (%zu) are not those planned (%zu)", c ? c->count : 0,
-		            mine);
-		return fall_back("the patch's NSEC3 records are not those planned");
-	}
-	c->next = malloc((c->count ? c->count : 1) * sizeof(*c->next));
-	if (c->next == NULL) {
-		return TLD_ENOMEM;
-	}
-	for (size_t i = 0; i < c->count; i++) {
-		size_t at = link_lower(pc->chain, pc->nchain, c->items[i].hash);
-		const struct signer_node *n = &z->nodes[c->items[i].node];
-		if (at == pc->nchain || memcmp(pc->chain[at].hash, c->items[i].hash, SIGNER_NSEC3_HASH_LEN) != 0 ||
-		    pc->chain[at].name_len != n->wire_len ||
-		    memcmp(pc->chain[at].name, signer_node_wire(z, n), n->wire_len) != 0) {
-			tld_warning("signing: an NSEC3 record of the patch is not in the chain planned");
-			return fall_back("the patch's NSEC3 records are not those planned");
-		}
-		memcpy(c->next[i], pc->chain[(at + 1) % pc->nchain].hash, SIGNER_NSEC3_HASH_LEN);
-	}
-	return TLD_OK;
-}

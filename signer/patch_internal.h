@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "signer/dname.h"
 #include "signer/nsec3.h"
@@ -92,6 +93,15 @@ int sign_zone_patched(const struct signer_sign_opts *o, struct sign_patch *pc, s
  *         nothing written), TLD_EIO, TLD_ENOMEM
  */
 int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *path, uint32_t serial);
+
+/*!
+ * \brief The side file of the patched version to out (sign_patch_side.c): its
+ *        entries, the text index ix (nix blocks, text_size bytes) and the
+ *        patch index; fills pc's kept_* figures.
+ * \return TLD_OK, TLD_EAGAIN (the previous index is not as expected), TLD_EIO, TLD_ENOMEM
+ */
+int sign_patch_side_write(struct sign_run *run, struct sign_patch *pc, FILE *out, uint32_t serial,
+                          const struct signer_sigfile_block *ix, size_t nix, uint64_t text_size);
 
 /*!
  * \brief The run's zone text, every block formatted (sign_write.c), into

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The NSEC3 chain of a patch run (signer/patch.h): the chain after the
+ * patch (patch_plan_chain()), and the check that the chain the replaced
+ * names' zone builds is exactly their part of it (sign_patch_chain()).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "signer/patch_driver.h"
+#include "signer/sign_internal.h"
+
+/* Index of the first link with hash >= h. */
+static size_t link_lower(const struct patch_link *v, size_t n, const uint8_t *h)
+{
+	return patch_hash_lower(v, n, sizeof(*v), h);
+}
+
+/* Is a previous NSEC3 record's name replaced, removed or in a replaced subtree? */
+static bool link_goes(const struct driver *d, const uint8_t *name, size_t len)
+{
+	if (patch_names_has(&d->pc.replaced, name, len) || patch_names_has(&d->pc.removed, name, len)) {
+		return true;
+	}
+	if (len <= d->origin_len) {
+		return false;
+	}
+	size_t tl = 0;
+	const uint8_t *top = patch_top_label_name(d, name, &tl);
+	return patch_names_has(&d->tops, top, tl);
+}
+
+static int link_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct patch_link *)a)->hash, ((const struct patch_link *)b)->hash,
+	              SIGNER_NSEC3_HASH_LEN);
+}
+
+/* The NSEC3 records of the replaced names (has_nsec3()), by hash; sign_patch_chain() checks them. */
+static int fresh_links(struct driver *d, struct patch_link **out, size_t *n)
+{
+	size_t k = 0;
+	*out = malloc((d->nr ? d->nr : 1) * sizeof(**out));
+	if (*out == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (size_t i = 0; i < d->nr; i++) {
+		const struct replaced *r = &d->r[i];
+		if (!r->n3) {
+			continue;
+		}
+		struct patch_link *l = &(*out)[k++];
+		memcpy(l->hash, r->hash, SIGNER_NSEC3_HASH_LEN);
+		/* the set's copy: d->r moves as names are added */
+		l->name = d->pc.replaced.slot[patch_names_slot(&d->pc.replaced, r->name, r->name_len)] + 1;
+		l->name_len = (uint8_t)r->name_len;
+	}
+	qsort(*out, k, sizeof(**out), link_cmp);
+	*n = k;
+	return TLD_OK;
+}
+
+/* Replaces the node before hash h in chain (the chain's only neighbour of h that can change). */
+static int replace_before(struct driver *d, const struct patch_link *chain, size_t n, const uint8_t *h, size_t *added)
+{
+	const struct patch_link *before = &chain[(link_lower(chain, n, h) + n - 1) % n];
+	if (patch_names_has(&d->pc.replaced, before->name, before->name_len)) {
+		return TLD_OK;
+	}
+	(*added)++;
+	if (before->name_len > d->origin_len && patch_in_deep_subtree(d, before->name)) {
+		size_t tl = 0;
+		const uint8_t *top = patch_top_label_name(d, before->name, &tl);
+		return patch_replace_subtree(d, top, tl);
+	}
+	return patch_replace_name(d, before->name, before->name_len);
+}
+
+/* Is hash h among the previous chain's? */
+static bool in_previous_chain(const struct signer_sigfile *sf, const uint8_t *h)
+{
+	return patch_hash_find(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), h) != SIZE_MAX;
+}
+
+/*
+ * One round of the chain after the patch: the previous one without the
+ * records of the replaced and removed names, with the replaced names' own;
+ * *added counts the names before a hash that came or went which were not
+ * replaced yet (they are now: their record's next hashed owner moves).
+ */
+static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *n_out, size_t *added)
+{
+	const struct signer_sigfile *sf = d->pc.sf;
+	const struct signer_sigfile_patch *ph = sf->patch;
+	struct patch_link *fresh = NULL, *chain = NULL;
+	size_t nfresh = 0, n = 0;
+	int ret = fresh_links(d, &fresh, &nfresh);
+	if (ret == TLD_OK) {
+		chain = malloc((size_t)(ph->nchain + nfresh + 1) * sizeof(*chain));
+		ret = chain == NULL ? TLD_ENOMEM : TLD_OK;
+	}
+	size_t j = 0;
+	for (uint64_t i = 0; i < ph->nchain && ret == TLD_OK; i++) {
+		const struct signer_sigfile_chain_item *it = &sf->chain[i];
+		const uint8_t *name = sf->names + it->name;
+		size_t len = signer_dname_len(name, (size_t)(ph->names_len - it->name));
+		if (link_goes(d, name, len)) {
+			continue;
+		}
+		while (j < nfresh && memcmp(fresh[j].hash, it->hash, SIGNER_NSEC3_HASH_LEN) < 0) {
+			chain[n++] = fresh[j++];
+		}
+		if (j < nfresh && memcmp(fresh[j].hash, it->hash, SIGNER_NSEC3_HASH_LEN) == 0) {
+			ret = patch_fall_back("two names with one NSEC3 hash");
+			break;
+		}
+		memcpy(chain[n].hash, it->hash, SIGNER_NSEC3_HASH_LEN);
+		chain[n].name = name;
+		chain[n].name_len = (uint8_t)len;
+		n++;
+	}
+	while (ret == TLD_OK && j < nfresh) {
+		chain[n++] = fresh[j++];
+	}
+	for (size_t i = 1; ret == TLD_OK && i < n; i++) {
+		if (memcmp(chain[i - 1].hash, chain[i].hash, SIGNER_NSEC3_HASH_LEN) == 0) {
+			ret = patch_fall_back("two names with one NSEC3 hash");
+		}
+	}
+	if (ret == TLD_OK && n == 0) {
+		ret = patch_fall_back("no NSEC3 chain");
+	}
+	/* the names before each hash that went or came */
+	d->pc.ngone = 0;
+	size_t at = 0; /* both chains in hash order: one walk */
+	for (uint64_t i = 0; i < ph->nchain && ret == TLD_OK; i++) {
+		const uint8_t *h = sf->chain[i].hash;
+		while (at < n && memcmp(chain[at].hash, h, SIGNER_NSEC3_HASH_LEN) < 0) {
+			at++;
+		}
+		if (at < n && memcmp(chain[at].hash, h, SIGNER_NSEC3_HASH_LEN) == 0) {
+			continue;
+		}
+		memcpy(d->pc.gone[d->pc.ngone++], h, SIGNER_NSEC3_HASH_LEN);
+		ret = replace_before(d, chain, n, h, added);
+	}
+	for (size_t i = 0; i < nfresh && ret == TLD_OK; i++) {
+		if (!in_previous_chain(sf, fresh[i].hash)) {
+			ret = replace_before(d, chain, n, fresh[i].hash, added);
+		}
+	}
+	free(fresh);
+	if (ret != TLD_OK) {
+		free(chain);
+		return ret;
+	}
+	*chain_out = chain;
+	*n_out = n;
+	return TLD_OK;
+}
+
+/*
+ * The chain after the patch, in rounds until no further name is replaced
+ * (a name replaced for its neighbour keeps its hash: the second round adds
+ * none; a third is a precondition missed).
+ */
+int patch_plan_chain(struct driver *d)
+{
+	d->pc.gone = malloc((size_t)(d->pc.sf->patch->nchain + 1) * sizeof(*d->pc.gone));
+	if (d->pc.gone == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (int round = 0; round < 3; round++) {
+		size_t added = 0, tops = d->tops.count;
+		free(d->pc.chain);
+		d->pc.chain = NULL;
+		int ret = chain_round(d, &d->pc.chain, &d->pc.nchain, &added);
+		/*
+		 * A name replaced for its neighbour is in the chain already and keeps
+		 * its hash: the chain stands.  A subtree replaced for it may bring
+		 * empty non-terminals the rules decide anew: another round.  (Should
+		 * the rules and the chain ever disagree, sign_patch_chain() finds it.)
+		 */
+		if (ret != TLD_OK || added == 0 || d->tops.count == tops) {
+			return ret;
+		}
+	}
+	return patch_fall_back("the names to re-sign do not settle");
+}
+
+int sign_patch_chain(struct sign_run *run, struct sign_patch *pc)
+{
+	const struct signer_zone *z = run->z;
+	struct signer_nsec3_chain *c = run->n3;
+	for (size_t i = 0; i < z->nnodes; i++) {
+		if (z->nodes[i].flags & (SIGNER_NODE_DNAME | SIGNER_NODE_WILDCARD)) {
+			return patch_fall_back("the names to re-sign hold a DNAME or a wildcard");
+		}
+	}
+	size_t mine = 0; /* the records of the chain after the patch that stand for replaced names */
+	for (size_t i = 0; i < pc->nchain; i++) {
+		mine += patch_names_has(&pc->replaced, pc->chain[i].name, pc->chain[i].name_len);
+	}
+	if (c == NULL || c->count != mine) {
+		tld_warning("signing: the patch's NSEC3 records (%zu) are not those planned (%zu)", c ? c->count : 0,
+		            mine);
+		return patch_fall_back("the patch's NSEC3 records are not those planned");
+	}
+	c->next = malloc((c->count ? c->count : 1) * sizeof(*c->next));
+	if (c->next == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (size_t i = 0; i < c->count; i++) {
+		size_t at = link_lower(pc->chain, pc->nchain, c->items[i].hash);
+		const struct signer_node *n = &z->nodes[c->items[i].node];
+		if (at == pc->nchain || memcmp(pc->chain[at].hash, c->items[i].hash, SIGNER_NSEC3_HASH_LEN) != 0 ||
+		    pc->chain[at].name_len != n->wire_len ||
+		    memcmp(pc->chain[at].name, signer_node_wire(z, n), n->wire_len) != 0) {
+			tld_warning("signing: an NSEC3 record of the patch is not in the chain planned");
+			return patch_fall_back("the patch's NSEC3 records are not those planned");
+		}
+		memcpy(c->next[i], pc->chain[(at + 1) % pc->nchain].hash, SIGNER_NSEC3_HASH_LEN);
+	}
+	return TLD_OK;
+}
