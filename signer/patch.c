@@ -223,34 +223,16 @@ static int open_previous(struct driver *d)
 }
 
 /* The previous file's SOA (its first line) has the side file's serial. */
-struct first_soa {
-	bool found;
-	uint32_t serial;
-};
-
-static int first_soa_cb(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
-                        const uint8_t *rdata, uint16_t rdlen, uint32_t line)
-{
-	struct first_soa *f = ctx;
-	(void)owner, (void)rclass, (void)ttl, (void)line;
-	if (type == SIGNER_T_SOA && rdlen >= 22) {
-		const uint8_t *p = rdata + rdlen - 20;
-		f->found = true;
-		f->serial = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-	}
-	return TLD_ECANCELED;
-}
-
 static int check_previous_serial(struct driver *d)
 {
 	const char *nl = memchr(d->map, '\n', d->map_len);
-	struct first_soa f = { 0 };
-	struct signer_zparse_slice sl = { .first_line = 1, .quiet = true };
-	if (nl != NULL) {
-		(void)signer_zparse_slice(d->o->previous, d->map, (size_t)(nl + 1 - (const char *)d->map), d->origin,
-		                          &sl, first_soa_cb, &f);
+	bool found = false;
+	uint32_t serial = 0;
+	if (nl != NULL) { /* the first line: the SOA opens the signer's files */
+		(void)sign_text_soa_serial(d->o->previous, d->map, (size_t)(nl + 1 - (const char *)d->map), d->origin, true,
+		                           &found, &serial);
 	}
-	if (!f.found || f.serial != d->pc.prev_serial) {
+	if (!found || serial != d->pc.prev_serial) {
 		return patch_fall_back("the previous zone file does not open with the SOA serial its side file names");
 	}
 	return TLD_OK;

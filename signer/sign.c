@@ -151,6 +151,22 @@ static int prev_soa_cb(void *ctx, const uint8_t *owner, uint16_t type, uint16_t 
 	return TLD_ECANCELED; /* stop: the SOA is all we need */
 }
 
+int sign_text_soa_serial(const char *file, const char *text, size_t len, const uint8_t *origin, bool quiet,
+                         bool *found, uint32_t *serial)
+{
+	struct prev_soa p = { 0 };
+	int ret;
+	if (quiet) {
+		struct signer_zparse_slice sl = { .first_line = 1, .quiet = true };
+		ret = signer_zparse_slice(file, text, len, origin, &sl, prev_soa_cb, &p);
+	} else {
+		ret = signer_zparse(file, text, len, origin, prev_soa_cb, &p);
+	}
+	*found = p.found;
+	*serial = p.serial;
+	return ret == TLD_ECANCELED ? TLD_OK : ret;
+}
+
 /* The SOA serial of the previous signed version (its first SOA record). */
 static int previous_serial(const char *path, const uint8_t *origin, bool *have, uint32_t *serial)
 {
@@ -185,11 +201,8 @@ static int previous_serial(const char *path, const uint8_t *origin, bool *have, 
 		while (got > 0 && (long)got < size && buf[got - 1] != '\n') {
 			got--;
 		}
-		ret = signer_zparse(path, buf, got, origin, prev_soa_cb, &p);
+		ret = sign_text_soa_serial(path, buf, got, origin, false, &p.found, &p.serial);
 		free(buf);
-		if (ret == TLD_ECANCELED) {
-			ret = TLD_OK;
-		}
 		if (p.found || ret != TLD_OK || (long)want >= size) {
 			break;
 		}

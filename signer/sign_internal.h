@@ -184,6 +184,15 @@ size_t sign_denial_rdata(const struct sign_run *run, const struct slot *s, uint8
  */
 int sign_patch_digests(struct sign_run *run);
 
+/*!
+ * \brief The serial of the first SOA record of zone text text[0, len) (sign.c).
+ * \param[in] quiet  parse errors returned, not logged
+ * \param[out] found  false when the text has no SOA record
+ * \return TLD_OK, TLD_EPARSE, TLD_ENOMEM
+ */
+int sign_text_soa_serial(const char *file, const char *text, size_t len, const uint8_t *origin, bool quiet,
+                         bool *found, uint32_t *serial);
+
 /*! The patch index of a run (sigfile.h, version 5), for signer_sigfile_write_patch(). */
 struct sign_patch_index {
 	struct signer_sigfile_patch hdr; /*!< flags 0: the full path's */
