@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "signer/grow.h"
 #include "signer/patch.h"
 #include "signer/patch_diff.h"
 #include "signer/patch_driver.h"
@@ -132,14 +133,8 @@ static int add_replaced(struct driver *d, const uint8_t *name, size_t len, size_
 	if (patch_names_has(&d->pc.replaced, name, len)) {
 		return TLD_OK;
 	}
-	if (d->nr == d->rcap) {
-		size_t cap = d->rcap ? d->rcap * 2 : 1024;
-		struct replaced *n = realloc(d->r, cap * sizeof(*n));
-		if (n == NULL) {
-			return TLD_ENOMEM;
-		}
-		d->r = n;
-		d->rcap = cap;
+	if (signer_grow((void **)&d->r, &d->rcap, d->nr + 1, sizeof(*d->r)) != TLD_OK) {
+		return TLD_ENOMEM;
 	}
 	struct replaced *r = &d->r[d->nr];
 	memcpy(r->name, name, len);
@@ -371,13 +366,8 @@ static int find_deep_tops(struct driver *d)
 	for (uint64_t i = 0; i < sf->patch->nchain; i++) {
 		const uint8_t *name = sf->names + sf->chain[i].name;
 		if (signer_dname_labels(name) > d->origin_labels + 1) {
-			if (d->ndeep == cap) {
-				cap = cap ? 2 * cap : 64;
-				uint64_t *n = realloc(d->deep, cap * sizeof(*n));
-				if (n == NULL) {
-					return TLD_ENOMEM;
-				}
-				d->deep = n;
+			if (signer_grow((void **)&d->deep, &cap, d->ndeep + 1, sizeof(*d->deep)) != TLD_OK) {
+				return TLD_ENOMEM;
 			}
 			d->deep[d->ndeep++] = i;
 			size_t tl = 0;

@@ -18,6 +18,7 @@
 #include "hsm/keys.h"
 #include "policy/keyplan.h"
 #include "signer/dname.h"
+#include "signer/grow.h"
 #include "signer/patch_internal.h"
 #include "signer/rrsig.h"
 #include "signer/rrtype.h"
@@ -80,24 +81,6 @@ static unsigned long peak_mib(void)
 	}
 	fclose(f);
 	return kib / 1024;
-}
-
-static int grow(void **buf, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap) {
-		return TLD_OK;
-	}
-	size_t ncap = *cap ? *cap : 4096;
-	while (ncap < need) {
-		ncap *= 2;
-	}
-	void *n = realloc(*buf, ncap * elem);
-	if (n == NULL) {
-		return TLD_ENOMEM;
-	}
-	*buf = n;
-	*cap = ncap;
-	return TLD_OK;
 }
 
 static uint8_t *put16(uint8_t *p, uint16_t v)
@@ -273,7 +256,7 @@ static int add_signer_records(struct sign_run *run)
 
 static int add_slot(struct sign_run *run, const struct slot *s)
 {
-	if (grow((void **)&run->slots, &run->slots_cap, run->nslots + 1, sizeof(*run->slots)) != TLD_OK) {
+	if (signer_grow((void **)&run->slots, &run->slots_cap, run->nslots + 1, sizeof(*run->slots)) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
 	run->slots[run->nslots++] = *s;
@@ -328,7 +311,7 @@ static int make_slots(struct sign_run *run)
 
 static int tail_room(struct sign_run *run, size_t more)
 {
-	return grow((void **)&run->tail, &run->tail_cap, run->tail_len + more, 1);
+	return signer_grow((void **)&run->tail, &run->tail_cap, run->tail_len + more, 1);
 }
 
 static uint8_t *tail_rr(struct sign_run *run, const uint8_t *owner, size_t ol, uint16_t type, uint32_t ttl,
@@ -365,7 +348,7 @@ static bool key_signs(const struct sign_run *run, size_t k, const struct slot *s
 
 static int arena_add(struct sign_run *run, const uint8_t *p, size_t len, uint64_t *off)
 {
-	if (grow((void **)&run->arena, &run->arena_cap, run->arena_len + len, 1) != TLD_OK) {
+	if (signer_grow((void **)&run->arena, &run->arena_cap, run->arena_len + len, 1) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
 	memcpy(run->arena + run->arena_len, p, len);
@@ -377,7 +360,7 @@ static int arena_add(struct sign_run *run, const uint8_t *p, size_t len, uint64_
 static int add_sig(struct sign_run *run, uint32_t slot, uint32_t *index)
 {
 	if (run->nsigs >= UINT32_MAX - 1 ||
-	    grow((void **)&run->sigs, &run->sigs_cap, run->nsigs + 1, sizeof(*run->sigs)) != TLD_OK) {
+	    signer_grow((void **)&run->sigs, &run->sigs_cap, run->nsigs + 1, sizeof(*run->sigs)) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
 	run->sigs[run->nsigs] = (struct sig){ 0, 0, slot };
@@ -424,7 +407,7 @@ static int flush_batch(struct sign_run *run)
 	for (size_t i = 0; i < run->nreqs; i++) {
 		size_t hl = run->req_hlen[i];
 		size_t need = hl + res->len[i];
-		if (grow((void **)&run->arena, &run->arena_cap, run->arena_len + need, 1) != TLD_OK) {
+		if (signer_grow((void **)&run->arena, &run->arena_cap, run->arena_len + need, 1) != TLD_OK) {
 			ret = TLD_ENOMEM;
 			goto fail;
 		}
@@ -468,7 +451,7 @@ static int queue_sig(struct sign_run *run, uint32_t si, size_t k, const uint8_t 
 	size_t hl = signer_rrsig_header(&f, hdr);
 	uint32_t sig;
 	if (add_sig(run, si, &sig) != TLD_OK ||
-	    grow((void **)&run->msgs, &run->msgs_cap, run->msgs_len + hl + run->tail_len, 1) != TLD_OK) {
+	    signer_grow((void **)&run->msgs, &run->msgs_cap, run->msgs_len + hl + run->tail_len, 1) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
 	if (run->nreqs >= run->reqs_cap) {
@@ -1200,10 +1183,10 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 		ret = sign_match_previous(&run);
 	}
 	if (ret == TLD_OK && run.prev != NULL) { /* about the signatures of the previous version */
-		ret = grow((void **)&run.arena, &run.arena_cap, (size_t)run.prev->hdr->blob_len + 65536, 1);
+		ret = signer_grow((void **)&run.arena, &run.arena_cap, (size_t)run.prev->hdr->blob_len + 65536, 1);
 	}
 	if (ret == TLD_OK) {
-		ret = grow((void **)&run.sigs, &run.sigs_cap, run.nslots + run.nslots / 4 + 1024, sizeof(*run.sigs));
+		ret = signer_grow((void **)&run.sigs, &run.sigs_cap, run.nslots + run.nslots / 4 + 1024, sizeof(*run.sigs));
 	}
 	if (ret != TLD_OK) {
 		goto fail;

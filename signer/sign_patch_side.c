@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "signer/grow.h"
 #include "signer/patch_internal.h"
 #include "signer/sign_internal.h"
 #include "signer/textout.h"
@@ -47,14 +48,8 @@ static const uint8_t *side_sig(void *ctx, size_t i, uint16_t *len)
 
 static int side_add_sig(struct side *s, const uint8_t *rd, uint16_t len)
 {
-	if (s->nsigs == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 65536;
-		struct sig_ref *n = realloc(s->sigs, cap * sizeof(*n));
-		if (n == NULL) {
-			return TLD_ENOMEM;
-		}
-		s->sigs = n;
-		s->cap = cap;
+	if (signer_grow((void **)&s->sigs, &s->cap, s->nsigs + 1, sizeof(*s->sigs)) != TLD_OK) {
+		return TLD_ENOMEM;
 	}
 	s->sigs[s->nsigs].rd = rd;
 	s->sigs[s->nsigs++].len = len;

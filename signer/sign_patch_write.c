@@ -26,6 +26,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "signer/grow.h"
 #include "signer/patch_internal.h"
 #include "signer/rrsig.h"
 #include "signer/textout.h"
@@ -202,14 +203,8 @@ static int find_block(const struct splice *sp, const uint8_t *key, size_t klen, 
 
 static int drop_block(struct splice *sp, size_t b)
 {
-	if (sp->ndrop == sp->dcap) {
-		size_t cap = sp->dcap ? sp->dcap * 2 : 1024;
-		size_t *n = realloc(sp->drop, cap * sizeof(*n));
-		if (n == NULL) {
-			return TLD_ENOMEM;
-		}
-		sp->drop = n;
-		sp->dcap = cap;
+	if (signer_grow((void **)&sp->drop, &sp->dcap, sp->ndrop + 1, sizeof(*sp->drop)) != TLD_OK) {
+		return TLD_ENOMEM;
 	}
 	sp->drop[sp->ndrop++] = b;
 	return TLD_OK;
@@ -331,9 +326,9 @@ static int out_put(struct text_out *o, const char *p, size_t len)
 	return TLD_OK;
 }
 
-/* Previous blocks [from, to) but the dropped ones, to out and to the index. */
+/* Previous blocks [from, to) but the dropped ones, to out and (ix not NULL) to the index; *nix counts them. */
 static int copy_blocks(struct splice *sp, struct text_out *out, size_t from, size_t to, size_t *d,
-                       struct signer_sigfile_block *ix, size_t *nix)
+                       struct signer_sigfile_block *ix, size_t *nix, uint64_t *size)
 {
 	const struct signer_sigfile *sf = sp->sf;
 	while (from < to) {
@@ -349,7 +344,10 @@ static int copy_blocks(struct splice *sp, struct text_out *out, size_t from, siz
 			if (out_put(out, sp->pc->prev_text + sf->block_off[from], len) != TLD_OK) {
 				return TLD_EIO;
 			}
-			memcpy(ix + *nix, sf->blocks + from, (end - from) * sizeof(*ix));
+			*size += len;
+			if (ix != NULL) {
+				memcpy(ix + *nix, sf->blocks + from, (end - from) * sizeof(*ix));
+			}
 			*nix += end - from;
 		}
 		from = end < to ? end + 1 : to; /* past the dropped block */
@@ -357,30 +355,34 @@ static int copy_blocks(struct splice *sp, struct text_out *out, size_t from, siz
 	return TLD_OK;
 }
 
-/* The text: the previous blocks with the run's merged in (and its index). */
+/*
+ * The text: the previous blocks with the run's merged in, to out; its index
+ * to ix (when not NULL); *nix blocks and *size bytes in all either way.
+ */
 static int write_spliced(struct splice *sp, struct text_out *out, struct signer_sigfile_block *ix, size_t *nix,
                          uint64_t *size)
 {
 	size_t cur = 0, d = 0;
 	*nix = 0;
+	*size = 0;
 	int ret = TLD_OK;
 	for (size_t i = 0; i < sp->nmb && ret == TLD_OK; i++) {
 		if (sp->pos[i] == SIZE_MAX) {
 			continue;
 		}
-		ret = copy_blocks(sp, out, cur, sp->pos[i], &d, ix, nix);
+		ret = copy_blocks(sp, out, cur, sp->pos[i], &d, ix, nix, size);
 		if (ret == TLD_OK) {
 			ret = out_put(out, sp->mtext + sp->moff[i], sp->mb[i].len);
 		}
-		ix[(*nix)++] = sp->mb[i];
+		if (ix != NULL) {
+			ix[*nix] = sp->mb[i];
+		}
+		(*nix)++;
+		*size += sp->mb[i].len;
 		cur = sp->pos[i];
 	}
 	if (ret == TLD_OK) {
-		ret = copy_blocks(sp, out, cur, (size_t)sp->sf->text->nblocks, &d, ix, nix);
-	}
-	*size = 0;
-	for (size_t i = 0; i < *nix; i++) {
-		*size += ix[i].len;
+		ret = copy_blocks(sp, out, cur, (size_t)sp->sf->text->nblocks, &d, ix, nix, size);
 	}
 	return ret == TLD_OK && out->out != NULL && fflush(out->out) != 0 ? TLD_EIO : ret;
 }
@@ -456,12 +458,10 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 		to.out = tld_atomic_file_stream(af);
 		size_t n = 0;
 		uint64_t size = 0;
-		struct signer_sigfile_block *again = malloc((size_t)(sp.sf->text->nblocks + sp.nmb + 1) * sizeof(*again));
-		ret = again == NULL ? TLD_ENOMEM : write_spliced(&sp, &to, again, &n, &size);
+		ret = write_spliced(&sp, &to, NULL, &n, &size); /* the index is made: only the text */
 		if (ret == TLD_OK && (n != sj.nix || size != sj.size)) {
 			ret = TLD_EINVAL; /* one plan, two walks: a bug */
 		}
-		free(again);
 		if (ret != TLD_OK) {
 			tld_error("%s: writing the signed zone failed: %s", path, tld_strerror(ret));
 		}

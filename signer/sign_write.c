@@ -47,6 +47,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "signer/grow.h"
 #include "common/log.h"
 #include "signer/dname.h"
 #include "signer/rrtype.h"
@@ -108,26 +109,6 @@ struct text_part {
 	uint64_t copied;           /* bytes copied from the previous text */
 	int ret;
 };
-
-/* Room in an array of *cap elements of elem bytes for more after n (doubling; 1024 at first). */
-static int room_for(void **arr, size_t *cap, size_t n, size_t more, size_t elem)
-{
-	if (more <= *cap - n) {
-		return TLD_OK;
-	}
-	size_t ncap = *cap ? *cap * 2 : 1024;
-	while (ncap - n < more) {
-		ncap *= 2;
-	}
-	void *a = realloc(*arr, ncap * elem);
-	if (a == NULL) {
-		return TLD_ENOMEM;
-	}
-	*arr = a;
-	*cap = ncap;
-	return TLD_OK;
-}
-
 static int write_sigs(struct text_part *tp, const uint8_t *owner, uint32_t slot)
 {
 	const struct sign_run *run = tp->run;
@@ -397,7 +378,7 @@ static int add_out_block(struct text_part *tp, const uint8_t *digest, size_t len
 	if (len > UINT32_MAX) {
 		return TLD_ERANGE;
 	}
-	if (room_for((void **)&tp->out, &tp->out_cap, tp->nout, 1, sizeof(*tp->out)) != TLD_OK) {
+	if (signer_grow((void **)&tp->out, &tp->out_cap, tp->nout + 1, sizeof(*tp->out)) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
 	struct signer_sigfile_block *b = &tp->out[tp->nout++];
@@ -595,7 +576,7 @@ static int index_add(struct text_index *ix, const struct signer_sigfile_block *b
 	if (n == 0) {
 		return TLD_OK;
 	}
-	if (room_for((void **)&ix->blocks, &ix->cap, ix->n, n, sizeof(*ix->blocks)) != TLD_OK) {
+	if (signer_grow((void **)&ix->blocks, &ix->cap, ix->n + n, sizeof(*ix->blocks)) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
 	memcpy(ix->blocks + ix->n, b, n * sizeof(*b));

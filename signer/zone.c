@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "signer/dname.h"
+#include "signer/grow.h"
 #include "signer/rrtype.h"
 #include "signer/sort.h"
 
@@ -56,24 +57,6 @@ void signer_zone_free(struct signer_zone *zone)
 	free(zone);
 }
 
-static int grow(void **buf, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap) {
-		return TLD_OK;
-	}
-	size_t ncap = *cap ? *cap : 1024;
-	while (ncap < need) {
-		ncap *= 2;
-	}
-	void *n = realloc(*buf, ncap * elem);
-	if (n == NULL) {
-		return TLD_ENOMEM;
-	}
-	*buf = n;
-	*cap = ncap;
-	return TLD_OK;
-}
-
 void signer_zone_reserve(struct signer_zone *z, size_t rrs, size_t rdata_bytes, size_t nodes,
                          size_t name_bytes)
 {
@@ -82,10 +65,10 @@ void signer_zone_reserve(struct signer_zone *z, size_t rrs, size_t rdata_bytes, 
 	    name_bytes >= UINT32_MAX / 2) {
 		return;
 	}
-	(void)grow((void **)&z->rrs, &z->rrs_cap, rrs, sizeof(*z->rrs));
-	(void)grow((void **)&z->rdata, &z->rdata_cap, rdata_bytes + 1, 1);
-	(void)grow((void **)&z->nodes, &z->nodes_cap, nodes, sizeof(*z->nodes));
-	(void)grow((void **)&z->node_arena, &z->node_arena_cap, 2 * name_bytes, 1);
+	(void)signer_grow((void **)&z->rrs, &z->rrs_cap, rrs, sizeof(*z->rrs));
+	(void)signer_grow((void **)&z->rdata, &z->rdata_cap, rdata_bytes + 1, 1);
+	(void)signer_grow((void **)&z->nodes, &z->nodes_cap, nodes, sizeof(*z->nodes));
+	(void)signer_grow((void **)&z->node_arena, &z->node_arena_cap, 2 * name_bytes, 1);
 }
 
 /* Lower-cases and checks the names inside RDATA where RFC 4034 6.2 / RFC 6840 5.1 say so. */
@@ -133,8 +116,8 @@ static int append_node(struct signer_zone *z, const uint8_t *wire, size_t wl, co
 	if (z->nnodes >= UINT32_MAX - 1 || z->node_arena_len + wl + kl > UINT32_MAX) {
 		return TLD_ERANGE;
 	}
-	if (grow((void **)&z->node_arena, &z->node_arena_cap, z->node_arena_len + wl + kl, 1) != TLD_OK ||
-	    grow((void **)&z->nodes, &z->nodes_cap, z->nnodes + 1, sizeof(*z->nodes)) != TLD_OK) {
+	if (signer_grow((void **)&z->node_arena, &z->node_arena_cap, z->node_arena_len + wl + kl, 1) != TLD_OK ||
+	    signer_grow((void **)&z->nodes, &z->nodes_cap, z->nnodes + 1, sizeof(*z->nodes)) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
 	memcpy(z->node_arena + z->node_arena_len, wire, wl);
@@ -185,8 +168,8 @@ int signer_zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type, 
 	if (z->rdata_len + rdlen > UINT32_MAX) {
 		return TLD_ERANGE;
 	}
-	if (grow((void **)&z->rrs, &z->rrs_cap, z->nrrs + 1, sizeof(struct signer_rr)) != TLD_OK ||
-	    grow((void **)&z->rdata, &z->rdata_cap, z->rdata_len + rdlen + 1, 1) != TLD_OK) {
+	if (signer_grow((void **)&z->rrs, &z->rrs_cap, z->nrrs + 1, sizeof(struct signer_rr)) != TLD_OK ||
+	    signer_grow((void **)&z->rdata, &z->rdata_cap, z->rdata_len + rdlen + 1, 1) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
 	uint8_t *rd = z->rdata + z->rdata_len;
@@ -264,10 +247,10 @@ static int append(struct signer_zone *z, struct signer_zone *tail, uint32_t line
 	           z->rdata_len + tail->rdata_len > UINT32_MAX ||
 	           z->node_arena_len + tail->node_arena_len > UINT32_MAX) {
 		ret = TLD_ERANGE;
-	} else if (grow((void **)&z->rrs, &z->rrs_cap, z->nrrs + tail->nrrs, sizeof(*z->rrs)) != TLD_OK ||
-	           grow((void **)&z->rdata, &z->rdata_cap, z->rdata_len + tail->rdata_len + 1, 1) != TLD_OK ||
-	           grow((void **)&z->nodes, &z->nodes_cap, z->nnodes + tail->nnodes, sizeof(*z->nodes)) != TLD_OK ||
-	           grow((void **)&z->node_arena, &z->node_arena_cap, z->node_arena_len + tail->node_arena_len, 1) !=
+	} else if (signer_grow((void **)&z->rrs, &z->rrs_cap, z->nrrs + tail->nrrs, sizeof(*z->rrs)) != TLD_OK ||
+	           signer_grow((void **)&z->rdata, &z->rdata_cap, z->rdata_len + tail->rdata_len + 1, 1) != TLD_OK ||
+	           signer_grow((void **)&z->nodes, &z->nodes_cap, z->nnodes + tail->nnodes, sizeof(*z->nodes)) != TLD_OK ||
+	           signer_grow((void **)&z->node_arena, &z->node_arena_cap, z->node_arena_len + tail->node_arena_len, 1) !=
 	                   TLD_OK) {
 		ret = TLD_ENOMEM;
 	}
