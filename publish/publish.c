@@ -13,6 +13,12 @@
  * the lines that changed when that is possible (publish/zonedelta.h: the
  * same bytes, for the cost of a comparison of the two texts), else from the
  * whole text; the log says at info which, and why.
+ *
+ * The text's SHA-256 and check are the ones its writer made when the caller
+ * hands them on (tld_publish_opts.text_digest) and the file opened still
+ * has the identity the writer took of it once in place: its bytes are then
+ * the ones hashed (common/file_ident.h), and the very file opened is the
+ * one linked as the version's.  Else the text is hashed here.
  */
 #include "publish/publish.h"
 
@@ -30,10 +36,11 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/file_ident.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
 #include "publish/sidejob.h"
-#include "publish/textcheck.h"
+#include "common/textcheck.h"
 #include "publish/versions_db.h"
 #include "publish/zonedelta.h"
 #include "publish/zoneimage.h"
@@ -413,9 +420,18 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	if ((r = text_open(signed_path, &zt)) != TLD_OK) {
 		goto fail;
 	}
-	/* the digest on a thread of its own until needed: a serial not newer, or the end */
+	/* the digest made by the text's writer, else on a thread of its own until needed: a serial
+	 * not newer, or the end */
 	digest = (struct side_job){ .text = zt.text, .len = zt.len, .hex = p->res.digest };
-	tld_side_start(&digest.run, digest_job, &digest);
+	const struct tld_text_digest *given = opts != NULL && opts->link_input ? opts->text_digest : NULL;
+	bool trusted = given != NULL && given->hex[0] != 0 && strlen(given->hex) == 64 &&
+	               tld_file_ident_same(zt.fd, given->ident);
+	if (trusted) {
+		memcpy(p->res.digest, given->hex, sizeof(p->res.digest));
+		digest.check = given->check;
+	} else {
+		tld_side_start(&digest.run, digest_job, &digest);
+	}
 	/* from the current version and the lines that changed, else from the whole text */
 	double t0 = tld_side_now(), main_cpu = tld_side_thread_cpu();
 	r = current == NULL ? TLD_EAGAIN
@@ -486,9 +502,10 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 		goto fail;
 	}
 	tld_debug("publish: prepared in %.3f s (CPU s in brackets): %s %.3f (%.3f), image file %.3f "
-	          "(%.3f), SHA-256 and check %.3f (%.3f) beside them, the rest (%.3f)",
+	          "(%.3f), SHA-256 and check %.3f (%.3f) %s, the rest (%.3f)",
 	          tld_side_now() - t0, delta != NULL ? "delta" : "whole text", plan_seconds, plan_cpu,
 	          save.run.seconds, save.run.cpu_seconds, digest.run.seconds, digest.run.cpu_seconds,
+	          trusted ? "made by the writer of the file" : "beside them",
 	          tld_side_thread_cpu() - main_cpu - plan_cpu);
 	snprintf(p->res.text_check, sizeof(p->res.text_check), "%016llx", (unsigned long long)digest.check);
 	text_close(&zt);

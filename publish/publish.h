@@ -26,6 +26,7 @@
 
 #include "common/config.h"
 #include "common/statedb.h"
+#include "common/textcheck.h"
 
 /*! Bounds of the IXFR journal. */
 #define TLD_JOURNAL_MAX_ENTRIES 64
@@ -77,6 +78,15 @@ struct tld_publish_opts {
 	 * so a NAME.pruned is never a recorded version's file.
 	 */
 	bool defer_prune;
+	/*!
+	 * With link_input, or NULL: the input's SHA-256 and check as its
+	 * writer made them while writing it (signer_sign_stats.text_digest),
+	 * with its identity (common/file_ident.h) once in place.  Used instead
+	 * of hashing the input again when the file opened has that identity
+	 * (the same inode, size and ctime: not written, truncated or renamed
+	 * over since); else, or with hex "", the input is hashed as ever.
+	 */
+	const struct tld_text_digest *text_digest;
 };
 
 /*! A prepared publish (tld_publish_prepare()): temporaries, not yet visible. */

@@ -57,7 +57,7 @@
 #include <stdint.h>
 
 #include "publish/publish.h"
-#include "publish/textcheck.h"
+#include "common/textcheck.h"
 #include "publish/zoneimage.h"
 
 /*! A planned delta: the current version's files mapped, the changes read. */

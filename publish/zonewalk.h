@@ -7,7 +7,7 @@
  * (the lines of one owner matched as a set), noted with the index of the
  * current image's record near which their record is.  Nothing is read here
  * but owners: the changed lines are read by the caller.  A text's check
- * (publish/textcheck.h) may be fed in the same pass, piece by piece while
+ * (common/textcheck.h) may be fed in the same pass, piece by piece while
  * the piece is in the cache, instead of in a pass of its own.
  */
 #pragma once
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "publish/textcheck.h"
+#include "common/textcheck.h"
 #include "publish/zoneimage.h"
 
 /* One of the two texts, walked line by line. */

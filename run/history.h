@@ -73,7 +73,7 @@ int tld_history_kept_unsigned_digest(tld_statedb_t *db, const char *zone, char h
 /*!
  * \brief tld_history_kept_unsigned_digest() and the identity that run recorded
  *        of STATE_DIR/unsigned.zone as it wrote it ("dev:ino:size:ctime_ns",
- *        tld_run_file_ident(); "" when not recorded).  A file with that
+ *        tld_file_ident(), common/file_ident.h; "" when not recorded).  A file with that
  *        identity now has not been written, renamed over or had its
  *        attributes changed since (each sets a new ctime), so it still
  *        holds the bytes of that digest.

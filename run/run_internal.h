@@ -21,6 +21,7 @@
 #include "common/atomic_file.h"
 #include "common/config.h"
 #include "common/error.h"
+#include "common/file_ident.h"
 #include "common/lock.h"
 #include "common/log.h"
 #include "common/progress.h"

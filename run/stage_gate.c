@@ -185,7 +185,9 @@ static void *prepare_publish(void *arg)
 	double t0 = run_mono_seconds();
 	/* signed.zone is written by rename and fsynced (signer): the version may link it */
 	/* pruned versions' files are removed by the next run beside its first stages */
-	struct tld_publish_opts po = { .link_input = true, .defer_prune = true };
+	/* the patch run's signer hashed signed.zone as it wrote it (signer/sign_patch_write.c) */
+	struct tld_publish_opts po = { .link_input = true, .defer_prune = true,
+	                               .text_digest = &r->sig.text_digest };
 	job->err = tld_publish_prepare(r->cfg, r->have_current ? &r->current : NULL, r->signed_path,
 	                               &po, &job->prep);
 	job->done_at = run_mono_seconds();

@@ -43,7 +43,7 @@ static int fall_back(const char *why)
 	return TLD_EAGAIN;
 }
 
-/* The previous unsigned text mapped (*map NULL when there is none), and its identity (tld_run_file_ident()). */
+/* The previous unsigned text mapped (*map NULL when there is none), and its identity (tld_file_ident()). */
 static int map_old_text(const char *path, void **map, size_t *len, char ident[96])
 {
 	*map = NULL;
@@ -56,7 +56,7 @@ static int map_old_text(const char *path, void **map, size_t *len, char ident[96
 		close(fd);
 		return fall_back("no unsigned zone of the last run");
 	}
-	tld_run_file_ident(&st, ident);
+	tld_file_ident(&st, ident);
 	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED) {

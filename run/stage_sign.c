@@ -95,7 +95,7 @@ int run_wait_unsigned_file(struct run *r)
 	r->unsigned_job = NULL;
 	struct stat st;
 	if (r->unsigned_err == TLD_OK && stat(r->unsigned_path, &st) == 0) {
-		tld_run_file_ident(&st, r->cur.unsigned_ident); /* the next run's patch need not hash it again */
+		tld_file_ident(&st, r->cur.unsigned_ident); /* the next run's patch need not hash it again */
 	}
 	if (r->unsigned_err == TLD_OK) {
 		tld_info("run: %s written and hashed beside the run in %.2f s, %.2f s CPU (waited %.2f s "

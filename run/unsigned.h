@@ -95,17 +95,6 @@ void tld_run_unsigned_text_free(char *text, size_t len);
  */
 int tld_run_file_sha256_hex(const char *path, char hex[65], size_t *size);
 
-struct stat;
-
-/*!
- * \brief The identity of a file as it stands: "dev:ino:size:ctime_ns" into
- *        out (96 bytes).  Writing, truncating, renaming over or chmod-ing
- *        the file gives it a new ctime (set by the kernel, not by the
- *        caller), so an equal identity means the same bytes as when it was
- *        taken (run/history.h).
- */
-void tld_run_file_ident(const struct stat *st, char out[96]);
-
 /*! tld_run_write_unsigned() on a thread of its own. */
 struct tld_run_unsigned_job;
 

@@ -31,7 +31,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "publish/textcheck.h"
+#include "common/textcheck.h"
 #include "run/unsigned.h"
 #include "zonegen/zonegen.h"
 
@@ -367,10 +367,4 @@ int tld_run_unsigned_finish(struct tld_run_unsigned_job *j, char hex[65], double
 	EVP_MD_CTX_free(j->md);
 	free(j);
 	return err;
-}
-
-void tld_run_file_ident(const struct stat *st, char out[96])
-{
-	snprintf(out, 96, "%ju:%ju:%jd:%jd.%09ld", (uintmax_t)st->st_dev, (uintmax_t)st->st_ino, (intmax_t)st->st_size,
-	         (intmax_t)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
 }

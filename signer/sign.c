@@ -1260,6 +1260,7 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 	st.hsm_batches = ps.batches;
 	st.text_copied = run.text_copied;
 	st.text_formatted = run.text_formatted;
+	st.text_digest = run.text_digest;
 	if (ps.batches > 0) {
 		tld_info("signing: HSM %" PRIu64 " signatures in %zu batches, %.2f s in the HSM pool = %.0f signatures/s; "
 		         "%" PRIu64 " session key copies (%" PRIu64 " destroyed), %" PRIu64 " keys used on the token object",

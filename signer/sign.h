@@ -22,6 +22,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/textcheck.h"
 #include "common/statedb.h"
 #include "policy/policy.h"
 
@@ -60,6 +61,9 @@ struct signer_sign_stats {
 	size_t hsm_batches;
 	uint64_t text_copied;              /*!< bytes of the zone text copied from the previous version */
 	uint64_t text_formatted;           /*!< bytes formatted anew (0 with both when the file was left alone) */
+	struct tld_text_digest text_digest; /*!< the output's SHA-256 and check, made from the pieces it was
+	                                        written from, and its identity once in place (patch run
+	                                        only; hex "" when not made): tld_publish_opts.text_digest */
 };
 
 /*!

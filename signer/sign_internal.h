@@ -87,6 +87,7 @@ struct sign_run {
 	 * is the file's SOA serial */
 	const char *prev_text;
 	uint64_t text_copied, text_formatted; /*!< bytes of zone text copied / formatted (sign_write) */
+	struct tld_text_digest text_digest;   /*!< signer_sign_stats.text_digest (sign_patch_write) */
 
 	bool hashed;               /*!< every slots[].hash is current (hash_all_slots) */
 	uint8_t *node_digest;      /*!< SIGN_NODE_DIGEST per node (sign_node_digests()) */

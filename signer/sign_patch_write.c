@@ -15,9 +15,22 @@
  * The side file (sign_patch_side.c) is written on a thread beside the
  * text, from the text index made first; both are committed as sign_write()
  * commits (the side file first: it names the text's size and serial).
+ *
+ * The same thread then makes the text's SHA-256 and check (common/textcheck.h)
+ * for the publish preparation, which would otherwise read the file again
+ * for them, when a core is busy verifying: from the very pieces the text is
+ * written from, in the same order (a third walk of the one plan, checked to
+ * come to the same block count and size as the other two), so they are the
+ * digest and check of the file's bytes.  With them goes the file's identity
+ * once committed (common/file_ident.h), taken only when the committed file
+ * is still the one written (device, inode, size and modification time as
+ * the stream left them): the preparation trusts the digest only for a file
+ * with that identity, and hashes the file itself otherwise.  Hashing is an
+ * optimisation: when it fails, no digest is handed on.
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +38,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/file_ident.h"
 #include "common/log.h"
 #include "signer/grow.h"
 #include "signer/patch_internal.h"
@@ -303,14 +317,21 @@ static int plan_splice(struct splice *sp)
 /* Written text is handed to the kernel's writeback in stretches of this size (as sign_write.c does). */
 #define WRITEBACK_CHUNK (16u << 20)
 
-/* Where the text goes: out (NULL: only the index is made), with the writeback started as it goes. */
+/*
+ * Where the text goes: out, with the writeback started as it goes, or the
+ * stream hash (both NULL: only the index is made).
+ */
 struct text_out {
 	FILE *out;
+	struct tld_text_stream *hash;
 	uint64_t written, flushed;
 };
 
 static int out_put(struct text_out *o, const char *p, size_t len)
 {
+	if (o->hash != NULL) {
+		return tld_text_stream_add(o->hash, p, len);
+	}
 	if (o->out == NULL) {
 		return TLD_OK;
 	}
@@ -389,7 +410,10 @@ static int write_spliced(struct splice *sp, struct text_out *out, struct signer_
 
 /* -- public API -- */
 
-/* The side file, on a thread of its own beside the text: written and on the disk, committed after the join. */
+/*
+ * The side file, on a thread of its own beside the text: written and on the
+ * disk, committed after the join; then the text's digest and check.
+ */
 struct side_job {
 	struct splice *sp;
 	const char *path;
@@ -399,8 +423,30 @@ struct side_job {
 	uint64_t size;
 	tld_atomic_file_t *af;
 	int ret;
-	double seconds;
+	double seconds, hash_seconds;
+	bool hash;                            /* on a thread of its own: the text's digest too */
+	struct tld_text_digest digest;        /* hex "" when not made */
 };
+
+/* The text's SHA-256 and check from the pieces it is written from (j->digest.hex "" on failure). */
+static void hash_text(struct side_job *j)
+{
+	struct tld_text_stream hs;
+	struct text_out h = { .hash = &hs };
+	size_t n = 0;
+	uint64_t size = 0;
+	j->digest.hex[0] = 0;
+	if (tld_text_stream_init(&hs, true) != TLD_OK) {
+		return;
+	}
+	if (write_spliced(j->sp, &h, NULL, &n, &size) != TLD_OK || n != j->nix || size != j->size) {
+		tld_text_stream_free(&hs);
+		return;
+	}
+	if (tld_text_stream_end(&hs, j->digest.hex, &j->digest.check) != TLD_OK) {
+		j->digest.hex[0] = 0;
+	}
+}
 
 static void *side_thread(void *arg)
 {
@@ -414,8 +460,30 @@ static void *side_thread(void *arg)
 			j->ret = TLD_EIO; /* the commit's fsync then finds nothing to wait for */
 		}
 	}
-	j->seconds = mono() - t0;
+	double t1 = mono();
+	j->seconds = t1 - t0;
+	if (j->ret == TLD_OK && j->hash) {
+		hash_text(j);
+	}
+	j->hash_seconds = mono() - t1;
 	return NULL;
+}
+
+/*
+ * The identity of the committed text path into d->ident when it is the file
+ * written (*written: fstat of the stream after its last write); else d->hex
+ * is cleared: no digest is handed on.
+ */
+static void take_ident(const char *path, const struct stat *written, struct tld_text_digest *d)
+{
+	struct stat st;
+	if (d->hex[0] == 0 || stat(path, &st) != 0 || st.st_dev != written->st_dev ||
+	    st.st_ino != written->st_ino || st.st_size != written->st_size ||
+	    st.st_mtim.tv_sec != written->st_mtim.tv_sec || st.st_mtim.tv_nsec != written->st_mtim.tv_nsec) {
+		d->hex[0] = 0;
+		return;
+	}
+	tld_file_ident(&st, d->ident);
 }
 
 int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *path, uint32_t serial)
@@ -438,6 +506,7 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 	struct signer_sigfile_block *ix = NULL;
 	struct text_out none = { 0 }, to = { 0 };
 	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK };
+	struct stat written = { 0 };
 	tld_atomic_file_t *af = NULL;
 	pthread_t tid;
 	bool threaded = false;
@@ -448,8 +517,10 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 	}
 	double t2 = mono();
 	if (ret == TLD_OK) {
+		sj.hash = true;
 		threaded = pthread_create(&tid, NULL, side_thread, &sj) == 0;
 		if (!threaded) {
+			sj.hash = false; /* on the critical path it would only move the publish's work */
 			side_thread(&sj);
 		}
 		ret = tld_atomic_file_open(path, 0644, &af);
@@ -461,6 +532,9 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 		ret = write_spliced(&sp, &to, NULL, &n, &size); /* the index is made: only the text */
 		if (ret == TLD_OK && (n != sj.nix || size != sj.size)) {
 			ret = TLD_EINVAL; /* one plan, two walks: a bug */
+		}
+		if (ret == TLD_OK && fstat(fileno(to.out), &written) != 0) {
+			ret = TLD_EIO;
 		}
 		if (ret != TLD_OK) {
 			tld_error("%s: writing the signed zone failed: %s", path, tld_strerror(ret));
@@ -486,6 +560,10 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 		ret = tld_atomic_file_commit(af);
 		af = NULL;
 	}
+	if (ret == TLD_OK) {
+		take_ident(path, &written, &sj.digest);
+		run->text_digest = sj.digest;
+	}
 	if (sj.af != NULL) {
 		tld_atomic_file_abort(sj.af);
 	}
@@ -497,8 +575,9 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 		run->text_copied = sj.size - sp.mlen;
 		tld_debug("signing: patch: %zu blocks (%.1f MiB) formatted in %.2f s; %zu previous blocks taken out, "
 		          "planned in %.2f s, the text written in %.2f s beside the side file (%.2f s), waited %.2f s for it, "
-		          "fsync and rename %.2f s", sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, sp.ndrop, t2 - t1,
-		          t3 - t2, sj.seconds, t4 - t3, mono() - t4);
+		          "fsync and rename %.2f s; the text's SHA-256 and check %s on that thread in %.2f s",
+		          sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, sp.ndrop, t2 - t1, t3 - t2, sj.seconds,
+		          t4 - t3, mono() - t4, run->text_digest.hex[0] != 0 ? "made" : "not made", sj.hash_seconds);
 	}
 	free(ix);
 	free(sp.mtext);

@@ -5,7 +5,10 @@
  * valid), whatever pieces it is fed in (random cuts, cuts inside a block,
  * repeated and backward positions); the digest and check in one pass are the
  * two computed apart (texts longer than one piece, lengths not a multiple of
- * 32); tld_image_index()'s check in its pass is tld_image_check(), its sparse
+ * 32); the digest and check streamed from pieces that lie anywhere (random
+ * cuts, empty pieces, single bytes, pieces longer than the digest's, copies
+ * in other buffers) are the one-pass values, with the check and without;
+ * tld_image_index()'s check in its pass is tld_image_check(), its sparse
  * offsets those of every stride-th record; its checks made four at a time are
  * tld_image_record_check()'s one at a time, for records of every length from
  * the shortest on, in any number, up to the very end of data allocated
@@ -17,7 +20,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "publish/textcheck.h"
+#include "common/textcheck.h"
 #include "publish/zoneimage.h"
 #include "tests/tap/tap.h"
 
@@ -198,6 +201,47 @@ static void index_check_lanes(void)
 	   "four at a time are those one at a time", runs);
 }
 
+/* A text streamed in random pieces, each from a copy of its own: the one-pass digest and check. */
+static void stream(void)
+{
+	char want[65], hex[65], plain[65];
+	uint64_t want_check = 0, check = 1;
+	int bad = 0;
+	for (int round = 0; round < 40; round++) {
+		size_t len = round < 8 ? (size_t)round * 5 : round % 4 == 0 ? TEXT_LEN : rnd(TEXT_LEN);
+		struct tld_text_stream s, t;
+		if (tld_zone_text_digest_check(text, len, want, &want_check) != TLD_OK ||
+		    tld_text_stream_init(&s, true) != TLD_OK || tld_text_stream_init(&t, false) != TLD_OK) {
+			bad++;
+			continue;
+		}
+		for (size_t at = 0; at < len;) {
+			unsigned kind = rnd(8);
+			size_t n = kind == 0 ? 0 : kind == 1 ? 1 : kind == 2 ? rnd(33) : kind == 3 ? 300000 : rnd(70000);
+			n = n > len - at ? len - at : n;
+			char *copy = malloc(n + 1);  /* the piece elsewhere, as the writer's pieces are */
+			memcpy(copy, text + at, n);
+			if (tld_text_stream_add(&s, copy, n) != TLD_OK || tld_text_stream_add(&t, copy, n) != TLD_OK) {
+				bad++;
+			}
+			free(copy);
+			at += n;
+		}
+		if (tld_text_stream_end(&s, hex, &check) != TLD_OK || tld_text_stream_end(&t, plain, NULL) != TLD_OK ||
+		    strcmp(hex, want) != 0 || strcmp(plain, want) != 0 || check != want_check) {
+			bad++;
+			diag("%zu bytes: %s %s %016llx, want %s %016llx", len, hex, plain, (unsigned long long)check,
+			     want, (unsigned long long)want_check);
+		}
+	}
+	ok(bad == 0, "streamed in random pieces: the one-pass digest and check (40 texts)");
+	struct tld_text_stream s;
+	ok(tld_text_stream_init(&s, true) == TLD_OK, "a stream started");
+	tld_text_stream_free(&s);
+	tld_text_stream_free(&s);
+	ok(1, "a stream freed unended, then again: a no-op");
+}
+
 int main(void)
 {
 	tld_log_init(getenv("TLDSIGN_TEST_VERBOSE") ? TLD_LOG_INFO : TLD_LOG_ERROR, false);
@@ -207,6 +251,7 @@ int main(void)
 	known_answers();
 	pieces();
 	digest_and_check();
+	stream();
 	index_check();
 	index_check_lanes();
 	return exit_status();

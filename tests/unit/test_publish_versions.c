@@ -2,7 +2,10 @@
 /*
  * publish/versions + zoneimage: atomic versions, journal, pruning, serial
  * rules; the two halves of a publish (prepare: temporaries only; commit;
- * abort) and the hard-linked zone file.
+ * abort) and the hard-linked zone file; a digest handed on by the input's
+ * writer (tld_publish_opts.text_digest) used only for the very file it
+ * names by identity, with link_input: a file rewritten in place (same size),
+ * another file, no identity, no digest or no link_input are hashed again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/file_ident.h"
 #include "common/log.h"
 #include "common/statedb.h"
 #include "publish/dnswire.h"
@@ -152,6 +156,103 @@ static void prepare_commit_abort(const struct tld_config *cfg, tld_statedb_t *db
 	is_int(TLD_OK, tld_versions_current(db, &after), "current version after serial 8");
 	ok(after.serial == 8 && access(after.file, F_OK) == 0 && access(after.image, F_OK) == 0,
 	   "serial 8 current, its files in place");
+}
+
+/* The file's real digest and check, and its identity, into d. */
+static void digest_of(const char *path, struct tld_text_digest *d)
+{
+	size_t len = 0;
+	char *text = tap_read_file(path, &len);
+	struct stat st;
+	memset(d, 0, sizeof(*d));
+	if (text == NULL || tld_zone_text_digest_check(text, len, d->hex, &d->check) != TLD_OK ||
+	    stat(path, &st) != 0) {
+		diag("%s: not hashed", path);
+	} else {
+		tld_file_ident(&st, d->ident);
+	}
+	free(text);
+}
+
+/* Publishes zone (serial) with opts; its recorded digest and check into got.  \return the result */
+static int publish_with(const struct tld_config *cfg, tld_statedb_t *db, const char *zone,
+                        const struct tld_publish_opts *opts, struct tld_publish_result *got)
+{
+	struct tld_version_info cur;
+	tld_publish_prep_t *p = NULL;
+	int r = tld_versions_current(db, &cur);
+	if (r == TLD_OK) {
+		r = tld_publish_prepare(cfg, &cur, zone, opts, &p);
+	}
+	return r == TLD_OK ? tld_publish_commit(p, db, got) : r;
+}
+
+/* tld_publish_opts.text_digest: trusted for the file of its identity only (serial 8 current). */
+static void given_digest(const struct tld_config *cfg, tld_statedb_t *db, const char *zone)
+{
+	struct tld_text_digest real, given;
+	struct tld_publish_result res;
+	const char *fake_hex = "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeed";
+	struct tld_publish_opts opts = { .link_input = true, .text_digest = &given };
+	char check[17];
+
+	/* the file as its writer left it: the digest handed on is taken as it is (made wrong here to
+	   tell it from the file's) */
+	unlink(zone);
+	write_zone(zone, 9, 8);
+	digest_of(zone, &real);
+	given = real;
+	snprintf(given.hex, sizeof(given.hex), "%s", fake_hex);
+	given.check = 0x0123456789abcdefull;
+	is_int(TLD_OK, publish_with(cfg, db, zone, &opts, &res), "serial 9 with a digest handed on");
+	is_str(fake_hex, res.digest, "the file of the identity handed on: its digest not made again");
+	is_str("0123456789abcdef", res.text_check, "nor its check");
+
+	/* rewritten in place, the same size: hashed again, the change found */
+	unlink(zone);
+	write_zone(zone, 10, 8);
+	digest_of(zone, &given);
+	usleep(20000);  /* past the kernel's timestamp granularity */
+	FILE *f = fopen(zone, "r+");
+	ok(f != NULL && fseek(f, -2, SEEK_END) == 0 && fputc('X', f) != EOF, "serial 10 rewritten in place");
+	if (f != NULL) {
+		fclose(f);
+	}
+	digest_of(zone, &real);
+	ok(strcmp(real.hex, given.hex) != 0, "the rewritten file's digest differs");
+	snprintf(given.hex, sizeof(given.hex), "%s", fake_hex);
+	is_int(TLD_OK, publish_with(cfg, db, zone, &opts, &res), "serial 10 with a stale identity");
+	is_str(real.hex, res.digest, "a file rewritten since: its own digest");
+	snprintf(check, sizeof(check), "%016llx", (unsigned long long)real.check);
+	is_str(check, res.text_check, "and its own check");
+
+	/* another file's identity, none, no digest, no link_input: hashed */
+	struct {
+		const char *what;
+		bool link;
+		int tamper;
+	} cases[] = { { "another file's identity", true, 1 }, { "no identity", true, 2 },
+	              { "no digest", true, 3 }, { "without link_input", false, 0 } };
+	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		unlink(zone);
+		write_zone(zone, 11 + k, (int)k);
+		digest_of(zone, &real);
+		given = real;
+		snprintf(given.hex, sizeof(given.hex), "%s", fake_hex);
+		if (cases[k].tamper == 1) {
+			struct stat st;
+			if (stat(cfg->state_dir, &st) == 0) {
+				tld_file_ident(&st, given.ident);
+			}
+		} else if (cases[k].tamper == 2) {
+			given.ident[0] = 0;
+		} else if (cases[k].tamper == 3) {
+			given.hex[0] = 0;
+		}
+		opts.link_input = cases[k].link;
+		is_int(TLD_OK, publish_with(cfg, db, zone, &opts, &res), "serial %u: %s", 11 + k, cases[k].what);
+		is_str(real.hex, res.digest, "%s: the file's own digest", cases[k].what);
+	}
 }
 
 /*
@@ -313,6 +414,7 @@ int main(void)
 	is_int(0, count_files("zones", "tmp.*"), "no temporary files left");
 
 	prepare_commit_abort(&cfg, db, zone);
+	given_digest(&cfg, db, zone);
 
 	/* a corrupt image is refused, never half-served */
 	is_int(TLD_OK, tld_versions_current(db, &v), "current");

@@ -12,7 +12,10 @@
  * previous version (a patch of a patch of a patch ...).  The zone files
  * must be equal byte for byte and the patch must not fall back but once:
  * half way the policy changes (the jitter), the patch falls back and the
- * caller's full version is the next patch's previous.  Then the
+ * caller's full version is the next patch's previous.  Each patch hands on
+ * the SHA-256 and check of its text, made from the pieces it wrote it from:
+ * they must be tld_zone_text_digest_check() of the file, and the identity
+ * the file's as committed.  Then the
  * preconditions: each gives TLD_EAGAIN and leaves the output alone.
  * PATCH_STEPS (60), PATCH_SEEDS (3) and PATCH_ZONE (40 delegations, at most
  * PZ_MAX) in the environment make it longer.
@@ -24,6 +27,8 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/file_ident.h"
+#include "common/textcheck.h"
 #include "common/log.h"
 #include "common/statedb.h"
 #include "hsm/keys.h"
@@ -70,6 +75,28 @@ static bool same_file(const char *a, const char *b)
 	}
 	free(x);
 	free(y);
+	return same;
+}
+
+/* The digest, check and identity a patch handed on are those of the file it wrote. */
+static bool digest_of_file(const struct tld_text_digest *d, const char *path)
+{
+	size_t len = 0;
+	char *x = tap_read_file(path, &len), hex[65];
+	uint64_t check = 0;
+	struct stat st;
+	char ident[TLD_FILE_IDENT_LEN];
+	bool same = x != NULL && tld_zone_text_digest_check(x, len, hex, &check) == TLD_OK &&
+	            strcmp(hex, d->hex) == 0 && check == d->check && stat(path, &st) == 0;
+	if (same) {
+		tld_file_ident(&st, ident);
+		same = strcmp(ident, d->ident) == 0;
+	}
+	if (!same) {
+		diag("%s: digest %s check %016llx ident %s handed on", path, d->hex, (unsigned long long)d->check,
+		     d->ident);
+	}
+	free(x);
 	return same;
 }
 
@@ -132,7 +159,7 @@ static void differential(bool opt_out, unsigned seed, int steps)
 	int rp = sign_full(&pol, old_text, old_len, NULL, patch_prev, now, &sp);
 	ok(rf == TLD_OK && rp == TLD_OK && same_file(full_prev, patch_prev),
 	   "differential (opt-out %d, seed %u): version 1 signed in full", opt_out, seed);
-	int fell_back = 0, unchanged = 0, patched = 0, differ = 0, failed = 0;
+	int fell_back = 0, unchanged = 0, patched = 0, differ = 0, failed = 0, digest_bad = 0;
 	uint64_t refreshed_steps = 0;
 	unsigned r = seed * 7919u + 17u;
 	for (int step = 1; step <= steps; step++) {
@@ -182,6 +209,10 @@ static void differential(bool opt_out, unsigned seed, int steps)
 			rp = sign_full(&pol, text, len, patch_prev, patch_out, now, &sp); /* as the caller does */
 		} else if (rp == TLD_OK) {
 			patched++;
+			if (!sp.unchanged && !digest_of_file(&sp.text_digest, patch_out)) {
+				digest_bad++;
+				diag("step %d: the patch's digest is not its file's", step);
+			}
 			if (policy_step) {
 				fell_back++;
 				diag("step %d: the policy changed, yet the patch did not fall back", step);
@@ -242,6 +273,8 @@ static void differential(bool opt_out, unsigned seed, int steps)
 	ok(failed == 0, "differential (opt-out %d, seed %u): every signing succeeded", opt_out, seed);
 	ok(differ == 0, "differential (opt-out %d, seed %u): the patch chain's %d versions are the full path's, byte "
 	   "for byte (%d unchanged as the full path)", opt_out, seed, patched, unchanged);
+	ok(digest_bad == 0, "differential (opt-out %d, seed %u): every patch handed on its file's SHA-256, check and "
+	   "identity", opt_out, seed);
 	ok(fell_back == 0, "differential (opt-out %d, seed %u): no fall-back but where the policy changed (%d)",
 	   opt_out, seed, fell_back);
 	ok(patched >= steps / 2, "differential (opt-out %d, seed %u): %d of %d steps patched", opt_out, seed, patched,

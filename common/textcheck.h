@@ -9,8 +9,11 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/file_ident.h"
 
 /*! A check under way: the bytes [0, done) of one text fed, done a multiple of 32. */
 struct tld_text_check {
@@ -51,3 +54,44 @@ int tld_zone_text_digest(const char *text, size_t len, char hex[65]);
  * \return TLD_OK or TLD_ECRYPTO
  */
 int tld_zone_text_digest_check(const char *text, size_t len, char hex[65], uint64_t *check);
+
+/*!
+ * A text's SHA-256 and check made from its pieces in order, wherever they
+ * lie (the writer of a text hashing what it writes): the values
+ * tld_zone_text_digest_check() gives for the text they make up, however it
+ * is cut.
+ */
+struct tld_text_stream {
+	void *md;                  /*!< the digest under way (EVP_MD_CTX); owned */
+	struct tld_text_check check;
+	char held[32];             /*!< the bytes of a last partial block */
+	size_t len;                /*!< bytes added */
+	bool with_check;
+};
+
+/*! \brief Starts a stream (the check too when with_check).  \return TLD_OK or TLD_ECRYPTO (nothing to free) */
+int tld_text_stream_init(struct tld_text_stream *s, bool with_check);
+
+/*! \brief Adds the next n bytes of the text.  \return TLD_OK or TLD_ECRYPTO (free the stream) */
+int tld_text_stream_add(struct tld_text_stream *s, const char *p, size_t n);
+
+/*!
+ * \brief The digest (lower-case hex) and, when the stream has it and check
+ *        is not NULL, the check of the bytes added; frees the stream.
+ * \return TLD_OK or TLD_ECRYPTO
+ */
+int tld_text_stream_end(struct tld_text_stream *s, char hex[65], uint64_t *check);
+
+/*! \brief Releases a stream not ended (ended or freed already: a no-op). */
+void tld_text_stream_free(struct tld_text_stream *s);
+
+/*!
+ * A text's digest and check as the writer of its file made them, and the
+ * file's identity (common/file_ident.h) once it was in place: while the
+ * file has that identity its bytes are the ones hashed.
+ */
+struct tld_text_digest {
+	char hex[65];              /*!< SHA-256, lower-case hex; "" when not made */
+	uint64_t check;            /*!< tld_zone_text_check() */
+	char ident[TLD_FILE_IDENT_LEN]; /*!< tld_file_ident() of the file written; "" when not taken */
+};

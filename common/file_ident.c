@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The identity of a file: see common/file_ident.h. */
+#include "common/file_ident.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void tld_file_ident(const struct stat *st, char out[TLD_FILE_IDENT_LEN])
+{
+	snprintf(out, TLD_FILE_IDENT_LEN, "%ju:%ju:%jd:%jd.%09ld", (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
+	         (intmax_t)st->st_size, (intmax_t)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
+}
+
+bool tld_file_ident_same(int fd, const char *ident)
+{
+	struct stat st;
+	char now[TLD_FILE_IDENT_LEN];
+	if (ident == NULL || ident[0] == 0 || fstat(fd, &st) != 0) {
+		return false;
+	}
+	tld_file_ident(&st, now);
+	return strcmp(now, ident) == 0;
+}

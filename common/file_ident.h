@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The identity of a file as it stands: "dev:ino:size:ctime_ns".  Writing,
+ * truncating, renaming (over or away) or chmod-ing a file gives it a new
+ * ctime, set by the kernel and not by the caller, so an equal identity
+ * means the same bytes as when it was taken; a caller that wrote (or
+ * hashed) a file and took its identity then may later trust what it knows
+ * of the bytes while the identity is equal, instead of reading them again
+ * (damaged, edited or replaced files are told apart; a malicious root
+ * resetting ctime through the clock is not in scope).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+/*! Room for an identity, its terminating NUL included. */
+#define TLD_FILE_IDENT_LEN 96
+
+/*! \brief The identity of the file st describes into out ("" never: every field is printed). */
+void tld_file_ident(const struct stat *st, char out[TLD_FILE_IDENT_LEN]);
+
+/*!
+ * \brief Whether the file open as fd still has the identity ident (recorded by
+ *        tld_file_ident()); false when ident is "" or fstat fails.
+ */
+bool tld_file_ident_same(int fd, const char *ident);
