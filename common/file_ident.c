@@ -12,6 +12,19 @@ void tld_file_ident(const struct stat *st, char out[TLD_FILE_IDENT_LEN])
 	         (intmax_t)st->st_size, (intmax_t)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
 }
 
+bool tld_file_ident_as_written(const char *path, const struct stat *written, char out[TLD_FILE_IDENT_LEN])
+{
+	struct stat st;
+	out[0] = 0;
+	if (stat(path, &st) != 0 || st.st_dev != written->st_dev || st.st_ino != written->st_ino ||
+	    st.st_size != written->st_size || st.st_mtim.tv_sec != written->st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != written->st_mtim.tv_nsec) {
+		return false;
+	}
+	tld_file_ident(&st, out);
+	return true;
+}
+
 bool tld_file_ident_same(int fd, const char *ident)
 {
 	struct stat st;

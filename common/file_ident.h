@@ -21,6 +21,15 @@
 void tld_file_ident(const struct stat *st, char out[TLD_FILE_IDENT_LEN]);
 
 /*!
+ * \brief The identity of path into out when it is still the file a writer
+ *        left as *written (its fstat or stat after the last write): the
+ *        same device, inode, size and modification time, a rename (which
+ *        gives it a new ctime) allowed.
+ * \return false (out "") when it is not, or cannot be stat'ed
+ */
+bool tld_file_ident_as_written(const char *path, const struct stat *written, char out[TLD_FILE_IDENT_LEN]);
+
+/*!
  * \brief Whether the file open as fd still has the identity ident (recorded by
  *        tld_file_ident()); false when ident is "" or fstat fails.
  */

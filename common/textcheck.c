@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -161,6 +162,26 @@ void tld_text_stream_free(struct tld_text_stream *s)
 {
 	EVP_MD_CTX_free(s->md);
 	s->md = NULL;
+}
+
+int tld_text_stream_copy(struct tld_text_stream *dst, const struct tld_text_stream *src)
+{
+	*dst = *src;
+	dst->md = EVP_MD_CTX_new();
+	if (dst->md == NULL || src->md == NULL || EVP_MD_CTX_copy_ex(dst->md, src->md) != 1) {
+		tld_text_stream_free(dst);
+		return TLD_ECRYPTO;
+	}
+	return TLD_OK;
+}
+
+void tld_text_digest_release(struct tld_text_digest *d)
+{
+	if (d->partial != NULL) {
+		tld_text_stream_free(d->partial);
+		free(d->partial);
+	}
+	memset(d, 0, sizeof(*d));
 }
 
 int tld_zone_text_digest_check(const char *text, size_t len, char hex[65], uint64_t *check)

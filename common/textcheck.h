@@ -85,13 +85,23 @@ int tld_text_stream_end(struct tld_text_stream *s, char hex[65], uint64_t *check
 /*! \brief Releases a stream not ended (ended or freed already: a no-op). */
 void tld_text_stream_free(struct tld_text_stream *s);
 
+/*! \brief dst (not started) becomes a copy of src, to go on from there.  \return TLD_OK or TLD_ECRYPTO */
+int tld_text_stream_copy(struct tld_text_stream *dst, const struct tld_text_stream *src);
+
 /*!
- * A text's digest and check as the writer of its file made them, and the
+ * A text's digest and check as the writer of its file made them, whole or
+ * up to where it got (to be gone on with from the file's bytes), and the
  * file's identity (common/file_ident.h) once it was in place: while the
  * file has that identity its bytes are the ones hashed.
  */
 struct tld_text_digest {
-	char hex[65];              /*!< SHA-256, lower-case hex; "" when not made */
-	uint64_t check;            /*!< tld_zone_text_check() */
+	char hex[65];              /*!< SHA-256 of the whole text, lower-case hex; "" when not made */
+	uint64_t check;            /*!< its tld_zone_text_check() (with hex) */
+	struct tld_text_stream *partial; /*!< or, hex "": the stream of the text's first partial->len
+	                                      bytes (with the check); NULL when none.  Owned: released by
+	                                      tld_text_digest_release() */
 	char ident[TLD_FILE_IDENT_LEN]; /*!< tld_file_ident() of the file written; "" when not taken */
 };
+
+/*! \brief Frees d->partial and clears d (nothing handed on any more). */
+void tld_text_digest_release(struct tld_text_digest *d);

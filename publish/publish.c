@@ -18,7 +18,9 @@
  * hands them on (tld_publish_opts.text_digest) and the file opened still
  * has the identity the writer took of it once in place: its bytes are then
  * the ones hashed (common/file_ident.h), and the very file opened is the
- * one linked as the version's.  Else the text is hashed here.
+ * one linked as the version's; the writer's stream of the first bytes,
+ * when it got no further, is gone on with from the file's next byte.  Else
+ * the text is hashed here.
  */
 #include "publish/publish.h"
 
@@ -54,6 +56,7 @@ struct tld_publish_prep {
 	char stem[256];
 	char image[PATH_MAX], journal[PATH_MAX];          /*!< final names */
 	char zone_tmp[PATH_MAX], image_tmp[PATH_MAX], journal_tmp[PATH_MAX]; /*!< "" = none */
+	struct stat image_written;       /*!< the image temporary as written (st_ino 0: unknown) */
 	char jdir[PATH_MAX];
 };
 
@@ -227,9 +230,10 @@ static void text_close(struct zone_text *zt)
 struct side_job {
 	struct tld_side_job run;
 	int err;
-	/* the digest */
+	/* the digest: of text, or gone on with from the stream of its first bytes */
 	const char *text;
 	size_t len;
+	const struct tld_text_stream *from;
 	char *hex;
 	uint64_t check;
 	/* the image file: from img, or from delta */
@@ -247,7 +251,14 @@ static int side_join(struct side_job *job)
 static void digest_job(void *arg)
 {
 	struct side_job *job = arg;
-	job->err = tld_zone_text_digest_check(job->text, job->len, job->hex, &job->check);
+	struct tld_text_stream s;
+	if (job->from == NULL) {
+		job->err = tld_zone_text_digest_check(job->text, job->len, job->hex, &job->check);
+	} else if ((job->err = tld_text_stream_copy(&s, job->from)) == TLD_OK) {
+		job->err = tld_text_stream_add(&s, job->text + s.len, job->len - s.len);
+		job->err = job->err == TLD_OK ? tld_text_stream_end(&s, job->hex, &job->check) : job->err;
+		tld_text_stream_free(&s);
+	}
 }
 
 static void save_job(void *arg)
@@ -424,12 +435,15 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	 * not newer, or the end */
 	digest = (struct side_job){ .text = zt.text, .len = zt.len, .hex = p->res.digest };
 	const struct tld_text_digest *given = opts != NULL && opts->link_input ? opts->text_digest : NULL;
-	bool trusted = given != NULL && given->hex[0] != 0 && strlen(given->hex) == 64 &&
-	               tld_file_ident_same(zt.fd, given->ident);
-	if (trusted) {
+	bool whole = given != NULL && strlen(given->hex) == 64;
+	bool part = given != NULL && !whole && given->partial != NULL && given->partial->len <= zt.len &&
+	            given->partial->with_check;
+	bool trusted = (whole || part) && tld_file_ident_same(zt.fd, given->ident);
+	if (trusted && whole) {
 		memcpy(p->res.digest, given->hex, sizeof(p->res.digest));
 		digest.check = given->check;
 	} else {
+		digest.from = trusted ? given->partial : NULL;
 		tld_side_start(&digest.run, digest_job, &digest);
 	}
 	/* from the current version and the lines that changed, else from the whole text */
@@ -501,11 +515,15 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	if ((r = side_join(&save)) != TLD_OK || (r = side_join(&digest)) != TLD_OK) {
 		goto fail;
 	}
+	if (stat(p->image_tmp, &p->image_written) != 0) {
+		p->image_written.st_ino = 0;  /* its identity not recorded: the next publish checks it */
+	}
 	tld_debug("publish: prepared in %.3f s (CPU s in brackets): %s %.3f (%.3f), image file %.3f "
 	          "(%.3f), SHA-256 and check %.3f (%.3f) %s, the rest (%.3f)",
 	          tld_side_now() - t0, delta != NULL ? "delta" : "whole text", plan_seconds, plan_cpu,
 	          save.run.seconds, save.run.cpu_seconds, digest.run.seconds, digest.run.cpu_seconds,
-	          trusted ? "made by the writer of the file" : "beside them",
+	          !trusted ? "beside them" : whole ? "made by the writer of the file"
+	          : "beside them, gone on with from the writer's",
 	          tld_side_thread_cpu() - main_cpu - plan_cpu);
 	snprintf(p->res.text_check, sizeof(p->res.text_check), "%016llx", (unsigned long long)digest.check);
 	text_close(&zt);
@@ -592,6 +610,12 @@ int tld_publish_commit(tld_publish_prep_t *p, tld_statedb_t *db, struct tld_publ
 		goto fail;
 	}
 	p->zone_tmp[0] = p->image_tmp[0] = 0;
+	/* the image's identity once in place, when it is the file written: the next publish trusts
+	 * the recorded check of a file with it (publish/zonedelta.h) */
+	if (p->image_written.st_ino == 0 ||
+	    !tld_file_ident_as_written(p->image, &p->image_written, p->res.image_ident)) {
+		p->res.image_ident[0] = 0;
+	}
 	const char *journal = NULL;
 	if (p->journal_tmp[0] != 0) {
 		if (rename(p->journal_tmp, p->journal) == 0 && fsync_dir(p->jdir) == TLD_OK) {

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/file_ident.h"
 #include "common/statedb.h"
 #include "common/textcheck.h"
 
@@ -42,6 +43,8 @@ struct tld_version_info {
 	int64_t time;
 	char image_check[17];       /*!< tld_image_check() of the image, hex; "" when not recorded */
 	char text_check[17];        /*!< tld_zone_text_check() of the file, hex; "" when not recorded */
+	char image_ident[TLD_FILE_IDENT_LEN]; /*!< tld_file_ident() of the image as this publish left it
+	                                          (common/file_ident.h); "" when not recorded */
 };
 
 struct tld_publish_result {
@@ -52,6 +55,8 @@ struct tld_publish_result {
 	char digest[65];            /*!< SHA-256 of the zone file, hex */
 	char image_check[17];       /*!< tld_image_check() of its image, hex */
 	char text_check[17];        /*!< tld_zone_text_check() of the zone file, hex */
+	char image_ident[TLD_FILE_IDENT_LEN]; /*!< tld_file_ident() of the image once in place, when it was
+	                                          still the file written; "" otherwise */
 	char file[4096];            /*!< the published zone file */
 	size_t records;
 	size_t removed, added;      /*!< journal entry content (0 when no previous version) */
@@ -81,10 +86,12 @@ struct tld_publish_opts {
 	/*!
 	 * With link_input, or NULL: the input's SHA-256 and check as its
 	 * writer made them while writing it (signer_sign_stats.text_digest),
-	 * with its identity (common/file_ident.h) once in place.  Used instead
-	 * of hashing the input again when the file opened has that identity
-	 * (the same inode, size and ctime: not written, truncated or renamed
-	 * over since); else, or with hex "", the input is hashed as ever.
+	 * whole or for its first bytes, with its identity (common/file_ident.h)
+	 * once in place.  Used instead of hashing the input again (or its
+	 * first bytes) when the file opened has that identity (the same inode,
+	 * size and ctime: not written, truncated or renamed over since); else,
+	 * or with neither hex nor partial, the input is hashed as ever.  Read
+	 * only; the caller keeps it until the preparation returned.
 	 */
 	const struct tld_text_digest *text_digest;
 };

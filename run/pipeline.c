@@ -425,6 +425,7 @@ static void run_free(struct run *r)
 {
 	(void)join_report(r); /* it reads zg: before the free, and under the lock */
 	run_join_prepare(r);
+	tld_text_digest_release(&r->sig.text_digest); /* after the preparation that read it */
 	run_join_remove_replaced(&r->replaced);
 	tld_publish_abort(r->prep.prep);
 	tld_verify_prev_free(r->verify_prev);

@@ -163,6 +163,7 @@ int run_stage_sign(struct run *r)
 	};
 	int err = run_sign_patched(r, &so);
 	if (err == TLD_EAGAIN) {
+		tld_text_digest_release(&r->sig.text_digest);
 		memset(&r->sig, 0, sizeof(r->sig));
 		err = sign_from_memory(r, &so);
 	}
@@ -178,6 +179,7 @@ int run_stage_sign(struct run *r)
 		            "from the one serial %" PRIu32 " was built from; signing a new version",
 		            r->current.serial);
 		so.keep_serial_if_unchanged = false;
+		tld_text_digest_release(&r->sig.text_digest);
 		memset(&r->sig, 0, sizeof(r->sig));
 		if ((err = sign_from_memory(r, &so)) != TLD_OK) {
 			return err;

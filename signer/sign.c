@@ -1260,7 +1260,8 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 	st.hsm_batches = ps.batches;
 	st.text_copied = run.text_copied;
 	st.text_formatted = run.text_formatted;
-	st.text_digest = run.text_digest;
+	st.text_digest = run.text_digest; /* handed on */
+	memset(&run.text_digest, 0, sizeof(run.text_digest));
 	if (ps.batches > 0) {
 		tld_info("signing: HSM %" PRIu64 " signatures in %zu batches, %.2f s in the HSM pool = %.0f signatures/s; "
 		         "%" PRIu64 " session key copies (%" PRIu64 " destroyed), %" PRIu64 " keys used on the token object",
@@ -1281,6 +1282,7 @@ fail:
 	if (pc != NULL) {
 		run.prev = NULL; /* the driver's */
 	}
+	tld_text_digest_release(&run.text_digest); /* not handed on (failed) */
 	run_clear(&run);
 	return ret;
 }

@@ -62,8 +62,10 @@ struct signer_sign_stats {
 	uint64_t text_copied;              /*!< bytes of the zone text copied from the previous version */
 	uint64_t text_formatted;           /*!< bytes formatted anew (0 with both when the file was left alone) */
 	struct tld_text_digest text_digest; /*!< the output's SHA-256 and check, made from the pieces it was
-	                                        written from, and its identity once in place (patch run
-	                                        only; hex "" when not made): tld_publish_opts.text_digest */
+	                                        written from (whole, or partial), and its identity once in
+	                                        place (patch run only; hex "" and no partial when not made):
+	                                        tld_publish_opts.text_digest.  Owned by the caller:
+	                                        tld_text_digest_release() */
 };
 
 /*!

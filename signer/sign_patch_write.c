@@ -21,7 +21,10 @@
  * for them, when a core is busy verifying: from the very pieces the text is
  * written from, in the same order (a third walk of the one plan, checked to
  * come to the same block count and size as the other two), so they are the
- * digest and check of the file's bytes.  With them goes the file's identity
+ * digest and check of the file's bytes.  It never holds the text up: when
+ * the text is written first, the hashing stops between two pieces and what
+ * it made, the stream of the text's first bytes, is handed on for the
+ * preparation to go on with from the file's.  With them goes the file's identity
  * once committed (common/file_ident.h), taken only when the committed file
  * is still the one written (device, inode, size and modification time as
  * the stream left them): the preparation trusts the digest only for a file
@@ -30,6 +33,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,17 +323,23 @@ static int plan_splice(struct splice *sp)
 
 /*
  * Where the text goes: out, with the writeback started as it goes, or the
- * stream hash (both NULL: only the index is made).
+ * stream hash until stop is set (both NULL: only the index is made).
  */
 struct text_out {
 	FILE *out;
 	struct tld_text_stream *hash;
+	const atomic_bool *stop;
+	bool stopped;                         /* hash holds a prefix of the text: a piece was not added */
 	uint64_t written, flushed;
 };
 
 static int out_put(struct text_out *o, const char *p, size_t len)
 {
 	if (o->hash != NULL) {
+		if (o->stopped || atomic_load_explicit(o->stop, memory_order_relaxed)) {
+			o->stopped = true;
+			return TLD_EAGAIN;
+		}
 		return tld_text_stream_add(o->hash, p, len);
 	}
 	if (o->out == NULL) {
@@ -425,27 +435,36 @@ struct side_job {
 	int ret;
 	double seconds, hash_seconds;
 	bool hash;                            /* on a thread of its own: the text's digest too */
-	struct tld_text_digest digest;        /* hex "" when not made */
+	atomic_bool stop;                     /* the text is written: the hashing stops */
+	struct tld_text_digest digest;        /* hex "" and no partial when not made */
 };
 
-/* The text's SHA-256 and check from the pieces it is written from (j->digest.hex "" on failure). */
+/*
+ * The text's SHA-256 and check from the pieces it is written from, or the
+ * stream of its first bytes when stopped (j->digest: nothing on failure).
+ */
 static void hash_text(struct side_job *j)
 {
 	struct tld_text_stream hs;
-	struct text_out h = { .hash = &hs };
+	struct text_out h = { .hash = &hs, .stop = &j->stop };
 	size_t n = 0;
 	uint64_t size = 0;
-	j->digest.hex[0] = 0;
 	if (tld_text_stream_init(&hs, true) != TLD_OK) {
 		return;
 	}
-	if (write_spliced(j->sp, &h, NULL, &n, &size) != TLD_OK || n != j->nix || size != j->size) {
-		tld_text_stream_free(&hs);
+	int ret = write_spliced(j->sp, &h, NULL, &n, &size);
+	if (ret == TLD_OK && n == j->nix && size == j->size) {
+		if (tld_text_stream_end(&hs, j->digest.hex, &j->digest.check) != TLD_OK) {
+			j->digest.hex[0] = 0;
+		}
 		return;
 	}
-	if (tld_text_stream_end(&hs, j->digest.hex, &j->digest.check) != TLD_OK) {
-		j->digest.hex[0] = 0;
+	/* stopped between two pieces: every piece before added whole, none after */
+	if (ret != TLD_OK && h.stopped && hs.len < j->size && (j->digest.partial = malloc(sizeof(hs))) != NULL) {
+		*j->digest.partial = hs;
+		return;
 	}
+	tld_text_stream_free(&hs);
 }
 
 static void *side_thread(void *arg)
@@ -469,21 +488,26 @@ static void *side_thread(void *arg)
 	return NULL;
 }
 
+/* TLDSIGN_SIGN_PATCH_HASH (tests only): "whole" waits for the hashing, "none" hashes nothing. */
+enum hash_mode { HASH_PART, HASH_WHOLE, HASH_NONE };
+
+static enum hash_mode hash_mode(void)
+{
+	const char *env = getenv("TLDSIGN_SIGN_PATCH_HASH");
+	return env == NULL ? HASH_PART : strcmp(env, "whole") == 0 ? HASH_WHOLE : strcmp(env, "none") == 0 ? HASH_NONE
+	                                                                                                   : HASH_PART;
+}
+
 /*
  * The identity of the committed text path into d->ident when it is the file
- * written (*written: fstat of the stream after its last write); else d->hex
- * is cleared: no digest is handed on.
+ * written (*written: fstat of the stream after its last write); else d is
+ * released: no digest is handed on.
  */
 static void take_ident(const char *path, const struct stat *written, struct tld_text_digest *d)
 {
-	struct stat st;
-	if (d->hex[0] == 0 || stat(path, &st) != 0 || st.st_dev != written->st_dev ||
-	    st.st_ino != written->st_ino || st.st_size != written->st_size ||
-	    st.st_mtim.tv_sec != written->st_mtim.tv_sec || st.st_mtim.tv_nsec != written->st_mtim.tv_nsec) {
-		d->hex[0] = 0;
-		return;
+	if ((d->hex[0] == 0 && d->partial == NULL) || !tld_file_ident_as_written(path, written, d->ident)) {
+		tld_text_digest_release(d);
 	}
-	tld_file_ident(&st, d->ident);
 }
 
 int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *path, uint32_t serial)
@@ -505,7 +529,7 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 	/* the index first (the side file holds it), then the side file beside the text */
 	struct signer_sigfile_block *ix = NULL;
 	struct text_out none = { 0 }, to = { 0 };
-	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK };
+	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK, .stop = false };
 	struct stat written = { 0 };
 	tld_atomic_file_t *af = NULL;
 	pthread_t tid;
@@ -517,7 +541,7 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 	}
 	double t2 = mono();
 	if (ret == TLD_OK) {
-		sj.hash = true;
+		sj.hash = hash_mode() != HASH_NONE;
 		threaded = pthread_create(&tid, NULL, side_thread, &sj) == 0;
 		if (!threaded) {
 			sj.hash = false; /* on the critical path it would only move the publish's work */
@@ -541,6 +565,9 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 		}
 	}
 	double t3 = mono();
+	if (hash_mode() != HASH_WHOLE) {
+		atomic_store(&sj.stop, true); /* the text is written: the hashing is not waited for */
+	}
 	if (threaded) {
 		pthread_join(tid, NULL);
 	}
@@ -562,7 +589,9 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 	}
 	if (ret == TLD_OK) {
 		take_ident(path, &written, &sj.digest);
-		run->text_digest = sj.digest;
+		run->text_digest = sj.digest; /* handed on */
+	} else {
+		tld_text_digest_release(&sj.digest);
 	}
 	if (sj.af != NULL) {
 		tld_atomic_file_abort(sj.af);
@@ -577,7 +606,14 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 		          "planned in %.2f s, the text written in %.2f s beside the side file (%.2f s), waited %.2f s for it, "
 		          "fsync and rename %.2f s; the text's SHA-256 and check %s on that thread in %.2f s",
 		          sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, sp.ndrop, t2 - t1, t3 - t2, sj.seconds,
-		          t4 - t3, mono() - t4, run->text_digest.hex[0] != 0 ? "made" : "not made", sj.hash_seconds);
+		          t4 - t3, mono() - t4,
+		          run->text_digest.hex[0] != 0 ? "made"
+		          : run->text_digest.partial != NULL ? "made in part (to be gone on with)" : "not made",
+		          sj.hash_seconds);
+		if (run->text_digest.partial != NULL) {
+			tld_debug("signing: patch: the text's SHA-256 and check stopped at %.1f of %.1f MiB",
+			          (double)run->text_digest.partial->len / 1048576.0, (double)sj.size / 1048576.0);
+		}
 	}
 	free(ix);
 	free(sp.mtext);

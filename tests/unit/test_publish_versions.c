@@ -5,7 +5,11 @@
  * abort) and the hard-linked zone file; a digest handed on by the input's
  * writer (tld_publish_opts.text_digest) used only for the very file it
  * names by identity, with link_input: a file rewritten in place (same size),
- * another file, no identity, no digest or no link_input are hashed again.
+ * another file, no identity, no digest or no link_input are hashed again;
+ * the stream of the first bytes handed on is gone on with from the file's
+ * next byte (a stream longer than the file: hashed again); state stores
+ * from before the checks and the image's identity migrated, the identity of
+ * each image recorded once it is in place.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +230,47 @@ static void given_digest(const struct tld_config *cfg, tld_statedb_t *db, const 
 	snprintf(check, sizeof(check), "%016llx", (unsigned long long)real.check);
 	is_str(check, res.text_check, "and its own check");
 
+	/* the stream of the first bytes: gone on with (made of other bytes here, to tell it is used) */
+	size_t len = 0;
+	unlink(zone);
+	write_zone(zone, 11, 7);
+	char *text = tap_read_file(zone, &len), *other = text != NULL ? strdup(text) : NULL;
+	digest_of(zone, &real);
+	struct tld_text_stream s, w;
+	uint64_t want_check = 0;
+	char want[65] = "";
+	if (other != NULL && len > 100) {
+		other[10] ^= 1;  /* the first 77 bytes, one of them other than the file's */
+	}
+	if (!ok(other != NULL && len > 100 && tld_text_stream_init(&s, true) == TLD_OK &&
+	        tld_text_stream_add(&s, other, 77) == TLD_OK && tld_text_stream_copy(&w, &s) == TLD_OK &&
+	        tld_text_stream_add(&w, text + 77, len - 77) == TLD_OK &&
+	        tld_text_stream_end(&w, want, &want_check) == TLD_OK, "a stream of 77 bytes made")) {
+		free(text);
+		free(other);
+		return;
+	}
+	given = real;
+	given.hex[0] = 0;
+	given.partial = &s;
+	is_int(TLD_OK, publish_with(cfg, db, zone, &opts, &res), "serial 11 with a partial stream");
+	is_str(want, res.digest, "the stream gone on with from byte 77 of the file");
+	snprintf(check, sizeof(check), "%016llx", (unsigned long long)want_check);
+	is_str(check, res.text_check, "and its check");
+	ok(strcmp(want, real.hex) != 0, "(not the file's own: the stream was used)");
+	unlink(zone);
+	write_zone(zone, 12, 7);
+	digest_of(zone, &real);
+	given = real;
+	given.hex[0] = 0;
+	given.partial = &s;
+	s.len = len + 1000;  /* longer than the file */
+	is_int(TLD_OK, publish_with(cfg, db, zone, &opts, &res), "serial 12 with a stream longer than the file");
+	is_str(real.hex, res.digest, "a stream longer than the file: its own digest");
+	tld_text_stream_free(&s);
+	free(text);
+	free(other);
+
 	/* another file's identity, none, no digest, no link_input: hashed */
 	struct {
 		const char *what;
@@ -235,7 +280,7 @@ static void given_digest(const struct tld_config *cfg, tld_statedb_t *db, const 
 	              { "no digest", true, 3 }, { "without link_input", false, 0 } };
 	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		unlink(zone);
-		write_zone(zone, 11 + k, (int)k);
+		write_zone(zone, 13 + k, (int)k);
 		digest_of(zone, &real);
 		given = real;
 		snprintf(given.hex, sizeof(given.hex), "%s", fake_hex);
@@ -250,7 +295,7 @@ static void given_digest(const struct tld_config *cfg, tld_statedb_t *db, const 
 			given.hex[0] = 0;
 		}
 		opts.link_input = cases[k].link;
-		is_int(TLD_OK, publish_with(cfg, db, zone, &opts, &res), "serial %u: %s", 11 + k, cases[k].what);
+		is_int(TLD_OK, publish_with(cfg, db, zone, &opts, &res), "serial %u: %s", 13 + k, cases[k].what);
 		is_str(real.hex, res.digest, "%s: the file's own digest", cases[k].what);
 	}
 }
@@ -303,11 +348,19 @@ static void older_store(const char *tag, const char *columns)
 	is_int(TLD_OK, tld_versions_current(db, &v), "its version reads");
 	is_str("", v.image_check, "recorded without an image check");
 	is_str("", v.text_check, "recorded without a file check");
+	is_str("", v.image_ident, "recorded without the image's identity");
 	for (unsigned serial = 4; serial <= 6; serial++) {
 		write_zone_canonical(zone, serial, (int)serial);
 		is_int(TLD_OK, tld_publish_zone_file(&cfg, db, zone, &res), "serial %u published", serial);
 		is_int(TLD_OK, tld_versions_current(db, &v), "serial %u recorded", serial);
 		snprintf(img_path, sizeof(img_path), "%s/test.%u.img", out, serial);
+		struct stat ist;
+		char ident[TLD_FILE_IDENT_LEN] = "";
+		if (stat(img_path, &ist) == 0) {
+			tld_file_ident(&ist, ident);
+		}
+		ok(ident[0] != 0 && strcmp(ident, v.image_ident) == 0, "serial %u: the identity of its image recorded",
+		   serial);
 		if (tld_image_load(img_path, &img) == TLD_OK && tld_image_from_zone_file(zone, &whole) == TLD_OK) {
 			char hex[17];
 			snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)tld_image_check(img));
@@ -440,6 +493,7 @@ int main(void)
 	tld_statedb_close(db);
 	older_store("no-checks", "");
 	older_store("image-check-only", ", image_check TEXT");
+	older_store("no-image-ident", ", image_check TEXT, text_check TEXT");
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0) {

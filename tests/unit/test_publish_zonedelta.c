@@ -8,8 +8,10 @@
  * TTL, a second SOA, a current image that is not the current file's (another
  * version, a record missing or different, truncated, not an image), a
  * current file edited since it was recorded (in texts of many pieces too:
- * its check is fed by the walk); an image file's reserved blocks leave its
- * size what is written.
+ * its check is fed by the walk); an image with its identity recorded is not
+ * summed again (a wrong recorded check shows it), one rewritten in place
+ * since, the same size, is, and the change is found; an image file's
+ * reserved blocks leave its size what is written.
  * $TLDSIGN_DELTA_PAIR="current.zone:current.img:new.zone" compares the two
  * paths on real files as well.
  */
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/file_ident.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
 #include "publish/zonedelta.h"
@@ -31,6 +34,7 @@ static char dir[256], old_zone[1100], old_img[1100], full_img[300], delta_img[30
 static char full_j[300], delta_j[300];
 /* what the current version's row records: its file's digest and check, its image's check */
 static char cur_digest[65], cur_check[17], cur_text_check[17];
+static char cur_image_ident[TLD_FILE_IDENT_LEN];  /* "" unless a test records it */
 
 static bool write_file(const char *path, const char *text, size_t len)
 {
@@ -52,6 +56,20 @@ static bool same_files(const char *a, const char *b)
 	return same;
 }
 
+/* The current version's row as recorded: its files, digest, checks and image identity (cur_*). */
+static void current_info(struct tld_version_info *cur, uint32_t serial)
+{
+	memset(cur, 0, sizeof(*cur));
+	cur->id = 1;
+	cur->serial = serial;
+	snprintf(cur->file, sizeof(cur->file), "%s", old_zone);
+	snprintf(cur->image, sizeof(cur->image), "%s", old_img);
+	snprintf(cur->digest, sizeof(cur->digest), "%s", cur_digest);
+	snprintf(cur->image_check, sizeof(cur->image_check), "%s", cur_check);
+	snprintf(cur->text_check, sizeof(cur->text_check), "%s", cur_text_check);
+	snprintf(cur->image_ident, sizeof(cur->image_ident), "%s", cur_image_ident);
+}
+
 /*
  * The delta new_text against (old_zone, old_img): when it is taken, its
  * image file and journal entry must be the whole-text path's, byte for
@@ -63,12 +81,8 @@ static int delta_vs_full_files(const char *new_text, uint32_t old_serial, const 
 	struct tld_zone_image *img = NULL, *jf = NULL, *jd = NULL;
 	struct tld_zone_delta *d = NULL;
 	int rf = tld_image_from_zone_text("new", new_text, len, &img);
-	struct tld_version_info cur = { .id = 1, .serial = old_serial };
-	snprintf(cur.file, sizeof(cur.file), "%s", old_zone);
-	snprintf(cur.image, sizeof(cur.image), "%s", old_img);
-	snprintf(cur.digest, sizeof(cur.digest), "%s", cur_digest);
-	snprintf(cur.image_check, sizeof(cur.image_check), "%s", cur_check);
-	snprintf(cur.text_check, sizeof(cur.text_check), "%s", cur_text_check);
+	struct tld_version_info cur;
+	current_info(&cur, old_serial);
 	int r = tld_zone_delta_plan(&cur, "new", new_text, len, &d);
 	if (r != TLD_OK) {
 		ok(d == NULL, "%s: no delta", what);
@@ -102,6 +116,7 @@ static uint32_t set_current(const char *old_text, const char *image_text)
 	struct tld_zone_image *img = NULL;
 	const char *it = image_text != NULL ? image_text : old_text;
 	uint32_t serial = 0;
+	cur_image_ident[0] = 0;
 	if (!write_file(old_zone, old_text, strlen(old_text)) ||
 	    tld_image_from_zone_text("current", it, strlen(it), &img) != TLD_OK ||
 	    tld_image_save(img, old_img) != TLD_OK ||
@@ -626,17 +641,25 @@ static void matched_lines(void)
 	free(old);
 }
 
+/* A model version and the next (two NS sets changed), and their texts. */
+static void two_versions(struct model *m, struct model *m2, char **old, char **next)
+{
+	model_init(m);
+	*old = render(m);
+	*m2 = *m;
+	m2->serial++;
+	m2->d[150].ns++;
+	m2->d[151].ns++;
+	*next = render(m2);
+}
+
 /* A current image that is not the current file's: never used. */
 static void wrong_images(void)
 {
-	struct model m;
-	model_init(&m);
-	char *old = render(&m);
-	struct model m2 = m, other = m;
-	m2.serial++;
-	m2.d[150].ns++;
-	m2.d[151].ns++;
-	char *next = render(&m2);
+	struct model m, m2, other;
+	char *old = NULL, *next = NULL;
+	two_versions(&m, &m2, &old, &next);
+	other = m;
 
 	/* the image of another version */
 	other.serial--;
@@ -718,6 +741,72 @@ static void wrong_images(void)
 	/* the right image, to be sure the cases above failed for their reason */
 	serial = set_current(old, NULL);
 	is_int(TLD_OK, delta_vs_full_files(next, serial, "the right image"), "the right image: taken");
+	free(next);
+	free(old);
+}
+
+/* Records the current image's identity as it stands (as a publish does once it is in place). */
+static void record_image_ident(void)
+{
+	struct stat st;
+	if (stat(old_img, &st) == 0) {
+		tld_file_ident(&st, cur_image_ident);
+	} else {
+		diag("%s: no identity", old_img);
+	}
+}
+
+/* The current image recorded with its identity: trusted while it has it, checked again once rewritten. */
+static void image_identity(void)
+{
+	struct model m, m2, other;
+	char *old = NULL, *next = NULL;
+	two_versions(&m, &m2, &old, &next);
+	other = m;
+	uint32_t serial = set_current(old, NULL);
+	record_image_ident();
+	is_int(TLD_OK, delta_vs_full_files(next, serial, "image as recorded"),
+	       "the image with its recorded identity: taken, the same bytes");
+	/* the recorded check is not summed again for it: a wrong one shows it */
+	serial = set_current(old, NULL);
+	record_image_ident();
+	snprintf(cur_check, sizeof(cur_check), "%016llx", (unsigned long long)0x1234);
+	struct tld_version_info cur;
+	current_info(&cur, serial);
+	struct tld_zone_delta *d = NULL;
+	is_int(TLD_OK, tld_zone_delta_plan(&cur, "new", next, strlen(next), &d),
+	       "with its identity, the image is not summed again (a wrong recorded check is taken)");
+	tld_zone_delta_free(d);
+	cur.image_ident[0] = 0;
+	d = NULL;
+	is_int(TLD_EAGAIN, tld_zone_delta_plan(&cur, "new", next, strlen(next), &d),
+	       "without it, the wrong recorded check is found");
+	tld_zone_delta_free(d);
+	/* rewritten in place since, the same size: another record where no change is */
+	serial = set_current(old, NULL);
+	record_image_ident();
+	other.d[10].ns = other.d[10].ns == 1 ? 2 : 1;  /* one digit for another: the same length */
+	char *t = render(&other), other_img[1200];
+	struct tld_zone_image *oi = NULL;
+	snprintf(other_img, sizeof(other_img), "%s.other", old_img);
+	size_t ol = 0, cl = 0;
+	char *bytes = NULL, *cur_bytes = tap_read_file(old_img, &cl);
+	if (tld_image_from_zone_text("other", t, strlen(t), &oi) == TLD_OK && tld_image_save(oi, other_img) == TLD_OK) {
+		bytes = tap_read_file(other_img, &ol);
+	}
+	ok(bytes != NULL && cur_bytes != NULL && ol == cl && memcmp(bytes, cur_bytes, cl) != 0,
+	   "another image of the same size");
+	usleep(20000);  /* past the kernel's timestamp granularity */
+	int fd = open(old_img, O_WRONLY);
+	ok(fd >= 0 && bytes != NULL && write(fd, bytes, ol) == (ssize_t)ol && close(fd) == 0,
+	   "the image rewritten in place");
+	is_int(TLD_EAGAIN, delta_vs_full_files(next, serial, "image rewritten in place"),
+	       "an image rewritten since its identity was recorded: summed again, not taken");
+	tld_image_free(oi);
+	unlink(other_img);
+	free(bytes);
+	free(cur_bytes);
+	free(t);
 	free(next);
 	free(old);
 }
@@ -859,6 +948,7 @@ int main(void)
 	fallbacks();
 	matched_lines();
 	wrong_images();
+	image_identity();
 	big_texts();
 	reserve();
 	if (getenv("TLDSIGN_DELTA_PAIR") != NULL) {
