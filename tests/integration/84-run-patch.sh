@@ -30,6 +30,7 @@ run_in() { # run_in DIR STEP [env...]: a run of the instance in DIR at STEP
 	run_cmd env "$@" "$TLDSIGN" -c "$d/tldsign.yaml" --now "$(at "$step")" -v run
 }
 current_file() { sqlite3 "$1/state/state.db" "SELECT file FROM publish_versions ORDER BY id DESC LIMIT 1"; }
+current_digest() { sqlite3 "$1/state/state.db" "SELECT digest FROM publish_versions ORDER BY id DESC LIMIT 1"; }
 # strip FILE: the zone without the signature field of RRSIGs
 strip() { awk -F'\t' 'BEGIN { OFS = "\t" } $4 == "RRSIG" { sub(/ [^ ]*$/, "", $5) } { print }' "$1"; }
 
@@ -54,6 +55,11 @@ round() {
 		echo "$out" | grep -q "the whole zone is signed"; ok $? "$name: the whole zone signed (fall-back)"
 	fi
 	a=$(current_file "$I"); b=$(current_file "$TMP/full")
+	# the digest recorded (the patch's writer made it, the full run's preparation) is the file's
+	is "$(sha256sum <"$a" | cut -d' ' -f1)" "$(current_digest "$I")" "$name: the digest recorded is the file's"
+	is "$(sha256sum <"$b" | cut -d' ' -f1)" "$(current_digest "$TMP/full")" "$name: the full path's too"
+	# the checks recorded with the last version held: nothing refused as not the one recorded
+	! echo "$out" | grep -q "not the file recorded\|not the image recorded"; ok $? "$name: the last version's checks held"
 	strip "$a" >"$TMP/a"; strip "$b" >"$TMP/b"
 	cmp -s "$TMP/a" "$TMP/b"; ok $? "$name: the same zone as the full path's"
 	[ $? -eq 0 ] || diff "$TMP/a" "$TMP/b" | head -20 | sed 's/^/#   /'
