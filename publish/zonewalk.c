@@ -174,8 +174,13 @@ static bool names_owner_and_ttl(const char *s, size_t len)
 	return i > digits && i < len && (s[i] == ' ' || s[i] == '\t');
 }
 
-/* A line of the plain form that names its owner and TTL (a line matched, not read). */
-static bool plain_line(const char *s, size_t len)
+/*
+ * Whether the len bytes at s hold a special byte: 32 at a time, the last
+ * 32 (overlapping the block before) for the rest of a line of 32 or more,
+ * byte by byte only in a shorter one.
+ */
+WIDE_LANES
+static bool has_special(const char *s, size_t len)
 {
 	size_t i = 0;
 	lanes acc = { 0 };
@@ -184,16 +189,24 @@ static bool plain_line(const char *s, size_t len)
 		memcpy(&v, s + i, 32);
 		special_lanes(&v, &acc);
 	}
+	if (i < len && len >= 32) {
+		lanes v;
+		memcpy(&v, s + len - 32, 32);
+		special_lanes(&v, &acc);
+		i = len;
+	}
 	words w = (words)acc;
-	if ((w[0] | w[1] | w[2] | w[3]) != 0) {
-		return false;
+	bool sp = (w[0] | w[1] | w[2] | w[3]) != 0;
+	for (; i < len && !sp; i++) {
+		sp = special_byte((unsigned char)s[i]);
 	}
-	for (; i < len; i++) {
-		if (special_byte((unsigned char)s[i])) {
-			return false;
-		}
-	}
-	return names_owner_and_ttl(s, len);
+	return sp;
+}
+
+/* A line of the plain form that names its owner and TTL (a line matched, not read). */
+static bool plain_line(const char *s, size_t len)
+{
+	return !has_special(s, len) && names_owner_and_ttl(s, len);
 }
 
 static int change_add(struct tld_line_changes *l, const struct tld_walk_text *s, size_t len, size_t hint)
