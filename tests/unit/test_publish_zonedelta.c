@@ -626,6 +626,13 @@ static void matched_lines(void)
 		  "a ';' in the second block of 32 bytes" },
 		{ "nsxxxxxxxxxxxxxxxx\\.yyyyyyyyyyyyyyyyyyyyyyyy.example.", TLD_EAGAIN,
 		  "an escape in the second block of 32 bytes" },
+		/* the rest of a line of 32 bytes or more is checked as its last 32 bytes */
+		{ "nsxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.example.", TLD_OK, "plain, 32 bytes and a rest" },
+		{ "nsxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.example(", TLD_EAGAIN, "a '(' as its last byte" },
+		{ "nsxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.exam\x01le.", TLD_EAGAIN,
+		  "a control byte in the rest after 32 bytes" },
+		{ "nsxxxxxxxxxxxxxxxxxxxxxxxxxx.examp\x7f", TLD_EAGAIN, "a DEL as its last byte" },
+		{ "x\x80", TLD_EAGAIN, "a non-ASCII byte as the last of a short line" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(line, sizeof(line), "%s\t3600\tIN\tNS\t%s\n", name, cases[i].rdata);
