@@ -29,6 +29,12 @@ iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 measure() {
 	_name=$1
 	shift
+	# no dirty data of the steps before (the export just generated or
+	# edited, the last run's unsigned.zone, which it renames into place
+	# without fsync) left for the kernel to write back during the measured
+	# command: runs of the cron job are minutes apart, far more than the
+	# kernel's 30 s writeback expiry
+	sync
 	/usr/bin/time -f '%e %U %S %M' -o "$W/time.$$" "$@" >"$W/out.$$" 2>&1
 	_rc=$?
 	echo "$_name $(tail -1 "$W/time.$$") $_rc" >>"$W/results"
