@@ -180,7 +180,7 @@ static int open_previous(struct driver *d)
 	if (prev == NULL || snprintf(side, sizeof(side), "%s%s", prev, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
 		return patch_fall_back("no previous version");
 	}
-	int ret = signer_sigfile_open(side, &d->pc.sf);
+	int ret = signer_sigfile_open_no_block_table(side, &d->pc.sf); /* its blocks are taken by position */
 	if (ret != TLD_OK) {
 		return ret == TLD_ENOMEM ? ret : patch_fall_back("no readable side file of the previous version");
 	}

@@ -56,6 +56,7 @@ static int fresh_links(struct driver *d, struct patch_link **out, size_t *n)
 		/* the set's copy: d->r moves as names are added */
 		l->name = d->pc.replaced.slot[patch_names_slot(&d->pc.replaced, r->name, r->name_len)] + 1;
 		l->name_len = (uint8_t)r->name_len;
+		l->replaced = true;
 	}
 	qsort(*out, k, sizeof(**out), link_cmp);
 	*n = k;
@@ -119,6 +120,7 @@ static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *
 		memcpy(chain[n].hash, it->hash, SIGNER_NSEC3_HASH_LEN);
 		chain[n].name = name;
 		chain[n].name_len = (uint8_t)len;
+		chain[n].replaced = false;
 		n++;
 	}
 	while (ret == TLD_OK && j < nfresh) {
@@ -183,8 +185,16 @@ int patch_plan_chain(struct driver *d)
 		 * empty non-terminals the rules decide anew: another round.  (Should
 		 * the rules and the chain ever disagree, sign_patch_chain() finds it.)
 		 */
-		if (ret != TLD_OK || added == 0 || d->tops.count == tops) {
+		if (ret != TLD_OK) {
 			return ret;
+		}
+		if (added == 0 || d->tops.count == tops) {
+			/* the replaced names are final: each record's name looked up once, for the writer too */
+			for (size_t i = 0; i < d->pc.nchain; i++) {
+				struct patch_link *l = &d->pc.chain[i];
+				l->replaced = patch_names_has(&d->pc.replaced, l->name, l->name_len);
+			}
+			return TLD_OK;
 		}
 	}
 	return patch_fall_back("the names to re-sign do not settle");
@@ -201,7 +211,7 @@ int sign_patch_chain(struct sign_run *run, struct sign_patch *pc)
 	}
 	size_t mine = 0; /* the records of the chain after the patch that stand for replaced names */
 	for (size_t i = 0; i < pc->nchain; i++) {
-		mine += patch_names_has(&pc->replaced, pc->chain[i].name, pc->chain[i].name_len);
+		mine += pc->chain[i].replaced;
 	}
 	if (c == NULL || c->count != mine) {
 		tld_warning("signing: the patch's NSEC3 records (%zu) are not those planned (%zu)", c ? c->count : 0,

@@ -21,6 +21,8 @@ struct sign_run;
 /*! A set of wire names (lower case), owned copies. */
 struct patch_names {
 	uint8_t **slot;            /*!< open addressing; NULL: empty */
+	uint32_t *tag;             /*!< per slot: 32 bits of its name's hash, never 0; 0: empty (a lookup reads
+	                                a name only where the tag matches) */
 	size_t mask, count;
 	uint64_t seed;             /*!< of the hash: random, drawn when the set first grows */
 };
@@ -46,6 +48,7 @@ struct patch_link {
 	uint8_t hash[SIGNER_NSEC3_HASH_LEN];
 	const uint8_t *name;       /*!< the node it stands for, wire (into the previous patch index or the new text's parse) */
 	uint8_t name_len;
+	bool replaced;             /*!< name is among sign_patch.replaced (set as the chain is planned: patch_plan_chain()) */
 };
 
 struct sign_patch {

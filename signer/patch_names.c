@@ -33,13 +33,27 @@ static uint64_t name_hash(uint64_t seed, const uint8_t *w, size_t len)
 	return h;
 }
 
-size_t patch_names_slot(const struct patch_names *s, const uint8_t *wire, size_t len)
+/* The tag of a hash: its upper 32 bits, never 0 (0 marks an empty slot). */
+static uint32_t tag_of(uint64_t h)
 {
-	size_t i = (size_t)name_hash(s->seed, wire, len) & s->mask;
-	while (s->slot[i] != NULL && !(s->slot[i][0] == len && memcmp(s->slot[i] + 1, wire, len) == 0)) {
+	return (uint32_t)(h >> 32) | 1;
+}
+
+/* The slot of a name of hash h: where it is, else the empty slot it would take. */
+static size_t find(const struct patch_names *s, uint64_t h, const uint8_t *wire, size_t len)
+{
+	uint32_t tag = tag_of(h);
+	size_t i = (size_t)h & s->mask;
+	while (s->tag[i] != 0 &&
+	       !(s->tag[i] == tag && s->slot[i][0] == len && memcmp(s->slot[i] + 1, wire, len) == 0)) {
 		i = (i + 1) & s->mask;
 	}
 	return i;
+}
+
+size_t patch_names_slot(const struct patch_names *s, const uint8_t *wire, size_t len)
+{
+	return find(s, name_hash(s->seed, wire, len), wire, len);
 }
 
 int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
@@ -49,8 +63,11 @@ int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
 	}
 	if (s->slot == NULL || (s->count + 1) * 2 > s->mask + 1) {
 		size_t cap = s->slot == NULL ? 1024 : (s->mask + 1) * 2;
-		struct patch_names n = { .slot = calloc(cap, sizeof(uint8_t *)), .mask = cap - 1, .seed = s->seed };
-		if (n.slot == NULL) {
+		struct patch_names n = { .slot = calloc(cap, sizeof(uint8_t *)), .tag = calloc(cap, sizeof(uint32_t)),
+		                         .mask = cap - 1, .seed = s->seed };
+		if (n.slot == NULL || n.tag == NULL) {
+			free(n.slot);
+			free(n.tag);
 			return TLD_ENOMEM;
 		}
 		if (s->slot == NULL && getrandom(&n.seed, sizeof(n.seed), 0) != (ssize_t)sizeof(n.seed)) {
@@ -58,14 +75,19 @@ int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
 		}
 		for (size_t i = 0; s->slot != NULL && i <= s->mask; i++) {
 			if (s->slot[i] != NULL) {
-				n.slot[patch_names_slot(&n, s->slot[i] + 1, s->slot[i][0])] = s->slot[i];
+				uint64_t h = name_hash(n.seed, s->slot[i] + 1, s->slot[i][0]);
+				size_t at = find(&n, h, s->slot[i] + 1, s->slot[i][0]);
+				n.slot[at] = s->slot[i];
+				n.tag[at] = tag_of(h);
 				n.count++;
 			}
 		}
 		free(s->slot);
+		free(s->tag);
 		*s = n;
 	}
-	size_t i = patch_names_slot(s, wire, len);
+	uint64_t h = name_hash(s->seed, wire, len);
+	size_t i = find(s, h, wire, len);
 	if (s->slot[i] != NULL) {
 		return TLD_OK;
 	}
@@ -76,6 +98,7 @@ int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
 	copy[0] = (uint8_t)len;
 	memcpy(copy + 1, wire, len);
 	s->slot[i] = copy;
+	s->tag[i] = tag_of(h);
 	s->count++;
 	return TLD_OK;
 }
@@ -91,6 +114,7 @@ void patch_names_free(struct patch_names *s)
 		free(s->slot[i]);
 	}
 	free(s->slot);
+	free(s->tag);
 	memset(s, 0, sizeof(*s));
 }
 

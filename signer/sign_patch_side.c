@@ -23,6 +23,7 @@ struct side_src {
 	struct sign_run *run;
 	struct sign_patch *pc;
 	const struct signer_sigfile *sf;
+	uint8_t *goes;                /* per previous slot: 1 when its owner is replaced or removed (slots_going()) */
 };
 
 
@@ -61,13 +62,30 @@ static int hash_cmp(const void *a, const void *b)
 	return memcmp(a, b, SIGNER_SIGFILE_HASH);
 }
 
-/* Is a previous slot's owner replaced or removed? */
-static bool slot_replaced(const struct sign_patch *pc, const struct signer_sigfile_slot *s)
+/*
+ * Which previous slots' owners are replaced or removed, into sp->goes: each
+ * owner looked up once (a node's slots are one after the other, with one
+ * name offset).
+ */
+static int slots_going(struct side_src *sp)
 {
-	const struct signer_sigfile *sf = pc->sf;
-	const uint8_t *name = sf->names + s->name;
-	size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - s->name));
-	return patch_names_has(&pc->replaced, name, len) || patch_names_has(&pc->removed, name, len);
+	const struct signer_sigfile *sf = sp->sf;
+	const struct sign_patch *pc = sp->pc;
+	sp->goes = malloc((size_t)sf->patch->nslots + 1);
+	if (sp->goes == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (uint64_t i = 0; i < sf->patch->nslots; i++) {
+		const struct signer_sigfile_slot *s = &sf->pslots[i];
+		if (i > 0 && s->name == sf->pslots[i - 1].name) {
+			sp->goes[i] = sp->goes[i - 1];
+			continue;
+		}
+		const uint8_t *name = sf->names + s->name;
+		size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - s->name));
+		sp->goes[i] = patch_names_has(&pc->replaced, name, len) || patch_names_has(&pc->removed, name, len);
+	}
+	return TLD_OK;
 }
 
 /* The entries: the previous ones but the replaced and removed names' RRsets, and the run's, by hash. */
@@ -83,7 +101,7 @@ static int side_entries(struct side_src *sp, struct side *s)
 		return TLD_ENOMEM;
 	}
 	for (uint64_t i = 0; i < sf->patch->nslots; i++) {
-		if (slot_replaced(sp->pc, &sf->pslots[i])) {
+		if (sp->goes[i]) {
 			memcpy(gone[ngone++], sf->pslots[i].hash, SIGNER_SIGFILE_HASH);
 		}
 	}
@@ -223,7 +241,7 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 	for (size_t i = 0; i < pc->nchain; i++) {
 		const struct patch_link *l = &pc->chain[i];
 		memcpy(px->chain[i].hash, l->hash, SIGNER_NSEC3_HASH_LEN);
-		if (patch_names_has(&pc->replaced, l->name, l->name_len)) {
+		if (l->replaced) {
 			size_t k = run_chain_index(run, l->hash);
 			if (k == SIZE_MAX) {
 				return TLD_EAGAIN;
@@ -243,7 +261,7 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 		if (s != NULL && s->kind == SLOT_NSEC3) {
 			continue;
 		}
-		if (s != NULL && slot_replaced(pc, s)) {
+		if (s != NULL && sp->goes[i]) {
 			continue;
 		}
 		size_t klen = s != NULL ? signer_dname_key(sf->names + s->name, key) : 0;
@@ -272,7 +290,7 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 	/* the NSEC3 records, one per record of the chain, in its order */
 	for (size_t i = 0; i < pc->nchain; i++) {
 		const struct patch_link *l = &pc->chain[i];
-		if (patch_names_has(&pc->replaced, l->name, l->name_len)) {
+		if (l->replaced) {
 			size_t k = run_chain_index(run, l->hash);
 			if (k == SIZE_MAX || run->nzone_slots + k >= run->nslots) {
 				return TLD_EAGAIN;
@@ -302,7 +320,10 @@ int sign_patch_side_write(struct sign_run *run_, struct sign_patch *pc, FILE *ou
 	struct pindex px = { 0 };
 	static const uint8_t no_hash[32];
 	const struct sign_run *run = sp->run;
-	int ret = side_entries(sp, &s);
+	int ret = slots_going(sp);
+	if (ret == TLD_OK) {
+		ret = side_entries(sp, &s);
+	}
 	if (ret == TLD_OK) {
 		ret = make_pindex(sp, &px);
 	}
@@ -320,6 +341,7 @@ int sign_patch_side_write(struct sign_run *run_, struct sign_patch *pc, FILE *ou
 		memcpy(hdr.policy_digest, run->policy_digest, sizeof(hdr.policy_digest));
 		ret = signer_sigfile_write_patch(out, &hdr, px.chain, px.slots, px.names);
 	}
+	free(src.goes);
 	free(s.sigs);
 	free(s.items);
 	free(px.names);
