@@ -53,8 +53,7 @@ static int fresh_links(struct driver *d, struct patch_link **out, size_t *n)
 		}
 		struct patch_link *l = &(*out)[k++];
 		memcpy(l->hash, r->hash, SIGNER_NSEC3_HASH_LEN);
-		/* the set's copy: d->r moves as names are added */
-		l->name = d->pc.replaced.slot[patch_names_slot(&d->pc.replaced, r->name, r->name_len)] + 1;
+		l->name = r->name; /* the set's copy: it stays where it is */
 		l->name_len = (uint8_t)r->name_len;
 		l->replaced = true;
 	}

@@ -29,6 +29,12 @@ struct patch_names {
 
 /*! \return TLD_OK (added or there already), TLD_ENOMEM */
 int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len);
+/*!
+ * \brief patch_names_add(), and *copy the set's copy of the name (owned by
+ *        the set; it stays where it is until patch_names_free()).
+ * \return as patch_names_add()
+ */
+int patch_names_intern(struct patch_names *s, const uint8_t *wire, size_t len, const uint8_t **copy);
 bool patch_names_has(const struct patch_names *s, const uint8_t *wire, size_t len);
 /*! The slot of a name: its copy (length byte, then the name) when there, else the empty slot it would take. */
 size_t patch_names_slot(const struct patch_names *s, const uint8_t *wire, size_t len);

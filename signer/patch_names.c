@@ -58,6 +58,12 @@ size_t patch_names_slot(const struct patch_names *s, const uint8_t *wire, size_t
 
 int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
 {
+	const uint8_t *copy = NULL;
+	return patch_names_intern(s, wire, len, &copy);
+}
+
+int patch_names_intern(struct patch_names *s, const uint8_t *wire, size_t len, const uint8_t **out)
+{
 	if (len == 0 || len > 255) {
 		return TLD_EINVAL;
 	}
@@ -89,6 +95,7 @@ int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
 	uint64_t h = name_hash(s->seed, wire, len);
 	size_t i = find(s, h, wire, len);
 	if (s->slot[i] != NULL) {
+		*out = s->slot[i] + 1;
 		return TLD_OK;
 	}
 	uint8_t *copy = malloc(len + 1);
@@ -100,6 +107,7 @@ int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
 	s->slot[i] = copy;
 	s->tag[i] = tag_of(h);
 	s->count++;
+	*out = copy + 1;
 	return TLD_OK;
 }
 

@@ -4,7 +4,8 @@
  * added once, found, not found when absent (a prefix, a longer name, one
  * byte off, one length off); the slot of a name its copy, of an absent one
  * an empty slot; the set grown many times with every name still found and
- * the absent ones not; the lengths refused (0, above 255); the empty set.
+ * the absent ones not; the copy patch_names_intern() gives, stable as the
+ * set grows; the lengths refused (0, above 255); the empty set.
  * Checked against a plain list (the tag kept per slot must never hide a
  * name, nor let a different name match).
  */
@@ -111,10 +112,34 @@ static void test_many(void)
 	patch_names_free(&s);
 }
 
+/* The copy patch_names_intern() gives: the name, the same one again, where it was as the set grows. */
+static void test_intern(void)
+{
+	struct patch_names s = { 0 };
+	uint8_t w[64];
+	size_t l = make_name(7, 3, w);
+	const uint8_t *first = NULL, *again = NULL, *after = NULL;
+	ok(patch_names_intern(&s, w, l, &first) == TLD_OK && first != NULL && first != w && first[-1] == l &&
+	   memcmp(first, w, l) == 0, "interned: the set's copy of the name, its length before it");
+	ok(patch_names_intern(&s, w, l, &again) == TLD_OK && again == first && s.count == 1,
+	   "interned again: the same copy, one name");
+	bool good = true;
+	for (unsigned i = 100; i < 5100 && good; i++) { /* grown from 1024 slots to 16384 */
+		uint8_t x[64];
+		size_t xl = make_name(i, 4, x);
+		good = patch_names_add(&s, x, xl) == TLD_OK;
+	}
+	ok(good && s.mask + 1 >= 10000 && patch_names_intern(&s, w, l, &after) == TLD_OK && after == first &&
+	   memcmp(first, w, l) == 0, "the copy stays where it was as the set grows");
+	ok(patch_names_intern(&s, w, 0, &after) == TLD_EINVAL, "interning length 0 refused");
+	patch_names_free(&s);
+}
+
 int main(void)
 {
 	plan_lazy();
 	test_small();
 	test_many();
+	test_intern();
 	return exit_status();
 }

@@ -227,6 +227,8 @@ static void test_sigfile(void)
 	fclose(o);
 	sf = NULL;
 	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE && sf == NULL, "sigfile: truncated file refused");
+	ok(signer_sigfile_open_no_block_table(tmp_path("t.sigs"), &sf) == TLD_EPARSE && sf == NULL,
+	   "sigfile: truncated file refused when opened without the block table too");
 	buf[0] ^= 1;
 	o = fopen(tmp_path("t.sigs"), "wb");
 	fwrite(buf, 1, size, o);
