@@ -78,10 +78,10 @@ static int replace_before(struct driver *d, const struct patch_link *chain, size
 	return patch_replace_name(d, before->name, before->name_len);
 }
 
-/* Is hash h among the previous chain's? */
-static bool in_previous_chain(const struct signer_sigfile *sf, const uint8_t *h)
+/* Is hash h among the previous chain's? (hashes asked in ascending order, from *cursor) */
+static bool in_previous_chain(const struct signer_sigfile *sf, size_t *cursor, const uint8_t *h)
 {
-	return patch_hash_find(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), h) != SIZE_MAX;
+	return patch_hash_seek(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), cursor, h) != SIZE_MAX;
 }
 
 /*
@@ -147,8 +147,9 @@ static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *
 		memcpy(d->pc.gone[d->pc.ngone++], h, SIGNER_NSEC3_HASH_LEN);
 		ret = replace_before(d, chain, n, h, added);
 	}
+	size_t prev_at = 0; /* fresh is sorted by hash (two alike: the fall-back above) */
 	for (size_t i = 0; i < nfresh && ret == TLD_OK; i++) {
-		if (!in_previous_chain(sf, fresh[i].hash)) {
+		if (!in_previous_chain(sf, &prev_at, fresh[i].hash)) {
 			ret = replace_before(d, chain, n, fresh[i].hash, added);
 		}
 	}
@@ -221,11 +222,11 @@ int sign_patch_chain(struct sign_run *run, struct sign_patch *pc)
 	if (c->next == NULL) {
 		return TLD_ENOMEM;
 	}
+	size_t cursor = 0; /* the run's items are sorted by hash: the planned chain walked along */
 	for (size_t i = 0; i < c->count; i++) {
-		size_t at = link_lower(pc->chain, pc->nchain, c->items[i].hash);
+		size_t at = patch_hash_seek(pc->chain, pc->nchain, sizeof(*pc->chain), &cursor, c->items[i].hash);
 		const struct signer_node *n = &z->nodes[c->items[i].node];
-		if (at == pc->nchain || memcmp(pc->chain[at].hash, c->items[i].hash, SIGNER_NSEC3_HASH_LEN) != 0 ||
-		    pc->chain[at].name_len != n->wire_len ||
+		if (at == SIZE_MAX || pc->chain[at].name_len != n->wire_len ||
 		    memcmp(pc->chain[at].name, signer_node_wire(z, n), n->wire_len) != 0) {
 			tld_warning("signing: an NSEC3 record of the patch is not in the chain planned");
 			return patch_fall_back("the patch's NSEC3 records are not those planned");

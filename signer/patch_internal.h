@@ -48,6 +48,15 @@ void patch_names_free(struct patch_names *s);
 size_t patch_hash_lower(const void *base, size_t n, size_t stride, const uint8_t *hash);
 /*! \brief As patch_hash_lower(): the element with that hash, or SIZE_MAX. */
 size_t patch_hash_find(const void *base, size_t n, size_t stride, const uint8_t *hash);
+/*!
+ * \brief patch_hash_find() for hashes sought in ascending order: a merge
+ *        walk from *cursor (start it at 0), galloping (a sparse walk costs
+ *        as searches do, a dense one a step or two a hash).  *cursor moves to
+ *        the first element at or after hash.  A hash sought out of order
+ *        (before the one sought last) is not found: SIZE_MAX, never another
+ *        element.
+ */
+size_t patch_hash_seek(const void *base, size_t n, size_t stride, size_t *cursor, const uint8_t *hash);
 
 /*! One NSEC3 record of the chain after the patch. */
 struct patch_link {

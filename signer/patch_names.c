@@ -148,6 +148,24 @@ size_t patch_hash_find(const void *base, size_t n, size_t stride, const uint8_t 
 	return at < n && memcmp((const uint8_t *)base + at * stride, hash, SIGNER_NSEC3_HASH_LEN) == 0 ? at : SIZE_MAX;
 }
 
+size_t patch_hash_seek(const void *base, size_t n, size_t stride, size_t *cursor, const uint8_t *hash)
+{
+	const uint8_t *b = base;
+	size_t lo = *cursor < n ? *cursor : n, step = 1;
+	if (lo > 0 && memcmp(b + (lo - 1) * stride, hash, SIGNER_NSEC3_HASH_LEN) >= 0) {
+		return SIZE_MAX; /* out of order: the element before the cursor is at or after hash */
+	}
+	size_t hi = lo; /* gallop: [lo, hi) before hash */
+	while (hi < n && memcmp(b + hi * stride, hash, SIGNER_NSEC3_HASH_LEN) < 0) {
+		lo = hi + 1;
+		hi = step < n - hi ? hi + step : n;
+		step *= 2;
+	}
+	size_t at = lo + patch_hash_lower(b + lo * stride, hi - lo, stride, hash);
+	*cursor = at;
+	return at < n && memcmp(b + at * stride, hash, SIGNER_NSEC3_HASH_LEN) == 0 ? at : SIZE_MAX;
+}
+
 /* The arrays patch_hash_lower() is used on begin with their hash. */
 _Static_assert(offsetof(struct patch_link, hash) == 0, "patch_link: hash first");
 _Static_assert(offsetof(struct signer_nsec3, hash) == 0, "signer_nsec3: hash first");

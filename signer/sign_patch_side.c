@@ -64,27 +64,37 @@ static int hash_cmp(const void *a, const void *b)
 
 /*
  * Which previous slots' owners are replaced or removed, into sp->goes: each
- * owner looked up once (a node's slots are one after the other, with one
- * name offset).
+ * owner looked up once.  A node's slots are one after the other with one
+ * name offset, and a secure delegation's NSEC3 slot (at the end, in hash
+ * order) names the offset its DS slot did: the answer is kept by offset
+ * (two bits per byte of the names: known, goes).
  */
 static int slots_going(struct side_src *sp)
 {
 	const struct signer_sigfile *sf = sp->sf;
 	const struct sign_patch *pc = sp->pc;
+	size_t words = (size_t)sf->patch->names_len / 64 + 1;
+	uint64_t *known = calloc(2 * words, sizeof(*known)), *goes = known + words;
 	sp->goes = malloc((size_t)sf->patch->nslots + 1);
-	if (sp->goes == NULL) {
+	if (known == NULL || sp->goes == NULL) {
+		free(known);
 		return TLD_ENOMEM;
 	}
 	for (uint64_t i = 0; i < sf->patch->nslots; i++) {
 		const struct signer_sigfile_slot *s = &sf->pslots[i];
-		if (i > 0 && s->name == sf->pslots[i - 1].name) {
-			sp->goes[i] = sp->goes[i - 1];
+		uint32_t at = s->name; /* checked when the file was opened: the start of a name, inside the names */
+		uint64_t bit = (uint64_t)1 << (at % 64);
+		if (known[at / 64] & bit) {
+			sp->goes[i] = (goes[at / 64] & bit) != 0;
 			continue;
 		}
-		const uint8_t *name = sf->names + s->name;
-		size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - s->name));
+		const uint8_t *name = sf->names + at;
+		size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - at));
 		sp->goes[i] = patch_names_has(&pc->replaced, name, len) || patch_names_has(&pc->removed, name, len);
+		known[at / 64] |= bit;
+		goes[at / 64] |= sp->goes[i] ? bit : 0;
 	}
+	free(known);
 	return TLD_OK;
 }
 
@@ -199,16 +209,16 @@ static void keep_exp(struct sign_patch *pc, const struct signer_sigfile_slot *s,
 	}
 }
 
-/* The run's chain item of a hash (its items are sorted by hash). */
-static size_t run_chain_index(const struct sign_run *run, const uint8_t *hash)
+/* The run's chain item of a hash (its items are sorted by hash), hashes sought in ascending order from *cursor. */
+static size_t run_chain_index(const struct sign_run *run, size_t *cursor, const uint8_t *hash)
 {
-	return patch_hash_find(run->n3->items, run->n3->count, sizeof(*run->n3->items), hash);
+	return patch_hash_seek(run->n3->items, run->n3->count, sizeof(*run->n3->items), cursor, hash);
 }
 
-/* The previous chain item of a hash. */
-static size_t prev_chain_index(const struct signer_sigfile *sf, const uint8_t *hash)
+/* The previous chain item of a hash, as run_chain_index(). */
+static size_t prev_chain_index(const struct signer_sigfile *sf, size_t *cursor, const uint8_t *hash)
 {
-	return patch_hash_find(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), hash);
+	return patch_hash_seek(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), cursor, hash);
 }
 
 /* The patch index after the patch (see the top of the file). */
@@ -237,12 +247,13 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 	if (px->names_len > UINT32_MAX) {
 		return TLD_EAGAIN;
 	}
-	/* the chain */
+	/* the chain (its hashes ascend: the chains sought in are walked along) */
+	size_t run_at = 0, prev_at = 0;
 	for (size_t i = 0; i < pc->nchain; i++) {
 		const struct patch_link *l = &pc->chain[i];
 		memcpy(px->chain[i].hash, l->hash, SIGNER_NSEC3_HASH_LEN);
 		if (l->replaced) {
-			size_t k = run_chain_index(run, l->hash);
+			size_t k = run_chain_index(run, &run_at, l->hash);
 			if (k == SIZE_MAX) {
 				return TLD_EAGAIN;
 			}
@@ -288,10 +299,11 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 		keep_exp(pc, s, run->o->now);
 	}
 	/* the NSEC3 records, one per record of the chain, in its order */
+	run_at = 0;
 	for (size_t i = 0; i < pc->nchain; i++) {
 		const struct patch_link *l = &pc->chain[i];
 		if (l->replaced) {
-			size_t k = run_chain_index(run, l->hash);
+			size_t k = run_chain_index(run, &run_at, l->hash);
 			if (k == SIZE_MAX || run->nzone_slots + k >= run->nslots) {
 				return TLD_EAGAIN;
 			}
@@ -299,7 +311,7 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 			run_pslot(run, sl, px->chain[i].name, &px->slots[px->nslots++]);
 			continue;
 		}
-		size_t k = prev_chain_index(sf, l->hash);
+		size_t k = prev_chain_index(sf, &prev_at, l->hash);
 		size_t nzone_prev = (size_t)(sf->patch->nslots - sf->patch->nchain);
 		if (k == SIZE_MAX || sf->pslots[nzone_prev + k].kind != SLOT_NSEC3) {
 			return TLD_EAGAIN;

@@ -7,7 +7,9 @@
  * the absent ones not; the copy patch_names_intern() gives, stable as the
  * set grows; the lengths refused (0, above 255); the empty set.
  * Checked against a plain list (the tag kept per slot must never hide a
- * name, nor let a different name match).
+ * name, nor let a different name match).  The merge walk over hash-sorted
+ * arrays (patch_hash_seek()) against the binary search, with its ends and
+ * hashes sought out of order.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -135,11 +137,76 @@ static void test_intern(void)
 	patch_names_free(&s);
 }
 
+/* An element of a hash-sorted array: the hash first (as patch_link, the chain items). */
+struct hashed {
+	uint8_t hash[SIGNER_NSEC3_HASH_LEN];
+	uint32_t value;
+};
+
+static void make_hash(unsigned i, uint8_t *h)
+{
+	memset(h, 0, SIGNER_NSEC3_HASH_LEN);
+	h[0] = (uint8_t)(i >> 16); /* ascending in i; the other bytes vary */
+	h[1] = (uint8_t)(i >> 8);
+	h[2] = (uint8_t)i;
+	h[19] = (uint8_t)(i * 37);
+}
+
+/* patch_hash_seek() against patch_hash_find(): walks dense and sparse, absent hashes, ends, out of order. */
+static void test_seek(void)
+{
+	enum { N = 3000 };
+	static struct hashed v[N];
+	for (unsigned i = 0; i < N; i++) {
+		make_hash(2 * i + 1, v[i].hash); /* odd numbers present, even ones absent */
+		v[i].value = i;
+	}
+	size_t wrong = 0;
+	for (unsigned stride = 1; stride <= 700; stride = stride * 3 + 1) { /* 1, 4, 13, 40, 121, 364 */
+		size_t cursor = 0;
+		for (unsigned x = 0; x < 2 * N + 2; x += stride) {
+			uint8_t h[SIGNER_NSEC3_HASH_LEN];
+			make_hash(x, h);
+			size_t got = patch_hash_seek(v, N, sizeof(v[0]), &cursor, h);
+			size_t want = patch_hash_find(v, N, sizeof(v[0]), h);
+			wrong += got != want || cursor != patch_hash_lower(v, N, sizeof(v[0]), h);
+		}
+	}
+	ok(wrong == 0, "seek: walks of strides 1 to 364 over present and absent hashes as the search finds (%zu wrong)",
+	   wrong);
+	uint8_t first[SIGNER_NSEC3_HASH_LEN], last[SIGNER_NSEC3_HASH_LEN], before[SIGNER_NSEC3_HASH_LEN],
+	        after[SIGNER_NSEC3_HASH_LEN];
+	make_hash(1, first);
+	make_hash(2 * N - 1, last);
+	make_hash(0, before);
+	make_hash(2 * N + 5, after);
+	size_t c = 0;
+	ok(patch_hash_seek(v, N, sizeof(v[0]), &c, before) == SIZE_MAX && c == 0 &&
+	   patch_hash_seek(v, N, sizeof(v[0]), &c, first) == 0 && c == 0,
+	   "seek: before the first element not found, then the first found");
+	ok(patch_hash_seek(v, N, sizeof(v[0]), &c, last) == N - 1 && c == N - 1 &&
+	   patch_hash_seek(v, N, sizeof(v[0]), &c, last) == N - 1, "seek: the last element, and again");
+	ok(patch_hash_seek(v, N, sizeof(v[0]), &c, after) == SIZE_MAX && c == N &&
+	   patch_hash_seek(v, N, sizeof(v[0]), &c, after) == SIZE_MAX && c == N,
+	   "seek: past the last element: not found, the cursor at the end");
+	c = N / 2;
+	ok(patch_hash_seek(v, N, sizeof(v[0]), &c, first) == SIZE_MAX,
+	   "seek: a hash before the cursor's place (out of order) is not found");
+	c = N / 2;
+	ok(patch_hash_seek(v, N, sizeof(v[0]), &c, v[N / 2 - 1].hash) == SIZE_MAX,
+	   "seek: the element just before the cursor is not found either");
+	c = N + 7;
+	ok(patch_hash_seek(v, N, sizeof(v[0]), &c, last) == SIZE_MAX, "seek: a cursor beyond the end finds nothing");
+	c = 0;
+	ok(patch_hash_seek(v, 0, sizeof(v[0]), &c, first) == SIZE_MAX && c == 0, "seek: an empty array");
+}
+
 int main(void)
 {
 	plan_lazy();
 	test_small();
 	test_many();
 	test_intern();
+	test_seek();
 	return exit_status();
 }
