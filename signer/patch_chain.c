@@ -24,8 +24,8 @@ static bool link_goes(const struct driver *d, const uint8_t *name, size_t len)
 	if (patch_names_has(&d->pc.replaced, name, len) || patch_names_has(&d->pc.removed, name, len)) {
 		return true;
 	}
-	if (len <= d->origin_len) {
-		return false;
+	if (len <= d->origin_len || d->tops.count == 0) {
+		return false; /* the apex, or no subtree replaced whole */
 	}
 	size_t tl = 0;
 	const uint8_t *top = patch_top_label_name(d, name, &tl);
