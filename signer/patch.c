@@ -130,26 +130,28 @@ static int has_nsec3(const struct driver *d, const struct replaced *r, bool *n3)
 /* Adds a replaced name with its group in the new text (glen 0: an empty non-terminal), once. */
 static int add_replaced(struct driver *d, const uint8_t *name, size_t len, size_t off, size_t glen)
 {
-	if (patch_names_has(&d->pc.replaced, name, len)) {
-		return TLD_OK;
-	}
 	if (signer_grow((void **)&d->r, &d->rcap, d->nr + 1, sizeof(*d->r)) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
+	size_t had = d->pc.replaced.count;
+	const uint8_t *copy = NULL;
+	int ret = patch_names_intern(&d->pc.replaced, name, len, &copy);
+	if (ret != TLD_OK || d->pc.replaced.count == had) {
+		return ret; /* (there already: replaced once) */
+	}
 	struct replaced *r = &d->r[d->nr];
-	memcpy(r->name, name, len);
+	r->name = copy;
 	r->name_len = len;
 	r->off = off;
 	r->len = glen;
-	int ret = has_nsec3(d, r, &r->n3);
+	ret = has_nsec3(d, r, &r->n3);
 	if (ret == TLD_OK && r->n3) {
 		ret = signer_nsec3_hash(&d->n3p, r->name, r->hash);
 	}
 	if (ret == TLD_OK) {
 		d->nr++;
-		ret = patch_names_add(&d->pc.replaced, name, len);
 	}
-	return ret;
+	return ret; /* (otherwise the patch stops: the name in the set without its entry is never looked at) */
 }
 
 /* Adds name to the replaced names with its group in the new text, found there (once). */
@@ -180,7 +182,7 @@ static int open_previous(struct driver *d)
 	if (prev == NULL || snprintf(side, sizeof(side), "%s%s", prev, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
 		return patch_fall_back("no previous version");
 	}
-	int ret = signer_sigfile_open(side, &d->pc.sf);
+	int ret = signer_sigfile_open_no_block_table(side, &d->pc.sf); /* its blocks are taken by position */
 	if (ret != TLD_OK) {
 		return ret == TLD_ENOMEM ? ret : patch_fall_back("no readable side file of the previous version");
 	}

@@ -24,8 +24,8 @@ static bool link_goes(const struct driver *d, const uint8_t *name, size_t len)
 	if (patch_names_has(&d->pc.replaced, name, len) || patch_names_has(&d->pc.removed, name, len)) {
 		return true;
 	}
-	if (len <= d->origin_len) {
-		return false;
+	if (len <= d->origin_len || d->tops.count == 0) {
+		return false; /* the apex, or no subtree replaced whole */
 	}
 	size_t tl = 0;
 	const uint8_t *top = patch_top_label_name(d, name, &tl);
@@ -53,9 +53,9 @@ static int fresh_links(struct driver *d, struct patch_link **out, size_t *n)
 		}
 		struct patch_link *l = &(*out)[k++];
 		memcpy(l->hash, r->hash, SIGNER_NSEC3_HASH_LEN);
-		/* the set's copy: d->r moves as names are added */
-		l->name = d->pc.replaced.slot[patch_names_slot(&d->pc.replaced, r->name, r->name_len)] + 1;
+		l->name = r->name; /* the set's copy: it stays where it is */
 		l->name_len = (uint8_t)r->name_len;
+		l->replaced = true;
 	}
 	qsort(*out, k, sizeof(**out), link_cmp);
 	*n = k;
@@ -78,10 +78,10 @@ static int replace_before(struct driver *d, const struct patch_link *chain, size
 	return patch_replace_name(d, before->name, before->name_len);
 }
 
-/* Is hash h among the previous chain's? */
-static bool in_previous_chain(const struct signer_sigfile *sf, const uint8_t *h)
+/* Is hash h among the previous chain's? (hashes asked in ascending order, from *cursor) */
+static bool in_previous_chain(const struct signer_sigfile *sf, size_t *cursor, const uint8_t *h)
 {
-	return patch_hash_find(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), h) != SIZE_MAX;
+	return patch_hash_seek(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), cursor, h) != SIZE_MAX;
 }
 
 /*
@@ -119,6 +119,7 @@ static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *
 		memcpy(chain[n].hash, it->hash, SIGNER_NSEC3_HASH_LEN);
 		chain[n].name = name;
 		chain[n].name_len = (uint8_t)len;
+		chain[n].replaced = false;
 		n++;
 	}
 	while (ret == TLD_OK && j < nfresh) {
@@ -146,8 +147,9 @@ static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *
 		memcpy(d->pc.gone[d->pc.ngone++], h, SIGNER_NSEC3_HASH_LEN);
 		ret = replace_before(d, chain, n, h, added);
 	}
+	size_t prev_at = 0; /* fresh is sorted by hash (two alike: the fall-back above) */
 	for (size_t i = 0; i < nfresh && ret == TLD_OK; i++) {
-		if (!in_previous_chain(sf, fresh[i].hash)) {
+		if (!in_previous_chain(sf, &prev_at, fresh[i].hash)) {
 			ret = replace_before(d, chain, n, fresh[i].hash, added);
 		}
 	}
@@ -183,8 +185,16 @@ int patch_plan_chain(struct driver *d)
 		 * empty non-terminals the rules decide anew: another round.  (Should
 		 * the rules and the chain ever disagree, sign_patch_chain() finds it.)
 		 */
-		if (ret != TLD_OK || added == 0 || d->tops.count == tops) {
+		if (ret != TLD_OK) {
 			return ret;
+		}
+		if (added == 0 || d->tops.count == tops) {
+			/* the replaced names are final: each record's name looked up once, for the writer too */
+			for (size_t i = 0; i < d->pc.nchain; i++) {
+				struct patch_link *l = &d->pc.chain[i];
+				l->replaced = patch_names_has(&d->pc.replaced, l->name, l->name_len);
+			}
+			return TLD_OK;
 		}
 	}
 	return patch_fall_back("the names to re-sign do not settle");
@@ -201,7 +211,7 @@ int sign_patch_chain(struct sign_run *run, struct sign_patch *pc)
 	}
 	size_t mine = 0; /* the records of the chain after the patch that stand for replaced names */
 	for (size_t i = 0; i < pc->nchain; i++) {
-		mine += patch_names_has(&pc->replaced, pc->chain[i].name, pc->chain[i].name_len);
+		mine += pc->chain[i].replaced;
 	}
 	if (c == NULL || c->count != mine) {
 		tld_warning("signing: the patch's NSEC3 records (%zu) are not those planned (%zu)", c ? c->count : 0,
@@ -212,11 +222,11 @@ int sign_patch_chain(struct sign_run *run, struct sign_patch *pc)
 	if (c->next == NULL) {
 		return TLD_ENOMEM;
 	}
+	size_t cursor = 0; /* the run's items are sorted by hash: the planned chain walked along */
 	for (size_t i = 0; i < c->count; i++) {
-		size_t at = link_lower(pc->chain, pc->nchain, c->items[i].hash);
+		size_t at = patch_hash_seek(pc->chain, pc->nchain, sizeof(*pc->chain), &cursor, c->items[i].hash);
 		const struct signer_node *n = &z->nodes[c->items[i].node];
-		if (at == pc->nchain || memcmp(pc->chain[at].hash, c->items[i].hash, SIGNER_NSEC3_HASH_LEN) != 0 ||
-		    pc->chain[at].name_len != n->wire_len ||
+		if (at == SIZE_MAX || pc->chain[at].name_len != n->wire_len ||
 		    memcmp(pc->chain[at].name, signer_node_wire(z, n), n->wire_len) != 0) {
 			tld_warning("signing: an NSEC3 record of the patch is not in the chain planned");
 			return patch_fall_back("the patch's NSEC3 records are not those planned");

@@ -17,7 +17,7 @@
 
 /* A replaced name: its group of lines in the new text. */
 struct replaced {
-	uint8_t name[SIGNER_DNAME_MAX];
+	const uint8_t *name;       /* the copy in sign_patch.replaced (it stays where it is as the set grows) */
 	size_t name_len;
 	size_t off, len;           /* len 0: an empty non-terminal of a replaced subtree */
 	bool n3;                   /* it has an NSEC3 record */

@@ -21,12 +21,20 @@ struct sign_run;
 /*! A set of wire names (lower case), owned copies. */
 struct patch_names {
 	uint8_t **slot;            /*!< open addressing; NULL: empty */
+	uint32_t *tag;             /*!< per slot: 32 bits of its name's hash, never 0; 0: empty (a lookup reads
+	                                a name only where the tag matches) */
 	size_t mask, count;
 	uint64_t seed;             /*!< of the hash: random, drawn when the set first grows */
 };
 
 /*! \return TLD_OK (added or there already), TLD_ENOMEM */
 int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len);
+/*!
+ * \brief patch_names_add(), and *copy the set's copy of the name (owned by
+ *        the set; it stays where it is until patch_names_free()).
+ * \return as patch_names_add()
+ */
+int patch_names_intern(struct patch_names *s, const uint8_t *wire, size_t len, const uint8_t **copy);
 bool patch_names_has(const struct patch_names *s, const uint8_t *wire, size_t len);
 /*! The slot of a name: its copy (length byte, then the name) when there, else the empty slot it would take. */
 size_t patch_names_slot(const struct patch_names *s, const uint8_t *wire, size_t len);
@@ -40,12 +48,22 @@ void patch_names_free(struct patch_names *s);
 size_t patch_hash_lower(const void *base, size_t n, size_t stride, const uint8_t *hash);
 /*! \brief As patch_hash_lower(): the element with that hash, or SIZE_MAX. */
 size_t patch_hash_find(const void *base, size_t n, size_t stride, const uint8_t *hash);
+/*!
+ * \brief patch_hash_find() for hashes sought in ascending order: a merge
+ *        walk from *cursor (start it at 0), galloping (a sparse walk costs
+ *        as searches do, a dense one a step or two a hash).  *cursor moves to
+ *        the first element at or after hash.  A hash sought out of order
+ *        (before the one sought last) is not found: SIZE_MAX, never another
+ *        element.
+ */
+size_t patch_hash_seek(const void *base, size_t n, size_t stride, size_t *cursor, const uint8_t *hash);
 
 /*! One NSEC3 record of the chain after the patch. */
 struct patch_link {
 	uint8_t hash[SIGNER_NSEC3_HASH_LEN];
 	const uint8_t *name;       /*!< the node it stands for, wire (into the previous patch index or the new text's parse) */
 	uint8_t name_len;
+	bool replaced;             /*!< name is among sign_patch.replaced (set as the chain is planned: patch_plan_chain()) */
 };
 
 struct sign_patch {

@@ -33,24 +33,47 @@ static uint64_t name_hash(uint64_t seed, const uint8_t *w, size_t len)
 	return h;
 }
 
-size_t patch_names_slot(const struct patch_names *s, const uint8_t *wire, size_t len)
+/* The tag of a hash: its upper 32 bits, never 0 (0 marks an empty slot). */
+static uint32_t tag_of(uint64_t h)
 {
-	size_t i = (size_t)name_hash(s->seed, wire, len) & s->mask;
-	while (s->slot[i] != NULL && !(s->slot[i][0] == len && memcmp(s->slot[i] + 1, wire, len) == 0)) {
+	return (uint32_t)(h >> 32) | 1;
+}
+
+/* The slot of a name of hash h: where it is, else the empty slot it would take. */
+static size_t find(const struct patch_names *s, uint64_t h, const uint8_t *wire, size_t len)
+{
+	uint32_t tag = tag_of(h);
+	size_t i = (size_t)h & s->mask;
+	while (s->tag[i] != 0 &&
+	       !(s->tag[i] == tag && s->slot[i][0] == len && memcmp(s->slot[i] + 1, wire, len) == 0)) {
 		i = (i + 1) & s->mask;
 	}
 	return i;
 }
 
+size_t patch_names_slot(const struct patch_names *s, const uint8_t *wire, size_t len)
+{
+	return find(s, name_hash(s->seed, wire, len), wire, len);
+}
+
 int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
+{
+	const uint8_t *copy = NULL;
+	return patch_names_intern(s, wire, len, &copy);
+}
+
+int patch_names_intern(struct patch_names *s, const uint8_t *wire, size_t len, const uint8_t **out)
 {
 	if (len == 0 || len > 255) {
 		return TLD_EINVAL;
 	}
 	if (s->slot == NULL || (s->count + 1) * 2 > s->mask + 1) {
 		size_t cap = s->slot == NULL ? 1024 : (s->mask + 1) * 2;
-		struct patch_names n = { .slot = calloc(cap, sizeof(uint8_t *)), .mask = cap - 1, .seed = s->seed };
-		if (n.slot == NULL) {
+		struct patch_names n = { .slot = calloc(cap, sizeof(uint8_t *)), .tag = calloc(cap, sizeof(uint32_t)),
+		                         .mask = cap - 1, .seed = s->seed };
+		if (n.slot == NULL || n.tag == NULL) {
+			free(n.slot);
+			free(n.tag);
 			return TLD_ENOMEM;
 		}
 		if (s->slot == NULL && getrandom(&n.seed, sizeof(n.seed), 0) != (ssize_t)sizeof(n.seed)) {
@@ -58,15 +81,21 @@ int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
 		}
 		for (size_t i = 0; s->slot != NULL && i <= s->mask; i++) {
 			if (s->slot[i] != NULL) {
-				n.slot[patch_names_slot(&n, s->slot[i] + 1, s->slot[i][0])] = s->slot[i];
+				uint64_t h = name_hash(n.seed, s->slot[i] + 1, s->slot[i][0]);
+				size_t at = find(&n, h, s->slot[i] + 1, s->slot[i][0]);
+				n.slot[at] = s->slot[i];
+				n.tag[at] = tag_of(h);
 				n.count++;
 			}
 		}
 		free(s->slot);
+		free(s->tag);
 		*s = n;
 	}
-	size_t i = patch_names_slot(s, wire, len);
+	uint64_t h = name_hash(s->seed, wire, len);
+	size_t i = find(s, h, wire, len);
 	if (s->slot[i] != NULL) {
+		*out = s->slot[i] + 1;
 		return TLD_OK;
 	}
 	uint8_t *copy = malloc(len + 1);
@@ -76,7 +105,9 @@ int patch_names_add(struct patch_names *s, const uint8_t *wire, size_t len)
 	copy[0] = (uint8_t)len;
 	memcpy(copy + 1, wire, len);
 	s->slot[i] = copy;
+	s->tag[i] = tag_of(h);
 	s->count++;
+	*out = copy + 1;
 	return TLD_OK;
 }
 
@@ -91,6 +122,7 @@ void patch_names_free(struct patch_names *s)
 		free(s->slot[i]);
 	}
 	free(s->slot);
+	free(s->tag);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -114,6 +146,24 @@ size_t patch_hash_find(const void *base, size_t n, size_t stride, const uint8_t 
 {
 	size_t at = patch_hash_lower(base, n, stride, hash);
 	return at < n && memcmp((const uint8_t *)base + at * stride, hash, SIGNER_NSEC3_HASH_LEN) == 0 ? at : SIZE_MAX;
+}
+
+size_t patch_hash_seek(const void *base, size_t n, size_t stride, size_t *cursor, const uint8_t *hash)
+{
+	const uint8_t *b = base;
+	size_t lo = *cursor < n ? *cursor : n, step = 1;
+	if (lo > 0 && memcmp(b + (lo - 1) * stride, hash, SIGNER_NSEC3_HASH_LEN) >= 0) {
+		return SIZE_MAX; /* out of order: the element before the cursor is at or after hash */
+	}
+	size_t hi = lo; /* gallop: [lo, hi) before hash */
+	while (hi < n && memcmp(b + hi * stride, hash, SIGNER_NSEC3_HASH_LEN) < 0) {
+		lo = hi + 1;
+		hi = step < n - hi ? hi + step : n;
+		step *= 2;
+	}
+	size_t at = lo + patch_hash_lower(b + lo * stride, hi - lo, stride, hash);
+	*cursor = at;
+	return at < n && memcmp(b + at * stride, hash, SIGNER_NSEC3_HASH_LEN) == 0 ? at : SIZE_MAX;
 }
 
 /* The arrays patch_hash_lower() is used on begin with their hash. */

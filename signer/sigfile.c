@@ -329,7 +329,8 @@ int signer_sigfile_from_memory(const void *data, size_t size, struct signer_sigf
 	return TLD_OK;
 }
 
-int signer_sigfile_open(const char *path, struct signer_sigfile **out)
+/* signer_sigfile_open(), with or without the table of the blocks by digest. */
+static int open_file(const char *path, bool block_table, struct signer_sigfile **out)
 {
 	int ret = TLD_EPARSE;
 	struct stat st;
@@ -365,13 +366,25 @@ int signer_sigfile_open(const char *path, struct signer_sigfile **out)
 	}
 	close(fd);
 	build_dir(sf);
-	hash_blocks(sf);
+	if (block_table) {
+		hash_blocks(sf);
+	}
 	*out = sf;
 	return TLD_OK;
 fail:
 	close(fd);
 	signer_sigfile_close(sf);
 	return ret;
+}
+
+int signer_sigfile_open(const char *path, struct signer_sigfile **out)
+{
+	return open_file(path, true, out);
+}
+
+int signer_sigfile_open_no_block_table(const char *path, struct signer_sigfile **out)
+{
+	return open_file(path, false, out);
 }
 
 void signer_sigfile_drop_signatures(const struct signer_sigfile *sf)

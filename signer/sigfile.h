@@ -173,6 +173,17 @@ struct signer_sigfile {
 int signer_sigfile_open(const char *path, struct signer_sigfile **out);
 
 /*!
+ * \brief signer_sigfile_open() without the table of the text blocks by
+ *        digest: signer_sigfile_find_block() finds none; the text index
+ *        (blocks, block_off) is there all the same.  For a reader that never
+ *        looks a block up by its digest (a patch run, signer/patch.h, copies
+ *        the previous text by position): the table is the largest thing an
+ *        open makes (a few fresh pages per thousand blocks).
+ * \return as signer_sigfile_open()
+ */
+int signer_sigfile_open_no_block_table(const char *path, struct signer_sigfile **out);
+
+/*!
  * \brief Checks a side file held in memory (8-byte aligned); the memory must
  *        outlive the handle and is not freed by signer_sigfile_close().
  * \param[out] out  written only on success

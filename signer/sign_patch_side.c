@@ -23,6 +23,7 @@ struct side_src {
 	struct sign_run *run;
 	struct sign_patch *pc;
 	const struct signer_sigfile *sf;
+	uint8_t *goes;                /* per previous slot: 1 when its owner is replaced or removed (slots_going()) */
 };
 
 
@@ -61,13 +62,40 @@ static int hash_cmp(const void *a, const void *b)
 	return memcmp(a, b, SIGNER_SIGFILE_HASH);
 }
 
-/* Is a previous slot's owner replaced or removed? */
-static bool slot_replaced(const struct sign_patch *pc, const struct signer_sigfile_slot *s)
+/*
+ * Which previous slots' owners are replaced or removed, into sp->goes: each
+ * owner looked up once.  A node's slots are one after the other with one
+ * name offset, and a secure delegation's NSEC3 slot (at the end, in hash
+ * order) names the offset its DS slot did: the answer is kept by offset
+ * (two bits per byte of the names: known, goes).
+ */
+static int slots_going(struct side_src *sp)
 {
-	const struct signer_sigfile *sf = pc->sf;
-	const uint8_t *name = sf->names + s->name;
-	size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - s->name));
-	return patch_names_has(&pc->replaced, name, len) || patch_names_has(&pc->removed, name, len);
+	const struct signer_sigfile *sf = sp->sf;
+	const struct sign_patch *pc = sp->pc;
+	size_t words = (size_t)sf->patch->names_len / 64 + 1;
+	uint64_t *known = calloc(2 * words, sizeof(*known)), *goes = known + words;
+	sp->goes = malloc((size_t)sf->patch->nslots + 1);
+	if (known == NULL || sp->goes == NULL) {
+		free(known);
+		return TLD_ENOMEM;
+	}
+	for (uint64_t i = 0; i < sf->patch->nslots; i++) {
+		const struct signer_sigfile_slot *s = &sf->pslots[i];
+		uint32_t at = s->name; /* checked when the file was opened: the start of a name, inside the names */
+		uint64_t bit = (uint64_t)1 << (at % 64);
+		if (known[at / 64] & bit) {
+			sp->goes[i] = (goes[at / 64] & bit) != 0;
+			continue;
+		}
+		const uint8_t *name = sf->names + at;
+		size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - at));
+		sp->goes[i] = patch_names_has(&pc->replaced, name, len) || patch_names_has(&pc->removed, name, len);
+		known[at / 64] |= bit;
+		goes[at / 64] |= sp->goes[i] ? bit : 0;
+	}
+	free(known);
+	return TLD_OK;
 }
 
 /* The entries: the previous ones but the replaced and removed names' RRsets, and the run's, by hash. */
@@ -83,7 +111,7 @@ static int side_entries(struct side_src *sp, struct side *s)
 		return TLD_ENOMEM;
 	}
 	for (uint64_t i = 0; i < sf->patch->nslots; i++) {
-		if (slot_replaced(sp->pc, &sf->pslots[i])) {
+		if (sp->goes[i]) {
 			memcpy(gone[ngone++], sf->pslots[i].hash, SIGNER_SIGFILE_HASH);
 		}
 	}
@@ -181,16 +209,16 @@ static void keep_exp(struct sign_patch *pc, const struct signer_sigfile_slot *s,
 	}
 }
 
-/* The run's chain item of a hash (its items are sorted by hash). */
-static size_t run_chain_index(const struct sign_run *run, const uint8_t *hash)
+/* The run's chain item of a hash (its items are sorted by hash), hashes sought in ascending order from *cursor. */
+static size_t run_chain_index(const struct sign_run *run, size_t *cursor, const uint8_t *hash)
 {
-	return patch_hash_find(run->n3->items, run->n3->count, sizeof(*run->n3->items), hash);
+	return patch_hash_seek(run->n3->items, run->n3->count, sizeof(*run->n3->items), cursor, hash);
 }
 
-/* The previous chain item of a hash. */
-static size_t prev_chain_index(const struct signer_sigfile *sf, const uint8_t *hash)
+/* The previous chain item of a hash, as run_chain_index(). */
+static size_t prev_chain_index(const struct signer_sigfile *sf, size_t *cursor, const uint8_t *hash)
 {
-	return patch_hash_find(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), hash);
+	return patch_hash_seek(sf->chain, (size_t)sf->patch->nchain, sizeof(*sf->chain), cursor, hash);
 }
 
 /* The patch index after the patch (see the top of the file). */
@@ -219,12 +247,13 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 	if (px->names_len > UINT32_MAX) {
 		return TLD_EAGAIN;
 	}
-	/* the chain */
+	/* the chain (its hashes ascend: the chains sought in are walked along) */
+	size_t run_at = 0, prev_at = 0;
 	for (size_t i = 0; i < pc->nchain; i++) {
 		const struct patch_link *l = &pc->chain[i];
 		memcpy(px->chain[i].hash, l->hash, SIGNER_NSEC3_HASH_LEN);
-		if (patch_names_has(&pc->replaced, l->name, l->name_len)) {
-			size_t k = run_chain_index(run, l->hash);
+		if (l->replaced) {
+			size_t k = run_chain_index(run, &run_at, l->hash);
 			if (k == SIZE_MAX) {
 				return TLD_EAGAIN;
 			}
@@ -243,7 +272,7 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 		if (s != NULL && s->kind == SLOT_NSEC3) {
 			continue;
 		}
-		if (s != NULL && slot_replaced(pc, s)) {
+		if (s != NULL && sp->goes[i]) {
 			continue;
 		}
 		size_t klen = s != NULL ? signer_dname_key(sf->names + s->name, key) : 0;
@@ -270,10 +299,11 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 		keep_exp(pc, s, run->o->now);
 	}
 	/* the NSEC3 records, one per record of the chain, in its order */
+	run_at = 0;
 	for (size_t i = 0; i < pc->nchain; i++) {
 		const struct patch_link *l = &pc->chain[i];
-		if (patch_names_has(&pc->replaced, l->name, l->name_len)) {
-			size_t k = run_chain_index(run, l->hash);
+		if (l->replaced) {
+			size_t k = run_chain_index(run, &run_at, l->hash);
 			if (k == SIZE_MAX || run->nzone_slots + k >= run->nslots) {
 				return TLD_EAGAIN;
 			}
@@ -281,7 +311,7 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 			run_pslot(run, sl, px->chain[i].name, &px->slots[px->nslots++]);
 			continue;
 		}
-		size_t k = prev_chain_index(sf, l->hash);
+		size_t k = prev_chain_index(sf, &prev_at, l->hash);
 		size_t nzone_prev = (size_t)(sf->patch->nslots - sf->patch->nchain);
 		if (k == SIZE_MAX || sf->pslots[nzone_prev + k].kind != SLOT_NSEC3) {
 			return TLD_EAGAIN;
@@ -302,7 +332,10 @@ int sign_patch_side_write(struct sign_run *run_, struct sign_patch *pc, FILE *ou
 	struct pindex px = { 0 };
 	static const uint8_t no_hash[32];
 	const struct sign_run *run = sp->run;
-	int ret = side_entries(sp, &s);
+	int ret = slots_going(sp);
+	if (ret == TLD_OK) {
+		ret = side_entries(sp, &s);
+	}
 	if (ret == TLD_OK) {
 		ret = make_pindex(sp, &px);
 	}
@@ -320,6 +353,7 @@ int sign_patch_side_write(struct sign_run *run_, struct sign_patch *pc, FILE *ou
 		memcpy(hdr.policy_digest, run->policy_digest, sizeof(hdr.policy_digest));
 		ret = signer_sigfile_write_patch(out, &hdr, px.chain, px.slots, px.names);
 	}
+	free(src.goes);
 	free(s.sigs);
 	free(s.items);
 	free(px.names);

@@ -49,6 +49,7 @@
 #include "signer/rrsig.h"
 #include "signer/textout.h"
 #include "signer/sign_internal.h"
+#include "signer/sort.h"
 #include "signer/zparse.h"
 
 /* -- internal API -- */
@@ -60,7 +61,14 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The canonical sort key of the owner of the line at p (its first field), or 0 when it has none. */
+/* CPU seconds of the calling thread. */
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /*
  * The sort key (signer/dname.h) of an absolute name in presentation form
  * without escapes, made from the text directly: labels from the last,
@@ -115,6 +123,15 @@ static size_t line_owner_key(const char *p, const char *end, uint8_t *key)
 	return signer_dname_key(wire, key);
 }
 
+/* Previous blocks' owner keys kept, by block number modulo this: a block probed twice is parsed once. */
+#define KEY_CACHE 64
+
+struct key_memo {
+	size_t block;                         /* SIZE_MAX: none */
+	size_t klen;
+	uint8_t key[SIGNER_KEY_MAX];
+};
+
 struct splice {
 	struct sign_run *run;
 	struct sign_patch *pc;
@@ -127,6 +144,8 @@ struct splice {
 	size_t *pos;                          /* per run block: the first previous block after it */
 	size_t *drop;                         /* previous blocks taken out, sorted */
 	size_t ndrop, dcap;
+	struct key_memo *memo;                /* KEY_CACHE */
+	size_t parsed;                        /* owners of previous blocks parsed (the plan's work) */
 };
 
 /* Empty blocks (empty non-terminals) looked past for an owner, at most. */
@@ -135,47 +154,74 @@ struct splice {
 /*
  * The owner of previous block b: the first line's; an empty block (an empty
  * non-terminal's) takes the next block's, and after the last block *klen is
- * 0 (after every name).
+ * 0 (after every name).  *key points into the memo, valid until the next call.
  */
-static int owner_key_of_block(const struct splice *sp, size_t b, uint8_t *key, size_t *klen)
+static int owner_key_of_block(struct splice *sp, size_t b, const uint8_t **key, size_t *klen)
 {
+	struct key_memo *m = &sp->memo[b % KEY_CACHE];
+	if (m->block == b) {
+		*key = m->key;
+		*klen = m->klen;
+		return TLD_OK;
+	}
 	const char *text = sp->pc->prev_text;
-	size_t n = (size_t)sp->sf->text->nblocks;
-	for (size_t k = 0; b < n && sp->sf->blocks[b].len == 0; k++, b++) {
+	size_t n = (size_t)sp->sf->text->nblocks, at = b;
+	const uint64_t *off = sp->sf->block_off; /* an empty block: the same offset as the next (one array read) */
+	for (size_t k = 0; at < n && off[at + 1] == off[at]; k++, at++) {
 		if (k == EMPTY_RUN_MAX) {
 			return TLD_EAGAIN;
 		}
 	}
-	if (b == n) {
-		*klen = 0;
-		return TLD_OK;
+	m->block = SIZE_MAX;
+	m->klen = 0;
+	if (at < n) {
+		sp->parsed++;
+		m->klen = line_owner_key(text + off[at], text + off[at + 1], m->key);
+		if (m->klen == 0) {
+			return TLD_EAGAIN;
+		}
 	}
-	*klen = line_owner_key(text + sp->sf->block_off[b], text + sp->sf->block_off[b + 1], key);
-	return *klen > 0 ? TLD_OK : TLD_EAGAIN;
+	m->block = b;
+	*key = m->key;
+	*klen = m->klen;
+	return TLD_OK;
 }
 
 /* key < the owner of block b (klen 0: after every name) */
-static int key_before_block(const struct splice *sp, size_t b, const uint8_t *key, size_t klen, int *cmp)
+static int key_before_block(struct splice *sp, size_t b, const uint8_t *key, size_t klen, int *cmp)
 {
-	uint8_t k[SIGNER_KEY_MAX];
+	const uint8_t *k = NULL;
 	size_t kl = 0;
-	int ret = owner_key_of_block(sp, b, k, &kl);
-	*cmp = kl == 0 ? -1 : signer_key_cmp(key, klen, k, kl);
+	int ret = owner_key_of_block(sp, b, &k, &kl);
+	*cmp = ret != TLD_OK || kl == 0 ? -1 : signer_key_cmp(key, klen, k, kl);
 	return ret;
+}
+
+/* Starts fetching the first bytes of block b's text (a probe that may come next: its miss overlaps this one's). */
+static void prefetch_block(const struct splice *sp, size_t b)
+{
+	if (b < (size_t)sp->sf->text->nblocks) {
+		__builtin_prefetch(sp->pc->prev_text + sp->sf->block_off[b]);
+	}
 }
 
 /*
  * The first previous block at or after from whose owner sorts at or after
- * key (none before from does); *equal when its owner is key.  Galloping
- * from from: the run's blocks come in order, a few dozen blocks apart.
+ * key (none before from does); *equal when its owner is key.  The first
+ * probe is step blocks on (the keys sought come in order, about step
+ * blocks apart: the caller's estimate), then galloping on from there, then
+ * a binary search between the last two probes.  Whatever the estimate, the
+ * block found is the same: the one after the last probed block whose owner
+ * sorts before key, and itself probed at or after key (the end aside).
  */
-static int find_block(const struct splice *sp, const uint8_t *key, size_t klen, size_t from, size_t *at,
+static int find_block(struct splice *sp, const uint8_t *key, size_t klen, size_t from, size_t step, size_t *at,
                       bool *equal)
 {
-	size_t n = (size_t)sp->sf->text->nblocks, lo = from, hi = n, step = 1;
+	size_t n = (size_t)sp->sf->text->nblocks, lo = from, hi = n;
 	int cmp = 0;
+	step = step > 0 ? step : 1;
 	while (lo < n) {
-		size_t probe = lo + step - 1 < n ? lo + step - 1 : n - 1;
+		size_t probe = step - 1 < n - lo ? lo + step - 1 : n - 1;
 		if (key_before_block(sp, probe, key, klen, &cmp) != TLD_OK) {
 			return TLD_EAGAIN;
 		}
@@ -184,13 +230,15 @@ static int find_block(const struct splice *sp, const uint8_t *key, size_t klen, 
 			break;
 		}
 		lo = probe + 1;
-		step *= 2;
+		step = step <= n ? step * 2 : n;
 	}
 	if (hi < lo) {
 		hi = lo;
 	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		prefetch_block(sp, lo + (mid - lo) / 2);          /* the next probe, key before mid's owner */
+		prefetch_block(sp, mid + 1 + (hi - mid - 1) / 2); /* or after it */
 		if (key_before_block(sp, mid, key, klen, &cmp) != TLD_OK) {
 			return TLD_EAGAIN;
 		}
@@ -200,7 +248,7 @@ static int find_block(const struct splice *sp, const uint8_t *key, size_t klen, 
 			hi = mid;
 		}
 	}
-	while (lo < n && sp->sf->blocks[lo].len == 0) { /* the block with the owner itself */
+	while (lo < n && sp->sf->block_off[lo + 1] == sp->sf->block_off[lo]) { /* the block with the owner itself */
 		lo++;
 	}
 	*at = lo;
@@ -219,6 +267,13 @@ static int find_block(const struct splice *sp, const uint8_t *key, size_t klen, 
 	return TLD_OK;
 }
 
+/* The first probe's distance for the next of left keys sought after block from: their average gap. */
+static size_t gap_of(const struct splice *sp, size_t from, size_t left)
+{
+	size_t n = (size_t)sp->sf->text->nblocks;
+	return left > 0 && from < n ? (n - from) / left : 1;
+}
+
 static int drop_block(struct splice *sp, size_t b)
 {
 	if (signer_grow((void **)&sp->drop, &sp->dcap, sp->ndrop + 1, sizeof(*sp->drop)) != TLD_OK) {
@@ -228,26 +283,109 @@ static int drop_block(struct splice *sp, size_t b)
 	return TLD_OK;
 }
 
-/* Takes out the previous block of a name that must be there. */
-static int drop_name(struct splice *sp, const uint8_t *wire)
-{
-	uint8_t key[SIGNER_KEY_MAX];
-	size_t klen = signer_dname_key(wire, key), at = 0;
-	bool equal = false;
-	int ret = find_block(sp, key, klen, 0, &at, &equal);
-	if (ret == TLD_OK && !equal) {
-		char text[1024];
-		signer_dname_to_text(wire, text, sizeof(text));
-		tld_info("signing: %s is not in the previous zone text", text);
-		ret = TLD_EAGAIN;
-	}
-	return ret == TLD_OK ? drop_block(sp, at) : ret;
-}
-
 static int size_cmp(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 	return (x > y) - (x < y);
+}
+
+/* The sort keys of the names whose blocks go (removed owners, NSEC3 records gone), packed. */
+struct gone_keys {
+	uint8_t *buf;
+	size_t len, cap;
+	struct gone_key {
+		size_t off, len;
+		const uint8_t *wire;      /* the removed set's copy; NULL: an NSEC3 record's (hash) */
+		size_t hash;              /* that record's index in pc->gone */
+	} *k;
+	size_t n, kcap;
+};
+
+static int gone_key_add(struct gone_keys *g, const uint8_t *wire, const uint8_t *copy, size_t hash)
+{
+	uint8_t key[SIGNER_KEY_MAX];
+	size_t klen = signer_dname_key(wire, key);
+	if (signer_grow((void **)&g->buf, &g->cap, g->len + klen, 1) != TLD_OK ||
+	    signer_grow((void **)&g->k, &g->kcap, g->n + 1, sizeof(*g->k)) != TLD_OK) {
+		return TLD_ENOMEM;
+	}
+	memcpy(g->buf + g->len, key, klen);
+	g->k[g->n++] = (struct gone_key){ .off = g->len, .len = klen, .wire = copy, .hash = hash };
+	g->len += klen;
+	return TLD_OK;
+}
+
+static int gone_key_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct gone_key *x = a, *y = b;
+	const uint8_t *buf = ctx;
+	return signer_key_cmp(buf + x->off, x->len, buf + y->off, y->len);
+}
+
+/* The keys of the removed owners and of the NSEC3 records gone, in canonical order. */
+static int gone_keys_make(const struct splice *sp, struct gone_keys *g)
+{
+	const struct patch_names *rm = &sp->pc->removed;
+	for (size_t i = 0; rm->slot != NULL && i <= rm->mask; i++) {
+		if (rm->slot[i] != NULL && gone_key_add(g, rm->slot[i] + 1, rm->slot[i] + 1, 0) != TLD_OK) {
+			return TLD_ENOMEM;
+		}
+	}
+	const uint8_t *origin = sp->run->z->origin;
+	size_t olen = sp->run->z->origin_len;
+	for (size_t i = 0; i < sp->pc->ngone; i++) {
+		uint8_t wire[SIGNER_DNAME_MAX];
+		char b32[64];
+		size_t n = signer_base32hex(sp->pc->gone[i], SIGNER_NSEC3_HASH_LEN, b32);
+		if (n + 1 + olen > SIGNER_DNAME_MAX) {
+			return TLD_EAGAIN;
+		}
+		wire[0] = (uint8_t)n;
+		memcpy(wire + 1, b32, n);
+		memcpy(wire + 1 + n, origin, olen);
+		if (gone_key_add(g, wire, NULL, i) != TLD_OK) {
+			return TLD_ENOMEM;
+		}
+	}
+	signer_sort(g->k, g->n, sizeof(*g->k), gone_key_cmp, g->buf);
+	return TLD_OK;
+}
+
+/* Logs a name to take out that the previous text does not have. */
+static void not_there(const struct splice *sp, const struct gone_key *k)
+{
+	char text[1024];
+	if (k->wire != NULL) {
+		signer_dname_to_text(k->wire, text, sizeof(text));
+	} else {
+		size_t n = signer_base32hex(sp->pc->gone[k->hash], SIGNER_NSEC3_HASH_LEN, text);
+		text[n] = '\0';
+	}
+	tld_info("signing: %s is not in the previous zone text", text);
+}
+
+/* Takes out the previous blocks of the removed owners and the NSEC3 records gone: each must be there. */
+static int drop_gone(struct splice *sp)
+{
+	struct gone_keys g = { 0 };
+	int ret = gone_keys_make(sp, &g);
+	size_t from = 0;
+	for (size_t i = 0; i < g.n && ret == TLD_OK; i++) {
+		bool equal = false;
+		size_t at = 0;
+		ret = find_block(sp, g.buf + g.k[i].off, g.k[i].len, from, gap_of(sp, from, g.n - i), &at, &equal);
+		if (ret == TLD_OK && !equal) {
+			not_there(sp, &g.k[i]);
+			ret = TLD_EAGAIN;
+		}
+		if (ret == TLD_OK) {
+			ret = drop_block(sp, at);
+			from = at; /* the next key sorts after: at or after this block (one owner twice: taken out twice) */
+		}
+	}
+	free(g.buf);
+	free(g.k);
+	return ret;
 }
 
 /* Where each of the run's blocks goes and which previous blocks go. */
@@ -255,8 +393,12 @@ static int plan_splice(struct splice *sp)
 {
 	sp->moff = malloc((sp->nmb + 1) * sizeof(*sp->moff));
 	sp->pos = malloc((sp->nmb ? sp->nmb : 1) * sizeof(*sp->pos));
-	if (sp->moff == NULL || sp->pos == NULL) {
+	sp->memo = malloc(KEY_CACHE * sizeof(*sp->memo));
+	if (sp->moff == NULL || sp->pos == NULL || sp->memo == NULL) {
 		return TLD_ENOMEM;
+	}
+	for (size_t i = 0; i < KEY_CACHE; i++) {
+		sp->memo[i].block = SIZE_MAX;
 	}
 	sp->moff[0] = 0;
 	for (size_t i = 0; i < sp->nmb; i++) {
@@ -276,7 +418,7 @@ static int plan_splice(struct splice *sp)
 		}
 		memcpy(prev_key, key, klen);
 		prev_klen = klen;
-		int ret = find_block(sp, key, klen, from, &sp->pos[i], &equal);
+		int ret = find_block(sp, key, klen, from, gap_of(sp, from, sp->nmb - i), &sp->pos[i], &equal);
 		from = sp->pos[i];
 		if (ret == TLD_OK && equal) {
 			ret = drop_block(sp, sp->pos[i]);
@@ -285,29 +427,9 @@ static int plan_splice(struct splice *sp)
 			return ret;
 		}
 	}
-	const struct patch_names *rm = &sp->pc->removed;
-	for (size_t i = 0; rm->slot != NULL && i <= rm->mask; i++) {
-		int ret = rm->slot[i] != NULL ? drop_name(sp, rm->slot[i] + 1) : TLD_OK;
-		if (ret != TLD_OK) {
-			return ret;
-		}
-	}
-	const uint8_t *origin = sp->run->z->origin;
-	size_t olen = sp->run->z->origin_len;
-	for (size_t i = 0; i < sp->pc->ngone; i++) {
-		uint8_t wire[SIGNER_DNAME_MAX];
-		char b32[64];
-		size_t n = signer_base32hex(sp->pc->gone[i], SIGNER_NSEC3_HASH_LEN, b32);
-		if (n + 1 + olen > SIGNER_DNAME_MAX) {
-			return TLD_EAGAIN;
-		}
-		wire[0] = (uint8_t)n;
-		memcpy(wire + 1, b32, n);
-		memcpy(wire + 1 + n, origin, olen);
-		int ret = drop_name(sp, wire);
-		if (ret != TLD_OK) {
-			return ret;
-		}
+	int ret = drop_gone(sp);
+	if (ret != TLD_OK) {
+		return ret;
 	}
 	qsort(sp->drop, sp->ndrop, sizeof(*sp->drop), size_cmp);
 	for (size_t i = 1; i < sp->ndrop; i++) {
@@ -519,9 +641,10 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 	}
 	double t0 = mono();
 	int ret = sign_write_text_memory(run, &sp.mtext, &sp.mlen, &sp.mb, &sp.nmb);
-	double t1 = mono();
+	double t1 = mono(), c1 = thread_cpu(), c2 = c1;
 	if (ret == TLD_OK) {
 		ret = plan_splice(&sp);
+		c2 = thread_cpu();
 		if (ret == TLD_EAGAIN) {
 			tld_info("signing: the previous zone text is not as its index says: the whole zone is signed");
 		}
@@ -603,10 +726,11 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 		run->text_formatted = sp.mlen;
 		run->text_copied = sj.size - sp.mlen;
 		tld_debug("signing: patch: %zu blocks (%.1f MiB) formatted in %.2f s; %zu previous blocks taken out, "
-		          "planned in %.2f s, the text written in %.2f s beside the side file (%.2f s), waited %.2f s for it, "
-		          "fsync and rename %.2f s; the text's SHA-256 and check %s on that thread in %.2f s",
-		          sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, sp.ndrop, t2 - t1, t3 - t2, sj.seconds,
-		          t4 - t3, mono() - t4,
+		          "planned in %.2f s (%zu owners parsed in %.3f CPU s), the text written in %.2f s beside the side "
+		          "file (%.2f s), waited %.2f s for it, fsync and rename %.2f s; the text's SHA-256 and check %s on "
+		          "that thread in %.2f s",
+		          sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, sp.ndrop, t2 - t1, sp.parsed, c2 - c1, t3 - t2,
+		          sj.seconds, t4 - t3, mono() - t4,
 		          run->text_digest.hex[0] != 0 ? "made"
 		          : run->text_digest.partial != NULL ? "made in part (to be gone on with)" : "not made",
 		          sj.hash_seconds);
@@ -621,5 +745,6 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 	free(sp.moff);
 	free(sp.pos);
 	free(sp.drop);
+	free(sp.memo);
 	return ret;
 }

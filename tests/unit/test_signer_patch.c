@@ -389,6 +389,66 @@ static void test_ent_back(void)
 	}
 }
 
+/*
+ * Changes bunched in one stretch of the canonical order (the labels of one
+ * first letter: every 26th slot), at a zone's end far from them, or
+ * everywhere: the splice's searches take their first step from the average
+ * distance between the blocks they look for, so a bunch after a long gap,
+ * a gap after a bunch and no gap at all must each find the places the full
+ * path's order gives.  One version each, patched and signed in full from the
+ * same previous version, compared whole.
+ */
+static void test_bunched(void)
+{
+	static const struct {
+		unsigned op, first, count, stride, end; /* end: a PZ_ZONE_END param, or 0 for none */
+		const char *what;
+	} pat[] = {
+		{ PZ_NS_CHANGE, 8, 23, 26, 1 | 2 | 4, "NS changed on one letter's names, a DS at the zone's last name" },
+		{ PZ_REMOVE, 9, 15, 26, 0 | 0, "one letter's names removed, the first name removed" },
+		{ PZ_ADD, 10, 12, 26, 1, "names added in one stretch, the last name added or removed" },
+		{ PZ_DS, 11, 20, 26, 0 | 2 | 4, "DS records in one stretch and at the zone's first name" },
+		{ PZ_NS_CHANGE, 0, 600, 1, 0, "every delegation's NS changed" },
+		{ PZ_REMOVE, 0, 300, 2, 1 | 2, "every other delegation removed" },
+		{ PZ_NS_CHANGE, 599, 1, 1, 0, "one change only" },
+	};
+	struct tld_policy pol = pz_policy(true);
+	struct signer_nsec3_params n3p = { .algorithm = SIGNER_NSEC3_SHA1, .opt_out = true };
+	for (size_t i = 0; i < sizeof(pat) / sizeof(pat[0]); i++) {
+		struct pz_zone z;
+		pz_init(&z, 600, 31 + (unsigned)i);
+		char *a = NULL, *b = NULL;
+		size_t alen = 0, blen = 0;
+		pz_text(&z, &a, &alen);
+		for (unsigned k = 0; k < pat[i].count; k++) {
+			pz_mutate(&z, pat[i].op, pat[i].first + k * pat[i].stride, 2 * k + 1, &n3p);
+		}
+		if (pat[i].end != 0 || pat[i].op == PZ_REMOVE) {
+			pz_mutate(&z, PZ_ZONE_END, 0, pat[i].end, &n3p);
+		}
+		pz_text(&z, &b, &blen);
+		static char base[512], full[512], patched[512];
+		snprintf(base, sizeof(base), "%s", tmp_path("bunch-base.zone"));
+		snprintf(full, sizeof(full), "%s", tmp_path("bunch-full.zone"));
+		snprintf(patched, sizeof(patched), "%s", tmp_path("bunch-patch.zone"));
+		unlink(full);
+		unlink(patched);
+		struct signer_sign_stats sb, sf, sp;
+		int rb = sign_full(&pol, a, alen, NULL, base, clock_now, &sb);
+		clock_now += 60;
+		int rf = sign_full(&pol, b, blen, base, full, clock_now, &sf);
+		int rp = sign_patch(&pol, a, alen, b, blen, base, patched, clock_now, 100000, &sp);
+		if (rp == TLD_EAGAIN) {
+			show_reason(&pol, a, alen, b, blen, base, clock_now);
+		}
+		clock_now += 60;
+		ok(rb == TLD_OK && rf == TLD_OK && rp == TLD_OK && sf.serial == sp.serial && same_file(full, patched),
+		   "bunched changes: %s: patched as signed in full (%s)", pat[i].what, tld_strerror(rp));
+		free(a);
+		free(b);
+	}
+}
+
 /* ---- 2. the preconditions ---- */
 
 struct pre {
@@ -920,6 +980,7 @@ int main(void)
 	}
 	test_apex_due();
 	test_ent_back();
+	test_bunched();
 	test_preconditions();
 	ok(digests_bad == 0 && digests_whole > 0 && digests_partial > 0,
 	   "every patch handed on its file's digest: %d whole, %d in part", digests_whole, digests_partial);

@@ -187,6 +187,16 @@ static void test_sigfile(void)
 	dg[15] = 0xab;
 	ok(b1 == 1 && b0 == 0 && signer_sigfile_find_block(sf, dg) == SIZE_MAX,
 	   "sigfile: text blocks found by digest, an absent digest not");
+	struct signer_sigfile *lean = NULL;
+	memset(dg, 0xbb, 16);
+	ok(signer_sigfile_open_no_block_table(tmp_path("s.sigs"), &lean) == TLD_OK && lean->text != NULL &&
+	           lean->text->nblocks == 2 && lean->block_off[1] == 100 && lean->block_off[2] == 123 &&
+	           lean->patch != NULL && lean->dir != NULL && signer_sigfile_find_block(lean, dg) == SIZE_MAX,
+	   "sigfile: opened without the block table: the text index and directory, no block found by digest");
+	signer_sigfile_close(lean);
+	lean = NULL;
+	ok(signer_sigfile_open_no_block_table(tmp_path("none.sigs"), &lean) == TLD_ENOENT && lean == NULL,
+	   "sigfile: opened without the block table: a missing file is TLD_ENOENT");
 	uint8_t key[16];
 	memset(key, 0xcc, 16);
 	const struct signer_sigfile_entry *e = signer_sigfile_find(sf, key);
@@ -217,6 +227,8 @@ static void test_sigfile(void)
 	fclose(o);
 	sf = NULL;
 	ok(signer_sigfile_open(tmp_path("t.sigs"), &sf) == TLD_EPARSE && sf == NULL, "sigfile: truncated file refused");
+	ok(signer_sigfile_open_no_block_table(tmp_path("t.sigs"), &sf) == TLD_EPARSE && sf == NULL,
+	   "sigfile: truncated file refused when opened without the block table too");
 	buf[0] ^= 1;
 	o = fopen(tmp_path("t.sigs"), "wb");
 	fwrite(buf, 1, size, o);
