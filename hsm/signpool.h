@@ -37,10 +37,14 @@
  * parent and the child copy-on-write faults, and every batch a C_Initialize
  * and log-in per worker plus the parent's own check.  A caller that will
  * sign later can instead start the workers while it is small: each forked
- * worker at once sets PR_SET_PDEATHSIG(SIGKILL) and re-checks getppid() (a
- * killed caller, kill -9 included, leaves no worker behind; the signal
- * follows the death of the forking *thread*, so start them from one that
- * lives until tld_signpool_workers_stop()), closes every inherited fd but
+ * worker at once sets PR_SET_PDEATHSIG and re-checks getppid() (a killed
+ * caller, kill -9 included, leaves no worker behind; the signal follows the
+ * death of the forking *thread*, so start them from one that lives until
+ * tld_signpool_workers_stop()) -- SIGTERM, blocked, until its log-in is
+ * done, then SIGKILL: SoftHSM empties and rewrites token.object at every
+ * C_Login (hsm/softhsm_store.h), and a worker killed in that instant would
+ * lose the token, so a worker whose caller dies mid-log-in ends right after
+ * it (it re-checks getppid() there too, and before it takes its turn) --, closes every inherited fd but
  * stderr and its socket (above all the state directory's lock: a worker
  * never holds it) and puts stdin and stdout on /dev/null; then it opens its
  * own PKCS#11 context, session and log-in (one at a time; none after one

@@ -137,16 +137,41 @@ struct child {
 };
 
 /*
+ * While it logs in, the parent's death must not kill the worker at once:
+ * SoftHSM rewrites token.object in place at every C_Login, emptying it
+ * first (hsm/softhsm_store.h), and a worker killed in that instant loses
+ * the token for every signer.  So the death signal is SIGTERM, held back
+ * (blocked) until the log-in is done; then it is SIGKILL.  Either way the
+ * worker does not outlive the parent by more than its log-in.
+ */
+static void login_guard(bool on, pid_t parent)
+{
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	if (on) {
+		if (sigprocmask(SIG_BLOCK, &term, NULL) != 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
+			_exit(1);
+		}
+	} else if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || sigprocmask(SIG_UNBLOCK, &term, NULL) != 0) {
+		_exit(1); /* a SIGTERM held back (the parent died meanwhile) ends it in sigprocmask() */
+	}
+	if (getppid() != parent) {
+		_exit(1); /* it died before the death signal was set */
+	}
+}
+
+/*
  * Right after the fork: dies with the parent (also when it died before
- * this line), keeps only stderr and its socket (as WORKER_FD; the lock file
- * of the state directory, the state store, the other workers' sockets all
- * closed), stdin and stdout on /dev/null.
+ * this line; SIGTERM held back until its log-in, login_guard()), keeps
+ * only stderr and its socket (as WORKER_FD; the lock file of the state
+ * directory, the state store, the other workers' sockets all closed),
+ * stdin and stdout on /dev/null.
  */
 static void child_isolate(int *fd, pid_t parent)
 {
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
-		_exit(1);
-	}
+	signal(SIGTERM, SIG_DFL);
+	login_guard(true, parent);
 	if (*fd != WORKER_FD && dup2(*fd, WORKER_FD) != WORKER_FD) {
 		_exit(1);
 	}
@@ -272,6 +297,10 @@ static void child_main(const struct tld_config *cfg, struct ctl_shared *sh, unsi
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* one at a time (SoftHSM rewrites token files at log-in); none after one failed (a PIN is tried once) */
 	signpool_lock(&sh->open_lock);
+	if (getppid() != parent) {
+		pthread_mutex_unlock(&sh->open_lock);
+		_exit(1); /* the parent died while this one waited its turn */
+	}
 	if (sh->login_failed) {
 		m.ret = TLD_EAGAIN;
 		snprintf(m.text, sizeof(m.text), "not tried: another worker's log-in failed");
@@ -280,6 +309,7 @@ static void child_main(const struct tld_config *cfg, struct ctl_shared *sh, unsi
 		sh->login_failed = m.ret != TLD_OK;
 	}
 	pthread_mutex_unlock(&sh->open_lock);
+	login_guard(false, parent);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	m.seconds = signpool_seconds(&t0, &t1);
 	if (send_msg(fd, &m, sizeof(m), -1) != TLD_OK || m.ret != TLD_OK) {

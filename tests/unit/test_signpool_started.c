@@ -11,9 +11,9 @@
  *    and not finished fail with TLD_EHSM, the pool's error names its death,
  *    the next batch is signed by the worker left; one worker alone killed:
  *    the rest of the batch fails;
- *  - the caller killed (kill -9): no worker outlives it (reaped by this
- *    test as their subreaper within a bounded wait: killed by SIGKILL, or
- *    ended at the end of file on its socket, whichever came first);
+ *  - the caller killed (kill -9), also while they log in: no worker
+ *    outlives it (reaped by this test as their subreaper within a bounded
+ *    wait), and the token still opens after;
  *  - the state directory's lock fd is not inherited: a worker's fds are
  *    stdin and stdout on /dev/null, stderr and its socket, nothing else;
  *  - a batch area whose header does not hold (adversarial worker input) is refused.
@@ -280,12 +280,20 @@ static void killed_mid_batch(const struct tld_config *cfg, const struct key *key
 	tld_signpool_workers_stop(ws);
 }
 
-/* The caller killed with SIGKILL: its workers die with it (this test is their subreaper). */
-static void caller_killed(const struct tld_config *cfg)
+/*
+ * The caller killed with SIGKILL, after its workers logged in or (early)
+ * right after it started them: its workers end with it (this test is their
+ * subreaper) -- by the death signal (SIGKILL; SIGTERM held back while one
+ * logs in), at the end of file on its socket, or as it finds its parent
+ * gone (exit 1) -- and the token is intact after (a log-in cut short
+ * would leave SoftHSM's token.object empty).
+ */
+static void caller_killed(const struct tld_config *cfg, bool early)
 {
+	const char *how = early ? "caller killed while they log in" : "caller killed";
 	int fds[2];
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0 || pipe(fds) != 0) {
-		ok(false, "caller killed: subreaper and pipe");
+		ok(false, "%s: subreaper and pipe", how);
 		return;
 	}
 	fflush(NULL);
@@ -293,7 +301,7 @@ static void caller_killed(const struct tld_config *cfg)
 	if (caller == 0) {
 		tld_signpool_workers_t *ws = NULL;
 		pid_t pids[4] = { 0 };
-		if (tld_signpool_workers_start(cfg, 2, &ws) == TLD_OK && tld_signpool_workers_ready(ws) == TLD_OK) {
+		if (tld_signpool_workers_start(cfg, 2, &ws) == TLD_OK && (early || tld_signpool_workers_ready(ws) == TLD_OK)) {
 			tld_signpool_workers_pids(ws, pids, 4);
 		}
 		if (write(fds[1], pids, sizeof(pids)) != (ssize_t)sizeof(pids)) {
@@ -307,31 +315,30 @@ static void caller_killed(const struct tld_config *cfg)
 	pid_t pids[4] = { 0 };
 	bool got = read(fds[0], pids, sizeof(pids)) == (ssize_t)sizeof(pids) && pids[0] > 0 && pids[1] > 0;
 	close(fds[0]);
-	if (!ok(got, "caller killed: the caller started 2 workers")) {
-		kill(caller, SIGKILL);
-		waitpid(caller, NULL, 0);
-		return;
-	}
 	kill(caller, SIGKILL);
 	waitpid(caller, NULL, 0);
-	int reaped = 0, by_kill = 0, by_eof = 0;
+	if (!ok(got, "%s: the caller started 2 workers", how)) {
+		return;
+	}
+	int reaped = 0, ended = 0;
 	for (int tries = 0; tries < 500 && reaped < 2; tries++) { /* at most 5 s */
 		int status = 0;
 		pid_t p = waitpid(-1, &status, WNOHANG);
 		if (p == pids[0] || p == pids[1]) {
 			reaped++;
-			by_kill += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-			by_eof += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+			ended += WIFSIGNALED(status) ? WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGTERM
+			                             : WIFEXITED(status);
 		} else if (p <= 0) {
 			struct timespec ts = { 0, 10000000L };
 			nanosleep(&ts, NULL);
 		}
 	}
-	is_int(2, reaped, "caller killed: both workers ended within 5 s");
-	/* whichever comes first: SIGKILL (PR_SET_PDEATHSIG) or end of file on its socket */
-	is_int(2, by_kill + by_eof, "caller killed: each by SIGKILL (%d) or at the end of its socket (%d)", by_kill,
-	       by_eof);
+	is_int(2, reaped, "%s: both workers ended within 5 s", how);
+	is_int(2, ended, "%s: each by the death signal, its socket's end or its parent's absence", how);
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	tld_hsm_t *hsm = NULL;
+	is_int(TLD_OK, tld_hsm_open(cfg, &hsm), "%s: the token opens after (token.object intact)", how);
+	tld_hsm_close(hsm);
 }
 
 /* The fds a worker holds: 0 and 1 on /dev/null, 2, its socket; not the state directory's lock. */
@@ -437,7 +444,10 @@ int main(void)
 	key_made_after(&t.cfg, keys);
 	killed_mid_batch(&t.cfg, keys, 2);
 	killed_mid_batch(&t.cfg, keys, 1);
-	caller_killed(&t.cfg);
+	caller_killed(&t.cfg, false);
+	for (int i = 0; i < 5; i++) {
+		caller_killed(&t.cfg, true);
+	}
 	no_lock_inherited(&t.cfg, t.dir);
 	test_token_remove(&t);
 	return exit_status();
