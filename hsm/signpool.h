@@ -31,39 +31,45 @@
  * login per worker (a few ms), so batch sizes in the thousands amortise it.
  * Key roles in tld_signpool_key are only read during tld_signpool_open().
  *
- * Workers started early (tld_signpool_workers_start(), `tldsign run`): the
- * fork above copies the page tables of the caller as it is at the batch --
- * in a run, a process of over a gigabyte by then -- and each fork costs the
- * parent and the child copy-on-write faults, and every batch a C_Initialize
- * and log-in per worker plus the parent's own check.  A caller that will
- * sign later can instead start the workers while it is small: each forked
- * worker at once sets PR_SET_PDEATHSIG and re-checks getppid() (a killed
- * caller, kill -9 included, leaves no worker behind; the signal follows the
- * death of the forking *thread*, so start them from one that lives until
- * tld_signpool_workers_stop()) -- SIGTERM, blocked, until its log-in is
- * done, then SIGKILL: SoftHSM empties and rewrites token.object at every
- * C_Login (hsm/softhsm_store.h), and a worker killed in that instant would
- * lose the token, so a worker whose caller dies mid-log-in ends right after
- * it (it re-checks getppid() there too, and before it takes its turn) --, closes every inherited fd but
- * stderr and its socket (above all the state directory's lock: a worker
- * never holds it) and puts stdin and stdout on /dev/null; then it opens its
- * own PKCS#11 context, session and log-in (one at a time; none after one
- * failed, so a PIN is tried once) and waits on a socketpair.
- * tld_signpool_workers_ready() collects their log-ins; the caller must call
- * it before it uses the token itself (so that no log-in runs beside its
- * own) and must have no PKCS#11 context open when it starts them.
+ * Workers started early (tld_signpool_workers_start(), hsm/signpool_started.c;
+ * `tldsign run`): the fork above copies the page tables of the caller as it
+ * is at the batch -- in a run, a process of over a gigabyte by then -- costs
+ * the parent and the children copy-on-write faults, and costs each batch a
+ * C_Initialize and log-in per worker plus the parent's own check.  A caller
+ * that will sign later can start the workers while it is small instead.
+ * Each forked worker at once:
+ *  - sets PR_SET_PDEATHSIG and re-checks getppid(), so that a killed caller
+ *    (kill -9 included) leaves no worker behind.  The signal is SIGTERM,
+ *    blocked, until the worker's log-in is done, then SIGKILL: SoftHSM
+ *    empties and rewrites token.object at every C_Login
+ *    (hsm/softhsm_store.h), and a worker killed in that instant loses the
+ *    token; so a worker whose caller dies while it logs in ends right after
+ *    the log-in (getppid() is checked again there, and before its turn).
+ *    The signal follows the death of the forking *thread*: start them from
+ *    one that lives until tld_signpool_workers_stop();
+ *  - closes every inherited fd but stderr and its socket (above all the
+ *    state directory's lock: a worker never holds it) and puts stdin and
+ *    stdout on /dev/null;
+ * then opens its own PKCS#11 context, session and log-in (one at a time;
+ * none after one failed, so that a PIN is tried once) and waits on its
+ * socketpair.  tld_signpool_workers_ready() collects their log-ins; the
+ * caller must have no PKCS#11 context open when it starts them, and must
+ * call it before it uses the token itself (no log-in beside its own).
  * tld_signpool_open_started() hands the pool's keys to them (each finds
- * every key by CKA_ID and checks the mechanism, instead of the parent), and
- * each tld_signpool_sign() passes the batch in a memfd (SCM_RIGHTS) that the
- * workers map: requests, messages and the result area of the fork path, with
- * the same chunk claiming, per-item errors, session copies per batch, re-open
- * of a lost session once per worker and batch, and items no worker finished
- * failing with TLD_EHSM (a worker that dies mid-batch is reaped and named).
- * Fallbacks, so that the result never depends on them: when the workers
- * could not start or log in, or do not find a key (or one is gone before a
- * batch reaches any), the pool checks and signs as without them (fork per
- * batch, the same messages); only a PIN that was missing or refused is not
- * tried again: the open fails with TLD_EPIN and the workers' message.
+ * every key by CKA_ID and checks its mechanism, in place of the parent's
+ * check), and each tld_signpool_sign() passes the batch in a memfd
+ * (SCM_RIGHTS) that they map: the requests and messages and the result area
+ * of the fork path, with the same chunk claiming, per-item errors, session
+ * copies per batch, re-open of a lost session once per worker and batch,
+ * and items no worker finished failing with TLD_EHSM (a worker that dies
+ * mid-batch is reaped and named).  What the results rely on is the same
+ * worker code (hsm/signpool_worker.c) over the same area layout, which each
+ * worker checks against the file it got (signpool_area_bind()).  Fallbacks,
+ * so that nothing depends on them: when they could not start or log in, do
+ * not find a key, or are all gone before a batch, the pool checks and signs
+ * as without them (fork per batch, the same messages); only a PIN that was
+ * missing or refused is not tried again: the open fails with TLD_EPIN and
+ * their message.  One pool at a time uses them (another is forked).
  *
  * Session copies of the keys (hsm.session-key-copies, default true): after
  * its login each worker copies every key of the pool into its own session
