@@ -15,6 +15,14 @@
 #include "common/error.h"
 #include "common/log.h"
 
+/* PKCS#11 contexts of this process initialised and not yet finalised (tld_hsm_any_open()). */
+static int contexts_open;
+
+bool tld_hsm_any_open(void)
+{
+	return __atomic_load_n(&contexts_open, __ATOMIC_RELAXED) > 0;
+}
+
 const char *tld_ckr_name(unsigned long rv)
 {
 	switch (rv) {
@@ -222,6 +230,7 @@ static int open_ctx(const struct tld_config *cfg, tld_hsm_t **out, bool quiet, c
 		goto fail;
 	}
 	hsm->initialized = true;
+	__atomic_add_fetch(&contexts_open, 1, __ATOMIC_RELAXED);
 	ret = find_slot(hsm);
 	if (ret != TLD_OK) {
 		goto fail;
@@ -286,6 +295,7 @@ void tld_hsm_close(tld_hsm_t *hsm)
 	}
 	if (hsm->initialized) {
 		hsm->f->C_Finalize(NULL);
+		__atomic_sub_fetch(&contexts_open, 1, __ATOMIC_RELAXED);
 	}
 	/* The module stays mapped: SoftHSM and OpenSSL keep atexit handlers. */
 	explicit_bzero(hsm->pin, sizeof(hsm->pin));

@@ -63,6 +63,9 @@ int tld_hsm_open_quiet(const struct tld_config *cfg, tld_hsm_t **out, char *why,
 /*! Forgets the first error (a context used for several batches reports each batch's own). */
 void tld_hsm_clear_error(tld_hsm_t *hsm);
 
+/*! Whether this process has a context initialised and not yet closed (fork rules: hsm/signpool.h). */
+bool tld_hsm_any_open(void);
+
 /*! Logs out, closes the session, finalises the module; NULL is a no-op. */
 void tld_hsm_close(tld_hsm_t *hsm);
 

@@ -146,7 +146,8 @@ typedef struct tld_signpool_workers tld_signpool_workers_t;
  * \param[in]  cfg      the config (hsm: section); read by the workers only
  * \param[in]  workers  how many (0 = one per CPU)
  * \param[out] out      caller frees with tld_signpool_workers_stop(); written only on success
- * \return TLD_OK, TLD_EHSM (socketpair or fork failed; none left running), TLD_ENOMEM
+ * \return TLD_OK, TLD_EHSM (socketpair or fork failed; none left running),
+ *         TLD_EINVAL (a tld_hsm_t of this process is open: nothing forked), TLD_ENOMEM
  */
 int tld_signpool_workers_start(const struct tld_config *cfg, unsigned workers, tld_signpool_workers_t **out);
 

@@ -396,6 +396,9 @@ void tld_signpool_workers_stop(tld_signpool_workers_t *ws)
 
 int tld_signpool_workers_start(const struct tld_config *cfg, unsigned workers, tld_signpool_workers_t **out)
 {
+	if (tld_hsm_any_open()) {
+		return TLD_EINVAL; /* a child would inherit a PKCS#11 context it must not use */
+	}
 	if (workers == 0) {
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 		workers = c > 0 ? (unsigned)c : 1;

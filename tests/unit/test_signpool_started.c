@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Signing workers started early (hsm/signpool.h) with SoftHSM2:
+ *  - they are not started while the caller has a PKCS#11 context open;
  *  - they sign what the fork-per-batch pool signs: every item, every
  *    signature verifying against its key's DNSKEY (ldns); a second batch,
  *    a second pool after the first closed; a pool opened while another uses
@@ -120,6 +121,12 @@ static void same_as_forked(const struct tld_config *cfg, const struct key *keys)
 	}
 	tld_signpool_close(forked);
 
+	tld_hsm_t *hsm = NULL;
+	if (is_int(TLD_OK, tld_hsm_open(cfg, &hsm), "early: a context of the caller open")) {
+		is_int(TLD_EINVAL, tld_signpool_workers_start(cfg, 2, &ws), "early: no start while it is open");
+		ok(ws == NULL, "early: nothing started");
+	}
+	tld_hsm_close(hsm);
 	if (!is_int(TLD_OK, tld_signpool_workers_start(cfg, 2, &ws), "early: 2 workers start")) {
 		return;
 	}
