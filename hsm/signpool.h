@@ -44,7 +44,8 @@
  *    empties and rewrites token.object at every C_Login
  *    (hsm/softhsm_store.h), and a worker killed in that instant loses the
  *    token; so a worker whose caller dies while it logs in ends right after
- *    the log-in (getppid() is checked again there, and before its turn).
+ *    the log-in (getppid() is checked again there, and before its turn);
+ *    the same around the log-in of a re-open of a lost session.
  *    The signal follows the death of the forking *thread*: start them from
  *    one that lives until tld_signpool_workers_stop();
  *  - closes every inherited fd but stderr and its socket (above all the

@@ -129,6 +129,7 @@ struct worker {
 	const struct signpool_keys *k;
 	struct signpool_area *a;     /* this batch's */
 	pthread_mutex_t *open_lock;  /* process-shared: workers (re-)open one at a time */
+	void (*login_guard)(bool on); /* started early: around a re-open's log-in (signpool_started.c), else NULL */
 	unsigned w;                  /* its slot in the batch area (werr, wstat) */
 	tld_hsm_t *hsm;
 	tld_hsm_obj_t *handles;      /* per key: what C_SignInit gets (the session copy, or the token object) */

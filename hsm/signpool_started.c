@@ -161,6 +161,14 @@ static void login_guard(bool on, pid_t parent)
 	}
 }
 
+/* The worker's parent, for the guard of a re-open's log-in (signpool_worker.c). */
+static pid_t worker_parent;
+
+static void reopen_guard(bool on)
+{
+	login_guard(on, worker_parent);
+}
+
 /*
  * Right after the fork: dies with the parent (also when it died before
  * this line; SIGTERM held back until its log-in, login_guard()), keeps
@@ -292,6 +300,8 @@ static void child_main(const struct tld_config *cfg, struct ctl_shared *sh, unsi
 	struct child c = { .cfg = cfg, .sh = sh, .id = id, .fd = fd };
 	c.wk.k = &c.k;
 	c.wk.open_lock = &sh->open_lock;
+	worker_parent = parent;
+	c.wk.login_guard = reopen_guard;
 	struct ctl_msg m = { .type = CTL_READY };
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

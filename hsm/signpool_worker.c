@@ -80,15 +80,28 @@ static int find_key(struct worker *wk, size_t k)
 	return TLD_OK;
 }
 
+/* Re-opens the session (a log-in: one worker at a time, held from the parent's death signal when started early). */
+static int reopen(struct worker *wk)
+{
+	signpool_lock(wk->open_lock);
+	if (wk->login_guard != NULL) {
+		wk->login_guard(true);
+	}
+	int ret = tld_hsm_reopen(wk->hsm);
+	if (wk->login_guard != NULL) {
+		wk->login_guard(false);
+	}
+	pthread_mutex_unlock(wk->open_lock);
+	return ret;
+}
+
 int signpool_worker_begin(struct worker *wk)
 {
 	memset(wk->found, 0, wk->cap * sizeof(*wk->found));
 	memset(wk->copied, 0, wk->cap * sizeof(*wk->copied));
 	int ret = TLD_OK;
 	if (wk->given_up) { /* the last batch lost its session twice: this one starts on a fresh one */
-		signpool_lock(wk->open_lock);
-		ret = tld_hsm_reopen(wk->hsm);
-		pthread_mutex_unlock(wk->open_lock);
+		ret = reopen(wk);
 	}
 	wk->reopened = false;
 	wk->given_up = ret != TLD_OK;
@@ -157,9 +170,7 @@ static int sign_item(struct worker *wk, uint32_t k, const uint8_t *msg, size_t l
 		wk->reopened = true;
 		memset(wk->found, 0, wk->cap * sizeof(*wk->found));
 		memset(wk->copied, 0, wk->cap * sizeof(*wk->copied));
-		signpool_lock(wk->open_lock);
-		ret = tld_hsm_reopen(wk->hsm);
-		pthread_mutex_unlock(wk->open_lock);
+		ret = reopen(wk);
 		if (ret != TLD_OK) {
 			wk->given_up = true;
 			return ret;
