@@ -37,6 +37,7 @@ static const struct tld_yitem hsm_keys[] = {
 	{ .key = "pin-env", .type = TLD_Y_STR, .offset = C(hsm.pin_env) },
 	{ .key = "softhsm-conf", .type = TLD_Y_PATH, .offset = C(hsm.softhsm_conf) },
 	{ .key = "session-key-copies", .type = TLD_Y_BOOL, .def = "true", .offset = C(hsm.session_key_copies) },
+	{ .key = "early-workers", .type = TLD_Y_BOOL, .def = "true", .offset = C(hsm.early_workers) },
 	{ .key = NULL },
 };
 

@@ -81,6 +81,8 @@ struct tld_config {
 		char *pin_env;         /*!< environment variable name, or NULL */
 		char *softhsm_conf;    /*!< NULL when not set */
 		bool session_key_copies; /*!< sign with session copies of the keys (hsm/signpool.h); default true */
+		bool early_workers;    /*!< `tldsign run` starts its signing workers at its start (hsm/signpool.h,
+		                            run/pipeline.h); default true */
 	} hsm;
 
 	struct {

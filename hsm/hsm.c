@@ -15,6 +15,14 @@
 #include "common/error.h"
 #include "common/log.h"
 
+/* PKCS#11 contexts of this process initialised and not yet finalised (tld_hsm_any_open()). */
+static int contexts_open;
+
+bool tld_hsm_any_open(void)
+{
+	return __atomic_load_n(&contexts_open, __ATOMIC_RELAXED) > 0;
+}
+
 const char *tld_ckr_name(unsigned long rv)
 {
 	switch (rv) {
@@ -134,7 +142,9 @@ static int find_slot(tld_hsm_t *hsm)
 	}
 	ret = tld_hsm_set_error(hsm, TLD_EHSM, "token \"%s\" not found in %s", hsm->token,
 	                        hsm->module_path);
-	tld_softhsm_explain_missing_token();
+	if (!hsm->quiet) {
+		tld_softhsm_explain_missing_token();
+	}
 fail:
 	free(slots);
 	return ret;
@@ -166,13 +176,15 @@ static int open_session(tld_hsm_t *hsm)
 	return TLD_OK;
 }
 
-int tld_hsm_open(const struct tld_config *cfg, tld_hsm_t **out)
+/* tld_hsm_open(); quiet: no log line, the error text into why instead. */
+static int open_ctx(const struct tld_config *cfg, tld_hsm_t **out, bool quiet, char *why, size_t why_size)
 {
 	int ret;
 	tld_hsm_t *hsm = calloc(1, sizeof(*hsm));
 	if (hsm == NULL) {
 		return TLD_ENOMEM;
 	}
+	hsm->quiet = quiet;
 	if (cfg->hsm.module == NULL || cfg->hsm.token == NULL) {
 		ret = tld_hsm_set_error(hsm, TLD_EHSM, "hsm.module and hsm.token must be set");
 		goto fail;
@@ -218,6 +230,7 @@ int tld_hsm_open(const struct tld_config *cfg, tld_hsm_t **out)
 		goto fail;
 	}
 	hsm->initialized = true;
+	__atomic_add_fetch(&contexts_open, 1, __ATOMIC_RELAXED);
 	ret = find_slot(hsm);
 	if (ret != TLD_OK) {
 		goto fail;
@@ -226,12 +239,33 @@ int tld_hsm_open(const struct tld_config *cfg, tld_hsm_t **out)
 	if (ret != TLD_OK) {
 		goto fail;
 	}
+	hsm->quiet = false;
 	*out = hsm;
 	return TLD_OK;
 fail:
-	tld_error("HSM: %s", hsm->error[0] ? hsm->error : tld_strerror(ret));
+	if (quiet) {
+		snprintf(why, why_size, "%s", hsm->error[0] ? hsm->error : tld_strerror(ret));
+	} else {
+		tld_error("HSM: %s", hsm->error[0] ? hsm->error : tld_strerror(ret));
+	}
 	tld_hsm_close(hsm);
 	return ret;
+}
+
+int tld_hsm_open(const struct tld_config *cfg, tld_hsm_t **out)
+{
+	return open_ctx(cfg, out, false, NULL, 0);
+}
+
+int tld_hsm_open_quiet(const struct tld_config *cfg, tld_hsm_t **out, char *why, size_t why_size)
+{
+	return open_ctx(cfg, out, true, why, why_size);
+}
+
+void tld_hsm_clear_error(tld_hsm_t *hsm)
+{
+	hsm->error[0] = '\0';
+	hsm->lost[0] = '\0';
 }
 
 int tld_hsm_reopen(tld_hsm_t *hsm)
@@ -261,6 +295,7 @@ void tld_hsm_close(tld_hsm_t *hsm)
 	}
 	if (hsm->initialized) {
 		hsm->f->C_Finalize(NULL);
+		__atomic_sub_fetch(&contexts_open, 1, __ATOMIC_RELAXED);
 	}
 	/* The module stays mapped: SoftHSM and OpenSSL keep atexit handlers. */
 	explicit_bzero(hsm->pin, sizeof(hsm->pin));

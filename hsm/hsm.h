@@ -51,6 +51,21 @@ struct tld_hsm_key_attrs {
  */
 int tld_hsm_open(const struct tld_config *cfg, tld_hsm_t **out);
 
+/*!
+ * \brief tld_hsm_open() that logs nothing: on failure the error text goes
+ *        into why instead (for a caller that reports it itself or tries
+ *        another way, hsm/signpool.h's early-started workers).
+ * \param[out] why  on failure, the error ("C_Login on token \"x\": CKR_PIN_INCORRECT")
+ * \return as tld_hsm_open()
+ */
+int tld_hsm_open_quiet(const struct tld_config *cfg, tld_hsm_t **out, char *why, size_t why_size);
+
+/*! Forgets the first error (a context used for several batches reports each batch's own). */
+void tld_hsm_clear_error(tld_hsm_t *hsm);
+
+/*! Whether this process has a context initialised and not yet closed (fork rules: hsm/signpool.h). */
+bool tld_hsm_any_open(void);
+
 /*! Logs out, closes the session, finalises the module; NULL is a no-op. */
 void tld_hsm_close(tld_hsm_t *hsm);
 

@@ -12,6 +12,7 @@ struct tld_hsm {
 	bool initialized;
 	bool have_session;
 	bool pin_rejected;
+	bool quiet;       /* tld_hsm_open_quiet() while it opens: nothing logged */
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE session;
 	char module_path[1024];

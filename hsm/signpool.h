@@ -31,6 +31,47 @@
  * login per worker (a few ms), so batch sizes in the thousands amortise it.
  * Key roles in tld_signpool_key are only read during tld_signpool_open().
  *
+ * Workers started early (tld_signpool_workers_start(), hsm/signpool_started.c;
+ * `tldsign run`): the fork above copies the page tables of the caller as it
+ * is at the batch -- in a run, a process of over a gigabyte by then -- costs
+ * the parent and the children copy-on-write faults, and costs each batch a
+ * C_Initialize and log-in per worker plus the parent's own check.  A caller
+ * that will sign later can start the workers while it is small instead.
+ * Each forked worker at once:
+ *  - sets PR_SET_PDEATHSIG and re-checks getppid(), so that a killed caller
+ *    (kill -9 included) leaves no worker behind.  The signal is SIGTERM,
+ *    blocked, until the worker's log-in is done, then SIGKILL: SoftHSM
+ *    empties and rewrites token.object at every C_Login
+ *    (hsm/softhsm_store.h), and a worker killed in that instant loses the
+ *    token; so a worker whose caller dies while it logs in ends right after
+ *    the log-in (getppid() is checked again there, and before its turn);
+ *    the same around the log-in of a re-open of a lost session.
+ *    The signal follows the death of the forking *thread*: start them from
+ *    one that lives until tld_signpool_workers_stop();
+ *  - closes every inherited fd but stderr and its socket (above all the
+ *    state directory's lock: a worker never holds it) and puts stdin and
+ *    stdout on /dev/null;
+ * then opens its own PKCS#11 context, session and log-in (one at a time;
+ * none after one failed, so that a PIN is tried once) and waits on its
+ * socketpair.  tld_signpool_workers_ready() collects their log-ins; the
+ * caller must have no PKCS#11 context open when it starts them, and must
+ * call it before it uses the token itself (no log-in beside its own).
+ * tld_signpool_open_started() hands the pool's keys to them (each finds
+ * every key by CKA_ID and checks its mechanism, in place of the parent's
+ * check), and each tld_signpool_sign() passes the batch in a memfd
+ * (SCM_RIGHTS) that they map: the requests and messages and the result area
+ * of the fork path, with the same chunk claiming, per-item errors, session
+ * copies per batch, re-open of a lost session once per worker and batch,
+ * and items no worker finished failing with TLD_EHSM (a worker that dies
+ * mid-batch is reaped and named).  What the results rely on is the same
+ * worker code (hsm/signpool_worker.c) over the same area layout, which each
+ * worker checks against the file it got (signpool_area_bind()).  Fallbacks,
+ * so that nothing depends on them: when they could not start or log in, do
+ * not find a key, or are all gone before a batch, the pool checks and signs
+ * as without them (fork per batch, the same messages); only a PIN that was
+ * missing or refused is not tried again: the open fails with TLD_EPIN and
+ * their message.  One pool at a time uses them (another is forked).
+ *
  * Session copies of the keys (hsm.session-key-copies, default true): after
  * its login each worker copies every key of the pool into its own session
  * (C_CopyObject with CKA_TOKEN false) and signs with the copy.  Why: SoftHSM
@@ -53,6 +94,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/config.h"
 
@@ -96,6 +138,43 @@ struct tld_sign_result {
 int tld_signpool_open(const struct tld_config *cfg, const struct tld_signpool_key *keys,
                       size_t nkeys, unsigned workers, tld_signpool_t **out);
 
+/*! Signing workers started before the pool is opened (see above). */
+typedef struct tld_signpool_workers tld_signpool_workers_t;
+
+/*!
+ * \brief Forks the workers now (they log in beside the caller).  The caller
+ *        has no PKCS#11 context open, and is best without threads.
+ * \param[in]  cfg      the config (hsm: section); read by the workers only
+ * \param[in]  workers  how many (0 = one per CPU)
+ * \param[out] out      caller frees with tld_signpool_workers_stop(); written only on success
+ * \return TLD_OK, TLD_EHSM (socketpair or fork failed; none left running),
+ *         TLD_EINVAL (a tld_hsm_t of this process is open: nothing forked), TLD_ENOMEM
+ */
+int tld_signpool_workers_start(const struct tld_config *cfg, unsigned workers, tld_signpool_workers_t **out);
+
+/*!
+ * \brief Waits until every worker logged in (or failed to); once is enough.
+ *        Failed: they are ended, and a pool opened with them signs without.
+ * \return TLD_OK, or why they cannot be used (TLD_EPIN: the PIN was missing or refused)
+ */
+int tld_signpool_workers_ready(tld_signpool_workers_t *ws);
+
+/*! Ends the workers (end of file on their sockets) and reaps them; NULL is a no-op.
+ *  No pool opened with them may be used after. */
+void tld_signpool_workers_stop(tld_signpool_workers_t *ws);
+
+/*! The workers' process ids still running, at most max (for tests).  \return their number */
+size_t tld_signpool_workers_pids(const tld_signpool_workers_t *ws, pid_t *pids, size_t max);
+
+/*!
+ * \brief tld_signpool_open() that signs through started workers when they
+ *        can (one pool at a time); started NULL is tld_signpool_open().
+ * \return as tld_signpool_open()
+ */
+int tld_signpool_open_started(tld_signpool_workers_t *started, const struct tld_config *cfg,
+                              const struct tld_signpool_key *keys, size_t nkeys, unsigned workers,
+                              tld_signpool_t **out);
+
 /*!
  * \brief Signs a batch.  Items that fail have err set; the call itself fails
  *        only when the pool cannot work at all (then nothing in *out).
@@ -113,9 +192,11 @@ void tld_signpool_close(tld_signpool_t *pool);
 
 /*! What the pool did so far, over every batch (for -v output and tests). */
 struct tld_signpool_stats {
-	size_t batches;                /*!< tld_signpool_sign() calls that started workers */
+	size_t batches;                /*!< tld_signpool_sign() calls that reached workers */
+	size_t started_batches;        /*!< of those, signed by workers started early */
 	uint64_t signatures;           /*!< items signed */
-	double seconds;                /*!< wall time of those calls (forks, logins, copies included) */
+	double seconds;                /*!< wall time of those calls (forks, logins, copies included; with
+	                                    started workers: the batch's area, copies and signing) */
 	uint64_t key_copies;           /*!< session copies made (per worker, key, batch and re-open) */
 	uint64_t key_copies_destroyed; /*!< of those, destroyed at the end of their batch */
 	uint64_t token_key_uses;       /*!< keys a worker signed with through the token object */

@@ -60,6 +60,34 @@ static void remove_stale_temporaries(const char *state_dir)
 	closedir(dir);
 }
 
+/*
+ * The signing workers, forked now while the process is small (before the
+ * export is read, and before any thread of the run starts) and logging in
+ * beside the export (hsm/signpool.h); the signer hands them its keys and
+ * batches.  Without them (hsm.early-workers false, or they cannot start)
+ * the signer forks its workers per batch as before.
+ */
+static void start_hsm_workers(struct run *r)
+{
+	if (!r->cfg->hsm.early_workers) {
+		return;
+	}
+	double t0 = run_mono_seconds();
+	int err = tld_signpool_workers_start(r->cfg, r->opts->workers, &r->hsm_workers);
+	if (err != TLD_OK) {
+		tld_info("run: the signing workers could not be started early (%s); they are forked per batch",
+		         tld_strerror(err));
+		return;
+	}
+	tld_debug("run: signing workers started in %.3f s", run_mono_seconds() - t0);
+}
+
+void run_stop_hsm_workers(struct run *r)
+{
+	tld_signpool_workers_stop(r->hsm_workers);
+	r->hsm_workers = NULL;
+}
+
 /* Stage 1-2: config, lock, policy, state store and its tables. */
 static int stage_load(struct run *r)
 {
@@ -294,6 +322,10 @@ static int stage_keys(struct run *r)
 	struct tld_key_use *uses = NULL;
 	size_t n = 0;
 	tld_time_t next = 0;
+	if (r->hsm_workers != NULL) {
+		/* their log-ins are done before the key management may use the token */
+		(void)tld_signpool_workers_ready(r->hsm_workers); /* not usable: the signer forks per batch */
+	}
 	int err = tld_keyplan_now(r->pol, r->db, r->cfg->zone, r->opts->now, &uses, &n, &next);
 	if (err != TLD_OK) {
 		return err;
@@ -423,6 +455,7 @@ static void report(struct run *r, int result)
 
 static void run_free(struct run *r)
 {
+	run_stop_hsm_workers(r);
 	(void)join_report(r); /* it reads zg: before the free, and under the lock */
 	run_join_prepare(r);
 	tld_text_digest_release(&r->sig.text_digest); /* after the preparation that read it */
@@ -456,6 +489,7 @@ int tld_run_pipeline(const struct tld_run_opts *opts)
 
 	int err = run_stage(&r, TLD_STAGE_LOAD, stage_load);
 	if (err == TLD_OK) {
+		start_hsm_workers(&r);
 		err = run_stages(&r);
 	}
 	/* a run that ended before signing has its report too (for the operator) */

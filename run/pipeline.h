@@ -3,6 +3,9 @@
  * The cron pipeline, `tldsign run` (DESIGN.md section 3):
  *
  *   load config -> lock STATE_DIR -> load policy, open the state store
+ *   -> the HSM signing workers started (hsm.early-workers, hsm/signpool.h: forked
+ *   while the process is small, before any thread of the run; they log in beside
+ *   the export, are waited for before key management, end after the sign stage)
  *   -> export + build (in memory; the unsigned digest and STATE_DIR/unsigned.zone
  *   on a thread beside the run, run/unsigned.h) -> guards (vs run history)
  *   -> key management (tld_keyplan_now) -> sign (the zone handed over in

@@ -27,6 +27,7 @@
 #include "common/progress.h"
 #include "common/statedb.h"
 #include "hsm/keydb.h"
+#include "hsm/signpool.h"
 #include "policy/audit.h"
 #include "policy/keyplan.h"
 #include "policy/keystore.h"
@@ -80,6 +81,7 @@ struct run {
 	tld_lock_t *lock;
 	tld_statedb_t *db;
 	struct tld_zonegen *zg;
+	tld_signpool_workers_t *hsm_workers; /* the signing workers started at the run's start, or NULL */
 	struct report_job zg_report;        /* STATE_DIR/zonegen-report.json */
 	struct tld_run_unsigned_job *unsigned_job; /* STATE_DIR/unsigned.zone and its digest */
 	bool unsigned_due;                  /* the export stage got as far as the file */
@@ -133,6 +135,9 @@ void run_add_message(struct run *r, const char *text);
 
 /*! STATE_DIR/name into buf.  \return TLD_OK or TLD_EINVAL (path too long, logged) */
 int run_state_path(const struct run *r, const char *name, char *buf, size_t size);
+
+/*! Ends the signing workers started at the run's start (a no-op when none run). */
+void run_stop_hsm_workers(struct run *r);
 
 /* -- stage 7 (run/stage_sign.c) -- */
 

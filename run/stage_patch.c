@@ -145,7 +145,7 @@ int run_sign_patched(struct run *r, const struct signer_sign_opts *so)
 			.cfg = so->cfg, .policy = so->policy, .db = so->db, .output = so->output,
 			.previous = so->previous, .old_text = old, .old_len = old_len, .new_text = r->unsigned_text,
 			.new_len = r->unsigned_text_len, .source = r->unsigned_path, .now = so->now,
-			.workers = so->workers,
+			.workers = so->workers, .started = so->started,
 			.max_changes = (size_t)((zs->delegated + zs->glue_records) / PATCH_MAX_SHARE) + 1024,
 		};
 		err = signer_patch_file(&po, &r->sig);

@@ -148,7 +148,7 @@ static int sign_from_memory(struct run *r, const struct signer_sign_opts *so)
 }
 
 /* Stage 7: sign, reusing the published version's signatures. */
-int run_stage_sign(struct run *r)
+static int stage_sign(struct run *r)
 {
 	char previous[4096];
 	struct signer_sign_opts so = {
@@ -159,6 +159,7 @@ int run_stage_sign(struct run *r)
 		.previous = choose_previous(r, previous, sizeof(previous)),
 		.now = r->opts->now,
 		.workers = r->opts->workers,
+		.started = r->hsm_workers,
 		.keep_serial_if_unchanged = true,
 	};
 	int err = run_sign_patched(r, &so);
@@ -209,3 +210,10 @@ int run_stage_sign(struct run *r)
 	return TLD_OK;
 }
 
+
+int run_stage_sign(struct run *r)
+{
+	int err = stage_sign(r);
+	run_stop_hsm_workers(r); /* nothing signs after this stage */
+	return err;
+}

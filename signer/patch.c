@@ -547,7 +547,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	         nch, d->refresh, d->nr, d->pc.removed.count, d->pc.ngone);
 	struct signer_sign_opts so = {
 		.cfg = o->cfg, .policy = o->policy, .db = o->db, .input = o->source, .zone = d->zone,
-		.output = o->output, .now = o->now, .workers = o->workers,
+		.output = o->output, .now = o->now, .workers = o->workers, .started = o->started,
 	};
 	d->zone = NULL; /* the signer takes it */
 	return sign_zone_patched(&so, &d->pc, stats);

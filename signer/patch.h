@@ -57,6 +57,7 @@ struct signer_patch_opts {
 	const char *source;        /*!< the new text's name in messages */
 	tld_time_t now;
 	unsigned workers;          /*!< HSM workers; 0 = one per CPU */
+	struct tld_signpool_workers *started; /*!< HSM workers started before (signer/sign.h), or NULL */
 	size_t max_changes;        /*!< more changed owners: TLD_EAGAIN */
 };
 

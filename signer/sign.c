@@ -53,7 +53,7 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* CPU seconds (user + system) of the process and its waited-for children (the HSM workers) */
+/* CPU seconds (user + system) of the process and its waited-for children (the HSM workers forked per batch) */
 static double cpu_seconds(void)
 {
 	struct rusage self, kids;
@@ -377,7 +377,8 @@ static int flush_batch(struct sign_run *run)
 	}
 	int ret = TLD_OK;
 	if (run->pool == NULL) {
-		ret = tld_signpool_open(run->o->cfg, run->ks->pool, run->ks->npool, run->o->workers, &run->pool);
+		ret = tld_signpool_open_started(run->o->started, run->o->cfg, run->ks->pool, run->ks->npool,
+		                                run->o->workers, &run->pool);
 		if (ret != TLD_OK) {
 			tld_error("signing: cannot open the HSM: %s", tld_strerror(ret));
 			return ret;
@@ -1222,7 +1223,9 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 		signer_sigfile_drop_signatures(run.prev); /* only its text index is needed from here on */
 	}
 	double t3 = mono(), c3 = cpu_seconds();
-	tld_debug("signing: signatures in %.2f s (cpu %.2f s, workers included), peak %lu MiB", t3 - t2, c3 - c2,
+	tld_debug("signing: signatures in %.2f s (cpu %.2f s, %s), peak %lu MiB", t3 - t2, c3 - c2,
+	          ps.started_batches > 0 ? "not the workers started early: they count when they end"
+	                             : "workers included",
 	          peak_mib());
 
 	ret = pc != NULL ? sign_patch_write(&run, pc, o->output, serial) : sign_write(&run, o->output, unchanged);
@@ -1263,9 +1266,11 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 	st.text_digest = run.text_digest; /* handed on */
 	memset(&run.text_digest, 0, sizeof(run.text_digest));
 	if (ps.batches > 0) {
-		tld_info("signing: HSM %" PRIu64 " signatures in %zu batches, %.2f s in the HSM pool = %.0f signatures/s; "
-		         "%" PRIu64 " session key copies (%" PRIu64 " destroyed), %" PRIu64 " keys used on the token object",
-		         ps.signatures, ps.batches, ps.seconds, ps.seconds > 0 ? (double)ps.signatures / ps.seconds : 0.0,
+		tld_info("signing: HSM %" PRIu64 " signatures in %zu batches (%zu by workers started early), %.2f s in the "
+		         "HSM pool = %.0f signatures/s; %" PRIu64 " session key copies (%" PRIu64 " destroyed), %" PRIu64
+		         " keys used on the token object",
+		         ps.signatures, ps.batches, ps.started_batches, ps.seconds,
+		         ps.seconds > 0 ? (double)ps.signatures / ps.seconds : 0.0,
 		         ps.key_copies, ps.key_copies_destroyed, ps.token_key_uses);
 	}
 	tld_info("signing: %zu keys (%zu planned, %zu interim), %zu RRsets with signatures, %" PRIu64

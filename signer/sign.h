@@ -27,6 +27,7 @@
 #include "policy/policy.h"
 
 struct signer_zone;
+struct tld_signpool_workers;
 
 struct signer_sign_opts {
 	const struct tld_config *cfg;      /*!< zone, hsm */
@@ -42,6 +43,8 @@ struct signer_sign_opts {
 	const char *previous;              /*!< previous signed version, or NULL: for reuse and serial */
 	tld_time_t now;
 	unsigned workers;                  /*!< HSM workers; 0 = one per CPU */
+	struct tld_signpool_workers *started; /*!< HSM workers started before (hsm/signpool.h), not taken
+	                                        over; NULL: forked per batch */
 	bool keep_serial_if_unchanged;     /*!< nothing changed: keep the previous serial, sign nothing */
 };
 

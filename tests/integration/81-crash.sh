@@ -111,8 +111,10 @@ for d in $DELAYS; do
 	diag "kill after ${d}s: $(grep -c . "$TMP/run.out") log lines, last: $(tail -1 "$TMP/run.out" | cut -c1-150)"
 	softhsm_restore "kill after ${d}s"
 	is ok "$(q 'PRAGMA integrity_check')" "kill after ${d}s: state store integrity_check ok"
-	# the killed run's signing workers (its children) finish their batch and
-	# hold the lock until then, so that no next run uses the HSM beside them
+	# the killed run's signing workers die with it (started at its start:
+	# hsm.early-workers); workers forked per batch (when those could not be
+	# used) finish their batch and hold the lock until then, so that no next
+	# run uses the HSM beside them
 	flock -w 20 "$S/lock" true; ok $? "kill after ${d}s: the lock is free again (within 20 s)"
 	if [ "$FULL" = 1 ]; then published_intact "kill after ${d}s"; fi
 	step=$((step + 1))

@@ -2,7 +2,9 @@
 # tldsign run signs a changed export as a patch of the published version
 # (signer/patch.h) and the result is the zone the full path signs: each
 # round makes a copy of the instance, runs it with the patch
-# (TLDSIGN_PATCH unset) and the copy with TLDSIGN_PATCH=0 at the same time,
+# (TLDSIGN_PATCH unset) and the copy with TLDSIGN_PATCH=0 at the same time
+# -- the copy also with hsm.early-workers false, so that the signing
+# workers started early and those forked per batch are compared too --
 # and compares the two published zone files (the signature field of RRSIGs
 # made in this round aside: ECDSA signatures are not deterministic;
 # inception, expiration, key tag and every other byte must match).
@@ -41,6 +43,7 @@ round() {
 	export_at "$I" "$step"
 	rm -rf "$TMP/full"; cp -a "$I" "$TMP/full"
 	sed -i "s|$I/|$TMP/full/|g; s|$I\$|$TMP/full|g" "$TMP/full/tldsign.yaml" "$TMP/full/hsm/softhsm2.conf" 2>/dev/null
+	grep -q early-workers "$TMP/full/tldsign.yaml" || sed -i 's/^hsm:$/hsm:\n  early-workers: false/' "$TMP/full/tldsign.yaml"
 	run_in "$TMP/full" "$step" TLDSIGN_PATCH=0
 	is 0 "$rc" "$name: the full path's run succeeds"
 	[ "$rc" -eq 0 ] || echo "$out" | tail -15 | sed 's/^/#   /'

@@ -16,7 +16,9 @@
  *                       or CKR_TOKEN_NOT_PRESENT (default CKR_DEVICE_REMOVED)
  *   P11FAULT_SIGN_MODE  "once": only one fault in all processes together
  *                       (the first to create P11FAULT_LOG.once wins; needs
- *                       P11FAULT_LOG); "always": every C_Sign from the Nth on
+ *                       P11FAULT_LOG); "always": every C_Sign from the Nth on;
+ *                       "kill": as "once", but the process kills itself
+ *                       (SIGKILL) instead of returning: a worker dying mid-batch
  *   P11FAULT_LOGIN_RV   C_Login returns this (CKR_PIN_INCORRECT) without
  *                       reaching the token
  *   P11FAULT_COPY_RV    C_CopyObject returns this (CKR_ACTION_PROHIBITED,
@@ -41,6 +43,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,7 @@ static CK_FUNCTION_LIST wrapped;
 static unsigned long sign_n;       /* 0: no sign fault */
 static CK_RV sign_rv = CKR_DEVICE_REMOVED;
 static int sign_always;
+static int sign_kill;
 static CK_RV login_rv = CKR_OK;
 static CK_RV copy_rv = CKR_OK;
 static int copy_unsafe;            /* 0, 1 extractable, 2 not sensitive */
@@ -163,6 +167,10 @@ static CK_RV fault_Sign(CK_SESSION_HANDLE s, CK_BYTE *data, CK_ULONG len, CK_BYT
 	}
 	if (sig != NULL && sign_n != 0 &&
 	    (sign_always ? sign_count >= sign_n : (sign_count == sign_n && claim_once()))) {
+		if (sign_kill) {
+			log_line("FAULT C_Sign", "SIGKILL");
+			raise(SIGKILL);
+		}
 		log_line("FAULT C_Sign", rv_name(sign_rv));
 		break_session(s, sign_rv);
 		return sign_rv;
@@ -236,6 +244,7 @@ static void read_config(void)
 	sign_rv = rv_by_name(getenv("P11FAULT_SIGN_RV"), CKR_DEVICE_REMOVED);
 	v = getenv("P11FAULT_SIGN_MODE");
 	sign_always = v != NULL && strcmp(v, "always") == 0;
+	sign_kill = v != NULL && strcmp(v, "kill") == 0;
 	login_rv = rv_by_name(getenv("P11FAULT_LOGIN_RV"), CKR_OK);
 	copy_rv = rv_by_name(getenv("P11FAULT_COPY_RV"), CKR_OK);
 	v = getenv("P11FAULT_COPY_UNSAFE");

@@ -66,6 +66,7 @@ static void test_sample(void)
 	ok(cfg->hsm.pin_env == NULL, "pin-env unset");
 	is_str(in_cwd("etc/hsm/softhsm2.conf"), cfg->hsm.softhsm_conf, "softhsm-conf");
 	ok(cfg->hsm.session_key_copies, "session-key-copies");
+	ok(cfg->hsm.early_workers, "early-workers");
 	is_str("ns1.nic.test.", cfg->apex.soa.mname, "soa mname");
 	is_str("hostmaster.nic.test.", cfg->apex.soa.rname, "soa rname");
 	is_int(1800, cfg->apex.soa.refresh, "soa refresh");
@@ -144,6 +145,7 @@ static void test_defaults(void)
 	is_str("PIN", cfg->hsm.pin_env, "pin-env");
 	ok(cfg->hsm.pin_file == NULL && cfg->hsm.softhsm_conf == NULL, "optional paths NULL");
 	ok(cfg->hsm.session_key_copies, "session-key-copies defaults to true");
+	ok(cfg->hsm.early_workers, "early-workers defaults to true");
 	is_int(1800, cfg->apex.soa.refresh, "default soa refresh");
 	is_int(1209600, cfg->apex.soa.expire, "default soa expire");
 	is_int(172800, cfg->ttl.delegation_ns, "default ttl delegation-ns");
@@ -178,19 +180,27 @@ static void test_defaults(void)
 	}
 	tld_config_free(cfg);
 
-#define WITH_COPIES(v) \
+#define WITH_BOOL(k, v) \
 	"zone: example\n" \
-	"hsm: {token: t, pin-env: PIN, session-key-copies: " v "}\n" \
+	"hsm: {token: t, pin-env: PIN, " k ": " v "}\n" \
 	"apex:\n" \
 	"  soa: {mname: ns1.nic.example, rname: hostmaster.nic.example.}\n" \
 	"  ns: [ns1.nic.example]\n"
-	is_int(TLD_OK, parse(WITH_COPIES("false"), &cfg, first, sizeof(first)), "session-key-copies: false loads");
-	ok(cfg != NULL && !cfg->hsm.session_key_copies, "session-key-copies false is kept");
+	is_int(TLD_OK, parse(WITH_BOOL("session-key-copies", "false"), &cfg, first, sizeof(first)),
+	       "session-key-copies: false loads");
+	ok(cfg != NULL && !cfg->hsm.session_key_copies && cfg->hsm.early_workers, "session-key-copies false is kept");
 	tld_config_free(cfg);
 	cfg = NULL;
-	ok(parse(WITH_COPIES("maybe"), NULL, first, sizeof(first)) != TLD_OK, "session-key-copies: maybe is refused");
+	ok(parse(WITH_BOOL("session-key-copies", "maybe"), NULL, first, sizeof(first)) != TLD_OK,
+	   "session-key-copies: maybe is refused");
 	ok(strstr(first, "session-key-copies") != NULL, "the error names the key: %s", first);
-#undef WITH_COPIES
+	is_int(TLD_OK, parse(WITH_BOOL("early-workers", "false"), &cfg, first, sizeof(first)), "early-workers: false loads");
+	ok(cfg != NULL && !cfg->hsm.early_workers && cfg->hsm.session_key_copies, "early-workers false is kept");
+	tld_config_free(cfg);
+	cfg = NULL;
+	ok(parse(WITH_BOOL("early-workers", "1"), NULL, first, sizeof(first)) != TLD_OK, "early-workers: 1 is refused");
+	ok(strstr(first, "early-workers") != NULL, "the error names the key: %s", first);
+#undef WITH_BOOL
 }
 
 int main(void)

@@ -9,7 +9,11 @@
  *    every signature verifies (ldns); a persistent loss fails every item the
  *    worker could not sign, with "C_Sign on key N (zsk): CKR_..." as the
  *    pool's first error;
- *  - CKR_PIN_INCORRECT reaches the module exactly once (counted by it);
+ *  - the same through workers started early (hsm/signpool.h): no parent
+ *    log-in, the re-open once per worker and batch, the same first error;
+ *  - CKR_PIN_INCORRECT reaches the module exactly once (counted by it),
+ *    also with workers started early (the others do not try, and the
+ *    pool does not try again with forked workers);
  *  - session key copies: a lost session takes its copy along and the
  *    re-opened one copies again; a token that refuses the copy
  *    (CKR_FUNCTION_NOT_SUPPORTED, CKR_ACTION_PROHIBITED) or hands out a copy
@@ -30,6 +34,7 @@
 #include "hsm/signpool.h"
 #include "tests/tap/tap.h"
 #include "tests/unit/hsm_test_token.h"
+#include "tests/unit/hsm_test_verify.h"
 
 #define FAULT_SRC "tests/p11fault/p11fault.c"
 enum { N = 700 };
@@ -76,45 +81,73 @@ static void set_sign_fault(const char *n, const char *rv, const char *mode)
 	setenv("P11FAULT_SIGN_MODE", mode, 1);
 }
 
-/* ECDSA r||s -> DER for ldns' raw verifier. */
-static bool verify_p256(const uint8_t *sig, size_t slen, const uint8_t *msg, size_t mlen,
-                        const struct tld_key_record *rec)
+/* A signature against the key record's DNSKEY (tests/unit/hsm_test_verify.h). */
+static bool verify_rec(const uint8_t *sig, size_t slen, const uint8_t *msg, size_t mlen,
+                       const struct tld_key_record *rec)
 {
-	unsigned char *der = NULL;
-	ECDSA_SIG *es = ECDSA_SIG_new();
-	ECDSA_SIG_set0(es, BN_bin2bn(sig, (int)slen / 2, NULL), BN_bin2bn(sig + slen / 2, (int)slen / 2, NULL));
-	int dlen = i2d_ECDSA_SIG(es, &der);
-	ECDSA_SIG_free(es);
-	ldns_buffer *buf = ldns_buffer_new(mlen);
-	ldns_buffer_write(buf, msg, mlen);
-	bool good = dlen > 0 && ldns_verify_rrsig_buffers_raw(der, (size_t)dlen, buf, (uint8_t *)rec->dnskey + 4,
-	                                                      rec->dnskey_len - 4, 13) == LDNS_STATUS_OK;
-	ldns_buffer_free(buf);
-	OPENSSL_free(der);
-	return good;
+	return verify_p256(sig, slen, msg, mlen, rec->dnskey + 4, rec->dnskey_len - 4);
+}
+
+/*
+ * The pool as the fault cases use it: opened the usual way (fork per
+ * batch), or early: through 2 workers started before (hsm/signpool.h),
+ * which close_pool() stops.  early adds to what a case says the word "early".
+ */
+struct pool_use {
+	bool early;
+	tld_signpool_workers_t *ws;
+	tld_signpool_t *pool;
+	const char *how;
+};
+
+static int open_pool(struct pool_use *u, const struct tld_config *cfg, const struct tld_signpool_key *key)
+{
+	u->how = u->early ? " (early)" : "";
+	u->pool = NULL;
+	u->ws = NULL;
+	if (u->early && (tld_signpool_workers_start(cfg, 2, &u->ws) != TLD_OK ||
+	                 tld_signpool_workers_ready(u->ws) != TLD_OK)) {
+		diag("workers started early: not ready");
+	}
+	return tld_signpool_open_started(u->ws, cfg, key, 1, 2, &u->pool);
+}
+
+static void close_pool(struct pool_use *u)
+{
+	if (u->pool != NULL && u->early) {
+		struct tld_signpool_stats st;
+		tld_signpool_get_stats(u->pool, &st);
+		is_int((long long)st.batches, (long long)st.started_batches, "early: every batch by the started workers");
+	}
+	tld_signpool_close(u->pool);
+	tld_signpool_workers_stop(u->ws);
+	u->pool = NULL;
+	u->ws = NULL;
 }
 
 static void pool_transient(const struct tld_config *cfg, const struct tld_signpool_key *key,
-                           const struct tld_key_record *rec, const char *rv)
+                           const struct tld_key_record *rec, const char *rv, bool early)
 {
-	tld_signpool_t *pool = NULL;
+	struct pool_use u = { .early = early };
 	struct tld_sign_result *res = NULL;
 	set_sign_fault("30", rv, "once");
-	if (!is_int(TLD_OK, tld_signpool_open(cfg, key, 1, 2, &pool), "%s once: pool opens", rv)) {
+	if (!is_int(TLD_OK, open_pool(&u, cfg, key), "%s once%s: pool opens", rv, u.how)) {
+		close_pool(&u);
 		return;
 	}
+	tld_signpool_t *pool = u.pool;
 	if (is_int(TLD_OK, tld_signpool_sign(pool, reqs, N, &res), "%s once: batch signed", rv)) {
 		is_int(0, (long long)res->failed, "%s once: no item failed", rv);
 		size_t good = 0;
 		for (size_t i = 0; i < N; i++) {
 			good += res->err[i] == TLD_OK &&
-			        verify_p256(res->sig + res->offset[i], res->len[i], reqs[i].msg, reqs[i].len, rec);
+			        verify_rec(res->sig + res->offset[i], res->len[i], reqs[i].msg, reqs[i].len, rec);
 		}
 		is_int(N, (long long)good, "%s once: all %d signatures verify with ldns", rv, N);
 	}
 	is_int(1, log_count("FAULT C_Sign"), "%s once: the module injected exactly one fault", rv);
-	/* parent + 2 workers + 1 re-open */
-	is_int(4, log_count("C_Login"), "%s once: one extra login (the re-open)", rv);
+	/* parent + 2 workers + 1 re-open; early: no parent */
+	is_int(early ? 3 : 4, log_count("C_Login"), "%s once%s: one extra login (the re-open)", rv, u.how);
 	is_str("", tld_signpool_error(pool), "%s once: no error kept", rv);
 	struct tld_signpool_stats st;
 	tld_signpool_get_stats(pool, &st);
@@ -125,7 +158,7 @@ static void pool_transient(const struct tld_config *cfg, const struct tld_signpo
 	is_int(2, log_count("C_DestroyObject"), "%s once: the module destroyed 2 objects", rv);
 	is_int(0, (long long)st.copies_left, "%s once: only the token key is left", rv);
 	tld_sign_result_free(res);
-	tld_signpool_close(pool);
+	close_pool(&u);
 }
 
 /* The token will not copy, or copies unsafely: the pool signs with the token object. */
@@ -144,7 +177,7 @@ static void pool_no_copy(const struct tld_config *cfg, const struct tld_signpool
 		size_t good = 0;
 		for (size_t i = 0; i < N; i++) {
 			good += res->err[i] == TLD_OK &&
-			        verify_p256(res->sig + res->offset[i], res->len[i], reqs[i].msg, reqs[i].len, rec);
+			        verify_rec(res->sig + res->offset[i], res->len[i], reqs[i].msg, reqs[i].len, rec);
 		}
 		is_int(N, (long long)good, "%s: all %d signatures verify with ldns", value, N);
 	}
@@ -160,15 +193,17 @@ static void pool_no_copy(const struct tld_config *cfg, const struct tld_signpool
 }
 
 static void pool_persistent(const struct tld_config *cfg, const struct tld_signpool_key *key,
-                            const char *rv)
+                            const char *rv, bool early)
 {
-	tld_signpool_t *pool = NULL;
+	struct pool_use u = { .early = early };
 	struct tld_sign_result *res = NULL;
 	char want[128];
 	set_sign_fault("10", rv, "always");
-	if (!is_int(TLD_OK, tld_signpool_open(cfg, key, 1, 2, &pool), "%s always: pool opens", rv)) {
+	if (!is_int(TLD_OK, open_pool(&u, cfg, key), "%s always%s: pool opens", rv, u.how)) {
+		close_pool(&u);
 		return;
 	}
+	tld_signpool_t *pool = u.pool;
 	if (is_int(TLD_OK, tld_signpool_sign(pool, reqs, N, &res), "%s always: the call itself works", rv)) {
 		/* each worker signed 9 items, then lost the session twice */
 		is_int(N - 2 * 9, (long long)res->failed, "%s always: every item after the fault failed", rv);
@@ -180,10 +215,10 @@ static void pool_persistent(const struct tld_config *cfg, const struct tld_signp
 	}
 	snprintf(want, sizeof(want), "C_Sign on key %u (zsk): %s", key->key_tag, rv);
 	is_str(want, tld_signpool_error(pool), "%s always: first error names action, key and code", rv);
-	/* parent + 2 workers + one re-open each */
-	is_int(5, log_count("C_Login"), "%s always: one re-open per worker, then given up", rv);
+	/* parent + 2 workers + one re-open each; early: no parent */
+	is_int(early ? 4 : 5, log_count("C_Login"), "%s always%s: one re-open per worker, then given up", rv, u.how);
 	tld_sign_result_free(res);
-	tld_signpool_close(pool);
+	close_pool(&u);
 }
 
 static void direct(const struct tld_config *cfg, const struct tld_signpool_key *key)
@@ -227,6 +262,26 @@ static void pin_incorrect(const struct tld_config *cfg, const struct tld_signpoo
 	reset_faults();
 }
 
+/* Workers started early with a PIN the token refuses: one log-in in all, no pool. */
+static void pin_incorrect_early(const struct tld_config *cfg, const struct tld_signpool_key *key)
+{
+	tld_signpool_workers_t *ws = NULL;
+	tld_signpool_t *pool = NULL;
+	reset_faults();
+	setenv("P11FAULT_LOGIN_RV", "CKR_PIN_INCORRECT", 1);
+	if (is_int(TLD_OK, tld_signpool_workers_start(cfg, 3, &ws), "PIN incorrect (early): 3 workers start")) {
+		is_int(TLD_EPIN, tld_signpool_workers_ready(ws), "PIN incorrect (early): not ready, TLD_EPIN");
+		pid_t pids[4];
+		is_int(0, (long long)tld_signpool_workers_pids(ws, pids, 4), "PIN incorrect (early): every worker ended");
+		is_int(TLD_EPIN, tld_signpool_open_started(ws, cfg, key, 1, 2, &pool),
+		       "PIN incorrect (early): the pool refuses (TLD_EPIN), not tried again forked");
+		ok(pool == NULL, "PIN incorrect (early): no pool");
+		is_int(1, log_count("C_Login"), "PIN incorrect (early): exactly one C_Login reached the module");
+	}
+	tld_signpool_workers_stop(ws);
+	reset_faults();
+}
+
 int main(void)
 {
 	struct test_token t;
@@ -260,12 +315,15 @@ int main(void)
 	cfg.hsm.module = so;
 
 	direct(&cfg, &key);
-	pool_transient(&cfg, &key, &rec, "CKR_SESSION_HANDLE_INVALID");
-	pool_transient(&cfg, &key, &rec, "CKR_DEVICE_REMOVED");
-	pool_transient(&cfg, &key, &rec, "CKR_TOKEN_NOT_PRESENT");
-	pool_persistent(&cfg, &key, "CKR_DEVICE_REMOVED");
-	pool_persistent(&cfg, &key, "CKR_TOKEN_NOT_PRESENT");
+	for (int early = 0; early <= 1; early++) {
+		pool_transient(&cfg, &key, &rec, "CKR_SESSION_HANDLE_INVALID", early);
+		pool_transient(&cfg, &key, &rec, "CKR_DEVICE_REMOVED", early);
+		pool_transient(&cfg, &key, &rec, "CKR_TOKEN_NOT_PRESENT", early);
+		pool_persistent(&cfg, &key, "CKR_DEVICE_REMOVED", early);
+		pool_persistent(&cfg, &key, "CKR_TOKEN_NOT_PRESENT", early);
+	}
 	pin_incorrect(&cfg, &key);
+	pin_incorrect_early(&cfg, &key);
 	pool_no_copy(&cfg, &key, &rec, "P11FAULT_COPY_RV", "CKR_FUNCTION_NOT_SUPPORTED");
 	pool_no_copy(&cfg, &key, &rec, "P11FAULT_COPY_RV", "CKR_ACTION_PROHIBITED");
 	pool_no_copy(&cfg, &key, &rec, "P11FAULT_COPY_UNSAFE", "extractable");
