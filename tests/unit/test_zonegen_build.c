@@ -7,6 +7,8 @@
 #include "common/error.h"
 #include "tests/tap/tap.h"
 #include "tests/unit/zonegen_fixture.h"
+#include "zonegen/name.h"
+#include "zonegen/zg_internal.h"
 
 #define NOW "2026-11-21T10:00:00Z"
 
@@ -189,6 +191,72 @@ static void test_hosts_ahead(void)
 	tld_zonegen_free(zg);
 }
 
+/* Owners whose keys after the zone's share their first 8 or 16 bytes, or
+ * all of them: domains of a two-letter alphabet with labels of 1-20
+ * characters (7, 8, 15 and 16 among them: a label and its end byte just
+ * filling 8 or 16 bytes), hosts one and more labels below them, digits and
+ * hyphens (ordered before letters), upper case in the fields: the owners
+ * come out in the order of tld_name_canon_cmp(), each once. */
+static void test_owner_ties(void)
+{
+	enum { DOMAINS = 600 };
+	static char domains[DOMAINS * 32 + 64], ns[DOMAINS * 3 * 80 + 64], hosts[DOMAINS * 3 * 80 + 64];
+	size_t dl = 0, nl = 0, hl = 0;
+	dl += (size_t)snprintf(domains, sizeof(domains), "name,statuses\n");
+	nl += (size_t)snprintf(ns, sizeof(ns), "domain,host\n");
+	hl += (size_t)snprintf(hosts, sizeof(hosts), "host,address\n");
+	uint32_t rng = 12345;
+	static const char *const below[] = { "ns1", "ns2", "NS10", "a-b", "0", "b.a", "aaaaaaaa.b" };
+	for (int i = 0; i < DOMAINS; i++) {
+		char label[32];
+		size_t len = 1 + (size_t)i % 20;
+		for (size_t k = 0; k < len; k++) {
+			rng = rng * 1103515245u + 12345u;
+			label[k] = (rng >> 16) % 5 == 0 ? 'B' : 'a' + (char)((rng >> 16) % 2);
+		}
+		if (len > 2 && i % 7 == 0) {
+			label[len / 2] = i % 14 == 0 ? '-' : '7';
+		}
+		label[len] = '\0';
+		dl += (size_t)snprintf(domains + dl, sizeof(domains) - dl, "%s.test,ok\n", label);
+		for (int k = 0; k < 3; k++) {
+			const char *h = below[(size_t)(i + 2 * k) % (sizeof(below) / sizeof(below[0]))];
+			nl += (size_t)snprintf(ns + nl, sizeof(ns) - nl, "%s.test,%s.%s.test\n", label, h,
+			                       label);
+			hl += (size_t)snprintf(hosts + hl, sizeof(hosts) - hl, "%s.%s.TEST,10.0.%d.%d\n", h,
+			                       label, i % 250, k);
+		}
+	}
+	const struct fx_file files[] = {
+		{ "domains.csv", domains }, { "nameservers.csv", ns }, { "hosts.csv", hosts },
+	};
+	struct tld_zonegen *zg = NULL;
+	int ret;
+	char *zone = build(files, 3, &zg, &ret);
+	is_int(TLD_OK, ret, "export of owners sharing key bytes builds");
+	if (zone == NULL) {
+		return;
+	}
+	size_t owners = 0;
+	for (size_t i = 0; i < zg->name_count; i++) {
+		const struct zg_name *n = &zg->names[i];
+		owners += (n->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA)) && i != zg->apex_id;
+	}
+	ok(owners > DOMAINS, "owners: the domains and glue hosts (%zu)", owners);
+	is_int((long)owners, (long)zg->order_count, "every owner once in the order");
+	bool sorted = true;
+	for (size_t i = 1; i < zg->order_count && sorted; i++) {
+		const struct zg_name *a = &zg->names[zg->order[i - 1]], *b = &zg->names[zg->order[i]];
+		sorted = tld_name_canon_cmp(a->text, a->len, b->text, b->len) < 0;
+		if (!sorted) {
+			diag("%s before %s", a->text, b->text);
+		}
+	}
+	ok(sorted, "owners in the order of tld_name_canon_cmp()");
+	free(zone);
+	tld_zonegen_free(zg);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -349,6 +417,7 @@ int main(void)
 
 	test_manifest_rows();
 	test_hosts_ahead();
+	test_owner_ties();
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
