@@ -193,13 +193,22 @@ static inline bool same_name(const struct zg_name *n, const char *text, size_t l
 	return n->len == len && bytes8_equal(n->text, text, len);
 }
 
+/* Whether raw, as written in a field, is the text of n (with or without its
+ * trailing dot), n's text being what tld_name_normalize() made of a field:
+ * then that function makes n's text of raw too (its output, lower case and
+ * ending in a dot, is its own output, with or without the dot). */
+static inline bool written_as_name(const struct zg_name *n, const char *raw, size_t raw_len)
+{
+	return n->len > 1 && (n->len == raw_len || n->len == raw_len + 1) &&
+	       bytes8_equal(n->text, raw, raw_len);
+}
+
 /* Whether raw, as written in a field, is the text of the domain n (with or
  * without its trailing dot): then tld_name_normalize() of raw is n's text,
  * which that function made of the domain's row. */
 static inline bool written_as(const struct zg_name *n, const char *raw, size_t raw_len)
 {
-	return (n->flags & ZG_DOMAIN) && n->len > 1 && (n->len == raw_len || n->len == raw_len + 1) &&
-	       bytes8_equal(n->text, raw, raw_len);
+	return (n->flags & ZG_DOMAIN) && written_as_name(n, raw, raw_len);
 }
 
 /* Normalises a domain field that must name a known domain. */
@@ -421,6 +430,30 @@ add:
 	return TLD_OK;
 }
 
+
+/* The name a host field of hosts.csv is written as without normalising it,
+ * or ZG_NONE: hosts.csv lists most hosts in the order nameservers.csv first
+ * named them, the order of their ids, each with its addresses in a row: the
+ * row names the previous row's host (which row_host() took from
+ * tld_name_normalize()) or the next name, if that is a host of
+ * nameservers.csv (so its text too is tld_name_normalize()'s, not one of
+ * apex.records).  Any other field is normalised and looked up. */
+static uint32_t host_in_order(const struct tld_zonegen *zg, const char *raw, size_t raw_len)
+{
+	uint32_t h = zg->last_host;
+	if (h == ZG_NONE) {
+		return ZG_NONE;
+	}
+	if (written_as_name(&zg->names[h], raw, raw_len)) {
+		return h;
+	}
+	if (h + 1 < zg->name_count && (zg->names[h + 1].flags & ZG_NS_HOST) &&
+	    written_as_name(&zg->names[h + 1], raw, raw_len)) {
+		return h + 1;
+	}
+	return ZG_NONE;
+}
+
 static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
                     const size_t *col, const struct pre_row *pre)
 {
@@ -428,7 +461,11 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 	const char *norm = pre->text;
 	size_t len = pre->len;
 	uint64_t h = pre->hash;
-	if (len == 0) {
+	uint32_t known = len == 0 ? host_in_order(zg, rec->field[col[0]], rec->len[col[0]]) : ZG_NONE;
+	if (known != ZG_NONE) {
+		norm = zg->names[known].text;
+		len = zg->names[known].len;
+	} else if (len == 0) {
 		const char *why = NULL;
 		len = tld_name_normalize(rec->field[col[0]], rec->len[col[0]], buf, &why);
 		if (len == 0) {
@@ -446,11 +483,14 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 	} else {
 		return zg_reject(zg, file, rec->line, "host %s: bad address '%.60s'", norm, text);
 	}
-	int ret = zg_intern_hashed(zg, norm, len, h, &a.host);
+	a.host = known;
+	int ret = known != ZG_NONE ? TLD_OK : zg_intern_hashed(zg, norm, len, h, &a.host);
 	if (ret != TLD_OK) {
 		return ret;
 	}
-	if (tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
+	zg->last_host = a.host;
+	if (!(zg->names[a.host].flags & ZG_IN_ZONE) &&
+	    tld_name_under(norm, len, zg->zone, zg->zone_len, true)) {
 		zg->names[a.host].flags |= ZG_IN_ZONE;
 	}
 	zg->addrs = room_for_one(zg->addrs, zg->addr_count, &zg->addr_cap, sizeof(*zg->addrs), 4096,
@@ -619,7 +659,9 @@ static const struct file_kind kinds[K_COUNT] = {
 	/* its domains are written as in domains.csv and in its order: known_domain()
 	 * finds them without normalising */
 	{ "nameservers.csv", { "domain", "host" }, 2, false, true, false, row_nameserver },
-	{ "hosts.csv", { "host", "address" }, 2, true, false, true, row_host },
+	/* its hosts are mostly written as nameservers.csv first named them and in
+	 * that order: row_host() finds those without normalising */
+	{ "hosts.csv", { "host", "address" }, 2, false, false, false, row_host },
 	{ "ds.csv", { "domain", "key_tag", "algorithm", "digest_type", "digest" }, 5, true, false,
 	  true, row_ds },
 	{ "dnskeys.csv", { "domain", "flags", "protocol", "algorithm", "public_key" }, 5, true,

@@ -126,6 +126,7 @@ struct tld_zonegen {
 	unsigned logged;           /*!< bad rows logged so far (bounded) */
 	struct zg_raw_host *host_cache; /*!< row_nameserver(): host field text -> name */
 	uint32_t last_domain;      /*!< known_domain() cache: consecutive rows share a domain */
+	uint32_t last_host;        /*!< row_host(): the previous row's host, or ZG_NONE */
 	uint32_t last_raw_id;      /*!< the known domain whose field text is last_raw */
 	size_t last_raw_len;       /*!< 0: no such field */
 	char last_raw[TLD_NAME_MAX_TEXT]; /*!< the field as written (not normalised) */

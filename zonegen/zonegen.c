@@ -121,6 +121,7 @@ int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
 	}
 	zg->cfg = cfg;
 	zg->last_domain = ZG_NONE;
+	zg->last_host = ZG_NONE;
 	zg->apex_id = ZG_NONE;
 	char zone[TLD_NAME_MAX_TEXT];
 	const char *why = NULL;

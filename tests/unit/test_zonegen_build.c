@@ -7,6 +7,8 @@
 #include "common/error.h"
 #include "tests/tap/tap.h"
 #include "tests/unit/zonegen_fixture.h"
+#include "zonegen/name.h"
+#include "zonegen/zg_internal.h"
 
 #define NOW "2026-11-21T10:00:00Z"
 
@@ -189,6 +191,173 @@ static void test_hosts_ahead(void)
 	tld_zonegen_free(zg);
 }
 
+/* Appends the lines of text in reverse order to out (the header first). */
+static void reverse_rows(const char *text, char *out, size_t cap)
+{
+	const char *body = strchr(text, '\n') + 1;
+	size_t ol = (size_t)snprintf(out, cap, "%.*s", (int)(body - text), text);
+	const char *end = text + strlen(text);
+	while (end > body) {
+		const char *start = end - 1;
+		while (start > body && start[-1] != '\n') {
+			start--;
+		}
+		ol += (size_t)snprintf(out + ol, cap - ol, "%.*s", (int)(end - start), start);
+		end = start;
+	}
+}
+
+/* hosts.csv in the order nameservers.csv named its hosts (found without
+ * normalising, row_host()) and mixed with rows that are not: upper case, a
+ * trailing dot, a name one letter short, an invalid name, a bad address, a
+ * host no domain uses, a domain as host, hosts out of order: the zone is that
+ * of the same rows reversed (each looked up), and each bad row is reported
+ * at its line as normalising it reports it. */
+static void test_hosts_in_order(void)
+{
+	static char domains[2048], ns[8192], hosts[8192], reversed[8192];
+	size_t dl = (size_t)snprintf(domains, sizeof(domains), "name,statuses\n");
+	size_t nl = (size_t)snprintf(ns, sizeof(ns), "domain,host\n");
+	size_t hl = (size_t)snprintf(hosts, sizeof(hosts), "host,address\n");
+	for (int i = 0; i < 40; i++) {
+		dl += (size_t)snprintf(domains + dl, sizeof(domains) - dl, "d%d.test,ok\n", i);
+		nl += (size_t)snprintf(ns + nl, sizeof(ns) - nl,
+		                       "d%d.test,ns1.d%d.test\nd%d.test,NS2.D%d.TEST.\nd%d.test,ns.shared.net\n",
+		                       i, i, i, i, i);
+	}
+	unsigned line = 2, bad_name = 0, bad_addr = 0;
+	for (int i = 0; i < 40; i++) {
+		const char *first = i == 12 ? "ns2" : "ns1", *second = i == 12 ? "ns1" : "ns2";
+		hl += (size_t)snprintf(hosts + hl, sizeof(hosts) - hl,
+		                       "%s.d%d.test,10.0.0.%d\n%s.d%d.test.,2001:db8::%d\n%s.d%d.test,10.0.1.%d\n",
+		                       first, i, i, first, i, i, second, i, i);
+		line += 3;
+		const char *extra = NULL;
+		switch (i) {
+		case 5: extra = "NS1.D5.TEST,10.9.9.9\n"; break;
+		case 7: extra = "ns2.d7.tes,10.1.1.1\n"; break;
+		case 8: extra = "ns1.d8.test..,10.1.1.2\n"; bad_name = line; break;
+		case 9: extra = "ns2.d9.test,bad\n"; bad_addr = line; break;
+		case 10: extra = "ns3.d10.test,10.2.2.2\n"; break;
+		case 11: extra = "d11.test,10.3.3.3\n"; break;
+		default: break;
+		}
+		if (extra != NULL) {
+			hl += (size_t)snprintf(hosts + hl, sizeof(hosts) - hl, "%s", extra);
+			line++;
+		}
+	}
+	reverse_rows(hosts, reversed, sizeof(reversed));
+	const struct fx_file files[] = {
+		{ "domains.csv", domains }, { "nameservers.csv", ns }, { "hosts.csv", hosts },
+	};
+	const struct fx_file files_rev[] = {
+		{ "domains.csv", domains }, { "nameservers.csv", ns }, { "hosts.csv", reversed },
+	};
+	struct tld_zonegen *zg = NULL, *zg_rev = NULL;
+	int ret, ret_rev;
+	char *zone = build(files, 3, &zg, &ret);
+	char *zone_rev = build(files_rev, 3, &zg_rev, &ret_rev);
+	is_int(TLD_OK, ret, "hosts.csv in the order of nameservers.csv builds");
+	is_int(TLD_OK, ret_rev, "the same rows reversed build");
+	if (zone == NULL || zone_rev == NULL) {
+		free(zone);
+		free(zone_rev);
+		return;
+	}
+	ok(strcmp(zone, zone_rev) == 0, "the same zone as the rows reversed");
+	ok(has_line(zone, "ns1.d5.test.\t172800\tIN\tA\t10.9.9.9"), "an upper-case row is the host's");
+	ok(has_line(zone, "ns1.d3.test.\t172800\tIN\tAAAA\t2001:db8::3"), "a row with the dot is the host's");
+	ok(has_line(zone, "ns2.d12.test.\t172800\tIN\tA\t10.0.0.12") &&
+	   has_line(zone, "ns1.d12.test.\t172800\tIN\tA\t10.0.1.12"), "hosts out of order");
+	ok(strstr(zone, "10.1.1.1") == NULL && strstr(zone, "10.2.2.2") == NULL &&
+	   strstr(zone, "10.3.3.3") == NULL, "not glue: outside the zone, unused, a domain");
+	is_int((long)zg_rev->stats.orphan_glue, (long)zg->stats.orphan_glue, "orphans as reversed");
+	is_int((long)zg_rev->stats.glue_records, (long)zg->stats.glue_records, "glue as reversed");
+	char rpath[600];
+	snprintf(rpath, sizeof(rpath), "%s/report-order.json", tmpdir);
+	tld_zonegen_write_report(zg, rpath);
+	size_t rlen;
+	char *report = tap_read_file(rpath, &rlen);
+	char want[128];
+	snprintf(want, sizeof(want), "hosts.csv:%u: host 'ns1.d8.test..': ", bad_name);
+	ok(report && strstr(report, want), "invalid name reported at its line");
+	snprintf(want, sizeof(want), "hosts.csv:%u: host ns2.d9.test.: bad address 'bad'", bad_addr);
+	ok(report && strstr(report, want), "bad address reported at its line with the name");
+	ok(report && strstr(report, "\"bad_rows\": 2"), "two bad rows");
+	free(report);
+	free(zone);
+	free(zone_rev);
+	tld_zonegen_free(zg);
+	tld_zonegen_free(zg_rev);
+}
+
+/* Owners whose keys after the zone's share their first 8 or 16 bytes, or
+ * all of them: domains of a two-letter alphabet with labels of 1-20
+ * characters (7, 8, 15 and 16 among them: a label and its end byte just
+ * filling 8 or 16 bytes), hosts one and more labels below them, digits and
+ * hyphens (ordered before letters), upper case in the fields: the owners
+ * come out in the order of tld_name_canon_cmp(), each once. */
+static void test_owner_ties(void)
+{
+	enum { DOMAINS = 600 };
+	static char domains[DOMAINS * 32 + 64], ns[DOMAINS * 3 * 80 + 64], hosts[DOMAINS * 3 * 80 + 64];
+	size_t dl = 0, nl = 0, hl = 0;
+	dl += (size_t)snprintf(domains, sizeof(domains), "name,statuses\n");
+	nl += (size_t)snprintf(ns, sizeof(ns), "domain,host\n");
+	hl += (size_t)snprintf(hosts, sizeof(hosts), "host,address\n");
+	uint32_t rng = 12345;
+	static const char *const below[] = { "ns1", "ns2", "NS10", "a-b", "0", "b.a", "aaaaaaaa.b" };
+	for (int i = 0; i < DOMAINS; i++) {
+		char label[32];
+		size_t len = 1 + (size_t)i % 20;
+		for (size_t k = 0; k < len; k++) {
+			rng = rng * 1103515245u + 12345u;
+			label[k] = (rng >> 16) % 5 == 0 ? 'B' : 'a' + (char)((rng >> 16) % 2);
+		}
+		if (len > 2 && i % 7 == 0) {
+			label[len / 2] = i % 14 == 0 ? '-' : '7';
+		}
+		label[len] = '\0';
+		dl += (size_t)snprintf(domains + dl, sizeof(domains) - dl, "%s.test,ok\n", label);
+		for (int k = 0; k < 3; k++) {
+			const char *h = below[(size_t)(i + 2 * k) % (sizeof(below) / sizeof(below[0]))];
+			nl += (size_t)snprintf(ns + nl, sizeof(ns) - nl, "%s.test,%s.%s.test\n", label, h,
+			                       label);
+			hl += (size_t)snprintf(hosts + hl, sizeof(hosts) - hl, "%s.%s.TEST,10.0.%d.%d\n", h,
+			                       label, i % 250, k);
+		}
+	}
+	const struct fx_file files[] = {
+		{ "domains.csv", domains }, { "nameservers.csv", ns }, { "hosts.csv", hosts },
+	};
+	struct tld_zonegen *zg = NULL;
+	int ret;
+	char *zone = build(files, 3, &zg, &ret);
+	is_int(TLD_OK, ret, "export of owners sharing key bytes builds");
+	if (zone == NULL) {
+		return;
+	}
+	size_t owners = 0;
+	for (size_t i = 0; i < zg->name_count; i++) {
+		const struct zg_name *n = &zg->names[i];
+		owners += (n->flags & (ZG_DELEGATED | ZG_GLUE | ZG_APEX_DATA)) && i != zg->apex_id;
+	}
+	ok(owners > DOMAINS, "owners: the domains and glue hosts (%zu)", owners);
+	is_int((long)owners, (long)zg->order_count, "every owner once in the order");
+	bool sorted = true;
+	for (size_t i = 1; i < zg->order_count && sorted; i++) {
+		const struct zg_name *a = &zg->names[zg->order[i - 1]], *b = &zg->names[zg->order[i]];
+		sorted = tld_name_canon_cmp(a->text, a->len, b->text, b->len) < 0;
+		if (!sorted) {
+			diag("%s before %s", a->text, b->text);
+		}
+	}
+	ok(sorted, "owners in the order of tld_name_canon_cmp()");
+	free(zone);
+	tld_zonegen_free(zg);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -349,6 +518,8 @@ int main(void)
 
 	test_manifest_rows();
 	test_hosts_ahead();
+	test_owner_ties();
+	test_hosts_in_order();
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

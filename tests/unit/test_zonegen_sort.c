@@ -138,6 +138,9 @@ int main(void)
 	check_prefixed("just below the bucket pass", 8191, UINT64_MAX, 0);
 	check_prefixed("just at the bucket pass", 8192, 300, 48);
 	check_prefixed("buckets by the top 16 bits only", 40000, 5000, 48);
+	check_prefixed("one bucket of all (top 16 bits equal)", 20000, 1ULL << 40, 0);
+	check_prefixed("two buckets by the top 16 bits", 30000, 2, 48);
+	check_prefixed("every bucket, few items each", 70000, 65536, 48);
 	check_prefixed_names("name-like prefixes", 200000, 37);
 	check_prefixed_names("name-like prefixes, 3 letters (many ties)", 50000, 3);
 	return exit_status();
