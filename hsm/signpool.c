@@ -49,7 +49,8 @@
 void signpool_set_error(tld_signpool_t *pool, const char *text)
 {
 	if (pool->error[0] == '\0' && text != NULL && text[0] != '\0') {
-		snprintf(pool->error, sizeof(pool->error), "%s", text);
+		/* read no further than it keeps: a worker's text in the batch area may lack its NUL */
+		snprintf(pool->error, sizeof(pool->error), "%.*s", (int)sizeof(pool->error) - 1, text);
 	}
 }
 

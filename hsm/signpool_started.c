@@ -125,6 +125,26 @@ static ssize_t recv_msg(int fd, void *buf, size_t size, int *got_fd)
 	return r;
 }
 
+/*
+ * A worker's answer into m (parent side): true when one whole message came.
+ * Its text is terminated here (it comes from another process); any fd passed
+ * with it is closed; on false, m is zeroed (type 0).
+ */
+static bool recv_ctl(int fd, struct ctl_msg *m)
+{
+	int afd = -1;
+	ssize_t len = recv_msg(fd, m, sizeof(*m), &afd);
+	if (afd >= 0) {
+		close(afd);
+	}
+	if (len != (ssize_t)sizeof(*m)) {
+		memset(m, 0, sizeof(*m));
+		return false;
+	}
+	m->text[sizeof(m->text) - 1] = '\0';
+	return true;
+}
+
 /* -- the worker (child) -- */
 
 struct child {
@@ -464,12 +484,7 @@ int tld_signpool_workers_ready(tld_signpool_workers_t *ws)
 	int fail = TLD_OK;
 	for (unsigned w = 0; w < ws->n; w++) {
 		struct ctl_msg m;
-		int afd = -1;
-		ssize_t len = recv_msg(ws->fd[w], &m, sizeof(m), &afd);
-		if (afd >= 0) {
-			close(afd);
-		}
-		if (len != (ssize_t)sizeof(m) || m.type != CTL_READY) {
+		if (!recv_ctl(ws->fd[w], &m) || m.type != CTL_READY) {
 			m.ret = TLD_EHSM;
 			snprintf(m.text, sizeof(m.text), "signing worker %u ended before it logged in", w);
 		}
@@ -533,12 +548,8 @@ static int hand_keys(tld_signpool_workers_t *ws, const tld_signpool_t *pool, cha
 	}
 	for (unsigned w = 0; w < sent; w++) { /* every answer read, also after a failure */
 		struct ctl_msg m;
-		int afd = -1;
-		ssize_t got = recv_msg(ws->fd[w], &m, sizeof(m), &afd);
-		if (afd >= 0) {
-			close(afd);
-		}
-		if (ret == TLD_OK && (got != (ssize_t)sizeof(m) || m.type != CTL_KEYS)) {
+		bool got = recv_ctl(ws->fd[w], &m);
+		if (ret == TLD_OK && (!got || m.type != CTL_KEYS)) {
 			snprintf(why, why_size, "signing worker %u is gone", w);
 			ret = TLD_EHSM;
 		} else if (ret == TLD_OK && m.ret != TLD_OK) {
@@ -659,13 +670,9 @@ int signpool_started_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs,
 			continue;
 		}
 		struct ctl_msg m;
-		int rfd = -1;
-		ssize_t got = recv_msg(ws->fd[w], &m, sizeof(m), &rfd);
-		if (rfd >= 0) {
-			close(rfd);
-		}
+		bool got = recv_ctl(ws->fd[w], &m);
 		signpool_set_error(pool, a.werr[s]);
-		if (got != (ssize_t)sizeof(m) || m.type != CTL_DONE) {
+		if (!got || m.type != CTL_DONE) {
 			/* died mid-batch: the items it had claimed and not finished stay TLD_EHSM */
 			int status = reap(ws, w);
 			signpool_note_status(pool, s, status);
