@@ -385,7 +385,7 @@ static int forked_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, si
 	clock_gettime(CLOCK_MONOTONIC, &b1);
 	pool->stats.batches++;
 	pool->stats.seconds += signpool_seconds(&b0, &b1);
-	int ret = started == 0 ? TLD_EHSM : signpool_collect(pool, &a, started, out);
+	int ret = started == 0 ? TLD_EHSM : signpool_collect(pool, &a, n, started, out);
 	munmap(base, h.size);
 	return ret;
 }
@@ -403,10 +403,10 @@ int tld_signpool_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs, siz
 	return forked_sign(pool, reqs, n, out);
 }
 
-int signpool_collect(tld_signpool_t *pool, const struct signpool_area *a, unsigned nw,
+int signpool_collect(tld_signpool_t *pool, const struct signpool_area *a, size_t n, unsigned nw,
                      struct tld_sign_result **out)
 {
-	size_t n = (size_t)a->hdr->n, max_sig = (size_t)a->hdr->max_sig;
+	size_t max_sig = pool->k.max_sig; /* n and this the caller's, not the area header's: workers can write it */
 	for (unsigned w = 0; w < nw; w++) {
 		const struct worker_stats *ws = &a->wstat[w];
 		pool->stats.signatures += ws->done;
@@ -419,26 +419,37 @@ int signpool_collect(tld_signpool_t *pool, const struct signpool_area *a, unsign
 	if (res == NULL) {
 		return TLD_ENOMEM;
 	}
-	size_t total = 0;
-	for (size_t i = 0; i < n; i++) {
-		total += a->err[i] == TLD_OK ? a->len[i] : 0;
-	}
-	res->sig = malloc(total ? total : 1);
 	res->offset = calloc(n ? n : 1, sizeof(*res->offset));
 	res->len = calloc(n ? n : 1, sizeof(*res->len));
 	res->err = calloc(n ? n : 1, sizeof(*res->err));
-	if (res->sig == NULL || res->offset == NULL || res->len == NULL || res->err == NULL) {
+	if (res->offset == NULL || res->len == NULL || res->err == NULL) {
+		tld_sign_result_free(res);
+		return TLD_ENOMEM;
+	}
+	/* each item's result read once from the area; a length beyond its slot is no signature */
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		res->err[i] = a->err[i];
+		res->len[i] = a->len[i];
+		if (res->err[i] == TLD_OK && res->len[i] > max_sig) {
+			res->err[i] = TLD_EHSM;
+		}
+		if (res->err[i] != TLD_OK) {
+			res->len[i] = 0;
+		}
+		total += res->len[i];
+	}
+	res->sig = malloc(total ? total : 1);
+	if (res->sig == NULL) {
 		tld_sign_result_free(res);
 		return TLD_ENOMEM;
 	}
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
 		res->offset[i] = o;
-		res->err[i] = a->err[i];
-		if (a->err[i] == TLD_OK) {
-			res->len[i] = a->len[i];
-			memcpy(res->sig + o, a->sig + i * max_sig, a->len[i]);
-			o += a->len[i];
+		if (res->err[i] == TLD_OK) {
+			memcpy(res->sig + o, a->sig + i * max_sig, res->len[i]);
+			o += res->len[i];
 		} else {
 			res->failed++;
 		}

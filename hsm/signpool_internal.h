@@ -112,11 +112,13 @@ void signpool_note_status(tld_signpool_t *pool, unsigned w, int status);
 
 /*!
  * \brief Adds the batch's per-worker figures (nw workers) to the pool's and
- *        copies the signatures out of the area.
+ *        copies the n signatures out of the area (n and the slot size the
+ *        caller's, not the area header's, which workers can write; an item
+ *        whose length exceeds its slot fails with TLD_EHSM).
  * \param[out] out  written only on success
  * \return TLD_OK, TLD_ENOMEM
  */
-int signpool_collect(tld_signpool_t *pool, const struct signpool_area *a, unsigned nw,
+int signpool_collect(tld_signpool_t *pool, const struct signpool_area *a, size_t n, unsigned nw,
                      struct tld_sign_result **out);
 
 /*! Seconds from a to b. */

@@ -695,7 +695,7 @@ int signpool_started_sign(tld_signpool_t *pool, const struct tld_sign_req *reqs,
 	pool->stats.batches++;
 	pool->stats.started_batches++;
 	pool->stats.seconds += signpool_seconds(&b0, &b1);
-	ret = signpool_collect(pool, &a, sent, out);
+	ret = signpool_collect(pool, &a, n, sent, out);
 	munmap(a.base, a.size);
 	return ret;
 }
