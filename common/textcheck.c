@@ -150,7 +150,7 @@ int tld_text_stream_end(struct tld_text_stream *s, char hex[65], uint64_t *check
 		for (unsigned i = 0; i < 32; i++) {
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
 		}
-		if (check != NULL) {
+		if (check != NULL && s->with_check) { /* a stream without the check fed none: no value */
 			*check = finish(s->check.h, s->held, s->len);
 		}
 	}

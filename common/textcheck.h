@@ -77,7 +77,8 @@ int tld_text_stream_add(struct tld_text_stream *s, const char *p, size_t n);
 
 /*!
  * \brief The digest (lower-case hex) and, when the stream has it and check
- *        is not NULL, the check of the bytes added; frees the stream.
+ *        is not NULL, the check of the bytes added (*check untouched for a
+ *        stream started without it); frees the stream.
  * \return TLD_OK or TLD_ECRYPTO
  */
 int tld_text_stream_end(struct tld_text_stream *s, char hex[65], uint64_t *check);

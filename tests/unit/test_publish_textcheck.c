@@ -236,6 +236,10 @@ static void stream(void)
 	}
 	ok(bad == 0, "streamed in random pieces: the one-pass digest and check (40 texts)");
 	struct tld_text_stream s;
+	uint64_t untouched = 42;
+	ok(tld_text_stream_init(&s, false) == TLD_OK && tld_text_stream_add(&s, text, 100) == TLD_OK &&
+	   tld_text_stream_end(&s, hex, &untouched) == TLD_OK && untouched == 42,
+	   "a stream without the check: the digest, *check untouched");
 	ok(tld_text_stream_init(&s, true) == TLD_OK, "a stream started");
 	tld_text_stream_free(&s);
 	tld_text_stream_free(&s);
