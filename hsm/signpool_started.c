@@ -148,10 +148,6 @@ static bool recv_ctl(int fd, struct ctl_msg *m)
 /* -- the worker (child) -- */
 
 struct child {
-	const struct tld_config *cfg;
-	struct ctl_shared *sh;
-	unsigned id;
-	int fd;
 	struct signpool_keys k;   /* owned */
 	struct worker wk;
 };
@@ -314,10 +310,10 @@ static int child_batch(struct child *c, int afd, uint32_t w)
 }
 
 /* The worker: log in, say so, serve KEYS and BATCH until end of file.  Never returns. */
-static void child_main(const struct tld_config *cfg, struct ctl_shared *sh, unsigned id, int fd, pid_t parent)
+static void child_main(const struct tld_config *cfg, struct ctl_shared *sh, int fd, pid_t parent)
 {
 	child_isolate(&fd, parent);
-	struct child c = { .cfg = cfg, .sh = sh, .id = id, .fd = fd };
+	struct child c = { 0 };
 	c.wk.k = &c.k;
 	c.wk.open_lock = &sh->open_lock;
 	worker_parent = parent;
@@ -458,7 +454,7 @@ int tld_signpool_workers_start(const struct tld_config *cfg, unsigned workers, t
 		}
 		pid_t pid = fork();
 		if (pid == 0) {
-			child_main(cfg, ws->sh, w, sv[1], parent);
+			child_main(cfg, ws->sh, sv[1], parent);
 		}
 		close(sv[1]);
 		if (pid < 0) {
