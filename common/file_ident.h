@@ -6,8 +6,10 @@
  * means the same bytes as when it was taken; a caller that wrote (or
  * hashed) a file and took its identity then may later trust what it knows
  * of the bytes while the identity is equal, instead of reading them again
- * (damaged, edited or replaced files are told apart; a malicious root
- * resetting ctime through the clock is not in scope).
+ * (edited, truncated or replaced files are told apart: whatever goes through
+ * the file system.  Damage below it -- a bad disk block, bytes lost in a
+ * crash -- leaves the identity as it was and is not seen; nor is a
+ * malicious root resetting ctime through the clock).
  */
 #pragma once
 

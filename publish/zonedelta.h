@@ -29,7 +29,9 @@
  *    beside the walk; or, for an image whose identity is the one recorded
  *    when the publish that wrote it put it in place (common/file_ident.h:
  *    not written, truncated or renamed over since), the recorded check is
- *    its own and it is not summed again), the image's structure
+ *    taken as its own and it is not summed again: damage below the file
+ *    system, which leaves the identity alone, is then caught only as far as
+ *    the structure checks below catch it), the image's structure
  *    (every record within bounds, a valid owner), its serial, its record
  *    count equal to the file's line count, its SOA record equal to the
  *    file's SOA line read again, each removed record found byte for byte
