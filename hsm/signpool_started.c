@@ -599,12 +599,14 @@ static int make_area(const tld_signpool_t *pool, const struct tld_sign_req *reqs
 		msg_len += reqs[i].len;
 	}
 	signpool_area_layout(&h, n, nw, pool->k.max_sig, msg_len ? msg_len : 1);
-	*afd = memfd_create("tldsign-sign-batch", MFD_CLOEXEC);
+	*afd = memfd_create("tldsign-sign-batch", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (*afd < 0) {
 		return TLD_EAGAIN;
 	}
 	void *base = MAP_FAILED;
-	if (ftruncate(*afd, (off_t)h.size) == 0) {
+	/* sealed at its size: no worker can shrink it under the parent's mapping (SIGBUS) */
+	if (ftruncate(*afd, (off_t)h.size) == 0 &&
+	    fcntl(*afd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0) {
 		base = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_SHARED, *afd, 0);
 	}
 	if (base == MAP_FAILED) {
