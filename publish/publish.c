@@ -56,7 +56,6 @@ struct tld_publish_prep {
 	char stem[256];
 	char image[PATH_MAX], journal[PATH_MAX];          /*!< final names */
 	char zone_tmp[PATH_MAX], image_tmp[PATH_MAX], journal_tmp[PATH_MAX]; /*!< "" = none */
-	struct stat image_written;       /*!< the image temporary as written (st_ino 0: unknown) */
 	char jdir[PATH_MAX];
 };
 
@@ -515,9 +514,6 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	if ((r = side_join(&save)) != TLD_OK || (r = side_join(&digest)) != TLD_OK) {
 		goto fail;
 	}
-	if (stat(p->image_tmp, &p->image_written) != 0) {
-		p->image_written.st_ino = 0;  /* its identity not recorded: the next publish checks it */
-	}
 	tld_debug("publish: prepared in %.3f s (CPU s in brackets): %s %.3f (%.3f), image file %.3f "
 	          "(%.3f), SHA-256 and check %.3f (%.3f) %s, the rest (%.3f)",
 	          tld_side_now() - t0, delta != NULL ? "delta" : "whole text", plan_seconds, plan_cpu,
@@ -610,12 +606,6 @@ int tld_publish_commit(tld_publish_prep_t *p, tld_statedb_t *db, struct tld_publ
 		goto fail;
 	}
 	p->zone_tmp[0] = p->image_tmp[0] = 0;
-	/* the image's identity once in place, when it is the file written: the next publish trusts
-	 * the recorded check of a file with it (publish/zonedelta.h) */
-	if (p->image_written.st_ino == 0 ||
-	    !tld_file_ident_as_written(p->image, &p->image_written, p->res.image_ident)) {
-		p->res.image_ident[0] = 0;
-	}
 	const char *journal = NULL;
 	if (p->journal_tmp[0] != 0) {
 		if (rename(p->journal_tmp, p->journal) == 0 && fsync_dir(p->jdir) == TLD_OK) {

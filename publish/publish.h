@@ -43,8 +43,6 @@ struct tld_version_info {
 	int64_t time;
 	char image_check[17];       /*!< tld_image_check() of the image, hex; "" when not recorded */
 	char text_check[17];        /*!< tld_zone_text_check() of the file, hex; "" when not recorded */
-	char image_ident[TLD_FILE_IDENT_LEN]; /*!< tld_file_ident() of the image as this publish left it
-	                                          (common/file_ident.h); "" when not recorded */
 };
 
 struct tld_publish_result {
@@ -55,8 +53,6 @@ struct tld_publish_result {
 	char digest[65];            /*!< SHA-256 of the zone file, hex */
 	char image_check[17];       /*!< tld_image_check() of its image, hex */
 	char text_check[17];        /*!< tld_zone_text_check() of the zone file, hex */
-	char image_ident[TLD_FILE_IDENT_LEN]; /*!< tld_file_ident() of the image once in place, when it was
-	                                          still the file written; "" otherwise */
 	char file[4096];            /*!< the published zone file */
 	size_t records;
 	size_t removed, added;      /*!< journal entry content (0 when no previous version) */

@@ -24,8 +24,7 @@ int tld_versions_init(tld_statedb_t *db)
 		"CREATE TABLE IF NOT EXISTS publish_versions ("
 		" id INTEGER PRIMARY KEY AUTOINCREMENT, serial INTEGER NOT NULL,"
 		" digest TEXT NOT NULL, file TEXT NOT NULL, image TEXT NOT NULL,"
-		" records INTEGER NOT NULL, time INTEGER NOT NULL, image_check TEXT, text_check TEXT,"
-		" image_ident TEXT);"
+		" records INTEGER NOT NULL, time INTEGER NOT NULL, image_check TEXT, text_check TEXT);"
 		"CREATE TABLE IF NOT EXISTS publish_journal ("
 		" id INTEGER PRIMARY KEY AUTOINCREMENT, from_serial INTEGER NOT NULL,"
 		" to_serial INTEGER NOT NULL, file TEXT NOT NULL, bytes INTEGER NOT NULL,"
@@ -33,9 +32,8 @@ int tld_versions_init(tld_statedb_t *db)
 	if (r != TLD_OK) {
 		return r;
 	}
-	/* a state store made before the checks or the image's identity: each column added (NULL: not
-	 * recorded) */
-	const char *added[] = { "image_check", "text_check", "image_ident" };
+	/* a state store made before the checks: each column added (NULL: not recorded) */
+	const char *added[] = { "image_check", "text_check" };
 	for (size_t k = 0; k < sizeof(added) / sizeof(added[0]) && r == TLD_OK; k++) {
 		r = tld_statedb_add_column(db, "publish_versions", added[k], "TEXT");
 	}
@@ -55,8 +53,8 @@ int tld_versions_current(tld_statedb_t *db, struct tld_version_info *out)
 	if (r != TLD_OK) {
 		return r;
 	}
-	if (sqlite3_prepare_v2(h, "SELECT id, serial, file, image, digest, time, image_check, text_check,"
-	                       " image_ident FROM publish_versions ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(h, "SELECT id, serial, file, image, digest, time, image_check, text_check"
+	                       " FROM publish_versions ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
 		return tld_statedb_error(db, "reading the current version");
 	}
 	int rc = sqlite3_step(st);
@@ -69,7 +67,6 @@ int tld_versions_current(tld_statedb_t *db, struct tld_version_info *out)
 		out->time = sqlite3_column_int64(st, 5);
 		copy_text(out->image_check, sizeof(out->image_check), sqlite3_column_text(st, 6));
 		copy_text(out->text_check, sizeof(out->text_check), sqlite3_column_text(st, 7));
-		copy_text(out->image_ident, sizeof(out->image_ident), sqlite3_column_text(st, 8));
 		r = TLD_OK;
 	} else if (rc == SQLITE_DONE) {
 		r = TLD_ENOENT;
@@ -257,7 +254,7 @@ int tld_versions_record(tld_statedb_t *db, const struct tld_publish_result *res,
 		return r;
 	}
 	if (sqlite3_prepare_v2(h, "INSERT INTO publish_versions (serial, digest, file, image, records,"
-	                       " time, image_check, text_check, image_ident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	                       " time, image_check, text_check) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	                       -1, &st, NULL) != SQLITE_OK) {
 		goto fail;
 	}
@@ -267,8 +264,8 @@ int tld_versions_record(tld_statedb_t *db, const struct tld_publish_result *res,
 	sqlite3_bind_text(st, 4, image, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)res->records);
 	sqlite3_bind_int64(st, 6, tld_now());
-	const char *checks[3] = { res->image_check, res->text_check, res->image_ident };
-	for (int k = 0; k < 3; k++) {
+	const char *checks[2] = { res->image_check, res->text_check };
+	for (int k = 0; k < 2; k++) {
 		if (checks[k][0] != 0) {
 			sqlite3_bind_text(st, 7 + k, checks[k], -1, SQLITE_STATIC);
 		} else {

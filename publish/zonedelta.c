@@ -241,7 +241,6 @@ struct check_job {
 	const struct tld_version_info *cur;
 	const char *name;
 	int r;
-	bool as_left;              /*!< the image had the identity recorded: not summed */
 };
 
 /* Waits for a check.  \return its result */
@@ -278,17 +277,13 @@ static void check_image(void *arg)
 		job->r = TLD_ENOMEM;
 		return;
 	}
-	/* every record checked and its check summed in one pass; the sum not made for the image
-	 * file the publish that recorded it left (its identity recorded): its check is the one
-	 * recorded with it */
-	bool as_left = tld_file_ident_same(d->old_image.fd, job->cur->image_ident);
-	if (tld_image_index(d->img, d->img_len, d->mark, d->count, MARK_STRIDE, as_left ? NULL : &sum) != TLD_OK ||
+	/* every record checked and its check summed in one pass */
+	if (tld_image_index(d->img, d->img_len, d->mark, d->count, MARK_STRIDE, &sum) != TLD_OK ||
 	    tld_get16(d->img + 1 + d->img[0]) != TLD_RR_SOA) {
 		job->r = tld_delta_refuse(job->name, "%s: corrupt zone image", path);
 		return;
 	}
-	job->as_left = as_left;
-	if (!as_left && sum != d->old_check) {
+	if (sum != d->old_check) {
 		job->r = tld_delta_refuse(job->name, "%s: not the image recorded (its check differs)", path);
 		return;
 	}
@@ -395,8 +390,7 @@ int tld_zone_delta_plan(const struct tld_version_info *cur, const char *name, co
 	}
 	tld_info("%s: delta from serial %u: %zu lines differ, %zu records removed, %zu added", name,
 	         cur->serial, changed, d->removed.n, d->added.n);
-	tld_debug("publish: delta: current image %s and indexed in %.3f s (%.3f CPU s) beside the walk",
-	          image.as_left ? "as recorded (its identity), its structure checked" : "checked",
+	tld_debug("publish: delta: current image checked and indexed in %.3f s (%.3f CPU s) beside the walk",
 	          image.run.seconds, image.run.cpu_seconds);
 	*out = d;
 	return TLD_OK;

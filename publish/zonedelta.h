@@ -26,12 +26,9 @@
  *    the recorded ones (a file or image damaged, edited or replaced since is
  *    not used; the file's check is fed by the walk, which reads every byte
  *    of it, the image's is summed in the pass that indexes it, on a thread
- *    beside the walk; or, for an image whose identity is the one recorded
- *    when the publish that wrote it put it in place (common/file_ident.h:
- *    not written, truncated or renamed over since), the recorded check is
- *    taken as its own and it is not summed again: damage below the file
- *    system, which leaves the identity alone, is then caught only as far as
- *    the structure checks below catch it), the image's structure
+ *    beside the walk -- always: the image is what AXFR serves, and damage
+ *    below the file system leaves a file's identity alone, so a recorded
+ *    identity is no proof of its bytes), the image's structure
  *    (every record within bounds, a valid owner), its serial, its record
  *    count equal to the file's line count, its SOA record equal to the
  *    file's SOA line read again, each removed record found byte for byte
