@@ -221,3 +221,36 @@ char *tld_duration_format(int64_t seconds, char *buf, size_t size)
 	}
 	return buf;
 }
+
+static double clock_seconds(clockid_t id)
+{
+	struct timespec ts;
+	if (clock_gettime(id, &ts) != 0) {
+		return 0;
+	}
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double tld_mono_seconds(void)
+{
+	return clock_seconds(CLOCK_MONOTONIC);
+}
+
+int64_t tld_mono_ms(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+		return 0;
+	}
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double tld_thread_cpu_seconds(void)
+{
+	return clock_seconds(CLOCK_THREAD_CPUTIME_ID);
+}
+
+double tld_process_cpu_seconds(void)
+{
+	return clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+}

@@ -19,6 +19,19 @@ void tld_clock_set(tld_time_t now);
 /*! "Now" as fixed by tld_clock_set(); the wall clock if it was never called. */
 tld_time_t tld_now(void);
 
+/*
+ * Timers for logs and measurements only (never for a decision: those read
+ * tld_now()).  Seconds as double, 0 if the clock cannot be read.
+ */
+/*! Monotonic wall-clock seconds (CLOCK_MONOTONIC). */
+double tld_mono_seconds(void);
+/*! Monotonic milliseconds (CLOCK_MONOTONIC), for timeouts. */
+int64_t tld_mono_ms(void);
+/*! CPU seconds of the calling thread (CLOCK_THREAD_CPUTIME_ID). */
+double tld_thread_cpu_seconds(void);
+/*! CPU seconds of the whole process (CLOCK_PROCESS_CPUTIME_ID). */
+double tld_process_cpu_seconds(void);
+
 /*! Whether the clock was pinned by --now. */
 int tld_clock_is_pinned(void);
 void tld_clock_pin(tld_time_t now);

@@ -3,16 +3,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/progress.h"
 
 /* -- internal API -- */
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* -- public API -- */
 
@@ -31,7 +25,7 @@ void tld_progress_update(struct tld_progress *p, uint64_t done)
 	if (!p->enabled) {
 		return;
 	}
-	int64_t now = monotonic_ms();
+	int64_t now = tld_mono_ms();
 	if (now - p->last_ms < 200 && done != p->total) {
 		return;
 	}

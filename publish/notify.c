@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/statedb.h"
@@ -25,13 +26,6 @@
 #define FIRST_RETRY_MS 500
 #define MAX_RETRY_MS 8000
 #define CHECK_INTERVAL_MS 500
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 enum mode { MODE_NOTIFY, MODE_SOA };
 
@@ -59,7 +53,7 @@ static uint16_t random_id(void)
 {
 	uint16_t id = 0;
 	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
-		id = (uint16_t)(mono_ms() * 2654435761u >> 16);
+		id = (uint16_t)(tld_mono_ms() * 2654435761u >> 16);
 	}
 	return id;
 }
@@ -145,7 +139,7 @@ static int exchange_all(const struct tld_config *cfg, const struct target *targe
 	struct peer *peers = calloc(n ? n : 1, sizeof(*peers));
 	struct pollfd *pfd = calloc(n ? n : 1, sizeof(*pfd));
 	uint8_t buf[QUERY_MAX], in[4096];
-	int64_t start = mono_ms(), deadline = start + timeout_ms;
+	int64_t start = tld_mono_ms(), deadline = start + timeout_ms;
 	int r = TLD_OK;
 
 	if (peers == NULL || pfd == NULL) {
@@ -171,7 +165,7 @@ static int exchange_all(const struct tld_config *cfg, const struct target *targe
 		peers[i].interval = mode == MODE_NOTIFY ? FIRST_RETRY_MS : CHECK_INTERVAL_MS;
 	}
 	for (;;) {
-		int64_t now = mono_ms(), wake = deadline;
+		int64_t now = tld_mono_ms(), wake = deadline;
 		bool pending = false;
 		for (size_t i = 0; i < n; i++) {
 			struct peer *p = &peers[i];
@@ -219,10 +213,10 @@ static int exchange_all(const struct tld_config *cfg, const struct target *targe
 			if (take_response(&peers[i], mode, in, (size_t)got, serial, &st[i])) {
 				peers[i].done = true;
 				if (mode == MODE_NOTIFY) {
-					st[i].ack_ms = mono_ms() - start;
+					st[i].ack_ms = tld_mono_ms() - start;
 				} else {
 					st[i].confirmed = true;
-					st[i].lag_ms = mono_ms() - start;
+					st[i].lag_ms = tld_mono_ms() - start;
 				}
 			}
 		}

@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/file_ident.h"
 #include "common/log.h"
@@ -446,14 +447,14 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 		tld_side_start(&digest.run, digest_job, &digest);
 	}
 	/* from the current version and the lines that changed, else from the whole text */
-	double t0 = tld_side_now(), main_cpu = tld_side_thread_cpu();
+	double t0 = tld_mono_seconds(), main_cpu = tld_thread_cpu_seconds();
 	r = current == NULL ? TLD_EAGAIN
 	                    : tld_zone_delta_plan(current, signed_path, zt.text, zt.len, &delta);
 	if (r != TLD_OK) {
 		tld_info("%s: preparing from the whole text", signed_path);
 		r = tld_image_from_zone_text(signed_path, zt.text, zt.len, &img);
 	}
-	double plan_cpu = tld_side_thread_cpu() - main_cpu, plan_seconds = tld_side_now() - t0;
+	double plan_cpu = tld_thread_cpu_seconds() - main_cpu, plan_seconds = tld_mono_seconds() - t0;
 	if (r != TLD_OK) {
 		goto fail;
 	}
@@ -516,11 +517,11 @@ int tld_publish_prepare(const struct tld_config *cfg, const struct tld_version_i
 	}
 	tld_debug("publish: prepared in %.3f s (CPU s in brackets): %s %.3f (%.3f), image file %.3f "
 	          "(%.3f), SHA-256 and check %.3f (%.3f) %s, the rest (%.3f)",
-	          tld_side_now() - t0, delta != NULL ? "delta" : "whole text", plan_seconds, plan_cpu,
+	          tld_mono_seconds() - t0, delta != NULL ? "delta" : "whole text", plan_seconds, plan_cpu,
 	          save.run.seconds, save.run.cpu_seconds, digest.run.seconds, digest.run.cpu_seconds,
 	          !trusted ? "beside them" : whole ? "made by the writer of the file"
 	          : "beside them, gone on with from the writer's",
-	          tld_side_thread_cpu() - main_cpu - plan_cpu);
+	          tld_thread_cpu_seconds() - main_cpu - plan_cpu);
 	snprintf(p->res.text_check, sizeof(p->res.text_check), "%016llx", (unsigned long long)digest.check);
 	text_close(&zt);
 	tld_image_free(img);

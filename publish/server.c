@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "common/clock.h"
 #include "common/yaml_schema.h"
 #include "publish/server.h"
 
@@ -106,13 +107,6 @@ struct tld_server_limits tld_server_limits_default(void)
 	return l;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t wall_now(void)
 {
 	return (int64_t)time(NULL);
@@ -180,7 +174,7 @@ static void *loader_main(void *arg)
 {
 	struct load_job *job = arg;
 	struct snapshot *s = calloc(1, sizeof(*s));
-	int64_t t0 = mono_ms();
+	int64_t t0 = tld_mono_ms();
 
 	if (s != NULL) {
 		atomic_init(&s->refs, 1);
@@ -207,7 +201,7 @@ static void *loader_main(void *arg)
 	}
 	if (s != NULL) {
 		tld_notice("loaded serial %u (%zu records, %zu journal entries) in %lld ms",
-		           s->zone->serial, s->zone->count, s->njournal, (long long)(mono_ms() - t0));
+		           s->zone->serial, s->zone->count, s->njournal, (long long)(tld_mono_ms() - t0));
 	}
 	pthread_mutex_lock(&job->srv->lock);
 	job->srv->loaded = s;
@@ -243,7 +237,7 @@ static void check_new_version(struct tld_server *srv, bool wait)
 			srv->current = s;
 		}
 	}
-	int64_t now = mono_ms();
+	int64_t now = tld_mono_ms();
 	if (!wait && now - srv->last_check_ms < srv->limits.reload_interval_ms) {
 		return;
 	}
@@ -668,7 +662,7 @@ static void handle_accept(struct tld_server *srv, int lfd)
 		c->fd = fd;
 		c->peer = src;
 		snprintf(c->peer_text, sizeof(c->peer_text), "%s", text);
-		c->last_active_ms = mono_ms();
+		c->last_active_ms = tld_mono_ms();
 		srv->conns[srv->nconns++] = c;
 	}
 }
@@ -734,7 +728,7 @@ static void start_stream(struct tld_server *srv, struct conn *c, const struct tl
 	c->tsig = *tsig;
 	c->messages = 0;
 	c->bytes = 0;
-	c->started_ms = mono_ms();
+	c->started_ms = tld_mono_ms();
 	c->kind = "AXFR";
 	c->seg[0] = (struct segment){ z, 0, 1 };
 	if (m->qtype == TLD_RR_IXFR &&
@@ -760,7 +754,7 @@ static void finish_stream(struct conn *c)
 {
 	tld_notice("transfer %s to %s key %s serial %u: %u messages, %llu bytes, %lld ms", c->kind,
 	           c->peer_text, c->tsig_on ? c->tsig.key->name : "none", c->snap->zone->serial,
-	           c->messages, (unsigned long long)c->bytes, (long long)(mono_ms() - c->started_ms));
+	           c->messages, (unsigned long long)c->bytes, (long long)(tld_mono_ms() - c->started_ms));
 	snapshot_release(c->snap);
 	c->snap = NULL;
 	c->streaming = false;
@@ -810,7 +804,7 @@ static bool conn_read(struct tld_server *srv, struct conn *c)
 		return true;
 	}
 	c->in_len += (size_t)n;
-	c->last_active_ms = mono_ms();
+	c->last_active_ms = tld_mono_ms();
 	return conn_process(srv, c);
 }
 
@@ -839,7 +833,7 @@ static bool conn_write(struct tld_server *srv, struct conn *c)
 		}
 		c->out_pos += (size_t)n;
 		c->bytes += (uint64_t)n;
-		c->last_active_ms = mono_ms();
+		c->last_active_ms = tld_mono_ms();
 	}
 	return true;
 }
@@ -909,7 +903,7 @@ int tld_server_run(tld_server_t *srv, volatile sig_atomic_t *stop)
 		}
 timeouts:
 		for (size_t i = 0; i < srv->nconns;) {
-			if (mono_ms() - srv->conns[i]->last_active_ms > srv->limits.idle_timeout_ms) {
+			if (tld_mono_ms() - srv->conns[i]->last_active_ms > srv->limits.idle_timeout_ms) {
 				tld_info("%s: idle connection closed", srv->conns[i]->peer_text);
 				conn_close(srv, i);
 			} else {

@@ -4,32 +4,15 @@
 #include <stddef.h>
 #include <time.h>
 
-static double clock_seconds(clockid_t id)
-{
-	struct timespec ts;
-	if (clock_gettime(id, &ts) != 0) {
-		return 0;
-	}
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double tld_side_thread_cpu(void)
-{
-	return clock_seconds(CLOCK_THREAD_CPUTIME_ID);
-}
-
-double tld_side_now(void)
-{
-	return clock_seconds(CLOCK_MONOTONIC);
-}
+#include "common/clock.h"
 
 /* Runs the job, noting the CPU time it took. */
 static void side_run(struct tld_side_job *job)
 {
-	double t0 = tld_side_now(), c0 = tld_side_thread_cpu();
+	double t0 = tld_mono_seconds(), c0 = tld_thread_cpu_seconds();
 	job->fn(job->arg);
-	job->cpu_seconds = tld_side_thread_cpu() - c0;
-	job->seconds = tld_side_now() - t0;
+	job->cpu_seconds = tld_thread_cpu_seconds() - c0;
+	job->seconds = tld_mono_seconds() - t0;
 }
 
 static void *side_main(void *p)

@@ -19,12 +19,6 @@ struct tld_side_job {
 	double cpu_seconds;        /*!< CPU time the job took (its thread's), once joined */
 };
 
-/*! CPU seconds the calling thread has used so far. */
-double tld_side_thread_cpu(void);
-
-/*! Seconds of a monotonic clock. */
-double tld_side_now(void);
-
 /*! \brief Runs fn(arg) on a thread of its own, or here and now when none can be had. */
 void tld_side_start(struct tld_side_job *job, void (*fn)(void *arg), void *arg);
 

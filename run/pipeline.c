@@ -2,14 +2,9 @@
 /* `tldsign run`: the stages of DESIGN.md section 3, in order (run/pipeline.h, run/run_internal.h). */
 #include "run/run_internal.h"
 
-/* -- internal API -- */
+#include "common/clock.h"
 
-double run_mono_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+/* -- internal API -- */
 
 void run_add_message(struct run *r, const char *text)
 {
@@ -72,14 +67,14 @@ static void start_hsm_workers(struct run *r)
 	if (!r->cfg->hsm.early_workers) {
 		return;
 	}
-	double t0 = run_mono_seconds();
+	double t0 = tld_mono_seconds();
 	int err = tld_signpool_workers_start(r->cfg, r->opts->workers, &r->hsm_workers);
 	if (err != TLD_OK) {
 		tld_info("run: the signing workers could not be started early (%s); they are forked per batch",
 		         tld_strerror(err));
 		return;
 	}
-	tld_debug("run: signing workers started in %.3f s", run_mono_seconds() - t0);
+	tld_debug("run: signing workers started in %.3f s", tld_mono_seconds() - t0);
 }
 
 void run_stop_hsm_workers(struct run *r)
@@ -142,9 +137,9 @@ static int stage_load(struct run *r)
 static void *report_main(void *arg)
 {
 	struct report_job *j = arg;
-	double t0 = run_mono_seconds();
+	double t0 = tld_mono_seconds();
 	j->err = tld_zonegen_write_report(j->zg, j->path);
-	j->seconds = run_mono_seconds() - t0;
+	j->seconds = tld_mono_seconds() - t0;
 	return NULL;
 }
 
@@ -176,11 +171,11 @@ static int join_report(struct run *r)
 {
 	struct report_job *j = &r->zg_report;
 	if (j->started && !j->joined) {
-		double t0 = run_mono_seconds();
+		double t0 = tld_mono_seconds();
 		pthread_join(j->thread, NULL);
 		j->joined = true;
 		tld_info("run: export: report written beside the run in %.2f s (waited %.2f s for it)",
-		         j->seconds, run_mono_seconds() - t0);
+		         j->seconds, tld_mono_seconds() - t0);
 	}
 	return j->err;
 }
@@ -193,12 +188,12 @@ static int join_report(struct run *r)
  */
 static int stage_export(struct run *r)
 {
-	double t0 = run_mono_seconds();
+	double t0 = tld_mono_seconds();
 	int err = tld_zonegen_build(r->cfg, NULL, &r->zg);
 	if (err != TLD_OK) {
 		return err;
 	}
-	double t_built = run_mono_seconds();
+	double t_built = tld_mono_seconds();
 	if ((err = start_report(r)) != TLD_OK) {
 		return err;
 	}
@@ -368,11 +363,11 @@ static double cpu_seconds(void)
 
 static int run_stage(struct run *r, enum tld_stage stage, stage_fn fn)
 {
-	double t0 = run_mono_seconds(), c0 = cpu_seconds();
+	double t0 = tld_mono_seconds(), c0 = cpu_seconds();
 	tld_progress_update(&r->progress, (uint64_t)stage);
 	tld_debug("run: stage %s", tld_stage_name(stage));
 	int err = fn(r);
-	double wall = run_mono_seconds() - t0;
+	double wall = tld_mono_seconds() - t0;
 	r->report.stage_seconds[stage] += wall;
 	/* CPU beside wall time: on a shared machine the wall time alone misleads */
 	tld_info("run: stage %s: %.2f s, %.2f s CPU", tld_stage_name(stage), wall,
@@ -430,7 +425,7 @@ static int run_stages(struct run *r)
 static void report(struct run *r, int result)
 {
 	r->report.result = result;
-	r->report.duration = run_mono_seconds() - r->t_start;
+	r->report.duration = tld_mono_seconds() - r->t_start;
 	r->report.messages = (const char *const *)r->messages;
 	r->report.messages_count = r->n_messages;
 	if (r->db != NULL) {
@@ -483,7 +478,7 @@ int tld_run_pipeline(const struct tld_run_opts *opts)
 	struct run r;
 	memset(&r, 0, sizeof(r));
 	r.opts = opts;
-	r.t_start = run_mono_seconds();
+	r.t_start = tld_mono_seconds();
 	r.report.started = opts->now;
 	tld_progress_start(&r.progress, "run", TLD_STAGE_COUNT);
 

@@ -127,8 +127,6 @@ struct run {
 
 /* -- shared helpers (run/pipeline.c) -- */
 
-/*! Monotonic clock, seconds. */
-double run_mono_seconds(void);
 
 /*! Adds a refusal or warning to the run's report (copied; dropped when the list is full). */
 void run_add_message(struct run *r, const char *text);

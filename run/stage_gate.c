@@ -2,6 +2,8 @@
 /* `tldsign run` stages 8-9: the verification gate, publish, NOTIFY (run/run_internal.h). */
 #include "run/run_internal.h"
 
+#include "common/clock.h"
+
 /* Hard-links from to to, replacing to atomically; the file replaced is freed by the next run. */
 static int link_replace(const char *from, const char *to)
 {
@@ -182,7 +184,7 @@ static void *prepare_publish(void *arg)
 {
 	struct prep_job *job = arg;
 	struct run *r = job->r;
-	double t0 = run_mono_seconds();
+	double t0 = tld_mono_seconds();
 	/* signed.zone is written by rename and fsynced (signer): the version may link it */
 	/* pruned versions' files are removed by the next run beside its first stages */
 	/* the patch run's signer hashed signed.zone as it wrote it (signer/sign_patch_write.c) */
@@ -190,7 +192,7 @@ static void *prepare_publish(void *arg)
 	                               .text_digest = &r->sig.text_digest };
 	job->err = tld_publish_prepare(r->cfg, r->have_current ? &r->current : NULL, r->signed_path,
 	                               &po, &job->prep);
-	job->done_at = run_mono_seconds();
+	job->done_at = tld_mono_seconds();
 	job->seconds = job->done_at - t0;
 	return NULL;
 }
@@ -221,7 +223,7 @@ void run_join_prepare(struct run *r)
 /* Stage 9a: publish (the commit point), once the preparation is complete. */
 int run_stage_publish(struct run *r)
 {
-	double t0 = run_mono_seconds();
+	double t0 = tld_mono_seconds();
 	bool beside = r->prep.started;
 	int err = run_wait_unsigned_file(r); /* a failed write fails the run: nothing published */
 	if (err != TLD_OK) {
@@ -234,7 +236,7 @@ int run_stage_publish(struct run *r)
 	if (r->prep.err != TLD_OK) {
 		return r->prep.err;
 	}
-	double t_prepared = run_mono_seconds();
+	double t_prepared = tld_mono_seconds();
 	r->report.publish_prepared_seconds = r->prep.seconds;
 	tld_publish_prep_t *prep = r->prep.prep;
 	r->prep.prep = NULL;
@@ -243,7 +245,7 @@ int run_stage_publish(struct run *r)
 	if (err != TLD_OK && !(err == TLD_EIO && r->pub.after_publish_ran)) {
 		return err;
 	}
-	double t_published = run_mono_seconds();
+	double t_published = tld_mono_seconds();
 	r->report.published = !r->pub.unchanged;
 	r->report.serial = r->pub.serial;
 	if (r->report.published) {
@@ -252,7 +254,7 @@ int run_stage_publish(struct run *r)
 	tld_info("run: publish: prepared in %.2f s%s (waited %.2f s for it), committed in %.2f s, "
 	         "previous version kept in %.2f s", r->prep.seconds,
 	         beside ? " beside the verification" : "", t_prepared - t0,
-	         t_published - t_prepared, run_mono_seconds() - t_published);
+	         t_published - t_prepared, tld_mono_seconds() - t_published);
 	return err;
 }
 

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 
 #include "run/run_internal.h"
+
+#include "common/clock.h"
 #include "signer/patch.h"
 
 /* The share of owners (delegations and glue) changed beyond which the whole zone is signed. */
@@ -92,9 +94,9 @@ static int texts(struct run *r, const char *ident, size_t old_len)
 			old_digest_main(&od);
 		}
 	}
-	double t0 = run_mono_seconds();
+	double t0 = tld_mono_seconds();
 	int err = tld_run_unsigned_text(r->zg, &r->unsigned_text, &r->unsigned_text_len);
-	double made = run_mono_seconds() - t0;
+	double made = tld_mono_seconds() - t0;
 	if (threaded) {
 		pthread_join(tid, NULL);
 	}
@@ -125,7 +127,7 @@ int run_sign_patched(struct run *r, const struct signer_sign_opts *so)
 	if (!r->unsigned_due || r->unsigned_started) {
 		return TLD_EAGAIN;
 	}
-	double t0 = run_mono_seconds();
+	double t0 = tld_mono_seconds();
 	void *old = NULL;
 	size_t old_len = 0;
 	char ident[96] = "";
@@ -155,7 +157,7 @@ int run_sign_patched(struct run *r, const struct signer_sign_opts *so)
 	}
 	if (err == TLD_OK) {
 		tld_info("run: sign: signed as a patch of serial %" PRIu32 " in %.2f s", r->current.serial,
-		         run_mono_seconds() - t0);
+		         tld_mono_seconds() - t0);
 	}
 	if (err == TLD_OK && !r->sig.unchanged) {
 		/*

@@ -4,6 +4,8 @@
 
 #include "run/run_internal.h"
 
+#include "common/clock.h"
+
 /* The SOA serial of a zone file written by the signer (first SOA record). */
 static bool zone_file_serial(const char *path, uint32_t *serial)
 {
@@ -90,7 +92,7 @@ int run_wait_unsigned_file(struct run *r)
 	if (r->unsigned_job == NULL) {
 		return r->unsigned_err;
 	}
-	double t0 = run_mono_seconds(), took = 0, cpu = 0;
+	double t0 = tld_mono_seconds(), took = 0, cpu = 0;
 	r->unsigned_err = tld_run_unsigned_finish(r->unsigned_job, r->cur.unsigned_digest, &took, &cpu);
 	r->unsigned_job = NULL;
 	struct stat st;
@@ -99,7 +101,7 @@ int run_wait_unsigned_file(struct run *r)
 	}
 	if (r->unsigned_err == TLD_OK) {
 		tld_info("run: %s written and hashed beside the run in %.2f s, %.2f s CPU (waited %.2f s "
-		         "for it)", r->unsigned_path, took, cpu, run_mono_seconds() - t0);
+		         "for it)", r->unsigned_path, took, cpu, tld_mono_seconds() - t0);
 	}
 	return r->unsigned_err;
 }
@@ -124,7 +126,7 @@ static bool unsigned_zone_changed(struct run *r)
  */
 static int sign_from_memory(struct run *r, const struct signer_sign_opts *so)
 {
-	double t0 = run_mono_seconds();
+	double t0 = tld_mono_seconds();
 	struct signer_zone *z = NULL;
 	struct tld_zonegen_text *text = NULL;
 	/* the file's text is made beside the handover only while the file is still to be written */
@@ -133,7 +135,7 @@ static int sign_from_memory(struct run *r, const struct signer_sign_opts *so)
 	if (err != TLD_OK) {
 		return err;
 	}
-	double handed = run_mono_seconds() - t0;
+	double handed = tld_mono_seconds() - t0;
 	tld_debug("run: sign: %zu records handed over from zonegen in %.2f s%s", z->nrrs, handed,
 	          text != NULL ? ", the text of the unsigned zone made beside them" : "");
 	if ((err = start_unsigned_file(r, text)) != TLD_OK) {

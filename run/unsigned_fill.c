@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "run/unsigned.h"
@@ -112,13 +113,6 @@ static int new_zone(const struct tld_zonegen *zg, const uint8_t *wire, const cha
 	return TLD_OK;
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One part of a fill in two parts. */
 struct part {
 	const struct tld_zonegen *zg;
@@ -185,7 +179,7 @@ static int fill_parts(const struct tld_zonegen *zg, const uint8_t *wire, struct 
 	} else {
 		p[1].err = p[0].err;
 	}
-	double t_parts = mono();
+	double t_parts = tld_mono_seconds();
 	struct signer_zone *z = p[0].f.zone, *tail = p[1].f.zone;
 	if (p[0].err != TLD_OK || p[1].err != TLD_OK || p[0].count > UINT32_MAX ||
 	    p[0].count + p[1].count > UINT32_MAX) {
@@ -202,7 +196,7 @@ static int fill_parts(const struct tld_zonegen *zg, const uint8_t *wire, struct 
 	}
 	join_texts(p, text);
 	tld_debug("%s: filled in two parts (%lu and %lu records), the second appended in %.2f s",
-	          f->source, p[0].count, p[1].count, mono() - t_parts);
+	          f->source, p[0].count, p[1].count, tld_mono_seconds() - t_parts);
 	f->dropped = p[0].f.dropped + p[1].f.dropped;
 	*out = z;
 	return TLD_OK;

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "run/unsigned.h"
@@ -186,18 +187,11 @@ static bool in_two(const struct tld_zonegen *zg)
 	return tld_zonegen_owner_count(zg) >= SPLIT_MIN_OWNERS && sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* -- public API -- */
 
 int tld_run_unsigned_text(const struct tld_zonegen *zg, char **text, size_t *len)
 {
-	double t0 = mono();
+	double t0 = tld_mono_seconds();
 	size_t bound = tld_zonegen_text_bound(zg);
 	bool two = in_two(zg);
 	int err = TLD_ENOSPC;
@@ -211,7 +205,7 @@ int tld_run_unsigned_text(const struct tld_zonegen *zg, char **text, size_t *len
 		err = text_in_one(zg, 0, text, len);
 	}
 	if (err == TLD_OK) {
-		tld_debug("unsigned zone text: %zu bytes in %.3f s (%s)", *len, mono() - t0,
+		tld_debug("unsigned zone text: %zu bytes in %.3f s (%s)", *len, tld_mono_seconds() - t0,
 		          two ? "two parts on two threads" : "one part");
 	}
 	return err;

@@ -29,6 +29,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/textcheck.h"
@@ -239,21 +240,14 @@ struct tld_run_unsigned_job {
 	double cpu_seconds;         /*!< CPU time of the writing thread */
 };
 
-static double clock_seconds(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *job_main(void *arg)
 {
 	struct tld_run_unsigned_job *j = arg;
-	double t0 = clock_seconds(CLOCK_MONOTONIC), c0 = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
+	double t0 = tld_mono_seconds(), c0 = tld_thread_cpu_seconds();
 	j->err = write_hashed(&j->content, j->path, j->md, j->hex);
 	j->content.text = NULL; /* taken */
-	j->seconds = clock_seconds(CLOCK_MONOTONIC) - t0;
-	j->cpu_seconds = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
+	j->seconds = tld_mono_seconds() - t0;
+	j->cpu_seconds = tld_thread_cpu_seconds() - c0;
 	return NULL;
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "signer/grow.h"
@@ -29,13 +30,6 @@
 #define TTL_MAX 2147483647u /* RFC 2181 8, as the zone file parser */
 
 /* -- the driver -- */
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int patch_fall_back(const char *why)
 {
@@ -507,7 +501,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	struct signer_owner_change *ch = NULL;
 	size_t nch = 0;
 	const char *why = NULL;
-	double t0 = mono();
+	double t0 = tld_mono_seconds();
 	ret = signer_text_diff(o->old_text, o->old_len, o->new_text, o->new_len, o->max_changes, &ch, &nch, &why);
 	if (ret == TLD_ERANGE) {
 		return patch_fall_back("more owners changed than a patch takes");
@@ -519,7 +513,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	if (ret != TLD_OK) {
 		return ret;
 	}
-	double t1 = mono();
+	double t1 = tld_mono_seconds();
 	ret = patch_replace_name(d, d->origin, d->origin_len); /* the SOA serial changes */
 	if (ret == TLD_OK) {
 		ret = take_changes(d, ch, nch);
@@ -529,11 +523,11 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 		ret = names_due(d);
 	}
 	d->pc.nothing = nch == 0 && d->due == 0;
-	double t2 = mono();
+	double t2 = tld_mono_seconds();
 	if (ret == TLD_OK) {
 		ret = patch_plan_chain(d);
 	}
-	double t3 = mono();
+	double t3 = tld_mono_seconds();
 	if (ret == TLD_OK) {
 		ret = make_zone(d, &d->zone);
 	}
@@ -541,7 +535,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 		return ret;
 	}
 	tld_debug("signing: patch: texts compared in %.3f s, names to replace found in %.3f s, the chain planned in "
-	          "%.3f s, their zone made in %.3f s", t1 - t0, t2 - t1, t3 - t2, mono() - t3);
+	          "%.3f s, their zone made in %.3f s", t1 - t0, t2 - t1, t3 - t2, tld_mono_seconds() - t3);
 	tld_info("signing: a patch of the previous version: %zu owners changed, %zu names re-signed for a "
 	         "signature due, %zu names signed anew in all, %zu removed, %zu NSEC3 records gone",
 	         nch, d->refresh, d->nr, d->pc.removed.count, d->pc.ngone);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "hsm/keys.h"
@@ -45,13 +46,6 @@
 #define HASH_MIN_SLOTS 256
 
 /* -- internal API -- */
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* CPU seconds (user + system) of the process and its waited-for children (the HSM workers forked per batch) */
 static double cpu_seconds(void)
@@ -1037,7 +1031,7 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 	memset(&st, 0, sizeof(st));
 	run.o = o;
 	run.z = o->zone; /* ours now: freed by run_clear() */
-	double t0 = mono(), c0 = cpu_seconds();
+	double t0 = tld_mono_seconds(), c0 = cpu_seconds();
 
 	run.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	run.rdbuf = malloc(SIGN_RDBUF_SIZE);
@@ -1063,7 +1057,7 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 		goto fail;
 	}
 	st.records_in = run.z->nrrs;
-	tld_debug("signing: read %zu records in %.2f s, peak %lu MiB", run.z->nrrs, mono() - t0, peak_mib());
+	tld_debug("signing: read %zu records in %.2f s, peak %lu MiB", run.z->nrrs, tld_mono_seconds() - t0, peak_mib());
 	ret = check_origin(&run);
 	if (ret == TLD_OK && pc == NULL && o->previous != NULL) { /* the previous version beside the build */
 		pj_running = pthread_create(&pj_tid, NULL, prev_thread, &pj) == 0;
@@ -1097,7 +1091,7 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 		goto fail;
 	}
 	run.seed = zone_seed(run.z->origin, run.z->origin_len);
-	double t1 = mono(), c1 = cpu_seconds();
+	double t1 = tld_mono_seconds(), c1 = cpu_seconds();
 	tld_debug("signing: read and built in %.2f s (cpu %.2f s; records %s), peak %lu MiB", t1 - t0, c1 - c0,
 	          run.z->rrs_merged ? "in order, a short tail merged in" : "placed by node", peak_mib());
 
@@ -1130,7 +1124,7 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 	if (ret != TLD_OK) {
 		goto fail;
 	}
-	double t2 = mono(), c2 = cpu_seconds();
+	double t2 = tld_mono_seconds(), c2 = cpu_seconds();
 	tld_debug("signing: chain in %.2f s (cpu %.2f s), peak %lu MiB", t2 - t1, c2 - c1, peak_mib());
 
 	/* serial: the previous version's, kept only when nothing else changes */
@@ -1222,7 +1216,7 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 	} else {
 		signer_sigfile_drop_signatures(run.prev); /* only its text index is needed from here on */
 	}
-	double t3 = mono(), c3 = cpu_seconds();
+	double t3 = tld_mono_seconds(), c3 = cpu_seconds();
 	tld_debug("signing: signatures in %.2f s (cpu %.2f s, %s), peak %lu MiB", t3 - t2, c3 - c2,
 	          ps.started_batches > 0 ? "not the workers started early: they count when they end"
 	                             : "workers included",
@@ -1232,7 +1226,7 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 	if (ret != TLD_OK) {
 		goto fail;
 	}
-	double t4 = mono();
+	double t4 = tld_mono_seconds();
 	tld_debug("signing: written in %.2f s (cpu %.2f s), peak %lu MiB", t4 - t3, cpu_seconds() - c3, peak_mib());
 
 	st.serial = serial;

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "common/atomic_file.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/file_ident.h"
 #include "common/log.h"
@@ -53,21 +54,6 @@
 #include "signer/zparse.h"
 
 /* -- internal API -- */
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU seconds of the calling thread. */
-static double thread_cpu(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /*
  * The sort key (signer/dname.h) of an absolute name in presentation form
@@ -592,7 +578,7 @@ static void hash_text(struct side_job *j)
 static void *side_thread(void *arg)
 {
 	struct side_job *j = arg;
-	double t0 = mono();
+	double t0 = tld_mono_seconds();
 	j->ret = tld_atomic_file_open(j->path, 0644, &j->af);
 	if (j->ret == TLD_OK) {
 		FILE *f = tld_atomic_file_stream(j->af);
@@ -601,12 +587,12 @@ static void *side_thread(void *arg)
 			j->ret = TLD_EIO; /* the commit's fsync then finds nothing to wait for */
 		}
 	}
-	double t1 = mono();
+	double t1 = tld_mono_seconds();
 	j->seconds = t1 - t0;
 	if (j->ret == TLD_OK && j->hash) {
 		hash_text(j);
 	}
-	j->hash_seconds = mono() - t1;
+	j->hash_seconds = tld_mono_seconds() - t1;
 	return NULL;
 }
 
@@ -639,12 +625,12 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 	if (snprintf(side, sizeof(side), "%s%s", path, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
 		return TLD_EINVAL;
 	}
-	double t0 = mono();
+	double t0 = tld_mono_seconds();
 	int ret = sign_write_text_memory(run, &sp.mtext, &sp.mlen, &sp.mb, &sp.nmb);
-	double t1 = mono(), c1 = thread_cpu(), c2 = c1;
+	double t1 = tld_mono_seconds(), c1 = tld_thread_cpu_seconds(), c2 = c1;
 	if (ret == TLD_OK) {
 		ret = plan_splice(&sp);
-		c2 = thread_cpu();
+		c2 = tld_thread_cpu_seconds();
 		if (ret == TLD_EAGAIN) {
 			tld_info("signing: the previous zone text is not as its index says: the whole zone is signed");
 		}
@@ -662,7 +648,7 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 		ret = ix == NULL ? TLD_ENOMEM : write_spliced(&sp, &none, ix, &sj.nix, &sj.size);
 		sj.ix = ix;
 	}
-	double t2 = mono();
+	double t2 = tld_mono_seconds();
 	if (ret == TLD_OK) {
 		sj.hash = hash_mode() != HASH_NONE;
 		threaded = pthread_create(&tid, NULL, side_thread, &sj) == 0;
@@ -687,14 +673,14 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 			tld_error("%s: writing the signed zone failed: %s", path, tld_strerror(ret));
 		}
 	}
-	double t3 = mono();
+	double t3 = tld_mono_seconds();
 	if (hash_mode() != HASH_WHOLE) {
 		atomic_store(&sj.stop, true); /* the text is written: the hashing is not waited for */
 	}
 	if (threaded) {
 		pthread_join(tid, NULL);
 	}
-	double t4 = mono();
+	double t4 = tld_mono_seconds();
 	if (ret == TLD_OK && sj.ret != TLD_OK) {
 		ret = sj.ret;
 		if (ret != TLD_EAGAIN) {
@@ -730,7 +716,7 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 		          "file (%.2f s), waited %.2f s for it, fsync and rename %.2f s; the text's SHA-256 and check %s on "
 		          "that thread in %.2f s",
 		          sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, sp.ndrop, t2 - t1, sp.parsed, c2 - c1, t3 - t2,
-		          sj.seconds, t4 - t3, mono() - t4,
+		          sj.seconds, t4 - t3, tld_mono_seconds() - t4,
 		          run->text_digest.hex[0] != 0 ? "made"
 		          : run->text_digest.partial != NULL ? "made in part (to be gone on with)" : "not made",
 		          sj.hash_seconds);

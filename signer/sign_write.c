@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "common/atomic_file.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "signer/grow.h"
 #include "common/log.h"
@@ -67,13 +68,6 @@
 /* The version of the text and its digests: SIGN_TEXT_FORMAT_VERSION (sign_internal.h). */
 
 /* -- internal API -- */
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The previous zone text to copy unchanged blocks from (read only, shared by the writers). */
 struct text_src {
@@ -703,7 +697,7 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 	for (; started < nt && pthread_create(&tid[started], NULL, pool_worker, &p) == 0; started++) {
 	}
 	ret = TLD_OK;
-	double t0 = mono(), t_put = 0;
+	double t0 = tld_mono_seconds(), t_put = 0;
 	for (size_t k = 0; k < p.nparts && ret == TLD_OK; k++) {
 		struct text_part *tp;
 		if (started == 0) { /* no thread to be had: here */
@@ -716,13 +710,13 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 			pthread_mutex_unlock(&p.mu);
 			tp = &p.slots[k % p.nslots];
 		}
-		double p0 = mono();
+		double p0 = tld_mono_seconds();
 		ret = part_emit(tp, sink, ix, copied);
 		if (ret == TLD_OK && sink->out == NULL && sink->differs) {
 			ret = TLD_ECANCELED; /* no need to go on comparing */
 		}
 		sink_writeback(sink, ix->size);
-		t_put += mono() - p0;
+		t_put += tld_mono_seconds() - p0;
 		pthread_mutex_lock(&p.mu);
 		p.done[k % p.nslots] = false;
 		p.emitted++;
@@ -743,7 +737,7 @@ static int write_text(const struct sign_run *run, const struct text_src *src, st
 	}
 	tld_debug("signing: zone text: %u threads copying or formatting %zu nodes in %.2f s (%.1f of %.1f MiB copied "
 	          "from the previous version), written in order beside them %.2f s",
-	          started, run->z->nnodes, mono() - t0, (double)*copied / 1048576.0, (double)ix->size / 1048576.0,
+	          started, run->z->nnodes, tld_mono_seconds() - t0, (double)*copied / 1048576.0, (double)ix->size / 1048576.0,
 	          t_put);
 fail:
 	for (unsigned k = 0; k < ready; k++) {
@@ -840,13 +834,6 @@ struct side_job {
 	double seconds, cpu, patch_cpu; /* the thread's time and CPU seconds, and its CPU seconds for the patch index */
 };
 
-static double thread_cpu(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int write_patch(FILE *out, const struct sign_patch_index *pi)
 {
 	return signer_sigfile_write_patch(out, &pi->hdr, pi->chain, pi->slots, pi->names);
@@ -872,20 +859,20 @@ static int patch_after_room(struct side_job *j, FILE *out)
 static void *side_thread(void *arg)
 {
 	struct side_job *j = arg;
-	double t0 = mono();
+	double t0 = tld_mono_seconds();
 	j->ret = tld_atomic_file_open(j->path, 0644, &j->af);
 	FILE *out = j->ret == TLD_OK ? tld_atomic_file_stream(j->af) : NULL;
 	if (j->ret == TLD_OK) {
 		j->ret = sidefile_to(j->run, out, j->serial);
 	}
-	double c0 = thread_cpu();
+	double c0 = tld_thread_cpu_seconds();
 	if (j->ret == TLD_OK) {
 		j->ret = sign_patch_index(j->run, &j->patch);
 	}
 	if (j->ret == TLD_OK) {
 		j->ret = patch_after_room(j, out);
 	}
-	j->patch_cpu = thread_cpu() - c0;
+	j->patch_cpu = tld_thread_cpu_seconds() - c0;
 	if (j->ret == TLD_OK) {
 		struct text_sink sink = { .out = out };
 		off_t end = ftello(out);
@@ -893,8 +880,8 @@ static void *side_thread(void *arg)
 			sink_writeback(&sink, (uint64_t)end); /* on its way to the disk before the commit */
 		}
 	}
-	j->seconds = mono() - t0;
-	j->cpu = thread_cpu();
+	j->seconds = tld_mono_seconds() - t0;
+	j->cpu = tld_thread_cpu_seconds();
 	return NULL;
 }
 
@@ -1035,9 +1022,9 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 		return TLD_EINVAL;
 	}
 	struct text_src src;
-	double t_open = mono();
+	double t_open = tld_mono_seconds();
 	text_src_open(run, &src);
-	t_open = mono() - t_open;
+	t_open = tld_mono_seconds() - t_open;
 	if (unchanged && same_as_existing(run, &src, path, serial)) {
 		tld_info("%s: unchanged and identical to the file there: not rewritten", path);
 		text_src_close(&src);
@@ -1050,7 +1037,7 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	 * text's size and serial, so a crash between the two renames only costs
 	 * reuse.
 	 */
-	double t0 = mono();
+	double t0 = tld_mono_seconds();
 	struct side_job sj = { .run = run, .path = side, .serial = serial };
 	struct text_index ix = { 0 };
 	if (src.sf != NULL) { /* about as many blocks as before: no doubling past them */
@@ -1074,16 +1061,16 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 		}
 	}
 	text_src_close(&src);
-	double t1 = mono();
+	double t1 = tld_mono_seconds();
 	if (threaded) {
 		pthread_join(tid, NULL);
 	}
-	double t2 = mono();
+	double t2 = tld_mono_seconds();
 	if (sj.ret == TLD_OK) {
 		sj.ret = side_complete(&sj, &ix);
 	}
 	sign_patch_index_free(&sj.patch);
-	double t3 = mono();
+	double t3 = tld_mono_seconds();
 	if (sj.ret != TLD_OK) {
 		tld_error("%s: writing the signature side file failed: %s", side, tld_strerror(sj.ret));
 	}
@@ -1110,7 +1097,7 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	tld_debug("signing: previous text opened and its index hashed in %.2f s; side file (on its own thread) %.3f s "
 	          "(%.3f CPU s, its patch index %.3f), zone text %.2f s, waited %.3f s for the side file, its text index %.3f s, "
 	          "fsync and rename %.2f s",
-	          t_open, sj.seconds, threaded ? sj.cpu : 0.0, sj.patch_cpu, t1 - t0, t2 - t1, t3 - t2, mono() - t3);
+	          t_open, sj.seconds, threaded ? sj.cpu : 0.0, sj.patch_cpu, t1 - t0, t2 - t1, t3 - t2, tld_mono_seconds() - t3);
 	return ret;
 }
 

@@ -75,6 +75,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "verify/internal.h"
@@ -84,14 +85,6 @@ static double since(const struct timespec *t0)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* CPU seconds of the calling thread. */
-static double thread_cpu(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 /* ---- the tag of a file's text, and its line check, on a thread ---- */
@@ -172,7 +165,7 @@ static void *mac_run(void *arg)
 			j->line_oriented = vfy_text_line_oriented(j->text, j->len);
 		}
 	}
-	tld_debug("verify: a tag%s done, thread cpu %.3f s", ((struct vfy_mac_job *)arg)->check_lines ? " and line check" : "", thread_cpu());
+	tld_debug("verify: a tag%s done, thread cpu %.3f s", ((struct vfy_mac_job *)arg)->check_lines ? " and line check" : "", tld_thread_cpu_seconds());
 	return NULL;
 }
 
@@ -1011,7 +1004,7 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 		vfy_delta_free(d);
 		return ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
 	}
-	tld_debug("verify: files mapped at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
+	tld_debug("verify: files mapped at %.3f s (thread cpu %.3f s)", since(&t0), tld_thread_cpu_seconds());
 	/*
 	 * Beside the walk: the state read, then the previous file's tag (it
 	 * needs the state's key), on one thread (vprev.c; started ahead by the
@@ -1049,7 +1042,7 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	d->w.apex = NULL;
 	tld_info("verify: %s against %s: %zu changed subtrees (%zu and %zu bytes)", path,
 	         opts->previous, d->w.groups, d->w.ro.bytes, d->w.rn.bytes);
-	tld_debug("verify: files walked at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
+	tld_debug("verify: files walked at %.3f s (thread cpu %.3f s)", since(&t0), tld_thread_cpu_seconds());
 	if ((ret = load_part(opts->previous, &d->w.o, &d->w.ro, threads, &d->oz_path, &d->oz, why)) ==
 	            TLD_OK &&
 	    (ret = load_part(path, &d->w.n, &d->w.rn, threads, &d->nz_path, &d->nz, why)) == TLD_OK) {
@@ -1066,7 +1059,7 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 			ret = TLD_EAGAIN;
 		}
 	}
-	tld_debug("verify: changed parts and state loaded at %.3f s (thread cpu %.3f s)", since(&t0), thread_cpu());
+	tld_debug("verify: changed parts and state loaded at %.3f s (thread cpu %.3f s)", since(&t0), tld_thread_cpu_seconds());
 	if (ret == TLD_OK && d->oz->apex_wlen != d->nz->apex_wlen) {
 		*why = "the apex changed";
 		ret = TLD_EAGAIN;
@@ -1088,7 +1081,7 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 
 	memset(facts, 0, sizeof(*facts));
 	vfy_facts_clear(add);
-	tld_debug("verify: whole-zone checks start (thread cpu %.3f s)", thread_cpu());
+	tld_debug("verify: whole-zone checks start (thread cpu %.3f s)", tld_thread_cpu_seconds());
 	vfy_apex_digest(d->nz, digest);
 	if (memcmp(digest, d->pv->state.apex_digest, 32) != 0) {
 		*why = "the DNSKEY set, the NSEC3PARAM or the SOA TTLs changed";
@@ -1101,7 +1094,7 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		ret = ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
 		goto out;
 	}
-	tld_debug("verify: facts of the changed parts taken (thread cpu %.3f s)", thread_cpu());
+	tld_debug("verify: facts of the changed parts taken (thread cpu %.3f s)", tld_thread_cpu_seconds());
 	size_t ns = d->pv->state.n_sigs - rem.n_sigs + add->n_sigs;
 	if (rem.n_sigs > d->pv->state.n_sigs || rem.n_names > d->pv->state.n_names ||
 	    rem.n_nsec3 > d->pv->state.n_nsec3) {
@@ -1127,13 +1120,13 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		ret = facts->err == TLD_ENOMEM ? TLD_ENOMEM : TLD_EAGAIN;
 		goto out;
 	}
-	tld_debug("verify: facts merged (thread cpu %.3f s)", thread_cpu());
+	tld_debug("verify: facts merged (thread cpu %.3f s)", tld_thread_cpu_seconds());
 	if ((*why = check_chain(facts)) != NULL || (*why = check_times(facts, opts)) != NULL ||
 	    (*why = check_bitmaps(d->nz, add, &rem, &d->pv->state, facts)) != NULL) {
 		ret = TLD_EAGAIN;
 		goto out;
 	}
-	tld_debug("verify: whole-zone checks done (thread cpu %.3f s)", thread_cpu());
+	tld_debug("verify: whole-zone checks done (thread cpu %.3f s)", tld_thread_cpu_seconds());
 	vfy_prev_wait(d->pv);
 	vfy_mac_wait(&d->cur_mac);
 	tld_debug("verify: tags of the files done");

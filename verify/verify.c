@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "verify/internal.h"
@@ -23,14 +24,6 @@ static double elapsed(const struct timespec *since)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
-
-/* CPU seconds of the whole process so far. */
-static double cpu_seconds(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 /*
@@ -396,7 +389,7 @@ static int check_zone(struct vfy_zone *z, const struct tld_verify_opts *opts, un
 		goto fail;
 	}
 	tld_info("verify: names hashed and signatures checked at %.2f s (cpu %.2f s, %u threads)",
-	         elapsed(t0), cpu_seconds(), nt);
+	         elapsed(t0), tld_process_cpu_seconds(), nt);
 	for (unsigned t = 0; t < nt; t++) {
 		rep->rrsigs_cached += ws[t].counts.rrsigs_cached;
 	}
@@ -412,7 +405,7 @@ static int check_zone(struct vfy_zone *z, const struct tld_verify_opts *opts, un
 		vfy_check_denial(z, seq);
 		cache_writer_join(cw);
 		tld_info("verify: denial chain checked at %.2f s (cpu %.2f s)", elapsed(t0),
-		         cpu_seconds());
+		         tld_process_cpu_seconds());
 	}
 	check_dnskey_response(z, &warns, rep);
 	if (opts->ds_file != NULL && (ret = check_ds_file(z, opts->ds_file, seq, &warns)) != TLD_OK) {
@@ -541,7 +534,7 @@ static int verify_full(const char *path, const struct tld_verify_opts *opts, con
 		return ret;
 	}
 	tld_info("verify: loaded %zu records in %.2f s (cpu %.2f s)", z->n_recs, elapsed(&t0),
-	         cpu_seconds());
+	         tld_process_cpu_seconds());
 	if ((rep = report_new(path)) == NULL) {
 		ret = TLD_ENOMEM;
 		goto fail;
@@ -593,7 +586,7 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 	}
 	struct vfy_zone *z = vfy_delta_zone(d);
 	tld_info("verify: changed parts loaded in %.2f s (cpu %.2f s): %zu records", elapsed(&t0),
-	         cpu_seconds(), z->n_recs);
+	         tld_process_cpu_seconds(), z->n_recs);
 	if ((rep = report_new(path)) == NULL) {
 		ret = TLD_ENOMEM;
 		goto out;
@@ -622,7 +615,7 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 		goto out;
 	}
 	tld_info("verify: whole-zone checks on the updated facts at %.2f s (cpu %.2f s)",
-	         elapsed(&t0), cpu_seconds());
+	         elapsed(&t0), tld_process_cpu_seconds());
 	rep->mode = TLD_VERIFY_DELTA;
 	rep->subtrees_changed = vfy_delta_subtrees(d);
 	rep->records = facts.counts.records;

@@ -24,28 +24,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "verify/internal.h"
-
-/* CPU seconds of the calling thread. */
-static double thread_cpu(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
 
 /* The state, then the previous file's tag under its key (a thread of its own). */
 static void *prev_run(void *arg)
 {
 	struct tld_verify_prev *p = arg;
 	p->state_ret = vfy_vstate_load(p->state_in, NULL, 0, &p->state);
-	tld_debug("verify: state read, thread cpu %.3f s", thread_cpu());
+	tld_debug("verify: state read, thread cpu %.3f s", tld_thread_cpu_seconds());
 	p->tag_ret = p->state_ret == TLD_OK
 	                     ? vfy_filemac_tag(&p->state.file_mac, p->text.text, p->text.len, p->tag)
 	                     : TLD_ECRYPTO; /* never used: the state is not */
-	tld_debug("verify: the previous file's tag done, thread cpu %.3f s", thread_cpu());
+	tld_debug("verify: the previous file's tag done, thread cpu %.3f s", tld_thread_cpu_seconds());
 	return NULL;
 }
 

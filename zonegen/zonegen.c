@@ -29,14 +29,6 @@ static const struct {
 
 /* -- internal API -- */
 
-/* Seconds of the clock id (CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID), for the debug log. */
-static double seconds(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int check_manifest(const struct tld_zonegen *zg, const char *dir,
                           const struct tld_manifest *m)
 {
@@ -156,19 +148,19 @@ int tld_zonegen_build(const struct tld_config *cfg, const char *export_dir,
 	if (ret != TLD_OK) {
 		goto fail;
 	}
-	double w0 = seconds(CLOCK_MONOTONIC), c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+	double w0 = tld_mono_seconds(), c0 = tld_process_cpu_seconds();
 	ret = read_files(zg, dir, m);
 	if (ret != TLD_OK) {
 		goto fail;
 	}
-	double w1 = seconds(CLOCK_MONOTONIC), c1 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+	double w1 = tld_mono_seconds(), c1 = tld_process_cpu_seconds();
 	ret = zg_apply_rules(zg);
 	if (ret != TLD_OK) {
 		goto fail;
 	}
 	tld_debug("zonegen: rows read in %.3f s (%.3f CPU s), rules, owners sorted and NS hosts "
-	          "packed in %.3f s (%.3f CPU s)", w1 - w0, c1 - c0, seconds(CLOCK_MONOTONIC) - w1,
-	          seconds(CLOCK_PROCESS_CPUTIME_ID) - c1);
+	          "packed in %.3f s (%.3f CPU s)", w1 - w0, c1 - c0, tld_mono_seconds() - w1,
+	          tld_process_cpu_seconds() - c1);
 	if (zg->extra_count > 0) {
 		qsort(zg->extra, zg->extra_count, sizeof(*zg->extra), zg_cmp_extra);
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* common/: error codes, exit codes, time parsing, durations. */
+#include <stdint.h>
 #include <string.h>
 
 #include "common/clock.h"
@@ -82,9 +83,33 @@ static void test_durations(void)
 	is_str("0s", tld_duration_format(0, buf, sizeof(buf)), "format 0s");
 }
 
+/* The timers for logs: monotonic, in step with each other, CPU time that grows with work. */
+static void test_timers(void)
+{
+	double m0 = tld_mono_seconds(), c0 = tld_thread_cpu_seconds(), p0 = tld_process_cpu_seconds();
+	int64_t ms0 = tld_mono_ms();
+	volatile uint64_t x = 1;
+	double spin_until = m0 + 0.05;
+	while (tld_mono_seconds() < spin_until) {
+		for (int i = 0; i < 10000; i++) {
+			x = x * 6364136223846793005ull + 1;
+		}
+	}
+	double m1 = tld_mono_seconds(), c1 = tld_thread_cpu_seconds(), p1 = tld_process_cpu_seconds();
+	int64_t ms1 = tld_mono_ms();
+	double m2 = tld_mono_seconds(); /* after every reading: the bounds below hold whatever preempts */
+	ok(m0 > 0 && m1 >= m0 + 0.05, "monotonic seconds advance (%.3f -> %.3f)", m0, m1);
+	ok(ms1 - ms0 >= 50 && ms1 - ms0 <= (int64_t)((m2 - m0) * 1000) + 1,
+	   "monotonic milliseconds in step with the seconds (%lld ms)", (long long)(ms1 - ms0));
+	ok(c1 > c0 && c1 - c0 <= m2 - m0 + 0.001, "thread CPU grows with work, no faster than the wall (%.3f s)",
+	   c1 - c0);
+	ok(p1 >= c1 - c0 && p1 > p0, "process CPU at least the thread's (%.3f s)", p1);
+}
+
 int main(void)
 {
 	plan_lazy();
+	test_timers();
 	test_errors();
 	test_time();
 	test_durations();
