@@ -6,31 +6,17 @@
 #include <sys/random.h>
 
 #include "common/error.h"
+#include "common/hash64.h"
 #include "signer/patch_internal.h"
 
-
 /*
- * Eight bytes at a time, then a 64-bit finaliser, from the set's random
- * seed: registrants pick names, so which names share a bucket must not be
- * known ahead (no run slowed by names made to collide).
+ * The set's hash (common/hash64.h) from its random seed: registrants pick
+ * names, so which names share a bucket must not be known ahead (no run
+ * slowed by names made to collide).
  */
 static uint64_t name_hash(uint64_t seed, const uint8_t *w, size_t len)
 {
-	uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL ^ len;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t x;
-		memcpy(&x, w + i, 8);
-		h = (h ^ x) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	uint64_t x = 0;
-	memcpy(&x, w + i, len - i);
-	h ^= x;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return tld_hash64(seed, w, len);
 }
 
 /* The tag of a hash: its upper 32 bits, never 0 (0 marks an empty slot). */

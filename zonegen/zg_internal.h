@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "common/hash64.h"
 #include "zonegen/ds.h"
 #include "zonegen/name.h"
 #include "zonegen/zonegen.h"
@@ -139,38 +140,10 @@ static inline struct zg_raw_host *zg_host_cache_entry(const struct tld_zonegen *
 }
 
 /* nametab.c */
-/* Eight bytes at a time, then the 64-bit finaliser of MurmurHash3: the
- * slot position and the tag are taken from the upper half. */
+/* The name table's hash (common/hash64.h), unseeded: the export is the registry's own. */
 static inline uint64_t zg_hash(const char *s, size_t len)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	/* the last 0-7 bytes in the order memcpy() puts them (little-endian),
-	 * without a copy of variable length */
-	size_t r = len - i;
-	uint64_t w = 0;
-	if (r >= 4) {
-		uint32_t lo, hi;
-		memcpy(&lo, s + i, 4);
-		memcpy(&hi, s + i + r - 4, 4);
-		w = lo | (uint64_t)hi << (8 * (r - 4));
-	} else if (r > 0) {
-		w = (uint64_t)(unsigned char)s[i] | (uint64_t)(unsigned char)s[i + r / 2] << (8 * (r / 2)) |
-		    (uint64_t)(unsigned char)s[i + r - 1] << (8 * (r - 1));
-	}
-	h ^= w;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return tld_hash64(0, s, len);
 }
 
 int zg_intern(struct tld_zonegen *zg, const char *text, size_t len, uint32_t *id);
