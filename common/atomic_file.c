@@ -94,13 +94,19 @@ FILE *tld_atomic_file_stream(tld_atomic_file_t *f)
 	return f->stream;
 }
 
+int tld_atomic_file_sync(tld_atomic_file_t *f)
+{
+	if (fflush(f->stream) != 0 || ferror(f->stream) || fsync(fileno(f->stream)) != 0) {
+		int err = tld_errno(errno);
+		tld_error("cannot write %s: %s", f->path, strerror(errno));
+		return err;
+	}
+	return TLD_OK;
+}
+
 int tld_atomic_file_commit(tld_atomic_file_t *f)
 {
-	int err = TLD_OK;
-	if (fflush(f->stream) != 0 || ferror(f->stream) || fsync(fileno(f->stream)) != 0) {
-		err = tld_errno(errno);
-		tld_error("cannot write %s: %s", f->path, strerror(errno));
-	}
+	int err = tld_atomic_file_sync(f);
 	if (fclose(f->stream) != 0 && err == TLD_OK) {
 		err = tld_errno(errno);
 		tld_error("cannot close %s: %s", f->path, strerror(errno));

@@ -24,6 +24,15 @@ int tld_atomic_file_open(const char *path, unsigned mode, tld_atomic_file_t **ou
 FILE *tld_atomic_file_stream(tld_atomic_file_t *f);
 
 /*!
+ * \brief Flushes and fsyncs the temporary file, which stays open and
+ *        unnamed: the caller may do it ahead, on another thread, and decide
+ *        later whether to commit (whose own flush and fsync then find
+ *        nothing left to write) or abort.
+ * \return TLD_OK, or an error (logged; the temporary is kept for the abort)
+ */
+int tld_atomic_file_sync(tld_atomic_file_t *f);
+
+/*!
  * \brief Flushes, fsyncs, renames over the target, fsyncs the directory and frees f.
  * \return TLD_OK, or an error (logged; then the target is untouched and f is freed)
  */

@@ -611,17 +611,24 @@ size_t vfy_delta_subtrees(const struct vfy_delta *d);
 
 /*!
  * \brief Once the new part passed every per-name check with no failure: the
- *        new version's facts (state - previous part + new part) and the
- *        whole-zone checks on them, then the previous file's tag against
- *        the state's.
- * \param[out] facts  on TLD_OK: the new version's (file tag set when
- *                    opts->state_out); their names are runs into d's state
- *                    and new part (not copied): used before
+ *        new version's facts (state - previous part + new part), with the
+ *        new file's tag when opts->state_out.  Not a verdict: the
+ *        whole-zone checks are vfy_delta_check()'s.
+ * \param[out] facts  on TLD_OK: the new version's; their names are runs
+ *                    into d's state and new part (not copied): used before
  *                    vfy_delta_free(d); vfy_facts_clear() them
- * \return TLD_OK (the new version passes), TLD_EAGAIN (*why: verify in
- *         full), TLD_ENOMEM
+ * \return TLD_OK, TLD_EAGAIN (*why: verify in full), TLD_ENOMEM
  */
-int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
-                     struct vfy_facts *facts, const char **why);
+int vfy_delta_merge(struct vfy_delta *d, const struct tld_verify_opts *opts,
+                    struct vfy_facts *facts, const char **why);
+
+/*!
+ * \brief The whole-zone checks on the facts vfy_delta_merge() made (read
+ *        only: a state writer may read them meanwhile), then the previous
+ *        file's tag against the state's.
+ * \return TLD_OK (the new version passes), TLD_EAGAIN (*why: verify in full)
+ */
+int vfy_delta_check(struct vfy_delta *d, const struct tld_verify_opts *opts,
+                    const struct vfy_facts *facts, const char **why);
 
 void vfy_delta_free(struct vfy_delta *d);

@@ -899,6 +899,8 @@ struct vfy_delta {
 	struct tld_verify_prev *pv; /* the previous file, its state and tag (vprev.c) */
 	bool pv_own;               /* pv read here, not the caller's opts->prev_ahead */
 	struct vfy_facts add;      /* the new part's facts: the merged facts' runs point here too */
+	struct vfy_facts rem;      /* the previous part's facts */
+	uint8_t digest[32];        /* the new apex's vfy_apex_digest() */
 	struct walk w;
 	struct vfy_zone *oz, *nz;  /* the parts of the previous and the new file */
 	char *oz_path, *nz_path;
@@ -930,6 +932,7 @@ void vfy_delta_free(struct vfy_delta *d)
 	}
 	vfy_text_unmap(&d->cur);
 	vfy_facts_clear(&d->add);
+	vfy_facts_clear(&d->rem);
 	free(d->w.ro.v);
 	free(d->w.rn.v);
 	vfy_zone_free(d->oz);
@@ -1072,32 +1075,32 @@ int vfy_delta_open(const char *path, const struct tld_verify_opts *opts, unsigne
 	return TLD_OK;
 }
 
-int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
-                     struct vfy_facts *facts, const char **why)
+int vfy_delta_merge(struct vfy_delta *d, const struct tld_verify_opts *opts,
+                    struct vfy_facts *facts, const char **why)
 {
-	struct vfy_facts rem = { 0 }, *add = &d->add;
-	uint8_t digest[32];
+	struct vfy_facts *rem = &d->rem, *add = &d->add;
 	int ret;
 
 	memset(facts, 0, sizeof(*facts));
 	vfy_facts_clear(add);
+	vfy_facts_clear(rem);
 	tld_debug("verify: whole-zone checks start (thread cpu %.3f s)", tld_thread_cpu_seconds());
-	vfy_apex_digest(d->nz, digest);
-	if (memcmp(digest, d->pv->state.apex_digest, 32) != 0) {
+	vfy_apex_digest(d->nz, d->digest);
+	if (memcmp(d->digest, d->pv->state.apex_digest, 32) != 0) {
 		*why = "the DNSKEY set, the NSEC3PARAM or the SOA TTLs changed";
 		return TLD_EAGAIN;
 	}
 	if ((ret = vfy_hash_names(d->oz, 0, d->oz->n_names)) != TLD_OK ||
-	    (ret = vfy_zone_facts(d->oz, &rem)) != TLD_OK ||
+	    (ret = vfy_zone_facts(d->oz, rem)) != TLD_OK ||
 	    (ret = vfy_zone_facts(d->nz, add)) != TLD_OK) {
 		*why = "the changed part's facts cannot be taken";
 		ret = ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
 		goto out;
 	}
 	tld_debug("verify: facts of the changed parts taken (thread cpu %.3f s)", tld_thread_cpu_seconds());
-	size_t ns = d->pv->state.n_sigs - rem.n_sigs + add->n_sigs;
-	if (rem.n_sigs > d->pv->state.n_sigs || rem.n_names > d->pv->state.n_names ||
-	    rem.n_nsec3 > d->pv->state.n_nsec3) {
+	size_t ns = d->pv->state.n_sigs - rem->n_sigs + add->n_sigs;
+	if (rem->n_sigs > d->pv->state.n_sigs || rem->n_names > d->pv->state.n_names ||
+	    rem->n_nsec3 > d->pv->state.n_nsec3) {
 		*why = "the verification state does not describe the previous file";
 		ret = TLD_EAGAIN;
 		goto out;
@@ -1109,37 +1112,23 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		goto out;
 	}
 	facts->n_sigs = ns;
-	if (!merge_names(&d->pv->state, &rem, add, facts) || !merge_nsec3(&d->pv->state, &rem, add, facts) ||
-	    !merge_times(d->pv->state.expirations, d->pv->state.n_sigs, rem.expirations, rem.n_sigs,
+	if (!merge_names(&d->pv->state, rem, add, facts) || !merge_nsec3(&d->pv->state, rem, add, facts) ||
+	    !merge_times(d->pv->state.expirations, d->pv->state.n_sigs, rem->expirations, rem->n_sigs,
 	                 add->expirations, add->n_sigs, facts->expirations) ||
-	    !merge_times(d->pv->state.inceptions, d->pv->state.n_sigs, rem.inceptions, rem.n_sigs,
+	    !merge_times(d->pv->state.inceptions, d->pv->state.n_sigs, rem->inceptions, rem->n_sigs,
 	                 add->inceptions, add->n_sigs, facts->inceptions) ||
-	    !merge_counts(&d->pv->state.counts, &rem.counts, &add->counts, &facts->counts)) {
+	    !merge_counts(&d->pv->state.counts, &rem->counts, &add->counts, &facts->counts)) {
 		*why = facts->err == TLD_ENOMEM ? "out of memory"
 		                                : "the verification state does not describe the previous file";
 		ret = facts->err == TLD_ENOMEM ? TLD_ENOMEM : TLD_EAGAIN;
 		goto out;
 	}
 	tld_debug("verify: facts merged (thread cpu %.3f s)", tld_thread_cpu_seconds());
-	if ((*why = check_chain(facts)) != NULL || (*why = check_times(facts, opts)) != NULL ||
-	    (*why = check_bitmaps(d->nz, add, &rem, &d->pv->state, facts)) != NULL) {
-		ret = TLD_EAGAIN;
-		goto out;
-	}
-	tld_debug("verify: whole-zone checks done (thread cpu %.3f s)", tld_thread_cpu_seconds());
-	vfy_prev_wait(d->pv);
-	vfy_mac_wait(&d->cur_mac);
-	tld_debug("verify: tags of the files done");
-	if (d->pv->tag_ret != TLD_OK ||
-	    CRYPTO_memcmp(d->pv->tag, d->pv->state.file_mac.tag, VFY_FILEMAC_TAG) != 0) {
-		*why = "the previous file is not the one the verification state describes";
-		ret = TLD_EAGAIN;
-		goto out;
-	}
 	memcpy(facts->apex, d->pv->state.apex, d->pv->state.apex_len);
 	facts->apex_len = d->pv->state.apex_len;
-	memcpy(facts->apex_digest, digest, 32);
+	memcpy(facts->apex_digest, d->digest, 32);
 	if (opts->state_out != NULL) {
+		vfy_mac_wait(&d->cur_mac); /* started with the walk: done long since */
 		if (d->cur_mac.ret != TLD_OK) {
 			*why = "the new file's tag failed";
 			ret = TLD_EAGAIN;
@@ -1150,9 +1139,27 @@ int vfy_delta_finish(struct vfy_delta *d, const struct tld_verify_opts *opts,
 	}
 	ret = TLD_OK;
 out:
-	vfy_facts_clear(&rem);
 	if (ret != TLD_OK) {
 		vfy_facts_clear(facts);
 	}
 	return ret;
+}
+
+int vfy_delta_check(struct vfy_delta *d, const struct tld_verify_opts *opts,
+                    const struct vfy_facts *facts, const char **why)
+{
+	if ((*why = check_chain(facts)) != NULL || (*why = check_times(facts, opts)) != NULL ||
+	    (*why = check_bitmaps(d->nz, &d->add, &d->rem, &d->pv->state, facts)) != NULL) {
+		return TLD_EAGAIN;
+	}
+	tld_debug("verify: whole-zone checks done (thread cpu %.3f s)", tld_thread_cpu_seconds());
+	vfy_prev_wait(d->pv);
+	vfy_mac_wait(&d->cur_mac);
+	tld_debug("verify: tags of the files done");
+	if (d->pv->tag_ret != TLD_OK ||
+	    CRYPTO_memcmp(d->pv->tag, d->pv->state.file_mac.tag, VFY_FILEMAC_TAG) != 0) {
+		*why = "the previous file is not the one the verification state describes";
+		return TLD_EAGAIN;
+	}
+	return TLD_OK;
 }

@@ -576,6 +576,7 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 	struct vfy_hashvec dropped = { 0 };
 	struct vfy_facts facts = { 0 };
 	struct cache_writer cw = { 0 };
+	struct vfy_vstate_job *state = NULL;
 	unsigned nt = thread_count(opts);
 	struct timespec t0;
 	int ret;
@@ -611,7 +612,21 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 		ret = TLD_EAGAIN;
 		goto out;
 	}
-	if ((ret = vfy_delta_finish(d, opts, &facts, why)) != TLD_OK) {
+	if ((ret = vfy_delta_merge(d, opts, &facts, why)) != TLD_OK) {
+		goto out;
+	}
+	if (opts->state_out != NULL) {
+		/*
+		 * the state written and synced beside the whole-zone checks, under a
+		 * temporary name: it takes its own only when they pass
+		 */
+		int wr = vfy_vstate_write_start(opts->state_out, &facts, &state);
+		if (wr != TLD_OK) {
+			tld_warning("%s: verification state not written: %s", opts->state_out,
+			            tld_strerror(wr));
+		}
+	}
+	if ((ret = vfy_delta_check(d, opts, &facts, why)) != TLD_OK) {
 		goto out;
 	}
 	tld_info("verify: whole-zone checks on the updated facts at %.2f s (cpu %.2f s)",
@@ -627,13 +642,19 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 	rep->delegations_insecure = facts.counts.delegations_insecure;
 	rep->nsec3 = facts.counts.nsec3;
 	rep->nsec = 0;
-	if (opts->state_out != NULL) {
-		write_state(opts, &facts);
+	if (state != NULL) {
+		int wr = vfy_vstate_write_end(state, true);
+		state = NULL;
+		if (wr != TLD_OK) {
+			tld_warning("%s: verification state not written: %s", opts->state_out,
+			            tld_strerror(wr));
+		}
 		tld_debug("verify: state written at %.3f s", elapsed(&t0));
 	}
 	*out = rep;
 	rep = NULL;
 out:
+	(void)vfy_vstate_write_end(state, false); /* a check failed: the state goes (before the facts) */
 	cache_writer_join(&cw); /* before what it reads is freed */
 	tld_debug("verify: cache written at %.3f s", elapsed(&t0));
 	vfy_facts_clear(&facts);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The verification state file (verify/vstate.h): facts, reading, writing. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,11 +208,17 @@ void vfy_facts_sort(struct vfy_facts *f)
 
 _Static_assert(sizeof(struct vfy_vs_name) == NAME_LEN, "names are stored as they are in memory");
 
-/* The file written through a stream, sealed as it goes; bytes staged in buf. */
+/*
+ * The file written through an unbuffered stream, sealed as it goes; bytes
+ * staged in buf (WRITE_BUF bytes), large runs written from where they are:
+ * each byte copied once here, once by the kernel.
+ */
+#define WRITE_BUF ((size_t)1 << 20)
+
 struct writer {
 	FILE *fp;
 	struct vfy_filemac_stream seal;
-	uint8_t buf[65536];
+	uint8_t *buf;
 	size_t len;
 	bool bad;
 };
@@ -230,14 +237,14 @@ static void put(struct writer *w, const void *p, size_t n)
 	if (n == 0) {
 		return;
 	}
-	if (n > sizeof(w->buf) / 2) {
+	if (n > WRITE_BUF / 2) {
 		/* large runs (the names) straight from memory */
 		flush_buf(w);
 		vfy_filemac_add(&w->seal, p, n);
 		w->bad = w->bad || fwrite(p, 1, n, w->fp) != n;
 		return;
 	}
-	if (w->len + n > sizeof(w->buf)) {
+	if (w->len + n > WRITE_BUF) {
 		flush_buf(w);
 	}
 	memcpy(w->buf + w->len, p, n);
@@ -321,13 +328,49 @@ static void put_facts(struct writer *w, const struct vfy_filemac *seal, const st
 	flush_buf(w);
 }
 
-int vfy_vstate_write(const char *path, const struct vfy_facts *f)
-{
-	tld_atomic_file_t *af = NULL;
-	struct writer *w = NULL;
+/* A state being written: the temporary file, its thread, its result. */
+struct vfy_vstate_job {
+	const char *path;
+	const struct vfy_facts *f;
+	tld_atomic_file_t *af;
 	struct vfy_filemac seal;
+	struct writer w;
+	pthread_t thread;
+	bool started;
+	int ret;
+};
+
+/* Writes, seals and syncs the temporary file (the job's thread). */
+static void *job_run(void *arg)
+{
+	struct vfy_vstate_job *j = arg;
+	struct writer *w = &j->w;
+
+	put_facts(w, &j->seal, j->f);
+	if (w->bad || vfy_filemac_end(&w->seal, j->seal.tag) != TLD_OK ||
+	    fwrite(j->seal.tag, 1, SEAL_LEN, w->fp) != SEAL_LEN) {
+		tld_error("%s: cannot write the verification state", j->path);
+		j->ret = TLD_EIO;
+	} else {
+		j->ret = tld_atomic_file_sync(j->af);
+	}
+	return NULL;
+}
+
+static void job_free(struct vfy_vstate_job *j)
+{
+	tld_atomic_file_abort(j->af);
+	vfy_filemac_end(&j->w.seal, NULL);
+	free(j->w.buf);
+	free(j);
+}
+
+int vfy_vstate_write_start(const char *path, const struct vfy_facts *f, struct vfy_vstate_job **out)
+{
+	struct vfy_vstate_job *j = NULL;
 	int ret;
 
+	*out = NULL;
 	if (f->apex_len == 0 || f->apex_len > 255) {
 		return TLD_EINVAL;
 	}
@@ -345,31 +388,54 @@ int vfy_vstate_write(const char *path, const struct vfy_facts *f)
 			return TLD_EINVAL; /* the chain has duplicates: such a zone does not pass */
 		}
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
+	if ((j = calloc(1, sizeof(*j))) == NULL || (j->w.buf = malloc(WRITE_BUF)) == NULL) {
+		free(j);
 		return TLD_ENOMEM;
 	}
-	if (vfy_filemac_new_key(&seal) != TLD_OK || vfy_filemac_begin(&w->seal, &seal) != TLD_OK) {
-		free(w);
+	j->path = path;
+	j->f = f;
+	j->w.seal.bad = true; /* nothing to free until begun */
+	if (vfy_filemac_new_key(&j->seal) != TLD_OK || vfy_filemac_begin(&j->w.seal, &j->seal) != TLD_OK) {
+		job_free(j);
 		return TLD_ECRYPTO;
 	}
-	if ((ret = tld_atomic_file_open(path, 0600, &af)) != TLD_OK) {
-		goto out;
+	if ((ret = tld_atomic_file_open(path, 0600, &j->af)) != TLD_OK) {
+		job_free(j);
+		return ret;
 	}
-	w->fp = tld_atomic_file_stream(af);
-	put_facts(w, &seal, f);
-	if (w->bad || vfy_filemac_end(&w->seal, seal.tag) != TLD_OK ||
-	    fwrite(seal.tag, 1, SEAL_LEN, w->fp) != SEAL_LEN) {
-		tld_error("%s: cannot write the verification state", path);
-		ret = TLD_EIO;
-		goto out;
+	j->w.fp = tld_atomic_file_stream(j->af);
+	/* no I/O on the stream yet: unbuffered, the staging buffer is the only copy */
+	(void)setvbuf(j->w.fp, NULL, _IONBF, 0);
+	j->started = pthread_create(&j->thread, NULL, job_run, j) == 0;
+	if (!j->started) {
+		job_run(j);
 	}
-	ret = tld_atomic_file_commit(af);
-	af = NULL;
-out:
-	tld_atomic_file_abort(af);
-	vfy_filemac_end(&w->seal, NULL);
-	free(w);
+	*out = j;
+	return TLD_OK;
+}
+
+int vfy_vstate_write_end(struct vfy_vstate_job *j, bool keep)
+{
+	if (j == NULL) {
+		return TLD_OK;
+	}
+	if (j->started) {
+		pthread_join(j->thread, NULL);
+	}
+	int ret = j->ret;
+	if (keep && ret == TLD_OK) {
+		ret = tld_atomic_file_commit(j->af); /* renames: the sync is done, nothing left to write */
+		j->af = NULL;
+	}
+	job_free(j); /* not kept: the temporary removed */
 	return ret;
+}
+
+int vfy_vstate_write(const char *path, const struct vfy_facts *f)
+{
+	struct vfy_vstate_job *j = NULL;
+	int ret = vfy_vstate_write_start(path, f, &j);
+	return ret == TLD_OK ? vfy_vstate_write_end(j, true) : ret;
 }
 
 /* A reader over the file's bytes that fails (once, for good) past the end. */

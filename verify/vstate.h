@@ -204,3 +204,31 @@ int vfy_vstate_reseal(uint8_t *buf, size_t len);
  *         TLD_EIO (logged)
  */
 int vfy_vstate_write(const char *path, const struct vfy_facts *f);
+
+/*! A state file being written on a thread (vfy_vstate_write_start()). */
+struct vfy_vstate_job;
+
+/*!
+ * \brief vfy_vstate_write() in two halves: checks the facts as it does,
+ *        then writes, seals and fsyncs them to a temporary file beside the
+ *        state's path on a thread (on this one when none can be made); the
+ *        file takes the state's name only at vfy_vstate_write_end() with
+ *        keep.  A verification can so write its state beside its last
+ *        checks and keep it only when they pass: until then no file of the
+ *        state's name is written, and a process killed meanwhile leaves
+ *        only the temporary ("PATH.tmp.XXXXXX").
+ * \param[in]  f    read by the thread until vfy_vstate_write_end(): must
+ *                  not change or be freed before (reading it meanwhile is fine)
+ * \param[out] out  on TLD_OK: end it with vfy_vstate_write_end()
+ * \return TLD_OK (the write may still fail: see the end), TLD_EINVAL,
+ *         TLD_ENOMEM, TLD_ECRYPTO, TLD_EIO (logged)
+ */
+int vfy_vstate_write_start(const char *path, const struct vfy_facts *f, struct vfy_vstate_job **out);
+
+/*!
+ * \brief Waits for the write; keep: renames the file into place (and
+ *        fsyncs its directory); else removes it.  Frees j (NULL: TLD_OK).
+ * \return TLD_OK (kept, or not kept as asked), TLD_EIO and the like
+ *         (logged: with keep, no state file written)
+ */
+int vfy_vstate_write_end(struct vfy_vstate_job *j, bool keep);

@@ -40,6 +40,25 @@ int main(void)
 	is_mem("two\n", 4, text, text != NULL ? len : 0, "an aborted write leaves the file as it was");
 	free(text);
 
+	/* synced ahead, then aborted or committed */
+	is_int(TLD_OK, tld_atomic_file_open(path, 0, &f), "opened for a sync ahead");
+	fputs("four\n", tld_atomic_file_stream(f));
+	is_int(TLD_OK, tld_atomic_file_sync(f), "synced");
+	text = tap_read_file(path, &len);
+	is_mem("two\n", 4, text, text != NULL ? len : 0, "synced: the file not replaced yet");
+	free(text);
+	tld_atomic_file_abort(f);
+	text = tap_read_file(path, &len);
+	is_mem("two\n", 4, text, text != NULL ? len : 0, "synced, then aborted: the file as it was");
+	free(text);
+	is_int(TLD_OK, tld_atomic_file_open(path, 0, &f), "opened for a sync ahead again");
+	fputs("five\n", tld_atomic_file_stream(f));
+	is_int(TLD_OK, tld_atomic_file_sync(f), "synced again");
+	is_int(TLD_OK, tld_atomic_file_commit(f), "then committed");
+	text = tap_read_file(path, &len);
+	is_mem("five\n", 5, text, text != NULL ? len : 0, "synced, then committed: the new content");
+	free(text);
+
 	/* what a rename would wrongly replace */
 	struct stat before, after;
 	ok(stat("/dev/null", &before) == 0 && S_ISCHR(before.st_mode), "/dev/null is a device");

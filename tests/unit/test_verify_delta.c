@@ -10,6 +10,7 @@
  * verification writes.  Then damaged and foreign states, a previous file
  * edited after its state, and random single-line mutations.
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -565,6 +566,12 @@ static int differential(const char *what, const struct lines *n, tld_time_t now,
 		   what, tld_strerror(ret_d), rd && rd->full_reason ? rd->full_reason : "-");
 		ok(access(nstate, F_OK) != 0, "%s: no state written", what);
 	}
+	glob_t tmps;
+	char pat[4096];
+	snprintf(pat, sizeof(pat), "%s.tmp.*", nstate);
+	size_t n_tmps = glob(pat, 0, NULL, &tmps) == 0 ? tmps.gl_pathc : 0;
+	globfree(&tmps);
+	ok(n_tmps == 0, "%s: no temporary state left (%zu)", what, n_tmps);
 	tld_verify_report_free(rd);
 	tld_verify_report_free(rf);
 	return mode;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The verification state file (verify/vstate.h): round trip, and every damaged form refused. */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,17 @@ static void make_facts(struct vfy_facts *f, bool sorted)
 	if (sorted) {
 		vfy_facts_sort(f);
 	}
+}
+
+/* How many temporaries of path ("PATH.tmp.*") there are. */
+static size_t temporaries(const char *path)
+{
+	char pat[256];
+	glob_t g;
+	snprintf(pat, sizeof(pat), "%s.tmp.*", path);
+	size_t n = glob(pat, 0, NULL, &g) == 0 ? g.gl_pathc : 0;
+	globfree(&g);
+	return n;
 }
 
 static bool same_facts(const struct vfy_facts *a, const struct vfy_facts *b)
@@ -241,6 +253,60 @@ int main(void)
 		sorted = c < 0 || (c == 0 && f.names[i - 1].needs <= f.names[i].needs);
 	}
 	ok(sorted, "20020 names sorted by hash, then flag");
+	vfy_facts_clear(&f);
+
+	/* written on a thread, kept or not: a state larger than the staging buffer */
+	make_facts(&f, true);
+	is_int(TLD_OK, vfy_vstate_write(path, &f), "a state in place");
+	uint8_t *before = test_slurp(path, &len);
+	size_t before_len = len;
+	struct vfy_facts big;
+	memset(&big, 0, sizeof(big));
+	memcpy(big.apex, apex, sizeof(apex));
+	big.apex_len = sizeof(apex);
+	for (int i = 0; i < 120000; i++) {
+		uint8_t h[VFY_VS_HASH];
+		for (int k = 0; k < VFY_VS_HASH; k++) {
+			seed = seed * 1103515245u + 12345u;
+			h[k] = (uint8_t)(seed >> 16);
+		}
+		vfy_facts_add_name(&big, h, i % 5 == 0);
+		if (i % 3 == 0) {
+			vfy_facts_add_sig(&big, (uint32_t)i, (uint32_t)i * 2);
+		}
+	}
+	vfy_facts_sort(&big);
+	struct vfy_vstate_job *job = NULL;
+	is_int(TLD_OK, vfy_vstate_write_start(path, &big, &job), "a big state: write started");
+	is_int(TLD_OK, vfy_vstate_write_end(job, false), "not kept: ended");
+	uint8_t *after = test_slurp(path, &len);
+	ok(after != NULL && len == before_len && memcmp(after, before, len) == 0,
+	   "not kept: the state in place is untouched");
+	free(after);
+	is_int(0, (int)temporaries(path), "not kept: no temporary left");
+	/* the names as runs of two arrays, one run longer than the staging buffer */
+	struct vfy_facts br = big;
+	struct vfy_vs_run bruns[] = { { big.names, 7 }, { big.names + 7, 100000 },
+		                      { big.names + 100007, big.n_names - 100007 } };
+	br.names = NULL;
+	br.runs = bruns;
+	br.n_runs = 3;
+	job = NULL;
+	is_int(TLD_OK, vfy_vstate_write_start(path, &br, &job), "a big state as runs: write started");
+	is_int(TLD_OK, vfy_vstate_write_end(job, true), "kept: renamed into place");
+	is_int(0, (int)temporaries(path), "kept: no temporary left");
+	is_int(TLD_OK, vfy_vstate_load(path, apex, sizeof(apex), &g), "the big state read back");
+	ok(same_facts(&big, &g), "the big state: the same facts");
+	vfy_facts_clear(&g);
+	vfy_facts_clear(&big);
+	vfy_facts_clear(&f);
+	make_facts(&f, false); /* the NSEC3 records in descending order */
+	job = (struct vfy_vstate_job *)&job;
+	is_int(TLD_EINVAL, vfy_vstate_write_start(path, &f, &job), "facts refused: not started");
+	ok(job == NULL, "facts refused: no job");
+	is_int(0, (int)temporaries(path), "facts refused: no temporary");
+	is_int(TLD_OK, vfy_vstate_write_end(NULL, true), "no job: nothing to end");
+	free(before);
 	vfy_facts_clear(&f);
 
 	unlink(path);
