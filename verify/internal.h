@@ -610,6 +610,14 @@ const struct vfy_zone *vfy_delta_old_zone(const struct vfy_delta *d);
 size_t vfy_delta_subtrees(const struct vfy_delta *d);
 
 /*!
+ * \brief Starts hashing the previous part's names and taking its facts on a
+ *        thread (vfy_delta_merge() waits for them; without this call it
+ *        does them itself).  The previous part must not be read by the
+ *        caller meanwhile (vfy_cache_hits() on it before the call).
+ */
+void vfy_delta_old_start(struct vfy_delta *d);
+
+/*!
  * \brief Once the new part passed every per-name check with no failure: the
  *        new version's facts (state - previous part + new part), with the
  *        new file's tag when opts->state_out.  Not a verdict: the

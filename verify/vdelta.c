@@ -741,19 +741,9 @@ static tld_time_t serial_time(tld_time_t now, uint32_t t)
 	return now + (int32_t)(t - (uint32_t)now);
 }
 
-/* Position of the first NSEC3 whose hash is >= h. */
 static size_t nsec3_lower(const struct vfy_facts *f, const uint8_t *h)
 {
-	size_t lo = 0, hi = f->n_nsec3;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (vfy_vs_hash_cmp(f->nsec3[mid].hash, h) < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return lo;
+	return vfy_facts_nsec3_lower(f, h);
 }
 
 /* Names with hash h in sorted facts (not runs). */
@@ -899,7 +889,10 @@ struct vfy_delta {
 	struct tld_verify_prev *pv; /* the previous file, its state and tag (vprev.c) */
 	bool pv_own;               /* pv read here, not the caller's opts->prev_ahead */
 	struct vfy_facts add;      /* the new part's facts: the merged facts' runs point here too */
-	struct vfy_facts rem;      /* the previous part's facts */
+	struct vfy_facts rem;      /* the previous part's facts (old_job's) */
+	pthread_t old_thread;      /* old_job() when old_started */
+	bool old_started, old_done;
+	int old_ret;
 	uint8_t digest[32];        /* the new apex's vfy_apex_digest() */
 	struct walk w;
 	struct vfy_zone *oz, *nz;  /* the parts of the previous and the new file */
@@ -921,12 +914,52 @@ size_t vfy_delta_subtrees(const struct vfy_delta *d)
 	return d->w.groups;
 }
 
+/*
+ * The previous part's names hashed and its facts taken (for the merge): they
+ * need nothing of the new part nor of the checks, so they run on a thread
+ * beside the new part's checks (vfy_delta_old_start()), else in the merge.
+ */
+static void *old_job(void *arg)
+{
+	struct vfy_delta *d = arg;
+	d->old_ret = vfy_hash_names(d->oz, 0, d->oz->n_names);
+	if (d->old_ret == TLD_OK) {
+		d->old_ret = vfy_zone_facts(d->oz, &d->rem);
+	}
+	tld_debug("verify: the previous part's facts taken, thread cpu %.3f s", tld_thread_cpu_seconds());
+	return NULL;
+}
+
+void vfy_delta_old_start(struct vfy_delta *d)
+{
+	if (!d->old_started && !d->old_done) {
+		d->old_started = pthread_create(&d->old_thread, NULL, old_job, d) == 0;
+	}
+}
+
+/* Waits for old_job(), or runs it here when it was not started; once. */
+static int old_join(struct vfy_delta *d)
+{
+	if (d->old_started) {
+		pthread_join(d->old_thread, NULL);
+		d->old_started = false;
+		d->old_done = true;
+	} else if (!d->old_done && d->oz != NULL) {
+		old_job(d);
+		d->old_done = true;
+	}
+	return d->old_ret;
+}
+
 void vfy_delta_free(struct vfy_delta *d)
 {
 	if (d == NULL) {
 		return;
 	}
 	vfy_mac_wait(&d->cur_mac);
+	if (d->old_started) {
+		pthread_join(d->old_thread, NULL); /* before the part and the facts it works on go */
+	}
 	if (d->pv_own) {
 		vfy_prev_free(d->pv);
 	}
@@ -1083,16 +1116,14 @@ int vfy_delta_merge(struct vfy_delta *d, const struct tld_verify_opts *opts,
 
 	memset(facts, 0, sizeof(*facts));
 	vfy_facts_clear(add);
-	vfy_facts_clear(rem);
 	tld_debug("verify: whole-zone checks start (thread cpu %.3f s)", tld_thread_cpu_seconds());
+	ret = old_join(d);
 	vfy_apex_digest(d->nz, d->digest);
 	if (memcmp(d->digest, d->pv->state.apex_digest, 32) != 0) {
 		*why = "the DNSKEY set, the NSEC3PARAM or the SOA TTLs changed";
 		return TLD_EAGAIN;
 	}
-	if ((ret = vfy_hash_names(d->oz, 0, d->oz->n_names)) != TLD_OK ||
-	    (ret = vfy_zone_facts(d->oz, rem)) != TLD_OK ||
-	    (ret = vfy_zone_facts(d->nz, add)) != TLD_OK) {
+	if (ret != TLD_OK || (ret = vfy_zone_facts(d->nz, add)) != TLD_OK) {
 		*why = "the changed part's facts cannot be taken";
 		ret = ret == TLD_ENOMEM ? ret : TLD_EAGAIN;
 		goto out;

@@ -603,6 +603,8 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 			goto out;
 		}
 	}
+	/* the previous part's hashes and facts for the merge, beside the new part's checks */
+	vfy_delta_old_start(d);
 	/* the cache is written beside the whole-zone checks and the state's writing */
 	if ((ret = check_zone(z, opts, nt, false, &seq, &dropped, &cw, cache, rep, &t0)) != TLD_OK) {
 		goto out;

@@ -204,6 +204,45 @@ void vfy_facts_sort(struct vfy_facts *f)
 	}
 }
 
+/*
+ * A binary search whose first probes are guessed from the hashes' first
+ * eight bytes as numbers (NSEC3 hashes are uniform: a few probes near the
+ * answer, not seventeen cache misses over a hundred thousand records).
+ * Every probe is compared like a binary search's and only narrows the range
+ * that holds the answer (all before lo are < h, all from hi on are >= h), so
+ * the position is the binary search's whatever the hashes; guesses are
+ * bounded in number, so a skewed set costs at most a few probes more.
+ */
+size_t vfy_facts_nsec3_lower(const struct vfy_facts *f, const uint8_t *h)
+{
+	size_t lo = 0, hi = f->n_nsec3;
+	uint64_t key = vfy_vs_be64(h);
+
+	for (int guesses = 0; guesses < 4 && hi - lo > 16; guesses++) {
+		uint64_t a = vfy_vs_be64(f->nsec3[lo].hash), b = vfy_vs_be64(f->nsec3[hi - 1].hash);
+		if (key <= a || key >= b) {
+			break; /* at an end of the range: the binary search takes it */
+		}
+		/* a < key < b: the guess is in [lo, hi - 1) */
+		size_t mid = lo + (size_t)((double)(key - a) / (double)(b - a) * (double)(hi - 1 - lo));
+		mid = mid < lo ? lo : mid >= hi - 1 ? hi - 2 : mid;
+		if (vfy_vs_hash_cmp(f->nsec3[mid].hash, h) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (vfy_vs_hash_cmp(f->nsec3[mid].hash, h) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
 /* ---- the file ---- */
 
 _Static_assert(sizeof(struct vfy_vs_name) == NAME_LEN, "names are stored as they are in memory");

@@ -309,6 +309,53 @@ int main(void)
 	free(before);
 	vfy_facts_clear(&f);
 
+	/* the NSEC3 lookup: the linear answer for uniform, clustered and equal-prefix hashes */
+	for (int shape = 0; shape < 4; shape++) {
+		struct vfy_facts n3;
+		memset(&n3, 0, sizeof(n3));
+		int count = shape == 3 ? 5 : 3000;
+		for (int i = 0; i < count; i++) {
+			uint8_t h[VFY_VS_HASH];
+			for (int k = 0; k < VFY_VS_HASH; k++) {
+				seed = seed * 1103515245u + 12345u;
+				h[k] = (uint8_t)(seed >> 16);
+			}
+			if (shape == 1) {
+				memset(h, 0, 8); /* one first eight bytes: the rest decides */
+			} else if (shape == 2 && i % 10 != 0) {
+				h[0] = 0x80;
+				h[1] = (uint8_t)(i % 3); /* nine in ten in a narrow cluster */
+			}
+			vfy_facts_add_nsec3(&n3, h, h, 0, NULL, 0);
+		}
+		vfy_facts_sort(&n3);
+		bool same = true;
+		for (int q = 0; q < 20000 && same; q++) {
+			uint8_t h[VFY_VS_HASH];
+			if (q < (int)n3.n_nsec3) {
+				memcpy(h, n3.nsec3[q].hash, VFY_VS_HASH); /* each hash present */
+				if (q % 2) {
+					h[VFY_VS_HASH - 1]++; /* or just after it */
+				}
+			} else {
+				for (int k = 0; k < VFY_VS_HASH; k++) {
+					seed = seed * 1103515245u + 12345u;
+					h[k] = q % 7 == 0 ? 0xff : q % 11 == 0 ? 0 : (uint8_t)(seed >> 16);
+				}
+				if (shape == 1 || (shape == 2 && q % 2)) {
+					memcpy(h, n3.nsec3[q % n3.n_nsec3].hash, 8);
+				}
+			}
+			size_t want = 0;
+			while (want < n3.n_nsec3 && vfy_vs_hash_cmp(n3.nsec3[want].hash, h) < 0) {
+				want++;
+			}
+			same = vfy_facts_nsec3_lower(&n3, h) == want;
+		}
+		ok(same, "NSEC3 lookup, hash shape %d: the first record not below the hash", shape);
+		vfy_facts_clear(&n3);
+	}
+
 	unlink(path);
 	is_int(TLD_ENOENT, load(path, apex, sizeof(apex)), "no file: TLD_ENOENT");
 	free(good);
