@@ -369,9 +369,14 @@ int vfy_vcache_write_delta(const char *path, const uint8_t *apex_wire, size_t ap
 	if (dropped->n > 1) {
 		qsort(dropped->h, dropped->n, VFY_VCACHE_HASH, hash_cmp);
 	}
-	for (size_t i = 0; in != NULL && i < in->n; i++) {
+	/* both sorted (the loaded cache's order is checked when it is read): one walk */
+	for (size_t i = 0, j = 0; in != NULL && i < in->n; i++) {
 		const uint8_t *h = in->hashes + i * VFY_VCACHE_HASH;
-		if (dropped->n == 0 || bsearch(h, dropped->h, dropped->n, VFY_VCACHE_HASH, hash_cmp) == NULL) {
+		int c = -1;
+		while (j < dropped->n && (c = memcmp(dropped->h + j * VFY_VCACHE_HASH, h, VFY_VCACHE_HASH)) < 0) {
+			j++;
+		}
+		if (j == dropped->n || c != 0) {
 			vfy_hashvec_push(&all[0], h);
 		}
 	}

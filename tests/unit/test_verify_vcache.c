@@ -120,6 +120,55 @@ int main(void)
 	is_int(0, (long long)vfy_vcache_count(c), "no entries");
 	vfy_vcache_free(c);
 
+	/* a delta write: the cache read, less the dropped entries, with the new ones */
+	struct vfy_hashvec base = { 0 }, dropped = { 0 }, added = { 0 };
+	unsigned seed = 11;
+	uint8_t all_h[3000][VFY_VCACHE_HASH];
+	for (int i = 0; i < 3000; i++) {
+		for (int k = 0; k < VFY_VCACHE_HASH; k++) {
+			seed = seed * 1103515245u + 12345u;
+			all_h[i][k] = (uint8_t)(seed >> 16);
+		}
+		if (i < 2000) {
+			vfy_hashvec_push(&base, all_h[i]); /* entries 0..1999 in the cache */
+		}
+		if (i % 3 == 0) {
+			vfy_hashvec_push(&dropped, all_h[i]); /* some of them dropped, some never there */
+		}
+		if (i % 7 == 0 && i != 0) {
+			vfy_hashvec_push(&dropped, all_h[i]); /* one twice */
+		}
+		if (i >= 1500 && i % 2 == 0) {
+			vfy_hashvec_push(&added, all_h[i]); /* some new, some in the cache already */
+		}
+	}
+	char dpath[160];
+	snprintf(dpath, sizeof(dpath), "%s/delta.vcache", dir);
+	is_int(TLD_OK, vfy_vcache_write(dpath, apex, sizeof(apex), &base, 1), "delta: the cache before");
+	struct vfy_vcache *before = NULL, *after = NULL;
+	is_int(TLD_OK, vfy_vcache_load(dpath, apex, sizeof(apex), &before), "delta: read");
+	is_int(TLD_OK, vfy_vcache_write_delta(dpath, apex, sizeof(apex), before, &dropped, &added, 1),
+	       "delta: written");
+	is_int(TLD_OK, vfy_vcache_load(dpath, apex, sizeof(apex), &after), "delta: read back");
+	size_t want = 0;
+	bool right = after != NULL;
+	for (int i = 0; i < 3000 && right; i++) {
+		bool in = (i < 2000 && !(i % 3 == 0 || (i % 7 == 0 && i != 0))) || (i >= 1500 && i % 2 == 0);
+		want += in;
+		right = vfy_vcache_has(after, all_h[i]) == in;
+		if (!right) {
+			diag("entry %d: %s", i, in ? "missing" : "kept wrongly");
+		}
+	}
+	ok(right && vfy_vcache_count(after) == want, "delta: exactly the entries kept and added (%zu)",
+	   want);
+	vfy_vcache_free(before);
+	vfy_vcache_free(after);
+	vfy_hashvec_clear(&base);
+	vfy_hashvec_clear(&dropped);
+	vfy_hashvec_clear(&added);
+	unlink(dpath);
+
 	free(buf);
 	unlink(path);
 	unlink(bad);
