@@ -463,7 +463,10 @@ static void run_free(struct run *r)
 	free(r->rsec);
 	free(r->sec);
 	(void)tld_run_unsigned_finish(r->unsigned_job, NULL, NULL, NULL); /* it reads zg: before the free */
-	tld_run_unsigned_text_free(r->unsigned_text, r->unsigned_text_len); /* after the job that wrote it */
+	tld_side_join(&r->unsigned_release); /* it freed the text, when it was started */
+	if (r->unsigned_release.fn == NULL) {
+		tld_run_unsigned_text_free(r->unsigned_text, r->unsigned_text_len); /* after the job that wrote it */
+	}
 	tld_zonegen_free(r->zg);
 	tld_statedb_close(r->db);
 	tld_policy_free(r->pol);

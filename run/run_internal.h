@@ -34,6 +34,7 @@
 #include "policy/policy.h"
 #include "publish/notify.h"
 #include "publish/publish.h"
+#include "publish/sidejob.h"
 #include "run/guards.h"
 #include "run/history.h"
 #include "run/pipeline.h"
@@ -90,6 +91,8 @@ struct run {
 	char *unsigned_text;                /* the unsigned text a patch run made (tld_run_unsigned_text()):
 	                                       the file job writes it; freed after the job (run_free()) */
 	size_t unsigned_text_len;
+	struct tld_side_job unsigned_release; /* unmaps the unsigned text once it is read no more
+	                                       (run_stage_publish()), beside the commit; joined by run_free() */
 
 	struct tld_zone_stats cur;          /* this run's figures */
 	struct tld_zone_stats prev;         /* the last published version's */

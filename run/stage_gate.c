@@ -220,6 +220,12 @@ void run_join_prepare(struct run *r)
 	}
 }
 
+static void release_unsigned_text(void *arg)
+{
+	struct run *r = arg;
+	tld_run_unsigned_text_free(r->unsigned_text, r->unsigned_text_len);
+}
+
 /* Stage 9a: publish (the commit point), once the preparation is complete. */
 int run_stage_publish(struct run *r)
 {
@@ -228,6 +234,14 @@ int run_stage_publish(struct run *r)
 	int err = run_wait_unsigned_file(r); /* a failed write fails the run: nothing published */
 	if (err != TLD_OK) {
 		return err;
+	}
+	/*
+	 * the unsigned text (a patch run's) is read no more: signed from, its file
+	 * written; its pages freed on a thread beside the commit's waits for the
+	 * disk, not at the end of the run (run_free() joins, then finds it gone)
+	 */
+	if (r->unsigned_text != NULL) {
+		tld_side_start(&r->unsigned_release, release_unsigned_text, r);
 	}
 	run_join_prepare(r);
 	if (!beside && r->prep.prep == NULL && r->prep.err == TLD_OK) {

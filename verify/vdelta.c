@@ -1192,5 +1192,10 @@ int vfy_delta_check(struct vfy_delta *d, const struct tld_verify_opts *opts,
 		*why = "the previous file is not the one the verification state describes";
 		return TLD_EAGAIN;
 	}
+	/*
+	 * the new file is read no more (walked, its part loaded, tagged): its
+	 * mapping goes now, beside the state's and the cache's writers, not after
+	 */
+	vfy_text_unmap(&d->cur);
 	return TLD_OK;
 }
