@@ -74,21 +74,22 @@ static void *worker_run(void *arg)
 			                     p->opts->cache_out != NULL ? &w->cache_out : NULL,
 			                     &p->fails[c], &w->counts, crypto);
 		}
-		/* the report's name counts, while the chunk's names are in cache */
-		vfy_count_names(p->z, from, to, &w->counts);
+		/* the report's name counts, while the chunk's names are in cache (once) */
+		if (p->phase != 0) {
+			vfy_count_names(p->z, from, to, &w->counts);
+		}
 	}
 	vfy_crypto_free(crypto);
 	return NULL;
 }
 
 /*
- * Runs one phase over all chunks on nt workers.  When a thread cannot be
- * started, the ones that did take all the chunks (none: this thread does).
+ * Starts one phase over all chunks on nt workers.  \return how many threads
+ * started (none: parallel_join() runs the phase on its thread)
  */
-static int run_parallel(struct pool *p, struct worker *ws, unsigned nt, int phase)
+static unsigned parallel_start(struct pool *p, struct worker *ws, unsigned nt, int phase)
 {
 	unsigned started = 0;
-	int ret = TLD_OK;
 
 	p->phase = phase;
 	atomic_store(&p->next, 0);
@@ -99,6 +100,17 @@ static int run_parallel(struct pool *p, struct worker *ws, unsigned nt, int phas
 		}
 		started++;
 	}
+	return started;
+}
+
+/*
+ * Waits for the phase parallel_start() started: the threads that started take
+ * all the chunks (none: this thread does).  \return a worker's error, or TLD_OK
+ */
+static int parallel_join(struct pool *p, struct worker *ws, unsigned started)
+{
+	int ret = TLD_OK;
+
 	for (unsigned t = 0; t < started; t++) {
 		pthread_join(ws[t].thread, NULL);
 	}
@@ -114,6 +126,18 @@ static int run_parallel(struct pool *p, struct worker *ws, unsigned nt, int phas
 	}
 	return ret;
 }
+
+/* Runs one phase over all chunks on nt workers. */
+static int run_parallel(struct pool *p, struct worker *ws, unsigned nt, int phase)
+{
+	return parallel_join(p, ws, parallel_start(p, ws, nt, phase));
+}
+
+/* Work of the caller's run on this thread while the workers check the signatures. */
+struct beside {
+	void (*fn)(void *arg);
+	void *arg;
+};
 
 static void check_dnskey_response(struct vfy_zone *z, struct vfy_issue_list *warns,
                                   struct tld_verify_report *rep)
@@ -359,7 +383,7 @@ static unsigned thread_count(const struct tld_verify_opts *opts)
  */
 static int check_zone(struct vfy_zone *z, const struct tld_verify_opts *opts, unsigned nt,
                       bool whole, struct vfy_issue_list *seq, struct vfy_hashvec *dropped,
-                      struct cache_writer *cw,
+                      struct cache_writer *cw, const struct beside *beside,
                       struct vfy_vcache *cache, struct tld_verify_report *rep,
                       const struct timespec *t0)
 {
@@ -384,8 +408,16 @@ static int check_zone(struct vfy_zone *z, const struct tld_verify_opts *opts, un
 		ret = TLD_ENOMEM;
 		goto fail;
 	}
-	/* NSEC3 hashing and signature checks are independent: one pass over the chunks */
-	if ((ret = run_parallel(&pool, ws, nt, 2)) != TLD_OK) {
+	if (beside == NULL) {
+		/* NSEC3 hashing and signature checks are independent: one pass over the chunks */
+		ret = run_parallel(&pool, ws, nt, 2);
+	} else if ((ret = run_parallel(&pool, ws, nt, 0)) == TLD_OK) {
+		/* the names hashed first: the work beside the signature checks reads the hashes */
+		unsigned started = parallel_start(&pool, ws, nt, 1);
+		beside->fn(beside->arg);
+		ret = parallel_join(&pool, ws, started);
+	}
+	if (ret != TLD_OK) {
 		goto fail;
 	}
 	tld_info("verify: names hashed and signatures checked at %.2f s (cpu %.2f s, %u threads)",
@@ -545,7 +577,7 @@ static int verify_full(const char *path, const struct tld_verify_opts *opts, con
 	}
 	tld_debug("verify: cache read at %.3f s", elapsed(&t0));
 	struct cache_writer cw = { 0 };
-	ret = check_zone(z, opts, nt, true, &seq, NULL, &cw, cache, rep, &t0);
+	ret = check_zone(z, opts, nt, true, &seq, NULL, &cw, NULL, cache, rep, &t0);
 	cache_writer_join(&cw);
 	if (ret != TLD_OK) {
 		goto fail;
@@ -563,6 +595,46 @@ fail:
 	tld_verify_report_free(rep);
 	vfy_zone_free(z);
 	return ret;
+}
+
+/*
+ * The delta verification's whole-zone part, on the caller's thread while the
+ * workers check the new part's signatures (it reads the new part and its
+ * hashes, never what the workers write): the facts merged, the state started
+ * on its writer (kept only when everything passes), the whole-zone checks.
+ */
+struct delta_whole {
+	struct vfy_delta *d;
+	const struct tld_verify_opts *opts;
+	struct vfy_facts *facts;
+	struct vfy_vstate_job **state;
+	const struct timespec *t0;
+	const char *why;           /* out, with ret TLD_EAGAIN */
+	int ret;                   /* out */
+};
+
+static void delta_whole_run(void *arg)
+{
+	struct delta_whole *w = arg;
+	const struct tld_verify_opts *opts = w->opts;
+
+	if ((w->ret = vfy_delta_merge(w->d, opts, w->facts, &w->why)) != TLD_OK) {
+		return;
+	}
+	if (opts->state_out != NULL) {
+		/*
+		 * the state written and synced beside the checks, under a
+		 * temporary name: it takes its own only when all of them pass
+		 */
+		int wr = vfy_vstate_write_start(opts->state_out, w->facts, w->state);
+		if (wr != TLD_OK) {
+			tld_warning("%s: verification state not written: %s", opts->state_out,
+			            tld_strerror(wr));
+		}
+	}
+	w->ret = vfy_delta_check(w->d, opts, w->facts, &w->why);
+	tld_info("verify: whole-zone checks on the updated facts at %.2f s (cpu %.2f s)",
+	         elapsed(w->t0), tld_process_cpu_seconds());
 }
 
 /* TLD_EAGAIN with *why: run the full path. */
@@ -605,8 +677,15 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 	}
 	/* the previous part's hashes and facts for the merge, beside the new part's checks */
 	vfy_delta_old_start(d);
-	/* the cache is written beside the whole-zone checks and the state's writing */
-	if ((ret = check_zone(z, opts, nt, false, &seq, &dropped, &cw, cache, rep, &t0)) != TLD_OK) {
+	/*
+	 * the whole-zone part beside the signature checks; the cache is written
+	 * once they end, beside the state's writing
+	 */
+	struct delta_whole whole = { .d = d, .opts = opts, .facts = &facts, .state = &state,
+		                     .t0 = &t0, .ret = TLD_OK };
+	struct beside beside = { delta_whole_run, &whole };
+	if ((ret = check_zone(z, opts, nt, false, &seq, &dropped, &cw, &beside, cache, rep, &t0)) !=
+	    TLD_OK) {
 		goto out;
 	}
 	if (rep->n_failures > 0) {
@@ -614,25 +693,10 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 		ret = TLD_EAGAIN;
 		goto out;
 	}
-	if ((ret = vfy_delta_merge(d, opts, &facts, why)) != TLD_OK) {
+	if ((ret = whole.ret) != TLD_OK) {
+		*why = whole.why;
 		goto out;
 	}
-	if (opts->state_out != NULL) {
-		/*
-		 * the state written and synced beside the whole-zone checks, under a
-		 * temporary name: it takes its own only when they pass
-		 */
-		int wr = vfy_vstate_write_start(opts->state_out, &facts, &state);
-		if (wr != TLD_OK) {
-			tld_warning("%s: verification state not written: %s", opts->state_out,
-			            tld_strerror(wr));
-		}
-	}
-	if ((ret = vfy_delta_check(d, opts, &facts, why)) != TLD_OK) {
-		goto out;
-	}
-	tld_info("verify: whole-zone checks on the updated facts at %.2f s (cpu %.2f s)",
-	         elapsed(&t0), tld_process_cpu_seconds());
 	rep->mode = TLD_VERIFY_DELTA;
 	rep->subtrees_changed = vfy_delta_subtrees(d);
 	rep->records = facts.counts.records;
