@@ -323,6 +323,11 @@ int tld_image_save(const struct tld_zone_image *img, const char *path)
 		r = tld_image_write_all(fd, stage, staged);
 	}
 	free(stage);
+	return tld_image_file_end(fd, r, path);
+}
+
+int tld_image_file_end(int fd, int r, const char *path)
+{
 	if (r == TLD_OK && fsync(fd) != 0) {
 		r = tld_errno(errno);
 	}

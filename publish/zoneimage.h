@@ -221,6 +221,13 @@ void tld_image_file_reserve(int fd, uint64_t len);
 int tld_image_write_all(int fd, const void *data, size_t len);
 
 /*!
+ * \brief Ends the writing of a new file: fsyncs it when r (the writes'
+ *        result) is TLD_OK, closes fd, logs a failure with path.
+ * \return r, else the fsync's or the close's error
+ */
+int tld_image_file_end(int fd, int r, const char *path);
+
+/*!
  * \brief Reads an image file, checking its structure completely.
  * \param[out] out  caller frees with tld_image_free(); written only on success
  * \return TLD_OK, TLD_ENOENT, TLD_EIO, TLD_EPARSE (corrupt), TLD_ENOMEM
