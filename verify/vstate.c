@@ -243,6 +243,37 @@ size_t vfy_facts_nsec3_lower(const struct vfy_facts *f, const uint8_t *h)
 	return lo;
 }
 
+size_t *vfy_facts_nsec3_index(const struct vfy_facts *f)
+{
+	size_t *start = calloc(65537, sizeof(*start));
+	if (start == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < f->n_nsec3; i++) {
+		start[((unsigned)f->nsec3[i].hash[0] << 8 | f->nsec3[i].hash[1]) + 1]++;
+	}
+	for (size_t b = 0; b < 65536; b++) {
+		start[b + 1] += start[b];
+	}
+	return start;
+}
+
+size_t vfy_facts_nsec3_lower_in(const struct vfy_facts *f, const size_t *index, const uint8_t *h)
+{
+	unsigned b = (unsigned)h[0] << 8 | h[1];
+	size_t lo = index[b], hi = index[b + 1];
+	/* before the bucket all are below h, from its end all above: the answer is in it or at its end */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (vfy_vs_hash_cmp(f->nsec3[mid].hash, h) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
 /* ---- the file ---- */
 
 _Static_assert(sizeof(struct vfy_vs_name) == NAME_LEN, "names are stored as they are in memory");

@@ -329,6 +329,7 @@ int main(void)
 			vfy_facts_add_nsec3(&n3, h, h, 0, NULL, 0);
 		}
 		vfy_facts_sort(&n3);
+		size_t *index = vfy_facts_nsec3_index(&n3);
 		bool same = true;
 		for (int q = 0; q < 20000 && same; q++) {
 			uint8_t h[VFY_VS_HASH];
@@ -350,9 +351,12 @@ int main(void)
 			while (want < n3.n_nsec3 && vfy_vs_hash_cmp(n3.nsec3[want].hash, h) < 0) {
 				want++;
 			}
-			same = vfy_facts_nsec3_lower(&n3, h) == want;
+			same = vfy_facts_nsec3_lower(&n3, h) == want &&
+			       (index == NULL || vfy_facts_nsec3_lower_in(&n3, index, h) == want);
 		}
 		ok(same, "NSEC3 lookup, hash shape %d: the first record not below the hash", shape);
+		ok(index != NULL, "NSEC3 lookup, hash shape %d: by the index too", shape);
+		free(index);
 		vfy_facts_clear(&n3);
 	}
 
