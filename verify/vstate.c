@@ -213,6 +213,20 @@ void vfy_facts_sort(struct vfy_facts *f)
  * the position is the binary search's whatever the hashes; guesses are
  * bounded in number, so a skewed set costs at most a few probes more.
  */
+/* The first NSEC3 in [lo, hi) whose hash is >= h (hi when none): a binary search. */
+static size_t nsec3_lower_between(const struct vfy_facts *f, size_t lo, size_t hi, const uint8_t *h)
+{
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (vfy_vs_hash_cmp(f->nsec3[mid].hash, h) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
 size_t vfy_facts_nsec3_lower(const struct vfy_facts *f, const uint8_t *h)
 {
 	size_t lo = 0, hi = f->n_nsec3;
@@ -232,15 +246,7 @@ size_t vfy_facts_nsec3_lower(const struct vfy_facts *f, const uint8_t *h)
 			hi = mid;
 		}
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (vfy_vs_hash_cmp(f->nsec3[mid].hash, h) < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return lo;
+	return nsec3_lower_between(f, lo, hi, h);
 }
 
 size_t *vfy_facts_nsec3_index(const struct vfy_facts *f)
@@ -263,15 +269,7 @@ size_t vfy_facts_nsec3_lower_in(const struct vfy_facts *f, const size_t *index, 
 	unsigned b = (unsigned)h[0] << 8 | h[1];
 	size_t lo = index[b], hi = index[b + 1];
 	/* before the bucket all are below h, from its end all above: the answer is in it or at its end */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (vfy_vs_hash_cmp(f->nsec3[mid].hash, h) < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return lo;
+	return nsec3_lower_between(f, lo, hi, h);
 }
 
 /* ---- the file ---- */
