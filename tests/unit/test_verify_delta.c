@@ -836,14 +836,15 @@ static void states(const struct lines *p, const char *state)
 	ok(mode == TLD_VERIFY_FULL, "a version-1 state: the full path ran");
 	/* the file's tag changed, the state sealed again: the previous file is not the state's */
 	size_t tag_at = APEX_AT + 1 + 6 + VFY_FILEMAC_KEY + VFY_FILEMAC_IV, slen;
+	size_t key_last = tag_at - VFY_FILEMAC_IV - 1;
 	uint8_t *sb = test_slurp(state, &slen);
-	uint8_t tb = slen > tag_at ? sb[tag_at] : 0;
+	uint8_t tb = slen > tag_at ? sb[tag_at] : 0, kb = slen > tag_at ? sb[key_last] : 0;
 	free(sb);
 	mode = differential("a state whose file tag is another", &n, NOW,
 	                    patched_state(state, "tag.vstate", tag_at, (uint8_t)(tb ^ 0x80)), ANY);
 	ok(mode == TLD_VERIFY_FULL, "a wrong file tag: the full path ran");
 	mode = differential("a state whose tag key is another", &n, NOW,
-	                    patched_state(state, "key.vstate", tag_at - VFY_FILEMAC_IV - 1, 0x5a), ANY);
+	                    patched_state(state, "key.vstate", key_last, (uint8_t)(kb ^ 0x5a)), ANY);
 	ok(mode == TLD_VERIFY_FULL, "a wrong tag key: the full path ran");
 
 	/* a state of another version (N's own) used for P */
