@@ -302,11 +302,32 @@ static int sort_hashes(const struct vfy_hashvec *vecs, size_t nv, uint8_t *dst, 
 	return TLD_OK;
 }
 
+/*
+ * The file around kept sorted, distinct hashes at buf + off (buf of off + kept
+ * hashes + DIGEST_LEN bytes at least): header, apex, digest; written.
+ */
+static int write_file(const char *path, const uint8_t *apex_wire, size_t apex_len, uint8_t *buf,
+                      size_t off, size_t kept)
+{
+	size_t len = off + kept * VFY_VCACHE_HASH + DIGEST_LEN;
+	unsigned mdlen = 0;
+
+	memcpy(buf, MAGIC, MAGIC_LEN);
+	put_u32(buf + 16, VERSION);
+	put_u32(buf + 20, VFY_VCACHE_HASH);
+	put_u64(buf + 24, kept);
+	buf[32] = (uint8_t)apex_len;
+	memcpy(buf + 33, apex_wire, apex_len);
+	if (EVP_Digest(buf, len - DIGEST_LEN, buf + len - DIGEST_LEN, &mdlen, EVP_sha256(), NULL) != 1) {
+		return TLD_ECRYPTO;
+	}
+	return tld_atomic_write(path, buf, len, 0644);
+}
+
 int vfy_vcache_write(const char *path, const uint8_t *apex_wire, size_t apex_len,
                      const struct vfy_hashvec *vecs, size_t nv)
 {
 	size_t n = 0;
-	unsigned mdlen = 0;
 	int ret;
 
 	if (apex_len > 255) {
@@ -316,8 +337,7 @@ int vfy_vcache_write(const char *path, const uint8_t *apex_wire, size_t apex_len
 		n += vecs[v].n;
 	}
 	size_t off = 33 + apex_len;
-	size_t len = off + n * VFY_VCACHE_HASH + DIGEST_LEN;
-	uint8_t *buf = malloc(len);
+	uint8_t *buf = malloc(off + n * VFY_VCACHE_HASH + DIGEST_LEN);
 	if (buf == NULL) {
 		return TLD_ENOMEM;
 	}
@@ -334,18 +354,7 @@ int vfy_vcache_write(const char *path, const uint8_t *apex_wire, size_t apex_len
 			kept++;
 		}
 	}
-	len = off + kept * VFY_VCACHE_HASH + DIGEST_LEN;
-	memcpy(buf, MAGIC, MAGIC_LEN);
-	put_u32(buf + 16, VERSION);
-	put_u32(buf + 20, VFY_VCACHE_HASH);
-	put_u64(buf + 24, kept);
-	buf[32] = (uint8_t)apex_len;
-	memcpy(buf + 33, apex_wire, apex_len);
-	if (EVP_Digest(buf, len - DIGEST_LEN, buf + len - DIGEST_LEN, &mdlen, EVP_sha256(), NULL) != 1) {
-		ret = TLD_ECRYPTO;
-		goto fail;
-	}
-	ret = tld_atomic_write(path, buf, len, 0644);
+	ret = write_file(path, apex_wire, apex_len, buf, off, kept);
 fail:
 	free(buf);
 	return ret;
@@ -360,29 +369,64 @@ int vfy_vcache_write_delta(const char *path, const uint8_t *apex_wire, size_t ap
                            const struct vfy_vcache *in, struct vfy_hashvec *dropped,
                            const struct vfy_hashvec *vecs, size_t n)
 {
-	struct vfy_hashvec *all = calloc(n + 1, sizeof(*all));
+	size_t n_in = in != NULL ? in->n : 0, n_new = 0;
 	int ret;
 
-	if (all == NULL) {
-		return TLD_ENOMEM;
+	if (apex_len > 255) {
+		return TLD_EINVAL;
+	}
+	for (size_t v = 0; v < n; v++) {
+		n_new += vecs[v].n;
+	}
+	size_t off = 33 + apex_len;
+	uint8_t *buf = malloc(off + (n_in + n_new) * VFY_VCACHE_HASH + DIGEST_LEN);
+	uint8_t *added = malloc((n_new ? n_new : 1) * VFY_VCACHE_HASH);
+	if (buf == NULL || added == NULL) {
+		ret = TLD_ENOMEM;
+		goto out;
 	}
 	if (dropped->n > 1) {
 		qsort(dropped->h, dropped->n, VFY_VCACHE_HASH, hash_cmp);
 	}
-	/* both sorted (the loaded cache's order is checked when it is read): one walk */
-	for (size_t i = 0, j = 0; in != NULL && i < in->n; i++) {
-		const uint8_t *h = in->hashes + i * VFY_VCACHE_HASH;
-		int c = -1;
-		while (j < dropped->n && (c = memcmp(dropped->h + j * VFY_VCACHE_HASH, h, VFY_VCACHE_HASH)) < 0) {
-			j++;
+	/* the new entries (few) sorted; the cache read is sorted and distinct (checked when read) */
+	if ((ret = sort_hashes(vecs, n, added, n_new)) != TLD_OK) {
+		goto out;
+	}
+	/*
+	 * one merge walk: the cache's entries but the dropped ones, and the new
+	 * ones, in order, each once: vfy_vcache_write()'s entries for the same sets
+	 */
+	uint8_t *h = buf + off;
+	size_t kept = 0, i = 0, j = 0, a = 0;
+	while (i < n_in || a < n_new) {
+		const uint8_t *x = NULL;
+		if (i < n_in) {
+			const uint8_t *c = in->hashes + i * VFY_VCACHE_HASH;
+			int d = -1;
+			while (j < dropped->n && (d = memcmp(dropped->h + j * VFY_VCACHE_HASH, c, VFY_VCACHE_HASH)) < 0) {
+				j++;
+			}
+			if (j < dropped->n && d == 0) {
+				i++; /* dropped */
+				continue;
+			}
+			x = c;
 		}
-		if (j == dropped->n || c != 0) {
-			vfy_hashvec_push(&all[0], h);
+		const uint8_t *y = a < n_new ? added + a * VFY_VCACHE_HASH : NULL;
+		if (x != NULL && (y == NULL || memcmp(x, y, VFY_VCACHE_HASH) <= 0)) {
+			i++;
+		} else {
+			x = y;
+			a++;
+		}
+		if (kept == 0 || memcmp(h + (kept - 1) * VFY_VCACHE_HASH, x, VFY_VCACHE_HASH) != 0) {
+			memcpy(h + kept * VFY_VCACHE_HASH, x, VFY_VCACHE_HASH);
+			kept++;
 		}
 	}
-	memcpy(all + 1, vecs, n * sizeof(*vecs));
-	ret = all[0].err != TLD_OK ? all[0].err : vfy_vcache_write(path, apex_wire, apex_len, all, n + 1);
-	vfy_hashvec_clear(&all[0]);
-	free(all);
+	ret = write_file(path, apex_wire, apex_len, buf, off, kept);
+out:
+	free(added);
+	free(buf);
 	return ret;
 }

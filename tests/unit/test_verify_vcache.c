@@ -141,6 +141,9 @@ int main(void)
 		if (i >= 1500 && i % 2 == 0) {
 			vfy_hashvec_push(&added, all_h[i]); /* some new, some in the cache already */
 		}
+		if (i >= 2500 && i % 50 == 0) {
+			vfy_hashvec_push(&added, all_h[i]); /* some new ones twice */
+		}
 	}
 	char dpath[160];
 	snprintf(dpath, sizeof(dpath), "%s/delta.vcache", dir);
@@ -162,6 +165,24 @@ int main(void)
 	}
 	ok(right && vfy_vcache_count(after) == want, "delta: exactly the entries kept and added (%zu)",
 	   want);
+	/* byte for byte the file of the same entries written whole */
+	struct vfy_hashvec expect = { 0 };
+	for (int i = 2999; i >= 0; i--) {
+		if ((i < 2000 && !(i % 3 == 0 || (i % 7 == 0 && i != 0))) || (i >= 1500 && i % 2 == 0)) {
+			vfy_hashvec_push(&expect, all_h[i]);
+		}
+	}
+	char wpath[160];
+	snprintf(wpath, sizeof(wpath), "%s/whole.vcache", dir);
+	size_t dl = 0, wl = 0;
+	is_int(TLD_OK, vfy_vcache_write(wpath, apex, sizeof(apex), &expect, 1), "delta: the whole write");
+	uint8_t *db = test_slurp(dpath, &dl), *wb = test_slurp(wpath, &wl);
+	ok(db != NULL && wb != NULL && dl == wl && memcmp(db, wb, dl) == 0,
+	   "delta: the same file as the whole write of the same entries");
+	free(db);
+	free(wb);
+	unlink(wpath);
+	vfy_hashvec_clear(&expect);
 	vfy_vcache_free(before);
 	vfy_vcache_free(after);
 	vfy_hashvec_clear(&base);
