@@ -106,7 +106,7 @@ static int texts(struct run *r, const char *ident, const char *old, size_t old_l
 			old_digest_main(&od);
 		}
 	}
-	double t0 = tld_mono_seconds();
+	double t0 = tld_mono_seconds(), c0 = tld_process_cpu_seconds();
 	/* written, and hashed and renamed into place by the job beside the patch */
 	int err = tld_run_unsigned_write_mapped(r->zg, r->unsigned_path, &r->unsigned_job, &r->unsigned_text,
 	                                        &r->unsigned_text_len);
@@ -116,15 +116,15 @@ static int texts(struct run *r, const char *ident, const char *old, size_t old_l
 		how = "made in memory";
 		err = tld_run_unsigned_text(r->zg, &r->unsigned_text, &r->unsigned_text_len);
 	}
-	double made = tld_mono_seconds() - t0;
+	double made = tld_mono_seconds() - t0, made_cpu = tld_process_cpu_seconds() - c0;
 	if (threaded) {
 		pthread_join(tid, NULL);
 	}
 	if (err != TLD_OK) {
 		return err;
 	}
-	tld_info("run: sign: the unsigned text (%.1f MiB) %s in %.2f s, the last run's %s",
-	          (double)r->unsigned_text_len / 1048576.0, how, made,
+	tld_info("run: sign: the unsigned text (%.1f MiB) %s in %.2f s (%.2f CPU s, all threads), the last run's %s",
+	          (double)r->unsigned_text_len / 1048576.0, how, made, made_cpu,
 	          same_file ? "as it was written (its identity unchanged)" : "hashed beside it");
 	if (od.err != TLD_OK || strcmp(od.hex, kept) != 0) {
 		return fall_back("the last run's unsigned zone is not the one the published version was signed from");
