@@ -11,7 +11,10 @@
  * prepared beside the handover) or, for a run that already holds the whole
  * text in memory (tld_run_unsigned_text()), from that text: written and
  * hashed in pieces of 1 MiB, each hashed while it is in the cache and then
- * written.  The same temporary file, rename and digest either way; the job
+ * written -- or, for the patch run (tld_run_unsigned_write_mapped()),
+ * formatted on both cores straight into the temporary file, which is mapped
+ * as the run's text and then hashed from that mapping by the job, and
+ * renamed.  The same temporary file, rename and digest every way; the job
  * (start/finish) is the same.  tld_run_file_sha256_hex() hashes a file
  * already there (the previous run's) through a mapping.
  */
