@@ -397,12 +397,14 @@ int tld_run_unsigned_write_mapped(const struct tld_zonegen *zg, const char *path
                                   struct tld_run_unsigned_job **out, char **text, size_t *len)
 {
 	struct content c = { .zg = zg };
-	int err = write_unhashed_mapped(zg, path, &c.written, (char **)&c.buf, &c.len);
+	char *map = NULL;
+	size_t map_len = 0;
+	int err = write_unhashed_mapped(zg, path, &c.written, &map, &map_len);
 	if (err != TLD_OK) {
 		return err;
 	}
-	char *map = (char *)c.buf;
-	size_t map_len = c.len;
+	c.buf = map;
+	c.len = map_len;
 	if ((err = job_start(&c, path, out)) != TLD_OK) {
 		(void)unlink(c.written); /* nothing left */
 		free(c.written);
