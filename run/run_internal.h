@@ -88,8 +88,10 @@ struct run {
 	bool unsigned_due;                  /* the export stage got as far as the file */
 	bool unsigned_started;              /* start_unsigned_file() was called */
 	int unsigned_err;                   /* its result, once joined */
-	char *unsigned_text;                /* the unsigned text a patch run made (tld_run_unsigned_text()):
-	                                       the file job writes it; freed after the job (run_free()) */
+	char *unsigned_text;                /* the unsigned text a patch run made: the written file mapped
+	                                       (tld_run_unsigned_write_mapped()), which the file job hashes,
+	                                       or made in memory (tld_run_unsigned_text()), which it writes;
+	                                       freed after the job (run_free()) */
 	size_t unsigned_text_len;
 	struct tld_side_job unsigned_release; /* unmaps the unsigned text once it is read no more
 	                                       (run_stage_publish()), beside the commit; joined by run_free() */

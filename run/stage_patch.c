@@ -6,11 +6,18 @@
  * is the one the published version was signed from -- its SHA-256 is the
  * unsigned digest the run history keeps for that version -- and the
  * published version is the signer's output kept as STATE_DIR/previous.zone
- * with its side file (choose_previous() in stage_sign.c).  This run's
- * unsigned text is made whole in memory first (tld_run_unsigned_text()), the
- * previous file hashed beside it; the file is then written from it on a
- * thread while the patch signs.  TLDSIGN_PATCH=0 in the environment turns
- * the patch off (tests compare the two paths).
+ * with its side file (choose_previous() in stage_sign.c).  The previous
+ * file is mapped first, and hashed from that mapping (the bytes the patch
+ * compares) beside the making of this run's text: formatted on both cores
+ * straight into a temporary file, which is mapped as the text
+ * (tld_run_unsigned_write_mapped(): no copy of the 156 MB text in fresh
+ * memory at 1M delegations, its pages are those the write filled), then
+ * hashed and renamed onto STATE_DIR/unsigned.zone by a job beside the
+ * patch.  Should that fail (no memory to map it, a write error), the text
+ * is formatted in memory instead (tld_run_unsigned_text(), the same bytes)
+ * and the file written from it beside the patch, as before.
+ * TLDSIGN_PATCH=0 in the environment turns the patch off (tests compare the
+ * two paths).
  */
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -19,23 +26,28 @@
 #include "run/run_internal.h"
 
 #include "common/clock.h"
+#include "common/textcheck.h"
 #include "signer/patch.h"
 
 /* The share of owners (delegations and glue) changed beyond which the whole zone is signed. */
 #define PATCH_MAX_SHARE 8
 
-/* The SHA-256 of the previous unsigned file, on a thread beside the new text. */
+/*
+ * The SHA-256 of the previous unsigned text as mapped, on a thread beside
+ * the new one: the bytes compared, whatever becomes of the path (this run's
+ * file is renamed onto it meanwhile).
+ */
 struct old_digest {
-	const char *path;
+	const char *text;
+	size_t len;
 	char hex[65];
-	size_t size;
 	int err;
 };
 
 static void *old_digest_main(void *arg)
 {
 	struct old_digest *d = arg;
-	d->err = tld_run_file_sha256_hex(d->path, d->hex, &d->size);
+	d->err = tld_zone_text_digest(d->text, d->len, d->hex);
 	return NULL;
 }
 
@@ -75,7 +87,7 @@ static int map_old_text(const char *path, void **map, size_t *len, char ident[96
  * unless the file still has the identity that run recorded as it wrote it
  * (then it still holds those bytes: run/history.h).
  */
-static int texts(struct run *r, const char *ident, size_t old_len)
+static int texts(struct run *r, const char *ident, const char *old, size_t old_len)
 {
 	char kept[65], kept_ident[96];
 	bool found = false;
@@ -83,7 +95,7 @@ static int texts(struct run *r, const char *ident, size_t old_len)
 		return fall_back("no unsigned digest of the published version in the run history");
 	}
 	bool same_file = kept_ident[0] != '\0' && strcmp(kept_ident, ident) == 0;
-	struct old_digest od = { .path = r->unsigned_path, .err = TLD_OK, .size = old_len };
+	struct old_digest od = { .text = old, .len = old_len, .err = TLD_OK };
 	pthread_t tid;
 	bool threaded = false;
 	if (same_file) {
@@ -94,19 +106,27 @@ static int texts(struct run *r, const char *ident, size_t old_len)
 			old_digest_main(&od);
 		}
 	}
-	double t0 = tld_mono_seconds();
-	int err = tld_run_unsigned_text(r->zg, &r->unsigned_text, &r->unsigned_text_len);
-	double made = tld_mono_seconds() - t0;
+	double t0 = tld_mono_seconds(), c0 = tld_process_cpu_seconds();
+	/* written, and hashed and renamed into place by the job beside the patch */
+	int err = tld_run_unsigned_write_mapped(r->zg, r->unsigned_path, &r->unsigned_job, &r->unsigned_text,
+	                                        &r->unsigned_text_len);
+	const char *how = "written and mapped";
+	r->unsigned_started = err == TLD_OK;
+	if (err != TLD_OK) { /* nothing written: the text in memory, the file from it after the checks */
+		how = "made in memory";
+		err = tld_run_unsigned_text(r->zg, &r->unsigned_text, &r->unsigned_text_len);
+	}
+	double made = tld_mono_seconds() - t0, made_cpu = tld_process_cpu_seconds() - c0;
 	if (threaded) {
 		pthread_join(tid, NULL);
 	}
 	if (err != TLD_OK) {
 		return err;
 	}
-	tld_info("run: sign: the unsigned text (%.1f MiB) made in %.2f s, the last run's %s",
-	          (double)r->unsigned_text_len / 1048576.0, made,
+	tld_info("run: sign: the unsigned text (%.1f MiB) %s in %.2f s (%.2f CPU s, all threads), the last run's %s",
+	          (double)r->unsigned_text_len / 1048576.0, how, made, made_cpu,
 	          same_file ? "as it was written (its identity unchanged)" : "hashed beside it");
-	if (od.err != TLD_OK || od.size != old_len || strcmp(od.hex, kept) != 0) {
+	if (od.err != TLD_OK || strcmp(od.hex, kept) != 0) {
 		return fall_back("the last run's unsigned zone is not the one the published version was signed from");
 	}
 	return TLD_OK;
@@ -133,9 +153,9 @@ int run_sign_patched(struct run *r, const struct signer_sign_opts *so)
 	char ident[96] = "";
 	int err = map_old_text(r->unsigned_path, &old, &old_len, ident);
 	if (err == TLD_OK) {
-		err = texts(r, ident, old_len);
+		err = texts(r, ident, old, old_len);
 	}
-	if (err == TLD_OK) { /* the file from the text, beside the patch */
+	if (err == TLD_OK && !r->unsigned_started) { /* the file from the text made in memory, beside the patch */
 		r->unsigned_started = true;
 		r->unsigned_err = tld_run_unsigned_write_buffer(r->unsigned_text, r->unsigned_text_len, r->unsigned_path,
 		                                                &r->unsigned_job);

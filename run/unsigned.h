@@ -10,6 +10,12 @@
  * or, where the whole text is wanted in memory early (the patch run,
  * docs/incremental-run.md: compared with the previous run's file):
  *
+ *   tld_run_unsigned_write_mapped(zg, STATE_DIR/unsigned.zone, &job, &text, &len);
+ *   ...; tld_run_unsigned_finish(job, hex, NULL, NULL);                 // hashed, renamed beside
+ *   tld_run_unsigned_text_free(text, len);
+ *
+ * or, should that fail, the text in memory and the file from it:
+ *
  *   tld_run_unsigned_text(zg, &text, &len);                             // both cores, no file
  *   tld_run_unsigned_write_buffer(text, len, STATE_DIR/unsigned.zone, &job);
  *   ...; tld_run_unsigned_finish(job, hex, NULL, NULL);                 // the same file and digest
@@ -126,6 +132,35 @@ int tld_run_unsigned_start(const struct tld_zonegen *zg, struct tld_zonegen_text
  */
 int tld_run_unsigned_write_buffer(const char *text, size_t len, const char *path,
                                   struct tld_run_unsigned_job **out);
+
+/*!
+ * \brief STATE_DIR/unsigned.zone for a run that needs its text early (the
+ *        patch run): the zone formatted on both cores (tld_zonegen_write():
+ *        a helper thread formats beside the calling thread, which writes)
+ *        straight into a temporary file beside path, not hashed, and that
+ *        file mapped as the text; then a job beside the caller hashes the
+ *        mapping and renames the file into place, as
+ *        tld_run_unsigned_start()'s would (the same file, digest and
+ *        failures at tld_run_unsigned_finish()).  No copy of the text in
+ *        fresh memory: its pages are those the write filled (at 1M
+ *        delegations the format into a mapping of its own faults in 38k
+ *        pages more, and the write copies them).  The mapping is of the
+ *        very file written (its descriptor), read-only, private: it holds
+ *        the bytes written -- and hashed -- as long as nobody writes into
+ *        the file behind the run, which holds the instance lock: the same
+ *        trust the previous run's file gets between its check and its use.
+ * \param[out] out   finish with tld_run_unsigned_finish() before the text is
+ *                   freed (the job reads it); written only on success
+ * \param[out] text  the file's text, mapped; free with
+ *                   tld_run_unsigned_text_free(*text, *len); written only on success
+ * \param[out] len   its length (never 0); written only on success
+ * \return TLD_OK; TLD_ENOMEM (also: the file could not be mapped),
+ *         TLD_ECRYPTO or errno-mapped (the write failed; logged): then
+ *         nothing is left (no file, no job, path untouched) and the caller
+ *         makes the text with tld_run_unsigned_text() instead
+ */
+int tld_run_unsigned_write_mapped(const struct tld_zonegen *zg, const char *path,
+                                  struct tld_run_unsigned_job **out, char **text, size_t *len);
 
 /*!
  * \brief Waits for the file and releases the job; NULL is a no-op (TLD_OK).

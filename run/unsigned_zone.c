@@ -11,7 +11,10 @@
  * prepared beside the handover) or, for a run that already holds the whole
  * text in memory (tld_run_unsigned_text()), from that text: written and
  * hashed in pieces of 1 MiB, each hashed while it is in the cache and then
- * written.  The same temporary file, rename and digest either way; the job
+ * written -- or, for the patch run (tld_run_unsigned_write_mapped()),
+ * formatted on both cores straight into the temporary file, which is mapped
+ * as the run's text and then hashed from that mapping by the job, and
+ * renamed.  The same temporary file, rename and digest every way; the job
  * (start/finish) is the same.  tld_run_file_sha256_hex() hashes a file
  * already there (the previous run's) through a mapping.
  */
@@ -36,7 +39,7 @@
 #include "run/unsigned.h"
 #include "zonegen/zonegen.h"
 
-/* A FILE that hashes what passes through it into the file underneath. */
+/* A FILE that hashes what passes through it (md not NULL) into the file underneath. */
 struct tee {
 	FILE *under;
 	EVP_MD_CTX *md;
@@ -46,7 +49,7 @@ struct tee {
 static ssize_t tee_write(void *cookie, const char *buf, size_t size)
 {
 	struct tee *t = cookie;
-	if (EVP_DigestUpdate(t->md, buf, size) != 1) {
+	if (t->md != NULL && EVP_DigestUpdate(t->md, buf, size) != 1) {
 		t->err = EIO;
 		errno = EIO;
 		return -1;
@@ -66,10 +69,12 @@ static int text_block_out(void *ctx, const char *buf, size_t len)
 
 /*
  * Writes the zone through the tee into under: the text made beside the
- * fill when there is one (taken), else formatted here; returns TLD_OK or
- * the failure.
+ * fill when there is one (taken), else formatted here (with zonegen's
+ * helper thread beside the calling one when helper is set); returns TLD_OK
+ * or the failure.
  */
-static int write_through(const struct tld_zonegen *zg, struct tld_zonegen_text *text, struct tee *t)
+static int write_through(const struct tld_zonegen *zg, struct tld_zonegen_text *text, bool helper,
+                         struct tee *t)
 {
 	cookie_io_functions_t io = { .write = tee_write };
 	FILE *f = fopencookie(t, "w", io);
@@ -85,7 +90,8 @@ static int write_through(const struct tld_zonegen *zg, struct tld_zonegen_text *
 		tld_zonegen_text_free(text);
 	}
 	if (err == TLD_EAGAIN) {
-		err = tld_zonegen_write_alone(zg, f); /* beside the run: one core at most */
+		/* beside the run: one core at most; on the run's path (helper): both */
+		err = helper ? tld_zonegen_write(zg, f) : tld_zonegen_write_alone(zg, f);
 	}
 	int e = errno;
 	if (fclose(f) != 0 && err == TLD_OK) {
@@ -98,12 +104,17 @@ static int write_through(const struct tld_zonegen *zg, struct tld_zonegen_text *
 	return err;
 }
 
-/* What the file is made of: a text in memory, else zonegen's build (from text when not NULL). */
+/*
+ * What the file is made of: a text in memory, else zonegen's build (from
+ * text when not NULL) -- or a temporary file already written, whose text
+ * buf is (its mapping): then only hashed and renamed into place.
+ */
 struct content {
 	const struct tld_zonegen *zg;
 	struct tld_zonegen_text *text; /*!< taken by the write */
 	const char *buf;               /*!< the caller's, len bytes; NULL: formatted from zg */
 	size_t len;
+	char *written;                 /*!< the temporary file holding buf (taken); NULL: none */
 };
 
 /* Text written and hashed in pieces that stay in the cache between the two. */
@@ -143,34 +154,60 @@ static EVP_MD_CTX *sha256_new(void)
 	return md;
 }
 
+/*
+ * A new temporary file beside path ("path.tmp.XXXXXX", mode 0644): its name
+ * (caller frees) and descriptor; TLD_OK, TLD_ENOMEM or errno-mapped (logged;
+ * nothing left behind).
+ */
+static int make_tmp(const char *path, char **tmp_out, int *fd_out)
+{
+	size_t len = strlen(path) + sizeof(".tmp.XXXXXX");
+	char *tmp = malloc(len);
+	if (tmp == NULL) {
+		return TLD_ENOMEM;
+	}
+	snprintf(tmp, len, "%s.tmp.XXXXXX", path); /* swept by the next run if this one dies */
+	int fd = mkstemp(tmp);
+	if (fd < 0 || fchmod(fd, 0644) != 0) {
+		int e = errno;
+		tld_error("%s: %s", tmp, strerror(e));
+		if (fd >= 0) {
+			close(fd);
+			(void)unlink(tmp);
+		}
+		free(tmp);
+		return tld_errno(e);
+	}
+	*tmp_out = tmp;
+	*fd_out = fd;
+	return TLD_OK;
+}
+
 /* tld_run_write_unsigned() with the hash context given, initialised (not
- * freed here), of c (its text taken). */
+ * freed here), of c (its text and written file taken). */
 static int write_hashed(const struct content *c, const char *path, EVP_MD_CTX *md, char hex[65])
 {
 	struct tld_zonegen_text *text = c->text;
-	size_t len = strlen(path) + sizeof(".tmp.XXXXXX");
-	char *tmp = malloc(len);
+	char *tmp = c->written;
 	struct tee t = { .md = md };
-	int fd = -1, err = TLD_ENOMEM;
+	int fd = -1, err = TLD_OK;
 	bool created = false;
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned dlen = 0;
 
-	if (tmp == NULL) {
+	if (tmp == NULL && (err = make_tmp(path, &tmp, &fd)) != TLD_OK) {
 		tld_zonegen_text_free(text);
+		tmp = NULL;
 		goto fail;
 	}
-	snprintf(tmp, len, "%s.tmp.XXXXXX", path); /* swept by the next run if this one dies */
-	if ((fd = mkstemp(tmp)) >= 0) {
-		created = true;
-	}
-	if (fd < 0 || fchmod(fd, 0644) != 0) {
-		err = tld_errno(errno);
-		tld_error("%s: %s", tmp, strerror(errno));
-		tld_zonegen_text_free(text);
-		goto fail;
-	}
-	if (c->buf != NULL) {
+	created = true;
+	if (c->written != NULL) {
+		/* written already (tld_run_unsigned_write_mapped()): hashed from its mapping */
+		if (c->len > 0 && EVP_DigestUpdate(md, c->buf, c->len) != 1) {
+			err = TLD_ECRYPTO;
+			goto fail;
+		}
+	} else if (c->buf != NULL) {
 		err = write_buffer(fd, c->buf, c->len, md);
 		int e = close(fd) != 0 ? errno : 0;
 		fd = -1;
@@ -187,7 +224,7 @@ static int write_hashed(const struct content *c, const char *path, EVP_MD_CTX *m
 			goto fail;
 		}
 		fd = -1;
-		if ((err = write_through(c->zg, text, &t)) != TLD_OK) {
+		if ((err = write_through(c->zg, text, false, &t)) != TLD_OK) {
 			goto fail;
 		}
 		FILE *under = t.under;
@@ -240,12 +277,64 @@ struct tld_run_unsigned_job {
 	double cpu_seconds;         /*!< CPU time of the writing thread */
 };
 
+/*
+ * The zone formatted on both cores into a new temporary file beside path,
+ * not hashed, and that file mapped: its name (caller frees; the file is the
+ * caller's to rename or remove) and its text.  TLD_OK; TLD_ENOMEM also when
+ * it cannot be mapped; errno-mapped (logged).  On failure nothing is left.
+ */
+static int write_unhashed_mapped(const struct tld_zonegen *zg, const char *path, char **tmp_out,
+                                 char **text, size_t *len)
+{
+	char *tmp = NULL;
+	int fd = -1;
+	int err = make_tmp(path, &tmp, &fd);
+	if (err != TLD_OK) {
+		return err;
+	}
+	struct tee t = { .under = fdopen(fd, "w") };
+	if (t.under == NULL) {
+		err = tld_errno(errno);
+		close(fd);
+	} else {
+		err = write_through(zg, NULL, true, &t);
+	}
+	void *map = MAP_FAILED;
+	struct stat st;
+	if (err == TLD_OK && (fflush(t.under) != 0 || fstat(fileno(t.under), &st) != 0)) {
+		err = tld_errno(errno);
+	}
+	if (err == TLD_OK) { /* never empty: the SOA is there */
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(t.under), 0);
+		err = map == MAP_FAILED || st.st_size <= 0 ? TLD_ENOMEM : TLD_OK;
+	}
+	if (t.under != NULL && fclose(t.under) != 0 && err == TLD_OK) {
+		err = tld_errno(errno);
+	}
+	if (err != TLD_OK) {
+		if (map != MAP_FAILED) {
+			munmap(map, (size_t)st.st_size);
+		}
+		if (err != TLD_ENOMEM) {
+			tld_error("%s: writing the unsigned zone failed: %s", tmp, tld_strerror(err));
+		}
+		(void)unlink(tmp);
+		free(tmp);
+		return err;
+	}
+	*tmp_out = tmp;
+	*text = map;
+	*len = (size_t)st.st_size;
+	return TLD_OK;
+}
+
 static void *job_main(void *arg)
 {
 	struct tld_run_unsigned_job *j = arg;
 	double t0 = tld_mono_seconds(), c0 = tld_thread_cpu_seconds();
 	j->err = write_hashed(&j->content, j->path, j->md, j->hex);
 	j->content.text = NULL; /* taken */
+	j->content.written = NULL;
 	j->seconds = tld_mono_seconds() - t0;
 	j->cpu_seconds = tld_thread_cpu_seconds() - c0;
 	return NULL;
@@ -302,6 +391,29 @@ int tld_run_unsigned_write_buffer(const char *text, size_t len, const char *path
 {
 	struct content c = { .buf = text != NULL ? text : "", .len = text != NULL ? len : 0 };
 	return job_start(&c, path, out);
+}
+
+int tld_run_unsigned_write_mapped(const struct tld_zonegen *zg, const char *path,
+                                  struct tld_run_unsigned_job **out, char **text, size_t *len)
+{
+	struct content c = { .zg = zg };
+	char *map = NULL;
+	size_t map_len = 0;
+	int err = write_unhashed_mapped(zg, path, &c.written, &map, &map_len);
+	if (err != TLD_OK) {
+		return err;
+	}
+	c.buf = map;
+	c.len = map_len;
+	if ((err = job_start(&c, path, out)) != TLD_OK) {
+		(void)unlink(c.written); /* nothing left */
+		free(c.written);
+		munmap(map, map_len);
+		return err;
+	}
+	*text = map;
+	*len = map_len;
+	return TLD_OK;
 }
 
 int tld_run_file_sha256_hex(const char *path, char hex[65], size_t *size)

@@ -16,7 +16,7 @@
  * the buffer or placed so that they end at its end (groups of owners
  * formatted in order, in the cache, and copied in front of the groups after
  * them), so that two threads fill one buffer from a meeting point.  Every
- * walk reads its owners' entries ahead in small batches (zg_touch_owners()).
+ * walk fetches its owners' entries ahead (zg_prefetch_ahead()).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -41,7 +41,6 @@ struct wbuf {
 	size_t used, cap;
 	bool failed;
 	bool fixed;                 /*!< the caller's buffer: never grown (failed once full) */
-	size_t touched;             /*!< what zg_touch_owners() read (kept so that it reads) */
 };
 
 /* "\tTTL\tIN\tTYPE\t" of the delegation record types, made once per write. */
@@ -293,17 +292,14 @@ static void w_owner(struct wbuf *w, const struct tld_zonegen *zg, const struct h
 	}
 }
 
-/* Formats owners order[from..to) into w, read ahead in batches (zg_touch_owners()). */
+/* Formats owners order[from..to) into w, their entries fetched ahead (zg_prefetch_ahead()). */
 static void w_owners(struct wbuf *w, const struct tld_zonegen *zg, const struct heads *h,
                      size_t from, size_t to)
 {
-	for (size_t batch = from; batch < to; batch += ZG_TOUCH_OWNERS) {
-		size_t end = to - batch > ZG_TOUCH_OWNERS ? batch + ZG_TOUCH_OWNERS : to;
-		w->touched += zg_touch_owners(zg, batch, end);
-		for (size_t i = batch; i < end; i++) {
-			uint32_t id = zg->order[i];
-			w_owner(w, zg, h, id, &zg->names[id]);
-		}
+	for (size_t i = from; i < to; i++) {
+		zg_prefetch_ahead(zg, i, to);
+		uint32_t id = zg->order[i];
+		w_owner(w, zg, h, id, &zg->names[id]);
 	}
 }
 

@@ -242,6 +242,62 @@ static inline size_t zg_touch_owners(const struct tld_zonegen *zg, size_t from, 
 	return sum;
 }
 
+/*
+ * Fetches ahead, into the cache, what owners a walk in order over
+ * order[..to) will read -- three dependent steps, each started a distance
+ * ahead of the owner being handled: the name's entry (ZG_AHEAD_ENTRY
+ * owners ahead), then from it the name's text, its NS offsets, its first
+ * and last DS row and address (ZG_AHEAD_DATA), then from the NS offsets
+ * the NS hosts' packed entries (ZG_AHEAD_HOST).  Call it before handling
+ * owner i.  Hints only (__builtin_prefetch() never faults, and only
+ * entries of owners before to are read): the walk's output does not
+ * depend on it.  A rolling pipeline keeps about ZG_AHEAD_ENTRY misses in
+ * flight all along, where zg_touch_owners() (a batch read ahead, then
+ * handled) waits for each batch's chain of misses before handling it.
+ * Always inlined: as a function of its own it has no effect the compiler
+ * counts (prefetches do not), and GCC drops the call.
+ */
+#define ZG_AHEAD_ENTRY 24
+#define ZG_AHEAD_DATA 12
+#define ZG_AHEAD_HOST 6
+__attribute__((always_inline)) static inline void zg_fetch_range(const void *first, const void *last)
+{
+	__builtin_prefetch(first);
+	__builtin_prefetch(last);
+}
+__attribute__((always_inline)) static inline void zg_prefetch_ahead(const struct tld_zonegen *zg, size_t i,
+                                                                     size_t to)
+{
+	if (i + ZG_AHEAD_ENTRY < to) {
+		const struct zg_name *n = &zg->names[zg->order[i + ZG_AHEAD_ENTRY]];
+		zg_fetch_range(n, (const char *)(n + 1) - 1);
+	}
+	if (i + ZG_AHEAD_DATA < to) {
+		const struct zg_name *n = &zg->names[zg->order[i + ZG_AHEAD_DATA]];
+		zg_fetch_range(n->text, n->text + n->len - 1);
+		if ((n->flags & ZG_DELEGATED) && n->ns_count > 0) {
+			zg_fetch_range(&zg->ns_packed[n->ns_first], &zg->ns_packed[n->ns_first + n->ns_count - 1]);
+		}
+		if ((n->flags & ZG_DELEGATED) && n->ds_count > 0) {
+			zg_fetch_range(&zg->ds[n->ds_first], (const char *)&zg->ds[n->ds_first + n->ds_count] - 1);
+		}
+		if ((n->flags & ZG_GLUE) && n->addr_count > 0) {
+			zg_fetch_range(&zg->addrs[n->addr_first],
+			               (const char *)&zg->addrs[n->addr_first + n->addr_count] - 1);
+		}
+	}
+	if (i + ZG_AHEAD_HOST < to) {
+		const struct zg_name *n = &zg->names[zg->order[i + ZG_AHEAD_HOST]];
+		if (n->flags & ZG_DELEGATED) {
+			for (uint32_t k = 0; k < n->ns_count; k++) {
+				const uint8_t *p = zg->ns_names + zg->ns_packed[n->ns_first + k];
+				/* the entry's next line too (an address only: a hint never faults) */
+				zg_fetch_range(p, (const void *)((uintptr_t)p + 63));
+			}
+		}
+	}
+}
+
 /* apex.c */
 int zg_load_apex_records(struct tld_zonegen *zg);
 void zg_extra_free(struct tld_zonegen *zg);

@@ -4,8 +4,10 @@
  * made in memory (tld_run_unsigned_text()) against zonegen's writer
  * (tld_zonegen_write() to /dev/null), that text written and hashed
  * (tld_run_unsigned_write_buffer(), into $TMPDIR, not the instance) against
- * the run's present writer (tld_run_write_unsigned()), and the written file
- * hashed again (tld_run_file_sha256_hex()).  Prints the wall and CPU time
+ * the run's present writer (tld_run_write_unsigned()), the written file
+ * hashed again (tld_run_file_sha256_hex()), and the patch run's way: the
+ * file written on both cores and mapped as the text, hashed from the
+ * mapping (tld_run_unsigned_write_mapped(), then finished).  Prints the wall and CPU time
  * (the whole process's, all threads) of each, ROUNDS times (default 1), and
  * checks that every way gives the same digest.  NOW is the Unix time the
  * export is checked against.  TLDSIGN_TEXT_SPLIT=0/1 chooses one thread or
@@ -69,10 +71,23 @@ static int round_once(const struct tld_zonegen *zg, const char *path)
 		return err;
 	}
 	phase("write_unsigned", &w, &c);
+	char hex_mapped[65] = "";
+	size_t mapped_len = 0;
+	job = NULL;
+	if ((err = tld_run_unsigned_write_mapped(zg, path, &job, &text, &mapped_len)) != TLD_OK) {
+		return err;
+	}
+	err = tld_run_unsigned_finish(job, hex_mapped, NULL, NULL);
+	tld_run_unsigned_text_free(text, mapped_len);
+	if (err != TLD_OK) {
+		return err;
+	}
+	phase("write_mapped", &w, &c);
 	printf("%zu bytes (file %zu), digest %s\n", len, size, hex_buf);
-	if (strcmp(hex_buf, hex_old) != 0 || strcmp(hex_buf, hex_file) != 0 || size != len) {
-		fprintf(stderr, "bench-unsigned-text: digests differ: %s %s %s\n", hex_buf, hex_old,
-		        hex_file);
+	if (strcmp(hex_buf, hex_old) != 0 || strcmp(hex_buf, hex_file) != 0 ||
+	    strcmp(hex_buf, hex_mapped) != 0 || size != len || mapped_len != len) {
+		fprintf(stderr, "bench-unsigned-text: digests differ: %s %s %s %s\n", hex_buf, hex_old,
+		        hex_file, hex_mapped);
 		return TLD_EIO;
 	}
 	return TLD_OK;

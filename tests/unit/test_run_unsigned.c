@@ -8,8 +8,11 @@
  * in two parts is refused with the message of one pass, word for word (the
  * line of the refused record in the file), wherever the record lies.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,6 +160,115 @@ static void same_text_in_memory(const struct tld_zonegen *zg, const char *file, 
 	free(want);
 }
 
+/* Whether dir holds an entry whose name contains part. */
+static bool dir_has(const char *dir, const char *part)
+{
+	DIR *d = opendir(dir);
+	bool found = false;
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		found |= strstr(e->d_name, part) != NULL;
+	}
+	if (d != NULL) {
+		closedir(d);
+	}
+	return found;
+}
+
+/*
+ * The text written and mapped (tld_run_unsigned_write_mapped()) is the
+ * file's text (file, its digest want_hex); the job hashes it and renames it
+ * onto a file already there, whose mapping taken before still holds the
+ * old bytes (the patch run compares the two); no temporary file is left.
+ */
+static void same_text_mapped(const struct tld_zonegen *zg, const char *file, const char *want_hex,
+                             const char *what)
+{
+	size_t want_len = 0;
+	char *want = tap_read_file(file, &want_len);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/mapped/unsigned.zone", tmpdir);
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/mapped", tmpdir);
+	mkdir(dir, 0755);
+	const char old_text[] = "old.\t3600\tIN\tTXT\t\"the last run's\"\n";
+	FILE *f = fopen(path, "w");
+	ok(f != NULL && fputs(old_text, f) >= 0 && fclose(f) == 0, "%s: a last run's file is there", what);
+	int fd = open(path, O_RDONLY);
+	char *old = fd >= 0 ? mmap(NULL, strlen(old_text), PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+	if (fd >= 0) {
+		close(fd);
+	}
+	ok(old != MAP_FAILED, "%s: and mapped", what);
+
+	struct tld_run_unsigned_job *job = NULL;
+	char *text = NULL, hex[65] = "";
+	size_t len = 0;
+	double took = -1, cpu = -1;
+	is_int(TLD_OK, tld_run_unsigned_write_mapped(zg, path, &job, &text, &len), "%s: written and mapped", what);
+	ok(job != NULL && text != NULL, "%s: a job and a text", what);
+	ok(want != NULL && text != NULL && len == want_len && memcmp(text, want, len) == 0,
+	   "%s: the file's text, byte for byte (%zu bytes)", what, len);
+	is_int(TLD_OK, tld_run_unsigned_finish(job, hex, &took, &cpu), "%s: hashed and renamed", what);
+	ok(took >= 0 && cpu >= 0, "%s: the job's wall and CPU time are reported", what);
+	is_str(hex, want_hex, "%s: the digest of the present writer", what);
+	size_t got_len = 0;
+	char *got = tap_read_file(path, &got_len);
+	ok(got != NULL && want != NULL && got_len == want_len && memcmp(got, want, got_len) == 0,
+	   "%s: the same file in place", what);
+	free(got);
+	ok(old != MAP_FAILED && memcmp(old, old_text, strlen(old_text)) == 0,
+	   "%s: the last run's mapping still holds its bytes", what);
+	ok(!dir_has(dir, ".tmp."), "%s: no temporary file left", what);
+	ok(text != NULL && want != NULL && memcmp(text, want, len) == 0, "%s: the text unchanged after the rename", what);
+	tld_run_unsigned_text_free(text, len);
+	if (old != MAP_FAILED) {
+		munmap(old, strlen(old_text));
+	}
+	unlink(path);
+	rmdir(dir);
+	free(want);
+}
+
+/*
+ * A text to be written and mapped where no file can be made: an error, no
+ * job, no text, nothing left (the patch run formats in memory then).
+ */
+static void mapped_failure(const struct tld_zonegen *zg)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/no-such-dir/unsigned.zone", tmpdir);
+	struct tld_run_unsigned_job *job = (void *)&path;
+	char *text = (char *)"x";
+	size_t len = 7;
+	is_int(TLD_ENOENT, tld_run_unsigned_write_mapped(zg, path, &job, &text, &len),
+	       "written and mapped into a missing directory: TLD_ENOENT at once");
+	ok(job == (void *)&path && strcmp(text, "x") == 0 && len == 7, "no job, no text on failure");
+	ok(access(path, F_OK) != 0, "no file");
+
+	/* a directory where the file is to be renamed: the job fails, the temporary file goes */
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/taken", tmpdir);
+	snprintf(path, sizeof(path), "%s/taken/unsigned.zone", tmpdir);
+	mkdir(dir, 0755);
+	mkdir(path, 0755);
+	char sub[700];
+	snprintf(sub, sizeof(sub), "%s/inside", path);
+	mkdir(sub, 0755); /* a directory that is not empty: rename() refuses */
+	job = NULL;
+	text = NULL;
+	is_int(TLD_OK, tld_run_unsigned_write_mapped(zg, path, &job, &text, &len),
+	       "written and mapped beside a directory in the way");
+	char hex[65] = "x";
+	ok(tld_run_unsigned_finish(job, hex, NULL, NULL) != TLD_OK, "the rename fails at finish");
+	ok(strcmp(hex, "x") == 0, "no digest");
+	ok(!dir_has(dir, ".tmp."), "no temporary file left");
+	tld_run_unsigned_text_free(text, len);
+	rmdir(sub);
+	rmdir(path);
+	rmdir(dir);
+}
+
 /* Whether AddressSanitizer is built in (it cannot run in a small address space). */
 static bool under_asan(void)
 {
@@ -247,6 +359,7 @@ static void against_file(struct tld_zonegen *zg, const char *what)
 	is_str(job_hex, again, "%s: the same digest again", what);
 	free(text);
 	same_text_in_memory(zg, path, job_hex, what);
+	same_text_mapped(zg, path, job_hex, what);
 
 	/*
 	 * The reference is the file read in one pass: the two-slice reader may
@@ -454,6 +567,8 @@ static void empty_zone(void)
 		snprintf(path, sizeof(path), "%s/empty.zone", tmpdir);
 		is_int(TLD_OK, tld_run_write_unsigned(zg, path, hex), "its file is written");
 		same_text_in_memory(zg, path, hex, "empty export");
+		same_text_mapped(zg, path, hex, "empty export");
+		mapped_failure(zg);
 	}
 	tld_zonegen_free(zg);
 }
