@@ -7,10 +7,11 @@
  * record each, in canonical order of their owners) in order, without those
  * of the replaced names, the removed owners and the NSEC3 records gone, with
  * the blocks of the replaced names (formatted by sign_write.c's own code)
- * merged in by owner.  A block's owner is the first field of its first line.
- * Where a block to take out is not found, or two blocks have one owner, the
- * previous text is not as its index says: TLD_EAGAIN before anything is
- * written.
+ * merged in by owner, where the splice plan (sign_patch_plan.c, made from
+ * the run's names while the HSM signed) puts them: checked here against the
+ * formatted blocks first.  Where a block to take out is not found, two
+ * blocks have one owner, or the formatted blocks are not the planned ones,
+ * TLD_EAGAIN before anything is written.
  *
  * The side file (sign_patch_side.c) is written on a thread beside the
  * text, from the text index made first; both are committed as sign_write()
@@ -50,378 +51,31 @@
 #include "signer/rrsig.h"
 #include "signer/textout.h"
 #include "signer/sign_internal.h"
-#include "signer/sort.h"
-#include "signer/zparse.h"
 
 /* -- internal API -- */
-
-/*
- * The sort key (signer/dname.h) of an absolute name in presentation form
- * without escapes, made from the text directly: labels from the last,
- * lower-cased, each ended by 0 -- what signer_dname_key() makes of its wire
- * form.  0 when the name is not that simple (the caller parses it).
- */
-static size_t simple_name_key(const char *p, size_t n, uint8_t *key)
-{
-	if (n < 2 || p[n - 1] != '.' || memchr(p, '\\', n) != NULL) {
-		return 0;
-	}
-	size_t k = 0, end = n - 1, wire = 1;
-	for (;;) {
-		size_t start = end;
-		while (start > 0 && p[start - 1] != '.') {
-			start--;
-		}
-		size_t len = end - start;
-		wire += len + 1;
-		if (len == 0 || len > 63 || wire > SIGNER_DNAME_MAX) {
-			return 0;
-		}
-		for (size_t i = start; i < end; i++) {
-			uint8_t c = (uint8_t)p[i];
-			if (c <= 1) {
-				return 0;
-			}
-			key[k++] = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-		}
-		key[k++] = 0;
-		if (start == 0) {
-			return k;
-		}
-		end = start - 1;
-	}
-}
-
-static size_t line_owner_key(const char *p, const char *end, uint8_t *key)
-{
-	const char *q = p;
-	while (q < end && *q != '\t' && *q != ' ' && *q != '\n') {
-		q++;
-	}
-	size_t fast = q > p ? simple_name_key(p, (size_t)(q - p), key) : 0;
-	if (fast > 0) {
-		return fast;
-	}
-	uint8_t wire[SIGNER_DNAME_MAX];
-	if (q == p || signer_zparse_name(p, (size_t)(q - p), NULL, wire) == 0) {
-		return 0;
-	}
-	return signer_dname_key(wire, key);
-}
-
-/* Previous blocks' owner keys kept, by block number modulo this: a block probed twice is parsed once. */
-#define KEY_CACHE 64
-
-struct key_memo {
-	size_t block;                         /* SIZE_MAX: none */
-	size_t klen;
-	uint8_t key[SIGNER_KEY_MAX];
-};
 
 struct splice {
 	struct sign_run *run;
 	struct sign_patch *pc;
 	const struct signer_sigfile *sf;
+	const struct sign_patch_plan *plan;   /* pos, drop */
 	char *mtext;                          /* the replaced names' blocks */
 	size_t mlen;
 	struct signer_sigfile_block *mb;
 	size_t nmb;
 	size_t *moff;                         /* nmb + 1 */
-	size_t *pos;                          /* per run block: the first previous block after it */
-	size_t *drop;                         /* previous blocks taken out, sorted */
-	size_t ndrop, dcap;
-	struct key_memo *memo;                /* KEY_CACHE */
-	size_t parsed;                        /* owners of previous blocks parsed (the plan's work) */
 };
 
-/* Empty blocks (empty non-terminals) looked past for an owner, at most. */
-#define EMPTY_RUN_MAX 64
-
-/*
- * The owner of previous block b: the first line's; an empty block (an empty
- * non-terminal's) takes the next block's, and after the last block *klen is
- * 0 (after every name).  *key points into the memo, valid until the next call.
- */
-static int owner_key_of_block(struct splice *sp, size_t b, const uint8_t **key, size_t *klen)
-{
-	struct key_memo *m = &sp->memo[b % KEY_CACHE];
-	if (m->block == b) {
-		*key = m->key;
-		*klen = m->klen;
-		return TLD_OK;
-	}
-	const char *text = sp->pc->prev_text;
-	size_t n = (size_t)sp->sf->text->nblocks, at = b;
-	const uint64_t *off = sp->sf->block_off; /* an empty block: the same offset as the next (one array read) */
-	for (size_t k = 0; at < n && off[at + 1] == off[at]; k++, at++) {
-		if (k == EMPTY_RUN_MAX) {
-			return TLD_EAGAIN;
-		}
-	}
-	m->block = SIZE_MAX;
-	m->klen = 0;
-	if (at < n) {
-		sp->parsed++;
-		m->klen = line_owner_key(text + off[at], text + off[at + 1], m->key);
-		if (m->klen == 0) {
-			return TLD_EAGAIN;
-		}
-	}
-	m->block = b;
-	*key = m->key;
-	*klen = m->klen;
-	return TLD_OK;
-}
-
-/* key < the owner of block b (klen 0: after every name) */
-static int key_before_block(struct splice *sp, size_t b, const uint8_t *key, size_t klen, int *cmp)
-{
-	const uint8_t *k = NULL;
-	size_t kl = 0;
-	int ret = owner_key_of_block(sp, b, &k, &kl);
-	*cmp = ret != TLD_OK || kl == 0 ? -1 : signer_key_cmp(key, klen, k, kl);
-	return ret;
-}
-
-/* Starts fetching the first bytes of block b's text (a probe that may come next: its miss overlaps this one's). */
-static void prefetch_block(const struct splice *sp, size_t b)
-{
-	if (b < (size_t)sp->sf->text->nblocks) {
-		__builtin_prefetch(sp->pc->prev_text + sp->sf->block_off[b]);
-	}
-}
-
-/*
- * The first previous block at or after from whose owner sorts at or after
- * key (none before from does); *equal when its owner is key.  The first
- * probe is step blocks on (the keys sought come in order, about step
- * blocks apart: the caller's estimate), then galloping on from there, then
- * a binary search between the last two probes.  Whatever the estimate, the
- * block found is the same: the one after the last probed block whose owner
- * sorts before key, and itself probed at or after key (the end aside).
- */
-static int find_block(struct splice *sp, const uint8_t *key, size_t klen, size_t from, size_t step, size_t *at,
-                      bool *equal)
-{
-	size_t n = (size_t)sp->sf->text->nblocks, lo = from, hi = n;
-	int cmp = 0;
-	step = step > 0 ? step : 1;
-	while (lo < n) {
-		size_t probe = step - 1 < n - lo ? lo + step - 1 : n - 1;
-		if (key_before_block(sp, probe, key, klen, &cmp) != TLD_OK) {
-			return TLD_EAGAIN;
-		}
-		if (cmp <= 0) {
-			hi = probe;
-			break;
-		}
-		lo = probe + 1;
-		step = step <= n ? step * 2 : n;
-	}
-	if (hi < lo) {
-		hi = lo;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		prefetch_block(sp, lo + (mid - lo) / 2);          /* the next probe, key before mid's owner */
-		prefetch_block(sp, mid + 1 + (hi - mid - 1) / 2); /* or after it */
-		if (key_before_block(sp, mid, key, klen, &cmp) != TLD_OK) {
-			return TLD_EAGAIN;
-		}
-		if (cmp > 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	while (lo < n && sp->sf->block_off[lo + 1] == sp->sf->block_off[lo]) { /* the block with the owner itself */
-		lo++;
-	}
-	*at = lo;
-	*equal = false;
-	if (lo < n) {
-		if (key_before_block(sp, lo, key, klen, &cmp) != TLD_OK) {
-			return TLD_EAGAIN;
-		}
-		*equal = cmp == 0;
-	}
-	if (*equal && lo + 1 < n) { /* one block an owner, or the text is not as indexed */
-		if (key_before_block(sp, lo + 1, key, klen, &cmp) != TLD_OK || cmp == 0) {
-			return TLD_EAGAIN;
-		}
-	}
-	return TLD_OK;
-}
-
-/* The first probe's distance for the next of left keys sought after block from: their average gap. */
-static size_t gap_of(const struct splice *sp, size_t from, size_t left)
-{
-	size_t n = (size_t)sp->sf->text->nblocks;
-	return left > 0 && from < n ? (n - from) / left : 1;
-}
-
-static int drop_block(struct splice *sp, size_t b)
-{
-	if (signer_grow((void **)&sp->drop, &sp->dcap, sp->ndrop + 1, sizeof(*sp->drop)) != TLD_OK) {
-		return TLD_ENOMEM;
-	}
-	sp->drop[sp->ndrop++] = b;
-	return TLD_OK;
-}
-
-static int size_cmp(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* The sort keys of the names whose blocks go (removed owners, NSEC3 records gone), packed. */
-struct gone_keys {
-	uint8_t *buf;
-	size_t len, cap;
-	struct gone_key {
-		size_t off, len;
-		const uint8_t *wire;      /* the removed set's copy; NULL: an NSEC3 record's (hash) */
-		size_t hash;              /* that record's index in pc->gone */
-	} *k;
-	size_t n, kcap;
-};
-
-static int gone_key_add(struct gone_keys *g, const uint8_t *wire, const uint8_t *copy, size_t hash)
-{
-	uint8_t key[SIGNER_KEY_MAX];
-	size_t klen = signer_dname_key(wire, key);
-	if (signer_grow((void **)&g->buf, &g->cap, g->len + klen, 1) != TLD_OK ||
-	    signer_grow((void **)&g->k, &g->kcap, g->n + 1, sizeof(*g->k)) != TLD_OK) {
-		return TLD_ENOMEM;
-	}
-	memcpy(g->buf + g->len, key, klen);
-	g->k[g->n++] = (struct gone_key){ .off = g->len, .len = klen, .wire = copy, .hash = hash };
-	g->len += klen;
-	return TLD_OK;
-}
-
-static int gone_key_cmp(const void *a, const void *b, void *ctx)
-{
-	const struct gone_key *x = a, *y = b;
-	const uint8_t *buf = ctx;
-	return signer_key_cmp(buf + x->off, x->len, buf + y->off, y->len);
-}
-
-/* The keys of the removed owners and of the NSEC3 records gone, in canonical order. */
-static int gone_keys_make(const struct splice *sp, struct gone_keys *g)
-{
-	const struct patch_names *rm = &sp->pc->removed;
-	for (size_t i = 0; rm->slot != NULL && i <= rm->mask; i++) {
-		if (rm->slot[i] != NULL && gone_key_add(g, rm->slot[i] + 1, rm->slot[i] + 1, 0) != TLD_OK) {
-			return TLD_ENOMEM;
-		}
-	}
-	const uint8_t *origin = sp->run->z->origin;
-	size_t olen = sp->run->z->origin_len;
-	for (size_t i = 0; i < sp->pc->ngone; i++) {
-		uint8_t wire[SIGNER_DNAME_MAX];
-		char b32[64];
-		size_t n = signer_base32hex(sp->pc->gone[i], SIGNER_NSEC3_HASH_LEN, b32);
-		if (n + 1 + olen > SIGNER_DNAME_MAX) {
-			return TLD_EAGAIN;
-		}
-		wire[0] = (uint8_t)n;
-		memcpy(wire + 1, b32, n);
-		memcpy(wire + 1 + n, origin, olen);
-		if (gone_key_add(g, wire, NULL, i) != TLD_OK) {
-			return TLD_ENOMEM;
-		}
-	}
-	signer_sort(g->k, g->n, sizeof(*g->k), gone_key_cmp, g->buf);
-	return TLD_OK;
-}
-
-/* Logs a name to take out that the previous text does not have. */
-static void not_there(const struct splice *sp, const struct gone_key *k)
-{
-	char text[1024];
-	if (k->wire != NULL) {
-		signer_dname_to_text(k->wire, text, sizeof(text));
-	} else {
-		size_t n = signer_base32hex(sp->pc->gone[k->hash], SIGNER_NSEC3_HASH_LEN, text);
-		text[n] = '\0';
-	}
-	tld_info("signing: %s is not in the previous zone text", text);
-}
-
-/* Takes out the previous blocks of the removed owners and the NSEC3 records gone: each must be there. */
-static int drop_gone(struct splice *sp)
-{
-	struct gone_keys g = { 0 };
-	int ret = gone_keys_make(sp, &g);
-	size_t from = 0;
-	for (size_t i = 0; i < g.n && ret == TLD_OK; i++) {
-		bool equal = false;
-		size_t at = 0;
-		ret = find_block(sp, g.buf + g.k[i].off, g.k[i].len, from, gap_of(sp, from, g.n - i), &at, &equal);
-		if (ret == TLD_OK && !equal) {
-			not_there(sp, &g.k[i]);
-			ret = TLD_EAGAIN;
-		}
-		if (ret == TLD_OK) {
-			ret = drop_block(sp, at);
-			from = at; /* the next key sorts after: at or after this block (one owner twice: taken out twice) */
-		}
-	}
-	free(g.buf);
-	free(g.k);
-	return ret;
-}
-
-/* Where each of the run's blocks goes and which previous blocks go. */
-static int plan_splice(struct splice *sp)
+/* The run's blocks' offsets in its text. */
+static int block_offsets(struct splice *sp)
 {
 	sp->moff = malloc((sp->nmb + 1) * sizeof(*sp->moff));
-	sp->pos = malloc((sp->nmb ? sp->nmb : 1) * sizeof(*sp->pos));
-	sp->memo = malloc(KEY_CACHE * sizeof(*sp->memo));
-	if (sp->moff == NULL || sp->pos == NULL || sp->memo == NULL) {
+	if (sp->moff == NULL) {
 		return TLD_ENOMEM;
-	}
-	for (size_t i = 0; i < KEY_CACHE; i++) {
-		sp->memo[i].block = SIZE_MAX;
 	}
 	sp->moff[0] = 0;
 	for (size_t i = 0; i < sp->nmb; i++) {
 		sp->moff[i + 1] = sp->moff[i] + sp->mb[i].len;
-	}
-	uint8_t key[SIGNER_KEY_MAX], prev_key[SIGNER_KEY_MAX];
-	size_t prev_klen = 0, from = 0;
-	for (size_t i = 0; i < sp->nmb; i++) {
-		if (sp->mb[i].len == 0) { /* an empty non-terminal: no text; the previous one's block stays */
-			sp->pos[i] = SIZE_MAX;
-			continue;
-		}
-		size_t klen = line_owner_key(sp->mtext + sp->moff[i], sp->mtext + sp->moff[i + 1], key);
-		bool equal = false;
-		if (klen == 0 || (prev_klen > 0 && signer_key_cmp(prev_key, prev_klen, key, klen) >= 0)) {
-			return TLD_EAGAIN;
-		}
-		memcpy(prev_key, key, klen);
-		prev_klen = klen;
-		int ret = find_block(sp, key, klen, from, gap_of(sp, from, sp->nmb - i), &sp->pos[i], &equal);
-		from = sp->pos[i];
-		if (ret == TLD_OK && equal) {
-			ret = drop_block(sp, sp->pos[i]);
-		}
-		if (ret != TLD_OK) {
-			return ret;
-		}
-	}
-	int ret = drop_gone(sp);
-	if (ret != TLD_OK) {
-		return ret;
-	}
-	qsort(sp->drop, sp->ndrop, sizeof(*sp->drop), size_cmp);
-	for (size_t i = 1; i < sp->ndrop; i++) {
-		if (sp->drop[i] == sp->drop[i - 1]) {
-			return TLD_EAGAIN; /* one block for two names: not as indexed */
-		}
 	}
 	return TLD_OK;
 }
@@ -472,11 +126,11 @@ static int copy_blocks(struct splice *sp, struct text_out *out, size_t from, siz
 	const struct signer_sigfile *sf = sp->sf;
 	while (from < to) {
 		size_t end = to;
-		while (*d < sp->ndrop && sp->drop[*d] < from) {
+		while (*d < sp->plan->ndrop && sp->plan->drop[*d] < from) {
 			(*d)++;
 		}
-		if (*d < sp->ndrop && sp->drop[*d] < to) {
-			end = sp->drop[*d];
+		if (*d < sp->plan->ndrop && sp->plan->drop[*d] < to) {
+			end = sp->plan->drop[*d];
 		}
 		if (end > from) {
 			size_t len = (size_t)(sf->block_off[end] - sf->block_off[from]);
@@ -506,10 +160,10 @@ static int write_spliced(struct splice *sp, struct text_out *out, struct signer_
 	*size = 0;
 	int ret = TLD_OK;
 	for (size_t i = 0; i < sp->nmb && ret == TLD_OK; i++) {
-		if (sp->pos[i] == SIZE_MAX) {
+		if (sp->plan->pos[i] == SIZE_MAX) {
 			continue;
 		}
-		ret = copy_blocks(sp, out, cur, sp->pos[i], &d, ix, nix, size);
+		ret = copy_blocks(sp, out, cur, sp->plan->pos[i], &d, ix, nix, size);
 		if (ret == TLD_OK) {
 			ret = out_put(out, sp->mtext + sp->moff[i], sp->mb[i].len);
 		}
@@ -518,7 +172,7 @@ static int write_spliced(struct splice *sp, struct text_out *out, struct signer_
 		}
 		(*nix)++;
 		*size += sp->mb[i].len;
-		cur = sp->pos[i];
+		cur = sp->plan->pos[i];
 	}
 	if (ret == TLD_OK) {
 		ret = copy_blocks(sp, out, cur, (size_t)sp->sf->text->nblocks, &d, ix, nix, size);
@@ -618,22 +272,28 @@ static void take_ident(const char *path, const struct stat *written, struct tld_
 	}
 }
 
-int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *path, uint32_t serial)
+int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_patch_planner *pl, const char *path,
+                     uint32_t serial)
 {
-	struct splice sp = { .run = run, .pc = pc, .sf = pc->sf };
+	struct splice sp = { .run = run, .pc = pc, .sf = pc->sf, .plan = &pl->plan };
 	char side[4096];
 	if (snprintf(side, sizeof(side), "%s%s", path, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
 		return TLD_EINVAL;
 	}
-	double t0 = tld_mono_seconds();
+	double t0 = tld_mono_seconds(), waited = 0;
 	int ret = sign_write_text_memory(run, &sp.mtext, &sp.mlen, &sp.mb, &sp.nmb);
-	double t1 = tld_mono_seconds(), c1 = tld_thread_cpu_seconds(), c2 = c1;
+	double t1 = tld_mono_seconds();
 	if (ret == TLD_OK) {
-		ret = plan_splice(&sp);
-		c2 = tld_thread_cpu_seconds();
+		ret = sign_patch_plan_join(pl, &waited);
 		if (ret == TLD_EAGAIN) {
 			tld_info("signing: the previous zone text is not as its index says: the whole zone is signed");
 		}
+	}
+	if (ret == TLD_OK) {
+		ret = sign_patch_plan_check(&pl->plan, sp.mtext, sp.mb, sp.nmb);
+	}
+	if (ret == TLD_OK) {
+		ret = block_offsets(&sp);
 	}
 	/* the index first (the side file holds it), then the side file beside the text */
 	struct signer_sigfile_block *ix = NULL;
@@ -712,10 +372,12 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 		run->text_formatted = sp.mlen;
 		run->text_copied = sj.size - sp.mlen;
 		tld_debug("signing: patch: %zu blocks (%.1f MiB) formatted in %.2f s; %zu previous blocks taken out, "
-		          "planned in %.2f s (%zu owners parsed in %.3f CPU s), the text written in %.2f s beside the side "
+		          "planned beside the signing in %.3f s (%zu owners parsed, %.3f CPU s; waited %.3f s for it), "
+		          "checked and indexed in %.3f s, the text written in %.2f s beside the side "
 		          "file (%.2f s), waited %.2f s for it, fsync and rename %.2f s; the text's SHA-256 and check %s on "
 		          "that thread in %.2f s",
-		          sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, sp.ndrop, t2 - t1, sp.parsed, c2 - c1, t3 - t2,
+		          sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, pl->plan.ndrop, pl->plan.seconds, pl->plan.parsed,
+		          pl->plan.cpu, waited, t2 - t1 - waited, t3 - t2,
 		          sj.seconds, t4 - t3, tld_mono_seconds() - t4,
 		          run->text_digest.hex[0] != 0 ? "made"
 		          : run->text_digest.partial != NULL ? "made in part (to be gone on with)" : "not made",
@@ -729,8 +391,5 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *pa
 	free(sp.mtext);
 	free(sp.mb);
 	free(sp.moff);
-	free(sp.pos);
-	free(sp.drop);
-	free(sp.memo);
 	return ret;
 }

@@ -194,8 +194,7 @@ static int write_node(struct text_part *tp, size_t i)
 	return ret;
 }
 
-/* Sort key of NSEC3 owner j */
-static size_t nsec3_key(const struct sign_run *run, size_t j, uint8_t *key)
+size_t sign_nsec3_key(const struct sign_run *run, size_t j, uint8_t *key)
 {
 	uint8_t owner[SIGNER_DNAME_MAX];
 	if (signer_nsec3_owner(run->z, run->n3, j, owner) == 0) {
@@ -440,7 +439,7 @@ static void write_part(struct text_part *tp)
 	const struct signer_zone *z = run->z;
 	size_t j = tp->j, nn3 = run->n3 ? run->n3->count : 0;
 	uint8_t key[SIGNER_KEY_MAX];
-	size_t key_len = j < nn3 ? nsec3_key(run, j, key) : 0;
+	size_t key_len = j < nn3 ? sign_nsec3_key(run, j, key) : 0;
 	int ret = TLD_OK;
 	tp->nout = 0;
 	tp->pend_len = 0;
@@ -452,7 +451,7 @@ static void write_part(struct text_part *tp)
 		size_t jb = j;
 		while (i > 0 && jb < nn3 && signer_key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
 			if (++jb < nn3) {
-				key_len = nsec3_key(run, jb, key);
+				key_len = sign_nsec3_key(run, jb, key);
 			}
 		}
 		for (; j < jb && ret == TLD_OK; j++) {
@@ -484,7 +483,7 @@ static size_t first_nsec3_of(const struct sign_run *run, size_t i)
 	while (lo < hi) { /* count of NSEC3 keys below the previous node's */
 		size_t mid = lo + (hi - lo) / 2;
 		uint8_t key[SIGNER_KEY_MAX];
-		size_t kl = nsec3_key(run, mid, key);
+		size_t kl = sign_nsec3_key(run, mid, key);
 		if (signer_key_cmp(key, kl, pk, prev->key_len) < 0) {
 			lo = mid + 1;
 		} else {

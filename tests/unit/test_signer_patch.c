@@ -16,8 +16,9 @@
  * the SHA-256 and check of its text, made from the pieces it wrote it from
  * (whole, or the stream of its first bytes gone on with from the file's):
  * they must be tld_zone_text_digest_check() of the file, and the identity
- * the file's as committed.  Then the
- * preconditions: each gives TLD_EAGAIN and leaves the output alone.
+ * the file's as committed.  The second chain has its splice plan made at
+ * the write (TLDSIGN_SIGN_PATCH_PLAN=here), the others beside the signing.
+ * Then the preconditions: each gives TLD_EAGAIN and leaves the output alone.
  * PATCH_STEPS (60), PATCH_SEEDS (3) and PATCH_ZONE (40 delegations, at most
  * PZ_MAX) in the environment make it longer.
  */
@@ -969,7 +970,9 @@ int main(void)
 	signer.db = db;
 	int steps = getenv("PATCH_STEPS") != NULL ? atoi(getenv("PATCH_STEPS")) : 60;
 	differential(true, 1, steps);
+	setenv("TLDSIGN_SIGN_PATCH_PLAN", "here", 1); /* the splice plan made at the join, not beside the signing */
 	differential(false, 2, steps);
+	unsetenv("TLDSIGN_SIGN_PATCH_PLAN");
 	setenv("TLDSIGN_SIGN_PATCH_HASH", "whole", 1); /* the writer's whole digest handed on */
 	differential(true, 3, steps);
 	unsetenv("TLDSIGN_SIGN_PATCH_HASH");
