@@ -119,6 +119,11 @@ struct sign_patch_plan {
 	size_t *pos;                 /*!< per block: the first previous block after it; SIZE_MAX when empty */
 	size_t *drop;                /*!< the previous blocks taken out, ascending, each once */
 	size_t ndrop;
+	struct signer_sigfile_block *ix; /*!< the patched text's index: the previous blocks kept, and a place for
+	                                      each of the run's blocks with text (sign_patch_plan_fill() fills them) */
+	size_t nix;
+	size_t *run_at;              /*!< per run block: its place in ix; SIZE_MAX when empty */
+	uint64_t kept_size;          /*!< bytes of the previous blocks kept */
 	size_t parsed;               /*!< owners of previous blocks parsed */
 	double seconds, cpu;         /*!< wall and thread CPU time the plan took */
 };
@@ -165,6 +170,12 @@ void sign_patch_plan_end(struct sign_patch_planner *pl);
  */
 int sign_patch_plan_check(const struct sign_patch_plan *p, const char *text, const struct signer_sigfile_block *mb,
                           size_t nmb);
+
+/*!
+ * \brief The run's blocks' entries into p->ix, *size the patched text's
+ *        (once sign_patch_plan_check() passed for mb).
+ */
+void sign_patch_plan_fill(struct sign_patch_plan *p, const struct signer_sigfile_block *mb, uint64_t *size);
 
 /*!
  * \brief Writes the patched version: the previous text with the replaced

@@ -477,12 +477,53 @@ static int make_plan(struct planning *pg)
 	return TLD_OK;
 }
 
+/*
+ * The patched text's index but the run's blocks' entries (they come with the
+ * text): the previous blocks kept, in order, and a place for each of the
+ * run's blocks with text where the plan puts it -- the blocks in the order
+ * the writer (sign_patch_write.c) writes them, which counts them too.
+ */
+static int plan_index(struct planning *pg)
+{
+	struct sign_patch_plan *p = pg->plan;
+	const struct signer_sigfile *sf = pg->sf;
+	size_t n = (size_t)sf->text->nblocks, b = 0, d = 0, k = 0;
+	p->ix = malloc((n + p->nblocks + 1) * sizeof(*p->ix));
+	p->run_at = malloc((p->nblocks ? p->nblocks : 1) * sizeof(*p->run_at));
+	if (p->ix == NULL || p->run_at == NULL) {
+		return TLD_ENOMEM;
+	}
+	for (size_t i = 0; i <= p->nblocks; i++) {
+		size_t to = i < p->nblocks ? p->pos[i] : n;
+		if (to == SIZE_MAX) { /* an empty block: none in the text */
+			p->run_at[i] = SIZE_MAX;
+			continue;
+		}
+		for (; b < to; b++) {
+			if (d < p->ndrop && p->drop[d] == b) {
+				d++;
+				continue;
+			}
+			p->ix[k++] = sf->blocks[b];
+			p->kept_size += sf->blocks[b].len;
+		}
+		if (i < p->nblocks) {
+			p->run_at[i] = k++;
+		}
+	}
+	p->nix = k;
+	return TLD_OK;
+}
+
 static void *planner_main(void *arg)
 {
 	struct sign_patch_planner *pl = arg;
 	double t0 = tld_mono_seconds(), c0 = tld_thread_cpu_seconds();
 	struct planning pg = { .run = pl->run, .pc = pl->pc, .sf = pl->pc->sf, .plan = &pl->plan };
 	pl->ret = make_plan(&pg);
+	if (pl->ret == TLD_OK) {
+		pl->ret = plan_index(&pg);
+	}
 	free(pg.memo);
 	pl->plan.seconds = tld_mono_seconds() - t0;
 	pl->plan.cpu = tld_thread_cpu_seconds() - c0;
@@ -531,7 +572,20 @@ void sign_patch_plan_end(struct sign_patch_planner *pl)
 	free(p->empty);
 	free(p->pos);
 	free(p->drop);
+	free(p->ix);
+	free(p->run_at);
 	memset(p, 0, sizeof(*p));
+}
+
+void sign_patch_plan_fill(struct sign_patch_plan *p, const struct signer_sigfile_block *mb, uint64_t *size)
+{
+	*size = p->kept_size;
+	for (size_t i = 0; i < p->nblocks; i++) {
+		if (p->run_at[i] != SIZE_MAX) {
+			p->ix[p->run_at[i]] = mb[i];
+			*size += mb[i].len;
+		}
+	}
 }
 
 int sign_patch_plan_check(const struct sign_patch_plan *p, const char *text, const struct signer_sigfile_block *mb,

@@ -119,9 +119,9 @@ static int out_put(struct text_out *o, const char *p, size_t len)
 	return TLD_OK;
 }
 
-/* Previous blocks [from, to) but the dropped ones, to out and (ix not NULL) to the index; *nix counts them. */
-static int copy_blocks(struct splice *sp, struct text_out *out, size_t from, size_t to, size_t *d,
-                       struct signer_sigfile_block *ix, size_t *nix, uint64_t *size)
+/* Previous blocks [from, to) but the dropped ones, to out; *nix counts them. */
+static int copy_blocks(struct splice *sp, struct text_out *out, size_t from, size_t to, size_t *d, size_t *nix,
+                       uint64_t *size)
 {
 	const struct signer_sigfile *sf = sp->sf;
 	while (from < to) {
@@ -138,9 +138,6 @@ static int copy_blocks(struct splice *sp, struct text_out *out, size_t from, siz
 				return TLD_EIO;
 			}
 			*size += len;
-			if (ix != NULL) {
-				memcpy(ix + *nix, sf->blocks + from, (end - from) * sizeof(*ix));
-			}
 			*nix += end - from;
 		}
 		from = end < to ? end + 1 : to; /* past the dropped block */
@@ -149,11 +146,10 @@ static int copy_blocks(struct splice *sp, struct text_out *out, size_t from, siz
 }
 
 /*
- * The text: the previous blocks with the run's merged in, to out; its index
- * to ix (when not NULL); *nix blocks and *size bytes in all either way.
+ * The text: the previous blocks with the run's merged in, to out; *nix
+ * blocks and *size bytes in all (the plan's index has as many: checked).
  */
-static int write_spliced(struct splice *sp, struct text_out *out, struct signer_sigfile_block *ix, size_t *nix,
-                         uint64_t *size)
+static int write_spliced(struct splice *sp, struct text_out *out, size_t *nix, uint64_t *size)
 {
 	size_t cur = 0, d = 0;
 	*nix = 0;
@@ -163,19 +159,16 @@ static int write_spliced(struct splice *sp, struct text_out *out, struct signer_
 		if (sp->plan->pos[i] == SIZE_MAX) {
 			continue;
 		}
-		ret = copy_blocks(sp, out, cur, sp->plan->pos[i], &d, ix, nix, size);
+		ret = copy_blocks(sp, out, cur, sp->plan->pos[i], &d, nix, size);
 		if (ret == TLD_OK) {
 			ret = out_put(out, sp->mtext + sp->moff[i], sp->mb[i].len);
-		}
-		if (ix != NULL) {
-			ix[*nix] = sp->mb[i];
 		}
 		(*nix)++;
 		*size += sp->mb[i].len;
 		cur = sp->plan->pos[i];
 	}
 	if (ret == TLD_OK) {
-		ret = copy_blocks(sp, out, cur, (size_t)sp->sf->text->nblocks, &d, ix, nix, size);
+		ret = copy_blocks(sp, out, cur, (size_t)sp->sf->text->nblocks, &d, nix, size);
 	}
 	return ret == TLD_OK && out->out != NULL && fflush(out->out) != 0 ? TLD_EIO : ret;
 }
@@ -214,7 +207,7 @@ static void hash_text(struct side_job *j)
 	if (tld_text_stream_init(&hs, true) != TLD_OK) {
 		return;
 	}
-	int ret = write_spliced(j->sp, &h, NULL, &n, &size);
+	int ret = write_spliced(j->sp, &h, &n, &size);
 	if (ret == TLD_OK && n == j->nix && size == j->size) {
 		if (tld_text_stream_end(&hs, j->digest.hex, &j->digest.check) != TLD_OK) {
 			j->digest.hex[0] = 0;
@@ -295,18 +288,17 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 	if (ret == TLD_OK) {
 		ret = block_offsets(&sp);
 	}
-	/* the index first (the side file holds it), then the side file beside the text */
-	struct signer_sigfile_block *ix = NULL;
-	struct text_out none = { 0 }, to = { 0 };
+	/* the index first (the side file holds it: the plan's, the run's blocks put in), then the side file beside the text */
+	struct text_out to = { 0 };
 	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK, .stop = false };
 	struct stat written = { 0 };
 	tld_atomic_file_t *af = NULL;
 	pthread_t tid;
 	bool threaded = false;
 	if (ret == TLD_OK) {
-		ix = malloc((size_t)(sp.sf->text->nblocks + sp.nmb + 1) * sizeof(*ix));
-		ret = ix == NULL ? TLD_ENOMEM : write_spliced(&sp, &none, ix, &sj.nix, &sj.size);
-		sj.ix = ix;
+		sign_patch_plan_fill(&pl->plan, sp.mb, &sj.size);
+		sj.ix = pl->plan.ix;
+		sj.nix = pl->plan.nix;
 	}
 	double t2 = tld_mono_seconds();
 	if (ret == TLD_OK) {
@@ -322,7 +314,7 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		to.out = tld_atomic_file_stream(af);
 		size_t n = 0;
 		uint64_t size = 0;
-		ret = write_spliced(&sp, &to, NULL, &n, &size); /* the index is made: only the text */
+		ret = write_spliced(&sp, &to, &n, &size);
 		if (ret == TLD_OK && (n != sj.nix || size != sj.size)) {
 			ret = TLD_EINVAL; /* one plan, two walks: a bug */
 		}
@@ -373,7 +365,7 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		run->text_copied = sj.size - sp.mlen;
 		tld_debug("signing: patch: %zu blocks (%.1f MiB) formatted in %.2f s; %zu previous blocks taken out, "
 		          "planned beside the signing in %.3f s (%zu owners parsed, %.3f CPU s; waited %.3f s for it), "
-		          "checked and indexed in %.3f s, the text written in %.2f s beside the side "
+		          "checked in %.3f s, the text written in %.2f s beside the side "
 		          "file (%.2f s), waited %.2f s for it, fsync and rename %.2f s; the text's SHA-256 and check %s on "
 		          "that thread in %.2f s",
 		          sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, pl->plan.ndrop, pl->plan.seconds, pl->plan.parsed,
@@ -387,7 +379,6 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 			          (double)run->text_digest.partial->len / 1048576.0, (double)sj.size / 1048576.0);
 		}
 	}
-	free(ix);
 	free(sp.mtext);
 	free(sp.mb);
 	free(sp.moff);
