@@ -60,6 +60,8 @@
 /* Nodes per part of the parallel text writer (a few MiB of text), and threads at most. */
 #define TEXT_PART_NODES 16384
 #define TEXT_THREADS_MAX 16
+/* The fewest nodes in a part of a text formatted whole in memory (writer_threads()). */
+#define SMALL_PART_NODES 1024
 /*
  * Text blocks (see sigfile.h): every node (with its records and RRSIGs) and
  * every NSEC3 record (with its RRSIGs) is a block of its own, so a change
@@ -511,9 +513,11 @@ static size_t first_slot_of(const struct sign_run *run, size_t i)
 /*
  * Threads and nodes per part.  TLDSIGN_SIGN_TEXT_PART=N (tests only) sets
  * the part size and forces at least two threads, so that small zones take
- * the parallel path too.
+ * the parallel path too.  With small_parts (a patch's few formatted nodes,
+ * sign_write_text_memory(): nothing is copied, every node formatted) a zone
+ * of SMALL_PART_NODES nodes or more is cut into about four parts a thread.
  */
-static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
+static unsigned writer_threads(const struct sign_run *run, bool small_parts, size_t *part_nodes)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *env = getenv("TLDSIGN_SIGN_TEXT_PART");
@@ -522,13 +526,19 @@ static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
 	if (n < 1) {
 		n = 1;
 	}
+	if (n > TEXT_THREADS_MAX) {
+		n = TEXT_THREADS_MAX;
+	}
 	if (forced > 0) {
 		*part_nodes = (size_t)forced;
 		n = n < 2 ? 2 : n;
+	} else if (small_parts && n > 1 && run->z->nnodes >= 2 * SMALL_PART_NODES) {
+		size_t part = run->z->nnodes / (4 * (size_t)n) + 1;
+		*part_nodes = part < SMALL_PART_NODES ? SMALL_PART_NODES : part;
 	} else if (run->z->nnodes < 4 * TEXT_PART_NODES) {
 		n = 1;
 	}
-	return (unsigned)(n > TEXT_THREADS_MAX ? TEXT_THREADS_MAX : n);
+	return (unsigned)n;
 }
 
 /* Where the text goes: a stream, or a comparison with the existing file. */
@@ -667,11 +677,11 @@ static void *pool_worker(void *arg)
  * order; the text index of what was written goes to ix.  Without threads
  * the parts are made here, one after the other.
  */
-static int write_text(const struct sign_run *run, const struct text_src *src, struct text_sink *sink,
-                      struct text_index *ix, uint64_t *copied)
+static int write_text(const struct sign_run *run, const struct text_src *src, bool small_parts,
+                      struct text_sink *sink, struct text_index *ix, uint64_t *copied)
 {
 	struct text_pool p = { .run = run };
-	unsigned nt = writer_threads(run, &p.part_nodes), started = 0, ready = 0;
+	unsigned nt = writer_threads(run, small_parts, &p.part_nodes), started = 0, ready = 0;
 	pthread_t tid[TEXT_THREADS_MAX];
 	p.nslots = 2 * (size_t)nt;
 	p.nparts = (run->z->nnodes + p.part_nodes - 1) / p.part_nodes;
@@ -950,7 +960,7 @@ static bool file_matches(struct emit_ctx *ec, const char *path,
 static int emit_text(struct emit_ctx *ec, struct text_sink *sink)
 {
 	uint64_t copied = 0;
-	return write_text(ec->run, ec->src, sink, ec->ix, &copied);
+	return write_text(ec->run, ec->src, false, sink, ec->ix, &copied);
 }
 
 static int emit_sidefile(struct emit_ctx *ec, struct text_sink *sink)
@@ -1054,7 +1064,7 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	int ret = tld_atomic_file_open(path, 0644, &af);
 	if (ret == TLD_OK) {
 		struct text_sink sink = { .out = tld_atomic_file_stream(af) };
-		ret = write_text(run, &src, &sink, &ix, &copied);
+		ret = write_text(run, &src, false, &sink, &ix, &copied);
 		if (ret != TLD_OK) {
 			tld_error("%s: writing the signed zone failed: %s", path, tld_strerror(ret));
 		}
@@ -1115,7 +1125,7 @@ int sign_write_text_memory(const struct sign_run *run, char **text, size_t *len,
 	struct text_sink sink = { .out = f };
 	struct text_index ix = { 0 };
 	uint64_t copied = 0;
-	int ret = write_text(run, &src, &sink, &ix, &copied);
+	int ret = write_text(run, &src, true, &sink, &ix, &copied);
 	if (fclose(f) != 0 && ret == TLD_OK) {
 		ret = TLD_ENOMEM;
 	}
