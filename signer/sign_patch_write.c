@@ -13,9 +13,11 @@
  * blocks have one owner, or the formatted blocks are not the planned ones,
  * TLD_EAGAIN before anything is written.
  *
- * The side file (sign_patch_side.c) is written on a thread beside the
- * text, from the text index made first; both are committed as sign_write()
- * commits (the side file first: it names the text's size and serial).
+ * The text is written in two halves at their offsets, the second on a
+ * thread of its own (write_halves()); the side file (sign_patch_side.c) on
+ * a thread beside them, from the text index made first; both files are
+ * committed as sign_write() commits (the side file first: it names the
+ * text's size and serial).
  *
  * The same thread then makes the text's SHA-256 and check (common/textcheck.h)
  * for the publish preparation, which would otherwise read the file again
@@ -32,6 +34,7 @@
  * with that identity, and hashes the file itself otherwise.  Hashing is an
  * optimisation: when it fails, no digest is handed on.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -83,19 +86,57 @@ static int block_offsets(struct splice *sp)
 
 /* Written text is handed to the kernel's writeback in stretches of this size (as sign_write.c does). */
 #define WRITEBACK_CHUNK (16u << 20)
+/* Each text writer's buffer: pieces are gathered into it, larger ones written as they are. */
+#define WRITE_BUFFER (1u << 20)
 
 /*
- * Where the text goes: out, with the writeback started as it goes, or the
- * stream hash until stop is set (both NULL: only the index is made).
+ * Where the text goes: bytes [from, to) of it to fd at their offsets (one of
+ * the two halves, sign_patch_write()), gathered in buf, with the writeback
+ * started as they go; or the stream hash until stop is set.
  */
 struct text_out {
-	FILE *out;
+	int fd;                               /* -1: the hash */
+	uint64_t from, to;
+	uint64_t pos;                         /* offset in the text of the next piece */
+	char *buf;                            /* cap bytes: blen of them pending, for offset bpos */
+	size_t cap, blen;
+	uint64_t bpos, flushed;               /* writeback started for [from, flushed) */
 	struct tld_text_stream *hash;
 	const atomic_bool *stop;
 	bool stopped;                         /* hash holds a prefix of the text: a piece was not added */
-	uint64_t written, flushed;
 };
 
+static int pwrite_all(int fd, const char *p, size_t len, uint64_t off)
+{
+	while (len > 0) {
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			return TLD_EIO;
+		}
+		p += w;
+		len -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return TLD_OK;
+}
+
+/* Writes what the buffer holds, and starts the writeback of what is written once a chunk is. */
+static int out_flush(struct text_out *o)
+{
+	int ret = o->blen > 0 ? pwrite_all(o->fd, o->buf, o->blen, o->bpos) : TLD_OK;
+	o->bpos += o->blen;
+	o->blen = 0;
+	if (ret == TLD_OK && o->bpos - o->flushed >= WRITEBACK_CHUNK) {
+		(void)sync_file_range(o->fd, (off_t)o->flushed, (off_t)(o->bpos - o->flushed), SYNC_FILE_RANGE_WRITE);
+		o->flushed = o->bpos;
+	}
+	return ret;
+}
+
+/* The next piece of the text: its bytes in [from, to) written (pieces come in order). */
 static int out_put(struct text_out *o, const char *p, size_t len)
 {
 	if (o->hash != NULL) {
@@ -105,19 +146,27 @@ static int out_put(struct text_out *o, const char *p, size_t len)
 		}
 		return tld_text_stream_add(o->hash, p, len);
 	}
-	if (o->out == NULL) {
-		return TLD_OK;
+	uint64_t at = o->pos > o->from ? o->pos : o->from, end = o->pos + len < o->to ? o->pos + len : o->to;
+	const char *q = p + (at - o->pos);
+	o->pos += len;
+	if (at >= end) {
+		return TLD_OK; /* the other half's */
 	}
-	if (fwrite(p, 1, len, o->out) != len) {
-		return TLD_EIO;
+	size_t n = (size_t)(end - at);
+	int ret = TLD_OK;
+	if (o->blen + n > o->cap) {
+		ret = out_flush(o);
 	}
-	o->written += len;
-	if (o->written - o->flushed >= WRITEBACK_CHUNK && fflush(o->out) == 0) {
-		(void)sync_file_range(fileno(o->out), (off_t)o->flushed, (off_t)(o->written - o->flushed),
-		                      SYNC_FILE_RANGE_WRITE);
-		o->flushed = o->written;
+	if (ret == TLD_OK && n >= o->cap) { /* as it is */
+		ret = pwrite_all(o->fd, q, n, at);
+		o->bpos = at + n;
+		return ret == TLD_OK ? out_flush(o) : ret;
 	}
-	return TLD_OK;
+	if (ret == TLD_OK) {
+		memcpy(o->buf + o->blen, q, n);
+		o->blen += n;
+	}
+	return ret;
 }
 
 /* Previous blocks [from, to) but the dropped ones, to out; *nix counts them. */
@@ -171,7 +220,62 @@ static int write_spliced(struct splice *sp, struct text_out *out, size_t *nix, u
 	if (ret == TLD_OK) {
 		ret = copy_blocks(sp, out, cur, (size_t)sp->sf->text->nblocks, &d, nix, size);
 	}
-	return ret == TLD_OK && out->out != NULL && fflush(out->out) != 0 ? TLD_EIO : ret;
+	return ret == TLD_OK && out->hash == NULL ? out_flush(out) : ret;
+}
+
+/* One half of the text, written by write_spliced(): its counts of the whole. */
+struct half_job {
+	struct splice *sp;
+	struct text_out out;
+	size_t n;
+	uint64_t size;
+	int ret;
+};
+
+static void *half_main(void *arg)
+{
+	struct half_job *h = arg;
+	h->out.buf = malloc(h->out.cap);
+	h->ret = h->out.buf == NULL ? TLD_ENOMEM : write_spliced(h->sp, &h->out, &h->n, &h->size);
+	free(h->out.buf);
+	return NULL;
+}
+
+/*
+ * The text into fd in two halves at their offsets, the second on a thread of
+ * its own (here after the first when none can be had): the copy into the
+ * page cache -- most of the write's CPU -- on both cores while the side
+ * file's thread waits for its disk.  Each walks the whole plan, writes the
+ * bytes of its half (a piece across the middle in two) and counts every
+ * block and byte: both must come to the index's nix blocks and size bytes,
+ * else TLD_EAGAIN (logged; the caller commits nothing).
+ */
+static int write_halves(struct splice *sp, int fd, size_t nix, uint64_t size)
+{
+	uint64_t half = size / 2;
+	const char *env = getenv("TLDSIGN_SIGN_PATCH_WRITE_BUFFER"); /* bytes (tests only: pieces written as they are) */
+	size_t cap = env != NULL && atoi(env) > 0 ? (size_t)atoi(env) : WRITE_BUFFER;
+	struct half_job h[2] = {
+		{ .sp = sp, .out = { .fd = fd, .from = 0, .to = half, .cap = cap, .bpos = 0, .flushed = 0 } },
+		{ .sp = sp, .out = { .fd = fd, .from = half, .to = size, .cap = cap, .bpos = half, .flushed = half } },
+	};
+	pthread_t tid;
+	bool threaded = pthread_create(&tid, NULL, half_main, &h[1]) == 0;
+	half_main(&h[0]);
+	if (threaded) {
+		pthread_join(tid, NULL);
+	} else {
+		half_main(&h[1]);
+	}
+	int ret = h[0].ret != TLD_OK ? h[0].ret : h[1].ret;
+	for (int k = 0; k < 2 && ret == TLD_OK; k++) {
+		if (h[k].n != nix || h[k].size != size) { /* the plan's index and the walk of the text: a bug */
+			tld_info("signing: patch: %zu blocks (%" PRIu64 " bytes) written, %zu (%" PRIu64 ") in their index: the "
+			         "whole zone is signed", h[k].n, h[k].size, nix, size);
+			ret = TLD_EAGAIN; /* nothing committed */
+		}
+	}
+	return ret;
 }
 
 /* -- public API -- */
@@ -202,7 +306,7 @@ struct side_job {
 static void hash_text(struct side_job *j)
 {
 	struct tld_text_stream hs;
-	struct text_out h = { .hash = &hs, .stop = &j->stop };
+	struct text_out h = { .fd = -1, .hash = &hs, .stop = &j->stop };
 	size_t n = 0;
 	uint64_t size = 0;
 	if (tld_text_stream_init(&hs, true) != TLD_OK) {
@@ -290,7 +394,6 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		ret = block_offsets(&sp);
 	}
 	/* the index first (the side file holds it: the plan's, the run's blocks put in), then the side file beside the text */
-	struct text_out to = { 0 };
 	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK, .stop = false };
 	struct stat written = { 0 };
 	tld_atomic_file_t *af = NULL;
@@ -312,21 +415,15 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		ret = tld_atomic_file_open(path, 0644, &af);
 	}
 	if (ret == TLD_OK) {
-		to.out = tld_atomic_file_stream(af);
-		size_t n = 0;
-		uint64_t size = 0;
+		int fd = fileno(tld_atomic_file_stream(af)); /* written at offsets: the stream is left empty */
 		double c0 = tld_thread_cpu_seconds();
-		ret = write_spliced(&sp, &to, &n, &size);
+		ret = write_halves(&sp, fd, sj.nix, sj.size);
 		write_cpu = tld_thread_cpu_seconds() - c0;
-		if (ret == TLD_OK && fstat(fileno(to.out), &written) != 0) {
+		if (ret == TLD_OK && fstat(fd, &written) != 0) {
 			ret = TLD_EIO;
 		}
-		if (ret != TLD_OK) {
+		if (ret != TLD_OK && ret != TLD_EAGAIN) {
 			tld_error("%s: writing the signed zone failed: %s", path, tld_strerror(ret));
-		} else if (n != sj.nix || size != sj.size) { /* the plan's index and the walk of the text: a bug */
-			tld_info("signing: patch: %zu blocks (%" PRIu64 " bytes) written, %zu (%" PRIu64 ") in their index: the "
-			         "whole zone is signed", n, size, sj.nix, sj.size);
-			ret = TLD_EAGAIN; /* nothing committed */
 		}
 	}
 	double t3 = tld_mono_seconds();
@@ -369,7 +466,7 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		run->text_copied = sj.size - sp.mlen;
 		tld_debug("signing: patch: %zu blocks (%.1f MiB) formatted in %.2f s; %zu previous blocks taken out, "
 		          "planned beside the signing in %.3f s (%zu owners parsed, %.3f CPU s; waited %.3f s for it), "
-		          "checked in %.3f s, the text written in %.2f s (%.2f CPU s) beside the side "
+		          "checked in %.3f s, the text written in two halves in %.2f s (%.2f CPU s on this thread) beside the side "
 		          "file (%.2f s), waited %.2f s for it, fsync and rename %.2f s; the text's SHA-256 and check %s on "
 		          "that thread in %.2f s",
 		          sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, pl->plan.ndrop, pl->plan.seconds, pl->plan.parsed,

@@ -17,7 +17,9 @@
  * (whole, or the stream of its first bytes gone on with from the file's):
  * they must be tld_zone_text_digest_check() of the file, and the identity
  * the file's as committed.  The second chain has its splice plan made at
- * the write (TLDSIGN_SIGN_PATCH_PLAN=here), the others beside the signing.
+ * the write (TLDSIGN_SIGN_PATCH_PLAN=here), the others beside the signing;
+ * the third writes its text's two halves through a buffer of 97 bytes
+ * (TLDSIGN_SIGN_PATCH_WRITE_BUFFER), so that most pieces go as they are.
  * Then the preconditions: each gives TLD_EAGAIN and leaves the output alone.
  * PATCH_STEPS (60), PATCH_SEEDS (3) and PATCH_ZONE (40 delegations, at most
  * PZ_MAX) in the environment make it longer.
@@ -974,7 +976,9 @@ int main(void)
 	differential(false, 2, steps);
 	unsetenv("TLDSIGN_SIGN_PATCH_PLAN");
 	setenv("TLDSIGN_SIGN_PATCH_HASH", "whole", 1); /* the writer's whole digest handed on */
+	setenv("TLDSIGN_SIGN_PATCH_WRITE_BUFFER", "97", 1); /* the text's halves: most pieces written as they are */
 	differential(true, 3, steps);
+	unsetenv("TLDSIGN_SIGN_PATCH_WRITE_BUFFER");
 	unsetenv("TLDSIGN_SIGN_PATCH_HASH");
 	/* PATCH_SEEDS=N: more chains, seeds 4 to N, opt-out on even seeds, salted on multiples of 3 (longer runs by hand) */
 	int seeds = getenv("PATCH_SEEDS") != NULL ? atoi(getenv("PATCH_SEEDS")) : 0;
