@@ -19,15 +19,17 @@
  * committed as sign_write() commits (the side file first: it names the
  * text's size and serial).
  *
- * The same thread then makes the text's SHA-256 and check (common/textcheck.h)
- * for the publish preparation, which would otherwise read the file again
- * for them, when a core is busy verifying: from the very pieces the text is
- * written from, in the same order (a third walk of the one plan, checked to
- * come to the same block count and size as the other two), so they are the
- * digest and check of the file's bytes.  It never holds the text up: when
- * the text is written first, the hashing stops between two pieces and what
- * it made, the stream of the text's first bytes, is handed on for the
- * preparation to go on with from the file's.  With them goes the file's identity
+ * Whichever of the two is done first -- the side file's thread or the text's
+ * writer -- then makes the text's SHA-256 and check (common/textcheck.h)
+ * while it waits for the other, for the publish preparation, which would
+ * otherwise read the file again for them, when a core is busy verifying:
+ * from the very pieces the text is written from, in the same order (a
+ * third walk of the one plan, checked to come to the same block count and
+ * size as the other walks), so they are the digest and check of the file's
+ * bytes.  It never holds either file up: when the other is done, the
+ * hashing stops between two pieces and what it made, the stream of the
+ * text's first bytes, is handed on for the preparation to go on with from
+ * the file's.  With them goes the file's identity
  * once committed (common/file_ident.h), taken only when the committed file
  * is still the one written (device, inode, size and modification time as
  * the stream left them): the preparation trusts the digest only for a file
@@ -103,6 +105,7 @@ struct text_out {
 	uint64_t bpos, flushed;               /* writeback started for [from, flushed) */
 	struct tld_text_stream *hash;
 	const atomic_bool *stop;
+	uint64_t hash_limit;                  /* not 0: the hashing stops there too (TLDSIGN_SIGN_PATCH_HASH=half) */
 	bool stopped;                         /* hash holds a prefix of the text: a piece was not added */
 };
 
@@ -140,7 +143,8 @@ static int out_flush(struct text_out *o)
 static int out_put(struct text_out *o, const char *p, size_t len)
 {
 	if (o->hash != NULL) {
-		if (o->stopped || atomic_load_explicit(o->stop, memory_order_relaxed)) {
+		if (o->stopped || atomic_load_explicit(o->stop, memory_order_relaxed) ||
+		    (o->hash_limit > 0 && o->hash->len >= o->hash_limit)) {
 			o->stopped = true;
 			return TLD_EAGAIN;
 		}
@@ -295,18 +299,36 @@ struct side_job {
 	int ret;
 	double seconds, hash_seconds;
 	bool hash;                            /* on a thread of its own: the text's digest too */
-	atomic_bool stop;                     /* the text is written: the hashing stops */
+	atomic_bool stop;                     /* the text is written: the side thread's hashing stops */
+	atomic_bool side_done;                /* the side file is written: the text writer's hashing stops */
+	atomic_int hasher;                    /* who hashes: 0 none yet, 1 the side thread, 2 the text's writer */
 	struct tld_text_digest digest;        /* hex "" and no partial when not made */
 };
+
+/*
+ * TLDSIGN_SIGN_PATCH_HASH (tests only): "whole" waits for the hashing, "none"
+ * hashes nothing, "half" stops it half way as the other file's end would.
+ */
+enum hash_mode { HASH_PART, HASH_WHOLE, HASH_NONE, HASH_HALF };
+
+static enum hash_mode hash_mode(void)
+{
+	const char *env = getenv("TLDSIGN_SIGN_PATCH_HASH");
+	return env == NULL                   ? HASH_PART
+	       : strcmp(env, "whole") == 0 ? HASH_WHOLE
+	       : strcmp(env, "none") == 0  ? HASH_NONE
+	       : strcmp(env, "half") == 0  ? HASH_HALF
+	                                   : HASH_PART;
+}
 
 /*
  * The text's SHA-256 and check from the pieces it is written from, or the
  * stream of its first bytes when stopped (j->digest: nothing on failure).
  */
-static void hash_text(struct side_job *j)
+static void hash_text(struct side_job *j, const atomic_bool *stop)
 {
 	struct tld_text_stream hs;
-	struct text_out h = { .fd = -1, .hash = &hs, .stop = &j->stop };
+	struct text_out h = { .fd = -1, .hash = &hs, .stop = stop, .hash_limit = hash_mode() == HASH_HALF ? j->size / 2 : 0 };
 	size_t n = 0;
 	uint64_t size = 0;
 	if (tld_text_stream_init(&hs, true) != TLD_OK) {
@@ -341,21 +363,13 @@ static void *side_thread(void *arg)
 	}
 	double t1 = tld_mono_seconds();
 	j->seconds = t1 - t0;
-	if (j->ret == TLD_OK && j->hash) {
-		hash_text(j);
+	int none = 0;
+	if (j->ret == TLD_OK && j->hash && !atomic_load(&j->stop) && atomic_compare_exchange_strong(&j->hasher, &none, 1)) {
+		hash_text(j, &j->stop); /* the text is still being written: until it is */
+		j->hash_seconds = tld_mono_seconds() - t1;
 	}
-	j->hash_seconds = tld_mono_seconds() - t1;
+	atomic_store(&j->side_done, true);
 	return NULL;
-}
-
-/* TLDSIGN_SIGN_PATCH_HASH (tests only): "whole" waits for the hashing, "none" hashes nothing. */
-enum hash_mode { HASH_PART, HASH_WHOLE, HASH_NONE };
-
-static enum hash_mode hash_mode(void)
-{
-	const char *env = getenv("TLDSIGN_SIGN_PATCH_HASH");
-	return env == NULL ? HASH_PART : strcmp(env, "whole") == 0 ? HASH_WHOLE : strcmp(env, "none") == 0 ? HASH_NONE
-	                                                                                                   : HASH_PART;
 }
 
 /*
@@ -394,7 +408,8 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		ret = block_offsets(&sp);
 	}
 	/* the index first (the side file holds it: the plan's, the run's blocks put in), then the side file beside the text */
-	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK, .stop = false };
+	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK, .stop = false,
+	                       .side_done = false, .hasher = 0 };
 	struct stat written = { 0 };
 	tld_atomic_file_t *af = NULL;
 	pthread_t tid;
@@ -427,8 +442,15 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		}
 	}
 	double t3 = tld_mono_seconds();
+	atomic_bool never = false;
 	if (hash_mode() != HASH_WHOLE) {
-		atomic_store(&sj.stop, true); /* the text is written: the hashing is not waited for */
+		atomic_store(&sj.stop, true); /* the text is written: the side thread's hashing is not waited for */
+	}
+	int none = 0;
+	if (ret == TLD_OK && threaded && sj.hash && atomic_compare_exchange_strong(&sj.hasher, &none, 2)) {
+		/* the side file is still being written (its disk): the text hashed meanwhile, until it is */
+		hash_text(&sj, hash_mode() == HASH_WHOLE ? &never : &sj.side_done);
+		sj.hash_seconds = tld_mono_seconds() - t3;
 	}
 	if (threaded) {
 		pthread_join(tid, NULL);
@@ -467,13 +489,14 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		tld_debug("signing: patch: %zu blocks (%.1f MiB) formatted in %.2f s; %zu previous blocks taken out, "
 		          "planned beside the signing in %.3f s (%zu owners parsed, %.3f CPU s; waited %.3f s for it), "
 		          "checked in %.3f s, the text written in two halves in %.2f s (%.2f CPU s on this thread) beside the side "
-		          "file (%.2f s), waited %.2f s for it, fsync and rename %.2f s; the text's SHA-256 and check %s on "
-		          "that thread in %.2f s",
+		          "file (%.2f s), then %.2f s until it was done, fsync and rename %.2f s; the text's SHA-256 and check %s "
+		          "%s in %.2f s",
 		          sp.nmb, (double)sp.mlen / 1048576.0, t1 - t0, pl->plan.ndrop, pl->plan.seconds, pl->plan.parsed,
 		          pl->plan.cpu, waited, t2 - t1 - waited, t3 - t2, write_cpu,
 		          sj.seconds, t4 - t3, tld_mono_seconds() - t4,
 		          run->text_digest.hex[0] != 0 ? "made"
 		          : run->text_digest.partial != NULL ? "made in part (to be gone on with)" : "not made",
+		          sj.hasher == 1 ? "by the side file's thread" : sj.hasher == 2 ? "by the text's writer" : "by none",
 		          sj.hash_seconds);
 		if (run->text_digest.partial != NULL) {
 			tld_debug("signing: patch: the text's SHA-256 and check stopped at %.1f of %.1f MiB",
