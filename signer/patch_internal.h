@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,13 +105,89 @@ int sign_patch_chain(struct sign_run *run, struct sign_patch *pc);
 int sign_zone_patched(const struct signer_sign_opts *o, struct sign_patch *pc, struct signer_sign_stats *stats);
 
 /*!
+ * The splice plan (sign_patch_plan.c): the run's text blocks (one per node
+ * of the run's zone, one per NSEC3 record, in writing order), where each
+ * goes among the previous file's blocks, and which previous blocks go.
+ * Made from the run's names alone, before any signature: what it relies on
+ * is checked against the formatted text by sign_patch_plan_check().
+ */
+struct sign_patch_plan {
+	size_t nblocks;
+	uint8_t *keys;               /*!< the blocks' owners' sort keys, packed */
+	size_t *key_off;             /*!< nblocks + 1: block i's key is keys[key_off[i], key_off[i + 1]) */
+	uint8_t *empty;              /*!< per block: 1 when it has no text (an empty non-terminal) */
+	size_t *pos;                 /*!< per block: the first previous block after it; SIZE_MAX when empty */
+	size_t *drop;                /*!< the previous blocks taken out, ascending, each once */
+	size_t ndrop;
+	struct signer_sigfile_block *ix; /*!< the patched text's index: the previous blocks kept, and a place for
+	                                      each of the run's blocks with text (sign_patch_plan_fill() fills them) */
+	size_t nix;
+	size_t *run_at;              /*!< per run block: its place in ix; SIZE_MAX when empty */
+	uint64_t kept_size;          /*!< bytes of the previous blocks kept */
+	size_t parsed;               /*!< owners of previous blocks parsed */
+	double seconds, cpu;         /*!< wall and thread CPU time the plan took */
+};
+
+/*! The plan made on a thread of its own (sign_patch_plan_start()). */
+struct sign_patch_planner {
+	const struct sign_run *run;
+	const struct sign_patch *pc;
+	struct sign_patch_plan plan;
+	int ret;
+	pthread_t tid;
+	bool threaded;               /*!< the thread runs: join it */
+	bool pending;                /*!< no thread: the plan is made at the join */
+};
+
+/*!
+ * \brief Starts making the splice plan of the run on a thread (made at the
+ *        join when there is none).  From here until the join the thread
+ *        reads the run's zone (its nodes and names, not its RDATA), its
+ *        NSEC3 chain (its next hashes set: after sign_patch_chain()) and pc
+ *        (the previous side file and text, the removed names, the NSEC3
+ *        records gone): none of them may change meanwhile; the signatures,
+ *        the arena and the batch may.
+ */
+void sign_patch_plan_start(struct sign_patch_planner *pl, const struct sign_run *run, const struct sign_patch *pc);
+
+/*!
+ * \brief Waits for the plan (*waited: how long, when not NULL).
+ * \return TLD_OK (pl->plan made), TLD_EAGAIN (the previous text is not as
+ *         its index says, or the run's names are not as a patch has them),
+ *         TLD_ENOMEM
+ */
+int sign_patch_plan_join(struct sign_patch_planner *pl, double *waited);
+
+/*! Joins the thread when it runs and frees the plan; a zeroed planner is a no-op. */
+void sign_patch_plan_end(struct sign_patch_planner *pl);
+
+/*!
+ * \brief Checks the plan against the run's text as formatted (its blocks
+ *        mb, back to back in text): as many blocks, the same ones empty, and
+ *        each other block's owner (the first field of its first line) the
+ *        planned one.
+ * \return TLD_OK, TLD_EAGAIN (logged at info: the plan cannot be used)
+ */
+int sign_patch_plan_check(const struct sign_patch_plan *p, const char *text, const struct signer_sigfile_block *mb,
+                          size_t nmb);
+
+/*!
+ * \brief The run's blocks' entries into p->ix, *size the patched text's
+ *        (once sign_patch_plan_check() passed for mb).
+ */
+void sign_patch_plan_fill(struct sign_patch_plan *p, const struct signer_sigfile_block *mb, uint64_t *size);
+
+/*!
  * \brief Writes the patched version: the previous text with the replaced
  *        and removed names' blocks taken out and the run's blocks spliced
- *        in, and its side file (signatures, text index, patch index).
- * \return TLD_OK, TLD_EAGAIN (the previous text is not as its index says:
- *         nothing written), TLD_EIO, TLD_ENOMEM
+ *        in where pl's plan (joined here) puts them, and its side file
+ *        (signatures, text index, patch index).
+ * \return TLD_OK, TLD_EAGAIN (the previous text is not as its index says,
+ *         or the plan not as the text formatted: nothing written), TLD_EIO,
+ *         TLD_ENOMEM
  */
-int sign_patch_write(struct sign_run *run, struct sign_patch *pc, const char *path, uint32_t serial);
+int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_patch_planner *pl, const char *path,
+                     uint32_t serial);
 
 /*!
  * \brief The side file of the patched version to out (sign_patch_side.c): its

@@ -1027,6 +1027,8 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 	struct prev_job pj = { .run = &run, .ret = TLD_OK };
 	pthread_t pj_tid;
 	bool pj_running = false; /* prev_thread() to join */
+	struct sign_patch_planner planner; /* a patch's splice plan, beside the signing (sign_patch_plan_start()) */
+	memset(&planner, 0, sizeof(planner));
 	memset(&run, 0, sizeof(run));
 	memset(&st, 0, sizeof(st));
 	run.o = o;
@@ -1106,6 +1108,9 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 		ret = signer_nsec3_chain_build(run.z, &run.n3p, &run.n3);
 		if (ret == TLD_OK && pc != NULL) {
 			ret = sign_patch_chain(&run, pc);
+		}
+		if (ret == TLD_OK && pc != NULL) { /* the zone's names and chain are final: the splice plan beside the rest */
+			sign_patch_plan_start(&planner, &run, pc);
 		}
 		st.nsec_records = pc != NULL ? pc->nchain : run.n3 ? run.n3->count : 0;
 	} else {
@@ -1222,7 +1227,8 @@ static int sign_zone(const struct signer_sign_opts *o, struct sign_patch *pc, st
 	                             : "workers included",
 	          peak_mib());
 
-	ret = pc != NULL ? sign_patch_write(&run, pc, o->output, serial) : sign_write(&run, o->output, unchanged);
+	ret = pc != NULL ? sign_patch_write(&run, pc, &planner, o->output, serial)
+	                 : sign_write(&run, o->output, unchanged);
 	if (ret != TLD_OK) {
 		goto fail;
 	}
@@ -1278,6 +1284,7 @@ fail:
 	if (pj_running) {
 		pthread_join(pj_tid, NULL);
 	}
+	sign_patch_plan_end(&planner); /* before the zone it reads is freed */
 	if (pc != NULL) {
 		run.prev = NULL; /* the driver's */
 	}

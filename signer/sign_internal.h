@@ -173,6 +173,14 @@ int sign_slot_tail(struct sign_run *run, const struct slot *s, uint8_t *owner, u
 size_t sign_denial_rdata(const struct sign_run *run, const struct slot *s, uint8_t *rdbuf, uint8_t *owner,
                          size_t *owner_len);
 
+/*!
+ * \brief The sort key (signer/dname.h) of the owner of the run's NSEC3 record
+ *        j (sign_write.c).
+ * \param[out] key  SIGNER_KEY_MAX bytes
+ * \return its length; 0 when the owner would be longer than a name may be
+ */
+size_t sign_nsec3_key(const struct sign_run *run, size_t j, uint8_t *key);
+
 /*! Size of run->rdbuf and of any buffer given to sign_denial_rdata(). */
 #define SIGN_RDBUF_SIZE (300 + SIGNER_BITMAP_MAX + SIGNER_DNAME_MAX)
 

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "signer/grow.h"
 #include "signer/patch_internal.h"
 #include "signer/sign_internal.h"
@@ -332,17 +334,23 @@ int sign_patch_side_write(struct sign_run *run_, struct sign_patch *pc, FILE *ou
 	struct pindex px = { 0 };
 	static const uint8_t no_hash[32];
 	const struct sign_run *run = sp->run;
+	double c0 = tld_thread_cpu_seconds();
 	int ret = slots_going(sp);
+	double c1 = tld_thread_cpu_seconds();
 	if (ret == TLD_OK) {
 		ret = side_entries(sp, &s);
 	}
+	double c2 = tld_thread_cpu_seconds();
 	if (ret == TLD_OK) {
 		ret = make_pindex(sp, &px);
 	}
+	double c3 = tld_thread_cpu_seconds();
 	if (ret == TLD_OK) {
 		ret = signer_sigfile_write(out, run->z->origin, run->z->origin_len, serial, no_hash, s.items, s.nitems,
 		                           side_sig, &s);
 	}
+	tld_debug("signing: patch: side file CPU s: slots going %.3f, entries %.3f, patch index %.3f, written %.3f",
+	          c1 - c0, c2 - c1, c3 - c2, tld_thread_cpu_seconds() - c3);
 	if (ret == TLD_OK) {
 		ret = signer_sigfile_write_text(out, text_size, ix, nix);
 	}

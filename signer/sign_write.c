@@ -60,6 +60,8 @@
 /* Nodes per part of the parallel text writer (a few MiB of text), and threads at most. */
 #define TEXT_PART_NODES 16384
 #define TEXT_THREADS_MAX 16
+/* The fewest nodes in a part of a text formatted whole in memory (writer_threads()). */
+#define SMALL_PART_NODES 1024
 /*
  * Text blocks (see sigfile.h): every node (with its records and RRSIGs) and
  * every NSEC3 record (with its RRSIGs) is a block of its own, so a change
@@ -194,8 +196,7 @@ static int write_node(struct text_part *tp, size_t i)
 	return ret;
 }
 
-/* Sort key of NSEC3 owner j */
-static size_t nsec3_key(const struct sign_run *run, size_t j, uint8_t *key)
+size_t sign_nsec3_key(const struct sign_run *run, size_t j, uint8_t *key)
 {
 	uint8_t owner[SIGNER_DNAME_MAX];
 	if (signer_nsec3_owner(run->z, run->n3, j, owner) == 0) {
@@ -440,7 +441,7 @@ static void write_part(struct text_part *tp)
 	const struct signer_zone *z = run->z;
 	size_t j = tp->j, nn3 = run->n3 ? run->n3->count : 0;
 	uint8_t key[SIGNER_KEY_MAX];
-	size_t key_len = j < nn3 ? nsec3_key(run, j, key) : 0;
+	size_t key_len = j < nn3 ? sign_nsec3_key(run, j, key) : 0;
 	int ret = TLD_OK;
 	tp->nout = 0;
 	tp->pend_len = 0;
@@ -452,7 +453,7 @@ static void write_part(struct text_part *tp)
 		size_t jb = j;
 		while (i > 0 && jb < nn3 && signer_key_cmp(key, key_len, signer_node_key(z, n), n->key_len) < 0) {
 			if (++jb < nn3) {
-				key_len = nsec3_key(run, jb, key);
+				key_len = sign_nsec3_key(run, jb, key);
 			}
 		}
 		for (; j < jb && ret == TLD_OK; j++) {
@@ -484,7 +485,7 @@ static size_t first_nsec3_of(const struct sign_run *run, size_t i)
 	while (lo < hi) { /* count of NSEC3 keys below the previous node's */
 		size_t mid = lo + (hi - lo) / 2;
 		uint8_t key[SIGNER_KEY_MAX];
-		size_t kl = nsec3_key(run, mid, key);
+		size_t kl = sign_nsec3_key(run, mid, key);
 		if (signer_key_cmp(key, kl, pk, prev->key_len) < 0) {
 			lo = mid + 1;
 		} else {
@@ -512,9 +513,11 @@ static size_t first_slot_of(const struct sign_run *run, size_t i)
 /*
  * Threads and nodes per part.  TLDSIGN_SIGN_TEXT_PART=N (tests only) sets
  * the part size and forces at least two threads, so that small zones take
- * the parallel path too.
+ * the parallel path too.  With small_parts (a patch's few formatted nodes,
+ * sign_write_text_memory(): nothing is copied, every node formatted) a zone
+ * of SMALL_PART_NODES nodes or more is cut into about four parts a thread.
  */
-static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
+static unsigned writer_threads(const struct sign_run *run, bool small_parts, size_t *part_nodes)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *env = getenv("TLDSIGN_SIGN_TEXT_PART");
@@ -523,13 +526,19 @@ static unsigned writer_threads(const struct sign_run *run, size_t *part_nodes)
 	if (n < 1) {
 		n = 1;
 	}
+	if (n > TEXT_THREADS_MAX) {
+		n = TEXT_THREADS_MAX;
+	}
 	if (forced > 0) {
 		*part_nodes = (size_t)forced;
 		n = n < 2 ? 2 : n;
+	} else if (small_parts && n > 1 && run->z->nnodes >= 2 * SMALL_PART_NODES) {
+		size_t part = run->z->nnodes / (4 * (size_t)n) + 1;
+		*part_nodes = part < SMALL_PART_NODES ? SMALL_PART_NODES : part;
 	} else if (run->z->nnodes < 4 * TEXT_PART_NODES) {
 		n = 1;
 	}
-	return (unsigned)(n > TEXT_THREADS_MAX ? TEXT_THREADS_MAX : n);
+	return (unsigned)n;
 }
 
 /* Where the text goes: a stream, or a comparison with the existing file. */
@@ -668,11 +677,11 @@ static void *pool_worker(void *arg)
  * order; the text index of what was written goes to ix.  Without threads
  * the parts are made here, one after the other.
  */
-static int write_text(const struct sign_run *run, const struct text_src *src, struct text_sink *sink,
-                      struct text_index *ix, uint64_t *copied)
+static int write_text(const struct sign_run *run, const struct text_src *src, bool small_parts,
+                      struct text_sink *sink, struct text_index *ix, uint64_t *copied)
 {
 	struct text_pool p = { .run = run };
-	unsigned nt = writer_threads(run, &p.part_nodes), started = 0, ready = 0;
+	unsigned nt = writer_threads(run, small_parts, &p.part_nodes), started = 0, ready = 0;
 	pthread_t tid[TEXT_THREADS_MAX];
 	p.nslots = 2 * (size_t)nt;
 	p.nparts = (run->z->nnodes + p.part_nodes - 1) / p.part_nodes;
@@ -951,7 +960,7 @@ static bool file_matches(struct emit_ctx *ec, const char *path,
 static int emit_text(struct emit_ctx *ec, struct text_sink *sink)
 {
 	uint64_t copied = 0;
-	return write_text(ec->run, ec->src, sink, ec->ix, &copied);
+	return write_text(ec->run, ec->src, false, sink, ec->ix, &copied);
 }
 
 static int emit_sidefile(struct emit_ctx *ec, struct text_sink *sink)
@@ -1055,7 +1064,7 @@ int sign_write(struct sign_run *run, const char *path, bool unchanged)
 	int ret = tld_atomic_file_open(path, 0644, &af);
 	if (ret == TLD_OK) {
 		struct text_sink sink = { .out = tld_atomic_file_stream(af) };
-		ret = write_text(run, &src, &sink, &ix, &copied);
+		ret = write_text(run, &src, false, &sink, &ix, &copied);
 		if (ret != TLD_OK) {
 			tld_error("%s: writing the signed zone failed: %s", path, tld_strerror(ret));
 		}
@@ -1116,7 +1125,7 @@ int sign_write_text_memory(const struct sign_run *run, char **text, size_t *len,
 	struct text_sink sink = { .out = f };
 	struct text_index ix = { 0 };
 	uint64_t copied = 0;
-	int ret = write_text(run, &src, &sink, &ix, &copied);
+	int ret = write_text(run, &src, true, &sink, &ix, &copied);
 	if (fclose(f) != 0 && ret == TLD_OK) {
 		ret = TLD_ENOMEM;
 	}

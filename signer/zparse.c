@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +49,18 @@ struct parser {
 	bool fresh;               /* a slice from the middle of a file: no state from before it may be needed */
 	bool quiet;               /* errors are not logged */
 	bool origin_changed;      /* a $ORIGIN was met */
-	uint8_t rd[65536];
 	size_t rdlen;
 	char msg_owner[1024];
 	char msg_type[32];
 	bool msg_owner_lazy;   /* msg_owner is ps->owner, not yet written as text */
 	uint16_t msg_type_lazy; /* msg_type is this type, not yet written as text */
+	/*
+	 * The record's RDATA, rdlen bytes of it written (nothing reads past
+	 * them): last, and not cleared when a parser is made (parse()), so
+	 * that a parse of a few lines -- a patch parses one slice per name
+	 * re-signed -- does not clear 64 KiB.
+	 */
+	uint8_t rd[65536];
 };
 
 /* The owner and type of the record for messages: text made only when needed. */
@@ -765,6 +772,9 @@ static int entry(struct parser *ps)
 		return ret;
 	}
 	if (type == SIGNER_T_SOA && !have_ttl && !ps->have_default_ttl && !ps->have_last_ttl) {
+		if (ps->rdlen < 20) { /* generic RDATA (\# form) too short to hold the MINIMUM */
+			return perr(ps, "%s", "SOA RDATA too short for its MINIMUM (the TTL)");
+		}
 		const uint8_t *m = ps->rd + ps->rdlen - 4;
 		ttl = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
 	}
@@ -782,13 +792,18 @@ static void release_behind(struct parser *ps)
 	}
 }
 
-static int parse(const char *file, const char *text, size_t len, const uint8_t *origin, signer_zparse_cb cb,
-                 void *ctx, bool release, struct signer_zparse_slice *sl)
+/*
+ * Sets ps up for a parse of text[0, len) as a parser made anew would be
+ * (rd aside: written before it is read), keeping its token buffer.
+ */
+static void parser_start(struct parser *ps, const char *file, const char *text, size_t len, const uint8_t *origin,
+                         signer_zparse_cb cb, void *ctx, bool release, const struct signer_zparse_slice *sl)
 {
-	struct parser *ps = calloc(1, sizeof(*ps));
-	if (ps == NULL) {
-		return TLD_ENOMEM;
-	}
+	struct tok *toks = ps->toks;
+	size_t tok_cap = ps->tok_cap;
+	memset(ps, 0, offsetof(struct parser, rd));
+	ps->toks = toks;
+	ps->tok_cap = tok_cap;
 	ps->file = file;
 	ps->p = text;
 	ps->end = text + len;
@@ -803,6 +818,11 @@ static int parse(const char *file, const char *text, size_t len, const uint8_t *
 		memcpy(ps->origin, origin, signer_dname_len(origin, SIGNER_DNAME_MAX));
 		ps->have_origin = true;
 	}
+}
+
+/* Every entry of the text parser_start() gave ps. */
+static int parser_run(struct parser *ps)
+{
 	int ret;
 	for (;;) {
 		ret = read_entry(ps);
@@ -817,11 +837,41 @@ static int parse(const char *file, const char *text, size_t len, const uint8_t *
 			release_behind(ps);
 		}
 	}
+	return ret;
+}
+
+/* A parser with no token buffer yet (parser_start() sets the rest). */
+static struct parser *parser_new(void)
+{
+	struct parser *ps = malloc(sizeof(*ps));
+	if (ps != NULL) {
+		ps->toks = NULL;
+		ps->tok_cap = 0;
+	}
+	return ps;
+}
+
+static void parser_free(struct parser *ps)
+{
+	if (ps != NULL) {
+		free(ps->toks);
+		free(ps);
+	}
+}
+
+static int parse(const char *file, const char *text, size_t len, const uint8_t *origin, signer_zparse_cb cb,
+                 void *ctx, bool release, struct signer_zparse_slice *sl)
+{
+	struct parser *ps = parser_new();
+	if (ps == NULL) {
+		return TLD_ENOMEM;
+	}
+	parser_start(ps, file, text, len, origin, cb, ctx, release, sl);
+	int ret = parser_run(ps);
 	if (sl != NULL) {
 		sl->origin_changed = ps->origin_changed;
 	}
-	free(ps->toks);
-	free(ps);
+	parser_free(ps);
 	return ret;
 }
 
@@ -841,4 +891,23 @@ int signer_zparse_slice(const char *file, const char *text, size_t len, const ui
                         struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx)
 {
 	return parse(file, text, len, origin, cb, ctx, true, sl);
+}
+
+int signer_zparse_slices(const char *file, const char *text, const struct signer_zparse_span *spans, size_t n,
+                         const uint8_t *origin, struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx)
+{
+	struct parser *ps = parser_new();
+	if (ps == NULL) {
+		return TLD_ENOMEM;
+	}
+	int ret = TLD_OK;
+	bool origin_changed = false;
+	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
+		parser_start(ps, file, text + spans[i].off, spans[i].len, origin, cb, ctx, false, sl);
+		ret = parser_run(ps);
+		origin_changed |= ps->origin_changed;
+	}
+	sl->origin_changed = origin_changed;
+	parser_free(ps);
+	return ret;
 }

@@ -68,3 +68,20 @@ struct signer_zparse_slice {
  */
 int signer_zparse_slice(const char *file, const char *text, size_t len, const uint8_t *origin,
                         struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx);
+
+/*! A stretch of a text: text[off, off + len). */
+struct signer_zparse_span {
+	size_t off, len;
+};
+
+/*!
+ * \brief signer_zparse_slice() of each span of text in turn, each parsed as
+ *        on its own (nothing carried from one to the next: sl's options
+ *        apply to each), with one parser for all: a patch's few lines for
+ *        each of thousands of names.  The text need not be a mapping:
+ *        nothing is released.  Stops at the first error.
+ * \param[in,out] sl  options for each span; origin_changed: in any of them
+ * \return as signer_zparse_slice()
+ */
+int signer_zparse_slices(const char *file, const char *text, const struct signer_zparse_span *spans, size_t n,
+                         const uint8_t *origin, struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx);

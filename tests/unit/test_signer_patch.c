@@ -16,8 +16,12 @@
  * the SHA-256 and check of its text, made from the pieces it wrote it from
  * (whole, or the stream of its first bytes gone on with from the file's):
  * they must be tld_zone_text_digest_check() of the file, and the identity
- * the file's as committed.  Then the
- * preconditions: each gives TLD_EAGAIN and leaves the output alone.
+ * the file's as committed.  The second chain has its splice plan made at
+ * the write (TLDSIGN_SIGN_PATCH_PLAN=here), the others beside the signing,
+ * and hands on its text's digest in part (TLDSIGN_SIGN_PATCH_HASH=half);
+ * the third writes its text's two halves through a buffer of 97 bytes
+ * (TLDSIGN_SIGN_PATCH_WRITE_BUFFER), so that most pieces go as they are.
+ * Then the preconditions: each gives TLD_EAGAIN and leaves the output alone.
  * PATCH_STEPS (60), PATCH_SEEDS (3) and PATCH_ZONE (40 delegations, at most
  * PZ_MAX) in the environment make it longer.
  */
@@ -969,9 +973,15 @@ int main(void)
 	signer.db = db;
 	int steps = getenv("PATCH_STEPS") != NULL ? atoi(getenv("PATCH_STEPS")) : 60;
 	differential(true, 1, steps);
+	setenv("TLDSIGN_SIGN_PATCH_PLAN", "here", 1); /* the splice plan made at the join, not beside the signing */
+	setenv("TLDSIGN_SIGN_PATCH_HASH", "half", 1);  /* the digest handed on in part: its first half's stream */
 	differential(false, 2, steps);
+	unsetenv("TLDSIGN_SIGN_PATCH_HASH");
+	unsetenv("TLDSIGN_SIGN_PATCH_PLAN");
 	setenv("TLDSIGN_SIGN_PATCH_HASH", "whole", 1); /* the writer's whole digest handed on */
+	setenv("TLDSIGN_SIGN_PATCH_WRITE_BUFFER", "97", 1); /* the text's halves: most pieces written as they are */
 	differential(true, 3, steps);
+	unsetenv("TLDSIGN_SIGN_PATCH_WRITE_BUFFER");
 	unsetenv("TLDSIGN_SIGN_PATCH_HASH");
 	/* PATCH_SEEDS=N: more chains, seeds 4 to N, opt-out on even seeds, salted on multiples of 3 (longer runs by hand) */
 	int seeds = getenv("PATCH_SEEDS") != NULL ? atoi(getenv("PATCH_SEEDS")) : 0;
