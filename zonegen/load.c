@@ -636,7 +636,7 @@ static void host_ahead(const struct tld_zonegen *zg, const struct zg_block *b,
 		return;
 	}
 	if (zg->host_cache != NULL && raw_len <= ZG_RAW_HOST_MAX) {
-		const struct zg_raw_host *e = zg_host_cache_entry(zg, a->second_hash);
+		const struct zg_raw_host *e = zg_host_cache_entry(zg, a->hash);
 		if (e->len == raw_len && bytes8_equal(e->raw, raw, raw_len)) {
 			return;
 		}
@@ -815,7 +815,7 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 					if (fk[f]->host_second && i + 2 * PREFETCH_AHEAD < b->count &&
 					    zg->host_cache != NULL) {
 						__builtin_prefetch(
-							zg_host_cache_entry(zg, r[2 * PREFETCH_AHEAD].second_hash));
+							zg_host_cache_entry(zg, r[2 * PREFETCH_AHEAD].hash));
 					}
 					if (fk[f]->host_second && i + PREFETCH_AHEAD < b->count) {
 						host_ahead(zg, b, &r[PREFETCH_AHEAD], seq + PREFETCH_AHEAD, ring);
@@ -825,7 +825,7 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 						ret = zg_reject(zg, file, r->line, "malformed CSV: %s", r->error);
 					} else if (r->fields != b->header_fields) {
 						ret = zg_reject(zg, file, r->line, "%zu fields, the header has %zu",
-						                r->fields, b->header_fields);
+						                (size_t)r->fields, b->header_fields);
 					} else {
 						rec.line = r->line;
 						for (size_t k = 0; k < fk[f]->count; k++) {
@@ -835,7 +835,7 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 						const struct host_ahead *ha = &ring[seq % HOST_RING];
 						bool have = fk[f]->host_second && ha->seq == seq;
 						struct pre_row pre = { b->text + r->norm_off, r->norm_len, r->hash,
-							               fk[f]->host_second, r->second_hash,
+							               fk[f]->host_second, r->hash,
 							               ha->text, have ? ha->len : 0, ha->hash };
 						ret = fk[f]->row(zg, file, &rec, col, &pre);
 					}

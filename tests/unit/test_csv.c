@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "tests/tap/tap.h"
 #include "zonegen/csv.h"
+#include "zonegen/reader.h"
 
 static struct tld_csv *open_text(const char *text, size_t len)
 {
@@ -435,6 +436,23 @@ static void test_file(void)
 	is_int(TLD_ENOENT, tld_csv_open("/nonexistent/x.csv", &none), "missing file: ENOENT");
 }
 
+/* The export reader keeps one hash a row: a file asking for both is refused. */
+static void test_reader_one_hash(void)
+{
+	static const char *const cols[] = { "a", "b" };
+	struct zg_reader_file f = { "/nonexistent/x.csv", cols, 2, true, true };
+	struct zg_reader *rd = NULL;
+	is_int(TLD_EINVAL, zg_reader_start(&f, 1, &rd), "normalize_first and hash_second: EINVAL");
+	ok(rd == NULL, "no reader made");
+	f.hash_second = false;
+	is_int(TLD_OK, zg_reader_start(&f, 1, &rd), "one of them: started");
+	struct zg_block *b = NULL;
+	ok(zg_reader_next(rd, &b) == TLD_OK && b->kind == ZG_BLOCK_OPEN_FAILED,
+	   "the missing file comes back as such");
+	zg_reader_release(rd, b);
+	zg_reader_free(rd);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -446,5 +464,6 @@ int main(void)
 	test_plain_limits();
 	test_next_into();
 	test_file();
+	test_reader_one_hash();
 	return exit_status();
 }
