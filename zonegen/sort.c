@@ -95,6 +95,57 @@ static struct zg_prefixed *lsd_sort(struct zg_prefixed *src, struct zg_prefixed 
 #define MSD_MIN 8192
 #define MSD_BUCKETS 65536
 
+/* Sorts the groups of base[0 .. count) by cmp (their keys in order). */
+static void sort_runs(unsigned char *base, size_t count, size_t size, size_t key_off,
+                      int (*cmp)(const void *, const void *))
+{
+	size_t run = 0;
+	for (size_t i = 1; i <= count; i++) {
+		if (i == count || key_at(base, i, size, key_off) != key_at(base, run, size, key_off)) {
+			sort_run(base + run * size, i - run, size, cmp);
+			run = i;
+		}
+	}
+}
+
+/* A grouped prefix followed by at most this part of the items (rows added
+ * at the end of a sorted file): the tail is sorted and merged in. */
+#define SHORT_TAIL_PART 8
+
+/*
+ * base[0 .. head) grouped, base[head .. count) not: the prefix's groups
+ * sorted by cmp, the tail sorted by cmp, then the two merged from the end
+ * through a copy of the tail.  cmp orders by the key first and is a total
+ * order, so each part is sorted by cmp and their merge is the one order of
+ * all the items by cmp: that of the counting sort by key with each group
+ * sorted, without its arrays over the whole key range and the items.
+ */
+static int sort_merging_tail(unsigned char *base, size_t count, size_t head, size_t size,
+                             size_t key_off, int (*cmp)(const void *, const void *))
+{
+	size_t n = count - head;
+	unsigned char *tail = malloc(n * size);
+	if (tail == NULL) {
+		return TLD_ENOMEM;
+	}
+	sort_runs(base, head, size, key_off, cmp);
+	qsort(base + head * size, n, size, cmp);
+	memcpy(tail, base + head * size, n * size);
+	size_t i = head, j = n, k = count;
+	while (j > 0) {
+		k--;
+		if (i > 0 && cmp(base + (i - 1) * size, tail + (j - 1) * size) > 0) {
+			i--;
+			memcpy(base + k * size, base + i * size, size);
+		} else {
+			j--;
+			memcpy(base + k * size, tail + j * size, size);
+		}
+	}
+	free(tail);
+	return TLD_OK;
+}
+
 /* -- public API -- */
 
 int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size_t key_range,
@@ -104,11 +155,16 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 	if (count == 0) {
 		return TLD_OK;
 	}
-	bool grouped = true;
-	for (size_t i = 1; i < count && grouped; i++) {
-		grouped = key_at(base, i - 1, size, key_off) <= key_at(base, i, size, key_off);
+	/* the grouped prefix: items[0 .. head) */
+	size_t head = 1;
+	while (head < count &&
+	       key_at(base, head - 1, size, key_off) <= key_at(base, head, size, key_off)) {
+		head++;
 	}
-	if (!grouped) {
+	if (head < count && count - head <= count / SHORT_TAIL_PART) {
+		return sort_merging_tail(base, count, head, size, key_off, cmp);
+	}
+	if (head < count) {
 		/* stable counting sort by the key */
 		uint32_t *start = calloc(key_range + 1, sizeof(*start));
 		unsigned char *out = malloc(count * size);
@@ -131,13 +187,7 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 		free(out);
 		free(start);
 	}
-	size_t run = 0;
-	for (size_t i = 1; i <= count; i++) {
-		if (i == count || key_at(base, i, size, key_off) != key_at(base, run, size, key_off)) {
-			sort_run(base + run * size, i - run, size, cmp);
-			run = i;
-		}
-	}
+	sort_runs(base, count, size, key_off, cmp);
 	return TLD_OK;
 }
 

@@ -259,7 +259,9 @@ struct zg_prefixed {
  * Sorts items (size bytes each, at most ZG_SORT_MAX_ELEM) into the total order
  * cmp, whose first key is the uint32_t at key_off (values < key_range):
  * grouped by that key in linear time (nothing moves when the items are
- * already grouped), each group then sorted by cmp.
+ * already grouped; items grouped but for a short tail, rows added at the
+ * end of a sorted file, have the tail sorted and merged in), each group
+ * then sorted by cmp.
  * Returns TLD_OK or TLD_ENOMEM (items unchanged).
  */
 int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size_t key_range,

@@ -74,6 +74,28 @@ static void check_grouped(const char *what, size_t n, uint32_t groups, uint32_t 
 	free(b);
 }
 
+/* Grouped items (n - tail of them, groups in order) followed by tail items
+ * of any group: sorted as qsort sorts them, with the tail merged in or
+ * (longer tails) the items counted into their groups. */
+static void check_grouped_tail(const char *what, size_t n, size_t tail, uint32_t groups,
+                               uint32_t values)
+{
+	struct item *a = malloc(n * sizeof(*a));
+	struct item *b = malloc(n * sizeof(*b));
+	for (size_t i = 0; i < n; i++) {
+		a[i].group = i < n - tail ? (uint32_t)(i * groups / (n - tail)) : next_random() % groups;
+		a[i].value = next_random() % values;
+		a[i].line = (uint32_t)i + 2;
+	}
+	memcpy(b, a, n * sizeof(*a));
+	qsort(b, n, sizeof(*b), cmp_item);
+	int ret = zg_sort_grouped(a, n, sizeof(*a), offsetof(struct item, group), groups, cmp_item);
+	is_int(TLD_OK, ret, "%s: sorted", what);
+	ok(memcmp(a, b, n * sizeof(*a)) == 0, "%s: the order of qsort", what);
+	free(a);
+	free(b);
+}
+
 /* Sorts a (n items) and checks the result is qsort's; frees a. */
 static void sort_like_qsort(const char *what, struct zg_prefixed *a, size_t n)
 {
@@ -130,6 +152,11 @@ int main(void)
 	check_grouped("ungrouped input, small groups", 10000, 4000, 50, false);
 	check_grouped("ungrouped input, large groups (qsort inside)", 20000, 7, 1000, false);
 	check_grouped("grouped input, equal values (line decides)", 5000, 100, 2, true);
+	check_grouped_tail("one row added at the end", 8000, 1, 3000, 50);
+	check_grouped_tail("an eighth added at the end (merged)", 8000, 1000, 3000, 50);
+	check_grouped_tail("more than an eighth added (counted)", 8000, 1001, 3000, 50);
+	check_grouped_tail("tail in large groups, equal values", 8000, 900, 5, 2);
+	check_grouped_tail("nine items, the last of any group", 9, 1, 9, 3);
 	check_prefixed("empty", 0, 1, 0);
 	check_prefixed("distinct prefixes", 50000, UINT64_MAX, 0);
 	check_prefixed("few prefixes (long tie runs)", 20000, 3, 0);
