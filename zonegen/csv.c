@@ -270,43 +270,61 @@ static bool next_plain_line(struct tld_csv *csv, struct tld_csv_record *rec, cha
 	size_t avail = (size_t)(csv->end - csv->cur);
 	/* block copies stay inside the field storage (room > 8, lim <= room - 8) */
 	size_t lim = avail < room - 8 ? avail : room - 8;
-	size_t i = 0, count = 0, start = 0, body;
+	/* p[0 .. scan) is copied to store and its special bytes before i are
+	 * handled; with SSE2, those of the block at blk not yet handled are
+	 * the bits of pending (every special byte of a block is found at once) */
+	size_t i = 0, scan = 0, count = 0, start = 0, body;
+#if defined(__SSE2__)
+	size_t blk = 0;
+	unsigned pending = 0;
+#endif
 	rec->field[0] = store;
 	for (;;) {
 		/* the next special byte: at i */
 		for (;;) {
 #if defined(__SSE2__)
-			if (i + 16 <= lim) {
-				__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-				_mm_storeu_si128((__m128i *)(void *)(store + i), v);
+			if (pending != 0) {
+				i = blk + (size_t)__builtin_ctz(pending);
+				pending &= pending - 1;
+				break;
+			}
+			if (scan + 16 <= lim) {
+				__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + scan));
+				_mm_storeu_si128((__m128i *)(void *)(store + scan), v);
 				unsigned m = special_bytes16(v);
 				if (m != 0) {
-					i += (size_t)__builtin_ctz(m);
+					blk = scan;
+					i = scan + (size_t)__builtin_ctz(m);
+					pending = m & (m - 1);
+					scan += 16;
 					break;
 				}
-				i += 16;
+				scan += 16;
 				continue;
 			}
 #endif
-			if (i + 8 > lim) {
-				while (i < lim && !line_stop[p[i]]) {
-					store[i] = (char)p[i];
-					i++;
+			if (scan + 8 > lim) {
+				while (scan < lim && !line_stop[p[scan]]) {
+					store[scan] = (char)p[scan];
+					scan++;
 				}
-				if (i == lim) {
+				if (scan == lim) {
 					return false; /* no line end in the buffer */
 				}
+				i = scan++;
 				break;
 			}
 			uint64_t w;
-			memcpy(&w, p + i, 8);
-			memcpy(store + i, &w, 8);
+			memcpy(&w, p + scan, 8);
+			memcpy(store + scan, &w, 8);
 			uint64_t m = special_bytes(w);
 			if (m != 0) {
-				i += first_special(m);
+				/* exact for the lowest only: looked at again from the next byte */
+				i = scan + first_special(m);
+				scan = i + 1;
 				break;
 			}
-			i += 8;
+			scan += 8;
 		}
 		if (i - start > TLD_CSV_MAX_FIELD) {
 			return false;
@@ -317,7 +335,7 @@ static bool next_plain_line(struct tld_csv *csv, struct tld_csv_record *rec, cha
 			}
 			store[i] = '\0';
 			rec->len[count++] = i - start;
-			start = ++i;
+			start = i + 1;
 			rec->field[count] = store + start;
 			continue;
 		}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The RFC 4180 CSV reader: quoting, line ends, BOM, headers, malformed input. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -154,6 +155,13 @@ static void test_malformed(void)
 	tld_csv_free(csv);
 }
 
+/* A fixed pseudo-random number of x (for the field counts and lengths). */
+static size_t next_dense(int x)
+{
+	uint32_t v = (uint32_t)x * 2654435761u;
+	return (size_t)(v >> 16 ^ v);
+}
+
 /* Plain records (no quotes): fields split exactly wherever the commas and
  * line ends fall in the 16- and 8-byte blocks the reader scans. */
 static void test_plain_alignment(void)
@@ -196,6 +204,48 @@ static void test_plain_alignment(void)
 	is_int(lines, good, "plain records split at every word offset, LF and CRLF");
 	is_int(0, tld_csv_next(csv, &r), "then end of file");
 	tld_csv_free(csv);
+}
+
+/* Plain records of many short fields (several commas in one 16-byte block,
+ * empty fields, a CRLF end right after a comma) against a plain split of
+ * the same text. */
+static void test_plain_dense(void)
+{
+	enum { LINES = 400 };
+	char *text = malloc(LINES * 64);
+	size_t k = 0;
+	size_t nfields[LINES], flen[LINES][24];
+	for (int i = 0; i < LINES; i++) {
+		nfields[i] = 1 + next_dense(i) % 20;
+		for (size_t f = 0; f < nfields[i]; f++) {
+			flen[i][f] = next_dense(i * 31 + (int)f) % 4;
+			for (size_t j = 0; j < flen[i][f]; j++) {
+				text[k++] = (char)('a' + (f + j) % 26);
+			}
+			text[k++] = f + 1 < nfields[i] ? ',' : '\r';
+		}
+		if (i % 3 == 0) {
+			k--; /* LF alone */
+		}
+		text[k++] = '\n';
+	}
+	struct tld_csv *csv = open_text(text, k);
+	struct tld_csv_record r;
+	int good = 0;
+	for (int i = 0; i < LINES && tld_csv_next(csv, &r) == 1; i++) {
+		bool same = r.error == NULL && r.count == nfields[i] && r.line == (unsigned long)i + 1;
+		for (size_t f = 0; f < nfields[i] && same; f++) {
+			same = r.len[f] == flen[i][f] && strlen(r.field[f]) == flen[i][f];
+			for (size_t j = 0; j < flen[i][f] && same; j++) {
+				same = r.field[f][j] == (char)('a' + (f + j) % 26);
+			}
+		}
+		good += same;
+	}
+	is_int(LINES, good, "records of many short fields split as written");
+	is_int(0, tld_csv_next(csv, &r), "then end of file");
+	tld_csv_free(csv);
+	free(text);
 }
 
 /* A quote, NUL or bare CR at any offset of a plain-looking line: flagged as
@@ -460,6 +510,7 @@ int main(void)
 	test_bom_and_header();
 	test_malformed();
 	test_plain_alignment();
+	test_plain_dense();
 	test_plain_specials();
 	test_plain_limits();
 	test_next_into();
