@@ -171,11 +171,15 @@ static long base64_decode(const char *s, size_t len, uint8_t *out, size_t max)
 
 /* items with room for one more after count (*cap entries of size bytes):
  * doubled (from first) when full; as they were with *ret = TLD_ENOMEM when
- * there is no memory. */
+ * there is no memory.  With pf, the pages of that entry and of a chunk
+ * after it are made present (common/prefault.h). */
 static void *room_for_one(void *items, size_t count, size_t *cap, size_t size, size_t first,
-                          int *ret)
+                          int *ret, struct tld_prefault *pf)
 {
 	if (count < *cap) {
+		if (pf != NULL) {
+			tld_prefault_ahead(pf, items, *cap * size, count * size, (count + 1) * size);
+		}
 		return items;
 	}
 	size_t want = *cap ? *cap * 2 : first;
@@ -185,6 +189,9 @@ static void *room_for_one(void *items, size_t count, size_t *cap, size_t size, s
 		return items;
 	}
 	*cap = want;
+	if (pf != NULL) {
+		tld_prefault_ahead(pf, p, want * size, count * size, (count + 1) * size);
+	}
 	return p;
 }
 
@@ -405,7 +412,7 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 	if (!(zg->names[h].flags & ZG_NS_HOST)) {
 		/* listed once, when first met: a host found in the cache was met */
 		zg->ns_hosts = room_for_one(zg->ns_hosts, zg->ns_host_count, &zg->ns_host_cap,
-		                            sizeof(*zg->ns_hosts), 4096, &ret);
+		                            sizeof(*zg->ns_hosts), 4096, &ret, NULL);
 		if (ret != TLD_OK) {
 			return ret;
 		}
@@ -422,7 +429,8 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 		memcpy(e->raw, raw, raw_len);
 	}
 add:
-	zg->ns = room_for_one(zg->ns, zg->ns_count, &zg->ns_cap, sizeof(*zg->ns), 4096, &ret);
+	zg->ns = room_for_one(zg->ns, zg->ns_count, &zg->ns_cap, sizeof(*zg->ns), 4096, &ret,
+	                      &zg->ns_pf);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -494,7 +502,7 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 		zg->names[a.host].flags |= ZG_IN_ZONE;
 	}
 	zg->addrs = room_for_one(zg->addrs, zg->addr_count, &zg->addr_cap, sizeof(*zg->addrs), 4096,
-	                         &ret);
+	                         &ret, &zg->addrs_pf);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -505,7 +513,8 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 static int add_ds(struct tld_zonegen *zg, const struct zg_ds *ds)
 {
 	int ret = TLD_OK;
-	zg->ds = room_for_one(zg->ds, zg->ds_count, &zg->ds_cap, sizeof(*zg->ds), 1024, &ret);
+	zg->ds = room_for_one(zg->ds, zg->ds_count, &zg->ds_cap, sizeof(*zg->ds), 1024, &ret,
+	                      &zg->ds_pf);
 	if (ret != TLD_OK) {
 		return ret;
 	}

@@ -9,6 +9,7 @@
 
 #include "common/config.h"
 #include "common/hash64.h"
+#include "common/prefault.h"
 #include "zonegen/ds.h"
 #include "zonegen/name.h"
 #include "zonegen/zonegen.h"
@@ -101,6 +102,8 @@ struct tld_zonegen {
 	size_t slot_mask;
 	char **arena;              /*!< blocks of name text */
 	size_t arena_count, arena_used;
+	/* fresh pages made present ahead of the appends (common/prefault.h) */
+	struct tld_prefault names_pf, arena_pf, ns_pf, addrs_pf, ds_pf;
 
 	struct zg_ns *ns;
 	size_t ns_count, ns_cap;
