@@ -62,7 +62,10 @@ int zg_pack_ns_hosts(struct tld_zonegen *zg)
 		return TLD_ENOMEM;
 	}
 	int ret = TLD_OK;
+	struct tld_prefault pf = { 0 };
 	for (size_t k = 0; k < zg->ns_count && ret == TLD_OK; k++) {
+		tld_prefault_ahead(&pf, zg->ns_packed, zg->ns_count * sizeof(*zg->ns_packed),
+		                   k * sizeof(*zg->ns_packed), (k + 1) * sizeof(*zg->ns_packed));
 		uint32_t h = zg->ns[k].host;
 		if (at[h] == 0) {
 			uint32_t off = 0;

@@ -536,9 +536,13 @@ static int reject_nested_start_sort(struct tld_zonegen *zg, struct owner_sort *o
 	os->keys = malloc(room * sizeof(*os->keys));
 	os->owner = malloc(room);
 	os->next = malloc(room * sizeof(*os->next));
+	struct tld_prefault pf = { 0 };
 	for (size_t i = 0; i < zg->name_count; i++) {
 		reject_if_nested(zg, &zg->names[i]);
 		if ((zg->names[i].flags & ZG_IN_ZONE) && os->keys != NULL) {
+			tld_prefault_ahead(&pf, os->keys, room * sizeof(*os->keys),
+			                   os->count * sizeof(*os->keys),
+			                   (os->count + 1) * sizeof(*os->keys));
 			os->keys[os->count++].id = (uint32_t)i;
 		}
 	}
@@ -567,9 +571,12 @@ static int finish_owner_sort(struct tld_zonegen *zg, struct owner_sort *os, int 
 		ret = zg->order != NULL ? TLD_OK : TLD_ENOMEM;
 	}
 	size_t n = 0;
+	struct tld_prefault pf = { 0 };
 	for (size_t i = 0; i < os->count && ret == TLD_OK; i++) {
 		uint32_t id = os->keys[i].id;
 		if (os->owner[id]) {
+			tld_prefault_ahead(&pf, zg->order, os->count * sizeof(*zg->order),
+			                   n * sizeof(*zg->order), (n + 1) * sizeof(*zg->order));
 			zg->order[n++] = id;
 		}
 	}
