@@ -36,6 +36,8 @@ static int pack(struct tld_zonegen *zg, const struct zg_name *host, uint32_t *of
 		zg->ns_names = b;
 		zg->ns_names_cap = cap;
 	}
+	tld_prefault_ahead(&zg->ns_names_pf, zg->ns_names, zg->ns_names_cap, zg->ns_names_len,
+	                   zg->ns_names_len + need);
 	uint8_t *p = zg->ns_names + zg->ns_names_len;
 	size_t wl = tld_name_text_to_wire(host->text, host->len, p + 1);
 	if (wl == 0 || wl > 255 || host->len > 255) {

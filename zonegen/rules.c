@@ -515,11 +515,15 @@ static void *owner_sort_main(void *arg)
 	struct owner_sort *os = arg;
 	/* every name here is below the zone: its key starts with the zone's key,
 	 * which is skipped so that the prefix holds the distinguishing bytes */
+	struct tld_prefault pf = { 0 };
 	for (size_t i = 0; i < os->count; i++) {
 		uint32_t id = os->keys[i].id;
 		uint64_t first[2];
 		canon_prefix(os->zg, &os->zg->names[id], first);
 		os->keys[i].prefix = first[0];
+		/* ids in order: next[] is written from its start to its end */
+		tld_prefault_ahead(&pf, os->next, os->zg->name_count * sizeof(*os->next), 0,
+		                   (id + 1) * sizeof(*os->next));
 		os->next[id] = first[1];
 	}
 	os->ret = zg_sort_prefixed(os->keys, os->count, cmp_owner);

@@ -103,7 +103,7 @@ struct tld_zonegen {
 	char **arena;              /*!< blocks of name text */
 	size_t arena_count, arena_used;
 	/* fresh pages made present ahead of the appends (common/prefault.h) */
-	struct tld_prefault names_pf, arena_pf, ns_pf, addrs_pf, ds_pf;
+	struct tld_prefault names_pf, arena_pf, ns_pf, addrs_pf, ds_pf, ns_names_pf;
 
 	struct zg_ns *ns;
 	size_t ns_count, ns_cap;
