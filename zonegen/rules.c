@@ -204,7 +204,12 @@ static int rank_hosts(const struct tld_zonegen *zg, uint32_t **rank)
 	}
 	/* most hosts share their first 8 wire bytes with others (ns1.xyz...):
 	 * the next 8 decide without the names' text */
+	struct tld_prefault pf_hosts = { 0 }, pf_next = { 0 };
 	for (size_t i = 0; i < n; i++) {
+		tld_prefault_ahead(&pf_hosts, hosts, n * sizeof(*hosts), i * sizeof(*hosts),
+		                   (i + 1) * sizeof(*hosts));
+		tld_prefault_ahead(&pf_next, next, n * sizeof(*next), i * sizeof(*next),
+		                   (i + 1) * sizeof(*next));
 		const struct zg_name *h = &zg->names[zg->ns_hosts[i]];
 		uint64_t w[2];
 		wire_prefix(h->text, h->len, w);

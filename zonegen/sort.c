@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/prefault.h"
 #include "zonegen/zg_internal.h"
 
 /* Groups up to this size are sorted by insertion; larger ones by qsort. */
@@ -205,6 +206,12 @@ int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
 		free(hist);
 		free(start);
 		return TLD_ENOMEM;
+	}
+	/* every page of tmp is written by the first pass, in no order: made
+	 * present first, a chunk at a time (common/prefault.h) */
+	struct tld_prefault pf = { 0 };
+	for (size_t at = 0; at < count * sizeof(*tmp); at += TLD_PREFAULT_CHUNK) {
+		tld_prefault_ahead(&pf, tmp, count * sizeof(*tmp), 0, at + 1);
 	}
 	if (start == NULL) {
 		struct zg_prefixed *sorted = lsd_sort(items, tmp, count, 8, hist);
