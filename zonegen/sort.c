@@ -4,6 +4,7 @@
  * a total order (ties end on the source line), so the result is exactly that
  * of a comparison sort, whatever the input order.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,41 +110,123 @@ static void sort_runs(unsigned char *base, size_t count, size_t size, size_t key
 	}
 }
 
-/* A grouped prefix followed by at most this part of the items (rows added
- * at the end of a sorted file): the tail is sorted and merged in. */
-#define SHORT_TAIL_PART 8
+/* Items out of their group's place (rows added at the end of a sorted file,
+ * hosts.csv's hosts that nameservers.csv does not name, listed among the
+ * others) up to this part of all: taken out, sorted and merged back in. */
+#define FEW_OUT_PART 8
+/* Runs ahead that a run's key must not pass to stay in place. */
+#define LOOKAHEAD_RUNS 4
+
+/* The end of the run of items with the key of base[i]. */
+static size_t run_end(const unsigned char *base, size_t i, size_t count, size_t size,
+                      size_t key_off)
+{
+	uint32_t k = key_at(base, i, size, key_off);
+	size_t j = i + 1;
+	while (j < count && key_at(base, j, size, key_off) == k) {
+		j++;
+	}
+	return j;
+}
+
+/* Whether the run base[i .. j) stays in place after the runs kept so far
+ * (their last key last, if have_last): its key not below last, nor above
+ * any of the next LOOKAHEAD_RUNS runs' keys that are not below last.  Any
+ * choice keeps the result exact (the runs kept are in key order, the
+ * others sorted and merged in); this one takes out what a few added items
+ * look like. */
+static bool run_stays(const unsigned char *base, size_t i, size_t j, size_t count, size_t size,
+                      size_t key_off, uint32_t last, bool have_last)
+{
+	uint32_t k = key_at(base, i, size, key_off);
+	if (have_last && k < last) {
+		return false;
+	}
+	size_t at = j;
+	for (unsigned w = 0; w < LOOKAHEAD_RUNS && at < count;) {
+		uint32_t nk = key_at(base, at, size, key_off);
+		if (!have_last || nk >= last) {
+			if (nk < k) {
+				return false;
+			}
+			w++;
+		}
+		at = run_end(base, at, count, size, key_off);
+	}
+	return true;
+}
+
+/* The items run_stays() takes out of base[0 .. count): their number, or
+ * SIZE_MAX once more than max. */
+static size_t count_out(const unsigned char *base, size_t count, size_t size, size_t key_off,
+                        size_t max)
+{
+	size_t out = 0;
+	uint32_t last = 0;
+	bool have_last = false;
+	for (size_t i = 0; i < count && out <= max;) {
+		size_t j = run_end(base, i, count, size, key_off);
+		if (run_stays(base, i, j, count, size, key_off, last, have_last)) {
+			last = key_at(base, i, size, key_off);
+			have_last = true;
+		} else {
+			out += j - i;
+		}
+		i = j;
+	}
+	return out <= max ? out : SIZE_MAX;
+}
 
 /*
- * base[0 .. head) grouped, base[head .. count) not: the prefix's groups
- * sorted by cmp, the tail sorted by cmp, then the two merged from the end
- * through a copy of the tail.  cmp orders by the key first and is a total
- * order, so each part is sorted by cmp and their merge is the one order of
- * all the items by cmp: that of the counting sort by key with each group
- * sorted, without its arrays over the whole key range and the items.
+ * base[0 .. count) with n items (count_out()) out of their group's place:
+ * those taken out into a buffer (the others moved up, in order), the groups
+ * kept sorted by cmp, the buffer sorted by cmp, then the two merged from
+ * the end.  cmp orders by the key first and is a total order, so each part
+ * is sorted by cmp and their merge is the one order of all the items by
+ * cmp: that of the counting sort by key with each group sorted, without
+ * its arrays over the whole key range and the items.
  */
-static int sort_merging_tail(unsigned char *base, size_t count, size_t head, size_t size,
-                             size_t key_off, int (*cmp)(const void *, const void *))
+static int sort_merging_out(unsigned char *base, size_t count, size_t n, size_t size,
+                            size_t key_off, int (*cmp)(const void *, const void *))
 {
-	size_t n = count - head;
-	unsigned char *tail = malloc(n * size);
-	if (tail == NULL) {
+	unsigned char *out = malloc(n * size);
+	if (out == NULL) {
 		return TLD_ENOMEM;
 	}
-	sort_runs(base, head, size, key_off, cmp);
-	qsort(base + head * size, n, size, cmp);
-	memcpy(tail, base + head * size, n * size);
-	size_t i = head, j = n, k = count;
+	/* the same choices as count_out(): a run is judged before anything at
+	 * or after it moves (the kept ones move down to w <= i) */
+	size_t w = 0, o = 0;
+	uint32_t last = 0;
+	bool have_last = false;
+	for (size_t i = 0; i < count;) {
+		size_t j = run_end(base, i, count, size, key_off);
+		if (run_stays(base, i, j, count, size, key_off, last, have_last)) {
+			last = key_at(base, i, size, key_off);
+			have_last = true;
+			if (w != i) {
+				memmove(base + w * size, base + i * size, (j - i) * size);
+			}
+			w += j - i;
+		} else {
+			memcpy(out + o * size, base + i * size, (j - i) * size);
+			o += j - i;
+		}
+		i = j;
+	}
+	sort_runs(base, w, size, key_off, cmp);
+	qsort(out, o, size, cmp);
+	size_t i = w, j = o, k = count;
 	while (j > 0) {
 		k--;
-		if (i > 0 && cmp(base + (i - 1) * size, tail + (j - 1) * size) > 0) {
+		if (i > 0 && cmp(base + (i - 1) * size, out + (j - 1) * size) > 0) {
 			i--;
 			memcpy(base + k * size, base + i * size, size);
 		} else {
 			j--;
-			memcpy(base + k * size, tail + j * size, size);
+			memcpy(base + k * size, out + j * size, size);
 		}
 	}
-	free(tail);
+	free(out);
 	return TLD_OK;
 }
 
@@ -162,8 +245,11 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 	       key_at(base, head - 1, size, key_off) <= key_at(base, head, size, key_off)) {
 		head++;
 	}
-	if (head < count && count - head <= count / SHORT_TAIL_PART) {
-		return sort_merging_tail(base, count, head, size, key_off, cmp);
+	/* not grouped: at least one item out of place */
+	size_t moved = head < count ? count_out(base, count, size, key_off, count / FEW_OUT_PART)
+	                            : SIZE_MAX;
+	if (moved > 0 && moved != SIZE_MAX) {
+		return sort_merging_out(base, count, moved, size, key_off, cmp);
 	}
 	if (head < count) {
 		/* stable counting sort by the key */

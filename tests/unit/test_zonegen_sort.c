@@ -96,6 +96,40 @@ static void check_grouped_tail(const char *what, size_t n, size_t tail, uint32_t
 	free(b);
 }
 
+/* Grouped items among which one in every `every` is the first of a run of
+ * 1-3 items (equal keys) of another group, above all others when high (new
+ * names met late, as hosts.csv's orphans) or anywhere: sorted as qsort. */
+static void check_grouped_out(const char *what, size_t n, size_t every, bool high,
+                              uint32_t values)
+{
+	struct item *a = malloc(n * sizeof(*a));
+	struct item *b = malloc(n * sizeof(*b));
+	uint32_t groups = (uint32_t)n / 2;
+	for (size_t i = 0; i < n;) {
+		if (next_random() % every == 0) {
+			uint32_t g = high ? groups + next_random() % groups : next_random() % groups;
+			for (size_t r = 1 + next_random() % 3; r > 0 && i < n; r--, i++) {
+				a[i].group = g;
+			}
+			continue;
+		}
+		a[i].group = (uint32_t)(i / 2);
+		i++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		a[i].value = next_random() % values;
+		a[i].line = (uint32_t)i + 2;
+	}
+	memcpy(b, a, n * sizeof(*a));
+	qsort(b, n, sizeof(*b), cmp_item);
+	int ret = zg_sort_grouped(a, n, sizeof(*a), offsetof(struct item, group), 2 * groups,
+	                          cmp_item);
+	is_int(TLD_OK, ret, "%s: sorted", what);
+	ok(memcmp(a, b, n * sizeof(*a)) == 0, "%s: the order of qsort", what);
+	free(a);
+	free(b);
+}
+
 /* Sorts a (n items) and checks the result is qsort's; frees a. */
 static void sort_like_qsort(const char *what, struct zg_prefixed *a, size_t n)
 {
@@ -157,6 +191,11 @@ int main(void)
 	check_grouped_tail("more than an eighth added (counted)", 8000, 1001, 3000, 50);
 	check_grouped_tail("tail in large groups, equal values", 8000, 900, 5, 2);
 	check_grouped_tail("nine items, the last of any group", 9, 1, 9, 3);
+	check_grouped_out("runs of new keys among grouped items", 20000, 60, true, 50);
+	check_grouped_out("runs of any key among grouped items", 20000, 60, false, 50);
+	check_grouped_out("many runs of new keys (counted)", 20000, 4, true, 50);
+	check_grouped_out("new keys next to each other", 3000, 2, true, 3);
+	check_grouped_out("few items, keys anywhere", 40, 5, false, 2);
 	check_prefixed("empty", 0, 1, 0);
 	check_prefixed("distinct prefixes", 50000, UINT64_MAX, 0);
 	check_prefixed("few prefixes (long tie runs)", 20000, 3, 0);
