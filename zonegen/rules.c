@@ -219,7 +219,7 @@ static int rank_hosts(const struct tld_zonegen *zg, uint32_t **rank)
 	}
 	sort_wire_next = next;
 	sort_hosts = zg->ns_hosts;
-	int ret = zg_sort_prefixed(hosts, n, cmp_host_wire);
+	int ret = zg_sort_prefixed(hosts, n, cmp_host_wire, NULL);
 	sort_wire_next = NULL;
 	sort_hosts = NULL;
 	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
@@ -453,6 +453,21 @@ static int cmp_owner(const void *a, const void *b)
 	return tld_name_canon_cmp(n[x->id].text, n[x->id].len, n[y->id].text, n[y->id].len);
 }
 
+/* Fetches what cmp_owner() reads of an owner beyond the item: its next key
+ * bytes and its name entry (stage 0), then its name's text (stage 1, the
+ * entry fetched by then). */
+static void touch_owner(const struct zg_prefixed *x, int stage)
+{
+	const struct zg_name *n = &sort_zg->names[x->id];
+	if (stage == 0) {
+		__builtin_prefetch(&sort_owner_next[x->id]);
+		__builtin_prefetch(n);
+	} else {
+		__builtin_prefetch(n->text);
+		__builtin_prefetch(n->text + n->len - 1);
+	}
+}
+
 /* Bytes [0, 16) of a name's canonical key that follow the zone's key: its
  * labels in front of the zone from the last, each lower-cased and ended by a
  * 0 byte, 0-padded, as two big-endian numbers (first[0] the first 8).  Their
@@ -531,7 +546,7 @@ static void *owner_sort_main(void *arg)
 		                   (id + 1) * sizeof(*os->next));
 		os->next[id] = first[1];
 	}
-	os->ret = zg_sort_prefixed(os->keys, os->count, cmp_owner);
+	os->ret = zg_sort_prefixed(os->keys, os->count, cmp_owner, touch_owner);
 	return NULL;
 }
 

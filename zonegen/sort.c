@@ -95,6 +95,8 @@ static struct zg_prefixed *lsd_sort(struct zg_prefixed *src, struct zg_prefixed 
 
 /* Above this many items the top 16 bits go first (see zg_sort_prefixed()). */
 #define MSD_MIN 8192
+/* Items ahead of the runs sorted whose data is fetched (touch). */
+#define TOUCH_AHEAD 32
 #define MSD_BUCKETS 65536
 
 /* Sorts the groups of base[0 .. count) by cmp (their keys in order). */
@@ -279,7 +281,8 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 }
 
 int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
-                     int (*cmp)(const void *, const void *))
+                     int (*cmp)(const void *, const void *),
+                     void (*touch)(const struct zg_prefixed *, int stage))
 {
 	if (count == 0) {
 		return TLD_OK;
@@ -333,9 +336,17 @@ int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
 	free(tmp);
 	free(hist);
 	free(start);
-	/* equal prefixes: the full comparison decides */
+	/* equal prefixes: the full comparison decides (what it reads of the
+	 * items of such runs fetched TOUCH_AHEAD items before) */
 	size_t run = 0;
 	for (size_t i = 1; i <= count; i++) {
+		for (int stage = 0; stage < 2 && touch != NULL; stage++) {
+			size_t a = i + (TOUCH_AHEAD >> stage);
+			if (a < count && items[a].prefix == items[a - 1].prefix) {
+				touch(&items[a - 1], stage);
+				touch(&items[a], stage);
+			}
+		}
 		if (i == count || items[i].prefix != items[run].prefix) {
 			sort_run((unsigned char *)(items + run), i - run, sizeof(*items), cmp);
 			run = i;

@@ -273,11 +273,16 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 /*
  * Sorts items into the total order cmp, whose first key is the prefix
  * (radix sort on the prefix: of many items the top 16 bits first, then each
- * bucket in the cache; cmp only within runs of equal prefixes).
+ * bucket in the cache; cmp only within runs of equal prefixes).  touch,
+ * unless NULL, is called for the items of such runs before cmp compares
+ * them, to fetch what cmp reads of them (it must not change anything):
+ * with stage 0 some items ahead, then with stage 1 half as many ahead (for
+ * what the first fetch leads to).
  * Returns TLD_OK or TLD_ENOMEM (items unchanged).
  */
 int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
-                     int (*cmp)(const void *, const void *));
+                     int (*cmp)(const void *, const void *),
+                     void (*touch)(const struct zg_prefixed *, int stage));
 
 /* write.c: qsort order of apex.records data (owner id, type, RDATA) */
 int zg_cmp_extra(const void *a, const void *b);

@@ -130,6 +130,13 @@ static void check_grouped_out(const char *what, size_t n, size_t every, bool hig
 	free(b);
 }
 
+/* Items touched ahead of their comparison (only read). */
+static size_t touched;
+static void touch_count(const struct zg_prefixed *x, int stage)
+{
+	touched += x->id != UINT32_MAX && (stage == 0 || stage == 1);
+}
+
 /* Sorts a (n items) and checks the result is qsort's; frees a. */
 static void sort_like_qsort(const char *what, struct zg_prefixed *a, size_t n)
 {
@@ -138,7 +145,7 @@ static void sort_like_qsort(const char *what, struct zg_prefixed *a, size_t n)
 	if (n > 0) {
 		qsort(b, n, sizeof(*b), cmp_pref);
 	}
-	is_int(TLD_OK, zg_sort_prefixed(a, n, cmp_pref), "%s: sorted", what);
+	is_int(TLD_OK, zg_sort_prefixed(a, n, cmp_pref, touch_count), "%s: sorted", what);
 	bool same = true;
 	for (size_t i = 0; i < n; i++) {
 		same &= a[i].prefix == b[i].prefix && a[i].id == b[i].id;
@@ -209,5 +216,6 @@ int main(void)
 	check_prefixed("every bucket, few items each", 70000, 65536, 48);
 	check_prefixed_names("name-like prefixes", 200000, 37);
 	check_prefixed_names("name-like prefixes, 3 letters (many ties)", 50000, 3);
+	ok(touched > 0, "the items of runs of equal prefixes touched ahead (%zu)", touched);
 	return exit_status();
 }
