@@ -19,10 +19,10 @@
  *
  * Speed: a record that is one whole line in the buffer, without a quote, a
  * NUL or a CR (but that of a CRLF end), with no field too long and not too
- * many fields, is split eight bytes at a time; every other record goes
- * through the byte loop, which is what decides about such lines anyway, so
- * the fields, lines, errors and digest are the same whichever way a record
- * is read.
+ * many fields, is split sixteen bytes at a time (SSE2; eight without it);
+ * every other record goes through the byte loop, which is what decides
+ * about such lines anyway, so the fields, lines, errors and digest are the
+ * same whichever way a record is read.
  */
 #pragma once
 

@@ -171,11 +171,15 @@ static long base64_decode(const char *s, size_t len, uint8_t *out, size_t max)
 
 /* items with room for one more after count (*cap entries of size bytes):
  * doubled (from first) when full; as they were with *ret = TLD_ENOMEM when
- * there is no memory. */
+ * there is no memory.  With pf, the pages of that entry and of a chunk
+ * after it are made present (common/prefault.h). */
 static void *room_for_one(void *items, size_t count, size_t *cap, size_t size, size_t first,
-                          int *ret)
+                          int *ret, struct tld_prefault *pf)
 {
 	if (count < *cap) {
+		if (pf != NULL) {
+			tld_prefault_ahead(pf, items, *cap * size, count * size, (count + 1) * size);
+		}
 		return items;
 	}
 	size_t want = *cap ? *cap * 2 : first;
@@ -185,6 +189,9 @@ static void *room_for_one(void *items, size_t count, size_t *cap, size_t size, s
 		return items;
 	}
 	*cap = want;
+	if (pf != NULL) {
+		tld_prefault_ahead(pf, p, want * size, count * size, (count + 1) * size);
+	}
 	return p;
 }
 
@@ -405,7 +412,7 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 	if (!(zg->names[h].flags & ZG_NS_HOST)) {
 		/* listed once, when first met: a host found in the cache was met */
 		zg->ns_hosts = room_for_one(zg->ns_hosts, zg->ns_host_count, &zg->ns_host_cap,
-		                            sizeof(*zg->ns_hosts), 4096, &ret);
+		                            sizeof(*zg->ns_hosts), 4096, &ret, NULL);
 		if (ret != TLD_OK) {
 			return ret;
 		}
@@ -422,7 +429,8 @@ static int row_nameserver(struct tld_zonegen *zg, const char *file,
 		memcpy(e->raw, raw, raw_len);
 	}
 add:
-	zg->ns = room_for_one(zg->ns, zg->ns_count, &zg->ns_cap, sizeof(*zg->ns), 4096, &ret);
+	zg->ns = room_for_one(zg->ns, zg->ns_count, &zg->ns_cap, sizeof(*zg->ns), 4096, &ret,
+	                      &zg->ns_pf);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -494,7 +502,7 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 		zg->names[a.host].flags |= ZG_IN_ZONE;
 	}
 	zg->addrs = room_for_one(zg->addrs, zg->addr_count, &zg->addr_cap, sizeof(*zg->addrs), 4096,
-	                         &ret);
+	                         &ret, &zg->addrs_pf);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -505,7 +513,8 @@ static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_c
 static int add_ds(struct tld_zonegen *zg, const struct zg_ds *ds)
 {
 	int ret = TLD_OK;
-	zg->ds = room_for_one(zg->ds, zg->ds_count, &zg->ds_cap, sizeof(*zg->ds), 1024, &ret);
+	zg->ds = room_for_one(zg->ds, zg->ds_count, &zg->ds_cap, sizeof(*zg->ds), 1024, &ret,
+	                      &zg->ds_pf);
 	if (ret != TLD_OK) {
 		return ret;
 	}
@@ -636,7 +645,7 @@ static void host_ahead(const struct tld_zonegen *zg, const struct zg_block *b,
 		return;
 	}
 	if (zg->host_cache != NULL && raw_len <= ZG_RAW_HOST_MAX) {
-		const struct zg_raw_host *e = zg_host_cache_entry(zg, a->second_hash);
+		const struct zg_raw_host *e = zg_host_cache_entry(zg, a->hash);
 		if (e->len == raw_len && bytes8_equal(e->raw, raw, raw_len)) {
 			return;
 		}
@@ -815,7 +824,7 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 					if (fk[f]->host_second && i + 2 * PREFETCH_AHEAD < b->count &&
 					    zg->host_cache != NULL) {
 						__builtin_prefetch(
-							zg_host_cache_entry(zg, r[2 * PREFETCH_AHEAD].second_hash));
+							zg_host_cache_entry(zg, r[2 * PREFETCH_AHEAD].hash));
 					}
 					if (fk[f]->host_second && i + PREFETCH_AHEAD < b->count) {
 						host_ahead(zg, b, &r[PREFETCH_AHEAD], seq + PREFETCH_AHEAD, ring);
@@ -825,7 +834,7 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 						ret = zg_reject(zg, file, r->line, "malformed CSV: %s", r->error);
 					} else if (r->fields != b->header_fields) {
 						ret = zg_reject(zg, file, r->line, "%zu fields, the header has %zu",
-						                r->fields, b->header_fields);
+						                (size_t)r->fields, b->header_fields);
 					} else {
 						rec.line = r->line;
 						for (size_t k = 0; k < fk[f]->count; k++) {
@@ -835,7 +844,7 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 						const struct host_ahead *ha = &ring[seq % HOST_RING];
 						bool have = fk[f]->host_second && ha->seq == seq;
 						struct pre_row pre = { b->text + r->norm_off, r->norm_len, r->hash,
-							               fk[f]->host_second, r->second_hash,
+							               fk[f]->host_second, r->hash,
 							               ha->text, have ? ha->len : 0, ha->hash };
 						ret = fk[f]->row(zg, file, &rec, col, &pre);
 					}

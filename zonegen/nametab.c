@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "common/error.h"
+#include "common/prefault.h"
 #include "zonegen/bytes8.h"
 #include "zonegen/zg_internal.h"
 
@@ -78,7 +79,10 @@ static char *arena_copy(struct tld_zonegen *zg, const char *text, size_t len)
 		zg->arena_count++;
 		zg->arena_used = 0;
 	}
-	char *p = zg->arena[zg->arena_count - 1] + zg->arena_used;
+	char *block = zg->arena[zg->arena_count - 1];
+	tld_prefault_ahead(&zg->arena_pf, block, ARENA_BLOCK, zg->arena_used,
+	                   zg->arena_used + len + 1);
+	char *p = block + zg->arena_used;
 	memcpy(p, text, len);
 	p[len] = '\0';
 	zg->arena_used += len + 1;
@@ -150,6 +154,9 @@ int zg_intern_hashed(struct tld_zonegen *zg, const char *text, size_t len, uint6
 	if (copy == NULL) {
 		return TLD_ENOMEM;
 	}
+	tld_prefault_ahead(&zg->names_pf, zg->names, zg->name_cap * sizeof(*zg->names),
+	                   zg->name_count * sizeof(*zg->names),
+	                   (zg->name_count + 1) * sizeof(*zg->names));
 	uint32_t n = (uint32_t)zg->name_count++;
 	zg->names[n] = (struct zg_name){ .text = copy, .len = (uint32_t)len, .parent = ZG_NONE };
 	size_t s = (h >> 32) & zg->slot_mask;

@@ -17,6 +17,10 @@
 
 /* -- internal API -- */
 
+/* Bytes of arena made ahead for each NS host (an entry of a 20-character
+ * host name is 41): only a first size, the arena grows past it. */
+#define PACKED_TYPICAL 48
+
 /* Appends host's entry (wire length, wire form, text length, text) to the arena. */
 static int pack(struct tld_zonegen *zg, const struct zg_name *host, uint32_t *off)
 {
@@ -25,7 +29,10 @@ static int pack(struct tld_zonegen *zg, const struct zg_name *host, uint32_t *of
 		return TLD_ERANGE;
 	}
 	if (zg->ns_names_len + need > zg->ns_names_cap) {
-		size_t cap = zg->ns_names_cap ? zg->ns_names_cap * 2 : 1u << 16;
+		/* first made for the hosts at a typical length (their entries are
+		 * about 40 bytes): growing copies what is there to fresh pages */
+		size_t cap = zg->ns_names_cap ? zg->ns_names_cap * 2
+		                              : (1u << 16) + zg->ns_host_count * PACKED_TYPICAL;
 		while (cap < zg->ns_names_len + need) {
 			cap *= 2;
 		}
@@ -36,6 +43,8 @@ static int pack(struct tld_zonegen *zg, const struct zg_name *host, uint32_t *of
 		zg->ns_names = b;
 		zg->ns_names_cap = cap;
 	}
+	tld_prefault_ahead(&zg->ns_names_pf, zg->ns_names, zg->ns_names_cap, zg->ns_names_len,
+	                   zg->ns_names_len + need);
 	uint8_t *p = zg->ns_names + zg->ns_names_len;
 	size_t wl = tld_name_text_to_wire(host->text, host->len, p + 1);
 	if (wl == 0 || wl > 255 || host->len > 255) {
@@ -62,7 +71,10 @@ int zg_pack_ns_hosts(struct tld_zonegen *zg)
 		return TLD_ENOMEM;
 	}
 	int ret = TLD_OK;
+	struct tld_prefault pf = { 0 };
 	for (size_t k = 0; k < zg->ns_count && ret == TLD_OK; k++) {
+		tld_prefault_ahead(&pf, zg->ns_packed, zg->ns_count * sizeof(*zg->ns_packed),
+		                   k * sizeof(*zg->ns_packed), (k + 1) * sizeof(*zg->ns_packed));
 		uint32_t h = zg->ns[k].host;
 		if (at[h] == 0) {
 			uint32_t off = 0;

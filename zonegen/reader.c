@@ -20,6 +20,10 @@
  * (less the room for its normalised name) is stored there as read. */
 #define ROW_ROOM (4096u + TLD_NAME_MAX_TEXT + 1)
 
+_Static_assert(sizeof(struct zg_row) == 64, "a row is one cache line");
+_Static_assert(TLD_CSV_MAX_FIELD <= UINT16_MAX && TLD_CSV_MAX_FIELDS <= UINT16_MAX &&
+               TLD_NAME_MAX_TEXT <= UINT16_MAX, "a row's lengths fit 16 bits");
+
 struct zg_reader {
 	const struct zg_reader_file *files;
 	size_t file_count;
@@ -154,7 +158,7 @@ static int add_name(struct zg_block *b, struct zg_row *r, const char *raw, size_
 		return TLD_OK;
 	}
 	r->hash = last->hash;
-	r->norm_len = (uint32_t)last->norm_len;
+	r->norm_len = (uint16_t)last->norm_len;
 	return add_text(b, last->norm, last->norm_len, &r->norm_off);
 }
 
@@ -163,7 +167,7 @@ static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const s
 {
 	size_t columns = f->column_count;
 	if (b->rows == NULL) {
-		b->rows = malloc(ROWS_PER_BLOCK * sizeof(*b->rows));
+		b->rows = aligned_alloc(sizeof(*b->rows), ROWS_PER_BLOCK * sizeof(*b->rows));
 		if (b->rows == NULL) {
 			return TLD_ENOMEM;
 		}
@@ -172,7 +176,7 @@ static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const s
 	struct zg_row *r = &b->rows[b->count];
 	r->line = rec->line;
 	r->error = rec->error;
-	r->fields = rec->count;
+	r->fields = (uint16_t)rec->count;
 	/* the fields lie one after the other, each NUL-terminated (csv.h): the
 	 * span that holds the columns needed is copied at once, unless the
 	 * reader stored the record in the block's text already (read_file());
@@ -200,16 +204,15 @@ static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const s
 	b->text_len += span + 1;
 	for (size_t k = 0; k < columns; k++) {
 		bool have = col[k] < rec->count;
-		r->len[k] = have ? (uint32_t)rec->len[col[k]] : 0;
+		r->len[k] = have ? (uint16_t)rec->len[col[k]] : 0;
 		r->off[k] = (uint32_t)(have ? base + (size_t)(rec->field[col[k]] - rec->field[0])
 		                            : base + span);
 	}
 	r->norm_len = 0;
 	r->norm_off = 0;
 	r->hash = 0;
-	r->second_hash = 0;
 	if (f->hash_second && columns > 1 && col[1] < rec->count) {
-		r->second_hash = zg_hash(rec->field[col[1]], rec->len[col[1]]);
+		r->hash = zg_hash(rec->field[col[1]], rec->len[col[1]]);
 	}
 	if (last != NULL && rec->error == NULL && col[0] < rec->count) {
 		int ret = add_name(b, r, rec->field[col[0]], rec->len[col[0]], last);
@@ -347,6 +350,11 @@ static void *reader_main(void *arg)
 
 int zg_reader_start(const struct zg_reader_file *files, size_t count, struct zg_reader **out)
 {
+	for (size_t i = 0; i < count; i++) {
+		if (files[i].normalize_first && files[i].hash_second) {
+			return TLD_EINVAL; /* one hash a row (struct zg_row) */
+		}
+	}
 	struct zg_reader *rd = calloc(1, sizeof(*rd));
 	if (rd == NULL) {
 		return TLD_ENOMEM;

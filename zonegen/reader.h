@@ -27,7 +27,8 @@ struct zg_reader_file {
 	const char *const *columns;
 	size_t column_count;
 	bool normalize_first;         /*!< normalise and hash the first column's name */
-	bool hash_second;             /*!< zg_hash() the second column's text as written */
+	bool hash_second;             /*!< zg_hash() the second column's text as written
+	                               *   (not with normalize_first: one hash a row) */
 };
 
 enum zg_block_kind {
@@ -38,21 +39,25 @@ enum zg_block_kind {
 	ZG_BLOCK_BROKEN,      /*!< code, why (tld_csv_error()) */
 };
 
-/*! A row: its line, its malformation, and the required columns' texts. */
+/*! A row: its line, its malformation, and the required columns' texts;
+ *  64 bytes, one cache line (rows are written by the reader's thread and
+ *  read once by the builder's: each line read costs a transfer). */
 struct zg_row {
 	unsigned long line;
 	const char *error;            /*!< static text or NULL */
-	size_t fields;                /*!< fields in the record */
 	uint32_t off[ZG_READER_MAX_COLUMNS]; /*!< into the block's text, NUL-terminated */
-	uint32_t len[ZG_READER_MAX_COLUMNS];
-	/* normalize_first: the first column as tld_name_normalize() gives it and
-	 * its zg_hash(); norm_len 0 when not done or the name is invalid (the
-	 * caller then normalises the field itself, for the message) */
-	uint32_t norm_off, norm_len;
+	uint16_t len[ZG_READER_MAX_COLUMNS]; /*!< at most TLD_CSV_MAX_FIELD */
+	uint16_t fields;              /*!< fields in the record (at most TLD_CSV_MAX_FIELDS) */
+	/* normalize_first: the first column as tld_name_normalize() gives it;
+	 * norm_len 0 when not done or the name is invalid (the caller then
+	 * normalises the field itself, for the message) */
+	uint32_t norm_off;
+	uint16_t norm_len;
+	/* normalize_first: zg_hash() of that name (0 when norm_len is 0);
+	 * hash_second: zg_hash() of the second column's text (0 if absent), so
+	 * that the caller can fetch what it keeps by that text ahead; a file
+	 * has one or the other (zg_reader_start()) */
 	uint64_t hash;
-	/* hash_second: zg_hash() of the second column's text (0 if absent), so
-	 * that the caller can fetch what it keeps by that text ahead */
-	uint64_t second_hash;
 };
 
 struct zg_block {
@@ -77,7 +82,8 @@ struct zg_reader;
  * \brief Starts reading files[0..count) in a new thread.
  * \param[in]  files  must outlive the reader
  * \param[out] out    caller frees with zg_reader_free(); written only on success
- * \return TLD_OK, TLD_ENOMEM, TLD_EAGAIN (no thread)
+ * \return TLD_OK, TLD_ENOMEM, TLD_EAGAIN (no thread), TLD_EINVAL (a file with both
+ *         normalize_first and hash_second)
  */
 int zg_reader_start(const struct zg_reader_file *files, size_t count, struct zg_reader **out);
 

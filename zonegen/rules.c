@@ -204,7 +204,12 @@ static int rank_hosts(const struct tld_zonegen *zg, uint32_t **rank)
 	}
 	/* most hosts share their first 8 wire bytes with others (ns1.xyz...):
 	 * the next 8 decide without the names' text */
+	struct tld_prefault pf_hosts = { 0 }, pf_next = { 0 };
 	for (size_t i = 0; i < n; i++) {
+		tld_prefault_ahead(&pf_hosts, hosts, n * sizeof(*hosts), i * sizeof(*hosts),
+		                   (i + 1) * sizeof(*hosts));
+		tld_prefault_ahead(&pf_next, next, n * sizeof(*next), i * sizeof(*next),
+		                   (i + 1) * sizeof(*next));
 		const struct zg_name *h = &zg->names[zg->ns_hosts[i]];
 		uint64_t w[2];
 		wire_prefix(h->text, h->len, w);
@@ -214,7 +219,7 @@ static int rank_hosts(const struct tld_zonegen *zg, uint32_t **rank)
 	}
 	sort_wire_next = next;
 	sort_hosts = zg->ns_hosts;
-	int ret = zg_sort_prefixed(hosts, n, cmp_host_wire);
+	int ret = zg_sort_prefixed(hosts, n, cmp_host_wire, NULL);
 	sort_wire_next = NULL;
 	sort_hosts = NULL;
 	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
@@ -448,6 +453,21 @@ static int cmp_owner(const void *a, const void *b)
 	return tld_name_canon_cmp(n[x->id].text, n[x->id].len, n[y->id].text, n[y->id].len);
 }
 
+/* Fetches what cmp_owner() reads of an owner beyond the item: its next key
+ * bytes and its name entry (stage 0), then its name's text (stage 1, the
+ * entry fetched by then). */
+static void touch_owner(const struct zg_prefixed *x, int stage)
+{
+	const struct zg_name *n = &sort_zg->names[x->id];
+	if (stage == 0) {
+		__builtin_prefetch(&sort_owner_next[x->id]);
+		__builtin_prefetch(n);
+	} else {
+		__builtin_prefetch(n->text);
+		__builtin_prefetch(n->text + n->len - 1);
+	}
+}
+
 /* Bytes [0, 16) of a name's canonical key that follow the zone's key: its
  * labels in front of the zone from the last, each lower-cased and ended by a
  * 0 byte, 0-padded, as two big-endian numbers (first[0] the first 8).  Their
@@ -515,14 +535,18 @@ static void *owner_sort_main(void *arg)
 	struct owner_sort *os = arg;
 	/* every name here is below the zone: its key starts with the zone's key,
 	 * which is skipped so that the prefix holds the distinguishing bytes */
+	struct tld_prefault pf = { 0 };
 	for (size_t i = 0; i < os->count; i++) {
 		uint32_t id = os->keys[i].id;
 		uint64_t first[2];
 		canon_prefix(os->zg, &os->zg->names[id], first);
 		os->keys[i].prefix = first[0];
+		/* ids in order: next[] is written from its start to its end */
+		tld_prefault_ahead(&pf, os->next, os->zg->name_count * sizeof(*os->next), 0,
+		                   (id + 1) * sizeof(*os->next));
 		os->next[id] = first[1];
 	}
-	os->ret = zg_sort_prefixed(os->keys, os->count, cmp_owner);
+	os->ret = zg_sort_prefixed(os->keys, os->count, cmp_owner, touch_owner);
 	return NULL;
 }
 
@@ -536,9 +560,13 @@ static int reject_nested_start_sort(struct tld_zonegen *zg, struct owner_sort *o
 	os->keys = malloc(room * sizeof(*os->keys));
 	os->owner = malloc(room);
 	os->next = malloc(room * sizeof(*os->next));
+	struct tld_prefault pf = { 0 };
 	for (size_t i = 0; i < zg->name_count; i++) {
 		reject_if_nested(zg, &zg->names[i]);
 		if ((zg->names[i].flags & ZG_IN_ZONE) && os->keys != NULL) {
+			tld_prefault_ahead(&pf, os->keys, room * sizeof(*os->keys),
+			                   os->count * sizeof(*os->keys),
+			                   (os->count + 1) * sizeof(*os->keys));
 			os->keys[os->count++].id = (uint32_t)i;
 		}
 	}
@@ -567,9 +595,12 @@ static int finish_owner_sort(struct tld_zonegen *zg, struct owner_sort *os, int 
 		ret = zg->order != NULL ? TLD_OK : TLD_ENOMEM;
 	}
 	size_t n = 0;
+	struct tld_prefault pf = { 0 };
 	for (size_t i = 0; i < os->count && ret == TLD_OK; i++) {
 		uint32_t id = os->keys[i].id;
 		if (os->owner[id]) {
+			tld_prefault_ahead(&pf, zg->order, os->count * sizeof(*zg->order),
+			                   n * sizeof(*zg->order), (n + 1) * sizeof(*zg->order));
 			zg->order[n++] = id;
 		}
 	}

@@ -4,10 +4,12 @@
  * a total order (ties end on the source line), so the result is exactly that
  * of a comparison sort, whatever the input order.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
+#include "common/prefault.h"
 #include "zonegen/zg_internal.h"
 
 /* Groups up to this size are sorted by insertion; larger ones by qsort. */
@@ -93,7 +95,142 @@ static struct zg_prefixed *lsd_sort(struct zg_prefixed *src, struct zg_prefixed 
 
 /* Above this many items the top 16 bits go first (see zg_sort_prefixed()). */
 #define MSD_MIN 8192
+/* Items ahead of the runs sorted whose data is fetched (touch). */
+#define TOUCH_AHEAD 32
 #define MSD_BUCKETS 65536
+
+/* Sorts the groups of base[0 .. count) by cmp (their keys in order). */
+static void sort_runs(unsigned char *base, size_t count, size_t size, size_t key_off,
+                      int (*cmp)(const void *, const void *))
+{
+	size_t run = 0;
+	for (size_t i = 1; i <= count; i++) {
+		if (i == count || key_at(base, i, size, key_off) != key_at(base, run, size, key_off)) {
+			sort_run(base + run * size, i - run, size, cmp);
+			run = i;
+		}
+	}
+}
+
+/* Items out of their group's place (rows added at the end of a sorted file,
+ * hosts.csv's hosts that nameservers.csv does not name, listed among the
+ * others) up to this part of all: taken out, sorted and merged back in. */
+#define FEW_OUT_PART 8
+/* Runs ahead that a run's key must not pass to stay in place. */
+#define LOOKAHEAD_RUNS 4
+
+/* The end of the run of items with the key of base[i]. */
+static size_t run_end(const unsigned char *base, size_t i, size_t count, size_t size,
+                      size_t key_off)
+{
+	uint32_t k = key_at(base, i, size, key_off);
+	size_t j = i + 1;
+	while (j < count && key_at(base, j, size, key_off) == k) {
+		j++;
+	}
+	return j;
+}
+
+/* Whether the run base[i .. j) stays in place after the runs kept so far
+ * (their last key last, if have_last): its key not below last, nor above
+ * any of the next LOOKAHEAD_RUNS runs' keys that are not below last.  Any
+ * choice keeps the result exact (the runs kept are in key order, the
+ * others sorted and merged in); this one takes out what a few added items
+ * look like. */
+static bool run_stays(const unsigned char *base, size_t i, size_t j, size_t count, size_t size,
+                      size_t key_off, uint32_t last, bool have_last)
+{
+	uint32_t k = key_at(base, i, size, key_off);
+	if (have_last && k < last) {
+		return false;
+	}
+	size_t at = j;
+	for (unsigned w = 0; w < LOOKAHEAD_RUNS && at < count;) {
+		uint32_t nk = key_at(base, at, size, key_off);
+		if (!have_last || nk >= last) {
+			if (nk < k) {
+				return false;
+			}
+			w++;
+		}
+		at = run_end(base, at, count, size, key_off);
+	}
+	return true;
+}
+
+/* The items run_stays() takes out of base[0 .. count): their number, or
+ * SIZE_MAX once more than max. */
+static size_t count_out(const unsigned char *base, size_t count, size_t size, size_t key_off,
+                        size_t max)
+{
+	size_t out = 0;
+	uint32_t last = 0;
+	bool have_last = false;
+	for (size_t i = 0; i < count && out <= max;) {
+		size_t j = run_end(base, i, count, size, key_off);
+		if (run_stays(base, i, j, count, size, key_off, last, have_last)) {
+			last = key_at(base, i, size, key_off);
+			have_last = true;
+		} else {
+			out += j - i;
+		}
+		i = j;
+	}
+	return out <= max ? out : SIZE_MAX;
+}
+
+/*
+ * base[0 .. count) with n items (count_out()) out of their group's place:
+ * those taken out into a buffer (the others moved up, in order), the groups
+ * kept sorted by cmp, the buffer sorted by cmp, then the two merged from
+ * the end.  cmp orders by the key first and is a total order, so each part
+ * is sorted by cmp and their merge is the one order of all the items by
+ * cmp: that of the counting sort by key with each group sorted, without
+ * its arrays over the whole key range and the items.
+ */
+static int sort_merging_out(unsigned char *base, size_t count, size_t n, size_t size,
+                            size_t key_off, int (*cmp)(const void *, const void *))
+{
+	unsigned char *out = malloc(n * size);
+	if (out == NULL) {
+		return TLD_ENOMEM;
+	}
+	/* the same choices as count_out(): a run is judged before anything at
+	 * or after it moves (the kept ones move down to w <= i) */
+	size_t w = 0, o = 0;
+	uint32_t last = 0;
+	bool have_last = false;
+	for (size_t i = 0; i < count;) {
+		size_t j = run_end(base, i, count, size, key_off);
+		if (run_stays(base, i, j, count, size, key_off, last, have_last)) {
+			last = key_at(base, i, size, key_off);
+			have_last = true;
+			if (w != i) {
+				memmove(base + w * size, base + i * size, (j - i) * size);
+			}
+			w += j - i;
+		} else {
+			memcpy(out + o * size, base + i * size, (j - i) * size);
+			o += j - i;
+		}
+		i = j;
+	}
+	sort_runs(base, w, size, key_off, cmp);
+	qsort(out, o, size, cmp);
+	size_t i = w, j = o, k = count;
+	while (j > 0) {
+		k--;
+		if (i > 0 && cmp(base + (i - 1) * size, out + (j - 1) * size) > 0) {
+			i--;
+			memcpy(base + k * size, base + i * size, size);
+		} else {
+			j--;
+			memcpy(base + k * size, out + j * size, size);
+		}
+	}
+	free(out);
+	return TLD_OK;
+}
 
 /* -- public API -- */
 
@@ -104,11 +241,19 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 	if (count == 0) {
 		return TLD_OK;
 	}
-	bool grouped = true;
-	for (size_t i = 1; i < count && grouped; i++) {
-		grouped = key_at(base, i - 1, size, key_off) <= key_at(base, i, size, key_off);
+	/* the grouped prefix: items[0 .. head) */
+	size_t head = 1;
+	while (head < count &&
+	       key_at(base, head - 1, size, key_off) <= key_at(base, head, size, key_off)) {
+		head++;
 	}
-	if (!grouped) {
+	/* not grouped: at least one item out of place */
+	size_t moved = head < count ? count_out(base, count, size, key_off, count / FEW_OUT_PART)
+	                            : SIZE_MAX;
+	if (moved > 0 && moved != SIZE_MAX) {
+		return sort_merging_out(base, count, moved, size, key_off, cmp);
+	}
+	if (head < count) {
 		/* stable counting sort by the key */
 		uint32_t *start = calloc(key_range + 1, sizeof(*start));
 		unsigned char *out = malloc(count * size);
@@ -131,18 +276,13 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 		free(out);
 		free(start);
 	}
-	size_t run = 0;
-	for (size_t i = 1; i <= count; i++) {
-		if (i == count || key_at(base, i, size, key_off) != key_at(base, run, size, key_off)) {
-			sort_run(base + run * size, i - run, size, cmp);
-			run = i;
-		}
-	}
+	sort_runs(base, count, size, key_off, cmp);
 	return TLD_OK;
 }
 
 int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
-                     int (*cmp)(const void *, const void *))
+                     int (*cmp)(const void *, const void *),
+                     void (*touch)(const struct zg_prefixed *, int stage))
 {
 	if (count == 0) {
 		return TLD_OK;
@@ -155,6 +295,12 @@ int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
 		free(hist);
 		free(start);
 		return TLD_ENOMEM;
+	}
+	/* every page of tmp is written by the first pass, in no order: made
+	 * present first, a chunk at a time (common/prefault.h) */
+	struct tld_prefault pf = { 0 };
+	for (size_t at = 0; at < count * sizeof(*tmp); at += TLD_PREFAULT_CHUNK) {
+		tld_prefault_ahead(&pf, tmp, count * sizeof(*tmp), 0, at + 1);
 	}
 	if (start == NULL) {
 		struct zg_prefixed *sorted = lsd_sort(items, tmp, count, 8, hist);
@@ -190,9 +336,17 @@ int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
 	free(tmp);
 	free(hist);
 	free(start);
-	/* equal prefixes: the full comparison decides */
+	/* equal prefixes: the full comparison decides (what it reads of the
+	 * items of such runs fetched TOUCH_AHEAD items before) */
 	size_t run = 0;
 	for (size_t i = 1; i <= count; i++) {
+		for (int stage = 0; stage < 2 && touch != NULL; stage++) {
+			size_t a = i + (TOUCH_AHEAD >> stage);
+			if (a < count && items[a].prefix == items[a - 1].prefix) {
+				touch(&items[a - 1], stage);
+				touch(&items[a], stage);
+			}
+		}
 		if (i == count || items[i].prefix != items[run].prefix) {
 			sort_run((unsigned char *)(items + run), i - run, sizeof(*items), cmp);
 			run = i;

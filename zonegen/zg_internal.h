@@ -9,6 +9,7 @@
 
 #include "common/config.h"
 #include "common/hash64.h"
+#include "common/prefault.h"
 #include "zonegen/ds.h"
 #include "zonegen/name.h"
 #include "zonegen/zonegen.h"
@@ -101,6 +102,8 @@ struct tld_zonegen {
 	size_t slot_mask;
 	char **arena;              /*!< blocks of name text */
 	size_t arena_count, arena_used;
+	/* fresh pages made present ahead of the appends (common/prefault.h) */
+	struct tld_prefault names_pf, arena_pf, ns_pf, addrs_pf, ds_pf, ns_names_pf;
 
 	struct zg_ns *ns;
 	size_t ns_count, ns_cap;
@@ -315,7 +318,9 @@ struct zg_prefixed {
  * Sorts items (size bytes each, at most ZG_SORT_MAX_ELEM) into the total order
  * cmp, whose first key is the uint32_t at key_off (values < key_range):
  * grouped by that key in linear time (nothing moves when the items are
- * already grouped), each group then sorted by cmp.
+ * already grouped; items grouped but for a short tail, rows added at the
+ * end of a sorted file, have the tail sorted and merged in), each group
+ * then sorted by cmp.
  * Returns TLD_OK or TLD_ENOMEM (items unchanged).
  */
 int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size_t key_range,
@@ -324,11 +329,16 @@ int zg_sort_grouped(void *items, size_t count, size_t size, size_t key_off, size
 /*
  * Sorts items into the total order cmp, whose first key is the prefix
  * (radix sort on the prefix: of many items the top 16 bits first, then each
- * bucket in the cache; cmp only within runs of equal prefixes).
+ * bucket in the cache; cmp only within runs of equal prefixes).  touch,
+ * unless NULL, is called for the items of such runs before cmp compares
+ * them, to fetch what cmp reads of them (it must not change anything):
+ * with stage 0 some items ahead, then with stage 1 half as many ahead (for
+ * what the first fetch leads to).
  * Returns TLD_OK or TLD_ENOMEM (items unchanged).
  */
 int zg_sort_prefixed(struct zg_prefixed *items, size_t count,
-                     int (*cmp)(const void *, const void *));
+                     int (*cmp)(const void *, const void *),
+                     void (*touch)(const struct zg_prefixed *, int stage));
 
 /* write.c: qsort order of apex.records data (owner id, type, RDATA) */
 int zg_cmp_extra(const void *a, const void *b);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* common/: error codes, exit codes, time parsing, durations. */
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/prefault.h"
 #include "tests/tap/tap.h"
 
 static void test_errors(void)
@@ -106,9 +109,58 @@ static void test_timers(void)
 	ok(p1 >= c1 - c0 && p1 > p0, "process CPU at least the thread's (%.3f s)", p1);
 }
 
+/* Tables made present ahead of their writes: no byte changes, nothing past
+ * the table, a moved table known by its base. */
+static void test_prefault(void)
+{
+	size_t cap = 3 * TLD_PREFAULT_CHUNK + 123;
+	unsigned char *t = malloc(cap);
+	for (size_t i = 0; i < cap; i++) {
+		t[i] = (unsigned char)(i * 7 + 1);
+	}
+	struct tld_prefault pf = { 0 };
+	bool ready_ok = true;
+	for (size_t end = 1; end <= cap; end += 4093) {
+		tld_prefault_ahead(&pf, t, cap, end - 1, end);
+		ready_ok &= pf.ready >= end && pf.ready <= cap && pf.base == t;
+	}
+	tld_prefault_ahead(&pf, t, cap, cap - 1, cap);
+	ready_ok &= pf.ready == cap;
+	bool same = true;
+	for (size_t i = 0; i < cap; i++) {
+		same &= t[i] == (unsigned char)(i * 7 + 1);
+	}
+	ok(same, "written bytes unchanged");
+	ok(ready_ok, "made present ahead of every write, never past the table");
+	unsigned char *u = malloc(cap);
+	memcpy(u, t, 100);
+	tld_prefault_ahead(&pf, u, cap, 100, 101);
+	ok(pf.base == u && pf.ready >= 101 && pf.ready <= 100 + TLD_PREFAULT_CHUNK,
+	   "another table: from its used bytes on");
+	ok(memcmp(u, t, 100) == 0, "its bytes unchanged");
+	free(u);
+	free(t);
+	size_t len = 4 * TLD_PREFAULT_CHUNK;
+	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m != MAP_FAILED) {
+		struct tld_prefault mp = { 0 };
+		tld_prefault_ahead(&mp, m, len, 0, 1);
+		bool zero = true;
+		for (size_t i = 0; i < len; i++) {
+			zero &= m[i] == 0;
+		}
+		ok(zero && mp.ready == TLD_PREFAULT_CHUNK, "fresh memory stays zero");
+		munmap(m, len);
+	}
+	struct tld_prefault none = { 0 };
+	tld_prefault_ahead(&none, NULL, 0, 0, 0);
+	ok(none.ready == 0, "no table: nothing");
+}
+
 int main(void)
 {
 	plan_lazy();
+	test_prefault();
 	test_timers();
 	test_errors();
 	test_time();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The RFC 4180 CSV reader: quoting, line ends, BOM, headers, malformed input. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "common/error.h"
 #include "tests/tap/tap.h"
 #include "zonegen/csv.h"
+#include "zonegen/reader.h"
 
 static struct tld_csv *open_text(const char *text, size_t len)
 {
@@ -153,17 +155,24 @@ static void test_malformed(void)
 	tld_csv_free(csv);
 }
 
+/* A fixed pseudo-random number of x (for the field counts and lengths). */
+static size_t next_dense(int x)
+{
+	uint32_t v = (uint32_t)x * 2654435761u;
+	return (size_t)(v >> 16 ^ v);
+}
+
 /* Plain records (no quotes): fields split exactly wherever the commas and
- * line ends fall in the 8-byte words the reader scans. */
+ * line ends fall in the 16- and 8-byte blocks the reader scans. */
 static void test_plain_alignment(void)
 {
-	char text[4096];
+	char text[16384];
 	size_t k = 0;
 	int lines = 0;
-	/* field lengths 0..17 in turn: every comma at every offset of a word */
-	for (int i = 0; i < 60; i++, lines++) {
+	/* field lengths 0..40 in turn: every comma at every offset of a block */
+	for (int i = 0; i < 90; i++, lines++) {
 		for (int f = 0; f < 3; f++) {
-			size_t len = (size_t)((i * 3 + f) % 18);
+			size_t len = (size_t)((i * 3 + f) % 41);
 			for (size_t j = 0; j < len; j++) {
 				text[k++] = (char)('a' + (j + (size_t)f) % 26);
 			}
@@ -183,7 +192,7 @@ static void test_plain_alignment(void)
 		}
 		bool same = r.count == 3 && r.error == NULL && r.line == (unsigned long)i + 1;
 		for (int f = 0; f < 3 && same; f++) {
-			size_t len = (size_t)((i * 3 + f) % 18);
+			size_t len = (size_t)((i * 3 + f) % 41);
 			same = r.len[f] == len && strlen(r.field[f]) == len &&
 			       (f == 0 || r.field[f] == r.field[f - 1] + r.len[f - 1] + 1);
 			for (size_t j = 0; j < len && same; j++) {
@@ -197,18 +206,63 @@ static void test_plain_alignment(void)
 	tld_csv_free(csv);
 }
 
+/* Plain records of many short fields (several commas in one 16-byte block,
+ * empty fields, a CRLF end right after a comma) against a plain split of
+ * the same text. */
+static void test_plain_dense(void)
+{
+	enum { LINES = 400 };
+	char *text = malloc(LINES * 64);
+	size_t k = 0;
+	size_t nfields[LINES], flen[LINES][24];
+	for (int i = 0; i < LINES; i++) {
+		nfields[i] = 1 + next_dense(i) % 20;
+		for (size_t f = 0; f < nfields[i]; f++) {
+			flen[i][f] = next_dense(i * 31 + (int)f) % 4;
+			for (size_t j = 0; j < flen[i][f]; j++) {
+				text[k++] = (char)('a' + (f + j) % 26);
+			}
+			text[k++] = f + 1 < nfields[i] ? ',' : '\r';
+		}
+		if (i % 3 == 0) {
+			k--; /* LF alone */
+		}
+		text[k++] = '\n';
+	}
+	struct tld_csv *csv = open_text(text, k);
+	struct tld_csv_record r;
+	int good = 0;
+	for (int i = 0; i < LINES && tld_csv_next(csv, &r) == 1; i++) {
+		bool same = r.error == NULL && r.count == nfields[i] && r.line == (unsigned long)i + 1;
+		for (size_t f = 0; f < nfields[i] && same; f++) {
+			same = r.len[f] == flen[i][f] && strlen(r.field[f]) == flen[i][f];
+			for (size_t j = 0; j < flen[i][f] && same; j++) {
+				same = r.field[f][j] == (char)('a' + (f + j) % 26);
+			}
+		}
+		good += same;
+	}
+	is_int(LINES, good, "records of many short fields split as written");
+	is_int(0, tld_csv_next(csv, &r), "then end of file");
+	tld_csv_free(csv);
+	free(text);
+}
+
 /* A quote, NUL or bare CR at any offset of a plain-looking line: flagged as
  * before, and the next record intact. */
 static void test_plain_specials(void)
 {
 	static const char specials[] = { '"', '\0', '\r' };
+	static const char line[] = "abcdefgh,ijklmnopqrstuvwxyz0123456789,abcdefghijklmn\nnext,row\n";
 	int flagged = 0, intact = 0, total = 0;
 	for (size_t s = 0; s < sizeof(specials); s++) {
-		for (size_t pos = 0; pos < 20; pos++) {
-			char text[64];
-			memcpy(text, "abcdefgh,ijklmnopqrst\nnext,row\n", 32);
+		/* every offset of the first line but the byte before its LF (a
+		 * CR there is a CRLF end), in 16- and 8-byte blocks */
+		for (size_t pos = 0; pos + 1 < (size_t)(strchr(line, '\n') - line); pos++) {
+			char text[sizeof(line)];
+			memcpy(text, line, sizeof(line));
 			text[pos] = specials[s];
-			struct tld_csv *csv = open_text(text, 32);
+			struct tld_csv *csv = open_text(text, sizeof(line) - 1);
 			struct tld_csv_record r;
 			total++;
 			if (tld_csv_next(csv, &r) == 1 && r.error != NULL) {
@@ -223,8 +277,8 @@ static void test_plain_specials(void)
 	}
 	/* a quote at the start of a field is a quoted field: "abc... runs to
 	 * "next... and is not flagged; every other position is */
-	ok(flagged >= total - 2, "special bytes flagged (%d of %d)", flagged, total);
-	ok(intact >= total - 2, "the next record intact (%d of %d)", intact, total);
+	ok(flagged >= total - 3, "special bytes flagged (%d of %d)", flagged, total);
+	ok(intact >= total - 3, "the next record intact (%d of %d)", intact, total);
 
 	static const char t1[] = "a,b\r";
 	struct tld_csv *csv = open_text(t1, sizeof(t1) - 1);
@@ -432,6 +486,23 @@ static void test_file(void)
 	is_int(TLD_ENOENT, tld_csv_open("/nonexistent/x.csv", &none), "missing file: ENOENT");
 }
 
+/* The export reader keeps one hash a row: a file asking for both is refused. */
+static void test_reader_one_hash(void)
+{
+	static const char *const cols[] = { "a", "b" };
+	struct zg_reader_file f = { "/nonexistent/x.csv", cols, 2, true, true };
+	struct zg_reader *rd = NULL;
+	is_int(TLD_EINVAL, zg_reader_start(&f, 1, &rd), "normalize_first and hash_second: EINVAL");
+	ok(rd == NULL, "no reader made");
+	f.hash_second = false;
+	is_int(TLD_OK, zg_reader_start(&f, 1, &rd), "one of them: started");
+	struct zg_block *b = NULL;
+	ok(zg_reader_next(rd, &b) == TLD_OK && b->kind == ZG_BLOCK_OPEN_FAILED,
+	   "the missing file comes back as such");
+	zg_reader_release(rd, b);
+	zg_reader_free(rd);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -439,9 +510,11 @@ int main(void)
 	test_bom_and_header();
 	test_malformed();
 	test_plain_alignment();
+	test_plain_dense();
 	test_plain_specials();
 	test_plain_limits();
 	test_next_into();
 	test_file();
+	test_reader_one_hash();
 	return exit_status();
 }

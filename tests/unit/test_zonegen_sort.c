@@ -74,6 +74,69 @@ static void check_grouped(const char *what, size_t n, uint32_t groups, uint32_t 
 	free(b);
 }
 
+/* Grouped items (n - tail of them, groups in order) followed by tail items
+ * of any group: sorted as qsort sorts them, with the tail merged in or
+ * (longer tails) the items counted into their groups. */
+static void check_grouped_tail(const char *what, size_t n, size_t tail, uint32_t groups,
+                               uint32_t values)
+{
+	struct item *a = malloc(n * sizeof(*a));
+	struct item *b = malloc(n * sizeof(*b));
+	for (size_t i = 0; i < n; i++) {
+		a[i].group = i < n - tail ? (uint32_t)(i * groups / (n - tail)) : next_random() % groups;
+		a[i].value = next_random() % values;
+		a[i].line = (uint32_t)i + 2;
+	}
+	memcpy(b, a, n * sizeof(*a));
+	qsort(b, n, sizeof(*b), cmp_item);
+	int ret = zg_sort_grouped(a, n, sizeof(*a), offsetof(struct item, group), groups, cmp_item);
+	is_int(TLD_OK, ret, "%s: sorted", what);
+	ok(memcmp(a, b, n * sizeof(*a)) == 0, "%s: the order of qsort", what);
+	free(a);
+	free(b);
+}
+
+/* Grouped items among which one in every `every` is the first of a run of
+ * 1-3 items (equal keys) of another group, above all others when high (new
+ * names met late, as hosts.csv's orphans) or anywhere: sorted as qsort. */
+static void check_grouped_out(const char *what, size_t n, size_t every, bool high,
+                              uint32_t values)
+{
+	struct item *a = malloc(n * sizeof(*a));
+	struct item *b = malloc(n * sizeof(*b));
+	uint32_t groups = (uint32_t)n / 2;
+	for (size_t i = 0; i < n;) {
+		if (next_random() % every == 0) {
+			uint32_t g = high ? groups + next_random() % groups : next_random() % groups;
+			for (size_t r = 1 + next_random() % 3; r > 0 && i < n; r--, i++) {
+				a[i].group = g;
+			}
+			continue;
+		}
+		a[i].group = (uint32_t)(i / 2);
+		i++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		a[i].value = next_random() % values;
+		a[i].line = (uint32_t)i + 2;
+	}
+	memcpy(b, a, n * sizeof(*a));
+	qsort(b, n, sizeof(*b), cmp_item);
+	int ret = zg_sort_grouped(a, n, sizeof(*a), offsetof(struct item, group), 2 * groups,
+	                          cmp_item);
+	is_int(TLD_OK, ret, "%s: sorted", what);
+	ok(memcmp(a, b, n * sizeof(*a)) == 0, "%s: the order of qsort", what);
+	free(a);
+	free(b);
+}
+
+/* Items touched ahead of their comparison (only read). */
+static size_t touched;
+static void touch_count(const struct zg_prefixed *x, int stage)
+{
+	touched += x->id != UINT32_MAX && (stage == 0 || stage == 1);
+}
+
 /* Sorts a (n items) and checks the result is qsort's; frees a. */
 static void sort_like_qsort(const char *what, struct zg_prefixed *a, size_t n)
 {
@@ -82,7 +145,7 @@ static void sort_like_qsort(const char *what, struct zg_prefixed *a, size_t n)
 	if (n > 0) {
 		qsort(b, n, sizeof(*b), cmp_pref);
 	}
-	is_int(TLD_OK, zg_sort_prefixed(a, n, cmp_pref), "%s: sorted", what);
+	is_int(TLD_OK, zg_sort_prefixed(a, n, cmp_pref, touch_count), "%s: sorted", what);
 	bool same = true;
 	for (size_t i = 0; i < n; i++) {
 		same &= a[i].prefix == b[i].prefix && a[i].id == b[i].id;
@@ -130,6 +193,16 @@ int main(void)
 	check_grouped("ungrouped input, small groups", 10000, 4000, 50, false);
 	check_grouped("ungrouped input, large groups (qsort inside)", 20000, 7, 1000, false);
 	check_grouped("grouped input, equal values (line decides)", 5000, 100, 2, true);
+	check_grouped_tail("one row added at the end", 8000, 1, 3000, 50);
+	check_grouped_tail("an eighth added at the end (merged)", 8000, 1000, 3000, 50);
+	check_grouped_tail("more than an eighth added (counted)", 8000, 1001, 3000, 50);
+	check_grouped_tail("tail in large groups, equal values", 8000, 900, 5, 2);
+	check_grouped_tail("nine items, the last of any group", 9, 1, 9, 3);
+	check_grouped_out("runs of new keys among grouped items", 20000, 60, true, 50);
+	check_grouped_out("runs of any key among grouped items", 20000, 60, false, 50);
+	check_grouped_out("many runs of new keys (counted)", 20000, 4, true, 50);
+	check_grouped_out("new keys next to each other", 3000, 2, true, 3);
+	check_grouped_out("few items, keys anywhere", 40, 5, false, 2);
 	check_prefixed("empty", 0, 1, 0);
 	check_prefixed("distinct prefixes", 50000, UINT64_MAX, 0);
 	check_prefixed("few prefixes (long tie runs)", 20000, 3, 0);
@@ -143,5 +216,6 @@ int main(void)
 	check_prefixed("every bucket, few items each", 70000, 65536, 48);
 	check_prefixed_names("name-like prefixes", 200000, 37);
 	check_prefixed_names("name-like prefixes, 3 letters (many ties)", 50000, 3);
+	ok(touched > 0, "the items of runs of equal prefixes touched ahead (%zu)", touched);
 	return exit_status();
 }
