@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "zonegen/bytes8.h"
@@ -776,8 +777,14 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 	for (size_t f = 0; f < n; f++) {
 		const char *file = mf[f]->name;
 		bool end = false;
+		/* how long the file's rows took here, and how much of it the
+		 * builder waited for the reader's thread (-vv): which of the two
+		 * threads holds up the stage, file by file */
+		double w0 = tld_mono_seconds(), waited = 0;
 		while (!end) {
+			double r0 = tld_mono_seconds();
 			ret = zg_reader_next(rd, &b);
+			waited += tld_mono_seconds() - r0;
 			if (ret != TLD_OK) {
 				b = NULL;
 				goto fail;
@@ -812,6 +819,8 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 					ret = TLD_EEXPORT;
 					goto fail;
 				}
+				tld_debug("zonegen: %s built in %.3f s, %.3f s of it waiting for the "
+				          "reader's rows", file, tld_mono_seconds() - w0, waited);
 				end = true;
 				break;
 			case ZG_BLOCK_ROWS:

@@ -23,6 +23,13 @@ cmp -s "$TMP/z1.zone" "$TMP/z2.zone"; ok $? "byte-identical across runs"
 cmp -s "$TMP/r2.json" "$G/expected-report.json"; ok $? "--report FILE honoured"
 ls "$TMP" | grep -q '\.tmp' ; is 1 "$?" "no temporary files left next to the output"
 
+# -vv: each file's build time and the builder's wait for the reader, in the files' order
+run_cmd "$TLDSIGN" -vv -c "$TMP/inst/tldsign.yaml" --now "$NOW" zonegen -o "$TMP/z4.zone" --report "$TMP/r4.json"
+is 0 "$rc" "-vv run exits 0"
+cmp -s "$TMP/z1.zone" "$TMP/z4.zone"; ok $? "-vv: the same zone"
+built=$(echo "$out" | sed -n 's/.*zonegen: \([a-z]*\.csv\) built in [0-9.]* s, [0-9.]* s of it waiting for the reader.s rows$/\1/p' | tr '\n' ' ')
+is "domains.csv nameservers.csv hosts.csv ds.csv dnskeys.csv " "$built" "-vv: every file's build and wait timed, in order"
+
 "$TLDSIGN" -q -c "$TMP/inst/tldsign.yaml" --now "$NOW" zonegen --report "$TMP/r3.json" >"$TMP/stdout.zone"
 cmp -s "$TMP/stdout.zone" "$TMP/z1.zone"; ok $? "without -o the zone goes to stdout"
 
