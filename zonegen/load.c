@@ -777,10 +777,10 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 	for (size_t f = 0; f < n; f++) {
 		const char *file = mf[f]->name;
 		bool end = false;
-		/* how long the file's rows took here, and how much of it the
-		 * builder waited for the reader's thread (-vv): which of the two
-		 * threads holds up the stage, file by file */
-		double w0 = tld_mono_seconds(), waited = 0;
+		/* how long the file's rows took here, how much of it the builder
+		 * waited for the reader's thread, and each thread's CPU time on
+		 * it (-vv): which of the two holds up the stage, file by file */
+		double w0 = tld_mono_seconds(), c0 = tld_thread_cpu_seconds(), waited = 0;
 		while (!end) {
 			double r0 = tld_mono_seconds();
 			ret = zg_reader_next(rd, &b);
@@ -820,7 +820,9 @@ int zg_load_export(struct tld_zonegen *zg, const char *dir, const struct tld_man
 					goto fail;
 				}
 				tld_debug("zonegen: %s built in %.3f s, %.3f s of it waiting for the "
-				          "reader's rows", file, tld_mono_seconds() - w0, waited);
+				          "reader's rows (CPU s: %.3f building, %.3f reading)", file,
+				          tld_mono_seconds() - w0, waited, tld_thread_cpu_seconds() - c0,
+				          b->cpu_seconds);
 				end = true;
 				break;
 			case ZG_BLOCK_ROWS:

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "zonegen/csv.h"
 #include "zonegen/name.h"
@@ -83,6 +84,7 @@ static struct zg_block *acquire(struct zg_reader *rd, size_t file, enum zg_block
 		b->why[0] = '\0';
 		b->missing = NULL;
 		b->records = 0;
+		b->cpu_seconds = 0;
 		b->next = NULL;
 	}
 	return b;
@@ -228,6 +230,7 @@ static int add_row(struct zg_block *b, const struct tld_csv_record *rec, const s
 static bool read_file(struct zg_reader *rd, size_t i)
 {
 	const struct zg_reader_file *f = &rd->files[i];
+	double cpu0 = tld_thread_cpu_seconds();
 	struct tld_csv *csv = NULL;
 	struct zg_block *b = NULL;
 	struct last_name *last = NULL;
@@ -316,6 +319,7 @@ static bool read_file(struct zg_reader *rd, size_t i)
 	b->kind = ZG_BLOCK_END;
 	b->records = tld_csv_records(csv);
 	b->code = tld_csv_sha256(csv, b->sha256);
+	b->cpu_seconds = tld_thread_cpu_seconds() - cpu0;
 	go_on = true;
 fail:
 	if (b != NULL) {

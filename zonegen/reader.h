@@ -73,6 +73,7 @@ struct zg_block {
 	const char *missing;          /*!< header: the offending column name */
 	uint64_t records;             /*!< END: data records read */
 	uint8_t sha256[32];           /*!< END */
+	double cpu_seconds;           /*!< END: the reader thread's CPU time on the file */
 	struct zg_block *next;        /*!< queue link */
 };
 
