@@ -137,6 +137,7 @@ struct sign_patch_planner {
 	pthread_t tid;
 	bool threaded;               /*!< the thread runs: join it */
 	bool pending;                /*!< no thread: the plan is made at the join */
+	bool started;                /*!< sign_patch_plan_start() ran: a zeroed planner has no plan */
 };
 
 /*!
@@ -153,8 +154,8 @@ void sign_patch_plan_start(struct sign_patch_planner *pl, const struct sign_run 
 /*!
  * \brief Waits for the plan (*waited: how long, when not NULL).
  * \return TLD_OK (pl->plan made), TLD_EAGAIN (the previous text is not as
- *         its index says, or the run's names are not as a patch has them),
- *         TLD_ENOMEM
+ *         its index says, or the run's names are not as a patch has them,
+ *         or the planner was never started), TLD_ENOMEM
  */
 int sign_patch_plan_join(struct sign_patch_planner *pl, double *waited);
 

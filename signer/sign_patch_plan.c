@@ -538,6 +538,7 @@ void sign_patch_plan_start(struct sign_patch_planner *pl, const struct sign_run 
 	pl->run = run;
 	pl->pc = pc;
 	pl->ret = TLD_OK;
+	pl->started = true;
 	const char *env = getenv("TLDSIGN_SIGN_PATCH_PLAN"); /* "here" (tests only): made at the join */
 	pl->threaded = (env == NULL || strcmp(env, "here") != 0) && pthread_create(&pl->tid, NULL, planner_main, pl) == 0;
 	pl->pending = !pl->threaded;
@@ -556,7 +557,7 @@ int sign_patch_plan_join(struct sign_patch_planner *pl, double *waited)
 	if (waited != NULL) {
 		*waited = tld_mono_seconds() - t0;
 	}
-	return pl->ret;
+	return pl->started ? pl->ret : TLD_EAGAIN; /* no plan to use: the whole zone is signed */
 }
 
 void sign_patch_plan_end(struct sign_patch_planner *pl)

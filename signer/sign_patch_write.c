@@ -117,7 +117,7 @@ static int pwrite_all(int fd, const char *p, size_t len, uint64_t off)
 			continue;
 		}
 		if (w <= 0) {
-			return TLD_EIO;
+			return w < 0 ? tld_errno(errno) : TLD_EIO; /* a full disk is told as such */
 		}
 		p += w;
 		len -= (size_t)w;
@@ -188,8 +188,9 @@ static int copy_blocks(struct splice *sp, struct text_out *out, size_t from, siz
 		}
 		if (end > from) {
 			size_t len = (size_t)(sf->block_off[end] - sf->block_off[from]);
-			if (out_put(out, sp->pc->prev_text + sf->block_off[from], len) != TLD_OK) {
-				return TLD_EIO;
+			int ret = out_put(out, sp->pc->prev_text + sf->block_off[from], len);
+			if (ret != TLD_OK) {
+				return ret;
 			}
 			*size += len;
 			*nix += end - from;
@@ -447,7 +448,8 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		atomic_store(&sj.stop, true); /* the text is written: the side thread's hashing is not waited for */
 	}
 	int none = 0;
-	if (ret == TLD_OK && threaded && sj.hash && atomic_compare_exchange_strong(&sj.hasher, &none, 2)) {
+	if (ret == TLD_OK && threaded && sj.hash && !atomic_load(&sj.side_done) &&
+	    atomic_compare_exchange_strong(&sj.hasher, &none, 2)) {
 		/* the side file is still being written (its disk): the text hashed meanwhile, until it is */
 		hash_text(&sj, hash_mode() == HASH_WHOLE ? &never : &sj.side_done);
 		sj.hash_seconds = tld_mono_seconds() - t3;

@@ -176,10 +176,21 @@ static void test_refused(void)
 	is_int(TLD_EAGAIN, check(&f), "two blocks the other way round");
 }
 
+/* A planner zeroed but never started gives no plan to use (the whole zone is signed), and ends cleanly. */
+static void test_never_started(void)
+{
+	struct sign_patch_planner pl;
+	memset(&pl, 0, sizeof(pl));
+	ok(sign_patch_plan_join(&pl, NULL) == TLD_EAGAIN, "a planner never started has no plan");
+	sign_patch_plan_end(&pl);
+	ok(pl.plan.pos == NULL, "and ends with nothing to free");
+}
+
 int main(void)
 {
 	plan_lazy();
 	test_same();
 	test_refused();
+	test_never_started();
 	return exit_status();
 }
