@@ -259,6 +259,9 @@ static void test_plain_specials(void)
 		/* every offset of the first line but the byte before its LF (a
 		 * CR there is a CRLF end), in 16- and 8-byte blocks */
 		for (size_t pos = 0; pos + 1 < (size_t)(strchr(line, '\n') - line); pos++) {
+			if (specials[s] == '"' && (pos == 0 || line[pos - 1] == ',')) {
+				continue; /* a quoted field: "abc... runs to "next..., not a special byte */
+			}
 			char text[sizeof(line)];
 			memcpy(text, line, sizeof(line));
 			text[pos] = specials[s];
@@ -275,10 +278,9 @@ static void test_plain_specials(void)
 			tld_csv_free(csv);
 		}
 	}
-	/* a quote at the start of a field is a quoted field: "abc... runs to
-	 * "next... and is not flagged; every other position is */
-	ok(flagged >= total - 3, "special bytes flagged (%d of %d)", flagged, total);
-	ok(intact >= total - 3, "the next record intact (%d of %d)", intact, total);
+	/* every position but a quote at the start of a field (left out above) */
+	ok(total > 100 && flagged == total, "special bytes flagged (%d of %d)", flagged, total);
+	ok(intact == total, "the next record intact (%d of %d)", intact, total);
 
 	static const char t1[] = "a,b\r";
 	struct tld_csv *csv = open_text(t1, sizeof(t1) - 1);
