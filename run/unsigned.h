@@ -93,7 +93,8 @@ void tld_run_unsigned_text_free(char *text, size_t len);
 /*!
  * \brief The SHA-256 of an existing file, hex (the unsigned digest of a run
  *        for STATE_DIR/unsigned.zone: tld_history_kept_unsigned_digest()),
- *        read through a mapping.
+ *        read through a mapping.  For tools and tests: the patch run hashes
+ *        the previous file from the very mapping it compares.
  * \param[out] hex   65 bytes; written only on success
  * \param[out] size  the file's length (may be NULL); written only on success
  * \return TLD_OK, TLD_ENOENT (no such file: not logged), another

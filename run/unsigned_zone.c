@@ -16,7 +16,8 @@
  * as the run's text and then hashed from that mapping by the job, and
  * renamed.  The same temporary file, rename and digest every way; the job
  * (start/finish) is the same.  tld_run_file_sha256_hex() hashes a file
- * already there (the previous run's) through a mapping.
+ * already there through a mapping (tools and tests; the patch run hashes the
+ * previous run's file from the mapping it compares: run/stage_patch.c).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -741,11 +741,6 @@ static tld_time_t serial_time(tld_time_t now, uint32_t t)
 	return now + (int32_t)(t - (uint32_t)now);
 }
 
-static size_t nsec3_lower(const struct vfy_facts *f, const uint8_t *h)
-{
-	return vfy_facts_nsec3_lower(f, h);
-}
-
 /* Names with hash h in sorted facts (not runs). */
 static size_t names_with(const struct vfy_facts *f, const uint8_t *h)
 {
@@ -849,7 +844,7 @@ static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_fac
 		if (!vfy_name_hashable(n)) {
 			continue;
 		}
-		size_t j = index != NULL ? vfy_facts_nsec3_lower_in(f, index, n->hash) : nsec3_lower(f, n->hash);
+		size_t j = index != NULL ? vfy_facts_nsec3_lower_in(f, index, n->hash) : vfy_facts_nsec3_lower(f, n->hash);
 		if (j == f->n_nsec3 || vfy_vs_hash_cmp(f->nsec3[j].hash, n->hash) != 0) {
 			continue;
 		}
@@ -873,7 +868,7 @@ static const char *check_bitmaps(const struct vfy_zone *nz, const struct vfy_fac
 		if (names_with(old, x->hash) == names_with(rem, x->hash)) {
 			continue; /* matched by changed names only (f's are old's - rem's + add's): checked above */
 		}
-		size_t j = nsec3_lower(old, x->hash);
+		size_t j = vfy_facts_nsec3_lower(old, x->hash);
 		if (j == old->n_nsec3 || vfy_vs_hash_cmp(old->nsec3[j].hash, x->hash) != 0) {
 			return "an unchanged name gets an NSEC3 it did not have";
 		}

@@ -204,15 +204,6 @@ void vfy_facts_sort(struct vfy_facts *f)
 	}
 }
 
-/*
- * A binary search whose first probes are guessed from the hashes' first
- * eight bytes as numbers (NSEC3 hashes are uniform: a few probes near the
- * answer, not seventeen cache misses over a hundred thousand records).
- * Every probe is compared like a binary search's and only narrows the range
- * that holds the answer (all before lo are < h, all from hi on are >= h), so
- * the position is the binary search's whatever the hashes; guesses are
- * bounded in number, so a skewed set costs at most a few probes more.
- */
 /* The first NSEC3 in [lo, hi) whose hash is >= h (hi when none): a binary search. */
 static size_t nsec3_lower_between(const struct vfy_facts *f, size_t lo, size_t hi, const uint8_t *h)
 {
@@ -227,6 +218,15 @@ static size_t nsec3_lower_between(const struct vfy_facts *f, size_t lo, size_t h
 	return lo;
 }
 
+/*
+ * A binary search whose first probes are guessed from the hashes' first
+ * eight bytes as numbers (NSEC3 hashes are uniform: a few probes near the
+ * answer, not seventeen cache misses over a hundred thousand records).
+ * Every probe is compared like a binary search's and only narrows the range
+ * that holds the answer (all before lo are < h, all from hi on are >= h), so
+ * the position is the binary search's whatever the hashes; guesses are
+ * bounded in number, so a skewed set costs at most a few probes more.
+ */
 size_t vfy_facts_nsec3_lower(const struct vfy_facts *f, const uint8_t *h)
 {
 	size_t lo = 0, hi = f->n_nsec3;
