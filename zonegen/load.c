@@ -466,15 +466,18 @@ static uint32_t host_in_order(const struct tld_zonegen *zg, const char *raw, siz
 static int row_host(struct tld_zonegen *zg, const char *file, const struct tld_csv_record *rec,
                     const size_t *col, const struct pre_row *pre)
 {
+	/* hosts.csv is read without the reader's normalising (kinds[]): its
+	 * host is found in order as nameservers.csv named it, else normalised here */
+	(void)pre;
 	char buf[TLD_NAME_MAX_TEXT];
-	const char *norm = pre->text;
-	size_t len = pre->len;
-	uint64_t h = pre->hash;
-	uint32_t known = len == 0 ? host_in_order(zg, rec->field[col[0]], rec->len[col[0]]) : ZG_NONE;
+	const char *norm;
+	size_t len;
+	uint64_t h = 0;
+	uint32_t known = host_in_order(zg, rec->field[col[0]], rec->len[col[0]]);
 	if (known != ZG_NONE) {
 		norm = zg->names[known].text;
 		len = zg->names[known].len;
-	} else if (len == 0) {
+	} else {
 		const char *why = NULL;
 		len = tld_name_normalize(rec->field[col[0]], rec->len[col[0]], buf, &why);
 		if (len == 0) {
