@@ -458,91 +458,41 @@ static void piece(struct pieces *ps, const void *p, size_t len)
 	}
 }
 
-/* One part of the file, pieces [from, to) written from offset at: by one thread. */
-struct part {
-	int fd;
-	struct iovec *v;
-	size_t n;
-	off_t at;
-	int r;
-	double cpu;                 /*!< the thread's CPU seconds when it ended */
-	pthread_t thread;
-	bool started;
-};
-
-static void *write_part(void *arg)
+/*
+ * The pieces written in order by this thread.  Not in two halves on two
+ * threads: ext4 copies a buffered write into the page cache under the
+ * inode's lock, so a second writer of the same file only waits for it,
+ * spinning (perf at 1M: rwsem_spin_on_owner, 0.045 CPU s; 170 MiB written
+ * in 0.06 s, 0.06 CPU s by one thread, 0.07 s, 0.09 CPU s by two).
+ */
+static int write_pieces(int fd, struct pieces *ps)
 {
-	struct part *w = arg;
-	off_t started = w->at;
+	off_t at = 0, started = 0;
 	size_t i = 0;
-	w->r = TLD_OK;
-	while (w->r == TLD_OK && i < w->n) {
-		int n = w->n - i < IOV_BATCH ? (int)(w->n - i) : IOV_BATCH;
-		ssize_t k = pwritev(w->fd, w->v + i, n, w->at);
+	while (i < ps->n) {
+		int n = ps->n - i < IOV_BATCH ? (int)(ps->n - i) : IOV_BATCH;
+		ssize_t k = pwritev(fd, ps->v + i, n, at);
 		if (k < 0 && errno == EINTR) {
 			continue;
 		}
 		if (k <= 0) {
-			w->r = k < 0 ? tld_errno(errno) : TLD_EIO;
-			break;
+			return k < 0 ? tld_errno(errno) : TLD_EIO;
 		}
-		w->at += (off_t)k;
-		for (; i < w->n && (size_t)k >= w->v[i].iov_len; i++) {
-			k -= (ssize_t)w->v[i].iov_len;
+		at += (off_t)k;
+		for (; i < ps->n && (size_t)k >= ps->v[i].iov_len; i++) {
+			k -= (ssize_t)ps->v[i].iov_len;
 		}
 		if (k > 0) {
-			w->v[i].iov_base = (char *)w->v[i].iov_base + k;
-			w->v[i].iov_len -= (size_t)k;
+			ps->v[i].iov_base = (char *)ps->v[i].iov_base + k;
+			ps->v[i].iov_len -= (size_t)k;
 		}
-		if (w->at - started >= WRITEBACK_STEP) {
+		if (at - started >= WRITEBACK_STEP) {
 			/* a hint: failures show at the fsync */
-			(void)sync_file_range(w->fd, started, w->at - started, SYNC_FILE_RANGE_WRITE);
-			started = w->at;
+			(void)sync_file_range(fd, started, at - started, SYNC_FILE_RANGE_WRITE);
+			started = at;
 		}
 	}
-	w->cpu = tld_thread_cpu_seconds();
-	return NULL;
-}
-
-/*
- * The pieces cut in two parts of about the same size (the piece across the
- * middle cut in two), the second written on a thread of its own while this
- * one writes the first: the copy into the page cache is the file's cost,
- * and at the end of a run the other core is often free.  The same bytes at
- * the same offsets as one writer's.
- */
-static int write_pieces(int fd, struct pieces *ps, uint64_t total)
-{
-	uint64_t half = total / 2, before = 0;
-	size_t k = 0;
-	while (k < ps->n && before + ps->v[k].iov_len <= half) {
-		before += ps->v[k++].iov_len;
-	}
-	if (k < ps->n && before < half) {
-		/* the piece across the middle: its second half becomes a piece of its own */
-		size_t cut = (size_t)(half - before);
-		if (room(ps)) { /* else cut at the piece's start */
-			memmove(ps->v + k + 2, ps->v + k + 1, (ps->n - k - 1) * sizeof(*ps->v));
-			ps->v[k + 1] = (struct iovec){ .iov_base = (char *)ps->v[k].iov_base + cut,
-				                       .iov_len = ps->v[k].iov_len - cut };
-			ps->v[k].iov_len = cut;
-			ps->n++;
-			before += cut;
-			k++;
-		}
-	}
-	struct part first = { .fd = fd, .v = ps->v, .n = k, .at = 0 };
-	struct part second = { .fd = fd, .v = ps->v + k, .n = ps->n - k, .at = (off_t)before };
-	second.started = second.n > 0 && pthread_create(&second.thread, NULL, write_part, &second) == 0;
-	write_part(&first);
-	if (second.started) {
-		pthread_join(second.thread, NULL);
-		tld_debug("publish: image file's second half (%.1f MiB) written on a thread: %.3f CPU s",
-		          (double)(total - (uint64_t)before) / 1048576.0, second.cpu);
-	} else {
-		write_part(&second);
-	}
-	return first.r != TLD_OK ? first.r : second.r;
+	return TLD_OK;
 }
 
 int tld_zone_delta_save(const struct tld_zone_delta *d, const char *path)
@@ -578,7 +528,7 @@ int tld_zone_delta_save(const struct tld_zone_delta *d, const char *path)
 			break;
 		}
 	}
-	r = ps.bad ? TLD_ENOMEM : write_pieces(fd, &ps, sizeof(hdr) + d->new_len);
+	r = ps.bad ? TLD_ENOMEM : write_pieces(fd, &ps);
 	free(ps.v);
 	return tld_image_file_end(fd, r, path);
 }

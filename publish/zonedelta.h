@@ -92,9 +92,9 @@ size_t tld_zone_delta_records(const struct tld_zone_delta *d);
 
 /*!
  * \brief Writes the new image file: the bytes tld_image_save() writes for
- *        the image of the whole new text, its two halves at their offsets
- *        (the second on a thread of its own when one can be had).  fsyncs
- *        the file.
+ *        the image of the whole new text, in order by one writer (the
+ *        pieces of the current image as they are, the new records), with
+ *        writeback started as it goes.  fsyncs the file.
  * \return TLD_OK or TLD_EIO / TLD_ENOSPC (logged)
  */
 int tld_zone_delta_save(const struct tld_zone_delta *d, const char *path);
