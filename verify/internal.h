@@ -186,6 +186,7 @@ struct vfy_cache_probe {
 	uint8_t hash[VFY_VCACHE_HASH]; /*!< out: the entry of this check */
 	bool hit;                      /*!< out: found in `in`; no public-key operation done */
 	bool hash_only;                /*!< in: never the public-key operation (a miss: TLD_EVERIFY) */
+	bool guess;                    /*!< in, with hash_only: a miss is TLD_OK too (vfy_cache_guess()) */
 };
 
 /*!
@@ -478,6 +479,19 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
 void vfy_cache_hits(const struct vfy_zone *z, size_t from, size_t to,
                     const struct tld_verify_opts *opts, const struct vfy_vcache *cache_in,
                     struct vfy_hashvec *out);
+
+/*!
+ * \brief The entries vfy_check_signatures() would add to its cache_out for
+ *        the names [from, to) if every signature it checks with a key of its
+ *        own (not ldns's) verified with the first key of its tag and
+ *        algorithm, into out (vsig.c): a guess, made without the
+ *        public-key operation, of a passing check's entries, for a cache
+ *        file written ahead (vfy_vcache_ahead_start()).  Never trusted: the
+ *        file takes its place only when the check's entries are the same
+ *        set (vfy_vcache_ahead_end()).  Nothing is reported.
+ */
+void vfy_cache_guess(const struct vfy_zone *z, size_t from, size_t to,
+                     const struct tld_verify_opts *opts, struct vfy_hashvec *out);
 
 /*!
  * \brief The counts vfy_check_signatures() gives for the names [from, to) of

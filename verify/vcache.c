@@ -302,12 +302,27 @@ static int sort_hashes(const struct vfy_hashvec *vecs, size_t nv, uint8_t *dst, 
 	return TLD_OK;
 }
 
+/* Removes the duplicates of n sorted hashes at h in place.  \return how many are kept */
+static size_t distinct(uint8_t *h, size_t n)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (kept == 0 ||
+		    memcmp(h + (kept - 1) * VFY_VCACHE_HASH, h + i * VFY_VCACHE_HASH, VFY_VCACHE_HASH) != 0) {
+			memmove(h + kept * VFY_VCACHE_HASH, h + i * VFY_VCACHE_HASH, VFY_VCACHE_HASH);
+			kept++;
+		}
+	}
+	return kept;
+}
+
 /*
  * The file around kept sorted, distinct hashes at buf + off (buf of off + kept
- * hashes + DIGEST_LEN bytes at least): header, apex, digest; written.
+ * hashes + DIGEST_LEN bytes at least): header, apex, digest.  \return its
+ * length, or 0 when the digest fails
  */
-static int write_file(const char *path, const uint8_t *apex_wire, size_t apex_len, uint8_t *buf,
-                      size_t off, size_t kept)
+static size_t seal_file(const uint8_t *apex_wire, size_t apex_len, uint8_t *buf, size_t off,
+                        size_t kept)
 {
 	size_t len = off + kept * VFY_VCACHE_HASH + DIGEST_LEN;
 	unsigned mdlen = 0;
@@ -319,9 +334,17 @@ static int write_file(const char *path, const uint8_t *apex_wire, size_t apex_le
 	buf[32] = (uint8_t)apex_len;
 	memcpy(buf + 33, apex_wire, apex_len);
 	if (EVP_Digest(buf, len - DIGEST_LEN, buf + len - DIGEST_LEN, &mdlen, EVP_sha256(), NULL) != 1) {
-		return TLD_ECRYPTO;
+		return 0;
 	}
-	return tld_atomic_write(path, buf, len, 0644);
+	return len;
+}
+
+/* seal_file(), then the file written atomically. */
+static int write_file(const char *path, const uint8_t *apex_wire, size_t apex_len, uint8_t *buf,
+                      size_t off, size_t kept)
+{
+	size_t len = seal_file(apex_wire, apex_len, buf, off, kept);
+	return len == 0 ? TLD_ECRYPTO : tld_atomic_write(path, buf, len, 0644);
 }
 
 int vfy_vcache_write(const char *path, const uint8_t *apex_wire, size_t apex_len,
@@ -345,16 +368,7 @@ int vfy_vcache_write(const char *path, const uint8_t *apex_wire, size_t apex_len
 		goto fail;
 	}
 	/* remove duplicates (one RRSIG twice in a zone file) */
-	uint8_t *h = buf + off;
-	size_t kept = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (kept == 0 ||
-		    memcmp(h + (kept - 1) * VFY_VCACHE_HASH, h + i * VFY_VCACHE_HASH, VFY_VCACHE_HASH) != 0) {
-			memmove(h + kept * VFY_VCACHE_HASH, h + i * VFY_VCACHE_HASH, VFY_VCACHE_HASH);
-			kept++;
-		}
-	}
-	ret = write_file(path, apex_wire, apex_len, buf, off, kept);
+	ret = write_file(path, apex_wire, apex_len, buf, off, distinct(buf + off, n));
 fail:
 	free(buf);
 	return ret;
@@ -365,37 +379,29 @@ static int hash_cmp(const void *a, const void *b)
 	return memcmp(a, b, VFY_VCACHE_HASH);
 }
 
-int vfy_vcache_write_delta(const char *path, const uint8_t *apex_wire, size_t apex_len,
-                           const struct vfy_vcache *in, struct vfy_hashvec *dropped,
-                           const struct vfy_hashvec *vecs, size_t n)
+/*
+ * The file of a delta verification's cache, built in a new buffer (*buf,
+ * *len): the entries of in but the dropped ones (sorted here), and the new
+ * ones (added: sorted, distinct), in order, each once: vfy_vcache_write()'s
+ * entries for the same sets.
+ */
+static int build_delta(const uint8_t *apex_wire, size_t apex_len, const struct vfy_vcache *in,
+                       struct vfy_hashvec *dropped, const uint8_t *added, size_t n_new,
+                       uint8_t **buf_out, size_t *len_out)
 {
-	size_t n_in = in != NULL ? in->n : 0, n_new = 0;
-	int ret;
+	size_t n_in = in != NULL ? in->n : 0;
 
 	if (apex_len > 255) {
 		return TLD_EINVAL;
 	}
-	for (size_t v = 0; v < n; v++) {
-		n_new += vecs[v].n;
-	}
 	size_t off = 33 + apex_len;
 	uint8_t *buf = malloc(off + (n_in + n_new) * VFY_VCACHE_HASH + DIGEST_LEN);
-	uint8_t *added = malloc((n_new ? n_new : 1) * VFY_VCACHE_HASH);
-	if (buf == NULL || added == NULL) {
-		ret = TLD_ENOMEM;
-		goto out;
+	if (buf == NULL) {
+		return TLD_ENOMEM;
 	}
 	if (dropped->n > 1) {
 		qsort(dropped->h, dropped->n, VFY_VCACHE_HASH, hash_cmp);
 	}
-	/* the new entries (few) sorted; the cache read is sorted and distinct (checked when read) */
-	if ((ret = sort_hashes(vecs, n, added, n_new)) != TLD_OK) {
-		goto out;
-	}
-	/*
-	 * one merge walk: the cache's entries but the dropped ones, and the new
-	 * ones, in order, each once: vfy_vcache_write()'s entries for the same sets
-	 */
 	uint8_t *h = buf + off;
 	size_t kept = 0, i = 0, j = 0, a = 0;
 	while (i < n_in || a < n_new) {
@@ -424,9 +430,110 @@ int vfy_vcache_write_delta(const char *path, const uint8_t *apex_wire, size_t ap
 			kept++;
 		}
 	}
-	ret = write_file(path, apex_wire, apex_len, buf, off, kept);
-out:
+	if ((*len_out = seal_file(apex_wire, apex_len, buf, off, kept)) == 0) {
+		free(buf);
+		return TLD_ECRYPTO;
+	}
+	*buf_out = buf;
+	return TLD_OK;
+}
+
+/* The hashes of the vectors sorted, duplicates removed, in a new buffer (*out, *n_out of them). */
+static int sorted_set(const struct vfy_hashvec *vecs, size_t nv, uint8_t **out, size_t *n_out)
+{
+	size_t n = 0;
+	for (size_t v = 0; v < nv; v++) {
+		n += vecs[v].n;
+	}
+	uint8_t *h = malloc((n ? n : 1) * VFY_VCACHE_HASH);
+	int ret = h != NULL ? sort_hashes(vecs, nv, h, n) : TLD_ENOMEM;
+	if (ret != TLD_OK) {
+		free(h);
+		return ret;
+	}
+	*out = h;
+	*n_out = distinct(h, n);
+	return TLD_OK;
+}
+
+int vfy_vcache_write_delta(const char *path, const uint8_t *apex_wire, size_t apex_len,
+                           const struct vfy_vcache *in, struct vfy_hashvec *dropped,
+                           const struct vfy_hashvec *vecs, size_t n)
+{
+	uint8_t *added = NULL, *buf = NULL;
+	size_t n_new = 0, len = 0;
+	/* the new entries (few) sorted; the cache read is sorted and distinct (checked when read) */
+	int ret = sorted_set(vecs, n, &added, &n_new);
+	if (ret == TLD_OK &&
+	    (ret = build_delta(apex_wire, apex_len, in, dropped, added, n_new, &buf, &len)) == TLD_OK) {
+		ret = tld_atomic_write(path, buf, len, 0644);
+	}
 	free(added);
 	free(buf);
 	return ret;
+}
+
+struct vfy_vcache_ahead {
+	tld_atomic_file_t *af;     /* the temporary, written and synced */
+	uint8_t *guess;            /* the guessed new entries, sorted and distinct */
+	size_t n_guess;
+};
+
+int vfy_vcache_ahead_start(const char *path, const uint8_t *apex_wire, size_t apex_len,
+                           const struct vfy_vcache *in, struct vfy_hashvec *dropped,
+                           const struct vfy_hashvec *guess, struct vfy_vcache_ahead **out)
+{
+	struct vfy_vcache_ahead *a = calloc(1, sizeof(*a));
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret = a != NULL ? sorted_set(guess, 1, &a->guess, &a->n_guess) : TLD_ENOMEM;
+
+	*out = NULL;
+	if (ret == TLD_OK &&
+	    (ret = build_delta(apex_wire, apex_len, in, dropped, a->guess, a->n_guess, &buf, &len)) == TLD_OK &&
+	    (ret = tld_atomic_file_open(path, 0644, &a->af)) == TLD_OK) {
+		if (fwrite(buf, 1, len, tld_atomic_file_stream(a->af)) != len) {
+			ret = tld_errno(errno);
+			tld_error("cannot write %s: %s", path, strerror(errno));
+		} else {
+			ret = tld_atomic_file_sync(a->af);
+		}
+	}
+	free(buf);
+	if (ret != TLD_OK) {
+		vfy_vcache_ahead_abort(a);
+		return ret;
+	}
+	*out = a;
+	return TLD_OK;
+}
+
+int vfy_vcache_ahead_end(struct vfy_vcache_ahead *a, const struct vfy_hashvec *vecs, size_t n)
+{
+	uint8_t *made = NULL;
+	size_t n_made = 0;
+	int ret = sorted_set(vecs, n, &made, &n_made);
+
+	if (ret == TLD_OK) {
+		/* the same set of new entries: the file holds vfy_vcache_write_delta()'s bytes */
+		bool same = n_made == a->n_guess && memcmp(made, a->guess, n_made * VFY_VCACHE_HASH) == 0;
+		if (same) {
+			ret = tld_atomic_file_commit(a->af); /* synced: renamed, the directory synced */
+			a->af = NULL;
+		} else {
+			ret = TLD_EAGAIN;
+		}
+	}
+	free(made);
+	vfy_vcache_ahead_abort(a);
+	return ret;
+}
+
+void vfy_vcache_ahead_abort(struct vfy_vcache_ahead *a)
+{
+	if (a != NULL) {
+		tld_atomic_file_abort(a->af);
+		free(a->guess);
+		free(a);
+	}
 }

@@ -142,3 +142,35 @@ int vfy_vcache_write(const char *path, const uint8_t *apex_wire, size_t apex_len
 int vfy_vcache_write_delta(const char *path, const uint8_t *apex_wire, size_t apex_len,
                            const struct vfy_vcache *in, struct vfy_hashvec *dropped,
                            const struct vfy_hashvec *vecs, size_t n);
+
+/*! A cache file written ahead of the checks that decide its new entries. */
+struct vfy_vcache_ahead;
+
+/*!
+ * \brief The file vfy_vcache_write_delta() writes when the new entries are
+ *        the hashes in `guess` (what the checks will add when every
+ *        signature they check verifies: vfy_cache_guess()), written and
+ *        synced under a temporary name beside the checks, not renamed yet.
+ * \param[in,out] dropped  as vfy_vcache_write_delta()'s (sorted here)
+ * \param[out]    out      vfy_vcache_ahead_end() or _abort() it; written only on success
+ * \return TLD_OK, TLD_ENOMEM, TLD_ECRYPTO, TLD_EIO / errno-mapped (logged;
+ *         nothing left behind)
+ */
+int vfy_vcache_ahead_start(const char *path, const uint8_t *apex_wire, size_t apex_len,
+                           const struct vfy_vcache *in, struct vfy_hashvec *dropped,
+                           const struct vfy_hashvec *guess, struct vfy_vcache_ahead **out);
+
+/*!
+ * \brief Ends a file written ahead, given the new entries the checks made
+ *        (vecs): when they are, as a set, the guessed ones, the file holds
+ *        the very bytes vfy_vcache_write_delta() would write for them, and
+ *        it is renamed into place (the directory synced); otherwise it is
+ *        removed.  Frees a.
+ * \return TLD_OK (in place); TLD_EAGAIN (another set: nothing written, the
+ *         caller writes with vfy_vcache_write_delta()); TLD_ENOMEM or an
+ *         errno-mapped code (logged; the target untouched)
+ */
+int vfy_vcache_ahead_end(struct vfy_vcache_ahead *a, const struct vfy_hashvec *vecs, size_t n);
+
+/*! \brief Removes a file written ahead and frees a (NULL is fine). */
+void vfy_vcache_ahead_abort(struct vfy_vcache_ahead *a);

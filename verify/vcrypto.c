@@ -460,7 +460,7 @@ int vfy_rrsig_verify_probe(struct vfy_crypto *c, const struct vfy_rec *rrs, size
 			return TLD_OK;
 		}
 		if (probe->hash_only) {
-			return TLD_EVERIFY;
+			return probe->guess ? TLD_OK : TLD_EVERIFY;
 		}
 	}
 	ret = pk_verify(c, key, sig.sig, sig.sig_len, c->data, p);

@@ -317,6 +317,25 @@ static void write_cache(const struct tld_verify_opts *opts, const struct vfy_zon
  * verification: beside the whole-zone checks and the state's writing).  It
  * owns the workers' hash vectors; z, cache_in and dropped must outlive it.
  */
+/* fn(arg) on a thread of its own, or here when none can be had.  \return whether on a thread */
+static bool run_beside(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	if (pthread_create(thread, NULL, fn, arg) == 0) {
+		return true;
+	}
+	fn(arg);
+	return false;
+}
+
+/* Waits for what run_beside() started on a thread (a no-op when it ran here or was waited for). */
+static void wait_beside(pthread_t thread, bool *started)
+{
+	if (*started) {
+		pthread_join(thread, NULL);
+		*started = false;
+	}
+}
+
 struct cache_writer {
 	pthread_t thread;
 	bool started;
@@ -326,12 +345,102 @@ struct cache_writer {
 	unsigned nt;
 	const struct vfy_vcache *cache_in;
 	struct vfy_hashvec *dropped;
+	struct cache_ahead *ahead; /* a delta verification's file written ahead, or NULL */
 };
+
+/*
+ * A delta verification's cache file written ahead, on a thread of its own
+ * beside the signature checks, instead of after them (its fsync was the
+ * verification's last wait): the cache_out vfy_vcache_write_delta() writes
+ * if the entries the checks add are those of vfy_cache_guess(), under a
+ * temporary name.  The cache writer renames it into place only when the
+ * checks' entries are that very set (vfy_vcache_ahead_end(): then its
+ * bytes are the ones it would write), else it writes the file from the
+ * checks' entries as ever.  The guess is never trusted: at worst a wasted
+ * temporary.  z, cache_in and dropped (sorted by it) must outlive it; the
+ * workers only write the names' hashes meanwhile, which it does not read.
+ */
+struct cache_ahead {
+	pthread_t thread;
+	bool started;
+	const struct tld_verify_opts *opts;
+	const struct vfy_zone *z;
+	const struct vfy_vcache *cache_in;
+	struct vfy_hashvec *dropped;
+	struct vfy_vcache_ahead *file; /* out: written and synced, or NULL */
+};
+
+static void *cache_ahead_run(void *arg)
+{
+	struct cache_ahead *a = arg;
+	struct vfy_hashvec guess = { 0 };
+
+	vfy_cache_guess(a->z, 0, a->z->n_names, a->opts, &guess);
+	int ret = guess.err != TLD_OK ? guess.err
+	                              : vfy_vcache_ahead_start(a->opts->cache_out, a->z->apex_wire,
+	                                                       a->z->apex_wlen, a->cache_in, a->dropped,
+	                                                       &guess, &a->file);
+	if (ret != TLD_OK) {
+		tld_debug("verify: no cache file written ahead: %s", tld_strerror(ret));
+	}
+	vfy_hashvec_clear(&guess);
+	return NULL;
+}
+
+/* Starts the writing ahead (on this thread when no other can be had). */
+static void cache_ahead_start(struct cache_ahead *a, const struct tld_verify_opts *opts,
+                              const struct vfy_zone *z, const struct vfy_vcache *cache_in,
+                              struct vfy_hashvec *dropped)
+{
+	*a = (struct cache_ahead){ .opts = opts, .z = z, .cache_in = cache_in, .dropped = dropped };
+	a->started = run_beside(&a->thread, cache_ahead_run, a);
+}
+
+/* Waits for the writing ahead; what it wrote is left for cache_ahead_take() or _drop(). */
+static void cache_ahead_join(struct cache_ahead *a)
+{
+	wait_beside(a->thread, &a->started);
+}
+
+/* Removes what was written ahead and not taken (fine when nothing was started). */
+static void cache_ahead_drop(struct cache_ahead *a)
+{
+	cache_ahead_join(a);
+	vfy_vcache_ahead_abort(a->file);
+	a->file = NULL;
+}
+
+/*
+ * The file written ahead into place when the checks' entries (vecs, every
+ * one collected) are the guessed ones.  \return whether it took its place
+ */
+static bool cache_ahead_take(struct cache_ahead *a, const struct vfy_hashvec *vecs, unsigned nt)
+{
+	cache_ahead_join(a);
+	for (unsigned t = 0; t < nt; t++) {
+		if (vecs[t].err != TLD_OK) {
+			cache_ahead_drop(a);
+			return false;
+		}
+	}
+	if (a->file == NULL) {
+		return false;
+	}
+	int ret = vfy_vcache_ahead_end(a->file, vecs, nt);
+	a->file = NULL;
+	if (ret == TLD_EAGAIN) {
+		tld_debug("verify: the cache file written ahead is not the checks' (other entries); "
+		          "written again");
+	}
+	return ret == TLD_OK;
+}
 
 static void *cache_writer_run(void *arg)
 {
 	struct cache_writer *cw = arg;
-	write_cache(cw->opts, cw->z, cw->vecs, cw->nt, cw->cache_in, cw->dropped);
+	if (cw->ahead == NULL || !cache_ahead_take(cw->ahead, cw->vecs, cw->nt)) {
+		write_cache(cw->opts, cw->z, cw->vecs, cw->nt, cw->cache_in, cw->dropped);
+	}
 	return NULL;
 }
 
@@ -349,19 +458,13 @@ static void cache_writer_start(struct cache_writer *cw, const struct tld_verify_
 		cw->vecs[t] = ws[t].cache_out;
 		memset(&ws[t].cache_out, 0, sizeof(ws[t].cache_out));
 	}
-	cw->started = pthread_create(&cw->thread, NULL, cache_writer_run, cw) == 0;
-	if (!cw->started) {
-		cache_writer_run(cw);
-	}
+	cw->started = run_beside(&cw->thread, cache_writer_run, cw);
 }
 
 /* Waits for the writing (fine when never started) and frees the hashes. */
 static void cache_writer_join(struct cache_writer *cw)
 {
-	if (cw->started) {
-		pthread_join(cw->thread, NULL);
-		cw->started = false;
-	}
+	wait_beside(cw->thread, &cw->started);
 	for (unsigned t = 0; t < cw->nt; t++) {
 		vfy_hashvec_clear(&cw->vecs[t]);
 	}
@@ -648,6 +751,7 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 	struct vfy_hashvec dropped = { 0 };
 	struct vfy_facts facts = { 0 };
 	struct cache_writer cw = { 0 };
+	struct cache_ahead ahead = { 0 };
 	struct vfy_vstate_job *state = NULL;
 	unsigned nt = thread_count(opts);
 	struct timespec t0;
@@ -674,6 +778,11 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 		if ((ret = dropped.err) != TLD_OK) {
 			goto out;
 		}
+	}
+	if (opts->cache_out != NULL) {
+		/* the cache file written ahead, beside the checks */
+		cache_ahead_start(&ahead, opts, z, cache, &dropped);
+		cw.ahead = &ahead;
 	}
 	/* the previous part's hashes and facts for the merge, beside the new part's checks */
 	vfy_delta_old_start(d);
@@ -722,6 +831,7 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 out:
 	(void)vfy_vstate_write_end(state, false); /* a check failed: the state goes (before the facts) */
 	cache_writer_join(&cw); /* before what it reads is freed */
+	cache_ahead_drop(&ahead); /* when the cache writer did not take it */
 	tld_debug("verify: cache written at %.3f s", elapsed(&t0));
 	vfy_facts_clear(&facts);
 	vfy_hashvec_clear(&dropped);

@@ -20,6 +20,7 @@ struct sig_ctx {
 	struct vfy_hashvec *cache_out;
 	bool count_only;           /* vfy_count_signatures(): the counts of a zone known to pass */
 	bool hash_only;            /* vfy_cache_hits(): cache entries, no public-key operation */
+	bool guess;                /* with hash_only, vfy_cache_guess(): every entry, as if it verified */
 };
 
 static tld_time_t serial_time(tld_time_t now, uint32_t t)
@@ -121,7 +122,7 @@ static void check_one_sig(struct sig_ctx *c, size_t data, size_t n_data, size_t 
 		}
 		found = true;
 		struct vfy_cache_probe probe = { .in = c->cache_in, .key_rdata = krd, .key_rdlen = klen,
-		                                 .hash_only = c->hash_only };
+		                                 .hash_only = c->hash_only, .guess = c->guess };
 		bool probed = z->keys[k].pkey != NULL && (c->cache_in != NULL || c->cache_out != NULL);
 		if (c->hash_only && !probed) {
 			continue;
@@ -256,11 +257,11 @@ static void check_signatures_mode(const struct vfy_zone *z, size_t from, size_t 
                                   const struct tld_verify_opts *opts,
                                   const struct vfy_vcache *cache_in, struct vfy_hashvec *cache_out,
                                   struct vfy_issue_list *fails, struct vfy_counts *counts,
-                                  struct vfy_crypto *crypto, bool hash_only)
+                                  struct vfy_crypto *crypto, bool hash_only, bool guess)
 {
 	struct sig_ctx c = { .z = z, .opts = opts, .fails = fails, .counts = counts,
 	                     .cache_in = cache_in, .cache_out = cache_out, .crypto = crypto,
-	                     .hash_only = hash_only };
+	                     .hash_only = hash_only, .guess = guess };
 
 	if (c.crypto == NULL && (c.crypto = vfy_crypto_new()) == NULL) {
 		fails->err = TLD_ENOMEM;
@@ -277,7 +278,7 @@ void vfy_check_signatures(const struct vfy_zone *z, size_t from, size_t to,
                           struct vfy_hashvec *cache_out, struct vfy_issue_list *fails,
                           struct vfy_counts *counts, struct vfy_crypto *crypto)
 {
-	check_signatures_mode(z, from, to, opts, cache_in, cache_out, fails, counts, crypto, false);
+	check_signatures_mode(z, from, to, opts, cache_in, cache_out, fails, counts, crypto, false, false);
 }
 
 void vfy_cache_hits(const struct vfy_zone *z, size_t from, size_t to,
@@ -287,7 +288,17 @@ void vfy_cache_hits(const struct vfy_zone *z, size_t from, size_t to,
 	struct vfy_issue_list ignored = { 0 };
 	struct vfy_counts counts = { 0 };
 
-	check_signatures_mode(z, from, to, opts, cache_in, out, &ignored, &counts, NULL, true);
+	check_signatures_mode(z, from, to, opts, cache_in, out, &ignored, &counts, NULL, true, false);
+	vfy_issue_list_clear(&ignored);
+}
+
+void vfy_cache_guess(const struct vfy_zone *z, size_t from, size_t to,
+                     const struct tld_verify_opts *opts, struct vfy_hashvec *out)
+{
+	struct vfy_issue_list ignored = { 0 };
+	struct vfy_counts counts = { 0 };
+
+	check_signatures_mode(z, from, to, opts, NULL, out, &ignored, &counts, NULL, true, true);
 	vfy_issue_list_clear(&ignored);
 }
 

@@ -528,6 +528,9 @@ static int differential(const char *what, const struct lines *n, tld_time_t now,
 {
 	const char *np = path_of("n.zone"), *nstate = path_of("n.zone.vstate"),
 	           *fstate = path_of("n-full.vstate");
+	char ncache[1024], fcache[1024]; /* path_of()'s buffers rotate */
+	snprintf(ncache, sizeof(ncache), "%s", path_of("n.zone.vcache"));
+	snprintf(fcache, sizeof(fcache), "%s", path_of("n-full.vcache"));
 	struct tld_verify_report *rd = NULL, *rf = NULL;
 	struct tld_verify_opts od = base_opts(now), of = base_opts(now);
 	int mode = -1;
@@ -535,10 +538,16 @@ static int differential(const char *what, const struct lines *n, tld_time_t now,
 	lines_write(n, np);
 	unlink(nstate);
 	unlink(fstate);
+	unlink(ncache);
+	unlink(fcache);
 	od.previous = path_of("p.zone");
 	od.state_in = state_in;
 	od.state_out = nstate;
 	of.state_out = fstate;
+	/* the delta path with P's cache (written ahead of its checks), the full path without */
+	od.cache_in = path_of("p.zone.vcache");
+	od.cache_out = ncache;
+	of.cache_out = fcache;
 	od.prev_ahead = ahead ? tld_verify_prev_start(od.previous, od.state_in) : NULL;
 	int ret_d = tld_verify_zone_file(np, &od, &rd);
 	tld_verify_prev_free(od.prev_ahead);
@@ -576,6 +585,17 @@ static int differential(const char *what, const struct lines *n, tld_time_t now,
 	size_t n_tmps = glob(pat, 0, NULL, &tmps) == 0 ? tmps.gl_pathc : 0;
 	globfree(&tmps);
 	ok(n_tmps == 0, "%s: no temporary state left (%zu)", what, n_tmps);
+	/* every signature that verified in the cache, as a full verification's: the same bytes */
+	size_t lc = 0, lf = 0;
+	uint8_t *cd = test_slurp(ncache, &lc), *cf = test_slurp(fcache, &lf);
+	ok(cd != NULL && cf != NULL && lc == lf && memcmp(cd, cf, lc) == 0,
+	   "%s: the cache written is the full verification's", what);
+	free(cd);
+	free(cf);
+	snprintf(pat, sizeof(pat), "%s.tmp.*", ncache);
+	n_tmps = glob(pat, 0, NULL, &tmps) == 0 ? tmps.gl_pathc : 0;
+	globfree(&tmps);
+	ok(n_tmps == 0, "%s: no temporary cache left (%zu)", what, n_tmps);
 	tld_verify_report_free(rd);
 	tld_verify_report_free(rf);
 	return mode;
@@ -848,7 +868,8 @@ static void states(const struct lines *p, const char *state)
 	ok(mode == TLD_VERIFY_FULL, "a wrong tag key: the full path ran");
 
 	/* a state of another version (N's own) used for P */
-	const char *other = path_of("other.vstate");
+	char other[512]; /* kept across differential(), whose path_of() calls rotate the buffers */
+	snprintf(other, sizeof(other), "%s", path_of("other.vstate"));
 	rename(path_of("n.zone.vstate"), other);
 	differential("a good change, for the record", &n, NOW, state, PASS_DELTA);
 	rename(path_of("n.zone.vstate"), other);
@@ -1004,6 +1025,7 @@ int main(void)
 	struct tld_verify_opts o = base_opts(NOW);
 	struct tld_verify_report *r = NULL;
 	o.state_out = state;
+	o.cache_out = path_of("p.zone.vcache");
 	is_int(TLD_OK, tld_verify_zone_file(pp, &o, &r), "P verifies in full (%zu lines)", p.n);
 	if (r != NULL && r->n_failures > 0) {
 		tld_verify_report_print(stderr, r);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The verified-signature cache file (verify/vcache.h): entries, round trip, rejection. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,91 @@ static int write_file(const char *path, const uint8_t *buf, size_t len)
 	}
 	size_t w = fwrite(buf, 1, len, f);
 	return fclose(f) == 0 && w == len ? 0 : -1;
+}
+
+/* Temporaries of the cache files in dir ("NAME.tmp.XXXXXX"). */
+static int temporaries_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		n += strstr(e->d_name, ".vcache.tmp.") != NULL;
+	}
+	if (d != NULL) {
+		closedir(d);
+	}
+	return n;
+}
+
+/*
+ * A cache file written ahead (vfy_vcache_ahead_start/_end): in place with
+ * the very bytes of vfy_vcache_write_delta() when the checks' entries are
+ * the guessed set (in another order, cut otherwise, with a duplicate), and
+ * never when they are not (one missing, one more, one other): the target
+ * untouched and no temporary left, as after an abort.  want: the file
+ * vfy_vcache_write_delta() wrote for the guessed entries.
+ */
+static void ahead_files(const char *dir, const char *want, const struct vfy_vcache *in, struct vfy_hashvec *dropped,
+                        const struct vfy_hashvec *guess)
+{
+	char path[160];
+	struct vfy_vcache_ahead *a = NULL;
+	struct vfy_hashvec made[2] = { { 0 }, { 0 } };
+	size_t wl = 0, al = 0;
+	uint8_t *wb = test_slurp(want, &wl), *ab;
+	const uint8_t sentinel[] = "not a cache";
+
+	snprintf(path, sizeof(path), "%s/ahead.vcache", dir);
+	/* the checks' entries: the guess backwards over two workers, one twice */
+	for (size_t i = guess->n; i-- > 0;) {
+		vfy_hashvec_push(&made[i % 2], guess->h + i * VFY_VCACHE_HASH);
+	}
+	vfy_hashvec_push(&made[1], guess->h);
+	is_int(TLD_OK, vfy_vcache_ahead_start(path, apex, sizeof(apex), in, dropped, guess, &a), "ahead: written");
+	ok(access(path, F_OK) != 0, "ahead: not in place before its end");
+	is_int(1, temporaries_in(dir), "ahead: under a temporary name until then");
+	is_int(TLD_OK, vfy_vcache_ahead_end(a, made, 2), "ahead: the same set: in place");
+	ab = test_slurp(path, &al);
+	ok(wb != NULL && ab != NULL && al == wl && memcmp(ab, wb, wl) == 0,
+	   "ahead: the bytes vfy_vcache_write_delta() wrote for the same entries");
+	free(ab);
+	is_int(0, temporaries_in(dir), "ahead: no temporary left");
+
+	/* other sets: one missing, one more, one other (the same count) */
+	for (int k = 0; k < 3; k++) {
+		struct vfy_hashvec alt = { 0 };
+		uint8_t extra[VFY_VCACHE_HASH];
+		memset(extra, 0x5a + k, sizeof(extra));
+		for (size_t i = k == 0 ? 1 : 0; i < guess->n; i++) {
+			vfy_hashvec_push(&alt, guess->h + i * VFY_VCACHE_HASH);
+		}
+		if (k == 1) {
+			vfy_hashvec_push(&alt, extra);
+		} else if (k == 2) {
+			memcpy(alt.h + (alt.n - 1) * VFY_VCACHE_HASH, extra, sizeof(extra));
+		}
+		write_file(path, sentinel, sizeof(sentinel));
+		a = NULL;
+		is_int(TLD_OK, vfy_vcache_ahead_start(path, apex, sizeof(apex), in, dropped, guess, &a),
+		       "ahead %d: written", k);
+		is_int(TLD_EAGAIN, vfy_vcache_ahead_end(a, &alt, 1), "ahead %d: another set: refused", k);
+		ab = test_slurp(path, &al);
+		ok(ab != NULL && al == sizeof(sentinel) && memcmp(ab, sentinel, al) == 0,
+		   "ahead %d: the file there untouched", k);
+		free(ab);
+		is_int(0, temporaries_in(dir), "ahead %d: no temporary left", k);
+		vfy_hashvec_clear(&alt);
+	}
+	a = NULL;
+	is_int(TLD_OK, vfy_vcache_ahead_start(path, apex, sizeof(apex), in, dropped, guess, &a), "ahead: written again");
+	vfy_vcache_ahead_abort(a);
+	vfy_vcache_ahead_abort(NULL);
+	is_int(0, temporaries_in(dir), "ahead: aborted: no temporary left");
+	unlink(path);
+	free(wb);
+	vfy_hashvec_clear(&made[0]);
+	vfy_hashvec_clear(&made[1]);
 }
 
 int main(void)
@@ -183,6 +269,7 @@ int main(void)
 	free(wb);
 	unlink(wpath);
 	vfy_hashvec_clear(&expect);
+	ahead_files(dir, dpath, before, &dropped, &added);
 	vfy_vcache_free(before);
 	vfy_vcache_free(after);
 	vfy_hashvec_clear(&base);
