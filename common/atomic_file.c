@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +16,7 @@ struct tld_atomic_file {
 	FILE *stream;
 	char *path;
 	char *tmp;
+	bool synced;               /* tld_atomic_file_sync() succeeded */
 };
 
 /* -- internal API -- */
@@ -101,12 +104,13 @@ int tld_atomic_file_sync(tld_atomic_file_t *f)
 		tld_error("cannot write %s: %s", f->path, strerror(errno));
 		return err;
 	}
+	f->synced = true;
 	return TLD_OK;
 }
 
-int tld_atomic_file_commit(tld_atomic_file_t *f)
+/* Closes the synced temporary, renames it over the target, fsyncs the directory; frees f. */
+static int rename_synced(tld_atomic_file_t *f, int err)
 {
-	int err = tld_atomic_file_sync(f);
 	if (fclose(f->stream) != 0 && err == TLD_OK) {
 		err = tld_errno(errno);
 		tld_error("cannot close %s: %s", f->path, strerror(errno));
@@ -123,6 +127,20 @@ int tld_atomic_file_commit(tld_atomic_file_t *f)
 	}
 	handle_free(f);
 	return err;
+}
+
+int tld_atomic_file_commit(tld_atomic_file_t *f)
+{
+	return rename_synced(f, tld_atomic_file_sync(f));
+}
+
+int tld_atomic_file_commit_synced(tld_atomic_file_t *f)
+{
+	/* nothing buffered since the sync: the close writes nothing */
+	if (!f->synced || __fpending(f->stream) != 0) {
+		return tld_atomic_file_commit(f);
+	}
+	return rename_synced(f, ferror(f->stream) ? TLD_EIO : TLD_OK);
 }
 
 void tld_atomic_file_abort(tld_atomic_file_t *f)

@@ -38,6 +38,17 @@ int tld_atomic_file_sync(tld_atomic_file_t *f);
  */
 int tld_atomic_file_commit(tld_atomic_file_t *f);
 
+/*!
+ * \brief tld_atomic_file_commit() of a file tld_atomic_file_sync() synced
+ *        and that nothing was written to since: renamed over the target and
+ *        the directory fsynced, without another fsync of the file (it would
+ *        find nothing to write, but may still wait for the disk's cache to
+ *        be flushed behind other files' writeback).  Anything buffered since
+ *        the sync, or no sync: tld_atomic_file_commit() itself.
+ * \return as tld_atomic_file_commit()
+ */
+int tld_atomic_file_commit_synced(tld_atomic_file_t *f);
+
 /*! Discards the temporary file and frees f; NULL is a no-op. */
 void tld_atomic_file_abort(tld_atomic_file_t *f);
 

@@ -518,7 +518,7 @@ int vfy_vcache_ahead_end(struct vfy_vcache_ahead *a, const struct vfy_hashvec *v
 		/* the same set of new entries: the file holds vfy_vcache_write_delta()'s bytes */
 		bool same = n_made == a->n_guess && memcmp(made, a->guess, n_made * VFY_VCACHE_HASH) == 0;
 		if (same) {
-			ret = tld_atomic_file_commit(a->af); /* synced: renamed, the directory synced */
+			ret = tld_atomic_file_commit_synced(a->af); /* renamed, the directory synced */
 			a->af = NULL;
 		} else {
 			ret = TLD_EAGAIN;

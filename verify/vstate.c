@@ -492,7 +492,7 @@ int vfy_vstate_write_end(struct vfy_vstate_job *j, bool keep)
 	}
 	int ret = j->ret;
 	if (keep && ret == TLD_OK) {
-		ret = tld_atomic_file_commit(j->af); /* renames: the sync is done, nothing left to write */
+		ret = tld_atomic_file_commit_synced(j->af); /* synced on its thread: renamed, the directory synced */
 		j->af = NULL;
 	}
 	job_free(j); /* not kept: the temporary removed */

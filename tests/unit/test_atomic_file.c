@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* common/atomic_file: whole files or nothing; never a rename over what is not a regular file. */
+#include <glob.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,26 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "tests/tap/tap.h"
+
+/* Writes first, syncs (or not), writes then, commits; the file must hold both. */
+static void commit_case(const char *path, const char *first, const char *then, bool sync,
+                        int (*commit)(tld_atomic_file_t *), const char *what)
+{
+	tld_atomic_file_t *f = NULL;
+	char want[64];
+	size_t len = 0;
+	is_int(TLD_OK, tld_atomic_file_open(path, 0, &f), "%s: opened", what);
+	fputs(first, tld_atomic_file_stream(f));
+	if (sync) {
+		is_int(TLD_OK, tld_atomic_file_sync(f), "%s: synced", what);
+	}
+	fputs(then, tld_atomic_file_stream(f));
+	is_int(TLD_OK, commit(f), "%s: committed", what);
+	snprintf(want, sizeof(want), "%s%s", first, then);
+	char *text = tap_read_file(path, &len);
+	is_mem(want, strlen(want), text, text != NULL ? len : 0, "%s: the new content", what);
+	free(text);
+}
 
 int main(void)
 {
@@ -51,13 +73,17 @@ int main(void)
 	text = tap_read_file(path, &len);
 	is_mem("two\n", 4, text, text != NULL ? len : 0, "synced, then aborted: the file as it was");
 	free(text);
-	is_int(TLD_OK, tld_atomic_file_open(path, 0, &f), "opened for a sync ahead again");
-	fputs("five\n", tld_atomic_file_stream(f));
-	is_int(TLD_OK, tld_atomic_file_sync(f), "synced again");
-	is_int(TLD_OK, tld_atomic_file_commit(f), "then committed");
-	text = tap_read_file(path, &len);
-	is_mem("five\n", 5, text, text != NULL ? len : 0, "synced, then committed: the new content");
-	free(text);
+	commit_case(path, "five\n", "", true, tld_atomic_file_commit, "synced, then committed");
+	/* committed without a second fsync: only what the sync wrote, else as commit() */
+	commit_case(path, "six\n", "", true, tld_atomic_file_commit_synced, "synced, committed as synced");
+	commit_case(path, "seven\n", "eight\n", true, tld_atomic_file_commit_synced,
+	            "written after its sync, committed as synced");
+	commit_case(path, "nine\n", "", false, tld_atomic_file_commit_synced,
+	            "never synced, committed as synced");
+	glob_t left;
+	char pat[600];
+	snprintf(pat, sizeof(pat), "%s.tmp.*", path);
+	is_int(GLOB_NOMATCH, glob(pat, 0, NULL, &left), "no temporary left");
 
 	/* what a rename would wrongly replace */
 	struct stat before, after;
