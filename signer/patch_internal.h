@@ -191,12 +191,14 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
                      uint32_t serial);
 
 /*!
- * \brief The side file of the patched version to out (sign_patch_side.c): its
- *        entries, the text index ix (nix blocks, text_size bytes) and the
- *        patch index; fills pc's kept_* figures.
- * \return TLD_OK, TLD_EAGAIN (the previous index is not as expected), TLD_EIO, TLD_ENOMEM
+ * \brief The side file of the patched version into fd, a new empty file, at
+ *        its offsets (sign_patch_side.c: its pieces at once, pwrite(); fd's
+ *        position untouched): its entries, the text index ix (nix blocks,
+ *        text_size bytes) and the patch index; fills pc's kept_* figures.
+ *        Complete only on TLD_OK; on failure the caller discards the file.
+ * \return TLD_OK, TLD_EAGAIN (the previous index is not as expected), TLD_EIO, TLD_ENOSPC, ..., TLD_ENOMEM
  */
-int sign_patch_side_write(struct sign_run *run, struct sign_patch *pc, FILE *out, uint32_t serial,
+int sign_patch_side_write(struct sign_run *run, struct sign_patch *pc, int fd, uint32_t serial,
                           const struct signer_sigfile_block *ix, size_t nix, uint64_t text_size);
 
 /*!

@@ -36,7 +36,6 @@
  * with that identity, and hashes the file itself otherwise.  Hashing is an
  * optimisation: when it fails, no digest is handed on.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -52,6 +51,7 @@
 #include "common/error.h"
 #include "common/file_ident.h"
 #include "common/log.h"
+#include "common/pwrite_stream.h"
 #include "signer/grow.h"
 #include "signer/patch_internal.h"
 #include "signer/rrsig.h"
@@ -109,27 +109,10 @@ struct text_out {
 	bool stopped;                         /* hash holds a prefix of the text: a piece was not added */
 };
 
-static int pwrite_all(int fd, const char *p, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t w = pwrite(fd, p, len, (off_t)off);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return w < 0 ? tld_errno(errno) : TLD_EIO; /* a full disk is told as such */
-		}
-		p += w;
-		len -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return TLD_OK;
-}
-
 /* Writes what the buffer holds, and starts the writeback of what is written once a chunk is. */
 static int out_flush(struct text_out *o)
 {
-	int ret = o->blen > 0 ? pwrite_all(o->fd, o->buf, o->blen, o->bpos) : TLD_OK;
+	int ret = o->blen > 0 ? tld_pwrite_all(o->fd, o->buf, o->blen, o->bpos) : TLD_OK;
 	o->bpos += o->blen;
 	o->blen = 0;
 	if (ret == TLD_OK && o->bpos - o->flushed >= WRITEBACK_CHUNK) {
@@ -162,7 +145,7 @@ static int out_put(struct text_out *o, const char *p, size_t len)
 		ret = out_flush(o);
 	}
 	if (ret == TLD_OK && n >= o->cap) { /* as it is */
-		ret = pwrite_all(o->fd, q, n, at);
+		ret = tld_pwrite_all(o->fd, q, n, at);
 		o->bpos = at + n;
 		return ret == TLD_OK ? out_flush(o) : ret;
 	}
@@ -356,8 +339,8 @@ static void *side_thread(void *arg)
 	double t0 = tld_mono_seconds();
 	j->ret = tld_atomic_file_open(j->path, 0644, &j->af);
 	if (j->ret == TLD_OK) {
-		FILE *f = tld_atomic_file_stream(j->af);
-		j->ret = sign_patch_side_write(j->sp->run, j->sp->pc, f, j->serial, j->ix, j->nix, j->size);
+		FILE *f = tld_atomic_file_stream(j->af); /* written at offsets: the stream is left empty */
+		j->ret = sign_patch_side_write(j->sp->run, j->sp->pc, fileno(f), j->serial, j->ix, j->nix, j->size);
 		if (j->ret == TLD_OK && (fflush(f) != 0 || fdatasync(fileno(f)) != 0)) {
 			j->ret = TLD_EIO; /* the commit's fsync then finds nothing to wait for */
 		}
