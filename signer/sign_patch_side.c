@@ -10,13 +10,16 @@
  * with the replaced names appended.
  *
  * The file is written in three pieces at once, each at its offset from a
- * stream of its own (common/pwrite_stream.h) on the one descriptor: the
- * header, entries and signatures on the caller's thread, the text index and
- * the patch index (made there) each on a thread of its own (here, one after
- * the other, when none can be had): a third of the bytes each, so that the
- * side file -- the tail of the write, sign_patch_write.c -- takes a share of
- * both cores beside the text's two halves rather than one thread's.  The
- * layout is known before any is written: the entries' bytes from
+ * stream of its own (common/pwrite_stream.h) on the one descriptor, a third
+ * of the bytes each, so that the side file -- the tail of the write,
+ * sign_patch_write.c -- takes a share of both cores beside the text's two
+ * halves rather than one thread's; and it is begun before the text's index
+ * is made (sign_patch_side_text): the header, entries and signatures are
+ * written on a thread of their own as soon as the entries are known, while
+ * the caller's thread makes the patch index; the text index (on a thread of
+ * its own) and the patch index (here) once the text's index came.  Without
+ * threads the pieces are written here one after the other.  The layout is
+ * known before any is written: the entries' bytes from
  * signer_sigfile_prepare() (which makes the items as signer_sigfile_write()
  * would: it then finds them so), the text index's from its block count, and
  * each piece's end is checked against the next one's start (TLD_EAGAIN, a
@@ -345,6 +348,33 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 	return TLD_OK;
 }
 
+void sign_patch_side_text_give(struct sign_patch_side_text *t, int ret, const struct signer_sigfile_block *ix,
+                               size_t nix, uint64_t size)
+{
+	pthread_mutex_lock(&t->mu);
+	if (!t->given) {
+		t->ret = ret;
+		t->ix = ix;
+		t->nix = nix;
+		t->size = size;
+		t->given = true;
+		pthread_cond_broadcast(&t->cv);
+	}
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Waits for the text index: TLD_OK when it came. */
+static int text_wait(struct sign_patch_side_text *t)
+{
+	pthread_mutex_lock(&t->mu);
+	while (!t->given) {
+		pthread_cond_wait(&t->cv, &t->mu);
+	}
+	int ret = t->ret;
+	pthread_mutex_unlock(&t->mu);
+	return ret;
+}
+
 /*
  * One piece of the side file (see the top of the file): its bytes written at
  * their offset from a stream of its own, on a thread of its own or on the
@@ -356,9 +386,7 @@ struct piece {
 	struct side *s;
 	struct pindex *px;
 	uint32_t serial;
-	const struct signer_sigfile_block *ix;
-	size_t nix;
-	uint64_t text_size;
+	const struct sign_patch_side_text *tx;
 	int (*write)(struct piece *p, FILE *out);
 	int fd;
 	uint64_t at, end;                     /* its offsets: end set by write() when not known before */
@@ -425,19 +453,15 @@ static int write_sigs(struct piece *p, FILE *out)
 /* The text index. */
 static int write_text(struct piece *p, FILE *out)
 {
-	return signer_sigfile_write_text(out, p->text_size, p->ix, p->nix);
+	return signer_sigfile_write_text(out, p->tx->size, p->tx->ix, p->tx->nix);
 }
 
-/* The patch index, made here. */
+/* The patch index (made by make_pindex()). */
 static int write_pindex(struct piece *p, FILE *out)
 {
 	struct side_src *sp = p->sp;
 	const struct sign_run *run = sp->run;
-	struct pindex *px = p->px;
-	int ret = make_pindex(sp, px);
-	if (ret != TLD_OK) {
-		return ret;
-	}
+	const struct pindex *px = p->px;
 	struct signer_sigfile_patch hdr = { .now = run->o->now, .nchain = sp->pc->nchain, .nslots = px->nslots,
 	                                    .names_len = px->names_len, .flags = SIGNER_SIGFILE_PATCHED };
 	memcpy(hdr.keys_digest, run->keys_digest, sizeof(hdr.keys_digest));
@@ -448,45 +472,53 @@ static int write_pindex(struct piece *p, FILE *out)
 }
 
 int sign_patch_side_write(struct sign_run *run, struct sign_patch *pc, int fd, uint32_t serial,
-                          const struct signer_sigfile_block *ix, size_t nix, uint64_t text_size)
+                          struct sign_patch_side_text *tx)
 {
 	struct side_src src = { .run = run, .pc = pc, .sf = pc->sf };
 	struct side s = { 0 };
 	struct pindex px = { 0 };
-	double c0 = tld_thread_cpu_seconds(), t0 = tld_mono_seconds();
+	double c0 = tld_thread_cpu_seconds(), t0 = tld_mono_seconds(), waited = 0;
 	int ret = slots_going(&src);
 	double c1 = tld_thread_cpu_seconds();
 	if (ret == TLD_OK) {
 		ret = side_entries(&src, &s);
 	}
-	double c2 = tld_thread_cpu_seconds();
-	struct piece base = { .sp = &src, .s = &s, .px = &px, .serial = serial, .ix = ix, .nix = nix,
-	                      .text_size = text_size, .fd = fd };
+	double c2 = tld_thread_cpu_seconds(), c3 = c2;
+	struct piece base = { .sp = &src, .s = &s, .px = &px, .serial = serial, .tx = tx, .fd = fd, .ret = TLD_OK };
 	struct piece sigs = base, text = base, patch = base;
 	if (ret == TLD_OK) {
-		/* the layout: the entries' bytes known, the indexes written after them at once */
+		/* the entries' bytes known: they are written while the rest is made */
 		sigs.what = "signatures";
 		sigs.write = write_sigs;
 		sigs.at = 0;
 		sigs.end = signer_sigfile_prepare(s.items, &s.nitems, side_sig, &s);
-		text.what = "text index";
-		text.write = write_text;
-		text.at = sigs.end;
-		text.end = text.at + signer_sigfile_text_bytes(nix);
-		patch.what = "patch index";
-		patch.write = write_pindex;
-		patch.at = text.end;
-		piece_start(&text);
-		piece_start(&patch);
-		piece_main(&sigs);
-		piece_join(&text);
-		piece_join(&patch);
-		ret = sigs.ret != TLD_OK ? sigs.ret : text.ret != TLD_OK ? text.ret : patch.ret;
+		piece_start(&sigs);
+		ret = make_pindex(&src, &px);
+		c3 = tld_thread_cpu_seconds();
+		double w0 = tld_mono_seconds();
+		if (ret == TLD_OK) {
+			ret = text_wait(tx); /* the text's index: the indexes' offsets and the text piece's bytes */
+		}
+		waited = tld_mono_seconds() - w0;
+		if (ret == TLD_OK) {
+			text.what = "text index";
+			text.write = write_text;
+			text.at = sigs.end;
+			text.end = text.at + signer_sigfile_text_bytes(tx->nix);
+			patch.what = "patch index";
+			patch.write = write_pindex;
+			patch.at = text.end;
+			piece_start(&text);
+			piece_main(&patch);
+			piece_join(&text);
+		}
+		piece_join(&sigs);
+		ret = ret != TLD_OK ? ret : sigs.ret != TLD_OK ? sigs.ret : text.ret != TLD_OK ? text.ret : patch.ret;
 	}
-	tld_debug("signing: patch: side file in %.3f s: CPU s slots going %.3f, entries %.3f; its pieces written at once "
-	          "(CPU s, threads of their own but the first): signatures %.3f, text index %.3f, patch index made and "
-	          "written %.3f",
-	          tld_mono_seconds() - t0, c1 - c0, c2 - c1, sigs.cpu, text.cpu, patch.cpu);
+	tld_debug("signing: patch: side file in %.3f s (%.3f s of it waiting for the text's index): CPU s slots going "
+	          "%.3f, entries %.3f, patch index %.3f; its pieces written at once (CPU s, the first two on threads of "
+	          "their own): signatures %.3f, text index %.3f, patch index %.3f",
+	          tld_mono_seconds() - t0, waited, c1 - c0, c2 - c1, c3 - c2, sigs.cpu, text.cpu, patch.cpu);
 	free(src.goes);
 	free(s.sigs);
 	free(s.items);

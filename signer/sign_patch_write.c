@@ -40,6 +40,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,7 @@ struct side_job {
 	const struct signer_sigfile_block *ix;
 	size_t nix;
 	uint64_t size;
+	struct sign_patch_side_text tx;       /* ix, nix and size handed to the side file when made */
 	tld_atomic_file_t *af;
 	int ret;
 	double seconds, hash_seconds;
@@ -333,6 +335,30 @@ static void hash_text(struct side_job *j, const atomic_bool *stop)
 	tld_text_stream_free(&hs);
 }
 
+/*
+ * The calling thread (one that ends when its hashing does) at the lowest
+ * priority: the hashing takes only what the writers leave of the cores.
+ * Only a hint: it changes no byte, and its failure changes nothing else.
+ */
+static void lowest_priority(void)
+{
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+}
+
+/* The text's writer's hashing, on a thread of its own at the lowest priority. */
+struct low_hash {
+	struct side_job *j;
+	const atomic_bool *stop;
+};
+
+static void *low_hash_main(void *arg)
+{
+	struct low_hash *h = arg;
+	lowest_priority();
+	hash_text(h->j, h->stop);
+	return NULL;
+}
+
 static void *side_thread(void *arg)
 {
 	struct side_job *j = arg;
@@ -340,7 +366,7 @@ static void *side_thread(void *arg)
 	j->ret = tld_atomic_file_open(j->path, 0644, &j->af);
 	if (j->ret == TLD_OK) {
 		FILE *f = tld_atomic_file_stream(j->af); /* written at offsets: the stream is left empty */
-		j->ret = sign_patch_side_write(j->sp->run, j->sp->pc, fileno(f), j->serial, j->ix, j->nix, j->size);
+		j->ret = sign_patch_side_write(j->sp->run, j->sp->pc, fileno(f), j->serial, &j->tx);
 		if (j->ret == TLD_OK && (fflush(f) != 0 || fdatasync(fileno(f)) != 0)) {
 			j->ret = TLD_EIO; /* the commit's fsync then finds nothing to wait for */
 		}
@@ -349,6 +375,7 @@ static void *side_thread(void *arg)
 	j->seconds = t1 - t0;
 	int none = 0;
 	if (j->ret == TLD_OK && j->hash && !atomic_load(&j->stop) && atomic_compare_exchange_strong(&j->hasher, &none, 1)) {
+		lowest_priority(); /* this thread ends with it */
 		hash_text(j, &j->stop); /* the text is still being written: until it is */
 		j->hash_seconds = tld_mono_seconds() - t1;
 	}
@@ -376,7 +403,18 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 	if (snprintf(side, sizeof(side), "%s%s", path, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
 		return TLD_EINVAL;
 	}
+	/*
+	 * the side file begun first, on a thread of its own (sign_patch_side.c: what it needs of the text, the
+	 * index the side file holds, waits for it), then the run's blocks formatted, the plan checked against
+	 * them and the text index made (the plan's, the run's blocks put in) and handed on; then the text
+	 * beside the side file
+	 */
 	double t0 = tld_mono_seconds(), waited = 0;
+	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK, .stop = false,
+	                       .side_done = false, .hasher = 0, .tx = SIGN_PATCH_SIDE_TEXT_INIT };
+	sj.hash = hash_mode() != HASH_NONE;
+	pthread_t tid;
+	bool threaded = pthread_create(&tid, NULL, side_thread, &sj) == 0;
 	int ret = sign_write_text_memory(run, &sp.mtext, &sp.mlen, &sp.mb, &sp.nmb);
 	double t1 = tld_mono_seconds();
 	if (ret == TLD_OK) {
@@ -391,26 +429,20 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 	if (ret == TLD_OK) {
 		ret = block_offsets(&sp);
 	}
-	/* the index first (the side file holds it: the plan's, the run's blocks put in), then the side file beside the text */
-	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK, .stop = false,
-	                       .side_done = false, .hasher = 0 };
 	struct stat written = { 0 };
 	tld_atomic_file_t *af = NULL;
-	pthread_t tid;
-	bool threaded = false;
 	if (ret == TLD_OK) {
 		sign_patch_plan_fill(&pl->plan, sp.mb, &sj.size);
 		sj.ix = pl->plan.ix;
 		sj.nix = pl->plan.nix;
 	}
+	sign_patch_side_text_give(&sj.tx, ret, sj.ix, sj.nix, sj.size); /* or why none comes: the side file gives up */
 	double t2 = tld_mono_seconds(), write_cpu = 0;
+	if (!threaded && ret == TLD_OK) {
+		sj.hash = false; /* on the critical path it would only move the publish's work */
+		side_thread(&sj); /* here, the text index given */
+	}
 	if (ret == TLD_OK) {
-		sj.hash = hash_mode() != HASH_NONE;
-		threaded = pthread_create(&tid, NULL, side_thread, &sj) == 0;
-		if (!threaded) {
-			sj.hash = false; /* on the critical path it would only move the publish's work */
-			side_thread(&sj);
-		}
 		ret = tld_atomic_file_open(path, 0644, &af);
 	}
 	if (ret == TLD_OK) {
@@ -431,14 +463,28 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		atomic_store(&sj.stop, true); /* the text is written: the side thread's hashing is not waited for */
 	}
 	int none = 0;
+	struct low_hash lh = { .j = &sj, .stop = hash_mode() == HASH_WHOLE ? &never : &sj.side_done };
+	pthread_t hash_tid;
+	bool hashing = false;
 	if (ret == TLD_OK && threaded && sj.hash && !atomic_load(&sj.side_done) &&
 	    atomic_compare_exchange_strong(&sj.hasher, &none, 2)) {
-		/* the side file is still being written (its disk): the text hashed meanwhile, until it is */
-		hash_text(&sj, hash_mode() == HASH_WHOLE ? &never : &sj.side_done);
-		sj.hash_seconds = tld_mono_seconds() - t3;
+		/*
+		 * the side file is still being written: the text hashed meanwhile, until it is, on a thread at the
+		 * lowest priority (the side file's pieces first); here when none can be had
+		 */
+		hashing = pthread_create(&hash_tid, NULL, low_hash_main, &lh) == 0;
+		if (!hashing) {
+			hash_text(&sj, lh.stop);
+		}
 	}
 	if (threaded) {
 		pthread_join(tid, NULL);
+	}
+	if (hashing) {
+		pthread_join(hash_tid, NULL);
+	}
+	if (sj.hasher == 2) {
+		sj.hash_seconds = tld_mono_seconds() - t3;
 	}
 	double t4 = tld_mono_seconds();
 	if (ret == TLD_OK && sj.ret != TLD_OK) {
