@@ -8,9 +8,6 @@
 
 #include "common/error.h"
 
-/* Each stream's buffer: the pieces given to it are gathered and handed on this much at a time. */
-#define STREAM_BUFFER (1u << 20)
-
 int tld_pwrite_all(int fd, const void *p, size_t len, uint64_t off)
 {
 	const char *c = p;
@@ -59,7 +56,7 @@ int tld_pwrite_stream_open(struct tld_pwrite_stream *s, int fd, uint64_t off)
 	if (s->f == NULL) {
 		return TLD_ENOMEM;
 	}
-	(void)setvbuf(s->f, NULL, _IOFBF, STREAM_BUFFER); /* the default buffer otherwise (a hint) */
+	(void)setvbuf(s->f, NULL, _IONBF, 0); /* each write handed on as it is (else the default buffer: a hint) */
 	return TLD_OK;
 }
 

@@ -31,7 +31,8 @@ int tld_pwrite_all(int fd, const void *p, size_t len, uint64_t off);
 
 /*! A stream writing at offsets; the caller's memory, from tld_pwrite_stream_open() to _close(). */
 struct tld_pwrite_stream {
-	FILE *f;                 /*!< what to write to (fully buffered) */
+	FILE *f;                 /*!< what to write to: unbuffered, each fwrite() one pwrite() (its
+	                              writers gather small pieces themselves: signer/sigfile.c) */
 	int fd;
 	uint64_t pos;            /*!< offset of the next byte the stream hands on */
 	uint64_t synced;         /*!< writeback started up to here (from the start offset) */
