@@ -151,16 +151,6 @@ static bool write_pieces(const char *path, const struct case_ *c, uint64_t *sigs
 	return good && te == patch_at && se == text_at && pe > patch_at;
 }
 
-static bool same_files(const char *a, const char *b)
-{
-	size_t la = 0, lb = 0;
-	char *x = tap_read_file(a, &la), *y = tap_read_file(b, &lb);
-	bool same = x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0;
-	free(x);
-	free(y);
-	return same;
-}
-
 static void test_equal(void)
 {
 	int cases = 0, equal = 0, openable = 0, opened = 0;
@@ -177,7 +167,7 @@ static void test_equal(void)
 					uint64_t sigs_end = 0;
 					bool w = write_whole(a, &c), q = write_pieces(p, &c, &sigs_end);
 					cases++;
-					if (w && q && same_files(a, p)) {
+					if (w && q && tap_same_files(a, p)) {
 						equal++;
 					} else {
 						diag("%zu items, %zu blocks, %zu bytes of names, dup %d: whole %d, pieces %d, differ",
