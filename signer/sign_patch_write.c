@@ -14,14 +14,19 @@
  * TLD_EAGAIN before anything is written.
  *
  * The text is written in two halves at their offsets, the second on a
- * thread of its own (write_halves()); the side file (sign_patch_side.c) on
- * a thread beside them, from the text index made first; both files are
- * committed as sign_write() commits (the side file first: it names the
- * text's size and serial).
+ * thread of its own (write_halves()); the side file (sign_patch_side.c, in
+ * pieces of its own at once) on a thread begun before anything else --
+ * its entries and patch index need only the run's signatures -- and handed
+ * the text index once it is made (sign_patch_side_text; or, when the text
+ * cannot be written, the reason, and it gives up); both files are committed
+ * as sign_write() commits (the side file first: it names the text's size
+ * and serial), each into its temporary file, made durable and renamed only
+ * when both were written whole.
  *
  * Whichever of the two is done first -- the side file's thread or the text's
  * writer -- then makes the text's SHA-256 and check (common/textcheck.h)
- * while it waits for the other, for the publish preparation, which would
+ * while it waits for the other (at the lowest priority, on a thread that
+ * ends with it: the other's writers come first), for the publish preparation, which would
  * otherwise read the file again for them, when a core is busy verifying:
  * from the very pieces the text is written from, in the same order (a
  * third walk of the one plan, checked to come to the same block count and
