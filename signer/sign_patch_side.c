@@ -9,16 +9,19 @@
  * record of the chain, in the chain's order), its names the previous index's
  * with the replaced names appended.
  *
- * The file is written in three pieces at once, each at its offset from a
- * stream of its own (common/pwrite_stream.h) on the one descriptor, a third
- * of the bytes each, so that the side file -- the tail of the write,
- * sign_patch_write.c -- takes a share of both cores beside the text's two
- * halves rather than one thread's; and it is begun before the text's index
+ * The file is written in three pieces of about a third of its bytes, each
+ * at its offset from a stream of its own (common/pwrite_stream.h) on the
+ * one descriptor, two threads at once, so that the side file -- the tail of
+ * the write, sign_patch_write.c -- gathers its signatures while its patch
+ * index is made, on both cores beside the text's two halves rather than one
+ * thread's; and it is begun before the text's index
  * is made (sign_patch_side_text): the header, entries and signatures are
  * written on a thread of their own as soon as the entries are known, while
- * the caller's thread makes the patch index; the text index (on a thread of
- * its own) and the patch index (here) once the text's index came.  Without
- * threads the pieces are written here one after the other.  The layout is
+ * the caller's thread makes the patch index; the patch index and the text
+ * index are written here once the text's index came (not on threads of
+ * their own: the kernel copies into one file one write at a time, under
+ * its inode's lock, and a second writer waiting for it spins).  Without
+ * a thread the pieces are written here one after the other.  The layout is
  * known before any is written: the entries' bytes from
  * signer_sigfile_prepare() (which makes the items as signer_sigfile_write()
  * would: it then finds them so), the text index's from its block count, and
@@ -508,16 +511,15 @@ int sign_patch_side_write(struct sign_run *run, struct sign_patch *pc, int fd, u
 			patch.what = "patch index";
 			patch.write = write_pindex;
 			patch.at = text.end;
-			piece_start(&text);
 			piece_main(&patch);
-			piece_join(&text);
+			piece_main(&text); /* here too: writes into one file wait for each other (its inode's lock) */
 		}
 		piece_join(&sigs);
 		ret = ret != TLD_OK ? ret : sigs.ret != TLD_OK ? sigs.ret : text.ret != TLD_OK ? text.ret : patch.ret;
 	}
 	tld_debug("signing: patch: side file in %.3f s (%.3f s of it waiting for the text's index): CPU s slots going "
-	          "%.3f, entries %.3f, patch index %.3f; its pieces written at once (CPU s, the first two on threads of "
-	          "their own): signatures %.3f, text index %.3f, patch index %.3f",
+	          "%.3f, entries %.3f, patch index %.3f; its pieces written at once (CPU s, the first on a thread of its "
+	          "own): signatures %.3f, text index %.3f, patch index %.3f",
 	          tld_mono_seconds() - t0, waited, c1 - c0, c2 - c1, c3 - c2, sigs.cpu, text.cpu, patch.cpu);
 	free(src.goes);
 	free(s.sigs);
