@@ -2,7 +2,8 @@
 /*
  * signer_patch_file() (signer/patch.h): which names the patch replaces and
  * the NSEC3 chain after it, the replaced names' records as a zone of their
- * own, then signed by sign.c and written by sign_patch_write.c.
+ * own (patch_zone.c: parsed ahead beside the rest), then signed by sign.c
+ * and written by sign_patch_write.c.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -22,12 +23,8 @@
 #include "signer/patch_internal.h"
 #include "signer/rrsig.h"
 #include "signer/textout.h"
-#include "signer/rrtype.h"
 #include "signer/sign_internal.h"
 #include "signer/zparse.h"
-
-#define CLASS_IN 1
-#define TTL_MAX 2147483647u /* RFC 2181 8, as the zone file parser */
 
 /* -- the driver -- */
 
@@ -439,50 +436,6 @@ static int take_changes(struct driver *d, const struct signer_owner_change *ch, 
 	return TLD_OK;
 }
 
-/* One record of a replaced name's lines into the zone (what the full path's fill takes and drops). */
-static int add_record(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
-                      const uint8_t *rdata, uint16_t rdlen, uint32_t line)
-{
-	struct signer_zone *z = ctx;
-	if (rclass != CLASS_IN || ttl > TTL_MAX) {
-		return TLD_EPARSE;
-	}
-	if (signer_rrtype_made_by_signer(type)) {
-		return TLD_OK;
-	}
-	return signer_zone_add(z, owner, type, ttl, rdata, rdlen, line);
-}
-
-/* The replaced names' records: a zone of their own (not built), their groups parsed by one parser. */
-static int make_zone(const struct driver *d, struct signer_zone **out)
-{
-	struct signer_zone *z = NULL;
-	struct signer_zparse_span *spans = malloc((d->nr ? d->nr : 1) * sizeof(*spans));
-	size_t nspans = 0;
-	int ret = spans == NULL ? TLD_ENOMEM : signer_zone_new(d->origin, d->o->source, &z);
-	for (size_t i = 0; i < d->nr && ret == TLD_OK; i++) {
-		if (d->r[i].len > 0) { /* (an empty non-terminal: the build makes it) */
-			spans[nspans++] = (struct signer_zparse_span){ .off = d->r[i].off, .len = d->r[i].len };
-		}
-	}
-	if (ret == TLD_OK) {
-		struct signer_zparse_slice sl = { .first_line = 0, .fresh = true, .quiet = true };
-		ret = signer_zparse_slices(d->o->source, d->o->new_text, spans, nspans, d->origin, &sl, add_record, z);
-		if (ret == TLD_OK && sl.origin_changed) {
-			ret = TLD_EPARSE;
-		}
-	}
-	free(spans);
-	if (ret != TLD_OK) {
-		signer_zone_free(z);
-		return ret == TLD_EPARSE || ret == TLD_EINVAL
-		               ? patch_fall_back("a changed name's records are not as the full path takes them")
-		               : ret;
-	}
-	*out = z;
-	return TLD_OK;
-}
-
 static int patch(struct driver *d, struct signer_sign_stats *stats)
 {
 	const struct signer_patch_opts *o = d->o;
@@ -518,6 +471,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 		return ret;
 	}
 	double t1 = tld_mono_seconds(), c1 = tld_thread_cpu_seconds();
+	patch_zone_ahead_start(o->source, o->new_text, d->origin, ch, nch, &d->ahead); /* beside what follows */
 	ret = patch_replace_name(d, d->origin, d->origin_len); /* the SOA serial changes */
 	if (ret == TLD_OK) {
 		ret = take_changes(d, ch, nch);
@@ -533,7 +487,9 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	}
 	double t3 = tld_mono_seconds(), c3 = tld_thread_cpu_seconds();
 	if (ret == TLD_OK) {
-		ret = make_zone(d, &d->zone);
+		ret = patch_make_zone(d, d->ahead, &d->zone);
+		patch_zone_ahead_end(d->ahead); /* its records are in the zone now */
+		d->ahead = NULL;
 	}
 	if (ret != TLD_OK) {
 		return ret;
@@ -570,6 +526,7 @@ int signer_patch_file(const struct signer_patch_opts *o, struct signer_sign_stat
 	d.n3p.salt_len = o->policy->denial.salt_len;
 	memcpy(d.n3p.salt, o->policy->denial.salt, d.n3p.salt_len);
 	int ret = patch(&d, stats);
+	patch_zone_ahead_end(d.ahead);
 	signer_zone_free(d.zone);
 	signer_sigfile_close(d.pc.sf);
 	if (d.map != NULL) {
