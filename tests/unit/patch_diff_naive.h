@@ -193,23 +193,12 @@ static inline const char *patch_diff_split_at(const char *old_text, size_t old_l
 	return verdict;
 }
 
-/* patch_diff_split_at() at every line start of a short new text, at 16 places of a longer one. */
+/* patch_diff_split_at() at 2 places of the new text (a third, two thirds). */
 static inline const char *patch_diff_split_check(const char *old_text, size_t old_len, const char *new_text,
                                                  size_t new_len, size_t max)
 {
-	const char *verdict = NULL;
-	if (new_len <= 2048) {
-		for (size_t at = 0; at < new_len && verdict == NULL; at++) {
-			if (at == 0 || new_text[at - 1] == '\n') {
-				verdict = patch_diff_split_at(old_text, old_len, new_text, new_len, max, at);
-			}
-		}
-	} else {
-		for (size_t k = 0; k < 16 && verdict == NULL; k++) {
-			verdict = patch_diff_split_at(old_text, old_len, new_text, new_len, max, new_len / 16 * k);
-		}
-	}
-	return verdict;
+	const char *verdict = patch_diff_split_at(old_text, old_len, new_text, new_len, max, new_len / 3);
+	return verdict != NULL ? verdict : patch_diff_split_at(old_text, old_len, new_text, new_len, max, new_len / 3 * 2);
 }
 
 /*

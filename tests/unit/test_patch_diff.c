@@ -8,7 +8,8 @@
  * hits and misses.  Then a differential check against the plain way
  * (tests/unit/patch_diff_naive.h) on random texts, large enough to cross
  * the diff's memcmp() chunks, valid and corrupted; each diff also split
- * in two halves anywhere (signer_text_diff_at()) against one pass, and the
+ * in two halves (signer_text_diff_at()) against one pass -- the short
+ * fixed texts' at every line start, the others' at two places -- and the
  * split's own cases: changes at the split point, none to be found, the
  * limit and malformed lines in either half.
  */
@@ -42,7 +43,7 @@ static char *copy_text(const char *s, size_t *len)
 	return c;
 }
 
-/* Runs the diff; also holds it against the plain way. */
+/* Runs the diff; also holds it against the plain way, and a short text split at every line against one pass. */
 static int diff(const char *o, const char *n, size_t max, struct signer_owner_change **v, size_t *cnt,
                 const char **why)
 {
@@ -53,6 +54,9 @@ static int diff(const char *o, const char *n, size_t max, struct signer_owner_ch
 	*why = NULL;
 	int err = signer_text_diff(a, ol, b, nl, max, v, cnt, why);
 	const char *check = patch_diff_check(a, ol, b, nl, max, &nc);
+	for (size_t at = 1; at < nl && nl <= 4096 && check == NULL; at++) { /* split at every line of a short text */
+		check = b[at - 1] == '\n' ? patch_diff_split_at(a, ol, b, nl, max, at) : NULL;
+	}
 	if (check != NULL) {
 		diag("against the plain way: %s", check);
 		err = TLD_EIO;
