@@ -101,6 +101,8 @@ static bool is_delegation_in(const char *text, size_t len, const uint8_t *name, 
 struct change_facts {
 	bool ns_old;               /* its old group has an NS record (CHANGED) */
 	bool ns_new, ds_new;       /* its new group has an NS, a DS record (ADDED, CHANGED) */
+	bool deleg_old, deleg_new; /* two or more labels below the apex: the name one label below the apex above
+	                              it is a delegation in the old text (CHANGED, REMOVED), in the new (ADDED, CHANGED) */
 	int hash_ret;              /* signer_nsec3_hash() of its owner (ADDED, CHANGED) ... */
 	uint8_t hash[SIGNER_NSEC3_HASH_LEN]; /* ... and the hash */
 };
@@ -123,6 +125,13 @@ static void *facts_main(void *arg)
 		memset(f, 0, sizeof(*f));
 		if (c->kind == SIGNER_OWNER_CHANGED) {
 			f->ns_old = group_has_type(o->old_text, c->old_off, c->old_len, "NS");
+		}
+		if (signer_dname_is_sub(c->owner, j->d->origin) &&
+		    signer_dname_labels(c->owner) >= j->d->origin_labels + 2) {
+			size_t tl = 0;
+			const uint8_t *top = patch_top_label_name(j->d, c->owner, &tl);
+			f->deleg_old = c->kind != SIGNER_OWNER_ADDED && is_delegation_in(o->old_text, o->old_len, top, tl);
+			f->deleg_new = c->kind != SIGNER_OWNER_REMOVED && is_delegation_in(o->new_text, o->new_len, top, tl);
 		}
 		if (c->kind != SIGNER_OWNER_REMOVED) {
 			f->ns_new = group_has_type(o->new_text, c->new_off, c->new_len, "NS");
@@ -454,7 +463,6 @@ bool patch_in_deep_subtree(const struct driver *d, const uint8_t *name)
  */
 static int take_changes(struct driver *d, const struct signer_owner_change *ch, const struct change_facts *f, size_t n)
 {
-	const struct signer_patch_opts *o = d->o;
 	for (size_t i = 0; i < n; i++) {
 		const struct signer_owner_change *c = &ch[i];
 		if (c->owner_len == d->origin_len && memcmp(c->owner, d->origin, d->origin_len) == 0) {
@@ -482,8 +490,7 @@ static int take_changes(struct driver *d, const struct signer_owner_change *ch, 
 		if (depth >= 2) { /* glue: below a delegation one label below the apex, before and after */
 			size_t tl = 0;
 			const uint8_t *top = patch_top_label_name(d, c->owner, &tl);
-			if ((present && !is_delegation_in(o->new_text, o->new_len, top, tl)) ||
-			    (was && !is_delegation_in(o->old_text, o->old_len, top, tl))) {
+			if ((present && !f[i].deleg_new) || (was && !f[i].deleg_old)) {
 				return patch_fall_back("a changed name two or more labels below the apex is not glue of a "
 				                 "delegation");
 			}
