@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "signer/dname.h"
@@ -17,6 +19,14 @@
 #define CLASS_IN 1
 #define TTL_MAX 2147483647u /* RFC 2181 8, as the zone file parser */
 #define AHEAD_SLACK (1u << 20) /* bytes of the records' mapping beyond four times their groups' text */
+/*
+ * The thread's nice value: its work waits until the zone is made, while the
+ * halves the driver runs on both cores meanwhile (change facts, the chain's
+ * lookups) are waited for at once: they take the second core first (at 1M
+ * the chain planned in 0.025-0.037 s instead of 0.036-0.072, the whole
+ * planning 0.13-0.16 s instead of 0.16-0.20).
+ */
+#define AHEAD_NICE 5
 
 /* One record parsed ahead, in the buffer: this, then its owner (owner_len bytes), then its RDATA. */
 struct rec {
@@ -68,6 +78,7 @@ static int keep_record(void *ctx, const uint8_t *owner, uint16_t type, uint16_t 
 static void *ahead_main(void *arg)
 {
 	struct patch_zone_ahead *a = arg;
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), AHEAD_NICE); /* a hint: only the speed depends on it */
 	struct signer_zparser *zp = NULL;
 	a->ret = signer_zparser_new(&zp);
 	for (size_t i = 0; i < a->ng && a->ret == TLD_OK; i++) {

@@ -21,7 +21,9 @@
  * parse would have given it, after its records and before the next group:
  * the zone, and the first error with it, are those of parsing every group
  * then.  Should the thread not start or run out of memory, every group is
- * parsed then.  TLDSIGN_SIGN_PATCH_AHEAD=0 in the environment parses
+ * parsed then.  The thread runs at nice 5: the driver's own halves on
+ * both cores are waited for at once, its parse only when the zone is made.
+ * TLDSIGN_SIGN_PATCH_AHEAD=0 in the environment parses
  * nothing ahead (tests compare the two ways).
  */
 #pragma once
