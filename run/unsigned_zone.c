@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -276,7 +277,14 @@ struct tld_run_unsigned_job {
 	char hex[65];
 	double seconds;             /*!< wall time */
 	double cpu_seconds;         /*!< CPU time of the writing thread */
+	bool yields;                /*!< its thread runs at JOB_YIELD_NICE (tld_run_unsigned_write_mapped()) */
 };
+
+/*
+ * The nice value of the job beside a patch (run/unsigned.h): its hashing
+ * yields the core to the patch's own threads while they run.
+ */
+#define JOB_YIELD_NICE 19
 
 /*
  * The zone formatted on both cores into a new temporary file beside path,
@@ -341,6 +349,16 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
+/* job_main() on a thread of its own, which yields when the job does (never the caller's thread). */
+static void *job_thread_main(void *arg)
+{
+	const struct tld_run_unsigned_job *j = arg;
+	if (j->yields) {
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), JOB_YIELD_NICE); /* a hint: only the speed depends on it */
+	}
+	return job_main(arg);
+}
+
 /* -- public API -- */
 
 int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char hex[65])
@@ -355,8 +373,8 @@ int tld_run_write_unsigned(const struct tld_zonegen *zg, const char *path, char 
 	return err;
 }
 
-/* Starts the job writing c (its text taken, success or not). */
-static int job_start(const struct content *c, const char *path, struct tld_run_unsigned_job **out)
+/* Starts the job writing c (its text taken, success or not); yields: see JOB_YIELD_NICE. */
+static int job_start(const struct content *c, const char *path, bool yields, struct tld_run_unsigned_job **out)
 {
 	struct tld_run_unsigned_job *j = calloc(1, sizeof(*j));
 	if (j == NULL) {
@@ -372,7 +390,8 @@ static int job_start(const struct content *c, const char *path, struct tld_run_u
 	}
 	j->content = *c;
 	j->path = path;
-	j->threaded = pthread_create(&j->thread, NULL, job_main, j) == 0;
+	j->yields = yields;
+	j->threaded = pthread_create(&j->thread, NULL, job_thread_main, j) == 0;
 	if (!j->threaded) {
 		job_main(j); /* no thread to be had: the same work, here */
 	}
@@ -384,14 +403,14 @@ int tld_run_unsigned_start(const struct tld_zonegen *zg, struct tld_zonegen_text
                            const char *path, struct tld_run_unsigned_job **out)
 {
 	struct content c = { .zg = zg, .text = text };
-	return job_start(&c, path, out);
+	return job_start(&c, path, false, out);
 }
 
 int tld_run_unsigned_write_buffer(const char *text, size_t len, const char *path,
                                   struct tld_run_unsigned_job **out)
 {
 	struct content c = { .buf = text != NULL ? text : "", .len = text != NULL ? len : 0 };
-	return job_start(&c, path, out);
+	return job_start(&c, path, false, out);
 }
 
 int tld_run_unsigned_write_mapped(const struct tld_zonegen *zg, const char *path,
@@ -406,7 +425,7 @@ int tld_run_unsigned_write_mapped(const struct tld_zonegen *zg, const char *path
 	}
 	c.buf = map;
 	c.len = map_len;
-	if ((err = job_start(&c, path, out)) != TLD_OK) {
+	if ((err = job_start(&c, path, true, out)) != TLD_OK) {
 		(void)unlink(c.written); /* nothing left */
 		free(c.written);
 		munmap(map, map_len);

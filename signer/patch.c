@@ -2,7 +2,8 @@
 /*
  * signer_patch_file() (signer/patch.h): which names the patch replaces and
  * the NSEC3 chain after it, the replaced names' records as a zone of their
- * own, then signed by sign.c and written by sign_patch_write.c.
+ * own (patch_zone.c: parsed ahead beside the rest), then signed by sign.c
+ * and written by sign_patch_write.c.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/two_cores.h"
 #include "signer/grow.h"
 #include "signer/patch.h"
 #include "signer/patch_diff.h"
@@ -22,12 +24,8 @@
 #include "signer/patch_internal.h"
 #include "signer/rrsig.h"
 #include "signer/textout.h"
-#include "signer/rrtype.h"
 #include "signer/sign_internal.h"
 #include "signer/zparse.h"
-
-#define CLASS_IN 1
-#define TTL_MAX 2147483647u /* RFC 2181 8, as the zone file parser */
 
 /* -- the driver -- */
 
@@ -95,17 +93,82 @@ static bool is_delegation_in(const char *text, size_t len, const uint8_t *name, 
 }
 
 /*
+ * What take_changes() and add_replaced() ask of a changed owner's groups,
+ * asked of all changes at once on both cores (change_facts_all()): the
+ * same questions of the same bytes (the texts are read-only), so the same
+ * answers as asked one by one, in the same place.
+ */
+struct change_facts {
+	bool ns_old;               /* its old group has an NS record (CHANGED) */
+	bool ns_new, ds_new;       /* its new group has an NS, a DS record (ADDED, CHANGED) */
+	bool deleg_old, deleg_new; /* two or more labels below the apex: the name one label below the apex above
+	                              it is a delegation in the old text (CHANGED, REMOVED), in the new (ADDED, CHANGED) */
+	int hash_ret;              /* signer_nsec3_hash() of its owner (ADDED, CHANGED) ... */
+	uint8_t hash[SIGNER_NSEC3_HASH_LEN]; /* ... and the hash */
+};
+
+/* The facts of changes [from, to) (one core's half). */
+struct facts_job {
+	const struct driver *d;
+	const struct signer_owner_change *ch;
+	struct change_facts *f;
+	size_t from, to;
+};
+
+static void *facts_main(void *arg)
+{
+	const struct facts_job *j = arg;
+	const struct signer_patch_opts *o = j->d->o;
+	for (size_t i = j->from; i < j->to; i++) {
+		const struct signer_owner_change *c = &j->ch[i];
+		struct change_facts *f = &j->f[i];
+		memset(f, 0, sizeof(*f));
+		if (c->kind == SIGNER_OWNER_CHANGED) {
+			f->ns_old = group_has_type(o->old_text, c->old_off, c->old_len, "NS");
+		}
+		if (signer_dname_is_sub(c->owner, j->d->origin) &&
+		    signer_dname_labels(c->owner) >= j->d->origin_labels + 2) {
+			size_t tl = 0;
+			const uint8_t *top = patch_top_label_name(j->d, c->owner, &tl);
+			f->deleg_old = c->kind != SIGNER_OWNER_ADDED && is_delegation_in(o->old_text, o->old_len, top, tl);
+			f->deleg_new = c->kind != SIGNER_OWNER_REMOVED && is_delegation_in(o->new_text, o->new_len, top, tl);
+		}
+		if (c->kind != SIGNER_OWNER_REMOVED) {
+			f->ns_new = group_has_type(o->new_text, c->new_off, c->new_len, "NS");
+			f->ds_new = group_has_type(o->new_text, c->new_off, c->new_len, "DS");
+			f->hash_ret = signer_nsec3_hash(&j->d->n3p, c->owner, f->hash);
+		}
+	}
+	return NULL;
+}
+
+/* The facts of every change, in two halves on two cores.  \return TLD_OK, TLD_ENOMEM */
+static int change_facts_all(const struct driver *d, const struct signer_owner_change *ch, size_t n,
+                            struct change_facts **out)
+{
+	*out = malloc((n ? n : 1) * sizeof(**out));
+	if (*out == NULL) {
+		return TLD_ENOMEM;
+	}
+	struct facts_job j[2] = { { .d = d, .ch = ch, .f = *out, .from = 0, .to = n / 2 },
+		                  { .d = d, .ch = ch, .f = *out, .from = n / 2, .to = n } };
+	tld_two_cores(facts_main, &j[0], &j[1]);
+	return TLD_OK;
+}
+
+/*
  * Whether a replaced name has an NSEC3 record, as the full path's chain
  * (signer/nsec3.h) decides for the zone the preconditions allow: the apex;
  * one label below it, a name with records unless an insecure delegation
  * under opt-out; below, glue (none) or the apex's own signed names and their
  * empty non-terminals (all: no delegation among them, else TLD_EAGAIN).
+ * f: the facts of r's group when it is a changed owner's, else NULL.
  */
-static int has_nsec3(const struct driver *d, const struct replaced *r, bool *n3)
+static int has_nsec3(const struct driver *d, const struct replaced *r, const struct change_facts *f, bool *n3)
 {
 	unsigned depth = signer_dname_labels(r->name) - d->origin_labels;
 	bool deep = depth >= 1 && patch_in_deep_subtree(d, r->name);
-	bool ns = r->len > 0 && group_has_type(d->o->new_text, r->off, r->len, "NS");
+	bool ns = r->len > 0 && (f != NULL ? f->ns_new : group_has_type(d->o->new_text, r->off, r->len, "NS"));
 	if (depth == 0 || r->len == 0) {
 		*n3 = true;
 	} else if (deep) {
@@ -116,13 +179,19 @@ static int has_nsec3(const struct driver *d, const struct replaced *r, bool *n3)
 	} else if (depth >= 2) {
 		*n3 = false; /* glue below a delegation: take_changes() checked */
 	} else {
-		*n3 = !ns || !d->o->policy->denial.opt_out || group_has_type(d->o->new_text, r->off, r->len, "DS");
+		*n3 = !ns || !d->o->policy->denial.opt_out ||
+		      (f != NULL ? f->ds_new : group_has_type(d->o->new_text, r->off, r->len, "DS"));
 	}
 	return TLD_OK;
 }
 
-/* Adds a replaced name with its group in the new text (glen 0: an empty non-terminal), once. */
-static int add_replaced(struct driver *d, const uint8_t *name, size_t len, size_t off, size_t glen)
+/*
+ * Adds a replaced name with its group in the new text (glen 0: an empty
+ * non-terminal), once; f: the facts of that group when it is a changed
+ * owner's, else NULL.
+ */
+static int add_replaced(struct driver *d, const uint8_t *name, size_t len, size_t off, size_t glen,
+                        const struct change_facts *f)
 {
 	if (signer_grow((void **)&d->r, &d->rcap, d->nr + 1, sizeof(*d->r)) != TLD_OK) {
 		return TLD_ENOMEM;
@@ -138,8 +207,11 @@ static int add_replaced(struct driver *d, const uint8_t *name, size_t len, size_
 	r->name_len = len;
 	r->off = off;
 	r->len = glen;
-	ret = has_nsec3(d, r, &r->n3);
-	if (ret == TLD_OK && r->n3) {
+	ret = has_nsec3(d, r, f, &r->n3);
+	if (ret == TLD_OK && r->n3 && f != NULL) {
+		ret = f->hash_ret; /* (of the same name: r->name is the set's copy of it) */
+		memcpy(r->hash, f->hash, SIGNER_NSEC3_HASH_LEN);
+	} else if (ret == TLD_OK && r->n3) {
 		ret = signer_nsec3_hash(&d->n3p, r->name, r->hash);
 	}
 	if (ret == TLD_OK) {
@@ -165,7 +237,7 @@ int patch_replace_name(struct driver *d, const uint8_t *name, size_t len)
 	if (ret != TLD_OK) {
 		return ret == TLD_EPARSE ? patch_fall_back("the unsigned text is not in canonical order") : ret;
 	}
-	return add_replaced(d, name, len, off, glen);
+	return add_replaced(d, name, len, off, glen, NULL);
 }
 
 /* The previous version: its side file with both indexes, its zone file mapped and checked against them. */
@@ -313,7 +385,7 @@ int patch_replace_subtree(struct driver *d, const uint8_t *top, size_t top_len)
 		}
 		ret = signer_text_find_owner(d->o->new_text, d->o->new_len, owner, ol, &off, &glen);
 		if (ret == TLD_OK) {
-			ret = add_replaced(d, owner, ol, off, glen);
+			ret = add_replaced(d, owner, ol, off, glen, NULL);
 			pos = off + glen;
 		}
 	}
@@ -326,7 +398,7 @@ int patch_replace_subtree(struct driver *d, const uint8_t *top, size_t top_len)
 			if (!patch_names_has(&d->pc.replaced, p, pl)) {
 				uint8_t ent[SIGNER_DNAME_MAX];
 				memcpy(ent, p, pl); /* d->r may move */
-				ret = add_replaced(d, ent, pl, 0, 0);
+				ret = add_replaced(d, ent, pl, 0, 0, NULL);
 				p = d->r[i].name; /* from the start again: the walk is short */
 			}
 		}
@@ -385,10 +457,12 @@ bool patch_in_deep_subtree(const struct driver *d, const uint8_t *name)
 	return patch_names_has(&d->deep_tops, top, tl);
 }
 
-/* The changed owners: replaced (present) or removed, each checked against the preconditions. */
-static int take_changes(struct driver *d, const struct signer_owner_change *ch, size_t n)
+/*
+ * The changed owners: replaced (present) or removed, each checked against
+ * the preconditions (f: their facts, change_facts_all()).
+ */
+static int take_changes(struct driver *d, const struct signer_owner_change *ch, const struct change_facts *f, size_t n)
 {
-	const struct signer_patch_opts *o = d->o;
 	for (size_t i = 0; i < n; i++) {
 		const struct signer_owner_change *c = &ch[i];
 		if (c->owner_len == d->origin_len && memcmp(c->owner, d->origin, d->origin_len) == 0) {
@@ -410,16 +484,13 @@ static int take_changes(struct driver *d, const struct signer_owner_change *ch, 
 		}
 		unsigned depth = signer_dname_labels(c->owner) - d->origin_labels;
 		bool present = c->kind != SIGNER_OWNER_REMOVED, was = c->kind != SIGNER_OWNER_ADDED;
-		if (depth == 1 && c->kind == SIGNER_OWNER_CHANGED &&
-		    group_has_type(o->old_text, c->old_off, c->old_len, "NS") !=
-		            group_has_type(o->new_text, c->new_off, c->new_len, "NS")) {
+		if (depth == 1 && c->kind == SIGNER_OWNER_CHANGED && f[i].ns_old != f[i].ns_new) {
 			return patch_fall_back("a name one label below the apex became or stopped being a delegation");
 		}
 		if (depth >= 2) { /* glue: below a delegation one label below the apex, before and after */
 			size_t tl = 0;
 			const uint8_t *top = patch_top_label_name(d, c->owner, &tl);
-			if ((present && !is_delegation_in(o->new_text, o->new_len, top, tl)) ||
-			    (was && !is_delegation_in(o->old_text, o->old_len, top, tl))) {
+			if ((present && !f[i].deleg_new) || (was && !f[i].deleg_old)) {
 				return patch_fall_back("a changed name two or more labels below the apex is not glue of a "
 				                 "delegation");
 			}
@@ -430,56 +501,12 @@ static int take_changes(struct driver *d, const struct signer_owner_change *ch, 
 				}
 			}
 		}
-		int ret = present ? add_replaced(d, c->owner, c->owner_len, c->new_off, c->new_len)
+		int ret = present ? add_replaced(d, c->owner, c->owner_len, c->new_off, c->new_len, &f[i])
 		                  : patch_names_add(&d->pc.removed, c->owner, c->owner_len);
 		if (ret != TLD_OK) {
 			return ret;
 		}
 	}
-	return TLD_OK;
-}
-
-/* One record of a replaced name's lines into the zone (what the full path's fill takes and drops). */
-static int add_record(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
-                      const uint8_t *rdata, uint16_t rdlen, uint32_t line)
-{
-	struct signer_zone *z = ctx;
-	if (rclass != CLASS_IN || ttl > TTL_MAX) {
-		return TLD_EPARSE;
-	}
-	if (signer_rrtype_made_by_signer(type)) {
-		return TLD_OK;
-	}
-	return signer_zone_add(z, owner, type, ttl, rdata, rdlen, line);
-}
-
-/* The replaced names' records: a zone of their own (not built), their groups parsed by one parser. */
-static int make_zone(const struct driver *d, struct signer_zone **out)
-{
-	struct signer_zone *z = NULL;
-	struct signer_zparse_span *spans = malloc((d->nr ? d->nr : 1) * sizeof(*spans));
-	size_t nspans = 0;
-	int ret = spans == NULL ? TLD_ENOMEM : signer_zone_new(d->origin, d->o->source, &z);
-	for (size_t i = 0; i < d->nr && ret == TLD_OK; i++) {
-		if (d->r[i].len > 0) { /* (an empty non-terminal: the build makes it) */
-			spans[nspans++] = (struct signer_zparse_span){ .off = d->r[i].off, .len = d->r[i].len };
-		}
-	}
-	if (ret == TLD_OK) {
-		struct signer_zparse_slice sl = { .first_line = 0, .fresh = true, .quiet = true };
-		ret = signer_zparse_slices(d->o->source, d->o->new_text, spans, nspans, d->origin, &sl, add_record, z);
-		if (ret == TLD_OK && sl.origin_changed) {
-			ret = TLD_EPARSE;
-		}
-	}
-	free(spans);
-	if (ret != TLD_OK) {
-		signer_zone_free(z);
-		return ret == TLD_EPARSE || ret == TLD_EINVAL
-		               ? patch_fall_back("a changed name's records are not as the full path takes them")
-		               : ret;
-	}
-	*out = z;
 	return TLD_OK;
 }
 
@@ -518,10 +545,16 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 		return ret;
 	}
 	double t1 = tld_mono_seconds(), c1 = tld_thread_cpu_seconds();
-	ret = patch_replace_name(d, d->origin, d->origin_len); /* the SOA serial changes */
+	struct change_facts *facts = NULL;
+	ret = change_facts_all(d, ch, nch, &facts); /* on both cores, before the thread parsing ahead starts */
 	if (ret == TLD_OK) {
-		ret = take_changes(d, ch, nch);
+		patch_zone_ahead_start(o->source, o->new_text, d->origin, ch, nch, &d->ahead); /* beside what follows */
+		ret = patch_replace_name(d, d->origin, d->origin_len); /* the SOA serial changes */
 	}
+	if (ret == TLD_OK) {
+		ret = take_changes(d, ch, facts, nch);
+	}
+	free(facts);
 	free(ch);
 	if (ret == TLD_OK) {
 		ret = names_due(d);
@@ -533,7 +566,9 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	}
 	double t3 = tld_mono_seconds(), c3 = tld_thread_cpu_seconds();
 	if (ret == TLD_OK) {
-		ret = make_zone(d, &d->zone);
+		ret = patch_make_zone(d, d->ahead, &d->zone);
+		patch_zone_ahead_end(d->ahead); /* its records are in the zone now */
+		d->ahead = NULL;
 	}
 	if (ret != TLD_OK) {
 		return ret;
@@ -570,6 +605,7 @@ int signer_patch_file(const struct signer_patch_opts *o, struct signer_sign_stat
 	d.n3p.salt_len = o->policy->denial.salt_len;
 	memcpy(d.n3p.salt, o->policy->denial.salt, d.n3p.salt_len);
 	int ret = patch(&d, stats);
+	patch_zone_ahead_end(d.ahead);
 	signer_zone_free(d.zone);
 	signer_sigfile_close(d.pc.sf);
 	if (d.map != NULL) {

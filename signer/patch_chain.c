@@ -3,12 +3,17 @@
  * The NSEC3 chain of a patch run (signer/patch.h): the chain after the
  * patch (patch_plan_chain()), and the check that the chain the replaced
  * names' zone builds is exactly their part of it (sign_patch_chain()).
+ * The questions each previous record and each planned record ask of the
+ * name sets (link_goes(), the replaced flags) are asked on both cores, in
+ * two halves, while the driver waits: the sets are only read meanwhile,
+ * so the answers are those asked one by one in the walk.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/two_cores.h"
 #include "signer/patch_driver.h"
 #include "signer/sign_internal.h"
 
@@ -30,6 +35,47 @@ static bool link_goes(const struct driver *d, const uint8_t *name, size_t len)
 	size_t tl = 0;
 	const uint8_t *top = patch_top_label_name(d, name, &tl);
 	return patch_names_has(&d->tops, top, tl);
+}
+
+/* A previous record that goes (in keep[], else its name's length). */
+#define LINK_GOES UINT16_MAX
+
+/* link_goes() of the previous chain's records [from, to), one core's half: keep[]. */
+struct goes_job {
+	const struct driver *d;
+	uint16_t *keep;
+	size_t from, to;
+};
+
+static void *goes_main(void *arg)
+{
+	const struct goes_job *j = arg;
+	const struct signer_sigfile *sf = j->d->pc.sf;
+	for (size_t i = j->from; i < j->to; i++) {
+		const struct signer_sigfile_chain_item *it = &sf->chain[i];
+		const uint8_t *name = sf->names + it->name;
+		size_t len = signer_dname_len(name, (size_t)(sf->patch->names_len - it->name));
+		j->keep[i] = link_goes(j->d, name, len) ? LINK_GOES : (uint16_t)len;
+	}
+	return NULL;
+}
+
+/*
+ * Which records of the previous chain go, asked on both cores: the name
+ * sets are only read meanwhile (the caller waits), so each answer is the
+ * one asked in the walk.  \return TLD_OK, TLD_ENOMEM
+ */
+static int previous_going(const struct driver *d, uint16_t **keep)
+{
+	size_t n = (size_t)d->pc.sf->patch->nchain;
+	*keep = malloc((n ? n : 1) * sizeof(**keep));
+	if (*keep == NULL) {
+		return TLD_ENOMEM;
+	}
+	struct goes_job j[2] = { { .d = d, .keep = *keep, .from = 0, .to = n / 2 },
+		                 { .d = d, .keep = *keep, .from = n / 2, .to = n } };
+	tld_two_cores(goes_main, &j[0], &j[1]);
+	return TLD_OK;
 }
 
 static int link_cmp(const void *a, const void *b)
@@ -95,20 +141,21 @@ static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *
 	const struct signer_sigfile *sf = d->pc.sf;
 	const struct signer_sigfile_patch *ph = sf->patch;
 	struct patch_link *fresh = NULL, *chain = NULL;
+	uint16_t *keep = NULL;
 	size_t nfresh = 0, n = 0;
 	int ret = fresh_links(d, &fresh, &nfresh);
 	if (ret == TLD_OK) {
 		chain = malloc((size_t)(ph->nchain + nfresh + 1) * sizeof(*chain));
-		ret = chain == NULL ? TLD_ENOMEM : TLD_OK;
+		ret = chain == NULL ? TLD_ENOMEM : previous_going(d, &keep);
 	}
 	size_t j = 0;
 	for (uint64_t i = 0; i < ph->nchain && ret == TLD_OK; i++) {
 		const struct signer_sigfile_chain_item *it = &sf->chain[i];
 		const uint8_t *name = sf->names + it->name;
-		size_t len = signer_dname_len(name, (size_t)(ph->names_len - it->name));
-		if (link_goes(d, name, len)) {
+		if (keep[i] == LINK_GOES) {
 			continue;
 		}
+		size_t len = keep[i];
 		while (j < nfresh && memcmp(fresh[j].hash, it->hash, SIGNER_NSEC3_HASH_LEN) < 0) {
 			chain[n++] = fresh[j++];
 		}
@@ -154,6 +201,7 @@ static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *
 		}
 	}
 	free(fresh);
+	free(keep);
 	if (ret != TLD_OK) {
 		free(chain);
 		return ret;
@@ -161,6 +209,22 @@ static int chain_round(struct driver *d, struct patch_link **chain_out, size_t *
 	*chain_out = chain;
 	*n_out = n;
 	return TLD_OK;
+}
+
+/* Whether the records [from, to) of the chain after the patch stand for replaced names (one core's half). */
+struct flags_job {
+	struct sign_patch *pc;
+	size_t from, to;
+};
+
+static void *flags_main(void *arg)
+{
+	const struct flags_job *j = arg;
+	for (size_t i = j->from; i < j->to; i++) {
+		struct patch_link *l = &j->pc->chain[i];
+		l->replaced = patch_names_has(&j->pc->replaced, l->name, l->name_len);
+	}
+	return NULL;
 }
 
 /*
@@ -189,11 +253,10 @@ int patch_plan_chain(struct driver *d)
 			return ret;
 		}
 		if (added == 0 || d->tops.count == tops) {
-			/* the replaced names are final: each record's name looked up once, for the writer too */
-			for (size_t i = 0; i < d->pc.nchain; i++) {
-				struct patch_link *l = &d->pc.chain[i];
-				l->replaced = patch_names_has(&d->pc.replaced, l->name, l->name_len);
-			}
+			/* the replaced names are final: each record's name looked up once, for the writer too (both cores) */
+			struct flags_job fj[2] = { { .pc = &d->pc, .from = 0, .to = d->pc.nchain / 2 },
+				                   { .pc = &d->pc, .from = d->pc.nchain / 2, .to = d->pc.nchain } };
+			tld_two_cores(flags_main, &fj[0], &fj[1]);
 			return TLD_OK;
 		}
 	}

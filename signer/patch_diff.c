@@ -11,11 +11,15 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/two_cores.h"
 #include "signer/zparse.h"
 
 /* Bytes compared by one memcmp() while skipping, and while narrowing down a difference. */
 #define SKIP_CHUNK 4096
 #define NARROW_CHUNK 64
+/* Texts at least this long are compared in two halves on two threads; the groups tried for the split. */
+#define SPLIT_MIN (1u << 20)
+#define SPLIT_TRIES 8
 
 /* One line's owner: its field (in the text it was read from) and its name. */
 struct owner {
@@ -361,42 +365,52 @@ static int back_up(struct diff *df, size_t po, size_t pn, size_t d, size_t *back
 	return TLD_OK;
 }
 
-int signer_text_diff(const char *old_text, size_t old_len, const char *new_text, size_t new_len,
-                     size_t max_changes, struct signer_owner_change **out, size_t *n, const char **why)
+/* The changes of two texts (each ending with '\n') in one pass, into df (set up by the caller). */
+static int one_pass(struct diff *df)
 {
-	if ((old_len > 0 && old_text[old_len - 1] != '\n') || (new_len > 0 && new_text[new_len - 1] != '\n')) {
-		return bad(why, "no final newline");
+	size_t po = 0, pn = 0;
+	for (;;) {
+		size_t ro = df->old_len - po, rn = df->new_len - pn;
+		size_t d = first_diff(df->old_text + po, df->new_text + pn, ro < rn ? ro : rn);
+		if (d == ro && d == rn) {
+			return TLD_OK;
+		}
+		size_t back;
+		int err = back_up(df, po, pn, d, &back);
+		if (err != TLD_OK) {
+			return err;
+		}
+		po += back;
+		pn += back;
+		err = walk(df, &po, &pn);
+		if (err != TLD_OK) {
+			return err;
+		}
 	}
-	struct diff *df = calloc(1, sizeof(*df));
-	if (df == NULL) {
-		return TLD_ENOMEM;
-	}
+}
+
+static void diff_init(struct diff *df, const char *old_text, size_t old_len, const char *new_text, size_t new_len,
+                      size_t max_changes, const char **why)
+{
+	memset(df, 0, sizeof(*df));
 	df->old_text = old_text;
 	df->old_len = old_len;
 	df->new_text = new_text;
 	df->new_len = new_len;
 	df->max = max_changes;
 	df->why = why;
-	size_t po = 0, pn = 0;
-	int err = TLD_OK;
-	for (;;) {
-		size_t ro = old_len - po, rn = new_len - pn;
-		size_t d = first_diff(old_text + po, new_text + pn, ro < rn ? ro : rn);
-		if (d == ro && d == rn) {
-			break;
-		}
-		size_t back;
-		err = back_up(df, po, pn, d, &back);
-		if (err != TLD_OK) {
-			break;
-		}
-		po += back;
-		pn += back;
-		err = walk(df, &po, &pn);
-		if (err != TLD_OK) {
-			break;
-		}
+}
+
+/* signer_text_diff() in one pass (its results written only on success). */
+static int diff_whole(const char *old_text, size_t old_len, const char *new_text, size_t new_len, size_t max_changes,
+                      struct signer_owner_change **out, size_t *n, const char **why)
+{
+	struct diff *df = malloc(sizeof(*df));
+	if (df == NULL) {
+		return TLD_ENOMEM;
 	}
+	diff_init(df, old_text, old_len, new_text, new_len, max_changes, why);
+	int err = one_pass(df);
 	if (err == TLD_OK) {
 		*out = df->v;
 		*n = df->n;
@@ -405,6 +419,146 @@ int signer_text_diff(const char *old_text, size_t old_len, const char *new_text,
 	}
 	free(df);
 	return err;
+}
+
+/*
+ * Where two texts split into halves the diff compares apart: *go and *gn,
+ * the starts of the groups of one owner X in both (X's key in x), the
+ * first group of the new text that starts after 'at', or one of the next
+ * few when the old text has not that one.  Both are after the text's
+ * first line, and the line before each has another owner that sorts
+ * before X (read at gn - 1 here; at go - 1 signer_text_find_owner()'s
+ * search compared it).  False when there is none.
+ */
+static bool find_split(const char *old_text, size_t old_len, const char *new_text, size_t new_len, size_t at,
+                       size_t *go, size_t *gn, uint8_t *x, size_t *x_len)
+{
+	if (at >= new_len) {
+		return false;
+	}
+	size_t pos = 0, next = 0;
+	struct owner prev, o;
+	if (read_owner(new_text, new_len, line_start(new_text, at), &prev, &pos, NULL) != TLD_OK) {
+		return false;
+	}
+	for (int tries = 0; pos < new_len && tries < SPLIT_TRIES;) {
+		if (read_owner(new_text, new_len, pos, &o, &next, NULL) != TLD_OK) {
+			return false;
+		}
+		int c = signer_key_cmp(prev.key, prev.key_len, o.key, o.key_len);
+		if (c > 0) {
+			return false; /* out of order here: one pass finds what it makes of it */
+		}
+		size_t off = 0, glen = 0;
+		if (c < 0 && signer_text_find_owner(old_text, old_len, o.wire, o.wire_len, &off, &glen) == TLD_OK &&
+		    off > 0) {
+			*go = off;
+			*gn = pos;
+			memcpy(x, o.key, o.key_len);
+			*x_len = o.key_len;
+			return true;
+		}
+		tries += c < 0;
+		prev = o;
+		pos = next;
+	}
+	return false;
+}
+
+/* One half of a split diff, on a thread of its own. */
+struct half {
+	struct diff df;
+	const char *why;
+	int err;
+};
+
+static void *half_main(void *arg)
+{
+	struct half *h = arg;
+	h->err = one_pass(&h->df);
+	return NULL;
+}
+
+/*
+ * Whether the halves' results are the one pass's: both compared without
+ * error, within max_changes together, and each side's last owner the first
+ * half's walks passed sorts before X (the one pass would check it against
+ * X, which its walks read next on that side).  Then the one pass meets the
+ * same groups, in the same order, with the same checks (signer/patch_diff.h).
+ */
+static bool halves_agree(const struct half *h, const uint8_t *x, size_t x_len, size_t max_changes)
+{
+	const struct diff *a = &h[0].df;
+	return h[0].err == TLD_OK && h[1].err == TLD_OK && a->n <= max_changes && h[1].df.n <= max_changes - a->n &&
+	       (!a->have_old || signer_key_cmp(a->last_old, a->last_old_len, x, x_len) < 0) &&
+	       (!a->have_new || signer_key_cmp(a->last_new, a->last_new_len, x, x_len) < 0);
+}
+
+/* The second half's changes after the first's, its offsets made the whole texts'. */
+static int join_halves(struct half *h, size_t go, size_t gn, struct signer_owner_change **out, size_t *n)
+{
+	size_t n0 = h[0].df.n, n1 = h[1].df.n;
+	struct signer_owner_change *v = h[0].df.v;
+	if (n1 > 0) {
+		if (n0 + n1 > SIZE_MAX / sizeof(*v) || (v = realloc(v, (n0 + n1) * sizeof(*v))) == NULL) {
+			return TLD_ENOMEM;
+		}
+		h[0].df.v = v;
+		for (size_t i = 0; i < n1; i++) {
+			struct signer_owner_change *c = &v[n0 + i];
+			*c = h[1].df.v[i];
+			c->old_off += c->kind != SIGNER_OWNER_ADDED ? go : 0;
+			c->new_off += c->kind != SIGNER_OWNER_REMOVED ? gn : 0;
+		}
+	}
+	*out = v; /* (NULL when there are none) */
+	*n = n0 + n1;
+	h[0].df.v = NULL;
+	return TLD_OK;
+}
+
+int signer_text_diff_at(const char *old_text, size_t old_len, const char *new_text, size_t new_len,
+                        size_t max_changes, size_t at, struct signer_owner_change **out, size_t *n, const char **why,
+                        bool *split)
+{
+	if (split != NULL) {
+		*split = false;
+	}
+	if ((old_len > 0 && old_text[old_len - 1] != '\n') || (new_len > 0 && new_text[new_len - 1] != '\n')) {
+		return bad(why, "no final newline");
+	}
+	size_t go = 0, gn = 0, x_len = 0;
+	uint8_t x[SIGNER_KEY_MAX];
+	if (!find_split(old_text, old_len, new_text, new_len, at, &go, &gn, x, &x_len)) {
+		return diff_whole(old_text, old_len, new_text, new_len, max_changes, out, n, why);
+	}
+	struct half *h = malloc(2 * sizeof(*h));
+	if (h == NULL) {
+		return TLD_ENOMEM;
+	}
+	diff_init(&h[0].df, old_text, go, new_text, gn, max_changes, &h[0].why);
+	diff_init(&h[1].df, old_text + go, old_len - go, new_text + gn, new_len - gn, max_changes, &h[1].why);
+	tld_two_cores(half_main, &h[0], &h[1]);
+	int err = TLD_EAGAIN;
+	if (halves_agree(h, x, x_len, max_changes)) {
+		err = join_halves(h, go, gn, out, n);
+		if (err == TLD_OK && split != NULL) {
+			*split = true;
+		}
+	}
+	free(h[0].df.v);
+	free(h[1].df.v);
+	free(h);
+	/* not as one pass has it (an error, a limit, an order to check): one pass decides */
+	return err == TLD_EAGAIN ? diff_whole(old_text, old_len, new_text, new_len, max_changes, out, n, why) : err;
+}
+
+int signer_text_diff(const char *old_text, size_t old_len, const char *new_text, size_t new_len,
+                     size_t max_changes, struct signer_owner_change **out, size_t *n, const char **why)
+{
+	bool big = old_len >= SPLIT_MIN && new_len >= SPLIT_MIN;
+	return signer_text_diff_at(old_text, old_len, new_text, new_len, max_changes, big ? new_len / 2 : SIZE_MAX, out,
+	                           n, why, NULL);
 }
 
 int signer_text_find_owner(const char *text, size_t len, const uint8_t *owner, size_t owner_len,

@@ -34,9 +34,30 @@
  * be taken for several lines (zonegen never writes one).  Any text not as
  * described where the walk looks gives TLD_EPARSE, and the caller signs
  * the whole zone.
+ *
+ * Large texts are compared in two halves on two threads
+ * (signer_text_diff_at()): split before an owner X whose group starts in
+ * both texts (found after the middle of the new text, then in the old one
+ * by signer_text_find_owner()), the line before it in each text of another
+ * owner that sorts before X.  Each half is compared as a text of its own,
+ * the second half's changes follow the first's.  That is exactly the one
+ * pass: in the first half the one pass reads the same bytes (past the
+ * split only X's first line, whose owner ends the group before it), and a
+ * walk of it that reaches the split reads X next on that side, which
+ * changes nothing when that side's last owner sorts before X; the second
+ * half starts at group starts of both texts with all before compared,
+ * where the one pass's state differs only in the last owners, which its
+ * first walk checks against X (sorting before X) or back_up() sets anew.
+ * So the halves' results are taken only when both halves compared without
+ * error, with at most max_changes changes together, and each side's last
+ * owner in the first half (when its walks passed one) sorts before X;
+ * otherwise (an error, the limit, an owner out of order) the texts are
+ * compared again in one pass, whose verdict stands: TLD_ERANGE and
+ * TLD_EPARSE never depend on the split.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +95,20 @@ struct signer_owner_change {
  */
 int signer_text_diff(const char *old_text, size_t old_len, const char *new_text, size_t new_len,
                      size_t max_changes, struct signer_owner_change **out, size_t *n, const char **why);
+
+/*!
+ * \brief signer_text_diff() with the texts split at the first owner group
+ *        of the new text that starts after offset at (SIZE_MAX: no split),
+ *        the halves compared on two threads.  signer_text_diff() splits
+ *        texts of 1 MiB and more in the middle; tests and the fuzzer split
+ *        anywhere.  Same results and verdicts as one pass, whatever at is.
+ * \param[out] split  if non-NULL: whether the halves' results were taken
+ *                    (else one pass gave them)
+ * \return as signer_text_diff()
+ */
+int signer_text_diff_at(const char *old_text, size_t old_len, const char *new_text, size_t new_len,
+                        size_t max_changes, size_t at, struct signer_owner_change **out, size_t *n, const char **why,
+                        bool *split);
 
 /*!
  * \brief The group of owner in a text in the format above, by binary search

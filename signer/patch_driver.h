@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The patch run's driver state (signer/patch.c), shared with its chain
- * planning (signer/patch_chain.c).  Nothing outside these two uses it.
+ * planning (signer/patch_chain.c) and the making of its zone
+ * (signer/patch_zone.c).  Nothing outside these three uses it.
  */
 #pragma once
 
@@ -13,6 +14,7 @@
 #include "signer/nsec3.h"
 #include "signer/patch.h"
 #include "signer/patch_internal.h"
+#include "signer/patch_zone.h"
 #include "signer/zone.h"
 
 /* A replaced name: its group of lines in the new text. */
@@ -35,6 +37,7 @@ struct driver {
 	void *map;                 /* the previous zone file */
 	size_t map_len;
 	struct signer_zone *zone;  /* the replaced names' records */
+	struct patch_zone_ahead *ahead; /* the changed owners' groups parsed ahead (patch_zone.h), or NULL */
 	size_t refresh;            /* names with a signature due */
 	size_t due;                /* RRsets with a signature due, the replaced names' (the apex's) included */
 	struct patch_names deep_tops; /* names one label below the apex with NSEC3 records below them */

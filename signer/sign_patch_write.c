@@ -58,6 +58,7 @@
 #include "common/file_ident.h"
 #include "common/log.h"
 #include "common/pwrite_stream.h"
+#include "common/two_cores.h"
 #include "signer/grow.h"
 #include "signer/patch_internal.h"
 #include "signer/rrsig.h"
@@ -253,14 +254,7 @@ static int write_halves(struct splice *sp, int fd, size_t nix, uint64_t size)
 		{ .sp = sp, .out = { .fd = fd, .from = 0, .to = half, .cap = cap, .bpos = 0, .flushed = 0 } },
 		{ .sp = sp, .out = { .fd = fd, .from = half, .to = size, .cap = cap, .bpos = half, .flushed = half } },
 	};
-	pthread_t tid;
-	bool threaded = pthread_create(&tid, NULL, half_main, &h[1]) == 0;
-	half_main(&h[0]);
-	if (threaded) {
-		pthread_join(tid, NULL);
-	} else {
-		half_main(&h[1]);
-	}
+	tld_two_cores(half_main, &h[0], &h[1]);
 	int ret = h[0].ret != TLD_OK ? h[0].ret : h[1].ret;
 	for (int k = 0; k < 2 && ret == TLD_OK; k++) {
 		if (h[k].n != nix || h[k].size != size) { /* the plan's index and the walk of the text: a bug */

@@ -840,38 +840,43 @@ static int parser_run(struct parser *ps)
 	return ret;
 }
 
-/* A parser with no token buffer yet (parser_start() sets the rest). */
-static struct parser *parser_new(void)
+struct signer_zparser {
+	struct parser ps;
+};
+
+int signer_zparser_new(struct signer_zparser **out)
 {
-	struct parser *ps = malloc(sizeof(*ps));
-	if (ps != NULL) {
-		ps->toks = NULL;
-		ps->tok_cap = 0;
+	struct signer_zparser *zp = malloc(sizeof(*zp));
+	if (zp == NULL) {
+		return TLD_ENOMEM;
 	}
-	return ps;
+	zp->ps.toks = NULL; /* (parser_start() sets the rest) */
+	zp->ps.tok_cap = 0;
+	*out = zp;
+	return TLD_OK;
 }
 
-static void parser_free(struct parser *ps)
+void signer_zparser_free(struct signer_zparser *zp)
 {
-	if (ps != NULL) {
-		free(ps->toks);
-		free(ps);
+	if (zp != NULL) {
+		free(zp->ps.toks);
+		free(zp);
 	}
 }
 
 static int parse(const char *file, const char *text, size_t len, const uint8_t *origin, signer_zparse_cb cb,
                  void *ctx, bool release, struct signer_zparse_slice *sl)
 {
-	struct parser *ps = parser_new();
-	if (ps == NULL) {
+	struct signer_zparser *zp = NULL;
+	if (signer_zparser_new(&zp) != TLD_OK) {
 		return TLD_ENOMEM;
 	}
-	parser_start(ps, file, text, len, origin, cb, ctx, release, sl);
-	int ret = parser_run(ps);
+	parser_start(&zp->ps, file, text, len, origin, cb, ctx, release, sl);
+	int ret = parser_run(&zp->ps);
 	if (sl != NULL) {
-		sl->origin_changed = ps->origin_changed;
+		sl->origin_changed = zp->ps.origin_changed;
 	}
-	parser_free(ps);
+	signer_zparser_free(zp);
 	return ret;
 }
 
@@ -893,21 +898,27 @@ int signer_zparse_slice(const char *file, const char *text, size_t len, const ui
 	return parse(file, text, len, origin, cb, ctx, true, sl);
 }
 
+int signer_zparser_span(struct signer_zparser *zp, const char *file, const char *text, size_t len,
+                        const uint8_t *origin, struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx)
+{
+	parser_start(&zp->ps, file, text, len, origin, cb, ctx, false, sl);
+	int ret = parser_run(&zp->ps);
+	sl->origin_changed = zp->ps.origin_changed;
+	return ret;
+}
+
 int signer_zparse_slices(const char *file, const char *text, const struct signer_zparse_span *spans, size_t n,
                          const uint8_t *origin, struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx)
 {
-	struct parser *ps = parser_new();
-	if (ps == NULL) {
-		return TLD_ENOMEM;
-	}
-	int ret = TLD_OK;
+	struct signer_zparser *zp = NULL;
+	int ret = signer_zparser_new(&zp);
 	bool origin_changed = false;
 	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
-		parser_start(ps, file, text + spans[i].off, spans[i].len, origin, cb, ctx, false, sl);
-		ret = parser_run(ps);
-		origin_changed |= ps->origin_changed;
+		struct signer_zparse_slice one = *sl;
+		ret = signer_zparser_span(zp, file, text + spans[i].off, spans[i].len, origin, &one, cb, ctx);
+		origin_changed |= one.origin_changed;
 	}
 	sl->origin_changed = origin_changed;
-	parser_free(ps);
+	signer_zparser_free(zp);
 	return ret;
 }

@@ -74,6 +74,26 @@ struct signer_zparse_span {
 	size_t off, len;
 };
 
+/*! A parser kept for many short slices (its buffers reused): signer_zparser_span(). */
+struct signer_zparser;
+
+/*! \return TLD_OK (*out: free with signer_zparser_free()), TLD_ENOMEM */
+int signer_zparser_new(struct signer_zparser **out);
+
+/*!
+ * \brief signer_zparse_slice() of text[0, len) with the parser zp, as a
+ *        parser made anew parses it (nothing carried from its last slice),
+ *        nothing released (the text need not be a mapping).  One parser is
+ *        for one thread at a time.
+ * \param[in,out] sl  options and results (origin_changed: in this slice)
+ * \return as signer_zparse_slice()
+ */
+int signer_zparser_span(struct signer_zparser *zp, const char *file, const char *text, size_t len,
+                        const uint8_t *origin, struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx);
+
+/*! Frees a parser (NULL: nothing). */
+void signer_zparser_free(struct signer_zparser *zp);
+
 /*!
  * \brief signer_zparse_slice() of each span of text in turn, each parsed as
  *        on its own (nothing carried from one to the next: sl's options

@@ -9,7 +9,9 @@
  * the plain way accepts both texts, the diff must give exactly its changes
  * (TLD_ERANGE exactly when there are more than max_changes) and find_owner
  * every changed group; otherwise only TLD_EPARSE, TLD_ERANGE or TLD_OK, and
- * TLD_OK with no change only for identical texts.  Anything else aborts.
+ * TLD_OK with no change only for identical texts; split in two halves
+ * (signer_text_diff_at()) at 2 places of the new text, the same verdict,
+ * reason and changes as one pass.  Anything else aborts.
  * The mutator works on lines half of the time: a line moved to one side,
  * a changed copy of a line (one byte of its last field), a line deleted,
  * a byte of an owner changed.

@@ -5,7 +5,8 @@
  * signer_text_line_owner() (the diff's own rules for one line), cut into
  * groups, the whole order checked, the two group lists merged -- and
  * patch_diff_check(), which holds signer_text_diff() and
- * signer_text_find_owner() against it.
+ * signer_text_find_owner() against it, and signer_text_diff_at() split
+ * anywhere against one pass.
  */
 #pragma once
 
@@ -151,6 +152,55 @@ static inline bool found_as(const char *t, size_t len, const struct signer_owner
 	return present ? err == TLD_OK && o == off && l == glen : err == TLD_ENOENT;
 }
 
+/* Splits tried and taken by patch_diff_split_check() (in this file's user). */
+static size_t patch_diff_splits_tried, patch_diff_splits_taken;
+
+/*
+ * signer_text_diff_at() split near new-text offset at against one pass
+ * (at SIZE_MAX): NULL when the verdict, the reason and the changes are the
+ * same, else what differs.
+ */
+static inline const char *patch_diff_split_at(const char *old_text, size_t old_len, const char *new_text,
+                                              size_t new_len, size_t max, size_t at)
+{
+	struct signer_owner_change *one = NULL, *two = NULL;
+	size_t n1 = 0, n2 = 0;
+	const char *why1 = NULL, *why2 = NULL, *verdict = NULL;
+	bool split = false;
+	int e1 = signer_text_diff_at(old_text, old_len, new_text, new_len, max, SIZE_MAX, &one, &n1, &why1, NULL);
+	int e2 = signer_text_diff_at(old_text, old_len, new_text, new_len, max, at, &two, &n2, &why2, &split);
+	patch_diff_splits_tried++;
+	patch_diff_splits_taken += split;
+	if (e1 == TLD_ENOMEM || e2 == TLD_ENOMEM) {
+		verdict = NULL;
+	} else if (e1 != e2) {
+		verdict = "split: another verdict than one pass";
+	} else if (e1 != TLD_OK) {
+		verdict = why1 == why2 ? NULL : "split: another reason than one pass";
+	} else if (n1 != n2 || (n1 == 0) != (two == NULL)) {
+		verdict = "split: another number of changes than one pass";
+	} else {
+		for (size_t i = 0; i < n1 && verdict == NULL; i++) {
+			verdict = same_change(&one[i], &two[i]) ? NULL : "split: another change than one pass";
+		}
+	}
+	if (e1 == TLD_OK) {
+		free(one);
+	}
+	if (e2 == TLD_OK) {
+		free(two);
+	}
+	return verdict;
+}
+
+/* patch_diff_split_at() at 2 places of the new text (a third, two thirds). */
+static inline const char *patch_diff_split_check(const char *old_text, size_t old_len, const char *new_text,
+                                                 size_t new_len, size_t max)
+{
+	const char *verdict = patch_diff_split_at(old_text, old_len, new_text, new_len, max, new_len / 3);
+	return verdict != NULL ? verdict : patch_diff_split_at(old_text, old_len, new_text, new_len, max, new_len / 3 * 2);
+}
+
 /*
  * signer_text_diff(..., max, ...) against the plain way: NULL when they
  * agree, else what differs.  When the plain way accepts both texts, the
@@ -199,5 +249,5 @@ static inline const char *patch_diff_check(const char *old_text, size_t old_len,
 	}
 	free(want);
 	free(got);
-	return verdict;
+	return verdict != NULL ? verdict : patch_diff_split_check(old_text, old_len, new_text, new_len, max);
 }

@@ -7,7 +7,11 @@
  * max_changes; malformed texts (TLD_EPARSE, never a crash); find_owner's
  * hits and misses.  Then a differential check against the plain way
  * (tests/unit/patch_diff_naive.h) on random texts, large enough to cross
- * the diff's memcmp() chunks, valid and corrupted.
+ * the diff's memcmp() chunks, valid and corrupted; each diff also split
+ * in two halves (signer_text_diff_at()) against one pass -- the short
+ * fixed texts' at every line start, the others' at two places -- and the
+ * split's own cases: changes at the split point, none to be found, the
+ * limit and malformed lines in either half.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,7 +43,7 @@ static char *copy_text(const char *s, size_t *len)
 	return c;
 }
 
-/* Runs the diff; also holds it against the plain way. */
+/* Runs the diff; also holds it against the plain way, and a short text split at every line against one pass. */
 static int diff(const char *o, const char *n, size_t max, struct signer_owner_change **v, size_t *cnt,
                 const char **why)
 {
@@ -50,6 +54,9 @@ static int diff(const char *o, const char *n, size_t max, struct signer_owner_ch
 	*why = NULL;
 	int err = signer_text_diff(a, ol, b, nl, max, v, cnt, why);
 	const char *check = patch_diff_check(a, ol, b, nl, max, &nc);
+	for (size_t at = 1; at < nl && nl <= 4096 && check == NULL; at++) { /* split at every line of a short text */
+		check = b[at - 1] == '\n' ? patch_diff_split_at(a, ol, b, nl, max, at) : NULL;
+	}
 	if (check != NULL) {
 		diag("against the plain way: %s", check);
 		err = TLD_EIO;
@@ -330,6 +337,104 @@ static void test_malformed(void)
 	ok(signer_text_diff(o, strlen(o), n2, strlen(n2), 100, &v, &cnt, &why) == TLD_OK && cnt == 1,
 	   "out of order only in the same stretch: not looked at, the change found");
 	free(v);
+}
+
+/*
+ * The diff split near the start of the line holding mark in n (o, n: the
+ * texts), against one pass: the same verdict and changes; *split whether
+ * the halves were taken.
+ */
+static int split_diff(const char *label, const char *o, const char *n, const char *mark, size_t max, size_t *cnt,
+                      bool *split)
+{
+	size_t ol, nl, n1 = 0;
+	char *a = copy_text(o, &ol), *b = copy_text(n, &nl);
+	size_t at = (size_t)(strstr(n, mark) - n);
+	struct signer_owner_change *v = NULL;
+	const char *why = NULL;
+	int err = signer_text_diff_at(a, ol, b, nl, max, at, &v, &n1, &why, split);
+	const char *verdict = patch_diff_split_at(a, ol, b, nl, max, at);
+	if (verdict != NULL) {
+		diag("%s: %s", label, verdict);
+		err = TLD_EIO;
+	}
+	*cnt = err == TLD_OK ? n1 : 0;
+	free(v);
+	free(a);
+	free(b);
+	return err;
+}
+
+static void test_split(void)
+{
+	const char *glue2 = "ns1.aaa12.test.\t172800\tIN\tA\t192.0.2.9\n";
+	const char *aaa12b = "aaa12.test.\t172800\tIN\tNS\tns2.aaa12.test.\n";
+	const char *bbb2 = "bbb.test.\t172800\tIN\tNS\tns9.p2.net.\n";
+	const char *bad_line = "b b.test.\t1\tIN\tA\t192.0.2.1\n";
+	char o[8192], n[8192];
+	size_t cnt = 0;
+	bool split = false;
+	/* at AAA12's line: the halves split before the glue's group */
+	snprintf(n, sizeof(n), "%s%s%s%s", APEX AAA1 AAA12, glue2, BBB, ZZZ);
+	ok(split_diff("at the split", BASE, n, AAA12, 100, &cnt, &split) == TLD_OK && cnt == 1 && split,
+	   "split: the group after the split point changed");
+	snprintf(n, sizeof(n), "%s%s%s", APEX AAA1, aaa12b, GLUE BBB ZZZ);
+	ok(split_diff("before the split", BASE, n, aaa12b, 100, &cnt, &split) == TLD_OK && cnt == 1 && split,
+	   "split: the group before the split point changed");
+	ok(split_diff("removed at the split", BASE, APEX AAA1 AAA12 BBB ZZZ, AAA12, 100, &cnt, &split) == TLD_OK &&
+	           cnt == 1 && split,
+	   "split: the group at the split point removed, split at the next");
+	ok(split_diff("added at the split", APEX AAA1 AAA12 BBB ZZZ, BASE, AAA12, 100, &cnt, &split) == TLD_OK &&
+	           cnt == 1 && split,
+	   "split: the group at the split point added (not in the old text), split at the next");
+	snprintf(o, sizeof(o), "%s%s%s", APEX AAA1, aaa12b, GLUE BBB ZZZ);
+	snprintf(n, sizeof(n), "%s%s%s", APEX AAA1 AAA12 GLUE, bbb2, ZZZ);
+	ok(split_diff("both halves", o, n, "aaa12.test.", 100, &cnt, &split) == TLD_OK && cnt == 2 && split,
+	   "split: a change in each half");
+	/* no split point: after the last group's line, or no group after it in the old text */
+	ok(split_diff("in the last group", BASE, BASE, "zzz.test.\t86400", 100, &cnt, &split) == TLD_OK && cnt == 0 &&
+	           !split,
+	   "split: in the last group, no split point: one pass");
+	size_t nl = (size_t)snprintf(n, sizeof(n), "%s", APEX AAA1);
+	for (int i = 0; i < 12; i++) {
+		nl += (size_t)snprintf(n + nl, sizeof(n) - nl, "b%02d.test.\t1\tIN\tA\t192.0.2.1\n", i);
+	}
+	ok(split_diff("none in the old text", APEX AAA1, n, AAA1, 100, &cnt, &split) == TLD_OK && cnt == 12 && !split,
+	   "split: the groups after the split point not in the old text: one pass");
+	/* the limit: in the first half, in the second, or only in both together */
+	snprintf(o, sizeof(o), "%s%s%s%s", APEX AAA1, aaa12b, glue2, BBB ZZZ);
+	snprintf(n, sizeof(n), "%s%s%s", APEX AAA1 AAA12 GLUE, bbb2, ZZZ);
+	ok(split_diff("limit in the first half", o, n, "bbb.test.", 1, &cnt, &split) == TLD_ERANGE && !split,
+	   "split: more changes than allowed in the first half: TLD_ERANGE as one pass");
+	snprintf(o, sizeof(o), "%s%s%s", APEX AAA1 AAA12 GLUE, bbb2, "zzz.test.\t1\tIN\tA\t192.0.2.1\n");
+	ok(split_diff("limit in the second half", o, BASE, AAA1, 1, &cnt, &split) == TLD_ERANGE && !split,
+	   "split: more changes than allowed in the second half: TLD_ERANGE as one pass");
+	snprintf(n, sizeof(n), "%s%s%s", APEX AAA1 AAA12 GLUE, bbb2, ZZZ);
+	snprintf(o, sizeof(o), "%s%s%s", APEX AAA1, aaa12b, GLUE BBB ZZZ);
+	ok(split_diff("limit together", o, n, "ns1.aaa12", 1, &cnt, &split) == TLD_ERANGE && !split,
+	   "split: one change in each half, one allowed: TLD_ERANGE as one pass");
+	ok(split_diff("limit together, met", o, n, "ns1.aaa12", 2, &cnt, &split) == TLD_OK && cnt == 2 && split,
+	   "split: one change in each half, two allowed: TLD_OK");
+	/* parse errors in either half, the limit before or after them */
+	snprintf(n, sizeof(n), "%s%s%s", APEX, bad_line, AAA1 AAA12 GLUE BBB ZZZ);
+	ok(split_diff("bad line in the first half", BASE, n, "ns1.aaa12", 100, &cnt, &split) == TLD_EPARSE && !split,
+	   "split: a malformed line in the first half: TLD_EPARSE as one pass");
+	snprintf(n, sizeof(n), "%s%s%s", APEX AAA1 AAA12 GLUE, bad_line, ZZZ);
+	ok(split_diff("bad line in the second half", BASE, n, AAA1, 100, &cnt, &split) == TLD_EPARSE && !split,
+	   "split: a malformed line in the second half: TLD_EPARSE as one pass");
+	snprintf(o, sizeof(o), "%s%s%s", APEX AAA1, aaa12b, GLUE BBB ZZZ);
+	ok(split_diff("change, then a bad line", o, n, "ns1.aaa12", 1, &cnt, &split) == TLD_EPARSE,
+	   "split: a change in the first half, a malformed line in the second, one allowed: TLD_EPARSE as one pass");
+	ok(split_diff("change, then a bad line", o, n, "ns1.aaa12", 0, &cnt, &split) == TLD_ERANGE,
+	   "split: the same, none allowed: TLD_ERANGE as one pass");
+	/* out of order across the split point */
+	ok(split_diff("out of order", BASE, APEX AAA1 BBB AAA12 GLUE ZZZ, AAA1, 100, &cnt, &split) == TLD_EPARSE &&
+	           !split,
+	   "split: owners out of order at the split point: TLD_EPARSE as one pass");
+	ok(split_diff("out of order before", APEX "ddd.test.\t1\tIN\tA\t192.0.2.1\n" AAA1 BBB ZZZ,
+	              APEX "ccc.test.\t1\tIN\tA\t192.0.2.1\n" "ddd.test.\t1\tIN\tA\t192.0.2.1\n" AAA1 BBB ZZZ, AAA1, 100,
+	              &cnt, &split) == TLD_OK,
+	   "split: owners out of order before the split point, as one pass");
 }
 
 static void test_find(void)
@@ -619,5 +724,9 @@ int main(void)
 	test_find();
 	test_random();
 	test_random_corrupt();
+	test_split();
+	ok(patch_diff_splits_taken > 0 && patch_diff_splits_taken < patch_diff_splits_tried,
+	   "every diff above also split anywhere: %zu of %zu splits taken, all as one pass", patch_diff_splits_taken,
+	   patch_diff_splits_tried);
 	return exit_status();
 }

@@ -18,7 +18,8 @@
  * they must be tld_zone_text_digest_check() of the file, and the identity
  * the file's as committed.  The second chain has its splice plan made at
  * the write (TLDSIGN_SIGN_PATCH_PLAN=here), the others beside the signing,
- * and hands on its text's digest in part (TLDSIGN_SIGN_PATCH_HASH=half);
+ * and hands on its text's digest in part (TLDSIGN_SIGN_PATCH_HASH=half),
+ * and parses no changed group ahead (TLDSIGN_SIGN_PATCH_AHEAD=0);
  * the third writes its text's two halves through a buffer of 97 bytes
  * (TLDSIGN_SIGN_PATCH_WRITE_BUFFER), so that most pieces go as they are.
  * Then the preconditions: each gives TLD_EAGAIN and leaves the output alone;
@@ -1010,7 +1011,9 @@ int main(void)
 	differential(true, 1, steps);
 	setenv("TLDSIGN_SIGN_PATCH_PLAN", "here", 1); /* the splice plan made at the join, not beside the signing */
 	setenv("TLDSIGN_SIGN_PATCH_HASH", "half", 1);  /* the digest handed on in part: its first half's stream */
+	setenv("TLDSIGN_SIGN_PATCH_AHEAD", "0", 1);    /* no group parsed ahead: every one parsed at the zone's making */
 	differential(false, 2, steps);
+	unsetenv("TLDSIGN_SIGN_PATCH_AHEAD");
 	unsetenv("TLDSIGN_SIGN_PATCH_HASH");
 	unsetenv("TLDSIGN_SIGN_PATCH_PLAN");
 	setenv("TLDSIGN_SIGN_PATCH_HASH", "whole", 1); /* the writer's whole digest handed on */

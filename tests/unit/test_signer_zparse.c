@@ -240,6 +240,45 @@ static void test_slices(void)
 	ok(!sl.origin_changed, "and no $ORIGIN");
 }
 
+/*
+ * signer_zparser_span(): one parser for many spans, each as a parser made
+ * anew parses it -- after a span it refused, after a $ORIGIN -- with its own
+ * verdict and its own $ORIGIN flag.
+ */
+static void test_zparser(void)
+{
+	static const char text[] = "a 300 IN TXT \"a long one, to leave bytes behind in the RDATA buffer\"\n"
+	                           "\tA 192.0.2.1\n"
+	                           "$ORIGIN other.\nd 5 IN A 192.0.2.3\n"
+	                           "c 7 IN TXT \"x\"\n";
+	size_t l0 = strlen("a 300 IN TXT \"a long one, to leave bytes behind in the RDATA buffer\"\n");
+	size_t l1 = strlen("\tA 192.0.2.1\n"), l2 = strlen("$ORIGIN other.\nd 5 IN A 192.0.2.3\n");
+	size_t l3 = strlen("c 7 IN TXT \"x\"\n");
+	/* span 1 refused (nothing to carry its owner from), span 2 moves the origin, span 3 back under origin */
+	struct signer_zparse_span spans[] = { { 0, l0 }, { l0, l1 }, { l0 + l1, l2 }, { l0 + l1 + l2, l3 } };
+	static const int want[] = { TLD_OK, TLD_EPARSE, TLD_OK, TLD_OK };
+	static const bool moved[] = { false, false, true, false };
+	struct signer_zparser *zp = NULL;
+	is_int(TLD_OK, signer_zparser_new(&zp), "a parser for many spans");
+	bool same = true;
+	for (size_t i = 0; i < 4; i++) {
+		static struct all kept, alone;
+		memset(&kept, 0, sizeof(kept));
+		memset(&alone, 0, sizeof(alone));
+		struct signer_zparse_slice s1 = { .fresh = true, .quiet = true }, s2 = s1;
+		int r1 = signer_zparser_span(zp, "t", text + spans[i].off, spans[i].len, origin, &s1, sink_all, &kept);
+		int r2 = signer_zparse_slice("t", text + spans[i].off, spans[i].len, origin, &s2, sink_all, &alone);
+		if (r1 != want[i] || r2 != r1 || s1.origin_changed != moved[i] || s2.origin_changed != s1.origin_changed ||
+		    kept.count != alone.count || kept.len != alone.len || memcmp(kept.buf, alone.buf, kept.len) != 0) {
+			diag("span %zu: %d (%d records) against %d (%d) parsed alone", i, r1, kept.count, r2, alone.count);
+			same = false;
+		}
+	}
+	ok(same, "each span's records, verdict and $ORIGIN as parsed alone, after a refused span and a $ORIGIN");
+	signer_zparser_free(zp);
+	signer_zparser_free(NULL);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -247,5 +286,6 @@ int main(void)
 	test_forms();
 	test_malformed();
 	test_slices();
+	test_zparser();
 	return exit_status();
 }
