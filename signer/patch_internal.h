@@ -191,36 +191,13 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
                      uint32_t serial);
 
 /*!
- * The patched text's index, handed to the side file's writer when made
- * (sign_patch_write.c): the side file is begun before it.
+ * \brief The side file of the patched version to out (sign_patch_side.c): its
+ *        entries, the text index ix (nix blocks, text_size bytes) and the
+ *        patch index; fills pc's kept_* figures.
+ * \return TLD_OK, TLD_EAGAIN (the previous index is not as expected), TLD_EIO, TLD_ENOMEM
  */
-struct sign_patch_side_text {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool given;
-	int ret;                     /*!< TLD_OK: ix, nix and size are the text's; else why none comes */
-	const struct signer_sigfile_block *ix; /*!< the giver's, until the side file is written */
-	size_t nix;
-	uint64_t size;
-};
-#define SIGN_PATCH_SIDE_TEXT_INIT { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER }
-
-/*! Hands the text index on (ret TLD_OK), or that none comes (ret the reason); once. */
-void sign_patch_side_text_give(struct sign_patch_side_text *t, int ret, const struct signer_sigfile_block *ix,
-                               size_t nix, uint64_t size);
-
-/*!
- * \brief The side file of the patched version into fd, a new empty file, at
- *        its offsets (sign_patch_side.c: its pieces at once, pwrite(); fd's
- *        position untouched): its entries, the text index (nix blocks,
- *        size bytes of text: waited for in tx, the rest made meanwhile) and
- *        the patch index; fills pc's kept_* figures.  Complete only on
- *        TLD_OK; on failure the caller discards the file.
- * \return TLD_OK, tx's ret when no index came, TLD_EAGAIN (the previous index is not as expected), TLD_EIO,
- *         TLD_ENOSPC, ..., TLD_ENOMEM
- */
-int sign_patch_side_write(struct sign_run *run, struct sign_patch *pc, int fd, uint32_t serial,
-                          struct sign_patch_side_text *tx);
+int sign_patch_side_write(struct sign_run *run, struct sign_patch *pc, FILE *out, uint32_t serial,
+                          const struct signer_sigfile_block *ix, size_t nix, uint64_t text_size);
 
 /*!
  * \brief The run's zone text, every block formatted (sign_write.c), into

@@ -465,9 +465,12 @@ bool signer_sigfile_next(const struct signer_sigfile *sf, const struct signer_si
 	return true;
 }
 
-/* Sorted by hash (items already in that order left as they are), one of each hash: the new count. */
-static size_t items_unique(struct signer_sigfile_item *items, size_t n)
+int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, uint32_t serial,
+                         const uint8_t *unsigned_hash, struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx)
 {
+	if (origin_len == 0 || origin_len > 255) {
+		return TLD_EINVAL;
+	}
 	bool sorted = true;
 	for (size_t i = 1; i < n && sorted; i++) {
 		sorted = memcmp(items[i - 1].hash, items[i].hash, SIGNER_SIGFILE_HASH) <= 0;
@@ -482,45 +485,7 @@ static size_t items_unique(struct signer_sigfile_item *items, size_t n)
 		}
 		items[w++] = items[i];
 	}
-	return w;
-}
-
-/* The bytes of an entry's signatures in the blob. */
-static uint64_t item_bytes(const struct signer_sigfile_item *it, signer_sigfile_sig_fn sig, void *ctx)
-{
-	uint64_t len = 0;
-	for (uint32_t s = 0; s < it->nsigs; s++) {
-		uint16_t l;
-		sig(ctx, it->sig_first + s, &l);
-		len += 2 + (uint64_t)l;
-	}
-	return len;
-}
-
-/* Header, entries and blob of n entries, padded to 8 bytes. */
-static uint64_t sigs_bytes(size_t n, uint64_t blob_len)
-{
-	return (sizeof(struct signer_sigfile_header) + n * sizeof(struct signer_sigfile_entry) + blob_len + 7) &
-	       ~(uint64_t)7;
-}
-
-uint64_t signer_sigfile_prepare(struct signer_sigfile_item *items, size_t *n, signer_sigfile_sig_fn sig, void *ctx)
-{
-	*n = items_unique(items, *n);
-	uint64_t blob_len = 0;
-	for (size_t i = 0; i < *n; i++) {
-		blob_len += item_bytes(&items[i], sig, ctx);
-	}
-	return sigs_bytes(*n, blob_len);
-}
-
-int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, uint32_t serial,
-                         const uint8_t *unsigned_hash, struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx)
-{
-	if (origin_len == 0 || origin_len > 255) {
-		return TLD_EINVAL;
-	}
-	n = items_unique(items, n);
+	n = w;
 	/* pass 1: the bytes of each entry's signatures */
 	uint32_t *elen = malloc((n ? n : 1) * sizeof(*elen));
 	if (elen == NULL) {
@@ -528,7 +493,12 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 	}
 	uint64_t blob_len = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t len = item_bytes(&items[i], sig, ctx);
+		uint64_t len = 0;
+		for (uint32_t s = 0; s < items[i].nsigs; s++) {
+			uint16_t l;
+			sig(ctx, items[i].sig_first + s, &l);
+			len += 2 + (uint64_t)l;
+		}
 		elen[i] = (uint32_t)len;
 		blob_len += len;
 	}
@@ -568,7 +538,7 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
 	}
 	static const uint8_t zeros[8];
 	size_t end = sizeof(h) + n * sizeof(struct signer_sigfile_entry) + (size_t)h.blob_len;
-	ob_put(&ob, zeros, (size_t)(sigs_bytes(n, h.blob_len) - end));
+	ob_put(&ob, zeros, (8 - end % 8) % 8);
 	return ob_flush(&ob) ? TLD_OK : TLD_EIO;
 }
 

@@ -245,17 +245,6 @@ int signer_sigfile_write(FILE *out, const uint8_t *origin, size_t origin_len, ui
                          const uint8_t *unsigned_hash, struct signer_sigfile_item *items, size_t n, signer_sigfile_sig_fn sig, void *ctx);
 
 /*!
- * \brief What signer_sigfile_write() does first: items sorted by hash in
- *        place (items already in that order left as they are), two with one
- *        hash made one (*n the new count); for a writer that puts the text
- *        and patch indexes after them at once (signer/sign_patch_side.c).
- *        signer_sigfile_write() then finds them as they are.
- * \return the bytes signer_sigfile_write() writes for them (header, entries,
- *         blob and its padding): the offset of the text index
- */
-uint64_t signer_sigfile_prepare(struct signer_sigfile_item *items, size_t *n, signer_sigfile_sig_fn sig, void *ctx);
-
-/*!
  * \brief Appends the text index (after signer_sigfile_write() on the same stream),
  *        padded to 8 bytes.  The file is complete only after signer_sigfile_write_patch().
  * \param[in] blocks  n blocks in file order, their lengths adding up to text_size

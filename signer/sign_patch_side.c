@@ -8,39 +8,13 @@
  * canonical order of their owners, then the NSEC3 records by hash -- one per
  * record of the chain, in the chain's order), its names the previous index's
  * with the replaced names appended.
- *
- * The file is written in three pieces of about a third of its bytes, each
- * at its offset from a stream of its own (common/pwrite_stream.h) on the
- * one descriptor, two threads at once, so that the side file -- the tail of
- * the write, sign_patch_write.c -- gathers its signatures while its patch
- * index is made, on both cores beside the text's two halves rather than one
- * thread's; and it is begun before the text's index
- * is made (sign_patch_side_text): the header, entries and signatures are
- * written on a thread of their own as soon as the entries are known, while
- * the caller's thread makes the patch index; the patch index and the text
- * index are written here once the text's index came (not on threads of
- * their own: the kernel copies into one file one write at a time, under
- * its inode's lock, and a second writer waiting for it spins).  Without
- * a thread the pieces are written here one after the other.  The layout is
- * known before any is written: the entries' bytes from
- * signer_sigfile_prepare() (which makes the items as signer_sigfile_write()
- * would: it then finds them so), the text index's from its block count, and
- * each piece's end is checked against the next one's start (TLD_EAGAIN, a
- * bug, otherwise), so the bytes are those of the file written in one piece
- * down a stream (tests/unit/test_signer_sigfile_pieces.c).  A failing piece
- * fails the whole: the caller discards the temporary file, whose pieces are
- * only made durable (fsync) and named (rename) once all were written, as
- * before.
  */
-#include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "common/pwrite_stream.h"
 #include "signer/grow.h"
 #include "signer/patch_internal.h"
 #include "signer/sign_internal.h"
@@ -351,176 +325,42 @@ static int make_pindex(struct side_src *sp, struct pindex *px)
 	return TLD_OK;
 }
 
-void sign_patch_side_text_give(struct sign_patch_side_text *t, int ret, const struct signer_sigfile_block *ix,
-                               size_t nix, uint64_t size)
+int sign_patch_side_write(struct sign_run *run_, struct sign_patch *pc, FILE *out, uint32_t serial,
+                          const struct signer_sigfile_block *ix, size_t nix, uint64_t text_size)
 {
-	pthread_mutex_lock(&t->mu);
-	if (!t->given) {
-		t->ret = ret;
-		t->ix = ix;
-		t->nix = nix;
-		t->size = size;
-		t->given = true;
-		pthread_cond_broadcast(&t->cv);
-	}
-	pthread_mutex_unlock(&t->mu);
-}
-
-/* Waits for the text index: TLD_OK when it came. */
-static int text_wait(struct sign_patch_side_text *t)
-{
-	pthread_mutex_lock(&t->mu);
-	while (!t->given) {
-		pthread_cond_wait(&t->cv, &t->mu);
-	}
-	int ret = t->ret;
-	pthread_mutex_unlock(&t->mu);
-	return ret;
-}
-
-/*
- * One piece of the side file (see the top of the file): its bytes written at
- * their offset from a stream of its own, on a thread of its own or on the
- * caller's; where they end is checked against the layout.
- */
-struct piece {
-	const char *what;
-	struct side_src *sp;
-	struct side *s;
-	struct pindex *px;
-	uint32_t serial;
-	const struct sign_patch_side_text *tx;
-	int (*write)(struct piece *p, FILE *out);
-	int fd;
-	uint64_t at, end;                     /* its offsets: end set by write() when not known before */
-	pthread_t tid;
-	bool threaded;
-	int ret;
-	double cpu;
-};
-
-/* TLDSIGN_SIGN_PATCH_SIDE_FAIL (tests only): the piece of that name fails as a full disk would, once written. */
-static int piece_fails(const struct piece *p)
-{
-	const char *env = getenv("TLDSIGN_SIGN_PATCH_SIDE_FAIL");
-	return env != NULL && strcmp(env, p->what) == 0 ? TLD_ENOSPC : TLD_OK;
-}
-
-static void *piece_main(void *arg)
-{
-	struct piece *p = arg;
-	double c0 = tld_thread_cpu_seconds();
-	struct tld_pwrite_stream st;
-	uint64_t end = 0;
-	int ret = tld_pwrite_stream_open(&st, p->fd, p->at);
-	if (ret == TLD_OK) {
-		ret = p->write(p, st.f);
-	}
-	int closed = tld_pwrite_stream_close(&st, &end);
-	ret = ret != TLD_OK ? ret : closed != TLD_OK ? closed : piece_fails(p);
-	if (ret == TLD_OK && end != p->end) { /* the layout and the writing disagree: a bug */
-		tld_info("signing: patch: the side file's %s ended at %" PRIu64 ", not %" PRIu64 ": the whole zone is signed",
-		         p->what, end, p->end);
-		ret = TLD_EAGAIN;
-	}
-	p->ret = ret;
-	p->cpu = tld_thread_cpu_seconds() - c0;
-	return NULL;
-}
-
-static void piece_start(struct piece *p)
-{
-	p->threaded = pthread_create(&p->tid, NULL, piece_main, p) == 0;
-	if (!p->threaded) {
-		piece_main(p); /* here, before the others */
-	}
-}
-
-static void piece_join(struct piece *p)
-{
-	if (p->threaded) {
-		pthread_join(p->tid, NULL);
-		p->threaded = false;
-	}
-}
-
-/* The header, entries and blob. */
-static int write_sigs(struct piece *p, FILE *out)
-{
-	const struct sign_run *run = p->sp->run;
-	static const uint8_t no_hash[32];
-	return signer_sigfile_write(out, run->z->origin, run->z->origin_len, p->serial, no_hash, p->s->items,
-	                            p->s->nitems, side_sig, p->s);
-}
-
-/* The text index. */
-static int write_text(struct piece *p, FILE *out)
-{
-	return signer_sigfile_write_text(out, p->tx->size, p->tx->ix, p->tx->nix);
-}
-
-/* The patch index (made by make_pindex()). */
-static int write_pindex(struct piece *p, FILE *out)
-{
-	struct side_src *sp = p->sp;
-	const struct sign_run *run = sp->run;
-	const struct pindex *px = p->px;
-	struct signer_sigfile_patch hdr = { .now = run->o->now, .nchain = sp->pc->nchain, .nslots = px->nslots,
-	                                    .names_len = px->names_len, .flags = SIGNER_SIGFILE_PATCHED };
-	memcpy(hdr.keys_digest, run->keys_digest, sizeof(hdr.keys_digest));
-	memcpy(hdr.policy_digest, run->policy_digest, sizeof(hdr.policy_digest));
-	p->end = p->at + sizeof(hdr) + hdr.nchain * sizeof(*px->chain) + hdr.nslots * sizeof(*px->slots) +
-	         ((hdr.names_len + 7) & ~(uint64_t)7);
-	return signer_sigfile_write_patch(out, &hdr, px->chain, px->slots, px->names);
-}
-
-int sign_patch_side_write(struct sign_run *run, struct sign_patch *pc, int fd, uint32_t serial,
-                          struct sign_patch_side_text *tx)
-{
-	struct side_src src = { .run = run, .pc = pc, .sf = pc->sf };
+	struct side_src src = { .run = run_, .pc = pc, .sf = pc->sf };
+	struct side_src *sp = &src;
 	struct side s = { 0 };
 	struct pindex px = { 0 };
-	double c0 = tld_thread_cpu_seconds(), t0 = tld_mono_seconds(), waited = 0;
-	int ret = slots_going(&src);
+	static const uint8_t no_hash[32];
+	const struct sign_run *run = sp->run;
+	double c0 = tld_thread_cpu_seconds();
+	int ret = slots_going(sp);
 	double c1 = tld_thread_cpu_seconds();
 	if (ret == TLD_OK) {
-		ret = side_entries(&src, &s);
+		ret = side_entries(sp, &s);
 	}
-	double c2 = tld_thread_cpu_seconds(), c3 = c2;
-	struct piece base = { .sp = &src, .s = &s, .px = &px, .serial = serial, .tx = tx, .fd = fd, .ret = TLD_OK };
-	struct piece sigs = base, text = base, patch = base;
+	double c2 = tld_thread_cpu_seconds();
 	if (ret == TLD_OK) {
-		/* the entries' bytes known: they are written while the rest is made */
-		sigs.what = "signatures";
-		sigs.write = write_sigs;
-		sigs.at = 0;
-		sigs.end = signer_sigfile_prepare(s.items, &s.nitems, side_sig, &s);
-		piece_start(&sigs);
-		ret = make_pindex(&src, &px);
-		c3 = tld_thread_cpu_seconds();
-		double w0 = tld_mono_seconds();
-		if (ret == TLD_OK) {
-			ret = text_wait(tx); /* the text's index: the indexes' offsets and the text piece's bytes */
-		}
-		waited = tld_mono_seconds() - w0;
-		if (ret == TLD_OK) {
-			text.what = "text index";
-			text.write = write_text;
-			text.at = sigs.end;
-			text.end = text.at + signer_sigfile_text_bytes(tx->nix);
-			patch.what = "patch index";
-			patch.write = write_pindex;
-			patch.at = text.end;
-			piece_main(&patch);
-			piece_main(&text); /* here too: writes into one file wait for each other (its inode's lock) */
-		}
-		piece_join(&sigs);
-		ret = ret != TLD_OK ? ret : sigs.ret != TLD_OK ? sigs.ret : text.ret != TLD_OK ? text.ret : patch.ret;
+		ret = make_pindex(sp, &px);
 	}
-	tld_debug("signing: patch: side file in %.3f s (%.3f s of it waiting for the text's index): CPU s slots going "
-	          "%.3f, entries %.3f, patch index %.3f; its pieces written at once (CPU s, the first on a thread of its "
-	          "own): signatures %.3f, text index %.3f, patch index %.3f",
-	          tld_mono_seconds() - t0, waited, c1 - c0, c2 - c1, c3 - c2, sigs.cpu, text.cpu, patch.cpu);
+	double c3 = tld_thread_cpu_seconds();
+	if (ret == TLD_OK) {
+		ret = signer_sigfile_write(out, run->z->origin, run->z->origin_len, serial, no_hash, s.items, s.nitems,
+		                           side_sig, &s);
+	}
+	tld_debug("signing: patch: side file CPU s: slots going %.3f, entries %.3f, patch index %.3f, written %.3f",
+	          c1 - c0, c2 - c1, c3 - c2, tld_thread_cpu_seconds() - c3);
+	if (ret == TLD_OK) {
+		ret = signer_sigfile_write_text(out, text_size, ix, nix);
+	}
+	if (ret == TLD_OK) {
+		struct signer_sigfile_patch hdr = { .now = run->o->now, .nchain = sp->pc->nchain, .nslots = px.nslots,
+		                                    .names_len = px.names_len, .flags = SIGNER_SIGFILE_PATCHED };
+		memcpy(hdr.keys_digest, run->keys_digest, sizeof(hdr.keys_digest));
+		memcpy(hdr.policy_digest, run->policy_digest, sizeof(hdr.policy_digest));
+		ret = signer_sigfile_write_patch(out, &hdr, px.chain, px.slots, px.names);
+	}
 	free(src.goes);
 	free(s.sigs);
 	free(s.items);

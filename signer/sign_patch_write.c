@@ -14,19 +14,14 @@
  * TLD_EAGAIN before anything is written.
  *
  * The text is written in two halves at their offsets, the second on a
- * thread of its own (write_halves()); the side file (sign_patch_side.c, in
- * pieces of its own at once) on a thread begun before anything else --
- * its entries and patch index need only the run's signatures -- and handed
- * the text index once it is made (sign_patch_side_text; or, when the text
- * cannot be written, the reason, and it gives up); both files are committed
- * as sign_write() commits (the side file first: it names the text's size
- * and serial), each into its temporary file, made durable and renamed only
- * when both were written whole.
+ * thread of its own (write_halves()); the side file (sign_patch_side.c) on
+ * a thread beside them, from the text index made first; both files are
+ * committed as sign_write() commits (the side file first: it names the
+ * text's size and serial).
  *
  * Whichever of the two is done first -- the side file's thread or the text's
  * writer -- then makes the text's SHA-256 and check (common/textcheck.h)
- * while it waits for the other (at the lowest priority, on a thread that
- * ends with it: the other's writers come first), for the publish preparation, which would
+ * while it waits for the other, for the publish preparation, which would
  * otherwise read the file again for them, when a core is busy verifying:
  * from the very pieces the text is written from, in the same order (a
  * third walk of the one plan, checked to come to the same block count and
@@ -41,11 +36,11 @@
  * with that identity, and hashes the file itself otherwise.  Hashing is an
  * optimisation: when it fails, no digest is handed on.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +52,6 @@
 #include "common/error.h"
 #include "common/file_ident.h"
 #include "common/log.h"
-#include "common/pwrite_stream.h"
 #include "common/two_cores.h"
 #include "signer/grow.h"
 #include "signer/patch_internal.h"
@@ -116,10 +110,27 @@ struct text_out {
 	bool stopped;                         /* hash holds a prefix of the text: a piece was not added */
 };
 
+static int pwrite_all(int fd, const char *p, size_t len, uint64_t off)
+{
+	while (len > 0) {
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			return w < 0 ? tld_errno(errno) : TLD_EIO; /* a full disk is told as such */
+		}
+		p += w;
+		len -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return TLD_OK;
+}
+
 /* Writes what the buffer holds, and starts the writeback of what is written once a chunk is. */
 static int out_flush(struct text_out *o)
 {
-	int ret = o->blen > 0 ? tld_pwrite_all(o->fd, o->buf, o->blen, o->bpos) : TLD_OK;
+	int ret = o->blen > 0 ? pwrite_all(o->fd, o->buf, o->blen, o->bpos) : TLD_OK;
 	o->bpos += o->blen;
 	o->blen = 0;
 	if (ret == TLD_OK && o->bpos - o->flushed >= WRITEBACK_CHUNK) {
@@ -152,7 +163,7 @@ static int out_put(struct text_out *o, const char *p, size_t len)
 		ret = out_flush(o);
 	}
 	if (ret == TLD_OK && n >= o->cap) { /* as it is */
-		ret = tld_pwrite_all(o->fd, q, n, at);
+		ret = pwrite_all(o->fd, q, n, at);
 		o->bpos = at + n;
 		return ret == TLD_OK ? out_flush(o) : ret;
 	}
@@ -279,7 +290,6 @@ struct side_job {
 	const struct signer_sigfile_block *ix;
 	size_t nix;
 	uint64_t size;
-	struct sign_patch_side_text tx;       /* ix, nix and size handed to the side file when made */
 	tld_atomic_file_t *af;
 	int ret;
 	double seconds, hash_seconds;
@@ -334,38 +344,14 @@ static void hash_text(struct side_job *j, const atomic_bool *stop)
 	tld_text_stream_free(&hs);
 }
 
-/*
- * The calling thread (one that ends when its hashing does) at the lowest
- * priority: the hashing takes only what the writers leave of the cores.
- * Only a hint: it changes no byte, and its failure changes nothing else.
- */
-static void lowest_priority(void)
-{
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
-}
-
-/* The text's writer's hashing, on a thread of its own at the lowest priority. */
-struct low_hash {
-	struct side_job *j;
-	const atomic_bool *stop;
-};
-
-static void *low_hash_main(void *arg)
-{
-	struct low_hash *h = arg;
-	lowest_priority();
-	hash_text(h->j, h->stop);
-	return NULL;
-}
-
 static void *side_thread(void *arg)
 {
 	struct side_job *j = arg;
 	double t0 = tld_mono_seconds();
 	j->ret = tld_atomic_file_open(j->path, 0644, &j->af);
 	if (j->ret == TLD_OK) {
-		FILE *f = tld_atomic_file_stream(j->af); /* written at offsets: the stream is left empty */
-		j->ret = sign_patch_side_write(j->sp->run, j->sp->pc, fileno(f), j->serial, &j->tx);
+		FILE *f = tld_atomic_file_stream(j->af);
+		j->ret = sign_patch_side_write(j->sp->run, j->sp->pc, f, j->serial, j->ix, j->nix, j->size);
 		if (j->ret == TLD_OK && (fflush(f) != 0 || fdatasync(fileno(f)) != 0)) {
 			j->ret = TLD_EIO; /* the commit's fsync then finds nothing to wait for */
 		}
@@ -374,7 +360,6 @@ static void *side_thread(void *arg)
 	j->seconds = t1 - t0;
 	int none = 0;
 	if (j->ret == TLD_OK && j->hash && !atomic_load(&j->stop) && atomic_compare_exchange_strong(&j->hasher, &none, 1)) {
-		lowest_priority(); /* this thread ends with it */
 		hash_text(j, &j->stop); /* the text is still being written: until it is */
 		j->hash_seconds = tld_mono_seconds() - t1;
 	}
@@ -402,18 +387,7 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 	if (snprintf(side, sizeof(side), "%s%s", path, SIGNER_SIGFILE_SUFFIX) >= (int)sizeof(side)) {
 		return TLD_EINVAL;
 	}
-	/*
-	 * the side file begun first, on a thread of its own (sign_patch_side.c: what it needs of the text, the
-	 * index the side file holds, waits for it), then the run's blocks formatted, the plan checked against
-	 * them and the text index made (the plan's, the run's blocks put in) and handed on; then the text
-	 * beside the side file
-	 */
 	double t0 = tld_mono_seconds(), waited = 0;
-	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK, .stop = false,
-	                       .side_done = false, .hasher = 0, .tx = SIGN_PATCH_SIDE_TEXT_INIT };
-	sj.hash = hash_mode() != HASH_NONE;
-	pthread_t tid;
-	bool threaded = pthread_create(&tid, NULL, side_thread, &sj) == 0;
 	int ret = sign_write_text_memory(run, &sp.mtext, &sp.mlen, &sp.mb, &sp.nmb);
 	double t1 = tld_mono_seconds();
 	if (ret == TLD_OK) {
@@ -428,20 +402,26 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 	if (ret == TLD_OK) {
 		ret = block_offsets(&sp);
 	}
+	/* the index first (the side file holds it: the plan's, the run's blocks put in), then the side file beside the text */
+	struct side_job sj = { .sp = &sp, .path = side, .serial = serial, .ret = TLD_OK, .stop = false,
+	                       .side_done = false, .hasher = 0 };
 	struct stat written = { 0 };
 	tld_atomic_file_t *af = NULL;
+	pthread_t tid;
+	bool threaded = false;
 	if (ret == TLD_OK) {
 		sign_patch_plan_fill(&pl->plan, sp.mb, &sj.size);
 		sj.ix = pl->plan.ix;
 		sj.nix = pl->plan.nix;
 	}
-	sign_patch_side_text_give(&sj.tx, ret, sj.ix, sj.nix, sj.size); /* or why none comes: the side file gives up */
 	double t2 = tld_mono_seconds(), write_cpu = 0;
-	if (!threaded && ret == TLD_OK) {
-		sj.hash = false; /* on the critical path it would only move the publish's work */
-		side_thread(&sj); /* here, the text index given */
-	}
 	if (ret == TLD_OK) {
+		sj.hash = hash_mode() != HASH_NONE;
+		threaded = pthread_create(&tid, NULL, side_thread, &sj) == 0;
+		if (!threaded) {
+			sj.hash = false; /* on the critical path it would only move the publish's work */
+			side_thread(&sj);
+		}
 		ret = tld_atomic_file_open(path, 0644, &af);
 	}
 	if (ret == TLD_OK) {
@@ -462,28 +442,14 @@ int sign_patch_write(struct sign_run *run, struct sign_patch *pc, struct sign_pa
 		atomic_store(&sj.stop, true); /* the text is written: the side thread's hashing is not waited for */
 	}
 	int none = 0;
-	struct low_hash lh = { .j = &sj, .stop = hash_mode() == HASH_WHOLE ? &never : &sj.side_done };
-	pthread_t hash_tid;
-	bool hashing = false;
 	if (ret == TLD_OK && threaded && sj.hash && !atomic_load(&sj.side_done) &&
 	    atomic_compare_exchange_strong(&sj.hasher, &none, 2)) {
-		/*
-		 * the side file is still being written: the text hashed meanwhile, until it is, on a thread at the
-		 * lowest priority (the side file's pieces first); here when none can be had
-		 */
-		hashing = pthread_create(&hash_tid, NULL, low_hash_main, &lh) == 0;
-		if (!hashing) {
-			hash_text(&sj, lh.stop);
-		}
+		/* the side file is still being written (its disk): the text hashed meanwhile, until it is */
+		hash_text(&sj, hash_mode() == HASH_WHOLE ? &never : &sj.side_done);
+		sj.hash_seconds = tld_mono_seconds() - t3;
 	}
 	if (threaded) {
 		pthread_join(tid, NULL);
-	}
-	if (hashing) {
-		pthread_join(hash_tid, NULL);
-	}
-	if (sj.hasher == 2) {
-		sj.hash_seconds = tld_mono_seconds() - t3;
 	}
 	double t4 = tld_mono_seconds();
 	if (ret == TLD_OK && sj.ret != TLD_OK) {

@@ -174,13 +174,3 @@ char *tap_read_file(const char *path, size_t *len)
 	}
 	return buf;
 }
-
-bool tap_same_files(const char *a, const char *b)
-{
-	size_t la = 0, lb = 0;
-	char *x = tap_read_file(a, &la), *y = tap_read_file(b, &lb);
-	bool same = x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0;
-	free(x);
-	free(y);
-	return same;
-}

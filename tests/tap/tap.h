@@ -32,5 +32,3 @@ int exit_status(void);
 const char *tap_vectors_dir(void);
 /*! Reads a whole file into a NUL-terminated heap buffer; NULL on failure. */
 char *tap_read_file(const char *path, size_t *len);
-/* Whether two files hold the same bytes (false when either cannot be read). */
-bool tap_same_files(const char *a, const char *b);

@@ -762,6 +762,16 @@ static void write_mutated_zone(const char *path, unsigned mut)
 	fclose(f);
 }
 
+static bool same_file(const char *a, const char *b)
+{
+	size_t la = 0, lb = 0;
+	char *ta = tap_read_file(a, &la), *tb = tap_read_file(b, &lb);
+	bool same = ta != NULL && tb != NULL && la == lb && memcmp(ta, tb, la) == 0;
+	free(ta);
+	free(tb);
+	return same;
+}
+
 /*
  * Signs in from previous into out with the text copied (*st, *rc), then as
  * o2 says without copying (TLDSIGN_SIGN_TEXT_COPY=0: *st2, *rc2); parts of
@@ -825,7 +835,7 @@ static void check_copy(struct signer_sign_opts o, const char *base, unsigned mut
 	} else {
 		ok(sc.text_copied == 0, "text copy, %s: nothing copied", what);
 	}
-	ok(tap_same_files(copied, formatted), "text copy, %s: the copied text equals the formatted text byte for byte", what);
+	ok(same_file(copied, formatted), "text copy, %s: the copied text equals the formatted text byte for byte", what);
 	ok(verifies(copied, NOW), "text copy, %s: the verifier accepts it", what);
 }
 
@@ -972,8 +982,8 @@ static void test_ed25519_exact(void)
 		       sc.sigs_reused == 0 && sc.text_copied == 0 && sf.serial == sc.serial,
 		   "ed25519, %s: signed from the base (%llu reused, %llu bytes copied) and from scratch", cases[c].what,
 		   (unsigned long long)sf.sigs_reused, (unsigned long long)sf.text_copied);
-		ok(tap_same_files(fast, scratch), "ed25519, %s: the zone files are equal byte for byte", cases[c].what);
-		ok(tap_same_files(fs, ss), "ed25519, %s: the side files are equal byte for byte", cases[c].what);
+		ok(same_file(fast, scratch), "ed25519, %s: the zone files are equal byte for byte", cases[c].what);
+		ok(same_file(fs, ss), "ed25519, %s: the side files are equal byte for byte", cases[c].what);
 		if (c == 0) { /* no room left for the text index (TLDSIGN_SIGN_PATCH_ROOM=0): the same side file */
 			static char again[512], as[600];
 			snprintf(again, sizeof(again), "%s", tmp_path("ed-again.zone"));
@@ -983,7 +993,7 @@ static void test_ed25519_exact(void)
 			setenv("TLDSIGN_SIGN_PATCH_ROOM", "0", 1);
 			int ra = signer_sign_file(&oa, &sc);
 			unsetenv("TLDSIGN_SIGN_PATCH_ROOM");
-			ok(ra == TLD_OK && tap_same_files(again, scratch) && tap_same_files(as, ss),
+			ok(ra == TLD_OK && same_file(again, scratch) && same_file(as, ss),
 			   "ed25519, %s: the patch index written after the text index instead of before it: the same files",
 			   cases[c].what);
 		}
