@@ -605,7 +605,10 @@ int signer_patch_file(const struct signer_patch_opts *o, struct signer_sign_stat
 	d.n3p.salt_len = o->policy->denial.salt_len;
 	memcpy(d.n3p.salt, o->policy->denial.salt, d.n3p.salt_len);
 	int ret = patch(&d, stats);
-	patch_zone_ahead_end(d.ahead);
+	if (d.ahead != NULL) { /* a fall-back (or an error) after the diff: the thread stopped between two groups */
+		size_t parsed = patch_zone_ahead_end(d.ahead);
+		tld_debug("signing: patch: the groups' parse ahead stopped after %zu of them", parsed);
+	}
 	signer_zone_free(d.zone);
 	signer_sigfile_close(d.pc.sf);
 	if (d.map != NULL) {

@@ -3,6 +3,7 @@
 #include "signer/patch_zone.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,8 @@ struct patch_zone_ahead {
 	uint8_t origin[SIGNER_DNAME_MAX];
 	struct group *g;           /* by offset, ascending */
 	size_t ng;
+	size_t parsed;             /* g[0, parsed) parsed (the thread's; read after the join) */
+	atomic_bool stop;          /* patch_zone_ahead_end(): no more groups (the thread checks between them) */
 	uint8_t *buf;
 	size_t len, cap;
 	int ret;                   /* TLD_OK: every group parsed; else (no memory) none is taken */
@@ -82,6 +85,9 @@ static void *ahead_main(void *arg)
 	struct signer_zparser *zp = NULL;
 	a->ret = signer_zparser_new(&zp);
 	for (size_t i = 0; i < a->ng && a->ret == TLD_OK; i++) {
+		if (atomic_load_explicit(&a->stop, memory_order_relaxed)) {
+			break; /* a fall-back: nothing of it is taken, the full sign waits for the join */
+		}
 		struct group *g = &a->g[i];
 		struct signer_zparse_slice sl = { .first_line = 0, .fresh = true, .quiet = true };
 		g->from = a->len;
@@ -90,6 +96,8 @@ static void *ahead_main(void *arg)
 		g->origin_changed = sl.origin_changed;
 		if (g->ret == TLD_ENOMEM) {
 			a->ret = TLD_ENOMEM; /* (a group cut short by the buffer, or the parser's own) */
+		} else {
+			a->parsed = i + 1;
 		}
 	}
 	signer_zparser_free(zp);
@@ -109,6 +117,7 @@ void patch_zone_ahead_start(const char *source, const char *text, const uint8_t 
 		free(a);
 		return;
 	}
+	atomic_init(&a->stop, false);
 	a->source = source;
 	a->text = text;
 	memcpy(a->origin, origin, signer_dname_len(origin, SIGNER_DNAME_MAX));
@@ -157,20 +166,24 @@ static void ahead_wait(struct patch_zone_ahead *a)
 	}
 }
 
-void patch_zone_ahead_end(struct patch_zone_ahead *a)
+size_t patch_zone_ahead_end(struct patch_zone_ahead *a)
 {
-	if (a != NULL) {
-		ahead_wait(a);
-		munmap(a->buf, a->cap);
-		free(a->g);
-		free(a);
+	if (a == NULL) {
+		return 0;
 	}
+	atomic_store_explicit(&a->stop, true, memory_order_relaxed); /* (after patch_make_zone(): joined already) */
+	ahead_wait(a);
+	size_t parsed = a->parsed;
+	munmap(a->buf, a->cap);
+	free(a->g);
+	free(a);
+	return parsed;
 }
 
-/* The group parsed ahead that is exactly text[off, off + len), or NULL. */
+/* The group parsed ahead that is exactly text[off, off + len), or NULL (of the groups parsed only). */
 static const struct group *parsed_ahead(const struct patch_zone_ahead *a, size_t off, size_t len)
 {
-	size_t lo = 0, hi = a->ng;
+	size_t lo = 0, hi = a->parsed;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (a->g[mid].off < off) {
@@ -179,7 +192,7 @@ static const struct group *parsed_ahead(const struct patch_zone_ahead *a, size_t
 			hi = mid;
 		}
 	}
-	return lo < a->ng && a->g[lo].off == off && a->g[lo].len == len ? &a->g[lo] : NULL;
+	return lo < a->parsed && a->g[lo].off == off && a->g[lo].len == len ? &a->g[lo] : NULL;
 }
 
 /* One record of a replaced name's lines into the zone (what the full path's fill takes and drops). */

@@ -51,8 +51,15 @@ struct patch_zone_ahead;
 void patch_zone_ahead_start(const char *source, const char *text, const uint8_t *origin,
                             const struct signer_owner_change *ch, size_t n, struct patch_zone_ahead **out);
 
-/*! Waits for the thread, frees what it parsed (NULL: nothing). */
-void patch_zone_ahead_end(struct patch_zone_ahead *a);
+/*!
+ * \brief Stops the thread between two groups (the group it is parsing
+ *        finished: on a fall-back the full sign does not wait for the
+ *        rest), waits for it, frees what it parsed (NULL: nothing).  After
+ *        patch_make_zone() the thread is done already: nothing is stopped.
+ * \return the groups the thread parsed (0 for NULL; fewer than it was
+ *         given when stopped): for the log and tests
+ */
+size_t patch_zone_ahead_end(struct patch_zone_ahead *a);
 
 /*!
  * \brief The replaced names' records (d->r in order; an empty
