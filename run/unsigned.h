@@ -154,8 +154,14 @@ int tld_run_unsigned_write_buffer(const char *text, size_t len, const char *path
  *        planning splits its work in halves on both cores, it takes a core
  *        only where the patch leaves one (the job's 0.1 CPU s of SHA-256 at
  *        1M delegations no longer delays the other halves; it is still done
- *        long before the run waits for it).  Only a hint: nothing but the
- *        speed depends on it.
+ *        long before the run waits for it).  For the job's whole life: an
+ *        unprivileged thread cannot lower its nice value again.  The cost
+ *        is on the fall-back path: when the patch falls back, the full
+ *        sign keeps both cores busy at nice 0 and the job gets next to no
+ *        CPU until the signing ends; the publish stage then waits for it
+ *        (run/stage_gate.c, run_wait_unsigned_file(): its SHA-256, ~0.1 s
+ *        at 1M delegations, after the signing instead of beside it).
+ *        Only a hint: nothing but the speed depends on it.
  * \param[out] out   finish with tld_run_unsigned_finish() before the text is
  *                   freed (the job reads it); written only on success
  * \param[out] text  the file's text, mapped; free with

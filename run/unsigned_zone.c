@@ -282,7 +282,9 @@ struct tld_run_unsigned_job {
 
 /*
  * The nice value of the job beside a patch (run/unsigned.h): its hashing
- * yields the core to the patch's own threads while they run.
+ * yields the core to the patch's own threads while they run -- and, on a
+ * fall-back, to the full sign's until it ends (the nice value is not
+ * lowered again: the run waits for the job after the signing).
  */
 #define JOB_YIELD_NICE 19
 
