@@ -41,12 +41,19 @@ struct patch_zone_ahead;
 
 /*!
  * \brief Starts parsing the new groups of the changed owners still present
- *        (the diff's changes, in text order) on a thread.  From here until
- *        patch_zone_ahead_end() the thread reads text (len bytes: not to
- *        change) and origin (copied); ch is copied.
+ *        (the diff's changes, in text order) on a thread.  source and text
+ *        are kept as pointers, not copied: from here until
+ *        patch_zone_ahead_end() returns, the thread reads text (each
+ *        group's bytes, text[new_off, new_off + new_len): not to change)
+ *        and source (its name in messages), so both must outlive that
+ *        call; origin and the groups' places in ch are copied (ch may go
+ *        at once).
  * \param[out] out  NULL when nothing is parsed ahead (no thread, no memory,
- *                  the changes not in text order, or the environment says
- *                  so): not an error, the zone is made all the same
+ *                  no group of a present owner, or the environment says
+ *                  so): not an error, the zone is made all the same.
+ *                  Changes not in text order: the groups before the first
+ *                  out of order are parsed ahead, the rest at the zone's
+ *                  making.  Else end it with patch_zone_ahead_end()
  */
 void patch_zone_ahead_start(const char *source, const char *text, const uint8_t *origin,
                             const struct signer_owner_change *ch, size_t n, struct patch_zone_ahead **out);
@@ -64,7 +71,9 @@ size_t patch_zone_ahead_end(struct patch_zone_ahead *a);
 /*!
  * \brief The replaced names' records (d->r in order; an empty
  *        non-terminal's none: the build makes it) as a zone, with what a
- *        parsed ahead (waited for here; may be NULL).
+ *        parsed ahead (waited for here, every group: nothing stopped; may
+ *        be NULL).  a stays the caller's: patch_zone_ahead_end() is still
+ *        needed after, whatever this returns.
  * \param[out] out  caller frees with signer_zone_free()
  * \return TLD_OK, TLD_EAGAIN (a group not as the full path takes it:
  *         logged, the whole zone is signed), TLD_ENOMEM

@@ -3,7 +3,8 @@
  * The changed owners' groups parsed ahead (signer/patch_zone.h): a
  * fall-back's patch_zone_ahead_end() stops the thread between two groups
  * (the full sign does not wait for the whole parse), patch_make_zone()
- * waits for every group and takes them all.  GROUPS (100000) in the
+ * waits for every group and takes them all; changes out of text order
+ * have the groups before the first out of order parsed ahead.  GROUPS (100000) in the
  * environment: the groups of the text.
  */
 #include <stdio.h>
@@ -83,6 +84,31 @@ static void test_made(const struct text *t)
 	signer_zone_free(z);
 }
 
+/* Changes out of text order: the groups before the first out of order parsed ahead, the rest at the making. */
+static void test_prefix(void)
+{
+	struct text t;
+	text_make(&t, 10);
+	struct signer_owner_change ch[10];
+	static const size_t order[10] = { 0, 1, 2, 3, 4, 9, 5, 6, 7, 8 };
+	for (size_t i = 0; i < 10; i++) {
+		ch[i] = t.ch[order[i]];
+	}
+	struct signer_patch_opts o = { .source = "t", .new_text = t.text, .new_len = t.len };
+	struct driver d = { .o = &o, .r = t.r, .nr = t.n, .origin_len = sizeof(origin) };
+	memcpy(d.origin, origin, sizeof(origin));
+	struct patch_zone_ahead *a = NULL;
+	patch_zone_ahead_start("t", t.text, origin, ch, 10, &a);
+	ok(a != NULL, "prefix: the thread started");
+	struct signer_zone *z = NULL;
+	is_int(TLD_OK, patch_make_zone(&d, a, &z), "prefix: the zone made");
+	ok(z != NULL && z->nrrs == 10, "prefix: every group's record in the zone");
+	size_t parsed = patch_zone_ahead_end(a);
+	is_int(6, (long long)parsed, "prefix: the six groups in text order parsed ahead, the rest not");
+	signer_zone_free(z);
+	text_free(&t);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -93,5 +119,6 @@ int main(void)
 	test_stopped(&t);
 	test_made(&t);
 	text_free(&t);
+	test_prefix();
 	return exit_status();
 }
