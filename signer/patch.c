@@ -566,7 +566,7 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 	}
 	double t3 = tld_mono_seconds(), c3 = tld_thread_cpu_seconds();
 	if (ret == TLD_OK) {
-		ret = patch_make_zone(d, d->ahead, &d->zone);
+		ret = patch_make_zone(d, d->ahead, &d->zone, &d->replayed_ahead);
 		patch_zone_ahead_end(d->ahead); /* its records are in the zone now */
 		d->ahead = NULL;
 	}
@@ -584,7 +584,11 @@ static int patch(struct driver *d, struct signer_sign_stats *stats)
 		.output = o->output, .now = o->now, .workers = o->workers, .started = o->started,
 	};
 	d->zone = NULL; /* the signer takes it */
-	return sign_zone_patched(&so, &d->pc, stats);
+	ret = sign_zone_patched(&so, &d->pc, stats);
+	if (ret == TLD_OK) {
+		stats->patch_groups_ahead = d->replayed_ahead;
+	}
+	return ret;
 }
 
 int signer_patch_file(const struct signer_patch_opts *o, struct signer_sign_stats *stats)

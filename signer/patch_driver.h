@@ -38,6 +38,7 @@ struct driver {
 	size_t map_len;
 	struct signer_zone *zone;  /* the replaced names' records */
 	struct patch_zone_ahead *ahead; /* the changed owners' groups parsed ahead (patch_zone.h), or NULL */
+	size_t replayed_ahead;     /* of them, the groups taken into the zone (signer_sign_stats.patch_groups_ahead) */
 	size_t refresh;            /* names with a signature due */
 	size_t due;                /* RRsets with a signature due, the replaced names' (the apex's) included */
 	struct patch_names deep_tops; /* names one label below the apex with NSEC3 records below them */

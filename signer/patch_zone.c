@@ -226,7 +226,8 @@ static int replay(const struct patch_zone_ahead *a, const struct group *g, struc
 	return g->ret;
 }
 
-int patch_make_zone(const struct driver *d, struct patch_zone_ahead *a, struct signer_zone **out)
+int patch_make_zone(const struct driver *d, struct patch_zone_ahead *a, struct signer_zone **out,
+                    size_t *replayed)
 {
 	ahead_wait(a);
 	if (a != NULL && a->ret != TLD_OK) {
@@ -239,6 +240,7 @@ int patch_make_zone(const struct driver *d, struct patch_zone_ahead *a, struct s
 		ret = signer_zparser_new(&zp);
 	}
 	bool origin_changed = false;
+	size_t taken = 0;
 	for (size_t i = 0; i < d->nr && ret == TLD_OK; i++) {
 		const struct replaced *r = &d->r[i];
 		if (r->len == 0) {
@@ -248,6 +250,7 @@ int patch_make_zone(const struct driver *d, struct patch_zone_ahead *a, struct s
 		if (g != NULL) {
 			ret = replay(a, g, z);
 			origin_changed |= g->origin_changed;
+			taken++;
 		} else {
 			struct signer_zparse_slice sl = { .first_line = 0, .fresh = true, .quiet = true };
 			ret = signer_zparser_span(zp, d->o->source, d->o->new_text + r->off, r->len, d->origin, &sl,
@@ -266,5 +269,6 @@ int patch_make_zone(const struct driver *d, struct patch_zone_ahead *a, struct s
 		               : ret;
 	}
 	*out = z;
+	*replayed = taken;
 	return TLD_OK;
 }

@@ -74,8 +74,12 @@ size_t patch_zone_ahead_end(struct patch_zone_ahead *a);
  *        parsed ahead (waited for here, every group: nothing stopped; may
  *        be NULL).  a stays the caller's: patch_zone_ahead_end() is still
  *        needed after, whatever this returns.
- * \param[out] out  caller frees with signer_zone_free()
+ * \param[out] out       caller frees with signer_zone_free()
+ * \param[out] replayed  the groups whose records were taken from a (not
+ *                       parsed then): signer_sign_stats.patch_groups_ahead;
+ *                       written only on success
  * \return TLD_OK, TLD_EAGAIN (a group not as the full path takes it:
  *         logged, the whole zone is signed), TLD_ENOMEM
  */
-int patch_make_zone(const struct driver *d, struct patch_zone_ahead *a, struct signer_zone **out);
+int patch_make_zone(const struct driver *d, struct patch_zone_ahead *a, struct signer_zone **out,
+                    size_t *replayed);

@@ -64,6 +64,10 @@ struct signer_sign_stats {
 	size_t hsm_batches;
 	uint64_t text_copied;              /*!< bytes of the zone text copied from the previous version */
 	uint64_t text_formatted;           /*!< bytes formatted anew (0 with both when the file was left alone) */
+	uint64_t patch_groups_ahead;       /*!< patch run only: the changed owners' groups whose records were taken
+	                                        from the parse ahead (signer/patch_zone.h) into the zone signed,
+	                                        not parsed then; 0 for a full sign, with
+	                                        TLDSIGN_SIGN_PATCH_AHEAD=0 and with no owner changed */
 	struct tld_text_digest text_digest; /*!< the output's SHA-256 and check, made from the pieces it was
 	                                        written from (whole, or partial), and its identity once in
 	                                        place (patch run only; hex "" and no partial when not made):

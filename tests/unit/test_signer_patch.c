@@ -19,8 +19,9 @@
  * the file's as committed.  The second chain has its splice plan made at
  * the write (TLDSIGN_SIGN_PATCH_PLAN=here), the others beside the signing,
  * and hands on its text's digest in part (TLDSIGN_SIGN_PATCH_HASH=half),
- * and parses no changed group ahead (TLDSIGN_SIGN_PATCH_AHEAD=0);
- * the third writes its text's two halves through a buffer of 97 bytes
+ * and parses no changed group ahead (TLDSIGN_SIGN_PATCH_AHEAD=0): its
+ * patches take no group from a parse ahead (stats.patch_groups_ahead 0),
+ * the other chains' take some (the fast path taken); the third writes its text's two halves through a buffer of 97 bytes
  * (TLDSIGN_SIGN_PATCH_WRITE_BUFFER), so that most pieces go as they are.
  * Then the preconditions: each gives TLD_EAGAIN and leaves the output alone.
  * PATCH_STEPS (60), PATCH_SEEDS (3) and PATCH_ZONE (40 delegations, at most
@@ -193,7 +194,7 @@ static void differential(bool opt_out, unsigned seed, int steps)
 	ok(rf == TLD_OK && rp == TLD_OK && same_file(full_prev, patch_prev),
 	   "differential (opt-out %d, seed %u): version 1 signed in full", opt_out, seed);
 	int fell_back = 0, unchanged = 0, patched = 0, differ = 0, failed = 0, bad_before = digests_bad;
-	uint64_t refreshed_steps = 0;
+	uint64_t refreshed_steps = 0, ahead = 0; /* groups taken from the parse ahead (stats.patch_groups_ahead) */
 	unsigned r = seed * 7919u + 17u;
 	for (int step = 1; step <= steps; step++) {
 		r = r * 1103515245u + 12345u;
@@ -242,6 +243,7 @@ static void differential(bool opt_out, unsigned seed, int steps)
 			rp = sign_full(&pol, text, len, patch_prev, patch_out, now, &sp); /* as the caller does */
 		} else if (rp == TLD_OK) {
 			patched++;
+			ahead += sp.patch_groups_ahead;
 			if (policy_step) {
 				fell_back++;
 				diag("step %d: the policy changed, yet the patch did not fall back", step);
@@ -310,6 +312,14 @@ static void differential(bool opt_out, unsigned seed, int steps)
 	   steps);
 	diag("opt-out %d, seed %u: %llu steps re-signed more than a few signatures", opt_out, seed,
 	     (unsigned long long)refreshed_steps);
+	const char *env = getenv("TLDSIGN_SIGN_PATCH_AHEAD");
+	if (env != NULL && strcmp(env, "0") == 0) {
+		ok(ahead == 0, "differential (opt-out %d, seed %u): nothing parsed ahead, none taken from there (%llu)",
+		   opt_out, seed, (unsigned long long)ahead);
+	} else {
+		ok(ahead > 0, "differential (opt-out %d, seed %u): %llu changed groups taken from the parse ahead", opt_out,
+		   seed, (unsigned long long)ahead);
+	}
 	free(old_text);
 	clock_now = now + 86400;
 }

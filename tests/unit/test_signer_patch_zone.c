@@ -76,8 +76,10 @@ static void test_made(const struct text *t)
 	patch_zone_ahead_start("t", t->text, origin, t->ch, t->n, &a);
 	ok(a != NULL, "made: the thread started");
 	struct signer_zone *z = NULL;
-	int ret = patch_make_zone(&d, a, &z);
+	size_t replayed = 0;
+	int ret = patch_make_zone(&d, a, &z, &replayed);
 	is_int(TLD_OK, ret, "made: the zone made");
+	ok(replayed == t->n, "made: every group taken from the parse ahead (%zu)", replayed);
 	ok(z != NULL && z->nrrs == t->n, "made: one record per group (%zu)", z != NULL ? z->nrrs : 0);
 	size_t parsed = patch_zone_ahead_end(a);
 	ok(parsed == t->n, "made: the zone's making waited for every group, stopped none (%zu of %zu)", parsed, t->n);
@@ -101,7 +103,9 @@ static void test_prefix(void)
 	patch_zone_ahead_start("t", t.text, origin, ch, 10, &a);
 	ok(a != NULL, "prefix: the thread started");
 	struct signer_zone *z = NULL;
-	is_int(TLD_OK, patch_make_zone(&d, a, &z), "prefix: the zone made");
+	size_t replayed = 0;
+	is_int(TLD_OK, patch_make_zone(&d, a, &z, &replayed), "prefix: the zone made");
+	is_int(6, (long long)replayed, "prefix: the six groups parsed ahead taken from there");
 	ok(z != NULL && z->nrrs == 10, "prefix: every group's record in the zone");
 	size_t parsed = patch_zone_ahead_end(a);
 	is_int(6, (long long)parsed, "prefix: the six groups in text order parsed ahead, the rest not");
