@@ -906,19 +906,3 @@ int signer_zparser_span(struct signer_zparser *zp, const char *file, const char 
 	sl->origin_changed = zp->ps.origin_changed;
 	return ret;
 }
-
-int signer_zparse_slices(const char *file, const char *text, const struct signer_zparse_span *spans, size_t n,
-                         const uint8_t *origin, struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx)
-{
-	struct signer_zparser *zp = NULL;
-	int ret = signer_zparser_new(&zp);
-	bool origin_changed = false;
-	for (size_t i = 0; i < n && ret == TLD_OK; i++) {
-		struct signer_zparse_slice one = *sl;
-		ret = signer_zparser_span(zp, file, text + spans[i].off, spans[i].len, origin, &one, cb, ctx);
-		origin_changed |= one.origin_changed;
-	}
-	sl->origin_changed = origin_changed;
-	signer_zparser_free(zp);
-	return ret;
-}

@@ -69,12 +69,11 @@ struct signer_zparse_slice {
 int signer_zparse_slice(const char *file, const char *text, size_t len, const uint8_t *origin,
                         struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx);
 
-/*! A stretch of a text: text[off, off + len). */
-struct signer_zparse_span {
-	size_t off, len;
-};
-
-/*! A parser kept for many short slices (its buffers reused): signer_zparser_span(). */
+/*!
+ * A parser kept for many short slices (its buffers reused):
+ * signer_zparser_span().  The patch run's: the replaced names' groups
+ * (signer/patch_zone.c, on its thread parsing ahead and at the zone's making).
+ */
 struct signer_zparser;
 
 /*! \return TLD_OK (*out: free with signer_zparser_free()), TLD_ENOMEM */
@@ -93,15 +92,3 @@ int signer_zparser_span(struct signer_zparser *zp, const char *file, const char 
 
 /*! Frees a parser (NULL: nothing). */
 void signer_zparser_free(struct signer_zparser *zp);
-
-/*!
- * \brief signer_zparse_slice() of each span of text in turn, each parsed as
- *        on its own (nothing carried from one to the next: sl's options
- *        apply to each), with one parser for all: a patch's few lines for
- *        each of thousands of names.  The text need not be a mapping:
- *        nothing is released.  Stops at the first error.
- * \param[in,out] sl  options for each span; origin_changed: in any of them
- * \return as signer_zparse_slice()
- */
-int signer_zparse_slices(const char *file, const char *text, const struct signer_zparse_span *spans, size_t n,
-                         const uint8_t *origin, struct signer_zparse_slice *sl, signer_zparse_cb cb, void *ctx);

@@ -193,53 +193,6 @@ static int sink_all(void *ctx, const uint8_t *owner, uint16_t type, uint16_t rcl
 	return TLD_OK;
 }
 
-/* signer_zparse_slices(): each span as signer_zparse_slice() parses it alone, nothing carried between them. */
-static void test_slices(void)
-{
-	static const char text[] = "a 300 IN TXT \"a long one, to leave bytes behind in the RDATA buffer\"\n"
-	                           "\tA 192.0.2.1\n"                         /* 1: owner and TTL from the line before */
-	                           "b 60 IN A 192.0.2.2\nb 60 IN NS ns.b\n"  /* 2 */
-	                           "c 7 IN TXT \"x\"\n"                      /* 3: short after long */
-	                           "$ORIGIN other.\nd 5 IN A 192.0.2.3\n";    /* 4 */
-	size_t l0 = strlen("a 300 IN TXT \"a long one, to leave bytes behind in the RDATA buffer\"\n");
-	size_t l1 = strlen("\tA 192.0.2.1\n"), l2 = strlen("b 60 IN A 192.0.2.2\nb 60 IN NS ns.b\n");
-	size_t l3 = strlen("c 7 IN TXT \"x\"\n");
-	struct signer_zparse_span good[] = { { 0, l0 }, { l0 + l1, l2 }, { l0 + l1 + l2, l3 } };
-	static struct all one, each;
-	memset(&one, 0, sizeof(one));
-	memset(&each, 0, sizeof(each));
-	struct signer_zparse_slice sl = { .fresh = true, .quiet = true };
-	is_int(TLD_OK, signer_zparse_slices("t", text, good, 3, origin, &sl, sink_all, &one), "three spans parse");
-	ok(!sl.origin_changed, "no $ORIGIN in them");
-	for (size_t i = 0; i < 3; i++) {
-		struct signer_zparse_slice s1 = { .fresh = true, .quiet = true };
-		(void)signer_zparse_slice("t", text + good[i].off, good[i].len, origin, &s1, sink_all, &each);
-	}
-	ok(one.count == 4 && one.len == each.len && memcmp(one.buf, each.buf, one.len) == 0,
-	   "the same records as each span parsed alone (%d)", one.count);
-
-	/* a span that would take its owner and TTL from the one before it: nothing is carried */
-	struct signer_zparse_span carried[] = { { 0, l0 }, { l0, l1 } };
-	memset(&one, 0, sizeof(one));
-	sl.origin_changed = false;
-	is_int(TLD_EPARSE, signer_zparse_slices("t", text, carried, 2, origin, &sl, sink_all, &one),
-	       "a span whose record needs the span before is refused");
-	is_int(1, one.count, "the records before it were given");
-
-	/* a $ORIGIN in a span is told; the next span has the origin given again */
-	size_t l4 = strlen("$ORIGIN other.\nd 5 IN A 192.0.2.3\n");
-	struct signer_zparse_span moved[] = { { l0 + l1 + l2 + l3, l4 }, { l0 + l1 + l2, l3 } };
-	memset(&one, 0, sizeof(one));
-	is_int(TLD_OK, signer_zparse_slices("t", text, moved, 2, origin, &sl, sink_all, &one), "spans with a $ORIGIN");
-	ok(sl.origin_changed, "the $ORIGIN is told");
-	ok(one.count == 2 && memcmp(one.buf + sizeof("\1d\5other") + 12 + 4, "\1c\7example", 11) == 0,
-	   "the next span's names are under the origin given");
-
-	/* no spans */
-	is_int(TLD_OK, signer_zparse_slices("t", text, good, 0, origin, &sl, sink_all, &one), "no spans: nothing");
-	ok(!sl.origin_changed, "and no $ORIGIN");
-}
-
 /*
  * signer_zparser_span(): one parser for many spans, each as a parser made
  * anew parses it -- after a span it refused, after a $ORIGIN -- with its own
@@ -255,7 +208,9 @@ static void test_zparser(void)
 	size_t l1 = strlen("\tA 192.0.2.1\n"), l2 = strlen("$ORIGIN other.\nd 5 IN A 192.0.2.3\n");
 	size_t l3 = strlen("c 7 IN TXT \"x\"\n");
 	/* span 1 refused (nothing to carry its owner from), span 2 moves the origin, span 3 back under origin */
-	struct signer_zparse_span spans[] = { { 0, l0 }, { l0, l1 }, { l0 + l1, l2 }, { l0 + l1 + l2, l3 } };
+	const struct {
+		size_t off, len;
+	} spans[] = { { 0, l0 }, { l0, l1 }, { l0 + l1, l2 }, { l0 + l1 + l2, l3 } };
 	static const int want[] = { TLD_OK, TLD_EPARSE, TLD_OK, TLD_OK };
 	static const bool moved[] = { false, false, true, false };
 	struct signer_zparser *zp = NULL;
@@ -285,7 +240,6 @@ int main(void)
 	test_differential();
 	test_forms();
 	test_malformed();
-	test_slices();
 	test_zparser();
 	return exit_status();
 }
