@@ -16,7 +16,8 @@ struct tld_atomic_file {
 	FILE *stream;
 	char *path;
 	char *tmp;
-	bool synced;               /* tld_atomic_file_sync() succeeded */
+	bool synced;               /* the last tld_atomic_file_sync() succeeded */
+	off_t synced_at;           /* the stream's position then (synced only) */
 };
 
 /* -- internal API -- */
@@ -99,12 +100,17 @@ FILE *tld_atomic_file_stream(tld_atomic_file_t *f)
 
 int tld_atomic_file_sync(tld_atomic_file_t *f)
 {
+	f->synced = false; /* until this one succeeds */
 	if (fflush(f->stream) != 0 || ferror(f->stream) || fsync(fileno(f->stream)) != 0) {
 		int err = tld_errno(errno);
 		tld_error("cannot write %s: %s", f->path, strerror(errno));
 		return err;
 	}
-	f->synced = true;
+	off_t at = ftello(f->stream);
+	if (at >= 0) {
+		f->synced = true; /* else commit_synced() just fsyncs again */
+		f->synced_at = at;
+	}
 	return TLD_OK;
 }
 
@@ -136,8 +142,13 @@ int tld_atomic_file_commit(tld_atomic_file_t *f)
 
 int tld_atomic_file_commit_synced(tld_atomic_file_t *f)
 {
-	/* nothing buffered since the sync: the close writes nothing */
-	if (!f->synced || __fpending(f->stream) != 0) {
+	/*
+	 * nothing written since the last sync, which succeeded: the stream where
+	 * it was then (bytes that went to the fd since, by a large fwrite, a
+	 * flush or an unbuffered stream, moved it) and nothing buffered (the
+	 * close writes nothing)
+	 */
+	if (!f->synced || ftello(f->stream) != f->synced_at || __fpending(f->stream) != 0) {
 		return tld_atomic_file_commit(f);
 	}
 	return rename_synced(f, ferror(f->stream) ? TLD_EIO : TLD_OK);

@@ -39,12 +39,15 @@ int tld_atomic_file_sync(tld_atomic_file_t *f);
 int tld_atomic_file_commit(tld_atomic_file_t *f);
 
 /*!
- * \brief tld_atomic_file_commit() of a file tld_atomic_file_sync() synced
- *        and that nothing was written to since: renamed over the target and
- *        the directory fsynced, without another fsync of the file (it would
- *        find nothing to write, but may still wait for the disk's cache to
- *        be flushed behind other files' writeback).  Anything buffered since
- *        the sync, or no sync: tld_atomic_file_commit() itself.
+ * \brief tld_atomic_file_commit() of a file whose last tld_atomic_file_sync()
+ *        succeeded and that nothing was written to since (the stream at the
+ *        position it had then, nothing buffered): renamed over the target
+ *        and the directory fsynced, without another fsync of the file (it
+ *        would find nothing to write, but may still wait for the disk's
+ *        cache to be flushed behind other files' writeback).  Otherwise (no
+ *        sync, a failed one, any write through the stream since, buffered or
+ *        already gone to the file): tld_atomic_file_commit() itself, with
+ *        its fsync.
  * \return as tld_atomic_file_commit()
  */
 int tld_atomic_file_commit_synced(tld_atomic_file_t *f);
