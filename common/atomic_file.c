@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@ struct tld_atomic_file {
 	bool synced;               /* the last tld_atomic_file_sync() succeeded */
 	off_t synced_at;           /* the stream's position then (synced only) */
 };
+
+/* fsync() calls on temporaries (tld_atomic_file_fsync_count(), for tests) */
+static atomic_size_t fsyncs;
 
 /* -- internal API -- */
 
@@ -39,6 +43,13 @@ static int fsync_dir_of(const char *path)
 	}
 	free(copy);
 	return err;
+}
+
+/* fsync() of a temporary, counted */
+static int fsync_counted(int fd)
+{
+	atomic_fetch_add_explicit(&fsyncs, 1, memory_order_relaxed);
+	return fsync(fd);
 }
 
 static void handle_free(tld_atomic_file_t *f)
@@ -101,7 +112,7 @@ FILE *tld_atomic_file_stream(tld_atomic_file_t *f)
 int tld_atomic_file_sync(tld_atomic_file_t *f)
 {
 	f->synced = false; /* until this one succeeds */
-	if (fflush(f->stream) != 0 || ferror(f->stream) || fsync(fileno(f->stream)) != 0) {
+	if (fflush(f->stream) != 0 || ferror(f->stream) || fsync_counted(fileno(f->stream)) != 0) {
 		int err = tld_errno(errno);
 		tld_error("cannot write %s: %s", f->path, strerror(errno));
 		return err;
@@ -164,6 +175,11 @@ void tld_atomic_file_abort(tld_atomic_file_t *f)
 	}
 	unlink(f->tmp);
 	handle_free(f);
+}
+
+size_t tld_atomic_file_fsync_count(void)
+{
+	return atomic_load_explicit(&fsyncs, memory_order_relaxed);
 }
 
 int tld_atomic_write(const char *path, const void *data, size_t len, unsigned mode)

@@ -55,5 +55,13 @@ int tld_atomic_file_commit_synced(tld_atomic_file_t *f);
 /*! Discards the temporary file and frees f; NULL is a no-op. */
 void tld_atomic_file_abort(tld_atomic_file_t *f);
 
+/*!
+ * \brief For tests: how many fsync() calls this process made on temporary
+ *        files (each tld_atomic_file_sync() that got past its flush, so each
+ *        commit but a commit_synced() that found nothing written since the
+ *        sync), successful or not; the directories' fsyncs are not counted.
+ */
+size_t tld_atomic_file_fsync_count(void);
+
 /*! Writes a whole buffer atomically to path.  \return TLD_OK or an error (logged) */
 int tld_atomic_write(const char *path, const void *data, size_t len, unsigned mode);
