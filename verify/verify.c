@@ -370,6 +370,9 @@ struct cache_ahead {
 	struct vfy_vcache_ahead *file; /* out: written and synced, or NULL */
 };
 
+/* cache_ahead_take()'s outcomes (vfy_cache_ahead_stats()) */
+static atomic_size_t ahead_taken, ahead_refused;
+
 static void *cache_ahead_run(void *arg)
 {
 	struct cache_ahead *a = arg;
@@ -428,11 +431,20 @@ static bool cache_ahead_take(struct cache_ahead *a, const struct vfy_hashvec *ve
 	}
 	int ret = vfy_vcache_ahead_end(a->file, vecs, nt);
 	a->file = NULL;
-	if (ret == TLD_EAGAIN) {
+	if (ret == TLD_OK) {
+		atomic_fetch_add_explicit(&ahead_taken, 1, memory_order_relaxed);
+	} else if (ret == TLD_EAGAIN) {
+		atomic_fetch_add_explicit(&ahead_refused, 1, memory_order_relaxed);
 		tld_debug("verify: the cache file written ahead is not the checks' (other entries); "
 		          "written again");
 	}
 	return ret == TLD_OK;
+}
+
+void vfy_cache_ahead_stats(struct vfy_cache_ahead_stats *out)
+{
+	out->taken = atomic_load_explicit(&ahead_taken, memory_order_relaxed);
+	out->refused = atomic_load_explicit(&ahead_refused, memory_order_relaxed);
 }
 
 static void *cache_writer_run(void *arg)
