@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -16,8 +17,12 @@ struct tld_atomic_file {
 	FILE *stream;
 	char *path;
 	char *tmp;
-	bool synced;               /* tld_atomic_file_sync() succeeded */
+	bool synced;               /* the last tld_atomic_file_sync() succeeded */
+	off_t synced_at;           /* the stream's position then (synced only) */
 };
+
+/* fsync() calls on temporaries (tld_atomic_file_fsync_count(), for tests) */
+static atomic_size_t fsyncs;
 
 /* -- internal API -- */
 
@@ -38,6 +43,13 @@ static int fsync_dir_of(const char *path)
 	}
 	free(copy);
 	return err;
+}
+
+/* fsync() of a temporary, counted */
+static int fsync_counted(int fd)
+{
+	atomic_fetch_add_explicit(&fsyncs, 1, memory_order_relaxed);
+	return fsync(fd);
 }
 
 static void handle_free(tld_atomic_file_t *f)
@@ -99,12 +111,17 @@ FILE *tld_atomic_file_stream(tld_atomic_file_t *f)
 
 int tld_atomic_file_sync(tld_atomic_file_t *f)
 {
-	if (fflush(f->stream) != 0 || ferror(f->stream) || fsync(fileno(f->stream)) != 0) {
+	f->synced = false; /* until this one succeeds */
+	if (fflush(f->stream) != 0 || ferror(f->stream) || fsync_counted(fileno(f->stream)) != 0) {
 		int err = tld_errno(errno);
 		tld_error("cannot write %s: %s", f->path, strerror(errno));
 		return err;
 	}
-	f->synced = true;
+	off_t at = ftello(f->stream);
+	if (at >= 0) {
+		f->synced = true; /* else commit_synced() just fsyncs again */
+		f->synced_at = at;
+	}
 	return TLD_OK;
 }
 
@@ -136,8 +153,13 @@ int tld_atomic_file_commit(tld_atomic_file_t *f)
 
 int tld_atomic_file_commit_synced(tld_atomic_file_t *f)
 {
-	/* nothing buffered since the sync: the close writes nothing */
-	if (!f->synced || __fpending(f->stream) != 0) {
+	/*
+	 * nothing written since the last sync, which succeeded: the stream where
+	 * it was then (bytes that went to the fd since, by a large fwrite, a
+	 * flush or an unbuffered stream, moved it) and nothing buffered (the
+	 * close writes nothing)
+	 */
+	if (!f->synced || ftello(f->stream) != f->synced_at || __fpending(f->stream) != 0) {
 		return tld_atomic_file_commit(f);
 	}
 	return rename_synced(f, ferror(f->stream) ? TLD_EIO : TLD_OK);
@@ -153,6 +175,11 @@ void tld_atomic_file_abort(tld_atomic_file_t *f)
 	}
 	unlink(f->tmp);
 	handle_free(f);
+}
+
+size_t tld_atomic_file_fsync_count(void)
+{
+	return atomic_load_explicit(&fsyncs, memory_order_relaxed);
 }
 
 int tld_atomic_write(const char *path, const void *data, size_t len, unsigned mode)

@@ -39,18 +39,29 @@ int tld_atomic_file_sync(tld_atomic_file_t *f);
 int tld_atomic_file_commit(tld_atomic_file_t *f);
 
 /*!
- * \brief tld_atomic_file_commit() of a file tld_atomic_file_sync() synced
- *        and that nothing was written to since: renamed over the target and
- *        the directory fsynced, without another fsync of the file (it would
- *        find nothing to write, but may still wait for the disk's cache to
- *        be flushed behind other files' writeback).  Anything buffered since
- *        the sync, or no sync: tld_atomic_file_commit() itself.
+ * \brief tld_atomic_file_commit() of a file whose last tld_atomic_file_sync()
+ *        succeeded and that nothing was written to since (the stream at the
+ *        position it had then, nothing buffered): renamed over the target
+ *        and the directory fsynced, without another fsync of the file (it
+ *        would find nothing to write, but may still wait for the disk's
+ *        cache to be flushed behind other files' writeback).  Otherwise (no
+ *        sync, a failed one, any write through the stream since, buffered or
+ *        already gone to the file): tld_atomic_file_commit() itself, with
+ *        its fsync.
  * \return as tld_atomic_file_commit()
  */
 int tld_atomic_file_commit_synced(tld_atomic_file_t *f);
 
 /*! Discards the temporary file and frees f; NULL is a no-op. */
 void tld_atomic_file_abort(tld_atomic_file_t *f);
+
+/*!
+ * \brief For tests: how many fsync() calls this process made on temporary
+ *        files (each tld_atomic_file_sync() that got past its flush, so each
+ *        commit but a commit_synced() that found nothing written since the
+ *        sync), successful or not; the directories' fsyncs are not counted.
+ */
+size_t tld_atomic_file_fsync_count(void);
 
 /*! Writes a whole buffer atomically to path.  \return TLD_OK or an error (logged) */
 int tld_atomic_write(const char *path, const void *data, size_t len, unsigned mode);

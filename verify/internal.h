@@ -493,6 +493,19 @@ void vfy_cache_hits(const struct vfy_zone *z, size_t from, size_t to,
 void vfy_cache_guess(const struct vfy_zone *z, size_t from, size_t to,
                      const struct tld_verify_opts *opts, struct vfy_hashvec *out);
 
+/*! What became of delta verifications' cache files written ahead (verify.c). */
+struct vfy_cache_ahead_stats {
+	size_t taken;              /*!< renamed into place: the checks' entries were the guess */
+	size_t refused;            /*!< removed: the checks' entries were another set */
+};
+
+/*!
+ * \brief A debug counter, for tests: the files written ahead that the cache
+ *        writers of this process took or refused so far (a file not written
+ *        ahead, or dropped for a failure, is neither).
+ */
+void vfy_cache_ahead_stats(struct vfy_cache_ahead_stats *out);
+
 /*!
  * \brief The counts vfy_check_signatures() gives for the names [from, to) of
  *        a zone that passes every check (every RRSIG verifies once), without

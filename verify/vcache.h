@@ -152,9 +152,9 @@ struct vfy_vcache_ahead;
  *        signature they check verifies: vfy_cache_guess()), written and
  *        synced under a temporary name beside the checks, not renamed yet.
  * \param[in,out] dropped  as vfy_vcache_write_delta()'s (sorted here)
- * \param[out]    out      vfy_vcache_ahead_end() or _abort() it; written only on success
- * \return TLD_OK, TLD_ENOMEM, TLD_ECRYPTO, TLD_EIO / errno-mapped (logged;
- *         nothing left behind)
+ * \param[out]    out      vfy_vcache_ahead_end() or _abort() it; set to NULL on failure
+ * \return TLD_OK; TLD_EINVAL (apex_len over 255), TLD_ENOMEM, TLD_ECRYPTO,
+ *         TLD_EIO / errno-mapped (logged), nothing left behind
  */
 int vfy_vcache_ahead_start(const char *path, const uint8_t *apex_wire, size_t apex_len,
                            const struct vfy_vcache *in, struct vfy_hashvec *dropped,

@@ -312,11 +312,6 @@ static void write_cache(const struct tld_verify_opts *opts, const struct vfy_zon
 	}
 }
 
-/*
- * write_cache() on a thread of its own, beside the denial checks (a delta
- * verification: beside the whole-zone checks and the state's writing).  It
- * owns the workers' hash vectors; z, cache_in and dropped must outlive it.
- */
 /* fn(arg) on a thread of its own, or here when none can be had.  \return whether on a thread */
 static bool run_beside(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
@@ -336,6 +331,14 @@ static void wait_beside(pthread_t thread, bool *started)
 	}
 }
 
+/*
+ * The cache file's writing on a thread of its own, beside the denial checks
+ * (a delta verification: beside the whole-zone checks and the state's
+ * writing): it renames the file written ahead into place when the checks'
+ * entries are the guessed ones (cache_ahead_take()), else writes the file
+ * with write_cache().  It owns the workers' hash vectors; z, cache_in,
+ * dropped and ahead must outlive it.
+ */
 struct cache_writer {
 	pthread_t thread;
 	bool started;
@@ -369,6 +372,9 @@ struct cache_ahead {
 	struct vfy_hashvec *dropped;
 	struct vfy_vcache_ahead *file; /* out: written and synced, or NULL */
 };
+
+/* cache_ahead_take()'s outcomes (vfy_cache_ahead_stats()) */
+static atomic_size_t ahead_taken, ahead_refused;
 
 static void *cache_ahead_run(void *arg)
 {
@@ -428,11 +434,20 @@ static bool cache_ahead_take(struct cache_ahead *a, const struct vfy_hashvec *ve
 	}
 	int ret = vfy_vcache_ahead_end(a->file, vecs, nt);
 	a->file = NULL;
-	if (ret == TLD_EAGAIN) {
+	if (ret == TLD_OK) {
+		atomic_fetch_add_explicit(&ahead_taken, 1, memory_order_relaxed);
+	} else if (ret == TLD_EAGAIN) {
+		atomic_fetch_add_explicit(&ahead_refused, 1, memory_order_relaxed);
 		tld_debug("verify: the cache file written ahead is not the checks' (other entries); "
 		          "written again");
 	}
 	return ret == TLD_OK;
+}
+
+void vfy_cache_ahead_stats(struct vfy_cache_ahead_stats *out)
+{
+	out->taken = atomic_load_explicit(&ahead_taken, memory_order_relaxed);
+	out->refused = atomic_load_explicit(&ahead_refused, memory_order_relaxed);
 }
 
 static void *cache_writer_run(void *arg)
@@ -787,8 +802,10 @@ static int verify_delta(const char *path, const struct tld_verify_opts *opts, co
 	/* the previous part's hashes and facts for the merge, beside the new part's checks */
 	vfy_delta_old_start(d);
 	/*
-	 * the whole-zone part beside the signature checks; the cache is written
-	 * once they end, beside the state's writing
+	 * the whole-zone part beside the signature checks; once they end, the
+	 * cache file written ahead is only renamed into place (when the checks'
+	 * entries are another set, it is written from them), beside the state's
+	 * writing
 	 */
 	struct delta_whole whole = { .d = d, .opts = opts, .facts = &facts, .state = &state,
 		                     .t0 = &t0, .ret = TLD_OK };

@@ -519,6 +519,9 @@ enum expect { PASS_DELTA, FAIL, ANY };
 /* Whether differential() reads P and its state ahead (tld_verify_prev_start()) for the delta path. */
 static bool ahead;
 
+/* What became of the cache files written ahead during differential()'s last delta run. */
+static struct vfy_cache_ahead_stats last_ahead;
+
 /*
  * Verifies N (written from lines) against P with the delta path and in full;
  * checks they agree.  Returns the delta run's mode (-1: a load error).
@@ -549,7 +552,12 @@ static int differential(const char *what, const struct lines *n, tld_time_t now,
 	od.cache_out = ncache;
 	of.cache_out = fcache;
 	od.prev_ahead = ahead ? tld_verify_prev_start(od.previous, od.state_in) : NULL;
+	struct vfy_cache_ahead_stats a0, a1;
+	vfy_cache_ahead_stats(&a0);
 	int ret_d = tld_verify_zone_file(np, &od, &rd);
+	vfy_cache_ahead_stats(&a1);
+	last_ahead = (struct vfy_cache_ahead_stats){ .taken = a1.taken - a0.taken,
+		                                     .refused = a1.refused - a0.refused };
 	tld_verify_prev_free(od.prev_ahead);
 	int ret_f = tld_verify_zone_file(np, &of, &rf);
 	bool agree = ret_d == ret_f && (rd == NULL) == (rf == NULL) &&
@@ -574,6 +582,10 @@ static int differential(const char *what, const struct lines *n, tld_time_t now,
 		ok(ret_d == TLD_OK && mode == TLD_VERIFY_DELTA, "%s: passes by the delta path (%s)", what,
 		   rd && rd->full_reason ? rd->full_reason : "delta");
 		ok(same_state(nstate, fstate, np), "%s: the delta path writes the full path's state", what);
+		/* the checks' entries are the guessed ones: the file written ahead is the cache */
+		ok(last_ahead.taken == 1 && last_ahead.refused == 0,
+		   "%s: the cache file written ahead taken (taken %zu, refused %zu)", what,
+		   last_ahead.taken, last_ahead.refused);
 	} else if (expect == FAIL) {
 		ok(ret_d != TLD_OK && mode != TLD_VERIFY_DELTA, "%s: refused (%s; the delta path: %s)",
 		   what, tld_strerror(ret_d), rd && rd->full_reason ? rd->full_reason : "-");
@@ -678,6 +690,10 @@ static void bad_changes(const struct lines *p, const char *state)
 	char *s = n.v[i];
 	s[strlen(s) - 5] = s[strlen(s) - 5] == 'A' ? 'B' : 'A';
 	differential("an RRSIG byte changed", &n, NOW, state, FAIL);
+	/* the changed signature does not verify: not among the checks' entries, as guessed */
+	ok(last_ahead.refused == 1 && last_ahead.taken == 0,
+	   "an RRSIG byte changed: the cache file written ahead refused (taken %zu, refused %zu)",
+	   last_ahead.taken, last_ahead.refused);
 	lines_free(&n);
 
 	/* the walk finds a difference in the file's last bytes (its 16-byte steps end short) */
@@ -688,6 +704,9 @@ static void bad_changes(const struct lines *p, const char *state)
 	s = n.v[i - 1];
 	s[strlen(s) - 5] = s[strlen(s) - 5] == 'A' ? 'B' : 'A';
 	differential("the last RRSIG's byte changed", &n, NOW, state, FAIL);
+	ok(last_ahead.refused == 1 && last_ahead.taken == 0,
+	   "the last RRSIG's byte changed: the cache file written ahead refused (taken %zu, "
+	   "refused %zu)", last_ahead.taken, last_ahead.refused);
 	lines_free(&n);
 
 	lines_copy(&n, p);

@@ -130,6 +130,20 @@ static void ahead_files(const char *dir, const char *want, const struct vfy_vcac
 	vfy_vcache_ahead_abort(a);
 	vfy_vcache_ahead_abort(NULL);
 	is_int(0, temporaries_in(dir), "ahead: aborted: no temporary left");
+	/* failures: *out set to NULL (the caller may read it: nothing to end or abort) */
+	static const uint8_t long_apex[256];
+	static char mark;
+	char missing[200];
+	a = (struct vfy_vcache_ahead *)(void *)&mark;
+	is_int(TLD_EINVAL, vfy_vcache_ahead_start(path, long_apex, sizeof(long_apex), in, dropped, guess, &a),
+	       "ahead: an apex longer than a name refused");
+	ok(a == NULL, "ahead: refused: *out set to NULL");
+	snprintf(missing, sizeof(missing), "%s/no/such/dir.vcache", dir);
+	a = (struct vfy_vcache_ahead *)(void *)&mark;
+	ok(vfy_vcache_ahead_start(missing, apex, sizeof(apex), in, dropped, guess, &a) != TLD_OK,
+	   "ahead: a file that cannot be made refused");
+	ok(a == NULL, "ahead: cannot be made: *out set to NULL");
+	is_int(0, temporaries_in(dir), "ahead: refused: no temporary left");
 	unlink(path);
 	free(wb);
 	vfy_hashvec_clear(&made[0]);
