@@ -42,7 +42,7 @@
 #include "common/file_ident.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
-#include "publish/sidejob.h"
+#include "common/side_job.h"
 #include "common/textcheck.h"
 #include "publish/versions_db.h"
 #include "publish/zonedelta.h"

@@ -18,7 +18,7 @@
 #include "common/file_ident.h"
 #include "common/log.h"
 #include "publish/dnswire.h"
-#include "publish/sidejob.h"
+#include "common/side_job.h"
 #include "publish/zonewalk.h"
 
 /* Records an added one's place may be from its line's, at most. */

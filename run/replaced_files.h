@@ -32,7 +32,7 @@
 #include <stddef.h>
 
 #include "common/config.h"
-#include "publish/sidejob.h"
+#include "common/side_job.h"
 
 /*! The removal of the NAME.old files a run found (run_start_remove_replaced()). */
 struct replaced_job {

@@ -34,7 +34,7 @@
 #include "policy/policy.h"
 #include "publish/notify.h"
 #include "publish/publish.h"
-#include "publish/sidejob.h"
+#include "common/side_job.h"
 #include "run/guards.h"
 #include "run/history.h"
 #include "run/pipeline.h"

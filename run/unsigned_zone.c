@@ -20,13 +20,11 @@
  * previous run's file from the mapping it compares: run/stage_patch.c).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -37,6 +35,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/side_job.h"
 #include "common/textcheck.h"
 #include "run/unsigned.h"
 #include "zonegen/zonegen.h"
@@ -271,13 +270,9 @@ struct tld_run_unsigned_job {
 	struct content content;     /*!< its text taken by the write */
 	const char *path;
 	EVP_MD_CTX *md;             /*!< initialised by the caller of tld_run_unsigned_start() */
-	pthread_t thread;
-	bool threaded;
-	int err;                    /*!< with hex and the times: read after the join */
+	struct tld_side_job job;    /*!< its thread at JOB_YIELD_NICE beside a patch (tld_run_unsigned_write_mapped()) */
+	int err;                    /*!< with hex: read after the join */
 	char hex[65];
-	double seconds;             /*!< wall time */
-	double cpu_seconds;         /*!< CPU time of the writing thread */
-	bool yields;                /*!< its thread runs at JOB_YIELD_NICE (tld_run_unsigned_write_mapped()) */
 };
 
 /*
@@ -339,26 +334,12 @@ static int write_unhashed_mapped(const struct tld_zonegen *zg, const char *path,
 	return TLD_OK;
 }
 
-static void *job_main(void *arg)
+static void job_main(void *arg)
 {
 	struct tld_run_unsigned_job *j = arg;
-	double t0 = tld_mono_seconds(), c0 = tld_thread_cpu_seconds();
 	j->err = write_hashed(&j->content, j->path, j->md, j->hex);
 	j->content.text = NULL; /* taken */
 	j->content.written = NULL;
-	j->seconds = tld_mono_seconds() - t0;
-	j->cpu_seconds = tld_thread_cpu_seconds() - c0;
-	return NULL;
-}
-
-/* job_main() on a thread of its own, which yields when the job does (never the caller's thread). */
-static void *job_thread_main(void *arg)
-{
-	const struct tld_run_unsigned_job *j = arg;
-	if (j->yields) {
-		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), JOB_YIELD_NICE); /* a hint: only the speed depends on it */
-	}
-	return job_main(arg);
 }
 
 /* -- public API -- */
@@ -392,11 +373,7 @@ static int job_start(const struct content *c, const char *path, bool yields, str
 	}
 	j->content = *c;
 	j->path = path;
-	j->yields = yields;
-	j->threaded = pthread_create(&j->thread, NULL, job_thread_main, j) == 0;
-	if (!j->threaded) {
-		job_main(j); /* no thread to be had: the same work, here */
-	}
+	tld_side_start_nice(&j->job, job_main, j, yields ? JOB_YIELD_NICE : 0);
 	*out = j;
 	return TLD_OK;
 }
@@ -479,18 +456,16 @@ int tld_run_unsigned_finish(struct tld_run_unsigned_job *j, char hex[65], double
 	if (j == NULL) {
 		return TLD_OK;
 	}
-	if (j->threaded) {
-		pthread_join(j->thread, NULL);
-	}
+	tld_side_join(&j->job);
 	int err = j->err;
 	if (err == TLD_OK && hex != NULL) {
 		memcpy(hex, j->hex, 65);
 	}
 	if (seconds != NULL) {
-		*seconds = j->seconds;
+		*seconds = j->job.seconds;
 	}
 	if (cpu_seconds != NULL) {
-		*cpu_seconds = j->cpu_seconds;
+		*cpu_seconds = j->job.cpu_seconds;
 	}
 	EVP_MD_CTX_free(j->md);
 	free(j);

@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "common/error.h"
+#include "common/side_job.h"
 #include "signer/dname.h"
 #include "signer/patch_driver.h"
 #include "signer/rrtype.h"
@@ -81,7 +80,7 @@ static int keep_record(void *ctx, const uint8_t *owner, uint16_t type, uint16_t 
 static void *ahead_main(void *arg)
 {
 	struct patch_zone_ahead *a = arg;
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), AHEAD_NICE); /* a hint: only the speed depends on it */
+	tld_thread_nice(AHEAD_NICE);
 	struct signer_zparser *zp = NULL;
 	a->ret = signer_zparser_new(&zp);
 	for (size_t i = 0; i < a->ng && a->ret == TLD_OK; i++) {

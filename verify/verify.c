@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/side_job.h"
 #include "verify/internal.h"
 
 #define MAX_THREADS 256
@@ -312,25 +313,6 @@ static void write_cache(const struct tld_verify_opts *opts, const struct vfy_zon
 	}
 }
 
-/* fn(arg) on a thread of its own, or here when none can be had.  \return whether on a thread */
-static bool run_beside(pthread_t *thread, void *(*fn)(void *), void *arg)
-{
-	if (pthread_create(thread, NULL, fn, arg) == 0) {
-		return true;
-	}
-	fn(arg);
-	return false;
-}
-
-/* Waits for what run_beside() started on a thread (a no-op when it ran here or was waited for). */
-static void wait_beside(pthread_t thread, bool *started)
-{
-	if (*started) {
-		pthread_join(thread, NULL);
-		*started = false;
-	}
-}
-
 /*
  * The cache file's writing on a thread of its own, beside the denial checks
  * (a delta verification: beside the whole-zone checks and the state's
@@ -340,8 +322,7 @@ static void wait_beside(pthread_t thread, bool *started)
  * dropped and ahead must outlive it.
  */
 struct cache_writer {
-	pthread_t thread;
-	bool started;
+	struct tld_side_job job;
 	const struct tld_verify_opts *opts;
 	const struct vfy_zone *z;
 	struct vfy_hashvec vecs[MAX_THREADS];
@@ -364,8 +345,7 @@ struct cache_writer {
  * workers only write the names' hashes meanwhile, which it does not read.
  */
 struct cache_ahead {
-	pthread_t thread;
-	bool started;
+	struct tld_side_job job;
 	const struct tld_verify_opts *opts;
 	const struct vfy_zone *z;
 	const struct vfy_vcache *cache_in;
@@ -376,7 +356,7 @@ struct cache_ahead {
 /* cache_ahead_take()'s outcomes (vfy_cache_ahead_stats()) */
 static atomic_size_t ahead_taken, ahead_refused;
 
-static void *cache_ahead_run(void *arg)
+static void cache_ahead_run(void *arg)
 {
 	struct cache_ahead *a = arg;
 	struct vfy_hashvec guess = { 0 };
@@ -390,7 +370,6 @@ static void *cache_ahead_run(void *arg)
 		tld_debug("verify: no cache file written ahead: %s", tld_strerror(ret));
 	}
 	vfy_hashvec_clear(&guess);
-	return NULL;
 }
 
 /* Starts the writing ahead (on this thread when no other can be had). */
@@ -399,13 +378,13 @@ static void cache_ahead_start(struct cache_ahead *a, const struct tld_verify_opt
                               struct vfy_hashvec *dropped)
 {
 	*a = (struct cache_ahead){ .opts = opts, .z = z, .cache_in = cache_in, .dropped = dropped };
-	a->started = run_beside(&a->thread, cache_ahead_run, a);
+	tld_side_start(&a->job, cache_ahead_run, a);
 }
 
 /* Waits for the writing ahead; what it wrote is left for cache_ahead_take() or _drop(). */
 static void cache_ahead_join(struct cache_ahead *a)
 {
-	wait_beside(a->thread, &a->started);
+	tld_side_join(&a->job);
 }
 
 /* Removes what was written ahead and not taken (fine when nothing was started). */
@@ -450,13 +429,12 @@ void vfy_cache_ahead_stats(struct vfy_cache_ahead_stats *out)
 	out->refused = atomic_load_explicit(&ahead_refused, memory_order_relaxed);
 }
 
-static void *cache_writer_run(void *arg)
+static void cache_writer_run(void *arg)
 {
 	struct cache_writer *cw = arg;
 	if (cw->ahead == NULL || !cache_ahead_take(cw->ahead, cw->vecs, cw->nt)) {
 		write_cache(cw->opts, cw->z, cw->vecs, cw->nt, cw->cache_in, cw->dropped);
 	}
-	return NULL;
 }
 
 /* Takes the workers' hashes and writes them (on a thread when one can be made). */
@@ -473,13 +451,13 @@ static void cache_writer_start(struct cache_writer *cw, const struct tld_verify_
 		cw->vecs[t] = ws[t].cache_out;
 		memset(&ws[t].cache_out, 0, sizeof(ws[t].cache_out));
 	}
-	cw->started = run_beside(&cw->thread, cache_writer_run, cw);
+	tld_side_start(&cw->job, cache_writer_run, cw);
 }
 
 /* Waits for the writing (fine when never started) and frees the hashes. */
 static void cache_writer_join(struct cache_writer *cw)
 {
-	wait_beside(cw->thread, &cw->started);
+	tld_side_join(&cw->job);
 	for (unsigned t = 0; t < cw->nt; t++) {
 		vfy_hashvec_clear(&cw->vecs[t]);
 	}
