@@ -17,8 +17,7 @@ struct tld_atomic_file {
 	FILE *stream;
 	char *path;
 	char *tmp;
-	bool synced;               /* the last tld_atomic_file_sync() succeeded */
-	off_t synced_at;           /* the stream's position then (synced only) */
+	off_t synced_at;           /* the stream's position when the last tld_atomic_file_sync() succeeded; -1: none did */
 };
 
 /* fsync() calls on temporaries (tld_atomic_file_fsync_count(), for tests) */
@@ -76,6 +75,7 @@ int tld_atomic_file_open(const char *path, unsigned mode, tld_atomic_file_t **ou
 	if (f == NULL) {
 		return TLD_ENOMEM;
 	}
+	f->synced_at = -1; /* not synced */
 	size_t len = strlen(path) + sizeof(".tmp.XXXXXX");
 	f->path = strdup(path);
 	f->tmp = malloc(len);
@@ -111,17 +111,13 @@ FILE *tld_atomic_file_stream(tld_atomic_file_t *f)
 
 int tld_atomic_file_sync(tld_atomic_file_t *f)
 {
-	f->synced = false; /* until this one succeeds */
+	f->synced_at = -1; /* until this one succeeds */
 	if (fflush(f->stream) != 0 || ferror(f->stream) || fsync_counted(fileno(f->stream)) != 0) {
 		int err = tld_errno(errno);
 		tld_error("cannot write %s: %s", f->path, strerror(errno));
 		return err;
 	}
-	off_t at = ftello(f->stream);
-	if (at >= 0) {
-		f->synced = true; /* else commit_synced() just fsyncs again */
-		f->synced_at = at;
-	}
+	f->synced_at = ftello(f->stream); /* (-1 when it cannot tell: commit_synced() then fsyncs again) */
 	return TLD_OK;
 }
 
@@ -159,7 +155,7 @@ int tld_atomic_file_commit_synced(tld_atomic_file_t *f)
 	 * flush or an unbuffered stream, moved it) and nothing buffered (the
 	 * close writes nothing)
 	 */
-	if (!f->synced || ftello(f->stream) != f->synced_at || __fpending(f->stream) != 0) {
+	if (f->synced_at < 0 || ftello(f->stream) != f->synced_at || __fpending(f->stream) != 0) {
 		return tld_atomic_file_commit(f);
 	}
 	return rename_synced(f, ferror(f->stream) ? TLD_EIO : TLD_OK);

@@ -154,6 +154,8 @@ int main(void)
 	free(big);
 	commit_case(path, "nine\n", "", false, THEN_BUFFERED, tld_atomic_file_commit_synced, 1,
 	            "never synced, committed as synced");
+	commit_case(path, "", "", false, THEN_UNBUFFERED, tld_atomic_file_commit_synced, 1,
+	            "never synced and empty (at offset 0), committed as synced");
 	failed_sync_case(path, "", "a second sync failed, nothing written since the first");
 	failed_sync_case(path, "eleven\n", "a second sync failed, written since the first");
 	glob_t left;
